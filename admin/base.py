@@ -1,0 +1,130 @@
+"""The project's base ModelView: tenant scoping comes from the ORM hooks (app.tenants.orm);
+this adds seller ownership and a single place for form hooks, so no view can forget them.
+Audit rows are written by the ORM hook (app.security.audit) for every change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import g
+from flask_appbuilder import ModelView
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_login import current_user
+from sqlalchemy import false, select
+
+from app.core.errors import PermissionDenied
+from app.extensions import db
+from app.sellers.models import SellerProfile
+
+_NOT_A_SELLER = object()
+
+
+def current_seller_id():
+    """The seller profile id of a seller-only user; _NOT_A_SELLER for staff who see everything;
+    None for a seller user without a profile (sees nothing)."""
+    if "seller_id" in g:
+        return g.seller_id
+    user = current_user
+    if not getattr(user, "is_authenticated", False) or not user.is_seller:
+        g.seller_id = _NOT_A_SELLER
+    else:
+        with db.session.no_autoflush:
+            g.seller_id = db.session.scalar(select(SellerProfile.id).where(SellerProfile.user_id == user.id))
+    return g.seller_id
+
+
+def is_seller_user() -> bool:
+    return current_seller_id() is not _NOT_A_SELLER
+
+
+class SellerScopeFilter(BaseFilter):
+    """A base filter whose value is a function seller_id -> SQL condition, applied to seller users."""
+
+    name = "Seller scope"
+    arg_name = "sellerscope"
+
+    def apply(self, query, value):
+        seller_id = current_seller_id()
+        if seller_id is _NOT_A_SELLER:
+            return query
+        if seller_id is None:
+            return query.filter(false())
+        return query.filter(value(seller_id))
+
+
+def seller_scoped(fn: Callable) -> list:
+    return [["id", SellerScopeFilter, fn]]
+
+
+class MarketModelView(ModelView):
+    """Base for every admin view.
+
+    seller_scope: seller_id -> condition on this view's model (rows a seller may see and change).
+    related_scopes: form field -> (seller_id -> condition on the related model), so a seller can
+        only pick its own rows in select boxes; checked again on save (`owned_by_seller`).
+    """
+
+    seller_scope: Callable | None = None
+    related_scopes: dict[str, Callable] = {}
+    page_size = 25
+
+    def __init__(self, **kwargs):
+        if self.seller_scope is not None:
+            self.base_filters = seller_scoped(type(self).seller_scope)
+        if self.related_scopes:
+            rel = {name: seller_scoped(fn) for name, fn in self.related_scopes.items()}
+            self.add_form_query_rel_fields = {**rel, **(self.add_form_query_rel_fields or {})}
+            self.edit_form_query_rel_fields = {**rel, **(self.edit_form_query_rel_fields or {})}
+        super().__init__(**kwargs)
+
+    # --- hooks subclasses implement -----------------------------------------------------------
+    def before_save(self, item, is_new: bool) -> None:
+        """Business checks and defaults; raise a DomainError to refuse."""
+
+    def owned_by_seller(self, item, seller_id: int) -> bool:
+        """Whether `item`, as it would be saved, belongs to seller `seller_id`."""
+        return True
+
+    # --- FAB hooks ------------------------------------------------------------------------------
+    def _guard(self, item, is_new: bool) -> None:
+        try:
+            seller_id = current_seller_id()
+            if seller_id is not _NOT_A_SELLER:
+                if seller_id is None or not self.owned_by_seller(item, seller_id):
+                    raise PermissionDenied("You can only change your own records.")
+            self.before_save(item, is_new)
+        except Exception:
+            # FAB flashes the message; the half-populated object must never reach the database
+            db.session.rollback()
+            raise
+
+    def pre_add(self, item):
+        self._guard(item, True)
+
+    def pre_update(self, item):
+        self._guard(item, False)
+
+    def pre_delete(self, item):
+        seller_id = current_seller_id()
+        if seller_id is not _NOT_A_SELLER and (seller_id is None or not self.owned_by_seller(item, seller_id)):
+            raise PermissionDenied("You can only delete your own records.")
+
+
+def datamodel(model) -> SQLAInterface:
+    return SQLAInterface(model, db.session)
+
+
+class CurrentTenantFilter(BaseFilter):
+    """For tables that are not TenantScoped (audit log, outbox): rows of the current tenant only,
+    unless the user is a Super Admin (unscoped)."""
+
+    name = "Current tenant"
+    arg_name = "currenttenant"
+
+    def apply(self, query, value):
+        from app.tenants.context import current_tenant_id, is_unscoped
+
+        if is_unscoped():
+            return query
+        return query.filter(self.datamodel.obj.tenant_id == current_tenant_id())

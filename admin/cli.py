@@ -1,0 +1,78 @@
+"""`flask init`: roles and permissions, the default tenant and the first Super Admin.
+
+Run after `flask db upgrade`; running it again changes nothing that is already right.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import inspect, select
+
+from app.extensions import db
+from app.security import roles
+from app.security.models import User
+from app.security.services import create_user
+from app.tenants.context import unscoped
+from app.tenants.services import get_or_create_tenant
+
+
+def sync_roles() -> dict[str, int]:
+    """Create the permissions of every registered view and give each role its policy."""
+    from admin.roles import wanted_permissions
+
+    appbuilder = current_app.appbuilder
+    sm = appbuilder.sm
+    for name in roles.ALL_ROLES:  # FAB grants new permissions to the admin role: it must exist
+        if sm.find_role(name) is None:
+            sm.add_role(name)
+    db.session.commit()
+    appbuilder.add_permissions(update_perms=True)
+    all_pv = db.session.scalars(select(sm.permissionview_model)).all()
+    pairs = {(pv.permission.name, pv.view_menu.name): pv for pv in all_pv}
+    counts = {}
+    for name in roles.ALL_ROLES:
+        role = sm.find_role(name)
+        wanted = wanted_permissions(name, list(pairs))
+        role.permissions = [pairs[pair] for pair in sorted(wanted)]
+        counts[name] = len(wanted)
+    db.session.commit()
+    return counts
+
+
+def init_platform(admin_password: str | None = None) -> dict:
+    if not inspect(db.engine).has_table("ab_permission_view"):
+        raise click.ClickException("the schema is missing: run `flask db upgrade` first")
+    with unscoped():
+        counts = sync_roles()
+        tenant = get_or_create_tenant(current_app.config["DEFAULT_TENANT"], "Default storefront",
+                                      domain="localhost")
+        username = current_app.config["ADMIN_USERNAME"]
+        existing = db.session.scalar(select(User).where(User.username == username, User.tenant_id.is_(None)))
+        password = None
+        if existing is None:
+            password = admin_password or current_app.config.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+            create_user(tenant_id=None, email=current_app.config["ADMIN_EMAIL"], username=username,
+                        password=password, first_name="Super", last_name="Admin",
+                        role_names=[roles.SUPER_ADMIN], check_password=False)
+            db.session.commit()
+    return {"roles": counts, "tenant": tenant.slug, "admin": username, "password": password}
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("init")
+    @click.option("--admin-password", default=None, help="Password of the first Super Admin.")
+    @with_appcontext
+    def init_command(admin_password):
+        """Roles and permissions, the default tenant and the first Super Admin (idempotent)."""
+        result = init_platform(admin_password)
+        for name, count in result["roles"].items():
+            click.echo(f"role {name}: {count} permissions")
+        click.echo(f"default tenant: {result['tenant']}")
+        if result["password"]:
+            click.echo(f"Super Admin created: {result['admin']} / {result['password']}")
+        else:
+            click.echo(f"Super Admin {result['admin']} already exists")

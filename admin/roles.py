@@ -1,0 +1,63 @@
+"""Which role may do what in the admin, as FAB permission-on-view pairs.
+
+`flask init` syncs these into FAB's tables (roles are data; re-running it is idempotent).
+Super Admin has every permission. Customers and Premium Customers have none in the admin
+(the HTML login refuses them anyway); Guest is FAB's public role.
+"""
+
+from __future__ import annotations
+
+from app.security import roles
+
+READ = ("can_list", "can_show")
+WRITE = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
+
+# views FAB registers for account self-service
+SELF_SERVICE = [
+    ("can_this_form_get", "UserInfoEditView"),
+    ("can_this_form_post", "UserInfoEditView"),
+    ("can_this_form_get", "ResetMyPasswordView"),
+    ("can_this_form_post", "ResetMyPasswordView"),
+    ("can_userinfo", "MarketUserView"),
+    ("resetmypassword", "MarketUserView"),
+    ("userinfoedit", "MarketUserView"),
+]
+
+SELLER_VIEWS = {
+    "ProductView": WRITE,
+    "VariantView": WRITE,
+    "ProductImageView": WRITE,
+    "StockView": ("can_list", "can_show", "can_add", "can_edit"),
+    "WarehouseView": WRITE,
+    "StockMovementView": READ,
+    "LowStockAlertView": READ,
+    "CategoryView": READ,
+    "BrandView": READ,
+    "AttributeView": READ,
+    "SellerView": ("can_list", "can_show", "can_edit"),
+}
+SELLER_MENUS = ("Catalog", "Inventory", "Sellers", "Products", "Variants", "Product images", "Stock",
+                "Warehouses", "Stock movements", "Low stock", "Categories", "Brands", "Attributes",
+                "My store")
+
+# Admin: everything in its tenant, but not tenants and not FAB's permission internals
+ADMIN_EXCLUDED_VIEWS = frozenset({
+    "TenantView", "PermissionModelView", "ViewMenuModelView", "PermissionViewModelView",
+    "Tenants", "Base Permissions", "Views/Menus", "Permission on Views/Menus",
+})
+
+
+def wanted_permissions(role_name: str, all_pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (permission, view or menu) pairs `role_name` gets, chosen from what exists."""
+    existing = set(all_pairs)
+    if role_name == roles.SUPER_ADMIN:
+        return existing
+    if role_name == roles.ADMIN:
+        return {pair for pair in existing if pair[1] not in ADMIN_EXCLUDED_VIEWS
+                and not (pair[1] == "RoleModelView" and pair[0] in ("can_add", "can_edit", "can_delete"))}
+    if role_name == roles.SELLER:
+        wanted = {(perm, view) for view, perms in SELLER_VIEWS.items() for perm in perms}
+        wanted |= {("menu_access", menu) for menu in SELLER_MENUS}
+        wanted |= set(SELF_SERVICE)
+        return wanted & existing
+    return set()

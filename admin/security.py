@@ -1,0 +1,126 @@
+"""FAB's security manager, extended: our User model, staff-only HTML login, tenant-aware user
+lookup, Super Admins unscoped, and our blocklist and claims on FAB's own JWT manager."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort, g
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import UserDBModelView
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.security import roles
+from app.security.models import User
+from app.security.tokens import is_revoked
+from app.tenants.context import set_unscoped
+
+log = logging.getLogger(__name__)
+
+
+def _is_super() -> bool:
+    return bool(getattr(current_user, "is_authenticated", False) and current_user.is_super_admin)
+
+
+class HideGlobalUsers(BaseFilter):
+    """Tenant admins never see (or edit) Super Admin accounts."""
+
+    name = "Tenant users"
+    arg_name = "tenantusers"
+
+    def apply(self, query, value):
+        return query if _is_super() else query.filter(User.tenant_id.isnot(None))
+
+
+class GrantableRoles(BaseFilter):
+    """Only a Super Admin may grant the Super Admin role."""
+
+    name = "Grantable roles"
+    arg_name = "grantable"
+
+    def apply(self, query, value):
+        model = self.datamodel.obj
+        return query if _is_super() else query.filter(model.name != roles.SUPER_ADMIN)
+
+
+class MarketUserView(UserDBModelView):
+    route_base = "/admin/users"
+    list_columns = ["first_name", "last_name", "username", "email", "tenant", "active", "roles", "last_login"]
+    search_columns = ["first_name", "last_name", "username", "email", "active", "roles"]
+    add_columns = ["first_name", "last_name", "username", "active", "email", "phone", "roles", "password",
+                   "conf_password"]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "phone", "roles"]
+    base_filters = [["id", HideGlobalUsers, None]]
+    add_form_query_rel_fields = {"roles": [["name", GrantableRoles, None]]}
+    edit_form_query_rel_fields = {"roles": [["name", GrantableRoles, None]]}
+
+    def _check_roles(self, item) -> None:
+        if _is_super():
+            return
+        if any(r.name == roles.SUPER_ADMIN for r in item.roles):
+            raise ValueError("Only a Super Admin can grant the Super Admin role.")
+        if item.tenant_id is None and item.id is not None:
+            abort(404)
+
+    def pre_add(self, item):
+        self._check_roles(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._check_roles(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        self._check_roles(item)
+        super().pre_delete(item)
+
+
+class MarketSecurityManager(SecurityManager):
+    user_model = User
+    userdbmodelview = MarketUserView
+
+    def find_user(self, username=None, email=None):
+        """Per-tenant lookup (the ORM hook limits it to this tenant and Super Admins); a tenant's
+        own account wins over a global one with the same e-mail."""
+        if username:
+            cond = User.username == username
+        elif email:
+            cond = User.email == email
+        else:
+            return None
+        rows = self.session.scalars(select(User).where(cond).order_by(User.tenant_id.is_(None))).all()
+        return rows[0] if rows else None
+
+    def auth_user_db(self, username, password):
+        """The HTML login is for staff: customers are refused as if the password were wrong."""
+        user = super().auth_user_db(username, password)
+        if user is not None and not user.is_staff:
+            log.info("login to the admin refused for non-staff user %s", user.id)
+            return None
+        return user
+
+    @staticmethod
+    def before_request():
+        g.user = current_user
+        if getattr(current_user, "is_authenticated", False) and current_user.is_super_admin:
+            g._unscoped_token = set_unscoped(True)
+
+    def create_jwt_manager(self, app):
+        """Our callbacks on FAB's own JWTManager, so one blocklist guards FAB's and our routes."""
+        jwt_manager = super().create_jwt_manager(app)
+
+        @jwt_manager.token_in_blocklist_loader
+        def _revoked(_header, payload):
+            return is_revoked(payload["jti"])
+
+        @jwt_manager.additional_claims_loader
+        def _claims(identity):
+            user = self.get_user_by_id(int(identity)) if str(identity).isdigit() else None
+            if user is None:
+                return {}
+            return {"tenant_id": user.tenant_id, "roles": sorted(user.role_names)}
+
+        return jwt_manager
+

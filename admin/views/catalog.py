@@ -1,0 +1,125 @@
+"""Catalog admin: categories, attributes, brands, products, variants, images."""
+
+from __future__ import annotations
+
+from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
+from app.catalog import services
+from app.extensions import db
+from app.catalog.models import Attribute, Brand, Category, Product, ProductImage, ProductVariant
+from app.sellers.models import SellerProfile
+
+
+def _own_products(seller_id):
+    return Product.seller_id == seller_id
+
+
+class CategoryView(MarketModelView):
+    datamodel = datamodel(Category)
+    route_base = "/admin/categories"
+    list_columns = ["name", "slug", "parent", "position", "is_active"]
+    search_columns = ["name", "slug", "parent", "is_active"]
+    add_columns = edit_columns = ["name", "slug", "parent", "position", "is_active", "description",
+                                  "seo_title", "seo_description", "filterable_attributes"]
+    show_columns = add_columns + ["created_at", "updated_at"]
+    order_columns = ["name", "position"]
+    base_order = ("position", "asc")
+    description_columns = {"slug": "Left empty, it is made from the name."}
+
+    def before_save(self, item, is_new):
+        services.prepare_category(item)
+
+
+class AttributeView(MarketModelView):
+    datamodel = datamodel(Attribute)
+    route_base = "/admin/attributes"
+    list_columns = ["name", "code", "type", "unit"]
+    search_columns = ["name", "code", "type"]
+    add_columns = edit_columns = show_columns = ["name", "code", "type", "unit"]
+
+
+class BrandView(MarketModelView):
+    datamodel = datamodel(Brand)
+    route_base = "/admin/brands"
+    list_columns = ["name", "slug", "is_active"]
+    search_columns = ["name", "slug", "is_active"]
+    add_columns = edit_columns = ["name", "slug", "description", "logo_url", "is_active"]
+    show_columns = add_columns + ["created_at", "updated_at"]
+
+    def before_save(self, item, is_new):
+        services.prepare_brand(item)
+
+
+class VariantView(MarketModelView):
+    datamodel = datamodel(ProductVariant)
+    route_base = "/admin/variants"
+    list_title = "Variants"
+    list_columns = ["sku", "product", "options_label", "price", "compare_at_price", "currency", "is_active"]
+    label_columns = {"options_label": "Options", "weight_kg": "Weight (kg)"}
+    search_columns = ["sku", "product", "is_active", "currency"]
+    add_columns = edit_columns = ["product", "sku", "title", "price", "compare_at_price", "currency",
+                                  "weight_kg", "is_active", "position"]
+    show_columns = add_columns + ["options", "created_at", "updated_at"]
+    base_order = ("id", "desc")
+
+    seller_scope = staticmethod(lambda sid: ProductVariant.product.has(Product.seller_id == sid))
+    related_scopes = {"product": _own_products}
+
+    def owned_by_seller(self, item, seller_id):
+        return item.product is not None and item.product.seller_id == seller_id
+
+    def before_save(self, item, is_new):
+        services.prepare_variant(item)
+
+
+class ProductImageView(MarketModelView):
+    datamodel = datamodel(ProductImage)
+    route_base = "/admin/product-images"
+    list_title = "Product images"
+    list_columns = ["product", "url", "alt_text", "position"]
+    search_columns = ["product", "alt_text"]
+    add_columns = edit_columns = show_columns = ["product", "variant", "url", "alt_text", "position"]
+
+    seller_scope = staticmethod(lambda sid: ProductImage.product.has(Product.seller_id == sid))
+    related_scopes = {
+        "product": _own_products,
+        "variant": lambda sid: ProductVariant.product.has(Product.seller_id == sid),
+    }
+
+    def owned_by_seller(self, item, seller_id):
+        if item.product is None or item.product.seller_id != seller_id:
+            return False
+        return item.variant is None or item.variant.product_id == item.product.id
+
+
+class ProductView(MarketModelView):
+    datamodel = datamodel(Product)
+    route_base = "/admin/products"
+    list_title = "Products"
+    list_columns = ["title", "seller", "category", "brand", "status", "product_type", "is_featured",
+                    "rating_avg", "created_at"]
+    search_columns = ["title", "slug", "seller", "category", "brand", "status", "product_type", "is_featured"]
+    add_columns = edit_columns = ["title", "slug", "seller", "category", "brand", "status", "product_type",
+                                  "is_featured", "description"]
+    show_columns = add_columns + ["rating_avg", "rating_count", "sold_count", "published_at",
+                                  "created_at", "updated_at"]
+    order_columns = ["title", "status", "created_at", "rating_avg"]
+    base_order = ("id", "desc")
+    related_views = [VariantView, ProductImageView]
+    description_columns = {"slug": "Left empty, it is made from the title.",
+                           "seller": "Sellers always create products for their own store."}
+
+    seller_scope = staticmethod(_own_products)
+    related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
+
+    def owned_by_seller(self, item, seller_id):
+        seller = item.seller
+        return seller is not None and seller.id == seller_id
+
+    def pre_add(self, item):
+        if is_seller_user() and current_seller_id() is not None:
+            # a seller's product is always its own, whatever the form said
+            item.seller = db.session.get(SellerProfile, current_seller_id())
+        super().pre_add(item)
+
+    def before_save(self, item, is_new):
+        services.prepare_product(item)

@@ -1,0 +1,93 @@
+"""Inventory admin: warehouses, stock levels (edits go through the ledger), movements, alerts."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from admin.base import MarketModelView, datamodel
+from app.catalog.models import Product, ProductVariant
+from app.inventory import services
+from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
+from app.sellers.models import SellerProfile
+
+
+def _variant_of_seller(sid):
+    return ProductVariant.product.has(Product.seller_id == sid)
+
+
+def _stock_of_seller(sid):
+    return StockLevel.variant.has(_variant_of_seller(sid))
+
+
+class WarehouseView(MarketModelView):
+    datamodel = datamodel(Warehouse)
+    route_base = "/admin/warehouses"
+    list_columns = ["code", "name", "seller", "city", "country", "is_active"]
+    search_columns = ["code", "name", "seller", "country", "is_active"]
+    add_columns = edit_columns = show_columns = ["code", "name", "seller", "city", "country", "is_active"]
+    description_columns = {"seller": "Empty for a platform (fulfilment) warehouse."}
+
+    seller_scope = staticmethod(lambda sid: Warehouse.seller_id == sid)
+    related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
+
+    def owned_by_seller(self, item, seller_id):
+        return item.seller is not None and item.seller.id == seller_id
+
+
+class StockView(MarketModelView):
+    datamodel = datamodel(StockLevel)
+    route_base = "/admin/inventory"
+    list_title = "Stock"
+    list_columns = ["variant", "warehouse", "quantity_on_hand", "quantity_reserved", "available", "reorder_point",
+                    "updated_at"]
+    label_columns = {"quantity_on_hand": "On hand", "quantity_reserved": "Reserved"}
+    search_columns = ["variant", "warehouse", "quantity_on_hand", "reorder_point"]
+    add_columns = ["variant", "warehouse", "quantity_on_hand", "reorder_point"]
+    edit_columns = ["quantity_on_hand", "reorder_point"]
+    show_columns = ["variant", "warehouse", "quantity_on_hand", "quantity_reserved", "available",
+                    "reorder_point", "created_at", "updated_at"]
+    base_order = ("id", "desc")
+    description_columns = {"quantity_on_hand": "A counted quantity; the difference is written to the ledger."}
+
+    seller_scope = staticmethod(_stock_of_seller)
+    related_scopes = {
+        "variant": _variant_of_seller,
+        # own warehouses, or platform ones
+        "warehouse": lambda sid: (Warehouse.seller_id == sid) | Warehouse.seller_id.is_(None),
+    }
+
+    def owned_by_seller(self, item, seller_id):
+        variant = item.variant
+        warehouse = item.warehouse
+        return (variant is not None and variant.product.seller_id == seller_id
+                and warehouse is not None and warehouse.seller_id in (None, seller_id))
+
+    def before_save(self, item, is_new):
+        services.record_manual_edit(item, actor_id=getattr(current_user, "id", None))
+
+
+class StockMovementView(MarketModelView):
+    datamodel = datamodel(StockMovement)
+    route_base = "/admin/stock-movements"
+    list_title = "Stock movements"
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["created_at", "stock_level", "reason", "delta_on_hand", "delta_reserved", "on_hand_after",
+                    "reserved_after", "reference"]
+    search_columns = ["reason", "reference", "created_at"]
+    show_columns = list_columns + ["note", "actor_id"]
+    base_order = ("id", "desc")
+
+    seller_scope = staticmethod(lambda sid: StockMovement.stock_level.has(_stock_of_seller(sid)))
+
+
+class LowStockAlertView(MarketModelView):
+    datamodel = datamodel(LowStockAlert)
+    route_base = "/admin/low-stock"
+    list_title = "Low stock"
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["created_at", "stock_level", "available", "reorder_point", "resolved_at"]
+    search_columns = ["created_at", "resolved_at"]
+    show_columns = list_columns
+    base_order = ("id", "desc")
+
+    seller_scope = staticmethod(lambda sid: LowStockAlert.stock_level.has(_stock_of_seller(sid)))

@@ -1,0 +1,55 @@
+"""Platform admin: tenants (Super Admin), the audit log and the event outbox (read-only)."""
+
+from __future__ import annotations
+
+from admin.base import CurrentTenantFilter, MarketModelView, datamodel
+from app.events.models import OutboxEvent
+from app.security.models import AuditLog
+from app.tenants import services
+from app.tenants.models import Tenant
+
+
+class TenantView(MarketModelView):
+    datamodel = datamodel(Tenant)
+    route_base = "/admin/tenants"
+    list_title = "Tenants"
+    list_columns = ["name", "slug", "domain", "status", "plan", "default_currency", "default_language"]
+    search_columns = ["name", "slug", "domain", "status", "plan"]
+    add_columns = edit_columns = ["name", "slug", "domain", "status", "plan", "default_currency",
+                                  "default_language", "languages", "logo_url", "primary_color",
+                                  "max_products", "max_sellers", "max_users"]
+    show_columns = add_columns + ["created_at", "updated_at"]
+
+    def before_save(self, item, is_new):
+        services.validate_tenant_fields(slug=item.slug, status=item.status, plan=item.plan,
+                                        default_currency=item.default_currency)
+        services.clear_cache()
+
+    def pre_delete(self, item):
+        raise ValueError("Tenants are suspended, not deleted: set the status to suspended.")
+
+
+class AuditLogView(MarketModelView):
+    datamodel = datamodel(AuditLog)
+    route_base = "/admin/audit-log"
+    list_title = "Audit log"
+    base_permissions = ["can_list", "can_show"]
+    base_filters = [["tenant_id", CurrentTenantFilter, None]]
+    list_columns = ["created_at", "actor", "action", "entity", "entity_id", "source", "ip"]
+    search_columns = ["actor", "action", "entity", "entity_id", "source", "ip", "created_at"]
+    show_columns = ["created_at", "actor", "actor_id", "action", "entity", "entity_id", "before", "after",
+                    "source", "ip", "user_agent", "request_path", "tenant_id"]
+    base_order = ("id", "desc")
+
+
+class OutboxView(MarketModelView):
+    datamodel = datamodel(OutboxEvent)
+    route_base = "/admin/events"
+    list_title = "Domain events"
+    base_permissions = ["can_list", "can_show"]
+    base_filters = [["tenant_id", CurrentTenantFilter, None]]
+    list_columns = ["id", "name", "aggregate", "aggregate_id", "created_at", "dispatched_at", "attempts",
+                    "last_error"]
+    search_columns = ["name", "aggregate", "aggregate_id", "dispatched_at", "created_at"]
+    show_columns = list_columns + ["payload", "next_attempt_at", "tenant_id"]
+    base_order = ("id", "desc")

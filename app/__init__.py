@@ -1,0 +1,129 @@
+"""The application factory: wires extensions, API, admin, socket handlers and event subscribers.
+
+Only this module of app/ imports the outer layers (storefront_api, admin, jobs, analytics).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, Response, g, jsonify, request
+from flask_appbuilder import AppBuilder
+from redis import Redis
+
+from app.core.errors import DomainError
+from app.extensions import db, limiter, migrate, socketio
+from config import BASE_DIR, ProductionConfig, get_config
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    config = get_config(config_name)
+    if issubclass(config, ProductionConfig):
+        config.validate()
+    app = Flask(__name__, instance_path=str(config_instance_dir()),
+                template_folder=str(BASE_DIR / "admin" / "templates"))
+    app.config.from_object(config)
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from app import models  # noqa: F401  (every model registered on the metadata)
+    from app.events.bus import EventBus
+    from app.events.bus import install as install_outbox
+    from app.security.audit import install as install_audit
+    from app.security.models import AuditLog, User
+    from app.tenants.orm import install as install_tenancy
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
+    app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"]) if app.config.get("REDIS_URL") else None
+
+    install_tenancy(User)
+    install_audit(AuditLog.__table__, models.is_audited)
+    install_outbox(app)
+    app.extensions["event_bus"] = EventBus()
+
+    import jobs
+
+    jobs.init_app(app)  # task runner (RQ or in-process) and the event subscriptions
+
+    _register_tenant_hooks(app)
+    _register_error_handlers(app)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
+    )
+
+    import storefront_api
+
+    storefront_api.init_app(app)
+
+    import admin
+
+    with app.app_context():
+        appbuilder = AppBuilder(update_perms=False)
+        appbuilder.init_app(app, db.session)
+        admin.init_app(app, appbuilder)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def config_instance_dir():
+    from config import INSTANCE_DIR
+
+    return INSTANCE_DIR
+
+
+def _register_tenant_hooks(app: Flask) -> None:
+    from app.tenants.context import reset_tenant, reset_unscoped, set_tenant
+    from app.tenants.services import resolve_tenant
+
+    @app.before_request
+    def _resolve_tenant():
+        g._tenant_token = None
+        if request.path.startswith("/static/") or request.path.startswith("/appbuilder/"):
+            return None
+        try:
+            tenant_id, status = resolve_tenant(
+                request.host, request.headers.get("X-Tenant"), app.config["DEFAULT_TENANT"]
+            )
+        except DomainError as exc:
+            return _error_response(exc.code, exc.message, 404)
+        g.tenant_id = tenant_id
+        g._tenant_token = set_tenant(tenant_id)
+        if status != "active" and request.path.startswith("/api/v1"):
+            return _error_response("tenant_suspended", "this storefront is suspended", 403)
+        return None
+
+    @app.teardown_request
+    def _reset_tenant(exc):
+        token = g.pop("_tenant_token", None)
+        if token is not None:
+            reset_tenant(token)
+        unscoped_token = g.pop("_unscoped_token", None)
+        if unscoped_token is not None:
+            reset_unscoped(unscoped_token)
+
+
+def _error_response(code: str, message: str, status: int, details: dict | None = None):
+    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response.status_code = status
+    return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """JSON error envelope for /api/ paths only; FAB's HTML pages keep their own error pages."""
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        if request.path.startswith("/api/"):
+            return _error_response(exc.code, exc.message, exc.status, exc.details)
+        return Response(exc.message, status=exc.status, mimetype="text/plain")

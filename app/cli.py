@@ -1,0 +1,12 @@
+"""App-level commands registered by create_app(): `flask seed`, `flask serve`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    from app.demo.cli import register as register_demo
+
+    register_demo(app)

@@ -1,0 +1,1 @@
+"""Shared building blocks for every domain: column types, errors, transactions, crypto."""

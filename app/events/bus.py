@@ -1,0 +1,250 @@
+"""Domain events: publish into the outbox inside the transaction, dispatch after it commits.
+
+    publish("inventory.stock_changed", {...}, aggregate="stock_level", aggregate_id=12)
+
+Nothing leaves the process until the transaction commits. After commit the new outbox rows
+are dispatched: each subscriber's task is handed to the task runner (RQ in production, run
+in-process in the embedded default). A row is marked dispatched only when every subscriber's
+task was accepted; if Redis is down the row stays pending and `redeliver_pending()` (a cron
+job, and `flask events redeliver`) hands it over later. Consumers run through
+`consume_once()`, so a redelivered event is applied once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flask import Flask, current_app
+from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.core.types import utcnow
+from app.events.models import OutboxEvent, ProcessedEvent
+from app.extensions import db
+from app.tenants.context import current_tenant_id, tenant_scope, unscoped
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 60
+BACKOFF_SECONDS = (5, 15, 60, 300, 900, 3600)
+
+
+class TaskRunner(Protocol):
+    """What the jobs layer provides: hand a task to a queue (or run it now)."""
+
+    def enqueue(self, task: str, *args: Any, queue: str = "default", job_id: str | None = None) -> None: ...
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    consumer: str  # stable name; (event, consumer) is applied once
+    handler: Callable[[OutboxEvent], None]
+    queue: str = "default"
+
+
+@dataclass
+class EventBus:
+    runner: TaskRunner | None = None
+    subscribers: dict[str, list[Subscriber]] = field(default_factory=dict)
+    # the task every subscriber runs: it loads the event and calls consume()
+    task: str = "jobs.tasks.handle_event"
+
+    def subscribe(self, event_name: str, consumer: str, handler: Callable, queue: str = "default") -> None:
+        subs = self.subscribers.setdefault(event_name, [])
+        if any(s.consumer == consumer for s in subs):
+            return
+        subs.append(Subscriber(consumer, handler, queue))
+
+    def handler_for(self, consumer: str) -> Callable | None:
+        for subs in self.subscribers.values():
+            for sub in subs:
+                if sub.consumer == consumer:
+                    return sub.handler
+        return None
+
+
+def get_bus(app: Flask | None = None) -> EventBus:
+    return (app or current_app).extensions["event_bus"]
+
+
+def publish(name: str, payload: dict | None = None, *, aggregate: str | None = None,
+            aggregate_id: Any = None, tenant_id: int | None = None) -> OutboxEvent:
+    """Add an event to the current transaction. It is dispatched only if the transaction commits."""
+    row = OutboxEvent(
+        name=name,
+        payload=payload or {},
+        aggregate=aggregate,
+        aggregate_id=None if aggregate_id is None else str(aggregate_id),
+        tenant_id=tenant_id if tenant_id is not None else current_tenant_id(),
+    )
+    db.session.add(row)
+    return row
+
+
+# --- after-commit dispatch ------------------------------------------------------------------
+
+def install(app: Flask) -> None:
+    """Session hooks: remember outbox rows flushed in a transaction, dispatch them on commit."""
+    if app.extensions.get("_outbox_hooks"):
+        return
+    app.extensions["_outbox_hooks"] = True
+
+    @event.listens_for(Session, "after_flush")
+    def _remember(session: Session, flush_context) -> None:
+        ids = [obj.id for obj in session.new if isinstance(obj, OutboxEvent)]
+        if ids:
+            session.info.setdefault("outbox_ids", []).extend(ids)
+
+    @event.listens_for(Session, "after_commit")
+    def _after_commit(session: Session) -> None:
+        ids = session.info.pop("outbox_ids", None)
+        if not ids:
+            return
+        target = _app_of(session)
+        if target is None:
+            return
+        # A fresh app context gives a fresh session: the committing one may not run SQL now.
+        with target.app_context():
+            try:
+                dispatch(ids)
+            except Exception:  # never let a dispatch problem break the caller; redelivery catches up
+                log.exception("outbox dispatch failed; events stay pending for redelivery")
+
+    @event.listens_for(Session, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop("outbox_ids", None)
+
+
+def _app_of(session: Session) -> Flask | None:
+    try:
+        return current_app._get_current_object()
+    except RuntimeError:
+        return None
+
+
+def _claim(event_id: int, now: dt.datetime) -> bool:
+    result = db.session.execute(
+        update(OutboxEvent)
+        .where(
+            OutboxEvent.id == event_id,
+            OutboxEvent.dispatched_at.is_(None),
+            or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < now),
+        )
+        .values(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def dispatch(ids: list[int]) -> int:
+    """Hand the given events to their subscribers, in id order. Returns how many were dispatched."""
+    bus = get_bus()
+    done = 0
+    with unscoped():
+        for event_id in sorted(ids):
+            now = utcnow()
+            if not _claim(event_id, now):
+                continue
+            row = db.session.get(OutboxEvent, event_id)
+            try:
+                for sub in bus.subscribers.get(row.name, []):
+                    bus.runner.enqueue(bus.task, row.id, sub.consumer, queue=sub.queue,
+                                       job_id=f"event-{row.id}-{sub.consumer}")
+            except Exception as exc:  # e.g. Redis unreachable: keep it pending, back off
+                attempt = row.attempts + 1
+                delay = BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS)) - 1]
+                row.attempts = attempt
+                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                row.claimed_until = None
+                row.next_attempt_at = now + dt.timedelta(seconds=delay)
+                db.session.commit()
+                log.warning("event %s not dispatched (%s); will retry", row.id, row.last_error)
+                if _is_connection_error(exc):
+                    break  # the queue is down: later events would fail the same way
+                continue
+            row.dispatched_at = utcnow()
+            row.claimed_until = None
+            row.attempts += 1
+            db.session.commit()
+            done += 1
+    return done
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    return any(name in type(exc).__name__ for name in ("ConnectionError", "TimeoutError"))
+
+
+def pending_ids(older_than_seconds: int = 0, limit: int = 500) -> list[int]:
+    now = utcnow()
+    with unscoped():
+        return list(
+            db.session.scalars(
+                select(OutboxEvent.id)
+                .where(
+                    OutboxEvent.dispatched_at.is_(None),
+                    OutboxEvent.created_at <= now - dt.timedelta(seconds=older_than_seconds),
+                    or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now),
+                )
+                .order_by(OutboxEvent.id)
+                .limit(limit)
+            )
+        )
+
+
+def redeliver_pending(older_than_seconds: int | None = None) -> int:
+    """Dispatch events still pending (Redis was down, the process died after commit, ...)."""
+    if older_than_seconds is None:
+        older_than_seconds = current_app.config["OUTBOX_REDELIVER_AFTER_SECONDS"]
+    ids = pending_ids(older_than_seconds)
+    return dispatch(ids) if ids else 0
+
+
+# --- consumers ------------------------------------------------------------------------------
+
+def consume(event_id: int, consumer: str) -> bool:
+    """Apply `consumer` to event `event_id` once: the effect and the ProcessedEvent row commit
+    together, so a second delivery (redelivery, duplicate job, retry) changes nothing.
+    Returns False when it had been applied already."""
+    bus = get_bus()
+    handler = bus.handler_for(consumer)
+    if handler is None:
+        raise LookupError(f"no consumer named {consumer!r}")
+    with unscoped():
+        row = db.session.get(OutboxEvent, event_id)
+        if row is None:
+            raise LookupError(f"no event {event_id}")
+        tenant_id = row.tenant_id
+        seen = db.session.get(ProcessedEvent, (event_id, consumer))
+    if seen is not None:
+        db.session.rollback()
+        return False
+    with tenant_scope(tenant_id):
+        try:
+            db.session.add(ProcessedEvent(event_id=event_id, consumer=consumer))
+            db.session.flush()  # takes the unique key first: a concurrent twin waits, then fails
+            handler(row)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            with unscoped():
+                if db.session.get(ProcessedEvent, (event_id, consumer)) is not None:
+                    return False
+            raise
+        except BaseException:
+            db.session.rollback()
+            raise
+    return True
+
+
+def pending_count() -> int:
+    from sqlalchemy import func
+
+    with unscoped():
+        return db.session.scalar(select(func.count()).select_from(OutboxEvent).where(
+            and_(OutboxEvent.dispatched_at.is_(None))))

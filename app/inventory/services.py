@@ -1,0 +1,125 @@
+"""Inventory operations. Stock never goes negative: every change is a conditional UPDATE that
+the database refuses when it would break on_hand >= reserved >= 0, plus a ledger row and an
+`inventory.stock_changed` event in the same transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, select, update
+
+from app.core.db import transactional
+from app.core.errors import InsufficientStock, NotFound, ValidationError
+from app.events.bus import publish
+from app.events.models import OutboxEvent
+from app.extensions import db
+from app.inventory.models import MOVEMENT_REASONS, LowStockAlert, StockLevel, StockMovement
+from app.core.types import utcnow
+
+
+def _stock_event(stock: StockLevel, reason: str) -> None:
+    publish(
+        "inventory.stock_changed",
+        {
+            "stock_level_id": stock.id,
+            "variant_id": stock.variant_id,
+            "warehouse_id": stock.warehouse_id,
+            "on_hand": stock.quantity_on_hand,
+            "reserved": stock.quantity_reserved,
+            "reason": reason,
+        },
+        aggregate="stock_level",
+        aggregate_id=stock.id,
+    )
+
+
+def _ledger(stock: StockLevel, reason: str, d_on_hand: int, d_reserved: int, *, reference=None,
+            note=None, actor_id=None) -> None:
+    db.session.add(
+        StockMovement(
+            stock_level_id=stock.id,
+            tenant_id=stock.tenant_id,
+            reason=reason,
+            delta_on_hand=d_on_hand,
+            delta_reserved=d_reserved,
+            on_hand_after=stock.quantity_on_hand,
+            reserved_after=stock.quantity_reserved,
+            reference=reference,
+            note=note,
+            actor_id=actor_id,
+        )
+    )
+    _stock_event(stock, reason)
+
+
+@transactional
+def adjust_stock(stock_level_id: int, delta: int, *, reason: str = "adjustment", reference: str | None = None,
+                 note: str | None = None, actor_id: int | None = None) -> StockLevel:
+    """Add (or remove, with a negative delta) units on hand. Refused if it would leave fewer
+    units on hand than are reserved."""
+    if reason not in MOVEMENT_REASONS:
+        raise ValidationError("unknown movement reason", details={"reason": f"one of {', '.join(MOVEMENT_REASONS)}"})
+    if delta == 0:
+        raise ValidationError("delta must not be zero", details={"delta": "must not be zero"})
+    result = db.session.execute(
+        update(StockLevel)
+        .where(StockLevel.id == stock_level_id,
+               StockLevel.quantity_on_hand + delta >= StockLevel.quantity_reserved,
+               StockLevel.quantity_on_hand + delta >= 0)
+        .values(quantity_on_hand=StockLevel.quantity_on_hand + delta, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    stock = db.session.get(StockLevel, stock_level_id, populate_existing=True)
+    if stock is None:
+        raise NotFound("stock level not found")
+    if result.rowcount != 1:
+        raise InsufficientStock(
+            "not enough stock on hand", details={"available": stock.available, "requested": -delta}
+        )
+    _ledger(stock, reason, delta, 0, reference=reference, note=note, actor_id=actor_id)
+    return stock
+
+
+def record_manual_edit(stock: StockLevel, actor_id: int | None = None) -> None:
+    """For an edit made through a form (the admin): turn the change of quantity_on_hand into a
+    ledger row and an event, inside the caller's transaction. Refuses a result below reserved."""
+    hist = inspect(stock).attrs.quantity_on_hand.history
+    old = hist.deleted[0] if hist.deleted else None
+    new = stock.quantity_on_hand
+    if new is None or new < 0:
+        raise ValidationError("on hand must be zero or more", details={"quantity_on_hand": "must be >= 0"})
+    if new < (stock.quantity_reserved or 0):
+        raise InsufficientStock("on hand cannot drop below reserved units",
+                                details={"reserved": stock.quantity_reserved})
+    if stock.id is None:  # new row: the ledger starts at its first quantity
+        db.session.flush()
+        old = 0
+    if old is None or old == new:
+        if inspect(stock).attrs.reorder_point.history.has_changes():
+            _stock_event(stock, "adjustment")
+        return
+    _ledger(stock, "count", new - old, 0, note="edited in the admin", actor_id=actor_id)
+
+
+def check_low_stock(event: OutboxEvent) -> LowStockAlert | None:
+    """Consumer of inventory.stock_changed: open an alert when available stock is at or below the
+    reorder point and none is open; resolve open alerts once stock is above it again."""
+    stock = db.session.get(StockLevel, event.payload["stock_level_id"])
+    if stock is None:
+        return None
+    open_alert = db.session.scalar(
+        select(LowStockAlert).where(LowStockAlert.stock_level_id == stock.id, LowStockAlert.resolved_at.is_(None))
+    )
+    if stock.available <= stock.reorder_point:
+        if open_alert is not None:
+            return open_alert
+        alert = LowStockAlert(stock_level_id=stock.id, tenant_id=stock.tenant_id, available=stock.available,
+                              reorder_point=stock.reorder_point, source_event_id=event.id)
+        db.session.add(alert)
+        db.session.flush()
+        publish("inventory.low_stock", {"stock_level_id": stock.id, "variant_id": stock.variant_id,
+                                        "available": stock.available, "reorder_point": stock.reorder_point,
+                                        "alert_id": alert.id},
+                aggregate="stock_level", aggregate_id=stock.id, tenant_id=stock.tenant_id)
+        return alert
+    if open_alert is not None:
+        open_alert.resolved_at = utcnow()
+    return None

@@ -1,0 +1,27 @@
+"""Imports every model module so that SQLAlchemy's metadata (and Alembic) sees them all."""
+
+from app.catalog.models import (  # noqa: F401
+    Attribute,
+    Brand,
+    Category,
+    Product,
+    ProductAttributeValue,
+    ProductImage,
+    ProductVariant,
+)
+from app.customers.models import Address, CustomerProfile  # noqa: F401
+from app.events.models import OutboxEvent, ProcessedEvent  # noqa: F401
+from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse  # noqa: F401
+from app.security.models import AuditLog, User  # noqa: F401
+from app.sellers.models import SellerProfile  # noqa: F401
+from app.tenants.models import Tenant, TenantScoped  # noqa: F401
+
+# Every tenant-owned model; the tenancy tests walk this list.
+TENANT_OWNED = (
+    Attribute, Brand, Category, Product, ProductAttributeValue, ProductImage, ProductVariant,
+    Address, CustomerProfile, LowStockAlert, StockLevel, StockMovement, Warehouse, SellerProfile,
+)
+
+
+def is_audited(obj) -> bool:
+    return getattr(type(obj), "__audit__", True) and not isinstance(obj, AuditLog)

@@ -1,0 +1,178 @@
+"""Audit trail: every ORM create, update and delete made in a request (admin or API), a job or
+an audited command writes an audit row in the same transaction, with who, tenant, what, the
+values before and after, when and from where. Secrets are masked.
+
+It hangs off the session's after_flush, so no view or service can forget it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from flask import g, has_request_context, request
+from sqlalchemy import event, inspect, insert
+from sqlalchemy.orm import Session
+
+from app.core.crypto import EncryptedString
+from app.core.types import utcnow
+from app.tenants.context import current_tenant_id
+
+_SECRET_WORDS = ("password", "secret", "token", "account_number", "api_key", "credential")
+
+
+@dataclass(frozen=True)
+class AuditActor:
+    actor_id: int | None
+    actor: str
+    source: str  # admin, api, job, cli
+    ip: str | None = None
+    user_agent: str | None = None
+    path: str | None = None
+
+
+_actor: ContextVar[AuditActor | None] = ContextVar("audit_actor", default=None)
+_installed = False
+
+
+@contextmanager
+def audit_as(actor: AuditActor) -> Iterator[None]:
+    """Audit the writes of a job or command as `actor`."""
+    token = _actor.set(actor)
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def _request_actor() -> AuditActor | None:
+    if g.get("audit_disabled"):
+        return None
+    user = g.get("user")
+    if user is not None and hasattr(user, "_get_current_object"):
+        user = user._get_current_object()
+    authenticated = bool(user is not None and getattr(user, "is_authenticated", False))
+    source = "api" if request.path.startswith("/api/") else "admin"
+    return AuditActor(
+        actor_id=user.id if authenticated else None,
+        actor=user.username if authenticated else "anonymous",
+        source=source,
+        ip=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:255] or None,
+        path=request.full_path[:2000],
+    )
+
+
+def _current_actor() -> AuditActor | None:
+    actor = _actor.get()
+    if actor is not None:
+        return actor
+    if has_request_context():
+        return _request_actor()
+    return None
+
+
+def _is_secret(column) -> bool:
+    name = column.key.lower()
+    return isinstance(column.type, EncryptedString) or any(word in name for word in _SECRET_WORDS)
+
+
+def _plain(value):
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+def _snapshot(obj, mapper) -> dict:
+    out = {}
+    for column in mapper.column_attrs:
+        col = column.columns[0]
+        value = getattr(obj, column.key, None)
+        out[column.key] = "***" if (value is not None and _is_secret(col)) else _plain(value)
+    return out
+
+
+def _changes(obj, mapper) -> tuple[dict, dict]:
+    state = inspect(obj)
+    before, after = {}, {}
+    for column in mapper.column_attrs:
+        hist = state.attrs[column.key].history
+        if not hist.has_changes():
+            continue
+        old = hist.deleted[0] if hist.deleted else None
+        new = hist.added[0] if hist.added else None
+        if old == new:
+            continue
+        secret = _is_secret(column.columns[0])
+        before[column.key] = "***" if secret and old is not None else _plain(old)
+        after[column.key] = "***" if secret and new is not None else _plain(new)
+    return before, after
+
+
+def _identity(obj) -> str | None:
+    ident = inspect(obj).identity
+    if not ident:
+        return None
+    return ",".join(str(part) for part in ident)
+
+
+def install(audit_table, is_audited) -> None:
+    """Register the after_flush hook once per process."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+
+    @event.listens_for(Session, "after_flush")
+    def _write_audit(session: Session, flush_context) -> None:
+        actor = _current_actor()
+        if actor is None:
+            return
+        rows = []
+        now = utcnow()
+        groups = (("create", session.new), ("update", session.dirty), ("delete", session.deleted))
+        for action, objects in groups:
+            for obj in objects:
+                if not is_audited(obj):
+                    continue
+                mapper = inspect(obj).mapper
+                if action == "create":
+                    before, after = None, _snapshot(obj, mapper)
+                elif action == "delete":
+                    before, after = _snapshot(obj, mapper), None
+                else:
+                    if not session.is_modified(obj, include_collections=False):
+                        continue
+                    before, after = _changes(obj, mapper)
+                    if not after and not before:
+                        continue
+                rows.append(
+                    {
+                        "tenant_id": getattr(obj, "tenant_id", None) or current_tenant_id(),
+                        "actor_id": actor.actor_id,
+                        "actor": actor.actor,
+                        "action": action,
+                        "entity": mapper.class_.__name__,
+                        "entity_id": _identity(obj),
+                        "before": before,
+                        "after": after,
+                        "ip": actor.ip,
+                        "user_agent": actor.user_agent,
+                        "source": actor.source,
+                        "request_path": actor.path,
+                        "created_at": now,
+                    }
+                )
+        if rows:
+            session.connection().execute(insert(audit_table), rows)

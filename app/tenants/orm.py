@@ -1,0 +1,104 @@
+"""Tenancy applied automatically to every ORM query and insert.
+
+Every SELECT, UPDATE and DELETE issued through an ORM session gets `tenant_id = <current>` on
+each tenant-scoped entity it touches (relationship loads included); every new tenant-scoped row
+gets the current tenant; a write into another tenant is refused. Users (ab_user) are tenant
+members except Super Admins, whose tenant_id is NULL and who are visible from every tenant.
+
+Refreshes of an object already in the session (expired attributes, by primary key) are not
+filtered: they reveal no new row. Raw SQL (text() or Core statements on tables) is not covered: it
+must filter by tenant itself.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, or_
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from app.core.errors import TenantError
+from app.tenants.context import current_tenant_id, is_unscoped
+from app.tenants.models import TenantScoped
+
+_installed = False
+
+
+def _touches_tenant_data(state: ORMExecuteState, user_model) -> bool:
+    for mapper in state.all_mappers:
+        cls = mapper.class_
+        if issubclass(cls, TenantScoped) or issubclass(cls, user_model):
+            return True
+    return False
+
+
+def install(user_model) -> None:
+    """Register the session hooks once per process."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _scope_statement(state: ORMExecuteState) -> None:
+        if not (state.is_select or state.is_update or state.is_delete):
+            return
+        if state.is_column_load:
+            # refreshing attributes of an object already held (by primary key): reveals no new row
+            return
+        if is_unscoped():
+            return
+        tenant_id = current_tenant_id()
+        if tenant_id is None:
+            if _touches_tenant_data(state, user_model):
+                raise TenantError("no tenant in context for a query on tenant data", code="tenant_required")
+            return
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantScoped,
+                lambda cls: cls.tenant_id == tenant_id,
+                include_aliases=True,
+            ),
+            with_loader_criteria(
+                user_model,
+                lambda cls: or_(cls.tenant_id == tenant_id, cls.tenant_id.is_(None)),
+                include_aliases=True,
+            ),
+        )
+
+    @event.listens_for(Session, "before_flush")
+    def _stamp_tenant(session: Session, flush_context, instances) -> None:
+        unscoped = is_unscoped()
+        tenant_id = current_tenant_id()
+        for obj in session.new:
+            if isinstance(obj, TenantScoped):
+                if obj.tenant_id is None:
+                    if tenant_id is None:
+                        raise TenantError(
+                            f"cannot create {type(obj).__name__} without a tenant", code="tenant_required"
+                        )
+                    obj.tenant_id = tenant_id
+                elif not unscoped and obj.tenant_id != tenant_id:
+                    raise TenantError(f"cannot create {type(obj).__name__} in another tenant")
+            elif isinstance(obj, user_model):
+                # A user made under a tenant belongs to it; only a user flagged global (a Super
+                # Admin, made by `flask init` or the Super Admin service) keeps tenant_id NULL.
+                if obj.tenant_id is None and not getattr(obj, "is_global_user", False):
+                    if tenant_id is None:
+                        raise TenantError("cannot create a user without a tenant", code="tenant_required")
+                    obj.tenant_id = tenant_id
+                elif not unscoped and obj.tenant_id not in (tenant_id, None):
+                    raise TenantError("cannot create a user in another tenant")
+        if unscoped:
+            return
+        for obj in list(session.dirty) + list(session.deleted):
+            if isinstance(obj, (TenantScoped, user_model)):
+                history = _tenant_history(obj)
+                if history.has_changes():
+                    raise TenantError(f"cannot move {type(obj).__name__} to another tenant")
+                if tenant_id is not None and obj.tenant_id not in (tenant_id, None):
+                    raise TenantError(f"cannot change {type(obj).__name__} of another tenant")
+
+
+def _tenant_history(obj):
+    from sqlalchemy import inspect
+
+    return inspect(obj).attrs.tenant_id.history

@@ -1,0 +1,172 @@
+"""Configuration classes. Every setting comes from the environment, with safe defaults for dev.
+
+Pick one with APP_CONFIG=development|testing|production (default: development).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    """Settings shared by every mode."""
+
+    APP_NAME = _env("APP_NAME", "Marketplace")
+    APP_ICON = ""
+    SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
+    # Fernet key (urlsafe base64, 32 bytes) for secrets at rest; derived from SECRET_KEY if unset.
+    ENCRYPTION_KEY = _env("ENCRYPTION_KEY")
+
+    SQLALCHEMY_DATABASE_URI = _env(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'marketplace.db'}"
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    REDIS_URL = _env("REDIS_URL")
+    ELASTICSEARCH_URL = _env("ELASTICSEARCH_URL")
+    SUPERSET_URL = _env("SUPERSET_URL")
+    SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search"))
+
+    # "inline": jobs run in-process right after commit (embedded default, no Redis needed).
+    # "rq": jobs are enqueued on Redis and run by `flask worker`.
+    JOBS_MODE = _env("JOBS_MODE", "rq" if _env("REDIS_URL") else "inline")
+    # Outbox rows older than this that are still undispatched are redelivered by the cron job.
+    OUTBOX_REDELIVER_AFTER_SECONDS = _env_int("OUTBOX_REDELIVER_AFTER_SECONDS", 30)
+
+    # Tenancy: the tenant is resolved from the Host header (Tenant.domain) or the X-Tenant
+    # header (Tenant.slug); DEFAULT_TENANT is used when neither matches.
+    DEFAULT_TENANT = _env("DEFAULT_TENANT", "default")
+
+    # Flask-AppBuilder
+    AUTH_TYPE = AUTH_DB
+    FAB_SECURITY_MANAGER_CLASS = "admin.security.MarketSecurityManager"
+    FAB_INDEX_VIEW = "admin.views.home.AdminIndexView"
+    FAB_CREATE_DB = False  # the schema is made by `flask db upgrade` only
+    FAB_UPDATE_PERMS = False  # permissions are synced by `flask init`
+    FAB_ADD_SECURITY_API = False
+    FAB_API_SWAGGER_UI = False
+    AUTH_ROLE_ADMIN = "Super Admin"
+    AUTH_ROLE_PUBLIC = "Guest"
+    AUTH_USER_REGISTRATION = False
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = _env("AUTH_RATE_LIMIT", "10 per 20 second")
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+
+    # JWT (FAB's own JWT manager; see admin/security.py)
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=7)
+    JWT_TOKEN_LOCATION = ["headers"]
+
+    # Flask-Limiter (FAB turns it off unless told otherwise)
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or (
+        _env("REDIS_URL") or "memory://"
+    )
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "Marketplace API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "schema/"
+    OPENAPI_SWAGGER_UI_PATH = "docs/"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    OPENAPI_REDOC_PATH = "redoc/"
+    OPENAPI_REDOC_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
+
+    # Flask-SocketIO: Redis message queue when Redis is configured (several web processes, workers)
+    SOCKETIO_MESSAGE_QUEUE = _env("SOCKETIO_MESSAGE_QUEUE", _env("REDIS_URL"))
+
+    # Demo data and the first admin made by `flask init`
+    ADMIN_USERNAME = _env("ADMIN_USERNAME", "admin")
+    ADMIN_EMAIL = _env("ADMIN_EMAIL", "admin@example.com")
+    ADMIN_PASSWORD = _env("ADMIN_PASSWORD")
+
+
+class DevelopmentConfig(Config):
+    """Embedded default: SQLite file, in-process jobs, embedded search, no Redis needed."""
+
+    DEBUG = False
+    ADMIN_PASSWORD = _env("ADMIN_PASSWORD", "admin")
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = _env(
+        "TEST_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/shop_test?charset=utf8mb4"
+    )
+    REDIS_URL = _env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    JOBS_MODE = _env("TEST_JOBS_MODE", "inline")
+    RATELIMIT_STORAGE_URI = "memory://"
+    SOCKETIO_MESSAGE_QUEUE = None  # the Socket.IO test client refuses a message queue
+    WTF_CSRF_ENABLED = False
+    ADMIN_PASSWORD = "admin-password-1"
+    SEARCH_INDEX_DIR = _env("TEST_SEARCH_INDEX_DIR", str(INSTANCE_DIR / "test-search"))
+
+
+class ProductionConfig(Config):
+    """Everything from the environment; refuses to start with missing or default secrets."""
+
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+    SESSION_COOKIE_SECURE = True
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280, "pool_size": 10}
+
+    @classmethod
+    def validate(cls) -> None:
+        missing = [name for name in cls.REQUIRED if not _env(name)]
+        if missing:
+            raise RuntimeError(f"Production configuration is missing: {', '.join(missing)}")
+        secret = _env("SECRET_KEY") or ""
+        if secret == DEV_SECRET_KEY or len(secret) < 32:
+            raise RuntimeError(
+                "Refusing to start in production with a default or short SECRET_KEY "
+                "(at least 32 characters)"
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def get_config(name: str | None = None) -> type[Config]:
+    name = name or _env("APP_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"Unknown APP_CONFIG {name!r}; use one of {sorted(CONFIGS)}") from None

@@ -1,0 +1,64 @@
+"""Commands: `flask worker`, `flask scheduler`, `flask events redeliver|status`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from jobs import QUEUES
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("worker")
+    @click.argument("queues", nargs=-1)
+    @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+    @click.option("--simple", is_flag=True, help="Run jobs in this process (no fork per job).")
+    @with_appcontext
+    def worker_command(queues, burst, simple):
+        """Run an RQ worker with the app loaded once."""
+        from app.events.bus import redeliver_pending
+        from jobs.worker import make_worker
+
+        flask_app = current_app._get_current_object()
+        if flask_app.extensions.get("redis") is None:
+            raise click.ClickException("REDIS_URL is not set: the embedded default runs jobs in-process")
+        redeliver_pending(0)  # anything left pending while the queue was unreachable
+        worker = make_worker(flask_app, queues or QUEUES, simple=simple)
+        worker.work(burst=burst, with_scheduler=True)
+
+    @app.cli.command("scheduler")
+    @with_appcontext
+    def scheduler_command():
+        """Run RQ's cron scheduler with the schedule in jobs/schedule.py."""
+        from rq.cron import CronScheduler
+
+        from jobs.schedule import SCHEDULE
+
+        connection = current_app.extensions.get("redis")
+        if connection is None:
+            raise click.ClickException("REDIS_URL is not set")
+        cron = CronScheduler(connection=connection)
+        for entry in SCHEDULE:
+            cron.register(entry.func, queue_name=entry.queue, interval=entry.interval, cron=entry.cron)
+        cron.start()
+
+    events = AppGroup("events", help="The domain event outbox.")
+
+    @events.command("redeliver")
+    @click.option("--older-than", default=0, show_default=True, help="Only events older than N seconds.")
+    @with_appcontext
+    def redeliver(older_than):
+        """Dispatch outbox events that are still pending."""
+        from app.events.bus import redeliver_pending
+
+        click.echo(f"dispatched {redeliver_pending(older_than)} event(s)")
+
+    @events.command("status")
+    @with_appcontext
+    def status():
+        from app.events.bus import pending_count
+
+        click.echo(f"pending: {pending_count()}")
+
+    app.cli.add_command(events)

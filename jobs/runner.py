@@ -1,0 +1,47 @@
+"""Task runners: RQ queues in production, in-process right after commit in the embedded default."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from redis import Redis
+from rq import Queue, Retry
+
+log = logging.getLogger(__name__)
+
+# retried with backoff: 10 s, 30 s, 1 min, 5 min, 15 min
+RETRY = Retry(max=5, interval=[10, 30, 60, 300, 900])
+
+
+class RQRunner:
+    def __init__(self, connection: Redis):
+        self.connection = connection
+        self._queues: dict[str, Queue] = {}
+
+    def queue(self, name: str) -> Queue:
+        if name not in self._queues:
+            self._queues[name] = Queue(name, connection=self.connection)
+        return self._queues[name]
+
+    def enqueue(self, task: str, *args: Any, queue: str = "default", job_id: str | None = None) -> None:
+        self.queue(queue).enqueue(task, *args, retry=RETRY, job_id=job_id, failure_ttl=7 * 24 * 3600)
+
+    def queue_sizes(self) -> dict[str, int]:
+        from jobs import QUEUES
+
+        return {name: self.queue(name).count for name in QUEUES}
+
+
+class InlineRunner:
+    """Runs the task now, in this process (the caller is already past its commit)."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def enqueue(self, task: str, *args: Any, queue: str = "default", job_id: str | None = None) -> None:
+        from rq.utils import import_attribute
+
+        func = import_attribute(task)
+        func(*args)

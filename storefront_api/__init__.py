@@ -1,0 +1,60 @@
+"""The JSON API: /api/v1 for storefronts and /api/core for operations, described by OpenAPI.
+
+OpenAPI 3: /api/schema/ (JSON) and /api/schema.yaml; Swagger UI /api/docs/; ReDoc /api/redoc/.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from storefront_api.errors import envelope_for_http_exception, internal_error_envelope
+
+log = logging.getLogger(__name__)
+
+
+class MarketplaceApi(Api):
+    """flask-smorest's Api with our error envelope, applied to /api/ paths only (its handler is
+    app-wide, and FAB's HTML pages must keep their own error pages)."""
+
+    def handle_http_exception(self, error: HTTPException):
+        if not request.path.startswith("/api/"):
+            return error
+        return envelope_for_http_exception(error)
+
+
+def init_app(app: Flask) -> Api:
+    api = MarketplaceApi(
+        app,
+        spec_kwargs={
+            "info": {"description": "Storefront and operations API of the marketplace platform."},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
+    )
+    app.extensions["api"] = api
+
+    from storefront_api import core
+
+    api.register_blueprint(core.blp)
+
+    @app.route("/api/schema.yaml")
+    def openapi_yaml():
+        return Response(api.spec.to_yaml(), mimetype="application/yaml")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return exc if not request.path.startswith("/api/") else envelope_for_http_exception(exc)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if request.path.startswith("/api/"):
+            return internal_error_envelope()
+        return Response("Internal Server Error", status=500, mimetype="text/plain")
+
+    return api

@@ -1,0 +1,26 @@
+"""/api/core: operational endpoints (health)."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from app.core.health import health
+from app.extensions import limiter
+
+blp = Blueprint("core", __name__, url_prefix="/api/core", description="Operations")
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, metadata={"description": "ok or degraded"})
+    checks = fields.Dict(required=True, metadata={"description": "database, redis, queues, search"})
+
+
+@blp.route("/health")
+@blp.response(200, HealthSchema)
+@blp.alt_response(503, schema=HealthSchema, description="A dependency is down")
+@limiter.exempt
+def get_health():
+    """Database, Redis, queue and search status."""
+    body, ok = health()
+    return body, (200 if ok else 503)

@@ -1,0 +1,109 @@
+"""Tenancy is applied by the ORM hooks to every query and insert of every tenant-owned model."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.catalog.models import Attribute, Brand, Product, ProductAttributeValue, ProductImage, ProductVariant
+from app.core.errors import TenantError
+from app.extensions import db
+from app.inventory import services as inventory
+from app.inventory.models import LowStockAlert, StockLevel
+from app.models import TENANT_OWNED
+from app.security.models import User
+from app.tenants.context import tenant_scope, unscoped
+
+pytestmark = pytest.mark.smoke
+
+
+@pytest.fixture
+def two_tenants(factory):
+    """Tenant A with one row of every tenant-owned model; tenant B with its own product."""
+    a, b = factory.tenant(), factory.tenant()
+    A, B = a.id, b.id
+    seller_a = factory.seller(a)
+    product_a = factory.product(seller_a, stock=4)
+    factory.customer(a)
+    factory.product(factory.seller(b))
+    with tenant_scope(A):
+        attribute = Attribute(code="colour", name="Colour")
+        db.session.add(attribute)
+        db.session.flush()
+        db.session.add(ProductAttributeValue(product_id=product_a.id, attribute_id=attribute.id, value="Red"))
+        db.session.add(ProductImage(product_id=product_a.id, url="https://img.example/a.jpg"))
+        db.session.commit()
+        stock = db.session.scalar(select(StockLevel).join(ProductVariant).where(ProductVariant.product_id == product_a.id))
+        inventory.adjust_stock(stock.id, -2, reason="adjustment")  # 2 left <= reorder point 3: alert
+    return a.id, b.id
+
+
+@pytest.mark.parametrize("model", TENANT_OWNED, ids=lambda m: m.__name__)
+def test_rows_of_tenant_a_are_never_visible_under_tenant_b(two_tenants, model):
+    A, B = two_tenants
+    with tenant_scope(A):
+        a_rows = db.session.scalars(select(model)).all()
+        assert a_rows, f"tenant A should have {model.__name__} rows"
+        assert {r.tenant_id for r in a_rows} == {A}
+        a_ids = [r.id for r in a_rows]
+    db.session.expunge_all()
+    with tenant_scope(B):
+        b_rows = db.session.scalars(select(model)).all()
+        assert all(r.tenant_id == B for r in b_rows)
+        assert db.session.scalar(select(func.count()).select_from(model).where(model.id.in_(a_ids))) == 0
+        assert db.session.get(model, a_ids[0]) is None
+
+
+def test_inserts_get_the_current_tenant_and_writes_to_another_are_refused(two_tenants):
+    A, B = two_tenants
+    with tenant_scope(B):
+        brand = Brand(name="Acme", slug="acme")
+        db.session.add(brand)
+        db.session.commit()
+        assert brand.tenant_id == B
+        db.session.add(Brand(name="Intruder", slug="intruder", tenant_id=A))
+        with pytest.raises(TenantError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_bulk_update_under_b_leaves_a_untouched(two_tenants):
+    A, B = two_tenants
+    with tenant_scope(B):
+        db.session.execute(update(Product).values(is_featured=True))
+        db.session.commit()
+    with tenant_scope(A):
+        assert db.session.scalar(select(func.count()).select_from(Product).where(Product.is_featured.is_(True))) == 0
+
+
+def test_relationship_loads_are_scoped_too(two_tenants):
+    A, _ = two_tenants
+    with tenant_scope(A):
+        product = db.session.scalars(select(Product)).first()
+        assert product.variants and all(v.tenant_id == A for v in product.variants)
+
+
+def test_a_query_on_tenant_data_without_a_tenant_fails_closed(app, ctx):
+    with pytest.raises(TenantError):
+        db.session.scalars(select(Product)).all()
+
+
+def test_users_are_tenant_members_and_super_admins_are_seen_everywhere(two_tenants):
+    A, B = two_tenants
+    with tenant_scope(B):
+        users = db.session.scalars(select(User)).all()
+        assert all(u.tenant_id in (B, None) for u in users)
+        assert any(u.tenant_id is None and u.is_super_admin for u in users)
+    with unscoped():
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.tenant_id == A)) >= 2
+
+
+def test_low_stock_alert_was_raised_by_the_event_consumer(two_tenants):
+    A, _ = two_tenants
+    with tenant_scope(A):
+        alert = db.session.scalars(select(LowStockAlert)).one()
+        assert alert.available == 2 and alert.reorder_point == 3
+        assert db.session.scalar(select(StockLevel.quantity_on_hand).where(StockLevel.id == alert.stock_level_id)) == 2
+        assert Decimal("0") <= db.session.scalars(select(Product)).first().rating_avg

@@ -1,0 +1,78 @@
+"""Builders for test data, through the same services and models the app uses."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from werkzeug.security import generate_password_hash
+
+from app.catalog.models import Brand, Category, Product, ProductVariant
+from app.customers.models import Address, CustomerProfile
+from app.extensions import db
+from app.inventory.models import StockLevel, Warehouse
+from app.security import roles
+from app.security.services import create_user
+from app.sellers.models import SellerProfile
+from app.tenants.context import tenant_scope, unscoped
+from app.tenants.services import create_tenant
+
+PASSWORD = "Secret-password-1"
+_HASH = generate_password_hash(PASSWORD)
+
+
+def _uid() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+class Factory:
+    def __init__(self, app):
+        self.app = app
+
+    def tenant(self, slug: str | None = None):
+        with unscoped():
+            return create_tenant(slug=slug or f"t-{_uid()}", name="Test shop")
+
+    def user(self, tenant, role: str = roles.CUSTOMER, email: str | None = None):
+        with tenant_scope(tenant.id):
+            user = create_user(tenant_id=tenant.id, email=email or f"{_uid()}@example.com", password=PASSWORD,
+                               first_name="Test", last_name=role, role_names=[role], password_hash=_HASH,
+                               check_password=False)
+            db.session.commit()
+            return user
+
+    def seller(self, tenant, status: str = "approved"):
+        user = self.user(tenant, roles.SELLER)
+        with tenant_scope(tenant.id):
+            profile = SellerProfile(user_id=user.id, store_name=f"Store {_uid()}", slug=f"store-{_uid()}",
+                                    status=status, commission_rate=Decimal("0.1000"))
+            db.session.add(profile)
+            db.session.commit()
+            return profile
+
+    def customer(self, tenant):
+        user = self.user(tenant, roles.CUSTOMER)
+        with tenant_scope(tenant.id):
+            profile = CustomerProfile(user_id=user.id)
+            db.session.add(profile)
+            db.session.flush()
+            db.session.add(Address(customer_id=profile.id, full_name="Ada Lovelace", line1="1 Main St",
+                                   city="London", postal_code="N1 1AA", country="GB", is_default=True))
+            db.session.commit()
+            return profile
+
+    def product(self, seller, title: str | None = None, price: str = "19.99", stock: int = 10, **fields):
+        with tenant_scope(seller.tenant_id):
+            category = Category(name=f"Cat {_uid()}", slug=f"cat-{_uid()}")
+            brand = Brand(name=f"Brand {_uid()}", slug=f"brand-{_uid()}")
+            product = Product(seller_id=seller.id, title=title or f"Product {_uid()}", slug=f"p-{_uid()}",
+                              status=fields.pop("status", "active"), category=category, brand=brand, **fields)
+            variant = ProductVariant(product=product, sku=f"SKU-{_uid()}", price=Decimal(price), currency="USD",
+                                     options={"size": "M"})
+            warehouse = Warehouse(code=f"W{_uid()}", name="Main", seller_id=seller.id)
+            db.session.add_all([category, brand, product, variant, warehouse])
+            db.session.flush()
+            db.session.add(StockLevel(variant_id=variant.id, warehouse_id=warehouse.id, quantity_on_hand=stock,
+                                      reorder_point=3))
+            db.session.commit()
+            return product
