@@ -11,7 +11,8 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_login import current_user
-from sqlalchemy import false, select
+from sqlalchemy import Boolean, false, select
+from wtforms import validators
 
 from app.core.errors import PermissionDenied
 from app.extensions import db
@@ -67,15 +68,27 @@ class MarketModelView(ModelView):
 
     seller_scope: Callable | None = None
     related_scopes: dict[str, Callable] = {}
+    # non-nullable columns the form may leave empty because before_save fills them (e.g. slug)
+    optional_columns: tuple[str, ...] = ()
     page_size = 25
 
     def __init__(self, **kwargs):
+        # FAB requires input for every non-nullable column; an unticked checkbox has none.
+        optional = set(self.optional_columns) | {
+            c.key for c in self.datamodel.obj.__table__.columns if isinstance(c.type, Boolean)
+        }
+        self.validators_columns = {
+            **{name: [validators.Optional()] for name in optional},
+            **(self.validators_columns or {}),
+        }
         if self.seller_scope is not None:
             self.base_filters = seller_scoped(type(self).seller_scope)
         if self.related_scopes:
             rel = {name: seller_scoped(fn) for name, fn in self.related_scopes.items()}
             self.add_form_query_rel_fields = {**rel, **(self.add_form_query_rel_fields or {})}
             self.edit_form_query_rel_fields = {**rel, **(self.edit_form_query_rel_fields or {})}
+            # the search form's select boxes list related rows too: scope them the same way
+            self.search_form_query_rel_fields = {**rel, **(self.search_form_query_rel_fields or {})}
         super().__init__(**kwargs)
 
     # --- hooks subclasses implement -----------------------------------------------------------
@@ -89,11 +102,14 @@ class MarketModelView(ModelView):
     # --- FAB hooks ------------------------------------------------------------------------------
     def _guard(self, item, is_new: bool) -> None:
         try:
-            seller_id = current_seller_id()
-            if seller_id is not _NOT_A_SELLER:
-                if seller_id is None or not self.owned_by_seller(item, seller_id):
-                    raise PermissionDenied("You can only change your own records.")
-            self.before_save(item, is_new)
+            # no autoflush: the checks load related rows, and a flush now would both write a
+            # half-checked row and clear the change history that before_save relies on
+            with db.session.no_autoflush:
+                seller_id = current_seller_id()
+                if seller_id is not _NOT_A_SELLER:
+                    if seller_id is None or not self.owned_by_seller(item, seller_id):
+                        raise PermissionDenied("You can only change your own records.")
+                self.before_save(item, is_new)
         except Exception:
             # FAB flashes the message; the half-populated object must never reach the database
             db.session.rollback()

@@ -71,7 +71,7 @@ def client(app):
 
 
 @pytest.fixture
-def factory(app, ctx):
+def factory(app):
     from tests.factories import Factory
 
     return Factory(app)

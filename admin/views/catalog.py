@@ -24,6 +24,7 @@ class CategoryView(MarketModelView):
     order_columns = ["name", "position"]
     base_order = ("position", "asc")
     description_columns = {"slug": "Left empty, it is made from the name."}
+    optional_columns = ("slug",)
 
     def before_save(self, item, is_new):
         services.prepare_category(item)
@@ -43,6 +44,7 @@ class BrandView(MarketModelView):
     list_columns = ["name", "slug", "is_active"]
     search_columns = ["name", "slug", "is_active"]
     add_columns = edit_columns = ["name", "slug", "description", "logo_url", "is_active"]
+    optional_columns = ("slug",)
     show_columns = add_columns + ["created_at", "updated_at"]
 
     def before_save(self, item, is_new):
@@ -105,6 +107,7 @@ class ProductView(MarketModelView):
     order_columns = ["title", "status", "created_at", "rating_avg"]
     base_order = ("id", "desc")
     related_views = [VariantView, ProductImageView]
+    optional_columns = ("slug",)
     description_columns = {"slug": "Left empty, it is made from the title.",
                            "seller": "Sellers always create products for their own store."}
 

@@ -18,6 +18,7 @@ class SellerView(MarketModelView):
     edit_columns = ["store_name", "description", "contact_email", "status", "commission_rate"]
     show_columns = add_columns + ["created_at", "updated_at"]
     description_columns = {"commission_rate": "Share the platform keeps: 0.1000 = 10 %."}
+    optional_columns = ("slug",)
 
     seller_scope = staticmethod(lambda sid: SellerProfile.id == sid)
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.smoke
 
 
 @pytest.fixture
-def two_tenants(factory):
+def two_tenants(factory, ctx):
     """Tenant A with one row of every tenant-owned model; tenant B with its own product."""
     a, b = factory.tenant(), factory.tenant()
     A, B = a.id, b.id
@@ -35,8 +35,7 @@ def two_tenants(factory):
         db.session.add(ProductAttributeValue(product_id=product_a.id, attribute_id=attribute.id, value="Red"))
         db.session.add(ProductImage(product_id=product_a.id, url="https://img.example/a.jpg"))
         db.session.commit()
-        stock = db.session.scalar(select(StockLevel).join(ProductVariant).where(ProductVariant.product_id == product_a.id))
-        inventory.adjust_stock(stock.id, -2, reason="adjustment")  # 2 left <= reorder point 3: alert
+        inventory.adjust_stock(product_a.stock_level_id, -2, reason="adjustment")  # 2 left <= reorder point 3: alert
     return a.id, b.id
 
 

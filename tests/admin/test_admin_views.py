@@ -1,0 +1,192 @@
+"""The admin UI over HTTP: role permissions, seller ownership, tenant isolation, audit rows."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import select
+
+from app.catalog.models import Product, ProductVariant
+from app.extensions import db
+from app.security import roles
+from app.security.models import AuditLog, User
+from app.tenants.context import tenant_scope, unscoped
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.smoke
+
+
+def login(app, tenant_slug: str, username: str, password: str = PASSWORD, *, expect_ok: bool = True):
+    client = app.test_client()
+    client.environ_base["HTTP_X_TENANT"] = tenant_slug
+    response = client.post("/login/", data={"username": username, "password": password})
+    if expect_ok:
+        assert response.status_code == 302 and "/login" not in response.headers["Location"], "login failed"
+    return client, response
+
+
+@pytest.fixture
+def shop(app, factory):
+    """A tenant with an admin, two sellers with a product each, and a customer."""
+    tenant = factory.tenant()
+    admin_user = factory.user(tenant, roles.ADMIN)
+    seller1, seller2 = factory.seller(tenant), factory.seller(tenant)
+    p1 = factory.product(seller1, title="Alpha lamp")
+    p2 = factory.product(seller2, title="Beta chair")
+    customer = factory.customer(tenant)
+    return {
+        "slug": tenant.slug, "tenant_id": tenant.id,
+        "admin": admin_user.username, "seller1": seller1.user.username, "seller1_id": seller1.id,
+        "seller2": seller2.user.username, "seller2_id": seller2.id, "p1": p1.id, "p2": p2.id,
+        "sku1": p1.sku, "sku2": p2.sku, "stock1": p1.stock_level_id,
+        "customer": customer.user.username, "customer_user_id": customer.user_id,
+    }
+
+
+@contextmanager
+def scope(app, tenant_id=None):
+    """An app context for checking the database between requests (never held across them)."""
+    with app.app_context():
+        if tenant_id is None:
+            with unscoped():
+                yield
+        else:
+            with tenant_scope(tenant_id):
+                yield
+
+
+def test_admin_sees_the_product_list(app, shop):
+    client, response = login(app, shop["slug"], shop["admin"])
+    assert response.status_code == 302 and "/login" not in response.headers["Location"]
+    page = client.get("/admin/products/list/")
+    assert page.status_code == 200
+    assert b"Alpha lamp" in page.data and b"Beta chair" in page.data
+
+
+def test_customer_cannot_log_in_and_gets_403_with_a_session(app, shop):
+    client, response = login(app, shop["slug"], shop["customer"], expect_ok=False)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/admin/products/list/").status_code == 302  # not signed in: to the login page
+    # a signed-in user who is (now) only a customer is refused every admin page with 403
+    seller, _ = login(app, shop["slug"], shop["seller2"])
+    assert seller.get("/admin/products/list/").status_code == 200
+    with scope(app):
+        user = db.session.scalar(select(User).where(User.username == shop["seller2"]))
+        user.roles = [app.appbuilder.sm.find_role(roles.CUSTOMER)]
+        db.session.commit()
+    assert seller.get("/admin/products/list/").status_code == 403
+    assert seller.get("/admin/users/list/").status_code == 403
+    assert seller.get("/admin/inventory/list/").status_code == 403
+
+
+def test_wrong_password_is_refused(app, shop):
+    client, response = login(app, shop["slug"], shop["admin"], "not-the-password-1", expect_ok=False)
+    assert "/login" in response.headers["Location"]
+    assert client.get("/admin/products/list/").status_code == 302
+
+
+def test_seller_sees_and_edits_only_its_own_products(app, shop):
+    client, response = login(app, shop["slug"], shop["seller1"])
+    assert response.status_code == 302
+    page = client.get("/admin/products/list/")
+    assert page.status_code == 200
+    assert b"Alpha lamp" in page.data and b"Beta chair" not in page.data
+    assert client.get(f"/admin/products/show/{shop['p1']}").status_code == 200
+    assert client.get(f"/admin/products/show/{shop['p2']}").status_code == 404
+    assert client.get(f"/admin/products/edit/{shop['p2']}").status_code == 404
+    assert client.post(f"/admin/products/edit/{shop['p2']}", data={"title": "Hijacked"}).status_code == 404
+    assert client.post(f"/admin/products/delete/{shop['p2']}").status_code in (404, 405)
+    with scope(app, shop["tenant_id"]):
+        assert db.session.get(Product, shop["p2"]).title == "Beta chair"
+    # variants and stock of the other seller are invisible too
+    variants = client.get("/admin/variants/list/").data
+    other_sku, own_sku = shop["sku2"], shop["sku1"]
+    assert own_sku.encode() in variants and other_sku.encode() not in variants
+    assert other_sku.encode() not in client.get("/admin/inventory/list/").data
+
+
+def test_seller_creates_products_only_for_itself(app, shop):
+    client, _ = login(app, shop["slug"], shop["seller1"])
+    other_seller_id = shop["seller2_id"]
+    form = {"title": "Gamma table", "status": "draft", "product_type": "physical"}
+    # another seller's store is not even a valid choice: refused, nothing created
+    refused = client.post("/admin/products/add", data={**form, "seller": str(other_seller_id)})
+    assert refused.status_code == 200 and b"alert-danger" in refused.data
+    with scope(app, shop["tenant_id"]):
+        assert db.session.scalars(select(Product).where(Product.title == "Gamma table")).all() == []
+    # the add form only offers the seller's own store
+    add_page = client.get("/admin/products/add").get_data(as_text=True)
+    seller_select = re.search(r'<select[^>]*name="seller".*?</select>', add_page, re.S).group(0)
+    assert re.findall(r'value="(\d+)"', seller_select) == [str(shop["seller1_id"])]
+    response = client.post("/admin/products/add", data={**form, "seller": str(shop["seller1_id"])})
+    assert response.status_code == 302
+    with scope(app, shop["tenant_id"]):
+        created = db.session.scalars(select(Product).where(Product.title == "Gamma table")).all()
+        assert [p.seller_id for p in created] == [shop["seller1_id"]]
+        assert created[0].slug == "gamma-table" and created[0].is_featured is False
+
+
+def test_seller_and_admin_cannot_manage_tenants(app, shop):
+    seller, _ = login(app, shop["slug"], shop["seller1"])
+    assert seller.get("/admin/tenants/list/").status_code == 403
+    assert seller.get("/admin/users/list/").status_code == 403
+    admin, _ = login(app, shop["slug"], shop["admin"])
+    assert admin.get("/admin/tenants/list/").status_code == 403
+    assert admin.get("/admin/users/list/").status_code == 200
+    superadmin, response = login(app, shop["slug"], app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"])
+    assert response.status_code == 302
+    assert superadmin.get("/admin/tenants/list/").status_code == 200
+
+
+def test_tenant_admin_never_sees_super_admins_or_other_tenants(app, shop, factory):
+    other = factory.tenant()
+    other_product = factory.product(factory.seller(other), title="Other tenant sofa")
+    other_id = other_product.id
+    admin, _ = login(app, shop["slug"], shop["admin"])
+    users = admin.get("/admin/users/list/").data
+    assert app.config["ADMIN_EMAIL"].encode() not in users
+    assert admin.get(f"/admin/products/show/{other_id}").status_code == 404
+    assert b"Other tenant sofa" not in admin.get("/admin/products/list/").data
+
+
+def test_admin_changes_write_audit_rows(app, shop):
+    client, _ = login(app, shop["slug"], shop["admin"])
+    response = client.post(f"/admin/products/edit/{shop['p1']}", data={
+        "title": "Alpha lamp XL", "slug": "alpha-lamp-xl", "status": "active", "product_type": "physical",
+        "seller": str(shop["seller1_id"]),
+    })
+    assert response.status_code == 302
+    with scope(app):
+        row = db.session.scalars(
+            select(AuditLog).where(AuditLog.entity == "Product", AuditLog.entity_id == str(shop["p1"]),
+                                   AuditLog.action == "update").order_by(AuditLog.id.desc())
+        ).first()
+    assert row is not None
+    assert row.before["title"] == "Alpha lamp" and row.after["title"] == "Alpha lamp XL"
+    assert row.actor == shop["admin"] and row.source == "admin" and row.tenant_id == shop["tenant_id"]
+    assert row.ip == "127.0.0.1"
+
+    client.post(f"/admin/products/delete/{shop['p1']}")
+    with scope(app):
+        deleted = db.session.scalars(select(AuditLog).where(
+            AuditLog.entity == "Product", AuditLog.entity_id == str(shop["p1"]), AuditLog.action == "delete")).first()
+    assert deleted is not None and deleted.before["title"] == "Alpha lamp XL"
+
+
+def test_stock_edit_in_admin_goes_through_the_ledger(app, shop):
+    from app.inventory.models import StockLevel, StockMovement
+
+    client, _ = login(app, shop["slug"], shop["seller1"])
+    stock_id = shop["stock1"]
+    assert client.post(f"/admin/inventory/edit/{stock_id}",
+                       data={"quantity_on_hand": "25", "reorder_point": "3"}).status_code == 302
+    with scope(app, shop["tenant_id"]):
+        assert db.session.get(StockLevel, stock_id).quantity_on_hand == 25
+        moves = db.session.scalars(select(StockMovement).where(StockMovement.stock_level_id == stock_id)).all()
+        assert [(m.reason, m.delta_on_hand, m.on_hand_after) for m in moves] == [("count", 15, 25)]
+    # a negative count is refused and changes nothing
+    client.post(f"/admin/inventory/edit/{stock_id}", data={"quantity_on_hand": "-4", "reorder_point": "3"})
+    with scope(app, shop["tenant_id"]):
+        assert db.session.get(StockLevel, stock_id).quantity_on_hand == 25
