@@ -27,6 +27,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
                 template_folder=str(BASE_DIR / "admin" / "templates"))
     app.config.from_object(config)
     app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
+        # Each statement sees what others committed (as Django does on MySQL); REPEATABLE READ
+        # would let a long transaction miss rows that workers committed meanwhile.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"isolation_level": "READ COMMITTED",
+                                                   **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     os.makedirs(app.instance_path, exist_ok=True)
 
     from app import models  # noqa: F401  (every model registered on the metadata)
@@ -42,7 +47,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
     install_tenancy(User)
     install_audit(AuditLog.__table__, models.is_audited)
-    install_outbox(app)
+    install_outbox()
     app.extensions["event_bus"] = EventBus()
 
     import jobs

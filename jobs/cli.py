@@ -23,7 +23,7 @@ def register_cli(app: Flask) -> None:
         flask_app = current_app._get_current_object()
         if flask_app.extensions.get("redis") is None:
             raise click.ClickException("REDIS_URL is not set: the embedded default runs jobs in-process")
-        redeliver_pending(0)  # anything left pending while the queue was unreachable
+        redeliver_pending(0, force=True)  # anything left pending while the queue was unreachable
         worker = make_worker(flask_app, queues or QUEUES, simple=simple)
         worker.work(burst=burst, with_scheduler=True)
 
@@ -52,7 +52,7 @@ def register_cli(app: Flask) -> None:
         """Dispatch outbox events that are still pending."""
         from app.events.bus import redeliver_pending
 
-        click.echo(f"dispatched {redeliver_pending(older_than)} event(s)")
+        click.echo(f"dispatched {redeliver_pending(older_than, force=True)} event(s)")
 
     @events.command("status")
     @with_appcontext

@@ -166,14 +166,14 @@ CATALOG = [
                   share=3),
             _leaf("Tops & Blouses", ("Blouse", "Camisole", "Tunic", "Bodysuit", "Cropped Top"),
                   ("Silk", "Broderie", "Ribbed", "Puff-Sleeve", "Sheer"), (19, 89), (0.15, 0.35), _wa, _wt, _w, share=3),
-            _leaf("Women's Jeans", ("Mom Jeans", "Skinny Jeans", "Wide-Leg Jeans", "Flared Jeans"),
+            _leaf("Jeans", ("Mom Jeans", "Skinny Jeans", "Wide-Leg Jeans", "Flared Jeans"),
                   ("High-Rise", "Stretch", "Vintage Wash", "Organic"), (45, 139), (0.5, 0.8),
                   (("size", JEANS_SIZES), ("colour", ("Indigo", "Black", "Light Wash", "Ecru"))),
                   ("size", "colour", "fit", "gender"), _w, share=2),
             _leaf("Knitwear", ("Cardigan", "Jumper", "Roll Neck", "Knitted Vest"),
                   ("Cashmere", "Merino", "Cable-Knit", "Chunky", "Alpaca-Blend"), (49, 229), (0.3, 0.7), _wa, _wt,
                   {**_w, "material": ("Wool", "Cashmere", "Cotton", "Alpaca")}),
-            _leaf("Women's Coats", ("Trench Coat", "Wool Coat", "Puffer Coat", "Teddy Coat"),
+            _leaf("Jackets & Coats", ("Trench Coat", "Wool Coat", "Puffer Coat", "Teddy Coat"),
                   ("Belted", "Double-Breasted", "Longline", "Recycled"), (89, 399), (0.8, 2.0), _wa,
                   _wt + ("waterproof",), _w),
         ]),
@@ -189,10 +189,10 @@ CATALOG = [
     ]),
     ("Shoes", "Trainers, boots and shoes for work, sport and weekends.", [
         ("Men's Shoes", "Trainers, boots and smart shoes for men.", [
-            _leaf("Men's Sneakers", ("Sneakers", "Trainers", "High-Tops", "Slip-Ons"),
+            _leaf("Sneakers", ("Sneakers", "Trainers", "High-Tops", "Slip-Ons"),
                   ("Leather", "Retro", "Minimal", "Knit", "Court"), (49, 179), (0.7, 1.2), _SHOE_AXES, _SHOE_ATTRS,
                   {**_LEATHER, "gender": ("Men",)}, share=2),
-            _leaf("Men's Boots", ("Chelsea Boots", "Work Boots", "Desert Boots", "Hiking Boots"),
+            _leaf("Boots", ("Chelsea Boots", "Work Boots", "Desert Boots", "Hiking Boots"),
                   ("Suede", "Waterproof", "Goodyear-Welted", "Lined"), (79, 249), (1.0, 1.8), _SHOE_AXES,
                   _SHOE_ATTRS, {**_LEATHER, "gender": ("Men",)}),
             _leaf("Formal Shoes", ("Oxfords", "Derbies", "Loafers", "Brogues"),
@@ -200,7 +200,7 @@ CATALOG = [
                   _SHOE_ATTRS, {**_LEATHER, "gender": ("Men",)}),
         ]),
         ("Women's Shoes", "Trainers, heels, sandals and boots for women.", [
-            _leaf("Women's Sneakers", ("Sneakers", "Trainers", "Platform Sneakers"),
+            _leaf("Sneakers", ("Sneakers", "Trainers", "Platform Sneakers"),
                   ("Leather", "Canvas", "Chunky", "Retro"), (45, 169), (0.6, 1.1), _SHOE_AXES, _SHOE_ATTRS,
                   {**_LEATHER, "gender": ("Women",)}, share=2),
             _leaf("Heels", ("Pumps", "Block Heels", "Mules", "Slingbacks"), ("Pointed", "Velvet", "Strappy", "Kitten"),
@@ -642,20 +642,20 @@ def seed(products: int = 10_000, *, sellers: int | None = None, customers: int |
     default_slug = current_app.config["DEFAULT_TENANT"]
     main_slug = tenant or default_slug
 
-    plan = [(main_slug, products, sellers, customers)]
+    plan = [("main", main_slug, products, sellers, customers)]
     if second_tenant and second_tenant != main_slug and second_tenant_products > 0:
-        plan.append((second_tenant, second_tenant_products, max(2, second_tenant_products // 20),
+        plan.append(("second", second_tenant, second_tenant_products, max(2, second_tenant_products // 20),
                      max(3, second_tenant_products // 5)))
 
     report = SeedReport(password=password)
     ids = _Ids()
-    for slug, n_products, n_sellers, n_customers in plan:
+    for role, slug, n_products, n_sellers, n_customers in plan:
         if n_sellers is None:
             n_sellers = max(3, min(200, n_products // 500))
         if n_customers is None:
             n_customers = max(5, min(2000, n_products // 50))
         result = _seed_tenant(slug, default_slug, n_products, max(1, n_sellers), max(0, n_customers),
-                              random.Random(f"{seed}:{slug}"), ids, if_empty, chunk_size, password, password_hash, log)
+                              random.Random(f"{seed}:{role}"), ids, if_empty, chunk_size, password, password_hash, log)
         report.tenants.append(result)
     report.seconds = time.perf_counter() - started
     return report

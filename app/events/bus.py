@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -88,11 +89,16 @@ def publish(name: str, payload: dict | None = None, *, aggregate: str | None = N
 
 # --- after-commit dispatch ------------------------------------------------------------------
 
-def install(app: Flask) -> None:
-    """Session hooks: remember outbox rows flushed in a transaction, dispatch them on commit."""
-    if app.extensions.get("_outbox_hooks"):
+_installed = False
+
+
+def install() -> None:
+    """Session hooks (once per process): remember outbox rows flushed in a transaction and
+    dispatch them on commit, with the app that is current then."""
+    global _installed
+    if _installed:
         return
-    app.extensions["_outbox_hooks"] = True
+    _installed = True
 
     @event.listens_for(Session, "after_flush")
     def _remember(session: Session, flush_context) -> None:
@@ -102,7 +108,7 @@ def install(app: Flask) -> None:
 
     @event.listens_for(Session, "after_commit")
     def _after_commit(session: Session) -> None:
-        ids = session.info.pop("outbox_ids", None)
+        ids = sorted(set(session.info.pop("outbox_ids", None) or ()))
         if not ids:
             return
         target = _app_of(session)
@@ -155,7 +161,7 @@ def dispatch(ids: list[int]) -> int:
             try:
                 for sub in bus.subscribers.get(row.name, []):
                     bus.runner.enqueue(bus.task, row.id, sub.consumer, queue=sub.queue,
-                                       job_id=f"event-{row.id}-{sub.consumer}")
+                                       job_id=_job_id(row.id, sub.consumer))
             except Exception as exc:  # e.g. Redis unreachable: keep it pending, back off
                 attempt = row.attempts + 1
                 delay = BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS)) - 1]
@@ -176,33 +182,42 @@ def dispatch(ids: list[int]) -> int:
     return done
 
 
+def _job_id(event_id: int, consumer: str) -> str:
+    return f"event-{event_id}-" + re.sub(r"[^A-Za-z0-9_-]", "_", consumer)
+
+
 def _is_connection_error(exc: Exception) -> bool:
     return any(name in type(exc).__name__ for name in ("ConnectionError", "TimeoutError"))
 
 
-def pending_ids(older_than_seconds: int = 0, limit: int = 500) -> list[int]:
+def pending_ids(older_than_seconds: int = 0, limit: int = 500, *, force: bool = False) -> list[int]:
+    """Undispatched events created at least `older_than_seconds` ago whose backoff is over
+    (or all of them, with force)."""
     now = utcnow()
+    conditions = [
+        OutboxEvent.dispatched_at.is_(None),
+        OutboxEvent.created_at <= now - dt.timedelta(seconds=older_than_seconds),
+    ]
+    if not force:
+        conditions.append(or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now))
     with unscoped():
-        return list(
-            db.session.scalars(
-                select(OutboxEvent.id)
-                .where(
-                    OutboxEvent.dispatched_at.is_(None),
-                    OutboxEvent.created_at <= now - dt.timedelta(seconds=older_than_seconds),
-                    or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now),
-                )
-                .order_by(OutboxEvent.id)
-                .limit(limit)
-            )
-        )
+        return list(db.session.scalars(select(OutboxEvent.id).where(*conditions).order_by(OutboxEvent.id).limit(limit)))
 
 
-def redeliver_pending(older_than_seconds: int | None = None) -> int:
-    """Dispatch events still pending (Redis was down, the process died after commit, ...)."""
+def redeliver_pending(older_than_seconds: int | None = None, *, force: bool = False) -> int:
+    """Dispatch events still pending (Redis was down, the process died after commit, ...).
+    The cron job respects each event's backoff; an operator or a starting worker may force."""
     if older_than_seconds is None:
         older_than_seconds = current_app.config["OUTBOX_REDELIVER_AFTER_SECONDS"]
-    ids = pending_ids(older_than_seconds)
-    return dispatch(ids) if ids else 0
+    total = 0
+    while True:
+        ids = pending_ids(older_than_seconds, force=force)
+        if not ids:
+            return total
+        done = dispatch(ids)
+        total += done
+        if done < len(ids):  # the queue is (still) down, or others claimed them: stop for now
+            return total
 
 
 # --- consumers ------------------------------------------------------------------------------
