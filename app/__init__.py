@@ -94,8 +94,7 @@ def _register_tenant_hooks(app: Flask) -> None:
     @app.before_request
     def _resolve_tenant():
         g._tenant_token = None
-        if request.path.startswith("/static/") or request.path.startswith("/appbuilder/"):
-            return None
+        # every request, static files included: FAB loads the signed-in user on each one
         try:
             tenant_id, status = resolve_tenant(
                 request.host, request.headers.get("X-Tenant"), app.config["DEFAULT_TENANT"]
