@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
 from app.catalog import services
-from app.extensions import db
 from app.catalog.models import Attribute, Brand, Category, Product, ProductImage, ProductVariant
+from app.extensions import db
 from app.sellers.models import SellerProfile
 
 

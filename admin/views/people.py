@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from admin.base import MarketModelView, datamodel
+from app.core.errors import ValidationError
 from app.customers.models import Address, CustomerProfile
 from app.sellers.models import SELLER_STATUSES, SellerProfile
-from app.core.errors import ValidationError
 
 
 class SellerView(MarketModelView):

@@ -48,7 +48,9 @@ class StockLevel(TenantScoped, TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     variant_id: Mapped[int] = mapped_column(ForeignKey("product_variants.id", ondelete="CASCADE"), nullable=False)
-    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"), nullable=False, index=True)
+    warehouse_id: Mapped[int] = mapped_column(
+        ForeignKey("warehouses.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
     quantity_on_hand: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     quantity_reserved: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     reorder_point: Mapped[int] = mapped_column(Integer, default=5, nullable=False)
@@ -71,7 +73,9 @@ class StockMovement(TenantScoped, Model):
     __audit__ = False  # the ledger is itself the record
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    stock_level_id: Mapped[int] = mapped_column(ForeignKey("stock_levels.id", ondelete="CASCADE"), nullable=False, index=True)
+    stock_level_id: Mapped[int] = mapped_column(
+        ForeignKey("stock_levels.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     reason: Mapped[str] = mapped_column(String(16), nullable=False)
     delta_on_hand: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     delta_reserved: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
@@ -92,7 +96,9 @@ class LowStockAlert(TenantScoped, Model):
     __table_args__ = (UniqueConstraint("source_event_id", name="uq_low_stock_alerts_source_event"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    stock_level_id: Mapped[int] = mapped_column(ForeignKey("stock_levels.id", ondelete="CASCADE"), nullable=False, index=True)
+    stock_level_id: Mapped[int] = mapped_column(
+        ForeignKey("stock_levels.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     available: Mapped[int] = mapped_column(Integer, nullable=False)
     reorder_point: Mapped[int] = mapped_column(Integer, nullable=False)
     source_event_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -8,11 +8,11 @@ from sqlalchemy import inspect, select, update
 
 from app.core.db import transactional
 from app.core.errors import InsufficientStock, NotFound, ValidationError
+from app.core.types import utcnow
 from app.events.bus import publish
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.inventory.models import MOVEMENT_REASONS, LowStockAlert, StockLevel, StockMovement
-from app.core.types import utcnow
 
 
 def _stock_event(stock: StockLevel, reason: str) -> None:

@@ -1,12 +1,12 @@
 """initial schema: tenants, users, catalog, inventory, audit, outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 16:35:23.904150
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.schema import CreateSequence, DropSequence
 
 # Flask-AppBuilder's models declare these sequences; SQLAlchemy uses nextval() on backends that

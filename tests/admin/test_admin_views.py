@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import select
 
-from app.catalog.models import Product, ProductVariant
+from app.catalog.models import Product
 from app.extensions import db
 from app.security import roles
 from app.security.models import AuditLog, User

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from app.catalog.models import Attribute, Brand, Product, ProductAttributeValue, ProductImage, ProductVariant
+from app.catalog.models import Attribute, Brand, Product, ProductAttributeValue, ProductImage
 from app.core.errors import TenantError
 from app.extensions import db
 from app.inventory import services as inventory
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.smoke
 def two_tenants(factory, ctx):
     """Tenant A with one row of every tenant-owned model; tenant B with its own product."""
     a, b = factory.tenant(), factory.tenant()
-    A, B = a.id, b.id
+    A = a.id
     seller_a = factory.seller(a)
     product_a = factory.product(seller_a, stock=4)
     factory.customer(a)

@@ -11,8 +11,8 @@ import pytest
 from redis import Redis
 from sqlalchemy import func, select
 
-from app.core.errors import InsufficientStock
 from app.core.db import transaction
+from app.core.errors import InsufficientStock
 from app.events import bus
 from app.events.models import OutboxEvent, ProcessedEvent
 from app.extensions import db
