@@ -1,0 +1,23 @@
+# The application image used by docker-compose.yml (web, migrate, worker, scheduler).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    FLASK_APP=wsgi.py \
+    APP_CONFIG=production \
+    INSTANCE_PATH=/app/instance
+
+WORKDIR /app
+
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
+
+RUN useradd --system --create-home --home-dir /home/app --uid 10001 app
+COPY --chown=app:app . .
+RUN mkdir -p /app/instance && chown app:app /app/instance
+
+USER app
+EXPOSE 5000
+CMD ["gunicorn", "-w", "2", "-k", "gthread", "--threads", "4", "-b", "0.0.0.0:5000", "wsgi:app"]

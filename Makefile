@@ -1,0 +1,67 @@
+# Marketplace developer entry points. The heavy lifting lives in scripts/*.sh.
+#
+#   make run       dev server on http://127.0.0.1:5000 (SQLite in ./instance, admin / admin)
+#                  RUN_HOST, RUN_PORT, DEV_DATABASE_URL, ADMIN_PASSWORD to change
+#   make test      ruff + full pytest suite on MariaDB + Redis + smoke subset on SQLite
+#   make lint      ruff check .
+#   make install   create the virtualenv (outside the clone, keyed by requirements.lock)
+#   make services  make sure MariaDB (127.0.0.1:3306) and Redis (127.0.0.1:6379) are up
+#   make bench     HTTP benchmark of the gunicorn setup; results in bench/results/
+#   make clean     caches and temp files in the clone (make distclean: also venv and ./instance)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-12)
+VENV ?= $(HOME)/.cache/marketplace/venv-$(LOCK_HASH)
+export VENV
+
+# make run: the embedded development setup (SQLite file under ./instance, jobs in-process).
+RUN_HOST ?= 127.0.0.1
+RUN_PORT ?= 5000
+DEV_INSTANCE := $(CURDIR)/instance
+DEV_DATABASE_URL ?= sqlite:///$(DEV_INSTANCE)/marketplace.db
+DEV_FLASK = env APP_CONFIG=development FLASK_APP=wsgi.py INSTANCE_PATH=$(DEV_INSTANCE) \
+	DATABASE_URL=$(DEV_DATABASE_URL) $(VENV)/bin/flask
+
+.PHONY: help run test lint install services bench clean distclean
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+	@echo "virtualenv: $(VENV)"
+
+install:
+	@scripts/venv.sh
+
+run: install
+	@mkdir -p $(DEV_INSTANCE)
+	$(DEV_FLASK) db upgrade
+	$(DEV_FLASK) init
+	$(DEV_FLASK) seed --if-empty
+	@if [ -n "$${ADMIN_PASSWORD:-}" ]; then pw='(the value of $$ADMIN_PASSWORD)'; else pw=admin; fi; \
+	printf '\n  Marketplace: http://%s:%s/\n  Admin login: http://%s:%s/login/  user: %s  password: %s\n' \
+		'$(RUN_HOST)' '$(RUN_PORT)' '$(RUN_HOST)' '$(RUN_PORT)' "$${ADMIN_USERNAME:-admin}" "$$pw"; \
+	printf '  (the password is the one in effect when flask init first created the admin)\n\n'
+	$(DEV_FLASK) run --host $(RUN_HOST) --port $(RUN_PORT)
+
+test:
+	@scripts/test.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+services:
+	@scripts/services.sh
+
+bench:
+	@scripts/bench.sh
+
+clean:
+	find . -path ./.git -prune -o -type d -name __pycache__ -print0 | xargs -0r rm -rf
+	find . -path ./.git -prune -o -type f -name '*.py[co]' -print0 | xargs -0r rm -f
+	rm -rf .pytest_cache .ruff_cache
+	rm -f bench/results/*.tmp
+
+distclean: clean
+	rm -rf instance "$(VENV)" "$(VENV).lock"

@@ -1,0 +1,83 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/*.sh. Source it; do not run it.
+#   ROOT  the repository root
+#   VENV  the virtualenv, outside the clone, keyed by a hash of requirements.lock
+#         (the Makefile exports the same value; override with VENV=/path)
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOCK_FILE="$ROOT/requirements.lock"
+LOCK_HASH="$(sha256sum "$LOCK_FILE" | cut -c1-12)"
+VENV="${VENV:-${HOME:-/root}/.cache/marketplace/venv-$LOCK_HASH}"
+PYTHON="${PYTHON:-python3}"
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+export ROOT VENV
+
+log() { printf '\n==> %s\n' "$*"; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+_apt_updated=0
+# apt_install PKG...: install Debian packages; `apt-get update` at most once per script run.
+apt_install() {
+    (($# > 0)) || return 0
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* by hand"
+    local sudo=()
+    if [[ $(id -u) != 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to install: $*"
+        sudo=(sudo)
+    fi
+    local apt_opts=(-q -o DPkg::Lock::Timeout=300)
+    if ((_apt_updated == 0)); then
+        echo "apt-get update (to install: $*)"
+        "${sudo[@]}" apt-get "${apt_opts[@]}" update
+        _apt_updated=1
+    fi
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y "$@"
+}
+
+# ensure_venv: create $VENV and `pip install -r requirements.lock` unless a stamp written after a
+# successful install says it is already done for this exact lock file. A venv without the stamp
+# (interrupted install) is redone. Serialised with flock so parallel make targets do not race.
+ensure_venv() {
+    local stamp="$VENV/.marketplace-installed" want
+    want="$(sha256sum "$LOCK_FILE" | cut -d' ' -f1)"
+    if [[ -x $VENV/bin/python && -f $stamp && $(<"$stamp") == "$want" ]]; then
+        return 0
+    fi
+    mkdir -p "$(dirname "$VENV")"
+    local lock_fd
+    exec {lock_fd}>"$VENV.lock"
+    flock "$lock_fd"
+    if [[ -x $VENV/bin/python && -f $stamp && $(<"$stamp") == "$want" ]]; then
+        exec {lock_fd}>&-
+        return 0
+    fi
+
+    local py
+    py="$(command -v "$PYTHON" || true)"
+    if [[ -z $py ]] || ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        py="$(command -v python3.11 || true)"
+    fi
+    [[ -n $py ]] || die "Python >= 3.11 not found (set PYTHON=/path/to/python3.11)"
+    "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "$py is older than Python 3.11"
+    if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        case "$(readlink -f "$py")" in
+            /usr/bin/*) apt_install python3-venv ;;
+            *) die "$py cannot create virtualenvs (no ensurepip)" ;;
+        esac
+    fi
+
+    log "Creating virtualenv $VENV (requirements.lock $LOCK_HASH) with $py"
+    if [[ -e $VENV && ( -f $VENV/.marketplace-installing || -f $stamp ) ]]; then
+        rm -rf "$VENV"  # ours, and half-installed or for another lock: start again
+    fi
+    "$py" -m venv "$VENV"
+    : >"$VENV/.marketplace-installing"
+    rm -f "$stamp"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q -r "$LOCK_FILE" \
+        || die "pip install -r requirements.lock failed; the next run will redo $VENV"
+    printf '%s\n' "$want" >"$stamp"
+    rm -f "$VENV/.marketplace-installing"
+    exec {lock_fd}>&-
+    echo "virtualenv ready: $VENV"
+}
