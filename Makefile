@@ -43,7 +43,7 @@ run: install
 	printf '\n  Marketplace: http://%s:%s/\n  Admin login: http://%s:%s/login/  user: %s  password: %s\n' \
 		'$(RUN_HOST)' '$(RUN_PORT)' '$(RUN_HOST)' '$(RUN_PORT)' "$${ADMIN_USERNAME:-admin}" "$$pw"; \
 	printf '  (the password is the one in effect when flask init first created the admin)\n\n'
-	$(DEV_FLASK) run --host $(RUN_HOST) --port $(RUN_PORT)
+	$(DEV_FLASK) serve --host $(RUN_HOST) --port $(RUN_PORT)
 
 test:
 	@scripts/test.sh

@@ -1,4 +1,4 @@
-"""App-level commands registered by create_app(): `flask seed`, `flask serve`."""
+"""App-level commands registered by create_app(): `flask seed` (demo data)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Commands: `flask worker`, `flask scheduler`, `flask events redeliver|status`."""
+"""Commands: `flask worker`, `flask scheduler`, `flask events redeliver|status`, and `flask serve`
+(the embedded single process: web, Socket.IO and, without Redis, the cron schedule on a thread)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,21 @@ def register_cli(app: Flask) -> None:
         for entry in SCHEDULE:
             cron.register(entry.func, queue_name=entry.queue, interval=entry.interval, cron=entry.cron)
         cron.start()
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True, type=int)
+    @with_appcontext
+    def serve_command(host, port):
+        """Serve admin, API and Socket.IO from one process (the embedded default; production
+        runs gunicorn, `flask worker` and `flask scheduler`)."""
+        from app.extensions import socketio
+        from jobs.embedded import start_embedded_scheduler
+
+        flask_app = current_app._get_current_object()
+        if flask_app.config["JOBS_MODE"] == "inline":
+            start_embedded_scheduler(flask_app)
+        socketio.run(flask_app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
 
     events = AppGroup("events", help="The domain event outbox.")
 

@@ -1,0 +1,57 @@
+"""JWTs go through FAB's own JWT manager, with our blocklist and claims on it: one token format and
+one blocklist for FAB's REST routes and ours. A token is only good in its user's tenant."""
+
+from __future__ import annotations
+
+import pytest
+from flask_jwt_extended import create_access_token, decode_token
+
+from app.security import roles
+from app.security.tokens import revoke
+from app.tenants.context import tenant_scope
+
+pytestmark = pytest.mark.smoke
+
+
+def _token(app, user) -> str:
+    with app.app_context(), tenant_scope(user.tenant_id):
+        return create_access_token(identity=str(user.id))
+
+
+def test_token_carries_tenant_and_roles_and_expires_in_15_minutes(app, factory):
+    tenant = factory.tenant()
+    admin = factory.user(tenant, roles.ADMIN)
+    token = _token(app, admin)
+    with app.app_context():
+        claims = decode_token(token)
+    assert claims["tenant_id"] == tenant.id and claims["roles"] == [roles.ADMIN]
+    assert claims["exp"] - claims["iat"] == 15 * 60
+
+
+def test_revoked_token_is_refused_by_fab_routes(app, factory, client):
+    tenant = factory.tenant()
+    admin = factory.user(tenant, roles.ADMIN)
+    token = _token(app, admin)
+    headers = {"Authorization": f"Bearer {token}", "X-Tenant": tenant.slug}
+    assert client.get("/api/v1/menu/", headers=headers).status_code == 200
+    with app.app_context():
+        revoke(decode_token(token)["jti"], 900)
+    assert client.get("/api/v1/menu/", headers=headers).status_code == 401
+
+
+def test_token_of_one_tenant_is_useless_in_another(app, factory, client):
+    home, other = factory.tenant(), factory.tenant()
+    admin = factory.user(home, roles.ADMIN)
+    token = _token(app, admin)
+    response = client.get("/api/v1/menu/", headers={"Authorization": f"Bearer {token}", "X-Tenant": other.slug})
+    assert response.status_code == 401
+
+
+def test_fab_api_login_refuses_customers(app, factory, client):
+    from tests.factories import PASSWORD
+
+    tenant = factory.tenant()
+    customer = factory.user(tenant, roles.CUSTOMER)
+    response = client.post("/api/v1/security/login", headers={"X-Tenant": tenant.slug},
+                           json={"username": customer.username, "password": PASSWORD, "provider": "db"})
+    assert response.status_code == 401
