@@ -27,6 +27,7 @@ SELLER_VIEWS = {
     "ProductView": WRITE,
     "VariantView": WRITE,
     "ProductImageView": WRITE,
+    "ProductAttributeValueView": WRITE,
     "StockView": ("can_list", "can_show", "can_add", "can_edit"),
     "WarehouseView": WRITE,
     "StockMovementView": READ,
@@ -36,9 +37,11 @@ SELLER_VIEWS = {
     "AttributeView": READ,
     "SellerView": ("can_list", "can_show", "can_edit"),
 }
-SELLER_MENUS = ("Catalog", "Inventory", "Sellers", "Products", "Variants", "Product images", "Stock",
-                "Warehouses", "Stock movements", "Low stock", "Categories", "Brands", "Attributes",
-                "My store")
+SELLER_MENUS = (
+    "Catalog", "Products", "Variants", "Product images", "Product attributes", "Categories", "Brands", "Attributes",
+    "Inventory", "Stock", "Warehouses", "Stock movements", "Low stock",
+    "Sellers",
+)
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals
 ADMIN_EXCLUDED_VIEWS = frozenset({

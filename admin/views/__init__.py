@@ -10,6 +10,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         AttributeView,
         BrandView,
         CategoryView,
+        ProductAttributeValueView,
         ProductImageView,
         ProductView,
         VariantView,
@@ -22,6 +23,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     add(ProductView, "Products", icon="fa-cube", category="Catalog", category_icon="fa-book")
     add(VariantView, "Variants", icon="fa-cubes", category="Catalog")
     add(ProductImageView, "Product images", icon="fa-image", category="Catalog")
+    add(ProductAttributeValueView, "Product attributes", icon="fa-list", category="Catalog")
     add(CategoryView, "Categories", icon="fa-sitemap", category="Catalog")
     add(BrandView, "Brands", icon="fa-tag", category="Catalog")
     add(AttributeView, "Attributes", icon="fa-sliders", category="Catalog")

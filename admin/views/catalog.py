@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
 from app.catalog import services
-from app.catalog.models import Attribute, Brand, Category, Product, ProductImage, ProductVariant
+from app.catalog.models import (
+    Attribute,
+    Brand,
+    Category,
+    Product,
+    ProductAttributeValue,
+    ProductImage,
+    ProductVariant,
+)
 from app.extensions import db
 from app.sellers.models import SellerProfile
 
@@ -93,6 +101,21 @@ class ProductImageView(MarketModelView):
         return item.variant is None or item.variant.product_id == item.product.id
 
 
+class ProductAttributeValueView(MarketModelView):
+    datamodel = datamodel(ProductAttributeValue)
+    route_base = "/admin/product-attributes"
+    list_title = "Product attribute values"
+    list_columns = ["product", "attribute", "value"]
+    search_columns = ["product", "attribute", "value"]
+    add_columns = edit_columns = show_columns = ["product", "attribute", "value"]
+
+    seller_scope = staticmethod(lambda sid: ProductAttributeValue.product.has(Product.seller_id == sid))
+    related_scopes = {"product": _own_products}
+
+    def owned_by_seller(self, item, seller_id):
+        return item.product is not None and item.product.seller_id == seller_id
+
+
 class ProductView(MarketModelView):
     datamodel = datamodel(Product)
     route_base = "/admin/products"
@@ -106,7 +129,7 @@ class ProductView(MarketModelView):
                                   "created_at", "updated_at"]
     order_columns = ["title", "status", "created_at", "rating_avg"]
     base_order = ("id", "desc")
-    related_views = [VariantView, ProductImageView]
+    related_views = [VariantView, ProductImageView, ProductAttributeValueView]
     optional_columns = ("slug",)
     description_columns = {"slug": "Left empty, it is made from the title.",
                            "seller": "Sellers always create products for their own store."}
