@@ -101,6 +101,13 @@ class MarketSecurityManager(SecurityManager):
             return None
         return user
 
+    def create_limiter(self, app):
+        """One Flask-Limiter for the whole app (ours, with Redis storage in production), so FAB's
+        login limits and the API's share storage and configuration."""
+        from app.extensions import limiter
+
+        return limiter
+
     @staticmethod
     def before_request():
         g.user = current_user

@@ -190,3 +190,16 @@ def test_stock_edit_in_admin_goes_through_the_ledger(app, shop):
     client.post(f"/admin/inventory/edit/{stock_id}", data={"quantity_on_hand": "-4", "reorder_point": "3"})
     with scope(app, shop["tenant_id"]):
         assert db.session.get(StockLevel, stock_id).quantity_on_hand == 25
+
+
+def test_login_is_rate_limited(app, factory):
+    from app import create_app
+
+    limited = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                         AUTH_RATE_LIMIT="3 per minute")
+    tenant = factory.tenant()
+    client = limited.test_client()
+    client.environ_base["HTTP_X_TENANT"] = tenant.slug
+    codes = [client.post("/login/", data={"username": "nobody@example.com", "password": "wrong-password-1"})
+             .status_code for _ in range(4)]
+    assert codes[:3] == [302, 302, 302] and codes[3] == 429
