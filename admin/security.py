@@ -101,6 +101,28 @@ class MarketSecurityManager(SecurityManager):
             return None
         return user
 
+    def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids) -> bool:
+        """FAB asks once per menu item and button (~35 queries a page); load the roles' whole
+        permission set once per request instead and answer from memory."""
+        key = ("_permission_set", tuple(sorted(role_ids)))
+        cache = g.get("_permission_cache")
+        if cache is None:
+            cache = g._permission_cache = {}
+        if key not in cache:
+            from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+
+            rows = self.session.execute(
+                select(self.viewmenu_model.name, self.permission_model.name)
+                .select_from(self.permissionview_model)
+                .join(assoc_permissionview_role,
+                      assoc_permissionview_role.c.permission_view_id == self.permissionview_model.id)
+                .join(self.viewmenu_model, self.viewmenu_model.id == self.permissionview_model.view_menu_id)
+                .join(self.permission_model, self.permission_model.id == self.permissionview_model.permission_id)
+                .where(assoc_permissionview_role.c.role_id.in_(role_ids))
+            ).all()
+            cache[key] = {(view, perm) for view, perm in rows}
+        return (view_name, permission_name) in cache[key]
+
     def create_limiter(self, app):
         """One Flask-Limiter for the whole app (ours, with Redis storage in production), so FAB's
         login limits and the API's share storage and configuration."""
