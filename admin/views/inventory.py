@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_login import current_user
+from sqlalchemy import select
 
 from admin.base import MarketModelView, datamodel
 from app.catalog.models import Product, ProductVariant
@@ -12,11 +13,17 @@ from app.sellers.models import SellerProfile
 
 
 def _variant_of_seller(sid):
-    return ProductVariant.product.has(Product.seller_id == sid)
+    return ProductVariant.product_id.in_(select(Product.id).where(Product.seller_id == sid))
+
+
+def _stock_ids_of(sid):
+    """Stock levels of the seller's variants, as one IN (subquery): MariaDB runs it as a semi-join."""
+    return (select(StockLevel.id).join(ProductVariant, ProductVariant.id == StockLevel.variant_id)
+            .join(Product, Product.id == ProductVariant.product_id).where(Product.seller_id == sid))
 
 
 def _stock_of_seller(sid):
-    return StockLevel.variant.has(_variant_of_seller(sid))
+    return StockLevel.id.in_(_stock_ids_of(sid))
 
 
 class WarehouseView(MarketModelView):
@@ -41,7 +48,8 @@ class StockView(MarketModelView):
     list_columns = ["variant", "warehouse", "quantity_on_hand", "quantity_reserved", "available", "reorder_point",
                     "updated_at"]
     label_columns = {"quantity_on_hand": "On hand", "quantity_reserved": "Reserved"}
-    search_columns = ["variant", "warehouse", "quantity_on_hand", "reorder_point"]
+    # no "variant" select: it would list every variant of the tenant on the page
+    search_columns = ["warehouse", "quantity_on_hand", "quantity_reserved", "reorder_point"]
     add_columns = ["variant", "warehouse", "quantity_on_hand", "reorder_point"]
     edit_columns = ["quantity_on_hand", "reorder_point"]
     show_columns = ["variant", "warehouse", "quantity_on_hand", "quantity_reserved", "available",
@@ -77,7 +85,7 @@ class StockMovementView(MarketModelView):
     show_columns = list_columns + ["note", "actor_id"]
     base_order = ("id", "desc")
 
-    seller_scope = staticmethod(lambda sid: StockMovement.stock_level.has(_stock_of_seller(sid)))
+    seller_scope = staticmethod(lambda sid: StockMovement.stock_level_id.in_(_stock_ids_of(sid)))
 
 
 class LowStockAlertView(MarketModelView):
@@ -90,4 +98,4 @@ class LowStockAlertView(MarketModelView):
     show_columns = list_columns
     base_order = ("id", "desc")
 
-    seller_scope = staticmethod(lambda sid: LowStockAlert.stock_level.has(_stock_of_seller(sid)))
+    seller_scope = staticmethod(lambda sid: LowStockAlert.stock_level_id.in_(_stock_ids_of(sid)))

@@ -13,7 +13,7 @@ class SellerView(MarketModelView):
     route_base = "/admin/sellers"
     list_title = "Sellers"
     list_columns = ["store_name", "user", "status", "commission_rate", "created_at"]
-    search_columns = ["store_name", "slug", "status", "user"]
+    search_columns = ["store_name", "slug", "status", "contact_email", "commission_rate"]
     add_columns = ["user", "store_name", "slug", "description", "contact_email", "status", "commission_rate"]
     edit_columns = ["store_name", "description", "contact_email", "status", "commission_rate"]
     show_columns = add_columns + ["created_at", "updated_at"]
@@ -49,7 +49,7 @@ class AddressView(MarketModelView):
     datamodel = datamodel(Address)
     route_base = "/admin/addresses"
     list_columns = ["customer", "label", "full_name", "city", "postal_code", "country", "is_default"]
-    search_columns = ["customer", "full_name", "city", "postal_code", "country", "is_default"]
+    search_columns = ["full_name", "city", "postal_code", "country", "is_default"]
     add_columns = edit_columns = show_columns = ["customer", "label", "full_name", "company", "line1", "line2",
                                                  "city", "region", "postal_code", "country", "phone", "is_default"]
 
@@ -59,7 +59,7 @@ class CustomerView(MarketModelView):
     route_base = "/admin/customers"
     list_title = "Customers"
     list_columns = ["user", "phone", "loyalty_points", "marketing_opt_in", "created_at"]
-    search_columns = ["user", "phone", "marketing_opt_in"]
+    search_columns = ["phone", "marketing_opt_in", "loyalty_points"]
     add_columns = ["user", "phone", "date_of_birth", "preferred_language", "preferred_currency",
                    "marketing_opt_in", "loyalty_points"]
     edit_columns = add_columns[1:]
