@@ -6,7 +6,7 @@
 #   make lint      ruff check .
 #   make install   create the virtualenv (outside the clone, keyed by requirements.lock)
 #   make services  make sure MariaDB (127.0.0.1:3306) and Redis (127.0.0.1:6379) are up
-#   make bench     HTTP benchmark of the gunicorn setup; results in bench/results/
+#   make bench     seed 100k products into MariaDB (shop_bench), time the admin lists; bench/results/
 #   make clean     caches and temp files in the clone (make distclean: also venv and ./instance)
 
 SHELL := /bin/bash
@@ -54,8 +54,9 @@ lint: install
 services:
 	@scripts/services.sh
 
-bench:
-	@scripts/bench.sh
+bench: install services
+	$(VENV)/bin/python bench/seed_bench.py
+	$(VENV)/bin/python bench/admin_list_bench.py
 
 clean:
 	find . -path ./.git -prune -o -type d -name __pycache__ -print0 | xargs -0r rm -rf

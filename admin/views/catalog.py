@@ -130,7 +130,10 @@ class ProductView(MarketModelView):
     list_title = "Products"
     list_columns = ["title", "seller", "category", "brand", "status", "product_type", "is_featured",
                     "rating_avg", "created_at"]
-    search_columns = ["title", "slug", "seller", "category", "brand", "status", "product_type", "is_featured"]
+    # seller/category/brand by id: as selects FAB would load every row of those tables per page
+    search_columns = ["title", "slug", "status", "product_type", "is_featured", "seller_id", "category_id",
+                      "brand_id", "created_at"]
+    label_columns = {"seller_id": "Seller id", "category_id": "Category id", "brand_id": "Brand id"}
     add_columns = edit_columns = ["title", "slug", "seller", "category", "brand", "status", "product_type",
                                   "is_featured", "description"]
     show_columns = add_columns + ["rating_avg", "rating_count", "sold_count", "published_at",

@@ -97,6 +97,7 @@ class Product(TenantScoped, TimestampMixin, Model):
         UniqueConstraint("tenant_id", "slug", name="uq_products_tenant_slug"),
         Index("ix_products_tenant_status_created", "tenant_id", "status", "created_at"),
         Index("ix_products_seller_created", "seller_id", "created_at"),
+        Index("ix_products_tenant_title", "tenant_id", "title"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

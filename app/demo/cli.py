@@ -30,8 +30,9 @@ def register(app: Flask) -> None:
                   help="Customer accounts (default: products/50, 5 to 2000).")
     @click.option("--tenant", "tenant_slug", default=None, metavar="SLUG",
                   help="Tenant to seed (default: DEFAULT_TENANT); created if it does not exist.")
-    @click.option("--second-tenant", default="outlet", show_default=True, metavar="SLUG",
-                  help="A second, small tenant so that tenancy is visible.")
+    @click.option("--second-tenant", default=None, metavar="SLUG",
+                  help="A second, small tenant so that tenancy is visible (default: outlet, when seeding "
+                       "the default tenant; none with --tenant).")
     @click.option("--second-tenant-products", default=25, show_default=True, type=click.IntRange(min=0),
                   help="Products in the second tenant (0: no second tenant).")
     @click.option("--if-empty", is_flag=True, help="Leave a tenant that already has products alone.")
@@ -45,8 +46,11 @@ def register(app: Flask) -> None:
                      random_seed, chunk_size, quiet):
         """Create demo data: categories, brands, sellers, products with variants, images and stock,
         customers with addresses. Run `flask db upgrade` and `flask init` first."""
-        from app.demo.seed import seed
+        from app.demo.seed import SECOND_TENANT, seed
 
+        if second_tenant is None:
+            default = current_app.config["DEFAULT_TENANT"]
+            second_tenant = SECOND_TENANT if tenant_slug in (None, default) else None
         try:
             report = seed(products, sellers=sellers, customers=customers, tenant=tenant_slug,
                           second_tenant=second_tenant or None, second_tenant_products=second_tenant_products,

@@ -17,9 +17,11 @@ the same code runs on SQLite and MariaDB. Each chunk of products is one transact
 inserts bypass the tenancy hooks, so every row gets its tenant_id explicitly here. Seeding runs
 outside a request and outside `audit_as()`, so it writes no audit rows and publishes no events.
 
-It is deterministic for a given `seed` (apart from timestamps, which are relative to now) and
-additive: run again, it reuses the tenants, categories, brands, attributes, warehouses and
-demo users it finds and adds new products. `if_empty=True` leaves a tenant that already has
+It is deterministic for a given `seed`: a fresh tenant gets the same titles, prices, options,
+statuses, sellers and customers every time (ids, and so slugs and SKUs, follow what the
+database already holds; timestamps are relative to now). It is additive: run again, it reuses
+the tenant, categories, brands, attributes, warehouses and demo users it finds (by slug, code
+or e-mail) and adds new products. `if_empty=True` leaves a tenant that already has
 products alone. Seeding is a set-up command: run it when nothing else writes to the tenant.
 """
 
@@ -32,8 +34,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from decimal import Decimal
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import Table, func, insert, select
@@ -165,7 +167,8 @@ CATALOG = [
                   ("Floral", "Linen", "Satin", "Pleated", "Jersey", "Tiered"), (39, 179), (0.25, 0.6), _wa, _wt, _w,
                   share=3),
             _leaf("Tops & Blouses", ("Blouse", "Camisole", "Tunic", "Bodysuit", "Cropped Top"),
-                  ("Silk", "Broderie", "Ribbed", "Puff-Sleeve", "Sheer"), (19, 89), (0.15, 0.35), _wa, _wt, _w, share=3),
+                  ("Silk", "Broderie", "Ribbed", "Puff-Sleeve", "Sheer"), (19, 89), (0.15, 0.35), _wa, _wt, _w,
+                  share=3),
             _leaf("Jeans", ("Mom Jeans", "Skinny Jeans", "Wide-Leg Jeans", "Flared Jeans"),
                   ("High-Rise", "Stretch", "Vintage Wash", "Organic"), (45, 139), (0.5, 0.8),
                   (("size", JEANS_SIZES), ("colour", ("Indigo", "Black", "Light Wash", "Ecru"))),
@@ -205,13 +208,15 @@ CATALOG = [
                   {**_LEATHER, "gender": ("Women",)}, share=2),
             _leaf("Heels", ("Pumps", "Block Heels", "Mules", "Slingbacks"), ("Pointed", "Velvet", "Strappy", "Kitten"),
                   (49, 229), (0.5, 0.9), _SHOE_AXES, _SHOE_ATTRS, {**_LEATHER, "gender": ("Women",)}),
-            _leaf("Sandals", ("Sandals", "Sliders", "Espadrilles", "Flip-Flops"), ("Braided", "Cork", "Flatform", "Beach"),
+            _leaf("Sandals", ("Sandals", "Sliders", "Espadrilles", "Flip-Flops"), ("Braided", "Cork", "Flatform",
+            "Beach"),
                   (19, 119), (0.3, 0.7), _SHOE_AXES, _SHOE_ATTRS, {**_LEATHER, "gender": ("Women",)}),
         ]),
         ("Sports Shoes", "Running and trail shoes.", [
             _leaf("Running Shoes", ("Running Shoes", "Trail Runners", "Racing Flats"),
                   ("Cushioned", "Lightweight", "Carbon-Plate", "Stability"), (69, 249), (0.5, 0.9), _SHOE_AXES,
-                  _SHOE_ATTRS, {"material": ("Recycled mesh", "Knit", "Synthetic"), "gender": ("Men", "Women", "Unisex")},
+                  _SHOE_ATTRS, {"material": ("Recycled mesh", "Knit", "Synthetic"), "gender": ("Men", "Women",
+                  "Unisex")},
                   share=2),
         ]),
     ]),
@@ -264,7 +269,8 @@ CATALOG = [
         ]),
         ("Cameras", "Cameras, action cameras and lenses.", [
             _leaf("Digital Cameras", ("Mirrorless Camera", "Compact Camera", "DSLR Camera", "Instant Camera"),
-                  ("Full-Frame", "APS-C", "Vlogging", "Retro"), (149, 2899), (0.3, 1.2), (), ("connectivity", "warranty")),
+                  ("Full-Frame", "APS-C", "Vlogging", "Retro"), (149, 2899), (0.3, 1.2), (), ("connectivity",
+                  "warranty")),
             _leaf("Action Cameras", ("Action Camera", "360 Camera", "Dash Cam"), ("5K", "Waterproof", "Stabilised"),
                   (89, 549), (0.1, 0.3), (), ("waterproof", "battery_life", "warranty")),
             _leaf("Lenses", ("Prime Lens", "Zoom Lens", "Macro Lens", "Wide-Angle Lens"),
@@ -279,11 +285,13 @@ CATALOG = [
                   (("size", ("20 cm", "24 cm", "28 cm", "32 cm")),), ("size", "material"),
                   {"material": ("Cast iron", "Stainless steel", "Aluminium", "Carbon steel")}, share=2),
             _leaf("Knives", ("Chef's Knife", "Knife Block Set", "Santoku Knife", "Bread Knife"),
-                  ("Damascus", "Japanese Steel", "Forged", "Ceramic"), (19, 299), (0.2, 2.5), (), ("material", "warranty"),
+                  ("Damascus", "Japanese Steel", "Forged", "Ceramic"), (19, 299), (0.2, 2.5), (), ("material",
+                  "warranty"),
                   {"material": ("Stainless steel", "Damascus steel", "Ceramic")}),
             _leaf("Small Appliances", ("Kettle", "Toaster", "Blender", "Air Fryer", "Stand Mixer"),
                   ("Smart", "Compact", "High-Speed", "Digital", "Retro"), (25, 499), (1.0, 7.0),
-                  (("colour", ("Black", "White", "Cream", "Red", "Stainless")),), ("colour", "power", "capacity", "warranty"),
+                  (("colour", ("Black", "White", "Cream", "Red", "Stainless")),), ("colour", "power", "capacity",
+                  "warranty"),
                   share=2),
             _leaf("Coffee & Tea", ("Espresso Machine", "Cafetière", "Pour-Over Set", "Coffee Grinder", "Teapot"),
                   ("Manual", "Burr", "Glass", "Barista", "Insulated"), (15, 699), (0.4, 9.0), (),
@@ -327,7 +335,8 @@ CATALOG = [
     ]),
     ("Sports & Outdoors", "Gear for the gym, the trail and the road.", [
         ("Fitness", "Mats, weights and trackers.", [
-            _leaf("Yoga Mats", ("Yoga Mat", "Exercise Mat", "Yoga Block Set"), ("Non-Slip", "Cork", "Travel", "Extra-Thick"),
+            _leaf("Yoga Mats", ("Yoga Mat", "Exercise Mat", "Yoga Block Set"), ("Non-Slip", "Cork", "Travel",
+            "Extra-Thick"),
                   (15, 119), (0.5, 2.5), (("colour", ("Black", "Sage", "Lilac", "Ocean Blue", "Terracotta")),),
                   ("colour", "material"), {"material": ("TPE", "Natural rubber", "Cork", "PVC")}),
             _leaf("Dumbbells & Weights", ("Dumbbell Pair", "Kettlebell", "Weight Plate"),
@@ -342,7 +351,8 @@ CATALOG = [
                   ("2-Person", "4-Person", "Ultralight", "Four-Season"), (49, 699), (1.0, 12.0), (),
                   ("waterproof", "material"), {"material": ("Ripstop nylon", "Polyester", "Canvas")}),
             _leaf("Backpacks", ("Hiking Backpack", "Daypack", "Travel Backpack", "Rolltop Backpack"),
-                  ("Waterproof", "Ventilated", "Recycled", "Lightweight"), (29, 249), (0.5, 2.0), (("capacity", CAPACITIES),),
+                  ("Waterproof", "Ventilated", "Recycled", "Lightweight"), (29, 249), (0.5, 2.0), (("capacity",
+                  CAPACITIES),),
                   ("waterproof", "material")),
             _leaf("Sleeping Bags", ("Sleeping Bag", "Sleeping Mat", "Camping Pillow"),
                   ("Down", "Three-Season", "Mummy", "Self-Inflating"), (29, 399), (0.4, 2.2), (), ("material",),
@@ -353,7 +363,8 @@ CATALOG = [
                   ("Aluminium", "Carbon", "Commuter", "Folding"), (299, 3499), (9.0, 24.0), (("size", FRAME_SIZES),),
                   ("size", "material", "warranty"), {"material": ("Aluminium", "Carbon", "Steel")}),
             _leaf("Helmets", ("Cycling Helmet", "Commuter Helmet", "MTB Helmet"), ("MIPS", "Aero", "LED", "Vented"),
-                  (29, 249), (0.25, 0.45), (("size", ("S", "M", "L")), ("colour", ("Black", "White", "Red", "Matte Grey"))),
+                  (29, 249), (0.25, 0.45), (("size", ("S", "M", "L")), ("colour", ("Black", "White", "Red",
+                  "Matte Grey"))),
                   ("size", "colour")),
             _leaf("Bike Accessories", ("Bike Light Set", "Bike Lock", "Bottle Cage", "Saddle Bag", "Mini Pump"),
                   ("USB-Rechargeable", "Heavy-Duty", "Carbon", "Compact"), (9, 129), (0.05, 1.5), (), ("waterproof",)),
@@ -365,7 +376,8 @@ CATALOG = [
                   ("Hyaluronic", "Vitamin C", "Retinol", "Niacinamide", "Fragrance-Free"), (9, 89), (0.08, 0.3),
                   (("volume", VOLUMES),), ("skin_type", "volume"), share=2),
             _leaf("Cleansers", ("Cleanser", "Micellar Water", "Cleansing Balm", "Exfoliator"),
-                  ("Gentle", "Foaming", "Salicylic", "Oat"), (7, 45), (0.1, 0.4), (("volume", VOLUMES),), ("skin_type",)),
+                  ("Gentle", "Foaming", "Salicylic", "Oat"), (7, 45), (0.1, 0.4), (("volume", VOLUMES),),
+                  ("skin_type",)),
             _leaf("Sun Care", ("Sunscreen SPF 50", "Sun Cream SPF 30", "After-Sun Lotion"),
                   ("Mineral", "Invisible", "Sport", "Kids"), (8, 39), (0.1, 0.35), (("volume", VOLUMES),),
                   ("skin_type", "waterproof")),
@@ -382,7 +394,8 @@ CATALOG = [
             _leaf("Perfume", ("Eau de Parfum", "Eau de Toilette", "Perfume Oil"),
                   ("Oud & Rose", "Citrus Bloom", "Vanilla Musk", "Neroli", "Jasmine"), (25, 189), (0.2, 0.5),
                   (("volume", VOLUMES),), ("volume", "gender"), {"gender": ("Women", "Unisex")}, share=2),
-            _leaf("Aftershave", ("Aftershave", "Cologne", "Beard Oil"), ("Cedarwood", "Vetiver", "Sea Breeze", "Leather"),
+            _leaf("Aftershave", ("Aftershave", "Cologne", "Beard Oil"), ("Cedarwood", "Vetiver", "Sea Breeze",
+            "Leather"),
                   (15, 129), (0.15, 0.45), (("volume", VOLUMES),), ("volume", "gender"), {"gender": ("Men", "Unisex")}),
         ]),
     ]),
@@ -419,16 +432,20 @@ CATALOG = [
         ]),
     ]),
     ("Jewellery & Watches", "Watches, necklaces, rings and earrings.", [
-        _leaf("Watches", ("Watch", "Chronograph", "Dive Watch", "Dress Watch"), ("Automatic", "Solar", "Minimalist", "Vintage"),
+        _leaf("Watches", ("Watch", "Chronograph", "Dive Watch", "Dress Watch"), ("Automatic", "Solar", "Minimalist",
+        "Vintage"),
               (49, 1499), (0.05, 0.2), (("colour", ("Silver", "Gold", "Black", "Rose Gold")),),
-              ("colour", "material", "waterproof", "warranty"), {"material": ("Stainless steel", "Titanium", "Leather strap")}),
-        _leaf("Necklaces", ("Pendant Necklace", "Chain Necklace", "Choker"), ("Sterling Silver", "Gold-Plated", "Pearl"),
+              ("colour", "material", "waterproof", "warranty"), {"material": ("Stainless steel", "Titanium",
+              "Leather strap")}),
+        _leaf("Necklaces", ("Pendant Necklace", "Chain Necklace", "Choker"), ("Sterling Silver", "Gold-Plated",
+        "Pearl"),
               (19, 399), (0.01, 0.05), (("colour", ("Silver", "Gold", "Rose Gold")),), ("colour", "material"),
               {"material": ("Sterling silver", "Gold vermeil", "Pearl")}),
         _leaf("Rings", ("Ring", "Signet Ring", "Stacking Rings"), ("Sterling Silver", "Engraved", "Gemstone"),
               (19, 499), (0.005, 0.02), (("size", RING_SIZES),), ("size", "material"),
               {"material": ("Sterling silver", "Gold vermeil", "Platinum")}),
-        _leaf("Earrings", ("Hoop Earrings", "Stud Earrings", "Drop Earrings"), ("Huggie", "Crystal", "Pearl", "Gold-Plated"),
+        _leaf("Earrings", ("Hoop Earrings", "Stud Earrings", "Drop Earrings"), ("Huggie", "Crystal", "Pearl",
+        "Gold-Plated"),
               (15, 299), (0.005, 0.02), (("colour", ("Silver", "Gold", "Rose Gold")),), ("colour", "material"),
               {"material": ("Sterling silver", "Gold vermeil", "Pearl")}),
     ]),
@@ -483,22 +500,27 @@ LOCATIONS = {
            ("Chicago", "IL", "606##", "US"), ("Austin", "TX", "787##", "US"), ("Denver", "CO", "802##", "US"),
            ("Seattle", "WA", "981##", "US"), ("Portland", "OR", "972##", "US"), ("San Francisco", "CA", "941##", "US"),
            ("Los Angeles", "CA", "900##", "US"), ("Atlanta", "GA", "303##", "US"), ("Miami", "FL", "331##", "US"),
-           ("Minneapolis", "MN", "554##", "US"), ("Philadelphia", "PA", "191##", "US"), ("Nashville", "TN", "372##", "US")),
+           ("Minneapolis", "MN", "554##", "US"), ("Philadelphia", "PA", "191##", "US"), ("Nashville", "TN", "372##",
+           "US")),
     "GB": (("London", "Greater London", "N# #@@", "GB"), ("Manchester", "Greater Manchester", "M# #@@", "GB"),
            ("Bristol", "Bristol", "BS# #@@", "GB"), ("Edinburgh", "Scotland", "EH# #@@", "GB"),
            ("Leeds", "West Yorkshire", "LS# #@@", "GB")),
     "EU": (("Amsterdam", "Noord-Holland", "10## @@", "NL"), ("Rotterdam", "Zuid-Holland", "30## @@", "NL"),
-           ("Berlin", "Berlin", "10###", "DE"), ("Munich", "Bavaria", "80###", "DE"), ("Hamburg", "Hamburg", "20###", "DE"),
+           ("Berlin", "Berlin", "10###", "DE"), ("Munich", "Bavaria", "80###", "DE"), ("Hamburg", "Hamburg", "20###",
+           "DE"),
            ("Paris", "Île-de-France", "750##", "FR"), ("Lyon", "Auvergne-Rhône-Alpes", "6900#", "FR"),
-           ("Brussels", "Brussels", "10#0", "BE"), ("Vienna", "Vienna", "1###", "AT"), ("Milan", "Lombardy", "201##", "IT")),
+           ("Brussels", "Brussels", "10#0", "BE"), ("Vienna", "Vienna", "1###", "AT"), ("Milan", "Lombardy", "201##",
+           "IT")),
 }
 PHONE_PREFIX = {"US": "+1 555", "GB": "+44 7700", "NL": "+31 6", "DE": "+49 151", "FR": "+33 6", "BE": "+32 470",
                 "AT": "+43 660", "IT": "+39 320"}
 PLATFORM_WAREHOUSES = {
     "US": (("FC-EAST", "Fulfilment centre East", "Newark", "US"), ("FC-WEST", "Fulfilment centre West", "Reno", "US"),
            ("FC-CENTRAL", "Fulfilment centre Central", "Dallas", "US")),
-    "GB": (("FC-UK1", "Fulfilment centre Midlands", "Coventry", "GB"), ("FC-UK2", "Fulfilment centre North", "Leeds", "GB")),
-    "EU": (("FC-NL", "Fulfilment centre Benelux", "Rotterdam", "NL"), ("FC-DE", "Fulfilment centre Germany", "Leipzig", "DE")),
+    "GB": (("FC-UK1", "Fulfilment centre Midlands", "Coventry", "GB"), ("FC-UK2", "Fulfilment centre North", "Leeds",
+    "GB")),
+    "EU": (("FC-NL", "Fulfilment centre Benelux", "Rotterdam", "NL"), ("FC-DE", "Fulfilment centre Germany",
+    "Leipzig", "DE")),
 }
 DIGITAL_WAREHOUSE = ("DIGITAL", "Digital delivery (licence keys and downloads)")
 
@@ -998,7 +1020,7 @@ def _pick_combos(rng: random.Random, axes, n: int) -> list[dict]:
     for j, (name, values) in enumerate(others):
         chosen.append((name, rng.sample(values, 2 if (spread_second and j == 0 and len(values) > 1) else 1)))
     names = [name for name, _ in chosen]
-    combos = [dict(zip(names, values)) for values in itertools.product(*[v for _, v in chosen])]
+    combos = [dict(zip(names, values, strict=True)) for values in itertools.product(*[v for _, v in chosen])]
     return combos[:n]
 
 
@@ -1098,8 +1120,9 @@ def _seed_products(ctx: _TenantCtx, sellers: list[dict], count: int) -> None:
                                    "available": on_hand, "reorder_point": reorder, "source_event_id": None,
                                    "resolved_at": None, "created_at": updated})
         for n in range(rng.choices((1, 2, 3), (40, 35, 25))[0]):
+            image_seed = first_sku if n == 0 else f"{first_sku}-{n + 1}"
             images.append({"id": ids.take(i_t), "tenant_id": tid, "product_id": pid, "variant_id": None,
-                           "url": f"https://picsum.photos/seed/{first_sku if n == 0 else f'{first_sku}-{n + 1}'}/600/600",
+                           "url": f"https://picsum.photos/seed/{image_seed}/600/600",
                            "alt_text": f"{title} — view {n + 1}"[:255], "position": n, "created_at": created,
                            "updated_at": created})
         for code in leaf["attrs"]:

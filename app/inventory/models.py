@@ -55,8 +55,9 @@ class StockLevel(TenantScoped, TimestampMixin, Model):
     quantity_reserved: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     reorder_point: Mapped[int] = mapped_column(Integer, default=5, nullable=False)
 
-    variant: Mapped[ProductVariant] = relationship(ProductVariant)
-    warehouse: Mapped[Warehouse] = relationship(Warehouse)
+    # joined: every list of stock shows both, and a lazy load per row was an N+1
+    variant: Mapped[ProductVariant] = relationship(ProductVariant, lazy="joined")
+    warehouse: Mapped[Warehouse] = relationship(Warehouse, lazy="joined")
 
     @property
     def available(self) -> int:
@@ -86,7 +87,7 @@ class StockMovement(TenantScoped, Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
-    stock_level: Mapped[StockLevel] = relationship(StockLevel)
+    stock_level: Mapped[StockLevel] = relationship(StockLevel, lazy="joined")
 
 
 class LowStockAlert(TenantScoped, Model):
@@ -105,4 +106,4 @@ class LowStockAlert(TenantScoped, Model):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
-    stock_level: Mapped[StockLevel] = relationship(StockLevel)
+    stock_level: Mapped[StockLevel] = relationship(StockLevel, lazy="joined")
