@@ -140,7 +140,7 @@ def cases(facts: dict, word_contains: str, word_prefix: str) -> dict[str, list[t
         (f"title contains '{word_contains}'", f"{LIST}?_flt_2_title={word_contains}"),
         (f"title starts with '{word_prefix}'", f"{LIST}?_flt_0_title={word_prefix}"),
         ("status = draft", f"{LIST}?_flt_3_status=draft"),
-        (f"seller = {other}", f"{LIST}?_flt_0_seller={other}"),
+        (f"seller = {other}", f"{LIST}?_flt_0_seller_id={other}"),
         ("sorted by title", f"{LIST}?_oc_ProductView=title&_od_ProductView=asc"),
         ("page 200", f"{LIST}?page_ProductView=200"),
     ]

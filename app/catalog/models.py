@@ -142,7 +142,7 @@ class ProductAttributeValue(TenantScoped, Model):
     attribute_id: Mapped[int] = mapped_column(ForeignKey("attributes.id", ondelete="CASCADE"), nullable=False)
     value: Mapped[str] = mapped_column(String(255), nullable=False)
 
-    product: Mapped[Product] = relationship(back_populates="attribute_values")
+    product: Mapped[Product] = relationship(back_populates="attribute_values", lazy="selectin")
     attribute: Mapped[Attribute] = relationship(Attribute, lazy="joined")
 
     def __repr__(self) -> str:
@@ -170,7 +170,8 @@ class ProductVariant(TenantScoped, TimestampMixin, Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
-    product: Mapped[Product] = relationship(back_populates="variants")
+    # selectin: a page of variants loads its products in one query, not one per row
+    product: Mapped[Product] = relationship(back_populates="variants", lazy="selectin")
 
     @property
     def options_label(self) -> str:
@@ -190,7 +191,7 @@ class ProductImage(TenantScoped, TimestampMixin, Model):
     alt_text: Mapped[str | None] = mapped_column(String(255))
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
-    product: Mapped[Product] = relationship(back_populates="images")
+    product: Mapped[Product] = relationship(back_populates="images", lazy="selectin")
     variant: Mapped[ProductVariant | None] = relationship(ProductVariant)
 
     def __repr__(self) -> str:
