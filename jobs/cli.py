@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -57,6 +59,8 @@ def register_cli(app: Flask) -> None:
         flask_app = current_app._get_current_object()
         if flask_app.config["JOBS_MODE"] == "inline":
             start_embedded_scheduler(flask_app)
+        # `flask` marks its process so that app.run() refuses to start; this command is the server
+        os.environ.pop("FLASK_RUN_FROM_CLI", None)
         socketio.run(flask_app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
 
     events = AppGroup("events", help="The domain event outbox.")
