@@ -44,9 +44,11 @@ SELLER_MENUS = (
 )
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals
+# (groups carry roles: whoever manages groups can grant any role, Super Admin included)
 ADMIN_EXCLUDED_VIEWS = frozenset({
     "TenantView", "PermissionModelView", "ViewMenuModelView", "PermissionViewModelView",
-    "Tenants", "Base Permissions", "Views/Menus", "Permission on Views/Menus",
+    "UserGroupModelView", "Tenants", "Base Permissions", "Views/Menus", "Permission on Views/Menus",
+    "List Groups",
 })
 
 

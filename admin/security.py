@@ -93,6 +93,14 @@ class MarketSecurityManager(SecurityManager):
         rows = self.session.scalars(select(User).where(cond).order_by(User.tenant_id.is_(None))).all()
         return rows[0] if rows else None
 
+    def reset_password(self, userid, password):
+        """FAB's reset form takes any user id from the URL: a tenant Admin may reset only the
+        users of its own tenant (the ORM hook hides other tenants), never a Super Admin's."""
+        target = self.get_user_by_id(userid) if str(userid or "").isdigit() else None
+        if target is None or (target.tenant_id is None and not _is_super()):
+            abort(404)
+        return super().reset_password(userid, password)
+
     def auth_user_db(self, username, password):
         """The HTML login is for staff: customers are refused as if the password were wrong."""
         user = super().auth_user_db(username, password)
@@ -142,7 +150,13 @@ class MarketSecurityManager(SecurityManager):
 
         @jwt_manager.token_in_blocklist_loader
         def _revoked(_header, payload):
-            return is_revoked(payload["jti"])
+            # a revoked access token, or any token of a revoked session (logout, password change,
+            # refresh-token reuse, admin action): the session check is one primary-key lookup
+            from app.security.auth import session_revoked
+
+            if is_revoked(payload["jti"]):
+                return True
+            return "sid" in payload and session_revoked(payload["sid"])
 
         @jwt_manager.additional_claims_loader
         def _claims(identity):

@@ -203,3 +203,29 @@ def test_login_is_rate_limited(app, factory):
     codes = [client.post("/login/", data={"username": "nobody@example.com", "password": "wrong-password-1"})
              .status_code for _ in range(4)]
     assert codes[:3] == [302, 302, 302] and codes[3] == 429
+
+
+def test_tenant_admin_cannot_escalate(app, shop):
+    """Groups carry roles and FAB's password reset takes any user id: neither may reach a Super
+    Admin or grant Super Admin."""
+    admin, _ = login(app, shop["slug"], shop["admin"])
+    assert admin.get("/groups/list/").status_code == 403
+    with scope(app):
+        super_id = db.session.scalar(select(User.id).where(User.username == app.config["ADMIN_USERNAME"],
+                                                           User.tenant_id.is_(None)))
+        before = db.session.get(User, super_id).password
+    form = {"password": "Hijacked-password-1", "conf_password": "Hijacked-password-1"}
+    response = admin.post(f"/resetpassword/form?pk={super_id}", data=form)
+    assert response.status_code == 404
+    with scope(app):
+        assert db.session.get(User, super_id).password == before
+        seller_id = db.session.scalar(select(User.id).where(User.username == shop["seller2"]))
+        seller_before = db.session.get(User, seller_id).password
+    # the same form works on a user of the Admin's own tenant
+    assert admin.post(f"/resetpassword/form?pk={seller_id}", data=form).status_code == 302
+    with scope(app):
+        assert db.session.get(User, seller_id).password != seller_before
+    # the Super Admin role is not offered when an Admin edits a user
+    page = admin.get("/admin/users/add").get_data(as_text=True)
+    roles_select = re.search(r'<select[^>]*name="roles".*?</select>', page, re.S).group(0)
+    assert "Super Admin" not in roles_select and ">Seller<" in roles_select
