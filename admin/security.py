@@ -131,13 +131,6 @@ class MarketSecurityManager(SecurityManager):
             cache[key] = {(view, perm) for view, perm in rows}
         return (view_name, permission_name) in cache[key]
 
-    def create_limiter(self, app):
-        """One Flask-Limiter for the whole app (ours, with Redis storage in production), so FAB's
-        login limits and the API's share storage and configuration."""
-        from app.extensions import limiter
-
-        return limiter
-
     @staticmethod
     def before_request():
         g.user = current_user

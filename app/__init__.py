@@ -39,6 +39,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from app.events.bus import install as install_outbox
     from app.security.audit import install as install_audit
     from app.security.models import AuditLog, User
+    from app.sellers.ownership import install as install_ownership
     from app.tenants.orm import install as install_tenancy
 
     db.init_app(app)
@@ -46,6 +47,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"]) if app.config.get("REDIS_URL") else None
 
     install_tenancy(User)
+    install_ownership()
     install_audit(AuditLog.__table__, models.is_audited)
     install_outbox()
     app.extensions["event_bus"] = EventBus()

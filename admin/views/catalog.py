@@ -79,7 +79,7 @@ class VariantView(MarketModelView):
     show_columns = add_columns + ["options", "created_at", "updated_at"]
     base_order = ("id", "desc")
 
-    seller_scope = staticmethod(lambda sid: ProductVariant.product_id.in_(_product_ids_of(sid)))
+    seller_scope = staticmethod(lambda sid: ProductVariant.seller_id == sid)
     related_scopes = {"product": _own_products}
 
     def owned_by_seller(self, item, seller_id):
@@ -100,7 +100,7 @@ class ProductImageView(MarketModelView):
     seller_scope = staticmethod(lambda sid: ProductImage.product_id.in_(_product_ids_of(sid)))
     related_scopes = {
         "product": _own_products,
-        "variant": lambda sid: ProductVariant.product_id.in_(_product_ids_of(sid)),
+        "variant": lambda sid: ProductVariant.seller_id == sid,
     }
 
     def owned_by_seller(self, item, seller_id):

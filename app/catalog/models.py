@@ -153,12 +153,16 @@ class ProductVariant(TenantScoped, TimestampMixin, Model):
     __tablename__ = "product_variants"
     __table_args__ = (
         UniqueConstraint("tenant_id", "sku", name="uq_product_variants_tenant_sku"),
+        Index("ix_product_variants_seller_id_id", "seller_id", "id"),
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint("compare_at_price IS NULL OR compare_at_price >= 0", name="compare_at_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), nullable=False, index=True)
+    # the product's seller, copied (app/sellers/ownership.py keeps it in step) so that a seller's
+    # variants are one indexed lookup instead of a join through products
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), nullable=False)
     sku: Mapped[str] = mapped_column(String(64), nullable=False)
     title: Mapped[str | None] = mapped_column(String(255))
     price: Mapped[Decimal] = mapped_column(MONEY, nullable=False)

@@ -1087,7 +1087,7 @@ def _seed_products(ctx: _TenantCtx, sellers: list[dict], count: int) -> None:
                 compare_at = price + Decimal("10.00")
             weight = None if digital else Decimal(f"{base_weight * rng.uniform(0.95, 1.05):.3f}")
             variants.append({
-                "id": vid, "tenant_id": tid, "product_id": pid, "sku": sku,
+                "id": vid, "tenant_id": tid, "product_id": pid, "seller_id": seller["id"], "sku": sku,
                 "title": " / ".join(options.values()) or None, "price": price, "compare_at_price": compare_at,
                 "currency": currency, "weight_kg": weight, "options": options, "is_active": status != "archived",
                 "position": position, "created_at": created, "updated_at": updated})
@@ -1107,16 +1107,19 @@ def _seed_products(ctx: _TenantCtx, sellers: list[dict], count: int) -> None:
                     reorder = rng.choice((5, 5, 10, 10, 15, 20))
                     r = rng.random()
                     on_hand = 0 if r < 0.06 else rng.randint(1, reorder) if r < 0.16 else rng.randint(reorder + 1, 250)
-                stocks.append({"id": sid, "tenant_id": tid, "variant_id": vid, "warehouse_id": wh,
+                stocks.append({"id": sid, "tenant_id": tid, "variant_id": vid, "seller_id": seller["id"],
+                               "warehouse_id": wh,
                                "quantity_on_hand": on_hand, "quantity_reserved": 0, "reorder_point": reorder,
                                "created_at": created, "updated_at": updated})
                 if on_hand:
-                    moves.append({"id": ids.take(sm_t), "tenant_id": tid, "stock_level_id": sid, "reason": "receipt",
+                    moves.append({"id": ids.take(sm_t), "tenant_id": tid, "stock_level_id": sid,
+                                  "seller_id": seller["id"], "reason": "receipt",
                                   "delta_on_hand": on_hand, "delta_reserved": 0, "on_hand_after": on_hand,
                                   "reserved_after": 0, "reference": "demo-seed", "note": "Initial stock (demo data)",
                                   "actor_id": None, "created_at": created})
                 if on_hand <= reorder and status == "active":
                     alerts.append({"id": ids.take(la_t), "tenant_id": tid, "stock_level_id": sid,
+                                   "seller_id": seller["id"],
                                    "available": on_hand, "reorder_point": reorder, "source_event_id": None,
                                    "resolved_at": None, "created_at": updated})
         for n in range(rng.choices((1, 2, 3), (40, 35, 25))[0]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_appbuilder import Model
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import ProductVariant
@@ -41,6 +41,7 @@ class StockLevel(TenantScoped, TimestampMixin, Model):
     __tablename__ = "stock_levels"
     __table_args__ = (
         UniqueConstraint("variant_id", "warehouse_id", name="uq_stock_levels_variant_warehouse"),
+        Index("ix_stock_levels_seller_id_id", "seller_id", "id"),
         CheckConstraint("quantity_on_hand >= 0", name="on_hand_not_negative"),
         CheckConstraint("quantity_reserved >= 0", name="reserved_not_negative"),
         CheckConstraint("quantity_reserved <= quantity_on_hand", name="reserved_within_on_hand"),
@@ -48,6 +49,8 @@ class StockLevel(TenantScoped, TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     variant_id: Mapped[int] = mapped_column(ForeignKey("product_variants.id", ondelete="CASCADE"), nullable=False)
+    # the owning seller (the product's), copied for indexed seller lists; see app/sellers/ownership.py
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), nullable=False)
     warehouse_id: Mapped[int] = mapped_column(
         ForeignKey("warehouses.id", ondelete="RESTRICT"), nullable=False, index=True
     )
@@ -71,12 +74,14 @@ class StockMovement(TenantScoped, Model):
     """Append-only ledger: every change of on-hand or reserved quantity, with its reason."""
 
     __tablename__ = "stock_movements"
+    __table_args__ = (Index("ix_stock_movements_seller_id_id", "seller_id", "id"),)
     __audit__ = False  # the ledger is itself the record
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     stock_level_id: Mapped[int] = mapped_column(
         ForeignKey("stock_levels.id", ondelete="CASCADE"), nullable=False, index=True
     )
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), nullable=False)
     reason: Mapped[str] = mapped_column(String(16), nullable=False)
     delta_on_hand: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     delta_reserved: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
@@ -94,12 +99,16 @@ class LowStockAlert(TenantScoped, Model):
     """Raised when available stock falls to or below the reorder point; closed on restock."""
 
     __tablename__ = "low_stock_alerts"
-    __table_args__ = (UniqueConstraint("source_event_id", name="uq_low_stock_alerts_source_event"),)
+    __table_args__ = (
+        UniqueConstraint("source_event_id", name="uq_low_stock_alerts_source_event"),
+        Index("ix_low_stock_alerts_seller_id_id", "seller_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     stock_level_id: Mapped[int] = mapped_column(
         ForeignKey("stock_levels.id", ondelete="CASCADE"), nullable=False, index=True
     )
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), nullable=False)
     available: Mapped[int] = mapped_column(Integer, nullable=False)
     reorder_point: Mapped[int] = mapped_column(Integer, nullable=False)
     source_event_id: Mapped[int | None] = mapped_column(BigInteger)
