@@ -41,7 +41,7 @@ class StockLevel(TenantScoped, TimestampMixin, Model):
     __tablename__ = "stock_levels"
     __table_args__ = (
         UniqueConstraint("variant_id", "warehouse_id", name="uq_stock_levels_variant_warehouse"),
-        Index("ix_stock_levels_seller_id_id", "seller_id", "id"),
+        Index("ix_stock_levels_tenant_seller", "tenant_id", "seller_id", "id"),
         CheckConstraint("quantity_on_hand >= 0", name="on_hand_not_negative"),
         CheckConstraint("quantity_reserved >= 0", name="reserved_not_negative"),
         CheckConstraint("quantity_reserved <= quantity_on_hand", name="reserved_within_on_hand"),
@@ -74,7 +74,7 @@ class StockMovement(TenantScoped, Model):
     """Append-only ledger: every change of on-hand or reserved quantity, with its reason."""
 
     __tablename__ = "stock_movements"
-    __table_args__ = (Index("ix_stock_movements_seller_id_id", "seller_id", "id"),)
+    __table_args__ = (Index("ix_stock_movements_tenant_seller", "tenant_id", "seller_id", "id"),)
     __audit__ = False  # the ledger is itself the record
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -101,7 +101,7 @@ class LowStockAlert(TenantScoped, Model):
     __tablename__ = "low_stock_alerts"
     __table_args__ = (
         UniqueConstraint("source_event_id", name="uq_low_stock_alerts_source_event"),
-        Index("ix_low_stock_alerts_seller_id_id", "seller_id", "id"),
+        Index("ix_low_stock_alerts_tenant_seller", "tenant_id", "seller_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
