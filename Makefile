@@ -36,7 +36,7 @@ install:
 
 run: install
 	@mkdir -p $(DEV_INSTANCE)
-	$(DEV_FLASK) db upgrade
+	$(DEV_FLASK) db upgrade heads
 	$(DEV_FLASK) init
 	$(DEV_FLASK) seed --if-empty
 	@if [ -n "$${ADMIN_PASSWORD:-}" ]; then pw='(the value of $$ADMIN_PASSWORD)'; else pw=admin; fi; \

@@ -60,6 +60,10 @@ class Config:
     # Outbox rows older than this that are still undispatched are redelivered by the cron job.
     OUTBOX_REDELIVER_AFTER_SECONDS = _env_int("OUTBOX_REDELIVER_AFTER_SECONDS", 30)
 
+    # Number of trusted reverse proxies in front of the app (0: none). With N > 0 the client IP,
+    # scheme and host come from the X-Forwarded-* headers the last N proxies set.
+    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
+
     # Tenancy: the tenant is resolved from the Host header (Tenant.domain) or the X-Tenant
     # header (Tenant.slug); DEFAULT_TENANT is used when neither matches.
     DEFAULT_TENANT = _env("DEFAULT_TENANT", "default")
@@ -86,7 +90,35 @@ class Config:
     # JWT (FAB's own JWT manager; see admin/security.py)
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=7)
-    JWT_TOKEN_LOCATION = ["headers"]
+    # Bearer headers; the optional cookie mode (login with {"use_cookies": true}) sets HttpOnly
+    # cookies and needs the CSRF double-submit header (X-CSRF-TOKEN) on writes.
+    JWT_TOKEN_LOCATION = ["headers", "cookies"]
+    JWT_COOKIE_SECURE = _env_bool("JWT_COOKIE_SECURE", False)
+    JWT_COOKIE_SAMESITE = "Lax"
+    JWT_COOKIE_CSRF_PROTECT = True
+    JWT_ACCESS_COOKIE_PATH = "/api/"
+    JWT_REFRESH_COOKIE_PATH = "/api/v1/auth/"
+
+    # Authentication API (storefront_api/auth.py, app/security/auth.py)
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)  # then the account is locked ...
+    LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)  # ... for this long
+    PASSWORD_RESET_TOKEN_MINUTES = _env_int("PASSWORD_RESET_TOKEN_MINUTES", 60)
+    EMAIL_VERIFY_TOKEN_HOURS = _env_int("EMAIL_VERIFY_TOKEN_HOURS", 48)
+    # Flask-Limiter limits (per client IP) on the API's login and on register/reset/resend
+    API_LOGIN_RATE_LIMIT = _env("API_LOGIN_RATE_LIMIT", "5 per minute")
+    API_AUTH_EMAIL_RATE_LIMIT = _env("API_AUTH_EMAIL_RATE_LIMIT", "5 per minute")
+
+    # E-mail: SMTP when MAIL_SERVER is set, else .eml files in MAIL_OUTBOX_DIR (embedded default)
+    MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)  # STARTTLS
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Marketplace <no-reply@marketplace.local>")
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
+    MAIL_OUTBOX_DIR = _env("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    # the storefront front end: links in e-mails point there (/auth/verify-email/<token>, ...)
+    FRONTEND_URL = _env("FRONTEND_URL", "http://localhost:3000")
 
     # Flask-Limiter (FAB turns it off unless told otherwise)
     RATELIMIT_ENABLED = True
@@ -137,6 +169,12 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     ADMIN_PASSWORD = "admin-password-1"
     SEARCH_INDEX_DIR = _env("TEST_SEARCH_INDEX_DIR", str(INSTANCE_DIR / "test-search"))
+    API_LOGIN_RATE_LIMIT = "10000 per second"
+    API_AUTH_EMAIL_RATE_LIMIT = "10000 per second"
+    MAIL_SERVER = _env("TEST_MAIL_SERVER")  # tests that read mails point it at their own SMTP server
+    MAIL_USE_TLS = False
+    MAIL_OUTBOX_DIR = _env("TEST_MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "test-outbox"))
+    FRONTEND_URL = "http://shop.test"
 
 
 class ProductionConfig(Config):
@@ -144,6 +182,7 @@ class ProductionConfig(Config):
 
     REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
     SESSION_COOKIE_SECURE = True
+    JWT_COOKIE_SECURE = _env_bool("JWT_COOKIE_SECURE", True)  # cookie mode over HTTPS only
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280, "pool_size": 10}
 
     @classmethod

@@ -12,6 +12,7 @@ from flask_appbuilder.security.views import UserDBModelView
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.core.types import utcnow
 from app.security import roles
 from app.security.models import User
 from app.security.tokens import is_revoked
@@ -103,6 +104,11 @@ class MarketSecurityManager(SecurityManager):
 
     def auth_user_db(self, username, password):
         """The HTML login is for staff: customers are refused as if the password were wrong."""
+        candidate = self.find_user(username=username) or self.find_user(email=username)
+        if candidate is not None and candidate.locked_until is not None and candidate.locked_until > utcnow():
+            # the API's lockout (too many failed logins) holds here too, with the same answer
+            log.info("login to the admin refused for locked user %s", candidate.id)
+            return None
         user = super().auth_user_db(username, password)
         if user is not None and not user.is_staff:
             log.info("login to the admin refused for non-staff user %s", user.id)

@@ -13,6 +13,7 @@ from app.customers.models import Address, CustomerProfile  # noqa: F401
 from app.events.models import OutboxEvent, ProcessedEvent  # noqa: F401
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
+from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
 from app.sellers.models import SellerProfile  # noqa: F401
 from app.tenants.models import Tenant, TenantScoped  # noqa: F401
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from app.events.bus import EventBus
 from app.inventory import services as inventory
+from app.security import auth
 
 
 def subscribe_all(bus: EventBus) -> None:
     bus.subscribe("inventory.stock_changed", "inventory.low_stock_check", inventory.check_low_stock, queue="high")
+
+    # e-mails of the authentication API: the consumer creates the one-time token (hash stored) and
+    # sends the mail in the same job, so the raw token never reaches the database, outbox or Redis
+    bus.subscribe("user.registered", "auth.verification_email", auth.send_verification_email, queue="high")
+    bus.subscribe("user.registered", "auth.welcome_email", auth.send_welcome_email, queue="high")
+    bus.subscribe("auth.verification_requested", "auth.verification_email_again", auth.send_verification_email,
+                  queue="high")
+    bus.subscribe("auth.registration_attempted", "auth.registration_attempt_email",
+                  auth.send_registration_attempt_email, queue="high")
+    bus.subscribe("auth.password_reset_requested", "auth.password_reset_email", auth.send_password_reset_email,
+                  queue="high")

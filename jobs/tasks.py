@@ -15,3 +15,12 @@ def handle_event(event_id: int, consumer: str) -> bool:
 def redeliver_outbox() -> int:
     """Cron: hand over outbox events that are still pending (e.g. Redis was down at commit)."""
     return bus.redeliver_pending()
+
+
+def send_email(template: str, to: str, context: dict) -> None:
+    """Render app/notifications/templates/mail/<template>.* and send it (SMTP, or an .eml file in
+    MAIL_OUTBOX_DIR when MAIL_SERVER is unset). For mails without secrets: mails carrying a
+    one-time token are sent by their event consumer, which creates the token in the same job."""
+    from app.notifications.mail import send_mail
+
+    send_mail(template, to, context)

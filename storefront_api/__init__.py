@@ -40,9 +40,10 @@ def init_app(app: Flask) -> Api:
     )
     app.extensions["api"] = api
 
-    from storefront_api import core
+    from storefront_api import auth, core
 
-    api.register_blueprint(core.blp)
+    for module in (core, auth):
+        api.register_blueprint(module.blp)
 
     @app.route("/api/schema.yaml")
     def openapi_yaml():

@@ -36,6 +36,10 @@ def envelope_for_http_exception(error: HTTPException):
             if all(isinstance(v, dict) for v in messages.values()) else messages
     message = data.get("message") if isinstance(data, dict) and data.get("message") else error.description
     response = error_response(CODES.get(status, "error"), message or "error", status, details)
+    # keep the headers the exception carries (Allow on 405, Retry-After on 429, WWW-Authenticate)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     if status == 429 and getattr(error, "retry_after", None):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

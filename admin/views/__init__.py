@@ -37,6 +37,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     add(CustomerView, "Customers", icon="fa-users", category="Customers", category_icon="fa-users")
     add(AddressView, "Addresses", icon="fa-map-marker", category="Customers")
 
+    from admin.views import accounts
+
+    accounts.register(appbuilder)
+
     add(TenantView, "Tenants", icon="fa-globe", category="Platform", category_icon="fa-cogs")
     add(AuditLogView, "Audit log", icon="fa-history", category="Platform")
     add(OutboxView, "Domain events", icon="fa-bolt", category="Platform")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -64,8 +65,16 @@ def _request_actor() -> AuditActor | None:
         source=source,
         ip=request.remote_addr,
         user_agent=(request.user_agent.string or "")[:255] or None,
-        path=request.full_path[:2000],
+        path=mask_secrets_in_path(request.full_path)[:2000],
     )
+
+
+_TOKEN_IN_PATH = re.compile(r"(/(?:verify-email|validate-reset-token|reset-password)/)[^/?]+")
+
+
+def mask_secrets_in_path(path: str) -> str:
+    """One-time tokens travel in some URL paths (the spec's verify-email/<token>/): never store them."""
+    return _TOKEN_IN_PATH.sub(r"\1***", path)
 
 
 def _current_actor() -> AuditActor | None:

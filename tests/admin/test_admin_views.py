@@ -229,3 +229,23 @@ def test_tenant_admin_cannot_escalate(app, shop):
     page = admin.get("/admin/users/add").get_data(as_text=True)
     roles_select = re.search(r'<select[^>]*name="roles".*?</select>', page, re.S).group(0)
     assert "Super Admin" not in roles_select and ">Seller<" in roles_select
+
+
+def test_locked_account_cannot_sign_in_to_the_admin(app, shop):
+    """The lockout after repeated failed API logins holds at the HTML login too."""
+    import datetime as dt
+
+    from app.core.types import utcnow
+
+    with scope(app):
+        user = db.session.scalar(select(User).where(User.username == shop["admin"]))
+        user.locked_until = utcnow() + dt.timedelta(minutes=10)
+        db.session.commit()
+    client, response = login(app, shop["slug"], shop["admin"], expect_ok=False)
+    assert "/login" in response.headers["Location"]
+    assert client.get("/admin/products/list/").status_code == 302
+    with scope(app):
+        user = db.session.scalar(select(User).where(User.username == shop["admin"]))
+        user.locked_until = None
+        db.session.commit()
+    login(app, shop["slug"], shop["admin"])

@@ -58,7 +58,7 @@ def test_migrations_build_the_schema_from_empty_and_init_is_idempotent(kind, tmp
     url = _empty_database(kind, tmp_path)
     env = {"APP_CONFIG": "development", "DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path),
            "ADMIN_PASSWORD": "first-admin-pass-1", "REDIS_URL": ""}
-    up = _flask(env, "db", "upgrade")
+    up = _flask(env, "db", "upgrade", "heads")
     assert up.returncode == 0, up.stderr
     first = _flask(env, "init")
     assert first.returncode == 0, first.stderr
@@ -147,3 +147,19 @@ def test_openapi_and_errors_use_the_envelope(client):
     # FAB's HTML pages keep HTML errors
     html_missing = client.get("/admin/no-such-page/")
     assert html_missing.status_code == 404 and not html_missing.is_json
+
+
+@pytest.mark.smoke
+def test_405_keeps_the_allow_header_and_the_envelope(client):
+    response = client.delete("/api/core/health")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_one_time_tokens_in_paths_are_masked_for_the_audit_log():
+    from app.security.audit import mask_secrets_in_path
+
+    assert mask_secrets_in_path("/api/v1/auth/verify-email/abc.DEF-123/?x=1") == "/api/v1/auth/verify-email/***/?x=1"
+    assert mask_secrets_in_path("/api/v1/auth/validate-reset-token/t0k3n/") == "/api/v1/auth/validate-reset-token/***/"
+    assert mask_secrets_in_path("/api/v1/products/12/") == "/api/v1/products/12/"

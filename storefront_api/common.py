@@ -1,0 +1,127 @@
+"""What every /api/v1 resource shares: the signed-in user, role checks, pagination, errors.
+
+A handler stays a few lines: parse (marshmallow via flask-smorest), `current_api_user()` or
+`require_roles(...)`, call one app service, return what the response schema serializes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import g
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import PyJWTError
+from marshmallow import Schema, fields, validate
+
+from app.core.errors import DomainError, PermissionDenied
+from app.tenants.context import current_tenant_id
+
+MAX_PAGE_SIZE = 100
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    status = 401
+
+
+def _load_user(optional: bool):
+    try:
+        verify_jwt_in_request(optional=optional)
+    except (JWTExtendedException, PyJWTError) as exc:
+        raise Unauthorized("a valid access token is required") from exc
+    claims = get_jwt()
+    if not claims:
+        return None
+    if claims.get("type") != "access":
+        raise Unauthorized("an access token is required")
+    if claims.get("tenant_id") not in (current_tenant_id(), None):
+        # a token is only good at its own storefront (Super Admin tokens carry no tenant)
+        raise Unauthorized("this token belongs to another storefront")
+    user = g.get("user")
+    if user is None or not getattr(user, "is_active", False):
+        raise Unauthorized("the account is disabled or gone")
+    return user
+
+
+def current_api_user(optional: bool = False):
+    """The user of the request's bearer token; None for an anonymous caller when optional."""
+    if "api_user" not in g:
+        g.api_user = _load_user(optional)
+    return g.api_user
+
+
+def require_roles(*role_names: str):
+    """Decorator: a signed-in user holding one of `role_names` (403 otherwise, 401 without a token)."""
+
+    def decorator(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any):
+            user = current_api_user()
+            if not (user.role_names & set(role_names)):
+                raise PermissionDenied("your role may not do this")
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def login_required(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any):
+        current_api_user()
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page_size = fields.Integer(load_default=24, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+def page_schema(item_schema: type[Schema], name: str | None = None) -> type[Schema]:
+    """{"items": [...], "page": 1, "page_size": 24, "total": N} around `item_schema`."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "page": fields.Integer(required=True),
+            "page_size": fields.Integer(required=True),
+            "total": fields.Integer(required=True),
+        },
+        name=name or f"{item_schema.__name__.removesuffix('Schema')}Page",
+    )
+
+
+class ApiErrorBodySchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
+class ApiErrorSchema(Schema):
+    """Named apart from flask-smorest's own "Error" schema, which it registers in the spec."""
+
+    error = fields.Nested(ApiErrorBodySchema, required=True)
+
+
+ErrorSchema = ApiErrorSchema
+
+
+def ids_in_range(fn: Callable) -> Callable:
+    """Decorator: an integer path argument above 2**31 - 1 (ids are INT columns) answers 404 before
+    any query (SQLite cannot even bind integers above 2**63: it would be a 500)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any):
+        from app.core.errors import NotFound
+
+        for name, value in kwargs.items():
+            if isinstance(value, int) and not isinstance(value, bool) and value > 2**31 - 1:
+                raise NotFound("not found", details={name: value})
+        return fn(*args, **kwargs)
+
+    return wrapper
