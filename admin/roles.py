@@ -36,11 +36,12 @@ SELLER_VIEWS = {
     "BrandView": READ,
     "AttributeView": READ,
     "SellerView": ("can_list", "can_show", "can_edit"),
+    "ReviewView": READ,
 }
 SELLER_MENUS = (
     "Catalog", "Products", "Variants", "Product images", "Product attributes", "Categories", "Brands", "Attributes",
     "Inventory", "Stock", "Warehouses", "Stock movements", "Low stock",
-    "Sellers",
+    "Sellers", "Reviews",
 )
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals

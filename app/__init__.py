@@ -73,6 +73,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
 
     import storefront_api
+    from app.catalog import queries as _catalog_queries  # noqa: F401  (the catalog cache invalidation hooks)
 
     storefront_api.init_app(app)
 

@@ -9,9 +9,11 @@ from app.catalog.models import (  # noqa: F401
     ProductImage,
     ProductVariant,
 )
+from app.customers.engagement_models import CustomerActivity, WishlistItem  # noqa: F401
 from app.customers.models import Address, CustomerProfile  # noqa: F401
 from app.events.models import OutboxEvent, ProcessedEvent  # noqa: F401
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse  # noqa: F401
+from app.reviews.models import Review, ReviewVote  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
 from app.sellers.models import SellerProfile  # noqa: F401
@@ -21,6 +23,7 @@ from app.tenants.models import Tenant, TenantScoped  # noqa: F401
 TENANT_OWNED = (
     Attribute, Brand, Category, Product, ProductAttributeValue, ProductImage, ProductVariant,
     Address, CustomerProfile, LowStockAlert, StockLevel, StockMovement, Warehouse, SellerProfile,
+    WishlistItem, CustomerActivity, Review, ReviewVote,
 )
 
 

@@ -11,6 +11,7 @@ from flask import Flask, Response, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from storefront_api.common import ApiErrorSchema
 from storefront_api.errors import envelope_for_http_exception, internal_error_envelope
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 class MarketplaceApi(Api):
     """flask-smorest's Api with our error envelope, applied to /api/ paths only (its handler is
     app-wide, and FAB's HTML pages must keep their own error pages)."""
+
+    # every operation's documented `default` error response is our envelope
+    ERROR_SCHEMA = ApiErrorSchema
 
     def handle_http_exception(self, error: HTTPException):
         if not request.path.startswith("/api/"):
@@ -40,9 +44,9 @@ def init_app(app: Flask) -> Api:
     )
     app.extensions["api"] = api
 
-    from storefront_api import auth, core
+    from storefront_api import auth, core, customers, products, reviews
 
-    for module in (core, auth):
+    for module in (core, auth, products, customers, reviews):
         api.register_blueprint(module.blp)
 
     @app.route("/api/schema.yaml")

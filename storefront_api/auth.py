@@ -79,7 +79,8 @@ NEW_PASSWORD = [
 
 
 class AuthRegisterSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    # 128: the e-mail doubles as the username (ab_user.username) unless one is given
+    email = fields.Email(required=True, validate=validate.Length(max=128))
     password = fields.String(required=True, load_only=True, validate=NEW_PASSWORD)
     first_name = fields.String(load_default="", validate=validate.Length(max=64))
     last_name = fields.String(load_default="", validate=validate.Length(max=64))

@@ -37,9 +37,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     add(CustomerView, "Customers", icon="fa-users", category="Customers", category_icon="fa-users")
     add(AddressView, "Addresses", icon="fa-map-marker", category="Customers")
 
-    from admin.views import accounts
+    from admin.views import accounts, reviews, shoppers
 
-    accounts.register(appbuilder)
+    for module in (accounts, shoppers, reviews):
+        module.register(appbuilder)
 
     add(TenantView, "Tenants", icon="fa-globe", category="Platform", category_icon="fa-cogs")
     add(AuditLogView, "Audit log", icon="fa-history", category="Platform")

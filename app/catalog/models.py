@@ -100,6 +100,9 @@ class Product(TenantScoped, TimestampMixin, Model):
         Index("ix_products_tenant_title", "tenant_id", "title"),
         # a seller's products newest first, and their count, straight from the index
         Index("ix_products_tenant_seller", "tenant_id", "seller_id", "id"),
+        # the storefront's "rating" and "popularity" sorts
+        Index("ix_products_tenant_status_rating", "tenant_id", "status", "rating_avg", "rating_count"),
+        Index("ix_products_tenant_status_sold", "tenant_id", "status", "sold_count"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from app.catalog.models import PRODUCT_STATUSES, PRODUCT_TYPES, Brand, Category, Product, ProductVariant
-from app.core.errors import ValidationError
+from app.catalog import queries  # also registers the catalog cache's invalidation (app.core.cache.watch)
+from app.catalog.models import (
+    PRODUCT_STATUSES,
+    PRODUCT_TYPES,
+    Attribute,
+    Brand,
+    Category,
+    Product,
+    ProductAttributeValue,
+    ProductImage,
+    ProductVariant,
+)
+from app.core.db import transaction
+from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from app.core.types import utcnow
+from app.events.bus import publish
 from app.extensions import db
 from app.inventory.models import LowStockAlert, StockLevel
 from app.sellers.models import SellerProfile
@@ -99,3 +115,354 @@ def catalog_counts(seller_id: int | None = None) -> dict[str, int]:
     if seller_id is None:
         counts["Sellers"] = db.session.scalar(select(func.count(SellerProfile.id))) or 0
     return counts
+
+
+# --- API write side: products with variants, bulk, categories --------------------------------
+#
+# Sellers write only their own products (another seller's product answers 404) and only while
+# their seller profile is approved; admins write any product of the tenant and name its seller.
+# DELETE archives (status "archived"): order lines and reports keep pointing at the product, and
+# an admin or the seller can bring it back with a PATCH. Variants missing from an update's list
+# are deactivated, never deleted, for the same reason. Every write publishes
+# catalog.product_changed (or catalog.category_changed) inside its transaction; the cache's
+# after-commit hook (app.core.cache, watching the catalog models) invalidates the public catalog.
+
+MAX_BULK_ITEMS = 100
+_PRODUCT_FIELDS = ("title", "slug", "description", "status", "product_type", "is_featured", "category_id",
+                   "brand_id")
+
+
+def _actor(user) -> tuple[bool, SellerProfile | None]:
+    """(is_admin, the user's seller profile or None)."""
+    from app.security import roles
+
+    if user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
+        return True, None
+    if roles.SELLER in user.role_names:
+        profile = db.session.scalar(select(SellerProfile).where(SellerProfile.user_id == user.id))
+        if profile is not None:
+            return False, profile
+    raise PermissionDenied("only sellers and admins manage products")
+
+
+def _own_product(user, product_id: int, is_admin: bool, seller: SellerProfile | None) -> Product | None:
+    if not 0 < product_id < 2**31:
+        return None
+    product = db.session.scalar(select(Product).where(Product.id == product_id))
+    if product is None or (not is_admin and product.seller_id != seller.id):
+        return None
+    return product
+
+
+def _check_product(data: dict, *, product: Product | None, is_admin: bool, seller: SellerProfile | None,
+                   taken_skus: set[str]) -> dict:
+    """Business checks of one product payload; returns field errors (empty when valid).
+    `taken_skus` collects the SKUs claimed by earlier items of the same request."""
+    errors: dict[str, Any] = {}
+    if is_admin:
+        if product is None and data.get("seller_id") is None:
+            errors["seller_id"] = ["an admin must name the seller"]
+        elif data.get("seller_id") is not None and db.session.scalar(
+                select(SellerProfile.id).where(SellerProfile.id == data["seller_id"])) is None:
+            errors["seller_id"] = ["unknown seller"]
+    elif not is_admin and data.get("seller_id") not in (None, seller.id):
+        errors["seller_id"] = ["a seller creates products for its own store only"]
+    if not is_admin and data.get("is_featured"):
+        errors["is_featured"] = ["only an admin features products"]
+    if data.get("category_id") is not None and db.session.scalar(
+            select(Category.id).where(Category.id == data["category_id"])) is None:
+        errors["category_id"] = ["unknown category"]
+    if data.get("brand_id") is not None and db.session.scalar(
+            select(Brand.id).where(Brand.id == data["brand_id"])) is None:
+        errors["brand_id"] = ["unknown brand"]
+    if data.get("slug") and db.session.scalar(select(Product.id).where(
+            Product.slug == slugify(data["slug"]), Product.id != (product.id if product else 0))) is not None:
+        errors["slug"] = ["already used"]
+
+    variants = data.get("variants")
+    if variants is not None:
+        if product is None and not variants:
+            errors["variants"] = ["at least one variant"]
+        own_ids = {v.id for v in product.variants} if product is not None else set()
+        variant_errors: dict[int, dict] = {}
+        skus = [(i, (v.get("sku") or "").strip()) for i, v in enumerate(variants)]
+        existing = {}
+        wanted = [s for _, s in skus if s]
+        if wanted:
+            existing = {sku.upper(): variant_id for sku, variant_id in db.session.execute(
+                select(ProductVariant.sku, ProductVariant.id).where(ProductVariant.sku.in_(wanted))).all()}
+        for i, v in enumerate(variants):
+            errs: dict[str, list[str]] = {}
+            if v.get("id") is not None and v["id"] not in own_ids:
+                errs["id"] = ["not a variant of this product"]
+            sku = skus[i][1]
+            if sku.upper() in taken_skus:
+                errs["sku"] = ["used twice in this request"]
+            elif sku.upper() in existing and existing[sku.upper()] != v.get("id"):
+                errs["sku"] = ["already used by another variant"]
+            taken_skus.add(sku.upper())
+            if v.get("compare_at_price") is not None and v.get("price") is not None \
+                    and v["compare_at_price"] < v["price"]:
+                errs["compare_at_price"] = ["at least the price"]
+            if errs:
+                variant_errors[i] = errs
+        if variant_errors:
+            errors["variants"] = variant_errors
+
+    attributes = data.get("attributes")
+    if attributes:
+        codes = {a.code: a for a in db.session.scalars(
+            select(Attribute).where(Attribute.code.in_([a["code"] for a in attributes])))}
+        attr_errors = {i: {"code": ["unknown attribute"]} for i, a in enumerate(attributes) if a["code"] not in codes}
+        seen: set[str] = set()
+        for i, a in enumerate(attributes):
+            if a["code"] in seen:
+                attr_errors[i] = {"code": ["given twice"]}
+            seen.add(a["code"])
+        if attr_errors:
+            errors["attributes"] = attr_errors
+    return errors
+
+
+def _apply(product: Product, data: dict) -> None:
+    for name in _PRODUCT_FIELDS:
+        if name in data:
+            setattr(product, name, data[name])
+    if "slug" in data and not data["slug"]:
+        product.slug = None
+    prepare_product(product)
+    if data.get("variants") is not None:
+        by_id = {v.id: v for v in product.variants}
+        kept: set[int] = set()
+        for position, item in enumerate(data["variants"]):
+            variant = by_id.get(item.get("id")) if item.get("id") is not None else None
+            if variant is None:
+                variant = ProductVariant(options={}, position=position)
+                product.variants.append(variant)
+            else:
+                kept.add(variant.id)
+            for name in ("sku", "title", "price", "compare_at_price", "currency", "weight_kg", "options",
+                         "is_active", "position"):
+                if name in item:
+                    setattr(variant, name, item[name])
+            prepare_variant(variant)
+        for variant_id, variant in by_id.items():
+            if variant_id not in kept:
+                variant.is_active = False  # kept for order history; hidden from the storefront
+    if data.get("images") is not None:
+        product.images.clear()
+        for position, item in enumerate(data["images"]):
+            product.images.append(ProductImage(url=item["url"], alt_text=item.get("alt_text"),
+                                               position=item.get("position", position)))
+    if data.get("attributes") is not None:
+        attributes = {a.code: a for a in db.session.scalars(
+            select(Attribute).where(Attribute.code.in_([a["code"] for a in data["attributes"]])))}
+        current = {pav.attribute.code: pav for pav in product.attribute_values}
+        wanted = {a["code"]: a["value"] for a in data["attributes"]}
+        for code, pav in current.items():
+            if code not in wanted:
+                product.attribute_values.remove(pav)
+        for code, value in wanted.items():
+            if code in current:
+                current[code].value = value
+            else:
+                product.attribute_values.append(ProductAttributeValue(attribute=attributes[code], value=value))
+
+
+def _changed(product: Product, action: str) -> None:
+    db.session.flush()
+    publish("catalog.product_changed", {"product_id": product.id, "action": action},
+            aggregate="product", aggregate_id=product.id)
+
+
+def _write(fn):
+    """Run a write in one transaction; a unique key lost to a concurrent writer becomes a 409."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            with transaction():
+                return fn(*args, **kwargs)
+        except IntegrityError as exc:
+            raise Conflict("a concurrent change took a unique value (SKU or slug); try again",
+                           code="unique_conflict") from exc
+
+    return wrapper
+
+
+def _new_product(data: dict, is_admin: bool, seller: SellerProfile | None) -> Product:
+    product = Product(seller_id=data["seller_id"] if is_admin else seller.id, status="draft",
+                      product_type="physical")
+    product.variants = []
+    product.images = []
+    product.attribute_values = []
+    db.session.add(product)
+    _apply(product, data)
+    return product
+
+
+def _require_approved(seller: SellerProfile | None) -> None:
+    if seller is not None and not seller.is_approved:
+        raise PermissionDenied("your seller account is not approved yet", code="seller_not_approved")
+
+
+@_write
+def _create_product(user, data: dict) -> int:
+    is_admin, seller = _actor(user)
+    _require_approved(seller)
+    errors = _check_product(data, product=None, is_admin=is_admin, seller=seller, taken_skus=set())
+    if errors:
+        raise ValidationError("invalid product", details=errors)
+    product = _new_product(data, is_admin, seller)
+    _changed(product, "created")
+    return product.id
+
+
+def create_product(user, data: dict) -> dict:
+    """A product with its variants, images and attribute values; returns its detail."""
+    product_id = _create_product(user, data)
+    return queries.get_product(product_id, queries.viewer_of(user))
+
+
+@_write
+def _update_product(user, product_id: int, data: dict) -> int:
+    is_admin, seller = _actor(user)
+    product = _own_product(user, product_id, is_admin, seller)
+    if product is None:
+        raise NotFound("no such product")
+    _require_approved(seller)
+    data = {k: v for k, v in data.items() if k != "seller_id" or is_admin}
+    errors = _check_product(data, product=product, is_admin=is_admin, seller=seller, taken_skus=set())
+    if errors:
+        raise ValidationError("invalid product", details=errors)
+    if is_admin and data.get("seller_id") is not None:
+        product.seller_id = data["seller_id"]
+    _apply(product, data)
+    _changed(product, "updated")
+    return product.id
+
+
+def update_product(user, product_id: int, data: dict) -> dict:
+    """Change a product (fields given only, for PATCH; all of them, for PUT); returns its detail."""
+    _update_product(user, product_id, data)
+    return queries.get_product(product_id, queries.viewer_of(user))
+
+
+@_write
+def archive_product(user, product_id: int) -> None:
+    """DELETE: the product is archived (hidden from the storefront, kept for orders and reports)."""
+    is_admin, seller = _actor(user)
+    product = _own_product(user, product_id, is_admin, seller)
+    if product is None:
+        raise NotFound("no such product")
+    product.status = "archived"
+    product.is_featured = False
+    _changed(product, "archived")
+
+
+def _bulk_errors(errors: dict[int, dict]) -> ValidationError:
+    return ValidationError(f"{len(errors)} item(s) invalid; nothing was saved",
+                           details={"items": {str(i): e for i, e in sorted(errors.items())}})
+
+
+@_write
+def _bulk_create(user, items: list[dict]) -> list[int]:
+    is_admin, seller = _actor(user)
+    _require_approved(seller)
+    if len(items) > MAX_BULK_ITEMS:
+        raise ValidationError("too many items", details={"items": [f"at most {MAX_BULK_ITEMS}"]})
+    taken: set[str] = set()
+    errors = {}
+    for i, data in enumerate(items):
+        item_errors = _check_product(data, product=None, is_admin=is_admin, seller=seller, taken_skus=taken)
+        if item_errors:
+            errors[i] = item_errors
+    if errors:
+        raise _bulk_errors(errors)
+    ids = []
+    for data in items:
+        product = _new_product(data, is_admin, seller)
+        _changed(product, "created")
+        ids.append(product.id)
+    return ids
+
+
+def bulk_create_products(user, items: list[dict]) -> list[dict]:
+    """All or nothing: every item is checked first; any error answers 422 with errors per item index."""
+    return queries.product_cards(_bulk_create(user, items))
+
+
+@_write
+def _bulk_update(user, items: list[dict]) -> list[int]:
+    is_admin, seller = _actor(user)
+    _require_approved(seller)
+    if len(items) > MAX_BULK_ITEMS:
+        raise ValidationError("too many items", details={"items": [f"at most {MAX_BULK_ITEMS}"]})
+    taken: set[str] = set()
+    errors: dict[int, dict] = {}
+    products: list[Product | None] = []
+    seen: set[int] = set()
+    for i, data in enumerate(items):
+        product = _own_product(user, data["id"], is_admin, seller)
+        products.append(product)
+        if product is None:
+            errors[i] = {"id": ["no such product"]}
+            continue
+        if product.id in seen:
+            errors[i] = {"id": ["given twice"]}
+            continue
+        seen.add(product.id)
+        item_errors = _check_product(data, product=product, is_admin=is_admin, seller=seller, taken_skus=taken)
+        if item_errors:
+            errors[i] = item_errors
+    if errors:
+        raise _bulk_errors(errors)
+    for product, data in zip(products, items, strict=True):
+        fields = {k: v for k, v in data.items() if k != "id" and (k != "seller_id" or is_admin)}
+        if is_admin and fields.get("seller_id") is not None:
+            product.seller_id = fields["seller_id"]
+        _apply(product, fields)
+        _changed(product, "updated")
+    return [p.id for p in products]
+
+
+def bulk_update_products(user, items: list[dict]) -> list[dict]:
+    """All or nothing, as bulk_create_products; each item names the product `id` it changes."""
+    return queries.product_cards(_bulk_update(user, items))
+
+
+@_write
+def _create_category(data: dict) -> str:
+    parent = None
+    if data.get("parent_id") is not None:
+        parent = db.session.scalar(select(Category).where(Category.id == data["parent_id"]))
+        if parent is None:
+            raise ValidationError("invalid category", details={"parent_id": ["unknown category"]})
+    if data.get("slug") and db.session.scalar(select(Category.id).where(Category.slug == slugify(data["slug"]))):
+        raise ValidationError("invalid category", details={"slug": ["already used"]})
+    attributes = []
+    if data.get("attribute_codes"):
+        attributes = list(db.session.scalars(select(Attribute).where(Attribute.code.in_(data["attribute_codes"]))))
+        unknown = sorted(set(data["attribute_codes"]) - {a.code for a in attributes})
+        if unknown:
+            raise ValidationError("invalid category", details={"attribute_codes": [f"unknown: {', '.join(unknown)}"]})
+    category = Category(name=data["name"], slug=data.get("slug"), parent=parent, description=data.get("description"),
+                        position=data.get("position", 0), is_active=data.get("is_active", True),
+                        seo_title=data.get("seo_title"), seo_description=data.get("seo_description"))
+    category.filterable_attributes = attributes
+    prepare_category(category)
+    db.session.add(category)
+    db.session.flush()
+    publish("catalog.category_changed", {"category_id": category.id, "action": "created"},
+            aggregate="category", aggregate_id=category.id)
+    return category.slug
+
+
+def create_category(user, data: dict) -> dict:
+    """Admins only (the API checks the role; this checks again)."""
+    from app.security import roles
+
+    if not user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
+        raise PermissionDenied("only admins manage categories")
+    slug = _create_category(data)
+    return queries.get_category(slug, include_inactive=True)

@@ -66,6 +66,11 @@ def create_user(*, tenant_id: int | None, email: str, password: str, first_name:
     if tenant_id is None and role_names != [roles.SUPER_ADMIN]:
         raise ValidationError("only a Super Admin has no tenant", details={"tenant_id": "required"})
     username = (username or email).strip()
+    if len(email) > 254:
+        raise ValidationError("invalid e-mail", details={"email": "at most 254 characters"})
+    if len(username) > 128:  # ab_user.username; the e-mail is the username unless one is given
+        field = "username" if username != email else "email"
+        raise ValidationError("too long", details={field: "at most 128 characters"})
     _check_unique(tenant_id, username, email)
     user = User(
         tenant_id=tenant_id,

@@ -11,7 +11,9 @@ from app.customers.models import Address
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import LowStockAlert, StockMovement
+from app.reviews import services as review_services
 from app.security import roles
+from app.security.models import User
 from app.tenants.context import tenant_scope
 from tests.admin.test_admin_views import login
 
@@ -34,10 +36,15 @@ VIEWS = {
     "customers": ("customer", False),
     "addresses": ("address", False),
     "users": ("user", False),
+    "reviews": ("review", True),
+    "wishlists": (None, False),
+    "customer-activities": (None, False),
+    "sessions": (None, False),
     "audit-log": (None, False),
     "events": (None, False),
 }
-SELLER_OWNED = ("product", "variant", "image", "attribute_value", "stock", "warehouse", "movement", "alert", "seller")
+SELLER_OWNED = ("product", "variant", "image", "attribute_value", "stock", "warehouse", "movement", "alert", "seller",
+                "review")
 
 
 def _dataset(app, factory, tenant):
@@ -57,12 +64,14 @@ def _dataset(app, factory, tenant):
         movement = db.session.scalar(select(StockMovement.id).where(StockMovement.stock_level_id == stock_id))
         alert = db.session.scalar(select(LowStockAlert.id).where(LowStockAlert.stock_level_id == stock_id))
         p = db.session.get(Product, product.id)
+        review = review_services.create_review(db.session.get(User, customer.user_id),
+                                               {"product_id": product.id, "rating": 5, "title": "Solid"})
         ids = {
             "product": product.id, "variant": product.variant_id, "image": image.id, "attribute_value": value.id,
             "stock": product.stock_level_id, "warehouse": product.warehouse_id, "movement": movement, "alert": alert,
             "seller": seller.id, "category": p.category_id, "brand": p.brand_id, "attribute": attribute.id,
             "customer": customer.id, "address": db.session.scalar(select(Address.id).where(
-                Address.customer_id == customer.id)), "user": customer.user_id,
+                Address.customer_id == customer.id)), "user": customer.user_id, "review": review.id,
         }
     return seller, ids
 

@@ -9,10 +9,12 @@ from sqlalchemy import func, select, update
 
 from app.catalog.models import Attribute, Brand, Product, ProductAttributeValue, ProductImage
 from app.core.errors import TenantError
+from app.customers import services as customer_services
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import LowStockAlert, StockLevel
 from app.models import TENANT_OWNED
+from app.reviews import services as review_services
 from app.security.models import User
 from app.tenants.context import tenant_scope, unscoped
 
@@ -27,6 +29,7 @@ def two_tenants(factory, ctx):
     seller_a = factory.seller(a)
     product_a = factory.product(seller_a, stock=4)
     factory.customer(a)
+    c1, c2 = factory.customer(a), factory.customer(a)
     factory.product(factory.seller(b))
     with tenant_scope(A):
         attribute = Attribute(code="colour", name="Colour")
@@ -36,6 +39,11 @@ def two_tenants(factory, ctx):
         db.session.add(ProductImage(product_id=product_a.id, url="https://img.example/a.jpg"))
         db.session.commit()
         inventory.adjust_stock(product_a.stock_level_id, -2, reason="adjustment")  # 2 left <= reorder point 3: alert
+        # wishlist item + activity, review + helpful vote
+        customer_user = db.session.get(User, c1.user_id)
+        customer_services.add_to_wishlist(customer_user, product_a.id)
+        review = review_services.create_review(customer_user, {"product_id": product_a.id, "rating": 4, "title": "ok"})
+        review_services.mark_helpful(db.session.get(User, c2.user_id), review.id)
     return a.id, b.id
 
 

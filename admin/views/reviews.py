@@ -1,0 +1,44 @@
+"""Reviews admin: Admins moderate (approve, hold, hide) and delete; a Seller reads the reviews of
+its own products. The product's rating summary is kept in step inside the same transaction."""
+
+from __future__ import annotations
+
+from flask_appbuilder import AppBuilder
+from sqlalchemy import select
+
+from admin.base import MarketModelView, datamodel
+from app.catalog.models import Product
+from app.reviews import services
+from app.reviews.models import REVIEW_STATUSES, Review
+
+
+class ReviewView(MarketModelView):
+    datamodel = datamodel(Review)
+    route_base = "/admin/reviews"
+    list_title = "Reviews"
+    base_permissions = ["can_list", "can_show", "can_edit", "can_delete"]
+    list_columns = ["created_at", "product", "customer", "rating", "title", "status", "helpful_count"]
+    search_columns = ["rating", "status", "title", "verified_purchase", "created_at"]
+    show_columns = ["product", "customer", "rating", "title", "body", "status", "verified_purchase",
+                    "helpful_count", "created_at", "updated_at"]
+    edit_columns = ["status"]
+    description_columns = {"status": f"One of {', '.join(REVIEW_STATUSES)}: only approved reviews are shown "
+                                     "and counted in the product's rating."}
+    base_order = ("id", "desc")
+
+    # IN (subquery), as the catalog views do: one semi-join on MariaDB
+    seller_scope = staticmethod(lambda sid: Review.product_id.in_(select(Product.id).where(Product.seller_id == sid)))
+
+    def owned_by_seller(self, item, seller_id):
+        return False  # sellers read their products' reviews; they never change them
+
+    def before_save(self, item, is_new):
+        services.before_admin_change(item)
+
+    def pre_delete(self, item):
+        super().pre_delete(item)
+        services.before_admin_change(item, deleting=True)
+
+
+def register(appbuilder: AppBuilder) -> None:
+    appbuilder.add_view(ReviewView, "Reviews", icon="fa-star", category="Catalog")

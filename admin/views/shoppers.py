@@ -1,0 +1,36 @@
+"""Admin views of shoppers' engagement: wishlist items and customer activities (read-only)."""
+
+from __future__ import annotations
+
+from flask_appbuilder import AppBuilder
+
+from admin.base import MarketModelView, datamodel
+from app.customers.engagement_models import CustomerActivity, WishlistItem
+
+
+class WishlistItemView(MarketModelView):
+    datamodel = datamodel(WishlistItem)
+    route_base = "/admin/wishlists"
+    list_title = "Wishlist items"
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["customer", "product", "created_at"]
+    # no customer/product selects: they would list every customer or product of the tenant
+    search_columns = ["created_at"]
+    show_columns = ["customer", "product", "created_at"]
+    base_order = ("id", "desc")
+
+
+class CustomerActivityView(MarketModelView):
+    datamodel = datamodel(CustomerActivity)
+    route_base = "/admin/customer-activities"
+    list_title = "Customer activities"
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["created_at", "customer", "type", "product"]
+    search_columns = ["type", "created_at"]
+    show_columns = ["created_at", "customer", "type", "product", "payload"]
+    base_order = ("id", "desc")
+
+
+def register(appbuilder: AppBuilder) -> None:
+    appbuilder.add_view(WishlistItemView, "Wishlists", icon="fa-heart", category="Customers")
+    appbuilder.add_view(CustomerActivityView, "Customer activities", icon="fa-line-chart", category="Customers")

@@ -1,0 +1,491 @@
+"""The catalog's read side: product lists (filters, sorts, pages), detail, search, categories, facets.
+
+Every query is an ORM query, so tenancy applies by itself. Lists run in three steps whatever the
+page size: one count, one query for the page's product ids (filters as EXISTS subqueries on
+indexed foreign keys), then batch loads for those ids only (products with brand, category and
+seller; variants; images; stock per variant): a constant number of queries per page, no N+1.
+
+Functions return plain dicts (what the API serializes); reading never writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy.orm import joinedload, lazyload, selectinload
+
+from app.catalog.models import (
+    Attribute,
+    Brand,
+    Category,
+    Product,
+    ProductAttributeValue,
+    ProductImage,
+    ProductVariant,
+    category_attributes,
+)
+from app.core import cache
+from app.core.errors import NotFound, ValidationError
+from app.extensions import db
+from app.inventory.models import StockLevel, Warehouse
+from app.security import roles
+from app.sellers.models import SellerProfile
+
+CACHE_NAMESPACE = "catalog"
+# Whatever a storefront shows: a change to any of these invalidates the tenant's cached catalog.
+cache.watch(Attribute, Brand, Category, Product, ProductAttributeValue, ProductImage, ProductVariant,
+            StockLevel, Warehouse, SellerProfile, namespace=CACHE_NAMESPACE)
+
+SORTS = ("newest", "price", "-price", "rating", "popularity")
+PRICE_BUCKETS = (Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250"), Decimal("500"), Decimal("1000"))
+MAX_SEARCH_TOKENS = 10
+MAX_ID = 2**31 - 1
+
+
+@dataclasses.dataclass
+class ProductFilters:
+    category: str | None = None  # slug or id; the category and all its descendants
+    brand: list[str] = dataclasses.field(default_factory=list)  # slugs or ids (any of)
+    seller: str | None = None  # slug or id
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    attrs: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # attribute code -> any of values
+    in_stock: bool | None = None
+    min_rating: Decimal | None = None
+    featured: bool | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Viewer:
+    """Who reads: drafts and archived products are shown to their seller and to admins only."""
+
+    is_admin: bool = False
+    seller_id: int | None = None
+
+
+def viewer_of(user) -> Viewer:
+    if user is None:
+        return Viewer()
+    if user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
+        return Viewer(is_admin=True)
+    if roles.SELLER in user.role_names:
+        seller_id = db.session.scalar(select(SellerProfile.id).where(SellerProfile.user_id == user.id))
+        return Viewer(seller_id=seller_id)
+    return Viewer()
+
+
+# --- categories --------------------------------------------------------------------------
+
+def as_id(ref) -> int | None:
+    """An id given as text ("42"), or None when the text is no plausible id (then it is a slug)."""
+    ref = str(ref).strip()
+    if ref.isascii() and ref.isdigit() and len(ref) <= 10 and 0 < int(ref) <= MAX_ID:
+        return int(ref)
+    return None
+
+
+def _category_by_ref(ref: str, *, active_only: bool = True) -> Category | None:
+    ref = (ref or "").strip()
+    condition = Category.id == as_id(ref) if as_id(ref) is not None else Category.slug == ref
+    query = select(Category).where(condition)
+    if active_only:
+        query = query.where(Category.is_active.is_(True))
+    return db.session.scalar(query)
+
+
+def category_subtree_ids(category_id: int) -> list[int]:
+    """The category and all its descendants (a recursive CTE: MariaDB >= 10.2, MySQL 8, SQLite)."""
+    tree = select(Category.id).where(Category.id == category_id).cte("subtree", recursive=True)
+    tree = tree.union_all(select(Category.id).join(tree, Category.parent_id == tree.c.id))
+    return list(db.session.scalars(select(tree.c.id)))
+
+
+def category_ancestors(category_id: int) -> list[dict]:
+    """Breadcrumb from the root down to the category itself."""
+    chain = (select(Category.id, Category.parent_id, literal_depth(0)).where(Category.id == category_id)
+             .cte("chain", recursive=True))
+    chain = chain.union_all(
+        select(Category.id, Category.parent_id, chain.c.depth + 1).join(chain, Category.id == chain.c.parent_id)
+    )
+    rows = db.session.execute(
+        select(Category.id, Category.name, Category.slug, chain.c.depth)
+        .join(chain, Category.id == chain.c.id)
+        .order_by(chain.c.depth.desc())
+    ).all()
+    return [{"id": r.id, "name": r.name, "slug": r.slug} for r in rows[:20]]
+
+
+def literal_depth(value: int):
+    return literal(value).label("depth")
+
+
+def _category_dict(category: Category) -> dict:
+    return {"id": category.id, "parent_id": category.parent_id, "name": category.name, "slug": category.slug,
+            "description": category.description, "position": category.position,
+            "seo_title": category.seo_title, "seo_description": category.seo_description}
+
+
+def list_categories() -> list[dict]:
+    """Active categories, flat, parents before children, each with its parent id."""
+    rows = db.session.scalars(
+        select(Category).where(Category.is_active.is_(True)).order_by(Category.position, Category.name, Category.id)
+    ).all()
+    by_parent: dict[int | None, list[Category]] = {}
+    ids = {c.id for c in rows}
+    for c in rows:
+        by_parent.setdefault(c.parent_id if c.parent_id in ids else None, []).append(c)
+    result: list[dict] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for c in by_parent.get(parent_id, []):
+            result.append({**_category_dict(c), "depth": depth})
+            if depth < 50:
+                walk(c.id, depth + 1)
+
+    walk(None, 0)
+    return result
+
+
+def get_category(slug: str, *, include_inactive: bool = False) -> dict:
+    category = _category_for_slug(slug, include_inactive=include_inactive)
+    children = db.session.scalars(
+        select(Category).where(Category.parent_id == category.id, Category.is_active.is_(True))
+        .order_by(Category.position, Category.name)
+    ).all()
+    return {**_category_dict(category), "breadcrumb": category_ancestors(category.id),
+            "children": [_category_dict(c) for c in children]}
+
+
+def _category_for_slug(slug: str, *, include_inactive: bool = False) -> Category:
+    query = select(Category).where(Category.slug == slug)
+    if not include_inactive:
+        query = query.where(Category.is_active.is_(True))
+    category = db.session.scalar(query)
+    if category is None:
+        raise NotFound("no such category")
+    return category
+
+
+# --- product lists ------------------------------------------------------------------------
+
+def _resolve_ids(model, refs: list[str], field: str) -> list[int]:
+    ids = [as_id(r) for r in refs if as_id(r) is not None]
+    slugs = [r for r in refs if as_id(r) is None]
+    found: list[int] = []
+    if ids:
+        found += list(db.session.scalars(select(model.id).where(model.id.in_(ids))))
+    if slugs:
+        found += list(db.session.scalars(select(model.id).where(model.slug.in_(slugs))))
+    if len(set(found)) < len(set(refs)):
+        raise ValidationError("unknown filter value", details={field: [f"unknown {field}"]})
+    return found
+
+
+def _min_price_subquery():
+    return (
+        select(func.min(ProductVariant.price))
+        .where(ProductVariant.product_id == Product.id, ProductVariant.is_active.is_(True))
+        .correlate(Product)
+        .scalar_subquery()
+    )
+
+
+def _conditions(filters: ProductFilters, *, statuses=("active",), category_ids: list[int] | None = None) -> list:
+    conditions: list = [Product.status.in_(statuses)] if len(statuses) > 1 else [Product.status == statuses[0]]
+    if category_ids is None and filters.category:
+        category = _category_by_ref(filters.category)
+        if category is None:
+            raise ValidationError("unknown category", details={"category": ["unknown category"]})
+        category_ids = category_subtree_ids(category.id)
+    if category_ids is not None:
+        conditions.append(Product.category_id.in_(category_ids))
+    if filters.brand:
+        conditions.append(Product.brand_id.in_(_resolve_ids(Brand, filters.brand, "brand")))
+    if filters.seller:
+        ref = filters.seller.strip()
+        seller_id = db.session.scalar(select(SellerProfile.id).where(
+            SellerProfile.id == as_id(ref) if as_id(ref) is not None else SellerProfile.slug == ref))
+        if seller_id is None:
+            raise ValidationError("unknown seller", details={"seller": ["unknown seller"]})
+        conditions.append(Product.seller_id == seller_id)
+    if filters.min_price is not None or filters.max_price is not None:
+        price = [ProductVariant.is_active.is_(True)]
+        if filters.min_price is not None:
+            price.append(ProductVariant.price >= filters.min_price)
+        if filters.max_price is not None:
+            price.append(ProductVariant.price <= filters.max_price)
+        conditions.append(Product.id.in_(select(ProductVariant.product_id).where(*price)))
+    if filters.attrs:
+        codes = {a.code.lower(): a.id for a in db.session.scalars(
+            select(Attribute).where(func.lower(Attribute.code).in_([c.lower() for c in filters.attrs])))}
+        unknown = [c for c in filters.attrs if c.lower() not in codes]
+        if unknown:
+            raise ValidationError("unknown attribute", details={f"attr_{c}": ["unknown attribute"] for c in unknown})
+        for code, values in filters.attrs.items():
+            conditions.append(Product.id.in_(
+                select(ProductAttributeValue.product_id).where(
+                    ProductAttributeValue.attribute_id == codes[code.lower()],
+                    func.lower(ProductAttributeValue.value).in_([v.lower() for v in values]),
+                )
+            ))
+    if filters.in_stock is not None:
+        available = Product.id.in_(
+            select(ProductVariant.product_id)
+            .join(StockLevel, StockLevel.variant_id == ProductVariant.id)
+            .where(ProductVariant.is_active.is_(True),
+                   StockLevel.quantity_on_hand - StockLevel.quantity_reserved > 0)
+        )
+        conditions.append(available if filters.in_stock else ~available)
+    if filters.min_rating is not None:
+        conditions.append(Product.rating_avg >= filters.min_rating)
+    if filters.featured is not None:
+        conditions.append(Product.is_featured.is_(filters.featured))
+    return conditions
+
+
+def _order_by(sort: str) -> list:
+    if sort == "price":
+        return [_min_price_subquery().asc(), Product.id.desc()]
+    if sort == "-price":
+        return [_min_price_subquery().desc(), Product.id.desc()]
+    if sort == "rating":
+        return [Product.rating_avg.desc(), Product.rating_count.desc(), Product.id.desc()]
+    if sort == "popularity":
+        return [Product.sold_count.desc(), Product.id.desc()]
+    return [Product.created_at.desc(), Product.id.desc()]
+
+
+def _page(conditions: list, sort: str, page: int, page_size: int) -> dict:
+    total = db.session.scalar(select(func.count(Product.id)).where(*conditions)) or 0
+    ids: list[int] = []
+    if total and (page - 1) * page_size < total:
+        ids = list(db.session.scalars(
+            select(Product.id).where(*conditions).order_by(*_order_by(sort))
+            .limit(page_size).offset((page - 1) * page_size)
+        ))
+    return {"items": product_cards(ids), "page": page, "page_size": page_size, "total": total}
+
+
+def list_products(filters: ProductFilters, *, sort: str = "newest", page: int = 1, page_size: int = 24) -> dict:
+    """Active products of the current tenant, filtered, sorted and paginated."""
+    return _page(_conditions(filters), sort, page, page_size)
+
+
+def products_in_category(slug: str, filters: ProductFilters, *, sort: str = "newest", page: int = 1,
+                         page_size: int = 24) -> dict:
+    category = _category_for_slug(slug)
+    conditions = _conditions(dataclasses.replace(filters, category=None),
+                             category_ids=category_subtree_ids(category.id))
+    return _page(conditions, sort, page, page_size)
+
+
+def search_products(q: str, filters: ProductFilters, *, sort: str = "newest", page: int = 1,
+                    page_size: int = 24) -> dict:
+    """Database search for now: every token of `q` must occur in the title, description or brand
+    name (LIKE, case-insensitive under the usual collations). The search engine replaces this body."""
+    tokens = [t for t in (q or "").split() if t][:MAX_SEARCH_TOKENS]
+    if not tokens:
+        raise ValidationError("a search needs words", details={"q": ["enter at least one word"]})
+    conditions = _conditions(filters)
+    for token in tokens:
+        conditions.append(or_(
+            Product.title.contains(token, autoescape=True),
+            Product.description.contains(token, autoescape=True),
+            Product.brand_id.in_(select(Brand.id).where(Brand.name.contains(token, autoescape=True))),
+        ))
+    return _page(conditions, sort, page, page_size)
+
+
+def _availability(variant_ids: list[int]) -> dict[int, int]:
+    if not variant_ids:
+        return {}
+    rows = db.session.execute(
+        select(StockLevel.variant_id, func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved))
+        .where(StockLevel.variant_id.in_(variant_ids))
+        .group_by(StockLevel.variant_id)
+    ).all()
+    return {variant_id: int(available or 0) for variant_id, available in rows}
+
+
+def _load_products(ids: list[int], *, detail: bool = False) -> dict[int, Product]:
+    if not ids:
+        return {}
+    options = [
+        joinedload(Product.brand),
+        joinedload(Product.category),
+        joinedload(Product.seller).options(lazyload(SellerProfile.user)),
+        selectinload(Product.variants),
+        selectinload(Product.images),
+    ]
+    if detail:
+        options.append(selectinload(Product.attribute_values).options(joinedload(ProductAttributeValue.attribute)))
+    products = db.session.scalars(select(Product).where(Product.id.in_(ids)).options(*options)).unique().all()
+    return {p.id: p for p in products}
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+def _lead_variant(product: Product) -> ProductVariant | None:
+    active = [v for v in product.variants if v.is_active]
+    return min(active, key=lambda v: (v.price, v.position, v.id)) if active else None
+
+
+def _brand(product: Product) -> dict | None:
+    b = product.brand
+    return {"id": b.id, "name": b.name, "slug": b.slug} if b else None
+
+
+def _category(product: Product) -> dict | None:
+    c = product.category
+    return {"id": c.id, "name": c.name, "slug": c.slug} if c else None
+
+
+def _seller(product: Product) -> dict:
+    s = product.seller
+    return {"id": s.id, "store_name": s.store_name, "slug": s.slug}
+
+
+def product_cards(ids: list[int]) -> list[dict]:
+    """List items for `ids`, in that order, in a fixed number of queries."""
+    products = _load_products(ids)
+    stock = _availability([v.id for p in products.values() for v in p.variants if v.is_active])
+    cards = []
+    for pid in ids:
+        p = products.get(pid)
+        if p is None:
+            continue
+        lead = _lead_variant(p)
+        image = p.images[0] if p.images else None
+        cards.append({
+            "id": p.id, "title": p.title, "slug": p.slug, "status": p.status, "product_type": p.product_type,
+            "is_featured": p.is_featured,
+            "price": _money(lead.price) if lead else None,
+            "compare_at_price": _money(lead.compare_at_price) if lead else None,
+            "currency": lead.currency if lead else None,
+            "image": {"url": image.url, "alt_text": image.alt_text} if image else None,
+            "brand": _brand(p), "category": _category(p), "seller": _seller(p),
+            "rating": {"average": _money(p.rating_avg), "count": p.rating_count},
+            "sold_count": p.sold_count,
+            "in_stock": any(stock.get(v.id, 0) > 0 for v in p.variants if v.is_active),
+            "created_at": p.created_at,
+        })
+    return cards
+
+
+def get_product(product_id: int, viewer: Viewer = Viewer()) -> dict:
+    """Everything a product page shows. Drafts and archived products answer 404 except to their
+    seller and to admins."""
+    product = _load_products([product_id], detail=True).get(product_id) if 0 < product_id <= MAX_ID else None
+    if product is None:
+        raise NotFound("no such product")
+    if product.status != "active" and not (viewer.is_admin or viewer.seller_id == product.seller_id):
+        raise NotFound("no such product")
+    variants = sorted(product.variants, key=lambda v: (v.position, v.id))
+    if not (viewer.is_admin or viewer.seller_id == product.seller_id):
+        variants = [v for v in variants if v.is_active]
+    stock = _availability([v.id for v in variants])
+    category = _category(product)
+    if category is not None:
+        category["breadcrumb"] = category_ancestors(product.category_id)
+    return {
+        "id": product.id, "title": product.title, "slug": product.slug, "description": product.description,
+        "status": product.status, "product_type": product.product_type, "is_featured": product.is_featured,
+        "brand": _brand(product), "category": category, "seller": _seller(product),
+        "variants": [{
+            "id": v.id, "sku": v.sku, "title": v.title, "price": _money(v.price),
+            "compare_at_price": _money(v.compare_at_price), "currency": v.currency,
+            "weight_kg": v.weight_kg, "options": v.options or {}, "is_active": v.is_active, "position": v.position,
+            "available": max(stock.get(v.id, 0), 0), "in_stock": stock.get(v.id, 0) > 0,
+        } for v in variants],
+        "images": [{"id": i.id, "url": i.url, "alt_text": i.alt_text, "position": i.position,
+                    "variant_id": i.variant_id} for i in product.images],
+        "attributes": sorted(({"code": a.attribute.code, "name": a.attribute.name, "value": a.value,
+                               "unit": a.attribute.unit} for a in product.attribute_values),
+                             key=lambda a: a["code"]),
+        "rating": {"average": _money(product.rating_avg), "count": product.rating_count},
+        "sold_count": product.sold_count,
+        "published_at": product.published_at, "created_at": product.created_at,
+        "updated_at": product.updated_at,
+    }
+
+
+# --- facets -------------------------------------------------------------------------------
+
+def category_filters(slug: str) -> dict:
+    """Facet values with product counts for a category and its descendants (active products)."""
+    category = _category_for_slug(slug)
+    category_ids = category_subtree_ids(category.id)
+    base = [Product.status == "active", Product.category_id.in_(category_ids)]
+
+    # grouped on products' own columns first (the category index drives it), names looked up after
+    brand_counts = db.session.execute(
+        select(Product.brand_id, func.count()).where(*base, Product.brand_id.is_not(None)).group_by(Product.brand_id)
+    ).all()
+    brand_rows = {b.id: b for b in db.session.execute(
+        select(Brand.id, Brand.name, Brand.slug).where(Brand.id.in_([b for b, _ in brand_counts])))} \
+        if brand_counts else {}
+    brands = sorted(((brand_rows[b], c) for b, c in brand_counts if b in brand_rows),
+                    key=lambda item: (-item[1], item[0].name))
+
+    lead_price = (
+        select(ProductVariant.product_id, func.min(ProductVariant.price).label("price"))
+        .join(Product, Product.id == ProductVariant.product_id)
+        .where(*base, ProductVariant.is_active.is_(True))
+        .group_by(ProductVariant.product_id)
+        .subquery()
+    )
+    bucket = case(*[(lead_price.c.price < edge, i) for i, edge in enumerate(PRICE_BUCKETS)],
+                  else_=len(PRICE_BUCKETS)).label("bucket")
+    rows = db.session.execute(
+        select(bucket, func.count(), func.min(lead_price.c.price), func.max(lead_price.c.price))
+        .select_from(lead_price).group_by(bucket)
+    ).all()
+    counts = {row[0]: row[1] for row in rows}
+    edges = (Decimal("0"), *PRICE_BUCKETS, None)
+    price_ranges = [{"min": _money(edges[i]), "max": _money(edges[i + 1]), "count": counts[i]}
+                    for i in range(len(PRICE_BUCKETS) + 1) if counts.get(i)]
+    bounds = (min((r[2] for r in rows), default=None), max((r[3] for r in rows), default=None))
+
+    ancestor_ids = [c["id"] for c in category_ancestors(category.id)]
+    filterable = list(db.session.scalars(
+        select(category_attributes.c.attribute_id).where(category_attributes.c.category_id.in_(ancestor_ids))))
+    # (product, attribute) is unique, so count() counts products
+    value_query = (
+        select(ProductAttributeValue.attribute_id, ProductAttributeValue.value, func.count())
+        .join(Product, Product.id == ProductAttributeValue.product_id)
+        .where(*base)
+        .group_by(ProductAttributeValue.attribute_id, ProductAttributeValue.value)
+    )
+    if filterable:
+        value_query = value_query.where(ProductAttributeValue.attribute_id.in_(filterable))
+    value_counts = db.session.execute(value_query).all()
+    attribute_rows = {a.id: a for a in db.session.scalars(
+        select(Attribute).where(Attribute.id.in_({a for a, _, _ in value_counts})))} if value_counts else {}
+    attributes: dict[str, dict[str, Any]] = {}
+    for attribute_id, value, count in sorted(
+            (row for row in value_counts if row[0] in attribute_rows),
+            key=lambda row: (attribute_rows[row[0]].code, row[1])):
+        a = attribute_rows[attribute_id]
+        entry = attributes.setdefault(a.code, {"code": a.code, "name": a.name, "unit": a.unit,
+                                               "param": f"attr_{a.code}", "values": []})
+        entry["values"].append({"value": value, "count": count})
+
+    return {
+        "category": {"id": category.id, "name": category.name, "slug": category.slug},
+        "total": db.session.scalar(select(func.count(Product.id)).where(*base)) or 0,
+        "brands": [{"id": b.id, "name": b.name, "slug": b.slug, "count": c} for b, c in brands],
+        "price": {"min": _money(bounds[0]), "max": _money(bounds[1]), "ranges": price_ranges},
+        "attributes": list(attributes.values()),
+    }
+
+
+__all__ = [
+    "CACHE_NAMESPACE", "SORTS", "ProductFilters", "Viewer", "viewer_of", "list_products", "products_in_category",
+    "search_products", "get_product", "product_cards", "list_categories", "get_category", "category_filters",
+    "category_subtree_ids", "category_ancestors",
+]

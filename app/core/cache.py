@@ -1,0 +1,195 @@
+"""A small response cache with versioned namespaces: Redis when configured, in-process otherwise.
+
+    watch(Product, ProductVariant, namespace="catalog")   # once, at import of the domain module
+    version = namespace_version("catalog", tenant_id)       # part of every cache key
+    get(key) / put(key, value, ttl)
+
+Invalidation is by version, never by deleting keys: every ORM write (insert, update or delete
+through the session, ORM-enabled UPDATE/DELETE statements included) to a watched model marks
+(namespace, tenant) on the session, and *after the transaction commits* the tenant's version of
+that namespace is bumped. Readers put the version in their keys, so once a change has committed
+no reader can hit a body cached before it. The after-commit hook only talks to the cache (Redis
+INCR or a dict), never to the database. Raw SQL (text() or Core statements on tables) is not
+seen: code that writes catalog rows that way must call bump() itself.
+
+With Redis the versions and bodies are shared by every web process; without it (the embedded
+single-process default) they live in this process. Keys carry a namespace derived from the
+database URL, so two databases sharing one Redis (parallel test runs, staging) never mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from app.tenants.context import current_tenant_id, is_unscoped
+
+log = logging.getLogger(__name__)
+
+GLOBAL = "*"  # the tenant part of a version bumped by an unscoped write (all tenants)
+_MAX_LOCAL_ENTRIES = 5000
+
+_watched: dict[type, set[str]] = {}
+_installed = False
+_lock = threading.Lock()
+_local_values: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+_local_versions: dict[str, int] = {}
+
+
+# --- backends ------------------------------------------------------------------------------
+
+def _redis():
+    if not has_app_context():
+        return None
+    return current_app.extensions.get("redis")
+
+
+def _prefix() -> str:
+    uri = current_app.config.get("SQLALCHEMY_DATABASE_URI", "") if has_app_context() else ""
+    return "mktcache:" + hashlib.sha1(uri.encode()).hexdigest()[:10]
+
+
+def get(key: str) -> Any | None:
+    """The value stored under `key` (bytes with Redis, whatever was stored in-process), or None."""
+    redis = _redis()
+    full = f"{_prefix()}:v:{key}"
+    if redis is not None:
+        try:
+            return redis.get(full)
+        except Exception:  # a cache outage must never fail a request
+            log.warning("cache get failed", exc_info=True)
+            return None
+    now = time.monotonic()
+    with _lock:
+        hit = _local_values.get(full)
+        if hit is None:
+            return None
+        if hit[0] <= now:
+            _local_values.pop(full, None)
+            return None
+        _local_values.move_to_end(full)
+        return hit[1]
+
+
+def put(key: str, value: bytes, ttl: int) -> None:
+    redis = _redis()
+    full = f"{_prefix()}:v:{key}"
+    if redis is not None:
+        try:
+            redis.set(full, value, ex=max(int(ttl), 1))
+        except Exception:
+            log.warning("cache set failed", exc_info=True)
+        return
+    with _lock:
+        _local_values[full] = (time.monotonic() + ttl, value)
+        _local_values.move_to_end(full)
+        while len(_local_values) > _MAX_LOCAL_ENTRIES:
+            _local_values.popitem(last=False)
+
+
+def _version_key(namespace: str, tenant: int | str) -> str:
+    return f"{_prefix()}:ver:{namespace}:{tenant}"
+
+
+def namespace_version(namespace: str, tenant_id: int | None) -> str:
+    """The current version of `namespace` for a tenant (the global part included), for cache keys."""
+    keys = [_version_key(namespace, GLOBAL), _version_key(namespace, tenant_id if tenant_id is not None else "none")]
+    redis = _redis()
+    if redis is not None:
+        try:
+            values = redis.mget(keys)
+            return ".".join((v or b"0").decode() for v in values)
+        except Exception:
+            log.warning("cache version read failed", exc_info=True)
+            return f"nocache-{time.time_ns()}"  # a key nobody else will ever produce
+    with _lock:
+        return ".".join(str(_local_versions.get(k, 0)) for k in keys)
+
+
+def bump(namespace: str, tenant_id: int | str | None) -> None:
+    """Invalidate everything cached under `namespace` for a tenant (GLOBAL or None: every tenant)."""
+    key = _version_key(namespace, GLOBAL if tenant_id is None else tenant_id)
+    redis = _redis()
+    if redis is not None:
+        try:
+            redis.incr(key)
+        except Exception:
+            log.exception("cache version bump failed: %s may serve stale entries until they expire", key)
+        return
+    with _lock:
+        _local_versions[key] = _local_versions.get(key, 0) + 1
+
+
+def clear_local() -> None:
+    with _lock:
+        _local_values.clear()
+
+
+# --- automatic invalidation ------------------------------------------------------------------
+
+def watch(*models: type, namespace: str) -> None:
+    """Bump `namespace` after every commit that wrote one of `models` (or subclasses)."""
+    for model in models:
+        _watched.setdefault(model, set()).add(namespace)
+    install()
+
+
+def _namespaces_of(cls: type) -> set[str]:
+    found = set()
+    for model, namespaces in _watched.items():
+        if issubclass(cls, model):
+            found |= namespaces
+    return found
+
+
+def _mark(session: Session, namespaces, tenant) -> None:
+    if not namespaces:
+        return
+    pending = session.info.setdefault("cache_bumps", set())
+    for namespace in namespaces:
+        pending.add((namespace, tenant))
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+
+    @event.listens_for(Session, "after_flush")
+    def _remember_writes(session: Session, flush_context) -> None:
+        for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+            namespaces = _namespaces_of(type(obj))
+            if not namespaces:
+                continue
+            tenant = inspect(obj).dict.get("tenant_id", None)
+            if tenant is None:
+                tenant = current_tenant_id()
+            _mark(session, namespaces, tenant if tenant is not None else GLOBAL)
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _remember_statements(state: ORMExecuteState) -> None:
+        if not (state.is_update or state.is_delete):
+            return
+        namespaces = set()
+        for mapper in state.all_mappers:
+            namespaces |= _namespaces_of(mapper.class_)
+        tenant = GLOBAL if is_unscoped() or current_tenant_id() is None else current_tenant_id()
+        _mark(state.session, namespaces, tenant)
+
+    @event.listens_for(Session, "after_commit")
+    def _bump_after_commit(session: Session) -> None:
+        for namespace, tenant in sorted(session.info.pop("cache_bumps", None) or (), key=str):
+            bump(namespace, None if tenant == GLOBAL else tenant)
+
+    @event.listens_for(Session, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop("cache_bumps", None)

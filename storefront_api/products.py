@@ -1,0 +1,635 @@
+"""/api/v1/products: the public catalog (lists, detail, featured, by category, search, categories
+and their filters) and the sellers' and admins' product writes (single and bulk).
+
+Public GETs answered to anonymous callers are cached per tenant (app.core.cache: Redis when
+configured, else in-process), keyed by the path and the normalized query string plus the tenant's
+catalog version, which is bumped after every commit that touches the catalog, so a change is
+never served stale once it has committed. They carry an ETag (hash of the body) and
+`Cache-Control: public, max-age=CATALOG_CACHE_MAX_AGE`; `If-None-Match` answers 304. Callers
+with a token get fresh, private answers (a seller or admin sees their drafts).
+
+DELETE archives a product (status "archived"): it leaves the storefront but stays for orders and
+reports, and can be re-activated with PATCH.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP
+
+from flask import Response, current_app, g, make_response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.catalog import queries, services
+from app.catalog.models import PRODUCT_STATUSES, PRODUCT_TYPES
+from app.core import cache
+from app.core.errors import ValidationError as DomainValidationError
+from app.security import roles
+from storefront_api.common import ErrorSchema, PageArgs, current_api_user, page_schema, require_roles
+
+blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Products and categories")
+
+MAX_MONEY = 9_999_999_999.99  # a float: OpenAPI bounds must be numbers (Decimal compares fine)
+MAX_ID = 2**31 - 1
+_ATTR_CODE = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="attribute codes are letters, digits, _ and -")
+
+
+def _money(**kwargs) -> fields.Decimal:
+    """Money out: a string with 2 decimals ("19.90"), documented as such."""
+    metadata = {"type": "string", "format": "decimal", "example": "19.90", **kwargs.pop("metadata", {})}
+    return fields.Decimal(places=2, rounding=ROUND_HALF_UP, as_string=True, metadata=metadata, **kwargs)
+
+
+def _decimal_in(low, high, *, places: int | None = 2, **kwargs) -> fields.Decimal:
+    """A decimal in (a JSON number or a numeric string). The bounds are checked by a plain
+    validator and documented as numbers (apispec would render Range bounds of a Decimal as strings)."""
+
+    def check(value):
+        if not low <= value <= high:
+            raise ValidationError(f"must be between {low} and {high}")
+
+    metadata = {"minimum": low, "maximum": high, **kwargs.pop("metadata", {})}
+    return fields.Decimal(places=places, rounding=ROUND_HALF_UP, validate=check, metadata=metadata, **kwargs)
+
+
+# --- response schemas ------------------------------------------------------------------------
+
+class RefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    slug = fields.String(required=True)
+
+
+class CategoryRefSchema(RefSchema):
+    breadcrumb = fields.List(fields.Nested(RefSchema))
+
+
+class SellerPublicSchema(Schema):
+    id = fields.Integer(required=True)
+    store_name = fields.String(required=True)
+    slug = fields.String(required=True)
+
+
+class RatingSchema(Schema):
+    average = _money(required=True)
+    count = fields.Integer(required=True)
+
+
+class ImageRefSchema(Schema):
+    url = fields.String(required=True)
+    alt_text = fields.String(allow_none=True)
+
+
+class ProductCardSchema(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    slug = fields.String(required=True)
+    status = fields.String(required=True)
+    product_type = fields.String(required=True)
+    is_featured = fields.Boolean(required=True)
+    price = _money(allow_none=True, metadata={"description": "lowest price among active variants"})
+    compare_at_price = _money(allow_none=True)
+    currency = fields.String(allow_none=True)
+    image = fields.Nested(ImageRefSchema, allow_none=True)
+    brand = fields.Nested(RefSchema, allow_none=True)
+    category = fields.Nested(RefSchema, allow_none=True)
+    seller = fields.Nested(SellerPublicSchema, required=True)
+    rating = fields.Nested(RatingSchema, required=True)
+    sold_count = fields.Integer(required=True)
+    in_stock = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+ProductPageSchema = page_schema(ProductCardSchema, name="ProductPage")
+
+
+class VariantSchema(Schema):
+    id = fields.Integer(required=True)
+    sku = fields.String(required=True)
+    title = fields.String(allow_none=True)
+    price = _money(required=True)
+    compare_at_price = _money(allow_none=True)
+    currency = fields.String(required=True)
+    weight_kg = fields.Decimal(places=3, as_string=True, allow_none=True,
+                               metadata={"type": "string", "format": "decimal"})
+    options = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    is_active = fields.Boolean(required=True)
+    position = fields.Integer(required=True)
+    available = fields.Integer(required=True, metadata={"description": "on hand minus reserved, all warehouses"})
+    in_stock = fields.Boolean(required=True)
+
+
+class ImageSchema(Schema):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    alt_text = fields.String(allow_none=True)
+    position = fields.Integer(required=True)
+    variant_id = fields.Integer(allow_none=True)
+
+
+class AttributeValueSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    value = fields.String(required=True)
+    unit = fields.String(allow_none=True)
+
+
+class ProductDetailSchema(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    slug = fields.String(required=True)
+    description = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    product_type = fields.String(required=True)
+    is_featured = fields.Boolean(required=True)
+    brand = fields.Nested(RefSchema, allow_none=True)
+    category = fields.Nested(CategoryRefSchema, allow_none=True)
+    seller = fields.Nested(SellerPublicSchema, required=True)
+    variants = fields.List(fields.Nested(VariantSchema), required=True)
+    images = fields.List(fields.Nested(ImageSchema), required=True)
+    attributes = fields.List(fields.Nested(AttributeValueSchema), required=True)
+    rating = fields.Nested(RatingSchema, required=True)
+    sold_count = fields.Integer(required=True)
+    published_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ProductListSchema(Schema):
+    items = fields.List(fields.Nested(ProductCardSchema), required=True)
+
+
+class CategorySchema(Schema):
+    id = fields.Integer(required=True)
+    parent_id = fields.Integer(allow_none=True)
+    name = fields.String(required=True)
+    slug = fields.String(required=True)
+    description = fields.String(allow_none=True)
+    position = fields.Integer(required=True)
+    seo_title = fields.String(allow_none=True)
+    seo_description = fields.String(allow_none=True)
+    depth = fields.Integer(metadata={"description": "0 for a root category"})
+
+
+class CategoryListSchema(Schema):
+    items = fields.List(fields.Nested(CategorySchema), required=True)
+
+
+class CategoryDetailSchema(CategorySchema):
+    breadcrumb = fields.List(fields.Nested(RefSchema), required=True)
+    children = fields.List(fields.Nested(CategorySchema), required=True)
+
+
+class FacetBrandSchema(RefSchema):
+    count = fields.Integer(required=True)
+
+
+class PriceRangeSchema(Schema):
+    min = _money(required=True)
+    max = _money(allow_none=True, metadata={"description": "exclusive; null for the open top range"})
+    count = fields.Integer(required=True)
+
+
+class PriceFacetSchema(Schema):
+    min = _money(allow_none=True)
+    max = _money(allow_none=True)
+    ranges = fields.List(fields.Nested(PriceRangeSchema), required=True)
+
+
+class FacetValueSchema(Schema):
+    value = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class AttributeFacetSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    unit = fields.String(allow_none=True)
+    param = fields.String(required=True, metadata={"description": "the list's query parameter, e.g. attr_colour"})
+    values = fields.List(fields.Nested(FacetValueSchema), required=True)
+
+
+class CategoryFiltersSchema(Schema):
+    category = fields.Nested(RefSchema, required=True)
+    total = fields.Integer(required=True)
+    brands = fields.List(fields.Nested(FacetBrandSchema), required=True)
+    price = fields.Nested(PriceFacetSchema, required=True)
+    attributes = fields.List(fields.Nested(AttributeFacetSchema), required=True)
+
+
+# --- query arguments -------------------------------------------------------------------------
+
+class ProductListArgs(PageArgs):
+    """Filters of every product list. Attribute filters are `attr_<code>=<value>` parameters
+    (e.g. attr_colour=Red), repeatable: any of the values of one attribute, all of the attributes.
+    GET /categories/<slug>/filters/ lists them with their values."""
+
+    category = fields.String(validate=validate.Length(min=1, max=140),
+                             metadata={"description": "slug or id; includes its descendants"})
+    brand = fields.List(fields.String(validate=validate.Length(min=1, max=140)),
+                        metadata={"description": "slug or id, repeatable (any of)"})
+    seller = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "slug or id"})
+    min_price = _decimal_in(0, MAX_MONEY, places=None)
+    max_price = _decimal_in(0, MAX_MONEY, places=None)
+    in_stock = fields.Boolean(metadata={"description": "true: available in some warehouse; false: sold out"})
+    min_rating = _decimal_in(0, 5, places=None)
+    sort = fields.String(load_default="newest", validate=validate.OneOf(queries.SORTS))
+    @validates_schema
+    def price_range(self, data, **kwargs):
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("must not exceed max_price", field_name="min_price")
+
+
+class SearchArgs(ProductListArgs):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+def _attribute_args() -> dict[str, list[str]]:
+    """attr_<code>=<value> parameters (not in the schema: their names are open-ended)."""
+    attrs: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {}
+    for key in request.args:
+        if not key.startswith("attr_"):
+            continue
+        code, values = key[5:], request.args.getlist(key)
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", code):
+            errors[key] = ["attribute codes are letters, digits, _ and -"]
+        elif not all(0 < len(v) <= 255 for v in values):
+            errors[key] = ["values are 1 to 255 characters"]
+        else:
+            attrs[code] = values
+    if errors:
+        raise DomainValidationError("invalid attribute filter", details=errors)
+    return attrs
+
+
+def _filters(args: dict, **extra) -> tuple[queries.ProductFilters, dict]:
+    filters = queries.ProductFilters(
+        category=args.get("category"), brand=args.get("brand") or [], seller=args.get("seller"),
+        min_price=args.get("min_price"), max_price=args.get("max_price"), attrs=_attribute_args(),
+        in_stock=args.get("in_stock"), min_rating=args.get("min_rating"), **extra,
+    )
+    return filters, {"sort": args["sort"], "page": args["page"], "page_size": args["page_size"]}
+
+
+# --- write schemas ---------------------------------------------------------------------------
+
+class VariantInSchema(Schema):
+    id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
+                        metadata={"description": "on update: the variant to change; omit to add one"})
+    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    title = fields.String(allow_none=True, validate=validate.Length(max=255))
+    price = _decimal_in(0, MAX_MONEY, required=True)
+    compare_at_price = _decimal_in(0, MAX_MONEY, allow_none=True)
+    currency = fields.String(load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code"))
+    weight_kg = _decimal_in(0, 9_999_999, places=3, allow_none=True)
+    options = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=50)),
+                          values=fields.String(validate=validate.Length(max=100)), load_default=dict)
+    is_active = fields.Boolean(load_default=True)
+    position = fields.Integer(validate=validate.Range(min=0, max=10_000))
+
+
+class ImageInSchema(Schema):
+    url = fields.Url(required=True, validate=validate.Length(max=500))
+    alt_text = fields.String(allow_none=True, validate=validate.Length(max=255))
+    position = fields.Integer(validate=validate.Range(min=0, max=10_000))
+
+
+class AttributeInSchema(Schema):
+    code = fields.String(required=True, validate=_ATTR_CODE)
+    value = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class ProductPatchSchema(Schema):
+    """Fields of a product; on PATCH any subset. Lists given replace the current ones (variants by
+    id: listed ones are changed or added, missing ones deactivated)."""
+
+    title = fields.String(validate=validate.Length(min=1, max=255))
+    slug = fields.String(allow_none=True, validate=[
+        validate.Length(max=200),
+        validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$|^$", error="lower-case letters, digits, dashes")])
+    description = fields.String(allow_none=True, validate=validate.Length(max=16_000))
+    status = fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
+    product_type = fields.String(validate=validate.OneOf(PRODUCT_TYPES))
+    is_featured = fields.Boolean(metadata={"description": "admins only"})
+    category_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
+    brand_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
+    seller_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
+                               metadata={"description": "admins: required on create; sellers: ignored"})
+    variants = fields.List(fields.Nested(VariantInSchema), validate=validate.Length(min=1, max=100))
+    images = fields.List(fields.Nested(ImageInSchema), validate=validate.Length(max=50))
+    attributes = fields.List(fields.Nested(AttributeInSchema), validate=validate.Length(max=100))
+
+    @validates_schema
+    def title_not_blank(self, data, **kwargs):
+        if "title" in data and not data["title"].strip():
+            raise ValidationError("must not be blank", field_name="title")
+
+
+class ProductInSchema(ProductPatchSchema):
+    """A whole product (POST, PUT): title and at least one variant are required."""
+
+    @validates_schema
+    def required_fields(self, data, **kwargs):
+        errors = {name: ["Missing data for required field."] for name in ("title", "variants") if name not in data}
+        if errors:
+            raise ValidationError(errors)
+
+
+class BulkUpdateItemSchema(ProductPatchSchema):
+    id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class BulkCreateSchema(Schema):
+    items = fields.List(fields.Nested(ProductInSchema), required=True,
+                        validate=validate.Length(min=1, max=services.MAX_BULK_ITEMS))
+
+
+class BulkUpdateSchema(Schema):
+    items = fields.List(fields.Nested(BulkUpdateItemSchema), required=True,
+                        validate=validate.Length(min=1, max=services.MAX_BULK_ITEMS))
+
+
+class CategoryInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    slug = fields.String(validate=[validate.Length(max=120), validate.Regexp(
+        r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="lower-case letters, digits, dashes")])
+    parent_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
+    description = fields.String(allow_none=True, validate=validate.Length(max=10_000))
+    position = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
+    is_active = fields.Boolean()
+    seo_title = fields.String(allow_none=True, validate=validate.Length(max=200))
+    seo_description = fields.String(allow_none=True, validate=validate.Length(max=500))
+    attribute_codes = fields.List(fields.String(validate=_ATTR_CODE), validate=validate.Length(max=100),
+                                  metadata={"description": "attributes storefronts filter this category by"})
+
+
+# --- public cache ----------------------------------------------------------------------------
+
+def _tenant_epoch(tenant_id: int | None) -> str:
+    """Identifies this tenant row for good (ids are reused when a database is recreated)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.tenants.context import unscoped
+    from app.tenants.models import Tenant
+
+    epochs = current_app.extensions.setdefault("catalog_tenant_epochs", {})
+    if tenant_id not in epochs:
+        with unscoped():
+            created = db.session.scalar(select(Tenant.created_at).where(Tenant.id == tenant_id))
+        epochs[tenant_id] = created.strftime("%Y%m%d%H%M%S%f") if created else "none"
+    return epochs[tenant_id]
+
+
+def _etag_matches(etag: str) -> bool:
+    header = request.headers.get("If-None-Match", "")
+    tags = {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
+    return "*" in tags or etag in tags
+
+
+def _with_validators(response: Response, body: bytes, public: bool) -> Response:
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    response.headers["ETag"] = etag
+    if public:
+        max_age = int(current_app.config.get("CATALOG_CACHE_MAX_AGE", 30))
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    else:
+        response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.update(("X-Tenant", "Authorization"))
+    if _etag_matches(etag):
+        not_modified = Response(status=304)
+        for name in ("ETag", "Cache-Control", "Vary"):
+            not_modified.headers[name] = response.headers[name]
+        return not_modified
+    return response
+
+
+def public_cache(fn: Callable) -> Callable:
+    """Cache a public GET's 200 body for anonymous callers; ETag and 304 for everyone."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        cookie = current_app.config.get("JWT_ACCESS_COOKIE_NAME", "access_token_cookie")
+        anonymous = "Authorization" not in request.headers and cookie not in request.cookies
+        tenant_id = g.get("tenant_id")
+        key = None
+        if anonymous:
+            query = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
+            version = cache.namespace_version(queries.CACHE_NAMESPACE, tenant_id)
+            digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
+            key = f"catalog:{tenant_id}:{_tenant_epoch(tenant_id)}:{version}:{digest}"
+            body = cache.get(key)
+            if body is not None:
+                response = Response(body, status=200, mimetype="application/json")
+                response.headers["X-Cache"] = "hit"
+                return _with_validators(response, body, public=True)
+        response = make_response(fn(*args, **kwargs))
+        if response.status_code != 200:
+            return response
+        body = response.get_data()
+        if g.get("api_user") is not None:  # answered for a signed-in user (who may see drafts): never shared
+            key, anonymous = None, False
+        if key is not None:
+            cache.put(key, body, int(current_app.config.get("CATALOG_CACHE_SECONDS", 300)))
+            response.headers["X-Cache"] = "miss"
+        return _with_validators(response, body, public=anonymous)
+
+    return wrapper
+
+
+def _documented_400(fn: Callable) -> Callable:
+    return blp.alt_response(400, schema=ErrorSchema, description="Malformed request body")(fn)
+
+
+def _documented_304(fn: Callable) -> Callable:
+    return blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")(fn)
+
+
+# --- routes: products ------------------------------------------------------------------------
+
+@blp.route("/")
+class Products(MethodView):
+    @public_cache
+    @blp.arguments(ProductListArgs, location="query")
+    @blp.response(200, ProductPageSchema)
+    @_documented_304
+    @blp.alt_response(422, schema=ErrorSchema, description="Invalid filter")
+    def get(self, args):
+        """List active products: filters, sorts (newest, price, -price, rating, popularity), pages"""
+        filters, paging = _filters(args)
+        return queries.list_products(filters, **paging)
+
+    @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
+    @blp.arguments(ProductInSchema)
+    @blp.response(201, ProductDetailSchema)
+    @_documented_400
+    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin, or seller not approved")
+    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took a unique value")
+    @blp.alt_response(422, schema=ErrorSchema, description="Invalid product")
+    def post(self, data):
+        """Create a product (a seller: for its own store; an admin: names seller_id)"""
+        return services.create_product(current_api_user(), data)
+
+
+@blp.route("/<int:product_id>/")
+class ProductDetail(MethodView):
+    @public_cache
+    @blp.response(200, ProductDetailSchema)
+    @_documented_304
+    @blp.alt_response(401, schema=ErrorSchema, description="Invalid token")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such product (or not visible to you)")
+    def get(self, product_id):
+        """A product with variants, availability, images, brand, category breadcrumb, seller, rating"""
+        return queries.get_product(product_id, queries.viewer_of(current_api_user(optional=True)))
+
+    @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
+    @blp.arguments(ProductInSchema)
+    @blp.response(200, ProductDetailSchema)
+    @_documented_400
+    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such product of yours")
+    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took a unique value")
+    @blp.alt_response(422, schema=ErrorSchema, description="Invalid product")
+    def put(self, data, product_id):
+        """Replace a product's fields (title and variants required)"""
+        return services.update_product(current_api_user(), product_id, data)
+
+    @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
+    @blp.arguments(ProductPatchSchema, required=False)
+    @blp.response(200, ProductDetailSchema)
+    @_documented_400
+    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such product of yours")
+    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took a unique value")
+    @blp.alt_response(422, schema=ErrorSchema, description="Invalid product")
+    def patch(self, data, product_id):
+        """Change some fields of a product"""
+        return services.update_product(current_api_user(), product_id, data)
+
+    @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
+    @blp.response(204)
+    @_documented_400
+    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such product of yours")
+    def delete(self, product_id):
+        """Archive a product (hidden from the storefront, kept for orders; PATCH status to restore)"""
+        services.archive_product(current_api_user(), product_id)
+
+
+@blp.route("/bulk/")
+class ProductsBulk(MethodView):
+    @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
+    @blp.arguments(BulkCreateSchema)
+    @blp.response(201, ProductListSchema)
+    @_documented_400
+    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin")
+    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took a unique value")
+    @blp.alt_response(422, schema=ErrorSchema, description="Invalid items (details.items.<index>); none saved")
+    def post(self, data):
+        """Create up to 100 products, all or nothing"""
+        return {"items": services.bulk_create_products(current_api_user(), data["items"])}
+
+    @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
+    @blp.arguments(BulkUpdateSchema)
+    @blp.response(200, ProductListSchema)
+    @_documented_400
+    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
+    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin")
+    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took a unique value")
+    @blp.alt_response(422, schema=ErrorSchema, description="Invalid items (details.items.<index>); none saved")
+    def patch(self, data):
+        """Change up to 100 products (each item names its id), all or nothing"""
+        return {"items": services.bulk_update_products(current_api_user(), data["items"])}
+
+
+@blp.route("/featured/")
+@public_cache
+@blp.arguments(ProductListArgs, location="query")
+@blp.response(200, ProductPageSchema)
+@_documented_304
+@blp.alt_response(422, schema=ErrorSchema, description="Invalid filter")
+def featured(args):
+    """Featured active products (same filters as the list)"""
+    filters, paging = _filters(args, featured=True)
+    return queries.list_products(filters, **paging)
+
+
+@blp.route("/category/<string:slug>/")
+@public_cache
+@blp.arguments(ProductListArgs, location="query")
+@blp.response(200, ProductPageSchema)
+@_documented_304
+@blp.alt_response(404, schema=ErrorSchema, description="No such category")
+@blp.alt_response(422, schema=ErrorSchema, description="Invalid filter")
+def by_category(args, slug):
+    """Active products of a category and its descendants (same filters as the list)"""
+    filters, paging = _filters(args)
+    return queries.products_in_category(slug, filters, **paging)
+
+
+@blp.route("/search/")
+@public_cache
+@blp.arguments(SearchArgs, location="query")
+@blp.response(200, ProductPageSchema)
+@_documented_304
+@blp.alt_response(422, schema=ErrorSchema, description="Missing q or invalid filter")
+def search(args):
+    """Search active products: every word of q in the title, description or brand"""
+    filters, paging = _filters(args)
+    return queries.search_products(args["q"], filters, **paging)
+
+
+# --- routes: categories ----------------------------------------------------------------------
+
+@blp.route("/categories/")
+class Categories(MethodView):
+    @public_cache
+    @blp.response(200, CategoryListSchema)
+    @_documented_304
+    def get(self):
+        """Active categories, flat, parents first, with parent ids and depth"""
+        return {"items": queries.list_categories()}
+
+    @require_roles(roles.ADMIN, roles.SUPER_ADMIN)
+    @blp.arguments(CategoryInSchema)
+    @blp.response(201, CategoryDetailSchema)
+    @_documented_400
+    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
+    @blp.alt_response(403, schema=ErrorSchema, description="Admins only")
+    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took the slug")
+    @blp.alt_response(422, schema=ErrorSchema, description="Invalid category")
+    def post(self, data):
+        """Create a category (admins)"""
+        return services.create_category(current_api_user(), data)
+
+
+@blp.route("/categories/<string:slug>/")
+@public_cache
+@blp.response(200, CategoryDetailSchema)
+@_documented_304
+@blp.alt_response(404, schema=ErrorSchema, description="No such active category")
+def category_detail(slug):
+    """A category with its breadcrumb and active children"""
+    return queries.get_category(slug)
+
+
+@blp.route("/categories/<string:slug>/filters/")
+@public_cache
+@blp.response(200, CategoryFiltersSchema)
+@_documented_304
+@blp.alt_response(404, schema=ErrorSchema, description="No such active category")
+def category_filters(slug):
+    """Facets of a category and its descendants: brands, price ranges, attribute values, with counts"""
+    return queries.category_filters(slug)

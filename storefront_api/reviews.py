@@ -1,0 +1,167 @@
+"""/api/v1/reviews: public reading of approved reviews; customers write their own; Admins moderate.
+
+One review per customer and product (409 already_reviewed on a second one). Helpful votes: once
+per user (a second vote is 409 already_voted), never on one's own review (403 own_review).
+"""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, fields, validate
+
+from app.reviews import services
+from app.reviews.models import REVIEW_STATUSES
+from app.security import roles
+from storefront_api.common import (
+    ErrorSchema,
+    PageArgs,
+    current_api_user,
+    ids_in_range,
+    login_required,
+    page_schema,
+    require_roles,
+)
+
+MAX_ID = 2**31 - 1  # ids are INT columns
+
+blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews", description="Product reviews")
+
+customer_only = require_roles(roles.CUSTOMER, roles.PREMIUM_CUSTOMER)
+# the author (a customer) or a moderator (Admin, Super Admin); ownership is checked by the service
+author_or_moderator = require_roles(roles.CUSTOMER, roles.PREMIUM_CUSTOMER, roles.ADMIN, roles.SUPER_ADMIN)
+
+BEARER = [{"bearerAuth": []}]
+OPTIONAL_BEARER = [{"bearerAuth": []}, {}]
+_DESCRIPTIONS = {
+    400: "Malformed request (e.g. a body that is not JSON)",
+    401: "No valid access token",
+    403: "Your role may not do this",
+    404: "No such review or product here (or not yours)",
+    409: "Conflict",
+    422: "Validation error (field errors in details)",
+}
+
+
+def _errors(*codes: int, optional_auth: bool = False):
+    def decorator(fn):
+        for code in codes:
+            fn = blp.alt_response(code, schema=ErrorSchema, description=_DESCRIPTIONS[code])(fn)
+        if 401 in codes:
+            fn = blp.doc(security=OPTIONAL_BEARER if optional_auth else BEARER)(fn)
+        return fn
+
+    return decorator
+
+
+class ReviewSchema(Schema):
+    id = fields.Integer(required=True)
+    product_id = fields.Integer(required=True)
+    rating = fields.Integer(required=True)
+    title = fields.String(required=True)
+    body = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={"description": "approved (shown), pending or hidden"})
+    verified_purchase = fields.Boolean(required=True, metadata={
+        "description": "Whether the author bought the product: always false until the orders module exists"})
+    helpful_count = fields.Integer(required=True)
+    author_name = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ReviewCreateSchema(Schema):
+    product_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    rating = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=5))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(allow_none=True, validate=validate.Length(max=5000))
+
+
+class ReviewUpdateSchema(Schema):
+    """PUT: the author sends rating, title and body; a moderator sends only status. Fields left out
+    keep their value (an empty body changes nothing)."""
+
+    rating = fields.Integer(strict=True, validate=validate.Range(min=1, max=5))
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    body = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    status = fields.String(validate=validate.OneOf(REVIEW_STATUSES),
+                           metadata={"description": "Moderators only: approve, hold or hide"})
+
+
+class ReviewPatchSchema(ReviewUpdateSchema):
+    """PATCH: any subset of the fields."""
+
+
+class ReviewListArgs(PageArgs):
+    product_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    rating = fields.Integer(validate=validate.Range(min=1, max=5))
+    sort = fields.String(load_default="newest", validate=validate.OneOf(tuple(services.SORTS)))
+
+
+@blp.route("/", methods=["GET"])
+@blp.arguments(ReviewListArgs, location="query", unknown=RAISE)
+@blp.response(200, page_schema(ReviewSchema))
+@_errors(404, 422)
+def list_reviews(args):
+    """Approved reviews of this storefront's active products (public)."""
+    return services.list_reviews(product_id=args.get("product_id"), rating=args.get("rating"), sort=args["sort"],
+                                 page=args["page"], page_size=args["page_size"])
+
+
+@blp.route("/", methods=["POST"])
+@customer_only
+@blp.arguments(ReviewCreateSchema)
+@blp.response(201, ReviewSchema)
+@_errors(400, 401, 403, 404, 409, 422)
+def create_review(data):
+    """Review an active product (once per product: 409 already_reviewed on a second review)."""
+    return services.create_review(current_api_user(), data)
+
+
+@blp.route("/<int:review_id>/", methods=["GET"])
+@ids_in_range
+@blp.response(200, ReviewSchema)
+@_errors(401, 404, optional_auth=True)
+def get_review(review_id):
+    """One review: an approved one (public), or the caller's own, or any (moderators)."""
+    return services.get_review(review_id, current_api_user(optional=True))
+
+
+@blp.route("/<int:review_id>/", methods=["PUT"])
+@author_or_moderator
+@ids_in_range
+@blp.arguments(ReviewUpdateSchema, required=False)
+@blp.response(200, ReviewSchema)
+@_errors(400, 401, 403, 404, 422)
+def put_review(data, review_id):
+    """Edit one's own review; a moderator sets its status."""
+    return services.update_review(current_api_user(), review_id, data)
+
+
+@blp.route("/<int:review_id>/", methods=["PATCH"])
+@author_or_moderator
+@ids_in_range
+@blp.arguments(ReviewPatchSchema, required=False)
+@blp.response(200, ReviewSchema)
+@_errors(400, 401, 403, 404, 422)
+def patch_review(data, review_id):
+    """Edit some fields of one's own review; a moderator sets its status."""
+    return services.update_review(current_api_user(), review_id, data)
+
+
+@blp.route("/<int:review_id>/", methods=["DELETE"])
+@author_or_moderator
+@ids_in_range
+@blp.response(204)
+@_errors(401, 403, 404)
+def delete_review(review_id):
+    """Delete one's own review (moderators: any review of this storefront)."""
+    services.delete_review(current_api_user(), review_id)
+
+
+@blp.route("/<int:review_id>/helpful/", methods=["POST"])
+@login_required
+@ids_in_range
+@blp.response(200, ReviewSchema)
+@_errors(401, 403, 404, 409)
+def mark_helpful(review_id):
+    """Find a review helpful: once per user (409 already_voted), not one's own (403 own_review)."""
+    return services.mark_helpful(current_api_user(), review_id)
