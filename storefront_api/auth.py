@@ -27,12 +27,19 @@ from marshmallow import Schema, fields, validate
 from app.extensions import limiter
 from app.security import auth
 from app.security import roles as R
-from storefront_api.common import ErrorSchema, PageArgs, Unauthorized, current_api_user, page_schema, require_roles
+from storefront_api.common import (
+    BEARER,
+    PageArgs,
+    Unauthorized,
+    current_api_user,
+    document_errors,
+    page_schema,
+    require_roles,
+)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Authentication, sessions and users")
 
 ADMINS = (R.ADMIN, R.SUPER_ADMIN)
-BEARER = [{"bearerAuth": []}]
 
 
 def _limit(config_key: str):
@@ -188,12 +195,7 @@ _ACCEPTED = {"detail": "If the address can be used, we sent an e-mail to it. Ple
 
 
 def _errors(*codes: int):
-    def decorator(fn):
-        for code in codes:
-            fn = blp.alt_response(code, schema=ErrorSchema)(fn)
-        return fn
-
-    return decorator
+    return document_errors(blp, *codes)
 
 
 def _token_body(pair: auth.TokenPair, use_cookies: bool) -> dict:

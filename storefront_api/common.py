@@ -125,3 +125,31 @@ def ids_in_range(fn: Callable) -> Callable:
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+BEARER = [{"bearerAuth": []}]
+OPTIONAL_BEARER = [{"bearerAuth": []}, {}]
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request (e.g. a body that is not JSON)",
+    401: "No valid access token",
+    403: "Your role may not do this",
+    404: "Not found (or not yours)",
+    409: "Conflict",
+    422: "Validation error (field errors in details)",
+    429: "Too many requests",
+}
+
+
+def document_errors(blp, *codes: int, descriptions: dict[int, str] | None = None, optional_auth: bool = False):
+    """Decorator: document each error answer of an endpoint with the envelope schema; an endpoint
+    that can answer 401 is marked as taking a bearer token (optional when `optional_auth`)."""
+    texts = {**ERROR_DESCRIPTIONS, **(descriptions or {})}
+
+    def decorator(fn):
+        for code in codes:
+            fn = blp.alt_response(code, schema=ApiErrorSchema, description=texts.get(code, "Error"))(fn)
+        if 401 in codes:
+            fn = blp.doc(security=OPTIONAL_BEARER if optional_auth else BEARER)(fn)
+        return fn
+
+    return decorator

@@ -16,9 +16,9 @@ from app.customers import services
 from app.customers.engagement_models import ACTIVITY_TYPES
 from app.security import roles
 from storefront_api.common import (
-    ErrorSchema,
     PageArgs,
     current_api_user,
+    document_errors,
     ids_in_range,
     page_schema,
     require_roles,
@@ -37,29 +37,9 @@ CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code such as USD")
 COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="an ISO 3166-1 alpha-2 code such as GB")
 
 
-BEARER = [{"bearerAuth": []}]
-OPTIONAL_BEARER = [{"bearerAuth": []}, {}]
-_DESCRIPTIONS = {
-    400: "Malformed request (e.g. a body that is not JSON)",
-    401: "No valid access token",
-    403: "Only customers may use this endpoint",
-    404: "Not found (or not yours)",
-    409: "Conflict",
-    422: "Validation error (field errors in details)",
-}
-
-
 def _errors(*codes: int, optional_auth: bool = False):
-    """Document the error answers of an endpoint (the envelope)."""
-
-    def decorator(fn):
-        for code in codes:
-            fn = blp.alt_response(code, schema=ErrorSchema, description=_DESCRIPTIONS[code])(fn)
-        if 401 in codes:
-            fn = blp.doc(security=OPTIONAL_BEARER if optional_auth else BEARER)(fn)
-        return fn
-
-    return decorator
+    return document_errors(blp, *codes, optional_auth=optional_auth,
+                           descriptions={403: "Only customers may use this endpoint"})
 
 
 # --- schemas -------------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ from app.reviews import services
 from app.reviews.models import REVIEW_STATUSES
 from app.security import roles
 from storefront_api.common import (
-    ErrorSchema,
     PageArgs,
     current_api_user,
+    document_errors,
     ids_in_range,
     login_required,
     page_schema,
@@ -30,27 +30,9 @@ customer_only = require_roles(roles.CUSTOMER, roles.PREMIUM_CUSTOMER)
 # the author (a customer) or a moderator (Admin, Super Admin); ownership is checked by the service
 author_or_moderator = require_roles(roles.CUSTOMER, roles.PREMIUM_CUSTOMER, roles.ADMIN, roles.SUPER_ADMIN)
 
-BEARER = [{"bearerAuth": []}]
-OPTIONAL_BEARER = [{"bearerAuth": []}, {}]
-_DESCRIPTIONS = {
-    400: "Malformed request (e.g. a body that is not JSON)",
-    401: "No valid access token",
-    403: "Your role may not do this",
-    404: "No such review or product here (or not yours)",
-    409: "Conflict",
-    422: "Validation error (field errors in details)",
-}
-
-
 def _errors(*codes: int, optional_auth: bool = False):
-    def decorator(fn):
-        for code in codes:
-            fn = blp.alt_response(code, schema=ErrorSchema, description=_DESCRIPTIONS[code])(fn)
-        if 401 in codes:
-            fn = blp.doc(security=OPTIONAL_BEARER if optional_auth else BEARER)(fn)
-        return fn
-
-    return decorator
+    return document_errors(blp, *codes, optional_auth=optional_auth,
+                           descriptions={404: "No such review or product here (or not yours)"})
 
 
 class ReviewSchema(Schema):
