@@ -136,7 +136,8 @@ def test_health_is_503_when_redis_is_down(app):
 def test_openapi_and_errors_use_the_envelope(client):
     spec = client.get("/api/schema/")
     assert spec.status_code == 200
-    assert "/api/core/health" in spec.get_json()["paths"]
+    assert {"/api/core/health", "/api/core/ping"} <= set(spec.get_json()["paths"])
+    assert client.get("/api/core/ping").get_json() == {"ok": True}
     assert client.get("/api/schema.yaml").status_code == 200
     assert client.get("/api/docs/").status_code == 200 and client.get("/api/redoc/").status_code == 200
     missing = client.get("/api/v1/nothing-here/")
