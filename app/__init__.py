@@ -11,6 +11,7 @@ import os
 from flask import Flask, Response, g, jsonify, request
 from flask_appbuilder import AppBuilder
 from redis import Redis
+from werkzeug.routing import IntegerConverter
 
 from app.core.errors import DomainError
 from app.extensions import db, limiter, migrate, socketio
@@ -25,6 +26,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         config.validate()
     app = Flask(__name__, instance_path=str(config_instance_dir()),
                 template_folder=str(BASE_DIR / "admin" / "templates"))
+    # ids are INT columns: a path id above 2**31-1 matches no route (404) instead of reaching the
+    # database (SQLite cannot even bind integers above 2**63)
+    app.url_map.converters["int"] = _BoundedInt
     app.config.from_object(config)
     app.config.update(overrides)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
@@ -88,6 +92,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
     register_cli(app)
     return app
+
+
+class _BoundedInt(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def config_instance_dir():

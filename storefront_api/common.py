@@ -111,22 +111,6 @@ class ApiErrorSchema(Schema):
 ErrorSchema = ApiErrorSchema
 
 
-def ids_in_range(fn: Callable) -> Callable:
-    """Decorator: an integer path argument above 2**31 - 1 (ids are INT columns) answers 404 before
-    any query (SQLite cannot even bind integers above 2**63: it would be a 500)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any):
-        from app.core.errors import NotFound
-
-        for name, value in kwargs.items():
-            if isinstance(value, int) and not isinstance(value, bool) and value > 2**31 - 1:
-                raise NotFound("not found", details={name: value})
-        return fn(*args, **kwargs)
-
-    return wrapper
-
-
 BEARER = [{"bearerAuth": []}]
 OPTIONAL_BEARER = [{"bearerAuth": []}, {}]
 ERROR_DESCRIPTIONS = {

@@ -16,7 +16,6 @@ from storefront_api.common import (
     PageArgs,
     current_api_user,
     document_errors,
-    ids_in_range,
     login_required,
     page_schema,
     require_roles,
@@ -99,7 +98,6 @@ def create_review(data):
 
 
 @blp.route("/<int:review_id>/", methods=["GET"])
-@ids_in_range
 @blp.response(200, ReviewSchema)
 @_errors(401, 404, optional_auth=True)
 def get_review(review_id):
@@ -109,7 +107,6 @@ def get_review(review_id):
 
 @blp.route("/<int:review_id>/", methods=["PUT"])
 @author_or_moderator
-@ids_in_range
 @blp.arguments(ReviewUpdateSchema, required=False)
 @blp.response(200, ReviewSchema)
 @_errors(400, 401, 403, 404, 422)
@@ -120,7 +117,6 @@ def put_review(data, review_id):
 
 @blp.route("/<int:review_id>/", methods=["PATCH"])
 @author_or_moderator
-@ids_in_range
 @blp.arguments(ReviewPatchSchema, required=False)
 @blp.response(200, ReviewSchema)
 @_errors(400, 401, 403, 404, 422)
@@ -131,7 +127,6 @@ def patch_review(data, review_id):
 
 @blp.route("/<int:review_id>/", methods=["DELETE"])
 @author_or_moderator
-@ids_in_range
 @blp.response(204)
 @_errors(401, 403, 404)
 def delete_review(review_id):
@@ -141,7 +136,6 @@ def delete_review(review_id):
 
 @blp.route("/<int:review_id>/helpful/", methods=["POST"])
 @login_required
-@ids_in_range
 @blp.response(200, ReviewSchema)
 @_errors(401, 403, 404, 409)
 def mark_helpful(review_id):

@@ -164,3 +164,11 @@ def test_one_time_tokens_in_paths_are_masked_for_the_audit_log():
     assert mask_secrets_in_path("/api/v1/auth/verify-email/abc.DEF-123/?x=1") == "/api/v1/auth/verify-email/***/?x=1"
     assert mask_secrets_in_path("/api/v1/auth/validate-reset-token/t0k3n/") == "/api/v1/auth/validate-reset-token/***/"
     assert mask_secrets_in_path("/api/v1/products/12/") == "/api/v1/products/12/"
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("path", ["/api/v1/products/99999999999999999999/", "/api/v1/reviews/9223372036854775808/",
+                                  "/api/v1/products/2147483648/"])
+def test_path_ids_beyond_the_int_columns_are_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
