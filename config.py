@@ -106,6 +106,10 @@ class Config:
     EMAIL_VERIFY_TOKEN_HOURS = _env_int("EMAIL_VERIFY_TOKEN_HOURS", 48)
     # Flask-Limiter limits (per client IP) on the API's login and on register/reset/resend
     API_LOGIN_RATE_LIMIT = _env("API_LOGIN_RATE_LIMIT", "5 per minute")
+    # per client IP: searches, and every write (POST/PUT/PATCH/DELETE) of the catalog, customer
+    # and review APIs
+    API_SEARCH_RATE_LIMIT = _env("API_SEARCH_RATE_LIMIT", "60 per minute")
+    API_WRITE_RATE_LIMIT = _env("API_WRITE_RATE_LIMIT", "120 per minute")
     API_AUTH_EMAIL_RATE_LIMIT = _env("API_AUTH_EMAIL_RATE_LIMIT", "5 per minute")
 
     # E-mail: SMTP when MAIL_SERVER is set, else .eml files in MAIL_OUTBOX_DIR (embedded default)
@@ -170,6 +174,8 @@ class TestingConfig(Config):
     ADMIN_PASSWORD = "admin-password-1"
     SEARCH_INDEX_DIR = _env("TEST_SEARCH_INDEX_DIR", str(INSTANCE_DIR / "test-search"))
     API_LOGIN_RATE_LIMIT = "10000 per second"
+    API_SEARCH_RATE_LIMIT = "10000 per second"
+    API_WRITE_RATE_LIMIT = "10000 per second"
     API_AUTH_EMAIL_RATE_LIMIT = "10000 per second"
     MAIL_SERVER = _env("TEST_MAIL_SERVER")  # tests that read mails point it at their own SMTP server
     MAIL_USE_TLS = False

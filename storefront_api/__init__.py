@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
+from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from app.extensions import limiter
 from storefront_api.common import ApiErrorSchema
 from storefront_api.errors import envelope_for_http_exception, internal_error_envelope
 
@@ -30,6 +32,15 @@ class MarketplaceApi(Api):
         return envelope_for_http_exception(error)
 
 
+def limit_writes(blueprint) -> None:
+    """Every write of a blueprint is rate limited per client IP (API_WRITE_RATE_LIMIT)."""
+    if getattr(blueprint, "_writes_limited", False):
+        return
+    limiter.limit(lambda: current_app.config["API_WRITE_RATE_LIMIT"], key_func=get_remote_address,
+                  methods=["POST", "PUT", "PATCH", "DELETE"])(blueprint)
+    blueprint._writes_limited = True
+
+
 def init_app(app: Flask) -> Api:
     api = MarketplaceApi(
         app,
@@ -46,6 +57,8 @@ def init_app(app: Flask) -> Api:
 
     from storefront_api import auth, core, customers, products, reviews
 
+    for module in (products, customers, reviews):
+        limit_writes(module.blp)
     for module in (core, auth, products, customers, reviews):
         api.register_blueprint(module.blp)
 

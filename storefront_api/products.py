@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP
 
 from flask import Response, current_app, g, make_response, request
 from flask.views import MethodView
+from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -29,6 +30,7 @@ from app.catalog import queries, services
 from app.catalog.models import PRODUCT_STATUSES, PRODUCT_TYPES
 from app.core import cache
 from app.core.errors import ValidationError as DomainValidationError
+from app.extensions import limiter
 from app.security import roles
 from storefront_api.common import ErrorSchema, PageArgs, current_api_user, page_schema, require_roles
 
@@ -580,11 +582,13 @@ def by_category(args, slug):
 
 
 @blp.route("/search/")
+@limiter.limit(lambda: current_app.config["API_SEARCH_RATE_LIMIT"], key_func=get_remote_address)
 @public_cache
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200, ProductPageSchema)
 @_documented_304
 @blp.alt_response(422, schema=ErrorSchema, description="Missing q or invalid filter")
+@blp.alt_response(429, schema=ErrorSchema, description="Too many searches from this client")
 def search(args):
     """Search active products: every word of q in the title, description or brand"""
     filters, paging = _filters(args)

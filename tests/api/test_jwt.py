@@ -55,3 +55,19 @@ def test_fab_api_login_refuses_customers(app, factory, client):
     response = client.post("/api/v1/security/login", headers={"X-Tenant": tenant.slug},
                            json={"username": customer.username, "password": PASSWORD, "provider": "db"})
     assert response.status_code == 401
+
+
+def test_searches_and_writes_are_rate_limited_per_client(app, factory):
+    from app import create_app
+
+    limited = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                         API_WRITE_RATE_LIMIT="2 per minute", API_SEARCH_RATE_LIMIT="2 per minute")
+    tenant = factory.tenant()
+    client = limited.test_client()
+    client.environ_base["HTTP_X_TENANT"] = tenant.slug
+    searches = [client.get("/api/v1/products/search/?q=lamp").status_code for _ in range(3)]
+    assert searches[:2] == [200, 200] and searches[2] == 429
+    writes = [client.post("/api/v1/reviews/", json={"product_id": 1, "rating": 5}) for _ in range(3)]
+    assert [w.status_code for w in writes] == [401, 401, 429]
+    assert writes[2].get_json()["error"]["code"] == "rate_limited"
+    assert client.get("/api/v1/reviews/?page=1").status_code == 200  # reads are not write-limited
