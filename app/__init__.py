@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, g, request
 from flask_appbuilder import AppBuilder
 from redis import Redis
 from werkzeug.routing import IntegerConverter
 
-from app.core.errors import DomainError
+from app.core.errors import PermissionDenied
 from app.extensions import db, limiter, migrate, socketio
-from config import BASE_DIR, ProductionConfig, get_config
+from config import BASE_DIR, INSTANCE_DIR, ProductionConfig, get_config
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     config = get_config(config_name)
     if issubclass(config, ProductionConfig):
         config.validate()
-    app = Flask(__name__, instance_path=str(config_instance_dir()),
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR),
                 template_folder=str(BASE_DIR / "admin" / "templates"))
     # ids are INT columns: a path id above 2**31-1 matches no route (404) instead of reaching the
     # database (SQLite cannot even bind integers above 2**63)
@@ -67,7 +67,6 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     jobs.init_app(app)  # task runner (RQ or in-process) and the event subscriptions
 
     _register_tenant_hooks(app)
-    _register_error_handlers(app)
     limiter.init_app(app)
     socketio.init_app(
         app,
@@ -100,12 +99,6 @@ class _BoundedInt(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def config_instance_dir():
-    from config import INSTANCE_DIR
-
-    return INSTANCE_DIR
-
-
 def _register_tenant_hooks(app: Flask) -> None:
     from app.tenants.context import reset_tenant, reset_unscoped, set_tenant
     from app.tenants.services import resolve_tenant
@@ -114,16 +107,13 @@ def _register_tenant_hooks(app: Flask) -> None:
     def _resolve_tenant():
         g._tenant_token = None
         # every request, static files included: FAB loads the signed-in user on each one
-        try:
-            tenant_id, status = resolve_tenant(
-                request.host, request.headers.get("X-Tenant"), app.config["DEFAULT_TENANT"]
-            )
-        except DomainError as exc:
-            return _error_response(exc.code, exc.message, 404)
+        tenant_id, status = resolve_tenant(  # an unknown X-Tenant raises NotFound (tenant_not_found)
+            request.host, request.headers.get("X-Tenant"), app.config["DEFAULT_TENANT"]
+        )
         g.tenant_id = tenant_id
         g._tenant_token = set_tenant(tenant_id)
         if status != "active" and request.path.startswith("/api/v1"):
-            return _error_response("tenant_suspended", "this storefront is suspended", 403)
+            raise PermissionDenied("this storefront is suspended", code="tenant_suspended")
         return None
 
     @app.teardown_request
@@ -134,19 +124,3 @@ def _register_tenant_hooks(app: Flask) -> None:
         unscoped_token = g.pop("_unscoped_token", None)
         if unscoped_token is not None:
             reset_unscoped(unscoped_token)
-
-
-def _error_response(code: str, message: str, status: int, details: dict | None = None):
-    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
-    response.status_code = status
-    return response
-
-
-def _register_error_handlers(app: Flask) -> None:
-    """JSON error envelope for /api/ paths only; FAB's HTML pages keep their own error pages."""
-
-    @app.errorhandler(DomainError)
-    def _domain_error(exc: DomainError):
-        if request.path.startswith("/api/"):
-            return _error_response(exc.code, exc.message, exc.status, exc.details)
-        return Response(exc.message, status=exc.status, mimetype="text/plain")

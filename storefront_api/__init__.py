@@ -12,9 +12,10 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from app.core.errors import DomainError
 from app.extensions import limiter
 from storefront_api.common import ApiErrorSchema
-from storefront_api.errors import envelope_for_http_exception, internal_error_envelope
+from storefront_api.errors import envelope_for_http_exception, error_response, internal_error_envelope
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,13 @@ def init_app(app: Flask) -> Api:
     @app.route("/api/schema.yaml")
     def openapi_yaml():
         return Response(api.spec.to_yaml(), mimetype="application/yaml")
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        """Business-rule errors: the envelope on /api/ paths, plain text on FAB's HTML pages."""
+        if request.path.startswith("/api/"):
+            return error_response(exc.code, exc.message, exc.status, exc.details)
+        return Response(exc.message, status=exc.status, mimetype="text/plain")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
