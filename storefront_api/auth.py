@@ -21,7 +21,6 @@ from flask_jwt_extended import (
     verify_jwt_in_request,
 )
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.extensions import limiter
@@ -29,6 +28,7 @@ from app.security import auth
 from app.security import roles as R
 from storefront_api.common import (
     BEARER,
+    Blueprint,
     PageArgs,
     Unauthorized,
     current_api_user,

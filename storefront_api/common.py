@@ -13,13 +13,31 @@ from typing import Any
 from flask import g
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_smorest import Blueprint as SmorestBlueprint
 from jwt import PyJWTError
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
+from webargs.flaskparser import FlaskParser
 
 from app.core.errors import DomainError, PermissionDenied
 from app.tenants.context import current_tenant_id
 
 MAX_PAGE_SIZE = 100
+
+
+class StrictParser(FlaskParser):
+    """One rule for every /api/v1 operation: a query-string or body key the operation does not
+    document is a 422 naming it, never silently ignored (a mistyped filter would otherwise return
+    the unfiltered list). Headers and cookies stay open: proxies and browsers add their own."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+                                   "query": RAISE, "querystring": RAISE, "json": RAISE, "form": RAISE,
+                                   "json_or_form": RAISE}
+
+
+class Blueprint(SmorestBlueprint):
+    """flask-smorest's Blueprint with the strict argument parser; every API module uses this one."""
+
+    ARGUMENTS_PARSER = StrictParser()
 
 
 class Unauthorized(DomainError):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.core.health import health
 from app.extensions import limiter
+from storefront_api.common import Blueprint
 
 blp = Blueprint("core", __name__, url_prefix="/api/core", description="Operations")
 

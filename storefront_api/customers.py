@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from app.customers import services
 from app.customers.engagement_models import ACTIVITY_TYPES
 from app.security import roles
 from storefront_api.common import (
+    Blueprint,
     PageArgs,
     current_api_user,
     document_errors,
@@ -195,7 +195,7 @@ def put_profile(data):
 
 @blp.route("/addresses/", methods=["GET"])
 @customer_only
-@blp.arguments(PageArgs, location="query", unknown=RAISE)
+@blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(CustomerAddressSchema))
 @_errors(401, 403, 422)
 def list_addresses(args):
@@ -254,7 +254,7 @@ def set_default_address(address_id):
 
 @blp.route("/wishlist/", methods=["GET"])
 @customer_only
-@blp.arguments(PageArgs, location="query", unknown=RAISE)
+@blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(WishlistItemSchema))
 @_errors(401, 403, 422)
 def list_wishlist(args):
@@ -310,7 +310,7 @@ def check_wishlist(product_id):
 
 @blp.route("/activities/", methods=["GET"])
 @customer_only
-@blp.arguments(CustomerActivityArgs, location="query", unknown=RAISE)
+@blp.arguments(CustomerActivityArgs, location="query")
 @blp.response(200, page_schema(CustomerActivitySchema))
 @_errors(401, 403, 422)
 def list_activities(args):

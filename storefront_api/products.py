@@ -23,8 +23,7 @@ from decimal import ROUND_HALF_UP
 from flask import Response, current_app, g, make_response, request
 from flask.views import MethodView
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from app.catalog import queries, services
 from app.catalog.models import PRODUCT_STATUSES, PRODUCT_TYPES
@@ -32,7 +31,7 @@ from app.core import cache
 from app.core.errors import ValidationError as DomainValidationError
 from app.extensions import limiter
 from app.security import roles
-from storefront_api.common import ErrorSchema, PageArgs, current_api_user, page_schema, require_roles
+from storefront_api.common import Blueprint, ErrorSchema, PageArgs, current_api_user, page_schema, require_roles
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Products and categories")
 
@@ -241,6 +240,12 @@ class ProductListArgs(PageArgs):
     in_stock = fields.Boolean(metadata={"description": "true: available in some warehouse; false: sold out"})
     min_rating = _decimal_in(0, 5, places=None)
     sort = fields.String(load_default="newest", validate=validate.OneOf(queries.SORTS))
+
+    @pre_load
+    def set_aside_attribute_filters(self, data, **kwargs):
+        """attr_<code> keys are open-ended, so not fields: _attribute_args() validates them."""
+        return {key: data[key] for key in data if not key.startswith("attr_")}
+
     @validates_schema
     def price_range(self, data, **kwargs):
         low, high = data.get("min_price"), data.get("max_price")

@@ -6,13 +6,13 @@ per user (a second vote is 409 already_voted), never on one's own review (403 ow
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from app.reviews import services
 from app.reviews.models import REVIEW_STATUSES
 from app.security import roles
 from storefront_api.common import (
+    Blueprint,
     PageArgs,
     current_api_user,
     document_errors,
@@ -78,7 +78,7 @@ class ReviewListArgs(PageArgs):
 
 
 @blp.route("/", methods=["GET"])
-@blp.arguments(ReviewListArgs, location="query", unknown=RAISE)
+@blp.arguments(ReviewListArgs, location="query")
 @blp.response(200, page_schema(ReviewSchema))
 @_errors(404, 422)
 def list_reviews(args):

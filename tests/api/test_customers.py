@@ -351,3 +351,18 @@ def test_concurrent_wishlist_adds_make_one_item(app, shop):
     with app.app_context(), tenant_scope(shop["tenant"].id):
         assert db.session.scalar(select(func.count(WishlistItem.id))
                                  .where(WishlistItem.customer_id == shop["customer"].id)) == 1
+
+
+def test_undocumented_query_and_body_keys_are_422_and_change_nothing(app, client, shop):
+    def addresses():
+        with app.app_context(), tenant_scope(shop["tenant"].id):
+            return db.session.scalar(select(func.count()).select_from(Address))
+
+    before = addresses()
+    listed = client.get(f"{API}/addresses/?page=1&pagesize=5", headers=shop["h"])
+    assert "pagesize" in str(_error(listed, 422, "validation_error")["details"])
+    created = client.post(f"{API}/addresses/", json={**ADDRESS, "is_primary": True}, headers=shop["h"])
+    assert "is_primary" in str(_error(created, 422, "validation_error")["details"])
+    reviews = client.get(f"/api/v1/reviews/?product_id={shop['product'].id}&stars=5", headers=shop["h"])
+    assert "stars" in str(_error(reviews, 422, "validation_error")["details"])
+    assert addresses() == before

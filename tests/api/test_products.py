@@ -143,6 +143,8 @@ def test_price_range_matches_any_variant(client, world):
     ("min_rating=6", "min_rating"), ("sort=cheapest", "sort"), ("page_size=101", "page_size"), ("page=0", "page"),
     ("in_stock=maybe", "in_stock"), ("attr_colour=", "attr_colour"), ("brand=nobrand", "brand"),
     ("attr_weight=1", "attr_weight"), ("seller=nobody", "seller"),
+    # one rule API-wide: an undocumented key is refused by name, never silently ignored
+    ("catgory=shirts", "catgory"), ("brand=acme&colour=red", "colour"),
 ])
 def test_bad_filters_are_422_with_field_details(client, world, query, field):
     response = client.get(f"{BASE}/?{query}", headers=headers(world.tenant))
