@@ -45,6 +45,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app import models  # noqa: F401  (every model registered on the metadata)
+    from app.catalog.min_price import install as install_min_price
     from app.events.bus import EventBus
     from app.events.bus import install as install_outbox
     from app.security.audit import install as install_audit
@@ -58,6 +59,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
     install_tenancy(User)
     install_ownership()
+    install_min_price()
     install_audit(AuditLog.__table__, models.is_audited)
     install_outbox()
     app.extensions["event_bus"] = EventBus()

@@ -103,6 +103,7 @@ class Product(TenantScoped, TimestampMixin, Model):
         # the storefront's "rating" and "popularity" sorts
         Index("ix_products_tenant_status_rating", "tenant_id", "status", "rating_avg", "rating_count"),
         Index("ix_products_tenant_status_sold", "tenant_id", "status", "sold_count"),
+        Index("ix_products_tenant_status_min_price", "tenant_id", "status", "min_price"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -119,6 +120,9 @@ class Product(TenantScoped, TimestampMixin, Model):
     rating_avg: Mapped[Decimal] = mapped_column(Numeric(3, 2), default=Decimal("0"), nullable=False)
     rating_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     sold_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # The lowest price among the active variants (NULL: none). Kept by app/catalog/min_price.py in
+    # every flush; the storefront's price sort and price facets read it instead of a per-row MIN().
+    min_price: Mapped[Decimal | None] = mapped_column(MONEY)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     seller: Mapped[SellerProfile] = relationship(SellerProfile)
@@ -164,7 +168,9 @@ class ProductVariant(TenantScoped, TimestampMixin, Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), nullable=False, index=True)
+    # active_history: a move to another product knows the product it left (its min_price changes)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), nullable=False, index=True,
+                                            active_history=True)
     # the product's seller, copied (app/sellers/ownership.py keeps it in step) so that a seller's
     # variants are one indexed lookup instead of a join through products
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), nullable=False)

@@ -184,15 +184,6 @@ def _resolve_ids(model, refs: list[str], field: str) -> list[int]:
     return found
 
 
-def _min_price_subquery():
-    return (
-        select(func.min(ProductVariant.price))
-        .where(ProductVariant.product_id == Product.id, ProductVariant.is_active.is_(True))
-        .correlate(Product)
-        .scalar_subquery()
-    )
-
-
 def _conditions(filters: ProductFilters, *, statuses=("active",), category_ids: list[int] | None = None) -> list:
     conditions: list = [Product.status.in_(statuses)] if len(statuses) > 1 else [Product.status == statuses[0]]
     if category_ids is None and filters.category:
@@ -248,9 +239,9 @@ def _conditions(filters: ProductFilters, *, statuses=("active",), category_ids: 
 
 def _order_by(sort: str) -> list:
     if sort == "price":
-        return [_min_price_subquery().asc(), Product.id.desc()]
+        return [Product.min_price.asc(), Product.id.desc()]
     if sort == "-price":
-        return [_min_price_subquery().desc(), Product.id.desc()]
+        return [Product.min_price.desc(), Product.id.desc()]
     if sort == "rating":
         return [Product.rating_avg.desc(), Product.rating_count.desc(), Product.id.desc()]
     if sort == "popularity":
@@ -432,18 +423,12 @@ def category_filters(slug: str) -> dict:
     brands = sorted(((brand_rows[b], c) for b, c in brand_counts if b in brand_rows),
                     key=lambda item: (-item[1], item[0].name))
 
-    lead_price = (
-        select(ProductVariant.product_id, func.min(ProductVariant.price).label("price"))
-        .join(Product, Product.id == ProductVariant.product_id)
-        .where(*base, ProductVariant.is_active.is_(True))
-        .group_by(ProductVariant.product_id)
-        .subquery()
-    )
-    bucket = case(*[(lead_price.c.price < edge, i) for i, edge in enumerate(PRICE_BUCKETS)],
+    # a product's price is its lowest active variant's (products.min_price, stored)
+    bucket = case(*[(Product.min_price < edge, i) for i, edge in enumerate(PRICE_BUCKETS)],
                   else_=len(PRICE_BUCKETS)).label("bucket")
     rows = db.session.execute(
-        select(bucket, func.count(), func.min(lead_price.c.price), func.max(lead_price.c.price))
-        .select_from(lead_price).group_by(bucket)
+        select(bucket, func.count(), func.min(Product.min_price), func.max(Product.min_price))
+        .where(*base, Product.min_price.is_not(None)).group_by(bucket)
     ).all()
     counts = {row[0]: row[1] for row in rows}
     edges = (Decimal("0"), *PRICE_BUCKETS, None)

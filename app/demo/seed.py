@@ -1076,6 +1076,7 @@ def _seed_products(ctx: _TenantCtx, sellers: list[dict], count: int) -> None:
         platform_wh = rng.choice(ctx.platform_warehouses)
         base_weight = 0.0 if digital else rng.uniform(*leaf["weight"])
         first_sku = None
+        first_variant = len(variants)
         for position, options in enumerate(combos):
             vid = ids.take(v_t)
             sku = f"{leaf_code}-{pid:07d}-{position + 1}"
@@ -1122,6 +1123,9 @@ def _seed_products(ctx: _TenantCtx, sellers: list[dict], count: int) -> None:
                                    "seller_id": seller["id"],
                                    "available": on_hand, "reorder_point": reorder, "source_event_id": None,
                                    "resolved_at": None, "created_at": updated})
+        # Core inserts skip the ORM hook that keeps products.min_price (app/catalog/min_price.py)
+        active_prices = [v["price"] for v in variants[first_variant:] if v["is_active"]]
+        products[-1]["min_price"] = min(active_prices) if active_prices else None
         for n in range(rng.choices((1, 2, 3), (40, 35, 25))[0]):
             image_seed = first_sku if n == 0 else f"{first_sku}-{n + 1}"
             images.append({"id": ids.take(i_t), "tenant_id": tid, "product_id": pid, "variant_id": None,

@@ -140,6 +140,12 @@ def test_variants_skus_prices_and_currency(seeded, ctx):
             assert all(re.fullmatch(r"https://picsum\.photos/seed/[\w-]+/600/600", i.url) for i in images)
             slugs = db.session.scalars(select(Product.slug)).all()
             assert len(slugs) == len(set(slugs))
+            lowest: dict[int, Decimal] = {}
+            for v in variants:
+                if v.is_active:
+                    lowest[v.product_id] = min(v.price, lowest.get(v.product_id, v.price))
+            stored = dict(db.session.execute(select(Product.id, Product.min_price)).all())
+            assert stored == {pid: lowest.get(pid) for pid in stored}, "the seeder fills products.min_price"
 
 
 def test_every_variant_has_stock_and_a_consistent_ledger(seeded, ctx):
