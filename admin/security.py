@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, g
+from flask import abort, g, request
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
@@ -142,6 +142,14 @@ class MarketSecurityManager(SecurityManager):
         g.user = current_user
         if getattr(current_user, "is_authenticated", False) and current_user.is_super_admin:
             g._unscoped_token = set_unscoped(True)
+
+    def create_limiter(self, app):
+        """FAB's own limiter guards FAB's login views only; /api/ requests are rate limited by the
+        API's limiter (app.extensions.limiter), so this one skips them before resolving any limit
+        (it otherwise evaluated its limit table on every API call)."""
+        limiter = super().create_limiter(app)
+        limiter.request_filter(lambda: request.path.startswith("/api/"))
+        return limiter
 
     def create_jwt_manager(self, app):
         """Our callbacks on FAB's own JWTManager, so one blocklist guards FAB's and our routes."""

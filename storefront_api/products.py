@@ -401,8 +401,11 @@ def _etag_matches(etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _with_validators(response: Response, body: bytes, public: bool) -> Response:
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _with_validators(response: Response, etag: str, public: bool) -> Response:
     response.headers["ETag"] = etag
     if public:
         max_age = int(current_app.config.get("CATALOG_CACHE_MAX_AGE", 30))
@@ -429,24 +432,27 @@ def public_cache(fn: Callable) -> Callable:
         key = None
         if anonymous:
             query = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
-            version = cache.namespace_version(queries.CACHE_NAMESPACE, tenant_id)
             digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
-            key = f"catalog:{tenant_id}:{_tenant_epoch(tenant_id)}:{version}:{digest}"
-            body = cache.get(key)
-            if body is not None:
+            key = f"catalog:{tenant_id}:{_tenant_epoch(tenant_id)}:{digest}"
+            # the namespace version and the entry in one round trip; stored as b"<etag>\n<body>"
+            version, entry = cache.get_versioned(queries.CACHE_NAMESPACE, tenant_id, key)
+            if entry is not None:
+                etag, _, body = entry.partition(b"\n")
                 response = Response(body, status=200, mimetype="application/json")
                 response.headers["X-Cache"] = "hit"
-                return _with_validators(response, body, public=True)
+                return _with_validators(response, etag.decode(), public=True)
         response = make_response(fn(*args, **kwargs))
         if response.status_code != 200:
             return response
         body = response.get_data()
+        etag = _etag(body)
         if g.get("api_user") is not None:  # answered for a signed-in user (who may see drafts): never shared
             key, anonymous = None, False
         if key is not None:
-            cache.put(key, body, int(current_app.config.get("CATALOG_CACHE_SECONDS", 300)))
+            cache.put_versioned(version, key, etag.encode() + b"\n" + body,
+                                int(current_app.config.get("CATALOG_CACHE_SECONDS", 300)))
             response.headers["X-Cache"] = "miss"
-        return _with_validators(response, body, public=anonymous)
+        return _with_validators(response, etag, public=anonymous)
 
     return wrapper
 

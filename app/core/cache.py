@@ -3,6 +3,8 @@
     watch(Product, ProductVariant, namespace="catalog")   # once, at import of the domain module
     version = namespace_version("catalog", tenant_id)       # part of every cache key
     get(key) / put(key, value, ttl)
+    version, value = get_versioned("catalog", tenant_id, key)  # the same in one round trip
+    put_versioned(version, key, value, ttl)
 
 Invalidation is by version, never by deleting keys: every ORM write (insert, update or delete
 through the session, ORM-enabled UPDATE/DELETE statements included) to a watched model marks
@@ -112,6 +114,46 @@ def namespace_version(namespace: str, tenant_id: int | None) -> str:
             return f"nocache-{time.time_ns()}"  # a key nobody else will ever produce
     with _lock:
         return ".".join(str(_local_versions.get(k, 0)) for k in keys)
+
+
+def get_versioned(namespace: str, tenant_id: int | None, key: str) -> tuple[str, bytes | None]:
+    """(current version of `namespace` for the tenant, the bytes stored under `key` at that version
+    or None): one Redis round trip (MGET of both version counters and the entry). Entries are
+    stored with the version they were computed at (put_versioned); one from an older version is a
+    miss, so a change that committed is never served stale."""
+    keys = [_version_key(namespace, GLOBAL), _version_key(namespace, tenant_id if tenant_id is not None else "none")]
+    full = f"{_prefix()}:e:{key}"
+    redis = _redis()
+    if redis is not None:
+        try:
+            *versions, stored = redis.mget([*keys, full])
+        except Exception:
+            log.warning("cache read failed", exc_info=True)
+            return f"nocache-{time.time_ns()}", None
+        version = ".".join((v or b"0").decode() for v in versions)
+    else:
+        with _lock:
+            version = ".".join(str(_local_versions.get(k, 0)) for k in keys)
+        stored = get(f"e:{key}")
+    if stored is None:
+        return version, None
+    tag, _, value = stored.partition(b"\0")
+    return version, (value if tag == version.encode() else None)
+
+
+def put_versioned(version: str, key: str, value: bytes, ttl: int) -> None:
+    """Store `value` under `key`, tagged with the namespace `version` it was computed at."""
+    if version.startswith("nocache-"):
+        return
+    payload = version.encode() + b"\0" + value
+    redis = _redis()
+    if redis is not None:
+        try:
+            redis.set(f"{_prefix()}:e:{key}", payload, ex=max(int(ttl), 1))
+        except Exception:
+            log.warning("cache set failed", exc_info=True)
+        return
+    put(f"e:{key}", payload, ttl)
 
 
 def bump(namespace: str, tenant_id: int | str | None) -> None:
