@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
 from app.catalog import services
@@ -159,4 +159,8 @@ class ProductView(MarketModelView):
         super().pre_add(item)
 
     def before_save(self, item, is_new):
+        restored = not is_new and item.status != "archived" and \
+            "archived" in (inspect(item).attrs.status.history.deleted or ())
+        if (is_new and item.status != "archived") or restored:
+            services.reserve_product_quota(1)
         services.prepare_product(item)

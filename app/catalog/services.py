@@ -29,6 +29,8 @@ from app.events.bus import publish
 from app.extensions import db
 from app.inventory.models import LowStockAlert, StockLevel
 from app.sellers.models import SellerProfile
+from app.tenants.context import current_tenant_id
+from app.tenants.models import Tenant
 
 
 def slugify(text: str, max_length: int = 200) -> str:
@@ -301,6 +303,26 @@ def _new_product(data: dict, is_admin: bool, seller: SellerProfile | None) -> Pr
     return product
 
 
+def reserve_product_quota(adding: int) -> None:
+    """Refuse to go beyond the tenant's plan limit (tenants.max_products; NULL: unlimited).
+
+    Archived products do not count. The tenant row is locked (SELECT ... FOR UPDATE) before
+    counting, so concurrent creations at one storefront are serialised here and cannot overshoot
+    the limit together; the lock lasts until the caller's transaction ends."""
+    tenant_id = current_tenant_id()
+    if tenant_id is None or adding <= 0:
+        return
+    limit = db.session.execute(
+        select(Tenant.max_products).where(Tenant.id == tenant_id).with_for_update()
+    ).scalar_one_or_none()
+    if limit is None:
+        return
+    current = db.session.scalar(select(func.count(Product.id)).where(Product.status != "archived")) or 0
+    if current + adding > limit:
+        raise Conflict(f"this storefront's plan allows {limit} products", code="product_limit_reached",
+                       details={"limit": limit, "current": current, "adding": adding})
+
+
 def _require_approved(seller: SellerProfile | None) -> None:
     if seller is not None and not seller.is_approved:
         raise PermissionDenied("your seller account is not approved yet", code="seller_not_approved")
@@ -313,6 +335,7 @@ def _create_product(user, data: dict) -> int:
     errors = _check_product(data, product=None, is_admin=is_admin, seller=seller, taken_skus=set())
     if errors:
         raise ValidationError("invalid product", details=errors)
+    reserve_product_quota(1)
     product = _new_product(data, is_admin, seller)
     _changed(product, "created")
     return product.id
@@ -337,6 +360,8 @@ def _update_product(user, product_id: int, data: dict) -> int:
         raise ValidationError("invalid product", details=errors)
     if is_admin and data.get("seller_id") is not None:
         product.seller_id = data["seller_id"]
+    if product.status == "archived" and data.get("status") not in (None, "archived"):
+        reserve_product_quota(1)  # brought back from the archive: it counts again
     _apply(product, data)
     _changed(product, "updated")
     return product.id
@@ -379,6 +404,7 @@ def _bulk_create(user, items: list[dict]) -> list[int]:
             errors[i] = item_errors
     if errors:
         raise _bulk_errors(errors)
+    reserve_product_quota(len(items))
     ids = []
     for data in items:
         product = _new_product(data, is_admin, seller)
