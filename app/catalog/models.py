@@ -104,6 +104,9 @@ class Product(TenantScoped, TimestampMixin, Model):
         Index("ix_products_tenant_status_rating", "tenant_id", "status", "rating_avg", "rating_count"),
         Index("ix_products_tenant_status_sold", "tenant_id", "status", "sold_count"),
         Index("ix_products_tenant_status_min_price", "tenant_id", "status", "min_price"),
+        # category facets (brand, price range, totals) answered from this index alone
+        Index("ix_products_tenant_status_category_facets", "tenant_id", "status", "category_id", "brand_id",
+              "min_price"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -144,7 +147,11 @@ class Product(TenantScoped, TimestampMixin, Model):
 
 class ProductAttributeValue(TenantScoped, Model):
     __tablename__ = "product_attribute_values"
-    __table_args__ = (UniqueConstraint("product_id", "attribute_id", name="uq_product_attribute_values_pair"),)
+    __table_args__ = (
+        UniqueConstraint("product_id", "attribute_id", name="uq_product_attribute_values_pair"),
+        # the attribute facets join from products and read (attribute, value) from this index alone
+        Index("ix_product_attribute_values_product_facets", "tenant_id", "product_id", "attribute_id", "value"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), nullable=False)

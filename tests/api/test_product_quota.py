@@ -36,7 +36,8 @@ def test_create_and_bulk_stop_at_the_limit_and_write_nothing(app, factory, clien
     h = headers(tenant, app, seller.user)
 
     assert client.post(f"{BASE}/", json=product_body(attributes=[]), headers=h).status_code == 201
-    bulk = client.post(f"{BASE}/bulk/", json={"items": [product_body(attributes=[]), product_body(attributes=[])]}, headers=h)
+    two = [product_body(attributes=[]), product_body(attributes=[])]
+    bulk = client.post(f"{BASE}/bulk/", json={"items": two}, headers=h)
     assert bulk.status_code == 409, bulk.get_json()
     error = bulk.get_json()["error"]
     assert error["code"] == "product_limit_reached"
