@@ -25,6 +25,7 @@ from app.security import roles
 from storefront_api.common import (
     Blueprint,
     PageArgs,
+    Unauthorized,
     current_api_user,
     document_errors,
     page_schema,
@@ -184,7 +185,7 @@ def process(headers, data):
     action. Idempotency-Key honoured."""
     user = current_api_user(optional=True)
     if user is None and not headers.get("guest_token"):
-        current_api_user()  # 401: neither a token nor a guest token
+        raise Unauthorized("a valid access token (or a guest's X-Guest-Token) is required")
     if user is not None and not (user.role_names & roles.CUSTOMER_ROLES):
         raise PermissionDenied("only customers pay their payments")
     return services.process_payment(user, payment_id=data["payment_id"], payment_details=data.get("payment_details"),
@@ -192,9 +193,15 @@ def process(headers, data):
                                     idempotency_key=headers.get("idempotency_key"))
 
 
+class NoQueryArgs(Schema):
+    """No query parameters: an undocumented one is a 422."""
+
+
 @blp.route("/methods/", methods=["GET"])
+@blp.arguments(NoQueryArgs, location="query")
 @blp.response(200, MethodSchema(many=True))
-def methods():
+@_errors(422)
+def methods(_args):
     """This shop's payment methods (public). Test cards for test_card: 4242424242424242 success,
     4000000000000002 declined (card_declined), 4000000000009995 insufficient funds
     (insufficient_funds), 4000000000003220 requires action (then confirm)."""
