@@ -239,3 +239,40 @@ def test_transactions_customer_sees_own_admin_sees_the_shop(app, client, payment
     error_of(client.get(f"{API}/transactions/?bogus=1", headers=shop.h), 422)
     error_of(client.get(f"{API}/transactions/", headers=shop.anon), 401)
     error_of(client.get(f"{API}/transactions/", headers=shop.h_seller), 403)
+
+
+def test_process_by_order_id(client, payments, shop):
+    p = payments.start(shop.tenant.id, amount="9.00", user_id=shop.customer.user_id)
+    body = {"order_id": p.order_id, "payment_details": CARD_OK}
+    error_of(client.post(f"{API}/process/", headers=shop.h_other, json=body), 404)
+    response = client.post(f"{API}/process/", headers=shop.h, json=body)
+    assert response.status_code == 200 and response.get_json()["id"] == p.id
+    assert response.get_json()["status"] == "captured"
+    error = error_of(client.post(f"{API}/process/", headers=shop.h, json=dict(body, payment_id=p.id)), 422)
+    assert "payment_id" in error["details"]
+
+
+def test_concurrent_process_calls_charge_once(app, shop, pending):
+    """10 threads pay the same payment at once (no Idempotency-Key): one is charged (200), the others
+    get 409 (payment_in_progress while the gateway answers, invalid_payment_status after)."""
+    import threading
+
+    barrier = threading.Barrier(10)
+    results: list = []
+
+    def worker():
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(f"{API}/process/", headers=shop.h, json={"payment_id": pending.id,
+                                                                        "payment_details": CARD_OK})
+        results.append((response.status_code, (response.get_json().get("error") or {}).get("code")))
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r for r in results if r[0] == 200] == [(200, None)], results
+    assert {r[1] for r in results if r[0] != 200} <= {"payment_in_progress", "invalid_payment_status"}
+    assert _count(app, shop.tenant.id, PaymentTransaction, PaymentTransaction.payment_id == pending.id,
+                  PaymentTransaction.kind == "authorize") == 1

@@ -173,3 +173,26 @@ def test_tenant_stripe_credentials_are_encrypted_at_rest(app, client, shop, fake
     ok = client.post(f"{API}/webhooks/stripe/", data=body,
                      headers=dict(signed(body, secret="whsec_tenant_own"), **shop.anon))
     assert ok.status_code == 200 and ok.get_json()["status"] == "ignored"
+
+
+def test_concurrent_replays_of_one_webhook_apply_it_once(app, client, payments, shop, authorized):
+    import threading
+
+    body = event("payment_intent.succeeded", authorized.gateway_reference, event_id="evt_concurrent")
+    barrier = threading.Barrier(8)
+    statuses: list = []
+
+    def worker():
+        c = app.test_client()
+        barrier.wait()
+        statuses.append(c.post(f"{API}/webhooks/stripe/", data=body,
+                               headers=dict(signed(body), **shop.anon)).get_json()["status"])
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == ["duplicate"] * 7 + ["processed"], statuses
+    assert payments.get(shop.tenant.id, authorized.id).status == "captured"
+    assert _counts(app, shop.tenant.id, authorized.id) == (2, 2)  # authorize + webhook; authorized + captured
