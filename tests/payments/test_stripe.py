@@ -196,3 +196,45 @@ def test_concurrent_replays_of_one_webhook_apply_it_once(app, client, payments, 
     assert sorted(statuses) == ["duplicate"] * 7 + ["processed"], statuses
     assert payments.get(shop.tenant.id, authorized.id).status == "captured"
     assert _counts(app, shop.tenant.id, authorized.id) == (2, 2)  # authorize + webhook; authorized + captured
+
+
+def test_the_gateway_is_called_outside_any_row_lock(app, payments, shop, fake_stripe):
+    """While Stripe is still answering the authorization, another connection can lock the payment
+    row at once (innodb_lock_wait_timeout 1 s): the pending row was committed before the call."""
+    import threading
+
+    from app.payments.models import Payment
+
+    fake_stripe.hold = threading.Event()
+    result: dict = {}
+
+    def pay():
+        result["payment"] = payments.start(shop.tenant.id, method="stripe_card", details=PM, order_id=4321)
+
+    payer = threading.Thread(target=pay)
+    payer.start()
+    try:
+        assert fake_stripe.holding.wait(10), "the gateway was never called"
+        with app.app_context(), tenant_scope(shop.tenant.id):
+            if db.engine.dialect.name != "sqlite":
+                db.session.execute(text("SET SESSION innodb_lock_wait_timeout = 1"))
+            row = db.session.scalar(select(Payment).where(Payment.order_id == 4321).with_for_update())
+            assert row is not None and row.status == "pending" and row.processing_until is not None
+            db.session.rollback()
+            db.session.remove()
+    finally:
+        fake_stripe.hold.set()
+        payer.join()
+    assert result["payment"].status == "captured"
+
+
+def test_a_refused_refund_gives_its_amount_back(app, payments, shop, fake_stripe):
+    p = payments.start(shop.tenant.id, amount="30.00", method="stripe_card", details=PM)
+    fake_stripe.fail_refund = True
+    refund = payments.run(shop.tenant.id, services.refund, p.id, Decimal("10.00"), "disputed")
+    assert refund.status == "failed" and refund.failure_code == "charge_disputed"
+    after = payments.get(shop.tenant.id, p.id)
+    assert after.status == "captured" and after.amount_refunded == 0 and after.refundable == Decimal("30.00")
+    fake_stripe.fail_refund = False
+    assert payments.run(shop.tenant.id, services.refund, p.id, Decimal("30.00"), "ok").status == "completed"
+    assert payments.get(shop.tenant.id, p.id).status == "refunded"
