@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.actions import action
+from wtforms import PasswordField, validators
 
 from admin.base import MarketModelView, datamodel
 from app.core.errors import DomainError, ValidationError
@@ -76,18 +77,34 @@ class RefundView(MarketModelView):
 
 
 class PaymentMethodSettingView(MarketModelView):
+    """Stripe secrets are write-only here: typed into password fields (never shown back, an empty
+    field keeps the stored value), stored encrypted, shown only as "set" or "not set"."""
+
     datamodel = datamodel(PaymentMethodSetting)
     route_base = "/admin/payment-methods"
     list_title = "Payment methods"
-    list_columns = ["method", "enabled", "display_name"]
-    add_columns = edit_columns = ["method", "enabled", "display_name", "instructions"]
-    show_columns = ["method", "enabled", "display_name", "instructions", "created_at", "updated_at"]
+    list_columns = ["method", "enabled", "display_name", "stripe_keys"]
+    add_columns = edit_columns = ["method", "enabled", "display_name", "instructions", "new_stripe_secret_key",
+                                  "new_stripe_webhook_secret"]
+    show_columns = ["method", "enabled", "display_name", "instructions", "stripe_keys", "created_at", "updated_at"]
+    add_form_extra_fields = edit_form_extra_fields = {
+        "new_stripe_secret_key": PasswordField("Stripe secret key", [validators.Optional(), validators.Length(max=200)],
+                                               description="stripe_card only; leave empty to keep the stored key"),
+        "new_stripe_webhook_secret": PasswordField("Stripe webhook secret",
+                                                   [validators.Optional(), validators.Length(max=200)],
+                                                   description="stripe_card only; leave empty to keep it"),
+    }
     description_columns = {"method": f"One of {', '.join(METHODS)}. A shop with no rows here offers the "
                                      "PAYMENT_METHODS of the configuration."}
+    label_columns = {"stripe_keys": "Stripe keys"}
 
     def before_save(self, item, is_new):
         if item.method not in METHODS:
             raise ValidationError(f"method must be one of {', '.join(METHODS)}")
+        for field in ("stripe_secret_key", "stripe_webhook_secret"):
+            value = getattr(item, f"new_{field}", None)
+            if value:
+                setattr(item, field, value.strip())
 
 
 def register(appbuilder: AppBuilder) -> None:

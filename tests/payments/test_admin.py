@@ -58,3 +58,39 @@ def test_sellers_and_anonymous_users_are_kept_out(app, shop, world):
         response = anonymous.get(f"/admin/{route}/list/")
         assert response.status_code == 302 and "/login/" in response.headers["Location"]
     assert seller.get(f"/admin/payments/action/mark_received/{world['manual'].id}").status_code in (302, 403)
+
+
+def test_payment_method_settings_keep_stripe_secrets_write_only_and_encrypted(app, shop):
+    from sqlalchemy import select, text
+
+    from app.extensions import db
+    from app.payments.models import PaymentMethodSetting
+    from app.tenants.context import tenant_scope
+
+    client, _ = login(app, shop.tenant.slug, shop.admin.username)
+    response = client.post("/admin/payment-methods/add", data={
+        "method": "stripe_card", "enabled": "y", "display_name": "Card", "instructions": "",
+        "new_stripe_secret_key": "sk_live_admin_typed", "new_stripe_webhook_secret": "whsec_admin_typed"})
+    assert response.status_code == 302
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        setting = db.session.scalar(select(PaymentMethodSetting).where(PaymentMethodSetting.method == "stripe_card"))
+        assert (setting.stripe_secret_key, setting.stripe_webhook_secret) == ("sk_live_admin_typed",
+                                                                              "whsec_admin_typed")
+        stored = db.session.execute(text("SELECT stripe_secret_key FROM payment_method_settings WHERE id = :id"),
+                                    {"id": setting.id}).scalar_one()
+        assert "sk_live_admin_typed" not in stored
+        setting_id = setting.id
+    for page in (client.get("/admin/payment-methods/list/"), client.get(f"/admin/payment-methods/show/{setting_id}"),
+                 client.get(f"/admin/payment-methods/edit/{setting_id}")):
+        assert page.status_code == 200 and "sk_live_admin_typed" not in page.get_data(as_text=True)
+    # an edit with empty secret fields keeps the stored ones
+    client.post(f"/admin/payment-methods/edit/{setting_id}", data={
+        "method": "stripe_card", "enabled": "y", "display_name": "Cards", "instructions": "",
+        "new_stripe_secret_key": "", "new_stripe_webhook_secret": ""})
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        setting = db.session.get(PaymentMethodSetting, setting_id)
+        assert (setting.display_name, setting.stripe_secret_key) == ("Cards", "sk_live_admin_typed")
+    bad = client.post("/admin/payment-methods/add", data={"method": "bitcoin", "enabled": "y"})
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        assert db.session.scalar(select(PaymentMethodSetting).where(PaymentMethodSetting.method == "bitcoin")) is None
+    assert bad.status_code in (200, 302)
