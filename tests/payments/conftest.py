@@ -167,7 +167,9 @@ class FakeStripe:
                         return self._send(402, {"error": {"type": "card_error", "code": "card_declined",
                                                           "decline_code": code, "message": "Your card was declined."}})
                     pi = {"id": "pi_" + uuid.uuid4().hex[:14], "object": "payment_intent",
-                          "amount": int(form["amount"]), "currency": form["currency"], "status": "requires_capture",
+                          "amount": int(form["amount"]), "currency": form["currency"],
+                          "status": ("requires_action" if form["payment_method"] == "pm_card_threeDSecure2Required"
+                                     else "requires_capture"),
                           "amount_capturable": int(form["amount"]), "amount_received": 0,
                           "client_secret": "pi_secret_should_be_masked", "metadata": {}}
                     fake.intents[pi["id"]] = pi

@@ -238,3 +238,25 @@ def test_a_refused_refund_gives_its_amount_back(app, payments, shop, fake_stripe
     fake_stripe.fail_refund = False
     assert payments.run(shop.tenant.id, services.refund, p.id, Decimal("30.00"), "ok").status == "completed"
     assert payments.get(shop.tenant.id, p.id).status == "refunded"
+
+
+def test_stripe_requires_action_then_confirm(app, client, payments, shop, fake_stripe):
+    from tests.payments.conftest import headers
+
+    p = payments.start(shop.tenant.id, method="stripe_card", user_id=shop.customer.user_id,
+                       details={"payment_method": "pm_card_threeDSecure2Required"})
+    assert p.status == "requires_action"
+    # the shopper completes 3-D Secure with Stripe.js: Stripe now holds the authorization
+    fake_stripe.intents[p.gateway_reference]["status"] = "requires_capture"
+    response = client.post(f"{API}/process/", headers=headers(app, shop.customer.user, shop.tenant.slug),
+                           json={"payment_id": p.id, "confirm": True})
+    assert response.status_code == 200 and response.get_json()["status"] == "captured"
+    assert ("GET", f"/v1/payment_intents/{p.gateway_reference}") in [(m, path) for m, path, *_ in fake_stripe.requests]
+
+
+def test_minor_units_round_half_up():
+    from app.payments.gateways.stripe import from_minor, to_minor
+
+    assert to_minor(Decimal("19.99"), "USD") == 1999 and to_minor(Decimal("0.01"), "eur") == 1
+    assert to_minor(Decimal("100.50"), "JPY") == 101 and to_minor(Decimal("100.49"), "JPY") == 100
+    assert from_minor(1999, "usd") == Decimal("19.99") and from_minor(500, "JPY") == Decimal(500)
