@@ -13,6 +13,14 @@ from app.customers.engagement_models import CustomerActivity, WishlistItem  # no
 from app.customers.models import Address, CustomerProfile  # noqa: F401
 from app.events.models import OutboxEvent, ProcessedEvent  # noqa: F401
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse  # noqa: F401
+from app.payments.models import (  # noqa: F401
+    Payment,
+    PaymentIdempotencyKey,
+    PaymentMethodSetting,
+    PaymentTransaction,
+    ProcessedWebhook,
+    Refund,
+)
 from app.reviews.models import Review, ReviewVote  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
@@ -24,6 +32,7 @@ TENANT_OWNED = (
     Attribute, Brand, Category, Product, ProductAttributeValue, ProductImage, ProductVariant,
     Address, CustomerProfile, LowStockAlert, StockLevel, StockMovement, Warehouse, SellerProfile,
     WishlistItem, CustomerActivity, Review, ReviewVote,
+    Payment, PaymentTransaction, Refund, ProcessedWebhook, PaymentIdempotencyKey, PaymentMethodSetting,
 )
 
 
