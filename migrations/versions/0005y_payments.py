@@ -5,7 +5,7 @@ foreign keys payments.order_id / refunds.order_id / payment_transactions.order_i
 added when the branches are merged.
 
 Revision ID: 0005y
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-25 19:10:44.814364
 
 """
