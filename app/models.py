@@ -13,10 +13,13 @@ from app.customers.engagement_models import CustomerActivity, WishlistItem  # no
 from app.customers.models import Address, CustomerProfile  # noqa: F401
 from app.events.models import OutboxEvent, ProcessedEvent  # noqa: F401
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse  # noqa: F401
+from app.promotions.models import Promotion, PromotionCustomerUsage, PromotionRedemption  # noqa: F401
 from app.reviews.models import Review, ReviewVote  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
 from app.sellers.models import SellerProfile  # noqa: F401
+from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone  # noqa: F401
+from app.tax.models import TaxRule, TaxSettings  # noqa: F401
 from app.tenants.models import Tenant, TenantScoped  # noqa: F401
 
 # Every tenant-owned model; the tenancy tests walk this list.
@@ -24,6 +27,8 @@ TENANT_OWNED = (
     Attribute, Brand, Category, Product, ProductAttributeValue, ProductImage, ProductVariant,
     Address, CustomerProfile, LowStockAlert, StockLevel, StockMovement, Warehouse, SellerProfile,
     WishlistItem, CustomerActivity, Review, ReviewVote,
+    TaxRule, TaxSettings, ShippingZone, ShippingMethod, ShippingRateBracket,
+    Promotion, PromotionRedemption, PromotionCustomerUsage,
 )
 
 
