@@ -56,11 +56,14 @@ def init_app(app: Flask) -> Api:
     )
     app.extensions["api"] = api
 
-    from storefront_api import auth, core, customers, products, reviews
+    from storefront_api import auth, core, customers, products, promotions, reviews, shipping
 
     for module in (products, customers, reviews):
         limit_writes(module.blp)
     for module in (core, auth, products, customers, reviews):
+        api.register_blueprint(module.blp)
+    for module in (promotions, shipping):
+        limit_writes(module.blp)
         api.register_blueprint(module.blp)
 
     @app.route("/api/schema.yaml")

@@ -11,6 +11,7 @@ so two orders using the same promotions never deadlock.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from decimal import Decimal
@@ -182,6 +183,9 @@ def create_promotion(user, data: dict) -> dict:
                                details={"code": values["code"]})
             for name in ("product_ids", "category_ids", "seller_ids"):
                 values[name] = sorted(set(values.get(name) or []))
+            for name in ("starts_at", "ends_at"):
+                if values.get(name) is not None:
+                    values[name] = values[name].astimezone(dt.timezone.utc)
             promotion = Promotion(**values)
             db.session.add(promotion)
             db.session.flush()

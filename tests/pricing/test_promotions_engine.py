@@ -9,7 +9,7 @@ import pytest
 
 from app.pricing.engine import price
 from app.security import roles
-from tests.pricing.conftest import NOW, line, request_for
+from tests.pricing.builders import NOW, line, request_for
 
 
 def _discounts(result):
