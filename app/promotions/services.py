@@ -116,8 +116,12 @@ def prepare_promotion(promotion: Promotion) -> None:
         "usage_limit", "usage_limit_per_customer", "min_subtotal", "customer_role", "product_ids", "category_ids",
         "seller_ids")}
     errors = check_fields(values)
+    if promotion.code and db.session.scalar(select(Promotion.id).where(
+            Promotion.code == promotion.code, Promotion.id != (promotion.id or 0))):
+        errors.setdefault("code", []).append("already used by another promotion")
     if errors:
-        raise ValidationError("invalid promotion", details=errors)
+        text = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in errors.items())
+        raise ValidationError(f"invalid promotion: {text}", details=errors)
 
 
 def to_dict(p: Promotion) -> dict:
