@@ -119,6 +119,8 @@ def prepare_promotion(promotion: Promotion) -> None:
     if promotion.code and db.session.scalar(select(Promotion.id).where(
             Promotion.code == promotion.code, Promotion.id != (promotion.id or 0))):
         errors.setdefault("code", []).append("already used by another promotion")
+    if promotion.usage_limit is not None and promotion.usage_limit < (promotion.uses_count or 0):
+        errors.setdefault("usage_limit", []).append(f"already used {promotion.uses_count} times")
     if errors:
         text = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in errors.items())
         raise ValidationError(f"invalid promotion: {text}", details=errors)
@@ -286,7 +288,10 @@ def redeem(applied: Iterable[AppliedPromotion], *, order_id: int, customer_user_
                                details=details)
             promotion = db.session.get(Promotion, item.promotion_id, populate_existing=True)
             if promotion.usage_limit_per_customer is not None:
-                if customer_user_id is None or not _consume_customer_use(promotion, customer_user_id):
+                if customer_user_id is None:
+                    raise Conflict("this promotion is limited per customer: sign in to use it",
+                                   code="promotion_exhausted", details=dict(details, reason="login_required"))
+                if not _consume_customer_use(promotion, customer_user_id):
                     raise Conflict("you have used this promotion as many times as allowed",
                                    code="promotion_exhausted", details=dict(details, reason="customer_limit"))
             redemption = PromotionRedemption(promotion_id=promotion.id, order_id=order_id,

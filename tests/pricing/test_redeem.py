@@ -96,3 +96,9 @@ def test_redeem_records_and_a_refusal_keeps_nothing(app, ctx, shop, factory):
                                 order_id=42, customer_user_id=customer.user_id)
         assert err.value.code == "promotion_exhausted" and err.value.details["promotion_id"] == last
     assert _counts(app, shop.tenant.id, ok) == (1, 1)  # the first use of order 42 was rolled back
+    per_customer = shop.build.promotion("percentage", "10", usage_limit_per_customer=1)
+    with tenant_scope(shop.tenant.id), pytest.raises(Conflict) as err:
+        with transaction():
+            services.redeem([AppliedPromotion(per_customer, None, D("1"))], order_id=43, customer_user_id=None)
+    assert err.value.details["reason"] == "login_required"
+    assert _counts(app, shop.tenant.id, per_customer) == (0, 0)
