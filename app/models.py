@@ -21,10 +21,13 @@ from app.payments.models import (  # noqa: F401
     ProcessedWebhook,
     Refund,
 )
+from app.promotions.models import Promotion, PromotionCustomerUsage, PromotionRedemption  # noqa: F401
 from app.reviews.models import Review, ReviewVote  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
 from app.sellers.models import SellerProfile  # noqa: F401
+from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone  # noqa: F401
+from app.tax.models import TaxRule, TaxSettings  # noqa: F401
 from app.tenants.models import Tenant, TenantScoped  # noqa: F401
 
 # Every tenant-owned model; the tenancy tests walk this list.
@@ -33,6 +36,8 @@ TENANT_OWNED = (
     Address, CustomerProfile, LowStockAlert, StockLevel, StockMovement, Warehouse, SellerProfile,
     WishlistItem, CustomerActivity, Review, ReviewVote,
     Payment, PaymentTransaction, Refund, ProcessedWebhook, PaymentIdempotencyKey, PaymentMethodSetting,
+    TaxRule, TaxSettings, ShippingZone, ShippingMethod, ShippingRateBracket,
+    Promotion, PromotionRedemption, PromotionCustomerUsage,
 )
 
 

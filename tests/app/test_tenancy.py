@@ -19,6 +19,7 @@ from app.payments.models import PaymentMethodSetting, ProcessedWebhook
 from app.reviews import services as review_services
 from app.security.models import User
 from app.tenants.context import tenant_scope, unscoped
+from tests.pricing.rows import add_pricing_rows
 
 pytestmark = pytest.mark.smoke
 
@@ -55,6 +56,7 @@ def two_tenants(factory, ctx):
         db.session.add_all([ProcessedWebhook(gateway="stripe", event_id="evt_tenancy", event_type="test"),
                             PaymentMethodSetting(method="test_card")])
         db.session.commit()
+        add_pricing_rows(seller_a.id, c1.user_id)
     return a.id, b.id
 
 
