@@ -133,31 +133,44 @@ def _app_of(session: Session) -> Flask | None:
         return None
 
 
-def _claim(event_id: int, now: dt.datetime) -> bool:
-    result = db.session.execute(
+def _claim(ids: list[int], now: dt.datetime) -> list[OutboxEvent]:
+    """Claim the given events that nobody dispatched or holds (one UPDATE, one commit) and return
+    them in id order. The claim value is whole seconds (DATETIME precision), so a concurrent
+    claimer in the same second may get some of the same rows: harmless, the job ids are
+    deterministic and consumers idempotent; the claim only saves duplicate work."""
+    claim = (now + dt.timedelta(seconds=CLAIM_SECONDS)).replace(microsecond=0)
+    db.session.execute(
         update(OutboxEvent)
         .where(
-            OutboxEvent.id == event_id,
+            OutboxEvent.id.in_(ids),
             OutboxEvent.dispatched_at.is_(None),
             or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < now),
         )
-        .values(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
+        .values(claimed_until=claim)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return list(db.session.scalars(
+        select(OutboxEvent)
+        .where(OutboxEvent.id.in_(ids), OutboxEvent.dispatched_at.is_(None), OutboxEvent.claimed_until == claim)
+        .order_by(OutboxEvent.id)
+    ))
 
 
 def dispatch(ids: list[int]) -> int:
-    """Hand the given events to their subscribers, in id order. Returns how many were dispatched."""
+    """Hand the given events to their subscribers, in id order. Returns how many were dispatched.
+
+    A batch costs two commits whatever its size: the claim, then one UPDATE marking every event
+    whose jobs were accepted. An event the queue refused keeps its own backoff; when the queue
+    is unreachable the rest of the batch is released for the redelivery job."""
     bus = get_bus()
-    done = 0
+    if not ids:
+        return 0
+    sent: list[int] = []
     with unscoped():
-        for event_id in sorted(ids):
-            now = utcnow()
-            if not _claim(event_id, now):
-                continue
-            row = db.session.get(OutboxEvent, event_id)
+        now = utcnow()
+        rows = _claim(sorted(set(ids)), now)
+        for index, row in enumerate(rows):
             try:
                 for sub in bus.subscribers.get(row.name, []):
                     bus.runner.enqueue(bus.task, row.id, sub.consumer, queue=sub.queue,
@@ -169,17 +182,22 @@ def dispatch(ids: list[int]) -> int:
                 row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 row.claimed_until = None
                 row.next_attempt_at = now + dt.timedelta(seconds=delay)
-                db.session.commit()
                 log.warning("event %s not dispatched (%s); will retry", row.id, row.last_error)
                 if _is_connection_error(exc):
-                    break  # the queue is down: later events would fail the same way
+                    for later in rows[index + 1:]:  # would fail the same way: free them for redelivery
+                        later.claimed_until = None
+                    break
                 continue
-            row.dispatched_at = utcnow()
-            row.claimed_until = None
-            row.attempts += 1
-            db.session.commit()
-            done += 1
-    return done
+            sent.append(row.id)
+        if sent:
+            db.session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(sent))
+                .values(dispatched_at=utcnow(), claimed_until=None, attempts=OutboxEvent.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
+    return len(sent)
 
 
 def _job_id(event_id: int, consumer: str) -> str:
