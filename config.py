@@ -145,6 +145,14 @@ class Config:
     # Flask-SocketIO: Redis message queue when Redis is configured (several web processes, workers)
     SOCKETIO_MESSAGE_QUEUE = _env("SOCKETIO_MESSAGE_QUEUE", _env("REDIS_URL"))
 
+    # Payments: methods a tenant without its own settings offers, automatic capture after a
+    # successful authorization, and Stripe (the adapter is off until a secret key is set)
+    PAYMENT_METHODS = _env("PAYMENT_METHODS", "bank_transfer,cash_on_delivery,test_card,stripe_card")
+    PAYMENTS_AUTO_CAPTURE = _env_bool("PAYMENTS_AUTO_CAPTURE", True)
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = _env("STRIPE_API_BASE")  # None: api.stripe.com
+
     # Demo data and the first admin made by `flask init`
     ADMIN_USERNAME = _env("ADMIN_USERNAME", "admin")
     ADMIN_EMAIL = _env("ADMIN_EMAIL", "admin@example.com")
@@ -187,6 +195,8 @@ class ProductionConfig(Config):
     """Everything from the environment; refuses to start with missing or default secrets."""
 
     REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+    # no test cards in production unless PAYMENT_METHODS says so
+    PAYMENT_METHODS = _env("PAYMENT_METHODS", "bank_transfer,cash_on_delivery,stripe_card")
     SESSION_COOKIE_SECURE = True
     JWT_COOKIE_SECURE = _env_bool("JWT_COOKIE_SECURE", True)  # cookie mode over HTTPS only
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280, "pool_size": 10}

@@ -13,6 +13,14 @@ from app.customers.engagement_models import CustomerActivity, WishlistItem  # no
 from app.customers.models import Address, CustomerProfile  # noqa: F401
 from app.events.models import OutboxEvent, ProcessedEvent  # noqa: F401
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse  # noqa: F401
+from app.payments.models import (  # noqa: F401
+    Payment,
+    PaymentIdempotencyKey,
+    PaymentMethodSetting,
+    PaymentTransaction,
+    ProcessedWebhook,
+    Refund,
+)
 from app.promotions.models import Promotion, PromotionCustomerUsage, PromotionRedemption  # noqa: F401
 from app.reviews.models import Review, ReviewVote  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
@@ -29,6 +37,7 @@ TENANT_OWNED = (
     WishlistItem, CustomerActivity, Review, ReviewVote,
     TaxRule, TaxSettings, ShippingZone, ShippingMethod, ShippingRateBracket,
     Promotion, PromotionRedemption, PromotionCustomerUsage,
+    Payment, PaymentTransaction, Refund, ProcessedWebhook, PaymentIdempotencyKey, PaymentMethodSetting,
 )
 
 

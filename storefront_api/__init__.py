@@ -56,12 +56,13 @@ def init_app(app: Flask) -> Api:
     )
     app.extensions["api"] = api
 
-    from storefront_api import auth, core, customers, products, reviews
+    from storefront_api import auth, core, customers, payments, products, reviews
 
-    for module in (products, customers, reviews):
+    for module in (products, customers, reviews, payments):
         limit_writes(module.blp)
-    for module in (core, auth, products, customers, reviews):
+    for module in (core, auth, products, customers, reviews, payments):
         api.register_blueprint(module.blp)
+    api.register_blueprint(payments.webhooks_blp)  # not write-limited: providers send bursts
 
     @app.route("/api/schema.yaml")
     def openapi_yaml():

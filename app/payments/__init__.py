@@ -1,0 +1,1 @@
+"""Payments: gateways (manual, test, Stripe), payments, refunds, webhooks."""

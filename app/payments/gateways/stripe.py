@@ -1,0 +1,180 @@
+"""Stripe adapter (PaymentIntents), switched on by configuration.
+
+Credentials: the tenant's own (PaymentMethodSetting, encrypted at rest) or STRIPE_SECRET_KEY /
+STRIPE_WEBHOOK_SECRET from the environment. The storefront collects the card with Stripe.js and
+sends only a PaymentMethod id (`payment_method`: "pm_..."): card numbers never reach us.
+Remote calls go through the official `stripe` package; STRIPE_API_BASE can point it elsewhere (the
+tests point it at a local fake of Stripe's HTTP API, since api.stripe.com cannot be reached here).
+Webhooks are verified with stripe.Webhook.construct_event (HMAC-SHA256 Stripe-Signature, 300 s
+tolerance).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import stripe as stripe_lib
+
+from app.core.errors import ValidationError
+from app.payments.gateways.base import (
+    FAILED,
+    PENDING,
+    REQUIRES_ACTION,
+    SUCCEEDED,
+    GatewayResult,
+    GatewayUnavailable,
+    PaymentRequest,
+    WebhookEvent,
+    WebhookSignatureError,
+    mask_raw,
+)
+
+ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
+                          "VUV", "XAF", "XOF", "XPF"})
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+_INTENT_OUTCOMES = {
+    "payment_intent.succeeded": "captured",
+    "payment_intent.amount_capturable_updated": "authorized",
+    "payment_intent.payment_failed": "failed",
+    "payment_intent.canceled": "voided",
+}
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    return int(amount) if currency.upper() in ZERO_DECIMAL else int((amount * 100).to_integral_value())
+
+
+def from_minor(value: int, currency: str) -> Decimal:
+    return Decimal(value) if currency.upper() in ZERO_DECIMAL else (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+class StripeGateway:
+    code = "stripe"
+    supports_webhooks = True
+
+    def __init__(self, secret_key: str | None, webhook_secret: str | None, api_base: str | None = None):
+        self._secret_key = secret_key
+        self._webhook_secret = webhook_secret
+        self._api_base = api_base
+
+    def _client(self) -> stripe_lib.StripeClient:
+        if not self._secret_key:
+            raise GatewayUnavailable("Stripe is not configured for this shop")
+        kwargs: dict[str, Any] = {"max_network_retries": 0}
+        if self._api_base:
+            kwargs["base_addresses"] = {"api": self._api_base}
+        return stripe_lib.StripeClient(self._secret_key, **kwargs)
+
+    # --- payments -------------------------------------------------------------------------------
+    def _intent_result(self, intent: Any) -> GatewayResult:
+        data = intent.to_dict() if hasattr(intent, "to_dict") else dict(intent)
+        status = data.get("status")
+        card = ((data.get("payment_method_details") or {}).get("card")
+                or ((data.get("latest_charge") or {}) if isinstance(data.get("latest_charge"), dict) else {})
+                .get("payment_method_details", {}).get("card") or {})
+        common = {"reference": data.get("id"), "card_brand": card.get("brand"), "card_last4": card.get("last4"),
+                  "raw": mask_raw(data)}
+        if status in ("requires_capture", "succeeded"):
+            return GatewayResult(SUCCEEDED, **common)
+        if status == "requires_action":
+            return GatewayResult(REQUIRES_ACTION, next_action={"type": "stripe_sdk",
+                                                               "hint": "complete it with Stripe.js, then confirm"},
+                                 **common)
+        if status == "processing":
+            return GatewayResult(PENDING, **common)
+        error = data.get("last_payment_error") or {}
+        return GatewayResult(FAILED, error_code=error.get("decline_code") or error.get("code") or status,
+                             error_message=error.get("message"), **common)
+
+    def _call(self, fn, *args, **kwargs) -> GatewayResult:
+        try:
+            return self._intent_result(fn(*args, **kwargs))
+        except stripe_lib.CardError as exc:
+            err = exc.error
+            return GatewayResult(FAILED, error_code=(err.decline_code if err else None) or exc.code or "card_error",
+                                 error_message=exc.user_message, raw=mask_raw(exc.json_body or {}))
+        except stripe_lib.StripeError as exc:
+            return GatewayResult(FAILED, error_code=exc.code or type(exc).__name__,
+                                 error_message="the payment provider refused the request",
+                                 raw=mask_raw(exc.json_body or {"error": type(exc).__name__}))
+
+    def authorize(self, request: PaymentRequest, details: dict[str, Any]) -> GatewayResult:
+        payment_method = details.get("payment_method")
+        if not payment_method:
+            raise ValidationError("a Stripe PaymentMethod id is required",
+                                  details={"payment_details": {"payment_method": ["required for Stripe"]}})
+        params = {"amount": to_minor(request.amount, request.currency), "currency": request.currency.lower(),
+                  "payment_method": payment_method, "payment_method_types": ["card"], "confirm": True,
+                  "capture_method": "manual",
+                  "metadata": {"payment_id": str(request.payment_id), "order_id": str(request.order_id)}}
+        return self._call(self._client().v1.payment_intents.create, params=params,
+                          options={"idempotency_key": f"payment-{request.payment_id}-authorize"})
+
+    def confirm(self, request: PaymentRequest, details: dict[str, Any]) -> GatewayResult:
+        return self._call(self._client().v1.payment_intents.retrieve, request.reference)
+
+    def capture(self, request: PaymentRequest, amount: Decimal) -> GatewayResult:
+        return self._call(self._client().v1.payment_intents.capture, request.reference,
+                          params={"amount_to_capture": to_minor(amount, request.currency)},
+                          options={"idempotency_key": f"payment-{request.payment_id}-capture"})
+
+    def void(self, request: PaymentRequest) -> GatewayResult:
+        result = self._call(self._client().v1.payment_intents.cancel, request.reference,
+                            options={"idempotency_key": f"payment-{request.payment_id}-void"})
+        if result.raw.get("status") == "canceled":
+            result.status, result.error_code, result.error_message = SUCCEEDED, None, None
+        return result
+
+    def refund(self, request: PaymentRequest, amount: Decimal, *, refund_id: int) -> GatewayResult:
+        try:
+            refund = self._client().v1.refunds.create(
+                params={"payment_intent": request.reference, "amount": to_minor(amount, request.currency),
+                        "metadata": {"refund_id": str(refund_id), "payment_id": str(request.payment_id)}},
+                options={"idempotency_key": f"refund-{refund_id}"})
+        except stripe_lib.StripeError as exc:
+            return GatewayResult(FAILED, error_code=exc.code or type(exc).__name__,
+                                 error_message="the payment provider refused the refund",
+                                 raw=mask_raw(exc.json_body or {"error": type(exc).__name__}))
+        data = refund.to_dict()
+        status = {"succeeded": SUCCEEDED, "pending": PENDING}.get(data.get("status"), FAILED)
+        return GatewayResult(status, reference=data.get("id"), error_code=None if status != FAILED else "refund_failed",
+                             raw=mask_raw(data))
+
+    # --- webhooks -------------------------------------------------------------------------------
+    def verify_webhook(self, payload: bytes, headers: dict[str, str]) -> dict[str, Any]:
+        if not self._webhook_secret:
+            raise WebhookSignatureError("Stripe webhooks are not configured for this shop")
+        try:
+            stripe_lib.Webhook.construct_event(payload, headers.get("Stripe-Signature"), self._webhook_secret,
+                                               tolerance=WEBHOOK_TOLERANCE_SECONDS)
+        except stripe_lib.SignatureVerificationError as exc:
+            raise WebhookSignatureError("the webhook signature is missing, wrong or too old") from exc
+        except ValueError as exc:
+            raise WebhookSignatureError("the webhook body is not a Stripe event") from exc
+        try:
+            return json.loads(payload)
+        except ValueError as exc:  # pragma: no cover - construct_event parsed it already
+            raise WebhookSignatureError("the webhook body is not JSON") from exc
+
+    def parse_webhook(self, payload: bytes, headers: dict[str, str]) -> WebhookEvent:
+        event = self.verify_webhook(payload, headers)
+        if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+            raise WebhookSignatureError("the webhook body is not a Stripe event")
+        obj = ((event.get("data") or {}).get("object")) or {}
+        kind = event["type"]
+        if kind.startswith("payment_intent."):
+            reference = obj.get("id")
+        else:
+            reference = obj.get("payment_intent")
+        outcome = _INTENT_OUTCOMES.get(kind)
+        amount = None
+        currency = obj.get("currency") or "usd"
+        if outcome == "captured" and isinstance(obj.get("amount_received"), int):
+            amount = from_minor(obj["amount_received"], currency)
+        elif outcome == "authorized" and isinstance(obj.get("amount_capturable"), int):
+            amount = from_minor(obj["amount_capturable"], currency)
+        return WebhookEvent(event_id=str(event["id"])[:128], type=str(kind)[:64], reference=reference,
+                            outcome=outcome, amount=amount, raw=mask_raw(event))

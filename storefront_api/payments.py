@@ -1,0 +1,237 @@
+"""/api/v1/payments: pay (process), the shop's methods, refunds (Admins), transaction history, and
+the gateways' webhooks.
+
+Test cards (method test_card): 4242424242424242 succeeds, 4000000000000002 is declined
+(card_declined), 4000000000009995 fails with insufficient_funds, 4000000000003220 requires an
+action (status requires_action, then POST /process/ with {"payment_id": ..., "confirm": true}).
+A declined card is not an HTTP error: the payment comes back with status failed and its
+failure_code. Card numbers are never stored or echoed: only the brand and last 4 digits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import request
+from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import ValidationError as SchemaError
+
+from app.core.errors import NotFound, PermissionDenied
+from app.payments import services
+from app.payments.gateways import GATEWAY_CODES
+from app.payments.gateways.test import TEST_CARDS_DOC
+from app.payments.models import PAYMENT_STATUSES
+from app.security import roles
+from storefront_api.common import (
+    Blueprint,
+    PageArgs,
+    current_api_user,
+    document_errors,
+    page_schema,
+    require_roles,
+)
+
+MAX_ID = 2**31 - 1  # ids are INT columns
+
+blp = Blueprint("payments", __name__, url_prefix="/api/v1/payments",
+                description="Payments, refunds and transaction history. " + TEST_CARDS_DOC)
+# webhooks come from payment providers in bursts: apart, so the per-IP write limit never drops one
+webhooks_blp = Blueprint("payment_webhooks", __name__, url_prefix="/api/v1/payments",
+                         description="Payment gateways' webhooks (signature verified, applied once)")
+
+admin_only = require_roles(roles.ADMIN, roles.SUPER_ADMIN)
+customer_or_staff = require_roles(roles.CUSTOMER, roles.PREMIUM_CUSTOMER, roles.ADMIN, roles.SUPER_ADMIN)
+
+
+def _errors(*codes: int, optional_auth: bool = False):
+    return document_errors(blp, *codes, optional_auth=optional_auth,
+                           descriptions={404: "No such payment here (or not yours)",
+                                         409: "Conflict: payment_in_progress, invalid_payment_status, "
+                                              "refund_exceeds_captured or idempotency_key_reused"})
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+class PaymentSchema(Schema):
+    id = fields.Integer(required=True)
+    order_id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"description": ", ".join(PAYMENT_STATUSES)})
+    method = fields.String(required=True)
+    gateway = fields.String(required=True)
+    currency = fields.String(required=True)
+    amount = fields.Decimal(as_string=True, required=True)
+    amount_captured = fields.Decimal(as_string=True, required=True)
+    amount_refunded = fields.Decimal(as_string=True, required=True)
+    refundable = fields.Decimal(as_string=True, required=True)
+    card_brand = fields.String(allow_none=True)
+    card_last4 = fields.String(allow_none=True, metadata={"description": "The only digits of a card ever kept"})
+    failure_code = fields.String(allow_none=True, metadata={
+        "description": "Why it failed: card_declined, insufficient_funds, ..."})
+    failure_message = fields.String(allow_none=True)
+    next_action = fields.Dict(allow_none=True, metadata={
+        "description": "confirm (requires_action) or offline_payment (bank transfer / cash on delivery)"})
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class CardDetailsSchema(Schema):
+    card_number = fields.String(validate=validate.Regexp(r"^\d{12,19}$", error="12 to 19 digits"), metadata={
+        "description": "test_card only. " + TEST_CARDS_DOC})
+    exp_month = fields.Integer(strict=True, validate=validate.Range(min=1, max=12))
+    exp_year = fields.Integer(strict=True, validate=validate.Range(min=2000, max=2100))
+    cvc = fields.String(validate=validate.Regexp(r"^\d{3,4}$", error="3 or 4 digits"))
+    payment_method = fields.String(validate=validate.Length(min=3, max=100), metadata={
+        "description": "stripe_card only: a PaymentMethod id made by Stripe.js (pm_...)"})
+
+    @validates_schema
+    def _card(self, data, **kwargs):
+        if "card_number" not in data:
+            return
+        missing = {name: ["required with card_number"] for name in ("exp_month", "exp_year", "cvc") if name not in data}
+        if missing:
+            raise SchemaError(missing)
+        today = dt.datetime.now(dt.timezone.utc).date()
+        if (data["exp_year"], data["exp_month"]) < (today.year, today.month):
+            raise SchemaError({"exp_year": ["the card has expired"]})
+
+
+class ProcessSchema(Schema):
+    payment_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    payment_details = fields.Nested(CardDetailsSchema, metadata={
+        "description": "Card details for test_card, a PaymentMethod id for stripe_card; none for bank "
+                       "transfer and cash on delivery"})
+    confirm = fields.Boolean(load_default=False, metadata={
+        "description": "true completes a payment in status requires_action (test card 4000000000003220)"})
+
+
+class ProcessHeaders(Schema):
+    idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(min=1, max=128),
+                                    metadata={"description": "Same key and body: the first result; another body: 409"})
+    guest_token = fields.String(data_key="X-Guest-Token", validate=validate.Length(min=16, max=200),
+                                metadata={"description": "A guest's order access token (guest checkout)"})
+
+
+class IdempotencyHeaders(Schema):
+    idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(min=1, max=128),
+                                    metadata={"description": "Same key and body: the first result; another body: 409"})
+
+
+class MethodSchema(Schema):
+    code = fields.String(required=True)
+    gateway = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    instructions = fields.String(allow_none=True)
+
+
+class RefundCreateSchema(Schema):
+    payment_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    amount = fields.Decimal(required=True, validate=validate.Range(min=0.01, max=9999999999.99), metadata={
+        "description": "At most the payment's refundable amount (409 refund_exceeds_captured); 2 decimal places"})
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+
+
+class RefundSchema(Schema):
+    id = fields.Integer(required=True)
+    payment_id = fields.Integer(required=True)
+    order_id = fields.Integer(required=True)
+    amount = fields.Decimal(as_string=True, required=True)
+    currency = fields.String(required=True)
+    reason = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={"description": "pending, completed or failed"})
+    failure_code = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class TransactionSchema(Schema):
+    id = fields.Integer(required=True)
+    payment_id = fields.Integer(required=True)
+    order_id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"description": "authorize, confirm, capture, void, refund, "
+                                                                 "webhook or mark_received"})
+    status = fields.String(required=True, metadata={"description": "succeeded, pending, requires_action, failed"})
+    amount = fields.Decimal(as_string=True, required=True)
+    currency = fields.String(required=True)
+    gateway = fields.String(required=True)
+    gateway_reference = fields.String(allow_none=True)
+    error_code = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class TransactionListArgs(PageArgs):
+    payment_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    order_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+
+
+class WebhookResultSchema(Schema):
+    status = fields.String(required=True, metadata={"description": "processed, recorded, ignored or duplicate"})
+    event_id = fields.String(required=True)
+
+
+# --- handlers ------------------------------------------------------------------------------------
+
+@blp.route("/process/", methods=["POST"])
+@blp.arguments(ProcessHeaders, location="headers")
+@blp.arguments(ProcessSchema)
+@blp.response(200, PaymentSchema)
+@_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
+def process(headers, data):
+    """Pay one of your payments (customers with a token; guests with X-Guest-Token).
+
+    Authorizes the payment with the card (captured at once with automatic capture), retries a
+    failed one, or confirms one in status requires_action. Test cards: 4242424242424242 success,
+    4000000000000002 declined, 4000000000009995 insufficient funds, 4000000000003220 requires
+    action. Idempotency-Key honoured."""
+    user = current_api_user(optional=True)
+    if user is None and not headers.get("guest_token"):
+        current_api_user()  # 401: neither a token nor a guest token
+    if user is not None and not (user.role_names & roles.CUSTOMER_ROLES):
+        raise PermissionDenied("only customers pay their payments")
+    return services.process_payment(user, payment_id=data["payment_id"], payment_details=data.get("payment_details"),
+                                    confirm=data["confirm"], guest_token=headers.get("guest_token"),
+                                    idempotency_key=headers.get("idempotency_key"))
+
+
+@blp.route("/methods/", methods=["GET"])
+@blp.response(200, MethodSchema(many=True))
+def methods():
+    """This shop's payment methods (public). Test cards for test_card: 4242424242424242 success,
+    4000000000000002 declined (card_declined), 4000000000009995 insufficient funds
+    (insufficient_funds), 4000000000003220 requires action (then confirm)."""
+    return services.enabled_methods()
+
+
+@blp.route("/refund/", methods=["POST"])
+@admin_only
+@blp.arguments(IdempotencyHeaders, location="headers")
+@blp.arguments(RefundCreateSchema)
+@blp.response(201, RefundSchema)
+@_errors(400, 401, 403, 404, 409, 422, 429)
+def create_refund(headers, data):
+    """Refund part or all of a captured payment (Admins). Never more than captured minus already
+    refunded (409 refund_exceeds_captured), also under concurrent requests. Idempotency-Key honoured."""
+    return services.refund_for_api(current_api_user(), payment_id=data["payment_id"], amount=data["amount"],
+                                   reason=data["reason"], idempotency_key=headers.get("idempotency_key"))
+
+
+@blp.route("/transactions/", methods=["GET"])
+@customer_or_staff
+@blp.arguments(TransactionListArgs, location="query")
+@blp.response(200, page_schema(TransactionSchema, name="PaymentTransactionPage"))
+@_errors(401, 403, 404, 422)
+def transactions(args):
+    """Payment history, newest first: a customer's own payments; Admins: the whole shop's."""
+    return services.list_transactions(current_api_user(), payment_id=args.get("payment_id"),
+                                      order_id=args.get("order_id"), page=args["page"], page_size=args["page_size"])
+
+
+@webhooks_blp.route("/webhooks/<string:gateway>/", methods=["POST"])
+@webhooks_blp.response(200, WebhookResultSchema)
+@document_errors(webhooks_blp, 400, 404, descriptions={400: "Missing, wrong or stale signature",
+                                                      404: "Unknown gateway, or one without webhooks"})
+def webhook(gateway):
+    """A gateway's event (no bearer token: the gateway's signature is verified, e.g. Stripe-Signature).
+    Applied once: a replayed event answers 200 with status duplicate and changes nothing."""
+    if gateway not in GATEWAY_CODES:
+        raise NotFound("no such payment gateway", details={"gateway": gateway})
+    return services.handle_webhook(gateway, request.get_data(cache=False), dict(request.headers))

@@ -1,0 +1,196 @@
+"""Fixtures of the payments tests: a shop with customers, an admin and a seller, another tenant,
+helpers that start payments through the services, and a local fake of Stripe's HTTP API (the only
+thing faked: api.stripe.com cannot be reached from here)."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+from urllib.parse import parse_qs
+
+import pytest
+from flask_jwt_extended import create_access_token
+
+from app.extensions import db
+from app.payments import services
+from app.security import roles
+from app.tenants.context import tenant_scope
+
+API = "/api/v1/payments"
+CARD_OK = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2099, "cvc": "123"}
+
+
+def card(number: str) -> dict:
+    return dict(CARD_OK, card_number=number)
+
+
+def headers(app, user, slug: str, **extra) -> dict:
+    with app.app_context(), tenant_scope(user.tenant_id):
+        token = create_access_token(identity=str(user.id))
+    return {"Authorization": f"Bearer {token}", "X-Tenant": slug, **extra}
+
+
+def error_of(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.get_json()
+    body = response.get_json()
+    assert set(body) == {"error"} and {"code", "message", "details"} <= set(body["error"])
+    if code:
+        assert body["error"]["code"] == code, body
+    return body["error"]
+
+
+class Payments:
+    """Runs payment services as the given tenant, each call in its own app context (as a request
+    would), and returns plain values."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def run(self, tenant_id: int, fn, *args, **kwargs):
+        with self.app.app_context(), tenant_scope(tenant_id):
+            try:
+                result = fn(*args, **kwargs)
+                return _plain(result)
+            finally:
+                db.session.rollback()
+                db.session.remove()
+
+    def start(self, tenant_id: int, *, amount="100.00", method="test_card", details=None, user_id=None,
+              order_id=None, **kwargs):
+        return self.run(tenant_id, services.start_payment, order_id=order_id or _order_id(), amount=Decimal(amount),
+                        currency="USD", method=method, customer_user_id=user_id, payment_details=details, **kwargs)
+
+    def get(self, tenant_id: int, payment_id: int):
+        return self.run(tenant_id, services._get, payment_id)
+
+
+def _order_id() -> int:
+    return int(uuid.uuid4().int % 2_000_000_000) + 1
+
+
+def _plain(obj):
+    if obj is None or isinstance(obj, (int, str, Decimal, dict, bool)):
+        return obj
+    if isinstance(obj, list):
+        return [_plain(o) for o in obj]
+    cols = {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
+    if hasattr(obj, "refundable"):
+        cols["refundable"] = obj.refundable
+    return SimpleNamespace(**cols)
+
+
+@pytest.fixture
+def payments(app):
+    return Payments(app)
+
+
+@pytest.fixture
+def shop(app, factory):
+    tenant, foreign = factory.tenant(), factory.tenant()
+    customer, other = factory.customer(tenant), factory.customer(tenant)
+    seller = factory.seller(tenant)
+    admin = factory.user(tenant, roles.ADMIN)
+    foreign_customer = factory.customer(foreign)
+    foreign_admin = factory.user(foreign, roles.ADMIN)
+    slug = tenant.slug
+    return SimpleNamespace(
+        tenant=tenant, foreign=foreign, customer=customer, other=other, seller=seller, admin=admin,
+        foreign_customer=foreign_customer, foreign_admin=foreign_admin,
+        h=headers(app, customer.user, slug), h_other=headers(app, other.user, slug),
+        h_seller=headers(app, seller.user, slug), h_admin=headers(app, admin, slug),
+        h_foreign=headers(app, foreign_customer.user, foreign.slug),
+        h_foreign_admin=headers(app, foreign_admin, foreign.slug),
+        anon={"X-Tenant": slug},
+    )
+
+
+# --- a local fake of Stripe's HTTP API --------------------------------------------------------------
+
+class FakeStripe:
+    """Answers the few Stripe endpoints the adapter calls, like Stripe does (form-encoded requests,
+    JSON objects). `decline` makes the next PaymentIntent fail with a card error."""
+
+    def __init__(self):
+        self.intents: dict[str, dict] = {}
+        self.requests: list[tuple[str, str, dict, dict]] = []
+        self.decline: str | None = None
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _handler(fake):  # noqa: N805 - the closure's "self" is the fake
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Request-Id", "req_fake")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                fake.requests.append(("GET", self.path, {}, dict(self.headers)))
+                match = re.fullmatch(r"/v1/payment_intents/(\w+)", self.path.split("?")[0])
+                if match and match.group(1) in fake.intents:
+                    return self._send(200, fake.intents[match.group(1)])
+                return self._send(404, {"error": {"type": "invalid_request_error", "message": "No such intent"}})
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                fake.requests.append(("POST", self.path, form, dict(self.headers)))
+                if self.headers.get("Authorization") != "Bearer sk_test_fake":
+                    return self._send(401, {"error": {"type": "invalid_request_error", "message": "bad key"}})
+                path = self.path.split("?")[0]
+                if path == "/v1/payment_intents":
+                    if fake.decline:
+                        code, fake.decline = fake.decline, None
+                        return self._send(402, {"error": {"type": "card_error", "code": "card_declined",
+                                                          "decline_code": code, "message": "Your card was declined."}})
+                    pi = {"id": "pi_" + uuid.uuid4().hex[:14], "object": "payment_intent",
+                          "amount": int(form["amount"]), "currency": form["currency"], "status": "requires_capture",
+                          "amount_capturable": int(form["amount"]), "amount_received": 0,
+                          "client_secret": "pi_secret_should_be_masked", "metadata": {}}
+                    fake.intents[pi["id"]] = pi
+                    return self._send(200, pi)
+                match = re.fullmatch(r"/v1/payment_intents/(\w+)/(capture|cancel)", path)
+                if match and match.group(1) in fake.intents:
+                    pi = fake.intents[match.group(1)]
+                    if match.group(2) == "capture":
+                        pi.update(status="succeeded", amount_received=int(form.get("amount_to_capture", pi["amount"])),
+                                  amount_capturable=0)
+                    else:
+                        pi.update(status="canceled")
+                    return self._send(200, pi)
+                if path == "/v1/refunds":
+                    return self._send(200, {"id": "re_" + uuid.uuid4().hex[:14], "object": "refund",
+                                            "amount": int(form["amount"]), "status": "succeeded",
+                                            "payment_intent": form["payment_intent"]})
+                return self._send(404, {"error": {"type": "invalid_request_error", "message": "unknown"}})
+
+        return Handler
+
+
+@pytest.fixture
+def fake_stripe(app):
+    fake = FakeStripe()
+    fake.thread.start()
+    saved = {k: app.config.get(k) for k in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE")}
+    app.config.update(STRIPE_SECRET_KEY="sk_test_fake", STRIPE_WEBHOOK_SECRET="whsec_test_secret",
+                      STRIPE_API_BASE=fake.url)
+    yield fake
+    app.config.update(saved)
+    fake.server.shutdown()
+    fake.server.server_close()
