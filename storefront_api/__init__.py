@@ -64,6 +64,12 @@ def init_app(app: Flask) -> Api:
         api.register_blueprint(module.blp)
     api.register_blueprint(payments.webhooks_blp)  # not write-limited: providers send bursts
 
+    from storefront_api import cart, orders  # issue 4: orders
+
+    for module in (cart, orders):
+        limit_writes(module.blp)
+        api.register_blueprint(module.blp)
+
     @app.route("/api/schema.yaml")
     def openapi_yaml():
         return Response(api.spec.to_yaml(), mimetype="application/yaml")
