@@ -36,14 +36,14 @@ def rate(**kwargs) -> fields.Decimal:
     return fields.Decimal(places=4, as_string=True, metadata={"type": "string", "example": "0.2000"}, **kwargs)
 
 
-class DiscountSchema(Schema):
+class PricedDiscountSchema(Schema):
     promotion_id = fields.Integer(required=True)
     code = fields.String(allow_none=True)
     amount = money(required=True)
     funded_by = fields.String(required=True, metadata={"enum": ["platform", "seller"]})
 
 
-class TaxSchema(Schema):
+class PricedTaxSchema(Schema):
     rule_id = fields.Integer(required=True)
     name = fields.String(required=True)
     rate = rate(required=True)
@@ -64,13 +64,13 @@ class CartItemSchema(Schema):
     unit_price = money(required=True)
     subtotal = money(required=True)
     discount_total = money(required=True)
-    discounts = fields.List(fields.Nested(DiscountSchema), required=True)
+    discounts = fields.List(fields.Nested(PricedDiscountSchema), required=True)
     tax_total = money(required=True)
-    tax = fields.List(fields.Nested(TaxSchema), required=True)
+    tax = fields.List(fields.Nested(PricedTaxSchema), required=True)
     total = money(required=True)
 
 
-class ShippingQuoteSchema(Schema):
+class CartShippingQuoteSchema(Schema):
     seller_id = fields.Integer(required=True)
     method_id = fields.Integer(allow_none=True)
     method_name = fields.String(allow_none=True)
@@ -79,7 +79,7 @@ class ShippingQuoteSchema(Schema):
     tax_total = money(required=True)
 
 
-class AppliedPromotionSchema(Schema):
+class CartAppliedPromotionSchema(Schema):
     promotion_id = fields.Integer(required=True)
     code = fields.String(allow_none=True)
     discount_total = money(required=True)
@@ -97,8 +97,8 @@ class CartSchema(Schema):
     tax_total = money(required=True)
     shipping_total = money(required=True, metadata={"description": "an estimate; needs a destination"})
     total = money(required=True)
-    shipping = fields.List(fields.Nested(ShippingQuoteSchema), required=True)
-    applied_promotions = fields.List(fields.Nested(AppliedPromotionSchema), required=True)
+    shipping = fields.List(fields.Nested(CartShippingQuoteSchema), required=True)
+    applied_promotions = fields.List(fields.Nested(CartAppliedPromotionSchema), required=True)
     rejected_coupons = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
 
 

@@ -14,7 +14,7 @@ from marshmallow import ValidationError as SchemaError
 
 from app.checkout import services as checkout
 from app.orders import services, states
-from storefront_api.cart import COUNTRY, MAX_ID, DiscountSchema, TaxSchema, cart_ref, money, rate
+from storefront_api.cart import COUNTRY, MAX_ID, PricedDiscountSchema, PricedTaxSchema, cart_ref, money, rate
 from storefront_api.common import Blueprint, PageArgs, current_api_user, document_errors, page_schema
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
@@ -31,7 +31,7 @@ def _errors(*codes: int, optional_auth: bool = False):
 
 # --- schemas -------------------------------------------------------------------------------------
 
-class AddressInSchema(Schema):
+class OrderAddressSchema(Schema):
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     company = fields.String(allow_none=True, validate=validate.Length(max=200))
     line1 = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -43,12 +43,12 @@ class AddressInSchema(Schema):
     phone = fields.String(allow_none=True, validate=PHONE)
 
 
-class ShippingChoiceSchema(Schema):
+class CheckoutShippingChoiceSchema(Schema):
     seller_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
     method_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
 
 
-class PaymentInSchema(Schema):
+class CheckoutPaymentSchema(Schema):
     method = fields.String(required=True, validate=validate.Length(min=1, max=32),
                            metadata={"description": "see GET /api/v1/payments/methods/"})
     details = fields.Dict(load_default=dict, metadata={"description": "gateway details (e.g. a test card)"})
@@ -58,14 +58,14 @@ class CheckoutSchema(Schema):
     email = fields.Email(validate=validate.Length(max=320), metadata={"description": "required for guests"})
     address_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
                                 metadata={"description": "one of the customer's saved addresses"})
-    shipping_address = fields.Nested(AddressInSchema)
+    shipping_address = fields.Nested(OrderAddressSchema)
     coupon_codes = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
                                validate=validate.Length(max=5), load_default=list)
-    shipping_methods = fields.List(fields.Nested(ShippingChoiceSchema), validate=validate.Length(max=50),
+    shipping_methods = fields.List(fields.Nested(CheckoutShippingChoiceSchema), validate=validate.Length(max=50),
                                    load_default=list,
                                    metadata={"description": "per seller; the cheapest method otherwise"})
     notes = fields.String(allow_none=True, validate=validate.Length(max=1000))
-    payment = fields.Nested(PaymentInSchema, metadata={
+    payment = fields.Nested(CheckoutPaymentSchema, metadata={
         "description": "start paying at once; or later through /api/v1/payments/process/"})
 
     @validates_schema
@@ -74,7 +74,7 @@ class CheckoutSchema(Schema):
             raise SchemaError({"shipping_address": ["give shipping_address or address_id (one of them)"]})
 
 
-class IdempotencyHeaderSchema(Schema):
+class OrderIdempotencyHeaderSchema(Schema):
     idempotency_key = fields.String(required=True, data_key="Idempotency-Key",
                                     validate=validate.Length(min=1, max=255))
 
@@ -82,7 +82,7 @@ class IdempotencyHeaderSchema(Schema):
         unknown = "exclude"
 
 
-class LineSchema(Schema):
+class OrderLineSchema(Schema):
     id = fields.Integer(required=True)
     variant_id = fields.Integer(allow_none=True)
     product_id = fields.Integer(allow_none=True)
@@ -92,9 +92,9 @@ class LineSchema(Schema):
     unit_price = money(required=True)
     subtotal = money(required=True)
     discount_total = money(required=True)
-    discounts = fields.List(fields.Nested(DiscountSchema), required=True)
+    discounts = fields.List(fields.Nested(PricedDiscountSchema), required=True)
     tax_total = money(required=True)
-    tax_breakdown = fields.List(fields.Nested(TaxSchema), required=True)
+    tax_breakdown = fields.List(fields.Nested(PricedTaxSchema), required=True)
     total = money(required=True)
     commission_rate = rate(required=True)
     commission_amount = money(required=True)
@@ -116,11 +116,11 @@ class SubOrderSchema(Schema):
     shipping_method_id = fields.Integer(allow_none=True)
     shipping_method_name = fields.String(allow_none=True)
     carrier = fields.String(allow_none=True)
-    shipping_tax = fields.List(fields.Nested(TaxSchema), required=True)
-    lines = fields.List(fields.Nested(LineSchema), required=True)
+    shipping_tax = fields.List(fields.Nested(PricedTaxSchema), required=True)
+    lines = fields.List(fields.Nested(OrderLineSchema), required=True)
 
 
-class PaymentOutSchema(Schema):
+class CheckoutPaymentResultSchema(Schema):
     id = fields.Integer(allow_none=True)
     status = fields.String(required=True)
     error_code = fields.String(allow_none=True)
@@ -153,7 +153,7 @@ class OrderSchema(Schema):
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     sub_orders = fields.List(fields.Nested(SubOrderSchema), required=True)
-    payment = fields.Nested(PaymentOutSchema, allow_none=True, metadata={
+    payment = fields.Nested(CheckoutPaymentResultSchema, allow_none=True, metadata={
         "description": "only in the answer to POST /: how the payment started"})
 
 
@@ -169,7 +169,7 @@ class OrderUpdateSchema(Schema):
     note = fields.String(validate=validate.Length(max=500), metadata={"description": "kept in the timeline"})
     notes = fields.String(allow_none=True, validate=validate.Length(max=1000),
                           metadata={"description": "the customer's, while pending"})
-    shipping_address = fields.Nested(AddressInSchema, metadata={
+    shipping_address = fields.Nested(OrderAddressSchema, metadata={
         "description": "the customer's, while pending (same country and region)"})
 
     @validates_schema
@@ -178,11 +178,11 @@ class OrderUpdateSchema(Schema):
             raise SchemaError({"status": ["give status, notes or shipping_address"]})
 
 
-class CancelSchema(Schema):
+class OrderCancelSchema(Schema):
     reason = fields.String(validate=validate.Length(min=1, max=500))
 
 
-class RefundSchema(Schema):
+class OrderRefundSchema(Schema):
     reason = fields.String(validate=validate.Length(min=1, max=500), metadata={"description": "customers: required"})
     sub_order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
     amount = fields.Decimal(places=2, validate=validate.Range(min=0.01, max=9_999_999_999.99),
@@ -200,7 +200,7 @@ class RefundSchema(Schema):
             raise SchemaError({"reason": ["required to request a refund"]})
 
 
-class TimelineEntrySchema(Schema):
+class OrderTimelineEntrySchema(Schema):
     sub_order_id = fields.Integer(allow_none=True)
     from_status = fields.String(allow_none=True)
     to_status = fields.String(required=True)
@@ -208,35 +208,35 @@ class TimelineEntrySchema(Schema):
     at = fields.DateTime(required=True)
 
 
-class TrackingEventSchema(Schema):
+class OrderTrackingEventSchema(Schema):
     status = fields.String(required=True)
     description = fields.String(required=True)
     location = fields.String(allow_none=True)
     at = fields.DateTime(required=True)
 
 
-class ShipmentSchema(Schema):
+class OrderShipmentSchema(Schema):
     id = fields.Integer(required=True)
     sub_order_id = fields.Integer(required=True)
     carrier = fields.String(required=True)
     tracking_number = fields.String(required=True)
     status = fields.String(required=True)
     shipped_at = fields.DateTime(allow_none=True)
-    events = fields.List(fields.Nested(TrackingEventSchema), required=True)
+    events = fields.List(fields.Nested(OrderTrackingEventSchema), required=True)
 
 
-class TrackingSchema(Schema):
+class OrderTrackingSchema(Schema):
     order_id = fields.Integer(required=True)
     number = fields.String(required=True)
     status = fields.String(required=True)
-    timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
-    shipments = fields.List(fields.Nested(ShipmentSchema), required=True)
+    timeline = fields.List(fields.Nested(OrderTimelineEntrySchema), required=True)
+    shipments = fields.List(fields.Nested(OrderShipmentSchema), required=True)
 
 
 # --- routes --------------------------------------------------------------------------------------
 
 @blp.route("/", methods=["POST"])
-@blp.arguments(IdempotencyHeaderSchema, location="headers")
+@blp.arguments(OrderIdempotencyHeaderSchema, location="headers")
 @blp.arguments(CheckoutSchema)
 @blp.response(201, OrderSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
@@ -281,7 +281,7 @@ def update(data, order_id):
 
 
 @blp.route("/<int:order_id>/cancel/", methods=["POST"])
-@blp.arguments(CancelSchema, required=False)
+@blp.arguments(OrderCancelSchema, required=False)
 @blp.response(200, OrderSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429)
 def cancel(data, order_id):
@@ -290,7 +290,7 @@ def cancel(data, order_id):
 
 
 @blp.route("/<int:order_id>/tracking/", methods=["GET"])
-@blp.response(200, TrackingSchema)
+@blp.response(200, OrderTrackingSchema)
 @_errors(401, 403, 404)
 def track(order_id):
     """The status timeline and the shipments with their tracking events."""
@@ -298,7 +298,7 @@ def track(order_id):
 
 
 @blp.route("/<int:order_id>/refund/", methods=["POST"])
-@blp.arguments(RefundSchema)
+@blp.arguments(OrderRefundSchema)
 @blp.response(200, OrderSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429)
 def refund(data, order_id):

@@ -271,11 +271,15 @@ def _reserve(order: Order, lines: list[tuple[OrderLine, int]]) -> None:
     """Lock the stock rows of every variant (primary-key order), allocate, reserve each row with a
     conditional UPDATE (in primary-key order too)."""
     variant_ids = sorted({variant_id for _, variant_id in lines})
-    rows = db.session.scalars(
-        select(StockLevel).join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-        .where(StockLevel.variant_id.in_(variant_ids), Warehouse.is_active.is_(True))
-        .order_by(StockLevel.id).with_for_update(of=StockLevel).execution_options(populate_existing=True)
-    ).all()
+    stock_ids = db.session.scalars(
+        select(StockLevel.id).join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .where(StockLevel.variant_id.in_(variant_ids), Warehouse.is_active.is_(True))).all()
+    # lock the stock rows alone (no join: MariaDB would lock the joined rows too, and the order
+    # lines just written hold shared locks on their variants), in primary-key order
+    rows = db.session.execute(
+        select(StockLevel.id, StockLevel.variant_id, StockLevel.quantity_on_hand, StockLevel.quantity_reserved)
+        .where(StockLevel.id.in_(stock_ids)).order_by(StockLevel.id).with_for_update()
+    ).all() if stock_ids else []
     free = {row.id: row.quantity_on_hand - row.quantity_reserved for row in rows}
     by_variant: dict[int, list[int]] = defaultdict(list)
     for row in rows:
