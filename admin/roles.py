@@ -37,11 +37,14 @@ SELLER_VIEWS = {
     "AttributeView": READ,
     "SellerView": ("can_list", "can_show", "can_edit"),
     "ReviewView": READ,
+    "PromotionView": WRITE,
+    "PromotionRedemptionView": READ,
 }
 SELLER_MENUS = (
     "Catalog", "Products", "Variants", "Product images", "Product attributes", "Categories", "Brands", "Attributes",
     "Inventory", "Stock", "Warehouses", "Stock movements", "Low stock",
     "Sellers", "Reviews",
+    "Pricing", "Promotions", "Promotion redemptions",
 )
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals

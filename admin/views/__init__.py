@@ -42,6 +42,11 @@ def register_views(appbuilder: AppBuilder) -> None:
     for module in (accounts, shoppers, reviews):
         module.register(appbuilder)
 
+    from admin.views import promotions, shipping, tax
+
+    for module in (promotions, tax, shipping):
+        module.register(appbuilder)
+
     add(TenantView, "Tenants", icon="fa-globe", category="Platform", category_icon="fa-cogs")
     add(AuditLogView, "Audit log", icon="fa-history", category="Platform")
     add(OutboxView, "Domain events", icon="fa-bolt", category="Platform")

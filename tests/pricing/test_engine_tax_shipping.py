@@ -9,7 +9,7 @@ import pytest
 from app.core.errors import ValidationError
 from app.pricing.contract import Destination
 from app.pricing.engine import price
-from tests.pricing.conftest import line, request_for
+from tests.pricing.builders import line, request_for
 
 
 @pytest.mark.smoke
@@ -144,7 +144,7 @@ def test_one_quote_per_seller_seller_methods_and_choice(ctx, shop):
 
 
 def test_tenants_do_not_see_each_others_rules(ctx, shop, factory, app):
-    from tests.pricing.conftest import Builder
+    from tests.pricing.builders import Builder
     other = factory.tenant()
     Builder(app, other.id).tax("0.2000")
     result = price(request_for(shop, line(shop.seller.id, "10.00")))

@@ -1,0 +1,85 @@
+"""Build pricing lines from (variant id, quantity) pairs read from the catalog, for the endpoints
+that price a basket they are sent (shipping/calculate, promotions/apply-coupon). The cart builds
+its own lines from its items the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.catalog.models import Product, ProductVariant
+from app.core.errors import ValidationError
+from app.extensions import db
+from app.pricing.contract import Destination, LineInput, PricingRequest
+from app.tenants.context import current_tenant_id
+from app.tenants.models import Tenant
+
+# Whether a signed-in user has no order yet. The orders module owns that fact: it registers its
+# answer with set_first_order_resolver(); until then every customer counts as a returning one, so a
+# first-order promotion is never granted by mistake (checkout passes its own is_first_order).
+_first_order_resolver: Callable[[int], bool] | None = None
+
+
+def set_first_order_resolver(fn: Callable[[int], bool] | None) -> None:
+    global _first_order_resolver
+    _first_order_resolver = fn
+
+
+def is_first_order(user_id: int | None) -> bool:
+    if user_id is None or _first_order_resolver is None:
+        return False
+    return bool(_first_order_resolver(user_id))
+
+
+def lines_for(items: Iterable[dict]) -> tuple[LineInput, ...]:
+    """[{"variant_id": 3, "quantity": 2}, ...] -> lines at the variants' current prices. Unknown,
+    inactive or unpublished variants and repeated variants are 422s naming the item."""
+    items = list(items)
+    ids = [item["variant_id"] for item in items]
+    rows = {
+        v.id: (v, p) for v, p in db.session.execute(
+            select(ProductVariant, Product).join(Product, ProductVariant.product_id == Product.id)
+            .where(ProductVariant.id.in_(ids), ProductVariant.is_active.is_(True), Product.status == "active")
+        ).all()
+    } if ids else {}
+    errors: dict[str, list[str]] = {}
+    seen: set[int] = set()
+    lines = []
+    for i, item in enumerate(items):
+        found = rows.get(item["variant_id"])
+        if found is None:
+            errors[f"lines.{i}.variant_id"] = ["no such product variant for sale"]
+            continue
+        if item["variant_id"] in seen:
+            errors[f"lines.{i}.variant_id"] = ["this variant is already in an earlier line"]
+            continue
+        seen.add(item["variant_id"])
+        variant, product = found
+        lines.append(LineInput(key=str(variant.id), variant_id=variant.id, product_id=product.id,
+                               seller_id=variant.seller_id, category_id=product.category_id,
+                               quantity=item["quantity"], unit_price=Decimal(variant.price),
+                               weight_kg=Decimal(variant.weight_kg) if variant.weight_kg is not None else None))
+    if errors:
+        raise ValidationError("invalid lines", details=errors)
+    return tuple(lines)
+
+
+def request_for(user, items: Iterable[dict], *, destination: dict | None = None, coupon_codes=(),
+                shipping_method_ids: dict[int, int] | None = None) -> PricingRequest:
+    """A PricingRequest for the current tenant, its currency and the caller (None: a guest)."""
+    tenant_id = current_tenant_id()
+    currency = db.session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD"
+    dest = None
+    if destination:
+        dest = Destination(country=destination["country"].upper(),
+                           region=(destination.get("region") or "").upper() or None,
+                           postal_code=destination.get("postal_code"))
+    user_id = user.id if user is not None else None
+    return PricingRequest(
+        tenant_id=tenant_id, currency=currency, lines=lines_for(items), destination=dest,
+        coupon_codes=tuple(coupon_codes), customer_user_id=user_id,
+        customer_roles=frozenset(user.role_names) if user is not None else frozenset(),
+        is_first_order=is_first_order(user_id), shipping_method_ids=dict(shipping_method_ids or {}),
+    )

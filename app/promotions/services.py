@@ -1,0 +1,302 @@
+"""Promotion operations: create, list and read (admins: the tenant's; sellers: their own), the
+public list of active automatic promotions, coupon checks, and `redeem` for checkout.
+
+Usage limits under concurrency: `redeem` consumes one use with a conditional UPDATE
+(`uses_count < usage_limit`) on the promotion row, and the per-customer limit with a conditional
+UPDATE on the (promotion, customer) counter row, inside the caller's transaction. The database
+decides: with 5 uses left, exactly 5 of any number of concurrent checkouts get one; the others get
+a 409 `promotion_exhausted` and their transaction rolls back. Promotions are locked in id order,
+so two orders using the same promotions never deadlock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.catalog.models import Category, Product
+from app.core.db import transaction
+from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from app.core.types import utcnow
+from app.events.bus import publish
+from app.extensions import db
+from app.pricing import basket
+from app.pricing.contract import AppliedPromotion
+from app.pricing.engine import price
+from app.promotions.apply import normalize_code
+from app.promotions.models import FUNDERS, KINDS, Promotion, PromotionCustomerUsage, PromotionRedemption
+from app.security import roles
+from app.sellers.models import SellerProfile
+
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,63}$")
+CUSTOMER_ROLES = (roles.CUSTOMER, roles.PREMIUM_CUSTOMER)
+# why a coupon was refused -> (HTTP status family, error code)
+_LIMIT_REASONS = {"exhausted", "customer_limit"}
+
+
+def _actor(user) -> SellerProfile | None:
+    """None for an admin, the seller profile for a seller; others may not manage promotions."""
+    if user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
+        return None
+    if roles.SELLER in user.role_names:
+        profile = db.session.scalar(select(SellerProfile).where(SellerProfile.user_id == user.id))
+        if profile is not None:
+            return profile
+    raise PermissionDenied("only admins and sellers manage promotions")
+
+
+def check_fields(values: dict) -> dict[str, list[str]]:
+    """Field errors of a promotion's values (the API and the admin forms share these rules)."""
+    errors: dict[str, list[str]] = {}
+
+    def bad(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    kind, value = values.get("kind"), values.get("value")
+    value = Decimal(value) if value is not None else Decimal("0")
+    if kind not in KINDS:
+        bad("kind", f"one of {', '.join(KINDS)}")
+    elif kind == "percentage" and not Decimal("0") < value <= 100:
+        bad("value", "a percentage above 0 and at most 100")
+    elif kind == "fixed_amount" and value <= 0:
+        bad("value", "an amount above 0")
+    elif kind == "buy_x_get_y":
+        if not Decimal("0") < value <= 100:
+            bad("value", "the percent off the free items, above 0 and at most 100 (100 = free)")
+        if not values.get("buy_quantity") or values["buy_quantity"] < 1:
+            bad("buy_quantity", "at least 1")
+        if not values.get("get_quantity") or values["get_quantity"] < 1:
+            bad("get_quantity", "at least 1")
+    if values.get("funded_by", "platform") not in FUNDERS:
+        bad("funded_by", f"one of {', '.join(FUNDERS)}")
+    if values.get("funded_by") == "seller" and not values.get("seller_id"):
+        bad("seller_id", "a seller-funded promotion names its seller")
+    if values.get("funded_by", "platform") == "platform" and values.get("seller_id"):
+        bad("seller_id", "a platform promotion has no seller; fund it by the seller instead")
+    code = values.get("code")
+    if code is not None and not _CODE.match(code):
+        bad("code", "3-64 letters, digits, _ or -, starting with a letter or digit")
+    starts, ends = values.get("starts_at"), values.get("ends_at")
+    if starts is not None and ends is not None and ends <= starts:
+        bad("ends_at", "must be after starts_at")
+    for name in ("usage_limit", "usage_limit_per_customer"):
+        if values.get(name) is not None and values[name] < 1:
+            bad(name, "at least 1 (leave it empty for no limit)")
+    if values.get("min_subtotal") is not None and values["min_subtotal"] < 0:
+        bad("min_subtotal", "must not be negative")
+    if values.get("customer_role") is not None and values["customer_role"] not in CUSTOMER_ROLES:
+        bad("customer_role", f"one of {', '.join(CUSTOMER_ROLES)}")
+    for name, model in (("product_ids", Product), ("category_ids", Category), ("seller_ids", SellerProfile)):
+        ids = values.get(name) or []
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            bad(name, "a list of ids")
+            continue
+        if ids:
+            found = set(db.session.scalars(select(model.id).where(model.id.in_(ids))).all())
+            missing = sorted(set(ids) - found)
+            if missing:
+                bad(name, f"unknown ids: {', '.join(map(str, missing))}")
+    return errors
+
+
+def prepare_promotion(promotion: Promotion) -> None:
+    """Normalize and check a promotion edited in the admin (raises ValidationError)."""
+    if promotion.code is not None:
+        promotion.code = normalize_code(promotion.code) or None
+    for name in ("product_ids", "category_ids", "seller_ids"):
+        if getattr(promotion, name) is None:
+            setattr(promotion, name, [])
+    values = {c: getattr(promotion, c) for c in (
+        "kind", "value", "buy_quantity", "get_quantity", "funded_by", "seller_id", "code", "starts_at", "ends_at",
+        "usage_limit", "usage_limit_per_customer", "min_subtotal", "customer_role", "product_ids", "category_ids",
+        "seller_ids")}
+    errors = check_fields(values)
+    if promotion.code and db.session.scalar(select(Promotion.id).where(
+            Promotion.code == promotion.code, Promotion.id != (promotion.id or 0))):
+        errors.setdefault("code", []).append("already used by another promotion")
+    if errors:
+        text = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in errors.items())
+        raise ValidationError(f"invalid promotion: {text}", details=errors)
+
+
+def to_dict(p: Promotion) -> dict:
+    return {c: getattr(p, c) for c in (
+        "id", "name", "description", "kind", "value", "buy_quantity", "get_quantity", "code", "min_subtotal",
+        "product_ids", "category_ids", "seller_ids", "customer_role", "first_order_only", "starts_at", "ends_at",
+        "usage_limit", "usage_limit_per_customer", "uses_count", "stackable", "priority", "funded_by", "seller_id",
+        "is_active", "created_at", "updated_at")}
+
+
+def public_dict(p: Promotion) -> dict:
+    """What the storefront may show of an automatic promotion (no counts, no internal notes)."""
+    return {c: getattr(p, c) for c in (
+        "id", "name", "description", "kind", "value", "buy_quantity", "get_quantity", "min_subtotal",
+        "product_ids", "category_ids", "seller_ids", "customer_role", "first_order_only", "starts_at",
+        "ends_at", "funded_by", "seller_id")}
+
+
+def _page(stmt, page: int, page_size: int, serialize) -> dict:
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    return {"items": [serialize(p) for p in rows], "page": page, "page_size": page_size, "total": total}
+
+
+def list_promotions(user, *, page: int = 1, page_size: int = 24, kind: str | None = None,
+                    active: bool | None = None) -> dict:
+    seller = _actor(user)
+    stmt = select(Promotion).order_by(Promotion.id.desc())
+    if seller is not None:
+        stmt = stmt.where(Promotion.seller_id == seller.id)
+    if kind is not None:
+        stmt = stmt.where(Promotion.kind == kind)
+    if active is not None:
+        stmt = stmt.where(Promotion.is_active.is_(active))
+    return _page(stmt, page, page_size, to_dict)
+
+
+def get_promotion(user, promotion_id: int) -> dict:
+    seller = _actor(user)
+    promotion = db.session.get(Promotion, promotion_id) if 0 < promotion_id < 2**31 else None
+    if promotion is None or (seller is not None and promotion.seller_id != seller.id):
+        raise NotFound("no such promotion")
+    return to_dict(promotion)
+
+
+def create_promotion(user, data: dict) -> dict:
+    """Admins create platform promotions; sellers create their own, funded by them."""
+    try:
+        with transaction():
+            seller = _actor(user)
+            values = dict(data)
+            if values.get("code") is not None:
+                values["code"] = normalize_code(values["code"])
+            values["funded_by"] = "seller" if seller is not None else "platform"
+            values["seller_id"] = seller.id if seller is not None else None
+            if seller is not None and not seller.is_approved:
+                raise PermissionDenied("your seller account is not approved yet", code="seller_not_approved")
+            errors = check_fields(values)
+            if errors:
+                raise ValidationError("invalid promotion", details=errors)
+            if values.get("code") and db.session.scalar(select(Promotion.id).where(Promotion.code == values["code"])):
+                raise Conflict("this coupon code is already used", code="coupon_code_taken",
+                               details={"code": values["code"]})
+            for name in ("product_ids", "category_ids", "seller_ids"):
+                values[name] = sorted(set(values.get(name) or []))
+            for name in ("starts_at", "ends_at"):
+                if values.get(name) is not None:
+                    values[name] = values[name].astimezone(dt.timezone.utc)
+            promotion = Promotion(**values)
+            db.session.add(promotion)
+            db.session.flush()
+            return to_dict(promotion)
+    except IntegrityError as exc:
+        raise Conflict("this coupon code is already used", code="coupon_code_taken") from exc
+
+
+def active_promotions(*, page: int = 1, page_size: int = 24) -> dict:
+    """Live automatic promotions (no coupon code), highest priority first."""
+    now = utcnow()
+    stmt = (select(Promotion)
+            .where(Promotion.code.is_(None), Promotion.is_active.is_(True),
+                   or_(Promotion.starts_at.is_(None), Promotion.starts_at <= now),
+                   or_(Promotion.ends_at.is_(None), Promotion.ends_at > now),
+                   or_(Promotion.usage_limit.is_(None), Promotion.uses_count < Promotion.usage_limit))
+            .order_by(Promotion.priority.desc(), Promotion.id))
+    return _page(stmt, page, page_size, public_dict)
+
+
+def apply_coupon(user, data: dict) -> dict:
+    """What a coupon takes off a basket, with the automatic promotions applied too. A coupon that
+    cannot apply is a 422 `coupon_not_applicable` (or 409 `promotion_exhausted` when its usage
+    limit is reached, 409 `coupon_not_combinable` when a non-stackable promotion excludes it),
+    with the reason in details."""
+    code = normalize_code(data["code"])
+    request = basket.request_for(user, data["lines"], destination=data.get("destination"), coupon_codes=(code,))
+    result = price(request)
+    reason = result.rejected_coupons.get(code)
+    if reason in _LIMIT_REASONS:
+        raise Conflict("this coupon has no use left", code="promotion_exhausted", details={"code": reason})
+    if reason == "not_combinable":
+        raise Conflict("this coupon does not combine with a promotion already applied",
+                       code="coupon_not_combinable", details={"code": reason})
+    if reason is not None:
+        raise ValidationError("this coupon does not apply to this basket", code="coupon_not_applicable",
+                              details={"code": reason})
+    (applied,) = [a for a in result.applied_promotions if a.code == code]
+    promotion = db.session.get(Promotion, applied.promotion_id)
+    return {
+        "code": code, "promotion_id": promotion.id, "name": promotion.name, "kind": promotion.kind,
+        "discount_total": applied.discount_total,
+        "lines": [{"variant_id": pl.variant_id, "discount": sum((d.amount for d in pl.discounts
+                                                              if d.promotion_id == promotion.id), Decimal("0"))}
+                  for pl in result.lines],
+        "free_shipping": promotion.kind == "free_shipping",
+        "subtotal": result.subtotal, "basket_discount_total": result.discount_total,
+        "shipping_total": result.shipping_total, "tax_total": result.tax_total, "total": result.total,
+    }
+
+
+def _consume_customer_use(promotion: Promotion, customer_user_id: int) -> bool:
+    """One more use by this customer if under the per-customer limit (conditional UPDATE on the
+    counter row, created first if missing; a concurrent creator wins the unique key)."""
+    exists = db.session.scalar(select(PromotionCustomerUsage.id).where(
+        PromotionCustomerUsage.promotion_id == promotion.id,
+        PromotionCustomerUsage.customer_user_id == customer_user_id))
+    if exists is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(PromotionCustomerUsage(promotion_id=promotion.id, customer_user_id=customer_user_id,
+                                                      uses_count=0, tenant_id=promotion.tenant_id))
+        except IntegrityError:
+            pass  # created meanwhile by a concurrent checkout of the same customer
+    result = db.session.execute(
+        update(PromotionCustomerUsage)
+        .where(PromotionCustomerUsage.promotion_id == promotion.id,
+               PromotionCustomerUsage.customer_user_id == customer_user_id,
+               PromotionCustomerUsage.uses_count < promotion.usage_limit_per_customer)
+        .values(uses_count=PromotionCustomerUsage.uses_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def redeem(applied: Iterable[AppliedPromotion], *, order_id: int, customer_user_id: int | None
+           ) -> list[PromotionRedemption]:
+    """Consume the usage limits of the promotions an order used and record the redemptions, inside
+    the caller's transaction. Raises Conflict `promotion_exhausted` when a limit was reached
+    meanwhile (the caller's transaction must then roll back: nothing is kept)."""
+    redemptions = []
+    with transaction():
+        for item in sorted(applied, key=lambda a: a.promotion_id):
+            result = db.session.execute(
+                update(Promotion)
+                .where(Promotion.id == item.promotion_id, Promotion.is_active.is_(True),
+                       or_(Promotion.usage_limit.is_(None), Promotion.uses_count < Promotion.usage_limit))
+                .values(uses_count=Promotion.uses_count + 1)
+                .execution_options(synchronize_session=False)
+            )
+            details = {"promotion_id": item.promotion_id, "code": item.code}
+            if result.rowcount != 1:
+                raise Conflict("a promotion of this order has no use left", code="promotion_exhausted",
+                               details=details)
+            promotion = db.session.get(Promotion, item.promotion_id, populate_existing=True)
+            if promotion.usage_limit_per_customer is not None:
+                if customer_user_id is None or not _consume_customer_use(promotion, customer_user_id):
+                    raise Conflict("you have used this promotion as many times as allowed",
+                                   code="promotion_exhausted", details=dict(details, reason="customer_limit"))
+            redemption = PromotionRedemption(promotion_id=promotion.id, order_id=order_id,
+                                             customer_user_id=customer_user_id, code=item.code,
+                                             discount_total=item.discount_total, tenant_id=promotion.tenant_id)
+            db.session.add(redemption)
+            redemptions.append(redemption)
+        db.session.flush()
+        for r in redemptions:
+            publish("promotion.redeemed", {"promotion_id": r.promotion_id, "order_id": order_id,
+                                           "redemption_id": r.id, "discount_total": str(r.discount_total)},
+                    aggregate="promotion", aggregate_id=r.promotion_id)
+    return redemptions
