@@ -15,8 +15,9 @@ Idempotency: the same key and body return the first order; the same key with ano
 reads its order. If the first fails, nothing was stored and the key is free again.
 
 Rounding (done by the pricing engine): half-up to the cent at each line; every total is a sum of
-rounded lines, so sub-orders add up to the parent. Commission: rate x the line's taxable amount
-(after discounts, net of tax), half-up per line.
+rounded lines, so sub-orders add up to the parent. Commission: rate x (the line's taxable amount,
+net of tax and discounts, + the discounts the platform funds: a seller is not charged for those),
+half-up per line.
 """
 
 from __future__ import annotations
@@ -235,7 +236,8 @@ def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[
         subtotal = discount = tax = total = commission = zero
         for line in (pl for pl in result.lines if pl.seller_id == seller_id):
             item = by_key[line.key]
-            line_commission = quantize_money(rate * line.taxable_amount)
+            platform_funded = sum((d.amount for d in line.discounts if d.funded_by == "platform"), zero)
+            line_commission = quantize_money(rate * (line.taxable_amount + platform_funded))
             row = OrderLine(order_id=order.id, seller_id=seller_id, variant_id=item.variant_id,
                             product_id=item.variant.product_id, sku=item.variant.sku,
                             title=item.variant.product.title, quantity=line.quantity, unit_price=line.unit_price,

@@ -240,3 +240,73 @@ def test_same_idempotency_key_20_times_at_once_makes_one_order(app, client, shop
     assert count(app, shop.tenant.id, Order) == 1
     assert count(app, shop.tenant.id, SubOrder) == 2
     assert stock_of(app, shop.tenant.id, shop.product.stock_level_id) == (10, 1)
+
+
+def _promotion(app, tenant_id, **fields):
+    from app.promotions.models import Promotion
+
+    with app.app_context(), tenant_scope(tenant_id):
+        promotion = Promotion(**fields)
+        db.session.add(promotion)
+        db.session.commit()
+        return promotion.id
+
+
+def test_discounts_keep_who_funds_them_and_commission_follows(app, client, shop):
+    _promotion(app, shop.tenant.id, name="Ten off", kind="percentage", value=Decimal("10"), code="SAVE10",
+               seller_ids=[shop.seller.id], funded_by="platform")
+    _promotion(app, shop.tenant.id, name="Seller sale", kind="percentage", value=Decimal("20"),
+               funded_by="seller", seller_id=shop.seller2.id)
+    fill(client, shop.h, (shop.product.variant_id, 2), (shop.product2.variant_id, 1))
+    response = checkout(client, shop.h, {"shipping_address": ADDRESS, "coupon_codes": ["save10"]})
+    assert response.status_code == 201, response.get_json()
+    order = response.get_json()
+    one = next(s for s in order["sub_orders"] if s["seller_id"] == shop.seller.id)
+    two = next(s for s in order["sub_orders"] if s["seller_id"] == shop.seller2.id)
+    # seller 1: 20.00 - 10 % (2.00, platform) = 18.00, VAT 3.60, +5.99 shipping; commission 10 % of 20.00
+    line = one["lines"][0]
+    assert [(d["code"], d["amount"], d["funded_by"]) for d in line["discounts"]] == [("SAVE10", "2.00", "platform")]
+    assert (line["discount_total"], line["tax_total"], line["total"], line["commission_amount"]) == \
+        ("2.00", "3.60", "21.60", "2.00")
+    assert one["total"] == "27.59"
+    # seller 2: 25.50 - 20 % (5.10, seller) = 20.40, VAT 4.08, +5.99; commission 10 % of 20.40 = 2.04
+    line = two["lines"][0]
+    assert [(d["code"], d["amount"], d["funded_by"]) for d in line["discounts"]] == [(None, "5.10", "seller")]
+    assert (line["total"], line["commission_amount"], two["total"]) == ("24.48", "2.04", "30.47")
+    assert (order["discount_total"], order["total"], order["coupon_codes"]) == ("7.10", "58.06", ["save10"])
+    from app.promotions.models import PromotionRedemption
+
+    assert count(app, shop.tenant.id, PromotionRedemption, PromotionRedemption.order_id == order["id"]) == 2
+
+
+def test_an_unknown_coupon_is_refused(app, client, shop):
+    fill(client, shop.h, (shop.product.variant_id, 1))
+    err = error(checkout(client, shop.h, {"shipping_address": ADDRESS, "coupon_codes": ["NOPE"]}), 422)
+    assert err["details"] == {"coupon_codes": {"NOPE": "unknown"}}
+    assert count(app, shop.tenant.id, Order) == 0
+
+
+def test_a_coupon_with_5_uses_left_under_50_concurrent_checkouts(app, client, factory, shop):
+    from app.promotions.models import Promotion
+
+    promotion_id = _promotion(app, shop.tenant.id, name="Five", kind="fixed_amount", value=Decimal("1.00"),
+                              code="FIVE", usage_limit=5)
+    plenty = factory.product(shop.seller, price="10.00", stock=100)
+    buyers = [fill(client, shop.h_guest, (plenty.variant_id, 1)) for _ in range(50)]
+    results: list[tuple[int, dict]] = []
+
+    def buy(h):
+        with app.test_client() as c:
+            response = checkout(c, h, {"shipping_address": ADDRESS, "email": "b@example.com",
+                                       "coupon_codes": ["FIVE"]})
+            results.append((response.status_code, response.get_json()))
+
+    _run([threading.Thread(target=buy, args=(h,)) for h in buyers])
+    assert sorted(status for status, _ in results).count(201) == 5
+    # the others were refused: raced past pricing and stopped by the usage limit's conditional
+    # update (409), or priced after the fifth use, when the coupon is already spent (422)
+    refused = {(status, body["error"]["code"]) for status, body in results if status != 201}
+    assert refused <= {(409, "promotion_exhausted"), (422, "validation_error")}, refused
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        assert db.session.get(Promotion, promotion_id).uses_count == 5
+    assert stock_of(app, shop.tenant.id, plenty.stock_level_id) == (100, 5)  # the refused held nothing
