@@ -64,9 +64,9 @@ def init_app(app: Flask) -> Api:
         api.register_blueprint(module.blp)
     api.register_blueprint(payments.webhooks_blp)  # not write-limited: providers send bursts
 
-    from storefront_api import cart, orders  # issue 4: orders
+    from storefront_api import cart, orders, shipments  # issue 4: orders
 
-    for module in (cart, orders):
+    for module in (cart, orders, shipments):
         limit_writes(module.blp)
         api.register_blueprint(module.blp)
     for module in (promotions, shipping):

@@ -227,6 +227,10 @@ def set_status(sub: SubOrder, target: str, *, actor_id: int | None, note: str | 
     _move(sub, target, actor_id=actor_id, note=note)
     if target == states.SHIPPED:
         _stock(sub, release=False, actor_id=actor_id)
+    elif target == states.DELIVERED:
+        from app.shipments.services import record_delivery
+
+        record_delivery(sub)
 
 
 def _subs_to_change(viewer: Viewer, order: Order, sub_order_id: int | None) -> list[SubOrder]:
