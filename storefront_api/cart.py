@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP
 
 from flask import after_this_request, request
 from marshmallow import Schema, fields, validate
+from marshmallow import ValidationError as SchemaError
 
 from app.cart import services
 from app.pricing.contract import Destination
@@ -30,6 +31,18 @@ def money(**kwargs) -> fields.Decimal:
     """Money out: a string with 2 decimals ("19.90"), rounded half-up."""
     metadata = {"type": "string", "format": "decimal", "example": "19.90", **kwargs.pop("metadata", {})}
     return fields.Decimal(places=2, rounding=ROUND_HALF_UP, as_string=True, metadata=metadata, **kwargs)
+
+
+def decimal_in(low, high, *, places: int = 2, **kwargs) -> fields.Decimal:
+    """A decimal in (a JSON number or a numeric string), bounds checked by a plain validator and
+    documented as numbers (apispec renders Range bounds of a Decimal as strings)."""
+
+    def check(value):
+        if not low <= value <= high:
+            raise SchemaError(f"must be between {low} and {high}")
+
+    metadata = {"minimum": low, "maximum": high, **kwargs.pop("metadata", {})}
+    return fields.Decimal(places=places, rounding=ROUND_HALF_UP, validate=check, metadata=metadata, **kwargs)
 
 
 def rate(**kwargs) -> fields.Decimal:

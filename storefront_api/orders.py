@@ -14,7 +14,16 @@ from marshmallow import ValidationError as SchemaError
 
 from app.checkout import services as checkout
 from app.orders import services, states
-from storefront_api.cart import COUNTRY, MAX_ID, PricedDiscountSchema, PricedTaxSchema, cart_ref, money, rate
+from storefront_api.cart import (
+    COUNTRY,
+    MAX_ID,
+    PricedDiscountSchema,
+    PricedTaxSchema,
+    cart_ref,
+    decimal_in,
+    money,
+    rate,
+)
 from storefront_api.common import Blueprint, PageArgs, current_api_user, document_errors, page_schema
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
@@ -185,8 +194,7 @@ class OrderCancelSchema(Schema):
 class OrderRefundSchema(Schema):
     reason = fields.String(validate=validate.Length(min=1, max=500), metadata={"description": "customers: required"})
     sub_order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
-    amount = fields.Decimal(places=2, validate=validate.Range(min=0.01, max=9_999_999_999.99),
-                            metadata={"description": "default: what remains of the sub-order"})
+    amount = decimal_in(0.01, 9_999_999_999.99, metadata={"description": "default: what remains of the sub-order"})
     request_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
                                 metadata={"description": "sellers and admins: the request to decide"})
     approve = fields.Boolean(metadata={"description": "sellers and admins: true approves, false rejects"})

@@ -12,7 +12,7 @@ from flask import Response
 from marshmallow import Schema, fields, validate
 
 from app.shipments import services
-from storefront_api.cart import MAX_ID
+from storefront_api.cart import MAX_ID, decimal_in
 from storefront_api.common import Blueprint, current_api_user, document_errors
 from storefront_api.orders import OrderShipmentSchema
 
@@ -28,8 +28,8 @@ def _errors(*codes: int):
 
 class CreateLabelSchema(Schema):
     sub_order_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
-    weight_kg = fields.Decimal(places=3, validate=validate.Range(min=0, max=100_000),
-                               metadata={"description": "default: the variants' weights x quantities"})
+    weight_kg = decimal_in(0, 100_000, places=3,
+                           metadata={"description": "default: the variants' weights x quantities"})
 
 
 @blp.route("/create-label/", methods=["POST"])
