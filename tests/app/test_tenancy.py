@@ -17,6 +17,7 @@ from app.models import TENANT_OWNED
 from app.reviews import services as review_services
 from app.security.models import User
 from app.tenants.context import tenant_scope, unscoped
+from tests.orders.rows import add_order_rows
 from tests.pricing.rows import add_pricing_rows
 
 pytestmark = pytest.mark.smoke
@@ -46,6 +47,7 @@ def two_tenants(factory, ctx):
         review = review_services.create_review(customer_user, {"product_id": product_a.id, "rating": 4, "title": "ok"})
         review_services.mark_helpful(db.session.get(User, c2.user_id), review.id)
         add_pricing_rows(seller_a.id, c1.user_id)
+        add_order_rows(seller_a.id, c1.user_id, product_a.variant_id, product_a.stock_level_id)
     return a.id, b.id
 
 
