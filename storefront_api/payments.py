@@ -25,6 +25,7 @@ from app.security import roles
 from storefront_api.common import (
     Blueprint,
     PageArgs,
+    Unauthorized,
     current_api_user,
     document_errors,
     page_schema,
@@ -96,12 +97,20 @@ class CardDetailsSchema(Schema):
 
 
 class ProcessSchema(Schema):
-    payment_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    payment_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={
+        "description": "The payment to pay (or send order_id: the order's latest payment)"})
+    order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
     payment_details = fields.Nested(CardDetailsSchema, metadata={
         "description": "Card details for test_card, a PaymentMethod id for stripe_card; none for bank "
                        "transfer and cash on delivery"})
     confirm = fields.Boolean(load_default=False, metadata={
         "description": "true completes a payment in status requires_action (test card 4000000000003220)"})
+
+
+    @validates_schema
+    def _one_target(self, data, **kwargs):
+        if ("payment_id" in data) == ("order_id" in data):
+            raise SchemaError({"payment_id": ["send payment_id or order_id (one of them)"]})
 
 
 class ProcessHeaders(Schema):
@@ -126,8 +135,10 @@ class MethodSchema(Schema):
 
 class RefundCreateSchema(Schema):
     payment_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
-    amount = fields.Decimal(required=True, validate=validate.Range(min=0.01, max=9999999999.99), metadata={
-        "description": "At most the payment's refundable amount (409 refund_exceeds_captured); 2 decimal places"})
+    # bounds are checked by the service (422): a Range of Decimals would render as strings in OpenAPI
+    amount = fields.Decimal(required=True, metadata={
+        "description": "More than 0 with at most 2 decimal places (422 otherwise), and at most the payment's "
+                       "refundable amount (409 refund_exceeds_captured)"})
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
 
 
@@ -176,7 +187,7 @@ class WebhookResultSchema(Schema):
 @blp.response(200, PaymentSchema)
 @_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
 def process(headers, data):
-    """Pay one of your payments (customers with a token; guests with X-Guest-Token).
+    """Pay one of your payments, by payment_id or order_id (customers with a token; guests with X-Guest-Token).
 
     Authorizes the payment with the card (captured at once with automatic capture), retries a
     failed one, or confirms one in status requires_action. Test cards: 4242424242424242 success,
@@ -184,17 +195,24 @@ def process(headers, data):
     action. Idempotency-Key honoured."""
     user = current_api_user(optional=True)
     if user is None and not headers.get("guest_token"):
-        current_api_user()  # 401: neither a token nor a guest token
+        raise Unauthorized("a valid access token (or a guest's X-Guest-Token) is required")
     if user is not None and not (user.role_names & roles.CUSTOMER_ROLES):
         raise PermissionDenied("only customers pay their payments")
-    return services.process_payment(user, payment_id=data["payment_id"], payment_details=data.get("payment_details"),
+    return services.process_payment(user, payment_id=data.get("payment_id"), order_id=data.get("order_id"),
+                                    payment_details=data.get("payment_details"),
                                     confirm=data["confirm"], guest_token=headers.get("guest_token"),
                                     idempotency_key=headers.get("idempotency_key"))
 
 
+class NoQueryArgs(Schema):
+    """No query parameters: an undocumented one is a 422."""
+
+
 @blp.route("/methods/", methods=["GET"])
+@blp.arguments(NoQueryArgs, location="query")
 @blp.response(200, MethodSchema(many=True))
-def methods():
+@_errors(422)
+def methods(_args):
     """This shop's payment methods (public). Test cards for test_card: 4242424242424242 success,
     4000000000000002 declined (card_declined), 4000000000009995 insufficient funds
     (insufficient_funds), 4000000000003220 requires action (then confirm)."""

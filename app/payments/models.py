@@ -200,5 +200,10 @@ class PaymentMethodSetting(TenantScoped, TimestampMixin, Model):
     stripe_secret_key: Mapped[str | None] = mapped_column(EncryptedString())
     stripe_webhook_secret: Mapped[str | None] = mapped_column(EncryptedString())
 
+    @property
+    def stripe_keys(self) -> str:
+        """What the admin shows of the Stripe credentials: never the values."""
+        return "set" if self.stripe_secret_key else "not set"
+
     def __repr__(self) -> str:
         return self.display_name or self.method

@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.db import transaction
@@ -512,13 +512,32 @@ def _visible_payment(payment_id: int, user, guest_token: str | None) -> Payment:
     raise NotFound("no such payment", details={"payment_id": payment_id})
 
 
-def process_payment(user, *, payment_id: int, payment_details: dict | None, confirm: bool = False,
-                    guest_token: str | None = None, idempotency_key: str | None = None) -> Payment:
-    """Pay one of the caller's payments: authorize (and capture) with card details, retry a failed
-    one, or confirm one that requires an action. The same Idempotency-Key and body returns the
-    payment without charging again; another body with that key is a 409."""
+def _payment_of_order(order_id: int, user, guest_token: str | None) -> int:
+    """The id of the caller's latest payment of `order_id` (404 when there is none)."""
+    stmt = select(Payment.id).where(Payment.order_id == order_id).order_by(Payment.id.desc()).limit(1)
+    if user is not None:
+        stmt = stmt.where(Payment.customer_user_id == user.id)
+    elif guest_token:
+        stmt = stmt.where(Payment.guest_token_hash == hash_token(guest_token))
+    else:
+        stmt = stmt.where(false())
+    payment_id = db.session.scalar(stmt)
+    if payment_id is None:
+        raise NotFound("no payment of this order", details={"order_id": order_id})
+    return payment_id
+
+
+def process_payment(user, *, payment_id: int | None = None, payment_details: dict | None, confirm: bool = False,
+                    guest_token: str | None = None, idempotency_key: str | None = None,
+                    order_id: int | None = None) -> Payment:
+    """Pay one of the caller's payments (by id, or the latest of an order): authorize (and capture)
+    with card details, retry a failed one, or confirm one that requires an action. The same
+    Idempotency-Key and body returns the payment without charging again; another body with that
+    key is a 409."""
     details = payment_details or {}
     with transaction():
+        if payment_id is None:
+            payment_id = _payment_of_order(order_id, user, guest_token)
         payment = _visible_payment(payment_id, user, guest_token)
         if is_staff(user):
             raise PermissionDenied("staff do not pay customers' payments")

@@ -14,6 +14,8 @@ from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import LowStockAlert, StockLevel
 from app.models import TENANT_OWNED
+from app.payments import services as payment_services
+from app.payments.models import PaymentMethodSetting, ProcessedWebhook
 from app.reviews import services as review_services
 from app.security.models import User
 from app.tenants.context import tenant_scope, unscoped
@@ -48,6 +50,15 @@ def two_tenants(factory, ctx):
         review_services.mark_helpful(db.session.get(User, c2.user_id), review.id)
         add_pricing_rows(seller_a.id, c1.user_id)
         add_order_rows(seller_a.id, c1.user_id, product_a.variant_id, product_a.stock_level_id)
+        # payments: a captured test-card payment (idempotency key, transactions) with a refund, a
+        # processed webhook and a payment method setting
+        payment = payment_services.start_payment(
+            order_id=1, amount=Decimal("10.00"), currency="USD", method="test_card", customer_user_id=c1.user_id,
+            payment_details={"card_number": "4242424242424242"}, idempotency_key="tenancy")
+        payment_services.refund(payment.id, Decimal("1.00"), "tenancy")
+        db.session.add_all([ProcessedWebhook(gateway="stripe", event_id="evt_tenancy", event_type="test"),
+                            PaymentMethodSetting(method="test_card")])
+        db.session.commit()
     return a.id, b.id
 
 

@@ -119,6 +119,10 @@ class FakeStripe:
         self.intents: dict[str, dict] = {}
         self.requests: list[tuple[str, str, dict, dict]] = []
         self.decline: str | None = None
+        self.fail_refund = False
+        # when set, PaymentIntent creation waits for it (to look at the database mid-call)
+        self.hold: threading.Event | None = None
+        self.holding = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -155,12 +159,17 @@ class FakeStripe:
                     return self._send(401, {"error": {"type": "invalid_request_error", "message": "bad key"}})
                 path = self.path.split("?")[0]
                 if path == "/v1/payment_intents":
+                    if fake.hold is not None:
+                        fake.holding.set()
+                        fake.hold.wait(10)
                     if fake.decline:
                         code, fake.decline = fake.decline, None
                         return self._send(402, {"error": {"type": "card_error", "code": "card_declined",
                                                           "decline_code": code, "message": "Your card was declined."}})
                     pi = {"id": "pi_" + uuid.uuid4().hex[:14], "object": "payment_intent",
-                          "amount": int(form["amount"]), "currency": form["currency"], "status": "requires_capture",
+                          "amount": int(form["amount"]), "currency": form["currency"],
+                          "status": ("requires_action" if form["payment_method"] == "pm_card_threeDSecure2Required"
+                                     else "requires_capture"),
                           "amount_capturable": int(form["amount"]), "amount_received": 0,
                           "client_secret": "pi_secret_should_be_masked", "metadata": {}}
                     fake.intents[pi["id"]] = pi
@@ -174,6 +183,9 @@ class FakeStripe:
                     else:
                         pi.update(status="canceled")
                     return self._send(200, pi)
+                if path == "/v1/refunds" and fake.fail_refund:
+                    return self._send(400, {"error": {"type": "invalid_request_error", "code": "charge_disputed",
+                                                      "message": "Charge is disputed"}})
                 if path == "/v1/refunds":
                     return self._send(200, {"id": "re_" + uuid.uuid4().hex[:14], "object": "refund",
                                             "amount": int(form["amount"]), "status": "succeeded",

@@ -12,7 +12,7 @@ tolerance).
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import stripe as stripe_lib
@@ -44,7 +44,10 @@ _INTENT_OUTCOMES = {
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
-    return int(amount) if currency.upper() in ZERO_DECIMAL else int((amount * 100).to_integral_value())
+    """Stripe's integer amount: cents, or whole units for zero-decimal currencies (JPY, ...),
+    rounded half-up (amounts already have at most 2 places, so cents are exact)."""
+    units = amount if currency.upper() in ZERO_DECIMAL else amount * 100
+    return int(units.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def from_minor(value: int, currency: str) -> Decimal:

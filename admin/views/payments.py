@@ -1,0 +1,115 @@
+"""Payments admin (Admins only; sellers have no permission here: payments carry no seller ids in
+this package, since one payment covers a multi-seller order): /admin/payments (read-only, with a
+"Mark received" action for bank transfer and cash on delivery), /admin/payment-transactions and
+/admin/refunds (read-only: refunds are made through the API so the amount checks always apply),
+/admin/payment-methods (the tenant's methods; Stripe secrets are never shown)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request
+from flask_appbuilder import AppBuilder
+from flask_appbuilder.actions import action
+from wtforms import PasswordField, validators
+
+from admin.base import MarketModelView, datamodel
+from app.core.errors import DomainError, ValidationError
+from app.payments import services
+from app.payments.gateways import METHODS
+from app.payments.models import Payment, PaymentMethodSetting, PaymentTransaction, Refund
+
+READ_ONLY = ["can_list", "can_show"]
+
+
+class PaymentView(MarketModelView):
+    datamodel = datamodel(Payment)
+    route_base = "/admin/payments"
+    list_title = "Payments"
+    base_permissions = READ_ONLY
+    base_order = ("id", "desc")
+    list_columns = ["id", "order_id", "method", "status", "amount", "amount_captured", "amount_refunded", "currency",
+                    "card_last4", "created_at"]
+    search_columns = ["order_id", "method", "gateway", "status", "currency", "gateway_reference", "created_at"]
+    show_columns = ["id", "order_id", "customer_user_id", "method", "gateway", "status", "currency", "amount",
+                    "amount_authorized", "amount_captured", "amount_refunded", "gateway_reference", "card_brand",
+                    "card_last4", "failure_code", "failure_message", "created_at", "updated_at"]
+
+    @action("mark_received", "Mark received",
+            "Mark the money of the selected bank transfer / cash on delivery payments received?", "fa-check")
+    def mark_received(self, items):
+        # FAB hands None for a single row it cannot load (another tenant's id): that is a 404
+        items = [item for item in (items if isinstance(items, list) else [items]) if item is not None]
+        if not items:
+            abort(404)
+        done, refused = 0, []
+        for payment_id in [item.id for item in items]:
+            try:
+                services.mark_received(payment_id)
+                done += 1
+            except DomainError as exc:
+                refused.append(f"#{payment_id}: {exc.message}")
+        flash(f"{done} payment(s) marked received.", "info")
+        for message in refused:
+            flash(message, "warning")
+        return redirect(request.referrer or self.get_redirect())
+
+
+class PaymentTransactionView(MarketModelView):
+    datamodel = datamodel(PaymentTransaction)
+    route_base = "/admin/payment-transactions"
+    list_title = "Payment transactions"
+    base_permissions = READ_ONLY
+    base_order = ("id", "desc")
+    list_columns = ["id", "payment_id", "order_id", "kind", "status", "amount", "currency", "gateway",
+                    "gateway_reference", "error_code", "created_at"]
+    search_columns = ["payment_id", "order_id", "kind", "status", "gateway", "gateway_reference", "created_at"]
+    show_columns = list_columns + ["raw_response"]
+
+
+class RefundView(MarketModelView):
+    datamodel = datamodel(Refund)
+    route_base = "/admin/refunds"
+    list_title = "Refunds"
+    base_permissions = READ_ONLY
+    base_order = ("id", "desc")
+    list_columns = ["id", "payment_id", "order_id", "amount", "currency", "status", "reason", "created_at"]
+    search_columns = ["payment_id", "order_id", "status", "created_at"]
+    show_columns = list_columns + ["gateway_reference", "failure_code", "created_by_user_id", "updated_at"]
+
+
+class PaymentMethodSettingView(MarketModelView):
+    """Stripe secrets are write-only here: typed into password fields (never shown back, an empty
+    field keeps the stored value), stored encrypted, shown only as "set" or "not set"."""
+
+    datamodel = datamodel(PaymentMethodSetting)
+    route_base = "/admin/payment-methods"
+    list_title = "Payment methods"
+    list_columns = ["method", "enabled", "display_name", "stripe_keys"]
+    add_columns = edit_columns = ["method", "enabled", "display_name", "instructions", "new_stripe_secret_key",
+                                  "new_stripe_webhook_secret"]
+    show_columns = ["method", "enabled", "display_name", "instructions", "stripe_keys", "created_at", "updated_at"]
+    add_form_extra_fields = edit_form_extra_fields = {
+        "new_stripe_secret_key": PasswordField("Stripe secret key", [validators.Optional(), validators.Length(max=200)],
+                                               description="stripe_card only; leave empty to keep the stored key"),
+        "new_stripe_webhook_secret": PasswordField("Stripe webhook secret",
+                                                   [validators.Optional(), validators.Length(max=200)],
+                                                   description="stripe_card only; leave empty to keep it"),
+    }
+    description_columns = {"method": f"One of {', '.join(METHODS)}. A shop with no rows here offers the "
+                                     "PAYMENT_METHODS of the configuration."}
+    label_columns = {"stripe_keys": "Stripe keys"}
+
+    def before_save(self, item, is_new):
+        if item.method not in METHODS:
+            raise ValidationError(f"method must be one of {', '.join(METHODS)}")
+        for field in ("stripe_secret_key", "stripe_webhook_secret"):
+            value = getattr(item, f"new_{field}", None)
+            if value:
+                setattr(item, field, value.strip())
+
+
+def register(appbuilder: AppBuilder) -> None:
+    add = appbuilder.add_view
+    add(PaymentView, "Payments", icon="fa-credit-card", category="Payments", category_icon="fa-credit-card")
+    add(PaymentTransactionView, "Payment transactions", icon="fa-exchange", category="Payments")
+    add(RefundView, "Refunds", icon="fa-undo", category="Payments")
+    add(PaymentMethodSettingView, "Payment methods", icon="fa-cog", category="Payments")
