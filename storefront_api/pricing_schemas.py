@@ -19,6 +19,12 @@ def money(**kwargs) -> fields.Decimal:
     return fields.Decimal(places=2, rounding=ROUND_HALF_UP, as_string=True, metadata=metadata, **kwargs)
 
 
+def decimal_out(**kwargs) -> fields.Decimal:
+    """A non-money decimal out (kg, percent): a string, documented as such."""
+    metadata = {"type": "string", "format": "decimal", **kwargs.pop("metadata", {})}
+    return fields.Decimal(as_string=True, metadata=metadata, **kwargs)
+
+
 def decimal_in(low, high, *, places: int | None = 2, **kwargs) -> fields.Decimal:
     def check(value):
         if not low <= value <= high:

@@ -19,7 +19,15 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
-from storefront_api.pricing_schemas import MAX_MONEY, DestinationSchema, an_id, decimal_in, lines_field, money
+from storefront_api.pricing_schemas import (
+    MAX_MONEY,
+    DestinationSchema,
+    an_id,
+    decimal_in,
+    decimal_out,
+    lines_field,
+    money,
+)
 
 blp = Blueprint("promotions", __name__, url_prefix="/api/v1/promotions", description="Promotions and coupons")
 
@@ -64,7 +72,7 @@ class PromotionSchema(Schema):
     name = fields.String(required=True)
     description = fields.String(allow_none=True)
     kind = fields.String(required=True, metadata={"enum": list(KINDS)})
-    value = fields.Decimal(as_string=True, required=True)
+    value = decimal_out(required=True)
     buy_quantity = fields.Integer(allow_none=True)
     get_quantity = fields.Integer(allow_none=True)
     code = fields.String(allow_none=True)
@@ -93,7 +101,7 @@ class PublicPromotionSchema(Schema):
     name = fields.String(required=True)
     description = fields.String(allow_none=True)
     kind = fields.String(required=True)
-    value = fields.Decimal(as_string=True, required=True)
+    value = decimal_out(required=True)
     buy_quantity = fields.Integer(allow_none=True)
     get_quantity = fields.Integer(allow_none=True)
     min_subtotal = money(allow_none=True)

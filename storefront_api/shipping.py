@@ -15,6 +15,7 @@ from storefront_api.pricing_schemas import (
     REGION,
     DestinationSchema,
     an_id,
+    decimal_out,
     lines_field,
     money,
 )
@@ -30,8 +31,8 @@ class MethodArgs(Schema):
 
 
 class BracketSchema(Schema):
-    min_value = fields.Decimal(as_string=True, required=True)
-    max_value = fields.Decimal(as_string=True, allow_none=True)
+    min_value = decimal_out(required=True)
+    max_value = decimal_out(allow_none=True)
     rate = money(required=True)
 
 
@@ -79,7 +80,7 @@ class OptionSchema(Schema):
 class SellerQuoteSchema(Schema):
     seller_id = fields.Integer(required=True)
     goods_amount = money(required=True)
-    weight_kg = fields.Decimal(as_string=True, required=True)
+    weight_kg = decimal_out(required=True)
     method_id = fields.Integer(allow_none=True, metadata={"description": "None: no method serves this parcel"})
     method_name = fields.String(allow_none=True)
     carrier = fields.String(allow_none=True)

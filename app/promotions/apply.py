@@ -161,12 +161,15 @@ def _discounts(p: Promotion, scoped: list[LineInput], left: dict[str, Decimal]) 
         x, y = p.buy_quantity or 0, p.get_quantity or 0
         if x < 1 or y < 1:
             return {}
-        units = sorted(((line.unit_price, line.key) for line in scoped for _ in range(line.quantity)),
-                       key=lambda u: (-u[0], u[1]))
-        free_count = (len(units) // (x + y)) * y
+        total_units = sum(line.quantity for line in scoped)
+        free_left = (total_units // (x + y)) * y
+        # units sorted by price, high first: the free ones are the tail (the cheapest)
         counts: dict[str, int] = {}
-        for _, key in units[len(units) - free_count:] if free_count else []:
-            counts[key] = counts.get(key, 0) + 1
+        for line in reversed(sorted(scoped, key=lambda item: (-item.unit_price, item.key))):
+            if free_left <= 0:
+                break
+            counts[line.key] = min(line.quantity, free_left)
+            free_left -= counts[line.key]
         by_key = {line.key: line for line in scoped}
         return {key: min(left[key], quantize_money(n * by_key[key].unit_price * Decimal(p.value) / 100))
                 for key, n in counts.items()}

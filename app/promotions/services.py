@@ -119,6 +119,8 @@ def prepare_promotion(promotion: Promotion) -> None:
     if promotion.code and db.session.scalar(select(Promotion.id).where(
             Promotion.code == promotion.code, Promotion.id != (promotion.id or 0))):
         errors.setdefault("code", []).append("already used by another promotion")
+    if promotion.usage_limit is not None and promotion.usage_limit < (promotion.uses_count or 0):
+        errors.setdefault("usage_limit", []).append(f"already used {promotion.uses_count} times")
     if errors:
         text = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in errors.items())
         raise ValidationError(f"invalid promotion: {text}", details=errors)
@@ -269,24 +271,34 @@ def redeem(applied: Iterable[AppliedPromotion], *, order_id: int, customer_user_
            ) -> list[PromotionRedemption]:
     """Consume the usage limits of the promotions an order used and record the redemptions, inside
     the caller's transaction. Raises Conflict `promotion_exhausted` when a limit was reached
-    meanwhile (the caller's transaction must then roll back: nothing is kept)."""
+    meanwhile, `promotion_unavailable` when the promotion ended or was switched off since the basket
+    was priced (the caller's transaction must then roll back: nothing is kept)."""
     redemptions = []
+    now = utcnow()
     with transaction():
         for item in sorted(applied, key=lambda a: a.promotion_id):
             result = db.session.execute(
                 update(Promotion)
                 .where(Promotion.id == item.promotion_id, Promotion.is_active.is_(True),
+                       or_(Promotion.starts_at.is_(None), Promotion.starts_at <= now),
+                       or_(Promotion.ends_at.is_(None), Promotion.ends_at > now),
                        or_(Promotion.usage_limit.is_(None), Promotion.uses_count < Promotion.usage_limit))
                 .values(uses_count=Promotion.uses_count + 1)
                 .execution_options(synchronize_session=False)
             )
             details = {"promotion_id": item.promotion_id, "code": item.code}
+            promotion = db.session.get(Promotion, item.promotion_id, populate_existing=True)
             if result.rowcount != 1:
+                if promotion is None or not promotion.is_live(now):
+                    raise Conflict("a promotion of this order has ended or was withdrawn",
+                                   code="promotion_unavailable", details=details)
                 raise Conflict("a promotion of this order has no use left", code="promotion_exhausted",
                                details=details)
-            promotion = db.session.get(Promotion, item.promotion_id, populate_existing=True)
             if promotion.usage_limit_per_customer is not None:
-                if customer_user_id is None or not _consume_customer_use(promotion, customer_user_id):
+                if customer_user_id is None:
+                    raise Conflict("this promotion is limited per customer: sign in to use it",
+                                   code="promotion_exhausted", details=dict(details, reason="login_required"))
+                if not _consume_customer_use(promotion, customer_user_id):
                     raise Conflict("you have used this promotion as many times as allowed",
                                    code="promotion_exhausted", details=dict(details, reason="customer_limit"))
             redemption = PromotionRedemption(promotion_id=promotion.id, order_id=order_id,

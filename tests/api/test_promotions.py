@@ -105,6 +105,12 @@ def test_create_validation_changes_nothing(app, client, shop):
     error = _error(client.post(f"{API}/", headers=shop["h"]["admin"], json={
         "name": "x", "kind": "percentage", "value": 10, "code": "no spaces!"}), 422)
     assert set(error["details"]) == {"code"}
+    # another tenant's product and a seller id that is no seller here are unknown ids
+    error = _error(client.post(f"{API}/", headers=shop["h"]["admin"], json={
+        "name": "x", "kind": "percentage", "value": 10, "product_ids": [shop["foreign_product"].id],
+        "seller_ids": [shop["seller"].id, 2**31 - 1]}), 422)
+    assert error["details"] == {"product_ids": [f"unknown ids: {shop['foreign_product'].id}"],
+                                "seller_ids": [f"unknown ids: {2**31 - 1}"]}
     _error(client.post(f"{API}/", headers=shop["h"]["admin"], data="{not json", content_type="application/json"),
            400)
     assert _count(app, shop["tenant"].id) == before

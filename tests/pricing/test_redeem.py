@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from decimal import Decimal as D
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.core.db import transaction
 from app.core.errors import Conflict
+from app.core.types import utcnow
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.pricing.contract import AppliedPromotion
@@ -96,3 +98,14 @@ def test_redeem_records_and_a_refusal_keeps_nothing(app, ctx, shop, factory):
                                 order_id=42, customer_user_id=customer.user_id)
         assert err.value.code == "promotion_exhausted" and err.value.details["promotion_id"] == last
     assert _counts(app, shop.tenant.id, ok) == (1, 1)  # the first use of order 42 was rolled back
+    per_customer = shop.build.promotion("percentage", "10", usage_limit_per_customer=1)
+    with tenant_scope(shop.tenant.id), pytest.raises(Conflict) as err:
+        with transaction():
+            services.redeem([AppliedPromotion(per_customer, None, D("1"))], order_id=43, customer_user_id=None)
+    assert err.value.details["reason"] == "login_required"
+    assert _counts(app, shop.tenant.id, per_customer) == (0, 0)
+    ended = shop.build.promotion("percentage", "10", ends_at=utcnow() - dt.timedelta(seconds=1))
+    with tenant_scope(shop.tenant.id), pytest.raises(Conflict) as err:
+        with transaction():
+            services.redeem([AppliedPromotion(ended, None, D("1"))], order_id=44, customer_user_id=None)
+    assert err.value.code == "promotion_unavailable" and _counts(app, shop.tenant.id, ended) == (0, 0)
