@@ -274,7 +274,8 @@ def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
 
 def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, Any]:
     """Cancel what can still be cancelled (pending, paid, processing) of the caller's share of the
-    order; its stock is released. A paid order is then voided or refunded by payments."""
+    order; its stock is released. A paid order is then voided or refunded by payments (all of it
+    when the whole order is cancelled; else the cancelled sub-orders' totals)."""
     with transaction():
         viewer = Viewer(user)
         order = _find(viewer, order_id, lock=True)
@@ -283,14 +284,25 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
             current = viewer.subs(order)[0].status
             raise illegal(current, states.CANCELLED)
         was_paid = order.paid_at is not None
+        refunds = []
         for sub in subs:
             _cancel_sub(sub, actor_id=user.id, note=reason or "cancelled")
         fully = order.status == states.CANCELLED
         if fully:
             order.cancelled_at = utcnow()
+        elif was_paid:  # part of a paid order: its sub-orders' totals go back to the buyer
+            for sub in subs:
+                refund = RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=user.id,
+                                       amount=sub.total, reason=reason or "sub-order cancelled", status="approved",
+                                       decided_by_user_id=user.id, decided_at=utcnow())
+                db.session.add(refund)
+                db.session.flush()
+                refunds.append((refund.id, refund.amount))
         order_id = order.id
     if was_paid and fully:
         _void_or_refund(order_id)
+    for refund_id, amount in refunds:
+        _refund_payment(order_id, refund_id, amount, reason or "sub-order cancelled")
     with transaction():
         return order_view(_find(viewer, order_id), viewer)
 

@@ -337,3 +337,16 @@ def test_refund_validation_roles_and_state(app, client, shop):
           403)
     error(client.post(f"{API}/{order['id']}/refund/", json={"reason": "x"}), 401)
     assert _requests(app, shop, order["id"]) == []
+
+
+def test_cancelling_one_sub_order_of_a_paid_order_refunds_that_part(app, client, shop):
+    order = place(client, shop, payment=CARD_OK)
+    one = sub_of(order, shop.seller.id)
+    body = client.post(f"{API}/{order['id']}/cancel/", headers=shop.h_seller, json={"reason": "cannot ship"})
+    assert body.status_code == 200, body.get_json()
+    body = client.get(f"{API}/{order['id']}/", headers=shop.h).get_json()
+    assert [s["status"] for s in body["sub_orders"]] == ["cancelled", "paid"]
+    assert body["status"] == "paid" and body["refunded_total"] == one["total"]
+    assert body["payment_status"] == "partially_refunded"
+    assert [(status, amount) for _, status, amount in _requests(app, shop, order["id"])] == \
+        [("completed", Decimal(one["total"]))]
