@@ -16,8 +16,9 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import case, exists, select, update
 
+from app.catalog.models import Product
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from app.core.types import utcnow
@@ -308,8 +309,25 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
 
 
 def _cancel_sub(sub: SubOrder, *, actor_id: int | None, note: str) -> None:
+    was_sold = sub.status in (states.PAID, states.PROCESSING)
     _move(sub, states.CANCELLED, actor_id=actor_id, note=note)
     _stock(sub, release=True, actor_id=actor_id)
+    if was_sold:
+        _count_sold(sub, -1)
+
+
+def _count_sold(sub: SubOrder, sign: int) -> None:
+    """Products' sold_count (the storefront's popularity sort) follows paid and cancelled sub-orders;
+    product rows are updated in key order."""
+    units: dict[int, int] = {}
+    for line in sub.lines:
+        if line.product_id is not None:
+            units[line.product_id] = units.get(line.product_id, 0) + line.quantity
+    for product_id in sorted(units):
+        new = Product.sold_count + sign * units[product_id]
+        db.session.execute(update(Product).where(Product.id == product_id)
+                           .values(sold_count=case((new < 0, 0), else_=new))
+                           .execution_options(synchronize_session=False))
 
 
 def _void_or_refund(order_id: int) -> None:
@@ -418,6 +436,7 @@ def mark_paid(order_id: int, *, amount: Decimal | None = None, actor_id: int | N
     for sub in order.sub_orders:
         if sub.status == states.PENDING:
             _move(sub, states.PAID, actor_id=actor_id, note="payment captured")
+            _count_sold(sub, +1)
     return order
 
 

@@ -350,3 +350,20 @@ def test_cancelling_one_sub_order_of_a_paid_order_refunds_that_part(app, client,
     assert body["payment_status"] == "partially_refunded"
     assert [(status, amount) for _, status, amount in _requests(app, shop, order["id"])] == \
         [("completed", Decimal(one["total"]))]
+
+
+def test_sold_counts_follow_payment_and_cancellation(app, client, shop):
+    from app.catalog.models import Product
+
+    def sold():
+        with app.app_context(), tenant_scope(shop.tenant.id):
+            return [db.session.get(Product, p.id).sold_count for p in (shop.product, shop.product2)]
+
+    pending = place(client, shop)
+    assert sold() == [0, 0]  # not paid: not sold
+    paid = place(client, shop, h=shop.h_other, payment=CARD_OK)
+    assert sold() == [2, 1]
+    client.post(f"{API}/{paid['id']}/cancel/", headers=shop.h_seller)  # seller 1's part only
+    assert sold() == [0, 1]
+    client.post(f"{API}/{pending['id']}/cancel/", headers=shop.h)
+    assert sold() == [0, 1]
