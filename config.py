@@ -59,6 +59,8 @@ class Config:
     JOBS_MODE = _env("JOBS_MODE", "rq" if _env("REDIS_URL") else "inline")
     # Outbox rows older than this that are still undispatched are redelivered by the cron job.
     OUTBOX_REDELIVER_AFTER_SECONDS = _env_int("OUTBOX_REDELIVER_AFTER_SECONDS", 30)
+    # Unpaid orders hold their stock this long; then the cron job cancels them and releases it.
+    ORDER_RESERVATION_TTL_MINUTES = _env_int("ORDER_RESERVATION_TTL_MINUTES", 30)
 
     # Number of trusted reverse proxies in front of the app (0: none). With N > 0 the client IP,
     # scheme and host come from the X-Forwarded-* headers the last N proxies set.

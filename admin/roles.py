@@ -39,12 +39,15 @@ SELLER_VIEWS = {
     "ReviewView": READ,
     "PromotionView": WRITE,
     "PromotionRedemptionView": READ,
+    "SubOrderView": READ, "OrderLineView": READ, "ShipmentView": READ, "TrackingEventView": READ,
+    "RefundRequestView": READ, "OrderEventView": READ,
 }
 SELLER_MENUS = (
     "Catalog", "Products", "Variants", "Product images", "Product attributes", "Categories", "Brands", "Attributes",
     "Inventory", "Stock", "Warehouses", "Stock movements", "Low stock",
     "Sellers", "Reviews",
     "Pricing", "Promotions", "Promotion redemptions",
+    "Orders", "Sub-orders", "Shipments", "Refund requests", "Order timeline",
 )
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals

@@ -1,5 +1,6 @@
 """Imports every model module so that SQLAlchemy's metadata (and Alembic) sees them all."""
 
+from app.cart.models import Cart, CartItem  # noqa: F401
 from app.catalog.models import (  # noqa: F401
     Attribute,
     Brand,
@@ -13,6 +14,15 @@ from app.customers.engagement_models import CustomerActivity, WishlistItem  # no
 from app.customers.models import Address, CustomerProfile  # noqa: F401
 from app.events.models import OutboxEvent, ProcessedEvent  # noqa: F401
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse  # noqa: F401
+from app.orders.models import (  # noqa: F401
+    IdempotencyKey,
+    Order,
+    OrderEvent,
+    OrderLine,
+    RefundRequest,
+    StockReservation,
+    SubOrder,
+)
 from app.payments.models import (  # noqa: F401
     Payment,
     PaymentIdempotencyKey,
@@ -26,6 +36,7 @@ from app.reviews.models import Review, ReviewVote  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
 from app.sellers.models import SellerProfile  # noqa: F401
+from app.shipments.models import Shipment, TrackingEvent  # noqa: F401
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone  # noqa: F401
 from app.tax.models import TaxRule, TaxSettings  # noqa: F401
 from app.tenants.models import Tenant, TenantScoped  # noqa: F401
@@ -35,9 +46,11 @@ TENANT_OWNED = (
     Attribute, Brand, Category, Product, ProductAttributeValue, ProductImage, ProductVariant,
     Address, CustomerProfile, LowStockAlert, StockLevel, StockMovement, Warehouse, SellerProfile,
     WishlistItem, CustomerActivity, Review, ReviewVote,
-    Payment, PaymentTransaction, Refund, ProcessedWebhook, PaymentIdempotencyKey, PaymentMethodSetting,
     TaxRule, TaxSettings, ShippingZone, ShippingMethod, ShippingRateBracket,
     Promotion, PromotionRedemption, PromotionCustomerUsage,
+    Payment, PaymentTransaction, Refund, ProcessedWebhook, PaymentIdempotencyKey, PaymentMethodSetting,
+    Cart, CartItem, Order, SubOrder, OrderLine, StockReservation, OrderEvent, RefundRequest, IdempotencyKey,
+    Shipment, TrackingEvent,
 )
 
 

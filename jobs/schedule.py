@@ -18,4 +18,5 @@ class CronEntry:
 
 SCHEDULE = (
     CronEntry(tasks.redeliver_outbox, queue="default", interval=30),
+    CronEntry(tasks.expire_unpaid_orders, queue="default", interval=60),
 )

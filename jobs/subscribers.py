@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.events.bus import EventBus
 from app.inventory import services as inventory
+from app.orders import services as orders
 from app.security import auth
 
 
@@ -20,3 +21,8 @@ def subscribe_all(bus: EventBus) -> None:
                   auth.send_registration_attempt_email, queue="high")
     bus.subscribe("auth.password_reset_requested", "auth.password_reset_email", auth.send_password_reset_email,
                   queue="high")
+
+    # orders follow their payments (issue 4)
+    bus.subscribe("payment.captured", "orders.mark_paid", orders.on_payment_captured, queue="high")
+    bus.subscribe("payment.failed", "orders.payment_failed", orders.on_payment_failed, queue="high")
+    bus.subscribe("refund.completed", "orders.refund_completed", orders.on_refund_completed, queue="high")

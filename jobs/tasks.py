@@ -24,3 +24,11 @@ def send_email(template: str, to: str, context: dict) -> None:
     from app.notifications.mail import send_mail
 
     send_mail(template, to, context)
+
+
+def expire_unpaid_orders() -> int:
+    """Cron: cancel unpaid orders past their reservation TTL and release their stock."""
+    from app.orders.services import expire_unpaid
+
+    with audit_as(AuditActor(actor_id=None, actor="system:orders.expire_unpaid", source="job")):
+        return expire_unpaid()

@@ -23,6 +23,7 @@ from flask_jwt_extended import (
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, fields, validate
 
+from app.cart import services as cart_services
 from app.extensions import limiter
 from app.security import auth
 from app.security import roles as R
@@ -233,6 +234,7 @@ def register(data):
 def login(data):
     """Sign in with e-mail or username; opens a session. Locked after repeated failures."""
     pair = auth.login(login=data["login"], password=data["password"], device=data["device_name"], **_client())
+    cart_services.merge_guest_cart(pair.user, request.headers.get("X-Cart-Token"))  # a guest's cart joins theirs
     return _token_body(pair, data["use_cookies"])
 
 

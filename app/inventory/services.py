@@ -123,3 +123,26 @@ def check_low_stock(event: OutboxEvent) -> LowStockAlert | None:
     if open_alert is not None:
         open_alert.resolved_at = utcnow()
     return None
+
+
+def move_stock(stock_level_id: int, *, d_on_hand: int = 0, d_reserved: int = 0, reason: str,
+               reference: str | None = None, actor_id: int | None = None) -> StockLevel | None:
+    """Inside the caller's transaction: change on-hand and reserved units of one stock row with one
+    conditional UPDATE (refused, returning None, when it would break on_hand >= reserved >= 0),
+    plus its ledger row and `inventory.stock_changed` event. Reserving is d_reserved=+n; releasing
+    a reservation d_reserved=-n; selling reserved units d_on_hand=-n, d_reserved=-n. Callers that
+    touch several rows do it in primary-key order (no deadlocks between them)."""
+    result = db.session.execute(
+        update(StockLevel)
+        .where(StockLevel.id == stock_level_id,
+               StockLevel.quantity_on_hand + d_on_hand - StockLevel.quantity_reserved - d_reserved >= 0,
+               StockLevel.quantity_reserved + d_reserved >= 0)
+        .values(quantity_on_hand=StockLevel.quantity_on_hand + d_on_hand,
+                quantity_reserved=StockLevel.quantity_reserved + d_reserved, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    stock = db.session.get(StockLevel, stock_level_id, populate_existing=True)
+    _ledger(stock, reason, d_on_hand, d_reserved, reference=reference, actor_id=actor_id)
+    return stock

@@ -19,6 +19,7 @@ from app.payments.models import PaymentMethodSetting, ProcessedWebhook
 from app.reviews import services as review_services
 from app.security.models import User
 from app.tenants.context import tenant_scope, unscoped
+from tests.orders.rows import add_order_rows
 from tests.pricing.rows import add_pricing_rows
 
 pytestmark = pytest.mark.smoke
@@ -47,6 +48,8 @@ def two_tenants(factory, ctx):
         customer_services.add_to_wishlist(customer_user, product_a.id)
         review = review_services.create_review(customer_user, {"product_id": product_a.id, "rating": 4, "title": "ok"})
         review_services.mark_helpful(db.session.get(User, c2.user_id), review.id)
+        add_pricing_rows(seller_a.id, c1.user_id)
+        add_order_rows(seller_a.id, c1.user_id, product_a.variant_id, product_a.stock_level_id)
         # payments: a captured test-card payment (idempotency key, transactions) with a refund, a
         # processed webhook and a payment method setting
         payment = payment_services.start_payment(
@@ -56,7 +59,6 @@ def two_tenants(factory, ctx):
         db.session.add_all([ProcessedWebhook(gateway="stripe", event_id="evt_tenancy", event_type="test"),
                             PaymentMethodSetting(method="test_card")])
         db.session.commit()
-        add_pricing_rows(seller_a.id, c1.user_id)
     return a.id, b.id
 
 

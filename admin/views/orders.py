@@ -1,0 +1,140 @@
+"""Orders admin (read-only: status changes follow the state machine through the orders API):
+carts, orders with their sub-orders and timeline, sub-orders with their lines, shipments and
+refund requests. A Seller sees only its own sub-orders, their lines, shipments, refund requests
+and timeline steps (admin/roles.py grants it those views; parent orders, which carry the other
+sellers' amounts, and carts are for Admins)."""
+
+from __future__ import annotations
+
+from flask_appbuilder import AppBuilder
+from sqlalchemy import select
+
+from admin.base import MarketModelView, datamodel
+from app.cart.models import Cart, CartItem
+from app.orders.models import Order, OrderEvent, OrderLine, RefundRequest, SubOrder
+from app.shipments.models import Shipment, TrackingEvent
+
+READ_ONLY = ["can_list", "can_show"]
+
+
+def _orders_of_seller(sid):
+    return Order.id.in_(select(SubOrder.order_id).where(SubOrder.seller_id == sid))
+
+
+class _ReadOnly(MarketModelView):
+    base_permissions = READ_ONLY
+    base_order = ("id", "desc")
+
+    def owned_by_seller(self, item, seller_id):
+        return False  # nothing here is changed through the admin
+
+
+class CartItemView(_ReadOnly):
+    datamodel = datamodel(CartItem)
+    route_base = "/admin/cart-items"
+    list_title = "Cart items"
+    list_columns = ["cart", "variant", "quantity", "updated_at"]
+    show_columns = ["cart", "variant", "quantity", "created_at", "updated_at"]
+
+
+class CartView(_ReadOnly):
+    datamodel = datamodel(Cart)
+    route_base = "/admin/carts"
+    list_title = "Carts"
+    list_columns = ["id", "user", "item_count", "updated_at"]
+    search_columns = ["user", "updated_at"]
+    show_columns = ["id", "user", "item_count", "created_at", "updated_at"]
+    label_columns = {"user": "Customer (empty: a guest)"}
+    related_views = [CartItemView]
+
+
+class OrderLineView(_ReadOnly):
+    datamodel = datamodel(OrderLine)
+    route_base = "/admin/order-lines"
+    list_title = "Order lines"
+    list_columns = ["sub_order", "sku", "title", "quantity", "unit_price", "discount_total", "tax_total", "total",
+                    "commission_rate", "commission_amount"]
+    show_columns = list_columns + ["discounts", "tax_breakdown"]
+    seller_scope = staticmethod(lambda sid: OrderLine.seller_id == sid)
+
+
+class OrderEventView(_ReadOnly):
+    datamodel = datamodel(OrderEvent)
+    route_base = "/admin/order-timeline"
+    list_title = "Order timeline"
+    list_columns = ["created_at", "order", "sub_order_id", "from_status", "to_status", "note", "actor_user_id"]
+    show_columns = list_columns
+    # a seller: the steps of its own sub-orders only
+    seller_scope = staticmethod(lambda sid: OrderEvent.sub_order_id.in_(
+        select(SubOrder.id).where(SubOrder.seller_id == sid)))
+
+
+class ShipmentView(_ReadOnly):
+    datamodel = datamodel(Shipment)
+    route_base = "/admin/shipments"
+    list_title = "Shipments"
+    list_columns = ["created_at", "sub_order", "carrier", "tracking_number", "status", "shipped_at"]
+    search_columns = ["carrier", "tracking_number", "status", "shipped_at"]
+    show_columns = ["sub_order", "carrier", "tracking_number", "status", "shipped_at", "created_at", "updated_at"]
+    seller_scope = staticmethod(lambda sid: Shipment.seller_id == sid)
+
+
+class TrackingEventView(_ReadOnly):
+    datamodel = datamodel(TrackingEvent)
+    route_base = "/admin/tracking-events"
+    list_title = "Tracking events"
+    list_columns = ["occurred_at", "shipment", "status", "description", "location"]
+    show_columns = list_columns
+    seller_scope = staticmethod(lambda sid: TrackingEvent.shipment_id.in_(
+        select(Shipment.id).where(Shipment.seller_id == sid)))
+
+
+class SubOrderView(_ReadOnly):
+    datamodel = datamodel(SubOrder)
+    route_base = "/admin/sub-orders"
+    list_title = "Sub-orders"
+    list_columns = ["number", "order", "seller", "status", "subtotal", "discount_total", "tax_total",
+                    "shipping_total", "total", "commission_amount", "created_at"]
+    search_columns = ["number", "status", "seller", "created_at"]
+    show_columns = list_columns + ["commission_rate", "shipping_method_name", "carrier", "shipping_tax",
+                                   "updated_at"]
+    seller_scope = staticmethod(lambda sid: SubOrder.seller_id == sid)
+    related_scopes = {"seller": lambda sid: SubOrder.seller_id == sid}
+    related_views = [OrderLineView, ShipmentView]
+
+
+class RefundRequestView(_ReadOnly):
+    datamodel = datamodel(RefundRequest)
+    route_base = "/admin/refund-requests"
+    list_title = "Refund requests"
+    list_columns = ["created_at", "order_id", "sub_order_id", "amount", "reason", "status", "decided_at"]
+    show_columns = list_columns + ["requested_by_user_id", "decided_by_user_id", "payment_refund_id"]
+    seller_scope = staticmethod(lambda sid: RefundRequest.sub_order_id.in_(
+        select(SubOrder.id).where(SubOrder.seller_id == sid)))
+
+
+class OrderView(_ReadOnly):
+    datamodel = datamodel(Order)
+    route_base = "/admin/orders"
+    list_title = "Orders"
+    list_columns = ["number", "created_at", "email", "status", "payment_status", "total", "currency"]
+    search_columns = ["number", "email", "status", "payment_status", "created_at"]
+    show_columns = ["number", "status", "email", "customer", "currency", "prices_include_tax", "subtotal",
+                    "discount_total", "tax_total", "shipping_total", "total", "refunded_total", "payment_method",
+                    "payment_status", "paid_at", "cancelled_at", "reservation_expires_at", "shipping_address",
+                    "notes", "coupon_codes", "created_at", "updated_at"]
+    seller_scope = staticmethod(_orders_of_seller)
+    related_views = [SubOrderView, OrderEventView]
+
+
+def register(appbuilder: AppBuilder) -> None:
+    add = appbuilder.add_view
+    add(OrderView, "All orders", icon="fa-shopping-cart", category="Orders", category_icon="fa-shopping-cart")
+    add(SubOrderView, "Sub-orders", icon="fa-truck", category="Orders")
+    add(ShipmentView, "Shipments", icon="fa-send", category="Orders")
+    add(RefundRequestView, "Refund requests", icon="fa-undo", category="Orders")
+    add(OrderEventView, "Order timeline", icon="fa-history", category="Orders")
+    add(CartView, "Carts", icon="fa-shopping-basket", category="Orders")
+    appbuilder.add_view_no_menu(OrderLineView)
+    appbuilder.add_view_no_menu(CartItemView)
+    appbuilder.add_view_no_menu(TrackingEventView)

@@ -1,0 +1,1 @@
+"""Carts: a customer's persistent cart, or a guest's, found by an opaque token."""

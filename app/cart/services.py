@@ -1,0 +1,308 @@
+"""Cart use cases. A signed-in customer has one persistent cart; a guest's cart is found by an
+opaque token (shown once, only its SHA-256 stored). Quantities are checked against the stock
+available now (on hand - reserved, active warehouses); prices, promotions, tax and shipping are
+recomputed on every read by the pricing engine (app.pricing.engine.price), never stored.
+
+Writes to one cart lock its row first (SELECT ... FOR UPDATE), so concurrent adds of the same
+variant add up instead of racing on the (cart, variant) unique key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.cart.models import Cart, CartItem
+from app.catalog.models import Product, ProductVariant
+from app.core.db import transaction, transactional
+from app.core.errors import InsufficientStock, NotFound, PermissionDenied
+from app.extensions import db
+from app.inventory.models import StockLevel, Warehouse
+from app.pricing.contract import Destination, LineInput, PricingRequest, PricingResult
+from app.security import roles
+from app.tenants.context import current_tenant_id
+from app.tenants.models import Tenant
+
+MAX_LINE_QUANTITY = 10_000
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def check_shopper(user) -> None:
+    """Carts and checkout are for customers and guests; staff and sellers get a 403."""
+    if user is not None and not (user.role_names & roles.CUSTOMER_ROLES):
+        raise PermissionDenied("only customers and guests have a cart")
+
+
+@dataclass
+class CartRef:
+    """Who the cart belongs to: a signed-in customer, or a guest holding a token."""
+
+    user: Any = None
+    token: str | None = None
+
+    @property
+    def scope(self) -> str:
+        return f"user:{self.user.id}" if self.user is not None else f"guest:{hash_token(self.token or '')}"
+
+
+def find_cart(ref: CartRef, *, lock: bool = False) -> Cart | None:
+    if ref.user is not None:
+        stmt = select(Cart).where(Cart.user_id == ref.user.id)
+    elif ref.token:
+        stmt = select(Cart).where(Cart.token_hash == hash_token(ref.token), Cart.user_id.is_(None))
+    else:
+        return None
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(stmt)
+
+
+def _cart_for_write(ref: CartRef) -> tuple[Cart, str | None]:
+    """The caller's cart, locked; made on first use (a guest then gets a new token)."""
+    cart = find_cart(ref, lock=True)
+    if cart is not None:
+        return cart, None
+    issued = None
+    if ref.user is not None:
+        cart = Cart(user_id=ref.user.id)
+    else:
+        issued = new_token()
+        ref.token = issued
+        cart = Cart(token_hash=hash_token(issued))
+    try:
+        with db.session.begin_nested():
+            db.session.add(cart)
+    except IntegrityError:  # a concurrent first write of the same customer made it: use theirs
+        if ref.user is None:
+            raise
+    return find_cart(ref, lock=True), issued
+
+
+def available_stock(variant_ids: list[int]) -> dict[int, int]:
+    """Units that can still be sold per variant: on hand - reserved over active warehouses."""
+    if not variant_ids:
+        return {}
+    rows = db.session.execute(
+        select(StockLevel.variant_id, func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved))
+        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .where(StockLevel.variant_id.in_(variant_ids), Warehouse.is_active.is_(True))
+        .group_by(StockLevel.variant_id)
+    ).all()
+    found = {variant_id: int(units or 0) for variant_id, units in rows}
+    return {variant_id: found.get(variant_id, 0) for variant_id in variant_ids}
+
+
+def sellable_variant(variant_id: int) -> ProductVariant:
+    variant = db.session.scalar(
+        select(ProductVariant).join(Product, Product.id == ProductVariant.product_id)
+        .where(ProductVariant.id == variant_id, ProductVariant.is_active.is_(True), Product.status == "active")
+    )
+    if variant is None:
+        raise NotFound("no such product variant", details={"variant_id": variant_id})
+    return variant
+
+
+def _check_stock(variant_id: int, quantity: int) -> None:
+    available = available_stock([variant_id])[variant_id]
+    if quantity > available:
+        raise InsufficientStock("not enough stock for this quantity",
+                                details={"variant_id": variant_id, "available": max(available, 0),
+                                         "requested": quantity})
+
+
+# --- pricing -------------------------------------------------------------------------------------
+
+def tenant_currency() -> str:
+    tenant = db.session.get(Tenant, current_tenant_id())
+    return tenant.default_currency if tenant else "USD"
+
+
+def pricing_request(items: list[CartItem], *, user=None, destination: Destination | None = None,
+                    coupon_codes: tuple[str, ...] = (), shipping_method_ids: dict[int, int] | None = None,
+                    is_first_order: bool = False) -> PricingRequest:
+    lines = tuple(
+        LineInput(key=str(item.id), variant_id=item.variant_id, product_id=item.variant.product_id,
+                  seller_id=item.variant.seller_id, category_id=item.variant.product.category_id,
+                  quantity=item.quantity, unit_price=Decimal(item.variant.price),
+                  weight_kg=item.variant.weight_kg)
+        for item in items
+    )
+    return PricingRequest(
+        tenant_id=current_tenant_id(), currency=tenant_currency(), lines=lines, destination=destination,
+        coupon_codes=tuple(coupon_codes), customer_user_id=user.id if user is not None else None,
+        customer_roles=frozenset(user.role_names) if user is not None else frozenset(),
+        is_first_order=is_first_order, shipping_method_ids=dict(shipping_method_ids or {}),
+    )
+
+
+def price(request: PricingRequest) -> PricingResult:
+    from app.pricing import engine  # the pricing domain's engine (pure: it writes nothing)
+
+    return engine.price(request)
+
+
+def is_first_order(user) -> bool:
+    if user is None:
+        return False
+    from app.orders.models import Order
+
+    return db.session.scalar(select(func.count()).select_from(Order).where(Order.customer_user_id == user.id)) == 0
+
+
+def cart_view(cart: Cart | None, *, user=None, token: str | None = None, destination: Destination | None = None,
+              coupon_codes: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The cart as the storefront shows it, priced now."""
+    items = list(cart.items) if cart is not None else []
+    variant_ids = [item.variant_id for item in items]
+    stock = available_stock(variant_ids)
+    result = price(pricing_request(items, user=user, destination=destination, coupon_codes=coupon_codes,
+                                   is_first_order=is_first_order(user)))
+    priced = {line.key: line for line in result.lines}
+    lines = []
+    for item in items:
+        line = priced.get(str(item.id))
+        lines.append({
+            "id": item.id, "variant_id": item.variant_id, "product_id": item.variant.product_id,
+            "seller_id": item.variant.seller_id, "sku": item.variant.sku,
+            "title": item.variant.product.title, "options": item.variant.options or {},
+            "quantity": item.quantity, "available": stock.get(item.variant_id, 0),
+            "in_stock": item.quantity <= stock.get(item.variant_id, 0),
+            "unit_price": line.unit_price, "subtotal": line.subtotal, "discount_total": line.discount_total,
+            "discounts": [_discount(d) for d in line.discounts],
+            "tax_total": line.tax_total, "tax": [_tax(t) for t in line.tax], "total": line.total,
+        })
+    return {
+        "id": cart.id if cart is not None else None,
+        "cart_token": token if (cart is not None and cart.user_id is None) else None,
+        "currency": result.currency, "prices_include_tax": result.prices_include_tax,
+        "items": lines, "item_count": sum(item.quantity for item in items),
+        "subtotal": result.subtotal, "discount_total": result.discount_total, "tax_total": result.tax_total,
+        "shipping_total": result.shipping_total, "total": result.total,
+        "shipping": [{"seller_id": q.seller_id, "method_id": q.method_id, "method_name": q.method_name,
+                      "carrier": q.carrier, "cost": q.cost, "tax_total": q.tax_total} for q in result.shipping],
+        "applied_promotions": [{"promotion_id": p.promotion_id, "code": p.code, "discount_total": p.discount_total}
+                               for p in result.applied_promotions],
+        "rejected_coupons": dict(result.rejected_coupons),
+    }
+
+
+def _discount(d) -> dict[str, Any]:
+    return {"promotion_id": d.promotion_id, "code": d.code, "amount": d.amount, "funded_by": d.funded_by}
+
+
+def _tax(t) -> dict[str, Any]:
+    return {"rule_id": t.rule_id, "name": t.name, "rate": t.rate, "amount": t.amount}
+
+
+# --- use cases -------------------------------------------------------------------------------------
+
+def get_cart(ref: CartRef, *, destination: Destination | None = None, coupon_codes: tuple[str, ...] = ()):
+    check_shopper(ref.user)
+    with transaction():
+        cart = find_cart(ref)
+        return cart_view(cart, user=ref.user, token=ref.token, destination=destination, coupon_codes=coupon_codes)
+
+
+def add_item(ref: CartRef, variant_id: int, quantity: int) -> dict[str, Any]:
+    check_shopper(ref.user)
+    with transaction():
+        sellable_variant(variant_id)
+        cart, _ = _cart_for_write(ref)
+        item = next((i for i in cart.items if i.variant_id == variant_id), None)
+        wanted = quantity + (item.quantity if item is not None else 0)
+        _check_stock(variant_id, wanted)
+        if item is None:
+            cart.items.append(CartItem(variant_id=variant_id, quantity=wanted))
+        else:
+            item.quantity = wanted
+        db.session.flush()
+        db.session.expire(cart, ["items"])
+        return cart_view(cart, user=ref.user, token=ref.token)
+
+
+def _own_item(ref: CartRef, item_id: int) -> tuple[Cart, CartItem]:
+    cart = find_cart(ref, lock=True)
+    item = next((i for i in cart.items if i.id == item_id), None) if cart is not None else None
+    if item is None:
+        raise NotFound("no such item in your cart", details={"item_id": item_id})
+    return cart, item
+
+
+def update_item(ref: CartRef, item_id: int, quantity: int) -> dict[str, Any]:
+    """Set an item's quantity; 0 removes it."""
+    check_shopper(ref.user)
+    with transaction():
+        cart, item = _own_item(ref, item_id)
+        if quantity == 0:
+            cart.items.remove(item)
+        else:
+            _check_stock(item.variant_id, quantity)
+            item.quantity = quantity
+        db.session.flush()
+        return cart_view(cart, user=ref.user, token=ref.token)
+
+
+def remove_item(ref: CartRef, item_id: int) -> dict[str, Any]:
+    check_shopper(ref.user)
+    with transaction():
+        cart, item = _own_item(ref, item_id)
+        cart.items.remove(item)
+        db.session.flush()
+        return cart_view(cart, user=ref.user, token=ref.token)
+
+
+def clear(ref: CartRef) -> dict[str, Any]:
+    check_shopper(ref.user)
+    with transaction():
+        cart = find_cart(ref, lock=True)
+        if cart is not None:
+            db.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id)
+                               .execution_options(synchronize_session=False))
+            db.session.expire(cart, ["items"])
+        return cart_view(cart, user=ref.user, token=ref.token)
+
+
+@transactional
+def merge_guest_cart(user, token: str | None) -> Cart | None:
+    """On login: move a guest cart's items into the customer's cart (quantities add up, capped at
+    the stock available), then delete the guest cart. Unknown or spent tokens change nothing."""
+    if not token or user is None or not (user.role_names & roles.CUSTOMER_ROLES):
+        return None
+    guest = db.session.scalar(
+        select(Cart).where(Cart.token_hash == hash_token(token), Cart.user_id.is_(None))
+        .options(selectinload(Cart.items)).with_for_update()
+    )
+    if guest is None:
+        return None
+    cart, _ = _cart_for_write(CartRef(user=user))
+    stock = available_stock([i.variant_id for i in guest.items])
+    mine = {i.variant_id: i for i in cart.items}
+    for item in guest.items:
+        wanted = min(item.quantity + (mine[item.variant_id].quantity if item.variant_id in mine else 0),
+                     max(stock.get(item.variant_id, 0), 0))
+        if item.variant_id in mine:
+            mine[item.variant_id].quantity = max(wanted, mine[item.variant_id].quantity)
+        elif wanted > 0:
+            cart.items.append(CartItem(variant_id=item.variant_id, quantity=wanted))
+    db.session.delete(guest)
+    db.session.flush()
+    return cart
+
+
+def empty_cart(cart_id: int) -> None:
+    """Inside checkout's transaction: the cart's items were ordered."""
+    db.session.execute(delete(CartItem).where(CartItem.cart_id == cart_id).execution_options(synchronize_session=False))

@@ -1,0 +1,1 @@
+"""Checkout: turns a cart into orders, reserving stock without ever overselling."""

@@ -1,0 +1,339 @@
+"""Checkout: the caller's cart becomes one parent order and one sub-order per seller.
+
+In ONE transaction: claim the Idempotency-Key (unique per tenant, key and caller), price the cart
+(app.pricing.engine.price), write the order, its sub-orders and lines (price, discounts and who
+funds them, tax with its breakdown, shipping, the seller's commission rate of the moment), reserve
+the stock, redeem the promotions (app.promotions.services.redeem), empty the cart, publish
+`order.created`. The payment is started after the commit, outside every row lock.
+
+Never oversold: the stock rows of every variant in the cart are locked in primary-key order
+(SELECT ... FOR UPDATE), allocated, and each reservation is a conditional UPDATE that the database
+refuses when on_hand - reserved would drop below zero (app.inventory.services.move_stock).
+
+Idempotency: the same key and body return the first order; the same key with another body is a
+409. A second request with the same key waits on the unique key until the first commits, then
+reads its order. If the first fails, nothing was stored and the key is free again.
+
+Rounding (done by the pricing engine): half-up to the cent at each line; every total is a sum of
+rounded lines, so sub-orders add up to the parent. Commission: rate x (the line's taxable amount,
+net of tax and discounts, + the discounts the platform funds: a seller is not charged for those),
+half-up per line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import time
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from app.cart import services as carts
+from app.cart.services import CartRef
+from app.catalog.models import Product, ProductVariant
+from app.core.db import transaction
+from app.core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationError
+from app.core.types import quantize_money, utcnow
+from app.customers.models import Address, CustomerProfile
+from app.events.bus import publish
+from app.extensions import db
+from app.inventory import services as inventory
+from app.inventory.models import StockLevel, Warehouse
+from app.orders import states
+from app.orders.models import IdempotencyKey, Order, OrderEvent, OrderLine, StockReservation, SubOrder
+from app.pricing.contract import Destination, PricingResult
+from app.sellers.models import SellerProfile
+
+ADDRESS_FIELDS = ("full_name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+DEADLOCK_RETRIES = 5
+
+
+def request_fingerprint(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class _KeyReleased(Exception):
+    """The first request with this key failed meanwhile (its key row is gone): try again."""
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "args", [None])[0]
+    return code in (1213, 1205)  # deadlock found; lock wait timeout
+
+
+def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tuple[Order, bool, dict | None]:
+    """Returns (order, created, payment). `created` is False when the key had been used with this
+    body; `payment` says how the payment started (None without a payment in the request)."""
+    carts.check_shopper(ref.user)
+    if ref.user is None and not ref.token:
+        raise Conflict("your cart is empty", code="cart_empty")
+    fingerprint = request_fingerprint(data)
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            with transaction():
+                order, created = _place(ref, data, idempotency_key, fingerprint)
+            break
+        except (OperationalError, _KeyReleased) as exc:
+            retry = isinstance(exc, _KeyReleased) or _is_deadlock(exc)
+            if not retry or attempt == DEADLOCK_RETRIES - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    payment = None
+    if created and data.get("payment"):
+        payment = _start_payment(order.id, data["payment"], ref.token)
+    return load_order(order.id), created, payment
+
+
+def load_order(order_id: int) -> Order:
+    db.session.expire_all()
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise NotFound("no such order", details={"order_id": order_id})
+    return order
+
+
+def _claim_key(ref: CartRef, key: str, fingerprint: str) -> tuple[IdempotencyKey | None, Order | None]:
+    """Take the key for this request, or return the order it already stands for."""
+    row = IdempotencyKey(key=key, scope=ref.scope, request_hash=fingerprint)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+        return row, None
+    except IntegrityError:
+        pass
+    existing = db.session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.key == key, IdempotencyKey.scope == ref.scope)
+        .execution_options(populate_existing=True))
+    if existing is None:  # the first request failed and freed the key meanwhile: try again
+        raise _KeyReleased()
+    if existing.request_hash != fingerprint:
+        raise Conflict("this Idempotency-Key was used with another request", code="idempotency_key_reused")
+    return None, db.session.get(Order, existing.order_id)
+
+
+def _destination(address: dict[str, Any]) -> Destination:
+    return Destination(country=address["country"], region=address.get("region") or None,
+                       postal_code=address.get("postal_code") or None)
+
+
+def _shipping_address(ref: CartRef, data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("address_id") is not None:
+        if ref.user is None:
+            raise ValidationError("guests give the address itself", details={"address_id": ["customers only"]})
+        address = db.session.scalar(
+            select(Address).join(CustomerProfile, CustomerProfile.id == Address.customer_id)
+            .where(Address.id == data["address_id"], CustomerProfile.user_id == ref.user.id))
+        if address is None:
+            raise NotFound("no such address", details={"address_id": data["address_id"]})
+        return {name: getattr(address, name) for name in ADDRESS_FIELDS}
+    if not data.get("shipping_address"):
+        raise ValidationError("a shipping address is needed",
+                              details={"shipping_address": ["give shipping_address or address_id"]})
+    return {name: data["shipping_address"].get(name) for name in ADDRESS_FIELDS}
+
+
+def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tuple[Order, bool]:
+    claim, existing = _claim_key(ref, key, fingerprint)
+    if existing is not None:
+        return existing, False
+    email = data.get("email") or (ref.user.email if ref.user is not None else None)
+    if not email:
+        raise ValidationError("guests give an e-mail address", details={"email": ["required for guest checkout"]})
+    address = _shipping_address(ref, data)
+    cart = carts.find_cart(ref, lock=True)
+    items = list(cart.items) if cart is not None else []
+    if not items:
+        raise Conflict("your cart is empty", code="cart_empty")
+    _check_sellable(items)
+    methods = {m["seller_id"]: m["method_id"] for m in data.get("shipping_methods") or ()}
+    result = carts.price(carts.pricing_request(
+        items, user=ref.user, destination=_destination(address), coupon_codes=tuple(data.get("coupon_codes") or ()),
+        shipping_method_ids=methods, is_first_order=carts.is_first_order(ref.user)))
+    _check_priced(result, methods)
+
+    now = utcnow()
+    ttl = dt.timedelta(minutes=current_app.config["ORDER_RESERVATION_TTL_MINUTES"])
+    order = Order(number=_order_number(now), customer_user_id=ref.user.id if ref.user is not None else None,
+                  email=email, status=states.PENDING, currency=result.currency,
+                  prices_include_tax=result.prices_include_tax, shipping_address=address, notes=data.get("notes"),
+                  coupon_codes=list(data.get("coupon_codes") or ()), reservation_expires_at=now + ttl,
+                  payment_method=(data.get("payment") or {}).get("method"))
+    db.session.add(order)
+    db.session.flush()
+    lines = _write_sub_orders(order, items, result)
+    _reserve(order, lines)
+    if result.applied_promotions:
+        from app.promotions import services as promotions
+
+        promotions.redeem(result.applied_promotions, order_id=order.id, customer_user_id=order.customer_user_id)
+    carts.empty_cart(cart.id)
+    claim.order_id = order.id
+    db.session.add(OrderEvent(order_id=order.id, from_status=None, to_status=states.PENDING,
+                              actor_user_id=order.customer_user_id, note="order placed"))
+    publish("order.created", {
+        "order_id": order.id, "number": order.number, "customer_user_id": order.customer_user_id,
+        "total": str(order.total), "currency": order.currency,
+        "sub_orders": [{"sub_order_id": s.id, "seller_id": s.seller_id, "total": str(s.total)}
+                       for s in order.sub_orders],
+    }, aggregate="order", aggregate_id=order.id)
+    db.session.flush()
+    return order, True
+
+
+def _order_number(now: dt.datetime) -> str:
+    return f"{now:%y%m%d}-{secrets.token_hex(5).upper()}"
+
+
+def _check_sellable(items) -> None:
+    variant_ids = [i.variant_id for i in items]
+    live = set(db.session.scalars(
+        select(ProductVariant.id).join(Product, Product.id == ProductVariant.product_id)
+        .where(ProductVariant.id.in_(variant_ids), ProductVariant.is_active.is_(True), Product.status == "active")))
+    gone = [v for v in variant_ids if v not in live]
+    if gone:
+        raise Conflict("some items are no longer sold; remove them from your cart", code="item_unavailable",
+                       details={"variant_ids": gone})
+
+
+def _check_priced(result: PricingResult, methods: dict[int, int]) -> None:
+    if result.rejected_coupons:
+        raise ValidationError("a coupon cannot be used", details={"coupon_codes": dict(result.rejected_coupons)})
+    unserved = [q.seller_id for q in result.shipping if q.method_id is None]
+    if unserved:
+        raise Conflict("no shipping method serves this address for some items", code="no_shipping_method",
+                       details={"seller_ids": unserved})
+    quoted = {q.seller_id: q.method_id for q in result.shipping}
+    wrong = {str(s): ["this method does not serve this parcel"] for s, m in methods.items() if quoted.get(s) != m}
+    if wrong:
+        raise ValidationError("a chosen shipping method cannot be used", details={"shipping_methods": wrong})
+
+
+def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[OrderLine, int]]:
+    """Sub-orders and lines from the priced basket; returns (line, variant_id) pairs."""
+    by_key = {str(i.id): i for i in items}
+    seller_ids = result.seller_ids()
+    rates = dict(db.session.execute(
+        select(SellerProfile.id, SellerProfile.commission_rate).where(SellerProfile.id.in_(seller_ids))).all())
+    quotes = {q.seller_id: q for q in result.shipping}
+    written = []
+    zero = Decimal("0.00")
+    for position, seller_id in enumerate(seller_ids, start=1):
+        rate = Decimal(rates[seller_id])
+        quote = quotes[seller_id]
+        sub = SubOrder(order_id=order.id, seller_id=seller_id, number=f"{order.number}-{position}",
+                       status=states.PENDING, commission_rate=rate, shipping_method_id=quote.method_id,
+                       shipping_method_name=quote.method_name, carrier=quote.carrier,
+                       shipping_total=quote.cost,
+                       shipping_tax=[_tax(t) for t in quote.tax])
+        order.sub_orders.append(sub)
+        subtotal = discount = tax = total = commission = zero
+        for line in (pl for pl in result.lines if pl.seller_id == seller_id):
+            item = by_key[line.key]
+            platform_funded = sum((d.amount for d in line.discounts if d.funded_by == "platform"), zero)
+            line_commission = quantize_money(rate * (line.taxable_amount + platform_funded))
+            row = OrderLine(order_id=order.id, seller_id=seller_id, variant_id=item.variant_id,
+                            product_id=item.variant.product_id, sku=item.variant.sku,
+                            title=item.variant.product.title, quantity=line.quantity, unit_price=line.unit_price,
+                            subtotal=line.subtotal, discount_total=line.discount_total,
+                            discounts=[_discount(d) for d in line.discounts], tax_total=line.tax_total,
+                            tax_breakdown=[_tax(t) for t in line.tax], total=line.total, commission_rate=rate,
+                            commission_amount=line_commission)
+            sub.lines.append(row)
+            written.append((row, item.variant_id))
+            subtotal += line.subtotal
+            discount += line.discount_total
+            tax += line.tax_total
+            total += line.total
+            commission += line_commission
+        sub.subtotal = subtotal
+        sub.discount_total = discount
+        sub.tax_total = tax + quote.tax_total
+        sub.total = total + quote.cost + (zero if result.prices_include_tax else quote.tax_total)
+        sub.commission_amount = commission
+    order.subtotal = sum((s.subtotal for s in order.sub_orders), zero)
+    order.discount_total = sum((s.discount_total for s in order.sub_orders), zero)
+    order.tax_total = sum((s.tax_total for s in order.sub_orders), zero)
+    order.shipping_total = sum((s.shipping_total for s in order.sub_orders), zero)
+    order.total = sum((s.total for s in order.sub_orders), zero)
+    if order.total != result.total:  # the engine's own sum must agree with ours, to the cent
+        raise Conflict("pricing totals do not add up", code="pricing_mismatch",
+                       details={"engine_total": str(result.total), "order_total": str(order.total)})
+    db.session.flush()
+    return written
+
+
+def _reserve(order: Order, lines: list[tuple[OrderLine, int]]) -> None:
+    """Lock the stock rows of every variant (primary-key order), allocate, reserve each row with a
+    conditional UPDATE (in primary-key order too)."""
+    variant_ids = sorted({variant_id for _, variant_id in lines})
+    stock_ids = db.session.scalars(
+        select(StockLevel.id).join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .where(StockLevel.variant_id.in_(variant_ids), Warehouse.is_active.is_(True))).all()
+    # lock the stock rows alone (no join: MariaDB would lock the joined rows too, and the order
+    # lines just written hold shared locks on their variants), in primary-key order
+    rows = db.session.execute(
+        select(StockLevel.id, StockLevel.variant_id, StockLevel.quantity_on_hand, StockLevel.quantity_reserved)
+        .where(StockLevel.id.in_(stock_ids)).order_by(StockLevel.id).with_for_update()
+    ).all() if stock_ids else []
+    free = {row.id: row.quantity_on_hand - row.quantity_reserved for row in rows}
+    by_variant: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        by_variant[row.variant_id].append(row.id)
+    plan: list[tuple[int, OrderLine, int]] = []  # (stock_level_id, line, quantity)
+    for line, variant_id in lines:
+        need = line.quantity
+        for stock_id in by_variant[variant_id]:
+            take = min(need, free[stock_id])
+            if take > 0:
+                plan.append((stock_id, line, take))
+                free[stock_id] -= take
+                need -= take
+            if need == 0:
+                break
+        if need > 0:
+            available = sum(max(free[s], 0) for s in by_variant[variant_id]) + line.quantity - need
+            raise InsufficientStock("not enough stock for an item in your cart",
+                                    details={"variant_id": variant_id, "available": available,
+                                             "requested": line.quantity})
+    for stock_id, line, quantity in sorted(plan, key=lambda p: p[0]):
+        if inventory.move_stock(stock_id, d_reserved=quantity, reason="reservation",
+                                reference=f"order:{order.number}") is None:
+            raise InsufficientStock("not enough stock for an item in your cart",
+                                    details={"variant_id": line.variant_id, "requested": line.quantity})
+        db.session.add(StockReservation(order_id=order.id, sub_order_id=line.sub_order_id, order_line_id=line.id,
+                                        stock_level_id=stock_id, quantity=quantity, status="held"))
+
+
+def _discount(d) -> dict[str, Any]:
+    return {"promotion_id": d.promotion_id, "code": d.code, "amount": str(d.amount), "funded_by": d.funded_by}
+
+
+def _tax(t) -> dict[str, Any]:
+    return {"rule_id": t.rule_id, "name": t.name, "rate": str(t.rate), "amount": str(t.amount)}
+
+
+def _start_payment(order_id: int, payment: dict[str, Any], guest_token: str | None) -> dict[str, Any]:
+    """After the commit, outside row locks: hand the order to the payments domain. Its outcome
+    comes back as events (payment.captured / payment.failed) that move the order."""
+    from app.payments import services as payments
+
+    with transaction():
+        order = db.session.get(Order, order_id)
+        amount, currency, customer = order.total, order.currency, order.customer_user_id
+    try:
+        started = payments.start_payment(order_id=order_id, amount=amount, currency=currency,
+                                         method=payment["method"], customer_user_id=customer,
+                                         payment_details=payment.get("details") or {},
+                                         idempotency_key=f"order-{order_id}", guest_token=guest_token)
+    except DomainError as exc:  # the order stands (stock held until it expires); pay again later
+        db.session.rollback()
+        return {"id": None, "status": "failed", "error_code": exc.code, "message": exc.message}
+    return {"id": started.id, "status": started.status, "error_code": getattr(started, "failure_code", None),
+            "message": None}

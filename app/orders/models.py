@@ -1,0 +1,232 @@
+"""Orders as sold: a parent order per checkout, a sub-order per seller, lines that keep the price,
+discounts (and who funds them), taxes (with their breakdown), shipping and the commission rate of
+the moment; the stock each line holds; the status timeline; refund requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_appbuilder import Model
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.types import MONEY, RATE, TimestampMixin, UTCDateTime, utcnow
+from app.orders import states
+from app.security.models import User
+from app.sellers.models import SellerProfile
+from app.tenants.models import TenantScoped
+
+ZERO = Decimal("0.00")
+
+
+class Order(TenantScoped, TimestampMixin, Model):
+    """The parent order: what the buyer sees and pays (its total is the sum of its sub-orders)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number", name="uq_orders_tenant_number"),
+        Index("ix_orders_tenant_customer", "tenant_id", "customer_user_id", "id"),
+        Index("ix_orders_tenant_status_expiry", "tenant_id", "status", "reservation_expires_at"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), nullable=False)
+    customer_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(320), nullable=False)
+    status: Mapped[str] = mapped_column(String(24), default=states.PENDING, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    subtotal: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    discount_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    tax_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    shipping_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    refunded_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    shipping_address: Mapped[dict] = mapped_column(JSON, nullable=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    coupon_codes: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    payment_method: Mapped[str | None] = mapped_column(String(32))
+    payment_status: Mapped[str] = mapped_column(String(24), default="unpaid", nullable=False)
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # an unpaid order past this moment is cancelled by the cron job and its stock released
+    reservation_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    customer: Mapped[User | None] = relationship(User)
+    sub_orders: Mapped[list[SubOrder]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="SubOrder.id", lazy="selectin"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
+    )
+
+    @property
+    def is_guest(self) -> bool:
+        return self.customer_user_id is None
+
+    def __repr__(self) -> str:
+        return self.number
+
+
+class SubOrder(TenantScoped, TimestampMixin, Model):
+    """One seller's part of an order: its lines, its shipping, its fulfilment status."""
+
+    __tablename__ = "sub_orders"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number", name="uq_sub_orders_tenant_number"),
+        Index("ix_sub_orders_tenant_seller", "tenant_id", "seller_id", "id"),
+        Index("ix_sub_orders_tenant_order", "tenant_id", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False)
+    number: Mapped[str] = mapped_column(String(40), nullable=False)
+    status: Mapped[str] = mapped_column(String(24), default=states.PENDING, nullable=False)
+    status_before_refund: Mapped[str | None] = mapped_column(String(24))
+    subtotal: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    discount_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    tax_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)  # lines + shipping
+    shipping_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    commission_rate: Mapped[Decimal] = mapped_column(RATE, nullable=False)
+    commission_amount: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    # the pricing helper's shipping method (its table is linked at merge)
+    shipping_method_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shipping_methods.id", ondelete="SET NULL", name="fk_sub_orders_shipping_method_id"), index=True)
+    shipping_method_name: Mapped[str | None] = mapped_column(String(120))
+    carrier: Mapped[str | None] = mapped_column(String(32))
+    shipping_tax: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+
+    order: Mapped[Order] = relationship(back_populates="sub_orders")
+    seller: Mapped[SellerProfile] = relationship(SellerProfile)
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="sub_order", cascade="all, delete-orphan", order_by="OrderLine.id", lazy="selectin"
+    )
+
+    def __repr__(self) -> str:
+        return self.number
+
+
+class OrderLine(TenantScoped, Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        Index("ix_order_lines_tenant_sub_order", "tenant_id", "sub_order_id"),
+        Index("ix_order_lines_tenant_seller", "tenant_id", "seller_id", "id"),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
+    sub_order_id: Mapped[int] = mapped_column(ForeignKey("sub_orders.id", ondelete="CASCADE"), nullable=False)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False)
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("product_variants.id", ondelete="SET NULL"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"), index=True)
+    sku: Mapped[str] = mapped_column(String(64), nullable=False)
+    title: Mapped[str] = mapped_column(String(255), nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit_price: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    subtotal: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    discount_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    # [{"promotion_id", "code", "amount", "funded_by": "platform" | "seller"}]
+    discounts: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    tax_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    # [{"rule_id", "name", "rate", "amount"}]
+    tax_breakdown: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    total: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    commission_rate: Mapped[Decimal] = mapped_column(RATE, nullable=False)
+    commission_amount: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+
+    sub_order: Mapped[SubOrder] = relationship(back_populates="lines")
+
+    def __repr__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
+
+class StockReservation(TenantScoped, TimestampMixin, Model):
+    """Units of one stock row held for one order line: held, then released (cancel) or consumed (shipped)."""
+
+    __tablename__ = "order_stock_reservations"
+    __table_args__ = (
+        Index("ix_order_stock_reservations_tenant_order", "tenant_id", "order_id"),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+    )
+    STATUSES = ("held", "released", "consumed")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    sub_order_id: Mapped[int] = mapped_column(ForeignKey("sub_orders.id", ondelete="CASCADE"), nullable=False,
+                                              index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), nullable=False,
+                                               index=True)
+    stock_level_id: Mapped[int] = mapped_column(ForeignKey("stock_levels.id", ondelete="RESTRICT"), nullable=False,
+                                                index=True)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(12), default="held", nullable=False)
+
+
+class OrderEvent(TenantScoped, Model):
+    """The timeline: every status change of an order or one of its sub-orders, who and when."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_tenant_order", "tenant_id", "order_id", "id"),)
+    __audit__ = False  # it is itself a record
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    sub_order_id: Mapped[int | None] = mapped_column(ForeignKey("sub_orders.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24), nullable=False)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+    def __repr__(self) -> str:
+        return f"{self.from_status or '-'} → {self.to_status}"
+
+
+REFUND_REQUEST_STATUSES = ("requested", "approved", "rejected", "completed")
+
+
+class RefundRequest(TenantScoped, TimestampMixin, Model):
+    """A customer's request for a refund or return of a sub-order; the seller or an admin decides."""
+
+    __tablename__ = "order_refund_requests"
+    __table_args__ = (
+        Index("ix_order_refund_requests_tenant_order", "tenant_id", "order_id"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    sub_order_id: Mapped[int] = mapped_column(ForeignKey("sub_orders.id", ondelete="CASCADE"), nullable=False,
+                                              index=True)
+    requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="requested", nullable=False)
+    decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # the payments helper's refund (its table is linked at merge)
+    payment_refund_id: Mapped[int | None] = mapped_column(
+        ForeignKey("refunds.id", ondelete="SET NULL", name="fk_order_refund_requests_payment_refund_id"), index=True)
+
+
+class IdempotencyKey(TenantScoped, Model):
+    """POST /orders/ keys: (tenant, key, caller) is unique; the same key with another body is a 409."""
+
+    __tablename__ = "order_idempotency_keys"
+    __table_args__ = (UniqueConstraint("tenant_id", "key", "scope", name="uq_order_idempotency_keys_tenant_key"),)
+    __audit__ = False
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    # "user:<id>" or "guest:<cart token hash>"
+    scope: Mapped[str] = mapped_column(String(80), nullable=False)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

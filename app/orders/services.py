@@ -1,0 +1,505 @@
+"""Order use cases: who sees what, the state machine, cancel, refunds, payment outcomes, expiry.
+
+Visibility: a customer sees its own orders; a seller the orders holding one of its sub-orders
+(only its sub-orders, and totals over them); an admin every order of the tenant. Another user's
+order answers 404, never its data.
+
+Every status change goes through `_move()`: checked against app.orders.states.TRANSITIONS (an
+illegal one is a 409 naming the allowed ones), written to the timeline (order_events), and
+published as `order.status_changed` after commit. Stock: held while pending/paid/processing,
+released on cancel, turned into a sale when shipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, exists, select, update
+
+from app.catalog.models import Product
+from app.core.db import transaction
+from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from app.core.types import utcnow
+from app.customers.services import paginate
+from app.events.bus import publish
+from app.extensions import db
+from app.inventory import services as inventory
+from app.orders import states
+from app.orders.models import Order, OrderEvent, RefundRequest, StockReservation, SubOrder
+from app.security import roles
+from app.sellers.models import SellerProfile
+from app.tenants.context import tenant_scope, unscoped
+
+log = logging.getLogger(__name__)
+ADMIN_ROLES = frozenset({roles.ADMIN, roles.SUPER_ADMIN})
+ZERO = Decimal("0.00")
+
+
+# --- who is asking -------------------------------------------------------------------------------
+
+class Viewer:
+    """The caller's standing towards orders: admin, seller (with its profile id) or customer."""
+
+    def __init__(self, user):
+        self.user = user
+        names = user.role_names
+        self.is_admin = bool(names & ADMIN_ROLES)
+        self.seller_id = None
+        if not self.is_admin and roles.SELLER in names:
+            self.seller_id = db.session.scalar(select(SellerProfile.id).where(SellerProfile.user_id == user.id))
+        self.is_customer = not self.is_admin and self.seller_id is None and bool(names & roles.CUSTOMER_ROLES)
+        if not (self.is_admin or self.seller_id is not None or self.is_customer):
+            raise PermissionDenied("your role has no orders")
+
+    def subs(self, order: Order) -> list[SubOrder]:
+        if self.seller_id is not None:
+            return [s for s in order.sub_orders if s.seller_id == self.seller_id]
+        return list(order.sub_orders)
+
+
+def _visible_orders(viewer: Viewer):
+    stmt = select(Order)
+    if viewer.is_customer:
+        stmt = stmt.where(Order.customer_user_id == viewer.user.id)
+    elif viewer.seller_id is not None:
+        stmt = stmt.where(exists().where(SubOrder.order_id == Order.id, SubOrder.seller_id == viewer.seller_id))
+    return stmt
+
+
+def _find(viewer: Viewer, order_id: int, *, lock: bool = False) -> Order:
+    stmt = _visible_orders(viewer).where(Order.id == order_id).execution_options(populate_existing=True)
+    if lock:
+        stmt = stmt.with_for_update(of=Order)
+    order = db.session.scalar(stmt)
+    if order is None:
+        raise NotFound("no such order", details={"order_id": order_id})
+    return order
+
+
+def order_view(order: Order, viewer: Viewer | None) -> dict[str, Any]:
+    """The order as the viewer may see it: a seller gets only its sub-orders and their totals."""
+    subs = viewer.subs(order) if viewer is not None else list(order.sub_orders)
+    partial = len(subs) != len(order.sub_orders)
+
+    def total(name):
+        return sum((getattr(s, name) for s in subs), ZERO) if partial else getattr(order, name)
+
+    return {
+        "id": order.id, "number": order.number, "status": order.status, "email": order.email,
+        "customer_user_id": order.customer_user_id, "is_guest": order.is_guest, "currency": order.currency,
+        "prices_include_tax": order.prices_include_tax, "subtotal": total("subtotal"),
+        "discount_total": total("discount_total"), "tax_total": total("tax_total"),
+        "shipping_total": total("shipping_total"), "total": total("total"), "refunded_total": order.refunded_total,
+        "payment_status": order.payment_status, "payment_method": order.payment_method, "paid_at": order.paid_at,
+        "shipping_address": order.shipping_address, "notes": order.notes, "coupon_codes": order.coupon_codes,
+        "reservation_expires_at": order.reservation_expires_at if order.status == states.PENDING else None,
+        "created_at": order.created_at, "updated_at": order.updated_at,
+        "sub_orders": [_sub_view(s) for s in subs],
+    }
+
+
+def _sub_view(sub: SubOrder) -> dict[str, Any]:
+    return {
+        "id": sub.id, "number": sub.number, "seller_id": sub.seller_id, "status": sub.status,
+        "allowed_transitions": states.allowed(sub.status), "subtotal": sub.subtotal,
+        "discount_total": sub.discount_total, "tax_total": sub.tax_total, "shipping_total": sub.shipping_total,
+        "total": sub.total, "commission_rate": sub.commission_rate, "commission_amount": sub.commission_amount,
+        "shipping_method_id": sub.shipping_method_id, "shipping_method_name": sub.shipping_method_name,
+        "carrier": sub.carrier, "shipping_tax": sub.shipping_tax,
+        "lines": [{
+            "id": line.id, "variant_id": line.variant_id, "product_id": line.product_id, "sku": line.sku,
+            "title": line.title, "quantity": line.quantity, "unit_price": line.unit_price,
+            "subtotal": line.subtotal, "discount_total": line.discount_total, "discounts": line.discounts,
+            "tax_total": line.tax_total, "tax_breakdown": line.tax_breakdown, "total": line.total,
+            "commission_rate": line.commission_rate, "commission_amount": line.commission_amount,
+        } for line in sub.lines],
+    }
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def list_orders(user, *, status: str | None, page: int, page_size: int) -> dict[str, Any]:
+    with transaction():
+        viewer = Viewer(user)
+        stmt = _visible_orders(viewer)
+        if status:
+            if viewer.seller_id is not None:
+                stmt = stmt.where(exists().where(SubOrder.order_id == Order.id, SubOrder.seller_id == viewer.seller_id,
+                                                 SubOrder.status == status))
+            else:
+                stmt = stmt.where(Order.status == status)
+        result = paginate(stmt.order_by(Order.id.desc()), page, page_size)
+        result["items"] = [order_view(o, viewer) for o in result["items"]]
+        return result
+
+
+def get_order(user, order_id: int) -> dict[str, Any]:
+    with transaction():
+        viewer = Viewer(user)
+        return order_view(_find(viewer, order_id), viewer)
+
+
+def tracking(user, order_id: int) -> dict[str, Any]:
+    from app.shipments.models import Shipment
+
+    with transaction():
+        viewer = Viewer(user)
+        order = _find(viewer, order_id)
+        sub_ids = {s.id for s in viewer.subs(order)}
+        events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)
+                                    .order_by(OrderEvent.id)).all()
+        shipments = db.session.scalars(select(Shipment).where(Shipment.order_id == order.id)
+                                       .order_by(Shipment.id)).all()
+        return {
+            "order_id": order.id, "number": order.number, "status": order.status,
+            "timeline": [{"sub_order_id": e.sub_order_id, "from_status": e.from_status, "to_status": e.to_status,
+                          "note": e.note, "at": e.created_at}
+                         for e in events if e.sub_order_id is None or e.sub_order_id in sub_ids],
+            "shipments": [shipment_view(s) for s in shipments if s.sub_order_id in sub_ids],
+        }
+
+
+def shipment_view(shipment) -> dict[str, Any]:
+    return {"id": shipment.id, "sub_order_id": shipment.sub_order_id, "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number, "status": shipment.status,
+            "shipped_at": shipment.shipped_at,
+            "events": [{"status": e.status, "description": e.description, "location": e.location,
+                        "at": e.occurred_at} for e in shipment.events]}
+
+
+# --- the state machine ---------------------------------------------------------------------------
+
+def illegal(current: str, target: str) -> Conflict:
+    return Conflict(f"an order cannot go from {current} to {target}", code="illegal_transition",
+                    details={"status": current, "requested": target, "allowed": states.allowed(current)})
+
+
+def _move(sub: SubOrder, target: str, *, actor_id: int | None, note: str | None = None) -> None:
+    """Move one sub-order (checked against the table), record it, re-derive the parent's status."""
+    current = sub.status
+    if not states.is_allowed(current, target):
+        raise illegal(current, target)
+    _record(sub, target, actor_id=actor_id, note=note)
+
+
+def _record(sub: SubOrder, target: str, *, actor_id: int | None, note: str | None = None) -> None:
+    current = sub.status
+    sub.status = target
+    order = sub.order
+    db.session.add(OrderEvent(order_id=order.id, sub_order_id=sub.id, from_status=current, to_status=target,
+                              actor_user_id=actor_id, note=note))
+    parent_before = order.status
+    order.status = states.derive_parent_status([s.status for s in order.sub_orders])
+    if order.status != parent_before:
+        db.session.add(OrderEvent(order_id=order.id, from_status=parent_before, to_status=order.status,
+                                  actor_user_id=actor_id, note=note))
+    publish("order.status_changed", {
+        "order_id": order.id, "sub_order_id": sub.id, "seller_id": sub.seller_id,
+        "customer_user_id": order.customer_user_id, "from_status": current, "to_status": target,
+        "order_status": order.status,
+    }, aggregate="order", aggregate_id=order.id)
+
+
+def _stock(sub: SubOrder, *, release: bool, actor_id: int | None) -> None:
+    """Release (cancel) or sell (ship) the units a sub-order holds, in stock-row key order."""
+    held = db.session.scalars(
+        select(StockReservation).where(StockReservation.sub_order_id == sub.id, StockReservation.status == "held")
+        .order_by(StockReservation.stock_level_id).with_for_update()).all()
+    for reservation in held:
+        if release:
+            moved = inventory.move_stock(reservation.stock_level_id, d_reserved=-reservation.quantity,
+                                         reason="release", reference=f"order:{sub.number}", actor_id=actor_id)
+        else:
+            moved = inventory.move_stock(reservation.stock_level_id, d_on_hand=-reservation.quantity,
+                                         d_reserved=-reservation.quantity, reason="sale",
+                                         reference=f"order:{sub.number}", actor_id=actor_id)
+        if moved is None:  # cannot happen while CHECK constraints hold; never leave it silently
+            raise Conflict("stock reservation is inconsistent", code="stock_inconsistent",
+                           details={"stock_level_id": reservation.stock_level_id})
+        reservation.status = "released" if release else "consumed"
+
+
+def set_status(sub: SubOrder, target: str, *, actor_id: int | None, note: str | None = None) -> None:
+    """A fulfilment step (processing, shipped, delivered, completed) inside the caller's transaction."""
+    if target not in states.MANUAL_TARGETS:
+        raise illegal(sub.status, target)
+    _move(sub, target, actor_id=actor_id, note=note)
+    if target == states.SHIPPED:
+        _stock(sub, release=False, actor_id=actor_id)
+    elif target == states.DELIVERED:
+        from app.shipments.services import record_delivery
+
+        record_delivery(sub)
+
+
+def _subs_to_change(viewer: Viewer, order: Order, sub_order_id: int | None) -> list[SubOrder]:
+    subs = viewer.subs(order)
+    if sub_order_id is not None:
+        subs = [s for s in subs if s.id == sub_order_id]
+        if not subs:
+            raise NotFound("no such sub-order in this order", details={"sub_order_id": sub_order_id})
+    return subs
+
+
+def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Sellers and admins move the status; the customer edits notes and address while pending."""
+    with transaction():
+        viewer = Viewer(user)
+        order = _find(viewer, order_id, lock=True)
+        if "status" in data:
+            if viewer.is_customer:
+                raise PermissionDenied("customers cannot change an order's status")
+            for sub in _subs_to_change(viewer, order, data.get("sub_order_id")):
+                set_status(sub, data["status"], actor_id=user.id, note=data.get("note"))
+        customer_fields = {k: data[k] for k in ("notes", "shipping_address") if k in data}
+        if customer_fields:
+            if not (viewer.is_customer or viewer.is_admin):
+                raise PermissionDenied("only the customer edits notes and the address")
+            if order.status != states.PENDING:
+                raise Conflict("notes and address can only change while the order is pending",
+                               code="order_not_editable", details={"status": order.status})
+            if "shipping_address" in customer_fields:
+                address = customer_fields["shipping_address"]
+                if address["country"] != order.shipping_address.get("country") or \
+                        (address.get("region") or None) != (order.shipping_address.get("region") or None):
+                    raise ValidationError("tax and shipping were priced for this country and region",
+                                          details={"shipping_address": ["country and region cannot change"]})
+                order.shipping_address = dict(address)
+            if "notes" in customer_fields:
+                order.notes = customer_fields["notes"]
+        db.session.flush()
+        return order_view(order, viewer)
+
+
+def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, Any]:
+    """Cancel what can still be cancelled (pending, paid, processing) of the caller's share of the
+    order; its stock is released. A paid order is then voided or refunded by payments (all of it
+    when the whole order is cancelled; else the cancelled sub-orders' totals)."""
+    with transaction():
+        viewer = Viewer(user)
+        order = _find(viewer, order_id, lock=True)
+        subs = [s for s in viewer.subs(order) if s.status in states.CANCELLABLE]
+        if not subs:
+            current = viewer.subs(order)[0].status
+            raise illegal(current, states.CANCELLED)
+        was_paid = order.paid_at is not None
+        refunds = []
+        for sub in subs:
+            _cancel_sub(sub, actor_id=user.id, note=reason or "cancelled")
+        fully = order.status == states.CANCELLED
+        if fully:
+            order.cancelled_at = utcnow()
+        elif was_paid:  # part of a paid order: its sub-orders' totals go back to the buyer
+            for sub in subs:
+                refund = RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=user.id,
+                                       amount=sub.total, reason=reason or "sub-order cancelled", status="approved",
+                                       decided_by_user_id=user.id, decided_at=utcnow())
+                db.session.add(refund)
+                db.session.flush()
+                refunds.append((refund.id, refund.amount))
+        order_id = order.id
+    if was_paid and fully:
+        _void_or_refund(order_id)
+    for refund_id, amount in refunds:
+        _refund_payment(order_id, refund_id, amount, reason or "sub-order cancelled")
+    with transaction():
+        return order_view(_find(viewer, order_id), viewer)
+
+
+def _cancel_sub(sub: SubOrder, *, actor_id: int | None, note: str) -> None:
+    was_sold = sub.status in (states.PAID, states.PROCESSING)
+    _move(sub, states.CANCELLED, actor_id=actor_id, note=note)
+    _stock(sub, release=True, actor_id=actor_id)
+    if was_sold:
+        _count_sold(sub, -1)
+
+
+def _count_sold(sub: SubOrder, sign: int) -> None:
+    """Products' sold_count (the storefront's popularity sort) follows paid and cancelled sub-orders;
+    product rows are updated in key order."""
+    units: dict[int, int] = {}
+    for line in sub.lines:
+        if line.product_id is not None:
+            units[line.product_id] = units.get(line.product_id, 0) + line.quantity
+    for product_id in sorted(units):
+        new = Product.sold_count + sign * units[product_id]
+        db.session.execute(update(Product).where(Product.id == product_id)
+                           .values(sold_count=case((new < 0, 0), else_=new))
+                           .execution_options(synchronize_session=False))
+
+
+def _void_or_refund(order_id: int) -> None:
+    from app.payments import services as payments
+
+    payments.void_or_refund_for_cancel(order_id)
+
+
+# --- refunds -------------------------------------------------------------------------------------
+
+def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """The customer asks for a refund (or return) of a sub-order, or of every paid sub-order."""
+    with transaction():
+        viewer = Viewer(user)
+        if not viewer.is_customer:
+            raise PermissionDenied("only the customer requests a refund; staff decide with request_id")
+        order = _find(viewer, order_id, lock=True)
+        subs = _subs_to_change(viewer, order, data.get("sub_order_id"))
+        if data.get("amount") is not None and len(subs) != 1:
+            raise ValidationError("an amount needs a sub_order_id", details={"sub_order_id": ["required with amount"]})
+        for sub in subs:
+            if not states.is_allowed(sub.status, states.REFUND_REQUESTED):
+                raise illegal(sub.status, states.REFUND_REQUESTED)
+            refundable = sub.total - _refunded(sub)
+            amount = data.get("amount") or refundable
+            if amount > refundable:
+                raise ValidationError("more than can be refunded",
+                                      details={"amount": [f"at most {refundable} for this sub-order"]})
+            sub.status_before_refund = sub.status
+            _move(sub, states.REFUND_REQUESTED, actor_id=user.id, note=data["reason"])
+            db.session.add(RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=user.id,
+                                         amount=amount, reason=data["reason"], status="requested"))
+        db.session.flush()
+        return order_view(order, viewer)
+
+
+def _refunded(sub: SubOrder) -> Decimal:
+    done = db.session.scalars(select(RefundRequest.amount).where(RefundRequest.sub_order_id == sub.id,
+                                                                 RefundRequest.status == "completed")).all()
+    return sum(done, ZERO)
+
+
+def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str | None = None) -> dict[str, Any]:
+    """The sub-order's seller or an admin approves (payments then refunds) or rejects (the
+    sub-order returns to where it was)."""
+    with transaction():
+        viewer = Viewer(user)
+        if viewer.is_customer:
+            raise PermissionDenied("the seller or an admin decides on refunds")
+        order = _find(viewer, order_id, lock=True)
+        sub_ids = {s.id for s in viewer.subs(order)}
+        refund = db.session.scalar(select(RefundRequest).where(RefundRequest.id == request_id,
+                                                                RefundRequest.order_id == order.id).with_for_update())
+        if refund is None or refund.sub_order_id not in sub_ids:
+            raise NotFound("no such refund request", details={"request_id": request_id})
+        if refund.status != "requested":
+            raise Conflict("this refund request was decided already", code="refund_decided",
+                           details={"status": refund.status})
+        refund.decided_by_user_id = user.id
+        refund.decided_at = utcnow()
+        sub = next(s for s in order.sub_orders if s.id == refund.sub_order_id)
+        if approve:
+            refund.status = "approved"
+        else:
+            refund.status = "rejected"
+            _record(sub, sub.status_before_refund or states.PAID, actor_id=user.id, note=note or "refund rejected")
+        refund_id, amount = refund.id, refund.amount
+    if approve:
+        _refund_payment(order_id, refund_id, amount, note)
+    with transaction():
+        return order_view(_find(viewer, order_id), viewer)
+
+
+def _refund_payment(order_id: int, refund_request_id: int, amount: Decimal, note: str | None) -> None:
+    """After the commit: payments refunds the amount from the order's captured payment (it never
+    refunds more than was captured); its `refund.completed` event completes the request."""
+    from app.payments import services as payments
+    from app.payments.models import Payment
+
+    with transaction():
+        candidates = db.session.scalars(select(Payment).where(Payment.order_id == order_id)
+                                        .order_by(Payment.id)).all()
+        payment_id = next((p.id for p in candidates if p.refundable >= amount), None)
+    if payment_id is None:
+        raise Conflict("no captured payment of this order covers the refund", code="refund_exceeds_captured",
+                       details={"amount": str(amount)})
+    payments.refund(payment_id, amount, note or "refund approved",
+                    idempotency_key=f"refund-request-{refund_request_id}")
+
+
+# --- payment outcomes (event consumers) and system transitions ------------------------------------
+
+def mark_paid(order_id: int, *, amount: Decimal | None = None, actor_id: int | None = None) -> Order | None:
+    """pending -> paid for every sub-order (inside the caller's transaction). Idempotent: an order
+    already past pending is left alone; one cancelled meanwhile is left for payments to refund."""
+    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    if order is None:
+        return None
+    order.payment_status = "captured"
+    if order.status != states.PENDING:
+        if order.status == states.CANCELLED:
+            log.warning("order %s was paid after it was cancelled; it needs a refund", order.number)
+        return order
+    order.paid_at = utcnow()
+    for sub in order.sub_orders:
+        if sub.status == states.PENDING:
+            _move(sub, states.PAID, actor_id=actor_id, note="payment captured")
+            _count_sold(sub, +1)
+    return order
+
+
+def on_payment_captured(event) -> None:
+    mark_paid(int(event.payload["order_id"]))
+
+
+def on_payment_failed(event) -> None:
+    """The order stays pending (the buyer may pay again) until its reservation expires."""
+    order = db.session.get(Order, int(event.payload["order_id"]))
+    if order is None or order.status != states.PENDING:
+        return
+    order.payment_status = "failed"
+    db.session.add(OrderEvent(order_id=order.id, from_status=order.status, to_status=order.status,
+                              note="payment failed"))
+
+
+def on_refund_completed(event) -> None:
+    """Money went back: the approved request it answers is completed and its sub-order becomes
+    refunded (all of it) or partially refunded."""
+    payload = event.payload
+    order = db.session.scalar(select(Order).where(Order.id == int(payload["order_id"])).with_for_update()
+                              .execution_options(populate_existing=True))
+    if order is None:
+        return
+    amount = Decimal(str(payload["amount"]))
+    order.refunded_total = order.refunded_total + amount
+    order.payment_status = "refunded" if order.refunded_total >= order.total else "partially_refunded"
+    approved = db.session.scalars(select(RefundRequest).where(RefundRequest.order_id == order.id,
+                                                              RefundRequest.status == "approved")
+                                  .order_by(RefundRequest.id)).all()
+    refund = next((r for r in approved if r.amount == amount), approved[0] if approved else None)
+    if refund is None:  # e.g. the refund of a cancelled order: no sub-order to move
+        return
+    refund.status = "completed"
+    refund.payment_refund_id = payload.get("refund_id")
+    sub = next(s for s in order.sub_orders if s.id == refund.sub_order_id)
+    db.session.flush()
+    target = states.REFUNDED if _refunded(sub) >= sub.total else states.PARTIALLY_REFUNDED
+    if sub.status == states.REFUND_REQUESTED:
+        _move(sub, target, actor_id=None, note=f"refunded {amount}")
+
+
+def expire_unpaid(now=None, limit: int = 200) -> int:
+    """Cron: cancel unpaid orders past their reservation TTL and release their stock, in every
+    tenant. Each order in its own transaction, locked and re-checked (a payment may land meanwhile)."""
+    now = now or utcnow()
+    with unscoped():
+        due = db.session.execute(
+            select(Order.id, Order.tenant_id).where(Order.status == states.PENDING,
+                                                    Order.reservation_expires_at < now)
+            .order_by(Order.id).limit(limit)).all()
+    db.session.rollback()
+    done = 0
+    for order_id, tenant_id in due:
+        with tenant_scope(tenant_id), transaction():
+            order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
+                                      .execution_options(populate_existing=True))
+            if order is None or order.status != states.PENDING or order.reservation_expires_at >= now:
+                continue
+            for sub in order.sub_orders:
+                if sub.status == states.PENDING:
+                    _cancel_sub(sub, actor_id=None, note="not paid in time: reservation expired")
+            order.cancelled_at = now
+            done += 1
+    return done

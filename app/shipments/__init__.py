@@ -1,0 +1,1 @@
+"""Shipments of sub-orders: carrier labels, tracking numbers and tracking events."""

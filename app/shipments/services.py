@@ -1,0 +1,135 @@
+"""Shipment use cases: a label for a sub-order (the seller's, or an admin's doing), which ships it;
+the tracking of a shipment for whoever may see its order.
+
+Creating a label calls the carrier adapter (app.shipping.carriers; the built-in "manual" carrier
+draws a real PDF) outside every row lock: the sub-order is checked first, the label is made, then
+the sub-order is locked, checked again and moved to shipped (its reserved stock becomes a sale)
+together with the new shipment and its first tracking event.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from app.catalog.models import ProductVariant
+from app.core.db import transaction
+from app.core.errors import Conflict, NotFound, PermissionDenied
+from app.extensions import db
+from app.inventory.models import Warehouse
+from app.orders import services as orders
+from app.orders import states
+from app.orders.models import Order, SubOrder
+from app.sellers.models import SellerProfile
+from app.shipments.models import Shipment, TrackingEvent
+from app.shipping import carriers
+
+DEFAULT_CARRIER = "manual"
+
+
+def _staff_sub_order(viewer: orders.Viewer, sub_order_id: int, *, lock: bool = False) -> SubOrder:
+    if viewer.is_customer:
+        raise PermissionDenied("only the seller of the sub-order or an admin ships it")
+    stmt = select(SubOrder).where(SubOrder.id == sub_order_id).execution_options(populate_existing=True)
+    if viewer.seller_id is not None:
+        stmt = stmt.where(SubOrder.seller_id == viewer.seller_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    sub = db.session.scalar(stmt)
+    if sub is None:
+        raise NotFound("no such sub-order", details={"sub_order_id": sub_order_id})
+    return sub
+
+
+def _check_shippable(sub: SubOrder) -> None:
+    if not states.is_allowed(sub.status, states.SHIPPED):
+        raise orders.illegal(sub.status, states.SHIPPED)
+    if db.session.scalar(select(Shipment.id).where(Shipment.sub_order_id == sub.id)) is not None:
+        raise Conflict("this sub-order has a shipment already", code="shipment_exists",
+                       details={"sub_order_id": sub.id})
+
+
+def _label_request(sub: SubOrder, weight_kg: Decimal | None) -> carriers.LabelRequest:
+    seller = db.session.get(SellerProfile, sub.seller_id)
+    warehouse = db.session.scalar(select(Warehouse).where(Warehouse.seller_id == sub.seller_id,
+                                                          Warehouse.is_active.is_(True)).order_by(Warehouse.id))
+    sender = carriers.Party(name=seller.store_name, line1=warehouse.name if warehouse else seller.store_name,
+                            city=(warehouse.city if warehouse else None) or "-", postal_code="-",
+                            country=warehouse.country if warehouse else "US")
+    to = sub.order.shipping_address
+    recipient = carriers.Party(name=to["full_name"], line1=to["line1"], line2=to.get("line2"), city=to["city"],
+                               postal_code=to["postal_code"], country=to["country"], region=to.get("region"),
+                               phone=to.get("phone"))
+    if weight_kg is None:
+        weights = dict(db.session.execute(select(ProductVariant.id, ProductVariant.weight_kg).where(
+            ProductVariant.id.in_([line.variant_id for line in sub.lines if line.variant_id]))).all())
+        weight_kg = sum((Decimal(weights.get(line.variant_id) or 0) * line.quantity for line in sub.lines),
+                        Decimal("0"))
+    return carriers.LabelRequest(reference=sub.number, sender=sender, recipient=recipient, weight_kg=weight_kg,
+                                 service=sub.shipping_method_name)
+
+
+def create_label(user, sub_order_id: int, weight_kg: Decimal | None = None) -> dict[str, Any]:
+    with transaction():
+        viewer = orders.Viewer(user)
+        sub = _staff_sub_order(viewer, sub_order_id)
+        _check_shippable(sub)
+        request = _label_request(sub, weight_kg)
+        code = sub.carrier or DEFAULT_CARRIER
+        adapter = carriers.get(code)
+    label = adapter.create_label(request)  # outside row locks: a real carrier is a remote call
+    with transaction():
+        sub = _staff_sub_order(viewer, sub_order_id, lock=True)
+        _check_shippable(sub)  # still (nobody shipped it meanwhile)
+        shipment = Shipment(order_id=sub.order_id, sub_order_id=sub.id, seller_id=sub.seller_id,
+                            carrier=label.carrier, tracking_number=label.tracking_number, status="label_created",
+                            label_pdf=label.pdf_bytes, shipped_at=label.created_at)
+        shipment.events.append(TrackingEvent(status="label_created", description="Label created; parcel shipped",
+                                             occurred_at=label.created_at))
+        db.session.add(shipment)
+        orders.set_status(sub, states.SHIPPED, actor_id=user.id, note=f"{label.carrier} {label.tracking_number}")
+        db.session.flush()
+        return orders.shipment_view(shipment)
+
+
+def _visible_shipment(viewer: orders.Viewer, shipment_id: int) -> Shipment:
+    stmt = select(Shipment).join(Order, Order.id == Shipment.order_id).where(Shipment.id == shipment_id)
+    if viewer.is_customer:
+        stmt = stmt.where(Order.customer_user_id == viewer.user.id)
+    elif viewer.seller_id is not None:
+        stmt = stmt.where(Shipment.seller_id == viewer.seller_id)
+    shipment = db.session.scalar(stmt)
+    if shipment is None:
+        raise NotFound("no such shipment", details={"shipment_id": shipment_id})
+    return shipment
+
+
+def tracking(user, shipment_id: int) -> dict[str, Any]:
+    """The shipment and its timeline: our events, plus the carrier's (none for the manual carrier)."""
+    with transaction():
+        shipment = _visible_shipment(orders.Viewer(user), shipment_id)
+        view = orders.shipment_view(shipment)
+        code, number = shipment.carrier, shipment.tracking_number
+    remote = carriers.get(code).track(number)
+    view["events"] = sorted(view["events"] + [{"status": e.status, "description": e.description,
+                                               "location": e.location, "at": e.occurred_at} for e in remote],
+                            key=lambda e: e["at"])
+    return view
+
+
+def label_pdf(user, shipment_id: int) -> tuple[str, bytes]:
+    with transaction():
+        viewer = orders.Viewer(user)
+        if viewer.is_customer:
+            raise PermissionDenied("labels are for the seller and admins")
+        shipment = _visible_shipment(viewer, shipment_id)
+        return shipment.tracking_number, shipment.label_pdf or b""
+
+
+def record_delivery(sub: SubOrder) -> None:
+    """Inside the caller's transaction: the sub-order was delivered; its shipments say so."""
+    for shipment in db.session.scalars(select(Shipment).where(Shipment.sub_order_id == sub.id)):
+        shipment.status = "delivered"
+        shipment.events.append(TrackingEvent(status="delivered", description="Delivered"))

@@ -1,0 +1,318 @@
+"""/api/v1/orders: checkout (POST / with an Idempotency-Key), lists and details by role, the state
+machine (PUT/PATCH), cancel, tracking and refunds.
+
+Customers see their orders; sellers the orders holding one of their sub-orders (only those
+sub-orders); admins every order of the tenant. Another user's order answers 404. An illegal
+status change is a 409 whose details name the allowed ones.
+"""
+
+from __future__ import annotations
+
+from flask import after_this_request
+from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import ValidationError as SchemaError
+
+from app.checkout import services as checkout
+from app.orders import services, states
+from storefront_api.cart import (
+    COUNTRY,
+    MAX_ID,
+    PricedDiscountSchema,
+    PricedTaxSchema,
+    cart_ref,
+    decimal_in,
+    money,
+    rate,
+)
+from storefront_api.common import Blueprint, PageArgs, current_api_user, document_errors, page_schema
+
+blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
+                description="Checkout, orders and sub-orders, their status, cancellation, tracking and refunds")
+
+PHONE = validate.Regexp(r"^\+?[0-9 ()./-]{5,31}$", error="a phone number: digits, spaces and + ( ) . / -")
+
+
+def _errors(*codes: int, optional_auth: bool = False):
+    return document_errors(blp, *codes, optional_auth=optional_auth, descriptions={
+        403: "Your role may not do this", 404: "No such order (or not yours)",
+        409: "Illegal status change (details.allowed), out of stock, empty cart or a reused Idempotency-Key"})
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+class OrderAddressSchema(Schema):
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    company = fields.String(allow_none=True, validate=validate.Length(max=200))
+    line1 = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
+    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    region = fields.String(allow_none=True, validate=validate.Length(max=100))
+    postal_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    country = fields.String(required=True, validate=COUNTRY)
+    phone = fields.String(allow_none=True, validate=PHONE)
+
+
+class CheckoutShippingChoiceSchema(Schema):
+    seller_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    method_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class CheckoutPaymentSchema(Schema):
+    method = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                           metadata={"description": "see GET /api/v1/payments/methods/"})
+    details = fields.Dict(load_default=dict, metadata={"description": "gateway details (e.g. a test card)"})
+
+
+class CheckoutSchema(Schema):
+    email = fields.Email(validate=validate.Length(max=320), metadata={"description": "required for guests"})
+    address_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                                metadata={"description": "one of the customer's saved addresses"})
+    shipping_address = fields.Nested(OrderAddressSchema)
+    coupon_codes = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                               validate=validate.Length(max=5), load_default=list)
+    shipping_methods = fields.List(fields.Nested(CheckoutShippingChoiceSchema), validate=validate.Length(max=50),
+                                   load_default=list,
+                                   metadata={"description": "per seller; the cheapest method otherwise"})
+    notes = fields.String(allow_none=True, validate=validate.Length(max=1000))
+    payment = fields.Nested(CheckoutPaymentSchema, metadata={
+        "description": "start paying at once; or later through /api/v1/payments/process/"})
+
+    @validates_schema
+    def _one_address(self, data, **kwargs):
+        if ("address_id" in data) == ("shipping_address" in data):
+            raise SchemaError({"shipping_address": ["give shipping_address or address_id (one of them)"]})
+
+
+class OrderIdempotencyHeaderSchema(Schema):
+    idempotency_key = fields.String(required=True, data_key="Idempotency-Key",
+                                    validate=validate.Length(min=1, max=255))
+
+    class Meta:
+        unknown = "exclude"
+
+
+class OrderLineSchema(Schema):
+    id = fields.Integer(required=True)
+    variant_id = fields.Integer(allow_none=True)
+    product_id = fields.Integer(allow_none=True)
+    sku = fields.String(required=True)
+    title = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    unit_price = money(required=True)
+    subtotal = money(required=True)
+    discount_total = money(required=True)
+    discounts = fields.List(fields.Nested(PricedDiscountSchema), required=True)
+    tax_total = money(required=True)
+    tax_breakdown = fields.List(fields.Nested(PricedTaxSchema), required=True)
+    total = money(required=True)
+    commission_rate = rate(required=True)
+    commission_amount = money(required=True)
+
+
+class SubOrderSchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    seller_id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": list(states.STATUSES)})
+    allowed_transitions = fields.List(fields.String(), required=True)
+    subtotal = money(required=True)
+    discount_total = money(required=True)
+    tax_total = money(required=True, metadata={"description": "lines and shipping"})
+    shipping_total = money(required=True)
+    total = money(required=True)
+    commission_rate = rate(required=True)
+    commission_amount = money(required=True)
+    shipping_method_id = fields.Integer(allow_none=True)
+    shipping_method_name = fields.String(allow_none=True)
+    carrier = fields.String(allow_none=True)
+    shipping_tax = fields.List(fields.Nested(PricedTaxSchema), required=True)
+    lines = fields.List(fields.Nested(OrderLineSchema), required=True)
+
+
+class CheckoutPaymentResultSchema(Schema):
+    id = fields.Integer(allow_none=True)
+    status = fields.String(required=True)
+    error_code = fields.String(allow_none=True)
+    message = fields.String(allow_none=True)
+
+
+class OrderSchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": list(states.STATUSES)})
+    email = fields.String(required=True)
+    customer_user_id = fields.Integer(allow_none=True)
+    is_guest = fields.Boolean(required=True)
+    currency = fields.String(required=True)
+    prices_include_tax = fields.Boolean(required=True)
+    subtotal = money(required=True)
+    discount_total = money(required=True)
+    tax_total = money(required=True)
+    shipping_total = money(required=True)
+    total = money(required=True)
+    refunded_total = money(required=True)
+    payment_status = fields.String(required=True)
+    payment_method = fields.String(allow_none=True)
+    paid_at = fields.DateTime(allow_none=True)
+    shipping_address = fields.Dict(required=True)
+    notes = fields.String(allow_none=True)
+    coupon_codes = fields.List(fields.String(), required=True)
+    reservation_expires_at = fields.DateTime(allow_none=True, metadata={
+        "description": "an unpaid order is cancelled at this moment and its stock released"})
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    sub_orders = fields.List(fields.Nested(SubOrderSchema), required=True)
+    payment = fields.Nested(CheckoutPaymentResultSchema, allow_none=True, metadata={
+        "description": "only in the answer to POST /: how the payment started"})
+
+
+class OrderListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(states.STATUSES))
+
+
+class OrderUpdateSchema(Schema):
+    status = fields.String(validate=validate.OneOf(sorted(states.MANUAL_TARGETS)),
+                           metadata={"description": "sellers and admins; follows the state machine"})
+    sub_order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                                  metadata={"description": "which sub-order (default: all the caller's)"})
+    note = fields.String(validate=validate.Length(max=500), metadata={"description": "kept in the timeline"})
+    notes = fields.String(allow_none=True, validate=validate.Length(max=1000),
+                          metadata={"description": "the customer's, while pending"})
+    shipping_address = fields.Nested(OrderAddressSchema, metadata={
+        "description": "the customer's, while pending (same country and region)"})
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise SchemaError({"status": ["give status, notes or shipping_address"]})
+
+
+class OrderCancelSchema(Schema):
+    reason = fields.String(validate=validate.Length(min=1, max=500))
+
+
+class OrderRefundSchema(Schema):
+    reason = fields.String(validate=validate.Length(min=1, max=500), metadata={"description": "customers: required"})
+    sub_order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    amount = decimal_in(0.01, 9_999_999_999.99, metadata={"description": "default: what remains of the sub-order"})
+    request_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                                metadata={"description": "sellers and admins: the request to decide"})
+    approve = fields.Boolean(metadata={"description": "sellers and admins: true approves, false rejects"})
+
+    @validates_schema
+    def _shape(self, data, **kwargs):
+        if "request_id" in data:
+            if "approve" not in data:
+                raise SchemaError({"approve": ["required with request_id"]})
+        elif "reason" not in data:
+            raise SchemaError({"reason": ["required to request a refund"]})
+
+
+class OrderTimelineEntrySchema(Schema):
+    sub_order_id = fields.Integer(allow_none=True)
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(required=True)
+    note = fields.String(allow_none=True)
+    at = fields.DateTime(required=True)
+
+
+class OrderTrackingEventSchema(Schema):
+    status = fields.String(required=True)
+    description = fields.String(required=True)
+    location = fields.String(allow_none=True)
+    at = fields.DateTime(required=True)
+
+
+class OrderShipmentSchema(Schema):
+    id = fields.Integer(required=True)
+    sub_order_id = fields.Integer(required=True)
+    carrier = fields.String(required=True)
+    tracking_number = fields.String(required=True)
+    status = fields.String(required=True)
+    shipped_at = fields.DateTime(allow_none=True)
+    events = fields.List(fields.Nested(OrderTrackingEventSchema), required=True)
+
+
+class OrderTrackingSchema(Schema):
+    order_id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    status = fields.String(required=True)
+    timeline = fields.List(fields.Nested(OrderTimelineEntrySchema), required=True)
+    shipments = fields.List(fields.Nested(OrderShipmentSchema), required=True)
+
+
+# --- routes --------------------------------------------------------------------------------------
+
+@blp.route("/", methods=["POST"])
+@blp.arguments(OrderIdempotencyHeaderSchema, location="headers")
+@blp.arguments(CheckoutSchema)
+@blp.response(201, OrderSchema)
+@_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
+def create(headers, data):
+    """Check out the caller's cart (customer token, or a guest's X-Cart-Token with an e-mail).
+    The same Idempotency-Key and body return the first order; another body with it is a 409."""
+    order, created, payment = checkout.place_order(cart_ref(), data, headers["idempotency_key"])
+    if not created:
+        @after_this_request
+        def _replayed(response):
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
+    return {**services.order_view(order, None), "payment": payment}
+
+
+@blp.route("/", methods=["GET"])
+@blp.arguments(OrderListArgs, location="query")
+@blp.response(200, page_schema(OrderSchema))
+@_errors(401, 403, 422)
+def list_orders(args):
+    """Customers: their orders; sellers: orders with their sub-orders; admins: all of the tenant."""
+    return services.list_orders(current_api_user(), status=args.get("status"), page=args["page"],
+                                page_size=args["page_size"])
+
+
+@blp.route("/<int:order_id>/", methods=["GET"])
+@blp.response(200, OrderSchema)
+@_errors(401, 403, 404)
+def detail(order_id):
+    """One order, as the caller may see it."""
+    return services.get_order(current_api_user(), order_id)
+
+
+@blp.route("/<int:order_id>/", methods=["PUT", "PATCH"])
+@blp.arguments(OrderUpdateSchema)
+@blp.response(200, OrderSchema)
+@_errors(400, 401, 403, 404, 409, 422, 429)
+def update(data, order_id):
+    """Sellers and admins move the status (processing, shipped, delivered, completed); the
+    customer changes notes or the address while the order is pending."""
+    return services.update_order(current_api_user(), order_id, data)
+
+
+@blp.route("/<int:order_id>/cancel/", methods=["POST"])
+@blp.arguments(OrderCancelSchema, required=False)
+@blp.response(200, OrderSchema)
+@_errors(400, 401, 403, 404, 409, 422, 429)
+def cancel(data, order_id):
+    """Cancel (pending, paid or processing): the stock is released and the payment voided or refunded."""
+    return services.cancel_order(current_api_user(), order_id, (data or {}).get("reason"))
+
+
+@blp.route("/<int:order_id>/tracking/", methods=["GET"])
+@blp.response(200, OrderTrackingSchema)
+@_errors(401, 403, 404)
+def track(order_id):
+    """The status timeline and the shipments with their tracking events."""
+    return services.tracking(current_api_user(), order_id)
+
+
+@blp.route("/<int:order_id>/refund/", methods=["POST"])
+@blp.arguments(OrderRefundSchema)
+@blp.response(200, OrderSchema)
+@_errors(400, 401, 403, 404, 409, 422, 429)
+def refund(data, order_id):
+    """Customers request a refund or return (reason, optional sub_order_id and amount); the seller
+    of the sub-order or an admin decides (request_id, approve). Approval refunds through payments."""
+    user = current_api_user()
+    if "request_id" in data:
+        return services.decide_refund(user, order_id, data["request_id"], data["approve"], data.get("reason"))
+    return services.request_refund(user, order_id, data)
