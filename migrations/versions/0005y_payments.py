@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005y'
-down_revision = '0004'
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
