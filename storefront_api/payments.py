@@ -125,7 +125,7 @@ class IdempotencyHeaders(Schema):
                                     metadata={"description": "Same key and body: the first result; another body: 409"})
 
 
-class MethodSchema(Schema):
+class PaymentMethodSchema(Schema):
     code = fields.String(required=True)
     gateway = fields.String(required=True)
     name = fields.String(required=True)
@@ -210,7 +210,7 @@ class NoQueryArgs(Schema):
 
 @blp.route("/methods/", methods=["GET"])
 @blp.arguments(NoQueryArgs, location="query")
-@blp.response(200, MethodSchema(many=True))
+@blp.response(200, PaymentMethodSchema(many=True))
 @_errors(422)
 def methods(_args):
     """This shop's payment methods (public). Test cards for test_card: 4242424242424242 success,

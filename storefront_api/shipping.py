@@ -36,7 +36,7 @@ class BracketSchema(Schema):
     rate = money(required=True)
 
 
-class MethodSchema(Schema):
+class ShippingMethodSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     carrier = fields.String(required=True)
@@ -52,7 +52,7 @@ class MethodSchema(Schema):
 
 
 class MethodListSchema(Schema):
-    items = fields.List(fields.Nested(MethodSchema), required=True)
+    items = fields.List(fields.Nested(ShippingMethodSchema), required=True)
 
 
 class CalculateSchema(Schema):
