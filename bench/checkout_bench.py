@@ -245,14 +245,17 @@ def stage_profile(url: str, redis_url: str, n: int, out: Path, facts: dict) -> N
 # ---- the parent: database facts, server, load --------------------------------------------------
 
 def run_stage(args: list[str], env: dict | None = None) -> str:
-    proc = subprocess.run([sys.executable, __file__, *args], cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT)
-    for line in proc.stdout.splitlines():
+    """Run a child stage, echoing its output as it comes; returns the output."""
+    proc = subprocess.Popen([sys.executable, __file__, *args], cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
         if "UserWarning" not in line and "get_unique_schema_name" not in line:
-            print(line, flush=True)
-    if proc.returncode != 0:
+            print(line, end="", flush=True)
+    if proc.wait() != 0:
         raise SystemExit(f"stage {args[:2]} failed with exit status {proc.returncode}")
-    return proc.stdout
+    return "".join(lines)
 
 
 def bench_facts(url: str, sample: int) -> dict:
