@@ -4,6 +4,7 @@ gunicorn (production config) on a MariaDB database of its own seeded with 100,00
     /root/.cache/marketplace/venv-7a321e44dd0d/bin/python bench/checkout_bench.py  # seed + both
     python bench/checkout_bench.py --reuse      # shop_checkout_bench is seeded already (seeding: 3-5 min)
     python bench/checkout_bench.py --reuse --duration 30 --buyers 300 --profile
+    python bench/checkout_bench.py --reuse --worker --tag "with worker"   # events applied too
 
 1. Database `shop_checkout_bench` (never shop_bench or another): made like bench/seed_bench.py
    makes its own (seed_bench.prepare_database: created with seed_bench's comment, dropped and
@@ -17,16 +18,20 @@ gunicorn (production config) on a MariaDB database of its own seeded with 100,00
    a random SECRET_KEY, REDIS_URL=redis://127.0.0.1:6379/12 (its own db, flushed at start),
    PAYMENT_METHODS with test_card (production leaves it out), and API_WRITE_RATE_LIMIT raised:
    every buyer comes from 127.0.0.1, and the per-IP write limit (120/min) would otherwise be
-   what is measured. No RQ worker runs: events (order.created, payment.captured, ...) wait on
-   Redis, so the order's move to `paid` (a job) is not part of the figures; the count of queued
-   jobs is reported.
+   what is measured. By default no RQ worker runs: events (order.created, payment.captured, ...)
+   wait on Redis, so the order's move to `paid` and its reserved units to sold (jobs) are not part
+   of the figures; the count of queued jobs is reported. --worker also runs `flask worker --simple`
+   on the same Redis db (it shares the CPUs), and lets it drain the queues before the database is
+   read.
 3. Throughput: --threads (16) guest buyers, one requests.Session each, loop: a fresh guest cart
    with 1-3 random in-stock variants (POST /api/v1/cart/add/, the X-Cart-Token of the first
    answer sent afterwards), then POST /api/v1/orders/ with a fresh Idempotency-Key, an e-mail, a
    GB shipping address and the success test card (4242 4242 4242 4242) paid inline. --warmup
    seconds are not counted; over the next --duration seconds, orders/s = checkouts answered 201
    with payment.status "captured", per second. p50/p95/p99 of the checkout POST and of a whole
-   loop (adds included); answers other than 200/201 counted by request, status and error code.
+   loop (adds included); answers other than 200/201 counted by request, status and error code;
+   this database's busy connections and InnoDB lock waits sampled every 0.5 s; CPU seconds used
+   in the window by gunicorn (master + workers), MariaDB (all of it) and this client, per order.
 4. Contention: a variant nobody bought in step 3 gets exactly --units (50) units in one
    warehouse (a direct UPDATE of its stock rows: 50/0 on hand in the first, 0/0 elsewhere);
    --buyers (1,000) guest carts of 1 unit of it are filled first, then checked out at once by
@@ -235,6 +240,11 @@ def stage_profile(url: str, redis_url: str, n: int, out: Path, facts: dict) -> N
     top = "\n".join(line for line in stats.getvalue().splitlines() if line.strip())
     lines += [f"## cProfile of the last {n - n // 2} checkouts (cumulative, top 40)", "", "```", top[-9000:], "```", ""]
     stats = io.StringIO()
+    pstats.Stats(profiler, stream=stats).sort_stats("cumulative").print_stats(f"{ROOT}/(app|storefront_api)/", 35)
+    top = "\n".join(line.replace(f"{ROOT}/", "") for line in stats.getvalue().splitlines() if line.strip())
+    lines += [f"## cProfile of the last {n - n // 2} checkouts: the project's own functions (cumulative, top 35)",
+              "", "```", top[-7000:], "```", ""]
+    stats = io.StringIO()
     pstats.Stats(profiler, stream=stats).sort_stats("tottime").print_stats(20)
     top = "\n".join(line for line in stats.getvalue().splitlines() if line.strip())
     lines += [f"## cProfile of the last {n - n // 2} checkouts (own time, top 20)", "", "```", top[-5000:], "```", ""]
@@ -434,7 +444,49 @@ def sample_database(url: str, window: tuple[float, float], samples: list[dict]) 
     engine.dispose()
 
 
-def throughput(base: str, url: str, facts: dict, threads: int, warmup: float, duration: float) -> dict:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (from /proc; 0 for one that is gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def server_pids(master: int) -> list[int]:
+    """gunicorn's master and its workers."""
+    pids = [master]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+def mariadb_pids() -> list[int]:
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() in ("mariadbd", "mysqld"):
+                found.append(int(comm.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def cpu_snapshot(server: int) -> dict:
+    return {"server": cpu_seconds(server_pids(server)), "mariadb": cpu_seconds(mariadb_pids()),
+            "client": time.process_time(), "wall": time.perf_counter()}
+
+
+def throughput(base: str, url: str, facts: dict, threads: int, warmup: float, duration: float,
+               server: int) -> dict:
     import requests
 
     tally = Tally()
@@ -461,11 +513,29 @@ def throughput(base: str, url: str, facts: dict, threads: int, warmup: float, du
     samples: list[dict] = []
     sampler = threading.Thread(target=sample_database, args=(url, window, samples), daemon=True)
     sampler.start()
+    cpu: list[dict] = []
+
+    def snapshots() -> None:
+        for moment in window:
+            time.sleep(max(0.0, moment - time.perf_counter()))
+            cpu.append(cpu_snapshot(server))
+
+    cpu_thread = threading.Thread(target=snapshots, daemon=True)
+    cpu_thread.start()
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(buyer, range(threads)))
     sampler.join()
+    cpu_thread.join()
     measured = [r for r in records if window[0] <= r[0] < window[1]]
     paid = [r for r in measured if r[3]]
+    used = {k: cpu[1][k] - cpu[0][k] for k in cpu[0]}
+    loops = max(1, len(measured))
+    cpu_use = {"window_s": round(used["wall"], 1),
+               **{f"{k}_cpu_s": round(used[k], 1) for k in ("server", "mariadb", "client")},
+               **{f"{k}_cpu_ms_per_order": round(used[k] * 1000 / loops) for k in ("server", "mariadb", "client")},
+               "machine_cpu_s_available": round(used["wall"] * (os.cpu_count() or 1), 1),
+               "note": "per order = per add+checkout loop; the client's is all its threads (process time); "
+                       "MariaDB's includes other databases' work"}
     return {"threads": threads, "warmup_s": warmup, "duration_s": duration,
             "checkouts_in_window": len(measured), "paid_orders_in_window": len(paid),
             "orders_per_s": round(len(paid) / duration, 1),
@@ -473,6 +543,7 @@ def throughput(base: str, url: str, facts: dict, threads: int, warmup: float, du
             "checkout_p99_ms": pct([r[1] for r in measured], 99),
             "loop_p50_ms": pct([r[2] for r in measured], 50), "loop_p99_ms": pct([r[2] for r in measured], 99),
             "checkouts_total": len(records), "answers_total_incl_warmup": dict(sorted(tally.answers.items())),
+            "cpu": cpu_use,
             "database_samples": {
                 "n": len(samples),
                 "busy_connections_mean": round(statistics.fmean([x["busy"] for x in samples]), 2) if samples else None,
@@ -548,6 +619,8 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="always write the SQL/cProfile report")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--profile-orders", type=int, default=20)
+    parser.add_argument("--worker", action="store_true",
+                        help="also run `flask worker --simple` (events: orders move to paid, reserved units to sold)")
     parser.add_argument("--tag", default="", help="label for this run in checkout_bench.md")
     parser.add_argument("--stage", choices=["prepare", "profile"], help=argparse.SUPPRESS)
     parser.add_argument("--facts", help=argparse.SUPPRESS)
@@ -583,17 +656,29 @@ def main() -> int:
                PAYMENT_METHODS="bank_transfer,cash_on_delivery,test_card", API_WRITE_RATE_LIMIT="100000 per second")
     base = f"http://127.0.0.1:{args.port}"
     server = start_server(env, args.port, instance / "gunicorn.log")
+    worker = None
+    if args.worker:
+        worker = subprocess.Popen([sys.executable, "-m", "flask", "worker", "--simple"], cwd=ROOT, env=env,
+                                  stdout=(instance / "worker.log").open("w"), stderr=subprocess.STDOUT)
+        print(f"RQ worker pid {worker.pid} (flask worker --simple)", flush=True)
     print(f"gunicorn pid {server.pid} on {base} (APP_CONFIG=production, -w 2 -k gthread --threads 4, "
           f"Redis {args.redis_url})", flush=True)
     try:
         print(f"throughput: {args.threads} buyers, {args.warmup:.0f} s warm-up + {args.duration:.0f} s measured ...",
               flush=True)
-        fig = throughput(base, url, facts, args.threads, args.warmup, args.duration)
+        fig = throughput(base, url, facts, args.threads, args.warmup, args.duration, server.pid)
         print(json.dumps(fig, indent=1), flush=True)
         print(f"contention: {args.buyers} buyers, {args.units} units, {args.contention_threads} threads ...",
               flush=True)
         con = contention(base, hot, args.buyers, args.contention_threads)
+        if worker is not None:  # let it apply what the checkouts published (orders paid, stock sold)
+            deadline = time.monotonic() + 300
+            while sum(queued_jobs(args.redis_url).values()) and time.monotonic() < deadline:
+                time.sleep(2)
+            time.sleep(3)  # the job it took last
     finally:
+        if worker is not None:
+            stop_server(worker)
         stop_server(server)
     con["database"] = hot_outcome(url, hot)
     print(json.dumps(con, indent=1), flush=True)
@@ -611,7 +696,8 @@ def main() -> int:
     db = con["database"]
     result = {"bench": "checkout", "when": stamp, "tag": args.tag, "database": url.split("@")[-1].split("?")[0],
               "products_in_tenant": facts["products"], "timings": timings,
-              "server": "gunicorn -w 2 -k gthread --threads 4, APP_CONFIG=production, no RQ worker",
+              "server": "gunicorn -w 2 -k gthread --threads 4, APP_CONFIG=production, "
+                        + ("one RQ worker (flask worker --simple)" if args.worker else "no RQ worker"),
               "client": "guest buyers, requests.Session per thread, same machine",
               "target_orders_per_s": TARGET_ORDERS_PER_S, "throughput": fig, "contention": con,
               "rq_jobs_queued_at_end": jobs, "profiled": profiled,
