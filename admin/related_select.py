@@ -100,7 +100,7 @@ class AjaxSelectWidget:
         attrs = {
             "class": classes,
             "name": field.name,
-            "data-ajax-url": field.url(),
+            "data-related-url": field.url(),
             "data-placeholder": "Type to search…",
             **kwargs,
         }

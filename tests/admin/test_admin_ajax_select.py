@@ -194,7 +194,7 @@ def test_edit_moves_a_variant_only_within_scope(app, admin, world):
     page = admin.get(f"/admin/variants/edit/{variant_id}").get_data(as_text=True)
     # the current value is the one option, selected
     assert re.search(rf'<option value="{world["lamp"].id}" selected>Oak desk lamp</option>', page)
-    assert 'data-ajax-url="/admin/variants/related/product/"' in page
+    assert 'data-related-url="/admin/variants/related/product/"' in page
     refused = admin.post(f"/admin/variants/edit/{variant_id}", data=_variant_form(world["foreign"].id, sku))
     assert refused.status_code == 200 and b"Not a valid choice" in refused.data
     assert admin.post(f"/admin/variants/edit/{variant_id}", data=_variant_form(world["chair"].id, sku)).status_code \

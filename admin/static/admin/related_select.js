@@ -1,5 +1,5 @@
 // Search-as-you-type selects for MarketModelView.ajax_related fields (admin/related_select.py).
-// Each <select class="market-ajax-select" data-ajax-url="..."> holds only its current value; select2
+// Each <select class="market-ajax-select" data-related-url="..."> holds only its current value; select2
 // (FAB's copy, 4.0.x) asks the view's related/<column>/ endpoint for up to 20 matches of what is typed.
 // Search filters are added by FAB's ab_filters.js after load, so new selects are picked up as they appear.
 (function ($) {
@@ -16,7 +16,7 @@
         if (select.dataset.marketAjaxReady) { return; }
         select.dataset.marketAjaxReady = "1";
         var $select = $(select);
-        var url = select.getAttribute("data-ajax-url");
+        var url = select.getAttribute("data-related-url");
         $select.select2({
             theme: "bootstrap",
             width: "100%",
@@ -31,6 +31,11 @@
                 data: function (params) { return {q: params.term || "", page: params.page || 1}; },
                 processResults: function (data) { return data; }
             }
+        });
+        // select2 4.0.13 under jQuery >= 3.6 no longer focuses its search box when it opens
+        $select.on("select2:open", function () {
+            var box = document.querySelector(".select2-container--open .select2-search__field");
+            if (box) { box.focus(); }
         });
         var wanted = filterValueFromUrl(select);
         if (wanted && !$select.val()) {
