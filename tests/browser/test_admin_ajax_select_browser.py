@@ -74,3 +74,46 @@ def test_variant_add_form_searches_and_picks_a_product(app, factory, live_server
     keep = os.environ.get("SCREENSHOT_DIR")  # set it to keep the picture
     if keep:
         shutil.copy(shot, keep)
+
+
+def test_variant_list_filters_by_a_searched_product(app, factory, live_server, tmp_path):  # noqa: F811
+    """The list's search form: add the Product filter, type, pick, search; the filtered list keeps
+    the picked product shown in its filter."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    tenant = factory.tenant()
+    admin = factory.user(tenant, roles.ADMIN)
+    seller = factory.seller(tenant)
+    wanted = factory.product(seller, title="Walnut reading lamp")
+    other = factory.product(seller, title="Oak side table")
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900},
+                                extra_http_headers={"X-Tenant": tenant.slug})
+        page.goto(f"{live_server}/login/")
+        page.fill("input[name=username]", admin.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("input[type=submit], button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(f"{live_server}/admin/variants/list/")
+        page.wait_for_load_state("load")
+        page.click("a.accordion-toggle[href='#accordion1_href']")  # the Search panel starts folded
+        page.click("#filter_form button.dropdown-toggle")
+        page.click("#filter_form a.filter[name=product]")
+        page.click("#filter_form select.market-ajax-select + .select2 .select2-selection")
+        page.keyboard.type("walnut", delay=40)
+        page.locator(".select2-results__option", has_text="Walnut reading lamp").click()
+        page.click("#filter_form button[type=submit]")
+        page.wait_for_url(lambda url: "_flt_0_product" in url)
+        page.click("a.accordion-toggle[href='#accordion1_href']")
+        page.locator("#filter_form .select2-selection__rendered", has_text="Walnut reading lamp").wait_for()
+        shot = tmp_path / "admin-variant-filter.png"
+        page.screenshot(path=str(shot), full_page=True)
+        rows = page.locator("table tbody tr").all_inner_texts()
+        browser.close()
+
+    listed = "\n".join(rows)
+    assert wanted.sku in listed and other.sku not in listed
+    keep = os.environ.get("SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(shot, keep)
