@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from app.catalog.models import Product, ProductVariant
 from app.extensions import db
 from app.inventory.models import StockLevel
+from app.reviews import services as review_services
 from app.security import roles
+from app.security.models import User
 from app.tenants.context import tenant_scope, unscoped
 from tests.admin.test_admin_views import login
 
@@ -44,10 +46,16 @@ def world(app):
     foreign = factory.product(foreign_seller, title="Oak foreign table")
     _bulk_products(app, seller, FILLERS)
     customer = factory.customer(tenant)
+    neighbours_customer = factory.customer(tenant)
     foreign_customer = factory.customer(other)
+    with app.app_context(), tenant_scope(tenant.id):  # each customer reviews one seller's product
+        review_services.create_review(db.session.get(User, customer.user_id),
+                                      {"product_id": lamp.id, "rating": 5, "title": "Bright"})
+        review_services.create_review(db.session.get(User, neighbours_customer.user_id),
+                                      {"product_id": stool.id, "rating": 4, "title": "Sturdy"})
     return {"tenant": tenant, "admin": factory.user(tenant, roles.ADMIN), "seller": seller, "neighbour": neighbour,
             "lamp": lamp, "shelf": shelf, "chair": chair, "stool": stool, "foreign": foreign,
-            "customer": customer, "foreign_customer": foreign_customer}
+            "customer": customer, "neighbours_customer": neighbours_customer, "foreign_customer": foreign_customer}
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +140,15 @@ def test_customers_and_users_are_searched_by_email_within_the_tenant(admin, worl
     users = _search(admin, email, route="customers", column="user")[1]["results"]
     assert [row["id"] for row in users] == [world["customer"].user_id]
     assert _search(admin, world["foreign_customer"].user.email, route="customers", column="user")[0] == []
+
+
+def test_a_seller_filters_reviews_by_its_products_and_their_reviewers_only(admin, seller, world):
+    reviewers = [row["id"] for row in _search(seller, "", route="reviews", column="customer")[1]["results"]]
+    assert reviewers == [world["customer"].id]
+    everyone = [row["id"] for row in _search(admin, "", route="reviews", column="customer")[1]["results"]]
+    assert {world["customer"].id, world["neighbours_customer"].id} <= set(everyone)
+    assert world["foreign_customer"].id not in everyone
+    assert "Oak stool" not in _search(seller, "oak", route="reviews")[0]
 
 
 def test_permissions(app, world, seller):
