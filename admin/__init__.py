@@ -5,7 +5,9 @@ Admin pages live under /admin/...; FAB's login is /login/ and refuses customers.
 
 from __future__ import annotations
 
-from flask import Flask
+from pathlib import Path
+
+from flask import Blueprint, Flask
 from flask_appbuilder import AppBuilder
 
 
@@ -13,5 +15,8 @@ def init_app(app: Flask, appbuilder: AppBuilder) -> None:
     from admin.cli import register_cli
     from admin.views import register_views
 
+    # the admin's own scripts (admin/static), served at /admin/static/...; no CDN at runtime
+    app.register_blueprint(Blueprint("market_admin", __name__, static_folder=str(Path(__file__).parent / "static"),
+                                     static_url_path="/admin/static"))
     register_views(appbuilder)
     register_cli(app)

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import g
-from flask_appbuilder import ModelView
+from flask import abort, g, jsonify, request, url_for
+from flask_appbuilder import ModelView, expose, has_access, permission_name
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_login import current_user
 from sqlalchemy import Boolean, false, select
 from wtforms import validators
 
+from admin.related_select import AjaxRelatedField, search_related
 from app.core.errors import PermissionDenied
 from app.extensions import db
 from app.sellers.models import SellerProfile
@@ -58,16 +59,38 @@ def seller_scoped(fn: Callable) -> list:
     return [["id", SellerScopeFilter, fn]]
 
 
+def seller_condition(fn: Callable | None):
+    """The condition `fn(seller_id)` for a seller user (nothing for a seller without a profile),
+    None (no extra condition) for staff or when there is no seller scope."""
+    if fn is None:
+        return None
+    seller_id = current_seller_id()
+    if seller_id is _NOT_A_SELLER:
+        return None
+    if seller_id is None:
+        return false()
+    return fn(seller_id)
+
+
 class MarketModelView(ModelView):
     """Base for every admin view.
 
     seller_scope: seller_id -> condition on this view's model (rows a seller may see and change).
     related_scopes: form field -> (seller_id -> condition on the related model), so a seller can
         only pick its own rows in select boxes; checked again on save (`owned_by_seller`).
+    ajax_related: relation -> columns of the related model to search ("title", or "user.email"
+        through a many-to-one), for relations to tables that grow without bound. Their add, edit
+        and search form fields become search-as-you-type selects fed by `related/<relation>/`
+        (at most 20 matches a page) instead of a <select> with every row; the endpoint and the
+        posted id get the same tenant and `related_scopes` scoping as a plain select.
     """
 
     seller_scope: Callable | None = None
     related_scopes: dict[str, Callable] = {}
+    ajax_related: dict[str, tuple[str, ...]] = {}
+    add_template = "admin/model/add.html"
+    edit_template = "admin/model/edit.html"
+    list_template = "admin/model/list.html"
     # non-nullable columns the form may leave empty because before_save fills them (e.g. slug)
     optional_columns: tuple[str, ...] = ()
     page_size = 25
@@ -89,7 +112,63 @@ class MarketModelView(ModelView):
             self.edit_form_query_rel_fields = {**rel, **(self.edit_form_query_rel_fields or {})}
             # the search form's select boxes list related rows too: scope them the same way
             self.search_form_query_rel_fields = {**rel, **(self.search_form_query_rel_fields or {})}
+        if self.ajax_related:
+            self._init_ajax_fields()
         super().__init__(**kwargs)
+
+    # --- search-as-you-type selects ----------------------------------------------------------
+    def _ajax_field(self, name: str, for_search: bool = False) -> AjaxRelatedField:
+        model = self.datamodel.get_related_model(name)
+        scope_fn = self.related_scopes.get(name)
+        validators_ = list((self.validators_columns or {}).get(name, []))
+        if not for_search:
+            required = not self.datamodel.is_nullable(name)
+            validators_.append(validators.DataRequired() if required else validators.Optional())
+        return AjaxRelatedField(
+            (self.label_columns or {}).get(name) or self._prettify_column(name),
+            validators_,
+            description=(self.description_columns or {}).get(name, ""),
+            model=model,
+            scope=lambda: seller_condition(scope_fn),
+            url=lambda: url_for(f"{self.endpoint}.related", column=name),
+        )
+
+    def _init_ajax_fields(self) -> None:
+        for name in self.ajax_related:
+            assert self.datamodel.is_relation_many_to_one(name), f"{name}: ajax_related is for many-to-one"
+        columns = lambda attr: getattr(self, attr) or []  # noqa: E731
+        self.add_form_extra_fields = {**{n: self._ajax_field(n) for n in self.ajax_related
+                                         if n in columns("add_columns")}, **(self.add_form_extra_fields or {})}
+        self.edit_form_extra_fields = {**{n: self._ajax_field(n) for n in self.ajax_related
+                                          if n in columns("edit_columns")}, **(self.edit_form_extra_fields or {})}
+        self.search_form_extra_fields = {**{n: self._ajax_field(n, for_search=True) for n in self.ajax_related
+                                            if n in columns("search_columns")},
+                                         **(self.search_form_extra_fields or {})}
+
+    @expose("/related/<column>/")
+    @has_access
+    @permission_name("list")
+    def related(self, column):
+        """select2's data source: {"results": [{"id", "text"}], "pagination": {"more"}}.
+        A relation searchable in the list needs can_list (checked by has_access); one only in the
+        add/edit forms needs can_add or can_edit as well: nobody gets rows they had no select for."""
+        if column not in self.ajax_related:
+            abort(404)
+        in_forms = [perm for perm, cols in (("can_add", self.add_columns), ("can_edit", self.edit_columns))
+                    if column in (cols or []) and perm in self.base_permissions]
+        if column not in (self.search_columns or []):
+            if not any(self.appbuilder.sm.has_access(perm, self.class_permission_name) for perm in in_forms):
+                abort(403)
+        try:
+            page = min(max(int(request.args.get("page", 1)), 1), 1000)
+        except ValueError:
+            page = 1
+        model = self.datamodel.get_related_model(column)
+        with db.session.no_autoflush:
+            rows, more = search_related(model, self.ajax_related[column], request.args.get("q", ""),
+                                        seller_condition(self.related_scopes.get(column)), page)
+            results = [{"id": row.id, "text": str(row)} for row in rows]
+        return jsonify({"results": results, "pagination": {"more": more}})
 
     # --- hooks subclasses implement -----------------------------------------------------------
     def before_save(self, item, is_new: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import inspect, select
 
 from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
+from admin.related_select import PRODUCT_SEARCH, VARIANT_SEARCH
 from app.catalog import services
 from app.catalog.models import (
     Attribute,
@@ -72,8 +73,7 @@ class VariantView(MarketModelView):
     list_title = "Variants"
     list_columns = ["sku", "product", "options_label", "price", "compare_at_price", "currency", "is_active"]
     label_columns = {"options_label": "Options", "weight_kg": "Weight (kg)"}
-    # no "product" select: it would list every product of the tenant on the page
-    search_columns = ["sku", "title", "is_active", "currency", "price"]
+    search_columns = ["sku", "title", "product", "is_active", "currency", "price"]
     add_columns = edit_columns = ["product", "sku", "title", "price", "compare_at_price", "currency",
                                   "weight_kg", "is_active", "position"]
     show_columns = add_columns + ["options", "created_at", "updated_at"]
@@ -81,6 +81,7 @@ class VariantView(MarketModelView):
 
     seller_scope = staticmethod(lambda sid: ProductVariant.seller_id == sid)
     related_scopes = {"product": _own_products}
+    ajax_related = {"product": PRODUCT_SEARCH}
 
     def owned_by_seller(self, item, seller_id):
         return item.product is not None and item.product.seller_id == seller_id
@@ -94,7 +95,7 @@ class ProductImageView(MarketModelView):
     route_base = "/admin/product-images"
     list_title = "Product images"
     list_columns = ["product", "url", "alt_text", "position"]
-    search_columns = ["alt_text", "url"]
+    search_columns = ["product", "alt_text", "url"]
     add_columns = edit_columns = show_columns = ["product", "variant", "url", "alt_text", "position"]
 
     seller_scope = staticmethod(lambda sid: ProductImage.product_id.in_(_product_ids_of(sid)))
@@ -102,6 +103,7 @@ class ProductImageView(MarketModelView):
         "product": _own_products,
         "variant": lambda sid: ProductVariant.seller_id == sid,
     }
+    ajax_related = {"product": PRODUCT_SEARCH, "variant": VARIANT_SEARCH}
 
     def owned_by_seller(self, item, seller_id):
         if item.product is None or item.product.seller_id != seller_id:
@@ -114,11 +116,12 @@ class ProductAttributeValueView(MarketModelView):
     route_base = "/admin/product-attributes"
     list_title = "Product attribute values"
     list_columns = ["product", "attribute", "value"]
-    search_columns = ["attribute", "value"]
+    search_columns = ["product", "attribute", "value"]
     add_columns = edit_columns = show_columns = ["product", "attribute", "value"]
 
     seller_scope = staticmethod(lambda sid: ProductAttributeValue.product_id.in_(_product_ids_of(sid)))
     related_scopes = {"product": _own_products}
+    ajax_related = {"product": PRODUCT_SEARCH}
 
     def owned_by_seller(self, item, seller_id):
         return item.product is not None and item.product.seller_id == seller_id

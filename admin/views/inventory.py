@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_login import current_user
 
 from admin.base import MarketModelView, datamodel
+from admin.related_select import VARIANT_SEARCH
 from app.catalog.models import ProductVariant
 from app.inventory import services
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
@@ -41,8 +42,7 @@ class StockView(MarketModelView):
     list_columns = ["variant", "warehouse", "quantity_on_hand", "quantity_reserved", "available", "reorder_point",
                     "updated_at"]
     label_columns = {"quantity_on_hand": "On hand", "quantity_reserved": "Reserved"}
-    # no "variant" select: it would list every variant of the tenant on the page
-    search_columns = ["warehouse", "quantity_on_hand", "quantity_reserved", "reorder_point"]
+    search_columns = ["variant", "warehouse", "quantity_on_hand", "quantity_reserved", "reorder_point"]
     add_columns = ["variant", "warehouse", "quantity_on_hand", "reorder_point"]
     edit_columns = ["quantity_on_hand", "reorder_point"]
     show_columns = ["variant", "warehouse", "quantity_on_hand", "quantity_reserved", "available",
@@ -56,6 +56,7 @@ class StockView(MarketModelView):
         # own warehouses, or platform ones
         "warehouse": lambda sid: (Warehouse.seller_id == sid) | Warehouse.seller_id.is_(None),
     }
+    ajax_related = {"variant": VARIANT_SEARCH}  # variants grow without bound: search-as-you-type
 
     def owned_by_seller(self, item, seller_id):
         variant = item.variant

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from admin.base import MarketModelView, datamodel
+from admin.related_select import CUSTOMER_SEARCH, USER_SEARCH
 from app.core.errors import ValidationError
 from app.customers.models import Address, CustomerProfile
 from app.sellers.models import SELLER_STATUSES, SellerProfile
@@ -19,6 +20,7 @@ class SellerView(MarketModelView):
     show_columns = add_columns + ["created_at", "updated_at"]
     description_columns = {"commission_rate": "Share the platform keeps: 0.1000 = 10 %."}
     optional_columns = ("slug",)
+    ajax_related = {"user": USER_SEARCH}
 
     seller_scope = staticmethod(lambda sid: SellerProfile.id == sid)
 
@@ -49,7 +51,8 @@ class AddressView(MarketModelView):
     datamodel = datamodel(Address)
     route_base = "/admin/addresses"
     list_columns = ["customer", "label", "full_name", "city", "postal_code", "country", "is_default"]
-    search_columns = ["full_name", "city", "postal_code", "country", "is_default"]
+    search_columns = ["customer", "full_name", "city", "postal_code", "country", "is_default"]
+    ajax_related = {"customer": CUSTOMER_SEARCH}
     add_columns = edit_columns = show_columns = ["customer", "label", "full_name", "company", "line1", "line2",
                                                  "city", "region", "postal_code", "country", "phone", "is_default"]
 
@@ -63,5 +66,6 @@ class CustomerView(MarketModelView):
     add_columns = ["user", "phone", "date_of_birth", "preferred_language", "preferred_currency",
                    "marketing_opt_in", "loyalty_points"]
     edit_columns = add_columns[1:]
+    ajax_related = {"user": USER_SEARCH}
     show_columns = add_columns + ["created_at", "updated_at"]
     related_views = [AddressView]

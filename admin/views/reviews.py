@@ -7,7 +7,9 @@ from flask_appbuilder import AppBuilder
 from sqlalchemy import select
 
 from admin.base import MarketModelView, datamodel
+from admin.related_select import CUSTOMER_SEARCH, PRODUCT_SEARCH
 from app.catalog.models import Product
+from app.customers.models import CustomerProfile
 from app.reviews import services
 from app.reviews.models import REVIEW_STATUSES, Review
 
@@ -18,7 +20,7 @@ class ReviewView(MarketModelView):
     list_title = "Reviews"
     base_permissions = ["can_list", "can_show", "can_edit", "can_delete"]
     list_columns = ["created_at", "product", "customer", "rating", "title", "status", "helpful_count"]
-    search_columns = ["rating", "status", "title", "verified_purchase", "created_at"]
+    search_columns = ["product", "customer", "rating", "status", "title", "verified_purchase", "created_at"]
     show_columns = ["product", "customer", "rating", "title", "body", "status", "verified_purchase",
                     "helpful_count", "created_at", "updated_at"]
     edit_columns = ["status"]
@@ -28,6 +30,13 @@ class ReviewView(MarketModelView):
 
     # IN (subquery), as the catalog views do: one semi-join on MariaDB
     seller_scope = staticmethod(lambda sid: Review.product_id.in_(select(Product.id).where(Product.seller_id == sid)))
+    # search-as-you-type filters; a seller finds only its products and the customers who reviewed them
+    ajax_related = {"product": PRODUCT_SEARCH, "customer": CUSTOMER_SEARCH}
+    related_scopes = {
+        "product": lambda sid: Product.seller_id == sid,
+        "customer": lambda sid: CustomerProfile.id.in_(select(Review.customer_id).where(
+            Review.product_id.in_(select(Product.id).where(Product.seller_id == sid)))),
+    }
 
     def owned_by_seller(self, item, seller_id):
         return False  # sellers read their products' reviews; they never change them

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 
 from admin.base import MarketModelView, datamodel
+from admin.related_select import CUSTOMER_SEARCH, PRODUCT_SEARCH
 from app.customers.engagement_models import CustomerActivity, WishlistItem
 
 
@@ -14,8 +15,8 @@ class WishlistItemView(MarketModelView):
     list_title = "Wishlist items"
     base_permissions = ["can_list", "can_show"]
     list_columns = ["customer", "product", "created_at"]
-    # no customer/product selects: they would list every customer or product of the tenant
-    search_columns = ["created_at"]
+    search_columns = ["customer", "product", "created_at"]
+    ajax_related = {"customer": CUSTOMER_SEARCH, "product": PRODUCT_SEARCH}
     show_columns = ["customer", "product", "created_at"]
     base_order = ("id", "desc")
 
@@ -26,7 +27,8 @@ class CustomerActivityView(MarketModelView):
     list_title = "Customer activities"
     base_permissions = ["can_list", "can_show"]
     list_columns = ["created_at", "customer", "type", "product"]
-    search_columns = ["type", "created_at"]
+    search_columns = ["customer", "type", "product", "created_at"]
+    ajax_related = {"customer": CUSTOMER_SEARCH, "product": PRODUCT_SEARCH}
     show_columns = ["created_at", "customer", "type", "product", "payload"]
     base_order = ("id", "desc")
 
