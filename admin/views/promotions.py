@@ -106,6 +106,8 @@ class PromotionRedemptionView(MarketModelView):
     base_order = ("id", "desc")
     seller_scope = staticmethod(lambda sid: PromotionRedemption.promotion_id.in_(
         select(Promotion.id).where(Promotion.seller_id == sid)))
+    # the list search's promotion select: a seller picks among its own promotions only
+    related_scopes = {"promotion": lambda sid: Promotion.seller_id == sid}
 
 
 def register(appbuilder: AppBuilder) -> None:

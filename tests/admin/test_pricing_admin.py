@@ -120,3 +120,14 @@ def test_seller_sees_and_edits_only_its_own_promotions(app, shop):
     with scope(app, shop["tenant_id"]):
         assert db.session.get(Promotion, mine_id).name == "My BOGO 2"
     assert client.get(f"/admin/promotions/edit/{mine_id}").status_code == 200
+
+
+def test_redemption_search_lists_only_the_sellers_own_promotions(app, shop):
+    """The redemptions list's promotion filter is a select of promotions: a seller's holds its own only."""
+    mine = shop["build"].promotion("percentage", "5", name="Seller one sale", funded_by="seller",
+                                   seller_id=shop["seller1_id"])
+    assert mine
+    client, _ = login(app, shop["slug"], shop["seller1"])
+    page = client.get("/admin/promotion-redemptions/list/").get_data(as_text=True)
+    assert "Seller one sale" in page
+    assert "Seller two sale" not in page and "Platform sale" not in page
