@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product, ProductVariant
-from app.core.db import transaction, transactional
+from app.core.db import retry_on_deadlock, transaction, transactional
 from app.core.errors import InsufficientStock, NotFound, PermissionDenied
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
@@ -217,6 +217,7 @@ def get_cart(ref: CartRef, *, destination: Destination | None = None, coupon_cod
         return cart_view(cart, user=ref.user, token=ref.token, destination=destination, coupon_codes=coupon_codes)
 
 
+@retry_on_deadlock()
 def add_item(ref: CartRef, variant_id: int, quantity: int) -> dict[str, Any]:
     check_shopper(ref.user)
     with transaction():
@@ -242,6 +243,7 @@ def _own_item(ref: CartRef, item_id: int) -> tuple[Cart, CartItem]:
     return cart, item
 
 
+@retry_on_deadlock()
 def update_item(ref: CartRef, item_id: int, quantity: int) -> dict[str, Any]:
     """Set an item's quantity; 0 removes it."""
     check_shopper(ref.user)
@@ -256,6 +258,7 @@ def update_item(ref: CartRef, item_id: int, quantity: int) -> dict[str, Any]:
         return cart_view(cart, user=ref.user, token=ref.token)
 
 
+@retry_on_deadlock()
 def remove_item(ref: CartRef, item_id: int) -> dict[str, Any]:
     check_shopper(ref.user)
     with transaction():
@@ -265,6 +268,7 @@ def remove_item(ref: CartRef, item_id: int) -> dict[str, Any]:
         return cart_view(cart, user=ref.user, token=ref.token)
 
 
+@retry_on_deadlock()
 def clear(ref: CartRef) -> dict[str, Any]:
     check_shopper(ref.user)
     with transaction():

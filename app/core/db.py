@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
+
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 
@@ -40,3 +43,36 @@ def transactional(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """MySQL/MariaDB's deadlock (1213) or lock wait timeout (1205): the transaction was rolled
+    back and may simply be run again."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "args", [None])[0] if orig is not None else None
+    return isinstance(exc, OperationalError) and code in (1213, 1205)
+
+
+def retry_on_deadlock(attempts: int = 5) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator for a service function that owns its transaction: when MariaDB picks it as a
+    deadlock victim (e.g. two requests that both lost a duplicate-key race and then lock the
+    winner's row), run it again from the start, up to `attempts` times. Inside an outer
+    transaction it does not retry (the outer one must)."""
+
+    def decorator(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            for attempt in range(attempts):
+                try:
+                    return fn(*args, **kwargs)
+                except OperationalError as exc:
+                    if (not is_deadlock(exc) or attempt == attempts - 1
+                            or db.session.info.get("_in_transaction")):
+                        raise
+                    db.session.rollback()
+                    time.sleep(0.01 * (attempt + 1))
+            raise AssertionError("unreachable")
+
+        return wrapper
+
+    return decorator
