@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.events.bus import EventBus
 from app.inventory import services as inventory
+from app.search import service as search
 from app.security import auth
 
 
@@ -20,3 +21,10 @@ def subscribe_all(bus: EventBus) -> None:
                   auth.send_registration_attempt_email, queue="high")
     bus.subscribe("auth.password_reset_requested", "auth.password_reset_email", auth.send_password_reset_email,
                   queue="high")
+
+    # search indexing (queue "default"): each consumer re-reads the product when it runs, so
+    # delivery order does not matter and a replay changes nothing
+    for name in ("catalog.product_changed", "review.created", "review.updated", "review.deleted"):
+        bus.subscribe(name, "search.index_product", search.on_catalog_event)
+    bus.subscribe("inventory.stock_changed", "search.index_stock", search.on_stock_event)
+    bus.subscribe("search.reindex_requested", "search.index_touched", search.on_reindex_requested)
