@@ -168,12 +168,16 @@ class TantivyBackend:
             Index(self.schema, path=str(generation), reuse=False)
             self._swap_to(generation)
 
-    def _open_current(self) -> Index:
-        target = self._current_target()
-        if target is None:
-            with self._writer_lock():
+    def _open_current(self, *, locked: bool = False) -> Index:
+        """The live generation; created empty first if there is none (`locked`: the caller
+        already holds the writer lock, which flock would not let this process take twice)."""
+        if self._current_target() is None:
+            if locked:
                 self._ensure_index()
-            target = self._current_target()
+            else:
+                with self._writer_lock():
+                    self._ensure_index()
+        target = self._current_target()
         if not target.startswith(f"gen-{SCHEMA_VERSION}-"):
             raise RuntimeError(f"search index {target} has another schema version; run `flask search reindex`")
         return Index.open(str(self.root / target))
@@ -196,7 +200,7 @@ class TantivyBackend:
         if not upserts and not deletes:
             return 0
         with self._writer_lock():
-            index = self._open_current()
+            index = self._open_current(locked=True)
             writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
             try:
                 # by query, not by term: delete_documents_by_term takes a Python int as i64 and
