@@ -56,11 +56,11 @@ def init_app(app: Flask) -> Api:
     )
     app.extensions["api"] = api
 
-    from storefront_api import auth, core, customers, products, reviews
+    from storefront_api import auth, core, customers, products, reviews, search
 
     for module in (products, customers, reviews):
         limit_writes(module.blp)
-    for module in (core, auth, products, customers, reviews):
+    for module in (core, auth, products, customers, reviews, search):
         api.register_blueprint(module.blp)
 
     @app.route("/api/schema.yaml")
