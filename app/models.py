@@ -14,6 +14,7 @@ from app.customers.models import Address, CustomerProfile  # noqa: F401
 from app.events.models import OutboxEvent, ProcessedEvent  # noqa: F401
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse  # noqa: F401
 from app.reviews.models import Review, ReviewVote  # noqa: F401
+from app.search.models import SearchClick, SearchQueryLog  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
 from app.sellers.models import SellerProfile  # noqa: F401
@@ -24,6 +25,7 @@ TENANT_OWNED = (
     Attribute, Brand, Category, Product, ProductAttributeValue, ProductImage, ProductVariant,
     Address, CustomerProfile, LowStockAlert, StockLevel, StockMovement, Warehouse, SellerProfile,
     WishlistItem, CustomerActivity, Review, ReviewVote,
+    SearchQueryLog, SearchClick,
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.events.bus import EventBus
 from app.inventory import services as inventory
+from app.search import analytics as search_analytics
 from app.search import service as search
 from app.security import auth
 
@@ -28,3 +29,6 @@ def subscribe_all(bus: EventBus) -> None:
         bus.subscribe(name, "search.index_product", search.on_catalog_event)
     bus.subscribe("inventory.stock_changed", "search.index_stock", search.on_stock_event)
     bus.subscribe("search.reindex_requested", "search.index_touched", search.on_reindex_requested)
+    # search analytics (queue "low"): the log rows are written after the search answered
+    bus.subscribe("search.performed", "search.log_query", search_analytics.on_search_performed, queue="low")
+    bus.subscribe("search.clicked", "search.log_click", search_analytics.on_search_clicked, queue="low")

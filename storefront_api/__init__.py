@@ -58,7 +58,7 @@ def init_app(app: Flask) -> Api:
 
     from storefront_api import auth, core, customers, products, reviews, search
 
-    for module in (products, customers, reviews):
+    for module in (products, customers, reviews, search):
         limit_writes(module.blp)
     for module in (core, auth, products, customers, reviews, search):
         api.register_blueprint(module.blp)

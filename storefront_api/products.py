@@ -600,7 +600,7 @@ def search(args):
     brand, category, attributes or description, typos tolerated; sort=relevance by default.
     Not cached: the index follows the catalog's commits (see storefront_api/search.py)."""
     filters, paging = _filters(args)
-    return search_service.search_products(args["q"], filters, **paging)
+    return search_service.search_products(args["q"], filters, log_as="products.search", **paging)
 
 
 # --- routes: categories ----------------------------------------------------------------------

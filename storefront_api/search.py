@@ -1,7 +1,8 @@
-"""/api/v1/search: product search with facets and highlights, suggestions as you type, and the
-filters (facet counts) of a search. Served by the search service (app/search): the embedded
-Tantivy index by default, Elasticsearch when ELASTICSEARCH_URL is set. Public, per tenant, and
-rate limited per client IP like the products search (API_SEARCH_RATE_LIMIT).
+"""/api/v1/search: product search with facets and highlights, suggestions as you type, the
+filters (facet counts) of a search, and clicks on results (search analytics). Served by the
+search service (app/search): the embedded Tantivy index by default, Elasticsearch when
+ELASTICSEARCH_URL is set. Public, per tenant, and rate limited per client IP like the products
+search (API_SEARCH_RATE_LIMIT); clicks count as writes (API_WRITE_RATE_LIMIT).
 
 Answers are not cached: the index is updated after the catalog's commit (by the indexing job), so
 a cached body keyed by the catalog version could outlive the change it missed; the engine answers
@@ -15,7 +16,7 @@ from flask_limiter.util import get_remote_address
 from marshmallow import Schema, fields, validate
 
 from app.extensions import limiter
-from app.search import service
+from app.search import analytics, service
 from app.search.types import SORTS
 from storefront_api.common import Blueprint, ErrorSchema, current_api_user
 from storefront_api.products import (
@@ -50,6 +51,18 @@ class SearchFiltersArgs(ProductListArgs):
     q = fields.String(load_default="", validate=validate.Length(max=200))
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS),
                          metadata={"description": "accepted for symmetry with products/; no effect on counts"})
+
+
+class ClickSchema(Schema):
+    query = fields.String(load_default="", validate=validate.Length(max=200),
+                          metadata={"description": "the search the result came from"})
+    product_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    position = fields.Integer(validate=validate.Range(min=0, max=10_000),
+                              metadata={"description": "0-based rank of the result on its page"})
+
+
+class ClickRecordedSchema(Schema):
+    recorded = fields.Boolean(required=True)
 
 
 class SuggestionArgs(Schema):
@@ -120,10 +133,11 @@ def _documented(fn):
 def search_products(args):
     """Search active products: words over title, brand, category, attributes and description
     (typos tolerated), the product list's filters, sorts, facet counts and highlights"""
-    current_api_user(optional=True)
+    user = current_api_user(optional=True)
     filters, paging = _filters(args)
     return service.search_products(args["q"], filters, facets=args["facets"], highlight=args["highlight"],
-                                   require_words=False, **paging)
+                                   require_words=False, log_as="search.products",
+                                   user_id=user.id if user else None, **paging)
 
 
 @blp.route("/suggestions/")
@@ -150,3 +164,19 @@ def search_filters(args):
     current_api_user(optional=True)
     filters, _ = _filters(args)
     return service.search_filters(args["q"], filters)
+
+
+@blp.route("/click/", methods=["POST"])
+@blp.arguments(ClickSchema)
+@blp.response(202, ClickRecordedSchema)
+@blp.alt_response(422, schema=ErrorSchema, description="Invalid click")
+@blp.alt_response(404, schema=ErrorSchema, description="No such active product in this storefront")
+@blp.alt_response(401, schema=ErrorSchema, description="An invalid or expired token was sent")
+@blp.alt_response(429, schema=ErrorSchema, description="Too many writes from this client")
+@blp.doc(security=[{"bearerAuth": []}, {}])
+def click(data):
+    """Record that a shopper opened a search result (search analytics; written asynchronously)"""
+    user = current_api_user(optional=True)
+    analytics.record_click(query=data["query"], product_id=data["product_id"], position=data.get("position"),
+                           user_id=user.id if user else None)
+    return {"recorded": True}

@@ -37,9 +37,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     add(CustomerView, "Customers", icon="fa-users", category="Customers", category_icon="fa-users")
     add(AddressView, "Addresses", icon="fa-map-marker", category="Customers")
 
-    from admin.views import accounts, reviews, shoppers
+    from admin.views import accounts, reviews, search, shoppers
 
-    for module in (accounts, shoppers, reviews):
+    for module in (accounts, shoppers, reviews, search):
         module.register(appbuilder)
 
     add(TenantView, "Tenants", icon="fa-globe", category="Platform", category_icon="fa-cogs")

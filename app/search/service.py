@@ -110,8 +110,9 @@ def run(req: SearchRequest) -> SearchResult:
 
 def search_products(q: str, filters: queries.ProductFilters, *, sort: str = "relevance", page: int = 1,
                     page_size: int = 24, facets: bool = False, highlight: bool = False,
-                    require_words: bool = True) -> dict:
-    """A page of product cards for `q` and the filters, with facets and highlights on request."""
+                    require_words: bool = True, log_as: str | None = None, user_id: int | None = None) -> dict:
+    """A page of product cards for `q` and the filters, with facets and highlights on request.
+    `log_as` names the endpoint in the search analytics (recorded asynchronously)."""
     if require_words and not tokens(q):
         raise ValidationError("a search needs words", details={"q": ["enter at least one word"]})
     req = resolve(q, filters, sort=sort, page=page, page_size=page_size, facets=facets, highlight=highlight)
@@ -124,6 +125,10 @@ def search_products(q: str, filters: queries.ProductFilters, *, sort: str = "rel
     body = {"items": cards, "page": page, "page_size": page_size, "total": result.total}
     if facets:
         body["facets"] = result.facets
+    if log_as:
+        from app.search.analytics import record_search
+
+        record_search(q, endpoint=log_as, total=result.total, filters=filters, sort=sort, user_id=user_id)
     return body
 
 
