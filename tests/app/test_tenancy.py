@@ -15,6 +15,7 @@ from app.inventory import services as inventory
 from app.inventory.models import LowStockAlert, StockLevel
 from app.models import TENANT_OWNED
 from app.reviews import services as review_services
+from app.search import analytics as search_analytics
 from app.security.models import User
 from app.tenants.context import tenant_scope, unscoped
 
@@ -44,6 +45,9 @@ def two_tenants(factory, ctx):
         customer_services.add_to_wishlist(customer_user, product_a.id)
         review = review_services.create_review(customer_user, {"product_id": product_a.id, "rating": 4, "title": "ok"})
         review_services.mark_helpful(db.session.get(User, c2.user_id), review.id)
+        # a logged search and a click on a result (written by their event consumers)
+        search_analytics.record_search("lamp", endpoint="test", total=1)
+        search_analytics.record_click(query="lamp", product_id=product_a.id, position=0, user_id=None)
     return a.id, b.id
 
 
