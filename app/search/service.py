@@ -125,7 +125,7 @@ def search_products(q: str, filters: queries.ProductFilters, *, sort: str = "rel
     body = {"items": cards, "page": page, "page_size": page_size, "total": result.total}
     if facets:
         body["facets"] = result.facets
-    if log_as:
+    if log_as and current_app.config.get("SEARCH_LOG_QUERIES", True):
         from app.search.analytics import record_search
 
         record_search(q, endpoint=log_as, total=result.total, filters=filters, sort=sort, user_id=user_id)
