@@ -39,6 +39,7 @@ run: install
 	$(DEV_FLASK) db upgrade heads
 	$(DEV_FLASK) init
 	$(DEV_FLASK) seed --if-empty
+	$(DEV_FLASK) search reindex
 	@if [ -n "$${ADMIN_PASSWORD:-}" ]; then pw='(the value of $$ADMIN_PASSWORD)'; else pw=admin; fi; \
 	printf '\n  Marketplace: http://%s:%s/\n  Admin login: http://%s:%s/login/  user: %s  password: %s\n' \
 		'$(RUN_HOST)' '$(RUN_PORT)' '$(RUN_HOST)' '$(RUN_PORT)' "$${ADMIN_USERNAME:-admin}" "$$pw"; \

@@ -53,6 +53,8 @@ class Config:
     ELASTICSEARCH_URL = _env("ELASTICSEARCH_URL")
     SUPERSET_URL = _env("SUPERSET_URL")
     SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search"))
+    ELASTICSEARCH_INDEX_PREFIX = _env("ELASTICSEARCH_INDEX_PREFIX", "marketplace-")  # alias <prefix>products
+    SEARCH_LOG_QUERIES = _env_bool("SEARCH_LOG_QUERIES", True)  # search analytics (one outbox row per search)
 
     # "inline": jobs run in-process right after commit (embedded default, no Redis needed).
     # "rq": jobs are enqueued on Redis and run by `flask worker`.

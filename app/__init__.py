@@ -48,6 +48,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from app.catalog.min_price import install as install_min_price
     from app.events.bus import EventBus
     from app.events.bus import install as install_outbox
+    from app.search.hooks import install as install_search_hooks
     from app.security.audit import install as install_audit
     from app.security.models import AuditLog, User
     from app.sellers.ownership import install as install_ownership
@@ -62,6 +63,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     install_min_price()
     install_audit(AuditLog.__table__, models.is_audited)
     install_outbox()
+    install_search_hooks()  # catalog writes -> search.reindex_requested events
     app.extensions["event_bus"] = EventBus()
 
     import jobs

@@ -33,6 +33,7 @@ from app.payments.models import (  # noqa: F401
 )
 from app.promotions.models import Promotion, PromotionCustomerUsage, PromotionRedemption  # noqa: F401
 from app.reviews.models import Review, ReviewVote  # noqa: F401
+from app.search.models import SearchClick, SearchQueryLog  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
 from app.sellers.models import SellerProfile  # noqa: F401
@@ -51,6 +52,7 @@ TENANT_OWNED = (
     Payment, PaymentTransaction, Refund, ProcessedWebhook, PaymentIdempotencyKey, PaymentMethodSetting,
     Cart, CartItem, Order, SubOrder, OrderLine, StockReservation, OrderEvent, RefundRequest, IdempotencyKey,
     Shipment, TrackingEvent,
+    SearchQueryLog, SearchClick,
 )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from app.events.bus import EventBus
 from app.inventory import services as inventory
 from app.orders import services as orders
+from app.search import analytics as search_analytics
+from app.search import service as search
 from app.security import auth
 
 
@@ -26,3 +28,12 @@ def subscribe_all(bus: EventBus) -> None:
     bus.subscribe("payment.captured", "orders.mark_paid", orders.on_payment_captured, queue="high")
     bus.subscribe("payment.failed", "orders.payment_failed", orders.on_payment_failed, queue="high")
     bus.subscribe("refund.completed", "orders.refund_completed", orders.on_refund_completed, queue="high")
+    # search indexing (queue "default"): each consumer re-reads the product when it runs, so
+    # delivery order does not matter and a replay changes nothing
+    for name in ("catalog.product_changed", "review.created", "review.updated", "review.deleted"):
+        bus.subscribe(name, "search.index_product", search.on_catalog_event)
+    bus.subscribe("inventory.stock_changed", "search.index_stock", search.on_stock_event)
+    bus.subscribe("search.reindex_requested", "search.index_touched", search.on_reindex_requested)
+    # search analytics (queue "low"): the log rows are written after the search answered
+    bus.subscribe("search.performed", "search.log_query", search_analytics.on_search_performed, queue="low")
+    bus.subscribe("search.clicked", "search.log_click", search_analytics.on_search_clicked, queue="low")

@@ -56,11 +56,11 @@ def init_app(app: Flask) -> Api:
     )
     app.extensions["api"] = api
 
-    from storefront_api import auth, core, customers, payments, products, promotions, reviews, shipping
+    from storefront_api import auth, core, customers, payments, products, promotions, reviews, search, shipping
 
-    for module in (products, customers, reviews, payments):
+    for module in (products, customers, reviews, payments, search):
         limit_writes(module.blp)
-    for module in (core, auth, products, customers, reviews, payments):
+    for module in (core, auth, products, customers, reviews, payments, search):
         api.register_blueprint(module.blp)
     api.register_blueprint(payments.webhooks_blp)  # not write-limited: providers send bursts
 

@@ -30,6 +30,8 @@ from app.catalog.models import PRODUCT_STATUSES, PRODUCT_TYPES
 from app.core import cache
 from app.core.errors import ValidationError as DomainValidationError
 from app.extensions import limiter
+from app.search import service as search_service
+from app.search import types as search_types
 from app.security import roles
 from storefront_api.common import Blueprint, ErrorSchema, PageArgs, current_api_user, page_schema, require_roles
 
@@ -255,6 +257,7 @@ class ProductListArgs(PageArgs):
 
 class SearchArgs(ProductListArgs):
     q = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(search_types.SORTS))
 
 
 def _attribute_args() -> dict[str, list[str]]:
@@ -594,16 +597,16 @@ def by_category(args, slug):
 
 @blp.route("/search/")
 @limiter.limit(lambda: current_app.config["API_SEARCH_RATE_LIMIT"], key_func=get_remote_address)
-@public_cache
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200, ProductPageSchema)
-@_documented_304
 @blp.alt_response(422, schema=ErrorSchema, description="Missing q or invalid filter")
 @blp.alt_response(429, schema=ErrorSchema, description="Too many searches from this client")
 def search(args):
-    """Search active products: every word of q in the title, description or brand"""
+    """Search active products with the search engine (app/search): every word of q in the title,
+    brand, category, attributes or description, typos tolerated; sort=relevance by default.
+    Not cached: the index follows the catalog's commits (see storefront_api/search.py)."""
     filters, paging = _filters(args)
-    return queries.search_products(args["q"], filters, **paging)
+    return search_service.search_products(args["q"], filters, log_as="products.search", **paging)
 
 
 # --- routes: categories ----------------------------------------------------------------------

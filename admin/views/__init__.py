@@ -37,9 +37,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     add(CustomerView, "Customers", icon="fa-users", category="Customers", category_icon="fa-users")
     add(AddressView, "Addresses", icon="fa-map-marker", category="Customers")
 
-    from admin.views import accounts, orders, payments, reviews, shoppers
+    from admin.views import accounts, orders, payments, reviews, search, shoppers
 
-    for module in (accounts, shoppers, reviews, payments, orders):
+    for module in (accounts, shoppers, reviews, payments, orders, search):
         module.register(appbuilder)
 
     from admin.views import promotions, shipping, tax

@@ -261,9 +261,9 @@ def test_featured_and_by_category(client, world):
 
 def test_search_ands_tokens_over_title_description_and_brand(client, world):
     h, i = headers(world.tenant), world.ids
-    assert ids_of(client.get(f"{BASE}/search/?q=shirt", headers=h)) == [i.p2, i.p1]
-    assert ids_of(client.get(f"{BASE}/search/?q=red+SHIRT", headers=h)) == [i.p1]
-    assert ids_of(client.get(f"{BASE}/search/?q=acme", headers=h)) == [i.p3, i.p1]
+    assert ids_of(client.get(f"{BASE}/search/?q=shirt&sort=newest", headers=h)) == [i.p2, i.p1]
+    assert ids_of(client.get(f"{BASE}/search/?q=red+SHIRT&sort=newest", headers=h)) == [i.p1]
+    assert ids_of(client.get(f"{BASE}/search/?q=acme&sort=newest", headers=h)) == [i.p3, i.p1]
     assert ids_of(client.get(f"{BASE}/search/?q=100%25", headers=h)) == []
     missing = client.get(f"{BASE}/search/", headers=h)
     assert missing.status_code == 422 and "q" in missing.get_json()["error"]["details"]

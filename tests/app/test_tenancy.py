@@ -17,6 +17,7 @@ from app.models import TENANT_OWNED
 from app.payments import services as payment_services
 from app.payments.models import PaymentMethodSetting, ProcessedWebhook
 from app.reviews import services as review_services
+from app.search import analytics as search_analytics
 from app.security.models import User
 from app.tenants.context import tenant_scope, unscoped
 from tests.orders.rows import add_order_rows
@@ -59,6 +60,9 @@ def two_tenants(factory, ctx):
         db.session.add_all([ProcessedWebhook(gateway="stripe", event_id="evt_tenancy", event_type="test"),
                             PaymentMethodSetting(method="test_card")])
         db.session.commit()
+        # a logged search and a click on a result (written by their event consumers)
+        search_analytics.record_search("lamp", endpoint="test", total=1)
+        search_analytics.record_click(query="lamp", product_id=product_a.id, position=0, user_id=None)
     return a.id, b.id
 
 

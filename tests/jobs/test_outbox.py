@@ -53,7 +53,8 @@ def test_refused_stock_change_writes_nothing(app, factory, ctx):
         assert db.session.get(StockLevel, product.stock_level_id).quantity_on_hand == 2
         with unscoped():
             assert db.session.scalar(select(func.count()).select_from(OutboxEvent)
-                                     .where(OutboxEvent.aggregate_id == str(product.stock_level_id))) == 0
+                                     .where(OutboxEvent.aggregate == "stock_level",
+                                            OutboxEvent.aggregate_id == str(product.stock_level_id))) == 0
 
 
 def _free_port() -> int:

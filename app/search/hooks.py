@@ -1,0 +1,73 @@
+"""Keep the index in step with catalog writes made through the ORM, wherever they come from
+(API services, admin views, imports, seeds, tests): after each flush, the products, variants,
+stock levels, categories, brands and attributes it touched are named in one
+`search.reindex_requested` outbox event per tenant, in the same transaction. The indexing
+consumer (jobs/subscribers.py) then re-reads those products after commit.
+
+Changes the ORM does not see (Core UPDATEs such as the inventory's conditional stock updates) are
+covered by their own domain events (`inventory.stock_changed`), to which the consumer also
+subscribes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.catalog.models import Attribute, Brand, Category, Product, ProductAttributeValue, ProductVariant
+from app.events.bus import publish
+from app.inventory.models import StockLevel
+from app.tenants.context import current_tenant_id
+
+EVENT = "search.reindex_requested"
+_KEY = "search_touched"
+_installed = False
+
+
+def _touched(obj) -> tuple[str, int | None] | None:
+    if isinstance(obj, Product):
+        return "product_ids", obj.id
+    if isinstance(obj, (ProductVariant, ProductAttributeValue)):
+        return "product_ids", obj.product_id
+    if isinstance(obj, StockLevel):
+        return "variant_ids", obj.variant_id
+    if isinstance(obj, Category):
+        return "category_ids", obj.id
+    if isinstance(obj, Brand):
+        return "brand_ids", obj.id
+    if isinstance(obj, Attribute):
+        return "attribute_ids", obj.id
+    return None
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+
+    @event.listens_for(Session, "after_flush")
+    def _collect(session: Session, flush_context) -> None:
+        pending = session.info.setdefault(_KEY, {})
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            found = _touched(obj)
+            if found is None or found[1] is None:
+                continue
+            if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+                continue
+            tenant_id = getattr(obj, "tenant_id", None) or current_tenant_id()
+            pending.setdefault(tenant_id, {}).setdefault(found[0], set()).add(int(found[1]))
+
+    @event.listens_for(Session, "after_flush_postexec")
+    def _publish(session: Session, flush_context) -> None:
+        pending = session.info.pop(_KEY, None)
+        if not pending:
+            return
+        for tenant_id, refs in pending.items():
+            if tenant_id is None:
+                continue
+            publish(EVENT, {k: sorted(v) for k, v in sorted(refs.items())}, aggregate="search", tenant_id=tenant_id)
+
+    @event.listens_for(Session, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop(_KEY, None)

@@ -1,0 +1,207 @@
+"""The search service: one backend-neutral API over the embedded engine (Tantivy, default) and
+Elasticsearch (when ELASTICSEARCH_URL is set).
+
+    search_products(q, filters, sort=..., page=..., page_size=..., facets=True, highlight=True)
+    suggestions(prefix, limit)
+    search_filters(q, filters)            # facet counts only
+    index_products(product_ids)           # the indexing consumer's work (idempotent)
+    reindex_all()                         # full rebuild, swapped in without downtime
+    index_status()
+
+Filters are the catalog's (`app.catalog.queries.ProductFilters`, same parameters and the same
+422s for unknown categories, brands, sellers and attributes): the service resolves them against
+the database (a few indexed lookups), hands the engine plain ids, and turns the ids it answers
+into the catalog's product cards (`queries.product_cards`), so search results and catalog lists
+look alike. Every query carries the current tenant: one tenant never finds another's products.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from app.catalog import queries
+from app.catalog.models import Attribute, Brand, category_attributes
+from app.core.errors import TenantError, ValidationError
+from app.extensions import db
+from app.search import documents
+from app.search.types import SearchRequest, SearchResult, tokens
+from app.sellers.models import SellerProfile
+from app.tenants.context import current_tenant_id, tenant_scope, unscoped
+
+log = logging.getLogger(__name__)
+
+SUGGESTION_LIMIT = 10
+
+
+def make_backend(app: Flask):
+    if app.config.get("ELASTICSEARCH_URL"):
+        from app.search.elastic import ElasticBackend
+
+        return ElasticBackend.from_config(app.config)
+    from app.search.tantivy_backend import TantivyBackend
+
+    return TantivyBackend(app.config["SEARCH_INDEX_DIR"])
+
+
+def backend():
+    """This app's search backend (made once per app)."""
+    app = current_app._get_current_object()
+    found = app.extensions.get("search")
+    if found is None:
+        found = app.extensions["search"] = make_backend(app)
+    return found
+
+
+def _tenant() -> int:
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise TenantError("search needs a storefront (tenant)", code="tenant_required")
+    return tenant_id
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+def resolve(q: str, filters: queries.ProductFilters, *, sort: str, page: int = 1, page_size: int = 24,
+            facets: bool = False, highlight: bool = False) -> SearchRequest:
+    """The engine's request for these filters; unknown references answer 422 as the catalog does."""
+    req = SearchRequest(tenant_id=_tenant(), q=q or "", sort=sort, page=page, page_size=page_size,
+                        facets=facets, highlight=highlight, min_price=filters.min_price,
+                        max_price=filters.max_price, in_stock=filters.in_stock, min_rating=filters.min_rating,
+                        featured=filters.featured)
+    if filters.category:
+        category = queries._category_by_ref(filters.category)
+        if category is None:
+            raise ValidationError("unknown category", details={"category": ["unknown category"]})
+        req.category_id = category.id
+        if facets:
+            ancestors = [c["id"] for c in queries.category_ancestors(category.id)]
+            codes = list(db.session.scalars(
+                select(Attribute.code).join(category_attributes, category_attributes.c.attribute_id == Attribute.id)
+                .where(category_attributes.c.category_id.in_(ancestors))))
+            req.facet_attributes = codes or None
+    if filters.brand:
+        req.brand_ids = sorted(set(queries._resolve_ids(Brand, filters.brand, "brand")))
+    if filters.seller:
+        ref = filters.seller.strip()
+        seller_id = db.session.scalar(select(SellerProfile.id).where(
+            SellerProfile.id == queries.as_id(ref) if queries.as_id(ref) is not None else SellerProfile.slug == ref))
+        if seller_id is None:
+            raise ValidationError("unknown seller", details={"seller": ["unknown seller"]})
+        req.seller_id = seller_id
+    if filters.attrs:
+        known = {c.lower() for c in db.session.scalars(
+            select(Attribute.code).where(func.lower(Attribute.code).in_([c.lower() for c in filters.attrs])))}
+        unknown = [c for c in filters.attrs if c.lower() not in known]
+        if unknown:
+            raise ValidationError("unknown attribute", details={f"attr_{c}": ["unknown attribute"] for c in unknown})
+        req.attrs = {code.lower(): [v.lower() for v in values] for code, values in filters.attrs.items()}
+    return req
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def run(req: SearchRequest) -> SearchResult:
+    return backend().search(req)
+
+
+def search_products(q: str, filters: queries.ProductFilters, *, sort: str = "relevance", page: int = 1,
+                    page_size: int = 24, facets: bool = False, highlight: bool = False,
+                    require_words: bool = True, log_as: str | None = None, user_id: int | None = None) -> dict:
+    """A page of product cards for `q` and the filters, with facets and highlights on request.
+    `log_as` names the endpoint in the search analytics (recorded asynchronously)."""
+    if require_words and not tokens(q):
+        raise ValidationError("a search needs words", details={"q": ["enter at least one word"]})
+    req = resolve(q, filters, sort=sort, page=page, page_size=page_size, facets=facets, highlight=highlight)
+    result = run(req)
+    cards = queries.product_cards(result.ids)
+    highlights = {h.id: h.highlight for h in result.hits}
+    if highlight:
+        for card in cards:
+            card["highlight"] = highlights.get(card["id"], {})
+    body = {"items": cards, "page": page, "page_size": page_size, "total": result.total}
+    if facets:
+        body["facets"] = result.facets
+    if log_as and current_app.config.get("SEARCH_LOG_QUERIES", True):
+        from app.search.analytics import record_search
+
+        record_search(q, endpoint=log_as, total=result.total, filters=filters, sort=sort, user_id=user_id)
+    return body
+
+
+def search_filters(q: str, filters: queries.ProductFilters) -> dict:
+    """Facet counts (brands, categories, price ranges, attributes) for a query and filters."""
+    req = resolve(q, filters, sort="relevance", page=1, page_size=1, facets=True)
+    req.page_size = 0
+    result = run(req)
+    return {"total": result.total, **(result.facets or {})}
+
+
+def suggestions(prefix: str, limit: int = SUGGESTION_LIMIT) -> list[dict]:
+    """Products whose title or brand has words starting with what was typed, best ranked first."""
+    found = backend().suggest(_tenant(), prefix, limit)
+    return [{"text": s.text, "product_id": s.product_id, "slug": s.slug} for s in found]
+
+
+def index_status() -> dict:
+    return backend().status()
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+def index_products(product_ids) -> int:
+    """Bring the index in line with the database for these products of the current tenant: read
+    them now (so events may arrive in any order), skip those whose document is unchanged, remove
+    those gone or no longer active. Returns how many index changes were made."""
+    ids = sorted({int(i) for i in product_ids if i is not None})
+    if not ids:
+        return 0
+    docs = documents.build_documents(ids)
+    engine = backend()
+    current = engine.fingerprints(ids)
+    upserts = [d for pid, d in docs.items() if d is not None and current.get(pid) != d["fingerprint"]]
+    deletes = [pid for pid, d in docs.items() if d is None and pid in current]
+    return engine.apply(upserts, deletes)
+
+
+def _all_documents() -> Iterator[dict]:
+    from app.tenants.models import Tenant
+
+    with unscoped():
+        tenant_ids = list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
+    for tenant_id in tenant_ids:
+        with tenant_scope(tenant_id):
+            yield from documents.iter_documents()
+
+
+def reindex_all() -> dict:
+    """Rebuild the whole index (every tenant) from the database and swap it in."""
+    return backend().rebuild(_all_documents())
+
+
+# --- event consumers (subscribed in jobs/subscribers.py) -------------------------------------
+
+def on_catalog_event(event) -> None:
+    """catalog.product_changed, review.*: re-index the product named in the payload."""
+    index_products([event.payload.get("product_id")])
+
+
+def on_stock_event(event) -> None:
+    """inventory.stock_changed: re-index the variant's product (in stock may have flipped)."""
+    variant_id = event.payload.get("variant_id")
+    if variant_id is not None:
+        index_products(documents.product_ids_for(variant_ids=[variant_id]))
+
+
+def on_reindex_requested(event) -> None:
+    """search.reindex_requested (app/search/hooks.py): catalog rows changed through the ORM."""
+    p = event.payload
+    ids = set(p.get("product_ids") or ())
+    ids |= documents.product_ids_for(variant_ids=p.get("variant_ids") or (),
+                                     category_ids=p.get("category_ids") or (),
+                                     brand_ids=p.get("brand_ids") or (),
+                                     attribute_ids=p.get("attribute_ids") or ())
+    index_products(ids)

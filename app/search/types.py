@@ -1,0 +1,92 @@
+"""The backend-neutral vocabulary of the search service: what is asked, what comes back.
+
+Every backend (app/search/tantivy_backend.py, app/search/elastic.py) takes a `SearchRequest`
+whose filters are already resolved to ids (the service checks them against the database) and
+answers a `SearchResult`. Prices are Decimals in and out; inside the engines they are floats of
+2-decimal values, which compare exactly for the bounds a storefront sends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+SORTS = ("relevance", "newest", "price", "-price", "rating", "popularity")
+# the price facet's bucket edges: the same as the database facets (app/catalog/queries.py)
+PRICE_EDGES = (Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250"), Decimal("500"), Decimal("1000"))
+MAX_TOKENS = 10
+MAX_RESULT_WINDOW = 10_000  # page * page_size beyond this answers an empty page (as Elasticsearch does)
+SEP = "\x1f"  # joins the parts of a facet key ("id<SEP>slug<SEP>name")
+
+
+@dataclasses.dataclass
+class SearchRequest:
+    tenant_id: int
+    q: str = ""
+    category_id: int | None = None  # the category and its descendants
+    brand_ids: list[int] = dataclasses.field(default_factory=list)  # any of
+    seller_id: int | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    attrs: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # code -> any of values (lower case)
+    in_stock: bool | None = None
+    min_rating: Decimal | None = None
+    featured: bool | None = None
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = 24
+    facets: bool = False
+    facet_attributes: list[str] | None = None  # attribute codes to count; None: all
+    highlight: bool = False
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+@dataclasses.dataclass
+class Hit:
+    id: int
+    score: float | None = None
+    highlight: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class SearchResult:
+    hits: list[Hit]
+    total: int
+    facets: dict[str, Any] | None = None
+
+    @property
+    def ids(self) -> list[int]:
+        return [h.id for h in self.hits]
+
+
+@dataclasses.dataclass
+class Suggestion:
+    text: str
+    product_id: int
+    slug: str
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case words, as the engines' default analyzers split them (letters and digits)."""
+    import re
+
+    return [t for t in re.findall(r"\w+", (text or "").lower()) if len(t) <= 40][:MAX_TOKENS]
+
+
+def fuzziness(token: str) -> int:
+    """Edits a typo may cost: none for short words (too many false friends), 1 up to 7 letters, then 2."""
+    if len(token) < 4 or token.isdigit():
+        return 0
+    return 1 if len(token) < 8 else 2
+
+
+def facet_key(*parts: Any) -> str:
+    return SEP.join("" if p is None else str(p) for p in parts)
+
+
+def split_key(key: str) -> list[str]:
+    return str(key).split(SEP)

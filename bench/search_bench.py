@@ -1,0 +1,173 @@
+"""Search on the 100,000-product database: index build time and size, then end-to-end latency
+(p50/p99, one client, Flask's test client: routing, validation, engine, product cards from
+MariaDB, serialization) of five query classes through /api/v1/search/..., and the same queries
+through the database search of app/catalog/queries.py as the baseline.
+
+    python bench/search_bench.py [--database-url URL] [--runs 200] [--allow-fewer]
+
+Read-only on the database: the index is built from it into a temporary directory, and search
+analytics are switched off (SEARCH_LOG_QUERIES=False), so no row is written. It checks first that
+the database has 100,000 active products and stops (recording why) when it has fewer, unless
+--allow-fewer. Figures are printed and written to bench/results/search-<date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DB = "mysql+pymysql://root@127.0.0.1:3306/shop_bench?charset=utf8mb4"
+TARGET_P99_MS = 15.0
+
+
+def percentiles(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {"p50_ms": round(statistics.median(ordered), 2),
+            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
+            "runs": len(ordered)}
+
+
+def timed(fn, cases: list, runs: int) -> dict:
+    samples = []
+    for n in range(runs):
+        case = cases[n % len(cases)]
+        started = time.perf_counter()
+        fn(case)
+        samples.append((time.perf_counter() - started) * 1000)
+    return percentiles(samples)
+
+
+def typo(word: str, rng: random.Random) -> str:
+    i = rng.randrange(len(word) - 1)
+    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--allow-fewer", action="store_true", help="run even with fewer than 100,000 products")
+    args = parser.parse_args()
+
+    os.environ.setdefault("APP_CONFIG", "development")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(args.database_url)
+    with engine.connect() as conn:
+        active = conn.execute(text("SELECT COUNT(*) FROM products WHERE status = 'active'")).scalar()
+    engine.dispose()
+    stamp = dt.datetime.now(dt.timezone.utc)
+    out = RESULTS / f"search-{stamp:%Y-%m-%d}.json"
+    result: dict = {"date": stamp.isoformat(timespec="seconds"), "database": args.database_url.split("@")[-1],
+                    "active_products": active, "target_p99_ms": TARGET_P99_MS}
+    if active < 100_000 and not args.allow_fewer:
+        result["skipped"] = f"the database has {active:,} active products, not 100,000"
+        print(result["skipped"] + "; skipped (use --allow-fewer to run anyway)")
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        return 0
+
+    from app import create_app
+    from app.catalog import queries
+    from app.catalog.queries import ProductFilters
+    from app.extensions import db
+    from app.search import service
+    from app.tenants.context import tenant_scope
+
+    index_dir = tempfile.mkdtemp(prefix="search-bench-")
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=args.database_url, SEARCH_INDEX_DIR=index_dir,
+                     SEARCH_LOG_QUERIES=False, RATELIMIT_ENABLED=False, ELASTICSEARCH_URL=None)
+    with app.app_context():
+        started = time.perf_counter()
+        stats = service.reindex_all()
+        result["index"] = {"documents": stats["documents"], "build_seconds": round(time.perf_counter() - started, 2),
+                           "size_mb": round(stats["size_bytes"] / 1e6, 1), "backend": "tantivy"}
+        print(f"index: {stats['documents']:,} documents in {result['index']['build_seconds']} s, "
+              f"{result['index']['size_mb']} MB")
+        tenant_id = db.session.execute(text("SELECT id FROM tenants WHERE slug = :s"),
+                                       {"s": app.config["DEFAULT_TENANT"]}).scalar()
+        with tenant_scope(tenant_id):
+            titles = [t for (t,) in db.session.execute(text(
+                "SELECT title FROM products WHERE tenant_id = :t AND status = 'active' ORDER BY id LIMIT 2000"),
+                {"t": tenant_id})]
+            categories = [s for (s,) in db.session.execute(text(
+                "SELECT c.slug FROM categories c WHERE c.tenant_id = :t AND c.parent_id IS NULL"), {"t": tenant_id})]
+    rng = random.Random(7)
+    words = sorted({w for t in titles for w in t.lower().split() if w.isalpha() and len(w) >= 5})
+    two_words = [" ".join(t.lower().split()[:2]) for t in rng.sample(titles, 50)]
+    cases = {
+        "keyword": [{"q": w} for w in two_words],
+        "typo": [{"q": typo(w, rng)} for w in rng.sample(words, min(50, len(words)))],
+        "prefix_suggestion": [{"q": w[:3]} for w in rng.sample(words, min(50, len(words)))],
+        "filtered_sorted": [{"q": w.split()[0], "category": c, "min_price": "20", "max_price": "200", "sort": "price"}
+                            for w, c in zip(two_words, categories * 50, strict=False)],
+        "faceted": [{"q": w.split()[0]} for w in two_words],
+    }
+    client = app.test_client()
+    client.environ_base["HTTP_X_TENANT"] = app.config["DEFAULT_TENANT"]
+
+    def api(path, params):
+        response = client.get(path, query_string=params)
+        assert response.status_code == 200, response.get_json()
+
+    engine_calls = {
+        "keyword": lambda p: api("/api/v1/search/products/", {**p, "facets": "false", "highlight": "false"}),
+        "typo": lambda p: api("/api/v1/search/products/", {**p, "facets": "false", "highlight": "false"}),
+        "prefix_suggestion": lambda p: api("/api/v1/search/suggestions/", p),
+        "filtered_sorted": lambda p: api("/api/v1/search/products/", {**p, "facets": "false", "highlight": "false"}),
+        "faceted": lambda p: api("/api/v1/search/products/", {**p, "facets": "true", "highlight": "true"}),
+    }
+
+    def db_search(p, facets=False):
+        with app.app_context(), tenant_scope(tenant_id):
+            filters = ProductFilters(category=p.get("category"),
+                                     min_price=p.get("min_price") and __import__("decimal").Decimal(p["min_price"]),
+                                     max_price=p.get("max_price") and __import__("decimal").Decimal(p["max_price"]))
+            queries.search_products(p["q"], filters, sort=p.get("sort", "newest"))
+            if facets and categories:
+                queries.category_filters(categories[0])
+
+    def db_prefix(p):
+        with app.app_context(), tenant_scope(tenant_id):
+            from sqlalchemy import select
+
+            from app.catalog.models import Product
+
+            db.session.execute(select(Product.id, Product.title).where(
+                Product.status == "active", Product.title.like(f"{p['q']}%")).limit(10)).all()
+
+    db_calls = {"keyword": db_search, "typo": db_search, "prefix_suggestion": db_prefix,
+                "filtered_sorted": db_search, "faceted": lambda p: db_search(p, facets=True)}
+    found_typos = 0
+    for case in cases["typo"]:
+        body = client.get("/api/v1/search/products/", query_string={**case, "facets": "false"}).get_json()
+        found_typos += bool(body["items"])
+    result["typo_queries_with_results"] = f"{found_typos}/{len(cases['typo'])}"
+    result["classes"] = {}
+    for name in cases:
+        timed(engine_calls[name], cases[name], 20)  # warm-up
+        engine_figures = timed(engine_calls[name], cases[name], args.runs)
+        db_figures = timed(db_calls[name], cases[name], max(20, args.runs // 4))
+        result["classes"][name] = {"search_api": engine_figures, "database_baseline": db_figures,
+                                   "meets_target": engine_figures["p99_ms"] < TARGET_P99_MS}
+        print(f"{name:<18} search API p50 {engine_figures['p50_ms']:>7} ms  p99 {engine_figures['p99_ms']:>7} ms"
+              f"   | database p50 {db_figures['p50_ms']:>8} ms  p99 {db_figures['p99_ms']:>8} ms")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,182 @@
+"""/api/v1/search: product search with facets and highlights, suggestions as you type, the
+filters (facet counts) of a search, and clicks on results (search analytics). Served by the
+search service (app/search): the embedded Tantivy index by default, Elasticsearch when
+ELASTICSEARCH_URL is set. Public, per tenant, and rate limited per client IP like the products
+search (API_SEARCH_RATE_LIMIT); clicks count as writes (API_WRITE_RATE_LIMIT).
+
+Answers are not cached: the index is updated after the catalog's commit (by the indexing job), so
+a cached body keyed by the catalog version could outlive the change it missed; the engine answers
+in about a millisecond anyway.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_limiter.util import get_remote_address
+from marshmallow import Schema, fields, validate
+
+from app.extensions import limiter
+from app.search import analytics, service
+from app.search.types import SORTS
+from storefront_api.common import Blueprint, ErrorSchema, current_api_user
+from storefront_api.products import (
+    AttributeFacetSchema,
+    FacetBrandSchema,
+    PriceFacetSchema,
+    ProductCardSchema,
+    ProductListArgs,
+    _filters,
+)
+
+blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Product search and discovery")
+
+
+def search_limit():
+    return current_app.config["API_SEARCH_RATE_LIMIT"]
+
+
+# --- arguments ---------------------------------------------------------------------------------
+
+class SearchProductsArgs(ProductListArgs):
+    """The product list's filters (attr_<code>=<value> included), plus words, sort and extras."""
+
+    q = fields.String(load_default="", validate=validate.Length(max=200),
+                      metadata={"description": "words to find (typos tolerated); empty: browse with filters"})
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+    facets = fields.Boolean(load_default=True, metadata={"description": "include facet counts"})
+    highlight = fields.Boolean(load_default=True, metadata={"description": "include highlighted snippets"})
+
+
+class SearchFiltersArgs(ProductListArgs):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS),
+                         metadata={"description": "accepted for symmetry with products/; no effect on counts"})
+
+
+class ClickSchema(Schema):
+    query = fields.String(load_default="", validate=validate.Length(max=200),
+                          metadata={"description": "the search the result came from"})
+    product_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    position = fields.Integer(validate=validate.Range(min=0, max=10_000),
+                              metadata={"description": "0-based rank of the result on its page"})
+
+
+class ClickRecordedSchema(Schema):
+    recorded = fields.Boolean(required=True)
+
+
+class SuggestionArgs(Schema):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                      metadata={"description": "what has been typed so far"})
+    limit = fields.Integer(load_default=service.SUGGESTION_LIMIT, validate=validate.Range(min=1, max=20))
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+class HighlightSchema(Schema):
+    title = fields.String(metadata={"description": "HTML: matched words in <b>...</b>, the rest escaped"})
+    description = fields.String()
+
+
+class SearchHitSchema(ProductCardSchema):
+    highlight = fields.Nested(HighlightSchema)
+
+
+class CategoryFacetSchema(FacetBrandSchema):
+    pass
+
+
+class FacetsSchema(Schema):
+    brands = fields.List(fields.Nested(FacetBrandSchema), required=True)
+    categories = fields.List(fields.Nested(CategoryFacetSchema), required=True)
+    price = fields.Nested(PriceFacetSchema, required=True)
+    attributes = fields.List(fields.Nested(AttributeFacetSchema), required=True)
+
+
+class SearchPageSchema(Schema):
+    items = fields.List(fields.Nested(SearchHitSchema), required=True)
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    facets = fields.Nested(FacetsSchema)
+
+
+class SearchFiltersSchema(FacetsSchema):
+    total = fields.Integer(required=True)
+
+
+class SuggestionSchema(Schema):
+    text = fields.String(required=True)
+    product_id = fields.Integer(required=True)
+    slug = fields.String(required=True)
+
+
+class SuggestionListSchema(Schema):
+    items = fields.List(fields.Nested(SuggestionSchema), required=True)
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+def _documented(fn):
+    fn = blp.alt_response(401, schema=ErrorSchema, description="An invalid or expired token was sent")(fn)
+    fn = blp.alt_response(404, schema=ErrorSchema, description="Unknown storefront (X-Tenant)")(fn)
+    fn = blp.alt_response(429, schema=ErrorSchema, description="Too many searches from this client")(fn)
+    return blp.doc(security=[{"bearerAuth": []}, {}])(fn)
+
+
+@blp.route("/products/")
+@limiter.limit(search_limit, key_func=get_remote_address)
+@blp.arguments(SearchProductsArgs, location="query")
+@blp.response(200, SearchPageSchema)
+@blp.alt_response(422, schema=ErrorSchema, description="Invalid or unknown filter")
+@_documented
+def search_products(args):
+    """Search active products: words over title, brand, category, attributes and description
+    (typos tolerated), the product list's filters, sorts, facet counts and highlights"""
+    user = current_api_user(optional=True)
+    filters, paging = _filters(args)
+    return service.search_products(args["q"], filters, facets=args["facets"], highlight=args["highlight"],
+                                   require_words=False, log_as="search.products",
+                                   user_id=user.id if user else None, **paging)
+
+
+@blp.route("/suggestions/")
+@limiter.limit(search_limit, key_func=get_remote_address)
+@blp.arguments(SuggestionArgs, location="query")
+@blp.response(200, SuggestionListSchema)
+@blp.alt_response(422, schema=ErrorSchema, description="Missing or too long q")
+@_documented
+def suggestions(args):
+    """Products whose title or brand has words starting with what was typed, best first"""
+    current_api_user(optional=True)
+    return {"items": service.suggestions(args["q"], args["limit"])}
+
+
+@blp.route("/filters/")
+@limiter.limit(search_limit, key_func=get_remote_address)
+@blp.arguments(SearchFiltersArgs, location="query")
+@blp.response(200, SearchFiltersSchema)
+@blp.alt_response(422, schema=ErrorSchema, description="Invalid or unknown filter")
+@_documented
+def search_filters(args):
+    """Available filters for a search: brands, categories, price ranges and attribute values,
+    each with the number of products it would leave"""
+    current_api_user(optional=True)
+    filters, _ = _filters(args)
+    return service.search_filters(args["q"], filters)
+
+
+@blp.route("/click/", methods=["POST"])
+@blp.arguments(ClickSchema)
+@blp.response(202, ClickRecordedSchema)
+@blp.alt_response(422, schema=ErrorSchema, description="Invalid click")
+@blp.alt_response(404, schema=ErrorSchema, description="No such active product in this storefront")
+@blp.alt_response(401, schema=ErrorSchema, description="An invalid or expired token was sent")
+@blp.alt_response(429, schema=ErrorSchema, description="Too many writes from this client")
+@blp.doc(security=[{"bearerAuth": []}, {}])
+def click(data):
+    """Record that a shopper opened a search result (search analytics; written asynchronously)"""
+    user = current_api_user(optional=True)
+    analytics.record_click(query=data["query"], product_id=data["product_id"], position=data.get("position"),
+                           user_id=user.id if user else None)
+    return {"recorded": True}

@@ -1,0 +1,214 @@
+"""The search contract: what every backend must do, run against each available one (Tantivy
+always; Elasticsearch when ELASTICSEARCH_URL is set). Data is written through the ORM and the
+services, indexed by the outbox consumers after commit (in-process in the test configuration),
+then searched through the service, as the API does."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from app.catalog import services as catalog_services
+from app.catalog.models import Product
+from app.catalog.queries import ProductFilters
+from app.core.errors import ValidationError
+from app.extensions import db
+from app.inventory import services as inventory_services
+from app.inventory.models import StockLevel
+from app.search import service
+from app.security.models import User
+from app.tenants.context import tenant_scope
+
+
+def search(app, tenant, q="", *, sort="relevance", page=1, page_size=24, facets=False, highlight=False, **filters):
+    with app.app_context(), tenant_scope(tenant.id):
+        return service.search_products(q, ProductFilters(**filters), sort=sort, page=page, page_size=page_size,
+                                       facets=facets, highlight=highlight, require_words=False)
+
+
+def ids(app, tenant, q="", **kwargs) -> list[int]:
+    return [item["id"] for item in search(app, tenant, q, **kwargs)["items"]]
+
+
+# --- relevance, typos, highlighting ------------------------------------------------------------
+
+@pytest.mark.smoke
+def test_keyword_finds_active_products_and_ranks_title_matches_first(app, catalog):
+    i = catalog.ids
+    found = ids(app, catalog.tenant, "shirt")
+    assert set(found) == {i.p1, i.p2, i.p7}  # p7 says "shirt" in its description only; p4 is a draft
+    assert found[-1] == i.p7
+    assert found[0] == i.p1  # in stock and well rated beats out of stock (p2)
+    assert ids(app, catalog.tenant, "red cotton shirt")[0] == i.p1  # every word must match
+    assert ids(app, catalog.tenant, "acme") == [i.p1, i.p3] or set(ids(app, catalog.tenant, "acme")) == {i.p1, i.p3}
+    assert ids(app, catalog.tenant, "thrilling detective") == [i.p3]  # description
+    assert ids(app, catalog.tenant, "denim") == [i.p2]  # attribute value and description
+    assert ids(app, catalog.tenant, "books") == [i.p3]  # category name
+    assert ids(app, catalog.tenant, "zebra") == []
+
+
+def test_typos_are_tolerated(app, catalog):
+    i = catalog.ids
+    assert set(ids(app, catalog.tenant, "shrit")) >= {i.p1, i.p2}  # transposition
+    assert ids(app, catalog.tenant, "mistery") == [i.p3]  # substitution
+    assert ids(app, catalog.tenant, "leathr wallet") == [i.p6]  # deletion
+    assert ids(app, catalog.tenant, "globx")[:0] == [] and set(ids(app, catalog.tenant, "globx")) == {i.p2, i.p5, i.p7}
+
+
+def test_user_input_never_breaks_the_query(app, catalog):
+    for q in ['"shirt', "a:b", "AND", "shirt)", "*", "-", "(((", "title:red", "\\"]:
+        body = search(app, catalog.tenant, q)
+        assert body["total"] == len(body["items"])
+
+
+def test_highlights_mark_the_matched_words(app, catalog):
+    body = search(app, catalog.tenant, "cotton", highlight=True)
+    by_id = {item["id"]: item for item in body["items"]}
+    assert "<b>Cotton</b>" in by_id[catalog.ids.p1]["highlight"]["title"]
+    assert "<b>cotton</b>" in by_id[catalog.ids.p1]["highlight"]["description"]
+
+
+# --- filters ------------------------------------------------------------------------------------
+
+def test_every_filter(app, catalog):
+    i, t = catalog.ids, catalog.tenant
+    everything = {i.p1, i.p2, i.p3, i.p5, i.p6, i.p7}
+    assert set(ids(app, t)) == everything
+    assert set(ids(app, t, category="clothing")) == {i.p1, i.p2, i.p5, i.p7}  # descendants included
+    assert set(ids(app, t, category=str(i.shirts))) == {i.p1, i.p2}
+    assert set(ids(app, t, brand=["acme"])) == {i.p1, i.p3}
+    assert set(ids(app, t, brand=["acme", str(i.globex)])) == everything - {i.p6}
+    assert set(ids(app, t, seller=str(catalog.s2.id))) == {i.p2, i.p5, i.p7}
+    assert set(ids(app, t, min_price=Decimal("10"), max_price=Decimal("50"))) == {i.p1, i.p2, i.p3}
+    assert set(ids(app, t, max_price=Decimal("9.99"))) == {i.p5, i.p7}
+    assert set(ids(app, t, min_rating=Decimal("4.5"))) == {i.p1, i.p5}
+    assert set(ids(app, t, in_stock=True)) == {i.p1, i.p5, i.p6, i.p7}  # p3's stock is all reserved
+    assert set(ids(app, t, in_stock=False)) == {i.p2, i.p3}
+    assert set(ids(app, t, attrs={"colour": ["red"]})) == {i.p1, i.p7}  # values ignore case
+    assert set(ids(app, t, attrs={"COLOUR": ["Red", "blue"], "material": ["cotton"]})) == {i.p1}
+    assert set(ids(app, t, featured=True)) == {i.p5}
+    assert ids(app, t, "shirt", category="books") == []
+    assert set(ids(app, t, "cotton", in_stock=True, brand=["acme"])) == {i.p1}
+
+
+def test_unknown_filter_values_are_validation_errors(app, catalog):
+    for filters, field in (({"category": "nope"}, "category"), ({"brand": ["nope"]}, "brand"),
+                           ({"seller": "nope"}, "seller"), ({"attrs": {"nope": ["x"]}}, "attr_nope")):
+        with pytest.raises(ValidationError) as error:
+            search(app, catalog.tenant, "shirt", **filters)
+        assert field in error.value.details
+
+
+# --- facets -------------------------------------------------------------------------------------
+
+def test_facets_add_up(app, catalog):
+    i = catalog.ids
+    body = search(app, catalog.tenant, facets=True)
+    facets, total = body["facets"], body["total"]
+    assert total == 6
+    assert {b["slug"]: b["count"] for b in facets["brands"]} == {"acme": 2, "globex": 3}
+    assert sum(b["count"] for b in facets["brands"]) == total - 1  # p6 has no brand
+    assert {c["slug"]: c["count"] for c in facets["categories"]} == {"t-shirts": 1, "shirts": 1, "clothing": 2,
+                                                                     "books": 1}
+    assert sum(c["count"] for c in facets["categories"]) == total - 1  # p6 has no category
+    assert sum(r["count"] for r in facets["price"]["ranges"]) == total
+    assert facets["price"]["min"] == Decimal("5.00") and facets["price"]["max"] == Decimal("120.00")
+    assert facets["price"]["ranges"][0] == {"min": Decimal("0.00"), "max": Decimal("25.00"), "count": 4}
+    colour = next(a for a in facets["attributes"] if a["code"] == "colour")
+    assert colour["values"] == [{"value": "Blue", "count": 1}, {"value": "Green", "count": 1},
+                                {"value": "Red", "count": 2}]
+    assert colour["param"] == "attr_colour" and colour["name"] == "Colour"
+    # within a category, only its filterable attributes (colour, set on Clothing) are counted
+    within = search(app, catalog.tenant, category="clothing", facets=True)["facets"]
+    assert [a["code"] for a in within["attributes"]] == ["colour"]
+    assert sum(b["count"] for b in within["brands"]) == 4
+    # facets follow the query
+    shirts = search(app, catalog.tenant, "shirt", facets=True)["facets"]
+    assert {b["slug"]: b["count"] for b in shirts["brands"]} == {"acme": 1, "globex": 2}
+    assert i.p1
+
+
+def test_search_filters_counts_only(app, catalog):
+    with app.app_context(), tenant_scope(catalog.tenant.id):
+        body = service.search_filters("", ProductFilters(brand=["globex"]))
+    assert body["total"] == 3 and [b["slug"] for b in body["brands"]] == ["globex"]
+
+
+# --- sorts and pages ----------------------------------------------------------------------------
+
+def test_every_sort_order(app, catalog):
+    i, t = catalog.ids, catalog.tenant
+    assert ids(app, t, sort="newest") == [i.p7, i.p6, i.p5, i.p3, i.p2, i.p1]
+    assert ids(app, t, sort="price") == [i.p5, i.p7, i.p1, i.p3, i.p2, i.p6]
+    assert ids(app, t, sort="-price") == [i.p6, i.p2, i.p3, i.p1, i.p7, i.p5]
+    assert ids(app, t, sort="rating")[:4] == [i.p5, i.p1, i.p6, i.p2]
+    assert ids(app, t, sort="popularity")[:4] == [i.p6, i.p2, i.p1, i.p5]
+    # relevance without words: in stock, well rated and selling first; out of stock last
+    assert set(ids(app, t, sort="relevance")[-2:]) == {i.p2, i.p3}
+    assert ids(app, t, "shirt", sort="price") == [i.p7, i.p1, i.p2]
+
+
+def test_pages(app, catalog):
+    i, t = catalog.ids, catalog.tenant
+    first = search(app, t, sort="price", page=1, page_size=4)
+    second = search(app, t, sort="price", page=2, page_size=4)
+    assert [p["id"] for p in first["items"]] == [i.p5, i.p7, i.p1, i.p3] and first["total"] == 6
+    assert [p["id"] for p in second["items"]] == [i.p2, i.p6] and second["total"] == 6
+    assert search(app, t, sort="price", page=100, page_size=4)["items"] == []
+
+
+# --- suggestions --------------------------------------------------------------------------------
+
+def test_suggestions_complete_words_as_typed(app, catalog):
+    i = catalog.ids
+    with app.app_context(), tenant_scope(catalog.tenant.id):
+        assert {s["product_id"] for s in service.suggestions("sh")} == {i.p1, i.p2}
+        assert [s["product_id"] for s in service.suggestions("red co")] == [i.p1]
+        assert [s["text"] for s in service.suggestions("WALL")] == ["Leather Wallet"]
+        assert {s["product_id"] for s in service.suggestions("acm")} == {i.p1, i.p3}  # brand names too
+        assert service.suggestions("zz") == [] and service.suggestions("  ") == []
+        assert len(service.suggestions("s", limit=1)) == 1
+
+
+# --- tenancy ------------------------------------------------------------------------------------
+
+def test_one_tenant_never_finds_another_tenants_products(app, catalog):
+    assert catalog.foreign.id not in ids(app, catalog.tenant, "imported")
+    assert ids(app, catalog.tenant, "imported") == []
+    assert ids(app, catalog.other, "red cotton shirt") == [catalog.foreign.id]
+    with app.app_context(), tenant_scope(catalog.other.id):
+        assert [s["product_id"] for s in service.suggestions("red")] == [catalog.foreign.id]
+        assert service.search_filters("", ProductFilters())["total"] == 1
+
+
+# --- changes become visible ----------------------------------------------------------------------
+
+def test_a_product_change_is_visible_after_indexing(app, catalog):
+    i, t = catalog.ids, catalog.tenant
+    with app.app_context(), tenant_scope(t.id):  # an ORM write (admin views, imports)
+        db.session.get(Product, i.p3).title = "Mystery Thriller"
+        db.session.commit()
+    assert ids(app, t, "thriller") == [i.p3]
+    assert ids(app, t, "novel") == []
+    with app.app_context(), tenant_scope(t.id):  # through the catalog service (catalog.product_changed)
+        variant = {"sku": "NEW-SKU-1", "price": Decimal("99.00"), "currency": "USD"}
+        catalog_services.update_product(_user(catalog.s1), i.p1, {"variants": [variant]})
+    assert set(ids(app, t, min_price=Decimal("90"), max_price=Decimal("100"))) == {i.p1}
+    assert i.p2 not in ids(app, t, in_stock=True)
+    with app.app_context(), tenant_scope(t.id):  # stock: a conditional Core UPDATE + inventory.stock_changed
+        stock = db.session.scalar(select(StockLevel).where(StockLevel.variant_id == i.p2_variant))
+        inventory_services.adjust_stock(stock.id, 7, reason="receipt")
+    assert i.p2 in ids(app, t, in_stock=True)
+    with app.app_context(), tenant_scope(t.id):
+        catalog_services.archive_product(_user(catalog.s1), i.p1)
+    assert i.p1 not in ids(app, t, "shirt")
+    with app.app_context(), tenant_scope(t.id):  # a deleted product leaves the index too
+        db.session.delete(db.session.get(Product, i.p6))
+        db.session.commit()
+    assert ids(app, t, "wallet") == []
+
+
+def _user(seller):
+    return db.session.get(User, seller.user.id)
