@@ -163,7 +163,8 @@ class CustomerAnalyticsSchema(Schema):
     reviews_count = fields.Integer(required=True)
     activity_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     orders_tracked = fields.Boolean(required=True, metadata={
-        "description": "False until the orders module exists: orders_count and total_spent are then 0"})
+        "description": "Always true now that orders exist: orders_count counts paid orders, total_spent is "
+                       "what they cost minus refunds"})
     orders_count = fields.Integer(required=True)
     total_spent = fields.Decimal(as_string=True, places=2, required=True,
                                  metadata={"type": "string", "format": "decimal", "example": "0.00"})

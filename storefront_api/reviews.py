@@ -42,7 +42,8 @@ class ReviewSchema(Schema):
     body = fields.String(allow_none=True)
     status = fields.String(required=True, metadata={"description": "approved (shown), pending or hidden"})
     verified_purchase = fields.Boolean(required=True, metadata={
-        "description": "Whether the author bought the product: always false until the orders module exists"})
+        "description": "Whether the author bought the product: a paid order of theirs, not wholly "
+                       "refunded, held it when the review was written"})
     helpful_count = fields.Integer(required=True)
     author_name = fields.String(required=True)
     created_at = fields.DateTime(required=True)

@@ -15,9 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from app.catalog.models import Category, Product
 from app.core.db import transaction, transactional
 from app.core.errors import Conflict, NotFound, ValidationError
+from app.core.types import quantize_money
 from app.customers.engagement_models import ACTIVITY_TYPES, CustomerActivity, WishlistItem
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
+from app.orders.models import Order
 from app.reviews.models import Review
 
 PROFILE_FIELDS = ("phone", "date_of_birth", "preferred_language", "preferred_currency", "marketing_opt_in")
@@ -312,12 +314,17 @@ def analytics(user) -> dict[str, Any]:
     ).all()
     counts = {name: 0 for name in ACTIVITY_TYPES}
     counts.update({name: n for name, n in rows})
+    # orders that were paid (cancelled or refunded later included); spend is net of refunds
+    orders_count, spent = db.session.execute(
+        select(func.count(Order.id), func.coalesce(func.sum(Order.total - Order.refunded_total), 0))
+        .where(Order.customer_user_id == user.id, Order.paid_at.is_not(None))
+    ).one()
     return {
         "wishlist_count": wishlist_count or 0,
         "reviews_count": reviews_count or 0,
         "activity_counts": counts,
-        "orders_tracked": False,
-        "orders_count": 0,
-        "total_spent": Decimal("0.00"),
-        "orders_note": "orders are not tracked yet: order counts and spend arrive with the orders module",
+        "orders_tracked": True,
+        "orders_count": orders_count or 0,
+        "total_spent": quantize_money(Decimal(spent or 0)),
+        "orders_note": "paid orders of this storefront; spend is what was paid minus what was refunded",
     }

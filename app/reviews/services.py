@@ -20,6 +20,8 @@ from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationErro
 from app.customers.services import active_product, ensure_profile, paginate
 from app.events.bus import publish
 from app.extensions import db
+from app.orders import states as order_states
+from app.orders.models import Order, OrderLine
 from app.reviews.models import REVIEW_STATUSES, Review, ReviewVote
 from app.security import roles
 
@@ -115,6 +117,16 @@ def _own_or_moderated(review_id: int, user) -> Review:
 
 # --- writing -------------------------------------------------------------------------------------
 
+def bought(user_id: int, product_id: int) -> bool:
+    """A verified purchase: a paid order of this customer, not wholly refunded, holds the product."""
+    return db.session.scalar(
+        select(OrderLine.id).join(Order, Order.id == OrderLine.order_id)
+        .where(Order.customer_user_id == user_id, Order.paid_at.is_not(None),
+               Order.status != order_states.REFUNDED, OrderLine.product_id == product_id)
+        .limit(1)
+    ) is not None
+
+
 @transactional
 def create_review(user, data: dict[str, Any]) -> Review:
     product_id = data["product_id"]
@@ -127,7 +139,7 @@ def create_review(user, data: dict[str, Any]) -> Review:
         raise Conflict("you have already reviewed this product", code="already_reviewed",
                        details={"review_id": duplicate})
     review = Review(product_id=product_id, customer_id=profile.id, rating=data["rating"], title=data["title"],
-                    body=data.get("body"), status="approved", verified_purchase=False)
+                    body=data.get("body"), status="approved", verified_purchase=bought(user.id, product_id))
     db.session.add(review)
     try:
         with db.session.begin_nested():

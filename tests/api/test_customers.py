@@ -257,7 +257,7 @@ def test_log_activity_list_and_analytics(app, client, shop):
     assert stats["wishlist_count"] == 1 and stats["reviews_count"] == 0
     assert stats["activity_counts"]["search"] == 1 and stats["activity_counts"]["product_view"] == 1
     assert stats["activity_counts"]["wishlist_add"] == 1
-    assert stats["orders_tracked"] is False and stats["orders_count"] == 0 and stats["total_spent"] == "0.00"
+    assert stats["orders_tracked"] is True and stats["orders_count"] == 0 and stats["total_spent"] == "0.00"
     with app.app_context(), tenant_scope(shop["tenant"].id):
         assert db.session.scalar(select(func.count(CustomerActivity.id))
                                  .where(CustomerActivity.customer_id == shop["customer"].id)) == 3
