@@ -162,8 +162,6 @@ class ProductView(MarketModelView):
         super().pre_add(item)
 
     def before_save(self, item, is_new):
-        restored = not is_new and item.status != "archived" and \
-            "archived" in (inspect(item).attrs.status.history.deleted or ())
-        if (is_new and item.status != "archived") or restored:
-            services.reserve_product_quota(1)
+        before = None if is_new else next(iter(inspect(item).attrs.status.history.deleted or ()), item.status)
+        services.reserve_quota_for_status(before, item.status)
         services.prepare_product(item)

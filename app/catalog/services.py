@@ -323,6 +323,13 @@ def reserve_product_quota(adding: int) -> None:
                        details={"limit": limit, "current": current, "adding": adding})
 
 
+def reserve_quota_for_status(before: str | None, after: str) -> None:
+    """A product counts against the plan limit unless archived: creating one (before=None) or
+    bringing one back from the archive takes a place."""
+    if after != "archived" and before in (None, "archived"):
+        reserve_product_quota(1)
+
+
 def _require_approved(seller: SellerProfile | None) -> None:
     if seller is not None and not seller.is_approved:
         raise PermissionDenied("your seller account is not approved yet", code="seller_not_approved")
@@ -360,8 +367,7 @@ def _update_product(user, product_id: int, data: dict) -> int:
         raise ValidationError("invalid product", details=errors)
     if is_admin and data.get("seller_id") is not None:
         product.seller_id = data["seller_id"]
-    if product.status == "archived" and data.get("status") not in (None, "archived"):
-        reserve_product_quota(1)  # brought back from the archive: it counts again
+    reserve_quota_for_status(product.status, data.get("status") or product.status)
     _apply(product, data)
     _changed(product, "updated")
     return product.id

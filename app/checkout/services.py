@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.cart import services as carts
 from app.cart.services import CartRef
 from app.catalog.models import Product, ProductVariant
-from app.core.db import transaction
+from app.core.db import is_deadlock, transaction
 from app.core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationError
 from app.core.types import quantize_money, utcnow
 from app.customers.models import Address, CustomerProfile
@@ -63,11 +63,6 @@ class _KeyReleased(Exception):
     """The first request with this key failed meanwhile (its key row is gone): try again."""
 
 
-def _is_deadlock(exc: OperationalError) -> bool:
-    code = getattr(exc.orig, "args", [None])[0]
-    return code in (1213, 1205)  # deadlock found; lock wait timeout
-
-
 def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tuple[Order, bool, dict | None]:
     """Returns (order, created, payment). `created` is False when the key had been used with this
     body; `payment` says how the payment started (None without a payment in the request)."""
@@ -81,7 +76,7 @@ def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tup
                 order, created = _place(ref, data, idempotency_key, fingerprint)
             break
         except (OperationalError, _KeyReleased) as exc:
-            retry = isinstance(exc, _KeyReleased) or _is_deadlock(exc)
+            retry = isinstance(exc, _KeyReleased) or is_deadlock(exc)
             if not retry or attempt == DEADLOCK_RETRIES - 1:
                 raise
             time.sleep(0.01 * (attempt + 1))
