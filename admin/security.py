@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, g, request
+from flask import abort, current_app, g
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
@@ -19,6 +19,10 @@ from app.security.tokens import is_revoked
 from app.tenants.context import set_unscoped
 
 log = logging.getLogger(__name__)
+
+
+def _auth_rate_limit() -> str:
+    return current_app.config["AUTH_RATE_LIMIT"]
 
 
 def _is_super() -> bool:
@@ -144,12 +148,20 @@ class MarketSecurityManager(SecurityManager):
             g._unscoped_token = set_unscoped(True)
 
     def create_limiter(self, app):
-        """FAB's own limiter guards FAB's login views only; /api/ requests are rate limited by the
-        API's limiter (app.extensions.limiter), so this one skips them before resolving any limit
-        (it otherwise evaluated its limit table on every API call)."""
-        limiter = super().create_limiter(app)
-        limiter.request_filter(lambda: request.path.startswith("/api/"))
+        """One rate limiter for the whole app: FAB puts its login-view limits (AUTH_RATE_LIMIT) on
+        the app's own limiter (app.extensions.limiter, already initialised by create_app) instead
+        of a second Limiter whose before/after-request hooks ran on every request."""
+        from app.extensions import limiter
+
         return limiter
+
+    @property
+    def auth_rate_limit(self):
+        """The login-view limit read from the config of the app serving the request: the limiter
+        is shared by every app made in this process (tests make many), so a limit fixed at
+        registration would leak one app's AUTH_RATE_LIMIT into the others. One function object,
+        so re-registering it per app adds nothing."""
+        return _auth_rate_limit
 
     def create_jwt_manager(self, app):
         """Our callbacks on FAB's own JWTManager, so one blocklist guards FAB's and our routes."""

@@ -205,6 +205,24 @@ def test_login_is_rate_limited(app, factory):
     assert codes[:3] == [302, 302, 302] and codes[3] == 429
 
 
+def test_one_apps_login_limit_does_not_leak_into_another(app, factory):
+    """The app and FAB share one limiter object in a process; each app's AUTH_RATE_LIMIT stays its own."""
+    from app import create_app
+
+    limited = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                         AUTH_RATE_LIMIT="2 per minute")
+    tenant = factory.tenant()
+    attempts = {}
+    for name, application in (("limited", limited), ("default", app)):
+        client = application.test_client()
+        client.environ_base["HTTP_X_TENANT"] = tenant.slug
+        client.environ_base["REMOTE_ADDR"] = f"10.9.9.{len(attempts) + 1}"
+        attempts[name] = [client.post("/login/", data={"username": "nobody@example.com", "password": "wrong-pw-1"})
+                          .status_code for _ in range(4)]
+    assert attempts["limited"] == [302, 302, 429, 429]
+    assert attempts["default"] == [302, 302, 302, 302]
+
+
 def test_tenant_admin_cannot_escalate(app, shop):
     """Groups carry roles and FAB's password reset takes any user id: neither may reach a Super
     Admin or grant Super Admin."""
