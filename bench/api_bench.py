@@ -1,6 +1,7 @@
 """Storefront API throughput and latency against gunicorn on the 100k-product MariaDB database.
 
     python bench/api_bench.py [--duration 15] [--connections 16]
+    python bench/api_bench.py --workers 4 --threads 2 --cases list   # another server shape, fewer cases
 
 Needs the database made by bench/seed_bench.py (shop_bench, at the current migration head: run
 `flask db upgrade` against it after pulling) and Redis (db 13, flushed at start). Serves the app
@@ -74,6 +75,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--tenant", default="default")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--cases", default="ceiling,list,filtered,detail",
+                        help="comma-separated subset of the cases (ceiling is always run: it is the reference)")
     args = parser.parse_args()
 
     import redis
@@ -81,8 +86,9 @@ def main() -> None:
     redis.Redis.from_url(args.redis_url).flushdb()
     env = {**os.environ, "APP_CONFIG": "production", "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
            "SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnop", "INSTANCE_PATH": "/tmp/api-bench-instance"}
-    gunicorn = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
-                "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", "wsgi:app"]
+    server_desc = f"gunicorn -w {args.workers} -k gthread --threads {args.threads}"
+    gunicorn = [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "gthread",
+                "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", "wsgi:app"]
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{args.port}"
     headers = {"X-Tenant": args.tenant}
@@ -103,6 +109,8 @@ def main() -> None:
             "filtered": f"/api/v1/products/?page_size=24&category={category}&min_price=20&max_price=200&sort=price",
             "detail": f"/api/v1/products/{product_id}/",
         }
+        wanted = {"ceiling", *args.cases.split(",")}
+        cases = {name: path for name, path in cases.items() if name in wanted}
         # the database work behind a cache miss: one client, cache flushed before each request
         cold = {}
         for name, path in cases.items():
@@ -127,7 +135,7 @@ def main() -> None:
     for figures in warm.values():
         figures["share_of_ceiling"] = round(figures["rps"] / ceiling, 3)
     result = {"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "connections": args.connections,
-              "duration_s": args.duration, "server": "gunicorn -w 2 -k gthread --threads 4", "cases": cases,
+              "duration_s": args.duration, "server": server_desc, "cases": cases,
               "warm": warm, "uncached_single_client": cold}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "api_bench.json").write_text(json.dumps(result, indent=2))
