@@ -33,7 +33,14 @@ from app.extensions import limiter
 from app.search import service as search_service
 from app.search import types as search_types
 from app.security import roles
-from storefront_api.common import Blueprint, ErrorSchema, PageArgs, current_api_user, page_schema, require_roles
+from storefront_api.common import (
+    Blueprint,
+    PageArgs,
+    current_api_user,
+    document_errors,
+    page_schema,
+    require_roles,
+)
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Products and categories")
 
@@ -460,12 +467,12 @@ def public_cache(fn: Callable) -> Callable:
     return wrapper
 
 
-def _documented_400(fn: Callable) -> Callable:
-    return blp.alt_response(400, schema=ErrorSchema, description="Malformed request body")(fn)
-
-
 def _documented_304(fn: Callable) -> Callable:
     return blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")(fn)
+
+
+_PRODUCT_WRITE_ERRORS = {403: "Not a seller or admin", 404: "No such product of yours",
+                         409: "Concurrent write took a unique value", 422: "Invalid product"}
 
 
 # --- routes: products ------------------------------------------------------------------------
@@ -476,7 +483,7 @@ class Products(MethodView):
     @blp.arguments(ProductListArgs, location="query")
     @blp.response(200, ProductPageSchema)
     @_documented_304
-    @blp.alt_response(422, schema=ErrorSchema, description="Invalid filter")
+    @document_errors(blp, 422, descriptions={422: "Invalid filter"})
     def get(self, args):
         """List active products: filters, sorts (newest, price, -price, rating, popularity), pages"""
         filters, paging = _filters(args)
@@ -485,11 +492,8 @@ class Products(MethodView):
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(ProductInSchema)
     @blp.response(201, ProductDetailSchema)
-    @_documented_400
-    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
-    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin, or seller not approved")
-    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took a unique value")
-    @blp.alt_response(422, schema=ErrorSchema, description="Invalid product")
+    @document_errors(blp, 400, 401, 403, 409, 422, descriptions={
+        **_PRODUCT_WRITE_ERRORS, 403: "Not a seller or admin, or seller not approved"})
     def post(self, data):
         """Create a product (a seller: for its own store; an admin: names seller_id)"""
         return services.create_product(current_api_user(), data)
@@ -500,8 +504,10 @@ class ProductDetail(MethodView):
     @public_cache
     @blp.response(200, ProductDetailSchema)
     @_documented_304
-    @blp.alt_response(401, schema=ErrorSchema, description="Invalid token")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such product (or not visible to you)")
+    @document_errors(blp, 401, 404, descriptions={
+        401: "An invalid or expired token was sent (the endpoint is public)",
+        404: "No such product (or not visible to you)",
+    }, optional_auth=True)
     def get(self, product_id):
         """A product with variants, availability, images, brand, category breadcrumb, seller, rating"""
         return queries.get_product(product_id, queries.viewer_of(current_api_user(optional=True)))
@@ -509,12 +515,7 @@ class ProductDetail(MethodView):
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(ProductInSchema)
     @blp.response(200, ProductDetailSchema)
-    @_documented_400
-    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
-    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such product of yours")
-    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took a unique value")
-    @blp.alt_response(422, schema=ErrorSchema, description="Invalid product")
+    @document_errors(blp, 400, 401, 403, 404, 409, 422, descriptions=_PRODUCT_WRITE_ERRORS)
     def put(self, data, product_id):
         """Replace a product's fields (title and variants required)"""
         return services.update_product(current_api_user(), product_id, data)
@@ -522,22 +523,14 @@ class ProductDetail(MethodView):
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(ProductPatchSchema, required=False)
     @blp.response(200, ProductDetailSchema)
-    @_documented_400
-    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
-    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such product of yours")
-    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took a unique value")
-    @blp.alt_response(422, schema=ErrorSchema, description="Invalid product")
+    @document_errors(blp, 400, 401, 403, 404, 409, 422, descriptions=_PRODUCT_WRITE_ERRORS)
     def patch(self, data, product_id):
         """Change some fields of a product"""
         return services.update_product(current_api_user(), product_id, data)
 
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.response(204)
-    @_documented_400
-    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
-    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such product of yours")
+    @document_errors(blp, 400, 401, 403, 404, descriptions=_PRODUCT_WRITE_ERRORS)
     def delete(self, product_id):
         """Archive a product (hidden from the storefront, kept for orders; PATCH status to restore)"""
         services.archive_product(current_api_user(), product_id)
@@ -545,14 +538,12 @@ class ProductDetail(MethodView):
 
 @blp.route("/bulk/")
 class ProductsBulk(MethodView):
+    _BULK_ERRORS = {**_PRODUCT_WRITE_ERRORS, 422: "Invalid items (details.items.<index>); none saved"}
+
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(BulkCreateSchema)
     @blp.response(201, ProductListSchema)
-    @_documented_400
-    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
-    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin")
-    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took a unique value")
-    @blp.alt_response(422, schema=ErrorSchema, description="Invalid items (details.items.<index>); none saved")
+    @document_errors(blp, 400, 401, 403, 409, 422, descriptions=_BULK_ERRORS)
     def post(self, data):
         """Create up to 100 products, all or nothing"""
         return {"items": services.bulk_create_products(current_api_user(), data["items"])}
@@ -560,11 +551,7 @@ class ProductsBulk(MethodView):
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(BulkUpdateSchema)
     @blp.response(200, ProductListSchema)
-    @_documented_400
-    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
-    @blp.alt_response(403, schema=ErrorSchema, description="Not a seller or admin")
-    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took a unique value")
-    @blp.alt_response(422, schema=ErrorSchema, description="Invalid items (details.items.<index>); none saved")
+    @document_errors(blp, 400, 401, 403, 409, 422, descriptions=_BULK_ERRORS)
     def patch(self, data):
         """Change up to 100 products (each item names its id), all or nothing"""
         return {"items": services.bulk_update_products(current_api_user(), data["items"])}
@@ -575,7 +562,7 @@ class ProductsBulk(MethodView):
 @blp.arguments(ProductListArgs, location="query")
 @blp.response(200, ProductPageSchema)
 @_documented_304
-@blp.alt_response(422, schema=ErrorSchema, description="Invalid filter")
+@document_errors(blp, 422, descriptions={422: "Invalid filter"})
 def featured(args):
     """Featured active products (same filters as the list)"""
     filters, paging = _filters(args, featured=True)
@@ -587,8 +574,7 @@ def featured(args):
 @blp.arguments(ProductListArgs, location="query")
 @blp.response(200, ProductPageSchema)
 @_documented_304
-@blp.alt_response(404, schema=ErrorSchema, description="No such category")
-@blp.alt_response(422, schema=ErrorSchema, description="Invalid filter")
+@document_errors(blp, 404, 422, descriptions={404: "No such category", 422: "Invalid filter"})
 def by_category(args, slug):
     """Active products of a category and its descendants (same filters as the list)"""
     filters, paging = _filters(args)
@@ -599,8 +585,10 @@ def by_category(args, slug):
 @limiter.limit(lambda: current_app.config["API_SEARCH_RATE_LIMIT"], key_func=get_remote_address)
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200, ProductPageSchema)
-@blp.alt_response(422, schema=ErrorSchema, description="Missing q or invalid filter")
-@blp.alt_response(429, schema=ErrorSchema, description="Too many searches from this client")
+@document_errors(blp, 422, 429, descriptions={
+    422: "Missing q or invalid filter",
+    429: "Too many searches from this client",
+})
 def search(args):
     """Search active products with the search engine (app/search): every word of q in the title,
     brand, category, attributes or description, typos tolerated; sort=relevance by default.
@@ -623,11 +611,11 @@ class Categories(MethodView):
     @require_roles(roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(CategoryInSchema)
     @blp.response(201, CategoryDetailSchema)
-    @_documented_400
-    @blp.alt_response(401, schema=ErrorSchema, description="No or invalid token")
-    @blp.alt_response(403, schema=ErrorSchema, description="Admins only")
-    @blp.alt_response(409, schema=ErrorSchema, description="Concurrent write took the slug")
-    @blp.alt_response(422, schema=ErrorSchema, description="Invalid category")
+    @document_errors(blp, 400, 401, 403, 409, 422, descriptions={
+        403: "Admins only",
+        409: "Concurrent write took the slug",
+        422: "Invalid category",
+    })
     def post(self, data):
         """Create a category (admins)"""
         return services.create_category(current_api_user(), data)
@@ -637,7 +625,7 @@ class Categories(MethodView):
 @public_cache
 @blp.response(200, CategoryDetailSchema)
 @_documented_304
-@blp.alt_response(404, schema=ErrorSchema, description="No such active category")
+@document_errors(blp, 404, descriptions={404: "No such active category"})
 def category_detail(slug):
     """A category with its breadcrumb and active children"""
     return queries.get_category(slug)
@@ -647,7 +635,7 @@ def category_detail(slug):
 @public_cache
 @blp.response(200, CategoryFiltersSchema)
 @_documented_304
-@blp.alt_response(404, schema=ErrorSchema, description="No such active category")
+@document_errors(blp, 404, descriptions={404: "No such active category"})
 def category_filters(slug):
     """Facets of a category and its descendants: brands, price ranges, attribute values, with counts"""
     return queries.category_filters(slug)
