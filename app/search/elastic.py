@@ -9,8 +9,9 @@ The query mirrors the Tantivy backend's (same boosts, fuzziness per word length,
 `bool.filter` so they never score, ranking by `function_score` with `field_value_factor` on
 `rank`, modifier `ln2p`); suggestions use a `search_as_you_type` field with a `bool_prefix`
 multi_match; facets use the shared terms/range aggregations (app/search/facets.py). Hit totals
-are exact (`track_total_hits`). Incremental writes are bulk requests by product id, so a replay
-is harmless.
+are exact (`track_total_hits`). Hits carry the product card from `_source` (`card`, stored but
+not indexed), so the service answers without reading the database. Incremental writes are bulk
+requests by product id, so a replay is harmless.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ MAPPINGS = {
         "rank": {"type": "double"},
         "suggest": {"type": "search_as_you_type"},
         "fingerprint": {"type": "keyword", "index": False},
+        # the product card answered by searches (documents.card_source): kept in _source only
+        "card": {"type": "object", "enabled": False},
     },
 }
 SETTINGS = {"number_of_shards": 1, "refresh_interval": "1s", "max_result_window": MAX_RESULT_WINDOW}
@@ -222,7 +225,7 @@ class ElasticBackend:
         query: dict = {"bool": {"must": [text or {"match_all": {}}], "filter": self.filters(req)}}
         size = req.page_size if req.offset < MAX_RESULT_WINDOW else 0
         body: dict = {"from": min(req.offset, MAX_RESULT_WINDOW), "size": min(size, MAX_RESULT_WINDOW - min(
-            req.offset, MAX_RESULT_WINDOW)), "track_total_hits": True, "_source": ["id"]}
+            req.offset, MAX_RESULT_WINDOW)), "track_total_hits": True, "_source": ["id", "card"]}
         if req.sort in SORTS:
             body["query"] = query
             body["sort"] = SORTS[req.sort]
@@ -250,7 +253,7 @@ class ElasticBackend:
                          if field in ("title", "description")}
             score = raw.get("_score")
             hits.append(Hit(id=int(raw["_source"]["id"]), score=float(score) if score is not None else None,
-                            highlight=highlight))
+                            highlight=highlight, card=raw["_source"].get("card")))
         total = body["hits"]["total"]
         total = total["value"] if isinstance(total, dict) else int(total)
         facets = facet_shapes.parse(body.get("aggregations") or {}, req) if req.facets else None

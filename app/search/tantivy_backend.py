@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import json
 import os
 import shutil
 import threading
@@ -44,7 +45,7 @@ from tantivy import Document, FieldType, Index, Occur, Order, Query, SnippetGene
 from app.search import facets as facet_shapes
 from app.search.types import Hit, SearchRequest, SearchResult, Suggestion, fuzziness, tokens
 
-SCHEMA_VERSION = "v1"
+SCHEMA_VERSION = "v2"  # v2: the stored product card
 # text fields and their boosts: title counts most, then brand, category, attributes, description
 TEXT_FIELDS = {"title": 3.0, "brand": 2.0, "category": 1.5, "attributes": 1.2, "description": 1.0}
 FUZZY_FIELDS = {"title": 0.6, "brand": 0.5, "category": 0.3, "description": 0.2}
@@ -81,6 +82,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_float_field("rank", fast=True)
     sb.add_text_field("suggest", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("fingerprint", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_bytes_field("card", stored=True, indexed=False)  # JSON (documents.card_source): answers need no DB
     return sb.build()
 
 
@@ -113,6 +115,8 @@ def to_document(doc: dict) -> Document:
     d.add_unsigned("sold_count", int(doc["sold_count"]))
     d.add_integer("created_at", int(doc["created_at"]))
     d.add_float("rank", float(doc["rank"]))
+    if doc.get("card") is not None:
+        d.add_bytes("card", json.dumps(doc["card"], separators=(",", ":")).encode())
     return d
 
 
@@ -329,7 +333,9 @@ class TantivyBackend:
                 generator.set_max_num_chars(160)
         for key, address in found_hits:
             doc = searcher.doc(address)
-            hit = Hit(id=int(doc["id"][0]), score=float(key) if req.sort not in SORT_FIELDS else None)
+            card = doc.get_first("card")
+            hit = Hit(id=int(doc["id"][0]), score=float(key) if req.sort not in SORT_FIELDS else None,
+                      card=json.loads(card) if card else None)
             for field, generator in snippets.items():
                 html = generator.snippet_from_doc(doc).to_html()
                 if "<b>" in html:

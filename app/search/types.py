@@ -50,6 +50,7 @@ class Hit:
     id: int
     score: float | None = None
     highlight: dict[str, str] = dataclasses.field(default_factory=dict)
+    card: dict | None = None  # the stored product card (documents.card_source), when the index has it
 
 
 @dataclasses.dataclass

@@ -212,3 +212,79 @@ def test_a_product_change_is_visible_after_indexing(app, catalog):
 
 def _user(seller):
     return db.session.get(User, seller.user.id)
+
+
+# --- cards from the index ------------------------------------------------------------------------
+
+def _statements(app):
+    """Every SQL statement the app's engine runs while the block runs."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def recording():
+        seen: list[str] = []
+        engine = db.engine
+
+        def record(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return recording()
+
+
+def test_results_are_the_catalogs_cards_served_from_the_index(app, catalog):
+    from app.catalog import queries
+
+    i, t = catalog.ids, catalog.tenant
+    with app.app_context(), tenant_scope(t.id):
+        with _statements(app) as seen:
+            body = service.search_products("shirt", ProductFilters(), sort="price", facets=True, highlight=True,
+                                           require_words=False)
+        assert seen == []  # words, sort, facets, highlights: the engine answers everything
+        found = [item["id"] for item in body["items"]]
+        assert found == [i.p7, i.p1, i.p2]
+        expected = {c["id"]: c for c in queries.product_cards(found)}
+        for item in body["items"]:
+            card = {k: v for k, v in item.items() if k != "highlight"}
+            assert card == expected[item["id"]]  # same values and types (Decimal, aware datetime)
+        p1 = next(item for item in body["items"] if item["id"] == i.p1)
+        assert p1["price"] == Decimal("10.00") and p1["rating"]["average"] == Decimal("4.50")
+        assert p1["seller"]["id"] == catalog.s1.id and p1["in_stock"] is True
+
+
+def test_cards_follow_changes_to_sellers_and_images(app, catalog):
+    from app.catalog.models import ProductImage
+    from app.sellers.models import SellerProfile
+
+    i, t = catalog.ids, catalog.tenant
+
+    def card(pid):
+        return next(item for item in search(app, t, sort="newest")["items"] if item["id"] == pid)
+
+    with app.app_context(), tenant_scope(t.id):
+        db.session.get(SellerProfile, catalog.s1.id).store_name = "Renamed Store"
+        db.session.add(ProductImage(product_id=i.p6, url="https://img.example/wallet.jpg", alt_text="Wallet"))
+        db.session.commit()
+    assert card(i.p1)["seller"]["store_name"] == "Renamed Store"
+    assert card(i.p6)["seller"]["store_name"] == "Renamed Store"
+    assert card(i.p6)["image"] == {"url": "https://img.example/wallet.jpg", "alt_text": "Wallet"}
+    assert card(i.p2)["seller"]["id"] == catalog.s2.id  # another seller's products are untouched
+
+
+def test_hits_without_a_stored_card_are_read_from_the_catalog(app, catalog):
+    from app.catalog import queries
+    from app.search.types import Hit
+
+    i, t = catalog.ids, catalog.tenant
+    with app.app_context(), tenant_scope(t.id):
+        stored = service.search_products("", ProductFilters(), sort="price", require_words=False)["items"]
+        hits = [Hit(id=item["id"]) for item in stored]  # as a document indexed before cards existed
+        assert service.cards_of(hits) == queries.product_cards([h.id for h in hits]) == stored
+        assert i.p5 == stored[0]["id"]

@@ -193,7 +193,7 @@ def test_keyword_typo_filters_sort_query_body_and_parsing(es, backend):
         return {"bool": {"should": should, "minimum_should_match": 1}}
 
     assert sent == {
-        "from": 10, "size": 10, "track_total_hits": True, "_source": ["id"],
+        "from": 10, "size": 10, "track_total_hits": True, "_source": ["id", "card"],
         "query": {"bool": {"must": [{"bool": {"must": [word("red", 0), word("shrit", 1)]}}], "filter": [
             {"term": {"tenant_id": 5}}, {"term": {"category_ids": 8}}, {"terms": {"brand_id": [3, 4]}},
             {"term": {"seller_id": 2}}, {"range": {"price": {"gte": 10.0, "lte": 50.5}}},
@@ -202,6 +202,29 @@ def test_keyword_typo_filters_sort_query_body_and_parsing(es, backend):
         "sort": [{"price": {"order": "asc", "missing": "_last"}}, {"id": "desc"}],
     }
     assert result.ids == [1] and result.total == 11 and result.facets is None
+
+
+def test_cards_are_stored_unindexed_and_read_from_source(es, backend):
+    from app.search import documents, service
+
+    assert MAPPINGS["properties"]["card"] == {"type": "object", "enabled": False}
+    card = {"id": 1, "title": "Red Cotton Shirt", "slug": "red-cotton-shirt", "status": "active",
+            "product_type": "physical", "is_featured": False, "price": "10.00", "compare_at_price": None,
+            "currency": "USD", "image": None, "brand": {"id": 3, "name": "Acme", "slug": "acme"},
+            "category": None, "seller": {"id": 2, "store_name": "Shop", "slug": "shop"},
+            "rating": {"average": "4.50", "count": 3}, "sold_count": 10, "in_stock": True,
+            "created_at": "2026-11-25T10:00:00+00:00"}
+    backend.apply([{**_doc(1), "card": card}], [])
+    assert es.last("/t-products/_bulk")["body"][1]["card"] == card  # _source keeps it as sent
+    es.search_answers.append(_hits([{"_index": "t-products-1", "_id": "1", "_score": 2.0,
+                                     "_source": {"id": 1, "card": card}}]))
+    result = backend.search(SearchRequest(tenant_id=5, q="shirt"))
+    assert es.last("/_search")["body"]["_source"] == ["id", "card"]
+    assert result.hits[0].card == card
+    parsed = service.cards_of(result.hits)[0]
+    assert parsed == documents.card_from_source(card)
+    assert parsed["price"] == Decimal("10.00") and parsed["rating"]["average"] == Decimal("4.50")
+    assert parsed["created_at"].isoformat() == "2026-11-25T10:00:00+00:00"
 
 
 @pytest.mark.parametrize("sort, expected", [
