@@ -18,9 +18,10 @@ the old one, then switches the symlink atomically (rename over it): no downtime.
 generation is kept (a reader may still be on it); older ones are removed.
 
 Query building is in code, never through Tantivy's query parser (user input such as `"foo` or
-`a:b` would raise). Typo tolerance: each word matches exactly (boosted) or within an edit
-distance (see types.fuzziness); exact matches score higher because fuzzy matches all score the
-same. Filters are wrapped in constant-score queries so that they never change the ranking.
+`a:b` would raise). Typo tolerance: the words as typed are searched first; only when they find
+nothing (types.TYPO_THRESHOLD) is the search run again with each word matching exactly (boosted)
+or within an edit distance (see types.fuzziness); exact matches score higher because fuzzy
+matches all score the same. Filters are wrapped in constant-score queries so that they never change the ranking.
 Ranking multiplies the text score by log2(2 + rank) (documents.rank_of).
 """
 
@@ -43,7 +44,17 @@ import tantivy
 from tantivy import Document, FieldType, Index, Occur, Order, Query, SnippetGenerator
 
 from app.search import facets as facet_shapes
-from app.search.types import Hit, SearchRequest, SearchResult, Suggestion, fuzziness, tokens
+from app.search.types import (
+    MAX_RESULT_WINDOW,
+    TYPO_THRESHOLD,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    Suggestion,
+    fuzziness,
+    may_have_typos,
+    tokens,
+)
 
 SCHEMA_VERSION = "v2"  # v2: the stored product card
 # text fields and their boosts: title counts most, then brand, category, attributes, description
@@ -271,14 +282,14 @@ class TantivyBackend:
     def _any(self, queries: list[Query]) -> Query:
         return queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
 
-    def text_query(self, q: str) -> Query | None:
+    def text_query(self, q: str, *, typos: bool = True) -> Query | None:
         words = tokens(q)
         if not words:
             return None
         clauses = []
         for word in words:
             options = [Query.boost_query(self._term(f, word), boost) for f, boost in TEXT_FIELDS.items()]
-            distance = fuzziness(word)
+            distance = fuzziness(word) if typos else 0
             if distance:
                 options += [Query.boost_query(Query.fuzzy_term_query(self.schema, f, word, distance=distance), boost)
                             for f, boost in FUZZY_FIELDS.items()]
@@ -306,24 +317,30 @@ class TantivyBackend:
             f.append(self._term("featured", 1 if req.featured else 0))
         return f
 
-    def query_for(self, req: SearchRequest) -> tuple[Query, Query | None]:
-        text = self.text_query(req.q)
+    def query_for(self, req: SearchRequest, *, typos: bool = True) -> tuple[Query, Query | None]:
+        text = self.text_query(req.q, typos=typos)
         clauses = [(Occur.Must, text if text is not None else Query.const_score_query(Query.all_query(), 1.0))]
         clauses += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self.filter_queries(req)]
         return Query.boolean_query(clauses), text
 
     def search(self, req: SearchRequest) -> SearchResult:
         searcher = self._searcher()
-        query, text = self.query_for(req)
-        from app.search.types import MAX_RESULT_WINDOW
-
         wanted = req.page_size if req.offset < MAX_RESULT_WINDOW else 0
         limit = max(wanted, 1)  # Tantivy's collectors need a limit of at least 1
-        if req.sort in SORT_FIELDS:
-            field, order = SORT_FIELDS[req.sort]
-            found = searcher.search(query, limit, count=True, order_by_field=field, offset=req.offset, order=order)
-        else:
-            found = searcher.search(query, limit, count=True, offset=req.offset, weight_by_field="rank")
+
+        def run(typos: bool):
+            query, text = self.query_for(req, typos=typos)
+            if req.sort in SORT_FIELDS:
+                field, order = SORT_FIELDS[req.sort]
+                found = searcher.search(query, limit, count=True, order_by_field=field, offset=req.offset,
+                                        order=order)
+            else:
+                found = searcher.search(query, limit, count=True, offset=req.offset, weight_by_field="rank")
+            return query, text, found
+
+        query, text, found = run(typos=False)  # the words as typed first (types.TYPO_THRESHOLD)
+        if int(found.count or 0) < TYPO_THRESHOLD and may_have_typos(req.q):
+            query, text, found = run(typos=True)
         found_hits = found.hits[:wanted]
         hits = []
         snippets = {}

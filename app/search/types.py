@@ -85,6 +85,19 @@ def fuzziness(token: str) -> int:
     return 1 if len(token) < 8 else 2
 
 
+def may_have_typos(q: str) -> bool:
+    """Whether a typo-tolerant query could differ from the exact one (some word is long enough)."""
+    return any(fuzziness(word) for word in tokens(q))
+
+
+# Typo tolerance is a fallback, as in Typesense (typo_tokens_threshold): every backend first asks
+# for the words as typed; only when that finds fewer than this many products (with the same
+# filters) does it ask again with each word's fuzziness. Words that exist are not expanded into
+# their look-alikes (expanding every word on every search cost more than the rest of the search
+# together on 100,000 products), and a misspelt word still finds what it meant.
+TYPO_THRESHOLD = 1
+
+
 def facet_key(*parts: Any) -> str:
     return SEP.join("" if p is None else str(p) for p in parts)
 
