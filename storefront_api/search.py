@@ -100,7 +100,8 @@ class FacetsSchema(Schema):
     brands = fields.List(fields.Nested(FacetBrandSchema), required=True)
     categories = fields.List(fields.Nested(CategoryFacetSchema), required=True)
     price = fields.Nested(PriceFacetSchema, required=True)
-    attributes = fields.List(fields.Nested(AttributeFacetSchema), required=True)
+    attributes = fields.List(fields.Nested(AttributeFacetSchema), required=True, metadata={
+        "description": "per attribute, the 30 values with the most products (listed by value)"})
 
 
 class SearchPageSchema(Schema):
