@@ -18,6 +18,7 @@ lists look alike. Every query carries the current tenant: one tenant never finds
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 
@@ -26,6 +27,7 @@ from sqlalchemy import func, select
 
 from app.catalog import queries
 from app.catalog.models import Attribute, Brand, category_attributes
+from app.core import cache
 from app.core.errors import TenantError, ValidationError
 from app.extensions import db
 from app.search import documents
@@ -74,15 +76,9 @@ def resolve(q: str, filters: queries.ProductFilters, *, sort: str, page: int = 1
                         max_price=filters.max_price, in_stock=filters.in_stock, min_rating=filters.min_rating,
                         featured=filters.featured)
     if filters.category:
-        category = queries.category_by_ref(filters.category)
-        if category is None:
-            raise ValidationError("unknown category", details={"category": ["unknown category"]})
-        req.category_id = category.id
+        category_id, codes = _category(filters.category, req.tenant_id)
+        req.category_id = category_id
         if facets:
-            ancestors = [c["id"] for c in queries.category_ancestors(category.id)]
-            codes = list(db.session.scalars(
-                select(Attribute.code).join(category_attributes, category_attributes.c.attribute_id == Attribute.id)
-                .where(category_attributes.c.category_id.in_(ancestors))))
             req.facet_attributes = codes or None
     if filters.brand:
         req.brand_ids = sorted(set(queries.resolve_ids(Brand, filters.brand, "brand")))
@@ -101,6 +97,28 @@ def resolve(q: str, filters: queries.ProductFilters, *, sort: str, page: int = 1
             raise ValidationError("unknown attribute", details={f"attr_{c}": ["unknown attribute"] for c in unknown})
         req.attrs = {code.lower(): [v.lower() for v in values] for code, values in filters.attrs.items()}
     return req
+
+
+def _category(ref: str, tenant_id: int) -> tuple[int, list[str]]:
+    """(id, codes of the attributes its facets count: those filterable on it or an ancestor) of
+    the category a filter names; 422 when there is none. Kept in the catalog's versioned cache
+    (any committed change to categories or attributes invalidates it), so a filtered search makes
+    no database round trip."""
+    key = f"search:category:{tenant_id}:{ref.strip()}"
+    version, stored = cache.get_versioned(queries.CACHE_NAMESPACE, tenant_id, key)
+    if stored is not None:
+        found = json.loads(stored)
+        return found["id"], found["codes"]
+    category = queries.category_by_ref(ref)
+    if category is None:
+        raise ValidationError("unknown category", details={"category": ["unknown category"]})
+    ancestors = [c["id"] for c in queries.category_ancestors(category.id)]
+    codes = sorted(db.session.scalars(
+        select(Attribute.code).join(category_attributes, category_attributes.c.attribute_id == Attribute.id)
+        .where(category_attributes.c.category_id.in_(ancestors))))
+    cache.put_versioned(version, key, json.dumps({"id": category.id, "codes": codes}).encode(),
+                        int(current_app.config.get("CATALOG_CACHE_SECONDS", 300)))
+    return category.id, codes
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -288,3 +288,26 @@ def test_hits_without_a_stored_card_are_read_from_the_catalog(app, catalog):
         hits = [Hit(id=item["id"]) for item in stored]  # as a document indexed before cards existed
         assert service.cards_of(hits) == queries.product_cards([h.id for h in hits]) == stored
         assert i.p5 == stored[0]["id"]
+
+
+def test_category_filters_follow_changes_to_categories(app, catalog):
+    from app.catalog.models import Attribute, Category, ProductAttributeValue
+
+    i, t = catalog.ids, catalog.tenant
+    books = str(i.books)
+    assert ids(app, t, category="books") == [i.p3]  # both remembered now (the catalog cache)
+    assert search(app, t, category=books, facets=True)["facets"]["attributes"] == []
+    with app.app_context(), tenant_scope(t.id):
+        category = db.session.get(Category, i.books)
+        category.slug = "novels"
+        colour, material = (db.session.scalar(select(Attribute).where(Attribute.code == code))
+                            for code in ("colour", "material"))
+        category.filterable_attributes.append(material)
+        db.session.add_all([ProductAttributeValue(product_id=i.p3, attribute=colour, value="Blue"),
+                            ProductAttributeValue(product_id=i.p3, attribute=material, value="Paper")])
+        db.session.commit()
+    with pytest.raises(ValidationError):
+        search(app, t, category="books")
+    assert ids(app, t, category="novels") == [i.p3]
+    # only the attributes now filterable on Books are counted (a stale entry would count colour too)
+    assert [a["code"] for a in search(app, t, category=books, facets=True)["facets"]["attributes"]] == ["material"]
