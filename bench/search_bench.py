@@ -1,6 +1,6 @@
 """Search on the 100,000-product database: index build time and size, then end-to-end latency
-(p50/p99, one client, Flask's test client: routing, validation, engine, product cards from
-MariaDB, serialization) of five query classes through /api/v1/search/..., and the same queries
+(p50/p99, one client, Flask's test client: routing, validation, engine, product cards (stored in
+the index), serialization) of five query classes through /api/v1/search/..., and the same queries
 through the database search of app/catalog/queries.py as the baseline.
 
     python bench/search_bench.py [--database-url URL] [--runs 200] [--allow-fewer]

@@ -15,7 +15,9 @@ products that have a price.
 
 from __future__ import annotations
 
+import heapq
 from decimal import Decimal
+from operator import itemgetter
 
 from app.search.types import PRICE_EDGES, SEP, SearchRequest, split_key
 
@@ -26,12 +28,6 @@ TERMS_SIZE = {"brands": 100, "categories": 200, "attributes": 1000}
 ATTRIBUTE_VALUES = 30
 
 
-def _by_value(entry: dict) -> str:
-    return entry["value"]
-
-
-def _by_count_then_key(bucket: dict) -> tuple:
-    return -bucket["doc_count"], bucket["key"]
 
 
 def price_ranges() -> list[dict]:
@@ -71,25 +67,32 @@ def parse(raw: dict, req: SearchRequest) -> dict:
             if len(parts) >= 3 and bucket["doc_count"]:
                 target.append({"id": int(parts[0]), "slug": parts[1], "name": parts[2], "count": bucket["doc_count"]})
         target.sort(key=lambda b: (-b["count"], b["name"], b["id"]))
-    attributes: dict[str, dict] = {}
+    # per attribute (code): (-count, value) pairs, so the most common come first, ties by value,
+    # whatever order a backend answers its buckets in
+    values_of: dict[str, list[tuple[int, str]]] = {}
+    header: dict[str, list[str]] = {}
     wanted = None if req.facet_attributes is None else {c.lower() for c in req.facet_attributes}
-    # most products first, ties by key: the same values for every backend whatever its bucket order
-    for bucket in sorted(_buckets(raw, "attributes"), key=_by_count_then_key):
+    for bucket in _buckets(raw, "attributes"):
         count = bucket["doc_count"]
         parts = bucket["key"].split(SEP)
         if len(parts) < 4 or not count:
             continue
-        code = parts[0]
-        entry = attributes.get(code)
-        if entry is None:
-            if wanted is not None and code.lower() not in wanted:
+        values = values_of.get(parts[0])
+        if values is None:
+            if wanted is not None and parts[0].lower() not in wanted:
                 continue
-            entry = attributes[code] = {"code": code, "name": parts[1], "unit": parts[2] or None,
-                                        "param": f"attr_{code}", "values": []}
-        if len(entry["values"]) < ATTRIBUTE_VALUES:
-            entry["values"].append({"value": parts[3], "count": count})
-    for entry in attributes.values():
-        entry["values"].sort(key=_by_value)
+            values = values_of[parts[0]] = []
+            header[parts[0]] = parts
+        values.append((-count, parts[3]))
+    attributes = []
+    for code in sorted(values_of):
+        values = values_of[code]
+        if len(values) > ATTRIBUTE_VALUES:
+            values = heapq.nsmallest(ATTRIBUTE_VALUES, values)
+        values.sort(key=itemgetter(1))
+        name, unit = header[code][1], header[code][2] or None
+        attributes.append({"code": code, "name": name, "unit": unit, "param": f"attr_{code}",
+                           "values": [{"value": value, "count": -negative} for negative, value in values]})
     ranges = []
     for bucket in _buckets(raw, "prices"):
         if bucket.get("doc_count"):
@@ -101,5 +104,5 @@ def parse(raw: dict, req: SearchRequest) -> dict:
         "categories": categories,
         "price": {"min": _money((raw.get("price_min") or {}).get("value")),
                   "max": _money((raw.get("price_max") or {}).get("value")), "ranges": ranges},
-        "attributes": [attributes[c] for c in sorted(attributes)],
+        "attributes": attributes,
     }
