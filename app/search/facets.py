@@ -16,6 +16,7 @@ products that have a price.
 from __future__ import annotations
 
 import heapq
+import json
 from decimal import Decimal
 from operator import itemgetter
 
@@ -106,3 +107,21 @@ def parse(raw: dict, req: SearchRequest) -> dict:
                   "max": _money((raw.get("price_max") or {}).get("value")), "ranges": ranges},
         "attributes": attributes,
     }
+
+
+def dumps(facets: dict) -> bytes:
+    """parse()'s answer as JSON bytes (for a cache); loads() restores its Decimals."""
+    return json.dumps(facets, default=str, separators=(",", ":")).encode()
+
+
+def loads(data: bytes) -> dict:
+    facets = json.loads(data)
+    price = facets["price"]
+    price["min"], price["max"] = _decimal(price["min"]), _decimal(price["max"])
+    for bucket in price["ranges"]:
+        bucket["min"], bucket["max"] = _decimal(bucket["min"]), _decimal(bucket["max"])
+    return facets
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)

@@ -28,8 +28,10 @@ Ranking multiplies the text score by log2(2 + rank) (documents.rank_of).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -43,6 +45,7 @@ from typing import Any
 import tantivy
 from tantivy import Document, FieldType, Index, Occur, Order, Query, SnippetGenerator
 
+from app.core import cache
 from app.search import facets as facet_shapes
 from app.search.types import (
     MAX_RESULT_WINDOW,
@@ -63,6 +66,9 @@ FUZZY_FIELDS = {"title": 0.6, "brand": 0.5, "category": 0.3, "description": 0.2}
 SORT_FIELDS = {"newest": ("created_at", Order.Desc), "price": ("price", Order.Asc),
                "-price": ("price", Order.Desc), "rating": ("rating_key", Order.Desc),
                "popularity": ("sold_count", Order.Desc)}
+FACET_CACHE_SECONDS = 300
+# request fields that do not change the facets
+_NOT_COUNTED = {"sort", "page", "page_size", "facets", "highlight", "q"}
 WRITER_HEAP = 50_000_000
 REBUILD_HEAP = 200_000_000
 
@@ -323,7 +329,17 @@ class TantivyBackend:
         clauses += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self.filter_queries(req)]
         return Query.boolean_query(clauses), text
 
+    def _stamp(self) -> str | None:
+        """Which state of the index a searcher opened now sees at least: the live generation and
+        its last commit (meta.json is rewritten by every commit). Read before the searcher."""
+        target = self._current_target()
+        try:
+            return f"{target}:{(self.root / target / 'meta.json').stat().st_mtime_ns}" if target else None
+        except FileNotFoundError:
+            return None
+
     def search(self, req: SearchRequest) -> SearchResult:
+        stamp = self._stamp()
         searcher = self._searcher()
         wanted = req.page_size if req.offset < MAX_RESULT_WINDOW else 0
         limit = max(wanted, 1)  # Tantivy's collectors need a limit of at least 1
@@ -338,8 +354,10 @@ class TantivyBackend:
                 found = searcher.search(query, limit, count=True, offset=req.offset, weight_by_field="rank")
             return query, text, found
 
+        typos = False
         query, text, found = run(typos=False)  # the words as typed first (types.TYPO_THRESHOLD)
         if int(found.count or 0) < TYPO_THRESHOLD and may_have_typos(req.q):
+            typos = True
             query, text, found = run(typos=True)
         found_hits = found.hits[:wanted]
         hits = []
@@ -358,14 +376,31 @@ class TantivyBackend:
                 if "<b>" in html:
                     hit.highlight[field] = html
             hits.append(hit)
-        facets = self.facets(searcher, query, req) if req.facets else None
+        facets = self.facets(searcher, query, req, stamp=stamp, typos=typos) if req.facets else None
         return SearchResult(hits=hits, total=int(found.count or 0), facets=facets)
 
-    def facets(self, searcher, query: Query, req: SearchRequest) -> dict:
+    def facets(self, searcher, query: Query, req: SearchRequest, *, stamp: str | None = None,
+               typos: bool = False) -> dict:
+        """Facet counts by the engine's aggregations. The parsed counts are cached (app.core.cache:
+        Redis, or this process) under the index state they were counted on (`stamp`) and the
+        tenant, words and filters: any commit to the index makes a new key, so they are never
+        stale, and the same filters again (a shopper paging, the filters endpoint after the
+        results) skip the aggregation."""
+        key = None
+        if stamp is not None:
+            asked = {k: v for k, v in dataclasses.asdict(req).items() if k not in _NOT_COUNTED}
+            asked["q"], asked["typos"] = tokens(req.q), typos
+            digest = hashlib.sha1(json.dumps([stamp, asked], sort_keys=True, default=str).encode()).hexdigest()
+            key = f"search:facets:{req.tenant_id}:{digest}"
+            stored = cache.get(key)
+            if stored is not None:
+                return facet_shapes.loads(stored)
         aggs = facet_shapes.aggregations(terms_field={"brands": "brand_facet", "categories": "category_facet",
                                                       "attributes": "attr_facet"})
-        raw = searcher.aggregate(query, aggs)
-        return facet_shapes.parse(raw, req)
+        parsed = facet_shapes.parse(searcher.aggregate(query, aggs), req)
+        if key is not None:
+            cache.put(key, facet_shapes.dumps(parsed), FACET_CACHE_SECONDS)
+        return parsed
 
     def suggest(self, tenant_id: int, prefix: str, limit: int) -> list[Suggestion]:
         words = tokens(prefix)

@@ -311,3 +311,23 @@ def test_category_filters_follow_changes_to_categories(app, catalog):
     assert ids(app, t, category="novels") == [i.p3]
     # only the attributes now filterable on Books are counted (a stale entry would count colour too)
     assert [a["code"] for a in search(app, t, category=books, facets=True)["facets"]["attributes"]] == ["material"]
+
+
+def test_facet_counts_follow_index_changes(app, catalog):
+    """Facet counts may be cached (Tantivy: per index commit): a change shows at once."""
+    from app.catalog.models import Brand
+
+    i, t = catalog.ids, catalog.tenant
+
+    def brands():
+        return {b["slug"]: b["count"] for b in search(app, t, "shirt", facets=True)["facets"]["brands"]}
+
+    assert brands() == {"acme": 1, "globex": 2}
+    assert brands() == {"acme": 1, "globex": 2}  # asked again: the same (from the cache, if any)
+    with app.app_context(), tenant_scope(t.id):
+        db.session.get(Product, i.p7).brand = db.session.get(Brand, i.acme)
+        db.session.commit()
+    assert brands() == {"acme": 2, "globex": 1}
+    with app.app_context(), tenant_scope(t.id):
+        body = service.search_filters("shirt", ProductFilters(brand=["acme"]))
+    assert body["total"] == 2 and {b["slug"]: b["count"] for b in body["brands"]} == {"acme": 2}
