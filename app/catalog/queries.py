@@ -87,7 +87,9 @@ def as_id(ref) -> int | None:
     return None
 
 
-def _category_by_ref(ref: str, *, active_only: bool = True) -> Category | None:
+def category_by_ref(ref: str, *, active_only: bool = True) -> Category | None:
+    """The category named by `ref` (an id given as text, else a slug) in the current tenant; None
+    when there is none (or it is inactive and `active_only`)."""
     ref = (ref or "").strip()
     condition = Category.id == as_id(ref) if as_id(ref) is not None else Category.slug == ref
     query = select(Category).where(condition)
@@ -171,7 +173,9 @@ def _category_for_slug(slug: str, *, include_inactive: bool = False) -> Category
 
 # --- product lists ------------------------------------------------------------------------
 
-def _resolve_ids(model, refs: list[str], field: str) -> list[int]:
+def resolve_ids(model, refs: list[str], field: str) -> list[int]:
+    """The ids of the `model` rows (brands, ...) named by `refs` (ids as text or slugs) in the
+    current tenant; a ValidationError on `field` when any of them is unknown."""
     ids = [as_id(r) for r in refs if as_id(r) is not None]
     slugs = [r for r in refs if as_id(r) is None]
     found: list[int] = []
@@ -187,14 +191,14 @@ def _resolve_ids(model, refs: list[str], field: str) -> list[int]:
 def _conditions(filters: ProductFilters, *, statuses=("active",), category_ids: list[int] | None = None) -> list:
     conditions: list = [Product.status.in_(statuses)] if len(statuses) > 1 else [Product.status == statuses[0]]
     if category_ids is None and filters.category:
-        category = _category_by_ref(filters.category)
+        category = category_by_ref(filters.category)
         if category is None:
             raise ValidationError("unknown category", details={"category": ["unknown category"]})
         category_ids = category_subtree_ids(category.id)
     if category_ids is not None:
         conditions.append(Product.category_id.in_(category_ids))
     if filters.brand:
-        conditions.append(Product.brand_id.in_(_resolve_ids(Brand, filters.brand, "brand")))
+        conditions.append(Product.brand_id.in_(resolve_ids(Brand, filters.brand, "brand")))
     if filters.seller:
         ref = filters.seller.strip()
         seller_id = db.session.scalar(select(SellerProfile.id).where(

@@ -12,6 +12,7 @@ current tenant (the ORM hooks scope every query).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
@@ -21,6 +22,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
+from app.catalog import queries
 from app.catalog.models import Category, Product, ProductAttributeValue, ProductVariant
 from app.extensions import db
 from app.inventory.models import StockLevel
@@ -87,12 +89,51 @@ def build_documents(product_ids: list[int]) -> dict[int, dict | None]:
         return result
     paths = _category_paths()
     stock = _stock([p.id for p in products])
+    cards = {card["id"]: card for card in queries.product_cards([p.id for p in products])}
     for p in products:
-        result[p.id] = document(p, paths, stock.get(p.id, 0) > 0)
+        result[p.id] = document(p, paths, stock.get(p.id, 0) > 0, cards.get(p.id))
     return result
 
 
-def document(p: Product, paths: dict, in_stock: bool) -> dict:
+# --- the stored product card ----------------------------------------------------------------
+# Search answers with the catalog's own list items (queries.product_cards), stored in the index
+# with each document, so a search reads nothing from the database. Stored as JSON: money as
+# strings ("12.50"), times as ISO 8601; card_from_source() turns them back into Decimals and
+# datetimes, so a card from the index equals the one product_cards() builds.
+
+_CARD_MONEY = ("price", "compare_at_price")
+
+
+def card_source(card: dict) -> dict:
+    """A product card (queries.product_cards) as plain JSON values."""
+    out = dict(card)
+    for key in _CARD_MONEY:
+        out[key] = None if card.get(key) is None else str(card[key])
+    rating = card.get("rating") or {}
+    out["rating"] = {"average": None if rating.get("average") is None else str(rating["average"]),
+                     "count": rating.get("count")}
+    created = card.get("created_at")
+    out["created_at"] = created.isoformat() if isinstance(created, dt.datetime) else created
+    return out
+
+
+def card_from_source(source: dict) -> dict:
+    """The inverse of card_source(): Decimals and a timezone-aware datetime again."""
+    card = dict(source)
+    for key in _CARD_MONEY:
+        if card.get(key) is not None:
+            card[key] = Decimal(card[key])
+    rating = card.get("rating")
+    if rating and rating.get("average") is not None:
+        card["rating"] = {**rating, "average": Decimal(rating["average"])}
+    created = card.get("created_at")
+    if isinstance(created, str):
+        created = dt.datetime.fromisoformat(created)
+        card["created_at"] = created if created.tzinfo else created.replace(tzinfo=dt.timezone.utc)
+    return card
+
+
+def document(p: Product, paths: dict, in_stock: bool, card: dict | None = None) -> dict:
     prices = [v.price for v in p.variants if v.is_active]
     price = min(prices) if prices else None
     chain = _ancestry(p.category_id, paths)
@@ -129,6 +170,7 @@ def document(p: Product, paths: dict, in_stock: bool) -> dict:
         "created_at": int(p.created_at.timestamp()) if p.created_at else 0,
         "rank": rank_of(bool(in_stock), rating, int(p.rating_count or 0), int(p.sold_count or 0)),
         "suggest": prefixes(p.title, brand.name if brand else ""),
+        "card": card_source(card) if card is not None else None,
     }
     doc["fingerprint"] = fingerprint(doc)
     return doc
@@ -154,10 +196,12 @@ def iter_documents(batch: int = BATCH) -> Iterator[dict]:
         db.session.expunge_all()  # keep memory flat over 100,000 products
 
 
-def product_ids_for(*, variant_ids=(), category_ids=(), brand_ids=(), attribute_ids=()) -> set[int]:
+def product_ids_for(*, variant_ids=(), category_ids=(), brand_ids=(), attribute_ids=(), seller_ids=()) -> set[int]:
     """Products whose documents depend on the given variants, categories (and their descendants),
-    brands or attributes."""
+    brands, attributes or sellers (the card shows the seller's name and slug)."""
     ids: set[int] = set()
+    if seller_ids:
+        ids |= set(db.session.scalars(select(Product.id).where(Product.seller_id.in_(seller_ids))))
     if variant_ids:
         ids |= set(db.session.scalars(select(ProductVariant.product_id).where(ProductVariant.id.in_(variant_ids))))
     if category_ids:

@@ -5,12 +5,14 @@ concrete index `<prefix>products-<stamp>`; searches and incremental writes go th
 `<prefix>products`. A full rebuild bulk-loads a new concrete index, then moves the alias in one
 atomic `_aliases` call (zero downtime), keeps the previous index and deletes older ones.
 
-The query mirrors the Tantivy backend's (same boosts, fuzziness per word length, filters in
+The query mirrors the Tantivy backend's (same boosts, the words as typed first and fuzziness per
+word length only when they find nothing (types.TYPO_THRESHOLD: a second request), filters in
 `bool.filter` so they never score, ranking by `function_score` with `field_value_factor` on
 `rank`, modifier `ln2p`); suggestions use a `search_as_you_type` field with a `bool_prefix`
 multi_match; facets use the shared terms/range aggregations (app/search/facets.py). Hit totals
-are exact (`track_total_hits`). Incremental writes are bulk requests by product id, so a replay
-is harmless.
+are exact (`track_total_hits`). Hits carry the product card from `_source` (`card`, stored but
+not indexed), so the service answers without reading the database. Incremental writes are bulk
+requests by product id, so a replay is harmless.
 """
 
 from __future__ import annotations
@@ -23,7 +25,17 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from app.search import facets as facet_shapes
 from app.search.tantivy_backend import FUZZY_FIELDS, TEXT_FIELDS
-from app.search.types import MAX_RESULT_WINDOW, Hit, SearchRequest, SearchResult, Suggestion, fuzziness, tokens
+from app.search.types import (
+    MAX_RESULT_WINDOW,
+    TYPO_THRESHOLD,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    Suggestion,
+    fuzziness,
+    may_have_typos,
+    tokens,
+)
 
 BULK_CHUNK = 500
 SORTS = {"newest": [{"created_at": "desc"}, {"id": "desc"}],
@@ -66,6 +78,8 @@ MAPPINGS = {
         "rank": {"type": "double"},
         "suggest": {"type": "search_as_you_type"},
         "fingerprint": {"type": "keyword", "index": False},
+        # the product card answered by searches (documents.card_source): kept in _source only
+        "card": {"type": "object", "enabled": False},
     },
 }
 SETTINGS = {"number_of_shards": 1, "refresh_interval": "1s", "max_result_window": MAX_RESULT_WINDOW}
@@ -178,14 +192,14 @@ class ElasticBackend:
 
     # --- reading ---------------------------------------------------------------------
 
-    def text_query(self, q: str) -> dict | None:
+    def text_query(self, q: str, *, typos: bool = True) -> dict | None:
         words = tokens(q)
         if not words:
             return None
         must = []
         for word in words:
             should = [{"match": {f: {"query": word, "boost": boost}}} for f, boost in TEXT_FIELDS.items()]
-            distance = fuzziness(word)
+            distance = fuzziness(word) if typos else 0
             if distance:
                 should += [{"match": {f: {"query": word, "fuzziness": distance, "boost": boost}}}
                            for f, boost in FUZZY_FIELDS.items()]
@@ -217,12 +231,12 @@ class ElasticBackend:
             f.append({"term": {"featured": bool(req.featured)}})
         return f
 
-    def body_for(self, req: SearchRequest) -> dict:
-        text = self.text_query(req.q)
+    def body_for(self, req: SearchRequest, *, typos: bool = True) -> dict:
+        text = self.text_query(req.q, typos=typos)
         query: dict = {"bool": {"must": [text or {"match_all": {}}], "filter": self.filters(req)}}
         size = req.page_size if req.offset < MAX_RESULT_WINDOW else 0
         body: dict = {"from": min(req.offset, MAX_RESULT_WINDOW), "size": min(size, MAX_RESULT_WINDOW - min(
-            req.offset, MAX_RESULT_WINDOW)), "track_total_hits": True, "_source": ["id"]}
+            req.offset, MAX_RESULT_WINDOW)), "track_total_hits": True, "_source": ["id", "card"]}
         if req.sort in SORTS:
             body["query"] = query
             body["sort"] = SORTS[req.sort]
@@ -238,8 +252,16 @@ class ElasticBackend:
         return body
 
     def search(self, req: SearchRequest) -> SearchResult:
+        """The words as typed first; again with fuzziness only when that finds fewer than
+        types.TYPO_THRESHOLD products (as the Tantivy backend does)."""
         self.ensure()
-        response = self.client.search(index=self.alias, body=self.body_for(req))
+        result = self._search(self.body_for(req, typos=False), req)
+        if result.total < TYPO_THRESHOLD and may_have_typos(req.q):
+            result = self._search(self.body_for(req, typos=True), req)
+        return result
+
+    def _search(self, body: dict, req: SearchRequest) -> SearchResult:
+        response = self.client.search(index=self.alias, body=body)
         return self.parse(response.body if hasattr(response, "body") else response, req)
 
     @staticmethod
@@ -250,7 +272,7 @@ class ElasticBackend:
                          if field in ("title", "description")}
             score = raw.get("_score")
             hits.append(Hit(id=int(raw["_source"]["id"]), score=float(score) if score is not None else None,
-                            highlight=highlight))
+                            highlight=highlight, card=raw["_source"].get("card")))
         total = body["hits"]["total"]
         total = total["value"] if isinstance(total, dict) else int(total)
         facets = facet_shapes.parse(body.get("aggregations") or {}, req) if req.facets else None

@@ -1,6 +1,6 @@
 """Keep the index in step with catalog writes made through the ORM, wherever they come from
 (API services, admin views, imports, seeds, tests): after each flush, the products, variants,
-stock levels, categories, brands and attributes it touched are named in one
+images, stock levels, categories, brands, attributes and sellers it touched are named in one
 `search.reindex_requested` outbox event per tenant, in the same transaction. The indexing
 consumer (jobs/subscribers.py) then re-reads those products after commit.
 
@@ -11,12 +11,21 @@ subscribes.
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from app.catalog.models import Attribute, Brand, Category, Product, ProductAttributeValue, ProductVariant
+from app.catalog.models import (
+    Attribute,
+    Brand,
+    Category,
+    Product,
+    ProductAttributeValue,
+    ProductImage,
+    ProductVariant,
+)
 from app.events.bus import publish
 from app.inventory.models import StockLevel
+from app.sellers.models import SellerProfile
 from app.tenants.context import current_tenant_id
 
 EVENT = "search.reindex_requested"
@@ -27,7 +36,7 @@ _installed = False
 def _touched(obj) -> tuple[str, int | None] | None:
     if isinstance(obj, Product):
         return "product_ids", obj.id
-    if isinstance(obj, (ProductVariant, ProductAttributeValue)):
+    if isinstance(obj, (ProductVariant, ProductAttributeValue, ProductImage)):
         return "product_ids", obj.product_id
     if isinstance(obj, StockLevel):
         return "variant_ids", obj.variant_id
@@ -37,7 +46,14 @@ def _touched(obj) -> tuple[str, int | None] | None:
         return "brand_ids", obj.id
     if isinstance(obj, Attribute):
         return "attribute_ids", obj.id
+    if isinstance(obj, SellerProfile):
+        return "seller_ids", obj.id
     return None
+
+
+def _card_fields_changed(seller: SellerProfile) -> bool:
+    state = inspect(seller)
+    return any(state.attrs[name].history.has_changes() for name in ("store_name", "slug"))
 
 
 def install() -> None:
@@ -55,6 +71,8 @@ def install() -> None:
                 continue
             if obj in session.dirty and not session.is_modified(obj, include_collections=False):
                 continue
+            if isinstance(obj, SellerProfile) and obj in session.dirty and not _card_fields_changed(obj):
+                continue  # payouts, balances, settings: nothing a search document shows
             tenant_id = getattr(obj, "tenant_id", None) or current_tenant_id()
             pending.setdefault(tenant_id, {}).setdefault(found[0], set()).add(int(found[1]))
 

@@ -10,13 +10,15 @@ Elasticsearch (when ELASTICSEARCH_URL is set).
 
 Filters are the catalog's (`app.catalog.queries.ProductFilters`, same parameters and the same
 422s for unknown categories, brands, sellers and attributes): the service resolves them against
-the database (a few indexed lookups), hands the engine plain ids, and turns the ids it answers
-into the catalog's product cards (`queries.product_cards`), so search results and catalog lists
-look alike. Every query carries the current tenant: one tenant never finds another's products.
+the database (a few indexed lookups), hands the engine plain ids, and answers the catalog's own
+product cards (`queries.product_cards`), stored in the index with each document when it was
+indexed: a search reads no product row from the database, and search results and catalog
+lists look alike. Every query carries the current tenant: one tenant never finds another's products.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 
@@ -25,10 +27,11 @@ from sqlalchemy import func, select
 
 from app.catalog import queries
 from app.catalog.models import Attribute, Brand, category_attributes
+from app.core import cache
 from app.core.errors import TenantError, ValidationError
 from app.extensions import db
 from app.search import documents
-from app.search.types import SearchRequest, SearchResult, tokens
+from app.search.types import Hit, SearchRequest, SearchResult, tokens
 from app.sellers.models import SellerProfile
 from app.tenants.context import current_tenant_id, tenant_scope, unscoped
 
@@ -73,18 +76,12 @@ def resolve(q: str, filters: queries.ProductFilters, *, sort: str, page: int = 1
                         max_price=filters.max_price, in_stock=filters.in_stock, min_rating=filters.min_rating,
                         featured=filters.featured)
     if filters.category:
-        category = queries._category_by_ref(filters.category)
-        if category is None:
-            raise ValidationError("unknown category", details={"category": ["unknown category"]})
-        req.category_id = category.id
+        category_id, codes = _category(filters.category, req.tenant_id)
+        req.category_id = category_id
         if facets:
-            ancestors = [c["id"] for c in queries.category_ancestors(category.id)]
-            codes = list(db.session.scalars(
-                select(Attribute.code).join(category_attributes, category_attributes.c.attribute_id == Attribute.id)
-                .where(category_attributes.c.category_id.in_(ancestors))))
             req.facet_attributes = codes or None
     if filters.brand:
-        req.brand_ids = sorted(set(queries._resolve_ids(Brand, filters.brand, "brand")))
+        req.brand_ids = sorted(set(queries.resolve_ids(Brand, filters.brand, "brand")))
     if filters.seller:
         ref = filters.seller.strip()
         seller_id = db.session.scalar(select(SellerProfile.id).where(
@@ -102,6 +99,28 @@ def resolve(q: str, filters: queries.ProductFilters, *, sort: str, page: int = 1
     return req
 
 
+def _category(ref: str, tenant_id: int) -> tuple[int, list[str]]:
+    """(id, codes of the attributes its facets count: those filterable on it or an ancestor) of
+    the category a filter names; 422 when there is none. Kept in the catalog's versioned cache
+    (any committed change to categories or attributes invalidates it), so a filtered search makes
+    no database round trip."""
+    key = f"search:category:{tenant_id}:{ref.strip()}"
+    version, stored = cache.get_versioned(queries.CACHE_NAMESPACE, tenant_id, key)
+    if stored is not None:
+        found = json.loads(stored)
+        return found["id"], found["codes"]
+    category = queries.category_by_ref(ref)
+    if category is None:
+        raise ValidationError("unknown category", details={"category": ["unknown category"]})
+    ancestors = [c["id"] for c in queries.category_ancestors(category.id)]
+    codes = sorted(db.session.scalars(
+        select(Attribute.code).join(category_attributes, category_attributes.c.attribute_id == Attribute.id)
+        .where(category_attributes.c.category_id.in_(ancestors))))
+    cache.put_versioned(version, key, json.dumps({"id": category.id, "codes": codes}).encode(),
+                        int(current_app.config.get("CATALOG_CACHE_SECONDS", 300)))
+    return category.id, codes
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 def run(req: SearchRequest) -> SearchResult:
@@ -117,7 +136,7 @@ def search_products(q: str, filters: queries.ProductFilters, *, sort: str = "rel
         raise ValidationError("a search needs words", details={"q": ["enter at least one word"]})
     req = resolve(q, filters, sort=sort, page=page, page_size=page_size, facets=facets, highlight=highlight)
     result = run(req)
-    cards = queries.product_cards(result.ids)
+    cards = cards_of(result.hits)
     highlights = {h.id: h.highlight for h in result.hits}
     if highlight:
         for card in cards:
@@ -130,6 +149,17 @@ def search_products(q: str, filters: queries.ProductFilters, *, sort: str = "rel
 
         record_search(q, endpoint=log_as, total=result.total, filters=filters, sort=sort, user_id=user_id)
     return body
+
+
+def cards_of(hits: list[Hit]) -> list[dict]:
+    """The product cards of these hits, in order: from the index (stored with each document, so
+    no database round trip); any hit without one (a document written before cards were stored)
+    is read from the catalog in one batch."""
+    cards: dict[int, dict] = {h.id: documents.card_from_source(h.card) for h in hits if h.card is not None}
+    missing = [h.id for h in hits if h.card is None]
+    if missing:
+        cards.update((card["id"], card) for card in queries.product_cards(missing))
+    return [cards[h.id] for h in hits if h.id in cards]
 
 
 def search_filters(q: str, filters: queries.ProductFilters) -> dict:
@@ -203,5 +233,6 @@ def on_reindex_requested(event) -> None:
     ids |= documents.product_ids_for(variant_ids=p.get("variant_ids") or (),
                                      category_ids=p.get("category_ids") or (),
                                      brand_ids=p.get("brand_ids") or (),
-                                     attribute_ids=p.get("attribute_ids") or ())
+                                     attribute_ids=p.get("attribute_ids") or (),
+                                     seller_ids=p.get("seller_ids") or ())
     index_products(ids)

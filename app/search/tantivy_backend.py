@@ -18,17 +18,21 @@ the old one, then switches the symlink atomically (rename over it): no downtime.
 generation is kept (a reader may still be on it); older ones are removed.
 
 Query building is in code, never through Tantivy's query parser (user input such as `"foo` or
-`a:b` would raise). Typo tolerance: each word matches exactly (boosted) or within an edit
-distance (see types.fuzziness); exact matches score higher because fuzzy matches all score the
-same. Filters are wrapped in constant-score queries so that they never change the ranking.
+`a:b` would raise). Typo tolerance: the words as typed are searched first; only when they find
+nothing (types.TYPO_THRESHOLD) is the search run again with each word matching exactly (boosted)
+or within an edit distance (see types.fuzziness); exact matches score higher because fuzzy
+matches all score the same. Filters are wrapped in constant-score queries so that they never change the ranking.
 Ranking multiplies the text score by log2(2 + rank) (documents.rank_of).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import threading
@@ -41,16 +45,30 @@ from typing import Any
 import tantivy
 from tantivy import Document, FieldType, Index, Occur, Order, Query, SnippetGenerator
 
+from app.core import cache
 from app.search import facets as facet_shapes
-from app.search.types import Hit, SearchRequest, SearchResult, Suggestion, fuzziness, tokens
+from app.search.types import (
+    MAX_RESULT_WINDOW,
+    TYPO_THRESHOLD,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    Suggestion,
+    fuzziness,
+    may_have_typos,
+    tokens,
+)
 
-SCHEMA_VERSION = "v1"
+SCHEMA_VERSION = "v2"  # v2: the stored product card
 # text fields and their boosts: title counts most, then brand, category, attributes, description
 TEXT_FIELDS = {"title": 3.0, "brand": 2.0, "category": 1.5, "attributes": 1.2, "description": 1.0}
 FUZZY_FIELDS = {"title": 0.6, "brand": 0.5, "category": 0.3, "description": 0.2}
 SORT_FIELDS = {"newest": ("created_at", Order.Desc), "price": ("price", Order.Asc),
                "-price": ("price", Order.Desc), "rating": ("rating_key", Order.Desc),
                "popularity": ("sold_count", Order.Desc)}
+FACET_CACHE_SECONDS = 300
+# request fields that do not change the facets
+_NOT_COUNTED = {"sort", "page", "page_size", "facets", "highlight", "q"}
 WRITER_HEAP = 50_000_000
 REBUILD_HEAP = 200_000_000
 
@@ -81,6 +99,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_float_field("rank", fast=True)
     sb.add_text_field("suggest", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("fingerprint", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_bytes_field("card", stored=True, indexed=False)  # JSON (documents.card_source): answers need no DB
     return sb.build()
 
 
@@ -113,6 +132,8 @@ def to_document(doc: dict) -> Document:
     d.add_unsigned("sold_count", int(doc["sold_count"]))
     d.add_integer("created_at", int(doc["created_at"]))
     d.add_float("rank", float(doc["rank"]))
+    if doc.get("card") is not None:
+        d.add_bytes("card", json.dumps(doc["card"], separators=(",", ":")).encode())
     return d
 
 
@@ -267,14 +288,14 @@ class TantivyBackend:
     def _any(self, queries: list[Query]) -> Query:
         return queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
 
-    def text_query(self, q: str) -> Query | None:
+    def text_query(self, q: str, *, typos: bool = True) -> Query | None:
         words = tokens(q)
         if not words:
             return None
         clauses = []
         for word in words:
             options = [Query.boost_query(self._term(f, word), boost) for f, boost in TEXT_FIELDS.items()]
-            distance = fuzziness(word)
+            distance = fuzziness(word) if typos else 0
             if distance:
                 options += [Query.boost_query(Query.fuzzy_term_query(self.schema, f, word, distance=distance), boost)
                             for f, boost in FUZZY_FIELDS.items()]
@@ -302,24 +323,42 @@ class TantivyBackend:
             f.append(self._term("featured", 1 if req.featured else 0))
         return f
 
-    def query_for(self, req: SearchRequest) -> tuple[Query, Query | None]:
-        text = self.text_query(req.q)
+    def query_for(self, req: SearchRequest, *, typos: bool = True) -> tuple[Query, Query | None]:
+        text = self.text_query(req.q, typos=typos)
         clauses = [(Occur.Must, text if text is not None else Query.const_score_query(Query.all_query(), 1.0))]
         clauses += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self.filter_queries(req)]
         return Query.boolean_query(clauses), text
 
-    def search(self, req: SearchRequest) -> SearchResult:
-        searcher = self._searcher()
-        query, text = self.query_for(req)
-        from app.search.types import MAX_RESULT_WINDOW
+    def _stamp(self) -> str | None:
+        """Which state of the index a searcher opened now sees at least: the live generation and
+        its last commit (meta.json is rewritten by every commit). Read before the searcher."""
+        target = self._current_target()
+        try:
+            return f"{target}:{(self.root / target / 'meta.json').stat().st_mtime_ns}" if target else None
+        except FileNotFoundError:
+            return None
 
+    def search(self, req: SearchRequest) -> SearchResult:
+        stamp = self._stamp()
+        searcher = self._searcher()
         wanted = req.page_size if req.offset < MAX_RESULT_WINDOW else 0
         limit = max(wanted, 1)  # Tantivy's collectors need a limit of at least 1
-        if req.sort in SORT_FIELDS:
-            field, order = SORT_FIELDS[req.sort]
-            found = searcher.search(query, limit, count=True, order_by_field=field, offset=req.offset, order=order)
-        else:
-            found = searcher.search(query, limit, count=True, offset=req.offset, weight_by_field="rank")
+
+        def run(typos: bool):
+            query, text = self.query_for(req, typos=typos)
+            if req.sort in SORT_FIELDS:
+                field, order = SORT_FIELDS[req.sort]
+                found = searcher.search(query, limit, count=True, order_by_field=field, offset=req.offset,
+                                        order=order)
+            else:
+                found = searcher.search(query, limit, count=True, offset=req.offset, weight_by_field="rank")
+            return query, text, found
+
+        typos = False
+        query, text, found = run(typos=False)  # the words as typed first (types.TYPO_THRESHOLD)
+        if int(found.count or 0) < TYPO_THRESHOLD and may_have_typos(req.q):
+            typos = True
+            query, text, found = run(typos=True)
         found_hits = found.hits[:wanted]
         hits = []
         snippets = {}
@@ -329,20 +368,39 @@ class TantivyBackend:
                 generator.set_max_num_chars(160)
         for key, address in found_hits:
             doc = searcher.doc(address)
-            hit = Hit(id=int(doc["id"][0]), score=float(key) if req.sort not in SORT_FIELDS else None)
+            card = doc.get_first("card")
+            hit = Hit(id=int(doc["id"][0]), score=float(key) if req.sort not in SORT_FIELDS else None,
+                      card=json.loads(card) if card else None)
             for field, generator in snippets.items():
                 html = generator.snippet_from_doc(doc).to_html()
                 if "<b>" in html:
                     hit.highlight[field] = html
             hits.append(hit)
-        facets = self.facets(searcher, query, req) if req.facets else None
+        facets = self.facets(searcher, query, req, stamp=stamp, typos=typos) if req.facets else None
         return SearchResult(hits=hits, total=int(found.count or 0), facets=facets)
 
-    def facets(self, searcher, query: Query, req: SearchRequest) -> dict:
+    def facets(self, searcher, query: Query, req: SearchRequest, *, stamp: str | None = None,
+               typos: bool = False) -> dict:
+        """Facet counts by the engine's aggregations. The parsed counts are cached (app.core.cache:
+        Redis, or this process) under the index state they were counted on (`stamp`) and the
+        tenant, words and filters: any commit to the index makes a new key, so they are never
+        stale, and the same filters again (a shopper paging, the filters endpoint after the
+        results) skip the aggregation."""
+        key = None
+        if stamp is not None:
+            asked = {k: v for k, v in dataclasses.asdict(req).items() if k not in _NOT_COUNTED}
+            asked["q"], asked["typos"] = tokens(req.q), typos
+            digest = hashlib.sha1(json.dumps([stamp, asked], sort_keys=True, default=str).encode()).hexdigest()
+            key = f"search:facets:{req.tenant_id}:{digest}"
+            stored = cache.get(key)
+            if stored is not None:
+                return facet_shapes.loads(stored)
         aggs = facet_shapes.aggregations(terms_field={"brands": "brand_facet", "categories": "category_facet",
                                                       "attributes": "attr_facet"})
-        raw = searcher.aggregate(query, aggs)
-        return facet_shapes.parse(raw, req)
+        parsed = facet_shapes.parse(searcher.aggregate(query, aggs), req)
+        if key is not None:
+            cache.put(key, facet_shapes.dumps(parsed), FACET_CACHE_SECONDS)
+        return parsed
 
     def suggest(self, tenant_id: int, prefix: str, limit: int) -> list[Suggestion]:
         words = tokens(prefix)

@@ -50,6 +50,7 @@ class Hit:
     id: int
     score: float | None = None
     highlight: dict[str, str] = dataclasses.field(default_factory=dict)
+    card: dict | None = None  # the stored product card (documents.card_source), when the index has it
 
 
 @dataclasses.dataclass
@@ -82,6 +83,19 @@ def fuzziness(token: str) -> int:
     if len(token) < 4 or token.isdigit():
         return 0
     return 1 if len(token) < 8 else 2
+
+
+def may_have_typos(q: str) -> bool:
+    """Whether a typo-tolerant query could differ from the exact one (some word is long enough)."""
+    return any(fuzziness(word) for word in tokens(q))
+
+
+# Typo tolerance is a fallback, as in Typesense (typo_tokens_threshold): every backend first asks
+# for the words as typed; only when that finds fewer than this many products (with the same
+# filters) does it ask again with each word's fuzziness. Words that exist are not expanded into
+# their look-alikes (expanding every word on every search cost more than the rest of the search
+# together on 100,000 products), and a misspelt word still finds what it meant.
+TYPO_THRESHOLD = 1
 
 
 def facet_key(*parts: Any) -> str:

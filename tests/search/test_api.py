@@ -141,3 +141,28 @@ def test_openapi_documents_the_search_api(client):
     for path in ("products", "suggestions", "filters"):
         operation = spec["paths"][f"{API}/{path}/"]["get"]
         assert {"200", "401", "404", "422", "429"} <= set(operation["responses"])
+
+
+def test_bodies_are_exactly_what_the_response_schemas_dump(app, client, catalog):
+    """products/ and filters/ write their JSON directly (storefront_api/search.py, for speed): the
+    bodies must equal the documented schemas' dump of the same answer, field for field."""
+    from app.catalog.queries import ProductFilters
+    from app.search import service
+    from storefront_api.search import SearchFiltersSchema, SearchPageSchema
+
+    t = catalog.tenant
+    cases = [("shirt", {}, True, True), ("", {}, True, True), ("wallet", {}, False, False),
+             ("shrit", {"in_stock": False}, True, True), ("", {"category": "clothing"}, True, False)]
+    for q, filters, facets, highlight in cases:
+        params = {"q": q, "facets": str(facets).lower(), "highlight": str(highlight).lower(), **filters}
+        body = ok(client.get(f"{API}/products/", query_string=params, headers=h(t)))
+        with app.app_context(), tenant_scope(t.id):
+            expected = SearchPageSchema().dump(service.search_products(
+                q, ProductFilters(**filters), facets=facets, highlight=highlight, require_words=False))
+        assert body == expected and body["items"], params
+    nulls = next(item for item in ok(client.get(f"{API}/products/?q=wallet", headers=h(t)))["items"])
+    assert nulls["brand"] is None and nulls["category"] is None and nulls["image"] is None
+    assert nulls["compare_at_price"] is None and nulls["created_at"].endswith("+00:00")
+    body = ok(client.get(f"{API}/filters/?q=shirt", headers=h(t)))
+    with app.app_context(), tenant_scope(t.id):
+        assert body == SearchFiltersSchema().dump(service.search_filters("shirt", ProductFilters()))

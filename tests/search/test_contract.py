@@ -212,3 +212,122 @@ def test_a_product_change_is_visible_after_indexing(app, catalog):
 
 def _user(seller):
     return db.session.get(User, seller.user.id)
+
+
+# --- cards from the index ------------------------------------------------------------------------
+
+def _statements(app):
+    """Every SQL statement the app's engine runs while the block runs."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def recording():
+        seen: list[str] = []
+        engine = db.engine
+
+        def record(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return recording()
+
+
+def test_results_are_the_catalogs_cards_served_from_the_index(app, catalog):
+    from app.catalog import queries
+
+    i, t = catalog.ids, catalog.tenant
+    with app.app_context(), tenant_scope(t.id):
+        with _statements(app) as seen:
+            body = service.search_products("shirt", ProductFilters(), sort="price", facets=True, highlight=True,
+                                           require_words=False)
+        assert seen == []  # words, sort, facets, highlights: the engine answers everything
+        found = [item["id"] for item in body["items"]]
+        assert found == [i.p7, i.p1, i.p2]
+        expected = {c["id"]: c for c in queries.product_cards(found)}
+        for item in body["items"]:
+            card = {k: v for k, v in item.items() if k != "highlight"}
+            assert card == expected[item["id"]]  # same values and types (Decimal, aware datetime)
+        p1 = next(item for item in body["items"] if item["id"] == i.p1)
+        assert p1["price"] == Decimal("10.00") and p1["rating"]["average"] == Decimal("4.50")
+        assert p1["seller"]["id"] == catalog.s1.id and p1["in_stock"] is True
+
+
+def test_cards_follow_changes_to_sellers_and_images(app, catalog):
+    from app.catalog.models import ProductImage
+    from app.sellers.models import SellerProfile
+
+    i, t = catalog.ids, catalog.tenant
+
+    def card(pid):
+        return next(item for item in search(app, t, sort="newest")["items"] if item["id"] == pid)
+
+    with app.app_context(), tenant_scope(t.id):
+        db.session.get(SellerProfile, catalog.s1.id).store_name = "Renamed Store"
+        db.session.add(ProductImage(product_id=i.p6, url="https://img.example/wallet.jpg", alt_text="Wallet"))
+        db.session.commit()
+    assert card(i.p1)["seller"]["store_name"] == "Renamed Store"
+    assert card(i.p6)["seller"]["store_name"] == "Renamed Store"
+    assert card(i.p6)["image"] == {"url": "https://img.example/wallet.jpg", "alt_text": "Wallet"}
+    assert card(i.p2)["seller"]["id"] == catalog.s2.id  # another seller's products are untouched
+
+
+def test_hits_without_a_stored_card_are_read_from_the_catalog(app, catalog):
+    from app.catalog import queries
+    from app.search.types import Hit
+
+    i, t = catalog.ids, catalog.tenant
+    with app.app_context(), tenant_scope(t.id):
+        stored = service.search_products("", ProductFilters(), sort="price", require_words=False)["items"]
+        hits = [Hit(id=item["id"]) for item in stored]  # as a document indexed before cards existed
+        assert service.cards_of(hits) == queries.product_cards([h.id for h in hits]) == stored
+        assert i.p5 == stored[0]["id"]
+
+
+def test_category_filters_follow_changes_to_categories(app, catalog):
+    from app.catalog.models import Attribute, Category, ProductAttributeValue
+
+    i, t = catalog.ids, catalog.tenant
+    books = str(i.books)
+    assert ids(app, t, category="books") == [i.p3]  # both remembered now (the catalog cache)
+    assert search(app, t, category=books, facets=True)["facets"]["attributes"] == []
+    with app.app_context(), tenant_scope(t.id):
+        category = db.session.get(Category, i.books)
+        category.slug = "novels"
+        colour, material = (db.session.scalar(select(Attribute).where(Attribute.code == code))
+                            for code in ("colour", "material"))
+        category.filterable_attributes.append(material)
+        db.session.add_all([ProductAttributeValue(product_id=i.p3, attribute=colour, value="Blue"),
+                            ProductAttributeValue(product_id=i.p3, attribute=material, value="Paper")])
+        db.session.commit()
+    with pytest.raises(ValidationError):
+        search(app, t, category="books")
+    assert ids(app, t, category="novels") == [i.p3]
+    # only the attributes now filterable on Books are counted (a stale entry would count colour too)
+    assert [a["code"] for a in search(app, t, category=books, facets=True)["facets"]["attributes"]] == ["material"]
+
+
+def test_facet_counts_follow_index_changes(app, catalog):
+    """Facet counts may be cached (Tantivy: per index commit): a change shows at once."""
+    from app.catalog.models import Brand
+
+    i, t = catalog.ids, catalog.tenant
+
+    def brands():
+        return {b["slug"]: b["count"] for b in search(app, t, "shirt", facets=True)["facets"]["brands"]}
+
+    assert brands() == {"acme": 1, "globex": 2}
+    assert brands() == {"acme": 1, "globex": 2}  # asked again: the same (from the cache, if any)
+    with app.app_context(), tenant_scope(t.id):
+        db.session.get(Product, i.p7).brand = db.session.get(Brand, i.acme)
+        db.session.commit()
+    assert brands() == {"acme": 2, "globex": 1}
+    with app.app_context(), tenant_scope(t.id):
+        body = service.search_filters("shirt", ProductFilters(brand=["acme"]))
+    assert body["total"] == 2 and {b["slug"]: b["count"] for b in body["brands"]} == {"acme": 2}

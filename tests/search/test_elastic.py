@@ -177,10 +177,10 @@ def test_keyword_typo_filters_sort_query_body_and_parsing(es, backend):
     req = SearchRequest(tenant_id=5, q="Red shrit", category_id=8, brand_ids=[3, 4], seller_id=2,
                         min_price=Decimal("10"), max_price=Decimal("50.5"), attrs={"colour": ["Red", "blue"]},
                         in_stock=True, min_rating=Decimal("4"), featured=False, sort="price", page=2, page_size=10)
-    es.search_answers.append(_hits([{"_index": "t-products-1", "_id": "1", "_score": None,
-                                     "_source": {"id": 1}, "sort": [10.0, 1]}], total=11))
+    es.search_answers += [_hits([]), _hits([{"_index": "t-products-1", "_id": "1", "_score": None,
+                                             "_source": {"id": 1}, "sort": [10.0, 1]}], total=11)]
     result = backend.search(req)
-    sent = es.last("/t-products/_search")["body"]
+    exact, sent = [r["body"] for r in es.requests if r["path"].split("?")[0].endswith("/t-products/_search")]
 
     def word(w, fuzzy):
         should = [{"match": {"title": {"query": w, "boost": 3.0}}}, {"match": {"brand": {"query": w, "boost": 2.0}}},
@@ -192,8 +192,12 @@ def test_keyword_typo_filters_sort_query_body_and_parsing(es, backend):
                        for f, b in (("title", 0.6), ("brand", 0.5), ("category", 0.3), ("description", 0.2))]
         return {"bool": {"should": should, "minimum_should_match": 1}}
 
+    # the words as typed found nothing, so the search is asked again with fuzziness
+    assert exact["query"]["bool"]["must"] == [{"bool": {"must": [word("red", 0), word("shrit", 0)]}}]
+    assert {k: v for k, v in exact.items() if k != "query"} == {k: v for k, v in sent.items() if k != "query"}
+    assert exact["query"]["bool"]["filter"] == sent["query"]["bool"]["filter"]
     assert sent == {
-        "from": 10, "size": 10, "track_total_hits": True, "_source": ["id"],
+        "from": 10, "size": 10, "track_total_hits": True, "_source": ["id", "card"],
         "query": {"bool": {"must": [{"bool": {"must": [word("red", 0), word("shrit", 1)]}}], "filter": [
             {"term": {"tenant_id": 5}}, {"term": {"category_ids": 8}}, {"terms": {"brand_id": [3, 4]}},
             {"term": {"seller_id": 2}}, {"range": {"price": {"gte": 10.0, "lte": 50.5}}},
@@ -202,6 +206,29 @@ def test_keyword_typo_filters_sort_query_body_and_parsing(es, backend):
         "sort": [{"price": {"order": "asc", "missing": "_last"}}, {"id": "desc"}],
     }
     assert result.ids == [1] and result.total == 11 and result.facets is None
+
+
+def test_cards_are_stored_unindexed_and_read_from_source(es, backend):
+    from app.search import documents, service
+
+    assert MAPPINGS["properties"]["card"] == {"type": "object", "enabled": False}
+    card = {"id": 1, "title": "Red Cotton Shirt", "slug": "red-cotton-shirt", "status": "active",
+            "product_type": "physical", "is_featured": False, "price": "10.00", "compare_at_price": None,
+            "currency": "USD", "image": None, "brand": {"id": 3, "name": "Acme", "slug": "acme"},
+            "category": None, "seller": {"id": 2, "store_name": "Shop", "slug": "shop"},
+            "rating": {"average": "4.50", "count": 3}, "sold_count": 10, "in_stock": True,
+            "created_at": "2026-11-25T10:00:00+00:00"}
+    backend.apply([{**_doc(1), "card": card}], [])
+    assert es.last("/t-products/_bulk")["body"][1]["card"] == card  # _source keeps it as sent
+    es.search_answers.append(_hits([{"_index": "t-products-1", "_id": "1", "_score": 2.0,
+                                     "_source": {"id": 1, "card": card}}]))
+    result = backend.search(SearchRequest(tenant_id=5, q="shirt"))
+    assert es.last("/_search")["body"]["_source"] == ["id", "card"]
+    assert result.hits[0].card == card
+    parsed = service.cards_of(result.hits)[0]
+    assert parsed == documents.card_from_source(card)
+    assert parsed["price"] == Decimal("10.00") and parsed["rating"]["average"] == Decimal("4.50")
+    assert parsed["created_at"].isoformat() == "2026-11-25T10:00:00+00:00"
 
 
 @pytest.mark.parametrize("sort, expected", [
@@ -237,7 +264,10 @@ def test_relevance_ranking_highlights_and_facets(es, backend):
         {"_index": "t-products-1", "_id": "2", "_score": 3.1, "_source": {"id": 2}}], total=5,
         aggregations=aggregations))
     result = backend.search(SearchRequest(tenant_id=5, q="shirt", facets=True, highlight=True))
+    searches = [r for r in es.requests if r["path"].split("?")[0].endswith("/_search")]
+    assert len(searches) == 1  # the word as typed found products: no typo-tolerant second request
     sent = es.last("/_search")["body"]
+    assert "fuzziness" not in json.dumps(sent)
     assert sent["query"]["function_score"]["field_value_factor"] == {"field": "rank", "modifier": "ln2p", "missing": 0}
     assert sent["query"]["function_score"]["boost_mode"] == "multiply"
     assert sent["sort"] == [{"_score": "desc"}, {"id": "desc"}]
