@@ -4,7 +4,9 @@ In ONE transaction: claim the Idempotency-Key (unique per tenant, key and caller
 (app.pricing.engine.price), write the order, its sub-orders and lines (price, discounts and who
 funds them, tax with its breakdown, shipping, the seller's commission rate of the moment), reserve
 the stock, redeem the promotions (app.promotions.services.redeem), empty the cart, publish
-`order.created`. The payment is started after the commit, outside every row lock.
+`order.created`, and write the pending payment (app.payments.services.open_payment). The gateway
+is called after the commit, outside every row lock, and its outcome recorded in one more short
+transaction; the events of both commits are dispatched together at the end.
 
 Never oversold: the stock rows of every variant in the cart are locked in primary-key order
 (SELECT ... FOR UPDATE), allocated, and each reservation is a conditional UPDATE that the database
@@ -34,6 +36,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import joinedload
 
 from app.cart import services as carts
 from app.cart.services import CartRef
@@ -42,7 +45,7 @@ from app.core.db import is_deadlock, transaction
 from app.core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationError
 from app.core.types import quantize_money, utcnow
 from app.customers.models import Address, CustomerProfile
-from app.events.bus import publish
+from app.events.bus import dispatch_after_block, publish
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import StockLevel, Warehouse
@@ -70,25 +73,30 @@ def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tup
     if ref.user is None and not ref.token:
         raise Conflict("your cart is empty", code="cart_empty")
     fingerprint = request_fingerprint(data)
-    for attempt in range(DEADLOCK_RETRIES):
-        try:
-            with transaction():
-                order, created = _place(ref, data, idempotency_key, fingerprint)
-            break
-        except (OperationalError, _KeyReleased) as exc:
-            retry = isinstance(exc, _KeyReleased) or is_deadlock(exc)
-            if not retry or attempt == DEADLOCK_RETRIES - 1:
-                raise
-            time.sleep(0.01 * (attempt + 1))
-    payment = None
-    if created and data.get("payment"):
-        payment = _start_payment(order.id, data["payment"], ref.token)
+    with dispatch_after_block():  # the events of both commits (order, payment) leave in one batch
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                with transaction():
+                    order, created = _place(ref, data, idempotency_key, fingerprint)
+                    opened = _open_payment(order, data["payment"], ref.token) \
+                        if created and data.get("payment") else None
+                break
+            except (OperationalError, _KeyReleased) as exc:
+                retry = isinstance(exc, _KeyReleased) or is_deadlock(exc)
+                if not retry or attempt == DEADLOCK_RETRIES - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        payment = _run_payment(opened) if opened is not None else None
     return load_order(order.id), created, payment
 
 
 def load_order(order_id: int) -> Order:
+    """The order with its sub-orders and their lines, in one SELECT."""
     db.session.expire_all()
-    order = db.session.get(Order, order_id)
+    order = db.session.scalars(
+        select(Order).where(Order.id == order_id)
+        .options(joinedload(Order.sub_orders).joinedload(SubOrder.lines))
+        .execution_options(populate_existing=True)).unique().one_or_none()
     if order is None:
         raise NotFound("no such order", details={"order_id": order_id})
     return order
@@ -314,21 +322,34 @@ def _tax(t) -> dict[str, Any]:
     return {"rule_id": t.rule_id, "name": t.name, "rate": str(t.rate), "amount": str(t.amount)}
 
 
-def _start_payment(order_id: int, payment: dict[str, Any], guest_token: str | None) -> dict[str, Any]:
-    """After the commit, outside row locks: hand the order to the payments domain. Its outcome
+def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None):
+    """In the order's transaction: the payments domain writes the pending payment (claimed for
+    its gateway call) so that both commit together. A refused method or card leaves the order
+    standing (stock held until it expires; pay again later): the answer says why."""
+    from app.payments import services as payments
+
+    try:
+        return payments.open_payment(order_id=order.id, amount=order.total, currency=order.currency,
+                                     method=payment["method"], customer_user_id=order.customer_user_id,
+                                     payment_details=payment.get("details") or {},
+                                     idempotency_key=f"order-{order.id}", guest_token=guest_token)
+    except DomainError as exc:  # raised before the payments domain wrote anything
+        return {"id": None, "status": "failed", "error_code": exc.code, "message": exc.message}
+
+
+def _run_payment(opened) -> dict[str, Any]:
+    """After the commit, outside row locks: the gateway call and its outcome. The outcome also
     comes back as events (payment.captured / payment.failed) that move the order."""
     from app.payments import services as payments
 
-    with transaction():
-        order = db.session.get(Order, order_id)
-        amount, currency, customer = order.total, order.currency, order.customer_user_id
+    if isinstance(opened, dict):  # refused before it was written
+        return opened
     try:
-        started = payments.start_payment(order_id=order_id, amount=amount, currency=currency,
-                                         method=payment["method"], customer_user_id=customer,
-                                         payment_details=payment.get("details") or {},
-                                         idempotency_key=f"order-{order_id}", guest_token=guest_token)
-    except DomainError as exc:  # the order stands (stock held until it expires); pay again later
+        outcome = payments.run_payment(opened)
+    except DomainError as exc:  # e.g. the gateway is unreachable: the order stands, pay again later
         db.session.rollback()
         return {"id": None, "status": "failed", "error_code": exc.code, "message": exc.message}
-    return {"id": started.id, "status": started.status, "error_code": getattr(started, "failure_code", None),
-            "message": None}
+    if outcome is None:  # nothing sent to a gateway (no card details given)
+        return {"id": opened.payment_id, "status": opened.status, "error_code": opened.failure_code,
+                "message": None}
+    return {"id": outcome.id, "status": outcome.status, "error_code": outcome.failure_code, "message": None}
