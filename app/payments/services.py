@@ -226,8 +226,9 @@ def _call(payment_id: int, fn, *args, **kwargs) -> GatewayResult:
 
 # --- methods -----------------------------------------------------------------------------------
 
-def _configured_methods() -> list[str]:
-    rows = db.session.scalars(select(PaymentMethodSetting).order_by(PaymentMethodSetting.id)).all()
+def _configured_methods(rows: list[PaymentMethodSetting] | None = None) -> list[str]:
+    if rows is None:
+        rows = db.session.scalars(select(PaymentMethodSetting).order_by(PaymentMethodSetting.id)).all()
     if rows:
         return [r.method for r in rows if r.enabled and r.method in METHODS]
     names = [m.strip() for m in current_app.config.get("PAYMENT_METHODS", "").split(",") if m.strip()]
@@ -237,9 +238,10 @@ def _configured_methods() -> list[str]:
 def enabled_methods() -> list[dict[str, Any]]:
     """The current tenant's payment methods (Stripe only when it has credentials)."""
     with transaction():
-        settings = {r.method: r for r in db.session.scalars(select(PaymentMethodSetting))}
+        rows = db.session.scalars(select(PaymentMethodSetting).order_by(PaymentMethodSetting.id)).all()
+        settings = {r.method: r for r in rows}
         out = []
-        for code in _configured_methods():
+        for code in _configured_methods(rows):
             if code == "stripe_card" and not (_stripe_credentials().get("stripe_secret_key")
                                               or current_app.config.get("STRIPE_SECRET_KEY")):
                 continue
@@ -252,9 +254,10 @@ def enabled_methods() -> list[dict[str, Any]]:
 
 
 def _check_method(method: str) -> str:
-    if method not in METHODS or method not in {m["code"] for m in enabled_methods()}:
+    enabled = [m["code"] for m in enabled_methods()]
+    if method not in METHODS or method not in enabled:
         raise ValidationError("this payment method is not available here",
-                              details={"method": [f"one of: {', '.join(m['code'] for m in enabled_methods())}"]})
+                              details={"method": [f"one of: {', '.join(enabled)}"]})
     return METHODS[method]["gateway"]
 
 
@@ -314,13 +317,15 @@ class PaymentOutcome:
 
 def open_payment(*, order_id: int, amount: Decimal, currency: str, method: str, customer_user_id: int | None,
                  payment_details: dict | None = None, idempotency_key: str | None = None,
-                 guest_token: str | None = None, capture: bool | None = None) -> OpenedPayment:
+                 guest_token: str | None = None, capture: bool | None = None,
+                 new_order: bool = False) -> OpenedPayment:
     """Step 1 of start_payment, in the CALLER's transaction (e.g. the checkout's, so the order and
     its payment commit together): check the method and details, then write the pending Payment,
     already claimed (processing_until) when the gateway is to be called. Every DomainError is
     raised before anything is written (or after its savepoint was rolled back), so a caller may
     catch it and still commit its own work. The same Idempotency-Key and body give the earlier
-    payment (and no gateway call)."""
+    payment (and no gateway call). `new_order`: the order was written in this same transaction,
+    so no other request can have used its key yet: key and payment are written without a savepoint."""
     if not isinstance(order_id, int) or order_id < 1:
         raise ValidationError("invalid order", details={"order_id": ["a positive integer"]})
     amount = _money(amount)
@@ -339,7 +344,7 @@ def open_payment(*, order_id: int, amount: Decimal, currency: str, method: str, 
         if idempotency_key:
             earlier = _add_with_key(_scope(customer_user_id, guest_hash), idempotency_key, _request_hash({
                 "order_id": order_id, "amount": str(amount), "currency": currency, "method": method,
-                "details": _details_fingerprint(payment_details)}), payment)
+                "details": _details_fingerprint(payment_details)}), payment, savepoint=not new_order)
             if earlier is not None:
                 found = _get(earlier.payment_id)
                 return OpenedPayment(found.id, _request_of(found), status=found.status,
@@ -351,11 +356,18 @@ def open_payment(*, order_id: int, amount: Decimal, currency: str, method: str, 
                              payment_details or {}, capture)
 
 
-def _add_with_key(scope: str, key: str, request_hash: str, payment: Payment) -> PaymentIdempotencyKey | None:
+def _add_with_key(scope: str, key: str, request_hash: str, payment: Payment, *,
+                  savepoint: bool = True) -> PaymentIdempotencyKey | None:
     """Write `payment` with its idempotency key (payment_id set) in one savepoint; like _claim_key,
     returns the earlier key row when the same request used the key, 409 for another request."""
     if not key or len(key) > 128:
         raise ValidationError("invalid Idempotency-Key", details={"Idempotency-Key": ["1 to 128 characters"]})
+    if not savepoint:  # the caller knows the key is new (a clash would fail its whole transaction)
+        db.session.add(payment)
+        db.session.flush()
+        db.session.add(PaymentIdempotencyKey(scope=scope, key=key, operation="payment", request_hash=request_hash,
+                                             payment_id=payment.id))
+        return None
     try:
         with db.session.begin_nested():
             db.session.add(payment)
