@@ -78,18 +78,19 @@ def _cart_for_write(ref: CartRef) -> tuple[Cart, str | None]:
         return cart, None
     issued = None
     if ref.user is not None:
-        cart = Cart(user_id=ref.user.id)
+        cart = Cart(user_id=ref.user.id, items=[])
     else:
         issued = new_token()
         ref.token = issued
-        cart = Cart(token_hash=hash_token(issued))
+        cart = Cart(token_hash=hash_token(issued), items=[])
     try:
         with db.session.begin_nested():
             db.session.add(cart)
     except IntegrityError:  # a concurrent first write of the same customer made it: use theirs
         if ref.user is None:
             raise
-    return find_cart(ref, lock=True), issued
+        return find_cart(ref, lock=True), issued
+    return cart, issued  # ours, just inserted (its row is locked by the insert), with no items yet
 
 
 def available_stock(variant_ids: list[int]) -> dict[int, int]:
