@@ -243,7 +243,15 @@ def dispatch_new(events: dict[int, str]) -> int:
     sent: list[int] = []
     with unscoped():
         now = utcnow()
-        for event_id in sorted(events):
+        batch = getattr(bus.runner, "enqueue_many", None)
+        if batch is not None and len(events) > 1:  # every job of the batch in one round trip
+            try:
+                batch([(bus.task, (event_id, sub.consumer), sub.queue, _job_id(event_id, sub.consumer))
+                       for event_id in sorted(events) for sub in bus.subscribers.get(events[event_id], [])])
+                sent = sorted(events)
+            except Exception:  # find out event by event below what the queue refuses
+                log.warning("batch enqueue failed; enqueueing event by event", exc_info=True)
+        for event_id in sorted(events) if not sent else ():
             try:
                 for sub in bus.subscribers.get(events[event_id], []):
                     bus.runner.enqueue(bus.task, event_id, sub.consumer, queue=sub.queue,
