@@ -21,6 +21,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product, ProductVariant
+from app.core import cache
 from app.core.db import retry_on_deadlock, transaction, transactional
 from app.core.errors import InsufficientStock, NotFound, PermissionDenied
 from app.extensions import db
@@ -128,9 +129,21 @@ def _check_stock(variant_id: int, quantity: int, stock: dict[int, int] | None = 
 
 # --- pricing -------------------------------------------------------------------------------------
 
+# The tenant's currency is read by every priced cart and checkout: cached under a namespace bumped
+# after any commit that writes a tenant (one Redis round trip instead of loading the tenant row).
+TENANT_CACHE_NAMESPACE = "tenant_settings"
+cache.watch(Tenant, namespace=TENANT_CACHE_NAMESPACE)
+
+
 def tenant_currency() -> str:
-    tenant = db.session.get(Tenant, current_tenant_id())
-    return tenant.default_currency if tenant else "USD"
+    tenant_id = current_tenant_id()
+    key = f"tenant-currency:{tenant_id}"
+    version, stored = cache.get_versioned(TENANT_CACHE_NAMESPACE, tenant_id, key)
+    if stored is not None:
+        return stored.decode()
+    currency = db.session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD"
+    cache.put_versioned(version, key, currency.encode(), 3600)
+    return currency
 
 
 def pricing_request(items: list[CartItem], *, user=None, destination: Destination | None = None,

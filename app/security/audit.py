@@ -104,12 +104,22 @@ def _plain(value):
     return value
 
 
+_secret_keys: dict = {}  # mapper -> the keys of its secret columns (mappers do not change at run time)
+
+
+def _secrets_of(mapper) -> frozenset:
+    keys = _secret_keys.get(mapper)
+    if keys is None:
+        keys = _secret_keys[mapper] = frozenset(c.key for c in mapper.column_attrs if _is_secret(c.columns[0]))
+    return keys
+
+
 def _snapshot(obj, mapper) -> dict:
     out = {}
+    secret = _secrets_of(mapper)
     for column in mapper.column_attrs:
-        col = column.columns[0]
         value = getattr(obj, column.key, None)
-        out[column.key] = "***" if (value is not None and _is_secret(col)) else _plain(value)
+        out[column.key] = "***" if (value is not None and column.key in secret) else _plain(value)
     return out
 
 
