@@ -41,7 +41,7 @@ def _tree(wanted: set[int]) -> dict[int, int | None]:
     version, stored = cache.get_versioned(CACHE_NAMESPACE, tenant_id, key)
     if stored is not None:
         return {int(k): v for k, v in json.loads(stored).items()}
-    parents = dict(db.session.execute(select(Category.id, Category.parent_id)).tuples().all())
+    parents = {row.id: row.parent_id for row in db.session.execute(select(Category.id, Category.parent_id))}
     cache.put_versioned(version, key, json.dumps(parents).encode(), CACHE_TTL)
     return parents
 

@@ -160,7 +160,7 @@ def install(audit_table, is_audited) -> None:
         if not rows:
             return
         if session.info.get(_WRITE_NOW):  # a flush during the commit itself, after before_commit
-            session.connection().execute(insert(audit_table), rows)
+            session.connection().execute(insert(audit_table), _final(rows))
             return
         session.info.setdefault(_PENDING, []).append((session.get_nested_transaction(), rows))
 
@@ -171,7 +171,7 @@ def install(audit_table, is_audited) -> None:
         session.flush()  # what the commit would flush: its rows join the batch
         pending = session.info.pop(_PENDING, None)
         if pending:
-            session.connection().execute(insert(audit_table), [row for _, rows in pending for row in rows])
+            session.connection().execute(insert(audit_table), _final([row for _, rows in pending for row in rows]))
         session.info[_WRITE_NOW] = True
 
     @event.listens_for(Session, "after_commit")
@@ -181,7 +181,7 @@ def install(audit_table, is_audited) -> None:
         pending = None if session.in_nested_transaction() else session.info.pop(_PENDING, None)
         if pending:
             with session.get_bind().begin() as conn:
-                conn.execute(insert(audit_table), [row for _, rows in pending for row in rows])
+                conn.execute(insert(audit_table), _final([row for _, rows in pending for row in rows]))
 
     @event.listens_for(Session, "after_soft_rollback")
     def _drop_rolled_back(session: Session, previous_transaction) -> None:
@@ -202,6 +202,18 @@ def install(audit_table, is_audited) -> None:
 # multi-row INSERT when the transaction (or a savepoint) commits, instead of one INSERT per flush.
 _PENDING = "audit_pending_rows"
 _WRITE_NOW = "audit_write_now"
+
+
+def _final(rows: list[dict]) -> list[dict]:
+    """The rows to insert: a created row's id is known once its flush is over (in after_flush its
+    identity is not set yet), so it is read now."""
+    out = []
+    for row in rows:
+        obj = row.pop("_created", None)
+        if obj is not None and row["entity_id"] is None:
+            row["entity_id"] = _identity(obj)
+        out.append(row)
+    return out
 
 
 def _within(tx, rolled_back) -> bool:
@@ -253,6 +265,7 @@ def _audit_rows(session: Session, is_audited) -> list[dict]:
                     "source": actor.source,
                     "request_path": actor.path,
                     "created_at": now,
+                    **({"_created": obj} if action == "create" else {}),
                 }
             )
     return rows
