@@ -28,6 +28,18 @@ class RQRunner:
     def enqueue(self, task: str, *args: Any, queue: str = "default", job_id: str | None = None) -> None:
         self.queue(queue).enqueue(task, *args, retry=RETRY, job_id=job_id, failure_ttl=7 * 24 * 3600)
 
+    def enqueue_many(self, calls: list[tuple[str, tuple, str, str | None]]) -> None:
+        """Several enqueue() calls [(task, args, queue, job_id)] in ONE Redis pipeline (one round
+        trip): the same jobs, retry and failure TTL as enqueue(); all accepted or an exception."""
+        by_queue: dict[str, list] = {}
+        for task, args, queue, job_id in calls:
+            by_queue.setdefault(queue, []).append(
+                Queue.prepare_data(task, args=args, job_id=job_id, retry=RETRY, failure_ttl=7 * 24 * 3600))
+        with self.connection.pipeline() as pipe:
+            for queue, datas in by_queue.items():
+                self.queue(queue).enqueue_many(datas, pipeline=pipe)
+            pipe.execute()
+
     def queue_sizes(self) -> dict[str, int]:
         from jobs import QUEUES
 

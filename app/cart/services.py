@@ -17,10 +17,11 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product, ProductVariant
+from app.core import cache
 from app.core.db import retry_on_deadlock, transaction, transactional
 from app.core.errors import InsufficientStock, NotFound, PermissionDenied
 from app.extensions import db
@@ -78,18 +79,19 @@ def _cart_for_write(ref: CartRef) -> tuple[Cart, str | None]:
         return cart, None
     issued = None
     if ref.user is not None:
-        cart = Cart(user_id=ref.user.id)
+        cart = Cart(user_id=ref.user.id, items=[])
     else:
         issued = new_token()
         ref.token = issued
-        cart = Cart(token_hash=hash_token(issued))
+        cart = Cart(token_hash=hash_token(issued), items=[])
     try:
         with db.session.begin_nested():
             db.session.add(cart)
     except IntegrityError:  # a concurrent first write of the same customer made it: use theirs
         if ref.user is None:
             raise
-    return find_cart(ref, lock=True), issued
+        return find_cart(ref, lock=True), issued
+    return cart, issued  # ours, just inserted (its row is locked by the insert), with no items yet
 
 
 def available_stock(variant_ids: list[int]) -> dict[int, int]:
@@ -110,14 +112,15 @@ def sellable_variant(variant_id: int) -> ProductVariant:
     variant = db.session.scalar(
         select(ProductVariant).join(Product, Product.id == ProductVariant.product_id)
         .where(ProductVariant.id == variant_id, ProductVariant.is_active.is_(True), Product.status == "active")
+        .options(contains_eager(ProductVariant.product))  # the product from the same row: one SELECT
     )
     if variant is None:
         raise NotFound("no such product variant", details={"variant_id": variant_id})
     return variant
 
 
-def _check_stock(variant_id: int, quantity: int) -> None:
-    available = available_stock([variant_id])[variant_id]
+def _check_stock(variant_id: int, quantity: int, stock: dict[int, int] | None = None) -> None:
+    available = (stock if stock is not None else available_stock([variant_id]))[variant_id]
     if quantity > available:
         raise InsufficientStock("not enough stock for this quantity",
                                 details={"variant_id": variant_id, "available": max(available, 0),
@@ -126,9 +129,21 @@ def _check_stock(variant_id: int, quantity: int) -> None:
 
 # --- pricing -------------------------------------------------------------------------------------
 
+# The tenant's currency is read by every priced cart and checkout: cached under a namespace bumped
+# after any commit that writes a tenant (one Redis round trip instead of loading the tenant row).
+TENANT_CACHE_NAMESPACE = "tenant_settings"
+cache.watch(Tenant, namespace=TENANT_CACHE_NAMESPACE)
+
+
 def tenant_currency() -> str:
-    tenant = db.session.get(Tenant, current_tenant_id())
-    return tenant.default_currency if tenant else "USD"
+    tenant_id = current_tenant_id()
+    key = f"tenant-currency:{tenant_id}"
+    version, stored = cache.get_versioned(TENANT_CACHE_NAMESPACE, tenant_id, key)
+    if stored is not None:
+        return stored.decode()
+    currency = db.session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD"
+    cache.put_versioned(version, key, currency.encode(), 3600)
+    return currency
 
 
 def pricing_request(items: list[CartItem], *, user=None, destination: Destination | None = None,
@@ -164,11 +179,13 @@ def is_first_order(user) -> bool:
 
 
 def cart_view(cart: Cart | None, *, user=None, token: str | None = None, destination: Destination | None = None,
-              coupon_codes: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The cart as the storefront shows it, priced now."""
+              coupon_codes: tuple[str, ...] = (), stock: dict[int, int] | None = None) -> dict[str, Any]:
+    """The cart as the storefront shows it, priced now (`stock`: available units per variant, when
+    the caller read them already in this transaction)."""
     items = list(cart.items) if cart is not None else []
     variant_ids = [item.variant_id for item in items]
-    stock = available_stock(variant_ids)
+    if stock is None or any(v not in stock for v in variant_ids):
+        stock = available_stock(variant_ids)
     result = price(pricing_request(items, user=user, destination=destination, coupon_codes=coupon_codes,
                                    is_first_order=is_first_order(user)))
     priced = {line.key: line for line in result.lines}
@@ -221,18 +238,19 @@ def get_cart(ref: CartRef, *, destination: Destination | None = None, coupon_cod
 def add_item(ref: CartRef, variant_id: int, quantity: int) -> dict[str, Any]:
     check_shopper(ref.user)
     with transaction():
-        sellable_variant(variant_id)
+        variant = sellable_variant(variant_id)
         cart, _ = _cart_for_write(ref)
         item = next((i for i in cart.items if i.variant_id == variant_id), None)
         wanted = quantity + (item.quantity if item is not None else 0)
-        _check_stock(variant_id, wanted)
-        if item is None:
-            cart.items.append(CartItem(variant_id=variant_id, quantity=wanted))
+        # one read of the available units: for the check, and for the view of every item
+        stock = available_stock(sorted({i.variant_id for i in cart.items} | {variant_id}))
+        _check_stock(variant_id, wanted, stock)
+        if item is None:  # the new item has the highest id: appended, the items stay in id order
+            cart.items.append(CartItem(variant=variant, variant_id=variant_id, quantity=wanted))
         else:
             item.quantity = wanted
         db.session.flush()
-        db.session.expire(cart, ["items"])
-        return cart_view(cart, user=ref.user, token=ref.token)
+        return cart_view(cart, user=ref.user, token=ref.token, stock=stock)
 
 
 def _own_item(ref: CartRef, item_id: int) -> tuple[Cart, CartItem]:

@@ -4,7 +4,9 @@ In ONE transaction: claim the Idempotency-Key (unique per tenant, key and caller
 (app.pricing.engine.price), write the order, its sub-orders and lines (price, discounts and who
 funds them, tax with its breakdown, shipping, the seller's commission rate of the moment), reserve
 the stock, redeem the promotions (app.promotions.services.redeem), empty the cart, publish
-`order.created`. The payment is started after the commit, outside every row lock.
+`order.created`, and write the pending payment (app.payments.services.open_payment). The gateway
+is called after the commit, outside every row lock, and its outcome recorded in one more short
+transaction; the events of both commits are dispatched together at the end.
 
 Never oversold: the stock rows of every variant in the cart are locked in primary-key order
 (SELECT ... FOR UPDATE), allocated, and each reservation is a conditional UPDATE that the database
@@ -34,15 +36,15 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import joinedload
 
 from app.cart import services as carts
 from app.cart.services import CartRef
-from app.catalog.models import Product, ProductVariant
 from app.core.db import is_deadlock, transaction
 from app.core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationError
 from app.core.types import quantize_money, utcnow
 from app.customers.models import Address, CustomerProfile
-from app.events.bus import publish
+from app.events.bus import dispatch_after_block, publish
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import StockLevel, Warehouse
@@ -70,25 +72,31 @@ def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tup
     if ref.user is None and not ref.token:
         raise Conflict("your cart is empty", code="cart_empty")
     fingerprint = request_fingerprint(data)
-    for attempt in range(DEADLOCK_RETRIES):
-        try:
-            with transaction():
-                order, created = _place(ref, data, idempotency_key, fingerprint)
-            break
-        except (OperationalError, _KeyReleased) as exc:
-            retry = isinstance(exc, _KeyReleased) or is_deadlock(exc)
-            if not retry or attempt == DEADLOCK_RETRIES - 1:
-                raise
-            time.sleep(0.01 * (attempt + 1))
-    payment = None
-    if created and data.get("payment"):
-        payment = _start_payment(order.id, data["payment"], ref.token)
-    return load_order(order.id), created, payment
+    with dispatch_after_block():  # the events of both commits (order, payment) leave in one batch
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                with transaction():
+                    order, created = _place(ref, data, idempotency_key, fingerprint)
+                    opened = _open_payment(order, data["payment"], ref.token) \
+                        if created and data.get("payment") else None
+                    order_id = order.id  # read before the commit expires it
+                break
+            except (OperationalError, _KeyReleased) as exc:
+                retry = isinstance(exc, _KeyReleased) or is_deadlock(exc)
+                if not retry or attempt == DEADLOCK_RETRIES - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        payment = _run_payment(opened) if opened is not None else None
+    return load_order(order_id), created, payment
 
 
 def load_order(order_id: int) -> Order:
+    """The order with its sub-orders and their lines, in one SELECT."""
     db.session.expire_all()
-    order = db.session.get(Order, order_id)
+    order = db.session.scalars(
+        select(Order).where(Order.id == order_id)
+        .options(joinedload(Order.sub_orders).joinedload(SubOrder.lines))
+        .execution_options(populate_existing=True)).unique().one_or_none()
     if order is None:
         raise NotFound("no such order", details={"order_id": order_id})
     return order
@@ -159,16 +167,14 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
                   email=email, status=states.PENDING, currency=result.currency,
                   prices_include_tax=result.prices_include_tax, shipping_address=address, notes=data.get("notes"),
                   coupon_codes=list(data.get("coupon_codes") or ()), reservation_expires_at=now + ttl,
-                  payment_method=(data.get("payment") or {}).get("method"))
-    db.session.add(order)
-    db.session.flush()
+                  payment_method=(data.get("payment") or {}).get("method"),
+                  sub_orders=[])  # a new order has none: no lazy load when they are added
     lines = _write_sub_orders(order, items, result)
     _reserve(order, lines)
     if result.applied_promotions:
         from app.promotions import services as promotions
 
         promotions.redeem(result.applied_promotions, order_id=order.id, customer_user_id=order.customer_user_id)
-    carts.empty_cart(cart.id)
     claim.order_id = order.id
     db.session.add(OrderEvent(order_id=order.id, from_status=None, to_status=states.PENDING,
                               actor_user_id=order.customer_user_id, note="order placed"))
@@ -178,6 +184,7 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
         "sub_orders": [{"sub_order_id": s.id, "seller_id": s.seller_id, "total": str(s.total)}
                        for s in order.sub_orders],
     }, aggregate="order", aggregate_id=order.id)
+    carts.empty_cart(cart.id)  # its DELETE flushes the rows above together (one INSERT per table)
     db.session.flush()
     return order, True
 
@@ -187,11 +194,10 @@ def _order_number(now: dt.datetime) -> str:
 
 
 def _check_sellable(items) -> None:
-    variant_ids = [i.variant_id for i in items]
-    live = set(db.session.scalars(
-        select(ProductVariant.id).join(Product, Product.id == ProductVariant.product_id)
-        .where(ProductVariant.id.in_(variant_ids), ProductVariant.is_active.is_(True), Product.status == "active")))
-    gone = [v for v in variant_ids if v not in live]
+    """From the items just loaded with the locked cart (their variant and product came with them)."""
+    gone = [i.variant_id for i in items
+            if i.variant is None or not i.variant.is_active or i.variant.product is None
+            or i.variant.product.status != "active"]
     if gone:
         raise Conflict("some items are no longer sold; remove them from your cart", code="item_unavailable",
                        details={"variant_ids": gone})
@@ -218,22 +224,23 @@ def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[
         select(SellerProfile.id, SellerProfile.commission_rate).where(SellerProfile.id.in_(seller_ids))).all())
     quotes = {q.seller_id: q for q in result.shipping}
     written = []
+    subs: list[SubOrder] = []  # attached to the order once it is written with its totals
     zero = Decimal("0.00")
     for position, seller_id in enumerate(seller_ids, start=1):
         rate = Decimal(rates[seller_id])
         quote = quotes[seller_id]
-        sub = SubOrder(order_id=order.id, seller_id=seller_id, number=f"{order.number}-{position}",
+        sub = SubOrder(seller_id=seller_id, number=f"{order.number}-{position}",
                        status=states.PENDING, commission_rate=rate, shipping_method_id=quote.method_id,
                        shipping_method_name=quote.method_name, carrier=quote.carrier,
                        shipping_total=quote.cost,
                        shipping_tax=[_tax(t) for t in quote.tax])
-        order.sub_orders.append(sub)
+        subs.append(sub)
         subtotal = discount = tax = total = commission = zero
         for line in (pl for pl in result.lines if pl.seller_id == seller_id):
             item = by_key[line.key]
             platform_funded = sum((d.amount for d in line.discounts if d.funded_by == "platform"), zero)
             line_commission = quantize_money(rate * (line.taxable_amount + platform_funded))
-            row = OrderLine(order_id=order.id, seller_id=seller_id, variant_id=item.variant_id,
+            row = OrderLine(seller_id=seller_id, variant_id=item.variant_id,
                             product_id=item.variant.product_id, sku=item.variant.sku,
                             title=item.variant.product.title, quantity=line.quantity, unit_price=line.unit_price,
                             subtotal=line.subtotal, discount_total=line.discount_total,
@@ -252,14 +259,20 @@ def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[
         sub.tax_total = tax + quote.tax_total
         sub.total = total + quote.cost + (zero if result.prices_include_tax else quote.tax_total)
         sub.commission_amount = commission
-    order.subtotal = sum((s.subtotal for s in order.sub_orders), zero)
-    order.discount_total = sum((s.discount_total for s in order.sub_orders), zero)
-    order.tax_total = sum((s.tax_total for s in order.sub_orders), zero)
-    order.shipping_total = sum((s.shipping_total for s in order.sub_orders), zero)
-    order.total = sum((s.total for s in order.sub_orders), zero)
+    order.subtotal = sum((s.subtotal for s in subs), zero)
+    order.discount_total = sum((s.discount_total for s in subs), zero)
+    order.tax_total = sum((s.tax_total for s in subs), zero)
+    order.shipping_total = sum((s.shipping_total for s in subs), zero)
+    order.total = sum((s.total for s in subs), zero)
     if order.total != result.total:  # the engine's own sum must agree with ours, to the cent
         raise Conflict("pricing totals do not add up", code="pricing_mismatch",
                        details={"engine_total": str(result.total), "order_total": str(order.total)})
+    db.session.add(order)
+    db.session.flush()  # the order, with its totals (one INSERT, no UPDATE after)
+    for sub in subs:
+        for row in sub.lines:
+            row.order_id = order.id
+        order.sub_orders.append(sub)
     db.session.flush()
     return written
 
@@ -274,7 +287,8 @@ def _reserve(order: Order, lines: list[tuple[OrderLine, int]]) -> None:
     # lock the stock rows alone (no join: MariaDB would lock the joined rows too, and the order
     # lines just written hold shared locks on their variants), in primary-key order
     rows = db.session.execute(
-        select(StockLevel.id, StockLevel.variant_id, StockLevel.quantity_on_hand, StockLevel.quantity_reserved)
+        select(StockLevel.id, StockLevel.variant_id, StockLevel.quantity_on_hand, StockLevel.quantity_reserved,
+               StockLevel.tenant_id, StockLevel.seller_id, StockLevel.warehouse_id)
         .where(StockLevel.id.in_(stock_ids)).order_by(StockLevel.id).with_for_update()
     ).all() if stock_ids else []
     free = {row.id: row.quantity_on_hand - row.quantity_reserved for row in rows}
@@ -297,13 +311,20 @@ def _reserve(order: Order, lines: list[tuple[OrderLine, int]]) -> None:
             raise InsufficientStock("not enough stock for an item in your cart",
                                     details={"variant_id": variant_id, "available": available,
                                              "requested": line.quantity})
-    for stock_id, line, quantity in sorted(plan, key=lambda p: p[0]):
-        if inventory.move_stock(stock_id, d_reserved=quantity, reason="reservation",
-                                reference=f"order:{order.number}") is None:
-            raise InsufficientStock("not enough stock for an item in your cart",
-                                    details={"variant_id": line.variant_id, "requested": line.quantity})
-        db.session.add(StockReservation(order_id=order.id, sub_order_id=line.sub_order_id, order_line_id=line.id,
-                                        stock_level_id=stock_id, quantity=quantity, status="held"))
+    plan.sort(key=lambda p: p[0])
+    # a stock row two lines draw on is reserved once, with their sum (one UPDATE, ledger row, event)
+    per_row: dict[int, int] = {}
+    for stock_id, _, quantity in plan:
+        per_row[stock_id] = per_row.get(stock_id, 0) + quantity
+    refused = inventory.reserve_locked({row.id: row for row in rows}, list(per_row.items()),
+                                       reason="reservation", reference=f"order:{order.number}")
+    if refused is not None:
+        line = next(line for stock_id, line, _ in plan if stock_id == refused)
+        raise InsufficientStock("not enough stock for an item in your cart",
+                                details={"variant_id": line.variant_id, "requested": line.quantity})
+    db.session.add_all([StockReservation(order_id=order.id, sub_order_id=line.sub_order_id, order_line_id=line.id,
+                                         stock_level_id=stock_id, quantity=quantity, status="held")
+                        for stock_id, line, quantity in plan])
 
 
 def _discount(d) -> dict[str, Any]:
@@ -314,21 +335,35 @@ def _tax(t) -> dict[str, Any]:
     return {"rule_id": t.rule_id, "name": t.name, "rate": str(t.rate), "amount": str(t.amount)}
 
 
-def _start_payment(order_id: int, payment: dict[str, Any], guest_token: str | None) -> dict[str, Any]:
-    """After the commit, outside row locks: hand the order to the payments domain. Its outcome
+def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None):
+    """In the order's transaction: the payments domain writes the pending payment (claimed for
+    its gateway call) so that both commit together. A refused method or card leaves the order
+    standing (stock held until it expires; pay again later): the answer says why."""
+    from app.payments import services as payments
+
+    try:
+        return payments.open_payment(order_id=order.id, amount=order.total, currency=order.currency,
+                                     method=payment["method"], customer_user_id=order.customer_user_id,
+                                     payment_details=payment.get("details") or {},
+                                     idempotency_key=f"order-{order.id}", guest_token=guest_token,
+                                     new_order=True)
+    except DomainError as exc:  # raised before the payments domain wrote anything
+        return {"id": None, "status": "failed", "error_code": exc.code, "message": exc.message}
+
+
+def _run_payment(opened) -> dict[str, Any]:
+    """After the commit, outside row locks: the gateway call and its outcome. The outcome also
     comes back as events (payment.captured / payment.failed) that move the order."""
     from app.payments import services as payments
 
-    with transaction():
-        order = db.session.get(Order, order_id)
-        amount, currency, customer = order.total, order.currency, order.customer_user_id
+    if isinstance(opened, dict):  # refused before it was written
+        return opened
     try:
-        started = payments.start_payment(order_id=order_id, amount=amount, currency=currency,
-                                         method=payment["method"], customer_user_id=customer,
-                                         payment_details=payment.get("details") or {},
-                                         idempotency_key=f"order-{order_id}", guest_token=guest_token)
-    except DomainError as exc:  # the order stands (stock held until it expires); pay again later
+        outcome = payments.run_payment(opened)
+    except DomainError as exc:  # e.g. the gateway is unreachable: the order stands, pay again later
         db.session.rollback()
         return {"id": None, "status": "failed", "error_code": exc.code, "message": exc.message}
-    return {"id": started.id, "status": started.status, "error_code": getattr(started, "failure_code", None),
-            "message": None}
+    if outcome is None:  # nothing sent to a gateway (no card details given)
+        return {"id": opened.payment_id, "status": opened.status, "error_code": opened.failure_code,
+                "message": None}
+    return {"id": outcome.id, "status": outcome.status, "error_code": outcome.failure_code, "message": None}

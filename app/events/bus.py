@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -102,28 +103,57 @@ def install() -> None:
 
     @event.listens_for(Session, "after_flush")
     def _remember(session: Session, flush_context) -> None:
-        ids = [obj.id for obj in session.new if isinstance(obj, OutboxEvent)]
-        if ids:
-            session.info.setdefault("outbox_ids", []).extend(ids)
+        new = {obj.id: obj.name for obj in session.new if isinstance(obj, OutboxEvent)}
+        if new:
+            session.info.setdefault("outbox_ids", {}).update(new)
 
     @event.listens_for(Session, "after_commit")
     def _after_commit(session: Session) -> None:
-        ids = sorted(set(session.info.pop("outbox_ids", None) or ()))
-        if not ids:
+        events = session.info.pop("outbox_ids", None)
+        if not events:
             return
-        target = _app_of(session)
-        if target is None:
+        held = session.info.get(_HELD)
+        if held is not None:  # inside dispatch_after_block(): dispatched together at its end
+            held.update(events)
             return
-        # A fresh app context gives a fresh session: the committing one may not run SQL now.
-        with target.app_context():
-            try:
-                dispatch(ids)
-            except Exception:  # never let a dispatch problem break the caller; redelivery catches up
-                log.exception("outbox dispatch failed; events stay pending for redelivery")
+        _dispatch_committed(events)
 
     @event.listens_for(Session, "after_rollback")
     def _forget(session: Session) -> None:
         session.info.pop("outbox_ids", None)
+
+
+_HELD = "outbox_held"
+
+
+def _dispatch_committed(events: dict[int, str]) -> None:
+    target = _app_of(db.session)
+    if target is None:
+        return
+    # A fresh app context gives a fresh session: the committing one may not run SQL now.
+    with target.app_context():
+        try:
+            dispatch_new(events)
+        except Exception:  # never let a dispatch problem break the caller; redelivery catches up
+            log.exception("outbox dispatch failed; events stay pending for redelivery")
+
+
+@contextmanager
+def dispatch_after_block() -> Iterator[None]:
+    """Events committed by the several transactions of one use case (e.g. a checkout: the order,
+    then the payment's outcome) are dispatched together when the block ends (also when it raises),
+    in one batch, instead of once per commit. Nested blocks join the outermost one."""
+    session = db.session
+    if _HELD in session.info:
+        yield
+        return
+    session.info[_HELD] = {}
+    try:
+        yield
+    finally:
+        held = session.info.pop(_HELD, None)
+        if held:
+            _dispatch_committed(held)
 
 
 def _app_of(session: Session) -> Flask | None:
@@ -193,6 +223,55 @@ def dispatch(ids: list[int]) -> int:
             db.session.execute(
                 update(OutboxEvent)
                 .where(OutboxEvent.id.in_(sent))
+                .values(dispatched_at=utcnow(), claimed_until=None, attempts=OutboxEvent.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
+    return len(sent)
+
+
+def dispatch_new(events: dict[int, str]) -> int:
+    """Hand events this process has just committed ({id: name}) to their subscribers, in id order,
+    with no claim round trip: nobody else dispatches them yet (redelivery only takes events older
+    than OUTBOX_REDELIVER_AFTER_SECONDS), and should it happen anyway the job ids are deterministic
+    and consumers apply an event once. One UPDATE (and commit) marks every event whose jobs were
+    accepted; an event the queue refused gets its backoff, and when the queue is unreachable the
+    rest stay pending for the redelivery job. Returns how many were dispatched."""
+    bus = get_bus()
+    if not events:
+        return 0
+    sent: list[int] = []
+    with unscoped():
+        now = utcnow()
+        batch = getattr(bus.runner, "enqueue_many", None)
+        if batch is not None and len(events) > 1:  # every job of the batch in one round trip
+            try:
+                batch([(bus.task, (event_id, sub.consumer), sub.queue, _job_id(event_id, sub.consumer))
+                       for event_id in sorted(events) for sub in bus.subscribers.get(events[event_id], [])])
+                sent = sorted(events)
+            except Exception:  # find out event by event below what the queue refuses
+                log.warning("batch enqueue failed; enqueueing event by event", exc_info=True)
+        for event_id in sorted(events) if not sent else ():
+            try:
+                for sub in bus.subscribers.get(events[event_id], []):
+                    bus.runner.enqueue(bus.task, event_id, sub.consumer, queue=sub.queue,
+                                       job_id=_job_id(event_id, sub.consumer))
+            except Exception as exc:  # e.g. Redis unreachable: keep it pending, back off
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+                log.warning("event %s not dispatched (%s); will retry", event_id, error)
+                db.session.execute(
+                    update(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.dispatched_at.is_(None))
+                    .values(attempts=OutboxEvent.attempts + 1, last_error=error,
+                            next_attempt_at=now + dt.timedelta(seconds=BACKOFF_SECONDS[0]))
+                    .execution_options(synchronize_session=False))
+                if _is_connection_error(exc):
+                    break
+                continue
+            sent.append(event_id)
+        if sent:
+            db.session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(sent), OutboxEvent.dispatched_at.is_(None))
                 .values(dispatched_at=utcnow(), claimed_until=None, attempts=OutboxEvent.attempts + 1)
                 .execution_options(synchronize_session=False)
             )

@@ -4,6 +4,8 @@ the database refuses when it would break on_hand >= reserved >= 0, plus a ledger
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import inspect, select, update
 
 from app.core.db import transactional
@@ -37,6 +39,7 @@ def _ledger(stock: StockLevel, reason: str, d_on_hand: int, d_reserved: int, *, 
         StockMovement(
             stock_level_id=stock.id,
             tenant_id=stock.tenant_id,
+            seller_id=stock.seller_id,  # the stock row's copy: no lookup in the ownership hook
             reason=reason,
             delta_on_hand=d_on_hand,
             delta_reserved=d_reserved,
@@ -122,6 +125,34 @@ def check_low_stock(event: OutboxEvent) -> LowStockAlert | None:
         return alert
     if open_alert is not None:
         open_alert.resolved_at = utcnow()
+    return None
+
+
+def reserve_locked(rows, plan: list[tuple[int, int]], *, reason: str, reference: str | None = None) -> int | None:
+    """Inside the caller's transaction, for stock rows it has LOCKED (SELECT ... FOR UPDATE, in
+    primary-key order) and read: `rows` {id: row with id, tenant_id, seller_id, variant_id,
+    warehouse_id, quantity_on_hand, quantity_reserved}; `plan` [(stock_level_id, units)] in
+    primary-key order. Reserves each with move_stock's conditional UPDATE; the ledger rows and
+    `inventory.stock_changed` events are made from the locked values (no re-read) and written
+    together at the next flush. Returns None, or the id of the first row the database refused."""
+    done = []
+    for stock_id, units in plan:
+        result = db.session.execute(
+            update(StockLevel)
+            .where(StockLevel.id == stock_id,
+                   StockLevel.quantity_on_hand - StockLevel.quantity_reserved - units >= 0,
+                   StockLevel.quantity_reserved + units >= 0)
+            .values(quantity_reserved=StockLevel.quantity_reserved + units, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return stock_id
+        done.append((rows[stock_id], units))
+    for row, units in done:  # the row is locked: its new values are the read ones + units
+        after = SimpleNamespace(id=row.id, tenant_id=row.tenant_id, seller_id=row.seller_id,
+                                variant_id=row.variant_id, warehouse_id=row.warehouse_id,
+                                quantity_on_hand=row.quantity_on_hand, quantity_reserved=row.quantity_reserved + units)
+        _ledger(after, reason, 0, units, reference=reference)
     return None
 
 

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -225,8 +226,9 @@ def _call(payment_id: int, fn, *args, **kwargs) -> GatewayResult:
 
 # --- methods -----------------------------------------------------------------------------------
 
-def _configured_methods() -> list[str]:
-    rows = db.session.scalars(select(PaymentMethodSetting).order_by(PaymentMethodSetting.id)).all()
+def _configured_methods(rows: list[PaymentMethodSetting] | None = None) -> list[str]:
+    if rows is None:
+        rows = db.session.scalars(select(PaymentMethodSetting).order_by(PaymentMethodSetting.id)).all()
     if rows:
         return [r.method for r in rows if r.enabled and r.method in METHODS]
     names = [m.strip() for m in current_app.config.get("PAYMENT_METHODS", "").split(",") if m.strip()]
@@ -236,9 +238,10 @@ def _configured_methods() -> list[str]:
 def enabled_methods() -> list[dict[str, Any]]:
     """The current tenant's payment methods (Stripe only when it has credentials)."""
     with transaction():
-        settings = {r.method: r for r in db.session.scalars(select(PaymentMethodSetting))}
+        rows = db.session.scalars(select(PaymentMethodSetting).order_by(PaymentMethodSetting.id)).all()
+        settings = {r.method: r for r in rows}
         out = []
-        for code in _configured_methods():
+        for code in _configured_methods(rows):
             if code == "stripe_card" and not (_stripe_credentials().get("stripe_secret_key")
                                               or current_app.config.get("STRIPE_SECRET_KEY")):
                 continue
@@ -251,9 +254,10 @@ def enabled_methods() -> list[dict[str, Any]]:
 
 
 def _check_method(method: str) -> str:
-    if method not in METHODS or method not in {m["code"] for m in enabled_methods()}:
+    enabled = [m["code"] for m in enabled_methods()]
+    if method not in METHODS or method not in enabled:
         raise ValidationError("this payment method is not available here",
-                              details={"method": [f"one of: {', '.join(m['code'] for m in enabled_methods())}"]})
+                              details={"method": [f"one of: {', '.join(enabled)}"]})
     return METHODS[method]["gateway"]
 
 
@@ -280,6 +284,48 @@ def start_payment(*, order_id: int, amount: Decimal, currency: str, method: str,
     """Create the order's Payment (committed, status pending), then authorize it with the gateway
     outside any row lock when details are given (manual methods: always), then capture it when
     capture is automatic (PAYMENTS_AUTO_CAPTURE, or `capture`). Returns the payment as it ends."""
+    with transaction():
+        opened = open_payment(order_id=order_id, amount=amount, currency=currency, method=method,
+                              customer_user_id=customer_user_id, payment_details=payment_details,
+                              idempotency_key=idempotency_key, guest_token=guest_token, capture=capture)
+    run_payment(opened)
+    with transaction():
+        return _get(opened.payment_id)
+
+
+@dataclass(frozen=True)
+class OpenedPayment:
+    """A payment written by open_payment, and what run_payment needs to pay it."""
+
+    payment_id: int
+    request: PaymentRequest
+    gateway: Any = None  # None: nothing to ask the gateway now (no details, or an earlier payment)
+    details: dict = field(default_factory=dict)
+    capture: bool | None = None
+    status: str = "pending"  # as written (or as the earlier payment is)
+    failure_code: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """How run_payment left the payment (read before its commit: no reload needed)."""
+
+    id: int
+    status: str
+    failure_code: str | None
+
+
+def open_payment(*, order_id: int, amount: Decimal, currency: str, method: str, customer_user_id: int | None,
+                 payment_details: dict | None = None, idempotency_key: str | None = None,
+                 guest_token: str | None = None, capture: bool | None = None,
+                 new_order: bool = False) -> OpenedPayment:
+    """Step 1 of start_payment, in the CALLER's transaction (e.g. the checkout's, so the order and
+    its payment commit together): check the method and details, then write the pending Payment,
+    already claimed (processing_until) when the gateway is to be called. Every DomainError is
+    raised before anything is written (or after its savepoint was rolled back), so a caller may
+    catch it and still commit its own work. The same Idempotency-Key and body give the earlier
+    payment (and no gateway call). `new_order`: the order was written in this same transaction,
+    so no other request can have used its key yet: key and payment are written without a savepoint."""
     if not isinstance(order_id, int) or order_id < 1:
         raise ValidationError("invalid order", details={"order_id": ["a positive integer"]})
     amount = _money(amount)
@@ -291,23 +337,62 @@ def start_payment(*, order_id: int, amount: Decimal, currency: str, method: str,
         gateway = _check_method(method)
         if payment_details and gateway != "manual":
             _check_details(gateway, payment_details)
-        scope = _scope(customer_user_id, guest_hash)
-        if idempotency_key:
-            earlier = _claim_key(scope, idempotency_key, "payment", _request_hash({
-                "order_id": order_id, "amount": str(amount), "currency": currency, "method": method,
-                "details": _details_fingerprint(payment_details)}))
-            if earlier is not None:
-                return _get(earlier.payment_id)
+        calls = gateway == "manual" or bool(payment_details)
         payment = Payment(order_id=order_id, amount=amount, currency=currency, method=method, gateway=gateway,
-                          customer_user_id=customer_user_id, guest_token_hash=guest_hash, status="pending")
+                          customer_user_id=customer_user_id, guest_token_hash=guest_hash, status="pending",
+                          processing_until=utcnow() + dt.timedelta(seconds=CLAIM_SECONDS) if calls else None)
+        if idempotency_key:
+            earlier = _add_with_key(_scope(customer_user_id, guest_hash), idempotency_key, _request_hash({
+                "order_id": order_id, "amount": str(amount), "currency": currency, "method": method,
+                "details": _details_fingerprint(payment_details)}), payment, savepoint=not new_order)
+            if earlier is not None:
+                found = _get(earlier.payment_id)
+                return OpenedPayment(found.id, _request_of(found), status=found.status,
+                                     failure_code=found.failure_code)
+        else:
+            db.session.add(payment)
+            db.session.flush()
+        return OpenedPayment(payment.id, _request_of(payment), _gateway_for(gateway) if calls else None,
+                             payment_details or {}, capture)
+
+
+def _add_with_key(scope: str, key: str, request_hash: str, payment: Payment, *,
+                  savepoint: bool = True) -> PaymentIdempotencyKey | None:
+    """Write `payment` with its idempotency key (payment_id set) in one savepoint; like _claim_key,
+    returns the earlier key row when the same request used the key, 409 for another request."""
+    if not key or len(key) > 128:
+        raise ValidationError("invalid Idempotency-Key", details={"Idempotency-Key": ["1 to 128 characters"]})
+    if not savepoint:  # the caller knows the key is new (a clash would fail its whole transaction)
         db.session.add(payment)
         db.session.flush()
-        _set_key_result(scope, idempotency_key, payment_id=payment.id)
-        payment_id = payment.id
-    if gateway == "manual" or payment_details:
-        _authorize(payment_id, payment_details or {}, capture=capture)
-    with transaction():
-        return _get(payment_id)
+        db.session.add(PaymentIdempotencyKey(scope=scope, key=key, operation="payment", request_hash=request_hash,
+                                             payment_id=payment.id))
+        return None
+    try:
+        with db.session.begin_nested():
+            db.session.add(payment)
+            db.session.flush()
+            db.session.add(PaymentIdempotencyKey(scope=scope, key=key, operation="payment",
+                                                 request_hash=request_hash, payment_id=payment.id))
+        return None
+    except IntegrityError:
+        existing = db.session.scalar(select(PaymentIdempotencyKey).where(
+            PaymentIdempotencyKey.scope == scope, PaymentIdempotencyKey.key == key))
+        if existing is None:  # pragma: no cover - the winner rolled back meanwhile; let the caller retry
+            raise PaymentInProgress("this Idempotency-Key is being used by another request") from None
+        if existing.operation != "payment" or existing.request_hash != request_hash:
+            raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
+                                       details={"Idempotency-Key": key}) from None
+        return existing
+
+
+def run_payment(opened: OpenedPayment) -> PaymentOutcome | None:
+    """Step 2 of start_payment, after the payment's commit: the gateway call(s) with no transaction
+    open, then one short transaction records the outcome. None when there was nothing to call."""
+    if opened.gateway is None:
+        return None
+    return _pay(opened.payment_id, opened.request, opened.gateway, opened.details, capture=opened.capture,
+                statuses=("pending", "failed"))
 
 
 def _authorize(payment_id: int, details: dict[str, Any], *, capture: bool | None = None,
@@ -316,34 +401,86 @@ def _authorize(payment_id: int, details: dict[str, Any], *, capture: bool | None
     request = _claim(payment_id, statuses)
     with transaction():
         gateway = _gateway_for(_get(payment_id).gateway)
+    _pay(payment_id, request, gateway, details, capture=capture, statuses=statuses, confirming=confirming)
+
+
+def _pay(payment_id: int, request: PaymentRequest, gateway, details: dict[str, Any], *, capture: bool | None,
+         statuses: tuple[str, ...], confirming: bool = False) -> PaymentOutcome:
+    """The claimed payment's authorization (or confirmation), and its capture when capture is
+    automatic. A synchronous gateway (in-process: test, manual) is asked to capture right after
+    it authorized, and both outcomes are recorded in ONE transaction (both transaction rows, both
+    events); a remote gateway (Stripe) gets the authorization recorded first (its reference is
+    then known should the process die), then the usual capture cycle."""
     fn = gateway.confirm if confirming else gateway.authorize
     result = _call(payment_id, fn, request, details)
-    authorized = False
+    auto = _auto_capture() if capture is None else capture
+    captured = None
+    if result.status == SUCCEEDED and auto and getattr(gateway, "synchronous", False):
+        try:
+            captured = gateway.capture(replace(request, reference=result.reference or request.reference),
+                                       request.amount)
+        except BaseException:  # the authorization stands (recorded, claim released); the capture did not happen
+            _settle(payment_id, "confirm" if confirming else "authorize", result, statuses, None)
+            raise
+    authorized, outcome = _settle(payment_id, "confirm" if confirming else "authorize", result, statuses, captured)
+    if authorized and auto and captured is None:
+        capture_payment(payment_id)
+        with transaction():
+            payment = _get(payment_id)
+            outcome = PaymentOutcome(payment.id, payment.status, payment.failure_code)
+    return outcome
+
+
+def _settle(payment_id: int, kind: str, result: GatewayResult, statuses: tuple[str, ...],
+            captured: GatewayResult | None) -> tuple[bool, PaymentOutcome]:
+    """Step 3: one short transaction locks the payment and records the authorization and, when
+    the gateway captured at once, the capture. Returns (authorized, how the payment is left)."""
     with transaction():
         payment = _lock(payment_id)
-        _record(payment, "confirm" if confirming else "authorize", result, payment.amount)
-        payment.processing_until = None
-        if payment.status not in statuses:  # a webhook moved it meanwhile: it wins
-            return
-        payment.gateway_reference = result.reference or payment.gateway_reference
-        payment.card_brand = result.card_brand or payment.card_brand
-        payment.card_last4 = result.card_last4 or payment.card_last4
-        if result.status == SUCCEEDED:
-            payment.status, payment.amount_authorized = "authorized", payment.amount
-            payment.failure_code = payment.failure_message = None
-            _event("payment.authorized", payment, payment.amount)
-            authorized = True
-        elif result.status == REQUIRES_ACTION:
-            payment.status = "requires_action"
-        elif result.status == PENDING:
-            payment.status = "pending"
-        else:
-            payment.status = "failed"
-            payment.failure_code = (result.error_code or "failed")[:64]
-            payment.failure_message = (result.error_message or "")[:255] or None
-            _event("payment.failed", payment, payment.amount, failure_code=payment.failure_code)
-    if authorized and (_auto_capture() if capture is None else capture):
-        capture_payment(payment_id)
+        authorized = _apply_authorization(payment, kind, result, statuses)
+        if authorized and captured is not None:
+            _apply_capture(payment, "capture", captured, ("authorized",))
+        return authorized, PaymentOutcome(payment.id, payment.status, payment.failure_code)
+
+
+def _apply_authorization(payment: Payment, kind: str, result: GatewayResult, statuses: tuple[str, ...]) -> bool:
+    """Record an authorize/confirm outcome on the locked payment (and release its claim). True
+    when it is now authorized."""
+    _record(payment, kind, result, payment.amount)
+    payment.processing_until = None
+    if payment.status not in statuses:  # a webhook moved it meanwhile: it wins
+        return False
+    payment.gateway_reference = result.reference or payment.gateway_reference
+    payment.card_brand = result.card_brand or payment.card_brand
+    payment.card_last4 = result.card_last4 or payment.card_last4
+    if result.status == SUCCEEDED:
+        payment.status, payment.amount_authorized = "authorized", payment.amount
+        payment.failure_code = payment.failure_message = None
+        _event("payment.authorized", payment, payment.amount)
+        return True
+    if result.status == REQUIRES_ACTION:
+        payment.status = "requires_action"
+    elif result.status == PENDING:
+        payment.status = "pending"
+    else:
+        payment.status = "failed"
+        payment.failure_code = (result.error_code or "failed")[:64]
+        payment.failure_message = (result.error_message or "")[:255] or None
+        _event("payment.failed", payment, payment.amount, failure_code=payment.failure_code)
+    return False
+
+
+def _apply_capture(payment: Payment, kind: str, result: GatewayResult, statuses: tuple[str, ...]) -> None:
+    """Record a capture outcome on the locked payment (and release its claim)."""
+    _record(payment, kind, result, payment.amount)
+    payment.processing_until = None
+    if payment.status in statuses and result.status == SUCCEEDED:
+        payment.status = "captured"
+        payment.amount_authorized = payment.amount
+        payment.amount_captured = payment.amount
+        _event("payment.captured", payment, payment.amount)
+    elif result.status == FAILED:
+        payment.failure_code = (result.error_code or "capture_failed")[:64]
 
 
 def capture_payment(payment_id: int, *, kind: str = "capture") -> Payment:
@@ -356,15 +493,7 @@ def capture_payment(payment_id: int, *, kind: str = "capture") -> Payment:
     result = _call(payment_id, gateway.capture, request, request.amount)
     with transaction():
         payment = _lock(payment_id)
-        _record(payment, kind, result, payment.amount)
-        payment.processing_until = None
-        if payment.status in statuses and result.status == SUCCEEDED:
-            payment.status = "captured"
-            payment.amount_authorized = payment.amount
-            payment.amount_captured = payment.amount
-            _event("payment.captured", payment, payment.amount)
-        elif result.status == FAILED:
-            payment.failure_code = (result.error_code or "capture_failed")[:64]
+        _apply_capture(payment, kind, result, statuses)
         return payment
 
 

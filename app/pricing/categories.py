@@ -3,17 +3,26 @@ and its descendants, so a line matches when its category's chain contains the na
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from sqlalchemy import select
 
 from app.catalog.models import Category
+from app.core import cache
 from app.extensions import db
+from app.tenants.context import current_tenant_id
+
+# The tenant's whole category tree (id -> parent id) is small and read by every cart view and
+# checkout: cached under a namespace of its own, bumped after any commit that writes a category
+# (the catalog namespace moves with every stock change, so it would always miss here).
+CACHE_NAMESPACE = "category_tree"
+CACHE_TTL = 3600
+cache.watch(Category, namespace=CACHE_NAMESPACE)
 
 
-def category_chains(category_ids: Iterable[int]) -> dict[int, list[int]]:
-    """{category id: [itself, its parent, ..., the root]} for each id, a few queries per tree level."""
-    wanted = {c for c in category_ids if c is not None}
+def _walk(wanted: set[int]) -> dict[int, int | None]:
+    """Without a tenant (no cache key): the ancestors of `wanted`, one query per tree level."""
     parents: dict[int, int | None] = {}
     frontier = set(wanted)
     while frontier:
@@ -21,6 +30,29 @@ def category_chains(category_ids: Iterable[int]) -> dict[int, list[int]]:
         for row in rows:
             parents[row.id] = row.parent_id
         frontier = {r.parent_id for r in rows if r.parent_id is not None and r.parent_id not in parents}
+    return parents
+
+
+def _tree(wanted: set[int]) -> dict[int, int | None]:
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        return _walk(wanted)
+    key = f"category-parents:{tenant_id}"
+    version, stored = cache.get_versioned(CACHE_NAMESPACE, tenant_id, key)
+    if stored is not None:
+        return {int(k): v for k, v in json.loads(stored).items()}
+    parents = {row.id: row.parent_id for row in db.session.execute(select(Category.id, Category.parent_id))}
+    cache.put_versioned(version, key, json.dumps(parents).encode(), CACHE_TTL)
+    return parents
+
+
+def category_chains(category_ids: Iterable[int]) -> dict[int, list[int]]:
+    """{category id: [itself, its parent, ..., the root]} for each id, from the tenant's cached tree
+    (one query for the whole tree when the cache misses)."""
+    wanted = {c for c in category_ids if c is not None}
+    if not wanted:
+        return {}
+    parents = _tree(wanted)
     chains: dict[int, list[int]] = {}
     for cid in wanted:
         chain, node, seen = [], cid, set()

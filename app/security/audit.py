@@ -2,7 +2,8 @@
 an audited command writes an audit row in the same transaction, with who, tenant, what, the
 values before and after, when and from where. Secrets are masked.
 
-It hangs off the session's after_flush, so no view or service can forget it.
+It hangs off the session's after_flush (rows computed there) and before_commit (all the rows of
+the transaction written in one INSERT), so no view or service can forget it.
 """
 
 from __future__ import annotations
@@ -103,12 +104,22 @@ def _plain(value):
     return value
 
 
+_secret_keys: dict = {}  # mapper -> the keys of its secret columns (mappers do not change at run time)
+
+
+def _secrets_of(mapper) -> frozenset:
+    keys = _secret_keys.get(mapper)
+    if keys is None:
+        keys = _secret_keys[mapper] = frozenset(c.key for c in mapper.column_attrs if _is_secret(c.columns[0]))
+    return keys
+
+
 def _snapshot(obj, mapper) -> dict:
     out = {}
+    secret = _secrets_of(mapper)
     for column in mapper.column_attrs:
-        col = column.columns[0]
         value = getattr(obj, column.key, None)
-        out[column.key] = "***" if (value is not None and _is_secret(col)) else _plain(value)
+        out[column.key] = "***" if (value is not None and column.key in secret) else _plain(value)
     return out
 
 
@@ -144,44 +155,117 @@ def install(audit_table, is_audited) -> None:
     _installed = True
 
     @event.listens_for(Session, "after_flush")
-    def _write_audit(session: Session, flush_context) -> None:
-        actor = _current_actor()
-        if actor is None:
+    def _collect_audit(session: Session, flush_context) -> None:
+        rows = _audit_rows(session, is_audited)
+        if not rows:
             return
-        rows = []
-        now = utcnow()
-        groups = (("create", session.new), ("update", session.dirty), ("delete", session.deleted))
-        for action, objects in groups:
-            for obj in objects:
-                if not is_audited(obj):
+        if session.info.get(_WRITE_NOW):  # a flush during the commit itself, after before_commit
+            session.connection().execute(insert(audit_table), _final(rows))
+            return
+        session.info.setdefault(_PENDING, []).append((session.get_nested_transaction(), rows))
+
+    @event.listens_for(Session, "before_commit")
+    def _write_audit(session: Session) -> None:
+        if session.in_nested_transaction():  # a savepoint's release: its rows wait for the real commit
+            return
+        session.flush()  # what the commit would flush: its rows join the batch
+        pending = session.info.pop(_PENDING, None)
+        if pending:
+            session.connection().execute(insert(audit_table), _final([row for _, rows in pending for row in rows]))
+        session.info[_WRITE_NOW] = True
+
+    @event.listens_for(Session, "after_commit")
+    def _late_rows(session: Session) -> None:
+        # only when the outer transaction was committed with a savepoint still open (its rows came
+        # after before_commit): never drop them, write them on a connection of their own
+        pending = None if session.in_nested_transaction() else session.info.pop(_PENDING, None)
+        if pending:
+            with session.get_bind().begin() as conn:
+                conn.execute(insert(audit_table), _final([row for _, rows in pending for row in rows]))
+
+    @event.listens_for(Session, "after_soft_rollback")
+    def _drop_rolled_back(session: Session, previous_transaction) -> None:
+        pending = session.info.get(_PENDING)
+        if pending:  # rows of changes made inside the transaction (or savepoint) rolled back go too
+            session.info[_PENDING] = [(tx, rows) for tx, rows in pending
+                                      if not _within(tx, previous_transaction)]
+        session.info.pop(_WRITE_NOW, None)
+
+    @event.listens_for(Session, "after_transaction_end")
+    def _end(session: Session, transaction) -> None:
+        session.info.pop(_WRITE_NOW, None)
+        if transaction.parent is None:
+            session.info.pop(_PENDING, None)
+
+
+# Audit rows are computed at each flush (the values of that moment) and written with ONE
+# multi-row INSERT when the transaction (or a savepoint) commits, instead of one INSERT per flush.
+_PENDING = "audit_pending_rows"
+_WRITE_NOW = "audit_write_now"
+
+
+def _final(rows: list[dict]) -> list[dict]:
+    """The rows to insert: a created row's id is known once its flush is over (in after_flush its
+    identity is not set yet), so it is read now."""
+    out = []
+    for row in rows:
+        obj = row.pop("_created", None)
+        if obj is not None and row["entity_id"] is None:
+            row["entity_id"] = _identity(obj)
+        out.append(row)
+    return out
+
+
+def _within(tx, rolled_back) -> bool:
+    """Was a row collected under savepoint `tx` (None: the outer transaction) undone by rolling
+    back `rolled_back`?"""
+    if rolled_back.parent is None:
+        return True
+    while tx is not None:
+        if tx is rolled_back:
+            return True
+        tx = tx.parent
+    return False
+
+
+def _audit_rows(session: Session, is_audited) -> list[dict]:
+    actor = _current_actor()
+    if actor is None:
+        return []
+    rows = []
+    now = utcnow()
+    groups = (("create", session.new), ("update", session.dirty), ("delete", session.deleted))
+    for action, objects in groups:
+        for obj in objects:
+            if not is_audited(obj):
+                continue
+            mapper = inspect(obj).mapper
+            if action == "create":
+                before, after = None, _snapshot(obj, mapper)
+            elif action == "delete":
+                before, after = _snapshot(obj, mapper), None
+            else:
+                if not session.is_modified(obj, include_collections=False):
                     continue
-                mapper = inspect(obj).mapper
-                if action == "create":
-                    before, after = None, _snapshot(obj, mapper)
-                elif action == "delete":
-                    before, after = _snapshot(obj, mapper), None
-                else:
-                    if not session.is_modified(obj, include_collections=False):
-                        continue
-                    before, after = _changes(obj, mapper)
-                    if not after and not before:
-                        continue
-                rows.append(
-                    {
-                        "tenant_id": getattr(obj, "tenant_id", None) or current_tenant_id(),
-                        "actor_id": actor.actor_id,
-                        "actor": actor.actor,
-                        "action": action,
-                        "entity": mapper.class_.__name__,
-                        "entity_id": _identity(obj),
-                        "before": before,
-                        "after": after,
-                        "ip": actor.ip,
-                        "user_agent": actor.user_agent,
-                        "source": actor.source,
-                        "request_path": actor.path,
-                        "created_at": now,
-                    }
-                )
-        if rows:
-            session.connection().execute(insert(audit_table), rows)
+                before, after = _changes(obj, mapper)
+                if not after and not before:
+                    continue
+            rows.append(
+                {
+                    "tenant_id": getattr(obj, "tenant_id", None) or current_tenant_id(),
+                    "actor_id": actor.actor_id,
+                    "actor": actor.actor,
+                    "action": action,
+                    "entity": mapper.class_.__name__,
+                    "entity_id": _identity(obj),
+                    "before": before,
+                    "after": after,
+                    "ip": actor.ip,
+                    "user_agent": actor.user_agent,
+                    "source": actor.source,
+                    "request_path": actor.path,
+                    "created_at": now,
+                    **({"_created": obj} if action == "create" else {}),
+                }
+            )
+    return rows

@@ -75,6 +75,9 @@ class WebhookEvent:
 class Gateway(Protocol):
     code: str
     supports_webhooks: bool
+    # True when the adapter answers in-process (no remote call): the services then capture right
+    # after a successful authorization and record both in one transaction
+    synchronous: bool
 
     def authorize(self, request: PaymentRequest, details: dict[str, Any]) -> GatewayResult:
         """Ask for the money (authorize only: the services call capture when they want the money)."""

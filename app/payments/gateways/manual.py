@@ -24,6 +24,7 @@ INSTRUCTIONS = {
 class ManualGateway:
     code = "manual"
     supports_webhooks = False
+    synchronous = True  # answers in-process (its authorization is pending: never captured at once)
 
     def authorize(self, request: PaymentRequest, details: dict[str, Any]) -> GatewayResult:
         reference = f"MAN-{request.payment_id}"

@@ -57,6 +57,7 @@ def from_minor(value: int, currency: str) -> Decimal:
 class StripeGateway:
     code = "stripe"
     supports_webhooks = True
+    synchronous = False  # remote: the authorization is recorded before the capture is asked for
 
     def __init__(self, secret_key: str | None, webhook_secret: str | None, api_base: str | None = None):
         self._secret_key = secret_key

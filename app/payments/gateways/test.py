@@ -55,6 +55,7 @@ def _ref() -> str:
 class TestGateway:
     __test__ = False  # not a pytest class
     code = "test"
+    synchronous = True  # answers in-process: authorize and capture are recorded together
     supports_webhooks = False
 
     def authorize(self, request: PaymentRequest, details: dict[str, Any]) -> GatewayResult:
