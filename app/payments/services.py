@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -29,7 +30,7 @@ from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.db import transaction
-from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from app.core.types import utcnow
 from app.customers.services import paginate
 from app.events.bus import publish
@@ -55,6 +56,7 @@ from app.payments.models import (
 )
 from app.security import roles
 
+log = logging.getLogger(__name__)
 CLAIM_SECONDS = 60
 MAX_AMOUNT = Decimal("9999999999.99")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -476,7 +478,11 @@ def _finish_refund(refund_id: int, result: GatewayResult) -> Refund:
 
 
 def void_or_refund_for_cancel(order_id: int) -> list[Payment]:
-    """An order was cancelled: void what is only authorized (or pending), refund what was captured."""
+    """An order was cancelled: void what is only authorized (or pending), refund what was captured.
+    Idempotent (the refund's key is the payment and the amount left): the cancel and a capture that
+    lands meanwhile (`refund_if_order_cancelled`) may both call it and refund once. A payment the
+    gateway will not void or refund now (in progress, refused) is logged and left as it is: the
+    others are still handled, and its capture, if it comes, is refunded by the consumer."""
     with transaction():
         ids = list(db.session.scalars(select(Payment.id).where(Payment.order_id == order_id).order_by(Payment.id)))
     out = []
@@ -484,13 +490,35 @@ def void_or_refund_for_cancel(order_id: int) -> list[Payment]:
         with transaction():
             payment = _get(payment_id)
             status, remaining = payment.status, payment.refundable
-        if status in VOIDABLE:
-            void(payment_id)
-        elif status in REFUNDABLE and remaining > 0:
-            refund(payment_id, remaining, "order cancelled", idempotency_key=f"cancel-{payment_id}-{remaining}")
+        try:
+            if status in VOIDABLE:
+                void(payment_id)
+            elif status in REFUNDABLE and remaining > 0:
+                refund(payment_id, remaining, "order cancelled", idempotency_key=f"cancel-{payment_id}-{remaining}")
+        except DomainError as exc:
+            log.warning("payment %s of cancelled order %s not voided or refunded: %s (%s)", payment_id, order_id,
+                        exc.code, exc.message)
         with transaction():
             out.append(_get(payment_id))
     return out
+
+
+def refund_if_order_cancelled(event) -> None:
+    """Consumer of payment.captured: money captured after its order was cancelled (a Stripe
+    webhook, a late capture, a bank transfer received after the order expired) goes back at once,
+    through `void_or_refund_for_cancel` (a refund transaction, refund.completed). The
+    ProcessedEvent row is committed before the gateway is called (no transaction stays open
+    while the provider answers); the refund's own idempotency key makes a repeat harmless."""
+    from app.orders.models import Order
+    from app.orders.states import CANCELLED
+
+    order_id = int(event.payload["order_id"])
+    if db.session.scalar(select(Order.status).where(Order.id == order_id)) != CANCELLED:
+        return
+    db.session.commit()
+    log.warning("payment %s captured after order %s was cancelled: refunding it", event.payload.get("payment_id"),
+                order_id)
+    void_or_refund_for_cancel(order_id)
 
 
 # --- the storefront API's use cases ------------------------------------------------------------
