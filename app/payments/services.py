@@ -10,9 +10,12 @@ Three steps around every gateway call, so that no row lock is held while a provi
 A refund never exceeds what was captured: the amount is reserved by
 `UPDATE payments SET amount_refunded = amount_refunded + :x WHERE amount_captured - amount_refunded >= :x`
 (atomic on MariaDB; a CHECK constraint backs it up) before the gateway is called, and given back if
-the gateway refuses. Amounts are Decimal with 2 places; inputs with more places are refused (422),
-never rounded. Events: payment.authorized, payment.captured, payment.failed, payment.voided,
-refund.completed with {order_id, payment_id, amount (string), currency, status}.
+the gateway refuses (at once, or later by webhook: a refund the gateway leaves pending is settled,
+completed or failed, by its refund.updated / refund.failed / charge.refunded webhook, once).
+Amounts are Decimal with 2 places; inputs with more places are refused (422), never rounded.
+Events: payment.authorized, payment.captured, payment.failed, payment.voided, refund.completed
+with {order_id, payment_id, amount (string), currency, status}, refund.failed (a refund the
+gateway refused after it had been left pending, or at once) with {..., failure_code}.
 """
 
 from __future__ import annotations
@@ -456,25 +459,70 @@ def _finish_refund(refund_id: int, result: GatewayResult) -> Refund:
     with transaction():
         row = db.session.get(Refund, refund_id)
         payment = _lock(row.payment_id)
+        row = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
+                                .execution_options(populate_existing=True))  # as a webhook may have left it
         _record(payment, "refund", result, row.amount)
-        row.gateway_reference = result.reference
-        if result.status == FAILED:
-            row.status, row.failure_code = "failed", (result.error_code or "refund_failed")[:64]
-            db.session.execute(update(Payment).where(Payment.id == payment.id)
-                               .values(amount_refunded=Payment.amount_refunded - row.amount)
-                               .execution_options(synchronize_session=False))
+        row.gateway_reference = row.gateway_reference or result.reference
+        if row.status != "pending":  # a webhook settled it while the gateway was answering
             return row
-        row.status = "completed" if result.status == SUCCEEDED else "pending"
-        db.session.flush()
-        done = db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
-            Refund.payment_id == payment.id, Refund.status == "completed"))
-        if row.status == "completed":
-            payment.status = "refunded" if Decimal(done) >= payment.amount_captured else "partially_refunded"
-            publish("refund.completed", {"order_id": payment.order_id, "payment_id": payment.id,
-                                         "refund_id": row.id, "amount": str(row.amount),
-                                         "currency": row.currency, "status": payment.status},
-                    aggregate="payment", aggregate_id=payment.id)
-        return row
+        if result.status == FAILED:
+            _fail_refund(row, payment, result.error_code)
+        elif result.status == SUCCEEDED:
+            _complete_refund(row, payment)
+        return row  # pending: the gateway's webhook settles it (refund.updated, charge.refunded)
+
+
+def _complete_refund(row: Refund, payment: Payment) -> None:
+    """A refund the gateway paid out (inside the caller's transaction, the payment row locked)."""
+    row.status = "completed"
+    db.session.flush()
+    done = db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.payment_id == payment.id, Refund.status == "completed"))
+    payment.status = "refunded" if Decimal(done) >= payment.amount_captured else "partially_refunded"
+    publish("refund.completed", {"order_id": payment.order_id, "payment_id": payment.id,
+                                 "refund_id": row.id, "amount": str(row.amount),
+                                 "currency": row.currency, "status": payment.status},
+            aggregate="payment", aggregate_id=payment.id)
+
+
+def _fail_refund(row: Refund, payment: Payment, code: str | None) -> None:
+    """A refund the gateway refused: its reserved amount can be refunded again."""
+    row.status, row.failure_code = "failed", (code or "refund_failed")[:64]
+    db.session.execute(update(Payment).where(Payment.id == payment.id)
+                       .values(amount_refunded=Payment.amount_refunded - row.amount)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(payment)
+    publish("refund.failed", {"order_id": payment.order_id, "payment_id": payment.id, "refund_id": row.id,
+                              "amount": str(row.amount), "currency": row.currency, "failure_code": row.failure_code},
+            aggregate="payment", aggregate_id=payment.id)
+
+
+def _settle_refunds(payment: Payment, updates) -> bool:
+    """Apply a webhook's refund outcomes: a pending refund becomes completed or failed, once (a
+    settled refund is left as it is). Found by the gateway's refund id, else by our id echoed back
+    (the webhook may arrive before the refund call returned). Returns whether anything changed."""
+    changed = False
+    for update_ in updates:
+        if update_.status == "pending":
+            continue
+        row = None
+        if update_.reference:
+            row = db.session.scalar(select(Refund).where(Refund.payment_id == payment.id,
+                                                         Refund.gateway_reference == update_.reference)
+                                    .with_for_update().execution_options(populate_existing=True))
+        if row is None and update_.refund_id:
+            row = db.session.scalar(select(Refund).where(Refund.payment_id == payment.id,
+                                                         Refund.id == update_.refund_id)
+                                    .with_for_update().execution_options(populate_existing=True))
+        if row is None or row.status != "pending":
+            continue
+        row.gateway_reference = row.gateway_reference or update_.reference
+        if update_.status == "completed":
+            _complete_refund(row, payment)
+        else:
+            _fail_refund(row, payment, update_.failure_code)
+        changed = True
+    return changed
 
 
 def void_or_refund_for_cancel(order_id: int) -> list[Payment]:
@@ -653,8 +701,11 @@ def handle_webhook(gateway_code: str, payload: bytes, headers: dict[str, str]) -
         amount = min(amount, payment.amount)
         _record(payment, "webhook", GatewayResult(SUCCEEDED if event.outcome != "failed" else FAILED,
                                                   reference=event.reference, raw=event.raw), amount)
+        if event.refunds:
+            settled = _settle_refunds(payment, event.refunds)
+            return {"status": "processed" if settled else "recorded", "event_id": event.event_id}
         outcome = event.outcome
-        if outcome is None or payment.status not in _WEBHOOK_MOVES[outcome]:
+        if outcome is None or outcome not in _WEBHOOK_MOVES or payment.status not in _WEBHOOK_MOVES[outcome]:
             return {"status": "recorded", "event_id": event.event_id}
         if outcome == "captured":
             payment.status, payment.amount_authorized, payment.amount_captured = "captured", payment.amount, amount

@@ -132,6 +132,8 @@ class FakeStripe:
         self.requests: list[tuple[str, str, dict, dict]] = []
         self.decline: str | None = None
         self.fail_refund = False
+        # the status Stripe gives a new Refund ("pending": it settles later, by webhook)
+        self.refund_status = "succeeded"
         # when set, PaymentIntent creation waits for it (to look at the database mid-call)
         self.hold: threading.Event | None = None
         self.holding = threading.Event()
@@ -200,8 +202,10 @@ class FakeStripe:
                                                       "message": "Charge is disputed"}})
                 if path == "/v1/refunds":
                     return self._send(200, {"id": "re_" + uuid.uuid4().hex[:14], "object": "refund",
-                                            "amount": int(form["amount"]), "status": "succeeded",
-                                            "payment_intent": form["payment_intent"]})
+                                            "amount": int(form["amount"]), "status": fake.refund_status,
+                                            "currency": "usd", "payment_intent": form["payment_intent"],
+                                            "metadata": {"refund_id": form.get("metadata[refund_id]"),
+                                                         "payment_id": form.get("metadata[payment_id]")}})
                 return self._send(404, {"error": {"type": "invalid_request_error", "message": "unknown"}})
 
         return Handler

@@ -26,6 +26,7 @@ from app.payments.gateways.base import (
     GatewayResult,
     GatewayUnavailable,
     PaymentRequest,
+    RefundUpdate,
     WebhookEvent,
     WebhookSignatureError,
     mask_raw,
@@ -179,5 +180,40 @@ class StripeGateway:
             amount = from_minor(obj["amount_received"], currency)
         elif outcome == "authorized" and isinstance(obj.get("amount_capturable"), int):
             amount = from_minor(obj["amount_capturable"], currency)
+        refunds = _refund_updates(kind, obj, currency)
+        if refunds:
+            outcome = "refunded"
+            amount = sum((r.amount for r in refunds if r.amount is not None), Decimal(0)) or None
         return WebhookEvent(event_id=str(event["id"])[:128], type=str(kind)[:64], reference=reference,
-                            outcome=outcome, amount=amount, raw=mask_raw(event))
+                            outcome=outcome, amount=amount, raw=mask_raw(event), refunds=refunds)
+
+
+# a Refund object's status -> ours (Stripe: pending, requires_action, succeeded, failed, canceled)
+_REFUND_STATUSES = {"succeeded": "completed", "failed": "failed", "canceled": "failed", "pending": "pending",
+                    "requires_action": "pending"}
+_REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
+
+
+def _refund_updates(kind: str, obj: dict[str, Any], currency: str) -> tuple[RefundUpdate, ...]:
+    """The refunds a Stripe event settles: the Refund object of refund.* events, or the refunds a
+    charge.refunded event lists (when Stripe includes them; the refund.updated that follows
+    settles them otherwise)."""
+    if kind in _REFUND_EVENTS:
+        objects = [obj]
+    elif kind == "charge.refunded":
+        objects = [r for r in ((obj.get("refunds") or {}).get("data") or []) if isinstance(r, dict)]
+    else:
+        return ()
+    out = []
+    for refund in objects:
+        status = "failed" if kind == "refund.failed" else _REFUND_STATUSES.get(refund.get("status"))
+        if status is None:
+            continue
+        ours = str((refund.get("metadata") or {}).get("refund_id") or "")
+        amount = refund.get("amount")
+        out.append(RefundUpdate(
+            reference=(str(refund["id"])[:128] if refund.get("id") else None),
+            refund_id=int(ours) if ours.isdigit() else None, status=status,
+            amount=from_minor(amount, refund.get("currency") or currency) if isinstance(amount, int) else None,
+            failure_code=(str(refund.get("failure_reason"))[:64] if refund.get("failure_reason") else None)))
+    return tuple(out)
