@@ -340,11 +340,13 @@ def _void_or_refund(order_id: int) -> None:
 # --- refunds -------------------------------------------------------------------------------------
 
 def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
-    """The customer asks for a refund (or return) of a sub-order, or of every paid sub-order."""
+    """The customer asks for a refund (or return) of a sub-order, or of every paid sub-order; a
+    seller may ask for one of its own sub-orders (an admin then decides)."""
     with transaction():
         viewer = Viewer(user)
-        if not viewer.is_customer:
-            raise PermissionDenied("only the customer requests a refund; staff decide with request_id")
+        if viewer.is_admin:
+            raise PermissionDenied("the customer or the sub-order's seller requests a refund; "
+                                   "admins decide with request_id")
         order = _find(viewer, order_id, lock=True)
         subs = _subs_to_change(viewer, order, data.get("sub_order_id"))
         if data.get("amount") is not None and len(subs) != 1:
@@ -373,7 +375,7 @@ def _refunded(sub: SubOrder) -> Decimal:
 
 def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str | None = None) -> dict[str, Any]:
     """The sub-order's seller or an admin approves (payments then refunds) or rejects (the
-    sub-order returns to where it was)."""
+    sub-order returns to where it was); a request the seller made itself is for an admin."""
     with transaction():
         viewer = Viewer(user)
         if viewer.is_customer:
@@ -387,6 +389,8 @@ def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str
         if refund.status != "requested":
             raise Conflict("this refund request was decided already", code="refund_decided",
                            details={"status": refund.status})
+        if viewer.seller_id is not None and refund.requested_by_user_id == user.id:
+            raise PermissionDenied("an admin decides on a refund its seller requested")
         refund.decided_by_user_id = user.id
         refund.decided_at = utcnow()
         sub = next(s for s in order.sub_orders if s.id == refund.sub_order_id)
