@@ -12,7 +12,9 @@ A refund never exceeds what was captured: the amount is reserved by
 (atomic on MariaDB; a CHECK constraint backs it up) before the gateway is called, and given back if
 the gateway refuses (at once, or later by webhook: a refund the gateway leaves pending is settled,
 completed or failed, by its refund.updated / refund.failed / charge.refunded webhook, once).
-Amounts are Decimal with 2 places; inputs with more places are refused (422), never rounded.
+Amounts are Decimal with 2 places at most, none for a zero-decimal currency such as JPY (CLDR's
+exponent via babel: app.core.types.money_places); inputs with more places are refused (422),
+never rounded.
 Events: payment.authorized, payment.captured, payment.failed, payment.voided, refund.completed
 with {order_id, payment_id, amount (string), currency, status}, refund.failed (a refund the
 gateway refused after it had been left pending, or at once) with {..., failure_code}.
@@ -34,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from app.core.types import utcnow
+from app.core.types import money_places, utcnow
 from app.customers.services import paginate
 from app.events.bus import publish
 from app.extensions import db
@@ -82,15 +84,19 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _money(value: Any, field: str = "amount") -> Decimal:
+def _money(value: Any, field: str = "amount", currency: str | None = None) -> Decimal:
+    """A positive amount with no more places than its currency has (money_places: 2; 0 for JPY);
+    more places are refused, never rounded."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise ValidationError("invalid amount", details={field: ["a decimal amount"]}) from exc
     if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
         raise ValidationError("invalid amount", details={field: [f"more than 0 and at most {MAX_AMOUNT}"]})
-    if amount.as_tuple().exponent < -2:
-        raise ValidationError("invalid amount", details={field: ["at most 2 decimal places"]})
+    places = money_places(currency)
+    if amount.normalize().as_tuple().exponent < -places:
+        raise ValidationError("invalid amount", details={field: [
+            f"at most {places} decimal places" + (f" in {currency}" if currency else "")]})
     return amount.quantize(Decimal("0.01"))
 
 
@@ -287,10 +293,10 @@ def start_payment(*, order_id: int, amount: Decimal, currency: str, method: str,
     capture is automatic (PAYMENTS_AUTO_CAPTURE, or `capture`). Returns the payment as it ends."""
     if not isinstance(order_id, int) or order_id < 1:
         raise ValidationError("invalid order", details={"order_id": ["a positive integer"]})
-    amount = _money(amount)
     currency = (currency or "").upper()
     if not CURRENCY.match(currency):
         raise ValidationError("invalid currency", details={"currency": ["an ISO 4217 code such as USD"]})
+    amount = _money(amount, currency=currency)
     guest_hash = hash_token(guest_token) if guest_token else None
     with transaction():
         gateway = _check_method(method)
@@ -417,6 +423,7 @@ def refund(payment_id: int, amount: Decimal, reason: str | None, *, idempotency_
     scope = _scope(user_id, None)
     with transaction():
         payment = _get(payment_id)
+        _money(amount, currency=payment.currency)  # no fraction of a yen
         if idempotency_key:
             earlier = _claim_key(scope, idempotency_key, "refund", _request_hash({
                 "payment_id": payment_id, "amount": str(amount), "reason": reason or ""}))

@@ -62,17 +62,18 @@ class Payments:
                 db.session.remove()
 
     def start(self, tenant_id: int, *, amount="100.00", method="test_card", details=None, user_id=None,
-              order_id=None, **kwargs):
+              order_id=None, currency="USD", **kwargs):
         if order_id is None:  # an order of that total (of 100.00 when the test passes a bad amount)
             total = amount if _valid_total(amount) else "100.00"
-            order_id = self.order(tenant_id, total=total, user_id=user_id)
+            order_id = self.order(tenant_id, total=total, user_id=user_id, currency=currency)
         return self.run(tenant_id, services.start_payment, order_id=order_id, amount=Decimal(amount),
-                        currency="USD", method=method, customer_user_id=user_id, payment_details=details, **kwargs)
+                        currency=currency, method=method, customer_user_id=user_id, payment_details=details, **kwargs)
 
-    def order(self, tenant_id: int, *, total="100.00", user_id=None, seller_ids=(), status="pending") -> int:
+    def order(self, tenant_id: int, *, total="100.00", user_id=None, seller_ids=(), status="pending",
+              currency="USD") -> int:
         """A real order row (payments, transactions and refunds reference orders.id)."""
         return self.run(tenant_id, order_row, customer_user_id=user_id, total=total, seller_ids=tuple(seller_ids),
-                        status=status)
+                        status=status, currency=currency)
 
     def get(self, tenant_id: int, payment_id: int):
         return self.run(tenant_id, services._get, payment_id)

@@ -18,6 +18,7 @@ from typing import Any
 import stripe as stripe_lib
 
 from app.core.errors import ValidationError
+from app.core.types import currency_exponent, quantize_money
 from app.payments.gateways.base import (
     FAILED,
     PENDING,
@@ -32,8 +33,6 @@ from app.payments.gateways.base import (
     mask_raw,
 )
 
-ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
-                          "VUV", "XAF", "XOF", "XPF"})
 WEBHOOK_TOLERANCE_SECONDS = 300
 
 _INTENT_OUTCOMES = {
@@ -44,15 +43,27 @@ _INTENT_OUTCOMES = {
 }
 
 
+# where Stripe's API amounts do not follow ISO 4217: ISK is zero-decimal, but Stripe takes it as a
+# two-decimal amount whose decimals are 00 (https://docs.stripe.com/currencies, special cases)
+STRIPE_EXPONENT_OVERRIDES = {"ISK": 2}
+
+
+def stripe_exponent(currency: str) -> int:
+    code = currency.upper()
+    return STRIPE_EXPONENT_OVERRIDES.get(code, currency_exponent(code))
+
+
 def to_minor(amount: Decimal, currency: str) -> int:
-    """Stripe's integer amount: cents, or whole units for zero-decimal currencies (JPY, ...),
-    rounded half-up (amounts already have at most 2 places, so cents are exact)."""
-    units = amount if currency.upper() in ZERO_DECIMAL else amount * 100
+    """Stripe's integer amount in the currency's minor unit (ISO 4217 exponent from CLDR via babel):
+    cents for USD, whole yen for JPY, fils (x1000) for KWD and BHD, rounded half-up. Amounts of a
+    3-decimal currency are kept in hundredths, so their last minor digit is 0, as Stripe requires."""
+    units = amount.scaleb(stripe_exponent(currency))
     return int(units.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def from_minor(value: int, currency: str) -> Decimal:
-    return Decimal(value) if currency.upper() in ZERO_DECIMAL else (Decimal(value) / 100).quantize(Decimal("0.01"))
+    """Stripe's integer amount back to a Decimal of the currency, rounded to the places kept."""
+    return quantize_money(Decimal(value).scaleb(-stripe_exponent(currency)), currency)
 
 
 class StripeGateway:
