@@ -135,6 +135,8 @@ class FakeStripe:
         self.fail_refund = False
         # the status Stripe gives a new Refund ("pending": it settles later, by webhook)
         self.refund_status = "succeeded"
+        # when set, Refund creation waits for it (a webhook can overtake the answer)
+        self.refund_hold: threading.Event | None = None
         # when set, PaymentIntent creation waits for it (to look at the database mid-call)
         self.hold: threading.Event | None = None
         self.holding = threading.Event()
@@ -202,6 +204,9 @@ class FakeStripe:
                     return self._send(400, {"error": {"type": "invalid_request_error", "code": "charge_disputed",
                                                       "message": "Charge is disputed"}})
                 if path == "/v1/refunds":
+                    if fake.refund_hold is not None:
+                        fake.holding.set()
+                        fake.refund_hold.wait(10)
                     return self._send(200, {"id": "re_" + uuid.uuid4().hex[:14], "object": "refund",
                                             "amount": int(form["amount"]), "status": fake.refund_status,
                                             "currency": "usd", "payment_intent": form["payment_intent"],

@@ -131,3 +131,34 @@ def test_refund_webhooks_need_a_valid_signature_and_stay_in_their_tenant(app, cl
     foreign = client.post(URL, data=body, headers=dict(signed(body), **{"X-Tenant": shop.foreign.slug}))
     assert foreign.status_code == 200 and foreign.get_json()["status"] == "ignored"
     assert state(app, shop.tenant.id, r.id)["refund"] == "pending"
+
+
+def test_a_webhook_that_overtakes_the_refund_call_is_not_undone_by_its_answer(app, client, payments, shop,
+                                                                             fake_stripe):
+    """Stripe's refund.updated (succeeded) arrives while our refund call still waits for its
+    "pending" answer: the refund stays completed, its event is published once."""
+    import threading
+
+    p = payments.start(shop.tenant.id, amount="19.99", method="stripe_card", details=PM)
+    fake_stripe.refund_status, fake_stripe.refund_hold = "pending", threading.Event()
+    result: dict = {}
+    caller = threading.Thread(target=lambda: result.update(
+        refund=payments.run(shop.tenant.id, services.refund, p.id, Decimal("5.00"), "early webhook")))
+    caller.start()
+    try:
+        assert fake_stripe.holding.wait(10), "the refund was never sent to Stripe"
+        with app.app_context(), tenant_scope(shop.tenant.id):
+            refund_id = db.session.scalar(select(Refund.id).where(Refund.payment_id == p.id))
+            db.session.remove()
+        body = refund_event("refund.updated", {"id": "re_early", "object": "refund", "amount": 500,
+                                               "currency": "usd", "payment_intent": p.gateway_reference,
+                                               "metadata": {"refund_id": str(refund_id)}, "status": "succeeded"},
+                            event_id="evt_early")
+        assert post(client, shop, body) == "processed"
+    finally:
+        fake_stripe.refund_hold.set()
+        caller.join()
+    after = state(app, shop.tenant.id, refund_id)
+    assert (after["refund"], after["payment"], after["refunded"], after["events"]) == \
+        ("completed", "partially_refunded", Decimal("5.00"), ["refund.completed"])
+    assert result["refund"].status == "completed" and result["refund"].gateway_reference == "re_early"
