@@ -41,6 +41,8 @@ SELLER_VIEWS = {
     "PromotionRedemptionView": READ,
     "SubOrderView": READ, "OrderLineView": READ, "ShipmentView": READ, "TrackingEventView": READ,
     "RefundRequestView": READ, "OrderEventView": READ,
+    # of orders holding one of its sub-orders (admin/views/payments.py); never "Mark received"
+    "PaymentView": READ, "PaymentTransactionView": READ, "RefundView": READ,
 }
 SELLER_MENUS = (
     "Catalog", "Products", "Variants", "Product images", "Product attributes", "Categories", "Brands", "Attributes",
@@ -48,6 +50,7 @@ SELLER_MENUS = (
     "Sellers", "Reviews",
     "Pricing", "Promotions", "Promotion redemptions",
     "Orders", "Sub-orders", "Shipments", "Refund requests", "Order timeline",
+    "Payments", "Payment transactions", "Refunds",
 )
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals

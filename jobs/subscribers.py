@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.events.bus import EventBus
 from app.inventory import services as inventory
 from app.orders import services as orders
+from app.payments import services as payments
 from app.search import analytics as search_analytics
 from app.search import service as search
 from app.security import auth
@@ -28,6 +29,9 @@ def subscribe_all(bus: EventBus) -> None:
     bus.subscribe("payment.captured", "orders.mark_paid", orders.on_payment_captured, queue="high")
     bus.subscribe("payment.failed", "orders.payment_failed", orders.on_payment_failed, queue="high")
     bus.subscribe("refund.completed", "orders.refund_completed", orders.on_refund_completed, queue="high")
+    # a capture that lands after its order was cancelled is refunded (payments)
+    bus.subscribe("payment.captured", "payments.refund_if_order_cancelled", payments.refund_if_order_cancelled,
+                  queue="high")
     # search indexing (queue "default"): each consumer re-reads the product when it runs, so
     # delivery order does not matter and a replay changes nothing
     for name in ("catalog.product_changed", "review.created", "review.updated", "review.deleted"):

@@ -1,18 +1,25 @@
-"""Payments admin (Admins only; sellers have no permission here: payments carry no seller ids in
-this package, since one payment covers a multi-seller order): /admin/payments (read-only, with a
-"Mark received" action for bank transfer and cash on delivery), /admin/payment-transactions and
-/admin/refunds (read-only: refunds are made through the API so the amount checks always apply),
-/admin/payment-methods (the tenant's methods; Stripe secrets are never shown)."""
+"""Payments admin: /admin/payments (read-only, with a "Mark received" action for bank transfer and
+cash on delivery), /admin/payment-transactions and /admin/refunds (read-only: refunds are made
+through the API so the amount checks always apply), /admin/payment-methods (the tenant's methods;
+Stripe secrets are never shown).
+
+A Seller (admin/roles.py: list and show of payments, transactions and refunds; never the action or
+the methods) sees only the rows of orders that hold one of its sub-orders, since one payment
+covers a whole multi-seller order; of refunds, not those answering another seller's sub-order's
+refund request. It asks for a refund of its sub-order with POST /api/v1/orders/<id>/refund/ and
+an admin decides."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.actions import action
+from sqlalchemy import and_, exists, select
 from wtforms import PasswordField, validators
 
 from admin.base import MarketModelView, datamodel
 from app.core.errors import DomainError, ValidationError
+from app.orders.models import RefundRequest, SubOrder
 from app.payments import services
 from app.payments.gateways import METHODS
 from app.payments.models import Payment, PaymentMethodSetting, PaymentTransaction, Refund
@@ -20,8 +27,25 @@ from app.payments.models import Payment, PaymentMethodSetting, PaymentTransactio
 READ_ONLY = ["can_list", "can_show"]
 
 
-class PaymentView(MarketModelView):
+def _orders_of_seller(sid):
+    return select(SubOrder.order_id).where(SubOrder.seller_id == sid)
+
+
+def _refunds_of_seller(sid):
+    """Refunds of its orders, except those paid out for another seller's sub-order."""
+    for_another = exists().where(RefundRequest.payment_refund_id == Refund.id,
+                                 RefundRequest.sub_order_id == SubOrder.id, SubOrder.seller_id != sid)
+    return and_(Refund.order_id.in_(_orders_of_seller(sid)), ~for_another)
+
+
+class _SellerReadOnly(MarketModelView):
+    def owned_by_seller(self, item, seller_id):
+        return False  # sellers only ever read money records
+
+
+class PaymentView(_SellerReadOnly):
     datamodel = datamodel(Payment)
+    seller_scope = staticmethod(lambda sid: Payment.order_id.in_(_orders_of_seller(sid)))
     route_base = "/admin/payments"
     list_title = "Payments"
     base_permissions = READ_ONLY
@@ -53,8 +77,9 @@ class PaymentView(MarketModelView):
         return redirect(request.referrer or self.get_redirect())
 
 
-class PaymentTransactionView(MarketModelView):
+class PaymentTransactionView(_SellerReadOnly):
     datamodel = datamodel(PaymentTransaction)
+    seller_scope = staticmethod(lambda sid: PaymentTransaction.order_id.in_(_orders_of_seller(sid)))
     route_base = "/admin/payment-transactions"
     list_title = "Payment transactions"
     base_permissions = READ_ONLY
@@ -65,8 +90,9 @@ class PaymentTransactionView(MarketModelView):
     show_columns = list_columns + ["raw_response"]
 
 
-class RefundView(MarketModelView):
+class RefundView(_SellerReadOnly):
     datamodel = datamodel(Refund)
+    seller_scope = staticmethod(_refunds_of_seller)
     route_base = "/admin/refunds"
     list_title = "Refunds"
     base_permissions = READ_ONLY

@@ -275,8 +275,9 @@ def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
 
 def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, Any]:
     """Cancel what can still be cancelled (pending, paid, processing) of the caller's share of the
-    order; its stock is released. A paid order is then voided or refunded by payments (all of it
-    when the whole order is cancelled; else the cancelled sub-orders' totals)."""
+    order; its stock is released. When the whole order is cancelled, payments then voids what is
+    only authorized or pending and refunds what was captured; when part of a paid order is, the
+    cancelled sub-orders' totals are refunded."""
     with transaction():
         viewer = Viewer(user)
         order = _find(viewer, order_id, lock=True)
@@ -300,7 +301,7 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
                 db.session.flush()
                 refunds.append((refund.id, refund.amount))
         order_id = order.id
-    if was_paid and fully:
+    if fully:  # paid: refunded; only authorized or pending (unpaid order): voided
         _void_or_refund(order_id)
     for refund_id, amount in refunds:
         _refund_payment(order_id, refund_id, amount, reason or "sub-order cancelled")
@@ -339,11 +340,13 @@ def _void_or_refund(order_id: int) -> None:
 # --- refunds -------------------------------------------------------------------------------------
 
 def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
-    """The customer asks for a refund (or return) of a sub-order, or of every paid sub-order."""
+    """The customer asks for a refund (or return) of a sub-order, or of every paid sub-order; a
+    seller may ask for one of its own sub-orders (an admin then decides)."""
     with transaction():
         viewer = Viewer(user)
-        if not viewer.is_customer:
-            raise PermissionDenied("only the customer requests a refund; staff decide with request_id")
+        if viewer.is_admin:
+            raise PermissionDenied("the customer or the sub-order's seller requests a refund; "
+                                   "admins decide with request_id")
         order = _find(viewer, order_id, lock=True)
         subs = _subs_to_change(viewer, order, data.get("sub_order_id"))
         if data.get("amount") is not None and len(subs) != 1:
@@ -372,7 +375,7 @@ def _refunded(sub: SubOrder) -> Decimal:
 
 def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str | None = None) -> dict[str, Any]:
     """The sub-order's seller or an admin approves (payments then refunds) or rejects (the
-    sub-order returns to where it was)."""
+    sub-order returns to where it was); a request the seller made itself is for an admin."""
     with transaction():
         viewer = Viewer(user)
         if viewer.is_customer:
@@ -386,6 +389,8 @@ def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str
         if refund.status != "requested":
             raise Conflict("this refund request was decided already", code="refund_decided",
                            details={"status": refund.status})
+        if viewer.seller_id is not None and refund.requested_by_user_id == user.id:
+            raise PermissionDenied("an admin decides on a refund its seller requested")
         refund.decided_by_user_id = user.id
         refund.decided_at = utcnow()
         sub = next(s for s in order.sub_orders if s.id == refund.sub_order_id)
@@ -429,8 +434,8 @@ def mark_paid(order_id: int, *, amount: Decimal | None = None, actor_id: int | N
         return None
     order.payment_status = "captured"
     if order.status != states.PENDING:
-        if order.status == states.CANCELLED:
-            log.warning("order %s was paid after it was cancelled; it needs a refund", order.number)
+        if order.status == states.CANCELLED:  # payments refunds it (refund_if_order_cancelled)
+            log.warning("order %s was paid after it was cancelled; payments refunds it", order.number)
         return order
     order.paid_at = utcnow()
     for sub in order.sub_orders:
@@ -502,4 +507,6 @@ def expire_unpaid(now=None, limit: int = 200) -> int:
                     _cancel_sub(sub, actor_id=None, note="not paid in time: reservation expired")
             order.cancelled_at = now
             done += 1
+        with tenant_scope(tenant_id):  # after the commit: its pending or authorized payments are voided
+            _void_or_refund(order_id)
     return done

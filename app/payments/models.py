@@ -1,9 +1,10 @@
 """Payments: one Payment per order payment, every gateway call as a PaymentTransaction, refunds,
 webhooks already processed, idempotency keys, and each tenant's payment method settings.
 
-`order_id` is a plain indexed integer here: the orders tables live in another package, and the
-Payment keeps what it needs to authorize access without them (tenant, customer user or guest token
-hash, currency and amounts).
+`order_id` references orders.id with ON DELETE RESTRICT: money records outlive nothing they
+belong to, so an order that has payments, transactions or refunds cannot be deleted. The Payment
+still keeps what it needs to authorize access without joining orders (tenant, customer user or
+guest token hash, currency and amounts).
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ class Payment(TenantScoped, TimestampMixin, Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # the order this pays (orders.id; the foreign key is added when the orders tables are merged)
-    order_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    # the order this pays (RESTRICT: an order with money records is never deleted)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False)
     customer_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
     # sha256 of the guest's order access token (guest checkout); never the token itself
     guest_token_hash: Mapped[str | None] = mapped_column(String(64))
@@ -109,7 +110,7 @@ class PaymentTransaction(TenantScoped, Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), nullable=False)
-    order_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False)
     customer_user_id: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -137,7 +138,7 @@ class Refund(TenantScoped, TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), nullable=False)
-    order_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False)
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     reason: Mapped[str | None] = mapped_column(String(255))

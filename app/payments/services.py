@@ -10,9 +10,14 @@ Three steps around every gateway call, so that no row lock is held while a provi
 A refund never exceeds what was captured: the amount is reserved by
 `UPDATE payments SET amount_refunded = amount_refunded + :x WHERE amount_captured - amount_refunded >= :x`
 (atomic on MariaDB; a CHECK constraint backs it up) before the gateway is called, and given back if
-the gateway refuses. Amounts are Decimal with 2 places; inputs with more places are refused (422),
-never rounded. Events: payment.authorized, payment.captured, payment.failed, payment.voided,
-refund.completed with {order_id, payment_id, amount (string), currency, status}.
+the gateway refuses (at once, or later by webhook: a refund the gateway leaves pending is settled,
+completed or failed, by its refund.updated / refund.failed / charge.refunded webhook, once).
+Amounts are Decimal with 2 places at most, none for a zero-decimal currency such as JPY (CLDR's
+exponent via babel: app.core.types.money_places); inputs with more places are refused (422),
+never rounded.
+Events: payment.authorized, payment.captured, payment.failed, payment.voided, refund.completed
+with {order_id, payment_id, amount (string), currency, status}, refund.failed (a refund the
+gateway refused after it had been left pending, or at once) with {..., failure_code}.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -30,8 +36,8 @@ from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.db import transaction
-from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from app.core.types import utcnow
+from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from app.core.types import money_places, utcnow
 from app.customers.services import paginate
 from app.events.bus import publish
 from app.extensions import db
@@ -56,6 +62,7 @@ from app.payments.models import (
 )
 from app.security import roles
 
+log = logging.getLogger(__name__)
 CLAIM_SECONDS = 60
 MAX_AMOUNT = Decimal("9999999999.99")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -78,15 +85,19 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _money(value: Any, field: str = "amount") -> Decimal:
+def _money(value: Any, field: str = "amount", currency: str | None = None) -> Decimal:
+    """A positive amount with no more places than its currency has (money_places: 2; 0 for JPY);
+    more places are refused, never rounded."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise ValidationError("invalid amount", details={field: ["a decimal amount"]}) from exc
     if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
         raise ValidationError("invalid amount", details={field: [f"more than 0 and at most {MAX_AMOUNT}"]})
-    if amount.as_tuple().exponent < -2:
-        raise ValidationError("invalid amount", details={field: ["at most 2 decimal places"]})
+    places = money_places(currency)
+    if amount.normalize().as_tuple().exponent < -places:
+        raise ValidationError("invalid amount", details={field: [
+            f"at most {places} decimal places" + (f" in {currency}" if currency else "")]})
     return amount.quantize(Decimal("0.01"))
 
 
@@ -328,10 +339,10 @@ def open_payment(*, order_id: int, amount: Decimal, currency: str, method: str, 
     so no other request can have used its key yet: key and payment are written without a savepoint."""
     if not isinstance(order_id, int) or order_id < 1:
         raise ValidationError("invalid order", details={"order_id": ["a positive integer"]})
-    amount = _money(amount)
     currency = (currency or "").upper()
     if not CURRENCY.match(currency):
         raise ValidationError("invalid currency", details={"currency": ["an ISO 4217 code such as USD"]})
+    amount = _money(amount, currency=currency)
     guest_hash = hash_token(guest_token) if guest_token else None
     with transaction():
         gateway = _check_method(method)
@@ -541,6 +552,7 @@ def refund(payment_id: int, amount: Decimal, reason: str | None, *, idempotency_
     scope = _scope(user_id, None)
     with transaction():
         payment = _get(payment_id)
+        _money(amount, currency=payment.currency)  # no fraction of a yen
         if idempotency_key:
             earlier = _claim_key(scope, idempotency_key, "refund", _request_hash({
                 "payment_id": payment_id, "amount": str(amount), "reason": reason or ""}))
@@ -583,29 +595,78 @@ def _finish_refund(refund_id: int, result: GatewayResult) -> Refund:
     with transaction():
         row = db.session.get(Refund, refund_id)
         payment = _lock(row.payment_id)
+        row = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
+                                .execution_options(populate_existing=True))  # as a webhook may have left it
         _record(payment, "refund", result, row.amount)
-        row.gateway_reference = result.reference
-        if result.status == FAILED:
-            row.status, row.failure_code = "failed", (result.error_code or "refund_failed")[:64]
-            db.session.execute(update(Payment).where(Payment.id == payment.id)
-                               .values(amount_refunded=Payment.amount_refunded - row.amount)
-                               .execution_options(synchronize_session=False))
+        row.gateway_reference = row.gateway_reference or result.reference
+        if row.status != "pending":  # a webhook settled it while the gateway was answering
             return row
-        row.status = "completed" if result.status == SUCCEEDED else "pending"
-        db.session.flush()
-        done = db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
-            Refund.payment_id == payment.id, Refund.status == "completed"))
-        if row.status == "completed":
-            payment.status = "refunded" if Decimal(done) >= payment.amount_captured else "partially_refunded"
-            publish("refund.completed", {"order_id": payment.order_id, "payment_id": payment.id,
-                                         "refund_id": row.id, "amount": str(row.amount),
-                                         "currency": row.currency, "status": payment.status},
-                    aggregate="payment", aggregate_id=payment.id)
-        return row
+        if result.status == FAILED:
+            _fail_refund(row, payment, result.error_code)
+        elif result.status == SUCCEEDED:
+            _complete_refund(row, payment)
+        return row  # pending: the gateway's webhook settles it (refund.updated, charge.refunded)
+
+
+def _complete_refund(row: Refund, payment: Payment) -> None:
+    """A refund the gateway paid out (inside the caller's transaction, the payment row locked)."""
+    row.status = "completed"
+    db.session.flush()
+    done = db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.payment_id == payment.id, Refund.status == "completed"))
+    payment.status = "refunded" if Decimal(done) >= payment.amount_captured else "partially_refunded"
+    publish("refund.completed", {"order_id": payment.order_id, "payment_id": payment.id,
+                                 "refund_id": row.id, "amount": str(row.amount),
+                                 "currency": row.currency, "status": payment.status},
+            aggregate="payment", aggregate_id=payment.id)
+
+
+def _fail_refund(row: Refund, payment: Payment, code: str | None) -> None:
+    """A refund the gateway refused: its reserved amount can be refunded again."""
+    row.status, row.failure_code = "failed", (code or "refund_failed")[:64]
+    db.session.execute(update(Payment).where(Payment.id == payment.id)
+                       .values(amount_refunded=Payment.amount_refunded - row.amount)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(payment)
+    publish("refund.failed", {"order_id": payment.order_id, "payment_id": payment.id, "refund_id": row.id,
+                              "amount": str(row.amount), "currency": row.currency, "failure_code": row.failure_code},
+            aggregate="payment", aggregate_id=payment.id)
+
+
+def _settle_refunds(payment: Payment, updates) -> bool:
+    """Apply a webhook's refund outcomes: a pending refund becomes completed or failed, once (a
+    settled refund is left as it is). Found by the gateway's refund id, else by our id echoed back
+    (the webhook may arrive before the refund call returned). Returns whether anything changed."""
+    changed = False
+    for update_ in updates:
+        if update_.status == "pending":
+            continue
+        row = None
+        if update_.reference:
+            row = db.session.scalar(select(Refund).where(Refund.payment_id == payment.id,
+                                                         Refund.gateway_reference == update_.reference)
+                                    .with_for_update().execution_options(populate_existing=True))
+        if row is None and update_.refund_id:
+            row = db.session.scalar(select(Refund).where(Refund.payment_id == payment.id,
+                                                         Refund.id == update_.refund_id)
+                                    .with_for_update().execution_options(populate_existing=True))
+        if row is None or row.status != "pending":
+            continue
+        row.gateway_reference = row.gateway_reference or update_.reference
+        if update_.status == "completed":
+            _complete_refund(row, payment)
+        else:
+            _fail_refund(row, payment, update_.failure_code)
+        changed = True
+    return changed
 
 
 def void_or_refund_for_cancel(order_id: int) -> list[Payment]:
-    """An order was cancelled: void what is only authorized (or pending), refund what was captured."""
+    """An order was cancelled: void what is only authorized (or pending), refund what was captured.
+    Idempotent (the refund's key is the payment and the amount left): the cancel and a capture that
+    lands meanwhile (`refund_if_order_cancelled`) may both call it and refund once. A payment the
+    gateway will not void or refund now (in progress, refused) is logged and left as it is: the
+    others are still handled, and its capture, if it comes, is refunded by the consumer."""
     with transaction():
         ids = list(db.session.scalars(select(Payment.id).where(Payment.order_id == order_id).order_by(Payment.id)))
     out = []
@@ -613,13 +674,35 @@ def void_or_refund_for_cancel(order_id: int) -> list[Payment]:
         with transaction():
             payment = _get(payment_id)
             status, remaining = payment.status, payment.refundable
-        if status in VOIDABLE:
-            void(payment_id)
-        elif status in REFUNDABLE and remaining > 0:
-            refund(payment_id, remaining, "order cancelled", idempotency_key=f"cancel-{payment_id}-{remaining}")
+        try:
+            if status in VOIDABLE:
+                void(payment_id)
+            elif status in REFUNDABLE and remaining > 0:
+                refund(payment_id, remaining, "order cancelled", idempotency_key=f"cancel-{payment_id}-{remaining}")
+        except DomainError as exc:
+            log.warning("payment %s of cancelled order %s not voided or refunded: %s (%s)", payment_id, order_id,
+                        exc.code, exc.message)
         with transaction():
             out.append(_get(payment_id))
     return out
+
+
+def refund_if_order_cancelled(event) -> None:
+    """Consumer of payment.captured: money captured after its order was cancelled (a Stripe
+    webhook, a late capture, a bank transfer received after the order expired) goes back at once,
+    through `void_or_refund_for_cancel` (a refund transaction, refund.completed). The
+    ProcessedEvent row is committed before the gateway is called (no transaction stays open
+    while the provider answers); the refund's own idempotency key makes a repeat harmless."""
+    from app.orders.models import Order
+    from app.orders.states import CANCELLED
+
+    order_id = int(event.payload["order_id"])
+    if db.session.scalar(select(Order.status).where(Order.id == order_id)) != CANCELLED:
+        return
+    db.session.commit()
+    log.warning("payment %s captured after order %s was cancelled: refunding it", event.payload.get("payment_id"),
+                order_id)
+    void_or_refund_for_cancel(order_id)
 
 
 # --- the storefront API's use cases ------------------------------------------------------------
@@ -754,8 +837,11 @@ def handle_webhook(gateway_code: str, payload: bytes, headers: dict[str, str]) -
         amount = min(amount, payment.amount)
         _record(payment, "webhook", GatewayResult(SUCCEEDED if event.outcome != "failed" else FAILED,
                                                   reference=event.reference, raw=event.raw), amount)
+        if event.refunds:
+            settled = _settle_refunds(payment, event.refunds)
+            return {"status": "processed" if settled else "recorded", "event_id": event.event_id}
         outcome = event.outcome
-        if outcome is None or payment.status not in _WEBHOOK_MOVES[outcome]:
+        if outcome is None or outcome not in _WEBHOOK_MOVES or payment.status not in _WEBHOOK_MOVES[outcome]:
             return {"status": "recorded", "event_id": event.event_id}
         if outcome == "captured":
             payment.status, payment.amount_authorized, payment.amount_captured = "captured", payment.amount, amount

@@ -16,9 +16,9 @@ from app.pricing.contract import Destination, LineInput, PricingRequest
 from app.tenants.context import current_tenant_id
 from app.tenants.models import Tenant
 
-# Whether a signed-in user has no order yet. The orders module owns that fact: it registers its
-# answer with set_first_order_resolver(); until then every customer counts as a returning one, so a
-# first-order promotion is never granted by mistake (checkout passes its own is_first_order).
+# Whether a signed-in user has no order yet (in the current tenant): the orders table says so,
+# as it does for the cart and checkout (app.cart.services.is_first_order). A guest is never a
+# first-order customer. set_first_order_resolver() can replace the rule (None restores it).
 _first_order_resolver: Callable[[int], bool] | None = None
 
 
@@ -28,9 +28,13 @@ def set_first_order_resolver(fn: Callable[[int], bool] | None) -> None:
 
 
 def is_first_order(user_id: int | None) -> bool:
-    if user_id is None or _first_order_resolver is None:
+    if user_id is None:
         return False
-    return bool(_first_order_resolver(user_id))
+    if _first_order_resolver is not None:
+        return bool(_first_order_resolver(user_id))
+    from app.orders.models import Order
+
+    return db.session.scalar(select(Order.id).where(Order.customer_user_id == user_id).limit(1)) is None
 
 
 def lines_for(items: Iterable[dict]) -> tuple[LineInput, ...]:

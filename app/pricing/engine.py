@@ -4,7 +4,8 @@ Order of work: item promotions (app.promotions.apply) -> tax per line on the dis
 (app.tax.calc) -> one shipping quote per seller (app.shipping.quotes), then free-shipping
 promotions -> shipping tax at the destination's standard rate -> totals.
 
-Rounding: half-up to the cent at the line (`quantize_money`), once, where a figure is computed:
+Rounding: half-up to the currency's unit at the line (`quantize_money`: cents; whole yen for JPY,
+CLDR's exponent through babel, at most 2 places), once, where a figure is computed:
 a line's subtotal is `round(unit_price * quantity)`, each discount and each tax component is
 rounded on its line, and every total is a sum of rounded lines, so the parts add up to the whole
 (rounding the basket's total tax instead can differ by a cent or more: see the tests).
@@ -24,7 +25,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.core.errors import ValidationError
-from app.core.types import quantize_money, utcnow
+from app.core.types import quantize_money, rounding_currency, utcnow
 from app.pricing.categories import category_chains
 from app.pricing.contract import (
     AppliedPromotion,
@@ -58,7 +59,7 @@ def _validate(request: PricingRequest) -> None:
 
 def price(request: PricingRequest) -> PricingResult:
     _validate(request)
-    with tenant_scope(request.tenant_id):
+    with tenant_scope(request.tenant_id), rounding_currency(request.currency):
         return _price(request)
 
 

@@ -34,7 +34,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import or_, select
 
-from app.core.types import CENT, quantize_money
+from app.core.types import money_unit, quantize_money
 from app.extensions import db
 from app.pricing.contract import LineDiscount, LineInput, PricingRequest
 from app.promotions.models import Promotion, PromotionCustomerUsage
@@ -57,21 +57,23 @@ class Outcome:
 
 
 def allocate(amount: Decimal, capacities: list[Decimal]) -> list[Decimal]:
-    """Split `amount` (capped at the capacities' sum) in proportion to the capacities, in cents,
-    by largest remainder: the parts add up exactly and none exceeds its capacity."""
+    """Split `amount` (capped at the capacities' sum) in proportion to the capacities, in cents
+    (the basket currency's unit) by largest remainder: the parts add up exactly and none exceeds
+    its capacity."""
     total = sum(capacities, ZERO)
     amount = min(amount, total)
     if amount <= ZERO:
         return [ZERO for _ in capacities]
+    unit = money_unit()  # a cent; a yen when the basket is in JPY
     exact = [amount * cap / total for cap in capacities]
-    parts = [e.quantize(CENT, rounding=ROUND_DOWN) for e in exact]
-    leftover = int(((amount - sum(parts, ZERO)) / CENT).to_integral_value())
+    parts = [e.quantize(unit, rounding=ROUND_DOWN) for e in exact]
+    leftover = int(((amount - sum(parts, ZERO)) / unit).to_integral_value())
     order = sorted(range(len(capacities)), key=lambda i: (-(exact[i] - parts[i]), i))
     for i in order:
         if leftover <= 0:
             break
-        if parts[i] + CENT <= capacities[i]:
-            parts[i] += CENT
+        if parts[i] + unit <= capacities[i]:
+            parts[i] += unit
             leftover -= 1
     return parts
 

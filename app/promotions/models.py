@@ -95,8 +95,8 @@ class PromotionRedemption(TenantScoped, Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id", ondelete="CASCADE"), nullable=False,
                                               index=True)
-    # the orders table belongs to the orders module: a plain id until the merge links it
-    order_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    # RESTRICT: an order whose discount was booked is never deleted
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False)
     customer_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
     code: Mapped[str | None] = mapped_column(String(64))
     discount_total: Mapped[Decimal] = mapped_column(MONEY, nullable=False)

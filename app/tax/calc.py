@@ -1,6 +1,7 @@
 """Tax arithmetic and rule selection.
 
-Rounding rule: every tax figure is rounded half-up to the cent (`quantize_money`) per line and per
+Rounding rule: every tax figure is rounded half-up to the cent (`quantize_money`: the basket
+currency's unit, whole yen for JPY, inside app.pricing.engine.price) per line and per
 component, once, where it is computed; totals are sums of rounded figures.
 - Prices exclude tax: each component is `round(taxable * rate)`; the line's tax is their sum.
 - Prices include tax: the line's tax is `round(amount - amount / (1 + R))` with R the sum of the

@@ -20,7 +20,7 @@ from app.reviews import services as review_services
 from app.search import analytics as search_analytics
 from app.security.models import User
 from app.tenants.context import tenant_scope, unscoped
-from tests.orders.rows import add_order_rows
+from tests.orders.rows import add_order_rows, order_row
 from tests.pricing.rows import add_pricing_rows
 
 pytestmark = pytest.mark.smoke
@@ -54,7 +54,8 @@ def two_tenants(factory, ctx):
         # payments: a captured test-card payment (idempotency key, transactions) with a refund, a
         # processed webhook and a payment method setting
         payment = payment_services.start_payment(
-            order_id=1, amount=Decimal("10.00"), currency="USD", method="test_card", customer_user_id=c1.user_id,
+            order_id=order_row(customer_user_id=c1.user_id, total="10.00"), amount=Decimal("10.00"), currency="USD",
+            method="test_card", customer_user_id=c1.user_id,
             payment_details={"card_number": "4242424242424242"}, idempotency_key="tenancy")
         payment_services.refund(payment.id, Decimal("1.00"), "tenancy")
         db.session.add_all([ProcessedWebhook(gateway="stripe", event_id="evt_tenancy", event_type="test"),

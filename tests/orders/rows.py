@@ -37,3 +37,22 @@ def add_order_rows(seller_id: int, customer_user_id: int, variant_id: int, stock
         shipment,
     ])
     db.session.commit()
+
+
+def order_row(*, customer_user_id: int | None = None, total: str | Decimal = "100.00", currency: str = "USD",
+              seller_ids: tuple[int, ...] = (), status: str = "pending") -> int:
+    """A bare committed order (no lines, no stock) for tests of what references orders (payments,
+    refunds, redemptions): `total` split evenly over one sub-order per seller. Its id."""
+    import uuid
+
+    total = Decimal(str(total))
+    number = "B-" + uuid.uuid4().hex[:12].upper()
+    order = Order(number=number, customer_user_id=customer_user_id, email="buyer@example.com", currency=currency,
+                  shipping_address={"country": "GB"}, subtotal=total, total=total, status=status)
+    for i, seller_id in enumerate(seller_ids):
+        share = total if len(seller_ids) == 1 else (total / len(seller_ids)).quantize(Decimal("0.01"))
+        order.sub_orders.append(SubOrder(seller_id=seller_id, number=f"{number}-{i + 1}", status=status,
+                                         commission_rate=Decimal("0.1"), subtotal=share, total=share))
+    db.session.add(order)
+    db.session.commit()
+    return order.id

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.payments import services
 from app.security import roles
 from app.tenants.context import tenant_scope
+from tests.orders.rows import order_row
 
 API = "/api/v1/payments"
 CARD_OK = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2099, "cvc": "123"}
@@ -61,16 +62,28 @@ class Payments:
                 db.session.remove()
 
     def start(self, tenant_id: int, *, amount="100.00", method="test_card", details=None, user_id=None,
-              order_id=None, **kwargs):
-        return self.run(tenant_id, services.start_payment, order_id=order_id or _order_id(), amount=Decimal(amount),
-                        currency="USD", method=method, customer_user_id=user_id, payment_details=details, **kwargs)
+              order_id=None, currency="USD", **kwargs):
+        if order_id is None:  # an order of that total (of 100.00 when the test passes a bad amount)
+            total = amount if _valid_total(amount) else "100.00"
+            order_id = self.order(tenant_id, total=total, user_id=user_id, currency=currency)
+        return self.run(tenant_id, services.start_payment, order_id=order_id, amount=Decimal(amount),
+                        currency=currency, method=method, customer_user_id=user_id, payment_details=details, **kwargs)
+
+    def order(self, tenant_id: int, *, total="100.00", user_id=None, seller_ids=(), status="pending",
+              currency="USD") -> int:
+        """A real order row (payments, transactions and refunds reference orders.id)."""
+        return self.run(tenant_id, order_row, customer_user_id=user_id, total=total, seller_ids=tuple(seller_ids),
+                        status=status, currency=currency)
 
     def get(self, tenant_id: int, payment_id: int):
         return self.run(tenant_id, services._get, payment_id)
 
 
-def _order_id() -> int:
-    return int(uuid.uuid4().int % 2_000_000_000) + 1
+def _valid_total(amount) -> bool:
+    try:
+        return 0 < Decimal(str(amount)) < Decimal("1e10") and Decimal(str(amount)).as_tuple().exponent >= -2
+    except ArithmeticError:
+        return False
 
 
 def _plain(obj):
@@ -120,6 +133,10 @@ class FakeStripe:
         self.requests: list[tuple[str, str, dict, dict]] = []
         self.decline: str | None = None
         self.fail_refund = False
+        # the status Stripe gives a new Refund ("pending": it settles later, by webhook)
+        self.refund_status = "succeeded"
+        # when set, Refund creation waits for it (a webhook can overtake the answer)
+        self.refund_hold: threading.Event | None = None
         # when set, PaymentIntent creation waits for it (to look at the database mid-call)
         self.hold: threading.Event | None = None
         self.holding = threading.Event()
@@ -187,9 +204,14 @@ class FakeStripe:
                     return self._send(400, {"error": {"type": "invalid_request_error", "code": "charge_disputed",
                                                       "message": "Charge is disputed"}})
                 if path == "/v1/refunds":
+                    if fake.refund_hold is not None:
+                        fake.holding.set()
+                        fake.refund_hold.wait(10)
                     return self._send(200, {"id": "re_" + uuid.uuid4().hex[:14], "object": "refund",
-                                            "amount": int(form["amount"]), "status": "succeeded",
-                                            "payment_intent": form["payment_intent"]})
+                                            "amount": int(form["amount"]), "status": fake.refund_status,
+                                            "currency": "usd", "payment_intent": form["payment_intent"],
+                                            "metadata": {"refund_id": form.get("metadata[refund_id]"),
+                                                         "payment_id": form.get("metadata[payment_id]")}})
                 return self._send(404, {"error": {"type": "invalid_request_error", "message": "unknown"}})
 
         return Handler

@@ -3,13 +3,23 @@ mark manual payments received; sellers and anonymous users are kept out."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from sqlalchemy import select
 
 from app.payments import services
 from tests.admin.test_admin_views import login
 from tests.payments.conftest import CARD_OK
 
 ROUTES = ("payments", "payment-transactions", "refunds", "payment-methods")
+
+
+def shows(page, amount: str) -> bool:
+    """Whether the page shows that amount as a number of its own (not inside a time or another amount)."""
+    import re
+
+    return re.search(rf"(?<![\d.]){re.escape(amount)}(?!\d)", page) is not None
 
 
 @pytest.fixture
@@ -49,15 +59,75 @@ def test_mark_received_captures_a_manual_payment(app, payments, shop, world):
     assert payments.get(shop.foreign.id, world["foreign"].id).status == "captured"
 
 
-def test_sellers_and_anonymous_users_are_kept_out(app, shop, world):
+def test_sellers_are_kept_out_of_methods_and_actions_and_anonymous_users_out_of_all(app, payments, shop, world):
     seller, _ = login(app, shop.tenant.slug, shop.seller.user.username)
     anonymous = app.test_client()
     anonymous.environ_base["HTTP_X_TENANT"] = shop.tenant.slug
     for route in ROUTES:
-        assert seller.get(f"/admin/{route}/list/").status_code == 403, route
         response = anonymous.get(f"/admin/{route}/list/")
         assert response.status_code == 302 and "/login/" in response.headers["Location"]
+    assert seller.get("/admin/payment-methods/list/").status_code == 403
+    # the world's orders hold no sub-order of this seller: it sees none of their money
+    for route in ROUTES[:3]:
+        response = seller.get(f"/admin/{route}/list/")
+        assert response.status_code == 200, route
+        page = response.get_data(as_text=True)
+        assert not shows(page, "33.00") and not shows(page, "44.00")
+    assert seller.get(f"/admin/payments/show/{world['paid'].id}").status_code == 404
+    assert seller.get(f"/admin/refunds/show/{world['refund'].id}").status_code == 404
     assert seller.get(f"/admin/payments/action/mark_received/{world['manual'].id}").status_code in (302, 403)
+    assert payments.get(shop.tenant.id, world["manual"].id).status == "pending"
+    assert seller.get("/admin/payments/add").status_code in (302, 403, 404)
+
+
+@pytest.fixture
+def sellers_world(app, factory, payments, shop):
+    """Orders of seller 1 only (A), of seller 2 only (B), and of both (C). C has a refund paid for
+    seller 2's refund request and one for the whole order (e.g. a cancel)."""
+    from app.extensions import db
+    from app.orders.models import RefundRequest, SubOrder
+    from app.tenants.context import tenant_scope
+
+    s1, s2 = shop.seller, factory.seller(shop.tenant)
+    out = {}
+    for name, amount, sellers, refund in (("A", "11.11", (s1.id,), "1.11"), ("B", "22.22", (s2.id,), "2.22"),
+                                          ("C", "33.34", (s1.id, s2.id), "3.33")):
+        order_id = payments.order(shop.tenant.id, total=amount, seller_ids=sellers, status="paid")
+        payment = payments.start(shop.tenant.id, amount=amount, order_id=order_id, details=CARD_OK)
+        out[name] = (order_id, payment, payments.run(shop.tenant.id, services.refund, payment.id, refund, "x"))
+    out["C-all"] = payments.run(shop.tenant.id, services.refund, out["C"][1].id, "4.44", "cancel")
+    with app.app_context(), tenant_scope(shop.tenant.id):  # C's 3.33 answered seller 2's request
+        sub2 = db.session.scalar(select(SubOrder.id).where(SubOrder.order_id == out["C"][0],
+                                                           SubOrder.seller_id == s2.id))
+        db.session.add(RefundRequest(order_id=out["C"][0], sub_order_id=sub2, amount=Decimal("3.33"), reason="x",
+                                     status="completed", payment_refund_id=out["C"][2].id))
+        db.session.commit()
+        db.session.remove()
+    return s1, s2, out
+
+
+def test_a_seller_sees_only_the_money_of_orders_holding_its_sub_orders(app, shop, sellers_world):
+    s1, s2, w = sellers_world
+    seller, _ = login(app, shop.tenant.slug, s1.user.username)
+    payments_page = seller.get("/admin/payments/list/").get_data(as_text=True)
+    assert shows(payments_page, "11.11") and shows(payments_page, "33.34") and not shows(payments_page, "22.22")
+    for name, visible in (("A", True), ("B", False), ("C", True)):
+        order_id, payment, refund = w[name]
+        assert seller.get(f"/admin/payments/show/{payment.id}").status_code == (200 if visible else 404), name
+    transactions = seller.get("/admin/payment-transactions/list/").get_data(as_text=True)
+    assert shows(transactions, "11.11") and not shows(transactions, "22.22")
+    refunds_page = seller.get("/admin/refunds/list/").get_data(as_text=True)
+    assert shows(refunds_page, "1.11") and shows(refunds_page, "4.44")
+    assert not shows(refunds_page, "2.22") and not shows(refunds_page, "3.33")
+    assert seller.get(f"/admin/refunds/show/{w['A'][2].id}").status_code == 200
+    assert seller.get(f"/admin/refunds/show/{w['C-all'].id}").status_code == 200
+    assert seller.get(f"/admin/refunds/show/{w['B'][2].id}").status_code == 404
+    assert seller.get(f"/admin/refunds/show/{w['C'][2].id}").status_code == 404  # seller 2's request
+    # and the other way round
+    other, _ = login(app, shop.tenant.slug, s2.user.username)
+    assert other.get(f"/admin/payments/show/{w['A'][1].id}").status_code == 404
+    assert other.get(f"/admin/refunds/show/{w['C'][2].id}").status_code == 200
+    assert not shows(other.get("/admin/refunds/list/").get_data(as_text=True), "1.11")
 
 
 def test_payment_method_settings_keep_stripe_secrets_write_only_and_encrypted(app, shop):

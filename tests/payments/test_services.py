@@ -138,7 +138,7 @@ def test_manual_capture_mode_then_capture_and_void(app, payments, shop):
 
 
 def test_void_or_refund_for_cancel(app, payments, shop):
-    order_id = 777_000 + shop.tenant.id
+    order_id = payments.order(shop.tenant.id, total="140.00")
     a = payments.start(shop.tenant.id, order_id=order_id, details=CARD_OK, capture=False)
     b = payments.start(shop.tenant.id, order_id=order_id, amount="40.00", details=CARD_OK)
     payments.run(shop.tenant.id, services.refund, b.id, Decimal("15.00"), "partial")
@@ -212,7 +212,8 @@ def test_concurrent_refunds_never_exceed_the_capture(app, payments, shop):
 # --- idempotency ----------------------------------------------------------------------------------
 
 def test_idempotency_key_same_body_one_payment_other_body_409(app, payments, shop):
-    kwargs = dict(order_id=4242, details=CARD_OK, user_id=shop.customer.user_id, idempotency_key="checkout-1")
+    kwargs = dict(order_id=payments.order(shop.tenant.id), details=CARD_OK,
+                  user_id=shop.customer.user_id, idempotency_key="checkout-1")
     first = payments.start(shop.tenant.id, **kwargs)
     second = payments.start(shop.tenant.id, **kwargs)
     assert first.id == second.id and second.status == "captured"
@@ -228,12 +229,13 @@ def test_idempotency_key_same_body_one_payment_other_body_409(app, payments, sho
 def test_idempotency_key_under_concurrent_calls_makes_one_payment(app, payments, shop):
     barrier = threading.Barrier(10)
     ids: list = []
+    order_id = payments.order(shop.tenant.id, total="12.00", user_id=shop.customer.user_id)
 
     def worker():
         with app.app_context(), tenant_scope(shop.tenant.id):
             barrier.wait()
             try:
-                ids.append(services.start_payment(order_id=99, amount=Decimal("12.00"), currency="USD",
+                ids.append(services.start_payment(order_id=order_id, amount=Decimal("12.00"), currency="USD",
                                                   method="test_card", customer_user_id=shop.customer.user_id,
                                                   payment_details=CARD_OK, idempotency_key="same-key").id)
             except Exception as exc:
@@ -248,7 +250,7 @@ def test_idempotency_key_under_concurrent_calls_makes_one_payment(app, payments,
         t.join()
     assert len(set(ids)) == 1 and isinstance(ids[0], int), ids
     with app.app_context(), tenant_scope(shop.tenant.id):
-        assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.order_id == 99)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.order_id == order_id)) == 1
         assert db.session.scalar(select(func.count()).select_from(PaymentIdempotencyKey)) == 1
         captures = db.session.scalar(select(func.count()).select_from(PaymentTransaction).where(
             PaymentTransaction.payment_id == ids[0], PaymentTransaction.kind == "capture"))

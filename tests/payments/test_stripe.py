@@ -207,9 +207,10 @@ def test_the_gateway_is_called_outside_any_row_lock(app, payments, shop, fake_st
 
     fake_stripe.hold = threading.Event()
     result: dict = {}
+    order_id = payments.order(shop.tenant.id)
 
     def pay():
-        result["payment"] = payments.start(shop.tenant.id, method="stripe_card", details=PM, order_id=4321)
+        result["payment"] = payments.start(shop.tenant.id, method="stripe_card", details=PM, order_id=order_id)
 
     payer = threading.Thread(target=pay)
     payer.start()
@@ -218,7 +219,7 @@ def test_the_gateway_is_called_outside_any_row_lock(app, payments, shop, fake_st
         with app.app_context(), tenant_scope(shop.tenant.id):
             if db.engine.dialect.name != "sqlite":
                 db.session.execute(text("SET SESSION innodb_lock_wait_timeout = 1"))
-            row = db.session.scalar(select(Payment).where(Payment.order_id == 4321).with_for_update())
+            row = db.session.scalar(select(Payment).where(Payment.order_id == order_id).with_for_update())
             assert row is not None and row.status == "pending" and row.processing_until is not None
             db.session.rollback()
             db.session.remove()

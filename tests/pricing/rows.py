@@ -8,6 +8,7 @@ from app.extensions import db
 from app.promotions.models import Promotion, PromotionCustomerUsage, PromotionRedemption
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone
 from app.tax.models import TaxRule, TaxSettings
+from tests.orders.rows import order_row
 
 
 def add_pricing_rows(seller_id: int, user_id: int) -> None:
@@ -18,8 +19,9 @@ def add_pricing_rows(seller_id: int, user_id: int) -> None:
     db.session.add_all([TaxSettings(prices_include_tax=True), TaxRule(name="VAT", country="FR", rate=Decimal("0.2")),
                         zone, method, promotion])
     db.session.flush()
+    order_id = order_row(customer_user_id=user_id)  # redemptions reference a real order
     db.session.add_all([
-        PromotionRedemption(promotion_id=promotion.id, order_id=1, customer_user_id=user_id,
+        PromotionRedemption(promotion_id=promotion.id, order_id=order_id, customer_user_id=user_id,
                             discount_total=Decimal("1.00")),
         PromotionCustomerUsage(promotion_id=promotion.id, customer_user_id=user_id, uses_count=1),
     ])

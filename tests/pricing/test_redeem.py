@@ -18,10 +18,21 @@ from app.pricing.contract import AppliedPromotion
 from app.promotions import services
 from app.promotions.models import Promotion, PromotionCustomerUsage, PromotionRedemption
 from app.tenants.context import tenant_scope
+from tests.orders.rows import order_row
 
 
-def _redeem_in_threads(app, tenant_id, promotion_id, users, start_order=1):
+def _orders(app, tenant_id, n):
+    """n real orders (redemptions reference orders.id)."""
+    with app.app_context(), tenant_scope(tenant_id):
+        try:
+            return [order_row() for _ in range(n)]
+        finally:
+            db.session.remove()
+
+
+def _redeem_in_threads(app, tenant_id, promotion_id, users):
     outcomes: list[str] = []
+    order_ids = _orders(app, tenant_id, len(users))
     barrier = threading.Barrier(len(users))
     lock = threading.Lock()
 
@@ -31,7 +42,7 @@ def _redeem_in_threads(app, tenant_id, promotion_id, users, start_order=1):
             try:
                 with transaction():
                     services.redeem([AppliedPromotion(promotion_id, "LAST5", D("1.00"))],
-                                    order_id=start_order + i, customer_user_id=user_id)
+                                    order_id=order_ids[i], customer_user_id=user_id)
                 result = "ok"
             except Conflict as exc:
                 result = exc.code
@@ -84,28 +95,29 @@ def test_redeem_records_and_a_refusal_keeps_nothing(app, ctx, shop, factory):
     customer = factory.customer(shop.tenant)
     ok = shop.build.promotion("percentage", "10")
     last = shop.build.promotion("fixed_amount", "5", code="ONE", usage_limit=1, uses_count=1)
+    o41, o42, o43, o44 = _orders(app, shop.tenant.id, 4)
     with tenant_scope(shop.tenant.id):
         with transaction():
-            (r,) = services.redeem([AppliedPromotion(ok, None, D("2.50"))], order_id=41,
+            (r,) = services.redeem([AppliedPromotion(ok, None, D("2.50"))], order_id=o41,
                                    customer_user_id=customer.user_id)
-        assert (r.order_id, r.discount_total, r.customer_user_id) == (41, D("2.50"), customer.user_id)
+        assert (r.order_id, r.discount_total, r.customer_user_id) == (o41, D("2.50"), customer.user_id)
         assert db.session.scalar(select(func.count()).select_from(OutboxEvent)
                                  .where(OutboxEvent.name == "promotion.redeemed",
                                         OutboxEvent.aggregate_id == str(ok))) == 1
         with pytest.raises(Conflict) as err:
             with transaction():
                 services.redeem([AppliedPromotion(ok, None, D("2.50")), AppliedPromotion(last, "ONE", D("5"))],
-                                order_id=42, customer_user_id=customer.user_id)
+                                order_id=o42, customer_user_id=customer.user_id)
         assert err.value.code == "promotion_exhausted" and err.value.details["promotion_id"] == last
     assert _counts(app, shop.tenant.id, ok) == (1, 1)  # the first use of order 42 was rolled back
     per_customer = shop.build.promotion("percentage", "10", usage_limit_per_customer=1)
     with tenant_scope(shop.tenant.id), pytest.raises(Conflict) as err:
         with transaction():
-            services.redeem([AppliedPromotion(per_customer, None, D("1"))], order_id=43, customer_user_id=None)
+            services.redeem([AppliedPromotion(per_customer, None, D("1"))], order_id=o43, customer_user_id=None)
     assert err.value.details["reason"] == "login_required"
     assert _counts(app, shop.tenant.id, per_customer) == (0, 0)
     ended = shop.build.promotion("percentage", "10", ends_at=utcnow() - dt.timedelta(seconds=1))
     with tenant_scope(shop.tenant.id), pytest.raises(Conflict) as err:
         with transaction():
-            services.redeem([AppliedPromotion(ended, None, D("1"))], order_id=44, customer_user_id=None)
+            services.redeem([AppliedPromotion(ended, None, D("1"))], order_id=o44, customer_user_id=None)
     assert err.value.code == "promotion_unavailable" and _counts(app, shop.tenant.id, ended) == (0, 0)

@@ -60,6 +60,17 @@ class PaymentRequest:
 
 
 @dataclass(frozen=True)
+class RefundUpdate:
+    """What a gateway event says about one of its refunds."""
+
+    reference: str | None  # the gateway's id of the refund
+    refund_id: int | None  # our Refund id, when the gateway echoes it back (metadata)
+    status: str  # completed | failed | pending
+    amount: Decimal | None = None
+    failure_code: str | None = None
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     """A verified gateway event, reduced to what the payment services act on."""
 
@@ -70,6 +81,8 @@ class WebhookEvent:
     outcome: str | None
     amount: Decimal | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # refunds the event settles (completed or failed), e.g. Stripe's refund.updated, charge.refunded
+    refunds: tuple[RefundUpdate, ...] = ()
 
 
 class Gateway(Protocol):

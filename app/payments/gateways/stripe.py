@@ -18,6 +18,7 @@ from typing import Any
 import stripe as stripe_lib
 
 from app.core.errors import ValidationError
+from app.core.types import currency_exponent, quantize_money
 from app.payments.gateways.base import (
     FAILED,
     PENDING,
@@ -26,13 +27,12 @@ from app.payments.gateways.base import (
     GatewayResult,
     GatewayUnavailable,
     PaymentRequest,
+    RefundUpdate,
     WebhookEvent,
     WebhookSignatureError,
     mask_raw,
 )
 
-ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
-                          "VUV", "XAF", "XOF", "XPF"})
 WEBHOOK_TOLERANCE_SECONDS = 300
 
 _INTENT_OUTCOMES = {
@@ -43,15 +43,27 @@ _INTENT_OUTCOMES = {
 }
 
 
+# where Stripe's API amounts do not follow ISO 4217: ISK is zero-decimal, but Stripe takes it as a
+# two-decimal amount whose decimals are 00 (https://docs.stripe.com/currencies, special cases)
+STRIPE_EXPONENT_OVERRIDES = {"ISK": 2}
+
+
+def stripe_exponent(currency: str) -> int:
+    code = currency.upper()
+    return STRIPE_EXPONENT_OVERRIDES.get(code, currency_exponent(code))
+
+
 def to_minor(amount: Decimal, currency: str) -> int:
-    """Stripe's integer amount: cents, or whole units for zero-decimal currencies (JPY, ...),
-    rounded half-up (amounts already have at most 2 places, so cents are exact)."""
-    units = amount if currency.upper() in ZERO_DECIMAL else amount * 100
+    """Stripe's integer amount in the currency's minor unit (ISO 4217 exponent from CLDR via babel):
+    cents for USD, whole yen for JPY, fils (x1000) for KWD and BHD, rounded half-up. Amounts of a
+    3-decimal currency are kept in hundredths, so their last minor digit is 0, as Stripe requires."""
+    units = amount.scaleb(stripe_exponent(currency))
     return int(units.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def from_minor(value: int, currency: str) -> Decimal:
-    return Decimal(value) if currency.upper() in ZERO_DECIMAL else (Decimal(value) / 100).quantize(Decimal("0.01"))
+    """Stripe's integer amount back to a Decimal of the currency, rounded to the places kept."""
+    return quantize_money(Decimal(value).scaleb(-stripe_exponent(currency)), currency)
 
 
 class StripeGateway:
@@ -180,5 +192,40 @@ class StripeGateway:
             amount = from_minor(obj["amount_received"], currency)
         elif outcome == "authorized" and isinstance(obj.get("amount_capturable"), int):
             amount = from_minor(obj["amount_capturable"], currency)
+        refunds = _refund_updates(kind, obj, currency)
+        if refunds:
+            outcome = "refunded"
+            amount = sum((r.amount for r in refunds if r.amount is not None), Decimal(0)) or None
         return WebhookEvent(event_id=str(event["id"])[:128], type=str(kind)[:64], reference=reference,
-                            outcome=outcome, amount=amount, raw=mask_raw(event))
+                            outcome=outcome, amount=amount, raw=mask_raw(event), refunds=refunds)
+
+
+# a Refund object's status -> ours (Stripe: pending, requires_action, succeeded, failed, canceled)
+_REFUND_STATUSES = {"succeeded": "completed", "failed": "failed", "canceled": "failed", "pending": "pending",
+                    "requires_action": "pending"}
+_REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
+
+
+def _refund_updates(kind: str, obj: dict[str, Any], currency: str) -> tuple[RefundUpdate, ...]:
+    """The refunds a Stripe event settles: the Refund object of refund.* events, or the refunds a
+    charge.refunded event lists (when Stripe includes them; the refund.updated that follows
+    settles them otherwise)."""
+    if kind in _REFUND_EVENTS:
+        objects = [obj]
+    elif kind == "charge.refunded":
+        objects = [r for r in ((obj.get("refunds") or {}).get("data") or []) if isinstance(r, dict)]
+    else:
+        return ()
+    out = []
+    for refund in objects:
+        status = "failed" if kind == "refund.failed" else _REFUND_STATUSES.get(refund.get("status"))
+        if status is None:
+            continue
+        ours = str((refund.get("metadata") or {}).get("refund_id") or "")
+        amount = refund.get("amount")
+        out.append(RefundUpdate(
+            reference=(str(refund["id"])[:128] if refund.get("id") else None),
+            refund_id=int(ours) if ours.isdigit() else None, status=status,
+            amount=from_minor(amount, refund.get("currency") or currency) if isinstance(amount, int) else None,
+            failure_code=(str(refund.get("failure_reason"))[:64] if refund.get("failure_reason") else None)))
+    return tuple(out)
