@@ -125,7 +125,7 @@ def order_view(order: Order, viewer: Viewer | None) -> dict[str, Any]:
 def _sub_view(sub: SubOrder) -> dict[str, Any]:
     return {
         "id": sub.id, "number": sub.number, "seller_id": sub.seller_id, "status": sub.status,
-        "allowed_transitions": states.allowed(sub.status), "subtotal": sub.subtotal,
+        "allowed_transitions": _allowed(sub), "subtotal": sub.subtotal,
         "discount_total": sub.discount_total, "tax_total": sub.tax_total, "shipping_total": sub.shipping_total,
         "total": sub.total, "commission_rate": sub.commission_rate, "commission_amount": sub.commission_amount,
         "shipping_method_id": sub.shipping_method_id, "shipping_method_name": sub.shipping_method_name,
@@ -207,9 +207,22 @@ def shipment_view(shipment) -> dict[str, Any]:
 
 # --- the state machine ---------------------------------------------------------------------------
 
-def illegal(current: str, target: str) -> Conflict:
+def illegal(current: str, target: str, allowed: list[str] | None = None) -> Conflict:
     return Conflict(f"an order cannot go from {current} to {target}", code="illegal_transition",
-                    details={"status": current, "requested": target, "allowed": states.allowed(current)})
+                    details={"status": current, "requested": target,
+                             "allowed": states.allowed(current) if allowed is None else allowed})
+
+
+def _holds_stock(sub: SubOrder) -> bool:
+    return db.session.scalar(select(exists().where(StockReservation.sub_order_id == sub.id,
+                                                   StockReservation.status == "held")))
+
+
+def _allowed(sub: SubOrder) -> list[str]:
+    """The sub-order's next statuses (a partially refunded one resumes fulfilment only if unshipped)."""
+    if sub.status == states.PARTIALLY_REFUNDED:
+        return states.allowed(sub.status, holds_stock=_holds_stock(sub))
+    return states.allowed(sub.status)
 
 
 def _move(sub: SubOrder, target: str, *, actor_id: int | None, note: str | None = None) -> None:
@@ -261,6 +274,8 @@ def set_status(sub: SubOrder, target: str, *, actor_id: int | None, note: str | 
     """A fulfilment step (processing, shipped, delivered, completed) inside the caller's transaction."""
     if target not in states.MANUAL_TARGETS:
         raise illegal(sub.status, target)
+    if sub.status == states.PARTIALLY_REFUNDED and target in states.RESUMABLE and not _holds_stock(sub):
+        raise illegal(sub.status, target, _allowed(sub))
     _move(sub, target, actor_id=actor_id, note=note)
     if target == states.SHIPPED:
         _stock(sub, release=False, actor_id=actor_id)
@@ -327,10 +342,13 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
         fully = order.status == states.CANCELLED
         if fully:
             order.cancelled_at = utcnow()
-        elif was_paid:  # part of a paid order: its sub-orders' totals go back to the buyer
+        elif was_paid:  # part of a paid order: what was paid for its sub-orders (and not refunded yet) goes back
             for sub in subs:
+                left = sub.total - _committed(sub)
+                if left <= ZERO:
+                    continue
                 refund = RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=viewer.actor_id,
-                                       amount=sub.total, reason=reason or "sub-order cancelled", status="approved",
+                                       amount=left, reason=reason or "sub-order cancelled", status="approved",
                                        decided_by_user_id=viewer.actor_id, decided_at=utcnow())
                 db.session.add(refund)
                 db.session.flush()
