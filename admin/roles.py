@@ -40,7 +40,7 @@ SELLER_VIEWS = {
     "PromotionView": WRITE,
     "PromotionRedemptionView": READ,
     "SubOrderView": READ, "OrderLineView": READ, "ShipmentView": READ, "TrackingEventView": READ,
-    "RefundRequestView": READ, "OrderEventView": READ,
+    "RefundRequestView": READ, "OrderEventView": READ, "RefundRequestLineView": READ,
 }
 SELLER_MENUS = (
     "Catalog", "Products", "Variants", "Product images", "Product attributes", "Categories", "Brands", "Attributes",

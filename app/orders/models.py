@@ -186,6 +186,8 @@ class OrderEvent(TenantScoped, Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     order: Mapped[Order] = relationship(back_populates="events")
+    sub_order: Mapped[SubOrder | None] = relationship(SubOrder)
+    actor: Mapped[User | None] = relationship(User)
 
     def __repr__(self) -> str:
         return f"{self.from_status or '-'} → {self.to_status}"
@@ -221,9 +223,14 @@ class RefundRequest(TenantScoped, TimestampMixin, Model):
     # whether the approver put the returned (shipped) units back on hand
     restock: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)
 
+    order: Mapped[Order] = relationship(Order)
+    sub_order: Mapped[SubOrder] = relationship(SubOrder)
     lines: Mapped[list[RefundRequestLine]] = relationship(
         back_populates="refund_request", cascade="all, delete-orphan", order_by="RefundRequestLine.id",
         lazy="selectin")
+
+    def __repr__(self) -> str:
+        return f"refund request {self.id} ({self.status})"
 
 
 class RefundRequestLine(TenantScoped, Model):
