@@ -140,6 +140,8 @@ class OrderLineSchema(Schema):
     total = money(required=True)
     commission_rate = rate(required=True)
     commission_amount = money(required=True)
+    returned_quantity = fields.Integer(required=True, metadata={
+        "description": "units asked back in refund requests that were not rejected (what is left can be returned)"})
 
 
 class SubOrderSchema(Schema):

@@ -104,6 +104,7 @@ def order_view(order: Order, viewer: Viewer | None) -> dict[str, Any]:
     """The order as the viewer may see it: a seller gets only its sub-orders and their totals."""
     subs = viewer.subs(order) if viewer is not None else list(order.sub_orders)
     partial = len(subs) != len(order.sub_orders)
+    returned = _returned_units(subs)
 
     def total(name):
         return sum((getattr(s, name) for s in subs), ZERO) if partial else getattr(order, name)
@@ -118,11 +119,23 @@ def order_view(order: Order, viewer: Viewer | None) -> dict[str, Any]:
         "shipping_address": order.shipping_address, "notes": order.notes, "coupon_codes": order.coupon_codes,
         "reservation_expires_at": order.reservation_expires_at if order.status == states.PENDING else None,
         "created_at": order.created_at, "updated_at": order.updated_at,
-        "sub_orders": [_sub_view(s) for s in subs],
+        "sub_orders": [_sub_view(s, returned) for s in subs],
     }
 
 
-def _sub_view(sub: SubOrder) -> dict[str, Any]:
+REFUND_STATUSES = frozenset({states.REFUND_REQUESTED, states.PARTIALLY_REFUNDED, states.REFUNDED})
+
+
+def _returned_units(subs: list[SubOrder]) -> dict[int, int]:
+    """Units of each line asked back in refund requests not rejected (one query, and only when a
+    sub-order has been through a refund)."""
+    if not any(s.status in REFUND_STATUSES or s.status_before_refund for s in subs):
+        return {}
+    return {line_id: units for line_id, (units, _) in
+            _line_committed([line.id for s in subs for line in s.lines]).items()}
+
+
+def _sub_view(sub: SubOrder, returned: dict[int, int] | None = None) -> dict[str, Any]:
     return {
         "id": sub.id, "number": sub.number, "seller_id": sub.seller_id, "status": sub.status,
         "allowed_transitions": _allowed(sub), "subtotal": sub.subtotal,
@@ -136,6 +149,7 @@ def _sub_view(sub: SubOrder) -> dict[str, Any]:
             "subtotal": line.subtotal, "discount_total": line.discount_total, "discounts": line.discounts,
             "tax_total": line.tax_total, "tax_breakdown": line.tax_breakdown, "total": line.total,
             "commission_rate": line.commission_rate, "commission_amount": line.commission_amount,
+            "returned_quantity": (returned or {}).get(line.id, 0),
         } for line in sub.lines],
     }
 

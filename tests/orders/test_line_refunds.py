@@ -66,6 +66,7 @@ def test_one_unit_then_the_rest_refunded_at_the_lines_paid_share(app, client, fa
     response = ask(client, shop.h, order["id"], (line["id"], 1))
     assert response.status_code == 200, response.get_json()
     assert sub_of(response.get_json(), shop.seller.id)["status"] == "refund_requested"
+    assert sub_of(response.get_json(), shop.seller.id)["lines"][0]["returned_quantity"] == 1
     [first] = requests_of(app, shop, order["id"])
     assert first.amount == share(total, 1, 3) and first.shipping_amount == 0
     assert [(rl.order_line_id, rl.quantity, rl.amount) for rl in first.lines] == [(line["id"], 1, first.amount)]
@@ -128,8 +129,8 @@ def test_a_rejected_request_gives_its_units_back_and_shipping_can_be_asked_for(a
     a, b = sub["lines"]
     assert ask(client, shop.h, order["id"], (a["id"], 2)).status_code == 200
     decide(client, shop.h_seller, order["id"], requests_of(app, shop, order["id"])[-1].id, approve=False)
-    assert sub_of(client.get(f"{API}/{order['id']}/", headers=shop.h).get_json(), shop.seller.id)["status"] == \
-        "delivered"
+    after = sub_of(client.get(f"{API}/{order['id']}/", headers=shop.h).get_json(), shop.seller.id)
+    assert after["status"] == "delivered" and [x["returned_quantity"] for x in after["lines"]] == [0, 0]
     # the two units can be asked for again; with the shipping, explicitly
     assert ask(client, shop.h, order["id"], (a["id"], 2), include_shipping=True).status_code == 200
     request = requests_of(app, shop, order["id"])[-1]
