@@ -115,6 +115,8 @@ class Config:
     API_SEARCH_RATE_LIMIT = _env("API_SEARCH_RATE_LIMIT", "60 per minute")
     API_WRITE_RATE_LIMIT = _env("API_WRITE_RATE_LIMIT", "120 per minute")
     API_AUTH_EMAIL_RATE_LIMIT = _env("API_AUTH_EMAIL_RATE_LIMIT", "5 per minute")
+    # per client IP: guests' requests with an order access token (X-Order-Token) to /api/v1/orders
+    API_GUEST_ORDER_RATE_LIMIT = _env("API_GUEST_ORDER_RATE_LIMIT", "30 per minute")
 
     # E-mail: SMTP when MAIL_SERVER is set, else .eml files in MAIL_OUTBOX_DIR (embedded default)
     MAIL_SERVER = _env("MAIL_SERVER")
@@ -189,6 +191,7 @@ class TestingConfig(Config):
     API_SEARCH_RATE_LIMIT = "10000 per second"
     API_WRITE_RATE_LIMIT = "10000 per second"
     API_AUTH_EMAIL_RATE_LIMIT = "10000 per second"
+    API_GUEST_ORDER_RATE_LIMIT = "10000 per second"
     MAIL_SERVER = _env("TEST_MAIL_SERVER")  # tests that read mails point it at their own SMTP server
     MAIL_USE_TLS = False
     MAIL_OUTBOX_DIR = _env("TEST_MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "test-outbox"))

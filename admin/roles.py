@@ -40,7 +40,7 @@ SELLER_VIEWS = {
     "PromotionView": WRITE,
     "PromotionRedemptionView": READ,
     "SubOrderView": READ, "OrderLineView": READ, "ShipmentView": READ, "TrackingEventView": READ,
-    "RefundRequestView": READ, "OrderEventView": READ,
+    "RefundRequestView": READ, "OrderEventView": READ, "RefundRequestLineView": READ,
     # of orders holding one of its sub-orders (admin/views/payments.py); never "Mark received"
     "PaymentView": READ, "PaymentTransactionView": READ, "RefundView": READ,
 }

@@ -20,6 +20,7 @@ from app.orders.models import (  # noqa: F401
     OrderEvent,
     OrderLine,
     RefundRequest,
+    RefundRequestLine,
     StockReservation,
     SubOrder,
 )
@@ -50,7 +51,8 @@ TENANT_OWNED = (
     TaxRule, TaxSettings, ShippingZone, ShippingMethod, ShippingRateBracket,
     Promotion, PromotionRedemption, PromotionCustomerUsage,
     Payment, PaymentTransaction, Refund, ProcessedWebhook, PaymentIdempotencyKey, PaymentMethodSetting,
-    Cart, CartItem, Order, SubOrder, OrderLine, StockReservation, OrderEvent, RefundRequest, IdempotencyKey,
+    Cart, CartItem, Order, SubOrder, OrderLine, StockReservation, OrderEvent, RefundRequest, RefundRequestLine,
+    IdempotencyKey,
     Shipment, TrackingEvent,
     SearchQueryLog, SearchClick,
 )

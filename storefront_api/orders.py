@@ -4,16 +4,23 @@ machine (PUT/PATCH), cancel, tracking and refunds.
 Customers see their orders; sellers the orders holding one of their sub-orders (only those
 sub-orders); admins every order of the tenant. Another user's order answers 404. An illegal
 status change is a 409 whose details name the allowed ones.
+
+Guests: checkout answers a guest with the order's access token (`access_token`, and the
+X-Order-Token response header). Sent back as the X-Order-Token request header, without a bearer
+token, it opens that one order's detail, tracking, cancel and refund request, nothing else; a
+wrong token (or another order's) is a 404. Those requests are rate limited per client IP
+(API_GUEST_ORDER_RATE_LIMIT). See app/orders/access.py.
 """
 
 from __future__ import annotations
 
-from flask import after_this_request
+from flask import after_this_request, current_app, request
+from flask_limiter.util import get_remote_address
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
-from app.checkout import services as checkout
-from app.orders import services, states
+from app.extensions import limiter
+from app.orders import access, services, states
 from storefront_api.cart import (
     COUNTRY,
     MAX_ID,
@@ -24,7 +31,7 @@ from storefront_api.cart import (
     money,
     rate,
 )
-from storefront_api.common import Blueprint, PageArgs, current_api_user, document_errors, page_schema
+from storefront_api.common import Blueprint, PageArgs, Unauthorized, current_api_user, document_errors, page_schema
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
                 description="Checkout, orders and sub-orders, their status, cancellation, tracking and refunds")
@@ -36,6 +43,24 @@ def _errors(*codes: int, optional_auth: bool = False):
     return document_errors(blp, *codes, optional_auth=optional_auth, descriptions={
         403: "Your role may not do this", 404: "No such order (or not yours)",
         409: "Illegal status change (details.allowed), out of stock, empty cart or a reused Idempotency-Key"})
+
+
+def _guest_limit(fn):
+    """Requests that carry an X-Order-Token are rate limited per client IP, in one bucket for the
+    four endpoints that take it (token guessing)."""
+    return limiter.shared_limit(lambda: current_app.config["API_GUEST_ORDER_RATE_LIMIT"], scope="guest_order",
+                                key_func=get_remote_address,
+                                exempt_when=lambda: access.HEADER not in request.headers)(fn)
+
+
+def _caller(order_id: int, headers: dict):
+    """The bearer token's user; else a guest holding the order's X-Order-Token; else 401."""
+    user = current_api_user(optional=True)
+    if user is not None:
+        return user
+    if "order_token" not in headers:
+        raise Unauthorized("a valid access token (or the guest's X-Order-Token) is required")
+    return services.GuestAccess(order_id, headers["order_token"])
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -91,6 +116,14 @@ class OrderIdempotencyHeaderSchema(Schema):
         unknown = "exclude"
 
 
+class OrderTokenHeaderSchema(Schema):
+    order_token = fields.String(data_key="X-Order-Token", validate=validate.Length(max=200), metadata={
+        "description": "guests: the order access token checkout answered with (instead of a bearer token)"})
+
+    class Meta:
+        unknown = "exclude"
+
+
 class OrderLineSchema(Schema):
     id = fields.Integer(required=True)
     variant_id = fields.Integer(allow_none=True)
@@ -107,6 +140,8 @@ class OrderLineSchema(Schema):
     total = money(required=True)
     commission_rate = rate(required=True)
     commission_amount = money(required=True)
+    returned_quantity = fields.Integer(required=True, metadata={
+        "description": "units asked back in refund requests that were not rejected (what is left can be returned)"})
 
 
 class SubOrderSchema(Schema):
@@ -164,6 +199,9 @@ class OrderSchema(Schema):
     sub_orders = fields.List(fields.Nested(SubOrderSchema), required=True)
     payment = fields.Nested(CheckoutPaymentResultSchema, allow_none=True, metadata={
         "description": "only in the answer to POST /: how the payment started"})
+    access_token = fields.String(allow_none=True, metadata={
+        "description": "only in the answer to POST / of a guest: send it as X-Order-Token to read, track, "
+                       "cancel or ask to refund this order (also in the X-Order-Token response header)"})
 
 
 class OrderListArgs(PageArgs):
@@ -191,21 +229,46 @@ class OrderCancelSchema(Schema):
     reason = fields.String(validate=validate.Length(min=1, max=500))
 
 
+class OrderRefundLineSchema(Schema):
+    line_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "an order line (sub_orders[].lines[].id)"})
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=1_000_000),
+                              metadata={"description": "units to return: at most those ordered and not yet asked for"})
+
+
 class OrderRefundSchema(Schema):
     reason = fields.String(validate=validate.Length(min=1, max=500), metadata={"description": "customers: required"})
     sub_order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
     amount = decimal_in(0.01, 9_999_999_999.99, metadata={"description": "default: what remains of the sub-order"})
+    lines = fields.List(fields.Nested(OrderRefundLineSchema), validate=validate.Length(min=1, max=100), metadata={
+        "description": "customers: units of lines to return and refund (their paid share: price, less discounts, "
+                       "plus tax); not with amount. One request per sub-order they belong to"})
+    include_shipping = fields.Boolean(metadata={
+        "description": "with lines: refund the sub-order's shipping too (it is, anyway, with its last units)"})
     request_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
                                 metadata={"description": "sellers and admins: the request to decide"})
     approve = fields.Boolean(metadata={"description": "sellers and admins: true approves, false rejects"})
+    restock = fields.Boolean(metadata={
+        "description": "sellers and admins, approving a return of units: put shipped units back on hand in the "
+                       "warehouse they came from (units not yet shipped are always released)"})
 
     @validates_schema
     def _shape(self, data, **kwargs):
         if "request_id" in data:
             if "approve" not in data:
                 raise SchemaError({"approve": ["required with request_id"]})
-        elif "reason" not in data:
-            raise SchemaError({"reason": ["required to request a refund"]})
+            extra = [k for k in ("lines", "include_shipping", "amount", "sub_order_id") if k in data]
+            if extra:
+                raise SchemaError({k: ["not when deciding a request"] for k in extra})
+        else:
+            if "reason" not in data:
+                raise SchemaError({"reason": ["required to request a refund"]})
+            if "restock" in data:
+                raise SchemaError({"restock": ["only when approving a request"]})
+            if "lines" in data and "amount" in data:
+                raise SchemaError({"amount": ["give lines or an amount, not both"]})
+            if "include_shipping" in data and "lines" not in data:
+                raise SchemaError({"include_shipping": ["only with lines"]})
 
 
 class OrderTimelineEntrySchema(Schema):
@@ -250,14 +313,18 @@ class OrderTrackingSchema(Schema):
 @_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
 def create(headers, data):
     """Check out the caller's cart (customer token, or a guest's X-Cart-Token with an e-mail).
-    The same Idempotency-Key and body return the first order; another body with it is a 409."""
-    order, created, payment = checkout.place_order(cart_ref(), data, headers["idempotency_key"])
-    if not created:
-        @after_this_request
-        def _replayed(response):
+    The same Idempotency-Key and body return the first order; another body with it is a 409.
+    A guest gets the order's access token (`access_token`, X-Order-Token header)."""
+    body, created = services.place_order(cart_ref(), data, headers["idempotency_key"])
+
+    @after_this_request
+    def _headers(response):
+        if not created:
             response.headers["Idempotent-Replayed"] = "true"
-            return response
-    return {**services.order_view(order, None), "payment": payment}
+        if body["access_token"]:
+            response.headers[access.HEADER] = body["access_token"]
+        return response
+    return body
 
 
 @blp.route("/", methods=["GET"])
@@ -271,11 +338,13 @@ def list_orders(args):
 
 
 @blp.route("/<int:order_id>/", methods=["GET"])
+@_guest_limit
+@blp.arguments(OrderTokenHeaderSchema, location="headers")
 @blp.response(200, OrderSchema)
-@_errors(401, 403, 404)
-def detail(order_id):
-    """One order, as the caller may see it."""
-    return services.get_order(current_api_user(), order_id)
+@_errors(401, 403, 404, 422, 429, optional_auth=True)
+def detail(headers, order_id):
+    """One order, as the caller may see it (guests: with its X-Order-Token)."""
+    return services.get_order(_caller(order_id, headers), order_id)
 
 
 @blp.route("/<int:order_id>/", methods=["PUT", "PATCH"])
@@ -289,30 +358,38 @@ def update(data, order_id):
 
 
 @blp.route("/<int:order_id>/cancel/", methods=["POST"])
+@_guest_limit
+@blp.arguments(OrderTokenHeaderSchema, location="headers")
 @blp.arguments(OrderCancelSchema, required=False)
 @blp.response(200, OrderSchema)
-@_errors(400, 401, 403, 404, 409, 422, 429)
-def cancel(data, order_id):
+@_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
+def cancel(headers, data, order_id):
     """Cancel (pending, paid or processing): the stock is released and the payment voided or refunded."""
-    return services.cancel_order(current_api_user(), order_id, (data or {}).get("reason"))
+    return services.cancel_order(_caller(order_id, headers), order_id, (data or {}).get("reason"))
 
 
 @blp.route("/<int:order_id>/tracking/", methods=["GET"])
+@_guest_limit
+@blp.arguments(OrderTokenHeaderSchema, location="headers")
 @blp.response(200, OrderTrackingSchema)
-@_errors(401, 403, 404)
-def track(order_id):
-    """The status timeline and the shipments with their tracking events."""
-    return services.tracking(current_api_user(), order_id)
+@_errors(401, 403, 404, 422, 429, optional_auth=True)
+def track(headers, order_id):
+    """The status timeline and the shipments with their tracking events (guests: X-Order-Token)."""
+    return services.tracking(_caller(order_id, headers), order_id)
 
 
 @blp.route("/<int:order_id>/refund/", methods=["POST"])
+@_guest_limit
+@blp.arguments(OrderTokenHeaderSchema, location="headers")
 @blp.arguments(OrderRefundSchema)
 @blp.response(200, OrderSchema)
-@_errors(400, 401, 403, 404, 409, 422, 429)
-def refund(data, order_id):
-    """Customers request a refund or return (reason, optional sub_order_id and amount); the seller
-    of the sub-order or an admin decides (request_id, approve). Approval refunds through payments."""
-    user = current_api_user()
+@_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
+def refund(headers, data, order_id):
+    """Customers (and guests with X-Order-Token) request a refund or return: reason, and
+    sub_order_id with an amount, or lines with units. The seller of the sub-order or an admin
+    decides (request_id, approve, restock). Approval refunds through payments."""
+    caller = _caller(order_id, headers)
     if "request_id" in data:
-        return services.decide_refund(user, order_id, data["request_id"], data["approve"], data.get("reason"))
-    return services.request_refund(user, order_id, data)
+        return services.decide_refund(caller, order_id, data["request_id"], data["approve"], data.get("reason"),
+                                      restock=data.get("restock", False))
+    return services.request_refund(caller, order_id, data)

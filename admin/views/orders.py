@@ -1,8 +1,10 @@
 """Orders admin (read-only: status changes follow the state machine through the orders API):
 carts, orders with their sub-orders and timeline, sub-orders with their lines, shipments and
-refund requests. A Seller sees only its own sub-orders, their lines, shipments, refund requests
-and timeline steps (admin/roles.py grants it those views; parent orders, which carry the other
-sellers' amounts, and carts are for Admins)."""
+refund requests (with the units of lines they return). A Seller sees only its own sub-orders, their
+lines, shipments, refund requests and timeline steps (admin/roles.py grants it those views; parent
+orders, which carry the other sellers' amounts, and carts are for Admins). A sub-order's page shows
+its lines, shipments, refund requests and timeline; an order's its sub-orders, timeline and refund
+requests."""
 
 from __future__ import annotations
 
@@ -11,10 +13,17 @@ from sqlalchemy import select
 
 from admin.base import MarketModelView, datamodel
 from app.cart.models import Cart, CartItem
-from app.orders.models import Order, OrderEvent, OrderLine, RefundRequest, SubOrder
+from app.orders.models import Order, OrderEvent, OrderLine, RefundRequest, RefundRequestLine, SubOrder
+from app.sellers.models import SellerProfile
 from app.shipments.models import Shipment, TrackingEvent
 
 READ_ONLY = ["can_list", "can_show"]
+
+
+def _address(address) -> str:
+    """A shipping address on one line, as a person writes it."""
+    keys = ("full_name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+    return ", ".join(str(address[k]) for k in keys if (address or {}).get(k))
 
 
 def _orders_of_seller(sid):
@@ -55,6 +64,8 @@ class OrderLineView(_ReadOnly):
     list_columns = ["sub_order", "sku", "title", "quantity", "unit_price", "discount_total", "tax_total", "total",
                     "commission_rate", "commission_amount"]
     show_columns = list_columns + ["discounts", "tax_breakdown"]
+    # no relation in the search form: its select box would list every sub-order of the tenant
+    search_columns = ["sku", "title", "quantity"]
     seller_scope = staticmethod(lambda sid: OrderLine.seller_id == sid)
 
 
@@ -62,11 +73,24 @@ class OrderEventView(_ReadOnly):
     datamodel = datamodel(OrderEvent)
     route_base = "/admin/order-timeline"
     list_title = "Order timeline"
-    list_columns = ["created_at", "order", "sub_order_id", "from_status", "to_status", "note", "actor_user_id"]
+    list_columns = ["created_at", "order", "sub_order", "from_status", "to_status", "note", "actor"]
+    label_columns = {"sub_order": "Sub-order (empty: the whole order)", "actor": "By (empty: the system or a guest)"}
     show_columns = list_columns
+    search_columns = ["from_status", "to_status", "note", "created_at"]  # no unscoped order/sub-order selects
     # a seller: the steps of its own sub-orders only
     seller_scope = staticmethod(lambda sid: OrderEvent.sub_order_id.in_(
         select(SubOrder.id).where(SubOrder.seller_id == sid)))
+
+
+class TrackingEventView(_ReadOnly):
+    datamodel = datamodel(TrackingEvent)
+    route_base = "/admin/tracking-events"
+    list_title = "Tracking events"
+    list_columns = ["occurred_at", "shipment", "status", "description", "location"]
+    show_columns = list_columns
+    search_columns = ["status", "description", "location", "occurred_at"]  # no unscoped shipment select
+    seller_scope = staticmethod(lambda sid: TrackingEvent.shipment_id.in_(
+        select(Shipment.id).where(Shipment.seller_id == sid)))
 
 
 class ShipmentView(_ReadOnly):
@@ -77,16 +101,31 @@ class ShipmentView(_ReadOnly):
     search_columns = ["carrier", "tracking_number", "status", "shipped_at"]
     show_columns = ["sub_order", "carrier", "tracking_number", "status", "shipped_at", "created_at", "updated_at"]
     seller_scope = staticmethod(lambda sid: Shipment.seller_id == sid)
+    related_views = [TrackingEventView]
 
 
-class TrackingEventView(_ReadOnly):
-    datamodel = datamodel(TrackingEvent)
-    route_base = "/admin/tracking-events"
-    list_title = "Tracking events"
-    list_columns = ["occurred_at", "shipment", "status", "description", "location"]
+class RefundRequestLineView(_ReadOnly):
+    datamodel = datamodel(RefundRequestLine)
+    route_base = "/admin/refund-request-lines"
+    list_title = "Returned units"
+    list_columns = ["refund_request", "order_line", "quantity", "amount", "restocked_quantity"]
     show_columns = list_columns
-    seller_scope = staticmethod(lambda sid: TrackingEvent.shipment_id.in_(
-        select(Shipment.id).where(Shipment.seller_id == sid)))
+    search_columns = ["quantity", "amount", "restocked_quantity"]  # no unscoped line/request selects
+    seller_scope = staticmethod(lambda sid: RefundRequestLine.order_line_id.in_(
+        select(OrderLine.id).where(OrderLine.seller_id == sid)))
+
+
+class RefundRequestView(_ReadOnly):
+    datamodel = datamodel(RefundRequest)
+    route_base = "/admin/refund-requests"
+    list_title = "Refund requests"
+    list_columns = ["created_at", "order", "sub_order", "amount", "shipping_amount", "reason", "status", "restock",
+                    "decided_at"]
+    show_columns = list_columns + ["requested_by_user_id", "decided_by_user_id", "payment_refund_id"]
+    search_columns = ["status", "reason", "restock", "created_at", "decided_at"]  # no unscoped order selects
+    seller_scope = staticmethod(lambda sid: RefundRequest.sub_order_id.in_(
+        select(SubOrder.id).where(SubOrder.seller_id == sid)))
+    related_views = [RefundRequestLineView]
 
 
 class SubOrderView(_ReadOnly):
@@ -99,18 +138,8 @@ class SubOrderView(_ReadOnly):
     show_columns = list_columns + ["commission_rate", "shipping_method_name", "carrier", "shipping_tax",
                                    "updated_at"]
     seller_scope = staticmethod(lambda sid: SubOrder.seller_id == sid)
-    related_scopes = {"seller": lambda sid: SubOrder.seller_id == sid}
-    related_views = [OrderLineView, ShipmentView]
-
-
-class RefundRequestView(_ReadOnly):
-    datamodel = datamodel(RefundRequest)
-    route_base = "/admin/refund-requests"
-    list_title = "Refund requests"
-    list_columns = ["created_at", "order_id", "sub_order_id", "amount", "reason", "status", "decided_at"]
-    show_columns = list_columns + ["requested_by_user_id", "decided_by_user_id", "payment_refund_id"]
-    seller_scope = staticmethod(lambda sid: RefundRequest.sub_order_id.in_(
-        select(SubOrder.id).where(SubOrder.seller_id == sid)))
+    related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
+    related_views = [OrderLineView, ShipmentView, RefundRequestView, OrderEventView]
 
 
 class OrderView(_ReadOnly):
@@ -124,7 +153,8 @@ class OrderView(_ReadOnly):
                     "payment_status", "paid_at", "cancelled_at", "reservation_expires_at", "shipping_address",
                     "notes", "coupon_codes", "created_at", "updated_at"]
     seller_scope = staticmethod(_orders_of_seller)
-    related_views = [SubOrderView, OrderEventView]
+    related_views = [SubOrderView, OrderEventView, RefundRequestView]
+    formatters_columns = {"shipping_address": _address}
 
 
 def register(appbuilder: AppBuilder) -> None:
@@ -138,3 +168,4 @@ def register(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(OrderLineView)
     appbuilder.add_view_no_menu(CartItemView)
     appbuilder.add_view_no_menu(TrackingEventView)
+    appbuilder.add_view_no_menu(RefundRequestLineView)

@@ -53,6 +53,8 @@ class Order(TenantScoped, TimestampMixin, Model):
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # an unpaid order past this moment is cancelled by the cron job and its stock released
     reservation_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # a guest order's access token (X-Order-Token): only its SHA-256 is kept (app.orders.access)
+    access_token_hash: Mapped[str | None] = mapped_column(String(64))
 
     customer: Mapped[User | None] = relationship(User)
     sub_orders: Mapped[list[SubOrder]] = relationship(
@@ -184,6 +186,8 @@ class OrderEvent(TenantScoped, Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     order: Mapped[Order] = relationship(back_populates="events")
+    sub_order: Mapped[SubOrder | None] = relationship(SubOrder)
+    actor: Mapped[User | None] = relationship(User)
 
     def __repr__(self) -> str:
         return f"{self.from_status or '-'} → {self.to_status}"
@@ -214,6 +218,46 @@ class RefundRequest(TenantScoped, TimestampMixin, Model):
     # the payments helper's refund (its table is linked at merge)
     payment_refund_id: Mapped[int | None] = mapped_column(
         ForeignKey("refunds.id", ondelete="SET NULL", name="fk_order_refund_requests_payment_refund_id"), index=True)
+    # the part of `amount` that is the sub-order's shipping (refunded once, with the last units or on request)
+    shipping_amount: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, server_default="0", nullable=False)
+    # whether the approver put the returned (shipped) units back on hand
+    restock: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)
+
+    order: Mapped[Order] = relationship(Order)
+    sub_order: Mapped[SubOrder] = relationship(SubOrder)
+    lines: Mapped[list[RefundRequestLine]] = relationship(
+        back_populates="refund_request", cascade="all, delete-orphan", order_by="RefundRequestLine.id",
+        lazy="selectin")
+
+    def __repr__(self) -> str:
+        return f"refund request {self.id} ({self.status})"
+
+
+class RefundRequestLine(TenantScoped, Model):
+    """Units of one order line named by a refund request (a return of 1 of 3 units), with their share
+    of the line's paid amount; while the request is not rejected they count against the line."""
+
+    __tablename__ = "order_refund_request_lines"
+    __table_args__ = (
+        Index("ix_order_refund_request_lines_tenant_line", "tenant_id", "order_line_id"),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    refund_request_id: Mapped[int] = mapped_column(
+        ForeignKey("order_refund_requests.id", ondelete="CASCADE"), nullable=False, index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    # units put back into the warehouse they were sold from (at approval, when asked)
+    restocked_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+
+    refund_request: Mapped[RefundRequest] = relationship(back_populates="lines")
+    order_line: Mapped[OrderLine] = relationship(OrderLine)
+
+    def __repr__(self) -> str:
+        return f"{self.quantity} × line {self.order_line_id}"
 
 
 class IdempotencyKey(TenantScoped, Model):

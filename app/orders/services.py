@@ -1,8 +1,9 @@
 """Order use cases: who sees what, the state machine, cancel, refunds, payment outcomes, expiry.
 
 Visibility: a customer sees its own orders; a seller the orders holding one of its sub-orders
-(only its sub-orders, and totals over them); an admin every order of the tenant. Another user's
-order answers 404, never its data.
+(only its sub-orders, and totals over them); an admin every order of the tenant; a guest the one
+order whose access token it holds (app.orders.access), as its customer. Another user's order (or a
+wrong token) answers 404, never its data.
 
 Every status change goes through `_move()`: checked against app.orders.states.TRANSITIONS (an
 illegal one is a 409 naming the allowed ones), written to the timeline (order_events), and
@@ -16,18 +17,27 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, exists, select, update
+from sqlalchemy import case, exists, func, select, update
 
 from app.catalog.models import Product
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from app.core.types import utcnow
+from app.core.types import quantize_money, utcnow
 from app.customers.services import paginate
 from app.events.bus import publish
 from app.extensions import db
 from app.inventory import services as inventory
-from app.orders import states
-from app.orders.models import Order, OrderEvent, RefundRequest, StockReservation, SubOrder
+from app.orders import access, states
+from app.orders.access import GuestAccess
+from app.orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    RefundRequest,
+    RefundRequestLine,
+    StockReservation,
+    SubOrder,
+)
 from app.security import roles
 from app.sellers.models import SellerProfile
 from app.tenants.context import tenant_scope, unscoped
@@ -40,9 +50,14 @@ ZERO = Decimal("0.00")
 # --- who is asking -------------------------------------------------------------------------------
 
 class Viewer:
-    """The caller's standing towards orders: admin, seller (with its profile id) or customer."""
+    """The caller's standing towards orders: admin, seller (with its profile id), customer, or a
+    guest holding one order's access token (a customer of that order alone, with no user)."""
 
     def __init__(self, user):
+        self.guest = user if isinstance(user, GuestAccess) else None
+        if self.guest is not None:
+            self.user, self.is_admin, self.seller_id, self.is_customer = None, False, None, True
+            return
         self.user = user
         names = user.role_names
         self.is_admin = bool(names & ADMIN_ROLES)
@@ -53,6 +68,10 @@ class Viewer:
         if not (self.is_admin or self.seller_id is not None or self.is_customer):
             raise PermissionDenied("your role has no orders")
 
+    @property
+    def actor_id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
     def subs(self, order: Order) -> list[SubOrder]:
         if self.seller_id is not None:
             return [s for s in order.sub_orders if s.seller_id == self.seller_id]
@@ -61,7 +80,10 @@ class Viewer:
 
 def _visible_orders(viewer: Viewer):
     stmt = select(Order)
-    if viewer.is_customer:
+    if viewer.guest is not None:
+        stmt = stmt.where(Order.id == viewer.guest.order_id, Order.customer_user_id.is_(None),
+                          Order.access_token_hash == viewer.guest.token_hash)
+    elif viewer.is_customer:
         stmt = stmt.where(Order.customer_user_id == viewer.user.id)
     elif viewer.seller_id is not None:
         stmt = stmt.where(exists().where(SubOrder.order_id == Order.id, SubOrder.seller_id == viewer.seller_id))
@@ -82,6 +104,7 @@ def order_view(order: Order, viewer: Viewer | None) -> dict[str, Any]:
     """The order as the viewer may see it: a seller gets only its sub-orders and their totals."""
     subs = viewer.subs(order) if viewer is not None else list(order.sub_orders)
     partial = len(subs) != len(order.sub_orders)
+    returned = _returned_units(subs)
 
     def total(name):
         return sum((getattr(s, name) for s in subs), ZERO) if partial else getattr(order, name)
@@ -96,14 +119,26 @@ def order_view(order: Order, viewer: Viewer | None) -> dict[str, Any]:
         "shipping_address": order.shipping_address, "notes": order.notes, "coupon_codes": order.coupon_codes,
         "reservation_expires_at": order.reservation_expires_at if order.status == states.PENDING else None,
         "created_at": order.created_at, "updated_at": order.updated_at,
-        "sub_orders": [_sub_view(s) for s in subs],
+        "sub_orders": [_sub_view(s, returned) for s in subs],
     }
 
 
-def _sub_view(sub: SubOrder) -> dict[str, Any]:
+REFUND_STATUSES = frozenset({states.REFUND_REQUESTED, states.PARTIALLY_REFUNDED, states.REFUNDED})
+
+
+def _returned_units(subs: list[SubOrder]) -> dict[int, int]:
+    """Units of each line asked back in refund requests not rejected (one query, and only when a
+    sub-order has been through a refund)."""
+    if not any(s.status in REFUND_STATUSES or s.status_before_refund for s in subs):
+        return {}
+    return {line_id: units for line_id, (units, _) in
+            _line_committed([line.id for s in subs for line in s.lines]).items()}
+
+
+def _sub_view(sub: SubOrder, returned: dict[int, int] | None = None) -> dict[str, Any]:
     return {
         "id": sub.id, "number": sub.number, "seller_id": sub.seller_id, "status": sub.status,
-        "allowed_transitions": states.allowed(sub.status), "subtotal": sub.subtotal,
+        "allowed_transitions": _allowed(sub), "subtotal": sub.subtotal,
         "discount_total": sub.discount_total, "tax_total": sub.tax_total, "shipping_total": sub.shipping_total,
         "total": sub.total, "commission_rate": sub.commission_rate, "commission_amount": sub.commission_amount,
         "shipping_method_id": sub.shipping_method_id, "shipping_method_name": sub.shipping_method_name,
@@ -114,8 +149,23 @@ def _sub_view(sub: SubOrder) -> dict[str, Any]:
             "subtotal": line.subtotal, "discount_total": line.discount_total, "discounts": line.discounts,
             "tax_total": line.tax_total, "tax_breakdown": line.tax_breakdown, "total": line.total,
             "commission_rate": line.commission_rate, "commission_amount": line.commission_amount,
+            "returned_quantity": (returned or {}).get(line.id, 0),
         } for line in sub.lines],
     }
+
+
+# --- checkout ------------------------------------------------------------------------------------
+
+def place_order(ref, data: dict[str, Any], idempotency_key: str) -> tuple[dict[str, Any], bool]:
+    """Check the cart out (app.checkout.services.place_order); a guest also gets the order's access
+    token (the same one when the checkout is replayed). Returns (the order as placed, created)."""
+    from app.checkout import services as checkout
+
+    order, created, payment = checkout.place_order(ref, data, idempotency_key)
+    body = {**order_view(order, None), "payment": payment, "access_token": None}
+    if order.is_guest and ref.token:
+        body["access_token"] = access.grant(order.id, ref.token)
+    return body, created
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -171,9 +221,22 @@ def shipment_view(shipment) -> dict[str, Any]:
 
 # --- the state machine ---------------------------------------------------------------------------
 
-def illegal(current: str, target: str) -> Conflict:
+def illegal(current: str, target: str, allowed: list[str] | None = None) -> Conflict:
     return Conflict(f"an order cannot go from {current} to {target}", code="illegal_transition",
-                    details={"status": current, "requested": target, "allowed": states.allowed(current)})
+                    details={"status": current, "requested": target,
+                             "allowed": states.allowed(current) if allowed is None else allowed})
+
+
+def _holds_stock(sub: SubOrder) -> bool:
+    return db.session.scalar(select(exists().where(StockReservation.sub_order_id == sub.id,
+                                                   StockReservation.status == "held")))
+
+
+def _allowed(sub: SubOrder) -> list[str]:
+    """The sub-order's next statuses (a partially refunded one resumes fulfilment only if unshipped)."""
+    if sub.status == states.PARTIALLY_REFUNDED:
+        return states.allowed(sub.status, holds_stock=_holds_stock(sub))
+    return states.allowed(sub.status)
 
 
 def _move(sub: SubOrder, target: str, *, actor_id: int | None, note: str | None = None) -> None:
@@ -225,6 +288,8 @@ def set_status(sub: SubOrder, target: str, *, actor_id: int | None, note: str | 
     """A fulfilment step (processing, shipped, delivered, completed) inside the caller's transaction."""
     if target not in states.MANUAL_TARGETS:
         raise illegal(sub.status, target)
+    if sub.status == states.PARTIALLY_REFUNDED and target in states.RESUMABLE and not _holds_stock(sub):
+        raise illegal(sub.status, target, _allowed(sub))
     _move(sub, target, actor_id=actor_id, note=note)
     if target == states.SHIPPED:
         _stock(sub, release=False, actor_id=actor_id)
@@ -288,15 +353,18 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
         was_paid = order.paid_at is not None
         refunds = []
         for sub in subs:
-            _cancel_sub(sub, actor_id=user.id, note=reason or "cancelled")
+            _cancel_sub(sub, actor_id=viewer.actor_id, note=reason or "cancelled")
         fully = order.status == states.CANCELLED
         if fully:
             order.cancelled_at = utcnow()
-        elif was_paid:  # part of a paid order: its sub-orders' totals go back to the buyer
+        elif was_paid:  # part of a paid order: what was paid for its sub-orders (and not refunded yet) goes back
             for sub in subs:
-                refund = RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=user.id,
-                                       amount=sub.total, reason=reason or "sub-order cancelled", status="approved",
-                                       decided_by_user_id=user.id, decided_at=utcnow())
+                left = sub.total - _committed(sub)
+                if left <= ZERO:
+                    continue
+                refund = RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=viewer.actor_id,
+                                       amount=left, reason=reason or "sub-order cancelled", status="approved",
+                                       decided_by_user_id=viewer.actor_id, decided_at=utcnow())
                 db.session.add(refund)
                 db.session.flush()
                 refunds.append((refund.id, refund.amount))
@@ -340,8 +408,11 @@ def _void_or_refund(order_id: int) -> None:
 # --- refunds -------------------------------------------------------------------------------------
 
 def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
-    """The customer asks for a refund (or return) of a sub-order, or of every paid sub-order; a
-    seller may ask for one of its own sub-orders (an admin then decides)."""
+    """The customer asks for a refund (or return) of a sub-order, of every paid sub-order, of an
+    amount of one sub-order, or of units of order lines (`lines`: [{"line_id", "quantity"}], one
+    request per sub-order they belong to); a seller may ask for one of its own sub-orders (an admin
+    then decides). The order row is locked, so concurrent requests are counted one after the
+    other: never more units than were ordered, never more money than was paid."""
     with transaction():
         viewer = Viewer(user)
         if viewer.is_admin:
@@ -349,22 +420,123 @@ def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
                                    "admins decide with request_id")
         order = _find(viewer, order_id, lock=True)
         subs = _subs_to_change(viewer, order, data.get("sub_order_id"))
+        if data.get("lines"):
+            if data.get("amount") is not None:
+                raise ValidationError("give lines or an amount, not both", details={"amount": ["not with lines"]})
+            _request_lines(viewer, order, subs, data)
+            db.session.flush()
+            return order_view(order, viewer)
         if data.get("amount") is not None and len(subs) != 1:
             raise ValidationError("an amount needs a sub_order_id", details={"sub_order_id": ["required with amount"]})
         for sub in subs:
             if not states.is_allowed(sub.status, states.REFUND_REQUESTED):
                 raise illegal(sub.status, states.REFUND_REQUESTED)
-            refundable = sub.total - _refunded(sub)
+            refundable = sub.total - _committed(sub)
             amount = data.get("amount") or refundable
             if amount > refundable:
                 raise ValidationError("more than can be refunded",
                                       details={"amount": [f"at most {refundable} for this sub-order"]})
+            if amount <= ZERO:
+                raise Conflict("nothing is left to refund on this sub-order", code="nothing_to_refund",
+                               details={"sub_order_id": sub.id})
             sub.status_before_refund = sub.status
-            _move(sub, states.REFUND_REQUESTED, actor_id=user.id, note=data["reason"])
-            db.session.add(RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=user.id,
-                                         amount=amount, reason=data["reason"], status="requested"))
+            _move(sub, states.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
+            db.session.add(RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=viewer.actor_id,
+                                         amount=amount, reason=data["reason"], status="requested",
+                                         shipping_amount=ZERO if data.get("amount") else
+                                         _shipping_share(sub) - _shipping_committed(sub)))
         db.session.flush()
         return order_view(order, viewer)
+
+
+LIVE_REQUEST = ("requested", "approved", "completed")  # a rejected request gives its units and money back
+
+
+def _committed(sub: SubOrder) -> Decimal:
+    """Money of the sub-order asked for and not refused (requested, approved or paid out)."""
+    done = db.session.scalars(select(RefundRequest.amount).where(RefundRequest.sub_order_id == sub.id,
+                                                                 RefundRequest.status.in_(LIVE_REQUEST))).all()
+    return sum(done, ZERO)
+
+
+def _shipping_share(sub: SubOrder) -> Decimal:
+    """What the buyer paid for the sub-order's shipping (with its tax when prices exclude tax)."""
+    return sub.total - sum((line.total for line in sub.lines), ZERO)
+
+
+def _shipping_committed(sub: SubOrder) -> Decimal:
+    done = db.session.scalars(select(RefundRequest.shipping_amount).where(
+        RefundRequest.sub_order_id == sub.id, RefundRequest.status.in_(LIVE_REQUEST))).all()
+    return sum(done, ZERO)
+
+
+def _line_committed(line_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
+    """Per order line: (units, money) asked for and not refused."""
+    rows = db.session.execute(
+        select(RefundRequestLine.order_line_id, func.sum(RefundRequestLine.quantity),
+               func.sum(RefundRequestLine.amount))
+        .join(RefundRequest, RefundRequest.id == RefundRequestLine.refund_request_id)
+        .where(RefundRequestLine.order_line_id.in_(line_ids), RefundRequest.status.in_(LIVE_REQUEST))
+        .group_by(RefundRequestLine.order_line_id)).all()
+    return {line_id: (int(units or 0), Decimal(amount or 0)) for line_id, units, amount in rows}
+
+
+def line_refund_amount(line: OrderLine, units_before: int, amount_before: Decimal, units: int) -> Decimal:
+    """The paid share of `units` more units of a line (its price, less its discounts, plus its tax):
+    the line's total pro rata, rounded half-up on the running total so that refunding every unit,
+    in any steps, gives back exactly the line's total and never more."""
+    if units_before + units >= line.quantity:
+        return line.total - amount_before
+    share = quantize_money(line.total * (units_before + units) / line.quantity) - amount_before
+    return max(share, ZERO)
+
+
+def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: dict[str, Any]) -> None:
+    by_line = {line.id: (sub, line) for sub in subs for line in sub.lines}
+    wanted: dict[int, int] = {}
+    for position, entry in enumerate(data["lines"]):
+        if entry["line_id"] not in by_line:
+            raise NotFound("no such line in this order", details={"lines": {position: {"line_id": [entry["line_id"]]}}})
+        wanted[entry["line_id"]] = wanted.get(entry["line_id"], 0) + entry["quantity"]
+    committed = _line_committed(sorted(wanted))
+    per_sub: dict[int, list[tuple[OrderLine, int, Decimal]]] = {}
+    for line_id, units in wanted.items():
+        sub, line = by_line[line_id]
+        before_units, before_amount = committed.get(line_id, (0, ZERO))
+        left = line.quantity - before_units
+        if units > left:
+            raise ValidationError("more units than can be returned",
+                                  details={"lines": {str(line_id): [f"at most {left} of {line.quantity} units"]}})
+        per_sub.setdefault(sub.id, []).append((line, units, line_refund_amount(line, before_units, before_amount,
+                                                                               units)))
+    for sub in subs:
+        if sub.id not in per_sub:
+            continue
+        if not states.is_allowed(sub.status, states.REFUND_REQUESTED):
+            raise illegal(sub.status, states.REFUND_REQUESTED)
+        chosen = per_sub[sub.id]
+        amount = sum((a for _, _, a in chosen), ZERO)
+        # shipping goes back once: asked for, or with the last units of the sub-order
+        asked = {line.id: units for line, units, _ in chosen}
+        all_back = all(committed.get(line.id, (0, ZERO))[0] + asked.get(line.id, 0) >= line.quantity
+                       for line in sub.lines)
+        shipping = ZERO
+        if data.get("include_shipping") or all_back:
+            shipping = max(_shipping_share(sub) - _shipping_committed(sub), ZERO)
+        amount += shipping
+        captured_left = sub.total - _committed(sub)
+        if amount > captured_left:  # guards rounding and amount-only requests made before
+            amount = captured_left
+        if amount <= ZERO:
+            raise Conflict("nothing is left to refund for these units", code="nothing_to_refund",
+                           details={"sub_order_id": sub.id})
+        sub.status_before_refund = sub.status
+        _move(sub, states.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
+        db.session.add(RefundRequest(
+            order_id=order.id, sub_order_id=sub.id, requested_by_user_id=viewer.actor_id, amount=amount,
+            reason=data["reason"], status="requested", shipping_amount=shipping,
+            lines=[RefundRequestLine(order_line_id=line.id, quantity=units, amount=line_amount)
+                   for line, units, line_amount in chosen]))
 
 
 def _refunded(sub: SubOrder) -> Decimal:
@@ -373,9 +545,12 @@ def _refunded(sub: SubOrder) -> Decimal:
     return sum(done, ZERO)
 
 
-def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str | None = None) -> dict[str, Any]:
+def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str | None = None,
+                  restock: bool = False) -> dict[str, Any]:
     """The sub-order's seller or an admin approves (payments then refunds) or rejects (the
-    sub-order returns to where it was); a request the seller made itself is for an admin."""
+    sub-order returns to where it was); a request the seller made itself is for an admin.
+    Approving a return of units still held (not shipped) releases them; with `restock`, shipped
+    units go back on hand in the stock rows they were sold from (a `return` stock movement each)."""
     with transaction():
         viewer = Viewer(user)
         if viewer.is_customer:
@@ -396,6 +571,9 @@ def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str
         sub = next(s for s in order.sub_orders if s.id == refund.sub_order_id)
         if approve:
             refund.status = "approved"
+            refund.restock = bool(restock)
+            if refund.lines:
+                _return_units(sub, refund, restock=bool(restock), actor_id=user.id)
         else:
             refund.status = "rejected"
             _record(sub, sub.status_before_refund or states.PAID, actor_id=user.id, note=note or "refund rejected")
@@ -404,6 +582,50 @@ def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str
         _refund_payment(order_id, refund_id, amount, note)
     with transaction():
         return order_view(_find(viewer, order_id), viewer)
+
+
+def _return_units(sub: SubOrder, refund: RefundRequest, *, restock: bool, actor_id: int | None) -> None:
+    """Stock of the returned units, in stock-row key order: held units are released; shipped
+    (consumed) units go back on hand where they came from when `restock`."""
+    line_ids = [rl.order_line_id for rl in refund.lines]
+    reservations = db.session.scalars(
+        select(StockReservation).where(StockReservation.order_line_id.in_(line_ids),
+                                       StockReservation.status.in_(("held", "consumed")))
+        .order_by(StockReservation.stock_level_id, StockReservation.id).with_for_update()).all()
+    restocked_before = dict(db.session.execute(
+        select(RefundRequestLine.order_line_id, func.sum(RefundRequestLine.restocked_quantity))
+        .where(RefundRequestLine.order_line_id.in_(line_ids), RefundRequestLine.refund_request_id != refund.id)
+        .group_by(RefundRequestLine.order_line_id)).all())
+    reference = f"refund:{sub.number}:{refund.id}"
+    for refund_line in refund.lines:
+        need = refund_line.quantity
+        skip = int(restocked_before.get(refund_line.order_line_id) or 0)  # consumed units already back
+        for reservation in (r for r in reservations if r.order_line_id == refund_line.order_line_id):
+            if need == 0:
+                break
+            if reservation.status == "held":
+                take = min(need, reservation.quantity)
+                moved = inventory.move_stock(reservation.stock_level_id, d_reserved=-take, reason="release",
+                                             reference=reference, actor_id=actor_id)
+                if take == reservation.quantity:
+                    reservation.status = "released"
+                else:
+                    reservation.quantity -= take
+            elif restock:
+                available = reservation.quantity - min(skip, reservation.quantity)
+                skip -= reservation.quantity - available
+                take = min(need, available)
+                if take == 0:
+                    continue
+                moved = inventory.move_stock(reservation.stock_level_id, d_on_hand=take, reason="return",
+                                             reference=reference, actor_id=actor_id)
+                refund_line.restocked_quantity += take
+            else:
+                continue
+            if moved is None:
+                raise Conflict("stock reservation is inconsistent", code="stock_inconsistent",
+                               details={"stock_level_id": reservation.stock_level_id})
+            need -= take
 
 
 def _refund_payment(order_id: int, refund_request_id: int, amount: Decimal, note: str | None) -> None:

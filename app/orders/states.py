@@ -8,6 +8,8 @@ from its sub-orders (the least advanced one that is not cancelled; cancelled if 
     paid | processing | shipped | delivered | completed | partially_refunded -> refund_requested
     refund_requested -> refunded | partially_refunded   (a refund was paid out)
     refund_requested -> <the status before the request>  (the request was rejected)
+    partially_refunded -> processing | shipped   (only while the sub-order still holds stock: units
+                                                  were refunded before shipping; the rest ships)
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     DELIVERED: frozenset({COMPLETED, REFUND_REQUESTED}),
     COMPLETED: frozenset({REFUND_REQUESTED}),
     REFUND_REQUESTED: frozenset({REFUNDED, PARTIALLY_REFUNDED}),
-    PARTIALLY_REFUNDED: frozenset({REFUND_REQUESTED, REFUNDED}),
+    PARTIALLY_REFUNDED: frozenset({REFUND_REQUESTED, REFUNDED, PROCESSING, SHIPPED}),
     REFUNDED: frozenset(),
     CANCELLED: frozenset(),
 }
@@ -47,10 +49,15 @@ LIFECYCLE = (PENDING, PAID, PROCESSING, SHIPPED, DELIVERED, COMPLETED, REFUND_RE
 # stock is still held (reserved) in these statuses; it is turned into a sale when shipped
 HOLDS_STOCK = frozenset({PENDING, PAID, PROCESSING})
 CANCELLABLE = frozenset({PENDING, PAID, PROCESSING})
+# from partially_refunded, fulfilment goes on only while the sub-order still holds stock
+RESUMABLE = frozenset({PROCESSING, SHIPPED})
 
 
-def allowed(current: str) -> list[str]:
-    return sorted(TRANSITIONS.get(current, ()))
+def allowed(current: str, *, holds_stock: bool = True) -> list[str]:
+    targets = TRANSITIONS.get(current, frozenset())
+    if current == PARTIALLY_REFUNDED and not holds_stock:
+        targets = targets - RESUMABLE
+    return sorted(targets)
 
 
 def is_allowed(current: str, target: str) -> bool:

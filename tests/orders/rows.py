@@ -6,7 +6,16 @@ from decimal import Decimal
 
 from app.cart.models import Cart, CartItem
 from app.extensions import db
-from app.orders.models import IdempotencyKey, Order, OrderEvent, OrderLine, RefundRequest, StockReservation, SubOrder
+from app.orders.models import (
+    IdempotencyKey,
+    Order,
+    OrderEvent,
+    OrderLine,
+    RefundRequest,
+    RefundRequestLine,
+    StockReservation,
+    SubOrder,
+)
 from app.shipments.models import Shipment, TrackingEvent
 
 
@@ -32,7 +41,8 @@ def add_order_rows(seller_id: int, customer_user_id: int, variant_id: int, stock
         StockReservation(order_id=order.id, sub_order_id=sub.id, order_line_id=line.id, stock_level_id=stock_level_id,
                          quantity=1),
         OrderEvent(order_id=order.id, sub_order_id=sub.id, from_status="pending", to_status="paid"),
-        RefundRequest(order_id=order.id, sub_order_id=sub.id, amount=price, reason="test"),
+        RefundRequest(order_id=order.id, sub_order_id=sub.id, amount=price, reason="test",
+                      lines=[RefundRequestLine(order_line_id=line.id, quantity=1, amount=price)]),
         IdempotencyKey(key="k", scope=f"user:{customer_user_id}", request_hash="0" * 64, order_id=order.id),
         shipment,
     ])
