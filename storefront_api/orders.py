@@ -386,8 +386,9 @@ def track(headers, order_id):
 @_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
 def refund(headers, data, order_id):
     """Customers (and guests with X-Order-Token) request a refund or return: reason, and
-    sub_order_id with an amount, or lines with units. The seller of the sub-order or an admin
-    decides (request_id, approve, restock). Approval refunds through payments."""
+    sub_order_id with an amount, or lines with units; a seller may request one for its own
+    sub-order. The sub-order's seller or an admin decides (request_id, approve, restock); a request
+    the seller made itself is for an admin. Approval refunds through payments."""
     caller = _caller(order_id, headers)
     if "request_id" in data:
         return services.decide_refund(caller, order_id, data["request_id"], data["approve"], data.get("reason"),
