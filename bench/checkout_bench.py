@@ -137,7 +137,9 @@ def stage_prepare(url: str, products: int, reuse: bool) -> None:
         with unscoped():
             tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.slug == TENANT))
         with tenant_scope(tenant_id):
-            if not db.session.scalar(select(func.count()).select_from(ShippingZone)):
+            # the demo seed ships within the tenant's own region (US for the default tenant)
+            if not db.session.scalar(select(func.count()).select_from(ShippingZone)
+                                     .where(ShippingZone.areas.contains("GB"))):
                 zone = ShippingZone(name="UK (bench)", areas="GB")
                 db.session.add_all([zone, ShippingMethod(zone=zone, name="Standard", carrier_code="manual",
                                                          rate_type="flat", flat_rate=Decimal("4.99")),

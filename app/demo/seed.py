@@ -59,6 +59,8 @@ from app.security import roles
 from app.security.models import User
 from app.security.services import create_user, validate_password
 from app.sellers.models import SellerProfile
+from app.shipping.models import ShippingMethod, ShippingZone
+from app.tax.models import TaxRule
 from app.tenants.context import tenant_scope, unscoped
 from app.tenants.models import Tenant
 from app.tenants.services import get_or_create_tenant
@@ -721,6 +723,10 @@ def _seed_tenant(slug, default_slug, n_products, n_sellers, n_customers, rng, id
     db.session.commit()
     log(f"[{slug}] categories, attributes and brands ready ({time.perf_counter() - t0:.1f}s)")
 
+    with tenant_scope(tid):
+        _seed_shipping_and_tax(ctx)
+    db.session.commit()
+
     t0 = time.perf_counter()
     with tenant_scope(tid):
         manager = _ensure_users(ctx, [(f"manager@{domain}", "Morgan", "Reyes", [roles.ADMIN])], password, password_hash)
@@ -766,6 +772,44 @@ class _TenantCtx:
     attribute_ids: dict = field(default_factory=dict)   # code -> id
     platform_warehouses: list = field(default_factory=list)
     digital_warehouse: int | None = None
+
+
+# ---- shipping and tax: so a storefront can check out the demo catalog at once ---------------
+
+# the countries a demo tenant ships to, by its region, with their standard VAT (US: no national
+# sales tax; a state rule shows region overrides)
+_DEMO_DESTINATIONS = {
+    "US": {"areas": "US", "tax": [("US-CA sales tax (demo)", "US", "CA", "0.0725")]},
+    "GB": {"areas": "GB", "tax": [("VAT GB (demo)", "GB", None, "0.2000")]},
+    "EU": {"areas": "DE, FR, NL, ES, IT", "tax": [("VAT DE (demo)", "DE", None, "0.1900"),
+                                                 ("VAT FR (demo)", "FR", None, "0.2000"),
+                                                 ("VAT NL (demo)", "NL", None, "0.2100"),
+                                                 ("VAT ES (demo)", "ES", None, "0.2100"),
+                                                 ("VAT IT (demo)", "IT", None, "0.2200")]},
+}
+
+
+def _seed_shipping_and_tax(ctx: _TenantCtx) -> None:
+    """A domestic zone (Standard, free over 50; Express) and the region's tax rules, once per
+    tenant: without them no address is served and a demo checkout answers no_shipping_method."""
+    if db.session.scalar(select(func.count()).select_from(ShippingZone)):
+        return
+    spec = _DEMO_DESTINATIONS[ctx.region]
+    zone = ShippingZone(name="Domestic (demo)", areas=spec["areas"])
+    db.session.add_all([
+        zone,
+        ShippingMethod(zone=zone, name="Standard", carrier_code="manual", rate_type="flat",
+                       flat_rate=Decimal("4.99"), free_over=Decimal("50.00"), min_days=2, max_days=5, position=0),
+        ShippingMethod(zone=zone, name="Express", carrier_code="manual", rate_type="flat",
+                       flat_rate=Decimal("12.99"), min_days=1, max_days=2, position=1),
+    ])
+    ctx.created["shipping_zones"] += 1
+    ctx.created["shipping_methods"] += 2
+    if not db.session.scalar(select(func.count()).select_from(TaxRule)):
+        for name, country, region, rate in spec["tax"]:
+            db.session.add(TaxRule(name=name, country=country, region=region, rate=Decimal(rate)))
+            ctx.created["tax_rules"] += 1
+    db.session.flush()
 
 
 # ---- reference data: attributes, categories, brands, platform warehouses --------------------

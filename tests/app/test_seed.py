@@ -206,7 +206,8 @@ def test_if_empty_does_not_double_the_data_and_a_rerun_only_adds_products(seeded
         # without --if-empty, a second run reuses users, categories, brands and warehouses
         report = seed(10, sellers=N_SELLERS, customers=N_CUSTOMERS, tenant=slug_a, second_tenant=None, seed=7)
         assert report.tenants[0].created["products"] == 10
-        for name in ("ab_user", "categories", "brands", "sellers", "customer_profiles", "warehouses"):
+        for name in ("ab_user", "categories", "brands", "sellers", "customer_profiles", "warehouses",
+                     "shipping_zones", "shipping_methods", "tax_rules"):
             assert report.tenants[0].created[name] == 0, name
         assert _count(Product.__table__, a) == before["products"] + 10
         assert _count(User.__table__, a) == before["ab_user"]
@@ -293,3 +294,37 @@ def test_small_seed_smoke(app):
         assert all(t.skipped for t in again.tenants)
         assert _count(Product.__table__, a) == 12
         db.session.remove()
+
+
+def test_a_guest_can_check_out_the_seeded_catalog(app, seeded):
+    """The seed gives each tenant a domestic shipping zone and its tax rules, so a storefront can
+    buy at once (before, every checkout of `make run`'s catalog answered no_shipping_method)."""
+    a = seeded["a"]
+    with app.app_context(), tenant_scope(a):
+        variant_id = db.session.scalar(
+            select(StockLevel.variant_id).join(ProductVariant, ProductVariant.id == StockLevel.variant_id)
+            .join(Product, Product.id == ProductVariant.product_id)
+            .where(Product.status == "active", ProductVariant.is_active.is_(True),
+                   StockLevel.quantity_on_hand - StockLevel.quantity_reserved >= 2)
+            .order_by(StockLevel.variant_id).limit(1))
+        db.session.remove()
+    client = app.test_client()
+    client.environ_base["HTTP_X_TENANT"] = seeded["slug_a"]
+    added = client.post("/api/v1/cart/add/", json={"variant_id": variant_id, "quantity": 1})
+    assert added.status_code in (200, 201), added.get_json()
+    token = added.headers["X-Cart-Token"]
+    address = {"full_name": "Dana Guest", "line1": "1 Market St", "city": "San Francisco", "region": "CA",
+               "postal_code": "94105", "country": "US"}
+    placed = client.post("/api/v1/orders/", headers={"X-Cart-Token": token, "Idempotency-Key": unique("seed-co-")},
+                         json={"email": "dana@example.com", "shipping_address": address,
+                               "payment": {"method": "test_card", "details": {"number": "4242424242424242"}}})
+    body = placed.get_json()
+    assert placed.status_code == 201, body
+    assert Decimal(body["tax_total"]) > 0 and body["sub_orders"], body
+    abroad = client.post("/api/v1/cart/add/", json={"variant_id": variant_id, "quantity": 1})
+    refused = client.post("/api/v1/orders/", headers={"X-Cart-Token": abroad.headers["X-Cart-Token"],
+                                                      "Idempotency-Key": unique("seed-co-")},
+                          json={"email": "dana@example.com", "shipping_address": {**address, "country": "JP",
+                                                                                  "region": None},
+                                "payment": {"method": "test_card", "details": {"number": "4242424242424242"}}})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "no_shipping_method"
