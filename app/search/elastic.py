@@ -24,9 +24,10 @@ from collections.abc import Iterable
 from elasticsearch import Elasticsearch, NotFoundError
 
 from app.search import facets as facet_shapes
-from app.search.tantivy_backend import FUZZY_FIELDS, TEXT_FIELDS
 from app.search.types import (
+    FUZZY_FIELDS,
     MAX_RESULT_WINDOW,
+    TEXT_FIELDS,
     TYPO_THRESHOLD,
     Hit,
     SearchRequest,

@@ -48,7 +48,9 @@ from tantivy import Document, FieldType, Index, Occur, Order, Query, SnippetGene
 from app.core import cache
 from app.search import facets as facet_shapes
 from app.search.types import (
+    FUZZY_FIELDS,
     MAX_RESULT_WINDOW,
+    TEXT_FIELDS,
     TYPO_THRESHOLD,
     Hit,
     SearchRequest,
@@ -60,9 +62,6 @@ from app.search.types import (
 )
 
 SCHEMA_VERSION = "v2"  # v2: the stored product card
-# text fields and their boosts: title counts most, then brand, category, attributes, description
-TEXT_FIELDS = {"title": 3.0, "brand": 2.0, "category": 1.5, "attributes": 1.2, "description": 1.0}
-FUZZY_FIELDS = {"title": 0.6, "brand": 0.5, "category": 0.3, "description": 0.2}
 SORT_FIELDS = {"newest": ("created_at", Order.Desc), "price": ("price", Order.Asc),
                "-price": ("price", Order.Desc), "rating": ("rating_key", Order.Desc),
                "popularity": ("sold_count", Order.Desc)}
