@@ -20,4 +20,4 @@ RUN mkdir -p /app/instance && chown app:app /app/instance
 
 USER app
 EXPOSE 5000
-CMD ["gunicorn", "-w", "2", "-k", "gthread", "--threads", "4", "-b", "0.0.0.0:5000", "wsgi:app"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "-b", "0.0.0.0:5000", "wsgi:app"]

@@ -4,7 +4,7 @@
     /root/.cache/mkt/devvenv/bin/python bench/admin_list_bench.py                 # 200 requests per case
     python bench/admin_list_bench.py --requests 100 --profile                     # + an SQL/cProfile report
 
-It starts gunicorn (-w 2 -k gthread --threads 4, the production setup) on 127.0.0.1 with
+It starts gunicorn (gunicorn.conf.py, the production setup) on 127.0.0.1 with
 APP_CONFIG=production (a random 48-character SECRET_KEY, REDIS_URL=redis://127.0.0.1:6379/14,
 DATABASE_URL at the bench database), logs in through FAB's HTML form at /login/ (CSRF token
 included) as the Super Admin and as a Seller, and times GET requests one after another with a
@@ -47,6 +47,9 @@ RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 from seed_bench import BENCH_ADMIN_PASSWORD, DEFAULT_URL  # noqa: E402
+from serving import gunicorn_argv  # noqa: E402
+
+SERVER = gunicorn_argv(0)[1]
 
 DEMO_PASSWORD = "demo-password-1"
 LIST = "/admin/products/list/"
@@ -160,12 +163,9 @@ OTHER_LISTS = [("variants", "/admin/variants/list/"), ("product images", "/admin
 
 
 def start_server(env: dict, port: int, log_path: Path) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
     log = log_path.open("w")
-    proc = subprocess.Popen(
-        [str(gunicorn), "-w", "2", "-k", "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--timeout", "120", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(gunicorn_argv(port, timeout=120)[0], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -323,7 +323,7 @@ def main() -> int:
     print(f"database {url.split('@')[-1]}: {facts['products']:,} products in the default tenant; "
           f"seller {facts['seller']['email']} has {facts['seller']['products']:,}", flush=True)
     proc = start_server(env, args.port, instance / "gunicorn.log")
-    print(f"gunicorn pid {proc.pid} on {base} (APP_CONFIG=production, -w 2 -k gthread --threads 4)", flush=True)
+    print(f"gunicorn pid {proc.pid} on {base} (APP_CONFIG=production, {SERVER})", flush=True)
     results = []
     try:
         for role, role_cases in plan.items():
@@ -358,7 +358,7 @@ def main() -> int:
     stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     summary = {"bench": "admin_list", "when": stamp, "tag": args.tag, "database": url.split("@")[-1].split("?")[0],
                "products_in_tenant": facts["products"], "seller": facts["seller"],
-               "server": "gunicorn -w 2 -k gthread --threads 4, APP_CONFIG=production",
+               "server": f"{SERVER}, APP_CONFIG=production",
                "client": "requests.Session, sequential, client-side wall time incl. body",
                "requests_per_case": args.requests, "warmup": args.warmup, "target_p95_ms": args.target_ms,
                "product_list_meets_target": all(r["meets_target"] for r in results if r["group"] == "products"),
@@ -368,7 +368,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "admin_list.json").write_text(json.dumps(summary, indent=2) + "\n")
     md = [f"### {stamp}{' — ' + args.tag if args.tag else ''}", "",
-          f"{facts['products']:,} products in the tenant; gunicorn -w 2 -k gthread --threads 4, production config; "
+          f"{facts['products']:,} products in the tenant; {SERVER}, production config; "
           f"{args.requests} sequential requests per product-list case after {args.warmup} warm-up "
           f"({args.other_requests} for the other lists); target p95 < {args.target_ms:.0f} ms.", "",
           "| user | case | records | page KiB | mean ms | p50 ms | p95 ms | p99 ms | p95 < target |",

@@ -1,11 +1,12 @@
 """Storefront API throughput and latency against gunicorn on the 100k-product MariaDB database.
 
     python bench/api_bench.py [--duration 15] [--connections 16]
-    python bench/api_bench.py --workers 4 --threads 2 --cases list   # another server shape, fewer cases
+    python bench/api_bench.py --worker-class gthread --workers 2 --threads 4   # another server shape
 
 Needs the database made by bench/seed_bench.py (shop_bench, at the current migration head: run
 `flask db upgrade` against it after pulling) and Redis (db 13, flushed at start). Serves the app
-with gunicorn -w 2 -k gthread --threads 4 (production config, catalog cache in Redis), then runs
+with gunicorn and the project's gunicorn.conf.py (what `web` runs in production: sync workers, two
+per CPU; production config, catalog cache in Redis), then runs
 wrk (Debian's package; installed if missing) with 16 connections per case:
   ceiling    GET /api/core/ping                      (the same server's bare JSON endpoint)
   list       GET /api/v1/products/?page_size=24
@@ -35,6 +36,9 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import gunicorn_argv  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_DB = "mysql+pymysql://root@127.0.0.1:3306/shop_bench?charset=utf8mb4"
 
@@ -75,8 +79,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--tenant", default="default")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--workers", type=int, help="gunicorn worker processes (default: gunicorn.conf.py's)")
+    parser.add_argument("--worker-class", help="gunicorn worker class (default: gunicorn.conf.py's, sync)")
+    parser.add_argument("--threads", type=int, help="gunicorn threads per worker (with --worker-class gthread)")
     parser.add_argument("--cases", default="ceiling,list,filtered,detail",
                         help="comma-separated subset of the cases (ceiling is always run: it is the reference)")
     args = parser.parse_args()
@@ -86,9 +91,8 @@ def main() -> None:
     redis.Redis.from_url(args.redis_url).flushdb()
     env = {**os.environ, "APP_CONFIG": "production", "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
            "SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnop", "INSTANCE_PATH": "/tmp/api-bench-instance"}
-    server_desc = f"gunicorn -w {args.workers} -k gthread --threads {args.threads}"
-    gunicorn = [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "gthread",
-                "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", "wsgi:app"]
+    gunicorn, server_desc = gunicorn_argv(args.port, worker_class=args.worker_class, workers=args.workers,
+                                          threads=args.threads)
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{args.port}"
     headers = {"X-Tenant": args.tenant}

@@ -14,7 +14,8 @@ gunicorn (production config) on a MariaDB database of its own seeded with 100,00
    config, embedded mode). The same child then gives the default tenant a shipping zone (GB,
    "Standard" flat 4.99) and a 20 % GB tax rule when it has none, so checkouts price for real.
    --reuse skips the seeding (upgrade heads and the zone/tax set-up still run).
-2. Server: gunicorn -w 2 -k gthread --threads 4 (as bench/api_bench.py), APP_CONFIG=production,
+2. Server: gunicorn with gunicorn.conf.py (as bench/api_bench.py; --worker-class, --workers and
+   --server-threads override it), APP_CONFIG=production,
    a random SECRET_KEY, REDIS_URL=redis://127.0.0.1:6379/12 (its own db, flushed at start),
    PAYMENT_METHODS with test_card (production leaves it out), and API_WRITE_RATE_LIMIT raised:
    every buyer comes from 127.0.0.1, and the per-IP write limit (120/min) would otherwise be
@@ -79,6 +80,7 @@ RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 from seed_bench import BENCH_ADMIN_PASSWORD  # noqa: E402
+from serving import gunicorn_argv  # noqa: E402
 
 DEFAULT_URL = "mysql+pymysql://root@127.0.0.1:3306/shop_checkout_bench?charset=utf8mb4"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
@@ -343,13 +345,12 @@ def hot_outcome(url: str, hot: dict) -> dict:
             "oversold_units": int(ordered[0]) - hot["units"]}
 
 
-def start_server(env: dict, port: int, log_path: Path) -> subprocess.Popen:
+def start_server(env: dict, port: int, log_path: Path, shape: dict | None = None) -> subprocess.Popen:
     import requests
 
     log = log_path.open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
-                             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120", "wsgi:app"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(gunicorn_argv(port, timeout=120, **(shape or {}))[0], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -624,6 +625,9 @@ def main() -> int:
     parser.add_argument("--worker", action="store_true",
                         help="also run `flask worker --simple` (events: orders move to paid, reserved units to sold)")
     parser.add_argument("--tag", default="", help="label for this run in checkout_bench.md")
+    parser.add_argument("--worker-class", help="gunicorn worker class (default: gunicorn.conf.py's)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
+    parser.add_argument("--server-threads", type=int, help="gunicorn threads per worker (gthread)")
     parser.add_argument("--stage", choices=["prepare", "profile"], help=argparse.SUPPRESS)
     parser.add_argument("--facts", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -657,13 +661,15 @@ def main() -> int:
                REDIS_URL=args.redis_url, INSTANCE_PATH=str(instance), FLASK_APP="wsgi.py", PYTHONUNBUFFERED="1",
                PAYMENT_METHODS="bank_transfer,cash_on_delivery,test_card", API_WRITE_RATE_LIMIT="100000 per second")
     base = f"http://127.0.0.1:{args.port}"
-    server = start_server(env, args.port, instance / "gunicorn.log")
+    shape = {"worker_class": args.worker_class, "workers": args.workers, "threads": args.server_threads}
+    server_desc = gunicorn_argv(args.port, **shape)[1]
+    server = start_server(env, args.port, instance / "gunicorn.log", shape)
     worker = None
     if args.worker:
         worker = subprocess.Popen([sys.executable, "-m", "flask", "worker", "--simple"], cwd=ROOT, env=env,
                                   stdout=(instance / "worker.log").open("w"), stderr=subprocess.STDOUT)
         print(f"RQ worker pid {worker.pid} (flask worker --simple)", flush=True)
-    print(f"gunicorn pid {server.pid} on {base} (APP_CONFIG=production, -w 2 -k gthread --threads 4, "
+    print(f"gunicorn pid {server.pid} on {base} (APP_CONFIG=production, {server_desc}, "
           f"Redis {args.redis_url})", flush=True)
     try:
         print(f"throughput: {args.threads} buyers, {args.warmup:.0f} s warm-up + {args.duration:.0f} s measured ...",
@@ -698,7 +704,7 @@ def main() -> int:
     db = con["database"]
     result = {"bench": "checkout", "when": stamp, "tag": args.tag, "database": url.split("@")[-1].split("?")[0],
               "products_in_tenant": facts["products"], "timings": timings,
-              "server": "gunicorn -w 2 -k gthread --threads 4, APP_CONFIG=production, "
+              "server": f"{server_desc}, APP_CONFIG=production, "
                         + ("one RQ worker (flask worker --simple)" if args.worker else "no RQ worker"),
               "client": "guest buyers, requests.Session per thread, same machine",
               "target_orders_per_s": TARGET_ORDERS_PER_S, "throughput": fig, "contention": con,
@@ -710,13 +716,14 @@ def main() -> int:
     (RESULTS / "checkout_bench.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     md = RESULTS / "checkout_bench.md"
     if not md.exists():
-        md.write_text("# Checkout bench (HTTP, gunicorn -w 2 -k gthread --threads 4, production config)\n\n"
-                      "| when (UTC) | tag | products | buyers | orders/s (target 150) | checkout p50 ms | p99 ms "
-                      "| non-2xx | contention buyers/units | 201 | 409 out_of_stock | ordered units | oversold "
-                      "| reserved+sold ≤ units | CPUs, load avg start→end |\n" + "|---" * 15 + "|\n")
+        md.write_text("# Checkout bench (HTTP, gunicorn, production config)\n\n"
+                      "| when (UTC) | server; tag | products | buyers | orders/s (target 150) | checkout p50 ms "
+                      "| p99 ms | non-2xx | contention buyers/units | 201 | 409 out_of_stock | ordered units "
+                      "| oversold | reserved+sold ≤ units | CPUs, load avg start→end |\n" + "|---" * 15 + "|\n")
     errors = sum(v for k, v in fig["answers_total_incl_warmup"].items() if not re.search(r" 20[01]$", k))
     with md.open("a") as fh:
-        fh.write(f"| {stamp} | {args.tag} | {facts['products']:,} | {args.threads} | {fig['orders_per_s']} "
+        label = f"{server_desc}; {args.tag}" if args.tag else server_desc
+        fh.write(f"| {stamp} | {label} | {facts['products']:,} | {args.threads} | {fig['orders_per_s']} "
                  f"| {fig['checkout_p50_ms']} | {fig['checkout_p99_ms']} | {errors} | {args.buyers}/{args.units} "
                  f"| {con['created_201']} | {con['out_of_stock_409']} | {db['ordered_units']} | {db['oversold_units']} "
                  f"| {'yes' if db['within_units'] else '**no**'} | {os.cpu_count()} shared, "

@@ -1,9 +1,17 @@
 """Search on the 100,000-product database: index build time and size, then end-to-end latency
-(p50/p99, one client, Flask's test client: routing, validation, engine, product cards (stored in
-the index), serialization) of five query classes through /api/v1/search/..., and the same queries
-through the database search of app/catalog/queries.py as the baseline.
+(p50/p99, one client) of five query classes through /api/v1/search/..., twice: in-process
+(Flask's test client: routing, validation, engine, product cards (stored in the index),
+serialization) and over HTTP against gunicorn (gunicorn.conf.py, production config, facet cache
+in Redis db 11, flushed first), plus the same queries through the database search of
+app/catalog/queries.py as the baseline. The target (p99 < 15 ms) is judged on both.
 
+    python bench/seed_bench.py --products 118000 \
+        --database-url "mysql+pymysql://root@127.0.0.1:3306/shop_search_bench?charset=utf8mb4"   # once
     python bench/search_bench.py [--database-url URL] [--runs 200] [--allow-fewer]
+
+Its database is `shop_search_bench`: the search index holds the active products only, and the
+seeder makes 85 % of products active (10 % drafts, 5 % archived), so 118,000 seeded products give
+the 100,000+ searchable ones the target is about (shop_bench's 100,000 give 85,000).
 
 Each latency comes with the CPU time the process spent (time.process_time), and the load
 average is recorded: on shared cores the wall time includes other processes' turns.
@@ -21,16 +29,23 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import requests
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import gunicorn_argv  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
-DEFAULT_DB = "mysql+pymysql://root@127.0.0.1:3306/shop_bench?charset=utf8mb4"
+DEFAULT_DB = "mysql+pymysql://root@127.0.0.1:3306/shop_search_bench?charset=utf8mb4"
 TARGET_P99_MS = 15.0
 
 
@@ -65,11 +80,69 @@ def typo(word: str, rng: random.Random) -> str:
     return word[:i] + word[i + 1] + word[i] + word[i + 2:]
 
 
+HTTP_CALLS = {  # class -> (path, extra parameters), as engine_calls in main()
+    "keyword": ("/api/v1/search/products/", {"facets": "false", "highlight": "false"}),
+    "typo": ("/api/v1/search/products/", {"facets": "false", "highlight": "false"}),
+    "prefix_suggestion": ("/api/v1/search/suggestions/", {}),
+    "filtered_sorted": ("/api/v1/search/products/", {"facets": "false", "highlight": "false"}),
+    "faceted": ("/api/v1/search/products/", {"facets": "true", "highlight": "true"}),
+}
+
+
+def over_http(args, index_dir: str, cases: dict, classes: dict) -> str:
+    """The same queries over HTTP, one client (a requests.Session), against gunicorn serving the
+    index just built, production config; adds an "http" entry to each class."""
+    import redis
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+    instance = tempfile.mkdtemp(prefix="search-bench-instance-")
+    env = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "JOBS_MODE", "SOCKETIO_MESSAGE_QUEUE")}
+    env.update(APP_CONFIG="production", DATABASE_URL=args.database_url, REDIS_URL=args.redis_url,
+               SECRET_KEY="search-bench-secret-key-0123456789abcdefghij", INSTANCE_PATH=instance,
+               SEARCH_INDEX_DIR=index_dir, SEARCH_LOG_QUERIES="false", API_SEARCH_RATE_LIMIT="100000 per second")
+    argv, desc = gunicorn_argv(args.port)
+    server = subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True)
+    base, session = f"http://127.0.0.1:{args.port}", requests.Session()
+    session.headers["X-Tenant"] = "default"
+    try:
+        for _ in range(120):
+            try:
+                if session.get(base + "/api/core/ping", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("gunicorn did not answer within 60 s")
+
+        def call(name):
+            path, extra = HTTP_CALLS[name]
+
+            def run(params):
+                response = session.get(base + path, params={**params, **extra}, timeout=10)
+                assert response.status_code == 200, response.text[:300]
+                response.content  # noqa: B018 - the whole body is part of the time
+            return run
+
+        for name in cases:
+            timed(call(name), cases[name], 20)  # warm-up
+            classes[name]["http"] = {k: v for k, v in timed(call(name), cases[name], args.runs).items()
+                                     if not k.startswith("cpu_")}  # the server's CPU is another process's
+            print(f"{name:<18} over HTTP  p50 {classes[name]['http']['p50_ms']:>7} ms  "
+                  f"p99 {classes[name]['http']['p99_ms']:>7} ms  ({desc})")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(instance, ignore_errors=True)
+    return desc
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--allow-fewer", action="store_true", help="run even with fewer than 100,000 products")
+    parser.add_argument("--port", type=int, default=5099)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     args = parser.parse_args()
 
     os.environ.setdefault("APP_CONFIG", "development")
@@ -176,11 +249,14 @@ def main() -> int:
         timed(engine_calls[name], cases[name], 20)  # warm-up
         engine_figures = timed(engine_calls[name], cases[name], args.runs)
         db_figures = timed(db_calls[name], cases[name], max(20, args.runs // 4))
-        result["classes"][name] = {"search_api": engine_figures, "database_baseline": db_figures,
-                                   "meets_target": engine_figures["p99_ms"] < TARGET_P99_MS}
+        result["classes"][name] = {"search_api": engine_figures, "database_baseline": db_figures}
         print(f"{name:<18} search API p50 {engine_figures['p50_ms']:>7} ms  p99 {engine_figures['p99_ms']:>7} ms"
               f" (CPU p50 {engine_figures['cpu_p50_ms']:>6} p99 {engine_figures['cpu_p99_ms']:>6})"
               f"   | database p50 {db_figures['p50_ms']:>8} ms  p99 {db_figures['p99_ms']:>8} ms")
+    result["http_server"] = over_http(args, index_dir, cases, result["classes"])
+    shutil.rmtree(index_dir, ignore_errors=True)
+    for figures in result["classes"].values():
+        figures["meets_target"] = max(figures["search_api"]["p99_ms"], figures["http"]["p99_ms"]) < TARGET_P99_MS
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(f"typo queries finding the meant word: {result['typo_queries_finding_the_meant_word']}; "
           f"load average before {result['load_average_before']}, after {result['load_average_after']} "

@@ -154,6 +154,34 @@ def test_web_serves_wsgi_app_with_gunicorn():
     (argv,) = _command_lines(_services()["web"])
     assert argv[0] == "gunicorn"
     assert argv[argv.index("-b") + 1] == "0.0.0.0:5000"
+    assert argv[argv.index("-c") + 1] == "gunicorn.conf.py"
+
+
+def test_gunicorn_settings_are_sync_workers_behind_the_buffering_proxy():
+    """gunicorn.conf.py's sync workers are only safe behind a proxy that buffers requests and
+    answers: `web` publishes no port, `proxy` (nginx, deploy/nginx.conf) does, and `web` trusts
+    exactly that one hop for the client address."""
+    from gunicorn.config import Config
+
+    cfg = Config()
+    namespace = {"__file__": str(ROOT / "gunicorn.conf.py")}
+    exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), namespace)
+    for name in ("workers", "worker_class", "timeout", "bind"):
+        cfg.set(name, namespace[name])
+    assert cfg.worker_class_str == "sync" and cfg.workers >= 2 and cfg.timeout <= 60
+    (argv,) = _command_lines(_services()["web"])
+    assert not {"-k", "--worker-class", "--threads"} & set(argv), "the worker model lives in gunicorn.conf.py"
+    services = _services()
+    assert not services["web"].get("ports"), "web must only be reached through the proxy"
+    assert str(services["web"]["environment"].get("PROXY_FIX_HOPS")) == "1"
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("nginx:")
+    assert "web" in proxy["depends_on"] and proxy["ports"]
+    mount = next(v for v in proxy["volumes"] if v.endswith(":/etc/nginx/nginx.conf:ro"))
+    conf = (ROOT / mount.split(":")[0]).read_text()
+    for directive in ("proxy_pass http://web;", "proxy_request_buffering on;", "proxy_buffering on;",
+                      "server web:5000;", "X-Forwarded-For $proxy_add_x_forwarded_for"):
+        assert directive in conf, directive
 
 
 @pytest.mark.parametrize("service, argv", _app_commands(), ids=lambda v: v if isinstance(v, str) else " ".join(v))

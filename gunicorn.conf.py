@@ -1,0 +1,31 @@
+"""gunicorn's settings for the `web` service (docker-compose) and the benchmarks in bench/.
+
+gunicorn reads ./gunicorn.conf.py from its working directory, so `gunicorn wsgi:app` from the
+project root serves with these; command-line flags (`-b`, `-w`, `-k`) and GUNICORN_CMD_ARGS
+override them.
+
+Worker model: sync workers, two per CPU (WEB_CONCURRENCY overrides). Each process runs one
+request at a time, so no request waits for the GIL behind another one: threads in one process
+hand the GIL over every 5 ms (sys.getswitchinterval()), and a request whose answer from Redis or
+MariaDB has arrived waits behind the others' Python work. bench/api_bench.py compares the two
+models (--worker-class gthread --workers 2 --threads 4 was the earlier setting); the figures are
+in bench/results/api_bench.md.
+
+What sync workers need from the deployment:
+- a buffering reverse proxy in front (nginx, a cloud load balancer): a sync worker is busy for
+  as long as a client takes to send its request and read its answer, so slow clients must meet
+  the proxy, not the worker;
+- no long-lived connections: the app has no Socket.IO handlers yet; when real-time
+  notifications land, /socket.io/ needs its own service (threads or an async worker) behind the
+  same proxy, never these workers.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:5000")
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2)
+worker_class = "sync"
+# a request running longer than this is killed and logged (bulk work belongs in RQ jobs)
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
