@@ -11,7 +11,9 @@ each one, seller A opens the list page, the add form (if it may add) and the edi
 own rows (if it may edit), and calls every AJAX endpoint of the view. Nothing may name (by text) or
 carry (by option value or result id) a row owned by seller B of the same tenant, or any row of
 another tenant. Shared reference data of the tenant (categories, brands, attributes, platform
-warehouses and shipping zones) is not a leak; in the other tenant, everything is.
+warehouses and shipping zones) is not a leak; in the other tenant, everything is. The tenant's
+Admin walks every view it may list the same way, for rows of the other tenant (FAB's own views
+included: the roles page's user select once listed every tenant's users).
 """
 
 from __future__ import annotations
