@@ -127,8 +127,8 @@ REFUND_STATUSES = frozenset({states.REFUND_REQUESTED, states.PARTIALLY_REFUNDED,
 
 
 def _returned_units(subs: list[SubOrder]) -> dict[int, int]:
-    """Units of each line asked back in refund requests not rejected (one query, and only when a
-    sub-order has been through a refund)."""
+    """Units of each line asked back in refund requests neither rejected nor failed (one query,
+    and only when a sub-order has been through a refund)."""
     if not any(s.status in REFUND_STATUSES or s.status_before_refund for s in subs):
         return {}
     return {line_id: units for line_id, (units, _) in
@@ -449,7 +449,8 @@ def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
         return order_view(order, viewer)
 
 
-LIVE_REQUEST = ("requested", "approved", "completed")  # a rejected request gives its units and money back
+# a rejected or failed request gives its units and money back
+LIVE_REQUEST = ("requested", "approved", "completed")
 
 
 def _committed(sub: SubOrder) -> Decimal:
@@ -471,7 +472,7 @@ def _shipping_committed(sub: SubOrder) -> Decimal:
 
 
 def _line_committed(line_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
-    """Per order line: (units, money) asked for and not refused."""
+    """Per order line: (units, money) asked for and not refused (neither rejected nor failed)."""
     rows = db.session.execute(
         select(RefundRequestLine.order_line_id, func.sum(RefundRequestLine.quantity),
                func.sum(RefundRequestLine.amount))
