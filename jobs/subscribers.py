@@ -29,6 +29,8 @@ def subscribe_all(bus: EventBus) -> None:
     bus.subscribe("payment.captured", "orders.mark_paid", orders.on_payment_captured, queue="high")
     bus.subscribe("payment.failed", "orders.payment_failed", orders.on_payment_failed, queue="high")
     bus.subscribe("refund.completed", "orders.refund_completed", orders.on_refund_completed, queue="high")
+    # a refused payment refund fails its refund request and frees its units and money
+    bus.subscribe("refund.failed", "orders.refund_failed", orders.on_refund_failed, queue="high")
     # a capture that lands after its order was cancelled is refunded (payments)
     bus.subscribe("payment.captured", "payments.refund_if_order_cancelled", payments.refund_if_order_cancelled,
                   queue="high")

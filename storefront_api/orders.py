@@ -141,7 +141,8 @@ class OrderLineSchema(Schema):
     commission_rate = rate(required=True)
     commission_amount = money(required=True)
     returned_quantity = fields.Integer(required=True, metadata={
-        "description": "units asked back in refund requests that were not rejected (what is left can be returned)"})
+        "description": "units asked back in refund requests that were neither rejected nor failed (what is left "
+                       "can be returned)"})
 
 
 class SubOrderSchema(Schema):
@@ -388,7 +389,9 @@ def refund(headers, data, order_id):
     """Customers (and guests with X-Order-Token) request a refund or return: reason, and
     sub_order_id with an amount, or lines with units; a seller may request one for its own
     sub-order. The sub-order's seller or an admin decides (request_id, approve, restock); a request
-    the seller made itself is for an admin. Approval refunds through payments."""
+    the seller made itself is for an admin. Approval refunds through payments; a refund the gateway
+    refuses fails its request (409 refund_failed with details.failure_code; also later, by the
+    gateway's webhook), whose units and money can then be asked for again."""
     caller = _caller(order_id, headers)
     if "request_id" in data:
         return services.decide_refund(caller, order_id, data["request_id"], data["approve"], data.get("reason"),

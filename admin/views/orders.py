@@ -121,7 +121,7 @@ class RefundRequestView(_ReadOnly):
     list_title = "Refund requests"
     list_columns = ["created_at", "order", "sub_order", "amount", "shipping_amount", "reason", "status", "restock",
                     "decided_at"]
-    show_columns = list_columns + ["requested_by_user_id", "decided_by_user_id", "payment_refund_id"]
+    show_columns = list_columns + ["requested_by_user_id", "decided_by_user_id", "payment_refund_id", "failure_code"]
     search_columns = ["status", "reason", "restock", "created_at", "decided_at"]  # no unscoped order selects
     seller_scope = staticmethod(lambda sid: RefundRequest.sub_order_id.in_(
         select(SubOrder.id).where(SubOrder.seller_id == sid)))

@@ -193,7 +193,10 @@ class OrderEvent(TenantScoped, Model):
         return f"{self.from_status or '-'} → {self.to_status}"
 
 
-REFUND_REQUEST_STATUSES = ("requested", "approved", "rejected", "completed")
+# failed: approved, but the payment refund was refused (by the gateway at once, or later by its
+# webhook); like a rejected request it no longer counts against the sub-order (its units and money
+# can be asked for again), and `failure_code` says why
+REFUND_REQUEST_STATUSES = ("requested", "approved", "rejected", "completed", "failed")
 
 
 class RefundRequest(TenantScoped, TimestampMixin, Model):
@@ -222,6 +225,8 @@ class RefundRequest(TenantScoped, TimestampMixin, Model):
     shipping_amount: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, server_default="0", nullable=False)
     # whether the approver put the returned (shipped) units back on hand
     restock: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)
+    # why the payment refund failed (the gateway's code), for a request in status "failed"
+    failure_code: Mapped[str | None] = mapped_column(String(64))
 
     order: Mapped[Order] = relationship(Order)
     sub_order: Mapped[SubOrder] = relationship(SubOrder)

@@ -24,7 +24,7 @@ from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from app.core.types import quantize_money, utcnow
 from app.customers.services import paginate
-from app.events.bus import publish
+from app.events.bus import dispatch_after_block, publish
 from app.extensions import db
 from app.inventory import services as inventory
 from app.orders import access, states
@@ -127,8 +127,8 @@ REFUND_STATUSES = frozenset({states.REFUND_REQUESTED, states.PARTIALLY_REFUNDED,
 
 
 def _returned_units(subs: list[SubOrder]) -> dict[int, int]:
-    """Units of each line asked back in refund requests not rejected (one query, and only when a
-    sub-order has been through a refund)."""
+    """Units of each line asked back in refund requests neither rejected nor failed (one query,
+    and only when a sub-order has been through a refund)."""
     if not any(s.status in REFUND_STATUSES or s.status_before_refund for s in subs):
         return {}
     return {line_id: units for line_id, (units, _) in
@@ -449,7 +449,8 @@ def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
         return order_view(order, viewer)
 
 
-LIVE_REQUEST = ("requested", "approved", "completed")  # a rejected request gives its units and money back
+# a rejected or failed request gives its units and money back
+LIVE_REQUEST = ("requested", "approved", "completed")
 
 
 def _committed(sub: SubOrder) -> Decimal:
@@ -471,7 +472,7 @@ def _shipping_committed(sub: SubOrder) -> Decimal:
 
 
 def _line_committed(line_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
-    """Per order line: (units, money) asked for and not refused."""
+    """Per order line: (units, money) asked for and not refused (neither rejected nor failed)."""
     rows = db.session.execute(
         select(RefundRequestLine.order_line_id, func.sum(RefundRequestLine.quantity),
                func.sum(RefundRequestLine.amount))
@@ -550,7 +551,9 @@ def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str
     """The sub-order's seller or an admin approves (payments then refunds) or rejects (the
     sub-order returns to where it was); a request the seller made itself is for an admin.
     Approving a return of units still held (not shipped) releases them; with `restock`, shipped
-    units go back on hand in the stock rows they were sold from (a `return` stock movement each)."""
+    units go back on hand in the stock rows they were sold from (a `return` stock movement each).
+    When the gateway refuses the refund at once, the request ends "failed" (`on_refund_failed`) and
+    this answers 409 refund_failed; one the gateway settles later fails the same way by webhook."""
     with transaction():
         viewer = Viewer(user)
         if viewer.is_customer:
@@ -580,6 +583,13 @@ def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str
         refund_id, amount = refund.id, refund.amount
     if approve:
         _refund_payment(order_id, refund_id, amount, note)
+        with transaction():
+            failed = db.session.scalar(select(RefundRequest.failure_code).where(RefundRequest.id == refund_id,
+                                                                                RefundRequest.status == "failed"))
+        if failed is not None:  # refused at once: the request is failed (on_refund_failed), say so
+            raise Conflict("the payment refund was refused; the refund request failed and its units and money "
+                           "can be asked for again", code="refund_failed",
+                           details={"request_id": refund_id, "failure_code": failed})
     with transaction():
         return order_view(_find(viewer, order_id), viewer)
 
@@ -630,7 +640,13 @@ def _return_units(sub: SubOrder, refund: RefundRequest, *, restock: bool, actor_
 
 def _refund_payment(order_id: int, refund_request_id: int, amount: Decimal, note: str | None) -> None:
     """After the commit: payments refunds the amount from the order's captured payment (it never
-    refunds more than was captured); its `refund.completed` event completes the request."""
+    refunds more than was captured); its `refund.completed` event completes the request, its
+    `refund.failed` event fails it (`on_refund_failed`).
+
+    The request is linked to the payment refund (`payment_refund_id`) as soon as payments has made
+    it, before that refund's events are dispatched (they are held until the link is committed), so
+    the consumers find the request they answer by the refund's id, not by its amount: a refund the
+    gateway refuses at once, or settles later by webhook, fails or completes exactly its request."""
     from app.payments import services as payments
     from app.payments.models import Payment
 
@@ -641,8 +657,14 @@ def _refund_payment(order_id: int, refund_request_id: int, amount: Decimal, note
     if payment_id is None:
         raise Conflict("no captured payment of this order covers the refund", code="refund_exceeds_captured",
                        details={"amount": str(amount)})
-    payments.refund(payment_id, amount, note or "refund approved",
-                    idempotency_key=f"refund-request-{refund_request_id}")
+    with dispatch_after_block():
+        made = payments.refund(payment_id, amount, note or "refund approved",
+                               idempotency_key=f"refund-request-{refund_request_id}")
+        made_id = made.id
+        with transaction():
+            request = db.session.get(RefundRequest, refund_request_id)
+            if request is not None and request.payment_refund_id is None:
+                request.payment_refund_id = made_id
 
 
 # --- payment outcomes (event consumers) and system transitions ------------------------------------
@@ -681,6 +703,25 @@ def on_payment_failed(event) -> None:
                               note="payment failed"))
 
 
+def _request_answered_by(order: Order, refund_id: int | None, amount: Decimal,
+                         any_amount: bool = False) -> RefundRequest | None:
+    """The approved request of the order that payment refund `refund_id` pays out: the one linked to
+    it; else (an event dispatched before the link was made, e.g. a webhook that overtook the
+    gateway's answer) the oldest unlinked approved request of that amount, or with `any_amount` the
+    oldest unlinked one."""
+    approved = db.session.scalars(select(RefundRequest).where(RefundRequest.order_id == order.id,
+                                                              RefundRequest.status == "approved")
+                                  .order_by(RefundRequest.id).with_for_update()).all()
+    linked = next((r for r in approved if refund_id is not None and r.payment_refund_id == refund_id), None)
+    if linked is not None:
+        return linked
+    unlinked = [r for r in approved if r.payment_refund_id is None]
+    same = next((r for r in unlinked if r.amount == amount), None)
+    if same is not None or not any_amount:
+        return same
+    return unlinked[0] if unlinked else None
+
+
 def on_refund_completed(event) -> None:
     """Money went back: the approved request it answers is completed and its sub-order becomes
     refunded (all of it) or partially refunded."""
@@ -692,10 +733,7 @@ def on_refund_completed(event) -> None:
     amount = Decimal(str(payload["amount"]))
     order.refunded_total = order.refunded_total + amount
     order.payment_status = "refunded" if order.refunded_total >= order.total else "partially_refunded"
-    approved = db.session.scalars(select(RefundRequest).where(RefundRequest.order_id == order.id,
-                                                              RefundRequest.status == "approved")
-                                  .order_by(RefundRequest.id)).all()
-    refund = next((r for r in approved if r.amount == amount), approved[0] if approved else None)
+    refund = _request_answered_by(order, payload.get("refund_id"), amount, any_amount=True)
     if refund is None:  # e.g. the refund of a cancelled order: no sub-order to move
         return
     refund.status = "completed"
@@ -705,6 +743,43 @@ def on_refund_completed(event) -> None:
     target = states.REFUNDED if _refunded(sub) >= sub.total else states.PARTIALLY_REFUNDED
     if sub.status == states.REFUND_REQUESTED:
         _move(sub, target, actor_id=None, note=f"refunded {amount}")
+
+
+def on_refund_failed(event) -> None:
+    """The payment refund of an approved request was refused (by the gateway at once, or later by
+    its webhook: Stripe's refund.failed); payments has already given the reserved amount back to
+    the payment. What a marketplace owes the customer is unchanged, so nothing may stay stuck:
+
+    - the request becomes "failed" with the gateway's `failure_code` (shown to admins, the
+      timeline says so too). It is final, like "rejected": it no longer counts against the
+      sub-order (LIVE_REQUEST), so its units and money can be asked for again by a new request,
+      which is decided and paid out as any other (an admin retries by approving that one);
+    - the sub-order leaves refund_requested and goes back to where it was before the request
+      (delivered, shipped, partially refunded...), as after a rejection, so it can be asked again;
+    - units already dealt with stay as they are: shipped units put back on hand at approval were
+      physically returned and are in the warehouse whatever happened to the money, and unshipped
+      units released at approval were never sent. The failed request's lines keep their
+      `restocked_quantity`, so a new request for the same units does not restock them twice
+      (`_return_units` counts units restocked by every other request).
+
+    The refund of a cancelled order (no request) has nothing to move here: payments keeps the
+    failed refund for an admin. Idempotent: a request already failed (or completed) is left alone."""
+    payload = event.payload
+    order = db.session.scalar(select(Order).where(Order.id == int(payload["order_id"])).with_for_update()
+                              .execution_options(populate_existing=True))
+    if order is None:
+        return
+    refund_id = payload.get("refund_id")
+    request = _request_answered_by(order, refund_id, Decimal(str(payload["amount"])))
+    if request is None:
+        return
+    code = (payload.get("failure_code") or "refund_failed")[:64]
+    request.status, request.failure_code = "failed", code
+    request.payment_refund_id = refund_id
+    sub = next(s for s in order.sub_orders if s.id == request.sub_order_id)
+    if sub.status == states.REFUND_REQUESTED:
+        _record(sub, sub.status_before_refund or states.PAID, actor_id=None,
+                note=f"refund of {request.amount} failed ({code})")
 
 
 def expire_unpaid(now=None, limit: int = 200) -> int:

@@ -195,7 +195,8 @@ def _gateway_for(code: str):
 
 def _request_of(payment: Payment) -> PaymentRequest:
     return PaymentRequest(payment_id=payment.id, order_id=payment.order_id, amount=payment.amount,
-                          currency=payment.currency, method=payment.method, reference=payment.gateway_reference)
+                          currency=payment.currency, method=payment.method, reference=payment.gateway_reference,
+                          card_last4=payment.card_last4)
 
 
 def _claim(payment_id: int, statuses: tuple[str, ...]) -> PaymentRequest:

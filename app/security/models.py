@@ -7,7 +7,7 @@ import datetime as dt
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User as FabUser
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.core.types import UTCDateTime, utcnow
 from app.security import roles
@@ -72,6 +72,17 @@ def _replace_global_uniques() -> None:
 
 
 _replace_global_uniques()
+
+
+def _tenant_on_fab_user() -> None:
+    """FAB's own User class (what FAB's relationships load: Role.user, the roles page's search
+    form) maps the same table without its tenant_id: map that column on it too, so the tenant rule
+    of app.tenants.orm (which scopes FAB's class as well as this one) can filter it."""
+    if "tenant_id" not in FabUser.__mapper__.attrs:
+        FabUser.__mapper__.add_property("tenant_id", column_property(FabUser.__table__.c.tenant_id))
+
+
+_tenant_on_fab_user()
 
 
 class AuditLog(Model):

@@ -5,6 +5,11 @@ each tenant-scoped entity it touches (relationship loads included); every new te
 gets the current tenant; a write into another tenant is refused. Users (ab_user) are tenant
 members except Super Admins, whose tenant_id is NULL and who are visible from every tenant.
 
+Users are scoped whichever class a query names: the app's user model or FAB's own `User` it
+extends (FAB's relationships, e.g. Role.user behind the roles page's search form, load that base
+class, which is not a subclass of the app's model, so it escaped the rule and an Admin's roles
+page listed the users of every tenant).
+
 Refreshes of an object already in the session (expired attributes, by primary key) are not
 filtered: they reveal no new row. Raw SQL (text() or Core statements on tables) is not covered: it
 must filter by tenant itself.
@@ -12,7 +17,7 @@ must filter by tenant itself.
 
 from __future__ import annotations
 
-from sqlalchemy import event, or_
+from sqlalchemy import event, inspect, or_
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.core.errors import TenantError
@@ -23,6 +28,8 @@ _installed = False
 
 
 def _touches_tenant_data(state: ORMExecuteState, user_model) -> bool:
+    """Whether the statement reads tenant data: a TenantScoped entity, or users (`user_model` is
+    the mapped base of every user class: FAB's User, which the app's user model extends)."""
     for mapper in state.all_mappers:
         cls = mapper.class_
         if issubclass(cls, TenantScoped) or issubclass(cls, user_model):
@@ -36,6 +43,9 @@ def install(user_model) -> None:
     if _installed:
         return
     _installed = True
+    # FAB's relationships (Role.user...) load FAB's base User class, which is not a subclass of the
+    # app's model: scope the base, which covers both (app.security.models maps tenant_id on it)
+    user_model = inspect(user_model).base_mapper.class_
 
     @event.listens_for(Session, "do_orm_execute")
     def _scope_statement(state: ORMExecuteState) -> None:

@@ -127,6 +127,29 @@ def test_users_are_tenant_members_and_super_admins_are_seen_everywhere(two_tenan
         assert db.session.scalar(select(func.count()).select_from(User).where(User.tenant_id == A)) >= 2
 
 
+def test_users_loaded_as_fabs_own_user_class_are_scoped_too(two_tenants):
+    """FAB's relationships (Role.user, behind the roles page's search form) load FAB's base User
+    class, not the app's: it was not filtered, and an Admin's roles page listed every tenant's users."""
+    from flask_appbuilder.security.sqla.models import Role
+    from flask_appbuilder.security.sqla.models import User as FabUser
+    from sqlalchemy.orm import aliased
+
+    A, B = two_tenants
+    with unscoped():
+        members_of_b = set(db.session.scalars(select(User.id).where((User.tenant_id == B) | User.tenant_id.is_(None))))
+        everyone = set(db.session.scalars(select(User.id)))
+    assert everyone - members_of_b
+    db.session.expunge_all()
+    with tenant_scope(B):
+        assert {u.id for u in db.session.scalars(select(FabUser))} <= members_of_b
+        assert {u.id for u in db.session.scalars(select(aliased(FabUser)))} <= members_of_b
+        for role in db.session.scalars(select(Role)):
+            assert {u.id for u in role.user} <= members_of_b, role.name
+    db.session.expunge_all()
+    with pytest.raises(TenantError):  # and without a tenant, it fails closed like the app's class
+        db.session.scalars(select(FabUser)).all()
+
+
 def test_low_stock_alert_was_raised_by_the_event_consumer(two_tenants):
     A, _ = two_tenants
     with tenant_scope(A):

@@ -57,6 +57,7 @@ class PaymentRequest:
     currency: str
     method: str
     reference: str | None = None  # the gateway's id of this payment, once known
+    card_last4: str | None = None  # of the card that paid, once known
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@
 | 4000000000000002   | declined: failed, failure_code `card_declined`                    |
 | 4000000000009995   | insufficient funds: failed, failure_code `insufficient_funds`     |
 | 4000000000003220   | requires action: `requires_action`; confirming it then succeeds   |
+| 4000000000005126   | success, but every refund of the payment is refused: failed,      |
+|                    | failure_code `expired_or_canceled_card` (Stripe's test card too)  |
 | any other number   | declined: failed, failure_code `card_declined`                    |
 
 Any expiry in the future and any 3-4 digit CVC are accepted. Only the brand and last 4 digits are
@@ -33,6 +35,8 @@ CARD_SUCCESS = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_INSUFFICIENT_FUNDS = "4000000000009995"
 CARD_REQUIRES_ACTION = "4000000000003220"
+CARD_REFUND_FAILS = "4000000000005126"
+REFUND_REFUSED = "expired_or_canceled_card"
 
 TEST_CARDS = (
     (CARD_SUCCESS, "success: the payment is authorized (captured at once with automatic capture)"),
@@ -40,6 +44,7 @@ TEST_CARDS = (
     (CARD_INSUFFICIENT_FUNDS, "insufficient funds: the payment fails with failure_code insufficient_funds"),
     (CARD_REQUIRES_ACTION, "requires action: status requires_action; POST /process/ again with "
                            "{\"payment_id\": ..., \"confirm\": true} completes it"),
+    (CARD_REFUND_FAILS, f"success, but its refunds are refused (failure_code {REFUND_REFUSED})"),
 )
 TEST_CARDS_DOC = ("Test gateway cards (method test_card): " + "; ".join(f"{n} = {t}" for n, t in TEST_CARDS)
                   + "; any other number is declined (card_declined). Any future expiry and any CVC work.")
@@ -63,7 +68,7 @@ class TestGateway:
         brand, last4 = card_brand(number), number[-4:]
         raw = {"card": {"brand": brand, "last4": last4}, "amount": str(request.amount), "currency": request.currency}
         reference = request.reference or _ref()
-        if number == CARD_SUCCESS:
+        if number in (CARD_SUCCESS, CARD_REFUND_FAILS):
             return GatewayResult(SUCCEEDED, reference=reference, card_brand=brand, card_last4=last4,
                                  raw={**raw, "outcome": "authorized"})
         if number == CARD_REQUIRES_ACTION:
@@ -85,6 +90,9 @@ class TestGateway:
         return GatewayResult(SUCCEEDED, reference=request.reference, raw={"voided": True})
 
     def refund(self, request: PaymentRequest, amount: Decimal, *, refund_id: int) -> GatewayResult:
+        if request.card_last4 == CARD_REFUND_FAILS[-4:]:  # no other card ending so is ever authorized
+            return GatewayResult(FAILED, error_code=REFUND_REFUSED, error_message="The card was closed.",
+                                 raw={"refunded": "0", "refund_id": refund_id, "outcome": "failed"})
         return GatewayResult(SUCCEEDED, reference="test_re_" + uuid.uuid4().hex[:16], raw={"refunded": str(amount)})
 
     def verify_webhook(self, payload: bytes, headers: dict[str, str]) -> dict[str, Any]:

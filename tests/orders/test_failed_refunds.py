@@ -1,0 +1,77 @@
+"""A refund the gateway refuses at once (the test gateway's card 4000000000005126 pays, but every
+refund of it is refused): the approved request ends "failed" with the gateway's code, the approver
+gets 409 refund_failed, the sub-order goes back to where it was, the units and money count no more
+(they can be asked for again), and units put back on hand at approval stay there, never twice."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.orders.models import OrderEvent
+from app.payments.models import Payment
+from app.tenants.context import tenant_scope
+from tests.orders.conftest import error, stock_of
+from tests.orders.test_line_refunds import API, ask, requests_of
+from tests.orders.test_orders_api import patch, place, sub_of
+
+CARD_REFUND_FAILS = {"method": "test_card", "details": {"card_number": "4000000000005126"}}
+
+
+def _payment(app, shop, order_id):
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        payment = db.session.scalar(select(Payment).where(Payment.order_id == order_id))
+        out = (payment.status, payment.amount_refunded, payment.refundable)
+        db.session.remove()
+        return out
+
+
+def test_a_refused_refund_fails_its_request_and_frees_its_units_and_money(app, client, factory, shop):
+    item = factory.product(shop.seller, price="3.33", stock=10)
+    order = place(client, shop, items=[(item.variant_id, 3)], payment=CARD_REFUND_FAILS)
+    for target in ("processing", "shipped", "delivered"):
+        assert patch(client, shop.h_seller, order["id"], status=target).status_code == 200
+    sub = sub_of(order, shop.seller.id)
+    line = sub["lines"][0]
+    assert stock_of(app, shop.tenant.id, item.stock_level_id) == (7, 0)  # 3 units sold
+    assert _payment(app, shop, order["id"])[0] == "captured"
+
+    assert ask(client, shop.h, order["id"], (line["id"], 2)).status_code == 200
+    [first] = requests_of(app, shop, order["id"])
+    response = client.post(f"{API}/{order['id']}/refund/", headers=shop.h_seller,
+                           json={"request_id": first.id, "approve": True, "restock": True})
+    body = error(response, 409, "refund_failed")
+    assert body["details"] == {"request_id": first.id, "failure_code": "expired_or_canceled_card"}
+
+    [first] = requests_of(app, shop, order["id"])
+    assert (first.status, first.failure_code) == ("failed", "expired_or_canceled_card")
+    assert first.payment_refund_id is not None
+    # the returned units were put back on hand and stay there: they are in the warehouse
+    assert [(rl.quantity, rl.restocked_quantity) for rl in first.lines] == [(2, 2)]
+    assert stock_of(app, shop.tenant.id, item.stock_level_id) == (9, 0)
+    # the money was never paid out, and the whole payment can be refunded again
+    assert _payment(app, shop, order["id"]) == ("captured", Decimal("0.00"), Decimal(order["total"]))
+    view = client.get(f"{API}/{order['id']}/", headers=shop.h).get_json()
+    assert view["status"] == "delivered" and view["refunded_total"] == "0.00"
+    assert sub_of(view, shop.seller.id)["status"] == "delivered"
+    assert sub_of(view, shop.seller.id)["lines"][0]["returned_quantity"] == 0
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        notes = list(db.session.scalars(select(OrderEvent.note).where(OrderEvent.sub_order_id == sub["id"],
+                                                                      OrderEvent.to_status == "delivered")))
+        assert any("failed (expired_or_canceled_card)" in (n or "") for n in notes), notes
+
+    # the same units (and all three) can be asked for again: the failed request counts no more
+    response = ask(client, shop.h, order["id"], (line["id"], 3))
+    assert response.status_code == 200, response.get_json()
+    assert sub_of(response.get_json(), shop.seller.id)["status"] == "refund_requested"
+    _, second = requests_of(app, shop, order["id"])
+    assert second.status == "requested" and second.amount == Decimal(sub["total"])
+    # approving it with restock puts back only the unit not restocked yet; this card refuses again
+    response = client.post(f"{API}/{order['id']}/refund/", headers=shop.h_seller,
+                           json={"request_id": second.id, "approve": True, "restock": True})
+    error(response, 409, "refund_failed")
+    assert stock_of(app, shop.tenant.id, item.stock_level_id) == (10, 0)
+    _, second = requests_of(app, shop, order["id"])
+    assert second.status == "failed" and [rl.restocked_quantity for rl in second.lines] == [1]
