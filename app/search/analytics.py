@@ -55,6 +55,7 @@ def on_search_performed(event) -> None:
 
 def on_search_clicked(event) -> None:
     p = event.payload
-    db.session.add(SearchClick(query=p.get("query") or "", product_id=int(p["product_id"]),
+    db.session.add(SearchClick(query=p.get("query") or "", normalized=" ".join(tokens(p.get("query") or ""))[:200],
+                               product_id=int(p["product_id"]),
                                position=p.get("position"), user_id=p.get("user_id"), source_event_id=event.id,
                                created_at=event.created_at))

@@ -1,6 +1,11 @@
 """Search analytics: every storefront search (query, result count, zero results) and every click
 on a search result, written asynchronously by the `search.performed` / `search.clicked` event
-consumers (jobs/subscribers.py, queue "low")."""
+consumers (jobs/subscribers.py, queue "low").
+
+For BI, migration 0010 adds two views over these tables (what Superset's read-only user reads):
+analytics_search_terms_daily (tenant_id, day, term, searches, zero_result_searches,
+avg_result_count, clicks) and analytics_search_product_clicks_daily (tenant_id, day, product_id,
+clicks, avg_position)."""
 
 from __future__ import annotations
 
@@ -56,6 +61,8 @@ class SearchClick(TenantScoped, Model):
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True)
     query: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    # the query's lower-case words, as SearchQueryLog.normalized: clicks and searches meet on it
+    normalized: Mapped[str] = mapped_column(String(200), nullable=False, default="", server_default="")
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), nullable=False)
     position: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))

@@ -4,8 +4,11 @@ index status and analytics pages (Admin and Super Admin only, one tenant's rows)
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 from flask_jwt_extended import create_access_token
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
 
 from app.events import bus
 from app.events.models import OutboxEvent
@@ -93,3 +96,49 @@ def test_admin_pages_are_for_admins_of_the_tenant(app, client, catalog, factory)
         assert seller.get(url).status_code in (302, 403), url
         anonymous = app.test_client().get(url, headers={"X-Tenant": t.slug})
         assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+def _view(app, name, tenants):
+    columns = {"analytics_search_terms_daily": "tenant_id, day, term, searches, zero_result_searches, "
+                                               "avg_result_count, clicks",
+               "analytics_search_product_clicks_daily": "tenant_id, day, product_id, clicks, avg_position"}[name]
+    with app.app_context(), unscoped():
+        rows = db.session.execute(text(f"SELECT {columns} FROM {name} WHERE tenant_id IN :ids")
+                                  .bindparams(bindparam("ids", expanding=True)), {"ids": [t.id for t in tenants]})
+        # DATE() is a date on MariaDB and a string on SQLite; AVG a Decimal or a float
+        return sorted(tuple(str(v) if isinstance(v, dt.date) else float(v) if isinstance(v, Decimal) else v
+                            for v in row) for row in rows)
+
+
+def test_bi_views_count_searches_zero_results_and_clicks_per_tenant_day_and_term(app, client, catalog):
+    """analytics_search_terms_daily and analytics_search_product_clicks_daily (migration 0010),
+    what the BI layer reads, against the rows the API logged: searches of one term in any spelling
+    meet in one row, clicks join their term, days and tenants stay apart."""
+    t, other, i = catalog.tenant, catalog.other, catalog.ids
+    h, h_other = {"X-Tenant": t.slug}, {"X-Tenant": other.slug}
+    totals = [client.get(f"{API}/products/", query_string={"q": q}, headers=h).get_json()["total"]
+              for q in ("Shirt", "shirt!", "zebra")]
+    client.get(f"{API}/products/?q=shirt", headers=h_other)
+    for product_id, position in ((i.p1, 0), (i.p1, 2), (i.p2, 1)):
+        response = client.post(f"{API}/click/", json={"query": "SHIRT ", "product_id": product_id,
+                                                      "position": position}, headers=h)
+        assert response.status_code == 202
+    assert totals[0] == totals[1] >= 2 and totals[2] == 0
+    with app.app_context(), tenant_scope(t.id):
+        day = db.session.scalar(select(SearchQueryLog.created_at).order_by(SearchQueryLog.id)).date()
+        assert {c.normalized for c in db.session.scalars(select(SearchClick))} == {"shirt"}
+        earlier = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(23, 59), tzinfo=dt.timezone.utc)
+        db.session.add(SearchQueryLog(query="Shirt", normalized="shirt", endpoint="search.products",
+                                      result_count=0, filters={}, created_at=earlier))
+        db.session.commit()
+    with app.app_context(), tenant_scope(other.id):
+        other_day = db.session.scalar(select(SearchQueryLog.created_at)).date()
+    yesterday = str(day - dt.timedelta(days=1))
+    assert _view(app, "analytics_search_terms_daily", [t, other]) == sorted([
+        (t.id, yesterday, "shirt", 1, 0 + 1, 0.0, 0),
+        (t.id, str(day), "shirt", 2, 0, float(totals[0]), 3),
+        (t.id, str(day), "zebra", 1, 1, 0.0, 0),
+        (other.id, str(other_day), "shirt", 1, 0, 1.0, 0),
+    ])
+    assert _view(app, "analytics_search_product_clicks_daily", [t, other]) == sorted([
+        (t.id, str(day), i.p1, 2, 1.0), (t.id, str(day), i.p2, 1, 1.0)])
