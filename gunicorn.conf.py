@@ -7,9 +7,13 @@ override them.
 Worker model: sync workers, two per CPU (WEB_CONCURRENCY overrides). Each process runs one
 request at a time, so no request waits for the GIL behind another one: threads in one process
 hand the GIL over every 5 ms (sys.getswitchinterval()), and a request whose answer from Redis or
-MariaDB has arrived waits behind the others' Python work. bench/api_bench.py compares the two
-models (--worker-class gthread --workers 2 --threads 4 was the earlier setting); the figures are
-in bench/results/api_bench.md.
+MariaDB has arrived waits behind the others' Python work. Measured by bench/api_bench.py on the
+2-CPU development machine, 100,000 products, 16 connections, minutes apart (2026-11-26 01:43-01:46
+UTC, bench/results/api_bench.md):
+
+    server                         ceiling req/s, p99   product list req/s, p99   detail req/s, p99
+    sync, 4 workers (this file)    2594, 8.9 ms         1742, 11.5 ms             1770, 11.4 ms
+    gthread, 2 workers x 4 threads 2694, 24.8 ms         642, 36.3 ms             1692, 27.2 ms
 
 What sync workers need from the deployment:
 - a buffering reverse proxy in front (nginx, a cloud load balancer): a sync worker is busy for
