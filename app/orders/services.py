@@ -21,7 +21,7 @@ from sqlalchemy import case, exists, func, select, update
 
 from app.catalog.models import Product
 from app.core.db import transaction
-from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from app.core.types import quantize_money, utcnow
 from app.customers.services import paginate
 from app.events.bus import dispatch_after_block, publish
@@ -582,7 +582,11 @@ def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str
             _record(sub, sub.status_before_refund or states.PAID, actor_id=user.id, note=note or "refund rejected")
         refund_id, amount = refund.id, refund.amount
     if approve:
-        _refund_payment(order_id, refund_id, amount, note)
+        try:
+            _refund_payment(order_id, refund_id, amount, note)
+        except DomainError as exc:
+            _fail_unstarted_refund(order_id, refund_id, exc.code)
+            raise
         with transaction():
             failed = db.session.scalar(select(RefundRequest.failure_code).where(RefundRequest.id == refund_id,
                                                                                 RefundRequest.status == "failed"))
@@ -773,13 +777,36 @@ def on_refund_failed(event) -> None:
     request = _request_answered_by(order, refund_id, Decimal(str(payload["amount"])))
     if request is None:
         return
-    code = (payload.get("failure_code") or "refund_failed")[:64]
+    _fail_request(order, request, refund_id, payload.get("failure_code"))
+
+
+def _fail_request(order: Order, request: RefundRequest, refund_id: int | None, code: str | None) -> None:
+    """`request` (approved, locked) ends failed; its sub-order goes back (on_refund_failed)."""
+    code = (code or "refund_failed")[:64]
     request.status, request.failure_code = "failed", code
     request.payment_refund_id = refund_id
     sub = next(s for s in order.sub_orders if s.id == request.sub_order_id)
     if sub.status == states.REFUND_REQUESTED:
         _record(sub, sub.status_before_refund or states.PAID, actor_id=None,
                 note=f"refund of {request.amount} failed ({code})")
+
+
+def _fail_unstarted_refund(order_id: int, request_id: int, code: str) -> None:
+    """The approval committed, then payments refused to even start the refund (no captured payment
+    of the order covers it any more, the payment is not refundable, another refund of it is in
+    progress): no refund event will ever answer the request, so it fails now with that error's
+    code, exactly as a refused refund does (`on_refund_failed`), instead of staying "approved"
+    with nothing paid out and no way to ask again. A request a refund event answered meanwhile
+    (the gateway refused after the refund was made) is left as that event left it."""
+    with transaction():
+        order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
+                                  .execution_options(populate_existing=True))
+        request = db.session.scalar(select(RefundRequest).where(
+            RefundRequest.id == request_id, RefundRequest.status == "approved",
+            RefundRequest.payment_refund_id.is_(None)).with_for_update()
+            .execution_options(populate_existing=True))
+        if order is not None and request is not None:
+            _fail_request(order, request, None, code)
 
 
 def expire_unpaid(now=None, limit: int = 200) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.orders.models import OrderEvent
+from app.payments import services as payments
 from app.payments.models import Payment
 from app.tenants.context import tenant_scope
 from tests.orders.conftest import error, stock_of
@@ -75,3 +76,34 @@ def test_a_refused_refund_fails_its_request_and_frees_its_units_and_money(app, c
     assert stock_of(app, shop.tenant.id, item.stock_level_id) == (10, 0)
     _, second = requests_of(app, shop, order["id"])
     assert second.status == "failed" and [rl.restocked_quantity for rl in second.lines] == [1]
+
+
+def test_an_approval_payments_cannot_start_fails_its_request_instead_of_leaving_it_approved(
+        app, client, factory, shop):
+    """The approval commits first; if payments then refuses to start the refund at all (here an
+    admin refunded the whole payment meanwhile, so none covers the request), no refund event will
+    ever answer the request: it fails at once with payments' error code, and can be asked again."""
+    item = factory.product(shop.seller, price="5.00", stock=5)
+    order = place(client, shop, items=[(item.variant_id, 2)],
+                  payment={"method": "test_card", "details": {"card_number": "4242424242424242"}})
+    for target in ("processing", "shipped", "delivered"):
+        assert patch(client, shop.h_seller, order["id"], status=target).status_code == 200
+    line = sub_of(order, shop.seller.id)["lines"][0]
+    assert ask(client, shop.h, order["id"], (line["id"], 1)).status_code == 200
+    [request] = requests_of(app, shop, order["id"])
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        payment = db.session.scalar(select(Payment).where(Payment.order_id == order["id"]))
+        payments.refund(payment.id, payment.refundable, "refunded in full by an admin")
+        db.session.remove()
+
+    response = client.post(f"{API}/{order['id']}/refund/", headers=shop.h_seller,
+                           json={"request_id": request.id, "approve": True})
+    error(response, 409, "refund_exceeds_captured")
+    [request] = requests_of(app, shop, order["id"])
+    assert (request.status, request.failure_code, request.payment_refund_id) == (
+        "failed", "refund_exceeds_captured", None)
+    view = client.get(f"{API}/{order['id']}/", headers=shop.h).get_json()
+    assert sub_of(view, shop.seller.id)["status"] == "delivered"
+    assert _payment(app, shop, order["id"]) == ("refunded", Decimal(order["total"]), Decimal("0.00"))
+    # not stuck: the units can be asked for again (and an admin decides what is owed)
+    assert ask(client, shop.h, order["id"], (line["id"], 1)).status_code == 200
