@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.events.bus import EventBus
 from app.inventory import services as inventory
+from app.orders import alerts as order_alerts
 from app.orders import services as orders
 from app.payments import services as payments
 from app.search import analytics as search_analytics
@@ -31,6 +32,8 @@ def subscribe_all(bus: EventBus) -> None:
     bus.subscribe("refund.completed", "orders.refund_completed", orders.on_refund_completed, queue="high")
     # a refused payment refund fails its refund request and frees its units and money
     bus.subscribe("refund.failed", "orders.refund_failed", orders.on_refund_failed, queue="high")
+    # ... and the tenant's admins are told by e-mail (the customer is still owed that money)
+    bus.subscribe("refund.failed", "orders.refund_failed_mail", order_alerts.mail_admins_refund_failed, queue="high")
     # a capture that lands after its order was cancelled is refunded (payments)
     bus.subscribe("payment.captured", "payments.refund_if_order_cancelled", payments.refund_if_order_cancelled,
                   queue="high")

@@ -5,6 +5,8 @@ gets 409 refund_failed, the sub-order goes back to where it was, the units and m
 
 from __future__ import annotations
 
+import email
+import email.policy
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from app.extensions import db
 from app.orders.models import OrderEvent
 from app.payments import services as payments
 from app.payments.models import Payment
+from app.security import roles
 from app.tenants.context import tenant_scope
 from tests.orders.conftest import error, stock_of
 from tests.orders.test_line_refunds import API, ask, requests_of
@@ -107,3 +110,24 @@ def test_an_approval_payments_cannot_start_fails_its_request_instead_of_leaving_
     assert _payment(app, shop, order["id"]) == ("refunded", Decimal(order["total"]), Decimal("0.00"))
     # not stuck: the units can be asked for again (and an admin decides what is owed)
     assert ask(client, shop.h, order["id"], (line["id"], 1)).status_code == 200
+
+
+def test_a_refused_refund_of_a_cancelled_order_is_mailed_to_the_tenants_admins(
+        app, client, factory, shop, monkeypatch, tmp_path):
+    """A cancelled paid order has no refund request: when its refund is refused, the e-mail to the
+    tenant's admins (.eml files of the embedded outbox here) is what tells anyone the money did
+    not go back. Another tenant's admin, and this tenant's sellers, get nothing."""
+    monkeypatch.setitem(app.config, "MAIL_SERVER", None)
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path))
+    second_admin = factory.user(shop.tenant, roles.ADMIN)
+    factory.user(shop.foreign_tenant, roles.ADMIN)
+    order = place(client, shop, items=[(shop.product.variant_id, 1)], payment=CARD_REFUND_FAILS)
+    assert client.post(f"{API}/{order['id']}/cancel/", headers=shop.h_admin).status_code == 200
+    assert _payment(app, shop, order["id"]) == ("captured", Decimal("0.00"), Decimal(order["total"]))
+
+    mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in tmp_path.glob("*.eml")]
+    assert sorted(m["To"] for m in mails) == sorted([shop.admin.email, second_admin.email])
+    for m in mails:
+        assert m["Subject"] == f"A refund of order {order['number']} failed"
+        text = m.get_body(("plain",)).get_content()
+        assert f"{order['total']} " in text and "expired_or_canceled_card" in text and "cancelled" in text
