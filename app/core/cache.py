@@ -5,6 +5,7 @@
     get(key) / put(key, value, ttl)
     version, value = get_versioned("catalog", tenant_id, key)  # the same in one round trip
     put_versioned(version, key, value, ttl)
+    remember(namespace, key, compute, ttl)    # the current tenant's value, computed on a miss
 
 Invalidation is by version, never by deleting keys: every ORM write (insert, update or delete
 through the session, ORM-enabled UPDATE/DELETE statements included) to a watched model marks
@@ -26,6 +27,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -154,6 +156,32 @@ def put_versioned(version: str, key: str, value: bytes, ttl: int) -> None:
             log.warning("cache set failed", exc_info=True)
         return
     put(f"e:{key}", payload, ttl)
+
+
+def remember(namespace: str, key: str, compute: Callable[[Session], bytes], ttl: int) -> bytes:
+    """The current tenant's bytes under `key` at `namespace`'s current version; on a miss,
+    `compute(db.session)`, stored under it.
+
+    Stored only when what compute read is at least as new as that version: on MariaDB every
+    statement reads what was committed before it (READ COMMITTED, app/__init__.py), and a version
+    is bumped after its change committed, so rows read after the version are never older than it.
+    On SQLite a transaction reads one snapshot from its first statement on, possibly older than
+    the version: a miss inside a transaction there is computed and not stored (the embedded,
+    single-process default loses little). Without a tenant nothing is cached."""
+    from app.extensions import db
+
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        return compute(db.session)
+    full_key = f"{key}:{tenant_id}"
+    version, stored = get_versioned(namespace, tenant_id, full_key)
+    if stored is not None:
+        return stored
+    snapshot_may_be_older = db.engine.dialect.name == "sqlite" and db.session().in_transaction()
+    value = compute(db.session)
+    if not snapshot_may_be_older:
+        put_versioned(version, full_key, value, ttl)
+    return value
 
 
 def bump(namespace: str, tenant_id: int | str | None) -> None:

@@ -14,15 +14,17 @@ All amounts are already cents (rates are MONEY columns): no rounding happens her
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.extensions import db
+from app.core import cache
 from app.pricing.contract import Destination
-from app.shipping.models import ShippingMethod, ShippingZone
+from app.sellers.models import SellerProfile
+from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone, parse_areas
 
 ZERO = Decimal("0")
 
@@ -41,18 +43,79 @@ class MethodOption:
     position: int
 
 
-def load_methods(destination: Destination) -> list[ShippingMethod]:
-    """Active methods of active zones covering the destination (all sellers and platform-wide)."""
-    rows = db.session.scalars(
+@dataclass(frozen=True)
+class Bracket:
+    min_value: Decimal
+    max_value: Decimal | None
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class Method:
+    """An active method of an active zone, as quoting reads it (a cached snapshot, not a row)."""
+    id: int
+    name: str
+    carrier_code: str
+    rate_type: str
+    flat_rate: Decimal | None
+    free_over: Decimal | None
+    min_days: int | None
+    max_days: int | None
+    position: int
+    seller_id: int | None
+    zone_name: str
+    areas: tuple[tuple[str, str | None], ...]
+    brackets: tuple[Bracket, ...]
+
+    def covers(self, country: str, region: str | None) -> bool:
+        country, region = country.upper(), (region or "").upper() or None
+        return any(c == country and (r is None or r == region) for c, r in self.areas)
+
+
+# Every priced cart with a destination and every checkout quotes shipping: the tenant's active
+# methods are cached (app.core.cache.remember) under a namespace bumped after any commit that
+# writes a zone, a method, a bracket or a seller (a seller's deletion removes its methods).
+CACHE_NAMESPACE = "shipping_methods"
+CACHE_TTL = 600
+cache.watch(ShippingZone, ShippingMethod, ShippingRateBracket, SellerProfile, namespace=CACHE_NAMESPACE)
+
+
+def _dec(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _active_methods(session) -> bytes:
+    rows = session.scalars(
         select(ShippingMethod).join(ShippingZone, ShippingMethod.zone_id == ShippingZone.id)
         .where(ShippingMethod.is_active.is_(True), ShippingZone.is_active.is_(True))
         .options(selectinload(ShippingMethod.brackets), selectinload(ShippingMethod.zone))
         .order_by(ShippingMethod.position, ShippingMethod.id)
     ).all()
-    return [m for m in rows if m.zone.covers(destination.country, destination.region)]
+    return json.dumps([
+        {"id": m.id, "name": m.name, "carrier_code": m.carrier_code, "rate_type": m.rate_type,
+         "flat_rate": _dec(m.flat_rate), "free_over": _dec(m.free_over), "min_days": m.min_days,
+         "max_days": m.max_days, "position": m.position, "seller_id": m.seller_id, "zone_name": m.zone.name,
+         "areas": parse_areas(m.zone.areas),
+         "brackets": [[_dec(b.min_value), _dec(b.max_value), _dec(b.rate)] for b in m.brackets]}
+        for m in rows]).encode()
 
 
-def base_cost(method: ShippingMethod, goods_amount: Decimal, weight_kg: Decimal) -> Decimal | None:
+def _method(d: dict) -> Method:
+    money = {k: None if d[k] is None else Decimal(d[k]) for k in ("flat_rate", "free_over")}
+    return Method(**{**d, **money, "areas": tuple((c, r) for c, r in d["areas"]),
+                     "brackets": tuple(Bracket(Decimal(lo), None if hi is None else Decimal(hi), Decimal(rate))
+                                       for lo, hi, rate in d["brackets"])})
+
+
+def load_methods(destination: Destination) -> list[Method]:
+    """Active methods of active zones covering the destination (all sellers and platform-wide),
+    by position then id."""
+    stored = json.loads(cache.remember(CACHE_NAMESPACE, "active-shipping-methods", _active_methods, CACHE_TTL))
+    methods = [_method(d) for d in stored]
+    return [m for m in methods if m.covers(destination.country, destination.region)]
+
+
+def base_cost(method: Method, goods_amount: Decimal, weight_kg: Decimal) -> Decimal | None:
     """The method's cost for a parcel before free-over; None when its brackets do not cover it."""
     if method.rate_type == "flat":
         return Decimal(method.flat_rate) if method.flat_rate is not None else ZERO
@@ -63,7 +126,7 @@ def base_cost(method: ShippingMethod, goods_amount: Decimal, weight_kg: Decimal)
     return None
 
 
-def options_for(methods: list[ShippingMethod], seller_id: int | None, goods_amount: Decimal,
+def options_for(methods: list[Method], seller_id: int | None, goods_amount: Decimal,
                 weight_kg: Decimal) -> list[MethodOption]:
     """The methods offered to one seller's parcel, cheapest first."""
     own = [m for m in methods if seller_id is not None and m.seller_id == seller_id]

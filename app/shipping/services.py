@@ -18,9 +18,9 @@ from app.shipping.models import RATE_TYPES, ShippingMethod, ShippingRateBracket,
 ZERO = Decimal("0")
 
 
-def _method_dict(m: ShippingMethod) -> dict:
+def _method_dict(m: quotes.Method) -> dict:
     return {
-        "id": m.id, "name": m.name, "carrier": m.carrier_code, "rate_type": m.rate_type, "zone": m.zone.name,
+        "id": m.id, "name": m.name, "carrier": m.carrier_code, "rate_type": m.rate_type, "zone": m.zone_name,
         "seller_id": m.seller_id, "flat_rate": m.flat_rate, "free_over": m.free_over,
         "min_days": m.min_days, "max_days": m.max_days,
         "brackets": [{"min_value": b.min_value, "max_value": b.max_value, "rate": b.rate} for b in m.brackets],

@@ -15,13 +15,14 @@ Rule selection is documented in `app.tax.models`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.core import cache
 from app.core.types import quantize_money
-from app.extensions import db
 from app.pricing.contract import Destination, TaxComponent
 from app.tax.models import TaxRule, TaxSettings
 
@@ -38,20 +39,37 @@ class RuleValue:
     priority: int
 
 
+# Every priced cart and checkout reads the tenant's tax setting and rules: they are cached per
+# tenant (app.core.cache.remember) under a namespace bumped after any commit that writes them.
+CACHE_NAMESPACE = "tax_rules"
+CACHE_TTL = 600
+cache.watch(TaxSettings, TaxRule, namespace=CACHE_NAMESPACE)
+
+
 def prices_include_tax() -> bool:
     """The current tenant's setting (no settings row: prices exclude tax)."""
-    return bool(db.session.scalar(select(TaxSettings.prices_include_tax)))
+    def load(session) -> bytes:
+        return b"1" if session.scalar(select(TaxSettings.prices_include_tax)) else b"0"
+    return cache.remember(CACHE_NAMESPACE, "tax-inclusive", load, CACHE_TTL) == b"1"
+
+
+def _active_rules(session) -> bytes:
+    rows = session.execute(
+        select(TaxRule.id, TaxRule.name, TaxRule.country, TaxRule.region, TaxRule.category_id, TaxRule.rate,
+               TaxRule.priority)
+        .where(TaxRule.is_active.is_(True)).order_by(TaxRule.priority.desc(), TaxRule.id)).all()
+    return json.dumps([[r.id, r.name, r.country.upper(), (r.region or "").upper() or None, r.category_id,
+                        str(r.rate), r.priority] for r in rows]).encode()
 
 
 def load_rules(destination: Destination) -> list[RuleValue]:
-    """Active rules matching the destination (its country, and no region or its region)."""
-    region = (destination.region or "").upper() or None
-    rows = db.session.scalars(
-        select(TaxRule).where(TaxRule.country == destination.country.upper(), TaxRule.is_active.is_(True))
-        .order_by(TaxRule.priority.desc(), TaxRule.id)
-    ).all()
-    return [RuleValue(r.id, r.name, (r.region or "").upper() or None, r.category_id, Decimal(r.rate), r.priority)
-            for r in rows if r.region is None or r.region == "" or r.region.upper() == region]
+    """Active rules matching the destination (its country, and no region or its region), highest
+    priority first (then by id)."""
+    country, region = destination.country.upper(), (destination.region or "").upper() or None
+    rules = json.loads(cache.remember(CACHE_NAMESPACE, "active-tax-rules", _active_rules, CACHE_TTL))
+    return [RuleValue(rule_id, name, rule_region, category_id, Decimal(rate), priority)
+            for rule_id, name, rule_country, rule_region, category_id, rate, priority in rules
+            if rule_country == country and (rule_region is None or rule_region == region)]
 
 
 def _top_priority(rules: list[RuleValue]) -> list[RuleValue]:
