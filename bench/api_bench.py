@@ -37,7 +37,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serving import gunicorn_argv  # noqa: E402
+from serving import gunicorn_argv, wait_until_up  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_DB = "mysql+pymysql://root@127.0.0.1:3306/shop_bench?charset=utf8mb4"
@@ -97,12 +97,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{args.port}"
     headers = {"X-Tenant": args.tenant}
     try:
-        for _ in range(120):
-            try:
-                if requests.get(base + "/api/core/ping", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
+        wait_until_up(base, server)
         listing = requests.get(base + "/api/v1/products/?page_size=1", headers=headers, timeout=30).json()
         product_id = listing["items"][0]["id"]
         categories = requests.get(base + "/api/v1/products/categories/", headers=headers, timeout=30).json()["items"]

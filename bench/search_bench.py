@@ -42,7 +42,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serving import gunicorn_argv  # noqa: E402
+from serving import gunicorn_argv, wait_until_up  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_DB = "mysql+pymysql://root@127.0.0.1:3306/shop_search_bench?charset=utf8mb4"
@@ -105,14 +105,7 @@ def over_http(args, index_dir: str, cases: dict, classes: dict) -> str:
     base, session = f"http://127.0.0.1:{args.port}", requests.Session()
     session.headers["X-Tenant"] = "default"
     try:
-        for _ in range(120):
-            try:
-                if session.get(base + "/api/core/ping", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("gunicorn did not answer within 60 s")
+        wait_until_up(base, server)
 
         def call(name):
             path, extra = HTTP_CALLS[name]

@@ -38,3 +38,22 @@ def gunicorn_argv(port: int, *, worker_class: str | None = None, workers: int | 
     else:
         description = f"gunicorn.conf.py: {conf_workers} {conf_class} workers on {multiprocessing.cpu_count()} CPUs"
     return argv + overridden + ["wsgi:app"], description
+
+
+def wait_until_up(base: str, server, seconds: float = 90) -> None:
+    """Until `base`/api/core/ping answers; raises if gunicorn exits or stays silent."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        try:
+            if requests.get(base + "/api/core/ping", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"gunicorn did not answer within {seconds:.0f} s")
