@@ -97,9 +97,11 @@ class RefundView(_SellerReadOnly):
     list_title = "Refunds"
     base_permissions = READ_ONLY
     base_order = ("id", "desc")
-    list_columns = ["id", "payment_id", "order_id", "amount", "currency", "status", "reason", "created_at"]
-    search_columns = ["payment_id", "order_id", "status", "created_at"]
-    show_columns = list_columns + ["gateway_reference", "failure_code", "created_by_user_id", "updated_at"]
+    # a failed refund is money still owed (its admins are mailed): why it failed shows in the list
+    list_columns = ["id", "payment_id", "order_id", "amount", "currency", "status", "failure_code", "reason",
+                    "created_at"]
+    search_columns = ["payment_id", "order_id", "status", "failure_code", "created_at"]
+    show_columns = list_columns + ["gateway_reference", "created_by_user_id", "updated_at"]
 
 
 class PaymentMethodSettingView(MarketModelView):

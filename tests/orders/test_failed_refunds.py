@@ -17,6 +17,7 @@ from app.payments import services as payments
 from app.payments.models import Payment
 from app.security import roles
 from app.tenants.context import tenant_scope
+from tests.admin.test_admin_views import login
 from tests.orders.conftest import error, stock_of
 from tests.orders.test_line_refunds import API, ask, requests_of
 from tests.orders.test_orders_api import patch, place, sub_of
@@ -131,3 +132,9 @@ def test_a_refused_refund_of_a_cancelled_order_is_mailed_to_the_tenants_admins(
         assert m["Subject"] == f"A refund of order {order['number']} failed"
         text = m.get_body(("plain",)).get_content()
         assert f"{order['total']} " in text and "expired_or_canceled_card" in text and "cancelled" in text
+    # where the mail sends them: the failed refund and why, in the admin's refunds list
+    admin, _ = login(app, shop.tenant.slug, shop.admin.username)
+    page = admin.get("/admin/refunds/list/")
+    assert page.status_code == 200
+    row = next(r for r in page.get_data(as_text=True).split("<tr")[1:] if "expired_or_canceled_card" in r)
+    assert "failed" in row and order["total"] in row
