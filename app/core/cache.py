@@ -198,6 +198,22 @@ def bump(namespace: str, tenant_id: int | str | None) -> None:
         _local_versions[key] = _local_versions.get(key, 0) + 1
 
 
+def forget_database() -> int:
+    """Drop every entry and version of this database's cache (its key prefix). For a database
+    made anew under the same URL (the test suite's, a restored backup): its rows reuse ids (tenant
+    1 again), and entries cached for the old rows would match versions that never moved."""
+    clear_local()
+    with _lock:
+        _local_versions.clear()
+    redis = _redis()
+    if redis is None:
+        return 0
+    keys = list(redis.scan_iter(match=f"{_prefix()}:*", count=1000))
+    for start in range(0, len(keys), 500):
+        redis.delete(*keys[start:start + 500])
+    return len(keys)
+
+
 def clear_local() -> None:
     with _lock:
         _local_values.clear()

@@ -29,11 +29,14 @@ Arithmetic (rounding half-up to the cent at the line):
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from app.core import cache
 from app.core.types import money_unit, quantize_money
 from app.extensions import db
 from app.pricing.contract import LineDiscount, LineInput, PricingRequest
@@ -100,18 +103,62 @@ def in_scope(p: Promotion, line: LineInput, chains: dict[int, list[int]]) -> boo
     return True
 
 
-def load_candidates(request: PricingRequest) -> tuple[list[Promotion], dict[str, Promotion | None]]:
-    """(automatic promotions that may be live, {given code: its promotion or None})."""
+# The tenant's active automatic promotions are read by every priced cart and checkout: cached
+# (app.core.cache.remember) as plain snapshots of their columns, under a namespace bumped after any
+# commit that writes a promotion (its redemption counter included: ORM UPDATE statements count).
+# Pricing only advises; the redemption at checkout re-checks every limit on the row itself.
+CACHE_NAMESPACE = "promotions"
+CACHE_TTL = 300
+cache.watch(Promotion, namespace=CACHE_NAMESPACE)
+_COLUMNS = tuple(attr.key for attr in Promotion.__mapper__.column_attrs)
+
+
+def _python_type(key: str):
+    kind = Promotion.__mapper__.column_attrs[key].columns[0].type
+    kind = getattr(kind, "impl", kind)  # a TypeDecorator (UTCDateTime) stores through its impl
+    try:
+        return kind.python_type
+    except NotImplementedError:
+        return None
+
+
+_DECODE = {key: kind for key in _COLUMNS if (kind := _python_type(key)) in (Decimal, dt.datetime)}
+
+
+def _json_value(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _automatic(session) -> bytes:
+    rows = session.scalars(select(Promotion).where(Promotion.code.is_(None), Promotion.is_active.is_(True))
+                           .order_by(Promotion.id)).all()
+    return json.dumps([{key: _json_value(getattr(p, key)) for key in _COLUMNS} for p in rows]).encode()
+
+
+def _snapshot(stored: dict) -> SimpleNamespace:
+    for key, kind in _DECODE.items():
+        value = stored.get(key)
+        if value is not None:
+            stored[key] = Decimal(value) if kind is Decimal else dt.datetime.fromisoformat(value)
+    return SimpleNamespace(**stored)
+
+
+def load_candidates(request: PricingRequest) -> tuple[list, dict[str, Promotion | None]]:
+    """(automatic promotions that may be live, {given code: its promotion or None}). The automatic
+    ones are snapshots with the promotion's column attributes; coupons are read from the database."""
     codes = {}
     for raw in request.coupon_codes:
         if raw and raw.strip():
             codes.setdefault(normalize_code(raw), raw)
-    clause = Promotion.code.is_(None) & Promotion.is_active.is_(True)
+    automatic = [_snapshot(d) for d in json.loads(cache.remember(CACHE_NAMESPACE, "automatic-promotions",
+                                                                  _automatic, CACHE_TTL))]
+    by_code = {}
     if codes:
-        clause = or_(clause, Promotion.code.in_(list(codes)))
-    rows = db.session.scalars(select(Promotion).where(clause)).all()
-    automatic = [p for p in rows if p.code is None]
-    by_code = {p.code: p for p in rows if p.code is not None}
+        by_code = {p.code: p for p in db.session.scalars(select(Promotion).where(Promotion.code.in_(list(codes))))}
     return automatic, {code: by_code.get(code) for code in codes}
 
 

@@ -1,27 +1,35 @@
-"""The tenant's tax setting, tax rules and shipping methods are cached between requests
-(app.core.cache.remember; namespaces "tax_rules" and "shipping_methods"): a second pricing reads
-none of their tables, and every committed change to a rule, a setting, a zone, a method or a
-bracket is priced by the very next request, in this process and in any other (the versions live
-in Redis when it is configured)."""
+"""The tenant's tax setting, tax rules, shipping methods and automatic promotions are cached
+between requests (app.core.cache.remember; namespaces "tax_rules", "shipping_methods" and
+"promotions"): a second pricing reads none of their tables, and every committed change to a rule,
+a setting, a zone, a method, a bracket or a promotion (its redemption counter too) is priced by the
+very next request, in this process and in any other (the versions live in Redis when it is
+configured)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal as D
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from app.extensions import db
 from app.pricing.engine import price
+from app.promotions.models import Promotion
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone
 from app.tax.models import TaxRule, TaxSettings
 from app.tenants.context import tenant_scope
-from tests.pricing.builders import line, request_for
+from tests.pricing.builders import NOW, line, request_for
 
-TABLES = ("tax_settings", "tax_rules", "shipping_zones", "shipping_methods", "shipping_rate_brackets")
+TABLES = ("tax_settings", "tax_rules", "shipping_zones", "shipping_methods", "shipping_rate_brackets", "promotions")
 
 
 def _price(app, shop, quantity=1):
     """(tax total, shipping total, method ids, tables of TABLES read) of one pricing, as a request."""
+    result, read = _run(app, shop, quantity)
+    return result.tax_total, result.shipping_total, [q.method_id for q in result.shipping], read
+
+
+def _run(app, shop, quantity=1):
     read = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):
@@ -34,7 +42,7 @@ def _price(app, shop, quantity=1):
         finally:
             event.remove(db.engine, "before_cursor_execute", seen)
             db.session.remove()
-    return result.tax_total, result.shipping_total, [q.method_id for q in result.shipping], sorted(set(read))
+    return result, sorted(set(read))
 
 
 def _change(app, shop, model, row_id, **values):
@@ -77,3 +85,32 @@ def test_cached_tax_and_shipping_follow_every_committed_change(app, shop):
     _change(app, shop, ShippingZone, zone, is_active=False)
     assert _price(app, shop)[:3] == (D("0"), D("0"), [None])
     assert _price(app, shop)[3] == []  # and that answer is cached too
+
+
+def test_cached_automatic_promotions_follow_every_committed_change(app, shop):
+    day = dt.timedelta(days=1)
+    promo = shop.build.promotion("percentage", "10", starts_at=NOW - day, ends_at=NOW + day, usage_limit=2)
+
+    def discount():
+        result, read = _run(app, shop, quantity=3)  # 30.00
+        return result.discount_total, [a.promotion_id for a in result.applied_promotions], read
+    first = discount()
+    assert first[:2] == (D("3.00"), [promo]) and "promotions" in first[2]
+    assert discount() == (D("3.00"), [promo], [])  # cached
+
+    _change(app, shop, Promotion, promo, value=D("25"))
+    assert discount()[:2] == (D("7.50"), [promo])
+    _change(app, shop, Promotion, promo, ends_at=NOW - dt.timedelta(seconds=1))
+    assert discount()[:2] == (D("0.00"), [])
+    _change(app, shop, Promotion, promo, ends_at=NOW + day)
+    assert discount()[:2] == (D("7.50"), [promo])
+    with app.app_context(), tenant_scope(shop.tenant.id):  # two redemptions, as checkout counts them
+        db.session.execute(update(Promotion).where(Promotion.id == promo)
+                           .values(uses_count=Promotion.uses_count + 2).execution_options(synchronize_session=False))
+        db.session.commit()
+    assert discount()[:2] == (D("0.00"), [])  # exhausted
+    _change(app, shop, Promotion, promo, usage_limit=None)
+    assert discount()[:2] == (D("7.50"), [promo])
+    _change(app, shop, Promotion, promo, is_active=False)
+    assert discount()[:2] == (D("0.00"), [])
+    assert discount() == (D("0.00"), [], [])  # the empty list is cached too
