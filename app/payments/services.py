@@ -125,22 +125,32 @@ def _scope(user_id: int | None, guest_token_hash: str | None) -> str:
 def _claim_key(scope: str, key: str, operation: str, request_hash: str) -> PaymentIdempotencyKey | None:
     """Take `key` for this request inside the current transaction. Returns the earlier row when the
     same request used it already (the caller answers with its result); 409 for another request."""
-    if not key or len(key) > 128:
-        raise ValidationError("invalid Idempotency-Key", details={"Idempotency-Key": ["1 to 128 characters"]})
+    _check_key(key)
     try:
         with db.session.begin_nested():
             db.session.add(PaymentIdempotencyKey(scope=scope, key=key, operation=operation,
                                                  request_hash=request_hash))
         return None
     except IntegrityError:
-        existing = db.session.scalar(select(PaymentIdempotencyKey).where(
-            PaymentIdempotencyKey.scope == scope, PaymentIdempotencyKey.key == key))
-        if existing is None:  # pragma: no cover - the winner rolled back meanwhile; let the caller retry
-            raise PaymentInProgress("this Idempotency-Key is being used by another request") from None
-        if existing.operation != operation or existing.request_hash != request_hash:
-            raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
-                                       details={"Idempotency-Key": key}) from None
-        return existing
+        return _earlier_use(scope, key, operation, request_hash)
+
+
+def _check_key(key: str | None) -> None:
+    if not key or len(key) > 128:
+        raise ValidationError("invalid Idempotency-Key", details={"Idempotency-Key": ["1 to 128 characters"]})
+
+
+def _earlier_use(scope: str, key: str, operation: str, request_hash: str) -> PaymentIdempotencyKey:
+    """After `key` clashed: the row of the same request that used it first; 409 for another
+    request (or while the first one is still uncommitted)."""
+    existing = db.session.scalar(select(PaymentIdempotencyKey).where(
+        PaymentIdempotencyKey.scope == scope, PaymentIdempotencyKey.key == key))
+    if existing is None:  # pragma: no cover - the winner rolled back meanwhile; let the caller retry
+        raise PaymentInProgress("this Idempotency-Key is being used by another request") from None
+    if existing.operation != operation or existing.request_hash != request_hash:
+        raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
+                                   details={"Idempotency-Key": key}) from None
+    return existing
 
 
 def _set_key_result(scope: str, key: str | None, **ids: int) -> None:
@@ -372,30 +382,23 @@ def _add_with_key(scope: str, key: str, request_hash: str, payment: Payment, *,
                   savepoint: bool = True) -> PaymentIdempotencyKey | None:
     """Write `payment` with its idempotency key (payment_id set) in one savepoint; like _claim_key,
     returns the earlier key row when the same request used the key, 409 for another request."""
-    if not key or len(key) > 128:
-        raise ValidationError("invalid Idempotency-Key", details={"Idempotency-Key": ["1 to 128 characters"]})
-    if not savepoint:  # the caller knows the key is new (a clash would fail its whole transaction)
+    _check_key(key)
+
+    def write() -> None:
         db.session.add(payment)
         db.session.flush()
         db.session.add(PaymentIdempotencyKey(scope=scope, key=key, operation="payment", request_hash=request_hash,
                                              payment_id=payment.id))
+
+    if not savepoint:  # the caller knows the key is new (a clash would fail its whole transaction)
+        write()
         return None
     try:
         with db.session.begin_nested():
-            db.session.add(payment)
-            db.session.flush()
-            db.session.add(PaymentIdempotencyKey(scope=scope, key=key, operation="payment",
-                                                 request_hash=request_hash, payment_id=payment.id))
+            write()
         return None
     except IntegrityError:
-        existing = db.session.scalar(select(PaymentIdempotencyKey).where(
-            PaymentIdempotencyKey.scope == scope, PaymentIdempotencyKey.key == key))
-        if existing is None:  # pragma: no cover - the winner rolled back meanwhile; let the caller retry
-            raise PaymentInProgress("this Idempotency-Key is being used by another request") from None
-        if existing.operation != "payment" or existing.request_hash != request_hash:
-            raise IdempotencyKeyReused("this Idempotency-Key was used with another request",
-                                       details={"Idempotency-Key": key}) from None
-        return existing
+        return _earlier_use(scope, key, "payment", request_hash)
 
 
 def run_payment(opened: OpenedPayment) -> PaymentOutcome | None:
