@@ -137,13 +137,10 @@ cache.watch(Tenant, namespace=TENANT_CACHE_NAMESPACE)
 
 def tenant_currency() -> str:
     tenant_id = current_tenant_id()
-    key = f"tenant-currency:{tenant_id}"
-    version, stored = cache.get_versioned(TENANT_CACHE_NAMESPACE, tenant_id, key)
-    if stored is not None:
-        return stored.decode()
-    currency = db.session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD"
-    cache.put_versioned(version, key, currency.encode(), 3600)
-    return currency
+
+    def load(session) -> bytes:
+        return (session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD").encode()
+    return cache.remember(TENANT_CACHE_NAMESPACE, "tenant-currency", load, 3600).decode()
 
 
 def pricing_request(items: list[CartItem], *, user=None, destination: Destination | None = None,

@@ -37,13 +37,12 @@ def _tree(wanted: set[int]) -> dict[int, int | None]:
     tenant_id = current_tenant_id()
     if tenant_id is None:
         return _walk(wanted)
-    key = f"category-parents:{tenant_id}"
-    version, stored = cache.get_versioned(CACHE_NAMESPACE, tenant_id, key)
-    if stored is not None:
-        return {int(k): v for k, v in json.loads(stored).items()}
-    parents = {row.id: row.parent_id for row in db.session.execute(select(Category.id, Category.parent_id))}
-    cache.put_versioned(version, key, json.dumps(parents).encode(), CACHE_TTL)
-    return parents
+
+    def load(session) -> bytes:
+        return json.dumps({row.id: row.parent_id
+                           for row in session.execute(select(Category.id, Category.parent_id))}).encode()
+    stored = cache.remember(CACHE_NAMESPACE, "category-parents", load, CACHE_TTL)
+    return {int(k): v for k, v in json.loads(stored).items()}
 
 
 def category_chains(category_ids: Iterable[int]) -> dict[int, list[int]]:
