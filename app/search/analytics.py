@@ -45,9 +45,14 @@ def record_click(*, query: str, product_id: int, position: int | None, user_id: 
 
 # --- consumers ---------------------------------------------------------------------------------
 
+def _normalized(query: str) -> str:
+    """A query's lower-case words: what searches and clicks meet on (the BI views group by it)."""
+    return " ".join(tokens(query or ""))[:200]
+
+
 def on_search_performed(event) -> None:
     p = event.payload
-    db.session.add(SearchQueryLog(query=p.get("query") or "", normalized=" ".join(tokens(p.get("query") or ""))[:200],
+    db.session.add(SearchQueryLog(query=p.get("query") or "", normalized=_normalized(p.get("query")),
                                   endpoint=p.get("endpoint") or "", result_count=int(p.get("result_count") or 0),
                                   filters=p.get("filters") or {}, sort=p.get("sort"), user_id=p.get("user_id"),
                                   source_event_id=event.id, created_at=event.created_at))
@@ -55,7 +60,7 @@ def on_search_performed(event) -> None:
 
 def on_search_clicked(event) -> None:
     p = event.payload
-    db.session.add(SearchClick(query=p.get("query") or "", normalized=" ".join(tokens(p.get("query") or ""))[:200],
+    db.session.add(SearchClick(query=p.get("query") or "", normalized=_normalized(p.get("query")),
                                product_id=int(p["product_id"]),
                                position=p.get("position"), user_id=p.get("user_id"), source_event_id=event.id,
                                created_at=event.created_at))
