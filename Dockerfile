@@ -12,7 +12,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 COPY requirements.lock ./
-RUN pip install -r requirements.lock
+# mysqlclient (the C MySQL/MariaDB driver) is built here: compiler and headers only for the build,
+# the MariaDB client library stays
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc pkg-config libmariadb-dev libmariadb3 \
+    && pip install -r requirements.lock \
+    && apt-get purge -y --auto-remove gcc pkg-config libmariadb-dev \
+    && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --create-home --home-dir /home/app --uid 10001 app
 COPY --chown=app:app . .

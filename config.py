@@ -176,7 +176,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = _env(
-        "TEST_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/shop_test?charset=utf8mb4"
+        "TEST_DATABASE_URL", "mysql+mysqldb://root@127.0.0.1:3306/shop_test?charset=utf8mb4"
     )
     REDIS_URL = _env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     JOBS_MODE = _env("TEST_JOBS_MODE", "inline")

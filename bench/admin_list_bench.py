@@ -214,7 +214,7 @@ def profile(env: dict, plan: dict, users: dict, out: Path) -> None:
         took = (time.perf_counter() - conn.info["_t"].pop()) * 1000
         try:
             literal = cursor.mogrify(statement, parameters)
-        except Exception:  # not pymysql
+        except Exception:  # a driver without mogrify()
             literal = statement
         statements.append({"ms": took, "sql": literal})
 

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serving import gunicorn_argv, wait_until_up  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-DEFAULT_DB = "mysql+pymysql://root@127.0.0.1:3306/shop_bench?charset=utf8mb4"
+DEFAULT_DB = "mysql+mysqldb://root@127.0.0.1:3306/shop_bench?charset=utf8mb4"
 
 
 def _wrk_bin() -> str:

@@ -82,7 +82,7 @@ sys.path.insert(0, str(ROOT))
 from seed_bench import BENCH_ADMIN_PASSWORD  # noqa: E402
 from serving import gunicorn_argv  # noqa: E402
 
-DEFAULT_URL = "mysql+pymysql://root@127.0.0.1:3306/shop_checkout_bench?charset=utf8mb4"
+DEFAULT_URL = "mysql+mysqldb://root@127.0.0.1:3306/shop_checkout_bench?charset=utf8mb4"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
 TENANT = "default"
 CART_TOKEN = "X-Cart-Token"
@@ -702,7 +702,9 @@ def main() -> int:
 
     stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     db = con["database"]
+    driver = url.split("://", 1)[0]  # mysql+mysqldb (mysqlclient) or mysql+pymysql
     result = {"bench": "checkout", "when": stamp, "tag": args.tag, "database": url.split("@")[-1].split("?")[0],
+              "driver": driver,
               "products_in_tenant": facts["products"], "timings": timings,
               "server": f"{server_desc}, APP_CONFIG=production, "
                         + ("one RQ worker (flask worker --simple)" if args.worker else "no RQ worker"),
@@ -722,7 +724,7 @@ def main() -> int:
                       "| oversold | reserved+sold ≤ units | CPUs, load avg start→end |\n" + "|---" * 15 + "|\n")
     errors = sum(v for k, v in fig["answers_total_incl_warmup"].items() if not re.search(r" 20[01]$", k))
     with md.open("a") as fh:
-        label = f"{server_desc}; {args.tag}" if args.tag else server_desc
+        label = f"{server_desc}; {driver}" + (f"; {args.tag}" if args.tag else "")
         fh.write(f"| {stamp} | {label} | {facts['products']:,} | {args.threads} | {fig['orders_per_s']} "
                  f"| {fig['checkout_p50_ms']} | {fig['checkout_p99_ms']} | {errors} | {args.buyers}/{args.units} "
                  f"| {con['created_201']} | {con['out_of_stock_409']} | {db['ordered_units']} | {db['oversold_units']} "

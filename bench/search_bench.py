@@ -6,7 +6,7 @@ in Redis db 11, flushed first), plus the same queries through the database searc
 app/catalog/queries.py as the baseline. The target (p99 < 15 ms) is judged on both.
 
     python bench/seed_bench.py --products 118000 \
-        --database-url "mysql+pymysql://root@127.0.0.1:3306/shop_search_bench?charset=utf8mb4"   # once
+        --database-url "mysql+mysqldb://root@127.0.0.1:3306/shop_search_bench?charset=utf8mb4"   # once
     python bench/search_bench.py [--database-url URL] [--runs 200] [--allow-fewer]
 
 Its database is `shop_search_bench`: the search index holds the active products only, and the
@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serving import gunicorn_argv, wait_until_up  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-DEFAULT_DB = "mysql+pymysql://root@127.0.0.1:3306/shop_search_bench?charset=utf8mb4"
+DEFAULT_DB = "mysql+mysqldb://root@127.0.0.1:3306/shop_search_bench?charset=utf8mb4"
 TARGET_P99_MS = 15.0
 
 

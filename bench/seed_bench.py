@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-DEFAULT_URL = "mysql+pymysql://root@127.0.0.1:3306/shop_bench?charset=utf8mb4"
+DEFAULT_URL = "mysql+mysqldb://root@127.0.0.1:3306/shop_bench?charset=utf8mb4"
 CREATED_COMMENT = "created by bench/seed_bench.py"
 BENCH_ADMIN_PASSWORD = os.environ.get("BENCH_ADMIN_PASSWORD", "bench-admin-password-1")
 TABLES = ("products", "product_variants", "product_images", "product_attribute_values", "stock_levels",

@@ -35,6 +35,25 @@ apt_install() {
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y "$@"
 }
 
+# ensure_mysqlclient_build_deps PYTHON: mysqlclient (the C MySQL/MariaDB driver in requirements.lock)
+# is built from source by pip: it needs a C compiler, pkg-config, the MariaDB client headers and
+# the headers of the Python that builds it. Installs what is missing (Debian packages).
+ensure_mysqlclient_build_deps() {
+    local py=$1 missing=()
+    command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+    command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+    if ! pkg-config --exists libmariadb 2>/dev/null && ! pkg-config --exists mysqlclient 2>/dev/null; then
+        missing+=(libmariadb-dev)
+    fi
+    if ! "$py" -c 'import os, sysconfig; sys_inc = sysconfig.get_paths()["include"]; raise SystemExit(not os.path.exists(os.path.join(sys_inc, "Python.h")))' 2>/dev/null; then
+        case "$(readlink -f "$py")" in
+            /usr/bin/*) missing+=(python3-dev) ;;
+            *) die "$py has no C headers (Python.h): mysqlclient cannot be built with it" ;;
+        esac
+    fi
+    apt_install "${missing[@]}"
+}
+
 # ensure_venv: create $VENV and `pip install -r requirements.lock` unless a stamp written after a
 # successful install says it is already done for this exact lock file. A venv without the stamp
 # (interrupted install) is redone. Serialised with flock so parallel make targets do not race.
@@ -66,6 +85,8 @@ ensure_venv() {
             *) die "$py cannot create virtualenvs (no ensurepip)" ;;
         esac
     fi
+
+    ensure_mysqlclient_build_deps "$py"
 
     log "Creating virtualenv $VENV (requirements.lock $LOCK_HASH) with $py"
     if [[ -e $VENV && ( -f $VENV/.marketplace-installing || -f $stamp ) ]]; then

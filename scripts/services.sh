@@ -88,7 +88,7 @@ ensure_mariadb() {
         fi
     fi
     mariadb_root_tcp_ok || die "MariaDB is up but 'root' without password cannot log in over TCP" \
-        "at $DB_HOST:$DB_PORT (tests use TEST_DATABASE_URL=mysql+pymysql://root@127.0.0.1:3306/...)"
+        "at $DB_HOST:$DB_PORT (tests use TEST_DATABASE_URL=mysql+mysqldb://root@127.0.0.1:3306/...)"
 }
 
 ensure_redis() {

@@ -42,7 +42,7 @@ export APP_CONFIG=testing
 export FLASK_APP=wsgi.py
 export CHROMIUM_PATH="$CHROMIUM"  # for Playwright's executable_path (never `playwright install`)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-export TEST_DATABASE_URL="${TEST_DATABASE_URL:-mysql+pymysql://root@127.0.0.1:3306/shop_test?charset=utf8mb4}"
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-mysql+mysqldb://root@127.0.0.1:3306/shop_test?charset=utf8mb4}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/marketplace-test.XXXXXX")"

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 os.environ.setdefault("APP_CONFIG", "testing")
-TEST_DB_URL = os.environ.get("TEST_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/shop_test?charset=utf8mb4")
+TEST_DB_URL = os.environ.get("TEST_DATABASE_URL", "mysql+mysqldb://root@127.0.0.1:3306/shop_test?charset=utf8mb4")
 os.environ["TEST_DATABASE_URL"] = TEST_DB_URL
 
 

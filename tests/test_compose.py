@@ -96,7 +96,7 @@ def _app_commands() -> list[tuple[str, list[str]]]:
 @pytest.fixture(scope="module")
 def flask_cli_tree() -> dict:
     env = dict(os.environ, APP_CONFIG="testing", PYTHONPATH=str(ROOT))
-    env.setdefault("TEST_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/shop_test?charset=utf8mb4")
+    env.setdefault("TEST_DATABASE_URL", "mysql+mysqldb://root@127.0.0.1:3306/shop_test?charset=utf8mb4")
     proc = subprocess.run([sys.executable, "-c", _CLI_TREE_SCRIPT], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, f"could not list the flask commands:\n{proc.stderr[-4000:]}"
@@ -142,7 +142,7 @@ def test_app_services_run_in_production_mode_with_a_real_secret():
         if isinstance(env, list):
             env = dict(item.split("=", 1) for item in env)
         assert env.get("APP_CONFIG") == "production", name
-        assert str(env.get("DATABASE_URL", "")).startswith("mysql+pymysql://"), name
+        assert str(env.get("DATABASE_URL", "")).startswith("mysql+mysqldb://"), name
         assert "@mysql:3306/" in str(env.get("DATABASE_URL", "")), name
         assert env.get("REDIS_URL"), name
         assert env.get("ELASTICSEARCH_URL"), name

@@ -172,3 +172,56 @@ def test_one_time_tokens_in_paths_are_masked_for_the_audit_log():
 def test_path_ids_beyond_the_int_columns_are_404(client, path):
     response = client.get(path)
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("driver", ["mysqldb", "pymysql"])
+def test_both_mysql_drivers_raise_deadlocks_and_duplicate_keys_the_way_the_retries_expect(driver):
+    """mysqlclient (mysql+mysqldb, the default) and PyMySQL (mysql+pymysql, also supported) must
+    look the same to app.core.db: a real deadlock between two threads is an OperationalError that
+    is_deadlock() recognises (the checkout and cart retries depend on it), a duplicate key an
+    IntegrityError (the idempotency-key and cart claims depend on it), under READ COMMITTED."""
+    import threading
+
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from app.core.db import is_deadlock
+
+    url = make_url(os.environ["TEST_DATABASE_URL"])
+    if url.get_backend_name() != "mysql":
+        pytest.skip("needs TEST_DATABASE_URL on MariaDB")
+    engine = create_engine(url.set(drivername=f"mysql+{driver}"), isolation_level="READ COMMITTED")
+    table = f"driver_probe_{driver}"
+    try:
+        with engine.begin() as conn:
+            assert conn.dialect.driver == driver
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+            conn.execute(text(f"CREATE TABLE {table} (id INT PRIMARY KEY, n INT) ENGINE=InnoDB"))
+            conn.execute(text(f"INSERT INTO {table} VALUES (1, 0), (2, 0)"))
+        with engine.connect() as conn, pytest.raises(IntegrityError):
+            conn.execute(text(f"INSERT INTO {table} VALUES (1, 5)"))
+
+        both_locked_one = threading.Barrier(2, timeout=10)
+        errors: list[BaseException] = []
+
+        def lock_in_order(first: int, second: int) -> None:
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"UPDATE {table} SET n = n + 1 WHERE id = :i"), {"i": first})
+                    both_locked_one.wait()
+                    conn.execute(text(f"UPDATE {table} SET n = n + 1 WHERE id = :i"), {"i": second})
+            except OperationalError as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=lock_in_order, args=pair) for pair in ((1, 2), (2, 1))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(errors) == 1, errors  # InnoDB picked one victim; the other committed
+        assert is_deadlock(errors[0]), errors[0]
+        with engine.connect() as conn:
+            assert conn.execute(text(f"SELECT SUM(n) FROM {table}")).scalar() == 2  # the winner's two
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        engine.dispose()
