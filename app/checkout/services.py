@@ -48,7 +48,7 @@ from app.events.bus import dispatch_after_block, publish
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import StockLevel, Warehouse
-from app.orders import states
+from app.orders import access, states
 from app.orders.models import IdempotencyKey, Order, OrderEvent, OrderLine, StockReservation, SubOrder
 from app.pricing.contract import Destination, PricingResult
 from app.sellers.models import SellerProfile
@@ -163,7 +163,11 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
 
     now = utcnow()
     ttl = dt.timedelta(minutes=current_app.config["ORDER_RESERVATION_TTL_MINUTES"])
-    order = Order(number=_order_number(now), customer_user_id=ref.user.id if ref.user is not None else None,
+    number = _order_number(now)
+    order = Order(number=number, customer_user_id=ref.user.id if ref.user is not None else None,
+                  # a guest's order access token is derived from its cart token and the number: its
+                  # hash is written with the order (app.orders.access)
+                  access_token_hash=access.new_order_token_hash(ref.token, number) if ref.user is None else None,
                   email=email, status=states.PENDING, currency=result.currency,
                   prices_include_tax=result.prices_include_tax, shipping_address=address, notes=data.get("notes"),
                   coupon_codes=list(data.get("coupon_codes") or ()), reservation_expires_at=now + ttl,

@@ -164,7 +164,7 @@ def place_order(ref, data: dict[str, Any], idempotency_key: str) -> tuple[dict[s
     order, created, payment = checkout.place_order(ref, data, idempotency_key)
     body = {**order_view(order, None), "payment": payment, "access_token": None}
     if order.is_guest and ref.token:
-        body["access_token"] = access.grant(order.id, ref.token)
+        body["access_token"] = access.issued_token(order, ref.token)
     return body, created
 
 
