@@ -77,21 +77,18 @@ def _cart_for_write(ref: CartRef) -> tuple[Cart, str | None]:
     cart = find_cart(ref, lock=True)
     if cart is not None:
         return cart, None
-    issued = None
-    if ref.user is not None:
-        cart = Cart(user_id=ref.user.id, items=[])
-    else:
-        issued = new_token()
-        ref.token = issued
+    if ref.user is None:  # a new random token: nobody else can be making this cart, no savepoint
+        issued = ref.token = new_token()
         cart = Cart(token_hash=hash_token(issued), items=[])
+        db.session.add(cart)
+        return cart, issued
+    cart = Cart(user_id=ref.user.id, items=[])
     try:
         with db.session.begin_nested():
             db.session.add(cart)
     except IntegrityError:  # a concurrent first write of the same customer made it: use theirs
-        if ref.user is None:
-            raise
-        return find_cart(ref, lock=True), issued
-    return cart, issued  # ours, just inserted (its row is locked by the insert), with no items yet
+        return find_cart(ref, lock=True), None
+    return cart, None  # ours, just inserted (its row is locked by the insert), with no items yet
 
 
 def available_stock(variant_ids: list[int]) -> dict[int, int]:
