@@ -135,3 +135,39 @@ def test_openapi_documents_the_order_token(client):
     assert "access_token" in spec["components"]["schemas"]["Order"]["properties"]
     refund = spec["components"]["schemas"]["OrderRefund"]["properties"]
     assert {"lines", "include_shipping", "restock"} <= set(refund)
+
+
+def test_the_token_is_stored_with_the_order_and_older_orders_keep_theirs(app, client, shop):
+    """Since 2026-11-26 checkout stores the token's hash with the order's INSERT (derived over the
+    order number); an order placed before holds a hash derived over its id, or none when its grant
+    after the commit never happened. A replay of such a checkout still hands out a token that
+    opens it."""
+    from app.orders import access
+
+    order, cart_h, _ = guest_order(client, shop, items=[(shop.product.variant_id, 1)])
+    cart_token = cart_h["X-Cart-Token"]
+    assert order["access_token"] == access.token_for(cart_token, order["number"])
+    replay_body = {"shipping_address": ADDRESS, "email": "guest@example.com"}
+
+    def stored(value=...):
+        with app.app_context(), tenant_scope(shop.tenant.id):
+            row = db.session.get(Order, order["id"])
+            if value is not ...:
+                row.access_token_hash = value
+                db.session.commit()
+            return row.access_token_hash
+
+    legacy = access.token_for(cart_token, order["id"])
+    stored(access.hash_token(legacy))  # as the grant over the id left it
+    replay = client.post(f"{API}/", headers=cart_h, json=replay_body)
+    assert replay.status_code == 201 and replay.get_json()["access_token"] == legacy
+    opened = client.get(f"{API}/{order['id']}/", headers=dict(shop.h_guest, **{"X-Order-Token": legacy}))
+    assert opened.status_code == 200, opened.get_json()
+
+    stored(None)  # placed before, and its grant never happened: granted now, over the number
+    replay = client.post(f"{API}/", headers=cart_h, json=replay_body)
+    token = replay.get_json()["access_token"]
+    assert token == access.token_for(cart_token, order["number"])
+    assert stored() == access.hash_token(token)
+    opened = client.get(f"{API}/{order['id']}/", headers=dict(shop.h_guest, **{"X-Order-Token": token}))
+    assert opened.status_code == 200, opened.get_json()
