@@ -41,7 +41,8 @@ SELLER_VIEWS = {
     "PromotionRedemptionView": READ,
     "SubOrderView": READ, "OrderLineView": READ, "ShipmentView": READ, "TrackingEventView": READ,
     "RefundRequestView": READ, "OrderEventView": READ, "RefundRequestLineView": READ,
-    # of orders holding one of its sub-orders (admin/views/payments.py); never "Mark received"
+    # of orders holding one of its sub-orders (admin/views/payments.py); never "Mark received" or
+    # "Retry refund" (action permissions mark_received, retry_refund: Admin only)
     "PaymentView": READ, "PaymentTransactionView": READ, "RefundView": READ,
 }
 SELLER_MENUS = (

@@ -1,9 +1,12 @@
 """Payments admin: /admin/payments (read-only, with a "Mark received" action for bank transfer and
-cash on delivery), /admin/payment-transactions and /admin/refunds (read-only: refunds are made
-through the API so the amount checks always apply), /admin/payment-methods (the tenant's methods;
+cash on delivery), /admin/payment-transactions (read-only), /admin/refunds (no add or edit:
+refunds are made through the API, or by the refunds of approved requests and cancelled orders; a
+"Retry refund" action pays out again a failed refund that no refund request answers, e.g. a
+cancelled order's, through services.retry_refund so the amount checks always apply; a failed
+refund of a request is paid out by a new request), /admin/payment-methods (the tenant's methods;
 Stripe secrets are never shown).
 
-A Seller (admin/roles.py: list and show of payments, transactions and refunds; never the action or
+A Seller (admin/roles.py: list and show of payments, transactions and refunds; never the actions or
 the methods) sees only the rows of orders that hold one of its sub-orders, since one payment
 covers a whole multi-seller order; of refunds, not those answering another seller's sub-order's
 refund request. It asks for a refund of its sub-order with POST /api/v1/orders/<id>/refund/ and
@@ -14,6 +17,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.actions import action
+from flask_login import current_user
 from sqlalchemy import and_, exists, select
 from wtforms import PasswordField, validators
 
@@ -99,9 +103,32 @@ class RefundView(_SellerReadOnly):
     base_order = ("id", "desc")
     # a failed refund is money still owed (its admins are mailed): why it failed shows in the list
     list_columns = ["id", "payment_id", "order_id", "amount", "currency", "status", "failure_code", "reason",
-                    "created_at"]
-    search_columns = ["payment_id", "order_id", "status", "failure_code", "created_at"]
+                    "retry_of_refund_id", "created_at"]
+    search_columns = ["payment_id", "order_id", "status", "failure_code", "retry_of_refund_id", "created_at"]
     show_columns = list_columns + ["gateway_reference", "created_by_user_id", "updated_at"]
+    label_columns = {"retry_of_refund_id": "Retry of"}
+
+    @action("retry_refund", "Retry refund",
+            "Refund the selected failed refunds again (same amount, same payment)?", "fa-repeat")
+    def retry_refund(self, items):
+        # as mark_received: a row FAB cannot load (another tenant's id) is a 404
+        items = [item for item in (items if isinstance(items, list) else [items]) if item is not None]
+        if not items:
+            abort(404)
+        done, refused = 0, []
+        for refund_id in [item.id for item in items]:
+            try:
+                made = services.retry_refund(refund_id, user_id=current_user.id)
+            except DomainError as exc:
+                refused.append(f"#{refund_id}: {exc.message}")
+                continue
+            done += 1
+            if made.status == "failed":
+                refused.append(f"#{refund_id}: its retry #{made.id} was refused too ({made.failure_code})")
+        flash(f"{done} refund(s) retried.", "info")
+        for message in refused:
+            flash(message, "warning")
+        return redirect(request.referrer or self.get_redirect())
 
 
 class PaymentMethodSettingView(MarketModelView):

@@ -134,6 +134,8 @@ class Refund(TenantScoped, TimestampMixin, Model):
         Index("ix_refunds_tenant_payment", "tenant_id", "payment_id"),
         Index("ix_refunds_tenant_order", "tenant_id", "order_id"),
         CheckConstraint("amount > 0", name="amount_positive"),
+        # a failed refund is retried once (services.retry_refund): a second retry is of its retry
+        UniqueConstraint("retry_of_refund_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -146,6 +148,10 @@ class Refund(TenantScoped, TimestampMixin, Model):
     gateway_reference: Mapped[str | None] = mapped_column(String(128))
     failure_code: Mapped[str | None] = mapped_column(String(64))
     created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    # the failed refund (of the same payment, same amount) this one retries; a plain id like
+    # created_by_user_id: both rows go with their payment, and a self-referencing FK would only
+    # get in the way of that cascade on MariaDB
+    retry_of_refund_id: Mapped[int | None] = mapped_column(Integer)
 
     payment: Mapped[Payment] = relationship(Payment, back_populates="refunds")
 

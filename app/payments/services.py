@@ -12,6 +12,8 @@ A refund never exceeds what was captured: the amount is reserved by
 (atomic on MariaDB; a CHECK constraint backs it up) before the gateway is called, and given back if
 the gateway refuses (at once, or later by webhook: a refund the gateway leaves pending is settled,
 completed or failed, by its refund.updated / refund.failed / charge.refunded webhook, once).
+A failed refund no refund request answers (a cancelled order's) is retried by an admin with
+`retry_refund`: one new refund of the same amount, through `refund`.
 Amounts are Decimal with 2 places at most, none for a zero-decimal currency such as JPY (CLDR's
 exponent via babel: app.core.types.money_places); inputs with more places are refused (422),
 never rounded.
@@ -550,10 +552,12 @@ def void(payment_id: int) -> Payment:
 
 
 def refund(payment_id: int, amount: Decimal, reason: str | None, *, idempotency_key: str | None = None,
-           user_id: int | None = None) -> Refund:
-    """Refund part or all of what was captured and not yet refunded (409 refund_exceeds_captured)."""
+           user_id: int | None = None, key_scope: str | None = None, retry_of: int | None = None) -> Refund:
+    """Refund part or all of what was captured and not yet refunded (409 refund_exceeds_captured).
+    The idempotency key belongs to `user_id` unless `key_scope` names another owner (a key that
+    must hold whoever calls, as retry_refund's); `retry_of`: the failed refund this one retries."""
     amount = _money(amount)
-    scope = _scope(user_id, None)
+    scope = key_scope or _scope(user_id, None)
     with transaction():
         payment = _get(payment_id)
         _money(amount, currency=payment.currency)  # no fraction of a yen
@@ -580,7 +584,8 @@ def refund(payment_id: int, amount: Decimal, reason: str | None, *, idempotency_
                            details={"payment_id": payment_id, "refundable": str(payment.refundable),
                                     "requested": str(amount)})
         row = Refund(payment_id=payment_id, order_id=payment.order_id, amount=amount, currency=payment.currency,
-                     reason=(reason or None) and reason[:255], status="pending", created_by_user_id=user_id)
+                     reason=(reason or None) and reason[:255], status="pending", created_by_user_id=user_id,
+                     retry_of_refund_id=retry_of)
         db.session.add(row)
         db.session.flush()
         _set_key_result(scope, idempotency_key, payment_id=payment_id, refund_id=row.id)
@@ -593,6 +598,46 @@ def refund(payment_id: int, amount: Decimal, reason: str | None, *, idempotency_
         _finish_refund(refund_id, GatewayResult(FAILED, error_code="gateway_error"))
         raise
     return _finish_refund(refund_id, result)
+
+
+def retry_refund(refund_id: int, *, user_id: int | None = None) -> Refund:
+    """Admin: pay out again a refund the gateway refused (status failed) that no refund request
+    answers, e.g. a cancelled order's (void_or_refund_for_cancel): the same amount from the same
+    payment, through `refund` (so what remains to refund, the locking and the events apply as to
+    any refund). Returns the new refund, as the gateway left it (completed, pending, or failed
+    again: then it is the one to retry next).
+
+    One retry per failed refund: the new refund records `retry_of_refund_id` (unique), and its
+    idempotency key is "retry-refund-<failed id>" in the system scope, not the admin's, so a
+    double click or two admins at once make one refund (the second caller gets the same refund,
+    or 409 refund_already_retried once the first is committed). A retry that fails too is a new
+    failed refund with its own id, hence its own key: retrying it is possible, and never reuses
+    an earlier key. Errors: 404 not_found, 409 refund_not_failed, refund_has_request (its request
+    failed with it: a new refund request pays it out), refund_already_retried, and what `refund`
+    raises (invalid_payment_status, refund_exceeds_captured, payment_in_progress)."""
+    from app.orders.models import RefundRequest
+
+    with transaction():
+        failed = db.session.scalar(select(Refund).where(Refund.id == refund_id))
+        if failed is None:
+            raise NotFound("no such refund", details={"refund_id": refund_id})
+        if failed.status != "failed":
+            raise Conflict(f"only a failed refund can be retried; this one is {failed.status}",
+                           code="refund_not_failed", details={"refund_id": refund_id, "status": failed.status})
+        request_id = db.session.scalar(select(RefundRequest.id).where(RefundRequest.payment_refund_id == refund_id)
+                                       .limit(1))
+        if request_id is not None:
+            raise Conflict("this refund answered a refund request, which failed with it: a new refund request "
+                           "for that money is the way to pay it out", code="refund_has_request",
+                           details={"refund_id": refund_id, "request_id": request_id})
+        retry = db.session.scalar(select(Refund).where(Refund.retry_of_refund_id == refund_id))
+        if retry is not None:
+            raise Conflict(f"this refund was retried already, by refund #{retry.id} ({retry.status})"
+                           + ("; retry that one" if retry.status == "failed" else ""), code="refund_already_retried",
+                           details={"refund_id": refund_id, "retry_refund_id": retry.id, "status": retry.status})
+        payment_id, amount, reason = failed.payment_id, failed.amount, failed.reason
+    return refund(payment_id, amount, reason, idempotency_key=f"retry-refund-{refund_id}", user_id=user_id,
+                  key_scope="system", retry_of=refund_id)
 
 
 def _finish_refund(refund_id: int, result: GatewayResult) -> Refund:
