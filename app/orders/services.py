@@ -647,10 +647,11 @@ def _refund_payment(order_id: int, refund_request_id: int, amount: Decimal, note
     refunds more than was captured); its `refund.completed` event completes the request, its
     `refund.failed` event fails it (`on_refund_failed`).
 
-    The request is linked to the payment refund (`payment_refund_id`) as soon as payments has made
-    it, before that refund's events are dispatched (they are held until the link is committed), so
-    the consumers find the request they answer by the refund's id, not by its amount: a refund the
-    gateway refuses at once, or settles later by webhook, fails or completes exactly its request."""
+    The request is linked to the payment refund (`payment_refund_id`) in the very transaction that
+    writes the refund row, before the gateway is called (payments.refund's `on_created`), so every
+    outcome of that refund (the gateway's answer, a webhook that overtakes it) finds exactly its
+    request by the refund's id, and a refund that answers no request (an API refund, a cancelled
+    order's, an admin's retry) can never be taken for one."""
     from app.payments import services as payments
     from app.payments.models import Payment
 
@@ -661,14 +662,15 @@ def _refund_payment(order_id: int, refund_request_id: int, amount: Decimal, note
     if payment_id is None:
         raise Conflict("no captured payment of this order covers the refund", code="refund_exceeds_captured",
                        details={"amount": str(amount)})
-    with dispatch_after_block():
-        made = payments.refund(payment_id, amount, note or "refund approved",
-                               idempotency_key=f"refund-request-{refund_request_id}")
-        made_id = made.id
-        with transaction():
-            request = db.session.get(RefundRequest, refund_request_id)
-            if request is not None and request.payment_refund_id is None:
-                request.payment_refund_id = made_id
+
+    def link(refund_id: int) -> None:
+        db.session.execute(update(RefundRequest)
+                           .where(RefundRequest.id == refund_request_id, RefundRequest.payment_refund_id.is_(None))
+                           .values(payment_refund_id=refund_id).execution_options(synchronize_session=False))
+
+    with dispatch_after_block():  # the events of the refund's two commits leave in one batch
+        payments.refund(payment_id, amount, note or "refund approved",
+                        idempotency_key=f"refund-request-{refund_request_id}", on_created=link)
 
 
 # --- payment outcomes (event consumers) and system transitions ------------------------------------
@@ -707,23 +709,16 @@ def on_payment_failed(event) -> None:
                               note="payment failed"))
 
 
-def _request_answered_by(order: Order, refund_id: int | None, amount: Decimal,
-                         any_amount: bool = False) -> RefundRequest | None:
+def _request_answered_by(order: Order, refund_id: int | None) -> RefundRequest | None:
     """The approved request of the order that payment refund `refund_id` pays out: the one linked to
-    it; else (an event dispatched before the link was made, e.g. a webhook that overtook the
-    gateway's answer) the oldest unlinked approved request of that amount, or with `any_amount` the
-    oldest unlinked one."""
-    approved = db.session.scalars(select(RefundRequest).where(RefundRequest.order_id == order.id,
-                                                              RefundRequest.status == "approved")
-                                  .order_by(RefundRequest.id).with_for_update()).all()
-    linked = next((r for r in approved if refund_id is not None and r.payment_refund_id == refund_id), None)
-    if linked is not None:
-        return linked
-    unlinked = [r for r in approved if r.payment_refund_id is None]
-    same = next((r for r in unlinked if r.amount == amount), None)
-    if same is not None or not any_amount:
-        return same
-    return unlinked[0] if unlinked else None
+    it (linked when the refund row was written, before any outcome of it existed). A refund no
+    request is linked to (an API refund, a cancelled order's, an admin's retry) answers none."""
+    if refund_id is None:
+        return None
+    return db.session.scalar(select(RefundRequest).where(RefundRequest.order_id == order.id,
+                                                         RefundRequest.status == "approved",
+                                                         RefundRequest.payment_refund_id == int(refund_id))
+                             .with_for_update())
 
 
 def on_refund_completed(event) -> None:
@@ -737,11 +732,10 @@ def on_refund_completed(event) -> None:
     amount = Decimal(str(payload["amount"]))
     order.refunded_total = order.refunded_total + amount
     order.payment_status = "refunded" if order.refunded_total >= order.total else "partially_refunded"
-    refund = _request_answered_by(order, payload.get("refund_id"), amount, any_amount=True)
+    refund = _request_answered_by(order, payload.get("refund_id"))
     if refund is None:  # e.g. the refund of a cancelled order: no sub-order to move
         return
     refund.status = "completed"
-    refund.payment_refund_id = payload.get("refund_id")
     sub = next(s for s in order.sub_orders if s.id == refund.sub_order_id)
     db.session.flush()
     target = states.REFUNDED if _refunded(sub) >= sub.total else states.PARTIALLY_REFUNDED
@@ -774,7 +768,7 @@ def on_refund_failed(event) -> None:
     if order is None:
         return
     refund_id = payload.get("refund_id")
-    request = _request_answered_by(order, refund_id, Decimal(str(payload["amount"])))
+    request = _request_answered_by(order, refund_id)
     if request is None:
         return
     _fail_request(order, request, refund_id, payload.get("failure_code"))

@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -552,10 +553,15 @@ def void(payment_id: int) -> Payment:
 
 
 def refund(payment_id: int, amount: Decimal, reason: str | None, *, idempotency_key: str | None = None,
-           user_id: int | None = None, key_scope: str | None = None, retry_of: int | None = None) -> Refund:
+           user_id: int | None = None, key_scope: str | None = None, retry_of: int | None = None,
+           on_created: Callable[[int], None] | None = None) -> Refund:
     """Refund part or all of what was captured and not yet refunded (409 refund_exceeds_captured).
     The idempotency key belongs to `user_id` unless `key_scope` names another owner (a key that
-    must hold whoever calls, as retry_refund's); `retry_of`: the failed refund this one retries."""
+    must hold whoever calls, as retry_refund's); `retry_of`: the failed refund this one retries.
+    `on_created(refund_id)` runs in the transaction that writes the refund row, before the gateway
+    is called: a caller links its own record to the refund (orders: the refund request it pays
+    out) in the same commit, so no outcome of the refund (its answer, a webhook that overtakes
+    it) can ever be seen without that link. Not called when the key replays an earlier refund."""
     amount = _money(amount)
     scope = key_scope or _scope(user_id, None)
     with transaction():
@@ -589,6 +595,8 @@ def refund(payment_id: int, amount: Decimal, reason: str | None, *, idempotency_
         db.session.add(row)
         db.session.flush()
         _set_key_result(scope, idempotency_key, payment_id=payment_id, refund_id=row.id)
+        if on_created is not None:
+            on_created(row.id)
         refund_id, request = row.id, _request_of(payment)
         gateway = _gateway_for(payment.gateway)
     db.session.commit()

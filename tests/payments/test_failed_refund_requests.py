@@ -154,3 +154,54 @@ def test_a_pending_refund_failed_by_webhook_fails_exactly_its_request(app, clien
         assert (order.status, order.refunded_total) == ("refunded", Decimal("40.00"))
         db.session.remove()
     assert _refundable(app, payments, shop, payment.id) == Decimal("0.00")
+
+
+def test_a_refund_outcome_meets_only_the_request_it_pays_out(app, client, factory, payments, shop, fake_stripe):
+    """The request is linked to its refund in the commit that writes the refund row, before Stripe
+    is called; so while that call is still on its way, a refund that answers no request (here an
+    admin's API refund of the same 20.00, refused by Stripe) does not fail the request, which then
+    completes with its own refund. (When the link came after the call, the refused refund was
+    taken for the request's: the request ended failed although its money was paid out, and the
+    customer could have asked for it again.)"""
+    import threading
+
+    from app.payments import services as payment_services
+
+    s2 = factory.seller(shop.tenant)
+    order_id = payments.order(shop.tenant.id, total="40.00", user_id=shop.customer.user_id,
+                              seller_ids=(shop.seller.id, s2.id), status="paid")
+    payment = payments.start(shop.tenant.id, amount="40.00", order_id=order_id, user_id=shop.customer.user_id,
+                             method="stripe_card", details=PM)
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        first_sub = db.session.scalar(select(SubOrder.id).where(SubOrder.order_id == order_id).order_by(SubOrder.id))
+        db.session.remove()
+    response = client.post(f"{ORDERS}/{order_id}/refund/", headers=shop.h,
+                           json={"reason": "never arrived", "sub_order_id": first_sub})
+    assert response.status_code == 200, response.get_json()
+    (request,) = _requests(app, shop, order_id)
+
+    fake_stripe.refund_hold = threading.Event()
+    approval: dict = {}
+    approver = threading.Thread(target=lambda: approval.update(
+        response=_approve(app.test_client(), shop, order_id, request.id)))
+    approver.start()
+    try:
+        assert fake_stripe.holding.wait(10), "the request's refund never reached Stripe"
+        with app.app_context(), tenant_scope(shop.tenant.id):
+            in_flight = db.session.scalar(select(Refund.id).where(Refund.payment_id == payment.id))
+            db.session.remove()
+        assert _requests(app, shop, order_id)[0].payment_refund_id == in_flight  # linked before the call
+
+        fake_stripe.fail_refund = True  # the admin's refund of the other 20.00 is refused at once
+        made = payments.run(shop.tenant.id, payment_services.refund, payment.id, Decimal("20.00"), "goodwill")
+        assert made.status == "failed" and made.id != in_flight
+        assert _requests(app, shop, order_id)[0].status == "approved"  # not taken for the request's refund
+    finally:
+        fake_stripe.fail_refund = False
+        fake_stripe.refund_hold.set()
+        approver.join(30)
+    assert approval["response"].status_code == 200, approval["response"].get_json()
+    assert _state(app, shop, order_id, request.id) == {
+        "request": "completed", "failure": None, "sub": "refunded", "order": "paid",  # the other sub-order's
+        "refunded_total": Decimal("20.00"), "payment_refund": "completed", "refund_amount": Decimal("20.00")}
+    assert _refundable(app, payments, shop, payment.id) == Decimal("20.00")
