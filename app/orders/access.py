@@ -20,7 +20,7 @@ import base64
 import hashlib
 import hmac
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.core.db import transaction
 from app.extensions import db
@@ -59,14 +59,16 @@ def issued_token(order: Order, cart_token: str) -> str | None:
 
 
 def _grant(order_id: int, cart_token: str, order_number: str) -> str | None:
-    """Store the hash on an order that has none yet (one conditional UPDATE)."""
+    """Store the hash on an order that has none yet (one conditional UPDATE); a concurrent replay
+    that stored it first stored the same one."""
     token = token_for(cart_token, order_number)
     with transaction():
-        done = db.session.execute(update(Order).where(Order.id == order_id, Order.customer_user_id.is_(None),
-                                                      Order.access_token_hash.is_(None))
-                                  .values(access_token_hash=hash_token(token))
-                                  .execution_options(synchronize_session=False))
-    return token if done.rowcount == 1 else None
+        db.session.execute(update(Order).where(Order.id == order_id, Order.customer_user_id.is_(None),
+                                               Order.access_token_hash.is_(None))
+                           .values(access_token_hash=hash_token(token))
+                           .execution_options(synchronize_session=False))
+        stored = db.session.scalar(select(Order.access_token_hash).where(Order.id == order_id))
+    return token if stored == hash_token(token) else None
 
 
 class GuestAccess:
