@@ -60,6 +60,20 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture
+def live_server(app):
+    """The test app served over HTTP on a free port (threaded), for the browser tests."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
 def ctx(app):
     """An app context with a clean session; rolled back and removed afterwards."""
     from app.extensions import db

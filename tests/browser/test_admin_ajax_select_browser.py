@@ -15,14 +15,12 @@ from app.catalog.models import ProductVariant
 from app.extensions import db
 from app.security import roles
 from app.tenants.context import tenant_scope
-from tests.browser.test_admin_screenshot import CHROMIUM, live_server  # noqa: F401  (fixture)
-from tests.factories import PASSWORD
+from tests.browser.chromium import admin_page
 
 pytestmark = pytest.mark.browser
 
 
-def test_variant_add_form_searches_and_picks_a_product(app, factory, live_server, tmp_path):  # noqa: F811
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_variant_add_form_searches_and_picks_a_product(app, factory, live_server, tmp_path):
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)
     seller = factory.seller(tenant)
@@ -30,17 +28,7 @@ def test_variant_add_form_searches_and_picks_a_product(app, factory, live_server
     factory.product(seller, title="Oak side table")
     sku = f"BRW-{uuid.uuid4().hex[:8].upper()}"
 
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900},
-                                extra_http_headers={"X-Tenant": tenant.slug})
-        page.goto(f"{live_server}/login/")
-        page.fill("input[name=username]", admin.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit], button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
+    with admin_page(live_server, tenant.slug, admin.username) as page:
         page.goto(f"{live_server}/admin/variants/add")
         page.wait_for_load_state("load")
         assert page.locator("select#product option").count() == 1  # only the blank option in the page
@@ -63,7 +51,6 @@ def test_variant_add_form_searches_and_picks_a_product(app, factory, live_server
         assert "Added Row" in page.inner_text("body")
         page.goto(f"{live_server}/admin/variants/list/")
         listed = page.inner_text("body")
-        browser.close()
 
     assert options == ["Walnut reading lamp"]  # the other product does not match "walnut"
     assert sku in listed and "Walnut reading lamp" in listed
@@ -76,25 +63,16 @@ def test_variant_add_form_searches_and_picks_a_product(app, factory, live_server
         shutil.copy(shot, keep)
 
 
-def test_variant_list_filters_by_a_searched_product(app, factory, live_server, tmp_path):  # noqa: F811
+def test_variant_list_filters_by_a_searched_product(app, factory, live_server, tmp_path):
     """The list's search form: add the Product filter, type, pick, search; the filtered list keeps
     the picked product shown in its filter."""
-    playwright = pytest.importorskip("playwright.sync_api")
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)
     seller = factory.seller(tenant)
     wanted = factory.product(seller, title="Walnut reading lamp")
     other = factory.product(seller, title="Oak side table")
 
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900},
-                                extra_http_headers={"X-Tenant": tenant.slug})
-        page.goto(f"{live_server}/login/")
-        page.fill("input[name=username]", admin.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit], button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
+    with admin_page(live_server, tenant.slug, admin.username) as page:
         page.goto(f"{live_server}/admin/variants/list/")
         page.wait_for_load_state("load")
         page.click("a.accordion-toggle[href='#accordion1_href']")  # the Search panel starts folded
@@ -110,7 +88,6 @@ def test_variant_list_filters_by_a_searched_product(app, factory, live_server, t
         shot = tmp_path / "admin-variant-filter.png"
         page.screenshot(path=str(shot), full_page=True)
         rows = page.locator("table tbody tr").all_inner_texts()
-        browser.close()
 
     listed = "\n".join(rows)
     assert wanted.sku in listed and other.sku not in listed

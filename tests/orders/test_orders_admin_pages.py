@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.admin.test_admin_views import login
-from tests.factories import PASSWORD
+from tests.browser.chromium import admin_page
 from tests.orders.test_orders_admin import _grant_seller_reads
 from tests.orders.test_orders_api import CARD_OK, patch, place, sub_of
 
 API = "/api/v1/orders"
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -93,32 +90,11 @@ def test_a_seller_sees_its_sub_order_with_lines_shipments_refunds_and_timeline(a
     assert page.status_code == 200 and returned["sub2"]["lines"][0]["sku"] in page.data.decode()
 
 
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
 
 @pytest.mark.browser
 def test_the_order_page_renders_in_chromium(app, shop, returned, live_server, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("no chromium here (apt-get install -y chromium)")
     order = returned["order"]
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900},
-                                extra_http_headers={"X-Tenant": shop.tenant.slug})
-        page.goto(f"{live_server}/login/")
-        page.fill("input[name=username]", shop.admin.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit], button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
+    with admin_page(live_server, shop.tenant.slug, shop.admin.username) as page:
         page.goto(f"{live_server}/admin/orders/show/{order['id']}")
         page.wait_for_load_state("load")  # stylesheets too: the picture is what a person sees
         shot = tmp_path / "admin-order.png"
@@ -140,7 +116,6 @@ def test_the_order_page_renders_in_chromium(app, shop, returned, live_server, tm
             page.screenshot(path=str(tab_shot), full_page=True)
             if keep:
                 shutil.copy(tab_shot, keep)
-        browser.close()
     assert order["number"] in text and "Refunded Total" in text
     sub_tab = next(t for t in tabs if "Sub-orders" in t)
     assert returned["sub"]["number"] in seen[sub_tab] and returned["sub2"]["number"] in seen[sub_tab]

@@ -30,8 +30,7 @@ from app.payments.models import Payment, PaymentIdempotencyKey, Refund
 from app.security import roles
 from app.tenants.context import tenant_scope
 from tests.admin.test_admin_views import login
-from tests.browser.test_admin_screenshot import CHROMIUM, live_server  # noqa: F401  (fixture)
-from tests.factories import PASSWORD
+from tests.browser.chromium import admin_page
 from tests.payments.conftest import CARD_OK, card
 
 CARD_REFUND_FAILS = "4000000000005126"
@@ -271,25 +270,12 @@ def test_sellers_never_get_the_action_and_another_tenants_admin_gets_404(app, cl
 
 
 @pytest.mark.browser
-def test_the_refunds_list_retries_a_failed_refund_in_chromium(app, client, payments, shop, live_server,  # noqa: F811
+def test_the_refunds_list_retries_a_failed_refund_in_chromium(app, client, payments, shop, live_server,
                                                                tmp_path):
     """The action as a person uses it: tick the failed refund, Actions > Retry refund, confirm."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("no chromium here (apt-get install -y chromium)")
     order_id, payment_id, failed_id = _cancelled_with_failed_refund(client, payments, shop, total="61.50")
     _card_now_refundable(app, shop, payment_id)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 700},
-                                extra_http_headers={"X-Tenant": shop.tenant.slug})
-        page.goto(f"{live_server}/login/")
-        page.fill("input[name=username]", shop.admin.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit], button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
+    with admin_page(live_server, shop.tenant.slug, shop.admin.username, height=700) as page:
         page.goto(f"{live_server}/admin/refunds/list/")
         page.wait_for_load_state("load")
         page.check(f"input.action_check[value='{failed_id}']")
@@ -305,7 +291,6 @@ def test_the_refunds_list_retries_a_failed_refund_in_chromium(app, client, payme
         after = tmp_path / "admin-refunds-retried.png"
         page.screenshot(path=str(after), full_page=True)
         text = page.inner_text("body")
-        browser.close()
     keep = os.environ.get("SCREENSHOT_DIR")  # set it to keep the pictures
     if keep:
         shutil.copy(before, keep)
