@@ -14,6 +14,8 @@ an admin decides."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.actions import action
@@ -46,6 +48,29 @@ class _SellerReadOnly(MarketModelView):
     def owned_by_seller(self, item, seller_id):
         return False  # sellers only ever read money records
 
+    def _act_on(self, items, call: Callable[[int], str | None], done: str):
+        """The body of an action: `call(row id)` for each selected row, then flash how many went
+        through (`done`, formatted with the count) and, per row, why it was refused (a DomainError)
+        or what `call` says to watch. FAB hands None for a single row it cannot load (another
+        tenant's id): with no row left that is a 404."""
+        rows = [item for item in (items if isinstance(items, list) else [items]) if item is not None]
+        if not rows:
+            abort(404)
+        count, warnings = 0, []
+        for row_id in [row.id for row in rows]:
+            try:
+                note = call(row_id)
+            except DomainError as exc:
+                warnings.append(f"#{row_id}: {exc.message}")
+                continue
+            count += 1
+            if note:
+                warnings.append(f"#{row_id}: {note}")
+        flash(done.format(count), "info")
+        for message in warnings:
+            flash(message, "warning")
+        return redirect(request.referrer or self.get_redirect())
+
 
 class PaymentView(_SellerReadOnly):
     datamodel = datamodel(Payment)
@@ -64,21 +89,9 @@ class PaymentView(_SellerReadOnly):
     @action("mark_received", "Mark received",
             "Mark the money of the selected bank transfer / cash on delivery payments received?", "fa-check")
     def mark_received(self, items):
-        # FAB hands None for a single row it cannot load (another tenant's id): that is a 404
-        items = [item for item in (items if isinstance(items, list) else [items]) if item is not None]
-        if not items:
-            abort(404)
-        done, refused = 0, []
-        for payment_id in [item.id for item in items]:
-            try:
-                services.mark_received(payment_id)
-                done += 1
-            except DomainError as exc:
-                refused.append(f"#{payment_id}: {exc.message}")
-        flash(f"{done} payment(s) marked received.", "info")
-        for message in refused:
-            flash(message, "warning")
-        return redirect(request.referrer or self.get_redirect())
+        def mark(payment_id: int) -> None:
+            services.mark_received(payment_id)
+        return self._act_on(items, mark, "{} payment(s) marked received.")
 
 
 class PaymentTransactionView(_SellerReadOnly):
@@ -111,24 +124,10 @@ class RefundView(_SellerReadOnly):
     @action("retry_refund", "Retry refund",
             "Refund the selected failed refunds again (same amount, same payment)?", "fa-repeat")
     def retry_refund(self, items):
-        # as mark_received: a row FAB cannot load (another tenant's id) is a 404
-        items = [item for item in (items if isinstance(items, list) else [items]) if item is not None]
-        if not items:
-            abort(404)
-        done, refused = 0, []
-        for refund_id in [item.id for item in items]:
-            try:
-                made = services.retry_refund(refund_id, user_id=current_user.id)
-            except DomainError as exc:
-                refused.append(f"#{refund_id}: {exc.message}")
-                continue
-            done += 1
-            if made.status == "failed":
-                refused.append(f"#{refund_id}: its retry #{made.id} was refused too ({made.failure_code})")
-        flash(f"{done} refund(s) retried.", "info")
-        for message in refused:
-            flash(message, "warning")
-        return redirect(request.referrer or self.get_redirect())
+        def retry(refund_id: int) -> str | None:
+            made = services.retry_refund(refund_id, user_id=current_user.id)
+            return f"its retry #{made.id} was refused too ({made.failure_code})" if made.status == "failed" else None
+        return self._act_on(items, retry, "{} refund(s) retried.")
 
 
 class PaymentMethodSettingView(MarketModelView):

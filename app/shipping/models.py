@@ -28,6 +28,12 @@ def parse_areas(text: str | None) -> list[tuple[str, str | None]]:
     return areas
 
 
+def areas_cover(areas, country: str, region: str | None) -> bool:
+    """Whether parsed `areas` cover a destination: its whole country, or its region of it."""
+    country, region = country.upper(), (region or "").upper() or None
+    return any(c == country and (r is None or r == region) for c, r in areas)
+
+
 class ShippingZone(TenantScoped, TimestampMixin, Model):
     __tablename__ = "shipping_zones"
 
@@ -40,8 +46,7 @@ class ShippingZone(TenantScoped, TimestampMixin, Model):
     methods: Mapped[list[ShippingMethod]] = relationship(back_populates="zone")
 
     def covers(self, country: str, region: str | None) -> bool:
-        country, region = country.upper(), (region or "").upper() or None
-        return any(c == country and (r is None or r == region) for c, r in parse_areas(self.areas))
+        return areas_cover(parse_areas(self.areas), country, region)
 
     def __repr__(self) -> str:
         return self.name

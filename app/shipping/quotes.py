@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from app.core import cache
 from app.pricing.contract import Destination
 from app.sellers.models import SellerProfile
-from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone, parse_areas
+from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone, areas_cover, parse_areas
 
 ZERO = Decimal("0")
 
@@ -68,8 +68,7 @@ class Method:
     brackets: tuple[Bracket, ...]
 
     def covers(self, country: str, region: str | None) -> bool:
-        country, region = country.upper(), (region or "").upper() or None
-        return any(c == country and (r is None or r == region) for c, r in self.areas)
+        return areas_cover(self.areas, country, region)
 
 
 # Every priced cart with a destination and every checkout quotes shipping: the tenant's active
