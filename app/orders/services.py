@@ -767,18 +767,16 @@ def on_refund_failed(event) -> None:
                               .execution_options(populate_existing=True))
     if order is None:
         return
-    refund_id = payload.get("refund_id")
-    request = _request_answered_by(order, refund_id)
+    request = _request_answered_by(order, payload.get("refund_id"))
     if request is None:
         return
-    _fail_request(order, request, refund_id, payload.get("failure_code"))
+    _fail_request(order, request, payload.get("failure_code"))
 
 
-def _fail_request(order: Order, request: RefundRequest, refund_id: int | None, code: str | None) -> None:
+def _fail_request(order: Order, request: RefundRequest, code: str | None) -> None:
     """`request` (approved, locked) ends failed; its sub-order goes back (on_refund_failed)."""
     code = (code or "refund_failed")[:64]
     request.status, request.failure_code = "failed", code
-    request.payment_refund_id = refund_id
     sub = next(s for s in order.sub_orders if s.id == request.sub_order_id)
     if sub.status == states.REFUND_REQUESTED:
         _record(sub, sub.status_before_refund or states.PAID, actor_id=None,
@@ -800,7 +798,7 @@ def _fail_unstarted_refund(order_id: int, request_id: int, code: str) -> None:
             RefundRequest.payment_refund_id.is_(None)).with_for_update()
             .execution_options(populate_existing=True))
         if order is not None and request is not None:
-            _fail_request(order, request, None, code)
+            _fail_request(order, request, code)
 
 
 def expire_unpaid(now=None, limit: int = 200) -> int:
