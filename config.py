@@ -88,8 +88,35 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # CSRF (Flask-WTF's CSRFProtect, the whole admin): every admin state change is a POST that
+    # carries the session's token; FAB then refuses its GET delete/action URLs. The token lives as
+    # long as the session (PERMANENT_SESSION_LIFETIME), so a form left open for an hour still saves.
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = True  # over HTTPS the Referer must be this origin too
+
+    # Security headers (Flask-Talisman) on every response. Scripts: this origin plus a nonce made
+    # per request, which FAB's inline scripts carry (csp_nonce()); no inline event handlers, no
+    # eval, nothing from another origin. Styles allow inline attributes (FAB's templates use them).
+    CONTENT_SECURITY_POLICY = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self' 'unsafe-inline'",
+        "img-src": "'self' data:",
+        "font-src": "'self' data:",
+        "connect-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    FRAME_OPTIONS = "DENY"
+    REFERRER_POLICY = "strict-origin-when-cross-origin"
+    # HSTS is sent on HTTPS requests (request.is_secure, or X-Forwarded-Proto https from a trusted
+    # proxy, PROXY_FIX_HOPS) when enabled: on in production.
+    HSTS_ENABLED = _env_bool("HSTS_ENABLED", False)
+    HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 31536000)  # one year
+    HSTS_INCLUDE_SUBDOMAINS = _env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
 
     # JWT (FAB's own JWT manager; see admin/security.py)
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
@@ -184,7 +211,6 @@ class TestingConfig(Config):
     # the suite logs in hundreds of times from 127.0.0.1; rate-limit tests set their own limits
     AUTH_RATE_LIMIT = "10000 per second"
     SOCKETIO_MESSAGE_QUEUE = None  # the Socket.IO test client refuses a message queue
-    WTF_CSRF_ENABLED = False
     ADMIN_PASSWORD = "admin-password-1"
     SEARCH_INDEX_DIR = _env("TEST_SEARCH_INDEX_DIR", str(INSTANCE_DIR / "test-search"))
     API_LOGIN_RATE_LIMIT = "10000 per second"
@@ -205,6 +231,7 @@ class ProductionConfig(Config):
     # no test cards in production unless PAYMENT_METHODS says so
     PAYMENT_METHODS = _env("PAYMENT_METHODS", "bank_transfer,cash_on_delivery,stripe_card")
     SESSION_COOKIE_SECURE = True
+    HSTS_ENABLED = _env_bool("HSTS_ENABLED", True)
     JWT_COOKIE_SECURE = _env_bool("JWT_COOKIE_SECURE", True)  # cookie mode over HTTPS only
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280, "pool_size": 10}
 

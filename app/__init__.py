@@ -14,7 +14,7 @@ from redis import Redis
 from werkzeug.routing import IntegerConverter
 
 from app.core.errors import PermissionDenied
-from app.extensions import db, limiter, migrate, socketio
+from app.extensions import csrf, db, limiter, migrate, socketio, talisman
 from config import BASE_DIR, INSTANCE_DIR, ProductionConfig, get_config
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     jobs.init_app(app)  # task runner (RQ or in-process) and the event subscriptions
 
     _register_tenant_hooks(app)
+    _init_web_security(app)
     limiter.init_app(app)
     socketio.init_app(
         app,
@@ -101,6 +102,27 @@ class _BoundedInt(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+def _init_web_security(app: Flask) -> None:
+    """CSRF for every form post (the API's blueprints are exempted where they are registered) and
+    the security headers of every response; settings in config.py ("CSRF", "Security headers")."""
+    csrf.init_app(app)
+    cfg = app.config
+    talisman.init_app(
+        app,
+        force_https=False,  # TLS ends at the proxy in front; redirecting is its job
+        session_cookie_secure=cfg.get("SESSION_COOKIE_SECURE", False),
+        content_security_policy=cfg["CONTENT_SECURITY_POLICY"],
+        content_security_policy_nonce_in=["script-src"],
+        frame_options=cfg["FRAME_OPTIONS"],
+        referrer_policy=cfg["REFERRER_POLICY"],
+        strict_transport_security=cfg["HSTS_ENABLED"],
+        strict_transport_security_max_age=cfg["HSTS_MAX_AGE"],
+        strict_transport_security_include_subdomains=cfg["HSTS_INCLUDE_SUBDOMAINS"],
+        strict_transport_security_preload=False,
+        x_xss_protection=False,  # obsolete header; the CSP does its job
+    )
 
 
 def _register_tenant_hooks(app: Flask) -> None:

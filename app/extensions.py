@@ -13,6 +13,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFProtect
 
 # Named constraints everywhere (set before any model, FAB's included, is imported).
 Model.metadata.naming_convention = {
@@ -28,3 +30,9 @@ db = SQLA(model_class=Model)
 migrate = Migrate()
 limiter = Limiter(key_func=get_remote_address)
 socketio = SocketIO()
+# Every POST/PUT/PATCH/DELETE of the admin needs the session's CSRF token; the JSON API's
+# blueprints are exempt (bearer tokens; its cookie mode has its own double submit).
+csrf = CSRFProtect()
+# Security headers on every response: CSP with a per-request script nonce, frame protection,
+# nosniff, Referrer-Policy, HSTS in production (config.py, "Security headers").
+talisman = Talisman()

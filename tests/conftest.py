@@ -8,10 +8,13 @@ makes its own tenant(s) through `factories`, and tenancy keeps them apart.
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -37,6 +40,29 @@ def _fresh_database(url: str) -> None:
     server.dispose()
 
 
+class FormClient(FlaskClient):
+    """`app.test_client()` in this suite. A form POST to an HTML page (anything outside /api/)
+    carries the session's CSRF token, as a browser's does when it submits a form an admin page
+    rendered; `post(..., csrf=False)` sends none (what a forged cross-site post looks like).
+    The token is made the way Flask-WTF makes the one it renders (the session's raw token, signed
+    with salt "wtf-csrf-token"); tests/admin/test_admin_csrf.py checks both against each other."""
+
+    def post(self, *args, csrf: bool = True, **kwargs):
+        url = args[0] if args else kwargs.get("path", "/")
+        if csrf and "json" not in kwargs and not str(url).startswith("/api/"):
+            data = kwargs.get("data")
+            if data is None or isinstance(data, dict):
+                kwargs["data"] = {"csrf_token": self.csrf_token(), **(data or {})}
+        return super().post(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        app = self.application
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        key = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+        return URLSafeTimedSerializer(key, salt="wtf-csrf-token").dumps(raw)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     _fresh_database(TEST_DB_URL)
@@ -48,6 +74,7 @@ def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
     application = create_app("testing", SQLALCHEMY_DATABASE_URI=TEST_DB_URL,
                              SEARCH_INDEX_DIR=str(instance / "search"))
+    application.test_client_class = FormClient
     with application.app_context():
         upgrade(revision="heads")  # parallel branches until they are merged
         init_platform()

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.security import roles
 from app.security.models import AuditLog, User
 from app.tenants.context import tenant_scope, unscoped
+from tests.conftest import FormClient
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.smoke
@@ -197,6 +198,7 @@ def test_login_is_rate_limited(app, factory):
 
     limited = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                          AUTH_RATE_LIMIT="3 per minute")
+    limited.test_client_class = FormClient
     tenant = factory.tenant()
     client = limited.test_client()
     client.environ_base["HTTP_X_TENANT"] = tenant.slug
@@ -211,6 +213,7 @@ def test_one_apps_login_limit_does_not_leak_into_another(app, factory):
 
     limited = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                          AUTH_RATE_LIMIT="2 per minute")
+    limited.test_client_class = FormClient
     tenant = factory.tenant()
     attempts = {}
     for name, application in (("limited", limited), ("default", app)):

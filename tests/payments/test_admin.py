@@ -48,14 +48,18 @@ def test_admin_sees_its_tenants_payments_only(app, factory, shop, world):
 
 def test_mark_received_captures_a_manual_payment(app, payments, shop, world):
     client, _ = login(app, shop.tenant.slug, shop.admin.username)
-    response = client.get(f"/admin/payments/action/mark_received/{world['manual'].id}")
+    # the show page's button posts its form (with the CSRF token) to the action URL; a GET of it
+    # (a link someone sends) changes nothing
+    client.get(f"/admin/payments/action/mark_received/{world['manual'].id}")
+    assert payments.get(shop.tenant.id, world["manual"].id).status == "pending"
+    response = client.post(f"/admin/payments/action/mark_received/{world['manual'].id}")
     assert response.status_code == 302
     assert payments.get(shop.tenant.id, world["manual"].id).status == "captured"
     # a card payment is refused, and nothing changes
-    client.get(f"/admin/payments/action/mark_received/{world['paid'].id}")
+    client.post(f"/admin/payments/action/mark_received/{world['paid'].id}")
     assert payments.get(shop.tenant.id, world["paid"].id).status == "partially_refunded"
     # another tenant's payment is not found
-    assert client.get(f"/admin/payments/action/mark_received/{world['foreign'].id}").status_code == 404
+    assert client.post(f"/admin/payments/action/mark_received/{world['foreign'].id}").status_code == 404
     assert payments.get(shop.foreign.id, world["foreign"].id).status == "captured"
 
 

@@ -250,14 +250,14 @@ def test_sellers_never_get_the_action_and_another_tenants_admin_gets_404(app, cl
     assert response.status_code in (302, 403)  # FAB: "Access is Denied", back to the list
     with seller.session_transaction() as session:
         assert [m for _c, m in session.pop("_flashes", [])] == ["Access is Denied"]
-    assert seller.get(f"/admin/refunds/action/retry_refund/{failed_id}").status_code in (302, 403)
+    assert seller.post(f"/admin/refunds/action/retry_refund/{failed_id}").status_code in (302, 403)
     assert _footprint(app, shop, payment_id, order_id) == before
 
     # another tenant's admin: the refund is not found there
     foreign, _ = login(app, shop.foreign.slug, shop.foreign_admin.username)
     response = foreign.post("/admin/refunds/action_post", data={"action": "retry_refund", "rowid": [str(failed_id)]})
     assert response.status_code == 404
-    assert foreign.get(f"/admin/refunds/action/retry_refund/{failed_id}").status_code == 404
+    assert foreign.post(f"/admin/refunds/action/retry_refund/{failed_id}").status_code == 404
     assert _footprint(app, shop, payment_id, order_id) == before
 
     # and the service itself, asked under the other tenant, finds nothing
