@@ -1,4 +1,16 @@
 # The application image used by docker-compose.yml (web, migrate, worker, scheduler).
+
+# Front-end packages from npm (admin/assets: Swagger UI, ReDoc, ...), the files vendor.txt lists;
+# the same step as `make install`'s ensure_assets (scripts/common.sh)
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY admin/assets/package.json admin/assets/package-lock.json admin/assets/vendor.txt ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --omit=peer --loglevel=error \
+    && grep -v '^#' vendor.txt | while read -r source target; do \
+         [ -n "$source" ] || continue; \
+         mkdir -p "vendor/$(dirname "$target")" && cp "node_modules/$source" "vendor/$target"; \
+       done
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,6 +34,7 @@ RUN apt-get update \
 
 RUN useradd --system --create-home --home-dir /home/app --uid 10001 app
 COPY --chown=app:app . .
+COPY --from=assets --chown=app:app /assets/vendor /app/admin/static/vendor
 RUN mkdir -p /app/instance && chown app:app /app/instance
 
 USER app

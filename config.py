@@ -102,7 +102,8 @@ class Config:
         "default-src": "'self'",
         "script-src": "'self'",
         "style-src": "'self' 'unsafe-inline'",
-        "img-src": "'self' data:",
+        "img-src": "'self' data: blob:",
+        "worker-src": "'self' blob:",  # ReDoc (/api/redoc/) parses the spec in a worker from a blob
         "font-src": "'self' data:",
         "connect-src": "'self'",
         "object-src": "'none'",
@@ -171,9 +172,10 @@ class Config:
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "schema/"
     OPENAPI_SWAGGER_UI_PATH = "docs/"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    # Swagger UI and ReDoc from this origin (npm packages vendored by `make install`, no CDN)
+    OPENAPI_SWAGGER_UI_URL = "/admin/static/vendor/swagger-ui/"
     OPENAPI_REDOC_PATH = "redoc/"
-    OPENAPI_REDOC_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
+    OPENAPI_REDOC_URL = "/admin/static/vendor/redoc/redoc.standalone.js"
 
     # Flask-SocketIO: Redis message queue when Redis is configured (several web processes, workers)
     SOCKETIO_MESSAGE_QUEUE = _env("SOCKETIO_MESSAGE_QUEUE", _env("REDIS_URL"))

@@ -10,6 +10,8 @@ LOCK_HASH="$(sha256sum "$LOCK_FILE" | cut -c1-12)"
 VENV="${VENV:-${HOME:-/root}/.cache/marketplace/venv-$LOCK_HASH}"
 PYTHON="${PYTHON:-python3}"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+ASSETS_DIR="$ROOT/admin/assets"   # package.json + package-lock.json + vendor.txt
+VENDOR_DIR="$ROOT/admin/static/vendor"  # what the pages load, served at /admin/static/vendor/
 export ROOT VENV
 
 log() { printf '\n==> %s\n' "$*"; }
@@ -101,4 +103,39 @@ ensure_venv() {
     rm -f "$VENV/.marketplace-installing"
     exec {lock_fd}>&-
     echo "virtualenv ready: $VENV"
+}
+
+# ensure_assets: the front-end packages the pages serve from this origin (Swagger UI, ReDoc, ...):
+# `npm ci` from admin/assets/package-lock.json into a cache outside the clone, keyed by the lock's
+# hash, then the files vendor.txt lists are copied to admin/static/vendor/ (not committed). Redone
+# when the lock or vendor.txt changes; installs Node.js and npm from Debian when missing.
+ensure_assets() {
+    local want stamp="$VENDOR_DIR/.stamp"
+    want="$(cat "$ASSETS_DIR/package-lock.json" "$ASSETS_DIR/vendor.txt" | sha256sum | cut -c1-16)"
+    if [[ -f $stamp && $(<"$stamp") == "$want" ]]; then
+        return 0
+    fi
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    local cache="${HOME:-/root}/.cache/marketplace/assets-$want" lock_fd
+    mkdir -p "$cache"
+    exec {lock_fd}>"$cache.lock"
+    flock "$lock_fd"
+    if [[ ! -f $cache/.installed ]]; then
+        log "Installing front-end packages (npm ci) into $cache"
+        cp "$ASSETS_DIR/package.json" "$ASSETS_DIR/package-lock.json" "$cache/"
+        (cd "$cache" && npm ci --ignore-scripts --no-audit --no-fund --omit=peer --loglevel=error) \
+            || die "npm ci failed for admin/assets (is the npm registry reachable?)"
+        : >"$cache/.installed"
+    fi
+    rm -rf "$VENDOR_DIR"
+    local source target
+    while read -r source target; do
+        [[ -z $source || $source == \#* ]] && continue
+        [[ -f $cache/node_modules/$source ]] || die "admin/assets/vendor.txt: $source is not in the installed packages"
+        mkdir -p "$(dirname "$VENDOR_DIR/$target")"
+        cp "$cache/node_modules/$source" "$VENDOR_DIR/$target"
+    done <"$ASSETS_DIR/vendor.txt"
+    printf '%s\n' "$want" >"$stamp"
+    exec {lock_fd}>&-
+    echo "front-end assets ready: $VENDOR_DIR"
 }

@@ -15,8 +15,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
-log "Step 1/7: virtualenv"
+log "Step 1/7: virtualenv and front-end assets"
 ensure_venv
+ensure_assets
 echo "using $VENV"
 PY="$VENV/bin/python"
 

@@ -71,3 +71,17 @@ def test_hsts_is_on_in_production_and_sent_over_https_only(app, factory):
     over_http = client.get("/login/", headers={"X-Tenant": tenant.slug})
     assert "Strict-Transport-Security" not in over_http.headers
 
+
+def test_api_docs_load_their_scripts_from_this_origin(app):
+    client = app.test_client()
+    for page, asset in (("/api/docs/", "/admin/static/vendor/swagger-ui/swagger-ui-bundle.js"),
+                        ("/api/redoc/", "/admin/static/vendor/redoc/redoc.standalone.js")):
+        html = client.get(page).get_data(as_text=True)
+        assert f'src="{asset}"' in html and "https://" not in html, page
+        served = client.get(asset)
+        assert served.status_code == 200, f"{asset} missing: `make install` vendors the npm packages"
+        served.close()
+    # the Swagger UI page's inline script carries the nonce of its response
+    response = client.get("/api/docs/")
+    nonce = _policy(response)["script-src"].split("'nonce-")[1].rstrip("'")
+    assert response.get_data(as_text=True).count(f'nonce="{nonce}"') == 3

@@ -77,3 +77,31 @@ def test_every_menu_page_passes_the_csp(app, factory, live_server, role):
     assert foreign == [], foreign
     assert len(visited) >= len(links)
 
+
+def test_api_docs_render_from_this_origin(app, factory, live_server):
+    """Swagger UI (/api/docs/) and ReDoc (/api/redoc/): the npm packages `make install` vendors,
+    served from this origin under the same policy, and both show the API's operations."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    from tests.browser.chromium import ARGS, CHROMIUM
+
+    foreign, violations = [], []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            _watch_foreign_requests(page, live_server, foreign)
+            page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+                    if "Content Security Policy" in message.text else None)
+            page.goto(f"{live_server}/api/docs/")
+            page.wait_for_selector(".opblock", timeout=20_000)
+            assert page.locator(".opblock").count() > 50  # every operation of the API
+            page.goto(f"{live_server}/api/redoc/")
+            page.wait_for_selector("text=Marketplace API", timeout=20_000)
+            page.wait_for_selector("[data-section-id^='tag/']", timeout=20_000)
+        finally:
+            browser.close()
+    # ReDoc's bundle links its maker's logo from their CDN ("API docs by Redocly"): the policy blocks
+    # it (no request leaves), and the page works without it. Anything else is a failure.
+    branding = "Loading the image 'https://cdn.redoc.ly/redoc/logo-mini.svg'"
+    assert [v for v in violations if branding not in v] == [], violations
+    assert foreign == [], foreign
