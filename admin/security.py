@@ -85,6 +85,10 @@ class MarketUserView(UserDBModelView):
 class MarketSecurityManager(SecurityManager):
     user_model = User
     userdbmodelview = MarketUserView
+    # FAB's "User's Statistics" page draws its chart with Google Charts loaded from the internet
+    # (a blank page offline, and a third-party script in the admin): not registered, no route,
+    # no menu entry; `flask init` drops its permissions (admin/cli.py)
+    userstatschartview = None
 
     def find_user(self, username=None, email=None):
         """Per-tenant lookup (the ORM hook limits it to this tenant and Super Admins); a tenant's
