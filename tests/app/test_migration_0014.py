@@ -59,3 +59,30 @@ def test_super_admin_rows_leave_the_tenant_they_were_put_in(before_0014):
     with db.engine.connect() as conn:
         tenants = dict(_sql(conn, "SELECT id, tenant_id FROM audit_log").all())
     assert tenants == {1: None, 2: None, 3: None, 4: 1, 5: 1}
+
+
+def test_refund_transactions_are_linked_to_their_refund(before_0014):
+    """By the gateway's reference, within the same payment; what cannot be matched stays unlinked
+    (then a seller is not shown it: app.orders.shares)."""
+    from app.extensions import db
+
+    app, upgrade = before_0014
+    with db.engine.begin() as conn:
+        for refund_id, payment_id, reference in ((1, 10, "re_a"), (2, 10, "re_b"), (3, 11, "re_a"), (4, 10, None)):
+            _sql(conn, "INSERT INTO refunds (id, tenant_id, payment_id, order_id, amount, currency, status,"
+                       " gateway_reference, created_at, updated_at) VALUES (:id, 1, :payment, 1, 5, 'USD',"
+                       " 'completed', :ref, '2026-01-01', '2026-01-01')",
+                 id=refund_id, payment=payment_id, ref=reference)
+        rows = [  # (id, payment, kind, reference)
+            (1, 10, "refund", "re_b"), (2, 11, "refund", "re_a"), (3, 10, "refund", None),
+            (4, 10, "capture", "pi_1"), (5, 10, "refund", "re_unknown"),
+        ]
+        for row_id, payment_id, kind, reference in rows:
+            _sql(conn, "INSERT INTO payment_transactions (id, tenant_id, payment_id, order_id, kind, status, amount,"
+                       " currency, gateway, gateway_reference, raw_response, created_at) VALUES (:id, 1, :payment, 1,"
+                       " :kind, 'succeeded', 5, 'USD', 'test', :ref, '{}', '2026-01-01')",
+                 id=row_id, payment=payment_id, kind=kind, ref=reference)
+    upgrade(revision="0014")
+    with db.engine.connect() as conn:
+        links = dict(_sql(conn, "SELECT id, refund_id FROM payment_transactions").all())
+    assert links == {1: 2, 2: 3, 3: None, 4: None, 5: None}
