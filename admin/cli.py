@@ -31,6 +31,9 @@ def sync_roles() -> dict[str, int]:
             sm.add_role(name)
     db.session.commit()
     appbuilder.add_permissions(update_perms=True)
+    # permissions of views and menus no longer registered (e.g. FAB's User's Statistics, removed)
+    # go, from every role too: nothing keeps granting what no longer exists
+    sm.security_cleanup(appbuilder.baseviews, appbuilder.menu)
     all_pv = db.session.scalars(select(sm.permissionview_model)).all()
     pairs = {(pv.permission.name, pv.view_menu.name): pv for pv in all_pv}
     counts = {}

@@ -11,9 +11,11 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.security import check_password_hash
 
 from app.core.types import utcnow
 from app.security import roles
+from app.security.audit import not_audited, record_login
 from app.security.models import User
 from app.security.tokens import is_revoked
 from app.tenants.context import set_unscoped
@@ -85,6 +87,10 @@ class MarketUserView(UserDBModelView):
 class MarketSecurityManager(SecurityManager):
     user_model = User
     userdbmodelview = MarketUserView
+    # FAB's "User's Statistics" page draws its chart with Google Charts loaded from the internet
+    # (a blank page offline, and a third-party script in the admin): not registered, no route,
+    # no menu entry; `flask init` drops its permissions (admin/cli.py)
+    userstatschartview = None
 
     def find_user(self, username=None, email=None):
         """Per-tenant lookup (the ORM hook limits it to this tenant and Super Admins); a tenant's
@@ -107,17 +113,28 @@ class MarketSecurityManager(SecurityManager):
         return super().reset_password(userid, password)
 
     def auth_user_db(self, username, password):
-        """The HTML login is for staff: customers are refused as if the password were wrong."""
+        """The HTML login is for staff: customers, and accounts locked by the API's lockout (too
+        many failed logins), are refused as if the password were wrong. The refusal comes before
+        FAB checks the password, since FAB then counts the sign-in (login_count, last_login) on the
+        user: a refused sign-in changes nothing (the password is still hashed, so it takes as long)."""
         candidate = self.find_user(username=username) or self.find_user(email=username)
-        if candidate is not None and candidate.locked_until is not None and candidate.locked_until > utcnow():
-            # the API's lockout (too many failed logins) holds here too, with the same answer
-            log.info("login to the admin refused for locked user %s", candidate.id)
-            return None
-        user = super().auth_user_db(username, password)
-        if user is not None and not user.is_staff:
-            log.info("login to the admin refused for non-staff user %s", user.id)
-            return None
-        return user
+        if candidate is not None and candidate.is_active:
+            locked = candidate.locked_until is not None and candidate.locked_until > utcnow()
+            if locked or not candidate.is_staff:
+                check_password_hash(candidate.password or "", password or "")
+                log.info("login to the admin refused for %s user %s", "locked" if locked else "non-staff",
+                         candidate.id)
+                return None
+        return super().auth_user_db(username, password)
+
+    def update_user_auth_stat(self, user, success=True):
+        """FAB's sign-in bookkeeping (login_count, last_login, fail_login_count) is no audited
+        change of the user; a successful sign-in is an audit row of its own ("login"), written
+        in the same commit."""
+        with not_audited():
+            if success:
+                record_login(self.session, user)
+            super().update_user_auth_stat(user, success)
 
     def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids) -> bool:
         """FAB asks once per menu item and button (~35 queries a page); load the roles' whole

@@ -7,10 +7,13 @@ refund of a request is paid out by a new request), /admin/payment-methods (the t
 Stripe secrets are never shown).
 
 A Seller (admin/roles.py: list and show of payments, transactions and refunds; never the actions or
-the methods) sees only the rows of orders that hold one of its sub-orders, since one payment
-covers a whole multi-seller order; of refunds, not those answering another seller's sub-order's
-refund request. It asks for a refund of its sub-order with POST /api/v1/orders/<id>/refund/ and
-an admin decides."""
+the methods) sees only the rows of orders that hold one of its sub-orders, and of their money only
+its share (app.orders.shares: one payment covers a whole multi-seller order): the amounts of
+payments, transactions and refunds are its share, the rows of refunds answering another seller's
+refund request (and their transactions) are not shown, raw gateway responses are for staff, and
+its lists do not sort on money (a sort on the whole amounts would order them). Staff see whole
+figures. It asks for a refund of its sub-order with POST /api/v1/orders/<id>/refund/ and an admin
+decides."""
 
 from __future__ import annotations
 
@@ -20,12 +23,11 @@ from flask import abort, flash, redirect, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.actions import action
 from flask_login import current_user
-from sqlalchemy import and_, exists, select
 from wtforms import PasswordField, validators
 
-from admin.base import MarketModelView, datamodel
+from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
 from app.core.errors import DomainError, ValidationError
-from app.orders.models import RefundRequest, SubOrder
+from app.orders import shares
 from app.payments import services
 from app.payments.gateways import METHODS
 from app.payments.models import Payment, PaymentMethodSetting, PaymentTransaction, Refund
@@ -33,20 +35,66 @@ from app.payments.models import Payment, PaymentMethodSetting, PaymentTransactio
 READ_ONLY = ["can_list", "can_show"]
 
 
-def _orders_of_seller(sid):
-    return select(SubOrder.order_id).where(SubOrder.seller_id == sid)
-
-
-def _refunds_of_seller(sid):
-    """Refunds of its orders, except those paid out for another seller's sub-order."""
-    for_another = exists().where(RefundRequest.payment_refund_id == Refund.id,
-                                 RefundRequest.sub_order_id == SubOrder.id, SubOrder.seller_id != sid)
-    return and_(Refund.order_id.in_(_orders_of_seller(sid)), ~for_another)
-
-
 class _SellerReadOnly(MarketModelView):
+    """A money view: a seller reads its share of the figures (app.orders.shares), staff all."""
+
     def owned_by_seller(self, item, seller_id):
         return False  # sellers only ever read money records
+
+    @property
+    def _money_columns(self) -> tuple[str, ...]:
+        return shares.MONEY_COLUMNS[self.datamodel.obj]
+
+    def _seller_labels(self) -> dict[str, str]:
+        """The column labels a seller reads: its figures are said to be its share."""
+        return {**self.label_columns, **{column: f"{self.label_columns.get(column) or self._prettify_column(column)}"
+                                                 " (your share)" for column in self._money_columns}}
+
+    def _seller_values(self, items: list, values: list[dict]) -> None:
+        """Put the seller's share in `values` (one dict of column values per item)."""
+        figures = shares.SellerShares.for_orders(current_seller_id(), {item.order_id for item in items})
+        for item, row in zip(items, values, strict=True):
+            row.update({column: value for column, value in figures.values(item).items() if column in row})
+
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
+                         page_size=None, widgets=None, **kwargs):
+        """FAB's, with the seller's figures, and sorting only on the columns offered (FAB sorts on
+        any column named in the URL): never on money for a seller."""
+        seller = is_seller_user()
+        order_columns = [c for c in self.order_columns if not (seller and c in self._money_columns)]
+        if order_column not in order_columns:
+            order_column, order_direction = "", ""
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        count, items = self.datamodel.query(filters.get_joined_filters(self._base_filters), order_column,
+                                            order_direction, page=page, page_size=page_size or self.page_size)
+        values = list(self.datamodel.get_values(items, self.list_columns))
+        if seller:
+            self._seller_values(items, values)
+        widgets = widgets or {}
+        widgets["list"] = self.list_widget(
+            label_columns=self._seller_labels() if seller else self.label_columns,
+            include_columns=self.list_columns, value_columns=values,
+            order_columns=order_columns, formatters_columns=self.formatters_columns, page=page,
+            page_size=page_size or self.page_size, count=count,
+            pks=[self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(items)],
+            actions=actions or self.actions, filters=filters, modelview_name=self.__class__.__name__, **kwargs)
+        return widgets
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        """FAB's, with the seller's figures and without the columns for staff only."""
+        if not is_seller_user():
+            return super()._get_show_widget(pk, item, widgets, actions, show_fieldsets)
+        hidden = shares.STAFF_ONLY_COLUMNS.get(self.datamodel.obj, ())
+        columns = [c for c in self.show_columns if c not in hidden]
+        values = dict(zip(columns, self.datamodel.get_values_item(item, columns), strict=True))
+        self._seller_values([item], [values])
+        widgets = widgets or {}
+        widgets["show"] = self.show_widget(
+            pk=pk, label_columns=self._seller_labels(), include_columns=columns,
+            value_columns=[values[c] for c in columns], formatters_columns=self.formatters_columns,
+            actions=actions or self.actions, fieldsets=None, modelview_name=self.__class__.__name__)
+        return widgets
 
     def _act_on(self, items, call: Callable[[int], str | None], done: str):
         """The body of an action: `call(row id)` for each selected row, then flash how many went
@@ -74,7 +122,7 @@ class _SellerReadOnly(MarketModelView):
 
 class PaymentView(_SellerReadOnly):
     datamodel = datamodel(Payment)
-    seller_scope = staticmethod(lambda sid: Payment.order_id.in_(_orders_of_seller(sid)))
+    seller_scope = staticmethod(shares.seller_payments)
     route_base = "/admin/payments"
     list_title = "Payments"
     base_permissions = READ_ONLY
@@ -96,7 +144,7 @@ class PaymentView(_SellerReadOnly):
 
 class PaymentTransactionView(_SellerReadOnly):
     datamodel = datamodel(PaymentTransaction)
-    seller_scope = staticmethod(lambda sid: PaymentTransaction.order_id.in_(_orders_of_seller(sid)))
+    seller_scope = staticmethod(shares.seller_transactions)
     route_base = "/admin/payment-transactions"
     list_title = "Payment transactions"
     base_permissions = READ_ONLY
@@ -109,7 +157,7 @@ class PaymentTransactionView(_SellerReadOnly):
 
 class RefundView(_SellerReadOnly):
     datamodel = datamodel(Refund)
-    seller_scope = staticmethod(_refunds_of_seller)
+    seller_scope = staticmethod(shares.seller_refunds)
     route_base = "/admin/refunds"
     list_title = "Refunds"
     base_permissions = READ_ONLY

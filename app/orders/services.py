@@ -1,9 +1,10 @@
 """Order use cases: who sees what, the state machine, cancel, refunds, payment outcomes, expiry.
 
 Visibility: a customer sees its own orders; a seller the orders holding one of its sub-orders
-(only its sub-orders, and totals over them); an admin every order of the tenant; a guest the one
-order whose access token it holds (app.orders.access), as its customer. Another user's order (or a
-wrong token) answers 404, never its data.
+(only its sub-orders, totals over them, and its share of what was refunded: app.orders.shares);
+an admin every order of the tenant; a guest the one order whose access token it holds
+(app.orders.access), as its customer. Another user's order (or a wrong token) answers 404, never
+its data.
 
 Every status change goes through `_move()`: checked against app.orders.states.TRANSITIONS (an
 illegal one is a 409 naming the allowed ones), written to the timeline (order_events), and
@@ -38,6 +39,7 @@ from app.orders.models import (
     StockReservation,
     SubOrder,
 )
+from app.orders.shares import SellerShares
 from app.security import roles
 from app.sellers.models import SellerProfile
 from app.tenants.context import tenant_scope, unscoped
@@ -100,11 +102,17 @@ def _find(viewer: Viewer, order_id: int, *, lock: bool = False) -> Order:
     return order
 
 
-def order_view(order: Order, viewer: Viewer | None) -> dict[str, Any]:
-    """The order as the viewer may see it: a seller gets only its sub-orders and their totals."""
+def order_view(order: Order, viewer: Viewer | None, seller_shares: SellerShares | None = None) -> dict[str, Any]:
+    """The order as the viewer may see it: a seller gets only its sub-orders, their totals and its
+    share of what was refunded (app.orders.shares; `seller_shares` when the caller loaded them
+    for a page of orders)."""
     subs = viewer.subs(order) if viewer is not None else list(order.sub_orders)
     partial = len(subs) != len(order.sub_orders)
     returned = _returned_units(subs)
+    refunded = order.refunded_total
+    if partial and viewer.seller_id is not None:
+        seller_shares = seller_shares or SellerShares.for_orders(viewer.seller_id, [order.id])
+        refunded = seller_shares.refunded_total(order.id, order.currency)
 
     def total(name):
         return sum((getattr(s, name) for s in subs), ZERO) if partial else getattr(order, name)
@@ -114,7 +122,7 @@ def order_view(order: Order, viewer: Viewer | None) -> dict[str, Any]:
         "customer_user_id": order.customer_user_id, "is_guest": order.is_guest, "currency": order.currency,
         "prices_include_tax": order.prices_include_tax, "subtotal": total("subtotal"),
         "discount_total": total("discount_total"), "tax_total": total("tax_total"),
-        "shipping_total": total("shipping_total"), "total": total("total"), "refunded_total": order.refunded_total,
+        "shipping_total": total("shipping_total"), "total": total("total"), "refunded_total": refunded,
         "payment_status": order.payment_status, "payment_method": order.payment_method, "paid_at": order.paid_at,
         "shipping_address": order.shipping_address, "notes": order.notes, "coupon_codes": order.coupon_codes,
         "reservation_expires_at": order.reservation_expires_at if order.status == states.PENDING else None,
@@ -181,7 +189,9 @@ def list_orders(user, *, status: str | None, page: int, page_size: int) -> dict[
             else:
                 stmt = stmt.where(Order.status == status)
         result = paginate(stmt.order_by(Order.id.desc()), page, page_size)
-        result["items"] = [order_view(o, viewer) for o in result["items"]]
+        shares = (SellerShares.for_orders(viewer.seller_id, [o.id for o in result["items"]])
+                  if viewer.seller_id is not None else None)
+        result["items"] = [order_view(o, viewer, shares) for o in result["items"]]
         return result
 
 

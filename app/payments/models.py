@@ -121,6 +121,10 @@ class PaymentTransaction(TenantScoped, Model):
     error_code: Mapped[str | None] = mapped_column(String(64))
     raw_response: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    # the refund this transaction is about (a refund call, or a gateway webhook about that refund):
+    # who may see it follows (app.orders.shares). A plain id like refunds.retry_of_refund_id:
+    # both rows go with their payment.
+    refund_id: Mapped[int | None] = mapped_column(Integer)
 
     payment: Mapped[Payment] = relationship(Payment, back_populates="transactions")
 

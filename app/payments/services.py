@@ -185,12 +185,13 @@ def _event(name: str, payment: Payment, amount: Decimal, **extra: Any) -> None:
             aggregate="payment", aggregate_id=payment.id)
 
 
-def _record(payment: Payment, kind: str, result: GatewayResult, amount: Decimal) -> PaymentTransaction:
+def _record(payment: Payment, kind: str, result: GatewayResult, amount: Decimal, *,
+            refund_id: int | None = None) -> PaymentTransaction:
     row = PaymentTransaction(payment_id=payment.id, order_id=payment.order_id,
                              customer_user_id=payment.customer_user_id, kind=kind, status=result.status,
                              amount=amount, currency=payment.currency, gateway=payment.gateway,
                              gateway_reference=result.reference, error_code=result.error_code,
-                             raw_response=mask_raw(result.raw or {}))
+                             raw_response=mask_raw(result.raw or {}), refund_id=refund_id)
     db.session.add(row)
     return row
 
@@ -654,7 +655,7 @@ def _finish_refund(refund_id: int, result: GatewayResult) -> Refund:
         payment = _lock(row.payment_id)
         row = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
                                 .execution_options(populate_existing=True))  # as a webhook may have left it
-        _record(payment, "refund", result, row.amount)
+        _record(payment, "refund", result, row.amount, refund_id=row.id)
         row.gateway_reference = row.gateway_reference or result.reference
         if row.status != "pending":  # a webhook settled it while the gateway was answering
             return row
@@ -690,14 +691,14 @@ def _fail_refund(row: Refund, payment: Payment, code: str | None) -> None:
             aggregate="payment", aggregate_id=payment.id)
 
 
-def _settle_refunds(payment: Payment, updates) -> bool:
+def _settle_refunds(payment: Payment, event) -> bool:
     """Apply a webhook's refund outcomes: a pending refund becomes completed or failed, once (a
     settled refund is left as it is). Found by the gateway's refund id, else by our id echoed back
-    (the webhook may arrive before the refund call returned). Returns whether anything changed."""
+    (the webhook may arrive before the refund call returned). Each refund the event names is
+    recorded as a webhook transaction of its own, linked to our refund when it is one of ours
+    (who may see it follows its refund: app.orders.shares). Returns whether anything changed."""
     changed = False
-    for update_ in updates:
-        if update_.status == "pending":
-            continue
+    for update_ in event.refunds:
         row = None
         if update_.reference:
             row = db.session.scalar(select(Refund).where(Refund.payment_id == payment.id,
@@ -707,7 +708,12 @@ def _settle_refunds(payment: Payment, updates) -> bool:
             row = db.session.scalar(select(Refund).where(Refund.payment_id == payment.id,
                                                          Refund.id == update_.refund_id)
                                     .with_for_update().execution_options(populate_existing=True))
-        if row is None or row.status != "pending":
+        amount = update_.amount if update_.amount is not None else (row.amount if row is not None else None)
+        amount = min(amount if amount is not None else (event.amount or payment.amount), payment.amount)
+        status = {"failed": FAILED, "pending": PENDING}.get(update_.status, SUCCEEDED)
+        _record(payment, "webhook", GatewayResult(status, reference=event.reference, raw=event.raw), amount,
+                refund_id=row.id if row is not None else None)
+        if update_.status == "pending" or row is None or row.status != "pending":
             continue
         row.gateway_reference = row.gateway_reference or update_.reference
         if update_.status == "completed":
@@ -890,13 +896,13 @@ def handle_webhook(gateway_code: str, payload: bytes, headers: dict[str, str]) -
         if payment is None:
             return {"status": "ignored", "event_id": event.event_id}
         seen.payment_id = payment.id
+        if event.refunds:
+            settled = _settle_refunds(payment, event)
+            return {"status": "processed" if settled else "recorded", "event_id": event.event_id}
         amount = event.amount if event.amount is not None else payment.amount
         amount = min(amount, payment.amount)
         _record(payment, "webhook", GatewayResult(SUCCEEDED if event.outcome != "failed" else FAILED,
                                                   reference=event.reference, raw=event.raw), amount)
-        if event.refunds:
-            settled = _settle_refunds(payment, event.refunds)
-            return {"status": "processed" if settled else "recorded", "event_id": event.event_id}
         outcome = event.outcome
         if outcome is None or outcome not in _WEBHOOK_MOVES or payment.status not in _WEBHOOK_MOVES[outcome]:
             return {"status": "recorded", "event_id": event.event_id}

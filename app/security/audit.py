@@ -4,6 +4,15 @@ values before and after, when and from where. Secrets are masked.
 
 It hangs off the session's after_flush (rows computed there) and before_commit (all the rows of
 the transaction written in one INSERT), so no view or service can forget it.
+
+A row belongs to the tenant of the row it records; a tenant-less row (a Super Admin account or
+session) and every row a Super Admin writes have no tenant: only Super Admins see them.
+
+Sign-ins are rows of their own (`record_login`: action "login", the user as actor and entity,
+from where), written by the HTML login (admin/security.py) and the API login
+(app.security.auth.login). What a login or a refused attempt updates on the user (FAB's
+login_count, last_login, fail_login_count; the lockout) is bookkeeping the hook is told to skip
+(`not_audited`), not an anonymous "update" of the user.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import decimal
 import enum
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -36,9 +45,12 @@ class AuditActor:
     ip: str | None = None
     user_agent: str | None = None
     path: str | None = None
+    # a Super Admin (a user with no tenant): its rows get no tenant, so no tenant Admin sees them
+    tenantless: bool = False
 
 
 _actor: ContextVar[AuditActor | None] = ContextVar("audit_actor", default=None)
+_NOT_AUDITED = AuditActor(actor_id=None, actor="", source="")  # the hook writes nothing
 _installed = False
 
 
@@ -52,9 +64,35 @@ def audit_as(actor: AuditActor) -> Iterator[None]:
         _actor.reset(token)
 
 
+def not_audited() -> AbstractContextManager[None]:
+    """The changes flushed inside the block write no audit row: sign-in bookkeeping (login counts,
+    failed attempts, lockouts, refresh-token rotation), recorded by `record_login` or by the
+    session rows themselves."""
+    return audit_as(_NOT_AUDITED)
+
+
+def record_login(session: Session, user, *, after: dict | None = None) -> None:
+    """Add the audit row of a successful sign-in of `user` to `session` (written with its commit):
+    action "login", the user as actor and entity, the user's tenant (none for a Super Admin), and
+    where from (IP, user agent, path and source of the request, when there is one)."""
+    from app.security.models import AuditLog
+
+    where = _where_from() if has_request_context() else None
+    session.add(AuditLog(
+        tenant_id=user.tenant_id, actor_id=user.id, actor=user.username, action="login",
+        entity=type(user).__name__, entity_id=str(user.id), before=None, after=after,
+        ip=where.ip if where else None, user_agent=where.user_agent if where else None,
+        source=where.source if where else None, request_path=where.path if where else None))
+
+
 def _request_actor() -> AuditActor | None:
     if g.get("audit_disabled"):
         return None
+    return _where_from()
+
+
+def _where_from() -> AuditActor:
+    """The request's signed-in user (or "anonymous") and where it comes from."""
     user = g.get("user")
     if user is not None and hasattr(user, "_get_current_object"):
         user = user._get_current_object()
@@ -67,6 +105,7 @@ def _request_actor() -> AuditActor | None:
         ip=request.remote_addr,
         user_agent=(request.user_agent.string or "")[:255] or None,
         path=mask_secrets_in_path(request.full_path)[:2000],
+        tenantless=authenticated and getattr(user, "tenant_id", 0) is None,
     )
 
 
@@ -80,6 +119,8 @@ def mask_secrets_in_path(path: str) -> str:
 
 def _current_actor() -> AuditActor | None:
     actor = _actor.get()
+    if actor is _NOT_AUDITED:
+        return None
     if actor is not None:
         return actor
     if has_request_context():
@@ -228,6 +269,17 @@ def _within(tx, rolled_back) -> bool:
     return False
 
 
+def _tenant_of(obj, actor: AuditActor) -> int | None:
+    """The tenant a row belongs to: none when a Super Admin wrote it; else the tenant of the row it
+    records (none for a tenant-less one: a Super Admin's account or session), or the current
+    tenant for a table without tenants."""
+    if actor.tenantless:
+        return None
+    if "tenant_id" in inspect(obj).mapper.column_attrs:
+        return obj.tenant_id
+    return current_tenant_id()
+
+
 def _audit_rows(session: Session, is_audited) -> list[dict]:
     actor = _current_actor()
     if actor is None:
@@ -252,7 +304,7 @@ def _audit_rows(session: Session, is_audited) -> list[dict]:
                     continue
             rows.append(
                 {
-                    "tenant_id": getattr(obj, "tenant_id", None) or current_tenant_id(),
+                    "tenant_id": _tenant_of(obj, actor),
                     "actor_id": actor.actor_id,
                     "actor": actor.actor,
                     "action": action,

@@ -39,6 +39,7 @@ from app.extensions import db
 from app.notifications import mail
 from app.security import roles
 from app.security import services as users
+from app.security.audit import not_audited, record_login
 from app.security.models import AuditLog, User
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401  (registers the tables)
 from app.security.tokens import revoke as blocklist
@@ -193,7 +194,9 @@ def login(*, login: str, password: str, ip: str | None = None, user_agent: str |
     """Check the credentials (lockout after LOGIN_MAX_FAILURES for LOGIN_LOCKOUT_MINUTES) and
     open a session. Unknown user, wrong password, locked or disabled account: the same error."""
     failed = False
-    with transaction():
+    # the counts and the lockout are bookkeeping, no audited change of the user; a sign-in is an
+    # audit row of its own (record_login), and a refused one writes none
+    with not_audited(), transaction():
         user = _find_by_login(login)
         now = utcnow()
         if user is None:
@@ -220,6 +223,7 @@ def login(*, login: str, password: str, ip: str | None = None, user_agent: str |
             db.session.add(session)
             db.session.flush()
             pair = _issue(session, user)
+            record_login(db.session, user, after={"session_id": session.id, "device": session.device})
     if failed:
         raise AuthenticationFailed(_INVALID_LOGIN, code="invalid_credentials")
     return pair
@@ -236,7 +240,8 @@ def refresh(*, token: str, ip: str | None = None, user_agent: str | None = None)
     if claims.get("tenant_id") not in (current_tenant_id(), None):
         raise AuthenticationFailed("this token belongs to another storefront", code="invalid_token")
     reused = False
-    with transaction():
+    # rotation is bookkeeping of the session row (no audit row); a reuse writes its own row below
+    with not_audited(), transaction():
         session = db.session.scalars(
             select(AuthSession).where(AuthSession.id == int(claims["sid"])).with_for_update()
         ).first()

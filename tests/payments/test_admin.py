@@ -86,8 +86,8 @@ def test_sellers_are_kept_out_of_methods_and_actions_and_anonymous_users_out_of_
 
 @pytest.fixture
 def sellers_world(app, factory, payments, shop):
-    """Orders of seller 1 only (A), of seller 2 only (B), and of both (C). C has a refund paid for
-    seller 2's refund request and one for the whole order (e.g. a cancel)."""
+    """Orders of seller 1 only (A), of seller 2 only (B), and of both (C: 16.67 each). C has a refund
+    paid for seller 2's refund request and one for the whole order (e.g. a cancel: 2.23 each)."""
     from app.extensions import db
     from app.orders.models import RefundRequest, SubOrder
     from app.tenants.context import tenant_scope
@@ -99,7 +99,7 @@ def sellers_world(app, factory, payments, shop):
         order_id = payments.order(shop.tenant.id, total=amount, seller_ids=sellers, status="paid")
         payment = payments.start(shop.tenant.id, amount=amount, order_id=order_id, details=CARD_OK)
         out[name] = (order_id, payment, payments.run(shop.tenant.id, services.refund, payment.id, refund, "x"))
-    out["C-all"] = payments.run(shop.tenant.id, services.refund, out["C"][1].id, "4.44", "cancel")
+    out["C-all"] = payments.run(shop.tenant.id, services.refund, out["C"][1].id, "4.46", "cancel")
     with app.app_context(), tenant_scope(shop.tenant.id):  # C's 3.33 answered seller 2's request
         sub2 = db.session.scalar(select(SubOrder.id).where(SubOrder.order_id == out["C"][0],
                                                            SubOrder.seller_id == s2.id))
@@ -114,15 +114,17 @@ def test_a_seller_sees_only_the_money_of_orders_holding_its_sub_orders(app, shop
     s1, s2, w = sellers_world
     seller, _ = login(app, shop.tenant.slug, s1.user.username)
     payments_page = seller.get("/admin/payments/list/").get_data(as_text=True)
-    assert shows(payments_page, "11.11") and shows(payments_page, "33.34") and not shows(payments_page, "22.22")
+    # of C, its share (app.orders.shares), never the whole
+    assert shows(payments_page, "11.11") and shows(payments_page, "16.67")
+    assert not shows(payments_page, "22.22") and not shows(payments_page, "33.34")
     for name, visible in (("A", True), ("B", False), ("C", True)):
         order_id, payment, refund = w[name]
         assert seller.get(f"/admin/payments/show/{payment.id}").status_code == (200 if visible else 404), name
     transactions = seller.get("/admin/payment-transactions/list/").get_data(as_text=True)
-    assert shows(transactions, "11.11") and not shows(transactions, "22.22")
+    assert shows(transactions, "11.11") and not shows(transactions, "22.22") and not shows(transactions, "33.34")
     refunds_page = seller.get("/admin/refunds/list/").get_data(as_text=True)
-    assert shows(refunds_page, "1.11") and shows(refunds_page, "4.44")
-    assert not shows(refunds_page, "2.22") and not shows(refunds_page, "3.33")
+    assert shows(refunds_page, "1.11") and shows(refunds_page, "2.23")  # its share of C's whole-order refund
+    assert not shows(refunds_page, "2.22") and not shows(refunds_page, "3.33") and not shows(refunds_page, "4.46")
     assert seller.get(f"/admin/refunds/show/{w['A'][2].id}").status_code == 200
     assert seller.get(f"/admin/refunds/show/{w['C-all'].id}").status_code == 200
     assert seller.get(f"/admin/refunds/show/{w['B'][2].id}").status_code == 404

@@ -15,7 +15,7 @@ from app.events.models import OutboxEvent
 from app.extensions import db
 from app.orders.models import Order
 from app.payments import services
-from app.payments.models import Refund
+from app.payments.models import PaymentTransaction, Refund
 from app.tenants.context import tenant_scope
 from tests.payments.conftest import API
 from tests.payments.test_stripe import PM, signed
@@ -111,6 +111,29 @@ def test_charge_refunded_settles_the_refunds_it_lists(app, client, shop, pending
     p, r, stripe_refund = pending_refund
     body = charge_refunded(p.gateway_reference, [dict(stripe_refund, status="succeeded")], event_id="evt_charge")
     assert post(client, shop, body) == "processed"
+    assert state(app, shop.tenant.id, r.id)["refund"] == "completed"
+
+
+def test_refund_calls_and_webhooks_are_recorded_per_refund_and_linked_to_it(app, client, shop, pending_refund):
+    """The refund call's transaction, and one webhook transaction per refund the event names, name
+    our refund (a seller sees them as it sees the refund: app.orders.shares); a refund made outside
+    the platform (Stripe's dashboard) is recorded unlinked."""
+    p, r, stripe_refund = pending_refund
+    outside = {"id": "re_dashboard", "object": "refund", "amount": 250, "currency": "usd",
+               "payment_intent": p.gateway_reference, "status": "succeeded", "metadata": {}}
+    body = charge_refunded(p.gateway_reference, [dict(stripe_refund, status="succeeded"), outside],
+                           event_id="evt_two_refunds")
+    assert post(client, shop, body) == "processed"
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        rows = db.session.execute(select(PaymentTransaction.kind, PaymentTransaction.refund_id,
+                                         PaymentTransaction.amount, PaymentTransaction.status)
+                                  .where(PaymentTransaction.payment_id == p.id,
+                                         PaymentTransaction.kind.in_(("refund", "webhook")))
+                                  .order_by(PaymentTransaction.id)).all()
+        db.session.remove()
+    assert [tuple(row) for row in rows] == [("refund", r.id, Decimal("5.00"), "pending"),
+                                            ("webhook", r.id, Decimal("5.00"), "succeeded"),
+                                            ("webhook", None, Decimal("2.50"), "succeeded")]
     assert state(app, shop.tenant.id, r.id)["refund"] == "completed"
 
 
