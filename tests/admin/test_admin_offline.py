@@ -1,6 +1,6 @@
 """The admin works offline: FAB's "User's Statistics" page (Google Charts fetched from the internet,
 blank without it) is gone for every role, its permissions with it, and no page reached from the
-menu references a script or stylesheet on another host. (tests/browser/test_admin_offline_browser.py
+menu references a script or stylesheet on another host. (tests/browser/test_admin_csp_browser.py
 checks what Chromium actually requests, scripts loaded by scripts included.)"""
 
 from __future__ import annotations
