@@ -45,7 +45,9 @@ def _errors(*codes: int, optional_auth: bool = False):
         403: "Your role may not do this", 404: "No such order (or not yours)",
         409: "Illegal status change (details.allowed), order_refunded (what was paid for the sub-order has gone "
              "back: it is not processed or shipped), nothing_to_refund, out of stock, empty cart or a reused "
-             "Idempotency-Key"})
+             "Idempotency-Key",
+        422: "Validation error (field errors in details); at checkout also line_quantity_limit or "
+             "order_quantity_limit (more units than the shop allows in one order: details.limit)"})
 
 
 def _guest_limit(fn):
