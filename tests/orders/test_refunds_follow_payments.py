@@ -215,3 +215,16 @@ def test_refund_requests_are_in_the_order_and_its_tracking_for_whoever_may_see_t
     assert "refund_requests" in spec["components"]["schemas"]["OrderTracking"]["properties"]
     assert "refundable" in spec["components"]["schemas"]["SubOrder"]["properties"]
     assert "request_id" in spec["components"]["schemas"]["RefundRequest"]["properties"]["id"]["description"]
+
+
+def test_a_review_after_a_refund_of_the_whole_payment_is_no_verified_purchase(app, client, shop):
+    """Reviews read the order's state ("not wholly refunded"): it now follows an Admin's refund."""
+    kept = place(client, shop, h=shop.h, items=[(shop.product.variant_id, 1)], payment=CARD_OK)
+    refunded = place(client, shop, h=shop.h_other, items=[(shop.product.variant_id, 1)], payment=CARD_OK)
+    api_refund(client, shop, refunded["payment"]["id"], refunded["total"])
+    review = {"product_id": shop.product.id, "rating": 5, "title": "Lovely"}
+    mine = client.post("/api/v1/reviews/", headers=shop.h, json=review)
+    theirs = client.post("/api/v1/reviews/", headers=shop.h_other, json=review)
+    assert mine.status_code == theirs.status_code == 201, (mine.get_json(), theirs.get_json())
+    assert (mine.get_json()["verified_purchase"], theirs.get_json()["verified_purchase"]) == (True, False)
+    assert kept["id"] != refunded["id"]
