@@ -98,6 +98,13 @@ class CartAppliedPromotionSchema(Schema):
     discount_total = money(required=True)
 
 
+class CartQuantityLimitsSchema(Schema):
+    max_line_quantity = fields.Integer(required=True, metadata={
+        "description": "units of one item a cart or order may hold (more: 422 line_quantity_limit)"})
+    max_order_units = fields.Integer(required=True, metadata={
+        "description": "units in all a cart or order may hold (more: 422 order_quantity_limit)"})
+
+
 class CartSchema(Schema):
     id = fields.Integer(allow_none=True, metadata={"description": "null until the first item is added"})
     cart_token = fields.String(allow_none=True, metadata={"description": "guests: send it as X-Cart-Token"})
@@ -113,6 +120,7 @@ class CartSchema(Schema):
     shipping = fields.List(fields.Nested(CartShippingQuoteSchema), required=True)
     applied_promotions = fields.List(fields.Nested(CartAppliedPromotionSchema), required=True)
     rejected_coupons = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    quantity_limits = fields.Nested(CartQuantityLimitsSchema, required=True)
 
 
 class CartQueryArgs(Schema):
@@ -139,7 +147,9 @@ class CartUpdateSchema(Schema):
 def _errors(*codes: int):
     return document_errors(blp, *codes, optional_auth=True, descriptions={
         403: "Sellers and admins have no cart", 404: "No such item in your cart (or variant)",
-        409: "Not enough stock (details: available, requested)"})
+        409: "Not enough stock (details: available, requested)",
+        422: "Validation error (field errors in details); line_quantity_limit or order_quantity_limit: more units "
+             "than the shop allows in one order (details: limit, requested)"})
 
 
 def cart_ref() -> services.CartRef:

@@ -21,6 +21,7 @@ from marshmallow import ValidationError as SchemaError
 
 from app.extensions import limiter
 from app.orders import access, services, states
+from app.orders.models import REFUND_REQUEST_STATUSES
 from storefront_api.cart import (
     COUNTRY,
     MAX_ID,
@@ -42,7 +43,11 @@ PHONE = validate.Regexp(r"^\+?[0-9 ()./-]{5,31}$", error="a phone number: digits
 def _errors(*codes: int, optional_auth: bool = False):
     return document_errors(blp, *codes, optional_auth=optional_auth, descriptions={
         403: "Your role may not do this", 404: "No such order (or not yours)",
-        409: "Illegal status change (details.allowed), out of stock, empty cart or a reused Idempotency-Key"})
+        409: "Illegal status change (details.allowed), order_refunded (what was paid for the sub-order has gone "
+             "back: it is not processed or shipped), nothing_to_refund, out of stock, empty cart or a reused "
+             "Idempotency-Key",
+        422: "Validation error (field errors in details); at checkout also line_quantity_limit or "
+             "order_quantity_limit (more units than the shop allows in one order: details.limit)"})
 
 
 def _guest_limit(fn):
@@ -151,6 +156,11 @@ class SubOrderSchema(Schema):
     seller_id = fields.Integer(required=True)
     status = fields.String(required=True, metadata={"enum": list(states.STATUSES)})
     allowed_transitions = fields.List(fields.String(), required=True)
+    refundable = money(required=True, metadata={
+        "description": "what a refund request may still ask for this sub-order: its total less its requests "
+                       "that were neither rejected, failed nor closed, and never more than the order's payments "
+                       "have left after every refund (an Admin's refund through /api/v1/payments/refund/ "
+                       "included); 0.00 before payment"})
     subtotal = money(required=True)
     discount_total = money(required=True)
     tax_total = money(required=True, metadata={"description": "lines and shipping"})
@@ -163,6 +173,36 @@ class SubOrderSchema(Schema):
     carrier = fields.String(allow_none=True)
     shipping_tax = fields.List(fields.Nested(PricedTaxSchema), required=True)
     lines = fields.List(fields.Nested(OrderLineSchema), required=True)
+
+
+class RefundRequestLineSchema(Schema):
+    line_id = fields.Integer(required=True, metadata={"description": "the order line (sub_orders[].lines[].id)"})
+    quantity = fields.Integer(required=True)
+    amount = money(required=True, metadata={"description": "the units' share of the line's paid total"})
+    restocked_quantity = fields.Integer(required=True, metadata={
+        "description": "shipped units put back on hand at approval"})
+
+
+class RefundRequestSchema(Schema):
+    id = fields.Integer(required=True, metadata={
+        "description": "what the sub-order's seller or an admin sends as request_id to POST refund/ to decide"})
+    sub_order_id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": list(REFUND_REQUEST_STATUSES), "description": (
+        "requested (waits for a decision), approved (being paid out), completed (paid out), rejected, failed "
+        "(the payment refund was refused: failure_code; its units and money can be asked for again), closed "
+        "(undecided when the order's payments were refunded in full by another way)")})
+    amount = money(required=True)
+    shipping_amount = money(required=True, metadata={"description": "the part of amount that is shipping"})
+    reason = fields.String(required=True)
+    requested_by_user_id = fields.Integer(allow_none=True, metadata={
+        "description": "the customer, or the seller who asked for its own sub-order (none: a guest)"})
+    restock = fields.Boolean(required=True)
+    failure_code = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    lines = fields.List(fields.Nested(RefundRequestLineSchema), required=True, metadata={
+        "description": "units returned (empty for a request of an amount)"})
 
 
 class CheckoutPaymentResultSchema(Schema):
@@ -198,6 +238,8 @@ class OrderSchema(Schema):
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     sub_orders = fields.List(fields.Nested(SubOrderSchema), required=True)
+    refund_requests = fields.List(fields.Nested(RefundRequestSchema), required=True, metadata={
+        "description": "the order's refund requests, oldest first (a seller: those of its sub-orders)"})
     payment = fields.Nested(CheckoutPaymentResultSchema, allow_none=True, metadata={
         "description": "only in the answer to POST /: how the payment started"})
     access_token = fields.String(allow_none=True, metadata={
@@ -247,7 +289,8 @@ class OrderRefundSchema(Schema):
     include_shipping = fields.Boolean(metadata={
         "description": "with lines: refund the sub-order's shipping too (it is, anyway, with its last units)"})
     request_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
-                                metadata={"description": "sellers and admins: the request to decide"})
+                                metadata={"description": "sellers and admins: the request to decide (its id in "
+                                                          "refund_requests of the order or its tracking)"})
     approve = fields.Boolean(metadata={"description": "sellers and admins: true approves, false rejects"})
     restock = fields.Boolean(metadata={
         "description": "sellers and admins, approving a return of units: put shipped units back on hand in the "
@@ -301,6 +344,7 @@ class OrderTrackingSchema(Schema):
     order_id = fields.Integer(required=True)
     number = fields.String(required=True)
     status = fields.String(required=True)
+    refund_requests = fields.List(fields.Nested(RefundRequestSchema), required=True)
     timeline = fields.List(fields.Nested(OrderTimelineEntrySchema), required=True)
     shipments = fields.List(fields.Nested(OrderShipmentSchema), required=True)
 
@@ -388,10 +432,13 @@ def track(headers, order_id):
 def refund(headers, data, order_id):
     """Customers (and guests with X-Order-Token) request a refund or return: reason, and
     sub_order_id with an amount, or lines with units; a seller may request one for its own
-    sub-order. The sub-order's seller or an admin decides (request_id, approve, restock); a request
-    the seller made itself is for an admin. Approval refunds through payments; a refund the gateway
-    refuses fails its request (409 refund_failed with details.failure_code; also later, by the
-    gateway's webhook), whose units and money can then be asked for again."""
+    sub-order. The sub-order's seller or an admin decides (request_id: the id in the order's
+    refund_requests, approve, restock); a request the seller made itself is for an admin. Approval
+    refunds through payments; a refund the gateway refuses fails its request (409 refund_failed with
+    details.failure_code; also later, by the gateway's webhook), whose units and money can then be
+    asked for again. A sub-order may be asked at most its `refundable`: every refund counts, an
+    Admin's refund through /api/v1/payments/refund/ too (409 nothing_to_refund once nothing is left,
+    422 for more than is left)."""
     caller = _caller(order_id, headers)
     if "request_id" in data:
         return services.decide_refund(caller, order_id, data["request_id"], data["approve"], data.get("reason"),

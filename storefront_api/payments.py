@@ -17,6 +17,7 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from app.core.errors import NotFound, PermissionDenied
+from app.orders import services as orders
 from app.payments import services
 from app.payments.gateways import GATEWAY_CODES
 from app.payments.gateways.test import TEST_CARDS_DOC
@@ -48,7 +49,8 @@ def _errors(*codes: int, optional_auth: bool = False):
     return document_errors(blp, *codes, optional_auth=optional_auth,
                            descriptions={404: "No such payment here (or not yours)",
                                          409: "Conflict: payment_in_progress, invalid_payment_status, "
-                                              "refund_exceeds_captured or idempotency_key_reused"})
+                                              "refund_exceeds_captured, idempotency_key_reused, order_not_payable "
+                                              "or payment_method_mismatch"})
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -99,7 +101,11 @@ class CardDetailsSchema(Schema):
 class ProcessSchema(Schema):
     payment_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={
         "description": "The payment to pay (or send order_id: the order's latest payment)"})
-    order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={
+        "description": "Pay this order of yours: its payment, or, for an order placed without one, a new payment "
+                       "of what it costs (then give method). A paid or cancelled order: 409 order_not_payable"})
+    method = fields.String(validate=validate.Length(min=1, max=32), metadata={
+        "description": "With order_id, for an order that has no payment yet: how to pay it (GET /methods/)"})
     payment_details = fields.Nested(CardDetailsSchema, metadata={
         "description": "Card details for test_card, a PaymentMethod id for stripe_card; none for bank "
                        "transfer and cash on delivery"})
@@ -111,13 +117,16 @@ class ProcessSchema(Schema):
     def _one_target(self, data, **kwargs):
         if ("payment_id" in data) == ("order_id" in data):
             raise SchemaError({"payment_id": ["send payment_id or order_id (one of them)"]})
+        if "method" in data and "order_id" not in data:
+            raise SchemaError({"method": ["only with order_id"]})
 
 
 class ProcessHeaders(Schema):
     idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(min=1, max=128),
                                     metadata={"description": "Same key and body: the first result; another body: 409"})
     guest_token = fields.String(data_key="X-Guest-Token", validate=validate.Length(min=16, max=200),
-                                metadata={"description": "A guest's order access token (guest checkout)"})
+                                metadata={"description": "Guests: the cart token their order was placed with "
+                                                         "(X-Cart-Token of the checkout)"})
 
 
 class IdempotencyHeaders(Schema):
@@ -190,18 +199,20 @@ def process(headers, data):
     """Pay one of your payments, by payment_id or order_id (customers with a token; guests with X-Guest-Token).
 
     Authorizes the payment with the card (captured at once with automatic capture), retries a
-    failed one, or confirms one in status requires_action. Test cards: 4242424242424242 success,
-    4000000000000002 declined, 4000000000009995 insufficient funds, 4000000000003220 requires
-    action. Idempotency-Key honoured."""
+    failed one, or confirms one in status requires_action. An order placed without `payment` is
+    paid by its order_id with a method: its payment is opened then. Test cards: 4242424242424242
+    success, 4000000000000002 declined, 4000000000009995 insufficient funds, 4000000000003220
+    requires action. Idempotency-Key honoured."""
     user = current_api_user(optional=True)
     if user is None and not headers.get("guest_token"):
         raise Unauthorized("a valid access token (or a guest's X-Guest-Token) is required")
     if user is not None and not (user.role_names & roles.CUSTOMER_ROLES):
         raise PermissionDenied("only customers pay their payments")
-    return services.process_payment(user, payment_id=data.get("payment_id"), order_id=data.get("order_id"),
-                                    payment_details=data.get("payment_details"),
-                                    confirm=data["confirm"], guest_token=headers.get("guest_token"),
-                                    idempotency_key=headers.get("idempotency_key"))
+    pay = dict(payment_details=data.get("payment_details"), confirm=data["confirm"],
+               guest_token=headers.get("guest_token"), idempotency_key=headers.get("idempotency_key"))
+    if "order_id" in data:
+        return orders.pay_order(user, data["order_id"], method=data.get("method"), **pay)
+    return services.process_payment(user, payment_id=data["payment_id"], **pay)
 
 
 class NoQueryArgs(Schema):

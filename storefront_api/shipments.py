@@ -23,7 +23,8 @@ blp = Blueprint("shipments", __name__, url_prefix="/api/v1/shipping",
 def _errors(*codes: int):
     return document_errors(blp, *codes, descriptions={
         403: "Customers cannot create labels", 404: "No such sub-order or shipment (or not yours)",
-        409: "The sub-order cannot be shipped now (details.allowed), or has a shipment already"})
+        409: "The sub-order cannot be shipped now (illegal_transition with details.allowed; order_refunded: "
+             "what was paid for it has been or is being refunded), or has a shipment already"})
 
 
 class CreateLabelSchema(Schema):

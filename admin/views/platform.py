@@ -6,7 +6,7 @@ from admin.base import CurrentTenantFilter, MarketModelView, datamodel
 from app.events.models import OutboxEvent
 from app.security.models import AuditLog
 from app.tenants import services
-from app.tenants.models import Tenant
+from app.tenants.models import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS, Tenant
 
 
 class TenantView(MarketModelView):
@@ -17,12 +17,25 @@ class TenantView(MarketModelView):
     search_columns = ["name", "slug", "domain", "status", "plan"]
     add_columns = edit_columns = ["name", "slug", "domain", "status", "plan", "default_currency",
                                   "default_language", "languages", "logo_url", "primary_color",
-                                  "max_products", "max_sellers", "max_users"]
+                                  "max_products", "max_sellers", "max_users", "max_line_quantity",
+                                  "max_order_units"]
     show_columns = add_columns + ["created_at", "updated_at"]
+    label_columns = {"max_line_quantity": "Max units of one item per order",
+                     "max_order_units": "Max units per order"}
+    description_columns = {
+        "max_line_quantity": "Carts and checkout refuse more units of one item (422 line_quantity_limit)",
+        "max_order_units": "Carts and checkout refuse more units in all (422 order_quantity_limit)"}
 
     def before_save(self, item, is_new):
+        # left empty: the default limits
+        if item.max_line_quantity is None:
+            item.max_line_quantity = DEFAULT_MAX_LINE_QUANTITY
+        if item.max_order_units is None:
+            item.max_order_units = DEFAULT_MAX_ORDER_UNITS
         services.validate_tenant_fields(slug=item.slug, status=item.status, plan=item.plan,
-                                        default_currency=item.default_currency)
+                                        default_currency=item.default_currency,
+                                        max_line_quantity=item.max_line_quantity,
+                                        max_order_units=item.max_order_units)
         services.clear_cache()
 
     def pre_delete(self, item):

@@ -23,13 +23,13 @@ from app.cart.models import Cart, CartItem
 from app.catalog.models import Product, ProductVariant
 from app.core import cache
 from app.core.db import retry_on_deadlock, transaction, transactional
-from app.core.errors import InsufficientStock, NotFound, PermissionDenied
+from app.core.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
 from app.pricing.contract import Destination, LineInput, PricingRequest, PricingResult
 from app.security import roles
 from app.tenants.context import current_tenant_id
-from app.tenants.models import Tenant
+from app.tenants.models import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS, Tenant
 
 MAX_LINE_QUANTITY = 10_000
 
@@ -140,6 +140,47 @@ def tenant_currency() -> str:
     return cache.remember(TENANT_CACHE_NAMESPACE, "tenant-currency", load, 3600).decode()
 
 
+@dataclass(frozen=True)
+class QuantityLimits:
+    line: int  # units of one item (variant)
+    order: int  # units in all
+
+
+def quantity_limits() -> QuantityLimits:
+    """The current tenant's limits (tenants.max_line_quantity, max_order_units), cached like its
+    currency and dropped after any commit that writes a tenant."""
+    tenant_id = current_tenant_id()
+
+    def load(session) -> bytes:
+        row = session.execute(select(Tenant.max_line_quantity, Tenant.max_order_units)
+                              .where(Tenant.id == tenant_id)).first()
+        line, order = row if row is not None else (DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS)
+        return f"{line},{order}".encode()
+    line, order = cache.remember(TENANT_CACHE_NAMESPACE, "tenant-quantity-limits", load, 3600).decode().split(",")
+    return QuantityLimits(int(line), int(order))
+
+
+def check_quantity_limits(quantities: dict[int, int], *, before: dict[int, int] | None = None) -> None:
+    """The one rule on how much one cart or order may hold (`quantities`: units per variant, as they
+    would be): at most the tenant's `max_line_quantity` units of one variant (422
+    line_quantity_limit) and `max_order_units` in all (422 order_quantity_limit); details name the
+    limit. So no one, a guest least of all, holds a variant's whole stock with one unpaid order.
+    The cart checks each change (`before`: the cart as it was; a change that only lowers what is
+    over a limit lowered since is let through), and checkout checks the cart again."""
+    limits = quantity_limits()
+    before = before or {}
+    for variant_id, units in quantities.items():
+        if units > limits.line and units > before.get(variant_id, 0):
+            raise ValidationError(f"at most {limits.line} units of one item per order", code="line_quantity_limit",
+                                  details={"quantity": [f"at most {limits.line} units of one item"],
+                                           "limit": limits.line, "requested": units, "variant_id": variant_id})
+    total = sum(quantities.values())
+    if total > limits.order and total > sum(before.values()):
+        raise ValidationError(f"at most {limits.order} units per order", code="order_quantity_limit",
+                              details={"quantity": [f"at most {limits.order} units in one order"],
+                                       "limit": limits.order, "requested": total})
+
+
 def pricing_request(items: list[CartItem], *, user=None, destination: Destination | None = None,
                     coupon_codes: tuple[str, ...] = (), shipping_method_ids: dict[int, int] | None = None,
                     is_first_order: bool = False) -> PricingRequest:
@@ -183,6 +224,7 @@ def cart_view(cart: Cart | None, *, user=None, token: str | None = None, destina
     result = price(pricing_request(items, user=user, destination=destination, coupon_codes=coupon_codes,
                                    is_first_order=is_first_order(user)))
     priced = {line.key: line for line in result.lines}
+    limits = quantity_limits()
     lines = []
     for item in items:
         line = priced.get(str(item.id))
@@ -208,6 +250,7 @@ def cart_view(cart: Cart | None, *, user=None, token: str | None = None, destina
         "applied_promotions": [{"promotion_id": p.promotion_id, "code": p.code, "discount_total": p.discount_total}
                                for p in result.applied_promotions],
         "rejected_coupons": dict(result.rejected_coupons),
+        "quantity_limits": {"max_line_quantity": limits.line, "max_order_units": limits.order},
     }
 
 
@@ -236,6 +279,8 @@ def add_item(ref: CartRef, variant_id: int, quantity: int) -> dict[str, Any]:
         cart, _ = _cart_for_write(ref)
         item = next((i for i in cart.items if i.variant_id == variant_id), None)
         wanted = quantity + (item.quantity if item is not None else 0)
+        held = {i.variant_id: i.quantity for i in cart.items}
+        check_quantity_limits({**held, variant_id: wanted}, before=held)
         # one read of the available units: for the check, and for the view of every item
         stock = available_stock(sorted({i.variant_id for i in cart.items} | {variant_id}))
         _check_stock(variant_id, wanted, stock)
@@ -264,6 +309,8 @@ def update_item(ref: CartRef, item_id: int, quantity: int) -> dict[str, Any]:
         if quantity == 0:
             cart.items.remove(item)
         else:
+            held = {i.variant_id: i.quantity for i in cart.items}
+            check_quantity_limits({**held, item.variant_id: quantity}, before=held)
             _check_stock(item.variant_id, quantity)
             item.quantity = quantity
         db.session.flush()
@@ -295,7 +342,8 @@ def clear(ref: CartRef) -> dict[str, Any]:
 @transactional
 def merge_guest_cart(user, token: str | None) -> Cart | None:
     """On login: move a guest cart's items into the customer's cart (quantities add up, capped at
-    the stock available), then delete the guest cart. Unknown or spent tokens change nothing."""
+    the stock available and the tenant's quantity limits), then delete the guest cart. Unknown or
+    spent tokens change nothing."""
     if not token or user is None or not (user.role_names & roles.CUSTOMER_ROLES):
         return None
     guest = db.session.scalar(
@@ -306,14 +354,17 @@ def merge_guest_cart(user, token: str | None) -> Cart | None:
         return None
     cart, _ = _cart_for_write(CartRef(user=user))
     stock = available_stock([i.variant_id for i in guest.items])
+    limits = quantity_limits()
     mine = {i.variant_id: i for i in cart.items}
+    room = limits.order - sum(i.quantity for i in cart.items)  # units the order limit still allows
     for item in guest.items:
-        wanted = min(item.quantity + (mine[item.variant_id].quantity if item.variant_id in mine else 0),
-                     max(stock.get(item.variant_id, 0), 0))
+        had = mine[item.variant_id].quantity if item.variant_id in mine else 0
+        wanted = min(item.quantity + had, max(stock.get(item.variant_id, 0), 0), limits.line, had + max(room, 0))
         if item.variant_id in mine:
-            mine[item.variant_id].quantity = max(wanted, mine[item.variant_id].quantity)
+            mine[item.variant_id].quantity = max(wanted, had)
         elif wanted > 0:
             cart.items.append(CartItem(variant_id=item.variant_id, quantity=wanted))
+        room -= max(wanted - had, 0)
     db.session.delete(guest)
     db.session.flush()
     return cart

@@ -154,6 +154,9 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
     items = list(cart.items) if cart is not None else []
     if not items:
         raise Conflict("your cart is empty", code="cart_empty")
+    # the tenant's quantity limits again (the cart may predate them, or they were lowered since):
+    # refused before anything is priced, written or reserved
+    carts.check_quantity_limits({i.variant_id: i.quantity for i in items})
     _check_sellable(items)
     methods = {m["seller_id"]: m["method_id"] for m in data.get("shipping_methods") or ()}
     result = carts.price(carts.pricing_request(

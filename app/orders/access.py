@@ -58,6 +58,15 @@ def issued_token(order: Order, cart_token: str) -> str | None:
     return None
 
 
+def placed_with_cart_token(order: Order, cart_token: str | None) -> bool:
+    """Whether `order` is a guest order placed with `cart_token` (its access token derives from it):
+    what a guest proves with X-Guest-Token to pay an order by its id (app.orders.services.pay_order)."""
+    if not cart_token or order.customer_user_id is not None or order.access_token_hash is None:
+        return False
+    return any(hmac.compare_digest(order.access_token_hash, hash_token(token_for(cart_token, subject)))
+               for subject in (order.number, order.id))
+
+
 def _grant(order_id: int, cart_token: str, order_number: str) -> str | None:
     """Store the hash on an order that has none yet (one conditional UPDATE); a concurrent replay
     that stored it first stored the same one."""

@@ -196,7 +196,9 @@ class OrderEvent(TenantScoped, Model):
 # failed: approved, but the payment refund was refused (by the gateway at once, or later by its
 # webhook); like a rejected request it no longer counts against the sub-order (its units and money
 # can be asked for again), and `failure_code` says why
-REFUND_REQUEST_STATUSES = ("requested", "approved", "rejected", "completed", "failed")
+# closed: still undecided when the order's payments were refunded in full by another path (an
+# Admin's refund through the payments API): nothing is left to pay it out with
+REFUND_REQUEST_STATUSES = ("requested", "approved", "rejected", "completed", "failed", "closed")
 
 
 class RefundRequest(TenantScoped, TimestampMixin, Model):

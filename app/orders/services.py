@@ -15,6 +15,7 @@ released on cancel, turned into a sale when shipped.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -102,13 +103,20 @@ def _find(viewer: Viewer, order_id: int, *, lock: bool = False) -> Order:
     return order
 
 
-def order_view(order: Order, viewer: Viewer | None, seller_shares: SellerShares | None = None) -> dict[str, Any]:
-    """The order as the viewer may see it: a seller gets only its sub-orders, their totals and its
-    share of what was refunded (app.orders.shares; `seller_shares` when the caller loaded them
-    for a page of orders)."""
+def order_view(order: Order, viewer: Viewer | None, facts: RefundFacts | None = None,
+               seller_shares: SellerShares | None = None) -> dict[str, Any]:
+    """The order as the viewer may see it: a seller gets only its sub-orders, their totals, only
+    their refund requests and its share of what was refunded (app.orders.shares). `facts` and
+    `seller_shares`: what the caller loaded for a whole page of orders (`refund_facts`,
+    `SellerShares.for_orders`); otherwise they are read here (refund facts not at all for an order
+    that was never paid: it has neither refunds nor refund requests)."""
     subs = viewer.subs(order) if viewer is not None else list(order.sub_orders)
     partial = len(subs) != len(order.sub_orders)
-    returned = _returned_units(subs)
+    if facts is None:
+        facts = refund_facts([order])[order.id]
+    sub_ids = {s.id for s in subs}
+    requests = [r for r in facts.requests if r.sub_order_id in sub_ids]
+    returned = facts.returned_units()
     refunded = order.refunded_total
     if partial and viewer.seller_id is not None:
         seller_shares = seller_shares or SellerShares.for_orders(viewer.seller_id, [order.id])
@@ -127,26 +135,28 @@ def order_view(order: Order, viewer: Viewer | None, seller_shares: SellerShares 
         "shipping_address": order.shipping_address, "notes": order.notes, "coupon_codes": order.coupon_codes,
         "reservation_expires_at": order.reservation_expires_at if order.status == states.PENDING else None,
         "created_at": order.created_at, "updated_at": order.updated_at,
-        "sub_orders": [_sub_view(s, returned) for s in subs],
+        "sub_orders": [_sub_view(s, returned, facts.position.left(s)) for s in subs],
+        "refund_requests": [refund_request_view(r) for r in requests],
     }
 
 
-REFUND_STATUSES = frozenset({states.REFUND_REQUESTED, states.PARTIALLY_REFUNDED, states.REFUNDED})
+def refund_request_view(request: RefundRequest) -> dict[str, Any]:
+    """A refund request as the API shows it: its id is what the seller or an admin decides with."""
+    return {
+        "id": request.id, "sub_order_id": request.sub_order_id, "status": request.status,
+        "amount": request.amount, "shipping_amount": request.shipping_amount, "reason": request.reason,
+        "requested_by_user_id": request.requested_by_user_id, "restock": request.restock,
+        "failure_code": request.failure_code, "decided_at": request.decided_at,
+        "created_at": request.created_at, "updated_at": request.updated_at,
+        "lines": [{"line_id": rl.order_line_id, "quantity": rl.quantity, "amount": rl.amount,
+                   "restocked_quantity": rl.restocked_quantity} for rl in request.lines],
+    }
 
 
-def _returned_units(subs: list[SubOrder]) -> dict[int, int]:
-    """Units of each line asked back in refund requests neither rejected nor failed (one query,
-    and only when a sub-order has been through a refund)."""
-    if not any(s.status in REFUND_STATUSES or s.status_before_refund for s in subs):
-        return {}
-    return {line_id: units for line_id, (units, _) in
-            _line_committed([line.id for s in subs for line in s.lines]).items()}
-
-
-def _sub_view(sub: SubOrder, returned: dict[int, int] | None = None) -> dict[str, Any]:
+def _sub_view(sub: SubOrder, returned: dict[int, int] | None = None, refundable: Decimal = ZERO) -> dict[str, Any]:
     return {
         "id": sub.id, "number": sub.number, "seller_id": sub.seller_id, "status": sub.status,
-        "allowed_transitions": _allowed(sub), "subtotal": sub.subtotal,
+        "allowed_transitions": _allowed(sub), "refundable": refundable, "subtotal": sub.subtotal,
         "discount_total": sub.discount_total, "tax_total": sub.tax_total, "shipping_total": sub.shipping_total,
         "total": sub.total, "commission_rate": sub.commission_rate, "commission_amount": sub.commission_amount,
         "shipping_method_id": sub.shipping_method_id, "shipping_method_name": sub.shipping_method_name,
@@ -170,10 +180,73 @@ def place_order(ref, data: dict[str, Any], idempotency_key: str) -> tuple[dict[s
     from app.checkout import services as checkout
 
     order, created, payment = checkout.place_order(ref, data, idempotency_key)
-    body = {**order_view(order, None), "payment": payment, "access_token": None}
+    # a new order has neither refunds nor requests yet, and its payment (when captured already, by
+    # the in-process consumer) is of its total: no query; a replayed one may have had refunds since
+    facts = RefundFacts(RefundPosition(order.total if order.paid_at is not None else ZERO)) if created else None
+    body = {**order_view(order, None, facts), "payment": payment, "access_token": None}
     if order.is_guest and ref.token:
         body["access_token"] = access.issued_token(order, ref.token)
     return body, created
+
+
+# --- paying later --------------------------------------------------------------------------------
+
+def pay_order(user, order_id: int, *, method: str | None, payment_details: dict | None, confirm: bool = False,
+              guest_token: str | None = None, idempotency_key: str | None = None):
+    """Pay an order by its id (POST /api/v1/payments/process/ with order_id): the caller's payment of
+    it (started at checkout), or, for an order placed without `payment` (or whose method checkout
+    refused), a new payment of what is due opened here with `method`, then paid as any other
+    (app.payments.services.process_payment: Idempotency-Key, claim, gateway outside row locks).
+    Returns the payment.
+
+    Who: the order's customer, or the guest who placed it, proving it with X-Guest-Token (its cart
+    token, from which the order's access token derives; also the token its checkout payment holds).
+    Another's order, a wrong token or no such order: 404. What: a pending (unpaid) order; a paid or
+    cancelled one is a 409 order_not_payable, except that a replay of an earlier request (same
+    Idempotency-Key and body) answers that request's payment. The order row is locked while its
+    payment is looked for and opened, so concurrent first payments of one order open ONE payment
+    (the others pay that same one: payment_in_progress, or its status, as for any payment)."""
+    from app.payments import services as payments
+
+    with transaction():
+        order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
+                                  .execution_options(populate_existing=True))
+        latest = payments.latest_payment_of(order_id, user, guest_token) if order is not None else None
+        owner = order is not None and (
+            (user is not None and order.customer_user_id == user.id)
+            or (user is None and access.placed_with_cart_token(order, guest_token)) or latest is not None)
+        if not owner:
+            raise NotFound("no such order", details={"order_id": order_id})
+        payment_id = payments.replayed_payment_id(user, guest_token, idempotency_key, order.id)
+        if payment_id is None:
+            if order.status != states.PENDING:
+                raise Conflict(f"a {order.status} order cannot be paid", code="order_not_payable",
+                               details={"order_id": order.id, "status": order.status})
+            if latest is not None:
+                if method and method != latest.method:
+                    raise Conflict("this order has a payment by another method already; pay that one",
+                                   code="payment_method_mismatch",
+                                   details={"payment_id": latest.id, "method": latest.method})
+                payment_id = latest.id
+            else:
+                if not method:
+                    raise ValidationError("the order has no payment yet: say how to pay it",
+                                          details={"method": ["required for an order without a payment; "
+                                                              "see GET /api/v1/payments/methods/"]})
+                opened = payments.open_payment(
+                    order_id=order.id, amount=_amount_due(order), currency=order.currency, method=method,
+                    customer_user_id=order.customer_user_id, guest_token=guest_token if user is None else None,
+                    payment_details=payment_details, deferred=True)
+                order.payment_method = method
+                payment_id = opened.payment_id
+    return payments.process_payment(user, payment_id=payment_id, payment_details=payment_details, confirm=confirm,
+                                    guest_token=guest_token, idempotency_key=idempotency_key)
+
+
+def _amount_due(order: Order) -> Decimal:
+    """What an unpaid order costs: its sub-orders that were not cancelled (cancelled before any
+    payment, they are not charged)."""
+    return sum((s.total for s in order.sub_orders if s.status != states.CANCELLED), ZERO)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -189,9 +262,10 @@ def list_orders(user, *, status: str | None, page: int, page_size: int) -> dict[
             else:
                 stmt = stmt.where(Order.status == status)
         result = paginate(stmt.order_by(Order.id.desc()), page, page_size)
+        facts = refund_facts(result["items"])
         shares = (SellerShares.for_orders(viewer.seller_id, [o.id for o in result["items"]])
                   if viewer.seller_id is not None else None)
-        result["items"] = [order_view(o, viewer, shares) for o in result["items"]]
+        result["items"] = [order_view(o, viewer, facts[o.id], shares) for o in result["items"]]
         return result
 
 
@@ -212,8 +286,10 @@ def tracking(user, order_id: int) -> dict[str, Any]:
                                     .order_by(OrderEvent.id)).all()
         shipments = db.session.scalars(select(Shipment).where(Shipment.order_id == order.id)
                                        .order_by(Shipment.id)).all()
+        requests = refund_facts([order])[order.id].requests
         return {
             "order_id": order.id, "number": order.number, "status": order.status,
+            "refund_requests": [refund_request_view(r) for r in requests if r.sub_order_id in sub_ids],
             "timeline": [{"sub_order_id": e.sub_order_id, "from_status": e.from_status, "to_status": e.to_status,
                           "note": e.note, "at": e.created_at}
                          for e in events if e.sub_order_id is None or e.sub_order_id in sub_ids],
@@ -294,12 +370,23 @@ def _stock(sub: SubOrder, *, release: bool, actor_id: int | None) -> None:
         reservation.status = "released" if release else "consumed"
 
 
+def check_transition(sub: SubOrder, target: str) -> None:
+    """May `sub` take a fulfilment step to `target` now? The state machine (409 illegal_transition:
+    a partially refunded sub-order resumes only while it holds stock), then the money
+    (`check_fulfilment`: 409 order_refunded once what was paid for it has gone back). Shipments
+    ask this before a label is made."""
+    if not states.is_allowed(sub.status, target):
+        raise illegal(sub.status, target, _allowed(sub))
+    if sub.status == states.PARTIALLY_REFUNDED and target in states.RESUMABLE and not _holds_stock(sub):
+        raise illegal(sub.status, target, _allowed(sub))
+    check_fulfilment(sub, target)
+
+
 def set_status(sub: SubOrder, target: str, *, actor_id: int | None, note: str | None = None) -> None:
     """A fulfilment step (processing, shipped, delivered, completed) inside the caller's transaction."""
     if target not in states.MANUAL_TARGETS:
         raise illegal(sub.status, target)
-    if sub.status == states.PARTIALLY_REFUNDED and target in states.RESUMABLE and not _holds_stock(sub):
-        raise illegal(sub.status, target, _allowed(sub))
+    check_transition(sub, target)
     _move(sub, target, actor_id=actor_id, note=note)
     if target == states.SHIPPED:
         _stock(sub, release=False, actor_id=actor_id)
@@ -361,6 +448,7 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
             current = viewer.subs(order)[0].status
             raise illegal(current, states.CANCELLED)
         was_paid = order.paid_at is not None
+        position = refund_position(order) if was_paid else None
         refunds = []
         for sub in subs:
             _cancel_sub(sub, actor_id=viewer.actor_id, note=reason or "cancelled")
@@ -369,9 +457,10 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
             order.cancelled_at = utcnow()
         elif was_paid:  # part of a paid order: what was paid for its sub-orders (and not refunded yet) goes back
             for sub in subs:
-                left = sub.total - _committed(sub)
+                left = position.left(sub)  # never more than the order has left (API refunds included)
                 if left <= ZERO:
                     continue
+                position.claim(sub.id, left)
                 refund = RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=viewer.actor_id,
                                        amount=left, reason=reason or "sub-order cancelled", status="approved",
                                        decided_by_user_id=viewer.actor_id, decided_at=utcnow())
@@ -415,6 +504,157 @@ def _void_or_refund(order_id: int) -> None:
     payments.void_or_refund_for_cancel(order_id)
 
 
+# --- what is still refundable and fulfillable: ONE rule, every refund counted ---------------------
+#
+# Money goes back to a buyer by several paths: a refund request paid out (approved by the seller or
+# an admin), the cancel of part of a paid order (an approved request too), the cancel of a whole
+# order and an Admin's refund through /api/v1/payments/refund/ (payment refunds that answer no
+# request), an admin's retry of a failed one, a refund Stripe settles later by webhook. What a
+# sub-order may still be refunded, and whether it may still be processed and shipped, is computed
+# here only, from what payments captured and EVERY payment refund of the order, whatever made it.
+#
+# A payment refund that answers no request pays back the order, not a sub-order (a payment covers
+# the parent order; payments knows nothing of sub-orders): it is attributed to none. It lowers what
+# the order as a whole has left, which caps every sub-order: a sub-order has left
+#     min(its total - its live requests, captured - payment refunds outside requests - all live requests)
+# where live requests are those neither rejected, failed nor closed (their money is asked for, being
+# paid out or paid out) and payment refunds count from the moment payments reserves their amount
+# (pending) until they fail. When the order's payments are refunded in full (completed refunds reach
+# what was captured), every sub-order still open moves to refunded (`follow_refunds`).
+
+
+@dataclass
+class RefundPosition:
+    """An order's money: what its payments captured, the payment refunds (pending or completed) that
+    answer no refund request, and per sub-order the live requests."""
+
+    captured: Decimal = ZERO
+    outside: Decimal = ZERO
+    asked: dict[int, Decimal] = field(default_factory=dict)
+
+    @property
+    def order_left(self) -> Decimal:
+        return max(self.captured - self.outside - sum(self.asked.values(), ZERO), ZERO)
+
+    def left(self, sub: SubOrder) -> Decimal:
+        """What may still be refunded for `sub` (asked in a request, or paid back on cancel)."""
+        return max(min(sub.total - self.asked.get(sub.id, ZERO), self.order_left), ZERO)
+
+    def claim(self, sub_id: int, amount: Decimal) -> None:
+        """A live request of `amount` for sub-order `sub_id` (also one made in this transaction)."""
+        self.asked[sub_id] = self.asked.get(sub_id, ZERO) + amount
+
+
+@dataclass
+class RefundFacts:
+    """What the order views show of refunds: the position and the refund requests (with lines)."""
+
+    position: RefundPosition = field(default_factory=RefundPosition)
+    requests: list[RefundRequest] = field(default_factory=list)
+
+    def returned_units(self) -> dict[int, int]:
+        """Units of each line asked back in live requests."""
+        units: dict[int, int] = {}
+        for request in self.requests:
+            if request.status in LIVE_REQUEST:
+                for rl in request.lines:
+                    units[rl.order_line_id] = units.get(rl.order_line_id, 0) + rl.quantity
+        return units
+
+
+def _captured_and_outside(order_ids: list[int]) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    from app.payments.models import Payment, Refund
+
+    captured = db.session.execute(select(Payment.order_id, func.sum(Payment.amount_captured))
+                                  .where(Payment.order_id.in_(order_ids)).group_by(Payment.order_id)).all()
+    outside = db.session.execute(
+        select(Refund.order_id, func.sum(Refund.amount))
+        .where(Refund.order_id.in_(order_ids), Refund.status.in_(("pending", "completed")),
+               ~exists().where(RefundRequest.payment_refund_id == Refund.id))
+        .group_by(Refund.order_id)).all()
+    return ({order_id: Decimal(amount or 0) for order_id, amount in captured},
+            {order_id: Decimal(amount or 0) for order_id, amount in outside})
+
+
+def _never_paid(order: Order) -> bool:
+    """Nothing was ever captured for it (so no refund or refund request can exist either)."""
+    return order.paid_at is None and order.payment_status in ("unpaid", "failed")
+
+
+def refund_position(order: Order) -> RefundPosition:
+    """The order's money as it stands now (three small queries; none for an order never paid)."""
+    if _never_paid(order):
+        return RefundPosition()
+    captured, outside = _captured_and_outside([order.id])
+    asked = dict(db.session.execute(
+        select(RefundRequest.sub_order_id, func.sum(RefundRequest.amount))
+        .where(RefundRequest.order_id == order.id, RefundRequest.status.in_(LIVE_REQUEST))
+        .group_by(RefundRequest.sub_order_id)).all())
+    return RefundPosition(captured.get(order.id, ZERO), outside.get(order.id, ZERO),
+                          {sub_id: Decimal(amount) for sub_id, amount in asked.items()})
+
+
+def refund_facts(orders: list[Order]) -> dict[int, RefundFacts]:
+    """Refund facts of several orders (a page of them) in three queries, whatever their number."""
+    facts = {order.id: RefundFacts() for order in orders}
+    paid = [o.id for o in orders if not _never_paid(o)]
+    if not paid:
+        return facts
+    captured, outside = _captured_and_outside(paid)
+    for request in db.session.scalars(select(RefundRequest).where(RefundRequest.order_id.in_(paid))
+                                      .order_by(RefundRequest.id)):
+        facts[request.order_id].requests.append(request)
+    for order_id in paid:
+        position = facts[order_id].position
+        position.captured, position.outside = captured.get(order_id, ZERO), outside.get(order_id, ZERO)
+        for request in facts[order_id].requests:
+            if request.status in LIVE_REQUEST:
+                position.claim(request.sub_order_id, request.amount)
+    return facts
+
+
+def check_fulfilment(sub: SubOrder, target: str) -> None:
+    """A sub-order is processed or shipped only while money paid for it remains: once every cent
+    of it has gone back (or is on its way back: a pending refund), whatever path refunded it, the
+    seller may neither process nor ship it (409 order_refunded). A sub-order that cost nothing, or
+    whose order nothing was refunded or asked back of, is never held back by money."""
+    if target not in states.RESUMABLE or sub.total <= ZERO:
+        return
+    position = refund_position(sub.order)
+    if position.left(sub) <= ZERO and (position.outside > ZERO or position.asked):
+        raise Conflict("the money paid for this sub-order has been refunded (or is being refunded): it cannot be "
+                       "processed or shipped", code="order_refunded",
+                       details={"sub_order_id": sub.id, "status": sub.status, "refundable": str(ZERO)})
+
+
+def follow_refunds(order: Order) -> None:
+    """Inside the caller's transaction, the order row locked: when the order's payments have been
+    refunded in full (its completed refunds, whatever made them, reach what was captured), every
+    sub-order still open goes to refunded through the state machine: held stock is released (those
+    units never ship) and a request still waiting for a decision is closed (there is no money left
+    to pay it out). Sub-orders still pending (not yet marked paid: mark_paid calls this again),
+    cancelled or already refunded are left alone. Idempotent."""
+    if order.refunded_total <= ZERO:
+        return
+    captured, _ = _captured_and_outside([order.id])
+    paid = captured.get(order.id, ZERO)
+    if paid <= ZERO or order.refunded_total < paid:
+        return
+    now = utcnow()
+    for sub in order.sub_orders:
+        if sub.status in (states.PENDING, states.CANCELLED, states.REFUNDED):
+            continue
+        for request in db.session.scalars(select(RefundRequest).where(
+                RefundRequest.sub_order_id == sub.id, RefundRequest.status == "requested").with_for_update()):
+            request.status, request.decided_at = "closed", now
+        was_sold, held = sub.status in (states.PAID, states.PROCESSING), _holds_stock(sub)
+        _move(sub, states.REFUNDED, actor_id=None, note="the order's payment was refunded in full")
+        if held:
+            _stock(sub, release=True, actor_id=None)
+        if was_sold:
+            _count_sold(sub, -1)
+
+
 # --- refunds -------------------------------------------------------------------------------------
 
 def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -438,36 +678,42 @@ def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
             return order_view(order, viewer)
         if data.get("amount") is not None and len(subs) != 1:
             raise ValidationError("an amount needs a sub_order_id", details={"sub_order_id": ["required with amount"]})
+        position = refund_position(order)
         for sub in subs:
-            if not states.is_allowed(sub.status, states.REFUND_REQUESTED):
-                raise illegal(sub.status, states.REFUND_REQUESTED)
-            refundable = sub.total - _committed(sub)
+            refundable = _refundable(order, sub, position)
             amount = data.get("amount") or refundable
             if amount > refundable:
                 raise ValidationError("more than can be refunded",
                                       details={"amount": [f"at most {refundable} for this sub-order"]})
-            if amount <= ZERO:
-                raise Conflict("nothing is left to refund on this sub-order", code="nothing_to_refund",
-                               details={"sub_order_id": sub.id})
             sub.status_before_refund = sub.status
             _move(sub, states.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
+            shipping = ZERO if data.get("amount") else min(_shipping_share(sub) - _shipping_committed(sub), amount)
             db.session.add(RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=viewer.actor_id,
                                          amount=amount, reason=data["reason"], status="requested",
-                                         shipping_amount=ZERO if data.get("amount") else
-                                         _shipping_share(sub) - _shipping_committed(sub)))
+                                         shipping_amount=max(shipping, ZERO)))
+            position.claim(sub.id, amount)
         db.session.flush()
         return order_view(order, viewer)
 
 
-# a rejected or failed request gives its units and money back
+# a rejected, failed or closed request gives its units and money back
 LIVE_REQUEST = ("requested", "approved", "completed")
 
 
-def _committed(sub: SubOrder) -> Decimal:
-    """Money of the sub-order asked for and not refused (requested, approved or paid out)."""
-    done = db.session.scalars(select(RefundRequest.amount).where(RefundRequest.sub_order_id == sub.id,
-                                                                 RefundRequest.status.in_(LIVE_REQUEST))).all()
-    return sum(done, ZERO)
+def _refundable(order: Order, sub: SubOrder, position: RefundPosition) -> Decimal:
+    """What `sub` may still be asked to refund (`RefundPosition.left`), or why nothing: 409
+    nothing_to_refund once the money paid for it has gone back (or is going back), whatever path
+    refunded it; 409 illegal_transition when its status takes no request (unpaid, cancelled, a
+    request of it still open)."""
+    left = position.left(sub)
+    requestable = states.is_allowed(sub.status, states.REFUND_REQUESTED)
+    if sub.status == states.REFUNDED or (requestable and left <= ZERO):
+        raise Conflict("nothing is left to refund on this sub-order: what was paid for it has been refunded "
+                       "or asked for", code="nothing_to_refund",
+                       details={"sub_order_id": sub.id, "status": sub.status, "refundable": str(left)})
+    if not requestable:
+        raise illegal(sub.status, states.REFUND_REQUESTED)
+    return left
 
 
 def _shipping_share(sub: SubOrder) -> Decimal:
@@ -520,11 +766,11 @@ def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: dic
                                   details={"lines": {str(line_id): [f"at most {left} of {line.quantity} units"]}})
         per_sub.setdefault(sub.id, []).append((line, units, line_refund_amount(line, before_units, before_amount,
                                                                                units)))
+    position = refund_position(order)
     for sub in subs:
         if sub.id not in per_sub:
             continue
-        if not states.is_allowed(sub.status, states.REFUND_REQUESTED):
-            raise illegal(sub.status, states.REFUND_REQUESTED)
+        captured_left = _refundable(order, sub, position)
         chosen = per_sub[sub.id]
         amount = sum((a for _, _, a in chosen), ZERO)
         # shipping goes back once: asked for, or with the last units of the sub-order
@@ -535,12 +781,13 @@ def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: dic
         if data.get("include_shipping") or all_back:
             shipping = max(_shipping_share(sub) - _shipping_committed(sub), ZERO)
         amount += shipping
-        captured_left = sub.total - _committed(sub)
-        if amount > captured_left:  # guards rounding and amount-only requests made before
+        if amount > captured_left:  # guards rounding, amount-only requests and refunds made before
             amount = captured_left
+            shipping = min(shipping, amount)
         if amount <= ZERO:
             raise Conflict("nothing is left to refund for these units", code="nothing_to_refund",
                            details={"sub_order_id": sub.id})
+        position.claim(sub.id, amount)
         sub.status_before_refund = sub.status
         _move(sub, states.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
         db.session.add(RefundRequest(
@@ -702,6 +949,7 @@ def mark_paid(order_id: int, *, amount: Decimal | None = None, actor_id: int | N
         if sub.status == states.PENDING:
             _move(sub, states.PAID, actor_id=actor_id, note="payment captured")
             _count_sold(sub, +1)
+    follow_refunds(order)  # a refund consumed before this capture (events may arrive out of order)
     return order
 
 
@@ -733,7 +981,9 @@ def _request_answered_by(order: Order, refund_id: int | None) -> RefundRequest |
 
 def on_refund_completed(event) -> None:
     """Money went back: the approved request it answers is completed and its sub-order becomes
-    refunded (all of it) or partially refunded."""
+    refunded (all of it) or partially refunded; when the order's payments are now refunded in full
+    (this refund answering a request or not), every sub-order still open is refunded
+    (`follow_refunds`)."""
     payload = event.payload
     order = db.session.scalar(select(Order).where(Order.id == int(payload["order_id"])).with_for_update()
                               .execution_options(populate_existing=True))
@@ -743,14 +993,17 @@ def on_refund_completed(event) -> None:
     order.refunded_total = order.refunded_total + amount
     order.payment_status = "refunded" if order.refunded_total >= order.total else "partially_refunded"
     refund = _request_answered_by(order, payload.get("refund_id"))
-    if refund is None:  # e.g. the refund of a cancelled order: no sub-order to move
-        return
-    refund.status = "completed"
-    sub = next(s for s in order.sub_orders if s.id == refund.sub_order_id)
-    db.session.flush()
-    target = states.REFUNDED if _refunded(sub) >= sub.total else states.PARTIALLY_REFUNDED
-    if sub.status == states.REFUND_REQUESTED:
-        _move(sub, target, actor_id=None, note=f"refunded {amount}")
+    if refund is not None:
+        refund.status = "completed"
+        sub = next(s for s in order.sub_orders if s.id == refund.sub_order_id)
+        db.session.flush()
+        target = states.REFUNDED if _refunded(sub) >= sub.total else states.PARTIALLY_REFUNDED
+        if sub.status == states.REFUND_REQUESTED:
+            _move(sub, target, actor_id=None, note=f"refunded {amount}")
+    # a refund that answers no request (an Admin's API refund, a cancelled order's, a retry) moves
+    # no sub-order by itself; once the payments are refunded in full, whatever made the refunds,
+    # every sub-order still open is refunded
+    follow_refunds(order)
 
 
 def on_refund_failed(event) -> None:

@@ -8,6 +8,10 @@ from its sub-orders (the least advanced one that is not cancelled; cancelled if 
     paid | processing | shipped | delivered | completed | partially_refunded -> refund_requested
     refund_requested -> refunded | partially_refunded   (a refund was paid out)
     refund_requested -> <the status before the request>  (the request was rejected)
+    paid | processing | shipped | delivered | completed -> refunded   (the order's payment was refunded
+                                                  in full outside a request: an Admin's refund through
+                                                  /api/v1/payments/refund/, a retry; see
+                                                  app.orders.services.follow_refunds)
     partially_refunded -> processing | shipped   (only while the sub-order still holds stock: units
                                                   were refunded before shipping; the rest ships)
 """
@@ -30,11 +34,11 @@ STATUSES = (PENDING, PAID, PROCESSING, SHIPPED, DELIVERED, COMPLETED, CANCELLED,
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     PENDING: frozenset({PAID, CANCELLED}),
-    PAID: frozenset({PROCESSING, CANCELLED, REFUND_REQUESTED}),
-    PROCESSING: frozenset({SHIPPED, CANCELLED, REFUND_REQUESTED}),
-    SHIPPED: frozenset({DELIVERED, REFUND_REQUESTED}),
-    DELIVERED: frozenset({COMPLETED, REFUND_REQUESTED}),
-    COMPLETED: frozenset({REFUND_REQUESTED}),
+    PAID: frozenset({PROCESSING, CANCELLED, REFUND_REQUESTED, REFUNDED}),
+    PROCESSING: frozenset({SHIPPED, CANCELLED, REFUND_REQUESTED, REFUNDED}),
+    SHIPPED: frozenset({DELIVERED, REFUND_REQUESTED, REFUNDED}),
+    DELIVERED: frozenset({COMPLETED, REFUND_REQUESTED, REFUNDED}),
+    COMPLETED: frozenset({REFUND_REQUESTED, REFUNDED}),
     REFUND_REQUESTED: frozenset({REFUNDED, PARTIALLY_REFUNDED}),
     PARTIALLY_REFUNDED: frozenset({REFUND_REQUESTED, REFUNDED, PROCESSING, SHIPPED}),
     REFUNDED: frozenset(),

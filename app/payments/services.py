@@ -344,14 +344,17 @@ class PaymentOutcome:
 def open_payment(*, order_id: int, amount: Decimal, currency: str, method: str, customer_user_id: int | None,
                  payment_details: dict | None = None, idempotency_key: str | None = None,
                  guest_token: str | None = None, capture: bool | None = None,
-                 new_order: bool = False) -> OpenedPayment:
+                 new_order: bool = False, deferred: bool = False) -> OpenedPayment:
     """Step 1 of start_payment, in the CALLER's transaction (e.g. the checkout's, so the order and
     its payment commit together): check the method and details, then write the pending Payment,
     already claimed (processing_until) when the gateway is to be called. Every DomainError is
     raised before anything is written (or after its savepoint was rolled back), so a caller may
     catch it and still commit its own work. The same Idempotency-Key and body give the earlier
     payment (and no gateway call). `new_order`: the order was written in this same transaction,
-    so no other request can have used its key yet: key and payment are written without a savepoint."""
+    so no other request can have used its key yet: key and payment are written without a savepoint.
+    `deferred`: the caller pays it next through process_payment (an order paid later by its id):
+    it is written unclaimed and nothing is called, but the details a card method needs are checked
+    first (422), so a request that could not pay writes nothing."""
     if not isinstance(order_id, int) or order_id < 1:
         raise ValidationError("invalid order", details={"order_id": ["a positive integer"]})
     currency = (currency or "").upper()
@@ -361,9 +364,9 @@ def open_payment(*, order_id: int, amount: Decimal, currency: str, method: str, 
     guest_hash = hash_token(guest_token) if guest_token else None
     with transaction():
         gateway = _check_method(method)
-        if payment_details and gateway != "manual":
-            _check_details(gateway, payment_details)
-        calls = gateway == "manual" or bool(payment_details)
+        if (payment_details or deferred) and gateway != "manual":
+            _check_details(gateway, payment_details or {})
+        calls = not deferred and (gateway == "manual" or bool(payment_details))
         payment = Payment(order_id=order_id, amount=amount, currency=currency, method=method, gateway=gateway,
                           customer_user_id=customer_user_id, guest_token_hash=guest_hash, status="pending",
                           processing_until=utcnow() + dt.timedelta(seconds=CLAIM_SECONDS) if calls else None)
@@ -787,32 +790,43 @@ def _visible_payment(payment_id: int, user, guest_token: str | None) -> Payment:
     raise NotFound("no such payment", details={"payment_id": payment_id})
 
 
-def _payment_of_order(order_id: int, user, guest_token: str | None) -> int:
-    """The id of the caller's latest payment of `order_id` (404 when there is none)."""
-    stmt = select(Payment.id).where(Payment.order_id == order_id).order_by(Payment.id.desc()).limit(1)
+def latest_payment_of(order_id: int, user, guest_token: str | None) -> Payment | None:
+    """The caller's latest payment of `order_id` (a customer's, or the guest's whose token made it);
+    None when it has none. Orders pays an order by its id with it (app.orders.services.pay_order)."""
+    stmt = select(Payment).where(Payment.order_id == order_id).order_by(Payment.id.desc()).limit(1)
     if user is not None:
         stmt = stmt.where(Payment.customer_user_id == user.id)
     elif guest_token:
         stmt = stmt.where(Payment.guest_token_hash == hash_token(guest_token))
     else:
         stmt = stmt.where(false())
-    payment_id = db.session.scalar(stmt)
-    if payment_id is None:
-        raise NotFound("no payment of this order", details={"order_id": order_id})
-    return payment_id
+    return db.session.scalar(stmt)
 
 
-def process_payment(user, *, payment_id: int | None = None, payment_details: dict | None, confirm: bool = False,
-                    guest_token: str | None = None, idempotency_key: str | None = None,
-                    order_id: int | None = None) -> Payment:
-    """Pay one of the caller's payments (by id, or the latest of an order): authorize (and capture)
-    with card details, retry a failed one, or confirm one that requires an action. The same
-    Idempotency-Key and body returns the payment without charging again; another body with that
-    key is a 409."""
+def replayed_payment_id(user, guest_token: str | None, idempotency_key: str | None, order_id: int) -> int | None:
+    """The payment of `order_id` that this caller's `idempotency_key` already paid through
+    process_payment, if any: a replay of that request answers it (process_payment returns it
+    without charging again), whatever the order's status has become since."""
+    if not idempotency_key:
+        return None
+    scope = _scope(user.id if user else None, hash_token(guest_token) if guest_token else None)
+    row = db.session.scalar(select(PaymentIdempotencyKey).where(
+        PaymentIdempotencyKey.scope == scope, PaymentIdempotencyKey.key == idempotency_key,
+        PaymentIdempotencyKey.operation == "process"))
+    if row is None or row.payment_id is None:
+        return None
+    return row.payment_id if db.session.scalar(select(Payment.order_id).where(Payment.id == row.payment_id)) \
+        == order_id else None
+
+
+def process_payment(user, *, payment_id: int, payment_details: dict | None, confirm: bool = False,
+                    guest_token: str | None = None, idempotency_key: str | None = None) -> Payment:
+    """Pay one of the caller's payments: authorize (and capture) with card details, retry a failed
+    one, or confirm one that requires an action. The same Idempotency-Key and body returns the
+    payment without charging again; another body with that key is a 409. (By order id, a payment
+    is found or opened by orders: app.orders.services.pay_order.)"""
     details = payment_details or {}
     with transaction():
-        if payment_id is None:
-            payment_id = _payment_of_order(order_id, user, guest_token)
         payment = _visible_payment(payment_id, user, guest_token)
         if is_staff(user):
             raise PermissionDenied("staff do not pay customers' payments")

@@ -44,8 +44,9 @@ def _staff_sub_order(viewer: orders.Viewer, sub_order_id: int, *, lock: bool = F
 
 
 def _check_shippable(sub: SubOrder) -> None:
-    if not states.is_allowed(sub.status, states.SHIPPED):
-        raise orders.illegal(sub.status, states.SHIPPED)
+    """The orders rule for shipping (state machine and money: a sub-order whose payment was refunded
+    is not shipped, whatever refunded it), checked before the carrier makes a label and again after."""
+    orders.check_transition(sub, states.SHIPPED)
     if db.session.scalar(select(Shipment.id).where(Shipment.sub_order_id == sub.id)) is not None:
         raise Conflict("this sub-order has a shipment already", code="shipment_exists",
                        details={"sub_order_id": sub.id})

@@ -10,6 +10,13 @@ from app.core.types import TimestampMixin
 
 TENANT_STATUSES = ("active", "suspended")
 TENANT_PLANS = ("starter", "standard", "enterprise")
+# a cart line (one variant) and a whole cart or order hold at most this many units, unless the
+# tenant says otherwise (app.cart.services.check_quantity_limits)
+DEFAULT_MAX_LINE_QUANTITY = 100
+DEFAULT_MAX_ORDER_UNITS = 500
+# the largest limits a tenant may set (the cart API takes at most 10,000 units of one item)
+LIMIT_LINE_QUANTITY = 10_000
+LIMIT_ORDER_UNITS = 100_000
 
 
 class Tenant(TimestampMixin, Model):
@@ -31,6 +38,11 @@ class Tenant(TimestampMixin, Model):
     max_products: Mapped[int | None] = mapped_column(Integer)
     max_sellers: Mapped[int | None] = mapped_column(Integer)
     max_users: Mapped[int | None] = mapped_column(Integer)
+    # order quantity limits (cart and checkout): units of one item, units in all
+    max_line_quantity: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_LINE_QUANTITY,
+                                                   server_default=str(DEFAULT_MAX_LINE_QUANTITY), nullable=False)
+    max_order_units: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_ORDER_UNITS,
+                                                 server_default=str(DEFAULT_MAX_ORDER_UNITS), nullable=False)
 
     @property
     def is_active(self) -> bool:

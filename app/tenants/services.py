@@ -12,7 +12,7 @@ from app.core.db import transactional
 from app.core.errors import NotFound, ValidationError
 from app.extensions import db
 from app.tenants.context import unscoped
-from app.tenants.models import TENANT_PLANS, TENANT_STATUSES, Tenant
+from app.tenants.models import LIMIT_LINE_QUANTITY, LIMIT_ORDER_UNITS, TENANT_PLANS, TENANT_STATUSES, Tenant
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _CACHE_TTL = 10.0
@@ -59,8 +59,13 @@ def resolve_tenant(host: str | None, header: str | None, default_slug: str) -> t
 
 
 def validate_tenant_fields(*, slug: str | None = None, status: str | None = None, plan: str | None = None,
-                           default_currency: str | None = None) -> None:
+                           default_currency: str | None = None, max_line_quantity: int | None = None,
+                           max_order_units: int | None = None) -> None:
     errors: dict[str, str] = {}
+    for name, value, top in (("max_line_quantity", max_line_quantity, LIMIT_LINE_QUANTITY),
+                             ("max_order_units", max_order_units, LIMIT_ORDER_UNITS)):
+        if value is not None and not (isinstance(value, int) and 1 <= value <= top):
+            errors[name] = f"a whole number from 1 to {top}"
     if slug is not None and not _SLUG.match(slug):
         errors["slug"] = "lower-case letters, digits and dashes, 1-64 characters"
     if status is not None and status not in TENANT_STATUSES:
@@ -70,7 +75,8 @@ def validate_tenant_fields(*, slug: str | None = None, status: str | None = None
     if default_currency is not None and not re.fullmatch(r"[A-Z]{3}", default_currency):
         errors["default_currency"] = "an ISO 4217 code such as USD"
     if errors:
-        raise ValidationError("invalid tenant", details=errors)
+        # the message names the fields too: the admin flashes it (the details do not reach the page)
+        raise ValidationError("invalid tenant: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), details=errors)
 
 
 @transactional

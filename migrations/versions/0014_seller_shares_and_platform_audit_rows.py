@@ -1,7 +1,7 @@
 """payment transactions name the refund they record; a Super Admin's audit rows lose their tenant
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 17:00:00
 
 `payment_transactions.refund_id`: the refund a transaction records (a refund call, or a gateway
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

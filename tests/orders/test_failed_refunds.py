@@ -85,8 +85,10 @@ def test_a_refused_refund_fails_its_request_and_frees_its_units_and_money(app, c
 def test_an_approval_payments_cannot_start_fails_its_request_instead_of_leaving_it_approved(
         app, client, factory, shop):
     """The approval commits first; if payments then refuses to start the refund at all (here an
-    admin refunded the whole payment meanwhile, so none covers the request), no refund event will
-    ever answer the request: it fails at once with payments' error code, and can be asked again."""
+    admin refunded all but 1.00 of the payment meanwhile, so none covers the request), no refund
+    event will ever answer the request: it fails at once with payments' error code, and can be
+    asked again, for what the payment still has. (A refund of the WHOLE payment closes the open
+    request instead: tests/orders/test_refunds_follow_payments.py.)"""
     item = factory.product(shop.seller, price="5.00", stock=5)
     order = place(client, shop, items=[(item.variant_id, 2)],
                   payment={"method": "test_card", "details": {"card_number": "4242424242424242"}})
@@ -95,9 +97,10 @@ def test_an_approval_payments_cannot_start_fails_its_request_instead_of_leaving_
     line = sub_of(order, shop.seller.id)["lines"][0]
     assert ask(client, shop.h, order["id"], (line["id"], 1)).status_code == 200
     [request] = requests_of(app, shop, order["id"])
+    assert request.amount > Decimal("1.00")
     with app.app_context(), tenant_scope(shop.tenant.id):
         payment = db.session.scalar(select(Payment).where(Payment.order_id == order["id"]))
-        payments.refund(payment.id, payment.refundable, "refunded in full by an admin")
+        payments.refund(payment.id, payment.refundable - Decimal("1.00"), "refunded by an admin")
         db.session.remove()
 
     response = client.post(f"{API}/{order['id']}/refund/", headers=shop.h_seller,
@@ -108,9 +111,12 @@ def test_an_approval_payments_cannot_start_fails_its_request_instead_of_leaving_
         "failed", "refund_exceeds_captured", None)
     view = client.get(f"{API}/{order['id']}/", headers=shop.h).get_json()
     assert sub_of(view, shop.seller.id)["status"] == "delivered"
-    assert _payment(app, shop, order["id"]) == ("refunded", Decimal(order["total"]), Decimal("0.00"))
-    # not stuck: the units can be asked for again (and an admin decides what is owed)
+    assert _payment(app, shop, order["id"]) == ("partially_refunded", Decimal(order["total"]) - Decimal("1.00"),
+                                                Decimal("1.00"))
+    # not stuck: the units can be asked for again, for what the payment has left
+    assert sub_of(view, shop.seller.id)["refundable"] == "1.00"
     assert ask(client, shop.h, order["id"], (line["id"], 1)).status_code == 200
+    assert requests_of(app, shop, order["id"])[-1].amount == Decimal("1.00")
 
 
 def test_a_refused_refund_of_a_cancelled_order_is_mailed_to_the_tenants_admins(

@@ -46,7 +46,7 @@ def test_seller_creates_a_label_and_the_sub_order_ships(app, client, shop):
     # twice: refused
     err = error(client.post(f"{API}/create-label/", headers=shop.h_seller, json={"sub_order_id": sub["id"]}),
                 409, "illegal_transition")
-    assert err["details"]["allowed"] == ["completed", "refund_requested"]
+    assert err["details"]["allowed"] == ["completed", "refund_requested", "refunded"]
 
 
 def test_admin_creates_labels_and_the_machine_is_followed(client, shop):
