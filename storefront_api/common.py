@@ -10,16 +10,19 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import g
+from flask import current_app, g
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_smorest import Blueprint as SmorestBlueprint
 from jwt import PyJWTError
 from marshmallow import RAISE, Schema, fields, validate
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.flaskparser import abort as webargs_abort
 
 from app.core.errors import DomainError, PermissionDenied
 from app.tenants.context import current_tenant_id
+from storefront_api.request_guard import JSONTooDeep, refuse_bad_text
 
 MAX_PAGE_SIZE = 100
 
@@ -27,11 +30,33 @@ MAX_PAGE_SIZE = 100
 class StrictParser(FlaskParser):
     """One rule for every /api/v1 operation: a query-string or body key the operation does not
     document is a 422 naming it, never silently ignored (a mistyped filter would otherwise return
-    the unfiltered list). Headers and cookies stay open: proxies and browsers add their own."""
+    the unfiltered list). Headers and cookies stay open: proxies and browsers add their own.
+
+    Bodies are read through Flask's JSON provider (request_guard: nesting limit, a 400), and
+    every string of a body, names included, must be encodable text without NUL (a 422 naming
+    the field)."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
                                    "query": RAISE, "querystring": RAISE, "json": RAISE, "form": RAISE,
                                    "json_or_form": RAISE}
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return missing
+        return current_app.json.loads(req.get_data(cache=True))
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        if isinstance(error, JSONTooDeep):
+            webargs_abort(400, exc=error, messages={"json": [error.msg]}, message=error.msg)
+        return super()._handle_invalid_json_error(error, req, *args, **kwargs)
+
+    def _load_location_data(self, *, schema, req, location):
+        data = super()._load_location_data(schema=schema, req=req, location=location)
+        if location in ("json", "json_or_form"):
+            refuse_bad_text(data, "body")
+        elif location == "form":
+            refuse_bad_text(req.form, "body")
+        return data
 
 
 class Blueprint(SmorestBlueprint):
