@@ -117,8 +117,8 @@ class ProcessHeaders(Schema):
     idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(min=1, max=128),
                                     metadata={"description": "Same key and body: the first result; another body: 409"})
     guest_token = fields.String(data_key="X-Guest-Token", validate=validate.Length(min=16, max=200),
-                                metadata={"description": "A guest's cart token: the X-Cart-Token of the cart its "
-                                                         "checkout paid for (not the order's X-Order-Token)"})
+                                metadata={"description": "Guests: the cart token their order was placed with "
+                                                         "(X-Cart-Token of the checkout)"})
 
 
 class IdempotencyHeaders(Schema):

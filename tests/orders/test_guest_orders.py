@@ -192,4 +192,4 @@ def test_a_guest_pays_later_with_its_cart_token_as_x_guest_token(app, client, sh
     [header] = [p for p in spec["paths"]["/api/v1/payments/process/"]["post"]["parameters"]
                 if p["name"] == "X-Guest-Token"]
     assert "cart token" in header["description"] and "X-Cart-Token" in header["description"]
-    assert "not the order's X-Order-Token" in header["description"]
+    assert "access token" not in header["description"]
