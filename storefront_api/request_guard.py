@@ -1,8 +1,9 @@
 """Hostile input on /api/ paths, refused in the envelope before it reaches a parser, a schema or
-the database; one rule per kind, each refusal logged as one line (never the input itself):
+the database; one rule per kind. A refused nesting or text is logged as one warning line (never
+the input itself, never a traceback):
 
 - **Size**: `MAX_CONTENT_LENGTH` bytes per body (werkzeug raises 413, the envelope's
-  `payload_too_large`).
+  `payload_too_large`; config.py).
 - **Nesting**: a JSON body nested deeper than `API_MAX_JSON_DEPTH` levels is a 400 `bad_request`,
   found by a linear scan *before* the recursive parser runs (a `[[[[...]]]]` of 100,000 levels
   used to raise RecursionError: a 500 and a traceback per request). Flask's JSON provider does
