@@ -165,6 +165,11 @@ class Config:
     )
     RATELIMIT_HEADERS_ENABLED = True
 
+    # Hostile input (storefront_api/request_guard.py): a request body above MAX_CONTENT_LENGTH bytes
+    # is a 413, a JSON body nested deeper than API_MAX_JSON_DEPTH levels a 400
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    API_MAX_JSON_DEPTH = _env_int("API_MAX_JSON_DEPTH", 64)
+
     # flask-smorest / OpenAPI
     API_TITLE = "Marketplace API"
     API_VERSION = "v1"

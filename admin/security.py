@@ -9,7 +9,9 @@ from flask import abort, current_app, g
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
+from flask_jwt_extended.config import config as jwt_config
 from flask_login import current_user
+from jwt import MissingRequiredClaimError
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
@@ -183,6 +185,15 @@ class MarketSecurityManager(SecurityManager):
     def create_jwt_manager(self, app):
         """Our callbacks on FAB's own JWTManager, so one blocklist guards FAB's and our routes."""
         jwt_manager = super().create_jwt_manager(app)
+
+        @jwt_manager.decode_key_loader
+        def _key(_header, unverified_claims):
+            # every decode passes here (bearer and cookie tokens, FAB's routes, decode_token() of
+            # refresh and Socket.IO): a token without `exp` would never expire, so none is
+            # accepted, even one signed with our key. PyJWT only checks exp when it is present.
+            if "exp" not in unverified_claims:
+                raise MissingRequiredClaimError("exp")
+            return jwt_config.decode_key
 
         @jwt_manager.token_in_blocklist_loader
         def _revoked(_header, payload):

@@ -8,9 +8,10 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Interpret the config file for Python logging. Existing loggers stay enabled: an upgrade run
+# in-process (the test suite's, `flask db upgrade` after the app has loaded) must not silence the
+# app's own loggers (fileConfig disables every logger it does not name by default).
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

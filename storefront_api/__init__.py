@@ -49,6 +49,9 @@ def limit_writes(blueprint) -> None:
 
 
 def init_app(app: Flask) -> Api:
+    from storefront_api import request_guard
+
+    request_guard.install(app)  # body size, JSON nesting, unencodable and NUL text: refused first
     api = MarketplaceApi(
         app,
         spec_kwargs={

@@ -8,36 +8,108 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-from flask import g
+from flask import current_app, g, request
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest import abort
 from jwt import PyJWTError
 from marshmallow import RAISE, Schema, fields, validate
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.flaskparser import abort as webargs_abort
 
 from app.core.errors import DomainError, PermissionDenied
 from app.tenants.context import current_tenant_id
+from storefront_api.request_guard import JSONTooDeep, refuse_bad_text
 
 MAX_PAGE_SIZE = 100
 
 
 class StrictParser(FlaskParser):
-    """One rule for every /api/v1 operation: a query-string or body key the operation does not
-    document is a 422 naming it, never silently ignored (a mistyped filter would otherwise return
-    the unfiltered list). Headers and cookies stay open: proxies and browsers add their own."""
+    """A body or query key the operation's schema does not document is a 422 naming it, never
+    silently ignored (a mistyped filter would otherwise return the unfiltered list; Blueprint
+    covers the operations that have no query schema). Headers and cookies stay open: proxies and
+    browsers add their own.
+
+    Bodies are read through Flask's JSON provider (request_guard: nesting limit, a 400), and
+    every string of a body, names included, must be encodable text without NUL (a 422 naming
+    the field)."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
                                    "query": RAISE, "querystring": RAISE, "json": RAISE, "form": RAISE,
                                    "json_or_form": RAISE}
 
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return missing
+        return current_app.json.loads(req.get_data(cache=True))
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        if isinstance(error, JSONTooDeep):
+            webargs_abort(400, exc=error, messages={"json": [error.msg]}, message=error.msg)
+        return super()._handle_invalid_json_error(error, req, *args, **kwargs)
+
+    def _load_location_data(self, *, schema, req, location):
+        data = super()._load_location_data(schema=schema, req=req, location=location)
+        if location in ("json", "json_or_form"):
+            refuse_bad_text(data, "body")
+        elif location == "form":
+            refuse_bad_text(req.form, "body")
+        return data
+
+
+class QueryRule(NamedTuple):
+    """What an operation documents of the query string (from its flask-smorest doc)."""
+
+    schemas: tuple[Schema, ...]  # its query schemas (none: it takes no query parameter)
+    names: frozenset[str]  # their fields' names in the query (data_key)
+    prefixes: tuple[str, ...]  # open-ended names a schema declares (`open_query_prefixes`)
+
+
+def query_rule(doc: dict) -> QueryRule:
+    schemas = tuple(p["schema"]() if isinstance(p["schema"], type) else p["schema"]
+                    for p in doc.get("arguments", {}).get("parameters", []) if p.get("in") in ("query", "querystring"))
+    names = frozenset(field.data_key or name for schema in schemas for name, field in schema.load_fields.items())
+    prefixes = tuple(prefix for schema in schemas for prefix in getattr(schema, "open_query_prefixes", ()))
+    return QueryRule(schemas, names, prefixes)
+
 
 class Blueprint(SmorestBlueprint):
-    """flask-smorest's Blueprint with the strict argument parser; every API module uses this one."""
+    """flask-smorest's Blueprint with the strict argument parser; every API module uses this one.
+
+    One rule for every operation, path-only ones and those without any query parameter included:
+    a query key the operation does not document (in its OpenAPI parameters) is a 422 naming it,
+    decided before the view runs, so before authentication, the public cache or the database.
+    An operation with a query schema answers it through the parser (the unknown key with the
+    query's other field errors, as the view's own parse would); one without answers with the
+    parser's words. Without the second half, operations that take no query parameter ignored the
+    query string, and every random key made a new public cache entry. OPTIONS (CORS preflights
+    carry the query) is exempt."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._query_rules: dict[tuple[str, str], QueryRule] = {}
+        self.before_request(self._refuse_undocumented_query_keys)
+
+    def _refuse_undocumented_query_keys(self) -> None:
+        if not request.args or request.method == "OPTIONS" or request.endpoint is None:
+            return
+        endpoint = request.endpoint.rpartition(".")[2]
+        method = "get" if request.method == "HEAD" else request.method.lower()
+        rule = self._query_rules.get((endpoint, method))
+        if rule is None:
+            rule = self._query_rules[(endpoint, method)] = query_rule(self._docs.get(endpoint, {}).get(method, {}))
+        unknown = [key for key in request.args if key not in rule.names and not key.startswith(rule.prefixes)]
+        if not unknown:
+            return
+        if len(rule.schemas) == 1:  # raises the parser's 422 (unknown=RAISE), all field errors in it
+            self.ARGUMENTS_PARSER.parse(rule.schemas[0], request, location="query")
+        abort(422, messages={"query": {key: ["Unknown field."] for key in unknown}})
 
 
 class Unauthorized(DomainError):

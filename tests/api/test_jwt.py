@@ -3,8 +3,9 @@ one blocklist for FAB's REST routes and ours. A token is only good in its user's
 
 from __future__ import annotations
 
+import jwt as pyjwt
 import pytest
-from flask_jwt_extended import create_access_token, decode_token
+from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 
 from app.security import roles
 from app.security.tokens import revoke
@@ -71,3 +72,37 @@ def test_searches_and_writes_are_rate_limited_per_client(app, factory):
     assert [w.status_code for w in writes] == [401, 401, 429]
     assert writes[2].get_json()["error"]["code"] == "rate_limited"
     assert client.get("/api/v1/reviews/?page=1").status_code == 200  # reads are not write-limited
+
+
+def test_a_token_without_exp_is_refused_even_signed_with_our_key(app, factory, client):
+    """A JWT without `exp` would never expire: access or refresh, on our routes and FAB's, it is a
+    401 however good its signature (admin/security.py, FAB's JWT manager)."""
+    from tests.factories import PASSWORD
+
+    tenant = factory.tenant()
+    admin = factory.user(tenant, roles.ADMIN)
+    h = {"X-Tenant": tenant.slug}
+    login = client.post("/api/v1/auth/login/", json={"login": admin.username, "password": PASSWORD}, headers=h)
+    assert login.status_code == 200
+    pair = login.get_json()
+    with app.app_context(), tenant_scope(tenant.id):
+        real = decode_token(pair["refresh_token"])
+        access = create_access_token(identity=str(admin.id), expires_delta=False,
+                                     additional_claims={"sid": real["sid"]})
+        refresh = create_refresh_token(identity=str(admin.id), expires_delta=False,
+                                       additional_claims={"sid": real["sid"], "jti": real["jti"]})
+    for token in (access, refresh):  # signed with our key, everything but exp
+        claims = pyjwt.decode(token, app.config["SECRET_KEY"], algorithms=["HS256"])
+        assert "exp" not in claims and claims["sub"] == str(admin.id)
+
+    bearer = {**h, "Authorization": f"Bearer {access}"}
+    response = client.get("/api/v1/auth/profile/", headers=bearer)
+    assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
+    assert client.get("/api/v1/menu/", headers=bearer).status_code != 200  # FAB's REST routes too
+    spent = client.post("/api/v1/auth/refresh/", json={"refresh_token": refresh}, headers=h)
+    assert spent.status_code == 401 and spent.get_json()["error"]["code"] == "invalid_token"
+    # the genuine tokens of that session still work: the forged refresh spent nothing
+    assert client.get("/api/v1/auth/profile/", headers={**h, "Authorization": f"Bearer {pair['access_token']}"}) \
+        .status_code == 200
+    assert client.post("/api/v1/auth/refresh/", json={"refresh_token": pair["refresh_token"]}, headers=h) \
+        .status_code == 200

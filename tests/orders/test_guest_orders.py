@@ -171,3 +171,25 @@ def test_the_token_is_stored_with_the_order_and_older_orders_keep_theirs(app, cl
     assert stored() == access.hash_token(token)
     opened = client.get(f"{API}/{order['id']}/", headers=dict(shop.h_guest, **{"X-Order-Token": token}))
     assert opened.status_code == 200, opened.get_json()
+
+
+def test_a_guest_pays_later_with_its_cart_token_as_x_guest_token(app, client, shop):
+    """X-Guest-Token on /api/v1/payments/process/ is the guest's cart token (the X-Cart-Token its
+    checkout used), as the OpenAPI text says; the order's X-Order-Token opens no payment."""
+    order, cart_h, order_h = guest_order(client, shop, payment={"method": "test_card"})
+    assert order["payment"]["status"] == "pending"
+    pay = {"order_id": order["id"], "payment_details": {"card_number": "4242424242424242", "exp_month": 12,
+                                                        "exp_year": 2040, "cvc": "123"}}
+    with_order_token = client.post("/api/v1/payments/process/", json=pay,
+                                   headers=dict(shop.h_guest, **{"X-Guest-Token": order["access_token"]}))
+    error(with_order_token, 404)
+    with_cart_token = client.post("/api/v1/payments/process/", json=pay,
+                                  headers=dict(shop.h_guest, **{"X-Guest-Token": cart_h["X-Cart-Token"]}))
+    assert with_cart_token.status_code == 200, with_cart_token.get_json()
+    assert with_cart_token.get_json()["status"] == "captured"
+
+    spec = app.extensions["api"].spec.to_dict()
+    [header] = [p for p in spec["paths"]["/api/v1/payments/process/"]["post"]["parameters"]
+                if p["name"] == "X-Guest-Token"]
+    assert "cart token" in header["description"] and "X-Cart-Token" in header["description"]
+    assert "access token" not in header["description"]

@@ -96,8 +96,8 @@ def test_process_auth_role_ownership_and_tenancy(app, client, payments, shop, pe
     assert payments.get(shop.tenant.id, pending.id).status == "pending"
 
 
-def test_guest_pays_with_its_order_token(client, payments, shop):
-    token = "guest-token-" + "x" * 20
+def test_guest_pays_with_its_cart_token(client, payments, shop):
+    token = "cart-token-" + "x" * 32  # checkout keys a guest's payment to its cart token
     p = payments.start(shop.tenant.id, guest_token=token)
     body = {"payment_id": p.id, "payment_details": CARD_OK}
     error_of(client.post(f"{API}/process/", headers=dict(shop.anon, **{"X-Guest-Token": "wrong-token-" + "y" * 20}),
