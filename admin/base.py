@@ -5,6 +5,7 @@ Audit rows are written by the ORM hook (app.security.audit) for every change."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from flask import abort, g, jsonify, request, url_for
 from flask_appbuilder import ModelView, expose, has_access, permission_name
@@ -18,6 +19,8 @@ from admin.related_select import AjaxRelatedField, search_related
 from app.core.errors import PermissionDenied
 from app.extensions import db
 from app.sellers.models import SellerProfile
+from app.tenants.context import current_tenant_id, is_unscoped, tenant_scope
+from app.tenants.models import TenantScoped
 
 _NOT_A_SELLER = object()
 
@@ -179,11 +182,21 @@ class MarketModelView(ModelView):
         return True
 
     # --- FAB hooks ------------------------------------------------------------------------------
+    @staticmethod
+    def _in_row_tenant(item):
+        """A Super Admin's requests read across tenants; the checks of a save (a slug or coupon code
+        unique in its storefront, one tax settings row, plan quotas) must see the row's tenant only,
+        as they do for that tenant's admins. Elsewhere, nothing to change."""
+        tenant_id = getattr(item, "tenant_id", None) or current_tenant_id()
+        if not is_unscoped() or not isinstance(item, TenantScoped) or tenant_id is None:
+            return nullcontext()
+        return tenant_scope(tenant_id)
+
     def _guard(self, item, is_new: bool) -> None:
         try:
             # no autoflush: the checks load related rows, and a flush now would both write a
             # half-checked row and clear the change history that before_save relies on
-            with db.session.no_autoflush:
+            with db.session.no_autoflush, self._in_row_tenant(item):
                 seller_id = current_seller_id()
                 if seller_id is not _NOT_A_SELLER:
                     if seller_id is None or not self.owned_by_seller(item, seller_id):
