@@ -1,5 +1,6 @@
 """The project's base ModelView: tenant scoping comes from the ORM hooks (app.tenants.orm);
-this adds seller ownership and a single place for form hooks, so no view can forget them.
+this adds seller ownership, forms that write back only what was changed (admin.forms), and a
+single place for form hooks, so no view can forget them.
 Audit rows are written by the ORM hook (app.security.audit) for every change."""
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from flask_appbuilder import ModelView, expose, has_access, permission_name
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_login import current_user
-from sqlalchemy import Boolean, false, select
+from sqlalchemy import false, select
 from wtforms import validators
 
+from admin.forms import LosslessFormsMixin
 from admin.related_select import AjaxRelatedField, search_related
 from app.core.errors import PermissionDenied
 from app.extensions import db
@@ -75,8 +77,12 @@ def seller_condition(fn: Callable | None):
     return fn(seller_id)
 
 
-class MarketModelView(ModelView):
+class MarketModelView(LosslessFormsMixin, ModelView):
     """Base for every admin view.
+
+    Its add and edit forms render every column exactly and write back only what was changed
+    (admin.forms.MarketModelConverter): a Numeric column at its scale and checked against it, UTC
+    datetimes, empty optional texts left NULL, and so on; saving a form unchanged changes nothing.
 
     seller_scope: seller_id -> condition on this view's model (rows a seller may see and change).
     related_scopes: form field -> (seller_id -> condition on the related model), so a seller can
@@ -99,12 +105,9 @@ class MarketModelView(ModelView):
     page_size = 25
 
     def __init__(self, **kwargs):
-        # FAB requires input for every non-nullable column; an unticked checkbox has none.
-        optional = set(self.optional_columns) | {
-            c.key for c in self.datamodel.obj.__table__.columns if isinstance(c.type, Boolean)
-        }
+        # FAB requires input for every non-nullable column (checkboxes need none: admin.forms)
         self.validators_columns = {
-            **{name: [validators.Optional()] for name in optional},
+            **{name: [validators.Optional()] for name in self.optional_columns},
             **(self.validators_columns or {}),
         }
         if self.seller_scope is not None:

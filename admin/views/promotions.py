@@ -5,6 +5,7 @@ comma-separated ids. Usage counts are read-only (checkout consumes them)."""
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from sqlalchemy import select
 from wtforms import StringField
 
@@ -41,7 +42,8 @@ class PromotionView(MarketModelView):
                     "funded_by", "seller", "is_active", "created_at", "updated_at"]
     add_columns = edit_columns = _FORM
     add_form_extra_fields = edit_form_extra_fields = {
-        name: StringField(name.removesuffix("_text").replace("_", " ").capitalize()) for name in ID_LISTS}
+        name: StringField(name.removesuffix("_text").replace("_", " ").capitalize(), widget=BS3TextFieldWidget())
+        for name in ID_LISTS}
     label_columns = {"product_ids_text": "Product ids", "category_ids_text": "Category ids",
                      "seller_ids_text": "Seller ids"}
     description_columns = {
