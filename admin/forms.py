@@ -23,6 +23,9 @@ views as this project subclasses them):
 - Boolean: an unticked box keeps a stored NULL.
 - Enum: a nullable enum has a blank choice that stands for NULL.
 - Many-to-many: related rows the select does not offer (scoped away) are kept.
+
+`ReadOnlyField` shows a column as text in a form for a role that may not change it (see
+MarketModelView.readonly_columns); what is posted for it is ignored.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ from flask_appbuilder.fields import QuerySelectMultipleField
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget
 from flask_appbuilder.forms import FieldConverter, GeneralModelConverter
 from flask_appbuilder.validators import Unique
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import types as sa_types
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
     Field,
     FloatField,
@@ -48,6 +52,8 @@ from wtforms import (
     validators,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
+from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 from wtforms.widgets import html_params
 
@@ -291,6 +297,64 @@ class KeepingQuerySelectMultipleField(QuerySelectMultipleField):
         offered = {pk for pk, _ in self._get_object_list()}
         hidden = [o for o in getattr(obj, name, None) or [] if str(self.get_pk_func(o)) not in offered]
         setattr(obj, name, list(self.data) + hidden)
+
+
+# --- read-only -------------------------------------------------------------------------------------
+
+class ReadOnlyWidget:
+    def __call__(self, field, **kwargs):
+        return Markup(f'<p class="form-control-static market-readonly" id="{escape(field.id)}">'
+                      f'<i class="fa fa-lock text-muted" title="You cannot change this"></i> '
+                      f'{escape(field.text())}</p>')
+
+
+class ReadOnlyField(Field):
+    """Shows the stored value of a column as text, formatted as the editable field would show it.
+    Its input is never rendered, what is posted for it is ignored, and it writes nothing."""
+
+    widget = ReadOnlyWidget()
+
+    def __init__(self, label=None, validators=None, *, inner: UnboundField, **kwargs):
+        super().__init__(label, None, description=inner.kwargs.get("description", ""), **kwargs)
+        self.inner = inner.bind(form=kwargs.get("_form"), name=self.short_name, prefix=kwargs.get("_prefix", ""),
+                                translations=kwargs.get("_translations"))
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.process_errors = []
+        self.raw_data = []
+        self.show(None if data is unset_value else data)
+
+    def show(self, value) -> None:
+        """Display `value` (the row's stored value)."""
+        self.inner.process(None, value)
+        self.data = value
+
+    def text(self) -> str:
+        if self.data is None:
+            return "—"
+        if isinstance(self.data, bool):
+            return "Yes" if self.data else "No"
+        if isinstance(self.inner, (StringField, ScaledDecimalField, ExactFloatField, UTCDateTimeField, DateField)):
+            return self.inner._value()
+        return str(self.data)
+
+    def populate_obj(self, obj, name):
+        pass  # never written
+
+    def validate(self, form, extra_validators=()):
+        self.errors = []
+        return True
+
+
+def readonly_form(form_class, columns):
+    """A subclass of `form_class` whose fields `columns` are ReadOnlyFields."""
+    fields = {}
+    for name in columns:
+        unbound = getattr(form_class, name, None)
+        if isinstance(unbound, UnboundField):
+            label = unbound.kwargs.get("label", unbound.args[0] if unbound.args else None)
+            fields[name] = ReadOnlyField(label, inner=unbound)
+    return type(form_class.__name__, (form_class,), fields)
 
 
 # --- the converter ---------------------------------------------------------------------------------

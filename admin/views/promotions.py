@@ -13,6 +13,7 @@ from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_
 from app.core.errors import ValidationError
 from app.promotions import services
 from app.promotions.models import FUNDERS, KINDS, Promotion, PromotionRedemption
+from app.security import roles
 from app.sellers.models import SellerProfile
 
 ID_LISTS = {"product_ids_text": "product_ids", "category_ids_text": "category_ids", "seller_ids_text": "seller_ids"}
@@ -57,6 +58,8 @@ class PromotionView(MarketModelView):
         "priority": "Higher first. Non-stackable promotions exclude the others.",
     }
     optional_columns = ("value", "funded_by", "priority", "uses_count")
+    # a seller's promotions are always its own and funded by it (_own)
+    readonly_columns = {roles.SELLER: ("funded_by", "seller")}
     base_order = ("id", "desc")
 
     seller_scope = staticmethod(lambda sid: Promotion.seller_id == sid)

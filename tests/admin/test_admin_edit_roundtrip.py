@@ -27,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 from app.catalog.models import Attribute, Category, Product, ProductAttributeValue, ProductImage, ProductVariant
 from app.customers.models import CustomerProfile
 from app.extensions import db
+from app.inventory.models import Warehouse
 from app.payments.models import PaymentMethodSetting
 from app.promotions.models import Promotion
 from app.reviews.models import Review
@@ -339,6 +340,78 @@ def test_every_edit_form_saved_unchanged_changes_nothing(app, editable_shop, rol
 
 
 # --- what the issue named, one by one ----------------------------------------------------------
+
+def _readonly_text(html: str, field_id: str) -> str | None:
+    """The text of the read-only display of `field_id`, or None when there is none."""
+    import re
+
+    found = re.search(rf'<p class="form-control-static market-readonly" id="{field_id}">(.*?)</p>', html, re.S)
+    return None if found is None else re.sub(r"<[^>]+>", "", found.group(1)).strip()
+
+
+def test_seller_edits_its_profile_and_cannot_touch_commission_or_status(app, factory):
+    """A seller with a 3-decimal commission saves its own profile: commission and status are shown
+    as text, not inputs, and a post that carries them anyway changes neither."""
+    tenant = factory.tenant()
+    seller = factory.seller(tenant)
+    with app.app_context(), tenant_scope(tenant.id):
+        db.session.get(SellerProfile, seller.id).commission_rate = Decimal("0.065")
+        db.session.commit()
+    client, _ = login(app, tenant.slug, seller.user.username)
+    url = f"/admin/sellers/edit/{seller.id}"
+    html = client.get(url).get_data(as_text=True)
+    form = BrowserForm(html)
+    assert "commission_rate" not in form.names and "status" not in form.names
+    assert {"store_name", "description", "contact_email"} <= set(form.names)
+    assert _readonly_text(html, "commission_rate") == "0.0650" and _readonly_text(html, "status") == "approved"
+
+    data = MultiDict(form.pairs)
+    data["store_name"] = ""
+    refused = client.post(url, data=data).get_data(as_text=True)  # back with an error: still shown
+    assert "This field is required." in refused and _readonly_text(refused, "commission_rate") == "0.0650"
+    data["store_name"] = dict(form.pairs)["store_name"]
+    data["description"] = "Hand-made lamps since 1990."
+    data["commission_rate"], data["status"] = "0.0100", "suspended"  # forged: not in the form
+    take_flashes(client)
+    response = client.post(url, data=data)
+    assert response.status_code == 302
+    assert [category for category, _ in take_flashes(client)] == ["success"]
+    with app.app_context(), tenant_scope(tenant.id):
+        profile = db.session.get(SellerProfile, seller.id)
+        assert (profile.description, profile.commission_rate, profile.status) == (
+            "Hand-made lamps since 1990.", Decimal("0.0650"), "approved")
+
+    # an Admin still edits both, at the column's scale
+    admin = factory.user(tenant, roles.ADMIN)
+    admin_client, _ = login(app, tenant.slug, admin.username)
+    html = admin_client.get(url).get_data(as_text=True)
+    assert _readonly_text(html, "commission_rate") is None
+    data = MultiDict(BrowserForm(html).pairs)
+    assert data["commission_rate"] == "0.0650"
+    data["commission_rate"] = "0.0725"
+    assert admin_client.post(url, data=data).status_code == 302
+    with app.app_context(), tenant_scope(tenant.id):
+        assert db.session.get(SellerProfile, seller.id).commission_rate == Decimal("0.0725")
+
+
+def test_seller_cannot_move_its_product_or_warehouse_to_another_store(app, factory):
+    tenant = factory.tenant()
+    seller, other = factory.seller(tenant), factory.seller(tenant)
+    product = factory.product(seller)
+    client, _ = login(app, tenant.slug, seller.user.username)
+    for url, model, pk in ((f"/admin/products/edit/{product.id}", Product, product.id),
+                           (f"/admin/warehouses/edit/{product.warehouse_id}", Warehouse, product.warehouse_id)):
+        html = client.get(url).get_data(as_text=True)
+        form = BrowserForm(html)
+        assert "seller" not in form.names and _readonly_text(html, "seller") == seller.store_name
+        data = MultiDict(form.pairs)
+        data["seller"] = str(other.id)  # forged
+        take_flashes(client)
+        assert client.post(url, data=data).status_code == 302
+        assert [category for category, _ in take_flashes(client)] == ["success"]
+        with app.app_context(), tenant_scope(tenant.id):
+            assert db.session.get(model, pk).seller_id == seller.id
+
 
 def test_decimals_render_at_the_columns_scale_and_more_digits_are_refused(app, factory):
     tenant = factory.tenant()
