@@ -1,23 +1,29 @@
 """The project's base ModelView: tenant scoping comes from the ORM hooks (app.tenants.orm);
-this adds seller ownership and a single place for form hooks, so no view can forget them.
+this adds seller ownership, forms that write back only what was changed (admin.forms), columns
+read-only per role, and a single place for form hooks, so no view can forget them.
 Audit rows are written by the ORM hook (app.security.audit) for every change."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 
-from flask import abort, g, jsonify, request, url_for
+from flask import abort, g, has_request_context, jsonify, request, url_for
 from flask_appbuilder import ModelView, expose, has_access, permission_name
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_login import current_user
-from sqlalchemy import Boolean, false, select
+from sqlalchemy import false, select
 from wtforms import validators
 
+from admin.forms import LosslessFormsMixin, ReadOnlyField, readonly_form
 from admin.related_select import AjaxRelatedField, search_related
 from app.core.errors import PermissionDenied
 from app.extensions import db
+from app.security import roles
 from app.sellers.models import SellerProfile
+from app.tenants.context import current_tenant_id, is_unscoped, tenant_scope
+from app.tenants.models import TenantScoped
 
 _NOT_A_SELLER = object()
 
@@ -38,6 +44,19 @@ def current_seller_id():
 
 def is_seller_user() -> bool:
     return current_seller_id() is not _NOT_A_SELLER
+
+
+# a user works in the admin as its highest staff role (a Seller who is also an Admin is an Admin,
+# as User.is_seller says)
+_ROLES_BY_RANK = (roles.SUPER_ADMIN, roles.ADMIN, roles.SELLER)
+
+
+def admin_role() -> str | None:
+    """The role the signed-in user works in the admin as; None outside a request or signed out."""
+    if not has_request_context() or not getattr(current_user, "is_authenticated", False):
+        return None
+    names = current_user.role_names
+    return next((name for name in _ROLES_BY_RANK if name in names), None)
 
 
 class SellerScopeFilter(BaseFilter):
@@ -72,8 +91,12 @@ def seller_condition(fn: Callable | None):
     return fn(seller_id)
 
 
-class MarketModelView(ModelView):
+class MarketModelView(LosslessFormsMixin, ModelView):
     """Base for every admin view.
+
+    Its add and edit forms render every column exactly and write back only what was changed
+    (admin.forms.MarketModelConverter): a Numeric column at its scale and checked against it, UTC
+    datetimes, empty optional texts left NULL, and so on; saving a form unchanged changes nothing.
 
     seller_scope: seller_id -> condition on this view's model (rows a seller may see and change).
     related_scopes: form field -> (seller_id -> condition on the related model), so a seller can
@@ -83,6 +106,11 @@ class MarketModelView(ModelView):
         and search form fields become search-as-you-type selects fed by `related/<relation>/`
         (at most 20 matches a page) instead of a <select> with every row; the endpoint and the
         posted id get the same tenant and `related_scopes` scoping as a plain select.
+    readonly_columns: role -> edit-form columns that role may not change ({roles.SELLER:
+        ("commission_rate",)}). They are shown as text (the stored value, formatted as the field
+        would show it), have no input, and whatever is posted for them is ignored. A user counts
+        as its highest staff role (admin_role()). Define `edit_form` through this, never as a
+        class attribute.
     """
 
     seller_scope: Callable | None = None
@@ -93,15 +121,13 @@ class MarketModelView(ModelView):
     list_template = "admin/model/list.html"
     # non-nullable columns the form may leave empty because before_save fills them (e.g. slug)
     optional_columns: tuple[str, ...] = ()
+    readonly_columns: dict[str, tuple[str, ...]] = {}
     page_size = 25
 
     def __init__(self, **kwargs):
-        # FAB requires input for every non-nullable column; an unticked checkbox has none.
-        optional = set(self.optional_columns) | {
-            c.key for c in self.datamodel.obj.__table__.columns if isinstance(c.type, Boolean)
-        }
+        # FAB requires input for every non-nullable column (checkboxes need none: admin.forms)
         self.validators_columns = {
-            **{name: [validators.Optional()] for name in optional},
+            **{name: [validators.Optional()] for name in self.optional_columns},
             **(self.validators_columns or {}),
         }
         if self.seller_scope is not None:
@@ -115,6 +141,35 @@ class MarketModelView(ModelView):
         if self.ajax_related:
             self._init_ajax_fields()
         super().__init__(**kwargs)
+
+    # --- columns read-only per role -------------------------------------------------------------
+    @property
+    def edit_form(self):
+        """The edit form class for the signed-in user: its role's `readonly_columns` as text."""
+        form = self.__dict__.get("_edit_form")
+        columns = self.readonly_columns.get(admin_role()) if form is not None else None
+        if not columns:
+            return form
+        forms = self.__dict__.setdefault("_readonly_edit_forms", {})
+        if columns not in forms:
+            forms[columns] = readonly_form(form, columns)
+        return forms[columns]
+
+    @edit_form.setter
+    def edit_form(self, form) -> None:
+        self.__dict__["_edit_form"] = form
+        self.__dict__.pop("_readonly_edit_forms", None)
+
+    def _fill_form_exclude_cols(self, exclude_cols, form):
+        """FAB's hook on a posted form: read-only fields show the row's stored values again when
+        the form comes back with errors (the post carries none for them)."""
+        super()._fill_form_exclude_cols(exclude_cols, form)
+        readonly = [field for field in form if isinstance(field, ReadOnlyField)]
+        pk = (request.view_args or {}).get("pk")
+        if readonly and pk is not None:
+            item = self.datamodel.get(pk, self._base_filters)
+            for field in readonly:
+                field.show(getattr(item, field.short_name, None) if item is not None else None)
 
     # --- search-as-you-type selects ----------------------------------------------------------
     def _ajax_field(self, name: str, for_search: bool = False) -> AjaxRelatedField:
@@ -179,11 +234,21 @@ class MarketModelView(ModelView):
         return True
 
     # --- FAB hooks ------------------------------------------------------------------------------
+    @staticmethod
+    def _in_row_tenant(item):
+        """A Super Admin's requests read across tenants; the checks of a save (a slug or coupon code
+        unique in its storefront, one tax settings row, plan quotas) must see the row's tenant only,
+        as they do for that tenant's admins. Elsewhere, nothing to change."""
+        tenant_id = getattr(item, "tenant_id", None) or current_tenant_id()
+        if not is_unscoped() or not isinstance(item, TenantScoped) or tenant_id is None:
+            return nullcontext()
+        return tenant_scope(tenant_id)
+
     def _guard(self, item, is_new: bool) -> None:
         try:
             # no autoflush: the checks load related rows, and a flush now would both write a
             # half-checked row and clear the change history that before_save relies on
-            with db.session.no_autoflush:
+            with db.session.no_autoflush, self._in_row_tenant(item):
                 seller_id = current_seller_id()
                 if seller_id is not _NOT_A_SELLER:
                     if seller_id is None or not self.owned_by_seller(item, seller_id):

@@ -8,13 +8,16 @@ import logging
 from flask import abort, current_app, g
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import RoleModelView as FabRoleModelView
 from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import UserGroupModelView as FabUserGroupModelView
 from flask_jwt_extended.config import config as jwt_config
 from flask_login import current_user
 from jwt import MissingRequiredClaimError
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
+from admin.forms import LosslessFormsMixin
 from app.core.types import utcnow
 from app.security import roles
 from app.security.audit import not_audited, record_login
@@ -54,7 +57,7 @@ class GrantableRoles(BaseFilter):
         return query if _is_super() else query.filter(model.name != roles.SUPER_ADMIN)
 
 
-class MarketUserView(UserDBModelView):
+class MarketUserView(LosslessFormsMixin, UserDBModelView):
     route_base = "/admin/users"
     list_columns = ["first_name", "last_name", "username", "email", "tenant", "active", "roles", "last_login"]
     search_columns = ["first_name", "last_name", "username", "email", "active", "roles"]
@@ -79,16 +82,29 @@ class MarketUserView(UserDBModelView):
 
     def pre_update(self, item):
         self._check_roles(item)
-        super().pre_update(item)
+        # FAB stamps changed_on and changed_by on every save, also one that changes nothing
+        if self.datamodel.session.is_modified(item):
+            super().pre_update(item)
 
     def pre_delete(self, item):
         self._check_roles(item)
         super().pre_delete(item)
 
 
+class RoleModelView(LosslessFormsMixin, FabRoleModelView):
+    """FAB's roles page with the admin's forms (admin.forms); FAB's name, so its permissions and
+    endpoints stay the same."""
+
+
+class UserGroupModelView(LosslessFormsMixin, FabUserGroupModelView):
+    """FAB's groups page with the admin's forms (admin.forms); FAB's name, as above."""
+
+
 class MarketSecurityManager(SecurityManager):
     user_model = User
     userdbmodelview = MarketUserView
+    rolemodelview = RoleModelView
+    groupmodelview = UserGroupModelView
     # FAB's "User's Statistics" page draws its chart with Google Charts loaded from the internet
     # (a blank page offline, and a third-party script in the admin): not registered, no route,
     # no menu entry; `flask init` drops its permissions (admin/cli.py)

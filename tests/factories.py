@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from werkzeug.security import generate_password_hash
 
 from app.catalog.models import Brand, Category, Product, ProductVariant
+from app.core.types import utcnow
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
@@ -73,8 +74,11 @@ class Factory:
         with self.app.app_context(), tenant_scope(seller.tenant_id):
             category = Category(name=f"Cat {_uid()}", slug=f"cat-{_uid()}")
             brand = Brand(name=f"Brand {_uid()}", slug=f"brand-{_uid()}")
+            status = fields.pop("status", "active")
+            # as the services and the demo seed keep it: a product that is not a draft was published
+            fields.setdefault("published_at", None if status == "draft" else utcnow())
             product = Product(seller_id=seller.id, title=title or f"Product {_uid()}", slug=f"p-{_uid()}",
-                              status=fields.pop("status", "active"), category=category, brand=brand, **fields)
+                              status=status, category=category, brand=brand, **fields)
             variant = ProductVariant(product=product, sku=f"SKU-{_uid()}", price=Decimal(price), currency="USD",
                                      options={"size": "M"})
             warehouse = Warehouse(code=f"W{_uid()}", name="Main", seller_id=seller.id)

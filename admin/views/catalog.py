@@ -17,6 +17,7 @@ from app.catalog.models import (
     ProductVariant,
 )
 from app.extensions import db
+from app.security import roles
 from app.sellers.models import SellerProfile
 
 
@@ -147,6 +148,7 @@ class ProductView(MarketModelView):
     optional_columns = ("slug",)
     description_columns = {"slug": "Left empty, it is made from the title.",
                            "seller": "Sellers always create products for their own store."}
+    readonly_columns = {roles.SELLER: ("seller",)}
 
     seller_scope = staticmethod(_own_products)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}

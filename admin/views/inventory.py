@@ -9,6 +9,7 @@ from admin.related_select import VARIANT_SEARCH
 from app.catalog.models import ProductVariant
 from app.inventory import services
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
+from app.security import roles
 from app.sellers.models import SellerProfile
 
 
@@ -27,6 +28,7 @@ class WarehouseView(MarketModelView):
     search_columns = ["code", "name", "seller", "country", "is_active"]
     add_columns = edit_columns = show_columns = ["code", "name", "seller", "city", "country", "is_active"]
     description_columns = {"seller": "Empty for a platform (fulfilment) warehouse."}
+    readonly_columns = {roles.SELLER: ("seller",)}  # a seller's warehouse stays its own
 
     seller_scope = staticmethod(lambda sid: Warehouse.seller_id == sid)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}

@@ -6,6 +6,7 @@ from admin.base import MarketModelView, datamodel
 from admin.related_select import CUSTOMER_SEARCH, USER_SEARCH
 from app.core.errors import ValidationError
 from app.customers.models import Address, CustomerProfile
+from app.security import roles
 from app.sellers.models import SELLER_STATUSES, SellerProfile
 
 
@@ -21,13 +22,15 @@ class SellerView(MarketModelView):
     description_columns = {"commission_rate": "Share the platform keeps: 0.1000 = 10 %."}
     optional_columns = ("slug",)
     ajax_related = {"user": USER_SEARCH}
+    # a seller edits its store's description, not its own approval or commission
+    readonly_columns = {roles.SELLER: ("status", "commission_rate")}
 
     seller_scope = staticmethod(lambda sid: SellerProfile.id == sid)
 
     def owned_by_seller(self, item, seller_id):
         if item.id != seller_id:
             return False
-        # a seller edits its store's description, not its own approval or commission
+        # read-only for a seller (readonly_columns); refused here too, whatever sets them
         from sqlalchemy import inspect
 
         state = inspect(item)

@@ -5,6 +5,7 @@ comma-separated ids. Usage counts are read-only (checkout consumes them)."""
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from sqlalchemy import select
 from wtforms import StringField
 
@@ -12,6 +13,7 @@ from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_
 from app.core.errors import ValidationError
 from app.promotions import services
 from app.promotions.models import FUNDERS, KINDS, Promotion, PromotionRedemption
+from app.security import roles
 from app.sellers.models import SellerProfile
 
 ID_LISTS = {"product_ids_text": "product_ids", "category_ids_text": "category_ids", "seller_ids_text": "seller_ids"}
@@ -41,7 +43,8 @@ class PromotionView(MarketModelView):
                     "funded_by", "seller", "is_active", "created_at", "updated_at"]
     add_columns = edit_columns = _FORM
     add_form_extra_fields = edit_form_extra_fields = {
-        name: StringField(name.removesuffix("_text").replace("_", " ").capitalize()) for name in ID_LISTS}
+        name: StringField(name.removesuffix("_text").replace("_", " ").capitalize(), widget=BS3TextFieldWidget())
+        for name in ID_LISTS}
     label_columns = {"product_ids_text": "Product ids", "category_ids_text": "Category ids",
                      "seller_ids_text": "Seller ids"}
     description_columns = {
@@ -55,6 +58,8 @@ class PromotionView(MarketModelView):
         "priority": "Higher first. Non-stackable promotions exclude the others.",
     }
     optional_columns = ("value", "funded_by", "priority", "uses_count")
+    # a seller's promotions are always its own and funded by it (_own)
+    readonly_columns = {roles.SELLER: ("funded_by", "seller")}
     base_order = ("id", "desc")
 
     seller_scope = staticmethod(lambda sid: Promotion.seller_id == sid)

@@ -270,3 +270,29 @@ def test_locked_account_cannot_sign_in_to_the_admin(app, shop):
         user.locked_until = None
         db.session.commit()
     login(app, shop["slug"], shop["admin"])
+
+
+def test_super_admin_saves_are_checked_in_the_rows_tenant(app, shop, factory):
+    """A Super Admin reads every tenant: saving a row must not meet another storefront's product
+    slug (it was renamed "<slug>-2") or its tax settings (the save was refused)."""
+    from app.tax.models import TaxSettings
+
+    other = factory.tenant()
+    twin = factory.product(factory.seller(other))
+    with scope(app):
+        slug = db.session.get(Product, shop["p1"]).slug
+        db.session.get(Product, twin.id).slug = slug
+        db.session.add_all([TaxSettings(tenant_id=shop["tenant_id"], prices_include_tax=False),
+                            TaxSettings(tenant_id=other.id, prices_include_tax=True)])
+        db.session.commit()
+        settings_id = db.session.scalar(select(TaxSettings.id).where(TaxSettings.tenant_id == shop["tenant_id"]))
+    superadmin, _ = login(app, shop["slug"], app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"])
+    response = superadmin.post(f"/admin/products/edit/{shop['p1']}", data={
+        "title": "Alpha lamp", "slug": slug, "seller": str(shop["seller1_id"]), "status": "active",
+        "product_type": "physical"})
+    assert response.status_code == 302
+    assert superadmin.post(f"/admin/tax-settings/edit/{settings_id}", data={"prices_include_tax": "y"},
+                           follow_redirects=True).status_code == 200
+    with scope(app):
+        assert db.session.get(Product, shop["p1"]).slug == slug
+        assert db.session.get(TaxSettings, settings_id).prices_include_tax is True
