@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.datastructures import MultiDict
 
 os.environ.setdefault("APP_CONFIG", "testing")
 TEST_DB_URL = os.environ.get("TEST_DATABASE_URL", "mysql+mysqldb://root@127.0.0.1:3306/shop_test?charset=utf8mb4")
@@ -49,9 +50,13 @@ class FormClient(FlaskClient):
 
     def post(self, *args, csrf: bool = True, **kwargs):
         url = args[0] if args else kwargs.get("path", "/")
-        if csrf and "json" not in kwargs and not str(url).startswith("/api/"):
-            data = kwargs.get("data")
-            if data is None or isinstance(data, dict):
+        data = kwargs.get("data")
+        if csrf and "json" not in kwargs and not str(url).startswith("/api/") and "csrf_token" not in (data or {}):
+            if isinstance(data, MultiDict):  # repeated keys (a multiple select): keep every value
+                data = data.copy()
+                data.add("csrf_token", self.csrf_token())
+                kwargs["data"] = data
+            elif data is None or isinstance(data, dict):
                 kwargs["data"] = {"csrf_token": self.csrf_token(), **(data or {})}
         return super().post(*args, **kwargs)
 

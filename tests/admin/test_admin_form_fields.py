@@ -47,6 +47,10 @@ class Gadget(_Base):
     body: Mapped[str | None] = mapped_column(Text)
 
 
+# the fields on their own, each form in one request context: the CSRF token (which lives in the
+# session of a real browser) is tested with the admin's pages (tests/admin/test_admin_csrf.py)
+NO_CSRF = {"csrf": False}
+
 COLUMNS = ["ratio", "settings", "colour", "shade", "flag", "rate", "seen_at", "note", "body"]
 
 
@@ -63,9 +67,9 @@ def round_trip(app, form_class, row):
     """Render a form of `row`, post it back as a browser would, and return (form, a copy of `row`
     the form was saved into)."""
     with app.test_request_context():
-        pairs = BrowserForm(render(form_class(obj=row))).pairs
+        pairs = BrowserForm(render(form_class(obj=row, meta=NO_CSRF))).pairs
     with app.test_request_context(method="POST", data=MultiDict(pairs)):
-        form = form_class()
+        form = form_class(meta=NO_CSRF)
         saved = SimpleNamespace(**vars(row))
         if form.validate():
             form.populate_obj(saved)
@@ -92,7 +96,7 @@ def test_what_the_fields_show(app):
                           seen_at=dt.datetime(2030, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),
                           note=None, body=None)
     with app.test_request_context():
-        form = gadget_form()(obj=row)
+        form = gadget_form()(obj=row, meta=NO_CSRF)
         shown = dict(BrowserForm(render(form)).pairs)
     assert shown["ratio"] == "0.30000000000000004"
     assert shown["settings"] == '{\r\n  "a": 1\r\n}'
@@ -111,7 +115,7 @@ def test_what_the_fields_show(app):
 ])
 def test_bad_input_is_a_form_error(app, field, posted, error):
     with app.test_request_context(method="POST", data={field: posted}):
-        form = gadget_form()()
+        form = gadget_form()(meta=NO_CSRF)
         assert not form.validate()
         assert any(error in message for message in form.errors[field]), form.errors[field]
 
@@ -120,7 +124,7 @@ def test_input_is_converted(app):
     data = {"seen_at": "2030-01-02T06:00:00+02:00", "body": "a\r\nb", "note": "  kept  ", "rate": "1.5",
             "colour": "red", "settings": '{"x": [1]}'}
     with app.test_request_context(method="POST", data=data):
-        form = gadget_form()()
+        form = gadget_form()(meta=NO_CSRF)
         assert form.validate(), form.errors
         row = SimpleNamespace(**{name: None for name in COLUMNS})
         form.populate_obj(row)
@@ -138,7 +142,7 @@ def test_text_posted_back_as_the_browser_sends_it_keeps_the_stored_text(app):
     form, saved = round_trip(app, gadget_form(), row)
     assert (saved.note, saved.body) == ("line\nbreak", "windows\r\nlines\nmixed")
     with app.test_request_context(method="POST", data={"note": "", "body": ""}):
-        form = gadget_form()()
+        form = gadget_form()(meta=NO_CSRF)
         form.validate()
         form.populate_obj(row)
     assert (row.note, row.body) == (None, None)
@@ -156,7 +160,7 @@ def test_many_to_many_keeps_the_rows_its_select_does_not_offer(app):
     form, saved = round_trip(app, TagForm, row)
     assert saved.tags == [offered[0], hidden]
     with app.test_request_context(method="POST", data=MultiDict([("tags", "2")])):
-        form = TagForm()
+        form = TagForm(meta=NO_CSRF)
         assert form.validate()
         form.populate_obj(row)
     assert row.tags == [offered[1], hidden]
