@@ -161,7 +161,14 @@ def _refuse_bad_request_text() -> None:
     (a guest's cart token, an Idempotency-Key, the user agent reach the database)."""
     if not request.path.startswith("/api/"):
         return
-    refuse_bad_text(request.args, "query string")
+    headers = [value for key, value in request.environ.items() if key.startswith("HTTP_") and isinstance(value, str)]
+    args = request.args
+    # the common case in one search over everything; the walk that names the fields only on a hit
+    every_text = [*headers, *(part for pair in args.items(multi=True) for part in pair),
+                  *map(str, (request.view_args or {}).values())]
+    if _BAD_CHARACTER.search("\n".join(every_text)) is None:
+        return
+    refuse_bad_text(args, "query string")
     refuse_bad_text(request.view_args or {}, "path")
     refuse_bad_text(dict(request.headers.items()), "headers")
 
