@@ -43,9 +43,7 @@ class Config:
     # Fernet key (urlsafe base64, 32 bytes) for secrets at rest; derived from SECRET_KEY if unset.
     ENCRYPTION_KEY = _env("ENCRYPTION_KEY")
 
-    SQLALCHEMY_DATABASE_URI = _env(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'marketplace.db'}"
-    )
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'marketplace.db'}")
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
@@ -53,8 +51,12 @@ class Config:
     ELASTICSEARCH_URL = _env("ELASTICSEARCH_URL")
     SUPERSET_URL = _env("SUPERSET_URL")
     SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search"))
-    ELASTICSEARCH_INDEX_PREFIX = _env("ELASTICSEARCH_INDEX_PREFIX", "marketplace-")  # alias <prefix>products
-    SEARCH_LOG_QUERIES = _env_bool("SEARCH_LOG_QUERIES", True)  # search analytics (one outbox row per search)
+    ELASTICSEARCH_INDEX_PREFIX = _env(
+        "ELASTICSEARCH_INDEX_PREFIX", "marketplace-"
+    )  # alias <prefix>products
+    SEARCH_LOG_QUERIES = _env_bool(
+        "SEARCH_LOG_QUERIES", True
+    )  # search analytics (one outbox row per search)
 
     # "inline": jobs run in-process right after commit (embedded default, no Redis needed).
     # "rq": jobs are enqueued on Redis and run by `flask worker`.
@@ -160,9 +162,7 @@ class Config:
 
     # Flask-Limiter (FAB turns it off unless told otherwise)
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or (
-        _env("REDIS_URL") or "memory://"
-    )
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or (_env("REDIS_URL") or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
 
     # Hostile input (storefront_api/request_guard.py): a request body above MAX_CONTENT_LENGTH bytes
@@ -187,7 +187,9 @@ class Config:
 
     # Payments: methods a tenant without its own settings offers, automatic capture after a
     # successful authorization, and Stripe (the adapter is off until a secret key is set)
-    PAYMENT_METHODS = _env("PAYMENT_METHODS", "bank_transfer,cash_on_delivery,test_card,stripe_card")
+    PAYMENT_METHODS = _env(
+        "PAYMENT_METHODS", "bank_transfer,cash_on_delivery,test_card,stripe_card"
+    )
     PAYMENTS_AUTO_CAPTURE = _env_bool("PAYMENTS_AUTO_CAPTURE", True)
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
@@ -225,7 +227,9 @@ class TestingConfig(Config):
     API_WRITE_RATE_LIMIT = "10000 per second"
     API_AUTH_EMAIL_RATE_LIMIT = "10000 per second"
     API_GUEST_ORDER_RATE_LIMIT = "10000 per second"
-    MAIL_SERVER = _env("TEST_MAIL_SERVER")  # tests that read mails point it at their own SMTP server
+    MAIL_SERVER = _env(
+        "TEST_MAIL_SERVER"
+    )  # tests that read mails point it at their own SMTP server
     MAIL_USE_TLS = False
     MAIL_OUTBOX_DIR = _env("TEST_MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "test-outbox"))
     FRONTEND_URL = "http://shop.test"

@@ -22,7 +22,8 @@ def _view_named(name: str):
     views = current_app.extensions.get("admin_views_by_class")
     if views is None:
         views = current_app.extensions["admin_views_by_class"] = {
-            type(view).__name__: view for view in current_app.appbuilder.baseviews}
+            type(view).__name__: view for view in current_app.appbuilder.baseviews
+        }
     return views.get(name)
 
 
@@ -36,7 +37,9 @@ def _refuse_bad_list_arguments() -> None:
         if key.startswith(("page_", "psize_")):
             limit = MAX_LIST_PAGE if key.startswith("page_") else MAX_LIST_PAGE_SIZE
             if not (_NUMBER.fullmatch(value) and int(value) <= limit):
-                abort(400, description=f"{key.split('_')[0]} must be a whole number from 0 to {limit}")
+                abort(
+                    400, description=f"{key.split('_')[0]} must be a whole number from 0 to {limit}"
+                )
         elif key.startswith("_oc_"):
             view = _view_named(key[4:])
             if view is not None and value not in (getattr(view, "order_columns", None) or ()):
@@ -48,8 +51,14 @@ def init_app(app: Flask, appbuilder: AppBuilder) -> None:
     from admin.views import register_views
 
     # the admin's own scripts (admin/static), served at /admin/static/...; no CDN at runtime
-    app.register_blueprint(Blueprint("market_admin", __name__, static_folder=str(Path(__file__).parent / "static"),
-                                     static_url_path="/admin/static"))
+    app.register_blueprint(
+        Blueprint(
+            "market_admin",
+            __name__,
+            static_folder=str(Path(__file__).parent / "static"),
+            static_url_path="/admin/static",
+        )
+    )
     register_views(appbuilder)
     register_cli(app)
     app.before_request(_refuse_bad_list_arguments)
@@ -60,9 +69,13 @@ def init_app(app: Flask, appbuilder: AppBuilder) -> None:
         # page of another site): nothing was changed; say so and offer the way back. The check
         # runs before FAB's own before_request, which sets g.user for the menu.
         g.user = current_user
-        page = render_template("admin/csrf_error.html", appbuilder=appbuilder, base_template=appbuilder.base_template,
-                               reason=exc.description,
-                               back=request.referrer if _same_origin(request.referrer) else None)
+        page = render_template(
+            "admin/csrf_error.html",
+            appbuilder=appbuilder,
+            base_template=appbuilder.base_template,
+            reason=exc.description,
+            back=request.referrer if _same_origin(request.referrer) else None,
+        )
         return page, 400
 
 

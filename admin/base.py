@@ -38,7 +38,9 @@ def current_seller_id():
         g.seller_id = _NOT_A_SELLER
     else:
         with db.session.no_autoflush:
-            g.seller_id = db.session.scalar(select(SellerProfile.id).where(SellerProfile.user_id == user.id))
+            g.seller_id = db.session.scalar(
+                select(SellerProfile.id).where(SellerProfile.user_id == user.id)
+            )
     return g.seller_id
 
 
@@ -190,15 +192,26 @@ class MarketModelView(LosslessFormsMixin, ModelView):
 
     def _init_ajax_fields(self) -> None:
         for name in self.ajax_related:
-            assert self.datamodel.is_relation_many_to_one(name), f"{name}: ajax_related is for many-to-one"
+            assert self.datamodel.is_relation_many_to_one(name), (
+                f"{name}: ajax_related is for many-to-one"
+            )
         columns = lambda attr: getattr(self, attr) or []  # noqa: E731
-        self.add_form_extra_fields = {**{n: self._ajax_field(n) for n in self.ajax_related
-                                         if n in columns("add_columns")}, **(self.add_form_extra_fields or {})}
-        self.edit_form_extra_fields = {**{n: self._ajax_field(n) for n in self.ajax_related
-                                          if n in columns("edit_columns")}, **(self.edit_form_extra_fields or {})}
-        self.search_form_extra_fields = {**{n: self._ajax_field(n, for_search=True) for n in self.ajax_related
-                                            if n in columns("search_columns")},
-                                         **(self.search_form_extra_fields or {})}
+        self.add_form_extra_fields = {
+            **{n: self._ajax_field(n) for n in self.ajax_related if n in columns("add_columns")},
+            **(self.add_form_extra_fields or {}),
+        }
+        self.edit_form_extra_fields = {
+            **{n: self._ajax_field(n) for n in self.ajax_related if n in columns("edit_columns")},
+            **(self.edit_form_extra_fields or {}),
+        }
+        self.search_form_extra_fields = {
+            **{
+                n: self._ajax_field(n, for_search=True)
+                for n in self.ajax_related
+                if n in columns("search_columns")
+            },
+            **(self.search_form_extra_fields or {}),
+        }
 
     @expose("/related/<column>/")
     @has_access
@@ -209,10 +222,15 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         add/edit forms needs can_add or can_edit as well: nobody gets rows they had no select for."""
         if column not in self.ajax_related:
             abort(404)
-        in_forms = [perm for perm, cols in (("can_add", self.add_columns), ("can_edit", self.edit_columns))
-                    if column in (cols or []) and perm in self.base_permissions]
+        in_forms = [
+            perm
+            for perm, cols in (("can_add", self.add_columns), ("can_edit", self.edit_columns))
+            if column in (cols or []) and perm in self.base_permissions
+        ]
         if column not in (self.search_columns or []):
-            if not any(self.appbuilder.sm.has_access(perm, self.class_permission_name) for perm in in_forms):
+            if not any(
+                self.appbuilder.sm.has_access(perm, self.class_permission_name) for perm in in_forms
+            ):
                 abort(403)
         try:
             page = min(max(int(request.args.get("page", 1)), 1), 1000)
@@ -220,8 +238,13 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             page = 1
         model = self.datamodel.get_related_model(column)
         with db.session.no_autoflush:
-            rows, more = search_related(model, self.ajax_related[column], request.args.get("q", ""),
-                                        seller_condition(self.related_scopes.get(column)), page)
+            rows, more = search_related(
+                model,
+                self.ajax_related[column],
+                request.args.get("q", ""),
+                seller_condition(self.related_scopes.get(column)),
+                page,
+            )
             results = [{"id": row.id, "text": str(row)} for row in rows]
         return jsonify({"results": results, "pagination": {"more": more}})
 
@@ -267,7 +290,9 @@ class MarketModelView(LosslessFormsMixin, ModelView):
 
     def pre_delete(self, item):
         seller_id = current_seller_id()
-        if seller_id is not _NOT_A_SELLER and (seller_id is None or not self.owned_by_seller(item, seller_id)):
+        if seller_id is not _NOT_A_SELLER and (
+            seller_id is None or not self.owned_by_seller(item, seller_id)
+        ):
             raise PermissionDenied("You can only delete your own records.")
 
 

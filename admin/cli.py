@@ -51,16 +51,30 @@ def init_platform(admin_password: str | None = None) -> dict:
         raise click.ClickException("the schema is missing: run `flask db upgrade` first")
     with unscoped():
         counts = sync_roles()
-        tenant = get_or_create_tenant(current_app.config["DEFAULT_TENANT"], "Default storefront",
-                                      domain="localhost")
+        tenant = get_or_create_tenant(
+            current_app.config["DEFAULT_TENANT"], "Default storefront", domain="localhost"
+        )
         username = current_app.config["ADMIN_USERNAME"]
-        existing = db.session.scalar(select(User).where(User.username == username, User.tenant_id.is_(None)))
+        existing = db.session.scalar(
+            select(User).where(User.username == username, User.tenant_id.is_(None))
+        )
         password = None
         if existing is None:
-            password = admin_password or current_app.config.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-            create_user(tenant_id=None, email=current_app.config["ADMIN_EMAIL"], username=username,
-                        password=password, first_name="Super", last_name="Admin",
-                        role_names=[roles.SUPER_ADMIN], check_password=False)
+            password = (
+                admin_password
+                or current_app.config.get("ADMIN_PASSWORD")
+                or secrets.token_urlsafe(12)
+            )
+            create_user(
+                tenant_id=None,
+                email=current_app.config["ADMIN_EMAIL"],
+                username=username,
+                password=password,
+                first_name="Super",
+                last_name="Admin",
+                role_names=[roles.SUPER_ADMIN],
+                check_password=False,
+            )
             db.session.commit()
     return {"roles": counts, "tenant": tenant.slug, "admin": username, "password": password}
 

@@ -61,6 +61,7 @@ from app.core.types import UTCDateTime
 
 # --- numbers ---------------------------------------------------------------------------------------
 
+
 def decimal_places(value: Decimal) -> int:
     """The decimals `value` needs (trailing zeros do not count): 0.0725 -> 4, 12.50 -> 1, 100 -> 0."""
     exponent = value.normalize().as_tuple().exponent
@@ -82,8 +83,15 @@ class ScaledDecimalField(DecimalField):
 
     widget = BS3TextFieldWidget()
 
-    def __init__(self, label=None, validators=None, *, precision: int | None = None, scale: int | None = None,
-                 **kwargs):
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        precision: int | None = None,
+        scale: int | None = None,
+        **kwargs,
+    ):
         super().__init__(label, validators, places=None, **kwargs)
         self.precision, self.scale = precision, scale
 
@@ -100,13 +108,17 @@ class ScaledDecimalField(DecimalField):
         if not value.is_finite():
             raise StopValidation(f"{name}: not a number.")
         if self.scale is not None and decimal_places(value) > self.scale:
-            raise StopValidation(f"{name} takes at most {self.scale} decimal places: "
-                                 f"{format_decimal(value, None)} has {decimal_places(value)}.")
+            raise StopValidation(
+                f"{name} takes at most {self.scale} decimal places: "
+                f"{format_decimal(value, None)} has {decimal_places(value)}."
+            )
         if self.precision is not None:
             digits = self.precision - (self.scale or 0)
             if abs(value) >= Decimal(10) ** digits:
-                raise StopValidation(f"{name} must be less than {Decimal(10) ** digits:f} "
-                                     f"({digits} digit{'' if digits == 1 else 's'} before the decimal point).")
+                raise StopValidation(
+                    f"{name} must be less than {Decimal(10) ** digits:f} "
+                    f"({digits} digit{'' if digits == 1 else 's'} before the decimal point)."
+                )
 
 
 class ExactFloatField(FloatField):
@@ -136,7 +148,9 @@ class DateTimeTextWidget:
         kwargs.setdefault("placeholder", "YYYY-MM-DD HH:MM:SS")
         html = f'<input type="text" {html_params(value=field._value(), **kwargs)}>'
         if field.utc:
-            return Markup(f'<div class="input-group">{html}<span class="input-group-addon">UTC</span></div>')
+            return Markup(
+                f'<div class="input-group">{html}<span class="input-group-addon">UTC</span></div>'
+            )
         return Markup(html)
 
 
@@ -173,15 +187,22 @@ class UTCDateTimeField(Field):
             value = dt.datetime.fromisoformat(text)
         except ValueError as exc:
             self.data = None
-            raise ValueError(f"Not a date and time: use YYYY-MM-DD HH:MM:SS{' (UTC)' if self.utc else ''}.") from exc
+            raise ValueError(
+                f"Not a date and time: use YYYY-MM-DD HH:MM:SS{' (UTC)' if self.utc else ''}."
+            ) from exc
         if self.utc:
-            value = value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+            value = (
+                value.replace(tzinfo=dt.timezone.utc)
+                if value.tzinfo is None
+                else value.astimezone(dt.timezone.utc)
+            )
         elif value.tzinfo is not None:
             value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
         self.data = value
 
 
 # --- texts -----------------------------------------------------------------------------------------
+
 
 class _KeepsStoredText:
     """Write back only a changed text. `nullable`: the column takes NULL, which a cleared field
@@ -267,7 +288,9 @@ class EnumSelectField(SelectField):
     """An Enum column as a select; a nullable one has a blank first choice standing for NULL (FAB's
     EnumField has none, so the browser posted the first member for a NULL)."""
 
-    def __init__(self, label=None, validators=None, *, enum_class=None, enums=(), nullable=False, **kwargs):
+    def __init__(
+        self, label=None, validators=None, *, enum_class=None, enums=(), nullable=False, **kwargs
+    ):
         if enum_class is not None:
             choices = [SelectChoice(name, str(enum_class[name].value)) for name in enums]
 
@@ -285,8 +308,13 @@ class EnumSelectField(SelectField):
             except KeyError as exc:
                 raise ValueError(value) from exc
 
-        super().__init__(label, validators, coerce=coerce,
-                         choices=([SelectChoice("", BLANK_CHOICE)] if nullable else []) + choices, **kwargs)
+        super().__init__(
+            label,
+            validators,
+            coerce=coerce,
+            choices=([SelectChoice("", BLANK_CHOICE)] if nullable else []) + choices,
+            **kwargs,
+        )
 
 
 class KeepingQuerySelectMultipleField(QuerySelectMultipleField):
@@ -295,17 +323,22 @@ class KeepingQuerySelectMultipleField(QuerySelectMultipleField):
 
     def populate_obj(self, obj, name):
         offered = {pk for pk, _ in self._get_object_list()}
-        hidden = [o for o in getattr(obj, name, None) or [] if str(self.get_pk_func(o)) not in offered]
+        hidden = [
+            o for o in getattr(obj, name, None) or [] if str(self.get_pk_func(o)) not in offered
+        ]
         setattr(obj, name, list(self.data) + hidden)
 
 
 # --- read-only -------------------------------------------------------------------------------------
 
+
 class ReadOnlyWidget:
     def __call__(self, field, **kwargs):
-        return Markup(f'<p class="form-control-static market-readonly" id="{escape(field.id)}">'
-                      f'<i class="fa fa-lock text-muted" title="You cannot change this"></i> '
-                      f'{escape(field.text())}</p>')
+        return Markup(
+            f'<p class="form-control-static market-readonly" id="{escape(field.id)}">'
+            f'<i class="fa fa-lock text-muted" title="You cannot change this"></i> '
+            f"{escape(field.text())}</p>"
+        )
 
 
 class ReadOnlyField(Field):
@@ -316,8 +349,12 @@ class ReadOnlyField(Field):
 
     def __init__(self, label=None, validators=None, *, inner: UnboundField, **kwargs):
         super().__init__(label, None, description=inner.kwargs.get("description", ""), **kwargs)
-        self.inner = inner.bind(form=kwargs.get("_form"), name=self.short_name, prefix=kwargs.get("_prefix", ""),
-                                translations=kwargs.get("_translations"))
+        self.inner = inner.bind(
+            form=kwargs.get("_form"),
+            name=self.short_name,
+            prefix=kwargs.get("_prefix", ""),
+            translations=kwargs.get("_translations"),
+        )
 
     def process(self, formdata, data=unset_value, extra_filters=None):
         self.process_errors = []
@@ -334,7 +371,10 @@ class ReadOnlyField(Field):
             return "—"
         if isinstance(self.data, bool):
             return "Yes" if self.data else "No"
-        if isinstance(self.inner, (StringField, ScaledDecimalField, ExactFloatField, UTCDateTimeField, DateField)):
+        if isinstance(
+            self.inner,
+            (StringField, ScaledDecimalField, ExactFloatField, UTCDateTimeField, DateField),
+        ):
             return self.inner._value()
         return str(self.data)
 
@@ -359,6 +399,7 @@ def readonly_form(form_class, columns):
 
 # --- the converter ---------------------------------------------------------------------------------
 
+
 def _is(column_type, *kinds) -> bool:
     impl = column_type.impl if isinstance(column_type, sa_types.TypeDecorator) else column_type
     return isinstance(column_type, kinds) or isinstance(impl, kinds)
@@ -371,23 +412,39 @@ class MarketFieldConverter(FieldConverter):
         column = self.datamodel.list_columns[self.colname]
         type_ = column.type
         nullable = bool(column.nullable)
-        common = {"description": self.description, "validators": self.validators, "default": self.default}
+        common = {
+            "description": self.description,
+            "validators": self.validators,
+            "default": self.default,
+        }
         if self.datamodel.is_image(self.colname) or self.datamodel.is_file(self.colname):
             return super().convert()
         if _is(type_, sa_types.Enum):
-            return EnumSelectField(self.label, enum_class=type_.enum_class, enums=type_.enums, nullable=nullable,
-                                   **common)
-        if _is(type_, sa_types.Numeric) and not type_.asdecimal:  # Float, or a Numeric read as float
+            return EnumSelectField(
+                self.label,
+                enum_class=type_.enum_class,
+                enums=type_.enums,
+                nullable=nullable,
+                **common,
+            )
+        if (
+            _is(type_, sa_types.Numeric) and not type_.asdecimal
+        ):  # Float, or a Numeric read as float
             return ExactFloatField(self.label, **common)
         if _is(type_, sa_types.Numeric):
-            return ScaledDecimalField(self.label, precision=type_.precision, scale=getattr(type_, "scale", None),
-                                      **common)
+            return ScaledDecimalField(
+                self.label, precision=type_.precision, scale=getattr(type_, "scale", None), **common
+            )
         if _is(type_, sa_types.JSON):
             return JSONTextField(self.label, widget=BS3TextAreaFieldWidget(), **common)
         if _is(type_, sa_types.Text):
-            return MarketTextAreaField(self.label, widget=BS3TextAreaFieldWidget(), nullable=nullable, **common)
+            return MarketTextAreaField(
+                self.label, widget=BS3TextAreaFieldWidget(), nullable=nullable, **common
+            )
         if _is(type_, sa_types.String):
-            return MarketStringField(self.label, widget=BS3TextFieldWidget(), nullable=nullable, **common)
+            return MarketStringField(
+                self.label, widget=BS3TextFieldWidget(), nullable=nullable, **common
+            )
         if _is(type_, sa_types.Boolean):
             return MarketBooleanField(self.label, **common)
         if _is(type_, sa_types.DateTime):
@@ -418,20 +475,32 @@ class MarketModelConverter(GeneralModelConverter):
             lst_validators.append(validators.Optional())
         if self.datamodel.is_unique(col_name):
             lst_validators.append(Unique(self.datamodel, col_name))
-        form_props[col_name] = MarketFieldConverter(self.datamodel, col_name, label, description, lst_validators,
-                                                    default=self.datamodel.get_col_default(col_name)).convert()
+        form_props[col_name] = MarketFieldConverter(
+            self.datamodel,
+            col_name,
+            label,
+            description,
+            lst_validators,
+            default=self.datamodel.get_col_default(col_name),
+        ).convert()
         return form_props
 
-    def _convert_many_to_one(self, col_name, label, description, lst_validators, filter_rel_fields, form_props):
-        super()._convert_many_to_one(col_name, label, description, list(lst_validators), filter_rel_fields,
-                                     form_props)
+    def _convert_many_to_one(
+        self, col_name, label, description, lst_validators, filter_rel_fields, form_props
+    ):
+        super()._convert_many_to_one(
+            col_name, label, description, list(lst_validators), filter_rel_fields, form_props
+        )
         # the blank choice of an optional relation: WTForms shows an empty label as its value, "__None"
         form_props[col_name].kwargs["blank_text"] = BLANK_CHOICE
         return form_props
 
-    def _convert_many_to_many(self, col_name, label, description, lst_validators, filter_rel_fields, form_props):
-        super()._convert_many_to_many(col_name, label, description, list(lst_validators), filter_rel_fields,
-                                      form_props)
+    def _convert_many_to_many(
+        self, col_name, label, description, lst_validators, filter_rel_fields, form_props
+    ):
+        super()._convert_many_to_many(
+            col_name, label, description, list(lst_validators), filter_rel_fields, form_props
+        )
         unbound = form_props[col_name]
         form_props[col_name] = KeepingQuerySelectMultipleField(*unbound.args, **unbound.kwargs)
         return form_props
@@ -443,11 +512,21 @@ class LosslessFormsMixin:
     def _init_forms(self):
         converter = MarketModelConverter(self.datamodel)
         if not self.add_form:
-            self.add_form = converter.create_form(self.label_columns, self.add_columns, self.description_columns,
-                                                  self.validators_columns, self.add_form_extra_fields,
-                                                  self.add_form_query_rel_fields)
+            self.add_form = converter.create_form(
+                self.label_columns,
+                self.add_columns,
+                self.description_columns,
+                self.validators_columns,
+                self.add_form_extra_fields,
+                self.add_form_query_rel_fields,
+            )
         if not self.edit_form:
-            self.edit_form = converter.create_form(self.label_columns, self.edit_columns, self.description_columns,
-                                                   self.validators_columns, self.edit_form_extra_fields,
-                                                   self.edit_form_query_rel_fields)
+            self.edit_form = converter.create_form(
+                self.label_columns,
+                self.edit_columns,
+                self.description_columns,
+                self.validators_columns,
+                self.edit_form_extra_fields,
+                self.edit_form_query_rel_fields,
+            )
         super()._init_forms()

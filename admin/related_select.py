@@ -24,7 +24,9 @@ PAGE_SIZE = 20
 MAX_QUERY_LENGTH = 100
 # columns searched for the tables views share (MarketModelView.ajax_related)
 PRODUCT_SEARCH = ("title",)  # the slug is made from the title: searching it too doubled the time
-VARIANT_SEARCH = ("sku",)  # variant titles are option labels ("XL / Red"): unindexed, slow, of no use
+VARIANT_SEARCH = (
+    "sku",
+)  # variant titles are option labels ("XL / Red"): unindexed, slow, of no use
 USER_SEARCH = ("email", "username", "last_name", "first_name")
 CUSTOMER_SEARCH = ("user.email", "user.last_name", "user.first_name", "phone")
 
@@ -45,7 +47,9 @@ def _matcher(model, path: str) -> tuple[Callable, object | None]:
     return (lambda op, q: rel.has(getattr(column, op)(q, autoescape=True))), None
 
 
-def search_related(model, columns: Sequence[str], q: str, scope, page: int = 1, per_page: int = PAGE_SIZE):
+def search_related(
+    model, columns: Sequence[str], q: str, scope, page: int = 1, per_page: int = PAGE_SIZE
+):
     """Rows of `model` within `scope` (a condition, or None for no extra condition) matching `q`:
     an exact id, or text contained in one of `columns`. Order: the exact id, then rows whose first
     column starts with `q`, then the rest, each by that column; with nothing typed, newest first.
@@ -75,7 +79,11 @@ def search_related(model, columns: Sequence[str], q: str, scope, page: int = 1, 
     page = max(1, page)
     ids = list(db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)))
     more, ids = len(ids) > per_page, ids[:per_page]
-    by_id = {getattr(row, pk.key): row for row in db.session.scalars(select(model).where(pk.in_(ids)))} if ids else {}
+    by_id = (
+        {getattr(row, pk.key): row for row in db.session.scalars(select(model).where(pk.in_(ids)))}
+        if ids
+        else {}
+    )
     return [by_id[i] for i in ids if i in by_id], more
 
 
@@ -88,7 +96,9 @@ def get_in_scope(model, raw_id, scope):
     if not (0 < pk_value < 2**31):
         return None
     pk = primary_key(model)
-    return db.session.scalar(select(model).where(pk == pk_value, scope if scope is not None else true()))
+    return db.session.scalar(
+        select(model).where(pk == pk_value, scope if scope is not None else true())
+    )
 
 
 class AjaxSelectWidget:
@@ -98,8 +108,16 @@ class AjaxSelectWidget:
         kwargs.setdefault("id", field.id)
         if "name_" in kwargs:  # FAB's search form renames its fields this way
             field.name = kwargs.pop("name_")
-        classes = " ".join(filter(None, ["form-control market-ajax-select", kwargs.pop("class", ""),
-                                         kwargs.pop("class_", "")]))
+        classes = " ".join(
+            filter(
+                None,
+                [
+                    "form-control market-ajax-select",
+                    kwargs.pop("class", ""),
+                    kwargs.pop("class_", ""),
+                ],
+            )
+        )
         attrs = {
             "class": classes,
             "name": field.name,
@@ -112,7 +130,10 @@ class AjaxSelectWidget:
         html = ["<select %s>" % _html_params(attrs), '<option value=""></option>']
         obj = field.data
         if obj is not None:
-            html.append('<option value="%s" selected>%s</option>' % (escape(field.pk_of(obj)), escape(str(obj))))
+            html.append(
+                '<option value="%s" selected>%s</option>'
+                % (escape(field.pk_of(obj)), escape(str(obj)))
+            )
         html.append("</select>")
         return Markup("".join(html))
 
@@ -135,7 +156,9 @@ class AjaxRelatedField(Field):
 
     widget = AjaxSelectWidget()
 
-    def __init__(self, label=None, validators=None, *, model, scope: Callable, url: Callable, **kwargs):
+    def __init__(
+        self, label=None, validators=None, *, model, scope: Callable, url: Callable, **kwargs
+    ):
         super().__init__(label, validators, **kwargs)
         self.model = model
         self.scope = scope

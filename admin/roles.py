@@ -39,28 +39,64 @@ SELLER_VIEWS = {
     "ReviewView": READ,
     "PromotionView": WRITE,
     "PromotionRedemptionView": READ,
-    "SubOrderView": READ, "OrderLineView": READ, "ShipmentView": READ, "TrackingEventView": READ,
-    "RefundRequestView": READ, "OrderEventView": READ, "RefundRequestLineView": READ,
+    "SubOrderView": READ,
+    "OrderLineView": READ,
+    "ShipmentView": READ,
+    "TrackingEventView": READ,
+    "RefundRequestView": READ,
+    "OrderEventView": READ,
+    "RefundRequestLineView": READ,
     # of orders holding one of its sub-orders (admin/views/payments.py); never "Mark received" or
     # "Retry refund" (action permissions mark_received, retry_refund: Admin only)
-    "PaymentView": READ, "PaymentTransactionView": READ, "RefundView": READ,
+    "PaymentView": READ,
+    "PaymentTransactionView": READ,
+    "RefundView": READ,
 }
 SELLER_MENUS = (
-    "Catalog", "Products", "Variants", "Product images", "Product attributes", "Categories", "Brands", "Attributes",
-    "Inventory", "Stock", "Warehouses", "Stock movements", "Low stock",
-    "Sellers", "Reviews",
-    "Pricing", "Promotions", "Promotion redemptions",
-    "Orders", "Sub-orders", "Shipments", "Refund requests", "Order timeline",
-    "Payments", "Payment transactions", "Refunds",
+    "Catalog",
+    "Products",
+    "Variants",
+    "Product images",
+    "Product attributes",
+    "Categories",
+    "Brands",
+    "Attributes",
+    "Inventory",
+    "Stock",
+    "Warehouses",
+    "Stock movements",
+    "Low stock",
+    "Sellers",
+    "Reviews",
+    "Pricing",
+    "Promotions",
+    "Promotion redemptions",
+    "Orders",
+    "Sub-orders",
+    "Shipments",
+    "Refund requests",
+    "Order timeline",
+    "Payments",
+    "Payment transactions",
+    "Refunds",
 )
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals
 # (groups carry roles: whoever manages groups can grant any role, Super Admin included)
-ADMIN_EXCLUDED_VIEWS = frozenset({
-    "TenantView", "PermissionModelView", "ViewMenuModelView", "PermissionViewModelView",
-    "UserGroupModelView", "Tenants", "Base Permissions", "Views/Menus", "Permission on Views/Menus",
-    "List Groups",
-})
+ADMIN_EXCLUDED_VIEWS = frozenset(
+    {
+        "TenantView",
+        "PermissionModelView",
+        "ViewMenuModelView",
+        "PermissionViewModelView",
+        "UserGroupModelView",
+        "Tenants",
+        "Base Permissions",
+        "Views/Menus",
+        "Permission on Views/Menus",
+        "List Groups",
+    }
+)
 
 
 def wanted_permissions(role_name: str, all_pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -69,8 +105,14 @@ def wanted_permissions(role_name: str, all_pairs: list[tuple[str, str]]) -> set[
     if role_name == roles.SUPER_ADMIN:
         return existing
     if role_name == roles.ADMIN:
-        return {pair for pair in existing if pair[1] not in ADMIN_EXCLUDED_VIEWS
-                and not (pair[1] == "RoleModelView" and pair[0] in ("can_add", "can_edit", "can_delete"))}
+        return {
+            pair
+            for pair in existing
+            if pair[1] not in ADMIN_EXCLUDED_VIEWS
+            and not (
+                pair[1] == "RoleModelView" and pair[0] in ("can_add", "can_edit", "can_delete")
+            )
+        }
     if role_name == roles.SELLER:
         wanted = {(perm, view) for view, perms in SELLER_VIEWS.items() for perm in perms}
         wanted |= {("menu_access", menu) for menu in SELLER_MENUS}

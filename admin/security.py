@@ -59,10 +59,28 @@ class GrantableRoles(BaseFilter):
 
 class MarketUserView(LosslessFormsMixin, UserDBModelView):
     route_base = "/admin/users"
-    list_columns = ["first_name", "last_name", "username", "email", "tenant", "active", "roles", "last_login"]
+    list_columns = [
+        "first_name",
+        "last_name",
+        "username",
+        "email",
+        "tenant",
+        "active",
+        "roles",
+        "last_login",
+    ]
     search_columns = ["first_name", "last_name", "username", "email", "active", "roles"]
-    add_columns = ["first_name", "last_name", "username", "active", "email", "phone", "roles", "password",
-                   "conf_password"]
+    add_columns = [
+        "first_name",
+        "last_name",
+        "username",
+        "active",
+        "email",
+        "phone",
+        "roles",
+        "password",
+        "conf_password",
+    ]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "phone", "roles"]
     base_filters = [["id", HideGlobalUsers, None]]
     add_form_query_rel_fields = {"roles": [["name", GrantableRoles, None]]}
@@ -119,7 +137,9 @@ class MarketSecurityManager(SecurityManager):
             cond = User.email == email
         else:
             return None
-        rows = self.session.scalars(select(User).where(cond).order_by(User.tenant_id.is_(None))).all()
+        rows = self.session.scalars(
+            select(User).where(cond).order_by(User.tenant_id.is_(None))
+        ).all()
         return rows[0] if rows else None
 
     def reset_password(self, userid, password):
@@ -140,8 +160,11 @@ class MarketSecurityManager(SecurityManager):
             locked = candidate.locked_until is not None and candidate.locked_until > utcnow()
             if locked or not candidate.is_staff:
                 check_password_hash(candidate.password or "", password or "")
-                log.info("login to the admin refused for %s user %s", "locked" if locked else "non-staff",
-                         candidate.id)
+                log.info(
+                    "login to the admin refused for %s user %s",
+                    "locked" if locked else "non-staff",
+                    candidate.id,
+                )
                 return None
         return super().auth_user_db(username, password)
 
@@ -167,10 +190,18 @@ class MarketSecurityManager(SecurityManager):
             rows = self.session.execute(
                 select(self.viewmenu_model.name, self.permission_model.name)
                 .select_from(self.permissionview_model)
-                .join(assoc_permissionview_role,
-                      assoc_permissionview_role.c.permission_view_id == self.permissionview_model.id)
-                .join(self.viewmenu_model, self.viewmenu_model.id == self.permissionview_model.view_menu_id)
-                .join(self.permission_model, self.permission_model.id == self.permissionview_model.permission_id)
+                .join(
+                    assoc_permissionview_role,
+                    assoc_permissionview_role.c.permission_view_id == self.permissionview_model.id,
+                )
+                .join(
+                    self.viewmenu_model,
+                    self.viewmenu_model.id == self.permissionview_model.view_menu_id,
+                )
+                .join(
+                    self.permission_model,
+                    self.permission_model.id == self.permissionview_model.permission_id,
+                )
                 .where(assoc_permissionview_role.c.role_id.in_(role_ids))
             ).all()
             cache[key] = {(view, perm) for view, perm in rows}
@@ -229,4 +260,3 @@ class MarketSecurityManager(SecurityManager):
             return {"tenant_id": user.tenant_id, "roles": sorted(user.role_names)}
 
         return jwt_manager
-

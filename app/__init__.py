@@ -24,8 +24,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     config = get_config(config_name)
     if issubclass(config, ProductionConfig):
         config.validate()
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR),
-                template_folder=str(BASE_DIR / "admin" / "templates"))
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(BASE_DIR / "admin" / "templates"),
+    )
     # ids are INT columns: a path id above 2**31-1 matches no route (404) instead of reaching the
     # database (SQLite cannot even bind integers above 2**63)
     app.url_map.converters["int"] = _BoundedInt
@@ -34,8 +37,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
         # Each statement sees what others committed (as Django does on MySQL); REPEATABLE READ
         # would let a long transaction miss rows that workers committed meanwhile.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"isolation_level": "READ COMMITTED",
-                                                   **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "isolation_level": "READ COMMITTED",
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config.get("PROXY_FIX_HOPS"):
         # behind N trusted proxies: the client IP (rate limits, audit) comes from X-Forwarded-For
@@ -55,8 +60,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from app.tenants.orm import install as install_tenancy
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
-    app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"]) if app.config.get("REDIS_URL") else None
+    migrate.init_app(
+        app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True
+    )
+    app.extensions["redis"] = (
+        Redis.from_url(app.config["REDIS_URL"]) if app.config.get("REDIS_URL") else None
+    )
 
     install_tenancy(User)
     install_ownership()
@@ -133,8 +142,10 @@ def _register_tenant_hooks(app: Flask) -> None:
     def _resolve_tenant():
         g._tenant_token = None
         # every request, static files included: FAB loads the signed-in user on each one
-        tenant_id, status = resolve_tenant(  # an unknown X-Tenant raises NotFound (tenant_not_found)
-            request.host, request.headers.get("X-Tenant"), app.config["DEFAULT_TENANT"]
+        tenant_id, status = (
+            resolve_tenant(  # an unknown X-Tenant raises NotFound (tenant_not_found)
+                request.host, request.headers.get("X-Tenant"), app.config["DEFAULT_TENANT"]
+            )
         )
         g.tenant_id = tenant_id
         g._tenant_token = set_tenant(tenant_id)

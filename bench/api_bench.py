@@ -59,13 +59,28 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(wrk: str, url: str, connections: int, duration: int, tenant: str) -> dict:
-    out = subprocess.run([wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"X-Tenant: {tenant}",
-                          url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            wrk,
+            "-t2",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "-H",
+            f"X-Tenant: {tenant}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     dist = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": _ms(dist["50"]), "p90_ms": _ms(dist["90"]), "p99_ms": _ms(dist["99"]),
+        "p50_ms": _ms(dist["50"]),
+        "p90_ms": _ms(dist["90"]),
+        "p99_ms": _ms(dist["99"]),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
     }
@@ -79,29 +94,51 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--tenant", default="default")
-    parser.add_argument("--workers", type=int, help="gunicorn worker processes (default: gunicorn.conf.py's)")
-    parser.add_argument("--worker-class", help="gunicorn worker class (default: gunicorn.conf.py's, sync)")
-    parser.add_argument("--threads", type=int, help="gunicorn threads per worker (with --worker-class gthread)")
-    parser.add_argument("--cases", default="ceiling,list,filtered,detail",
-                        help="comma-separated subset of the cases (ceiling is always run: it is the reference)")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn worker processes (default: gunicorn.conf.py's)"
+    )
+    parser.add_argument(
+        "--worker-class", help="gunicorn worker class (default: gunicorn.conf.py's, sync)"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="gunicorn threads per worker (with --worker-class gthread)"
+    )
+    parser.add_argument(
+        "--cases",
+        default="ceiling,list,filtered,detail",
+        help="comma-separated subset of the cases (ceiling is always run: it is the reference)",
+    )
     args = parser.parse_args()
 
     import redis
 
     redis.Redis.from_url(args.redis_url).flushdb()
-    env = {**os.environ, "APP_CONFIG": "production", "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
-           "SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnop", "INSTANCE_PATH": "/tmp/api-bench-instance"}
-    gunicorn, server_desc = gunicorn_argv(args.port, worker_class=args.worker_class, workers=args.workers,
-                                          threads=args.threads)
+    env = {
+        **os.environ,
+        "APP_CONFIG": "production",
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        "SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnop",
+        "INSTANCE_PATH": "/tmp/api-bench-instance",
+    }
+    gunicorn, server_desc = gunicorn_argv(
+        args.port, worker_class=args.worker_class, workers=args.workers, threads=args.threads
+    )
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{args.port}"
     headers = {"X-Tenant": args.tenant}
     try:
         wait_until_up(base, server)
-        listing = requests.get(base + "/api/v1/products/?page_size=1", headers=headers, timeout=30).json()
+        listing = requests.get(
+            base + "/api/v1/products/?page_size=1", headers=headers, timeout=30
+        ).json()
         product_id = listing["items"][0]["id"]
-        categories = requests.get(base + "/api/v1/products/categories/", headers=headers, timeout=30).json()["items"]
-        category = max((c for c in categories if c.get("depth", 0) >= 1), key=lambda c: c["id"])["slug"]
+        categories = requests.get(
+            base + "/api/v1/products/categories/", headers=headers, timeout=30
+        ).json()["items"]
+        category = max((c for c in categories if c.get("depth", 0) >= 1), key=lambda c: c["id"])[
+            "slug"
+        ]
         cases = {
             "ceiling": "/api/core/ping",
             "list": "/api/v1/products/?page_size=24",
@@ -119,8 +156,15 @@ def main() -> None:
                 start = time.perf_counter()
                 response = requests.get(base + path, headers=headers, timeout=60)
                 times.append((time.perf_counter() - start) * 1000)
-                assert response.status_code == 200, (path, response.status_code, response.text[:200])
-            cold[name] = {"p50_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)}
+                assert response.status_code == 200, (
+                    path,
+                    response.status_code,
+                    response.text[:200],
+                )
+            cold[name] = {
+                "p50_ms": round(statistics.median(times), 1),
+                "max_ms": round(max(times), 1),
+            }
         wrk = _wrk_bin()
         warm = {}
         for name, path in cases.items():
@@ -133,18 +177,29 @@ def main() -> None:
     ceiling = warm["ceiling"]["rps"]
     for figures in warm.values():
         figures["share_of_ceiling"] = round(figures["rps"] / ceiling, 3)
-    result = {"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "connections": args.connections,
-              "duration_s": args.duration, "server": server_desc, "cases": cases,
-              "warm": warm, "uncached_single_client": cold}
+    result = {
+        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "server": server_desc,
+        "cases": cases,
+        "warm": warm,
+        "uncached_single_client": cold,
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "api_bench.json").write_text(json.dumps(result, indent=2))
-    lines = [f"### {result['when']}: {args.connections} connections, {args.duration} s per case (wrk), "
-             f"{result['server']}, MariaDB 100k products, catalog cache in Redis", "",
-             "| case | req/s | share of ceiling | p50 ms | p90 ms | p99 ms | non-2xx | uncached p50 ms (1 client) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"### {result['when']}: {args.connections} connections, {args.duration} s per case (wrk), "
+        f"{result['server']}, MariaDB 100k products, catalog cache in Redis",
+        "",
+        "| case | req/s | share of ceiling | p50 ms | p90 ms | p99 ms | non-2xx | uncached p50 ms (1 client) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, f in warm.items():
-        lines.append(f"| {name} | {f['rps']:.0f} | {f['share_of_ceiling']:.0%} | {f['p50_ms']:.2f} | "
-                     f"{f['p90_ms']:.2f} | {f['p99_ms']:.2f} | {f['non_2xx']} | {cold[name]['p50_ms']} |")
+        lines.append(
+            f"| {name} | {f['rps']:.0f} | {f['share_of_ceiling']:.0%} | {f['p50_ms']:.2f} | "
+            f"{f['p90_ms']:.2f} | {f['p99_ms']:.2f} | {f['non_2xx']} | {cold[name]['p50_ms']} |"
+        )
     with open(RESULTS / "api_bench.md", "a") as fh:
         fh.write("\n".join(lines) + "\n\n")
     print("\n".join(lines))

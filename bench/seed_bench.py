@@ -32,9 +32,22 @@ RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "mysql+mysqldb://root@127.0.0.1:3306/shop_bench?charset=utf8mb4"
 CREATED_COMMENT = "created by bench/seed_bench.py"
 BENCH_ADMIN_PASSWORD = os.environ.get("BENCH_ADMIN_PASSWORD", "bench-admin-password-1")
-TABLES = ("products", "product_variants", "product_images", "product_attribute_values", "stock_levels",
-          "stock_movements", "low_stock_alerts", "sellers", "customer_profiles", "addresses", "ab_user",
-          "categories", "brands", "warehouses")
+TABLES = (
+    "products",
+    "product_variants",
+    "product_images",
+    "product_attribute_values",
+    "stock_levels",
+    "stock_movements",
+    "low_stock_alerts",
+    "sellers",
+    "customer_profiles",
+    "addresses",
+    "ab_user",
+    "categories",
+    "brands",
+    "warehouses",
+)
 
 
 def prepare_database(url: str, keep: bool) -> str:
@@ -48,7 +61,9 @@ def prepare_database(url: str, keep: bool) -> str:
         marker = path.with_name(path.name + ".seed-bench")
         if path.exists() and not keep:
             if not marker.exists():
-                sys.exit(f"{path} exists and was not made by this script: remove it yourself or use --keep")
+                sys.exit(
+                    f"{path} exists and was not made by this script: remove it yourself or use --keep"
+                )
             path.unlink()
         path.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
@@ -59,17 +74,27 @@ def prepare_database(url: str, keep: bool) -> str:
     server = create_engine(parsed.set(database=""))
     try:
         with server.begin() as conn:
-            row = conn.execute(text("SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :n"),
-                               {"n": name}).first()
+            row = conn.execute(
+                text(
+                    "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :n"
+                ),
+                {"n": name},
+            ).first()
             if row is not None and keep:
                 return "kept"
             if row is not None:
                 if (row[0] or "") != CREATED_COMMENT:
-                    sys.exit(f"database {name!r} exists and was not created by this script; "
-                             "use another --database-url, or --keep to seed into it")
+                    sys.exit(
+                        f"database {name!r} exists and was not created by this script; "
+                        "use another --database-url, or --keep to seed into it"
+                    )
                 conn.execute(text(f"DROP DATABASE `{name}`"))
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci "
-                              f"COMMENT '{CREATED_COMMENT}'"))
+            conn.execute(
+                text(
+                    f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci "
+                    f"COMMENT '{CREATED_COMMENT}'"
+                )
+            )
             return "re-created" if row is not None else "created"
     finally:
         server.dispose()
@@ -82,11 +107,18 @@ def database_size(db, url: str) -> dict:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return {"bytes": Path(parsed.database).stat().st_size}
-    row = db.session.execute(text(
-        "SELECT SUM(data_length), SUM(index_length) FROM information_schema.TABLES WHERE table_schema = :n"),
-        {"n": parsed.database}).first()
-    return {"data_bytes": int(row[0] or 0), "index_bytes": int(row[1] or 0),
-            "bytes": int((row[0] or 0) + (row[1] or 0)), "note": "InnoDB estimates"}
+    row = db.session.execute(
+        text(
+            "SELECT SUM(data_length), SUM(index_length) FROM information_schema.TABLES WHERE table_schema = :n"
+        ),
+        {"n": parsed.database},
+    ).first()
+    return {
+        "data_bytes": int(row[0] or 0),
+        "index_bytes": int(row[1] or 0),
+        "bytes": int((row[0] or 0) + (row[1] or 0)),
+        "note": "InnoDB estimates",
+    }
 
 
 def main() -> int:
@@ -97,7 +129,9 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--chunk-size", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--keep", action="store_true", help="seed into the existing database (additive)")
+    parser.add_argument(
+        "--keep", action="store_true", help="seed into the existing database (additive)"
+    )
     args = parser.parse_args()
 
     url = args.database_url
@@ -105,8 +139,13 @@ def main() -> int:
     print(f"database {url.split('@')[-1]}: {action}", flush=True)
 
     instance = tempfile.mkdtemp(prefix="seed-bench-")
-    os.environ.update(APP_CONFIG="development", DATABASE_URL=url, INSTANCE_PATH=instance,
-                      ADMIN_PASSWORD=BENCH_ADMIN_PASSWORD, FLASK_APP="wsgi.py")
+    os.environ.update(
+        APP_CONFIG="development",
+        DATABASE_URL=url,
+        INSTANCE_PATH=instance,
+        ADMIN_PASSWORD=BENCH_ADMIN_PASSWORD,
+        FLASK_APP="wsgi.py",
+    )
     for name in ("REDIS_URL", "JOBS_MODE", "RATELIMIT_STORAGE_URI", "SOCKETIO_MESSAGE_QUEUE"):
         os.environ.pop(name, None)  # embedded mode: nothing but the database is needed
     sys.path.insert(0, str(ROOT))
@@ -132,8 +171,14 @@ def main() -> int:
         timings["init_s"] = round(time.perf_counter() - t, 3)
 
         t = time.perf_counter()
-        report = seed(args.products, sellers=args.sellers, customers=args.customers, seed=args.seed,
-                      chunk_size=args.chunk_size, log=lambda line: print(f"  {line}", flush=True))
+        report = seed(
+            args.products,
+            sellers=args.sellers,
+            customers=args.customers,
+            seed=args.seed,
+            chunk_size=args.chunk_size,
+            log=lambda line: print(f"  {line}", flush=True),
+        )
         timings["seed_s"] = round(time.perf_counter() - t, 3)
         created = dict(report.created)
         rows = sum(created.values())
@@ -159,25 +204,35 @@ def main() -> int:
         "table_counts": counts,
         "database_size": size,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
         "logins": [vars(login) for login in report.logins],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "seed_bench.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     md = RESULTS / "seed_bench.md"
     if not md.exists():
-        md.write_text("| when (UTC) | backend | products | rows | seed (s) | rows/s | total incl. upgrade+init (s) "
-                      "| peak RSS (MB) | DB size (MB) |\n|---|---|---|---|---|---|---|---|---|\n")
-    line = (f"| {result['when']} | {result['backend']} | {args.products:,} | {rows:,} | {timings['seed_s']:.1f} "
-            f"| {result['rows_per_s']:,} | {result['total_s']:.1f} | {result['peak_rss_mb']} "
-            f"| {size['bytes'] / 2**20:.0f} |\n")
+        md.write_text(
+            "| when (UTC) | backend | products | rows | seed (s) | rows/s | total incl. upgrade+init (s) "
+            "| peak RSS (MB) | DB size (MB) |\n|---|---|---|---|---|---|---|---|---|\n"
+        )
+    line = (
+        f"| {result['when']} | {result['backend']} | {args.products:,} | {rows:,} | {timings['seed_s']:.1f} "
+        f"| {result['rows_per_s']:,} | {result['total_s']:.1f} | {result['peak_rss_mb']} "
+        f"| {size['bytes'] / 2**20:.0f} |\n"
+    )
     with md.open("a") as fh:
         fh.write(line)
 
-    print(f"\nseeded {args.products:,} products ({rows:,} rows) in {timings['seed_s']:.1f}s "
-          f"({result['rows_per_s']:,} rows/s); create_app {timings['create_app_s']}s, "
-          f"db upgrade {timings['db_upgrade_s']}s, init {timings['init_s']}s; peak RSS {result['peak_rss_mb']} MB; "
-          f"database {size['bytes'] / 2**20:.0f} MB")
+    print(
+        f"\nseeded {args.products:,} products ({rows:,} rows) in {timings['seed_s']:.1f}s "
+        f"({result['rows_per_s']:,} rows/s); create_app {timings['create_app_s']}s, "
+        f"db upgrade {timings['db_upgrade_s']}s, init {timings['init_s']}s; peak RSS {result['peak_rss_mb']} MB; "
+        f"database {size['bytes'] / 2**20:.0f} MB"
+    )
     print("table counts: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     print(f"written: {RESULTS / 'seed_bench.json'}, line appended to {md}")
     return 0

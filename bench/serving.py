@@ -18,11 +18,27 @@ def production_shape() -> tuple[str, int]:
     return namespace["worker_class"], namespace["workers"]
 
 
-def gunicorn_argv(port: int, *, worker_class: str | None = None, workers: int | None = None,
-                  threads: int | None = None, timeout: int | None = None) -> tuple[list[str], str]:
+def gunicorn_argv(
+    port: int,
+    *,
+    worker_class: str | None = None,
+    workers: int | None = None,
+    threads: int | None = None,
+    timeout: int | None = None,
+) -> tuple[list[str], str]:
     """The command line, and how to describe the server in a report ("gunicorn.conf.py: 4 sync
     workers" or, overridden, "gunicorn -w 2 -k gthread --threads 4")."""
-    argv = [sys.executable, "-m", "gunicorn", "-c", str(CONF), "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(CONF),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
     conf_class, conf_workers = production_shape()
     overridden = []
     if workers is not None:

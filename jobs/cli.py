@@ -25,7 +25,9 @@ def register_cli(app: Flask) -> None:
 
         flask_app = current_app._get_current_object()
         if flask_app.extensions.get("redis") is None:
-            raise click.ClickException("REDIS_URL is not set: the embedded default runs jobs in-process")
+            raise click.ClickException(
+                "REDIS_URL is not set: the embedded default runs jobs in-process"
+            )
         redeliver_pending(0, force=True)  # anything left pending while the queue was unreachable
         worker = make_worker(flask_app, queues or QUEUES, simple=simple)
         worker.work(burst=burst, with_scheduler=True)
@@ -43,7 +45,9 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException("REDIS_URL is not set")
         cron = CronScheduler(connection=connection)
         for entry in SCHEDULE:
-            cron.register(entry.func, queue_name=entry.queue, interval=entry.interval, cron=entry.cron)
+            cron.register(
+                entry.func, queue_name=entry.queue, interval=entry.interval, cron=entry.cron
+            )
         cron.start()
 
     @app.cli.command("serve")
@@ -61,12 +65,16 @@ def register_cli(app: Flask) -> None:
             start_embedded_scheduler(flask_app)
         # `flask` marks its process so that app.run() refuses to start; this command is the server
         os.environ.pop("FLASK_RUN_FROM_CLI", None)
-        socketio.run(flask_app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+        socketio.run(
+            flask_app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False
+        )
 
     events = AppGroup("events", help="The domain event outbox.")
 
     @events.command("redeliver")
-    @click.option("--older-than", default=0, show_default=True, help="Only events older than N seconds.")
+    @click.option(
+        "--older-than", default=0, show_default=True, help="Only events older than N seconds."
+    )
     @with_appcontext
     def redeliver(older_than):
         """Dispatch outbox events that are still pending."""

@@ -27,7 +27,9 @@ def start_embedded_scheduler(app: Flask, tick: float = 1.0) -> threading.Thread:
                         with app.app_context():
                             entry.func()
                     except Exception:
-                        log.exception("scheduled job %s failed", getattr(entry.func, "__name__", entry.func))
+                        log.exception(
+                            "scheduled job %s failed", getattr(entry.func, "__name__", entry.func)
+                        )
             time.sleep(tick)
 
     thread = threading.Thread(target=loop, name="embedded-scheduler", daemon=True)

@@ -25,8 +25,12 @@ class RQRunner:
             self._queues[name] = Queue(name, connection=self.connection)
         return self._queues[name]
 
-    def enqueue(self, task: str, *args: Any, queue: str = "default", job_id: str | None = None) -> None:
-        self.queue(queue).enqueue(task, *args, retry=RETRY, job_id=job_id, failure_ttl=7 * 24 * 3600)
+    def enqueue(
+        self, task: str, *args: Any, queue: str = "default", job_id: str | None = None
+    ) -> None:
+        self.queue(queue).enqueue(
+            task, *args, retry=RETRY, job_id=job_id, failure_ttl=7 * 24 * 3600
+        )
 
     def enqueue_many(self, calls: list[tuple[str, tuple, str, str | None]]) -> None:
         """Several enqueue() calls [(task, args, queue, job_id)] in ONE Redis pipeline (one round
@@ -34,7 +38,10 @@ class RQRunner:
         by_queue: dict[str, list] = {}
         for task, args, queue, job_id in calls:
             by_queue.setdefault(queue, []).append(
-                Queue.prepare_data(task, args=args, job_id=job_id, retry=RETRY, failure_ttl=7 * 24 * 3600))
+                Queue.prepare_data(
+                    task, args=args, job_id=job_id, retry=RETRY, failure_ttl=7 * 24 * 3600
+                )
+            )
         with self.connection.pipeline() as pipe:
             for queue, datas in by_queue.items():
                 self.queue(queue).enqueue_many(datas, pipeline=pipe)
@@ -52,7 +59,9 @@ class InlineRunner:
     def __init__(self, app: Flask):
         self.app = app
 
-    def enqueue(self, task: str, *args: Any, queue: str = "default", job_id: str | None = None) -> None:
+    def enqueue(
+        self, task: str, *args: Any, queue: str = "default", job_id: str | None = None
+    ) -> None:
         from rq.utils import import_attribute
 
         func = import_attribute(task)

@@ -13,30 +13,60 @@ from app.security import auth
 
 
 def subscribe_all(bus: EventBus) -> None:
-    bus.subscribe("inventory.stock_changed", "inventory.low_stock_check", inventory.check_low_stock, queue="high")
+    bus.subscribe(
+        "inventory.stock_changed",
+        "inventory.low_stock_check",
+        inventory.check_low_stock,
+        queue="high",
+    )
 
     # e-mails of the authentication API: the consumer creates the one-time token (hash stored) and
     # sends the mail in the same job, so the raw token never reaches the database, outbox or Redis
-    bus.subscribe("user.registered", "auth.verification_email", auth.send_verification_email, queue="high")
+    bus.subscribe(
+        "user.registered", "auth.verification_email", auth.send_verification_email, queue="high"
+    )
     bus.subscribe("user.registered", "auth.welcome_email", auth.send_welcome_email, queue="high")
-    bus.subscribe("auth.verification_requested", "auth.verification_email_again", auth.send_verification_email,
-                  queue="high")
-    bus.subscribe("auth.registration_attempted", "auth.registration_attempt_email",
-                  auth.send_registration_attempt_email, queue="high")
-    bus.subscribe("auth.password_reset_requested", "auth.password_reset_email", auth.send_password_reset_email,
-                  queue="high")
+    bus.subscribe(
+        "auth.verification_requested",
+        "auth.verification_email_again",
+        auth.send_verification_email,
+        queue="high",
+    )
+    bus.subscribe(
+        "auth.registration_attempted",
+        "auth.registration_attempt_email",
+        auth.send_registration_attempt_email,
+        queue="high",
+    )
+    bus.subscribe(
+        "auth.password_reset_requested",
+        "auth.password_reset_email",
+        auth.send_password_reset_email,
+        queue="high",
+    )
 
     # orders follow their payments (issue 4)
     bus.subscribe("payment.captured", "orders.mark_paid", orders.on_payment_captured, queue="high")
     bus.subscribe("payment.failed", "orders.payment_failed", orders.on_payment_failed, queue="high")
-    bus.subscribe("refund.completed", "orders.refund_completed", orders.on_refund_completed, queue="high")
+    bus.subscribe(
+        "refund.completed", "orders.refund_completed", orders.on_refund_completed, queue="high"
+    )
     # a refused payment refund fails its refund request and frees its units and money
     bus.subscribe("refund.failed", "orders.refund_failed", orders.on_refund_failed, queue="high")
     # ... and the tenant's admins are told by e-mail (the customer is still owed that money)
-    bus.subscribe("refund.failed", "orders.refund_failed_mail", order_alerts.mail_admins_refund_failed, queue="high")
+    bus.subscribe(
+        "refund.failed",
+        "orders.refund_failed_mail",
+        order_alerts.mail_admins_refund_failed,
+        queue="high",
+    )
     # a capture that lands after its order was cancelled is refunded (payments)
-    bus.subscribe("payment.captured", "payments.refund_if_order_cancelled", payments.refund_if_order_cancelled,
-                  queue="high")
+    bus.subscribe(
+        "payment.captured",
+        "payments.refund_if_order_cancelled",
+        payments.refund_if_order_cancelled,
+        queue="high",
+    )
     # search indexing (queue "default"): each consumer re-reads the product when it runs, so
     # delivery order does not matter and a replay changes nothing
     for name in ("catalog.product_changed", "review.created", "review.updated", "review.deleted"):
@@ -44,5 +74,9 @@ def subscribe_all(bus: EventBus) -> None:
     bus.subscribe("inventory.stock_changed", "search.index_stock", search.on_stock_event)
     bus.subscribe("search.reindex_requested", "search.index_touched", search.on_reindex_requested)
     # search analytics (queue "low"): the log rows are written after the search answered
-    bus.subscribe("search.performed", "search.log_query", search_analytics.on_search_performed, queue="low")
-    bus.subscribe("search.clicked", "search.log_click", search_analytics.on_search_clicked, queue="low")
+    bus.subscribe(
+        "search.performed", "search.log_query", search_analytics.on_search_performed, queue="low"
+    )
+    bus.subscribe(
+        "search.clicked", "search.log_click", search_analytics.on_search_clicked, queue="low"
+    )

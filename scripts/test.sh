@@ -108,11 +108,12 @@ run_step() {  # run_step TITLE COMMAND...: run, report, remember a failure, keep
 extra=()
 read -r -a extra <<<"${PYTEST_ARGS:-}"
 
-run_step "Step 5/7: lint (ruff check .)" "$VENV/bin/ruff" check .
+run_step "Step 5/7: lint (ruff check ., ruff format --check .)" \
+    bash -c '"$1" check . && "$1" format --check .' lint "$VENV/bin/ruff"
 
 run_step "Step 6/7: full pytest suite on MariaDB + Redis" \
     env INSTANCE_PATH="$work/instance-full" \
-    "$PY" -m pytest "${extra[@]}"
+    "$PY" -m pytest --durations=25 "${extra[@]}"
 
 smoke_db="$work/smoke.db"
 run_step "Step 7/7: smoke tests (-m smoke) on SQLite $smoke_db" \

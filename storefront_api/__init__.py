@@ -15,7 +15,11 @@ from werkzeug.exceptions import HTTPException
 from app.core.errors import DomainError
 from app.extensions import csrf, limiter
 from storefront_api.common import ApiErrorSchema
-from storefront_api.errors import envelope_for_http_exception, error_response, internal_error_envelope
+from storefront_api.errors import (
+    envelope_for_http_exception,
+    error_response,
+    internal_error_envelope,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +47,11 @@ def limit_writes(blueprint) -> None:
     """Every write of a blueprint is rate limited per client IP (API_WRITE_RATE_LIMIT)."""
     if getattr(blueprint, "_writes_limited", False):
         return
-    limiter.limit(lambda: current_app.config["API_WRITE_RATE_LIMIT"], key_func=get_remote_address,
-                  methods=["POST", "PUT", "PATCH", "DELETE"])(blueprint)
+    limiter.limit(
+        lambda: current_app.config["API_WRITE_RATE_LIMIT"],
+        key_func=get_remote_address,
+        methods=["POST", "PUT", "PATCH", "DELETE"],
+    )(blueprint)
     blueprint._writes_limited = True
 
 
@@ -65,7 +72,17 @@ def init_app(app: Flask) -> Api:
     )
     app.extensions["api"] = api
 
-    from storefront_api import auth, core, customers, payments, products, promotions, reviews, search, shipping
+    from storefront_api import (
+        auth,
+        core,
+        customers,
+        payments,
+        products,
+        promotions,
+        reviews,
+        search,
+        shipping,
+    )
 
     for module in (products, customers, reviews, payments, search):
         limit_writes(module.blp)

@@ -38,7 +38,9 @@ from storefront_api.common import (
     require_roles,
 )
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Authentication, sessions and users")
+blp = Blueprint(
+    "auth", __name__, url_prefix="/api/v1/auth", description="Authentication, sessions and users"
+)
 
 ADMINS = (R.ADMIN, R.SUPER_ADMIN)
 
@@ -57,6 +59,7 @@ def _sid() -> int | None:
 
 # --- schemas ---------------------------------------------------------------------------------------
 
+
 class AuthUserSchema(Schema):
     id = fields.Integer(required=True)
     username = fields.String(required=True)
@@ -66,7 +69,9 @@ class AuthUserSchema(Schema):
     phone = fields.String(allow_none=True)
     active = fields.Boolean(required=True)
     tenant_id = fields.Integer(allow_none=True)
-    roles = fields.Method("_roles", required=True, metadata={"type": "array", "items": {"type": "string"}})
+    roles = fields.Method(
+        "_roles", required=True, metadata={"type": "array", "items": {"type": "string"}}
+    )
     email_verified = fields.Method("_verified", required=True, metadata={"type": "boolean"})
     email_verified_at = fields.DateTime(allow_none=True)
 
@@ -81,8 +86,10 @@ class AuthUserSchema(Schema):
 # in the schema too so that OpenAPI is truthful: 10+ characters, not only digits and not only letters.
 NEW_PASSWORD = [
     validate.Length(min=10, max=128),
-    validate.Regexp(r"^[\s\S]*(?:[^0-9A-Za-z]|[A-Za-z][\s\S]*[0-9]|[0-9][\s\S]*[A-Za-z])",
-                    error="use letters and digits or symbols"),
+    validate.Regexp(
+        r"^[\s\S]*(?:[^0-9A-Za-z]|[A-Za-z][\s\S]*[0-9]|[0-9][\s\S]*[A-Za-z])",
+        error="use letters and digits or symbols",
+    ),
 ]
 
 
@@ -101,10 +108,15 @@ class AuthMessageSchema(Schema):
 
 
 class AuthLoginSchema(Schema):
-    login = fields.String(required=True, validate=validate.Length(min=1, max=254),
-                          metadata={"description": "e-mail or username"})
+    login = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=254),
+        metadata={"description": "e-mail or username"},
+    )
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
-    use_cookies = fields.Boolean(load_default=False, metadata={"description": "HttpOnly cookies + CSRF header"})
+    use_cookies = fields.Boolean(
+        load_default=False, metadata={"description": "HttpOnly cookies + CSRF header"}
+    )
     device_name = fields.String(load_default=None, validate=validate.Length(max=64))
 
 
@@ -112,14 +124,19 @@ class AuthTokenSchema(Schema):
     access_token = fields.String(metadata={"description": "absent in cookie mode"})
     refresh_token = fields.String(metadata={"description": "absent in cookie mode"})
     token_type = fields.String(required=True)
-    expires_in = fields.Integer(required=True, metadata={"description": "access token lifetime, seconds"})
+    expires_in = fields.Integer(
+        required=True, metadata={"description": "access token lifetime, seconds"}
+    )
     session_id = fields.Integer(required=True)
     user = fields.Nested(AuthUserSchema, required=True)
 
 
 class AuthRefreshSchema(Schema):
-    refresh_token = fields.String(load_default=None, validate=validate.Length(max=4000),
-                                  metadata={"description": "omit in cookie mode (refresh cookie + X-CSRF-TOKEN)"})
+    refresh_token = fields.String(
+        load_default=None,
+        validate=validate.Length(max=4000),
+        metadata={"description": "omit in cookie mode (refresh cookie + X-CSRF-TOKEN)"},
+    )
 
 
 class AuthProfileUpdateSchema(Schema):
@@ -129,7 +146,9 @@ class AuthProfileUpdateSchema(Schema):
 
 
 class AuthPasswordChangeSchema(Schema):
-    current_password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    current_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(max=128)
+    )
     new_password = fields.String(required=True, load_only=True, validate=NEW_PASSWORD)
 
 
@@ -175,13 +194,18 @@ class AuthUserCreateSchema(Schema):
     last_name = fields.String(load_default="", validate=validate.Length(max=64))
     username = fields.String(load_default=None, validate=validate.Length(min=3, max=64))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
-    roles = fields.List(fields.String(validate=validate.OneOf(auth.GRANTABLE)), load_default=[R.CUSTOMER],
-                        validate=validate.Length(min=1))
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(auth.GRANTABLE)),
+        load_default=[R.CUSTOMER],
+        validate=validate.Length(min=1),
+    )
     email_verified = fields.Boolean(load_default=False)
 
 
 class AuthUserUpdateSchema(AuthProfileUpdateSchema):
-    roles = fields.List(fields.String(validate=validate.OneOf(auth.GRANTABLE)), validate=validate.Length(min=1))
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(auth.GRANTABLE)), validate=validate.Length(min=1)
+    )
     active = fields.Boolean()
 
 
@@ -192,7 +216,9 @@ class UserListArgs(PageArgs):
 UserPage = page_schema(AuthUserSchema, "AuthUserPage")
 SessionPage = page_schema(AuthSessionSchema, "AuthSessionPage")
 
-_ACCEPTED = {"detail": "If the address can be used, we sent an e-mail to it. Please check your inbox."}
+_ACCEPTED = {
+    "detail": "If the address can be used, we sent an e-mail to it. Please check your inbox."
+}
 
 
 def _errors(*codes: int):
@@ -200,9 +226,14 @@ def _errors(*codes: int):
 
 
 def _token_body(pair: auth.TokenPair, use_cookies: bool) -> dict:
-    body = {"token_type": pair.token_type, "expires_in": pair.expires_in, "session_id": pair.session_id,
-            "user": pair.user}
+    body = {
+        "token_type": pair.token_type,
+        "expires_in": pair.expires_in,
+        "session_id": pair.session_id,
+        "user": pair.user,
+    }
     if use_cookies:
+
         @after_this_request
         def _cookies(response):
             set_access_cookies(response, pair.access_token)
@@ -214,6 +245,7 @@ def _token_body(pair: auth.TokenPair, use_cookies: bool) -> dict:
 
 
 # --- registration, login, tokens -----------------------------------------------------------------
+
 
 @blp.route("/register/", methods=["POST"])
 @blp.arguments(AuthRegisterSchema)
@@ -233,8 +265,12 @@ def register(data):
 @_limit("API_LOGIN_RATE_LIMIT")
 def login(data):
     """Sign in with e-mail or username; opens a session. Locked after repeated failures."""
-    pair = auth.login(login=data["login"], password=data["password"], device=data["device_name"], **_client())
-    cart_services.merge_guest_cart(pair.user, request.headers.get("X-Cart-Token"))  # a guest's cart joins theirs
+    pair = auth.login(
+        login=data["login"], password=data["password"], device=data["device_name"], **_client()
+    )
+    cart_services.merge_guest_cart(
+        pair.user, request.headers.get("X-Cart-Token")
+    )  # a guest's cart joins theirs
     return _token_body(pair, data["use_cookies"])
 
 
@@ -273,7 +309,10 @@ def logout():
 def csrf_token():
     """Cookie mode: the CSRF values to send in X-CSRF-TOKEN (null when no token cookie is set)."""
     values = {}
-    for key, cookie in (("csrf_token", "JWT_ACCESS_COOKIE_NAME"), ("refresh_csrf_token", "JWT_REFRESH_COOKIE_NAME")):
+    for key, cookie in (
+        ("csrf_token", "JWT_ACCESS_COOKIE_NAME"),
+        ("refresh_csrf_token", "JWT_REFRESH_COOKIE_NAME"),
+    ):
         try:
             values[key] = get_csrf_token(request.cookies[current_app.config[cookie]])
         except Exception:
@@ -282,6 +321,7 @@ def csrf_token():
 
 
 # --- passwords and e-mail --------------------------------------------------------------------------
+
 
 @blp.route("/password/change/", methods=["POST"])
 @blp.arguments(AuthPasswordChangeSchema)
@@ -366,6 +406,7 @@ def resend_verification(data):
 
 # --- sessions and profile ----------------------------------------------------------------------
 
+
 @blp.route("/sessions/", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, SessionPage)
@@ -443,6 +484,7 @@ def me_update(data):
 
 
 # --- user management (Admin: its tenant; Super Admin: all) ---------------------------------------
+
 
 @blp.route("/users/", methods=["GET"])
 @blp.arguments(UserListArgs, location="query")

@@ -23,14 +23,25 @@ MAX_ID = 2**31 - 1
 CART_TOKEN_HEADER = "X-Cart-Token"
 COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="an ISO 3166-1 alpha-2 code such as GB")
 
-blp = Blueprint("cart", __name__, url_prefix="/api/v1/cart",
-                description="The shopping cart of a customer or a guest (cart token)")
+blp = Blueprint(
+    "cart",
+    __name__,
+    url_prefix="/api/v1/cart",
+    description="The shopping cart of a customer or a guest (cart token)",
+)
 
 
 def money(**kwargs) -> fields.Decimal:
     """Money out: a string with 2 decimals ("19.90"), rounded half-up."""
-    metadata = {"type": "string", "format": "decimal", "example": "19.90", **kwargs.pop("metadata", {})}
-    return fields.Decimal(places=2, rounding=ROUND_HALF_UP, as_string=True, metadata=metadata, **kwargs)
+    metadata = {
+        "type": "string",
+        "format": "decimal",
+        "example": "19.90",
+        **kwargs.pop("metadata", {}),
+    }
+    return fields.Decimal(
+        places=2, rounding=ROUND_HALF_UP, as_string=True, metadata=metadata, **kwargs
+    )
 
 
 def decimal_in(low, high, *, places: int = 2, **kwargs) -> fields.Decimal:
@@ -42,11 +53,15 @@ def decimal_in(low, high, *, places: int = 2, **kwargs) -> fields.Decimal:
             raise SchemaError(f"must be between {low} and {high}")
 
     metadata = {"minimum": low, "maximum": high, **kwargs.pop("metadata", {})}
-    return fields.Decimal(places=places, rounding=ROUND_HALF_UP, validate=check, metadata=metadata, **kwargs)
+    return fields.Decimal(
+        places=places, rounding=ROUND_HALF_UP, validate=check, metadata=metadata, **kwargs
+    )
 
 
 def rate(**kwargs) -> fields.Decimal:
-    return fields.Decimal(places=4, as_string=True, metadata={"type": "string", "example": "0.2000"}, **kwargs)
+    return fields.Decimal(
+        places=4, as_string=True, metadata={"type": "string", "example": "0.2000"}, **kwargs
+    )
 
 
 class PricedDiscountSchema(Schema):
@@ -72,7 +87,9 @@ class CartItemSchema(Schema):
     title = fields.String(required=True)
     options = fields.Dict(required=True)
     quantity = fields.Integer(required=True)
-    available = fields.Integer(required=True, metadata={"description": "units that can be sold now"})
+    available = fields.Integer(
+        required=True, metadata={"description": "units that can be sold now"}
+    )
     in_stock = fields.Boolean(required=True)
     unit_price = money(required=True)
     subtotal = money(required=True)
@@ -99,15 +116,27 @@ class CartAppliedPromotionSchema(Schema):
 
 
 class CartQuantityLimitsSchema(Schema):
-    max_line_quantity = fields.Integer(required=True, metadata={
-        "description": "units of one item a cart or order may hold (more: 422 line_quantity_limit)"})
-    max_order_units = fields.Integer(required=True, metadata={
-        "description": "units in all a cart or order may hold (more: 422 order_quantity_limit)"})
+    max_line_quantity = fields.Integer(
+        required=True,
+        metadata={
+            "description": "units of one item a cart or order may hold (more: 422 line_quantity_limit)"
+        },
+    )
+    max_order_units = fields.Integer(
+        required=True,
+        metadata={
+            "description": "units in all a cart or order may hold (more: 422 order_quantity_limit)"
+        },
+    )
 
 
 class CartSchema(Schema):
-    id = fields.Integer(allow_none=True, metadata={"description": "null until the first item is added"})
-    cart_token = fields.String(allow_none=True, metadata={"description": "guests: send it as X-Cart-Token"})
+    id = fields.Integer(
+        allow_none=True, metadata={"description": "null until the first item is added"}
+    )
+    cart_token = fields.String(
+        allow_none=True, metadata={"description": "guests: send it as X-Cart-Token"}
+    )
     currency = fields.String(required=True)
     prices_include_tax = fields.Boolean(required=True)
     items = fields.List(fields.Nested(CartItemSchema), required=True)
@@ -115,7 +144,9 @@ class CartSchema(Schema):
     subtotal = money(required=True)
     discount_total = money(required=True)
     tax_total = money(required=True)
-    shipping_total = money(required=True, metadata={"description": "an estimate; needs a destination"})
+    shipping_total = money(
+        required=True, metadata={"description": "an estimate; needs a destination"}
+    )
     total = money(required=True)
     shipping = fields.List(fields.Nested(CartShippingQuoteSchema), required=True)
     applied_promotions = fields.List(fields.Nested(CartAppliedPromotionSchema), required=True)
@@ -124,43 +155,64 @@ class CartSchema(Schema):
 
 
 class CartQueryArgs(Schema):
-    country = fields.String(validate=COUNTRY, metadata={"description": "destination, for tax and shipping"})
+    country = fields.String(
+        validate=COUNTRY, metadata={"description": "destination, for tax and shipping"}
+    )
     region = fields.String(validate=validate.Length(min=1, max=100))
     postal_code = fields.String(validate=validate.Length(min=1, max=20))
-    coupon = fields.List(fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=5),
-                         metadata={"description": "coupon codes to try (repeat the parameter)"})
+    coupon = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        validate=validate.Length(max=5),
+        metadata={"description": "coupon codes to try (repeat the parameter)"},
+    )
 
 
 class CartAddSchema(Schema):
-    variant_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
-    quantity = fields.Integer(strict=True, load_default=1,
-                              validate=validate.Range(min=1, max=services.MAX_LINE_QUANTITY))
+    variant_id = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
+    quantity = fields.Integer(
+        strict=True, load_default=1, validate=validate.Range(min=1, max=services.MAX_LINE_QUANTITY)
+    )
 
 
 class CartUpdateSchema(Schema):
     item_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
-    quantity = fields.Integer(strict=True, required=True,
-                              validate=validate.Range(min=0, max=services.MAX_LINE_QUANTITY),
-                              metadata={"description": "0 removes the item"})
+    quantity = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=services.MAX_LINE_QUANTITY),
+        metadata={"description": "0 removes the item"},
+    )
 
 
 def _errors(*codes: int):
-    return document_errors(blp, *codes, optional_auth=True, descriptions={
-        403: "Sellers and admins have no cart", 404: "No such item in your cart (or variant)",
-        409: "Not enough stock (details: available, requested)",
-        422: "Validation error (field errors in details); line_quantity_limit or order_quantity_limit: more units "
-             "than the shop allows in one order (details: limit, requested)"})
+    return document_errors(
+        blp,
+        *codes,
+        optional_auth=True,
+        descriptions={
+            403: "Sellers and admins have no cart",
+            404: "No such item in your cart (or variant)",
+            409: "Not enough stock (details: available, requested)",
+            422: "Validation error (field errors in details); line_quantity_limit or order_quantity_limit: more units "
+            "than the shop allows in one order (details: limit, requested)",
+        },
+    )
 
 
 def cart_ref() -> services.CartRef:
     """The caller: a customer's bearer token, or a guest's X-Cart-Token header."""
     user = current_api_user(optional=True)
-    token = None if user is not None else (request.headers.get(CART_TOKEN_HEADER) or "")[:200] or None
+    token = (
+        None if user is not None else (request.headers.get(CART_TOKEN_HEADER) or "")[:200] or None
+    )
     return services.CartRef(user=user, token=token)
 
 
 def _hand_out_token(ref: services.CartRef, previous: str | None) -> None:
     if ref.user is None and ref.token and ref.token != previous:
+
         @after_this_request
         def _header(response):
             response.headers[CART_TOKEN_HEADER] = ref.token
@@ -173,9 +225,16 @@ def _hand_out_token(ref: services.CartRef, previous: str | None) -> None:
 @_errors(401, 403, 422)
 def get_cart(args):
     """The cart, priced now; with a destination, tax and the shipping estimate are included."""
-    destination = Destination(country=args["country"], region=args.get("region"),
-                              postal_code=args.get("postal_code")) if args.get("country") else None
-    return services.get_cart(cart_ref(), destination=destination, coupon_codes=tuple(args.get("coupon") or ()))
+    destination = (
+        Destination(
+            country=args["country"], region=args.get("region"), postal_code=args.get("postal_code")
+        )
+        if args.get("country")
+        else None
+    )
+    return services.get_cart(
+        cart_ref(), destination=destination, coupon_codes=tuple(args.get("coupon") or ())
+    )
 
 
 @blp.route("/add/", methods=["POST"])

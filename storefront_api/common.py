@@ -38,9 +38,14 @@ class StrictParser(FlaskParser):
     every string of a body, names included, must be encodable text without NUL (a 422 naming
     the field)."""
 
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
-                                   "query": RAISE, "querystring": RAISE, "json": RAISE, "form": RAISE,
-                                   "json_or_form": RAISE}
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+        "json": RAISE,
+        "form": RAISE,
+        "json_or_form": RAISE,
+    }
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
@@ -70,10 +75,17 @@ class QueryRule(NamedTuple):
 
 
 def query_rule(doc: dict) -> QueryRule:
-    schemas = tuple(p["schema"]() if isinstance(p["schema"], type) else p["schema"]
-                    for p in doc.get("arguments", {}).get("parameters", []) if p.get("in") in ("query", "querystring"))
-    names = frozenset(field.data_key or name for schema in schemas for name, field in schema.load_fields.items())
-    prefixes = tuple(prefix for schema in schemas for prefix in getattr(schema, "open_query_prefixes", ()))
+    schemas = tuple(
+        p["schema"]() if isinstance(p["schema"], type) else p["schema"]
+        for p in doc.get("arguments", {}).get("parameters", [])
+        if p.get("in") in ("query", "querystring")
+    )
+    names = frozenset(
+        field.data_key or name for schema in schemas for name, field in schema.load_fields.items()
+    )
+    prefixes = tuple(
+        prefix for schema in schemas for prefix in getattr(schema, "open_query_prefixes", ())
+    )
     return QueryRule(schemas, names, prefixes)
 
 
@@ -103,11 +115,19 @@ class Blueprint(SmorestBlueprint):
         method = "get" if request.method == "HEAD" else request.method.lower()
         rule = self._query_rules.get((endpoint, method))
         if rule is None:
-            rule = self._query_rules[(endpoint, method)] = query_rule(self._docs.get(endpoint, {}).get(method, {}))
-        unknown = [key for key in request.args if key not in rule.names and not key.startswith(rule.prefixes)]
+            rule = self._query_rules[(endpoint, method)] = query_rule(
+                self._docs.get(endpoint, {}).get(method, {})
+            )
+        unknown = [
+            key
+            for key in request.args
+            if key not in rule.names and not key.startswith(rule.prefixes)
+        ]
         if not unknown:
             return
-        if len(rule.schemas) == 1:  # raises the parser's 422 (unknown=RAISE), all field errors in it
+        if (
+            len(rule.schemas) == 1
+        ):  # raises the parser's 422 (unknown=RAISE), all field errors in it
             self.ARGUMENTS_PARSER.parse(rule.schemas[0], request, location="query")
         abort(422, messages={"query": {key: ["Unknown field."] for key in unknown}})
 
@@ -214,14 +234,18 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def document_errors(blp, *codes: int, descriptions: dict[int, str] | None = None, optional_auth: bool = False):
+def document_errors(
+    blp, *codes: int, descriptions: dict[int, str] | None = None, optional_auth: bool = False
+):
     """Decorator: document each error answer of an endpoint with the envelope schema; an endpoint
     that can answer 401 is marked as taking a bearer token (optional when `optional_auth`)."""
     texts = {**ERROR_DESCRIPTIONS, **(descriptions or {})}
 
     def decorator(fn):
         for code in codes:
-            fn = blp.alt_response(code, schema=ApiErrorSchema, description=texts.get(code, "Error"))(fn)
+            fn = blp.alt_response(
+                code, schema=ApiErrorSchema, description=texts.get(code, "Error")
+            )(fn)
         if 401 in codes:
             fn = blp.doc(security=OPTIONAL_BEARER if optional_auth else BEARER)(fn)
         return fn

@@ -25,23 +25,36 @@ from storefront_api.common import (
 
 MAX_ID = 2**31 - 1  # ids are INT columns
 
-blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers",
-                description="The signed-in customer's profile, addresses, wishlist and activity")
+blp = Blueprint(
+    "customers",
+    __name__,
+    url_prefix="/api/v1/customers",
+    description="The signed-in customer's profile, addresses, wishlist and activity",
+)
 
 customer_only = require_roles(roles.CUSTOMER, roles.PREMIUM_CUSTOMER)
 
-PHONE = validate.Regexp(r"^\+?[0-9 ()./-]{5,31}$", error="a phone number: digits, spaces and + ( ) . / -")
-LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", error="a language code such as en or pt-BR")
+PHONE = validate.Regexp(
+    r"^\+?[0-9 ()./-]{5,31}$", error="a phone number: digits, spaces and + ( ) . / -"
+)
+LANGUAGE = validate.Regexp(
+    r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", error="a language code such as en or pt-BR"
+)
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code such as USD")
 COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="an ISO 3166-1 alpha-2 code such as GB")
 
 
 def _errors(*codes: int, optional_auth: bool = False):
-    return document_errors(blp, *codes, optional_auth=optional_auth,
-                           descriptions={403: "Only customers may use this endpoint"})
+    return document_errors(
+        blp,
+        *codes,
+        optional_auth=optional_auth,
+        descriptions={403: "Only customers may use this endpoint"},
+    )
 
 
 # --- schemas -------------------------------------------------------------------------------------
+
 
 class StrictBoolean(fields.Boolean):
     """A JSON true or false only (marshmallow would also take 0, 1, "yes", ...)."""
@@ -61,12 +74,18 @@ class CustomerProfileSchema(Schema):
     id = fields.Integer(dump_only=True)
     user_id = fields.Integer(dump_only=True)
     email = fields.String(dump_only=True, attribute="user.email")
-    first_name = fields.String(dump_only=True, attribute="user.first_name",
-                               metadata={"description": "Names live on the user account"})
+    first_name = fields.String(
+        dump_only=True,
+        attribute="user.first_name",
+        metadata={"description": "Names live on the user account"},
+    )
     last_name = fields.String(dump_only=True, attribute="user.last_name")
     phone = fields.String(allow_none=True, validate=PHONE)
-    date_of_birth = fields.Date(allow_none=True, validate=_in_the_past,
-                                metadata={"description": "A date in the past, after 1900-01-01 (422 otherwise)"})
+    date_of_birth = fields.Date(
+        allow_none=True,
+        validate=_in_the_past,
+        metadata={"description": "A date in the past, after 1900-01-01 (422 otherwise)"},
+    )
     preferred_language = fields.String(allow_none=True, validate=LANGUAGE)
     preferred_currency = fields.String(allow_none=True, validate=CURRENCY)
     marketing_opt_in = StrictBoolean()
@@ -87,9 +106,12 @@ class CustomerAddressSchema(Schema):
     postal_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
     country = fields.String(required=True, validate=COUNTRY)
     phone = fields.String(allow_none=True, validate=PHONE)
-    is_default = StrictBoolean(metadata={
-        "description": "true makes it the default (exactly one address is the default; the first address always "
-                       "is). false is ignored: to move the default, set another address as default."})
+    is_default = StrictBoolean(
+        metadata={
+            "description": "true makes it the default (exactly one address is the default; the first address always "
+            "is). false is ignored: to move the default, set another address as default."
+        }
+    )
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
@@ -99,8 +121,12 @@ class WishlistProductSchema(Schema):
     title = fields.String(required=True)
     slug = fields.String(required=True)
     status = fields.String(required=True)
-    rating_avg = fields.Decimal(as_string=True, places=2, required=True,
-                                metadata={"type": "string", "format": "decimal", "example": "4.50"})
+    rating_avg = fields.Decimal(
+        as_string=True,
+        places=2,
+        required=True,
+        metadata={"type": "string", "format": "decimal", "example": "4.50"},
+    )
     rating_count = fields.Integer(required=True)
 
 
@@ -112,7 +138,9 @@ class WishlistItemSchema(Schema):
 
 
 class WishlistAddSchema(Schema):
-    product_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    product_id = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
 
 
 class WishlistCheckSchema(Schema):
@@ -131,9 +159,15 @@ class ActivityPayloadSchema(Schema):
 
 class LogActivitySchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(ACTIVITY_TYPES))
-    payload = fields.Nested(ActivityPayloadSchema, load_default=dict, metadata={
-        "description": "Required by type (422 otherwise): product_view, wishlist_add, wishlist_remove, add_to_cart: "
-                       "product_id; search: query; category_view: category_id. An unknown product or category: 404"})
+    payload = fields.Nested(
+        ActivityPayloadSchema,
+        load_default=dict,
+        metadata={
+            "description": "Required by type (422 otherwise): product_view, wishlist_add, "
+            "wishlist_remove, add_to_cart: product_id; search: query; category_view: category_id. "
+            "An unknown product or category: 404"
+        },
+    )
 
     @validates_schema
     def _payload_fits_type(self, data, **kwargs):
@@ -162,16 +196,25 @@ class CustomerAnalyticsSchema(Schema):
     wishlist_count = fields.Integer(required=True)
     reviews_count = fields.Integer(required=True)
     activity_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    orders_tracked = fields.Boolean(required=True, metadata={
-        "description": "Always true now that orders exist: orders_count counts paid orders, total_spent is "
-                       "what they cost minus refunds"})
+    orders_tracked = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Always true now that orders exist: orders_count counts paid orders, total_spent is "
+            "what they cost minus refunds"
+        },
+    )
     orders_count = fields.Integer(required=True)
-    total_spent = fields.Decimal(as_string=True, places=2, required=True,
-                                 metadata={"type": "string", "format": "decimal", "example": "0.00"})
+    total_spent = fields.Decimal(
+        as_string=True,
+        places=2,
+        required=True,
+        metadata={"type": "string", "format": "decimal", "example": "0.00"},
+    )
     orders_note = fields.String(required=True)
 
 
 # --- profile -------------------------------------------------------------------------------------
+
 
 @blp.route("/profile/", methods=["GET"])
 @customer_only
@@ -193,6 +236,7 @@ def put_profile(data):
 
 
 # --- addresses -----------------------------------------------------------------------------------
+
 
 @blp.route("/addresses/", methods=["GET"])
 @customer_only
@@ -253,6 +297,7 @@ def set_default_address(address_id):
 
 # --- wishlist ------------------------------------------------------------------------------------
 
+
 @blp.route("/wishlist/", methods=["GET"])
 @customer_only
 @blp.arguments(PageArgs, location="query")
@@ -272,7 +317,9 @@ def _add(product_id: int):
 @customer_only
 @blp.arguments(WishlistAddSchema)
 @blp.response(201, WishlistItemSchema, description="Added")
-@blp.alt_response(200, schema=WishlistItemSchema, description="Already in the wishlist (adding is idempotent)")
+@blp.alt_response(
+    200, schema=WishlistItemSchema, description="Already in the wishlist (adding is idempotent)"
+)
 @_errors(400, 401, 403, 404, 422)
 def add_to_wishlist(data):
     """Add an active product of this storefront to the wishlist."""
@@ -282,7 +329,9 @@ def add_to_wishlist(data):
 @blp.route("/wishlist/items/<int:product_id>/", methods=["POST"])
 @customer_only
 @blp.response(201, WishlistItemSchema, description="Added")
-@blp.alt_response(200, schema=WishlistItemSchema, description="Already in the wishlist (adding is idempotent)")
+@blp.alt_response(
+    200, schema=WishlistItemSchema, description="Already in the wishlist (adding is idempotent)"
+)
 @_errors(401, 403, 404)
 def add_wishlist_item(product_id):
     """Add an active product of this storefront to the wishlist."""
@@ -309,6 +358,7 @@ def check_wishlist(product_id):
 
 # --- activity and analytics ----------------------------------------------------------------------
 
+
 @blp.route("/activities/", methods=["GET"])
 @customer_only
 @blp.arguments(CustomerActivityArgs, location="query")
@@ -316,7 +366,9 @@ def check_wishlist(product_id):
 @_errors(401, 403, 422)
 def list_activities(args):
     """The caller's recent activity (product views, searches, wishlist changes), newest first."""
-    return services.list_activities(current_api_user(), args["page"], args["page_size"], args.get("type"))
+    return services.list_activities(
+        current_api_user(), args["page"], args["page_size"], args.get("type")
+    )
 
 
 @blp.route("/log-activity/", methods=["POST"])

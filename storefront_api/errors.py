@@ -32,9 +32,14 @@ def envelope_for_http_exception(error: HTTPException):
     messages = data.get("messages") if isinstance(data, dict) else None
     if messages:
         # webargs groups field errors by location (json, query, ...); flatten one level
-        details = {k: v for location in messages.values() for k, v in (location or {}).items()} \
-            if all(isinstance(v, dict) for v in messages.values()) else messages
-    message = data.get("message") if isinstance(data, dict) and data.get("message") else error.description
+        details = (
+            {k: v for location in messages.values() for k, v in (location or {}).items()}
+            if all(isinstance(v, dict) for v in messages.values())
+            else messages
+        )
+    message = (
+        data.get("message") if isinstance(data, dict) and data.get("message") else error.description
+    )
     response = error_response(CODES.get(status, "error"), message or "error", status, details)
     # keep the headers the exception carries (Allow on 405, Retry-After on 429, WWW-Authenticate)
     for name, value in error.get_headers():

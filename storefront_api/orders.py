@@ -32,30 +32,53 @@ from storefront_api.cart import (
     money,
     rate,
 )
-from storefront_api.common import Blueprint, PageArgs, Unauthorized, current_api_user, document_errors, page_schema
+from storefront_api.common import (
+    Blueprint,
+    PageArgs,
+    Unauthorized,
+    current_api_user,
+    document_errors,
+    page_schema,
+)
 
-blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
-                description="Checkout, orders and sub-orders, their status, cancellation, tracking and refunds")
+blp = Blueprint(
+    "orders",
+    __name__,
+    url_prefix="/api/v1/orders",
+    description="Checkout, orders and sub-orders, their status, cancellation, tracking and refunds",
+)
 
-PHONE = validate.Regexp(r"^\+?[0-9 ()./-]{5,31}$", error="a phone number: digits, spaces and + ( ) . / -")
+PHONE = validate.Regexp(
+    r"^\+?[0-9 ()./-]{5,31}$", error="a phone number: digits, spaces and + ( ) . / -"
+)
 
 
 def _errors(*codes: int, optional_auth: bool = False):
-    return document_errors(blp, *codes, optional_auth=optional_auth, descriptions={
-        403: "Your role may not do this", 404: "No such order (or not yours)",
-        409: "Illegal status change (details.allowed), order_refunded (what was paid for the sub-order has gone "
-             "back: it is not processed or shipped), nothing_to_refund, out of stock, empty cart or a reused "
-             "Idempotency-Key",
-        422: "Validation error (field errors in details); at checkout also line_quantity_limit or "
-             "order_quantity_limit (more units than the shop allows in one order: details.limit)"})
+    return document_errors(
+        blp,
+        *codes,
+        optional_auth=optional_auth,
+        descriptions={
+            403: "Your role may not do this",
+            404: "No such order (or not yours)",
+            409: "Illegal status change (details.allowed), order_refunded (what was paid for the sub-order has gone "
+            "back: it is not processed or shipped), nothing_to_refund, out of stock, empty cart or a reused "
+            "Idempotency-Key",
+            422: "Validation error (field errors in details); at checkout also line_quantity_limit or "
+            "order_quantity_limit (more units than the shop allows in one order: details.limit)",
+        },
+    )
 
 
 def _guest_limit(fn):
     """Requests that carry an X-Order-Token are rate limited per client IP, in one bucket for the
     four endpoints that take it (token guessing)."""
-    return limiter.shared_limit(lambda: current_app.config["API_GUEST_ORDER_RATE_LIMIT"], scope="guest_order",
-                                key_func=get_remote_address,
-                                exempt_when=lambda: access.HEADER not in request.headers)(fn)
+    return limiter.shared_limit(
+        lambda: current_app.config["API_GUEST_ORDER_RATE_LIMIT"],
+        scope="guest_order",
+        key_func=get_remote_address,
+        exempt_when=lambda: access.HEADER not in request.headers,
+    )(fn)
 
 
 def _caller(order_id: int, headers: dict):
@@ -70,6 +93,7 @@ def _caller(order_id: int, headers: dict):
 
 # --- schemas -------------------------------------------------------------------------------------
 
+
 class OrderAddressSchema(Schema):
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     company = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -83,47 +107,79 @@ class OrderAddressSchema(Schema):
 
 
 class CheckoutShippingChoiceSchema(Schema):
-    seller_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
-    method_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    seller_id = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
+    method_id = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
 
 
 class CheckoutPaymentSchema(Schema):
-    method = fields.String(required=True, validate=validate.Length(min=1, max=32),
-                           metadata={"description": "see GET /api/v1/payments/methods/"})
-    details = fields.Dict(load_default=dict, metadata={"description": "gateway details (e.g. a test card)"})
+    method = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "see GET /api/v1/payments/methods/"},
+    )
+    details = fields.Dict(
+        load_default=dict, metadata={"description": "gateway details (e.g. a test card)"}
+    )
 
 
 class CheckoutSchema(Schema):
-    email = fields.Email(validate=validate.Length(max=320), metadata={"description": "required for guests"})
-    address_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
-                                metadata={"description": "one of the customer's saved addresses"})
+    email = fields.Email(
+        validate=validate.Length(max=320), metadata={"description": "required for guests"}
+    )
+    address_id = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "one of the customer's saved addresses"},
+    )
     shipping_address = fields.Nested(OrderAddressSchema)
-    coupon_codes = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
-                               validate=validate.Length(max=5), load_default=list)
-    shipping_methods = fields.List(fields.Nested(CheckoutShippingChoiceSchema), validate=validate.Length(max=50),
-                                   load_default=list,
-                                   metadata={"description": "per seller; the cheapest method otherwise"})
+    coupon_codes = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        validate=validate.Length(max=5),
+        load_default=list,
+    )
+    shipping_methods = fields.List(
+        fields.Nested(CheckoutShippingChoiceSchema),
+        validate=validate.Length(max=50),
+        load_default=list,
+        metadata={"description": "per seller; the cheapest method otherwise"},
+    )
     notes = fields.String(allow_none=True, validate=validate.Length(max=1000))
-    payment = fields.Nested(CheckoutPaymentSchema, metadata={
-        "description": "start paying at once; or later through /api/v1/payments/process/"})
+    payment = fields.Nested(
+        CheckoutPaymentSchema,
+        metadata={
+            "description": "start paying at once; or later through /api/v1/payments/process/"
+        },
+    )
 
     @validates_schema
     def _one_address(self, data, **kwargs):
         if ("address_id" in data) == ("shipping_address" in data):
-            raise SchemaError({"shipping_address": ["give shipping_address or address_id (one of them)"]})
+            raise SchemaError(
+                {"shipping_address": ["give shipping_address or address_id (one of them)"]}
+            )
 
 
 class OrderIdempotencyHeaderSchema(Schema):
-    idempotency_key = fields.String(required=True, data_key="Idempotency-Key",
-                                    validate=validate.Length(min=1, max=255))
+    idempotency_key = fields.String(
+        required=True, data_key="Idempotency-Key", validate=validate.Length(min=1, max=255)
+    )
 
     class Meta:
         unknown = "exclude"
 
 
 class OrderTokenHeaderSchema(Schema):
-    order_token = fields.String(data_key="X-Order-Token", validate=validate.Length(max=200), metadata={
-        "description": "guests: the order access token checkout answered with (instead of a bearer token)"})
+    order_token = fields.String(
+        data_key="X-Order-Token",
+        validate=validate.Length(max=200),
+        metadata={
+            "description": "guests: the order access token checkout answered with (instead of a bearer token)"
+        },
+    )
 
     class Meta:
         unknown = "exclude"
@@ -145,9 +201,13 @@ class OrderLineSchema(Schema):
     total = money(required=True)
     commission_rate = rate(required=True)
     commission_amount = money(required=True)
-    returned_quantity = fields.Integer(required=True, metadata={
-        "description": "units asked back in refund requests that were neither rejected nor failed (what is left "
-                       "can be returned)"})
+    returned_quantity = fields.Integer(
+        required=True,
+        metadata={
+            "description": "units asked back in refund requests that were neither rejected nor failed (what is left "
+            "can be returned)"
+        },
+    )
 
 
 class SubOrderSchema(Schema):
@@ -156,11 +216,15 @@ class SubOrderSchema(Schema):
     seller_id = fields.Integer(required=True)
     status = fields.String(required=True, metadata={"enum": list(states.STATUSES)})
     allowed_transitions = fields.List(fields.String(), required=True)
-    refundable = money(required=True, metadata={
-        "description": "what a refund request may still ask for this sub-order: its total less its requests "
-                       "that were neither rejected, failed nor closed, and never more than the order's payments "
-                       "have left after every refund (an Admin's refund through /api/v1/payments/refund/ "
-                       "included); 0.00 before payment"})
+    refundable = money(
+        required=True,
+        metadata={
+            "description": "what a refund request may still ask for this sub-order: its total less its requests "
+            "that were neither rejected, failed nor closed, and never more than the order's payments "
+            "have left after every refund (an Admin's refund through /api/v1/payments/refund/ "
+            "included); 0.00 before payment"
+        },
+    )
     subtotal = money(required=True)
     discount_total = money(required=True)
     tax_total = money(required=True, metadata={"description": "lines and shipping"})
@@ -176,33 +240,58 @@ class SubOrderSchema(Schema):
 
 
 class RefundRequestLineSchema(Schema):
-    line_id = fields.Integer(required=True, metadata={"description": "the order line (sub_orders[].lines[].id)"})
+    line_id = fields.Integer(
+        required=True, metadata={"description": "the order line (sub_orders[].lines[].id)"}
+    )
     quantity = fields.Integer(required=True)
-    amount = money(required=True, metadata={"description": "the units' share of the line's paid total"})
-    restocked_quantity = fields.Integer(required=True, metadata={
-        "description": "shipped units put back on hand at approval"})
+    amount = money(
+        required=True, metadata={"description": "the units' share of the line's paid total"}
+    )
+    restocked_quantity = fields.Integer(
+        required=True, metadata={"description": "shipped units put back on hand at approval"}
+    )
 
 
 class RefundRequestSchema(Schema):
-    id = fields.Integer(required=True, metadata={
-        "description": "what the sub-order's seller or an admin sends as request_id to POST refund/ to decide"})
+    id = fields.Integer(
+        required=True,
+        metadata={
+            "description": "what the sub-order's seller or an admin sends as request_id to POST refund/ to decide"
+        },
+    )
     sub_order_id = fields.Integer(required=True)
-    status = fields.String(required=True, metadata={"enum": list(REFUND_REQUEST_STATUSES), "description": (
-        "requested (waits for a decision), approved (being paid out), completed (paid out), rejected, failed "
-        "(the payment refund was refused: failure_code; its units and money can be asked for again), closed "
-        "(undecided when the order's payments were refunded in full by another way)")})
+    status = fields.String(
+        required=True,
+        metadata={
+            "enum": list(REFUND_REQUEST_STATUSES),
+            "description": (
+                "requested (waits for a decision), approved (being paid out), completed (paid out), rejected, failed "
+                "(the payment refund was refused: failure_code; its units and money can be asked for again), closed "
+                "(undecided when the order's payments were refunded in full by another way)"
+            ),
+        },
+    )
     amount = money(required=True)
-    shipping_amount = money(required=True, metadata={"description": "the part of amount that is shipping"})
+    shipping_amount = money(
+        required=True, metadata={"description": "the part of amount that is shipping"}
+    )
     reason = fields.String(required=True)
-    requested_by_user_id = fields.Integer(allow_none=True, metadata={
-        "description": "the customer, or the seller who asked for its own sub-order (none: a guest)"})
+    requested_by_user_id = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "the customer, or the seller who asked for its own sub-order (none: a guest)"
+        },
+    )
     restock = fields.Boolean(required=True)
     failure_code = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
-    lines = fields.List(fields.Nested(RefundRequestLineSchema), required=True, metadata={
-        "description": "units returned (empty for a request of an amount)"})
+    lines = fields.List(
+        fields.Nested(RefundRequestLineSchema),
+        required=True,
+        metadata={"description": "units returned (empty for a request of an amount)"},
+    )
 
 
 class CheckoutPaymentResultSchema(Schema):
@@ -233,18 +322,34 @@ class OrderSchema(Schema):
     shipping_address = fields.Dict(required=True)
     notes = fields.String(allow_none=True)
     coupon_codes = fields.List(fields.String(), required=True)
-    reservation_expires_at = fields.DateTime(allow_none=True, metadata={
-        "description": "an unpaid order is cancelled at this moment and its stock released"})
+    reservation_expires_at = fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "an unpaid order is cancelled at this moment and its stock released"
+        },
+    )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     sub_orders = fields.List(fields.Nested(SubOrderSchema), required=True)
-    refund_requests = fields.List(fields.Nested(RefundRequestSchema), required=True, metadata={
-        "description": "the order's refund requests, oldest first (a seller: those of its sub-orders)"})
-    payment = fields.Nested(CheckoutPaymentResultSchema, allow_none=True, metadata={
-        "description": "only in the answer to POST /: how the payment started"})
-    access_token = fields.String(allow_none=True, metadata={
-        "description": "only in the answer to POST / of a guest: send it as X-Order-Token to read, track, "
-                       "cancel or ask to refund this order (also in the X-Order-Token response header)"})
+    refund_requests = fields.List(
+        fields.Nested(RefundRequestSchema),
+        required=True,
+        metadata={
+            "description": "the order's refund requests, oldest first (a seller: those of its sub-orders)"
+        },
+    )
+    payment = fields.Nested(
+        CheckoutPaymentResultSchema,
+        allow_none=True,
+        metadata={"description": "only in the answer to POST /: how the payment started"},
+    )
+    access_token = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "only in the answer to POST / of a guest: send it as X-Order-Token to read, track, "
+            "cancel or ask to refund this order (also in the X-Order-Token response header)"
+        },
+    )
 
 
 class OrderListArgs(PageArgs):
@@ -252,15 +357,27 @@ class OrderListArgs(PageArgs):
 
 
 class OrderUpdateSchema(Schema):
-    status = fields.String(validate=validate.OneOf(sorted(states.MANUAL_TARGETS)),
-                           metadata={"description": "sellers and admins; follows the state machine"})
-    sub_order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
-                                  metadata={"description": "which sub-order (default: all the caller's)"})
-    note = fields.String(validate=validate.Length(max=500), metadata={"description": "kept in the timeline"})
-    notes = fields.String(allow_none=True, validate=validate.Length(max=1000),
-                          metadata={"description": "the customer's, while pending"})
-    shipping_address = fields.Nested(OrderAddressSchema, metadata={
-        "description": "the customer's, while pending (same country and region)"})
+    status = fields.String(
+        validate=validate.OneOf(sorted(states.MANUAL_TARGETS)),
+        metadata={"description": "sellers and admins; follows the state machine"},
+    )
+    sub_order_id = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "which sub-order (default: all the caller's)"},
+    )
+    note = fields.String(
+        validate=validate.Length(max=500), metadata={"description": "kept in the timeline"}
+    )
+    notes = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=1000),
+        metadata={"description": "the customer's, while pending"},
+    )
+    shipping_address = fields.Nested(
+        OrderAddressSchema,
+        metadata={"description": "the customer's, while pending (same country and region)"},
+    )
 
     @validates_schema
     def _something(self, data, **kwargs):
@@ -273,35 +390,67 @@ class OrderCancelSchema(Schema):
 
 
 class OrderRefundLineSchema(Schema):
-    line_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID),
-                             metadata={"description": "an order line (sub_orders[].lines[].id)"})
-    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=1_000_000),
-                              metadata={"description": "units to return: at most those ordered and not yet asked for"})
+    line_id = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "an order line (sub_orders[].lines[].id)"},
+    )
+    quantity = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1, max=1_000_000),
+        metadata={"description": "units to return: at most those ordered and not yet asked for"},
+    )
 
 
 class OrderRefundSchema(Schema):
-    reason = fields.String(validate=validate.Length(min=1, max=500), metadata={"description": "customers: required"})
+    reason = fields.String(
+        validate=validate.Length(min=1, max=500), metadata={"description": "customers: required"}
+    )
     sub_order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
-    amount = decimal_in(0.01, 9_999_999_999.99, metadata={"description": "default: what remains of the sub-order"})
-    lines = fields.List(fields.Nested(OrderRefundLineSchema), validate=validate.Length(min=1, max=100), metadata={
-        "description": "customers: units of lines to return and refund (their paid share: price, less discounts, "
-                       "plus tax); not with amount. One request per sub-order they belong to"})
-    include_shipping = fields.Boolean(metadata={
-        "description": "with lines: refund the sub-order's shipping too (it is, anyway, with its last units)"})
-    request_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
-                                metadata={"description": "sellers and admins: the request to decide (its id in "
-                                                          "refund_requests of the order or its tracking)"})
-    approve = fields.Boolean(metadata={"description": "sellers and admins: true approves, false rejects"})
-    restock = fields.Boolean(metadata={
-        "description": "sellers and admins, approving a return of units: put shipped units back on hand in the "
-                       "warehouse they came from (units not yet shipped are always released)"})
+    amount = decimal_in(
+        0.01, 9_999_999_999.99, metadata={"description": "default: what remains of the sub-order"}
+    )
+    lines = fields.List(
+        fields.Nested(OrderRefundLineSchema),
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "customers: units of lines to return and refund (their paid share: price, less discounts, "
+            "plus tax); not with amount. One request per sub-order they belong to"
+        },
+    )
+    include_shipping = fields.Boolean(
+        metadata={
+            "description": "with lines: refund the sub-order's shipping too (it is, anyway, with its last units)"
+        }
+    )
+    request_id = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={
+            "description": "sellers and admins: the request to decide (its id in "
+            "refund_requests of the order or its tracking)"
+        },
+    )
+    approve = fields.Boolean(
+        metadata={"description": "sellers and admins: true approves, false rejects"}
+    )
+    restock = fields.Boolean(
+        metadata={
+            "description": "sellers and admins, approving a return of units: put shipped units back on hand in the "
+            "warehouse they came from (units not yet shipped are always released)"
+        }
+    )
 
     @validates_schema
     def _shape(self, data, **kwargs):
         if "request_id" in data:
             if "approve" not in data:
                 raise SchemaError({"approve": ["required with request_id"]})
-            extra = [k for k in ("lines", "include_shipping", "amount", "sub_order_id") if k in data]
+            extra = [
+                k for k in ("lines", "include_shipping", "amount", "sub_order_id") if k in data
+            ]
             if extra:
                 raise SchemaError({k: ["not when deciding a request"] for k in extra})
         else:
@@ -351,6 +500,7 @@ class OrderTrackingSchema(Schema):
 
 # --- routes --------------------------------------------------------------------------------------
 
+
 @blp.route("/", methods=["POST"])
 @blp.arguments(OrderIdempotencyHeaderSchema, location="headers")
 @blp.arguments(CheckoutSchema)
@@ -369,6 +519,7 @@ def create(headers, data):
         if body["access_token"]:
             response.headers[access.HEADER] = body["access_token"]
         return response
+
     return body
 
 
@@ -378,8 +529,12 @@ def create(headers, data):
 @_errors(401, 403, 422)
 def list_orders(args):
     """Customers: their orders; sellers: orders with their sub-orders; admins: all of the tenant."""
-    return services.list_orders(current_api_user(), status=args.get("status"), page=args["page"],
-                                page_size=args["page_size"])
+    return services.list_orders(
+        current_api_user(),
+        status=args.get("status"),
+        page=args["page"],
+        page_size=args["page_size"],
+    )
 
 
 @blp.route("/<int:order_id>/", methods=["GET"])
@@ -441,6 +596,12 @@ def refund(headers, data, order_id):
     422 for more than is left)."""
     caller = _caller(order_id, headers)
     if "request_id" in data:
-        return services.decide_refund(caller, order_id, data["request_id"], data["approve"], data.get("reason"),
-                                      restock=data.get("restock", False))
+        return services.decide_refund(
+            caller,
+            order_id,
+            data["request_id"],
+            data["approve"],
+            data.get("reason"),
+            restock=data.get("restock", False),
+        )
     return services.request_refund(caller, order_id, data)

@@ -35,25 +35,42 @@ from storefront_api.common import (
 
 MAX_ID = 2**31 - 1  # ids are INT columns
 
-blp = Blueprint("payments", __name__, url_prefix="/api/v1/payments",
-                description="Payments, refunds and transaction history. " + TEST_CARDS_DOC)
+blp = Blueprint(
+    "payments",
+    __name__,
+    url_prefix="/api/v1/payments",
+    description="Payments, refunds and transaction history. " + TEST_CARDS_DOC,
+)
 # webhooks come from payment providers in bursts: apart, so the per-IP write limit never drops one
-webhooks_blp = Blueprint("payment_webhooks", __name__, url_prefix="/api/v1/payments",
-                         description="Payment gateways' webhooks (signature verified, applied once)")
+webhooks_blp = Blueprint(
+    "payment_webhooks",
+    __name__,
+    url_prefix="/api/v1/payments",
+    description="Payment gateways' webhooks (signature verified, applied once)",
+)
 
 admin_only = require_roles(roles.ADMIN, roles.SUPER_ADMIN)
-customer_or_staff = require_roles(roles.CUSTOMER, roles.PREMIUM_CUSTOMER, roles.ADMIN, roles.SUPER_ADMIN)
+customer_or_staff = require_roles(
+    roles.CUSTOMER, roles.PREMIUM_CUSTOMER, roles.ADMIN, roles.SUPER_ADMIN
+)
 
 
 def _errors(*codes: int, optional_auth: bool = False):
-    return document_errors(blp, *codes, optional_auth=optional_auth,
-                           descriptions={404: "No such payment here (or not yours)",
-                                         409: "Conflict: payment_in_progress, invalid_payment_status, "
-                                              "refund_exceeds_captured, idempotency_key_reused, order_not_payable "
-                                              "or payment_method_mismatch"})
+    return document_errors(
+        blp,
+        *codes,
+        optional_auth=optional_auth,
+        descriptions={
+            404: "No such payment here (or not yours)",
+            409: "Conflict: payment_in_progress, invalid_payment_status, "
+            "refund_exceeds_captured, idempotency_key_reused, order_not_payable "
+            "or payment_method_mismatch",
+        },
+    )
 
 
 # --- schemas -------------------------------------------------------------------------------------
+
 
 class PaymentSchema(Schema):
     id = fields.Integer(required=True)
@@ -67,30 +84,46 @@ class PaymentSchema(Schema):
     amount_refunded = fields.Decimal(as_string=True, required=True)
     refundable = fields.Decimal(as_string=True, required=True)
     card_brand = fields.String(allow_none=True)
-    card_last4 = fields.String(allow_none=True, metadata={"description": "The only digits of a card ever kept"})
-    failure_code = fields.String(allow_none=True, metadata={
-        "description": "Why it failed: card_declined, insufficient_funds, ..."})
+    card_last4 = fields.String(
+        allow_none=True, metadata={"description": "The only digits of a card ever kept"}
+    )
+    failure_code = fields.String(
+        allow_none=True,
+        metadata={"description": "Why it failed: card_declined, insufficient_funds, ..."},
+    )
     failure_message = fields.String(allow_none=True)
-    next_action = fields.Dict(allow_none=True, metadata={
-        "description": "confirm (requires_action) or offline_payment (bank transfer / cash on delivery)"})
+    next_action = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "confirm (requires_action) or offline_payment (bank transfer / cash on delivery)"
+        },
+    )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 
 
 class CardDetailsSchema(Schema):
-    card_number = fields.String(validate=validate.Regexp(r"^\d{12,19}$", error="12 to 19 digits"), metadata={
-        "description": "test_card only. " + TEST_CARDS_DOC})
+    card_number = fields.String(
+        validate=validate.Regexp(r"^\d{12,19}$", error="12 to 19 digits"),
+        metadata={"description": "test_card only. " + TEST_CARDS_DOC},
+    )
     exp_month = fields.Integer(strict=True, validate=validate.Range(min=1, max=12))
     exp_year = fields.Integer(strict=True, validate=validate.Range(min=2000, max=2100))
     cvc = fields.String(validate=validate.Regexp(r"^\d{3,4}$", error="3 or 4 digits"))
-    payment_method = fields.String(validate=validate.Length(min=3, max=100), metadata={
-        "description": "stripe_card only: a PaymentMethod id made by Stripe.js (pm_...)"})
+    payment_method = fields.String(
+        validate=validate.Length(min=3, max=100),
+        metadata={"description": "stripe_card only: a PaymentMethod id made by Stripe.js (pm_...)"},
+    )
 
     @validates_schema
     def _card(self, data, **kwargs):
         if "card_number" not in data:
             return
-        missing = {name: ["required with card_number"] for name in ("exp_month", "exp_year", "cvc") if name not in data}
+        missing = {
+            name: ["required with card_number"]
+            for name in ("exp_month", "exp_year", "cvc")
+            if name not in data
+        }
         if missing:
             raise SchemaError(missing)
         today = dt.datetime.now(dt.timezone.utc).date()
@@ -99,19 +132,40 @@ class CardDetailsSchema(Schema):
 
 
 class ProcessSchema(Schema):
-    payment_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={
-        "description": "The payment to pay (or send order_id: the order's latest payment)"})
-    order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={
-        "description": "Pay this order of yours: its payment, or, for an order placed without one, a new payment "
-                       "of what it costs (then give method). A paid or cancelled order: 409 order_not_payable"})
-    method = fields.String(validate=validate.Length(min=1, max=32), metadata={
-        "description": "With order_id, for an order that has no payment yet: how to pay it (GET /methods/)"})
-    payment_details = fields.Nested(CardDetailsSchema, metadata={
-        "description": "Card details for test_card, a PaymentMethod id for stripe_card; none for bank "
-                       "transfer and cash on delivery"})
-    confirm = fields.Boolean(load_default=False, metadata={
-        "description": "true completes a payment in status requires_action (test card 4000000000003220)"})
-
+    payment_id = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={
+            "description": "The payment to pay (or send order_id: the order's latest payment)"
+        },
+    )
+    order_id = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={
+            "description": "Pay this order of yours: its payment, or, for an order placed without one, a new payment "
+            "of what it costs (then give method). A paid or cancelled order: 409 order_not_payable"
+        },
+    )
+    method = fields.String(
+        validate=validate.Length(min=1, max=32),
+        metadata={
+            "description": "With order_id, for an order that has no payment yet: how to pay it (GET /methods/)"
+        },
+    )
+    payment_details = fields.Nested(
+        CardDetailsSchema,
+        metadata={
+            "description": "Card details for test_card, a PaymentMethod id for stripe_card; none for bank "
+            "transfer and cash on delivery"
+        },
+    )
+    confirm = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true completes a payment in status requires_action (test card 4000000000003220)"
+        },
+    )
 
     @validates_schema
     def _one_target(self, data, **kwargs):
@@ -122,16 +176,27 @@ class ProcessSchema(Schema):
 
 
 class ProcessHeaders(Schema):
-    idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(min=1, max=128),
-                                    metadata={"description": "Same key and body: the first result; another body: 409"})
-    guest_token = fields.String(data_key="X-Guest-Token", validate=validate.Length(min=16, max=200),
-                                metadata={"description": "Guests: the cart token their order was placed with "
-                                                         "(X-Cart-Token of the checkout)"})
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Length(min=1, max=128),
+        metadata={"description": "Same key and body: the first result; another body: 409"},
+    )
+    guest_token = fields.String(
+        data_key="X-Guest-Token",
+        validate=validate.Length(min=16, max=200),
+        metadata={
+            "description": "Guests: the cart token their order was placed with "
+            "(X-Cart-Token of the checkout)"
+        },
+    )
 
 
 class IdempotencyHeaders(Schema):
-    idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(min=1, max=128),
-                                    metadata={"description": "Same key and body: the first result; another body: 409"})
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Length(min=1, max=128),
+        metadata={"description": "Same key and body: the first result; another body: 409"},
+    )
 
 
 class PaymentMethodSchema(Schema):
@@ -143,11 +208,17 @@ class PaymentMethodSchema(Schema):
 
 
 class RefundCreateSchema(Schema):
-    payment_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    payment_id = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
     # bounds are checked by the service (422): a Range of Decimals would render as strings in OpenAPI
-    amount = fields.Decimal(required=True, metadata={
-        "description": "More than 0 with at most 2 decimal places (422 otherwise), and at most the payment's "
-                       "refundable amount (409 refund_exceeds_captured)"})
+    amount = fields.Decimal(
+        required=True,
+        metadata={
+            "description": "More than 0 with at most 2 decimal places (422 otherwise), and at most the payment's "
+            "refundable amount (409 refund_exceeds_captured)"
+        },
+    )
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
 
 
@@ -167,9 +238,15 @@ class TransactionSchema(Schema):
     id = fields.Integer(required=True)
     payment_id = fields.Integer(required=True)
     order_id = fields.Integer(required=True)
-    kind = fields.String(required=True, metadata={"description": "authorize, confirm, capture, void, refund, "
-                                                                 "webhook or mark_received"})
-    status = fields.String(required=True, metadata={"description": "succeeded, pending, requires_action, failed"})
+    kind = fields.String(
+        required=True,
+        metadata={
+            "description": "authorize, confirm, capture, void, refund, webhook or mark_received"
+        },
+    )
+    status = fields.String(
+        required=True, metadata={"description": "succeeded, pending, requires_action, failed"}
+    )
     amount = fields.Decimal(as_string=True, required=True)
     currency = fields.String(required=True)
     gateway = fields.String(required=True)
@@ -184,11 +261,14 @@ class TransactionListArgs(PageArgs):
 
 
 class WebhookResultSchema(Schema):
-    status = fields.String(required=True, metadata={"description": "processed, recorded, ignored or duplicate"})
+    status = fields.String(
+        required=True, metadata={"description": "processed, recorded, ignored or duplicate"}
+    )
     event_id = fields.String(required=True)
 
 
 # --- handlers ------------------------------------------------------------------------------------
+
 
 @blp.route("/process/", methods=["POST"])
 @blp.arguments(ProcessHeaders, location="headers")
@@ -208,8 +288,12 @@ def process(headers, data):
         raise Unauthorized("a valid access token (or a guest's X-Guest-Token) is required")
     if user is not None and not (user.role_names & roles.CUSTOMER_ROLES):
         raise PermissionDenied("only customers pay their payments")
-    pay = dict(payment_details=data.get("payment_details"), confirm=data["confirm"],
-               guest_token=headers.get("guest_token"), idempotency_key=headers.get("idempotency_key"))
+    pay = dict(
+        payment_details=data.get("payment_details"),
+        confirm=data["confirm"],
+        guest_token=headers.get("guest_token"),
+        idempotency_key=headers.get("idempotency_key"),
+    )
     if "order_id" in data:
         return orders.pay_order(user, data["order_id"], method=data.get("method"), **pay)
     return services.process_payment(user, payment_id=data["payment_id"], **pay)
@@ -234,8 +318,13 @@ def methods():
 def create_refund(headers, data):
     """Refund part or all of a captured payment (Admins). Never more than captured minus already
     refunded (409 refund_exceeds_captured), also under concurrent requests. Idempotency-Key honoured."""
-    return services.refund_for_api(current_api_user(), payment_id=data["payment_id"], amount=data["amount"],
-                                   reason=data["reason"], idempotency_key=headers.get("idempotency_key"))
+    return services.refund_for_api(
+        current_api_user(),
+        payment_id=data["payment_id"],
+        amount=data["amount"],
+        reason=data["reason"],
+        idempotency_key=headers.get("idempotency_key"),
+    )
 
 
 @blp.route("/transactions/", methods=["GET"])
@@ -245,14 +334,26 @@ def create_refund(headers, data):
 @_errors(401, 403, 404, 422)
 def transactions(args):
     """Payment history, newest first: a customer's own payments; Admins: the whole shop's."""
-    return services.list_transactions(current_api_user(), payment_id=args.get("payment_id"),
-                                      order_id=args.get("order_id"), page=args["page"], page_size=args["page_size"])
+    return services.list_transactions(
+        current_api_user(),
+        payment_id=args.get("payment_id"),
+        order_id=args.get("order_id"),
+        page=args["page"],
+        page_size=args["page_size"],
+    )
 
 
 @webhooks_blp.route("/webhooks/<string:gateway>/", methods=["POST"])
 @webhooks_blp.response(200, WebhookResultSchema)
-@document_errors(webhooks_blp, 400, 404, descriptions={400: "Missing, wrong or stale signature",
-                                                      404: "Unknown gateway, or one without webhooks"})
+@document_errors(
+    webhooks_blp,
+    400,
+    404,
+    descriptions={
+        400: "Missing, wrong or stale signature",
+        404: "Unknown gateway, or one without webhooks",
+    },
+)
 def webhook(gateway):
     """A gateway's event (no bearer token: the gateway's signature is verified, e.g. Stripe-Signature).
     Applied once: a replayed event answers 200 with status duplicate and changes nothing."""

@@ -10,13 +10,22 @@ MAX_ID = 2**31 - 1
 MAX_MONEY = 9_999_999_999.99
 MAX_LINES = 100
 COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="an ISO 3166-1 alpha-2 code such as FR")
-REGION = validate.Regexp(r"^[A-Z0-9]{1,3}$", error="a region code such as CA (the part after the dash of ISO 3166-2)")
+REGION = validate.Regexp(
+    r"^[A-Z0-9]{1,3}$", error="a region code such as CA (the part after the dash of ISO 3166-2)"
+)
 
 
 def money(**kwargs) -> fields.Decimal:
     """Money out: a string with 2 decimals ("19.90")."""
-    metadata = {"type": "string", "format": "decimal", "example": "19.90", **kwargs.pop("metadata", {})}
-    return fields.Decimal(places=2, rounding=ROUND_HALF_UP, as_string=True, metadata=metadata, **kwargs)
+    metadata = {
+        "type": "string",
+        "format": "decimal",
+        "example": "19.90",
+        **kwargs.pop("metadata", {}),
+    }
+    return fields.Decimal(
+        places=2, rounding=ROUND_HALF_UP, as_string=True, metadata=metadata, **kwargs
+    )
 
 
 def decimal_out(**kwargs) -> fields.Decimal:
@@ -31,7 +40,9 @@ def decimal_in(low, high, *, places: int | None = 2, **kwargs) -> fields.Decimal
             raise ValidationError(f"must be between {low} and {high}")
 
     metadata = {"minimum": low, "maximum": high, **kwargs.pop("metadata", {})}
-    return fields.Decimal(places=places, rounding=ROUND_HALF_UP, validate=check, metadata=metadata, **kwargs)
+    return fields.Decimal(
+        places=places, rounding=ROUND_HALF_UP, validate=check, metadata=metadata, **kwargs
+    )
 
 
 def an_id(**kwargs) -> fields.Integer:
@@ -40,7 +51,9 @@ def an_id(**kwargs) -> fields.Integer:
 
 class LineInSchema(Schema):
     variant_id = an_id(required=True)
-    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=10_000))
+    quantity = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=10_000)
+    )
 
 
 class DestinationSchema(Schema):
@@ -50,5 +63,6 @@ class DestinationSchema(Schema):
 
 
 def lines_field() -> fields.List:
-    return fields.List(fields.Nested(LineInSchema), required=True,
-                       validate=validate.Length(min=1, max=MAX_LINES))
+    return fields.List(
+        fields.Nested(LineInSchema), required=True, validate=validate.Length(min=1, max=MAX_LINES)
+    )

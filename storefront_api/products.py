@@ -44,17 +44,28 @@ from storefront_api.common import (
     require_roles,
 )
 
-blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Products and categories")
+blp = Blueprint(
+    "products", __name__, url_prefix="/api/v1/products", description="Products and categories"
+)
 
 MAX_MONEY = 9_999_999_999.99  # a float: OpenAPI bounds must be numbers (Decimal compares fine)
 MAX_ID = 2**31 - 1
-_ATTR_CODE = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="attribute codes are letters, digits, _ and -")
+_ATTR_CODE = validate.Regexp(
+    r"^[A-Za-z0-9_-]{1,64}$", error="attribute codes are letters, digits, _ and -"
+)
 
 
 def _money(**kwargs) -> fields.Decimal:
     """Money out: a string with 2 decimals ("19.90"), documented as such."""
-    metadata = {"type": "string", "format": "decimal", "example": "19.90", **kwargs.pop("metadata", {})}
-    return fields.Decimal(places=2, rounding=ROUND_HALF_UP, as_string=True, metadata=metadata, **kwargs)
+    metadata = {
+        "type": "string",
+        "format": "decimal",
+        "example": "19.90",
+        **kwargs.pop("metadata", {}),
+    }
+    return fields.Decimal(
+        places=2, rounding=ROUND_HALF_UP, as_string=True, metadata=metadata, **kwargs
+    )
 
 
 def _decimal_in(low, high, *, places: int | None = 2, **kwargs) -> fields.Decimal:
@@ -66,10 +77,13 @@ def _decimal_in(low, high, *, places: int | None = 2, **kwargs) -> fields.Decima
             raise ValidationError(f"must be between {low} and {high}")
 
     metadata = {"minimum": low, "maximum": high, **kwargs.pop("metadata", {})}
-    return fields.Decimal(places=places, rounding=ROUND_HALF_UP, validate=check, metadata=metadata, **kwargs)
+    return fields.Decimal(
+        places=places, rounding=ROUND_HALF_UP, validate=check, metadata=metadata, **kwargs
+    )
 
 
 # --- response schemas ------------------------------------------------------------------------
+
 
 class RefSchema(Schema):
     id = fields.Integer(required=True)
@@ -127,12 +141,15 @@ class VariantSchema(Schema):
     price = _money(required=True)
     compare_at_price = _money(allow_none=True)
     currency = fields.String(required=True)
-    weight_kg = fields.Decimal(places=3, as_string=True, allow_none=True,
-                               metadata={"type": "string", "format": "decimal"})
+    weight_kg = fields.Decimal(
+        places=3, as_string=True, allow_none=True, metadata={"type": "string", "format": "decimal"}
+    )
     options = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     is_active = fields.Boolean(required=True)
     position = fields.Integer(required=True)
-    available = fields.Integer(required=True, metadata={"description": "on hand minus reserved, all warehouses"})
+    available = fields.Integer(
+        required=True, metadata={"description": "on hand minus reserved, all warehouses"}
+    )
     in_stock = fields.Boolean(required=True)
 
 
@@ -203,7 +220,9 @@ class FacetBrandSchema(RefSchema):
 
 class PriceRangeSchema(Schema):
     min = _money(required=True)
-    max = _money(allow_none=True, metadata={"description": "exclusive; null for the open top range"})
+    max = _money(
+        allow_none=True, metadata={"description": "exclusive; null for the open top range"}
+    )
     count = fields.Integer(required=True)
 
 
@@ -222,7 +241,9 @@ class AttributeFacetSchema(Schema):
     code = fields.String(required=True)
     name = fields.String(required=True)
     unit = fields.String(allow_none=True)
-    param = fields.String(required=True, metadata={"description": "the list's query parameter, e.g. attr_colour"})
+    param = fields.String(
+        required=True, metadata={"description": "the list's query parameter, e.g. attr_colour"}
+    )
     values = fields.List(fields.Nested(FacetValueSchema), required=True)
 
 
@@ -236,6 +257,7 @@ class CategoryFiltersSchema(Schema):
 
 # --- query arguments -------------------------------------------------------------------------
 
+
 class ProductListArgs(PageArgs):
     """Filters of every product list. Attribute filters are `attr_<code>=<value>` parameters
     (e.g. attr_colour=Red), repeatable: any of the values of one attribute, all of the attributes.
@@ -243,14 +265,22 @@ class ProductListArgs(PageArgs):
 
     open_query_prefixes = ("attr_",)  # documented as open-ended (storefront_api.common.Blueprint)
 
-    category = fields.String(validate=validate.Length(min=1, max=140),
-                             metadata={"description": "slug or id; includes its descendants"})
-    brand = fields.List(fields.String(validate=validate.Length(min=1, max=140)),
-                        metadata={"description": "slug or id, repeatable (any of)"})
-    seller = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "slug or id"})
+    category = fields.String(
+        validate=validate.Length(min=1, max=140),
+        metadata={"description": "slug or id; includes its descendants"},
+    )
+    brand = fields.List(
+        fields.String(validate=validate.Length(min=1, max=140)),
+        metadata={"description": "slug or id, repeatable (any of)"},
+    )
+    seller = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "slug or id"}
+    )
     min_price = _decimal_in(0, MAX_MONEY, places=None)
     max_price = _decimal_in(0, MAX_MONEY, places=None)
-    in_stock = fields.Boolean(metadata={"description": "true: available in some warehouse; false: sold out"})
+    in_stock = fields.Boolean(
+        metadata={"description": "true: available in some warehouse; false: sold out"}
+    )
     min_rating = _decimal_in(0, 5, places=None)
     sort = fields.String(load_default="newest", validate=validate.OneOf(queries.SORTS))
 
@@ -292,26 +322,40 @@ def _attribute_args() -> dict[str, list[str]]:
 
 def _filters(args: dict, **extra) -> tuple[queries.ProductFilters, dict]:
     filters = queries.ProductFilters(
-        category=args.get("category"), brand=args.get("brand") or [], seller=args.get("seller"),
-        min_price=args.get("min_price"), max_price=args.get("max_price"), attrs=_attribute_args(),
-        in_stock=args.get("in_stock"), min_rating=args.get("min_rating"), **extra,
+        category=args.get("category"),
+        brand=args.get("brand") or [],
+        seller=args.get("seller"),
+        min_price=args.get("min_price"),
+        max_price=args.get("max_price"),
+        attrs=_attribute_args(),
+        in_stock=args.get("in_stock"),
+        min_rating=args.get("min_rating"),
+        **extra,
     )
     return filters, {"sort": args["sort"], "page": args["page"], "page_size": args["page_size"]}
 
 
 # --- write schemas ---------------------------------------------------------------------------
 
+
 class VariantInSchema(Schema):
-    id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
-                        metadata={"description": "on update: the variant to change; omit to add one"})
+    id = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "on update: the variant to change; omit to add one"},
+    )
     sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
     title = fields.String(allow_none=True, validate=validate.Length(max=255))
     price = _decimal_in(0, MAX_MONEY, required=True)
     compare_at_price = _decimal_in(0, MAX_MONEY, allow_none=True)
-    currency = fields.String(load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code"))
+    currency = fields.String(
+        load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code")
+    )
     weight_kg = _decimal_in(0, 9_999_999, places=3, allow_none=True)
-    options = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=50)),
-                          values=fields.String(validate=validate.Length(max=100)), load_default=dict)
+    options = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=50)),
+        values=fields.String(validate=validate.Length(max=100)),
+        load_default=dict,
+    )
     is_active = fields.Boolean(load_default=True)
     position = fields.Integer(validate=validate.Range(min=0, max=10_000))
 
@@ -332,17 +376,25 @@ class ProductPatchSchema(Schema):
     id: listed ones are changed or added, missing ones deactivated)."""
 
     title = fields.String(validate=validate.Length(min=1, max=255))
-    slug = fields.String(allow_none=True, validate=[
-        validate.Length(max=200),
-        validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$|^$", error="lower-case letters, digits, dashes")])
+    slug = fields.String(
+        allow_none=True,
+        validate=[
+            validate.Length(max=200),
+            validate.Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$|^$", error="lower-case letters, digits, dashes"
+            ),
+        ],
+    )
     description = fields.String(allow_none=True, validate=validate.Length(max=16_000))
     status = fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
     product_type = fields.String(validate=validate.OneOf(PRODUCT_TYPES))
     is_featured = fields.Boolean(metadata={"description": "admins only"})
     category_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
     brand_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
-    seller_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
-                               metadata={"description": "admins: required on create; sellers: ignored"})
+    seller_id = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "admins: required on create; sellers: ignored"},
+    )
     variants = fields.List(fields.Nested(VariantInSchema), validate=validate.Length(min=1, max=100))
     images = fields.List(fields.Nested(ImageInSchema), validate=validate.Length(max=50))
     attributes = fields.List(fields.Nested(AttributeInSchema), validate=validate.Length(max=100))
@@ -358,7 +410,11 @@ class ProductInSchema(ProductPatchSchema):
 
     @validates_schema
     def required_fields(self, data, **kwargs):
-        errors = {name: ["Missing data for required field."] for name in ("title", "variants") if name not in data}
+        errors = {
+            name: ["Missing data for required field."]
+            for name in ("title", "variants")
+            if name not in data
+        }
         if errors:
             raise ValidationError(errors)
 
@@ -368,30 +424,46 @@ class BulkUpdateItemSchema(ProductPatchSchema):
 
 
 class BulkCreateSchema(Schema):
-    items = fields.List(fields.Nested(ProductInSchema), required=True,
-                        validate=validate.Length(min=1, max=services.MAX_BULK_ITEMS))
+    items = fields.List(
+        fields.Nested(ProductInSchema),
+        required=True,
+        validate=validate.Length(min=1, max=services.MAX_BULK_ITEMS),
+    )
 
 
 class BulkUpdateSchema(Schema):
-    items = fields.List(fields.Nested(BulkUpdateItemSchema), required=True,
-                        validate=validate.Length(min=1, max=services.MAX_BULK_ITEMS))
+    items = fields.List(
+        fields.Nested(BulkUpdateItemSchema),
+        required=True,
+        validate=validate.Length(min=1, max=services.MAX_BULK_ITEMS),
+    )
 
 
 class CategoryInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    slug = fields.String(validate=[validate.Length(max=120), validate.Regexp(
-        r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="lower-case letters, digits, dashes")])
+    slug = fields.String(
+        validate=[
+            validate.Length(max=120),
+            validate.Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="lower-case letters, digits, dashes"
+            ),
+        ]
+    )
     parent_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
     description = fields.String(allow_none=True, validate=validate.Length(max=10_000))
     position = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
     is_active = fields.Boolean()
     seo_title = fields.String(allow_none=True, validate=validate.Length(max=200))
     seo_description = fields.String(allow_none=True, validate=validate.Length(max=500))
-    attribute_codes = fields.List(fields.String(validate=_ATTR_CODE), validate=validate.Length(max=100),
-                                  metadata={"description": "attributes storefronts filter this category by"})
+    attribute_codes = fields.List(
+        fields.String(validate=_ATTR_CODE),
+        validate=validate.Length(max=100),
+        metadata={"description": "attributes storefronts filter this category by"},
+    )
 
 
 # --- public cache ----------------------------------------------------------------------------
+
 
 def _tenant_epoch(tenant_id: int | None) -> str:
     """Identifies this tenant row for good (ids are reused when a database is recreated)."""
@@ -440,7 +512,9 @@ def _cache_key_material() -> str:
     Only documented keys get this far (an undocumented one is a 422 before any view:
     common.Blueprint), so no key of a client's invention makes an entry. Read before the
     arguments are parsed: a hit costs no schema load (about 0.2 ms of CPU per list request)."""
-    return request.path + "?" + "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
+    return (
+        request.path + "?" + "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
+    )
 
 
 def public_cache(fn: Callable) -> Callable:
@@ -468,11 +542,17 @@ def public_cache(fn: Callable) -> Callable:
             return response
         body = response.get_data()
         etag = _etag(body)
-        if g.get("api_user") is not None:  # answered for a signed-in user (who may see drafts): never shared
+        if (
+            g.get("api_user") is not None
+        ):  # answered for a signed-in user (who may see drafts): never shared
             key, anonymous = None, False
         if key is not None:
-            cache.put_versioned(version, key, etag.encode() + b"\n" + body,
-                                int(current_app.config.get("CATALOG_CACHE_SECONDS", 300)))
+            cache.put_versioned(
+                version,
+                key,
+                etag.encode() + b"\n" + body,
+                int(current_app.config.get("CATALOG_CACHE_SECONDS", 300)),
+            )
             response.headers["X-Cache"] = "miss"
         return _with_validators(response, etag, public=anonymous)
 
@@ -483,11 +563,16 @@ def _documented_304(fn: Callable) -> Callable:
     return blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")(fn)
 
 
-_PRODUCT_WRITE_ERRORS = {403: "Not a seller or admin", 404: "No such product of yours",
-                         409: "Concurrent write took a unique value", 422: "Invalid product"}
+_PRODUCT_WRITE_ERRORS = {
+    403: "Not a seller or admin",
+    404: "No such product of yours",
+    409: "Concurrent write took a unique value",
+    422: "Invalid product",
+}
 
 
 # --- routes: products ------------------------------------------------------------------------
+
 
 @blp.route("/")
 class Products(MethodView):
@@ -504,8 +589,18 @@ class Products(MethodView):
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(ProductInSchema)
     @blp.response(201, ProductDetailSchema)
-    @document_errors(blp, 400, 401, 403, 409, 422, descriptions={
-        **_PRODUCT_WRITE_ERRORS, 403: "Not a seller or admin, or seller not approved"})
+    @document_errors(
+        blp,
+        400,
+        401,
+        403,
+        409,
+        422,
+        descriptions={
+            **_PRODUCT_WRITE_ERRORS,
+            403: "Not a seller or admin, or seller not approved",
+        },
+    )
     def post(self, data):
         """Create a product (a seller: for its own store; an admin: names seller_id)"""
         return services.create_product(current_api_user(), data)
@@ -516,10 +611,16 @@ class ProductDetail(MethodView):
     @public_cache
     @blp.response(200, ProductDetailSchema)
     @_documented_304
-    @document_errors(blp, 401, 404, descriptions={
-        401: "An invalid or expired token was sent (the endpoint is public)",
-        404: "No such product (or not visible to you)",
-    }, optional_auth=True)
+    @document_errors(
+        blp,
+        401,
+        404,
+        descriptions={
+            401: "An invalid or expired token was sent (the endpoint is public)",
+            404: "No such product (or not visible to you)",
+        },
+        optional_auth=True,
+    )
     def get(self, product_id):
         """A product with variants, availability, images, brand, category breadcrumb, seller, rating"""
         return queries.get_product(product_id, queries.viewer_of(current_api_user(optional=True)))
@@ -550,7 +651,10 @@ class ProductDetail(MethodView):
 
 @blp.route("/bulk/")
 class ProductsBulk(MethodView):
-    _BULK_ERRORS = {**_PRODUCT_WRITE_ERRORS, 422: "Invalid items (details.items.<index>); none saved"}
+    _BULK_ERRORS = {
+        **_PRODUCT_WRITE_ERRORS,
+        422: "Invalid items (details.items.<index>); none saved",
+    }
 
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(BulkCreateSchema)
@@ -597,10 +701,15 @@ def by_category(args, slug):
 @limiter.limit(lambda: current_app.config["API_SEARCH_RATE_LIMIT"], key_func=get_remote_address)
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200, ProductPageSchema)
-@document_errors(blp, 422, 429, descriptions={
-    422: "Missing q or invalid filter",
-    429: "Too many searches from this client",
-})
+@document_errors(
+    blp,
+    422,
+    429,
+    descriptions={
+        422: "Missing q or invalid filter",
+        429: "Too many searches from this client",
+    },
+)
 def search(args):
     """Search active products with the search engine (app/search): every word of q in the title,
     brand, category, attributes or description, typos tolerated; sort=relevance by default.
@@ -610,6 +719,7 @@ def search(args):
 
 
 # --- routes: categories ----------------------------------------------------------------------
+
 
 @blp.route("/categories/")
 class Categories(MethodView):
@@ -623,11 +733,19 @@ class Categories(MethodView):
     @require_roles(roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(CategoryInSchema)
     @blp.response(201, CategoryDetailSchema)
-    @document_errors(blp, 400, 401, 403, 409, 422, descriptions={
-        403: "Admins only",
-        409: "Concurrent write took the slug",
-        422: "Invalid category",
-    })
+    @document_errors(
+        blp,
+        400,
+        401,
+        403,
+        409,
+        422,
+        descriptions={
+            403: "Admins only",
+            409: "Concurrent write took the slug",
+            422: "Invalid category",
+        },
+    )
     def post(self, data):
         """Create a category (admins)"""
         return services.create_category(current_api_user(), data)

@@ -29,11 +29,25 @@ from storefront_api.pricing_schemas import (
     money,
 )
 
-blp = Blueprint("promotions", __name__, url_prefix="/api/v1/promotions", description="Promotions and coupons")
+blp = Blueprint(
+    "promotions", __name__, url_prefix="/api/v1/promotions", description="Promotions and coupons"
+)
 
 managers = require_roles(roles.ADMIN, roles.SUPER_ADMIN, roles.SELLER)
-REASONS = ("unknown", "inactive", "not_started", "expired", "exhausted", "customer_limit", "login_required",
-           "customer_role", "first_order", "not_applicable", "min_subtotal", "not_combinable")
+REASONS = (
+    "unknown",
+    "inactive",
+    "not_started",
+    "expired",
+    "exhausted",
+    "customer_limit",
+    "login_required",
+    "customer_role",
+    "first_order",
+    "not_applicable",
+    "min_subtotal",
+    "not_combinable",
+)
 
 
 def _ids(**kwargs) -> fields.List:
@@ -44,13 +58,26 @@ class PromotionFieldsSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(allow_none=True, validate=validate.Length(max=5000))
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    value = decimal_in(0, MAX_MONEY, load_default=0, metadata={
-        "description": "percentage: percent off; fixed_amount: amount off; buy_x_get_y: percent off the "
-                       "free items (100 = free); free_shipping: unused"})
-    buy_quantity = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=1000))
-    get_quantity = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=1000))
-    code = fields.String(allow_none=True, validate=validate.Length(min=3, max=64),
-                         metadata={"description": "Coupon code (case-insensitive); none: automatic promotion"})
+    value = decimal_in(
+        0,
+        MAX_MONEY,
+        load_default=0,
+        metadata={
+            "description": "percentage: percent off; fixed_amount: amount off; buy_x_get_y: percent off the "
+            "free items (100 = free); free_shipping: unused"
+        },
+    )
+    buy_quantity = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=1000)
+    )
+    get_quantity = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=1000)
+    )
+    code = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=3, max=64),
+        metadata={"description": "Coupon code (case-insensitive); none: automatic promotion"},
+    )
     min_subtotal = decimal_in(0, MAX_MONEY, allow_none=True)
     product_ids = _ids()
     category_ids = _ids(metadata={"description": "A category covers its descendants"})
@@ -59,11 +86,16 @@ class PromotionFieldsSchema(Schema):
     first_order_only = fields.Boolean(load_default=False)
     starts_at = fields.AwareDateTime(allow_none=True)
     ends_at = fields.AwareDateTime(allow_none=True)
-    usage_limit = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
-    usage_limit_per_customer = fields.Integer(strict=True, allow_none=True,
-                                              validate=validate.Range(min=1, max=2**31 - 1))
+    usage_limit = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
+    usage_limit_per_customer = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
     stackable = fields.Boolean(load_default=True)
-    priority = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=-1000, max=1000))
+    priority = fields.Integer(
+        strict=True, load_default=0, validate=validate.Range(min=-1000, max=1000)
+    )
     is_active = fields.Boolean(load_default=True)
 
 
@@ -137,11 +169,15 @@ class CouponResultSchema(Schema):
     promotion_id = fields.Integer(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True)
-    discount_total = money(required=True, metadata={"description": "what this coupon takes off (lines and shipping)"})
+    discount_total = money(
+        required=True, metadata={"description": "what this coupon takes off (lines and shipping)"}
+    )
     free_shipping = fields.Boolean(required=True)
     lines = fields.List(fields.Nested(CouponLineSchema), required=True)
     subtotal = money(required=True)
-    basket_discount_total = money(required=True, metadata={"description": "item discounts of every promotion"})
+    basket_discount_total = money(
+        required=True, metadata={"description": "item discounts of every promotion"}
+    )
     shipping_total = money(required=True)
     tax_total = money(required=True)
     total = money(required=True)
@@ -154,8 +190,13 @@ class CouponResultSchema(Schema):
 @document_errors(blp, 401, 403, 422)
 def list_promotions(args):
     """Admins: every promotion of the storefront; sellers: their own."""
-    return services.list_promotions(current_api_user(), page=args["page"], page_size=args["page_size"],
-                                    kind=args.get("kind"), active=args.get("active"))
+    return services.list_promotions(
+        current_api_user(),
+        page=args["page"],
+        page_size=args["page_size"],
+        kind=args.get("kind"),
+        active=args.get("active"),
+    )
 
 
 @blp.route("/", methods=["POST"])
@@ -181,9 +222,18 @@ def get_promotion(promotion_id):
 @blp.route("/apply-coupon/", methods=["POST"])
 @blp.arguments(ApplyCouponSchema)
 @blp.response(200, CouponResultSchema)
-@document_errors(blp, 400, 401, 409, 422, optional_auth=True, descriptions={
-    409: "promotion_exhausted or coupon_not_combinable (details.code: the reason)",
-    422: "Invalid body, or coupon_not_applicable (details.code: " + ", ".join(REASONS) + ")"})
+@document_errors(
+    blp,
+    400,
+    401,
+    409,
+    422,
+    optional_auth=True,
+    descriptions={
+        409: "promotion_exhausted or coupon_not_combinable (details.code: the reason)",
+        422: "Invalid body, or coupon_not_applicable (details.code: " + ", ".join(REASONS) + ")",
+    },
+)
 def apply_coupon(data):
     """What a coupon takes off a basket (automatic promotions applied too)."""
     return services.apply_coupon(current_api_user(optional=True), data)

@@ -43,6 +43,7 @@ _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 # --- nesting -----------------------------------------------------------------------------------
 
+
 class JSONTooDeep(json.JSONDecodeError):
     """A JSONDecodeError, so that Flask's get_json (ValueError) and webargs (JSONDecodeError) both
     answer it as a malformed body (400)."""
@@ -71,7 +72,11 @@ class GuardedJSONProvider(DefaultJSONProvider):
     """Flask's JSON provider with the nesting limit on every load (see the module docstring)."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        text = s.decode(json.detect_encoding(s), "surrogatepass") if isinstance(s, (bytes, bytearray)) else s
+        text = (
+            s.decode(json.detect_encoding(s), "surrogatepass")
+            if isinstance(s, (bytes, bytearray))
+            else s
+        )
         limit = int(self._app.config.get("API_MAX_JSON_DEPTH", 64))
         if json_nesting_exceeds(text, limit):
             _log_refusal(f"JSON body nested deeper than {limit} levels")
@@ -84,6 +89,7 @@ class GuardedJSONProvider(DefaultJSONProvider):
 
 
 # --- text ----------------------------------------------------------------------------------------
+
 
 def _safe_name(name: Any) -> Any:
     """A field name fit to echo in an answer or a log line (bad characters escaped)."""
@@ -161,11 +167,18 @@ def _refuse_bad_request_text() -> None:
     (a guest's cart token, an Idempotency-Key, the user agent reach the database)."""
     if not request.path.startswith("/api/"):
         return
-    headers = [value for key, value in request.environ.items() if key.startswith("HTTP_") and isinstance(value, str)]
+    headers = [
+        value
+        for key, value in request.environ.items()
+        if key.startswith("HTTP_") and isinstance(value, str)
+    ]
     args = request.args
     # the common case in one search over everything; the walk that names the fields only on a hit
-    every_text = [*headers, *(part for pair in args.items(multi=True) for part in pair),
-                  *map(str, (request.view_args or {}).values())]
+    every_text = [
+        *headers,
+        *(part for pair in args.items(multi=True) for part in pair),
+        *map(str, (request.view_args or {}).values()),
+    ]
     if _BAD_CHARACTER.search("\n".join(every_text)) is None:
         return
     refuse_bad_text(args, "query string")
@@ -174,7 +187,11 @@ def _refuse_bad_request_text() -> None:
 
 
 def _log_refusal(reason: str) -> None:
-    where = f"{request.method} {_safe_name(request.path)} from {request.remote_addr}" if has_request_context() else "-"
+    where = (
+        f"{request.method} {_safe_name(request.path)} from {request.remote_addr}"
+        if has_request_context()
+        else "-"
+    )
     log.warning("refused hostile input on %s: %s", where, reason)
 
 

@@ -27,11 +27,18 @@ blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews", description="
 
 customer_only = require_roles(roles.CUSTOMER, roles.PREMIUM_CUSTOMER)
 # the author (a customer) or a moderator (Admin, Super Admin); ownership is checked by the service
-author_or_moderator = require_roles(roles.CUSTOMER, roles.PREMIUM_CUSTOMER, roles.ADMIN, roles.SUPER_ADMIN)
+author_or_moderator = require_roles(
+    roles.CUSTOMER, roles.PREMIUM_CUSTOMER, roles.ADMIN, roles.SUPER_ADMIN
+)
+
 
 def _errors(*codes: int, optional_auth: bool = False):
-    return document_errors(blp, *codes, optional_auth=optional_auth,
-                           descriptions={404: "No such review or product here (or not yours)"})
+    return document_errors(
+        blp,
+        *codes,
+        optional_auth=optional_auth,
+        descriptions={404: "No such review or product here (or not yours)"},
+    )
 
 
 class ReviewSchema(Schema):
@@ -40,10 +47,16 @@ class ReviewSchema(Schema):
     rating = fields.Integer(required=True)
     title = fields.String(required=True)
     body = fields.String(allow_none=True)
-    status = fields.String(required=True, metadata={"description": "approved (shown), pending or hidden"})
-    verified_purchase = fields.Boolean(required=True, metadata={
-        "description": "Whether the author bought the product: a paid order of theirs, not wholly "
-                       "refunded, held it when the review was written"})
+    status = fields.String(
+        required=True, metadata={"description": "approved (shown), pending or hidden"}
+    )
+    verified_purchase = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether the author bought the product: a paid order of theirs, not wholly "
+            "refunded, held it when the review was written"
+        },
+    )
     helpful_count = fields.Integer(required=True)
     author_name = fields.String(required=True)
     created_at = fields.DateTime(required=True)
@@ -51,7 +64,9 @@ class ReviewSchema(Schema):
 
 
 class ReviewCreateSchema(Schema):
-    product_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    product_id = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
     rating = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=5))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = fields.String(allow_none=True, validate=validate.Length(max=5000))
@@ -64,8 +79,10 @@ class ReviewUpdateSchema(Schema):
     rating = fields.Integer(strict=True, validate=validate.Range(min=1, max=5))
     title = fields.String(validate=validate.Length(min=1, max=200))
     body = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    status = fields.String(validate=validate.OneOf(REVIEW_STATUSES),
-                           metadata={"description": "Moderators only: approve, hold or hide"})
+    status = fields.String(
+        validate=validate.OneOf(REVIEW_STATUSES),
+        metadata={"description": "Moderators only: approve, hold or hide"},
+    )
 
 
 class ReviewPatchSchema(ReviewUpdateSchema):
@@ -84,8 +101,13 @@ class ReviewListArgs(PageArgs):
 @_errors(404, 422)
 def list_reviews(args):
     """Approved reviews of this storefront's active products (public)."""
-    return services.list_reviews(product_id=args.get("product_id"), rating=args.get("rating"), sort=args["sort"],
-                                 page=args["page"], page_size=args["page_size"])
+    return services.list_reviews(
+        product_id=args.get("product_id"),
+        rating=args.get("rating"),
+        sort=args["sort"],
+        page=args["page"],
+        page_size=args["page_size"],
+    )
 
 
 @blp.route("/", methods=["POST"])

@@ -38,7 +38,9 @@ from storefront_api.products import (
     _filters,
 )
 
-blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Product search and discovery")
+blp = Blueprint(
+    "search", __name__, url_prefix="/api/v1/search", description="Product search and discovery"
+)
 
 
 def search_limit():
@@ -47,28 +49,42 @@ def search_limit():
 
 # --- arguments ---------------------------------------------------------------------------------
 
+
 class SearchProductsArgs(ProductListArgs):
     """The product list's filters (attr_<code>=<value> included), plus words, sort and extras."""
 
-    q = fields.String(load_default="", validate=validate.Length(max=200),
-                      metadata={"description": "words to find (typos tolerated); empty: browse with filters"})
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "words to find (typos tolerated); empty: browse with filters"},
+    )
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
     facets = fields.Boolean(load_default=True, metadata={"description": "include facet counts"})
-    highlight = fields.Boolean(load_default=True, metadata={"description": "include highlighted snippets"})
+    highlight = fields.Boolean(
+        load_default=True, metadata={"description": "include highlighted snippets"}
+    )
 
 
 class SearchFiltersArgs(ProductListArgs):
     q = fields.String(load_default="", validate=validate.Length(max=200))
-    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS),
-                         metadata={"description": "accepted for symmetry with products/; no effect on counts"})
+    sort = fields.String(
+        load_default="relevance",
+        validate=validate.OneOf(SORTS),
+        metadata={"description": "accepted for symmetry with products/; no effect on counts"},
+    )
 
 
 class ClickSchema(Schema):
-    query = fields.String(load_default="", validate=validate.Length(max=200),
-                          metadata={"description": "the search the result came from"})
+    query = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "the search the result came from"},
+    )
     product_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    position = fields.Integer(validate=validate.Range(min=0, max=10_000),
-                              metadata={"description": "0-based rank of the result on its page"})
+    position = fields.Integer(
+        validate=validate.Range(min=0, max=10_000),
+        metadata={"description": "0-based rank of the result on its page"},
+    )
 
 
 class ClickRecordedSchema(Schema):
@@ -76,15 +92,23 @@ class ClickRecordedSchema(Schema):
 
 
 class SuggestionArgs(Schema):
-    q = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                      metadata={"description": "what has been typed so far"})
-    limit = fields.Integer(load_default=service.SUGGESTION_LIMIT, validate=validate.Range(min=1, max=20))
+    q = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "what has been typed so far"},
+    )
+    limit = fields.Integer(
+        load_default=service.SUGGESTION_LIMIT, validate=validate.Range(min=1, max=20)
+    )
 
 
 # --- responses ---------------------------------------------------------------------------------
 
+
 class HighlightSchema(Schema):
-    title = fields.String(metadata={"description": "HTML: matched words in <b>...</b>, the rest escaped"})
+    title = fields.String(
+        metadata={"description": "HTML: matched words in <b>...</b>, the rest escaped"}
+    )
     description = fields.String()
 
 
@@ -100,8 +124,13 @@ class FacetsSchema(Schema):
     brands = fields.List(fields.Nested(FacetBrandSchema), required=True)
     categories = fields.List(fields.Nested(CategoryFacetSchema), required=True)
     price = fields.Nested(PriceFacetSchema, required=True)
-    attributes = fields.List(fields.Nested(AttributeFacetSchema), required=True, metadata={
-        "description": "per attribute, the 30 values with the most products (listed by value)"})
+    attributes = fields.List(
+        fields.Nested(AttributeFacetSchema),
+        required=True,
+        metadata={
+            "description": "per attribute, the 30 values with the most products (listed by value)"
+        },
+    )
 
 
 class SearchPageSchema(Schema):
@@ -143,16 +172,23 @@ def _json_value(value):
 
 def _json(body: dict) -> Response:
     """`body` (the service's answer, whose keys are exactly the response schema's) as JSON."""
-    return current_app.response_class(json.dumps(body, default=_json_value, separators=(",", ":")) + "\n",
-                                      mimetype="application/json")
+    return current_app.response_class(
+        json.dumps(body, default=_json_value, separators=(",", ":")) + "\n",
+        mimetype="application/json",
+    )
 
 
 # --- routes ------------------------------------------------------------------------------------
 
+
 def _documented(fn):
-    fn = blp.alt_response(401, schema=ErrorSchema, description="An invalid or expired token was sent")(fn)
+    fn = blp.alt_response(
+        401, schema=ErrorSchema, description="An invalid or expired token was sent"
+    )(fn)
     fn = blp.alt_response(404, schema=ErrorSchema, description="Unknown storefront (X-Tenant)")(fn)
-    fn = blp.alt_response(429, schema=ErrorSchema, description="Too many searches from this client")(fn)
+    fn = blp.alt_response(
+        429, schema=ErrorSchema, description="Too many searches from this client"
+    )(fn)
     return blp.doc(security=[{"bearerAuth": []}, {}])(fn)
 
 
@@ -167,9 +203,18 @@ def search_products(args):
     (typos tolerated), the product list's filters, sorts, facet counts and highlights"""
     user = current_api_user(optional=True)
     filters, paging = _filters(args)
-    return _json(service.search_products(args["q"], filters, facets=args["facets"], highlight=args["highlight"],
-                                         require_words=False, log_as="search.products",
-                                         user_id=user.id if user else None, **paging))
+    return _json(
+        service.search_products(
+            args["q"],
+            filters,
+            facets=args["facets"],
+            highlight=args["highlight"],
+            require_words=False,
+            log_as="search.products",
+            user_id=user.id if user else None,
+            **paging,
+        )
+    )
 
 
 @blp.route("/suggestions/")
@@ -209,6 +254,10 @@ def search_filters(args):
 def click(data):
     """Record that a shopper opened a search result (search analytics; written asynchronously)"""
     user = current_api_user(optional=True)
-    analytics.record_click(query=data["query"], product_id=data["product_id"], position=data.get("position"),
-                           user_id=user.id if user else None)
+    analytics.record_click(
+        query=data["query"],
+        product_id=data["product_id"],
+        position=data.get("position"),
+        user_id=user.id if user else None,
+    )
     return {"recorded": True}

@@ -16,21 +16,37 @@ from storefront_api.cart import MAX_ID, decimal_in
 from storefront_api.common import Blueprint, current_api_user, document_errors
 from storefront_api.orders import OrderShipmentSchema
 
-blp = Blueprint("shipments", __name__, url_prefix="/api/v1/shipping",
-                description="Shipments of sub-orders: labels and tracking")
+blp = Blueprint(
+    "shipments",
+    __name__,
+    url_prefix="/api/v1/shipping",
+    description="Shipments of sub-orders: labels and tracking",
+)
 
 
 def _errors(*codes: int):
-    return document_errors(blp, *codes, descriptions={
-        403: "Customers cannot create labels", 404: "No such sub-order or shipment (or not yours)",
-        409: "The sub-order cannot be shipped now (illegal_transition with details.allowed; order_refunded: "
-             "what was paid for it has been or is being refunded), or has a shipment already"})
+    return document_errors(
+        blp,
+        *codes,
+        descriptions={
+            403: "Customers cannot create labels",
+            404: "No such sub-order or shipment (or not yours)",
+            409: "The sub-order cannot be shipped now (illegal_transition with details.allowed; order_refunded: "
+            "what was paid for it has been or is being refunded), or has a shipment already",
+        },
+    )
 
 
 class CreateLabelSchema(Schema):
-    sub_order_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
-    weight_kg = decimal_in(0, 100_000, places=3,
-                           metadata={"description": "default: the variants' weights x quantities"})
+    sub_order_id = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
+    weight_kg = decimal_in(
+        0,
+        100_000,
+        places=3,
+        metadata={"description": "default: the variants' weights x quantities"},
+    )
 
 
 @blp.route("/create-label/", methods=["POST"])
@@ -56,5 +72,8 @@ def tracking(shipment_id):
 def label(shipment_id):
     """The shipment's PDF label (the seller and admins)."""
     number, pdf = services.label_pdf(current_api_user(), shipment_id)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="label-{number}.pdf"'})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="label-{number}.pdf"'},
+    )

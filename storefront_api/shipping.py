@@ -20,14 +20,18 @@ from storefront_api.pricing_schemas import (
     money,
 )
 
-blp = Blueprint("shipping", __name__, url_prefix="/api/v1/shipping", description="Shipping methods and quotes")
+blp = Blueprint(
+    "shipping", __name__, url_prefix="/api/v1/shipping", description="Shipping methods and quotes"
+)
 
 
 class MethodArgs(Schema):
     country = fields.String(required=True, validate=COUNTRY)
     region = fields.String(validate=REGION)
-    seller_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
-                               metadata={"description": "Only the methods offered to this seller's parcels"})
+    seller_id = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Only the methods offered to this seller's parcels"},
+    )
 
 
 class BracketSchema(Schema):
@@ -42,13 +46,20 @@ class ShippingMethodSchema(Schema):
     carrier = fields.String(required=True)
     rate_type = fields.String(required=True, metadata={"enum": list(RATE_TYPES)})
     zone = fields.String(required=True)
-    seller_id = fields.Integer(allow_none=True, metadata={"description": "None: every seller may use it"})
+    seller_id = fields.Integer(
+        allow_none=True, metadata={"description": "None: every seller may use it"}
+    )
     flat_rate = money(allow_none=True)
     free_over = money(allow_none=True)
     min_days = fields.Integer(allow_none=True)
     max_days = fields.Integer(allow_none=True)
-    brackets = fields.List(fields.Nested(BracketSchema), required=True, metadata={
-        "description": "weight (kg) or goods amount brackets: min_value <= x < max_value"})
+    brackets = fields.List(
+        fields.Nested(BracketSchema),
+        required=True,
+        metadata={
+            "description": "weight (kg) or goods amount brackets: min_value <= x < max_value"
+        },
+    )
 
 
 class MethodListSchema(Schema):
@@ -58,11 +69,17 @@ class MethodListSchema(Schema):
 class CalculateSchema(Schema):
     lines = lines_field()
     destination = fields.Nested(DestinationSchema, required=True)
-    coupon_codes = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
-                               validate=validate.Length(max=10), load_default=list)
-    shipping_method_ids = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,9}$")),
-                                      values=an_id(), load_default=dict,
-                                      metadata={"description": "seller id -> chosen method id"})
+    coupon_codes = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        validate=validate.Length(max=10),
+        load_default=list,
+    )
+    shipping_method_ids = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,9}$")),
+        values=an_id(),
+        load_default=dict,
+        metadata={"description": "seller id -> chosen method id"},
+    )
 
 
 class OptionSchema(Schema):
@@ -81,10 +98,14 @@ class SellerQuoteSchema(Schema):
     seller_id = fields.Integer(required=True)
     goods_amount = money(required=True)
     weight_kg = decimal_out(required=True)
-    method_id = fields.Integer(allow_none=True, metadata={"description": "None: no method serves this parcel"})
+    method_id = fields.Integer(
+        allow_none=True, metadata={"description": "None: no method serves this parcel"}
+    )
     method_name = fields.String(allow_none=True)
     carrier = fields.String(allow_none=True)
-    cost = money(required=True, metadata={"description": "after free-over and free-shipping promotions"})
+    cost = money(
+        required=True, metadata={"description": "after free-over and free-shipping promotions"}
+    )
     tax_total = money(required=True)
     free_shipping_promotion_id = fields.Integer(allow_none=True)
     options = fields.List(fields.Nested(OptionSchema), required=True)
@@ -103,7 +124,9 @@ class CalculationSchema(Schema):
 @document_errors(blp, 422)
 def list_methods(args):
     """Active shipping methods serving a destination."""
-    return services.list_methods(country=args["country"], region=args.get("region"), seller_id=args.get("seller_id"))
+    return services.list_methods(
+        country=args["country"], region=args.get("region"), seller_id=args.get("seller_id")
+    )
 
 
 @blp.route("/calculate/", methods=["POST"])

@@ -20,7 +20,9 @@ from sqlalchemy.engine import make_url
 from werkzeug.datastructures import MultiDict
 
 os.environ.setdefault("APP_CONFIG", "testing")
-TEST_DB_URL = os.environ.get("TEST_DATABASE_URL", "mysql+mysqldb://root@127.0.0.1:3306/shop_test?charset=utf8mb4")
+TEST_DB_URL = os.environ.get(
+    "TEST_DATABASE_URL", "mysql+mysqldb://root@127.0.0.1:3306/shop_test?charset=utf8mb4"
+)
 os.environ["TEST_DATABASE_URL"] = TEST_DB_URL
 
 
@@ -33,11 +35,15 @@ def _fresh_database(url: str) -> None:
             path.unlink()
         return
     name = parsed.database
-    assert name and name.endswith("_test"), "tests only ever recreate a database whose name ends in _test"
+    assert name and name.endswith("_test"), (
+        "tests only ever recreate a database whose name ends in _test"
+    )
     server = create_engine(parsed.set(database=""))
     with server.begin() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+        conn.execute(
+            text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        )
     server.dispose()
 
 
@@ -51,7 +57,12 @@ class FormClient(FlaskClient):
     def post(self, *args, csrf: bool = True, **kwargs):
         url = args[0] if args else kwargs.get("path", "/")
         data = kwargs.get("data")
-        if csrf and "json" not in kwargs and not str(url).startswith("/api/") and "csrf_token" not in (data or {}):
+        if (
+            csrf
+            and "json" not in kwargs
+            and not str(url).startswith("/api/")
+            and "csrf_token" not in (data or {})
+        ):
             if isinstance(data, MultiDict):  # repeated keys (a multiple select): keep every value
                 data = data.copy()
                 data.add("csrf_token", self.csrf_token())
@@ -77,8 +88,9 @@ def app(tmp_path_factory):
     from app import create_app
 
     instance = tmp_path_factory.mktemp("instance")
-    application = create_app("testing", SQLALCHEMY_DATABASE_URI=TEST_DB_URL,
-                             SEARCH_INDEX_DIR=str(instance / "search"))
+    application = create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=TEST_DB_URL, SEARCH_INDEX_DIR=str(instance / "search")
+    )
     application.test_client_class = FormClient
     with application.app_context():
         upgrade(revision="heads")  # parallel branches until they are merged

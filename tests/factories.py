@@ -42,20 +42,36 @@ class Factory:
 
     def user(self, tenant, role: str = roles.CUSTOMER, email: str | None = None):
         with self.app.app_context(), tenant_scope(tenant.id):
-            user = create_user(tenant_id=tenant.id, email=email or f"{_uid()}@example.com", password=PASSWORD,
-                               first_name="Test", last_name=role, role_names=[role], password_hash=_HASH,
-                               check_password=False)
+            user = create_user(
+                tenant_id=tenant.id,
+                email=email or f"{_uid()}@example.com",
+                password=PASSWORD,
+                first_name="Test",
+                last_name=role,
+                role_names=[role],
+                password_hash=_HASH,
+                check_password=False,
+            )
             db.session.commit()
-            return SimpleNamespace(id=user.id, username=user.username, email=user.email, tenant_id=tenant.id)
+            return SimpleNamespace(
+                id=user.id, username=user.username, email=user.email, tenant_id=tenant.id
+            )
 
     def seller(self, tenant, status: str = "approved"):
         user = self.user(tenant, roles.SELLER)
         with self.app.app_context(), tenant_scope(tenant.id):
-            profile = SellerProfile(user_id=user.id, store_name=f"Store {_uid()}", slug=f"store-{_uid()}",
-                                    status=status, commission_rate=Decimal("0.1000"))
+            profile = SellerProfile(
+                user_id=user.id,
+                store_name=f"Store {_uid()}",
+                slug=f"store-{_uid()}",
+                status=status,
+                commission_rate=Decimal("0.1000"),
+            )
             db.session.add(profile)
             db.session.commit()
-            return SimpleNamespace(id=profile.id, user=user, tenant_id=tenant.id, store_name=profile.store_name)
+            return SimpleNamespace(
+                id=profile.id, user=user, tenant_id=tenant.id, store_name=profile.store_name
+            )
 
     def customer(self, tenant):
         user = self.user(tenant, roles.CUSTOMER)
@@ -63,31 +79,68 @@ class Factory:
             profile = CustomerProfile(user_id=user.id)
             db.session.add(profile)
             db.session.flush()
-            address = Address(customer_id=profile.id, full_name="Ada Lovelace", line1="1 Main St", city="London",
-                              postal_code="N1 1AA", country="GB", is_default=True)
+            address = Address(
+                customer_id=profile.id,
+                full_name="Ada Lovelace",
+                line1="1 Main St",
+                city="London",
+                postal_code="N1 1AA",
+                country="GB",
+                is_default=True,
+            )
             db.session.add(address)
             db.session.commit()
-            return SimpleNamespace(id=profile.id, user=user, user_id=user.id, tenant_id=tenant.id,
-                                   address_id=address.id)
+            return SimpleNamespace(
+                id=profile.id,
+                user=user,
+                user_id=user.id,
+                tenant_id=tenant.id,
+                address_id=address.id,
+            )
 
-    def product(self, seller, title: str | None = None, price: str = "19.99", stock: int = 10, **fields):
+    def product(
+        self, seller, title: str | None = None, price: str = "19.99", stock: int = 10, **fields
+    ):
         with self.app.app_context(), tenant_scope(seller.tenant_id):
             category = Category(name=f"Cat {_uid()}", slug=f"cat-{_uid()}")
             brand = Brand(name=f"Brand {_uid()}", slug=f"brand-{_uid()}")
             status = fields.pop("status", "active")
             # as the services and the demo seed keep it: a product that is not a draft was published
             fields.setdefault("published_at", None if status == "draft" else utcnow())
-            product = Product(seller_id=seller.id, title=title or f"Product {_uid()}", slug=f"p-{_uid()}",
-                              status=status, category=category, brand=brand, **fields)
-            variant = ProductVariant(product=product, sku=f"SKU-{_uid()}", price=Decimal(price), currency="USD",
-                                     options={"size": "M"})
+            product = Product(
+                seller_id=seller.id,
+                title=title or f"Product {_uid()}",
+                slug=f"p-{_uid()}",
+                status=status,
+                category=category,
+                brand=brand,
+                **fields,
+            )
+            variant = ProductVariant(
+                product=product,
+                sku=f"SKU-{_uid()}",
+                price=Decimal(price),
+                currency="USD",
+                options={"size": "M"},
+            )
             warehouse = Warehouse(code=f"W{_uid()}", name="Main", seller_id=seller.id)
             db.session.add_all([category, brand, product, variant, warehouse])
             db.session.flush()
-            stock_level = StockLevel(variant_id=variant.id, warehouse_id=warehouse.id, quantity_on_hand=stock,
-                                     reorder_point=3)
+            stock_level = StockLevel(
+                variant_id=variant.id,
+                warehouse_id=warehouse.id,
+                quantity_on_hand=stock,
+                reorder_point=3,
+            )
             db.session.add(stock_level)
             db.session.commit()
-            return SimpleNamespace(id=product.id, title=product.title, seller_id=seller.id, tenant_id=seller.tenant_id,
-                                   variant_id=variant.id, sku=variant.sku, stock_level_id=stock_level.id,
-                                   warehouse_id=warehouse.id)
+            return SimpleNamespace(
+                id=product.id,
+                title=product.title,
+                seller_id=seller.id,
+                tenant_id=seller.tenant_id,
+                variant_id=variant.id,
+                sku=variant.sku,
+                stock_level_id=stock_level.id,
+                warehouse_id=warehouse.id,
+            )

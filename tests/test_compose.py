@@ -96,23 +96,35 @@ def _app_commands() -> list[tuple[str, list[str]]]:
 @pytest.fixture(scope="module")
 def flask_cli_tree() -> dict:
     env = dict(os.environ, APP_CONFIG="testing", PYTHONPATH=str(ROOT))
-    env.setdefault("TEST_DATABASE_URL", "mysql+mysqldb://root@127.0.0.1:3306/shop_test?charset=utf8mb4")
-    proc = subprocess.run([sys.executable, "-c", _CLI_TREE_SCRIPT], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
+    env.setdefault(
+        "TEST_DATABASE_URL", "mysql+mysqldb://root@127.0.0.1:3306/shop_test?charset=utf8mb4"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", _CLI_TREE_SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, f"could not list the flask commands:\n{proc.stderr[-4000:]}"
     return json.loads(proc.stdout)
 
 
 def test_required_services_exist():
     services = _services()
-    assert REQUIRED_SERVICES <= set(services), f"missing: {sorted(REQUIRED_SERVICES - set(services))}"
+    assert REQUIRED_SERVICES <= set(services), (
+        f"missing: {sorted(REQUIRED_SERVICES - set(services))}"
+    )
 
 
 def test_images_are_pinned():
     services = _services()
     assert services["mysql"]["image"] == "mariadb:10.11"
     assert services["redis"]["image"].startswith("redis:7")
-    assert services["elasticsearch"]["image"] == "docker.elastic.co/elasticsearch/elasticsearch:8.15.0"
+    assert (
+        services["elasticsearch"]["image"] == "docker.elastic.co/elasticsearch/elasticsearch:8.15.0"
+    )
 
 
 def test_app_services_are_built_from_this_repository():
@@ -121,8 +133,12 @@ def test_app_services_are_built_from_this_repository():
         build = services[name].get("build")
         assert build is not None, f"{name} should be built from this repository"
         context = build if isinstance(build, str) else build.get("context", ".")
-        dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
-        assert (ROOT / context / dockerfile).is_file(), f"{name}: no {dockerfile} in build context {context}"
+        dockerfile = (
+            "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+        )
+        assert (ROOT / context / dockerfile).is_file(), (
+            f"{name}: no {dockerfile} in build context {context}"
+        )
         assert services[name].get("command"), f"{name} has no command"
 
 
@@ -147,7 +163,9 @@ def test_app_services_run_in_production_mode_with_a_real_secret():
         assert env.get("REDIS_URL"), name
         assert env.get("ELASTICSEARCH_URL"), name
         # No literal or defaulted secret: the value must be required from the environment / .env.
-        assert str(env.get("SECRET_KEY", "")).startswith("${SECRET_KEY:?"), f"{name}: SECRET_KEY must be required"
+        assert str(env.get("SECRET_KEY", "")).startswith("${SECRET_KEY:?"), (
+            f"{name}: SECRET_KEY must be required"
+        )
 
 
 def test_web_serves_wsgi_app_with_gunicorn():
@@ -170,7 +188,9 @@ def test_gunicorn_settings_are_sync_workers_behind_the_buffering_proxy():
         cfg.set(name, namespace[name])
     assert cfg.worker_class_str == "sync" and cfg.workers >= 2 and cfg.timeout <= 60
     (argv,) = _command_lines(_services()["web"])
-    assert not {"-k", "--worker-class", "--threads"} & set(argv), "the worker model lives in gunicorn.conf.py"
+    assert not {"-k", "--worker-class", "--threads"} & set(argv), (
+        "the worker model lives in gunicorn.conf.py"
+    )
     services = _services()
     assert not services["web"].get("ports"), "web must only be reached through the proxy"
     assert str(services["web"]["environment"].get("PROXY_FIX_HOPS")) == "1"
@@ -179,12 +199,19 @@ def test_gunicorn_settings_are_sync_workers_behind_the_buffering_proxy():
     assert "web" in proxy["depends_on"] and proxy["ports"]
     mount = next(v for v in proxy["volumes"] if v.endswith(":/etc/nginx/nginx.conf:ro"))
     conf = (ROOT / mount.split(":")[0]).read_text()
-    for directive in ("proxy_pass http://web;", "proxy_request_buffering on;", "proxy_buffering on;",
-                      "server web:5000;", "X-Forwarded-For $proxy_add_x_forwarded_for"):
+    for directive in (
+        "proxy_pass http://web;",
+        "proxy_request_buffering on;",
+        "proxy_buffering on;",
+        "server web:5000;",
+        "X-Forwarded-For $proxy_add_x_forwarded_for",
+    ):
         assert directive in conf, directive
 
 
-@pytest.mark.parametrize("service, argv", _app_commands(), ids=lambda v: v if isinstance(v, str) else " ".join(v))
+@pytest.mark.parametrize(
+    "service, argv", _app_commands(), ids=lambda v: v if isinstance(v, str) else " ".join(v)
+)
 def test_service_command_names_something_real(service, argv, request):
     program = argv[0]
     if program == "gunicorn":
@@ -204,7 +231,9 @@ def _check_gunicorn(argv: list[str]) -> None:
         with contextlib.redirect_stderr(errors):
             args = parser.parse_args(argv[1:])
     except SystemExit:
-        pytest.fail(f"gunicorn rejects its options {argv}: {errors.getvalue().strip().splitlines()[-1:]}")
+        pytest.fail(
+            f"gunicorn rejects its options {argv}: {errors.getvalue().strip().splitlines()[-1:]}"
+        )
     target = args.args[-1] if args.args else ""
     module, _, attr = target.partition(":")
     assert module and attr, f"gunicorn target should be module:variable, got {target!r}"
@@ -226,13 +255,19 @@ def _check_flask(argv: list[str], tree: dict) -> None:
     while tokens and not tokens[0].startswith("-") and tokens[0] in node["commands"]:
         path.append(tokens[0])
         node = node["commands"][tokens.pop(0)]
-    assert len(path) > 1, f"`flask {' '.join(argv[1:2])}` is not a command the app registers " \
-                          f"(known: {sorted(tree['commands'])})"
-    assert not node["commands"], f"`{' '.join(path)}` is a group: name one of {sorted(node['commands'])}"
+    assert len(path) > 1, (
+        f"`flask {' '.join(argv[1:2])}` is not a command the app registers "
+        f"(known: {sorted(tree['commands'])})"
+    )
+    assert not node["commands"], (
+        f"`{' '.join(path)}` is a group: name one of {sorted(node['commands'])}"
+    )
     for token in tokens:
         if token.startswith("--"):
             option = token.split("=", 1)[0]
-            assert option in node["options"], f"`{' '.join(path)}` has no option {option} ({node['options']})"
+            assert option in node["options"], (
+                f"`{' '.join(path)}` has no option {option} ({node['options']})"
+            )
 
 
 def test_make_run_seed_command_exists(flask_cli_tree):
@@ -244,12 +279,20 @@ def _docker_compose(*args: str, secret: str | None) -> subprocess.CompletedProce
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     if secret is not None:
         env["SECRET_KEY"] = secret
-    return subprocess.run(["docker-compose", "-f", str(COMPOSE_FILE), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["docker-compose", "-f", str(COMPOSE_FILE), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-needs_docker_compose = pytest.mark.skipif(shutil.which("docker-compose") is None,
-                                          reason="docker-compose is not installed (scripts/test.sh installs it)")
+needs_docker_compose = pytest.mark.skipif(
+    shutil.which("docker-compose") is None,
+    reason="docker-compose is not installed (scripts/test.sh installs it)",
+)
 
 
 @needs_docker_compose

@@ -33,7 +33,13 @@ def register_views(appbuilder: AppBuilder) -> None:
     add(StockMovementView, "Stock movements", icon="fa-exchange", category="Inventory")
     add(LowStockAlertView, "Low stock", icon="fa-exclamation-triangle", category="Inventory")
 
-    add(SellerView, "Sellers", icon="fa-shopping-bag", category="Sellers", category_icon="fa-shopping-bag")
+    add(
+        SellerView,
+        "Sellers",
+        icon="fa-shopping-bag",
+        category="Sellers",
+        category_icon="fa-shopping-bag",
+    )
     add(CustomerView, "Customers", icon="fa-users", category="Customers", category_icon="fa-users")
     add(AddressView, "Addresses", icon="fa-map-marker", category="Customers")
 

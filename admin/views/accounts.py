@@ -21,13 +21,36 @@ class SessionView(MarketModelView):
     base_permissions = ["can_list", "can_show"]
     base_filters = [["tenant_id", CurrentTenantFilter, None]]
     base_order = ("last_seen_at", "desc")
-    list_columns = ["user", "device", "ip", "created_at", "last_seen_at", "expires_at", "revoked_at", "revoke_reason"]
-    show_columns = ["user", "device", "user_agent", "ip", "created_at", "last_seen_at", "expires_at", "revoked_at",
-                    "revoke_reason"]
+    list_columns = [
+        "user",
+        "device",
+        "ip",
+        "created_at",
+        "last_seen_at",
+        "expires_at",
+        "revoked_at",
+        "revoke_reason",
+    ]
+    show_columns = [
+        "user",
+        "device",
+        "user_agent",
+        "ip",
+        "created_at",
+        "last_seen_at",
+        "expires_at",
+        "revoked_at",
+        "revoke_reason",
+    ]
     search_columns = ["device", "ip", "created_at", "last_seen_at", "revoked_at", "revoke_reason"]
     label_columns = {"created_at": "First seen", "last_seen_at": "Last seen", "ip": "IP"}
 
-    @action("revoke", "Revoke", "Revoke the selected sessions? Their tokens stop working at once.", "fa-ban")
+    @action(
+        "revoke",
+        "Revoke",
+        "Revoke the selected sessions? Their tokens stop working at once.",
+        "fa-ban",
+    )
     def revoke(self, items):
         items = items if isinstance(items, list) else [items]
         done = sum(auth.admin_revoke_session(item.id) for item in items)

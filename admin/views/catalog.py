@@ -35,8 +35,17 @@ class CategoryView(MarketModelView):
     route_base = "/admin/categories"
     list_columns = ["name", "slug", "parent", "position", "is_active"]
     search_columns = ["name", "slug", "parent", "is_active"]
-    add_columns = edit_columns = ["name", "slug", "parent", "position", "is_active", "description",
-                                  "seo_title", "seo_description", "filterable_attributes"]
+    add_columns = edit_columns = [
+        "name",
+        "slug",
+        "parent",
+        "position",
+        "is_active",
+        "description",
+        "seo_title",
+        "seo_description",
+        "filterable_attributes",
+    ]
     show_columns = add_columns + ["created_at", "updated_at"]
     order_columns = ["name", "position"]
     base_order = ("position", "asc")
@@ -72,11 +81,28 @@ class VariantView(MarketModelView):
     datamodel = datamodel(ProductVariant)
     route_base = "/admin/variants"
     list_title = "Variants"
-    list_columns = ["sku", "product", "options_label", "price", "compare_at_price", "currency", "is_active"]
+    list_columns = [
+        "sku",
+        "product",
+        "options_label",
+        "price",
+        "compare_at_price",
+        "currency",
+        "is_active",
+    ]
     label_columns = {"options_label": "Options", "weight_kg": "Weight (kg)"}
     search_columns = ["sku", "title", "product", "is_active", "currency", "price"]
-    add_columns = edit_columns = ["product", "sku", "title", "price", "compare_at_price", "currency",
-                                  "weight_kg", "is_active", "position"]
+    add_columns = edit_columns = [
+        "product",
+        "sku",
+        "title",
+        "price",
+        "compare_at_price",
+        "currency",
+        "weight_kg",
+        "is_active",
+        "position",
+    ]
     show_columns = add_columns + ["options", "created_at", "updated_at"]
     base_order = ("id", "desc")
 
@@ -97,7 +123,13 @@ class ProductImageView(MarketModelView):
     list_title = "Product images"
     list_columns = ["product", "url", "alt_text", "position"]
     search_columns = ["product", "alt_text", "url"]
-    add_columns = edit_columns = show_columns = ["product", "variant", "url", "alt_text", "position"]
+    add_columns = edit_columns = show_columns = [
+        "product",
+        "variant",
+        "url",
+        "alt_text",
+        "position",
+    ]
 
     seller_scope = staticmethod(lambda sid: ProductImage.product_id.in_(_product_ids_of(sid)))
     related_scopes = {
@@ -120,7 +152,9 @@ class ProductAttributeValueView(MarketModelView):
     search_columns = ["product", "attribute", "value"]
     add_columns = edit_columns = show_columns = ["product", "attribute", "value"]
 
-    seller_scope = staticmethod(lambda sid: ProductAttributeValue.product_id.in_(_product_ids_of(sid)))
+    seller_scope = staticmethod(
+        lambda sid: ProductAttributeValue.product_id.in_(_product_ids_of(sid))
+    )
     related_scopes = {"product": _own_products}
     ajax_related = {"product": PRODUCT_SEARCH}
 
@@ -132,22 +166,57 @@ class ProductView(MarketModelView):
     datamodel = datamodel(Product)
     route_base = "/admin/products"
     list_title = "Products"
-    list_columns = ["title", "seller", "category", "brand", "status", "product_type", "is_featured",
-                    "rating_avg", "created_at"]
+    list_columns = [
+        "title",
+        "seller",
+        "category",
+        "brand",
+        "status",
+        "product_type",
+        "is_featured",
+        "rating_avg",
+        "created_at",
+    ]
     # seller/category/brand by id: as selects FAB would load every row of those tables per page
-    search_columns = ["title", "slug", "status", "product_type", "is_featured", "seller_id", "category_id",
-                      "brand_id", "created_at"]
+    search_columns = [
+        "title",
+        "slug",
+        "status",
+        "product_type",
+        "is_featured",
+        "seller_id",
+        "category_id",
+        "brand_id",
+        "created_at",
+    ]
     label_columns = {"seller_id": "Seller id", "category_id": "Category id", "brand_id": "Brand id"}
-    add_columns = edit_columns = ["title", "slug", "seller", "category", "brand", "status", "product_type",
-                                  "is_featured", "description"]
-    show_columns = add_columns + ["rating_avg", "rating_count", "sold_count", "published_at",
-                                  "created_at", "updated_at"]
+    add_columns = edit_columns = [
+        "title",
+        "slug",
+        "seller",
+        "category",
+        "brand",
+        "status",
+        "product_type",
+        "is_featured",
+        "description",
+    ]
+    show_columns = add_columns + [
+        "rating_avg",
+        "rating_count",
+        "sold_count",
+        "published_at",
+        "created_at",
+        "updated_at",
+    ]
     order_columns = ["title", "status", "created_at", "rating_avg"]
     base_order = ("id", "desc")
     related_views = [VariantView, ProductImageView, ProductAttributeValueView]
     optional_columns = ("slug",)
-    description_columns = {"slug": "Left empty, it is made from the title.",
-                           "seller": "Sellers always create products for their own store."}
+    description_columns = {
+        "slug": "Left empty, it is made from the title.",
+        "seller": "Sellers always create products for their own store.",
+    }
     readonly_columns = {roles.SELLER: ("seller",)}
 
     seller_scope = staticmethod(_own_products)
@@ -164,6 +233,10 @@ class ProductView(MarketModelView):
         super().pre_add(item)
 
     def before_save(self, item, is_new):
-        before = None if is_new else next(iter(inspect(item).attrs.status.history.deleted or ()), item.status)
+        before = (
+            None
+            if is_new
+            else next(iter(inspect(item).attrs.status.history.deleted or ()), item.status)
+        )
         services.reserve_quota_for_status(before, item.status)
         services.prepare_product(item)

@@ -18,5 +18,9 @@ class AdminIndexView(IndexView):
         counts = None
         if getattr(current_user, "is_authenticated", False) and current_user.is_staff:
             counts = catalog_counts(seller_id=current_seller_id() if is_seller_user() else None)
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, counts=counts,
-                                    tenant_id=g.get("tenant_id"))
+        return self.render_template(
+            self.index_template,
+            appbuilder=self.appbuilder,
+            counts=counts,
+            tenant_id=g.get("tenant_id"),
+        )

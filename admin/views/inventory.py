@@ -26,7 +26,14 @@ class WarehouseView(MarketModelView):
     route_base = "/admin/warehouses"
     list_columns = ["code", "name", "seller", "city", "country", "is_active"]
     search_columns = ["code", "name", "seller", "country", "is_active"]
-    add_columns = edit_columns = show_columns = ["code", "name", "seller", "city", "country", "is_active"]
+    add_columns = edit_columns = show_columns = [
+        "code",
+        "name",
+        "seller",
+        "city",
+        "country",
+        "is_active",
+    ]
     description_columns = {"seller": "Empty for a platform (fulfilment) warehouse."}
     readonly_columns = {roles.SELLER: ("seller",)}  # a seller's warehouse stays its own
 
@@ -41,16 +48,39 @@ class StockView(MarketModelView):
     datamodel = datamodel(StockLevel)
     route_base = "/admin/inventory"
     list_title = "Stock"
-    list_columns = ["variant", "warehouse", "quantity_on_hand", "quantity_reserved", "available", "reorder_point",
-                    "updated_at"]
+    list_columns = [
+        "variant",
+        "warehouse",
+        "quantity_on_hand",
+        "quantity_reserved",
+        "available",
+        "reorder_point",
+        "updated_at",
+    ]
     label_columns = {"quantity_on_hand": "On hand", "quantity_reserved": "Reserved"}
-    search_columns = ["variant", "warehouse", "quantity_on_hand", "quantity_reserved", "reorder_point"]
+    search_columns = [
+        "variant",
+        "warehouse",
+        "quantity_on_hand",
+        "quantity_reserved",
+        "reorder_point",
+    ]
     add_columns = ["variant", "warehouse", "quantity_on_hand", "reorder_point"]
     edit_columns = ["quantity_on_hand", "reorder_point"]
-    show_columns = ["variant", "warehouse", "quantity_on_hand", "quantity_reserved", "available",
-                    "reorder_point", "created_at", "updated_at"]
+    show_columns = [
+        "variant",
+        "warehouse",
+        "quantity_on_hand",
+        "quantity_reserved",
+        "available",
+        "reorder_point",
+        "created_at",
+        "updated_at",
+    ]
     base_order = ("id", "desc")
-    description_columns = {"quantity_on_hand": "A counted quantity; the difference is written to the ledger."}
+    description_columns = {
+        "quantity_on_hand": "A counted quantity; the difference is written to the ledger."
+    }
 
     seller_scope = staticmethod(_stock_of_seller)
     related_scopes = {
@@ -63,8 +93,12 @@ class StockView(MarketModelView):
     def owned_by_seller(self, item, seller_id):
         variant = item.variant
         warehouse = item.warehouse
-        return (variant is not None and variant.product.seller_id == seller_id
-                and warehouse is not None and warehouse.seller_id in (None, seller_id))
+        return (
+            variant is not None
+            and variant.product.seller_id == seller_id
+            and warehouse is not None
+            and warehouse.seller_id in (None, seller_id)
+        )
 
     def before_save(self, item, is_new):
         services.record_manual_edit(item, actor_id=getattr(current_user, "id", None))
@@ -75,8 +109,16 @@ class StockMovementView(MarketModelView):
     route_base = "/admin/stock-movements"
     list_title = "Stock movements"
     base_permissions = ["can_list", "can_show"]
-    list_columns = ["created_at", "stock_level", "reason", "delta_on_hand", "delta_reserved", "on_hand_after",
-                    "reserved_after", "reference"]
+    list_columns = [
+        "created_at",
+        "stock_level",
+        "reason",
+        "delta_on_hand",
+        "delta_reserved",
+        "on_hand_after",
+        "reserved_after",
+        "reference",
+    ]
     search_columns = ["reason", "reference", "created_at"]
     show_columns = list_columns + ["note", "actor_id"]
     base_order = ("id", "desc")

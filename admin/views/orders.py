@@ -13,7 +13,14 @@ from sqlalchemy import select
 
 from admin.base import MarketModelView, datamodel
 from app.cart.models import Cart, CartItem
-from app.orders.models import Order, OrderEvent, OrderLine, RefundRequest, RefundRequestLine, SubOrder
+from app.orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    RefundRequest,
+    RefundRequestLine,
+    SubOrder,
+)
 from app.sellers.models import SellerProfile
 from app.shipments.models import Shipment, TrackingEvent
 
@@ -22,7 +29,17 @@ READ_ONLY = ["can_list", "can_show"]
 
 def _address(address) -> str:
     """A shipping address on one line, as a person writes it."""
-    keys = ("full_name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+    keys = (
+        "full_name",
+        "company",
+        "line1",
+        "line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "phone",
+    )
     return ", ".join(str(address[k]) for k in keys if (address or {}).get(k))
 
 
@@ -61,8 +78,18 @@ class OrderLineView(_ReadOnly):
     datamodel = datamodel(OrderLine)
     route_base = "/admin/order-lines"
     list_title = "Order lines"
-    list_columns = ["sub_order", "sku", "title", "quantity", "unit_price", "discount_total", "tax_total", "total",
-                    "commission_rate", "commission_amount"]
+    list_columns = [
+        "sub_order",
+        "sku",
+        "title",
+        "quantity",
+        "unit_price",
+        "discount_total",
+        "tax_total",
+        "total",
+        "commission_rate",
+        "commission_amount",
+    ]
     show_columns = list_columns + ["discounts", "tax_breakdown"]
     # no relation in the search form: its select box would list every sub-order of the tenant
     search_columns = ["sku", "title", "quantity"]
@@ -74,12 +101,23 @@ class OrderEventView(_ReadOnly):
     route_base = "/admin/order-timeline"
     list_title = "Order timeline"
     list_columns = ["created_at", "order", "sub_order", "from_status", "to_status", "note", "actor"]
-    label_columns = {"sub_order": "Sub-order (empty: the whole order)", "actor": "By (empty: the system or a guest)"}
+    label_columns = {
+        "sub_order": "Sub-order (empty: the whole order)",
+        "actor": "By (empty: the system or a guest)",
+    }
     show_columns = list_columns
-    search_columns = ["from_status", "to_status", "note", "created_at"]  # no unscoped order/sub-order selects
+    search_columns = [
+        "from_status",
+        "to_status",
+        "note",
+        "created_at",
+    ]  # no unscoped order/sub-order selects
     # a seller: the steps of its own sub-orders only
-    seller_scope = staticmethod(lambda sid: OrderEvent.sub_order_id.in_(
-        select(SubOrder.id).where(SubOrder.seller_id == sid)))
+    seller_scope = staticmethod(
+        lambda sid: OrderEvent.sub_order_id.in_(
+            select(SubOrder.id).where(SubOrder.seller_id == sid)
+        )
+    )
 
 
 class TrackingEventView(_ReadOnly):
@@ -88,9 +126,17 @@ class TrackingEventView(_ReadOnly):
     list_title = "Tracking events"
     list_columns = ["occurred_at", "shipment", "status", "description", "location"]
     show_columns = list_columns
-    search_columns = ["status", "description", "location", "occurred_at"]  # no unscoped shipment select
-    seller_scope = staticmethod(lambda sid: TrackingEvent.shipment_id.in_(
-        select(Shipment.id).where(Shipment.seller_id == sid)))
+    search_columns = [
+        "status",
+        "description",
+        "location",
+        "occurred_at",
+    ]  # no unscoped shipment select
+    seller_scope = staticmethod(
+        lambda sid: TrackingEvent.shipment_id.in_(
+            select(Shipment.id).where(Shipment.seller_id == sid)
+        )
+    )
 
 
 class ShipmentView(_ReadOnly):
@@ -99,7 +145,15 @@ class ShipmentView(_ReadOnly):
     list_title = "Shipments"
     list_columns = ["created_at", "sub_order", "carrier", "tracking_number", "status", "shipped_at"]
     search_columns = ["carrier", "tracking_number", "status", "shipped_at"]
-    show_columns = ["sub_order", "carrier", "tracking_number", "status", "shipped_at", "created_at", "updated_at"]
+    show_columns = [
+        "sub_order",
+        "carrier",
+        "tracking_number",
+        "status",
+        "shipped_at",
+        "created_at",
+        "updated_at",
+    ]
     seller_scope = staticmethod(lambda sid: Shipment.seller_id == sid)
     related_views = [TrackingEventView]
 
@@ -110,21 +164,51 @@ class RefundRequestLineView(_ReadOnly):
     list_title = "Returned units"
     list_columns = ["refund_request", "order_line", "quantity", "amount", "restocked_quantity"]
     show_columns = list_columns
-    search_columns = ["quantity", "amount", "restocked_quantity"]  # no unscoped line/request selects
-    seller_scope = staticmethod(lambda sid: RefundRequestLine.order_line_id.in_(
-        select(OrderLine.id).where(OrderLine.seller_id == sid)))
+    search_columns = [
+        "quantity",
+        "amount",
+        "restocked_quantity",
+    ]  # no unscoped line/request selects
+    seller_scope = staticmethod(
+        lambda sid: RefundRequestLine.order_line_id.in_(
+            select(OrderLine.id).where(OrderLine.seller_id == sid)
+        )
+    )
 
 
 class RefundRequestView(_ReadOnly):
     datamodel = datamodel(RefundRequest)
     route_base = "/admin/refund-requests"
     list_title = "Refund requests"
-    list_columns = ["created_at", "order", "sub_order", "amount", "shipping_amount", "reason", "status", "restock",
-                    "decided_at"]
-    show_columns = list_columns + ["requested_by_user_id", "decided_by_user_id", "payment_refund_id", "failure_code"]
-    search_columns = ["status", "reason", "restock", "created_at", "decided_at"]  # no unscoped order selects
-    seller_scope = staticmethod(lambda sid: RefundRequest.sub_order_id.in_(
-        select(SubOrder.id).where(SubOrder.seller_id == sid)))
+    list_columns = [
+        "created_at",
+        "order",
+        "sub_order",
+        "amount",
+        "shipping_amount",
+        "reason",
+        "status",
+        "restock",
+        "decided_at",
+    ]
+    show_columns = list_columns + [
+        "requested_by_user_id",
+        "decided_by_user_id",
+        "payment_refund_id",
+        "failure_code",
+    ]
+    search_columns = [
+        "status",
+        "reason",
+        "restock",
+        "created_at",
+        "decided_at",
+    ]  # no unscoped order selects
+    seller_scope = staticmethod(
+        lambda sid: RefundRequest.sub_order_id.in_(
+            select(SubOrder.id).where(SubOrder.seller_id == sid)
+        )
+    )
     related_views = [RefundRequestLineView]
 
 
@@ -132,11 +216,27 @@ class SubOrderView(_ReadOnly):
     datamodel = datamodel(SubOrder)
     route_base = "/admin/sub-orders"
     list_title = "Sub-orders"
-    list_columns = ["number", "order", "seller", "status", "subtotal", "discount_total", "tax_total",
-                    "shipping_total", "total", "commission_amount", "created_at"]
+    list_columns = [
+        "number",
+        "order",
+        "seller",
+        "status",
+        "subtotal",
+        "discount_total",
+        "tax_total",
+        "shipping_total",
+        "total",
+        "commission_amount",
+        "created_at",
+    ]
     search_columns = ["number", "status", "seller", "created_at"]
-    show_columns = list_columns + ["commission_rate", "shipping_method_name", "carrier", "shipping_tax",
-                                   "updated_at"]
+    show_columns = list_columns + [
+        "commission_rate",
+        "shipping_method_name",
+        "carrier",
+        "shipping_tax",
+        "updated_at",
+    ]
     seller_scope = staticmethod(lambda sid: SubOrder.seller_id == sid)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
     related_views = [OrderLineView, ShipmentView, RefundRequestView, OrderEventView]
@@ -146,12 +246,40 @@ class OrderView(_ReadOnly):
     datamodel = datamodel(Order)
     route_base = "/admin/orders"
     list_title = "Orders"
-    list_columns = ["number", "created_at", "email", "status", "payment_status", "total", "currency"]
+    list_columns = [
+        "number",
+        "created_at",
+        "email",
+        "status",
+        "payment_status",
+        "total",
+        "currency",
+    ]
     search_columns = ["number", "email", "status", "payment_status", "created_at"]
-    show_columns = ["number", "status", "email", "customer", "currency", "prices_include_tax", "subtotal",
-                    "discount_total", "tax_total", "shipping_total", "total", "refunded_total", "payment_method",
-                    "payment_status", "paid_at", "cancelled_at", "reservation_expires_at", "shipping_address",
-                    "notes", "coupon_codes", "created_at", "updated_at"]
+    show_columns = [
+        "number",
+        "status",
+        "email",
+        "customer",
+        "currency",
+        "prices_include_tax",
+        "subtotal",
+        "discount_total",
+        "tax_total",
+        "shipping_total",
+        "total",
+        "refunded_total",
+        "payment_method",
+        "payment_status",
+        "paid_at",
+        "cancelled_at",
+        "reservation_expires_at",
+        "shipping_address",
+        "notes",
+        "coupon_codes",
+        "created_at",
+        "updated_at",
+    ]
     seller_scope = staticmethod(_orders_of_seller)
     related_views = [SubOrderView, OrderEventView, RefundRequestView]
     formatters_columns = {"shipping_address": _address}
@@ -159,7 +287,13 @@ class OrderView(_ReadOnly):
 
 def register(appbuilder: AppBuilder) -> None:
     add = appbuilder.add_view
-    add(OrderView, "All orders", icon="fa-shopping-cart", category="Orders", category_icon="fa-shopping-cart")
+    add(
+        OrderView,
+        "All orders",
+        icon="fa-shopping-cart",
+        category="Orders",
+        category_icon="fa-shopping-cart",
+    )
     add(SubOrderView, "Sub-orders", icon="fa-truck", category="Orders")
     add(ShipmentView, "Shipments", icon="fa-send", category="Orders")
     add(RefundRequestView, "Refund requests", icon="fa-undo", category="Orders")

@@ -47,17 +47,36 @@ class _SellerReadOnly(MarketModelView):
 
     def _seller_labels(self) -> dict[str, str]:
         """The column labels a seller reads: its figures are said to be its share."""
-        return {**self.label_columns, **{column: f"{self.label_columns.get(column) or self._prettify_column(column)}"
-                                                 " (your share)" for column in self._money_columns}}
+        return {
+            **self.label_columns,
+            **{
+                column: f"{self.label_columns.get(column) or self._prettify_column(column)}"
+                " (your share)"
+                for column in self._money_columns
+            },
+        }
 
     def _seller_values(self, items: list, values: list[dict]) -> None:
         """Put the seller's share in `values` (one dict of column values per item)."""
-        figures = shares.SellerShares.for_orders(current_seller_id(), {item.order_id for item in items})
+        figures = shares.SellerShares.for_orders(
+            current_seller_id(), {item.order_id for item in items}
+        )
         for item, row in zip(items, values, strict=True):
-            row.update({column: value for column, value in figures.values(item).items() if column in row})
+            row.update(
+                {column: value for column, value in figures.values(item).items() if column in row}
+            )
 
-    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
-                         page_size=None, widgets=None, **kwargs):
+    def _get_list_widget(
+        self,
+        filters,
+        actions=None,
+        order_column="",
+        order_direction="",
+        page=None,
+        page_size=None,
+        widgets=None,
+        **kwargs,
+    ):
         """FAB's, with the seller's figures, and sorting only on the columns offered (FAB sorts on
         any column named in the URL): never on money for a seller."""
         seller = is_seller_user()
@@ -66,19 +85,32 @@ class _SellerReadOnly(MarketModelView):
             order_column, order_direction = "", ""
         if not order_column and self.base_order:
             order_column, order_direction = self.base_order
-        count, items = self.datamodel.query(filters.get_joined_filters(self._base_filters), order_column,
-                                            order_direction, page=page, page_size=page_size or self.page_size)
+        count, items = self.datamodel.query(
+            filters.get_joined_filters(self._base_filters),
+            order_column,
+            order_direction,
+            page=page,
+            page_size=page_size or self.page_size,
+        )
         values = list(self.datamodel.get_values(items, self.list_columns))
         if seller:
             self._seller_values(items, values)
         widgets = widgets or {}
         widgets["list"] = self.list_widget(
             label_columns=self._seller_labels() if seller else self.label_columns,
-            include_columns=self.list_columns, value_columns=values,
-            order_columns=order_columns, formatters_columns=self.formatters_columns, page=page,
-            page_size=page_size or self.page_size, count=count,
+            include_columns=self.list_columns,
+            value_columns=values,
+            order_columns=order_columns,
+            formatters_columns=self.formatters_columns,
+            page=page,
+            page_size=page_size or self.page_size,
+            count=count,
             pks=[self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(items)],
-            actions=actions or self.actions, filters=filters, modelview_name=self.__class__.__name__, **kwargs)
+            actions=actions or self.actions,
+            filters=filters,
+            modelview_name=self.__class__.__name__,
+            **kwargs,
+        )
         return widgets
 
     def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
@@ -91,9 +123,15 @@ class _SellerReadOnly(MarketModelView):
         self._seller_values([item], [values])
         widgets = widgets or {}
         widgets["show"] = self.show_widget(
-            pk=pk, label_columns=self._seller_labels(), include_columns=columns,
-            value_columns=[values[c] for c in columns], formatters_columns=self.formatters_columns,
-            actions=actions or self.actions, fieldsets=None, modelview_name=self.__class__.__name__)
+            pk=pk,
+            label_columns=self._seller_labels(),
+            include_columns=columns,
+            value_columns=[values[c] for c in columns],
+            formatters_columns=self.formatters_columns,
+            actions=actions or self.actions,
+            fieldsets=None,
+            modelview_name=self.__class__.__name__,
+        )
         return widgets
 
     def _act_on(self, items, call: Callable[[int], str | None], done: str):
@@ -101,7 +139,9 @@ class _SellerReadOnly(MarketModelView):
         through (`done`, formatted with the count) and, per row, why it was refused (a DomainError)
         or what `call` says to watch. FAB hands None for a single row it cannot load (another
         tenant's id): with no row left that is a 404."""
-        rows = [item for item in (items if isinstance(items, list) else [items]) if item is not None]
+        rows = [
+            item for item in (items if isinstance(items, list) else [items]) if item is not None
+        ]
         if not rows:
             abort(404)
         count, warnings = 0, []
@@ -127,18 +167,58 @@ class PaymentView(_SellerReadOnly):
     list_title = "Payments"
     base_permissions = READ_ONLY
     base_order = ("id", "desc")
-    list_columns = ["id", "order_id", "method", "status", "amount", "amount_captured", "amount_refunded", "currency",
-                    "card_last4", "created_at"]
-    search_columns = ["order_id", "method", "gateway", "status", "currency", "gateway_reference", "created_at"]
-    show_columns = ["id", "order_id", "customer_user_id", "method", "gateway", "status", "currency", "amount",
-                    "amount_authorized", "amount_captured", "amount_refunded", "gateway_reference", "card_brand",
-                    "card_last4", "failure_code", "failure_message", "created_at", "updated_at"]
+    list_columns = [
+        "id",
+        "order_id",
+        "method",
+        "status",
+        "amount",
+        "amount_captured",
+        "amount_refunded",
+        "currency",
+        "card_last4",
+        "created_at",
+    ]
+    search_columns = [
+        "order_id",
+        "method",
+        "gateway",
+        "status",
+        "currency",
+        "gateway_reference",
+        "created_at",
+    ]
+    show_columns = [
+        "id",
+        "order_id",
+        "customer_user_id",
+        "method",
+        "gateway",
+        "status",
+        "currency",
+        "amount",
+        "amount_authorized",
+        "amount_captured",
+        "amount_refunded",
+        "gateway_reference",
+        "card_brand",
+        "card_last4",
+        "failure_code",
+        "failure_message",
+        "created_at",
+        "updated_at",
+    ]
 
-    @action("mark_received", "Mark received",
-            "Mark the money of the selected bank transfer / cash on delivery payments received?", "fa-check")
+    @action(
+        "mark_received",
+        "Mark received",
+        "Mark the money of the selected bank transfer / cash on delivery payments received?",
+        "fa-check",
+    )
     def mark_received(self, items):
         def mark(payment_id: int) -> None:
             services.mark_received(payment_id)
+
         return self._act_on(items, mark, "{} payment(s) marked received.")
 
 
@@ -149,9 +229,28 @@ class PaymentTransactionView(_SellerReadOnly):
     list_title = "Payment transactions"
     base_permissions = READ_ONLY
     base_order = ("id", "desc")
-    list_columns = ["id", "payment_id", "order_id", "kind", "status", "amount", "currency", "gateway",
-                    "gateway_reference", "error_code", "created_at"]
-    search_columns = ["payment_id", "order_id", "kind", "status", "gateway", "gateway_reference", "created_at"]
+    list_columns = [
+        "id",
+        "payment_id",
+        "order_id",
+        "kind",
+        "status",
+        "amount",
+        "currency",
+        "gateway",
+        "gateway_reference",
+        "error_code",
+        "created_at",
+    ]
+    search_columns = [
+        "payment_id",
+        "order_id",
+        "kind",
+        "status",
+        "gateway",
+        "gateway_reference",
+        "created_at",
+    ]
     show_columns = list_columns + ["raw_response"]
 
 
@@ -163,18 +262,44 @@ class RefundView(_SellerReadOnly):
     base_permissions = READ_ONLY
     base_order = ("id", "desc")
     # a failed refund is money still owed (its admins are mailed): why it failed shows in the list
-    list_columns = ["id", "payment_id", "order_id", "amount", "currency", "status", "failure_code", "reason",
-                    "retry_of_refund_id", "created_at"]
-    search_columns = ["payment_id", "order_id", "status", "failure_code", "retry_of_refund_id", "created_at"]
+    list_columns = [
+        "id",
+        "payment_id",
+        "order_id",
+        "amount",
+        "currency",
+        "status",
+        "failure_code",
+        "reason",
+        "retry_of_refund_id",
+        "created_at",
+    ]
+    search_columns = [
+        "payment_id",
+        "order_id",
+        "status",
+        "failure_code",
+        "retry_of_refund_id",
+        "created_at",
+    ]
     show_columns = list_columns + ["gateway_reference", "created_by_user_id", "updated_at"]
     label_columns = {"retry_of_refund_id": "Retry of"}
 
-    @action("retry_refund", "Retry refund",
-            "Refund the selected failed refunds again (same amount, same payment)?", "fa-repeat")
+    @action(
+        "retry_refund",
+        "Retry refund",
+        "Refund the selected failed refunds again (same amount, same payment)?",
+        "fa-repeat",
+    )
     def retry_refund(self, items):
         def retry(refund_id: int) -> str | None:
             made = services.retry_refund(refund_id, user_id=current_user.id)
-            return f"its retry #{made.id} was refused too ({made.failure_code})" if made.status == "failed" else None
+            return (
+                f"its retry #{made.id} was refused too ({made.failure_code})"
+                if made.status == "failed"
+                else None
+            )
+
         return self._act_on(items, retry, "{} refund(s) retried.")
 
 
@@ -186,18 +311,39 @@ class PaymentMethodSettingView(MarketModelView):
     route_base = "/admin/payment-methods"
     list_title = "Payment methods"
     list_columns = ["method", "enabled", "display_name", "stripe_keys"]
-    add_columns = edit_columns = ["method", "enabled", "display_name", "instructions", "new_stripe_secret_key",
-                                  "new_stripe_webhook_secret"]
-    show_columns = ["method", "enabled", "display_name", "instructions", "stripe_keys", "created_at", "updated_at"]
+    add_columns = edit_columns = [
+        "method",
+        "enabled",
+        "display_name",
+        "instructions",
+        "new_stripe_secret_key",
+        "new_stripe_webhook_secret",
+    ]
+    show_columns = [
+        "method",
+        "enabled",
+        "display_name",
+        "instructions",
+        "stripe_keys",
+        "created_at",
+        "updated_at",
+    ]
     add_form_extra_fields = edit_form_extra_fields = {
-        "new_stripe_secret_key": PasswordField("Stripe secret key", [validators.Optional(), validators.Length(max=200)],
-                                               description="stripe_card only; leave empty to keep the stored key"),
-        "new_stripe_webhook_secret": PasswordField("Stripe webhook secret",
-                                                   [validators.Optional(), validators.Length(max=200)],
-                                                   description="stripe_card only; leave empty to keep it"),
+        "new_stripe_secret_key": PasswordField(
+            "Stripe secret key",
+            [validators.Optional(), validators.Length(max=200)],
+            description="stripe_card only; leave empty to keep the stored key",
+        ),
+        "new_stripe_webhook_secret": PasswordField(
+            "Stripe webhook secret",
+            [validators.Optional(), validators.Length(max=200)],
+            description="stripe_card only; leave empty to keep it",
+        ),
     }
-    description_columns = {"method": f"One of {', '.join(METHODS)}. A shop with no rows here offers the "
-                                     "PAYMENT_METHODS of the configuration."}
+    description_columns = {
+        "method": f"One of {', '.join(METHODS)}. A shop with no rows here offers the "
+        "PAYMENT_METHODS of the configuration."
+    }
     label_columns = {"stripe_keys": "Stripe keys"}
 
     def before_save(self, item, is_new):
@@ -211,7 +357,13 @@ class PaymentMethodSettingView(MarketModelView):
 
 def register(appbuilder: AppBuilder) -> None:
     add = appbuilder.add_view
-    add(PaymentView, "Payments", icon="fa-credit-card", category="Payments", category_icon="fa-credit-card")
+    add(
+        PaymentView,
+        "Payments",
+        icon="fa-credit-card",
+        category="Payments",
+        category_icon="fa-credit-card",
+    )
     add(PaymentTransactionView, "Payment transactions", icon="fa-exchange", category="Payments")
     add(RefundView, "Refunds", icon="fa-undo", category="Payments")
     add(PaymentMethodSettingView, "Payment methods", icon="fa-cog", category="Payments")

@@ -16,7 +16,15 @@ class SellerView(MarketModelView):
     list_title = "Sellers"
     list_columns = ["store_name", "user", "status", "commission_rate", "created_at"]
     search_columns = ["store_name", "slug", "status", "contact_email", "commission_rate"]
-    add_columns = ["user", "store_name", "slug", "description", "contact_email", "status", "commission_rate"]
+    add_columns = [
+        "user",
+        "store_name",
+        "slug",
+        "description",
+        "contact_email",
+        "status",
+        "commission_rate",
+    ]
     edit_columns = ["store_name", "description", "contact_email", "status", "commission_rate"]
     show_columns = add_columns + ["created_at", "updated_at"]
     description_columns = {"commission_rate": "Share the platform keeps: 0.1000 = 10 %."}
@@ -34,7 +42,10 @@ class SellerView(MarketModelView):
         from sqlalchemy import inspect
 
         state = inspect(item)
-        return not (state.attrs.status.history.has_changes() or state.attrs.commission_rate.history.has_changes())
+        return not (
+            state.attrs.status.history.has_changes()
+            or state.attrs.commission_rate.history.has_changes()
+        )
 
     def before_save(self, item, is_new):
         errors = {}
@@ -53,11 +64,31 @@ class SellerView(MarketModelView):
 class AddressView(MarketModelView):
     datamodel = datamodel(Address)
     route_base = "/admin/addresses"
-    list_columns = ["customer", "label", "full_name", "city", "postal_code", "country", "is_default"]
+    list_columns = [
+        "customer",
+        "label",
+        "full_name",
+        "city",
+        "postal_code",
+        "country",
+        "is_default",
+    ]
     search_columns = ["customer", "full_name", "city", "postal_code", "country", "is_default"]
     ajax_related = {"customer": CUSTOMER_SEARCH}
-    add_columns = edit_columns = show_columns = ["customer", "label", "full_name", "company", "line1", "line2",
-                                                 "city", "region", "postal_code", "country", "phone", "is_default"]
+    add_columns = edit_columns = show_columns = [
+        "customer",
+        "label",
+        "full_name",
+        "company",
+        "line1",
+        "line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "phone",
+        "is_default",
+    ]
 
 
 class CustomerView(MarketModelView):
@@ -66,8 +97,15 @@ class CustomerView(MarketModelView):
     list_title = "Customers"
     list_columns = ["user", "phone", "loyalty_points", "marketing_opt_in", "created_at"]
     search_columns = ["phone", "marketing_opt_in", "loyalty_points"]
-    add_columns = ["user", "phone", "date_of_birth", "preferred_language", "preferred_currency",
-                   "marketing_opt_in", "loyalty_points"]
+    add_columns = [
+        "user",
+        "phone",
+        "date_of_birth",
+        "preferred_language",
+        "preferred_currency",
+        "marketing_opt_in",
+        "loyalty_points",
+    ]
     edit_columns = add_columns[1:]
     ajax_related = {"user": USER_SEARCH}
     show_columns = add_columns + ["created_at", "updated_at"]

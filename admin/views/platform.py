@@ -13,18 +13,42 @@ class TenantView(MarketModelView):
     datamodel = datamodel(Tenant)
     route_base = "/admin/tenants"
     list_title = "Tenants"
-    list_columns = ["name", "slug", "domain", "status", "plan", "default_currency", "default_language"]
+    list_columns = [
+        "name",
+        "slug",
+        "domain",
+        "status",
+        "plan",
+        "default_currency",
+        "default_language",
+    ]
     search_columns = ["name", "slug", "domain", "status", "plan"]
-    add_columns = edit_columns = ["name", "slug", "domain", "status", "plan", "default_currency",
-                                  "default_language", "languages", "logo_url", "primary_color",
-                                  "max_products", "max_sellers", "max_users", "max_line_quantity",
-                                  "max_order_units"]
+    add_columns = edit_columns = [
+        "name",
+        "slug",
+        "domain",
+        "status",
+        "plan",
+        "default_currency",
+        "default_language",
+        "languages",
+        "logo_url",
+        "primary_color",
+        "max_products",
+        "max_sellers",
+        "max_users",
+        "max_line_quantity",
+        "max_order_units",
+    ]
     show_columns = add_columns + ["created_at", "updated_at"]
-    label_columns = {"max_line_quantity": "Max units of one item per order",
-                     "max_order_units": "Max units per order"}
+    label_columns = {
+        "max_line_quantity": "Max units of one item per order",
+        "max_order_units": "Max units per order",
+    }
     description_columns = {
         "max_line_quantity": "Carts and checkout refuse more units of one item (422 line_quantity_limit)",
-        "max_order_units": "Carts and checkout refuse more units in all (422 order_quantity_limit)"}
+        "max_order_units": "Carts and checkout refuse more units in all (422 order_quantity_limit)",
+    }
 
     def before_save(self, item, is_new):
         # left empty: the default limits
@@ -32,10 +56,14 @@ class TenantView(MarketModelView):
             item.max_line_quantity = DEFAULT_MAX_LINE_QUANTITY
         if item.max_order_units is None:
             item.max_order_units = DEFAULT_MAX_ORDER_UNITS
-        services.validate_tenant_fields(slug=item.slug, status=item.status, plan=item.plan,
-                                        default_currency=item.default_currency,
-                                        max_line_quantity=item.max_line_quantity,
-                                        max_order_units=item.max_order_units)
+        services.validate_tenant_fields(
+            slug=item.slug,
+            status=item.status,
+            plan=item.plan,
+            default_currency=item.default_currency,
+            max_line_quantity=item.max_line_quantity,
+            max_order_units=item.max_order_units,
+        )
         services.clear_cache()
 
     def pre_delete(self, item):
@@ -50,8 +78,21 @@ class AuditLogView(MarketModelView):
     base_filters = [["tenant_id", CurrentTenantFilter, None]]
     list_columns = ["created_at", "actor", "action", "entity", "entity_id", "source", "ip"]
     search_columns = ["actor", "action", "entity", "entity_id", "source", "ip", "created_at"]
-    show_columns = ["created_at", "actor", "actor_id", "action", "entity", "entity_id", "before", "after",
-                    "source", "ip", "user_agent", "request_path", "tenant_id"]
+    show_columns = [
+        "created_at",
+        "actor",
+        "actor_id",
+        "action",
+        "entity",
+        "entity_id",
+        "before",
+        "after",
+        "source",
+        "ip",
+        "user_agent",
+        "request_path",
+        "tenant_id",
+    ]
     base_order = ("id", "desc")
 
 
@@ -61,8 +102,16 @@ class OutboxView(MarketModelView):
     list_title = "Domain events"
     base_permissions = ["can_list", "can_show"]
     base_filters = [["tenant_id", CurrentTenantFilter, None]]
-    list_columns = ["id", "name", "aggregate", "aggregate_id", "created_at", "dispatched_at", "attempts",
-                    "last_error"]
+    list_columns = [
+        "id",
+        "name",
+        "aggregate",
+        "aggregate_id",
+        "created_at",
+        "dispatched_at",
+        "attempts",
+        "last_error",
+    ]
     search_columns = ["name", "aggregate", "aggregate_id", "dispatched_at", "created_at"]
     show_columns = list_columns + ["payload", "next_attempt_at", "tenant_id"]
     base_order = ("id", "desc")

@@ -16,17 +16,43 @@ from app.promotions.models import FUNDERS, KINDS, Promotion, PromotionRedemption
 from app.security import roles
 from app.sellers.models import SellerProfile
 
-ID_LISTS = {"product_ids_text": "product_ids", "category_ids_text": "category_ids", "seller_ids_text": "seller_ids"}
-_FORM = ["name", "description", "kind", "value", "buy_quantity", "get_quantity", "code", "min_subtotal",
-         "product_ids_text", "category_ids_text", "seller_ids_text", "customer_role", "first_order_only",
-         "starts_at", "ends_at", "usage_limit", "usage_limit_per_customer", "stackable", "priority", "funded_by",
-         "seller", "is_active"]
+ID_LISTS = {
+    "product_ids_text": "product_ids",
+    "category_ids_text": "category_ids",
+    "seller_ids_text": "seller_ids",
+}
+_FORM = [
+    "name",
+    "description",
+    "kind",
+    "value",
+    "buy_quantity",
+    "get_quantity",
+    "code",
+    "min_subtotal",
+    "product_ids_text",
+    "category_ids_text",
+    "seller_ids_text",
+    "customer_role",
+    "first_order_only",
+    "starts_at",
+    "ends_at",
+    "usage_limit",
+    "usage_limit_per_customer",
+    "stackable",
+    "priority",
+    "funded_by",
+    "seller",
+    "is_active",
+]
 
 
 def _parse_ids(text: str | None, field: str) -> list[int]:
     items = [part.strip() for part in (text or "").split(",") if part.strip()]
     if not all(part.isdigit() and 0 < int(part) < 2**31 for part in items):
-        raise ValidationError(f"invalid promotion: {field}: comma-separated ids", details={field: ["ids"]})
+        raise ValidationError(
+            f"invalid promotion: {field}: comma-separated ids", details={field: ["ids"]}
+        )
     return sorted({int(part) for part in items})
 
 
@@ -34,27 +60,76 @@ class PromotionView(MarketModelView):
     datamodel = datamodel(Promotion)
     route_base = "/admin/promotions"
     list_title = "Promotions"
-    list_columns = ["name", "kind", "value", "code", "funded_by", "seller", "is_active", "uses_count",
-                    "usage_limit", "starts_at", "ends_at"]
-    search_columns = ["name", "kind", "code", "funded_by", "seller", "is_active", "starts_at", "ends_at"]
-    show_columns = ["name", "description", "kind", "value", "buy_quantity", "get_quantity", "code", "min_subtotal",
-                    "product_ids", "category_ids", "seller_ids", "customer_role", "first_order_only", "starts_at",
-                    "ends_at", "usage_limit", "usage_limit_per_customer", "uses_count", "stackable", "priority",
-                    "funded_by", "seller", "is_active", "created_at", "updated_at"]
+    list_columns = [
+        "name",
+        "kind",
+        "value",
+        "code",
+        "funded_by",
+        "seller",
+        "is_active",
+        "uses_count",
+        "usage_limit",
+        "starts_at",
+        "ends_at",
+    ]
+    search_columns = [
+        "name",
+        "kind",
+        "code",
+        "funded_by",
+        "seller",
+        "is_active",
+        "starts_at",
+        "ends_at",
+    ]
+    show_columns = [
+        "name",
+        "description",
+        "kind",
+        "value",
+        "buy_quantity",
+        "get_quantity",
+        "code",
+        "min_subtotal",
+        "product_ids",
+        "category_ids",
+        "seller_ids",
+        "customer_role",
+        "first_order_only",
+        "starts_at",
+        "ends_at",
+        "usage_limit",
+        "usage_limit_per_customer",
+        "uses_count",
+        "stackable",
+        "priority",
+        "funded_by",
+        "seller",
+        "is_active",
+        "created_at",
+        "updated_at",
+    ]
     add_columns = edit_columns = _FORM
     add_form_extra_fields = edit_form_extra_fields = {
-        name: StringField(name.removesuffix("_text").replace("_", " ").capitalize(), widget=BS3TextFieldWidget())
-        for name in ID_LISTS}
-    label_columns = {"product_ids_text": "Product ids", "category_ids_text": "Category ids",
-                     "seller_ids_text": "Seller ids"}
+        name: StringField(
+            name.removesuffix("_text").replace("_", " ").capitalize(), widget=BS3TextFieldWidget()
+        )
+        for name in ID_LISTS
+    }
+    label_columns = {
+        "product_ids_text": "Product ids",
+        "category_ids_text": "Category ids",
+        "seller_ids_text": "Seller ids",
+    }
     description_columns = {
         "kind": f"One of {', '.join(KINDS)}.",
         "value": "percentage: percent off; fixed_amount: amount off; buy_x_get_y: percent off the free items "
-                 "(100 = free).",
+        "(100 = free).",
         "code": "A coupon code (case-insensitive, unique in this storefront); empty: applied automatically.",
         "category_ids_text": "Comma-separated category ids; a category covers its descendants.",
         "funded_by": f"One of {', '.join(FUNDERS)}. A seller's promotions are always funded by it and discount "
-                     "only its lines.",
+        "only its lines.",
         "priority": "Higher first. Non-stackable promotions exclude the others.",
     }
     optional_columns = ("value", "funded_by", "priority", "uses_count")
@@ -76,7 +151,9 @@ class PromotionView(MarketModelView):
             seller_id = current_seller_id()
             item.funded_by = "seller"
             item.seller_id = seller_id
-            item.seller = None if seller_id is None else self.datamodel.session.get(SellerProfile, seller_id)
+            item.seller = (
+                None if seller_id is None else self.datamodel.session.get(SellerProfile, seller_id)
+            )
 
     def pre_add(self, item):
         self._own(item)
@@ -106,16 +183,33 @@ class PromotionRedemptionView(MarketModelView):
     route_base = "/admin/promotion-redemptions"
     list_title = "Promotion redemptions"
     base_permissions = ["can_list", "can_show"]
-    list_columns = ["created_at", "promotion", "order_id", "code", "discount_total", "customer_user_id"]
+    list_columns = [
+        "created_at",
+        "promotion",
+        "order_id",
+        "code",
+        "discount_total",
+        "customer_user_id",
+    ]
     search_columns = ["promotion", "order_id", "code", "created_at"]
     base_order = ("id", "desc")
-    seller_scope = staticmethod(lambda sid: PromotionRedemption.promotion_id.in_(
-        select(Promotion.id).where(Promotion.seller_id == sid)))
+    seller_scope = staticmethod(
+        lambda sid: PromotionRedemption.promotion_id.in_(
+            select(Promotion.id).where(Promotion.seller_id == sid)
+        )
+    )
     # the list search's promotion select: a seller picks among its own promotions only
     related_scopes = {"promotion": lambda sid: Promotion.seller_id == sid}
 
 
 def register(appbuilder: AppBuilder) -> None:
-    appbuilder.add_view(PromotionView, "Promotions", icon="fa-percent", category="Pricing",
-                        category_icon="fa-calculator")
-    appbuilder.add_view(PromotionRedemptionView, "Promotion redemptions", icon="fa-ticket", category="Pricing")
+    appbuilder.add_view(
+        PromotionView,
+        "Promotions",
+        icon="fa-percent",
+        category="Pricing",
+        category_icon="fa-calculator",
+    )
+    appbuilder.add_view(
+        PromotionRedemptionView, "Promotion redemptions", icon="fa-ticket", category="Pricing"
+    )

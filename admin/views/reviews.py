@@ -19,23 +19,56 @@ class ReviewView(MarketModelView):
     route_base = "/admin/reviews"
     list_title = "Reviews"
     base_permissions = ["can_list", "can_show", "can_edit", "can_delete"]
-    list_columns = ["created_at", "product", "customer", "rating", "title", "status", "helpful_count"]
-    search_columns = ["product", "customer", "rating", "status", "title", "verified_purchase", "created_at"]
-    show_columns = ["product", "customer", "rating", "title", "body", "status", "verified_purchase",
-                    "helpful_count", "created_at", "updated_at"]
+    list_columns = [
+        "created_at",
+        "product",
+        "customer",
+        "rating",
+        "title",
+        "status",
+        "helpful_count",
+    ]
+    search_columns = [
+        "product",
+        "customer",
+        "rating",
+        "status",
+        "title",
+        "verified_purchase",
+        "created_at",
+    ]
+    show_columns = [
+        "product",
+        "customer",
+        "rating",
+        "title",
+        "body",
+        "status",
+        "verified_purchase",
+        "helpful_count",
+        "created_at",
+        "updated_at",
+    ]
     edit_columns = ["status"]
-    description_columns = {"status": f"One of {', '.join(REVIEW_STATUSES)}: only approved reviews are shown "
-                                     "and counted in the product's rating."}
+    description_columns = {
+        "status": f"One of {', '.join(REVIEW_STATUSES)}: only approved reviews are shown "
+        "and counted in the product's rating."
+    }
     base_order = ("id", "desc")
 
     # IN (subquery), as the catalog views do: one semi-join on MariaDB
-    seller_scope = staticmethod(lambda sid: Review.product_id.in_(select(Product.id).where(Product.seller_id == sid)))
+    seller_scope = staticmethod(
+        lambda sid: Review.product_id.in_(select(Product.id).where(Product.seller_id == sid))
+    )
     # search-as-you-type filters; a seller finds only its products and the customers who reviewed them
     ajax_related = {"product": PRODUCT_SEARCH, "customer": CUSTOMER_SEARCH}
     related_scopes = {
         "product": lambda sid: Product.seller_id == sid,
-        "customer": lambda sid: CustomerProfile.id.in_(select(Review.customer_id).where(
-            Review.product_id.in_(select(Product.id).where(Product.seller_id == sid)))),
+        "customer": lambda sid: CustomerProfile.id.in_(
+            select(Review.customer_id).where(
+                Review.product_id.in_(select(Product.id).where(Product.seller_id == sid))
+            )
+        ),
     }
 
     def owned_by_seller(self, item, seller_id):

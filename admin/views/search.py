@@ -57,7 +57,13 @@ class SearchClickView(MarketModelView):
 
 def register(appbuilder: AppBuilder) -> None:
     add = appbuilder.add_view
-    add(SearchIndexView, "Search index", icon="fa-search", category="Search", category_icon="fa-search")
+    add(
+        SearchIndexView,
+        "Search index",
+        icon="fa-search",
+        category="Search",
+        category_icon="fa-search",
+    )
     add(SearchQueryView, "Searches", icon="fa-list", category="Search")
     add(ZeroResultSearchView, "Zero-result searches", icon="fa-ban", category="Search")
     add(SearchClickView, "Search clicks", icon="fa-mouse-pointer", category="Search")

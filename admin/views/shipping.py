@@ -15,8 +15,10 @@ class ShippingRateBracketView(MarketModelView):
     list_title = "Shipping rate brackets"
     list_columns = ["method", "min_value", "max_value", "rate"]
     add_columns = edit_columns = show_columns = ["method", "min_value", "max_value", "rate"]
-    description_columns = {"min_value": "kg for weight-based methods, goods amount for price-based ones",
-                           "max_value": "exclusive; empty: no upper bound"}
+    description_columns = {
+        "min_value": "kg for weight-based methods, goods amount for price-based ones",
+        "max_value": "exclusive; empty: no upper bound",
+    }
 
     def before_save(self, item, is_new):
         services.prepare_bracket(item)
@@ -27,10 +29,30 @@ class ShippingMethodView(MarketModelView):
     route_base = "/admin/shipping-methods"
     list_title = "Shipping methods"
     related_views = [ShippingRateBracketView]
-    list_columns = ["name", "zone", "seller", "carrier_code", "rate_type", "flat_rate", "free_over", "is_active"]
+    list_columns = [
+        "name",
+        "zone",
+        "seller",
+        "carrier_code",
+        "rate_type",
+        "flat_rate",
+        "free_over",
+        "is_active",
+    ]
     search_columns = ["name", "zone", "seller", "carrier_code", "rate_type", "is_active"]
-    add_columns = edit_columns = ["zone", "name", "seller", "carrier_code", "rate_type", "flat_rate", "free_over",
-                                  "min_days", "max_days", "position", "is_active"]
+    add_columns = edit_columns = [
+        "zone",
+        "name",
+        "seller",
+        "carrier_code",
+        "rate_type",
+        "flat_rate",
+        "free_over",
+        "min_days",
+        "max_days",
+        "position",
+        "is_active",
+    ]
     show_columns = add_columns + ["created_at", "updated_at"]
     description_columns = {
         "seller": "Empty: offered to every seller that has no method of its own in this zone.",
@@ -65,4 +87,6 @@ class ShippingZoneView(MarketModelView):
 def register(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(ShippingZoneView, "Shipping zones", icon="fa-globe", category="Pricing")
     appbuilder.add_view(ShippingMethodView, "Shipping methods", icon="fa-truck", category="Pricing")
-    appbuilder.add_view(ShippingRateBracketView, "Shipping rates", icon="fa-table", category="Pricing")
+    appbuilder.add_view(
+        ShippingRateBracketView, "Shipping rates", icon="fa-table", category="Pricing"
+    )

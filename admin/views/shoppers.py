@@ -35,4 +35,6 @@ class CustomerActivityView(MarketModelView):
 
 def register(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(WishlistItemView, "Wishlists", icon="fa-heart", category="Customers")
-    appbuilder.add_view(CustomerActivityView, "Customer activities", icon="fa-line-chart", category="Customers")
+    appbuilder.add_view(
+        CustomerActivityView, "Customer activities", icon="fa-line-chart", category="Customers"
+    )

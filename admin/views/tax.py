@@ -16,7 +16,15 @@ class TaxRuleView(MarketModelView):
     list_title = "Tax rules"
     list_columns = ["name", "country", "region", "category", "rate", "priority", "is_active"]
     search_columns = ["name", "country", "region", "category", "is_active"]
-    add_columns = edit_columns = ["name", "country", "region", "category", "rate", "priority", "is_active"]
+    add_columns = edit_columns = [
+        "name",
+        "country",
+        "region",
+        "category",
+        "rate",
+        "priority",
+        "is_active",
+    ]
     show_columns = add_columns + ["created_at", "updated_at"]
     description_columns = {
         "region": "Empty: the whole country. Otherwise the part after the dash of ISO 3166-2 (CA for US-CA).",
@@ -38,7 +46,9 @@ class TaxSettingsView(MarketModelView):
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     list_columns = add_columns = edit_columns = ["prices_include_tax"]
     show_columns = ["prices_include_tax", "created_at", "updated_at"]
-    description_columns = {"prices_include_tax": "Ticked: catalog prices and shipping rates include tax."}
+    description_columns = {
+        "prices_include_tax": "Ticked: catalog prices and shipping rates include tax."
+    }
 
     def before_save(self, item, is_new):
         services.prepare_tax_settings(item)

@@ -43,12 +43,16 @@ class Cart(TenantScoped, TimestampMixin, Model):
 class CartItem(TenantScoped, TimestampMixin, Model):
     __tablename__ = "cart_items"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "cart_id", "variant_id", name="uq_cart_items_tenant_cart_variant"),
+        UniqueConstraint(
+            "tenant_id", "cart_id", "variant_id", name="uq_cart_items_tenant_cart_variant"
+        ),
         CheckConstraint("quantity >= 1", name="quantity_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), nullable=False, index=True)
+    cart_id: Mapped[int] = mapped_column(
+        ForeignKey("carts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     variant_id: Mapped[int] = mapped_column(
         ForeignKey("product_variants.id", ondelete="CASCADE"), nullable=False, index=True
     )

@@ -57,7 +57,11 @@ class CartRef:
 
     @property
     def scope(self) -> str:
-        return f"user:{self.user.id}" if self.user is not None else f"guest:{hash_token(self.token or '')}"
+        return (
+            f"user:{self.user.id}"
+            if self.user is not None
+            else f"guest:{hash_token(self.token or '')}"
+        )
 
 
 def find_cart(ref: CartRef, *, lock: bool = False) -> Cart | None:
@@ -96,7 +100,10 @@ def available_stock(variant_ids: list[int]) -> dict[int, int]:
     if not variant_ids:
         return {}
     rows = db.session.execute(
-        select(StockLevel.variant_id, func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved))
+        select(
+            StockLevel.variant_id,
+            func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved),
+        )
         .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
         .where(StockLevel.variant_id.in_(variant_ids), Warehouse.is_active.is_(True))
         .group_by(StockLevel.variant_id)
@@ -107,9 +114,16 @@ def available_stock(variant_ids: list[int]) -> dict[int, int]:
 
 def sellable_variant(variant_id: int) -> ProductVariant:
     variant = db.session.scalar(
-        select(ProductVariant).join(Product, Product.id == ProductVariant.product_id)
-        .where(ProductVariant.id == variant_id, ProductVariant.is_active.is_(True), Product.status == "active")
-        .options(contains_eager(ProductVariant.product))  # the product from the same row: one SELECT
+        select(ProductVariant)
+        .join(Product, Product.id == ProductVariant.product_id)
+        .where(
+            ProductVariant.id == variant_id,
+            ProductVariant.is_active.is_(True),
+            Product.status == "active",
+        )
+        .options(
+            contains_eager(ProductVariant.product)
+        )  # the product from the same row: one SELECT
     )
     if variant is None:
         raise NotFound("no such product variant", details={"variant_id": variant_id})
@@ -119,9 +133,14 @@ def sellable_variant(variant_id: int) -> ProductVariant:
 def _check_stock(variant_id: int, quantity: int, stock: dict[int, int] | None = None) -> None:
     available = (stock if stock is not None else available_stock([variant_id]))[variant_id]
     if quantity > available:
-        raise InsufficientStock("not enough stock for this quantity",
-                                details={"variant_id": variant_id, "available": max(available, 0),
-                                         "requested": quantity})
+        raise InsufficientStock(
+            "not enough stock for this quantity",
+            details={
+                "variant_id": variant_id,
+                "available": max(available, 0),
+                "requested": quantity,
+            },
+        )
 
 
 # --- pricing -------------------------------------------------------------------------------------
@@ -136,7 +155,10 @@ def tenant_currency() -> str:
     tenant_id = current_tenant_id()
 
     def load(session) -> bytes:
-        return (session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD").encode()
+        return (
+            session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD"
+        ).encode()
+
     return cache.remember(TENANT_CACHE_NAMESPACE, "tenant-currency", load, 3600).decode()
 
 
@@ -152,15 +174,25 @@ def quantity_limits() -> QuantityLimits:
     tenant_id = current_tenant_id()
 
     def load(session) -> bytes:
-        row = session.execute(select(Tenant.max_line_quantity, Tenant.max_order_units)
-                              .where(Tenant.id == tenant_id)).first()
-        line, order = row if row is not None else (DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS)
+        row = session.execute(
+            select(Tenant.max_line_quantity, Tenant.max_order_units).where(Tenant.id == tenant_id)
+        ).first()
+        line, order = (
+            row if row is not None else (DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS)
+        )
         return f"{line},{order}".encode()
-    line, order = cache.remember(TENANT_CACHE_NAMESPACE, "tenant-quantity-limits", load, 3600).decode().split(",")
+
+    line, order = (
+        cache.remember(TENANT_CACHE_NAMESPACE, "tenant-quantity-limits", load, 3600)
+        .decode()
+        .split(",")
+    )
     return QuantityLimits(int(line), int(order))
 
 
-def check_quantity_limits(quantities: dict[int, int], *, before: dict[int, int] | None = None) -> None:
+def check_quantity_limits(
+    quantities: dict[int, int], *, before: dict[int, int] | None = None
+) -> None:
     """The one rule on how much one cart or order may hold (`quantities`: units per variant, as they
     would be): at most the tenant's `max_line_quantity` units of one variant (422
     line_quantity_limit) and `max_order_units` in all (422 order_quantity_limit); details name the
@@ -171,31 +203,61 @@ def check_quantity_limits(quantities: dict[int, int], *, before: dict[int, int] 
     before = before or {}
     for variant_id, units in quantities.items():
         if units > limits.line and units > before.get(variant_id, 0):
-            raise ValidationError(f"at most {limits.line} units of one item per order", code="line_quantity_limit",
-                                  details={"quantity": [f"at most {limits.line} units of one item"],
-                                           "limit": limits.line, "requested": units, "variant_id": variant_id})
+            raise ValidationError(
+                f"at most {limits.line} units of one item per order",
+                code="line_quantity_limit",
+                details={
+                    "quantity": [f"at most {limits.line} units of one item"],
+                    "limit": limits.line,
+                    "requested": units,
+                    "variant_id": variant_id,
+                },
+            )
     total = sum(quantities.values())
     if total > limits.order and total > sum(before.values()):
-        raise ValidationError(f"at most {limits.order} units per order", code="order_quantity_limit",
-                              details={"quantity": [f"at most {limits.order} units in one order"],
-                                       "limit": limits.order, "requested": total})
+        raise ValidationError(
+            f"at most {limits.order} units per order",
+            code="order_quantity_limit",
+            details={
+                "quantity": [f"at most {limits.order} units in one order"],
+                "limit": limits.order,
+                "requested": total,
+            },
+        )
 
 
-def pricing_request(items: list[CartItem], *, user=None, destination: Destination | None = None,
-                    coupon_codes: tuple[str, ...] = (), shipping_method_ids: dict[int, int] | None = None,
-                    is_first_order: bool = False) -> PricingRequest:
+def pricing_request(
+    items: list[CartItem],
+    *,
+    user=None,
+    destination: Destination | None = None,
+    coupon_codes: tuple[str, ...] = (),
+    shipping_method_ids: dict[int, int] | None = None,
+    is_first_order: bool = False,
+) -> PricingRequest:
     lines = tuple(
-        LineInput(key=str(item.id), variant_id=item.variant_id, product_id=item.variant.product_id,
-                  seller_id=item.variant.seller_id, category_id=item.variant.product.category_id,
-                  quantity=item.quantity, unit_price=Decimal(item.variant.price),
-                  weight_kg=item.variant.weight_kg)
+        LineInput(
+            key=str(item.id),
+            variant_id=item.variant_id,
+            product_id=item.variant.product_id,
+            seller_id=item.variant.seller_id,
+            category_id=item.variant.product.category_id,
+            quantity=item.quantity,
+            unit_price=Decimal(item.variant.price),
+            weight_kg=item.variant.weight_kg,
+        )
         for item in items
     )
     return PricingRequest(
-        tenant_id=current_tenant_id(), currency=tenant_currency(), lines=lines, destination=destination,
-        coupon_codes=tuple(coupon_codes), customer_user_id=user.id if user is not None else None,
+        tenant_id=current_tenant_id(),
+        currency=tenant_currency(),
+        lines=lines,
+        destination=destination,
+        coupon_codes=tuple(coupon_codes),
+        customer_user_id=user.id if user is not None else None,
         customer_roles=frozenset(user.role_names) if user is not None else frozenset(),
-        is_first_order=is_first_order, shipping_method_ids=dict(shipping_method_ids or {}),
+        is_first_order=is_first_order,
+        shipping_method_ids=dict(shipping_method_ids or {}),
     )
 
 
@@ -210,52 +272,103 @@ def is_first_order(user) -> bool:
         return False
     from app.orders.models import Order
 
-    return db.session.scalar(select(func.count()).select_from(Order).where(Order.customer_user_id == user.id)) == 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(Order).where(Order.customer_user_id == user.id)
+        )
+        == 0
+    )
 
 
-def cart_view(cart: Cart | None, *, user=None, token: str | None = None, destination: Destination | None = None,
-              coupon_codes: tuple[str, ...] = (), stock: dict[int, int] | None = None) -> dict[str, Any]:
+def cart_view(
+    cart: Cart | None,
+    *,
+    user=None,
+    token: str | None = None,
+    destination: Destination | None = None,
+    coupon_codes: tuple[str, ...] = (),
+    stock: dict[int, int] | None = None,
+) -> dict[str, Any]:
     """The cart as the storefront shows it, priced now (`stock`: available units per variant, when
     the caller read them already in this transaction)."""
     items = list(cart.items) if cart is not None else []
     variant_ids = [item.variant_id for item in items]
     if stock is None or any(v not in stock for v in variant_ids):
         stock = available_stock(variant_ids)
-    result = price(pricing_request(items, user=user, destination=destination, coupon_codes=coupon_codes,
-                                   is_first_order=is_first_order(user)))
+    result = price(
+        pricing_request(
+            items,
+            user=user,
+            destination=destination,
+            coupon_codes=coupon_codes,
+            is_first_order=is_first_order(user),
+        )
+    )
     priced = {line.key: line for line in result.lines}
     limits = quantity_limits()
     lines = []
     for item in items:
         line = priced.get(str(item.id))
-        lines.append({
-            "id": item.id, "variant_id": item.variant_id, "product_id": item.variant.product_id,
-            "seller_id": item.variant.seller_id, "sku": item.variant.sku,
-            "title": item.variant.product.title, "options": item.variant.options or {},
-            "quantity": item.quantity, "available": stock.get(item.variant_id, 0),
-            "in_stock": item.quantity <= stock.get(item.variant_id, 0),
-            "unit_price": line.unit_price, "subtotal": line.subtotal, "discount_total": line.discount_total,
-            "discounts": [_discount(d) for d in line.discounts],
-            "tax_total": line.tax_total, "tax": [_tax(t) for t in line.tax], "total": line.total,
-        })
+        lines.append(
+            {
+                "id": item.id,
+                "variant_id": item.variant_id,
+                "product_id": item.variant.product_id,
+                "seller_id": item.variant.seller_id,
+                "sku": item.variant.sku,
+                "title": item.variant.product.title,
+                "options": item.variant.options or {},
+                "quantity": item.quantity,
+                "available": stock.get(item.variant_id, 0),
+                "in_stock": item.quantity <= stock.get(item.variant_id, 0),
+                "unit_price": line.unit_price,
+                "subtotal": line.subtotal,
+                "discount_total": line.discount_total,
+                "discounts": [_discount(d) for d in line.discounts],
+                "tax_total": line.tax_total,
+                "tax": [_tax(t) for t in line.tax],
+                "total": line.total,
+            }
+        )
     return {
         "id": cart.id if cart is not None else None,
         "cart_token": token if (cart is not None and cart.user_id is None) else None,
-        "currency": result.currency, "prices_include_tax": result.prices_include_tax,
-        "items": lines, "item_count": sum(item.quantity for item in items),
-        "subtotal": result.subtotal, "discount_total": result.discount_total, "tax_total": result.tax_total,
-        "shipping_total": result.shipping_total, "total": result.total,
-        "shipping": [{"seller_id": q.seller_id, "method_id": q.method_id, "method_name": q.method_name,
-                      "carrier": q.carrier, "cost": q.cost, "tax_total": q.tax_total} for q in result.shipping],
-        "applied_promotions": [{"promotion_id": p.promotion_id, "code": p.code, "discount_total": p.discount_total}
-                               for p in result.applied_promotions],
+        "currency": result.currency,
+        "prices_include_tax": result.prices_include_tax,
+        "items": lines,
+        "item_count": sum(item.quantity for item in items),
+        "subtotal": result.subtotal,
+        "discount_total": result.discount_total,
+        "tax_total": result.tax_total,
+        "shipping_total": result.shipping_total,
+        "total": result.total,
+        "shipping": [
+            {
+                "seller_id": q.seller_id,
+                "method_id": q.method_id,
+                "method_name": q.method_name,
+                "carrier": q.carrier,
+                "cost": q.cost,
+                "tax_total": q.tax_total,
+            }
+            for q in result.shipping
+        ],
+        "applied_promotions": [
+            {"promotion_id": p.promotion_id, "code": p.code, "discount_total": p.discount_total}
+            for p in result.applied_promotions
+        ],
         "rejected_coupons": dict(result.rejected_coupons),
         "quantity_limits": {"max_line_quantity": limits.line, "max_order_units": limits.order},
     }
 
 
 def _discount(d) -> dict[str, Any]:
-    return {"promotion_id": d.promotion_id, "code": d.code, "amount": d.amount, "funded_by": d.funded_by}
+    return {
+        "promotion_id": d.promotion_id,
+        "code": d.code,
+        "amount": d.amount,
+        "funded_by": d.funded_by,
+    }
 
 
 def _tax(t) -> dict[str, Any]:
@@ -264,11 +377,16 @@ def _tax(t) -> dict[str, Any]:
 
 # --- use cases -------------------------------------------------------------------------------------
 
-def get_cart(ref: CartRef, *, destination: Destination | None = None, coupon_codes: tuple[str, ...] = ()):
+
+def get_cart(
+    ref: CartRef, *, destination: Destination | None = None, coupon_codes: tuple[str, ...] = ()
+):
     check_shopper(ref.user)
     with transaction():
         cart = find_cart(ref)
-        return cart_view(cart, user=ref.user, token=ref.token, destination=destination, coupon_codes=coupon_codes)
+        return cart_view(
+            cart, user=ref.user, token=ref.token, destination=destination, coupon_codes=coupon_codes
+        )
 
 
 @retry_on_deadlock()
@@ -333,8 +451,11 @@ def clear(ref: CartRef) -> dict[str, Any]:
     with transaction():
         cart = find_cart(ref, lock=True)
         if cart is not None:
-            db.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id)
-                               .execution_options(synchronize_session=False))
+            db.session.execute(
+                delete(CartItem)
+                .where(CartItem.cart_id == cart.id)
+                .execution_options(synchronize_session=False)
+            )
             db.session.expire(cart, ["items"])
         return cart_view(cart, user=ref.user, token=ref.token)
 
@@ -347,8 +468,10 @@ def merge_guest_cart(user, token: str | None) -> Cart | None:
     if not token or user is None or not (user.role_names & roles.CUSTOMER_ROLES):
         return None
     guest = db.session.scalar(
-        select(Cart).where(Cart.token_hash == hash_token(token), Cart.user_id.is_(None))
-        .options(selectinload(Cart.items)).with_for_update()
+        select(Cart)
+        .where(Cart.token_hash == hash_token(token), Cart.user_id.is_(None))
+        .options(selectinload(Cart.items))
+        .with_for_update()
     )
     if guest is None:
         return None
@@ -359,7 +482,12 @@ def merge_guest_cart(user, token: str | None) -> Cart | None:
     room = limits.order - sum(i.quantity for i in cart.items)  # units the order limit still allows
     for item in guest.items:
         had = mine[item.variant_id].quantity if item.variant_id in mine else 0
-        wanted = min(item.quantity + had, max(stock.get(item.variant_id, 0), 0), limits.line, had + max(room, 0))
+        wanted = min(
+            item.quantity + had,
+            max(stock.get(item.variant_id, 0), 0),
+            limits.line,
+            had + max(room, 0),
+        )
         if item.variant_id in mine:
             mine[item.variant_id].quantity = max(wanted, had)
         elif wanted > 0:
@@ -372,4 +500,8 @@ def merge_guest_cart(user, token: str | None) -> Cart | None:
 
 def empty_cart(cart_id: int) -> None:
     """Inside checkout's transaction: the cart's items were ordered."""
-    db.session.execute(delete(CartItem).where(CartItem.cart_id == cart_id).execution_options(synchronize_session=False))
+    db.session.execute(
+        delete(CartItem)
+        .where(CartItem.cart_id == cart_id)
+        .execution_options(synchronize_session=False)
+    )

@@ -54,12 +54,16 @@ def _recompute(session: Session, flush_context) -> None:
     if not ids:
         return
     variants, products = ProductVariant.__table__, Product.__table__
-    lowest = (select(func.min(variants.c.price))
-              .where(variants.c.product_id == products.c.id, variants.c.is_active.is_(True))
-              .scalar_subquery())
+    lowest = (
+        select(func.min(variants.c.price))
+        .where(variants.c.product_id == products.c.id, variants.c.is_active.is_(True))
+        .scalar_subquery()
+    )
     # a Core statement: the tenant hook does not apply, and every id here came from this session's
     # own (tenant-checked) rows. Sorted: concurrent flushes lock the product rows in the same order.
-    session.connection().execute(update(products).where(products.c.id.in_(sorted(ids))).values(min_price=lowest))
+    session.connection().execute(
+        update(products).where(products.c.id.in_(sorted(ids))).values(min_price=lowest)
+    )
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Product) and obj.id in ids:
             # after_flush still lists this flush's deletions in session.deleted; those have

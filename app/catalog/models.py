@@ -59,7 +59,9 @@ class Category(TenantScoped, TimestampMixin, Model):
     __table_args__ = (UniqueConstraint("tenant_id", "slug", name="uq_categories_tenant_slug"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="RESTRICT"), index=True
+    )
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     slug: Mapped[str] = mapped_column(String(140), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
@@ -69,7 +71,9 @@ class Category(TenantScoped, TimestampMixin, Model):
     seo_description: Mapped[str | None] = mapped_column(String(500))
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list[Category]] = relationship(back_populates="parent", order_by="Category.position")
+    children: Mapped[list[Category]] = relationship(
+        back_populates="parent", order_by="Category.position"
+    )
     filterable_attributes: Mapped[list[Attribute]] = relationship(secondary=category_attributes)
 
     def __repr__(self) -> str:
@@ -101,18 +105,32 @@ class Product(TenantScoped, TimestampMixin, Model):
         # a seller's products newest first, and their count, straight from the index
         Index("ix_products_tenant_seller", "tenant_id", "seller_id", "id"),
         # the storefront's "rating" and "popularity" sorts
-        Index("ix_products_tenant_status_rating", "tenant_id", "status", "rating_avg", "rating_count"),
+        Index(
+            "ix_products_tenant_status_rating", "tenant_id", "status", "rating_avg", "rating_count"
+        ),
         Index("ix_products_tenant_status_sold", "tenant_id", "status", "sold_count"),
         Index("ix_products_tenant_status_min_price", "tenant_id", "status", "min_price"),
         # category facets (brand, price range, totals) answered from this index alone
-        Index("ix_products_tenant_status_category_facets", "tenant_id", "status", "category_id", "brand_id",
-              "min_price"),
+        Index(
+            "ix_products_tenant_status_category_facets",
+            "tenant_id",
+            "status",
+            "category_id",
+            "brand_id",
+            "min_price",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False)
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"), index=True)
-    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id", ondelete="SET NULL"), index=True)
+    seller_id: Mapped[int] = mapped_column(
+        ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False
+    )
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL"), index=True
+    )
+    brand_id: Mapped[int | None] = mapped_column(
+        ForeignKey("brands.id", ondelete="SET NULL"), index=True
+    )
     title: Mapped[str] = mapped_column(String(255), nullable=False)
     slug: Mapped[str] = mapped_column(String(280), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
@@ -150,12 +168,22 @@ class ProductAttributeValue(TenantScoped, Model):
     __table_args__ = (
         UniqueConstraint("product_id", "attribute_id", name="uq_product_attribute_values_pair"),
         # the attribute facets join from products and read (attribute, value) from this index alone
-        Index("ix_product_attribute_values_product_facets", "tenant_id", "product_id", "attribute_id", "value"),
+        Index(
+            "ix_product_attribute_values_product_facets",
+            "tenant_id",
+            "product_id",
+            "attribute_id",
+            "value",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), nullable=False)
-    attribute_id: Mapped[int] = mapped_column(ForeignKey("attributes.id", ondelete="CASCADE"), nullable=False)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), nullable=False
+    )
+    attribute_id: Mapped[int] = mapped_column(
+        ForeignKey("attributes.id", ondelete="CASCADE"), nullable=False
+    )
     value: Mapped[str] = mapped_column(String(255), nullable=False)
 
     product: Mapped[Product] = relationship(back_populates="attribute_values", lazy="selectin")
@@ -171,13 +199,19 @@ class ProductVariant(TenantScoped, TimestampMixin, Model):
         UniqueConstraint("tenant_id", "sku", name="uq_product_variants_tenant_sku"),
         Index("ix_product_variants_tenant_seller", "tenant_id", "seller_id", "id"),
         CheckConstraint("price >= 0", name="price_not_negative"),
-        CheckConstraint("compare_at_price IS NULL OR compare_at_price >= 0", name="compare_at_not_negative"),
+        CheckConstraint(
+            "compare_at_price IS NULL OR compare_at_price >= 0", name="compare_at_not_negative"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # active_history: a move to another product knows the product it left (its min_price changes)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), nullable=False, index=True,
-                                            active_history=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+        active_history=True,
+    )
     # the product's seller, copied (app/sellers/ownership.py keeps it in step) so that a seller's
     # variants are one indexed lookup instead of a join through products
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), nullable=False)
@@ -207,8 +241,12 @@ class ProductImage(TenantScoped, TimestampMixin, Model):
     __tablename__ = "product_images"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), nullable=False, index=True)
-    variant_id: Mapped[int | None] = mapped_column(ForeignKey("product_variants.id", ondelete="SET NULL"))
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="SET NULL")
+    )
     url: Mapped[str] = mapped_column(String(500), nullable=False)
     alt_text: Mapped[str | None] = mapped_column(String(255))
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)

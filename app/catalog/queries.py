@@ -36,11 +36,29 @@ from app.sellers.models import SellerProfile
 
 CACHE_NAMESPACE = "catalog"
 # Whatever a storefront shows: a change to any of these invalidates the tenant's cached catalog.
-cache.watch(Attribute, Brand, Category, Product, ProductAttributeValue, ProductImage, ProductVariant,
-            StockLevel, Warehouse, SellerProfile, namespace=CACHE_NAMESPACE)
+cache.watch(
+    Attribute,
+    Brand,
+    Category,
+    Product,
+    ProductAttributeValue,
+    ProductImage,
+    ProductVariant,
+    StockLevel,
+    Warehouse,
+    SellerProfile,
+    namespace=CACHE_NAMESPACE,
+)
 
 SORTS = ("newest", "price", "-price", "rating", "popularity")
-PRICE_BUCKETS = (Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250"), Decimal("500"), Decimal("1000"))
+PRICE_BUCKETS = (
+    Decimal("25"),
+    Decimal("50"),
+    Decimal("100"),
+    Decimal("250"),
+    Decimal("500"),
+    Decimal("1000"),
+)
 MAX_SEARCH_TOKENS = 10
 MAX_ID = 2**31 - 1
 
@@ -52,7 +70,9 @@ class ProductFilters:
     seller: str | None = None  # slug or id
     min_price: Decimal | None = None
     max_price: Decimal | None = None
-    attrs: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # attribute code -> any of values
+    attrs: dict[str, list[str]] = dataclasses.field(
+        default_factory=dict
+    )  # attribute code -> any of values
     in_stock: bool | None = None
     min_rating: Decimal | None = None
     featured: bool | None = None
@@ -72,12 +92,15 @@ def viewer_of(user) -> Viewer:
     if user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
         return Viewer(is_admin=True)
     if roles.SELLER in user.role_names:
-        seller_id = db.session.scalar(select(SellerProfile.id).where(SellerProfile.user_id == user.id))
+        seller_id = db.session.scalar(
+            select(SellerProfile.id).where(SellerProfile.user_id == user.id)
+        )
         return Viewer(seller_id=seller_id)
     return Viewer()
 
 
 # --- categories --------------------------------------------------------------------------
+
 
 def as_id(ref) -> int | None:
     """An id given as text ("42"), or None when the text is no plausible id (then it is a slug)."""
@@ -107,10 +130,15 @@ def category_subtree_ids(category_id: int) -> list[int]:
 
 def category_ancestors(category_id: int) -> list[dict]:
     """Breadcrumb from the root down to the category itself."""
-    chain = (select(Category.id, Category.parent_id, literal_depth(0)).where(Category.id == category_id)
-             .cte("chain", recursive=True))
+    chain = (
+        select(Category.id, Category.parent_id, literal_depth(0))
+        .where(Category.id == category_id)
+        .cte("chain", recursive=True)
+    )
     chain = chain.union_all(
-        select(Category.id, Category.parent_id, chain.c.depth + 1).join(chain, Category.id == chain.c.parent_id)
+        select(Category.id, Category.parent_id, chain.c.depth + 1).join(
+            chain, Category.id == chain.c.parent_id
+        )
     )
     rows = db.session.execute(
         select(Category.id, Category.name, Category.slug, chain.c.depth)
@@ -125,15 +153,24 @@ def literal_depth(value: int):
 
 
 def _category_dict(category: Category) -> dict:
-    return {"id": category.id, "parent_id": category.parent_id, "name": category.name, "slug": category.slug,
-            "description": category.description, "position": category.position,
-            "seo_title": category.seo_title, "seo_description": category.seo_description}
+    return {
+        "id": category.id,
+        "parent_id": category.parent_id,
+        "name": category.name,
+        "slug": category.slug,
+        "description": category.description,
+        "position": category.position,
+        "seo_title": category.seo_title,
+        "seo_description": category.seo_description,
+    }
 
 
 def list_categories() -> list[dict]:
     """Active categories, flat, parents before children, each with its parent id."""
     rows = db.session.scalars(
-        select(Category).where(Category.is_active.is_(True)).order_by(Category.position, Category.name, Category.id)
+        select(Category)
+        .where(Category.is_active.is_(True))
+        .order_by(Category.position, Category.name, Category.id)
     ).all()
     by_parent: dict[int | None, list[Category]] = {}
     ids = {c.id for c in rows}
@@ -154,11 +191,15 @@ def list_categories() -> list[dict]:
 def get_category(slug: str, *, include_inactive: bool = False) -> dict:
     category = _category_for_slug(slug, include_inactive=include_inactive)
     children = db.session.scalars(
-        select(Category).where(Category.parent_id == category.id, Category.is_active.is_(True))
+        select(Category)
+        .where(Category.parent_id == category.id, Category.is_active.is_(True))
         .order_by(Category.position, Category.name)
     ).all()
-    return {**_category_dict(category), "breadcrumb": category_ancestors(category.id),
-            "children": [_category_dict(c) for c in children]}
+    return {
+        **_category_dict(category),
+        "breadcrumb": category_ancestors(category.id),
+        "children": [_category_dict(c) for c in children],
+    }
 
 
 def _category_for_slug(slug: str, *, include_inactive: bool = False) -> Category:
@@ -172,6 +213,7 @@ def _category_for_slug(slug: str, *, include_inactive: bool = False) -> Category
 
 
 # --- product lists ------------------------------------------------------------------------
+
 
 def resolve_ids(model, refs: list[str], field: str) -> list[int]:
     """The ids of the `model` rows (brands, ...) named by `refs` (ids as text or slugs) in the
@@ -188,8 +230,12 @@ def resolve_ids(model, refs: list[str], field: str) -> list[int]:
     return found
 
 
-def _conditions(filters: ProductFilters, *, statuses=("active",), category_ids: list[int] | None = None) -> list:
-    conditions: list = [Product.status.in_(statuses)] if len(statuses) > 1 else [Product.status == statuses[0]]
+def _conditions(
+    filters: ProductFilters, *, statuses=("active",), category_ids: list[int] | None = None
+) -> list:
+    conditions: list = (
+        [Product.status.in_(statuses)] if len(statuses) > 1 else [Product.status == statuses[0]]
+    )
     if category_ids is None and filters.category:
         category = category_by_ref(filters.category)
         if category is None:
@@ -201,8 +247,13 @@ def _conditions(filters: ProductFilters, *, statuses=("active",), category_ids: 
         conditions.append(Product.brand_id.in_(resolve_ids(Brand, filters.brand, "brand")))
     if filters.seller:
         ref = filters.seller.strip()
-        seller_id = db.session.scalar(select(SellerProfile.id).where(
-            SellerProfile.id == as_id(ref) if as_id(ref) is not None else SellerProfile.slug == ref))
+        seller_id = db.session.scalar(
+            select(SellerProfile.id).where(
+                SellerProfile.id == as_id(ref)
+                if as_id(ref) is not None
+                else SellerProfile.slug == ref
+            )
+        )
         if seller_id is None:
             raise ValidationError("unknown seller", details={"seller": ["unknown seller"]})
         conditions.append(Product.seller_id == seller_id)
@@ -214,24 +265,36 @@ def _conditions(filters: ProductFilters, *, statuses=("active",), category_ids: 
             price.append(ProductVariant.price <= filters.max_price)
         conditions.append(Product.id.in_(select(ProductVariant.product_id).where(*price)))
     if filters.attrs:
-        codes = {a.code.lower(): a.id for a in db.session.scalars(
-            select(Attribute).where(func.lower(Attribute.code).in_([c.lower() for c in filters.attrs])))}
+        codes = {
+            a.code.lower(): a.id
+            for a in db.session.scalars(
+                select(Attribute).where(
+                    func.lower(Attribute.code).in_([c.lower() for c in filters.attrs])
+                )
+            )
+        }
         unknown = [c for c in filters.attrs if c.lower() not in codes]
         if unknown:
-            raise ValidationError("unknown attribute", details={f"attr_{c}": ["unknown attribute"] for c in unknown})
+            raise ValidationError(
+                "unknown attribute", details={f"attr_{c}": ["unknown attribute"] for c in unknown}
+            )
         for code, values in filters.attrs.items():
-            conditions.append(Product.id.in_(
-                select(ProductAttributeValue.product_id).where(
-                    ProductAttributeValue.attribute_id == codes[code.lower()],
-                    func.lower(ProductAttributeValue.value).in_([v.lower() for v in values]),
+            conditions.append(
+                Product.id.in_(
+                    select(ProductAttributeValue.product_id).where(
+                        ProductAttributeValue.attribute_id == codes[code.lower()],
+                        func.lower(ProductAttributeValue.value).in_([v.lower() for v in values]),
+                    )
                 )
-            ))
+            )
     if filters.in_stock is not None:
         available = Product.id.in_(
             select(ProductVariant.product_id)
             .join(StockLevel, StockLevel.variant_id == ProductVariant.id)
-            .where(ProductVariant.is_active.is_(True),
-                   StockLevel.quantity_on_hand - StockLevel.quantity_reserved > 0)
+            .where(
+                ProductVariant.is_active.is_(True),
+                StockLevel.quantity_on_hand - StockLevel.quantity_reserved > 0,
+            )
         )
         conditions.append(available if filters.in_stock else ~available)
     if filters.min_rating is not None:
@@ -257,28 +320,38 @@ def _page(conditions: list, sort: str, page: int, page_size: int) -> dict:
     total = db.session.scalar(select(func.count(Product.id)).where(*conditions)) or 0
     ids: list[int] = []
     if total and (page - 1) * page_size < total:
-        ids = list(db.session.scalars(
-            select(Product.id).where(*conditions).order_by(*_order_by(sort))
-            .limit(page_size).offset((page - 1) * page_size)
-        ))
+        ids = list(
+            db.session.scalars(
+                select(Product.id)
+                .where(*conditions)
+                .order_by(*_order_by(sort))
+                .limit(page_size)
+                .offset((page - 1) * page_size)
+            )
+        )
     return {"items": product_cards(ids), "page": page, "page_size": page_size, "total": total}
 
 
-def list_products(filters: ProductFilters, *, sort: str = "newest", page: int = 1, page_size: int = 24) -> dict:
+def list_products(
+    filters: ProductFilters, *, sort: str = "newest", page: int = 1, page_size: int = 24
+) -> dict:
     """Active products of the current tenant, filtered, sorted and paginated."""
     return _page(_conditions(filters), sort, page, page_size)
 
 
-def products_in_category(slug: str, filters: ProductFilters, *, sort: str = "newest", page: int = 1,
-                         page_size: int = 24) -> dict:
+def products_in_category(
+    slug: str, filters: ProductFilters, *, sort: str = "newest", page: int = 1, page_size: int = 24
+) -> dict:
     category = _category_for_slug(slug)
-    conditions = _conditions(dataclasses.replace(filters, category=None),
-                             category_ids=category_subtree_ids(category.id))
+    conditions = _conditions(
+        dataclasses.replace(filters, category=None), category_ids=category_subtree_ids(category.id)
+    )
     return _page(conditions, sort, page, page_size)
 
 
-def search_products(q: str, filters: ProductFilters, *, sort: str = "newest", page: int = 1,
-                    page_size: int = 24) -> dict:
+def search_products(
+    q: str, filters: ProductFilters, *, sort: str = "newest", page: int = 1, page_size: int = 24
+) -> dict:
     """Database search for now: every token of `q` must occur in the title, description or brand
     name (LIKE, case-insensitive under the usual collations). The search engine replaces this body."""
     tokens = [t for t in (q or "").split() if t][:MAX_SEARCH_TOKENS]
@@ -286,11 +359,15 @@ def search_products(q: str, filters: ProductFilters, *, sort: str = "newest", pa
         raise ValidationError("a search needs words", details={"q": ["enter at least one word"]})
     conditions = _conditions(filters)
     for token in tokens:
-        conditions.append(or_(
-            Product.title.contains(token, autoescape=True),
-            Product.description.contains(token, autoescape=True),
-            Product.brand_id.in_(select(Brand.id).where(Brand.name.contains(token, autoescape=True))),
-        ))
+        conditions.append(
+            or_(
+                Product.title.contains(token, autoescape=True),
+                Product.description.contains(token, autoescape=True),
+                Product.brand_id.in_(
+                    select(Brand.id).where(Brand.name.contains(token, autoescape=True))
+                ),
+            )
+        )
     return _page(conditions, sort, page, page_size)
 
 
@@ -298,7 +375,10 @@ def _availability(variant_ids: list[int]) -> dict[int, int]:
     if not variant_ids:
         return {}
     rows = db.session.execute(
-        select(StockLevel.variant_id, func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved))
+        select(
+            StockLevel.variant_id,
+            func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved),
+        )
         .where(StockLevel.variant_id.in_(variant_ids))
         .group_by(StockLevel.variant_id)
     ).all()
@@ -316,8 +396,16 @@ def _load_products(ids: list[int], *, detail: bool = False) -> dict[int, Product
         selectinload(Product.images),
     ]
     if detail:
-        options.append(selectinload(Product.attribute_values).options(joinedload(ProductAttributeValue.attribute)))
-    products = db.session.scalars(select(Product).where(Product.id.in_(ids)).options(*options)).unique().all()
+        options.append(
+            selectinload(Product.attribute_values).options(
+                joinedload(ProductAttributeValue.attribute)
+            )
+        )
+    products = (
+        db.session.scalars(select(Product).where(Product.id.in_(ids)).options(*options))
+        .unique()
+        .all()
+    )
     return {p.id: p for p in products}
 
 
@@ -356,29 +444,43 @@ def product_cards(ids: list[int]) -> list[dict]:
             continue
         lead = _lead_variant(p)
         image = p.images[0] if p.images else None
-        cards.append({
-            "id": p.id, "title": p.title, "slug": p.slug, "status": p.status, "product_type": p.product_type,
-            "is_featured": p.is_featured,
-            "price": _money(lead.price) if lead else None,
-            "compare_at_price": _money(lead.compare_at_price) if lead else None,
-            "currency": lead.currency if lead else None,
-            "image": {"url": image.url, "alt_text": image.alt_text} if image else None,
-            "brand": _brand(p), "category": _category(p), "seller": _seller(p),
-            "rating": {"average": _money(p.rating_avg), "count": p.rating_count},
-            "sold_count": p.sold_count,
-            "in_stock": any(stock.get(v.id, 0) > 0 for v in p.variants if v.is_active),
-            "created_at": p.created_at,
-        })
+        cards.append(
+            {
+                "id": p.id,
+                "title": p.title,
+                "slug": p.slug,
+                "status": p.status,
+                "product_type": p.product_type,
+                "is_featured": p.is_featured,
+                "price": _money(lead.price) if lead else None,
+                "compare_at_price": _money(lead.compare_at_price) if lead else None,
+                "currency": lead.currency if lead else None,
+                "image": {"url": image.url, "alt_text": image.alt_text} if image else None,
+                "brand": _brand(p),
+                "category": _category(p),
+                "seller": _seller(p),
+                "rating": {"average": _money(p.rating_avg), "count": p.rating_count},
+                "sold_count": p.sold_count,
+                "in_stock": any(stock.get(v.id, 0) > 0 for v in p.variants if v.is_active),
+                "created_at": p.created_at,
+            }
+        )
     return cards
 
 
 def get_product(product_id: int, viewer: Viewer = Viewer()) -> dict:
     """Everything a product page shows. Drafts and archived products answer 404 except to their
     seller and to admins."""
-    product = _load_products([product_id], detail=True).get(product_id) if 0 < product_id <= MAX_ID else None
+    product = (
+        _load_products([product_id], detail=True).get(product_id)
+        if 0 < product_id <= MAX_ID
+        else None
+    )
     if product is None:
         raise NotFound("no such product")
-    if product.status != "active" and not (viewer.is_admin or viewer.seller_id == product.seller_id):
+    if product.status != "active" and not (
+        viewer.is_admin or viewer.seller_id == product.seller_id
+    ):
         raise NotFound("no such product")
     variants = sorted(product.variants, key=lambda v: (v.position, v.id))
     if not (viewer.is_admin or viewer.seller_id == product.seller_id):
@@ -388,28 +490,65 @@ def get_product(product_id: int, viewer: Viewer = Viewer()) -> dict:
     if category is not None:
         category["breadcrumb"] = category_ancestors(product.category_id)
     return {
-        "id": product.id, "title": product.title, "slug": product.slug, "description": product.description,
-        "status": product.status, "product_type": product.product_type, "is_featured": product.is_featured,
-        "brand": _brand(product), "category": category, "seller": _seller(product),
-        "variants": [{
-            "id": v.id, "sku": v.sku, "title": v.title, "price": _money(v.price),
-            "compare_at_price": _money(v.compare_at_price), "currency": v.currency,
-            "weight_kg": v.weight_kg, "options": v.options or {}, "is_active": v.is_active, "position": v.position,
-            "available": max(stock.get(v.id, 0), 0), "in_stock": stock.get(v.id, 0) > 0,
-        } for v in variants],
-        "images": [{"id": i.id, "url": i.url, "alt_text": i.alt_text, "position": i.position,
-                    "variant_id": i.variant_id} for i in product.images],
-        "attributes": sorted(({"code": a.attribute.code, "name": a.attribute.name, "value": a.value,
-                               "unit": a.attribute.unit} for a in product.attribute_values),
-                             key=lambda a: a["code"]),
+        "id": product.id,
+        "title": product.title,
+        "slug": product.slug,
+        "description": product.description,
+        "status": product.status,
+        "product_type": product.product_type,
+        "is_featured": product.is_featured,
+        "brand": _brand(product),
+        "category": category,
+        "seller": _seller(product),
+        "variants": [
+            {
+                "id": v.id,
+                "sku": v.sku,
+                "title": v.title,
+                "price": _money(v.price),
+                "compare_at_price": _money(v.compare_at_price),
+                "currency": v.currency,
+                "weight_kg": v.weight_kg,
+                "options": v.options or {},
+                "is_active": v.is_active,
+                "position": v.position,
+                "available": max(stock.get(v.id, 0), 0),
+                "in_stock": stock.get(v.id, 0) > 0,
+            }
+            for v in variants
+        ],
+        "images": [
+            {
+                "id": i.id,
+                "url": i.url,
+                "alt_text": i.alt_text,
+                "position": i.position,
+                "variant_id": i.variant_id,
+            }
+            for i in product.images
+        ],
+        "attributes": sorted(
+            (
+                {
+                    "code": a.attribute.code,
+                    "name": a.attribute.name,
+                    "value": a.value,
+                    "unit": a.attribute.unit,
+                }
+                for a in product.attribute_values
+            ),
+            key=lambda a: a["code"],
+        ),
         "rating": {"average": _money(product.rating_avg), "count": product.rating_count},
         "sold_count": product.sold_count,
-        "published_at": product.published_at, "created_at": product.created_at,
+        "published_at": product.published_at,
+        "created_at": product.created_at,
         "updated_at": product.updated_at,
     }
 
 
 # --- facets -------------------------------------------------------------------------------
+
 
 def category_filters(slug: str) -> dict:
     """Facet values with product counts for a category and its descendants (active products)."""
@@ -419,30 +558,54 @@ def category_filters(slug: str) -> dict:
 
     # grouped on products' own columns first (the category index drives it), names looked up after
     brand_counts = db.session.execute(
-        select(Product.brand_id, func.count()).where(*base, Product.brand_id.is_not(None)).group_by(Product.brand_id)
+        select(Product.brand_id, func.count())
+        .where(*base, Product.brand_id.is_not(None))
+        .group_by(Product.brand_id)
     ).all()
-    brand_rows = {b.id: b for b in db.session.execute(
-        select(Brand.id, Brand.name, Brand.slug).where(Brand.id.in_([b for b, _ in brand_counts])))} \
-        if brand_counts else {}
-    brands = sorted(((brand_rows[b], c) for b, c in brand_counts if b in brand_rows),
-                    key=lambda item: (-item[1], item[0].name))
+    brand_rows = (
+        {
+            b.id: b
+            for b in db.session.execute(
+                select(Brand.id, Brand.name, Brand.slug).where(
+                    Brand.id.in_([b for b, _ in brand_counts])
+                )
+            )
+        }
+        if brand_counts
+        else {}
+    )
+    brands = sorted(
+        ((brand_rows[b], c) for b, c in brand_counts if b in brand_rows),
+        key=lambda item: (-item[1], item[0].name),
+    )
 
     # a product's price is its lowest active variant's (products.min_price, stored)
-    bucket = case(*[(Product.min_price < edge, i) for i, edge in enumerate(PRICE_BUCKETS)],
-                  else_=len(PRICE_BUCKETS)).label("bucket")
+    bucket = case(
+        *[(Product.min_price < edge, i) for i, edge in enumerate(PRICE_BUCKETS)],
+        else_=len(PRICE_BUCKETS),
+    ).label("bucket")
     rows = db.session.execute(
         select(bucket, func.count(), func.min(Product.min_price), func.max(Product.min_price))
-        .where(*base, Product.min_price.is_not(None)).group_by(bucket)
+        .where(*base, Product.min_price.is_not(None))
+        .group_by(bucket)
     ).all()
     counts = {row[0]: row[1] for row in rows}
     edges = (Decimal("0"), *PRICE_BUCKETS, None)
-    price_ranges = [{"min": _money(edges[i]), "max": _money(edges[i + 1]), "count": counts[i]}
-                    for i in range(len(PRICE_BUCKETS) + 1) if counts.get(i)]
+    price_ranges = [
+        {"min": _money(edges[i]), "max": _money(edges[i + 1]), "count": counts[i]}
+        for i in range(len(PRICE_BUCKETS) + 1)
+        if counts.get(i)
+    ]
     bounds = (min((r[2] for r in rows), default=None), max((r[3] for r in rows), default=None))
 
     ancestor_ids = [c["id"] for c in category_ancestors(category.id)]
-    filterable = list(db.session.scalars(
-        select(category_attributes.c.attribute_id).where(category_attributes.c.category_id.in_(ancestor_ids))))
+    filterable = list(
+        db.session.scalars(
+            select(category_attributes.c.attribute_id).where(
+                category_attributes.c.category_id.in_(ancestor_ids)
+            )
+        )
+    )
     # (product, attribute) is unique, so count() counts products
     value_query = (
         select(ProductAttributeValue.attribute_id, ProductAttributeValue.value, func.count())
@@ -453,15 +616,32 @@ def category_filters(slug: str) -> dict:
     if filterable:
         value_query = value_query.where(ProductAttributeValue.attribute_id.in_(filterable))
     value_counts = db.session.execute(value_query).all()
-    attribute_rows = {a.id: a for a in db.session.scalars(
-        select(Attribute).where(Attribute.id.in_({a for a, _, _ in value_counts})))} if value_counts else {}
+    attribute_rows = (
+        {
+            a.id: a
+            for a in db.session.scalars(
+                select(Attribute).where(Attribute.id.in_({a for a, _, _ in value_counts}))
+            )
+        }
+        if value_counts
+        else {}
+    )
     attributes: dict[str, dict[str, Any]] = {}
     for attribute_id, value, count in sorted(
-            (row for row in value_counts if row[0] in attribute_rows),
-            key=lambda row: (attribute_rows[row[0]].code, row[1])):
+        (row for row in value_counts if row[0] in attribute_rows),
+        key=lambda row: (attribute_rows[row[0]].code, row[1]),
+    ):
         a = attribute_rows[attribute_id]
-        entry = attributes.setdefault(a.code, {"code": a.code, "name": a.name, "unit": a.unit,
-                                               "param": f"attr_{a.code}", "values": []})
+        entry = attributes.setdefault(
+            a.code,
+            {
+                "code": a.code,
+                "name": a.name,
+                "unit": a.unit,
+                "param": f"attr_{a.code}",
+                "values": [],
+            },
+        )
         entry["values"].append({"value": value, "count": count})
 
     return {
@@ -474,7 +654,19 @@ def category_filters(slug: str) -> dict:
 
 
 __all__ = [
-    "CACHE_NAMESPACE", "SORTS", "ProductFilters", "Viewer", "viewer_of", "list_products", "products_in_category",
-    "search_products", "get_product", "product_cards", "list_categories", "get_category", "category_filters",
-    "category_subtree_ids", "category_ancestors",
+    "CACHE_NAMESPACE",
+    "SORTS",
+    "ProductFilters",
+    "Viewer",
+    "viewer_of",
+    "list_products",
+    "products_in_category",
+    "search_products",
+    "get_product",
+    "product_cards",
+    "list_categories",
+    "get_category",
+    "category_filters",
+    "category_subtree_ids",
+    "category_ancestors",
 ]

@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.catalog import queries  # also registers the catalog cache's invalidation (app.core.cache.watch)
+from app.catalog import (
+    queries,
+)  # also registers the catalog cache's invalidation (app.core.cache.watch)
 from app.catalog.models import (
     PRODUCT_STATUSES,
     PRODUCT_TYPES,
@@ -90,7 +92,9 @@ def prepare_category(category: Category) -> None:
         node, seen = category.parent, set()
         while node is not None:
             if node is category or node.id in seen or (category.id and node.id == category.id):
-                raise ValidationError("a category cannot be its own ancestor", details={"parent": "cycle"})
+                raise ValidationError(
+                    "a category cannot be its own ancestor", details={"parent": "cycle"}
+                )
             seen.add(node.id)
             node = node.parent
     category.slug = unique_slug(Category, category.slug or category.name, exclude_id=category.id)
@@ -108,7 +112,12 @@ def catalog_counts(seller_id: int | None = None) -> dict[str, int]:
     if seller_id is not None:
         products = products.where(Product.seller_id == seller_id)
         variants = variants.where(Product.seller_id == seller_id)
-        low = low.join(StockLevel).join(ProductVariant).join(Product).where(Product.seller_id == seller_id)
+        low = (
+            low.join(StockLevel)
+            .join(ProductVariant)
+            .join(Product)
+            .where(Product.seller_id == seller_id)
+        )
     counts = {
         "Products": db.session.scalar(products) or 0,
         "Variants": db.session.scalar(variants) or 0,
@@ -130,8 +139,16 @@ def catalog_counts(seller_id: int | None = None) -> dict[str, int]:
 # after-commit hook (app.core.cache, watching the catalog models) invalidates the public catalog.
 
 MAX_BULK_ITEMS = 100
-_PRODUCT_FIELDS = ("title", "slug", "description", "status", "product_type", "is_featured", "category_id",
-                   "brand_id")
+_PRODUCT_FIELDS = (
+    "title",
+    "slug",
+    "description",
+    "status",
+    "product_type",
+    "is_featured",
+    "category_id",
+    "brand_id",
+)
 
 
 def _actor(user) -> tuple[bool, SellerProfile | None]:
@@ -147,7 +164,9 @@ def _actor(user) -> tuple[bool, SellerProfile | None]:
     raise PermissionDenied("only sellers and admins manage products")
 
 
-def _own_product(user, product_id: int, is_admin: bool, seller: SellerProfile | None) -> Product | None:
+def _own_product(
+    user, product_id: int, is_admin: bool, seller: SellerProfile | None
+) -> Product | None:
     if not 0 < product_id < 2**31:
         return None
     product = db.session.scalar(select(Product).where(Product.id == product_id))
@@ -156,29 +175,51 @@ def _own_product(user, product_id: int, is_admin: bool, seller: SellerProfile | 
     return product
 
 
-def _check_product(data: dict, *, product: Product | None, is_admin: bool, seller: SellerProfile | None,
-                   taken_skus: set[str]) -> dict:
+def _check_product(
+    data: dict,
+    *,
+    product: Product | None,
+    is_admin: bool,
+    seller: SellerProfile | None,
+    taken_skus: set[str],
+) -> dict:
     """Business checks of one product payload; returns field errors (empty when valid).
     `taken_skus` collects the SKUs claimed by earlier items of the same request."""
     errors: dict[str, Any] = {}
     if is_admin:
         if product is None and data.get("seller_id") is None:
             errors["seller_id"] = ["an admin must name the seller"]
-        elif data.get("seller_id") is not None and db.session.scalar(
-                select(SellerProfile.id).where(SellerProfile.id == data["seller_id"])) is None:
+        elif (
+            data.get("seller_id") is not None
+            and db.session.scalar(
+                select(SellerProfile.id).where(SellerProfile.id == data["seller_id"])
+            )
+            is None
+        ):
             errors["seller_id"] = ["unknown seller"]
     elif not is_admin and data.get("seller_id") not in (None, seller.id):
         errors["seller_id"] = ["a seller creates products for its own store only"]
     if not is_admin and data.get("is_featured"):
         errors["is_featured"] = ["only an admin features products"]
-    if data.get("category_id") is not None and db.session.scalar(
-            select(Category.id).where(Category.id == data["category_id"])) is None:
+    if (
+        data.get("category_id") is not None
+        and db.session.scalar(select(Category.id).where(Category.id == data["category_id"])) is None
+    ):
         errors["category_id"] = ["unknown category"]
-    if data.get("brand_id") is not None and db.session.scalar(
-            select(Brand.id).where(Brand.id == data["brand_id"])) is None:
+    if (
+        data.get("brand_id") is not None
+        and db.session.scalar(select(Brand.id).where(Brand.id == data["brand_id"])) is None
+    ):
         errors["brand_id"] = ["unknown brand"]
-    if data.get("slug") and db.session.scalar(select(Product.id).where(
-            Product.slug == slugify(data["slug"]), Product.id != (product.id if product else 0))) is not None:
+    if (
+        data.get("slug")
+        and db.session.scalar(
+            select(Product.id).where(
+                Product.slug == slugify(data["slug"]), Product.id != (product.id if product else 0)
+            )
+        )
+        is not None
+    ):
         errors["slug"] = ["already used"]
 
     variants = data.get("variants")
@@ -191,8 +232,14 @@ def _check_product(data: dict, *, product: Product | None, is_admin: bool, selle
         existing = {}
         wanted = [s for _, s in skus if s]
         if wanted:
-            existing = {sku.upper(): variant_id for sku, variant_id in db.session.execute(
-                select(ProductVariant.sku, ProductVariant.id).where(ProductVariant.sku.in_(wanted))).all()}
+            existing = {
+                sku.upper(): variant_id
+                for sku, variant_id in db.session.execute(
+                    select(ProductVariant.sku, ProductVariant.id).where(
+                        ProductVariant.sku.in_(wanted)
+                    )
+                ).all()
+            }
         for i, v in enumerate(variants):
             errs: dict[str, list[str]] = {}
             if v.get("id") is not None and v["id"] not in own_ids:
@@ -203,8 +250,11 @@ def _check_product(data: dict, *, product: Product | None, is_admin: bool, selle
             elif sku.upper() in existing and existing[sku.upper()] != v.get("id"):
                 errs["sku"] = ["already used by another variant"]
             taken_skus.add(sku.upper())
-            if v.get("compare_at_price") is not None and v.get("price") is not None \
-                    and v["compare_at_price"] < v["price"]:
+            if (
+                v.get("compare_at_price") is not None
+                and v.get("price") is not None
+                and v["compare_at_price"] < v["price"]
+            ):
                 errs["compare_at_price"] = ["at least the price"]
             if errs:
                 variant_errors[i] = errs
@@ -213,9 +263,17 @@ def _check_product(data: dict, *, product: Product | None, is_admin: bool, selle
 
     attributes = data.get("attributes")
     if attributes:
-        codes = {a.code: a for a in db.session.scalars(
-            select(Attribute).where(Attribute.code.in_([a["code"] for a in attributes])))}
-        attr_errors = {i: {"code": ["unknown attribute"]} for i, a in enumerate(attributes) if a["code"] not in codes}
+        codes = {
+            a.code: a
+            for a in db.session.scalars(
+                select(Attribute).where(Attribute.code.in_([a["code"] for a in attributes]))
+            )
+        }
+        attr_errors = {
+            i: {"code": ["unknown attribute"]}
+            for i, a in enumerate(attributes)
+            if a["code"] not in codes
+        }
         seen: set[str] = set()
         for i, a in enumerate(attributes):
             if a["code"] in seen:
@@ -243,8 +301,17 @@ def _apply(product: Product, data: dict) -> None:
                 product.variants.append(variant)
             else:
                 kept.add(variant.id)
-            for name in ("sku", "title", "price", "compare_at_price", "currency", "weight_kg", "options",
-                         "is_active", "position"):
+            for name in (
+                "sku",
+                "title",
+                "price",
+                "compare_at_price",
+                "currency",
+                "weight_kg",
+                "options",
+                "is_active",
+                "position",
+            ):
                 if name in item:
                     setattr(variant, name, item[name])
             prepare_variant(variant)
@@ -254,11 +321,20 @@ def _apply(product: Product, data: dict) -> None:
     if data.get("images") is not None:
         product.images.clear()
         for position, item in enumerate(data["images"]):
-            product.images.append(ProductImage(url=item["url"], alt_text=item.get("alt_text"),
-                                               position=item.get("position", position)))
+            product.images.append(
+                ProductImage(
+                    url=item["url"],
+                    alt_text=item.get("alt_text"),
+                    position=item.get("position", position),
+                )
+            )
     if data.get("attributes") is not None:
-        attributes = {a.code: a for a in db.session.scalars(
-            select(Attribute).where(Attribute.code.in_([a["code"] for a in data["attributes"]])))}
+        attributes = {
+            a.code: a
+            for a in db.session.scalars(
+                select(Attribute).where(Attribute.code.in_([a["code"] for a in data["attributes"]]))
+            )
+        }
         current = {pav.attribute.code: pav for pav in product.attribute_values}
         wanted = {a["code"]: a["value"] for a in data["attributes"]}
         for code, pav in current.items():
@@ -268,13 +344,19 @@ def _apply(product: Product, data: dict) -> None:
             if code in current:
                 current[code].value = value
             else:
-                product.attribute_values.append(ProductAttributeValue(attribute=attributes[code], value=value))
+                product.attribute_values.append(
+                    ProductAttributeValue(attribute=attributes[code], value=value)
+                )
 
 
 def _changed(product: Product, action: str) -> None:
     db.session.flush()
-    publish("catalog.product_changed", {"product_id": product.id, "action": action},
-            aggregate="product", aggregate_id=product.id)
+    publish(
+        "catalog.product_changed",
+        {"product_id": product.id, "action": action},
+        aggregate="product",
+        aggregate_id=product.id,
+    )
 
 
 def _write(fn):
@@ -286,15 +368,20 @@ def _write(fn):
             with transaction():
                 return fn(*args, **kwargs)
         except IntegrityError as exc:
-            raise Conflict("a concurrent change took a unique value (SKU or slug); try again",
-                           code="unique_conflict") from exc
+            raise Conflict(
+                "a concurrent change took a unique value (SKU or slug); try again",
+                code="unique_conflict",
+            ) from exc
 
     return wrapper
 
 
 def _new_product(data: dict, is_admin: bool, seller: SellerProfile | None) -> Product:
-    product = Product(seller_id=data["seller_id"] if is_admin else seller.id, status="draft",
-                      product_type="physical")
+    product = Product(
+        seller_id=data["seller_id"] if is_admin else seller.id,
+        status="draft",
+        product_type="physical",
+    )
     product.variants = []
     product.images = []
     product.attribute_values = []
@@ -317,10 +404,15 @@ def reserve_product_quota(adding: int) -> None:
     ).scalar_one_or_none()
     if limit is None:
         return
-    current = db.session.scalar(select(func.count(Product.id)).where(Product.status != "archived")) or 0
+    current = (
+        db.session.scalar(select(func.count(Product.id)).where(Product.status != "archived")) or 0
+    )
     if current + adding > limit:
-        raise Conflict(f"this storefront's plan allows {limit} products", code="product_limit_reached",
-                       details={"limit": limit, "current": current, "adding": adding})
+        raise Conflict(
+            f"this storefront's plan allows {limit} products",
+            code="product_limit_reached",
+            details={"limit": limit, "current": current, "adding": adding},
+        )
 
 
 def reserve_quota_for_status(before: str | None, after: str) -> None:
@@ -332,7 +424,9 @@ def reserve_quota_for_status(before: str | None, after: str) -> None:
 
 def _require_approved(seller: SellerProfile | None) -> None:
     if seller is not None and not seller.is_approved:
-        raise PermissionDenied("your seller account is not approved yet", code="seller_not_approved")
+        raise PermissionDenied(
+            "your seller account is not approved yet", code="seller_not_approved"
+        )
 
 
 @_write
@@ -362,7 +456,9 @@ def _update_product(user, product_id: int, data: dict) -> int:
         raise NotFound("no such product")
     _require_approved(seller)
     data = {k: v for k, v in data.items() if k != "seller_id" or is_admin}
-    errors = _check_product(data, product=product, is_admin=is_admin, seller=seller, taken_skus=set())
+    errors = _check_product(
+        data, product=product, is_admin=is_admin, seller=seller, taken_skus=set()
+    )
     if errors:
         raise ValidationError("invalid product", details=errors)
     if is_admin and data.get("seller_id") is not None:
@@ -392,8 +488,10 @@ def archive_product(user, product_id: int) -> None:
 
 
 def _bulk_errors(errors: dict[int, dict]) -> ValidationError:
-    return ValidationError(f"{len(errors)} item(s) invalid; nothing was saved",
-                           details={"items": {str(i): e for i, e in sorted(errors.items())}})
+    return ValidationError(
+        f"{len(errors)} item(s) invalid; nothing was saved",
+        details={"items": {str(i): e for i, e in sorted(errors.items())}},
+    )
 
 
 @_write
@@ -405,7 +503,9 @@ def _bulk_create(user, items: list[dict]) -> list[int]:
     taken: set[str] = set()
     errors = {}
     for i, data in enumerate(items):
-        item_errors = _check_product(data, product=None, is_admin=is_admin, seller=seller, taken_skus=taken)
+        item_errors = _check_product(
+            data, product=None, is_admin=is_admin, seller=seller, taken_skus=taken
+        )
         if item_errors:
             errors[i] = item_errors
     if errors:
@@ -444,7 +544,9 @@ def _bulk_update(user, items: list[dict]) -> list[int]:
             errors[i] = {"id": ["given twice"]}
             continue
         seen.add(product.id)
-        item_errors = _check_product(data, product=product, is_admin=is_admin, seller=seller, taken_skus=taken)
+        item_errors = _check_product(
+            data, product=product, is_admin=is_admin, seller=seller, taken_skus=taken
+        )
         if item_errors:
             errors[i] = item_errors
     if errors:
@@ -470,23 +572,40 @@ def _create_category(data: dict) -> str:
         parent = db.session.scalar(select(Category).where(Category.id == data["parent_id"]))
         if parent is None:
             raise ValidationError("invalid category", details={"parent_id": ["unknown category"]})
-    if data.get("slug") and db.session.scalar(select(Category.id).where(Category.slug == slugify(data["slug"]))):
+    if data.get("slug") and db.session.scalar(
+        select(Category.id).where(Category.slug == slugify(data["slug"]))
+    ):
         raise ValidationError("invalid category", details={"slug": ["already used"]})
     attributes = []
     if data.get("attribute_codes"):
-        attributes = list(db.session.scalars(select(Attribute).where(Attribute.code.in_(data["attribute_codes"]))))
+        attributes = list(
+            db.session.scalars(select(Attribute).where(Attribute.code.in_(data["attribute_codes"])))
+        )
         unknown = sorted(set(data["attribute_codes"]) - {a.code for a in attributes})
         if unknown:
-            raise ValidationError("invalid category", details={"attribute_codes": [f"unknown: {', '.join(unknown)}"]})
-    category = Category(name=data["name"], slug=data.get("slug"), parent=parent, description=data.get("description"),
-                        position=data.get("position", 0), is_active=data.get("is_active", True),
-                        seo_title=data.get("seo_title"), seo_description=data.get("seo_description"))
+            raise ValidationError(
+                "invalid category", details={"attribute_codes": [f"unknown: {', '.join(unknown)}"]}
+            )
+    category = Category(
+        name=data["name"],
+        slug=data.get("slug"),
+        parent=parent,
+        description=data.get("description"),
+        position=data.get("position", 0),
+        is_active=data.get("is_active", True),
+        seo_title=data.get("seo_title"),
+        seo_description=data.get("seo_description"),
+    )
     category.filterable_attributes = attributes
     prepare_category(category)
     db.session.add(category)
     db.session.flush()
-    publish("catalog.category_changed", {"category_id": category.id, "action": "created"},
-            aggregate="category", aggregate_id=category.id)
+    publish(
+        "catalog.category_changed",
+        {"category_id": category.id, "action": "created"},
+        aggregate="category",
+        aggregate_id=category.id,
+    )
     return category.slug
 
 

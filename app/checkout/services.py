@@ -49,11 +49,28 @@ from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import StockLevel, Warehouse
 from app.orders import access, states
-from app.orders.models import IdempotencyKey, Order, OrderEvent, OrderLine, StockReservation, SubOrder
+from app.orders.models import (
+    IdempotencyKey,
+    Order,
+    OrderEvent,
+    OrderLine,
+    StockReservation,
+    SubOrder,
+)
 from app.pricing.contract import Destination, PricingResult
 from app.sellers.models import SellerProfile
 
-ADDRESS_FIELDS = ("full_name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+ADDRESS_FIELDS = (
+    "full_name",
+    "company",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+)
 DEADLOCK_RETRIES = 5
 
 
@@ -65,7 +82,9 @@ class _KeyReleased(Exception):
     """The first request with this key failed meanwhile (its key row is gone): try again."""
 
 
-def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tuple[Order, bool, dict | None]:
+def place_order(
+    ref: CartRef, data: dict[str, Any], idempotency_key: str
+) -> tuple[Order, bool, dict | None]:
     """Returns (order, created, payment). `created` is False when the key had been used with this
     body; `payment` says how the payment started (None without a payment in the request)."""
     carts.check_shopper(ref.user)
@@ -77,8 +96,11 @@ def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tup
             try:
                 with transaction():
                     order, created = _place(ref, data, idempotency_key, fingerprint)
-                    opened = _open_payment(order, data["payment"], ref.token) \
-                        if created and data.get("payment") else None
+                    opened = (
+                        _open_payment(order, data["payment"], ref.token)
+                        if created and data.get("payment")
+                        else None
+                    )
                     order_id = order.id  # read before the commit expires it
                 break
             except (OperationalError, _KeyReleased) as exc:
@@ -93,16 +115,24 @@ def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tup
 def load_order(order_id: int) -> Order:
     """The order with its sub-orders and their lines, in one SELECT."""
     db.session.expire_all()
-    order = db.session.scalars(
-        select(Order).where(Order.id == order_id)
-        .options(joinedload(Order.sub_orders).joinedload(SubOrder.lines))
-        .execution_options(populate_existing=True)).unique().one_or_none()
+    order = (
+        db.session.scalars(
+            select(Order)
+            .where(Order.id == order_id)
+            .options(joinedload(Order.sub_orders).joinedload(SubOrder.lines))
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .one_or_none()
+    )
     if order is None:
         raise NotFound("no such order", details={"order_id": order_id})
     return order
 
 
-def _claim_key(ref: CartRef, key: str, fingerprint: str) -> tuple[IdempotencyKey | None, Order | None]:
+def _claim_key(
+    ref: CartRef, key: str, fingerprint: str
+) -> tuple[IdempotencyKey | None, Order | None]:
     """Take the key for this request, or return the order it already stands for."""
     row = IdempotencyKey(key=key, scope=ref.scope, request_hash=fingerprint)
     try:
@@ -112,33 +142,46 @@ def _claim_key(ref: CartRef, key: str, fingerprint: str) -> tuple[IdempotencyKey
     except IntegrityError:
         pass
     existing = db.session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.key == key, IdempotencyKey.scope == ref.scope)
-        .execution_options(populate_existing=True))
+        select(IdempotencyKey)
+        .where(IdempotencyKey.key == key, IdempotencyKey.scope == ref.scope)
+        .execution_options(populate_existing=True)
+    )
     if existing is None:  # the first request failed and freed the key meanwhile: try again
         raise _KeyReleased()
     if existing.request_hash != fingerprint:
-        raise Conflict("this Idempotency-Key was used with another request", code="idempotency_key_reused")
+        raise Conflict(
+            "this Idempotency-Key was used with another request", code="idempotency_key_reused"
+        )
     return None, db.session.get(Order, existing.order_id)
 
 
 def _destination(address: dict[str, Any]) -> Destination:
-    return Destination(country=address["country"], region=address.get("region") or None,
-                       postal_code=address.get("postal_code") or None)
+    return Destination(
+        country=address["country"],
+        region=address.get("region") or None,
+        postal_code=address.get("postal_code") or None,
+    )
 
 
 def _shipping_address(ref: CartRef, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("address_id") is not None:
         if ref.user is None:
-            raise ValidationError("guests give the address itself", details={"address_id": ["customers only"]})
+            raise ValidationError(
+                "guests give the address itself", details={"address_id": ["customers only"]}
+            )
         address = db.session.scalar(
-            select(Address).join(CustomerProfile, CustomerProfile.id == Address.customer_id)
-            .where(Address.id == data["address_id"], CustomerProfile.user_id == ref.user.id))
+            select(Address)
+            .join(CustomerProfile, CustomerProfile.id == Address.customer_id)
+            .where(Address.id == data["address_id"], CustomerProfile.user_id == ref.user.id)
+        )
         if address is None:
             raise NotFound("no such address", details={"address_id": data["address_id"]})
         return {name: getattr(address, name) for name in ADDRESS_FIELDS}
     if not data.get("shipping_address"):
-        raise ValidationError("a shipping address is needed",
-                              details={"shipping_address": ["give shipping_address or address_id"]})
+        raise ValidationError(
+            "a shipping address is needed",
+            details={"shipping_address": ["give shipping_address or address_id"]},
+        )
     return {name: data["shipping_address"].get(name) for name in ADDRESS_FIELDS}
 
 
@@ -148,7 +191,9 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
         return existing, False
     email = data.get("email") or (ref.user.email if ref.user is not None else None)
     if not email:
-        raise ValidationError("guests give an e-mail address", details={"email": ["required for guest checkout"]})
+        raise ValidationError(
+            "guests give an e-mail address", details={"email": ["required for guest checkout"]}
+        )
     address = _shipping_address(ref, data)
     cart = carts.find_cart(ref, lock=True)
     items = list(cart.items) if cart is not None else []
@@ -159,38 +204,74 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
     carts.check_quantity_limits({i.variant_id: i.quantity for i in items})
     _check_sellable(items)
     methods = {m["seller_id"]: m["method_id"] for m in data.get("shipping_methods") or ()}
-    result = carts.price(carts.pricing_request(
-        items, user=ref.user, destination=_destination(address), coupon_codes=tuple(data.get("coupon_codes") or ()),
-        shipping_method_ids=methods, is_first_order=carts.is_first_order(ref.user)))
+    result = carts.price(
+        carts.pricing_request(
+            items,
+            user=ref.user,
+            destination=_destination(address),
+            coupon_codes=tuple(data.get("coupon_codes") or ()),
+            shipping_method_ids=methods,
+            is_first_order=carts.is_first_order(ref.user),
+        )
+    )
     _check_priced(result, methods)
 
     now = utcnow()
     ttl = dt.timedelta(minutes=current_app.config["ORDER_RESERVATION_TTL_MINUTES"])
     number = _order_number(now)
-    order = Order(number=number, customer_user_id=ref.user.id if ref.user is not None else None,
-                  # a guest's order access token is derived from its cart token and the number: its
-                  # hash is written with the order (app.orders.access)
-                  access_token_hash=access.new_order_token_hash(ref.token, number) if ref.user is None else None,
-                  email=email, status=states.PENDING, currency=result.currency,
-                  prices_include_tax=result.prices_include_tax, shipping_address=address, notes=data.get("notes"),
-                  coupon_codes=list(data.get("coupon_codes") or ()), reservation_expires_at=now + ttl,
-                  payment_method=(data.get("payment") or {}).get("method"),
-                  sub_orders=[])  # a new order has none: no lazy load when they are added
+    order = Order(
+        number=number,
+        customer_user_id=ref.user.id if ref.user is not None else None,
+        # a guest's order access token is derived from its cart token and the number: its
+        # hash is written with the order (app.orders.access)
+        access_token_hash=access.new_order_token_hash(ref.token, number)
+        if ref.user is None
+        else None,
+        email=email,
+        status=states.PENDING,
+        currency=result.currency,
+        prices_include_tax=result.prices_include_tax,
+        shipping_address=address,
+        notes=data.get("notes"),
+        coupon_codes=list(data.get("coupon_codes") or ()),
+        reservation_expires_at=now + ttl,
+        payment_method=(data.get("payment") or {}).get("method"),
+        sub_orders=[],
+    )  # a new order has none: no lazy load when they are added
     lines = _write_sub_orders(order, items, result)
     _reserve(order, lines)
     if result.applied_promotions:
         from app.promotions import services as promotions
 
-        promotions.redeem(result.applied_promotions, order_id=order.id, customer_user_id=order.customer_user_id)
+        promotions.redeem(
+            result.applied_promotions, order_id=order.id, customer_user_id=order.customer_user_id
+        )
     claim.order_id = order.id
-    db.session.add(OrderEvent(order_id=order.id, from_status=None, to_status=states.PENDING,
-                              actor_user_id=order.customer_user_id, note="order placed"))
-    publish("order.created", {
-        "order_id": order.id, "number": order.number, "customer_user_id": order.customer_user_id,
-        "total": str(order.total), "currency": order.currency,
-        "sub_orders": [{"sub_order_id": s.id, "seller_id": s.seller_id, "total": str(s.total)}
-                       for s in order.sub_orders],
-    }, aggregate="order", aggregate_id=order.id)
+    db.session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_status=None,
+            to_status=states.PENDING,
+            actor_user_id=order.customer_user_id,
+            note="order placed",
+        )
+    )
+    publish(
+        "order.created",
+        {
+            "order_id": order.id,
+            "number": order.number,
+            "customer_user_id": order.customer_user_id,
+            "total": str(order.total),
+            "currency": order.currency,
+            "sub_orders": [
+                {"sub_order_id": s.id, "seller_id": s.seller_id, "total": str(s.total)}
+                for s in order.sub_orders
+            ],
+        },
+        aggregate="order",
+        aggregate_id=order.id,
+    )
     carts.empty_cart(cart.id)  # its DELETE flushes the rows above together (one INSERT per table)
     db.session.flush()
     return order, True
@@ -202,33 +283,57 @@ def _order_number(now: dt.datetime) -> str:
 
 def _check_sellable(items) -> None:
     """From the items just loaded with the locked cart (their variant and product came with them)."""
-    gone = [i.variant_id for i in items
-            if i.variant is None or not i.variant.is_active or i.variant.product is None
-            or i.variant.product.status != "active"]
+    gone = [
+        i.variant_id
+        for i in items
+        if i.variant is None
+        or not i.variant.is_active
+        or i.variant.product is None
+        or i.variant.product.status != "active"
+    ]
     if gone:
-        raise Conflict("some items are no longer sold; remove them from your cart", code="item_unavailable",
-                       details={"variant_ids": gone})
+        raise Conflict(
+            "some items are no longer sold; remove them from your cart",
+            code="item_unavailable",
+            details={"variant_ids": gone},
+        )
 
 
 def _check_priced(result: PricingResult, methods: dict[int, int]) -> None:
     if result.rejected_coupons:
-        raise ValidationError("a coupon cannot be used", details={"coupon_codes": dict(result.rejected_coupons)})
+        raise ValidationError(
+            "a coupon cannot be used", details={"coupon_codes": dict(result.rejected_coupons)}
+        )
     unserved = [q.seller_id for q in result.shipping if q.method_id is None]
     if unserved:
-        raise Conflict("no shipping method serves this address for some items", code="no_shipping_method",
-                       details={"seller_ids": unserved})
+        raise Conflict(
+            "no shipping method serves this address for some items",
+            code="no_shipping_method",
+            details={"seller_ids": unserved},
+        )
     quoted = {q.seller_id: q.method_id for q in result.shipping}
-    wrong = {str(s): ["this method does not serve this parcel"] for s, m in methods.items() if quoted.get(s) != m}
+    wrong = {
+        str(s): ["this method does not serve this parcel"]
+        for s, m in methods.items()
+        if quoted.get(s) != m
+    }
     if wrong:
-        raise ValidationError("a chosen shipping method cannot be used", details={"shipping_methods": wrong})
+        raise ValidationError(
+            "a chosen shipping method cannot be used", details={"shipping_methods": wrong}
+        )
 
 
 def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[OrderLine, int]]:
     """Sub-orders and lines from the priced basket; returns (line, variant_id) pairs."""
     by_key = {str(i.id): i for i in items}
     seller_ids = result.seller_ids()
-    rates = dict(db.session.execute(
-        select(SellerProfile.id, SellerProfile.commission_rate).where(SellerProfile.id.in_(seller_ids))).all())
+    rates = dict(
+        db.session.execute(
+            select(SellerProfile.id, SellerProfile.commission_rate).where(
+                SellerProfile.id.in_(seller_ids)
+            )
+        ).all()
+    )
     quotes = {q.seller_id: q for q in result.shipping}
     written = []
     subs: list[SubOrder] = []  # attached to the order once it is written with its totals
@@ -236,24 +341,42 @@ def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[
     for position, seller_id in enumerate(seller_ids, start=1):
         rate = Decimal(rates[seller_id])
         quote = quotes[seller_id]
-        sub = SubOrder(seller_id=seller_id, number=f"{order.number}-{position}",
-                       status=states.PENDING, commission_rate=rate, shipping_method_id=quote.method_id,
-                       shipping_method_name=quote.method_name, carrier=quote.carrier,
-                       shipping_total=quote.cost,
-                       shipping_tax=[_tax(t) for t in quote.tax])
+        sub = SubOrder(
+            seller_id=seller_id,
+            number=f"{order.number}-{position}",
+            status=states.PENDING,
+            commission_rate=rate,
+            shipping_method_id=quote.method_id,
+            shipping_method_name=quote.method_name,
+            carrier=quote.carrier,
+            shipping_total=quote.cost,
+            shipping_tax=[_tax(t) for t in quote.tax],
+        )
         subs.append(sub)
         subtotal = discount = tax = total = commission = zero
         for line in (pl for pl in result.lines if pl.seller_id == seller_id):
             item = by_key[line.key]
-            platform_funded = sum((d.amount for d in line.discounts if d.funded_by == "platform"), zero)
+            platform_funded = sum(
+                (d.amount for d in line.discounts if d.funded_by == "platform"), zero
+            )
             line_commission = quantize_money(rate * (line.taxable_amount + platform_funded))
-            row = OrderLine(seller_id=seller_id, variant_id=item.variant_id,
-                            product_id=item.variant.product_id, sku=item.variant.sku,
-                            title=item.variant.product.title, quantity=line.quantity, unit_price=line.unit_price,
-                            subtotal=line.subtotal, discount_total=line.discount_total,
-                            discounts=[_discount(d) for d in line.discounts], tax_total=line.tax_total,
-                            tax_breakdown=[_tax(t) for t in line.tax], total=line.total, commission_rate=rate,
-                            commission_amount=line_commission)
+            row = OrderLine(
+                seller_id=seller_id,
+                variant_id=item.variant_id,
+                product_id=item.variant.product_id,
+                sku=item.variant.sku,
+                title=item.variant.product.title,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                subtotal=line.subtotal,
+                discount_total=line.discount_total,
+                discounts=[_discount(d) for d in line.discounts],
+                tax_total=line.tax_total,
+                tax_breakdown=[_tax(t) for t in line.tax],
+                total=line.total,
+                commission_rate=rate,
+                commission_amount=line_commission,
+            )
             sub.lines.append(row)
             written.append((row, item.variant_id))
             subtotal += line.subtotal
@@ -272,8 +395,11 @@ def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[
     order.shipping_total = sum((s.shipping_total for s in subs), zero)
     order.total = sum((s.total for s in subs), zero)
     if order.total != result.total:  # the engine's own sum must agree with ours, to the cent
-        raise Conflict("pricing totals do not add up", code="pricing_mismatch",
-                       details={"engine_total": str(result.total), "order_total": str(order.total)})
+        raise Conflict(
+            "pricing totals do not add up",
+            code="pricing_mismatch",
+            details={"engine_total": str(result.total), "order_total": str(order.total)},
+        )
     db.session.add(order)
     db.session.flush()  # the order, with its totals (one INSERT, no UPDATE after)
     for sub in subs:
@@ -289,15 +415,30 @@ def _reserve(order: Order, lines: list[tuple[OrderLine, int]]) -> None:
     conditional UPDATE (in primary-key order too)."""
     variant_ids = sorted({variant_id for _, variant_id in lines})
     stock_ids = db.session.scalars(
-        select(StockLevel.id).join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-        .where(StockLevel.variant_id.in_(variant_ids), Warehouse.is_active.is_(True))).all()
+        select(StockLevel.id)
+        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .where(StockLevel.variant_id.in_(variant_ids), Warehouse.is_active.is_(True))
+    ).all()
     # lock the stock rows alone (no join: MariaDB would lock the joined rows too, and the order
     # lines just written hold shared locks on their variants), in primary-key order
-    rows = db.session.execute(
-        select(StockLevel.id, StockLevel.variant_id, StockLevel.quantity_on_hand, StockLevel.quantity_reserved,
-               StockLevel.tenant_id, StockLevel.seller_id, StockLevel.warehouse_id)
-        .where(StockLevel.id.in_(stock_ids)).order_by(StockLevel.id).with_for_update()
-    ).all() if stock_ids else []
+    rows = (
+        db.session.execute(
+            select(
+                StockLevel.id,
+                StockLevel.variant_id,
+                StockLevel.quantity_on_hand,
+                StockLevel.quantity_reserved,
+                StockLevel.tenant_id,
+                StockLevel.seller_id,
+                StockLevel.warehouse_id,
+            )
+            .where(StockLevel.id.in_(stock_ids))
+            .order_by(StockLevel.id)
+            .with_for_update()
+        ).all()
+        if stock_ids
+        else []
+    )
     free = {row.id: row.quantity_on_hand - row.quantity_reserved for row in rows}
     by_variant: dict[int, list[int]] = defaultdict(list)
     for row in rows:
@@ -315,27 +456,53 @@ def _reserve(order: Order, lines: list[tuple[OrderLine, int]]) -> None:
                 break
         if need > 0:
             available = sum(max(free[s], 0) for s in by_variant[variant_id]) + line.quantity - need
-            raise InsufficientStock("not enough stock for an item in your cart",
-                                    details={"variant_id": variant_id, "available": available,
-                                             "requested": line.quantity})
+            raise InsufficientStock(
+                "not enough stock for an item in your cart",
+                details={
+                    "variant_id": variant_id,
+                    "available": available,
+                    "requested": line.quantity,
+                },
+            )
     plan.sort(key=lambda p: p[0])
     # a stock row two lines draw on is reserved once, with their sum (one UPDATE, ledger row, event)
     per_row: dict[int, int] = {}
     for stock_id, _, quantity in plan:
         per_row[stock_id] = per_row.get(stock_id, 0) + quantity
-    refused = inventory.reserve_locked({row.id: row for row in rows}, list(per_row.items()),
-                                       reason="reservation", reference=f"order:{order.number}")
+    refused = inventory.reserve_locked(
+        {row.id: row for row in rows},
+        list(per_row.items()),
+        reason="reservation",
+        reference=f"order:{order.number}",
+    )
     if refused is not None:
         line = next(line for stock_id, line, _ in plan if stock_id == refused)
-        raise InsufficientStock("not enough stock for an item in your cart",
-                                details={"variant_id": line.variant_id, "requested": line.quantity})
-    db.session.add_all([StockReservation(order_id=order.id, sub_order_id=line.sub_order_id, order_line_id=line.id,
-                                         stock_level_id=stock_id, quantity=quantity, status="held")
-                        for stock_id, line, quantity in plan])
+        raise InsufficientStock(
+            "not enough stock for an item in your cart",
+            details={"variant_id": line.variant_id, "requested": line.quantity},
+        )
+    db.session.add_all(
+        [
+            StockReservation(
+                order_id=order.id,
+                sub_order_id=line.sub_order_id,
+                order_line_id=line.id,
+                stock_level_id=stock_id,
+                quantity=quantity,
+                status="held",
+            )
+            for stock_id, line, quantity in plan
+        ]
+    )
 
 
 def _discount(d) -> dict[str, Any]:
-    return {"promotion_id": d.promotion_id, "code": d.code, "amount": str(d.amount), "funded_by": d.funded_by}
+    return {
+        "promotion_id": d.promotion_id,
+        "code": d.code,
+        "amount": str(d.amount),
+        "funded_by": d.funded_by,
+    }
 
 
 def _tax(t) -> dict[str, Any]:
@@ -349,11 +516,17 @@ def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None
     from app.payments import services as payments
 
     try:
-        return payments.open_payment(order_id=order.id, amount=order.total, currency=order.currency,
-                                     method=payment["method"], customer_user_id=order.customer_user_id,
-                                     payment_details=payment.get("details") or {},
-                                     idempotency_key=f"order-{order.id}", guest_token=guest_token,
-                                     new_order=True)
+        return payments.open_payment(
+            order_id=order.id,
+            amount=order.total,
+            currency=order.currency,
+            method=payment["method"],
+            customer_user_id=order.customer_user_id,
+            payment_details=payment.get("details") or {},
+            idempotency_key=f"order-{order.id}",
+            guest_token=guest_token,
+            new_order=True,
+        )
     except DomainError as exc:  # raised before the payments domain wrote anything
         return {"id": None, "status": "failed", "error_code": exc.code, "message": exc.message}
 
@@ -371,6 +544,15 @@ def _run_payment(opened) -> dict[str, Any]:
         db.session.rollback()
         return {"id": None, "status": "failed", "error_code": exc.code, "message": exc.message}
     if outcome is None:  # nothing sent to a gateway (no card details given)
-        return {"id": opened.payment_id, "status": opened.status, "error_code": opened.failure_code,
-                "message": None}
-    return {"id": outcome.id, "status": outcome.status, "error_code": outcome.failure_code, "message": None}
+        return {
+            "id": opened.payment_id,
+            "status": opened.status,
+            "error_code": opened.failure_code,
+            "message": None,
+        }
+    return {
+        "id": outcome.id,
+        "status": outcome.status,
+        "error_code": outcome.failure_code,
+        "message": None,
+    }

@@ -50,6 +50,7 @@ _local_versions: dict[str, int] = {}
 
 # --- backends ------------------------------------------------------------------------------
 
+
 def _redis():
     if not has_app_context():
         return None
@@ -105,7 +106,10 @@ def _version_key(namespace: str, tenant: int | str) -> str:
 
 def namespace_version(namespace: str, tenant_id: int | None) -> str:
     """The current version of `namespace` for a tenant (the global part included), for cache keys."""
-    keys = [_version_key(namespace, GLOBAL), _version_key(namespace, tenant_id if tenant_id is not None else "none")]
+    keys = [
+        _version_key(namespace, GLOBAL),
+        _version_key(namespace, tenant_id if tenant_id is not None else "none"),
+    ]
     redis = _redis()
     if redis is not None:
         try:
@@ -123,7 +127,10 @@ def get_versioned(namespace: str, tenant_id: int | None, key: str) -> tuple[str,
     or None): one Redis round trip (MGET of both version counters and the entry). Entries are
     stored with the version they were computed at (put_versioned); one from an older version is a
     miss, so a change that committed is never served stale."""
-    keys = [_version_key(namespace, GLOBAL), _version_key(namespace, tenant_id if tenant_id is not None else "none")]
+    keys = [
+        _version_key(namespace, GLOBAL),
+        _version_key(namespace, tenant_id if tenant_id is not None else "none"),
+    ]
     full = f"{_prefix()}:e:{key}"
     redis = _redis()
     if redis is not None:
@@ -192,7 +199,9 @@ def bump(namespace: str, tenant_id: int | str | None) -> None:
         try:
             redis.incr(key)
         except Exception:
-            log.exception("cache version bump failed: %s may serve stale entries until they expire", key)
+            log.exception(
+                "cache version bump failed: %s may serve stale entries until they expire", key
+            )
         return
     with _lock:
         _local_versions[key] = _local_versions.get(key, 0) + 1
@@ -210,7 +219,7 @@ def forget_database() -> int:
         return 0
     keys = list(redis.scan_iter(match=f"{_prefix()}:*", count=1000))
     for start in range(0, len(keys), 500):
-        redis.delete(*keys[start:start + 500])
+        redis.delete(*keys[start : start + 500])
     return len(keys)
 
 
@@ -220,6 +229,7 @@ def clear_local() -> None:
 
 
 # --- automatic invalidation ------------------------------------------------------------------
+
 
 def watch(*models: type, namespace: str) -> None:
     """Bump `namespace` after every commit that wrote one of `models` (or subclasses)."""

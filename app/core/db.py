@@ -66,8 +66,11 @@ def retry_on_deadlock(attempts: int = 5) -> Callable[[Callable[P, R]], Callable[
                 try:
                     return fn(*args, **kwargs)
                 except OperationalError as exc:
-                    if (not is_deadlock(exc) or attempt == attempts - 1
-                            or db.session.info.get("_in_transaction")):
+                    if (
+                        not is_deadlock(exc)
+                        or attempt == attempts - 1
+                        or db.session.info.get("_in_transaction")
+                    ):
                         raise
                     db.session.rollback()
                     time.sleep(0.01 * (attempt + 1))

@@ -14,7 +14,11 @@ def _timed(fn):
     start = time.perf_counter()
     try:
         detail = fn()
-        return {"ok": True, "latency_ms": round((time.perf_counter() - start) * 1000, 2), **(detail or {})}
+        return {
+            "ok": True,
+            "latency_ms": round((time.perf_counter() - start) * 1000, 2),
+            **(detail or {}),
+        }
     except Exception as exc:  # report, never raise: this is the health endpoint
         return {"ok": False, "error": type(exc).__name__}
 
@@ -24,6 +28,7 @@ def check_database():
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
         return {"backend": db.engine.dialect.name}
+
     return _timed(probe)
 
 
@@ -44,6 +49,7 @@ def check_queues():
         if sizes:
             info["queues"] = sizes()
         return info
+
     return _timed(probe)
 
 
@@ -52,9 +58,14 @@ def check_search():
     if url:
         import requests
 
-        return _timed(lambda: {"backend": "elasticsearch",
-                               "cluster_status": requests.get(url.rstrip("/") + "/_cluster/health", timeout=2)
-                               .json().get("status")})
+        return _timed(
+            lambda: {
+                "backend": "elasticsearch",
+                "cluster_status": requests.get(url.rstrip("/") + "/_cluster/health", timeout=2)
+                .json()
+                .get("status"),
+            }
+        )
     # The embedded engine arrives with the search issue; until then search runs on the database.
     return {"ok": True, "backend": "database"}
 

@@ -17,7 +17,9 @@ class CustomerProfile(TenantScoped, TimestampMixin, Model):
     __tablename__ = "customer_profiles"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
     phone: Mapped[str | None] = mapped_column(String(32))
     date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
     preferred_language: Mapped[str | None] = mapped_column(String(8))
@@ -31,7 +33,11 @@ class CustomerProfile(TenantScoped, TimestampMixin, Model):
     )
 
     def __repr__(self) -> str:
-        return f"{self.user.get_full_name()} <{self.user.email}>" if self.user else f"customer {self.id}"
+        return (
+            f"{self.user.get_full_name()} <{self.user.email}>"
+            if self.user
+            else f"customer {self.id}"
+        )
 
 
 class Address(TenantScoped, TimestampMixin, Model):

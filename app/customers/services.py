@@ -22,14 +22,31 @@ from app.extensions import db
 from app.orders.models import Order
 from app.reviews.models import Review
 
-PROFILE_FIELDS = ("phone", "date_of_birth", "preferred_language", "preferred_currency", "marketing_opt_in")
-ADDRESS_FIELDS = ("label", "full_name", "company", "line1", "line2", "city", "region", "postal_code", "country",
-                  "phone")
+PROFILE_FIELDS = (
+    "phone",
+    "date_of_birth",
+    "preferred_language",
+    "preferred_currency",
+    "marketing_opt_in",
+)
+ADDRESS_FIELDS = (
+    "label",
+    "full_name",
+    "company",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+)
 # activity types that are about one product (and must name an existing product of the tenant)
 PRODUCT_ACTIVITIES = frozenset({"product_view", "wishlist_add", "wishlist_remove", "add_to_cart"})
 
 
 # --- shared helpers ------------------------------------------------------------------------------
+
 
 def paginate(stmt, page: int, page_size: int) -> dict[str, Any]:
     """{"items", "page", "page_size", "total"} for an ORM select (tenant filtering applies)."""
@@ -77,6 +94,7 @@ def ensure_profile(user, *, lock: bool = False) -> CustomerProfile:
 
 # --- profile -------------------------------------------------------------------------------------
 
+
 @transactional
 def get_profile(user) -> CustomerProfile:
     return ensure_profile(user)
@@ -94,17 +112,22 @@ def update_profile(user, data: dict[str, Any]) -> CustomerProfile:
 
 # --- addresses -----------------------------------------------------------------------------------
 
+
 def list_addresses(user, page: int, page_size: int) -> dict[str, Any]:
     with transaction():
         profile = ensure_profile(user)
-        stmt = select(Address).where(Address.customer_id == profile.id).order_by(Address.is_default.desc(),
-                                                                                  Address.id)
+        stmt = (
+            select(Address)
+            .where(Address.customer_id == profile.id)
+            .order_by(Address.is_default.desc(), Address.id)
+        )
         return paginate(stmt, page, page_size)
 
 
 def _own_address(profile: CustomerProfile, address_id: int) -> Address:
     address = db.session.scalar(
-        select(Address).where(Address.id == address_id, Address.customer_id == profile.id)
+        select(Address)
+        .where(Address.id == address_id, Address.customer_id == profile.id)
         .execution_options(populate_existing=True)
     )
     if address is None:
@@ -117,15 +140,19 @@ def _check_label(profile: CustomerProfile, label: str, exclude_id: int | None = 
     if exclude_id is not None:
         stmt = stmt.where(Address.id != exclude_id)
     if db.session.scalar(stmt) is not None:
-        raise Conflict("you already have an address with this label", code="duplicate_label",
-                       details={"label": ["already used by another of your addresses"]})
+        raise Conflict(
+            "you already have an address with this label",
+            code="duplicate_label",
+            details={"label": ["already used by another of your addresses"]},
+        )
 
 
 def _make_default(profile: CustomerProfile, address_id: int) -> None:
     """One UPDATE sets is_default on exactly one of the customer's addresses (the caller holds the
     customer's profile row lock, so concurrent calls apply one after the other)."""
     db.session.execute(
-        update(Address).where(Address.customer_id == profile.id)
+        update(Address)
+        .where(Address.customer_id == profile.id)
         .values(is_default=case((Address.id == address_id, True), else_=False))
         .execution_options(synchronize_session=False)
     )
@@ -137,7 +164,9 @@ def _promote_a_default(profile: CustomerProfile) -> None:
         select(Address.id).where(Address.customer_id == profile.id, Address.is_default.is_(True))
     )
     if has_default is None:
-        first = db.session.scalar(select(func.min(Address.id)).where(Address.customer_id == profile.id))
+        first = db.session.scalar(
+            select(func.min(Address.id)).where(Address.customer_id == profile.id)
+        )
         if first is not None:
             _make_default(profile, first)
 
@@ -152,15 +181,22 @@ def create_address(user, data: dict[str, Any]) -> Address:
     profile = ensure_profile(user, lock=True)
     label = data.get("label") or "Home"
     _check_label(profile, label)
-    address = Address(customer_id=profile.id, **{k: data.get(k) for k in ADDRESS_FIELDS if k != "label"},
-                      label=label, is_default=False)
+    address = Address(
+        customer_id=profile.id,
+        **{k: data.get(k) for k in ADDRESS_FIELDS if k != "label"},
+        label=label,
+        is_default=False,
+    )
     db.session.add(address)
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
-        raise Conflict("you already have an address with this label", code="duplicate_label",
-                       details={"label": ["already used by another of your addresses"]}) from exc
+        raise Conflict(
+            "you already have an address with this label",
+            code="duplicate_label",
+            details={"label": ["already used by another of your addresses"]},
+        ) from exc
     has_default = db.session.scalar(
         select(Address.id).where(Address.customer_id == profile.id, Address.is_default.is_(True))
     )
@@ -206,18 +242,24 @@ def set_default_address(user, address_id: int) -> Address:
 
 # --- wishlist ------------------------------------------------------------------------------------
 
+
 def list_wishlist(user, page: int, page_size: int) -> dict[str, Any]:
     with transaction():
         profile = ensure_profile(user)
-        stmt = (select(WishlistItem).join(WishlistItem.product)
-                .where(WishlistItem.customer_id == profile.id)
-                .order_by(WishlistItem.created_at.desc(), WishlistItem.id.desc()))
+        stmt = (
+            select(WishlistItem)
+            .join(WishlistItem.product)
+            .where(WishlistItem.customer_id == profile.id)
+            .order_by(WishlistItem.created_at.desc(), WishlistItem.id.desc())
+        )
         return paginate(stmt, page, page_size)
 
 
 def _wishlist_item(profile: CustomerProfile, product_id: int) -> WishlistItem | None:
     return db.session.scalar(
-        select(WishlistItem).where(WishlistItem.customer_id == profile.id, WishlistItem.product_id == product_id)
+        select(WishlistItem).where(
+            WishlistItem.customer_id == profile.id, WishlistItem.product_id == product_id
+        )
     )
 
 
@@ -235,8 +277,14 @@ def add_to_wishlist(user, product_id: int) -> tuple[WishlistItem, bool]:
             db.session.add(item)
     except IntegrityError:  # a concurrent add of the same product won
         return _wishlist_item(profile, product_id), False
-    db.session.add(CustomerActivity(customer_id=profile.id, type="wishlist_add", product_id=product_id,
-                                    payload={"product_id": product_id}))
+    db.session.add(
+        CustomerActivity(
+            customer_id=profile.id,
+            type="wishlist_add",
+            product_id=product_id,
+            payload={"product_id": product_id},
+        )
+    )
     db.session.flush()
     return item, True
 
@@ -248,8 +296,14 @@ def remove_from_wishlist(user, product_id: int) -> None:
     if item is None:
         raise NotFound("this product is not in your wishlist", details={"product_id": product_id})
     db.session.delete(item)
-    db.session.add(CustomerActivity(customer_id=profile.id, type="wishlist_remove", product_id=product_id,
-                                    payload={"product_id": product_id}))
+    db.session.add(
+        CustomerActivity(
+            customer_id=profile.id,
+            type="wishlist_remove",
+            product_id=product_id,
+            payload={"product_id": product_id},
+        )
+    )
 
 
 @transactional
@@ -258,12 +312,19 @@ def wishlist_check(user, product_id: int) -> dict[str, Any]:
     if db.session.scalar(select(Product.id).where(Product.id == product_id)) is None:
         raise NotFound("no such product", details={"product_id": product_id})
     item = _wishlist_item(profile, product_id)
-    return {"product_id": product_id, "in_wishlist": item is not None, "added_at": item.created_at if item else None}
+    return {
+        "product_id": product_id,
+        "in_wishlist": item is not None,
+        "added_at": item.created_at if item else None,
+    }
 
 
 # --- activities ----------------------------------------------------------------------------------
 
-def list_activities(user, page: int, page_size: int, activity_type: str | None = None) -> dict[str, Any]:
+
+def list_activities(
+    user, page: int, page_size: int, activity_type: str | None = None
+) -> dict[str, Any]:
     with transaction():
         profile = ensure_profile(user)
         stmt = select(CustomerActivity).where(CustomerActivity.customer_id == profile.id)
@@ -278,23 +339,39 @@ def log_activity(user, activity_type: str, payload: dict[str, Any]) -> CustomerA
     """Record one storefront event of the caller. The payload was shape-checked by the API; here
     the product or category it names must exist in this tenant (404 otherwise)."""
     if activity_type not in ACTIVITY_TYPES:
-        raise ValidationError("unknown activity type", details={"type": [f"one of {', '.join(ACTIVITY_TYPES)}"]})
+        raise ValidationError(
+            "unknown activity type", details={"type": [f"one of {', '.join(ACTIVITY_TYPES)}"]}
+        )
     profile = ensure_profile(user)
     product_id = payload.get("product_id")
     if activity_type in PRODUCT_ACTIVITIES:
         if product_id is None:
-            raise ValidationError("this activity needs a product", details={"product_id": ["required"]})
-    if product_id is not None and db.session.scalar(select(Product.id).where(Product.id == product_id)) is None:
+            raise ValidationError(
+                "this activity needs a product", details={"product_id": ["required"]}
+            )
+    if (
+        product_id is not None
+        and db.session.scalar(select(Product.id).where(Product.id == product_id)) is None
+    ):
         raise NotFound("no such product", details={"product_id": product_id})
     category_id = payload.get("category_id")
     if activity_type == "category_view" and category_id is None:
-        raise ValidationError("this activity needs a category", details={"category_id": ["required"]})
-    if category_id is not None and db.session.scalar(select(Category.id).where(Category.id == category_id)) is None:
+        raise ValidationError(
+            "this activity needs a category", details={"category_id": ["required"]}
+        )
+    if (
+        category_id is not None
+        and db.session.scalar(select(Category.id).where(Category.id == category_id)) is None
+    ):
         raise NotFound("no such category", details={"category_id": category_id})
     if activity_type == "search" and not payload.get("query"):
         raise ValidationError("a search needs its query", details={"query": ["required"]})
-    activity = CustomerActivity(customer_id=profile.id, type=activity_type, product_id=product_id,
-                                payload={k: v for k, v in payload.items() if v is not None})
+    activity = CustomerActivity(
+        customer_id=profile.id,
+        type=activity_type,
+        product_id=product_id,
+        payload={k: v for k, v in payload.items() if v is not None},
+    )
     db.session.add(activity)
     db.session.flush()
     return activity
@@ -302,22 +379,28 @@ def log_activity(user, activity_type: str, payload: dict[str, Any]) -> CustomerA
 
 # --- analytics -----------------------------------------------------------------------------------
 
+
 @transactional
 def analytics(user) -> dict[str, Any]:
     profile = ensure_profile(user)
     wishlist_count = db.session.scalar(
-        select(func.count(WishlistItem.id)).where(WishlistItem.customer_id == profile.id))
-    reviews_count = db.session.scalar(select(func.count(Review.id)).where(Review.customer_id == profile.id))
+        select(func.count(WishlistItem.id)).where(WishlistItem.customer_id == profile.id)
+    )
+    reviews_count = db.session.scalar(
+        select(func.count(Review.id)).where(Review.customer_id == profile.id)
+    )
     rows = db.session.execute(
         select(CustomerActivity.type, func.count(CustomerActivity.id))
-        .where(CustomerActivity.customer_id == profile.id).group_by(CustomerActivity.type)
+        .where(CustomerActivity.customer_id == profile.id)
+        .group_by(CustomerActivity.type)
     ).all()
     counts = {name: 0 for name in ACTIVITY_TYPES}
     counts.update({name: n for name, n in rows})
     # orders that were paid (cancelled or refunded later included); spend is net of refunds
     orders_count, spent = db.session.execute(
-        select(func.count(Order.id), func.coalesce(func.sum(Order.total - Order.refunded_total), 0))
-        .where(Order.customer_user_id == user.id, Order.paid_at.is_not(None))
+        select(
+            func.count(Order.id), func.coalesce(func.sum(Order.total - Order.refunded_total), 0)
+        ).where(Order.customer_user_id == user.id, Order.paid_at.is_not(None))
     ).one()
     return {
         "wishlist_count": wishlist_count or 0,

@@ -39,7 +39,9 @@ BACKOFF_SECONDS = (5, 15, 60, 300, 900, 3600)
 class TaskRunner(Protocol):
     """What the jobs layer provides: hand a task to a queue (or run it now)."""
 
-    def enqueue(self, task: str, *args: Any, queue: str = "default", job_id: str | None = None) -> None: ...
+    def enqueue(
+        self, task: str, *args: Any, queue: str = "default", job_id: str | None = None
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ class EventBus:
     # the task every subscriber runs: it loads the event and calls consume()
     task: str = "jobs.tasks.handle_event"
 
-    def subscribe(self, event_name: str, consumer: str, handler: Callable, queue: str = "default") -> None:
+    def subscribe(
+        self, event_name: str, consumer: str, handler: Callable, queue: str = "default"
+    ) -> None:
         subs = self.subscribers.setdefault(event_name, [])
         if any(s.consumer == consumer for s in subs):
             return
@@ -74,8 +78,14 @@ def get_bus(app: Flask | None = None) -> EventBus:
     return (app or current_app).extensions["event_bus"]
 
 
-def publish(name: str, payload: dict | None = None, *, aggregate: str | None = None,
-            aggregate_id: Any = None, tenant_id: int | None = None) -> OutboxEvent:
+def publish(
+    name: str,
+    payload: dict | None = None,
+    *,
+    aggregate: str | None = None,
+    aggregate_id: Any = None,
+    tenant_id: int | None = None,
+) -> OutboxEvent:
     """Add an event to the current transaction. It is dispatched only if the transaction commits."""
     row = OutboxEvent(
         name=name,
@@ -180,11 +190,17 @@ def _claim(ids: list[int], now: dt.datetime) -> list[OutboxEvent]:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return list(db.session.scalars(
-        select(OutboxEvent)
-        .where(OutboxEvent.id.in_(ids), OutboxEvent.dispatched_at.is_(None), OutboxEvent.claimed_until == claim)
-        .order_by(OutboxEvent.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(OutboxEvent)
+            .where(
+                OutboxEvent.id.in_(ids),
+                OutboxEvent.dispatched_at.is_(None),
+                OutboxEvent.claimed_until == claim,
+            )
+            .order_by(OutboxEvent.id)
+        )
+    )
 
 
 def dispatch(ids: list[int]) -> int:
@@ -203,8 +219,13 @@ def dispatch(ids: list[int]) -> int:
         for index, row in enumerate(rows):
             try:
                 for sub in bus.subscribers.get(row.name, []):
-                    bus.runner.enqueue(bus.task, row.id, sub.consumer, queue=sub.queue,
-                                       job_id=_job_id(row.id, sub.consumer))
+                    bus.runner.enqueue(
+                        bus.task,
+                        row.id,
+                        sub.consumer,
+                        queue=sub.queue,
+                        job_id=_job_id(row.id, sub.consumer),
+                    )
             except Exception as exc:  # e.g. Redis unreachable: keep it pending, back off
                 attempt = row.attempts + 1
                 delay = BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS)) - 1]
@@ -214,7 +235,9 @@ def dispatch(ids: list[int]) -> int:
                 row.next_attempt_at = now + dt.timedelta(seconds=delay)
                 log.warning("event %s not dispatched (%s); will retry", row.id, row.last_error)
                 if _is_connection_error(exc):
-                    for later in rows[index + 1:]:  # would fail the same way: free them for redelivery
+                    for later in rows[
+                        index + 1 :
+                    ]:  # would fail the same way: free them for redelivery
                         later.claimed_until = None
                     break
                 continue
@@ -223,7 +246,9 @@ def dispatch(ids: list[int]) -> int:
             db.session.execute(
                 update(OutboxEvent)
                 .where(OutboxEvent.id.in_(sent))
-                .values(dispatched_at=utcnow(), claimed_until=None, attempts=OutboxEvent.attempts + 1)
+                .values(
+                    dispatched_at=utcnow(), claimed_until=None, attempts=OutboxEvent.attempts + 1
+                )
                 .execution_options(synchronize_session=False)
             )
         db.session.commit()
@@ -246,24 +271,44 @@ def dispatch_new(events: dict[int, str]) -> int:
         batch = getattr(bus.runner, "enqueue_many", None)
         if batch is not None and len(events) > 1:  # every job of the batch in one round trip
             try:
-                batch([(bus.task, (event_id, sub.consumer), sub.queue, _job_id(event_id, sub.consumer))
-                       for event_id in sorted(events) for sub in bus.subscribers.get(events[event_id], [])])
+                batch(
+                    [
+                        (
+                            bus.task,
+                            (event_id, sub.consumer),
+                            sub.queue,
+                            _job_id(event_id, sub.consumer),
+                        )
+                        for event_id in sorted(events)
+                        for sub in bus.subscribers.get(events[event_id], [])
+                    ]
+                )
                 sent = sorted(events)
             except Exception:  # find out event by event below what the queue refuses
                 log.warning("batch enqueue failed; enqueueing event by event", exc_info=True)
         for event_id in sorted(events) if not sent else ():
             try:
                 for sub in bus.subscribers.get(events[event_id], []):
-                    bus.runner.enqueue(bus.task, event_id, sub.consumer, queue=sub.queue,
-                                       job_id=_job_id(event_id, sub.consumer))
+                    bus.runner.enqueue(
+                        bus.task,
+                        event_id,
+                        sub.consumer,
+                        queue=sub.queue,
+                        job_id=_job_id(event_id, sub.consumer),
+                    )
             except Exception as exc:  # e.g. Redis unreachable: keep it pending, back off
                 error = f"{type(exc).__name__}: {exc}"[:2000]
                 log.warning("event %s not dispatched (%s); will retry", event_id, error)
                 db.session.execute(
-                    update(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.dispatched_at.is_(None))
-                    .values(attempts=OutboxEvent.attempts + 1, last_error=error,
-                            next_attempt_at=now + dt.timedelta(seconds=BACKOFF_SECONDS[0]))
-                    .execution_options(synchronize_session=False))
+                    update(OutboxEvent)
+                    .where(OutboxEvent.id == event_id, OutboxEvent.dispatched_at.is_(None))
+                    .values(
+                        attempts=OutboxEvent.attempts + 1,
+                        last_error=error,
+                        next_attempt_at=now + dt.timedelta(seconds=BACKOFF_SECONDS[0]),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
                 if _is_connection_error(exc):
                     break
                 continue
@@ -272,7 +317,9 @@ def dispatch_new(events: dict[int, str]) -> int:
             db.session.execute(
                 update(OutboxEvent)
                 .where(OutboxEvent.id.in_(sent), OutboxEvent.dispatched_at.is_(None))
-                .values(dispatched_at=utcnow(), claimed_until=None, attempts=OutboxEvent.attempts + 1)
+                .values(
+                    dispatched_at=utcnow(), claimed_until=None, attempts=OutboxEvent.attempts + 1
+                )
                 .execution_options(synchronize_session=False)
             )
         db.session.commit()
@@ -296,9 +343,15 @@ def pending_ids(older_than_seconds: int = 0, limit: int = 500, *, force: bool = 
         OutboxEvent.created_at <= now - dt.timedelta(seconds=older_than_seconds),
     ]
     if not force:
-        conditions.append(or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now))
+        conditions.append(
+            or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now)
+        )
     with unscoped():
-        return list(db.session.scalars(select(OutboxEvent.id).where(*conditions).order_by(OutboxEvent.id).limit(limit)))
+        return list(
+            db.session.scalars(
+                select(OutboxEvent.id).where(*conditions).order_by(OutboxEvent.id).limit(limit)
+            )
+        )
 
 
 def redeliver_pending(older_than_seconds: int | None = None, *, force: bool = False) -> int:
@@ -318,6 +371,7 @@ def redeliver_pending(older_than_seconds: int | None = None, *, force: bool = Fa
 
 
 # --- consumers ------------------------------------------------------------------------------
+
 
 def consume(event_id: int, consumer: str) -> bool:
     """Apply `consumer` to event `event_id` once: the effect and the ProcessedEvent row commit
@@ -358,5 +412,8 @@ def pending_count() -> int:
     from sqlalchemy import func
 
     with unscoped():
-        return db.session.scalar(select(func.count()).select_from(OutboxEvent).where(
-            and_(OutboxEvent.dispatched_at.is_(None))))
+        return db.session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(and_(OutboxEvent.dispatched_at.is_(None)))
+        )

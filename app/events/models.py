@@ -43,6 +43,8 @@ class ProcessedEvent(Model):
     __tablename__ = "processed_events"
     __audit__ = False
 
-    event_id: Mapped[int] = mapped_column(_ID, ForeignKey("outbox_events.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        _ID, ForeignKey("outbox_events.id", ondelete="CASCADE"), primary_key=True
+    )
     consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
     processed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

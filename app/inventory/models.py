@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_appbuilder import Model
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import ProductVariant
@@ -13,7 +22,16 @@ from app.core.types import TimestampMixin, UTCDateTime, utcnow
 from app.sellers.models import SellerProfile
 from app.tenants.models import TenantScoped
 
-MOVEMENT_REASONS = ("receipt", "adjustment", "sale", "return", "reservation", "release", "transfer", "count")
+MOVEMENT_REASONS = (
+    "receipt",
+    "adjustment",
+    "sale",
+    "return",
+    "reservation",
+    "release",
+    "transfer",
+    "count",
+)
 
 
 class Warehouse(TenantScoped, TimestampMixin, Model):
@@ -22,7 +40,9 @@ class Warehouse(TenantScoped, TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # NULL: a platform (fulfilment) warehouse; otherwise the seller that runs it
-    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id", ondelete="RESTRICT"), index=True)
+    seller_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sellers.id", ondelete="RESTRICT"), index=True
+    )
     code: Mapped[str] = mapped_column(String(32), nullable=False)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     city: Mapped[str | None] = mapped_column(String(100))
@@ -48,7 +68,9 @@ class StockLevel(TenantScoped, TimestampMixin, Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    variant_id: Mapped[int] = mapped_column(ForeignKey("product_variants.id", ondelete="CASCADE"), nullable=False)
+    variant_id: Mapped[int] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="CASCADE"), nullable=False
+    )
     # the owning seller (the product's), copied for indexed seller lists; see app/sellers/ownership.py
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), nullable=False)
     warehouse_id: Mapped[int] = mapped_column(

@@ -33,8 +33,16 @@ def _stock_event(stock: StockLevel, reason: str) -> None:
     )
 
 
-def _ledger(stock: StockLevel, reason: str, d_on_hand: int, d_reserved: int, *, reference=None,
-            note=None, actor_id=None) -> None:
+def _ledger(
+    stock: StockLevel,
+    reason: str,
+    d_on_hand: int,
+    d_reserved: int,
+    *,
+    reference=None,
+    note=None,
+    actor_id=None,
+) -> None:
     db.session.add(
         StockMovement(
             stock_level_id=stock.id,
@@ -54,19 +62,30 @@ def _ledger(stock: StockLevel, reason: str, d_on_hand: int, d_reserved: int, *, 
 
 
 @transactional
-def adjust_stock(stock_level_id: int, delta: int, *, reason: str = "adjustment", reference: str | None = None,
-                 note: str | None = None, actor_id: int | None = None) -> StockLevel:
+def adjust_stock(
+    stock_level_id: int,
+    delta: int,
+    *,
+    reason: str = "adjustment",
+    reference: str | None = None,
+    note: str | None = None,
+    actor_id: int | None = None,
+) -> StockLevel:
     """Add (or remove, with a negative delta) units on hand. Refused if it would leave fewer
     units on hand than are reserved."""
     if reason not in MOVEMENT_REASONS:
-        raise ValidationError("unknown movement reason", details={"reason": f"one of {', '.join(MOVEMENT_REASONS)}"})
+        raise ValidationError(
+            "unknown movement reason", details={"reason": f"one of {', '.join(MOVEMENT_REASONS)}"}
+        )
     if delta == 0:
         raise ValidationError("delta must not be zero", details={"delta": "must not be zero"})
     result = db.session.execute(
         update(StockLevel)
-        .where(StockLevel.id == stock_level_id,
-               StockLevel.quantity_on_hand + delta >= StockLevel.quantity_reserved,
-               StockLevel.quantity_on_hand + delta >= 0)
+        .where(
+            StockLevel.id == stock_level_id,
+            StockLevel.quantity_on_hand + delta >= StockLevel.quantity_reserved,
+            StockLevel.quantity_on_hand + delta >= 0,
+        )
         .values(quantity_on_hand=StockLevel.quantity_on_hand + delta, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -88,10 +107,14 @@ def record_manual_edit(stock: StockLevel, actor_id: int | None = None) -> None:
     old = hist.deleted[0] if hist.deleted else None
     new = stock.quantity_on_hand
     if new is None or new < 0:
-        raise ValidationError("on hand must be zero or more", details={"quantity_on_hand": "must be >= 0"})
+        raise ValidationError(
+            "on hand must be zero or more", details={"quantity_on_hand": "must be >= 0"}
+        )
     if new < (stock.quantity_reserved or 0):
-        raise InsufficientStock("on hand cannot drop below reserved units",
-                                details={"reserved": stock.quantity_reserved})
+        raise InsufficientStock(
+            "on hand cannot drop below reserved units",
+            details={"reserved": stock.quantity_reserved},
+        )
     if stock.id is None:  # new row: the ledger starts at its first quantity
         db.session.flush()
         old = 0
@@ -109,26 +132,44 @@ def check_low_stock(event: OutboxEvent) -> LowStockAlert | None:
     if stock is None:
         return None
     open_alert = db.session.scalar(
-        select(LowStockAlert).where(LowStockAlert.stock_level_id == stock.id, LowStockAlert.resolved_at.is_(None))
+        select(LowStockAlert).where(
+            LowStockAlert.stock_level_id == stock.id, LowStockAlert.resolved_at.is_(None)
+        )
     )
     if stock.available <= stock.reorder_point:
         if open_alert is not None:
             return open_alert
-        alert = LowStockAlert(stock_level_id=stock.id, tenant_id=stock.tenant_id, available=stock.available,
-                              reorder_point=stock.reorder_point, source_event_id=event.id)
+        alert = LowStockAlert(
+            stock_level_id=stock.id,
+            tenant_id=stock.tenant_id,
+            available=stock.available,
+            reorder_point=stock.reorder_point,
+            source_event_id=event.id,
+        )
         db.session.add(alert)
         db.session.flush()
-        publish("inventory.low_stock", {"stock_level_id": stock.id, "variant_id": stock.variant_id,
-                                        "available": stock.available, "reorder_point": stock.reorder_point,
-                                        "alert_id": alert.id},
-                aggregate="stock_level", aggregate_id=stock.id, tenant_id=stock.tenant_id)
+        publish(
+            "inventory.low_stock",
+            {
+                "stock_level_id": stock.id,
+                "variant_id": stock.variant_id,
+                "available": stock.available,
+                "reorder_point": stock.reorder_point,
+                "alert_id": alert.id,
+            },
+            aggregate="stock_level",
+            aggregate_id=stock.id,
+            tenant_id=stock.tenant_id,
+        )
         return alert
     if open_alert is not None:
         open_alert.resolved_at = utcnow()
     return None
 
 
-def reserve_locked(rows, plan: list[tuple[int, int]], *, reason: str, reference: str | None = None) -> int | None:
+def reserve_locked(
+    rows, plan: list[tuple[int, int]], *, reason: str, reference: str | None = None
+) -> int | None:
     """Inside the caller's transaction, for stock rows it has LOCKED (SELECT ... FOR UPDATE, in
     primary-key order) and read: `rows` {id: row with id, tenant_id, seller_id, variant_id,
     warehouse_id, quantity_on_hand, quantity_reserved}; `plan` [(stock_level_id, units)] in
@@ -139,9 +180,11 @@ def reserve_locked(rows, plan: list[tuple[int, int]], *, reason: str, reference:
     for stock_id, units in plan:
         result = db.session.execute(
             update(StockLevel)
-            .where(StockLevel.id == stock_id,
-                   StockLevel.quantity_on_hand - StockLevel.quantity_reserved - units >= 0,
-                   StockLevel.quantity_reserved + units >= 0)
+            .where(
+                StockLevel.id == stock_id,
+                StockLevel.quantity_on_hand - StockLevel.quantity_reserved - units >= 0,
+                StockLevel.quantity_reserved + units >= 0,
+            )
             .values(quantity_reserved=StockLevel.quantity_reserved + units, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
@@ -149,15 +192,28 @@ def reserve_locked(rows, plan: list[tuple[int, int]], *, reason: str, reference:
             return stock_id
         done.append((rows[stock_id], units))
     for row, units in done:  # the row is locked: its new values are the read ones + units
-        after = SimpleNamespace(id=row.id, tenant_id=row.tenant_id, seller_id=row.seller_id,
-                                variant_id=row.variant_id, warehouse_id=row.warehouse_id,
-                                quantity_on_hand=row.quantity_on_hand, quantity_reserved=row.quantity_reserved + units)
+        after = SimpleNamespace(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            seller_id=row.seller_id,
+            variant_id=row.variant_id,
+            warehouse_id=row.warehouse_id,
+            quantity_on_hand=row.quantity_on_hand,
+            quantity_reserved=row.quantity_reserved + units,
+        )
         _ledger(after, reason, 0, units, reference=reference)
     return None
 
 
-def move_stock(stock_level_id: int, *, d_on_hand: int = 0, d_reserved: int = 0, reason: str,
-               reference: str | None = None, actor_id: int | None = None) -> StockLevel | None:
+def move_stock(
+    stock_level_id: int,
+    *,
+    d_on_hand: int = 0,
+    d_reserved: int = 0,
+    reason: str,
+    reference: str | None = None,
+    actor_id: int | None = None,
+) -> StockLevel | None:
     """Inside the caller's transaction: change on-hand and reserved units of one stock row with one
     conditional UPDATE (refused, returning None, when it would break on_hand >= reserved >= 0),
     plus its ledger row and `inventory.stock_changed` event. Reserving is d_reserved=+n; releasing
@@ -165,11 +221,17 @@ def move_stock(stock_level_id: int, *, d_on_hand: int = 0, d_reserved: int = 0, 
     touch several rows do it in primary-key order (no deadlocks between them)."""
     result = db.session.execute(
         update(StockLevel)
-        .where(StockLevel.id == stock_level_id,
-               StockLevel.quantity_on_hand + d_on_hand - StockLevel.quantity_reserved - d_reserved >= 0,
-               StockLevel.quantity_reserved + d_reserved >= 0)
-        .values(quantity_on_hand=StockLevel.quantity_on_hand + d_on_hand,
-                quantity_reserved=StockLevel.quantity_reserved + d_reserved, updated_at=utcnow())
+        .where(
+            StockLevel.id == stock_level_id,
+            StockLevel.quantity_on_hand + d_on_hand - StockLevel.quantity_reserved - d_reserved
+            >= 0,
+            StockLevel.quantity_reserved + d_reserved >= 0,
+        )
+        .values(
+            quantity_on_hand=StockLevel.quantity_on_hand + d_on_hand,
+            quantity_reserved=StockLevel.quantity_reserved + d_reserved,
+            updated_at=utcnow(),
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

@@ -52,7 +52,9 @@ def deliver(msg: EmailMessage) -> None:
         path.write_bytes(bytes(msg))
         log.info("mail %r to %s written to %s", msg["Subject"], msg["To"], path)
         return
-    with smtplib.SMTP(server, int(config.get("MAIL_PORT") or 25), timeout=config.get("MAIL_TIMEOUT", 10)) as smtp:
+    with smtplib.SMTP(
+        server, int(config.get("MAIL_PORT") or 25), timeout=config.get("MAIL_TIMEOUT", 10)
+    ) as smtp:
         if config.get("MAIL_USE_TLS"):
             smtp.starttls()
         if config.get("MAIL_USERNAME"):

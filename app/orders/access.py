@@ -31,7 +31,9 @@ HEADER = "X-Order-Token"
 
 def token_for(cart_token: str, subject: str | int) -> str:
     """The access token of the order `subject` (its number; the id for orders placed before)."""
-    digest = hmac.new(cart_token.encode(), f"order-access:{subject}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        cart_token.encode(), f"order-access:{subject}".encode(), hashlib.sha256
+    ).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -63,8 +65,10 @@ def placed_with_cart_token(order: Order, cart_token: str | None) -> bool:
     what a guest proves with X-Guest-Token to pay an order by its id (app.orders.services.pay_order)."""
     if not cart_token or order.customer_user_id is not None or order.access_token_hash is None:
         return False
-    return any(hmac.compare_digest(order.access_token_hash, hash_token(token_for(cart_token, subject)))
-               for subject in (order.number, order.id))
+    return any(
+        hmac.compare_digest(order.access_token_hash, hash_token(token_for(cart_token, subject)))
+        for subject in (order.number, order.id)
+    )
 
 
 def _grant(order_id: int, cart_token: str, order_number: str) -> str | None:
@@ -72,10 +76,16 @@ def _grant(order_id: int, cart_token: str, order_number: str) -> str | None:
     that stored it first stored the same one."""
     token = token_for(cart_token, order_number)
     with transaction():
-        db.session.execute(update(Order).where(Order.id == order_id, Order.customer_user_id.is_(None),
-                                               Order.access_token_hash.is_(None))
-                           .values(access_token_hash=hash_token(token))
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Order)
+            .where(
+                Order.id == order_id,
+                Order.customer_user_id.is_(None),
+                Order.access_token_hash.is_(None),
+            )
+            .values(access_token_hash=hash_token(token))
+            .execution_options(synchronize_session=False)
+        )
         stored = db.session.scalar(select(Order.access_token_hash).where(Order.id == order_id))
     return token if stored == hash_token(token) else None
 

@@ -23,9 +23,14 @@ log = logging.getLogger(__name__)
 
 def tenant_admin_emails() -> list[str]:
     """The e-mail addresses of the current tenant's active admins (the tenant rule scopes users)."""
-    return list(db.session.scalars(
-        select(User.email).join(User.roles).where(Role.name == roles.ADMIN, User.active.is_(True),
-                                                   User.email.is_not(None)).order_by(User.id)))
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .join(User.roles)
+            .where(Role.name == roles.ADMIN, User.active.is_(True), User.email.is_not(None))
+            .order_by(User.id)
+        )
+    )
 
 
 def mail_admins_refund_failed(event) -> None:
@@ -33,12 +38,21 @@ def mail_admins_refund_failed(event) -> None:
     order = db.session.get(Order, int(payload["order_id"]))
     if order is None:
         return
-    context = {"order_number": order.number, "order_status": order.status, "amount": payload.get("amount"),
-               "currency": payload.get("currency"), "failure_code": payload.get("failure_code") or "refund_failed",
-               "refund_id": payload.get("refund_id"), "payment_id": payload.get("payment_id")}
+    context = {
+        "order_number": order.number,
+        "order_status": order.status,
+        "amount": payload.get("amount"),
+        "currency": payload.get("currency"),
+        "failure_code": payload.get("failure_code") or "refund_failed",
+        "refund_id": payload.get("refund_id"),
+        "payment_id": payload.get("payment_id"),
+    }
     recipients = tenant_admin_emails()
     if not recipients:
-        log.warning("refund %s of order %s failed and the tenant has no admin to tell", context["refund_id"],
-                    order.number)
+        log.warning(
+            "refund %s of order %s failed and the tenant has no admin to tell",
+            context["refund_id"],
+            order.number,
+        )
     for address in recipients:
         mail.send_mail("refund_failed", address, context)

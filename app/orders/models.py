@@ -8,7 +8,17 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.types import MONEY, RATE, TimestampMixin, UTCDateTime, utcnow
@@ -33,7 +43,9 @@ class Order(TenantScoped, TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), nullable=False)
-    customer_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    customer_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL")
+    )
     email: Mapped[str] = mapped_column(String(320), nullable=False)
     status: Mapped[str] = mapped_column(String(24), default=states.PENDING, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
@@ -58,7 +70,10 @@ class Order(TenantScoped, TimestampMixin, Model):
 
     customer: Mapped[User | None] = relationship(User)
     sub_orders: Mapped[list[SubOrder]] = relationship(
-        back_populates="order", cascade="all, delete-orphan", order_by="SubOrder.id", lazy="selectin"
+        back_populates="order",
+        cascade="all, delete-orphan",
+        order_by="SubOrder.id",
+        lazy="selectin",
     )
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
@@ -83,21 +98,31 @@ class SubOrder(TenantScoped, TimestampMixin, Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
-    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    )
+    seller_id: Mapped[int] = mapped_column(
+        ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False
+    )
     number: Mapped[str] = mapped_column(String(40), nullable=False)
     status: Mapped[str] = mapped_column(String(24), default=states.PENDING, nullable=False)
     status_before_refund: Mapped[str | None] = mapped_column(String(24))
     subtotal: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
     discount_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
-    tax_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)  # lines + shipping
+    tax_total: Mapped[Decimal] = mapped_column(
+        MONEY, default=ZERO, nullable=False
+    )  # lines + shipping
     shipping_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
     total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
     commission_rate: Mapped[Decimal] = mapped_column(RATE, nullable=False)
     commission_amount: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
     # the pricing helper's shipping method (its table is linked at merge)
     shipping_method_id: Mapped[int | None] = mapped_column(
-        ForeignKey("shipping_methods.id", ondelete="SET NULL", name="fk_sub_orders_shipping_method_id"), index=True)
+        ForeignKey(
+            "shipping_methods.id", ondelete="SET NULL", name="fk_sub_orders_shipping_method_id"
+        ),
+        index=True,
+    )
     shipping_method_name: Mapped[str | None] = mapped_column(String(120))
     carrier: Mapped[str | None] = mapped_column(String(32))
     shipping_tax: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
@@ -105,7 +130,10 @@ class SubOrder(TenantScoped, TimestampMixin, Model):
     order: Mapped[Order] = relationship(back_populates="sub_orders")
     seller: Mapped[SellerProfile] = relationship(SellerProfile)
     lines: Mapped[list[OrderLine]] = relationship(
-        back_populates="sub_order", cascade="all, delete-orphan", order_by="OrderLine.id", lazy="selectin"
+        back_populates="sub_order",
+        cascade="all, delete-orphan",
+        order_by="OrderLine.id",
+        lazy="selectin",
     )
 
     def __repr__(self) -> str:
@@ -121,11 +149,21 @@ class OrderLine(TenantScoped, Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
-    sub_order_id: Mapped[int] = mapped_column(ForeignKey("sub_orders.id", ondelete="CASCADE"), nullable=False)
-    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False)
-    variant_id: Mapped[int | None] = mapped_column(ForeignKey("product_variants.id", ondelete="SET NULL"), index=True)
-    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"), index=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    sub_order_id: Mapped[int] = mapped_column(
+        ForeignKey("sub_orders.id", ondelete="CASCADE"), nullable=False
+    )
+    seller_id: Mapped[int] = mapped_column(
+        ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False
+    )
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="SET NULL"), index=True
+    )
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("products.id", ondelete="SET NULL"), index=True
+    )
     sku: Mapped[str] = mapped_column(String(64), nullable=False)
     title: Mapped[str] = mapped_column(String(255), nullable=False)
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -158,13 +196,18 @@ class StockReservation(TenantScoped, TimestampMixin, Model):
     STATUSES = ("held", "released", "consumed")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
-    sub_order_id: Mapped[int] = mapped_column(ForeignKey("sub_orders.id", ondelete="CASCADE"), nullable=False,
-                                              index=True)
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), nullable=False,
-                                               index=True)
-    stock_level_id: Mapped[int] = mapped_column(ForeignKey("stock_levels.id", ondelete="RESTRICT"), nullable=False,
-                                                index=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    )
+    sub_order_id: Mapped[int] = mapped_column(
+        ForeignKey("sub_orders.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    order_line_id: Mapped[int] = mapped_column(
+        ForeignKey("order_lines.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    stock_level_id: Mapped[int] = mapped_column(
+        ForeignKey("stock_levels.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(12), default="held", nullable=False)
 
@@ -177,8 +220,12 @@ class OrderEvent(TenantScoped, Model):
     __audit__ = False  # it is itself a record
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
-    sub_order_id: Mapped[int | None] = mapped_column(ForeignKey("sub_orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    )
+    sub_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sub_orders.id", ondelete="CASCADE"), index=True
+    )
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str] = mapped_column(String(24), nullable=False)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
@@ -211,30 +258,48 @@ class RefundRequest(TenantScoped, TimestampMixin, Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
-    sub_order_id: Mapped[int] = mapped_column(ForeignKey("sub_orders.id", ondelete="CASCADE"), nullable=False,
-                                              index=True)
-    requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    )
+    sub_order_id: Mapped[int] = mapped_column(
+        ForeignKey("sub_orders.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    requested_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL")
+    )
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     reason: Mapped[str] = mapped_column(String(500), nullable=False)
     status: Mapped[str] = mapped_column(String(16), default="requested", nullable=False)
-    decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    decided_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL")
+    )
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # the payments helper's refund (its table is linked at merge)
     payment_refund_id: Mapped[int | None] = mapped_column(
-        ForeignKey("refunds.id", ondelete="SET NULL", name="fk_order_refund_requests_payment_refund_id"), index=True)
+        ForeignKey(
+            "refunds.id", ondelete="SET NULL", name="fk_order_refund_requests_payment_refund_id"
+        ),
+        index=True,
+    )
     # the part of `amount` that is the sub-order's shipping (refunded once, with the last units or on request)
-    shipping_amount: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, server_default="0", nullable=False)
+    shipping_amount: Mapped[Decimal] = mapped_column(
+        MONEY, default=ZERO, server_default="0", nullable=False
+    )
     # whether the approver put the returned (shipped) units back on hand
-    restock: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)
+    restock: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0", nullable=False
+    )
     # why the payment refund failed (the gateway's code), for a request in status "failed"
     failure_code: Mapped[str | None] = mapped_column(String(64))
 
     order: Mapped[Order] = relationship(Order)
     sub_order: Mapped[SubOrder] = relationship(SubOrder)
     lines: Mapped[list[RefundRequestLine]] = relationship(
-        back_populates="refund_request", cascade="all, delete-orphan", order_by="RefundRequestLine.id",
-        lazy="selectin")
+        back_populates="refund_request",
+        cascade="all, delete-orphan",
+        order_by="RefundRequestLine.id",
+        lazy="selectin",
+    )
 
     def __repr__(self) -> str:
         return f"refund request {self.id} ({self.status})"
@@ -253,12 +318,17 @@ class RefundRequestLine(TenantScoped, Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     refund_request_id: Mapped[int] = mapped_column(
-        ForeignKey("order_refund_requests.id", ondelete="CASCADE"), nullable=False, index=True)
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), nullable=False)
+        ForeignKey("order_refund_requests.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    order_line_id: Mapped[int] = mapped_column(
+        ForeignKey("order_lines.id", ondelete="CASCADE"), nullable=False
+    )
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     # units put back into the warehouse they were sold from (at approval, when asked)
-    restocked_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    restocked_quantity: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", nullable=False
+    )
 
     refund_request: Mapped[RefundRequest] = relationship(back_populates="lines")
     order_line: Mapped[OrderLine] = relationship(OrderLine)
@@ -271,7 +341,9 @@ class IdempotencyKey(TenantScoped, Model):
     """POST /orders/ keys: (tenant, key, caller) is unique; the same key with another body is a 409."""
 
     __tablename__ = "order_idempotency_keys"
-    __table_args__ = (UniqueConstraint("tenant_id", "key", "scope", name="uq_order_idempotency_keys_tenant_key"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "key", "scope", name="uq_order_idempotency_keys_tenant_key"),
+    )
     __audit__ = False
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -279,5 +351,7 @@ class IdempotencyKey(TenantScoped, Model):
     # "user:<id>" or "guest:<cart token hash>"
     scope: Mapped[str] = mapped_column(String(80), nullable=False)
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

@@ -52,6 +52,7 @@ ZERO = Decimal("0.00")
 
 # --- who is asking -------------------------------------------------------------------------------
 
+
 class Viewer:
     """The caller's standing towards orders: admin, seller (with its profile id), customer, or a
     guest holding one order's access token (a customer of that order alone, with no user)."""
@@ -66,8 +67,12 @@ class Viewer:
         self.is_admin = bool(names & ADMIN_ROLES)
         self.seller_id = None
         if not self.is_admin and roles.SELLER in names:
-            self.seller_id = db.session.scalar(select(SellerProfile.id).where(SellerProfile.user_id == user.id))
-        self.is_customer = not self.is_admin and self.seller_id is None and bool(names & roles.CUSTOMER_ROLES)
+            self.seller_id = db.session.scalar(
+                select(SellerProfile.id).where(SellerProfile.user_id == user.id)
+            )
+        self.is_customer = (
+            not self.is_admin and self.seller_id is None and bool(names & roles.CUSTOMER_ROLES)
+        )
         if not (self.is_admin or self.seller_id is not None or self.is_customer):
             raise PermissionDenied("your role has no orders")
 
@@ -84,17 +89,26 @@ class Viewer:
 def _visible_orders(viewer: Viewer):
     stmt = select(Order)
     if viewer.guest is not None:
-        stmt = stmt.where(Order.id == viewer.guest.order_id, Order.customer_user_id.is_(None),
-                          Order.access_token_hash == viewer.guest.token_hash)
+        stmt = stmt.where(
+            Order.id == viewer.guest.order_id,
+            Order.customer_user_id.is_(None),
+            Order.access_token_hash == viewer.guest.token_hash,
+        )
     elif viewer.is_customer:
         stmt = stmt.where(Order.customer_user_id == viewer.user.id)
     elif viewer.seller_id is not None:
-        stmt = stmt.where(exists().where(SubOrder.order_id == Order.id, SubOrder.seller_id == viewer.seller_id))
+        stmt = stmt.where(
+            exists().where(SubOrder.order_id == Order.id, SubOrder.seller_id == viewer.seller_id)
+        )
     return stmt
 
 
 def _find(viewer: Viewer, order_id: int, *, lock: bool = False) -> Order:
-    stmt = _visible_orders(viewer).where(Order.id == order_id).execution_options(populate_existing=True)
+    stmt = (
+        _visible_orders(viewer)
+        .where(Order.id == order_id)
+        .execution_options(populate_existing=True)
+    )
     if lock:
         stmt = stmt.with_for_update(of=Order)
     order = db.session.scalar(stmt)
@@ -103,8 +117,12 @@ def _find(viewer: Viewer, order_id: int, *, lock: bool = False) -> Order:
     return order
 
 
-def order_view(order: Order, viewer: Viewer | None, facts: RefundFacts | None = None,
-               seller_shares: SellerShares | None = None) -> dict[str, Any]:
+def order_view(
+    order: Order,
+    viewer: Viewer | None,
+    facts: RefundFacts | None = None,
+    seller_shares: SellerShares | None = None,
+) -> dict[str, Any]:
     """The order as the viewer may see it: a seller gets only its sub-orders, their totals, only
     their refund requests and its share of what was refunded (app.orders.shares). `facts` and
     `seller_shares`: what the caller loaded for a whole page of orders (`refund_facts`,
@@ -126,15 +144,31 @@ def order_view(order: Order, viewer: Viewer | None, facts: RefundFacts | None = 
         return sum((getattr(s, name) for s in subs), ZERO) if partial else getattr(order, name)
 
     return {
-        "id": order.id, "number": order.number, "status": order.status, "email": order.email,
-        "customer_user_id": order.customer_user_id, "is_guest": order.is_guest, "currency": order.currency,
-        "prices_include_tax": order.prices_include_tax, "subtotal": total("subtotal"),
-        "discount_total": total("discount_total"), "tax_total": total("tax_total"),
-        "shipping_total": total("shipping_total"), "total": total("total"), "refunded_total": refunded,
-        "payment_status": order.payment_status, "payment_method": order.payment_method, "paid_at": order.paid_at,
-        "shipping_address": order.shipping_address, "notes": order.notes, "coupon_codes": order.coupon_codes,
-        "reservation_expires_at": order.reservation_expires_at if order.status == states.PENDING else None,
-        "created_at": order.created_at, "updated_at": order.updated_at,
+        "id": order.id,
+        "number": order.number,
+        "status": order.status,
+        "email": order.email,
+        "customer_user_id": order.customer_user_id,
+        "is_guest": order.is_guest,
+        "currency": order.currency,
+        "prices_include_tax": order.prices_include_tax,
+        "subtotal": total("subtotal"),
+        "discount_total": total("discount_total"),
+        "tax_total": total("tax_total"),
+        "shipping_total": total("shipping_total"),
+        "total": total("total"),
+        "refunded_total": refunded,
+        "payment_status": order.payment_status,
+        "payment_method": order.payment_method,
+        "paid_at": order.paid_at,
+        "shipping_address": order.shipping_address,
+        "notes": order.notes,
+        "coupon_codes": order.coupon_codes,
+        "reservation_expires_at": order.reservation_expires_at
+        if order.status == states.PENDING
+        else None,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
         "sub_orders": [_sub_view(s, returned, facts.position.left(s)) for s in subs],
         "refund_requests": [refund_request_view(r) for r in requests],
     }
@@ -143,36 +177,77 @@ def order_view(order: Order, viewer: Viewer | None, facts: RefundFacts | None = 
 def refund_request_view(request: RefundRequest) -> dict[str, Any]:
     """A refund request as the API shows it: its id is what the seller or an admin decides with."""
     return {
-        "id": request.id, "sub_order_id": request.sub_order_id, "status": request.status,
-        "amount": request.amount, "shipping_amount": request.shipping_amount, "reason": request.reason,
-        "requested_by_user_id": request.requested_by_user_id, "restock": request.restock,
-        "failure_code": request.failure_code, "decided_at": request.decided_at,
-        "created_at": request.created_at, "updated_at": request.updated_at,
-        "lines": [{"line_id": rl.order_line_id, "quantity": rl.quantity, "amount": rl.amount,
-                   "restocked_quantity": rl.restocked_quantity} for rl in request.lines],
+        "id": request.id,
+        "sub_order_id": request.sub_order_id,
+        "status": request.status,
+        "amount": request.amount,
+        "shipping_amount": request.shipping_amount,
+        "reason": request.reason,
+        "requested_by_user_id": request.requested_by_user_id,
+        "restock": request.restock,
+        "failure_code": request.failure_code,
+        "decided_at": request.decided_at,
+        "created_at": request.created_at,
+        "updated_at": request.updated_at,
+        "lines": [
+            {
+                "line_id": rl.order_line_id,
+                "quantity": rl.quantity,
+                "amount": rl.amount,
+                "restocked_quantity": rl.restocked_quantity,
+            }
+            for rl in request.lines
+        ],
     }
 
 
-def _sub_view(sub: SubOrder, returned: dict[int, int] | None = None, refundable: Decimal = ZERO) -> dict[str, Any]:
+def _sub_view(
+    sub: SubOrder, returned: dict[int, int] | None = None, refundable: Decimal = ZERO
+) -> dict[str, Any]:
     return {
-        "id": sub.id, "number": sub.number, "seller_id": sub.seller_id, "status": sub.status,
-        "allowed_transitions": _allowed(sub), "refundable": refundable, "subtotal": sub.subtotal,
-        "discount_total": sub.discount_total, "tax_total": sub.tax_total, "shipping_total": sub.shipping_total,
-        "total": sub.total, "commission_rate": sub.commission_rate, "commission_amount": sub.commission_amount,
-        "shipping_method_id": sub.shipping_method_id, "shipping_method_name": sub.shipping_method_name,
-        "carrier": sub.carrier, "shipping_tax": sub.shipping_tax,
-        "lines": [{
-            "id": line.id, "variant_id": line.variant_id, "product_id": line.product_id, "sku": line.sku,
-            "title": line.title, "quantity": line.quantity, "unit_price": line.unit_price,
-            "subtotal": line.subtotal, "discount_total": line.discount_total, "discounts": line.discounts,
-            "tax_total": line.tax_total, "tax_breakdown": line.tax_breakdown, "total": line.total,
-            "commission_rate": line.commission_rate, "commission_amount": line.commission_amount,
-            "returned_quantity": (returned or {}).get(line.id, 0),
-        } for line in sub.lines],
+        "id": sub.id,
+        "number": sub.number,
+        "seller_id": sub.seller_id,
+        "status": sub.status,
+        "allowed_transitions": _allowed(sub),
+        "refundable": refundable,
+        "subtotal": sub.subtotal,
+        "discount_total": sub.discount_total,
+        "tax_total": sub.tax_total,
+        "shipping_total": sub.shipping_total,
+        "total": sub.total,
+        "commission_rate": sub.commission_rate,
+        "commission_amount": sub.commission_amount,
+        "shipping_method_id": sub.shipping_method_id,
+        "shipping_method_name": sub.shipping_method_name,
+        "carrier": sub.carrier,
+        "shipping_tax": sub.shipping_tax,
+        "lines": [
+            {
+                "id": line.id,
+                "variant_id": line.variant_id,
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "title": line.title,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "subtotal": line.subtotal,
+                "discount_total": line.discount_total,
+                "discounts": line.discounts,
+                "tax_total": line.tax_total,
+                "tax_breakdown": line.tax_breakdown,
+                "total": line.total,
+                "commission_rate": line.commission_rate,
+                "commission_amount": line.commission_amount,
+                "returned_quantity": (returned or {}).get(line.id, 0),
+            }
+            for line in sub.lines
+        ],
     }
 
 
 # --- checkout ------------------------------------------------------------------------------------
+
 
 def place_order(ref, data: dict[str, Any], idempotency_key: str) -> tuple[dict[str, Any], bool]:
     """Check the cart out (app.checkout.services.place_order); a guest also gets the order's access
@@ -182,7 +257,11 @@ def place_order(ref, data: dict[str, Any], idempotency_key: str) -> tuple[dict[s
     order, created, payment = checkout.place_order(ref, data, idempotency_key)
     # a new order has neither refunds nor requests yet, and its payment (when captured already, by
     # the in-process consumer) is of its total: no query; a replayed one may have had refunds since
-    facts = RefundFacts(RefundPosition(order.total if order.paid_at is not None else ZERO)) if created else None
+    facts = (
+        RefundFacts(RefundPosition(order.total if order.paid_at is not None else ZERO))
+        if created
+        else None
+    )
     body = {**order_view(order, None, facts), "payment": payment, "access_token": None}
     if order.is_guest and ref.token:
         body["access_token"] = access.issued_token(order, ref.token)
@@ -191,8 +270,17 @@ def place_order(ref, data: dict[str, Any], idempotency_key: str) -> tuple[dict[s
 
 # --- paying later --------------------------------------------------------------------------------
 
-def pay_order(user, order_id: int, *, method: str | None, payment_details: dict | None, confirm: bool = False,
-              guest_token: str | None = None, idempotency_key: str | None = None):
+
+def pay_order(
+    user,
+    order_id: int,
+    *,
+    method: str | None,
+    payment_details: dict | None,
+    confirm: bool = False,
+    guest_token: str | None = None,
+    idempotency_key: str | None = None,
+):
     """Pay an order by its id (POST /api/v1/payments/process/ with order_id): the caller's payment of
     it (started at checkout), or, for an order placed without `payment` (or whose method checkout
     refused), a new payment of what is due opened here with `method`, then paid as any other
@@ -209,38 +297,69 @@ def pay_order(user, order_id: int, *, method: str | None, payment_details: dict 
     from app.payments import services as payments
 
     with transaction():
-        order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
-                                  .execution_options(populate_existing=True))
-        latest = payments.latest_payment_of(order_id, user, guest_token) if order is not None else None
+        order = db.session.scalar(
+            select(Order)
+            .where(Order.id == order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        latest = (
+            payments.latest_payment_of(order_id, user, guest_token) if order is not None else None
+        )
         owner = order is not None and (
             (user is not None and order.customer_user_id == user.id)
-            or (user is None and access.placed_with_cart_token(order, guest_token)) or latest is not None)
+            or (user is None and access.placed_with_cart_token(order, guest_token))
+            or latest is not None
+        )
         if not owner:
             raise NotFound("no such order", details={"order_id": order_id})
         payment_id = payments.replayed_payment_id(user, guest_token, idempotency_key, order.id)
         if payment_id is None:
             if order.status != states.PENDING:
-                raise Conflict(f"a {order.status} order cannot be paid", code="order_not_payable",
-                               details={"order_id": order.id, "status": order.status})
+                raise Conflict(
+                    f"a {order.status} order cannot be paid",
+                    code="order_not_payable",
+                    details={"order_id": order.id, "status": order.status},
+                )
             if latest is not None:
                 if method and method != latest.method:
-                    raise Conflict("this order has a payment by another method already; pay that one",
-                                   code="payment_method_mismatch",
-                                   details={"payment_id": latest.id, "method": latest.method})
+                    raise Conflict(
+                        "this order has a payment by another method already; pay that one",
+                        code="payment_method_mismatch",
+                        details={"payment_id": latest.id, "method": latest.method},
+                    )
                 payment_id = latest.id
             else:
                 if not method:
-                    raise ValidationError("the order has no payment yet: say how to pay it",
-                                          details={"method": ["required for an order without a payment; "
-                                                              "see GET /api/v1/payments/methods/"]})
+                    raise ValidationError(
+                        "the order has no payment yet: say how to pay it",
+                        details={
+                            "method": [
+                                "required for an order without a payment; "
+                                "see GET /api/v1/payments/methods/"
+                            ]
+                        },
+                    )
                 opened = payments.open_payment(
-                    order_id=order.id, amount=_amount_due(order), currency=order.currency, method=method,
-                    customer_user_id=order.customer_user_id, guest_token=guest_token if user is None else None,
-                    payment_details=payment_details, deferred=True)
+                    order_id=order.id,
+                    amount=_amount_due(order),
+                    currency=order.currency,
+                    method=method,
+                    customer_user_id=order.customer_user_id,
+                    guest_token=guest_token if user is None else None,
+                    payment_details=payment_details,
+                    deferred=True,
+                )
                 order.payment_method = method
                 payment_id = opened.payment_id
-    return payments.process_payment(user, payment_id=payment_id, payment_details=payment_details, confirm=confirm,
-                                    guest_token=guest_token, idempotency_key=idempotency_key)
+    return payments.process_payment(
+        user,
+        payment_id=payment_id,
+        payment_details=payment_details,
+        confirm=confirm,
+        guest_token=guest_token,
+        idempotency_key=idempotency_key,
+    )
 
 
 def _amount_due(order: Order) -> Decimal:
@@ -251,20 +370,29 @@ def _amount_due(order: Order) -> Decimal:
 
 # --- reading -------------------------------------------------------------------------------------
 
+
 def list_orders(user, *, status: str | None, page: int, page_size: int) -> dict[str, Any]:
     with transaction():
         viewer = Viewer(user)
         stmt = _visible_orders(viewer)
         if status:
             if viewer.seller_id is not None:
-                stmt = stmt.where(exists().where(SubOrder.order_id == Order.id, SubOrder.seller_id == viewer.seller_id,
-                                                 SubOrder.status == status))
+                stmt = stmt.where(
+                    exists().where(
+                        SubOrder.order_id == Order.id,
+                        SubOrder.seller_id == viewer.seller_id,
+                        SubOrder.status == status,
+                    )
+                )
             else:
                 stmt = stmt.where(Order.status == status)
         result = paginate(stmt.order_by(Order.id.desc()), page, page_size)
         facts = refund_facts(result["items"])
-        shares = (SellerShares.for_orders(viewer.seller_id, [o.id for o in result["items"]])
-                  if viewer.seller_id is not None else None)
+        shares = (
+            SellerShares.for_orders(viewer.seller_id, [o.id for o in result["items"]])
+            if viewer.seller_id is not None
+            else None
+        )
         result["items"] = [order_view(o, viewer, facts[o.id], shares) for o in result["items"]]
         return result
 
@@ -282,40 +410,78 @@ def tracking(user, order_id: int) -> dict[str, Any]:
         viewer = Viewer(user)
         order = _find(viewer, order_id)
         sub_ids = {s.id for s in viewer.subs(order)}
-        events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)
-                                    .order_by(OrderEvent.id)).all()
-        shipments = db.session.scalars(select(Shipment).where(Shipment.order_id == order.id)
-                                       .order_by(Shipment.id)).all()
+        events = db.session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+        ).all()
+        shipments = db.session.scalars(
+            select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
+        ).all()
         requests = refund_facts([order])[order.id].requests
         return {
-            "order_id": order.id, "number": order.number, "status": order.status,
-            "refund_requests": [refund_request_view(r) for r in requests if r.sub_order_id in sub_ids],
-            "timeline": [{"sub_order_id": e.sub_order_id, "from_status": e.from_status, "to_status": e.to_status,
-                          "note": e.note, "at": e.created_at}
-                         for e in events if e.sub_order_id is None or e.sub_order_id in sub_ids],
+            "order_id": order.id,
+            "number": order.number,
+            "status": order.status,
+            "refund_requests": [
+                refund_request_view(r) for r in requests if r.sub_order_id in sub_ids
+            ],
+            "timeline": [
+                {
+                    "sub_order_id": e.sub_order_id,
+                    "from_status": e.from_status,
+                    "to_status": e.to_status,
+                    "note": e.note,
+                    "at": e.created_at,
+                }
+                for e in events
+                if e.sub_order_id is None or e.sub_order_id in sub_ids
+            ],
             "shipments": [shipment_view(s) for s in shipments if s.sub_order_id in sub_ids],
         }
 
 
 def shipment_view(shipment) -> dict[str, Any]:
-    return {"id": shipment.id, "sub_order_id": shipment.sub_order_id, "carrier": shipment.carrier,
-            "tracking_number": shipment.tracking_number, "status": shipment.status,
-            "shipped_at": shipment.shipped_at,
-            "events": [{"status": e.status, "description": e.description, "location": e.location,
-                        "at": e.occurred_at} for e in shipment.events]}
+    return {
+        "id": shipment.id,
+        "sub_order_id": shipment.sub_order_id,
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "status": shipment.status,
+        "shipped_at": shipment.shipped_at,
+        "events": [
+            {
+                "status": e.status,
+                "description": e.description,
+                "location": e.location,
+                "at": e.occurred_at,
+            }
+            for e in shipment.events
+        ],
+    }
 
 
 # --- the state machine ---------------------------------------------------------------------------
 
+
 def illegal(current: str, target: str, allowed: list[str] | None = None) -> Conflict:
-    return Conflict(f"an order cannot go from {current} to {target}", code="illegal_transition",
-                    details={"status": current, "requested": target,
-                             "allowed": states.allowed(current) if allowed is None else allowed})
+    return Conflict(
+        f"an order cannot go from {current} to {target}",
+        code="illegal_transition",
+        details={
+            "status": current,
+            "requested": target,
+            "allowed": states.allowed(current) if allowed is None else allowed,
+        },
+    )
 
 
 def _holds_stock(sub: SubOrder) -> bool:
-    return db.session.scalar(select(exists().where(StockReservation.sub_order_id == sub.id,
-                                                   StockReservation.status == "held")))
+    return db.session.scalar(
+        select(
+            exists().where(
+                StockReservation.sub_order_id == sub.id, StockReservation.status == "held"
+            )
+        )
+    )
 
 
 def _allowed(sub: SubOrder) -> list[str]:
@@ -337,36 +503,76 @@ def _record(sub: SubOrder, target: str, *, actor_id: int | None, note: str | Non
     current = sub.status
     sub.status = target
     order = sub.order
-    db.session.add(OrderEvent(order_id=order.id, sub_order_id=sub.id, from_status=current, to_status=target,
-                              actor_user_id=actor_id, note=note))
+    db.session.add(
+        OrderEvent(
+            order_id=order.id,
+            sub_order_id=sub.id,
+            from_status=current,
+            to_status=target,
+            actor_user_id=actor_id,
+            note=note,
+        )
+    )
     parent_before = order.status
     order.status = states.derive_parent_status([s.status for s in order.sub_orders])
     if order.status != parent_before:
-        db.session.add(OrderEvent(order_id=order.id, from_status=parent_before, to_status=order.status,
-                                  actor_user_id=actor_id, note=note))
-    publish("order.status_changed", {
-        "order_id": order.id, "sub_order_id": sub.id, "seller_id": sub.seller_id,
-        "customer_user_id": order.customer_user_id, "from_status": current, "to_status": target,
-        "order_status": order.status,
-    }, aggregate="order", aggregate_id=order.id)
+        db.session.add(
+            OrderEvent(
+                order_id=order.id,
+                from_status=parent_before,
+                to_status=order.status,
+                actor_user_id=actor_id,
+                note=note,
+            )
+        )
+    publish(
+        "order.status_changed",
+        {
+            "order_id": order.id,
+            "sub_order_id": sub.id,
+            "seller_id": sub.seller_id,
+            "customer_user_id": order.customer_user_id,
+            "from_status": current,
+            "to_status": target,
+            "order_status": order.status,
+        },
+        aggregate="order",
+        aggregate_id=order.id,
+    )
 
 
 def _stock(sub: SubOrder, *, release: bool, actor_id: int | None) -> None:
     """Release (cancel) or sell (ship) the units a sub-order holds, in stock-row key order."""
     held = db.session.scalars(
-        select(StockReservation).where(StockReservation.sub_order_id == sub.id, StockReservation.status == "held")
-        .order_by(StockReservation.stock_level_id).with_for_update()).all()
+        select(StockReservation)
+        .where(StockReservation.sub_order_id == sub.id, StockReservation.status == "held")
+        .order_by(StockReservation.stock_level_id)
+        .with_for_update()
+    ).all()
     for reservation in held:
         if release:
-            moved = inventory.move_stock(reservation.stock_level_id, d_reserved=-reservation.quantity,
-                                         reason="release", reference=f"order:{sub.number}", actor_id=actor_id)
+            moved = inventory.move_stock(
+                reservation.stock_level_id,
+                d_reserved=-reservation.quantity,
+                reason="release",
+                reference=f"order:{sub.number}",
+                actor_id=actor_id,
+            )
         else:
-            moved = inventory.move_stock(reservation.stock_level_id, d_on_hand=-reservation.quantity,
-                                         d_reserved=-reservation.quantity, reason="sale",
-                                         reference=f"order:{sub.number}", actor_id=actor_id)
+            moved = inventory.move_stock(
+                reservation.stock_level_id,
+                d_on_hand=-reservation.quantity,
+                d_reserved=-reservation.quantity,
+                reason="sale",
+                reference=f"order:{sub.number}",
+                actor_id=actor_id,
+            )
         if moved is None:  # cannot happen while CHECK constraints hold; never leave it silently
-            raise Conflict("stock reservation is inconsistent", code="stock_inconsistent",
-                           details={"stock_level_id": reservation.stock_level_id})
+            raise Conflict(
+                "stock reservation is inconsistent",
+                code="stock_inconsistent",
+                details={"stock_level_id": reservation.stock_level_id},
+            )
         reservation.status = "released" if release else "consumed"
 
 
@@ -377,12 +583,18 @@ def check_transition(sub: SubOrder, target: str) -> None:
     ask this before a label is made."""
     if not states.is_allowed(sub.status, target):
         raise illegal(sub.status, target, _allowed(sub))
-    if sub.status == states.PARTIALLY_REFUNDED and target in states.RESUMABLE and not _holds_stock(sub):
+    if (
+        sub.status == states.PARTIALLY_REFUNDED
+        and target in states.RESUMABLE
+        and not _holds_stock(sub)
+    ):
         raise illegal(sub.status, target, _allowed(sub))
     check_fulfilment(sub, target)
 
 
-def set_status(sub: SubOrder, target: str, *, actor_id: int | None, note: str | None = None) -> None:
+def set_status(
+    sub: SubOrder, target: str, *, actor_id: int | None, note: str | None = None
+) -> None:
     """A fulfilment step (processing, shipped, delivered, completed) inside the caller's transaction."""
     if target not in states.MANUAL_TARGETS:
         raise illegal(sub.status, target)
@@ -401,7 +613,9 @@ def _subs_to_change(viewer: Viewer, order: Order, sub_order_id: int | None) -> l
     if sub_order_id is not None:
         subs = [s for s in subs if s.id == sub_order_id]
         if not subs:
-            raise NotFound("no such sub-order in this order", details={"sub_order_id": sub_order_id})
+            raise NotFound(
+                "no such sub-order in this order", details={"sub_order_id": sub_order_id}
+            )
     return subs
 
 
@@ -420,14 +634,20 @@ def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
             if not (viewer.is_customer or viewer.is_admin):
                 raise PermissionDenied("only the customer edits notes and the address")
             if order.status != states.PENDING:
-                raise Conflict("notes and address can only change while the order is pending",
-                               code="order_not_editable", details={"status": order.status})
+                raise Conflict(
+                    "notes and address can only change while the order is pending",
+                    code="order_not_editable",
+                    details={"status": order.status},
+                )
             if "shipping_address" in customer_fields:
                 address = customer_fields["shipping_address"]
-                if address["country"] != order.shipping_address.get("country") or \
-                        (address.get("region") or None) != (order.shipping_address.get("region") or None):
-                    raise ValidationError("tax and shipping were priced for this country and region",
-                                          details={"shipping_address": ["country and region cannot change"]})
+                if address["country"] != order.shipping_address.get("country") or (
+                    address.get("region") or None
+                ) != (order.shipping_address.get("region") or None):
+                    raise ValidationError(
+                        "tax and shipping were priced for this country and region",
+                        details={"shipping_address": ["country and region cannot change"]},
+                    )
                 order.shipping_address = dict(address)
             if "notes" in customer_fields:
                 order.notes = customer_fields["notes"]
@@ -457,13 +677,22 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
             order.cancelled_at = utcnow()
         elif was_paid:  # part of a paid order: what was paid for its sub-orders (and not refunded yet) goes back
             for sub in subs:
-                left = position.left(sub)  # never more than the order has left (API refunds included)
+                left = position.left(
+                    sub
+                )  # never more than the order has left (API refunds included)
                 if left <= ZERO:
                     continue
                 position.claim(sub.id, left)
-                refund = RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=viewer.actor_id,
-                                       amount=left, reason=reason or "sub-order cancelled", status="approved",
-                                       decided_by_user_id=viewer.actor_id, decided_at=utcnow())
+                refund = RefundRequest(
+                    order_id=order.id,
+                    sub_order_id=sub.id,
+                    requested_by_user_id=viewer.actor_id,
+                    amount=left,
+                    reason=reason or "sub-order cancelled",
+                    status="approved",
+                    decided_by_user_id=viewer.actor_id,
+                    decided_at=utcnow(),
+                )
                 db.session.add(refund)
                 db.session.flush()
                 refunds.append((refund.id, refund.amount))
@@ -493,9 +722,12 @@ def _count_sold(sub: SubOrder, sign: int) -> None:
             units[line.product_id] = units.get(line.product_id, 0) + line.quantity
     for product_id in sorted(units):
         new = Product.sold_count + sign * units[product_id]
-        db.session.execute(update(Product).where(Product.id == product_id)
-                           .values(sold_count=case((new < 0, 0), else_=new))
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(sold_count=case((new < 0, 0), else_=new))
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _void_or_refund(order_id: int) -> None:
@@ -565,15 +797,24 @@ class RefundFacts:
 def _captured_and_outside(order_ids: list[int]) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
     from app.payments.models import Payment, Refund
 
-    captured = db.session.execute(select(Payment.order_id, func.sum(Payment.amount_captured))
-                                  .where(Payment.order_id.in_(order_ids)).group_by(Payment.order_id)).all()
+    captured = db.session.execute(
+        select(Payment.order_id, func.sum(Payment.amount_captured))
+        .where(Payment.order_id.in_(order_ids))
+        .group_by(Payment.order_id)
+    ).all()
     outside = db.session.execute(
         select(Refund.order_id, func.sum(Refund.amount))
-        .where(Refund.order_id.in_(order_ids), Refund.status.in_(("pending", "completed")),
-               ~exists().where(RefundRequest.payment_refund_id == Refund.id))
-        .group_by(Refund.order_id)).all()
-    return ({order_id: Decimal(amount or 0) for order_id, amount in captured},
-            {order_id: Decimal(amount or 0) for order_id, amount in outside})
+        .where(
+            Refund.order_id.in_(order_ids),
+            Refund.status.in_(("pending", "completed")),
+            ~exists().where(RefundRequest.payment_refund_id == Refund.id),
+        )
+        .group_by(Refund.order_id)
+    ).all()
+    return (
+        {order_id: Decimal(amount or 0) for order_id, amount in captured},
+        {order_id: Decimal(amount or 0) for order_id, amount in outside},
+    )
 
 
 def _never_paid(order: Order) -> bool:
@@ -586,12 +827,18 @@ def refund_position(order: Order) -> RefundPosition:
     if _never_paid(order):
         return RefundPosition()
     captured, outside = _captured_and_outside([order.id])
-    asked = dict(db.session.execute(
-        select(RefundRequest.sub_order_id, func.sum(RefundRequest.amount))
-        .where(RefundRequest.order_id == order.id, RefundRequest.status.in_(LIVE_REQUEST))
-        .group_by(RefundRequest.sub_order_id)).all())
-    return RefundPosition(captured.get(order.id, ZERO), outside.get(order.id, ZERO),
-                          {sub_id: Decimal(amount) for sub_id, amount in asked.items()})
+    asked = dict(
+        db.session.execute(
+            select(RefundRequest.sub_order_id, func.sum(RefundRequest.amount))
+            .where(RefundRequest.order_id == order.id, RefundRequest.status.in_(LIVE_REQUEST))
+            .group_by(RefundRequest.sub_order_id)
+        ).all()
+    )
+    return RefundPosition(
+        captured.get(order.id, ZERO),
+        outside.get(order.id, ZERO),
+        {sub_id: Decimal(amount) for sub_id, amount in asked.items()},
+    )
 
 
 def refund_facts(orders: list[Order]) -> dict[int, RefundFacts]:
@@ -601,12 +848,16 @@ def refund_facts(orders: list[Order]) -> dict[int, RefundFacts]:
     if not paid:
         return facts
     captured, outside = _captured_and_outside(paid)
-    for request in db.session.scalars(select(RefundRequest).where(RefundRequest.order_id.in_(paid))
-                                      .order_by(RefundRequest.id)):
+    for request in db.session.scalars(
+        select(RefundRequest).where(RefundRequest.order_id.in_(paid)).order_by(RefundRequest.id)
+    ):
         facts[request.order_id].requests.append(request)
     for order_id in paid:
         position = facts[order_id].position
-        position.captured, position.outside = captured.get(order_id, ZERO), outside.get(order_id, ZERO)
+        position.captured, position.outside = (
+            captured.get(order_id, ZERO),
+            outside.get(order_id, ZERO),
+        )
         for request in facts[order_id].requests:
             if request.status in LIVE_REQUEST:
                 position.claim(request.sub_order_id, request.amount)
@@ -622,9 +873,12 @@ def check_fulfilment(sub: SubOrder, target: str) -> None:
         return
     position = refund_position(sub.order)
     if position.left(sub) <= ZERO and (position.outside > ZERO or position.asked):
-        raise Conflict("the money paid for this sub-order has been refunded (or is being refunded): it cannot be "
-                       "processed or shipped", code="order_refunded",
-                       details={"sub_order_id": sub.id, "status": sub.status, "refundable": str(ZERO)})
+        raise Conflict(
+            "the money paid for this sub-order has been refunded (or is being refunded): it cannot be "
+            "processed or shipped",
+            code="order_refunded",
+            details={"sub_order_id": sub.id, "status": sub.status, "refundable": str(ZERO)},
+        )
 
 
 def follow_refunds(order: Order) -> None:
@@ -644,8 +898,11 @@ def follow_refunds(order: Order) -> None:
     for sub in order.sub_orders:
         if sub.status in (states.PENDING, states.CANCELLED, states.REFUNDED):
             continue
-        for request in db.session.scalars(select(RefundRequest).where(
-                RefundRequest.sub_order_id == sub.id, RefundRequest.status == "requested").with_for_update()):
+        for request in db.session.scalars(
+            select(RefundRequest)
+            .where(RefundRequest.sub_order_id == sub.id, RefundRequest.status == "requested")
+            .with_for_update()
+        ):
             request.status, request.decided_at = "closed", now
         was_sold, held = sub.status in (states.PAID, states.PROCESSING), _holds_stock(sub)
         _move(sub, states.REFUNDED, actor_id=None, note="the order's payment was refunded in full")
@@ -657,6 +914,7 @@ def follow_refunds(order: Order) -> None:
 
 # --- refunds -------------------------------------------------------------------------------------
 
+
 def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """The customer asks for a refund (or return) of a sub-order, of every paid sub-order, of an
     amount of one sub-order, or of units of order lines (`lines`: [{"line_id", "quantity"}], one
@@ -666,31 +924,51 @@ def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
     with transaction():
         viewer = Viewer(user)
         if viewer.is_admin:
-            raise PermissionDenied("the customer or the sub-order's seller requests a refund; "
-                                   "admins decide with request_id")
+            raise PermissionDenied(
+                "the customer or the sub-order's seller requests a refund; "
+                "admins decide with request_id"
+            )
         order = _find(viewer, order_id, lock=True)
         subs = _subs_to_change(viewer, order, data.get("sub_order_id"))
         if data.get("lines"):
             if data.get("amount") is not None:
-                raise ValidationError("give lines or an amount, not both", details={"amount": ["not with lines"]})
+                raise ValidationError(
+                    "give lines or an amount, not both", details={"amount": ["not with lines"]}
+                )
             _request_lines(viewer, order, subs, data)
             db.session.flush()
             return order_view(order, viewer)
         if data.get("amount") is not None and len(subs) != 1:
-            raise ValidationError("an amount needs a sub_order_id", details={"sub_order_id": ["required with amount"]})
+            raise ValidationError(
+                "an amount needs a sub_order_id", details={"sub_order_id": ["required with amount"]}
+            )
         position = refund_position(order)
         for sub in subs:
             refundable = _refundable(order, sub, position)
             amount = data.get("amount") or refundable
             if amount > refundable:
-                raise ValidationError("more than can be refunded",
-                                      details={"amount": [f"at most {refundable} for this sub-order"]})
+                raise ValidationError(
+                    "more than can be refunded",
+                    details={"amount": [f"at most {refundable} for this sub-order"]},
+                )
             sub.status_before_refund = sub.status
             _move(sub, states.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
-            shipping = ZERO if data.get("amount") else min(_shipping_share(sub) - _shipping_committed(sub), amount)
-            db.session.add(RefundRequest(order_id=order.id, sub_order_id=sub.id, requested_by_user_id=viewer.actor_id,
-                                         amount=amount, reason=data["reason"], status="requested",
-                                         shipping_amount=max(shipping, ZERO)))
+            shipping = (
+                ZERO
+                if data.get("amount")
+                else min(_shipping_share(sub) - _shipping_committed(sub), amount)
+            )
+            db.session.add(
+                RefundRequest(
+                    order_id=order.id,
+                    sub_order_id=sub.id,
+                    requested_by_user_id=viewer.actor_id,
+                    amount=amount,
+                    reason=data["reason"],
+                    status="requested",
+                    shipping_amount=max(shipping, ZERO),
+                )
+            )
             position.claim(sub.id, amount)
         db.session.flush()
         return order_view(order, viewer)
@@ -708,9 +986,12 @@ def _refundable(order: Order, sub: SubOrder, position: RefundPosition) -> Decima
     left = position.left(sub)
     requestable = states.is_allowed(sub.status, states.REFUND_REQUESTED)
     if sub.status == states.REFUNDED or (requestable and left <= ZERO):
-        raise Conflict("nothing is left to refund on this sub-order: what was paid for it has been refunded "
-                       "or asked for", code="nothing_to_refund",
-                       details={"sub_order_id": sub.id, "status": sub.status, "refundable": str(left)})
+        raise Conflict(
+            "nothing is left to refund on this sub-order: what was paid for it has been refunded "
+            "or asked for",
+            code="nothing_to_refund",
+            details={"sub_order_id": sub.id, "status": sub.status, "refundable": str(left)},
+        )
     if not requestable:
         raise illegal(sub.status, states.REFUND_REQUESTED)
     return left
@@ -722,23 +1003,34 @@ def _shipping_share(sub: SubOrder) -> Decimal:
 
 
 def _shipping_committed(sub: SubOrder) -> Decimal:
-    done = db.session.scalars(select(RefundRequest.shipping_amount).where(
-        RefundRequest.sub_order_id == sub.id, RefundRequest.status.in_(LIVE_REQUEST))).all()
+    done = db.session.scalars(
+        select(RefundRequest.shipping_amount).where(
+            RefundRequest.sub_order_id == sub.id, RefundRequest.status.in_(LIVE_REQUEST)
+        )
+    ).all()
     return sum(done, ZERO)
 
 
 def _line_committed(line_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
     """Per order line: (units, money) asked for and not refused (neither rejected nor failed)."""
     rows = db.session.execute(
-        select(RefundRequestLine.order_line_id, func.sum(RefundRequestLine.quantity),
-               func.sum(RefundRequestLine.amount))
+        select(
+            RefundRequestLine.order_line_id,
+            func.sum(RefundRequestLine.quantity),
+            func.sum(RefundRequestLine.amount),
+        )
         .join(RefundRequest, RefundRequest.id == RefundRequestLine.refund_request_id)
-        .where(RefundRequestLine.order_line_id.in_(line_ids), RefundRequest.status.in_(LIVE_REQUEST))
-        .group_by(RefundRequestLine.order_line_id)).all()
+        .where(
+            RefundRequestLine.order_line_id.in_(line_ids), RefundRequest.status.in_(LIVE_REQUEST)
+        )
+        .group_by(RefundRequestLine.order_line_id)
+    ).all()
     return {line_id: (int(units or 0), Decimal(amount or 0)) for line_id, units, amount in rows}
 
 
-def line_refund_amount(line: OrderLine, units_before: int, amount_before: Decimal, units: int) -> Decimal:
+def line_refund_amount(
+    line: OrderLine, units_before: int, amount_before: Decimal, units: int
+) -> Decimal:
     """The paid share of `units` more units of a line (its price, less its discounts, plus its tax):
     the line's total pro rata, rounded half-up on the running total so that refunding every unit,
     in any steps, gives back exactly the line's total and never more."""
@@ -748,12 +1040,17 @@ def line_refund_amount(line: OrderLine, units_before: int, amount_before: Decima
     return max(share, ZERO)
 
 
-def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: dict[str, Any]) -> None:
+def _request_lines(
+    viewer: Viewer, order: Order, subs: list[SubOrder], data: dict[str, Any]
+) -> None:
     by_line = {line.id: (sub, line) for sub in subs for line in sub.lines}
     wanted: dict[int, int] = {}
     for position, entry in enumerate(data["lines"]):
         if entry["line_id"] not in by_line:
-            raise NotFound("no such line in this order", details={"lines": {position: {"line_id": [entry["line_id"]]}}})
+            raise NotFound(
+                "no such line in this order",
+                details={"lines": {position: {"line_id": [entry["line_id"]]}}},
+            )
         wanted[entry["line_id"]] = wanted.get(entry["line_id"], 0) + entry["quantity"]
     committed = _line_committed(sorted(wanted))
     per_sub: dict[int, list[tuple[OrderLine, int, Decimal]]] = {}
@@ -762,10 +1059,13 @@ def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: dic
         before_units, before_amount = committed.get(line_id, (0, ZERO))
         left = line.quantity - before_units
         if units > left:
-            raise ValidationError("more units than can be returned",
-                                  details={"lines": {str(line_id): [f"at most {left} of {line.quantity} units"]}})
-        per_sub.setdefault(sub.id, []).append((line, units, line_refund_amount(line, before_units, before_amount,
-                                                                               units)))
+            raise ValidationError(
+                "more units than can be returned",
+                details={"lines": {str(line_id): [f"at most {left} of {line.quantity} units"]}},
+            )
+        per_sub.setdefault(sub.id, []).append(
+            (line, units, line_refund_amount(line, before_units, before_amount, units))
+        )
     position = refund_position(order)
     for sub in subs:
         if sub.id not in per_sub:
@@ -775,8 +1075,10 @@ def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: dic
         amount = sum((a for _, _, a in chosen), ZERO)
         # shipping goes back once: asked for, or with the last units of the sub-order
         asked = {line.id: units for line, units, _ in chosen}
-        all_back = all(committed.get(line.id, (0, ZERO))[0] + asked.get(line.id, 0) >= line.quantity
-                       for line in sub.lines)
+        all_back = all(
+            committed.get(line.id, (0, ZERO))[0] + asked.get(line.id, 0) >= line.quantity
+            for line in sub.lines
+        )
         shipping = ZERO
         if data.get("include_shipping") or all_back:
             shipping = max(_shipping_share(sub) - _shipping_committed(sub), ZERO)
@@ -785,26 +1087,48 @@ def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: dic
             amount = captured_left
             shipping = min(shipping, amount)
         if amount <= ZERO:
-            raise Conflict("nothing is left to refund for these units", code="nothing_to_refund",
-                           details={"sub_order_id": sub.id})
+            raise Conflict(
+                "nothing is left to refund for these units",
+                code="nothing_to_refund",
+                details={"sub_order_id": sub.id},
+            )
         position.claim(sub.id, amount)
         sub.status_before_refund = sub.status
         _move(sub, states.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
-        db.session.add(RefundRequest(
-            order_id=order.id, sub_order_id=sub.id, requested_by_user_id=viewer.actor_id, amount=amount,
-            reason=data["reason"], status="requested", shipping_amount=shipping,
-            lines=[RefundRequestLine(order_line_id=line.id, quantity=units, amount=line_amount)
-                   for line, units, line_amount in chosen]))
+        db.session.add(
+            RefundRequest(
+                order_id=order.id,
+                sub_order_id=sub.id,
+                requested_by_user_id=viewer.actor_id,
+                amount=amount,
+                reason=data["reason"],
+                status="requested",
+                shipping_amount=shipping,
+                lines=[
+                    RefundRequestLine(order_line_id=line.id, quantity=units, amount=line_amount)
+                    for line, units, line_amount in chosen
+                ],
+            )
+        )
 
 
 def _refunded(sub: SubOrder) -> Decimal:
-    done = db.session.scalars(select(RefundRequest.amount).where(RefundRequest.sub_order_id == sub.id,
-                                                                 RefundRequest.status == "completed")).all()
+    done = db.session.scalars(
+        select(RefundRequest.amount).where(
+            RefundRequest.sub_order_id == sub.id, RefundRequest.status == "completed"
+        )
+    ).all()
     return sum(done, ZERO)
 
 
-def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str | None = None,
-                  restock: bool = False) -> dict[str, Any]:
+def decide_refund(
+    user,
+    order_id: int,
+    request_id: int,
+    approve: bool,
+    note: str | None = None,
+    restock: bool = False,
+) -> dict[str, Any]:
     """The sub-order's seller or an admin approves (payments then refunds) or rejects (the
     sub-order returns to where it was); a request the seller made itself is for an admin.
     Approving a return of units still held (not shipped) releases them; with `restock`, shipped
@@ -817,13 +1141,19 @@ def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str
             raise PermissionDenied("the seller or an admin decides on refunds")
         order = _find(viewer, order_id, lock=True)
         sub_ids = {s.id for s in viewer.subs(order)}
-        refund = db.session.scalar(select(RefundRequest).where(RefundRequest.id == request_id,
-                                                                RefundRequest.order_id == order.id).with_for_update())
+        refund = db.session.scalar(
+            select(RefundRequest)
+            .where(RefundRequest.id == request_id, RefundRequest.order_id == order.id)
+            .with_for_update()
+        )
         if refund is None or refund.sub_order_id not in sub_ids:
             raise NotFound("no such refund request", details={"request_id": request_id})
         if refund.status != "requested":
-            raise Conflict("this refund request was decided already", code="refund_decided",
-                           details={"status": refund.status})
+            raise Conflict(
+                "this refund request was decided already",
+                code="refund_decided",
+                details={"status": refund.status},
+            )
         if viewer.seller_id is not None and refund.requested_by_user_id == user.id:
             raise PermissionDenied("an admin decides on a refund its seller requested")
         refund.decided_by_user_id = user.id
@@ -836,7 +1166,12 @@ def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str
                 _return_units(sub, refund, restock=bool(restock), actor_id=user.id)
         else:
             refund.status = "rejected"
-            _record(sub, sub.status_before_refund or states.PAID, actor_id=user.id, note=note or "refund rejected")
+            _record(
+                sub,
+                sub.status_before_refund or states.PAID,
+                actor_id=user.id,
+                note=note or "refund rejected",
+            )
         refund_id, amount = refund.id, refund.amount
     if approve:
         try:
@@ -845,39 +1180,67 @@ def decide_refund(user, order_id: int, request_id: int, approve: bool, note: str
             _fail_unstarted_refund(order_id, refund_id, exc.code)
             raise
         with transaction():
-            failed = db.session.scalar(select(RefundRequest.failure_code).where(RefundRequest.id == refund_id,
-                                                                                RefundRequest.status == "failed"))
+            failed = db.session.scalar(
+                select(RefundRequest.failure_code).where(
+                    RefundRequest.id == refund_id, RefundRequest.status == "failed"
+                )
+            )
         if failed is not None:  # refused at once: the request is failed (on_refund_failed), say so
-            raise Conflict("the payment refund was refused; the refund request failed and its units and money "
-                           "can be asked for again", code="refund_failed",
-                           details={"request_id": refund_id, "failure_code": failed})
+            raise Conflict(
+                "the payment refund was refused; the refund request failed and its units and money "
+                "can be asked for again",
+                code="refund_failed",
+                details={"request_id": refund_id, "failure_code": failed},
+            )
     with transaction():
         return order_view(_find(viewer, order_id), viewer)
 
 
-def _return_units(sub: SubOrder, refund: RefundRequest, *, restock: bool, actor_id: int | None) -> None:
+def _return_units(
+    sub: SubOrder, refund: RefundRequest, *, restock: bool, actor_id: int | None
+) -> None:
     """Stock of the returned units, in stock-row key order: held units are released; shipped
     (consumed) units go back on hand where they came from when `restock`."""
     line_ids = [rl.order_line_id for rl in refund.lines]
     reservations = db.session.scalars(
-        select(StockReservation).where(StockReservation.order_line_id.in_(line_ids),
-                                       StockReservation.status.in_(("held", "consumed")))
-        .order_by(StockReservation.stock_level_id, StockReservation.id).with_for_update()).all()
-    restocked_before = dict(db.session.execute(
-        select(RefundRequestLine.order_line_id, func.sum(RefundRequestLine.restocked_quantity))
-        .where(RefundRequestLine.order_line_id.in_(line_ids), RefundRequestLine.refund_request_id != refund.id)
-        .group_by(RefundRequestLine.order_line_id)).all())
+        select(StockReservation)
+        .where(
+            StockReservation.order_line_id.in_(line_ids),
+            StockReservation.status.in_(("held", "consumed")),
+        )
+        .order_by(StockReservation.stock_level_id, StockReservation.id)
+        .with_for_update()
+    ).all()
+    restocked_before = dict(
+        db.session.execute(
+            select(RefundRequestLine.order_line_id, func.sum(RefundRequestLine.restocked_quantity))
+            .where(
+                RefundRequestLine.order_line_id.in_(line_ids),
+                RefundRequestLine.refund_request_id != refund.id,
+            )
+            .group_by(RefundRequestLine.order_line_id)
+        ).all()
+    )
     reference = f"refund:{sub.number}:{refund.id}"
     for refund_line in refund.lines:
         need = refund_line.quantity
-        skip = int(restocked_before.get(refund_line.order_line_id) or 0)  # consumed units already back
-        for reservation in (r for r in reservations if r.order_line_id == refund_line.order_line_id):
+        skip = int(
+            restocked_before.get(refund_line.order_line_id) or 0
+        )  # consumed units already back
+        for reservation in (
+            r for r in reservations if r.order_line_id == refund_line.order_line_id
+        ):
             if need == 0:
                 break
             if reservation.status == "held":
                 take = min(need, reservation.quantity)
-                moved = inventory.move_stock(reservation.stock_level_id, d_reserved=-take, reason="release",
-                                             reference=reference, actor_id=actor_id)
+                moved = inventory.move_stock(
+                    reservation.stock_level_id,
+                    d_reserved=-take,
+                    reason="release",
+                    reference=reference,
+                    actor_id=actor_id,
+                )
                 if take == reservation.quantity:
                     reservation.status = "released"
                 else:
@@ -888,18 +1251,28 @@ def _return_units(sub: SubOrder, refund: RefundRequest, *, restock: bool, actor_
                 take = min(need, available)
                 if take == 0:
                     continue
-                moved = inventory.move_stock(reservation.stock_level_id, d_on_hand=take, reason="return",
-                                             reference=reference, actor_id=actor_id)
+                moved = inventory.move_stock(
+                    reservation.stock_level_id,
+                    d_on_hand=take,
+                    reason="return",
+                    reference=reference,
+                    actor_id=actor_id,
+                )
                 refund_line.restocked_quantity += take
             else:
                 continue
             if moved is None:
-                raise Conflict("stock reservation is inconsistent", code="stock_inconsistent",
-                               details={"stock_level_id": reservation.stock_level_id})
+                raise Conflict(
+                    "stock reservation is inconsistent",
+                    code="stock_inconsistent",
+                    details={"stock_level_id": reservation.stock_level_id},
+                )
             need -= take
 
 
-def _refund_payment(order_id: int, refund_request_id: int, amount: Decimal, note: str | None) -> None:
+def _refund_payment(
+    order_id: int, refund_request_id: int, amount: Decimal, note: str | None
+) -> None:
     """After the commit: payments refunds the amount from the order's captured payment (it never
     refunds more than was captured); its `refund.completed` event completes the request, its
     `refund.failed` event fails it (`on_refund_failed`).
@@ -913,36 +1286,57 @@ def _refund_payment(order_id: int, refund_request_id: int, amount: Decimal, note
     from app.payments.models import Payment
 
     with transaction():
-        candidates = db.session.scalars(select(Payment).where(Payment.order_id == order_id)
-                                        .order_by(Payment.id)).all()
+        candidates = db.session.scalars(
+            select(Payment).where(Payment.order_id == order_id).order_by(Payment.id)
+        ).all()
         payment_id = next((p.id for p in candidates if p.refundable >= amount), None)
     if payment_id is None:
-        raise Conflict("no captured payment of this order covers the refund", code="refund_exceeds_captured",
-                       details={"amount": str(amount)})
+        raise Conflict(
+            "no captured payment of this order covers the refund",
+            code="refund_exceeds_captured",
+            details={"amount": str(amount)},
+        )
 
     def link(refund_id: int) -> None:
-        db.session.execute(update(RefundRequest)
-                           .where(RefundRequest.id == refund_request_id, RefundRequest.payment_refund_id.is_(None))
-                           .values(payment_refund_id=refund_id).execution_options(synchronize_session=False))
+        db.session.execute(
+            update(RefundRequest)
+            .where(RefundRequest.id == refund_request_id, RefundRequest.payment_refund_id.is_(None))
+            .values(payment_refund_id=refund_id)
+            .execution_options(synchronize_session=False)
+        )
 
     with dispatch_after_block():  # the events of the refund's two commits leave in one batch
-        payments.refund(payment_id, amount, note or "refund approved",
-                        idempotency_key=f"refund-request-{refund_request_id}", on_created=link)
+        payments.refund(
+            payment_id,
+            amount,
+            note or "refund approved",
+            idempotency_key=f"refund-request-{refund_request_id}",
+            on_created=link,
+        )
 
 
 # --- payment outcomes (event consumers) and system transitions ------------------------------------
 
-def mark_paid(order_id: int, *, amount: Decimal | None = None, actor_id: int | None = None) -> Order | None:
+
+def mark_paid(
+    order_id: int, *, amount: Decimal | None = None, actor_id: int | None = None
+) -> Order | None:
     """pending -> paid for every sub-order (inside the caller's transaction). Idempotent: an order
     already past pending is left alone; one cancelled meanwhile is left for payments to refund."""
-    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = db.session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if order is None:
         return None
     order.payment_status = "captured"
     if order.status != states.PENDING:
         if order.status == states.CANCELLED:  # payments refunds it (refund_if_order_cancelled)
-            log.warning("order %s was paid after it was cancelled; payments refunds it", order.number)
+            log.warning(
+                "order %s was paid after it was cancelled; payments refunds it", order.number
+            )
         return order
     order.paid_at = utcnow()
     for sub in order.sub_orders:
@@ -963,8 +1357,14 @@ def on_payment_failed(event) -> None:
     if order is None or order.status != states.PENDING:
         return
     order.payment_status = "failed"
-    db.session.add(OrderEvent(order_id=order.id, from_status=order.status, to_status=order.status,
-                              note="payment failed"))
+    db.session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_status=order.status,
+            to_status=order.status,
+            note="payment failed",
+        )
+    )
 
 
 def _request_answered_by(order: Order, refund_id: int | None) -> RefundRequest | None:
@@ -973,10 +1373,15 @@ def _request_answered_by(order: Order, refund_id: int | None) -> RefundRequest |
     request is linked to (an API refund, a cancelled order's, an admin's retry) answers none."""
     if refund_id is None:
         return None
-    return db.session.scalar(select(RefundRequest).where(RefundRequest.order_id == order.id,
-                                                         RefundRequest.status == "approved",
-                                                         RefundRequest.payment_refund_id == int(refund_id))
-                             .with_for_update())
+    return db.session.scalar(
+        select(RefundRequest)
+        .where(
+            RefundRequest.order_id == order.id,
+            RefundRequest.status == "approved",
+            RefundRequest.payment_refund_id == int(refund_id),
+        )
+        .with_for_update()
+    )
 
 
 def on_refund_completed(event) -> None:
@@ -985,13 +1390,19 @@ def on_refund_completed(event) -> None:
     (this refund answering a request or not), every sub-order still open is refunded
     (`follow_refunds`)."""
     payload = event.payload
-    order = db.session.scalar(select(Order).where(Order.id == int(payload["order_id"])).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = db.session.scalar(
+        select(Order)
+        .where(Order.id == int(payload["order_id"]))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if order is None:
         return
     amount = Decimal(str(payload["amount"]))
     order.refunded_total = order.refunded_total + amount
-    order.payment_status = "refunded" if order.refunded_total >= order.total else "partially_refunded"
+    order.payment_status = (
+        "refunded" if order.refunded_total >= order.total else "partially_refunded"
+    )
     refund = _request_answered_by(order, payload.get("refund_id"))
     if refund is not None:
         refund.status = "completed"
@@ -1026,8 +1437,12 @@ def on_refund_failed(event) -> None:
     The refund of a cancelled order (no request) has nothing to move here: payments keeps the
     failed refund for an admin. Idempotent: a request already failed (or completed) is left alone."""
     payload = event.payload
-    order = db.session.scalar(select(Order).where(Order.id == int(payload["order_id"])).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = db.session.scalar(
+        select(Order)
+        .where(Order.id == int(payload["order_id"]))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if order is None:
         return
     request = _request_answered_by(order, payload.get("refund_id"))
@@ -1042,8 +1457,12 @@ def _fail_request(order: Order, request: RefundRequest, code: str | None) -> Non
     request.status, request.failure_code = "failed", code
     sub = next(s for s in order.sub_orders if s.id == request.sub_order_id)
     if sub.status == states.REFUND_REQUESTED:
-        _record(sub, sub.status_before_refund or states.PAID, actor_id=None,
-                note=f"refund of {request.amount} failed ({code})")
+        _record(
+            sub,
+            sub.status_before_refund or states.PAID,
+            actor_id=None,
+            note=f"refund of {request.amount} failed ({code})",
+        )
 
 
 def _fail_unstarted_refund(order_id: int, request_id: int, code: str) -> None:
@@ -1054,12 +1473,22 @@ def _fail_unstarted_refund(order_id: int, request_id: int, code: str) -> None:
     with nothing paid out and no way to ask again. A request a refund event answered meanwhile
     (the gateway refused after the refund was made) is left as that event left it."""
     with transaction():
-        order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
-                                  .execution_options(populate_existing=True))
-        request = db.session.scalar(select(RefundRequest).where(
-            RefundRequest.id == request_id, RefundRequest.status == "approved",
-            RefundRequest.payment_refund_id.is_(None)).with_for_update()
-            .execution_options(populate_existing=True))
+        order = db.session.scalar(
+            select(Order)
+            .where(Order.id == order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        request = db.session.scalar(
+            select(RefundRequest)
+            .where(
+                RefundRequest.id == request_id,
+                RefundRequest.status == "approved",
+                RefundRequest.payment_refund_id.is_(None),
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         if order is not None and request is not None:
             _fail_request(order, request, code)
 
@@ -1070,22 +1499,34 @@ def expire_unpaid(now=None, limit: int = 200) -> int:
     now = now or utcnow()
     with unscoped():
         due = db.session.execute(
-            select(Order.id, Order.tenant_id).where(Order.status == states.PENDING,
-                                                    Order.reservation_expires_at < now)
-            .order_by(Order.id).limit(limit)).all()
+            select(Order.id, Order.tenant_id)
+            .where(Order.status == states.PENDING, Order.reservation_expires_at < now)
+            .order_by(Order.id)
+            .limit(limit)
+        ).all()
     db.session.rollback()
     done = 0
     for order_id, tenant_id in due:
         with tenant_scope(tenant_id), transaction():
-            order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
-                                      .execution_options(populate_existing=True))
-            if order is None or order.status != states.PENDING or order.reservation_expires_at >= now:
+            order = db.session.scalar(
+                select(Order)
+                .where(Order.id == order_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            if (
+                order is None
+                or order.status != states.PENDING
+                or order.reservation_expires_at >= now
+            ):
                 continue
             for sub in order.sub_orders:
                 if sub.status == states.PENDING:
                     _cancel_sub(sub, actor_id=None, note="not paid in time: reservation expired")
             order.cancelled_at = now
             done += 1
-        with tenant_scope(tenant_id):  # after the commit: its pending or authorized payments are voided
+        with tenant_scope(
+            tenant_id
+        ):  # after the commit: its pending or authorized payments are voided
             _void_or_refund(order_id)
     return done

@@ -51,6 +51,7 @@ COUNTED_REFUNDS = ("pending", "completed")  # what payments.amount_refunded hold
 
 # --- which rows a seller sees --------------------------------------------------------------------
 
+
 def orders_of_seller(seller_id: int):
     return select(SubOrder.order_id).where(SubOrder.seller_id == seller_id)
 
@@ -62,8 +63,11 @@ def seller_payments(seller_id: int):
 
 def seller_refunds(seller_id: int):
     """Refunds of its orders, except those answering another seller's refund request."""
-    for_another = exists().where(RefundRequest.payment_refund_id == Refund.id,
-                                 RefundRequest.sub_order_id == SubOrder.id, SubOrder.seller_id != seller_id)
+    for_another = exists().where(
+        RefundRequest.payment_refund_id == Refund.id,
+        RefundRequest.sub_order_id == SubOrder.id,
+        SubOrder.seller_id != seller_id,
+    )
     return and_(Refund.order_id.in_(orders_of_seller(seller_id)), ~for_another)
 
 
@@ -71,12 +75,17 @@ def seller_transactions(seller_id: int):
     """Transactions of its orders: those of refunds it sees, and the others except refund
     transactions whose refund is not known."""
     visible_refunds = select(Refund.id).where(seller_refunds(seller_id))
-    return and_(PaymentTransaction.order_id.in_(orders_of_seller(seller_id)),
-                or_(PaymentTransaction.refund_id.in_(visible_refunds),
-                    and_(PaymentTransaction.refund_id.is_(None), PaymentTransaction.kind != "refund")))
+    return and_(
+        PaymentTransaction.order_id.in_(orders_of_seller(seller_id)),
+        or_(
+            PaymentTransaction.refund_id.in_(visible_refunds),
+            and_(PaymentTransaction.refund_id.is_(None), PaymentTransaction.kind != "refund"),
+        ),
+    )
 
 
 # --- the figures -------------------------------------------------------------------------------
+
 
 @dataclass
 class SellerShares:
@@ -96,18 +105,32 @@ class SellerShares:
         order_ids = sorted(set(order_ids))
         if not order_ids:
             return shares
-        mine = dict(db.session.execute(
-            select(SubOrder.order_id, func.sum(SubOrder.total))
-            .where(SubOrder.order_id.in_(order_ids), SubOrder.seller_id == seller_id)
-            .group_by(SubOrder.order_id)).all())
-        for order_id, total in db.session.execute(select(Order.id, Order.total).where(Order.id.in_(order_ids))):
+        mine = dict(
+            db.session.execute(
+                select(SubOrder.order_id, func.sum(SubOrder.total))
+                .where(SubOrder.order_id.in_(order_ids), SubOrder.seller_id == seller_id)
+                .group_by(SubOrder.order_id)
+            ).all()
+        )
+        for order_id, total in db.session.execute(
+            select(Order.id, Order.total).where(Order.id.in_(order_ids))
+        ):
             shares.parts[order_id] = (Decimal(mine.get(order_id) or ZERO), Decimal(total))
         rows = db.session.execute(
-            select(Refund.id, Refund.payment_id, Refund.order_id, Refund.amount, Refund.currency, Refund.status,
-                   SubOrder.seller_id)
+            select(
+                Refund.id,
+                Refund.payment_id,
+                Refund.order_id,
+                Refund.amount,
+                Refund.currency,
+                Refund.status,
+                SubOrder.seller_id,
+            )
             .outerjoin(RefundRequest, RefundRequest.payment_refund_id == Refund.id)
             .outerjoin(SubOrder, SubOrder.id == RefundRequest.sub_order_id)
-            .where(Refund.order_id.in_(order_ids)).order_by(Refund.id)).all()
+            .where(Refund.order_id.in_(order_ids))
+            .order_by(Refund.id)
+        ).all()
         for refund_id, payment_id, order_id, amount, currency, status, requested_for in rows:
             if refund_id not in shares.refunds:
                 shares.by_payment[payment_id].append(refund_id)
@@ -133,7 +156,9 @@ class SellerShares:
             return self.of(order_id, amount, currency)
         return quantize_money(amount, currency) if requested_for == self.seller_id else None
 
-    def _refunded(self, refund_ids: Iterable[int], statuses: tuple[str, ...], currency: str) -> Decimal:
+    def _refunded(
+        self, refund_ids: Iterable[int], statuses: tuple[str, ...], currency: str
+    ) -> Decimal:
         total = quantize_money(ZERO, currency)
         for refund_id in refund_ids:
             if self.refunds[refund_id][3] in statuses:
@@ -147,8 +172,9 @@ class SellerShares:
             "amount": of(payment.order_id, payment.amount, payment.currency),
             "amount_authorized": of(payment.order_id, payment.amount_authorized, payment.currency),
             "amount_captured": of(payment.order_id, payment.amount_captured, payment.currency),
-            "amount_refunded": self._refunded(self.by_payment.get(payment.id, ()), COUNTED_REFUNDS,
-                                              payment.currency),
+            "amount_refunded": self._refunded(
+                self.by_payment.get(payment.id, ()), COUNTED_REFUNDS, payment.currency
+            ),
         }
 
     def transaction(self, row: PaymentTransaction) -> Decimal | None:

@@ -29,8 +29,18 @@ REFUND_REQUESTED = "refund_requested"
 REFUNDED = "refunded"
 PARTIALLY_REFUNDED = "partially_refunded"
 
-STATUSES = (PENDING, PAID, PROCESSING, SHIPPED, DELIVERED, COMPLETED, CANCELLED, REFUND_REQUESTED, REFUNDED,
-            PARTIALLY_REFUNDED)
+STATUSES = (
+    PENDING,
+    PAID,
+    PROCESSING,
+    SHIPPED,
+    DELIVERED,
+    COMPLETED,
+    CANCELLED,
+    REFUND_REQUESTED,
+    REFUNDED,
+    PARTIALLY_REFUNDED,
+)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     PENDING: frozenset({PAID, CANCELLED}),
@@ -48,8 +58,17 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # statuses a seller or an admin may set by hand (PUT/PATCH); the others follow payments and refunds
 MANUAL_TARGETS = frozenset({PROCESSING, SHIPPED, DELIVERED, COMPLETED})
 # the order of fulfilment, used to derive the parent's status from its sub-orders
-LIFECYCLE = (PENDING, PAID, PROCESSING, SHIPPED, DELIVERED, COMPLETED, REFUND_REQUESTED, PARTIALLY_REFUNDED,
-             REFUNDED)
+LIFECYCLE = (
+    PENDING,
+    PAID,
+    PROCESSING,
+    SHIPPED,
+    DELIVERED,
+    COMPLETED,
+    REFUND_REQUESTED,
+    PARTIALLY_REFUNDED,
+    REFUNDED,
+)
 # stock is still held (reserved) in these statuses; it is turned into a sale when shipped
 HOLDS_STOCK = frozenset({PENDING, PAID, PROCESSING})
 CANCELLABLE = frozenset({PENDING, PAID, PROCESSING})

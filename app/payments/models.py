@@ -30,9 +30,25 @@ from app.core.crypto import EncryptedString
 from app.core.types import MONEY, TimestampMixin, UTCDateTime, utcnow
 from app.tenants.models import TenantScoped
 
-PAYMENT_STATUSES = ("pending", "requires_action", "authorized", "captured", "failed", "voided",
-                    "partially_refunded", "refunded")
-TRANSACTION_KINDS = ("authorize", "confirm", "capture", "void", "refund", "webhook", "mark_received")
+PAYMENT_STATUSES = (
+    "pending",
+    "requires_action",
+    "authorized",
+    "captured",
+    "failed",
+    "voided",
+    "partially_refunded",
+    "refunded",
+)
+TRANSACTION_KINDS = (
+    "authorize",
+    "confirm",
+    "capture",
+    "void",
+    "refund",
+    "webhook",
+    "mark_received",
+)
 TRANSACTION_STATUSES = ("succeeded", "pending", "requires_action", "failed")
 REFUND_STATUSES = ("pending", "completed", "failed")
 
@@ -45,14 +61,23 @@ class Payment(TenantScoped, TimestampMixin, Model):
         Index("ix_payments_tenant_gateway_ref", "tenant_id", "gateway", "gateway_reference"),
         Index("ix_payments_tenant_status", "tenant_id", "status", "id"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("amount_captured >= 0 AND amount_captured <= amount", name="captured_within_amount"),
-        CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount_captured", name="refunded_within_captured"),
+        CheckConstraint(
+            "amount_captured >= 0 AND amount_captured <= amount", name="captured_within_amount"
+        ),
+        CheckConstraint(
+            "amount_refunded >= 0 AND amount_refunded <= amount_captured",
+            name="refunded_within_captured",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # the order this pays (RESTRICT: an order with money records is never deleted)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False)
-    customer_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False
+    )
+    customer_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL")
+    )
     # sha256 of the guest's order access token (guest checkout); never the token itself
     guest_token_hash: Mapped[str | None] = mapped_column(String(64))
     method: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -73,8 +98,11 @@ class Payment(TenantScoped, TimestampMixin, Model):
     processing_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     transactions: Mapped[list[PaymentTransaction]] = relationship(
-        "PaymentTransaction", back_populates="payment", order_by="PaymentTransaction.id")
-    refunds: Mapped[list[Refund]] = relationship("Refund", back_populates="payment", order_by="Refund.id")
+        "PaymentTransaction", back_populates="payment", order_by="PaymentTransaction.id"
+    )
+    refunds: Mapped[list[Refund]] = relationship(
+        "Refund", back_populates="payment", order_by="Refund.id"
+    )
 
     @property
     def refundable(self) -> Decimal:
@@ -84,13 +112,19 @@ class Payment(TenantScoped, TimestampMixin, Model):
     def next_action(self) -> dict | None:
         """What the storefront shows next: the confirm step, or how to pay offline."""
         if self.status == "requires_action":
-            return {"type": "confirm", "hint": 'POST /api/v1/payments/process/ with {"payment_id": '
-                                               f'{self.id}, "confirm": true}}'}
+            return {
+                "type": "confirm",
+                "hint": 'POST /api/v1/payments/process/ with {"payment_id": '
+                f'{self.id}, "confirm": true}}',
+            }
         if self.status == "pending" and self.gateway == "manual" and self.gateway_reference:
             from app.payments.gateways.manual import INSTRUCTIONS
 
-            return {"type": "offline_payment", "reference": self.gateway_reference,
-                    "instructions": INSTRUCTIONS.get(self.method, "")}
+            return {
+                "type": "offline_payment",
+                "reference": self.gateway_reference,
+                "instructions": INSTRUCTIONS.get(self.method, ""),
+            }
         return None
 
     def __repr__(self) -> str:
@@ -109,8 +143,12 @@ class PaymentTransaction(TenantScoped, Model):
     __audit__ = False  # the ledger is itself the record
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), nullable=False)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payments.id", ondelete="CASCADE"), nullable=False
+    )
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False
+    )
     customer_user_id: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -143,8 +181,12 @@ class Refund(TenantScoped, TimestampMixin, Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), nullable=False)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payments.id", ondelete="CASCADE"), nullable=False
+    )
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False
+    )
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     reason: Mapped[str | None] = mapped_column(String(255))
@@ -167,7 +209,9 @@ class ProcessedWebhook(TenantScoped, Model):
     """A gateway event already applied: a replay finds its row and changes nothing."""
 
     __tablename__ = "processed_webhooks"
-    __table_args__ = (UniqueConstraint("tenant_id", "gateway", "event_id", name="uq_processed_webhooks_event"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "gateway", "event_id", name="uq_processed_webhooks_event"),
+    )
     __audit__ = False
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -183,7 +227,9 @@ class PaymentIdempotencyKey(TenantScoped, Model):
     body. The same key and body returns the first result; another body is a 409."""
 
     __tablename__ = "payment_idempotency_keys"
-    __table_args__ = (UniqueConstraint("tenant_id", "scope", "key", name="uq_payment_idempotency_keys_scope_key"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "scope", "key", name="uq_payment_idempotency_keys_scope_key"),
+    )
     __audit__ = False
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -201,7 +247,9 @@ class PaymentMethodSetting(TenantScoped, TimestampMixin, Model):
     configuration. Stripe credentials per tenant are encrypted at rest (Fernet, app/core/crypto)."""
 
     __tablename__ = "payment_method_settings"
-    __table_args__ = (UniqueConstraint("tenant_id", "method", name="uq_payment_method_settings_method"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "method", name="uq_payment_method_settings_method"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     method: Mapped[str] = mapped_column(String(32), nullable=False)

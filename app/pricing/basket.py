@@ -34,7 +34,10 @@ def is_first_order(user_id: int | None) -> bool:
         return bool(_first_order_resolver(user_id))
     from app.orders.models import Order
 
-    return db.session.scalar(select(Order.id).where(Order.customer_user_id == user_id).limit(1)) is None
+    return (
+        db.session.scalar(select(Order.id).where(Order.customer_user_id == user_id).limit(1))
+        is None
+    )
 
 
 def lines_for(items: Iterable[dict]) -> tuple[LineInput, ...]:
@@ -42,12 +45,22 @@ def lines_for(items: Iterable[dict]) -> tuple[LineInput, ...]:
     inactive or unpublished variants and repeated variants are 422s naming the item."""
     items = list(items)
     ids = [item["variant_id"] for item in items]
-    rows = {
-        v.id: (v, p) for v, p in db.session.execute(
-            select(ProductVariant, Product).join(Product, ProductVariant.product_id == Product.id)
-            .where(ProductVariant.id.in_(ids), ProductVariant.is_active.is_(True), Product.status == "active")
-        ).all()
-    } if ids else {}
+    rows = (
+        {
+            v.id: (v, p)
+            for v, p in db.session.execute(
+                select(ProductVariant, Product)
+                .join(Product, ProductVariant.product_id == Product.id)
+                .where(
+                    ProductVariant.id.in_(ids),
+                    ProductVariant.is_active.is_(True),
+                    Product.status == "active",
+                )
+            ).all()
+        }
+        if ids
+        else {}
+    )
     errors: dict[str, list[str]] = {}
     seen: set[int] = set()
     lines = []
@@ -61,29 +74,52 @@ def lines_for(items: Iterable[dict]) -> tuple[LineInput, ...]:
             continue
         seen.add(item["variant_id"])
         variant, product = found
-        lines.append(LineInput(key=str(variant.id), variant_id=variant.id, product_id=product.id,
-                               seller_id=variant.seller_id, category_id=product.category_id,
-                               quantity=item["quantity"], unit_price=Decimal(variant.price),
-                               weight_kg=Decimal(variant.weight_kg) if variant.weight_kg is not None else None))
+        lines.append(
+            LineInput(
+                key=str(variant.id),
+                variant_id=variant.id,
+                product_id=product.id,
+                seller_id=variant.seller_id,
+                category_id=product.category_id,
+                quantity=item["quantity"],
+                unit_price=Decimal(variant.price),
+                weight_kg=Decimal(variant.weight_kg) if variant.weight_kg is not None else None,
+            )
+        )
     if errors:
         raise ValidationError("invalid lines", details=errors)
     return tuple(lines)
 
 
-def request_for(user, items: Iterable[dict], *, destination: dict | None = None, coupon_codes=(),
-                shipping_method_ids: dict[int, int] | None = None) -> PricingRequest:
+def request_for(
+    user,
+    items: Iterable[dict],
+    *,
+    destination: dict | None = None,
+    coupon_codes=(),
+    shipping_method_ids: dict[int, int] | None = None,
+) -> PricingRequest:
     """A PricingRequest for the current tenant, its currency and the caller (None: a guest)."""
     tenant_id = current_tenant_id()
-    currency = db.session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD"
+    currency = (
+        db.session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD"
+    )
     dest = None
     if destination:
-        dest = Destination(country=destination["country"].upper(),
-                           region=(destination.get("region") or "").upper() or None,
-                           postal_code=destination.get("postal_code"))
+        dest = Destination(
+            country=destination["country"].upper(),
+            region=(destination.get("region") or "").upper() or None,
+            postal_code=destination.get("postal_code"),
+        )
     user_id = user.id if user is not None else None
     return PricingRequest(
-        tenant_id=tenant_id, currency=currency, lines=lines_for(items), destination=dest,
-        coupon_codes=tuple(coupon_codes), customer_user_id=user_id,
+        tenant_id=tenant_id,
+        currency=currency,
+        lines=lines_for(items),
+        destination=dest,
+        coupon_codes=tuple(coupon_codes),
+        customer_user_id=user_id,
         customer_roles=frozenset(user.role_names) if user is not None else frozenset(),
-        is_first_order=is_first_order(user_id), shipping_method_ids=dict(shipping_method_ids or {}),
+        is_first_order=is_first_order(user_id),
+        shipping_method_ids=dict(shipping_method_ids or {}),
     )

@@ -26,10 +26,14 @@ def _walk(wanted: set[int]) -> dict[int, int | None]:
     parents: dict[int, int | None] = {}
     frontier = set(wanted)
     while frontier:
-        rows = db.session.execute(select(Category.id, Category.parent_id).where(Category.id.in_(frontier))).all()
+        rows = db.session.execute(
+            select(Category.id, Category.parent_id).where(Category.id.in_(frontier))
+        ).all()
         for row in rows:
             parents[row.id] = row.parent_id
-        frontier = {r.parent_id for r in rows if r.parent_id is not None and r.parent_id not in parents}
+        frontier = {
+            r.parent_id for r in rows if r.parent_id is not None and r.parent_id not in parents
+        }
     return parents
 
 
@@ -39,8 +43,13 @@ def _tree(wanted: set[int]) -> dict[int, int | None]:
         return _walk(wanted)
 
     def load(session) -> bytes:
-        return json.dumps({row.id: row.parent_id
-                           for row in session.execute(select(Category.id, Category.parent_id))}).encode()
+        return json.dumps(
+            {
+                row.id: row.parent_id
+                for row in session.execute(select(Category.id, Category.parent_id))
+            }
+        ).encode()
+
     stored = cache.remember(CACHE_NAMESPACE, "category-parents", load, CACHE_TTL)
     return {int(k): v for k, v in json.loads(stored).items()}
 

@@ -78,23 +78,37 @@ def _price(request: PricingRequest) -> PricingResult:
         discounts = tuple(outcome.line_discounts.get(line.key, ()))
         discount_total = sum((d.amount for d in discounts), ZERO)
         amount = subtotal - discount_total
-        line_rules = tax.rules_for(rules, chains.get(line.category_id, []) if line.category_id else [])
+        line_rules = tax.rules_for(
+            rules, chains.get(line.category_id, []) if line.category_id else []
+        )
         components, tax_total = tax.compute(amount, line_rules, inclusive)
         for d in discounts:
             saved[d.promotion_id] = saved.get(d.promotion_id, ZERO) + d.amount
-        lines.append(PricedLine(
-            key=line.key, variant_id=line.variant_id, seller_id=line.seller_id, quantity=line.quantity,
-            unit_price=line.unit_price, subtotal=subtotal, discounts=discounts, discount_total=discount_total,
-            taxable_amount=amount - tax_total if inclusive else amount, tax=components, tax_total=tax_total,
-            total=amount if inclusive else amount + tax_total,
-        ))
+        lines.append(
+            PricedLine(
+                key=line.key,
+                variant_id=line.variant_id,
+                seller_id=line.seller_id,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                subtotal=subtotal,
+                discounts=discounts,
+                discount_total=discount_total,
+                taxable_amount=amount - tax_total if inclusive else amount,
+                tax=components,
+                tax_total=tax_total,
+                total=amount if inclusive else amount + tax_total,
+            )
+        )
 
     shipping = _shipping(request, lines, rules, inclusive, outcome, saved)
 
     line_total = sum((pl.total for pl in lines), ZERO)
     shipping_total = sum((q.cost for q in shipping), ZERO)
     shipping_tax = sum((q.tax_total for q in shipping), ZERO)
-    applied = tuple(AppliedPromotion(pid, code, saved.get(pid, ZERO)) for pid, code in outcome.applied)
+    applied = tuple(
+        AppliedPromotion(pid, code, saved.get(pid, ZERO)) for pid, code in outcome.applied
+    )
     return PricingResult(
         currency=request.currency,
         prices_include_tax=inclusive,
@@ -114,21 +128,30 @@ def _shipping(request, lines, rules, inclusive, outcome, saved) -> tuple[Shippin
     seller_ids = sorted({pl.seller_id for pl in lines})
     dest = request.destination
     if dest is None:
-        return tuple(ShippingQuote(seller_id=s, method_id=None, method_name=None, carrier=None, cost=ZERO)
-                     for s in seller_ids)
+        return tuple(
+            ShippingQuote(seller_id=s, method_id=None, method_name=None, carrier=None, cost=ZERO)
+            for s in seller_ids
+        )
     methods = quotes.load_methods(dest)
     standard = tax.standard_rules(rules)
     weights: dict[int, Decimal] = {}
     for line in request.lines:
-        weights[line.seller_id] = weights.get(line.seller_id, ZERO) + (line.weight_kg or ZERO) * line.quantity
+        weights[line.seller_id] = (
+            weights.get(line.seller_id, ZERO) + (line.weight_kg or ZERO) * line.quantity
+        )
     result = []
     for seller_id in seller_ids:
-        goods = sum((pl.subtotal - pl.discount_total for pl in lines if pl.seller_id == seller_id), ZERO)
+        goods = sum(
+            (pl.subtotal - pl.discount_total for pl in lines if pl.seller_id == seller_id), ZERO
+        )
         options = quotes.options_for(methods, seller_id, goods, weights.get(seller_id, ZERO))
         option = quotes.choose(options, request.shipping_method_ids.get(seller_id))
         if option is None:
-            result.append(ShippingQuote(seller_id=seller_id, method_id=None, method_name=None, carrier=None,
-                                        cost=ZERO))
+            result.append(
+                ShippingQuote(
+                    seller_id=seller_id, method_id=None, method_name=None, carrier=None, cost=ZERO
+                )
+            )
             continue
         cost, free_id = option.cost, None
         for promotion_id, (_code, sellers) in outcome.free_shipping.items():
@@ -139,7 +162,16 @@ def _shipping(request, lines, rules, inclusive, outcome, saved) -> tuple[Shippin
                     cost = ZERO
                 break
         components, tax_total = tax.compute(cost, standard, inclusive)
-        result.append(ShippingQuote(seller_id=seller_id, method_id=option.method_id, method_name=option.name,
-                                    carrier=option.carrier, cost=cost, free_shipping_promotion_id=free_id,
-                                    tax=components, tax_total=tax_total))
+        result.append(
+            ShippingQuote(
+                seller_id=seller_id,
+                method_id=option.method_id,
+                method_name=option.name,
+                carrier=option.carrier,
+                cost=cost,
+                free_shipping_promotion_id=free_id,
+                tax=components,
+                tax_total=tax_total,
+            )
+        )
     return tuple(result)

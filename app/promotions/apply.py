@@ -55,7 +55,7 @@ class Outcome:
     line_discounts: dict[str, list[LineDiscount]] = field(default_factory=dict)
     # promotion id -> (code, seller ids whose shipping it makes free)
     free_shipping: dict[int, tuple[str | None, frozenset[int]]] = field(default_factory=dict)
-    applied: list[tuple[int, str | None]] = field(default_factory=list)   # in application order
+    applied: list[tuple[int, str | None]] = field(default_factory=list)  # in application order
     rejected: dict[str, str] = field(default_factory=dict)
 
 
@@ -98,7 +98,9 @@ def in_scope(p: Promotion, line: LineInput, chains: dict[int, list[int]]) -> boo
         return False
     if p.product_ids or p.category_ids:
         chain = chains.get(line.category_id, []) if line.category_id is not None else []
-        if line.product_id not in (p.product_ids or []) and not set(chain) & set(p.category_ids or []):
+        if line.product_id not in (p.product_ids or []) and not set(chain) & set(
+            p.category_ids or []
+        ):
             return False
     return True
 
@@ -134,9 +136,14 @@ def _json_value(value):
 
 
 def _automatic(session) -> bytes:
-    rows = session.scalars(select(Promotion).where(Promotion.code.is_(None), Promotion.is_active.is_(True))
-                           .order_by(Promotion.id)).all()
-    return json.dumps([{key: _json_value(getattr(p, key)) for key in _COLUMNS} for p in rows]).encode()
+    rows = session.scalars(
+        select(Promotion)
+        .where(Promotion.code.is_(None), Promotion.is_active.is_(True))
+        .order_by(Promotion.id)
+    ).all()
+    return json.dumps(
+        [{key: _json_value(getattr(p, key)) for key in _COLUMNS} for p in rows]
+    ).encode()
 
 
 def _snapshot(stored: dict) -> SimpleNamespace:
@@ -154,11 +161,18 @@ def load_candidates(request: PricingRequest) -> tuple[list, dict[str, Promotion 
     for raw in request.coupon_codes:
         if raw and raw.strip():
             codes.setdefault(normalize_code(raw), raw)
-    automatic = [_snapshot(d) for d in json.loads(cache.remember(CACHE_NAMESPACE, "automatic-promotions",
-                                                                  _automatic, CACHE_TTL))]
+    automatic = [
+        _snapshot(d)
+        for d in json.loads(
+            cache.remember(CACHE_NAMESPACE, "automatic-promotions", _automatic, CACHE_TTL)
+        )
+    ]
     by_code = {}
     if codes:
-        by_code = {p.code: p for p in db.session.scalars(select(Promotion).where(Promotion.code.in_(list(codes))))}
+        by_code = {
+            p.code: p
+            for p in db.session.scalars(select(Promotion).where(Promotion.code.in_(list(codes))))
+        }
     return automatic, {code: by_code.get(code) for code in codes}
 
 
@@ -166,15 +180,21 @@ def _customer_uses(promotion_ids: list[int], user_id: int | None) -> dict[int, i
     if user_id is None or not promotion_ids:
         return {}
     rows = db.session.execute(
-        select(PromotionCustomerUsage.promotion_id, PromotionCustomerUsage.uses_count)
-        .where(PromotionCustomerUsage.customer_user_id == user_id,
-               PromotionCustomerUsage.promotion_id.in_(promotion_ids))
+        select(PromotionCustomerUsage.promotion_id, PromotionCustomerUsage.uses_count).where(
+            PromotionCustomerUsage.customer_user_id == user_id,
+            PromotionCustomerUsage.promotion_id.in_(promotion_ids),
+        )
     ).all()
     return {r.promotion_id: r.uses_count for r in rows}
 
 
-def check(p: Promotion, request: PricingRequest, scoped: list[LineInput], now: dt.datetime,
-          customer_uses: dict[int, int]) -> str | None:
+def check(
+    p: Promotion,
+    request: PricingRequest,
+    scoped: list[LineInput],
+    now: dt.datetime,
+    customer_uses: dict[int, int],
+) -> str | None:
     """Why `p` cannot apply to this basket, or None."""
     reason = _live_reason(p, now)
     if reason:
@@ -199,10 +219,14 @@ def check(p: Promotion, request: PricingRequest, scoped: list[LineInput], now: d
     return None
 
 
-def _discounts(p: Promotion, scoped: list[LineInput], left: dict[str, Decimal]) -> dict[str, Decimal]:
+def _discounts(
+    p: Promotion, scoped: list[LineInput], left: dict[str, Decimal]
+) -> dict[str, Decimal]:
     if p.kind == "percentage":
-        return {line.key: min(left[line.key], quantize_money(left[line.key] * Decimal(p.value) / 100))
-                for line in scoped}
+        return {
+            line.key: min(left[line.key], quantize_money(left[line.key] * Decimal(p.value) / 100))
+            for line in scoped
+        }
     if p.kind == "fixed_amount":
         parts = allocate(Decimal(p.value), [left[line.key] for line in scoped])
         return {line.key: part for line, part in zip(scoped, parts, strict=True)}
@@ -220,8 +244,10 @@ def _discounts(p: Promotion, scoped: list[LineInput], left: dict[str, Decimal]) 
             counts[line.key] = min(line.quantity, free_left)
             free_left -= counts[line.key]
         by_key = {line.key: line for line in scoped}
-        return {key: min(left[key], quantize_money(n * by_key[key].unit_price * Decimal(p.value) / 100))
-                for key, n in counts.items()}
+        return {
+            key: min(left[key], quantize_money(n * by_key[key].unit_price * Decimal(p.value) / 100))
+            for key, n in counts.items()
+        }
     return {}
 
 
@@ -260,7 +286,10 @@ def evaluate(request: PricingRequest, chains: dict[int, list[int]], now: dt.date
             for key, amount in amounts.items():
                 left[key] -= amount
                 outcome.line_discounts.setdefault(key, []).append(
-                    LineDiscount(promotion_id=p.id, code=p.code, amount=amount, funded_by=p.funded_by))
+                    LineDiscount(
+                        promotion_id=p.id, code=p.code, amount=amount, funded_by=p.funded_by
+                    )
+                )
         outcome.applied.append((p.id, p.code))
         if not p.stackable:
             blocked = True

@@ -37,7 +37,9 @@ class Promotion(TenantScoped, TimestampMixin, Model):
         Index("ix_promotions_tenant_seller", "tenant_id", "seller_id"),
         CheckConstraint("value >= 0", name="value_not_negative"),
         CheckConstraint("uses_count >= 0", name="uses_not_negative"),
-        CheckConstraint("usage_limit IS NULL OR uses_count <= usage_limit", name="uses_within_limit"),
+        CheckConstraint(
+            "usage_limit IS NULL OR uses_count <= usage_limit", name="uses_within_limit"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -68,15 +70,20 @@ class Promotion(TenantScoped, TimestampMixin, Model):
     priority: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     # funding: a seller-funded promotion belongs to that seller and discounts only its lines
     funded_by: Mapped[str] = mapped_column(String(8), default="platform", nullable=False)
-    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
+    seller_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sellers.id", ondelete="CASCADE"), index=True
+    )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
 
     seller: Mapped[SellerProfile | None] = relationship(SellerProfile)
 
     def is_live(self, now: dt.datetime | None = None) -> bool:
         now = now or utcnow()
-        return (self.is_active and (self.starts_at is None or self.starts_at <= now)
-                and (self.ends_at is None or now < self.ends_at))
+        return (
+            self.is_active
+            and (self.starts_at is None or self.starts_at <= now)
+            and (self.ends_at is None or now < self.ends_at)
+        )
 
     def __repr__(self) -> str:
         return f"{self.name} ({self.code})" if self.code else self.name
@@ -87,17 +94,24 @@ class PromotionRedemption(TenantScoped, Model):
 
     __tablename__ = "promotion_redemptions"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "promotion_id", "order_id", name="uq_promotion_redemptions_promotion_order"),
+        UniqueConstraint(
+            "tenant_id", "promotion_id", "order_id", name="uq_promotion_redemptions_promotion_order"
+        ),
         Index("ix_promotion_redemptions_tenant_order", "tenant_id", "order_id"),
         Index("ix_promotion_redemptions_tenant_customer", "tenant_id", "customer_user_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id", ondelete="CASCADE"), nullable=False,
-                                              index=True)
+    promotion_id: Mapped[int] = mapped_column(
+        ForeignKey("promotions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     # RESTRICT: an order whose discount was booked is never deleted
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False)
-    customer_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="RESTRICT"), nullable=False
+    )
+    customer_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL"), index=True
+    )
     code: Mapped[str | None] = mapped_column(String(64))
     discount_total: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
@@ -114,14 +128,18 @@ class PromotionCustomerUsage(TenantScoped, Model):
 
     __tablename__ = "promotion_customer_usage"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "promotion_id", "customer_user_id", name="uq_promotion_customer_usage_pair"),
+        UniqueConstraint(
+            "tenant_id", "promotion_id", "customer_user_id", name="uq_promotion_customer_usage_pair"
+        ),
         Index("ix_promotion_customer_usage_tenant_customer", "tenant_id", "customer_user_id"),
     )
     __audit__ = False
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id", ondelete="CASCADE"), nullable=False,
-                                              index=True)
-    customer_user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False,
-                                                  index=True)
+    promotion_id: Mapped[int] = mapped_column(
+        ForeignKey("promotions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    customer_user_id: Mapped[int] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     uses_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)

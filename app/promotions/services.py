@@ -29,7 +29,13 @@ from app.pricing import basket
 from app.pricing.contract import AppliedPromotion
 from app.pricing.engine import price
 from app.promotions.apply import normalize_code
-from app.promotions.models import FUNDERS, KINDS, Promotion, PromotionCustomerUsage, PromotionRedemption
+from app.promotions.models import (
+    FUNDERS,
+    KINDS,
+    Promotion,
+    PromotionCustomerUsage,
+    PromotionRedemption,
+)
 from app.security import roles
 from app.sellers.models import SellerProfile
 
@@ -91,9 +97,15 @@ def check_fields(values: dict) -> dict[str, list[str]]:
         bad("min_subtotal", "must not be negative")
     if values.get("customer_role") is not None and values["customer_role"] not in CUSTOMER_ROLES:
         bad("customer_role", f"one of {', '.join(CUSTOMER_ROLES)}")
-    for name, model in (("product_ids", Product), ("category_ids", Category), ("seller_ids", SellerProfile)):
+    for name, model in (
+        ("product_ids", Product),
+        ("category_ids", Category),
+        ("seller_ids", SellerProfile),
+    ):
         ids = values.get(name) or []
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        if not isinstance(ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids
+        ):
             bad(name, "a list of ids")
             continue
         if ids:
@@ -111,13 +123,33 @@ def prepare_promotion(promotion: Promotion) -> None:
     for name in ("product_ids", "category_ids", "seller_ids"):
         if getattr(promotion, name) is None:
             setattr(promotion, name, [])
-    values = {c: getattr(promotion, c) for c in (
-        "kind", "value", "buy_quantity", "get_quantity", "funded_by", "seller_id", "code", "starts_at", "ends_at",
-        "usage_limit", "usage_limit_per_customer", "min_subtotal", "customer_role", "product_ids", "category_ids",
-        "seller_ids")}
+    values = {
+        c: getattr(promotion, c)
+        for c in (
+            "kind",
+            "value",
+            "buy_quantity",
+            "get_quantity",
+            "funded_by",
+            "seller_id",
+            "code",
+            "starts_at",
+            "ends_at",
+            "usage_limit",
+            "usage_limit_per_customer",
+            "min_subtotal",
+            "customer_role",
+            "product_ids",
+            "category_ids",
+            "seller_ids",
+        )
+    }
     errors = check_fields(values)
-    if promotion.code and db.session.scalar(select(Promotion.id).where(
-            Promotion.code == promotion.code, Promotion.id != (promotion.id or 0))):
+    if promotion.code and db.session.scalar(
+        select(Promotion.id).where(
+            Promotion.code == promotion.code, Promotion.id != (promotion.id or 0)
+        )
+    ):
         errors.setdefault("code", []).append("already used by another promotion")
     if promotion.usage_limit is not None and promotion.usage_limit < (promotion.uses_count or 0):
         errors.setdefault("usage_limit", []).append(f"already used {promotion.uses_count} times")
@@ -127,29 +159,79 @@ def prepare_promotion(promotion: Promotion) -> None:
 
 
 def to_dict(p: Promotion) -> dict:
-    return {c: getattr(p, c) for c in (
-        "id", "name", "description", "kind", "value", "buy_quantity", "get_quantity", "code", "min_subtotal",
-        "product_ids", "category_ids", "seller_ids", "customer_role", "first_order_only", "starts_at", "ends_at",
-        "usage_limit", "usage_limit_per_customer", "uses_count", "stackable", "priority", "funded_by", "seller_id",
-        "is_active", "created_at", "updated_at")}
+    return {
+        c: getattr(p, c)
+        for c in (
+            "id",
+            "name",
+            "description",
+            "kind",
+            "value",
+            "buy_quantity",
+            "get_quantity",
+            "code",
+            "min_subtotal",
+            "product_ids",
+            "category_ids",
+            "seller_ids",
+            "customer_role",
+            "first_order_only",
+            "starts_at",
+            "ends_at",
+            "usage_limit",
+            "usage_limit_per_customer",
+            "uses_count",
+            "stackable",
+            "priority",
+            "funded_by",
+            "seller_id",
+            "is_active",
+            "created_at",
+            "updated_at",
+        )
+    }
 
 
 def public_dict(p: Promotion) -> dict:
     """What the storefront may show of an automatic promotion (no counts, no internal notes)."""
-    return {c: getattr(p, c) for c in (
-        "id", "name", "description", "kind", "value", "buy_quantity", "get_quantity", "min_subtotal",
-        "product_ids", "category_ids", "seller_ids", "customer_role", "first_order_only", "starts_at",
-        "ends_at", "funded_by", "seller_id")}
+    return {
+        c: getattr(p, c)
+        for c in (
+            "id",
+            "name",
+            "description",
+            "kind",
+            "value",
+            "buy_quantity",
+            "get_quantity",
+            "min_subtotal",
+            "product_ids",
+            "category_ids",
+            "seller_ids",
+            "customer_role",
+            "first_order_only",
+            "starts_at",
+            "ends_at",
+            "funded_by",
+            "seller_id",
+        )
+    }
 
 
 def _page(stmt, page: int, page_size: int, serialize) -> dict:
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    return {"items": [serialize(p) for p in rows], "page": page, "page_size": page_size, "total": total}
+    return {
+        "items": [serialize(p) for p in rows],
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+    }
 
 
-def list_promotions(user, *, page: int = 1, page_size: int = 24, kind: str | None = None,
-                    active: bool | None = None) -> dict:
+def list_promotions(
+    user, *, page: int = 1, page_size: int = 24, kind: str | None = None, active: bool | None = None
+) -> dict:
     seller = _actor(user)
     stmt = select(Promotion).order_by(Promotion.id.desc())
     if seller is not None:
@@ -180,13 +262,20 @@ def create_promotion(user, data: dict) -> dict:
             values["funded_by"] = "seller" if seller is not None else "platform"
             values["seller_id"] = seller.id if seller is not None else None
             if seller is not None and not seller.is_approved:
-                raise PermissionDenied("your seller account is not approved yet", code="seller_not_approved")
+                raise PermissionDenied(
+                    "your seller account is not approved yet", code="seller_not_approved"
+                )
             errors = check_fields(values)
             if errors:
                 raise ValidationError("invalid promotion", details=errors)
-            if values.get("code") and db.session.scalar(select(Promotion.id).where(Promotion.code == values["code"])):
-                raise Conflict("this coupon code is already used", code="coupon_code_taken",
-                               details={"code": values["code"]})
+            if values.get("code") and db.session.scalar(
+                select(Promotion.id).where(Promotion.code == values["code"])
+            ):
+                raise Conflict(
+                    "this coupon code is already used",
+                    code="coupon_code_taken",
+                    details={"code": values["code"]},
+                )
             for name in ("product_ids", "category_ids", "seller_ids"):
                 values[name] = sorted(set(values.get(name) or []))
             for name in ("starts_at", "ends_at"):
@@ -203,12 +292,17 @@ def create_promotion(user, data: dict) -> dict:
 def active_promotions(*, page: int = 1, page_size: int = 24) -> dict:
     """Live automatic promotions (no coupon code), highest priority first."""
     now = utcnow()
-    stmt = (select(Promotion)
-            .where(Promotion.code.is_(None), Promotion.is_active.is_(True),
-                   or_(Promotion.starts_at.is_(None), Promotion.starts_at <= now),
-                   or_(Promotion.ends_at.is_(None), Promotion.ends_at > now),
-                   or_(Promotion.usage_limit.is_(None), Promotion.uses_count < Promotion.usage_limit))
-            .order_by(Promotion.priority.desc(), Promotion.id))
+    stmt = (
+        select(Promotion)
+        .where(
+            Promotion.code.is_(None),
+            Promotion.is_active.is_(True),
+            or_(Promotion.starts_at.is_(None), Promotion.starts_at <= now),
+            or_(Promotion.ends_at.is_(None), Promotion.ends_at > now),
+            or_(Promotion.usage_limit.is_(None), Promotion.uses_count < Promotion.usage_limit),
+        )
+        .order_by(Promotion.priority.desc(), Promotion.id)
+    )
     return _page(stmt, page, page_size, public_dict)
 
 
@@ -218,57 +312,91 @@ def apply_coupon(user, data: dict) -> dict:
     limit is reached, 409 `coupon_not_combinable` when a non-stackable promotion excludes it),
     with the reason in details."""
     code = normalize_code(data["code"])
-    request = basket.request_for(user, data["lines"], destination=data.get("destination"), coupon_codes=(code,))
+    request = basket.request_for(
+        user, data["lines"], destination=data.get("destination"), coupon_codes=(code,)
+    )
     result = price(request)
     reason = result.rejected_coupons.get(code)
     if reason in _LIMIT_REASONS:
-        raise Conflict("this coupon has no use left", code="promotion_exhausted", details={"code": reason})
+        raise Conflict(
+            "this coupon has no use left", code="promotion_exhausted", details={"code": reason}
+        )
     if reason == "not_combinable":
-        raise Conflict("this coupon does not combine with a promotion already applied",
-                       code="coupon_not_combinable", details={"code": reason})
+        raise Conflict(
+            "this coupon does not combine with a promotion already applied",
+            code="coupon_not_combinable",
+            details={"code": reason},
+        )
     if reason is not None:
-        raise ValidationError("this coupon does not apply to this basket", code="coupon_not_applicable",
-                              details={"code": reason})
+        raise ValidationError(
+            "this coupon does not apply to this basket",
+            code="coupon_not_applicable",
+            details={"code": reason},
+        )
     (applied,) = [a for a in result.applied_promotions if a.code == code]
     promotion = db.session.get(Promotion, applied.promotion_id)
     return {
-        "code": code, "promotion_id": promotion.id, "name": promotion.name, "kind": promotion.kind,
+        "code": code,
+        "promotion_id": promotion.id,
+        "name": promotion.name,
+        "kind": promotion.kind,
         "discount_total": applied.discount_total,
-        "lines": [{"variant_id": pl.variant_id, "discount": sum((d.amount for d in pl.discounts
-                                                              if d.promotion_id == promotion.id), Decimal("0"))}
-                  for pl in result.lines],
+        "lines": [
+            {
+                "variant_id": pl.variant_id,
+                "discount": sum(
+                    (d.amount for d in pl.discounts if d.promotion_id == promotion.id), Decimal("0")
+                ),
+            }
+            for pl in result.lines
+        ],
         "free_shipping": promotion.kind == "free_shipping",
-        "subtotal": result.subtotal, "basket_discount_total": result.discount_total,
-        "shipping_total": result.shipping_total, "tax_total": result.tax_total, "total": result.total,
+        "subtotal": result.subtotal,
+        "basket_discount_total": result.discount_total,
+        "shipping_total": result.shipping_total,
+        "tax_total": result.tax_total,
+        "total": result.total,
     }
 
 
 def _consume_customer_use(promotion: Promotion, customer_user_id: int) -> bool:
     """One more use by this customer if under the per-customer limit (conditional UPDATE on the
     counter row, created first if missing; a concurrent creator wins the unique key)."""
-    exists = db.session.scalar(select(PromotionCustomerUsage.id).where(
-        PromotionCustomerUsage.promotion_id == promotion.id,
-        PromotionCustomerUsage.customer_user_id == customer_user_id))
+    exists = db.session.scalar(
+        select(PromotionCustomerUsage.id).where(
+            PromotionCustomerUsage.promotion_id == promotion.id,
+            PromotionCustomerUsage.customer_user_id == customer_user_id,
+        )
+    )
     if exists is None:
         try:
             with db.session.begin_nested():
-                db.session.add(PromotionCustomerUsage(promotion_id=promotion.id, customer_user_id=customer_user_id,
-                                                      uses_count=0, tenant_id=promotion.tenant_id))
+                db.session.add(
+                    PromotionCustomerUsage(
+                        promotion_id=promotion.id,
+                        customer_user_id=customer_user_id,
+                        uses_count=0,
+                        tenant_id=promotion.tenant_id,
+                    )
+                )
         except IntegrityError:
             pass  # created meanwhile by a concurrent checkout of the same customer
     result = db.session.execute(
         update(PromotionCustomerUsage)
-        .where(PromotionCustomerUsage.promotion_id == promotion.id,
-               PromotionCustomerUsage.customer_user_id == customer_user_id,
-               PromotionCustomerUsage.uses_count < promotion.usage_limit_per_customer)
+        .where(
+            PromotionCustomerUsage.promotion_id == promotion.id,
+            PromotionCustomerUsage.customer_user_id == customer_user_id,
+            PromotionCustomerUsage.uses_count < promotion.usage_limit_per_customer,
+        )
         .values(uses_count=PromotionCustomerUsage.uses_count + 1)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
 
-def redeem(applied: Iterable[AppliedPromotion], *, order_id: int, customer_user_id: int | None
-           ) -> list[PromotionRedemption]:
+def redeem(
+    applied: Iterable[AppliedPromotion], *, order_id: int, customer_user_id: int | None
+) -> list[PromotionRedemption]:
     """Consume the usage limits of the promotions an order used and record the redemptions, inside
     the caller's transaction. Raises Conflict `promotion_exhausted` when a limit was reached
     meanwhile, `promotion_unavailable` when the promotion ended or was switched off since the basket
@@ -279,10 +407,16 @@ def redeem(applied: Iterable[AppliedPromotion], *, order_id: int, customer_user_
         for item in sorted(applied, key=lambda a: a.promotion_id):
             result = db.session.execute(
                 update(Promotion)
-                .where(Promotion.id == item.promotion_id, Promotion.is_active.is_(True),
-                       or_(Promotion.starts_at.is_(None), Promotion.starts_at <= now),
-                       or_(Promotion.ends_at.is_(None), Promotion.ends_at > now),
-                       or_(Promotion.usage_limit.is_(None), Promotion.uses_count < Promotion.usage_limit))
+                .where(
+                    Promotion.id == item.promotion_id,
+                    Promotion.is_active.is_(True),
+                    or_(Promotion.starts_at.is_(None), Promotion.starts_at <= now),
+                    or_(Promotion.ends_at.is_(None), Promotion.ends_at > now),
+                    or_(
+                        Promotion.usage_limit.is_(None),
+                        Promotion.uses_count < Promotion.usage_limit,
+                    ),
+                )
                 .values(uses_count=Promotion.uses_count + 1)
                 .execution_options(synchronize_session=False)
             )
@@ -290,25 +424,50 @@ def redeem(applied: Iterable[AppliedPromotion], *, order_id: int, customer_user_
             promotion = db.session.get(Promotion, item.promotion_id, populate_existing=True)
             if result.rowcount != 1:
                 if promotion is None or not promotion.is_live(now):
-                    raise Conflict("a promotion of this order has ended or was withdrawn",
-                                   code="promotion_unavailable", details=details)
-                raise Conflict("a promotion of this order has no use left", code="promotion_exhausted",
-                               details=details)
+                    raise Conflict(
+                        "a promotion of this order has ended or was withdrawn",
+                        code="promotion_unavailable",
+                        details=details,
+                    )
+                raise Conflict(
+                    "a promotion of this order has no use left",
+                    code="promotion_exhausted",
+                    details=details,
+                )
             if promotion.usage_limit_per_customer is not None:
                 if customer_user_id is None:
-                    raise Conflict("this promotion is limited per customer: sign in to use it",
-                                   code="promotion_exhausted", details=dict(details, reason="login_required"))
+                    raise Conflict(
+                        "this promotion is limited per customer: sign in to use it",
+                        code="promotion_exhausted",
+                        details=dict(details, reason="login_required"),
+                    )
                 if not _consume_customer_use(promotion, customer_user_id):
-                    raise Conflict("you have used this promotion as many times as allowed",
-                                   code="promotion_exhausted", details=dict(details, reason="customer_limit"))
-            redemption = PromotionRedemption(promotion_id=promotion.id, order_id=order_id,
-                                             customer_user_id=customer_user_id, code=item.code,
-                                             discount_total=item.discount_total, tenant_id=promotion.tenant_id)
+                    raise Conflict(
+                        "you have used this promotion as many times as allowed",
+                        code="promotion_exhausted",
+                        details=dict(details, reason="customer_limit"),
+                    )
+            redemption = PromotionRedemption(
+                promotion_id=promotion.id,
+                order_id=order_id,
+                customer_user_id=customer_user_id,
+                code=item.code,
+                discount_total=item.discount_total,
+                tenant_id=promotion.tenant_id,
+            )
             db.session.add(redemption)
             redemptions.append(redemption)
         db.session.flush()
         for r in redemptions:
-            publish("promotion.redeemed", {"promotion_id": r.promotion_id, "order_id": order_id,
-                                           "redemption_id": r.id, "discount_total": str(r.discount_total)},
-                    aggregate="promotion", aggregate_id=r.promotion_id)
+            publish(
+                "promotion.redeemed",
+                {
+                    "promotion_id": r.promotion_id,
+                    "order_id": order_id,
+                    "redemption_id": r.id,
+                    "discount_total": str(r.discount_total),
+                },
+                aggregate="promotion",
+                aggregate_id=r.promotion_id,
+            )
     return redemptions

@@ -42,20 +42,25 @@ def is_moderator(user) -> bool:
 
 def _visible():
     """Public visibility: approved reviews of active products."""
-    return (Review.status == "approved") & Review.product_id.in_(select(Product.id).where(Product.status == "active"))
+    return (Review.status == "approved") & Review.product_id.in_(
+        select(Product.id).where(Product.status == "active")
+    )
 
 
 def sync_product_rating(product_id: int, *, exclude_review_id: int | None = None) -> Product:
     """Lock the product row and recompute its rating summary from the approved reviews."""
     product = db.session.scalar(
-        select(Product).where(Product.id == product_id).with_for_update()
+        select(Product)
+        .where(Product.id == product_id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
     if product is None:
         raise NotFound("no such product", details={"product_id": product_id})
     db.session.flush()
     stmt = select(func.avg(Review.rating), func.count(Review.id)).where(
-        Review.product_id == product_id, Review.status == "approved")
+        Review.product_id == product_id, Review.status == "approved"
+    )
     if exclude_review_id is not None:
         stmt = stmt.where(Review.id != exclude_review_id)
     avg, count = db.session.execute(stmt).one()
@@ -65,14 +70,27 @@ def sync_product_rating(product_id: int, *, exclude_review_id: int | None = None
 
 
 def _event(name: str, review: Review, **extra: Any) -> None:
-    publish(name, {"review_id": review.id, "product_id": review.product_id, "customer_id": review.customer_id,
-                   "rating": review.rating, "status": review.status, **extra},
-            aggregate="review", aggregate_id=review.id)
+    publish(
+        name,
+        {
+            "review_id": review.id,
+            "product_id": review.product_id,
+            "customer_id": review.customer_id,
+            "rating": review.rating,
+            "status": review.status,
+            **extra,
+        },
+        aggregate="review",
+        aggregate_id=review.id,
+    )
 
 
 # --- reading -------------------------------------------------------------------------------------
 
-def list_reviews(*, product_id: int | None, rating: int | None, sort: str, page: int, page_size: int) -> dict:
+
+def list_reviews(
+    *, product_id: int | None, rating: int | None, sort: str, page: int, page_size: int
+) -> dict:
     with transaction():
         if product_id is not None:
             active_product(product_id)  # another tenant's (or an inactive) product: 404
@@ -117,14 +135,23 @@ def _own_or_moderated(review_id: int, user) -> Review:
 
 # --- writing -------------------------------------------------------------------------------------
 
+
 def bought(user_id: int, product_id: int) -> bool:
     """A verified purchase: a paid order of this customer, not wholly refunded, holds the product."""
-    return db.session.scalar(
-        select(OrderLine.id).join(Order, Order.id == OrderLine.order_id)
-        .where(Order.customer_user_id == user_id, Order.paid_at.is_not(None),
-               Order.status != order_states.REFUNDED, OrderLine.product_id == product_id)
-        .limit(1)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(OrderLine.id)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(
+                Order.customer_user_id == user_id,
+                Order.paid_at.is_not(None),
+                Order.status != order_states.REFUNDED,
+                OrderLine.product_id == product_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 @transactional
@@ -134,12 +161,23 @@ def create_review(user, data: dict[str, Any]) -> Review:
     active_product(product_id, lock=True)
     profile = ensure_profile(user)
     duplicate = db.session.scalar(
-        select(Review.id).where(Review.product_id == product_id, Review.customer_id == profile.id))
+        select(Review.id).where(Review.product_id == product_id, Review.customer_id == profile.id)
+    )
     if duplicate is not None:
-        raise Conflict("you have already reviewed this product", code="already_reviewed",
-                       details={"review_id": duplicate})
-    review = Review(product_id=product_id, customer_id=profile.id, rating=data["rating"], title=data["title"],
-                    body=data.get("body"), status="approved", verified_purchase=bought(user.id, product_id))
+        raise Conflict(
+            "you have already reviewed this product",
+            code="already_reviewed",
+            details={"review_id": duplicate},
+        )
+    review = Review(
+        product_id=product_id,
+        customer_id=profile.id,
+        rating=data["rating"],
+        title=data["title"],
+        body=data.get("body"),
+        status="approved",
+        verified_purchase=bought(user.id, product_id),
+    )
     db.session.add(review)
     try:
         with db.session.begin_nested():
@@ -160,7 +198,9 @@ def update_review(user, review_id: int, data: dict[str, Any]) -> Review:
         if not is_moderator(user):
             raise PermissionDenied("only a moderator may change a review's status")
         if data["status"] not in REVIEW_STATUSES:
-            raise ValidationError("unknown status", details={"status": [f"one of {', '.join(REVIEW_STATUSES)}"]})
+            raise ValidationError(
+                "unknown status", details={"status": [f"one of {', '.join(REVIEW_STATUSES)}"]}
+            )
     if not is_author and set(data) - {"status"}:
         raise PermissionDenied("a moderator changes a review's status, not its content")
     sync_product_rating(review.product_id)  # lock the product before changing a counted review
@@ -183,8 +223,12 @@ def delete_review(user, review_id: int) -> None:
     db.session.delete(_find(review_id, user))
     db.session.flush()
     sync_product_rating(product_id)
-    publish("review.deleted", {"review_id": review_id, "product_id": product_id}, aggregate="review",
-            aggregate_id=review_id)
+    publish(
+        "review.deleted",
+        {"review_id": review_id, "product_id": product_id},
+        aggregate="review",
+        aggregate_id=review_id,
+    )
 
 
 @transactional
@@ -201,7 +245,9 @@ def mark_helpful(user, review_id: int) -> Review:
     except IntegrityError as exc:
         raise Conflict("you already found this review helpful", code="already_voted") from exc
     db.session.execute(
-        update(Review).where(Review.id == review.id).values(helpful_count=Review.helpful_count + 1)
+        update(Review)
+        .where(Review.id == review.id)
+        .values(helpful_count=Review.helpful_count + 1)
         .execution_options(synchronize_session=False)
     )
     return _find(review_id, None)
@@ -209,14 +255,21 @@ def mark_helpful(user, review_id: int) -> Review:
 
 # --- admin moderation hooks ----------------------------------------------------------------------
 
+
 def before_admin_change(review: Review, *, deleting: bool = False) -> None:
     """Called by the admin view inside its transaction: keep the product's summary in step."""
     if review.status not in REVIEW_STATUSES:
-        raise ValidationError("unknown status", details={"status": [f"one of {', '.join(REVIEW_STATUSES)}"]})
+        raise ValidationError(
+            "unknown status", details={"status": [f"one of {', '.join(REVIEW_STATUSES)}"]}
+        )
     if deleting:
         sync_product_rating(review.product_id, exclude_review_id=review.id)
-        publish("review.deleted", {"review_id": review.id, "product_id": review.product_id},
-                aggregate="review", aggregate_id=review.id)
+        publish(
+            "review.deleted",
+            {"review_id": review.id, "product_id": review.product_id},
+            aggregate="review",
+            aggregate_id=review.id,
+        )
         return
     db.session.flush()
     sync_product_rating(review.product_id)

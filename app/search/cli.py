@@ -20,8 +20,10 @@ def register(app: Flask) -> None:
 
         started = time.perf_counter()
         stats = service.reindex_all()
-        click.echo(f"indexed {stats['documents']} products into {stats['generation']} "
-                   f"({stats['size_bytes'] / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
+        click.echo(
+            f"indexed {stats['documents']} products into {stats['generation']} "
+            f"({stats['size_bytes'] / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s"
+        )
 
     @group.command("status")
     def status_command():

@@ -35,8 +35,12 @@ BATCH = 500
 def rank_of(in_stock: bool, rating: float, rating_count: int, sold: int) -> float:
     """The ranking signal mixed into relevance (engines multiply the text score by log2(2 + rank)):
     in stock counts most, then a rating backed by reviews, then sales (log scale, capped)."""
-    return round((3.0 if in_stock else 0.0) + 2.0 * (rating / 5.0) * min(rating_count, 10) / 10.0
-                 + min(math.log10(1 + max(sold, 0)), 3.0), 4)
+    return round(
+        (3.0 if in_stock else 0.0)
+        + 2.0 * (rating / 5.0) * min(rating_count, 10) / 10.0
+        + min(math.log10(1 + max(sold, 0)), 3.0),
+        4,
+    )
 
 
 def prefixes(*texts: str) -> list[str]:
@@ -50,13 +54,22 @@ def prefixes(*texts: str) -> list[str]:
 
 
 def _category_paths() -> dict[int, tuple[int | None, str, str]]:
-    return {row.id: (row.parent_id, row.name, row.slug)
-            for row in db.session.execute(select(Category.id, Category.parent_id, Category.name, Category.slug))}
+    return {
+        row.id: (row.parent_id, row.name, row.slug)
+        for row in db.session.execute(
+            select(Category.id, Category.parent_id, Category.name, Category.slug)
+        )
+    }
 
 
 def _ancestry(category_id: int | None, paths: dict) -> list[int]:
     chain: list[int] = []
-    while category_id is not None and category_id in paths and category_id not in chain and len(chain) < 50:
+    while (
+        category_id is not None
+        and category_id in paths
+        and category_id not in chain
+        and len(chain) < 50
+    ):
         chain.append(category_id)
         category_id = paths[category_id][0]
     return chain
@@ -64,10 +77,16 @@ def _ancestry(category_id: int | None, paths: dict) -> list[int]:
 
 def _stock(product_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(
-        select(ProductVariant.product_id, func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved))
+        select(
+            ProductVariant.product_id,
+            func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved),
+        )
         .join(StockLevel, StockLevel.variant_id == ProductVariant.id)
-        .where(ProductVariant.product_id.in_(product_ids), ProductVariant.is_active.is_(True),
-               StockLevel.quantity_on_hand - StockLevel.quantity_reserved > 0)
+        .where(
+            ProductVariant.product_id.in_(product_ids),
+            ProductVariant.is_active.is_(True),
+            StockLevel.quantity_on_hand - StockLevel.quantity_reserved > 0,
+        )
         .group_by(ProductVariant.product_id)
     ).all()
     return {pid: int(n or 0) for pid, n in rows}
@@ -78,13 +97,24 @@ def build_documents(product_ids: list[int]) -> dict[int, dict | None]:
     result: dict[int, dict | None] = {pid: None for pid in product_ids}
     if not product_ids:
         return result
-    products = db.session.scalars(
-        select(Product).where(Product.id.in_(product_ids), Product.status == "active").options(
-            joinedload(Product.brand), lazyload(Product.seller), lazyload(Product.category),
-            selectinload(Product.variants), lazyload(Product.images),
-            selectinload(Product.attribute_values).options(joinedload(ProductAttributeValue.attribute)),
+    products = (
+        db.session.scalars(
+            select(Product)
+            .where(Product.id.in_(product_ids), Product.status == "active")
+            .options(
+                joinedload(Product.brand),
+                lazyload(Product.seller),
+                lazyload(Product.category),
+                selectinload(Product.variants),
+                lazyload(Product.images),
+                selectinload(Product.attribute_values).options(
+                    joinedload(ProductAttributeValue.attribute)
+                ),
+            )
         )
-    ).unique().all()
+        .unique()
+        .all()
+    )
     if not products:
         return result
     paths = _category_paths()
@@ -110,8 +140,10 @@ def card_source(card: dict) -> dict:
     for key in _CARD_MONEY:
         out[key] = None if card.get(key) is None else str(card[key])
     rating = card.get("rating") or {}
-    out["rating"] = {"average": None if rating.get("average") is None else str(rating["average"]),
-                     "count": rating.get("count")}
+    out["rating"] = {
+        "average": None if rating.get("average") is None else str(rating["average"]),
+        "count": rating.get("count"),
+    }
     created = card.get("created_at")
     out["created_at"] = created.isoformat() if isinstance(created, dt.datetime) else created
     return out
@@ -138,8 +170,13 @@ def document(p: Product, paths: dict, in_stock: bool, card: dict | None = None) 
     price = min(prices) if prices else None
     chain = _ancestry(p.category_id, paths)
     category = paths.get(p.category_id) if p.category_id else None
-    attrs = sorted(((a.attribute.code, a.attribute.name, a.attribute.unit, a.value) for a in p.attribute_values),
-                   key=lambda a: (a[0], a[3]))
+    attrs = sorted(
+        (
+            (a.attribute.code, a.attribute.name, a.attribute.unit, a.value)
+            for a in p.attribute_values
+        ),
+        key=lambda a: (a[0], a[3]),
+    )
     rating = float(p.rating_avg or 0)
     brand = p.brand
     doc = {
@@ -185,8 +222,14 @@ def iter_documents(batch: int = BATCH) -> Iterator[dict]:
     """Every active product of the current tenant, as documents, in id order."""
     last = 0
     while True:
-        ids = list(db.session.scalars(
-            select(Product.id).where(Product.status == "active", Product.id > last).order_by(Product.id).limit(batch)))
+        ids = list(
+            db.session.scalars(
+                select(Product.id)
+                .where(Product.status == "active", Product.id > last)
+                .order_by(Product.id)
+                .limit(batch)
+            )
+        )
         if not ids:
             return
         for doc in build_documents(ids).values():
@@ -196,23 +239,36 @@ def iter_documents(batch: int = BATCH) -> Iterator[dict]:
         db.session.expunge_all()  # keep memory flat over 100,000 products
 
 
-def product_ids_for(*, variant_ids=(), category_ids=(), brand_ids=(), attribute_ids=(), seller_ids=()) -> set[int]:
+def product_ids_for(
+    *, variant_ids=(), category_ids=(), brand_ids=(), attribute_ids=(), seller_ids=()
+) -> set[int]:
     """Products whose documents depend on the given variants, categories (and their descendants),
     brands, attributes or sellers (the card shows the seller's name and slug)."""
     ids: set[int] = set()
     if seller_ids:
         ids |= set(db.session.scalars(select(Product.id).where(Product.seller_id.in_(seller_ids))))
     if variant_ids:
-        ids |= set(db.session.scalars(select(ProductVariant.product_id).where(ProductVariant.id.in_(variant_ids))))
+        ids |= set(
+            db.session.scalars(
+                select(ProductVariant.product_id).where(ProductVariant.id.in_(variant_ids))
+            )
+        )
     if category_ids:
         paths = _category_paths()
         wanted = set(category_ids)
         subtree = {c for c in paths if wanted & set(_ancestry(c, paths))}
         if subtree:
-            ids |= set(db.session.scalars(select(Product.id).where(Product.category_id.in_(subtree))))
+            ids |= set(
+                db.session.scalars(select(Product.id).where(Product.category_id.in_(subtree)))
+            )
     if brand_ids:
         ids |= set(db.session.scalars(select(Product.id).where(Product.brand_id.in_(brand_ids))))
     if attribute_ids:
-        ids |= set(db.session.scalars(select(ProductAttributeValue.product_id)
-                                      .where(ProductAttributeValue.attribute_id.in_(attribute_ids))))
+        ids |= set(
+            db.session.scalars(
+                select(ProductAttributeValue.product_id).where(
+                    ProductAttributeValue.attribute_id.in_(attribute_ids)
+                )
+            )
+        )
     return ids

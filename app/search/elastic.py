@@ -39,14 +39,22 @@ from app.search.types import (
 )
 
 BULK_CHUNK = 500
-SORTS = {"newest": [{"created_at": "desc"}, {"id": "desc"}],
-         "price": [{"price": {"order": "asc", "missing": "_last"}}, {"id": "desc"}],
-         "-price": [{"price": {"order": "desc", "missing": "_last"}}, {"id": "desc"}],
-         "rating": [{"rating_key": "desc"}, {"id": "desc"}],
-         "popularity": [{"sold_count": "desc"}, {"id": "desc"}]}
-HIGHLIGHT = {"pre_tags": ["<b>"], "post_tags": ["</b>"], "encoder": "html",
-             "fields": {"title": {"number_of_fragments": 0},
-                        "description": {"fragment_size": 160, "number_of_fragments": 1}}}
+SORTS = {
+    "newest": [{"created_at": "desc"}, {"id": "desc"}],
+    "price": [{"price": {"order": "asc", "missing": "_last"}}, {"id": "desc"}],
+    "-price": [{"price": {"order": "desc", "missing": "_last"}}, {"id": "desc"}],
+    "rating": [{"rating_key": "desc"}, {"id": "desc"}],
+    "popularity": [{"sold_count": "desc"}, {"id": "desc"}],
+}
+HIGHLIGHT = {
+    "pre_tags": ["<b>"],
+    "post_tags": ["</b>"],
+    "encoder": "html",
+    "fields": {
+        "title": {"number_of_fragments": 0},
+        "description": {"fragment_size": 160, "number_of_fragments": 1},
+    },
+}
 SUGGEST_FIELDS = ["suggest", "suggest._2gram", "suggest._3gram"]
 
 MAPPINGS = {
@@ -97,9 +105,19 @@ def source_of(doc: dict) -> dict:
 class ElasticBackend:
     name = "elasticsearch"
 
-    def __init__(self, url_or_client, *, prefix: str = "marketplace-", refresh: bool = False, **client_options):
-        self.client = url_or_client if isinstance(url_or_client, Elasticsearch) else Elasticsearch(
-            url_or_client, **client_options)
+    def __init__(
+        self,
+        url_or_client,
+        *,
+        prefix: str = "marketplace-",
+        refresh: bool = False,
+        **client_options,
+    ):
+        self.client = (
+            url_or_client
+            if isinstance(url_or_client, Elasticsearch)
+            else Elasticsearch(url_or_client, **client_options)
+        )
         self.prefix = prefix
         self.alias = f"{prefix}products"
         self.refresh = refresh  # tests: make each write visible before returning
@@ -107,16 +125,24 @@ class ElasticBackend:
 
     @classmethod
     def from_config(cls, config) -> ElasticBackend:
-        return cls(config["ELASTICSEARCH_URL"], prefix=config.get("ELASTICSEARCH_INDEX_PREFIX", "marketplace-"),
-                   request_timeout=float(config.get("ELASTICSEARCH_TIMEOUT", 10)))
+        return cls(
+            config["ELASTICSEARCH_URL"],
+            prefix=config.get("ELASTICSEARCH_INDEX_PREFIX", "marketplace-"),
+            request_timeout=float(config.get("ELASTICSEARCH_TIMEOUT", 10)),
+        )
 
     # --- index management --------------------------------------------------------------
 
     def template(self) -> dict:
-        return {"index_patterns": [f"{self.alias}-*"], "template": {"settings": SETTINGS, "mappings": MAPPINGS}}
+        return {
+            "index_patterns": [f"{self.alias}-*"],
+            "template": {"settings": SETTINGS, "mappings": MAPPINGS},
+        }
 
     def _new_index_name(self) -> str:
-        return f"{self.alias}-{dt.datetime.now(dt.timezone.utc):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+        return (
+            f"{self.alias}-{dt.datetime.now(dt.timezone.utc):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+        )
 
     def ensure(self) -> None:
         """The template, and a first index behind the alias, when missing."""
@@ -138,12 +164,18 @@ class ElasticBackend:
     def _bulk(self, index: str, lines: list[dict], *, refresh: bool | None = None) -> None:
         if not lines:
             return
-        response = self.client.bulk(index=index, operations=lines,
-                                    refresh="wait_for" if (self.refresh if refresh is None else refresh) else None)
+        response = self.client.bulk(
+            index=index,
+            operations=lines,
+            refresh="wait_for" if (self.refresh if refresh is None else refresh) else None,
+        )
         if response.get("errors"):
-            failed = [item for item in response["items"]
-                      if next(iter(item.values())).get("error")
-                      and not (("delete" in item) and item["delete"].get("status") == 404)]
+            failed = [
+                item
+                for item in response["items"]
+                if next(iter(item.values())).get("error")
+                and not (("delete" in item) and item["delete"].get("status") == 404)
+            ]
             if failed:
                 raise RuntimeError(f"Elasticsearch bulk request failed: {failed[:3]}")
 
@@ -164,9 +196,15 @@ class ElasticBackend:
         if not ids:
             return {}
         self.ensure()
-        response = self.client.search(index=self.alias, query={"ids": {"values": [str(i) for i in ids]}},
-                                      size=len(ids), source=["id", "fingerprint"])
-        return {int(h["_source"]["id"]): h["_source"]["fingerprint"] for h in response["hits"]["hits"]}
+        response = self.client.search(
+            index=self.alias,
+            query={"ids": {"values": [str(i) for i in ids]}},
+            size=len(ids),
+            source=["id", "fingerprint"],
+        )
+        return {
+            int(h["_source"]["id"]): h["_source"]["fingerprint"] for h in response["hits"]["hits"]
+        }
 
     def rebuild(self, documents: Iterable[dict]) -> dict:
         self.client.indices.put_index_template(name=self.alias, **self.template())
@@ -199,11 +237,15 @@ class ElasticBackend:
             return None
         must = []
         for word in words:
-            should = [{"match": {f: {"query": word, "boost": boost}}} for f, boost in TEXT_FIELDS.items()]
+            should = [
+                {"match": {f: {"query": word, "boost": boost}}} for f, boost in TEXT_FIELDS.items()
+            ]
             distance = fuzziness(word) if typos else 0
             if distance:
-                should += [{"match": {f: {"query": word, "fuzziness": distance, "boost": boost}}}
-                           for f, boost in FUZZY_FIELDS.items()]
+                should += [
+                    {"match": {f: {"query": word, "fuzziness": distance, "boost": boost}}}
+                    for f, boost in FUZZY_FIELDS.items()
+                ]
             must.append({"bool": {"should": should, "minimum_should_match": 1}})
         return {"bool": {"must": must}}
 
@@ -236,20 +278,34 @@ class ElasticBackend:
         text = self.text_query(req.q, typos=typos)
         query: dict = {"bool": {"must": [text or {"match_all": {}}], "filter": self.filters(req)}}
         size = req.page_size if req.offset < MAX_RESULT_WINDOW else 0
-        body: dict = {"from": min(req.offset, MAX_RESULT_WINDOW), "size": min(size, MAX_RESULT_WINDOW - min(
-            req.offset, MAX_RESULT_WINDOW)), "track_total_hits": True, "_source": ["id", "card"]}
+        body: dict = {
+            "from": min(req.offset, MAX_RESULT_WINDOW),
+            "size": min(size, MAX_RESULT_WINDOW - min(req.offset, MAX_RESULT_WINDOW)),
+            "track_total_hits": True,
+            "_source": ["id", "card"],
+        }
         if req.sort in SORTS:
             body["query"] = query
             body["sort"] = SORTS[req.sort]
         else:
-            body["query"] = {"function_score": {"query": query, "field_value_factor": {
-                "field": "rank", "modifier": "ln2p", "missing": 0}, "boost_mode": "multiply"}}
+            body["query"] = {
+                "function_score": {
+                    "query": query,
+                    "field_value_factor": {"field": "rank", "modifier": "ln2p", "missing": 0},
+                    "boost_mode": "multiply",
+                }
+            }
             body["sort"] = [{"_score": "desc"}, {"id": "desc"}]
         if req.highlight and text is not None:
             body["highlight"] = {**HIGHLIGHT, "highlight_query": text}
         if req.facets:
-            body["aggs"] = facet_shapes.aggregations(terms_field={
-                "brands": "brand_facet", "categories": "category_facet", "attributes": "attr_facet"})
+            body["aggs"] = facet_shapes.aggregations(
+                terms_field={
+                    "brands": "brand_facet",
+                    "categories": "category_facet",
+                    "attributes": "attr_facet",
+                }
+            )
         return body
 
     def search(self, req: SearchRequest) -> SearchResult:
@@ -269,11 +325,20 @@ class ElasticBackend:
     def parse(body: dict, req: SearchRequest) -> SearchResult:
         hits = []
         for raw in body["hits"]["hits"]:
-            highlight = {field: " … ".join(parts) for field, parts in (raw.get("highlight") or {}).items()
-                         if field in ("title", "description")}
+            highlight = {
+                field: " … ".join(parts)
+                for field, parts in (raw.get("highlight") or {}).items()
+                if field in ("title", "description")
+            }
             score = raw.get("_score")
-            hits.append(Hit(id=int(raw["_source"]["id"]), score=float(score) if score is not None else None,
-                            highlight=highlight, card=raw["_source"].get("card")))
+            hits.append(
+                Hit(
+                    id=int(raw["_source"]["id"]),
+                    score=float(score) if score is not None else None,
+                    highlight=highlight,
+                    card=raw["_source"].get("card"),
+                )
+            )
         total = body["hits"]["total"]
         total = total["value"] if isinstance(total, dict) else int(total)
         facets = facet_shapes.parse(body.get("aggregations") or {}, req) if req.facets else None
@@ -283,15 +348,27 @@ class ElasticBackend:
         words = tokens(prefix)
         if not words:
             return None
-        match = {"multi_match": {"query": " ".join(words), "type": "bool_prefix", "fields": SUGGEST_FIELDS,
-                                 "operator": "and"}}
+        match = {
+            "multi_match": {
+                "query": " ".join(words),
+                "type": "bool_prefix",
+                "fields": SUGGEST_FIELDS,
+                "operator": "and",
+            }
+        }
         query = {"bool": {"must": [match], "filter": [{"term": {"tenant_id": tenant_id}}]}}
-        return {"size": limit, "_source": ["id", "title", "slug"],
-                "query": {"function_score": {"query": {"constant_score": {"filter": query, "boost": 1}},
-                                             "field_value_factor": {"field": "rank", "modifier": "ln2p",
-                                                                    "missing": 0},
-                                             "boost_mode": "multiply"}},
-                "sort": [{"_score": "desc"}, {"id": "desc"}]}
+        return {
+            "size": limit,
+            "_source": ["id", "title", "slug"],
+            "query": {
+                "function_score": {
+                    "query": {"constant_score": {"filter": query, "boost": 1}},
+                    "field_value_factor": {"field": "rank", "modifier": "ln2p", "missing": 0},
+                    "boost_mode": "multiply",
+                }
+            },
+            "sort": [{"_score": "desc"}, {"id": "desc"}],
+        }
 
     def suggest(self, tenant_id: int, prefix: str, limit: int) -> list[Suggestion]:
         body = self.suggest_body(tenant_id, prefix, limit)
@@ -299,17 +376,35 @@ class ElasticBackend:
             return []
         self.ensure()
         response = self.client.search(index=self.alias, body=body)
-        return [Suggestion(text=h["_source"]["title"], product_id=int(h["_source"]["id"]), slug=h["_source"]["slug"])
-                for h in response["hits"]["hits"]]
+        return [
+            Suggestion(
+                text=h["_source"]["title"],
+                product_id=int(h["_source"]["id"]),
+                slug=h["_source"]["slug"],
+            )
+            for h in response["hits"]["hits"]
+        ]
 
     def status(self) -> dict:
         concrete = self._concrete()
         if not concrete:
-            return {"backend": self.name, "location": self.alias, "generation": None, "documents": 0,
-                    "segments": None, "size_bytes": 0, "updated_at": None}
+            return {
+                "backend": self.name,
+                "location": self.alias,
+                "generation": None,
+                "documents": 0,
+                "segments": None,
+                "size_bytes": 0,
+                "updated_at": None,
+            }
         stats = self.client.indices.stats(index=concrete[-1], metric=["docs", "store", "segments"])
         primaries = stats["indices"][concrete[-1]]["primaries"]
-        return {"backend": self.name, "location": self.alias, "generation": concrete[-1],
-                "documents": primaries["docs"]["count"], "segments": primaries["segments"]["count"],
-                "size_bytes": primaries["store"]["size_in_bytes"], "updated_at": None}
-
+        return {
+            "backend": self.name,
+            "location": self.alias,
+            "generation": concrete[-1],
+            "documents": primaries["docs"]["count"],
+            "segments": primaries["segments"]["count"],
+            "size_bytes": primaries["store"]["size_in_bytes"],
+            "updated_at": None,
+        }

@@ -29,8 +29,6 @@ TERMS_SIZE = {"brands": 100, "categories": 200, "attributes": 1000}
 ATTRIBUTE_VALUES = 30
 
 
-
-
 def price_ranges() -> list[dict]:
     edges = [None, *PRICE_EDGES, None]
     ranges = []
@@ -45,7 +43,10 @@ def price_ranges() -> list[dict]:
 
 
 def aggregations(terms_field: dict[str, str]) -> dict:
-    aggs = {name: {"terms": {"field": field, "size": TERMS_SIZE[name]}} for name, field in terms_field.items()}
+    aggs = {
+        name: {"terms": {"field": field, "size": TERMS_SIZE[name]}}
+        for name, field in terms_field.items()
+    }
     aggs["prices"] = {"range": {"field": "price", "ranges": price_ranges()}}
     aggs["price_min"] = {"min": {"field": "price"}}
     aggs["price_max"] = {"max": {"field": "price"}}
@@ -66,7 +67,14 @@ def parse(raw: dict, req: SearchRequest) -> dict:
         for bucket in _buckets(raw, name):
             parts = split_key(bucket["key"])
             if len(parts) >= 3 and bucket["doc_count"]:
-                target.append({"id": int(parts[0]), "slug": parts[1], "name": parts[2], "count": bucket["doc_count"]})
+                target.append(
+                    {
+                        "id": int(parts[0]),
+                        "slug": parts[1],
+                        "name": parts[2],
+                        "count": bucket["doc_count"],
+                    }
+                )
         target.sort(key=lambda b: (-b["count"], b["name"], b["id"]))
     # per attribute (code): (-count, value) pairs, so the most common come first, ties by value,
     # whatever order a backend answers its buckets in
@@ -92,19 +100,34 @@ def parse(raw: dict, req: SearchRequest) -> dict:
             values = heapq.nsmallest(ATTRIBUTE_VALUES, values)
         values.sort(key=itemgetter(1))
         name, unit = header[code][1], header[code][2] or None
-        attributes.append({"code": code, "name": name, "unit": unit, "param": f"attr_{code}",
-                           "values": [{"value": value, "count": -negative} for negative, value in values]})
+        attributes.append(
+            {
+                "code": code,
+                "name": name,
+                "unit": unit,
+                "param": f"attr_{code}",
+                "values": [{"value": value, "count": -negative} for negative, value in values],
+            }
+        )
     ranges = []
     for bucket in _buckets(raw, "prices"):
         if bucket.get("doc_count"):
-            ranges.append({"min": _money(bucket.get("from", 0)), "max": _money(bucket.get("to")),
-                           "count": bucket["doc_count"]})
+            ranges.append(
+                {
+                    "min": _money(bucket.get("from", 0)),
+                    "max": _money(bucket.get("to")),
+                    "count": bucket["doc_count"],
+                }
+            )
     ranges.sort(key=lambda r: r["min"])
     return {
         "brands": brands,
         "categories": categories,
-        "price": {"min": _money((raw.get("price_min") or {}).get("value")),
-                  "max": _money((raw.get("price_max") or {}).get("value")), "ranges": ranges},
+        "price": {
+            "min": _money((raw.get("price_min") or {}).get("value")),
+            "max": _money((raw.get("price_max") or {}).get("value")),
+            "ranges": ranges,
+        },
         "attributes": attributes,
     }
 

@@ -71,7 +71,11 @@ def install() -> None:
                 continue
             if obj in session.dirty and not session.is_modified(obj, include_collections=False):
                 continue
-            if isinstance(obj, SellerProfile) and obj in session.dirty and not _card_fields_changed(obj):
+            if (
+                isinstance(obj, SellerProfile)
+                and obj in session.dirty
+                and not _card_fields_changed(obj)
+            ):
                 continue  # payouts, balances, settings: nothing a search document shows
             tenant_id = getattr(obj, "tenant_id", None) or current_tenant_id()
             pending.setdefault(tenant_id, {}).setdefault(found[0], set()).add(int(found[1]))
@@ -84,7 +88,12 @@ def install() -> None:
         for tenant_id, refs in pending.items():
             if tenant_id is None:
                 continue
-            publish(EVENT, {k: sorted(v) for k, v in sorted(refs.items())}, aggregate="search", tenant_id=tenant_id)
+            publish(
+                EVENT,
+                {k: sorted(v) for k, v in sorted(refs.items())},
+                aggregate="search",
+                tenant_id=tenant_id,
+            )
 
     @event.listens_for(Session, "after_rollback")
     def _forget(session: Session) -> None:

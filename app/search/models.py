@@ -33,7 +33,9 @@ class SearchQueryLog(TenantScoped, Model):
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True)
     query: Mapped[str] = mapped_column(String(200), nullable=False, default="")
-    normalized: Mapped[str] = mapped_column(String(200), nullable=False, default="")  # lower-case words
+    normalized: Mapped[str] = mapped_column(
+        String(200), nullable=False, default=""
+    )  # lower-case words
     endpoint: Mapped[str] = mapped_column(String(32), nullable=False)
     result_count: Mapped[int] = mapped_column(Integer, nullable=False)
     filters: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
@@ -62,8 +64,12 @@ class SearchClick(TenantScoped, Model):
     id: Mapped[int] = mapped_column(_ID, primary_key=True)
     query: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     # the query's lower-case words, as SearchQueryLog.normalized: clicks and searches meet on it
-    normalized: Mapped[str] = mapped_column(String(200), nullable=False, default="", server_default="")
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), nullable=False)
+    normalized: Mapped[str] = mapped_column(
+        String(200), nullable=False, default="", server_default=""
+    )
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), nullable=False
+    )
     position: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
     source_event_id: Mapped[int | None] = mapped_column(BigInteger)

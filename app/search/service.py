@@ -68,13 +68,32 @@ def _tenant() -> int:
 
 # --- filters ---------------------------------------------------------------------------------
 
-def resolve(q: str, filters: queries.ProductFilters, *, sort: str, page: int = 1, page_size: int = 24,
-            facets: bool = False, highlight: bool = False) -> SearchRequest:
+
+def resolve(
+    q: str,
+    filters: queries.ProductFilters,
+    *,
+    sort: str,
+    page: int = 1,
+    page_size: int = 24,
+    facets: bool = False,
+    highlight: bool = False,
+) -> SearchRequest:
     """The engine's request for these filters; unknown references answer 422 as the catalog does."""
-    req = SearchRequest(tenant_id=_tenant(), q=q or "", sort=sort, page=page, page_size=page_size,
-                        facets=facets, highlight=highlight, min_price=filters.min_price,
-                        max_price=filters.max_price, in_stock=filters.in_stock, min_rating=filters.min_rating,
-                        featured=filters.featured)
+    req = SearchRequest(
+        tenant_id=_tenant(),
+        q=q or "",
+        sort=sort,
+        page=page,
+        page_size=page_size,
+        facets=facets,
+        highlight=highlight,
+        min_price=filters.min_price,
+        max_price=filters.max_price,
+        in_stock=filters.in_stock,
+        min_rating=filters.min_rating,
+        featured=filters.featured,
+    )
     if filters.category:
         category_id, codes = _category(filters.category, req.tenant_id)
         req.category_id = category_id
@@ -84,18 +103,33 @@ def resolve(q: str, filters: queries.ProductFilters, *, sort: str, page: int = 1
         req.brand_ids = sorted(set(queries.resolve_ids(Brand, filters.brand, "brand")))
     if filters.seller:
         ref = filters.seller.strip()
-        seller_id = db.session.scalar(select(SellerProfile.id).where(
-            SellerProfile.id == queries.as_id(ref) if queries.as_id(ref) is not None else SellerProfile.slug == ref))
+        seller_id = db.session.scalar(
+            select(SellerProfile.id).where(
+                SellerProfile.id == queries.as_id(ref)
+                if queries.as_id(ref) is not None
+                else SellerProfile.slug == ref
+            )
+        )
         if seller_id is None:
             raise ValidationError("unknown seller", details={"seller": ["unknown seller"]})
         req.seller_id = seller_id
     if filters.attrs:
-        known = {c.lower() for c in db.session.scalars(
-            select(Attribute.code).where(func.lower(Attribute.code).in_([c.lower() for c in filters.attrs])))}
+        known = {
+            c.lower()
+            for c in db.session.scalars(
+                select(Attribute.code).where(
+                    func.lower(Attribute.code).in_([c.lower() for c in filters.attrs])
+                )
+            )
+        }
         unknown = [c for c in filters.attrs if c.lower() not in known]
         if unknown:
-            raise ValidationError("unknown attribute", details={f"attr_{c}": ["unknown attribute"] for c in unknown})
-        req.attrs = {code.lower(): [v.lower() for v in values] for code, values in filters.attrs.items()}
+            raise ValidationError(
+                "unknown attribute", details={f"attr_{c}": ["unknown attribute"] for c in unknown}
+            )
+        req.attrs = {
+            code.lower(): [v.lower() for v in values] for code, values in filters.attrs.items()
+        }
     return req
 
 
@@ -113,28 +147,49 @@ def _category(ref: str, tenant_id: int) -> tuple[int, list[str]]:
     if category is None:
         raise ValidationError("unknown category", details={"category": ["unknown category"]})
     ancestors = [c["id"] for c in queries.category_ancestors(category.id)]
-    codes = sorted(db.session.scalars(
-        select(Attribute.code).join(category_attributes, category_attributes.c.attribute_id == Attribute.id)
-        .where(category_attributes.c.category_id.in_(ancestors))))
-    cache.put_versioned(version, key, json.dumps({"id": category.id, "codes": codes}).encode(),
-                        int(current_app.config.get("CATALOG_CACHE_SECONDS", 300)))
+    codes = sorted(
+        db.session.scalars(
+            select(Attribute.code)
+            .join(category_attributes, category_attributes.c.attribute_id == Attribute.id)
+            .where(category_attributes.c.category_id.in_(ancestors))
+        )
+    )
+    cache.put_versioned(
+        version,
+        key,
+        json.dumps({"id": category.id, "codes": codes}).encode(),
+        int(current_app.config.get("CATALOG_CACHE_SECONDS", 300)),
+    )
     return category.id, codes
 
 
 # --- reading ---------------------------------------------------------------------------------
 
+
 def run(req: SearchRequest) -> SearchResult:
     return backend().search(req)
 
 
-def search_products(q: str, filters: queries.ProductFilters, *, sort: str = "relevance", page: int = 1,
-                    page_size: int = 24, facets: bool = False, highlight: bool = False,
-                    require_words: bool = True, log_as: str | None = None, user_id: int | None = None) -> dict:
+def search_products(
+    q: str,
+    filters: queries.ProductFilters,
+    *,
+    sort: str = "relevance",
+    page: int = 1,
+    page_size: int = 24,
+    facets: bool = False,
+    highlight: bool = False,
+    require_words: bool = True,
+    log_as: str | None = None,
+    user_id: int | None = None,
+) -> dict:
     """A page of product cards for `q` and the filters, with facets and highlights on request.
     `log_as` names the endpoint in the search analytics (recorded asynchronously)."""
     if require_words and not tokens(q):
         raise ValidationError("a search needs words", details={"q": ["enter at least one word"]})
-    req = resolve(q, filters, sort=sort, page=page, page_size=page_size, facets=facets, highlight=highlight)
+    req = resolve(
+        q, filters, sort=sort, page=page, page_size=page_size, facets=facets, highlight=highlight
+    )
     result = run(req)
     cards = cards_of(result.hits)
     highlights = {h.id: h.highlight for h in result.hits}
@@ -147,7 +202,9 @@ def search_products(q: str, filters: queries.ProductFilters, *, sort: str = "rel
     if log_as and current_app.config.get("SEARCH_LOG_QUERIES", True):
         from app.search.analytics import record_search
 
-        record_search(q, endpoint=log_as, total=result.total, filters=filters, sort=sort, user_id=user_id)
+        record_search(
+            q, endpoint=log_as, total=result.total, filters=filters, sort=sort, user_id=user_id
+        )
     return body
 
 
@@ -155,7 +212,9 @@ def cards_of(hits: list[Hit]) -> list[dict]:
     """The product cards of these hits, in order: from the index (stored with each document, so
     no database round trip); any hit without one (a document written before cards were stored)
     is read from the catalog in one batch."""
-    cards: dict[int, dict] = {h.id: documents.card_from_source(h.card) for h in hits if h.card is not None}
+    cards: dict[int, dict] = {
+        h.id: documents.card_from_source(h.card) for h in hits if h.card is not None
+    }
     missing = [h.id for h in hits if h.card is None]
     if missing:
         cards.update((card["id"], card) for card in queries.product_cards(missing))
@@ -182,6 +241,7 @@ def index_status() -> dict:
 
 # --- writing ---------------------------------------------------------------------------------
 
+
 def index_products(product_ids) -> int:
     """Bring the index in line with the database for these products of the current tenant: read
     them now (so events may arrive in any order), skip those whose document is unchanged, remove
@@ -192,7 +252,9 @@ def index_products(product_ids) -> int:
     docs = documents.build_documents(ids)
     engine = backend()
     current = engine.fingerprints(ids)
-    upserts = [d for pid, d in docs.items() if d is not None and current.get(pid) != d["fingerprint"]]
+    upserts = [
+        d for pid, d in docs.items() if d is not None and current.get(pid) != d["fingerprint"]
+    ]
     deletes = [pid for pid, d in docs.items() if d is None and pid in current]
     return engine.apply(upserts, deletes)
 
@@ -214,6 +276,7 @@ def reindex_all() -> dict:
 
 # --- event consumers (subscribed in jobs/subscribers.py) -------------------------------------
 
+
 def on_catalog_event(event) -> None:
     """catalog.product_changed, review.*: re-index the product named in the payload."""
     index_products([event.payload.get("product_id")])
@@ -230,9 +293,11 @@ def on_reindex_requested(event) -> None:
     """search.reindex_requested (app/search/hooks.py): catalog rows changed through the ORM."""
     p = event.payload
     ids = set(p.get("product_ids") or ())
-    ids |= documents.product_ids_for(variant_ids=p.get("variant_ids") or (),
-                                     category_ids=p.get("category_ids") or (),
-                                     brand_ids=p.get("brand_ids") or (),
-                                     attribute_ids=p.get("attribute_ids") or (),
-                                     seller_ids=p.get("seller_ids") or ())
+    ids |= documents.product_ids_for(
+        variant_ids=p.get("variant_ids") or (),
+        category_ids=p.get("category_ids") or (),
+        brand_ids=p.get("brand_ids") or (),
+        attribute_ids=p.get("attribute_ids") or (),
+        seller_ids=p.get("seller_ids") or (),
+    )
     index_products(ids)

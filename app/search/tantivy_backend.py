@@ -62,9 +62,13 @@ from app.search.types import (
 )
 
 SCHEMA_VERSION = "v2"  # v2: the stored product card
-SORT_FIELDS = {"newest": ("created_at", Order.Desc), "price": ("price", Order.Asc),
-               "-price": ("price", Order.Desc), "rating": ("rating_key", Order.Desc),
-               "popularity": ("sold_count", Order.Desc)}
+SORT_FIELDS = {
+    "newest": ("created_at", Order.Desc),
+    "price": ("price", Order.Asc),
+    "-price": ("price", Order.Desc),
+    "rating": ("rating_key", Order.Desc),
+    "popularity": ("sold_count", Order.Desc),
+}
 FACET_CACHE_SECONDS = 300
 # request fields that do not change the facets
 _NOT_COUNTED = {"sort", "page", "page_size", "facets", "highlight", "q"}
@@ -98,7 +102,9 @@ def build_schema() -> tantivy.Schema:
     sb.add_float_field("rank", fast=True)
     sb.add_text_field("suggest", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("fingerprint", stored=True, tokenizer_name="raw", index_option="basic")
-    sb.add_bytes_field("card", stored=True, indexed=False)  # JSON (documents.card_source): answers need no DB
+    sb.add_bytes_field(
+        "card", stored=True, indexed=False
+    )  # JSON (documents.card_source): answers need no DB
     return sb.build()
 
 
@@ -199,7 +205,9 @@ class TantivyBackend:
                     self._ensure_index()
         target = self._current_target()
         if not target.startswith(f"gen-{SCHEMA_VERSION}-"):
-            raise RuntimeError(f"search index {target} has another schema version; run `flask search reindex`")
+            raise RuntimeError(
+                f"search index {target} has another schema version; run `flask search reindex`"
+            )
         return Index.open(str(self.root / target))
 
     def _searcher(self) -> tantivy.Searcher:
@@ -241,8 +249,11 @@ class TantivyBackend:
         if not ids:
             return {}
         searcher = self._searcher()
-        found = searcher.search(Query.term_set_query(self.schema, "id", [int(i) for i in ids]), len(ids) + 10,
-                                count=False)
+        found = searcher.search(
+            Query.term_set_query(self.schema, "id", [int(i) for i in ids]),
+            len(ids) + 10,
+            count=False,
+        )
         out = {}
         for _, address in found.hits:
             doc = searcher.doc(address)
@@ -285,7 +296,11 @@ class TantivyBackend:
         return Query.term_query(self.schema, field, value)
 
     def _any(self, queries: list[Query]) -> Query:
-        return queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
+        return (
+            queries[0]
+            if len(queries) == 1
+            else Query.boolean_query([(Occur.Should, q) for q in queries])
+        )
 
     def text_query(self, q: str, *, typos: bool = True) -> Query | None:
         words = tokens(q)
@@ -293,11 +308,17 @@ class TantivyBackend:
             return None
         clauses = []
         for word in words:
-            options = [Query.boost_query(self._term(f, word), boost) for f, boost in TEXT_FIELDS.items()]
+            options = [
+                Query.boost_query(self._term(f, word), boost) for f, boost in TEXT_FIELDS.items()
+            ]
             distance = fuzziness(word) if typos else 0
             if distance:
-                options += [Query.boost_query(Query.fuzzy_term_query(self.schema, f, word, distance=distance), boost)
-                            for f, boost in FUZZY_FIELDS.items()]
+                options += [
+                    Query.boost_query(
+                        Query.fuzzy_term_query(self.schema, f, word, distance=distance), boost
+                    )
+                    for f, boost in FUZZY_FIELDS.items()
+                ]
             clauses.append((Occur.Must, self._any(options)))
         return Query.boolean_query(clauses)
 
@@ -310,21 +331,41 @@ class TantivyBackend:
         if req.seller_id is not None:
             f.append(self._term("seller_id", req.seller_id))
         if req.min_price is not None or req.max_price is not None:
-            f.append(Query.range_query(self.schema, "price", FieldType.Float,
-                                       _float(req.min_price), _float(req.max_price)))
+            f.append(
+                Query.range_query(
+                    self.schema,
+                    "price",
+                    FieldType.Float,
+                    _float(req.min_price),
+                    _float(req.max_price),
+                )
+            )
         for code, values in sorted(req.attrs.items()):
-            f.append(self._any([self._term("attr_filter", f"{code.lower()}={v.lower()}") for v in values]))
+            f.append(
+                self._any(
+                    [self._term("attr_filter", f"{code.lower()}={v.lower()}") for v in values]
+                )
+            )
         if req.in_stock is not None:
             f.append(self._term("in_stock", 1 if req.in_stock else 0))
         if req.min_rating is not None:
-            f.append(Query.range_query(self.schema, "rating", FieldType.Float, _float(req.min_rating), None))
+            f.append(
+                Query.range_query(
+                    self.schema, "rating", FieldType.Float, _float(req.min_rating), None
+                )
+            )
         if req.featured is not None:
             f.append(self._term("featured", 1 if req.featured else 0))
         return f
 
     def query_for(self, req: SearchRequest, *, typos: bool = True) -> tuple[Query, Query | None]:
         text = self.text_query(req.q, typos=typos)
-        clauses = [(Occur.Must, text if text is not None else Query.const_score_query(Query.all_query(), 1.0))]
+        clauses = [
+            (
+                Occur.Must,
+                text if text is not None else Query.const_score_query(Query.all_query(), 1.0),
+            )
+        ]
         clauses += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self.filter_queries(req)]
         return Query.boolean_query(clauses), text
 
@@ -333,7 +374,11 @@ class TantivyBackend:
         its last commit (meta.json is rewritten by every commit). Read before the searcher."""
         target = self._current_target()
         try:
-            return f"{target}:{(self.root / target / 'meta.json').stat().st_mtime_ns}" if target else None
+            return (
+                f"{target}:{(self.root / target / 'meta.json').stat().st_mtime_ns}"
+                if target
+                else None
+            )
         except FileNotFoundError:
             return None
 
@@ -347,10 +392,13 @@ class TantivyBackend:
             query, text = self.query_for(req, typos=typos)
             if req.sort in SORT_FIELDS:
                 field, order = SORT_FIELDS[req.sort]
-                found = searcher.search(query, limit, count=True, order_by_field=field, offset=req.offset,
-                                        order=order)
+                found = searcher.search(
+                    query, limit, count=True, order_by_field=field, offset=req.offset, order=order
+                )
             else:
-                found = searcher.search(query, limit, count=True, offset=req.offset, weight_by_field="rank")
+                found = searcher.search(
+                    query, limit, count=True, offset=req.offset, weight_by_field="rank"
+                )
             return query, text, found
 
         typos = False
@@ -362,14 +410,20 @@ class TantivyBackend:
         hits = []
         snippets = {}
         if req.highlight and text is not None and found_hits:
-            snippets = {f: SnippetGenerator.create(searcher, text, self.schema, f) for f in ("title", "description")}
+            snippets = {
+                f: SnippetGenerator.create(searcher, text, self.schema, f)
+                for f in ("title", "description")
+            }
             for generator in snippets.values():
                 generator.set_max_num_chars(160)
         for key, address in found_hits:
             doc = searcher.doc(address)
             card = doc.get_first("card")
-            hit = Hit(id=int(doc["id"][0]), score=float(key) if req.sort not in SORT_FIELDS else None,
-                      card=json.loads(card) if card else None)
+            hit = Hit(
+                id=int(doc["id"][0]),
+                score=float(key) if req.sort not in SORT_FIELDS else None,
+                card=json.loads(card) if card else None,
+            )
             for field, generator in snippets.items():
                 html = generator.snippet_from_doc(doc).to_html()
                 if "<b>" in html:
@@ -378,8 +432,15 @@ class TantivyBackend:
         facets = self.facets(searcher, query, req, stamp=stamp, typos=typos) if req.facets else None
         return SearchResult(hits=hits, total=int(found.count or 0), facets=facets)
 
-    def facets(self, searcher, query: Query, req: SearchRequest, *, stamp: str | None = None,
-               typos: bool = False) -> dict:
+    def facets(
+        self,
+        searcher,
+        query: Query,
+        req: SearchRequest,
+        *,
+        stamp: str | None = None,
+        typos: bool = False,
+    ) -> dict:
         """Facet counts by the engine's aggregations. The parsed counts are cached (app.core.cache:
         Redis, or this process) under the index state they were counted on (`stamp`) and the
         tenant, words and filters: any commit to the index makes a new key, so they are never
@@ -389,13 +450,20 @@ class TantivyBackend:
         if stamp is not None:
             asked = {k: v for k, v in dataclasses.asdict(req).items() if k not in _NOT_COUNTED}
             asked["q"], asked["typos"] = tokens(req.q), typos
-            digest = hashlib.sha1(json.dumps([stamp, asked], sort_keys=True, default=str).encode()).hexdigest()
+            digest = hashlib.sha1(
+                json.dumps([stamp, asked], sort_keys=True, default=str).encode()
+            ).hexdigest()
             key = f"search:facets:{req.tenant_id}:{digest}"
             stored = cache.get(key)
             if stored is not None:
                 return facet_shapes.loads(stored)
-        aggs = facet_shapes.aggregations(terms_field={"brands": "brand_facet", "categories": "category_facet",
-                                                      "attributes": "attr_facet"})
+        aggs = facet_shapes.aggregations(
+            terms_field={
+                "brands": "brand_facet",
+                "categories": "category_facet",
+                "attributes": "attr_facet",
+            }
+        )
         parsed = facet_shapes.parse(searcher.aggregate(query, aggs), req)
         if key is not None:
             cache.put(key, facet_shapes.dumps(parsed), FACET_CACHE_SECONDS)
@@ -406,27 +474,45 @@ class TantivyBackend:
         if not words:
             return []
         clauses = [(Occur.Must, Query.const_score_query(self._term("tenant_id", tenant_id), 0.0))]
-        clauses += [(Occur.Must, Query.const_score_query(self._term("suggest", w[:20]), 1.0)) for w in words]
+        clauses += [
+            (Occur.Must, Query.const_score_query(self._term("suggest", w[:20]), 1.0)) for w in words
+        ]
         searcher = self._searcher()
-        found = searcher.search(Query.boolean_query(clauses), limit, count=False, weight_by_field="rank")
+        found = searcher.search(
+            Query.boolean_query(clauses), limit, count=False, weight_by_field="rank"
+        )
         out = []
         for _, address in found.hits:
             doc = searcher.doc(address)
-            out.append(Suggestion(text=doc["title"][0], product_id=int(doc["id"][0]), slug=doc["slug"][0]))
+            out.append(
+                Suggestion(text=doc["title"][0], product_id=int(doc["id"][0]), slug=doc["slug"][0])
+            )
         return out
 
     def status(self) -> dict:
         target = self._current_target()
         if target is None:
-            return {"backend": self.name, "location": str(self.root), "generation": None, "documents": 0,
-                    "segments": 0, "size_bytes": 0, "updated_at": None}
+            return {
+                "backend": self.name,
+                "location": str(self.root),
+                "generation": None,
+                "documents": 0,
+                "segments": 0,
+                "size_bytes": 0,
+                "updated_at": None,
+            }
         searcher = self._searcher()
         meta = self.root / target / "meta.json"
         return {
-            "backend": self.name, "location": str(self.root / target), "generation": target,
-            "documents": searcher.num_docs, "segments": searcher.num_segments,
+            "backend": self.name,
+            "location": str(self.root / target),
+            "generation": target,
+            "documents": searcher.num_docs,
+            "segments": searcher.num_segments,
             "size_bytes": _size(self.root / target),
-            "updated_at": dt.datetime.fromtimestamp(meta.stat().st_mtime, dt.timezone.utc) if meta.exists() else None,
+            "updated_at": dt.datetime.fromtimestamp(meta.stat().st_mtime, dt.timezone.utc)
+            if meta.exists()
+            else None,
         }
 
 

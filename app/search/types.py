@@ -14,13 +14,22 @@ from typing import Any
 
 SORTS = ("relevance", "newest", "price", "-price", "rating", "popularity")
 # the price facet's bucket edges: the same as the database facets (app/catalog/queries.py)
-PRICE_EDGES = (Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250"), Decimal("500"), Decimal("1000"))
+PRICE_EDGES = (
+    Decimal("25"),
+    Decimal("50"),
+    Decimal("100"),
+    Decimal("250"),
+    Decimal("500"),
+    Decimal("1000"),
+)
 MAX_TOKENS = 10
 # text fields and their boosts, the same in every backend: title counts most, then brand,
 # category, attributes, description; fuzzy (typo) matches count less
 TEXT_FIELDS = {"title": 3.0, "brand": 2.0, "category": 1.5, "attributes": 1.2, "description": 1.0}
 FUZZY_FIELDS = {"title": 0.6, "brand": 0.5, "category": 0.3, "description": 0.2}
-MAX_RESULT_WINDOW = 10_000  # page * page_size beyond this answers an empty page (as Elasticsearch does)
+MAX_RESULT_WINDOW = (
+    10_000  # page * page_size beyond this answers an empty page (as Elasticsearch does)
+)
 SEP = "\x1f"  # joins the parts of a facet key ("id<SEP>slug<SEP>name")
 
 
@@ -33,7 +42,9 @@ class SearchRequest:
     seller_id: int | None = None
     min_price: Decimal | None = None
     max_price: Decimal | None = None
-    attrs: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # code -> any of values (lower case)
+    attrs: dict[str, list[str]] = dataclasses.field(
+        default_factory=dict
+    )  # code -> any of values (lower case)
     in_stock: bool | None = None
     min_rating: Decimal | None = None
     featured: bool | None = None
@@ -54,7 +65,9 @@ class Hit:
     id: int
     score: float | None = None
     highlight: dict[str, str] = dataclasses.field(default_factory=dict)
-    card: dict | None = None  # the stored product card (documents.card_source), when the index has it
+    card: dict | None = (
+        None  # the stored product card (documents.card_source), when the index has it
+    )
 
 
 @dataclasses.dataclass

@@ -78,11 +78,22 @@ def record_login(session: Session, user, *, after: dict | None = None) -> None:
     from app.security.models import AuditLog
 
     where = _where_from() if has_request_context() else None
-    session.add(AuditLog(
-        tenant_id=user.tenant_id, actor_id=user.id, actor=user.username, action="login",
-        entity=type(user).__name__, entity_id=str(user.id), before=None, after=after,
-        ip=where.ip if where else None, user_agent=where.user_agent if where else None,
-        source=where.source if where else None, request_path=where.path if where else None))
+    session.add(
+        AuditLog(
+            tenant_id=user.tenant_id,
+            actor_id=user.id,
+            actor=user.username,
+            action="login",
+            entity=type(user).__name__,
+            entity_id=str(user.id),
+            before=None,
+            after=after,
+            ip=where.ip if where else None,
+            user_agent=where.user_agent if where else None,
+            source=where.source if where else None,
+            request_path=where.path if where else None,
+        )
+    )
 
 
 def _request_actor() -> AuditActor | None:
@@ -151,7 +162,9 @@ _secret_keys: dict = {}  # mapper -> the keys of its secret columns (mappers do 
 def _secrets_of(mapper) -> frozenset:
     keys = _secret_keys.get(mapper)
     if keys is None:
-        keys = _secret_keys[mapper] = frozenset(c.key for c in mapper.column_attrs if _is_secret(c.columns[0]))
+        keys = _secret_keys[mapper] = frozenset(
+            c.key for c in mapper.column_attrs if _is_secret(c.columns[0])
+        )
     return keys
 
 
@@ -207,12 +220,16 @@ def install(audit_table, is_audited) -> None:
 
     @event.listens_for(Session, "before_commit")
     def _write_audit(session: Session) -> None:
-        if session.in_nested_transaction():  # a savepoint's release: its rows wait for the real commit
+        if (
+            session.in_nested_transaction()
+        ):  # a savepoint's release: its rows wait for the real commit
             return
         session.flush()  # what the commit would flush: its rows join the batch
         pending = session.info.pop(_PENDING, None)
         if pending:
-            session.connection().execute(insert(audit_table), _final([row for _, rows in pending for row in rows]))
+            session.connection().execute(
+                insert(audit_table), _final([row for _, rows in pending for row in rows])
+            )
         session.info[_WRITE_NOW] = True
 
     @event.listens_for(Session, "after_commit")
@@ -222,14 +239,17 @@ def install(audit_table, is_audited) -> None:
         pending = None if session.in_nested_transaction() else session.info.pop(_PENDING, None)
         if pending:
             with session.get_bind().begin() as conn:
-                conn.execute(insert(audit_table), _final([row for _, rows in pending for row in rows]))
+                conn.execute(
+                    insert(audit_table), _final([row for _, rows in pending for row in rows])
+                )
 
     @event.listens_for(Session, "after_soft_rollback")
     def _drop_rolled_back(session: Session, previous_transaction) -> None:
         pending = session.info.get(_PENDING)
         if pending:  # rows of changes made inside the transaction (or savepoint) rolled back go too
-            session.info[_PENDING] = [(tx, rows) for tx, rows in pending
-                                      if not _within(tx, previous_transaction)]
+            session.info[_PENDING] = [
+                (tx, rows) for tx, rows in pending if not _within(tx, previous_transaction)
+            ]
         session.info.pop(_WRITE_NOW, None)
 
     @event.listens_for(Session, "after_transaction_end")

@@ -110,9 +110,15 @@ def _find_by_login(login: str) -> User | None:
 
 def _find_by_email(email: str) -> User | None:
     value = (email or "").strip().lower()
-    return db.session.scalars(
-        select(User).where(func.lower(User.email) == value, User.tenant_id == current_tenant_id())
-    ).first() if value else None
+    return (
+        db.session.scalars(
+            select(User).where(
+                func.lower(User.email) == value, User.tenant_id == current_tenant_id()
+            )
+        ).first()
+        if value
+        else None
+    )
 
 
 def _lifetime(key: str) -> dt.timedelta:
@@ -120,19 +126,37 @@ def _lifetime(key: str) -> dt.timedelta:
     return value if isinstance(value, dt.timedelta) else dt.timedelta(seconds=int(value))
 
 
-def _audit(action: str, entity: str, entity_id, after: dict, tenant_id: int | None, user: User | None) -> None:
-    db.session.add(AuditLog(tenant_id=tenant_id, actor_id=user.id if user else None,
-                            actor=user.username if user else "anonymous", action=action[:16], entity=entity,
-                            entity_id=str(entity_id), after=after, source="api"))
+def _audit(
+    action: str, entity: str, entity_id, after: dict, tenant_id: int | None, user: User | None
+) -> None:
+    db.session.add(
+        AuditLog(
+            tenant_id=tenant_id,
+            actor_id=user.id if user else None,
+            actor=user.username if user else "anonymous",
+            action=action[:16],
+            entity=entity,
+            entity_id=str(entity_id),
+            after=after,
+            source="api",
+        )
+    )
 
 
 def _issue(session: AuthSession, user: User) -> TokenPair:
     session.refresh_token_jti = str(uuid.uuid4())
     claims = {"sid": session.id}
     access = create_access_token(identity=str(user.id), additional_claims=claims)
-    refresh = create_refresh_token(identity=str(user.id),
-                                   additional_claims={**claims, "jti": session.refresh_token_jti})
-    return TokenPair(access, refresh, session.id, user, int(_lifetime("JWT_ACCESS_TOKEN_EXPIRES").total_seconds()))
+    refresh = create_refresh_token(
+        identity=str(user.id), additional_claims={**claims, "jti": session.refresh_token_jti}
+    )
+    return TokenPair(
+        access,
+        refresh,
+        session.id,
+        user,
+        int(_lifetime("JWT_ACCESS_TOKEN_EXPIRES").total_seconds()),
+    )
 
 
 def _revoke_sessions(user_id: int, reason: str, *, except_sid: int | None = None) -> int:
@@ -158,8 +182,16 @@ def session_revoked(sid) -> bool:
 
 # --- registration and login ----------------------------------------------------------------------
 
-def register(*, email: str, password: str, first_name: str = "", last_name: str = "",
-             username: str | None = None, phone: str | None = None) -> None:
+
+def register(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    username: str | None = None,
+    phone: str | None = None,
+) -> None:
     """Create a Customer (and its profile) and ask for e-mail verification. An e-mail already
     registered here gets the same answer (no enumeration); its owner is told by mail instead."""
     email = (email or "").strip()
@@ -170,13 +202,23 @@ def register(*, email: str, password: str, first_name: str = "", last_name: str 
         with transaction():
             existing = _find_by_email(email)
             if existing is not None:
-                publish("auth.registration_attempted", {"user_id": existing.id}, aggregate="user",
-                        aggregate_id=existing.id)
+                publish(
+                    "auth.registration_attempted",
+                    {"user_id": existing.id},
+                    aggregate="user",
+                    aggregate_id=existing.id,
+                )
                 return
             try:
-                user = users.create_user(tenant_id=current_tenant_id(), email=email, password=password,
-                                         first_name=first_name or "", last_name=last_name or "",
-                                         role_names=[roles.CUSTOMER], username=username)
+                user = users.create_user(
+                    tenant_id=current_tenant_id(),
+                    email=email,
+                    password=password,
+                    first_name=first_name or "",
+                    last_name=last_name or "",
+                    role_names=[roles.CUSTOMER],
+                    username=username,
+                )
             except ValidationError as exc:
                 if exc.message == "already registered":  # a username taken: same answer as above
                     return
@@ -189,8 +231,14 @@ def register(*, email: str, password: str, first_name: str = "", last_name: str 
         return  # a concurrent registration of the same address won: same answer
 
 
-def login(*, login: str, password: str, ip: str | None = None, user_agent: str | None = None,
-          device: str | None = None) -> TokenPair:
+def login(
+    *,
+    login: str,
+    password: str,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    device: str | None = None,
+) -> TokenPair:
     """Check the credentials (lockout after LOGIN_MAX_FAILURES for LOGIN_LOCKOUT_MINUTES) and
     open a session. Unknown user, wrong password, locked or disabled account: the same error."""
     failed = False
@@ -208,7 +256,9 @@ def login(*, login: str, password: str, ip: str | None = None, user_agent: str |
         elif not check_password_hash(user.password or "", password or "") or not user.active:
             user.fail_login_count = (user.fail_login_count or 0) + 1
             if user.fail_login_count >= current_app.config["LOGIN_MAX_FAILURES"]:
-                user.locked_until = now + dt.timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+                user.locked_until = now + dt.timedelta(
+                    minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]
+                )
                 user.fail_login_count = 0
             failed = True
         else:
@@ -216,14 +266,24 @@ def login(*, login: str, password: str, ip: str | None = None, user_agent: str |
             user.locked_until = None
             user.last_login = now.replace(tzinfo=None)  # FAB's column is a naive DateTime
             user.login_count = (user.login_count or 0) + 1
-            session = AuthSession(tenant_id=user.tenant_id, user_id=user.id, family_id=str(uuid.uuid4()),
-                                  refresh_token_jti="-", user_agent=(user_agent or "")[:255] or None,
-                                  device=_device(user_agent, device), ip=ip, created_at=now, last_seen_at=now,
-                                  expires_at=now + _lifetime("JWT_REFRESH_TOKEN_EXPIRES"))
+            session = AuthSession(
+                tenant_id=user.tenant_id,
+                user_id=user.id,
+                family_id=str(uuid.uuid4()),
+                refresh_token_jti="-",
+                user_agent=(user_agent or "")[:255] or None,
+                device=_device(user_agent, device),
+                ip=ip,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + _lifetime("JWT_REFRESH_TOKEN_EXPIRES"),
+            )
             db.session.add(session)
             db.session.flush()
             pair = _issue(session, user)
-            record_login(db.session, user, after={"session_id": session.id, "device": session.device})
+            record_login(
+                db.session, user, after={"session_id": session.id, "device": session.device}
+            )
     if failed:
         raise AuthenticationFailed(_INVALID_LOGIN, code="invalid_credentials")
     return pair
@@ -233,8 +293,12 @@ def refresh(*, token: str, ip: str | None = None, user_agent: str | None = None)
     """Rotate: spend the refresh token, return a new pair. A spent token revokes its family."""
     try:
         claims = decode_token(token)
-    except Exception as exc:  # expired, bad signature, garbage (PyJWTError, JWTExtendedException, ...)
-        raise AuthenticationFailed("invalid or expired refresh token", code="invalid_token") from exc
+    except (
+        Exception
+    ) as exc:  # expired, bad signature, garbage (PyJWTError, JWTExtendedException, ...)
+        raise AuthenticationFailed(
+            "invalid or expired refresh token", code="invalid_token"
+        ) from exc
     if claims.get("type") != "refresh" or "sid" not in claims:
         raise AuthenticationFailed("a refresh token is required", code="invalid_token")
     if claims.get("tenant_id") not in (current_tenant_id(), None):
@@ -250,9 +314,14 @@ def refresh(*, token: str, ip: str | None = None, user_agent: str | None = None)
             raise AuthenticationFailed("this session has ended", code="invalid_token")
         if session.refresh_token_jti != claims["jti"]:
             session.revoked_at, session.revoke_reason = now, "refresh_reuse"
-            _audit("token_reuse", "AuthSession", session.id,
-                   {"reason": "spent refresh token presented; session revoked", "ip": ip},
-                   session.tenant_id, None)
+            _audit(
+                "token_reuse",
+                "AuthSession",
+                session.id,
+                {"reason": "spent refresh token presented; session revoked", "ip": ip},
+                session.tenant_id,
+                None,
+            )
             reused = True
         else:
             user = db.session.get(User, session.user_id)
@@ -263,8 +332,9 @@ def refresh(*, token: str, ip: str | None = None, user_agent: str | None = None)
             session.expires_at = now + _lifetime("JWT_REFRESH_TOKEN_EXPIRES")
             pair = _issue(session, user)
     if reused:
-        raise AuthenticationFailed("this refresh token was already used; the session is revoked",
-                                   code="token_reused")
+        raise AuthenticationFailed(
+            "this refresh token was already used; the session is revoked", code="token_reused"
+        )
     return pair
 
 
@@ -274,17 +344,24 @@ def logout(*, user: User, claims: dict) -> None:
         if claims.get("sid") is not None:
             db.session.execute(
                 update(AuthSession)
-                .where(AuthSession.id == int(claims["sid"]), AuthSession.user_id == user.id,
-                       AuthSession.revoked_at.is_(None))
+                .where(
+                    AuthSession.id == int(claims["sid"]),
+                    AuthSession.user_id == user.id,
+                    AuthSession.revoked_at.is_(None),
+                )
                 .values(revoked_at=utcnow(), revoke_reason="logout")
             )
     blocklist(claims["jti"], max(int(claims["exp"] - utcnow().timestamp()), 1))
 
 
-def change_password(*, user: User, current_password: str, new_password: str, current_sid: int | None) -> int:
+def change_password(
+    *, user: User, current_password: str, new_password: str, current_sid: int | None
+) -> int:
     """Needs the current password; every OTHER session is revoked. Returns how many."""
     if not check_password_hash(user.password or "", current_password or ""):
-        raise ValidationError("the current password is wrong", details={"current_password": "incorrect"})
+        raise ValidationError(
+            "the current password is wrong", details={"current_password": "incorrect"}
+        )
     users.validate_password(new_password)
     with transaction():
         user = db.session.merge(user)
@@ -294,19 +371,30 @@ def change_password(*, user: User, current_password: str, new_password: str, cur
 
 # --- one-time tokens (e-mail verification, password reset) --------------------------------------
 
+
 def request_password_reset(email: str) -> None:
     """Always the same outcome for the caller; a mail only if the account exists and is active."""
     with transaction():
         user = _find_by_email(email)
         if user is not None and user.active:
-            publish("auth.password_reset_requested", {"user_id": user.id}, aggregate="user", aggregate_id=user.id)
+            publish(
+                "auth.password_reset_requested",
+                {"user_id": user.id},
+                aggregate="user",
+                aggregate_id=user.id,
+            )
 
 
 def resend_verification(email: str) -> None:
     with transaction():
         user = _find_by_email(email)
         if user is not None and user.active and user.email_verified_at is None:
-            publish("auth.verification_requested", {"user_id": user.id}, aggregate="user", aggregate_id=user.id)
+            publish(
+                "auth.verification_requested",
+                {"user_id": user.id},
+                aggregate="user",
+                aggregate_id=user.id,
+            )
 
 
 def _valid_token(raw: str, purpose: str) -> OneTimeToken | None:
@@ -314,10 +402,13 @@ def _valid_token(raw: str, purpose: str) -> OneTimeToken | None:
         return None
     tenant_id = current_tenant_id()
     row = db.session.scalars(
-        select(OneTimeToken).where(
-            OneTimeToken.token_hash == _hash_token(raw), OneTimeToken.purpose == purpose,
+        select(OneTimeToken)
+        .where(
+            OneTimeToken.token_hash == _hash_token(raw),
+            OneTimeToken.purpose == purpose,
             or_(OneTimeToken.tenant_id == tenant_id, OneTimeToken.tenant_id.is_(None)),
-        ).with_for_update()
+        )
+        .with_for_update()
     ).first()
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         return None
@@ -336,8 +427,11 @@ def reset_password(*, token: str, new_password: str) -> None:
     with transaction():
         row = _valid_token(token, RESET_PASSWORD)
         if row is None:
-            raise NotFound("invalid, expired or already used token", code="invalid_token",
-                           details={"token": "invalid, expired or already used"})
+            raise NotFound(
+                "invalid, expired or already used token",
+                code="invalid_token",
+                details={"token": "invalid, expired or already used"},
+            )
         with unscoped():
             user = db.session.get(User, row.user_id)
         row.used_at = utcnow()
@@ -365,12 +459,24 @@ def _new_token(user: User, purpose: str, lifetime: dt.timedelta) -> str:
     now = utcnow()
     db.session.execute(
         update(OneTimeToken)
-        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose, OneTimeToken.used_at.is_(None))
+        .where(
+            OneTimeToken.user_id == user.id,
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
+        )
         .values(used_at=now)
     )
     raw = secrets.token_urlsafe(32)
-    db.session.add(OneTimeToken(tenant_id=user.tenant_id, user_id=user.id, purpose=purpose,
-                                token_hash=_hash_token(raw), created_at=now, expires_at=now + lifetime))
+    db.session.add(
+        OneTimeToken(
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_hash_token(raw),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
     db.session.flush()
     return raw
 
@@ -383,27 +489,40 @@ def _event_user(event) -> User | None:
 
 # --- event consumers (subscribed in jobs/subscribers.py; run after commit, once) ------------------
 
+
 def send_verification_email(event) -> None:
     user = _event_user(event)
     if user is None or user.email_verified_at is not None:
         return
     hours = current_app.config["EMAIL_VERIFY_TOKEN_HOURS"]
     raw = _new_token(user, VERIFY_EMAIL, dt.timedelta(hours=hours))
-    mail.send_mail("verify_email", user.email, {"first_name": user.first_name, "valid_hours": hours,
-                                                "link": mail.frontend_link(f"auth/verify-email/{raw}")})
+    mail.send_mail(
+        "verify_email",
+        user.email,
+        {
+            "first_name": user.first_name,
+            "valid_hours": hours,
+            "link": mail.frontend_link(f"auth/verify-email/{raw}"),
+        },
+    )
 
 
 def send_welcome_email(event) -> None:
     user = _event_user(event)
     if user is not None:
-        mail.send_mail("welcome", user.email, {"first_name": user.first_name, "link": mail.frontend_link("")})
+        mail.send_mail(
+            "welcome", user.email, {"first_name": user.first_name, "link": mail.frontend_link("")}
+        )
 
 
 def send_registration_attempt_email(event) -> None:
     user = _event_user(event)
     if user is not None:
-        mail.send_mail("registration_attempt", user.email,
-                       {"first_name": user.first_name, "link": mail.frontend_link("auth/forgot-password")})
+        mail.send_mail(
+            "registration_attempt",
+            user.email,
+            {"first_name": user.first_name, "link": mail.frontend_link("auth/forgot-password")},
+        )
 
 
 def send_password_reset_email(event) -> None:
@@ -412,19 +531,34 @@ def send_password_reset_email(event) -> None:
         return
     minutes = current_app.config["PASSWORD_RESET_TOKEN_MINUTES"]
     raw = _new_token(user, RESET_PASSWORD, dt.timedelta(minutes=minutes))
-    mail.send_mail("reset_password", user.email, {"first_name": user.first_name, "valid_minutes": minutes,
-                                                  "link": mail.frontend_link(f"auth/reset-password/{raw}")})
+    mail.send_mail(
+        "reset_password",
+        user.email,
+        {
+            "first_name": user.first_name,
+            "valid_minutes": minutes,
+            "link": mail.frontend_link(f"auth/reset-password/{raw}"),
+        },
+    )
 
 
 # --- sessions ------------------------------------------------------------------------------------
 
+
 def list_sessions(user: User, *, page: int, page_size: int, current_sid: int | None) -> dict:
-    conditions = (AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None),
-                  AuthSession.expires_at > utcnow())
+    conditions = (
+        AuthSession.user_id == user.id,
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > utcnow(),
+    )
     total = db.session.scalar(select(func.count()).select_from(AuthSession).where(*conditions))
-    rows = db.session.scalars(select(AuthSession).where(*conditions).order_by(AuthSession.last_seen_at.desc(),
-                                                                             AuthSession.id.desc())
-                              .limit(page_size).offset((page - 1) * page_size)).all()
+    rows = db.session.scalars(
+        select(AuthSession)
+        .where(*conditions)
+        .order_by(AuthSession.last_seen_at.desc(), AuthSession.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
     for row in rows:
         row.current = row.id == current_sid
     return {"items": rows, "page": page, "page_size": page_size, "total": total}
@@ -433,8 +567,9 @@ def list_sessions(user: User, *, page: int, page_size: int, current_sid: int | N
 def revoke_session(user: User, session_id: int) -> None:
     """Revoke one of the user's own sessions; anyone else's answers 404."""
     with transaction():
-        row = db.session.scalars(select(AuthSession).where(AuthSession.id == session_id,
-                                                           AuthSession.user_id == user.id)).first()
+        row = db.session.scalars(
+            select(AuthSession).where(AuthSession.id == session_id, AuthSession.user_id == user.id)
+        ).first()
         if row is None:
             raise NotFound("no such session")
         if row.revoked_at is None:
@@ -479,14 +614,18 @@ GRANTABLE = tuple(r for r in roles.ALL_ROLES if r != roles.GUEST)
 def _users_query(actor: User):
     stmt = select(User)
     if not actor.is_super_admin:
-        stmt = stmt.where(User.tenant_id.is_not(None))  # Super Admins are not a tenant admin's business
+        stmt = stmt.where(
+            User.tenant_id.is_not(None)
+        )  # Super Admins are not a tenant admin's business
     return stmt
 
 
 def _check_roles(actor: User, role_names: list[str]) -> None:
     unknown = [r for r in role_names if r not in GRANTABLE]
     if unknown or not role_names:
-        raise ValidationError("unknown role", details={"roles": f"choose from {', '.join(GRANTABLE)}"})
+        raise ValidationError(
+            "unknown role", details={"roles": f"choose from {', '.join(GRANTABLE)}"}
+        )
     if roles.SUPER_ADMIN in role_names and not actor.is_super_admin:
         raise PermissionDenied("only a Super Admin can grant the Super Admin role")
 
@@ -495,11 +634,19 @@ def list_users(actor: User, *, page: int, page_size: int, q: str | None = None) 
     stmt = _users_query(actor)
     if q:
         like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.username).like(like),
-                              func.lower(User.first_name).like(like), func.lower(User.last_name).like(like)))
+        stmt = stmt.where(
+            or_(
+                func.lower(User.email).like(like),
+                func.lower(User.username).like(like),
+                func.lower(User.first_name).like(like),
+                func.lower(User.last_name).like(like),
+            )
+        )
     with _actor_scope(actor):
         total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        items = db.session.scalars(stmt.order_by(User.id).limit(page_size).offset((page - 1) * page_size)).all()
+        items = db.session.scalars(
+            stmt.order_by(User.id).limit(page_size).offset((page - 1) * page_size)
+        ).all()
     return {"items": items, "page": page, "page_size": page_size, "total": total}
 
 
@@ -519,17 +666,28 @@ def create_user(actor: User, data: dict) -> User:
     role_names = data.get("roles") or [roles.CUSTOMER]
     _check_roles(actor, role_names)
     if roles.SUPER_ADMIN in role_names and role_names != [roles.SUPER_ADMIN]:
-        raise ValidationError("a Super Admin has no other role", details={"roles": "Super Admin alone"})
+        raise ValidationError(
+            "a Super Admin has no other role", details={"roles": "Super Admin alone"}
+        )
     with transaction():
         tenant_id = None if role_names == [roles.SUPER_ADMIN] else current_tenant_id()
         try:
-            user = users.create_user(tenant_id=tenant_id, email=data["email"], password=data["password"],
-                                     first_name=data.get("first_name") or "", last_name=data.get("last_name") or "",
-                                     role_names=role_names, username=data.get("username"))
+            user = users.create_user(
+                tenant_id=tenant_id,
+                email=data["email"],
+                password=data["password"],
+                first_name=data.get("first_name") or "",
+                last_name=data.get("last_name") or "",
+                role_names=role_names,
+                username=data.get("username"),
+            )
         except ValidationError as exc:
             if exc.message == "already registered":
-                raise Conflict("a user with this e-mail or username exists", code="already_registered",
-                               details=exc.details) from exc
+                raise Conflict(
+                    "a user with this e-mail or username exists",
+                    code="already_registered",
+                    details=exc.details,
+                ) from exc
             raise
         user.phone = data.get("phone")
         if data.get("email_verified"):
@@ -548,8 +706,11 @@ def update_user(actor: User, user_id: int, changes: dict) -> User:
             if user.id == actor.id:
                 raise Conflict("you cannot change your own roles")
             if (user.tenant_id is None) != (changes["roles"] == [roles.SUPER_ADMIN]):
-                raise ValidationError("a Super Admin has no tenant and no other role; tenant users are never "
-                                      "Super Admins", details={"roles": "not possible for this user"})
+                raise ValidationError(
+                    "a Super Admin has no tenant and no other role; tenant users are never "
+                    "Super Admins",
+                    details={"roles": "not possible for this user"},
+                )
             user.roles = [users._role(name) for name in changes["roles"]]
         for key in PROFILE_FIELDS:
             if key in changes:

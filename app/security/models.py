@@ -24,7 +24,9 @@ class MarketUser(FabUser):
 
     __tablename__ = "ab_user"
 
-    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), nullable=True, index=True)
+    tenant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tenants.id"), nullable=True, index=True
+    )
     phone: Mapped[str | None] = mapped_column(String(32))
     email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -48,7 +50,9 @@ class MarketUser(FabUser):
 
     @property
     def is_seller(self) -> bool:
-        return roles.SELLER in self.role_names and not (self.role_names & {roles.ADMIN, roles.SUPER_ADMIN})
+        return roles.SELLER in self.role_names and not (
+            self.role_names & {roles.ADMIN, roles.SUPER_ADMIN}
+        )
 
     def __repr__(self) -> str:
         return self.get_full_name() if self.first_name else self.username
@@ -68,7 +72,9 @@ def _replace_global_uniques() -> None:
     table.c.email.unique = False
     table.c.username.unique = False
     table.append_constraint(UniqueConstraint("tenant_id", "email", name="uq_ab_user_tenant_email"))
-    table.append_constraint(UniqueConstraint("tenant_id", "username", name="uq_ab_user_tenant_username"))
+    table.append_constraint(
+        UniqueConstraint("tenant_id", "username", name="uq_ab_user_tenant_username")
+    )
 
 
 _replace_global_uniques()
@@ -104,4 +110,6 @@ class AuditLog(Model):
     user_agent: Mapped[str | None] = mapped_column(String(255))
     source: Mapped[str | None] = mapped_column(String(16))  # admin, api, job, cli
     request_path: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False, index=True
+    )

@@ -31,31 +31,47 @@ def validate_password(password: str) -> None:
 def _role(name: str):
     role = current_app.appbuilder.sm.find_role(name)
     if role is None:
-        raise ValidationError(f"role {name!r} does not exist; run `flask init`", details={"roles": name})
+        raise ValidationError(
+            f"role {name!r} does not exist; run `flask init`", details={"roles": name}
+        )
     return role
 
 
 def _check_unique(tenant_id: int | None, username: str, email: str) -> None:
     with unscoped():
         clash = db.session.scalar(
-            select(func.count()).select_from(User).where(
-                (User.tenant_id == tenant_id) if tenant_id is not None else User.tenant_id.is_(None),
-                (func.lower(User.email) == email.lower()) | (func.lower(User.username) == username.lower()),
+            select(func.count())
+            .select_from(User)
+            .where(
+                (User.tenant_id == tenant_id)
+                if tenant_id is not None
+                else User.tenant_id.is_(None),
+                (func.lower(User.email) == email.lower())
+                | (func.lower(User.username) == username.lower()),
             )
         )
         # a tenant user may not take a Super Admin's username: logins resolve both
         super_clash = tenant_id is not None and db.session.scalar(
-            select(func.count()).select_from(User).where(
-                User.tenant_id.is_(None), func.lower(User.username) == username.lower()
-            )
+            select(func.count())
+            .select_from(User)
+            .where(User.tenant_id.is_(None), func.lower(User.username) == username.lower())
         )
     if clash or super_clash:
         raise ValidationError("already registered", details={"email": "already registered"})
 
 
-def create_user(*, tenant_id: int | None, email: str, password: str, first_name: str, last_name: str,
-                role_names: list[str], username: str | None = None, check_password: bool = True,
-                password_hash: str | None = None) -> User:
+def create_user(
+    *,
+    tenant_id: int | None,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    role_names: list[str],
+    username: str | None = None,
+    check_password: bool = True,
+    password_hash: str | None = None,
+) -> User:
     """Add a user to the session (the caller commits). tenant_id None makes a global user, which
     only a Super Admin may be."""
     email = (email or "").strip()

@@ -28,17 +28,27 @@ def _sync(session: Session) -> None:
                     _move_product(session, obj.id, hist.added[0])
         for obj in pending:
             if isinstance(obj, ProductVariant):
-                product = obj.product if obj.product is not None else session.get(Product, obj.product_id)
+                product = (
+                    obj.product if obj.product is not None else session.get(Product, obj.product_id)
+                )
                 if product is not None and obj.seller_id != product.seller_id:
                     obj.seller_id = product.seller_id
         for obj in pending:
             if isinstance(obj, StockLevel):
-                variant = obj.variant if obj.variant is not None else session.get(ProductVariant, obj.variant_id)
+                variant = (
+                    obj.variant
+                    if obj.variant is not None
+                    else session.get(ProductVariant, obj.variant_id)
+                )
                 if variant is not None and obj.seller_id != variant.seller_id:
                     obj.seller_id = variant.seller_id
         for obj in pending:
             if isinstance(obj, (StockMovement, LowStockAlert)) and obj.seller_id is None:
-                stock = obj.stock_level if obj.stock_level is not None else session.get(StockLevel, obj.stock_level_id)
+                stock = (
+                    obj.stock_level
+                    if obj.stock_level is not None
+                    else session.get(StockLevel, obj.stock_level_id)
+                )
                 if stock is not None:
                     obj.seller_id = stock.seller_id
 
@@ -48,13 +58,22 @@ def _move_product(session: Session, product_id: int, seller_id: int) -> None:
     variant_ids = select(ProductVariant.id).where(ProductVariant.product_id == product_id)
     stock_ids = select(StockLevel.id).where(StockLevel.variant_id.in_(variant_ids))
     # Core statements: the tenant hook does not apply, but every id here is the product's own
-    conn.execute(update(ProductVariant.__table__).where(ProductVariant.__table__.c.product_id == product_id)
-                 .values(seller_id=seller_id))
-    conn.execute(update(StockLevel.__table__).where(StockLevel.__table__.c.variant_id.in_(variant_ids))
-                 .values(seller_id=seller_id))
+    conn.execute(
+        update(ProductVariant.__table__)
+        .where(ProductVariant.__table__.c.product_id == product_id)
+        .values(seller_id=seller_id)
+    )
+    conn.execute(
+        update(StockLevel.__table__)
+        .where(StockLevel.__table__.c.variant_id.in_(variant_ids))
+        .values(seller_id=seller_id)
+    )
     for model in (StockMovement, LowStockAlert):
-        conn.execute(update(model.__table__).where(model.__table__.c.stock_level_id.in_(stock_ids))
-                     .values(seller_id=seller_id))
+        conn.execute(
+            update(model.__table__)
+            .where(model.__table__.c.stock_level_id.in_(stock_ids))
+            .values(seller_id=seller_id)
+        )
     for obj in list(session.identity_map.values()):
         if isinstance(obj, (ProductVariant, StockLevel, StockMovement, LowStockAlert)):
             session.expire(obj, ["seller_id"])

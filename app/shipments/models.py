@@ -19,15 +19,23 @@ LABEL_BLOB = LargeBinary().with_variant(MEDIUMBLOB(), "mysql", "mariadb")
 class Shipment(TenantScoped, TimestampMixin, Model):
     __tablename__ = "shipments"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "carrier", "tracking_number", name="uq_shipments_tenant_tracking"),
+        UniqueConstraint(
+            "tenant_id", "carrier", "tracking_number", name="uq_shipments_tenant_tracking"
+        ),
         Index("ix_shipments_tenant_seller", "tenant_id", "seller_id", "id"),
         Index("ix_shipments_tenant_sub_order", "tenant_id", "sub_order_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
-    sub_order_id: Mapped[int] = mapped_column(ForeignKey("sub_orders.id", ondelete="CASCADE"), nullable=False)
-    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    sub_order_id: Mapped[int] = mapped_column(
+        ForeignKey("sub_orders.id", ondelete="CASCADE"), nullable=False
+    )
+    seller_id: Mapped[int] = mapped_column(
+        ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False
+    )
     carrier: Mapped[str] = mapped_column(String(32), nullable=False)
     tracking_number: Mapped[str] = mapped_column(String(64), nullable=False)
     status: Mapped[str] = mapped_column(String(24), default="label_created", nullable=False)
@@ -36,7 +44,9 @@ class Shipment(TenantScoped, TimestampMixin, Model):
 
     sub_order: Mapped[SubOrder] = relationship(SubOrder, lazy="joined")
     events: Mapped[list[TrackingEvent]] = relationship(
-        back_populates="shipment", cascade="all, delete-orphan", order_by="TrackingEvent.occurred_at",
+        back_populates="shipment",
+        cascade="all, delete-orphan",
+        order_by="TrackingEvent.occurred_at",
         lazy="selectin",
     )
 
@@ -46,10 +56,14 @@ class Shipment(TenantScoped, TimestampMixin, Model):
 
 class TrackingEvent(TenantScoped, Model):
     __tablename__ = "shipment_tracking_events"
-    __table_args__ = (Index("ix_shipment_tracking_events_tenant_shipment", "tenant_id", "shipment_id", "id"),)
+    __table_args__ = (
+        Index("ix_shipment_tracking_events_tenant_shipment", "tenant_id", "shipment_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False)
+    shipment_id: Mapped[int] = mapped_column(
+        ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False
+    )
     status: Mapped[str] = mapped_column(String(24), nullable=False)
     description: Mapped[str] = mapped_column(String(255), nullable=False)
     location: Mapped[str | None] = mapped_column(String(120))

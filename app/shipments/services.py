@@ -32,7 +32,11 @@ DEFAULT_CARRIER = "manual"
 def _staff_sub_order(viewer: orders.Viewer, sub_order_id: int, *, lock: bool = False) -> SubOrder:
     if viewer.is_customer:
         raise PermissionDenied("only the seller of the sub-order or an admin ships it")
-    stmt = select(SubOrder).where(SubOrder.id == sub_order_id).execution_options(populate_existing=True)
+    stmt = (
+        select(SubOrder)
+        .where(SubOrder.id == sub_order_id)
+        .execution_options(populate_existing=True)
+    )
     if viewer.seller_id is not None:
         stmt = stmt.where(SubOrder.seller_id == viewer.seller_id)
     if lock:
@@ -48,28 +52,59 @@ def _check_shippable(sub: SubOrder) -> None:
     is not shipped, whatever refunded it), checked before the carrier makes a label and again after."""
     orders.check_transition(sub, states.SHIPPED)
     if db.session.scalar(select(Shipment.id).where(Shipment.sub_order_id == sub.id)) is not None:
-        raise Conflict("this sub-order has a shipment already", code="shipment_exists",
-                       details={"sub_order_id": sub.id})
+        raise Conflict(
+            "this sub-order has a shipment already",
+            code="shipment_exists",
+            details={"sub_order_id": sub.id},
+        )
 
 
 def _label_request(sub: SubOrder, weight_kg: Decimal | None) -> carriers.LabelRequest:
     seller = db.session.get(SellerProfile, sub.seller_id)
-    warehouse = db.session.scalar(select(Warehouse).where(Warehouse.seller_id == sub.seller_id,
-                                                          Warehouse.is_active.is_(True)).order_by(Warehouse.id))
-    sender = carriers.Party(name=seller.store_name, line1=warehouse.name if warehouse else seller.store_name,
-                            city=(warehouse.city if warehouse else None) or "-", postal_code="-",
-                            country=warehouse.country if warehouse else "US")
+    warehouse = db.session.scalar(
+        select(Warehouse)
+        .where(Warehouse.seller_id == sub.seller_id, Warehouse.is_active.is_(True))
+        .order_by(Warehouse.id)
+    )
+    sender = carriers.Party(
+        name=seller.store_name,
+        line1=warehouse.name if warehouse else seller.store_name,
+        city=(warehouse.city if warehouse else None) or "-",
+        postal_code="-",
+        country=warehouse.country if warehouse else "US",
+    )
     to = sub.order.shipping_address
-    recipient = carriers.Party(name=to["full_name"], line1=to["line1"], line2=to.get("line2"), city=to["city"],
-                               postal_code=to["postal_code"], country=to["country"], region=to.get("region"),
-                               phone=to.get("phone"))
+    recipient = carriers.Party(
+        name=to["full_name"],
+        line1=to["line1"],
+        line2=to.get("line2"),
+        city=to["city"],
+        postal_code=to["postal_code"],
+        country=to["country"],
+        region=to.get("region"),
+        phone=to.get("phone"),
+    )
     if weight_kg is None:
-        weights = dict(db.session.execute(select(ProductVariant.id, ProductVariant.weight_kg).where(
-            ProductVariant.id.in_([line.variant_id for line in sub.lines if line.variant_id]))).all())
-        weight_kg = sum((Decimal(weights.get(line.variant_id) or 0) * line.quantity for line in sub.lines),
-                        Decimal("0"))
-    return carriers.LabelRequest(reference=sub.number, sender=sender, recipient=recipient, weight_kg=weight_kg,
-                                 service=sub.shipping_method_name)
+        weights = dict(
+            db.session.execute(
+                select(ProductVariant.id, ProductVariant.weight_kg).where(
+                    ProductVariant.id.in_(
+                        [line.variant_id for line in sub.lines if line.variant_id]
+                    )
+                )
+            ).all()
+        )
+        weight_kg = sum(
+            (Decimal(weights.get(line.variant_id) or 0) * line.quantity for line in sub.lines),
+            Decimal("0"),
+        )
+    return carriers.LabelRequest(
+        reference=sub.number,
+        sender=sender,
+        recipient=recipient,
+        weight_kg=weight_kg,
+        service=sub.shipping_method_name,
+    )
 
 
 def create_label(user, sub_order_id: int, weight_kg: Decimal | None = None) -> dict[str, Any]:
@@ -84,19 +119,37 @@ def create_label(user, sub_order_id: int, weight_kg: Decimal | None = None) -> d
     with transaction():
         sub = _staff_sub_order(viewer, sub_order_id, lock=True)
         _check_shippable(sub)  # still (nobody shipped it meanwhile)
-        shipment = Shipment(order_id=sub.order_id, sub_order_id=sub.id, seller_id=sub.seller_id,
-                            carrier=label.carrier, tracking_number=label.tracking_number, status="label_created",
-                            label_pdf=label.pdf_bytes, shipped_at=label.created_at)
-        shipment.events.append(TrackingEvent(status="label_created", description="Label created; parcel shipped",
-                                             occurred_at=label.created_at))
+        shipment = Shipment(
+            order_id=sub.order_id,
+            sub_order_id=sub.id,
+            seller_id=sub.seller_id,
+            carrier=label.carrier,
+            tracking_number=label.tracking_number,
+            status="label_created",
+            label_pdf=label.pdf_bytes,
+            shipped_at=label.created_at,
+        )
+        shipment.events.append(
+            TrackingEvent(
+                status="label_created",
+                description="Label created; parcel shipped",
+                occurred_at=label.created_at,
+            )
+        )
         db.session.add(shipment)
-        orders.set_status(sub, states.SHIPPED, actor_id=user.id, note=f"{label.carrier} {label.tracking_number}")
+        orders.set_status(
+            sub, states.SHIPPED, actor_id=user.id, note=f"{label.carrier} {label.tracking_number}"
+        )
         db.session.flush()
         return orders.shipment_view(shipment)
 
 
 def _visible_shipment(viewer: orders.Viewer, shipment_id: int) -> Shipment:
-    stmt = select(Shipment).join(Order, Order.id == Shipment.order_id).where(Shipment.id == shipment_id)
+    stmt = (
+        select(Shipment)
+        .join(Order, Order.id == Shipment.order_id)
+        .where(Shipment.id == shipment_id)
+    )
     if viewer.is_customer:
         stmt = stmt.where(Order.customer_user_id == viewer.user.id)
     elif viewer.seller_id is not None:
@@ -114,9 +167,19 @@ def tracking(user, shipment_id: int) -> dict[str, Any]:
         view = orders.shipment_view(shipment)
         code, number = shipment.carrier, shipment.tracking_number
     remote = carriers.get(code).track(number)
-    view["events"] = sorted(view["events"] + [{"status": e.status, "description": e.description,
-                                               "location": e.location, "at": e.occurred_at} for e in remote],
-                            key=lambda e: e["at"])
+    view["events"] = sorted(
+        view["events"]
+        + [
+            {
+                "status": e.status,
+                "description": e.description,
+                "location": e.location,
+                "at": e.occurred_at,
+            }
+            for e in remote
+        ],
+        key=lambda e: e["at"],
+    )
     return view
 
 

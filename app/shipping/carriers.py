@@ -41,18 +41,24 @@ class Party:
 
     def lines(self) -> list[str]:
         place = " ".join(p for p in (self.postal_code, self.city) if p)
-        rows = [self.name, self.line1, self.line2, place, " ".join(p for p in (self.region, self.country) if p),
-                self.phone]
+        rows = [
+            self.name,
+            self.line1,
+            self.line2,
+            place,
+            " ".join(p for p in (self.region, self.country) if p),
+            self.phone,
+        ]
         return [r for r in rows if r]
 
 
 @dataclass(frozen=True)
 class LabelRequest:
-    reference: str                 # the shipment's reference (e.g. "SHP-42"), printed on the label
+    reference: str  # the shipment's reference (e.g. "SHP-42"), printed on the label
     sender: Party
     recipient: Party
     weight_kg: Decimal
-    service: str | None = None     # the shipping method's name
+    service: str | None = None  # the shipping method's name
     parcels: int = 1
 
 
@@ -68,7 +74,7 @@ class Label:
 @dataclass(frozen=True)
 class TrackingEvent:
     occurred_at: dt.datetime
-    status: str                    # label_created, in_transit, out_for_delivery, delivered, exception
+    status: str  # label_created, in_transit, out_for_delivery, delivered, exception
     description: str
     location: str | None = None
 
@@ -124,6 +130,7 @@ def is_valid_tracking_number(number: str) -> bool:
 
 # --- the built-in manual carrier ----------------------------------------------------------------
 
+
 def _latin1(text: str) -> str:
     """The PDF core fonts are Latin-1: other characters print as '?' instead of failing."""
     return text.encode("latin-1", "replace").decode("latin-1")
@@ -138,16 +145,26 @@ class ManualCarrier:
 
     def create_label(self, request: LabelRequest) -> Label:
         if request.weight_kg is None or request.weight_kg < 0:
-            raise ValidationError("invalid parcel weight", details={"weight_kg": ["must be zero or more"]})
+            raise ValidationError(
+                "invalid parcel weight", details={"weight_kg": ["must be zero or more"]}
+            )
         tracking = make_tracking_number(self.prefix, self.suffix)
         created = utcnow()
-        return Label(carrier=self.code, tracking_number=tracking, pdf_bytes=self._pdf(request, tracking, created),
-                     created_at=created)
+        return Label(
+            carrier=self.code,
+            tracking_number=tracking,
+            pdf_bytes=self._pdf(request, tracking, created),
+            created_at=created,
+        )
 
     def track(self, tracking_number: str) -> list[TrackingEvent]:
-        if not is_valid_tracking_number(tracking_number) or not tracking_number.startswith(self.prefix):
-            raise ValidationError("not a tracking number of this carrier",
-                                  details={"tracking_number": ["invalid check digit or format"]})
+        if not is_valid_tracking_number(tracking_number) or not tracking_number.startswith(
+            self.prefix
+        ):
+            raise ValidationError(
+                "not a tracking number of this carrier",
+                details={"tracking_number": ["invalid check digit or format"]},
+            )
         return []  # no remote timeline: the shipment's own events are the timeline
 
     def _pdf(self, request: LabelRequest, tracking: str, created: dt.datetime) -> bytes:
@@ -159,10 +176,21 @@ class ManualCarrier:
         pdf.set_margins(6, 6, 6)
         pdf.set_font("Helvetica", "B", 12)
         pdf.set_xy(6, 6)
-        pdf.cell(88, 6, _latin1(f"{self.name} - {request.service or 'Standard'}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            88,
+            6,
+            _latin1(f"{self.name} - {request.service or 'Standard'}"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.set_font("Helvetica", "", 8)
-        pdf.cell(88, 4, _latin1(f"Ref {request.reference}   {created:%Y-%m-%d %H:%M} UTC"),
-                 new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            88,
+            4,
+            _latin1(f"Ref {request.reference}   {created:%Y-%m-%d %H:%M} UTC"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.line(6, 18, 94, 18)
         pdf.set_xy(6, 20)
         pdf.set_font("Helvetica", "B", 8)
@@ -180,8 +208,13 @@ class ManualCarrier:
         pdf.line(6, 98, 94, 98)
         pdf.set_xy(6, 100)
         pdf.set_font("Helvetica", "", 10)
-        pdf.cell(88, 5, _latin1(f"Weight: {Decimal(request.weight_kg):.3f} kg   Parcels: {request.parcels}"),
-                 new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            88,
+            5,
+            _latin1(f"Weight: {Decimal(request.weight_kg):.3f} kg   Parcels: {request.parcels}"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.code39(f"*{tracking}*", x=8, y=110, w=0.45, h=20)
         pdf.set_xy(6, 133)
         pdf.set_font("Courier", "B", 14)

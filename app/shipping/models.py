@@ -16,7 +16,7 @@ RATE_TYPES = ("flat", "weight", "price")
 
 
 def parse_areas(text: str | None) -> list[tuple[str, str | None]]:
-    """"FR, DE, US-CA" -> [("FR", None), ("DE", None), ("US", "CA")]: a country, or a country and
+    """ "FR, DE, US-CA" -> [("FR", None), ("DE", None), ("US", "CA")]: a country, or a country and
     one of its regions (ISO 3166-2 style)."""
     areas = []
     for raw in (text or "").replace(";", ",").replace("\n", ",").split(","):
@@ -64,9 +64,12 @@ class ShippingMethod(TenantScoped, TimestampMixin, Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    zone_id: Mapped[int] = mapped_column(ForeignKey("shipping_zones.id", ondelete="CASCADE"), nullable=False,
-                                         index=True)
-    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
+    zone_id: Mapped[int] = mapped_column(
+        ForeignKey("shipping_zones.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    seller_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sellers.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     carrier_code: Mapped[str] = mapped_column(String(32), default="manual", nullable=False)
     rate_type: Mapped[str] = mapped_column(String(8), default="flat", nullable=False)
@@ -80,7 +83,9 @@ class ShippingMethod(TenantScoped, TimestampMixin, Model):
     zone: Mapped[ShippingZone] = relationship(back_populates="methods")
     seller: Mapped[SellerProfile | None] = relationship(SellerProfile)
     brackets: Mapped[list[ShippingRateBracket]] = relationship(
-        back_populates="method", cascade="all, delete-orphan", order_by="ShippingRateBracket.min_value",
+        back_populates="method",
+        cascade="all, delete-orphan",
+        order_by="ShippingRateBracket.min_value",
         lazy="selectin",
     )
 
@@ -101,8 +106,9 @@ class ShippingRateBracket(TenantScoped, Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    method_id: Mapped[int] = mapped_column(ForeignKey("shipping_methods.id", ondelete="CASCADE"), nullable=False,
-                                           index=True)
+    method_id: Mapped[int] = mapped_column(
+        ForeignKey("shipping_methods.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     min_value: Mapped[Decimal] = mapped_column(Numeric(12, 3), default=Decimal("0"), nullable=False)
     max_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
     rate: Mapped[Decimal] = mapped_column(MONEY, nullable=False)

@@ -24,7 +24,13 @@ from sqlalchemy.orm import selectinload
 from app.core import cache
 from app.pricing.contract import Destination
 from app.sellers.models import SellerProfile
-from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone, areas_cover, parse_areas
+from app.shipping.models import (
+    ShippingMethod,
+    ShippingRateBracket,
+    ShippingZone,
+    areas_cover,
+    parse_areas,
+)
 
 ZERO = Decimal("0")
 
@@ -35,8 +41,8 @@ class MethodOption:
     name: str
     carrier: str
     rate_type: str
-    cost: Decimal           # after the free-over threshold
-    base_cost: Decimal      # before it
+    cost: Decimal  # after the free-over threshold
+    base_cost: Decimal  # before it
     free_over: Decimal | None
     min_days: int | None
     max_days: int | None
@@ -53,6 +59,7 @@ class Bracket:
 @dataclass(frozen=True)
 class Method:
     """An active method of an active zone, as quoting reads it (a cached snapshot, not a row)."""
+
     id: int
     name: str
     carrier_code: str
@@ -76,7 +83,9 @@ class Method:
 # writes a zone, a method, a bracket or a seller (a seller's deletion removes its methods).
 CACHE_NAMESPACE = "shipping_methods"
 CACHE_TTL = 600
-cache.watch(ShippingZone, ShippingMethod, ShippingRateBracket, SellerProfile, namespace=CACHE_NAMESPACE)
+cache.watch(
+    ShippingZone, ShippingMethod, ShippingRateBracket, SellerProfile, namespace=CACHE_NAMESPACE
+)
 
 
 def _dec(value) -> str | None:
@@ -85,31 +94,57 @@ def _dec(value) -> str | None:
 
 def _active_methods(session) -> bytes:
     rows = session.scalars(
-        select(ShippingMethod).join(ShippingZone, ShippingMethod.zone_id == ShippingZone.id)
+        select(ShippingMethod)
+        .join(ShippingZone, ShippingMethod.zone_id == ShippingZone.id)
         .where(ShippingMethod.is_active.is_(True), ShippingZone.is_active.is_(True))
         .options(selectinload(ShippingMethod.brackets), selectinload(ShippingMethod.zone))
         .order_by(ShippingMethod.position, ShippingMethod.id)
     ).all()
-    return json.dumps([
-        {"id": m.id, "name": m.name, "carrier_code": m.carrier_code, "rate_type": m.rate_type,
-         "flat_rate": _dec(m.flat_rate), "free_over": _dec(m.free_over), "min_days": m.min_days,
-         "max_days": m.max_days, "position": m.position, "seller_id": m.seller_id, "zone_name": m.zone.name,
-         "areas": parse_areas(m.zone.areas),
-         "brackets": [[_dec(b.min_value), _dec(b.max_value), _dec(b.rate)] for b in m.brackets]}
-        for m in rows]).encode()
+    return json.dumps(
+        [
+            {
+                "id": m.id,
+                "name": m.name,
+                "carrier_code": m.carrier_code,
+                "rate_type": m.rate_type,
+                "flat_rate": _dec(m.flat_rate),
+                "free_over": _dec(m.free_over),
+                "min_days": m.min_days,
+                "max_days": m.max_days,
+                "position": m.position,
+                "seller_id": m.seller_id,
+                "zone_name": m.zone.name,
+                "areas": parse_areas(m.zone.areas),
+                "brackets": [
+                    [_dec(b.min_value), _dec(b.max_value), _dec(b.rate)] for b in m.brackets
+                ],
+            }
+            for m in rows
+        ]
+    ).encode()
 
 
 def _method(d: dict) -> Method:
     money = {k: None if d[k] is None else Decimal(d[k]) for k in ("flat_rate", "free_over")}
-    return Method(**{**d, **money, "areas": tuple((c, r) for c, r in d["areas"]),
-                     "brackets": tuple(Bracket(Decimal(lo), None if hi is None else Decimal(hi), Decimal(rate))
-                                       for lo, hi, rate in d["brackets"])})
+    return Method(
+        **{
+            **d,
+            **money,
+            "areas": tuple((c, r) for c, r in d["areas"]),
+            "brackets": tuple(
+                Bracket(Decimal(lo), None if hi is None else Decimal(hi), Decimal(rate))
+                for lo, hi, rate in d["brackets"]
+            ),
+        }
+    )
 
 
 def load_methods(destination: Destination) -> list[Method]:
     """Active methods of active zones covering the destination (all sellers and platform-wide),
     by position then id."""
-    stored = json.loads(cache.remember(CACHE_NAMESPACE, "active-shipping-methods", _active_methods, CACHE_TTL))
+    stored = json.loads(
+        cache.remember(CACHE_NAMESPACE, "active-shipping-methods", _active_methods, CACHE_TTL)
+    )
     methods = [_method(d) for d in stored]
     return [m for m in methods if m.covers(destination.country, destination.region)]
 
@@ -120,13 +155,16 @@ def base_cost(method: Method, goods_amount: Decimal, weight_kg: Decimal) -> Deci
         return Decimal(method.flat_rate) if method.flat_rate is not None else ZERO
     measure = weight_kg if method.rate_type == "weight" else goods_amount
     for bracket in method.brackets:
-        if bracket.min_value <= measure and (bracket.max_value is None or measure < bracket.max_value):
+        if bracket.min_value <= measure and (
+            bracket.max_value is None or measure < bracket.max_value
+        ):
             return Decimal(bracket.rate)
     return None
 
 
-def options_for(methods: list[Method], seller_id: int | None, goods_amount: Decimal,
-                weight_kg: Decimal) -> list[MethodOption]:
+def options_for(
+    methods: list[Method], seller_id: int | None, goods_amount: Decimal, weight_kg: Decimal
+) -> list[MethodOption]:
     """The methods offered to one seller's parcel, cheapest first."""
     own = [m for m in methods if seller_id is not None and m.seller_id == seller_id]
     candidates = own or [m for m in methods if m.seller_id is None]
@@ -136,8 +174,20 @@ def options_for(methods: list[Method], seller_id: int | None, goods_amount: Deci
         if cost is None:
             continue
         free = m.free_over is not None and goods_amount >= m.free_over
-        options.append(MethodOption(m.id, m.name, m.carrier_code, m.rate_type, ZERO if free else cost, cost,
-                                    m.free_over, m.min_days, m.max_days, m.position))
+        options.append(
+            MethodOption(
+                m.id,
+                m.name,
+                m.carrier_code,
+                m.rate_type,
+                ZERO if free else cost,
+                cost,
+                m.free_over,
+                m.min_days,
+                m.max_days,
+                m.position,
+            )
+        )
     options.sort(key=lambda o: (o.cost, o.position, o.method_id))
     return options
 

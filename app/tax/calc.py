@@ -48,28 +48,55 @@ cache.watch(TaxSettings, TaxRule, namespace=CACHE_NAMESPACE)
 
 def prices_include_tax() -> bool:
     """The current tenant's setting (no settings row: prices exclude tax)."""
+
     def load(session) -> bytes:
         return b"1" if session.scalar(select(TaxSettings.prices_include_tax)) else b"0"
+
     return cache.remember(CACHE_NAMESPACE, "tax-inclusive", load, CACHE_TTL) == b"1"
 
 
 def _active_rules(session) -> bytes:
     rows = session.execute(
-        select(TaxRule.id, TaxRule.name, TaxRule.country, TaxRule.region, TaxRule.category_id, TaxRule.rate,
-               TaxRule.priority)
-        .where(TaxRule.is_active.is_(True)).order_by(TaxRule.priority.desc(), TaxRule.id)).all()
-    return json.dumps([[r.id, r.name, r.country.upper(), (r.region or "").upper() or None, r.category_id,
-                        str(r.rate), r.priority] for r in rows]).encode()
+        select(
+            TaxRule.id,
+            TaxRule.name,
+            TaxRule.country,
+            TaxRule.region,
+            TaxRule.category_id,
+            TaxRule.rate,
+            TaxRule.priority,
+        )
+        .where(TaxRule.is_active.is_(True))
+        .order_by(TaxRule.priority.desc(), TaxRule.id)
+    ).all()
+    return json.dumps(
+        [
+            [
+                r.id,
+                r.name,
+                r.country.upper(),
+                (r.region or "").upper() or None,
+                r.category_id,
+                str(r.rate),
+                r.priority,
+            ]
+            for r in rows
+        ]
+    ).encode()
 
 
 def load_rules(destination: Destination) -> list[RuleValue]:
     """Active rules matching the destination (its country, and no region or its region), highest
     priority first (then by id)."""
     country, region = destination.country.upper(), (destination.region or "").upper() or None
-    rules = json.loads(cache.remember(CACHE_NAMESPACE, "active-tax-rules", _active_rules, CACHE_TTL))
-    return [RuleValue(rule_id, name, rule_region, category_id, Decimal(rate), priority)
-            for rule_id, name, rule_country, rule_region, category_id, rate, priority in rules
-            if rule_country == country and (rule_region is None or rule_region == region)]
+    rules = json.loads(
+        cache.remember(CACHE_NAMESPACE, "active-tax-rules", _active_rules, CACHE_TTL)
+    )
+    return [
+        RuleValue(rule_id, name, rule_region, category_id, Decimal(rate), priority)
+        for rule_id, name, rule_country, rule_region, category_id, rate, priority in rules
+        if rule_country == country and (rule_region is None or rule_region == region)
+    ]
 
 
 def _top_priority(rules: list[RuleValue]) -> list[RuleValue]:
@@ -92,12 +119,16 @@ def rules_for(rules: list[RuleValue], chain: list[int]) -> list[RuleValue]:
     return standard_rules(rules)
 
 
-def compute(amount: Decimal, rules: list[RuleValue], inclusive: bool) -> tuple[tuple[TaxComponent, ...], Decimal]:
+def compute(
+    amount: Decimal, rules: list[RuleValue], inclusive: bool
+) -> tuple[tuple[TaxComponent, ...], Decimal]:
     """(components, tax total) for a rounded amount (see the module docstring for the rounding)."""
     if not rules or amount <= ZERO:
         return (), ZERO
     if not inclusive:
-        components = tuple(TaxComponent(r.id, r.name, r.rate, quantize_money(amount * r.rate)) for r in rules)
+        components = tuple(
+            TaxComponent(r.id, r.name, r.rate, quantize_money(amount * r.rate)) for r in rules
+        )
         return components, sum((c.amount for c in components), ZERO)
     total_rate = sum((r.rate for r in rules), ZERO)
     tax_total = quantize_money(amount - amount / (1 + total_rate))

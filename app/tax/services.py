@@ -37,7 +37,13 @@ def prepare_tax_rule(rule: TaxRule) -> None:
 
 
 def prepare_tax_settings(settings: TaxSettings) -> None:
-    other = db.session.scalar(select(TaxSettings.id).where(TaxSettings.id != settings.id)
-                              if settings.id else select(TaxSettings.id))
+    other = db.session.scalar(
+        select(TaxSettings.id).where(TaxSettings.id != settings.id)
+        if settings.id
+        else select(TaxSettings.id)
+    )
     if other is not None:
-        _raise({"prices_include_tax": ["this storefront has its tax settings already: edit them"]}, "tax settings")
+        _raise(
+            {"prices_include_tax": ["this storefront has its tax settings already: edit them"]},
+            "tax settings",
+        )

@@ -39,10 +39,18 @@ class Tenant(TimestampMixin, Model):
     max_sellers: Mapped[int | None] = mapped_column(Integer)
     max_users: Mapped[int | None] = mapped_column(Integer)
     # order quantity limits (cart and checkout): units of one item, units in all
-    max_line_quantity: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_LINE_QUANTITY,
-                                                   server_default=str(DEFAULT_MAX_LINE_QUANTITY), nullable=False)
-    max_order_units: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_ORDER_UNITS,
-                                                 server_default=str(DEFAULT_MAX_ORDER_UNITS), nullable=False)
+    max_line_quantity: Mapped[int] = mapped_column(
+        Integer,
+        default=DEFAULT_MAX_LINE_QUANTITY,
+        server_default=str(DEFAULT_MAX_LINE_QUANTITY),
+        nullable=False,
+    )
+    max_order_units: Mapped[int] = mapped_column(
+        Integer,
+        default=DEFAULT_MAX_ORDER_UNITS,
+        server_default=str(DEFAULT_MAX_ORDER_UNITS),
+        nullable=False,
+    )
 
     @property
     def is_active(self) -> bool:

@@ -59,7 +59,9 @@ def install(user_model) -> None:
         tenant_id = current_tenant_id()
         if tenant_id is None:
             if _touches_tenant_data(state, user_model):
-                raise TenantError("no tenant in context for a query on tenant data", code="tenant_required")
+                raise TenantError(
+                    "no tenant in context for a query on tenant data", code="tenant_required"
+                )
             return
         state.statement = state.statement.options(
             with_loader_criteria(
@@ -83,7 +85,8 @@ def install(user_model) -> None:
                 if obj.tenant_id is None:
                     if tenant_id is None:
                         raise TenantError(
-                            f"cannot create {type(obj).__name__} without a tenant", code="tenant_required"
+                            f"cannot create {type(obj).__name__} without a tenant",
+                            code="tenant_required",
                         )
                     obj.tenant_id = tenant_id
                 elif not unscoped and obj.tenant_id != tenant_id:
@@ -93,7 +96,9 @@ def install(user_model) -> None:
                 # Admin, made by `flask init` or the Super Admin service) keeps tenant_id NULL.
                 if obj.tenant_id is None and not getattr(obj, "is_global_user", False):
                     if tenant_id is None:
-                        raise TenantError("cannot create a user without a tenant", code="tenant_required")
+                        raise TenantError(
+                            "cannot create a user without a tenant", code="tenant_required"
+                        )
                     obj.tenant_id = tenant_id
                 elif not unscoped and obj.tenant_id not in (tenant_id, None):
                     raise TenantError("cannot create a user in another tenant")

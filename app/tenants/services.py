@@ -12,7 +12,13 @@ from app.core.db import transactional
 from app.core.errors import NotFound, ValidationError
 from app.extensions import db
 from app.tenants.context import unscoped
-from app.tenants.models import LIMIT_LINE_QUANTITY, LIMIT_ORDER_UNITS, TENANT_PLANS, TENANT_STATUSES, Tenant
+from app.tenants.models import (
+    LIMIT_LINE_QUANTITY,
+    LIMIT_ORDER_UNITS,
+    TENANT_PLANS,
+    TENANT_STATUSES,
+    Tenant,
+)
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _CACHE_TTL = 10.0
@@ -54,16 +60,26 @@ def resolve_tenant(host: str | None, header: str | None, default_slug: str) -> t
             return found
     found = _lookup("slug", default_slug)
     if not found:
-        raise NotFound("the default tenant does not exist; run `flask init`", code="tenant_not_found")
+        raise NotFound(
+            "the default tenant does not exist; run `flask init`", code="tenant_not_found"
+        )
     return found
 
 
-def validate_tenant_fields(*, slug: str | None = None, status: str | None = None, plan: str | None = None,
-                           default_currency: str | None = None, max_line_quantity: int | None = None,
-                           max_order_units: int | None = None) -> None:
+def validate_tenant_fields(
+    *,
+    slug: str | None = None,
+    status: str | None = None,
+    plan: str | None = None,
+    default_currency: str | None = None,
+    max_line_quantity: int | None = None,
+    max_order_units: int | None = None,
+) -> None:
     errors: dict[str, str] = {}
-    for name, value, top in (("max_line_quantity", max_line_quantity, LIMIT_LINE_QUANTITY),
-                             ("max_order_units", max_order_units, LIMIT_ORDER_UNITS)):
+    for name, value, top in (
+        ("max_line_quantity", max_line_quantity, LIMIT_LINE_QUANTITY),
+        ("max_order_units", max_order_units, LIMIT_ORDER_UNITS),
+    ):
         if value is not None and not (isinstance(value, int) and 1 <= value <= top):
             errors[name] = f"a whole number from 1 to {top}"
     if slug is not None and not _SLUG.match(slug):
@@ -76,18 +92,34 @@ def validate_tenant_fields(*, slug: str | None = None, status: str | None = None
         errors["default_currency"] = "an ISO 4217 code such as USD"
     if errors:
         # the message names the fields too: the admin flashes it (the details do not reach the page)
-        raise ValidationError("invalid tenant: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), details=errors)
+        raise ValidationError(
+            "invalid tenant: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), details=errors
+        )
 
 
 @transactional
-def create_tenant(*, slug: str, name: str, domain: str | None = None, default_currency: str = "USD",
-                  default_language: str = "en", plan: str = "standard") -> Tenant:
+def create_tenant(
+    *,
+    slug: str,
+    name: str,
+    domain: str | None = None,
+    default_currency: str = "USD",
+    default_language: str = "en",
+    plan: str = "standard",
+) -> Tenant:
     validate_tenant_fields(slug=slug, plan=plan, default_currency=default_currency)
     with unscoped():
         if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)):
             raise ValidationError("slug already used", details={"slug": "already used"})
-        tenant = Tenant(slug=slug, name=name, domain=domain, default_currency=default_currency,
-                        default_language=default_language, languages=default_language, plan=plan)
+        tenant = Tenant(
+            slug=slug,
+            name=name,
+            domain=domain,
+            default_currency=default_currency,
+            default_language=default_language,
+            languages=default_language,
+            plan=plan,
+        )
         db.session.add(tenant)
         db.session.flush()
     clear_cache()

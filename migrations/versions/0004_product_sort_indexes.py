@@ -7,6 +7,7 @@ Revises: 0003c
 Create Date: 2026-11-25 18:10:00
 
 """
+
 from alembic import op
 
 revision = "0004"
@@ -17,9 +18,14 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.create_index("ix_products_tenant_status_rating", ["tenant_id", "status", "rating_avg", "rating_count"],
-                              unique=False)
-        batch_op.create_index("ix_products_tenant_status_sold", ["tenant_id", "status", "sold_count"], unique=False)
+        batch_op.create_index(
+            "ix_products_tenant_status_rating",
+            ["tenant_id", "status", "rating_avg", "rating_count"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_products_tenant_status_sold", ["tenant_id", "status", "sold_count"], unique=False
+        )
 
 
 def downgrade():

@@ -9,6 +9,7 @@ Revises: 0004
 Create Date: 2026-11-25 19:20:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -26,8 +27,11 @@ def upgrade():
         "WHERE v.product_id = products.id AND v.is_active = 1)"
     )
     with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.create_index("ix_products_tenant_status_min_price", ["tenant_id", "status", "min_price"],
-                              unique=False)
+        batch_op.create_index(
+            "ix_products_tenant_status_min_price",
+            ["tenant_id", "status", "min_price"],
+            unique=False,
+        )
 
 
 def downgrade():

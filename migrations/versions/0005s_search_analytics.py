@@ -5,6 +5,7 @@ Revises: 0007
 Create Date: 2026-11-25 20:20:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -30,18 +31,31 @@ def upgrade():
         sa.Column("source_event_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name="fk_search_queries_tenant_id_tenants"),
-        sa.ForeignKeyConstraint(["user_id"], ["ab_user.id"], name="fk_search_queries_user_id_ab_user",
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name="fk_search_queries_tenant_id_tenants"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["ab_user.id"],
+            name="fk_search_queries_user_id_ab_user",
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_search_queries"),
         sa.UniqueConstraint("source_event_id", name="uq_search_queries_source_event"),
     )
     with op.batch_alter_table("search_queries", schema=None) as batch_op:
         batch_op.create_index("ix_search_queries_tenant_id", ["tenant_id"], unique=False)
-        batch_op.create_index("ix_search_queries_tenant_created", ["tenant_id", "created_at"], unique=False)
-        batch_op.create_index("ix_search_queries_tenant_zero", ["tenant_id", "result_count", "created_at"],
-                              unique=False)
-        batch_op.create_index("ix_search_queries_tenant_normalized", ["tenant_id", "normalized"], unique=False)
+        batch_op.create_index(
+            "ix_search_queries_tenant_created", ["tenant_id", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_search_queries_tenant_zero",
+            ["tenant_id", "result_count", "created_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_search_queries_tenant_normalized", ["tenant_id", "normalized"], unique=False
+        )
 
     op.create_table(
         "search_clicks",
@@ -53,18 +67,32 @@ def upgrade():
         sa.Column("source_event_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name="fk_search_clicks_tenant_id_tenants"),
-        sa.ForeignKeyConstraint(["product_id"], ["products.id"], name="fk_search_clicks_product_id_products",
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["ab_user.id"], name="fk_search_clicks_user_id_ab_user",
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name="fk_search_clicks_tenant_id_tenants"
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["products.id"],
+            name="fk_search_clicks_product_id_products",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["ab_user.id"],
+            name="fk_search_clicks_user_id_ab_user",
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_search_clicks"),
         sa.UniqueConstraint("source_event_id", name="uq_search_clicks_source_event"),
     )
     with op.batch_alter_table("search_clicks", schema=None) as batch_op:
         batch_op.create_index("ix_search_clicks_tenant_id", ["tenant_id"], unique=False)
-        batch_op.create_index("ix_search_clicks_tenant_created", ["tenant_id", "created_at"], unique=False)
-        batch_op.create_index("ix_search_clicks_tenant_product", ["tenant_id", "product_id"], unique=False)
+        batch_op.create_index(
+            "ix_search_clicks_tenant_created", ["tenant_id", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_search_clicks_tenant_product", ["tenant_id", "product_id"], unique=False
+        )
 
 
 def downgrade():

@@ -9,6 +9,7 @@ Revises: 0005
 Create Date: 2026-11-25 19:35:00
 
 """
+
 from alembic import op
 
 revision = "0006"
@@ -19,11 +20,17 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.create_index("ix_products_tenant_status_category_facets",
-                              ["tenant_id", "status", "category_id", "brand_id", "min_price"], unique=False)
+        batch_op.create_index(
+            "ix_products_tenant_status_category_facets",
+            ["tenant_id", "status", "category_id", "brand_id", "min_price"],
+            unique=False,
+        )
     with op.batch_alter_table("product_attribute_values", schema=None) as batch_op:
-        batch_op.create_index("ix_product_attribute_values_product_facets", ["tenant_id", "product_id", "attribute_id", "value"],
-                              unique=False)
+        batch_op.create_index(
+            "ix_product_attribute_values_product_facets",
+            ["tenant_id", "product_id", "attribute_id", "value"],
+            unique=False,
+        )
 
 
 def downgrade():

@@ -10,6 +10,7 @@ Revises: 0005o
 Create Date: 2026-11-25 20:35:00
 
 """
+
 from alembic import op
 
 revision = "0007"
@@ -20,11 +21,21 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("sub_orders", schema=None) as batch_op:
-        batch_op.create_foreign_key("fk_sub_orders_shipping_method_id", "shipping_methods",
-                                    ["shipping_method_id"], ["id"], ondelete="SET NULL")
+        batch_op.create_foreign_key(
+            "fk_sub_orders_shipping_method_id",
+            "shipping_methods",
+            ["shipping_method_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
     with op.batch_alter_table("order_refund_requests", schema=None) as batch_op:
-        batch_op.create_foreign_key("fk_order_refund_requests_payment_refund_id", "refunds",
-                                    ["payment_refund_id"], ["id"], ondelete="SET NULL")
+        batch_op.create_foreign_key(
+            "fk_order_refund_requests_payment_refund_id",
+            "refunds",
+            ["payment_refund_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
 
 
 def downgrade():

@@ -10,6 +10,7 @@ Revises: 0005s
 Create Date: 2026-11-25 22:15:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -25,17 +26,22 @@ def upgrade():
     conn = op.get_bind()
     orphans = {}
     for table in TABLES:
-        count = conn.execute(sa.text(
-            f"SELECT COUNT(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = t.order_id)"
-        )).scalar()
+        count = conn.execute(
+            sa.text(
+                f"SELECT COUNT(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = t.order_id)"
+            )
+        ).scalar()
         if count:
             orphans[table] = count
     if orphans:
-        raise RuntimeError(f"rows whose order_id names no order (delete or fix them first): {orphans}")
+        raise RuntimeError(
+            f"rows whose order_id names no order (delete or fix them first): {orphans}"
+        )
     for table in TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_foreign_key(f"fk_{table}_order_id_orders", "orders", ["order_id"], ["id"],
-                                        ondelete="RESTRICT")
+            batch_op.create_foreign_key(
+                f"fk_{table}_order_id_orders", "orders", ["order_id"], ["id"], ondelete="RESTRICT"
+            )
 
 
 def downgrade():

@@ -5,6 +5,7 @@ Revises: 0008b
 Create Date: 2026-11-26 01:30:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -9,6 +9,7 @@ The views are what the BI layer reads (Superset's read-only user sees analytics_
 tables): every row carries tenant_id for row-level security, and no user id or filter payload.
 They are plain SELECTs, so they work the same on MariaDB and SQLite.
 """
+
 import re
 
 import sqlalchemy as sa
@@ -45,20 +46,34 @@ GROUP BY tenant_id, DATE(created_at), product_id
 def _normalized(query: str) -> str:
     # app.search.types.tokens() as of this revision: the first 10 lower-case \w+ words of at most
     # 40 characters
-    return " ".join([t for t in re.findall(r"\w+", (query or "").lower()) if len(t) <= 40][:10])[:200]
+    return " ".join([t for t in re.findall(r"\w+", (query or "").lower()) if len(t) <= 40][:10])[
+        :200
+    ]
 
 
 def upgrade():
     with op.batch_alter_table("search_clicks", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("normalized", sa.String(length=200), server_default="", nullable=False))
-    clicks = sa.table("search_clicks", sa.column("id", sa.BigInteger), sa.column("query", sa.String),
-                      sa.column("normalized", sa.String))
+        batch_op.add_column(
+            sa.Column("normalized", sa.String(length=200), server_default="", nullable=False)
+        )
+    clicks = sa.table(
+        "search_clicks",
+        sa.column("id", sa.BigInteger),
+        sa.column("query", sa.String),
+        sa.column("normalized", sa.String),
+    )
     conn = op.get_bind()
-    rows = [{"row_id": row_id, "norm": _normalized(query)}
-            for row_id, query in conn.execute(sa.select(clicks.c.id, clicks.c.query))]
+    rows = [
+        {"row_id": row_id, "norm": _normalized(query)}
+        for row_id, query in conn.execute(sa.select(clicks.c.id, clicks.c.query))
+    ]
     if rows:
-        conn.execute(clicks.update().where(clicks.c.id == sa.bindparam("row_id"))
-                     .values(normalized=sa.bindparam("norm")), rows)
+        conn.execute(
+            clicks.update()
+            .where(clicks.c.id == sa.bindparam("row_id"))
+            .values(normalized=sa.bindparam("norm")),
+            rows,
+        )
     op.execute(TERMS_DAILY)
     op.execute(PRODUCT_CLICKS_DAILY)
 

@@ -9,6 +9,7 @@ Each tenant now caps the units of one cart line (default 100) and of one cart or
 (default 500); the cart and the checkout enforce them (app.cart.services.check_quantity_limits).
 Existing tenants get the defaults.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,8 +21,12 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("max_line_quantity", sa.Integer(), server_default="100", nullable=False))
-        batch_op.add_column(sa.Column("max_order_units", sa.Integer(), server_default="500", nullable=False))
+        batch_op.add_column(
+            sa.Column("max_line_quantity", sa.Integer(), server_default="100", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("max_order_units", sa.Integer(), server_default="500", nullable=False)
+        )
 
 
 def downgrade():

@@ -18,6 +18,7 @@ host the Super Admin used (its logins, with IP and user agent, showed in that te
 They are moved out of it. The downgrade does not move them back (which tenant's host was used is
 not recorded elsewhere).
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -34,20 +35,50 @@ def upgrade():
         "UPDATE payment_transactions SET refund_id = ("
         " SELECT MIN(r.id) FROM refunds r WHERE r.payment_id = payment_transactions.payment_id"
         " AND r.gateway_reference = payment_transactions.gateway_reference)"
-        " WHERE kind = 'refund' AND gateway_reference IS NOT NULL")
+        " WHERE kind = 'refund' AND gateway_reference IS NOT NULL"
+    )
 
     conn = op.get_bind()
-    users = [str(i) for i in conn.execute(sa.text("SELECT id FROM ab_user WHERE tenant_id IS NULL")).scalars()]
-    sessions = [str(i) for i in conn.execute(sa.text("SELECT id FROM auth_sessions WHERE tenant_id IS NULL")).scalars()]
-    tokens = [str(i) for i in conn.execute(sa.text("SELECT id FROM one_time_tokens WHERE tenant_id IS NULL")).scalars()]
-    audit = sa.table("audit_log", sa.column("tenant_id"), sa.column("actor_id"), sa.column("entity"),
-                     sa.column("entity_id"))
-    about = [sa.and_(audit.c.entity == entity, audit.c.entity_id.in_(ids))
-             for entity, ids in (("MarketUser", users), ("AuthSession", sessions), ("OneTimeToken", tokens)) if ids]
+    users = [
+        str(i)
+        for i in conn.execute(sa.text("SELECT id FROM ab_user WHERE tenant_id IS NULL")).scalars()
+    ]
+    sessions = [
+        str(i)
+        for i in conn.execute(
+            sa.text("SELECT id FROM auth_sessions WHERE tenant_id IS NULL")
+        ).scalars()
+    ]
+    tokens = [
+        str(i)
+        for i in conn.execute(
+            sa.text("SELECT id FROM one_time_tokens WHERE tenant_id IS NULL")
+        ).scalars()
+    ]
+    audit = sa.table(
+        "audit_log",
+        sa.column("tenant_id"),
+        sa.column("actor_id"),
+        sa.column("entity"),
+        sa.column("entity_id"),
+    )
+    about = [
+        sa.and_(audit.c.entity == entity, audit.c.entity_id.in_(ids))
+        for entity, ids in (
+            ("MarketUser", users),
+            ("AuthSession", sessions),
+            ("OneTimeToken", tokens),
+        )
+        if ids
+    ]
     if users:
         about.append(audit.c.actor_id.in_([int(i) for i in users]))
     if about:
-        conn.execute(sa.update(audit).where(audit.c.tenant_id.isnot(None), sa.or_(*about)).values(tenant_id=None))
+        conn.execute(
+            sa.update(audit)
+            .where(audit.c.tenant_id.isnot(None), sa.or_(*about))
+            .values(tenant_id=None)
+        )
 
 
 def downgrade():

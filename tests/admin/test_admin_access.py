@@ -43,8 +43,18 @@ VIEWS = {
     "audit-log": (None, False),
     "events": (None, False),
 }
-SELLER_OWNED = ("product", "variant", "image", "attribute_value", "stock", "warehouse", "movement", "alert", "seller",
-                "review")
+SELLER_OWNED = (
+    "product",
+    "variant",
+    "image",
+    "attribute_value",
+    "stock",
+    "warehouse",
+    "movement",
+    "alert",
+    "seller",
+    "review",
+)
 
 
 def _dataset(app, factory, tenant):
@@ -59,19 +69,40 @@ def _dataset(app, factory, tenant):
         image = ProductImage(product_id=product.id, url="https://img.example/x.jpg")
         db.session.add_all([value, image])
         db.session.commit()
-        inventory.adjust_stock(product.stock_level_id, -2)  # ledger row + low-stock alert (reorder point 3)
+        inventory.adjust_stock(
+            product.stock_level_id, -2
+        )  # ledger row + low-stock alert (reorder point 3)
         stock_id = product.stock_level_id
-        movement = db.session.scalar(select(StockMovement.id).where(StockMovement.stock_level_id == stock_id))
-        alert = db.session.scalar(select(LowStockAlert.id).where(LowStockAlert.stock_level_id == stock_id))
+        movement = db.session.scalar(
+            select(StockMovement.id).where(StockMovement.stock_level_id == stock_id)
+        )
+        alert = db.session.scalar(
+            select(LowStockAlert.id).where(LowStockAlert.stock_level_id == stock_id)
+        )
         p = db.session.get(Product, product.id)
-        review = review_services.create_review(db.session.get(User, customer.user_id),
-                                               {"product_id": product.id, "rating": 5, "title": "Solid"})
+        review = review_services.create_review(
+            db.session.get(User, customer.user_id),
+            {"product_id": product.id, "rating": 5, "title": "Solid"},
+        )
         ids = {
-            "product": product.id, "variant": product.variant_id, "image": image.id, "attribute_value": value.id,
-            "stock": product.stock_level_id, "warehouse": product.warehouse_id, "movement": movement, "alert": alert,
-            "seller": seller.id, "category": p.category_id, "brand": p.brand_id, "attribute": attribute.id,
-            "customer": customer.id, "address": db.session.scalar(select(Address.id).where(
-                Address.customer_id == customer.id)), "user": customer.user_id, "review": review.id,
+            "product": product.id,
+            "variant": product.variant_id,
+            "image": image.id,
+            "attribute_value": value.id,
+            "stock": product.stock_level_id,
+            "warehouse": product.warehouse_id,
+            "movement": movement,
+            "alert": alert,
+            "seller": seller.id,
+            "category": p.category_id,
+            "brand": p.brand_id,
+            "attribute": attribute.id,
+            "customer": customer.id,
+            "address": db.session.scalar(
+                select(Address.id).where(Address.customer_id == customer.id)
+            ),
+            "user": customer.user_id,
+            "review": review.id,
         }
     return seller, ids
 
@@ -87,8 +118,15 @@ def world(app):
     _, foreign = _dataset(app, factory, other_tenant)
     admin = factory.user(tenant, roles.ADMIN)
     customer = factory.user(tenant, roles.CUSTOMER)
-    return {"tenant": tenant, "seller": seller, "mine": mine, "neighbour": neighbour, "foreign": foreign,
-            "admin": admin, "customer": customer}
+    return {
+        "tenant": tenant,
+        "seller": seller,
+        "mine": mine,
+        "neighbour": neighbour,
+        "foreign": foreign,
+        "admin": admin,
+        "customer": customer,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +151,13 @@ def test_admin_lists_every_view_and_never_reaches_another_tenant(clients, world,
     assert clients["admin"].get(f"/admin/{route}/list/").status_code == 200
     if key:
         assert clients["admin"].get(f"/admin/{route}/show/{world['mine'][key]}").status_code == 200
-        assert clients["admin"].get(f"/admin/{route}/show/{world['foreign'][key]}").status_code == 404
-        assert clients["admin"].get(f"/admin/{route}/edit/{world['foreign'][key]}").status_code in (404, 403)
+        assert (
+            clients["admin"].get(f"/admin/{route}/show/{world['foreign'][key]}").status_code == 404
+        )
+        assert clients["admin"].get(f"/admin/{route}/edit/{world['foreign'][key]}").status_code in (
+            404,
+            403,
+        )
 
 
 @pytest.mark.parametrize("route", VIEWS)
@@ -128,7 +171,10 @@ def test_seller_reaches_only_its_own_rows(clients, world, route):
     assert clients["seller"].get(f"/admin/{route}/show/{world['mine'][key]}").status_code == 200
     assert clients["seller"].get(f"/admin/{route}/show/{world['foreign'][key]}").status_code == 404
     if key in SELLER_OWNED:
-        assert clients["seller"].get(f"/admin/{route}/show/{world['neighbour'][key]}").status_code == 404
+        assert (
+            clients["seller"].get(f"/admin/{route}/show/{world['neighbour'][key]}").status_code
+            == 404
+        )
 
 
 def test_tenants_page_is_for_super_admins_only(clients):

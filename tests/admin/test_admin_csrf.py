@@ -45,11 +45,21 @@ def shop(app, factory):
     customer = factory.customer(tenant)
     with app.app_context(), tenant_scope(tenant.id):
         user = db.session.get(User, customer.user_id)
-        review_id = reviews.create_review(user, {"product_id": lamp.id, "rating": 4, "title": "Fine lamp"}).id
+        review_id = reviews.create_review(
+            user, {"product_id": lamp.id, "rating": 4, "title": "Fine lamp"}
+        ).id
         db.session.remove()
-    return {"tenant": tenant, "admin": admin_user.username, "seller": seller.user.username,
-            "seller_id": seller.id, "other_seller": other_seller.user.username, "lamp": lamp.id,
-            "desk": desk.id, "review": review_id, "customer": customer}
+    return {
+        "tenant": tenant,
+        "admin": admin_user.username,
+        "seller": seller.user.username,
+        "seller_id": seller.id,
+        "other_seller": other_seller.user.username,
+        "lamp": lamp.id,
+        "desk": desk.id,
+        "review": review_id,
+        "customer": customer,
+    }
 
 
 def _exists(app, tenant_id, model, pk) -> bool:
@@ -81,8 +91,11 @@ def test_admin_delete_needs_a_post_with_the_token(app, shop):
     assert _exists(app, tenant_id, Review, shop["review"])
     # a post without the token (another site's form) is refused too
     assert _refused(client.post(f"/admin/reviews/delete/{shop['review']}", csrf=False))
-    assert _refused(client.post(f"/admin/reviews/delete/{shop['review']}", data={"csrf_token": "forged"},
-                                csrf=False))
+    assert _refused(
+        client.post(
+            f"/admin/reviews/delete/{shop['review']}", data={"csrf_token": "forged"}, csrf=False
+        )
+    )
     assert _exists(app, tenant_id, Review, shop["review"])
     # the list page's delete button (a form post with the token) works
     assert client.post(f"/admin/reviews/delete/{shop['review']}").status_code == 302
@@ -97,8 +110,13 @@ def test_seller_delete_and_edit_need_the_token(app, shop):
     assert _refused(client.post(f"/admin/products/delete/{shop['desk']}", csrf=False))
     assert _exists(app, tenant_id, Product, shop["desk"])
 
-    form = {"title": "Renamed lamp", "slug": "renamed-lamp", "seller": str(shop["seller_id"]), "status": "active",
-            "product_type": "physical"}
+    form = {
+        "title": "Renamed lamp",
+        "slug": "renamed-lamp",
+        "seller": str(shop["seller_id"]),
+        "status": "active",
+        "product_type": "physical",
+    }
     assert _refused(client.post(f"/admin/products/edit/{shop['lamp']}", data=form, csrf=False))
     with scope(app, tenant_id):
         assert db.session.get(Product, shop["lamp"]).title == "Csrf lamp"
@@ -115,7 +133,9 @@ def test_add_forms_need_the_token(app, shop):
 
     def brands(name):
         with scope(app, shop["tenant"].id):
-            return db.session.scalar(select(func.count()).select_from(Brand).where(Brand.name == name))
+            return db.session.scalar(
+                select(func.count()).select_from(Brand).where(Brand.name == name)
+            )
 
     assert _refused(client.post("/admin/brands/add", data={"name": "Forged brand"}, csrf=False))
     assert brands("Forged brand") == 0
@@ -124,11 +144,18 @@ def test_add_forms_need_the_token(app, shop):
 
 
 def test_super_admin_forms_need_the_token(app, shop):
-    client, response = login(app, shop["tenant"].slug, app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"])
+    client, response = login(
+        app, shop["tenant"].slug, app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"]
+    )
     assert response.status_code == 302
     tenant = shop["tenant"]
-    assert _refused(client.post(f"/admin/tenants/edit/{tenant.id}", data={"name": "Hijacked", "slug": tenant.slug},
-                                csrf=False))
+    assert _refused(
+        client.post(
+            f"/admin/tenants/edit/{tenant.id}",
+            data={"name": "Hijacked", "slug": tenant.slug},
+            csrf=False,
+        )
+    )
     assert client.get(f"/admin/tenants/delete/{tenant.id}").status_code == 302
     with scope(app):
         from app.tenants.models import Tenant
@@ -140,11 +167,16 @@ def test_super_admin_forms_need_the_token(app, shop):
 def test_bulk_actions_need_the_token(app, shop):
     # a session to revoke: the customer signs in through the API
     api = app.test_client()
-    signed_in = api.post("/api/v1/auth/login/", json={"login": shop["customer"].user.email, "password": PASSWORD},
-                         headers={"X-Tenant": shop["tenant"].slug})
+    signed_in = api.post(
+        "/api/v1/auth/login/",
+        json={"login": shop["customer"].user.email, "password": PASSWORD},
+        headers={"X-Tenant": shop["tenant"].slug},
+    )
     assert signed_in.status_code == 200, signed_in.get_json()
     with scope(app):
-        session_id = db.session.scalar(select(AuthSession.id).where(AuthSession.user_id == shop["customer"].user_id))
+        session_id = db.session.scalar(
+            select(AuthSession.id).where(AuthSession.user_id == shop["customer"].user_id)
+        )
 
     def revoked() -> bool:
         with scope(app):
@@ -162,7 +194,9 @@ def test_bulk_actions_need_the_token(app, shop):
 def test_every_delete_and_action_url_refuses_get(app, shop):
     """Every view, present and future: GET /delete/<pk> and /action/<name>/<pk> are refused before
     the row is even looked up (without the guard, a missing row would answer 404)."""
-    client, _ = login(app, shop["tenant"].slug, app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"])
+    client, _ = login(
+        app, shop["tenant"].slug, app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"]
+    )
     checked = 0
     for view in app.appbuilder.baseviews:
         base = getattr(view, "route_base", None)
@@ -182,6 +216,9 @@ def test_the_api_is_not_under_form_csrf(app, shop):
     """Bearer-token JSON writes need no form token (the API's cookie mode has its own double submit:
     tests/api/test_auth.py)."""
     api = app.test_client()
-    response = api.post("/api/v1/auth/login/", json={"login": shop["customer"].user.email, "password": PASSWORD},
-                        headers={"X-Tenant": shop["tenant"].slug})
+    response = api.post(
+        "/api/v1/auth/login/",
+        json={"login": shop["customer"].user.email, "password": PASSWORD},
+        headers={"X-Tenant": shop["tenant"].slug},
+    )
     assert response.status_code == 200, response.get_json()

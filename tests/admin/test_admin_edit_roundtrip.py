@@ -24,7 +24,14 @@ from flask_appbuilder.security.sqla.models import Group
 from sqlalchemy import func, inspect, select
 from werkzeug.datastructures import MultiDict
 
-from app.catalog.models import Attribute, Category, Product, ProductAttributeValue, ProductImage, ProductVariant
+from app.catalog.models import (
+    Attribute,
+    Category,
+    Product,
+    ProductAttributeValue,
+    ProductImage,
+    ProductVariant,
+)
 from app.customers.models import CustomerProfile
 from app.extensions import db
 from app.inventory.models import Warehouse
@@ -48,6 +55,7 @@ TWO_LINES = "First line of the text.\nSecond line, after a line break."
 
 
 # --- reading a form as a browser submits it ------------------------------------------------------
+
 
 class BrowserForm(HTMLParser):
     """The (name, value) pairs a browser submits from <form id="model_form">: text-like inputs
@@ -97,19 +105,31 @@ class BrowserForm(HTMLParser):
             elif kind == "hidden":
                 self.pairs.append((name, a.get("value") or ""))
             else:
-                self.pairs.append((name, (a.get("value") or "").replace("\r", "").replace("\n", "")))
+                self.pairs.append(
+                    (name, (a.get("value") or "").replace("\r", "").replace("\n", ""))
+                )
                 if "required" in a and not self.pairs[-1][1]:
                     self.blocked.append(name)
         elif tag == "select" and name:
             self.names.append(name)
-            self._select = {"name": name, "multiple": "multiple" in a, "disabled": "disabled" in a, "options": [],
-                            "required": "required" in a}
+            self._select = {
+                "name": name,
+                "multiple": "multiple" in a,
+                "disabled": "disabled" in a,
+                "options": [],
+                "required": "required" in a,
+            }
         elif tag == "option" and self._select is not None:
             self._option = {"value": a.get("value"), "selected": "selected" in a, "text": ""}
             self._select["options"].append(self._option)
         elif tag == "textarea" and name:
             self.names.append(name)
-            self._textarea = {"name": name, "disabled": "disabled" in a, "required": "required" in a, "text": []}
+            self._textarea = {
+                "name": name,
+                "disabled": "disabled" in a,
+                "required": "required" in a,
+                "text": [],
+            }
 
     def handle_data(self, data):
         if self._textarea is not None:
@@ -147,6 +167,7 @@ class BrowserForm(HTMLParser):
 
 # --- the shop: a row for every editable view, at full scale ---------------------------------------
 
+
 def _add(app, tenant_id, *objects):
     with app.app_context(), tenant_scope(tenant_id):
         db.session.add_all(objects)
@@ -171,29 +192,78 @@ def editable_shop(app, factory):
         customer_profile = db.session.get(CustomerProfile, customer.id)
         customer_profile.date_of_birth, customer_profile.loyalty_points = dt.date(1990, 5, 17), 120
         db.session.commit()
-    attribute_id, = _add(app, tid, Attribute(code="material", name="Material"))
-    _add(app, tid, Review(product_id=product.id, customer_id=customer.id, rating=4, title="Solid", body=TWO_LINES))
+    (attribute_id,) = _add(app, tid, Attribute(code="material", name="Material"))
+    _add(
+        app,
+        tid,
+        Review(
+            product_id=product.id, customer_id=customer.id, rating=4, title="Solid", body=TWO_LINES
+        ),
+    )
     with app.app_context(), tenant_scope(tid):
-        sync_product_rating(product.id)  # the product's rating summary counts the review, as the service keeps it
+        sync_product_rating(
+            product.id
+        )  # the product's rating summary counts the review, as the service keeps it
         db.session.commit()
-    _add(app, tid, ProductAttributeValue(product_id=product.id, attribute_id=attribute_id, value="Oak"),
-         ProductImage(product_id=product.id, variant_id=product.variant_id, url="https://img.example/1.jpg"),
-         PaymentMethodSetting(method="bank_transfer", display_name="Bank transfer", instructions=TWO_LINES),
-         TaxRule(name="Sales tax US-CA", country="US", region="CA", rate=Decimal("0.0725")),
-         TaxRule(name="VAT FR", country="FR", rate=Decimal("0.2000"), priority=1),
-         TaxSettings(prices_include_tax=True),
-         Promotion(name="Seller sale", description=TWO_LINES, kind="percentage", value=Decimal("12.50"),
-                   min_subtotal=Decimal("25.00"), funded_by="seller", seller_id=seller.id,
-                   starts_at=dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
-                   ends_at=dt.datetime(2030, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc)),
-         Promotion(name="Platform coupon", kind="fixed_amount", value=Decimal("5.05"), code="SAVE5",
-                   product_ids=[product.id], usage_limit=100))
-    zone_id, = _add(app, tid, ShippingZone(name="Domestic", areas="US, US-CA"))
-    method_id, = _add(app, tid, ShippingMethod(zone_id=zone_id, name="By weight", rate_type="weight", min_days=2,
-                                               max_days=5, free_over=Decimal("99.95")))
-    _add(app, tid, ShippingRateBracket(method_id=method_id, min_value=Decimal("0.125"), max_value=Decimal("2.500"),
-                                       rate=Decimal("4.95")),
-         ShippingMethod(zone_id=zone_id, name="Flat", seller_id=seller.id, flat_rate=Decimal("6.90")))
+    _add(
+        app,
+        tid,
+        ProductAttributeValue(product_id=product.id, attribute_id=attribute_id, value="Oak"),
+        ProductImage(
+            product_id=product.id, variant_id=product.variant_id, url="https://img.example/1.jpg"
+        ),
+        PaymentMethodSetting(
+            method="bank_transfer", display_name="Bank transfer", instructions=TWO_LINES
+        ),
+        TaxRule(name="Sales tax US-CA", country="US", region="CA", rate=Decimal("0.0725")),
+        TaxRule(name="VAT FR", country="FR", rate=Decimal("0.2000"), priority=1),
+        TaxSettings(prices_include_tax=True),
+        Promotion(
+            name="Seller sale",
+            description=TWO_LINES,
+            kind="percentage",
+            value=Decimal("12.50"),
+            min_subtotal=Decimal("25.00"),
+            funded_by="seller",
+            seller_id=seller.id,
+            starts_at=dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+            ends_at=dt.datetime(2030, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc),
+        ),
+        Promotion(
+            name="Platform coupon",
+            kind="fixed_amount",
+            value=Decimal("5.05"),
+            code="SAVE5",
+            product_ids=[product.id],
+            usage_limit=100,
+        ),
+    )
+    (zone_id,) = _add(app, tid, ShippingZone(name="Domestic", areas="US, US-CA"))
+    (method_id,) = _add(
+        app,
+        tid,
+        ShippingMethod(
+            zone_id=zone_id,
+            name="By weight",
+            rate_type="weight",
+            min_days=2,
+            max_days=5,
+            free_over=Decimal("99.95"),
+        ),
+    )
+    _add(
+        app,
+        tid,
+        ShippingRateBracket(
+            method_id=method_id,
+            min_value=Decimal("0.125"),
+            max_value=Decimal("2.500"),
+            rate=Decimal("4.95"),
+        ),
+        ShippingMethod(
+            zone_id=zone_id, name="Flat", seller_id=seller.id, flat_rate=Decimal("6.90")
+        ),
+    )
     with app.app_context(), unscoped():
         group = Group(name=f"Group {tenant.slug}", label="Night shift", description=None)
         db.session.add(group)
@@ -206,19 +276,33 @@ def editable_shop(app, factory):
         slug = db.session.get(Product, product.id).slug
         db.session.get(Product, twin.id).slug = slug
         db.session.commit()
-    _add(app, neighbour.id, Promotion(name="Neighbour coupon", kind="fixed_amount", value=Decimal("1.00"),
-                                      code="SAVE5"), TaxSettings(prices_include_tax=False))
-    return SimpleNamespace(tenant=tenant, users={
-        roles.ADMIN: (admin.username, None), roles.SELLER: (seller.user.username, None),
-        roles.SUPER_ADMIN: (app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"]),
-    })
+    _add(
+        app,
+        neighbour.id,
+        Promotion(
+            name="Neighbour coupon", kind="fixed_amount", value=Decimal("1.00"), code="SAVE5"
+        ),
+        TaxSettings(prices_include_tax=False),
+    )
+    return SimpleNamespace(
+        tenant=tenant,
+        users={
+            roles.ADMIN: (admin.username, None),
+            roles.SELLER: (seller.user.username, None),
+            roles.SUPER_ADMIN: (app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"]),
+        },
+    )
 
 
 # --- helpers -----------------------------------------------------------------------------------
 
+
 def editable_views(app) -> list[ModelView]:
-    return [view for view in app.appbuilder.baseviews
-            if isinstance(view, ModelView) and "can_edit" in (view.base_permissions or [])]
+    return [
+        view
+        for view in app.appbuilder.baseviews
+        if isinstance(view, ModelView) and "can_edit" in (view.base_permissions or [])
+    ]
 
 
 def roles_that_edit(app, view) -> list[str]:
@@ -227,7 +311,9 @@ def roles_that_edit(app, view) -> list[str]:
     with app.app_context(), unscoped():
         out = []
         for name in EDITOR_ROLES:
-            pairs = {(pv.permission.name, pv.view_menu.name) for pv in sm.find_role(name).permissions}
+            pairs = {
+                (pv.permission.name, pv.view_menu.name) for pv in sm.find_role(name).permissions
+            }
             if ("can_edit", view.class_permission_name) in pairs:
                 out.append(name)
         return out
@@ -286,7 +372,9 @@ def save_unchanged(app, client, view, pk) -> tuple[list[str], bool]:
         return [f"GET {url}: {page.status_code}"], True
     form = BrowserForm(page.get_data(as_text=True))
     if form.blocked:  # the browser would not even send it
-        return [f"GET {url}: required but empty, the browser refuses to send the form: {form.blocked}"], True
+        return [
+            f"GET {url}: required but empty, the browser refuses to send the form: {form.blocked}"
+        ], True
     take_flashes(client)
     before, audit_before = snapshot(app, model, pk), last_audit_id(app)
     response = client.post(url, data=MultiDict(form.pairs))
@@ -294,7 +382,11 @@ def save_unchanged(app, client, view, pk) -> tuple[list[str], bool]:
     flashes = take_flashes(client)
     if response.status_code != 302:
         body = response.get_data(as_text=True)
-        errors = [line.strip() for line in body.splitlines() if "alert-danger" in line or "error" in line.lower()]
+        errors = [
+            line.strip()
+            for line in body.splitlines()
+            if "alert-danger" in line or "error" in line.lower()
+        ]
         problems.append(f"POST {url}: {response.status_code} (not saved) {errors[:5]}")
     refused = [message for category, message in flashes if category != "success"]
     if refused:
@@ -308,11 +400,14 @@ def save_unchanged(app, client, view, pk) -> tuple[list[str], bool]:
     with app.app_context(), unscoped():
         audit = db.session.scalars(select(AuditLog).where(AuditLog.id > audit_before)).all()
         if audit:
-            problems.append(f"audit rows written: {[(a.entity, a.entity_id, a.before, a.after) for a in audit]}")
+            problems.append(
+                f"audit rows written: {[(a.entity, a.entity_id, a.before, a.after) for a in audit]}"
+            )
     return problems, True
 
 
 # --- the test ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", EDITOR_ROLES)
 def test_every_edit_form_saved_unchanged_changes_nothing(app, editable_shop, role):
@@ -341,11 +436,14 @@ def test_every_edit_form_saved_unchanged_changes_nothing(app, editable_shop, rol
 
 # --- what the issue named, one by one ----------------------------------------------------------
 
+
 def _readonly_text(html: str, field_id: str) -> str | None:
     """The text of the read-only display of `field_id`, or None when there is none."""
     import re
 
-    found = re.search(rf'<p class="form-control-static market-readonly" id="{field_id}">(.*?)</p>', html, re.S)
+    found = re.search(
+        rf'<p class="form-control-static market-readonly" id="{field_id}">(.*?)</p>', html, re.S
+    )
     return None if found is None else re.sub(r"<[^>]+>", "", found.group(1)).strip()
 
 
@@ -363,12 +461,18 @@ def test_seller_edits_its_profile_and_cannot_touch_commission_or_status(app, fac
     form = BrowserForm(html)
     assert "commission_rate" not in form.names and "status" not in form.names
     assert {"store_name", "description", "contact_email"} <= set(form.names)
-    assert _readonly_text(html, "commission_rate") == "0.0650" and _readonly_text(html, "status") == "approved"
+    assert (
+        _readonly_text(html, "commission_rate") == "0.0650"
+        and _readonly_text(html, "status") == "approved"
+    )
 
     data = MultiDict(form.pairs)
     data["store_name"] = ""
     refused = client.post(url, data=data).get_data(as_text=True)  # back with an error: still shown
-    assert "This field is required." in refused and _readonly_text(refused, "commission_rate") == "0.0650"
+    assert (
+        "This field is required." in refused
+        and _readonly_text(refused, "commission_rate") == "0.0650"
+    )
     data["store_name"] = dict(form.pairs)["store_name"]
     data["description"] = "Hand-made lamps since 1990."
     data["commission_rate"], data["status"] = "0.0100", "suspended"  # forged: not in the form
@@ -379,7 +483,10 @@ def test_seller_edits_its_profile_and_cannot_touch_commission_or_status(app, fac
     with app.app_context(), tenant_scope(tenant.id):
         profile = db.session.get(SellerProfile, seller.id)
         assert (profile.description, profile.commission_rate, profile.status) == (
-            "Hand-made lamps since 1990.", Decimal("0.0650"), "approved")
+            "Hand-made lamps since 1990.",
+            Decimal("0.0650"),
+            "approved",
+        )
 
     # an Admin still edits both, at the column's scale
     admin = factory.user(tenant, roles.ADMIN)
@@ -399,8 +506,10 @@ def test_seller_cannot_move_its_product_or_warehouse_to_another_store(app, facto
     seller, other = factory.seller(tenant), factory.seller(tenant)
     product = factory.product(seller)
     client, _ = login(app, tenant.slug, seller.user.username)
-    for url, model, pk in ((f"/admin/products/edit/{product.id}", Product, product.id),
-                           (f"/admin/warehouses/edit/{product.warehouse_id}", Warehouse, product.warehouse_id)):
+    for url, model, pk in (
+        (f"/admin/products/edit/{product.id}", Product, product.id),
+        (f"/admin/warehouses/edit/{product.warehouse_id}", Warehouse, product.warehouse_id),
+    ):
         html = client.get(url).get_data(as_text=True)
         form = BrowserForm(html)
         assert "seller" not in form.names and _readonly_text(html, "seller") == seller.store_name
@@ -417,8 +526,11 @@ def test_decimals_render_at_the_columns_scale_and_more_digits_are_refused(app, f
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)
     product = factory.product(factory.seller(tenant), price="12.50")
-    rule_id, = _add(app, tenant.id, TaxRule(name="Sales tax US-CA", country="US", region="CA",
-                                            rate=Decimal("0.0725")))
+    (rule_id,) = _add(
+        app,
+        tenant.id,
+        TaxRule(name="Sales tax US-CA", country="US", region="CA", rate=Decimal("0.0725")),
+    )
     with app.app_context(), tenant_scope(tenant.id):
         db.session.get(ProductVariant, product.variant_id).weight_kg = Decimal("0.307")
         db.session.commit()
@@ -426,15 +538,21 @@ def test_decimals_render_at_the_columns_scale_and_more_digits_are_refused(app, f
 
     variant_url = f"/admin/variants/edit/{product.variant_id}"
     variant_form = MultiDict(BrowserForm(client.get(variant_url).get_data(as_text=True)).pairs)
-    assert [variant_form[name] for name in ("price", "weight_kg", "compare_at_price")] == ["12.50", "0.307", ""]
+    assert [variant_form[name] for name in ("price", "weight_kg", "compare_at_price")] == [
+        "12.50",
+        "0.307",
+        "",
+    ]
 
     url = f"/admin/tax-rules/edit/{rule_id}"
     form = MultiDict(BrowserForm(client.get(url).get_data(as_text=True)).pairs)
     assert form["rate"] == "0.0725"
     audit_before = last_audit_id(app)
-    for rate, message in (("0.07251", "Rate takes at most 4 decimal places: 0.07251 has 5."),
-                          ("123.5", "Rate must be less than 100 (2 digits before the decimal point)."),
-                          ("NaN", "Rate: not a number.")):
+    for rate, message in (
+        ("0.07251", "Rate takes at most 4 decimal places: 0.07251 has 5."),
+        ("123.5", "Rate must be less than 100 (2 digits before the decimal point)."),
+        ("NaN", "Rate: not a number."),
+    ):
         form["rate"] = rate
         response = client.post(url, data=form)
         assert response.status_code == 200 and message in response.get_data(as_text=True), rate
@@ -460,8 +578,11 @@ def test_promotion_datetimes_are_shown_and_read_in_utc(app, factory):
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)
     starts = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-    promotion_id, = _add(app, tenant.id, Promotion(name="Winter sale", kind="percentage", value=Decimal("10.00"),
-                                                   starts_at=starts))
+    (promotion_id,) = _add(
+        app,
+        tenant.id,
+        Promotion(name="Winter sale", kind="percentage", value=Decimal("10.00"), starts_at=starts),
+    )
     client, _ = login(app, tenant.slug, admin.username)
     url = f"/admin/promotions/edit/{promotion_id}"
     html = client.get(url).get_data(as_text=True)
@@ -472,12 +593,16 @@ def test_promotion_datetimes_are_shown_and_read_in_utc(app, factory):
     assert client.post(url, data=form).status_code == 302
     form["starts_at"] = "next monday"
     refused = client.post(url, data=form)
-    assert refused.status_code == 200 and "Not a date and time: use YYYY-MM-DD HH:MM:SS (UTC)." in refused.get_data(
-        as_text=True)
+    assert (
+        refused.status_code == 200
+        and "Not a date and time: use YYYY-MM-DD HH:MM:SS (UTC)." in refused.get_data(as_text=True)
+    )
     with app.app_context(), tenant_scope(tenant.id):
         promotion = db.session.get(Promotion, promotion_id)
         assert (promotion.starts_at, promotion.ends_at) == (
-            starts, dt.datetime(2030, 1, 9, 4, 0, tzinfo=dt.timezone.utc))
+            starts,
+            dt.datetime(2030, 1, 9, 4, 0, tzinfo=dt.timezone.utc),
+        )
 
 
 def test_optional_columns_and_checkboxes_can_be_left_empty(app, factory):
@@ -485,7 +610,7 @@ def test_optional_columns_and_checkboxes_can_be_left_empty(app, factory):
     sends the form with them empty, and the save fills the slug in."""
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)
-    category_id, = _add(app, tenant.id, Category(name="Desk lamps", slug="old-slug"))
+    (category_id,) = _add(app, tenant.id, Category(name="Desk lamps", slug="old-slug"))
     client, _ = login(app, tenant.slug, admin.username)
     url = f"/admin/categories/edit/{category_id}"
     html = client.get(url).get_data(as_text=True)

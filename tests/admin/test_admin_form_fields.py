@@ -76,15 +76,35 @@ def round_trip(app, form_class, row):
         return form, saved
 
 
-@pytest.mark.parametrize("values", [
-    {"ratio": 0.1 + 0.2, "settings": {"b": [1, 2.5, "é"], "a": {"nested": None}}, "colour": Colour.blue,
-     "shade": "dark", "flag": True, "rate": Decimal("0.0725"),
-     "seen_at": dt.datetime(2030, 1, 2, 3, 4, 5, 123456, tzinfo=dt.timezone.utc),
-     "note": "one line", "body": "two\nlines"},
-    {name: None for name in COLUMNS},
-    {"ratio": 1e-7, "settings": [], "colour": Colour.red, "shade": "light", "flag": False, "rate": Decimal("0"),
-     "seen_at": dt.datetime(2030, 1, 2, tzinfo=dt.timezone.utc), "note": "", "body": ""},
-], ids=["values", "nulls", "zeros"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {
+            "ratio": 0.1 + 0.2,
+            "settings": {"b": [1, 2.5, "é"], "a": {"nested": None}},
+            "colour": Colour.blue,
+            "shade": "dark",
+            "flag": True,
+            "rate": Decimal("0.0725"),
+            "seen_at": dt.datetime(2030, 1, 2, 3, 4, 5, 123456, tzinfo=dt.timezone.utc),
+            "note": "one line",
+            "body": "two\nlines",
+        },
+        {name: None for name in COLUMNS},
+        {
+            "ratio": 1e-7,
+            "settings": [],
+            "colour": Colour.red,
+            "shade": "light",
+            "flag": False,
+            "rate": Decimal("0"),
+            "seen_at": dt.datetime(2030, 1, 2, tzinfo=dt.timezone.utc),
+            "note": "",
+            "body": "",
+        },
+    ],
+    ids=["values", "nulls", "zeros"],
+)
 def test_a_row_saved_unchanged_keeps_every_value(app, values):
     form, saved = round_trip(app, gadget_form(), SimpleNamespace(**values))
     assert not form.errors
@@ -92,9 +112,17 @@ def test_a_row_saved_unchanged_keeps_every_value(app, values):
 
 
 def test_what_the_fields_show(app):
-    row = SimpleNamespace(ratio=0.1 + 0.2, settings={"a": 1}, colour=None, shade=None, flag=None, rate=Decimal("0.07"),
-                          seen_at=dt.datetime(2030, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),
-                          note=None, body=None)
+    row = SimpleNamespace(
+        ratio=0.1 + 0.2,
+        settings={"a": 1},
+        colour=None,
+        shade=None,
+        flag=None,
+        rate=Decimal("0.07"),
+        seen_at=dt.datetime(2030, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        note=None,
+        body=None,
+    )
     with app.test_request_context():
         form = gadget_form()(obj=row, meta=NO_CSRF)
         shown = dict(BrowserForm(render(form)).pairs)
@@ -106,13 +134,16 @@ def test_what_the_fields_show(app):
     assert shown["seen_at"] == "2030-01-02 03:04:05"  # in UTC
 
 
-@pytest.mark.parametrize("field, posted, error", [
-    ("rate", "0.00001", "Rate takes at most 4 decimal places: 0.00001 has 5."),
-    ("rate", "10", "Rate must be less than 10 (1 digit before the decimal point)."),
-    ("settings", "{'a': 1}", "Not valid JSON"),
-    ("seen_at", "2030-13-01 00:00:00", "Not a date and time"),
-    ("colour", "green", "Invalid Choice"),
-])
+@pytest.mark.parametrize(
+    "field, posted, error",
+    [
+        ("rate", "0.00001", "Rate takes at most 4 decimal places: 0.00001 has 5."),
+        ("rate", "10", "Rate must be less than 10 (1 digit before the decimal point)."),
+        ("settings", "{'a': 1}", "Not valid JSON"),
+        ("seen_at", "2030-13-01 00:00:00", "Not a date and time"),
+        ("colour", "green", "Invalid Choice"),
+    ],
+)
 def test_bad_input_is_a_form_error(app, field, posted, error):
     with app.test_request_context(method="POST", data={field: posted}):
         form = gadget_form()(meta=NO_CSRF)
@@ -121,16 +152,27 @@ def test_bad_input_is_a_form_error(app, field, posted, error):
 
 
 def test_input_is_converted(app):
-    data = {"seen_at": "2030-01-02T06:00:00+02:00", "body": "a\r\nb", "note": "  kept  ", "rate": "1.5",
-            "colour": "red", "settings": '{"x": [1]}'}
+    data = {
+        "seen_at": "2030-01-02T06:00:00+02:00",
+        "body": "a\r\nb",
+        "note": "  kept  ",
+        "rate": "1.5",
+        "colour": "red",
+        "settings": '{"x": [1]}',
+    }
     with app.test_request_context(method="POST", data=data):
         form = gadget_form()(meta=NO_CSRF)
         assert form.validate(), form.errors
         row = SimpleNamespace(**{name: None for name in COLUMNS})
         form.populate_obj(row)
     assert row.seen_at == dt.datetime(2030, 1, 2, 4, tzinfo=dt.timezone.utc)
-    assert (row.body, row.note, row.rate, row.colour, row.settings) == ("a\nb", "  kept  ", Decimal("1.5"), Colour.red,
-                                                                        {"x": [1]})
+    assert (row.body, row.note, row.rate, row.colour, row.settings) == (
+        "a\nb",
+        "  kept  ",
+        Decimal("1.5"),
+        Colour.red,
+        {"x": [1]},
+    )
     assert row.flag is None  # unticked: the NULL stays
 
 
@@ -153,8 +195,9 @@ def test_many_to_many_keeps_the_rows_its_select_does_not_offer(app):
     hidden = SimpleNamespace(id=3, name="Another seller's")
 
     class TagForm(FlaskForm):
-        tags = KeepingQuerySelectMultipleField("Tags", query_func=lambda: offered, get_pk_func=lambda o: o.id,
-                                               get_label="name")
+        tags = KeepingQuerySelectMultipleField(
+            "Tags", query_func=lambda: offered, get_pk_func=lambda o: o.id, get_label="name"
+        )
 
     row = SimpleNamespace(tags=[offered[0], hidden])
     form, saved = round_trip(app, TagForm, row)

@@ -28,7 +28,15 @@ from flask_appbuilder import ModelView
 from sqlalchemy import select
 
 from admin.base import MarketModelView
-from app.catalog.models import Attribute, Brand, Category, Product, ProductAttributeValue, ProductImage, ProductVariant
+from app.catalog.models import (
+    Attribute,
+    Brand,
+    Category,
+    Product,
+    ProductAttributeValue,
+    ProductImage,
+    ProductVariant,
+)
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.inventory import services as inventory
@@ -69,29 +77,58 @@ def _holdings(app, client, factory, tenant, tag: str) -> SimpleNamespace:
         warehouse = db.session.get(Warehouse, product.warehouse_id)
         warehouse.name, warehouse.code = f"{tag} Depot", f"{tag.upper()[:6]}{uid}"
         user = db.session.get(User, customer.user_id)
-        user.first_name, user.last_name, user.email = tag, f"{tag}son", f"{tag.lower()}-{uid}@example.com"
+        user.first_name, user.last_name, user.email = (
+            tag,
+            f"{tag}son",
+            f"{tag.lower()}-{uid}@example.com",
+        )
         db.session.get(Address, customer.address_id).full_name = f"{tag} Buyer"
         attribute = Attribute(code=f"m{uid}", name=f"Material {uid}")  # shared reference data
         db.session.add(attribute)
         db.session.flush()
-        db.session.add_all([
-            ProductAttributeValue(product_id=product.id, attribute_id=attribute.id, value=f"{tag} oak"),
-            ProductImage(product_id=product.id, url=f"https://img.example/{tag}.jpg", alt_text=f"{tag} photo"),
-            Promotion(name=f"{tag} Sale", code=f"{tag.upper()}{uid}", kind="percentage", value=Decimal("1"),
-                      funded_by="seller", seller_id=seller.id, product_ids=[], category_ids=[], seller_ids=[]),
-            ShippingMethod(zone=ShippingZone(name=f"Zone {uid}", areas="ZZ"), name=f"{tag} Courier",
-                           seller_id=seller.id, flat_rate=Decimal("1.00")),
-        ])
+        db.session.add_all(
+            [
+                ProductAttributeValue(
+                    product_id=product.id, attribute_id=attribute.id, value=f"{tag} oak"
+                ),
+                ProductImage(
+                    product_id=product.id,
+                    url=f"https://img.example/{tag}.jpg",
+                    alt_text=f"{tag} photo",
+                ),
+                Promotion(
+                    name=f"{tag} Sale",
+                    code=f"{tag.upper()}{uid}",
+                    kind="percentage",
+                    value=Decimal("1"),
+                    funded_by="seller",
+                    seller_id=seller.id,
+                    product_ids=[],
+                    category_ids=[],
+                    seller_ids=[],
+                ),
+                ShippingMethod(
+                    zone=ShippingZone(name=f"Zone {uid}", areas="ZZ"),
+                    name=f"{tag} Courier",
+                    seller_id=seller.id,
+                    flat_rate=Decimal("1.00"),
+                ),
+            ]
+        )
         db.session.commit()
         inventory.adjust_stock(product.stock_level_id, -2)  # a ledger row and a low-stock alert
-        review_services.create_review(db.session.get(User, customer.user_id),
-                                      {"product_id": product.id, "rating": 4, "title": f"{tag} review"})
+        review_services.create_review(
+            db.session.get(User, customer.user_id),
+            {"product_id": product.id, "rating": 4, "title": f"{tag} review"},
+        )
     h = headers(app, customer.user)
     order = place(client, None, h=h, items=[(product.variant_id, 1)], payment=CARD_OK)
     h_seller = headers(app, seller.user)
     assert patch(client, h_seller, order["id"], status="processing").status_code == 200
     sub = sub_of(order, seller.id)
-    response = client.post("/api/v1/shipping/create-label/", headers=h_seller, json={"sub_order_id": sub["id"]})
+    response = client.post(
+        "/api/v1/shipping/create-label/", headers=h_seller, json={"sub_order_id": sub["id"]}
+    )
     assert response.status_code in (200, 201), response.get_json()
     return SimpleNamespace(seller=seller, product=product, customer=customer, order=order, sub=sub)
 
@@ -105,23 +142,31 @@ def _owned_by(app, tenant_id: int, who: SimpleNamespace) -> dict[type, set[int]]
             model = mapper.class_
             if "seller_id" in mapper.columns and "tenant_id" in mapper.columns:
                 owned.setdefault(model, set()).update(
-                    db.session.scalars(select(mapper.primary_key[0]).where(model.seller_id == who.seller.id)))
+                    db.session.scalars(
+                        select(mapper.primary_key[0]).where(model.seller_id == who.seller.id)
+                    )
+                )
         extra = {
             SellerProfile: {who.seller.id},
             Review: select(Review.id).where(Review.product_id == who.product.id),
             ProductImage: select(ProductImage.id).where(ProductImage.product_id == who.product.id),
             ProductAttributeValue: select(ProductAttributeValue.id).where(
-                ProductAttributeValue.product_id == who.product.id),
+                ProductAttributeValue.product_id == who.product.id
+            ),
             CustomerProfile: {who.customer.id},
             User: {who.customer.user_id, who.seller.user.id},
             Address: {who.customer.address_id},
             Order: {who.order["id"]},
             Payment: select(Payment.id).where(Payment.order_id == who.order["id"]),
-            PaymentTransaction: select(PaymentTransaction.id).where(PaymentTransaction.order_id == who.order["id"]),
+            PaymentTransaction: select(PaymentTransaction.id).where(
+                PaymentTransaction.order_id == who.order["id"]
+            ),
             Refund: select(Refund.id).where(Refund.order_id == who.order["id"]),
         }
         for model, ids in extra.items():
-            owned.setdefault(model, set()).update(ids if isinstance(ids, set) else db.session.scalars(ids))
+            owned.setdefault(model, set()).update(
+                ids if isinstance(ids, set) else db.session.scalars(ids)
+            )
     return owned
 
 
@@ -130,8 +175,13 @@ def _every_row_of(app, tenant_id: int) -> dict[type, set[int]]:
     with app.app_context(), unscoped():
         for mapper in db.Model.registry.mappers:
             if "tenant_id" in mapper.columns and len(mapper.primary_key) == 1:
-                rows[mapper.class_] = set(db.session.scalars(
-                    select(mapper.primary_key[0]).where(mapper.columns["tenant_id"] == tenant_id)))
+                rows[mapper.class_] = set(
+                    db.session.scalars(
+                        select(mapper.primary_key[0]).where(
+                            mapper.columns["tenant_id"] == tenant_id
+                        )
+                    )
+                )
     return rows
 
 
@@ -156,30 +206,65 @@ def world(app):
     # an order of A's customer from both sellers, paid; B cancels its part (refunded to the customer
     # through a refund request of B's sub-order): the order is A's too, B's sub-order and refund are not
     h = headers(app, mine.customer.user)
-    shared = place(client, None, h=h, items=[(mine.product.variant_id, 1), (neighbour.product.variant_id, 1)],
-                   payment=CARD_OK)
-    response = client.post(f"/api/v1/orders/{shared['id']}/cancel/", headers=headers(app, neighbour.seller.user))
+    shared = place(
+        client,
+        None,
+        h=h,
+        items=[(mine.product.variant_id, 1), (neighbour.product.variant_id, 1)],
+        payment=CARD_OK,
+    )
+    response = client.post(
+        f"/api/v1/orders/{shared['id']}/cancel/", headers=headers(app, neighbour.seller.user)
+    )
     assert response.status_code == 200, response.get_json()
     forbidden = _owned_by(app, tenant.id, neighbour)
     foreign_rows = _every_row_of(app, other.id)
     with app.app_context(), tenant_scope(tenant.id):
-        b_sub = db.session.scalar(select(SubOrder).where(SubOrder.order_id == shared["id"],
-                                                         SubOrder.seller_id == neighbour.seller.id))
-        b_requests = set(db.session.scalars(select(RefundRequest.id).where(RefundRequest.sub_order_id == b_sub.id)))
-        b_refunds = set(db.session.scalars(select(RefundRequest.payment_refund_id).where(
-            RefundRequest.sub_order_id == b_sub.id)))
+        b_sub = db.session.scalar(
+            select(SubOrder).where(
+                SubOrder.order_id == shared["id"], SubOrder.seller_id == neighbour.seller.id
+            )
+        )
+        b_requests = set(
+            db.session.scalars(
+                select(RefundRequest.id).where(RefundRequest.sub_order_id == b_sub.id)
+            )
+        )
+        b_refunds = set(
+            db.session.scalars(
+                select(RefundRequest.payment_refund_id).where(
+                    RefundRequest.sub_order_id == b_sub.id
+                )
+            )
+        )
         b_sub_number = b_sub.number
-    assert b_requests and b_refunds - {None}, "B's cancellation was refunded through a refund request"
+    assert b_requests and b_refunds - {None}, (
+        "B's cancellation was refunded through a refund request"
+    )
     forbidden.setdefault(RefundRequest, set()).update(b_requests)
     forbidden.setdefault(Refund, set()).update(b_refunds - {None})
     for model, ids in foreign_rows.items():
         forbidden.setdefault(model, set()).update(ids)
-    texts = [NEIGHBOUR, FOREIGN, neighbour.order["number"], foreign.order["number"], neighbour.sub["number"],
-             foreign.sub["number"], b_sub_number]
-    return SimpleNamespace(tenant=tenant, mine=mine, neighbour=neighbour, foreign=foreign, forbidden=forbidden,
-                           texts=[t.lower() for t in texts], foreign_rows=foreign_rows,
-                           foreign_texts=[t.lower() for t in (FOREIGN, foreign.order["number"])],
-                           admin=factory.user(tenant, roles.ADMIN))
+    texts = [
+        NEIGHBOUR,
+        FOREIGN,
+        neighbour.order["number"],
+        foreign.order["number"],
+        neighbour.sub["number"],
+        foreign.sub["number"],
+        b_sub_number,
+    ]
+    return SimpleNamespace(
+        tenant=tenant,
+        mine=mine,
+        neighbour=neighbour,
+        foreign=foreign,
+        forbidden=forbidden,
+        texts=[t.lower() for t in texts],
+        foreign_rows=foreign_rows,
+        foreign_texts=[t.lower() for t in (FOREIGN, foreign.order["number"])],
+        admin=factory.user(tenant, roles.ADMIN),
+    )
 
 
 def views_of(app, role_name: str) -> list[tuple[ModelView, set[str]]]:
@@ -190,7 +275,9 @@ def views_of(app, role_name: str) -> list[tuple[ModelView, set[str]]]:
     views = []
     for view in app.appbuilder.baseviews:
         if isinstance(view, ModelView) and ("can_list", view.class_permission_name) in granted:
-            views.append((view, {perm for perm, name in granted if name == view.class_permission_name}))
+            views.append(
+                (view, {perm for perm, name in granted if name == view.class_permission_name})
+            )
     return views
 
 
@@ -198,7 +285,14 @@ def seller_views(app) -> list[tuple[ModelView, set[str]]]:
     return views_of(app, roles.SELLER)
 
 
-_UNESCAPE = {"\\u003c": "<", "\\u003e": ">", "\\u0026": "&", "\\u0027": "'", '\\"': '"', "\\n": "\n"}
+_UNESCAPE = {
+    "\\u003c": "<",
+    "\\u003e": ">",
+    "\\u0026": "&",
+    "\\u0027": "'",
+    '\\"': '"',
+    "\\n": "\n",
+}
 _SELECT = re.compile(r"<select\b([^>]*)>(.*?)</select>", re.S | re.I)
 _OPTION = re.compile(r"<option\b([^>]*)>(.*?)</option>", re.S | re.I)
 _ATTR = re.compile(r'([\w-]+)="([^"]*)"')
@@ -212,8 +306,10 @@ def _selects(html: str):
     for attrs, body in _SELECT.findall(html):
         attrs = dict(_ATTR.findall(attrs))
         name = attrs.get("id") or attrs.get("name") or ""
-        options = [(dict(_ATTR.findall(a)).get("value", ""), re.sub(r"<[^>]+>", "", text).strip())
-                   for a, text in _OPTION.findall(body)]
+        options = [
+            (dict(_ATTR.findall(a)).get("value", ""), re.sub(r"<[^>]+>", "", text).strip())
+            for a, text in _OPTION.findall(body)
+        ]
         yield name, options
 
 
@@ -233,7 +329,7 @@ def _leaks_in_page(view, where: str, html: str, world) -> list[str]:
     for text in world.texts:
         if text in lowered:
             at = lowered.index(text)
-            leaks.append(f"{where}: names {text!r}: …{html[max(0, at - 120):at + 60]!r}…")
+            leaks.append(f"{where}: names {text!r}: …{html[max(0, at - 120) : at + 60]!r}…")
     for field, options in _selects(html):
         model = _related_model(view, field)
         if model is None:
@@ -248,8 +344,14 @@ def _leaks_in_page(view, where: str, html: str, world) -> list[str]:
 def _leaks_in_rows(view, where: str, html: str, world) -> list[str]:
     """Rows of the view's own model linked from a list page (show/edit links) that are not A's."""
     bad = world.forbidden.get(view.datamodel.obj, set())
-    shown = {int(pk) for pk in re.findall(rf'{re.escape(view.route_base)}/(?:show|edit)/(\d+)', html)}
-    return [f"{where}: lists {view.datamodel.obj.__name__} ids {sorted(shown & bad)}"] if shown & bad else []
+    shown = {
+        int(pk) for pk in re.findall(rf"{re.escape(view.route_base)}/(?:show|edit)/(\d+)", html)
+    }
+    return (
+        [f"{where}: lists {view.datamodel.obj.__name__} ids {sorted(shown & bad)}"]
+        if shown & bad
+        else []
+    )
 
 
 def _leaks_in_ajax(view, client, world) -> list[str]:
@@ -281,12 +383,23 @@ def test_the_views_a_seller_may_list_are_discovered(app):
 
     names = {view.__class__.__name__ for view, _ in seller_views(app)}
     assert set(SELLER_VIEWS) <= names, set(SELLER_VIEWS) - names
-    assert all(isinstance(view, MarketModelView) for view, _ in seller_views(app)), "every view uses the base"
+    assert all(isinstance(view, MarketModelView) for view, _ in seller_views(app)), (
+        "every view uses the base"
+    )
 
 
 def test_the_world_has_something_to_leak(world):
-    for model in (Product, ProductVariant, Warehouse, SellerProfile, Promotion, Review, CustomerProfile, SubOrder,
-                  ShippingMethod):
+    for model in (
+        Product,
+        ProductVariant,
+        Warehouse,
+        SellerProfile,
+        Promotion,
+        Review,
+        CustomerProfile,
+        SubOrder,
+        ShippingMethod,
+    ):
         assert world.forbidden.get(model), model.__name__
     # seller B's rows are in the same tenant as A's: only seller scoping can hide them
     assert world.neighbour.seller.tenant_id == world.mine.seller.tenant_id
@@ -303,21 +416,31 @@ def _walk(client, views, world) -> tuple[list[str], list[str]]:
         html = response.data.decode()
         leaks += _leaks_in_page(view, f"{base}/list/", html, world)
         leaks += _leaks_in_rows(view, f"{base}/list/", html, world)
-        own = re.search(rf'{re.escape(base)}/show/(\d+)', html)
+        own = re.search(rf"{re.escape(base)}/show/(\d+)", html)
         if own is not None and "can_show" in perms:  # the show page: its related views' lists
             response = client.get(f"{base}/show/{own.group(1)}")
-            assert response.status_code == 200, (f"{base}/show/{own.group(1)}", response.status_code)
-            leaks += _leaks_in_page(view, f"{base}/show/{own.group(1)}", response.data.decode(), world)
+            assert response.status_code == 200, (
+                f"{base}/show/{own.group(1)}",
+                response.status_code,
+            )
+            leaks += _leaks_in_page(
+                view, f"{base}/show/{own.group(1)}", response.data.decode(), world
+            )
         if "can_add" in perms and "can_add" in view.base_permissions:
             response = client.get(f"{base}/add")
             assert response.status_code == 200, (f"{base}/add", response.status_code)
             leaks += _leaks_in_page(view, f"{base}/add", response.data.decode(), world)
         if "can_edit" in perms and "can_edit" in view.base_permissions:
-            row = re.search(rf'{re.escape(base)}/edit/(\d+)', html)
+            row = re.search(rf"{re.escape(base)}/edit/(\d+)", html)
             if row is not None:
                 response = client.get(f"{base}/edit/{row.group(1)}")
-                assert response.status_code == 200, (f"{base}/edit/{row.group(1)}", response.status_code)
-                leaks += _leaks_in_page(view, f"{base}/edit/{row.group(1)}", response.data.decode(), world)
+                assert response.status_code == 200, (
+                    f"{base}/edit/{row.group(1)}",
+                    response.status_code,
+                )
+                leaks += _leaks_in_page(
+                    view, f"{base}/edit/{row.group(1)}", response.data.decode(), world
+                )
                 edited.append(base)
         leaks += _leaks_in_ajax(view, client, world)
     return leaks, edited
@@ -328,7 +451,11 @@ def test_no_page_offers_a_seller_another_sellers_or_tenants_rows(app, world, sel
     leaks, edited = _walk(seller_client, views, world)
     assert not leaks, "\n".join(leaks)
     # every view a seller may edit had one of A's rows to open: the world must keep giving it one
-    editable = {view.route_base for view, perms in views if "can_edit" in perms and "can_edit" in view.base_permissions}
+    editable = {
+        view.route_base
+        for view, perms in views
+        if "can_edit" in perms and "can_edit" in view.base_permissions
+    }
     assert editable and set(edited) == editable, editable - set(edited)
 
 

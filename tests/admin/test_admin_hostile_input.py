@@ -20,13 +20,23 @@ def admin_client(app, factory):
     return client, product
 
 
-@pytest.mark.parametrize("query", [
-    "page_ProductView=abc", "page_ProductView=-1", "page_ProductView=99999999999999999999999",
-    "page_ProductView=%00", "page_ProductView=%C2%B2",  # a superscript two is a digit to str.isdigit
-    "psize_ProductView=x", "psize_ProductView=-1", "psize_ProductView=99999999999999999999", "psize_ProductView=101",
-    "_oc_ProductView=%00&_od_ProductView=asc", "_oc_ProductView=seller_id;drop&_od_ProductView=desc",
-    "_oc_ProductView=description&_od_ProductView=asc",  # a column, but not one the list sorts by
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page_ProductView=abc",
+        "page_ProductView=-1",
+        "page_ProductView=99999999999999999999999",
+        "page_ProductView=%00",
+        "page_ProductView=%C2%B2",  # a superscript two is a digit to str.isdigit
+        "psize_ProductView=x",
+        "psize_ProductView=-1",
+        "psize_ProductView=99999999999999999999",
+        "psize_ProductView=101",
+        "_oc_ProductView=%00&_od_ProductView=asc",
+        "_oc_ProductView=seller_id;drop&_od_ProductView=desc",
+        "_oc_ProductView=description&_od_ProductView=asc",  # a column, but not one the list sorts by
+    ],
+)
 def test_bad_list_arguments_are_a_400_not_a_500(admin_client, query):
     client, product = admin_client
     assert client.get(f"/admin/products/list/?{query}").status_code == 400
@@ -37,16 +47,26 @@ def test_bad_list_arguments_are_a_400_not_a_500(admin_client, query):
     assert client.get(f"/admin/users/list/?{users}").status_code == 400
 
 
-@pytest.mark.parametrize("query", [
-    "", "page_ProductView=0", "page_ProductView=3", "psize_ProductView=100", "psize_ProductView=25",
-    "_oc_ProductView=title&_od_ProductView=asc", "_oc_ProductView=created_at&_od_ProductView=desc",
-    "_oc_OtherView=whatever",  # FAB ignores arguments of views not on the page
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "page_ProductView=0",
+        "page_ProductView=3",
+        "psize_ProductView=100",
+        "psize_ProductView=25",
+        "_oc_ProductView=title&_od_ProductView=asc",
+        "_oc_ProductView=created_at&_od_ProductView=desc",
+        "_oc_OtherView=whatever",  # FAB ignores arguments of views not on the page
+    ],
+)
 def test_good_list_arguments_still_work(admin_client, query):
     client, _ = admin_client
     response = client.get(f"/admin/products/list/?{query}")
     assert response.status_code == 200
-    assert (b"Alpha lamp" in response.data) is ("page_ProductView=3" not in query)  # page 3 is past the one row
+    assert (b"Alpha lamp" in response.data) is (
+        "page_ProductView=3" not in query
+    )  # page 3 is past the one row
 
 
 def test_nul_and_unencodable_bytes_in_searches_and_forms_are_no_500(admin_client):
@@ -57,5 +77,7 @@ def test_nul_and_unencodable_bytes_in_searches_and_forms_are_no_500(admin_client
     assert client.get("/admin/users/list/?_flt_0_email=%00").status_code == 200
     for body in ("name=Cat%00x&position=0", "name=Cat%ED%A0%80x&position=0"):
         body += f"&csrf_token={client.csrf_token()}"  # a raw body: the page's token goes in by hand
-        response = client.post("/admin/categories/add", data=body, content_type="application/x-www-form-urlencoded")
+        response = client.post(
+            "/admin/categories/add", data=body, content_type="application/x-www-form-urlencoded"
+        )
         assert response.status_code in (200, 302)

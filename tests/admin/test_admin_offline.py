@@ -34,7 +34,9 @@ class _Assets(HTMLParser):
         if tag == "script" and attrs.get("src"):
             self.assets.append(attrs["src"])
         elif tag == "link" and attrs.get("href"):
-            self.assets.append(attrs["href"])  # stylesheets, icons, preloads: all fetched by the browser
+            self.assets.append(
+                attrs["href"]
+            )  # stylesheets, icons, preloads: all fetched by the browser
         elif tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
 
@@ -58,12 +60,19 @@ def _staff(app, factory):
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)
     seller = factory.seller(tenant)
-    return tenant, {"Admin": (admin.username, None), "Seller": (seller.user.username, None),
-                    "Super Admin": (app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"])}
+    return tenant, {
+        "Admin": (admin.username, None),
+        "Seller": (seller.user.username, None),
+        "Super Admin": (app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"]),
+    }
 
 
 def _sign_in(app, tenant, username, password):
-    return login(app, tenant.slug, username, password) if password else login(app, tenant.slug, username)
+    return (
+        login(app, tenant.slug, username, password)
+        if password
+        else login(app, tenant.slug, username)
+    )
 
 
 def test_users_statistics_is_gone_for_every_role(app, factory):
@@ -88,7 +97,10 @@ def test_flask_init_drops_the_permissions_of_views_that_are_gone(app):
 
     with app.app_context(), unscoped():
         sm = app.appbuilder.sm
-        for permission, view in (("can_chart", "UserStatsChartView"), ("menu_access", "User's Statistics")):
+        for permission, view in (
+            ("can_chart", "UserStatsChartView"),
+            ("menu_access", "User's Statistics"),
+        ):
             pv = sm.add_permission_view_menu(permission, view)
             for name in (roles.ADMIN, roles.SUPER_ADMIN):
                 sm.add_permission_role(sm.find_role(name), pv)
@@ -113,5 +125,7 @@ def test_no_admin_page_references_a_script_or_stylesheet_on_another_host(app, fa
         for path in ["/", *pages]:
             response = client.get(path)
             assert response.status_code == 200, (role, path)
-            external = [url for url in _parse(response.get_data(as_text=True)).assets if _external(url)]
+            external = [
+                url for url in _parse(response.get_data(as_text=True)).assets if _external(url)
+            ]
             assert not external, (role, path, external)

@@ -19,12 +19,16 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.smoke
 
 
-def login(app, tenant_slug: str, username: str, password: str = PASSWORD, *, expect_ok: bool = True):
+def login(
+    app, tenant_slug: str, username: str, password: str = PASSWORD, *, expect_ok: bool = True
+):
     client = app.test_client()
     client.environ_base["HTTP_X_TENANT"] = tenant_slug
     response = client.post("/login/", data={"username": username, "password": password})
     if expect_ok:
-        assert response.status_code == 302 and "/login" not in response.headers["Location"], "login failed"
+        assert response.status_code == 302 and "/login" not in response.headers["Location"], (
+            "login failed"
+        )
     return client, response
 
 
@@ -38,11 +42,20 @@ def shop(app, factory):
     p2 = factory.product(seller2, title="Beta chair")
     customer = factory.customer(tenant)
     return {
-        "slug": tenant.slug, "tenant_id": tenant.id,
-        "admin": admin_user.username, "seller1": seller1.user.username, "seller1_id": seller1.id,
-        "seller2": seller2.user.username, "seller2_id": seller2.id, "p1": p1.id, "p2": p2.id,
-        "sku1": p1.sku, "sku2": p2.sku, "stock1": p1.stock_level_id,
-        "customer": customer.user.username, "customer_user_id": customer.user_id,
+        "slug": tenant.slug,
+        "tenant_id": tenant.id,
+        "admin": admin_user.username,
+        "seller1": seller1.user.username,
+        "seller1_id": seller1.id,
+        "seller2": seller2.user.username,
+        "seller2_id": seller2.id,
+        "p1": p1.id,
+        "p2": p2.id,
+        "sku1": p1.sku,
+        "sku2": p2.sku,
+        "stock1": p1.stock_level_id,
+        "customer": customer.user.username,
+        "customer_user_id": customer.user_id,
     }
 
 
@@ -69,7 +82,9 @@ def test_admin_sees_the_product_list(app, shop):
 def test_customer_cannot_log_in_and_gets_403_with_a_session(app, shop):
     client, response = login(app, shop["slug"], shop["customer"], expect_ok=False)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert client.get("/admin/products/list/").status_code == 302  # not signed in: to the login page
+    assert (
+        client.get("/admin/products/list/").status_code == 302
+    )  # not signed in: to the login page
     # a signed-in user who is (now) only a customer is refused every admin page with 403
     seller, _ = login(app, shop["slug"], shop["seller2"])
     assert seller.get("/admin/products/list/").status_code == 200
@@ -83,7 +98,9 @@ def test_customer_cannot_log_in_and_gets_403_with_a_session(app, shop):
 
 
 def test_wrong_password_is_refused(app, shop):
-    client, response = login(app, shop["slug"], shop["admin"], "not-the-password-1", expect_ok=False)
+    client, response = login(
+        app, shop["slug"], shop["admin"], "not-the-password-1", expect_ok=False
+    )
     assert "/login" in response.headers["Location"]
     assert client.get("/admin/products/list/").status_code == 302
 
@@ -97,7 +114,10 @@ def test_seller_sees_and_edits_only_its_own_products(app, shop):
     assert client.get(f"/admin/products/show/{shop['p1']}").status_code == 200
     assert client.get(f"/admin/products/show/{shop['p2']}").status_code == 404
     assert client.get(f"/admin/products/edit/{shop['p2']}").status_code == 404
-    assert client.post(f"/admin/products/edit/{shop['p2']}", data={"title": "Hijacked"}).status_code == 404
+    assert (
+        client.post(f"/admin/products/edit/{shop['p2']}", data={"title": "Hijacked"}).status_code
+        == 404
+    )
     assert client.post(f"/admin/products/delete/{shop['p2']}").status_code in (404, 405)
     with scope(app, shop["tenant_id"]):
         assert db.session.get(Product, shop["p2"]).title == "Beta chair"
@@ -136,7 +156,9 @@ def test_seller_and_admin_cannot_manage_tenants(app, shop):
     admin, _ = login(app, shop["slug"], shop["admin"])
     assert admin.get("/admin/tenants/list/").status_code == 403
     assert admin.get("/admin/users/list/").status_code == 200
-    superadmin, response = login(app, shop["slug"], app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"])
+    superadmin, response = login(
+        app, shop["slug"], app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"]
+    )
     assert response.status_code == 302
     assert superadmin.get("/admin/tenants/list/").status_code == 200
 
@@ -154,25 +176,43 @@ def test_tenant_admin_never_sees_super_admins_or_other_tenants(app, shop, factor
 
 def test_admin_changes_write_audit_rows(app, shop):
     client, _ = login(app, shop["slug"], shop["admin"])
-    response = client.post(f"/admin/products/edit/{shop['p1']}", data={
-        "title": "Alpha lamp XL", "slug": "alpha-lamp-xl", "status": "active", "product_type": "physical",
-        "seller": str(shop["seller1_id"]),
-    })
+    response = client.post(
+        f"/admin/products/edit/{shop['p1']}",
+        data={
+            "title": "Alpha lamp XL",
+            "slug": "alpha-lamp-xl",
+            "status": "active",
+            "product_type": "physical",
+            "seller": str(shop["seller1_id"]),
+        },
+    )
     assert response.status_code == 302
     with scope(app):
         row = db.session.scalars(
-            select(AuditLog).where(AuditLog.entity == "Product", AuditLog.entity_id == str(shop["p1"]),
-                                   AuditLog.action == "update").order_by(AuditLog.id.desc())
+            select(AuditLog)
+            .where(
+                AuditLog.entity == "Product",
+                AuditLog.entity_id == str(shop["p1"]),
+                AuditLog.action == "update",
+            )
+            .order_by(AuditLog.id.desc())
         ).first()
     assert row is not None
     assert row.before["title"] == "Alpha lamp" and row.after["title"] == "Alpha lamp XL"
-    assert row.actor == shop["admin"] and row.source == "admin" and row.tenant_id == shop["tenant_id"]
+    assert (
+        row.actor == shop["admin"] and row.source == "admin" and row.tenant_id == shop["tenant_id"]
+    )
     assert row.ip == "127.0.0.1"
 
     client.post(f"/admin/products/delete/{shop['p1']}")
     with scope(app):
-        deleted = db.session.scalars(select(AuditLog).where(
-            AuditLog.entity == "Product", AuditLog.entity_id == str(shop["p1"]), AuditLog.action == "delete")).first()
+        deleted = db.session.scalars(
+            select(AuditLog).where(
+                AuditLog.entity == "Product",
+                AuditLog.entity_id == str(shop["p1"]),
+                AuditLog.action == "delete",
+            )
+        ).first()
     assert deleted is not None and deleted.before["title"] == "Alpha lamp XL"
 
 
@@ -181,14 +221,23 @@ def test_stock_edit_in_admin_goes_through_the_ledger(app, shop):
 
     client, _ = login(app, shop["slug"], shop["seller1"])
     stock_id = shop["stock1"]
-    assert client.post(f"/admin/inventory/edit/{stock_id}",
-                       data={"quantity_on_hand": "25", "reorder_point": "3"}).status_code == 302
+    assert (
+        client.post(
+            f"/admin/inventory/edit/{stock_id}",
+            data={"quantity_on_hand": "25", "reorder_point": "3"},
+        ).status_code
+        == 302
+    )
     with scope(app, shop["tenant_id"]):
         assert db.session.get(StockLevel, stock_id).quantity_on_hand == 25
-        moves = db.session.scalars(select(StockMovement).where(StockMovement.stock_level_id == stock_id)).all()
+        moves = db.session.scalars(
+            select(StockMovement).where(StockMovement.stock_level_id == stock_id)
+        ).all()
         assert [(m.reason, m.delta_on_hand, m.on_hand_after) for m in moves] == [("count", 15, 25)]
     # a negative count is refused and changes nothing
-    client.post(f"/admin/inventory/edit/{stock_id}", data={"quantity_on_hand": "-4", "reorder_point": "3"})
+    client.post(
+        f"/admin/inventory/edit/{stock_id}", data={"quantity_on_hand": "-4", "reorder_point": "3"}
+    )
     with scope(app, shop["tenant_id"]):
         assert db.session.get(StockLevel, stock_id).quantity_on_hand == 25
 
@@ -196,14 +245,21 @@ def test_stock_edit_in_admin_goes_through_the_ledger(app, shop):
 def test_login_is_rate_limited(app, factory):
     from app import create_app
 
-    limited = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                         AUTH_RATE_LIMIT="3 per minute")
+    limited = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        AUTH_RATE_LIMIT="3 per minute",
+    )
     limited.test_client_class = FormClient
     tenant = factory.tenant()
     client = limited.test_client()
     client.environ_base["HTTP_X_TENANT"] = tenant.slug
-    codes = [client.post("/login/", data={"username": "nobody@example.com", "password": "wrong-password-1"})
-             .status_code for _ in range(4)]
+    codes = [
+        client.post(
+            "/login/", data={"username": "nobody@example.com", "password": "wrong-password-1"}
+        ).status_code
+        for _ in range(4)
+    ]
     assert codes[:3] == [302, 302, 302] and codes[3] == 429
 
 
@@ -211,8 +267,11 @@ def test_one_apps_login_limit_does_not_leak_into_another(app, factory):
     """The app and FAB share one limiter object in a process; each app's AUTH_RATE_LIMIT stays its own."""
     from app import create_app
 
-    limited = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                         AUTH_RATE_LIMIT="2 per minute")
+    limited = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        AUTH_RATE_LIMIT="2 per minute",
+    )
     limited.test_client_class = FormClient
     tenant = factory.tenant()
     attempts = {}
@@ -220,8 +279,12 @@ def test_one_apps_login_limit_does_not_leak_into_another(app, factory):
         client = application.test_client()
         client.environ_base["HTTP_X_TENANT"] = tenant.slug
         client.environ_base["REMOTE_ADDR"] = f"10.9.9.{len(attempts) + 1}"
-        attempts[name] = [client.post("/login/", data={"username": "nobody@example.com", "password": "wrong-pw-1"})
-                          .status_code for _ in range(4)]
+        attempts[name] = [
+            client.post(
+                "/login/", data={"username": "nobody@example.com", "password": "wrong-pw-1"}
+            ).status_code
+            for _ in range(4)
+        ]
     assert attempts["limited"] == [302, 302, 429, 429]
     assert attempts["default"] == [302, 302, 302, 302]
 
@@ -232,8 +295,11 @@ def test_tenant_admin_cannot_escalate(app, shop):
     admin, _ = login(app, shop["slug"], shop["admin"])
     assert admin.get("/groups/list/").status_code == 403
     with scope(app):
-        super_id = db.session.scalar(select(User.id).where(User.username == app.config["ADMIN_USERNAME"],
-                                                           User.tenant_id.is_(None)))
+        super_id = db.session.scalar(
+            select(User.id).where(
+                User.username == app.config["ADMIN_USERNAME"], User.tenant_id.is_(None)
+            )
+        )
         before = db.session.get(User, super_id).password
     form = {"password": "Hijacked-password-1", "conf_password": "Hijacked-password-1"}
     response = admin.post(f"/resetpassword/form?pk={super_id}", data=form)
@@ -282,17 +348,38 @@ def test_super_admin_saves_are_checked_in_the_rows_tenant(app, shop, factory):
     with scope(app):
         slug = db.session.get(Product, shop["p1"]).slug
         db.session.get(Product, twin.id).slug = slug
-        db.session.add_all([TaxSettings(tenant_id=shop["tenant_id"], prices_include_tax=False),
-                            TaxSettings(tenant_id=other.id, prices_include_tax=True)])
+        db.session.add_all(
+            [
+                TaxSettings(tenant_id=shop["tenant_id"], prices_include_tax=False),
+                TaxSettings(tenant_id=other.id, prices_include_tax=True),
+            ]
+        )
         db.session.commit()
-        settings_id = db.session.scalar(select(TaxSettings.id).where(TaxSettings.tenant_id == shop["tenant_id"]))
-    superadmin, _ = login(app, shop["slug"], app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"])
-    response = superadmin.post(f"/admin/products/edit/{shop['p1']}", data={
-        "title": "Alpha lamp", "slug": slug, "seller": str(shop["seller1_id"]), "status": "active",
-        "product_type": "physical"})
+        settings_id = db.session.scalar(
+            select(TaxSettings.id).where(TaxSettings.tenant_id == shop["tenant_id"])
+        )
+    superadmin, _ = login(
+        app, shop["slug"], app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"]
+    )
+    response = superadmin.post(
+        f"/admin/products/edit/{shop['p1']}",
+        data={
+            "title": "Alpha lamp",
+            "slug": slug,
+            "seller": str(shop["seller1_id"]),
+            "status": "active",
+            "product_type": "physical",
+        },
+    )
     assert response.status_code == 302
-    assert superadmin.post(f"/admin/tax-settings/edit/{settings_id}", data={"prices_include_tax": "y"},
-                           follow_redirects=True).status_code == 200
+    assert (
+        superadmin.post(
+            f"/admin/tax-settings/edit/{settings_id}",
+            data={"prices_include_tax": "y"},
+            follow_redirects=True,
+        ).status_code
+        == 200
+    )
     with scope(app):
         assert db.session.get(Product, shop["p1"]).slug == slug
         assert db.session.get(TaxSettings, settings_id).prices_include_tax is True

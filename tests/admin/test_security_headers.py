@@ -66,7 +66,9 @@ def test_hsts_is_on_in_production_and_sent_over_https_only(app, factory):
     hsts = create_app("testing", SQLALCHEMY_DATABASE_URI=TEST_DB_URL, HSTS_ENABLED=True)
     tenant = factory.tenant()
     client = hsts.test_client()
-    over_https = client.get("/login/", base_url="https://shop.example", headers={"X-Tenant": tenant.slug})
+    over_https = client.get(
+        "/login/", base_url="https://shop.example", headers={"X-Tenant": tenant.slug}
+    )
     assert over_https.headers["Strict-Transport-Security"] == "max-age=31536000"
     over_http = client.get("/login/", headers={"X-Tenant": tenant.slug})
     assert "Strict-Transport-Security" not in over_http.headers
@@ -74,12 +76,16 @@ def test_hsts_is_on_in_production_and_sent_over_https_only(app, factory):
 
 def test_api_docs_load_their_scripts_from_this_origin(app):
     client = app.test_client()
-    for page, asset in (("/api/docs/", "/admin/static/vendor/swagger-ui/swagger-ui-bundle.js"),
-                        ("/api/redoc/", "/admin/static/vendor/redoc/redoc.standalone.js")):
+    for page, asset in (
+        ("/api/docs/", "/admin/static/vendor/swagger-ui/swagger-ui-bundle.js"),
+        ("/api/redoc/", "/admin/static/vendor/redoc/redoc.standalone.js"),
+    ):
         html = client.get(page).get_data(as_text=True)
         assert f'src="{asset}"' in html and "https://" not in html, page
         served = client.get(asset)
-        assert served.status_code == 200, f"{asset} missing: `make install` vendors the npm packages"
+        assert served.status_code == 200, (
+            f"{asset} missing: `make install` vendors the npm packages"
+        )
         served.close()
     # the Swagger UI page's inline script carries the nonce of its response
     response = client.get("/api/docs/")

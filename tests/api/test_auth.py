@@ -28,6 +28,7 @@ API = "/api/v1/auth"
 
 # --- helpers and fixtures --------------------------------------------------------------------------
 
+
 class Inbox:
     """Messages received by the local SMTP server."""
 
@@ -37,7 +38,9 @@ class Inbox:
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         with self._lock:
-            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            self.messages.append(
+                email.message_from_bytes(envelope.content, policy=email.policy.default)
+            )
         return "250 OK"
 
     def to(self, address: str) -> list:
@@ -83,8 +86,12 @@ def smtp(app, monkeypatch):
 @pytest.fixture
 def shop(factory):
     tenant = factory.tenant()
-    return {"tenant": tenant, "slug": tenant.slug, "customer": factory.user(tenant, roles.CUSTOMER),
-            "admin": factory.user(tenant, roles.ADMIN)}
+    return {
+        "tenant": tenant,
+        "slug": tenant.slug,
+        "customer": factory.user(tenant, roles.CUSTOMER),
+        "admin": factory.user(tenant, roles.ADMIN),
+    }
 
 
 def client_for(app, slug: str):
@@ -125,13 +132,16 @@ def scoped(app, tenant_id=None):
 
 # --- registration and e-mail verification ----------------------------------------------------------
 
+
 @pytest.mark.smoke
 def test_register_mails_a_verification_link_that_verifies_once(app, factory, smtp):
     tenant = factory.tenant()
     client = client_for(app, tenant.slug)
     address = f"new-{tenant.slug}@example.com"
-    response = client.post(f"{API}/register/", json={"email": address, "password": PASSWORD, "first_name": "Ada",
-                                                     "last_name": "L"})
+    response = client.post(
+        f"{API}/register/",
+        json={"email": address, "password": PASSWORD, "first_name": "Ada", "last_name": "L"},
+    )
     assert response.status_code == 202 and "e-mail" in response.get_json()["detail"]
     verify = smtp.wait_for(address, "confirm")
     smtp.wait_for(address, "welcome")
@@ -140,25 +150,42 @@ def test_register_mails_a_verification_link_that_verifies_once(app, factory, smt
         user = db.session.scalar(select(User).where(User.email == address))
         assert user.role_names == {roles.CUSTOMER} and user.email_verified_at is None
         stored = db.session.scalar(select(OneTimeToken).where(OneTimeToken.user_id == user.id))
-        assert stored.token_hash != token and len(stored.token_hash) == 64  # only the hash is stored
+        assert (
+            stored.token_hash != token and len(stored.token_hash) == 64
+        )  # only the hash is stored
     # another tenant does not know the token
-    assert client_for(app, factory.tenant().slug).post(f"{API}/verify-email/{token}/").status_code == 404
+    assert (
+        client_for(app, factory.tenant().slug).post(f"{API}/verify-email/{token}/").status_code
+        == 404
+    )
     assert client.post(f"{API}/verify-email/{token}/").status_code == 200
     again = client.post(f"{API}/verify-email/{token}/")
     assert again.status_code == 404 and again.get_json()["error"]["code"] == "invalid_token"
-    me = client.get(f"{API}/users/me/", headers=bearer(tokens(client, address)["access_token"])).get_json()
+    me = client.get(
+        f"{API}/users/me/", headers=bearer(tokens(client, address)["access_token"])
+    ).get_json()
     assert me["email_verified"] is True and "password" not in me
 
 
 def test_register_known_address_answers_the_same_and_tells_the_owner(app, shop, smtp):
     client = client_for(app, shop["slug"])
-    known = client.post(f"{API}/register/", json={"email": shop["customer"].email, "password": PASSWORD})
-    unknown = client.post(f"{API}/register/", json={"email": f"x{shop['slug']}@example.com", "password": PASSWORD})
-    assert (known.status_code, known.get_json()) == (unknown.status_code, unknown.get_json()) == (
-        202, unknown.get_json())
+    known = client.post(
+        f"{API}/register/", json={"email": shop["customer"].email, "password": PASSWORD}
+    )
+    unknown = client.post(
+        f"{API}/register/", json={"email": f"x{shop['slug']}@example.com", "password": PASSWORD}
+    )
+    assert (
+        (known.status_code, known.get_json())
+        == (unknown.status_code, unknown.get_json())
+        == (202, unknown.get_json())
+    )
     smtp.wait_for(shop["customer"].email, "tried to register")
     with scoped(app, shop["tenant"].id):
-        assert len(db.session.scalars(select(User).where(User.email == shop["customer"].email)).all()) == 1
+        assert (
+            len(db.session.scalars(select(User).where(User.email == shop["customer"].email)).all())
+            == 1
+        )
 
 
 def test_register_validation_errors_have_field_details(app, shop):
@@ -179,10 +206,15 @@ def test_resend_verification_mails_a_new_link_and_spends_the_old(app, factory, s
     first = token_in(smtp.wait_for(address, "confirm"), "verify-email")
     response = client.post(f"{API}/resend-verification/", json={"email": address})
     assert response.status_code == 202
-    assert client.post(f"{API}/resend-verification/", json={"email": "nobody@example.com"}).get_json() == \
-        response.get_json()
+    assert (
+        client.post(f"{API}/resend-verification/", json={"email": "nobody@example.com"}).get_json()
+        == response.get_json()
+    )
     deadline = time.monotonic() + 5
-    while len([m for m in smtp.to(address) if "confirm" in m["Subject"].lower()]) < 2 and time.monotonic() < deadline:
+    while (
+        len([m for m in smtp.to(address) if "confirm" in m["Subject"].lower()]) < 2
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.02)
     second = token_in(smtp.wait_for(address, "confirm"), "verify-email")
     assert second != first
@@ -190,11 +222,15 @@ def test_resend_verification_mails_a_new_link_and_spends_the_old(app, factory, s
     assert client.post(f"{API}/verify-email/{second}/").status_code == 200
 
 
-def test_without_mail_server_mails_are_written_to_the_outbox_dir(app, factory, monkeypatch, tmp_path):
+def test_without_mail_server_mails_are_written_to_the_outbox_dir(
+    app, factory, monkeypatch, tmp_path
+):
     monkeypatch.setitem(app.config, "MAIL_SERVER", None)
     monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path))
     tenant = factory.tenant()
-    client_for(app, tenant.slug).post(f"{API}/register/", json={"email": "eml@example.com", "password": PASSWORD})
+    client_for(app, tenant.slug).post(
+        f"{API}/register/", json={"email": "eml@example.com", "password": PASSWORD}
+    )
     files = list(tmp_path.glob("*.eml"))
     assert len(files) == 2
     subjects = {email.message_from_bytes(f.read_bytes())["Subject"] for f in files}
@@ -203,11 +239,16 @@ def test_without_mail_server_mails_are_written_to_the_outbox_dir(app, factory, m
 
 # --- login, lockout, tokens ------------------------------------------------------------------------
 
+
 @pytest.mark.smoke
 def test_login_by_email_or_username_issues_tokens_with_a_session(app, shop):
     client = client_for(app, shop["slug"])
     body = tokens(client, shop["customer"].email)
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 900 and body["user"]["roles"] == ["Customer"]
+    assert (
+        body["token_type"] == "Bearer"
+        and body["expires_in"] == 900
+        and body["user"]["roles"] == ["Customer"]
+    )
     with app.app_context():
         access, refresh = decode_token(body["access_token"]), decode_token(body["refresh_token"])
     assert access["sid"] == refresh["sid"] == body["session_id"]
@@ -226,7 +267,9 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(app, shop):
     assert wrong.get_json() == unknown.get_json()
     assert wrong.get_json()["error"]["code"] == "invalid_credentials"
     assert login(client, "", "x").status_code == 422
-    assert client.post(f"{API}/login/", json={"login": "a"}).get_json()["error"]["details"]["password"]
+    assert client.post(f"{API}/login/", json={"login": "a"}).get_json()["error"]["details"][
+        "password"
+    ]
 
 
 def test_login_of_another_tenant_fails(app, shop, factory):
@@ -244,7 +287,9 @@ def test_lockout_after_repeated_failures(app, shop):
     with scoped(app, shop["tenant"].id):
         user = db.session.get(User, shop["customer"].id)
         assert user.locked_until > dt.datetime.now(dt.timezone.utc)
-        user.locked_until = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)  # the lock ran out
+        user.locked_until = dt.datetime.now(dt.timezone.utc) - dt.timedelta(
+            seconds=1
+        )  # the lock ran out
         db.session.commit()
     assert login(client, shop["customer"].email).status_code == 200
 
@@ -255,18 +300,27 @@ def test_refresh_rotates_and_reuse_revokes_the_family(app, shop):
     rotated = client.post(f"{API}/refresh/", json={"refresh_token": first["refresh_token"]})
     assert rotated.status_code == 200
     second = rotated.get_json()
-    assert second["refresh_token"] != first["refresh_token"] and second["session_id"] == first["session_id"]
+    assert (
+        second["refresh_token"] != first["refresh_token"]
+        and second["session_id"] == first["session_id"]
+    )
     assert client.get(f"{API}/profile/", headers=bearer(second["access_token"])).status_code == 200
     # the spent token comes back: the whole family is revoked and audited
     reuse = client.post(f"{API}/refresh/", json={"refresh_token": first["refresh_token"]})
     assert reuse.status_code == 401 and reuse.get_json()["error"]["code"] == "token_reused"
-    assert client.post(f"{API}/refresh/", json={"refresh_token": second["refresh_token"]}).status_code == 401
+    assert (
+        client.post(f"{API}/refresh/", json={"refresh_token": second["refresh_token"]}).status_code
+        == 401
+    )
     assert client.get(f"{API}/profile/", headers=bearer(second["access_token"])).status_code == 401
     with scoped(app):
         session = db.session.get(AuthSession, first["session_id"])
         assert session.revoked_at is not None and session.revoke_reason == "refresh_reuse"
-        audit = db.session.scalars(select(AuditLog).where(AuditLog.action == "token_reuse",
-                                                          AuditLog.entity_id == str(session.id))).all()
+        audit = db.session.scalars(
+            select(AuditLog).where(
+                AuditLog.action == "token_reuse", AuditLog.entity_id == str(session.id)
+            )
+        ).all()
         assert len(audit) == 1 and audit[0].tenant_id == shop["tenant"].id
 
 
@@ -274,7 +328,10 @@ def test_refresh_validation_and_garbage(app, shop):
     client = client_for(app, shop["slug"])
     body = tokens(client, shop["customer"].email)
     assert client.post(f"{API}/refresh/", json={"refresh_token": "garbage"}).status_code == 401
-    assert client.post(f"{API}/refresh/", json={"refresh_token": body["access_token"]}).status_code == 401
+    assert (
+        client.post(f"{API}/refresh/", json={"refresh_token": body["access_token"]}).status_code
+        == 401
+    )
     assert client.post(f"{API}/refresh/", json={}).status_code == 401
     assert client.post(f"{API}/refresh/", json={"refresh_token": 5}).status_code == 422
 
@@ -285,38 +342,65 @@ def test_logout_revokes_the_session_and_the_access_token(app, shop):
     assert client.post(f"{API}/logout/").status_code == 401
     assert client.post(f"{API}/logout/", headers=bearer(body["access_token"])).status_code == 204
     assert client.get(f"{API}/profile/", headers=bearer(body["access_token"])).status_code == 401
-    assert client.post(f"{API}/refresh/", json={"refresh_token": body["refresh_token"]}).status_code == 401
+    assert (
+        client.post(f"{API}/refresh/", json={"refresh_token": body["refresh_token"]}).status_code
+        == 401
+    )
 
 
 def test_token_of_another_tenant_is_refused(app, shop, factory):
     body = tokens(client_for(app, shop["slug"]), shop["customer"].email)
     other = client_for(app, factory.tenant().slug)
     assert other.get(f"{API}/profile/", headers=bearer(body["access_token"])).status_code == 401
-    assert other.post(f"{API}/refresh/", json={"refresh_token": body["refresh_token"]}).status_code == 401
+    assert (
+        other.post(f"{API}/refresh/", json={"refresh_token": body["refresh_token"]}).status_code
+        == 401
+    )
 
 
 # --- passwords ---------------------------------------------------------------------------------------
+
 
 def test_password_change_revokes_the_other_sessions(app, shop):
     client = client_for(app, shop["slug"])
     mine, other = tokens(client, shop["customer"].email), tokens(client, shop["customer"].email)
     url = f"{API}/password/change/"
-    assert client.post(url, json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}).status_code == 401
-    wrong = client.post(url, json={"current_password": "Wrong-password-9", "new_password": NEW_PASSWORD},
-                        headers=bearer(mine["access_token"]))
+    assert (
+        client.post(
+            url, json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+        ).status_code
+        == 401
+    )
+    wrong = client.post(
+        url,
+        json={"current_password": "Wrong-password-9", "new_password": NEW_PASSWORD},
+        headers=bearer(mine["access_token"]),
+    )
     assert wrong.status_code == 422 and "current_password" in wrong.get_json()["error"]["details"]
-    weak = client.post(url, json={"current_password": PASSWORD, "new_password": "short"},
-                       headers=bearer(mine["access_token"]))
+    weak = client.post(
+        url,
+        json={"current_password": PASSWORD, "new_password": "short"},
+        headers=bearer(mine["access_token"]),
+    )
     assert weak.status_code == 422 and "new_password" in weak.get_json()["error"]["details"]
-    digits = client.post(url, json={"current_password": PASSWORD, "new_password": "0123456789"},
-                         headers=bearer(mine["access_token"]))
+    digits = client.post(
+        url,
+        json={"current_password": PASSWORD, "new_password": "0123456789"},
+        headers=bearer(mine["access_token"]),
+    )
     assert digits.status_code == 422 and "new_password" in digits.get_json()["error"]["details"]
     # letters only, but not ASCII ones: passes the schema's pattern, refused by the service's policy
-    letters = client.post(url, json={"current_password": PASSWORD, "new_password": "\u00e9" * 12},
-                          headers=bearer(mine["access_token"]))
+    letters = client.post(
+        url,
+        json={"current_password": PASSWORD, "new_password": "\u00e9" * 12},
+        headers=bearer(mine["access_token"]),
+    )
     assert letters.status_code == 422 and "password" in letters.get_json()["error"]["details"]
-    done = client.post(url, json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
-                       headers=bearer(mine["access_token"]))
+    done = client.post(
+        url,
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=bearer(mine["access_token"]),
+    )
     assert done.status_code == 200 and done.get_json() == {"revoked": 1}
     assert client.get(f"{API}/profile/", headers=bearer(mine["access_token"])).status_code == 200
     assert client.get(f"{API}/profile/", headers=bearer(other["access_token"])).status_code == 401
@@ -324,9 +408,13 @@ def test_password_change_revokes_the_other_sessions(app, shop):
     assert login(client, shop["customer"].email, NEW_PASSWORD).status_code == 200
 
 
-@pytest.mark.parametrize("request_path,confirm_path", [("password/reset", "password/reset/confirm"),
-                                                        ("forgot-password", "reset-password")])
-def test_password_reset_by_mail_is_single_use_and_ends_sessions(app, shop, smtp, request_path, confirm_path):
+@pytest.mark.parametrize(
+    "request_path,confirm_path",
+    [("password/reset", "password/reset/confirm"), ("forgot-password", "reset-password")],
+)
+def test_password_reset_by_mail_is_single_use_and_ends_sessions(
+    app, shop, smtp, request_path, confirm_path
+):
     client = client_for(app, shop["slug"])
     session = tokens(client, shop["customer"].email)
     address = shop["customer"].email
@@ -336,9 +424,13 @@ def test_password_reset_by_mail_is_single_use_and_ends_sessions(app, shop, smtp,
     assert check["valid"] is True and check["expires_at"].endswith("+00:00")
     weak = client.post(f"{API}/{confirm_path}/", json={"token": token, "new_password": "short"})
     assert weak.status_code == 422
-    done = client.post(f"{API}/{confirm_path}/", json={"token": token, "new_password": NEW_PASSWORD})
+    done = client.post(
+        f"{API}/{confirm_path}/", json={"token": token, "new_password": NEW_PASSWORD}
+    )
     assert done.status_code == 200
-    again = client.post(f"{API}/{confirm_path}/", json={"token": token, "new_password": "Third-password-3"})
+    again = client.post(
+        f"{API}/{confirm_path}/", json={"token": token, "new_password": "Third-password-3"}
+    )
     assert again.status_code == 404 and again.get_json()["error"]["details"]["token"]
     assert client.get(f"{API}/validate-reset-token/{token}/").get_json()["valid"] is False
     assert client.get(f"{API}/profile/", headers=bearer(session["access_token"])).status_code == 401
@@ -350,12 +442,17 @@ def test_reset_token_expires(app, shop, smtp):
     client.post(f"{API}/password/reset/", json={"email": shop["customer"].email})
     token = token_in(smtp.wait_for(shop["customer"].email, "reset"), "reset-password")
     with scoped(app):
-        row = db.session.scalar(select(OneTimeToken).where(OneTimeToken.user_id == shop["customer"].id,
-                                                           OneTimeToken.used_at.is_(None)))
+        row = db.session.scalar(
+            select(OneTimeToken).where(
+                OneTimeToken.user_id == shop["customer"].id, OneTimeToken.used_at.is_(None)
+            )
+        )
         row.expires_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
         db.session.commit()
     assert client.get(f"{API}/validate-reset-token/{token}/").get_json()["valid"] is False
-    response = client.post(f"{API}/password/reset/confirm/", json={"token": token, "new_password": NEW_PASSWORD})
+    response = client.post(
+        f"{API}/password/reset/confirm/", json={"token": token, "new_password": NEW_PASSWORD}
+    )
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "invalid_token"
 
 
@@ -376,6 +473,7 @@ def test_reset_request_does_not_reveal_whether_the_address_exists(app, shop, fac
 
 # --- sessions and profile ------------------------------------------------------------------------------
 
+
 def test_sessions_list_and_revoke(app, shop, factory):
     client = client_for(app, shop["slug"])
     mine = tokens(client, shop["customer"].email)
@@ -384,19 +482,34 @@ def test_sessions_list_and_revoke(app, shop, factory):
     assert client.get(f"{API}/sessions/").status_code == 401
     listed = client.get(f"{API}/sessions/", headers=bearer(mine["access_token"])).get_json()
     assert listed["total"] == 2 and {s["current"] for s in listed["items"]} == {True, False}
-    assert client.get(f"{API}/sessions/?page_size=500", headers=bearer(mine["access_token"])).status_code == 422
+    assert (
+        client.get(
+            f"{API}/sessions/?page_size=500", headers=bearer(mine["access_token"])
+        ).status_code
+        == 422
+    )
     # someone else's session: 404
-    assert client.delete(f"{API}/sessions/{stranger['session_id']}/",
-                         headers=bearer(mine["access_token"])).status_code == 404
-    assert client.delete(f"{API}/sessions/{other['session_id']}/",
-                         headers=bearer(mine["access_token"])).status_code == 204
+    assert (
+        client.delete(
+            f"{API}/sessions/{stranger['session_id']}/", headers=bearer(mine["access_token"])
+        ).status_code
+        == 404
+    )
+    assert (
+        client.delete(
+            f"{API}/sessions/{other['session_id']}/", headers=bearer(mine["access_token"])
+        ).status_code
+        == 204
+    )
     assert client.get(f"{API}/profile/", headers=bearer(other["access_token"])).status_code == 401
     me = client.get(f"{API}/users/me/sessions/", headers=bearer(mine["access_token"])).get_json()
     assert [s["id"] for s in me["items"]] == [mine["session_id"]]
     out = client.delete(f"{API}/users/me/sessions/", headers=bearer(mine["access_token"]))
     assert out.status_code == 200 and out.get_json() == {"revoked": 1}
     assert client.get(f"{API}/profile/", headers=bearer(mine["access_token"])).status_code == 401
-    assert client.get(f"{API}/profile/", headers=bearer(stranger["access_token"])).status_code == 200
+    assert (
+        client.get(f"{API}/profile/", headers=bearer(stranger["access_token"])).status_code == 200
+    )
 
 
 def test_profile_and_me_update(app, shop):
@@ -404,16 +517,22 @@ def test_profile_and_me_update(app, shop):
     access = tokens(client, shop["customer"].email)["access_token"]
     assert client.get(f"{API}/users/me/").status_code == 401
     assert client.put(f"{API}/profile/", json={"first_name": "Grace"}).status_code == 401
-    updated = client.put(f"{API}/profile/", json={"first_name": "Grace", "phone": "+44 20 1234"},
-                         headers=bearer(access))
+    updated = client.put(
+        f"{API}/profile/",
+        json={"first_name": "Grace", "phone": "+44 20 1234"},
+        headers=bearer(access),
+    )
     assert updated.status_code == 200 and updated.get_json()["first_name"] == "Grace"
     bad = client.put(f"{API}/users/me/", json={"first_name": ""}, headers=bearer(access))
     assert bad.status_code == 422 and "first_name" in bad.get_json()["error"]["details"]
-    me = client.put(f"{API}/users/me/", json={"last_name": "Hopper"}, headers=bearer(access)).get_json()
+    me = client.put(
+        f"{API}/users/me/", json={"last_name": "Hopper"}, headers=bearer(access)
+    ).get_json()
     assert (me["first_name"], me["last_name"], me["phone"]) == ("Grace", "Hopper", "+44 20 1234")
 
 
 # --- user management -------------------------------------------------------------------------------------
+
 
 def test_users_endpoints_are_for_admins_of_the_tenant(app, shop, factory):
     client = client_for(app, shop["slug"])
@@ -426,34 +545,73 @@ def test_users_endpoints_are_for_admins_of_the_tenant(app, shop, factory):
     assert client.post(f"{API}/users/", json={}, headers=customer).status_code in (403, 422)
     listed = client.get(f"{API}/users/", headers=admin).get_json()
     assert {u["id"] for u in listed["items"]} == {shop["admin"].id, shop["customer"].id}
-    assert client.get(f"{API}/users/?q={shop['customer'].email}", headers=admin).get_json()["total"] == 1
+    assert (
+        client.get(f"{API}/users/?q={shop['customer'].email}", headers=admin).get_json()["total"]
+        == 1
+    )
 
     assert client.get(f"{API}/users/{shop['customer'].id}/", headers=admin).status_code == 200
     assert client.get(f"{API}/users/{shop['customer'].id}/", headers=customer).status_code == 403
-    assert client.get(f"{API}/users/{foreign.id}/", headers=admin).status_code == 404  # another tenant
+    assert (
+        client.get(f"{API}/users/{foreign.id}/", headers=admin).status_code == 404
+    )  # another tenant
     with scoped(app):
         super_id = db.session.scalar(select(User.id).where(User.tenant_id.is_(None)))
     assert client.get(f"{API}/users/{super_id}/", headers=admin).status_code == 404
 
-    created = client.post(f"{API}/users/", headers=admin, json={
-        "email": f"staff-{shop['slug']}@example.com", "password": PASSWORD, "first_name": "Sam", "roles": ["Seller"]})
+    created = client.post(
+        f"{API}/users/",
+        headers=admin,
+        json={
+            "email": f"staff-{shop['slug']}@example.com",
+            "password": PASSWORD,
+            "first_name": "Sam",
+            "roles": ["Seller"],
+        },
+    )
     assert created.status_code == 201 and created.get_json()["roles"] == ["Seller"]
     new_id = created.get_json()["id"]
-    assert client.post(f"{API}/users/", headers=admin, json={"email": "x@example.com", "password": PASSWORD,
-                                                             "roles": ["Super Admin"]}).status_code == 403
-    invalid = client.post(f"{API}/users/", headers=admin, json={"email": "nope", "password": "short",
-                                                                "roles": ["Wizard"]})
-    assert invalid.status_code == 422 and {"email", "roles"} <= set(invalid.get_json()["error"]["details"])
-    duplicate = client.post(f"{API}/users/", headers=admin, json={"email": shop["customer"].email,
-                                                                  "password": PASSWORD})
-    assert duplicate.status_code == 409 and duplicate.get_json()["error"]["code"] == "already_registered"
+    assert (
+        client.post(
+            f"{API}/users/",
+            headers=admin,
+            json={"email": "x@example.com", "password": PASSWORD, "roles": ["Super Admin"]},
+        ).status_code
+        == 403
+    )
+    invalid = client.post(
+        f"{API}/users/",
+        headers=admin,
+        json={"email": "nope", "password": "short", "roles": ["Wizard"]},
+    )
+    assert invalid.status_code == 422 and {"email", "roles"} <= set(
+        invalid.get_json()["error"]["details"]
+    )
+    duplicate = client.post(
+        f"{API}/users/", headers=admin, json={"email": shop["customer"].email, "password": PASSWORD}
+    )
+    assert (
+        duplicate.status_code == 409
+        and duplicate.get_json()["error"]["code"] == "already_registered"
+    )
 
-    updated = client.put(f"{API}/users/{new_id}/", headers=admin, json={"roles": ["Admin"], "last_name": "Staff"})
+    updated = client.put(
+        f"{API}/users/{new_id}/", headers=admin, json={"roles": ["Admin"], "last_name": "Staff"}
+    )
     assert updated.status_code == 200 and updated.get_json()["roles"] == ["Admin"]
-    assert client.put(f"{API}/users/{foreign.id}/", headers=admin, json={"last_name": "X"}).status_code == 404
-    assert client.put(f"{API}/users/{new_id}/", headers=admin, json={"roles": []}).status_code == 422
-    assert client.put(f"{API}/users/{shop['admin'].id}/", headers=admin,
-                      json={"roles": ["Customer"]}).status_code == 409  # not your own roles
+    assert (
+        client.put(f"{API}/users/{foreign.id}/", headers=admin, json={"last_name": "X"}).status_code
+        == 404
+    )
+    assert (
+        client.put(f"{API}/users/{new_id}/", headers=admin, json={"roles": []}).status_code == 422
+    )
+    assert (
+        client.put(
+            f"{API}/users/{shop['admin'].id}/", headers=admin, json={"roles": ["Customer"]}
+        ).status_code
+        == 409
+    )  # not your own roles
     assert client.delete(f"{API}/users/{shop['admin'].id}/", headers=admin).status_code == 409
 
     victim = tokens(client, shop["customer"].email)
@@ -472,10 +630,16 @@ def test_super_admin_sees_users_of_every_tenant(app, shop, factory):
     headers = bearer(body["access_token"])
     assert client.get(f"{API}/users/{foreign.id}/", headers=headers).status_code == 200
     assert client.get(f"{API}/users/?q={foreign.email}", headers=headers).get_json()["total"] == 1
-    assert client.put(f"{API}/users/{foreign.id}/", headers=headers, json={"last_name": "Global"}).status_code == 200
+    assert (
+        client.put(
+            f"{API}/users/{foreign.id}/", headers=headers, json={"last_name": "Global"}
+        ).status_code
+        == 200
+    )
 
 
 # --- cookie mode, CSRF, rate limit, OpenAPI ----------------------------------------------------------------
+
 
 def test_cookie_mode_uses_httponly_cookies_and_csrf_double_submit(app, shop):
     client = client_for(app, shop["slug"])
@@ -487,13 +651,23 @@ def test_cookie_mode_uses_httponly_cookies_and_csrf_double_submit(app, shop):
     assert any(c.startswith("access_token_cookie=") and "HttpOnly" in c for c in cookies)
     assert any(c.startswith("refresh_token_cookie=") and "HttpOnly" in c for c in cookies)
     csrf = client.get(f"{API}/csrf-token/").get_json()
-    assert csrf["csrf_token"] and csrf["refresh_csrf_token"] and csrf["header_name"] == "X-CSRF-TOKEN"
+    assert (
+        csrf["csrf_token"] and csrf["refresh_csrf_token"] and csrf["header_name"] == "X-CSRF-TOKEN"
+    )
     assert client.get(f"{API}/profile/").status_code == 200  # GET needs no CSRF header
     assert client.put(f"{API}/profile/", json={"first_name": "Cookie"}).status_code == 401
-    assert client.put(f"{API}/profile/", json={"first_name": "Cookie"},
-                      headers={"X-CSRF-TOKEN": csrf["csrf_token"]}).status_code == 200
+    assert (
+        client.put(
+            f"{API}/profile/",
+            json={"first_name": "Cookie"},
+            headers={"X-CSRF-TOKEN": csrf["csrf_token"]},
+        ).status_code
+        == 200
+    )
     assert client.post(f"{API}/refresh/", json={}).status_code == 401  # no CSRF header
-    refreshed = client.post(f"{API}/refresh/", json={}, headers={"X-CSRF-TOKEN": csrf["refresh_csrf_token"]})
+    refreshed = client.post(
+        f"{API}/refresh/", json={}, headers={"X-CSRF-TOKEN": csrf["refresh_csrf_token"]}
+    )
     assert refreshed.status_code == 200 and "access_token" not in refreshed.get_json()
     new_csrf = client.get(f"{API}/csrf-token/").get_json()["csrf_token"]
     assert client.post(f"{API}/logout/", headers={"X-CSRF-TOKEN": new_csrf}).status_code == 204
@@ -503,8 +677,11 @@ def test_cookie_mode_uses_httponly_cookies_and_csrf_double_submit(app, shop):
 def test_login_is_rate_limited_per_ip(app, factory):
     from app import create_app
 
-    limited = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                         API_LOGIN_RATE_LIMIT="3 per minute")
+    limited = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        API_LOGIN_RATE_LIMIT="3 per minute",
+    )
     tenant = factory.tenant()
     client = client_for(limited, tenant.slug)
     codes = [login(client, "nobody@example.com", "Wrong-password-9").status_code for _ in range(4)]
@@ -520,10 +697,27 @@ def test_login_is_rate_limited_per_ip(app, factory):
 def test_openapi_documents_every_auth_route_with_errors(app, client):
     spec = client.get("/api/schema/").get_json()
     paths = {p for p in spec["paths"] if p.startswith(API)}
-    expected = {"register/", "login/", "logout/", "refresh/", "profile/", "password/change/", "password/reset/",
-                "password/reset/confirm/", "forgot-password/", "reset-password/",
-                "validate-reset-token/{token}/", "csrf-token/", "verify-email/{token}/", "resend-verification/",
-                "sessions/", "users/", "users/{user_id}/", "users/me/", "users/me/sessions/"}
+    expected = {
+        "register/",
+        "login/",
+        "logout/",
+        "refresh/",
+        "profile/",
+        "password/change/",
+        "password/reset/",
+        "password/reset/confirm/",
+        "forgot-password/",
+        "reset-password/",
+        "validate-reset-token/{token}/",
+        "csrf-token/",
+        "verify-email/{token}/",
+        "resend-verification/",
+        "sessions/",
+        "users/",
+        "users/{user_id}/",
+        "users/me/",
+        "users/me/sessions/",
+    }
     assert {f"{API}/{p}" for p in expected} <= paths
     assert "401" in spec["paths"][f"{API}/users/"]["get"]["responses"]
     assert "403" in spec["paths"][f"{API}/users/"]["get"]["responses"]
@@ -534,7 +728,9 @@ def test_send_email_task_renders_text_and_html_and_sends_over_smtp(app, smtp):
     from jobs.tasks import send_email
 
     with app.app_context():
-        send_email("welcome", "task@example.com", {"first_name": "Ada", "link": "http://shop.test/"})
+        send_email(
+            "welcome", "task@example.com", {"first_name": "Ada", "link": "http://shop.test/"}
+        )
     message = smtp.wait_for("task@example.com", "welcome")
     assert "Hello Ada" in message.get_body(preferencelist=("plain",)).get_content()
     assert "<p>Hello Ada,</p>" in message.get_body(preferencelist=("html",)).get_content()

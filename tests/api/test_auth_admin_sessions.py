@@ -26,22 +26,32 @@ def test_admin_lists_and_revokes_sessions_of_its_tenant_only(app, factory):
     customer = factory.user(tenant, roles.CUSTOMER)
     seller = factory.seller(tenant)
     foreign = factory.user(other, roles.CUSTOMER)
-    mine = login(client_for(app, tenant.slug), customer.email, device_name=f"dev-{tenant.slug}").get_json()
+    mine = login(
+        client_for(app, tenant.slug), customer.email, device_name=f"dev-{tenant.slug}"
+    ).get_json()
     login(client_for(app, other.slug), foreign.email, device_name=f"dev-{other.slug}")
 
     staff = html_login(app, tenant.slug, admin.username)
     page = staff.get("/admin/sessions/list/")
     assert page.status_code == 200
-    assert f"dev-{tenant.slug}".encode() in page.data and f"dev-{other.slug}".encode() not in page.data
+    assert (
+        f"dev-{tenant.slug}".encode() in page.data and f"dev-{other.slug}".encode() not in page.data
+    )
     with app.app_context():
         assert db.session.get(AuthSession, mine["session_id"]).revoked_at is None
-    response = staff.post("/admin/sessions/action_post", data={"action": "revoke", "rowid": [mine["session_id"]]})
+    response = staff.post(
+        "/admin/sessions/action_post", data={"action": "revoke", "rowid": [mine["session_id"]]}
+    )
     assert response.status_code == 302
     with app.app_context():
         row = db.session.get(AuthSession, mine["session_id"])
         assert row.revoked_at is not None and row.revoke_reason == "revoked_by_admin"
-    assert client_for(app, tenant.slug).get(f"{API}/profile/",
-                                            headers=bearer(mine["access_token"])).status_code == 401
+    assert (
+        client_for(app, tenant.slug)
+        .get(f"{API}/profile/", headers=bearer(mine["access_token"]))
+        .status_code
+        == 401
+    )
 
     sellers = html_login(app, tenant.slug, seller.user.username)
     assert sellers.get("/admin/sessions/list/").status_code == 403

@@ -16,8 +16,14 @@ from app.security import roles
 from app.tenants.context import tenant_scope
 
 API = "/api/v1/customers"
-ADDRESS = {"label": "Work", "full_name": "Grace Hopper", "line1": "2 Side St", "city": "Paris",
-           "postal_code": "75001", "country": "FR"}
+ADDRESS = {
+    "label": "Work",
+    "full_name": "Grace Hopper",
+    "line1": "2 Side St",
+    "city": "Paris",
+    "postal_code": "75001",
+    "country": "FR",
+}
 
 
 def headers(app, user, tenant_slug=None) -> dict:
@@ -44,10 +50,18 @@ def shop(app, factory):
     foreign_product = factory.product(foreign_seller)
     foreign_customer = factory.customer(foreign_tenant)
     return {
-        "tenant": tenant, "seller": seller, "customer": customer, "other": other, "product": product,
-        "draft": draft, "foreign_tenant": foreign_tenant, "foreign_product": foreign_product,
+        "tenant": tenant,
+        "seller": seller,
+        "customer": customer,
+        "other": other,
+        "product": product,
+        "draft": draft,
+        "foreign_tenant": foreign_tenant,
+        "foreign_product": foreign_product,
         "foreign_customer": foreign_customer,
-        "h": headers(app, customer.user), "h_other": headers(app, other.user), "h_seller": headers(app, seller.user),
+        "h": headers(app, customer.user),
+        "h_other": headers(app, other.user),
+        "h_seller": headers(app, seller.user),
     }
 
 
@@ -62,6 +76,7 @@ def _error(response, status, code=None):
 
 # --- profile -----------------------------------------------------------------------------------
 
+
 @pytest.mark.smoke
 def test_profile_get_and_put(client, shop):
     response = client.get(f"{API}/profile/", headers=shop["h"])
@@ -69,14 +84,29 @@ def test_profile_get_and_put(client, shop):
     body = response.get_json()
     assert body["user_id"] == shop["customer"].user_id and body["first_name"] == "Test"
     assert body["created_at"].endswith("+00:00")
-    response = client.put(f"{API}/profile/", headers=shop["h"], json={
-        "phone": "+44 20 7946 0000", "date_of_birth": "1990-05-17", "preferred_language": "fr",
-        "preferred_currency": "EUR", "marketing_opt_in": True})
+    response = client.put(
+        f"{API}/profile/",
+        headers=shop["h"],
+        json={
+            "phone": "+44 20 7946 0000",
+            "date_of_birth": "1990-05-17",
+            "preferred_language": "fr",
+            "preferred_currency": "EUR",
+            "marketing_opt_in": True,
+        },
+    )
     assert response.status_code == 200
     body = response.get_json()
-    assert (body["phone"], body["date_of_birth"], body["preferred_language"], body["preferred_currency"],
-            body["marketing_opt_in"]) == ("+44 20 7946 0000", "1990-05-17", "fr", "EUR", True)
-    assert client.get(f"{API}/profile/", headers=shop["h"]).get_json()["preferred_currency"] == "EUR"
+    assert (
+        body["phone"],
+        body["date_of_birth"],
+        body["preferred_language"],
+        body["preferred_currency"],
+        body["marketing_opt_in"],
+    ) == ("+44 20 7946 0000", "1990-05-17", "fr", "EUR", True)
+    assert (
+        client.get(f"{API}/profile/", headers=shop["h"]).get_json()["preferred_currency"] == "EUR"
+    )
 
 
 def test_profile_is_created_lazily(app, client, factory, shop):
@@ -84,15 +114,32 @@ def test_profile_is_created_lazily(app, client, factory, shop):
     response = client.get(f"{API}/profile/", headers=headers(app, user))
     assert response.status_code == 200 and response.get_json()["user_id"] == user.id
     with app.app_context(), tenant_scope(user.tenant_id):
-        assert db.session.scalar(select(func.count()).where(CustomerProfile.user_id == user.id)) == 1
+        assert (
+            db.session.scalar(select(func.count()).where(CustomerProfile.user_id == user.id)) == 1
+        )
 
 
 def test_profile_validation_auth_and_role(client, shop):
-    error = _error(client.put(f"{API}/profile/", headers=shop["h"], json={
-        "preferred_currency": "euro", "date_of_birth": "2999-01-01", "phone": "call me", "bogus": 1}),
-        422, "validation_error")
+    error = _error(
+        client.put(
+            f"{API}/profile/",
+            headers=shop["h"],
+            json={
+                "preferred_currency": "euro",
+                "date_of_birth": "2999-01-01",
+                "phone": "call me",
+                "bogus": 1,
+            },
+        ),
+        422,
+        "validation_error",
+    )
     assert {"preferred_currency", "date_of_birth", "phone", "bogus"} <= set(error["details"])
-    _error(client.get(f"{API}/profile/", headers={"X-Tenant": shop["tenant"].slug}), 401, "unauthorized")
+    _error(
+        client.get(f"{API}/profile/", headers={"X-Tenant": shop["tenant"].slug}),
+        401,
+        "unauthorized",
+    )
     _error(client.get(f"{API}/profile/", headers=shop["h_seller"]), 403, "forbidden")
     # a customer's token at another storefront
     h = dict(shop["h"], **{"X-Tenant": shop["foreign_tenant"].slug})
@@ -100,6 +147,7 @@ def test_profile_validation_auth_and_role(client, shop):
 
 
 # --- addresses ---------------------------------------------------------------------------------
+
 
 @pytest.mark.smoke
 def test_address_crud_and_single_default(client, shop):
@@ -110,9 +158,15 @@ def test_address_crud_and_single_default(client, shop):
     assert response.status_code == 201
     second = response.get_json()
     assert second["is_default"] is False and second["country"] == "FR"
-    assert client.get(f"{API}/addresses/{second['id']}/", headers=shop["h"]).get_json()["city"] == "Paris"
-    updated = client.put(f"{API}/addresses/{second['id']}/", headers=shop["h"],
-                         json=dict(ADDRESS, city="Lyon", postal_code="69001"))
+    assert (
+        client.get(f"{API}/addresses/{second['id']}/", headers=shop["h"]).get_json()["city"]
+        == "Paris"
+    )
+    updated = client.put(
+        f"{API}/addresses/{second['id']}/",
+        headers=shop["h"],
+        json=dict(ADDRESS, city="Lyon", postal_code="69001"),
+    )
     assert updated.status_code == 200 and updated.get_json()["city"] == "Lyon"
     response = client.post(f"{API}/addresses/{second['id']}/set-default/", headers=shop["h"])
     assert response.status_code == 200 and response.get_json()["is_default"] is True
@@ -126,26 +180,46 @@ def test_address_crud_and_single_default(client, shop):
 
 
 def test_new_default_address_and_duplicate_label(client, shop):
-    response = client.post(f"{API}/addresses/", headers=shop["h"], json=dict(ADDRESS, is_default=True))
+    response = client.post(
+        f"{API}/addresses/", headers=shop["h"], json=dict(ADDRESS, is_default=True)
+    )
     assert response.status_code == 201 and response.get_json()["is_default"] is True
     items = client.get(f"{API}/addresses/", headers=shop["h"]).get_json()["items"]
     assert sum(a["is_default"] for a in items) == 1
-    _error(client.post(f"{API}/addresses/", headers=shop["h"], json=ADDRESS), 409, "duplicate_label")
+    _error(
+        client.post(f"{API}/addresses/", headers=shop["h"], json=ADDRESS), 409, "duplicate_label"
+    )
     # is_default false is ignored (there is always one default): set-default on another address moves it
     default_id = response.get_json()["id"]
-    response = client.put(f"{API}/addresses/{default_id}/", headers=shop["h"], json=dict(ADDRESS, is_default=False))
+    response = client.put(
+        f"{API}/addresses/{default_id}/", headers=shop["h"], json=dict(ADDRESS, is_default=False)
+    )
     assert response.status_code == 200 and response.get_json()["is_default"] is True
 
 
 def test_address_validation_role_and_auth(client, shop):
-    error = _error(client.post(f"{API}/addresses/", headers=shop["h"], json={"country": "France", "label": ""}),
-                   422, "validation_error")
-    assert {"full_name", "line1", "city", "postal_code", "country", "label"} <= set(error["details"])
+    error = _error(
+        client.post(
+            f"{API}/addresses/", headers=shop["h"], json={"country": "France", "label": ""}
+        ),
+        422,
+        "validation_error",
+    )
+    assert {"full_name", "line1", "city", "postal_code", "country", "label"} <= set(
+        error["details"]
+    )
     _error(client.get(f"{API}/addresses/?page_size=1000", headers=shop["h"]), 422)
-    _error(client.post(f"{API}/addresses/", json=ADDRESS, headers={"X-Tenant": shop["tenant"].slug}), 401)
+    _error(
+        client.post(f"{API}/addresses/", json=ADDRESS, headers={"X-Tenant": shop["tenant"].slug}),
+        401,
+    )
     _error(client.post(f"{API}/addresses/", json=ADDRESS, headers=shop["h_seller"]), 403)
-    _error(client.post(f"{API}/addresses/{shop['customer'].address_id}/set-default/", headers=shop["h_seller"]),
-           403)
+    _error(
+        client.post(
+            f"{API}/addresses/{shop['customer'].address_id}/set-default/", headers=shop["h_seller"]
+        ),
+        403,
+    )
 
 
 def test_another_customers_address_is_not_found(app, client, shop):
@@ -165,7 +239,9 @@ def test_concurrent_set_default_leaves_exactly_one_default(app, factory, shop, i
     ids = [shop["customer"].address_id]
     with app.test_client() as c:
         for i in range(5):
-            response = c.post(f"{API}/addresses/", headers=shop["h"], json=dict(ADDRESS, label=f"L{i}"))
+            response = c.post(
+                f"{API}/addresses/", headers=shop["h"], json=dict(ADDRESS, label=f"L{i}")
+            )
             ids.append(response.get_json()["id"])
     rounds = 3 if is_sqlite else 6
     barrier = threading.Barrier(len(ids))
@@ -176,7 +252,9 @@ def test_concurrent_set_default_leaves_exactly_one_default(app, factory, shop, i
         try:
             barrier.wait()
             for _ in range(rounds):
-                response = client.post(f"{API}/addresses/{address_id}/set-default/", headers=shop["h"])
+                response = client.post(
+                    f"{API}/addresses/{address_id}/set-default/", headers=shop["h"]
+                )
                 if response.status_code != 200:
                     failures.append(response.get_json())
         except Exception as exc:  # pragma: no cover - reported below
@@ -189,12 +267,16 @@ def test_concurrent_set_default_leaves_exactly_one_default(app, factory, shop, i
         t.join()
     assert not failures
     with app.app_context(), tenant_scope(shop["tenant"].id):
-        defaults = db.session.scalars(select(Address.id).where(Address.customer_id == shop["customer"].id,
-                                                               Address.is_default.is_(True))).all()
+        defaults = db.session.scalars(
+            select(Address.id).where(
+                Address.customer_id == shop["customer"].id, Address.is_default.is_(True)
+            )
+        ).all()
         assert len(defaults) == 1
 
 
 # --- wishlist ----------------------------------------------------------------------------------
+
 
 @pytest.mark.smoke
 def test_wishlist_add_is_idempotent_check_and_remove(app, client, shop):
@@ -207,26 +289,64 @@ def test_wishlist_add_is_idempotent_check_and_remove(app, client, shop):
     assert listing["total"] == 1 and listing["items"][0]["product"]["rating_avg"] == "0.00"
     check = client.get(f"{API}/wishlist/check/{pid}/", headers=shop["h"]).get_json()
     assert check["in_wishlist"] is True and check["added_at"].endswith("+00:00")
-    assert client.get(f"{API}/wishlist/check/{pid}/", headers=shop["h_other"]).get_json()["in_wishlist"] is False
+    assert (
+        client.get(f"{API}/wishlist/check/{pid}/", headers=shop["h_other"]).get_json()[
+            "in_wishlist"
+        ]
+        is False
+    )
     assert client.delete(f"{API}/wishlist/items/{pid}/", headers=shop["h"]).status_code == 204
     _error(client.delete(f"{API}/wishlist/items/{pid}/", headers=shop["h"]), 404)
-    assert client.get(f"{API}/wishlist/check/{pid}/", headers=shop["h"]).get_json()["in_wishlist"] is False
+    assert (
+        client.get(f"{API}/wishlist/check/{pid}/", headers=shop["h"]).get_json()["in_wishlist"]
+        is False
+    )
     with app.app_context(), tenant_scope(shop["tenant"].id):
-        assert db.session.scalar(select(func.count(WishlistItem.id))
-                                 .where(WishlistItem.customer_id == shop["customer"].id)) == 0
+        assert (
+            db.session.scalar(
+                select(func.count(WishlistItem.id)).where(
+                    WishlistItem.customer_id == shop["customer"].id
+                )
+            )
+            == 0
+        )
 
 
 def test_wishlist_only_active_products_of_the_tenant(client, shop):
-    _error(client.post(f"{API}/wishlist/", headers=shop["h"], json={"product_id": shop["draft"].id}), 404)
-    _error(client.post(f"{API}/wishlist/", headers=shop["h"], json={"product_id": shop["foreign_product"].id}),
-           404)
-    _error(client.post(f"{API}/wishlist/items/{shop['foreign_product'].id}/", headers=shop["h"]), 404)
-    _error(client.get(f"{API}/wishlist/check/{shop['foreign_product'].id}/", headers=shop["h"]), 404)
-    error = _error(client.post(f"{API}/wishlist/", headers=shop["h"], json={"product_id": "x"}), 422)
+    _error(
+        client.post(f"{API}/wishlist/", headers=shop["h"], json={"product_id": shop["draft"].id}),
+        404,
+    )
+    _error(
+        client.post(
+            f"{API}/wishlist/", headers=shop["h"], json={"product_id": shop["foreign_product"].id}
+        ),
+        404,
+    )
+    _error(
+        client.post(f"{API}/wishlist/items/{shop['foreign_product'].id}/", headers=shop["h"]), 404
+    )
+    _error(
+        client.get(f"{API}/wishlist/check/{shop['foreign_product'].id}/", headers=shop["h"]), 404
+    )
+    error = _error(
+        client.post(f"{API}/wishlist/", headers=shop["h"], json={"product_id": "x"}), 422
+    )
     assert "product_id" in error["details"]
-    _error(client.post(f"{API}/wishlist/", json={"product_id": shop["product"].id},
-                       headers={"X-Tenant": shop["tenant"].slug}), 401)
-    _error(client.post(f"{API}/wishlist/", headers=shop["h_seller"], json={"product_id": shop["product"].id}), 403)
+    _error(
+        client.post(
+            f"{API}/wishlist/",
+            json={"product_id": shop["product"].id},
+            headers={"X-Tenant": shop["tenant"].slug},
+        ),
+        401,
+    )
+    _error(
+        client.post(
+            f"{API}/wishlist/", headers=shop["h_seller"], json={"product_id": shop["product"].id}
+        ),
+        403,
+    )
     _error(client.get(f"{API}/wishlist/", headers=shop["h_seller"]), 403)
 
 
@@ -239,15 +359,28 @@ def test_wishlists_are_private(client, shop):
 
 # --- activities and analytics -------------------------------------------------------------------
 
+
 def test_log_activity_list_and_analytics(app, client, shop):
     pid = shop["product"].id
     h = shop["h"]
-    assert client.post(f"{API}/log-activity/", headers=h,
-                       json={"type": "product_view", "payload": {"product_id": pid}}).status_code == 201
-    response = client.post(f"{API}/log-activity/", headers=h, json={"type": "search", "payload": {"query": "lamp"}})
+    assert (
+        client.post(
+            f"{API}/log-activity/",
+            headers=h,
+            json={"type": "product_view", "payload": {"product_id": pid}},
+        ).status_code
+        == 201
+    )
+    response = client.post(
+        f"{API}/log-activity/", headers=h, json={"type": "search", "payload": {"query": "lamp"}}
+    )
     assert response.status_code == 201 and response.get_json()["payload"] == {"query": "lamp"}
     client.post(f"{API}/wishlist/", headers=h, json={"product_id": pid})  # logs wishlist_add
-    client.post(f"{API}/log-activity/", headers=shop["h_other"], json={"type": "search", "payload": {"query": "x"}})
+    client.post(
+        f"{API}/log-activity/",
+        headers=shop["h_other"],
+        json={"type": "search", "payload": {"query": "x"}},
+    )
     listing = client.get(f"{API}/activities/?page_size=2", headers=h).get_json()
     assert listing["total"] == 3 and listing["page_size"] == 2 and len(listing["items"]) == 2
     assert listing["items"][0]["type"] == "wishlist_add"
@@ -257,38 +390,82 @@ def test_log_activity_list_and_analytics(app, client, shop):
     assert stats["wishlist_count"] == 1 and stats["reviews_count"] == 0
     assert stats["activity_counts"]["search"] == 1 and stats["activity_counts"]["product_view"] == 1
     assert stats["activity_counts"]["wishlist_add"] == 1
-    assert stats["orders_tracked"] is True and stats["orders_count"] == 0 and stats["total_spent"] == "0.00"
+    assert (
+        stats["orders_tracked"] is True
+        and stats["orders_count"] == 0
+        and stats["total_spent"] == "0.00"
+    )
     with app.app_context(), tenant_scope(shop["tenant"].id):
-        assert db.session.scalar(select(func.count(CustomerActivity.id))
-                                 .where(CustomerActivity.customer_id == shop["customer"].id)) == 3
+        assert (
+            db.session.scalar(
+                select(func.count(CustomerActivity.id)).where(
+                    CustomerActivity.customer_id == shop["customer"].id
+                )
+            )
+            == 3
+        )
 
 
 def test_log_activity_validation_and_roles(client, shop):
     h = shop["h"]
     error = _error(client.post(f"{API}/log-activity/", headers=h, json={"type": "dance"}), 422)
     assert "type" in error["details"]
-    error = _error(client.post(f"{API}/log-activity/", headers=h, json={"type": "product_view", "payload": {}}), 422)
+    error = _error(
+        client.post(
+            f"{API}/log-activity/", headers=h, json={"type": "product_view", "payload": {}}
+        ),
+        422,
+    )
     assert "payload" in error["details"]
-    error = _error(client.post(f"{API}/log-activity/", headers=h,
-                               json={"type": "search", "payload": {"query": "a", "evil": "<script>"}}), 422)
+    error = _error(
+        client.post(
+            f"{API}/log-activity/",
+            headers=h,
+            json={"type": "search", "payload": {"query": "a", "evil": "<script>"}},
+        ),
+        422,
+    )
     assert "payload" in error["details"]
     # a product of another tenant does not exist here
-    _error(client.post(f"{API}/log-activity/", headers=h, json={
-        "type": "product_view", "payload": {"product_id": shop["foreign_product"].id}}), 404)
+    _error(
+        client.post(
+            f"{API}/log-activity/",
+            headers=h,
+            json={"type": "product_view", "payload": {"product_id": shop["foreign_product"].id}},
+        ),
+        404,
+    )
     # the role and the token are checked before the body
-    _error(client.post(f"{API}/log-activity/", headers={"X-Tenant": shop["tenant"].slug}, json={"type": "x"}), 401)
+    _error(
+        client.post(
+            f"{API}/log-activity/", headers={"X-Tenant": shop["tenant"].slug}, json={"type": "x"}
+        ),
+        401,
+    )
     _error(client.get(f"{API}/activities/?type=dance", headers=h), 422)
     for path in ("/activities/", "/analytics/"):
         _error(client.get(f"{API}{path}", headers={"X-Tenant": shop["tenant"].slug}), 401)
         _error(client.get(f"{API}{path}", headers=shop["h_seller"]), 403)
-    _error(client.post(f"{API}/log-activity/", headers=shop["h_seller"], json={"type": "search",
-                                                                              "payload": {"query": "x"}}), 403)
+    _error(
+        client.post(
+            f"{API}/log-activity/",
+            headers=shop["h_seller"],
+            json={"type": "search", "payload": {"query": "x"}},
+        ),
+        403,
+    )
 
 
 @pytest.mark.smoke
-@pytest.mark.parametrize("model_path", ["app.customers.engagement_models.WishlistItem",
-                                        "app.customers.engagement_models.CustomerActivity",
-                                        "app.reviews.models.Review", "app.reviews.models.ReviewVote"])
+@pytest.mark.parametrize(
+    "model_path",
+    [
+        "app.customers.engagement_models.WishlistItem",
+        "app.customers.engagement_models.CustomerActivity",
+        "app.reviews.models.Review",
+        "app.reviews.models.ReviewVote",
+    ],
+)
 def test_rows_of_this_slice_never_show_in_another_tenant(app, factory, model_path):
     """The tenancy check of tests/app/test_tenancy.py, for this slice's models (until TENANT_OWNED lists them)."""
     import importlib
@@ -307,13 +484,18 @@ def test_rows_of_this_slice_never_show_in_another_tenant(app, factory, model_pat
         with tenant_scope(a.id):
             user = db.session.get(User, alice.user_id)
             customers.add_to_wishlist(user, product.id)
-            review = reviews.create_review(user, {"product_id": product.id, "rating": 4, "title": "ok"})
+            review = reviews.create_review(
+                user, {"product_id": product.id, "rating": 4, "title": "ok"}
+            )
             reviews.mark_helpful(db.session.get(User, bob.user_id), review.id)
             ids = db.session.scalars(select(model.id)).all()
             assert ids and {r.tenant_id for r in db.session.scalars(select(model))} == {a.id}
         db.session.expunge_all()
         with tenant_scope(b.id):
-            assert db.session.scalar(select(func.count()).select_from(model).where(model.id.in_(ids))) == 0
+            assert (
+                db.session.scalar(select(func.count()).select_from(model).where(model.id.in_(ids)))
+                == 0
+            )
             assert db.session.get(model, ids[0]) is None
         db.session.remove()
 
@@ -337,20 +519,34 @@ def _run_together(n, target):
 def test_concurrent_first_requests_make_one_profile(app, factory, shop):
     user = factory.user(shop["tenant"], roles.CUSTOMER)  # no profile yet
     h = headers(app, user)
-    results = _run_together(6, lambda: app.test_client().get(f"{API}/profile/", headers=h).status_code)
+    results = _run_together(
+        6, lambda: app.test_client().get(f"{API}/profile/", headers=h).status_code
+    )
     assert results == [200] * 6
     with app.app_context(), tenant_scope(user.tenant_id):
-        assert db.session.scalar(select(func.count()).where(CustomerProfile.user_id == user.id)) == 1
+        assert (
+            db.session.scalar(select(func.count()).where(CustomerProfile.user_id == user.id)) == 1
+        )
 
 
 def test_concurrent_wishlist_adds_make_one_item(app, shop):
     pid = shop["product"].id
-    results = _run_together(6, lambda: app.test_client().post(f"{API}/wishlist/items/{pid}/",
-                                                              headers=shop["h"]).status_code)
+    results = _run_together(
+        6,
+        lambda: (
+            app.test_client().post(f"{API}/wishlist/items/{pid}/", headers=shop["h"]).status_code
+        ),
+    )
     assert sorted(results) == [200] * 5 + [201]
     with app.app_context(), tenant_scope(shop["tenant"].id):
-        assert db.session.scalar(select(func.count(WishlistItem.id))
-                                 .where(WishlistItem.customer_id == shop["customer"].id)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count(WishlistItem.id)).where(
+                    WishlistItem.customer_id == shop["customer"].id
+                )
+            )
+            == 1
+        )
 
 
 def test_undocumented_query_and_body_keys_are_422_and_change_nothing(app, client, shop):
@@ -361,8 +557,12 @@ def test_undocumented_query_and_body_keys_are_422_and_change_nothing(app, client
     before = addresses()
     listed = client.get(f"{API}/addresses/?page=1&pagesize=5", headers=shop["h"])
     assert "pagesize" in str(_error(listed, 422, "validation_error")["details"])
-    created = client.post(f"{API}/addresses/", json={**ADDRESS, "is_primary": True}, headers=shop["h"])
+    created = client.post(
+        f"{API}/addresses/", json={**ADDRESS, "is_primary": True}, headers=shop["h"]
+    )
     assert "is_primary" in str(_error(created, 422, "validation_error")["details"])
-    reviews = client.get(f"/api/v1/reviews/?product_id={shop['product'].id}&stars=5", headers=shop["h"])
+    reviews = client.get(
+        f"/api/v1/reviews/?product_id={shop['product'].id}&stars=5", headers=shop["h"]
+    )
     assert "stars" in str(_error(reviews, 422, "validation_error")["details"])
     assert addresses() == before

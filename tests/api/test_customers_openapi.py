@@ -11,7 +11,10 @@ from schemathesis.core.parameters import ParameterLocation
 from tests.api.test_customers import headers
 
 _auth: dict = {}
-BUSINESS_RULES = {("POST", "/api/v1/customers/log-activity/"), ("PUT", "/api/v1/customers/profile/")}
+BUSINESS_RULES = {
+    ("POST", "/api/v1/customers/log-activity/"),
+    ("PUT", "/api/v1/customers/profile/"),
+}
 
 
 @pytest.fixture
@@ -28,11 +31,19 @@ def api_schema(app):
     return schemathesis.openapi.from_wsgi("/api/schema/", app)
 
 
-schema = schemathesis.pytest.from_fixture("api_schema").include(path_regex=r"^/api/v1/(customers|reviews)/")
+schema = schemathesis.pytest.from_fixture("api_schema").include(
+    path_regex=r"^/api/v1/(customers|reviews)/"
+)
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_api_conforms_to_its_openapi(case):
     # unsupported_method: the shared envelope (storefront_api/errors.py) drops the Allow header of a
     # 405, for every blueprint alike; reported to the lead rather than patched here

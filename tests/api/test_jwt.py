@@ -44,7 +44,9 @@ def test_token_of_one_tenant_is_useless_in_another(app, factory, client):
     home, other = factory.tenant(), factory.tenant()
     admin = factory.user(home, roles.ADMIN)
     token = _token(app, admin)
-    response = client.get("/api/v1/menu/", headers={"Authorization": f"Bearer {token}", "X-Tenant": other.slug})
+    response = client.get(
+        "/api/v1/menu/", headers={"Authorization": f"Bearer {token}", "X-Tenant": other.slug}
+    )
     assert response.status_code == 401
 
 
@@ -53,22 +55,31 @@ def test_fab_api_login_refuses_customers(app, factory, client):
 
     tenant = factory.tenant()
     customer = factory.user(tenant, roles.CUSTOMER)
-    response = client.post("/api/v1/security/login", headers={"X-Tenant": tenant.slug},
-                           json={"username": customer.username, "password": PASSWORD, "provider": "db"})
+    response = client.post(
+        "/api/v1/security/login",
+        headers={"X-Tenant": tenant.slug},
+        json={"username": customer.username, "password": PASSWORD, "provider": "db"},
+    )
     assert response.status_code == 401
 
 
 def test_searches_and_writes_are_rate_limited_per_client(app, factory):
     from app import create_app
 
-    limited = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                         API_WRITE_RATE_LIMIT="2 per minute", API_SEARCH_RATE_LIMIT="2 per minute")
+    limited = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        API_WRITE_RATE_LIMIT="2 per minute",
+        API_SEARCH_RATE_LIMIT="2 per minute",
+    )
     tenant = factory.tenant()
     client = limited.test_client()
     client.environ_base["HTTP_X_TENANT"] = tenant.slug
     searches = [client.get("/api/v1/products/search/?q=lamp").status_code for _ in range(3)]
     assert searches[:2] == [200, 200] and searches[2] == 429
-    writes = [client.post("/api/v1/reviews/", json={"product_id": 1, "rating": 5}) for _ in range(3)]
+    writes = [
+        client.post("/api/v1/reviews/", json={"product_id": 1, "rating": 5}) for _ in range(3)
+    ]
     assert [w.status_code for w in writes] == [401, 401, 429]
     assert writes[2].get_json()["error"]["code"] == "rate_limited"
     assert client.get("/api/v1/reviews/?page=1").status_code == 200  # reads are not write-limited
@@ -82,15 +93,21 @@ def test_a_token_without_exp_is_refused_even_signed_with_our_key(app, factory, c
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)
     h = {"X-Tenant": tenant.slug}
-    login = client.post("/api/v1/auth/login/", json={"login": admin.username, "password": PASSWORD}, headers=h)
+    login = client.post(
+        "/api/v1/auth/login/", json={"login": admin.username, "password": PASSWORD}, headers=h
+    )
     assert login.status_code == 200
     pair = login.get_json()
     with app.app_context(), tenant_scope(tenant.id):
         real = decode_token(pair["refresh_token"])
-        access = create_access_token(identity=str(admin.id), expires_delta=False,
-                                     additional_claims={"sid": real["sid"]})
-        refresh = create_refresh_token(identity=str(admin.id), expires_delta=False,
-                                       additional_claims={"sid": real["sid"], "jti": real["jti"]})
+        access = create_access_token(
+            identity=str(admin.id), expires_delta=False, additional_claims={"sid": real["sid"]}
+        )
+        refresh = create_refresh_token(
+            identity=str(admin.id),
+            expires_delta=False,
+            additional_claims={"sid": real["sid"], "jti": real["jti"]},
+        )
     for token in (access, refresh):  # signed with our key, everything but exp
         claims = pyjwt.decode(token, app.config["SECRET_KEY"], algorithms=["HS256"])
         assert "exp" not in claims and claims["sub"] == str(admin.id)
@@ -102,7 +119,16 @@ def test_a_token_without_exp_is_refused_even_signed_with_our_key(app, factory, c
     spent = client.post("/api/v1/auth/refresh/", json={"refresh_token": refresh}, headers=h)
     assert spent.status_code == 401 and spent.get_json()["error"]["code"] == "invalid_token"
     # the genuine tokens of that session still work: the forged refresh spent nothing
-    assert client.get("/api/v1/auth/profile/", headers={**h, "Authorization": f"Bearer {pair['access_token']}"}) \
-        .status_code == 200
-    assert client.post("/api/v1/auth/refresh/", json={"refresh_token": pair["refresh_token"]}, headers=h) \
-        .status_code == 200
+    assert (
+        client.get(
+            "/api/v1/auth/profile/",
+            headers={**h, "Authorization": f"Bearer {pair['access_token']}"},
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/api/v1/auth/refresh/", json={"refresh_token": pair["refresh_token"]}, headers=h
+        ).status_code
+        == 200
+    )

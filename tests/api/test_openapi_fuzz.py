@@ -17,7 +17,12 @@ from schemathesis.checks import (
 from app.security import roles
 from tests.factories import PASSWORD
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 # operations that would end the fuzzer's own session half-way (they are tested directly elsewhere)
 SESSION_ENDING = r"/api/v1/auth/(logout|password/change|users/me/sessions|sessions/\{session_id\})/"
 
@@ -37,8 +42,9 @@ def fuzz_world(app):
     headers = {"X-Tenant": tenant.slug}
     tokens = {}
     for name, username in (("customer", customer.user.username), ("admin", admin.username)):
-        response = client.post("/api/v1/auth/login/", json={"login": username, "password": PASSWORD},
-                               headers=headers)
+        response = client.post(
+            "/api/v1/auth/login/", json={"login": username, "password": PASSWORD}, headers=headers
+        )
         assert response.status_code == 200, response.get_json()
         tokens[name] = response.get_json()["access_token"]
     return {"tenant": tenant, "tokens": tokens}
@@ -51,9 +57,14 @@ def api_schema(app, fuzz_world):
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
-FUZZ_SETTINGS = settings(max_examples=12, deadline=None, derandomize=True, database=None,
-                         phases=[Phase.explicit, Phase.generate],
-                         suppress_health_check=list(HealthCheck))
+FUZZ_SETTINGS = settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 
 
 @schema.parametrize()
@@ -65,12 +76,22 @@ def test_anonymous_requests_conform(case, fuzz_world):
 @schema.parametrize()
 @FUZZ_SETTINGS
 def test_customer_requests_conform(case, fuzz_world):
-    case.call_and_validate(headers={"X-Tenant": fuzz_world["tenant"].slug,
-                                    "Authorization": f"Bearer {fuzz_world['tokens']['customer']}"}, checks=CHECKS)
+    case.call_and_validate(
+        headers={
+            "X-Tenant": fuzz_world["tenant"].slug,
+            "Authorization": f"Bearer {fuzz_world['tokens']['customer']}",
+        },
+        checks=CHECKS,
+    )
 
 
 @schema.parametrize()
 @FUZZ_SETTINGS
 def test_admin_requests_conform(case, fuzz_world):
-    case.call_and_validate(headers={"X-Tenant": fuzz_world["tenant"].slug,
-                                    "Authorization": f"Bearer {fuzz_world['tokens']['admin']}"}, checks=CHECKS)
+    case.call_and_validate(
+        headers={
+            "X-Tenant": fuzz_world["tenant"].slug,
+            "Authorization": f"Bearer {fuzz_world['tokens']['admin']}",
+        },
+        checks=CHECKS,
+    )

@@ -61,8 +61,16 @@ def test_restoring_an_archived_product_counts(app, factory, client):
     _limit(app, tenant, 1)
     h = headers(tenant, app, seller.user)
     restored = client.patch(f"{BASE}/{archived.id}/", json={"status": "active"}, headers=h)
-    assert restored.status_code == 409 and restored.get_json()["error"]["code"] == "product_limit_reached"
-    assert client.patch(f"{BASE}/{archived.id}/", json={"title": "Still archived"}, headers=h).status_code == 200
+    assert (
+        restored.status_code == 409
+        and restored.get_json()["error"]["code"] == "product_limit_reached"
+    )
+    assert (
+        client.patch(
+            f"{BASE}/{archived.id}/", json={"title": "Still archived"}, headers=h
+        ).status_code
+        == 200
+    )
 
 
 def test_concurrent_creations_never_overshoot(app, factory):
@@ -76,7 +84,9 @@ def test_concurrent_creations_never_overshoot(app, factory):
     def create():
         client = app.test_client()
         barrier.wait()
-        statuses.append(client.post(f"{BASE}/", json=product_body(attributes=[]), headers=h).status_code)
+        statuses.append(
+            client.post(f"{BASE}/", json=product_body(attributes=[]), headers=h).status_code
+        )
 
     threads = [threading.Thread(target=create) for _ in range(10)]
     for thread in threads:
@@ -94,8 +104,16 @@ def test_admin_add_form_stops_at_the_limit(app, factory):
     factory.product(seller)
     _limit(app, tenant, 1)
     client, _ = login(app, tenant.slug, admin.username)
-    response = client.post("/admin/products/add", data={
-        "title": "One too many", "slug": "one-too-many", "status": "active", "product_type": "physical",
-        "seller": str(seller.id)}, follow_redirects=True)
+    response = client.post(
+        "/admin/products/add",
+        data={
+            "title": "One too many",
+            "slug": "one-too-many",
+            "status": "active",
+            "product_type": "physical",
+            "seller": str(seller.id),
+        },
+        follow_redirects=True,
+    )
     assert b"plan allows 1 products" in response.data
     assert _count(app, tenant) == 1

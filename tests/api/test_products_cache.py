@@ -31,14 +31,20 @@ def test_second_get_is_a_hit_with_the_same_etag_and_if_none_match_is_304(client,
     h = headers(world.tenant)
     first = client.get(f"{BASE}/?sort=price&page_size=10", headers=h)
     assert first.status_code == 200 and first.headers["X-Cache"] == "miss"
-    assert first.headers["Cache-Control"] == "public, max-age=30" and first.headers["ETag"].startswith('"')
+    assert first.headers["Cache-Control"] == "public, max-age=30" and first.headers[
+        "ETag"
+    ].startswith('"')
     again = client.get(f"{BASE}/?page_size=10&sort=price", headers=h)  # same query, other order
     assert again.headers["X-Cache"] == "hit" and again.headers["ETag"] == first.headers["ETag"]
     assert again.get_data() == first.get_data()
-    not_modified = client.get(f"{BASE}/?sort=price&page_size=10", headers={**h, "If-None-Match": first.headers["ETag"]})
+    not_modified = client.get(
+        f"{BASE}/?sort=price&page_size=10", headers={**h, "If-None-Match": first.headers["ETag"]}
+    )
     assert not_modified.status_code == 304 and not_modified.get_data() == b""
     assert not_modified.headers["ETag"] == first.headers["ETag"]
-    stale_tag = client.get(f"{BASE}/?sort=price&page_size=10", headers={**h, "If-None-Match": '"other"'})
+    stale_tag = client.get(
+        f"{BASE}/?sort=price&page_size=10", headers={**h, "If-None-Match": '"other"'}
+    )
     assert stale_tag.status_code == 200
 
 
@@ -49,8 +55,11 @@ def test_change_through_the_api_is_served_fresh(app, client, world):
     assert "Red Shirt" in titles(before)
     detail = client.get(f"{BASE}/{i.p1}/", headers=h)
     assert client.get(f"{BASE}/{i.p1}/", headers=h).headers["X-Cache"] == "hit"
-    patched = client.patch(f"{BASE}/{i.p1}/", json={"title": "Crimson Shirt"}, headers=headers(world.tenant, app,
-                                                                                              world.s1.user))
+    patched = client.patch(
+        f"{BASE}/{i.p1}/",
+        json={"title": "Crimson Shirt"},
+        headers=headers(world.tenant, app, world.s1.user),
+    )
     assert patched.status_code == 200
     after = client.get(f"{BASE}/", headers=h)
     assert after.headers["X-Cache"] == "miss" and "Crimson Shirt" in titles(after)
@@ -79,7 +88,9 @@ def test_stock_change_invalidates_availability(app, client, world):
     with app.app_context(), tenant_scope(world.tenant.id):
         from app.inventory.models import StockLevel
 
-        stock_id = db.session.scalar(select(StockLevel.id).where(StockLevel.variant_id == i.stock_p1))
+        stock_id = db.session.scalar(
+            select(StockLevel.id).where(StockLevel.variant_id == i.stock_p1)
+        )
         adjust_stock(stock_id, -5)  # an ORM-enabled UPDATE statement, no object in the session
     assert client.get(f"{BASE}/?in_stock=true", headers=h).get_json()["total"] == 1
     assert client.get(f"{BASE}/{i.p1}/", headers=h).get_json()["variants"][0]["available"] == 0
@@ -93,9 +104,18 @@ def test_categories_and_filters_are_cached_and_invalidated(app, factory, client,
     client.get(f"{BASE}/categories/clothing/filters/", headers=h)
     assert client.get(f"{BASE}/categories/clothing/filters/", headers=h).headers["X-Cache"] == "hit"
     admin = factory.user(t, roles.ADMIN)
-    assert client.post(f"{BASE}/categories/", json={"name": "Hats"}, headers=headers(t, app, admin)).status_code == 201
-    assert "hats" in [c["slug"] for c in client.get(f"{BASE}/categories/", headers=h).get_json()["items"]]
-    assert client.get(f"{BASE}/categories/clothing/filters/", headers=h).headers["X-Cache"] == "miss"
+    assert (
+        client.post(
+            f"{BASE}/categories/", json={"name": "Hats"}, headers=headers(t, app, admin)
+        ).status_code
+        == 201
+    )
+    assert "hats" in [
+        c["slug"] for c in client.get(f"{BASE}/categories/", headers=h).get_json()["items"]
+    ]
+    assert (
+        client.get(f"{BASE}/categories/clothing/filters/", headers=h).headers["X-Cache"] == "miss"
+    )
 
 
 def test_versions_are_per_tenant_and_rollback_bumps_nothing(app, factory, client, world):
@@ -127,8 +147,11 @@ def test_in_process_backend_when_no_redis(app, client, world):
     try:
         assert client.get(f"{BASE}/?page_size=23", headers=h).headers["X-Cache"] == "miss"
         assert client.get(f"{BASE}/?page_size=23", headers=h).headers["X-Cache"] == "hit"
-        client.patch(f"{BASE}/{world.ids.p1}/", json={"title": "Local Shirt"},
-                     headers=headers(world.tenant, app, world.s1.user))
+        client.patch(
+            f"{BASE}/{world.ids.p1}/",
+            json={"title": "Local Shirt"},
+            headers=headers(world.tenant, app, world.s1.user),
+        )
         after = client.get(f"{BASE}/?page_size=23", headers=h)
         assert after.headers["X-Cache"] == "miss" and "Local Shirt" in titles(after)
     finally:

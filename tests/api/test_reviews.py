@@ -36,17 +36,29 @@ def shop(app, factory):
     foreign_product = factory.product(foreign_seller)
     foreign_customer = factory.customer(foreign)
     return {
-        "tenant": tenant, "foreign": foreign, "product": product, "draft": draft, "seller": seller,
-        "foreign_product": foreign_product, "alice": alice, "bob": bob,
-        "h_alice": headers(app, alice.user), "h_bob": headers(app, bob.user), "h_admin": headers(app, admin),
-        "h_seller": headers(app, seller.user), "h_foreign": headers(app, foreign_customer.user),
+        "tenant": tenant,
+        "foreign": foreign,
+        "product": product,
+        "draft": draft,
+        "seller": seller,
+        "foreign_product": foreign_product,
+        "alice": alice,
+        "bob": bob,
+        "h_alice": headers(app, alice.user),
+        "h_bob": headers(app, bob.user),
+        "h_admin": headers(app, admin),
+        "h_seller": headers(app, seller.user),
+        "h_foreign": headers(app, foreign_customer.user),
         "anon": {"X-Tenant": tenant.slug},
     }
 
 
 def _review(client, h, product_id, rating=4, title="Nice", body="Works well"):
-    response = client.post(f"{API}/", headers=h, json={"product_id": product_id, "rating": rating, "title": title,
-                                                      "body": body})
+    response = client.post(
+        f"{API}/",
+        headers=h,
+        json={"product_id": product_id, "rating": rating, "title": title, "body": body},
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -61,30 +73,54 @@ def _summary(app, tenant_id, product_id):
 def test_create_list_and_rating_summary(app, client, shop):
     pid = shop["product"].id
     first = _review(client, shop["h_alice"], pid, rating=5)
-    assert first["verified_purchase"] is False and first["status"] == "approved" and first["author_name"] == "Test C."
+    assert (
+        first["verified_purchase"] is False
+        and first["status"] == "approved"
+        and first["author_name"] == "Test C."
+    )
     _review(client, shop["h_bob"], pid, rating=2)
     assert _summary(app, shop["tenant"].id, pid) == (Decimal("3.50"), 2)
     listing = client.get(f"{API}/?product_id={pid}&sort=-rating", headers=shop["anon"]).get_json()
     assert listing["total"] == 2 and [r["rating"] for r in listing["items"]] == [5, 2]
-    assert [r["rating"] for r in client.get(f"{API}/?product_id={pid}&sort=rating",
-                                            headers=shop["anon"]).get_json()["items"]] == [2, 5]
+    assert [
+        r["rating"]
+        for r in client.get(
+            f"{API}/?product_id={pid}&sort=rating", headers=shop["anon"]
+        ).get_json()["items"]
+    ] == [2, 5]
     assert client.get(f"{API}/?rating=5", headers=shop["anon"]).get_json()["total"] == 1
     assert client.get(f"{API}/{first['id']}/", headers=shop["anon"]).get_json()["title"] == "Nice"
     with app.app_context(), tenant_scope(shop["tenant"].id):
-        names = db.session.scalars(select(OutboxEvent.name).where(OutboxEvent.aggregate == "review",
-                                                                  OutboxEvent.aggregate_id == str(first["id"]))).all()
+        names = db.session.scalars(
+            select(OutboxEvent.name).where(
+                OutboxEvent.aggregate == "review", OutboxEvent.aggregate_id == str(first["id"])
+            )
+        ).all()
         assert names == ["review.created"]
 
 
 def test_second_review_of_a_product_is_a_conflict(client, shop):
     _review(client, shop["h_alice"], shop["product"].id)
-    _error(client.post(f"{API}/", headers=shop["h_alice"], json={"product_id": shop["product"].id, "rating": 3,
-                                                                 "title": "Again"}), 409, "already_reviewed")
+    _error(
+        client.post(
+            f"{API}/",
+            headers=shop["h_alice"],
+            json={"product_id": shop["product"].id, "rating": 3, "title": "Again"},
+        ),
+        409,
+        "already_reviewed",
+    )
 
 
 def test_create_validation_roles_and_tenancy(client, shop):
-    error = _error(client.post(f"{API}/", headers=shop["h_alice"], json={"product_id": shop["product"].id,
-                                                                         "rating": 6, "title": ""}), 422)
+    error = _error(
+        client.post(
+            f"{API}/",
+            headers=shop["h_alice"],
+            json={"product_id": shop["product"].id, "rating": 6, "title": ""},
+        ),
+        422,
+    )
     assert {"rating", "title"} <= set(error["details"])
     error = _error(client.post(f"{API}/", headers=shop["h_alice"], json={}), 422)
     assert {"product_id", "rating", "title"} <= set(error["details"])
@@ -92,9 +128,20 @@ def test_create_validation_roles_and_tenancy(client, shop):
     _error(client.post(f"{API}/", headers=shop["anon"], json=body), 401)
     _error(client.post(f"{API}/", headers=shop["h_seller"], json=body), 403)
     _error(client.post(f"{API}/", headers=shop["h_admin"], json=body), 403)
-    _error(client.post(f"{API}/", headers=shop["h_alice"], json=dict(body, product_id=shop["draft"].id)), 404)
-    _error(client.post(f"{API}/", headers=shop["h_alice"], json=dict(body, product_id=shop["foreign_product"].id)),
-           404)
+    _error(
+        client.post(
+            f"{API}/", headers=shop["h_alice"], json=dict(body, product_id=shop["draft"].id)
+        ),
+        404,
+    )
+    _error(
+        client.post(
+            f"{API}/",
+            headers=shop["h_alice"],
+            json=dict(body, product_id=shop["foreign_product"].id),
+        ),
+        404,
+    )
     _error(client.get(f"{API}/?product_id={shop['foreign_product'].id}", headers=shop["anon"]), 404)
     _error(client.get(f"{API}/?sort=best&page_size=0", headers=shop["anon"]), 422)
 
@@ -105,7 +152,9 @@ def test_reviews_of_another_tenant_are_not_found(app, client, shop):
     _error(client.get(f"{API}/{review['id']}/", headers=foreign), 404)
     assert client.get(f"{API}/", headers=foreign).get_json()["total"] == 0
     _error(client.post(f"{API}/{review['id']}/helpful/", headers=shop["h_foreign"]), 404)
-    _error(client.patch(f"{API}/{review['id']}/", headers=shop["h_foreign"], json={"title": "x"}), 404)
+    _error(
+        client.patch(f"{API}/{review['id']}/", headers=shop["h_foreign"], json={"title": "x"}), 404
+    )
     _error(client.delete(f"{API}/{review['id']}/", headers=shop["h_foreign"]), 404)
 
 
@@ -115,19 +164,28 @@ def test_author_edits_and_deletes_own_review_and_summary_follows(app, client, sh
     review = _review(client, shop["h_alice"], pid, rating=5)
     _review(client, shop["h_bob"], pid, rating=3)
     response = client.patch(f"{API}/{review['id']}/", headers=shop["h_alice"], json={"rating": 1})
-    assert response.status_code == 200 and response.get_json()["rating"] == 1 and response.get_json()["title"] == "Nice"
+    assert (
+        response.status_code == 200
+        and response.get_json()["rating"] == 1
+        and response.get_json()["title"] == "Nice"
+    )
     assert _summary(app, shop["tenant"].id, pid) == (Decimal("2.00"), 2)
-    response = client.put(f"{API}/{review['id']}/", headers=shop["h_alice"],
-                          json={"rating": 4, "title": "Changed my mind", "body": None})
+    response = client.put(
+        f"{API}/{review['id']}/",
+        headers=shop["h_alice"],
+        json={"rating": 4, "title": "Changed my mind", "body": None},
+    )
     assert response.status_code == 200 and response.get_json()["body"] is None
     assert _summary(app, shop["tenant"].id, pid) == (Decimal("3.50"), 2)
     assert client.delete(f"{API}/{review['id']}/", headers=shop["h_alice"]).status_code == 204
     assert _summary(app, shop["tenant"].id, pid) == (Decimal("3.00"), 1)
     _error(client.get(f"{API}/{review['id']}/", headers=shop["anon"]), 404)
     with app.app_context(), tenant_scope(shop["tenant"].id):
-        names = db.session.scalars(select(OutboxEvent.name).where(OutboxEvent.aggregate == "review",
-                                                                  OutboxEvent.aggregate_id == str(review["id"]))
-                                   .order_by(OutboxEvent.id)).all()
+        names = db.session.scalars(
+            select(OutboxEvent.name)
+            .where(OutboxEvent.aggregate == "review", OutboxEvent.aggregate_id == str(review["id"]))
+            .order_by(OutboxEvent.id)
+        ).all()
         assert names == ["review.created", "review.updated", "review.updated", "review.deleted"]
 
 
@@ -137,26 +195,47 @@ def test_another_customers_review_cannot_be_changed(client, shop):
     _error(client.put(f"{API}/{review['id']}/", headers=shop["h_bob"], json={"rating": 1}), 404)
     _error(client.delete(f"{API}/{review['id']}/", headers=shop["h_bob"]), 404)
     _error(client.patch(f"{API}/{review['id']}/", headers=shop["anon"], json={"rating": 1}), 401)
-    _error(client.patch(f"{API}/{review['id']}/", headers=shop["h_seller"], json={"rating": 1}), 403)
-    error = _error(client.patch(f"{API}/{review['id']}/", headers=shop["h_alice"], json={"rating": 0}), 422)
+    _error(
+        client.patch(f"{API}/{review['id']}/", headers=shop["h_seller"], json={"rating": 1}), 403
+    )
+    error = _error(
+        client.patch(f"{API}/{review['id']}/", headers=shop["h_alice"], json={"rating": 0}), 422
+    )
     assert "rating" in error["details"]
-    assert client.patch(f"{API}/{review['id']}/", headers=shop["h_alice"], json={}).get_json()["rating"] == 4
+    assert (
+        client.patch(f"{API}/{review['id']}/", headers=shop["h_alice"], json={}).get_json()[
+            "rating"
+        ]
+        == 4
+    )
     # a customer cannot moderate, not even their own review
-    _error(client.patch(f"{API}/{review['id']}/", headers=shop["h_alice"], json={"status": "approved"}), 403)
+    _error(
+        client.patch(
+            f"{API}/{review['id']}/", headers=shop["h_alice"], json={"status": "approved"}
+        ),
+        403,
+    )
 
 
 def test_admin_moderates_and_deletes(app, client, shop):
     pid = shop["product"].id
     review = _review(client, shop["h_alice"], pid, rating=5)
     _review(client, shop["h_bob"], pid, rating=1)
-    response = client.patch(f"{API}/{review['id']}/", headers=shop["h_admin"], json={"status": "hidden"})
+    response = client.patch(
+        f"{API}/{review['id']}/", headers=shop["h_admin"], json={"status": "hidden"}
+    )
     assert response.status_code == 200 and response.get_json()["status"] == "hidden"
     assert _summary(app, shop["tenant"].id, pid) == (Decimal("1.00"), 1)
     _error(client.get(f"{API}/{review['id']}/", headers=shop["anon"]), 404)
-    assert client.get(f"{API}/{review['id']}/", headers=shop["h_alice"]).status_code == 200  # the author
+    assert (
+        client.get(f"{API}/{review['id']}/", headers=shop["h_alice"]).status_code == 200
+    )  # the author
     assert client.get(f"{API}/?product_id={pid}", headers=shop["anon"]).get_json()["total"] == 1
     # moderators change status, not the author's words
-    _error(client.patch(f"{API}/{review['id']}/", headers=shop["h_admin"], json={"title": "Edited"}), 403)
+    _error(
+        client.patch(f"{API}/{review['id']}/", headers=shop["h_admin"], json={"title": "Edited"}),
+        403,
+    )
     client.patch(f"{API}/{review['id']}/", headers=shop["h_admin"], json={"status": "approved"})
     assert _summary(app, shop["tenant"].id, pid) == (Decimal("3.00"), 2)
     assert client.delete(f"{API}/{review['id']}/", headers=shop["h_admin"]).status_code == 204
@@ -168,13 +247,21 @@ def test_helpful_once_per_user_and_not_on_own_review(client, shop, app, factory)
     review = _review(client, shop["h_alice"], shop["product"].id)
     response = client.post(f"{API}/{review['id']}/helpful/", headers=shop["h_bob"])
     assert response.status_code == 200 and response.get_json()["helpful_count"] == 1
-    _error(client.post(f"{API}/{review['id']}/helpful/", headers=shop["h_bob"]), 409, "already_voted")
-    _error(client.post(f"{API}/{review['id']}/helpful/", headers=shop["h_alice"]), 403, "own_review")
+    _error(
+        client.post(f"{API}/{review['id']}/helpful/", headers=shop["h_bob"]), 409, "already_voted"
+    )
+    _error(
+        client.post(f"{API}/{review['id']}/helpful/", headers=shop["h_alice"]), 403, "own_review"
+    )
     _error(client.post(f"{API}/{review['id']}/helpful/", headers=shop["anon"]), 401)
     _error(client.post(f"{API}/999999999/helpful/", headers=shop["h_bob"]), 404)
     carol = factory.customer(shop["tenant"])
-    assert client.post(f"{API}/{review['id']}/helpful/",
-                       headers=headers(app, carol.user)).get_json()["helpful_count"] == 2
+    assert (
+        client.post(f"{API}/{review['id']}/helpful/", headers=headers(app, carol.user)).get_json()[
+            "helpful_count"
+        ]
+        == 2
+    )
     listing = client.get(f"{API}/?sort=helpful", headers=shop["anon"]).get_json()
     assert listing["items"][0]["id"] == review["id"]
 
@@ -190,10 +277,14 @@ def test_concurrent_reviews_keep_the_rating_summary_consistent(app, factory, sho
     def worker(h, rating):
         client = app.test_client()
         barrier.wait()
-        response = client.post(f"{API}/", headers=h, json={"product_id": pid, "rating": rating, "title": "t"})
+        response = client.post(
+            f"{API}/", headers=h, json={"product_id": pid, "rating": rating, "title": "t"}
+        )
         results.append(response.status_code)
 
-    threads = [threading.Thread(target=worker, args=(h, r)) for h, r in zip(hs, ratings, strict=True)]
+    threads = [
+        threading.Thread(target=worker, args=(h, r)) for h, r in zip(hs, ratings, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -202,7 +293,9 @@ def test_concurrent_reviews_keep_the_rating_summary_consistent(app, factory, sho
     expected = (Decimal(sum(ratings)) / len(ratings)).quantize(Decimal("0.01"))
     assert _summary(app, shop["tenant"].id, pid) == (expected, len(ratings))
     with app.app_context(), tenant_scope(shop["tenant"].id):
-        assert db.session.scalar(select(func.count(Review.id)).where(Review.product_id == pid)) == len(ratings)
+        assert db.session.scalar(
+            select(func.count(Review.id)).where(Review.product_id == pid)
+        ) == len(ratings)
 
 
 def test_concurrent_duplicate_review_by_one_customer_is_one_review(app, shop):
@@ -213,8 +306,13 @@ def test_concurrent_duplicate_review_by_one_customer_is_one_review(app, shop):
     def worker():
         client = app.test_client()
         barrier.wait()
-        results.append(client.post(f"{API}/", headers=shop["h_alice"],
-                                   json={"product_id": pid, "rating": 4, "title": "t"}).status_code)
+        results.append(
+            client.post(
+                f"{API}/",
+                headers=shop["h_alice"],
+                json={"product_id": pid, "rating": 4, "title": "t"},
+            ).status_code
+        )
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for t in threads:
@@ -236,7 +334,9 @@ def test_concurrent_helpful_votes_are_all_counted(app, factory, shop):
         barrier.wait()
         results.append(client.post(f"{API}/{review['id']}/helpful/", headers=h).status_code)
 
-    threads = [threading.Thread(target=worker, args=(h,)) for h in voters + voters]  # each user votes twice
+    threads = [
+        threading.Thread(target=worker, args=(h,)) for h in voters + voters
+    ]  # each user votes twice
     for t in threads:
         t.start()
     for t in threads:

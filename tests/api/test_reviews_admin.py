@@ -35,7 +35,10 @@ def _grant_seller_review_read(app):
 def world(app, factory):
     tenant, other = factory.tenant(), factory.tenant()
     seller, neighbour = factory.seller(tenant), factory.seller(tenant)
-    mine, theirs = factory.product(seller, title="Seller lamp"), factory.product(neighbour, title="Neighbour desk")
+    mine, theirs = (
+        factory.product(seller, title="Seller lamp"),
+        factory.product(neighbour, title="Neighbour desk"),
+    )
     alice, bob = factory.customer(tenant), factory.customer(tenant)
     foreign_seller = factory.seller(other)
     foreign_product = factory.product(foreign_seller)
@@ -51,8 +54,9 @@ def world(app, factory):
         }.items():
             with tenant_scope(t.id):
                 user = db.session.get(User, customer.user_id)
-                ids[key] = reviews.create_review(user, {"product_id": product.id, "rating": rating,
-                                                        "title": title}).id
+                ids[key] = reviews.create_review(
+                    user, {"product_id": product.id, "rating": rating, "title": title}
+                ).id
                 db.session.remove()
         with tenant_scope(tenant.id):
             user = db.session.get(User, alice.user_id)
@@ -73,10 +77,15 @@ def test_admin_moderates_a_review_and_the_rating_follows(app, world):
     client, _ = login(app, world["tenant"].slug, world["admin"].username)
     ids, pid, tid = world["ids"], world["mine"].id, world["tenant"].id
     page = client.get("/admin/reviews/list/")
-    assert page.status_code == 200 and b"Lamp is great" in page.data and b"Elsewhere" not in page.data
+    assert (
+        page.status_code == 200 and b"Lamp is great" in page.data and b"Elsewhere" not in page.data
+    )
     assert client.get(f"/admin/reviews/show/{ids['foreign']}").status_code == 404
     assert _summary(app, tid, pid) == (Decimal("3.00"), 2)
-    assert client.post(f"/admin/reviews/edit/{ids['mine_b']}", data={"status": "hidden"}).status_code == 302
+    assert (
+        client.post(f"/admin/reviews/edit/{ids['mine_b']}", data={"status": "hidden"}).status_code
+        == 302
+    )
     with app.app_context(), tenant_scope(tid):
         assert db.session.get(Review, ids["mine_b"]).status == "hidden"
     assert _summary(app, tid, pid) == (Decimal("5.00"), 1)
@@ -101,7 +110,9 @@ def test_seller_reads_only_reviews_of_its_own_products(app, world):
     assert client.get(f"/admin/reviews/show/{ids['theirs']}").status_code == 404
     assert client.get(f"/admin/reviews/show/{ids['foreign']}").status_code == 404
     # read-only: no edit, no delete
-    assert client.post(f"/admin/reviews/edit/{ids['mine_a']}", data={"status": "hidden"}).status_code in (302, 403)
+    assert client.post(
+        f"/admin/reviews/edit/{ids['mine_a']}", data={"status": "hidden"}
+    ).status_code in (302, 403)
     client.post(f"/admin/reviews/delete/{ids['mine_a']}")
     with app.app_context(), tenant_scope(world["tenant"].id):
         review = db.session.get(Review, ids["mine_a"])

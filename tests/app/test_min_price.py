@@ -15,13 +15,20 @@ from tests.conftest import unique
 
 def _stored(product_id: int) -> Decimal | None:
     # a fresh read from the database, not the identity map
-    return db.session.execute(select(Product.__table__.c.min_price)
-                              .where(Product.__table__.c.id == product_id)).scalar_one()
+    return db.session.execute(
+        select(Product.__table__.c.min_price).where(Product.__table__.c.id == product_id)
+    ).scalar_one()
 
 
 def _variant(product_id: int, price: str, **fields) -> ProductVariant:
-    return ProductVariant(product_id=product_id, sku=unique("MP-"), price=Decimal(price), currency="USD",
-                          options={}, **fields)
+    return ProductVariant(
+        product_id=product_id,
+        sku=unique("MP-"),
+        price=Decimal(price),
+        currency="USD",
+        options={},
+        **fields,
+    )
 
 
 def test_min_price_tracks_insert_update_deactivate_delete_and_move(app, factory):
@@ -36,7 +43,9 @@ def test_min_price_tracks_insert_update_deactivate_delete_and_move(app, factory)
         db.session.add(cheap)
         db.session.commit()
         assert _stored(p1.id) == Decimal("12.50")
-        assert db.session.get(Product, p1.id).min_price == Decimal("12.50"), "the loaded object is refreshed"
+        assert db.session.get(Product, p1.id).min_price == Decimal("12.50"), (
+            "the loaded object is refreshed"
+        )
 
         cheap.price = Decimal("45.00")
         db.session.commit()
@@ -60,9 +69,13 @@ def test_new_product_with_variants_and_rollback(app, factory):
     seller = factory.seller(tenant)
     existing = factory.product(seller, price="20.00")
     with app.app_context(), tenant_scope(tenant.id):
-        product = Product(seller_id=seller.id, title="Fresh", slug=unique("fresh-"), status="active")
-        product.variants = [ProductVariant(sku=unique("MP-"), price=Decimal(p), currency="USD", options={})
-                            for p in ("9.99", "7.25", "11.00")]
+        product = Product(
+            seller_id=seller.id, title="Fresh", slug=unique("fresh-"), status="active"
+        )
+        product.variants = [
+            ProductVariant(sku=unique("MP-"), price=Decimal(p), currency="USD", options={})
+            for p in ("9.99", "7.25", "11.00")
+        ]
         db.session.add(product)
         db.session.commit()
         assert _stored(product.id) == Decimal("7.25")

@@ -17,10 +17,18 @@ pytestmark = pytest.mark.smoke
 def _owners(product_id: int) -> set[int]:
     variant_ids = select(ProductVariant.id).where(ProductVariant.product_id == product_id)
     stock_ids = select(StockLevel.id).where(StockLevel.variant_id.in_(variant_ids))
-    owners = set(db.session.scalars(select(ProductVariant.seller_id).where(ProductVariant.product_id == product_id)))
-    owners |= set(db.session.scalars(select(StockLevel.seller_id).where(StockLevel.id.in_(stock_ids))))
+    owners = set(
+        db.session.scalars(
+            select(ProductVariant.seller_id).where(ProductVariant.product_id == product_id)
+        )
+    )
+    owners |= set(
+        db.session.scalars(select(StockLevel.seller_id).where(StockLevel.id.in_(stock_ids)))
+    )
     for model in (StockMovement, LowStockAlert):
-        owners |= set(db.session.scalars(select(model.seller_id).where(model.stock_level_id.in_(stock_ids))))
+        owners |= set(
+            db.session.scalars(select(model.seller_id).where(model.stock_level_id.in_(stock_ids)))
+        )
     return owners
 
 
@@ -31,15 +39,23 @@ def test_copies_follow_the_product_and_its_seller_changes(app, factory, ctx):
     with tenant_scope(tenant.id):
         inventory.adjust_stock(product.stock_level_id, -3)  # a movement and a low-stock alert
         assert _owners(product.id) == {first.id}
-        assert db.session.scalar(select(LowStockAlert.seller_id).where(
-            LowStockAlert.stock_level_id == product.stock_level_id)) == first.id
+        assert (
+            db.session.scalar(
+                select(LowStockAlert.seller_id).where(
+                    LowStockAlert.stock_level_id == product.stock_level_id
+                )
+            )
+            == first.id
+        )
 
         db.session.get(Product, product.id).seller_id = second.id
         db.session.commit()
         db.session.expire_all()
         assert _owners(product.id) == {second.id}
 
-        variant = ProductVariant(product_id=product.id, sku=f"EXTRA-{product.id}", price=1, currency="USD")
+        variant = ProductVariant(
+            product_id=product.id, sku=f"EXTRA-{product.id}", price=1, currency="USD"
+        )
         db.session.add(variant)
         db.session.commit()
         assert variant.seller_id == second.id

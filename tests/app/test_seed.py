@@ -38,8 +38,9 @@ N_PRODUCTS, N_SELLERS, N_CUSTOMERS, N_SECOND = 50, 4, 6, 5
 def _count(table, tenant_id: int, *where) -> int:
     """Rows of `table` in one tenant (Core, explicit filter: no reliance on the ORM hooks)."""
     with unscoped():
-        return db.session.scalar(select(func.count()).select_from(table)
-                                 .where(table.c.tenant_id == tenant_id, *where))
+        return db.session.scalar(
+            select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id, *where)
+        )
 
 
 def _tenant(slug: str) -> Tenant:
@@ -52,11 +53,25 @@ def seeded(app):
     """One small seed for the module: tenant A (50 products) and a second tenant B (5)."""
     slug_a, slug_b = unique("seed-a-"), unique("seed-b-")
     with app.app_context():
-        report = seed(N_PRODUCTS, sellers=N_SELLERS, customers=N_CUSTOMERS, tenant=slug_a, second_tenant=slug_b,
-                      second_tenant_products=N_SECOND, seed=7, chunk_size=20)
+        report = seed(
+            N_PRODUCTS,
+            sellers=N_SELLERS,
+            customers=N_CUSTOMERS,
+            tenant=slug_a,
+            second_tenant=slug_b,
+            second_tenant_products=N_SECOND,
+            seed=7,
+            chunk_size=20,
+        )
         ids = {t.slug: t.tenant_id for t in report.tenants}
         db.session.remove()
-    return {"report": report, "a": ids[slug_a], "b": ids[slug_b], "slug_a": slug_a, "slug_b": slug_b}
+    return {
+        "report": report,
+        "a": ids[slug_a],
+        "b": ids[slug_b],
+        "slug_a": slug_a,
+        "slug_b": slug_b,
+    }
 
 
 def test_counts_per_table(seeded, ctx):
@@ -71,21 +86,36 @@ def test_counts_per_table(seeded, ctx):
     # 3 platform fulfilment centres + the digital one (USD tenant) + one per seller
     assert _count(Warehouse.__table__, a) == 4 + N_SELLERS
     assert _count(Warehouse.__table__, a, Warehouse.__table__.c.seller_id.is_(None)) == 4
-    for model in (Category, ProductVariant, ProductImage, ProductAttributeValue, StockLevel, StockMovement,
-                  LowStockAlert, Address):
+    for model in (
+        Category,
+        ProductVariant,
+        ProductImage,
+        ProductAttributeValue,
+        StockLevel,
+        StockMovement,
+        LowStockAlert,
+        Address,
+    ):
         assert _count(model.__table__, a) == created[model.__tablename__], model.__name__
     # shapes: 1-4 variants, 1-3 images per product; 1-2 addresses per customer, exactly one default
     with tenant_scope(a):
         per_product = db.session.execute(
-            select(Product.id, func.count(func.distinct(ProductVariant.id)), func.count(func.distinct(ProductImage.id)))
+            select(
+                Product.id,
+                func.count(func.distinct(ProductVariant.id)),
+                func.count(func.distinct(ProductImage.id)),
+            )
             .join(ProductVariant, ProductVariant.product_id == Product.id)
             .join(ProductImage, ProductImage.product_id == Product.id)
-            .group_by(Product.id)).all()
+            .group_by(Product.id)
+        ).all()
         assert len(per_product) == N_PRODUCTS
         assert all(1 <= v <= 4 and 1 <= i <= 3 for _, v, i in per_product)
         addresses = db.session.execute(
-            select(Address.customer_id, func.count(), func.sum(cast(Address.is_default, Integer)))
-            .group_by(Address.customer_id)).all()
+            select(
+                Address.customer_id, func.count(), func.sum(cast(Address.is_default, Integer))
+            ).group_by(Address.customer_id)
+        ).all()
         assert len(addresses) == N_CUSTOMERS
         assert all(1 <= n <= 2 and defaults == 1 for _, n, defaults in addresses)
     assert _count(Product.__table__, seeded["b"]) == N_SECOND
@@ -103,8 +133,11 @@ def test_category_tree_attributes_and_products_are_realistic(seeded, ctx):
         assert {depth(c) for c in categories} == {1, 2, 3}
         assert all(c.slug and c.seo_title and c.seo_description for c in categories)
         assert "Clothing" in {c.name for c in categories if c.parent_id is None}
-        linked = db.session.scalar(select(func.count()).select_from(category_attributes)
-                                   .join(Category, Category.id == category_attributes.c.category_id))
+        linked = db.session.scalar(
+            select(func.count())
+            .select_from(category_attributes)
+            .join(Category, Category.id == category_attributes.c.category_id)
+        )
         assert linked > len(categories)  # most leaves offer several filters
         products = db.session.scalars(select(Product)).all()
         statuses = {p.status for p in products}
@@ -112,7 +145,9 @@ def test_category_tree_attributes_and_products_are_realistic(seeded, ctx):
         assert sum(p.status == "active" for p in products) > N_PRODUCTS // 2
         for p in products:
             assert p.title and p.description and p.slug.endswith(f"-{p.id}")
-            assert p.category is not None and p.category.children == []  # products sit in leaf categories
+            assert (
+                p.category is not None and p.category.children == []
+            )  # products sit in leaf categories
             assert Decimal("0") <= p.rating_avg <= Decimal("5")
             assert (p.rating_count == 0) == (p.rating_avg == 0)
             assert (p.published_at is None) == (p.status == "draft")
@@ -130,14 +165,20 @@ def test_variants_skus_prices_and_currency(seeded, ctx):
             skus = [v.sku for v in variants]
             assert len(skus) == len(set(skus)), "SKUs are unique per tenant"
             for v in variants:
-                assert isinstance(v.price, Decimal) and v.price == v.price.quantize(Decimal("0.01")) and v.price > 0
+                assert (
+                    isinstance(v.price, Decimal)
+                    and v.price == v.price.quantize(Decimal("0.01"))
+                    and v.price > 0
+                )
                 assert v.compare_at_price is None or v.compare_at_price > v.price
                 assert v.currency == currency
                 assert isinstance(v.options, dict)
                 if v.product.product_type == "physical":
                     assert v.weight_kg is not None and v.weight_kg > 0
             images = db.session.scalars(select(ProductImage)).all()
-            assert all(re.fullmatch(r"https://picsum\.photos/seed/[\w-]+/600/600", i.url) for i in images)
+            assert all(
+                re.fullmatch(r"https://picsum\.photos/seed/[\w-]+/600/600", i.url) for i in images
+            )
             slugs = db.session.scalars(select(Product.slug)).all()
             assert len(slugs) == len(set(slugs))
             lowest: dict[int, Decimal] = {}
@@ -145,22 +186,32 @@ def test_variants_skus_prices_and_currency(seeded, ctx):
                 if v.is_active:
                     lowest[v.product_id] = min(v.price, lowest.get(v.product_id, v.price))
             stored = dict(db.session.execute(select(Product.id, Product.min_price)).all())
-            assert stored == {pid: lowest.get(pid) for pid in stored}, "the seeder fills products.min_price"
+            assert stored == {pid: lowest.get(pid) for pid in stored}, (
+                "the seeder fills products.min_price"
+            )
 
 
 def test_every_variant_has_stock_and_a_consistent_ledger(seeded, ctx):
     a = seeded["a"]
     with tenant_scope(a):
         without_stock = db.session.scalar(
-            select(func.count(ProductVariant.id)).outerjoin(StockLevel, StockLevel.variant_id == ProductVariant.id)
-            .where(StockLevel.id.is_(None)))
+            select(func.count(ProductVariant.id))
+            .outerjoin(StockLevel, StockLevel.variant_id == ProductVariant.id)
+            .where(StockLevel.id.is_(None))
+        )
         assert without_stock == 0
         levels = db.session.scalars(select(StockLevel)).all()
-        assert levels and all(s.quantity_reserved == 0 and s.quantity_on_hand >= 0 and s.reorder_point > 0
-                              for s in levels)
-        ledger = dict(db.session.execute(
-            select(StockMovement.stock_level_id, func.sum(StockMovement.delta_on_hand))
-            .group_by(StockMovement.stock_level_id)).all())
+        assert levels and all(
+            s.quantity_reserved == 0 and s.quantity_on_hand >= 0 and s.reorder_point > 0
+            for s in levels
+        )
+        ledger = dict(
+            db.session.execute(
+                select(
+                    StockMovement.stock_level_id, func.sum(StockMovement.delta_on_hand)
+                ).group_by(StockMovement.stock_level_id)
+            ).all()
+        )
         assert all(ledger.get(s.id, 0) == s.quantity_on_hand for s in levels)
         for alert in db.session.scalars(select(LowStockAlert)).all():
             assert alert.available == alert.stock_level.available <= alert.reorder_point
@@ -186,28 +237,69 @@ def test_second_tenant_is_invisible_under_the_first(seeded, ctx):
         assert f"seller1@{seeded['slug_a']}.example.com" in emails
         assert not any(e.endswith(f"@{seeded['slug_b']}.example.com") for e in emails)
         # SKUs may repeat across tenants; under A only A's exist
-        assert db.session.scalar(select(func.count(ProductVariant.id))
-                                 .where(ProductVariant.sku.in_(b_skus), ProductVariant.tenant_id != a)) == 0
+        assert (
+            db.session.scalar(
+                select(func.count(ProductVariant.id)).where(
+                    ProductVariant.sku.in_(b_skus), ProductVariant.tenant_id != a
+                )
+            )
+            == 0
+        )
 
 
 def test_if_empty_does_not_double_the_data_and_a_rerun_only_adds_products(seeded, app):
     slug_a, a = seeded["slug_a"], seeded["a"]
     with app.app_context():
-        before = {m.__tablename__: _count(m.__table__, a) for m in (Product, ProductVariant, User, Category, Brand,
-                                                                     SellerProfile, CustomerProfile, Warehouse)}
+        before = {
+            m.__tablename__: _count(m.__table__, a)
+            for m in (
+                Product,
+                ProductVariant,
+                User,
+                Category,
+                Brand,
+                SellerProfile,
+                CustomerProfile,
+                Warehouse,
+            )
+        }
         report = seed(500, tenant=slug_a, second_tenant=seeded["slug_b"], if_empty=True)
         assert [t.skipped for t in report.tenants] == [True, True]
         assert sum(report.created.values()) == 0
-        after = {name: _count(m.__table__, a) for name, m in (
-            (m.__tablename__, m) for m in (Product, ProductVariant, User, Category, Brand, SellerProfile,
-                                           CustomerProfile, Warehouse))}
+        after = {
+            name: _count(m.__table__, a)
+            for name, m in (
+                (m.__tablename__, m)
+                for m in (
+                    Product,
+                    ProductVariant,
+                    User,
+                    Category,
+                    Brand,
+                    SellerProfile,
+                    CustomerProfile,
+                    Warehouse,
+                )
+            )
+        }
         assert after == before
 
         # without --if-empty, a second run reuses users, categories, brands and warehouses
-        report = seed(10, sellers=N_SELLERS, customers=N_CUSTOMERS, tenant=slug_a, second_tenant=None, seed=7)
+        report = seed(
+            10, sellers=N_SELLERS, customers=N_CUSTOMERS, tenant=slug_a, second_tenant=None, seed=7
+        )
         assert report.tenants[0].created["products"] == 10
-        for name in ("ab_user", "categories", "brands", "sellers", "customer_profiles", "warehouses",
-                     "shipping_zones", "shipping_methods", "tax_rules"):
+        for name in (
+            "ab_user",
+            "categories",
+            "brands",
+            "sellers",
+            "customer_profiles",
+            "warehouses",
+            "shipping_zones",
+            "shipping_methods",
+            "tax_rules",
+        ):
             assert report.tenants[0].created[name] == 0, name
         assert _count(Product.__table__, a) == before["products"] + 10
         assert _count(User.__table__, a) == before["ab_user"]
@@ -216,8 +308,11 @@ def test_if_empty_does_not_double_the_data_and_a_rerun_only_adds_products(seeded
 
 def test_demo_sellers_can_log_in_and_see_only_their_products(seeded, app):
     slug_a, a = seeded["slug_a"], seeded["a"]
-    seller_login = next(login for login in seeded["report"].logins
-                        if login.role == "Seller" and login.tenant == slug_a)
+    seller_login = next(
+        login
+        for login in seeded["report"].logins
+        if login.role == "Seller" and login.tenant == slug_a
+    )
     assert seller_login.password == DEMO_PASSWORD
     with app.app_context(), tenant_scope(a):
         users = db.session.scalars(select(User).where(User.tenant_id == a)).all()
@@ -226,7 +321,9 @@ def test_demo_sellers_can_log_in_and_see_only_their_products(seeded, app):
         assert len(sellers) == N_SELLERS and all(u.is_staff and u.active for u in sellers)
         seller = next(u for u in sellers if u.email == seller_login.login)
         profile = db.session.scalar(select(SellerProfile).where(SellerProfile.user_id == seller.id))
-        own = db.session.scalar(select(func.count(Product.id)).where(Product.seller_id == profile.id))
+        own = db.session.scalar(
+            select(func.count(Product.id)).where(Product.seller_id == profile.id)
+        )
         premium = [u for u in users if roles.PREMIUM_CUSTOMER in u.role_names]
         assert premium and all(roles.CUSTOMER in u.role_names for u in premium)
         customer_email = next(u.email for u in users if u.role_names == {roles.CUSTOMER})
@@ -237,8 +334,9 @@ def test_demo_sellers_can_log_in_and_see_only_their_products(seeded, app):
     # user flask-login caches there)
     headers = {"X-Tenant": slug_a}
     client = app.test_client()
-    response = client.post("/login/", data={"username": seller_login.login, "password": DEMO_PASSWORD},
-                           headers=headers)
+    response = client.post(
+        "/login/", data={"username": seller_login.login, "password": DEMO_PASSWORD}, headers=headers
+    )
     assert response.status_code == 302 and "/login" not in response.headers["Location"]
     page = client.get("/admin/products/list/", headers=headers)
     assert page.status_code == 200
@@ -247,7 +345,9 @@ def test_demo_sellers_can_log_in_and_see_only_their_products(seeded, app):
 
     # customers have the same password, but the admin login refuses them
     other = app.test_client()
-    other.post("/login/", data={"username": customer_email, "password": DEMO_PASSWORD}, headers=headers)
+    other.post(
+        "/login/", data={"username": customer_email, "password": DEMO_PASSWORD}, headers=headers
+    )
     response = other.get("/admin/products/list/", headers=headers)
     assert response.status_code == 302 and "/login/" in response.headers["Location"]
 
@@ -260,8 +360,11 @@ def test_same_seed_gives_the_same_catalogue(app):
             rows = db.session.execute(
                 select(Product.title, Product.status, ProductVariant.price, ProductVariant.options)
                 .join(ProductVariant, ProductVariant.product_id == Product.id)
-                .order_by(Product.id, ProductVariant.position)).all()
-            stores = db.session.scalars(select(SellerProfile.store_name).order_by(SellerProfile.id)).all()
+                .order_by(Product.id, ProductVariant.position)
+            ).all()
+            stores = db.session.scalars(
+                select(SellerProfile.store_name).order_by(SellerProfile.id)
+            ).all()
         return [tuple(r) for r in rows], stores
 
     with app.app_context():
@@ -278,15 +381,28 @@ def test_small_seed_smoke(app):
     """Runs on SQLite too: a tiny seed of two tenants, stock for every variant, tenancy, logins."""
     slug, second = unique("smoke-"), unique("smoke2-")
     with app.app_context():
-        report = seed(12, sellers=2, customers=3, tenant=slug, second_tenant=second, second_tenant_products=3, seed=1)
+        report = seed(
+            12,
+            sellers=2,
+            customers=3,
+            tenant=slug,
+            second_tenant=second,
+            second_tenant_products=3,
+            seed=1,
+        )
         a, b = (t.tenant_id for t in report.tenants)
-        assert report.tenants[0].created["products"] == 12 and report.tenants[1].created["products"] == 3
+        assert (
+            report.tenants[0].created["products"] == 12
+            and report.tenants[1].created["products"] == 3
+        )
         with tenant_scope(a):
             assert db.session.scalar(select(func.count(Product.id))) == 12
             variants = db.session.scalar(select(func.count(ProductVariant.id)))
             stocked = db.session.scalar(select(func.count(func.distinct(StockLevel.variant_id))))
             assert variants >= 12 and stocked == variants
-            seller = db.session.scalar(select(User).where(User.email == f"seller1@{slug}.example.com"))
+            seller = db.session.scalar(
+                select(User).where(User.email == f"seller1@{slug}.example.com")
+            )
             assert seller is not None and check_password_hash(seller.password, DEMO_PASSWORD)
         with tenant_scope(b):
             assert db.session.scalar(select(func.count(Product.id))) == 3
@@ -302,29 +418,56 @@ def test_a_guest_can_check_out_the_seeded_catalog(app, seeded):
     a = seeded["a"]
     with app.app_context(), tenant_scope(a):
         variant_id = db.session.scalar(
-            select(StockLevel.variant_id).join(ProductVariant, ProductVariant.id == StockLevel.variant_id)
+            select(StockLevel.variant_id)
+            .join(ProductVariant, ProductVariant.id == StockLevel.variant_id)
             .join(Product, Product.id == ProductVariant.product_id)
-            .where(Product.status == "active", ProductVariant.is_active.is_(True),
-                   StockLevel.quantity_on_hand - StockLevel.quantity_reserved >= 2)
-            .order_by(StockLevel.variant_id).limit(1))
+            .where(
+                Product.status == "active",
+                ProductVariant.is_active.is_(True),
+                StockLevel.quantity_on_hand - StockLevel.quantity_reserved >= 2,
+            )
+            .order_by(StockLevel.variant_id)
+            .limit(1)
+        )
         db.session.remove()
     client = app.test_client()
     client.environ_base["HTTP_X_TENANT"] = seeded["slug_a"]
     added = client.post("/api/v1/cart/add/", json={"variant_id": variant_id, "quantity": 1})
     assert added.status_code in (200, 201), added.get_json()
     token = added.headers["X-Cart-Token"]
-    address = {"full_name": "Dana Guest", "line1": "1 Market St", "city": "San Francisco", "region": "CA",
-               "postal_code": "94105", "country": "US"}
-    placed = client.post("/api/v1/orders/", headers={"X-Cart-Token": token, "Idempotency-Key": unique("seed-co-")},
-                         json={"email": "dana@example.com", "shipping_address": address,
-                               "payment": {"method": "test_card", "details": {"number": "4242424242424242"}}})
+    address = {
+        "full_name": "Dana Guest",
+        "line1": "1 Market St",
+        "city": "San Francisco",
+        "region": "CA",
+        "postal_code": "94105",
+        "country": "US",
+    }
+    placed = client.post(
+        "/api/v1/orders/",
+        headers={"X-Cart-Token": token, "Idempotency-Key": unique("seed-co-")},
+        json={
+            "email": "dana@example.com",
+            "shipping_address": address,
+            "payment": {"method": "test_card", "details": {"number": "4242424242424242"}},
+        },
+    )
     body = placed.get_json()
     assert placed.status_code == 201, body
     assert Decimal(body["tax_total"]) > 0 and body["sub_orders"], body
     abroad = client.post("/api/v1/cart/add/", json={"variant_id": variant_id, "quantity": 1})
-    refused = client.post("/api/v1/orders/", headers={"X-Cart-Token": abroad.headers["X-Cart-Token"],
-                                                      "Idempotency-Key": unique("seed-co-")},
-                          json={"email": "dana@example.com", "shipping_address": {**address, "country": "JP",
-                                                                                  "region": None},
-                                "payment": {"method": "test_card", "details": {"number": "4242424242424242"}}})
-    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "no_shipping_method"
+    refused = client.post(
+        "/api/v1/orders/",
+        headers={
+            "X-Cart-Token": abroad.headers["X-Cart-Token"],
+            "Idempotency-Key": unique("seed-co-"),
+        },
+        json={
+            "email": "dana@example.com",
+            "shipping_address": {**address, "country": "JP", "region": None},
+            "payment": {"method": "test_card", "details": {"number": "4242424242424242"}},
+        },
+    )
+    assert (
+        refused.status_code == 409 and refused.get_json()["error"]["code"] == "no_shipping_method"
+    )

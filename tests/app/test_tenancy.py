@@ -40,30 +40,47 @@ def two_tenants(factory, ctx):
         attribute = Attribute(code="colour", name="Colour")
         db.session.add(attribute)
         db.session.flush()
-        db.session.add(ProductAttributeValue(product_id=product_a.id, attribute_id=attribute.id, value="Red"))
+        db.session.add(
+            ProductAttributeValue(product_id=product_a.id, attribute_id=attribute.id, value="Red")
+        )
         db.session.add(ProductImage(product_id=product_a.id, url="https://img.example/a.jpg"))
         db.session.commit()
-        inventory.adjust_stock(product_a.stock_level_id, -2, reason="adjustment")  # 2 left <= reorder point 3: alert
+        inventory.adjust_stock(
+            product_a.stock_level_id, -2, reason="adjustment"
+        )  # 2 left <= reorder point 3: alert
         # wishlist item + activity, review + helpful vote
         customer_user = db.session.get(User, c1.user_id)
         customer_services.add_to_wishlist(customer_user, product_a.id)
-        review = review_services.create_review(customer_user, {"product_id": product_a.id, "rating": 4, "title": "ok"})
+        review = review_services.create_review(
+            customer_user, {"product_id": product_a.id, "rating": 4, "title": "ok"}
+        )
         review_services.mark_helpful(db.session.get(User, c2.user_id), review.id)
         add_pricing_rows(seller_a.id, c1.user_id)
         add_order_rows(seller_a.id, c1.user_id, product_a.variant_id, product_a.stock_level_id)
         # payments: a captured test-card payment (idempotency key, transactions) with a refund, a
         # processed webhook and a payment method setting
         payment = payment_services.start_payment(
-            order_id=order_row(customer_user_id=c1.user_id, total="10.00"), amount=Decimal("10.00"), currency="USD",
-            method="test_card", customer_user_id=c1.user_id,
-            payment_details={"card_number": "4242424242424242"}, idempotency_key="tenancy")
+            order_id=order_row(customer_user_id=c1.user_id, total="10.00"),
+            amount=Decimal("10.00"),
+            currency="USD",
+            method="test_card",
+            customer_user_id=c1.user_id,
+            payment_details={"card_number": "4242424242424242"},
+            idempotency_key="tenancy",
+        )
         payment_services.refund(payment.id, Decimal("1.00"), "tenancy")
-        db.session.add_all([ProcessedWebhook(gateway="stripe", event_id="evt_tenancy", event_type="test"),
-                            PaymentMethodSetting(method="test_card")])
+        db.session.add_all(
+            [
+                ProcessedWebhook(gateway="stripe", event_id="evt_tenancy", event_type="test"),
+                PaymentMethodSetting(method="test_card"),
+            ]
+        )
         db.session.commit()
         # a logged search and a click on a result (written by their event consumers)
         search_analytics.record_search("lamp", endpoint="test", total=1)
-        search_analytics.record_click(query="lamp", product_id=product_a.id, position=0, user_id=None)
+        search_analytics.record_click(
+            query="lamp", product_id=product_a.id, position=0, user_id=None
+        )
     return a.id, b.id
 
 
@@ -79,7 +96,10 @@ def test_rows_of_tenant_a_are_never_visible_under_tenant_b(two_tenants, model):
     with tenant_scope(B):
         b_rows = db.session.scalars(select(model)).all()
         assert all(r.tenant_id == B for r in b_rows)
-        assert db.session.scalar(select(func.count()).select_from(model).where(model.id.in_(a_ids))) == 0
+        assert (
+            db.session.scalar(select(func.count()).select_from(model).where(model.id.in_(a_ids)))
+            == 0
+        )
         assert db.session.get(model, a_ids[0]) is None
 
 
@@ -102,7 +122,12 @@ def test_bulk_update_under_b_leaves_a_untouched(two_tenants):
         db.session.execute(update(Product).values(is_featured=True))
         db.session.commit()
     with tenant_scope(A):
-        assert db.session.scalar(select(func.count()).select_from(Product).where(Product.is_featured.is_(True))) == 0
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Product).where(Product.is_featured.is_(True))
+            )
+            == 0
+        )
 
 
 def test_relationship_loads_are_scoped_too(two_tenants):
@@ -124,7 +149,10 @@ def test_users_are_tenant_members_and_super_admins_are_seen_everywhere(two_tenan
         assert all(u.tenant_id in (B, None) for u in users)
         assert any(u.tenant_id is None and u.is_super_admin for u in users)
     with unscoped():
-        assert db.session.scalar(select(func.count()).select_from(User).where(User.tenant_id == A)) >= 2
+        assert (
+            db.session.scalar(select(func.count()).select_from(User).where(User.tenant_id == A))
+            >= 2
+        )
 
 
 def test_users_loaded_as_fabs_own_user_class_are_scoped_too(two_tenants):
@@ -136,7 +164,11 @@ def test_users_loaded_as_fabs_own_user_class_are_scoped_too(two_tenants):
 
     A, B = two_tenants
     with unscoped():
-        members_of_b = set(db.session.scalars(select(User.id).where((User.tenant_id == B) | User.tenant_id.is_(None))))
+        members_of_b = set(
+            db.session.scalars(
+                select(User.id).where((User.tenant_id == B) | User.tenant_id.is_(None))
+            )
+        )
         everyone = set(db.session.scalars(select(User.id)))
     assert everyone - members_of_b
     db.session.expunge_all()
@@ -155,5 +187,10 @@ def test_low_stock_alert_was_raised_by_the_event_consumer(two_tenants):
     with tenant_scope(A):
         alert = db.session.scalars(select(LowStockAlert)).one()
         assert alert.available == 2 and alert.reorder_point == 3
-        assert db.session.scalar(select(StockLevel.quantity_on_hand).where(StockLevel.id == alert.stock_level_id)) == 2
+        assert (
+            db.session.scalar(
+                select(StockLevel.quantity_on_hand).where(StockLevel.id == alert.stock_level_id)
+            )
+            == 2
+        )
         assert Decimal("0") <= db.session.scalars(select(Product)).first().rating_avg

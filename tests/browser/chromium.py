@@ -14,13 +14,26 @@ import pytest
 from tests.factories import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @contextmanager
-def admin_page(live_server: str, tenant_slug: str, username: str, password: str = PASSWORD, *,
-               width: int = 1400, height: int = 900) -> Iterator:
+def admin_page(
+    live_server: str,
+    tenant_slug: str,
+    username: str,
+    password: str = PASSWORD,
+    *,
+    width: int = 1400,
+    height: int = 900,
+) -> Iterator:
     """A Chromium page of the tenant's storefront host, signed in through the login form; the browser
     closes when the block ends. Skips the test where Playwright or chromium is missing (make test
     installs chromium, and fails when it cannot)."""
@@ -30,8 +43,10 @@ def admin_page(live_server: str, tenant_slug: str, username: str, password: str 
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height},
-                                    extra_http_headers={"X-Tenant": tenant_slug})
+            page = browser.new_page(
+                viewport={"width": width, "height": height},
+                extra_http_headers={"X-Tenant": tenant_slug},
+            )
             page.goto(f"{live_server}/login/")
             page.fill("input[name=username]", username)
             page.fill("input[name=password]", password)

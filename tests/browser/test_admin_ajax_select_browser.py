@@ -31,9 +31,13 @@ def test_variant_add_form_searches_and_picks_a_product(app, factory, live_server
     with admin_page(live_server, tenant.slug, admin.username) as page:
         page.goto(f"{live_server}/admin/variants/add")
         page.wait_for_load_state("load")
-        assert page.locator("select#product option").count() == 1  # only the blank option in the page
+        assert (
+            page.locator("select#product option").count() == 1
+        )  # only the blank option in the page
         page.click("#product + .select2 .select2-selection")
-        with page.expect_response(lambda r: "/admin/variants/related/product/" in r.url and "q=walnut" in r.url):
+        with page.expect_response(
+            lambda r: "/admin/variants/related/product/" in r.url and "q=walnut" in r.url
+        ):
             page.keyboard.type("walnut", delay=40)
         option = page.locator(".select2-results__option", has_text="Walnut reading lamp")
         option.wait_for()
@@ -84,7 +88,9 @@ def test_variant_list_filters_by_a_searched_product(app, factory, live_server, t
         page.click("#filter_form button[type=submit]")
         page.wait_for_url(lambda url: "_flt_0_product" in url)
         page.click("a.accordion-toggle[href='#accordion1_href']")
-        page.locator("#filter_form .select2-selection__rendered", has_text="Walnut reading lamp").wait_for()
+        page.locator(
+            "#filter_form .select2-selection__rendered", has_text="Walnut reading lamp"
+        ).wait_for()
         shot = tmp_path / "admin-variant-filter.png"
         page.screenshot(path=str(shot), full_page=True)
         rows = page.locator("table tbody tr").all_inner_texts()

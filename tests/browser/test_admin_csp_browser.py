@@ -15,9 +15,11 @@ from tests.browser.chromium import admin_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+
 def _watch_foreign_requests(page, origin: str, found: list[str]) -> None:
     """Requests for another origin that left the browser: Chromium also reports the ones the
     policy blocked (failed, with failure "csp"), which never leave."""
+
     def started(request):
         if not request.url.startswith((origin, "data:", "blob:")):
             found.append(request.url)
@@ -35,8 +37,12 @@ def _menu_links(page, origin: str) -> list[str]:
     links = []
     for href in hrefs:
         url = urlparse(href)
-        if f"{url.scheme}://{url.netloc}" == origin and url.path not in ("/logout/", "/") \
-                and not url.path.startswith("/lang/") and href not in links:
+        if (
+            f"{url.scheme}://{url.netloc}" == origin
+            and url.path not in ("/logout/", "/")
+            and not url.path.startswith("/lang/")
+            and href not in links
+        ):
             links.append(href)
     return links
 
@@ -56,8 +62,14 @@ def test_every_menu_page_passes_the_csp(app, factory, live_server, role):
     with admin_page(live_server, tenant.slug, username, *([password] if password else [])) as page:
         _watch_foreign_requests(page, live_server, foreign)
         # Chromium reports every blocked load, inline script or eval on the console
-        page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
-                if "Content Security Policy" in message.text else None)
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         links = _menu_links(page, live_server)
         assert len(links) >= (8 if role == "seller" else 20), links
         for url in links:
@@ -67,8 +79,11 @@ def test_every_menu_page_passes_the_csp(app, factory, live_server, role):
             # an add form exercises the form scripts (select2, datepicker) too
             add = page.locator("a[href$='/add']").first
             if add.count():
-                page.goto(add.get_attribute("href") if add.get_attribute("href").startswith("http")
-                          else live_server + add.get_attribute("href"))
+                page.goto(
+                    add.get_attribute("href")
+                    if add.get_attribute("href").startswith("http")
+                    else live_server + add.get_attribute("href")
+                )
                 page.wait_for_load_state("load")
                 visited.append(page.url)
         # the scripts ran under the policy: FAB's ab.js turned the form's selects into select2 boxes
@@ -92,8 +107,14 @@ def test_api_docs_render_from_this_origin(app, factory, live_server):
         try:
             page = browser.new_page()
             _watch_foreign_requests(page, live_server, foreign)
-            page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
-                    if "Content Security Policy" in message.text else None)
+            page.on(
+                "console",
+                lambda message: (
+                    violations.append(f"{page.url}: {message.text}")
+                    if "Content Security Policy" in message.text
+                    else None
+                ),
+            )
             page.goto(f"{live_server}/api/docs/")
             page.wait_for_selector(".opblock", timeout=20_000)
             assert page.locator(".opblock").count() > 50  # every operation of the API

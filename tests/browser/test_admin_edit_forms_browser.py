@@ -63,7 +63,10 @@ def test_seller_saves_its_profile_unchanged_in_chromium(app, factory, live_serve
     seller = factory.seller(tenant)
     with app.app_context(), tenant_scope(tenant.id):
         profile = db.session.get(SellerProfile, seller.id)
-        profile.commission_rate, profile.description = Decimal("0.065"), "Lamps and lights.\nMade in Lyon."
+        profile.commission_rate, profile.description = (
+            Decimal("0.065"),
+            "Lamps and lights.\nMade in Lyon.",
+        )
         db.session.commit()
     before = _row(app, tenant.id, SellerProfile, seller.id)
 
@@ -72,7 +75,9 @@ def test_seller_saves_its_profile_unchanged_in_chromium(app, factory, live_serve
         audit = _last_audit_id(app)  # after the sign-in, which updates the user's last login
         _open(page, live_server, f"/admin/sellers/edit/{seller.id}", shot)
         commission = page.inner_text("#commission_rate")
-        editable = page.locator("#model_form [name=commission_rate], #model_form [name=status]").count()
+        editable = page.locator(
+            "#model_form [name=commission_rate], #model_form [name=status]"
+        ).count()
         text = _save(page)
 
     assert commission.strip() == "0.0650" and editable == 0
@@ -81,19 +86,28 @@ def test_seller_saves_its_profile_unchanged_in_chromium(app, factory, live_serve
     _keep(shot)
 
 
-def test_admin_saves_a_tax_rule_and_a_promotion_unchanged_in_chromium(app, factory, live_server, tmp_path):
+def test_admin_saves_a_tax_rule_and_a_promotion_unchanged_in_chromium(
+    app, factory, live_server, tmp_path
+):
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)
     with app.app_context(), tenant_scope(tenant.id):
         rule = TaxRule(name="Sales tax US-CA", country="US", region="CA", rate=Decimal("0.0725"))
-        promotion = Promotion(name="Winter sale", description="Ten percent off.\nCoats only.", kind="percentage",
-                              value=Decimal("10.00"), min_subtotal=Decimal("49.90"),
-                              starts_at=dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc))
+        promotion = Promotion(
+            name="Winter sale",
+            description="Ten percent off.\nCoats only.",
+            kind="percentage",
+            value=Decimal("10.00"),
+            min_subtotal=Decimal("49.90"),
+            starts_at=dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+        )
         db.session.add_all([rule, promotion])
         db.session.commit()
         rule_id, promotion_id = rule.id, promotion.id
-    rule_before, promotion_before = _row(app, tenant.id, TaxRule, rule_id), _row(app, tenant.id, Promotion,
-                                                                                promotion_id)
+    rule_before, promotion_before = (
+        _row(app, tenant.id, TaxRule, rule_id),
+        _row(app, tenant.id, Promotion, promotion_id),
+    )
 
     rule_shot = tmp_path / "admin-tax-rule-edit-as-admin.png"
     promotion_shot = tmp_path / "admin-promotion-edit-as-admin.png"

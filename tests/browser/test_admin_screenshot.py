@@ -14,7 +14,6 @@ from tests.browser.chromium import admin_page
 pytestmark = pytest.mark.browser
 
 
-
 def test_product_list_renders_in_chromium(app, factory, live_server, tmp_path):
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)
@@ -27,7 +26,9 @@ def test_product_list_renders_in_chromium(app, factory, live_server, tmp_path):
         page.goto(f"{live_server}/admin/products/list/")
         page.wait_for_selector(f"text={titles[0]}")
         page.wait_for_load_state("load")  # stylesheets too: the picture is what a person sees
-        assert "Helvetica" in page.evaluate("getComputedStyle(document.body).fontFamily")  # Bootstrap applied
+        assert "Helvetica" in page.evaluate(
+            "getComputedStyle(document.body).fontFamily"
+        )  # Bootstrap applied
         shot = tmp_path / "admin-products.png"
         page.screenshot(path=str(shot), full_page=True)
         text = page.inner_text("body")

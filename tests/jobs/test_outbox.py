@@ -23,8 +23,11 @@ from jobs import QUEUES
 
 
 def _alerts(stock_level_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(LowStockAlert)
-                             .where(LowStockAlert.stock_level_id == stock_level_id))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(LowStockAlert)
+        .where(LowStockAlert.stock_level_id == stock_level_id)
+    )
 
 
 @pytest.mark.smoke
@@ -36,7 +39,12 @@ def test_event_of_a_rolled_back_transaction_is_never_dispatched(app, factory, ct
             inventory.adjust_stock(product.stock_level_id, -3)  # would raise a low-stock alert
             raise RuntimeError("something later in the use case failed")
         with unscoped():
-            assert db.session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.id > before)) == 0
+            assert (
+                db.session.scalar(
+                    select(func.count()).select_from(OutboxEvent).where(OutboxEvent.id > before)
+                )
+                == 0
+            )
         assert _alerts(product.stock_level_id) == 0
         assert db.session.get(StockLevel, product.stock_level_id).quantity_on_hand == 4
         # the same change committed is dispatched (in-process here) and its effect applied
@@ -52,9 +60,17 @@ def test_refused_stock_change_writes_nothing(app, factory, ctx):
             inventory.adjust_stock(product.stock_level_id, -5)
         assert db.session.get(StockLevel, product.stock_level_id).quantity_on_hand == 2
         with unscoped():
-            assert db.session.scalar(select(func.count()).select_from(OutboxEvent)
-                                     .where(OutboxEvent.aggregate == "stock_level",
-                                            OutboxEvent.aggregate_id == str(product.stock_level_id))) == 0
+            assert (
+                db.session.scalar(
+                    select(func.count())
+                    .select_from(OutboxEvent)
+                    .where(
+                        OutboxEvent.aggregate == "stock_level",
+                        OutboxEvent.aggregate_id == str(product.stock_level_id),
+                    )
+                )
+                == 0
+            )
 
 
 def _free_port() -> int:
@@ -71,8 +87,20 @@ class PrivateRedis:
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                                      "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         client = Redis(port=self.port)
         for _ in range(100):
             try:
@@ -96,8 +124,12 @@ def rq_app(app):
 
     redis = PrivateRedis()
     redis.start()
-    application = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                             JOBS_MODE="rq", REDIS_URL=f"redis://127.0.0.1:{redis.port}/0")
+    application = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        JOBS_MODE="rq",
+        REDIS_URL=f"redis://127.0.0.1:{redis.port}/0",
+    )
     yield application, redis
     redis.stop()
 
@@ -114,9 +146,12 @@ def test_event_committed_while_redis_is_down_is_dispatched_once_redis_is_back(rq
         stock = inventory.adjust_stock(product.stock_level_id, -4)
         assert stock.quantity_on_hand == 1
         with unscoped():
-            event = db.session.scalars(select(OutboxEvent).where(
-                OutboxEvent.aggregate_id == str(product.stock_level_id),
-                OutboxEvent.name == "inventory.stock_changed")).one()
+            event = db.session.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.aggregate_id == str(product.stock_level_id),
+                    OutboxEvent.name == "inventory.stock_changed",
+                )
+            ).one()
             assert event.dispatched_at is None and event.attempts == 1
             assert "ConnectionError" in event.last_error
             event_id = event.id
@@ -131,11 +166,14 @@ def test_event_committed_while_redis_is_down_is_dispatched_once_redis_is_back(rq
             assert _alerts(product.stock_level_id) == 1
         with unscoped():
             assert db.session.get(OutboxEvent, event_id).dispatched_at is not None
-            assert db.session.get(ProcessedEvent, (event_id, "inventory.low_stock_check")) is not None
+            assert (
+                db.session.get(ProcessedEvent, (event_id, "inventory.low_stock_check")) is not None
+            )
 
         # a duplicate delivery (retry, redelivery, a second enqueue) changes nothing
-        application.extensions["event_bus"].runner.enqueue("jobs.tasks.handle_event", event_id,
-                                                           "inventory.low_stock_check", queue="high")
+        application.extensions["event_bus"].runner.enqueue(
+            "jobs.tasks.handle_event", event_id, "inventory.low_stock_check", queue="high"
+        )
         make_worker(application, QUEUES, simple=True).work(burst=True)
         assert bus.consume(event_id, "inventory.low_stock_check") is False
         with tenant_scope(product.tenant_id):

@@ -18,8 +18,13 @@ from app.shipping.models import ShippingMethod, ShippingZone
 from app.tax.models import TaxRule
 from app.tenants.context import tenant_scope
 
-ADDRESS = {"full_name": "Ada Lovelace", "line1": "1 Main St", "city": "London", "postal_code": "N1 1AA",
-           "country": "GB"}
+ADDRESS = {
+    "full_name": "Ada Lovelace",
+    "line1": "1 Main St",
+    "city": "London",
+    "postal_code": "N1 1AA",
+    "country": "GB",
+}
 
 _slugs: dict[int, str] = {}
 
@@ -47,11 +52,19 @@ def error(response, status, code=None) -> dict:
     return body["error"]
 
 
-def configure_pricing(app, tenant_id: int, *, shipping: str = "4.99", vat: str = "0.2000") -> SimpleNamespace:
+def configure_pricing(
+    app, tenant_id: int, *, shipping: str = "4.99", vat: str = "0.2000"
+) -> SimpleNamespace:
     with app.app_context(), tenant_scope(tenant_id):
         zone = ShippingZone(name="UK", areas="GB")
-        method = ShippingMethod(zone=zone, name="Standard", carrier_code="manual", rate_type="flat",
-                                flat_rate=Decimal(shipping), position=0)
+        method = ShippingMethod(
+            zone=zone,
+            name="Standard",
+            carrier_code="manual",
+            rate_type="flat",
+            flat_rate=Decimal(shipping),
+            position=0,
+        )
         rule = TaxRule(name="VAT GB", country="GB", rate=Decimal(vat), priority=0)
         db.session.add_all([zone, method, rule])
         db.session.commit()
@@ -61,11 +74,17 @@ def configure_pricing(app, tenant_id: int, *, shipping: str = "4.99", vat: str =
 def add_stock(app, product, quantity: int) -> int:
     """A second warehouse of the product's seller holding `quantity` units; its stock row id."""
     with app.app_context(), tenant_scope(product.tenant_id):
-        warehouse = Warehouse(code=f"W{uuid.uuid4().hex[:8]}", name="Second", seller_id=product.seller_id)
+        warehouse = Warehouse(
+            code=f"W{uuid.uuid4().hex[:8]}", name="Second", seller_id=product.seller_id
+        )
         db.session.add(warehouse)
         db.session.flush()
-        row = StockLevel(variant_id=product.variant_id, warehouse_id=warehouse.id, quantity_on_hand=quantity,
-                         reorder_point=0)
+        row = StockLevel(
+            variant_id=product.variant_id,
+            warehouse_id=warehouse.id,
+            quantity_on_hand=quantity,
+            reorder_point=0,
+        )
         db.session.add(row)
         db.session.commit()
         return row.id
@@ -94,10 +113,24 @@ def shop(app, factory):
     foreign_product = factory.product(foreign_seller, price="5.00", stock=5)
     configure_pricing(app, foreign_tenant.id)
     return SimpleNamespace(
-        tenant=tenant, seller=seller, seller2=seller2, customer=customer, other=other, admin=admin,
-        product=product, product2=product2, pricing=pricing, foreign_tenant=foreign_tenant,
-        foreign_seller=foreign_seller, foreign_customer=foreign_customer, foreign_product=foreign_product,
-        h=headers(app, customer.user), h_other=headers(app, other.user), h_seller=headers(app, seller.user),
-        h_seller2=headers(app, seller2.user), h_admin=headers(app, admin),
-        h_guest=headers(app, None, tenant), h_foreign=headers(app, foreign_customer.user),
+        tenant=tenant,
+        seller=seller,
+        seller2=seller2,
+        customer=customer,
+        other=other,
+        admin=admin,
+        product=product,
+        product2=product2,
+        pricing=pricing,
+        foreign_tenant=foreign_tenant,
+        foreign_seller=foreign_seller,
+        foreign_customer=foreign_customer,
+        foreign_product=foreign_product,
+        h=headers(app, customer.user),
+        h_other=headers(app, other.user),
+        h_seller=headers(app, seller.user),
+        h_seller2=headers(app, seller2.user),
+        h_admin=headers(app, admin),
+        h_guest=headers(app, None, tenant),
+        h_foreign=headers(app, foreign_customer.user),
     )

@@ -58,36 +58,68 @@ def test_a_paid_checkout_keeps_every_fact(app, client, shop):
     assert order["payment"]["status"] == "captured"
     with app.app_context(), tenant_scope(shop.tenant.id):
         payment = db.session.scalars(select(Payment).where(Payment.order_id == order["id"])).one()
-        assert (payment.status, payment.amount_captured, payment.processing_until) == \
-            ("captured", payment.amount, None)
+        assert (payment.status, payment.amount_captured, payment.processing_until) == (
+            "captured",
+            payment.amount,
+            None,
+        )
         assert payment.card_last4 == "4242" and payment.gateway_reference
         # authorize and capture were both asked of the gateway, and both are in the ledger
-        kinds = db.session.execute(select(PaymentTransaction.kind, PaymentTransaction.status)
-                                   .where(PaymentTransaction.payment_id == payment.id)
-                                   .order_by(PaymentTransaction.id)).all()
+        kinds = db.session.execute(
+            select(PaymentTransaction.kind, PaymentTransaction.status)
+            .where(PaymentTransaction.payment_id == payment.id)
+            .order_by(PaymentTransaction.id)
+        ).all()
         assert [tuple(k) for k in kinds] == [("authorize", "succeeded"), ("capture", "succeeded")]
-        events = db.session.execute(select(OutboxEvent.name, OutboxEvent.dispatched_at).where(
-            OutboxEvent.tenant_id == shop.tenant.id,
-            ((OutboxEvent.aggregate == "order") & (OutboxEvent.aggregate_id == str(order["id"])))
-            | ((OutboxEvent.aggregate == "payment") & (OutboxEvent.aggregate_id == str(payment.id)))
-            | ((OutboxEvent.name == "inventory.stock_changed")
-               & OutboxEvent.aggregate_id.in_([str(shop.product.stock_level_id),
-                                               str(shop.product2.stock_level_id)])))).all()
+        events = db.session.execute(
+            select(OutboxEvent.name, OutboxEvent.dispatched_at).where(
+                OutboxEvent.tenant_id == shop.tenant.id,
+                (
+                    (OutboxEvent.aggregate == "order")
+                    & (OutboxEvent.aggregate_id == str(order["id"]))
+                )
+                | (
+                    (OutboxEvent.aggregate == "payment")
+                    & (OutboxEvent.aggregate_id == str(payment.id))
+                )
+                | (
+                    (OutboxEvent.name == "inventory.stock_changed")
+                    & OutboxEvent.aggregate_id.in_(
+                        [str(shop.product.stock_level_id), str(shop.product2.stock_level_id)]
+                    )
+                ),
+            )
+        ).all()
         names = sorted(e.name for e in events)
         assert names.count("order.created") == 1 and names.count("payment.authorized") == 1
         assert names.count("payment.captured") == 1 and names.count("inventory.stock_changed") >= 2
-        assert all(e.dispatched_at is not None for e in events)  # handed over at the end of the request
+        assert all(
+            e.dispatched_at is not None for e in events
+        )  # handed over at the end of the request
         # the consumer of payment.captured ran (embedded runner): the order is paid
         assert db.session.get(Order, order["id"]).status == "paid"
-        audited = db.session.execute(select(AuditLog.entity, AuditLog.action, AuditLog.after).where(
-            AuditLog.tenant_id == shop.tenant.id, AuditLog.entity.in_(
-                ["Order", "SubOrder", "OrderLine", "StockReservation", "Payment"]))).all()
+        audited = db.session.execute(
+            select(AuditLog.entity, AuditLog.action, AuditLog.after).where(
+                AuditLog.tenant_id == shop.tenant.id,
+                AuditLog.entity.in_(
+                    ["Order", "SubOrder", "OrderLine", "StockReservation", "Payment"]
+                ),
+            )
+        ).all()
         by_kind = {}
         for row in audited:
             by_kind.setdefault((row.entity, row.action), []).append(row.after)
-        assert len(by_kind[("Order", "create")]) == 1 and by_kind[("Order", "create")][0]["total"] == order["total"]
-        assert len(by_kind[("SubOrder", "create")]) == 2 and len(by_kind[("OrderLine", "create")]) == 2
-        assert len(by_kind[("StockReservation", "create")]) == 2 and len(by_kind[("Payment", "create")]) == 1
+        assert (
+            len(by_kind[("Order", "create")]) == 1
+            and by_kind[("Order", "create")][0]["total"] == order["total"]
+        )
+        assert (
+            len(by_kind[("SubOrder", "create")]) == 2 and len(by_kind[("OrderLine", "create")]) == 2
+        )
+        assert (
+            len(by_kind[("StockReservation", "create")]) == 2
+            and len(by_kind[("Payment", "create")]) == 1
+        )
         assert any(after.get("status") == "captured" for after in by_kind[("Payment", "update")])
 
 
@@ -98,15 +130,17 @@ def test_a_checkout_is_three_commits_of_its_own(app, client, shop):
     assert response.status_code == 201, response.get_json()
     # own work: up to the commit of the payment's outcome (after it the dispatch, where the
     # embedded runner applies the events in-process, in transactions of their own)
-    recorded = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO payment_transactions"))
-    own = seen[:seen.index("COMMIT", recorded) + 1]
+    recorded = next(
+        i for i, s in enumerate(seen) if s.startswith("INSERT INTO payment_transactions")
+    )
+    own = seen[: seen.index("COMMIT", recorded) + 1]
     assert own.count("COMMIT") == 2  # the order with its pending payment; the payment's outcome
     assert sum(s.startswith("INSERT INTO audit_log") for s in own) == 2  # one per commit
     assert len(own) <= 45, own
     # then ONE UPDATE marks the 5 events of both commits dispatched (order.created, 2 x
     # inventory.stock_changed, payment.authorized, payment.captured); later ones are those the
     # in-process consumers published (order.status_changed ...), dispatched from inside ours
-    marks = [s for s in seen[len(own):] if s.startswith("UPDATE outbox_events SET dispatched_at")]
+    marks = [s for s in seen[len(own) :] if s.startswith("UPDATE outbox_events SET dispatched_at")]
     assert [_in_list_size(s, "outbox_events.id") for s in marks].count(5) == 1, marks
 
 
@@ -141,9 +175,15 @@ def test_audit_rows_are_one_insert_per_commit_and_leave_with_a_rolled_back_savep
         ids = (kept.id, second.id)
     assert sum(s.startswith("INSERT INTO audit_log") for s in seen) == 1
     with app.app_context(), tenant_scope(tenant.id):
-        rows = db.session.execute(select(AuditLog.action, AuditLog.entity_id, AuditLog.after, AuditLog.actor).where(
-            AuditLog.tenant_id == tenant.id, AuditLog.entity == "Brand").order_by(AuditLog.id)).all()
-    assert [(r.action, r.entity_id) for r in rows] == \
-        [("create", str(ids[0])), ("create", str(ids[1])), ("update", str(ids[0]))]
+        rows = db.session.execute(
+            select(AuditLog.action, AuditLog.entity_id, AuditLog.after, AuditLog.actor)
+            .where(AuditLog.tenant_id == tenant.id, AuditLog.entity == "Brand")
+            .order_by(AuditLog.id)
+        ).all()
+    assert [(r.action, r.entity_id) for r in rows] == [
+        ("create", str(ids[0])),
+        ("create", str(ids[1])),
+        ("update", str(ids[0])),
+    ]
     assert rows[2].after == {"name": "kept-1 renamed"} and {r.actor for r in rows} == {"tester"}
     assert all("undone" not in str(r.after) for r in rows)

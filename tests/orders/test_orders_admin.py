@@ -9,8 +9,14 @@ from app.security import roles
 from tests.admin.test_admin_views import login
 from tests.orders.test_orders_api import CARD_OK, patch, place, sub_of
 
-SELLER_READS = ("SubOrderView", "OrderLineView", "ShipmentView", "TrackingEventView", "RefundRequestView",
-                "OrderEventView")
+SELLER_READS = (
+    "SubOrderView",
+    "OrderLineView",
+    "ShipmentView",
+    "TrackingEventView",
+    "RefundRequestView",
+    "OrderEventView",
+)
 
 
 def _grant_seller_reads(app):
@@ -30,12 +36,22 @@ def world(app, client, shop):
     order = place(client, shop, payment=CARD_OK)
     patch(client, shop.h_seller, order["id"], status="processing")
     sub = sub_of(order, shop.seller.id)
-    shipment = client.post("/api/v1/shipping/create-label/", headers=shop.h_seller,
-                           json={"sub_order_id": sub["id"]}).get_json()
+    shipment = client.post(
+        "/api/v1/shipping/create-label/", headers=shop.h_seller, json={"sub_order_id": sub["id"]}
+    ).get_json()
     foreign = place(client, shop, h=shop.h_foreign, items=[(shop.foreign_product.variant_id, 1)])
-    client.post("/api/v1/cart/add/", headers=shop.h, json={"variant_id": shop.product.variant_id, "quantity": 1})
-    return {"order": order, "sub": sub, "sub2": sub_of(order, shop.seller2.id), "shipment": shipment,
-            "foreign": foreign}
+    client.post(
+        "/api/v1/cart/add/",
+        headers=shop.h,
+        json={"variant_id": shop.product.variant_id, "quantity": 1},
+    )
+    return {
+        "order": order,
+        "sub": sub,
+        "sub2": sub_of(order, shop.seller2.id),
+        "shipment": shipment,
+        "foreign": foreign,
+    }
 
 
 @pytest.mark.smoke
@@ -47,7 +63,10 @@ def test_admin_sees_orders_with_sub_orders_and_timeline(app, shop, world):
     assert world["foreign"]["number"].encode() not in page.data
     page = client.get(f"/admin/orders/show/{order['id']}")
     assert page.status_code == 200
-    assert world["sub"]["number"].encode() in page.data and world["sub2"]["number"].encode() in page.data
+    assert (
+        world["sub"]["number"].encode() in page.data
+        and world["sub2"]["number"].encode() in page.data
+    )
     assert b"payment captured" in page.data  # the timeline
     assert client.get(f"/admin/orders/show/{world['foreign']['id']}").status_code == 404
     page = client.get("/admin/shipments/list/")
@@ -64,7 +83,10 @@ def test_seller_sees_only_its_sub_orders_and_shipments(app, shop, world):
     client, _ = login(app, shop.tenant.slug, shop.seller.user.username)
     page = client.get("/admin/sub-orders/list/")
     assert page.status_code == 200
-    assert world["sub"]["number"].encode() in page.data and world["sub2"]["number"].encode() not in page.data
+    assert (
+        world["sub"]["number"].encode() in page.data
+        and world["sub2"]["number"].encode() not in page.data
+    )
     assert client.get(f"/admin/sub-orders/show/{world['sub']['id']}").status_code == 200
     assert client.get(f"/admin/sub-orders/show/{world['sub2']['id']}").status_code == 404
     page = client.get("/admin/shipments/list/")
@@ -73,7 +95,11 @@ def test_seller_sees_only_its_sub_orders_and_shipments(app, shop, world):
     assert client.get("/admin/carts/list/").status_code in (302, 403)
     client2, _ = login(app, shop.tenant.slug, shop.seller2.user.username)
     page = client2.get("/admin/shipments/list/")
-    assert page.status_code == 200 and world["shipment"]["tracking_number"].encode() not in page.data
+    assert (
+        page.status_code == 200 and world["shipment"]["tracking_number"].encode() not in page.data
+    )
     assert client2.get(f"/admin/shipments/show/{world['shipment']['id']}").status_code == 404
     page = client2.get("/admin/order-timeline/list/")
-    assert page.status_code == 200 and b"manual" not in page.data  # seller 1's shipping step is not its
+    assert (
+        page.status_code == 200 and b"manual" not in page.data
+    )  # seller 1's shipping step is not its

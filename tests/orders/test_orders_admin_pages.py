@@ -26,11 +26,18 @@ def returned(app, client, shop):
     order = place(client, shop, payment=CARD_OK)
     sub, sub2 = sub_of(order, shop.seller.id), sub_of(order, shop.seller2.id)
     patch(client, shop.h_seller, order["id"], status="processing")
-    shipment = client.post("/api/v1/shipping/create-label/", headers=shop.h_seller,
-                           json={"sub_order_id": sub["id"]}).get_json()
+    shipment = client.post(
+        "/api/v1/shipping/create-label/", headers=shop.h_seller, json={"sub_order_id": sub["id"]}
+    ).get_json()
     line = sub["lines"][0]
-    response = client.post(f"{API}/{order['id']}/refund/", headers=shop.h, json={
-        "reason": "second lamp arrived cracked", "lines": [{"line_id": line["id"], "quantity": 1}]})
+    response = client.post(
+        f"{API}/{order['id']}/refund/",
+        headers=shop.h,
+        json={
+            "reason": "second lamp arrived cracked",
+            "lines": [{"line_id": line["id"], "quantity": 1}],
+        },
+    )
     assert response.status_code == 200, response.get_json()
     from sqlalchemy import select
 
@@ -39,11 +46,23 @@ def returned(app, client, shop):
     from app.tenants.context import tenant_scope
 
     with app.app_context(), tenant_scope(shop.tenant.id):
-        request_id = db.session.scalar(select(RefundRequest.id).where(RefundRequest.order_id == order["id"]))
-    response = client.post(f"{API}/{order['id']}/refund/", headers=shop.h_seller,
-                           json={"request_id": request_id, "approve": True, "restock": True})
+        request_id = db.session.scalar(
+            select(RefundRequest.id).where(RefundRequest.order_id == order["id"])
+        )
+    response = client.post(
+        f"{API}/{order['id']}/refund/",
+        headers=shop.h_seller,
+        json={"request_id": request_id, "approve": True, "restock": True},
+    )
     assert response.status_code == 200, response.get_json()
-    return {"order": order, "sub": sub, "sub2": sub2, "shipment": shipment, "line": line, "request_id": request_id}
+    return {
+        "order": order,
+        "sub": sub,
+        "sub2": sub2,
+        "shipment": shipment,
+        "line": line,
+        "request_id": request_id,
+    }
 
 
 def test_the_order_page_shows_sub_orders_timeline_and_refund_requests(app, shop, returned):
@@ -55,7 +74,9 @@ def test_the_order_page_shows_sub_orders_timeline_and_refund_requests(app, shop,
     assert "payment captured" in html and "refund_requested" in html  # the timeline
     assert "second lamp arrived cracked" in html  # the refund request
     page = client.get(f"/admin/refund-requests/show/{returned['request_id']}")
-    assert page.status_code == 200 and returned["line"]["sku"] in page.data.decode()  # its returned units
+    assert (
+        page.status_code == 200 and returned["line"]["sku"] in page.data.decode()
+    )  # its returned units
 
 
 def test_a_seller_sees_its_sub_order_with_lines_shipments_refunds_and_timeline(app, shop, returned):
@@ -68,7 +89,9 @@ def test_a_seller_sees_its_sub_order_with_lines_shipments_refunds_and_timeline(a
     assert returned["shipment"]["tracking_number"] in html  # shipments
     assert "second lamp arrived cracked" in html  # refund requests
     assert "payment captured" in html and "processing" in html  # its timeline
-    assert returned["sub2"]["number"] not in html and returned["sub2"]["lines"][0]["sku"] not in html
+    assert (
+        returned["sub2"]["number"] not in html and returned["sub2"]["lines"][0]["sku"] not in html
+    )
     assert client.get(f"/admin/refund-requests/show/{returned['request_id']}").status_code == 200
     assert client.get("/admin/refund-request-lines/list/").status_code == 200
     assert client.get(f"/admin/orders/show/{returned['order']['id']}").status_code in (302, 403)
@@ -77,18 +100,25 @@ def test_a_seller_sees_its_sub_order_with_lines_shipments_refunds_and_timeline(a
     assert other.get(f"/admin/sub-orders/show/{returned['sub']['id']}").status_code == 404
     assert other.get(f"/admin/refund-requests/show/{returned['request_id']}").status_code == 404
     # every page a seller has, search forms included: nothing of the other seller
-    for path in ("/admin/refund-requests/list/", "/admin/refund-request-lines/list/", "/admin/shipments/list/",
-                 "/admin/order-lines/list/", "/admin/order-timeline/list/", "/admin/tracking-events/list/",
-                 "/admin/sub-orders/list/"):
+    for path in (
+        "/admin/refund-requests/list/",
+        "/admin/refund-request-lines/list/",
+        "/admin/shipments/list/",
+        "/admin/order-lines/list/",
+        "/admin/order-timeline/list/",
+        "/admin/tracking-events/list/",
+        "/admin/sub-orders/list/",
+    ):
         page = other.get(path)
         assert page.status_code == 200, path
         html = page.data.decode()
-        assert "second lamp arrived cracked" not in html and returned["line"]["sku"] not in html, path
+        assert "second lamp arrived cracked" not in html and returned["line"]["sku"] not in html, (
+            path
+        )
         assert returned["shipment"]["tracking_number"] not in html, path
         assert returned["sub"]["number"] not in html, path
     page = other.get(f"/admin/sub-orders/show/{returned['sub2']['id']}")
     assert page.status_code == 200 and returned["sub2"]["lines"][0]["sku"] in page.data.decode()
-
 
 
 @pytest.mark.browser
@@ -118,7 +148,9 @@ def test_the_order_page_renders_in_chromium(app, shop, returned, live_server, tm
                 shutil.copy(tab_shot, keep)
     assert order["number"] in text and "Refunded Total" in text
     sub_tab = next(t for t in tabs if "Sub-orders" in t)
-    assert returned["sub"]["number"] in seen[sub_tab] and returned["sub2"]["number"] in seen[sub_tab]
+    assert (
+        returned["sub"]["number"] in seen[sub_tab] and returned["sub2"]["number"] in seen[sub_tab]
+    )
     assert "payment captured" in seen[timeline_tab] and "refund_requested" in seen[timeline_tab]
     refund_tab = next(t for t in tabs if "Refund" in t)
     assert "second lamp arrived cracked" in seen[refund_tab]

@@ -61,19 +61,53 @@ class Payments:
                 db.session.rollback()
                 db.session.remove()
 
-    def start(self, tenant_id: int, *, amount="100.00", method="test_card", details=None, user_id=None,
-              order_id=None, currency="USD", **kwargs):
+    def start(
+        self,
+        tenant_id: int,
+        *,
+        amount="100.00",
+        method="test_card",
+        details=None,
+        user_id=None,
+        order_id=None,
+        currency="USD",
+        **kwargs,
+    ):
         if order_id is None:  # an order of that total (of 100.00 when the test passes a bad amount)
             total = amount if _valid_total(amount) else "100.00"
             order_id = self.order(tenant_id, total=total, user_id=user_id, currency=currency)
-        return self.run(tenant_id, services.start_payment, order_id=order_id, amount=Decimal(amount),
-                        currency=currency, method=method, customer_user_id=user_id, payment_details=details, **kwargs)
+        return self.run(
+            tenant_id,
+            services.start_payment,
+            order_id=order_id,
+            amount=Decimal(amount),
+            currency=currency,
+            method=method,
+            customer_user_id=user_id,
+            payment_details=details,
+            **kwargs,
+        )
 
-    def order(self, tenant_id: int, *, total="100.00", user_id=None, seller_ids=(), status="pending",
-              currency="USD") -> int:
+    def order(
+        self,
+        tenant_id: int,
+        *,
+        total="100.00",
+        user_id=None,
+        seller_ids=(),
+        status="pending",
+        currency="USD",
+    ) -> int:
         """A real order row (payments, transactions and refunds reference orders.id)."""
-        return self.run(tenant_id, order_row, customer_user_id=user_id, total=total, seller_ids=tuple(seller_ids),
-                        status=status, currency=currency)
+        return self.run(
+            tenant_id,
+            order_row,
+            customer_user_id=user_id,
+            total=total,
+            seller_ids=tuple(seller_ids),
+            status=status,
+            currency=currency,
+        )
 
     def get(self, tenant_id: int, payment_id: int):
         return self.run(tenant_id, services._get, payment_id)
@@ -81,7 +115,10 @@ class Payments:
 
 def _valid_total(amount) -> bool:
     try:
-        return 0 < Decimal(str(amount)) < Decimal("1e10") and Decimal(str(amount)).as_tuple().exponent >= -2
+        return (
+            0 < Decimal(str(amount)) < Decimal("1e10")
+            and Decimal(str(amount)).as_tuple().exponent >= -2
+        )
     except ArithmeticError:
         return False
 
@@ -112,10 +149,18 @@ def shop(app, factory):
     foreign_admin = factory.user(foreign, roles.ADMIN)
     slug = tenant.slug
     return SimpleNamespace(
-        tenant=tenant, foreign=foreign, customer=customer, other=other, seller=seller, admin=admin,
-        foreign_customer=foreign_customer, foreign_admin=foreign_admin,
-        h=headers(app, customer.user, slug), h_other=headers(app, other.user, slug),
-        h_seller=headers(app, seller.user, slug), h_admin=headers(app, admin, slug),
+        tenant=tenant,
+        foreign=foreign,
+        customer=customer,
+        other=other,
+        seller=seller,
+        admin=admin,
+        foreign_customer=foreign_customer,
+        foreign_admin=foreign_admin,
+        h=headers(app, customer.user, slug),
+        h_other=headers(app, other.user, slug),
+        h_seller=headers(app, seller.user, slug),
+        h_admin=headers(app, admin, slug),
         h_foreign=headers(app, foreign_customer.user, foreign.slug),
         h_foreign_admin=headers(app, foreign_admin, foreign.slug),
         anon={"X-Tenant": slug},
@@ -123,6 +168,7 @@ def shop(app, factory):
 
 
 # --- a local fake of Stripe's HTTP API --------------------------------------------------------------
+
 
 class FakeStripe:
     """Answers the few Stripe endpoints the adapter calls, like Stripe does (form-encoded requests,
@@ -166,14 +212,18 @@ class FakeStripe:
                 match = re.fullmatch(r"/v1/payment_intents/(\w+)", self.path.split("?")[0])
                 if match and match.group(1) in fake.intents:
                     return self._send(200, fake.intents[match.group(1)])
-                return self._send(404, {"error": {"type": "invalid_request_error", "message": "No such intent"}})
+                return self._send(
+                    404, {"error": {"type": "invalid_request_error", "message": "No such intent"}}
+                )
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 fake.requests.append(("POST", self.path, form, dict(self.headers)))
                 if self.headers.get("Authorization") != "Bearer sk_test_fake":
-                    return self._send(401, {"error": {"type": "invalid_request_error", "message": "bad key"}})
+                    return self._send(
+                        401, {"error": {"type": "invalid_request_error", "message": "bad key"}}
+                    )
                 path = self.path.split("?")[0]
                 if path == "/v1/payment_intents":
                     if fake.hold is not None:
@@ -181,38 +231,79 @@ class FakeStripe:
                         fake.hold.wait(10)
                     if fake.decline:
                         code, fake.decline = fake.decline, None
-                        return self._send(402, {"error": {"type": "card_error", "code": "card_declined",
-                                                          "decline_code": code, "message": "Your card was declined."}})
-                    pi = {"id": "pi_" + uuid.uuid4().hex[:14], "object": "payment_intent",
-                          "amount": int(form["amount"]), "currency": form["currency"],
-                          "status": ("requires_action" if form["payment_method"] == "pm_card_threeDSecure2Required"
-                                     else "requires_capture"),
-                          "amount_capturable": int(form["amount"]), "amount_received": 0,
-                          "client_secret": "pi_secret_should_be_masked", "metadata": {}}
+                        return self._send(
+                            402,
+                            {
+                                "error": {
+                                    "type": "card_error",
+                                    "code": "card_declined",
+                                    "decline_code": code,
+                                    "message": "Your card was declined.",
+                                }
+                            },
+                        )
+                    pi = {
+                        "id": "pi_" + uuid.uuid4().hex[:14],
+                        "object": "payment_intent",
+                        "amount": int(form["amount"]),
+                        "currency": form["currency"],
+                        "status": (
+                            "requires_action"
+                            if form["payment_method"] == "pm_card_threeDSecure2Required"
+                            else "requires_capture"
+                        ),
+                        "amount_capturable": int(form["amount"]),
+                        "amount_received": 0,
+                        "client_secret": "pi_secret_should_be_masked",
+                        "metadata": {},
+                    }
                     fake.intents[pi["id"]] = pi
                     return self._send(200, pi)
                 match = re.fullmatch(r"/v1/payment_intents/(\w+)/(capture|cancel)", path)
                 if match and match.group(1) in fake.intents:
                     pi = fake.intents[match.group(1)]
                     if match.group(2) == "capture":
-                        pi.update(status="succeeded", amount_received=int(form.get("amount_to_capture", pi["amount"])),
-                                  amount_capturable=0)
+                        pi.update(
+                            status="succeeded",
+                            amount_received=int(form.get("amount_to_capture", pi["amount"])),
+                            amount_capturable=0,
+                        )
                     else:
                         pi.update(status="canceled")
                     return self._send(200, pi)
                 if path == "/v1/refunds" and fake.fail_refund:
-                    return self._send(400, {"error": {"type": "invalid_request_error", "code": "charge_disputed",
-                                                      "message": "Charge is disputed"}})
+                    return self._send(
+                        400,
+                        {
+                            "error": {
+                                "type": "invalid_request_error",
+                                "code": "charge_disputed",
+                                "message": "Charge is disputed",
+                            }
+                        },
+                    )
                 if path == "/v1/refunds":
                     if fake.refund_hold is not None:
                         fake.holding.set()
                         fake.refund_hold.wait(10)
-                    return self._send(200, {"id": "re_" + uuid.uuid4().hex[:14], "object": "refund",
-                                            "amount": int(form["amount"]), "status": fake.refund_status,
-                                            "currency": "usd", "payment_intent": form["payment_intent"],
-                                            "metadata": {"refund_id": form.get("metadata[refund_id]"),
-                                                         "payment_id": form.get("metadata[payment_id]")}})
-                return self._send(404, {"error": {"type": "invalid_request_error", "message": "unknown"}})
+                    return self._send(
+                        200,
+                        {
+                            "id": "re_" + uuid.uuid4().hex[:14],
+                            "object": "refund",
+                            "amount": int(form["amount"]),
+                            "status": fake.refund_status,
+                            "currency": "usd",
+                            "payment_intent": form["payment_intent"],
+                            "metadata": {
+                                "refund_id": form.get("metadata[refund_id]"),
+                                "payment_id": form.get("metadata[payment_id]"),
+                            },
+                        },
+                    )
+                return self._send(
+                    404, {"error": {"type": "invalid_request_error", "message": "unknown"}}
+                )
 
         return Handler
 
@@ -221,9 +312,15 @@ class FakeStripe:
 def fake_stripe(app):
     fake = FakeStripe()
     fake.thread.start()
-    saved = {k: app.config.get(k) for k in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE")}
-    app.config.update(STRIPE_SECRET_KEY="sk_test_fake", STRIPE_WEBHOOK_SECRET="whsec_test_secret",
-                      STRIPE_API_BASE=fake.url)
+    saved = {
+        k: app.config.get(k)
+        for k in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE")
+    }
+    app.config.update(
+        STRIPE_SECRET_KEY="sk_test_fake",
+        STRIPE_WEBHOOK_SECRET="whsec_test_secret",
+        STRIPE_API_BASE=fake.url,
+    )
     yield fake
     app.config.update(saved)
     fake.server.shutdown()

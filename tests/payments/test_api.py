@@ -27,42 +27,69 @@ def pending(payments, shop):
 
 # --- process ------------------------------------------------------------------------------------
 
+
 @pytest.mark.smoke
 def test_process_pays_with_the_success_card(app, client, shop, pending):
-    response = client.post(f"{API}/process/", headers=shop.h, json={"payment_id": pending.id,
-                                                                    "payment_details": CARD_OK})
+    response = client.post(
+        f"{API}/process/",
+        headers=shop.h,
+        json={"payment_id": pending.id, "payment_details": CARD_OK},
+    )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
-    assert (body["status"], body["amount"], body["amount_captured"], body["refundable"]) == \
-        ("captured", "25.50", "25.50", "25.50")
+    assert (body["status"], body["amount"], body["amount_captured"], body["refundable"]) == (
+        "captured",
+        "25.50",
+        "25.50",
+        "25.50",
+    )
     assert (body["card_brand"], body["card_last4"], body["next_action"]) == ("visa", "4242", None)
     assert "4242424242424242" not in response.get_data(as_text=True)
     assert body["created_at"].endswith("+00:00")
 
 
-@pytest.mark.parametrize("number, status, code", [
-    ("4242424242424242", "captured", None),
-    ("4000000000000002", "failed", "card_declined"),
-    ("4000000000009995", "failed", "insufficient_funds"),
-    ("4000000000003220", "requires_action", None),
-])
+@pytest.mark.parametrize(
+    "number, status, code",
+    [
+        ("4242424242424242", "captured", None),
+        ("4000000000000002", "failed", "card_declined"),
+        ("4000000000009995", "failed", "insufficient_funds"),
+        ("4000000000003220", "requires_action", None),
+    ],
+)
 def test_each_test_card_gives_its_documented_outcome(client, shop, pending, number, status, code):
-    body = client.post(f"{API}/process/", headers=shop.h,
-                       json={"payment_id": pending.id, "payment_details": card(number)}).get_json()
+    body = client.post(
+        f"{API}/process/",
+        headers=shop.h,
+        json={"payment_id": pending.id, "payment_details": card(number)},
+    ).get_json()
     assert (body["status"], body["failure_code"]) == (status, code)
     if status == "requires_action":
         assert body["next_action"]["type"] == "confirm"
-        confirmed = client.post(f"{API}/process/", headers=shop.h, json={"payment_id": pending.id, "confirm": True})
+        confirmed = client.post(
+            f"{API}/process/", headers=shop.h, json={"payment_id": pending.id, "confirm": True}
+        )
         assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "captured"
 
 
 def test_a_failed_payment_can_be_retried_with_another_card(client, shop, pending):
-    first = client.post(f"{API}/process/", headers=shop.h,
-                        json={"payment_id": pending.id, "payment_details": card("4000000000009995")})
+    first = client.post(
+        f"{API}/process/",
+        headers=shop.h,
+        json={"payment_id": pending.id, "payment_details": card("4000000000009995")},
+    )
     assert first.get_json()["status"] == "failed"
-    retry = client.post(f"{API}/process/", headers=shop.h, json={"payment_id": pending.id, "payment_details": CARD_OK})
+    retry = client.post(
+        f"{API}/process/",
+        headers=shop.h,
+        json={"payment_id": pending.id, "payment_details": CARD_OK},
+    )
     assert retry.get_json()["status"] == "captured" and retry.get_json()["failure_code"] is None
-    again = client.post(f"{API}/process/", headers=shop.h, json={"payment_id": pending.id, "payment_details": CARD_OK})
+    again = client.post(
+        f"{API}/process/",
+        headers=shop.h,
+        json={"payment_id": pending.id, "payment_details": CARD_OK},
+    )
     error_of(again, 409, "invalid_payment_status")
 
 
@@ -72,15 +99,29 @@ def test_process_validation_422_changes_nothing(app, client, shop, pending):
         ({"payment_id": "abc"}, "payment_id"),
         ({"payment_id": pending.id, "bogus": 1}, "bogus"),
         ({"payment_id": pending.id, "payment_details": {"card_number": "4242"}}, "payment_details"),
-        ({"payment_id": pending.id, "payment_details": dict(CARD_OK, exp_year=2001)}, "payment_details"),
-        ({"payment_id": pending.id, "payment_details": card("4242424242424241")}, "payment_details"),  # Luhn
+        (
+            {"payment_id": pending.id, "payment_details": dict(CARD_OK, exp_year=2001)},
+            "payment_details",
+        ),
+        (
+            {"payment_id": pending.id, "payment_details": card("4242424242424241")},
+            "payment_details",
+        ),  # Luhn
         ({"payment_id": pending.id}, "payment_details"),  # a card payment needs a card
     ]
     for body, field in cases:
         error = error_of(client.post(f"{API}/process/", headers=shop.h, json=body), 422)
         assert field in error["details"] or field in str(error["details"]), (body, error)
-    error_of(client.post(f"{API}/process/", headers=shop.h, data="not json", content_type="application/json"), 400)
-    assert _count(app, shop.tenant.id, PaymentTransaction, PaymentTransaction.payment_id == pending.id) == 0
+    error_of(
+        client.post(
+            f"{API}/process/", headers=shop.h, data="not json", content_type="application/json"
+        ),
+        400,
+    )
+    assert (
+        _count(app, shop.tenant.id, PaymentTransaction, PaymentTransaction.payment_id == pending.id)
+        == 0
+    )
 
 
 def test_process_auth_role_ownership_and_tenancy(app, client, payments, shop, pending):
@@ -92,7 +133,12 @@ def test_process_auth_role_ownership_and_tenancy(app, client, payments, shop, pe
     # another tenant's customer, at its own storefront, asking for our payment id
     error_of(client.post(f"{API}/process/", headers=shop.h_foreign, json=body), 404, "not_found")
     # our customer's token at the other storefront
-    error_of(client.post(f"{API}/process/", headers=dict(shop.h, **{"X-Tenant": shop.foreign.slug}), json=body), 401)
+    error_of(
+        client.post(
+            f"{API}/process/", headers=dict(shop.h, **{"X-Tenant": shop.foreign.slug}), json=body
+        ),
+        401,
+    )
     assert payments.get(shop.tenant.id, pending.id).status == "pending"
 
 
@@ -100,9 +146,17 @@ def test_guest_pays_with_its_cart_token(client, payments, shop):
     token = "cart-token-" + "x" * 32  # checkout keys a guest's payment to its cart token
     p = payments.start(shop.tenant.id, guest_token=token)
     body = {"payment_id": p.id, "payment_details": CARD_OK}
-    error_of(client.post(f"{API}/process/", headers=dict(shop.anon, **{"X-Guest-Token": "wrong-token-" + "y" * 20}),
-                         json=body), 404)
-    response = client.post(f"{API}/process/", headers=dict(shop.anon, **{"X-Guest-Token": token}), json=body)
+    error_of(
+        client.post(
+            f"{API}/process/",
+            headers=dict(shop.anon, **{"X-Guest-Token": "wrong-token-" + "y" * 20}),
+            json=body,
+        ),
+        404,
+    )
+    response = client.post(
+        f"{API}/process/", headers=dict(shop.anon, **{"X-Guest-Token": token}), json=body
+    )
     assert response.status_code == 200 and response.get_json()["status"] == "captured"
     # a customer cannot pay a guest's payment
     error_of(client.post(f"{API}/process/", headers=shop.h, json=body), 404)
@@ -121,11 +175,25 @@ def test_process_idempotency_key(app, client, shop, pending):
     first = client.post(f"{API}/process/", headers=h, json=body)
     second = client.post(f"{API}/process/", headers=h, json=body)
     assert first.status_code == second.status_code == 200
-    assert first.get_json()["id"] == second.get_json()["id"] and second.get_json()["status"] == "captured"
-    assert _count(app, shop.tenant.id, PaymentTransaction, PaymentTransaction.payment_id == pending.id,
-                  PaymentTransaction.kind == "authorize") == 1
-    other = client.post(f"{API}/process/", headers=h, json={"payment_id": pending.id,
-                                                            "payment_details": card("4000000000000002")})
+    assert (
+        first.get_json()["id"] == second.get_json()["id"]
+        and second.get_json()["status"] == "captured"
+    )
+    assert (
+        _count(
+            app,
+            shop.tenant.id,
+            PaymentTransaction,
+            PaymentTransaction.payment_id == pending.id,
+            PaymentTransaction.kind == "authorize",
+        )
+        == 1
+    )
+    other = client.post(
+        f"{API}/process/",
+        headers=h,
+        json={"payment_id": pending.id, "payment_details": card("4000000000000002")},
+    )
     error_of(other, 409, "idempotency_key_reused")
 
 
@@ -133,13 +201,16 @@ def test_writes_are_rate_limited(app, client, shop, pending):
     saved = app.config["API_WRITE_RATE_LIMIT"]
     app.config["API_WRITE_RATE_LIMIT"] = "3 per hour"
     try:
-        statuses = [client.post(f"{API}/process/", headers=shop.h, json={}).status_code for _ in range(5)]
+        statuses = [
+            client.post(f"{API}/process/", headers=shop.h, json={}).status_code for _ in range(5)
+        ]
     finally:
         app.config["API_WRITE_RATE_LIMIT"] = saved
     assert statuses[:3] == [422, 422, 422] and 429 in statuses[3:]
 
 
 # --- methods ------------------------------------------------------------------------------------
+
 
 @pytest.mark.smoke
 def test_methods_lists_the_shops_methods_with_the_test_cards(app, client, shop):
@@ -155,11 +226,19 @@ def test_methods_lists_the_shops_methods_with_the_test_cards(app, client, shop):
 
 def test_methods_follow_the_tenants_settings(app, client, shop):
     with app.app_context(), tenant_scope(shop.tenant.id):
-        db.session.add_all([PaymentMethodSetting(method="bank_transfer", display_name="Wire", instructions="IBAN X"),
-                            PaymentMethodSetting(method="test_card", enabled=False)])
+        db.session.add_all(
+            [
+                PaymentMethodSetting(
+                    method="bank_transfer", display_name="Wire", instructions="IBAN X"
+                ),
+                PaymentMethodSetting(method="test_card", enabled=False),
+            ]
+        )
         db.session.commit()
     methods = client.get(f"{API}/methods/", headers=shop.anon).get_json()
-    assert [(m["code"], m["name"], m["instructions"]) for m in methods] == [("bank_transfer", "Wire", "IBAN X")]
+    assert [(m["code"], m["name"], m["instructions"]) for m in methods] == [
+        ("bank_transfer", "Wire", "IBAN X")
+    ]
     foreign = client.get(f"{API}/methods/", headers={"X-Tenant": shop.foreign.slug}).get_json()
     assert "test_card" in {m["code"] for m in foreign}
 
@@ -174,30 +253,50 @@ def test_openapi_documents_the_test_cards(client):
 
 # --- refund -------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def captured(payments, shop):
-    return payments.start(shop.tenant.id, amount="60.00", details=CARD_OK, user_id=shop.customer.user_id)
+    return payments.start(
+        shop.tenant.id, amount="60.00", details=CARD_OK, user_id=shop.customer.user_id
+    )
 
 
 @pytest.mark.smoke
 def test_admin_refunds_part_then_409_beyond_what_remains(client, payments, shop, captured):
-    response = client.post(f"{API}/refund/", headers=shop.h_admin,
-                           json={"payment_id": captured.id, "amount": "20.00", "reason": "scratched"})
+    response = client.post(
+        f"{API}/refund/",
+        headers=shop.h_admin,
+        json={"payment_id": captured.id, "amount": "20.00", "reason": "scratched"},
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert (body["amount"], body["status"], body["reason"], body["currency"]) == ("20.00", "completed", "scratched",
-                                                                                 "USD")
-    error = error_of(client.post(f"{API}/refund/", headers=shop.h_admin,
-                                 json={"payment_id": captured.id, "amount": "40.01"}), 409, "refund_exceeds_captured")
+    assert (body["amount"], body["status"], body["reason"], body["currency"]) == (
+        "20.00",
+        "completed",
+        "scratched",
+        "USD",
+    )
+    error = error_of(
+        client.post(
+            f"{API}/refund/",
+            headers=shop.h_admin,
+            json={"payment_id": captured.id, "amount": "40.01"},
+        ),
+        409,
+        "refund_exceeds_captured",
+    )
     assert error["details"]["refundable"] == "40.00"
     assert payments.get(shop.tenant.id, captured.id).amount_refunded == Decimal("20.00")
 
 
 def test_refund_validation_auth_role_and_tenancy(app, client, payments, shop, captured):
-    for body, field in [({"amount": "1.00"}, "payment_id"), ({"payment_id": captured.id, "amount": "-1"}, "amount"),
-                        ({"payment_id": captured.id, "amount": "abc"}, "amount"),
-                        ({"payment_id": captured.id, "amount": "1.001"}, "amount"),
-                        ({"payment_id": captured.id, "amount": "1", "bogus": True}, "bogus")]:
+    for body, field in [
+        ({"amount": "1.00"}, "payment_id"),
+        ({"payment_id": captured.id, "amount": "-1"}, "amount"),
+        ({"payment_id": captured.id, "amount": "abc"}, "amount"),
+        ({"payment_id": captured.id, "amount": "1.001"}, "amount"),
+        ({"payment_id": captured.id, "amount": "1", "bogus": True}, "bogus"),
+    ]:
         error = error_of(client.post(f"{API}/refund/", headers=shop.h_admin, json=body), 422)
         assert field in error["details"], (body, error)
     body = {"payment_id": captured.id, "amount": "1.00"}
@@ -206,32 +305,54 @@ def test_refund_validation_auth_role_and_tenancy(app, client, payments, shop, ca
     error_of(client.post(f"{API}/refund/", headers=shop.h_seller, json=body), 403)
     # the other tenant's admin cannot reach our payment
     error_of(client.post(f"{API}/refund/", headers=shop.h_foreign_admin, json=body), 404)
-    error_of(client.post(f"{API}/refund/", headers=shop.h_admin, json={"payment_id": 2**31 - 1, "amount": "1"}), 404)
+    error_of(
+        client.post(
+            f"{API}/refund/", headers=shop.h_admin, json={"payment_id": 2**31 - 1, "amount": "1"}
+        ),
+        404,
+    )
     assert _count(app, shop.tenant.id, Refund, Refund.payment_id == captured.id) == 0
     assert payments.get(shop.tenant.id, captured.id).amount_refunded == 0
 
 
 def test_refund_idempotency_key(app, client, shop, captured):
     h = dict(shop.h_admin, **{"Idempotency-Key": "refund-1"})
-    first = client.post(f"{API}/refund/", headers=h, json={"payment_id": captured.id, "amount": "10.00"})
-    second = client.post(f"{API}/refund/", headers=h, json={"payment_id": captured.id, "amount": "10.00"})
-    assert first.status_code == second.status_code == 201 and first.get_json()["id"] == second.get_json()["id"]
+    first = client.post(
+        f"{API}/refund/", headers=h, json={"payment_id": captured.id, "amount": "10.00"}
+    )
+    second = client.post(
+        f"{API}/refund/", headers=h, json={"payment_id": captured.id, "amount": "10.00"}
+    )
+    assert (
+        first.status_code == second.status_code == 201
+        and first.get_json()["id"] == second.get_json()["id"]
+    )
     assert _count(app, shop.tenant.id, Refund, Refund.payment_id == captured.id) == 1
-    error_of(client.post(f"{API}/refund/", headers=h, json={"payment_id": captured.id, "amount": "11.00"}), 409,
-             "idempotency_key_reused")
+    error_of(
+        client.post(
+            f"{API}/refund/", headers=h, json={"payment_id": captured.id, "amount": "11.00"}
+        ),
+        409,
+        "idempotency_key_reused",
+    )
 
 
 # --- transactions -------------------------------------------------------------------------------
 
+
 def test_transactions_customer_sees_own_admin_sees_the_shop(app, client, payments, shop, captured):
     theirs = payments.start(shop.tenant.id, details=CARD_OK, user_id=shop.other.user_id)
-    foreign = payments.start(shop.foreign.id, details=CARD_OK, user_id=shop.foreign_customer.user_id)
+    foreign = payments.start(
+        shop.foreign.id, details=CARD_OK, user_id=shop.foreign_customer.user_id
+    )
     mine = client.get(f"{API}/transactions/", headers=shop.h).get_json()
     assert mine["total"] == 2 and {t["payment_id"] for t in mine["items"]} == {captured.id}
     assert [t["kind"] for t in mine["items"]] == ["capture", "authorize"]  # newest first
     everyone = client.get(f"{API}/transactions/?page_size=100", headers=shop.h_admin).get_json()
     assert {t["payment_id"] for t in everyone["items"]} == {captured.id, theirs.id}
-    filtered = client.get(f"{API}/transactions/?payment_id={theirs.id}", headers=shop.h_admin).get_json()
+    filtered = client.get(
+        f"{API}/transactions/?payment_id={theirs.id}", headers=shop.h_admin
+    ).get_json()
     assert filtered["total"] == 2
     error_of(client.get(f"{API}/transactions/?payment_id={theirs.id}", headers=shop.h), 404)
     error_of(client.get(f"{API}/transactions/?payment_id={foreign.id}", headers=shop.h_admin), 404)
@@ -248,7 +369,9 @@ def test_process_by_order_id(client, payments, shop):
     response = client.post(f"{API}/process/", headers=shop.h, json=body)
     assert response.status_code == 200 and response.get_json()["id"] == p.id
     assert response.get_json()["status"] == "captured"
-    error = error_of(client.post(f"{API}/process/", headers=shop.h, json=dict(body, payment_id=p.id)), 422)
+    error = error_of(
+        client.post(f"{API}/process/", headers=shop.h, json=dict(body, payment_id=p.id)), 422
+    )
     assert "payment_id" in error["details"]
 
 
@@ -263,8 +386,11 @@ def test_concurrent_process_calls_charge_once(app, shop, pending):
     def worker():
         client = app.test_client()
         barrier.wait()
-        response = client.post(f"{API}/process/", headers=shop.h, json={"payment_id": pending.id,
-                                                                        "payment_details": CARD_OK})
+        response = client.post(
+            f"{API}/process/",
+            headers=shop.h,
+            json={"payment_id": pending.id, "payment_details": CARD_OK},
+        )
         results.append((response.status_code, (response.get_json().get("error") or {}).get("code")))
 
     threads = [threading.Thread(target=worker) for _ in range(10)]
@@ -273,6 +399,17 @@ def test_concurrent_process_calls_charge_once(app, shop, pending):
     for t in threads:
         t.join()
     assert [r for r in results if r[0] == 200] == [(200, None)], results
-    assert {r[1] for r in results if r[0] != 200} <= {"payment_in_progress", "invalid_payment_status"}
-    assert _count(app, shop.tenant.id, PaymentTransaction, PaymentTransaction.payment_id == pending.id,
-                  PaymentTransaction.kind == "authorize") == 1
+    assert {r[1] for r in results if r[0] != 200} <= {
+        "payment_in_progress",
+        "invalid_payment_status",
+    }
+    assert (
+        _count(
+            app,
+            shop.tenant.id,
+            PaymentTransaction,
+            PaymentTransaction.payment_id == pending.id,
+            PaymentTransaction.kind == "authorize",
+        )
+        == 1
+    )

@@ -22,13 +22,30 @@ from tests.payments.test_stripe import PM, event, signed
 
 def _money_trail(app, tenant_id, payment_id, order_id):
     with app.app_context(), tenant_scope(tenant_id):
-        refunds = [(r.amount, r.status, r.reason) for r in db.session.scalars(
-            select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.id))]
-        kinds = list(db.session.scalars(select(PaymentTransaction.kind).where(
-            PaymentTransaction.payment_id == payment_id).order_by(PaymentTransaction.id)))
-        events = list(db.session.scalars(select(OutboxEvent.name).where(
-            OutboxEvent.tenant_id == tenant_id, OutboxEvent.aggregate == "payment",
-            OutboxEvent.aggregate_id == str(payment_id)).order_by(OutboxEvent.id)))
+        refunds = [
+            (r.amount, r.status, r.reason)
+            for r in db.session.scalars(
+                select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.id)
+            )
+        ]
+        kinds = list(
+            db.session.scalars(
+                select(PaymentTransaction.kind)
+                .where(PaymentTransaction.payment_id == payment_id)
+                .order_by(PaymentTransaction.id)
+            )
+        )
+        events = list(
+            db.session.scalars(
+                select(OutboxEvent.name)
+                .where(
+                    OutboxEvent.tenant_id == tenant_id,
+                    OutboxEvent.aggregate == "payment",
+                    OutboxEvent.aggregate_id == str(payment_id),
+                )
+                .order_by(OutboxEvent.id)
+            )
+        )
         order = db.session.get(Order, order_id)
         result = refunds, kinds, events, (order.status, order.refunded_total, order.payment_status)
         db.session.remove()
@@ -45,13 +62,18 @@ def _cancel_in_db(app, tenant_id, order_id):
 
 def test_a_late_capture_of_a_cancelled_order_is_refunded_once(app, payments, shop):
     order_id = payments.order(shop.tenant.id, total="30.00")
-    p = payments.start(shop.tenant.id, amount="30.00", order_id=order_id, details=CARD_OK, capture=False)
+    p = payments.start(
+        shop.tenant.id, amount="30.00", order_id=order_id, details=CARD_OK, capture=False
+    )
     assert p.status == "authorized"
     _cancel_in_db(app, shop.tenant.id, order_id)
     payments.run(shop.tenant.id, services.capture, p.id)
     after = payments.get(shop.tenant.id, p.id)
-    assert (after.status, after.amount_captured, after.amount_refunded) == \
-        ("refunded", Decimal("30.00"), Decimal("30.00"))
+    assert (after.status, after.amount_captured, after.amount_refunded) == (
+        "refunded",
+        Decimal("30.00"),
+        Decimal("30.00"),
+    )
     refunds, kinds, events, order = _money_trail(app, shop.tenant.id, p.id, order_id)
     assert refunds == [(Decimal("30.00"), "completed", "order cancelled")]
     assert kinds == ["authorize", "capture", "refund"]
@@ -69,12 +91,21 @@ def test_a_capture_of_a_live_order_is_not_refunded(app, payments, shop):
 
 
 def test_cancelling_an_unpaid_order_voids_its_authorized_payment(app, payments, shop):
-    order_id = payments.order(shop.tenant.id, total="25.00", user_id=shop.customer.user_id,
-                              seller_ids=(shop.seller.id,))
-    p = payments.start(shop.tenant.id, amount="25.00", order_id=order_id, user_id=shop.customer.user_id,
-                       details=CARD_OK, capture=False)
+    order_id = payments.order(
+        shop.tenant.id, total="25.00", user_id=shop.customer.user_id, seller_ids=(shop.seller.id,)
+    )
+    p = payments.start(
+        shop.tenant.id,
+        amount="25.00",
+        order_id=order_id,
+        user_id=shop.customer.user_id,
+        details=CARD_OK,
+        capture=False,
+    )
     with app.app_context(), tenant_scope(shop.tenant.id):
-        view = orders.cancel_order(db.session.get(User, shop.customer.user_id), order_id, "changed my mind")
+        view = orders.cancel_order(
+            db.session.get(User, shop.customer.user_id), order_id, "changed my mind"
+        )
         db.session.remove()
     assert view["status"] == "cancelled"
     assert payments.get(shop.tenant.id, p.id).status == "voided"
@@ -82,8 +113,12 @@ def test_cancelling_an_unpaid_order_voids_its_authorized_payment(app, payments, 
     assert refunds == [] and kinds == ["authorize", "void"]
 
 
-def test_a_stripe_capture_webhook_after_the_cancel_refunds_at_stripe_once(app, client, payments, shop, fake_stripe):
-    p = payments.start(shop.tenant.id, amount="19.99", method="stripe_card", details=PM, capture=False)
+def test_a_stripe_capture_webhook_after_the_cancel_refunds_at_stripe_once(
+    app, client, payments, shop, fake_stripe
+):
+    p = payments.start(
+        shop.tenant.id, amount="19.99", method="stripe_card", details=PM, capture=False
+    )
     _cancel_in_db(app, shop.tenant.id, p.order_id)
     body = event("payment_intent.succeeded", p.gateway_reference, event_id="evt_late_capture")
     url = f"{API}/webhooks/stripe/"

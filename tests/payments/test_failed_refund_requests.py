@@ -25,27 +25,46 @@ ORDERS = "/api/v1/orders"
 @pytest.fixture
 def paid(app, payments, shop, fake_stripe):
     """A paid 40.00 order of one seller, captured by Stripe."""
-    order_id = payments.order(shop.tenant.id, total="40.00", user_id=shop.customer.user_id,
-                              seller_ids=(shop.seller.id,), status="paid")
-    payment = payments.start(shop.tenant.id, amount="40.00", order_id=order_id, user_id=shop.customer.user_id,
-                             method="stripe_card", details=PM)
+    order_id = payments.order(
+        shop.tenant.id,
+        total="40.00",
+        user_id=shop.customer.user_id,
+        seller_ids=(shop.seller.id,),
+        status="paid",
+    )
+    payment = payments.start(
+        shop.tenant.id,
+        amount="40.00",
+        order_id=order_id,
+        user_id=shop.customer.user_id,
+        method="stripe_card",
+        details=PM,
+    )
     assert payment.status == "captured"
     return order_id, payment
 
 
 def _ask(client, shop, order_id):
-    response = client.post(f"{ORDERS}/{order_id}/refund/", headers=shop.h, json={"reason": "never arrived"})
+    response = client.post(
+        f"{ORDERS}/{order_id}/refund/", headers=shop.h, json={"reason": "never arrived"}
+    )
     assert response.status_code == 200, response.get_json()
     with client.application.app_context(), tenant_scope(shop.tenant.id):
-        request_id = db.session.scalar(select(RefundRequest.id).where(RefundRequest.order_id == order_id)
-                                       .order_by(RefundRequest.id.desc()))
+        request_id = db.session.scalar(
+            select(RefundRequest.id)
+            .where(RefundRequest.order_id == order_id)
+            .order_by(RefundRequest.id.desc())
+        )
         db.session.remove()
     return request_id
 
 
 def _approve(client, shop, order_id, request_id):
-    return client.post(f"{ORDERS}/{order_id}/refund/", headers=shop.h_admin,
-                       json={"request_id": request_id, "approve": True})
+    return client.post(
+        f"{ORDERS}/{order_id}/refund/",
+        headers=shop.h_admin,
+        json={"request_id": request_id, "approve": True},
+    )
 
 
 def _state(app, shop, order_id, request_id):
@@ -53,10 +72,18 @@ def _state(app, shop, order_id, request_id):
         request = db.session.get(RefundRequest, request_id)
         order = db.session.get(Order, order_id)
         sub = db.session.get(SubOrder, request.sub_order_id)
-        refund = db.session.get(Refund, request.payment_refund_id) if request.payment_refund_id else None
-        out = {"request": request.status, "failure": request.failure_code, "sub": sub.status, "order": order.status,
-               "refunded_total": order.refunded_total, "payment_refund": refund and refund.status,
-               "refund_amount": refund and refund.amount}
+        refund = (
+            db.session.get(Refund, request.payment_refund_id) if request.payment_refund_id else None
+        )
+        out = {
+            "request": request.status,
+            "failure": request.failure_code,
+            "sub": sub.status,
+            "order": order.status,
+            "refunded_total": order.refunded_total,
+            "payment_refund": refund and refund.status,
+            "refund_amount": refund and refund.amount,
+        }
         db.session.remove()
         return out
 
@@ -65,14 +92,22 @@ def _refundable(app, payments, shop, payment_id):
     return payments.get(shop.tenant.id, payment_id).refundable
 
 
-def test_a_refund_stripe_refuses_at_once_fails_its_request(app, client, payments, shop, fake_stripe, paid):
+def test_a_refund_stripe_refuses_at_once_fails_its_request(
+    app, client, payments, shop, fake_stripe, paid
+):
     order_id, payment = paid
     request_id = _ask(client, shop, order_id)
     fake_stripe.fail_refund = True
     error_of(_approve(client, shop, order_id, request_id), 409, "refund_failed")
     assert _state(app, shop, order_id, request_id) == {
-        "request": "failed", "failure": "charge_disputed", "sub": "paid", "order": "paid",
-        "refunded_total": Decimal("0.00"), "payment_refund": "failed", "refund_amount": Decimal("40.00")}
+        "request": "failed",
+        "failure": "charge_disputed",
+        "sub": "paid",
+        "order": "paid",
+        "refunded_total": Decimal("0.00"),
+        "payment_refund": "failed",
+        "refund_amount": Decimal("40.00"),
+    }
     assert _refundable(app, payments, shop, payment.id) == Decimal("40.00")
     # decided already: the same request is not approved twice
     error_of(_approve(client, shop, order_id, request_id), 409, "refund_decided")
@@ -84,30 +119,57 @@ def test_a_refund_stripe_refuses_at_once_fails_its_request(app, client, payments
     response = _approve(client, shop, order_id, second)
     assert response.status_code == 200, response.get_json()
     assert _state(app, shop, order_id, second) == {
-        "request": "completed", "failure": None, "sub": "refunded", "order": "refunded",
-        "refunded_total": Decimal("40.00"), "payment_refund": "completed", "refund_amount": Decimal("40.00")}
-    assert _state(app, shop, order_id, request_id)["request"] == "failed"  # the first one stays as it was
+        "request": "completed",
+        "failure": None,
+        "sub": "refunded",
+        "order": "refunded",
+        "refunded_total": Decimal("40.00"),
+        "payment_refund": "completed",
+        "refund_amount": Decimal("40.00"),
+    }
+    assert (
+        _state(app, shop, order_id, request_id)["request"] == "failed"
+    )  # the first one stays as it was
     assert _refundable(app, payments, shop, payment.id) == Decimal("0.00")
 
 
 def _requests(app, shop, order_id):
     with app.app_context(), tenant_scope(shop.tenant.id):
-        rows = db.session.execute(select(RefundRequest.id, RefundRequest.sub_order_id, RefundRequest.status,
-                                         RefundRequest.payment_refund_id)
-                                  .where(RefundRequest.order_id == order_id).order_by(RefundRequest.id)).all()
+        rows = db.session.execute(
+            select(
+                RefundRequest.id,
+                RefundRequest.sub_order_id,
+                RefundRequest.status,
+                RefundRequest.payment_refund_id,
+            )
+            .where(RefundRequest.order_id == order_id)
+            .order_by(RefundRequest.id)
+        ).all()
         db.session.remove()
         return rows
 
 
-def test_a_pending_refund_failed_by_webhook_fails_exactly_its_request(app, client, factory, payments, shop,
-                                                                       fake_stripe):
+def test_a_pending_refund_failed_by_webhook_fails_exactly_its_request(
+    app, client, factory, payments, shop, fake_stripe
+):
     """Two sub-orders of 20.00 each, both refunds left pending by Stripe: the webhook failing the
     second refund fails the second request (found by its refund, not by its amount)."""
     s2 = factory.seller(shop.tenant)
-    order_id = payments.order(shop.tenant.id, total="40.00", user_id=shop.customer.user_id,
-                              seller_ids=(shop.seller.id, s2.id), status="paid")
-    payment = payments.start(shop.tenant.id, amount="40.00", order_id=order_id, user_id=shop.customer.user_id,
-                             method="stripe_card", details=PM)
+    order_id = payments.order(
+        shop.tenant.id,
+        total="40.00",
+        user_id=shop.customer.user_id,
+        seller_ids=(shop.seller.id, s2.id),
+        status="paid",
+    )
+    payment = payments.start(
+        shop.tenant.id,
+        amount="40.00",
+        order_id=order_id,
+        user_id=shop.customer.user_id,
+        method="stripe_card",
+        details=PM,
+    )
     _ask(client, shop, order_id)  # every paid sub-order: one request each
     first, second = _requests(app, shop, order_id)
     fake_stripe.refund_status = "pending"
@@ -119,36 +181,70 @@ def test_a_pending_refund_failed_by_webhook_fails_exactly_its_request(app, clien
     assert first.payment_refund_id and second.payment_refund_id  # linked to their refunds at once
     with app.app_context(), tenant_scope(shop.tenant.id):
         refund = db.session.get(Refund, second.payment_refund_id)
-        stripe_refund = {"id": refund.gateway_reference, "object": "refund", "amount": 2000, "currency": "usd",
-                         "payment_intent": payment.gateway_reference, "status": "pending",
-                         "metadata": {"refund_id": str(refund.id), "payment_id": str(payment.id)}}
+        stripe_refund = {
+            "id": refund.gateway_reference,
+            "object": "refund",
+            "amount": 2000,
+            "currency": "usd",
+            "payment_intent": payment.gateway_reference,
+            "status": "pending",
+            "metadata": {"refund_id": str(refund.id), "payment_id": str(payment.id)},
+        }
         db.session.remove()
-    body = refund_event("refund.failed", stripe_refund, event_id=f"evt_rf_{second.id}", status="failed")
+    body = refund_event(
+        "refund.failed", stripe_refund, event_id=f"evt_rf_{second.id}", status="failed"
+    )
     body = body.replace(b'"metadata"', b'"failure_reason": "expired_or_canceled_card", "metadata"')
     assert post(client, shop, body) == "processed"
     assert _state(app, shop, order_id, second.id) == {
-        "request": "failed", "failure": "expired_or_canceled_card", "sub": "paid", "order": "paid",
-        "refunded_total": Decimal("0.00"), "payment_refund": "failed", "refund_amount": Decimal("20.00")}
-    assert _requests(app, shop, order_id)[0].status == "approved"  # the other one still waits for Stripe
-    assert _refundable(app, payments, shop, payment.id) == Decimal("20.00")  # 20.00 still reserved by it
+        "request": "failed",
+        "failure": "expired_or_canceled_card",
+        "sub": "paid",
+        "order": "paid",
+        "refunded_total": Decimal("0.00"),
+        "payment_refund": "failed",
+        "refund_amount": Decimal("20.00"),
+    }
+    assert (
+        _requests(app, shop, order_id)[0].status == "approved"
+    )  # the other one still waits for Stripe
+    assert _refundable(app, payments, shop, payment.id) == Decimal(
+        "20.00"
+    )  # 20.00 still reserved by it
     assert post(client, shop, body) == "duplicate"  # the replay changes nothing
 
     # the other refund completes; the failed sub-order's money is asked for again and paid out
     with app.app_context(), tenant_scope(shop.tenant.id):
         other = db.session.get(Refund, first.payment_refund_id)
-        ok = dict(stripe_refund, id=other.gateway_reference, metadata={"refund_id": str(other.id),
-                                                                        "payment_id": str(payment.id)})
+        ok = dict(
+            stripe_refund,
+            id=other.gateway_reference,
+            metadata={"refund_id": str(other.id), "payment_id": str(payment.id)},
+        )
         db.session.remove()
-    assert post(client, shop, refund_event("refund.updated", ok, event_id=f"evt_ok_{first.id}",
-                                           status="succeeded")) == "processed"
+    assert (
+        post(
+            client,
+            shop,
+            refund_event("refund.updated", ok, event_id=f"evt_ok_{first.id}", status="succeeded"),
+        )
+        == "processed"
+    )
     fake_stripe.refund_status = "succeeded"
-    response = client.post(f"{ORDERS}/{order_id}/refund/", headers=shop.h,
-                           json={"reason": "never arrived", "sub_order_id": second.sub_order_id})
+    response = client.post(
+        f"{ORDERS}/{order_id}/refund/",
+        headers=shop.h,
+        json={"reason": "never arrived", "sub_order_id": second.sub_order_id},
+    )
     assert response.status_code == 200, response.get_json()
     third = _requests(app, shop, order_id)[2]
     response = _approve(client, shop, order_id, third.id)
     assert response.status_code == 200, response.get_json()
-    assert [r.status for r in _requests(app, shop, order_id)] == ["completed", "failed", "completed"]
+    assert [r.status for r in _requests(app, shop, order_id)] == [
+        "completed",
+        "failed",
+        "completed",
+    ]
     with app.app_context(), tenant_scope(shop.tenant.id):
         order = db.session.get(Order, order_id)
         assert (order.status, order.refunded_total) == ("refunded", Decimal("40.00"))
@@ -156,7 +252,9 @@ def test_a_pending_refund_failed_by_webhook_fails_exactly_its_request(app, clien
     assert _refundable(app, payments, shop, payment.id) == Decimal("0.00")
 
 
-def test_a_refund_outcome_meets_only_the_request_it_pays_out(app, client, factory, payments, shop, fake_stripe):
+def test_a_refund_outcome_meets_only_the_request_it_pays_out(
+    app, client, factory, payments, shop, fake_stripe
+):
     """The request is linked to its refund in the commit that writes the refund row, before Stripe
     is called; so while that call is still on its way, a refund that answers no request (here an
     admin's API refund of the same 20.00, refused by Stripe) does not fail the request, which then
@@ -168,40 +266,71 @@ def test_a_refund_outcome_meets_only_the_request_it_pays_out(app, client, factor
     from app.payments import services as payment_services
 
     s2 = factory.seller(shop.tenant)
-    order_id = payments.order(shop.tenant.id, total="40.00", user_id=shop.customer.user_id,
-                              seller_ids=(shop.seller.id, s2.id), status="paid")
-    payment = payments.start(shop.tenant.id, amount="40.00", order_id=order_id, user_id=shop.customer.user_id,
-                             method="stripe_card", details=PM)
+    order_id = payments.order(
+        shop.tenant.id,
+        total="40.00",
+        user_id=shop.customer.user_id,
+        seller_ids=(shop.seller.id, s2.id),
+        status="paid",
+    )
+    payment = payments.start(
+        shop.tenant.id,
+        amount="40.00",
+        order_id=order_id,
+        user_id=shop.customer.user_id,
+        method="stripe_card",
+        details=PM,
+    )
     with app.app_context(), tenant_scope(shop.tenant.id):
-        first_sub = db.session.scalar(select(SubOrder.id).where(SubOrder.order_id == order_id).order_by(SubOrder.id))
+        first_sub = db.session.scalar(
+            select(SubOrder.id).where(SubOrder.order_id == order_id).order_by(SubOrder.id)
+        )
         db.session.remove()
-    response = client.post(f"{ORDERS}/{order_id}/refund/", headers=shop.h,
-                           json={"reason": "never arrived", "sub_order_id": first_sub})
+    response = client.post(
+        f"{ORDERS}/{order_id}/refund/",
+        headers=shop.h,
+        json={"reason": "never arrived", "sub_order_id": first_sub},
+    )
     assert response.status_code == 200, response.get_json()
     (request,) = _requests(app, shop, order_id)
 
     fake_stripe.refund_hold = threading.Event()
     approval: dict = {}
-    approver = threading.Thread(target=lambda: approval.update(
-        response=_approve(app.test_client(), shop, order_id, request.id)))
+    approver = threading.Thread(
+        target=lambda: approval.update(
+            response=_approve(app.test_client(), shop, order_id, request.id)
+        )
+    )
     approver.start()
     try:
         assert fake_stripe.holding.wait(10), "the request's refund never reached Stripe"
         with app.app_context(), tenant_scope(shop.tenant.id):
             in_flight = db.session.scalar(select(Refund.id).where(Refund.payment_id == payment.id))
             db.session.remove()
-        assert _requests(app, shop, order_id)[0].payment_refund_id == in_flight  # linked before the call
+        assert (
+            _requests(app, shop, order_id)[0].payment_refund_id == in_flight
+        )  # linked before the call
 
         fake_stripe.fail_refund = True  # the admin's refund of the other 20.00 is refused at once
-        made = payments.run(shop.tenant.id, payment_services.refund, payment.id, Decimal("20.00"), "goodwill")
+        made = payments.run(
+            shop.tenant.id, payment_services.refund, payment.id, Decimal("20.00"), "goodwill"
+        )
         assert made.status == "failed" and made.id != in_flight
-        assert _requests(app, shop, order_id)[0].status == "approved"  # not taken for the request's refund
+        assert (
+            _requests(app, shop, order_id)[0].status == "approved"
+        )  # not taken for the request's refund
     finally:
         fake_stripe.fail_refund = False
         fake_stripe.refund_hold.set()
         approver.join(30)
     assert approval["response"].status_code == 200, approval["response"].get_json()
     assert _state(app, shop, order_id, request.id) == {
-        "request": "completed", "failure": None, "sub": "refunded", "order": "paid",  # the other sub-order's
-        "refunded_total": Decimal("20.00"), "payment_refund": "completed", "refund_amount": Decimal("20.00")}
+        "request": "completed",
+        "failure": None,
+        "sub": "refunded",
+        "order": "paid",  # the other sub-order's
+        "refunded_total": Decimal("20.00"),
+        "payment_refund": "completed",
+        "refund_amount": Decimal("20.00"),
+    }
     assert _refundable(app, payments, shop, payment.id) == Decimal("20.00")

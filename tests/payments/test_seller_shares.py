@@ -25,16 +25,37 @@ from tests.admin.test_admin_views import login
 from tests.payments.conftest import CARD_OK, headers
 from tests.payments.test_admin import shows
 
-WHOLE = ("335.69", "276.71", "67.28", "21.37", "33.57", "27.67", "49.04")  # never on seller 1's pages
+WHOLE = (
+    "335.69",
+    "276.71",
+    "67.28",
+    "21.37",
+    "33.57",
+    "27.67",
+    "49.04",
+)  # never on seller 1's pages
 
 
-def _answer(app, tenant_id: int, order_id: int, seller_id: int, refund_id: int, amount: str) -> None:
+def _answer(
+    app, tenant_id: int, order_id: int, seller_id: int, refund_id: int, amount: str
+) -> None:
     """Link the refund to a refund request of the seller's sub-order, as an approved request's is."""
     with app.app_context(), tenant_scope(tenant_id):
-        sub = db.session.scalar(select(SubOrder.id).where(SubOrder.order_id == order_id,
-                                                          SubOrder.seller_id == seller_id))
-        db.session.add(RefundRequest(order_id=order_id, sub_order_id=sub, amount=Decimal(amount), reason="x",
-                                     status="completed", payment_refund_id=refund_id))
+        sub = db.session.scalar(
+            select(SubOrder.id).where(
+                SubOrder.order_id == order_id, SubOrder.seller_id == seller_id
+            )
+        )
+        db.session.add(
+            RefundRequest(
+                order_id=order_id,
+                sub_order_id=sub,
+                amount=Decimal(amount),
+                reason="x",
+                status="completed",
+                payment_refund_id=refund_id,
+            )
+        )
         db.session.commit()
         db.session.remove()
 
@@ -50,8 +71,11 @@ def money(app, factory, payments, shop):
     order_id = payments.order(tid, total="335.69", seller_ids=(s1.id, s2.id), status="paid")
     with app.app_context(), tenant_scope(tid):
         for seller_id, total in ((s1.id, "58.98"), (s2.id, "276.71")):
-            db.session.execute(update(SubOrder).where(SubOrder.order_id == order_id, SubOrder.seller_id == seller_id)
-                               .values(subtotal=Decimal(total), total=Decimal(total)))
+            db.session.execute(
+                update(SubOrder)
+                .where(SubOrder.order_id == order_id, SubOrder.seller_id == seller_id)
+                .values(subtotal=Decimal(total), total=Decimal(total))
+            )
         db.session.commit()
         db.session.remove()
     payment = payments.start(tid, amount="335.69", order_id=order_id, details=CARD_OK)
@@ -61,11 +85,24 @@ def money(app, factory, payments, shop):
     _answer(app, tid, order_id, s2.id, for_s2.id, "21.37")
     _answer(app, tid, order_id, s1.id, for_s1.id, "12.34")
     with app.app_context(), tenant_scope(tid):
-        transactions = {(t.kind, t.refund_id): t.id for t in db.session.scalars(
-            select(PaymentTransaction).where(PaymentTransaction.payment_id == payment.id))}
+        transactions = {
+            (t.kind, t.refund_id): t.id
+            for t in db.session.scalars(
+                select(PaymentTransaction).where(PaymentTransaction.payment_id == payment.id)
+            )
+        }
         db.session.remove()
-    return SimpleNamespace(s1=s1, s2=s2, order_id=order_id, payment=payment, own=own, for_s1=for_s1,
-                           for_s2=for_s2, whole=whole, transactions=transactions)
+    return SimpleNamespace(
+        s1=s1,
+        s2=s2,
+        order_id=order_id,
+        payment=payment,
+        own=own,
+        for_s1=for_s1,
+        for_s2=for_s2,
+        whole=whole,
+        transactions=transactions,
+    )
 
 
 def _cells(page: str, row_id: int, route: str) -> str:
@@ -99,13 +136,17 @@ def test_a_seller_sees_its_share_of_payments_never_the_whole(app, shop, money):
 
     # seller 2: its own share, none of seller 1's
     other, _ = login(app, shop.tenant.slug, money.s2.user.username)
-    row = _cells(other.get("/admin/payments/list/").get_data(as_text=True), money.payment.id, "payments")
+    row = _cells(
+        other.get("/admin/payments/list/").get_data(as_text=True), money.payment.id, "payments"
+    )
     assert shows(row, "276.71") and shows(row, "49.04")  # 21.37 + 27.67
     assert not shows(row, "335.69") and not shows(row, "58.98") and not shows(row, "18.24")
 
     # staff: the whole figures
     admin, _ = login(app, shop.tenant.slug, shop.admin.username)
-    row = _cells(admin.get("/admin/payments/list/").get_data(as_text=True), money.payment.id, "payments")
+    row = _cells(
+        admin.get("/admin/payments/list/").get_data(as_text=True), money.payment.id, "payments"
+    )
     assert shows(row, "335.69") and shows(row, "67.28")
 
 
@@ -118,20 +159,39 @@ def test_sorting_and_filtering_do_not_give_the_whole_amounts_away(app, shop, mon
     for column in ("amount", "amount_captured", "amount_refunded"):
         assert f"_oc_PaymentView={column}" not in plain
         for direction in ("asc", "desc"):
-            page = seller.get(f"/admin/payments/list/?_oc_PaymentView={column}&_od_PaymentView={direction}")
-            assert _ids(page.get_data(as_text=True), "payments") == _ids(plain, "payments"), (column, direction)
+            page = seller.get(
+                f"/admin/payments/list/?_oc_PaymentView={column}&_od_PaymentView={direction}"
+            )
+            assert _ids(page.get_data(as_text=True), "payments") == _ids(plain, "payments"), (
+                column,
+                direction,
+            )
     assert "_oc_PaymentView=created_at" in plain  # other columns still sort
     # filters on amounts are not offered: asked for in the URL, they filter nothing
-    for query in ("_flt_0_amount=335.69", "_flt_0_amount=58.98", "_flt_1_amount=300", "_flt_2_amount=300"):
+    for query in (
+        "_flt_0_amount=335.69",
+        "_flt_0_amount=58.98",
+        "_flt_1_amount=300",
+        "_flt_2_amount=300",
+    ):
         page = seller.get(f"/admin/payments/list/?{query}").get_data(as_text=True)
         assert _ids(page, "payments") == _ids(plain, "payments"), query
-    for route, view in (("payment-transactions", "PaymentTransactionView"), ("refunds", "RefundView")):
-        page = seller.get(f"/admin/{route}/list/?_oc_{view}=amount&_od_{view}=asc").get_data(as_text=True)
+    for route, view in (
+        ("payment-transactions", "PaymentTransactionView"),
+        ("refunds", "RefundView"),
+    ):
+        page = seller.get(f"/admin/{route}/list/?_oc_{view}=amount&_od_{view}=asc").get_data(
+            as_text=True
+        )
         assert f"_oc_{view}=amount" not in page
-        assert _ids(page, route) == _ids(seller.get(f"/admin/{route}/list/").get_data(as_text=True), route)
+        assert _ids(page, route) == _ids(
+            seller.get(f"/admin/{route}/list/").get_data(as_text=True), route
+        )
     # staff still sort on money
     admin, _ = login(app, shop.tenant.slug, shop.admin.username)
-    page = admin.get("/admin/payments/list/?_oc_PaymentView=amount&_od_PaymentView=asc").get_data(as_text=True)
+    page = admin.get("/admin/payments/list/?_oc_PaymentView=amount&_od_PaymentView=asc").get_data(
+        as_text=True
+    )
     assert "_oc_PaymentView=amount" in page
     ids = _ids(page, "payments")
     assert ids.index(money.own.id) < ids.index(money.payment.id)
@@ -152,36 +212,56 @@ def test_a_seller_sees_only_the_refunds_and_transactions_that_concern_it(app, sh
     t = money.transactions
     page = seller.get("/admin/payment-transactions/list/").get_data(as_text=True)
     listed = set(_ids(page, "payment-transactions"))
-    assert {t[("authorize", None)], t[("capture", None)], t[("refund", money.for_s1.id)],
-            t[("refund", money.whole.id)]} <= listed
+    assert {
+        t[("authorize", None)],
+        t[("capture", None)],
+        t[("refund", money.for_s1.id)],
+        t[("refund", money.whole.id)],
+    } <= listed
     assert t[("refund", money.for_s2.id)] not in listed
     assert shows(_cells(page, t[("capture", None)], "payment-transactions"), "58.98")
     assert shows(_cells(page, t[("refund", money.for_s1.id)], "payment-transactions"), "12.34")
     assert shows(_cells(page, t[("refund", money.whole.id)], "payment-transactions"), "5.90")
     for whole in WHOLE:
         assert not shows(page, whole), whole
-    show = seller.get(f"/admin/payment-transactions/show/{t[('capture', None)]}").get_data(as_text=True)
+    show = seller.get(f"/admin/payment-transactions/show/{t[('capture', None)]}").get_data(
+        as_text=True
+    )
     assert shows(show, "58.98") and not shows(show, "335.69") and "Raw Response" not in show
-    assert seller.get(f"/admin/payment-transactions/show/{t[('refund', money.for_s2.id)]}").status_code == 404
+    assert (
+        seller.get(f"/admin/payment-transactions/show/{t[('refund', money.for_s2.id)]}").status_code
+        == 404
+    )
 
     # staff see every refund and transaction, whole, with the gateway's response
     admin, _ = login(app, shop.tenant.slug, shop.admin.username)
-    assert shows(_cells(admin.get("/admin/refunds/list/").get_data(as_text=True), money.for_s2.id, "refunds"),
-                 "21.37")
-    show = admin.get(f"/admin/payment-transactions/show/{t[('capture', None)]}").get_data(as_text=True)
+    assert shows(
+        _cells(
+            admin.get("/admin/refunds/list/").get_data(as_text=True), money.for_s2.id, "refunds"
+        ),
+        "21.37",
+    )
+    show = admin.get(f"/admin/payment-transactions/show/{t[('capture', None)]}").get_data(
+        as_text=True
+    )
     assert shows(show, "335.69") and "Raw Response" in show
 
 
 def test_the_orders_api_gives_a_seller_its_share_of_the_refunded_total(app, shop, money):
-    response = app.test_client().get(f"/api/v1/orders/{money.order_id}/",
-                                     headers=headers(app, money.s1.user, shop.tenant.slug))
+    response = app.test_client().get(
+        f"/api/v1/orders/{money.order_id}/", headers=headers(app, money.s1.user, shop.tenant.slug)
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert Decimal(str(body["total"])) == Decimal("58.98")
     assert Decimal(str(body["refunded_total"])) == Decimal("18.24")  # 12.34 + 5.90, not 67.28
-    listed = app.test_client().get("/api/v1/orders/", headers=headers(app, money.s1.user, shop.tenant.slug))
+    listed = app.test_client().get(
+        "/api/v1/orders/", headers=headers(app, money.s1.user, shop.tenant.slug)
+    )
     item = next(o for o in listed.get_json()["items"] if o["id"] == money.order_id)
     assert Decimal(str(item["refunded_total"])) == Decimal("18.24")
     # an admin gets the order's whole refunded total
-    whole = app.test_client().get(f"/api/v1/orders/{money.order_id}/", headers=shop.h_admin).get_json()
+    whole = (
+        app.test_client().get(f"/api/v1/orders/{money.order_id}/", headers=shop.h_admin).get_json()
+    )
     assert Decimal(str(whole["refunded_total"])) == Decimal("67.28")

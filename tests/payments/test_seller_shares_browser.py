@@ -33,7 +33,9 @@ def test_money_pages_in_chromium(app, shop, money, live_server, tmp_path):  # no
         headers = page.locator("table thead th")
         assert page.locator("th a[href*='_oc_PaymentView=amount']").count() == 0
         assert page.locator("th a[href*='_oc_PaymentView=created_at']").count() == 1
-        assert any("Amount (your share)" in h for h in headers.all_inner_texts())  # said, not to be guessed
+        assert any(
+            "Amount (your share)" in h for h in headers.all_inner_texts()
+        )  # said, not to be guessed
         _shoot(page, tmp_path, "seller-payments")
         page.goto(f"{live_server}/admin/payments/show/{money.payment.id}")
         body = page.inner_text("body")
@@ -50,7 +52,9 @@ def test_money_pages_in_chromium(app, shop, money, live_server, tmp_path):  # no
 
     with admin_page(live_server, shop.tenant.slug, shop.admin.username) as page:
         page.goto(f"{live_server}/admin/payments/list/")
-        text = page.locator(f"tr:has(a[href$='/admin/payments/show/{money.payment.id}'])").inner_text()
+        text = page.locator(
+            f"tr:has(a[href$='/admin/payments/show/{money.payment.id}'])"
+        ).inner_text()
         assert "335.69" in text and "67.28" in text
         assert not any("your share" in h for h in page.locator("table thead th").all_inner_texts())
         _shoot(page, tmp_path, "admin-payments")

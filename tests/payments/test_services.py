@@ -20,39 +20,64 @@ from tests.payments.conftest import CARD_OK, card
 
 def _events(app, tenant_id: int, payment_id: int) -> list[tuple[str, dict]]:
     with app.app_context(), tenant_scope(tenant_id):
-        rows = db.session.scalars(select(OutboxEvent).where(OutboxEvent.tenant_id == tenant_id,
-                                                            OutboxEvent.aggregate == "payment",
-                                                            OutboxEvent.aggregate_id == str(payment_id))
-                                  .order_by(OutboxEvent.id)).all()
+        rows = db.session.scalars(
+            select(OutboxEvent)
+            .where(
+                OutboxEvent.tenant_id == tenant_id,
+                OutboxEvent.aggregate == "payment",
+                OutboxEvent.aggregate_id == str(payment_id),
+            )
+            .order_by(OutboxEvent.id)
+        ).all()
         return [(r.name, r.payload) for r in rows]
 
 
 def _transactions(app, tenant_id: int, payment_id: int) -> list[PaymentTransaction]:
     with app.app_context(), tenant_scope(tenant_id):
-        rows = db.session.scalars(select(PaymentTransaction).where(PaymentTransaction.payment_id == payment_id)
-                                  .order_by(PaymentTransaction.id)).all()
+        rows = db.session.scalars(
+            select(PaymentTransaction)
+            .where(PaymentTransaction.payment_id == payment_id)
+            .order_by(PaymentTransaction.id)
+        ).all()
         db.session.expunge_all()
         return rows
 
 
 # --- the test cards -------------------------------------------------------------------------------
 
+
 @pytest.mark.smoke
 def test_success_card_authorizes_and_captures_and_publishes(app, payments, shop):
-    p = payments.start(shop.tenant.id, amount="59.90", details=CARD_OK, user_id=shop.customer.user_id)
-    assert p.status == "captured" and p.amount_captured == Decimal("59.90") and p.refundable == Decimal("59.90")
+    p = payments.start(
+        shop.tenant.id, amount="59.90", details=CARD_OK, user_id=shop.customer.user_id
+    )
+    assert (
+        p.status == "captured"
+        and p.amount_captured == Decimal("59.90")
+        and p.refundable == Decimal("59.90")
+    )
     assert (p.card_brand, p.card_last4) == ("visa", "4242")
     kinds = [(t.kind, t.status) for t in _transactions(app, shop.tenant.id, p.id)]
     assert kinds == [("authorize", "succeeded"), ("capture", "succeeded")]
     events = _events(app, shop.tenant.id, p.id)
     assert [name for name, _ in events] == ["payment.authorized", "payment.captured"]
-    assert events[1][1] == {"order_id": p.order_id, "payment_id": p.id, "amount": "59.90", "currency": "USD",
-                            "status": "captured"}
+    assert events[1][1] == {
+        "order_id": p.order_id,
+        "payment_id": p.id,
+        "amount": "59.90",
+        "currency": "USD",
+        "status": "captured",
+    }
 
 
-@pytest.mark.parametrize("number, code", [("4000000000000002", "card_declined"),
-                                          ("4000000000009995", "insufficient_funds"),
-                                          ("4111111111111111", "card_declined")])
+@pytest.mark.parametrize(
+    "number, code",
+    [
+        ("4000000000000002", "card_declined"),
+        ("4000000000009995", "insufficient_funds"),
+        ("4111111111111111", "card_declined"),
+    ],
+)
 def test_declining_cards_fail_with_their_code(app, payments, shop, number, code):
     p = payments.start(shop.tenant.id, details=card(number), user_id=shop.customer.user_id)
     assert p.status == "failed" and p.failure_code == code and p.amount_captured == 0
@@ -60,12 +85,20 @@ def test_declining_cards_fail_with_their_code(app, payments, shop, number, code)
 
 
 def test_requires_action_card_then_confirm(app, payments, shop):
-    p = payments.start(shop.tenant.id, details=card("4000000000003220"), user_id=shop.customer.user_id)
+    p = payments.start(
+        shop.tenant.id, details=card("4000000000003220"), user_id=shop.customer.user_id
+    )
     assert p.status == "requires_action"
     with app.app_context(), tenant_scope(shop.tenant.id):
         assert db.session.get(Payment, p.id).next_action["type"] == "confirm"
-    done = payments.run(shop.tenant.id, services.process_payment, _user(app, shop), payment_id=p.id,
-                        payment_details=None, confirm=True)
+    done = payments.run(
+        shop.tenant.id,
+        services.process_payment,
+        _user(app, shop),
+        payment_id=p.id,
+        payment_details=None,
+        confirm=True,
+    )
     assert done.status == "captured"
     kinds = [t.kind for t in _transactions(app, shop.tenant.id, p.id)]
     assert kinds == ["authorize", "confirm", "capture"]
@@ -84,8 +117,14 @@ def _user(app, shop, which="customer"):
 def test_card_number_is_never_stored(app, payments, shop):
     p = payments.start(shop.tenant.id, details=CARD_OK, user_id=shop.customer.user_id)
     with app.app_context(), tenant_scope(shop.tenant.id):
-        dump = str([t.raw_response for t in db.session.scalars(
-            select(PaymentTransaction).where(PaymentTransaction.payment_id == p.id))])
+        dump = str(
+            [
+                t.raw_response
+                for t in db.session.scalars(
+                    select(PaymentTransaction).where(PaymentTransaction.payment_id == p.id)
+                )
+            ]
+        )
     assert "4242424242424242" not in dump and "4242" in dump
 
 
@@ -106,6 +145,7 @@ def test_luhn_invalid_number_and_unknown_method_are_422_and_create_nothing(app, 
 
 
 # --- manual gateway, capture, void ----------------------------------------------------------------
+
 
 @pytest.mark.smoke
 def test_bank_transfer_is_pending_until_marked_received(app, payments, shop):
@@ -130,7 +170,10 @@ def test_manual_capture_mode_then_capture_and_void(app, payments, shop):
     q = payments.start(shop.tenant.id, details=CARD_OK, capture=False)
     voided = payments.run(shop.tenant.id, services.void, q.id)
     assert voided.status == "voided"
-    assert [n for n, _ in _events(app, shop.tenant.id, q.id)] == ["payment.authorized", "payment.voided"]
+    assert [n for n, _ in _events(app, shop.tenant.id, q.id)] == [
+        "payment.authorized",
+        "payment.voided",
+    ]
     with pytest.raises(Conflict):
         payments.run(shop.tenant.id, services.capture, q.id)  # voided: nothing to capture
     with pytest.raises(Conflict):
@@ -152,19 +195,36 @@ def test_void_or_refund_for_cancel(app, payments, shop):
 
 # --- refunds --------------------------------------------------------------------------------------
 
+
 @pytest.mark.smoke
 def test_partial_then_full_refund_and_never_more(app, payments, shop):
     p = payments.start(shop.tenant.id, amount="80.00", details=CARD_OK)
     r1 = payments.run(shop.tenant.id, services.refund, p.id, Decimal("30.00"), "damaged")
-    assert r1.status == "completed" and payments.get(shop.tenant.id, p.id).status == "partially_refunded"
+    assert (
+        r1.status == "completed"
+        and payments.get(shop.tenant.id, p.id).status == "partially_refunded"
+    )
     with pytest.raises(Conflict) as exc:
         payments.run(shop.tenant.id, services.refund, p.id, Decimal("50.01"), "too much")
-    assert exc.value.code == "refund_exceeds_captured" and exc.value.details["refundable"] == "50.00"
+    assert (
+        exc.value.code == "refund_exceeds_captured" and exc.value.details["refundable"] == "50.00"
+    )
     payments.run(shop.tenant.id, services.refund, p.id, Decimal("50.00"), "rest")
     final = payments.get(shop.tenant.id, p.id)
-    assert final.status == "refunded" and final.amount_refunded == Decimal("80.00") and final.refundable == 0
-    refunds = [(n, e["amount"], e["status"]) for n, e in _events(app, shop.tenant.id, p.id) if n == "refund.completed"]
-    assert refunds == [("refund.completed", "30.00", "partially_refunded"), ("refund.completed", "50.00", "refunded")]
+    assert (
+        final.status == "refunded"
+        and final.amount_refunded == Decimal("80.00")
+        and final.refundable == 0
+    )
+    refunds = [
+        (n, e["amount"], e["status"])
+        for n, e in _events(app, shop.tenant.id, p.id)
+        if n == "refund.completed"
+    ]
+    assert refunds == [
+        ("refund.completed", "30.00", "partially_refunded"),
+        ("refund.completed", "50.00", "refunded"),
+    ]
 
 
 def test_refund_of_an_uncaptured_payment_is_409(payments, shop):
@@ -203,17 +263,25 @@ def test_concurrent_refunds_never_exceed_the_capture(app, payments, shop):
     assert set(outcomes) == {"ok", "refund_exceeds_captured"}
     with app.app_context(), tenant_scope(shop.tenant.id):
         payment = db.session.get(Payment, p.id)
-        done = db.session.scalar(select(func.sum(Refund.amount)).where(Refund.payment_id == p.id,
-                                                                        Refund.status == "completed"))
+        done = db.session.scalar(
+            select(func.sum(Refund.amount)).where(
+                Refund.payment_id == p.id, Refund.status == "completed"
+            )
+        )
         assert done == payment.amount_refunded == Decimal("90.00") <= payment.amount_captured
         assert payment.status == "partially_refunded"
 
 
 # --- idempotency ----------------------------------------------------------------------------------
 
+
 def test_idempotency_key_same_body_one_payment_other_body_409(app, payments, shop):
-    kwargs = dict(order_id=payments.order(shop.tenant.id), details=CARD_OK,
-                  user_id=shop.customer.user_id, idempotency_key="checkout-1")
+    kwargs = dict(
+        order_id=payments.order(shop.tenant.id),
+        details=CARD_OK,
+        user_id=shop.customer.user_id,
+        idempotency_key="checkout-1",
+    )
     first = payments.start(shop.tenant.id, **kwargs)
     second = payments.start(shop.tenant.id, **kwargs)
     assert first.id == second.id and second.status == "captured"
@@ -235,9 +303,17 @@ def test_idempotency_key_under_concurrent_calls_makes_one_payment(app, payments,
         with app.app_context(), tenant_scope(shop.tenant.id):
             barrier.wait()
             try:
-                ids.append(services.start_payment(order_id=order_id, amount=Decimal("12.00"), currency="USD",
-                                                  method="test_card", customer_user_id=shop.customer.user_id,
-                                                  payment_details=CARD_OK, idempotency_key="same-key").id)
+                ids.append(
+                    services.start_payment(
+                        order_id=order_id,
+                        amount=Decimal("12.00"),
+                        currency="USD",
+                        method="test_card",
+                        customer_user_id=shop.customer.user_id,
+                        payment_details=CARD_OK,
+                        idempotency_key="same-key",
+                    ).id
+                )
             except Exception as exc:
                 ids.append(repr(exc))
             finally:
@@ -250,8 +326,16 @@ def test_idempotency_key_under_concurrent_calls_makes_one_payment(app, payments,
         t.join()
     assert len(set(ids)) == 1 and isinstance(ids[0], int), ids
     with app.app_context(), tenant_scope(shop.tenant.id):
-        assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.order_id == order_id)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Payment).where(Payment.order_id == order_id)
+            )
+            == 1
+        )
         assert db.session.scalar(select(func.count()).select_from(PaymentIdempotencyKey)) == 1
-        captures = db.session.scalar(select(func.count()).select_from(PaymentTransaction).where(
-            PaymentTransaction.payment_id == ids[0], PaymentTransaction.kind == "capture"))
+        captures = db.session.scalar(
+            select(func.count())
+            .select_from(PaymentTransaction)
+            .where(PaymentTransaction.payment_id == ids[0], PaymentTransaction.kind == "capture")
+        )
         assert captures == 1

@@ -41,8 +41,11 @@ def _redeem_in_threads(app, tenant_id, promotion_id, users):
             barrier.wait()
             try:
                 with transaction():
-                    services.redeem([AppliedPromotion(promotion_id, "LAST5", D("1.00"))],
-                                    order_id=order_ids[i], customer_user_id=user_id)
+                    services.redeem(
+                        [AppliedPromotion(promotion_id, "LAST5", D("1.00"))],
+                        order_id=order_ids[i],
+                        customer_user_id=user_id,
+                    )
                 result = "ok"
             except Conflict as exc:
                 result = exc.code
@@ -62,8 +65,11 @@ def _redeem_in_threads(app, tenant_id, promotion_id, users):
 def _counts(app, tenant_id, promotion_id):
     with app.app_context(), tenant_scope(tenant_id):
         uses = db.session.scalar(select(Promotion.uses_count).where(Promotion.id == promotion_id))
-        rows = db.session.scalar(select(func.count()).select_from(PromotionRedemption)
-                                 .where(PromotionRedemption.promotion_id == promotion_id))
+        rows = db.session.scalar(
+            select(func.count())
+            .select_from(PromotionRedemption)
+            .where(PromotionRedemption.promotion_id == promotion_id)
+        )
         return uses, rows
 
 
@@ -85,8 +91,11 @@ def test_per_customer_limit_under_concurrency(app, shop, factory, is_sqlite):
     assert outcomes.count("ok") == 2
     assert _counts(app, shop.tenant.id, promo) == (2, 2)
     with app.app_context(), tenant_scope(shop.tenant.id):
-        usage = db.session.scalar(select(PromotionCustomerUsage.uses_count)
-                                  .where(PromotionCustomerUsage.promotion_id == promo))
+        usage = db.session.scalar(
+            select(PromotionCustomerUsage.uses_count).where(
+                PromotionCustomerUsage.promotion_id == promo
+            )
+        )
         assert usage == 2
 
 
@@ -98,26 +107,50 @@ def test_redeem_records_and_a_refusal_keeps_nothing(app, ctx, shop, factory):
     o41, o42, o43, o44 = _orders(app, shop.tenant.id, 4)
     with tenant_scope(shop.tenant.id):
         with transaction():
-            (r,) = services.redeem([AppliedPromotion(ok, None, D("2.50"))], order_id=o41,
-                                   customer_user_id=customer.user_id)
-        assert (r.order_id, r.discount_total, r.customer_user_id) == (o41, D("2.50"), customer.user_id)
-        assert db.session.scalar(select(func.count()).select_from(OutboxEvent)
-                                 .where(OutboxEvent.name == "promotion.redeemed",
-                                        OutboxEvent.aggregate_id == str(ok))) == 1
+            (r,) = services.redeem(
+                [AppliedPromotion(ok, None, D("2.50"))],
+                order_id=o41,
+                customer_user_id=customer.user_id,
+            )
+        assert (r.order_id, r.discount_total, r.customer_user_id) == (
+            o41,
+            D("2.50"),
+            customer.user_id,
+        )
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(
+                    OutboxEvent.name == "promotion.redeemed", OutboxEvent.aggregate_id == str(ok)
+                )
+            )
+            == 1
+        )
         with pytest.raises(Conflict) as err:
             with transaction():
-                services.redeem([AppliedPromotion(ok, None, D("2.50")), AppliedPromotion(last, "ONE", D("5"))],
-                                order_id=o42, customer_user_id=customer.user_id)
+                services.redeem(
+                    [AppliedPromotion(ok, None, D("2.50")), AppliedPromotion(last, "ONE", D("5"))],
+                    order_id=o42,
+                    customer_user_id=customer.user_id,
+                )
         assert err.value.code == "promotion_exhausted" and err.value.details["promotion_id"] == last
     assert _counts(app, shop.tenant.id, ok) == (1, 1)  # the first use of order 42 was rolled back
     per_customer = shop.build.promotion("percentage", "10", usage_limit_per_customer=1)
     with tenant_scope(shop.tenant.id), pytest.raises(Conflict) as err:
         with transaction():
-            services.redeem([AppliedPromotion(per_customer, None, D("1"))], order_id=o43, customer_user_id=None)
+            services.redeem(
+                [AppliedPromotion(per_customer, None, D("1"))], order_id=o43, customer_user_id=None
+            )
     assert err.value.details["reason"] == "login_required"
     assert _counts(app, shop.tenant.id, per_customer) == (0, 0)
     ended = shop.build.promotion("percentage", "10", ends_at=utcnow() - dt.timedelta(seconds=1))
     with tenant_scope(shop.tenant.id), pytest.raises(Conflict) as err:
         with transaction():
-            services.redeem([AppliedPromotion(ended, None, D("1"))], order_id=o44, customer_user_id=None)
-    assert err.value.code == "promotion_unavailable" and _counts(app, shop.tenant.id, ended) == (0, 0)
+            services.redeem(
+                [AppliedPromotion(ended, None, D("1"))], order_id=o44, customer_user_id=None
+            )
+    assert err.value.code == "promotion_unavailable" and _counts(app, shop.tenant.id, ended) == (
+        0,
+        0,
+    )

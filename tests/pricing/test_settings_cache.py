@@ -20,7 +20,14 @@ from app.tax.models import TaxRule, TaxSettings
 from app.tenants.context import tenant_scope
 from tests.pricing.builders import NOW, line, request_for
 
-TABLES = ("tax_settings", "tax_rules", "shipping_zones", "shipping_methods", "shipping_rate_brackets", "promotions")
+TABLES = (
+    "tax_settings",
+    "tax_rules",
+    "shipping_zones",
+    "shipping_methods",
+    "shipping_rate_brackets",
+    "promotions",
+)
 
 
 def _price(app, shop, quantity=1):
@@ -67,10 +74,14 @@ def test_cached_tax_and_shipping_follow_every_committed_change(app, shop):
     _change(app, shop, ShippingMethod, flat, flat_rate=D("3.00"))
     assert _price(app, shop)[:3] == (D("1.30"), D("3.00"), [flat])
 
-    weight = b.method(zone, name="By price", rate_type="price", position=-1, brackets=(("0", None, "2.50"),))
+    weight = b.method(
+        zone, name="By price", rate_type="price", position=-1, brackets=(("0", None, "2.50"),)
+    )
     assert _price(app, shop)[:3] == (D("1.25"), D("2.50"), [weight])  # the cheaper new method
     with app.app_context(), tenant_scope(shop.tenant.id):
-        bracket = db.session.scalar(select(ShippingRateBracket.id).where(ShippingRateBracket.method_id == weight))
+        bracket = db.session.scalar(
+            select(ShippingRateBracket.id).where(ShippingRateBracket.method_id == weight)
+        )
     _change(app, shop, ShippingRateBracket, bracket, rate=D("6.00"))
     assert _price(app, shop)[:3] == (D("1.30"), D("3.00"), [flat])
 
@@ -89,11 +100,14 @@ def test_cached_tax_and_shipping_follow_every_committed_change(app, shop):
 
 def test_cached_automatic_promotions_follow_every_committed_change(app, shop):
     day = dt.timedelta(days=1)
-    promo = shop.build.promotion("percentage", "10", starts_at=NOW - day, ends_at=NOW + day, usage_limit=2)
+    promo = shop.build.promotion(
+        "percentage", "10", starts_at=NOW - day, ends_at=NOW + day, usage_limit=2
+    )
 
     def discount():
         result, read = _run(app, shop, quantity=3)  # 30.00
         return result.discount_total, [a.promotion_id for a in result.applied_promotions], read
+
     first = discount()
     assert first[:2] == (D("3.00"), [promo]) and "promotions" in first[2]
     assert discount() == (D("3.00"), [promo], [])  # cached
@@ -104,9 +118,16 @@ def test_cached_automatic_promotions_follow_every_committed_change(app, shop):
     assert discount()[:2] == (D("0.00"), [])
     _change(app, shop, Promotion, promo, ends_at=NOW + day)
     assert discount()[:2] == (D("7.50"), [promo])
-    with app.app_context(), tenant_scope(shop.tenant.id):  # two redemptions, as checkout counts them
-        db.session.execute(update(Promotion).where(Promotion.id == promo)
-                           .values(uses_count=Promotion.uses_count + 2).execution_options(synchronize_session=False))
+    with (
+        app.app_context(),
+        tenant_scope(shop.tenant.id),
+    ):  # two redemptions, as checkout counts them
+        db.session.execute(
+            update(Promotion)
+            .where(Promotion.id == promo)
+            .values(uses_count=Promotion.uses_count + 2)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
     assert discount()[:2] == (D("0.00"), [])  # exhausted
     _change(app, shop, Promotion, promo, usage_limit=None)

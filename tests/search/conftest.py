@@ -11,14 +11,29 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.catalog.models import Attribute, Brand, Category, Product, ProductAttributeValue, ProductVariant
+from app.catalog.models import (
+    Attribute,
+    Brand,
+    Category,
+    Product,
+    ProductAttributeValue,
+    ProductVariant,
+)
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
 from app.tenants.context import tenant_scope
 from tests.conftest import unique
 
-BACKENDS = ["tantivy", pytest.param("elasticsearch", marks=pytest.mark.skipif(
-    not os.environ.get("ELASTICSEARCH_URL"), reason="ELASTICSEARCH_URL not set: no live Elasticsearch here"))]
+BACKENDS = [
+    "tantivy",
+    pytest.param(
+        "elasticsearch",
+        marks=pytest.mark.skipif(
+            not os.environ.get("ELASTICSEARCH_URL"),
+            reason="ELASTICSEARCH_URL not set: no live Elasticsearch here",
+        ),
+    ),
+]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -31,7 +46,9 @@ def engine(request, app, tmp_path):
     else:
         from app.search.elastic import ElasticBackend
 
-        backend = ElasticBackend(os.environ["ELASTICSEARCH_URL"], prefix=f"test-{unique('')}-", refresh=True)
+        backend = ElasticBackend(
+            os.environ["ELASTICSEARCH_URL"], prefix=f"test-{unique('')}-", refresh=True
+        )
     previous = app.extensions.get("search")
     app.extensions["search"] = backend
     yield backend
@@ -60,37 +77,152 @@ def build_catalog(app, factory):
         db.session.add_all([colour, material, clothing, shirts, tees, books, acme, globex, wh])
         db.session.flush()
 
-        def product(title, seller, category, brand, price, stock, *, description="", rating="0", count=0,
-                    sold=0, age=0, attrs=(), status="active", featured=False, reserved=0):
-            p = Product(title=title, slug=unique("p-"), seller_id=seller.id, category=category, brand=brand,
-                        status=status, is_featured=featured, rating_avg=Decimal(rating), rating_count=count,
-                        sold_count=sold, description=description, created_at=now - dt.timedelta(days=age))
+        def product(
+            title,
+            seller,
+            category,
+            brand,
+            price,
+            stock,
+            *,
+            description="",
+            rating="0",
+            count=0,
+            sold=0,
+            age=0,
+            attrs=(),
+            status="active",
+            featured=False,
+            reserved=0,
+        ):
+            p = Product(
+                title=title,
+                slug=unique("p-"),
+                seller_id=seller.id,
+                category=category,
+                brand=brand,
+                status=status,
+                is_featured=featured,
+                rating_avg=Decimal(rating),
+                rating_count=count,
+                sold_count=sold,
+                description=description,
+                created_at=now - dt.timedelta(days=age),
+            )
             db.session.add(p)
-            p.variants.append(ProductVariant(sku=unique("SKU-"), price=Decimal(price), currency="USD", options={}))
+            p.variants.append(
+                ProductVariant(sku=unique("SKU-"), price=Decimal(price), currency="USD", options={})
+            )
             for attribute, value in attrs:
                 p.attribute_values.append(ProductAttributeValue(attribute=attribute, value=value))
             db.session.flush()
-            db.session.add(StockLevel(variant_id=p.variants[0].id, warehouse_id=wh.id, quantity_on_hand=stock,
-                                      quantity_reserved=reserved))
+            db.session.add(
+                StockLevel(
+                    variant_id=p.variants[0].id,
+                    warehouse_id=wh.id,
+                    quantity_on_hand=stock,
+                    quantity_reserved=reserved,
+                )
+            )
             return p
 
-        p1 = product("Red Cotton Shirt", s1, tees, acme, "10.00", 5, description="Soft cotton shirt for summer",
-                     rating="4.50", count=3, sold=10, age=6, attrs=[(colour, "Red"), (material, "Cotton")])
-        p2 = product("Blue Denim Shirt", s2, shirts, globex, "50.00", 0, description="Sturdy denim",
-                     rating="3.00", count=2, sold=50, age=5, attrs=[(colour, "Blue"), (material, "Denim")])
-        p3 = product("Mystery Novel", s1, books, acme, "20.00", 3, reserved=3,
-                     description="A thrilling detective story", age=4)
+        p1 = product(
+            "Red Cotton Shirt",
+            s1,
+            tees,
+            acme,
+            "10.00",
+            5,
+            description="Soft cotton shirt for summer",
+            rating="4.50",
+            count=3,
+            sold=10,
+            age=6,
+            attrs=[(colour, "Red"), (material, "Cotton")],
+        )
+        p2 = product(
+            "Blue Denim Shirt",
+            s2,
+            shirts,
+            globex,
+            "50.00",
+            0,
+            description="Sturdy denim",
+            rating="3.00",
+            count=2,
+            sold=50,
+            age=5,
+            attrs=[(colour, "Blue"), (material, "Denim")],
+        )
+        p3 = product(
+            "Mystery Novel",
+            s1,
+            books,
+            acme,
+            "20.00",
+            3,
+            reserved=3,
+            description="A thrilling detective story",
+            age=4,
+        )
         p4 = product("Draft Shirt", s1, clothing, acme, "15.00", 1, status="draft", age=3)
-        p5 = product("Green Wool Hat", s2, clothing, globex, "5.00", 2, description="Warm wool", rating="5.00",
-                     count=1, sold=5, age=2, attrs=[(colour, "Green")], featured=True)
-        p6 = product("Leather Wallet", s1, None, None, "120.00", 1, description="Brown leather", rating="4.00",
-                     count=8, sold=100, age=1)
-        p7 = product("Cotton Socks", s2, clothing, globex, "8.00", 4, description="Goes well with a shirt",
-                     age=0, attrs=[(colour, "Red")])
+        p5 = product(
+            "Green Wool Hat",
+            s2,
+            clothing,
+            globex,
+            "5.00",
+            2,
+            description="Warm wool",
+            rating="5.00",
+            count=1,
+            sold=5,
+            age=2,
+            attrs=[(colour, "Green")],
+            featured=True,
+        )
+        p6 = product(
+            "Leather Wallet",
+            s1,
+            None,
+            None,
+            "120.00",
+            1,
+            description="Brown leather",
+            rating="4.00",
+            count=8,
+            sold=100,
+            age=1,
+        )
+        p7 = product(
+            "Cotton Socks",
+            s2,
+            clothing,
+            globex,
+            "8.00",
+            4,
+            description="Goes well with a shirt",
+            age=0,
+            attrs=[(colour, "Red")],
+        )
         db.session.commit()
-        ids = SimpleNamespace(p1=p1.id, p2=p2.id, p3=p3.id, p4=p4.id, p5=p5.id, p6=p6.id, p7=p7.id,
-                              clothing=clothing.id, shirts=shirts.id, tees=tees.id, books=books.id,
-                              acme=acme.id, globex=globex.id, wh=wh.id, p2_variant=p2.variants[0].id)
+        ids = SimpleNamespace(
+            p1=p1.id,
+            p2=p2.id,
+            p3=p3.id,
+            p4=p4.id,
+            p5=p5.id,
+            p6=p6.id,
+            p7=p7.id,
+            clothing=clothing.id,
+            shirts=shirts.id,
+            tees=tees.id,
+            books=books.id,
+            acme=acme.id,
+            globex=globex.id,
+            wh=wh.id,
+            p2_variant=p2.variants[0].id,
+        )
     foreign = factory.product(factory.seller(other), title="Red Cotton Shirt Imported")
     return SimpleNamespace(tenant=tenant, other=other, s1=s1, s2=s2, ids=ids, foreign=foreign)
 

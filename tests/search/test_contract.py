@@ -22,10 +22,29 @@ from app.security.models import User
 from app.tenants.context import tenant_scope
 
 
-def search(app, tenant, q="", *, sort="relevance", page=1, page_size=24, facets=False, highlight=False, **filters):
+def search(
+    app,
+    tenant,
+    q="",
+    *,
+    sort="relevance",
+    page=1,
+    page_size=24,
+    facets=False,
+    highlight=False,
+    **filters,
+):
     with app.app_context(), tenant_scope(tenant.id):
-        return service.search_products(q, ProductFilters(**filters), sort=sort, page=page, page_size=page_size,
-                                       facets=facets, highlight=highlight, require_words=False)
+        return service.search_products(
+            q,
+            ProductFilters(**filters),
+            sort=sort,
+            page=page,
+            page_size=page_size,
+            facets=facets,
+            highlight=highlight,
+            require_words=False,
+        )
 
 
 def ids(app, tenant, q="", **kwargs) -> list[int]:
@@ -34,15 +53,22 @@ def ids(app, tenant, q="", **kwargs) -> list[int]:
 
 # --- relevance, typos, highlighting ------------------------------------------------------------
 
+
 @pytest.mark.smoke
 def test_keyword_finds_active_products_and_ranks_title_matches_first(app, catalog):
     i = catalog.ids
     found = ids(app, catalog.tenant, "shirt")
-    assert set(found) == {i.p1, i.p2, i.p7}  # p7 says "shirt" in its description only; p4 is a draft
+    assert set(found) == {
+        i.p1,
+        i.p2,
+        i.p7,
+    }  # p7 says "shirt" in its description only; p4 is a draft
     assert found[-1] == i.p7
     assert found[0] == i.p1  # in stock and well rated beats out of stock (p2)
     assert ids(app, catalog.tenant, "red cotton shirt")[0] == i.p1  # every word must match
-    assert ids(app, catalog.tenant, "acme") == [i.p1, i.p3] or set(ids(app, catalog.tenant, "acme")) == {i.p1, i.p3}
+    assert ids(app, catalog.tenant, "acme") == [i.p1, i.p3] or set(
+        ids(app, catalog.tenant, "acme")
+    ) == {i.p1, i.p3}
     assert ids(app, catalog.tenant, "thrilling detective") == [i.p3]  # description
     assert ids(app, catalog.tenant, "denim") == [i.p2]  # attribute value and description
     assert ids(app, catalog.tenant, "books") == [i.p3]  # category name
@@ -54,7 +80,9 @@ def test_typos_are_tolerated(app, catalog):
     assert set(ids(app, catalog.tenant, "shrit")) >= {i.p1, i.p2}  # transposition
     assert ids(app, catalog.tenant, "mistery") == [i.p3]  # substitution
     assert ids(app, catalog.tenant, "leathr wallet") == [i.p6]  # deletion
-    assert ids(app, catalog.tenant, "globx")[:0] == [] and set(ids(app, catalog.tenant, "globx")) == {i.p2, i.p5, i.p7}
+    assert ids(app, catalog.tenant, "globx")[:0] == [] and set(
+        ids(app, catalog.tenant, "globx")
+    ) == {i.p2, i.p5, i.p7}
 
 
 def test_user_input_never_breaks_the_query(app, catalog):
@@ -71,6 +99,7 @@ def test_highlights_mark_the_matched_words(app, catalog):
 
 
 # --- filters ------------------------------------------------------------------------------------
+
 
 def test_every_filter(app, catalog):
     i, t = catalog.ids, catalog.tenant
@@ -94,14 +123,19 @@ def test_every_filter(app, catalog):
 
 
 def test_unknown_filter_values_are_validation_errors(app, catalog):
-    for filters, field in (({"category": "nope"}, "category"), ({"brand": ["nope"]}, "brand"),
-                           ({"seller": "nope"}, "seller"), ({"attrs": {"nope": ["x"]}}, "attr_nope")):
+    for filters, field in (
+        ({"category": "nope"}, "category"),
+        ({"brand": ["nope"]}, "brand"),
+        ({"seller": "nope"}, "seller"),
+        ({"attrs": {"nope": ["x"]}}, "attr_nope"),
+    ):
         with pytest.raises(ValidationError) as error:
             search(app, catalog.tenant, "shirt", **filters)
         assert field in error.value.details
 
 
 # --- facets -------------------------------------------------------------------------------------
+
 
 def test_facets_add_up(app, catalog):
     i = catalog.ids
@@ -110,15 +144,26 @@ def test_facets_add_up(app, catalog):
     assert total == 6
     assert {b["slug"]: b["count"] for b in facets["brands"]} == {"acme": 2, "globex": 3}
     assert sum(b["count"] for b in facets["brands"]) == total - 1  # p6 has no brand
-    assert {c["slug"]: c["count"] for c in facets["categories"]} == {"t-shirts": 1, "shirts": 1, "clothing": 2,
-                                                                     "books": 1}
+    assert {c["slug"]: c["count"] for c in facets["categories"]} == {
+        "t-shirts": 1,
+        "shirts": 1,
+        "clothing": 2,
+        "books": 1,
+    }
     assert sum(c["count"] for c in facets["categories"]) == total - 1  # p6 has no category
     assert sum(r["count"] for r in facets["price"]["ranges"]) == total
     assert facets["price"]["min"] == Decimal("5.00") and facets["price"]["max"] == Decimal("120.00")
-    assert facets["price"]["ranges"][0] == {"min": Decimal("0.00"), "max": Decimal("25.00"), "count": 4}
+    assert facets["price"]["ranges"][0] == {
+        "min": Decimal("0.00"),
+        "max": Decimal("25.00"),
+        "count": 4,
+    }
     colour = next(a for a in facets["attributes"] if a["code"] == "colour")
-    assert colour["values"] == [{"value": "Blue", "count": 1}, {"value": "Green", "count": 1},
-                                {"value": "Red", "count": 2}]
+    assert colour["values"] == [
+        {"value": "Blue", "count": 1},
+        {"value": "Green", "count": 1},
+        {"value": "Red", "count": 2},
+    ]
     assert colour["param"] == "attr_colour" and colour["name"] == "Colour"
     # within a category, only its filterable attributes (colour, set on Clothing) are counted
     within = search(app, catalog.tenant, category="clothing", facets=True)["facets"]
@@ -137,6 +182,7 @@ def test_search_filters_counts_only(app, catalog):
 
 
 # --- sorts and pages ----------------------------------------------------------------------------
+
 
 def test_every_sort_order(app, catalog):
     i, t = catalog.ids, catalog.tenant
@@ -161,18 +207,23 @@ def test_pages(app, catalog):
 
 # --- suggestions --------------------------------------------------------------------------------
 
+
 def test_suggestions_complete_words_as_typed(app, catalog):
     i = catalog.ids
     with app.app_context(), tenant_scope(catalog.tenant.id):
         assert {s["product_id"] for s in service.suggestions("sh")} == {i.p1, i.p2}
         assert [s["product_id"] for s in service.suggestions("red co")] == [i.p1]
         assert [s["text"] for s in service.suggestions("WALL")] == ["Leather Wallet"]
-        assert {s["product_id"] for s in service.suggestions("acm")} == {i.p1, i.p3}  # brand names too
+        assert {s["product_id"] for s in service.suggestions("acm")} == {
+            i.p1,
+            i.p3,
+        }  # brand names too
         assert service.suggestions("zz") == [] and service.suggestions("  ") == []
         assert len(service.suggestions("s", limit=1)) == 1
 
 
 # --- tenancy ------------------------------------------------------------------------------------
+
 
 def test_one_tenant_never_finds_another_tenants_products(app, catalog):
     assert catalog.foreign.id not in ids(app, catalog.tenant, "imported")
@@ -185,6 +236,7 @@ def test_one_tenant_never_finds_another_tenants_products(app, catalog):
 
 # --- changes become visible ----------------------------------------------------------------------
 
+
 def test_a_product_change_is_visible_after_indexing(app, catalog):
     i, t = catalog.ids, catalog.tenant
     with app.app_context(), tenant_scope(t.id):  # an ORM write (admin views, imports)
@@ -192,12 +244,18 @@ def test_a_product_change_is_visible_after_indexing(app, catalog):
         db.session.commit()
     assert ids(app, t, "thriller") == [i.p3]
     assert ids(app, t, "novel") == []
-    with app.app_context(), tenant_scope(t.id):  # through the catalog service (catalog.product_changed)
+    with (
+        app.app_context(),
+        tenant_scope(t.id),
+    ):  # through the catalog service (catalog.product_changed)
         variant = {"sku": "NEW-SKU-1", "price": Decimal("99.00"), "currency": "USD"}
         catalog_services.update_product(_user(catalog.s1), i.p1, {"variants": [variant]})
     assert set(ids(app, t, min_price=Decimal("90"), max_price=Decimal("100"))) == {i.p1}
     assert i.p2 not in ids(app, t, in_stock=True)
-    with app.app_context(), tenant_scope(t.id):  # stock: a conditional Core UPDATE + inventory.stock_changed
+    with (
+        app.app_context(),
+        tenant_scope(t.id),
+    ):  # stock: a conditional Core UPDATE + inventory.stock_changed
         stock = db.session.scalar(select(StockLevel).where(StockLevel.variant_id == i.p2_variant))
         inventory_services.adjust_stock(stock.id, 7, reason="receipt")
     assert i.p2 in ids(app, t, in_stock=True)
@@ -215,6 +273,7 @@ def _user(seller):
 
 
 # --- cards from the index ------------------------------------------------------------------------
+
 
 def _statements(app):
     """Every SQL statement the app's engine runs while the block runs."""
@@ -245,8 +304,14 @@ def test_results_are_the_catalogs_cards_served_from_the_index(app, catalog):
     i, t = catalog.ids, catalog.tenant
     with app.app_context(), tenant_scope(t.id):
         with _statements(app) as seen:
-            body = service.search_products("shirt", ProductFilters(), sort="price", facets=True, highlight=True,
-                                           require_words=False)
+            body = service.search_products(
+                "shirt",
+                ProductFilters(),
+                sort="price",
+                facets=True,
+                highlight=True,
+                require_words=False,
+            )
         assert seen == []  # words, sort, facets, highlights: the engine answers everything
         found = [item["id"] for item in body["items"]]
         assert found == [i.p7, i.p1, i.p2]
@@ -270,7 +335,9 @@ def test_cards_follow_changes_to_sellers_and_images(app, catalog):
 
     with app.app_context(), tenant_scope(t.id):
         db.session.get(SellerProfile, catalog.s1.id).store_name = "Renamed Store"
-        db.session.add(ProductImage(product_id=i.p6, url="https://img.example/wallet.jpg", alt_text="Wallet"))
+        db.session.add(
+            ProductImage(product_id=i.p6, url="https://img.example/wallet.jpg", alt_text="Wallet")
+        )
         db.session.commit()
     assert card(i.p1)["seller"]["store_name"] == "Renamed Store"
     assert card(i.p6)["seller"]["store_name"] == "Renamed Store"
@@ -284,7 +351,9 @@ def test_hits_without_a_stored_card_are_read_from_the_catalog(app, catalog):
 
     i, t = catalog.ids, catalog.tenant
     with app.app_context(), tenant_scope(t.id):
-        stored = service.search_products("", ProductFilters(), sort="price", require_words=False)["items"]
+        stored = service.search_products("", ProductFilters(), sort="price", require_words=False)[
+            "items"
+        ]
         hits = [Hit(id=item["id"]) for item in stored]  # as a document indexed before cards existed
         assert service.cards_of(hits) == queries.product_cards([h.id for h in hits]) == stored
         assert i.p5 == stored[0]["id"]
@@ -300,17 +369,25 @@ def test_category_filters_follow_changes_to_categories(app, catalog):
     with app.app_context(), tenant_scope(t.id):
         category = db.session.get(Category, i.books)
         category.slug = "novels"
-        colour, material = (db.session.scalar(select(Attribute).where(Attribute.code == code))
-                            for code in ("colour", "material"))
+        colour, material = (
+            db.session.scalar(select(Attribute).where(Attribute.code == code))
+            for code in ("colour", "material")
+        )
         category.filterable_attributes.append(material)
-        db.session.add_all([ProductAttributeValue(product_id=i.p3, attribute=colour, value="Blue"),
-                            ProductAttributeValue(product_id=i.p3, attribute=material, value="Paper")])
+        db.session.add_all(
+            [
+                ProductAttributeValue(product_id=i.p3, attribute=colour, value="Blue"),
+                ProductAttributeValue(product_id=i.p3, attribute=material, value="Paper"),
+            ]
+        )
         db.session.commit()
     with pytest.raises(ValidationError):
         search(app, t, category="books")
     assert ids(app, t, category="novels") == [i.p3]
     # only the attributes now filterable on Books are counted (a stale entry would count colour too)
-    assert [a["code"] for a in search(app, t, category=books, facets=True)["facets"]["attributes"]] == ["material"]
+    assert [
+        a["code"] for a in search(app, t, category=books, facets=True)["facets"]["attributes"]
+    ] == ["material"]
 
 
 def test_facet_counts_follow_index_changes(app, catalog):
@@ -320,7 +397,9 @@ def test_facet_counts_follow_index_changes(app, catalog):
     i, t = catalog.ids, catalog.tenant
 
     def brands():
-        return {b["slug"]: b["count"] for b in search(app, t, "shirt", facets=True)["facets"]["brands"]}
+        return {
+            b["slug"]: b["count"] for b in search(app, t, "shirt", facets=True)["facets"]["brands"]
+        }
 
     assert brands() == {"acme": 1, "globex": 2}
     assert brands() == {"acme": 1, "globex": 2}  # asked again: the same (from the cache, if any)

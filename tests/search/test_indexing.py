@@ -28,8 +28,14 @@ def _ids(app, tenant, q="", **filters):
 
 def test_indexing_consumers_are_subscribed_on_the_default_queue(app):
     subs = app.extensions["event_bus"].subscribers
-    for name in ("catalog.product_changed", "review.created", "review.updated", "review.deleted",
-                 "inventory.stock_changed", "search.reindex_requested"):
+    for name in (
+        "catalog.product_changed",
+        "review.created",
+        "review.updated",
+        "review.deleted",
+        "inventory.stock_changed",
+        "search.reindex_requested",
+    ):
         mine = [s for s in subs[name] if s.consumer.startswith("search.")]
         assert len(mine) == 1 and mine[0].queue == "default", name
 
@@ -41,8 +47,11 @@ def test_a_replayed_event_changes_nothing_and_order_does_not_matter(app, catalog
         product.title = "Green Wool Beanie"
         db.session.commit()
         with unscoped():
-            event = db.session.scalars(select(OutboxEvent).where(OutboxEvent.name == "search.reindex_requested")
-                                       .order_by(OutboxEvent.id.desc())).first()
+            event = db.session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.name == "search.reindex_requested")
+                .order_by(OutboxEvent.id.desc())
+            ).first()
         assert i.p5 in event.payload["product_ids"]
         # already applied after commit (in-process runner): a redelivery is a no-op
         assert bus.consume(event.id, "search.index_touched") is False
@@ -85,7 +94,9 @@ def test_full_reindex_swaps_in_a_new_generation_while_searches_answer(app, catal
     assert first != second != third
     assert not errors and answers and all(set(a) == {i.p1, i.p2, i.p7} for a in answers)
     generations = sorted(p.name for p in engine.root.glob("gen-*"))
-    assert generations == sorted([second, third])  # the previous one is kept for readers still on it
+    assert generations == sorted(
+        [second, third]
+    )  # the previous one is kept for readers still on it
     assert set(_ids(app, t, "shirt")) == {i.p1, i.p2, i.p7}
     status = app.test_cli_runner().invoke(args=["search", "status"])
     assert f"generation: {third}" in status.output
@@ -97,12 +108,35 @@ def _write_in_child(root: str, doc: dict, ready) -> None:
 
 
 def _doc(pid: int, title: str) -> dict:
-    return {"id": pid, "tenant_id": 999_999, "title": title, "slug": f"s{pid}", "description": "", "brand": "",
-            "brand_id": None, "brand_facet": None, "category": "", "category_id": None, "category_ids": [],
-            "category_facet": None, "seller_id": 1, "attributes": "", "attr_filter": [], "attr_facet": [],
-            "price": 1.0, "in_stock": True, "featured": False, "rating": 0.0, "rating_count": 0,
-            "rating_key": 0.0, "sold_count": 0, "created_at": 0, "rank": 3.0, "suggest": [title.lower()[:3]],
-            "fingerprint": title}
+    return {
+        "id": pid,
+        "tenant_id": 999_999,
+        "title": title,
+        "slug": f"s{pid}",
+        "description": "",
+        "brand": "",
+        "brand_id": None,
+        "brand_facet": None,
+        "category": "",
+        "category_id": None,
+        "category_ids": [],
+        "category_facet": None,
+        "seller_id": 1,
+        "attributes": "",
+        "attr_filter": [],
+        "attr_facet": [],
+        "price": 1.0,
+        "in_stock": True,
+        "featured": False,
+        "rating": 0.0,
+        "rating_count": 0,
+        "rating_key": 0.0,
+        "sold_count": 0,
+        "created_at": 0,
+        "rank": 3.0,
+        "suggest": [title.lower()[:3]],
+        "fingerprint": title,
+    }
 
 
 def test_one_writer_at_a_time_across_processes_and_readers_see_their_commits(tmp_path):
@@ -111,7 +145,10 @@ def test_one_writer_at_a_time_across_processes_and_readers_see_their_commits(tmp
     assert reader.status()["documents"] == 0
     ctx = multiprocessing.get_context("spawn")  # fork would copy Tantivy's threads' locks
     ready = ctx.Event()
-    children = [ctx.Process(target=_write_in_child, args=(root, _doc(n, f"writer{n}"), ready)) for n in (1, 2, 3)]
+    children = [
+        ctx.Process(target=_write_in_child, args=(root, _doc(n, f"writer{n}"), ready))
+        for n in (1, 2, 3)
+    ]
     for child in children:
         child.start()
     ready.set()  # three processes ask for the writer at once: the lock file serializes them

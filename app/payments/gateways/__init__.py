@@ -19,20 +19,30 @@ from app.payments.gateways.stripe import StripeGateway
 from app.payments.gateways.test import TEST_CARDS_DOC, TestGateway
 
 METHODS: dict[str, dict[str, str]] = {
-    "bank_transfer": {"gateway": "manual", "name": "Bank transfer",
-                      "description": "Pay by bank transfer; the order is paid once the shop receives it."},
-    "cash_on_delivery": {"gateway": "manual", "name": "Cash on delivery",
-                         "description": "Pay the courier in cash; the order is paid once the shop receives it."},
+    "bank_transfer": {
+        "gateway": "manual",
+        "name": "Bank transfer",
+        "description": "Pay by bank transfer; the order is paid once the shop receives it.",
+    },
+    "cash_on_delivery": {
+        "gateway": "manual",
+        "name": "Cash on delivery",
+        "description": "Pay the courier in cash; the order is paid once the shop receives it.",
+    },
     "test_card": {"gateway": "test", "name": "Test card", "description": TEST_CARDS_DOC},
-    "stripe_card": {"gateway": "stripe", "name": "Card (Stripe)",
-                    "description": "Card payment through Stripe: send payment_details.payment_method, a "
-                                   "PaymentMethod id made by Stripe.js (card numbers never reach this API)."},
+    "stripe_card": {
+        "gateway": "stripe",
+        "name": "Card (Stripe)",
+        "description": "Card payment through Stripe: send payment_details.payment_method, a "
+        "PaymentMethod id made by Stripe.js (card numbers never reach this API).",
+    },
 }
 GATEWAY_CODES = ("manual", "test", "stripe")
 
 
-def get_gateway(code: str, *, stripe_secret_key: str | None = None,
-                stripe_webhook_secret: str | None = None) -> Gateway:
+def get_gateway(
+    code: str, *, stripe_secret_key: str | None = None, stripe_webhook_secret: str | None = None
+) -> Gateway:
     """The gateway adapter registered under `code` (404 for an unknown code)."""
     if code == "manual":
         return ManualGateway()
@@ -40,7 +50,9 @@ def get_gateway(code: str, *, stripe_secret_key: str | None = None,
         return TestGateway()
     if code == "stripe":
         config = current_app.config
-        return StripeGateway(stripe_secret_key or config.get("STRIPE_SECRET_KEY"),
-                             stripe_webhook_secret or config.get("STRIPE_WEBHOOK_SECRET"),
-                             config.get("STRIPE_API_BASE"))
+        return StripeGateway(
+            stripe_secret_key or config.get("STRIPE_SECRET_KEY"),
+            stripe_webhook_secret or config.get("STRIPE_WEBHOOK_SECRET"),
+            config.get("STRIPE_API_BASE"),
+        )
     raise NotFound("no such payment gateway", details={"gateway": code})

@@ -103,7 +103,9 @@ class Gateway(Protocol):
 
     def void(self, request: PaymentRequest) -> GatewayResult: ...
 
-    def refund(self, request: PaymentRequest, amount: Decimal, *, refund_id: int) -> GatewayResult: ...
+    def refund(
+        self, request: PaymentRequest, amount: Decimal, *, refund_id: int
+    ) -> GatewayResult: ...
 
     def verify_webhook(self, payload: bytes, headers: dict[str, str]) -> dict[str, Any]:
         """Check the signature; return the decoded event (WebhookSignatureError otherwise)."""
@@ -113,7 +115,17 @@ class Gateway(Protocol):
 
 
 _PAN = re.compile(r"\b\d{12,19}\b")
-_SECRET_KEYS = ("number", "card_number", "cvc", "cvv", "client_secret", "secret", "api_key", "password", "token")
+_SECRET_KEYS = (
+    "number",
+    "card_number",
+    "cvc",
+    "cvv",
+    "client_secret",
+    "secret",
+    "api_key",
+    "password",
+    "token",
+)
 
 
 def mask_raw(value: Any) -> Any:
@@ -121,8 +133,13 @@ def mask_raw(value: Any) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if isinstance(key, str) and any(word == key.lower() or key.lower().endswith("_" + word)
-                                            for word in _SECRET_KEYS) and item not in (None, ""):
+            if (
+                isinstance(key, str)
+                and any(
+                    word == key.lower() or key.lower().endswith("_" + word) for word in _SECRET_KEYS
+                )
+                and item not in (None, "")
+            ):
                 out[key] = "***"
             else:
                 out[key] = mask_raw(item)

@@ -11,13 +11,19 @@ from decimal import Decimal
 from typing import Any
 
 from app.core.errors import NotFound
-from app.payments.gateways.base import PENDING, SUCCEEDED, GatewayResult, PaymentRequest, WebhookEvent
+from app.payments.gateways.base import (
+    PENDING,
+    SUCCEEDED,
+    GatewayResult,
+    PaymentRequest,
+    WebhookEvent,
+)
 
 INSTRUCTIONS = {
     "bank_transfer": "Transfer the amount to the shop's bank account with the reference shown; the order "
-                     "is paid when the shop marks the transfer received.",
+    "is paid when the shop marks the transfer received.",
     "cash_on_delivery": "Pay the courier in cash on delivery; the order is paid when the shop marks the "
-                        "cash received.",
+    "cash received.",
 }
 
 
@@ -28,10 +34,16 @@ class ManualGateway:
 
     def authorize(self, request: PaymentRequest, details: dict[str, Any]) -> GatewayResult:
         reference = f"MAN-{request.payment_id}"
-        return GatewayResult(PENDING, reference=reference,
-                             next_action={"type": "offline_payment", "reference": reference,
-                                          "instructions": INSTRUCTIONS.get(request.method, "")},
-                             raw={"reference": reference, "method": request.method})
+        return GatewayResult(
+            PENDING,
+            reference=reference,
+            next_action={
+                "type": "offline_payment",
+                "reference": reference,
+                "instructions": INSTRUCTIONS.get(request.method, ""),
+            },
+            raw={"reference": reference, "method": request.method},
+        )
 
     def confirm(self, request: PaymentRequest, details: dict[str, Any]) -> GatewayResult:
         return self.authorize(request, details)
@@ -44,8 +56,11 @@ class ManualGateway:
         return GatewayResult(SUCCEEDED, reference=request.reference, raw={"voided": True})
 
     def refund(self, request: PaymentRequest, amount: Decimal, *, refund_id: int) -> GatewayResult:
-        return GatewayResult(SUCCEEDED, reference=f"MAN-R{refund_id}",
-                             raw={"refunded": str(amount), "note": "paid back outside the platform"})
+        return GatewayResult(
+            SUCCEEDED,
+            reference=f"MAN-R{refund_id}",
+            raw={"refunded": str(amount), "note": "paid back outside the platform"},
+        )
 
     def verify_webhook(self, payload: bytes, headers: dict[str, str]) -> dict[str, Any]:
         raise NotFound("the manual gateway has no webhooks", details={"gateway": self.code})

@@ -71,7 +71,9 @@ class StripeGateway:
     supports_webhooks = True
     synchronous = False  # remote: the authorization is recorded before the capture is asked for
 
-    def __init__(self, secret_key: str | None, webhook_secret: str | None, api_base: str | None = None):
+    def __init__(
+        self, secret_key: str | None, webhook_secret: str | None, api_base: str | None = None
+    ):
         self._secret_key = secret_key
         self._webhook_secret = webhook_secret
         self._api_base = api_base
@@ -88,58 +90,102 @@ class StripeGateway:
     def _intent_result(self, intent: Any) -> GatewayResult:
         data = intent.to_dict() if hasattr(intent, "to_dict") else dict(intent)
         status = data.get("status")
-        card = ((data.get("payment_method_details") or {}).get("card")
-                or ((data.get("latest_charge") or {}) if isinstance(data.get("latest_charge"), dict) else {})
-                .get("payment_method_details", {}).get("card") or {})
-        common = {"reference": data.get("id"), "card_brand": card.get("brand"), "card_last4": card.get("last4"),
-                  "raw": mask_raw(data)}
+        card = (
+            (data.get("payment_method_details") or {}).get("card")
+            or (
+                (data.get("latest_charge") or {})
+                if isinstance(data.get("latest_charge"), dict)
+                else {}
+            )
+            .get("payment_method_details", {})
+            .get("card")
+            or {}
+        )
+        common = {
+            "reference": data.get("id"),
+            "card_brand": card.get("brand"),
+            "card_last4": card.get("last4"),
+            "raw": mask_raw(data),
+        }
         if status in ("requires_capture", "succeeded"):
             return GatewayResult(SUCCEEDED, **common)
         if status == "requires_action":
-            return GatewayResult(REQUIRES_ACTION, next_action={"type": "stripe_sdk",
-                                                               "hint": "complete it with Stripe.js, then confirm"},
-                                 **common)
+            return GatewayResult(
+                REQUIRES_ACTION,
+                next_action={
+                    "type": "stripe_sdk",
+                    "hint": "complete it with Stripe.js, then confirm",
+                },
+                **common,
+            )
         if status == "processing":
             return GatewayResult(PENDING, **common)
         error = data.get("last_payment_error") or {}
-        return GatewayResult(FAILED, error_code=error.get("decline_code") or error.get("code") or status,
-                             error_message=error.get("message"), **common)
+        return GatewayResult(
+            FAILED,
+            error_code=error.get("decline_code") or error.get("code") or status,
+            error_message=error.get("message"),
+            **common,
+        )
 
     def _call(self, fn, *args, **kwargs) -> GatewayResult:
         try:
             return self._intent_result(fn(*args, **kwargs))
         except stripe_lib.CardError as exc:
             err = exc.error
-            return GatewayResult(FAILED, error_code=(err.decline_code if err else None) or exc.code or "card_error",
-                                 error_message=exc.user_message, raw=mask_raw(exc.json_body or {}))
+            return GatewayResult(
+                FAILED,
+                error_code=(err.decline_code if err else None) or exc.code or "card_error",
+                error_message=exc.user_message,
+                raw=mask_raw(exc.json_body or {}),
+            )
         except stripe_lib.StripeError as exc:
-            return GatewayResult(FAILED, error_code=exc.code or type(exc).__name__,
-                                 error_message="the payment provider refused the request",
-                                 raw=mask_raw(exc.json_body or {"error": type(exc).__name__}))
+            return GatewayResult(
+                FAILED,
+                error_code=exc.code or type(exc).__name__,
+                error_message="the payment provider refused the request",
+                raw=mask_raw(exc.json_body or {"error": type(exc).__name__}),
+            )
 
     def authorize(self, request: PaymentRequest, details: dict[str, Any]) -> GatewayResult:
         payment_method = details.get("payment_method")
         if not payment_method:
-            raise ValidationError("a Stripe PaymentMethod id is required",
-                                  details={"payment_details": {"payment_method": ["required for Stripe"]}})
-        params = {"amount": to_minor(request.amount, request.currency), "currency": request.currency.lower(),
-                  "payment_method": payment_method, "payment_method_types": ["card"], "confirm": True,
-                  "capture_method": "manual",
-                  "metadata": {"payment_id": str(request.payment_id), "order_id": str(request.order_id)}}
-        return self._call(self._client().v1.payment_intents.create, params=params,
-                          options={"idempotency_key": f"payment-{request.payment_id}-authorize"})
+            raise ValidationError(
+                "a Stripe PaymentMethod id is required",
+                details={"payment_details": {"payment_method": ["required for Stripe"]}},
+            )
+        params = {
+            "amount": to_minor(request.amount, request.currency),
+            "currency": request.currency.lower(),
+            "payment_method": payment_method,
+            "payment_method_types": ["card"],
+            "confirm": True,
+            "capture_method": "manual",
+            "metadata": {"payment_id": str(request.payment_id), "order_id": str(request.order_id)},
+        }
+        return self._call(
+            self._client().v1.payment_intents.create,
+            params=params,
+            options={"idempotency_key": f"payment-{request.payment_id}-authorize"},
+        )
 
     def confirm(self, request: PaymentRequest, details: dict[str, Any]) -> GatewayResult:
         return self._call(self._client().v1.payment_intents.retrieve, request.reference)
 
     def capture(self, request: PaymentRequest, amount: Decimal) -> GatewayResult:
-        return self._call(self._client().v1.payment_intents.capture, request.reference,
-                          params={"amount_to_capture": to_minor(amount, request.currency)},
-                          options={"idempotency_key": f"payment-{request.payment_id}-capture"})
+        return self._call(
+            self._client().v1.payment_intents.capture,
+            request.reference,
+            params={"amount_to_capture": to_minor(amount, request.currency)},
+            options={"idempotency_key": f"payment-{request.payment_id}-capture"},
+        )
 
     def void(self, request: PaymentRequest) -> GatewayResult:
-        result = self._call(self._client().v1.payment_intents.cancel, request.reference,
-                            options={"idempotency_key": f"payment-{request.payment_id}-void"})
+        result = self._call(
+            self._client().v1.payment_intents.cancel,
+            request.reference,
+            options={"idempotency_key": f"payment-{request.payment_id}-void"},
+        )
         if result.raw.get("status") == "canceled":
             result.status, result.error_code, result.error_message = SUCCEEDED, None, None
         return result
@@ -147,27 +193,47 @@ class StripeGateway:
     def refund(self, request: PaymentRequest, amount: Decimal, *, refund_id: int) -> GatewayResult:
         try:
             refund = self._client().v1.refunds.create(
-                params={"payment_intent": request.reference, "amount": to_minor(amount, request.currency),
-                        "metadata": {"refund_id": str(refund_id), "payment_id": str(request.payment_id)}},
-                options={"idempotency_key": f"refund-{refund_id}"})
+                params={
+                    "payment_intent": request.reference,
+                    "amount": to_minor(amount, request.currency),
+                    "metadata": {
+                        "refund_id": str(refund_id),
+                        "payment_id": str(request.payment_id),
+                    },
+                },
+                options={"idempotency_key": f"refund-{refund_id}"},
+            )
         except stripe_lib.StripeError as exc:
-            return GatewayResult(FAILED, error_code=exc.code or type(exc).__name__,
-                                 error_message="the payment provider refused the refund",
-                                 raw=mask_raw(exc.json_body or {"error": type(exc).__name__}))
+            return GatewayResult(
+                FAILED,
+                error_code=exc.code or type(exc).__name__,
+                error_message="the payment provider refused the refund",
+                raw=mask_raw(exc.json_body or {"error": type(exc).__name__}),
+            )
         data = refund.to_dict()
         status = {"succeeded": SUCCEEDED, "pending": PENDING}.get(data.get("status"), FAILED)
-        return GatewayResult(status, reference=data.get("id"), error_code=None if status != FAILED else "refund_failed",
-                             raw=mask_raw(data))
+        return GatewayResult(
+            status,
+            reference=data.get("id"),
+            error_code=None if status != FAILED else "refund_failed",
+            raw=mask_raw(data),
+        )
 
     # --- webhooks -------------------------------------------------------------------------------
     def verify_webhook(self, payload: bytes, headers: dict[str, str]) -> dict[str, Any]:
         if not self._webhook_secret:
             raise WebhookSignatureError("Stripe webhooks are not configured for this shop")
         try:
-            stripe_lib.Webhook.construct_event(payload, headers.get("Stripe-Signature"), self._webhook_secret,
-                                               tolerance=WEBHOOK_TOLERANCE_SECONDS)
+            stripe_lib.Webhook.construct_event(
+                payload,
+                headers.get("Stripe-Signature"),
+                self._webhook_secret,
+                tolerance=WEBHOOK_TOLERANCE_SECONDS,
+            )
         except stripe_lib.SignatureVerificationError as exc:
-            raise WebhookSignatureError("the webhook signature is missing, wrong or too old") from exc
+            raise WebhookSignatureError(
+                "the webhook signature is missing, wrong or too old"
+            ) from exc
         except ValueError as exc:
             raise WebhookSignatureError("the webhook body is not a Stripe event") from exc
         try:
@@ -196,13 +262,25 @@ class StripeGateway:
         if refunds:
             outcome = "refunded"
             amount = sum((r.amount for r in refunds if r.amount is not None), Decimal(0)) or None
-        return WebhookEvent(event_id=str(event["id"])[:128], type=str(kind)[:64], reference=reference,
-                            outcome=outcome, amount=amount, raw=mask_raw(event), refunds=refunds)
+        return WebhookEvent(
+            event_id=str(event["id"])[:128],
+            type=str(kind)[:64],
+            reference=reference,
+            outcome=outcome,
+            amount=amount,
+            raw=mask_raw(event),
+            refunds=refunds,
+        )
 
 
 # a Refund object's status -> ours (Stripe: pending, requires_action, succeeded, failed, canceled)
-_REFUND_STATUSES = {"succeeded": "completed", "failed": "failed", "canceled": "failed", "pending": "pending",
-                    "requires_action": "pending"}
+_REFUND_STATUSES = {
+    "succeeded": "completed",
+    "failed": "failed",
+    "canceled": "failed",
+    "pending": "pending",
+    "requires_action": "pending",
+}
 _REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
 
 
@@ -223,9 +301,17 @@ def _refund_updates(kind: str, obj: dict[str, Any], currency: str) -> tuple[Refu
             continue
         ours = str((refund.get("metadata") or {}).get("refund_id") or "")
         amount = refund.get("amount")
-        out.append(RefundUpdate(
-            reference=(str(refund["id"])[:128] if refund.get("id") else None),
-            refund_id=int(ours) if ours.isdigit() else None, status=status,
-            amount=from_minor(amount, refund.get("currency") or currency) if isinstance(amount, int) else None,
-            failure_code=(str(refund.get("failure_reason"))[:64] if refund.get("failure_reason") else None)))
+        out.append(
+            RefundUpdate(
+                reference=(str(refund["id"])[:128] if refund.get("id") else None),
+                refund_id=int(ours) if ours.isdigit() else None,
+                status=status,
+                amount=from_minor(amount, refund.get("currency") or currency)
+                if isinstance(amount, int)
+                else None,
+                failure_code=(
+                    str(refund.get("failure_reason"))[:64] if refund.get("failure_reason") else None
+                ),
+            )
+        )
     return tuple(out)
