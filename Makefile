@@ -3,7 +3,7 @@
 #   make run       dev server on http://127.0.0.1:5000 (SQLite in ./instance, admin / admin)
 #                  RUN_HOST, RUN_PORT, DEV_DATABASE_URL, ADMIN_PASSWORD to change
 #   make test      ruff + full pytest suite on MariaDB + Redis + smoke subset on SQLite
-#   make lint      ruff check + ruff format --check
+#   make lint      ruff check, ruff format --check, import contracts (lint-imports)
 #   make install   create the virtualenv (outside the clone, keyed by requirements.lock)
 #   make services  make sure MariaDB (127.0.0.1:3306) and Redis (127.0.0.1:6379) are up
 #   make bench     seed 100k products into MariaDB (shop_bench), time the admin lists; bench/results/
@@ -52,6 +52,7 @@ test:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 services:
 	@scripts/services.sh

@@ -108,8 +108,8 @@ run_step() {  # run_step TITLE COMMAND...: run, report, remember a failure, keep
 extra=()
 read -r -a extra <<<"${PYTEST_ARGS:-}"
 
-run_step "Step 5/7: lint (ruff check ., ruff format --check .)" \
-    bash -c '"$1" check . && "$1" format --check .' lint "$VENV/bin/ruff"
+run_step "Step 5/7: lint (ruff check, ruff format --check, lint-imports)" \
+    bash -c '"$1/ruff" check . && "$1/ruff" format --check . && "$1/lint-imports"' lint "$VENV/bin"
 
 run_step "Step 6/7: full pytest suite on MariaDB + Redis" \
     env INSTANCE_PATH="$work/instance-full" \
