@@ -80,6 +80,10 @@ def init_platform(admin_password: str | None = None) -> dict:
 
 
 def register_cli(app: Flask) -> None:
+    from admin.demo.cli import register as register_demo
+
+    register_demo(app)  # `flask seed`
+
     @app.cli.command("init")
     @click.option("--admin-password", default=None, help="Password of the first Super Admin.")
     @with_appcontext

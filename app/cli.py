@@ -1,4 +1,5 @@
-"""App-level commands registered by create_app(): `flask seed` (demo data), `flask search ...`."""
+"""App-level commands registered by create_app(): `flask search ...` (`flask seed`, the demo
+data, is the admin's: admin/demo)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,6 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    from app.demo.cli import register as register_demo
-
-    register_demo(app)
-
     from app.search.cli import register as register_search
 
     register_search(app)

@@ -141,7 +141,7 @@ def stage_prepare(url: str, products: int, reuse: bool) -> None:
         upgrade(directory=str(ROOT / "migrations"), revision="heads")
         timings["db_upgrade_s"] = round(time.perf_counter() - t, 1)
         if not reuse:
-            from app.demo.seed import seed
+            from admin.demo.seed import seed
 
             init_platform(BENCH_ADMIN_PASSWORD)
             t = time.perf_counter()

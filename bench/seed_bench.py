@@ -156,8 +156,8 @@ def main() -> int:
     from sqlalchemy import text
 
     from admin.cli import init_platform
+    from admin.demo.seed import seed
     from app import create_app
-    from app.demo.seed import seed
     from app.extensions import db
 
     app = create_app("development", SQLALCHEMY_DATABASE_URI=url)

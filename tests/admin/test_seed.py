@@ -1,4 +1,4 @@
-"""`flask seed` / app.demo.seed: what it creates, that it respects tenancy, and that its demo
+"""`flask seed` / admin.demo.seed: what it creates, that it respects tenancy, and that its demo
 logins work. Each test seeds tenants of its own (unique slugs), so the data of other tests,
 and of other runs, is never counted."""
 
@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Integer, cast, func, select
 from werkzeug.security import check_password_hash
 
+from admin.demo.seed import ATTRIBUTES, BRANDS, DEMO_PASSWORD, seed
 from app.catalog.models import (
     Attribute,
     Brand,
@@ -22,7 +23,6 @@ from app.catalog.models import (
     category_attributes,
 )
 from app.customers.models import Address, CustomerProfile
-from app.demo.seed import ATTRIBUTES, BRANDS, DEMO_PASSWORD, seed
 from app.extensions import db
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
 from app.security import roles

@@ -1,4 +1,4 @@
-"""`flask seed`: demo data for a marketplace (see app/demo/seed.py).
+"""`flask seed`: demo data for a marketplace (see admin/demo/seed.py).
 
 flask db upgrade && flask init && flask seed --products 10000
 """
@@ -106,7 +106,7 @@ def register(app: Flask) -> None:
     ):
         """Create demo data: categories, brands, sellers, products with variants, images and stock,
         customers with addresses. Run `flask db upgrade` and `flask init` first."""
-        from app.demo.seed import SECOND_TENANT, seed
+        from admin.demo.seed import SECOND_TENANT, seed
 
         if second_tenant is None:
             default = current_app.config["DEFAULT_TENANT"]

@@ -1,6 +1,6 @@
 """Demo data: a realistic marketplace catalogue, fast enough for 100,000+ products.
 
-    from app.demo.seed import seed
+    from admin.demo.seed import seed
     report = seed(products=10_000)            # the default tenant, plus a small "outlet" tenant
 
 What it makes, per tenant: a 2-3 level category tree with SEO fields and filterable attributes,
