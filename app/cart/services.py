@@ -26,7 +26,7 @@ from app.core.db import retry_on_deadlock, transaction, transactional
 from app.core.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
-from app.pricing.contract import Destination, LineInput, PricingRequest, PricingResult
+from app.pricing_contract import Destination, LineInput, PricingRequest, PricingResult
 from app.security import roles
 from app.tenants.context import current_tenant_id
 from app.tenants.models import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS, Tenant

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.catalog.models import Product, ProductVariant
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.pricing.contract import Destination, LineInput, PricingRequest
+from app.pricing_contract import Destination, LineInput, PricingRequest
 from app.tenants.context import current_tenant_id
 from app.tenants.models import Tenant
 

@@ -26,8 +26,8 @@ from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
 from app.pricing import basket
-from app.pricing.contract import AppliedPromotion
 from app.pricing.engine import price
+from app.pricing_contract import AppliedPromotion
 from app.promotions.apply import normalize_code
 from app.promotions.models import (
     FUNDERS,

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from app.core.errors import NotFound, ValidationError
 from app.pricing import basket
-from app.pricing.contract import Destination
 from app.pricing.engine import price
+from app.pricing_contract import Destination
 from app.shipping import carriers, quotes
 from app.shipping.models import RATE_TYPES, ShippingMethod, ShippingRateBracket, ShippingZone
 
