@@ -26,7 +26,9 @@ from app.core.db import retry_on_deadlock, transaction, transactional
 from app.core.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
-from app.pricing_contract import Destination, LineInput, PricingRequest, PricingResult
+from app.pricing import first_order
+from app.pricing.engine import price  # checkout prices the cart with it too (carts.price)
+from app.pricing_contract import Destination, LineInput, PricingRequest
 from app.security import roles
 from app.tenants.context import current_tenant_id
 from app.tenants.models import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS, Tenant
@@ -261,23 +263,10 @@ def pricing_request(
     )
 
 
-def price(request: PricingRequest) -> PricingResult:
-    from app.pricing import engine  # the pricing domain's engine (pure: it writes nothing)
-
-    return engine.price(request)
-
-
 def is_first_order(user) -> bool:
-    if user is None:
-        return False
-    from app.orders.models import Order
-
-    return (
-        db.session.scalar(
-            select(func.count()).select_from(Order).where(Order.customer_user_id == user.id)
-        )
-        == 0
-    )
+    """The first-order rule (app.pricing.first_order) for a user (None: a guest). Kept for
+    app/checkout/services.py, which asks it before pricing; cart reads ask the rule itself."""
+    return first_order.is_first_order(user.id if user is not None else None)
 
 
 def cart_view(
@@ -301,7 +290,7 @@ def cart_view(
             user=user,
             destination=destination,
             coupon_codes=coupon_codes,
-            is_first_order=is_first_order(user),
+            is_first_order=first_order.is_first_order(user.id if user is not None else None),
         )
     )
     priced = {line.key: line for line in result.lines}

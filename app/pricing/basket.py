@@ -4,7 +4,7 @@ its own lines from its items the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -12,32 +12,10 @@ from sqlalchemy import select
 from app.catalog.models import Product, ProductVariant
 from app.core.errors import ValidationError
 from app.extensions import db
+from app.pricing.first_order import is_first_order
 from app.pricing_contract import Destination, LineInput, PricingRequest
 from app.tenants.context import current_tenant_id
 from app.tenants.models import Tenant
-
-# Whether a signed-in user has no order yet (in the current tenant): the orders table says so,
-# as it does for the cart and checkout (app.cart.services.is_first_order). A guest is never a
-# first-order customer. set_first_order_resolver() can replace the rule (None restores it).
-_first_order_resolver: Callable[[int], bool] | None = None
-
-
-def set_first_order_resolver(fn: Callable[[int], bool] | None) -> None:
-    global _first_order_resolver
-    _first_order_resolver = fn
-
-
-def is_first_order(user_id: int | None) -> bool:
-    if user_id is None:
-        return False
-    if _first_order_resolver is not None:
-        return bool(_first_order_resolver(user_id))
-    from app.orders.models import Order
-
-    return (
-        db.session.scalar(select(Order.id).where(Order.customer_user_id == user_id).limit(1))
-        is None
-    )
 
 
 def lines_for(items: Iterable[dict]) -> tuple[LineInput, ...]:
