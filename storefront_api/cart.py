@@ -16,7 +16,7 @@ from marshmallow import Schema, fields, validate
 from marshmallow import ValidationError as SchemaError
 
 from app.cart import services
-from app.pricing.contract import Destination
+from app.pricing_contract import Destination
 from storefront_api.common import Blueprint, current_api_user, document_errors
 
 MAX_ID = 2**31 - 1

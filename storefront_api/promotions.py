@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.pricing import services as pricing
 from app.promotions import services
 from app.promotions.models import FUNDERS, KINDS
 from app.security import roles
@@ -236,7 +237,7 @@ def get_promotion(promotion_id):
 )
 def apply_coupon(data):
     """What a coupon takes off a basket (automatic promotions applied too)."""
-    return services.apply_coupon(current_api_user(optional=True), data)
+    return pricing.apply_coupon(current_api_user(optional=True), data)
 
 
 @blp.route("/active/", methods=["GET"])

@@ -26,7 +26,9 @@ from app.core.db import retry_on_deadlock, transaction, transactional
 from app.core.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
-from app.pricing.contract import Destination, LineInput, PricingRequest, PricingResult
+from app.pricing import basket, first_order
+from app.pricing.engine import price  # checkout prices the cart with it too (carts.price)
+from app.pricing_contract import Destination, LineInput, PricingRequest
 from app.security import roles
 from app.tenants.context import current_tenant_id
 from app.tenants.models import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS, Tenant
@@ -145,22 +147,6 @@ def _check_stock(variant_id: int, quantity: int, stock: dict[int, int] | None = 
 
 # --- pricing -------------------------------------------------------------------------------------
 
-# The tenant's currency is read by every priced cart and checkout: cached under a namespace bumped
-# after any commit that writes a tenant (one Redis round trip instead of loading the tenant row).
-TENANT_CACHE_NAMESPACE = "tenant_settings"
-cache.watch(Tenant, namespace=TENANT_CACHE_NAMESPACE)
-
-
-def tenant_currency() -> str:
-    tenant_id = current_tenant_id()
-
-    def load(session) -> bytes:
-        return (
-            session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD"
-        ).encode()
-
-    return cache.remember(TENANT_CACHE_NAMESPACE, "tenant-currency", load, 3600).decode()
-
 
 @dataclass(frozen=True)
 class QuantityLimits:
@@ -170,7 +156,7 @@ class QuantityLimits:
 
 def quantity_limits() -> QuantityLimits:
     """The current tenant's limits (tenants.max_line_quantity, max_order_units), cached like its
-    currency and dropped after any commit that writes a tenant."""
+    currency (app.pricing.basket) and dropped after any commit that writes a tenant."""
     tenant_id = current_tenant_id()
 
     def load(session) -> bytes:
@@ -183,7 +169,7 @@ def quantity_limits() -> QuantityLimits:
         return f"{line},{order}".encode()
 
     line, order = (
-        cache.remember(TENANT_CACHE_NAMESPACE, "tenant-quantity-limits", load, 3600)
+        cache.remember(basket.TENANT_CACHE_NAMESPACE, "tenant-quantity-limits", load, 3600)
         .decode()
         .split(",")
     )
@@ -233,51 +219,37 @@ def pricing_request(
     destination: Destination | None = None,
     coupon_codes: tuple[str, ...] = (),
     shipping_method_ids: dict[int, int] | None = None,
-    is_first_order: bool = False,
+    is_first_order: bool | None = None,
 ) -> PricingRequest:
-    lines = tuple(
-        LineInput(
-            key=str(item.id),
-            variant_id=item.variant_id,
-            product_id=item.variant.product_id,
-            seller_id=item.variant.seller_id,
-            category_id=item.variant.product.category_id,
-            quantity=item.quantity,
-            unit_price=Decimal(item.variant.price),
-            weight_kg=item.variant.weight_kg,
-        )
-        for item in items
-    )
-    return PricingRequest(
-        tenant_id=current_tenant_id(),
-        currency=tenant_currency(),
-        lines=lines,
+    """The PricingRequest of the cart's items (app.pricing.basket.request_for_lines: tenant,
+    currency, buyer, and first order unless the caller passes what it asked already)."""
+    return basket.request_for_lines(
+        (
+            LineInput(
+                key=str(item.id),
+                variant_id=item.variant_id,
+                product_id=item.variant.product_id,
+                seller_id=item.variant.seller_id,
+                category_id=item.variant.product.category_id,
+                quantity=item.quantity,
+                unit_price=Decimal(item.variant.price),
+                weight_kg=item.variant.weight_kg,
+            )
+            for item in items
+        ),
+        user,
         destination=destination,
-        coupon_codes=tuple(coupon_codes),
-        customer_user_id=user.id if user is not None else None,
-        customer_roles=frozenset(user.role_names) if user is not None else frozenset(),
+        coupon_codes=coupon_codes,
+        shipping_method_ids=shipping_method_ids,
         is_first_order=is_first_order,
-        shipping_method_ids=dict(shipping_method_ids or {}),
     )
-
-
-def price(request: PricingRequest) -> PricingResult:
-    from app.pricing import engine  # the pricing domain's engine (pure: it writes nothing)
-
-    return engine.price(request)
 
 
 def is_first_order(user) -> bool:
-    if user is None:
-        return False
-    from app.orders.models import Order
-
-    return (
-        db.session.scalar(
-            select(func.count()).select_from(Order).where(Order.customer_user_id == user.id)
-        )
-        == 0
-    )
+    """The first-order rule (app.pricing.first_order) for a user (None: a guest). Kept only for
+    app/checkout/services.py, which asks it and passes the answer to `pricing_request`; without
+    it, `pricing_request` asks the rule itself (delete this once checkout no longer calls it)."""
+    return first_order.is_first_order(user.id if user is not None else None)
 
 
 def cart_view(
@@ -301,7 +273,6 @@ def cart_view(
             user=user,
             destination=destination,
             coupon_codes=coupon_codes,
-            is_first_order=is_first_order(user),
         )
     )
     priced = {line.key: line for line in result.lines}

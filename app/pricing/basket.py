@@ -1,42 +1,67 @@
-"""Build pricing lines from (variant id, quantity) pairs read from the catalog, for the endpoints
-that price a basket they are sent (shipping/calculate, promotions/apply-coupon). The cart builds
-its own lines from its items the same way."""
+"""Pricing requests: `request_for_lines()` makes a basket's lines the PricingRequest of the
+current tenant (its currency) and the buyer (roles, first order), for the cart and checkout
+(through the cart's `pricing_request`) and for the endpoints that price a basket they are sent
+(shipping/calculate, promotions/apply-coupon: `request_for` reads their lines from the catalog)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from app.catalog.models import Product, ProductVariant
+from app.core import cache
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.pricing.contract import Destination, LineInput, PricingRequest
+from app.pricing import first_order
+from app.pricing_contract import Destination, LineInput, PricingRequest
 from app.tenants.context import current_tenant_id
 from app.tenants.models import Tenant
 
-# Whether a signed-in user has no order yet (in the current tenant): the orders table says so,
-# as it does for the cart and checkout (app.cart.services.is_first_order). A guest is never a
-# first-order customer. set_first_order_resolver() can replace the rule (None restores it).
-_first_order_resolver: Callable[[int], bool] | None = None
+# The tenant's currency is read by every priced cart, checkout and basket: cached under a namespace
+# bumped after any commit that writes a tenant (one Redis round trip instead of loading the tenant
+# row). The cart keeps the tenant's quantity limits under it too.
+TENANT_CACHE_NAMESPACE = "tenant_settings"
+cache.watch(Tenant, namespace=TENANT_CACHE_NAMESPACE)
 
 
-def set_first_order_resolver(fn: Callable[[int], bool] | None) -> None:
-    global _first_order_resolver
-    _first_order_resolver = fn
+def tenant_currency() -> str:
+    tenant_id = current_tenant_id()
+
+    def load(session) -> bytes:
+        return (
+            session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD"
+        ).encode()
+
+    return cache.remember(TENANT_CACHE_NAMESPACE, "tenant-currency", load, 3600).decode()
 
 
-def is_first_order(user_id: int | None) -> bool:
-    if user_id is None:
-        return False
-    if _first_order_resolver is not None:
-        return bool(_first_order_resolver(user_id))
-    from app.orders.models import Order
-
-    return (
-        db.session.scalar(select(Order.id).where(Order.customer_user_id == user_id).limit(1))
-        is None
+def request_for_lines(
+    lines: Iterable[LineInput],
+    user,
+    *,
+    destination: Destination | None = None,
+    coupon_codes=(),
+    shipping_method_ids: dict[int, int] | None = None,
+    is_first_order: bool | None = None,
+) -> PricingRequest:
+    """The PricingRequest of `lines` for the current tenant, its currency and the buyer (`user`;
+    None: a guest). `is_first_order`: None asks app.pricing.first_order; a caller that asked it
+    already passes the answer."""
+    user_id = user.id if user is not None else None
+    if is_first_order is None:
+        is_first_order = first_order.is_first_order(user_id)
+    return PricingRequest(
+        tenant_id=current_tenant_id(),
+        currency=tenant_currency(),
+        lines=tuple(lines),
+        destination=destination,
+        coupon_codes=tuple(coupon_codes),
+        customer_user_id=user_id,
+        customer_roles=frozenset(user.role_names) if user is not None else frozenset(),
+        is_first_order=is_first_order,
+        shipping_method_ids=dict(shipping_method_ids or {}),
     )
 
 
@@ -99,11 +124,7 @@ def request_for(
     coupon_codes=(),
     shipping_method_ids: dict[int, int] | None = None,
 ) -> PricingRequest:
-    """A PricingRequest for the current tenant, its currency and the caller (None: a guest)."""
-    tenant_id = current_tenant_id()
-    currency = (
-        db.session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD"
-    )
+    """The request of a basket sent as [{"variant_id", "quantity"}, ...] and a destination dict."""
     dest = None
     if destination:
         dest = Destination(
@@ -111,15 +132,10 @@ def request_for(
             region=(destination.get("region") or "").upper() or None,
             postal_code=destination.get("postal_code"),
         )
-    user_id = user.id if user is not None else None
-    return PricingRequest(
-        tenant_id=tenant_id,
-        currency=currency,
-        lines=lines_for(items),
+    return request_for_lines(
+        lines_for(items),
+        user,
         destination=dest,
-        coupon_codes=tuple(coupon_codes),
-        customer_user_id=user_id,
-        customer_roles=frozenset(user.role_names) if user is not None else frozenset(),
-        is_first_order=is_first_order(user_id),
-        shipping_method_ids=dict(shipping_method_ids or {}),
+        coupon_codes=coupon_codes,
+        shipping_method_ids=shipping_method_ids,
     )

@@ -27,7 +27,7 @@ from decimal import Decimal
 from app.core.errors import ValidationError
 from app.core.types import quantize_money, rounding_currency, utcnow
 from app.pricing.categories import category_chains
-from app.pricing.contract import (
+from app.pricing_contract import (
     AppliedPromotion,
     PricedLine,
     PricingRequest,

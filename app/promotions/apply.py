@@ -39,7 +39,7 @@ from sqlalchemy import select
 from app.core import cache
 from app.core.types import money_unit, quantize_money
 from app.extensions import db
-from app.pricing.contract import LineDiscount, LineInput, PricingRequest
+from app.pricing_contract import LineDiscount, LineInput, PricingRequest
 from app.promotions.models import Promotion, PromotionCustomerUsage
 
 ZERO = Decimal("0")

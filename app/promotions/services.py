@@ -1,5 +1,6 @@
 """Promotion operations: create, list and read (admins: the tenant's; sellers: their own), the
-public list of active automatic promotions, coupon checks, and `redeem` for checkout.
+public list of active automatic promotions, and `redeem` for checkout. What a coupon takes off a
+basket is priced above promotions, by `app.pricing.services.apply_coupon`.
 
 Usage limits under concurrency: `redeem` consumes one use with a conditional UPDATE
 (`uses_count < usage_limit`) on the promotion row, and the per-customer limit with a conditional
@@ -25,9 +26,7 @@ from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationErro
 from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
-from app.pricing import basket
-from app.pricing.contract import AppliedPromotion
-from app.pricing.engine import price
+from app.pricing_contract import AppliedPromotion
 from app.promotions.apply import normalize_code
 from app.promotions.models import (
     FUNDERS,
@@ -41,8 +40,6 @@ from app.sellers.models import SellerProfile
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,63}$")
 CUSTOMER_ROLES = (roles.CUSTOMER, roles.PREMIUM_CUSTOMER)
-# why a coupon was refused -> (HTTP status family, error code)
-_LIMIT_REASONS = {"exhausted", "customer_limit"}
 
 
 def _actor(user) -> SellerProfile | None:
@@ -304,59 +301,6 @@ def active_promotions(*, page: int = 1, page_size: int = 24) -> dict:
         .order_by(Promotion.priority.desc(), Promotion.id)
     )
     return _page(stmt, page, page_size, public_dict)
-
-
-def apply_coupon(user, data: dict) -> dict:
-    """What a coupon takes off a basket, with the automatic promotions applied too. A coupon that
-    cannot apply is a 422 `coupon_not_applicable` (or 409 `promotion_exhausted` when its usage
-    limit is reached, 409 `coupon_not_combinable` when a non-stackable promotion excludes it),
-    with the reason in details."""
-    code = normalize_code(data["code"])
-    request = basket.request_for(
-        user, data["lines"], destination=data.get("destination"), coupon_codes=(code,)
-    )
-    result = price(request)
-    reason = result.rejected_coupons.get(code)
-    if reason in _LIMIT_REASONS:
-        raise Conflict(
-            "this coupon has no use left", code="promotion_exhausted", details={"code": reason}
-        )
-    if reason == "not_combinable":
-        raise Conflict(
-            "this coupon does not combine with a promotion already applied",
-            code="coupon_not_combinable",
-            details={"code": reason},
-        )
-    if reason is not None:
-        raise ValidationError(
-            "this coupon does not apply to this basket",
-            code="coupon_not_applicable",
-            details={"code": reason},
-        )
-    (applied,) = [a for a in result.applied_promotions if a.code == code]
-    promotion = db.session.get(Promotion, applied.promotion_id)
-    return {
-        "code": code,
-        "promotion_id": promotion.id,
-        "name": promotion.name,
-        "kind": promotion.kind,
-        "discount_total": applied.discount_total,
-        "lines": [
-            {
-                "variant_id": pl.variant_id,
-                "discount": sum(
-                    (d.amount for d in pl.discounts if d.promotion_id == promotion.id), Decimal("0")
-                ),
-            }
-            for pl in result.lines
-        ],
-        "free_shipping": promotion.kind == "free_shipping",
-        "subtotal": result.subtotal,
-        "basket_discount_total": result.discount_total,
-        "shipping_total": result.shipping_total,
-        "tax_total": result.tax_total,
-        "total": result.total,
-    }
 
 
 def _consume_customer_use(promotion: Promotion, customer_user_id: int) -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.core import cache
-from app.pricing.contract import Destination
+from app.pricing_contract import Destination
 from app.sellers.models import SellerProfile
 from app.shipping.models import (
     ShippingMethod,

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from app.core import cache
 from app.core.types import quantize_money
-from app.pricing.contract import Destination, TaxComponent
+from app.pricing_contract import Destination, TaxComponent
 from app.tax.models import TaxRule, TaxSettings
 
 ZERO = Decimal("0")

@@ -4,8 +4,12 @@ validation, bad tokens, and tenancy (another tenant's methods and products are n
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
+from app.extensions import db
 from app.security import roles
+from app.tenants.context import tenant_scope
+from app.tenants.models import Tenant
 from tests.api.test_promotions import _error, _headers
 from tests.pricing.builders import Builder
 
@@ -198,3 +202,43 @@ def test_calculate_where_nothing_ships(client, shop):
         },
     ).get_json()
     assert body["sellers"][0]["method_id"] is None and body["sellers"][0]["options"] == []
+
+
+def test_calculate_reads_the_tenants_currency_from_the_cache_and_follows_a_change(
+    app, client, shop
+):
+    """The basket endpoints build their pricing request as the cart does (app.pricing.basket): the
+    tenant's currency comes from the tenant settings cache, not from a query of its row on every
+    request, and a committed change of it is priced by the very next request."""
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    def calculate():
+        statements.clear()
+        response = client.post(
+            f"{API}/calculate/",
+            headers=shop["guest"],
+            json={
+                "lines": [{"variant_id": shop["p1"].variant_id, "quantity": 1}],
+                "destination": {"country": "FR"},
+            },
+        )
+        assert response.status_code == 200, response.get_json()
+        read = any(s.startswith("SELECT tenants.default_currency") for s in statements)
+        return response.get_json()["currency"], read
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        calculate()  # fills the cache, if an earlier request has not
+        assert calculate() == ("USD", False)
+        with app.app_context(), tenant_scope(shop["tenant"].id):
+            db.session.get(Tenant, shop["tenant"].id).default_currency = "EUR"
+            db.session.commit()
+        assert calculate() == ("EUR", True)
+        assert calculate() == ("EUR", False)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from app.catalog.models import Category
 from app.extensions import db
-from app.pricing.contract import Destination, LineInput, PricingRequest
+from app.pricing_contract import Destination, LineInput, PricingRequest
 from app.promotions.models import Promotion
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone
 from app.tax.models import TaxRule, TaxSettings

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 import pytest
 
 from app.core.errors import ValidationError
-from app.pricing.contract import Destination
 from app.pricing.engine import price
+from app.pricing_contract import Destination
 from tests.pricing.builders import line, request_for
 
 

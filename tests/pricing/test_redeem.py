@@ -14,7 +14,7 @@ from app.core.errors import Conflict
 from app.core.types import utcnow
 from app.events.models import OutboxEvent
 from app.extensions import db
-from app.pricing.contract import AppliedPromotion
+from app.pricing_contract import AppliedPromotion
 from app.promotions import services
 from app.promotions.models import Promotion, PromotionCustomerUsage, PromotionRedemption
 from app.tenants.context import tenant_scope

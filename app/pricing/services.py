@@ -1,0 +1,140 @@
+"""Pricing use cases of the storefront that price a basket they are sent (not a cart): what a
+coupon takes off it (/promotions/apply-coupon/) and its shipping quotes (/shipping/calculate/).
+
+Both price the basket with `engine.price`, so item discounts, free-over thresholds, free-shipping
+promotions and tax are the same as in the cart and at checkout. They compose promotions, shipping
+and tax, so they live here, above those three (which pricing composes), not in any one of them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from app.core.errors import Conflict, ValidationError
+from app.extensions import db
+from app.pricing import basket
+from app.pricing.engine import price
+from app.promotions.apply import normalize_code
+from app.promotions.models import Promotion
+from app.shipping import quotes
+
+ZERO = Decimal("0")
+# why a coupon was refused -> a 409 promotion_exhausted rather than a 422
+_LIMIT_REASONS = {"exhausted", "customer_limit"}
+
+
+def apply_coupon(user, data: dict) -> dict:
+    """What a coupon takes off a basket, with the automatic promotions applied too. A coupon that
+    cannot apply is a 422 `coupon_not_applicable` (or 409 `promotion_exhausted` when its usage
+    limit is reached, 409 `coupon_not_combinable` when a non-stackable promotion excludes it),
+    with the reason in details."""
+    code = normalize_code(data["code"])
+    request = basket.request_for(
+        user, data["lines"], destination=data.get("destination"), coupon_codes=(code,)
+    )
+    result = price(request)
+    reason = result.rejected_coupons.get(code)
+    if reason in _LIMIT_REASONS:
+        raise Conflict(
+            "this coupon has no use left", code="promotion_exhausted", details={"code": reason}
+        )
+    if reason == "not_combinable":
+        raise Conflict(
+            "this coupon does not combine with a promotion already applied",
+            code="coupon_not_combinable",
+            details={"code": reason},
+        )
+    if reason is not None:
+        raise ValidationError(
+            "this coupon does not apply to this basket",
+            code="coupon_not_applicable",
+            details={"code": reason},
+        )
+    (applied,) = [a for a in result.applied_promotions if a.code == code]
+    promotion = db.session.get(Promotion, applied.promotion_id)
+    return {
+        "code": code,
+        "promotion_id": promotion.id,
+        "name": promotion.name,
+        "kind": promotion.kind,
+        "discount_total": applied.discount_total,
+        "lines": [
+            {
+                "variant_id": pl.variant_id,
+                "discount": sum(
+                    (d.amount for d in pl.discounts if d.promotion_id == promotion.id), Decimal("0")
+                ),
+            }
+            for pl in result.lines
+        ],
+        "free_shipping": promotion.kind == "free_shipping",
+        "subtotal": result.subtotal,
+        "basket_discount_total": result.discount_total,
+        "shipping_total": result.shipping_total,
+        "tax_total": result.tax_total,
+        "total": result.total,
+    }
+
+
+def calculate_shipping(user, data: dict) -> dict:
+    """Shipping quotes of a basket, one shipment per seller (costs: `app.shipping.quotes`): the
+    chosen (or cheapest) method and every option offered, after free-over thresholds and
+    free-shipping promotions."""
+    request = basket.request_for(
+        user,
+        data["lines"],
+        destination=data["destination"],
+        coupon_codes=data.get("coupon_codes", ()),
+        shipping_method_ids={int(k): v for k, v in (data.get("shipping_method_ids") or {}).items()},
+    )
+    result = price(request)
+    methods = quotes.load_methods(request.destination)
+    weights: dict[int, Decimal] = {}
+    for line in request.lines:
+        weights[line.seller_id] = (
+            weights.get(line.seller_id, ZERO) + (line.weight_kg or ZERO) * line.quantity
+        )
+    sellers = []
+    for quote in result.shipping:
+        goods = sum(
+            (
+                pl.subtotal - pl.discount_total
+                for pl in result.lines
+                if pl.seller_id == quote.seller_id
+            ),
+            ZERO,
+        )
+        options = quotes.options_for(methods, quote.seller_id, goods, weights[quote.seller_id])
+        sellers.append(
+            {
+                "seller_id": quote.seller_id,
+                "goods_amount": goods,
+                "weight_kg": weights[quote.seller_id],
+                "method_id": quote.method_id,
+                "method_name": quote.method_name,
+                "carrier": quote.carrier,
+                "cost": quote.cost,
+                "tax_total": quote.tax_total,
+                "free_shipping_promotion_id": quote.free_shipping_promotion_id,
+                "options": [
+                    {
+                        "method_id": o.method_id,
+                        "name": o.name,
+                        "carrier": o.carrier,
+                        "rate_type": o.rate_type,
+                        "cost": o.cost,
+                        "base_cost": o.base_cost,
+                        "free_over": o.free_over,
+                        "min_days": o.min_days,
+                        "max_days": o.max_days,
+                    }
+                    for o in options
+                ],
+            }
+        )
+    return {
+        "currency": result.currency,
+        "prices_include_tax": result.prices_include_tax,
+        "sellers": sellers,
+        "shipping_total": result.shipping_total,
+    }
