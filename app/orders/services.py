@@ -1270,6 +1270,21 @@ def _return_units(
             need -= take
 
 
+def retry_failed_refund(refund_id: int, *, user_id: int | None = None):
+    """Admin ("Retry refund" at /admin/refunds): pay out again a payment refund the gateway refused,
+    through payments' `retry_refund` (what remains to refund, one retry per failed refund, 409
+    refund_not_failed / refund_already_retried). A refund that paid out a refund request is
+    refused there (409 refund_has_request: a new refund request pays that money out); which
+    request it answered is orders' to know, so it is read here and handed down."""
+    from app.payments import services as payments
+
+    with transaction():
+        request_id = db.session.scalar(
+            select(RefundRequest.id).where(RefundRequest.payment_refund_id == refund_id).limit(1)
+        )
+    return payments.retry_refund(refund_id, answered_request_id=request_id, user_id=user_id)
+
+
 def _refund_payment(
     order_id: int, refund_request_id: int, amount: Decimal, note: str | None
 ) -> None:
@@ -1349,6 +1364,28 @@ def mark_paid(
 
 def on_payment_captured(event) -> None:
     mark_paid(int(event.payload["order_id"]))
+
+
+def refund_if_order_cancelled(event) -> None:
+    """Consumer of payment.captured: money captured after its order was cancelled (a Stripe
+    webhook, a late capture, a bank transfer received after the order expired) goes back at once,
+    through payments' `void_or_refund_for_cancel` (a refund transaction, refund.completed). The
+    ProcessedEvent row is committed before the gateway is called (no transaction stays open
+    while the provider answers); the refund's own idempotency key makes a repeat harmless.
+    Whether the order is cancelled is orders' to know, so the reaction is orders', calling down
+    into payments (it was payments', reading orders' rows against the layers)."""
+    from app.payments import services as payments
+
+    order_id = int(event.payload["order_id"])
+    if db.session.scalar(select(Order.status).where(Order.id == order_id)) != states.CANCELLED:
+        return
+    db.session.commit()
+    log.warning(
+        "payment %s captured after order %s was cancelled: refunding it",
+        event.payload.get("payment_id"),
+        order_id,
+    )
+    payments.void_or_refund_for_cancel(order_id)
 
 
 def on_payment_failed(event) -> None:

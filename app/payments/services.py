@@ -879,7 +879,9 @@ def refund(
     return _finish_refund(refund_id, result)
 
 
-def retry_refund(refund_id: int, *, user_id: int | None = None) -> Refund:
+def retry_refund(
+    refund_id: int, *, answered_request_id: int | None, user_id: int | None = None
+) -> Refund:
     """Admin: pay out again a refund the gateway refused (status failed) that no refund request
     answers, e.g. a cancelled order's (void_or_refund_for_cancel): the same amount from the same
     payment, through `refund` (so what remains to refund, the locking and the events apply as to
@@ -893,9 +895,11 @@ def retry_refund(refund_id: int, *, user_id: int | None = None) -> Refund:
     failed refund with its own id, hence its own key: retrying it is possible, and never reuses
     an earlier key. Errors: 404 not_found, 409 refund_not_failed, refund_has_request (its request
     failed with it: a new refund request pays it out), refund_already_retried, and what `refund`
-    raises (invalid_payment_status, refund_exceeds_captured, payment_in_progress)."""
-    from app.orders.models import RefundRequest
+    raises (invalid_payment_status, refund_exceeds_captured, payment_in_progress).
 
+    `answered_request_id`: the refund request the failed refund paid out, if any. Refund requests
+    are orders' (a layer above): the caller reads it (app.orders.services.retry_failed_refund,
+    what the admin's action calls) and this refuses such a refund at the same point as before."""
     with transaction():
         failed = db.session.scalar(select(Refund).where(Refund.id == refund_id))
         if failed is None:
@@ -906,9 +910,7 @@ def retry_refund(refund_id: int, *, user_id: int | None = None) -> Refund:
                 code="refund_not_failed",
                 details={"refund_id": refund_id, "status": failed.status},
             )
-        request_id = db.session.scalar(
-            select(RefundRequest.id).where(RefundRequest.payment_refund_id == refund_id).limit(1)
-        )
+        request_id = answered_request_id
         if request_id is not None:
             raise Conflict(
                 "this refund answered a refund request, which failed with it: a new refund request "
@@ -1068,7 +1070,7 @@ def _settle_refunds(payment: Payment, event) -> bool:
 def void_or_refund_for_cancel(order_id: int) -> list[Payment]:
     """An order was cancelled: void what is only authorized (or pending), refund what was captured.
     Idempotent (the refund's key is the payment and the amount left): the cancel and a capture that
-    lands meanwhile (`refund_if_order_cancelled`) may both call it and refund once. A payment the
+    lands meanwhile (orders' consumer `refund_if_order_cancelled`) may both call it and refund once. A payment the
     gateway will not void or refund now (in progress, refused) is logged and left as it is: the
     others are still handled, and its capture, if it comes, is refunded by the consumer."""
     with transaction():
@@ -1103,27 +1105,6 @@ def void_or_refund_for_cancel(order_id: int) -> list[Payment]:
         with transaction():
             out.append(_get(payment_id))
     return out
-
-
-def refund_if_order_cancelled(event) -> None:
-    """Consumer of payment.captured: money captured after its order was cancelled (a Stripe
-    webhook, a late capture, a bank transfer received after the order expired) goes back at once,
-    through `void_or_refund_for_cancel` (a refund transaction, refund.completed). The
-    ProcessedEvent row is committed before the gateway is called (no transaction stays open
-    while the provider answers); the refund's own idempotency key makes a repeat harmless."""
-    from app.orders.models import Order
-    from app.orders.states import CANCELLED
-
-    order_id = int(event.payload["order_id"])
-    if db.session.scalar(select(Order.status).where(Order.id == order_id)) != CANCELLED:
-        return
-    db.session.commit()
-    log.warning(
-        "payment %s captured after order %s was cancelled: refunding it",
-        event.payload.get("payment_id"),
-        order_id,
-    )
-    void_or_refund_for_cancel(order_id)
 
 
 # --- the storefront API's use cases ------------------------------------------------------------
