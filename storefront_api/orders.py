@@ -19,6 +19,7 @@ from flask_limiter.util import get_remote_address
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
+from app.checkout import services as checkout
 from app.extensions import limiter
 from app.orders import access, services, states
 from app.orders.models import REFUND_REQUEST_STATUSES
@@ -510,7 +511,7 @@ def create(headers, data):
     """Check out the caller's cart (customer token, or a guest's X-Cart-Token with an e-mail).
     The same Idempotency-Key and body return the first order; another body with it is a 409.
     A guest gets the order's access token (`access_token`, X-Order-Token header)."""
-    body, created = services.place_order(cart_ref(), data, headers["idempotency_key"])
+    body, created = checkout.place_order(cart_ref(), data, headers["idempotency_key"])
 
     @after_this_request
     def _headers(response):

@@ -57,6 +57,7 @@ from app.orders.models import (
     StockReservation,
     SubOrder,
 )
+from app.orders.services import ZERO, RefundFacts, RefundPosition, order_view
 from app.pricing.contract import Destination, PricingResult
 from app.sellers.models import SellerProfile
 
@@ -83,6 +84,26 @@ class _KeyReleased(Exception):
 
 
 def place_order(
+    ref: CartRef, data: dict[str, Any], idempotency_key: str
+) -> tuple[dict[str, Any], bool]:
+    """POST /api/v1/orders/: check the cart out (`check_out`) and answer the order as placed, its
+    `payment` and, for a guest, the order's access token (the same one when the checkout is
+    replayed: app.orders.access). Returns (the order as placed, created)."""
+    order, created, payment = check_out(ref, data, idempotency_key)
+    # a new order has neither refunds nor requests yet, and its payment (when captured already, by
+    # the in-process consumer) is of its total: no query; a replayed one may have had refunds since
+    facts = (
+        RefundFacts(RefundPosition(order.total if order.paid_at is not None else ZERO))
+        if created
+        else None
+    )
+    body = {**order_view(order, None, facts), "payment": payment, "access_token": None}
+    if order.is_guest and ref.token:
+        body["access_token"] = access.issued_token(order, ref.token)
+    return body, created
+
+
+def check_out(
     ref: CartRef, data: dict[str, Any], idempotency_key: str
 ) -> tuple[Order, bool, dict | None]:
     """Returns (order, created, payment). `created` is False when the key had been used with this

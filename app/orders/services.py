@@ -246,28 +246,6 @@ def _sub_view(
     }
 
 
-# --- checkout ------------------------------------------------------------------------------------
-
-
-def place_order(ref, data: dict[str, Any], idempotency_key: str) -> tuple[dict[str, Any], bool]:
-    """Check the cart out (app.checkout.services.place_order); a guest also gets the order's access
-    token (the same one when the checkout is replayed). Returns (the order as placed, created)."""
-    from app.checkout import services as checkout
-
-    order, created, payment = checkout.place_order(ref, data, idempotency_key)
-    # a new order has neither refunds nor requests yet, and its payment (when captured already, by
-    # the in-process consumer) is of its total: no query; a replayed one may have had refunds since
-    facts = (
-        RefundFacts(RefundPosition(order.total if order.paid_at is not None else ZERO))
-        if created
-        else None
-    )
-    body = {**order_view(order, None, facts), "payment": payment, "access_token": None}
-    if order.is_guest and ref.token:
-        body["access_token"] = access.issued_token(order, ref.token)
-    return body, created
-
-
 # --- paying later --------------------------------------------------------------------------------
 
 
