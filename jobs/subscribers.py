@@ -9,6 +9,7 @@ from app.orders import services as orders
 from app.search import analytics as search_analytics
 from app.search import service as search
 from app.security import auth
+from app.shipments import services as shipments
 
 
 def subscribe_all(bus: EventBus) -> None:
@@ -58,6 +59,10 @@ def subscribe_all(bus: EventBus) -> None:
         "orders.refund_failed_mail",
         order_alerts.mail_admins_refund_failed,
         queue="high",
+    )
+    # a delivered sub-order's shipments say so (shipments follows orders)
+    bus.subscribe(
+        "order.delivered", "shipments.record_delivery", shipments.record_delivery, queue="high"
     )
     # a capture that lands after its order was cancelled is refunded (orders' reaction, calling
     # payments; the consumer keeps its first name, which processed events and queued jobs hold)

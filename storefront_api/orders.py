@@ -23,6 +23,7 @@ from app.checkout import services as checkout
 from app.extensions import limiter
 from app.orders import access, services, states
 from app.orders.models import REFUND_REQUEST_STATUSES
+from app.shipments import services as shipments
 from storefront_api.cart import (
     COUNTRY,
     MAX_ID,
@@ -576,7 +577,7 @@ def cancel(headers, data, order_id):
 @_errors(401, 403, 404, 422, 429, optional_auth=True)
 def track(headers, order_id):
     """The status timeline and the shipments with their tracking events (guests: X-Order-Token)."""
-    return services.tracking(_caller(order_id, headers), order_id)
+    return shipments.order_tracking(_caller(order_id, headers), order_id)
 
 
 @blp.route("/<int:order_id>/refund/", methods=["POST"])

@@ -103,7 +103,7 @@ def _visible_orders(viewer: Viewer):
     return stmt
 
 
-def _find(viewer: Viewer, order_id: int, *, lock: bool = False) -> Order:
+def find_order(viewer: Viewer, order_id: int, *, lock: bool = False) -> Order:
     stmt = (
         _visible_orders(viewer)
         .where(Order.id == order_id)
@@ -378,63 +378,7 @@ def list_orders(user, *, status: str | None, page: int, page_size: int) -> dict[
 def get_order(user, order_id: int) -> dict[str, Any]:
     with transaction():
         viewer = Viewer(user)
-        return order_view(_find(viewer, order_id), viewer)
-
-
-def tracking(user, order_id: int) -> dict[str, Any]:
-    from app.shipments.models import Shipment
-
-    with transaction():
-        viewer = Viewer(user)
-        order = _find(viewer, order_id)
-        sub_ids = {s.id for s in viewer.subs(order)}
-        events = db.session.scalars(
-            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
-        ).all()
-        shipments = db.session.scalars(
-            select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
-        ).all()
-        requests = refund_facts([order])[order.id].requests
-        return {
-            "order_id": order.id,
-            "number": order.number,
-            "status": order.status,
-            "refund_requests": [
-                refund_request_view(r) for r in requests if r.sub_order_id in sub_ids
-            ],
-            "timeline": [
-                {
-                    "sub_order_id": e.sub_order_id,
-                    "from_status": e.from_status,
-                    "to_status": e.to_status,
-                    "note": e.note,
-                    "at": e.created_at,
-                }
-                for e in events
-                if e.sub_order_id is None or e.sub_order_id in sub_ids
-            ],
-            "shipments": [shipment_view(s) for s in shipments if s.sub_order_id in sub_ids],
-        }
-
-
-def shipment_view(shipment) -> dict[str, Any]:
-    return {
-        "id": shipment.id,
-        "sub_order_id": shipment.sub_order_id,
-        "carrier": shipment.carrier,
-        "tracking_number": shipment.tracking_number,
-        "status": shipment.status,
-        "shipped_at": shipment.shipped_at,
-        "events": [
-            {
-                "status": e.status,
-                "description": e.description,
-                "location": e.location,
-                "at": e.occurred_at,
-            }
-            for e in shipment.events
-        ],
-    }
+        return order_view(find_order(viewer, order_id), viewer)
 
 
 # --- the state machine ---------------------------------------------------------------------------
@@ -573,17 +517,28 @@ def check_transition(sub: SubOrder, target: str) -> None:
 def set_status(
     sub: SubOrder, target: str, *, actor_id: int | None, note: str | None = None
 ) -> None:
-    """A fulfilment step (processing, shipped, delivered, completed) inside the caller's transaction."""
+    """A fulfilment step (processing, shipped, delivered, completed) inside the caller's transaction.
+    Shipped: the units held become a sale. Delivered: `order.delivered` is published (after
+    `order.status_changed`), which shipments consumes to mark the sub-order's shipments delivered
+    (shipments sits above orders: a reaction, not a call)."""
     if target not in states.MANUAL_TARGETS:
         raise illegal(sub.status, target)
     check_transition(sub, target)
     _move(sub, target, actor_id=actor_id, note=note)
     if target == states.SHIPPED:
         _stock(sub, release=False, actor_id=actor_id)
-    elif target == states.DELIVERED:
-        from app.shipments.services import record_delivery
-
-        record_delivery(sub)
+    elif target == states.DELIVERED:  # its shipments follow (shipments consumes the event)
+        publish(
+            "order.delivered",
+            {
+                "order_id": sub.order_id,
+                "sub_order_id": sub.id,
+                "seller_id": sub.seller_id,
+                "delivered_at": utcnow().isoformat(),
+            },
+            aggregate="order",
+            aggregate_id=sub.order_id,
+        )
 
 
 def _subs_to_change(viewer: Viewer, order: Order, sub_order_id: int | None) -> list[SubOrder]:
@@ -601,7 +556,7 @@ def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Sellers and admins move the status; the customer edits notes and address while pending."""
     with transaction():
         viewer = Viewer(user)
-        order = _find(viewer, order_id, lock=True)
+        order = find_order(viewer, order_id, lock=True)
         if "status" in data:
             if viewer.is_customer:
                 raise PermissionDenied("customers cannot change an order's status")
@@ -640,7 +595,7 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
     cancelled sub-orders' totals are refunded."""
     with transaction():
         viewer = Viewer(user)
-        order = _find(viewer, order_id, lock=True)
+        order = find_order(viewer, order_id, lock=True)
         subs = [s for s in viewer.subs(order) if s.status in states.CANCELLABLE]
         if not subs:
             current = viewer.subs(order)[0].status
@@ -680,7 +635,7 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
     for refund_id, amount in refunds:
         _refund_payment(order_id, refund_id, amount, reason or "sub-order cancelled")
     with transaction():
-        return order_view(_find(viewer, order_id), viewer)
+        return order_view(find_order(viewer, order_id), viewer)
 
 
 def _cancel_sub(sub: SubOrder, *, actor_id: int | None, note: str) -> None:
@@ -906,7 +861,7 @@ def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
                 "the customer or the sub-order's seller requests a refund; "
                 "admins decide with request_id"
             )
-        order = _find(viewer, order_id, lock=True)
+        order = find_order(viewer, order_id, lock=True)
         subs = _subs_to_change(viewer, order, data.get("sub_order_id"))
         if data.get("lines"):
             if data.get("amount") is not None:
@@ -1117,7 +1072,7 @@ def decide_refund(
         viewer = Viewer(user)
         if viewer.is_customer:
             raise PermissionDenied("the seller or an admin decides on refunds")
-        order = _find(viewer, order_id, lock=True)
+        order = find_order(viewer, order_id, lock=True)
         sub_ids = {s.id for s in viewer.subs(order)}
         refund = db.session.scalar(
             select(RefundRequest)
@@ -1171,7 +1126,7 @@ def decide_refund(
                 details={"request_id": refund_id, "failure_code": failed},
             )
     with transaction():
-        return order_view(_find(viewer, order_id), viewer)
+        return order_view(find_order(viewer, order_id), viewer)
 
 
 def _return_units(
