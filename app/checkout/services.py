@@ -58,7 +58,9 @@ from app.orders.models import (
     SubOrder,
 )
 from app.orders.services import ZERO, RefundFacts, RefundPosition, order_view
+from app.payments import services as payments
 from app.pricing.contract import Destination, PricingResult
+from app.promotions import services as promotions
 from app.sellers.models import SellerProfile
 
 ADDRESS_FIELDS = (
@@ -262,8 +264,6 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
     lines = _write_sub_orders(order, items, result)
     _reserve(order, lines)
     if result.applied_promotions:
-        from app.promotions import services as promotions
-
         promotions.redeem(
             result.applied_promotions, order_id=order.id, customer_user_id=order.customer_user_id
         )
@@ -534,8 +534,6 @@ def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None
     """In the order's transaction: the payments domain writes the pending payment (claimed for
     its gateway call) so that both commit together. A refused method or card leaves the order
     standing (stock held until it expires; pay again later): the answer says why."""
-    from app.payments import services as payments
-
     try:
         return payments.open_payment(
             order_id=order.id,
@@ -555,8 +553,6 @@ def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None
 def _run_payment(opened) -> dict[str, Any]:
     """After the commit, outside row locks: the gateway call and its outcome. The outcome also
     comes back as events (payment.captured / payment.failed) that move the order."""
-    from app.payments import services as payments
-
     if isinstance(opened, dict):  # refused before it was written
         return opened
     try:

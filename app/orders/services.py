@@ -41,6 +41,8 @@ from app.orders.models import (
     SubOrder,
 )
 from app.orders.shares import SellerShares
+from app.payments import services as payments
+from app.payments.models import Payment, Refund
 from app.security import roles
 from app.sellers.models import SellerProfile
 from app.tenants.context import tenant_scope, unscoped
@@ -272,8 +274,6 @@ def pay_order(
     Idempotency-Key and body) answers that request's payment. The order row is locked while its
     payment is looked for and opened, so concurrent first payments of one order open ONE payment
     (the others pay that same one: payment_in_progress, or its status, as for any payment)."""
-    from app.payments import services as payments
-
     with transaction():
         order = db.session.scalar(
             select(Order)
@@ -664,8 +664,6 @@ def _count_sold(sub: SubOrder, sign: int) -> None:
 
 
 def _void_or_refund(order_id: int) -> None:
-    from app.payments import services as payments
-
     payments.void_or_refund_for_cancel(order_id)
 
 
@@ -728,8 +726,6 @@ class RefundFacts:
 
 
 def _captured_and_outside(order_ids: list[int]) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
-    from app.payments.models import Payment, Refund
-
     captured = db.session.execute(
         select(Payment.order_id, func.sum(Payment.amount_captured))
         .where(Payment.order_id.in_(order_ids))
@@ -1209,8 +1205,6 @@ def retry_failed_refund(refund_id: int, *, user_id: int | None = None):
     refund_not_failed / refund_already_retried). A refund that paid out a refund request is
     refused there (409 refund_has_request: a new refund request pays that money out); which
     request it answered is orders' to know, so it is read here and handed down."""
-    from app.payments import services as payments
-
     with transaction():
         request_id = db.session.scalar(
             select(RefundRequest.id).where(RefundRequest.payment_refund_id == refund_id).limit(1)
@@ -1230,9 +1224,6 @@ def _refund_payment(
     outcome of that refund (the gateway's answer, a webhook that overtakes it) finds exactly its
     request by the refund's id, and a refund that answers no request (an API refund, a cancelled
     order's, an admin's retry) can never be taken for one."""
-    from app.payments import services as payments
-    from app.payments.models import Payment
-
     with transaction():
         candidates = db.session.scalars(
             select(Payment).where(Payment.order_id == order_id).order_by(Payment.id)
@@ -1307,8 +1298,6 @@ def refund_if_order_cancelled(event) -> None:
     while the provider answers); the refund's own idempotency key makes a repeat harmless.
     Whether the order is cancelled is orders' to know, so the reaction is orders', calling down
     into payments (it was payments', reading orders' rows against the layers)."""
-    from app.payments import services as payments
-
     order_id = int(event.payload["order_id"])
     if db.session.scalar(select(Order.status).where(Order.id == order_id)) != states.CANCELLED:
         return

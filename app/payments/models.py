@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.crypto import EncryptedString
 from app.core.types import MONEY, TimestampMixin, UTCDateTime, utcnow
+from app.payments.gateways.manual import INSTRUCTIONS
 from app.tenants.models import TenantScoped
 
 PAYMENT_STATUSES = (
@@ -118,8 +119,6 @@ class Payment(TenantScoped, TimestampMixin, Model):
                 f'{self.id}, "confirm": true}}',
             }
         if self.status == "pending" and self.gateway == "manual" and self.gateway_reference:
-            from app.payments.gateways.manual import INSTRUCTIONS
-
             return {
                 "type": "offline_payment",
                 "reference": self.gateway_reference,
