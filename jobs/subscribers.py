@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.events.bus import EventBus
 from app.inventory import services as inventory
 from app.orders import alerts as order_alerts
-from app.orders import services as orders
+from app.orders import reactions as orders
 from app.search import analytics as search_analytics
 from app.search import service as search
 from app.security import auth

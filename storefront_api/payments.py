@@ -17,7 +17,7 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from app.core.errors import NotFound, PermissionDenied
-from app.orders import services as orders
+from app.orders import pay_later
 from app.payments import services
 from app.payments.gateways import GATEWAY_CODES
 from app.payments.gateways.test import TEST_CARDS_DOC
@@ -295,7 +295,7 @@ def process(headers, data):
         idempotency_key=headers.get("idempotency_key"),
     )
     if "order_id" in data:
-        return orders.pay_order(user, data["order_id"], method=data.get("method"), **pay)
+        return pay_later.pay_order(user, data["order_id"], method=data.get("method"), **pay)
     return services.process_payment(user, payment_id=data["payment_id"], **pay)
 
 

@@ -57,7 +57,8 @@ from app.orders.models import (
     StockReservation,
     SubOrder,
 )
-from app.orders.services import ZERO, RefundFacts, RefundPosition, order_view
+from app.orders.refundable import ZERO, RefundFacts, RefundPosition
+from app.orders.visibility import order_view
 from app.payments import services as payments
 from app.pricing.contract import Destination, PricingResult
 from app.promotions import services as promotions

@@ -11,7 +11,7 @@ from its sub-orders (the least advanced one that is not cancelled; cancelled if 
     paid | processing | shipped | delivered | completed -> refunded   (the order's payment was refunded
                                                   in full outside a request: an Admin's refund through
                                                   /api/v1/payments/refund/, a retry; see
-                                                  app.orders.services.follow_refunds)
+                                                  app.orders.transitions.follow_refunds)
     partially_refunded -> processing | shipped   (only while the sub-order still holds stock: units
                                                   were refunded before shipping; the rest ships)
 """

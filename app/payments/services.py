@@ -898,7 +898,7 @@ def retry_refund(
     raises (invalid_payment_status, refund_exceeds_captured, payment_in_progress).
 
     `answered_request_id`: the refund request the failed refund paid out, if any. Refund requests
-    are orders' (a layer above): the caller reads it (app.orders.services.retry_failed_refund,
+    are orders' (a layer above): the caller reads it (app.orders.refunds.retry_failed_refund,
     what the admin's action calls) and this refuses such a refund at the same point as before."""
     with transaction():
         failed = db.session.scalar(select(Refund).where(Refund.id == refund_id))
@@ -1129,7 +1129,7 @@ def _visible_payment(payment_id: int, user, guest_token: str | None) -> Payment:
 
 def latest_payment_of(order_id: int, user, guest_token: str | None) -> Payment | None:
     """The caller's latest payment of `order_id` (a customer's, or the guest's whose token made it);
-    None when it has none. Orders pays an order by its id with it (app.orders.services.pay_order)."""
+    None when it has none. Orders pays an order by its id with it (app.orders.pay_later.pay_order)."""
     stmt = select(Payment).where(Payment.order_id == order_id).order_by(Payment.id.desc()).limit(1)
     if user is not None:
         stmt = stmt.where(Payment.customer_user_id == user.id)
@@ -1178,7 +1178,7 @@ def process_payment(
     """Pay one of the caller's payments: authorize (and capture) with card details, retry a failed
     one, or confirm one that requires an action. The same Idempotency-Key and body returns the
     payment without charging again; another body with that key is a 409. (By order id, a payment
-    is found or opened by orders: app.orders.services.pay_order.)"""
+    is found or opened by orders: app.orders.pay_later.pay_order.)"""
     details = payment_details or {}
     with transaction():
         payment = _visible_payment(payment_id, user, guest_token)

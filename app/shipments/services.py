@@ -22,9 +22,9 @@ from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied
 from app.extensions import db
 from app.inventory.models import Warehouse
-from app.orders import services as orders
-from app.orders import states
+from app.orders import states, transitions, visibility
 from app.orders.models import Order, OrderEvent, SubOrder
+from app.orders.refundable import refund_facts
 from app.sellers.models import SellerProfile
 from app.shipments.models import Shipment, TrackingEvent
 from app.shipping import carriers
@@ -54,10 +54,10 @@ def shipment_view(shipment: Shipment) -> dict[str, Any]:
 
 def order_tracking(user, order_id: int) -> dict[str, Any]:
     """GET /api/v1/orders/<id>/tracking/: the order's timeline, refund requests and shipments, as
-    far as the caller may see the order (app.orders.services: a seller its sub-orders' only)."""
+    far as the caller may see the order (app.orders.visibility: a seller its sub-orders' only)."""
     with transaction():
-        viewer = orders.Viewer(user)
-        order = orders.find_order(viewer, order_id)
+        viewer = visibility.Viewer(user)
+        order = visibility.find_order(viewer, order_id)
         sub_ids = {s.id for s in viewer.subs(order)}
         events = db.session.scalars(
             select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
@@ -65,13 +65,13 @@ def order_tracking(user, order_id: int) -> dict[str, Any]:
         shipments = db.session.scalars(
             select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
         ).all()
-        requests = orders.refund_facts([order])[order.id].requests
+        requests = refund_facts([order])[order.id].requests
         return {
             "order_id": order.id,
             "number": order.number,
             "status": order.status,
             "refund_requests": [
-                orders.refund_request_view(r) for r in requests if r.sub_order_id in sub_ids
+                visibility.refund_request_view(r) for r in requests if r.sub_order_id in sub_ids
             ],
             "timeline": [
                 {
@@ -88,7 +88,9 @@ def order_tracking(user, order_id: int) -> dict[str, Any]:
         }
 
 
-def _staff_sub_order(viewer: orders.Viewer, sub_order_id: int, *, lock: bool = False) -> SubOrder:
+def _staff_sub_order(
+    viewer: visibility.Viewer, sub_order_id: int, *, lock: bool = False
+) -> SubOrder:
     if viewer.is_customer:
         raise PermissionDenied("only the seller of the sub-order or an admin ships it")
     stmt = (
@@ -109,7 +111,7 @@ def _staff_sub_order(viewer: orders.Viewer, sub_order_id: int, *, lock: bool = F
 def _check_shippable(sub: SubOrder) -> None:
     """The orders rule for shipping (state machine and money: a sub-order whose payment was refunded
     is not shipped, whatever refunded it), checked before the carrier makes a label and again after."""
-    orders.check_transition(sub, states.SHIPPED)
+    transitions.check_transition(sub, states.SHIPPED)
     if db.session.scalar(select(Shipment.id).where(Shipment.sub_order_id == sub.id)) is not None:
         raise Conflict(
             "this sub-order has a shipment already",
@@ -168,7 +170,7 @@ def _label_request(sub: SubOrder, weight_kg: Decimal | None) -> carriers.LabelRe
 
 def create_label(user, sub_order_id: int, weight_kg: Decimal | None = None) -> dict[str, Any]:
     with transaction():
-        viewer = orders.Viewer(user)
+        viewer = visibility.Viewer(user)
         sub = _staff_sub_order(viewer, sub_order_id)
         _check_shippable(sub)
         request = _label_request(sub, weight_kg)
@@ -196,14 +198,14 @@ def create_label(user, sub_order_id: int, weight_kg: Decimal | None = None) -> d
             )
         )
         db.session.add(shipment)
-        orders.set_status(
+        transitions.set_status(
             sub, states.SHIPPED, actor_id=user.id, note=f"{label.carrier} {label.tracking_number}"
         )
         db.session.flush()
         return shipment_view(shipment)
 
 
-def _visible_shipment(viewer: orders.Viewer, shipment_id: int) -> Shipment:
+def _visible_shipment(viewer: visibility.Viewer, shipment_id: int) -> Shipment:
     stmt = (
         select(Shipment)
         .join(Order, Order.id == Shipment.order_id)
@@ -222,7 +224,7 @@ def _visible_shipment(viewer: orders.Viewer, shipment_id: int) -> Shipment:
 def tracking(user, shipment_id: int) -> dict[str, Any]:
     """The shipment and its timeline: our events, plus the carrier's (none for the manual carrier)."""
     with transaction():
-        shipment = _visible_shipment(orders.Viewer(user), shipment_id)
+        shipment = _visible_shipment(visibility.Viewer(user), shipment_id)
         view = shipment_view(shipment)
         code, number = shipment.carrier, shipment.tracking_number
     remote = carriers.get(code).track(number)
@@ -244,7 +246,7 @@ def tracking(user, shipment_id: int) -> dict[str, Any]:
 
 def label_pdf(user, shipment_id: int) -> tuple[str, bytes]:
     with transaction():
-        viewer = orders.Viewer(user)
+        viewer = visibility.Viewer(user)
         if viewer.is_customer:
             raise PermissionDenied("labels are for the seller and admins")
         shipment = _visible_shipment(viewer, shipment_id)

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from app.events.models import OutboxEvent
 from app.extensions import db
-from app.orders import services as orders
+from app.orders import lifecycle as orders
 from app.orders.models import Order
 from app.payments import services
 from app.payments.models import PaymentTransaction, Refund

@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from app.core.errors import DomainError
 from app.events.models import OutboxEvent
 from app.extensions import db
-from app.orders import services as orders
+from app.orders import refunds as orders
 from app.orders.models import Order, RefundRequest
 from app.payments import services
 from app.payments.models import Payment, PaymentIdempotencyKey, Refund
