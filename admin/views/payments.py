@@ -30,7 +30,7 @@ from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_
 from app.core.errors import DomainError, ValidationError
 from app.orders import refunds as order_refunds
 from app.orders import shares
-from app.payments import services
+from app.payments import charges
 from app.payments.gateways import METHODS
 from app.payments.models import Payment, PaymentMethodSetting, PaymentTransaction, Refund
 
@@ -219,7 +219,7 @@ class PaymentView(_SellerReadOnly):
     )
     def mark_received(self, items):
         def mark(payment_id: int) -> None:
-            services.mark_received(payment_id)
+            charges.mark_received(payment_id)
 
         return self._act_on(items, mark, "{} payment(s) marked received.")
 

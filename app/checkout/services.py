@@ -4,7 +4,7 @@ In ONE transaction: claim the Idempotency-Key (unique per tenant, key and caller
 (app.pricing.engine.price), write the order, its sub-orders and lines (price, discounts and who
 funds them, tax with its breakdown, shipping, the seller's commission rate of the moment), reserve
 the stock, redeem the promotions (app.promotions.services.redeem), empty the cart, publish
-`order.created`, and write the pending payment (app.payments.services.open_payment). The gateway
+`order.created`, and write the pending payment (app.payments.charges.open_payment). The gateway
 is called after the commit, outside every row lock, and its outcome recorded in one more short
 transaction; the events of both commits are dispatched together at the end.
 
@@ -59,7 +59,7 @@ from app.orders.models import (
 )
 from app.orders.refundable import ZERO, RefundFacts, RefundPosition
 from app.orders.visibility import order_view
-from app.payments import services as payments
+from app.payments import charges as payments
 from app.pricing.contract import Destination, PricingResult
 from app.promotions import services as promotions
 from app.sellers.models import SellerProfile

@@ -19,7 +19,7 @@ from app.orders.refundable import ZERO, refund_position
 from app.orders.refunds import refund_payment
 from app.orders.transitions import cancel_sub, illegal, set_status
 from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
-from app.payments import services as payments
+from app.payments import refunds as payment_refunds
 from app.tenants.context import tenant_scope, unscoped
 
 
@@ -102,7 +102,7 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
                 refunds.append((refund.id, refund.amount))
         order_id = order.id
     if fully:  # paid: refunded; only authorized or pending (unpaid order): voided
-        payments.void_or_refund_for_cancel(order_id)
+        payment_refunds.void_or_refund_for_cancel(order_id)
     for refund_id, amount in refunds:
         refund_payment(order_id, refund_id, amount, reason or "sub-order cancelled")
     with transaction():
@@ -144,5 +144,5 @@ def expire_unpaid(now=None, limit: int = 200) -> int:
         with tenant_scope(
             tenant_id
         ):  # after the commit: its pending or authorized payments are voided
-            payments.void_or_refund_for_cancel(order_id)
+            payment_refunds.void_or_refund_for_cancel(order_id)
     return done

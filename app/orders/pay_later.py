@@ -1,6 +1,6 @@
 """Paying an order later, by its id (POST /api/v1/payments/process/ with order_id): the order's
 payment is found, or opened for an order placed without one, under the order's row lock, then
-paid by payments (app.payments.services.process_payment)."""
+paid by payments (app.payments.charges.process_payment)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from app.extensions import db
 from app.orders import access, states
 from app.orders.models import Order
 from app.orders.refundable import ZERO
-from app.payments import services as payments
+from app.payments import access as payment_access
+from app.payments import charges
+from app.payments.idempotency import replayed_payment_id
 
 
 def pay_order(
@@ -30,7 +32,7 @@ def pay_order(
     """Pay an order by its id (POST /api/v1/payments/process/ with order_id): the caller's payment of
     it (started at checkout), or, for an order placed without `payment` (or whose method checkout
     refused), a new payment of what is due opened here with `method`, then paid as any other
-    (app.payments.services.process_payment: Idempotency-Key, claim, gateway outside row locks).
+    (app.payments.charges.process_payment: Idempotency-Key, claim, gateway outside row locks).
     Returns the payment.
 
     Who: the order's customer, or the guest who placed it, proving it with X-Guest-Token (its cart
@@ -48,7 +50,9 @@ def pay_order(
             .execution_options(populate_existing=True)
         )
         latest = (
-            payments.latest_payment_of(order_id, user, guest_token) if order is not None else None
+            payment_access.latest_payment_of(order_id, user, guest_token)
+            if order is not None
+            else None
         )
         owner = order is not None and (
             (user is not None and order.customer_user_id == user.id)
@@ -57,7 +61,7 @@ def pay_order(
         )
         if not owner:
             raise NotFound("no such order", details={"order_id": order_id})
-        payment_id = payments.replayed_payment_id(user, guest_token, idempotency_key, order.id)
+        payment_id = replayed_payment_id(user, guest_token, idempotency_key, order.id)
         if payment_id is None:
             if order.status != states.PENDING:
                 raise Conflict(
@@ -84,7 +88,7 @@ def pay_order(
                             ]
                         },
                     )
-                opened = payments.open_payment(
+                opened = charges.open_payment(
                     order_id=order.id,
                     amount=_amount_due(order),
                     currency=order.currency,
@@ -96,7 +100,7 @@ def pay_order(
                 )
                 order.payment_method = method
                 payment_id = opened.payment_id
-    return payments.process_payment(
+    return charges.process_payment(
         user,
         payment_id=payment_id,
         payment_details=payment_details,

@@ -19,7 +19,7 @@ from app.orders.models import Order, OrderEvent
 from app.orders.refunds import completed_refunds, fail_request, request_answered_by
 from app.orders.stock import count_sold
 from app.orders.transitions import follow_refunds, move
-from app.payments import services as payments
+from app.payments import refunds as payment_refunds
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def refund_if_order_cancelled(event) -> None:
         event.payload.get("payment_id"),
         order_id,
     )
-    payments.void_or_refund_for_cancel(order_id)
+    payment_refunds.void_or_refund_for_cancel(order_id)
 
 
 def on_payment_failed(event) -> None:

@@ -22,7 +22,7 @@ from app.orders.refundable import LIVE_REQUEST, ZERO, RefundPosition, refund_pos
 from app.orders.stock import return_units
 from app.orders.transitions import illegal, move, record
 from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
-from app.payments import services as payments
+from app.payments import refunds as payment_refunds
 from app.payments.models import Payment
 
 
@@ -313,7 +313,7 @@ def retry_failed_refund(refund_id: int, *, user_id: int | None = None):
         request_id = db.session.scalar(
             select(RefundRequest.id).where(RefundRequest.payment_refund_id == refund_id).limit(1)
         )
-    return payments.retry_refund(refund_id, answered_request_id=request_id, user_id=user_id)
+    return payment_refunds.retry_refund(refund_id, answered_request_id=request_id, user_id=user_id)
 
 
 def refund_payment(
@@ -349,7 +349,7 @@ def refund_payment(
         )
 
     with dispatch_after_block():  # the events of the refund's two commits leave in one batch
-        payments.refund(
+        payment_refunds.refund(
             payment_id,
             amount,
             note or "refund approved",

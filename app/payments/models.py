@@ -175,7 +175,7 @@ class Refund(TenantScoped, TimestampMixin, Model):
         Index("ix_refunds_tenant_payment", "tenant_id", "payment_id"),
         Index("ix_refunds_tenant_order", "tenant_id", "order_id"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        # a failed refund is retried once (services.retry_refund): a second retry is of its retry
+        # a failed refund is retried once (app.payments.refunds.retry_refund): a second retry is of its retry
         UniqueConstraint("retry_of_refund_id"),
     )
 

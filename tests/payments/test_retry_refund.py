@@ -26,7 +26,7 @@ from app.events.models import OutboxEvent
 from app.extensions import db
 from app.orders import refunds as orders
 from app.orders.models import Order, RefundRequest
-from app.payments import services
+from app.payments import refunds as payment_refunds
 from app.payments.models import Payment, PaymentIdempotencyKey, Refund
 from app.security import roles
 from app.tenants.context import tenant_scope
@@ -220,7 +220,7 @@ def test_two_admins_retrying_the_same_failed_refund_at_once_make_one_refund(
     )
     failed = payments.run(
         shop.tenant.id,
-        services.refund,
+        payment_refunds.refund,
         payment.id,
         Decimal("15.00"),
         "goodwill",
@@ -268,7 +268,7 @@ def refused_cases(app, client, payments, shop):
     """A completed refund, and a failed refund that answered a refund request (the request failed)."""
     completed_payment = payments.start(shop.tenant.id, amount="30.00", details=CARD_OK)
     completed = payments.run(
-        shop.tenant.id, services.refund, completed_payment.id, Decimal("5.00"), "partial"
+        shop.tenant.id, payment_refunds.refund, completed_payment.id, Decimal("5.00"), "partial"
     )
     order_id = payments.order(
         shop.tenant.id,
