@@ -360,7 +360,7 @@ class OrderListArgs(PageArgs):
 
 class OrderUpdateSchema(Schema):
     status = fields.String(
-        validate=validate.OneOf(sorted(states.MANUAL_TARGETS)),
+        validate=validate.OneOf(sorted(status.value for status in states.MANUAL_TARGETS)),
         metadata={"description": "sellers and admins; follows the state machine"},
     )
     sub_order_id = fields.Integer(

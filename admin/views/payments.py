@@ -32,7 +32,13 @@ from app.orders import refunds as order_refunds
 from app.orders import shares
 from app.payments import charges
 from app.payments.gateways import METHODS
-from app.payments.models import Payment, PaymentMethodSetting, PaymentTransaction, Refund
+from app.payments.models import (
+    Payment,
+    PaymentMethodSetting,
+    PaymentTransaction,
+    Refund,
+    RefundStatus,
+)
 
 READ_ONLY = ["can_list", "can_show"]
 
@@ -298,7 +304,7 @@ class RefundView(_SellerReadOnly):
             made = order_refunds.retry_failed_refund(refund_id, user_id=current_user.id)
             return (
                 f"its retry #{made.id} was refused too ({made.failure_code})"
-                if made.status == "failed"
+                if made.status == RefundStatus.FAILED
                 else None
             )
 

@@ -48,18 +48,21 @@ from app.events.bus import dispatch_after_block, publish
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import StockLevel, Warehouse
-from app.orders import access, states
+from app.orders import access
 from app.orders.models import (
     IdempotencyKey,
     Order,
     OrderEvent,
     OrderLine,
+    ReservationStatus,
     StockReservation,
     SubOrder,
 )
 from app.orders.refundable import ZERO, RefundFacts, RefundPosition
+from app.orders.states import OrderStatus
 from app.orders.visibility import order_view
 from app.payments import charges as payments
+from app.payments.models import PaymentStatus
 from app.pricing.contract import Destination, PricingResult
 from app.promotions import services as promotions
 from app.sellers.models import SellerProfile
@@ -252,7 +255,7 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
         if ref.user is None
         else None,
         email=email,
-        status=states.PENDING,
+        status=OrderStatus.PENDING,
         currency=result.currency,
         prices_include_tax=result.prices_include_tax,
         shipping_address=address,
@@ -273,7 +276,7 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
         OrderEvent(
             order_id=order.id,
             from_status=None,
-            to_status=states.PENDING,
+            to_status=OrderStatus.PENDING,
             actor_user_id=order.customer_user_id,
             note="order placed",
         )
@@ -366,7 +369,7 @@ def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[
         sub = SubOrder(
             seller_id=seller_id,
             number=f"{order.number}-{position}",
-            status=states.PENDING,
+            status=OrderStatus.PENDING,
             commission_rate=rate,
             shipping_method_id=quote.method_id,
             shipping_method_name=quote.method_name,
@@ -511,7 +514,7 @@ def _reserve(order: Order, lines: list[tuple[OrderLine, int]]) -> None:
                 order_line_id=line.id,
                 stock_level_id=stock_id,
                 quantity=quantity,
-                status="held",
+                status=ReservationStatus.HELD,
             )
             for stock_id, line, quantity in plan
         ]
@@ -548,7 +551,12 @@ def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None
             new_order=True,
         )
     except DomainError as exc:  # raised before the payments domain wrote anything
-        return {"id": None, "status": "failed", "error_code": exc.code, "message": exc.message}
+        return {
+            "id": None,
+            "status": PaymentStatus.FAILED,
+            "error_code": exc.code,
+            "message": exc.message,
+        }
 
 
 def _run_payment(opened) -> dict[str, Any]:
@@ -560,7 +568,12 @@ def _run_payment(opened) -> dict[str, Any]:
         outcome = payments.run_payment(opened)
     except DomainError as exc:  # e.g. the gateway is unreachable: the order stands, pay again later
         db.session.rollback()
-        return {"id": None, "status": "failed", "error_code": exc.code, "message": exc.message}
+        return {
+            "id": None,
+            "status": PaymentStatus.FAILED,
+            "error_code": exc.code,
+            "message": exc.message,
+        }
     if outcome is None:  # nothing sent to a gateway (no card details given)
         return {
             "id": opened.payment_id,

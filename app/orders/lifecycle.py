@@ -14,9 +14,10 @@ from app.core.errors import Conflict, PermissionDenied, ValidationError
 from app.core.types import utcnow
 from app.extensions import db
 from app.orders import states
-from app.orders.models import Order, RefundRequest
+from app.orders.models import Order, RefundRequest, RefundRequestStatus
 from app.orders.refundable import ZERO, refund_position
 from app.orders.refunds import refund_payment
+from app.orders.states import OrderStatus
 from app.orders.transitions import cancel_sub, illegal, set_status
 from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
 from app.payments import refunds as payment_refunds
@@ -37,7 +38,7 @@ def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
         if customer_fields:
             if not (viewer.is_customer or viewer.is_admin):
                 raise PermissionDenied("only the customer edits notes and the address")
-            if order.status != states.PENDING:
+            if order.status != OrderStatus.PENDING:
                 raise Conflict(
                     "notes and address can only change while the order is pending",
                     code="order_not_editable",
@@ -70,13 +71,13 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
         subs = [s for s in viewer.subs(order) if s.status in states.CANCELLABLE]
         if not subs:
             current = viewer.subs(order)[0].status
-            raise illegal(current, states.CANCELLED)
+            raise illegal(current, OrderStatus.CANCELLED)
         was_paid = order.paid_at is not None
         position = refund_position(order) if was_paid else None
         refunds = []
         for sub in subs:
             cancel_sub(sub, actor_id=viewer.actor_id, note=reason or "cancelled")
-        fully = order.status == states.CANCELLED
+        fully = order.status == OrderStatus.CANCELLED
         if fully:
             order.cancelled_at = utcnow()
         elif was_paid:  # part of a paid order: what was paid for its sub-orders (and not refunded yet) goes back
@@ -93,7 +94,7 @@ def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, An
                     requested_by_user_id=viewer.actor_id,
                     amount=left,
                     reason=reason or "sub-order cancelled",
-                    status="approved",
+                    status=RefundRequestStatus.APPROVED,
                     decided_by_user_id=viewer.actor_id,
                     decided_at=utcnow(),
                 )
@@ -116,7 +117,7 @@ def expire_unpaid(now=None, limit: int = 200) -> int:
     with unscoped():
         due = db.session.execute(
             select(Order.id, Order.tenant_id)
-            .where(Order.status == states.PENDING, Order.reservation_expires_at < now)
+            .where(Order.status == OrderStatus.PENDING, Order.reservation_expires_at < now)
             .order_by(Order.id)
             .limit(limit)
         ).all()
@@ -132,12 +133,12 @@ def expire_unpaid(now=None, limit: int = 200) -> int:
             )
             if (
                 order is None
-                or order.status != states.PENDING
+                or order.status != OrderStatus.PENDING
                 or order.reservation_expires_at >= now
             ):
                 continue
             for sub in order.sub_orders:
-                if sub.status == states.PENDING:
+                if sub.status == OrderStatus.PENDING:
                     cancel_sub(sub, actor_id=None, note="not paid in time: reservation expired")
             order.cancelled_at = now
             done += 1

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
-from app.orders import access, states
+from app.orders import access
 from app.orders.models import Order
 from app.orders.refundable import ZERO
+from app.orders.states import OrderStatus
 from app.payments import access as payment_access
 from app.payments import charges
 from app.payments.idempotency import replayed_payment_id
@@ -63,7 +64,7 @@ def pay_order(
             raise NotFound("no such order", details={"order_id": order_id})
         payment_id = replayed_payment_id(user, guest_token, idempotency_key, order.id)
         if payment_id is None:
-            if order.status != states.PENDING:
+            if order.status != OrderStatus.PENDING:
                 raise Conflict(
                     f"a {order.status} order cannot be paid",
                     code="order_not_payable",
@@ -113,4 +114,4 @@ def pay_order(
 def _amount_due(order: Order) -> Decimal:
     """What an unpaid order costs: its sub-orders that were not cancelled (cancelled before any
     payment, they are not charged)."""
-    return sum((s.total for s in order.sub_orders if s.status != states.CANCELLED), ZERO)
+    return sum((s.total for s in order.sub_orders if s.status != OrderStatus.CANCELLED), ZERO)

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from app.core.types import utcnow
 from app.extensions import db
-from app.orders import states
-from app.orders.models import Order, OrderEvent
+from app.orders.models import Order, OrderEvent, OrderPaymentStatus, RefundRequestStatus
 from app.orders.refunds import completed_refunds, fail_request, request_answered_by
+from app.orders.states import OrderStatus
 from app.orders.stock import count_sold
 from app.orders.transitions import follow_refunds, move
 from app.payments import refunds as payment_refunds
@@ -37,17 +37,17 @@ def mark_paid(
     )
     if order is None:
         return None
-    order.payment_status = "captured"
-    if order.status != states.PENDING:
-        if order.status == states.CANCELLED:  # payments refunds it (refund_if_order_cancelled)
+    order.payment_status = OrderPaymentStatus.CAPTURED
+    if order.status != OrderStatus.PENDING:
+        if order.status == OrderStatus.CANCELLED:  # payments refunds it (refund_if_order_cancelled)
             log.warning(
                 "order %s was paid after it was cancelled; payments refunds it", order.number
             )
         return order
     order.paid_at = utcnow()
     for sub in order.sub_orders:
-        if sub.status == states.PENDING:
-            move(sub, states.PAID, actor_id=actor_id, note="payment captured")
+        if sub.status == OrderStatus.PENDING:
+            move(sub, OrderStatus.PAID, actor_id=actor_id, note="payment captured")
             count_sold(sub, +1)
     follow_refunds(order)  # a refund consumed before this capture (events may arrive out of order)
     return order
@@ -66,7 +66,7 @@ def refund_if_order_cancelled(event) -> None:
     Whether the order is cancelled is orders' to know, so the reaction is orders', calling down
     into payments (it was payments', reading orders' rows against the layers)."""
     order_id = int(event.payload["order_id"])
-    if db.session.scalar(select(Order.status).where(Order.id == order_id)) != states.CANCELLED:
+    if db.session.scalar(select(Order.status).where(Order.id == order_id)) != OrderStatus.CANCELLED:
         return
     db.session.commit()
     log.warning(
@@ -80,9 +80,9 @@ def refund_if_order_cancelled(event) -> None:
 def on_payment_failed(event) -> None:
     """The order stays pending (the buyer may pay again) until its reservation expires."""
     order = db.session.get(Order, int(event.payload["order_id"]))
-    if order is None or order.status != states.PENDING:
+    if order is None or order.status != OrderStatus.PENDING:
         return
-    order.payment_status = "failed"
+    order.payment_status = OrderPaymentStatus.FAILED
     db.session.add(
         OrderEvent(
             order_id=order.id,
@@ -110,17 +110,21 @@ def on_refund_completed(event) -> None:
     amount = Decimal(str(payload["amount"]))
     order.refunded_total = order.refunded_total + amount
     order.payment_status = (
-        "refunded" if order.refunded_total >= order.total else "partially_refunded"
+        OrderPaymentStatus.REFUNDED
+        if order.refunded_total >= order.total
+        else OrderPaymentStatus.PARTIALLY_REFUNDED
     )
     refund = request_answered_by(order, payload.get("refund_id"))
     if refund is not None:
-        refund.status = "completed"
+        refund.status = RefundRequestStatus.COMPLETED
         sub = next(s for s in order.sub_orders if s.id == refund.sub_order_id)
         db.session.flush()
         target = (
-            states.REFUNDED if completed_refunds(sub) >= sub.total else states.PARTIALLY_REFUNDED
+            OrderStatus.REFUNDED
+            if completed_refunds(sub) >= sub.total
+            else OrderStatus.PARTIALLY_REFUNDED
         )
-        if sub.status == states.REFUND_REQUESTED:
+        if sub.status == OrderStatus.REFUND_REQUESTED:
             move(sub, target, actor_id=None, note=f"refunded {amount}")
     # a refund that answers no request (an Admin's API refund, a cancelled order's, a retry) moves
     # no sub-order by itself; once the payments are refunded in full, whatever made the refunds,

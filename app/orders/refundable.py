@@ -28,14 +28,24 @@ from sqlalchemy import exists, func, select
 from app.core.errors import Conflict
 from app.extensions import db
 from app.orders import states
-from app.orders.models import Order, RefundRequest, SubOrder
-from app.payments.models import Payment, Refund
+from app.orders.models import (
+    Order,
+    OrderPaymentStatus,
+    RefundRequest,
+    RefundRequestStatus,
+    SubOrder,
+)
+from app.payments.models import Payment, Refund, RefundStatus
 
 ZERO = Decimal("0.00")
 
 
 # a rejected, failed or closed request gives its units and money back
-LIVE_REQUEST = ("requested", "approved", "completed")
+LIVE_REQUEST = (
+    RefundRequestStatus.REQUESTED,
+    RefundRequestStatus.APPROVED,
+    RefundRequestStatus.COMPLETED,
+)
 
 
 @dataclass
@@ -87,7 +97,7 @@ def captured_and_outside(order_ids: list[int]) -> tuple[dict[int, Decimal], dict
         select(Refund.order_id, func.sum(Refund.amount))
         .where(
             Refund.order_id.in_(order_ids),
-            Refund.status.in_(("pending", "completed")),
+            Refund.status.in_((RefundStatus.PENDING, RefundStatus.COMPLETED)),
             ~exists().where(RefundRequest.payment_refund_id == Refund.id),
         )
         .group_by(Refund.order_id)
@@ -100,7 +110,10 @@ def captured_and_outside(order_ids: list[int]) -> tuple[dict[int, Decimal], dict
 
 def _never_paid(order: Order) -> bool:
     """Nothing was ever captured for it (so no refund or refund request can exist either)."""
-    return order.paid_at is None and order.payment_status in ("unpaid", "failed")
+    return order.paid_at is None and order.payment_status in (
+        OrderPaymentStatus.UNPAID,
+        OrderPaymentStatus.FAILED,
+    )
 
 
 def refund_position(order: Order) -> RefundPosition:

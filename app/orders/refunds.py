@@ -17,8 +17,16 @@ from app.core.types import quantize_money, utcnow
 from app.events.bus import dispatch_after_block
 from app.extensions import db
 from app.orders import states
-from app.orders.models import Order, OrderLine, RefundRequest, RefundRequestLine, SubOrder
+from app.orders.models import (
+    Order,
+    OrderLine,
+    RefundRequest,
+    RefundRequestLine,
+    RefundRequestStatus,
+    SubOrder,
+)
 from app.orders.refundable import LIVE_REQUEST, ZERO, RefundPosition, refund_position
+from app.orders.states import OrderStatus
 from app.orders.stock import return_units
 from app.orders.transitions import illegal, move, record
 from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
@@ -63,7 +71,7 @@ def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
                     details={"amount": [f"at most {refundable} for this sub-order"]},
                 )
             sub.status_before_refund = sub.status
-            move(sub, states.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
+            move(sub, OrderStatus.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
             shipping = (
                 ZERO
                 if data.get("amount")
@@ -76,7 +84,7 @@ def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
                     requested_by_user_id=viewer.actor_id,
                     amount=amount,
                     reason=data["reason"],
-                    status="requested",
+                    status=RefundRequestStatus.REQUESTED,
                     shipping_amount=max(shipping, ZERO),
                 )
             )
@@ -91,8 +99,8 @@ def _refundable(order: Order, sub: SubOrder, position: RefundPosition) -> Decima
     refunded it; 409 illegal_transition when its status takes no request (unpaid, cancelled, a
     request of it still open)."""
     left = position.left(sub)
-    requestable = states.is_allowed(sub.status, states.REFUND_REQUESTED)
-    if sub.status == states.REFUNDED or (requestable and left <= ZERO):
+    requestable = states.is_allowed(sub.status, OrderStatus.REFUND_REQUESTED)
+    if sub.status == OrderStatus.REFUNDED or (requestable and left <= ZERO):
         raise Conflict(
             "nothing is left to refund on this sub-order: what was paid for it has been refunded "
             "or asked for",
@@ -100,7 +108,7 @@ def _refundable(order: Order, sub: SubOrder, position: RefundPosition) -> Decima
             details={"sub_order_id": sub.id, "status": sub.status, "refundable": str(left)},
         )
     if not requestable:
-        raise illegal(sub.status, states.REFUND_REQUESTED)
+        raise illegal(sub.status, OrderStatus.REFUND_REQUESTED)
     return left
 
 
@@ -201,7 +209,7 @@ def _request_lines(
             )
         position.claim(sub.id, amount)
         sub.status_before_refund = sub.status
-        move(sub, states.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
+        move(sub, OrderStatus.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
         db.session.add(
             RefundRequest(
                 order_id=order.id,
@@ -209,7 +217,7 @@ def _request_lines(
                 requested_by_user_id=viewer.actor_id,
                 amount=amount,
                 reason=data["reason"],
-                status="requested",
+                status=RefundRequestStatus.REQUESTED,
                 shipping_amount=shipping,
                 lines=[
                     RefundRequestLine(order_line_id=line.id, quantity=units, amount=line_amount)
@@ -222,7 +230,8 @@ def _request_lines(
 def completed_refunds(sub: SubOrder) -> Decimal:
     done = db.session.scalars(
         select(RefundRequest.amount).where(
-            RefundRequest.sub_order_id == sub.id, RefundRequest.status == "completed"
+            RefundRequest.sub_order_id == sub.id,
+            RefundRequest.status == RefundRequestStatus.COMPLETED,
         )
     ).all()
     return sum(done, ZERO)
@@ -255,7 +264,7 @@ def decide_refund(
         )
         if refund is None or refund.sub_order_id not in sub_ids:
             raise NotFound("no such refund request", details={"request_id": request_id})
-        if refund.status != "requested":
+        if refund.status != RefundRequestStatus.REQUESTED:
             raise Conflict(
                 "this refund request was decided already",
                 code="refund_decided",
@@ -267,15 +276,15 @@ def decide_refund(
         refund.decided_at = utcnow()
         sub = next(s for s in order.sub_orders if s.id == refund.sub_order_id)
         if approve:
-            refund.status = "approved"
+            refund.status = RefundRequestStatus.APPROVED
             refund.restock = bool(restock)
             if refund.lines:
                 return_units(sub, refund, restock=bool(restock), actor_id=user.id)
         else:
-            refund.status = "rejected"
+            refund.status = RefundRequestStatus.REJECTED
             record(
                 sub,
-                sub.status_before_refund or states.PAID,
+                sub.status_before_refund or OrderStatus.PAID,
                 actor_id=user.id,
                 note=note or "refund rejected",
             )
@@ -289,7 +298,8 @@ def decide_refund(
         with transaction():
             failed = db.session.scalar(
                 select(RefundRequest.failure_code).where(
-                    RefundRequest.id == refund_id, RefundRequest.status == "failed"
+                    RefundRequest.id == refund_id,
+                    RefundRequest.status == RefundRequestStatus.FAILED,
                 )
             )
         if failed is not None:  # refused at once: the request is failed (on_refund_failed), say so
@@ -368,7 +378,7 @@ def request_answered_by(order: Order, refund_id: int | None) -> RefundRequest | 
         select(RefundRequest)
         .where(
             RefundRequest.order_id == order.id,
-            RefundRequest.status == "approved",
+            RefundRequest.status == RefundRequestStatus.APPROVED,
             RefundRequest.payment_refund_id == int(refund_id),
         )
         .with_for_update()
@@ -378,12 +388,12 @@ def request_answered_by(order: Order, refund_id: int | None) -> RefundRequest | 
 def fail_request(order: Order, request: RefundRequest, code: str | None) -> None:
     """`request` (approved, locked) ends failed; its sub-order goes back (on_refund_failed)."""
     code = (code or "refund_failed")[:64]
-    request.status, request.failure_code = "failed", code
+    request.status, request.failure_code = RefundRequestStatus.FAILED, code
     sub = next(s for s in order.sub_orders if s.id == request.sub_order_id)
-    if sub.status == states.REFUND_REQUESTED:
+    if sub.status == OrderStatus.REFUND_REQUESTED:
         record(
             sub,
-            sub.status_before_refund or states.PAID,
+            sub.status_before_refund or OrderStatus.PAID,
             actor_id=None,
             note=f"refund of {request.amount} failed ({code})",
         )
@@ -407,7 +417,7 @@ def fail_unstarted_refund(order_id: int, request_id: int, code: str) -> None:
             select(RefundRequest)
             .where(
                 RefundRequest.id == request_id,
-                RefundRequest.status == "approved",
+                RefundRequest.status == RefundRequestStatus.APPROVED,
                 RefundRequest.payment_refund_id.is_(None),
             )
             .with_for_update()

@@ -11,14 +11,21 @@ from app.catalog.models import Product
 from app.core.errors import Conflict
 from app.extensions import db
 from app.inventory import services as inventory
-from app.orders.models import RefundRequest, RefundRequestLine, StockReservation, SubOrder
+from app.orders.models import (
+    RefundRequest,
+    RefundRequestLine,
+    ReservationStatus,
+    StockReservation,
+    SubOrder,
+)
 
 
 def holds_stock(sub: SubOrder) -> bool:
     return db.session.scalar(
         select(
             exists().where(
-                StockReservation.sub_order_id == sub.id, StockReservation.status == "held"
+                StockReservation.sub_order_id == sub.id,
+                StockReservation.status == ReservationStatus.HELD,
             )
         )
     )
@@ -28,7 +35,10 @@ def release_or_sell(sub: SubOrder, *, release: bool, actor_id: int | None) -> No
     """Release (cancel) or sell (ship) the units a sub-order holds, in stock-row key order."""
     held = db.session.scalars(
         select(StockReservation)
-        .where(StockReservation.sub_order_id == sub.id, StockReservation.status == "held")
+        .where(
+            StockReservation.sub_order_id == sub.id,
+            StockReservation.status == ReservationStatus.HELD,
+        )
         .order_by(StockReservation.stock_level_id)
         .with_for_update()
     ).all()
@@ -56,7 +66,7 @@ def release_or_sell(sub: SubOrder, *, release: bool, actor_id: int | None) -> No
                 code="stock_inconsistent",
                 details={"stock_level_id": reservation.stock_level_id},
             )
-        reservation.status = "released" if release else "consumed"
+        reservation.status = ReservationStatus.RELEASED if release else ReservationStatus.CONSUMED
 
 
 def return_units(
@@ -69,7 +79,7 @@ def return_units(
         select(StockReservation)
         .where(
             StockReservation.order_line_id.in_(line_ids),
-            StockReservation.status.in_(("held", "consumed")),
+            StockReservation.status.in_((ReservationStatus.HELD, ReservationStatus.CONSUMED)),
         )
         .order_by(StockReservation.stock_level_id, StockReservation.id)
         .with_for_update()
@@ -95,7 +105,7 @@ def return_units(
         ):
             if need == 0:
                 break
-            if reservation.status == "held":
+            if reservation.status == ReservationStatus.HELD:
                 take = min(need, reservation.quantity)
                 moved = inventory.move_stock(
                     reservation.stock_level_id,
@@ -105,7 +115,7 @@ def return_units(
                     actor_id=actor_id,
                 )
                 if take == reservation.quantity:
-                    reservation.status = "released"
+                    reservation.status = ReservationStatus.RELEASED
                 else:
                     reservation.quantity -= take
             elif restock:

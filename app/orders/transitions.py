@@ -15,8 +15,9 @@ from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
 from app.orders import states
-from app.orders.models import Order, OrderEvent, RefundRequest, SubOrder
+from app.orders.models import Order, OrderEvent, RefundRequest, RefundRequestStatus, SubOrder
 from app.orders.refundable import ZERO, captured_and_outside, check_fulfilment
+from app.orders.states import OrderStatus
 from app.orders.stock import count_sold, holds_stock, release_or_sell
 
 
@@ -34,7 +35,7 @@ def illegal(current: str, target: str, allowed: list[str] | None = None) -> Conf
 
 def allowed_targets(sub: SubOrder) -> list[str]:
     """The sub-order's next statuses (a partially refunded one resumes fulfilment only if unshipped)."""
-    if sub.status == states.PARTIALLY_REFUNDED:
+    if sub.status == OrderStatus.PARTIALLY_REFUNDED:
         return states.allowed(sub.status, holds_stock=holds_stock(sub))
     return states.allowed(sub.status)
 
@@ -97,7 +98,7 @@ def check_transition(sub: SubOrder, target: str) -> None:
     if not states.is_allowed(sub.status, target):
         raise illegal(sub.status, target, allowed_targets(sub))
     if (
-        sub.status == states.PARTIALLY_REFUNDED
+        sub.status == OrderStatus.PARTIALLY_REFUNDED
         and target in states.RESUMABLE
         and not holds_stock(sub)
     ):
@@ -116,9 +117,9 @@ def set_status(
         raise illegal(sub.status, target)
     check_transition(sub, target)
     move(sub, target, actor_id=actor_id, note=note)
-    if target == states.SHIPPED:
+    if target == OrderStatus.SHIPPED:
         release_or_sell(sub, release=False, actor_id=actor_id)
-    elif target == states.DELIVERED:  # its shipments follow (shipments consumes the event)
+    elif target == OrderStatus.DELIVERED:  # its shipments follow (shipments consumes the event)
         publish(
             "order.delivered",
             {
@@ -133,8 +134,8 @@ def set_status(
 
 
 def cancel_sub(sub: SubOrder, *, actor_id: int | None, note: str) -> None:
-    was_sold = sub.status in (states.PAID, states.PROCESSING)
-    move(sub, states.CANCELLED, actor_id=actor_id, note=note)
+    was_sold = sub.status in (OrderStatus.PAID, OrderStatus.PROCESSING)
+    move(sub, OrderStatus.CANCELLED, actor_id=actor_id, note=note)
     release_or_sell(sub, release=True, actor_id=actor_id)
     if was_sold:
         count_sold(sub, -1)
@@ -155,16 +156,24 @@ def follow_refunds(order: Order) -> None:
         return
     now = utcnow()
     for sub in order.sub_orders:
-        if sub.status in (states.PENDING, states.CANCELLED, states.REFUNDED):
+        if sub.status in (OrderStatus.PENDING, OrderStatus.CANCELLED, OrderStatus.REFUNDED):
             continue
         for request in db.session.scalars(
             select(RefundRequest)
-            .where(RefundRequest.sub_order_id == sub.id, RefundRequest.status == "requested")
+            .where(
+                RefundRequest.sub_order_id == sub.id,
+                RefundRequest.status == RefundRequestStatus.REQUESTED,
+            )
             .with_for_update()
         ):
-            request.status, request.decided_at = "closed", now
-        was_sold, held = sub.status in (states.PAID, states.PROCESSING), holds_stock(sub)
-        move(sub, states.REFUNDED, actor_id=None, note="the order's payment was refunded in full")
+            request.status, request.decided_at = RefundRequestStatus.CLOSED, now
+        was_sold, held = sub.status in (OrderStatus.PAID, OrderStatus.PROCESSING), holds_stock(sub)
+        move(
+            sub,
+            OrderStatus.REFUNDED,
+            actor_id=None,
+            note="the order's payment was refunded in full",
+        )
         if held:
             release_or_sell(sub, release=True, actor_id=None)
         if was_sold:

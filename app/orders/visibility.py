@@ -15,11 +15,11 @@ from app.core.db import transaction
 from app.core.errors import NotFound, PermissionDenied
 from app.customers.services import paginate
 from app.extensions import db
-from app.orders import states
 from app.orders.access import GuestAccess
 from app.orders.models import Order, RefundRequest, SubOrder
 from app.orders.refundable import ZERO, RefundFacts, refund_facts
 from app.orders.shares import SellerShares
+from app.orders.states import OrderStatus
 from app.orders.transitions import allowed_targets
 from app.security import roles
 from app.sellers.models import SellerProfile
@@ -148,7 +148,7 @@ def order_view(
         "notes": order.notes,
         "coupon_codes": order.coupon_codes,
         "reservation_expires_at": order.reservation_expires_at
-        if order.status == states.PENDING
+        if order.status == OrderStatus.PENDING
         else None,
         "created_at": order.created_at,
         "updated_at": order.updated_at,

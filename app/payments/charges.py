@@ -49,9 +49,9 @@ from app.payments.ledger import (
     valid_amount,
 )
 from app.payments.methods import check_details, check_method
-from app.payments.models import Payment
+from app.payments.models import Payment, PaymentStatus
 
-VOIDABLE = ("pending", "requires_action", "authorized")
+VOIDABLE = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.AUTHORIZED)
 
 
 def start_payment(
@@ -95,7 +95,7 @@ class OpenedPayment:
     gateway: Any = None  # None: nothing to ask the gateway now (no details, or an earlier payment)
     details: dict = field(default_factory=dict)
     capture: bool | None = None
-    status: str = "pending"  # as written (or as the earlier payment is)
+    status: str = PaymentStatus.PENDING  # as written (or as the earlier payment is)
     failure_code: str | None = None
 
 
@@ -154,7 +154,7 @@ def open_payment(
             gateway=gateway,
             customer_user_id=customer_user_id,
             guest_token_hash=guest_hash,
-            status="pending",
+            status=PaymentStatus.PENDING,
             processing_until=utcnow() + dt.timedelta(seconds=CLAIM_SECONDS) if calls else None,
         )
         if idempotency_key:
@@ -204,7 +204,7 @@ def run_payment(opened: OpenedPayment) -> PaymentOutcome | None:
         opened.gateway,
         opened.details,
         capture=opened.capture,
-        statuses=("pending", "failed"),
+        statuses=(PaymentStatus.PENDING, PaymentStatus.FAILED),
     )
 
 
@@ -215,7 +215,11 @@ def _authorize(
     capture: bool | None = None,
     confirming: bool = False,
 ) -> None:
-    statuses = ("requires_action",) if confirming else ("pending", "failed")
+    statuses = (
+        (PaymentStatus.REQUIRES_ACTION,)
+        if confirming
+        else (PaymentStatus.PENDING, PaymentStatus.FAILED)
+    )
     request = claim(payment_id, statuses)
     with transaction():
         gateway = gateway_for(get_payment(payment_id).gateway)
@@ -283,7 +287,7 @@ def _settle(
         payment = lock_payment(payment_id)
         authorized = _apply_authorization(payment, kind, result, statuses)
         if authorized and captured is not None:
-            _apply_capture(payment, "capture", captured, ("authorized",))
+            _apply_capture(payment, "capture", captured, (PaymentStatus.AUTHORIZED,))
         return authorized, PaymentOutcome(payment.id, payment.status, payment.failure_code)
 
 
@@ -300,16 +304,16 @@ def _apply_authorization(
     payment.card_brand = result.card_brand or payment.card_brand
     payment.card_last4 = result.card_last4 or payment.card_last4
     if result.status == SUCCEEDED:
-        payment.status, payment.amount_authorized = "authorized", payment.amount
+        payment.status, payment.amount_authorized = PaymentStatus.AUTHORIZED, payment.amount
         payment.failure_code = payment.failure_message = None
         publish_payment_event("payment.authorized", payment, payment.amount)
         return True
     if result.status == REQUIRES_ACTION:
-        payment.status = "requires_action"
+        payment.status = PaymentStatus.REQUIRES_ACTION
     elif result.status == PENDING:
-        payment.status = "pending"
+        payment.status = PaymentStatus.PENDING
     else:
-        payment.status = "failed"
+        payment.status = PaymentStatus.FAILED
         payment.failure_code = (result.error_code or "failed")[:64]
         payment.failure_message = (result.error_message or "")[:255] or None
         publish_payment_event(
@@ -325,7 +329,7 @@ def _apply_capture(
     record_transaction(payment, kind, result, payment.amount)
     payment.processing_until = None
     if payment.status in statuses and result.status == SUCCEEDED:
-        payment.status = "captured"
+        payment.status = PaymentStatus.CAPTURED
         payment.amount_authorized = payment.amount
         payment.amount_captured = payment.amount
         publish_payment_event("payment.captured", payment, payment.amount)
@@ -337,7 +341,11 @@ def capture_payment(payment_id: int, *, kind: str = "capture") -> Payment:
     """Capture an authorized payment in full (manual gateway: a pending one, via mark_received)."""
     with transaction():
         gateway_code = get_payment(payment_id).gateway
-    statuses = ("authorized", "pending") if gateway_code == "manual" else ("authorized",)
+    statuses = (
+        (PaymentStatus.AUTHORIZED, PaymentStatus.PENDING)
+        if gateway_code == "manual"
+        else (PaymentStatus.AUTHORIZED,)
+    )
     request = claim(payment_id, statuses)
     gateway = gateway_for(gateway_code)
     result = call_gateway(payment_id, gateway.capture, request, request.amount)
@@ -379,7 +387,7 @@ def void(payment_id: int) -> Payment:
         record_transaction(payment, "void", result, payment.amount)
         payment.processing_until = None
         if payment.status in VOIDABLE and result.status == SUCCEEDED:
-            payment.status = "voided"
+            payment.status = PaymentStatus.VOIDED
             publish_payment_event("payment.voided", payment, payment.amount)
         elif result.status != SUCCEEDED:
             raise Conflict(
@@ -433,9 +441,9 @@ def process_payment(
     if confirm:
         _authorize(payment_id, details, confirming=True)
     elif gateway == "manual":
-        if status in ("pending", "failed") and not reference:
+        if status in (PaymentStatus.PENDING, PaymentStatus.FAILED) and not reference:
             _authorize(payment_id, {})
-        elif status not in ("pending",):
+        elif status != PaymentStatus.PENDING:
             raise Conflict(
                 f"a {status} payment cannot be paid",
                 code="invalid_payment_status",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 from flask_appbuilder import Model
 from sqlalchemy import (
@@ -31,16 +32,32 @@ from app.core.types import MONEY, TimestampMixin, UTCDateTime, utcnow
 from app.payments.gateways.manual import INSTRUCTIONS
 from app.tenants.models import TenantScoped
 
-PAYMENT_STATUSES = (
-    "pending",
-    "requires_action",
-    "authorized",
-    "captured",
-    "failed",
-    "voided",
-    "partially_refunded",
-    "refunded",
-)
+
+class PaymentStatus(StrEnum):
+    """A payment's status; the values are what the database stores and the API answers."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    FAILED = "failed"
+    VOIDED = "voided"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+class RefundStatus(StrEnum):
+    """A payment refund: pending (its amount reserved, the gateway asked or to settle it by
+    webhook), then completed or failed (the amount can be refunded again)."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+# the values, in this order (the API documents them)
+PAYMENT_STATUSES: tuple[str, ...] = tuple(status.value for status in PaymentStatus)
+REFUND_STATUSES: tuple[str, ...] = tuple(status.value for status in RefundStatus)
 TRANSACTION_KINDS = (
     "authorize",
     "confirm",
@@ -51,7 +68,6 @@ TRANSACTION_KINDS = (
     "mark_received",
 )
 TRANSACTION_STATUSES = ("succeeded", "pending", "requires_action", "failed")
-REFUND_STATUSES = ("pending", "completed", "failed")
 
 
 class Payment(TenantScoped, TimestampMixin, Model):
@@ -83,7 +99,7 @@ class Payment(TenantScoped, TimestampMixin, Model):
     guest_token_hash: Mapped[str | None] = mapped_column(String(64))
     method: Mapped[str] = mapped_column(String(32), nullable=False)
     gateway: Mapped[str] = mapped_column(String(16), nullable=False)
-    status: Mapped[str] = mapped_column(String(24), default="pending", nullable=False)
+    status: Mapped[str] = mapped_column(String(24), default=PaymentStatus.PENDING, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     amount_authorized: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"), nullable=False)
@@ -112,13 +128,17 @@ class Payment(TenantScoped, TimestampMixin, Model):
     @property
     def next_action(self) -> dict | None:
         """What the storefront shows next: the confirm step, or how to pay offline."""
-        if self.status == "requires_action":
+        if self.status == PaymentStatus.REQUIRES_ACTION:
             return {
                 "type": "confirm",
                 "hint": 'POST /api/v1/payments/process/ with {"payment_id": '
                 f'{self.id}, "confirm": true}}',
             }
-        if self.status == "pending" and self.gateway == "manual" and self.gateway_reference:
+        if (
+            self.status == PaymentStatus.PENDING
+            and self.gateway == "manual"
+            and self.gateway_reference
+        ):
             return {
                 "type": "offline_payment",
                 "reference": self.gateway_reference,
@@ -189,7 +209,7 @@ class Refund(TenantScoped, TimestampMixin, Model):
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     reason: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default=RefundStatus.PENDING, nullable=False)
     gateway_reference: Mapped[str | None] = mapped_column(String(128))
     failure_code: Mapped[str | None] = mapped_column(String(64))
     created_by_user_id: Mapped[int | None] = mapped_column(Integer)

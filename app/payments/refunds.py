@@ -33,11 +33,11 @@ from app.payments.ledger import (
     record_transaction,
     valid_amount,
 )
-from app.payments.models import Payment, Refund
+from app.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 
 log = logging.getLogger(__name__)
 
-REFUNDABLE = ("captured", "partially_refunded")
+REFUNDABLE = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
 
 
 def refund(
@@ -114,7 +114,7 @@ def refund(
             amount=amount,
             currency=payment.currency,
             reason=(reason or None) and reason[:255],
-            status="pending",
+            status=RefundStatus.PENDING,
             created_by_user_id=user_id,
             retry_of_refund_id=retry_of,
         )
@@ -159,7 +159,7 @@ def retry_refund(
         failed = db.session.scalar(select(Refund).where(Refund.id == refund_id))
         if failed is None:
             raise NotFound("no such refund", details={"refund_id": refund_id})
-        if failed.status != "failed":
+        if failed.status != RefundStatus.FAILED:
             raise Conflict(
                 f"only a failed refund can be retried; this one is {failed.status}",
                 code="refund_not_failed",
@@ -177,7 +177,7 @@ def retry_refund(
         if retry is not None:
             raise Conflict(
                 f"this refund was retried already, by refund #{retry.id} ({retry.status})"
-                + ("; retry that one" if retry.status == "failed" else ""),
+                + ("; retry that one" if retry.status == RefundStatus.FAILED else ""),
                 code="refund_already_retried",
                 details={
                     "refund_id": refund_id,
@@ -209,7 +209,9 @@ def _finish_refund(refund_id: int, result: GatewayResult) -> Refund:
         )  # as a webhook may have left it
         record_transaction(payment, "refund", result, row.amount, refund_id=row.id)
         row.gateway_reference = row.gateway_reference or result.reference
-        if row.status != "pending":  # a webhook settled it while the gateway was answering
+        if (
+            row.status != RefundStatus.PENDING
+        ):  # a webhook settled it while the gateway was answering
             return row
         if result.status == FAILED:
             fail_refund(row, payment, result.error_code)
@@ -220,15 +222,17 @@ def _finish_refund(refund_id: int, result: GatewayResult) -> Refund:
 
 def complete_refund(row: Refund, payment: Payment) -> None:
     """A refund the gateway paid out (inside the caller's transaction, the payment row locked)."""
-    row.status = "completed"
+    row.status = RefundStatus.COMPLETED
     db.session.flush()
     done = db.session.scalar(
         select(func.coalesce(func.sum(Refund.amount), 0)).where(
-            Refund.payment_id == payment.id, Refund.status == "completed"
+            Refund.payment_id == payment.id, Refund.status == RefundStatus.COMPLETED
         )
     )
     payment.status = (
-        "refunded" if Decimal(done) >= payment.amount_captured else "partially_refunded"
+        PaymentStatus.REFUNDED
+        if Decimal(done) >= payment.amount_captured
+        else PaymentStatus.PARTIALLY_REFUNDED
     )
     publish(
         "refund.completed",
@@ -247,7 +251,7 @@ def complete_refund(row: Refund, payment: Payment) -> None:
 
 def fail_refund(row: Refund, payment: Payment, code: str | None) -> None:
     """A refund the gateway refused: its reserved amount can be refunded again."""
-    row.status, row.failure_code = "failed", (code or "refund_failed")[:64]
+    row.status, row.failure_code = RefundStatus.FAILED, (code or "refund_failed")[:64]
     db.session.execute(
         update(Payment)
         .where(Payment.id == payment.id)

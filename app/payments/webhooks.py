@@ -17,14 +17,18 @@ from app.payments.charges import VOIDABLE
 from app.payments.gateway_calls import gateway_for
 from app.payments.gateways.base import FAILED, PENDING, SUCCEEDED, GatewayResult
 from app.payments.ledger import publish_payment_event, record_transaction
-from app.payments.models import Payment, ProcessedWebhook, Refund
+from app.payments.models import Payment, PaymentStatus, ProcessedWebhook, Refund, RefundStatus
 from app.payments.refunds import complete_refund, fail_refund
 
 _WEBHOOK_MOVES = {
-    "captured": ("pending", "requires_action", "authorized"),
-    "authorized": ("pending", "requires_action"),
-    "failed": ("pending", "requires_action"),
-    "voided": VOIDABLE,
+    PaymentStatus.CAPTURED: (
+        PaymentStatus.PENDING,
+        PaymentStatus.REQUIRES_ACTION,
+        PaymentStatus.AUTHORIZED,
+    ),
+    PaymentStatus.AUTHORIZED: (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION),
+    PaymentStatus.FAILED: (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION),
+    PaymentStatus.VOIDED: VOIDABLE,
 }
 
 
@@ -67,7 +71,7 @@ def handle_webhook(gateway_code: str, payload: bytes, headers: dict[str, str]) -
             payment,
             "webhook",
             GatewayResult(
-                SUCCEEDED if event.outcome != "failed" else FAILED,
+                SUCCEEDED if event.outcome != PaymentStatus.FAILED else FAILED,
                 reference=event.reference,
                 raw=event.raw,
             ),
@@ -80,21 +84,21 @@ def handle_webhook(gateway_code: str, payload: bytes, headers: dict[str, str]) -
             or payment.status not in _WEBHOOK_MOVES[outcome]
         ):
             return {"status": "recorded", "event_id": event.event_id}
-        if outcome == "captured":
+        if outcome == PaymentStatus.CAPTURED:
             payment.status, payment.amount_authorized, payment.amount_captured = (
-                "captured",
+                PaymentStatus.CAPTURED,
                 payment.amount,
                 amount,
             )
             publish_payment_event("payment.captured", payment, amount)
-        elif outcome == "authorized":
-            payment.status, payment.amount_authorized = "authorized", payment.amount
+        elif outcome == PaymentStatus.AUTHORIZED:
+            payment.status, payment.amount_authorized = PaymentStatus.AUTHORIZED, payment.amount
             publish_payment_event("payment.authorized", payment, payment.amount)
-        elif outcome == "failed":
-            payment.status, payment.failure_code = "failed", "webhook_failed"
+        elif outcome == PaymentStatus.FAILED:
+            payment.status, payment.failure_code = PaymentStatus.FAILED, "webhook_failed"
             publish_payment_event("payment.failed", payment, payment.amount)
         else:
-            payment.status = "voided"
+            payment.status = PaymentStatus.VOIDED
             publish_payment_event("payment.voided", payment, payment.amount)
         return {"status": "processed", "event_id": event.event_id}
 
@@ -132,7 +136,9 @@ def _settle_refunds(payment: Payment, event) -> bool:
         amount = min(
             amount if amount is not None else (event.amount or payment.amount), payment.amount
         )
-        status = {"failed": FAILED, "pending": PENDING}.get(update_.status, SUCCEEDED)
+        status = {RefundStatus.FAILED: FAILED, RefundStatus.PENDING: PENDING}.get(
+            update_.status, SUCCEEDED
+        )
         record_transaction(
             payment,
             "webhook",
@@ -140,10 +146,14 @@ def _settle_refunds(payment: Payment, event) -> bool:
             amount,
             refund_id=row.id if row is not None else None,
         )
-        if update_.status == "pending" or row is None or row.status != "pending":
+        if (
+            update_.status == RefundStatus.PENDING
+            or row is None
+            or row.status != RefundStatus.PENDING
+        ):
             continue
         row.gateway_reference = row.gateway_reference or update_.reference
-        if update_.status == "completed":
+        if update_.status == RefundStatus.COMPLETED:
             complete_refund(row, payment)
         else:
             fail_refund(row, payment, update_.failure_code)

@@ -22,9 +22,10 @@ from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied
 from app.extensions import db
 from app.inventory.models import Warehouse
-from app.orders import states, transitions, visibility
+from app.orders import transitions, visibility
 from app.orders.models import Order, OrderEvent, SubOrder
 from app.orders.refundable import refund_facts
+from app.orders.states import OrderStatus
 from app.sellers.models import SellerProfile
 from app.shipments.models import Shipment, TrackingEvent
 from app.shipping import carriers
@@ -111,7 +112,7 @@ def _staff_sub_order(
 def _check_shippable(sub: SubOrder) -> None:
     """The orders rule for shipping (state machine and money: a sub-order whose payment was refunded
     is not shipped, whatever refunded it), checked before the carrier makes a label and again after."""
-    transitions.check_transition(sub, states.SHIPPED)
+    transitions.check_transition(sub, OrderStatus.SHIPPED)
     if db.session.scalar(select(Shipment.id).where(Shipment.sub_order_id == sub.id)) is not None:
         raise Conflict(
             "this sub-order has a shipment already",
@@ -199,7 +200,10 @@ def create_label(user, sub_order_id: int, weight_kg: Decimal | None = None) -> d
         )
         db.session.add(shipment)
         transitions.set_status(
-            sub, states.SHIPPED, actor_id=user.id, note=f"{label.carrier} {label.tracking_number}"
+            sub,
+            OrderStatus.SHIPPED,
+            actor_id=user.id,
+            note=f"{label.carrier} {label.tracking_number}",
         )
         db.session.flush()
         return shipment_view(shipment)
