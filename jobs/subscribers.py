@@ -5,11 +5,11 @@ from __future__ import annotations
 from app.events.bus import EventBus
 from app.inventory import services as inventory
 from app.orders import alerts as order_alerts
-from app.orders import services as orders
-from app.payments import services as payments
+from app.orders import reactions as orders
 from app.search import analytics as search_analytics
 from app.search import service as search
 from app.security import auth
+from app.shipments import services as shipments
 
 
 def subscribe_all(bus: EventBus) -> None:
@@ -60,11 +60,16 @@ def subscribe_all(bus: EventBus) -> None:
         order_alerts.mail_admins_refund_failed,
         queue="high",
     )
-    # a capture that lands after its order was cancelled is refunded (payments)
+    # a delivered sub-order's shipments say so (shipments follows orders)
+    bus.subscribe(
+        "order.delivered", "shipments.record_delivery", shipments.record_delivery, queue="high"
+    )
+    # a capture that lands after its order was cancelled is refunded (orders' reaction, calling
+    # payments; the consumer keeps its first name, which processed events and queued jobs hold)
     bus.subscribe(
         "payment.captured",
         "payments.refund_if_order_cancelled",
-        payments.refund_if_order_cancelled,
+        orders.refund_if_order_cancelled,
         queue="high",
     )
     # search indexing (queue "default"): each consumer re-reads the product when it runs, so

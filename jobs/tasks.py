@@ -28,7 +28,7 @@ def send_email(template: str, to: str, context: dict) -> None:
 
 def expire_unpaid_orders() -> int:
     """Cron: cancel unpaid orders past their reservation TTL and release their stock."""
-    from app.orders.services import expire_unpaid
+    from app.orders.lifecycle import expire_unpaid
 
     with audit_as(AuditActor(actor_id=None, actor="system:orders.expire_unpaid", source="job")):
         return expire_unpaid()

@@ -19,9 +19,11 @@ from flask_limiter.util import get_remote_address
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
+from app.checkout import services as checkout
 from app.extensions import limiter
-from app.orders import access, services, states
+from app.orders import access, lifecycle, refunds, states, visibility
 from app.orders.models import REFUND_REQUEST_STATUSES
+from app.shipments import services as shipments
 from storefront_api.cart import (
     COUNTRY,
     MAX_ID,
@@ -88,7 +90,7 @@ def _caller(order_id: int, headers: dict):
         return user
     if "order_token" not in headers:
         raise Unauthorized("a valid access token (or the guest's X-Order-Token) is required")
-    return services.GuestAccess(order_id, headers["order_token"])
+    return access.GuestAccess(order_id, headers["order_token"])
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -358,7 +360,7 @@ class OrderListArgs(PageArgs):
 
 class OrderUpdateSchema(Schema):
     status = fields.String(
-        validate=validate.OneOf(sorted(states.MANUAL_TARGETS)),
+        validate=validate.OneOf(sorted(status.value for status in states.MANUAL_TARGETS)),
         metadata={"description": "sellers and admins; follows the state machine"},
     )
     sub_order_id = fields.Integer(
@@ -510,7 +512,7 @@ def create(headers, data):
     """Check out the caller's cart (customer token, or a guest's X-Cart-Token with an e-mail).
     The same Idempotency-Key and body return the first order; another body with it is a 409.
     A guest gets the order's access token (`access_token`, X-Order-Token header)."""
-    body, created = services.place_order(cart_ref(), data, headers["idempotency_key"])
+    body, created = checkout.place_order(cart_ref(), data, headers["idempotency_key"])
 
     @after_this_request
     def _headers(response):
@@ -529,7 +531,7 @@ def create(headers, data):
 @_errors(401, 403, 422)
 def list_orders(args):
     """Customers: their orders; sellers: orders with their sub-orders; admins: all of the tenant."""
-    return services.list_orders(
+    return visibility.list_orders(
         current_api_user(),
         status=args.get("status"),
         page=args["page"],
@@ -544,7 +546,7 @@ def list_orders(args):
 @_errors(401, 403, 404, 422, 429, optional_auth=True)
 def detail(headers, order_id):
     """One order, as the caller may see it (guests: with its X-Order-Token)."""
-    return services.get_order(_caller(order_id, headers), order_id)
+    return visibility.get_order(_caller(order_id, headers), order_id)
 
 
 @blp.route("/<int:order_id>/", methods=["PUT", "PATCH"])
@@ -554,7 +556,7 @@ def detail(headers, order_id):
 def update(data, order_id):
     """Sellers and admins move the status (processing, shipped, delivered, completed); the
     customer changes notes or the address while the order is pending."""
-    return services.update_order(current_api_user(), order_id, data)
+    return lifecycle.update_order(current_api_user(), order_id, data)
 
 
 @blp.route("/<int:order_id>/cancel/", methods=["POST"])
@@ -565,7 +567,7 @@ def update(data, order_id):
 @_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
 def cancel(headers, data, order_id):
     """Cancel (pending, paid or processing): the stock is released and the payment voided or refunded."""
-    return services.cancel_order(_caller(order_id, headers), order_id, (data or {}).get("reason"))
+    return lifecycle.cancel_order(_caller(order_id, headers), order_id, (data or {}).get("reason"))
 
 
 @blp.route("/<int:order_id>/tracking/", methods=["GET"])
@@ -575,7 +577,7 @@ def cancel(headers, data, order_id):
 @_errors(401, 403, 404, 422, 429, optional_auth=True)
 def track(headers, order_id):
     """The status timeline and the shipments with their tracking events (guests: X-Order-Token)."""
-    return services.tracking(_caller(order_id, headers), order_id)
+    return shipments.order_tracking(_caller(order_id, headers), order_id)
 
 
 @blp.route("/<int:order_id>/refund/", methods=["POST"])
@@ -596,7 +598,7 @@ def refund(headers, data, order_id):
     422 for more than is left)."""
     caller = _caller(order_id, headers)
     if "request_id" in data:
-        return services.decide_refund(
+        return refunds.decide_refund(
             caller,
             order_id,
             data["request_id"],
@@ -604,4 +606,4 @@ def refund(headers, data, order_id):
             data.get("reason"),
             restock=data.get("restock", False),
         )
-    return services.request_refund(caller, order_id, data)
+    return refunds.request_refund(caller, order_id, data)

@@ -17,8 +17,9 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from app.core.errors import NotFound, PermissionDenied
-from app.orders import services as orders
-from app.payments import services
+from app.orders import pay_later
+from app.payments import access, charges, refunds, webhooks
+from app.payments import methods as payment_methods
 from app.payments.gateways import GATEWAY_CODES
 from app.payments.gateways.test import TEST_CARDS_DOC
 from app.payments.models import PAYMENT_STATUSES
@@ -295,8 +296,8 @@ def process(headers, data):
         idempotency_key=headers.get("idempotency_key"),
     )
     if "order_id" in data:
-        return orders.pay_order(user, data["order_id"], method=data.get("method"), **pay)
-    return services.process_payment(user, payment_id=data["payment_id"], **pay)
+        return pay_later.pay_order(user, data["order_id"], method=data.get("method"), **pay)
+    return charges.process_payment(user, payment_id=data["payment_id"], **pay)
 
 
 @blp.route("/methods/", methods=["GET"])
@@ -306,7 +307,7 @@ def methods():
     """This shop's payment methods (public). Test cards for test_card: 4242424242424242 success,
     4000000000000002 declined (card_declined), 4000000000009995 insufficient funds
     (insufficient_funds), 4000000000003220 requires action (then confirm)."""
-    return services.enabled_methods()
+    return payment_methods.enabled_methods()
 
 
 @blp.route("/refund/", methods=["POST"])
@@ -318,7 +319,7 @@ def methods():
 def create_refund(headers, data):
     """Refund part or all of a captured payment (Admins). Never more than captured minus already
     refunded (409 refund_exceeds_captured), also under concurrent requests. Idempotency-Key honoured."""
-    return services.refund_for_api(
+    return refunds.refund_for_api(
         current_api_user(),
         payment_id=data["payment_id"],
         amount=data["amount"],
@@ -334,7 +335,7 @@ def create_refund(headers, data):
 @_errors(401, 403, 404, 422)
 def transactions(args):
     """Payment history, newest first: a customer's own payments; Admins: the whole shop's."""
-    return services.list_transactions(
+    return access.list_transactions(
         current_api_user(),
         payment_id=args.get("payment_id"),
         order_id=args.get("order_id"),
@@ -359,4 +360,4 @@ def webhook(gateway):
     Applied once: a replayed event answers 200 with status duplicate and changes nothing."""
     if gateway not in GATEWAY_CODES:
         raise NotFound("no such payment gateway", details={"gateway": gateway})
-    return services.handle_webhook(gateway, request.get_data(cache=False), dict(request.headers))
+    return webhooks.handle_webhook(gateway, request.get_data(cache=False), dict(request.headers))

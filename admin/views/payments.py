@@ -2,7 +2,8 @@
 cash on delivery), /admin/payment-transactions (read-only), /admin/refunds (no add or edit:
 refunds are made through the API, or by the refunds of approved requests and cancelled orders; a
 "Retry refund" action pays out again a failed refund that no refund request answers, e.g. a
-cancelled order's, through services.retry_refund so the amount checks always apply; a failed
+cancelled order's, through app.orders.refunds.retry_failed_refund (then payments' retry_refund) so
+the amount checks always apply; a failed
 refund of a request is paid out by a new request), /admin/payment-methods (the tenant's methods;
 Stripe secrets are never shown).
 
@@ -27,10 +28,17 @@ from wtforms import PasswordField, validators
 
 from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
 from app.core.errors import DomainError, ValidationError
+from app.orders import refunds as order_refunds
 from app.orders import shares
-from app.payments import services
+from app.payments import charges
 from app.payments.gateways import METHODS
-from app.payments.models import Payment, PaymentMethodSetting, PaymentTransaction, Refund
+from app.payments.models import (
+    Payment,
+    PaymentMethodSetting,
+    PaymentTransaction,
+    Refund,
+    RefundStatus,
+)
 
 READ_ONLY = ["can_list", "can_show"]
 
@@ -217,7 +225,7 @@ class PaymentView(_SellerReadOnly):
     )
     def mark_received(self, items):
         def mark(payment_id: int) -> None:
-            services.mark_received(payment_id)
+            charges.mark_received(payment_id)
 
         return self._act_on(items, mark, "{} payment(s) marked received.")
 
@@ -293,10 +301,10 @@ class RefundView(_SellerReadOnly):
     )
     def retry_refund(self, items):
         def retry(refund_id: int) -> str | None:
-            made = services.retry_refund(refund_id, user_id=current_user.id)
+            made = order_refunds.retry_failed_refund(refund_id, user_id=current_user.id)
             return (
                 f"its retry #{made.id} was refused too ({made.failure_code})"
-                if made.status == "failed"
+                if made.status == RefundStatus.FAILED
                 else None
             )
 

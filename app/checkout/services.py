@@ -4,7 +4,7 @@ In ONE transaction: claim the Idempotency-Key (unique per tenant, key and caller
 (app.pricing.engine.price), write the order, its sub-orders and lines (price, discounts and who
 funds them, tax with its breakdown, shipping, the seller's commission rate of the moment), reserve
 the stock, redeem the promotions (app.promotions.services.redeem), empty the cart, publish
-`order.created`, and write the pending payment (app.payments.services.open_payment). The gateway
+`order.created`, and write the pending payment (app.payments.charges.open_payment). The gateway
 is called after the commit, outside every row lock, and its outcome recorded in one more short
 transaction; the events of both commits are dispatched together at the end.
 
@@ -48,16 +48,23 @@ from app.events.bus import dispatch_after_block, publish
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import StockLevel, Warehouse
-from app.orders import access, states
+from app.orders import access
 from app.orders.models import (
     IdempotencyKey,
     Order,
     OrderEvent,
     OrderLine,
+    ReservationStatus,
     StockReservation,
     SubOrder,
 )
+from app.orders.refundable import ZERO, RefundFacts, RefundPosition
+from app.orders.states import OrderStatus
+from app.orders.visibility import order_view
+from app.payments import charges as payments
+from app.payments.models import PaymentStatus
 from app.pricing.contract import Destination, PricingResult
+from app.promotions import services as promotions
 from app.sellers.models import SellerProfile
 
 ADDRESS_FIELDS = (
@@ -83,6 +90,26 @@ class _KeyReleased(Exception):
 
 
 def place_order(
+    ref: CartRef, data: dict[str, Any], idempotency_key: str
+) -> tuple[dict[str, Any], bool]:
+    """POST /api/v1/orders/: check the cart out (`check_out`) and answer the order as placed, its
+    `payment` and, for a guest, the order's access token (the same one when the checkout is
+    replayed: app.orders.access). Returns (the order as placed, created)."""
+    order, created, payment = check_out(ref, data, idempotency_key)
+    # a new order has neither refunds nor requests yet, and its payment (when captured already, by
+    # the in-process consumer) is of its total: no query; a replayed one may have had refunds since
+    facts = (
+        RefundFacts(RefundPosition(order.total if order.paid_at is not None else ZERO))
+        if created
+        else None
+    )
+    body = {**order_view(order, None, facts), "payment": payment, "access_token": None}
+    if order.is_guest and ref.token:
+        body["access_token"] = access.issued_token(order, ref.token)
+    return body, created
+
+
+def check_out(
     ref: CartRef, data: dict[str, Any], idempotency_key: str
 ) -> tuple[Order, bool, dict | None]:
     """Returns (order, created, payment). `created` is False when the key had been used with this
@@ -228,7 +255,7 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
         if ref.user is None
         else None,
         email=email,
-        status=states.PENDING,
+        status=OrderStatus.PENDING,
         currency=result.currency,
         prices_include_tax=result.prices_include_tax,
         shipping_address=address,
@@ -241,8 +268,6 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
     lines = _write_sub_orders(order, items, result)
     _reserve(order, lines)
     if result.applied_promotions:
-        from app.promotions import services as promotions
-
         promotions.redeem(
             result.applied_promotions, order_id=order.id, customer_user_id=order.customer_user_id
         )
@@ -251,7 +276,7 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
         OrderEvent(
             order_id=order.id,
             from_status=None,
-            to_status=states.PENDING,
+            to_status=OrderStatus.PENDING,
             actor_user_id=order.customer_user_id,
             note="order placed",
         )
@@ -344,7 +369,7 @@ def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[
         sub = SubOrder(
             seller_id=seller_id,
             number=f"{order.number}-{position}",
-            status=states.PENDING,
+            status=OrderStatus.PENDING,
             commission_rate=rate,
             shipping_method_id=quote.method_id,
             shipping_method_name=quote.method_name,
@@ -489,7 +514,7 @@ def _reserve(order: Order, lines: list[tuple[OrderLine, int]]) -> None:
                 order_line_id=line.id,
                 stock_level_id=stock_id,
                 quantity=quantity,
-                status="held",
+                status=ReservationStatus.HELD,
             )
             for stock_id, line, quantity in plan
         ]
@@ -513,8 +538,6 @@ def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None
     """In the order's transaction: the payments domain writes the pending payment (claimed for
     its gateway call) so that both commit together. A refused method or card leaves the order
     standing (stock held until it expires; pay again later): the answer says why."""
-    from app.payments import services as payments
-
     try:
         return payments.open_payment(
             order_id=order.id,
@@ -528,21 +551,29 @@ def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None
             new_order=True,
         )
     except DomainError as exc:  # raised before the payments domain wrote anything
-        return {"id": None, "status": "failed", "error_code": exc.code, "message": exc.message}
+        return {
+            "id": None,
+            "status": PaymentStatus.FAILED,
+            "error_code": exc.code,
+            "message": exc.message,
+        }
 
 
 def _run_payment(opened) -> dict[str, Any]:
     """After the commit, outside row locks: the gateway call and its outcome. The outcome also
     comes back as events (payment.captured / payment.failed) that move the order."""
-    from app.payments import services as payments
-
     if isinstance(opened, dict):  # refused before it was written
         return opened
     try:
         outcome = payments.run_payment(opened)
     except DomainError as exc:  # e.g. the gateway is unreachable: the order stands, pay again later
         db.session.rollback()
-        return {"id": None, "status": "failed", "error_code": exc.code, "message": exc.message}
+        return {
+            "id": None,
+            "status": PaymentStatus.FAILED,
+            "error_code": exc.code,
+            "message": exc.message,
+        }
     if outcome is None:  # nothing sent to a gateway (no card details given)
         return {
             "id": opened.payment_id,

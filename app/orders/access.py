@@ -62,7 +62,7 @@ def issued_token(order: Order, cart_token: str) -> str | None:
 
 def placed_with_cart_token(order: Order, cart_token: str | None) -> bool:
     """Whether `order` is a guest order placed with `cart_token` (its access token derives from it):
-    what a guest proves with X-Guest-Token to pay an order by its id (app.orders.services.pay_order)."""
+    what a guest proves with X-Guest-Token to pay an order by its id (app.orders.pay_later.pay_order)."""
     if not cart_token or order.customer_user_id is not None or order.access_token_hash is None:
         return False
     return any(
@@ -91,7 +91,7 @@ def _grant(order_id: int, cart_token: str, order_number: str) -> str | None:
 
 
 class GuestAccess:
-    """A caller without an account holding one order's access token (checked by app.orders.services)."""
+    """A caller without an account holding one order's access token (checked by app.orders.visibility)."""
 
     def __init__(self, order_id: int, token: str):
         self.order_id = order_id

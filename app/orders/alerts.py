@@ -1,6 +1,6 @@
 """Staff alerts about an order's money: a payment refund the gateway refused (at once, or later by
 its webhook) means a customer is still owed money that did not go back. The refund request (if
-any) is already failed by `services.on_refund_failed`; this tells the tenant's admins by e-mail,
+any) is already failed by `reactions.on_refund_failed`; this tells the tenant's admins by e-mail,
 in its own job (a mail that cannot be sent never undoes the bookkeeping, and is retried alone).
 The refund of a cancelled order has no request at all, so this mail is the only sign of it
 besides the Refunds page in the admin."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 from flask_appbuilder import Model
 from sqlalchemy import (
@@ -22,12 +23,48 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.types import MONEY, RATE, TimestampMixin, UTCDateTime, utcnow
-from app.orders import states
+from app.orders.states import OrderStatus
 from app.security.models import User
 from app.sellers.models import SellerProfile
 from app.tenants.models import TenantScoped
 
 ZERO = Decimal("0.00")
+
+
+class OrderPaymentStatus(StrEnum):
+    """What the order knows of its payment (orders.payment_status), following payments' events."""
+
+    UNPAID = "unpaid"
+    CAPTURED = "captured"
+    FAILED = "failed"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+class ReservationStatus(StrEnum):
+    """Units of stock held for an order line: held, then released (cancel) or consumed (shipped)."""
+
+    HELD = "held"
+    RELEASED = "released"
+    CONSUMED = "consumed"
+
+
+class RefundRequestStatus(StrEnum):
+    """A refund request: requested, then approved (paid out by payments: completed, or failed when
+    the payment refund was refused) or rejected; closed when it was still undecided as the order's
+    payments were refunded in full by another path."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    COMPLETED = "completed"
+    # approved, but the payment refund was refused (by the gateway at once, or later by its
+    # webhook); like a rejected request it no longer counts against the sub-order (its units and
+    # money can be asked for again), and `failure_code` says why
+    FAILED = "failed"
+    # still undecided when the order's payments were refunded in full by another path (an Admin's
+    # refund through the payments API): nothing is left to pay it out with
+    CLOSED = "closed"
 
 
 class Order(TenantScoped, TimestampMixin, Model):
@@ -47,7 +84,7 @@ class Order(TenantScoped, TimestampMixin, Model):
         ForeignKey("ab_user.id", ondelete="SET NULL")
     )
     email: Mapped[str] = mapped_column(String(320), nullable=False)
-    status: Mapped[str] = mapped_column(String(24), default=states.PENDING, nullable=False)
+    status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PENDING, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     subtotal: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
@@ -60,7 +97,9 @@ class Order(TenantScoped, TimestampMixin, Model):
     notes: Mapped[str | None] = mapped_column(Text)
     coupon_codes: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     payment_method: Mapped[str | None] = mapped_column(String(32))
-    payment_status: Mapped[str] = mapped_column(String(24), default="unpaid", nullable=False)
+    payment_status: Mapped[str] = mapped_column(
+        String(24), default=OrderPaymentStatus.UNPAID, nullable=False
+    )
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # an unpaid order past this moment is cancelled by the cron job and its stock released
@@ -105,7 +144,7 @@ class SubOrder(TenantScoped, TimestampMixin, Model):
         ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False
     )
     number: Mapped[str] = mapped_column(String(40), nullable=False)
-    status: Mapped[str] = mapped_column(String(24), default=states.PENDING, nullable=False)
+    status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PENDING, nullable=False)
     status_before_refund: Mapped[str | None] = mapped_column(String(24))
     subtotal: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
     discount_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
@@ -193,7 +232,7 @@ class StockReservation(TenantScoped, TimestampMixin, Model):
         Index("ix_order_stock_reservations_tenant_order", "tenant_id", "order_id"),
         CheckConstraint("quantity >= 1", name="quantity_positive"),
     )
-    STATUSES = ("held", "released", "consumed")
+    STATUSES = tuple(status.value for status in ReservationStatus)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(
@@ -209,7 +248,7 @@ class StockReservation(TenantScoped, TimestampMixin, Model):
         ForeignKey("stock_levels.id", ondelete="RESTRICT"), nullable=False, index=True
     )
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
-    status: Mapped[str] = mapped_column(String(12), default="held", nullable=False)
+    status: Mapped[str] = mapped_column(String(12), default=ReservationStatus.HELD, nullable=False)
 
 
 class OrderEvent(TenantScoped, Model):
@@ -240,12 +279,8 @@ class OrderEvent(TenantScoped, Model):
         return f"{self.from_status or '-'} → {self.to_status}"
 
 
-# failed: approved, but the payment refund was refused (by the gateway at once, or later by its
-# webhook); like a rejected request it no longer counts against the sub-order (its units and money
-# can be asked for again), and `failure_code` says why
-# closed: still undecided when the order's payments were refunded in full by another path (an
-# Admin's refund through the payments API): nothing is left to pay it out with
-REFUND_REQUEST_STATUSES = ("requested", "approved", "rejected", "completed", "failed", "closed")
+# the values, in this order (the API documents them)
+REFUND_REQUEST_STATUSES: tuple[str, ...] = tuple(status.value for status in RefundRequestStatus)
 
 
 class RefundRequest(TenantScoped, TimestampMixin, Model):
@@ -269,7 +304,9 @@ class RefundRequest(TenantScoped, TimestampMixin, Model):
     )
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     reason: Mapped[str] = mapped_column(String(500), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), default="requested", nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(16), default=RefundRequestStatus.REQUESTED, nullable=False
+    )
     decided_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL")
     )

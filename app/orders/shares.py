@@ -37,7 +37,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from app.core.types import quantize_money
 from app.extensions import db
 from app.orders.models import Order, RefundRequest, SubOrder
-from app.payments.models import Payment, PaymentTransaction, Refund
+from app.payments.models import Payment, PaymentTransaction, Refund, RefundStatus
 
 ZERO = Decimal("0")
 MONEY_COLUMNS = {
@@ -46,7 +46,8 @@ MONEY_COLUMNS = {
     Refund: ("amount",),
 }
 STAFF_ONLY_COLUMNS = {PaymentTransaction: ("raw_response",)}
-COUNTED_REFUNDS = ("pending", "completed")  # what payments.amount_refunded holds
+# what payments.amount_refunded holds
+COUNTED_REFUNDS = (RefundStatus.PENDING, RefundStatus.COMPLETED)
 
 
 # --- which rows a seller sees --------------------------------------------------------------------
@@ -193,7 +194,7 @@ class SellerShares:
     def refunded_total(self, order_id: int, currency: str) -> Decimal:
         """The seller's share of the order's completed refunds (orders.refunded_total holds them all)."""
         ids = [refund_id for refund_id, known in self.refunds.items() if known[0] == order_id]
-        return self._refunded(ids, ("completed",), currency)
+        return self._refunded(ids, (RefundStatus.COMPLETED,), currency)
 
     def values(self, row) -> dict[str, Decimal | None]:
         """The money columns of a payment, transaction or refund (MONEY_COLUMNS) as the seller

@@ -11,74 +11,99 @@ from its sub-orders (the least advanced one that is not cancelled; cancelled if 
     paid | processing | shipped | delivered | completed -> refunded   (the order's payment was refunded
                                                   in full outside a request: an Admin's refund through
                                                   /api/v1/payments/refund/, a retry; see
-                                                  app.orders.services.follow_refunds)
+                                                  app.orders.transitions.follow_refunds)
     partially_refunded -> processing | shipped   (only while the sub-order still holds stock: units
                                                   were refunded before shipping; the rest ships)
 """
 
 from __future__ import annotations
 
-PENDING = "pending"
-PAID = "paid"
-PROCESSING = "processing"
-SHIPPED = "shipped"
-DELIVERED = "delivered"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
-REFUND_REQUESTED = "refund_requested"
-REFUNDED = "refunded"
-PARTIALLY_REFUNDED = "partially_refunded"
+from enum import StrEnum
 
-STATUSES = (
-    PENDING,
-    PAID,
-    PROCESSING,
-    SHIPPED,
-    DELIVERED,
-    COMPLETED,
-    CANCELLED,
-    REFUND_REQUESTED,
-    REFUNDED,
-    PARTIALLY_REFUNDED,
-)
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    PENDING: frozenset({PAID, CANCELLED}),
-    PAID: frozenset({PROCESSING, CANCELLED, REFUND_REQUESTED, REFUNDED}),
-    PROCESSING: frozenset({SHIPPED, CANCELLED, REFUND_REQUESTED, REFUNDED}),
-    SHIPPED: frozenset({DELIVERED, REFUND_REQUESTED, REFUNDED}),
-    DELIVERED: frozenset({COMPLETED, REFUND_REQUESTED, REFUNDED}),
-    COMPLETED: frozenset({REFUND_REQUESTED, REFUNDED}),
-    REFUND_REQUESTED: frozenset({REFUNDED, PARTIALLY_REFUNDED}),
-    PARTIALLY_REFUNDED: frozenset({REFUND_REQUESTED, REFUNDED, PROCESSING, SHIPPED}),
-    REFUNDED: frozenset(),
-    CANCELLED: frozenset(),
+class OrderStatus(StrEnum):
+    """The status of a sub-order, and of its parent order (derived from its sub-orders). The
+    values are what the database stores and the API answers."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUND_REQUESTED = "refund_requested"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+# the values, in this order (the API documents them)
+STATUSES: tuple[str, ...] = tuple(status.value for status in OrderStatus)
+
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset(
+        {
+            OrderStatus.PROCESSING,
+            OrderStatus.CANCELLED,
+            OrderStatus.REFUND_REQUESTED,
+            OrderStatus.REFUNDED,
+        }
+    ),
+    OrderStatus.PROCESSING: frozenset(
+        {
+            OrderStatus.SHIPPED,
+            OrderStatus.CANCELLED,
+            OrderStatus.REFUND_REQUESTED,
+            OrderStatus.REFUNDED,
+        }
+    ),
+    OrderStatus.SHIPPED: frozenset(
+        {OrderStatus.DELIVERED, OrderStatus.REFUND_REQUESTED, OrderStatus.REFUNDED}
+    ),
+    OrderStatus.DELIVERED: frozenset(
+        {OrderStatus.COMPLETED, OrderStatus.REFUND_REQUESTED, OrderStatus.REFUNDED}
+    ),
+    OrderStatus.COMPLETED: frozenset({OrderStatus.REFUND_REQUESTED, OrderStatus.REFUNDED}),
+    OrderStatus.REFUND_REQUESTED: frozenset({OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}),
+    OrderStatus.PARTIALLY_REFUNDED: frozenset(
+        {
+            OrderStatus.REFUND_REQUESTED,
+            OrderStatus.REFUNDED,
+            OrderStatus.PROCESSING,
+            OrderStatus.SHIPPED,
+        }
+    ),
+    OrderStatus.REFUNDED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
 }
 
 # statuses a seller or an admin may set by hand (PUT/PATCH); the others follow payments and refunds
-MANUAL_TARGETS = frozenset({PROCESSING, SHIPPED, DELIVERED, COMPLETED})
+MANUAL_TARGETS = frozenset(
+    {OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED}
+)
 # the order of fulfilment, used to derive the parent's status from its sub-orders
 LIFECYCLE = (
-    PENDING,
-    PAID,
-    PROCESSING,
-    SHIPPED,
-    DELIVERED,
-    COMPLETED,
-    REFUND_REQUESTED,
-    PARTIALLY_REFUNDED,
-    REFUNDED,
+    OrderStatus.PENDING,
+    OrderStatus.PAID,
+    OrderStatus.PROCESSING,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+    OrderStatus.REFUND_REQUESTED,
+    OrderStatus.PARTIALLY_REFUNDED,
+    OrderStatus.REFUNDED,
 )
 # stock is still held (reserved) in these statuses; it is turned into a sale when shipped
-HOLDS_STOCK = frozenset({PENDING, PAID, PROCESSING})
-CANCELLABLE = frozenset({PENDING, PAID, PROCESSING})
+HOLDS_STOCK = frozenset({OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.PROCESSING})
+CANCELLABLE = frozenset({OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.PROCESSING})
 # from partially_refunded, fulfilment goes on only while the sub-order still holds stock
-RESUMABLE = frozenset({PROCESSING, SHIPPED})
+RESUMABLE = frozenset({OrderStatus.PROCESSING, OrderStatus.SHIPPED})
 
 
-def allowed(current: str, *, holds_stock: bool = True) -> list[str]:
+def allowed(current: str, *, holds_stock: bool = True) -> list[OrderStatus]:
     targets = TRANSITIONS.get(current, frozenset())
-    if current == PARTIALLY_REFUNDED and not holds_stock:
+    if current == OrderStatus.PARTIALLY_REFUNDED and not holds_stock:
         targets = targets - RESUMABLE
     return sorted(targets)
 
@@ -87,8 +112,8 @@ def is_allowed(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, ())
 
 
-def derive_parent_status(sub_statuses: list[str]) -> str:
-    live = [s for s in sub_statuses if s != CANCELLED]
+def derive_parent_status(sub_statuses: list[str]) -> OrderStatus:
+    live = [s for s in sub_statuses if s != OrderStatus.CANCELLED]
     if not live:
-        return CANCELLED
-    return min(live, key=LIFECYCLE.index)
+        return OrderStatus.CANCELLED
+    return OrderStatus(min(live, key=LIFECYCLE.index))

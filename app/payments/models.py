@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 from flask_appbuilder import Model
 from sqlalchemy import (
@@ -28,18 +29,35 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.crypto import EncryptedString
 from app.core.types import MONEY, TimestampMixin, UTCDateTime, utcnow
+from app.payments.gateways.manual import INSTRUCTIONS
 from app.tenants.models import TenantScoped
 
-PAYMENT_STATUSES = (
-    "pending",
-    "requires_action",
-    "authorized",
-    "captured",
-    "failed",
-    "voided",
-    "partially_refunded",
-    "refunded",
-)
+
+class PaymentStatus(StrEnum):
+    """A payment's status; the values are what the database stores and the API answers."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    FAILED = "failed"
+    VOIDED = "voided"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+class RefundStatus(StrEnum):
+    """A payment refund: pending (its amount reserved, the gateway asked or to settle it by
+    webhook), then completed or failed (the amount can be refunded again)."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+# the values, in this order (the API documents them)
+PAYMENT_STATUSES: tuple[str, ...] = tuple(status.value for status in PaymentStatus)
+REFUND_STATUSES: tuple[str, ...] = tuple(status.value for status in RefundStatus)
 TRANSACTION_KINDS = (
     "authorize",
     "confirm",
@@ -50,7 +68,6 @@ TRANSACTION_KINDS = (
     "mark_received",
 )
 TRANSACTION_STATUSES = ("succeeded", "pending", "requires_action", "failed")
-REFUND_STATUSES = ("pending", "completed", "failed")
 
 
 class Payment(TenantScoped, TimestampMixin, Model):
@@ -82,7 +99,7 @@ class Payment(TenantScoped, TimestampMixin, Model):
     guest_token_hash: Mapped[str | None] = mapped_column(String(64))
     method: Mapped[str] = mapped_column(String(32), nullable=False)
     gateway: Mapped[str] = mapped_column(String(16), nullable=False)
-    status: Mapped[str] = mapped_column(String(24), default="pending", nullable=False)
+    status: Mapped[str] = mapped_column(String(24), default=PaymentStatus.PENDING, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     amount_authorized: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"), nullable=False)
@@ -111,15 +128,17 @@ class Payment(TenantScoped, TimestampMixin, Model):
     @property
     def next_action(self) -> dict | None:
         """What the storefront shows next: the confirm step, or how to pay offline."""
-        if self.status == "requires_action":
+        if self.status == PaymentStatus.REQUIRES_ACTION:
             return {
                 "type": "confirm",
                 "hint": 'POST /api/v1/payments/process/ with {"payment_id": '
                 f'{self.id}, "confirm": true}}',
             }
-        if self.status == "pending" and self.gateway == "manual" and self.gateway_reference:
-            from app.payments.gateways.manual import INSTRUCTIONS
-
+        if (
+            self.status == PaymentStatus.PENDING
+            and self.gateway == "manual"
+            and self.gateway_reference
+        ):
             return {
                 "type": "offline_payment",
                 "reference": self.gateway_reference,
@@ -176,7 +195,7 @@ class Refund(TenantScoped, TimestampMixin, Model):
         Index("ix_refunds_tenant_payment", "tenant_id", "payment_id"),
         Index("ix_refunds_tenant_order", "tenant_id", "order_id"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        # a failed refund is retried once (services.retry_refund): a second retry is of its retry
+        # a failed refund is retried once (app.payments.refunds.retry_refund): a second retry is of its retry
         UniqueConstraint("retry_of_refund_id"),
     )
 
@@ -190,7 +209,7 @@ class Refund(TenantScoped, TimestampMixin, Model):
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     reason: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default=RefundStatus.PENDING, nullable=False)
     gateway_reference: Mapped[str | None] = mapped_column(String(128))
     failure_code: Mapped[str | None] = mapped_column(String(64))
     created_by_user_id: Mapped[int | None] = mapped_column(Integer)

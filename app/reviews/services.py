@@ -20,8 +20,8 @@ from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationErro
 from app.customers.services import active_product, ensure_profile, paginate
 from app.events.bus import publish
 from app.extensions import db
-from app.orders import states as order_states
 from app.orders.models import Order, OrderLine
+from app.orders.states import OrderStatus
 from app.reviews.models import REVIEW_STATUSES, Review, ReviewVote
 from app.security import roles
 
@@ -145,7 +145,7 @@ def bought(user_id: int, product_id: int) -> bool:
             .where(
                 Order.customer_user_id == user_id,
                 Order.paid_at.is_not(None),
-                Order.status != order_states.REFUNDED,
+                Order.status != OrderStatus.REFUNDED,
                 OrderLine.product_id == product_id,
             )
             .limit(1)

@@ -1,5 +1,7 @@
 """Shipment use cases: a label for a sub-order (the seller's, or an admin's doing), which ships it;
-the tracking of a shipment for whoever may see its order.
+the tracking of a shipment, and of an order's shipments, for whoever may see its order; the
+shipments of a delivered sub-order say delivered (`record_delivery`, a consumer of orders'
+`order.delivered` event).
 
 Creating a label calls the carrier adapter (app.shipping.carriers; the built-in "manual" carrier
 draws a real PDF) outside every row lock: the sub-order is checked first, the label is made, then
@@ -9,6 +11,7 @@ together with the new shipment and its first tracking event.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +22,10 @@ from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied
 from app.extensions import db
 from app.inventory.models import Warehouse
-from app.orders import services as orders
-from app.orders import states
-from app.orders.models import Order, SubOrder
+from app.orders import transitions, visibility
+from app.orders.models import Order, OrderEvent, SubOrder
+from app.orders.refundable import refund_facts
+from app.orders.states import OrderStatus
 from app.sellers.models import SellerProfile
 from app.shipments.models import Shipment, TrackingEvent
 from app.shipping import carriers
@@ -29,7 +33,65 @@ from app.shipping import carriers
 DEFAULT_CARRIER = "manual"
 
 
-def _staff_sub_order(viewer: orders.Viewer, sub_order_id: int, *, lock: bool = False) -> SubOrder:
+def shipment_view(shipment: Shipment) -> dict[str, Any]:
+    return {
+        "id": shipment.id,
+        "sub_order_id": shipment.sub_order_id,
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "status": shipment.status,
+        "shipped_at": shipment.shipped_at,
+        "events": [
+            {
+                "status": e.status,
+                "description": e.description,
+                "location": e.location,
+                "at": e.occurred_at,
+            }
+            for e in shipment.events
+        ],
+    }
+
+
+def order_tracking(user, order_id: int) -> dict[str, Any]:
+    """GET /api/v1/orders/<id>/tracking/: the order's timeline, refund requests and shipments, as
+    far as the caller may see the order (app.orders.visibility: a seller its sub-orders' only)."""
+    with transaction():
+        viewer = visibility.Viewer(user)
+        order = visibility.find_order(viewer, order_id)
+        sub_ids = {s.id for s in viewer.subs(order)}
+        events = db.session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+        ).all()
+        shipments = db.session.scalars(
+            select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
+        ).all()
+        requests = refund_facts([order])[order.id].requests
+        return {
+            "order_id": order.id,
+            "number": order.number,
+            "status": order.status,
+            "refund_requests": [
+                visibility.refund_request_view(r) for r in requests if r.sub_order_id in sub_ids
+            ],
+            "timeline": [
+                {
+                    "sub_order_id": e.sub_order_id,
+                    "from_status": e.from_status,
+                    "to_status": e.to_status,
+                    "note": e.note,
+                    "at": e.created_at,
+                }
+                for e in events
+                if e.sub_order_id is None or e.sub_order_id in sub_ids
+            ],
+            "shipments": [shipment_view(s) for s in shipments if s.sub_order_id in sub_ids],
+        }
+
+
+def _staff_sub_order(
+    viewer: visibility.Viewer, sub_order_id: int, *, lock: bool = False
+) -> SubOrder:
     if viewer.is_customer:
         raise PermissionDenied("only the seller of the sub-order or an admin ships it")
     stmt = (
@@ -50,7 +112,7 @@ def _staff_sub_order(viewer: orders.Viewer, sub_order_id: int, *, lock: bool = F
 def _check_shippable(sub: SubOrder) -> None:
     """The orders rule for shipping (state machine and money: a sub-order whose payment was refunded
     is not shipped, whatever refunded it), checked before the carrier makes a label and again after."""
-    orders.check_transition(sub, states.SHIPPED)
+    transitions.check_transition(sub, OrderStatus.SHIPPED)
     if db.session.scalar(select(Shipment.id).where(Shipment.sub_order_id == sub.id)) is not None:
         raise Conflict(
             "this sub-order has a shipment already",
@@ -109,7 +171,7 @@ def _label_request(sub: SubOrder, weight_kg: Decimal | None) -> carriers.LabelRe
 
 def create_label(user, sub_order_id: int, weight_kg: Decimal | None = None) -> dict[str, Any]:
     with transaction():
-        viewer = orders.Viewer(user)
+        viewer = visibility.Viewer(user)
         sub = _staff_sub_order(viewer, sub_order_id)
         _check_shippable(sub)
         request = _label_request(sub, weight_kg)
@@ -137,14 +199,17 @@ def create_label(user, sub_order_id: int, weight_kg: Decimal | None = None) -> d
             )
         )
         db.session.add(shipment)
-        orders.set_status(
-            sub, states.SHIPPED, actor_id=user.id, note=f"{label.carrier} {label.tracking_number}"
+        transitions.set_status(
+            sub,
+            OrderStatus.SHIPPED,
+            actor_id=user.id,
+            note=f"{label.carrier} {label.tracking_number}",
         )
         db.session.flush()
-        return orders.shipment_view(shipment)
+        return shipment_view(shipment)
 
 
-def _visible_shipment(viewer: orders.Viewer, shipment_id: int) -> Shipment:
+def _visible_shipment(viewer: visibility.Viewer, shipment_id: int) -> Shipment:
     stmt = (
         select(Shipment)
         .join(Order, Order.id == Shipment.order_id)
@@ -163,8 +228,8 @@ def _visible_shipment(viewer: orders.Viewer, shipment_id: int) -> Shipment:
 def tracking(user, shipment_id: int) -> dict[str, Any]:
     """The shipment and its timeline: our events, plus the carrier's (none for the manual carrier)."""
     with transaction():
-        shipment = _visible_shipment(orders.Viewer(user), shipment_id)
-        view = orders.shipment_view(shipment)
+        shipment = _visible_shipment(visibility.Viewer(user), shipment_id)
+        view = shipment_view(shipment)
         code, number = shipment.carrier, shipment.tracking_number
     remote = carriers.get(code).track(number)
     view["events"] = sorted(
@@ -185,15 +250,24 @@ def tracking(user, shipment_id: int) -> dict[str, Any]:
 
 def label_pdf(user, shipment_id: int) -> tuple[str, bytes]:
     with transaction():
-        viewer = orders.Viewer(user)
+        viewer = visibility.Viewer(user)
         if viewer.is_customer:
             raise PermissionDenied("labels are for the seller and admins")
         shipment = _visible_shipment(viewer, shipment_id)
         return shipment.tracking_number, shipment.label_pdf or b""
 
 
-def record_delivery(sub: SubOrder) -> None:
-    """Inside the caller's transaction: the sub-order was delivered; its shipments say so."""
-    for shipment in db.session.scalars(select(Shipment).where(Shipment.sub_order_id == sub.id)):
+def record_delivery(event) -> None:
+    """Consumer of `order.delivered` (orders published it in the transaction that moved the
+    sub-order to delivered; shipments sits above orders, so this is a reaction, not a call): the
+    sub-order's shipments say delivered, with a tracking event at the moment of the transition.
+    Applied once per event (app.events.bus.consume)."""
+    payload = event.payload
+    at = dt.datetime.fromisoformat(payload["delivered_at"])
+    for shipment in db.session.scalars(
+        select(Shipment).where(Shipment.sub_order_id == int(payload["sub_order_id"]))
+    ):
         shipment.status = "delivered"
-        shipment.events.append(TrackingEvent(status="delivered", description="Delivered"))
+        shipment.events.append(
+            TrackingEvent(status="delivered", description="Delivered", occurred_at=at)
+        )

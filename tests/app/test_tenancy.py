@@ -14,7 +14,8 @@ from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import LowStockAlert, StockLevel
 from app.models import TENANT_OWNED
-from app.payments import services as payment_services
+from app.payments import charges
+from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentMethodSetting, ProcessedWebhook
 from app.reviews import services as review_services
 from app.search import analytics as search_analytics
@@ -59,7 +60,7 @@ def two_tenants(factory, ctx):
         add_order_rows(seller_a.id, c1.user_id, product_a.variant_id, product_a.stock_level_id)
         # payments: a captured test-card payment (idempotency key, transactions) with a refund, a
         # processed webhook and a payment method setting
-        payment = payment_services.start_payment(
+        payment = charges.start_payment(
             order_id=order_row(customer_user_id=c1.user_id, total="10.00"),
             amount=Decimal("10.00"),
             currency="USD",
@@ -68,7 +69,7 @@ def two_tenants(factory, ctx):
             payment_details={"card_number": "4242424242424242"},
             idempotency_key="tenancy",
         )
-        payment_services.refund(payment.id, Decimal("1.00"), "tenancy")
+        payment_refunds.refund(payment.id, Decimal("1.00"), "tenancy")
         db.session.add_all(
             [
                 ProcessedWebhook(gateway="stripe", event_id="evt_tenancy", event_type="test"),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.orders.models import OrderEvent
-from app.payments import services as payments
+from app.payments import refunds as payment_refunds
 from app.payments.models import Payment
 from app.security import roles
 from app.tenants.context import tenant_scope
@@ -122,7 +122,9 @@ def test_an_approval_payments_cannot_start_fails_its_request_instead_of_leaving_
     assert request.amount > Decimal("1.00")
     with app.app_context(), tenant_scope(shop.tenant.id):
         payment = db.session.scalar(select(Payment).where(Payment.order_id == order["id"]))
-        payments.refund(payment.id, payment.refundable - Decimal("1.00"), "refunded by an admin")
+        payment_refunds.refund(
+            payment.id, payment.refundable - Decimal("1.00"), "refunded by an admin"
+        )
         db.session.remove()
 
     response = client.post(

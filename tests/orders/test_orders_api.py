@@ -16,8 +16,9 @@ from app.core.types import utcnow
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.orders import states
+from app.orders.lifecycle import expire_unpaid
 from app.orders.models import Order, SubOrder
-from app.orders.services import _move, expire_unpaid
+from app.orders.transitions import move
 from app.security import roles
 from app.tenants.context import tenant_scope
 from tests.orders.conftest import ADDRESS, error, headers, stock_of
@@ -187,7 +188,7 @@ ILLEGAL = [
 def test_every_illegal_transition_is_a_conflict_naming_the_allowed_ones(current, target):
     sub = SubOrder(status=current)
     with pytest.raises(Conflict) as caught:
-        _move(sub, target, actor_id=None)
+        move(sub, target, actor_id=None)
     assert caught.value.code == "illegal_transition" and caught.value.status == 409
     assert caught.value.details == {
         "status": current,

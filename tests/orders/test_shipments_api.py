@@ -4,9 +4,17 @@ for the customer; roles, ownership and tenancy."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import pytest
+from sqlalchemy import select
+
+from app.events import bus
+from app.events.models import OutboxEvent
+from app.extensions import db
+from app.shipments.models import Shipment
 from app.shipping.carriers import is_valid_tracking_number
+from app.tenants.context import tenant_scope, unscoped
 from tests.orders.conftest import error, stock_of
 from tests.orders.test_orders_api import CARD_OK, patch, place, sub_of
 
@@ -60,6 +68,52 @@ def test_seller_creates_a_label_and_the_sub_order_ships(app, client, shop):
         "illegal_transition",
     )
     assert err["details"]["allowed"] == ["completed", "refund_requested", "refunded"]
+
+
+def test_a_delivered_sub_order_s_shipment_follows_through_the_outbox_once(app, client, shop):
+    """Shipments sits above orders: the delivered transition publishes order.delivered in its
+    transaction and shipments' consumer marks the shipment delivered, at the transition's moment;
+    a redelivered event changes nothing."""
+    order = _processing(client, shop)
+    sub = sub_of(order, shop.seller.id)
+    label = client.post(
+        f"{API}/create-label/", headers=shop.h_seller, json={"sub_order_id": sub["id"]}
+    )
+    assert label.status_code == 201, label.get_json()
+    shipment_id = label.get_json()["id"]
+    before = dt.datetime.now(dt.UTC)
+    response = patch(client, shop.h_seller, order["id"], status="delivered")
+    assert response.status_code == 200
+    assert sub_of(response.get_json(), shop.seller.id)["status"] == "delivered"
+    with app.app_context(), unscoped():
+        event = db.session.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.name == "order.delivered", OutboxEvent.tenant_id == shop.tenant.id
+            )
+        ).one()
+        assert event.dispatched_at is not None
+        assert {k: event.payload[k] for k in ("order_id", "sub_order_id", "seller_id")} == {
+            "order_id": order["id"],
+            "sub_order_id": sub["id"],
+            "seller_id": shop.seller.id,
+        }
+        delivered_at = dt.datetime.fromisoformat(event.payload["delivered_at"])
+        assert before <= delivered_at <= dt.datetime.now(dt.UTC)
+        assert bus.consume(event.id, "shipments.record_delivery") is False  # a redelivery
+        db.session.remove()
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        shipment = db.session.get(Shipment, shipment_id)
+        assert shipment.status == "delivered"
+        delivered = shipment.events[1:]
+        assert [e.status for e in delivered] == ["delivered"]
+        # at the transition, not when the consumer ran (DATETIME keeps whole seconds)
+        assert abs(delivered[0].occurred_at - delivered_at) < dt.timedelta(seconds=1)
+        db.session.remove()
+    tracked = client.get(f"/api/v1/orders/{order['id']}/tracking/", headers=shop.h).get_json()
+    assert [e["status"] for e in tracked["shipments"][0]["events"]] == [
+        "label_created",
+        "delivered",
+    ]
 
 
 def test_admin_creates_labels_and_the_machine_is_followed(client, shop):

@@ -17,7 +17,7 @@ import pytest
 from flask_jwt_extended import create_access_token
 
 from app.extensions import db
-from app.payments import services
+from app.payments import charges, ledger
 from app.security import roles
 from app.tenants.context import tenant_scope
 from tests.orders.rows import order_row
@@ -78,7 +78,7 @@ class Payments:
             order_id = self.order(tenant_id, total=total, user_id=user_id, currency=currency)
         return self.run(
             tenant_id,
-            services.start_payment,
+            charges.start_payment,
             order_id=order_id,
             amount=Decimal(amount),
             currency=currency,
@@ -110,7 +110,7 @@ class Payments:
         )
 
     def get(self, tenant_id: int, payment_id: int):
-        return self.run(tenant_id, services._get, payment_id)
+        return self.run(tenant_id, ledger.get_payment, payment_id)
 
 
 def _valid_total(amount) -> bool:

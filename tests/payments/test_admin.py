@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.payments import services
+from app.payments import refunds as payment_refunds
 from tests.admin.test_admin_views import login
 from tests.payments.conftest import CARD_OK
 
@@ -28,7 +28,7 @@ def world(payments, shop):
         shop.tenant.id, amount="33.00", method="bank_transfer", user_id=shop.customer.user_id
     )
     paid = payments.start(shop.tenant.id, amount="44.00", details=CARD_OK)
-    refund = payments.run(shop.tenant.id, services.refund, paid.id, 4, "admin test")
+    refund = payments.run(shop.tenant.id, payment_refunds.refund, paid.id, 4, "admin test")
     foreign = payments.start(shop.foreign.id, amount="55.00", details=CARD_OK)
     return {"manual": manual, "paid": paid, "refund": refund, "foreign": foreign}
 
@@ -114,9 +114,11 @@ def sellers_world(app, factory, payments, shop):
         out[name] = (
             order_id,
             payment,
-            payments.run(shop.tenant.id, services.refund, payment.id, refund, "x"),
+            payments.run(shop.tenant.id, payment_refunds.refund, payment.id, refund, "x"),
         )
-    out["C-all"] = payments.run(shop.tenant.id, services.refund, out["C"][1].id, "4.46", "cancel")
+    out["C-all"] = payments.run(
+        shop.tenant.id, payment_refunds.refund, out["C"][1].id, "4.46", "cancel"
+    )
     with app.app_context(), tenant_scope(shop.tenant.id):  # C's 3.33 answered seller 2's request
         sub2 = db.session.scalar(
             select(SubOrder.id).where(SubOrder.order_id == out["C"][0], SubOrder.seller_id == s2.id)

@@ -10,9 +10,10 @@ from sqlalchemy import select, update
 
 from app.events.models import OutboxEvent
 from app.extensions import db
-from app.orders import services as orders
+from app.orders import lifecycle as orders
 from app.orders.models import Order
-from app.payments import services
+from app.payments import charges
+from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentTransaction, Refund
 from app.security.models import User
 from app.tenants.context import tenant_scope
@@ -67,7 +68,7 @@ def test_a_late_capture_of_a_cancelled_order_is_refunded_once(app, payments, sho
     )
     assert p.status == "authorized"
     _cancel_in_db(app, shop.tenant.id, order_id)
-    payments.run(shop.tenant.id, services.capture, p.id)
+    payments.run(shop.tenant.id, charges.capture, p.id)
     after = payments.get(shop.tenant.id, p.id)
     assert (after.status, after.amount_captured, after.amount_refunded) == (
         "refunded",
@@ -80,7 +81,7 @@ def test_a_late_capture_of_a_cancelled_order_is_refunded_once(app, payments, sho
     assert events == ["payment.authorized", "payment.captured", "refund.completed"]
     assert order == ("cancelled", Decimal("30.00"), "refunded")
     # the cancel path running again (or a redelivered event) refunds nothing more
-    payments.run(shop.tenant.id, services.void_or_refund_for_cancel, order_id)
+    payments.run(shop.tenant.id, payment_refunds.void_or_refund_for_cancel, order_id)
     assert _money_trail(app, shop.tenant.id, p.id, order_id)[0] == refunds
 
 

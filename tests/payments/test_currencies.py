@@ -10,7 +10,7 @@ import pytest
 
 from app.core.errors import ValidationError
 from app.core.types import currency_exponent, money_places, quantize_money, rounding_currency
-from app.payments import services
+from app.payments import refunds as payment_refunds
 from app.payments.gateways.stripe import from_minor, to_minor
 from tests.payments.conftest import CARD_OK
 from tests.payments.test_stripe import PM
@@ -51,9 +51,9 @@ def test_a_yen_payment_has_no_fraction_and_its_refunds_neither(payments, shop):
     p = payments.start(shop.tenant.id, amount="1000", currency="JPY", details=CARD_OK)
     assert (p.status, p.currency, p.amount_captured) == ("captured", "JPY", Decimal("1000"))
     with pytest.raises(ValidationError):
-        payments.run(shop.tenant.id, services.refund, p.id, Decimal("0.5"), "half a yen")
+        payments.run(shop.tenant.id, payment_refunds.refund, p.id, Decimal("0.5"), "half a yen")
     assert payments.get(shop.tenant.id, p.id).amount_refunded == Decimal("0")
-    r = payments.run(shop.tenant.id, services.refund, p.id, Decimal("300"), "part")
+    r = payments.run(shop.tenant.id, payment_refunds.refund, p.id, Decimal("300"), "part")
     assert r.status == "completed" and payments.get(shop.tenant.id, p.id).refundable == Decimal(
         "700"
     )
@@ -88,5 +88,5 @@ def test_stripe_is_sent_each_currencys_minor_unit(
         currency.lower(),
         minor,
     )
-    refund = payments.run(shop.tenant.id, services.refund, p.id, Decimal(amount), "all")
+    refund = payments.run(shop.tenant.id, payment_refunds.refund, p.id, Decimal(amount), "all")
     assert refund.status == "completed" and fake_stripe.requests[-1][2]["amount"] == minor

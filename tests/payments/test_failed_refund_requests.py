@@ -263,7 +263,7 @@ def test_a_refund_outcome_meets_only_the_request_it_pays_out(
     customer could have asked for it again.)"""
     import threading
 
-    from app.payments import services as payment_services
+    from app.payments import refunds as payment_refunds
 
     s2 = factory.seller(shop.tenant)
     order_id = payments.order(
@@ -313,7 +313,7 @@ def test_a_refund_outcome_meets_only_the_request_it_pays_out(
 
         fake_stripe.fail_refund = True  # the admin's refund of the other 20.00 is refused at once
         made = payments.run(
-            shop.tenant.id, payment_services.refund, payment.id, Decimal("20.00"), "goodwill"
+            shop.tenant.id, payment_refunds.refund, payment.id, Decimal("20.00"), "goodwill"
         )
         assert made.status == "failed" and made.id != in_flight
         assert (

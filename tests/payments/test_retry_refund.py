@@ -24,8 +24,9 @@ from sqlalchemy import func, select, update
 from app.core.errors import DomainError
 from app.events.models import OutboxEvent
 from app.extensions import db
+from app.orders import refunds as orders
 from app.orders.models import Order, RefundRequest
-from app.payments import services
+from app.payments import refunds as payment_refunds
 from app.payments.models import Payment, PaymentIdempotencyKey, Refund
 from app.security import roles
 from app.tenants.context import tenant_scope
@@ -219,7 +220,7 @@ def test_two_admins_retrying_the_same_failed_refund_at_once_make_one_refund(
     )
     failed = payments.run(
         shop.tenant.id,
-        services.refund,
+        payment_refunds.refund,
         payment.id,
         Decimal("15.00"),
         "goodwill",
@@ -267,7 +268,7 @@ def refused_cases(app, client, payments, shop):
     """A completed refund, and a failed refund that answered a refund request (the request failed)."""
     completed_payment = payments.start(shop.tenant.id, amount="30.00", details=CARD_OK)
     completed = payments.run(
-        shop.tenant.id, services.refund, completed_payment.id, Decimal("5.00"), "partial"
+        shop.tenant.id, payment_refunds.refund, completed_payment.id, Decimal("5.00"), "partial"
     )
     order_id = payments.order(
         shop.tenant.id,
@@ -318,11 +319,17 @@ def test_a_refund_not_failed_and_one_a_request_answered_are_refused_and_nothing_
     for name, code in cases.items():
         refund_id = refused_cases[name][0]
         with pytest.raises(DomainError) as caught:
-            _run(app, shop, services.retry_refund, refund_id, user_id=shop.admin.id)
+            _run(app, shop, orders.retry_failed_refund, refund_id, user_id=shop.admin.id)
         assert (caught.value.code, caught.value.status) == (code, 409), name
         assert caught.value.details["refund_id"] == refund_id
     with pytest.raises(DomainError) as caught:
-        _run(app, shop, services.retry_refund, refused_cases["answered"][0], user_id=shop.admin.id)
+        _run(
+            app,
+            shop,
+            orders.retry_failed_refund,
+            refused_cases["answered"][0],
+            user_id=shop.admin.id,
+        )
     assert caught.value.details["request_id"] == refused_cases["request_id"]
     assert "a new refund request" in caught.value.message
 
@@ -372,7 +379,7 @@ def test_sellers_never_get_the_action_and_another_tenants_admin_gets_404(
     # and the service itself, asked under the other tenant, finds nothing
     with app.app_context(), tenant_scope(shop.foreign.id):
         with pytest.raises(DomainError) as caught:
-            services.retry_refund(failed_id, user_id=shop.foreign_admin.id)
+            orders.retry_failed_refund(failed_id, user_id=shop.foreign_admin.id)
         db.session.remove()
     assert caught.value.code == "not_found"
     assert _footprint(app, shop, payment_id, order_id) == before

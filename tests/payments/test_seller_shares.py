@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.orders.models import RefundRequest, SubOrder
-from app.payments import services
+from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentTransaction
 from app.tenants.context import tenant_scope
 from tests.admin.test_admin_views import login
@@ -79,9 +79,9 @@ def money(app, factory, payments, shop):
         db.session.commit()
         db.session.remove()
     payment = payments.start(tid, amount="335.69", order_id=order_id, details=CARD_OK)
-    for_s2 = payments.run(tid, services.refund, payment.id, Decimal("21.37"), "s2's request")
-    for_s1 = payments.run(tid, services.refund, payment.id, Decimal("12.34"), "s1's request")
-    whole = payments.run(tid, services.refund, payment.id, Decimal("33.57"), "goodwill")
+    for_s2 = payments.run(tid, payment_refunds.refund, payment.id, Decimal("21.37"), "s2's request")
+    for_s1 = payments.run(tid, payment_refunds.refund, payment.id, Decimal("12.34"), "s1's request")
+    whole = payments.run(tid, payment_refunds.refund, payment.id, Decimal("33.57"), "goodwill")
     _answer(app, tid, order_id, s2.id, for_s2.id, "21.37")
     _answer(app, tid, order_id, s1.id, for_s1.id, "12.34")
     with app.app_context(), tenant_scope(tid):

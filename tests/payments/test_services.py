@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from app.core.errors import Conflict, ValidationError
 from app.events.models import OutboxEvent
 from app.extensions import db
-from app.payments import services
+from app.payments import charges
+from app.payments import refunds as payment_refunds
 from app.payments.models import Payment, PaymentIdempotencyKey, PaymentTransaction, Refund
 from app.tenants.context import tenant_scope
 from tests.payments.conftest import CARD_OK, card
@@ -93,7 +94,7 @@ def test_requires_action_card_then_confirm(app, payments, shop):
         assert db.session.get(Payment, p.id).next_action["type"] == "confirm"
     done = payments.run(
         shop.tenant.id,
-        services.process_payment,
+        charges.process_payment,
         _user(app, shop),
         payment_id=p.id,
         payment_details=None,
@@ -151,45 +152,45 @@ def test_luhn_invalid_number_and_unknown_method_are_422_and_create_nothing(app, 
 def test_bank_transfer_is_pending_until_marked_received(app, payments, shop):
     p = payments.start(shop.tenant.id, method="bank_transfer", user_id=shop.customer.user_id)
     assert p.status == "pending" and p.gateway == "manual" and p.gateway_reference == f"MAN-{p.id}"
-    received = payments.run(shop.tenant.id, services.mark_received, p.id)
+    received = payments.run(shop.tenant.id, charges.mark_received, p.id)
     assert received.status == "captured" and received.amount_captured == Decimal("100.00")
     assert [n for n, _ in _events(app, shop.tenant.id, p.id)] == ["payment.captured"]
     with pytest.raises(Conflict) as exc:
-        payments.run(shop.tenant.id, services.mark_received, p.id)
+        payments.run(shop.tenant.id, charges.mark_received, p.id)
     assert exc.value.code == "invalid_payment_status"
     card_payment = payments.start(shop.tenant.id, details=CARD_OK)
     with pytest.raises(Conflict) as exc:
-        payments.run(shop.tenant.id, services.mark_received, card_payment.id)
+        payments.run(shop.tenant.id, charges.mark_received, card_payment.id)
     assert exc.value.code == "not_a_manual_payment"
 
 
 def test_manual_capture_mode_then_capture_and_void(app, payments, shop):
     p = payments.start(shop.tenant.id, details=CARD_OK, capture=False)
     assert p.status == "authorized" and p.amount_captured == 0
-    assert payments.run(shop.tenant.id, services.capture, p.id).status == "captured"
+    assert payments.run(shop.tenant.id, charges.capture, p.id).status == "captured"
     q = payments.start(shop.tenant.id, details=CARD_OK, capture=False)
-    voided = payments.run(shop.tenant.id, services.void, q.id)
+    voided = payments.run(shop.tenant.id, charges.void, q.id)
     assert voided.status == "voided"
     assert [n for n, _ in _events(app, shop.tenant.id, q.id)] == [
         "payment.authorized",
         "payment.voided",
     ]
     with pytest.raises(Conflict):
-        payments.run(shop.tenant.id, services.capture, q.id)  # voided: nothing to capture
+        payments.run(shop.tenant.id, charges.capture, q.id)  # voided: nothing to capture
     with pytest.raises(Conflict):
-        payments.run(shop.tenant.id, services.void, p.id)  # captured: refund it instead
+        payments.run(shop.tenant.id, charges.void, p.id)  # captured: refund it instead
 
 
 def test_void_or_refund_for_cancel(app, payments, shop):
     order_id = payments.order(shop.tenant.id, total="140.00")
     a = payments.start(shop.tenant.id, order_id=order_id, details=CARD_OK, capture=False)
     b = payments.start(shop.tenant.id, order_id=order_id, amount="40.00", details=CARD_OK)
-    payments.run(shop.tenant.id, services.refund, b.id, Decimal("15.00"), "partial")
-    out = payments.run(shop.tenant.id, services.void_or_refund_for_cancel, order_id)
+    payments.run(shop.tenant.id, payment_refunds.refund, b.id, Decimal("15.00"), "partial")
+    out = payments.run(shop.tenant.id, payment_refunds.void_or_refund_for_cancel, order_id)
     assert {p.id: p.status for p in out} == {a.id: "voided", b.id: "refunded"}
     assert payments.get(shop.tenant.id, b.id).amount_refunded == Decimal("40.00")
     # again: nothing left to do, nothing changes
-    again = payments.run(shop.tenant.id, services.void_or_refund_for_cancel, order_id)
+    again = payments.run(shop.tenant.id, payment_refunds.void_or_refund_for_cancel, order_id)
     assert {p.id: p.status for p in again} == {a.id: "voided", b.id: "refunded"}
 
 
@@ -199,17 +200,17 @@ def test_void_or_refund_for_cancel(app, payments, shop):
 @pytest.mark.smoke
 def test_partial_then_full_refund_and_never_more(app, payments, shop):
     p = payments.start(shop.tenant.id, amount="80.00", details=CARD_OK)
-    r1 = payments.run(shop.tenant.id, services.refund, p.id, Decimal("30.00"), "damaged")
+    r1 = payments.run(shop.tenant.id, payment_refunds.refund, p.id, Decimal("30.00"), "damaged")
     assert (
         r1.status == "completed"
         and payments.get(shop.tenant.id, p.id).status == "partially_refunded"
     )
     with pytest.raises(Conflict) as exc:
-        payments.run(shop.tenant.id, services.refund, p.id, Decimal("50.01"), "too much")
+        payments.run(shop.tenant.id, payment_refunds.refund, p.id, Decimal("50.01"), "too much")
     assert (
         exc.value.code == "refund_exceeds_captured" and exc.value.details["refundable"] == "50.00"
     )
-    payments.run(shop.tenant.id, services.refund, p.id, Decimal("50.00"), "rest")
+    payments.run(shop.tenant.id, payment_refunds.refund, p.id, Decimal("50.00"), "rest")
     final = payments.get(shop.tenant.id, p.id)
     assert (
         final.status == "refunded"
@@ -230,7 +231,7 @@ def test_partial_then_full_refund_and_never_more(app, payments, shop):
 def test_refund_of_an_uncaptured_payment_is_409(payments, shop):
     p = payments.start(shop.tenant.id, details=CARD_OK, capture=False)
     with pytest.raises(Conflict) as exc:
-        payments.run(shop.tenant.id, services.refund, p.id, Decimal("1.00"), None)
+        payments.run(shop.tenant.id, payment_refunds.refund, p.id, Decimal("1.00"), None)
     assert exc.value.code == "invalid_payment_status"
 
 
@@ -245,7 +246,7 @@ def test_concurrent_refunds_never_exceed_the_capture(app, payments, shop):
         with app.app_context(), tenant_scope(shop.tenant.id):
             barrier.wait()
             try:
-                services.refund(p.id, Decimal("15.00"), "race")
+                payment_refunds.refund(p.id, Decimal("15.00"), "race")
                 outcomes.append("ok")
             except Conflict as exc:
                 outcomes.append(exc.code)
@@ -304,7 +305,7 @@ def test_idempotency_key_under_concurrent_calls_makes_one_payment(app, payments,
             barrier.wait()
             try:
                 ids.append(
-                    services.start_payment(
+                    charges.start_payment(
                         order_id=order_id,
                         amount=Decimal("12.00"),
                         currency="USD",

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from app.core.errors import ValidationError
 from app.events.models import OutboxEvent
 from app.extensions import db
-from app.payments import services
+from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentMethodSetting, PaymentTransaction, ProcessedWebhook
 from app.tenants.context import tenant_scope
 from tests.payments.conftest import API, error_of
@@ -107,7 +107,7 @@ def test_stripe_authorize_and_capture_through_the_http_api(app, payments, shop, 
             select(PaymentTransaction.raw_response).where(PaymentTransaction.payment_id == p.id)
         ).all()
     assert "pi_secret_should_be_masked" not in str(raw) and "***" in str(raw)
-    refund = payments.run(shop.tenant.id, services.refund, p.id, Decimal("5.00"), "partial")
+    refund = payments.run(shop.tenant.id, payment_refunds.refund, p.id, Decimal("5.00"), "partial")
     assert refund.status == "completed" and refund.gateway_reference.startswith("re_")
     assert fake_stripe.requests[-1][2]["amount"] == "500"
 
@@ -322,7 +322,9 @@ def test_the_gateway_is_called_outside_any_row_lock(app, payments, shop, fake_st
 def test_a_refused_refund_gives_its_amount_back(app, payments, shop, fake_stripe):
     p = payments.start(shop.tenant.id, amount="30.00", method="stripe_card", details=PM)
     fake_stripe.fail_refund = True
-    refund = payments.run(shop.tenant.id, services.refund, p.id, Decimal("10.00"), "disputed")
+    refund = payments.run(
+        shop.tenant.id, payment_refunds.refund, p.id, Decimal("10.00"), "disputed"
+    )
     assert refund.status == "failed" and refund.failure_code == "charge_disputed"
     after = payments.get(shop.tenant.id, p.id)
     assert (
@@ -332,7 +334,7 @@ def test_a_refused_refund_gives_its_amount_back(app, payments, shop, fake_stripe
     )
     fake_stripe.fail_refund = False
     assert (
-        payments.run(shop.tenant.id, services.refund, p.id, Decimal("30.00"), "ok").status
+        payments.run(shop.tenant.id, payment_refunds.refund, p.id, Decimal("30.00"), "ok").status
         == "completed"
     )
     assert payments.get(shop.tenant.id, p.id).status == "refunded"

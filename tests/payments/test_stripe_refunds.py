@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.orders.models import Order
-from app.payments import services
+from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentTransaction, Refund
 from app.tenants.context import tenant_scope
 from tests.payments.conftest import API
@@ -89,7 +89,7 @@ def pending_refund(app, payments, shop, fake_stripe):
         user_id=shop.customer.user_id,
     )
     fake_stripe.refund_status = "pending"
-    r = payments.run(shop.tenant.id, services.refund, p.id, Decimal("5.00"), "damaged")
+    r = payments.run(shop.tenant.id, payment_refunds.refund, p.id, Decimal("5.00"), "damaged")
     assert r.status == "pending" and r.gateway_reference.startswith("re_")
     stripe_refund = {
         "id": r.gateway_reference,
@@ -155,7 +155,7 @@ def test_a_pending_refund_that_fails_gives_the_amount_back(
     assert state(app, shop.tenant.id, r.id)["refund"] == "failed"
     # the whole amount can be refunded again
     fake_stripe.refund_status = "succeeded"
-    full = payments.run(shop.tenant.id, services.refund, p.id, Decimal("19.99"), "again")
+    full = payments.run(shop.tenant.id, payment_refunds.refund, p.id, Decimal("19.99"), "again")
     assert full.status == "completed" and payments.get(shop.tenant.id, p.id).status == "refunded"
 
 
@@ -255,7 +255,7 @@ def test_a_webhook_that_overtakes_the_refund_call_is_not_undone_by_its_answer(
     caller = threading.Thread(
         target=lambda: result.update(
             refund=payments.run(
-                shop.tenant.id, services.refund, p.id, Decimal("5.00"), "early webhook"
+                shop.tenant.id, payment_refunds.refund, p.id, Decimal("5.00"), "early webhook"
             )
         )
     )

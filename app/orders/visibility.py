@@ -1,0 +1,261 @@
+"""Who sees which orders, and how: a customer sees its own orders; a seller the orders holding one
+of its sub-orders (only its sub-orders, totals over them, and its share of what was refunded:
+app.orders.shares); an admin every order of the tenant; a guest the one order whose access token
+it holds (app.orders.access), as its customer. Another user's order (or a wrong token) answers
+404, never its data. `order_view` is the order as the API answers it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import exists, select
+
+from app.core.db import transaction
+from app.core.errors import NotFound, PermissionDenied
+from app.customers.services import paginate
+from app.extensions import db
+from app.orders.access import GuestAccess
+from app.orders.models import Order, RefundRequest, SubOrder
+from app.orders.refundable import ZERO, RefundFacts, refund_facts
+from app.orders.shares import SellerShares
+from app.orders.states import OrderStatus
+from app.orders.transitions import allowed_targets
+from app.security import roles
+from app.sellers.models import SellerProfile
+
+ADMIN_ROLES = frozenset({roles.ADMIN, roles.SUPER_ADMIN})
+
+
+class Viewer:
+    """The caller's standing towards orders: admin, seller (with its profile id), customer, or a
+    guest holding one order's access token (a customer of that order alone, with no user)."""
+
+    def __init__(self, user):
+        self.guest = user if isinstance(user, GuestAccess) else None
+        if self.guest is not None:
+            self.user, self.is_admin, self.seller_id, self.is_customer = None, False, None, True
+            return
+        self.user = user
+        names = user.role_names
+        self.is_admin = bool(names & ADMIN_ROLES)
+        self.seller_id = None
+        if not self.is_admin and roles.SELLER in names:
+            self.seller_id = db.session.scalar(
+                select(SellerProfile.id).where(SellerProfile.user_id == user.id)
+            )
+        self.is_customer = (
+            not self.is_admin and self.seller_id is None and bool(names & roles.CUSTOMER_ROLES)
+        )
+        if not (self.is_admin or self.seller_id is not None or self.is_customer):
+            raise PermissionDenied("your role has no orders")
+
+    @property
+    def actor_id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+    def subs(self, order: Order) -> list[SubOrder]:
+        if self.seller_id is not None:
+            return [s for s in order.sub_orders if s.seller_id == self.seller_id]
+        return list(order.sub_orders)
+
+
+def visible_orders(viewer: Viewer):
+    stmt = select(Order)
+    if viewer.guest is not None:
+        stmt = stmt.where(
+            Order.id == viewer.guest.order_id,
+            Order.customer_user_id.is_(None),
+            Order.access_token_hash == viewer.guest.token_hash,
+        )
+    elif viewer.is_customer:
+        stmt = stmt.where(Order.customer_user_id == viewer.user.id)
+    elif viewer.seller_id is not None:
+        stmt = stmt.where(
+            exists().where(SubOrder.order_id == Order.id, SubOrder.seller_id == viewer.seller_id)
+        )
+    return stmt
+
+
+def find_order(viewer: Viewer, order_id: int, *, lock: bool = False) -> Order:
+    stmt = (
+        visible_orders(viewer).where(Order.id == order_id).execution_options(populate_existing=True)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=Order)
+    order = db.session.scalar(stmt)
+    if order is None:
+        raise NotFound("no such order", details={"order_id": order_id})
+    return order
+
+
+def subs_to_change(viewer: Viewer, order: Order, sub_order_id: int | None) -> list[SubOrder]:
+    subs = viewer.subs(order)
+    if sub_order_id is not None:
+        subs = [s for s in subs if s.id == sub_order_id]
+        if not subs:
+            raise NotFound(
+                "no such sub-order in this order", details={"sub_order_id": sub_order_id}
+            )
+    return subs
+
+
+def order_view(
+    order: Order,
+    viewer: Viewer | None,
+    facts: RefundFacts | None = None,
+    seller_shares: SellerShares | None = None,
+) -> dict[str, Any]:
+    """The order as the viewer may see it: a seller gets only its sub-orders, their totals, only
+    their refund requests and its share of what was refunded (app.orders.shares). `facts` and
+    `seller_shares`: what the caller loaded for a whole page of orders (`refund_facts`,
+    `SellerShares.for_orders`); otherwise they are read here (refund facts not at all for an order
+    that was never paid: it has neither refunds nor refund requests)."""
+    subs = viewer.subs(order) if viewer is not None else list(order.sub_orders)
+    partial = len(subs) != len(order.sub_orders)
+    if facts is None:
+        facts = refund_facts([order])[order.id]
+    sub_ids = {s.id for s in subs}
+    requests = [r for r in facts.requests if r.sub_order_id in sub_ids]
+    returned = facts.returned_units()
+    refunded = order.refunded_total
+    if partial and viewer.seller_id is not None:
+        seller_shares = seller_shares or SellerShares.for_orders(viewer.seller_id, [order.id])
+        refunded = seller_shares.refunded_total(order.id, order.currency)
+
+    def total(name):
+        return sum((getattr(s, name) for s in subs), ZERO) if partial else getattr(order, name)
+
+    return {
+        "id": order.id,
+        "number": order.number,
+        "status": order.status,
+        "email": order.email,
+        "customer_user_id": order.customer_user_id,
+        "is_guest": order.is_guest,
+        "currency": order.currency,
+        "prices_include_tax": order.prices_include_tax,
+        "subtotal": total("subtotal"),
+        "discount_total": total("discount_total"),
+        "tax_total": total("tax_total"),
+        "shipping_total": total("shipping_total"),
+        "total": total("total"),
+        "refunded_total": refunded,
+        "payment_status": order.payment_status,
+        "payment_method": order.payment_method,
+        "paid_at": order.paid_at,
+        "shipping_address": order.shipping_address,
+        "notes": order.notes,
+        "coupon_codes": order.coupon_codes,
+        "reservation_expires_at": order.reservation_expires_at
+        if order.status == OrderStatus.PENDING
+        else None,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "sub_orders": [_sub_view(s, returned, facts.position.left(s)) for s in subs],
+        "refund_requests": [refund_request_view(r) for r in requests],
+    }
+
+
+def refund_request_view(request: RefundRequest) -> dict[str, Any]:
+    """A refund request as the API shows it: its id is what the seller or an admin decides with."""
+    return {
+        "id": request.id,
+        "sub_order_id": request.sub_order_id,
+        "status": request.status,
+        "amount": request.amount,
+        "shipping_amount": request.shipping_amount,
+        "reason": request.reason,
+        "requested_by_user_id": request.requested_by_user_id,
+        "restock": request.restock,
+        "failure_code": request.failure_code,
+        "decided_at": request.decided_at,
+        "created_at": request.created_at,
+        "updated_at": request.updated_at,
+        "lines": [
+            {
+                "line_id": rl.order_line_id,
+                "quantity": rl.quantity,
+                "amount": rl.amount,
+                "restocked_quantity": rl.restocked_quantity,
+            }
+            for rl in request.lines
+        ],
+    }
+
+
+def _sub_view(
+    sub: SubOrder, returned: dict[int, int] | None = None, refundable: Decimal = ZERO
+) -> dict[str, Any]:
+    return {
+        "id": sub.id,
+        "number": sub.number,
+        "seller_id": sub.seller_id,
+        "status": sub.status,
+        "allowed_transitions": allowed_targets(sub),
+        "refundable": refundable,
+        "subtotal": sub.subtotal,
+        "discount_total": sub.discount_total,
+        "tax_total": sub.tax_total,
+        "shipping_total": sub.shipping_total,
+        "total": sub.total,
+        "commission_rate": sub.commission_rate,
+        "commission_amount": sub.commission_amount,
+        "shipping_method_id": sub.shipping_method_id,
+        "shipping_method_name": sub.shipping_method_name,
+        "carrier": sub.carrier,
+        "shipping_tax": sub.shipping_tax,
+        "lines": [
+            {
+                "id": line.id,
+                "variant_id": line.variant_id,
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "title": line.title,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "subtotal": line.subtotal,
+                "discount_total": line.discount_total,
+                "discounts": line.discounts,
+                "tax_total": line.tax_total,
+                "tax_breakdown": line.tax_breakdown,
+                "total": line.total,
+                "commission_rate": line.commission_rate,
+                "commission_amount": line.commission_amount,
+                "returned_quantity": (returned or {}).get(line.id, 0),
+            }
+            for line in sub.lines
+        ],
+    }
+
+
+def list_orders(user, *, status: str | None, page: int, page_size: int) -> dict[str, Any]:
+    with transaction():
+        viewer = Viewer(user)
+        stmt = visible_orders(viewer)
+        if status:
+            if viewer.seller_id is not None:
+                stmt = stmt.where(
+                    exists().where(
+                        SubOrder.order_id == Order.id,
+                        SubOrder.seller_id == viewer.seller_id,
+                        SubOrder.status == status,
+                    )
+                )
+            else:
+                stmt = stmt.where(Order.status == status)
+        result = paginate(stmt.order_by(Order.id.desc()), page, page_size)
+        facts = refund_facts(result["items"])
+        shares = (
+            SellerShares.for_orders(viewer.seller_id, [o.id for o in result["items"]])
+            if viewer.seller_id is not None
+            else None
+        )
+        result["items"] = [order_view(o, viewer, facts[o.id], shares) for o in result["items"]]
+        return result
+
+
+def get_order(user, order_id: int) -> dict[str, Any]:
+    with transaction():
+        viewer = Viewer(user)
+        return order_view(find_order(viewer, order_id), viewer)
