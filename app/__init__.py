@@ -74,6 +74,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     install_outbox()
     install_search_hooks()  # catalog writes -> search.reindex_requested events
     app.extensions["event_bus"] = EventBus()
+    # first-order promotions (pricing, below orders) ask orders' rule
+    from app.orders.history import has_no_order
+    from app.pricing import first_order
+
+    first_order.set_resolver(has_no_order)
 
     import jobs
 

@@ -26,7 +26,7 @@ from app.core.db import retry_on_deadlock, transaction, transactional
 from app.core.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
-from app.pricing import basket, first_order
+from app.pricing import basket
 from app.pricing.engine import price  # checkout prices the cart with it too (carts.price)
 from app.pricing_contract import Destination, LineInput, PricingRequest
 from app.security import roles
@@ -243,13 +243,6 @@ def pricing_request(
         shipping_method_ids=shipping_method_ids,
         is_first_order=is_first_order,
     )
-
-
-def is_first_order(user) -> bool:
-    """The first-order rule (app.pricing.first_order) for a user (None: a guest). Kept only for
-    app/checkout/services.py, which asks it and passes the answer to `pricing_request`; without
-    it, `pricing_request` asks the rule itself (delete this once checkout no longer calls it)."""
-    return first_order.is_first_order(user.id if user is not None else None)
 
 
 def cart_view(

@@ -63,7 +63,7 @@ from app.orders.states import OrderStatus
 from app.orders.visibility import order_view
 from app.payments import charges as payments
 from app.payments.models import PaymentStatus
-from app.pricing.contract import Destination, PricingResult
+from app.pricing_contract import Destination, PricingResult
 from app.promotions import services as promotions
 from app.sellers.models import SellerProfile
 
@@ -238,7 +238,6 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
             destination=_destination(address),
             coupon_codes=tuple(data.get("coupon_codes") or ()),
             shipping_method_ids=methods,
-            is_first_order=carts.is_first_order(ref.user),
         )
     )
     _check_priced(result, methods)
