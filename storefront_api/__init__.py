@@ -5,8 +5,10 @@ OpenAPI 3: /api/schema/ (JSON) and /api/schema.yaml; Swagger UI /api/docs/; ReDo
 
 from __future__ import annotations
 
+import json
 import logging
 
+import yaml
 from flask import Flask, Response, current_app, request
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
@@ -101,7 +103,14 @@ def init_app(app: Flask) -> Api:
 
     @app.route("/api/schema.yaml")
     def openapi_yaml():
-        return Response(api.spec.to_yaml(), mimetype="application/yaml")
+        # the JSON document's data (Decimals as the JSON encoder writes them), as plain YAML:
+        # apispec's to_yaml() wrote Python tags (!!python/object/apply:decimal.Decimal) for
+        # Decimal defaults, which no YAML client can read
+        document = json.loads(app.json.dumps(api.spec.to_dict()))
+        return Response(
+            yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
+            mimetype="application/yaml",
+        )
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
