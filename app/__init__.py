@@ -135,7 +135,7 @@ def _init_web_security(app: Flask) -> None:
 
 
 def _register_tenant_hooks(app: Flask) -> None:
-    from app.tenants.context import reset_tenant, reset_unscoped, set_tenant
+    from app.core.tenancy import reset_tenant, reset_unscoped, set_tenant
     from app.tenants.services import resolve_tenant
 
     @app.before_request

@@ -469,8 +469,8 @@ def _tenant_epoch(tenant_id: int | None) -> str:
     """Identifies this tenant row for good (ids are reused when a database is recreated)."""
     from sqlalchemy import select
 
+    from app.core.tenancy import unscoped
     from app.extensions import db
-    from app.tenants.context import unscoped
     from app.tenants.models import Tenant
 
     epochs = current_app.extensions.setdefault("catalog_tenant_epochs", {})

@@ -26,12 +26,12 @@ from app.catalog.models import (
 )
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from app.core.tenancy import current_tenant_id
 from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
 from app.inventory.models import LowStockAlert, StockLevel
 from app.sellers.models import SellerProfile
-from app.tenants.context import current_tenant_id
 from app.tenants.models import Tenant
 
 

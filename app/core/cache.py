@@ -34,7 +34,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from app.tenants.context import current_tenant_id, is_unscoped
+from app.core.tenancy import current_tenant_id, is_unscoped
 
 log = logging.getLogger(__name__)
 

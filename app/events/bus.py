@@ -25,10 +25,10 @@ from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.tenancy import current_tenant_id, tenant_scope, unscoped
 from app.core.types import utcnow
 from app.events.models import OutboxEvent, ProcessedEvent
 from app.extensions import db
-from app.tenants.context import current_tenant_id, tenant_scope, unscoped
 
 log = logging.getLogger(__name__)
 

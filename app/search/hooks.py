@@ -23,10 +23,10 @@ from app.catalog.models import (
     ProductImage,
     ProductVariant,
 )
+from app.core.tenancy import current_tenant_id
 from app.events.bus import publish
 from app.inventory.models import StockLevel
 from app.sellers.models import SellerProfile
-from app.tenants.context import current_tenant_id
 
 EVENT = "search.reindex_requested"
 _KEY = "search_touched"

@@ -29,11 +29,11 @@ from app.catalog import queries
 from app.catalog.models import Attribute, Brand, category_attributes
 from app.core import cache
 from app.core.errors import TenantError, ValidationError
+from app.core.tenancy import current_tenant_id, tenant_scope, unscoped
 from app.extensions import db
 from app.search import documents
 from app.search.types import Hit, SearchRequest, SearchResult, tokens
 from app.sellers.models import SellerProfile
-from app.tenants.context import current_tenant_id, tenant_scope, unscoped
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from app.core.crypto import EncryptedString
+from app.core.tenancy import current_tenant_id
 from app.core.types import utcnow
-from app.tenants.context import current_tenant_id
 
 _SECRET_WORDS = ("password", "secret", "token", "account_number", "api_key", "credential")
 

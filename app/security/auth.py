@@ -32,6 +32,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from app.core.tenancy import current_tenant_id, unscoped
 from app.core.types import utcnow
 from app.customers.models import CustomerProfile
 from app.events.bus import publish
@@ -43,7 +44,6 @@ from app.security.audit import not_audited, record_login
 from app.security.models import AuditLog, User
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401  (registers the tables)
 from app.security.tokens import revoke as blocklist
-from app.tenants.context import current_tenant_id, unscoped
 
 VERIFY_EMAIL = "verify_email"
 RESET_PASSWORD = "reset_password"

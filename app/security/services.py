@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from app.core.errors import ValidationError
+from app.core.tenancy import unscoped
 from app.extensions import db
 from app.security import roles
 from app.security.models import User
-from app.tenants.context import unscoped
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10

@@ -21,7 +21,7 @@ from sqlalchemy import event, inspect, or_
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.core.errors import TenantError
-from app.tenants.context import current_tenant_id, is_unscoped
+from app.core.tenancy import current_tenant_id, is_unscoped
 from app.tenants.models import TenantScoped
 
 _installed = False

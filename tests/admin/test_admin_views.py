@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from app.catalog.models import Product
+from app.core.tenancy import tenant_scope, unscoped
 from app.extensions import db
 from app.security import roles
 from app.security.models import AuditLog, User
-from app.tenants.context import tenant_scope, unscoped
 from tests.conftest import FormClient
 from tests.factories import PASSWORD
 

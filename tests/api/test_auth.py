@@ -15,11 +15,11 @@ import pytest
 from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
+from app.core.tenancy import tenant_scope, unscoped
 from app.extensions import db
 from app.security import roles
 from app.security.models import AuditLog, User
 from app.security.session_models import AuthSession, OneTimeToken
-from app.tenants.context import tenant_scope, unscoped
 from tests.factories import PASSWORD
 
 NEW_PASSWORD = "Another-password-2"

@@ -21,6 +21,7 @@ from app.catalog.models import (
     ProductVariant,
     category_attributes,
 )
+from app.core.tenancy import tenant_scope, unscoped
 from app.customers.models import Address, CustomerProfile
 from app.demo.seed import ATTRIBUTES, BRANDS, DEMO_PASSWORD, seed
 from app.extensions import db
@@ -28,7 +29,6 @@ from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Wareh
 from app.security import roles
 from app.security.models import User
 from app.sellers.models import SellerProfile
-from app.tenants.context import tenant_scope, unscoped
 from app.tenants.models import Tenant
 from tests.conftest import unique
 
