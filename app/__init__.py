@@ -53,6 +53,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from app.catalog.min_price import install as install_min_price
     from app.events.bus import EventBus
     from app.events.bus import install as install_outbox
+    from app.inventory.queries import install as install_stock_reads
     from app.search.hooks import install as install_search_hooks
     from app.security.audit import install as install_audit
     from app.security.models import AuditLog, User
@@ -73,6 +74,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     install_audit(AuditLog.__table__, models.is_audited)
     install_outbox()
     install_search_hooks()  # catalog writes -> search.reindex_requested events
+    install_stock_reads()  # product lists and pages read stock through inventory
     app.extensions["event_bus"] = EventBus()
 
     import jobs

@@ -30,7 +30,6 @@ from app.core.tenancy import current_tenant_id
 from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
-from app.inventory.models import LowStockAlert, StockLevel
 from app.sellers.models import SellerProfile
 from app.tenants.models import Tenant
 
@@ -105,23 +104,17 @@ def prepare_brand(brand: Brand) -> None:
 
 
 def catalog_counts(seller_id: int | None = None) -> dict[str, int]:
-    """Headline numbers for the admin home page; a seller's own numbers when seller_id is given."""
+    """The catalog's headline numbers for the admin home page (products, variants, and sellers
+    when seller_id is None); a seller's own numbers when seller_id is given. The page adds
+    inventory's open low-stock alerts (app.inventory.services.open_low_stock_alerts)."""
     products = select(func.count(Product.id))
     variants = select(func.count(ProductVariant.id)).join(Product)
-    low = select(func.count(LowStockAlert.id)).where(LowStockAlert.resolved_at.is_(None))
     if seller_id is not None:
         products = products.where(Product.seller_id == seller_id)
         variants = variants.where(Product.seller_id == seller_id)
-        low = (
-            low.join(StockLevel)
-            .join(ProductVariant)
-            .join(Product)
-            .where(Product.seller_id == seller_id)
-        )
     counts = {
         "Products": db.session.scalar(products) or 0,
         "Variants": db.session.scalar(variants) or 0,
-        "Open low-stock alerts": db.session.scalar(low) or 0,
     }
     if seller_id is None:
         counts["Sellers"] = db.session.scalar(select(func.count(SellerProfile.id))) or 0
