@@ -57,7 +57,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from app.search.hooks import install as install_search_hooks
     from app.security.audit import install as install_audit
     from app.security.models import AuditLog, User
-    from app.sellers.ownership import install as install_ownership
+    from app.inventory.ownership import install as install_ownership
     from app.tenants.orm import install as install_tenancy
 
     db.init_app(app)

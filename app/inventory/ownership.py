@@ -3,7 +3,8 @@ equal to their product's seller, inside every flush.
 
 The copy makes "this seller's rows" one indexed lookup (seller lists in the admin, a seller's
 API) instead of a join through products on tables that grow to millions of rows. Core inserts
-that bypass the ORM (the demo seeder) must set it themselves.
+that bypass the ORM (the demo seeder) must set it themselves. It lives with inventory, the higher
+of the two domains whose tables it keeps (catalog's variants, inventory's stock rows).
 """
 
 from __future__ import annotations
