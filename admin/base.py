@@ -308,8 +308,6 @@ class CurrentTenantFilter(BaseFilter):
     arg_name = "currenttenant"
 
     def apply(self, query, value):
-        from app.core.tenancy import current_tenant_id, is_unscoped
-
         if is_unscoped():
             return query
         return query.filter(self.datamodel.obj.tenant_id == current_tenant_id())

@@ -10,9 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.catalog import (
-    queries,
-)  # also registers the catalog cache's invalidation (app.core.cache.watch)
+from app.catalog import queries
 from app.catalog.models import (
     PRODUCT_STATUSES,
     PRODUCT_TYPES,
@@ -30,6 +28,7 @@ from app.core.tenancy import current_tenant_id
 from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
+from app.security import roles
 from app.sellers.models import SellerProfile
 from app.tenants.models import Tenant
 
@@ -146,8 +145,6 @@ _PRODUCT_FIELDS = (
 
 def _actor(user) -> tuple[bool, SellerProfile | None]:
     """(is_admin, the user's seller profile or None)."""
-    from app.security import roles
-
     if user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
         return True, None
     if roles.SELLER in user.role_names:
@@ -604,8 +601,6 @@ def _create_category(data: dict) -> str:
 
 def create_category(user, data: dict) -> dict:
     """Admins only (the API checks the role; this checks again)."""
-    from app.security import roles
-
     if not user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
         raise PermissionDenied("only admins manage categories")
     slug = _create_category(data)
