@@ -3,7 +3,8 @@
 Every query is an ORM query, so tenancy applies by itself. Lists run in three steps whatever the
 page size: one count, one query for the page's product ids (filters as EXISTS subqueries on
 indexed foreign keys), then batch loads for those ids only (products with brand, category and
-seller; variants; images; stock per variant): a constant number of queries per page, no N+1.
+seller; variants; images; stock per variant, read through inventory's StockReads): a constant
+number of queries per page, no N+1.
 
 Functions return plain dicts (what the API serializes); reading never writes.
 """

@@ -1,6 +1,7 @@
-"""Inventory's read side for the catalog: which products have stock, and how many units each
-variant has available. Product lists and pages (app/catalog/queries.py, a layer below) call these
-through the StockReads that install() hands them at start-up."""
+"""Inventory's read side: which products have stock, and how many units each variant (or product)
+has available; the one home of "in stock" (an active variant with units on hand not reserved).
+Product lists and pages (app/catalog/queries.py, a layer below) call these through the StockReads
+that install() hands them at start-up; the search index (above) imports them."""
 
 from __future__ import annotations
 
@@ -39,6 +40,25 @@ def available(variant_ids: list[int]) -> dict[int, int]:
         .group_by(StockLevel.variant_id)
     ).all()
     return {variant_id: int(units or 0) for variant_id, units in rows}
+
+
+def units_in_stock_by_product(product_ids: list[int]) -> dict[int, int]:
+    """Units available per product (its active variants' stock rows with units available; the
+    search index's in-stock flag). A product with none is absent."""
+    rows = db.session.execute(
+        select(
+            ProductVariant.product_id,
+            func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved),
+        )
+        .join(StockLevel, StockLevel.variant_id == ProductVariant.id)
+        .where(
+            ProductVariant.product_id.in_(product_ids),
+            ProductVariant.is_active.is_(True),
+            StockLevel.quantity_on_hand - StockLevel.quantity_reserved > 0,
+        )
+        .group_by(ProductVariant.product_id)
+    ).all()
+    return {pid: int(n or 0) for pid, n in rows}
 
 
 def install() -> None:
