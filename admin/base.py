@@ -19,10 +19,10 @@ from wtforms import validators
 from admin.forms import LosslessFormsMixin, ReadOnlyField, readonly_form
 from admin.related_select import AjaxRelatedField, search_related
 from app.core.errors import PermissionDenied
+from app.core.tenancy import current_tenant_id, is_unscoped, tenant_scope
 from app.extensions import db
 from app.security import roles
 from app.sellers.models import SellerProfile
-from app.tenants.context import current_tenant_id, is_unscoped, tenant_scope
 from app.tenants.models import TenantScoped
 
 _NOT_A_SELLER = object()
@@ -308,8 +308,6 @@ class CurrentTenantFilter(BaseFilter):
     arg_name = "currenttenant"
 
     def apply(self, query, value):
-        from app.tenants.context import current_tenant_id, is_unscoped
-
         if is_unscoped():
             return query
         return query.filter(self.datamodel.obj.tenant_id == current_tenant_id())

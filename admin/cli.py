@@ -12,11 +12,11 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect, select
 
+from app.core.tenancy import unscoped
 from app.extensions import db
 from app.security import roles
 from app.security.models import User
 from app.security.services import create_user
-from app.tenants.context import unscoped
 from app.tenants.services import get_or_create_tenant
 
 

@@ -18,12 +18,12 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from admin.forms import LosslessFormsMixin
+from app.core.tenancy import set_unscoped
 from app.core.types import utcnow
 from app.security import roles
 from app.security.audit import not_audited, record_login
 from app.security.models import User
 from app.security.tokens import is_revoked
-from app.tenants.context import set_unscoped
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,9 @@ from redis import Redis
 from werkzeug.routing import IntegerConverter
 
 from app.core.errors import PermissionDenied
+from app.core.tenancy import reset_tenant, reset_unscoped, set_tenant
 from app.extensions import csrf, db, limiter, migrate, socketio, talisman
+from app.tenants.services import resolve_tenant
 from config import BASE_DIR, INSTANCE_DIR, ProductionConfig, get_config
 
 log = logging.getLogger(__name__)
@@ -49,15 +51,14 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app import models  # noqa: F401  (every model registered on the metadata)
-    from app.catalog.min_price import install as install_min_price
+    # Imported when an app is made, not when the package is: every `import app.<module>` runs this
+    # file first, and these (every model, the session hooks, the event bus) import app's modules.
+    from app import (
+        hooks,
+        models,  # noqa: F401  (every model registered on the metadata)
+    )
     from app.events.bus import EventBus
-    from app.events.bus import install as install_outbox
-    from app.search.hooks import install as install_search_hooks
-    from app.security.audit import install as install_audit
-    from app.security.models import AuditLog, User
-    from app.sellers.ownership import install as install_ownership
-    from app.tenants.orm import install as install_tenancy
+    from app.inventory.queries import install as install_stock_reads
 
     db.init_app(app)
     migrate.init_app(
@@ -67,12 +68,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         Redis.from_url(app.config["REDIS_URL"]) if app.config.get("REDIS_URL") else None
     )
 
-    install_tenancy(User)
-    install_ownership()
-    install_min_price()
-    install_audit(AuditLog.__table__, models.is_audited)
-    install_outbox()
-    install_search_hooks()  # catalog writes -> search.reindex_requested events
+    hooks.install()  # every session hook, once per process, in the order they must run
+    install_stock_reads()  # product lists and pages read stock through inventory
     app.extensions["event_bus"] = EventBus()
     # first-order promotions (pricing, below orders) ask orders' rule
     from app.orders.history import has_no_order
@@ -95,7 +92,6 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
 
     import storefront_api
-    from app.catalog import queries as _catalog_queries  # noqa: F401  (the catalog cache invalidation hooks)
 
     storefront_api.init_app(app)
 
@@ -140,9 +136,6 @@ def _init_web_security(app: Flask) -> None:
 
 
 def _register_tenant_hooks(app: Flask) -> None:
-    from app.tenants.context import reset_tenant, reset_unscoped, set_tenant
-    from app.tenants.services import resolve_tenant
-
     @app.before_request
     def _resolve_tenant():
         g._tenant_token = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.search.cli import register as register_search
+
 
 def register_cli(app: Flask) -> None:
-    from app.search.cli import register as register_search
-
     register_search(app)

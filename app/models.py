@@ -92,7 +92,3 @@ TENANT_OWNED = (
     SearchQueryLog,
     SearchClick,
 )
-
-
-def is_audited(obj) -> bool:
-    return getattr(type(obj), "__audit__", True) and not isinstance(obj, AuditLog)

@@ -128,10 +128,10 @@ def stage_prepare(url: str, products: int, reuse: bool) -> None:
 
     from admin.cli import init_platform
     from app import create_app
+    from app.core.tenancy import tenant_scope, unscoped
     from app.extensions import db
     from app.shipping.models import ShippingMethod, ShippingZone
     from app.tax.models import TaxRule
-    from app.tenants.context import tenant_scope, unscoped
     from app.tenants.models import Tenant
 
     timings = {}

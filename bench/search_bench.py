@@ -186,9 +186,9 @@ def main() -> int:
     from app import create_app
     from app.catalog import queries
     from app.catalog.queries import ProductFilters
+    from app.core.tenancy import tenant_scope
     from app.extensions import db
     from app.search import service
-    from app.tenants.context import tenant_scope
 
     index_dir = tempfile.mkdtemp(prefix="search-bench-")
     app = create_app(

@@ -24,6 +24,7 @@ from flask_limiter.util import get_remote_address
 from marshmallow import Schema, fields, validate
 
 from app.cart import services as cart_services
+from app.customers import accounts
 from app.extensions import limiter
 from app.security import auth
 from app.security import roles as R
@@ -254,7 +255,7 @@ def _token_body(pair: auth.TokenPair, use_cookies: bool) -> dict:
 @_limit("API_AUTH_EMAIL_RATE_LIMIT")
 def register(data):
     """Register a customer. Always 202 "check your e-mail", also for an address already registered."""
-    auth.register(**data)
+    accounts.register(**data)
     return _ACCEPTED
 
 
@@ -505,7 +506,7 @@ def users_list(args):
 @require_roles(*ADMINS)
 def users_create(data):
     """Create a user in this storefront with the given roles (only a Super Admin grants Super Admin)."""
-    return auth.create_user(current_api_user(), data)
+    return accounts.create_user(current_api_user(), data)
 
 
 @blp.route("/users/<int:user_id>/", methods=["GET"])

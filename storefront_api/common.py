@@ -22,7 +22,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.flaskparser import abort as webargs_abort
 
 from app.core.errors import DomainError, PermissionDenied
-from app.tenants.context import current_tenant_id
+from app.core.tenancy import current_tenant_id
 from storefront_api.request_guard import JSONTooDeep, refuse_bad_text
 
 MAX_PAGE_SIZE = 100

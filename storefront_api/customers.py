@@ -11,6 +11,7 @@ import datetime as dt
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
+from app import customer_analytics
 from app.customers import services
 from app.customers.engagement_models import ACTIVITY_TYPES
 from app.security import roles
@@ -387,4 +388,4 @@ def log_activity(data):
 @_errors(401, 403)
 def get_analytics():
     """The caller's own figures: wishlist, reviews, activity by type (orders: not tracked yet)."""
-    return services.analytics(current_api_user())
+    return customer_analytics.analytics(current_api_user())

@@ -26,15 +26,18 @@ from flask import Response, current_app, g, make_response, request
 from flask.views import MethodView
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from sqlalchemy import select
 
 from app.catalog import queries, services
 from app.catalog.models import PRODUCT_STATUSES, PRODUCT_TYPES
 from app.core import cache
 from app.core.errors import ValidationError as DomainValidationError
-from app.extensions import limiter
+from app.core.tenancy import unscoped
+from app.extensions import db, limiter
 from app.search import service as search_service
 from app.search import types as search_types
 from app.security import roles
+from app.tenants.models import Tenant
 from storefront_api.common import (
     Blueprint,
     PageArgs,
@@ -467,12 +470,6 @@ class CategoryInSchema(Schema):
 
 def _tenant_epoch(tenant_id: int | None) -> str:
     """Identifies this tenant row for good (ids are reused when a database is recreated)."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.tenants.context import unscoped
-    from app.tenants.models import Tenant
-
     epochs = current_app.extensions.setdefault("catalog_tenant_epochs", {})
     if tenant_id not in epochs:
         with unscoped():

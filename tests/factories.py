@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from werkzeug.security import generate_password_hash
 
 from app.catalog.models import Brand, Category, Product, ProductVariant
+from app.core.tenancy import tenant_scope, unscoped
 from app.core.types import utcnow
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
@@ -20,7 +21,6 @@ from app.inventory.models import StockLevel, Warehouse
 from app.security import roles
 from app.security.services import create_user
 from app.sellers.models import SellerProfile
-from app.tenants.context import tenant_scope, unscoped
 from app.tenants.services import create_tenant
 
 PASSWORD = "Secret-password-1"

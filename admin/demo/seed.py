@@ -52,6 +52,7 @@ from app.catalog.models import (
     category_attributes,
 )
 from app.catalog.services import slugify
+from app.core.tenancy import tenant_scope, unscoped
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
@@ -61,7 +62,6 @@ from app.security.services import create_user, validate_password
 from app.sellers.models import SellerProfile
 from app.shipping.models import ShippingMethod, ShippingZone
 from app.tax.models import TaxRule
-from app.tenants.context import tenant_scope, unscoped
 from app.tenants.models import Tenant
 from app.tenants.services import get_or_create_tenant
 

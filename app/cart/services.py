@@ -24,13 +24,13 @@ from app.catalog.models import Product, ProductVariant
 from app.core import cache
 from app.core.db import retry_on_deadlock, transaction, transactional
 from app.core.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
+from app.core.tenancy import current_tenant_id
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
 from app.pricing import basket
 from app.pricing.engine import price  # checkout prices the cart with it too (carts.price)
 from app.pricing_contract import Destination, LineInput, PricingRequest
 from app.security import roles
-from app.tenants.context import current_tenant_id
 from app.tenants.models import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS, Tenant
 
 MAX_LINE_QUANTITY = 10_000

@@ -3,7 +3,7 @@
 After every flush that inserted, deleted or changed the price, activity or product of a variant,
 one UPDATE recomputes the column for the products concerned, inside the same transaction (so it
 commits or rolls back with the change). Core inserts that bypass the ORM (the demo seeder) set the
-column themselves.
+column themselves. The two listeners (collect, recompute) are installed by app/hooks.py.
 
 Under READ COMMITTED, two transactions that change variants of the same product at the same time
 each recompute from what was committed plus their own rows; the UPDATE of the products row is
@@ -13,19 +13,18 @@ value that stays is computed last over everything committed before it.
 
 from __future__ import annotations
 
-from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from app.catalog.models import Product, ProductVariant
 
-_installed = False
 _PENDING_IDS = "catalog.min_price.product_ids"
 _PENDING_NEW = "catalog.min_price.new_variants"
 _WATCHED = ("price", "is_active", "product_id")
 
 
-def _collect(session: Session, flush_context, instances) -> None:
-    """Before the flush: the products whose variants change (new variants are kept as objects:
+def collect(session: Session, flush_context, instances) -> None:
+    """before_flush: the products whose variants change (new variants are kept as objects:
     a variant added through a new product has its product_id only after the flush)."""
     ids: set[int] = session.info.setdefault(_PENDING_IDS, set())
     new: list[ProductVariant] = session.info.setdefault(_PENDING_NEW, [])
@@ -46,8 +45,8 @@ def _collect(session: Session, flush_context, instances) -> None:
                         ids.update(hist.deleted)
 
 
-def _recompute(session: Session, flush_context) -> None:
-    """After the flush, in the same transaction: one UPDATE for the products concerned."""
+def recompute(session: Session, flush_context) -> None:
+    """after_flush, in the same transaction: one UPDATE for the products concerned."""
     ids: set[int] = session.info.pop(_PENDING_IDS, set())
     ids.update(variant.product_id for variant in session.info.pop(_PENDING_NEW, []))
     ids.discard(None)
@@ -70,12 +69,3 @@ def _recompute(session: Session, flush_context) -> None:
             # nothing to reload (the audit hook reads them next)
             if obj not in session.deleted and not inspect(obj).was_deleted:
                 session.expire(obj, ["min_price"])
-
-
-def install() -> None:
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    event.listen(Session, "before_flush", _collect)
-    event.listen(Session, "after_flush", _recompute)

@@ -212,7 +212,7 @@ class ProductVariant(TenantScoped, TimestampMixin, Model):
         index=True,
         active_history=True,
     )
-    # the product's seller, copied (app/sellers/ownership.py keeps it in step) so that a seller's
+    # the product's seller, copied (app/inventory/ownership.py keeps it in step) so that a seller's
     # variants are one indexed lookup instead of a join through products
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), nullable=False)
     sku: Mapped[str] = mapped_column(String(64), nullable=False)

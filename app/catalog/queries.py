@@ -3,7 +3,8 @@
 Every query is an ORM query, so tenancy applies by itself. Lists run in three steps whatever the
 page size: one count, one query for the page's product ids (filters as EXISTS subqueries on
 indexed foreign keys), then batch loads for those ids only (products with brand, category and
-seller; variants; images; stock per variant): a constant number of queries per page, no N+1.
+seller; variants; images; stock per variant, read through inventory's StockReads): a constant
+number of queries per page, no N+1.
 
 Functions return plain dicts (what the API serializes); reading never writes.
 """
@@ -11,6 +12,7 @@ Functions return plain dicts (what the API serializes); reading never writes.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -30,12 +32,12 @@ from app.catalog.models import (
 from app.core import cache
 from app.core.errors import NotFound, ValidationError
 from app.extensions import db
-from app.inventory.models import StockLevel, Warehouse
 from app.security import roles
 from app.sellers.models import SellerProfile
 
 CACHE_NAMESPACE = "catalog"
-# Whatever a storefront shows: a change to any of these invalidates the tenant's cached catalog.
+# Whatever a storefront shows: a change to any of these invalidates the tenant's cached catalog
+# (stock levels and warehouses too: inventory adds them when it installs its StockReads below).
 cache.watch(
     Attribute,
     Brand,
@@ -44,8 +46,6 @@ cache.watch(
     ProductAttributeValue,
     ProductImage,
     ProductVariant,
-    StockLevel,
-    Warehouse,
     SellerProfile,
     namespace=CACHE_NAMESPACE,
 )
@@ -76,6 +76,36 @@ class ProductFilters:
     in_stock: bool | None = None
     min_rating: Decimal | None = None
     featured: bool | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class StockReads:
+    """Stock as product lists and pages show it. Inventory provides it (app/inventory/queries.py):
+    its stock rows belong to variants, so it sits above catalog, and catalog cannot import it.
+    create_app() installs inventory's once (read_stock_with) before any request."""
+
+    # a subquery of the ids of products with an active variant that has stock available
+    products_in_stock: Callable[[], Any]
+    # units available (on hand minus reserved, over every warehouse) per variant id
+    available: Callable[[list[int]], dict[int, int]]
+
+
+_stock: StockReads | None = None
+
+
+def read_stock_with(reads: StockReads) -> None:
+    """Install how the read side learns stock (once per process; the same reads every time)."""
+    global _stock
+    _stock = reads
+
+
+def _stock_reads() -> StockReads:
+    if _stock is None:
+        raise RuntimeError(
+            "the catalog reads stock through inventory: create_app() installs it "
+            "(app.inventory.queries.install)"
+        )
+    return _stock
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,14 +318,7 @@ def _conditions(
                 )
             )
     if filters.in_stock is not None:
-        available = Product.id.in_(
-            select(ProductVariant.product_id)
-            .join(StockLevel, StockLevel.variant_id == ProductVariant.id)
-            .where(
-                ProductVariant.is_active.is_(True),
-                StockLevel.quantity_on_hand - StockLevel.quantity_reserved > 0,
-            )
-        )
+        available = Product.id.in_(_stock_reads().products_in_stock())
         conditions.append(available if filters.in_stock else ~available)
     if filters.min_rating is not None:
         conditions.append(Product.rating_avg >= filters.min_rating)
@@ -371,20 +394,6 @@ def search_products(
     return _page(conditions, sort, page, page_size)
 
 
-def _availability(variant_ids: list[int]) -> dict[int, int]:
-    if not variant_ids:
-        return {}
-    rows = db.session.execute(
-        select(
-            StockLevel.variant_id,
-            func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved),
-        )
-        .where(StockLevel.variant_id.in_(variant_ids))
-        .group_by(StockLevel.variant_id)
-    ).all()
-    return {variant_id: int(available or 0) for variant_id, available in rows}
-
-
 def _load_products(ids: list[int], *, detail: bool = False) -> dict[int, Product]:
     if not ids:
         return {}
@@ -436,7 +445,9 @@ def _seller(product: Product) -> dict:
 def product_cards(ids: list[int]) -> list[dict]:
     """List items for `ids`, in that order, in a fixed number of queries."""
     products = _load_products(ids)
-    stock = _availability([v.id for p in products.values() for v in p.variants if v.is_active])
+    stock = _stock_reads().available(
+        [v.id for p in products.values() for v in p.variants if v.is_active]
+    )
     cards = []
     for pid in ids:
         p = products.get(pid)
@@ -485,7 +496,7 @@ def get_product(product_id: int, viewer: Viewer = Viewer()) -> dict:
     variants = sorted(product.variants, key=lambda v: (v.position, v.id))
     if not (viewer.is_admin or viewer.seller_id == product.seller_id):
         variants = [v for v in variants if v.is_active]
-    stock = _availability([v.id for v in variants])
+    stock = _stock_reads().available([v.id for v in variants])
     category = _category(product)
     if category is not None:
         category["breadcrumb"] = category_ancestors(product.category_id)
@@ -656,6 +667,8 @@ def category_filters(slug: str) -> dict:
 __all__ = [
     "CACHE_NAMESPACE",
     "SORTS",
+    "StockReads",
+    "read_stock_with",
     "ProductFilters",
     "Viewer",
     "viewer_of",

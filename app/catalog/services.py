@@ -10,9 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.catalog import (
-    queries,
-)  # also registers the catalog cache's invalidation (app.core.cache.watch)
+from app.catalog import queries
 from app.catalog.models import (
     PRODUCT_STATUSES,
     PRODUCT_TYPES,
@@ -26,12 +24,12 @@ from app.catalog.models import (
 )
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from app.core.tenancy import current_tenant_id
 from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
-from app.inventory.models import LowStockAlert, StockLevel
+from app.security import roles
 from app.sellers.models import SellerProfile
-from app.tenants.context import current_tenant_id
 from app.tenants.models import Tenant
 
 
@@ -105,23 +103,17 @@ def prepare_brand(brand: Brand) -> None:
 
 
 def catalog_counts(seller_id: int | None = None) -> dict[str, int]:
-    """Headline numbers for the admin home page; a seller's own numbers when seller_id is given."""
+    """The catalog's headline numbers for the admin home page (products, variants, and sellers
+    when seller_id is None); a seller's own numbers when seller_id is given. The page adds
+    inventory's open low-stock alerts (app.inventory.services.open_low_stock_alerts)."""
     products = select(func.count(Product.id))
     variants = select(func.count(ProductVariant.id)).join(Product)
-    low = select(func.count(LowStockAlert.id)).where(LowStockAlert.resolved_at.is_(None))
     if seller_id is not None:
         products = products.where(Product.seller_id == seller_id)
         variants = variants.where(Product.seller_id == seller_id)
-        low = (
-            low.join(StockLevel)
-            .join(ProductVariant)
-            .join(Product)
-            .where(Product.seller_id == seller_id)
-        )
     counts = {
         "Products": db.session.scalar(products) or 0,
         "Variants": db.session.scalar(variants) or 0,
-        "Open low-stock alerts": db.session.scalar(low) or 0,
     }
     if seller_id is None:
         counts["Sellers"] = db.session.scalar(select(func.count(SellerProfile.id))) or 0
@@ -153,8 +145,6 @@ _PRODUCT_FIELDS = (
 
 def _actor(user) -> tuple[bool, SellerProfile | None]:
     """(is_admin, the user's seller profile or None)."""
-    from app.security import roles
-
     if user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
         return True, None
     if roles.SELLER in user.role_names:
@@ -611,8 +601,6 @@ def _create_category(data: dict) -> str:
 
 def create_category(user, data: dict) -> dict:
     """Admins only (the API checks the role; this checks again)."""
-    from app.security import roles
-
     if not user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
         raise PermissionDenied("only admins manage categories")
     slug = _create_category(data)

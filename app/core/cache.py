@@ -31,10 +31,11 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from app.tenants.context import current_tenant_id, is_unscoped
+from app.core.tenancy import current_tenant_id, is_unscoped
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ GLOBAL = "*"  # the tenant part of a version bumped by an unscoped write (all te
 _MAX_LOCAL_ENTRIES = 5000
 
 _watched: dict[type, set[str]] = {}
-_installed = False
 _lock = threading.Lock()
 _local_values: OrderedDict[str, tuple[float, Any]] = OrderedDict()
 _local_versions: dict[str, int] = {}
@@ -175,7 +175,6 @@ def remember(namespace: str, key: str, compute: Callable[[Session], bytes], ttl:
     On SQLite a transaction reads one snapshot from its first statement on, possibly older than
     the version: a miss inside a transaction there is computed and not stored (the embedded,
     single-process default loses little). Without a tenant nothing is cached."""
-    from app.extensions import db
 
     tenant_id = current_tenant_id()
     if tenant_id is None:
@@ -232,10 +231,10 @@ def clear_local() -> None:
 
 
 def watch(*models: type, namespace: str) -> None:
-    """Bump `namespace` after every commit that wrote one of `models` (or subclasses)."""
+    """Bump `namespace` after every commit that wrote one of `models` (or subclasses). Only
+    records the models: the listeners that act on it are installed by app/hooks.py."""
     for model in models:
         _watched.setdefault(model, set()).add(namespace)
-    install()
 
 
 def _namespaces_of(cls: type) -> set[str]:
@@ -254,38 +253,40 @@ def _mark(session: Session, namespaces, tenant) -> None:
         pending.add((namespace, tenant))
 
 
-def install() -> None:
-    global _installed
-    if _installed:
+# The four session listeners below are installed by app/hooks.py, with every other session hook.
+
+
+def remember_writes(session: Session, flush_context) -> None:
+    """after_flush: (namespace, tenant) of every watched row this flush inserted, updated or
+    deleted, bumped after the commit."""
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        namespaces = _namespaces_of(type(obj))
+        if not namespaces:
+            continue
+        tenant = inspect(obj).dict.get("tenant_id", None)
+        if tenant is None:
+            tenant = current_tenant_id()
+        _mark(session, namespaces, tenant if tenant is not None else GLOBAL)
+
+
+def remember_statements(state: ORMExecuteState) -> None:
+    """do_orm_execute: (namespace, tenant) of an ORM-enabled UPDATE or DELETE of watched models
+    (every tenant when unscoped or without a tenant)."""
+    if not (state.is_update or state.is_delete):
         return
-    _installed = True
+    namespaces = set()
+    for mapper in state.all_mappers:
+        namespaces |= _namespaces_of(mapper.class_)
+    tenant = GLOBAL if is_unscoped() or current_tenant_id() is None else current_tenant_id()
+    _mark(state.session, namespaces, tenant)
 
-    @event.listens_for(Session, "after_flush")
-    def _remember_writes(session: Session, flush_context) -> None:
-        for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-            namespaces = _namespaces_of(type(obj))
-            if not namespaces:
-                continue
-            tenant = inspect(obj).dict.get("tenant_id", None)
-            if tenant is None:
-                tenant = current_tenant_id()
-            _mark(session, namespaces, tenant if tenant is not None else GLOBAL)
 
-    @event.listens_for(Session, "do_orm_execute")
-    def _remember_statements(state: ORMExecuteState) -> None:
-        if not (state.is_update or state.is_delete):
-            return
-        namespaces = set()
-        for mapper in state.all_mappers:
-            namespaces |= _namespaces_of(mapper.class_)
-        tenant = GLOBAL if is_unscoped() or current_tenant_id() is None else current_tenant_id()
-        _mark(state.session, namespaces, tenant)
+def bump_after_commit(session: Session) -> None:
+    """after_commit: bump the version of every (namespace, tenant) the transaction wrote."""
+    for namespace, tenant in sorted(session.info.pop("cache_bumps", None) or (), key=str):
+        bump(namespace, None if tenant == GLOBAL else tenant)
 
-    @event.listens_for(Session, "after_commit")
-    def _bump_after_commit(session: Session) -> None:
-        for namespace, tenant in sorted(session.info.pop("cache_bumps", None) or (), key=str):
-            bump(namespace, None if tenant == GLOBAL else tenant)
 
-    @event.listens_for(Session, "after_rollback")
-    def _forget(session: Session) -> None:
-        session.info.pop("cache_bumps", None)
+def forget_on_rollback(session: Session) -> None:
+    """after_rollback: nothing to bump for a transaction that did not commit."""
+    session.info.pop("cache_bumps", None)

@@ -1,16 +1,23 @@
-"""Health of the platform's dependencies, for /api/core/health and operators."""
+"""Health-check primitives: timing a probe, and the checks of what core itself wires (the
+database, Redis). The checks of a domain's own dependencies live with that domain (the outbox and
+queues: app.events.health; the search backend: app.search.health); the face that serves
+/api/core/health composes them (storefront_api/core.py)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 
 from flask import current_app
 from sqlalchemy import text
 
 from app.extensions import db
 
+Check = Callable[[], dict]
 
-def _timed(fn):
+
+def timed(fn: Callable[[], dict | None]) -> dict:
+    """Run a probe: {"ok": True, "latency_ms", **what it returned}, or {"ok": False, "error"}."""
     start = time.perf_counter()
     try:
         detail = fn()
@@ -23,59 +30,25 @@ def _timed(fn):
         return {"ok": False, "error": type(exc).__name__}
 
 
-def check_database():
+def check_database() -> dict:
     def probe():
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
         return {"backend": db.engine.dialect.name}
 
-    return _timed(probe)
+    return timed(probe)
 
 
-def check_redis():
+def check_redis() -> dict:
     client = current_app.extensions.get("redis")
     if client is None:
         return {"ok": True, "configured": False}
-    return _timed(lambda: {"configured": True, "pong": bool(client.ping())})
+    return timed(lambda: {"configured": True, "pong": bool(client.ping())})
 
 
-def check_queues():
-    bus = current_app.extensions["event_bus"]
-    from app.events.bus import pending_count
-
-    def probe():
-        info = {"mode": current_app.config["JOBS_MODE"], "outbox_pending": pending_count()}
-        sizes = getattr(bus.runner, "queue_sizes", None)
-        if sizes:
-            info["queues"] = sizes()
-        return info
-
-    return _timed(probe)
-
-
-def check_search():
-    url = current_app.config.get("ELASTICSEARCH_URL")
-    if url:
-        import requests
-
-        return _timed(
-            lambda: {
-                "backend": "elasticsearch",
-                "cluster_status": requests.get(url.rstrip("/") + "/_cluster/health", timeout=2)
-                .json()
-                .get("status"),
-            }
-        )
-    # The embedded engine arrives with the search issue; until then search runs on the database.
-    return {"ok": True, "backend": "database"}
-
-
-def health() -> tuple[dict, bool]:
-    checks = {
-        "database": check_database(),
-        "redis": check_redis(),
-        "queues": check_queues(),
-        "search": check_search(),
-    }
-    ok = all(c.get("ok") for c in checks.values())
-    return {"status": "ok" if ok else "degraded", "checks": checks}, ok
+def health(checks: Mapping[str, Check]) -> tuple[dict, bool]:
+    """Run every check, in order: ({"status": "ok" or "degraded", "checks": {name: result}},
+    whether all are ok)."""
+    results = {name: check() for name, check in checks.items()}
+    ok = all(c.get("ok") for c in results.values())
+    return {"status": "ok" if ok else "degraded", "checks": results}, ok

@@ -1,4 +1,5 @@
-"""Customer use cases: the caller's profile, addresses, wishlist, activity log and analytics.
+"""Customer use cases: the caller's profile, addresses, wishlist and activity log (the caller's
+figures, which read orders and reviews too, are app/customer_analytics.py).
 
 Every function takes the signed-in user and works on that user's own customer profile (made
 lazily on first use); another customer's rows are simply not found (404), never shown.
@@ -6,7 +7,6 @@ lazily on first use); another customer's rows are simply not found (404), never 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -15,12 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from app.catalog.models import Category, Product
 from app.core.db import transaction, transactional
 from app.core.errors import Conflict, NotFound, ValidationError
-from app.core.types import quantize_money
 from app.customers.engagement_models import ACTIVITY_TYPES, CustomerActivity, WishlistItem
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
-from app.orders.models import Order
-from app.reviews.models import Review
 
 PROFILE_FIELDS = (
     "phone",
@@ -375,39 +372,3 @@ def log_activity(user, activity_type: str, payload: dict[str, Any]) -> CustomerA
     db.session.add(activity)
     db.session.flush()
     return activity
-
-
-# --- analytics -----------------------------------------------------------------------------------
-
-
-@transactional
-def analytics(user) -> dict[str, Any]:
-    profile = ensure_profile(user)
-    wishlist_count = db.session.scalar(
-        select(func.count(WishlistItem.id)).where(WishlistItem.customer_id == profile.id)
-    )
-    reviews_count = db.session.scalar(
-        select(func.count(Review.id)).where(Review.customer_id == profile.id)
-    )
-    rows = db.session.execute(
-        select(CustomerActivity.type, func.count(CustomerActivity.id))
-        .where(CustomerActivity.customer_id == profile.id)
-        .group_by(CustomerActivity.type)
-    ).all()
-    counts = {name: 0 for name in ACTIVITY_TYPES}
-    counts.update({name: n for name, n in rows})
-    # orders that were paid (cancelled or refunded later included); spend is net of refunds
-    orders_count, spent = db.session.execute(
-        select(
-            func.count(Order.id), func.coalesce(func.sum(Order.total - Order.refunded_total), 0)
-        ).where(Order.customer_user_id == user.id, Order.paid_at.is_not(None))
-    ).one()
-    return {
-        "wishlist_count": wishlist_count or 0,
-        "reviews_count": reviews_count or 0,
-        "activity_counts": counts,
-        "orders_tracked": True,
-        "orders_count": orders_count or 0,
-        "total_spent": quantize_money(Decimal(spent or 0)),
-        "orders_note": "paid orders of this storefront; spend is what was paid minus what was refunded",
-    }

@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flask import Flask, current_app
-from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.tenancy import current_tenant_id, tenant_scope, unscoped
 from app.core.types import utcnow
 from app.events.models import OutboxEvent, ProcessedEvent
 from app.extensions import db
-from app.tenants.context import current_tenant_id, tenant_scope, unscoped
 
 log = logging.getLogger(__name__)
 
@@ -100,37 +100,32 @@ def publish(
 
 # --- after-commit dispatch ------------------------------------------------------------------
 
-_installed = False
+# The three session listeners below are installed by app/hooks.py, with every other session hook.
 
 
-def install() -> None:
-    """Session hooks (once per process): remember outbox rows flushed in a transaction and
-    dispatch them on commit, with the app that is current then."""
-    global _installed
-    if _installed:
+def remember_flushed(session: Session, flush_context) -> None:
+    """after_flush: the outbox rows this flush wrote ({id: name}), to dispatch after the commit."""
+    new = {obj.id: obj.name for obj in session.new if isinstance(obj, OutboxEvent)}
+    if new:
+        session.info.setdefault("outbox_ids", {}).update(new)
+
+
+def dispatch_after_commit(session: Session) -> None:
+    """after_commit: hand the transaction's events to their subscribers, with the app that is
+    current then (inside dispatch_after_block(): when the block ends)."""
+    events = session.info.pop("outbox_ids", None)
+    if not events:
         return
-    _installed = True
+    held = session.info.get(_HELD)
+    if held is not None:  # inside dispatch_after_block(): dispatched together at its end
+        held.update(events)
+        return
+    _dispatch_committed(events)
 
-    @event.listens_for(Session, "after_flush")
-    def _remember(session: Session, flush_context) -> None:
-        new = {obj.id: obj.name for obj in session.new if isinstance(obj, OutboxEvent)}
-        if new:
-            session.info.setdefault("outbox_ids", {}).update(new)
 
-    @event.listens_for(Session, "after_commit")
-    def _after_commit(session: Session) -> None:
-        events = session.info.pop("outbox_ids", None)
-        if not events:
-            return
-        held = session.info.get(_HELD)
-        if held is not None:  # inside dispatch_after_block(): dispatched together at its end
-            held.update(events)
-            return
-        _dispatch_committed(events)
-
-    @event.listens_for(Session, "after_rollback")
-    def _forget(session: Session) -> None:
-        session.info.pop("outbox_ids", None)
+def forget_on_rollback(session: Session) -> None:
+    """after_rollback: the events of a transaction that did not commit are never dispatched."""
+    session.info.pop("outbox_ids", None)
 
 
 _HELD = "outbox_held"
@@ -409,8 +404,6 @@ def consume(event_id: int, consumer: str) -> bool:
 
 
 def pending_count() -> int:
-    from sqlalchemy import func
-
     with unscoped():
         return db.session.scalar(
             select(func.count())

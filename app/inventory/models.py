@@ -71,7 +71,7 @@ class StockLevel(TenantScoped, TimestampMixin, Model):
     variant_id: Mapped[int] = mapped_column(
         ForeignKey("product_variants.id", ondelete="CASCADE"), nullable=False
     )
-    # the owning seller (the product's), copied for indexed seller lists; see app/sellers/ownership.py
+    # the owning seller (the product's), copied for indexed seller lists; see app/inventory/ownership.py
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), nullable=False)
     warehouse_id: Mapped[int] = mapped_column(
         ForeignKey("warehouses.id", ondelete="RESTRICT"), nullable=False, index=True

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import func, inspect, select, update
 
+from app.catalog.models import Product, ProductVariant
 from app.core.db import transactional
 from app.core.errors import InsufficientStock, NotFound, ValidationError
 from app.core.types import utcnow
@@ -239,3 +240,17 @@ def move_stock(
     stock = db.session.get(StockLevel, stock_level_id, populate_existing=True)
     _ledger(stock, reason, d_on_hand, d_reserved, reference=reference, actor_id=actor_id)
     return stock
+
+
+def open_low_stock_alerts(seller_id: int | None = None) -> int:
+    """Low-stock alerts not resolved yet (the admin home page); a seller's own when seller_id is
+    given."""
+    low = select(func.count(LowStockAlert.id)).where(LowStockAlert.resolved_at.is_(None))
+    if seller_id is not None:
+        low = (
+            low.join(StockLevel)
+            .join(ProductVariant)
+            .join(Product)
+            .where(Product.seller_id == seller_id)
+        )
+    return db.session.scalar(low) or 0

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.core.db import transaction
 from app.core.errors import Conflict, PermissionDenied, ValidationError
+from app.core.tenancy import tenant_scope, unscoped
 from app.core.types import utcnow
 from app.extensions import db
 from app.orders import states
@@ -21,7 +22,6 @@ from app.orders.states import OrderStatus
 from app.orders.transitions import cancel_sub, illegal, set_status
 from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
 from app.payments import refunds as payment_refunds
-from app.tenants.context import tenant_scope, unscoped
 
 
 def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from app.catalog.models import Product, ProductVariant
 from app.core import cache
 from app.core.errors import ValidationError
+from app.core.tenancy import current_tenant_id
 from app.extensions import db
 from app.pricing import first_order
 from app.pricing_contract import Destination, LineInput, PricingRequest
-from app.tenants.context import current_tenant_id
 from app.tenants.models import Tenant
 
 # The tenant's currency is read by every priced cart, checkout and basket: cached under a namespace

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.catalog.models import Category
 from app.core import cache
+from app.core.tenancy import current_tenant_id
 from app.extensions import db
-from app.tenants.context import current_tenant_id
 
 # The tenant's whole category tree (id -> parent id) is small and read by every cart view and
 # checkout: cached under a namespace of its own, bumped after any commit that writes a category

@@ -25,6 +25,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.core.errors import ValidationError
+from app.core.tenancy import tenant_scope
 from app.core.types import quantize_money, rounding_currency, utcnow
 from app.pricing.categories import category_chains
 from app.pricing_contract import (
@@ -37,7 +38,6 @@ from app.pricing_contract import (
 from app.promotions import apply as promotions
 from app.shipping import quotes
 from app.tax import calc as tax
-from app.tenants.context import tenant_scope
 
 ZERO = Decimal("0")
 

@@ -8,6 +8,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.search import service
+
 
 def register(app: Flask) -> None:
     group = AppGroup("search", help="The product search index.")
@@ -16,8 +18,6 @@ def register(app: Flask) -> None:
     def reindex_command():
         """Build a new index of every tenant's active products and swap it in (searches keep
         answering from the old one meanwhile)."""
-        from app.search import service
-
         started = time.perf_counter()
         stats = service.reindex_all()
         click.echo(
@@ -28,8 +28,6 @@ def register(app: Flask) -> None:
     @group.command("status")
     def status_command():
         """Backend, live generation, document count and size."""
-        from app.search import service
-
         for key, value in service.index_status().items():
             click.echo(f"{key}: {value}")
 

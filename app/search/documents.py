@@ -19,13 +19,13 @@ import math
 from collections.abc import Iterator
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from app.catalog import queries
 from app.catalog.models import Category, Product, ProductAttributeValue, ProductVariant
 from app.extensions import db
-from app.inventory.models import StockLevel
+from app.inventory import queries as stock_reads
 from app.search.types import facet_key, tokens
 
 MAX_PREFIX = 20
@@ -75,23 +75,6 @@ def _ancestry(category_id: int | None, paths: dict) -> list[int]:
     return chain
 
 
-def _stock(product_ids: list[int]) -> dict[int, int]:
-    rows = db.session.execute(
-        select(
-            ProductVariant.product_id,
-            func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved),
-        )
-        .join(StockLevel, StockLevel.variant_id == ProductVariant.id)
-        .where(
-            ProductVariant.product_id.in_(product_ids),
-            ProductVariant.is_active.is_(True),
-            StockLevel.quantity_on_hand - StockLevel.quantity_reserved > 0,
-        )
-        .group_by(ProductVariant.product_id)
-    ).all()
-    return {pid: int(n or 0) for pid, n in rows}
-
-
 def build_documents(product_ids: list[int]) -> dict[int, dict | None]:
     """{product id: document, or None when the product is gone or not active (remove it)}."""
     result: dict[int, dict | None] = {pid: None for pid in product_ids}
@@ -118,7 +101,7 @@ def build_documents(product_ids: list[int]) -> dict[int, dict | None]:
     if not products:
         return result
     paths = _category_paths()
-    stock = _stock([p.id for p in products])
+    stock = stock_reads.units_in_stock_by_product([p.id for p in products])
     cards = {card["id"]: card for card in queries.product_cards([p.id for p in products])}
     for p in products:
         result[p.id] = document(p, paths, stock.get(p.id, 0) > 0, cards.get(p.id))

@@ -6,12 +6,12 @@ consumer (jobs/subscribers.py) then re-reads those products after commit.
 
 Changes the ORM does not see (Core UPDATEs such as the inventory's conditional stock updates) are
 covered by their own domain events (`inventory.stock_changed`), to which the consumer also
-subscribes.
+subscribes. The listeners below are installed by app/hooks.py, with every other session hook.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from app.catalog.models import (
@@ -23,14 +23,13 @@ from app.catalog.models import (
     ProductImage,
     ProductVariant,
 )
+from app.core.tenancy import current_tenant_id
 from app.events.bus import publish
 from app.inventory.models import StockLevel
 from app.sellers.models import SellerProfile
-from app.tenants.context import current_tenant_id
 
 EVENT = "search.reindex_requested"
 _KEY = "search_touched"
-_installed = False
 
 
 def _touched(obj) -> tuple[str, int | None] | None:
@@ -56,45 +55,43 @@ def _card_fields_changed(seller: SellerProfile) -> bool:
     return any(state.attrs[name].history.has_changes() for name in ("store_name", "slug"))
 
 
-def install() -> None:
-    global _installed
-    if _installed:
+def collect(session: Session, flush_context) -> None:
+    """after_flush: the products, variants, stock levels, categories, brands, attributes and
+    sellers (store name or slug) this flush touched, per tenant."""
+    pending = session.info.setdefault(_KEY, {})
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        found = _touched(obj)
+        if found is None or found[1] is None:
+            continue
+        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+            continue
+        if (
+            isinstance(obj, SellerProfile)
+            and obj in session.dirty
+            and not _card_fields_changed(obj)
+        ):
+            continue  # payouts, balances, settings: nothing a search document shows
+        tenant_id = getattr(obj, "tenant_id", None) or current_tenant_id()
+        pending.setdefault(tenant_id, {}).setdefault(found[0], set()).add(int(found[1]))
+
+
+def publish_requests(session: Session, flush_context) -> None:
+    """after_flush_postexec: one search.reindex_requested outbox event per tenant, in the same
+    transaction (flushed with the next flush)."""
+    pending = session.info.pop(_KEY, None)
+    if not pending:
         return
-    _installed = True
+    for tenant_id, refs in pending.items():
+        if tenant_id is None:
+            continue
+        publish(
+            EVENT,
+            {k: sorted(v) for k, v in sorted(refs.items())},
+            aggregate="search",
+            tenant_id=tenant_id,
+        )
 
-    @event.listens_for(Session, "after_flush")
-    def _collect(session: Session, flush_context) -> None:
-        pending = session.info.setdefault(_KEY, {})
-        for obj in (*session.new, *session.dirty, *session.deleted):
-            found = _touched(obj)
-            if found is None or found[1] is None:
-                continue
-            if obj in session.dirty and not session.is_modified(obj, include_collections=False):
-                continue
-            if (
-                isinstance(obj, SellerProfile)
-                and obj in session.dirty
-                and not _card_fields_changed(obj)
-            ):
-                continue  # payouts, balances, settings: nothing a search document shows
-            tenant_id = getattr(obj, "tenant_id", None) or current_tenant_id()
-            pending.setdefault(tenant_id, {}).setdefault(found[0], set()).add(int(found[1]))
 
-    @event.listens_for(Session, "after_flush_postexec")
-    def _publish(session: Session, flush_context) -> None:
-        pending = session.info.pop(_KEY, None)
-        if not pending:
-            return
-        for tenant_id, refs in pending.items():
-            if tenant_id is None:
-                continue
-            publish(
-                EVENT,
-                {k: sorted(v) for k, v in sorted(refs.items())},
-                aggregate="search",
-                tenant_id=tenant_id,
-            )
-
-    @event.listens_for(Session, "after_rollback")
-    def _forget(session: Session) -> None:
-        session.info.pop(_KEY, None)
+def forget_on_rollback(session: Session) -> None:
+    """after_rollback: nothing of a transaction that did not commit is indexed."""
+    session.info.pop(_KEY, None)

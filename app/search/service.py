@@ -29,11 +29,13 @@ from app.catalog import queries
 from app.catalog.models import Attribute, Brand, category_attributes
 from app.core import cache
 from app.core.errors import TenantError, ValidationError
+from app.core.tenancy import current_tenant_id, tenant_scope, unscoped
 from app.extensions import db
 from app.search import documents
+from app.search.analytics import record_search
 from app.search.types import Hit, SearchRequest, SearchResult, tokens
 from app.sellers.models import SellerProfile
-from app.tenants.context import current_tenant_id, tenant_scope, unscoped
+from app.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ SUGGESTION_LIMIT = 10
 
 
 def make_backend(app: Flask):
+    # Only the configured backend's client is imported: the Elasticsearch client takes ~170 ms to
+    # import and is never used by the embedded default, nor Tantivy's native module under
+    # Elasticsearch. (Lazy for that reason, not to dodge an import cycle.)
     if app.config.get("ELASTICSEARCH_URL"):
         from app.search.elastic import ElasticBackend
 
@@ -200,8 +205,6 @@ def search_products(
     if facets:
         body["facets"] = result.facets
     if log_as and current_app.config.get("SEARCH_LOG_QUERIES", True):
-        from app.search.analytics import record_search
-
         record_search(
             q, endpoint=log_as, total=result.total, filters=filters, sort=sort, user_id=user_id
         )
@@ -260,8 +263,6 @@ def index_products(product_ids) -> int:
 
 
 def _all_documents() -> Iterator[dict]:
-    from app.tenants.models import Tenant
-
     with unscoped():
         tenant_ids = list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
     for tenant_id in tenant_ids:

@@ -9,6 +9,7 @@ answers a `SearchResult`. Prices are Decimals in and out; inside the engines the
 from __future__ import annotations
 
 import dataclasses
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -90,8 +91,6 @@ class Suggestion:
 
 def tokens(text: str) -> list[str]:
     """Lower-case words, as the engines' default analyzers split them (letters and digits)."""
-    import re
-
     return [t for t in re.findall(r"\w+", (text or "").lower()) if len(t) <= 40][:MAX_TOKENS]
 
 

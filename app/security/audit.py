@@ -3,7 +3,8 @@ an audited command writes an audit row in the same transaction, with who, tenant
 values before and after, when and from where. Secrets are masked.
 
 It hangs off the session's after_flush (rows computed there) and before_commit (all the rows of
-the transaction written in one INSERT), so no view or service can forget it.
+the transaction written in one INSERT), so no view or service can forget it; app/hooks.py
+installs those listeners, with every other session hook.
 
 A row belongs to the tenant of the row it records; a tenant-less row (a Super Admin account or
 session) and every row a Super Admin writes have no tenant: only Super Admins see them.
@@ -27,12 +28,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from flask import g, has_request_context, request
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
 
 from app.core.crypto import EncryptedString
+from app.core.tenancy import current_tenant_id
 from app.core.types import utcnow
-from app.tenants.context import current_tenant_id
+from app.security.models import AuditLog
 
 _SECRET_WORDS = ("password", "secret", "token", "account_number", "api_key", "credential")
 
@@ -51,7 +53,6 @@ class AuditActor:
 
 _actor: ContextVar[AuditActor | None] = ContextVar("audit_actor", default=None)
 _NOT_AUDITED = AuditActor(actor_id=None, actor="", source="")  # the hook writes nothing
-_installed = False
 
 
 @contextmanager
@@ -75,8 +76,6 @@ def record_login(session: Session, user, *, after: dict | None = None) -> None:
     """Add the audit row of a successful sign-in of `user` to `session` (written with its commit):
     action "login", the user as actor and entity, the user's tenant (none for a Super Admin), and
     where from (IP, user agent, path and source of the request, when there is one)."""
-    from app.security.models import AuditLog
-
     where = _where_from() if has_request_context() else None
     session.add(
         AuditLog(
@@ -201,62 +200,67 @@ def _identity(obj) -> str | None:
     return ",".join(str(part) for part in ident)
 
 
-def install(audit_table, is_audited) -> None:
-    """Register the after_flush hook once per process."""
-    global _installed
-    if _installed:
+def is_audited(obj) -> bool:
+    """Whether writing `obj` makes an audit row: every model unless it says `__audit__ = False`
+    (a ledger that is itself the record), and never the audit log itself."""
+    return getattr(type(obj), "__audit__", True) and not isinstance(obj, AuditLog)
+
+
+def collect_rows(session: Session, flush_context) -> None:
+    """after_flush: the audit rows of what this flush wrote (values of this moment), kept for the
+    commit; a flush during the commit itself (after write_rows) writes its rows at once."""
+    rows = _audit_rows(session)
+    if not rows:
         return
-    _installed = True
+    if session.info.get(_WRITE_NOW):  # a flush during the commit itself, after before_commit
+        session.connection().execute(insert(AuditLog.__table__), _final(rows))
+        return
+    session.info.setdefault(_PENDING, []).append((session.get_nested_transaction(), rows))
 
-    @event.listens_for(Session, "after_flush")
-    def _collect_audit(session: Session, flush_context) -> None:
-        rows = _audit_rows(session, is_audited)
-        if not rows:
-            return
-        if session.info.get(_WRITE_NOW):  # a flush during the commit itself, after before_commit
-            session.connection().execute(insert(audit_table), _final(rows))
-            return
-        session.info.setdefault(_PENDING, []).append((session.get_nested_transaction(), rows))
 
-    @event.listens_for(Session, "before_commit")
-    def _write_audit(session: Session) -> None:
-        if (
-            session.in_nested_transaction()
-        ):  # a savepoint's release: its rows wait for the real commit
-            return
-        session.flush()  # what the commit would flush: its rows join the batch
-        pending = session.info.pop(_PENDING, None)
-        if pending:
-            session.connection().execute(
-                insert(audit_table), _final([row for _, rows in pending for row in rows])
+def write_rows(session: Session) -> None:
+    """before_commit: flush what is left, then write every audit row of the transaction in one
+    INSERT."""
+    if session.in_nested_transaction():  # a savepoint's release: its rows wait for the real commit
+        return
+    session.flush()  # what the commit would flush: its rows join the batch
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.connection().execute(
+            insert(AuditLog.__table__), _final([row for _, rows in pending for row in rows])
+        )
+    session.info[_WRITE_NOW] = True
+
+
+def write_late_rows(session: Session) -> None:
+    """after_commit: only when the outer transaction was committed with a savepoint still open
+    (its rows came after before_commit): never drop them, write them on a connection of their
+    own."""
+    pending = None if session.in_nested_transaction() else session.info.pop(_PENDING, None)
+    if pending:
+        with session.get_bind().begin() as conn:
+            conn.execute(
+                insert(AuditLog.__table__), _final([row for _, rows in pending for row in rows])
             )
-        session.info[_WRITE_NOW] = True
 
-    @event.listens_for(Session, "after_commit")
-    def _late_rows(session: Session) -> None:
-        # only when the outer transaction was committed with a savepoint still open (its rows came
-        # after before_commit): never drop them, write them on a connection of their own
-        pending = None if session.in_nested_transaction() else session.info.pop(_PENDING, None)
-        if pending:
-            with session.get_bind().begin() as conn:
-                conn.execute(
-                    insert(audit_table), _final([row for _, rows in pending for row in rows])
-                )
 
-    @event.listens_for(Session, "after_soft_rollback")
-    def _drop_rolled_back(session: Session, previous_transaction) -> None:
-        pending = session.info.get(_PENDING)
-        if pending:  # rows of changes made inside the transaction (or savepoint) rolled back go too
-            session.info[_PENDING] = [
-                (tx, rows) for tx, rows in pending if not _within(tx, previous_transaction)
-            ]
-        session.info.pop(_WRITE_NOW, None)
+def drop_rolled_back(session: Session, previous_transaction) -> None:
+    """after_soft_rollback: rows of changes made inside the transaction (or savepoint) that was
+    rolled back go too."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [
+            (tx, rows) for tx, rows in pending if not _within(tx, previous_transaction)
+        ]
+    session.info.pop(_WRITE_NOW, None)
 
-    @event.listens_for(Session, "after_transaction_end")
-    def _end(session: Session, transaction) -> None:
-        session.info.pop(_WRITE_NOW, None)
-        if transaction.parent is None:
-            session.info.pop(_PENDING, None)
+
+def end_transaction(session: Session, transaction) -> None:
+    """after_transaction_end: the commit is over; at the outermost transaction's end nothing of
+    it is kept."""
+    session.info.pop(_WRITE_NOW, None)
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 # Audit rows are computed at each flush (the values of that moment) and written with ONE
@@ -300,7 +304,7 @@ def _tenant_of(obj, actor: AuditActor) -> int | None:
     return current_tenant_id()
 
 
-def _audit_rows(session: Session, is_audited) -> list[dict]:
+def _audit_rows(session: Session) -> list[dict]:
     actor = _current_actor()
     if actor is None:
         return []

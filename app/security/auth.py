@@ -1,7 +1,8 @@
-"""Authentication use cases: registration, login with lockout, sessions (refresh-token families
-with single-use rotation and reuse detection), logout, password change and reset, e-mail
-verification, profile, and user management for admins. One function per use case, one
-transaction each.
+"""Authentication use cases: login with lockout, sessions (refresh-token families with
+single-use rotation and reuse detection), logout, password change and reset, e-mail verification,
+profile, and user management for admins. One function per use case, one transaction each.
+Registration, which makes a customer, is app.customers.accounts.register (customers sit above
+security); its e-mails are the consumers below.
 
 Tokens: an access token (15 min) carries `sid` = AuthSession.id; a refresh token (7 days) carries
 the same `sid`, and its jti must equal the session's `refresh_token_jti`. A refresh spends that jti
@@ -27,13 +28,12 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from app.core.tenancy import current_tenant_id, unscoped
 from app.core.types import utcnow
-from app.customers.models import CustomerProfile
 from app.events.bus import publish
 from app.extensions import db
 from app.notifications import mail
@@ -43,7 +43,6 @@ from app.security.audit import not_audited, record_login
 from app.security.models import AuditLog, User
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401  (registers the tables)
 from app.security.tokens import revoke as blocklist
-from app.tenants.context import current_tenant_id, unscoped
 
 VERIFY_EMAIL = "verify_email"
 RESET_PASSWORD = "reset_password"
@@ -108,7 +107,8 @@ def _find_by_login(login: str) -> User | None:
     ).first()
 
 
-def _find_by_email(email: str) -> User | None:
+def find_by_email(email: str) -> User | None:
+    """The current tenant's user with this e-mail (case-insensitive), or None."""
     value = (email or "").strip().lower()
     return (
         db.session.scalars(
@@ -181,54 +181,6 @@ def session_revoked(sid) -> bool:
 
 
 # --- registration and login ----------------------------------------------------------------------
-
-
-def register(
-    *,
-    email: str,
-    password: str,
-    first_name: str = "",
-    last_name: str = "",
-    username: str | None = None,
-    phone: str | None = None,
-) -> None:
-    """Create a Customer (and its profile) and ask for e-mail verification. An e-mail already
-    registered here gets the same answer (no enumeration); its owner is told by mail instead."""
-    email = (email or "").strip()
-    if not users._EMAIL.match(email):
-        raise ValidationError("invalid e-mail", details={"email": "not a valid address"})
-    users.validate_password(password)
-    try:
-        with transaction():
-            existing = _find_by_email(email)
-            if existing is not None:
-                publish(
-                    "auth.registration_attempted",
-                    {"user_id": existing.id},
-                    aggregate="user",
-                    aggregate_id=existing.id,
-                )
-                return
-            try:
-                user = users.create_user(
-                    tenant_id=current_tenant_id(),
-                    email=email,
-                    password=password,
-                    first_name=first_name or "",
-                    last_name=last_name or "",
-                    role_names=[roles.CUSTOMER],
-                    username=username,
-                )
-            except ValidationError as exc:
-                if exc.message == "already registered":  # a username taken: same answer as above
-                    return
-                raise
-            user.phone = phone
-            db.session.flush()
-            db.session.add(CustomerProfile(user_id=user.id, phone=phone))
-            publish("user.registered", {"user_id": user.id}, aggregate="user", aggregate_id=user.id)
-    except IntegrityError:
-        return  # a concurrent registration of the same address won: same answer
 
 
 def login(
@@ -375,7 +327,7 @@ def change_password(
 def request_password_reset(email: str) -> None:
     """Always the same outcome for the caller; a mail only if the account exists and is active."""
     with transaction():
-        user = _find_by_email(email)
+        user = find_by_email(email)
         if user is not None and user.active:
             publish(
                 "auth.password_reset_requested",
@@ -387,7 +339,7 @@ def request_password_reset(email: str) -> None:
 
 def resend_verification(email: str) -> None:
     with transaction():
-        user = _find_by_email(email)
+        user = find_by_email(email)
         if user is not None and user.active and user.email_verified_at is None:
             publish(
                 "auth.verification_requested",
@@ -663,6 +615,9 @@ def get_user(actor: User, user_id: int) -> User:
 
 
 def create_user(actor: User, data: dict) -> User:
+    """A user of the actor's storefront (or a Super Admin) with the given roles. It makes no
+    customer profile: app.customers.accounts.create_user, which the faces call, adds it to a
+    user with a customer role in the same transaction."""
     role_names = data.get("roles") or [roles.CUSTOMER]
     _check_roles(actor, role_names)
     if roles.SUPER_ADMIN in role_names and role_names != [roles.SUPER_ADMIN]:
@@ -693,8 +648,6 @@ def create_user(actor: User, data: dict) -> User:
         if data.get("email_verified"):
             user.email_verified_at = utcnow()
         db.session.flush()
-        if set(role_names) & roles.CUSTOMER_ROLES:
-            db.session.add(CustomerProfile(user_id=user.id, phone=user.phone))
     return user
 
 

@@ -9,13 +9,21 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from app.core.errors import ValidationError
+from app.core.tenancy import unscoped
 from app.extensions import db
 from app.security import roles
 from app.security.models import User
-from app.tenants.context import unscoped
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
+
+
+def check_email(email: str | None) -> str:
+    """The address without surrounding blanks; a ValidationError when it is no e-mail address."""
+    email = (email or "").strip()
+    if not _EMAIL.match(email):
+        raise ValidationError("invalid e-mail", details={"email": "not a valid address"})
+    return email
 
 
 def validate_password(password: str) -> None:
@@ -74,9 +82,7 @@ def create_user(
 ) -> User:
     """Add a user to the session (the caller commits). tenant_id None makes a global user, which
     only a Super Admin may be."""
-    email = (email or "").strip()
-    if not _EMAIL.match(email):
-        raise ValidationError("invalid e-mail", details={"email": "not a valid address"})
+    email = check_email(email)
     if check_password:
         validate_password(password)
     if tenant_id is None and role_names != [roles.SUPER_ADMIN]:

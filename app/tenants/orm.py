@@ -13,42 +13,40 @@ page listed the users of every tenant).
 Refreshes of an object already in the session (expired attributes, by primary key) are not
 filtered: they reveal no new row. Raw SQL (text() or Core statements on tables) is not covered: it
 must filter by tenant itself.
+
+The listeners are installed by app/hooks.py, with every other session hook, in their order.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import event, inspect, or_
+from sqlalchemy import inspect, or_
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.core.errors import TenantError
-from app.tenants.context import current_tenant_id, is_unscoped
+from app.core.tenancy import current_tenant_id, is_unscoped
 from app.tenants.models import TenantScoped
 
-_installed = False
 
+class TenancyHooks:
+    """The two session listeners that apply tenancy, for the app's user model (app/hooks.py
+    installs them). Users are scoped through the mapped base of `user_model` (FAB's User, which
+    the app's model extends): FAB's relationships (Role.user...) load that base class, which is not
+    a subclass of the app's model (app.security.models maps tenant_id on it)."""
 
-def _touches_tenant_data(state: ORMExecuteState, user_model) -> bool:
-    """Whether the statement reads tenant data: a TenantScoped entity, or users (`user_model` is
-    the mapped base of every user class: FAB's User, which the app's user model extends)."""
-    for mapper in state.all_mappers:
-        cls = mapper.class_
-        if issubclass(cls, TenantScoped) or issubclass(cls, user_model):
-            return True
-    return False
+    def __init__(self, user_model) -> None:
+        self.user_model = inspect(user_model).base_mapper.class_
 
+    def _touches_tenant_data(self, state: ORMExecuteState) -> bool:
+        """Whether the statement reads tenant data: a TenantScoped entity, or users."""
+        for mapper in state.all_mappers:
+            cls = mapper.class_
+            if issubclass(cls, TenantScoped) or issubclass(cls, self.user_model):
+                return True
+        return False
 
-def install(user_model) -> None:
-    """Register the session hooks once per process."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    # FAB's relationships (Role.user...) load FAB's base User class, which is not a subclass of the
-    # app's model: scope the base, which covers both (app.security.models maps tenant_id on it)
-    user_model = inspect(user_model).base_mapper.class_
-
-    @event.listens_for(Session, "do_orm_execute")
-    def _scope_statement(state: ORMExecuteState) -> None:
+    def scope_statement(self, state: ORMExecuteState) -> None:
+        """do_orm_execute: `tenant_id = <current>` on every tenant-scoped entity a SELECT, UPDATE
+        or DELETE touches (users: the tenant's and the global ones); none without a tenant."""
         if not (state.is_select or state.is_update or state.is_delete):
             return
         if state.is_column_load:
@@ -58,7 +56,7 @@ def install(user_model) -> None:
             return
         tenant_id = current_tenant_id()
         if tenant_id is None:
-            if _touches_tenant_data(state, user_model):
+            if self._touches_tenant_data(state):
                 raise TenantError(
                     "no tenant in context for a query on tenant data", code="tenant_required"
                 )
@@ -70,14 +68,17 @@ def install(user_model) -> None:
                 include_aliases=True,
             ),
             with_loader_criteria(
-                user_model,
+                self.user_model,
                 lambda cls: or_(cls.tenant_id == tenant_id, cls.tenant_id.is_(None)),
                 include_aliases=True,
             ),
         )
 
-    @event.listens_for(Session, "before_flush")
-    def _stamp_tenant(session: Session, flush_context, instances) -> None:
+    def stamp_tenant(self, session: Session, flush_context, instances) -> None:
+        """before_flush: new rows get the current tenant; creating a row in another tenant, moving
+        a row to another tenant and changing another tenant's row are refused (unscoped, as a
+        Super Admin or a system job, none of them is)."""
+        user_model = self.user_model
         unscoped = is_unscoped()
         tenant_id = current_tenant_id()
         for obj in session.new:
@@ -106,14 +107,8 @@ def install(user_model) -> None:
             return
         for obj in list(session.dirty) + list(session.deleted):
             if isinstance(obj, (TenantScoped, user_model)):
-                history = _tenant_history(obj)
+                history = inspect(obj).attrs.tenant_id.history
                 if history.has_changes():
                     raise TenantError(f"cannot move {type(obj).__name__} to another tenant")
                 if tenant_id is not None and obj.tenant_id not in (tenant_id, None):
                     raise TenantError(f"cannot change {type(obj).__name__} of another tenant")
-
-
-def _tenant_history(obj):
-    from sqlalchemy import inspect
-
-    return inspect(obj).attrs.tenant_id.history

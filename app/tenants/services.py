@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.core.db import transactional
 from app.core.errors import NotFound, ValidationError
+from app.core.tenancy import unscoped
 from app.extensions import db
-from app.tenants.context import unscoped
 from app.tenants.models import (
     LIMIT_LINE_QUANTITY,
     LIMIT_ORDER_UNITS,

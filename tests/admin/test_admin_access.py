@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.catalog.models import Attribute, Product, ProductAttributeValue, ProductImage
+from app.core.tenancy import tenant_scope
 from app.customers.models import Address
 from app.extensions import db
 from app.inventory import services as inventory
@@ -14,7 +15,6 @@ from app.inventory.models import LowStockAlert, StockMovement
 from app.reviews import services as review_services
 from app.security import roles
 from app.security.models import User
-from app.tenants.context import tenant_scope
 from tests.admin.test_admin_views import login
 
 pytestmark = pytest.mark.smoke

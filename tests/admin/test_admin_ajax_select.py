@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.catalog.models import Product, ProductVariant
+from app.core.tenancy import tenant_scope, unscoped
 from app.extensions import db
 from app.inventory.models import StockLevel
 from app.reviews import services as review_services
 from app.security import roles
 from app.security.models import User
-from app.tenants.context import tenant_scope, unscoped
 from tests.admin.test_admin_views import login
 
 pytestmark = pytest.mark.smoke

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.catalog.models import Brand, Product
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.reviews import services as reviews
 from app.reviews.models import Review
 from app.security import roles
 from app.security.models import User
 from app.security.session_models import AuthSession
-from app.tenants.context import tenant_scope
 from tests.admin.test_admin_views import login, scope
 from tests.factories import PASSWORD
 

@@ -32,6 +32,7 @@ from app.catalog.models import (
     ProductImage,
     ProductVariant,
 )
+from app.core.tenancy import tenant_scope, unscoped
 from app.customers.models import CustomerProfile
 from app.extensions import db
 from app.inventory.models import Warehouse
@@ -44,7 +45,6 @@ from app.security.models import AuditLog
 from app.sellers.models import SellerProfile
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone
 from app.tax.models import TaxRule, TaxSettings
-from app.tenants.context import tenant_scope, unscoped
 from app.tenants.models import Tenant
 from tests.admin.test_admin_views import login
 

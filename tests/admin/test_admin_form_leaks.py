@@ -37,6 +37,7 @@ from app.catalog.models import (
     ProductImage,
     ProductVariant,
 )
+from app.core.tenancy import tenant_scope, unscoped
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.inventory import services as inventory
@@ -50,7 +51,6 @@ from app.security import roles
 from app.security.models import User
 from app.sellers.models import SellerProfile
 from app.shipping.models import ShippingMethod, ShippingZone
-from app.tenants.context import tenant_scope, unscoped
 from tests.admin.test_admin_views import login
 from tests.orders.conftest import _slugs, configure_pricing, headers
 from tests.orders.test_orders_api import CARD_OK, patch, place, sub_of

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from app.core.tenancy import unscoped
 from app.extensions import db
 from app.security import roles
-from app.tenants.context import unscoped
 from tests.admin.test_admin_views import login
 
 pytestmark = pytest.mark.smoke

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from app.catalog.models import Product
+from app.core.tenancy import tenant_scope, unscoped
 from app.extensions import db
+from app.inventory import services as inventory
 from app.security import roles
 from app.security.models import AuditLog, User
-from app.tenants.context import tenant_scope, unscoped
 from tests.conftest import FormClient
 from tests.factories import PASSWORD
 
@@ -383,3 +384,38 @@ def test_super_admin_saves_are_checked_in_the_rows_tenant(app, shop, factory):
     with scope(app):
         assert db.session.get(Product, shop["p1"]).slug == slug
         assert db.session.get(TaxSettings, settings_id).prices_include_tax is True
+
+
+def _home_numbers(client) -> list[tuple[str, int]]:
+    """The admin home page's headline numbers, in the page's order: [(label, value)]."""
+    html = client.get("/").get_data(as_text=True)
+    found = re.findall(
+        r'font-weight: 600">([\d,]+)</div>\s*<div class="text-muted">([^<]+)</div>', html
+    )
+    return [(label, int(value.replace(",", ""))) for value, label in found]
+
+
+def test_home_page_numbers_are_the_roles_own(app, shop):
+    """Products, variants and sellers come from the catalog, open low-stock alerts from inventory;
+    a seller sees its own (no sellers count), an admin the storefront's, in that order."""
+    with scope(app, shop["tenant_id"]):
+        inventory.adjust_stock(shop["stock1"], -8)  # 2 left, reorder point 3: an alert opens
+    admin_client, _ = login(app, shop["slug"], shop["admin"])
+    assert _home_numbers(admin_client) == [
+        ("Products", 2),
+        ("Variants", 2),
+        ("Open low-stock alerts", 1),
+        ("Sellers", 2),
+    ]
+    seller1, _ = login(app, shop["slug"], shop["seller1"])
+    assert _home_numbers(seller1) == [
+        ("Products", 1),
+        ("Variants", 1),
+        ("Open low-stock alerts", 1),
+    ]
+    seller2, _ = login(app, shop["slug"], shop["seller2"])
+    assert _home_numbers(seller2) == [
+        ("Products", 1),
+        ("Variants", 1),
+        ("Open low-stock alerts", 0),
+    ]

@@ -11,11 +11,11 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.core.tenancy import unscoped
 from app.core.types import utcnow
 from app.extensions import db
 from app.security import roles
 from app.security.models import AuditLog, User
-from app.tenants.context import unscoped
 from tests.admin.test_admin_views import login
 from tests.factories import PASSWORD
 
@@ -108,7 +108,7 @@ def _record_count(page: str) -> int:
 
 def test_a_tenant_admin_never_sees_super_admin_rows(app, factory):
     from app.catalog.models import Brand
-    from app.tenants.context import tenant_scope
+    from app.core.tenancy import tenant_scope
 
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)

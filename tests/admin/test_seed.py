@@ -22,13 +22,13 @@ from app.catalog.models import (
     ProductVariant,
     category_attributes,
 )
+from app.core.tenancy import tenant_scope, unscoped
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
 from app.security import roles
 from app.security.models import User
 from app.sellers.models import SellerProfile
-from app.tenants.context import tenant_scope, unscoped
 from app.tenants.models import Tenant
 from tests.conftest import unique
 

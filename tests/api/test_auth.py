@@ -15,11 +15,12 @@ import pytest
 from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
+from app.core.tenancy import tenant_scope, unscoped
+from app.customers.models import CustomerProfile
 from app.extensions import db
 from app.security import roles
 from app.security.models import AuditLog, User
 from app.security.session_models import AuthSession, OneTimeToken
-from app.tenants.context import tenant_scope, unscoped
 from tests.factories import PASSWORD
 
 NEW_PASSWORD = "Another-password-2"
@@ -186,6 +187,48 @@ def test_register_known_address_answers_the_same_and_tells_the_owner(app, shop, 
             len(db.session.scalars(select(User).where(User.email == shop["customer"].email)).all())
             == 1
         )
+
+
+def test_customers_get_their_profile_with_the_account_and_staff_none(app, shop, smtp):
+    """Registration and an admin's new customer come with a customer profile holding the phone,
+    made in the same transaction as the user (app.customers.accounts); a new Seller has none."""
+    client = client_for(app, shop["slug"])
+    admin = bearer(tokens(client, shop["admin"].email)["access_token"])
+    registered = f"reg-{shop['slug']}@example.com"
+    assert (
+        client.post(
+            f"{API}/register/",
+            json={"email": registered, "password": PASSWORD, "phone": "+44 20 7946 0001"},
+        ).status_code
+        == 202
+    )
+    made = {}
+    for role, phone in (("Premium Customer", "+44 20 7946 0002"), ("Seller", "+44 20 7946 0003")):
+        response = client.post(
+            f"{API}/users/",
+            headers=admin,
+            json={
+                "email": f"{role[:3].lower()}-{shop['slug']}@example.com",
+                "password": PASSWORD,
+                "roles": [role],
+                "phone": phone,
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+        made[role] = response.get_json()["id"]
+    with scoped(app, shop["tenant"].id):
+        registered_id = db.session.scalar(select(User.id).where(User.email == registered))
+        phones = dict(
+            db.session.execute(
+                select(CustomerProfile.user_id, CustomerProfile.phone).where(
+                    CustomerProfile.user_id.in_([registered_id, *made.values()])
+                )
+            ).all()
+        )
+    assert phones == {
+        registered_id: "+44 20 7946 0001",
+        made["Premium Customer"]: "+44 20 7946 0002",
+    }
 
 
 def test_register_validation_errors_have_field_details(app, shop):

@@ -9,11 +9,11 @@ import pytest
 from flask_jwt_extended import create_access_token
 from sqlalchemy import func, select
 
+from app.core.tenancy import tenant_scope
 from app.customers.engagement_models import CustomerActivity, WishlistItem
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.security import roles
-from app.tenants.context import tenant_scope
 
 API = "/api/v1/customers"
 ADDRESS = {

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import uuid
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.pricing import first_order
-from app.tenants.context import tenant_scope
 from tests.api.test_promotions import API, _error, _headers, shop  # noqa: F401 - the shop fixture
 from tests.orders.conftest import ADDRESS
 from tests.orders.rows import order_row

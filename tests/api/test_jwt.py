@@ -7,9 +7,9 @@ import jwt as pyjwt
 import pytest
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 
+from app.core.tenancy import tenant_scope
 from app.security import roles
 from app.security.tokens import revoke
-from app.tenants.context import tenant_scope
 
 pytestmark = pytest.mark.smoke
 

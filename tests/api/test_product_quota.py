@@ -8,9 +8,9 @@ import threading
 from sqlalchemy import func, select, update
 
 from app.catalog.models import Product
+from app.core.tenancy import tenant_scope, unscoped
 from app.extensions import db
 from app.security import roles
-from app.tenants.context import tenant_scope, unscoped
 from app.tenants.models import Tenant
 from tests.admin.test_admin_views import login
 from tests.api.test_products import BASE, headers, product_body

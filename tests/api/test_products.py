@@ -21,11 +21,11 @@ from app.catalog.models import (
     ProductImage,
     ProductVariant,
 )
+from app.core.tenancy import tenant_scope
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
 from app.security import roles
-from app.tenants.context import tenant_scope
 from tests.conftest import unique
 
 BASE = "/api/v1/products"

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from app.catalog import queries, services
 from app.catalog.models import Product
 from app.core import cache
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.inventory.services import adjust_stock
 from app.security import roles
 from app.security.models import User
-from app.tenants.context import tenant_scope
 from tests.api.test_products import BASE, build_catalog, headers
 
 

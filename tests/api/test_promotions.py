@@ -9,10 +9,10 @@ import pytest
 from flask_jwt_extended import create_access_token
 from sqlalchemy import func, select
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.promotions.models import Promotion
 from app.security import roles
-from app.tenants.context import tenant_scope
 from tests.pricing.builders import Builder
 
 API = "/api/v1/promotions"

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.catalog.models import Product
+from app.core.tenancy import tenant_scope
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.reviews.models import Review
 from app.security import roles
-from app.tenants.context import tenant_scope
 from tests.api.test_customers import _error, _slugs, headers
 
 API = "/api/v1/reviews"

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from app.catalog.models import Product
+from app.core.tenancy import tenant_scope
 from app.customers import services as customers
 from app.extensions import db
 from app.reviews import services as reviews
 from app.reviews.models import Review
 from app.security import roles
 from app.security.models import User
-from app.tenants.context import tenant_scope
 from tests.admin.test_admin_views import login
 
 

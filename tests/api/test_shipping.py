@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.security import roles
-from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from tests.api.test_promotions import _error, _headers
 from tests.pricing.builders import Builder

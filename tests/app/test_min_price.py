@@ -8,8 +8,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.catalog.models import Product, ProductVariant
+from app.core.tenancy import tenant_scope
 from app.extensions import db
-from app.tenants.context import tenant_scope
 from tests.conftest import unique
 
 

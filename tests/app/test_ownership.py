@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from app.catalog.models import Product, ProductVariant
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement
-from app.tenants.context import tenant_scope
 
 pytestmark = pytest.mark.smoke
 

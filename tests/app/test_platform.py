@@ -13,10 +13,10 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from admin.cli import init_platform
+from app.core.tenancy import unscoped
 from app.extensions import db
 from app.security import roles
 from app.security.models import User
-from app.tenants.context import unscoped
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from app.catalog.models import Attribute, Brand, Product, ProductAttributeValue, ProductImage
 from app.core.errors import TenantError
+from app.core.tenancy import tenant_scope, unscoped
 from app.customers import services as customer_services
 from app.extensions import db
 from app.inventory import services as inventory
@@ -20,7 +21,6 @@ from app.payments.models import PaymentMethodSetting, ProcessedWebhook
 from app.reviews import services as review_services
 from app.search import analytics as search_analytics
 from app.security.models import User
-from app.tenants.context import tenant_scope, unscoped
 from tests.orders.rows import add_order_rows, order_row
 from tests.pricing.rows import add_pricing_rows
 

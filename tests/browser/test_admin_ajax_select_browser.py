@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from app.catalog.models import ProductVariant
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.security import roles
-from app.tenants.context import tenant_scope
 from tests.browser.chromium import admin_page
 
 pytestmark = pytest.mark.browser

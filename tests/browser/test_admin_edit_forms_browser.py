@@ -13,13 +13,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, inspect, select
 
+from app.core.tenancy import tenant_scope, unscoped
 from app.extensions import db
 from app.promotions.models import Promotion
 from app.security import roles
 from app.security.models import AuditLog
 from app.sellers.models import SellerProfile
 from app.tax.models import TaxRule
-from app.tenants.context import tenant_scope, unscoped
 from tests.browser.chromium import admin_page
 
 pytestmark = pytest.mark.browser

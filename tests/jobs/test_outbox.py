@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 
 from app.core.db import transaction
 from app.core.errors import InsufficientStock
+from app.core.tenancy import tenant_scope, unscoped
 from app.events import bus
 from app.events.models import OutboxEvent, ProcessedEvent
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import LowStockAlert, StockLevel
-from app.tenants.context import tenant_scope, unscoped
 from jobs import QUEUES
 
 

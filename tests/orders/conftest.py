@@ -11,12 +11,12 @@ from types import SimpleNamespace
 import pytest
 from flask_jwt_extended import create_access_token
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
 from app.security import roles
 from app.shipping.models import ShippingMethod, ShippingZone
 from app.tax.models import TaxRule
-from app.tenants.context import tenant_scope
 
 ADDRESS = {
     "full_name": "Ada Lovelace",

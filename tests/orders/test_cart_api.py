@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cart.models import Cart, CartItem
+from app.core.tenancy import tenant_scope
 from app.extensions import db
-from app.tenants.context import tenant_scope
 from tests.factories import PASSWORD
 from tests.orders.conftest import error, headers
 

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cart.models import CartItem
+from app.core.tenancy import tenant_scope
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.inventory.models import StockMovement
 from app.orders.models import IdempotencyKey, Order, OrderLine, StockReservation, SubOrder
-from app.tenants.context import tenant_scope
 from tests.orders.conftest import ADDRESS, add_stock, error, key, stock_of
 
 API = "/api/v1/orders"

@@ -10,13 +10,13 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, select
 
+from app.core.tenancy import tenant_scope
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.orders.models import Order
 from app.payments.models import Payment, PaymentTransaction
 from app.security.audit import AuditActor, audit_as
 from app.security.models import AuditLog
-from app.tenants.context import tenant_scope
 from tests.orders.conftest import ADDRESS
 from tests.orders.test_checkout import checkout, fill
 

@@ -11,12 +11,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.orders.models import OrderEvent
 from app.payments import refunds as payment_refunds
 from app.payments.models import Payment
 from app.security import roles
-from app.tenants.context import tenant_scope
 from tests.admin.test_admin_views import login
 from tests.orders.conftest import error, stock_of
 from tests.orders.test_line_refunds import API, ask, requests_of

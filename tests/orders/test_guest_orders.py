@@ -10,9 +10,9 @@ import hashlib
 from sqlalchemy import select
 
 from app import create_app
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.orders.models import Order
-from app.tenants.context import tenant_scope
 from tests.orders.conftest import ADDRESS, error, key, stock_of
 from tests.orders.test_checkout import checkout, fill
 from tests.orders.test_orders_api import CARD_OK, place, sub_of

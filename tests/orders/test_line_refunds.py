@@ -11,10 +11,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.inventory.models import StockMovement
 from app.orders.models import RefundRequest, RefundRequestLine, StockReservation
-from app.tenants.context import tenant_scope
 from tests.orders.conftest import add_stock, error, stock_of
 from tests.orders.test_orders_api import CARD_OK, patch, place, sub_of
 

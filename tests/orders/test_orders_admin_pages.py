@@ -41,9 +41,9 @@ def returned(app, client, shop):
     assert response.status_code == 200, response.get_json()
     from sqlalchemy import select
 
+    from app.core.tenancy import tenant_scope
     from app.extensions import db
     from app.orders.models import RefundRequest
-    from app.tenants.context import tenant_scope
 
     with app.app_context(), tenant_scope(shop.tenant.id):
         request_id = db.session.scalar(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.errors import Conflict
+from app.core.tenancy import tenant_scope
 from app.core.types import utcnow
 from app.events.models import OutboxEvent
 from app.extensions import db
@@ -20,7 +21,6 @@ from app.orders.lifecycle import expire_unpaid
 from app.orders.models import Order, SubOrder
 from app.orders.transitions import move
 from app.security import roles
-from app.tenants.context import tenant_scope
 from tests.orders.conftest import ADDRESS, error, headers, stock_of
 from tests.orders.test_checkout import checkout, fill
 
@@ -100,7 +100,7 @@ def test_the_cron_task_expires_unpaid_orders_of_every_tenant(app, client, shop):
     )
     foreign = place(client, shop, h=shop.h_foreign, items=[(shop.foreign_product.variant_id, 1)])
     with app.app_context():
-        from app.tenants.context import unscoped
+        from app.core.tenancy import unscoped
 
         with unscoped():
             for order in db.session.scalars(select(Order)).all():

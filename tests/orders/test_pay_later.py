@@ -10,9 +10,9 @@ import threading
 
 from sqlalchemy import func, select
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.payments.models import Payment, PaymentTransaction
-from app.tenants.context import tenant_scope
 from tests.orders.conftest import error, key
 from tests.orders.test_guest_orders import guest_order
 from tests.orders.test_orders_api import place

@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.cart.models import Cart, CartItem
+from app.core.tenancy import tenant_scope, unscoped
 from app.extensions import db
 from app.orders.models import Order
-from app.tenants.context import tenant_scope, unscoped
 from app.tenants.models import Tenant
 from tests.admin.test_admin_views import login
 from tests.orders.conftest import ADDRESS, error, key, stock_of

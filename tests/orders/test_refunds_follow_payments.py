@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.orders.models import RefundRequest
-from app.tenants.context import tenant_scope
 from tests.orders.conftest import error, stock_of
 from tests.orders.test_orders_api import CARD_OK, patch, place, sub_of
 

@@ -9,12 +9,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from app.core.tenancy import tenant_scope, unscoped
 from app.events import bus
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.shipments.models import Shipment
 from app.shipping.carriers import is_valid_tracking_number
-from app.tenants.context import tenant_scope, unscoped
 from tests.orders.conftest import error, stock_of
 from tests.orders.test_orders_api import CARD_OK, patch, place, sub_of
 

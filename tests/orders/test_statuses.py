@@ -9,8 +9,8 @@ import pytest
 import yaml
 from sqlalchemy import text
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
-from app.tenants.context import tenant_scope
 from tests.orders.test_orders_api import CARD_OK, patch, place, sub_of
 
 

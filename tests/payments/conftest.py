@@ -16,10 +16,10 @@ from urllib.parse import parse_qs
 import pytest
 from flask_jwt_extended import create_access_token
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.payments import charges, ledger
 from app.security import roles
-from app.tenants.context import tenant_scope
 from tests.orders.rows import order_row
 
 API = "/api/v1/payments"

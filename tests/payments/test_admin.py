@@ -98,9 +98,9 @@ def test_sellers_are_kept_out_of_methods_and_actions_and_anonymous_users_out_of_
 def sellers_world(app, factory, payments, shop):
     """Orders of seller 1 only (A), of seller 2 only (B), and of both (C: 16.67 each). C has a refund
     paid for seller 2's refund request and one for the whole order (e.g. a cancel: 2.23 each)."""
+    from app.core.tenancy import tenant_scope
     from app.extensions import db
     from app.orders.models import RefundRequest, SubOrder
-    from app.tenants.context import tenant_scope
 
     s1, s2 = shop.seller, factory.seller(shop.tenant)
     out = {}
@@ -181,9 +181,9 @@ def test_a_seller_sees_only_the_money_of_orders_holding_its_sub_orders(app, shop
 def test_payment_method_settings_keep_stripe_secrets_write_only_and_encrypted(app, shop):
     from sqlalchemy import select, text
 
+    from app.core.tenancy import tenant_scope
     from app.extensions import db
     from app.payments.models import PaymentMethodSetting
-    from app.tenants.context import tenant_scope
 
     client, _ = login(app, shop.tenant.slug, shop.admin.username)
     response = client.post(

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.payments.models import PaymentMethodSetting, PaymentTransaction, Refund
-from app.tenants.context import tenant_scope
 from tests.payments.conftest import API, CARD_OK, card, error_of
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
+from app.core.tenancy import tenant_scope
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.orders import lifecycle as orders
@@ -16,7 +17,6 @@ from app.payments import charges
 from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentTransaction, Refund
 from app.security.models import User
-from app.tenants.context import tenant_scope
 from tests.payments.conftest import API, CARD_OK
 from tests.payments.test_stripe import PM, event, signed
 

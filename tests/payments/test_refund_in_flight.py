@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.payments.models import Refund
-from app.tenants.context import tenant_scope
 from tests.payments.conftest import API, error_of
 from tests.payments.test_stripe import PM
 from tests.payments.test_stripe_refunds import post, refund_event

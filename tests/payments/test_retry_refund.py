@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.core.errors import DomainError
+from app.core.tenancy import tenant_scope
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.orders import refunds as orders
@@ -29,7 +30,6 @@ from app.orders.models import Order, RefundRequest
 from app.payments import refunds as payment_refunds
 from app.payments.models import Payment, PaymentIdempotencyKey, Refund
 from app.security import roles
-from app.tenants.context import tenant_scope
 from tests.admin.test_admin_views import login
 from tests.browser.chromium import admin_page
 from tests.payments.conftest import CARD_OK, card

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.orders.models import RefundRequest, SubOrder
-from app.tenants.context import tenant_scope
 from tests.payments.conftest import CARD_OK, error_of, headers
 
 ORDERS = "/api/v1/orders"

@@ -16,11 +16,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, update
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.orders.models import RefundRequest, SubOrder
 from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentTransaction
-from app.tenants.context import tenant_scope
 from tests.admin.test_admin_views import login
 from tests.payments.conftest import CARD_OK, headers
 from tests.payments.test_admin import shows

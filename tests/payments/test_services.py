@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.errors import Conflict, ValidationError
+from app.core.tenancy import tenant_scope
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.payments import charges
 from app.payments import refunds as payment_refunds
 from app.payments.models import Payment, PaymentIdempotencyKey, PaymentTransaction, Refund
-from app.tenants.context import tenant_scope
 from tests.payments.conftest import CARD_OK, card
 
 

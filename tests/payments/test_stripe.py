@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.core.errors import ValidationError
+from app.core.tenancy import tenant_scope
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentMethodSetting, PaymentTransaction, ProcessedWebhook
-from app.tenants.context import tenant_scope
 from tests.payments.conftest import API, error_of
 
 SECRET = "whsec_test_secret"

@@ -11,12 +11,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app.core.tenancy import tenant_scope
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.orders.models import Order
 from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentTransaction, Refund
-from app.tenants.context import tenant_scope
 from tests.payments.conftest import API
 from tests.payments.test_stripe import PM, signed
 

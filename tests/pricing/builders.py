@@ -8,12 +8,12 @@ import itertools
 from decimal import Decimal
 
 from app.catalog.models import Category
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.pricing_contract import Destination, LineInput, PricingRequest
 from app.promotions.models import Promotion
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone
 from app.tax.models import TaxRule, TaxSettings
-from app.tenants.context import tenant_scope
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 FR = Destination(country="FR")

@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from app.core.db import transaction
 from app.core.errors import Conflict
+from app.core.tenancy import tenant_scope
 from app.core.types import utcnow
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.pricing_contract import AppliedPromotion
 from app.promotions import services
 from app.promotions.models import Promotion, PromotionCustomerUsage, PromotionRedemption
-from app.tenants.context import tenant_scope
 from tests.orders.rows import order_row
 
 

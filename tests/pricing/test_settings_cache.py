@@ -12,12 +12,12 @@ from decimal import Decimal as D
 
 from sqlalchemy import event, select, update
 
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.pricing.engine import price
 from app.promotions.models import Promotion
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone
 from app.tax.models import TaxRule, TaxSettings
-from app.tenants.context import tenant_scope
 from tests.pricing.builders import NOW, line, request_for
 
 TABLES = (

@@ -19,9 +19,9 @@ from app.catalog.models import (
     ProductAttributeValue,
     ProductVariant,
 )
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
-from app.tenants.context import tenant_scope
 from tests.conftest import unique
 
 BACKENDS = [

@@ -10,12 +10,12 @@ from decimal import Decimal
 from flask_jwt_extended import create_access_token
 from sqlalchemy import bindparam, select, text
 
+from app.core.tenancy import tenant_scope, unscoped
 from app.events import bus
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.search.models import SearchClick, SearchQueryLog
 from app.security import roles
-from app.tenants.context import tenant_scope, unscoped
 from tests.admin.test_admin_views import login
 
 API = "/api/v1/search"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from flask_jwt_extended import create_access_token
 
-from app.tenants.context import tenant_scope
+from app.core.tenancy import tenant_scope
 
 API = "/api/v1/search"
 

@@ -14,12 +14,12 @@ from app.catalog import services as catalog_services
 from app.catalog.models import Product
 from app.catalog.queries import ProductFilters
 from app.core.errors import ValidationError
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.inventory import services as inventory_services
 from app.inventory.models import StockLevel
 from app.search import service
 from app.security.models import User
-from app.tenants.context import tenant_scope
 
 
 def search(

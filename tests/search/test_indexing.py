@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from app.catalog.models import Product
 from app.catalog.queries import ProductFilters
+from app.core.tenancy import tenant_scope, unscoped
 from app.events import bus
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.search import service
 from app.search.tantivy_backend import TantivyBackend
-from app.tenants.context import tenant_scope, unscoped
 
 
 def _ids(app, tenant, q="", **filters):

@@ -1,23 +1,25 @@
 """Keeps the copied `seller_id` of variants, stock levels, stock movements and low-stock alerts
-equal to their product's seller, inside every flush.
+equal to their product's seller, inside every flush (a before_flush listener, installed by
+app/hooks.py).
 
 The copy makes "this seller's rows" one indexed lookup (seller lists in the admin, a seller's
 API) instead of a join through products on tables that grow to millions of rows. Core inserts
-that bypass the ORM (the demo seeder) must set it themselves.
+that bypass the ORM (the demo seeder) must set it themselves. It lives with inventory, the higher
+of the two domains whose tables it keeps (catalog's variants, inventory's stock rows).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
 from app.catalog.models import Product, ProductVariant
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement
 
-_installed = False
 
-
-def _sync(session: Session) -> None:
+def sync_seller_ids(session: Session, flush_context, instances) -> None:
+    """before_flush: variants take their product's seller_id, stock levels their variant's,
+    movements and alerts their stock level's; a product given to another seller moves them all."""
     pending = list(session.new) + list(session.dirty)
     with session.no_autoflush:
         # products first: a change of seller moves everything the product owns
@@ -77,11 +79,3 @@ def _move_product(session: Session, product_id: int, seller_id: int) -> None:
     for obj in list(session.identity_map.values()):
         if isinstance(obj, (ProductVariant, StockLevel, StockMovement, LowStockAlert)):
             session.expire(obj, ["seller_id"])
-
-
-def install() -> None:
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    event.listen(Session, "before_flush", lambda session, ctx, instances: _sync(session))

@@ -1,6 +1,8 @@
 """The current tenant of this request, job or command, and the Super Admin bypass.
 
 Kept in context variables so that request threads, jobs and CLI commands each have their own.
+A primitive of the lowest layer: the cache keys its entries by the current tenant, tenancy's ORM
+hooks (app/tenants/orm.py) filter and stamp with it, and every domain reads it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,21 @@
+"""Health of the event machinery: the outbox's backlog and the task runner's queues."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from app.core.health import timed
+from app.events.bus import get_bus, pending_count
+
+
+def check_queues() -> dict:
+    bus = get_bus()
+
+    def probe():
+        info = {"mode": current_app.config["JOBS_MODE"], "outbox_pending": pending_count()}
+        sizes = getattr(bus.runner, "queue_sizes", None)
+        if sizes:
+            info["queues"] = sizes()
+        return info
+
+    return timed(probe)
