@@ -27,9 +27,28 @@ from tests.pricing.rows import add_pricing_rows
 pytestmark = pytest.mark.smoke
 
 
+@pytest.fixture(scope="module")
+def _two_tenants_rows(app):
+    """Tenant A with one row of every tenant-owned model; tenant B with its own product. Built once
+    for the module (it takes seconds, and the per-model test runs once per tenant-owned model);
+    the tests only read them, or write under tenant B."""
+    from tests.factories import Factory
+
+    with app.app_context():
+        try:
+            return _build_two_tenants(Factory(app))
+        finally:
+            db.session.rollback()
+            db.session.remove()
+
+
 @pytest.fixture
-def two_tenants(factory, ctx):
-    """Tenant A with one row of every tenant-owned model; tenant B with its own product."""
+def two_tenants(_two_tenants_rows, ctx):
+    """The ids of tenants A and B, in an app context of the test's own."""
+    return _two_tenants_rows
+
+
+def _build_two_tenants(factory):
     a, b = factory.tenant(), factory.tenant()
     A = a.id
     seller_a = factory.seller(a)
