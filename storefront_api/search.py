@@ -11,7 +11,7 @@ in about a millisecond anyway.
 Speed: the result cards come from the index (no database read), and the two facet-heavy answers
 (products/, filters/) are written as JSON directly (`_json`) rather than dumped field by field by
 marshmallow, which cost more than the engine itself on a page of cards with a few hundred facet
-values. The schemas still document them, and tests/search/test_api.py checks that the body is
+values. The schemas still document them, and tests/storefront_api/search/test_search.py checks that the body is
 exactly what the schema would dump. Argument schemas are instantiated once, not per request.
 """
 

@@ -135,7 +135,7 @@ def client(app):
 
 @pytest.fixture
 def factory(app):
-    from tests.factories import Factory
+    from tests.builders.factories import Factory
 
     return Factory(app)
 

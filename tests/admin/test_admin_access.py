@@ -15,7 +15,7 @@ from app.inventory.models import LowStockAlert, StockMovement
 from app.reviews import services as review_services
 from app.security import roles
 from app.security.models import User
-from tests.admin.test_admin_views import login
+from tests.builders.admin import login
 
 pytestmark = pytest.mark.smoke
 
@@ -109,7 +109,7 @@ def _dataset(app, factory, tenant):
 
 @pytest.fixture(scope="module")
 def world(app):
-    from tests.factories import Factory
+    from tests.builders.factories import Factory
 
     factory = Factory(app)
     tenant, other_tenant = factory.tenant(), factory.tenant()

@@ -17,7 +17,7 @@ from app.inventory.models import StockLevel
 from app.reviews import services as review_services
 from app.security import roles
 from app.security.models import User
-from tests.admin.test_admin_views import login
+from tests.builders.admin import login
 
 pytestmark = pytest.mark.smoke
 
@@ -43,7 +43,7 @@ def _bulk_products(app, seller, count: int) -> None:
 
 @pytest.fixture(scope="module")
 def world(app):
-    from tests.factories import Factory
+    from tests.builders.factories import Factory
 
     factory = Factory(app)
     tenant, other = factory.tenant(), factory.tenant()

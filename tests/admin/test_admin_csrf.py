@@ -18,8 +18,8 @@ from app.reviews.models import Review
 from app.security import roles
 from app.security.models import User
 from app.security.session_models import AuthSession
-from tests.admin.test_admin_views import login, scope
-from tests.factories import PASSWORD
+from tests.builders.admin import login, scope
+from tests.builders.factories import PASSWORD
 
 pytestmark = pytest.mark.smoke
 
@@ -214,7 +214,7 @@ def test_every_delete_and_action_url_refuses_get(app, shop):
 
 def test_the_api_is_not_under_form_csrf(app, shop):
     """Bearer-token JSON writes need no form token (the API's cookie mode has its own double submit:
-    tests/api/test_auth.py)."""
+    tests/storefront_api/test_auth.py)."""
     api = app.test_client()
     response = api.post(
         "/api/v1/auth/login/",

@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from admin.forms import KeepingQuerySelectMultipleField, MarketModelConverter
 from app.core.types import UTCDateTime
-from tests.admin.test_admin_edit_roundtrip import BrowserForm
+from tests.builders.admin import BrowserForm
 
 pytestmark = pytest.mark.smoke
 

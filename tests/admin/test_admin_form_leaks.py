@@ -51,9 +51,8 @@ from app.security import roles
 from app.security.models import User
 from app.sellers.models import SellerProfile
 from app.shipping.models import ShippingMethod, ShippingZone
-from tests.admin.test_admin_views import login
-from tests.orders.conftest import _slugs, configure_pricing, headers
-from tests.orders.test_orders_api import CARD_OK, patch, place, sub_of
+from tests.builders.admin import login
+from tests.builders.orders import CARD_OK, _slugs, configure_pricing, headers, patch, place, sub_of
 
 pytestmark = pytest.mark.smoke  # a few seconds, on SQLite too
 
@@ -187,7 +186,7 @@ def _every_row_of(app, tenant_id: int) -> dict[type, set[int]]:
 
 @pytest.fixture(scope="module")
 def world(app):
-    from tests.factories import Factory
+    from tests.builders.factories import Factory
 
     factory = Factory(app)
     client = app.test_client()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from app.security import roles
-from tests.admin.test_admin_views import login
+from tests.builders.admin import login
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.core.tenancy import unscoped
 from app.extensions import db
 from app.security import roles
-from tests.admin.test_admin_views import login
+from tests.builders.admin import login
 
 pytestmark = pytest.mark.smoke
 

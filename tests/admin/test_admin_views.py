@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
 
 from app.catalog.models import Product
-from app.core.tenancy import tenant_scope, unscoped
 from app.extensions import db
 from app.inventory import services as inventory
 from app.security import roles
 from app.security.models import AuditLog, User
+from tests.builders.admin import login, scope
 from tests.conftest import FormClient
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.smoke
-
-
-def login(
-    app, tenant_slug: str, username: str, password: str = PASSWORD, *, expect_ok: bool = True
-):
-    client = app.test_client()
-    client.environ_base["HTTP_X_TENANT"] = tenant_slug
-    response = client.post("/login/", data={"username": username, "password": password})
-    if expect_ok:
-        assert response.status_code == 302 and "/login" not in response.headers["Location"], (
-            "login failed"
-        )
-    return client, response
 
 
 @pytest.fixture
@@ -58,18 +43,6 @@ def shop(app, factory):
         "customer": customer.user.username,
         "customer_user_id": customer.user_id,
     }
-
-
-@contextmanager
-def scope(app, tenant_id=None):
-    """An app context for checking the database between requests (never held across them)."""
-    with app.app_context():
-        if tenant_id is None:
-            with unscoped():
-                yield
-        else:
-            with tenant_scope(tenant_id):
-                yield
 
 
 def test_admin_sees_the_product_list(app, shop):

@@ -16,8 +16,8 @@ from app.core.types import utcnow
 from app.extensions import db
 from app.security import roles
 from app.security.models import AuditLog, User
-from tests.admin.test_admin_views import login
-from tests.factories import PASSWORD
+from tests.builders.admin import login
+from tests.builders.factories import PASSWORD
 
 pytestmark = pytest.mark.smoke
 API = "/api/v1/auth"

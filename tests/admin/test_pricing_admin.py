@@ -13,8 +13,8 @@ from app.promotions.models import Promotion
 from app.security import roles
 from app.shipping.models import ShippingMethod, ShippingZone
 from app.tax.models import TaxRule, TaxSettings
-from tests.admin.test_admin_views import login, scope
-from tests.pricing.builders import Builder
+from tests.builders.admin import login, scope
+from tests.builders.pricing import Builder
 
 pytestmark = pytest.mark.smoke
 

@@ -11,7 +11,7 @@ import pytest
 
 from app import create_app
 from config import Config, DevelopmentConfig, ProductionConfig, TestingConfig
-from tests.admin.test_admin_views import login
+from tests.builders.admin import login
 from tests.conftest import TEST_DB_URL
 
 pytestmark = pytest.mark.smoke

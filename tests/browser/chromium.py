@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.builders.factories import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
