@@ -13,7 +13,7 @@ from flask_appbuilder import ModelView, expose, has_access, permission_name
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_login import current_user
-from sqlalchemy import false, select
+from sqlalchemy import false
 from wtforms import validators
 
 from admin.forms import LosslessFormsMixin, ReadOnlyField, readonly_form
@@ -22,26 +22,29 @@ from app.core.errors import PermissionDenied
 from app.core.tenancy import current_tenant_id, is_unscoped, tenant_scope
 from app.extensions import db
 from app.security import roles
-from app.sellers.models import SellerProfile
+from app.security.actor import Actor
+from app.sellers.actors import actor_for
 from app.tenants.models import TenantScoped
 
 _NOT_A_SELLER = object()
 
 
+def current_actor() -> Actor | None:
+    """The signed-in user's Actor (app.security.actor), built once per request; None signed out."""
+    if "admin_actor" not in g:
+        user = current_user
+        g.admin_actor = actor_for(user) if getattr(user, "is_authenticated", False) else None
+    return g.admin_actor
+
+
 def current_seller_id():
     """The seller profile id of a seller-only user; _NOT_A_SELLER for staff who see everything;
     None for a seller user without a profile (sees nothing)."""
-    if "seller_id" in g:
-        return g.seller_id
-    user = current_user
-    if not getattr(user, "is_authenticated", False) or not user.is_seller:
-        g.seller_id = _NOT_A_SELLER
-    else:
-        with db.session.no_autoflush:
-            g.seller_id = db.session.scalar(
-                select(SellerProfile.id).where(SellerProfile.user_id == user.id)
-            )
-    return g.seller_id
+    actor = current_actor()
+    if actor is None or not actor.is_seller:
+        return _NOT_A_SELLER
+    with db.session.no_autoflush:
+        return actor.seller_id  # looked up once per request
 
 
 def is_seller_user() -> bool:

@@ -20,11 +20,12 @@ from app.customers.services import ensure_profile
 from app.extensions import db
 from app.orders.models import Order
 from app.reviews.models import Review
+from app.security.actor import Actor
 
 
 @transactional
-def analytics(user) -> dict[str, Any]:
-    profile = ensure_profile(user)
+def analytics(actor: Actor) -> dict[str, Any]:
+    profile = ensure_profile(actor)
     wishlist_count = db.session.scalar(
         select(func.count(WishlistItem.id)).where(WishlistItem.customer_id == profile.id)
     )
@@ -42,7 +43,7 @@ def analytics(user) -> dict[str, Any]:
     orders_count, spent = db.session.execute(
         select(
             func.count(Order.id), func.coalesce(func.sum(Order.total - Order.refunded_total), 0)
-        ).where(Order.customer_user_id == user.id, Order.paid_at.is_not(None))
+        ).where(Order.customer_user_id == actor.user_id, Order.paid_at.is_not(None))
     ).one()
     return {
         "wishlist_count": wishlist_count or 0,

@@ -28,6 +28,7 @@ from app.customers import accounts
 from app.extensions import limiter
 from app.security import auth
 from app.security import roles as R
+from app.sellers.actors import actor_for
 from storefront_api.common import (
     BEARER,
     Blueprint,
@@ -270,7 +271,7 @@ def login(data):
         login=data["login"], password=data["password"], device=data["device_name"], **_client()
     )
     cart_services.merge_guest_cart(
-        pair.user, request.headers.get("X-Cart-Token")
+        actor_for(pair.user), request.headers.get("X-Cart-Token")
     )  # a guest's cart joins theirs
     return _token_body(pair, data["use_cookies"])
 

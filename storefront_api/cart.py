@@ -17,7 +17,7 @@ from marshmallow import ValidationError as SchemaError
 
 from app.cart import services
 from app.pricing_contract import Destination
-from storefront_api.common import Blueprint, current_api_user, document_errors
+from storefront_api.common import Blueprint, current_actor, current_api_user, document_errors
 
 MAX_ID = 2**31 - 1
 CART_TOKEN_HEADER = "X-Cart-Token"
@@ -203,15 +203,16 @@ def _errors(*codes: int):
 
 def cart_ref() -> services.CartRef:
     """The caller: a customer's bearer token, or a guest's X-Cart-Token header."""
-    user = current_api_user(optional=True)
+    actor = current_actor(optional=True)
     token = (
-        None if user is not None else (request.headers.get(CART_TOKEN_HEADER) or "")[:200] or None
+        None if actor is not None else (request.headers.get(CART_TOKEN_HEADER) or "")[:200] or None
     )
-    return services.CartRef(user=user, token=token)
+    email = current_api_user(optional=True).email if actor is not None else None
+    return services.CartRef(actor=actor, token=token, email=email)
 
 
 def _hand_out_token(ref: services.CartRef, previous: str | None) -> None:
-    if ref.user is None and ref.token and ref.token != previous:
+    if ref.actor is None and ref.token and ref.token != previous:
 
         @after_this_request
         def _header(response):

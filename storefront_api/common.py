@@ -1,6 +1,6 @@
 """What every /api/v1 resource shares: the signed-in user, role checks, pagination, errors.
 
-A handler stays a few lines: parse (marshmallow via flask-smorest), `current_api_user()` or
+A handler stays a few lines: parse (marshmallow via flask-smorest), `current_actor()` or
 `require_roles(...)`, call one app service, return what the response schema serializes.
 """
 
@@ -23,6 +23,8 @@ from webargs.flaskparser import abort as webargs_abort
 
 from app.core.errors import DomainError, PermissionDenied
 from app.core.tenancy import current_tenant_id
+from app.security.actor import Actor
+from app.sellers.actors import actor_for
 from storefront_api.request_guard import JSONTooDeep, refuse_bad_text
 
 MAX_PAGE_SIZE = 100
@@ -161,6 +163,18 @@ def current_api_user(optional: bool = False):
     if "api_user" not in g:
         g.api_user = _load_user(optional)
     return g.api_user
+
+
+def current_actor(optional: bool = False) -> Actor | None:
+    """The request's Actor (app.security.actor), built once per request from `current_api_user`;
+    None for an anonymous caller when optional. Services take it instead of the user."""
+    user = current_api_user(optional)
+    if user is None:
+        return None
+    actor = g.get("api_actor")
+    if actor is None or actor.user_id != user.id:
+        actor = g.api_actor = actor_for(user)
+    return actor
 
 
 def require_roles(*role_names: str):

@@ -18,7 +18,7 @@ from app.security import roles
 from storefront_api.common import (
     Blueprint,
     PageArgs,
-    current_api_user,
+    current_actor,
     document_errors,
     page_schema,
     require_roles,
@@ -223,7 +223,7 @@ class CustomerAnalyticsSchema(Schema):
 @_errors(401, 403)
 def get_profile():
     """The caller's customer profile (created on first use)."""
-    return services.get_profile(current_api_user())
+    return services.get_profile(current_actor())
 
 
 @blp.route("/profile/", methods=["PUT"])
@@ -233,7 +233,7 @@ def get_profile():
 @_errors(400, 401, 403, 422)
 def put_profile(data):
     """Update phone, date of birth, preferred language and currency, marketing consent."""
-    return services.update_profile(current_api_user(), data)
+    return services.update_profile(current_actor(), data)
 
 
 # --- addresses -----------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ def put_profile(data):
 @_errors(401, 403, 422)
 def list_addresses(args):
     """The caller's addresses, the default first."""
-    return services.list_addresses(current_api_user(), args["page"], args["page_size"])
+    return services.list_addresses(current_actor(), args["page"], args["page_size"])
 
 
 @blp.route("/addresses/", methods=["POST"])
@@ -256,7 +256,7 @@ def list_addresses(args):
 @_errors(400, 401, 403, 409, 422)
 def create_address(data):
     """Add an address (labels are unique per customer: 409 on a duplicate)."""
-    return services.create_address(current_api_user(), data)
+    return services.create_address(current_actor(), data)
 
 
 @blp.route("/addresses/<int:address_id>/", methods=["GET"])
@@ -265,7 +265,7 @@ def create_address(data):
 @_errors(401, 403, 404)
 def get_address(address_id):
     """One of the caller's addresses."""
-    return services.get_address(current_api_user(), address_id)
+    return services.get_address(current_actor(), address_id)
 
 
 @blp.route("/addresses/<int:address_id>/", methods=["PUT"])
@@ -275,7 +275,7 @@ def get_address(address_id):
 @_errors(400, 401, 403, 404, 409, 422)
 def update_address(data, address_id):
     """Replace one of the caller's addresses."""
-    return services.update_address(current_api_user(), address_id, data)
+    return services.update_address(current_actor(), address_id, data)
 
 
 @blp.route("/addresses/<int:address_id>/", methods=["DELETE"])
@@ -284,7 +284,7 @@ def update_address(data, address_id):
 @_errors(401, 403, 404)
 def delete_address(address_id):
     """Delete one of the caller's addresses (if it was the default, the oldest other one becomes it)."""
-    services.delete_address(current_api_user(), address_id)
+    services.delete_address(current_actor(), address_id)
 
 
 @blp.route("/addresses/<int:address_id>/set-default/", methods=["POST"])
@@ -293,7 +293,7 @@ def delete_address(address_id):
 @_errors(401, 403, 404)
 def set_default_address(address_id):
     """Make this address the default; every other address of the caller stops being it."""
-    return services.set_default_address(current_api_user(), address_id)
+    return services.set_default_address(current_actor(), address_id)
 
 
 # --- wishlist ------------------------------------------------------------------------------------
@@ -306,11 +306,11 @@ def set_default_address(address_id):
 @_errors(401, 403, 422)
 def list_wishlist(args):
     """The caller's wishlist, the latest additions first."""
-    return services.list_wishlist(current_api_user(), args["page"], args["page_size"])
+    return services.list_wishlist(current_actor(), args["page"], args["page_size"])
 
 
 def _add(product_id: int):
-    item, created = services.add_to_wishlist(current_api_user(), product_id)
+    item, created = services.add_to_wishlist(current_actor(), product_id)
     return item, (201 if created else 200)
 
 
@@ -345,7 +345,7 @@ def add_wishlist_item(product_id):
 @_errors(401, 403, 404)
 def remove_wishlist_item(product_id):
     """Remove a product from the wishlist (404 if it is not in it)."""
-    services.remove_from_wishlist(current_api_user(), product_id)
+    services.remove_from_wishlist(current_actor(), product_id)
 
 
 @blp.route("/wishlist/check/<int:product_id>/", methods=["GET"])
@@ -354,7 +354,7 @@ def remove_wishlist_item(product_id):
 @_errors(401, 403, 404)
 def check_wishlist(product_id):
     """Whether a product of this storefront is in the caller's wishlist."""
-    return services.wishlist_check(current_api_user(), product_id)
+    return services.wishlist_check(current_actor(), product_id)
 
 
 # --- activity and analytics ----------------------------------------------------------------------
@@ -368,7 +368,7 @@ def check_wishlist(product_id):
 def list_activities(args):
     """The caller's recent activity (product views, searches, wishlist changes), newest first."""
     return services.list_activities(
-        current_api_user(), args["page"], args["page_size"], args.get("type")
+        current_actor(), args["page"], args["page_size"], args.get("type")
     )
 
 
@@ -379,7 +379,7 @@ def list_activities(args):
 @_errors(400, 401, 403, 404, 422)
 def log_activity(data):
     """Record a storefront event of the caller (the product or category it names must exist here)."""
-    return services.log_activity(current_api_user(), data["type"], data["payload"])
+    return services.log_activity(current_actor(), data["type"], data["payload"])
 
 
 @blp.route("/analytics/", methods=["GET"])
@@ -388,4 +388,4 @@ def log_activity(data):
 @_errors(401, 403)
 def get_analytics():
     """The caller's own figures: wishlist, reviews, activity by type (orders: not tracked yet)."""
-    return customer_analytics.analytics(current_api_user())
+    return customer_analytics.analytics(current_actor())

@@ -38,7 +38,7 @@ from storefront_api.common import (
     Blueprint,
     PageArgs,
     Unauthorized,
-    current_api_user,
+    current_actor,
     document_errors,
     page_schema,
 )
@@ -84,10 +84,10 @@ def _guest_limit(fn):
 
 
 def _caller(order_id: int, headers: dict):
-    """The bearer token's user; else a guest holding the order's X-Order-Token; else 401."""
-    user = current_api_user(optional=True)
-    if user is not None:
-        return user
+    """The bearer token's Actor; else a guest holding the order's X-Order-Token; else 401."""
+    actor = current_actor(optional=True)
+    if actor is not None:
+        return actor
     if "order_token" not in headers:
         raise Unauthorized("a valid access token (or the guest's X-Order-Token) is required")
     return access.GuestAccess(order_id, headers["order_token"])
@@ -532,7 +532,7 @@ def create(headers, data):
 def list_orders(args):
     """Customers: their orders; sellers: orders with their sub-orders; admins: all of the tenant."""
     return visibility.list_orders(
-        current_api_user(),
+        current_actor(),
         status=args.get("status"),
         page=args["page"],
         page_size=args["page_size"],
@@ -556,7 +556,7 @@ def detail(headers, order_id):
 def update(data, order_id):
     """Sellers and admins move the status (processing, shipped, delivered, completed); the
     customer changes notes or the address while the order is pending."""
-    return lifecycle.update_order(current_api_user(), order_id, data)
+    return lifecycle.update_order(current_actor(), order_id, data)
 
 
 @blp.route("/<int:order_id>/cancel/", methods=["POST"])

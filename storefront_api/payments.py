@@ -28,6 +28,7 @@ from storefront_api.common import (
     Blueprint,
     PageArgs,
     Unauthorized,
+    current_actor,
     current_api_user,
     document_errors,
     page_schema,
@@ -320,7 +321,7 @@ def create_refund(headers, data):
     """Refund part or all of a captured payment (Admins). Never more than captured minus already
     refunded (409 refund_exceeds_captured), also under concurrent requests. Idempotency-Key honoured."""
     return refunds.refund_for_api(
-        current_api_user(),
+        current_actor(),
         payment_id=data["payment_id"],
         amount=data["amount"],
         reason=data["reason"],
@@ -336,7 +337,7 @@ def create_refund(headers, data):
 def transactions(args):
     """Payment history, newest first: a customer's own payments; Admins: the whole shop's."""
     return access.list_transactions(
-        current_api_user(),
+        current_actor(),
         payment_id=args.get("payment_id"),
         order_id=args.get("order_id"),
         page=args["page"],

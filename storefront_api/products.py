@@ -41,7 +41,7 @@ from app.tenants.models import Tenant
 from storefront_api.common import (
     Blueprint,
     PageArgs,
-    current_api_user,
+    current_actor,
     document_errors,
     page_schema,
     require_roles,
@@ -600,7 +600,7 @@ class Products(MethodView):
     )
     def post(self, data):
         """Create a product (a seller: for its own store; an admin: names seller_id)"""
-        return services.create_product(current_api_user(), data)
+        return services.create_product(current_actor(), data)
 
 
 @blp.route("/<int:product_id>/")
@@ -620,7 +620,7 @@ class ProductDetail(MethodView):
     )
     def get(self, product_id):
         """A product with variants, availability, images, brand, category breadcrumb, seller, rating"""
-        return queries.get_product(product_id, queries.viewer_of(current_api_user(optional=True)))
+        return queries.get_product(product_id, queries.viewer_of(current_actor(optional=True)))
 
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(ProductInSchema)
@@ -628,7 +628,7 @@ class ProductDetail(MethodView):
     @document_errors(blp, 400, 401, 403, 404, 409, 422, descriptions=_PRODUCT_WRITE_ERRORS)
     def put(self, data, product_id):
         """Replace a product's fields (title and variants required)"""
-        return services.update_product(current_api_user(), product_id, data)
+        return services.update_product(current_actor(), product_id, data)
 
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(ProductPatchSchema, required=False)
@@ -636,14 +636,14 @@ class ProductDetail(MethodView):
     @document_errors(blp, 400, 401, 403, 404, 409, 422, descriptions=_PRODUCT_WRITE_ERRORS)
     def patch(self, data, product_id):
         """Change some fields of a product"""
-        return services.update_product(current_api_user(), product_id, data)
+        return services.update_product(current_actor(), product_id, data)
 
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.response(204)
     @document_errors(blp, 400, 401, 403, 404, descriptions=_PRODUCT_WRITE_ERRORS)
     def delete(self, product_id):
         """Archive a product (hidden from the storefront, kept for orders; PATCH status to restore)"""
-        services.archive_product(current_api_user(), product_id)
+        services.archive_product(current_actor(), product_id)
 
 
 @blp.route("/bulk/")
@@ -659,7 +659,7 @@ class ProductsBulk(MethodView):
     @document_errors(blp, 400, 401, 403, 409, 422, descriptions=_BULK_ERRORS)
     def post(self, data):
         """Create up to 100 products, all or nothing"""
-        return {"items": services.bulk_create_products(current_api_user(), data["items"])}
+        return {"items": services.bulk_create_products(current_actor(), data["items"])}
 
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(BulkUpdateSchema)
@@ -667,7 +667,7 @@ class ProductsBulk(MethodView):
     @document_errors(blp, 400, 401, 403, 409, 422, descriptions=_BULK_ERRORS)
     def patch(self, data):
         """Change up to 100 products (each item names its id), all or nothing"""
-        return {"items": services.bulk_update_products(current_api_user(), data["items"])}
+        return {"items": services.bulk_update_products(current_actor(), data["items"])}
 
 
 @blp.route("/featured/")
@@ -745,7 +745,7 @@ class Categories(MethodView):
     )
     def post(self, data):
         """Create a category (admins)"""
-        return services.create_category(current_api_user(), data)
+        return services.create_category(current_actor(), data)
 
 
 @blp.route("/categories/<string:slug>/")

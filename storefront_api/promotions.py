@@ -15,7 +15,7 @@ from app.security import roles
 from storefront_api.common import (
     Blueprint,
     PageArgs,
-    current_api_user,
+    current_actor,
     document_errors,
     page_schema,
     require_roles,
@@ -192,7 +192,7 @@ class CouponResultSchema(Schema):
 def list_promotions(args):
     """Admins: every promotion of the storefront; sellers: their own."""
     return services.list_promotions(
-        current_api_user(),
+        current_actor(),
         page=args["page"],
         page_size=args["page_size"],
         kind=args.get("kind"),
@@ -208,7 +208,7 @@ def list_promotions(args):
 def create_promotion(data):
     """Admins create platform promotions; sellers create their own, funded by them (409
     coupon_code_taken when the code is used already)."""
-    return services.create_promotion(current_api_user(), data)
+    return services.create_promotion(current_actor(), data)
 
 
 @blp.route("/<int:promotion_id>/", methods=["GET"])
@@ -217,7 +217,7 @@ def create_promotion(data):
 @document_errors(blp, 401, 403, 404)
 def get_promotion(promotion_id):
     """One promotion (sellers: only their own)."""
-    return services.get_promotion(current_api_user(), promotion_id)
+    return services.get_promotion(current_actor(), promotion_id)
 
 
 @blp.route("/apply-coupon/", methods=["POST"])
@@ -237,7 +237,7 @@ def get_promotion(promotion_id):
 )
 def apply_coupon(data):
     """What a coupon takes off a basket (automatic promotions applied too)."""
-    return pricing.apply_coupon(current_api_user(optional=True), data)
+    return pricing.apply_coupon(current_actor(optional=True), data)
 
 
 @blp.route("/active/", methods=["GET"])

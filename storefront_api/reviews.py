@@ -14,7 +14,7 @@ from app.security import roles
 from storefront_api.common import (
     Blueprint,
     PageArgs,
-    current_api_user,
+    current_actor,
     document_errors,
     login_required,
     page_schema,
@@ -117,7 +117,7 @@ def list_reviews(args):
 @_errors(400, 401, 403, 404, 409, 422)
 def create_review(data):
     """Review an active product (once per product: 409 already_reviewed on a second review)."""
-    return services.create_review(current_api_user(), data)
+    return services.create_review(current_actor(), data)
 
 
 @blp.route("/<int:review_id>/", methods=["GET"])
@@ -125,7 +125,7 @@ def create_review(data):
 @_errors(401, 404, optional_auth=True)
 def get_review(review_id):
     """One review: an approved one (public), or the caller's own, or any (moderators)."""
-    return services.get_review(review_id, current_api_user(optional=True))
+    return services.get_review(review_id, current_actor(optional=True))
 
 
 @blp.route("/<int:review_id>/", methods=["PUT"])
@@ -135,7 +135,7 @@ def get_review(review_id):
 @_errors(400, 401, 403, 404, 422)
 def put_review(data, review_id):
     """Edit one's own review; a moderator sets its status."""
-    return services.update_review(current_api_user(), review_id, data)
+    return services.update_review(current_actor(), review_id, data)
 
 
 @blp.route("/<int:review_id>/", methods=["PATCH"])
@@ -145,7 +145,7 @@ def put_review(data, review_id):
 @_errors(400, 401, 403, 404, 422)
 def patch_review(data, review_id):
     """Edit some fields of one's own review; a moderator sets its status."""
-    return services.update_review(current_api_user(), review_id, data)
+    return services.update_review(current_actor(), review_id, data)
 
 
 @blp.route("/<int:review_id>/", methods=["DELETE"])
@@ -154,7 +154,7 @@ def patch_review(data, review_id):
 @_errors(401, 403, 404)
 def delete_review(review_id):
     """Delete one's own review (moderators: any review of this storefront)."""
-    services.delete_review(current_api_user(), review_id)
+    services.delete_review(current_actor(), review_id)
 
 
 @blp.route("/<int:review_id>/helpful/", methods=["POST"])
@@ -163,4 +163,4 @@ def delete_review(review_id):
 @_errors(401, 403, 404, 409)
 def mark_helpful(review_id):
     """Find a review helpful: once per user (409 already_voted), not one's own (403 own_review)."""
-    return services.mark_helpful(current_api_user(), review_id)
+    return services.mark_helpful(current_actor(), review_id)

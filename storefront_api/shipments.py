@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from app.shipments import services
 from storefront_api.cart import MAX_ID, decimal_in
-from storefront_api.common import Blueprint, current_api_user, document_errors
+from storefront_api.common import Blueprint, current_actor, document_errors
 from storefront_api.orders import OrderShipmentSchema
 
 blp = Blueprint(
@@ -55,7 +55,7 @@ class CreateLabelSchema(Schema):
 @_errors(400, 401, 403, 404, 409, 422, 429)
 def create_label(data):
     """Make the sub-order's label (a real PDF with the manual carrier) and mark it shipped."""
-    return services.create_label(current_api_user(), data["sub_order_id"], data.get("weight_kg"))
+    return services.create_label(current_actor(), data["sub_order_id"], data.get("weight_kg"))
 
 
 @blp.route("/tracking/<int:shipment_id>/", methods=["GET"])
@@ -63,7 +63,7 @@ def create_label(data):
 @_errors(401, 403, 404)
 def tracking(shipment_id):
     """The shipment and its tracking events, oldest first."""
-    return services.tracking(current_api_user(), shipment_id)
+    return services.tracking(current_actor(), shipment_id)
 
 
 @blp.route("/labels/<int:shipment_id>/", methods=["GET"])
@@ -71,7 +71,7 @@ def tracking(shipment_id):
 @_errors(401, 403, 404)
 def label(shipment_id):
     """The shipment's PDF label (the seller and admins)."""
-    number, pdf = services.label_pdf(current_api_user(), shipment_id)
+    number, pdf = services.label_pdf(current_actor(), shipment_id)
     return Response(
         pdf,
         mimetype="application/pdf",

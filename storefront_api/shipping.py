@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from app.pricing import services as pricing
 from app.shipping import services
 from app.shipping.models import RATE_TYPES
-from storefront_api.common import Blueprint, current_api_user, document_errors
+from storefront_api.common import Blueprint, current_actor, document_errors
 from storefront_api.pricing_schemas import (
     COUNTRY,
     MAX_ID,
@@ -137,4 +137,4 @@ def list_methods(args):
 def calculate(data):
     """Shipping quotes of a basket: one shipment per seller, the chosen (or cheapest) method and
     every option offered, after free-over thresholds and free-shipping promotions."""
-    return pricing.calculate_shipping(current_api_user(optional=True), data)
+    return pricing.calculate_shipping(current_actor(optional=True), data)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 
 from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
 from admin.related_select import PRODUCT_SEARCH, VARIANT_SEARCH
-from app.catalog import services
+from app.catalog import scopes, services
 from app.catalog.models import (
     Attribute,
     Brand,
@@ -19,15 +19,6 @@ from app.catalog.models import (
 from app.extensions import db
 from app.security import roles
 from app.sellers.models import SellerProfile
-
-
-def _own_products(seller_id):
-    return Product.seller_id == seller_id
-
-
-def _product_ids_of(seller_id):
-    """IN (subquery) rather than EXISTS per row: MariaDB turns it into one semi-join."""
-    return select(Product.id).where(Product.seller_id == seller_id)
 
 
 class CategoryView(MarketModelView):
@@ -106,8 +97,8 @@ class VariantView(MarketModelView):
     show_columns = add_columns + ["options", "created_at", "updated_at"]
     base_order = ("id", "desc")
 
-    seller_scope = staticmethod(lambda sid: ProductVariant.seller_id == sid)
-    related_scopes = {"product": _own_products}
+    seller_scope = staticmethod(scopes.variants_of_seller)
+    related_scopes = {"product": scopes.products_of_seller}
     ajax_related = {"product": PRODUCT_SEARCH}
 
     def owned_by_seller(self, item, seller_id):
@@ -131,10 +122,10 @@ class ProductImageView(MarketModelView):
         "position",
     ]
 
-    seller_scope = staticmethod(lambda sid: ProductImage.product_id.in_(_product_ids_of(sid)))
+    seller_scope = staticmethod(scopes.images_of_seller)
     related_scopes = {
-        "product": _own_products,
-        "variant": lambda sid: ProductVariant.seller_id == sid,
+        "product": scopes.products_of_seller,
+        "variant": scopes.variants_of_seller,
     }
     ajax_related = {"product": PRODUCT_SEARCH, "variant": VARIANT_SEARCH}
 
@@ -152,10 +143,8 @@ class ProductAttributeValueView(MarketModelView):
     search_columns = ["product", "attribute", "value"]
     add_columns = edit_columns = show_columns = ["product", "attribute", "value"]
 
-    seller_scope = staticmethod(
-        lambda sid: ProductAttributeValue.product_id.in_(_product_ids_of(sid))
-    )
-    related_scopes = {"product": _own_products}
+    seller_scope = staticmethod(scopes.attribute_values_of_seller)
+    related_scopes = {"product": scopes.products_of_seller}
     ajax_related = {"product": PRODUCT_SEARCH}
 
     def owned_by_seller(self, item, seller_id):
@@ -219,7 +208,7 @@ class ProductView(MarketModelView):
     }
     readonly_columns = {roles.SELLER: ("seller",)}
 
-    seller_scope = staticmethod(_own_products)
+    seller_scope = staticmethod(scopes.products_of_seller)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
 
     def owned_by_seller(self, item, seller_id):

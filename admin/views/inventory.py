@@ -6,19 +6,11 @@ from flask_login import current_user
 
 from admin.base import MarketModelView, datamodel
 from admin.related_select import VARIANT_SEARCH
-from app.catalog.models import ProductVariant
-from app.inventory import services
+from app.catalog.scopes import variants_of_seller
+from app.inventory import scopes, services
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
 from app.security import roles
 from app.sellers.models import SellerProfile
-
-
-def _variant_of_seller(sid):
-    return ProductVariant.seller_id == sid
-
-
-def _stock_of_seller(sid):
-    return StockLevel.seller_id == sid
 
 
 class WarehouseView(MarketModelView):
@@ -37,7 +29,7 @@ class WarehouseView(MarketModelView):
     description_columns = {"seller": "Empty for a platform (fulfilment) warehouse."}
     readonly_columns = {roles.SELLER: ("seller",)}  # a seller's warehouse stays its own
 
-    seller_scope = staticmethod(lambda sid: Warehouse.seller_id == sid)
+    seller_scope = staticmethod(scopes.warehouses_of_seller)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
 
     def owned_by_seller(self, item, seller_id):
@@ -82,11 +74,11 @@ class StockView(MarketModelView):
         "quantity_on_hand": "A counted quantity; the difference is written to the ledger."
     }
 
-    seller_scope = staticmethod(_stock_of_seller)
+    seller_scope = staticmethod(scopes.stock_of_seller)
     related_scopes = {
-        "variant": _variant_of_seller,
+        "variant": variants_of_seller,
         # own warehouses, or platform ones
-        "warehouse": lambda sid: (Warehouse.seller_id == sid) | Warehouse.seller_id.is_(None),
+        "warehouse": scopes.warehouses_usable_by_seller,
     }
     ajax_related = {"variant": VARIANT_SEARCH}  # variants grow without bound: search-as-you-type
 
@@ -123,7 +115,7 @@ class StockMovementView(MarketModelView):
     show_columns = list_columns + ["note", "actor_id"]
     base_order = ("id", "desc")
 
-    seller_scope = staticmethod(lambda sid: StockMovement.seller_id == sid)
+    seller_scope = staticmethod(scopes.movements_of_seller)
 
 
 class LowStockAlertView(MarketModelView):
@@ -136,4 +128,4 @@ class LowStockAlertView(MarketModelView):
     show_columns = list_columns
     base_order = ("id", "desc")
 
-    seller_scope = staticmethod(lambda sid: LowStockAlert.seller_id == sid)
+    seller_scope = staticmethod(scopes.alerts_of_seller)

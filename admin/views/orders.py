@@ -9,10 +9,10 @@ requests."""
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
-from sqlalchemy import select
 
 from admin.base import MarketModelView, datamodel
 from app.cart.models import Cart, CartItem
+from app.orders import scopes
 from app.orders.models import (
     Order,
     OrderEvent,
@@ -22,6 +22,7 @@ from app.orders.models import (
     SubOrder,
 )
 from app.sellers.models import SellerProfile
+from app.shipments import scopes as shipment_scopes
 from app.shipments.models import Shipment, TrackingEvent
 
 READ_ONLY = ["can_list", "can_show"]
@@ -41,10 +42,6 @@ def _address(address) -> str:
         "phone",
     )
     return ", ".join(str(address[k]) for k in keys if (address or {}).get(k))
-
-
-def _orders_of_seller(sid):
-    return Order.id.in_(select(SubOrder.order_id).where(SubOrder.seller_id == sid))
 
 
 class _ReadOnly(MarketModelView):
@@ -93,7 +90,7 @@ class OrderLineView(_ReadOnly):
     show_columns = list_columns + ["discounts", "tax_breakdown"]
     # no relation in the search form: its select box would list every sub-order of the tenant
     search_columns = ["sku", "title", "quantity"]
-    seller_scope = staticmethod(lambda sid: OrderLine.seller_id == sid)
+    seller_scope = staticmethod(scopes.order_lines_of_seller)
 
 
 class OrderEventView(_ReadOnly):
@@ -113,11 +110,7 @@ class OrderEventView(_ReadOnly):
         "created_at",
     ]  # no unscoped order/sub-order selects
     # a seller: the steps of its own sub-orders only
-    seller_scope = staticmethod(
-        lambda sid: OrderEvent.sub_order_id.in_(
-            select(SubOrder.id).where(SubOrder.seller_id == sid)
-        )
-    )
+    seller_scope = staticmethod(scopes.order_events_of_seller)
 
 
 class TrackingEventView(_ReadOnly):
@@ -132,11 +125,7 @@ class TrackingEventView(_ReadOnly):
         "location",
         "occurred_at",
     ]  # no unscoped shipment select
-    seller_scope = staticmethod(
-        lambda sid: TrackingEvent.shipment_id.in_(
-            select(Shipment.id).where(Shipment.seller_id == sid)
-        )
-    )
+    seller_scope = staticmethod(shipment_scopes.tracking_events_of_seller)
 
 
 class ShipmentView(_ReadOnly):
@@ -154,7 +143,7 @@ class ShipmentView(_ReadOnly):
         "created_at",
         "updated_at",
     ]
-    seller_scope = staticmethod(lambda sid: Shipment.seller_id == sid)
+    seller_scope = staticmethod(shipment_scopes.shipments_of_seller)
     related_views = [TrackingEventView]
 
 
@@ -169,11 +158,7 @@ class RefundRequestLineView(_ReadOnly):
         "amount",
         "restocked_quantity",
     ]  # no unscoped line/request selects
-    seller_scope = staticmethod(
-        lambda sid: RefundRequestLine.order_line_id.in_(
-            select(OrderLine.id).where(OrderLine.seller_id == sid)
-        )
-    )
+    seller_scope = staticmethod(scopes.refund_request_lines_of_seller)
 
 
 class RefundRequestView(_ReadOnly):
@@ -204,11 +189,7 @@ class RefundRequestView(_ReadOnly):
         "created_at",
         "decided_at",
     ]  # no unscoped order selects
-    seller_scope = staticmethod(
-        lambda sid: RefundRequest.sub_order_id.in_(
-            select(SubOrder.id).where(SubOrder.seller_id == sid)
-        )
-    )
+    seller_scope = staticmethod(scopes.refund_requests_of_seller)
     related_views = [RefundRequestLineView]
 
 
@@ -237,7 +218,7 @@ class SubOrderView(_ReadOnly):
         "shipping_tax",
         "updated_at",
     ]
-    seller_scope = staticmethod(lambda sid: SubOrder.seller_id == sid)
+    seller_scope = staticmethod(scopes.sub_orders_of_seller)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
     related_views = [OrderLineView, ShipmentView, RefundRequestView, OrderEventView]
 
@@ -280,7 +261,7 @@ class OrderView(_ReadOnly):
         "created_at",
         "updated_at",
     ]
-    seller_scope = staticmethod(_orders_of_seller)
+    seller_scope = staticmethod(scopes.orders_of_seller)
     related_views = [SubOrderView, OrderEventView, RefundRequestView]
     formatters_columns = {"shipping_address": _address}
 

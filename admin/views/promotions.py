@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-from sqlalchemy import select
 from wtforms import StringField
 
 from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
 from app.core.errors import ValidationError
-from app.promotions import services
+from app.promotions import scopes, services
 from app.promotions.models import FUNDERS, KINDS, Promotion, PromotionRedemption
 from app.security import roles
 from app.sellers.models import SellerProfile
@@ -137,7 +136,7 @@ class PromotionView(MarketModelView):
     readonly_columns = {roles.SELLER: ("funded_by", "seller")}
     base_order = ("id", "desc")
 
-    seller_scope = staticmethod(lambda sid: Promotion.seller_id == sid)
+    seller_scope = staticmethod(scopes.promotions_of_seller)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
 
     def prefill_form(self, form, pk):
@@ -193,13 +192,9 @@ class PromotionRedemptionView(MarketModelView):
     ]
     search_columns = ["promotion", "order_id", "code", "created_at"]
     base_order = ("id", "desc")
-    seller_scope = staticmethod(
-        lambda sid: PromotionRedemption.promotion_id.in_(
-            select(Promotion.id).where(Promotion.seller_id == sid)
-        )
-    )
+    seller_scope = staticmethod(scopes.redemptions_of_seller)
     # the list search's promotion select: a seller picks among its own promotions only
-    related_scopes = {"promotion": lambda sid: Promotion.seller_id == sid}
+    related_scopes = {"promotion": scopes.promotions_of_seller}
 
 
 def register(appbuilder: AppBuilder) -> None:

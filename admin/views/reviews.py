@@ -4,13 +4,11 @@ its own products. The product's rating summary is kept in step inside the same t
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
-from sqlalchemy import select
 
 from admin.base import MarketModelView, datamodel
 from admin.related_select import CUSTOMER_SEARCH, PRODUCT_SEARCH
-from app.catalog.models import Product
-from app.customers.models import CustomerProfile
-from app.reviews import services
+from app.catalog.scopes import products_of_seller
+from app.reviews import scopes, services
 from app.reviews.models import REVIEW_STATUSES, Review
 
 
@@ -56,19 +54,12 @@ class ReviewView(MarketModelView):
     }
     base_order = ("id", "desc")
 
-    # IN (subquery), as the catalog views do: one semi-join on MariaDB
-    seller_scope = staticmethod(
-        lambda sid: Review.product_id.in_(select(Product.id).where(Product.seller_id == sid))
-    )
+    seller_scope = staticmethod(scopes.reviews_of_seller)
     # search-as-you-type filters; a seller finds only its products and the customers who reviewed them
     ajax_related = {"product": PRODUCT_SEARCH, "customer": CUSTOMER_SEARCH}
     related_scopes = {
-        "product": lambda sid: Product.seller_id == sid,
-        "customer": lambda sid: CustomerProfile.id.in_(
-            select(Review.customer_id).where(
-                Review.product_id.in_(select(Product.id).where(Product.seller_id == sid))
-            )
-        ),
+        "product": products_of_seller,
+        "customer": scopes.reviewers_of_seller,
     }
 
     def owned_by_seller(self, item, seller_id):

@@ -30,7 +30,7 @@ from app.inventory.models import StockLevel, Warehouse
 from app.pricing import basket
 from app.pricing.engine import price  # checkout prices the cart with it too (carts.price)
 from app.pricing_contract import Destination, LineInput, PricingRequest
-from app.security import roles
+from app.security.actor import Actor
 from app.tenants.models import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS, Tenant
 
 MAX_LINE_QUANTITY = 10_000
@@ -44,31 +44,33 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def check_shopper(user) -> None:
+def check_shopper(actor: Actor | None) -> None:
     """Carts and checkout are for customers and guests; staff and sellers get a 403."""
-    if user is not None and not (user.role_names & roles.CUSTOMER_ROLES):
+    if actor is not None and not actor.is_customer:
         raise PermissionDenied("only customers and guests have a cart")
 
 
 @dataclass
 class CartRef:
-    """Who the cart belongs to: a signed-in customer, or a guest holding a token."""
+    """Who the cart belongs to: a signed-in customer (its Actor, and its account's e-mail for
+    checkout), or a guest holding a token."""
 
-    user: Any = None
+    actor: Actor | None = None
     token: str | None = None
+    email: str | None = None
 
     @property
     def scope(self) -> str:
         return (
-            f"user:{self.user.id}"
-            if self.user is not None
+            f"user:{self.actor.user_id}"
+            if self.actor is not None
             else f"guest:{hash_token(self.token or '')}"
         )
 
 
 def find_cart(ref: CartRef, *, lock: bool = False) -> Cart | None:
-    if ref.user is not None:
-        stmt = select(Cart).where(Cart.user_id == ref.user.id)
+    if ref.actor is not None:
+        stmt = select(Cart).where(Cart.user_id == ref.actor.user_id)
     elif ref.token:
         stmt = select(Cart).where(Cart.token_hash == hash_token(ref.token), Cart.user_id.is_(None))
     else:
@@ -83,12 +85,12 @@ def _cart_for_write(ref: CartRef) -> tuple[Cart, str | None]:
     cart = find_cart(ref, lock=True)
     if cart is not None:
         return cart, None
-    if ref.user is None:  # a new random token: nobody else can be making this cart, no savepoint
+    if ref.actor is None:  # a new random token: nobody else can be making this cart, no savepoint
         issued = ref.token = new_token()
         cart = Cart(token_hash=hash_token(issued), items=[])
         db.session.add(cart)
         return cart, issued
-    cart = Cart(user_id=ref.user.id, items=[])
+    cart = Cart(user_id=ref.actor.user_id, items=[])
     try:
         with db.session.begin_nested():
             db.session.add(cart)
@@ -215,7 +217,7 @@ def check_quantity_limits(
 def pricing_request(
     items: list[CartItem],
     *,
-    user=None,
+    actor: Actor | None = None,
     destination: Destination | None = None,
     coupon_codes: tuple[str, ...] = (),
     shipping_method_ids: dict[int, int] | None = None,
@@ -237,7 +239,7 @@ def pricing_request(
             )
             for item in items
         ),
-        user,
+        actor,
         destination=destination,
         coupon_codes=coupon_codes,
         shipping_method_ids=shipping_method_ids,
@@ -248,7 +250,7 @@ def pricing_request(
 def cart_view(
     cart: Cart | None,
     *,
-    user=None,
+    actor: Actor | None = None,
     token: str | None = None,
     destination: Destination | None = None,
     coupon_codes: tuple[str, ...] = (),
@@ -263,7 +265,7 @@ def cart_view(
     result = price(
         pricing_request(
             items,
-            user=user,
+            actor=actor,
             destination=destination,
             coupon_codes=coupon_codes,
         )
@@ -345,17 +347,21 @@ def _tax(t) -> dict[str, Any]:
 def get_cart(
     ref: CartRef, *, destination: Destination | None = None, coupon_codes: tuple[str, ...] = ()
 ):
-    check_shopper(ref.user)
+    check_shopper(ref.actor)
     with transaction():
         cart = find_cart(ref)
         return cart_view(
-            cart, user=ref.user, token=ref.token, destination=destination, coupon_codes=coupon_codes
+            cart,
+            actor=ref.actor,
+            token=ref.token,
+            destination=destination,
+            coupon_codes=coupon_codes,
         )
 
 
 @retry_on_deadlock()
 def add_item(ref: CartRef, variant_id: int, quantity: int) -> dict[str, Any]:
-    check_shopper(ref.user)
+    check_shopper(ref.actor)
     with transaction():
         variant = sellable_variant(variant_id)
         cart, _ = _cart_for_write(ref)
@@ -371,7 +377,7 @@ def add_item(ref: CartRef, variant_id: int, quantity: int) -> dict[str, Any]:
         else:
             item.quantity = wanted
         db.session.flush()
-        return cart_view(cart, user=ref.user, token=ref.token, stock=stock)
+        return cart_view(cart, actor=ref.actor, token=ref.token, stock=stock)
 
 
 def _own_item(ref: CartRef, item_id: int) -> tuple[Cart, CartItem]:
@@ -385,7 +391,7 @@ def _own_item(ref: CartRef, item_id: int) -> tuple[Cart, CartItem]:
 @retry_on_deadlock()
 def update_item(ref: CartRef, item_id: int, quantity: int) -> dict[str, Any]:
     """Set an item's quantity; 0 removes it."""
-    check_shopper(ref.user)
+    check_shopper(ref.actor)
     with transaction():
         cart, item = _own_item(ref, item_id)
         if quantity == 0:
@@ -396,22 +402,22 @@ def update_item(ref: CartRef, item_id: int, quantity: int) -> dict[str, Any]:
             _check_stock(item.variant_id, quantity)
             item.quantity = quantity
         db.session.flush()
-        return cart_view(cart, user=ref.user, token=ref.token)
+        return cart_view(cart, actor=ref.actor, token=ref.token)
 
 
 @retry_on_deadlock()
 def remove_item(ref: CartRef, item_id: int) -> dict[str, Any]:
-    check_shopper(ref.user)
+    check_shopper(ref.actor)
     with transaction():
         cart, item = _own_item(ref, item_id)
         cart.items.remove(item)
         db.session.flush()
-        return cart_view(cart, user=ref.user, token=ref.token)
+        return cart_view(cart, actor=ref.actor, token=ref.token)
 
 
 @retry_on_deadlock()
 def clear(ref: CartRef) -> dict[str, Any]:
-    check_shopper(ref.user)
+    check_shopper(ref.actor)
     with transaction():
         cart = find_cart(ref, lock=True)
         if cart is not None:
@@ -421,15 +427,15 @@ def clear(ref: CartRef) -> dict[str, Any]:
                 .execution_options(synchronize_session=False)
             )
             db.session.expire(cart, ["items"])
-        return cart_view(cart, user=ref.user, token=ref.token)
+        return cart_view(cart, actor=ref.actor, token=ref.token)
 
 
 @transactional
-def merge_guest_cart(user, token: str | None) -> Cart | None:
+def merge_guest_cart(actor: Actor | None, token: str | None) -> Cart | None:
     """On login: move a guest cart's items into the customer's cart (quantities add up, capped at
     the stock available and the tenant's quantity limits), then delete the guest cart. Unknown or
     spent tokens change nothing."""
-    if not token or user is None or not (user.role_names & roles.CUSTOMER_ROLES):
+    if not token or actor is None or not actor.is_customer:
         return None
     guest = db.session.scalar(
         select(Cart)
@@ -439,7 +445,7 @@ def merge_guest_cart(user, token: str | None) -> Cart | None:
     )
     if guest is None:
         return None
-    cart, _ = _cart_for_write(CartRef(user=user))
+    cart, _ = _cart_for_write(CartRef(actor=actor))
     stock = available_stock([i.variant_id for i in guest.items])
     limits = quantity_limits()
     mine = {i.variant_id: i for i in cart.items}

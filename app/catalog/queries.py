@@ -32,7 +32,7 @@ from app.catalog.models import (
 from app.core import cache
 from app.core.errors import NotFound, ValidationError
 from app.extensions import db
-from app.security import roles
+from app.security.actor import Actor
 from app.sellers.models import SellerProfile
 
 CACHE_NAMESPACE = "catalog"
@@ -116,16 +116,13 @@ class Viewer:
     seller_id: int | None = None
 
 
-def viewer_of(user) -> Viewer:
-    if user is None:
+def viewer_of(actor: Actor | None) -> Viewer:
+    if actor is None:
         return Viewer()
-    if user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
+    if actor.is_admin:
         return Viewer(is_admin=True)
-    if roles.SELLER in user.role_names:
-        seller_id = db.session.scalar(
-            select(SellerProfile.id).where(SellerProfile.user_id == user.id)
-        )
-        return Viewer(seller_id=seller_id)
+    if actor.is_seller:
+        return Viewer(seller_id=actor.seller_id)
     return Viewer()
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.catalog import queries
+from app.catalog import queries, scopes
 from app.catalog.models import (
     PRODUCT_STATUSES,
     PRODUCT_TYPES,
@@ -28,7 +28,7 @@ from app.core.tenancy import current_tenant_id
 from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
-from app.security import roles
+from app.security.actor import Actor
 from app.sellers.models import SellerProfile
 from app.tenants.models import Tenant
 
@@ -109,8 +109,8 @@ def catalog_counts(seller_id: int | None = None) -> dict[str, int]:
     products = select(func.count(Product.id))
     variants = select(func.count(ProductVariant.id)).join(Product)
     if seller_id is not None:
-        products = products.where(Product.seller_id == seller_id)
-        variants = variants.where(Product.seller_id == seller_id)
+        products = products.where(scopes.products_of_seller(seller_id))
+        variants = variants.where(scopes.products_of_seller(seller_id))
     counts = {
         "Products": db.session.scalar(products) or 0,
         "Variants": db.session.scalar(variants) or 0,
@@ -143,20 +143,20 @@ _PRODUCT_FIELDS = (
 )
 
 
-def _actor(user) -> tuple[bool, SellerProfile | None]:
-    """(is_admin, the user's seller profile or None)."""
-    if user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
+def _standing(actor: Actor) -> tuple[bool, SellerProfile | None]:
+    """(is_admin, the actor's seller profile or None)."""
+    if actor.is_admin:
         return True, None
-    if roles.SELLER in user.role_names:
-        profile = db.session.scalar(select(SellerProfile).where(SellerProfile.user_id == user.id))
+    if actor.is_seller:
+        profile = db.session.scalar(
+            select(SellerProfile).where(SellerProfile.user_id == actor.user_id)
+        )
         if profile is not None:
             return False, profile
     raise PermissionDenied("only sellers and admins manage products")
 
 
-def _own_product(
-    user, product_id: int, is_admin: bool, seller: SellerProfile | None
-) -> Product | None:
+def _own_product(product_id: int, is_admin: bool, seller: SellerProfile | None) -> Product | None:
     if not 0 < product_id < 2**31:
         return None
     product = db.session.scalar(select(Product).where(Product.id == product_id))
@@ -420,8 +420,8 @@ def _require_approved(seller: SellerProfile | None) -> None:
 
 
 @_write
-def _create_product(user, data: dict) -> int:
-    is_admin, seller = _actor(user)
+def _create_product(actor: Actor, data: dict) -> int:
+    is_admin, seller = _standing(actor)
     _require_approved(seller)
     errors = _check_product(data, product=None, is_admin=is_admin, seller=seller, taken_skus=set())
     if errors:
@@ -432,16 +432,16 @@ def _create_product(user, data: dict) -> int:
     return product.id
 
 
-def create_product(user, data: dict) -> dict:
+def create_product(actor: Actor, data: dict) -> dict:
     """A product with its variants, images and attribute values; returns its detail."""
-    product_id = _create_product(user, data)
-    return queries.get_product(product_id, queries.viewer_of(user))
+    product_id = _create_product(actor, data)
+    return queries.get_product(product_id, queries.viewer_of(actor))
 
 
 @_write
-def _update_product(user, product_id: int, data: dict) -> int:
-    is_admin, seller = _actor(user)
-    product = _own_product(user, product_id, is_admin, seller)
+def _update_product(actor: Actor, product_id: int, data: dict) -> int:
+    is_admin, seller = _standing(actor)
+    product = _own_product(product_id, is_admin, seller)
     if product is None:
         raise NotFound("no such product")
     _require_approved(seller)
@@ -459,17 +459,17 @@ def _update_product(user, product_id: int, data: dict) -> int:
     return product.id
 
 
-def update_product(user, product_id: int, data: dict) -> dict:
+def update_product(actor: Actor, product_id: int, data: dict) -> dict:
     """Change a product (fields given only, for PATCH; all of them, for PUT); returns its detail."""
-    _update_product(user, product_id, data)
-    return queries.get_product(product_id, queries.viewer_of(user))
+    _update_product(actor, product_id, data)
+    return queries.get_product(product_id, queries.viewer_of(actor))
 
 
 @_write
-def archive_product(user, product_id: int) -> None:
+def archive_product(actor: Actor, product_id: int) -> None:
     """DELETE: the product is archived (hidden from the storefront, kept for orders and reports)."""
-    is_admin, seller = _actor(user)
-    product = _own_product(user, product_id, is_admin, seller)
+    is_admin, seller = _standing(actor)
+    product = _own_product(product_id, is_admin, seller)
     if product is None:
         raise NotFound("no such product")
     product.status = "archived"
@@ -485,8 +485,8 @@ def _bulk_errors(errors: dict[int, dict]) -> ValidationError:
 
 
 @_write
-def _bulk_create(user, items: list[dict]) -> list[int]:
-    is_admin, seller = _actor(user)
+def _bulk_create(actor: Actor, items: list[dict]) -> list[int]:
+    is_admin, seller = _standing(actor)
     _require_approved(seller)
     if len(items) > MAX_BULK_ITEMS:
         raise ValidationError("too many items", details={"items": [f"at most {MAX_BULK_ITEMS}"]})
@@ -509,14 +509,14 @@ def _bulk_create(user, items: list[dict]) -> list[int]:
     return ids
 
 
-def bulk_create_products(user, items: list[dict]) -> list[dict]:
+def bulk_create_products(actor: Actor, items: list[dict]) -> list[dict]:
     """All or nothing: every item is checked first; any error answers 422 with errors per item index."""
-    return queries.product_cards(_bulk_create(user, items))
+    return queries.product_cards(_bulk_create(actor, items))
 
 
 @_write
-def _bulk_update(user, items: list[dict]) -> list[int]:
-    is_admin, seller = _actor(user)
+def _bulk_update(actor: Actor, items: list[dict]) -> list[int]:
+    is_admin, seller = _standing(actor)
     _require_approved(seller)
     if len(items) > MAX_BULK_ITEMS:
         raise ValidationError("too many items", details={"items": [f"at most {MAX_BULK_ITEMS}"]})
@@ -525,7 +525,7 @@ def _bulk_update(user, items: list[dict]) -> list[int]:
     products: list[Product | None] = []
     seen: set[int] = set()
     for i, data in enumerate(items):
-        product = _own_product(user, data["id"], is_admin, seller)
+        product = _own_product(data["id"], is_admin, seller)
         products.append(product)
         if product is None:
             errors[i] = {"id": ["no such product"]}
@@ -550,9 +550,9 @@ def _bulk_update(user, items: list[dict]) -> list[int]:
     return [p.id for p in products]
 
 
-def bulk_update_products(user, items: list[dict]) -> list[dict]:
+def bulk_update_products(actor: Actor, items: list[dict]) -> list[dict]:
     """All or nothing, as bulk_create_products; each item names the product `id` it changes."""
-    return queries.product_cards(_bulk_update(user, items))
+    return queries.product_cards(_bulk_update(actor, items))
 
 
 @_write
@@ -599,9 +599,9 @@ def _create_category(data: dict) -> str:
     return category.slug
 
 
-def create_category(user, data: dict) -> dict:
+def create_category(actor: Actor, data: dict) -> dict:
     """Admins only (the API checks the role; this checks again)."""
-    if not user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
+    if not actor.is_admin:
         raise PermissionDenied("only admins manage categories")
     slug = _create_category(data)
     return queries.get_category(slug, include_inactive=True)

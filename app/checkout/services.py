@@ -114,8 +114,8 @@ def check_out(
 ) -> tuple[Order, bool, dict | None]:
     """Returns (order, created, payment). `created` is False when the key had been used with this
     body; `payment` says how the payment started (None without a payment in the request)."""
-    carts.check_shopper(ref.user)
-    if ref.user is None and not ref.token:
+    carts.check_shopper(ref.actor)
+    if ref.actor is None and not ref.token:
         raise Conflict("your cart is empty", code="cart_empty")
     fingerprint = request_fingerprint(data)
     with dispatch_after_block():  # the events of both commits (order, payment) leave in one batch
@@ -192,14 +192,14 @@ def _destination(address: dict[str, Any]) -> Destination:
 
 def _shipping_address(ref: CartRef, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("address_id") is not None:
-        if ref.user is None:
+        if ref.actor is None:
             raise ValidationError(
                 "guests give the address itself", details={"address_id": ["customers only"]}
             )
         address = db.session.scalar(
             select(Address)
             .join(CustomerProfile, CustomerProfile.id == Address.customer_id)
-            .where(Address.id == data["address_id"], CustomerProfile.user_id == ref.user.id)
+            .where(Address.id == data["address_id"], CustomerProfile.user_id == ref.actor.user_id)
         )
         if address is None:
             raise NotFound("no such address", details={"address_id": data["address_id"]})
@@ -216,7 +216,7 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
     claim, existing = _claim_key(ref, key, fingerprint)
     if existing is not None:
         return existing, False
-    email = data.get("email") or (ref.user.email if ref.user is not None else None)
+    email = data.get("email") or ref.email
     if not email:
         raise ValidationError(
             "guests give an e-mail address", details={"email": ["required for guest checkout"]}
@@ -234,7 +234,7 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
     result = carts.price(
         carts.pricing_request(
             items,
-            user=ref.user,
+            actor=ref.actor,
             destination=_destination(address),
             coupon_codes=tuple(data.get("coupon_codes") or ()),
             shipping_method_ids=methods,
@@ -247,11 +247,11 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
     number = _order_number(now)
     order = Order(
         number=number,
-        customer_user_id=ref.user.id if ref.user is not None else None,
+        customer_user_id=ref.actor.user_id if ref.actor is not None else None,
         # a guest's order access token is derived from its cart token and the number: its
         # hash is written with the order (app.orders.access)
         access_token_hash=access.new_order_token_hash(ref.token, number)
-        if ref.user is None
+        if ref.actor is None
         else None,
         email=email,
         status=OrderStatus.PENDING,

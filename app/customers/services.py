@@ -1,7 +1,7 @@
 """Customer use cases: the caller's profile, addresses, wishlist and activity log (the caller's
 figures, which read orders and reviews too, are app/customer_analytics.py).
 
-Every function takes the signed-in user and works on that user's own customer profile (made
+Every function takes the signed-in caller's Actor (app.security.actor) and works on its own customer profile (made
 lazily on first use); another customer's rows are simply not found (404), never shown.
 """
 
@@ -18,6 +18,7 @@ from app.core.errors import Conflict, NotFound, ValidationError
 from app.customers.engagement_models import ACTIVITY_TYPES, CustomerActivity, WishlistItem
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
+from app.security.actor import Actor
 
 PROFILE_FIELDS = (
     "phone",
@@ -70,22 +71,22 @@ def _profile_of(user_id: int, *, lock: bool = False) -> CustomerProfile | None:
     return db.session.scalar(stmt)
 
 
-def ensure_profile(user, *, lock: bool = False) -> CustomerProfile:
+def ensure_profile(actor: Actor, *, lock: bool = False) -> CustomerProfile:
     """The user's customer profile, created on first use (inside the caller's transaction).
 
     Two first requests at once may both try to create it: the loser's insert (in a savepoint)
     hits the unique user_id and it reads the winner's row instead."""
-    profile = _profile_of(user.id, lock=lock)
+    profile = _profile_of(actor.user_id, lock=lock)
     if profile is not None:
         return profile
     try:
         with db.session.begin_nested():
-            profile = CustomerProfile(user_id=user.id)
+            profile = CustomerProfile(user_id=actor.user_id)
             db.session.add(profile)
     except IntegrityError:
         profile = None
     if profile is None or lock:
-        profile = _profile_of(user.id, lock=lock)
+        profile = _profile_of(actor.user_id, lock=lock)
     return profile
 
 
@@ -93,13 +94,13 @@ def ensure_profile(user, *, lock: bool = False) -> CustomerProfile:
 
 
 @transactional
-def get_profile(user) -> CustomerProfile:
-    return ensure_profile(user)
+def get_profile(actor: Actor) -> CustomerProfile:
+    return ensure_profile(actor)
 
 
 @transactional
-def update_profile(user, data: dict[str, Any]) -> CustomerProfile:
-    profile = ensure_profile(user)
+def update_profile(actor: Actor, data: dict[str, Any]) -> CustomerProfile:
+    profile = ensure_profile(actor)
     for name in PROFILE_FIELDS:
         if name in data:
             setattr(profile, name, data[name])
@@ -110,9 +111,9 @@ def update_profile(user, data: dict[str, Any]) -> CustomerProfile:
 # --- addresses -----------------------------------------------------------------------------------
 
 
-def list_addresses(user, page: int, page_size: int) -> dict[str, Any]:
+def list_addresses(actor: Actor, page: int, page_size: int) -> dict[str, Any]:
     with transaction():
-        profile = ensure_profile(user)
+        profile = ensure_profile(actor)
         stmt = (
             select(Address)
             .where(Address.customer_id == profile.id)
@@ -169,13 +170,13 @@ def _promote_a_default(profile: CustomerProfile) -> None:
 
 
 @transactional
-def get_address(user, address_id: int) -> Address:
-    return _own_address(ensure_profile(user), address_id)
+def get_address(actor: Actor, address_id: int) -> Address:
+    return _own_address(ensure_profile(actor), address_id)
 
 
 @transactional
-def create_address(user, data: dict[str, Any]) -> Address:
-    profile = ensure_profile(user, lock=True)
+def create_address(actor: Actor, data: dict[str, Any]) -> Address:
+    profile = ensure_profile(actor, lock=True)
     label = data.get("label") or "Home"
     _check_label(profile, label)
     address = Address(
@@ -203,8 +204,8 @@ def create_address(user, data: dict[str, Any]) -> Address:
 
 
 @transactional
-def update_address(user, address_id: int, data: dict[str, Any]) -> Address:
-    profile = ensure_profile(user, lock=True)
+def update_address(actor: Actor, address_id: int, data: dict[str, Any]) -> Address:
+    profile = ensure_profile(actor, lock=True)
     address = _own_address(profile, address_id)
     if "label" in data and data["label"] is not None:
         _check_label(profile, data["label"], exclude_id=address.id)
@@ -220,8 +221,8 @@ def update_address(user, address_id: int, data: dict[str, Any]) -> Address:
 
 
 @transactional
-def delete_address(user, address_id: int) -> None:
-    profile = ensure_profile(user, lock=True)
+def delete_address(actor: Actor, address_id: int) -> None:
+    profile = ensure_profile(actor, lock=True)
     address = _own_address(profile, address_id)
     db.session.delete(address)
     db.session.flush()
@@ -229,9 +230,9 @@ def delete_address(user, address_id: int) -> None:
 
 
 @transactional
-def set_default_address(user, address_id: int) -> Address:
+def set_default_address(actor: Actor, address_id: int) -> Address:
     # the profile row lock serialises every default change of this customer
-    profile = ensure_profile(user, lock=True)
+    profile = ensure_profile(actor, lock=True)
     _own_address(profile, address_id)
     _make_default(profile, address_id)
     return _own_address(profile, address_id)
@@ -240,9 +241,9 @@ def set_default_address(user, address_id: int) -> Address:
 # --- wishlist ------------------------------------------------------------------------------------
 
 
-def list_wishlist(user, page: int, page_size: int) -> dict[str, Any]:
+def list_wishlist(actor: Actor, page: int, page_size: int) -> dict[str, Any]:
     with transaction():
-        profile = ensure_profile(user)
+        profile = ensure_profile(actor)
         stmt = (
             select(WishlistItem)
             .join(WishlistItem.product)
@@ -261,9 +262,9 @@ def _wishlist_item(profile: CustomerProfile, product_id: int) -> WishlistItem | 
 
 
 @transactional
-def add_to_wishlist(user, product_id: int) -> tuple[WishlistItem, bool]:
+def add_to_wishlist(actor: Actor, product_id: int) -> tuple[WishlistItem, bool]:
     """Adds an active product of the tenant; adding it again is a no-op. Returns (item, created)."""
-    profile = ensure_profile(user)
+    profile = ensure_profile(actor)
     active_product(product_id)
     item = _wishlist_item(profile, product_id)
     if item is not None:
@@ -287,8 +288,8 @@ def add_to_wishlist(user, product_id: int) -> tuple[WishlistItem, bool]:
 
 
 @transactional
-def remove_from_wishlist(user, product_id: int) -> None:
-    profile = ensure_profile(user)
+def remove_from_wishlist(actor: Actor, product_id: int) -> None:
+    profile = ensure_profile(actor)
     item = _wishlist_item(profile, product_id)
     if item is None:
         raise NotFound("this product is not in your wishlist", details={"product_id": product_id})
@@ -304,8 +305,8 @@ def remove_from_wishlist(user, product_id: int) -> None:
 
 
 @transactional
-def wishlist_check(user, product_id: int) -> dict[str, Any]:
-    profile = ensure_profile(user)
+def wishlist_check(actor: Actor, product_id: int) -> dict[str, Any]:
+    profile = ensure_profile(actor)
     if db.session.scalar(select(Product.id).where(Product.id == product_id)) is None:
         raise NotFound("no such product", details={"product_id": product_id})
     item = _wishlist_item(profile, product_id)
@@ -320,10 +321,10 @@ def wishlist_check(user, product_id: int) -> dict[str, Any]:
 
 
 def list_activities(
-    user, page: int, page_size: int, activity_type: str | None = None
+    actor: Actor, page: int, page_size: int, activity_type: str | None = None
 ) -> dict[str, Any]:
     with transaction():
-        profile = ensure_profile(user)
+        profile = ensure_profile(actor)
         stmt = select(CustomerActivity).where(CustomerActivity.customer_id == profile.id)
         if activity_type:
             stmt = stmt.where(CustomerActivity.type == activity_type)
@@ -332,14 +333,14 @@ def list_activities(
 
 
 @transactional
-def log_activity(user, activity_type: str, payload: dict[str, Any]) -> CustomerActivity:
+def log_activity(actor: Actor, activity_type: str, payload: dict[str, Any]) -> CustomerActivity:
     """Record one storefront event of the caller. The payload was shape-checked by the API; here
     the product or category it names must exist in this tenant (404 otherwise)."""
     if activity_type not in ACTIVITY_TYPES:
         raise ValidationError(
             "unknown activity type", details={"type": [f"one of {', '.join(ACTIVITY_TYPES)}"]}
         )
-    profile = ensure_profile(user)
+    profile = ensure_profile(actor)
     product_id = payload.get("product_id")
     if activity_type in PRODUCT_ACTIVITIES:
         if product_id is None:

@@ -8,13 +8,13 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, inspect, select, update
 
-from app.catalog.models import Product, ProductVariant
 from app.core.db import transactional
 from app.core.errors import InsufficientStock, NotFound, ValidationError
 from app.core.types import utcnow
 from app.events.bus import publish
 from app.events.models import OutboxEvent
 from app.extensions import db
+from app.inventory import scopes
 from app.inventory.models import MOVEMENT_REASONS, LowStockAlert, StockLevel, StockMovement
 
 
@@ -247,10 +247,5 @@ def open_low_stock_alerts(seller_id: int | None = None) -> int:
     given."""
     low = select(func.count(LowStockAlert.id)).where(LowStockAlert.resolved_at.is_(None))
     if seller_id is not None:
-        low = (
-            low.join(StockLevel)
-            .join(ProductVariant)
-            .join(Product)
-            .where(Product.seller_id == seller_id)
-        )
+        low = low.where(scopes.alerts_of_seller(seller_id))
     return db.session.scalar(low) or 0

@@ -15,6 +15,7 @@ from app.core.tenancy import tenant_scope, unscoped
 from app.core.types import utcnow
 from app.extensions import db
 from app.orders import states
+from app.orders.access import GuestAccess
 from app.orders.models import Order, RefundRequest, RefundRequestStatus
 from app.orders.refundable import ZERO, refund_position
 from app.orders.refunds import refund_payment
@@ -22,18 +23,19 @@ from app.orders.states import OrderStatus
 from app.orders.transitions import cancel_sub, illegal, set_status
 from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
 from app.payments import refunds as payment_refunds
+from app.security.actor import Actor
 
 
-def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
+def update_order(actor: Actor, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Sellers and admins move the status; the customer edits notes and address while pending."""
     with transaction():
-        viewer = Viewer(user)
+        viewer = Viewer(actor)
         order = find_order(viewer, order_id, lock=True)
         if "status" in data:
             if viewer.is_customer:
                 raise PermissionDenied("customers cannot change an order's status")
             for sub in subs_to_change(viewer, order, data.get("sub_order_id")):
-                set_status(sub, data["status"], actor_id=user.id, note=data.get("note"))
+                set_status(sub, data["status"], actor_id=actor.user_id, note=data.get("note"))
         customer_fields = {k: data[k] for k in ("notes", "shipping_address") if k in data}
         if customer_fields:
             if not (viewer.is_customer or viewer.is_admin):
@@ -60,13 +62,15 @@ def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
         return order_view(order, viewer)
 
 
-def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, Any]:
+def cancel_order(
+    actor: Actor | GuestAccess, order_id: int, reason: str | None = None
+) -> dict[str, Any]:
     """Cancel what can still be cancelled (pending, paid, processing) of the caller's share of the
     order; its stock is released. When the whole order is cancelled, payments then voids what is
     only authorized or pending and refunds what was captured; when part of a paid order is, the
     cancelled sub-orders' totals are refunded."""
     with transaction():
-        viewer = Viewer(user)
+        viewer = Viewer(actor)
         order = find_order(viewer, order_id, lock=True)
         subs = [s for s in viewer.subs(order) if s.status in states.CANCELLABLE]
         if not subs:

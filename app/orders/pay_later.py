@@ -18,6 +18,7 @@ from app.orders.states import OrderStatus
 from app.payments import access as payment_access
 from app.payments import charges
 from app.payments.idempotency import replayed_payment_id
+from app.sellers.actors import actor_for
 
 
 def pay_order(
@@ -51,7 +52,7 @@ def pay_order(
             .execution_options(populate_existing=True)
         )
         latest = (
-            payment_access.latest_payment_of(order_id, user, guest_token)
+            payment_access.latest_payment_of(order_id, actor_for(user), guest_token)
             if order is not None
             else None
         )

@@ -17,6 +17,7 @@ from app.core.types import quantize_money, utcnow
 from app.events.bus import dispatch_after_block
 from app.extensions import db
 from app.orders import states
+from app.orders.access import GuestAccess
 from app.orders.models import (
     Order,
     OrderLine,
@@ -32,16 +33,19 @@ from app.orders.transitions import illegal, move, record
 from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
 from app.payments import refunds as payment_refunds
 from app.payments.models import Payment
+from app.security.actor import Actor
 
 
-def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
+def request_refund(
+    actor: Actor | GuestAccess, order_id: int, data: dict[str, Any]
+) -> dict[str, Any]:
     """The customer asks for a refund (or return) of a sub-order, of every paid sub-order, of an
     amount of one sub-order, or of units of order lines (`lines`: [{"line_id", "quantity"}], one
     request per sub-order they belong to); a seller may ask for one of its own sub-orders (an admin
     then decides). The order row is locked, so concurrent requests are counted one after the
     other: never more units than were ordered, never more money than was paid."""
     with transaction():
-        viewer = Viewer(user)
+        viewer = Viewer(actor)
         if viewer.is_admin:
             raise PermissionDenied(
                 "the customer or the sub-order's seller requests a refund; "
@@ -238,7 +242,7 @@ def completed_refunds(sub: SubOrder) -> Decimal:
 
 
 def decide_refund(
-    user,
+    actor: Actor | GuestAccess,
     order_id: int,
     request_id: int,
     approve: bool,
@@ -252,7 +256,7 @@ def decide_refund(
     When the gateway refuses the refund at once, the request ends "failed" (`on_refund_failed`) and
     this answers 409 refund_failed; one the gateway settles later fails the same way by webhook."""
     with transaction():
-        viewer = Viewer(user)
+        viewer = Viewer(actor)
         if viewer.is_customer:
             raise PermissionDenied("the seller or an admin decides on refunds")
         order = find_order(viewer, order_id, lock=True)
@@ -270,22 +274,22 @@ def decide_refund(
                 code="refund_decided",
                 details={"status": refund.status},
             )
-        if viewer.seller_id is not None and refund.requested_by_user_id == user.id:
+        if viewer.seller_id is not None and refund.requested_by_user_id == viewer.actor_id:
             raise PermissionDenied("an admin decides on a refund its seller requested")
-        refund.decided_by_user_id = user.id
+        refund.decided_by_user_id = viewer.actor_id
         refund.decided_at = utcnow()
         sub = next(s for s in order.sub_orders if s.id == refund.sub_order_id)
         if approve:
             refund.status = RefundRequestStatus.APPROVED
             refund.restock = bool(restock)
             if refund.lines:
-                return_units(sub, refund, restock=bool(restock), actor_id=user.id)
+                return_units(sub, refund, restock=bool(restock), actor_id=viewer.actor_id)
         else:
             refund.status = RefundRequestStatus.REJECTED
             record(
                 sub,
                 sub.status_before_refund or OrderStatus.PAID,
-                actor_id=user.id,
+                actor_id=viewer.actor_id,
                 note=note or "refund rejected",
             )
         refund_id, amount = refund.id, refund.amount

@@ -21,7 +21,8 @@ with sub-orders on an order:
   not shown to sellers; any other transaction (authorize, capture, void, ...) is shared like a
   payment. Its raw gateway response, which holds the whole figures, is for staff only.
 
-The conditions below choose the rows a seller sees (SQL, for lists, counts and show pages);
+The conditions below choose the payment rows a seller sees (SQL, for lists, counts and show pages;
+the orders it sees are app.orders.scopes');
 SellerShares computes the figures of those rows in a few queries per page.
 """
 
@@ -37,6 +38,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from app.core.types import quantize_money
 from app.extensions import db
 from app.orders.models import Order, RefundRequest, SubOrder
+from app.orders.scopes import order_ids_of_seller, sub_orders_of_seller
 from app.payments.models import Payment, PaymentTransaction, Refund, RefundStatus
 
 ZERO = Decimal("0")
@@ -53,13 +55,9 @@ COUNTED_REFUNDS = (RefundStatus.PENDING, RefundStatus.COMPLETED)
 # --- which rows a seller sees --------------------------------------------------------------------
 
 
-def orders_of_seller(seller_id: int):
-    return select(SubOrder.order_id).where(SubOrder.seller_id == seller_id)
-
-
 def seller_payments(seller_id: int):
     """Payments of orders holding one of the seller's sub-orders."""
-    return Payment.order_id.in_(orders_of_seller(seller_id))
+    return Payment.order_id.in_(order_ids_of_seller(seller_id))
 
 
 def seller_refunds(seller_id: int):
@@ -69,7 +67,7 @@ def seller_refunds(seller_id: int):
         RefundRequest.sub_order_id == SubOrder.id,
         SubOrder.seller_id != seller_id,
     )
-    return and_(Refund.order_id.in_(orders_of_seller(seller_id)), ~for_another)
+    return and_(Refund.order_id.in_(order_ids_of_seller(seller_id)), ~for_another)
 
 
 def seller_transactions(seller_id: int):
@@ -77,7 +75,7 @@ def seller_transactions(seller_id: int):
     transactions whose refund is not known."""
     visible_refunds = select(Refund.id).where(seller_refunds(seller_id))
     return and_(
-        PaymentTransaction.order_id.in_(orders_of_seller(seller_id)),
+        PaymentTransaction.order_id.in_(order_ids_of_seller(seller_id)),
         or_(
             PaymentTransaction.refund_id.in_(visible_refunds),
             and_(PaymentTransaction.refund_id.is_(None), PaymentTransaction.kind != "refund"),
@@ -109,7 +107,7 @@ class SellerShares:
         mine = dict(
             db.session.execute(
                 select(SubOrder.order_id, func.sum(SubOrder.total))
-                .where(SubOrder.order_id.in_(order_ids), SubOrder.seller_id == seller_id)
+                .where(SubOrder.order_id.in_(order_ids), sub_orders_of_seller(seller_id))
                 .group_by(SubOrder.order_id)
             ).all()
         )

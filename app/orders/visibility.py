@@ -9,50 +9,41 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from app.core.db import transaction
 from app.core.errors import NotFound, PermissionDenied
 from app.customers.services import paginate
 from app.extensions import db
+from app.orders import scopes
 from app.orders.access import GuestAccess
 from app.orders.models import Order, RefundRequest, SubOrder
 from app.orders.refundable import ZERO, RefundFacts, refund_facts
 from app.orders.shares import SellerShares
 from app.orders.states import OrderStatus
 from app.orders.transitions import allowed_targets
-from app.security import roles
-from app.sellers.models import SellerProfile
-
-ADMIN_ROLES = frozenset({roles.ADMIN, roles.SUPER_ADMIN})
+from app.security.actor import Actor
 
 
 class Viewer:
     """The caller's standing towards orders: admin, seller (with its profile id), customer, or a
     guest holding one order's access token (a customer of that order alone, with no user)."""
 
-    def __init__(self, user):
-        self.guest = user if isinstance(user, GuestAccess) else None
+    def __init__(self, actor: Actor | GuestAccess):
+        self.guest = actor if isinstance(actor, GuestAccess) else None
         if self.guest is not None:
-            self.user, self.is_admin, self.seller_id, self.is_customer = None, False, None, True
+            self.actor, self.is_admin, self.seller_id, self.is_customer = None, False, None, True
             return
-        self.user = user
-        names = user.role_names
-        self.is_admin = bool(names & ADMIN_ROLES)
-        self.seller_id = None
-        if not self.is_admin and roles.SELLER in names:
-            self.seller_id = db.session.scalar(
-                select(SellerProfile.id).where(SellerProfile.user_id == user.id)
-            )
-        self.is_customer = (
-            not self.is_admin and self.seller_id is None and bool(names & roles.CUSTOMER_ROLES)
-        )
+        self.actor = actor
+        self.is_admin = actor.is_admin
+        self.seller_id = actor.seller_id  # looked up here only for a seller
+        self.is_customer = not self.is_admin and self.seller_id is None and actor.is_customer
         if not (self.is_admin or self.seller_id is not None or self.is_customer):
             raise PermissionDenied("your role has no orders")
 
     @property
     def actor_id(self) -> int | None:
-        return self.user.id if self.user is not None else None
+        return self.actor.user_id if self.actor is not None else None
 
     def subs(self, order: Order) -> list[SubOrder]:
         if self.seller_id is not None:
@@ -60,20 +51,19 @@ class Viewer:
         return list(order.sub_orders)
 
 
-def visible_orders(viewer: Viewer):
+def visible_orders(viewer: Viewer, *, status: str | None = None):
+    """SELECT of the orders the viewer sees (app.orders.scopes); `status`: only those in it (for
+    a seller: holding one of its sub-orders in it)."""
     stmt = select(Order)
     if viewer.guest is not None:
-        stmt = stmt.where(
-            Order.id == viewer.guest.order_id,
-            Order.customer_user_id.is_(None),
-            Order.access_token_hash == viewer.guest.token_hash,
-        )
+        stmt = stmt.where(scopes.order_of_guest(viewer.guest))
     elif viewer.is_customer:
-        stmt = stmt.where(Order.customer_user_id == viewer.user.id)
+        stmt = stmt.where(scopes.orders_of_customer(viewer.actor_id))
     elif viewer.seller_id is not None:
-        stmt = stmt.where(
-            exists().where(SubOrder.order_id == Order.id, SubOrder.seller_id == viewer.seller_id)
-        )
+        stmt = stmt.where(scopes.orders_of_seller(viewer.seller_id, sub_order_status=status))
+        return stmt
+    if status:
+        stmt = stmt.where(Order.status == status)
     return stmt
 
 
@@ -229,21 +219,10 @@ def _sub_view(
     }
 
 
-def list_orders(user, *, status: str | None, page: int, page_size: int) -> dict[str, Any]:
+def list_orders(actor: Actor, *, status: str | None, page: int, page_size: int) -> dict[str, Any]:
     with transaction():
-        viewer = Viewer(user)
-        stmt = visible_orders(viewer)
-        if status:
-            if viewer.seller_id is not None:
-                stmt = stmt.where(
-                    exists().where(
-                        SubOrder.order_id == Order.id,
-                        SubOrder.seller_id == viewer.seller_id,
-                        SubOrder.status == status,
-                    )
-                )
-            else:
-                stmt = stmt.where(Order.status == status)
+        viewer = Viewer(actor)
+        stmt = visible_orders(viewer, status=status or None)
         result = paginate(stmt.order_by(Order.id.desc()), page, page_size)
         facts = refund_facts(result["items"])
         shares = (
@@ -255,7 +234,7 @@ def list_orders(user, *, status: str | None, page: int, page_size: int) -> dict[
         return result
 
 
-def get_order(user, order_id: int) -> dict[str, Any]:
+def get_order(actor: Actor | GuestAccess, order_id: int) -> dict[str, Any]:
     with transaction():
-        viewer = Viewer(user)
+        viewer = Viewer(actor)
         return order_view(find_order(viewer, order_id), viewer)

@@ -13,38 +13,39 @@ from app.core.errors import NotFound
 from app.customers.services import paginate
 from app.extensions import db
 from app.payments.models import Payment, PaymentTransaction
-from app.security import roles
-
-STAFF_ROLES = frozenset({roles.ADMIN, roles.SUPER_ADMIN})
+from app.security.actor import Actor
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def is_staff(user) -> bool:
-    return user is not None and bool(user.role_names & STAFF_ROLES)
+def is_staff(actor: Actor | None) -> bool:
+    """Admins and Super Admins see (and refund) every payment of the tenant."""
+    return actor is not None and actor.is_admin
 
 
-def visible_payment(payment_id: int, user, guest_token: str | None) -> Payment:
+def visible_payment(payment_id: int, actor: Actor | None, guest_token: str | None) -> Payment:
     """The caller's payment (admins: any of the tenant's); another's answers 404."""
     payment = db.session.scalar(select(Payment).where(Payment.id == payment_id))
     if payment is not None:
-        if is_staff(user):
+        if is_staff(actor):
             return payment
-        if user is not None and payment.customer_user_id == user.id:
+        if actor is not None and payment.customer_user_id == actor.user_id:
             return payment
-        if user is None and guest_token and payment.guest_token_hash == hash_token(guest_token):
+        if actor is None and guest_token and payment.guest_token_hash == hash_token(guest_token):
             return payment
     raise NotFound("no such payment", details={"payment_id": payment_id})
 
 
-def latest_payment_of(order_id: int, user, guest_token: str | None) -> Payment | None:
+def latest_payment_of(
+    order_id: int, actor: Actor | None, guest_token: str | None
+) -> Payment | None:
     """The caller's latest payment of `order_id` (a customer's, or the guest's whose token made it);
     None when it has none. Orders pays an order by its id with it (app.orders.pay_later.pay_order)."""
     stmt = select(Payment).where(Payment.order_id == order_id).order_by(Payment.id.desc()).limit(1)
-    if user is not None:
-        stmt = stmt.where(Payment.customer_user_id == user.id)
+    if actor is not None:
+        stmt = stmt.where(Payment.customer_user_id == actor.user_id)
     elif guest_token:
         stmt = stmt.where(Payment.guest_token_hash == hash_token(guest_token))
     else:
@@ -53,16 +54,16 @@ def latest_payment_of(order_id: int, user, guest_token: str | None) -> Payment |
 
 
 def list_transactions(
-    user, *, payment_id: int | None, order_id: int | None, page: int, page_size: int
+    actor: Actor, *, payment_id: int | None, order_id: int | None, page: int, page_size: int
 ) -> dict:
     """Staff: every transaction of the tenant; a customer: those of their own payments."""
     with transaction():
         stmt = select(PaymentTransaction)
         if payment_id is not None:
-            visible_payment(payment_id, user, None)
+            visible_payment(payment_id, actor, None)
             stmt = stmt.where(PaymentTransaction.payment_id == payment_id)
         if order_id is not None:
             stmt = stmt.where(PaymentTransaction.order_id == order_id)
-        if not is_staff(user):
-            stmt = stmt.where(PaymentTransaction.customer_user_id == user.id)
+        if not is_staff(actor):
+            stmt = stmt.where(PaymentTransaction.customer_user_id == actor.user_id)
         return paginate(stmt.order_by(PaymentTransaction.id.desc()), page, page_size)

@@ -50,6 +50,7 @@ from app.payments.ledger import (
 )
 from app.payments.methods import check_details, check_method
 from app.payments.models import Payment, PaymentStatus
+from app.sellers.actors import actor_for
 
 VOIDABLE = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.AUTHORIZED)
 
@@ -413,8 +414,9 @@ def process_payment(
     is found or opened by orders: app.orders.pay_later.pay_order.)"""
     details = payment_details or {}
     with transaction():
-        payment = visible_payment(payment_id, user, guest_token)
-        if is_staff(user):
+        actor = actor_for(user)  # the user: app.payments.idempotency's scope is the user's
+        payment = visible_payment(payment_id, actor, guest_token)
+        if is_staff(actor):
             raise PermissionDenied("staff do not pay customers' payments")
         if idempotency_key:
             scope = scope_of(

@@ -34,6 +34,7 @@ from app.payments.ledger import (
     valid_amount,
 )
 from app.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from app.security.actor import Actor
 
 log = logging.getLogger(__name__)
 
@@ -315,12 +316,17 @@ def void_or_refund_for_cancel(order_id: int) -> list[Payment]:
 
 
 def refund_for_api(
-    user, *, payment_id: int, amount: Decimal, reason: str | None, idempotency_key: str | None
+    actor: Actor,
+    *,
+    payment_id: int,
+    amount: Decimal,
+    reason: str | None,
+    idempotency_key: str | None,
 ) -> Refund:
     with transaction():
-        visible_payment(payment_id, user, None)
+        visible_payment(payment_id, actor, None)
     refund_row = refund(
-        payment_id, amount, reason, idempotency_key=idempotency_key, user_id=user.id
+        payment_id, amount, reason, idempotency_key=idempotency_key, user_id=actor.user_id
     )
     with transaction():
         return db.session.get(Refund, refund_row.id)

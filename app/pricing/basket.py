@@ -17,6 +17,7 @@ from app.core.tenancy import current_tenant_id
 from app.extensions import db
 from app.pricing import first_order
 from app.pricing_contract import Destination, LineInput, PricingRequest
+from app.security.actor import Actor
 from app.tenants.models import Tenant
 
 # The tenant's currency is read by every priced cart, checkout and basket: cached under a namespace
@@ -39,17 +40,17 @@ def tenant_currency() -> str:
 
 def request_for_lines(
     lines: Iterable[LineInput],
-    user,
+    actor: Actor | None,
     *,
     destination: Destination | None = None,
     coupon_codes=(),
     shipping_method_ids: dict[int, int] | None = None,
     is_first_order: bool | None = None,
 ) -> PricingRequest:
-    """The PricingRequest of `lines` for the current tenant, its currency and the buyer (`user`;
+    """The PricingRequest of `lines` for the current tenant, its currency and the buyer (`actor`;
     None: a guest). `is_first_order`: None asks app.pricing.first_order; a caller that asked it
     already passes the answer."""
-    user_id = user.id if user is not None else None
+    user_id = actor.user_id if actor is not None else None
     if is_first_order is None:
         is_first_order = first_order.is_first_order(user_id)
     return PricingRequest(
@@ -59,7 +60,7 @@ def request_for_lines(
         destination=destination,
         coupon_codes=tuple(coupon_codes),
         customer_user_id=user_id,
-        customer_roles=frozenset(user.role_names) if user is not None else frozenset(),
+        customer_roles=actor.role_names if actor is not None else frozenset(),
         is_first_order=is_first_order,
         shipping_method_ids=dict(shipping_method_ids or {}),
     )
@@ -117,7 +118,7 @@ def lines_for(items: Iterable[dict]) -> tuple[LineInput, ...]:
 
 
 def request_for(
-    user,
+    actor: Actor | None,
     items: Iterable[dict],
     *,
     destination: dict | None = None,
@@ -134,7 +135,7 @@ def request_for(
         )
     return request_for_lines(
         lines_for(items),
-        user,
+        actor,
         destination=dest,
         coupon_codes=coupon_codes,
         shipping_method_ids=shipping_method_ids,

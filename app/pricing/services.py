@@ -16,6 +16,7 @@ from app.pricing import basket
 from app.pricing.engine import price
 from app.promotions.apply import normalize_code
 from app.promotions.models import Promotion
+from app.security.actor import Actor
 from app.shipping import quotes
 
 ZERO = Decimal("0")
@@ -23,14 +24,14 @@ ZERO = Decimal("0")
 _LIMIT_REASONS = {"exhausted", "customer_limit"}
 
 
-def apply_coupon(user, data: dict) -> dict:
+def apply_coupon(actor: Actor | None, data: dict) -> dict:
     """What a coupon takes off a basket, with the automatic promotions applied too. A coupon that
     cannot apply is a 422 `coupon_not_applicable` (or 409 `promotion_exhausted` when its usage
     limit is reached, 409 `coupon_not_combinable` when a non-stackable promotion excludes it),
     with the reason in details."""
     code = normalize_code(data["code"])
     request = basket.request_for(
-        user, data["lines"], destination=data.get("destination"), coupon_codes=(code,)
+        actor, data["lines"], destination=data.get("destination"), coupon_codes=(code,)
     )
     result = price(request)
     reason = result.rejected_coupons.get(code)
@@ -76,12 +77,12 @@ def apply_coupon(user, data: dict) -> dict:
     }
 
 
-def calculate_shipping(user, data: dict) -> dict:
+def calculate_shipping(actor: Actor | None, data: dict) -> dict:
     """Shipping quotes of a basket, one shipment per seller (costs: `app.shipping.quotes`): the
     chosen (or cheapest) method and every option offered, after free-over thresholds and
     free-shipping promotions."""
     request = basket.request_for(
-        user,
+        actor,
         data["lines"],
         destination=data["destination"],
         coupon_codes=data.get("coupon_codes", ()),

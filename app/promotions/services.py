@@ -27,6 +27,7 @@ from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
 from app.pricing_contract import AppliedPromotion
+from app.promotions import scopes
 from app.promotions.apply import normalize_code
 from app.promotions.models import (
     FUNDERS,
@@ -36,18 +37,30 @@ from app.promotions.models import (
     PromotionRedemption,
 )
 from app.security import roles
+from app.security.actor import Actor
 from app.sellers.models import SellerProfile
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,63}$")
 CUSTOMER_ROLES = (roles.CUSTOMER, roles.PREMIUM_CUSTOMER)
 
 
-def _actor(user) -> SellerProfile | None:
-    """None for an admin, the seller profile for a seller; others may not manage promotions."""
-    if user.role_names & {roles.ADMIN, roles.SUPER_ADMIN}:
+def _seller_id(actor: Actor) -> int | None:
+    """None for an admin, the seller profile id for a seller; others may not manage promotions."""
+    if actor.is_admin:
         return None
-    if roles.SELLER in user.role_names:
-        profile = db.session.scalar(select(SellerProfile).where(SellerProfile.user_id == user.id))
+    if actor.seller_id is not None:
+        return actor.seller_id
+    raise PermissionDenied("only admins and sellers manage promotions")
+
+
+def _seller(actor: Actor) -> SellerProfile | None:
+    """As _seller_id, the seller's whole profile (creating a promotion reads its approval)."""
+    if actor.is_admin:
+        return None
+    if actor.is_seller:
+        profile = db.session.scalar(
+            select(SellerProfile).where(SellerProfile.user_id == actor.user_id)
+        )
         if profile is not None:
             return profile
     raise PermissionDenied("only admins and sellers manage promotions")
@@ -227,12 +240,17 @@ def _page(stmt, page: int, page_size: int, serialize) -> dict:
 
 
 def list_promotions(
-    user, *, page: int = 1, page_size: int = 24, kind: str | None = None, active: bool | None = None
+    actor: Actor,
+    *,
+    page: int = 1,
+    page_size: int = 24,
+    kind: str | None = None,
+    active: bool | None = None,
 ) -> dict:
-    seller = _actor(user)
+    seller_id = _seller_id(actor)
     stmt = select(Promotion).order_by(Promotion.id.desc())
-    if seller is not None:
-        stmt = stmt.where(Promotion.seller_id == seller.id)
+    if seller_id is not None:
+        stmt = stmt.where(scopes.promotions_of_seller(seller_id))
     if kind is not None:
         stmt = stmt.where(Promotion.kind == kind)
     if active is not None:
@@ -240,19 +258,19 @@ def list_promotions(
     return _page(stmt, page, page_size, to_dict)
 
 
-def get_promotion(user, promotion_id: int) -> dict:
-    seller = _actor(user)
+def get_promotion(actor: Actor, promotion_id: int) -> dict:
+    seller_id = _seller_id(actor)
     promotion = db.session.get(Promotion, promotion_id) if 0 < promotion_id < 2**31 else None
-    if promotion is None or (seller is not None and promotion.seller_id != seller.id):
+    if promotion is None or (seller_id is not None and promotion.seller_id != seller_id):
         raise NotFound("no such promotion")
     return to_dict(promotion)
 
 
-def create_promotion(user, data: dict) -> dict:
+def create_promotion(actor: Actor, data: dict) -> dict:
     """Admins create platform promotions; sellers create their own, funded by them."""
     try:
         with transaction():
-            seller = _actor(user)
+            seller = _seller(actor)
             values = dict(data)
             if values.get("code") is not None:
                 values["code"] = normalize_code(values["code"])

@@ -23,7 +23,7 @@ from app.extensions import db
 from app.orders.models import Order, OrderLine
 from app.orders.states import OrderStatus
 from app.reviews.models import REVIEW_STATUSES, Review, ReviewVote
-from app.security import roles
+from app.security.actor import Actor
 
 SORTS = {
     "newest": (Review.created_at.desc(), Review.id.desc()),
@@ -32,12 +32,12 @@ SORTS = {
     "-rating": (Review.rating.desc(), Review.id.desc()),
     "helpful": (Review.helpful_count.desc(), Review.id.desc()),
 }
-MODERATOR_ROLES = frozenset({roles.ADMIN, roles.SUPER_ADMIN})
 TWO_PLACES = Decimal("0.01")
 
 
-def is_moderator(user) -> bool:
-    return user is not None and bool(user.role_names & MODERATOR_ROLES)
+def is_moderator(actor: Actor | None) -> bool:
+    """Admins and Super Admins moderate reviews."""
+    return actor is not None and actor.is_admin
 
 
 def _visible():
@@ -102,7 +102,7 @@ def list_reviews(
         return paginate(stmt.order_by(*SORTS[sort]), page, page_size)
 
 
-def _find(review_id: int, user=None, *, lock: bool = False) -> Review:
+def _find(review_id: int, actor: Actor | None = None, *, lock: bool = False) -> Review:
     """A review the caller may see: a visible one, the caller's own, or any (moderators)."""
     stmt = select(Review).where(Review.id == review_id).execution_options(populate_existing=True)
     if lock:
@@ -110,9 +110,13 @@ def _find(review_id: int, user=None, *, lock: bool = False) -> Review:
     review = db.session.scalar(stmt)
     if review is None:
         raise NotFound("no such review", details={"review_id": review_id})
-    if is_moderator(user):
+    if is_moderator(actor):
         return review
-    own = user is not None and review.customer is not None and review.customer.user_id == user.id
+    own = (
+        actor is not None
+        and review.customer is not None
+        and review.customer.user_id == actor.user_id
+    )
     if own:
         return review
     visible = review.status == "approved" and review.product.status == "active"
@@ -122,13 +126,13 @@ def _find(review_id: int, user=None, *, lock: bool = False) -> Review:
 
 
 @transactional
-def get_review(review_id: int, user=None) -> Review:
-    return _find(review_id, user)
+def get_review(review_id: int, actor: Actor | None = None) -> Review:
+    return _find(review_id, actor)
 
 
-def _own_or_moderated(review_id: int, user) -> Review:
-    review = _find(review_id, user)
-    if is_moderator(user) or review.customer.user_id == user.id:
+def _own_or_moderated(review_id: int, actor: Actor) -> Review:
+    review = _find(review_id, actor)
+    if is_moderator(actor) or review.customer.user_id == actor.user_id:
         return review
     raise NotFound("no such review", details={"review_id": review_id})  # another's: never revealed
 
@@ -155,11 +159,11 @@ def bought(user_id: int, product_id: int) -> bool:
 
 
 @transactional
-def create_review(user, data: dict[str, Any]) -> Review:
+def create_review(actor: Actor, data: dict[str, Any]) -> Review:
     product_id = data["product_id"]
     # lock the product first: it serialises this product's reviews (duplicate check and summary)
     active_product(product_id, lock=True)
-    profile = ensure_profile(user)
+    profile = ensure_profile(actor)
     duplicate = db.session.scalar(
         select(Review.id).where(Review.product_id == product_id, Review.customer_id == profile.id)
     )
@@ -176,7 +180,7 @@ def create_review(user, data: dict[str, Any]) -> Review:
         title=data["title"],
         body=data.get("body"),
         status="approved",
-        verified_purchase=bought(user.id, product_id),
+        verified_purchase=bought(actor.user_id, product_id),
     )
     db.session.add(review)
     try:
@@ -190,12 +194,12 @@ def create_review(user, data: dict[str, Any]) -> Review:
 
 
 @transactional
-def update_review(user, review_id: int, data: dict[str, Any]) -> Review:
+def update_review(actor: Actor, review_id: int, data: dict[str, Any]) -> Review:
     """The author edits rating, title and body; a moderator may also set status (approve/hide)."""
-    review = _own_or_moderated(review_id, user)
-    is_author = review.customer.user_id == user.id
+    review = _own_or_moderated(review_id, actor)
+    is_author = review.customer.user_id == actor.user_id
     if "status" in data:
-        if not is_moderator(user):
+        if not is_moderator(actor):
             raise PermissionDenied("only a moderator may change a review's status")
         if data["status"] not in REVIEW_STATUSES:
             raise ValidationError(
@@ -204,7 +208,7 @@ def update_review(user, review_id: int, data: dict[str, Any]) -> Review:
     if not is_author and set(data) - {"status"}:
         raise PermissionDenied("a moderator changes a review's status, not its content")
     sync_product_rating(review.product_id)  # lock the product before changing a counted review
-    review = _find(review_id, user)
+    review = _find(review_id, actor)
     before = {"rating": review.rating, "status": review.status}
     for name in ("rating", "title", "body", "status"):
         if name in data:
@@ -216,11 +220,11 @@ def update_review(user, review_id: int, data: dict[str, Any]) -> Review:
 
 
 @transactional
-def delete_review(user, review_id: int) -> None:
-    review = _own_or_moderated(review_id, user)
+def delete_review(actor: Actor, review_id: int) -> None:
+    review = _own_or_moderated(review_id, actor)
     product_id = review.product_id
     sync_product_rating(product_id)
-    db.session.delete(_find(review_id, user))
+    db.session.delete(_find(review_id, actor))
     db.session.flush()
     sync_product_rating(product_id)
     publish(
@@ -232,16 +236,16 @@ def delete_review(user, review_id: int) -> None:
 
 
 @transactional
-def mark_helpful(user, review_id: int) -> Review:
+def mark_helpful(actor: Actor, review_id: int) -> Review:
     """Once per user: a second vote is a 409 (already_voted). Never on one's own review (403)."""
     # only publicly visible reviews can be voted on; the row lock comes first so that concurrent
     # voters queue here rather than deadlock (the vote's foreign key takes a shared lock on it)
     review = _find(review_id, None, lock=True)
-    if review.customer.user_id == user.id:
+    if review.customer.user_id == actor.user_id:
         raise PermissionDenied("you cannot vote on your own review", code="own_review")
     try:
         with db.session.begin_nested():
-            db.session.add(ReviewVote(review_id=review.id, user_id=user.id))
+            db.session.add(ReviewVote(review_id=review.id, user_id=actor.user_id))
     except IntegrityError as exc:
         raise Conflict("you already found this review helpful", code="already_voted") from exc
     db.session.execute(

@@ -22,12 +22,15 @@ from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied
 from app.extensions import db
 from app.inventory.models import Warehouse
-from app.orders import transitions, visibility
+from app.orders import scopes, transitions, visibility
+from app.orders.access import GuestAccess
 from app.orders.models import Order, OrderEvent, SubOrder
 from app.orders.refundable import refund_facts
 from app.orders.states import OrderStatus
+from app.security.actor import Actor
 from app.sellers.models import SellerProfile
 from app.shipments.models import Shipment, TrackingEvent
+from app.shipments.scopes import shipments_of_seller
 from app.shipping import carriers
 
 DEFAULT_CARRIER = "manual"
@@ -53,11 +56,11 @@ def shipment_view(shipment: Shipment) -> dict[str, Any]:
     }
 
 
-def order_tracking(user, order_id: int) -> dict[str, Any]:
+def order_tracking(actor: Actor | GuestAccess, order_id: int) -> dict[str, Any]:
     """GET /api/v1/orders/<id>/tracking/: the order's timeline, refund requests and shipments, as
     far as the caller may see the order (app.orders.visibility: a seller its sub-orders' only)."""
     with transaction():
-        viewer = visibility.Viewer(user)
+        viewer = visibility.Viewer(actor)
         order = visibility.find_order(viewer, order_id)
         sub_ids = {s.id for s in viewer.subs(order)}
         events = db.session.scalars(
@@ -100,7 +103,7 @@ def _staff_sub_order(
         .execution_options(populate_existing=True)
     )
     if viewer.seller_id is not None:
-        stmt = stmt.where(SubOrder.seller_id == viewer.seller_id)
+        stmt = stmt.where(scopes.sub_orders_of_seller(viewer.seller_id))
     if lock:
         stmt = stmt.with_for_update()
     sub = db.session.scalar(stmt)
@@ -169,9 +172,11 @@ def _label_request(sub: SubOrder, weight_kg: Decimal | None) -> carriers.LabelRe
     )
 
 
-def create_label(user, sub_order_id: int, weight_kg: Decimal | None = None) -> dict[str, Any]:
+def create_label(
+    actor: Actor, sub_order_id: int, weight_kg: Decimal | None = None
+) -> dict[str, Any]:
     with transaction():
-        viewer = visibility.Viewer(user)
+        viewer = visibility.Viewer(actor)
         sub = _staff_sub_order(viewer, sub_order_id)
         _check_shippable(sub)
         request = _label_request(sub, weight_kg)
@@ -202,7 +207,7 @@ def create_label(user, sub_order_id: int, weight_kg: Decimal | None = None) -> d
         transitions.set_status(
             sub,
             OrderStatus.SHIPPED,
-            actor_id=user.id,
+            actor_id=actor.user_id,
             note=f"{label.carrier} {label.tracking_number}",
         )
         db.session.flush()
@@ -216,19 +221,19 @@ def _visible_shipment(viewer: visibility.Viewer, shipment_id: int) -> Shipment:
         .where(Shipment.id == shipment_id)
     )
     if viewer.is_customer:
-        stmt = stmt.where(Order.customer_user_id == viewer.user.id)
+        stmt = stmt.where(scopes.orders_of_customer(viewer.actor_id))
     elif viewer.seller_id is not None:
-        stmt = stmt.where(Shipment.seller_id == viewer.seller_id)
+        stmt = stmt.where(shipments_of_seller(viewer.seller_id))
     shipment = db.session.scalar(stmt)
     if shipment is None:
         raise NotFound("no such shipment", details={"shipment_id": shipment_id})
     return shipment
 
 
-def tracking(user, shipment_id: int) -> dict[str, Any]:
+def tracking(actor: Actor | GuestAccess, shipment_id: int) -> dict[str, Any]:
     """The shipment and its timeline: our events, plus the carrier's (none for the manual carrier)."""
     with transaction():
-        shipment = _visible_shipment(visibility.Viewer(user), shipment_id)
+        shipment = _visible_shipment(visibility.Viewer(actor), shipment_id)
         view = shipment_view(shipment)
         code, number = shipment.carrier, shipment.tracking_number
     remote = carriers.get(code).track(number)
@@ -248,9 +253,9 @@ def tracking(user, shipment_id: int) -> dict[str, Any]:
     return view
 
 
-def label_pdf(user, shipment_id: int) -> tuple[str, bytes]:
+def label_pdf(actor: Actor, shipment_id: int) -> tuple[str, bytes]:
     with transaction():
-        viewer = visibility.Viewer(user)
+        viewer = visibility.Viewer(actor)
         if viewer.is_customer:
             raise PermissionDenied("labels are for the seller and admins")
         shipment = _visible_shipment(viewer, shipment_id)

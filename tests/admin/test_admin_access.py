@@ -15,6 +15,7 @@ from app.inventory.models import LowStockAlert, StockMovement
 from app.reviews import services as review_services
 from app.security import roles
 from app.security.models import User
+from app.sellers.actors import actor_for
 from tests.builders.admin import login
 
 pytestmark = pytest.mark.smoke
@@ -81,7 +82,7 @@ def _dataset(app, factory, tenant):
         )
         p = db.session.get(Product, product.id)
         review = review_services.create_review(
-            db.session.get(User, customer.user_id),
+            actor_for(db.session.get(User, customer.user_id)),
             {"product_id": product.id, "rating": 5, "title": "Solid"},
         )
         ids = {

@@ -17,6 +17,7 @@ from app.inventory.models import StockLevel
 from app.reviews import services as review_services
 from app.security import roles
 from app.security.models import User
+from app.sellers.actors import actor_for
 from tests.builders.admin import login
 
 pytestmark = pytest.mark.smoke
@@ -63,11 +64,11 @@ def world(app):
     foreign_customer = factory.customer(other)
     with app.app_context(), tenant_scope(tenant.id):  # each customer reviews one seller's product
         review_services.create_review(
-            db.session.get(User, customer.user_id),
+            actor_for(db.session.get(User, customer.user_id)),
             {"product_id": lamp.id, "rating": 5, "title": "Bright"},
         )
         review_services.create_review(
-            db.session.get(User, neighbours_customer.user_id),
+            actor_for(db.session.get(User, neighbours_customer.user_id)),
             {"product_id": stool.id, "rating": 4, "title": "Sturdy"},
         )
     return {

@@ -18,6 +18,7 @@ from app.reviews.models import Review
 from app.security import roles
 from app.security.models import User
 from app.security.session_models import AuthSession
+from app.sellers.actors import actor_for
 from tests.builders.admin import login, scope
 from tests.builders.factories import PASSWORD
 
@@ -44,7 +45,7 @@ def shop(app, factory):
     desk = factory.product(seller, title="Csrf desk")
     customer = factory.customer(tenant)
     with app.app_context(), tenant_scope(tenant.id):
-        user = db.session.get(User, customer.user_id)
+        user = actor_for(db.session.get(User, customer.user_id))
         review_id = reviews.create_review(
             user, {"product_id": lamp.id, "rating": 4, "title": "Fine lamp"}
         ).id

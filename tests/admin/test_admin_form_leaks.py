@@ -49,6 +49,7 @@ from app.reviews import services as review_services
 from app.reviews.models import Review
 from app.security import roles
 from app.security.models import User
+from app.sellers.actors import actor_for
 from app.sellers.models import SellerProfile
 from app.shipping.models import ShippingMethod, ShippingZone
 from tests.builders.admin import login
@@ -117,7 +118,7 @@ def _holdings(app, client, factory, tenant, tag: str) -> SimpleNamespace:
         db.session.commit()
         inventory.adjust_stock(product.stock_level_id, -2)  # a ledger row and a low-stock alert
         review_services.create_review(
-            db.session.get(User, customer.user_id),
+            actor_for(db.session.get(User, customer.user_id)),
             {"product_id": product.id, "rating": 4, "title": f"{tag} review"},
         )
     h = headers(app, customer.user)

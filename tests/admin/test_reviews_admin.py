@@ -17,6 +17,7 @@ from app.reviews import services as reviews
 from app.reviews.models import Review
 from app.security import roles
 from app.security.models import User
+from app.sellers.actors import actor_for
 from tests.builders.admin import login
 
 
@@ -53,13 +54,13 @@ def world(app, factory):
             "foreign": (other, foreign_customer, foreign_product, 3, "Elsewhere"),
         }.items():
             with tenant_scope(t.id):
-                user = db.session.get(User, customer.user_id)
+                user = actor_for(db.session.get(User, customer.user_id))
                 ids[key] = reviews.create_review(
                     user, {"product_id": product.id, "rating": rating, "title": title}
                 ).id
                 db.session.remove()
         with tenant_scope(tenant.id):
-            user = db.session.get(User, alice.user_id)
+            user = actor_for(db.session.get(User, alice.user_id))
             customers.add_to_wishlist(user, mine.id)
             customers.log_activity(user, "search", {"query": "lamp"})
             db.session.remove()

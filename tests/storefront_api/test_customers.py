@@ -453,6 +453,7 @@ def test_rows_of_this_slice_never_show_in_another_tenant(app, factory, model_pat
     from app.customers import services as customers
     from app.reviews import services as reviews
     from app.security.models import User
+    from app.sellers.actors import actor_for
 
     module, name = model_path.rsplit(".", 1)
     model = getattr(importlib.import_module(module), name)
@@ -462,12 +463,12 @@ def test_rows_of_this_slice_never_show_in_another_tenant(app, factory, model_pat
     factory.product(factory.seller(b))
     with app.app_context():
         with tenant_scope(a.id):
-            user = db.session.get(User, alice.user_id)
+            user = actor_for(db.session.get(User, alice.user_id))
             customers.add_to_wishlist(user, product.id)
             review = reviews.create_review(
                 user, {"product_id": product.id, "rating": 4, "title": "ok"}
             )
-            reviews.mark_helpful(db.session.get(User, bob.user_id), review.id)
+            reviews.mark_helpful(actor_for(db.session.get(User, bob.user_id)), review.id)
             ids = db.session.scalars(select(model.id)).all()
             assert ids and {r.tenant_id for r in db.session.scalars(select(model))} == {a.id}
         db.session.expunge_all()

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.inventory.services import adjust_stock
 from app.security import roles
 from app.security.models import User
+from app.sellers.actors import actor_for
 from tests.builders.catalog import BASE, build_catalog, headers
 
 
@@ -72,7 +73,7 @@ def test_change_through_a_direct_service_call_is_served_fresh(app, client, world
     client.get(f"{BASE}/featured/", headers=h)
     assert titles(client.get(f"{BASE}/featured/", headers=h)) == ["Green Hat"]
     with app.app_context(), tenant_scope(world.tenant.id):
-        owner = db.session.scalar(select(User).where(User.id == world.s2.user.id))
+        owner = actor_for(db.session.scalar(select(User).where(User.id == world.s2.user.id)))
         services.update_product(owner, i.p5, {"title": "Green Cap"})
     with app.app_context(), tenant_scope(world.tenant.id):
         # a plain ORM write, as the admin UI makes: the session hook invalidates too

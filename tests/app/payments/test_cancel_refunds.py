@@ -17,6 +17,7 @@ from app.payments import charges
 from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentTransaction, Refund
 from app.security.models import User
+from app.sellers.actors import actor_for
 from tests.builders.payments import API, CARD_OK, PM, event, signed
 
 
@@ -104,7 +105,7 @@ def test_cancelling_an_unpaid_order_voids_its_authorized_payment(app, payments, 
     )
     with app.app_context(), tenant_scope(shop.tenant.id):
         view = orders.cancel_order(
-            db.session.get(User, shop.customer.user_id), order_id, "changed my mind"
+            actor_for(db.session.get(User, shop.customer.user_id)), order_id, "changed my mind"
         )
         db.session.remove()
     assert view["status"] == "cancelled"

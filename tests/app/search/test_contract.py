@@ -20,6 +20,7 @@ from app.inventory import services as inventory_services
 from app.inventory.models import StockLevel
 from app.search import service
 from app.security.models import User
+from app.sellers.actors import actor_for
 
 
 def search(
@@ -269,7 +270,7 @@ def test_a_product_change_is_visible_after_indexing(app, catalog):
 
 
 def _user(seller):
-    return db.session.get(User, seller.user.id)
+    return actor_for(db.session.get(User, seller.user.id))
 
 
 # --- cards from the index ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from app.payments.models import PaymentMethodSetting, ProcessedWebhook
 from app.reviews import services as review_services
 from app.search import analytics as search_analytics
 from app.security.models import User
+from app.sellers.actors import actor_for
 from tests.builders.order_rows import add_order_rows, order_row
 from tests.builders.pricing_rows import add_pricing_rows
 
@@ -69,12 +70,12 @@ def _build_two_tenants(factory):
             product_a.stock_level_id, -2, reason="adjustment"
         )  # 2 left <= reorder point 3: alert
         # wishlist item + activity, review + helpful vote
-        customer_user = db.session.get(User, c1.user_id)
+        customer_user = actor_for(db.session.get(User, c1.user_id))
         customer_services.add_to_wishlist(customer_user, product_a.id)
         review = review_services.create_review(
             customer_user, {"product_id": product_a.id, "rating": 4, "title": "ok"}
         )
-        review_services.mark_helpful(db.session.get(User, c2.user_id), review.id)
+        review_services.mark_helpful(actor_for(db.session.get(User, c2.user_id)), review.id)
         add_pricing_rows(seller_a.id, c1.user_id)
         add_order_rows(seller_a.id, c1.user_id, product_a.variant_id, product_a.stock_level_id)
         # payments: a captured test-card payment (idempotency key, transactions) with a refund, a
