@@ -23,6 +23,7 @@ from webargs.flaskparser import abort as webargs_abort
 
 from app.core.errors import DomainError, PermissionDenied
 from app.core.tenancy import current_tenant_id
+from app.security.errors import SecurityError
 from storefront_api.request_guard import JSONTooDeep, refuse_bad_text
 
 MAX_PAGE_SIZE = 100
@@ -133,7 +134,7 @@ class Blueprint(SmorestBlueprint):
 
 
 class Unauthorized(DomainError):
-    code = "unauthorized"
+    code = SecurityError.UNAUTHORIZED
     status = 401
 
 

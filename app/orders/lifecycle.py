@@ -15,6 +15,7 @@ from app.core.tenancy import tenant_scope, unscoped
 from app.core.types import utcnow
 from app.extensions import db
 from app.orders import states
+from app.orders.errors import OrderError
 from app.orders.models import Order, RefundRequest, RefundRequestStatus
 from app.orders.refundable import ZERO, refund_position
 from app.orders.refunds import refund_payment
@@ -41,7 +42,7 @@ def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
             if order.status != OrderStatus.PENDING:
                 raise Conflict(
                     "notes and address can only change while the order is pending",
-                    code="order_not_editable",
+                    code=OrderError.ORDER_NOT_EDITABLE,
                     details={"status": order.status},
                 )
             if "shipping_address" in customer_fields:

@@ -27,6 +27,7 @@ from app.orders.models import Order, OrderEvent, SubOrder
 from app.orders.refundable import refund_facts
 from app.orders.states import OrderStatus
 from app.sellers.models import SellerProfile
+from app.shipments.errors import ShipmentError
 from app.shipments.models import Shipment, TrackingEvent
 from app.shipping import carriers
 
@@ -116,7 +117,7 @@ def _check_shippable(sub: SubOrder) -> None:
     if db.session.scalar(select(Shipment.id).where(Shipment.sub_order_id == sub.id)) is not None:
         raise Conflict(
             "this sub-order has a shipment already",
-            code="shipment_exists",
+            code=ShipmentError.SHIPMENT_EXISTS,
             details={"sub_order_id": sub.id},
         )
 
