@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 from app.core.errors import PermissionDenied
 from app.core.tenancy import reset_tenant, reset_unscoped, set_tenant
 from app.extensions import csrf, db, limiter, migrate, socketio, talisman
+from app.tenants.errors import TenancyError
 from app.tenants.services import resolve_tenant
 from config import BASE_DIR, INSTANCE_DIR, ProductionConfig, get_config
 
@@ -148,7 +149,9 @@ def _register_tenant_hooks(app: Flask) -> None:
         g.tenant_id = tenant_id
         g._tenant_token = set_tenant(tenant_id)
         if status != "active" and request.path.startswith("/api/v1"):
-            raise PermissionDenied("this storefront is suspended", code="tenant_suspended")
+            raise PermissionDenied(
+                "this storefront is suspended", code=TenancyError.TENANT_SUSPENDED
+            )
         return None
 
     @app.teardown_request

@@ -9,19 +9,15 @@ Sellers and admins have no cart (403).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP
-
 from flask import after_this_request, request
 from marshmallow import Schema, fields, validate
-from marshmallow import ValidationError as SchemaError
 
 from app.cart import services
 from app.pricing_contract import Destination
 from storefront_api.common import Blueprint, current_actor, current_api_user, document_errors
+from storefront_api.fields import an_id, country, money, rate
 
-MAX_ID = 2**31 - 1
 CART_TOKEN_HEADER = "X-Cart-Token"
-COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="an ISO 3166-1 alpha-2 code such as GB")
 
 blp = Blueprint(
     "cart",
@@ -29,39 +25,6 @@ blp = Blueprint(
     url_prefix="/api/v1/cart",
     description="The shopping cart of a customer or a guest (cart token)",
 )
-
-
-def money(**kwargs) -> fields.Decimal:
-    """Money out: a string with 2 decimals ("19.90"), rounded half-up."""
-    metadata = {
-        "type": "string",
-        "format": "decimal",
-        "example": "19.90",
-        **kwargs.pop("metadata", {}),
-    }
-    return fields.Decimal(
-        places=2, rounding=ROUND_HALF_UP, as_string=True, metadata=metadata, **kwargs
-    )
-
-
-def decimal_in(low, high, *, places: int = 2, **kwargs) -> fields.Decimal:
-    """A decimal in (a JSON number or a numeric string), bounds checked by a plain validator and
-    documented as numbers (apispec renders Range bounds of a Decimal as strings)."""
-
-    def check(value):
-        if not low <= value <= high:
-            raise SchemaError(f"must be between {low} and {high}")
-
-    metadata = {"minimum": low, "maximum": high, **kwargs.pop("metadata", {})}
-    return fields.Decimal(
-        places=places, rounding=ROUND_HALF_UP, validate=check, metadata=metadata, **kwargs
-    )
-
-
-def rate(**kwargs) -> fields.Decimal:
-    return fields.Decimal(
-        places=4, as_string=True, metadata={"type": "string", "example": "0.2000"}, **kwargs
-    )
 
 
 class PricedDiscountSchema(Schema):
@@ -155,9 +118,7 @@ class CartSchema(Schema):
 
 
 class CartQueryArgs(Schema):
-    country = fields.String(
-        validate=COUNTRY, metadata={"description": "destination, for tax and shipping"}
-    )
+    country = country(metadata={"description": "destination, for tax and shipping"})
     region = fields.String(validate=validate.Length(min=1, max=100))
     postal_code = fields.String(validate=validate.Length(min=1, max=20))
     coupon = fields.List(
@@ -168,16 +129,14 @@ class CartQueryArgs(Schema):
 
 
 class CartAddSchema(Schema):
-    variant_id = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
-    )
+    variant_id = an_id(required=True)
     quantity = fields.Integer(
         strict=True, load_default=1, validate=validate.Range(min=1, max=services.MAX_LINE_QUANTITY)
     )
 
 
 class CartUpdateSchema(Schema):
-    item_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    item_id = an_id(required=True)
     quantity = fields.Integer(
         strict=True,
         required=True,

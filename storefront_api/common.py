@@ -21,9 +21,10 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.flaskparser import abort as webargs_abort
 
-from app.core.errors import DomainError, PermissionDenied
+from app.core.errors import DomainError, ErrorCode, PermissionDenied
 from app.core.tenancy import current_tenant_id
 from app.security.actor import Actor
+from app.security.errors import SecurityError
 from app.sellers.actors import actor_for
 from storefront_api.request_guard import JSONTooDeep, refuse_bad_text
 
@@ -135,7 +136,7 @@ class Blueprint(SmorestBlueprint):
 
 
 class Unauthorized(DomainError):
-    code = "unauthorized"
+    code = SecurityError.UNAUTHORIZED
     status = 401
 
 
@@ -249,18 +250,37 @@ ERROR_DESCRIPTIONS = {
 
 
 def document_errors(
-    blp, *codes: int, descriptions: dict[int, str] | None = None, optional_auth: bool = False
+    blp,
+    *errors: int | ErrorCode,
+    descriptions: dict[int, str] | None = None,
+    optional_auth: bool = False,
 ):
     """Decorator: document each error answer of an endpoint with the envelope schema; an endpoint
-    that can answer 401 is marked as taking a bearer token (optional when `optional_auth`)."""
-    texts = {**ERROR_DESCRIPTIONS, **(descriptions or {})}
+    that can answer 401 is marked as taking a bearer token (optional when `optional_auth`).
+
+    An error is an HTTP status or a catalogue member (an `ErrorCode` of `app/<domain>/errors.py`
+    or `storefront_api/errors.py`), which documents each of its statuses. A status is described
+    by `descriptions`, else by its members' codes and meanings, else by ERROR_DESCRIPTIONS."""
+    members: dict[int, list[ErrorCode]] = {}
+    for error in errors:
+        if isinstance(error, ErrorCode):
+            for status in error.statuses:
+                members.setdefault(status, []).append(error)
+        else:
+            members.setdefault(error, [])
+    texts = {
+        status: "; ".join(f"{member}: {member.meaning}" for member in found)
+        for status, found in members.items()
+        if found
+    }
+    texts = {**ERROR_DESCRIPTIONS, **texts, **(descriptions or {})}
 
     def decorator(fn):
-        for code in codes:
+        for status in members:
             fn = blp.alt_response(
-                code, schema=ApiErrorSchema, description=texts.get(code, "Error")
+                status, schema=ApiErrorSchema, description=texts.get(status, "Error")
             )(fn)
-        if 401 in codes:
+        if 401 in members:
             fn = blp.doc(security=OPTIONAL_BEARER if optional_auth else BEARER)(fn)
         return fn
 

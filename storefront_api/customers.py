@@ -23,8 +23,7 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
-
-MAX_ID = 2**31 - 1  # ids are INT columns
+from storefront_api.fields import AddressSchema, an_id, decimal_out, money, phone
 
 blp = Blueprint(
     "customers",
@@ -35,14 +34,10 @@ blp = Blueprint(
 
 customer_only = require_roles(roles.CUSTOMER, roles.PREMIUM_CUSTOMER)
 
-PHONE = validate.Regexp(
-    r"^\+?[0-9 ()./-]{5,31}$", error="a phone number: digits, spaces and + ( ) . / -"
-)
 LANGUAGE = validate.Regexp(
     r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", error="a language code such as en or pt-BR"
 )
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code such as USD")
-COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="an ISO 3166-1 alpha-2 code such as GB")
 
 
 def _errors(*codes: int, optional_auth: bool = False):
@@ -81,7 +76,7 @@ class CustomerProfileSchema(Schema):
         metadata={"description": "Names live on the user account"},
     )
     last_name = fields.String(dump_only=True, attribute="user.last_name")
-    phone = fields.String(allow_none=True, validate=PHONE)
+    phone = phone(allow_none=True)
     date_of_birth = fields.Date(
         allow_none=True,
         validate=_in_the_past,
@@ -95,18 +90,11 @@ class CustomerProfileSchema(Schema):
     updated_at = fields.DateTime(dump_only=True)
 
 
-class CustomerAddressSchema(Schema):
+class CustomerAddressSchema(AddressSchema):
+    """A saved address: the postal fields of storefront_api.fields.AddressSchema and these."""
+
     id = fields.Integer(dump_only=True)
     label = fields.String(load_default="Home", validate=validate.Length(min=1, max=50))
-    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    company = fields.String(allow_none=True, validate=validate.Length(max=200))
-    line1 = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
-    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    region = fields.String(allow_none=True, validate=validate.Length(max=100))
-    postal_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    country = fields.String(required=True, validate=COUNTRY)
-    phone = fields.String(allow_none=True, validate=PHONE)
     is_default = StrictBoolean(
         metadata={
             "description": "true makes it the default (exactly one address is the default; the first address always "
@@ -122,12 +110,7 @@ class WishlistProductSchema(Schema):
     title = fields.String(required=True)
     slug = fields.String(required=True)
     status = fields.String(required=True)
-    rating_avg = fields.Decimal(
-        as_string=True,
-        places=2,
-        required=True,
-        metadata={"type": "string", "format": "decimal", "example": "4.50"},
-    )
+    rating_avg = decimal_out(places=2, required=True, metadata={"example": "4.50"})
     rating_count = fields.Integer(required=True)
 
 
@@ -139,9 +122,7 @@ class WishlistItemSchema(Schema):
 
 
 class WishlistAddSchema(Schema):
-    product_id = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
-    )
+    product_id = an_id(required=True)
 
 
 class WishlistCheckSchema(Schema):
@@ -151,8 +132,8 @@ class WishlistCheckSchema(Schema):
 
 
 class ActivityPayloadSchema(Schema):
-    product_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
-    category_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    product_id = an_id()
+    category_id = an_id()
     query = fields.String(validate=validate.Length(min=1, max=200))
     quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000))
     referrer = fields.String(validate=validate.Length(max=500))
@@ -205,12 +186,7 @@ class CustomerAnalyticsSchema(Schema):
         },
     )
     orders_count = fields.Integer(required=True)
-    total_spent = fields.Decimal(
-        as_string=True,
-        places=2,
-        required=True,
-        metadata={"type": "string", "format": "decimal", "example": "0.00"},
-    )
+    total_spent = money(required=True, metadata={"example": "0.00"})
     orders_note = fields.String(required=True)
 
 

@@ -5,17 +5,44 @@ from __future__ import annotations
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
-CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
+from app.core.errors import CoreError, ErrorCode
+from app.security.errors import SecurityError
+
+
+class ApiError(ErrorCode):
+    """The API's own codes: HTTP errors raised before or around a domain service (the argument
+    parser's 422s are CoreError.VALIDATION_ERROR, a missing or bad token SecurityError.UNAUTHORIZED)."""
+
+    BAD_REQUEST = (
+        "bad_request",
+        400,
+        "a malformed request: a body that is not JSON, or nested too deeply",
+    )
+    METHOD_NOT_ALLOWED = "method_not_allowed", 405, "the path does not take this method"
+    PAYLOAD_TOO_LARGE = "payload_too_large", 413, "the body is larger than MAX_CONTENT_LENGTH"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", 415, "the body's content type is not taken"
+    RATE_LIMITED = (
+        "rate_limited",
+        429,
+        "too many requests from this client (login, register, e-mail requests, writes); see "
+        "Retry-After",
+    )
+    INTERNAL_ERROR = "internal_error", 500, "an unexpected error (logged; never a stack trace)"
+    ERROR = "error", (), "any other HTTP error status"
+
+
+# the code of each HTTP error status an exception of werkzeug (or flask-smorest's abort) answers
+CODES: dict[int, ErrorCode] = {
+    400: ApiError.BAD_REQUEST,
+    401: SecurityError.UNAUTHORIZED,
+    403: CoreError.FORBIDDEN,
+    404: CoreError.NOT_FOUND,
+    405: ApiError.METHOD_NOT_ALLOWED,
+    409: CoreError.CONFLICT,
+    413: ApiError.PAYLOAD_TOO_LARGE,
+    415: ApiError.UNSUPPORTED_MEDIA_TYPE,
+    422: CoreError.VALIDATION_ERROR,
+    429: ApiError.RATE_LIMITED,
 }
 
 
@@ -40,7 +67,9 @@ def envelope_for_http_exception(error: HTTPException):
     message = (
         data.get("message") if isinstance(data, dict) and data.get("message") else error.description
     )
-    response = error_response(CODES.get(status, "error"), message or "error", status, details)
+    response = error_response(
+        CODES.get(status, ApiError.ERROR), message or "error", status, details
+    )
     # keep the headers the exception carries (Allow on 405, Retry-After on 429, WWW-Authenticate)
     for name, value in error.get_headers():
         if name.lower() != "content-type":
@@ -51,4 +80,4 @@ def envelope_for_http_exception(error: HTTPException):
 
 
 def internal_error_envelope():
-    return error_response("internal_error", "an unexpected error occurred", 500)
+    return error_response(ApiError.INTERNAL_ERROR, "an unexpected error occurred", 500)

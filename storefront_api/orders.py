@@ -24,16 +24,7 @@ from app.extensions import limiter
 from app.orders import access, lifecycle, refunds, states, visibility
 from app.orders.models import REFUND_REQUEST_STATUSES
 from app.shipments import services as shipments
-from storefront_api.cart import (
-    COUNTRY,
-    MAX_ID,
-    PricedDiscountSchema,
-    PricedTaxSchema,
-    cart_ref,
-    decimal_in,
-    money,
-    rate,
-)
+from storefront_api.cart import PricedDiscountSchema, PricedTaxSchema, cart_ref
 from storefront_api.common import (
     Blueprint,
     PageArgs,
@@ -42,16 +33,13 @@ from storefront_api.common import (
     document_errors,
     page_schema,
 )
+from storefront_api.fields import AddressSchema, an_id, decimal_in, money, rate
 
 blp = Blueprint(
     "orders",
     __name__,
     url_prefix="/api/v1/orders",
     description="Checkout, orders and sub-orders, their status, cancellation, tracking and refunds",
-)
-
-PHONE = validate.Regexp(
-    r"^\+?[0-9 ()./-]{5,31}$", error="a phone number: digits, spaces and + ( ) . / -"
 )
 
 
@@ -96,25 +84,13 @@ def _caller(order_id: int, headers: dict):
 # --- schemas -------------------------------------------------------------------------------------
 
 
-class OrderAddressSchema(Schema):
-    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    company = fields.String(allow_none=True, validate=validate.Length(max=200))
-    line1 = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
-    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    region = fields.String(allow_none=True, validate=validate.Length(max=100))
-    postal_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    country = fields.String(required=True, validate=COUNTRY)
-    phone = fields.String(allow_none=True, validate=PHONE)
+class OrderAddressSchema(AddressSchema):
+    """The address an order ships to (storefront_api.fields.AddressSchema)."""
 
 
 class CheckoutShippingChoiceSchema(Schema):
-    seller_id = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
-    )
-    method_id = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
-    )
+    seller_id = an_id(required=True)
+    method_id = an_id(required=True)
 
 
 class CheckoutPaymentSchema(Schema):
@@ -132,11 +108,7 @@ class CheckoutSchema(Schema):
     email = fields.Email(
         validate=validate.Length(max=320), metadata={"description": "required for guests"}
     )
-    address_id = fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_ID),
-        metadata={"description": "one of the customer's saved addresses"},
-    )
+    address_id = an_id(metadata={"description": "one of the customer's saved addresses"})
     shipping_address = fields.Nested(OrderAddressSchema)
     coupon_codes = fields.List(
         fields.String(validate=validate.Length(min=1, max=64)),
@@ -363,11 +335,7 @@ class OrderUpdateSchema(Schema):
         validate=validate.OneOf(sorted(status.value for status in states.MANUAL_TARGETS)),
         metadata={"description": "sellers and admins; follows the state machine"},
     )
-    sub_order_id = fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_ID),
-        metadata={"description": "which sub-order (default: all the caller's)"},
-    )
+    sub_order_id = an_id(metadata={"description": "which sub-order (default: all the caller's)"})
     note = fields.String(
         validate=validate.Length(max=500), metadata={"description": "kept in the timeline"}
     )
@@ -392,11 +360,8 @@ class OrderCancelSchema(Schema):
 
 
 class OrderRefundLineSchema(Schema):
-    line_id = fields.Integer(
-        strict=True,
-        required=True,
-        validate=validate.Range(min=1, max=MAX_ID),
-        metadata={"description": "an order line (sub_orders[].lines[].id)"},
+    line_id = an_id(
+        required=True, metadata={"description": "an order line (sub_orders[].lines[].id)"}
     )
     quantity = fields.Integer(
         strict=True,
@@ -410,7 +375,7 @@ class OrderRefundSchema(Schema):
     reason = fields.String(
         validate=validate.Length(min=1, max=500), metadata={"description": "customers: required"}
     )
-    sub_order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    sub_order_id = an_id()
     amount = decimal_in(
         0.01, 9_999_999_999.99, metadata={"description": "default: what remains of the sub-order"}
     )
@@ -427,13 +392,11 @@ class OrderRefundSchema(Schema):
             "description": "with lines: refund the sub-order's shipping too (it is, anyway, with its last units)"
         }
     )
-    request_id = fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_ID),
+    request_id = an_id(
         metadata={
             "description": "sellers and admins: the request to decide (its id in "
             "refund_requests of the order or its tracking)"
-        },
+        }
     )
     approve = fields.Boolean(
         metadata={"description": "sellers and admins: true approves, false rejects"}

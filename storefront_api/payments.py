@@ -34,8 +34,7 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
-
-MAX_ID = 2**31 - 1  # ids are INT columns
+from storefront_api.fields import an_id, money
 
 blp = Blueprint(
     "payments",
@@ -81,10 +80,10 @@ class PaymentSchema(Schema):
     method = fields.String(required=True)
     gateway = fields.String(required=True)
     currency = fields.String(required=True)
-    amount = fields.Decimal(as_string=True, required=True)
-    amount_captured = fields.Decimal(as_string=True, required=True)
-    amount_refunded = fields.Decimal(as_string=True, required=True)
-    refundable = fields.Decimal(as_string=True, required=True)
+    amount = money(required=True)
+    amount_captured = money(required=True)
+    amount_refunded = money(required=True)
+    refundable = money(required=True)
     card_brand = fields.String(allow_none=True)
     card_last4 = fields.String(
         allow_none=True, metadata={"description": "The only digits of a card ever kept"}
@@ -134,20 +133,16 @@ class CardDetailsSchema(Schema):
 
 
 class ProcessSchema(Schema):
-    payment_id = fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_ID),
+    payment_id = an_id(
         metadata={
             "description": "The payment to pay (or send order_id: the order's latest payment)"
-        },
+        }
     )
-    order_id = fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_ID),
+    order_id = an_id(
         metadata={
             "description": "Pay this order of yours: its payment, or, for an order placed without one, a new payment "
             "of what it costs (then give method). A paid or cancelled order: 409 order_not_payable"
-        },
+        }
     )
     method = fields.String(
         validate=validate.Length(min=1, max=32),
@@ -210,9 +205,7 @@ class PaymentMethodSchema(Schema):
 
 
 class RefundCreateSchema(Schema):
-    payment_id = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
-    )
+    payment_id = an_id(required=True)
     # bounds are checked by the service (422): a Range of Decimals would render as strings in OpenAPI
     amount = fields.Decimal(
         required=True,
@@ -228,7 +221,7 @@ class RefundSchema(Schema):
     id = fields.Integer(required=True)
     payment_id = fields.Integer(required=True)
     order_id = fields.Integer(required=True)
-    amount = fields.Decimal(as_string=True, required=True)
+    amount = money(required=True)
     currency = fields.String(required=True)
     reason = fields.String(allow_none=True)
     status = fields.String(required=True, metadata={"description": "pending, completed or failed"})
@@ -249,7 +242,7 @@ class TransactionSchema(Schema):
     status = fields.String(
         required=True, metadata={"description": "succeeded, pending, requires_action, failed"}
     )
-    amount = fields.Decimal(as_string=True, required=True)
+    amount = money(required=True)
     currency = fields.String(required=True)
     gateway = fields.String(required=True)
     gateway_reference = fields.String(allow_none=True)
@@ -258,8 +251,8 @@ class TransactionSchema(Schema):
 
 
 class TransactionListArgs(PageArgs):
-    payment_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    order_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    payment_id = an_id(strict=False)
+    order_id = an_id(strict=False)
 
 
 class WebhookResultSchema(Schema):

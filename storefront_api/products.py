@@ -20,7 +20,6 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP
 
 from flask import Response, current_app, g, make_response, request
 from flask.views import MethodView
@@ -46,43 +45,15 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
+from storefront_api.fields import MAX_MONEY, an_id, decimal_in, decimal_out, money
 
 blp = Blueprint(
     "products", __name__, url_prefix="/api/v1/products", description="Products and categories"
 )
 
-MAX_MONEY = 9_999_999_999.99  # a float: OpenAPI bounds must be numbers (Decimal compares fine)
-MAX_ID = 2**31 - 1
 _ATTR_CODE = validate.Regexp(
     r"^[A-Za-z0-9_-]{1,64}$", error="attribute codes are letters, digits, _ and -"
 )
-
-
-def _money(**kwargs) -> fields.Decimal:
-    """Money out: a string with 2 decimals ("19.90"), documented as such."""
-    metadata = {
-        "type": "string",
-        "format": "decimal",
-        "example": "19.90",
-        **kwargs.pop("metadata", {}),
-    }
-    return fields.Decimal(
-        places=2, rounding=ROUND_HALF_UP, as_string=True, metadata=metadata, **kwargs
-    )
-
-
-def _decimal_in(low, high, *, places: int | None = 2, **kwargs) -> fields.Decimal:
-    """A decimal in (a JSON number or a numeric string). The bounds are checked by a plain
-    validator and documented as numbers (apispec would render Range bounds of a Decimal as strings)."""
-
-    def check(value):
-        if not low <= value <= high:
-            raise ValidationError(f"must be between {low} and {high}")
-
-    metadata = {"minimum": low, "maximum": high, **kwargs.pop("metadata", {})}
-    return fields.Decimal(
-        places=places, rounding=ROUND_HALF_UP, validate=check, metadata=metadata, **kwargs
-    )
 
 
 # --- response schemas ------------------------------------------------------------------------
@@ -105,7 +76,7 @@ class SellerPublicSchema(Schema):
 
 
 class RatingSchema(Schema):
-    average = _money(required=True)
+    average = money(required=True)
     count = fields.Integer(required=True)
 
 
@@ -121,8 +92,8 @@ class ProductCardSchema(Schema):
     status = fields.String(required=True)
     product_type = fields.String(required=True)
     is_featured = fields.Boolean(required=True)
-    price = _money(allow_none=True, metadata={"description": "lowest price among active variants"})
-    compare_at_price = _money(allow_none=True)
+    price = money(allow_none=True, metadata={"description": "lowest price among active variants"})
+    compare_at_price = money(allow_none=True)
     currency = fields.String(allow_none=True)
     image = fields.Nested(ImageRefSchema, allow_none=True)
     brand = fields.Nested(RefSchema, allow_none=True)
@@ -141,12 +112,10 @@ class VariantSchema(Schema):
     id = fields.Integer(required=True)
     sku = fields.String(required=True)
     title = fields.String(allow_none=True)
-    price = _money(required=True)
-    compare_at_price = _money(allow_none=True)
+    price = money(required=True)
+    compare_at_price = money(allow_none=True)
     currency = fields.String(required=True)
-    weight_kg = fields.Decimal(
-        places=3, as_string=True, allow_none=True, metadata={"type": "string", "format": "decimal"}
-    )
+    weight_kg = decimal_out(places=3, allow_none=True)
     options = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     is_active = fields.Boolean(required=True)
     position = fields.Integer(required=True)
@@ -222,16 +191,14 @@ class FacetBrandSchema(RefSchema):
 
 
 class PriceRangeSchema(Schema):
-    min = _money(required=True)
-    max = _money(
-        allow_none=True, metadata={"description": "exclusive; null for the open top range"}
-    )
+    min = money(required=True)
+    max = money(allow_none=True, metadata={"description": "exclusive; null for the open top range"})
     count = fields.Integer(required=True)
 
 
 class PriceFacetSchema(Schema):
-    min = _money(allow_none=True)
-    max = _money(allow_none=True)
+    min = money(allow_none=True)
+    max = money(allow_none=True)
     ranges = fields.List(fields.Nested(PriceRangeSchema), required=True)
 
 
@@ -279,12 +246,12 @@ class ProductListArgs(PageArgs):
     seller = fields.String(
         validate=validate.Length(min=1, max=200), metadata={"description": "slug or id"}
     )
-    min_price = _decimal_in(0, MAX_MONEY, places=None)
-    max_price = _decimal_in(0, MAX_MONEY, places=None)
+    min_price = decimal_in(0, MAX_MONEY, places=None)
+    max_price = decimal_in(0, MAX_MONEY, places=None)
     in_stock = fields.Boolean(
         metadata={"description": "true: available in some warehouse; false: sold out"}
     )
-    min_rating = _decimal_in(0, 5, places=None)
+    min_rating = decimal_in(0, 5, places=None)
     sort = fields.String(load_default="newest", validate=validate.OneOf(queries.SORTS))
 
     @pre_load
@@ -342,18 +309,17 @@ def _filters(args: dict, **extra) -> tuple[queries.ProductFilters, dict]:
 
 
 class VariantInSchema(Schema):
-    id = fields.Integer(
-        validate=validate.Range(min=1, max=MAX_ID),
-        metadata={"description": "on update: the variant to change; omit to add one"},
+    id = an_id(
+        strict=False, metadata={"description": "on update: the variant to change; omit to add one"}
     )
     sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
     title = fields.String(allow_none=True, validate=validate.Length(max=255))
-    price = _decimal_in(0, MAX_MONEY, required=True)
-    compare_at_price = _decimal_in(0, MAX_MONEY, allow_none=True)
+    price = decimal_in(0, MAX_MONEY, required=True)
+    compare_at_price = decimal_in(0, MAX_MONEY, allow_none=True)
     currency = fields.String(
         load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code")
     )
-    weight_kg = _decimal_in(0, 9_999_999, places=3, allow_none=True)
+    weight_kg = decimal_in(0, 9_999_999, places=3, allow_none=True)
     options = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=50)),
         values=fields.String(validate=validate.Length(max=100)),
@@ -392,11 +358,10 @@ class ProductPatchSchema(Schema):
     status = fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
     product_type = fields.String(validate=validate.OneOf(PRODUCT_TYPES))
     is_featured = fields.Boolean(metadata={"description": "admins only"})
-    category_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
-    brand_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
-    seller_id = fields.Integer(
-        validate=validate.Range(min=1, max=MAX_ID),
-        metadata={"description": "admins: required on create; sellers: ignored"},
+    category_id = an_id(strict=False, allow_none=True)
+    brand_id = an_id(strict=False, allow_none=True)
+    seller_id = an_id(
+        strict=False, metadata={"description": "admins: required on create; sellers: ignored"}
     )
     variants = fields.List(fields.Nested(VariantInSchema), validate=validate.Length(min=1, max=100))
     images = fields.List(fields.Nested(ImageInSchema), validate=validate.Length(max=50))
@@ -423,7 +388,7 @@ class ProductInSchema(ProductPatchSchema):
 
 
 class BulkUpdateItemSchema(ProductPatchSchema):
-    id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    id = an_id(strict=False, required=True)
 
 
 class BulkCreateSchema(Schema):
@@ -452,7 +417,7 @@ class CategoryInSchema(Schema):
             ),
         ]
     )
-    parent_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
+    parent_id = an_id(strict=False, allow_none=True)
     description = fields.String(allow_none=True, validate=validate.Length(max=10_000))
     position = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
     is_active = fields.Boolean()

@@ -20,15 +20,8 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
-from storefront_api.pricing_schemas import (
-    MAX_MONEY,
-    DestinationSchema,
-    an_id,
-    decimal_in,
-    decimal_out,
-    lines_field,
-    money,
-)
+from storefront_api.fields import MAX_MONEY, an_id, decimal_in, decimal_out, money
+from storefront_api.pricing_schemas import DestinationSchema, lines_field
 
 blp = Blueprint(
     "promotions", __name__, url_prefix="/api/v1/promotions", description="Promotions and coupons"

@@ -20,8 +20,7 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
-
-MAX_ID = 2**31 - 1  # ids are INT columns
+from storefront_api.fields import an_id
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews", description="Product reviews")
 
@@ -64,9 +63,7 @@ class ReviewSchema(Schema):
 
 
 class ReviewCreateSchema(Schema):
-    product_id = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
-    )
+    product_id = an_id(required=True)
     rating = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=5))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = fields.String(allow_none=True, validate=validate.Length(max=5000))
@@ -90,7 +87,7 @@ class ReviewPatchSchema(ReviewUpdateSchema):
 
 
 class ReviewListArgs(PageArgs):
-    product_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    product_id = an_id(strict=False)
     rating = fields.Integer(validate=validate.Range(min=1, max=5))
     sort = fields.String(load_default="newest", validate=validate.OneOf(tuple(services.SORTS)))
 

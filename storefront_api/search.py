@@ -28,7 +28,8 @@ from marshmallow import Schema, fields, validate
 from app.extensions import limiter
 from app.search import analytics, service
 from app.search.types import SORTS
-from storefront_api.common import Blueprint, ErrorSchema, current_api_user
+from app.tenants.errors import TenancyError
+from storefront_api.common import Blueprint, current_api_user, document_errors
 from storefront_api.products import (
     AttributeFacetSchema,
     FacetBrandSchema,
@@ -181,23 +182,30 @@ def _json(body: dict) -> Response:
 # --- routes ------------------------------------------------------------------------------------
 
 
-def _documented(fn):
-    fn = blp.alt_response(
-        401, schema=ErrorSchema, description="An invalid or expired token was sent"
-    )(fn)
-    fn = blp.alt_response(404, schema=ErrorSchema, description="Unknown storefront (X-Tenant)")(fn)
-    fn = blp.alt_response(
-        429, schema=ErrorSchema, description="Too many searches from this client"
-    )(fn)
-    return blp.doc(security=[{"bearerAuth": []}, {}])(fn)
+def _documented(invalid: str):
+    """A search read's errors: an invalid token sent (a guest may search), an unknown storefront,
+    too many searches, and invalid arguments (422, described by `invalid`)."""
+    return document_errors(
+        blp,
+        401,
+        TenancyError.TENANT_NOT_FOUND,
+        422,
+        429,
+        descriptions={
+            401: "An invalid or expired token was sent",
+            404: "Unknown storefront (X-Tenant)",
+            422: invalid,
+            429: "Too many searches from this client",
+        },
+        optional_auth=True,
+    )
 
 
 @blp.route("/products/")
 @limiter.limit(search_limit, key_func=get_remote_address)
 @blp.arguments(SearchProductsArgs(), location="query")
 @blp.response(200, SearchPageSchema)
-@blp.alt_response(422, schema=ErrorSchema, description="Invalid or unknown filter")
-@_documented
+@_documented("Invalid or unknown filter")
 def search_products(args):
     """Search active products: words over title, brand, category, attributes and description
     (typos tolerated), the product list's filters, sorts, facet counts and highlights"""
@@ -221,8 +229,7 @@ def search_products(args):
 @limiter.limit(search_limit, key_func=get_remote_address)
 @blp.arguments(SuggestionArgs(), location="query")
 @blp.response(200, SuggestionListSchema)
-@blp.alt_response(422, schema=ErrorSchema, description="Missing or too long q")
-@_documented
+@_documented("Missing or too long q")
 def suggestions(args):
     """Products whose title or brand has words starting with what was typed, best first"""
     current_api_user(optional=True)
@@ -233,8 +240,7 @@ def suggestions(args):
 @limiter.limit(search_limit, key_func=get_remote_address)
 @blp.arguments(SearchFiltersArgs(), location="query")
 @blp.response(200, SearchFiltersSchema)
-@blp.alt_response(422, schema=ErrorSchema, description="Invalid or unknown filter")
-@_documented
+@_documented("Invalid or unknown filter")
 def search_filters(args):
     """Available filters for a search: brands, categories, price ranges and attribute values,
     each with the number of products it would leave"""
@@ -246,11 +252,20 @@ def search_filters(args):
 @blp.route("/click/", methods=["POST"])
 @blp.arguments(ClickSchema)
 @blp.response(202, ClickRecordedSchema)
-@blp.alt_response(422, schema=ErrorSchema, description="Invalid click")
-@blp.alt_response(404, schema=ErrorSchema, description="No such active product in this storefront")
-@blp.alt_response(401, schema=ErrorSchema, description="An invalid or expired token was sent")
-@blp.alt_response(429, schema=ErrorSchema, description="Too many writes from this client")
-@blp.doc(security=[{"bearerAuth": []}, {}])
+@document_errors(
+    blp,
+    401,
+    404,
+    422,
+    429,
+    descriptions={
+        401: "An invalid or expired token was sent",
+        404: "No such active product in this storefront",
+        422: "Invalid click",
+        429: "Too many writes from this client",
+    },
+    optional_auth=True,
+)
 def click(data):
     """Record that a shopper opened a search result (search analytics; written asynchronously)"""
     user = current_api_user(optional=True)

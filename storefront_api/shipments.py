@@ -9,11 +9,11 @@ moves to shipped. Tracking is open to the order's customer, the seller and admin
 from __future__ import annotations
 
 from flask import Response
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema
 
 from app.shipments import services
-from storefront_api.cart import MAX_ID, decimal_in
 from storefront_api.common import Blueprint, current_actor, document_errors
+from storefront_api.fields import an_id, decimal_in
 from storefront_api.orders import OrderShipmentSchema
 
 blp = Blueprint(
@@ -38,9 +38,7 @@ def _errors(*codes: int):
 
 
 class CreateLabelSchema(Schema):
-    sub_order_id = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID)
-    )
+    sub_order_id = an_id(required=True)
     weight_kg = decimal_in(
         0,
         100_000,

@@ -10,16 +10,8 @@ from app.pricing import services as pricing
 from app.shipping import services
 from app.shipping.models import RATE_TYPES
 from storefront_api.common import Blueprint, current_actor, document_errors
-from storefront_api.pricing_schemas import (
-    COUNTRY,
-    MAX_ID,
-    REGION,
-    DestinationSchema,
-    an_id,
-    decimal_out,
-    lines_field,
-    money,
-)
+from storefront_api.fields import REGION, an_id, country, decimal_out, money
+from storefront_api.pricing_schemas import DestinationSchema, lines_field
 
 blp = Blueprint(
     "shipping", __name__, url_prefix="/api/v1/shipping", description="Shipping methods and quotes"
@@ -27,11 +19,10 @@ blp = Blueprint(
 
 
 class MethodArgs(Schema):
-    country = fields.String(required=True, validate=COUNTRY)
+    country = country(required=True)
     region = fields.String(validate=REGION)
-    seller_id = fields.Integer(
-        validate=validate.Range(min=1, max=MAX_ID),
-        metadata={"description": "Only the methods offered to this seller's parcels"},
+    seller_id = an_id(
+        strict=False, metadata={"description": "Only the methods offered to this seller's parcels"}
     )
 
 

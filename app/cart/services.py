@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
+from app.cart.errors import CartError
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product, ProductVariant
 from app.core import cache
@@ -193,7 +194,7 @@ def check_quantity_limits(
         if units > limits.line and units > before.get(variant_id, 0):
             raise ValidationError(
                 f"at most {limits.line} units of one item per order",
-                code="line_quantity_limit",
+                code=CartError.LINE_QUANTITY_LIMIT,
                 details={
                     "quantity": [f"at most {limits.line} units of one item"],
                     "limit": limits.line,
@@ -205,7 +206,7 @@ def check_quantity_limits(
     if total > limits.order and total > sum(before.values()):
         raise ValidationError(
             f"at most {limits.order} units per order",
-            code="order_quantity_limit",
+            code=CartError.ORDER_QUANTITY_LIMIT,
             details={
                 "quantity": [f"at most {limits.order} units in one order"],
                 "limit": limits.order,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog import queries, scopes
+from app.catalog.errors import CatalogError
 from app.catalog.models import (
     PRODUCT_STATUSES,
     PRODUCT_TYPES,
@@ -29,6 +30,7 @@ from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
 from app.security.actor import Actor
+from app.sellers.errors import SellerError
 from app.sellers.models import SellerProfile
 from app.tenants.models import Tenant
 
@@ -360,7 +362,7 @@ def _write(fn):
         except IntegrityError as exc:
             raise Conflict(
                 "a concurrent change took a unique value (SKU or slug); try again",
-                code="unique_conflict",
+                code=CatalogError.UNIQUE_CONFLICT,
             ) from exc
 
     return wrapper
@@ -400,7 +402,7 @@ def reserve_product_quota(adding: int) -> None:
     if current + adding > limit:
         raise Conflict(
             f"this storefront's plan allows {limit} products",
-            code="product_limit_reached",
+            code=CatalogError.PRODUCT_LIMIT_REACHED,
             details={"limit": limit, "current": current, "adding": adding},
         )
 
@@ -415,7 +417,7 @@ def reserve_quota_for_status(before: str | None, after: str) -> None:
 def _require_approved(seller: SellerProfile | None) -> None:
     if seller is not None and not seller.is_approved:
         raise PermissionDenied(
-            "your seller account is not approved yet", code="seller_not_approved"
+            "your seller account is not approved yet", code=SellerError.SELLER_NOT_APPROVED
         )
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.orm import joinedload
 
 from app.cart import services as carts
 from app.cart.services import CartRef
+from app.checkout.errors import CheckoutError
 from app.core.db import is_deadlock, transaction
 from app.core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationError
 from app.core.types import quantize_money, utcnow
@@ -62,6 +63,7 @@ from app.orders.refundable import ZERO, RefundFacts, RefundPosition
 from app.orders.states import OrderStatus
 from app.orders.visibility import order_view
 from app.payments import charges as payments
+from app.payments.errors import PaymentError
 from app.payments.models import PaymentStatus
 from app.pricing_contract import Destination, PricingResult
 from app.promotions import services as promotions
@@ -116,7 +118,7 @@ def check_out(
     body; `payment` says how the payment started (None without a payment in the request)."""
     carts.check_shopper(ref.actor)
     if ref.actor is None and not ref.token:
-        raise Conflict("your cart is empty", code="cart_empty")
+        raise Conflict("your cart is empty", code=CheckoutError.CART_EMPTY)
     fingerprint = request_fingerprint(data)
     with dispatch_after_block():  # the events of both commits (order, payment) leave in one batch
         for attempt in range(DEADLOCK_RETRIES):
@@ -177,7 +179,8 @@ def _claim_key(
         raise _KeyReleased()
     if existing.request_hash != fingerprint:
         raise Conflict(
-            "this Idempotency-Key was used with another request", code="idempotency_key_reused"
+            "this Idempotency-Key was used with another request",
+            code=PaymentError.IDEMPOTENCY_KEY_REUSED,
         )
     return None, db.session.get(Order, existing.order_id)
 
@@ -225,7 +228,7 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
     cart = carts.find_cart(ref, lock=True)
     items = list(cart.items) if cart is not None else []
     if not items:
-        raise Conflict("your cart is empty", code="cart_empty")
+        raise Conflict("your cart is empty", code=CheckoutError.CART_EMPTY)
     # the tenant's quantity limits again (the cart may predate them, or they were lowered since):
     # refused before anything is priced, written or reserved
     carts.check_quantity_limits({i.variant_id: i.quantity for i in items})
@@ -318,7 +321,7 @@ def _check_sellable(items) -> None:
     if gone:
         raise Conflict(
             "some items are no longer sold; remove them from your cart",
-            code="item_unavailable",
+            code=CheckoutError.ITEM_UNAVAILABLE,
             details={"variant_ids": gone},
         )
 
@@ -332,7 +335,7 @@ def _check_priced(result: PricingResult, methods: dict[int, int]) -> None:
     if unserved:
         raise Conflict(
             "no shipping method serves this address for some items",
-            code="no_shipping_method",
+            code=CheckoutError.NO_SHIPPING_METHOD,
             details={"seller_ids": unserved},
         )
     quoted = {q.seller_id: q.method_id for q in result.shipping}
@@ -421,7 +424,7 @@ def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[
     if order.total != result.total:  # the engine's own sum must agree with ours, to the cent
         raise Conflict(
             "pricing totals do not add up",
-            code="pricing_mismatch",
+            code=CheckoutError.PRICING_MISMATCH,
             details={"engine_total": str(result.total), "order_total": str(order.total)},
         )
     db.session.add(order)

@@ -16,6 +16,7 @@ from app.catalog.models import Category, Product
 from app.core.db import transaction, transactional
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.customers.engagement_models import ACTIVITY_TYPES, CustomerActivity, WishlistItem
+from app.customers.errors import CustomerError
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.security.actor import Actor
@@ -140,7 +141,7 @@ def _check_label(profile: CustomerProfile, label: str, exclude_id: int | None = 
     if db.session.scalar(stmt) is not None:
         raise Conflict(
             "you already have an address with this label",
-            code="duplicate_label",
+            code=CustomerError.DUPLICATE_LABEL,
             details={"label": ["already used by another of your addresses"]},
         )
 
@@ -192,7 +193,7 @@ def create_address(actor: Actor, data: dict[str, Any]) -> Address:
     except IntegrityError as exc:
         raise Conflict(
             "you already have an address with this label",
-            code="duplicate_label",
+            code=CustomerError.DUPLICATE_LABEL,
             details={"label": ["already used by another of your addresses"]},
         ) from exc
     has_default = db.session.scalar(

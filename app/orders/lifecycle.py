@@ -16,6 +16,7 @@ from app.core.types import utcnow
 from app.extensions import db
 from app.orders import states
 from app.orders.access import GuestAccess
+from app.orders.errors import OrderError
 from app.orders.models import Order, RefundRequest, RefundRequestStatus
 from app.orders.refundable import ZERO, refund_position
 from app.orders.refunds import refund_payment
@@ -43,7 +44,7 @@ def update_order(actor: Actor, order_id: int, data: dict[str, Any]) -> dict[str,
             if order.status != OrderStatus.PENDING:
                 raise Conflict(
                     "notes and address can only change while the order is pending",
-                    code="order_not_editable",
+                    code=OrderError.ORDER_NOT_EDITABLE,
                     details={"status": order.status},
                 )
             if "shipping_address" in customer_fields:

@@ -12,6 +12,7 @@ from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.orders import access
+from app.orders.errors import OrderError
 from app.orders.models import Order
 from app.orders.refundable import ZERO
 from app.orders.states import OrderStatus
@@ -68,14 +69,14 @@ def pay_order(
             if order.status != OrderStatus.PENDING:
                 raise Conflict(
                     f"a {order.status} order cannot be paid",
-                    code="order_not_payable",
+                    code=OrderError.ORDER_NOT_PAYABLE,
                     details={"order_id": order.id, "status": order.status},
                 )
             if latest is not None:
                 if method and method != latest.method:
                     raise Conflict(
                         "this order has a payment by another method already; pay that one",
-                        code="payment_method_mismatch",
+                        code=OrderError.PAYMENT_METHOD_MISMATCH,
                         details={"payment_id": latest.id, "method": latest.method},
                     )
                 payment_id = latest.id

@@ -28,6 +28,7 @@ from sqlalchemy import exists, func, select
 from app.core.errors import Conflict
 from app.extensions import db
 from app.orders import states
+from app.orders.errors import OrderError
 from app.orders.models import (
     Order,
     OrderPaymentStatus,
@@ -170,6 +171,6 @@ def check_fulfilment(sub: SubOrder, target: str) -> None:
         raise Conflict(
             "the money paid for this sub-order has been refunded (or is being refunded): it cannot be "
             "processed or shipped",
-            code="order_refunded",
+            code=OrderError.ORDER_REFUNDED,
             details={"sub_order_id": sub.id, "status": sub.status, "refundable": str(ZERO)},
         )

@@ -18,6 +18,7 @@ from app.events.bus import dispatch_after_block
 from app.extensions import db
 from app.orders import states
 from app.orders.access import GuestAccess
+from app.orders.errors import OrderError
 from app.orders.models import (
     Order,
     OrderLine,
@@ -32,6 +33,7 @@ from app.orders.stock import return_units
 from app.orders.transitions import illegal, move, record
 from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
 from app.payments import refunds as payment_refunds
+from app.payments.errors import PaymentError
 from app.payments.models import Payment
 from app.security.actor import Actor
 
@@ -108,7 +110,7 @@ def _refundable(order: Order, sub: SubOrder, position: RefundPosition) -> Decima
         raise Conflict(
             "nothing is left to refund on this sub-order: what was paid for it has been refunded "
             "or asked for",
-            code="nothing_to_refund",
+            code=OrderError.NOTHING_TO_REFUND,
             details={"sub_order_id": sub.id, "status": sub.status, "refundable": str(left)},
         )
     if not requestable:
@@ -208,7 +210,7 @@ def _request_lines(
         if amount <= ZERO:
             raise Conflict(
                 "nothing is left to refund for these units",
-                code="nothing_to_refund",
+                code=OrderError.NOTHING_TO_REFUND,
                 details={"sub_order_id": sub.id},
             )
         position.claim(sub.id, amount)
@@ -271,7 +273,7 @@ def decide_refund(
         if refund.status != RefundRequestStatus.REQUESTED:
             raise Conflict(
                 "this refund request was decided already",
-                code="refund_decided",
+                code=OrderError.REFUND_DECIDED,
                 details={"status": refund.status},
             )
         if viewer.seller_id is not None and refund.requested_by_user_id == viewer.actor_id:
@@ -310,7 +312,7 @@ def decide_refund(
             raise Conflict(
                 "the payment refund was refused; the refund request failed and its units and money "
                 "can be asked for again",
-                code="refund_failed",
+                code=OrderError.REFUND_FAILED,
                 details={"request_id": refund_id, "failure_code": failed},
             )
     with transaction():
@@ -350,7 +352,7 @@ def refund_payment(
     if payment_id is None:
         raise Conflict(
             "no captured payment of this order covers the refund",
-            code="refund_exceeds_captured",
+            code=PaymentError.REFUND_EXCEEDS_CAPTURED,
             details={"amount": str(amount)},
         )
 

@@ -11,6 +11,7 @@ from app.catalog.models import Product
 from app.core.errors import Conflict
 from app.extensions import db
 from app.inventory import services as inventory
+from app.orders.errors import OrderError
 from app.orders.models import (
     RefundRequest,
     RefundRequestLine,
@@ -63,7 +64,7 @@ def release_or_sell(sub: SubOrder, *, release: bool, actor_id: int | None) -> No
         if moved is None:  # cannot happen while CHECK constraints hold; never leave it silently
             raise Conflict(
                 "stock reservation is inconsistent",
-                code="stock_inconsistent",
+                code=OrderError.STOCK_INCONSISTENT,
                 details={"stock_level_id": reservation.stock_level_id},
             )
         reservation.status = ReservationStatus.RELEASED if release else ReservationStatus.CONSUMED
@@ -137,7 +138,7 @@ def return_units(
             if moved is None:
                 raise Conflict(
                     "stock reservation is inconsistent",
-                    code="stock_inconsistent",
+                    code=OrderError.STOCK_INCONSISTENT,
                     details={"stock_level_id": reservation.stock_level_id},
                 )
             need -= take

@@ -15,6 +15,7 @@ from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
 from app.orders import states
+from app.orders.errors import OrderError
 from app.orders.models import Order, OrderEvent, RefundRequest, RefundRequestStatus, SubOrder
 from app.orders.refundable import ZERO, captured_and_outside, check_fulfilment
 from app.orders.states import OrderStatus
@@ -24,7 +25,7 @@ from app.orders.stock import count_sold, holds_stock, release_or_sell
 def illegal(current: str, target: str, allowed: list[str] | None = None) -> Conflict:
     return Conflict(
         f"an order cannot go from {current} to {target}",
-        code="illegal_transition",
+        code=OrderError.ILLEGAL_TRANSITION,
         details={
             "status": current,
             "requested": target,

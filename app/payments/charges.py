@@ -16,6 +16,7 @@ from app.core.errors import Conflict, PermissionDenied, ValidationError
 from app.core.types import utcnow
 from app.extensions import db
 from app.payments.access import hash_token, is_staff, visible_payment
+from app.payments.errors import PaymentError
 from app.payments.gateway_calls import (
     CLAIM_SECONDS,
     auto_capture,
@@ -367,7 +368,7 @@ def mark_received(payment_id: int) -> Payment:
         if payment.gateway != "manual":
             raise Conflict(
                 "only bank transfer and cash on delivery payments are marked received",
-                code="not_a_manual_payment",
+                code=PaymentError.NOT_A_MANUAL_PAYMENT,
                 details={"payment_id": payment_id},
             )
     return capture_payment(payment_id, kind="mark_received")
@@ -393,7 +394,7 @@ def void(payment_id: int) -> Payment:
         elif result.status != SUCCEEDED:
             raise Conflict(
                 "the gateway refused to void this payment",
-                code="void_failed",
+                code=PaymentError.VOID_FAILED,
                 details={"payment_id": payment_id, "gateway_code": result.error_code},
             )
         return payment
@@ -448,7 +449,7 @@ def process_payment(
         elif status != PaymentStatus.PENDING:
             raise Conflict(
                 f"a {status} payment cannot be paid",
-                code="invalid_payment_status",
+                code=PaymentError.INVALID_PAYMENT_STATUS,
                 details={"payment_id": payment_id, "status": status},
             )
     else:

@@ -17,6 +17,7 @@ from app.core.db import transaction
 from app.core.errors import Conflict
 from app.core.types import utcnow
 from app.extensions import db
+from app.payments.errors import PaymentError
 from app.payments.gateways import get_gateway
 from app.payments.gateways.base import GatewayResult, PaymentRequest
 from app.payments.ledger import PaymentInProgress, get_payment
@@ -76,7 +77,7 @@ def claim(payment_id: int, statuses: tuple[str, ...]) -> PaymentRequest:
                 )
             raise Conflict(
                 f"a {payment.status} payment cannot do this",
-                code="invalid_payment_status",
+                code=PaymentError.INVALID_PAYMENT_STATUS,
                 details={
                     "payment_id": payment_id,
                     "status": payment.status,

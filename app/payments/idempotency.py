@@ -14,12 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 from app.payments.access import hash_token
+from app.payments.errors import PaymentError
 from app.payments.ledger import PaymentInProgress
 from app.payments.models import Payment, PaymentIdempotencyKey
 
 
 class IdempotencyKeyReused(Conflict):
-    code = "idempotency_key_reused"
+    code = PaymentError.IDEMPOTENCY_KEY_REUSED
 
 
 def hash_request(data: dict[str, Any]) -> str:

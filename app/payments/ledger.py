@@ -18,6 +18,7 @@ from app.core.errors import Conflict, NotFound, ValidationError
 from app.core.types import money_places
 from app.events.bus import publish
 from app.extensions import db
+from app.payments.errors import PaymentError
 from app.payments.gateways.base import GatewayResult, mask_raw
 from app.payments.models import Payment, PaymentTransaction
 
@@ -28,7 +29,7 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class PaymentInProgress(Conflict):
-    code = "payment_in_progress"
+    code = PaymentError.PAYMENT_IN_PROGRESS
 
 
 def valid_amount(value: Any, field: str = "amount", currency: str | None = None) -> Decimal:

@@ -23,6 +23,7 @@ from app.events.bus import publish
 from app.extensions import db
 from app.payments.access import visible_payment
 from app.payments.charges import VOIDABLE, void
+from app.payments.errors import PaymentError
 from app.payments.gateway_calls import gateway_for, request_of
 from app.payments.gateways.base import FAILED, SUCCEEDED, GatewayResult
 from app.payments.idempotency import claim_key, hash_request, scope_of, set_key_result
@@ -93,7 +94,7 @@ def refund(
             if payment.status not in REFUNDABLE:
                 raise Conflict(
                     f"a {payment.status} payment cannot be refunded",
-                    code="invalid_payment_status",
+                    code=PaymentError.INVALID_PAYMENT_STATUS,
                     details={
                         "payment_id": payment_id,
                         "status": payment.status,
@@ -102,7 +103,7 @@ def refund(
                 )
             raise Conflict(
                 "the refund is more than what remains to refund",
-                code="refund_exceeds_captured",
+                code=PaymentError.REFUND_EXCEEDS_CAPTURED,
                 details={
                     "payment_id": payment_id,
                     "refundable": str(payment.refundable),
@@ -163,7 +164,7 @@ def retry_refund(
         if failed.status != RefundStatus.FAILED:
             raise Conflict(
                 f"only a failed refund can be retried; this one is {failed.status}",
-                code="refund_not_failed",
+                code=PaymentError.REFUND_NOT_FAILED,
                 details={"refund_id": refund_id, "status": failed.status},
             )
         request_id = answered_request_id
@@ -171,7 +172,7 @@ def retry_refund(
             raise Conflict(
                 "this refund answered a refund request, which failed with it: a new refund request "
                 "for that money is the way to pay it out",
-                code="refund_has_request",
+                code=PaymentError.REFUND_HAS_REQUEST,
                 details={"refund_id": refund_id, "request_id": request_id},
             )
         retry = db.session.scalar(select(Refund).where(Refund.retry_of_refund_id == refund_id))
@@ -179,7 +180,7 @@ def retry_refund(
             raise Conflict(
                 f"this refund was retried already, by refund #{retry.id} ({retry.status})"
                 + ("; retry that one" if retry.status == RefundStatus.FAILED else ""),
-                code="refund_already_retried",
+                code=PaymentError.REFUND_ALREADY_RETRIED,
                 details={
                     "refund_id": refund_id,
                     "retry_refund_id": retry.id,

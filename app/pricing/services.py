@@ -14,7 +14,9 @@ from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 from app.pricing import basket
 from app.pricing.engine import price
+from app.pricing.errors import PricingError
 from app.promotions.apply import normalize_code
+from app.promotions.errors import PromotionError
 from app.promotions.models import Promotion
 from app.security.actor import Actor
 from app.shipping import quotes
@@ -37,18 +39,20 @@ def apply_coupon(actor: Actor | None, data: dict) -> dict:
     reason = result.rejected_coupons.get(code)
     if reason in _LIMIT_REASONS:
         raise Conflict(
-            "this coupon has no use left", code="promotion_exhausted", details={"code": reason}
+            "this coupon has no use left",
+            code=PromotionError.PROMOTION_EXHAUSTED,
+            details={"code": reason},
         )
     if reason == "not_combinable":
         raise Conflict(
             "this coupon does not combine with a promotion already applied",
-            code="coupon_not_combinable",
+            code=PricingError.COUPON_NOT_COMBINABLE,
             details={"code": reason},
         )
     if reason is not None:
         raise ValidationError(
             "this coupon does not apply to this basket",
-            code="coupon_not_applicable",
+            code=PricingError.COUPON_NOT_APPLICABLE,
             details={"code": reason},
         )
     (applied,) = [a for a in result.applied_promotions if a.code == code]

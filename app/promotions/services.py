@@ -29,6 +29,7 @@ from app.extensions import db
 from app.pricing_contract import AppliedPromotion
 from app.promotions import scopes
 from app.promotions.apply import normalize_code
+from app.promotions.errors import PromotionError
 from app.promotions.models import (
     FUNDERS,
     KINDS,
@@ -38,6 +39,7 @@ from app.promotions.models import (
 )
 from app.security import roles
 from app.security.actor import Actor
+from app.sellers.errors import SellerError
 from app.sellers.models import SellerProfile
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,63}$")
@@ -278,7 +280,7 @@ def create_promotion(actor: Actor, data: dict) -> dict:
             values["seller_id"] = seller.id if seller is not None else None
             if seller is not None and not seller.is_approved:
                 raise PermissionDenied(
-                    "your seller account is not approved yet", code="seller_not_approved"
+                    "your seller account is not approved yet", code=SellerError.SELLER_NOT_APPROVED
                 )
             errors = check_fields(values)
             if errors:
@@ -288,7 +290,7 @@ def create_promotion(actor: Actor, data: dict) -> dict:
             ):
                 raise Conflict(
                     "this coupon code is already used",
-                    code="coupon_code_taken",
+                    code=PromotionError.COUPON_CODE_TAKEN,
                     details={"code": values["code"]},
                 )
             for name in ("product_ids", "category_ids", "seller_ids"):
@@ -301,7 +303,9 @@ def create_promotion(actor: Actor, data: dict) -> dict:
             db.session.flush()
             return to_dict(promotion)
     except IntegrityError as exc:
-        raise Conflict("this coupon code is already used", code="coupon_code_taken") from exc
+        raise Conflict(
+            "this coupon code is already used", code=PromotionError.COUPON_CODE_TAKEN
+        ) from exc
 
 
 def active_promotions(*, page: int = 1, page_size: int = 24) -> dict:
@@ -388,25 +392,25 @@ def redeem(
                 if promotion is None or not promotion.is_live(now):
                     raise Conflict(
                         "a promotion of this order has ended or was withdrawn",
-                        code="promotion_unavailable",
+                        code=PromotionError.PROMOTION_UNAVAILABLE,
                         details=details,
                     )
                 raise Conflict(
                     "a promotion of this order has no use left",
-                    code="promotion_exhausted",
+                    code=PromotionError.PROMOTION_EXHAUSTED,
                     details=details,
                 )
             if promotion.usage_limit_per_customer is not None:
                 if customer_user_id is None:
                     raise Conflict(
                         "this promotion is limited per customer: sign in to use it",
-                        code="promotion_exhausted",
+                        code=PromotionError.PROMOTION_EXHAUSTED,
                         details=dict(details, reason="login_required"),
                     )
                 if not _consume_customer_use(promotion, customer_user_id):
                     raise Conflict(
                         "you have used this promotion as many times as allowed",
-                        code="promotion_exhausted",
+                        code=PromotionError.PROMOTION_EXHAUSTED,
                         details=dict(details, reason="customer_limit"),
                     )
             redemption = PromotionRedemption(

@@ -22,6 +22,7 @@ from app.events.bus import publish
 from app.extensions import db
 from app.orders.models import Order, OrderLine
 from app.orders.states import OrderStatus
+from app.reviews.errors import ReviewError
 from app.reviews.models import REVIEW_STATUSES, Review, ReviewVote
 from app.security.actor import Actor
 
@@ -170,7 +171,7 @@ def create_review(actor: Actor, data: dict[str, Any]) -> Review:
     if duplicate is not None:
         raise Conflict(
             "you have already reviewed this product",
-            code="already_reviewed",
+            code=ReviewError.ALREADY_REVIEWED,
             details={"review_id": duplicate},
         )
     review = Review(
@@ -187,7 +188,9 @@ def create_review(actor: Actor, data: dict[str, Any]) -> Review:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
-        raise Conflict("you have already reviewed this product", code="already_reviewed") from exc
+        raise Conflict(
+            "you have already reviewed this product", code=ReviewError.ALREADY_REVIEWED
+        ) from exc
     sync_product_rating(product_id)
     _event("review.created", review)
     return review
@@ -242,12 +245,14 @@ def mark_helpful(actor: Actor, review_id: int) -> Review:
     # voters queue here rather than deadlock (the vote's foreign key takes a shared lock on it)
     review = _find(review_id, None, lock=True)
     if review.customer.user_id == actor.user_id:
-        raise PermissionDenied("you cannot vote on your own review", code="own_review")
+        raise PermissionDenied("you cannot vote on your own review", code=ReviewError.OWN_REVIEW)
     try:
         with db.session.begin_nested():
             db.session.add(ReviewVote(review_id=review.id, user_id=actor.user_id))
     except IntegrityError as exc:
-        raise Conflict("you already found this review helpful", code="already_voted") from exc
+        raise Conflict(
+            "you already found this review helpful", code=ReviewError.ALREADY_VOTED
+        ) from exc
     db.session.execute(
         update(Review)
         .where(Review.id == review.id)

@@ -35,6 +35,7 @@ from app.search import documents
 from app.search.analytics import record_search
 from app.search.types import Hit, SearchRequest, SearchResult, tokens
 from app.sellers.models import SellerProfile
+from app.tenants.errors import TenancyError
 from app.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def backend():
 def _tenant() -> int:
     tenant_id = current_tenant_id()
     if tenant_id is None:
-        raise TenantError("search needs a storefront (tenant)", code="tenant_required")
+        raise TenantError("search needs a storefront (tenant)", code=TenancyError.TENANT_REQUIRED)
     return tenant_id
 
 

@@ -40,6 +40,7 @@ from app.notifications import mail
 from app.security import roles
 from app.security import services as users
 from app.security.audit import not_audited, record_login
+from app.security.errors import SecurityError
 from app.security.models import AuditLog, User
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401  (registers the tables)
 from app.security.tokens import revoke as blocklist
@@ -50,7 +51,7 @@ _INVALID_LOGIN = "invalid e-mail/username or password"
 
 
 class AuthenticationFailed(DomainError):
-    code = "unauthorized"
+    code = SecurityError.UNAUTHORIZED
     status = 401
 
 
@@ -237,7 +238,7 @@ def login(
                 db.session, user, after={"session_id": session.id, "device": session.device}
             )
     if failed:
-        raise AuthenticationFailed(_INVALID_LOGIN, code="invalid_credentials")
+        raise AuthenticationFailed(_INVALID_LOGIN, code=SecurityError.INVALID_CREDENTIALS)
     return pair
 
 
@@ -249,12 +250,14 @@ def refresh(*, token: str, ip: str | None = None, user_agent: str | None = None)
         Exception
     ) as exc:  # expired, bad signature, garbage (PyJWTError, JWTExtendedException, ...)
         raise AuthenticationFailed(
-            "invalid or expired refresh token", code="invalid_token"
+            "invalid or expired refresh token", code=SecurityError.INVALID_TOKEN
         ) from exc
     if claims.get("type") != "refresh" or "sid" not in claims:
-        raise AuthenticationFailed("a refresh token is required", code="invalid_token")
+        raise AuthenticationFailed("a refresh token is required", code=SecurityError.INVALID_TOKEN)
     if claims.get("tenant_id") not in (current_tenant_id(), None):
-        raise AuthenticationFailed("this token belongs to another storefront", code="invalid_token")
+        raise AuthenticationFailed(
+            "this token belongs to another storefront", code=SecurityError.INVALID_TOKEN
+        )
     reused = False
     # rotation is bookkeeping of the session row (no audit row); a reuse writes its own row below
     with not_audited(), transaction():
@@ -263,7 +266,7 @@ def refresh(*, token: str, ip: str | None = None, user_agent: str | None = None)
         ).first()
         now = utcnow()
         if session is None or str(session.user_id) != str(claims["sub"]) or not session.is_active:
-            raise AuthenticationFailed("this session has ended", code="invalid_token")
+            raise AuthenticationFailed("this session has ended", code=SecurityError.INVALID_TOKEN)
         if session.refresh_token_jti != claims["jti"]:
             session.revoked_at, session.revoke_reason = now, "refresh_reuse"
             _audit(
@@ -278,14 +281,17 @@ def refresh(*, token: str, ip: str | None = None, user_agent: str | None = None)
         else:
             user = db.session.get(User, session.user_id)
             if user is None or not user.active:
-                raise AuthenticationFailed("the account is disabled or gone", code="invalid_token")
+                raise AuthenticationFailed(
+                    "the account is disabled or gone", code=SecurityError.INVALID_TOKEN
+                )
             session.last_seen_at = now
             session.ip = ip or session.ip
             session.expires_at = now + _lifetime("JWT_REFRESH_TOKEN_EXPIRES")
             pair = _issue(session, user)
     if reused:
         raise AuthenticationFailed(
-            "this refresh token was already used; the session is revoked", code="token_reused"
+            "this refresh token was already used; the session is revoked",
+            code=SecurityError.TOKEN_REUSED,
         )
     return pair
 
@@ -381,7 +387,7 @@ def reset_password(*, token: str, new_password: str) -> None:
         if row is None:
             raise NotFound(
                 "invalid, expired or already used token",
-                code="invalid_token",
+                code=SecurityError.INVALID_TOKEN,
                 details={"token": "invalid, expired or already used"},
             )
         with unscoped():
@@ -399,7 +405,7 @@ def verify_email(token: str) -> None:
     with transaction():
         row = _valid_token(token, VERIFY_EMAIL)
         if row is None:
-            raise NotFound("invalid or expired token", code="invalid_token")
+            raise NotFound("invalid or expired token", code=SecurityError.INVALID_TOKEN)
         with unscoped():
             user = db.session.get(User, row.user_id)
         row.used_at = utcnow()
@@ -640,7 +646,7 @@ def create_user(actor: User, data: dict) -> User:
             if exc.message == "already registered":
                 raise Conflict(
                     "a user with this e-mail or username exists",
-                    code="already_registered",
+                    code=SecurityError.ALREADY_REGISTERED,
                     details=exc.details,
                 ) from exc
             raise

@@ -29,6 +29,7 @@ from app.orders.refundable import refund_facts
 from app.orders.states import OrderStatus
 from app.security.actor import Actor
 from app.sellers.models import SellerProfile
+from app.shipments.errors import ShipmentError
 from app.shipments.models import Shipment, TrackingEvent
 from app.shipments.scopes import shipments_of_seller
 from app.shipping import carriers
@@ -119,7 +120,7 @@ def _check_shippable(sub: SubOrder) -> None:
     if db.session.scalar(select(Shipment.id).where(Shipment.sub_order_id == sub.id)) is not None:
         raise Conflict(
             "this sub-order has a shipment already",
-            code="shipment_exists",
+            code=ShipmentError.SHIPMENT_EXISTS,
             details={"sub_order_id": sub.id},
         )
 

@@ -26,6 +26,7 @@ from fpdf import FPDF
 
 from app.core.errors import NotFound, ValidationError
 from app.core.types import utcnow
+from app.shipping.errors import ShippingError
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def get(code: str) -> CarrierAdapter:
     try:
         return _registry[code]
     except KeyError:
-        raise NotFound(f"no carrier adapter {code!r}", code="unknown_carrier") from None
+        raise NotFound(f"no carrier adapter {code!r}", code=ShippingError.UNKNOWN_CARRIER) from None
 
 
 def codes() -> list[str]:

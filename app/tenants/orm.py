@@ -24,6 +24,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.core.errors import TenantError
 from app.core.tenancy import current_tenant_id, is_unscoped
+from app.tenants.errors import TenancyError
 from app.tenants.models import TenantScoped
 
 
@@ -58,7 +59,8 @@ class TenancyHooks:
         if tenant_id is None:
             if self._touches_tenant_data(state):
                 raise TenantError(
-                    "no tenant in context for a query on tenant data", code="tenant_required"
+                    "no tenant in context for a query on tenant data",
+                    code=TenancyError.TENANT_REQUIRED,
                 )
             return
         state.statement = state.statement.options(
@@ -87,7 +89,7 @@ class TenancyHooks:
                     if tenant_id is None:
                         raise TenantError(
                             f"cannot create {type(obj).__name__} without a tenant",
-                            code="tenant_required",
+                            code=TenancyError.TENANT_REQUIRED,
                         )
                     obj.tenant_id = tenant_id
                 elif not unscoped and obj.tenant_id != tenant_id:
@@ -98,7 +100,8 @@ class TenancyHooks:
                 if obj.tenant_id is None and not getattr(obj, "is_global_user", False):
                     if tenant_id is None:
                         raise TenantError(
-                            "cannot create a user without a tenant", code="tenant_required"
+                            "cannot create a user without a tenant",
+                            code=TenancyError.TENANT_REQUIRED,
                         )
                     obj.tenant_id = tenant_id
                 elif not unscoped and obj.tenant_id not in (tenant_id, None):

@@ -12,6 +12,7 @@ from app.core.db import transactional
 from app.core.errors import NotFound, ValidationError
 from app.core.tenancy import unscoped
 from app.extensions import db
+from app.tenants.errors import TenancyError
 from app.tenants.models import (
     LIMIT_LINE_QUANTITY,
     LIMIT_ORDER_UNITS,
@@ -52,7 +53,7 @@ def resolve_tenant(host: str | None, header: str | None, default_slug: str) -> t
     if header:
         found = _lookup("slug", header.strip().lower())
         if not found:
-            raise NotFound(f"unknown tenant {header!r}", code="tenant_not_found")
+            raise NotFound(f"unknown tenant {header!r}", code=TenancyError.TENANT_NOT_FOUND)
         return found
     if host:
         found = _lookup("domain", host.split(":", 1)[0].strip().lower())
@@ -61,7 +62,8 @@ def resolve_tenant(host: str | None, header: str | None, default_slug: str) -> t
     found = _lookup("slug", default_slug)
     if not found:
         raise NotFound(
-            "the default tenant does not exist; run `flask init`", code="tenant_not_found"
+            "the default tenant does not exist; run `flask init`",
+            code=TenancyError.TENANT_NOT_FOUND,
         )
     return found
 

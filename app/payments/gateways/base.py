@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from app.core.errors import DomainError
+from app.payments.errors import PaymentError
 
 # outcomes of one gateway call
 SUCCEEDED, PENDING, REQUIRES_ACTION, FAILED = "succeeded", "pending", "requires_action", "failed"
@@ -21,12 +22,12 @@ SUCCEEDED, PENDING, REQUIRES_ACTION, FAILED = "succeeded", "pending", "requires_
 class WebhookSignatureError(DomainError):
     """The webhook's signature is missing, wrong or too old: the body is not trusted."""
 
-    code = "invalid_signature"
+    code = PaymentError.INVALID_SIGNATURE
     status = 400
 
 
 class GatewayUnavailable(DomainError):
-    code = "gateway_unavailable"
+    code = PaymentError.GATEWAY_UNAVAILABLE
     status = 503
 
 
