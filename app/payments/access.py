@@ -4,10 +4,9 @@ transactions each may read."""
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import false, select
 
+from app.core.crypto import hash_token
 from app.core.db import transaction
 from app.core.errors import NotFound
 from app.customers.services import paginate
@@ -16,10 +15,6 @@ from app.payments.models import Payment, PaymentTransaction
 from app.security import roles
 
 STAFF_ROLES = frozenset({roles.ADMIN, roles.SUPER_ADMIN})
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def is_staff(user) -> bool:

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from app.core.crypto import hash_token
 from app.core.db import transaction
 from app.core.errors import Conflict, PermissionDenied, ValidationError
 from app.core.types import utcnow
 from app.extensions import db
-from app.payments.access import hash_token, is_staff, visible_payment
+from app.payments.access import is_staff, visible_payment
 from app.payments.gateway_calls import (
     CLAIM_SECONDS,
     auto_capture,

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.core.crypto import hash_token
 from app.core.errors import Conflict, ValidationError
 from app.extensions import db
-from app.payments.access import hash_token
 from app.payments.ledger import PaymentInProgress
 from app.payments.models import Payment, PaymentIdempotencyKey
 
