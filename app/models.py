@@ -12,10 +12,10 @@ from app.catalog.models import (  # noqa: F401
 )
 from app.customers.engagement_models import CustomerActivity, WishlistItem  # noqa: F401
 from app.customers.models import Address, CustomerProfile  # noqa: F401
+from app.events.idempotency import IdempotencyKey  # noqa: F401
 from app.events.models import OutboxEvent, ProcessedEvent  # noqa: F401
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse  # noqa: F401
 from app.orders.models import (  # noqa: F401
-    IdempotencyKey,
     Order,
     OrderEvent,
     OrderLine,
@@ -26,7 +26,6 @@ from app.orders.models import (  # noqa: F401
 )
 from app.payments.models import (  # noqa: F401
     Payment,
-    PaymentIdempotencyKey,
     PaymentMethodSetting,
     PaymentTransaction,
     ProcessedWebhook,
@@ -75,7 +74,7 @@ TENANT_OWNED = (
     PaymentTransaction,
     Refund,
     ProcessedWebhook,
-    PaymentIdempotencyKey,
+    IdempotencyKey,
     PaymentMethodSetting,
     Cart,
     CartItem,
@@ -86,7 +85,6 @@ TENANT_OWNED = (
     OrderEvent,
     RefundRequest,
     RefundRequestLine,
-    IdempotencyKey,
     Shipment,
     TrackingEvent,
     SearchQueryLog,

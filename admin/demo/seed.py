@@ -51,7 +51,7 @@ from app.catalog.models import (
     ProductVariant,
     category_attributes,
 )
-from app.catalog.services import slugify
+from app.core.slugs import slugify
 from app.core.tenancy import tenant_scope, unscoped
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db

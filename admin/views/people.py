@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from admin.base import MarketModelView, datamodel
 from admin.related_select import CUSTOMER_SEARCH, USER_SEARCH
-from app.core.errors import ValidationError
 from app.customers.models import Address, CustomerProfile
 from app.security import roles
-from app.sellers.models import SELLER_STATUSES, SellerProfile
+from app.sellers import services as sellers
+from app.sellers.models import SellerProfile
 
 
 class SellerView(MarketModelView):
@@ -31,34 +31,15 @@ class SellerView(MarketModelView):
     optional_columns = ("slug",)
     ajax_related = {"user": USER_SEARCH}
     # a seller edits its store's description, not its own approval or commission
-    readonly_columns = {roles.SELLER: ("status", "commission_rate")}
+    readonly_columns = {roles.SELLER: sellers.STAFF_ONLY_COLUMNS}
 
     seller_scope = staticmethod(lambda sid: SellerProfile.id == sid)
 
     def owned_by_seller(self, item, seller_id):
-        if item.id != seller_id:
-            return False
-        # read-only for a seller (readonly_columns); refused here too, whatever sets them
-        from sqlalchemy import inspect
-
-        state = inspect(item)
-        return not (
-            state.attrs.status.history.has_changes()
-            or state.attrs.commission_rate.history.has_changes()
-        )
+        return sellers.seller_may_save(item, seller_id)
 
     def before_save(self, item, is_new):
-        errors = {}
-        if item.status not in SELLER_STATUSES:
-            errors["status"] = f"one of {', '.join(SELLER_STATUSES)}"
-        if item.commission_rate is None or not (0 <= item.commission_rate <= 1):
-            errors["commission_rate"] = "between 0 and 1"
-        if errors:
-            raise ValidationError("; ".join(f"{k}: {v}" for k, v in errors.items()), details=errors)
-        if not item.slug:
-            from app.catalog.services import unique_slug
-
-            item.slug = unique_slug(SellerProfile, item.store_name, exclude_id=item.id)
+        sellers.prepare_profile(item)
 
 
 class AddressView(MarketModelView):

@@ -147,12 +147,7 @@ class PromotionView(MarketModelView):
 
     def _own(self, item) -> None:
         if is_seller_user():
-            seller_id = current_seller_id()
-            item.funded_by = "seller"
-            item.seller_id = seller_id
-            item.seller = (
-                None if seller_id is None else self.datamodel.session.get(SellerProfile, seller_id)
-            )
+            services.own_by_seller(item, current_seller_id())
 
     def pre_add(self, item):
         self._own(item)
@@ -169,11 +164,6 @@ class PromotionView(MarketModelView):
         for field, column in ID_LISTS.items():
             if hasattr(item, field):
                 setattr(item, column, _parse_ids(getattr(item, field), column))
-        item.funded_by = item.funded_by or "platform"
-        item.value = item.value if item.value is not None else 0
-        item.priority = item.priority or 0
-        if item.seller is not None:
-            item.seller_id = item.seller.id
         services.prepare_promotion(item)
 
 

@@ -9,7 +9,6 @@ variant add up instead of racing on the (cart, variant) unique key.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +22,7 @@ from app.cart.errors import CartError
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product, ProductVariant
 from app.core import cache
+from app.core.crypto import hash_token
 from app.core.db import retry_on_deadlock, transaction, transactional
 from app.core.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
 from app.core.tenancy import current_tenant_id
@@ -35,10 +35,6 @@ from app.security.actor import Actor
 from app.tenants.models import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS, Tenant
 
 MAX_LINE_QUANTITY = 10_000
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_token() -> str:

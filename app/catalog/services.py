@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,6 +24,7 @@ from app.catalog.models import (
 )
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from app.core.slugs import slugify, unique_slug
 from app.core.tenancy import current_tenant_id
 from app.core.types import utcnow
 from app.events.bus import publish
@@ -33,27 +33,6 @@ from app.security.actor import Actor
 from app.sellers.errors import SellerError
 from app.sellers.models import SellerProfile
 from app.tenants.models import Tenant
-
-
-def slugify(text: str, max_length: int = 200) -> str:
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:max_length].strip("-") or "item"
-
-
-def unique_slug(model, base: str, exclude_id: int | None = None) -> str:
-    """A slug not yet used in this tenant (the ORM hook limits the check to the current tenant)."""
-    slug = slugify(base)
-    candidate, n = slug, 1
-    while True:
-        query = select(model.id).where(model.slug == candidate)
-        if exclude_id is not None:
-            query = query.where(model.id != exclude_id)
-        with db.session.no_autoflush:
-            if db.session.scalar(query) is None:
-                return candidate
-        n += 1
-        candidate = f"{slug}-{n}"
 
 
 def prepare_product(product: Product) -> None:

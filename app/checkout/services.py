@@ -25,8 +25,6 @@ half-up per line.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import secrets
 import time
 from collections import defaultdict
@@ -35,7 +33,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from app.cart import services as carts
@@ -45,13 +43,14 @@ from app.core.db import is_deadlock, transaction
 from app.core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationError
 from app.core.types import quantize_money, utcnow
 from app.customers.models import Address, CustomerProfile
+from app.events import idempotency
 from app.events.bus import dispatch_after_block, publish
+from app.events.idempotency import IdempotencyKey, KeyReleased
 from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import StockLevel, Warehouse
 from app.orders import access
 from app.orders.models import (
-    IdempotencyKey,
     Order,
     OrderEvent,
     OrderLine,
@@ -63,7 +62,6 @@ from app.orders.refundable import ZERO, RefundFacts, RefundPosition
 from app.orders.states import OrderStatus
 from app.orders.visibility import order_view
 from app.payments import charges as payments
-from app.payments.errors import PaymentError
 from app.payments.models import PaymentStatus
 from app.pricing_contract import Destination, PricingResult
 from app.promotions import services as promotions
@@ -81,14 +79,7 @@ ADDRESS_FIELDS = (
     "phone",
 )
 DEADLOCK_RETRIES = 5
-
-
-def request_fingerprint(data: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
-class _KeyReleased(Exception):
-    """The first request with this key failed meanwhile (its key row is gone): try again."""
+IDEMPOTENCY_DOMAIN = "checkout"
 
 
 def place_order(
@@ -119,7 +110,7 @@ def check_out(
     carts.check_shopper(ref.actor)
     if ref.actor is None and not ref.token:
         raise Conflict("your cart is empty", code=CheckoutError.CART_EMPTY)
-    fingerprint = request_fingerprint(data)
+    fingerprint = idempotency.request_hash(data)
     with dispatch_after_block():  # the events of both commits (order, payment) leave in one batch
         for attempt in range(DEADLOCK_RETRIES):
             try:
@@ -132,8 +123,8 @@ def check_out(
                     )
                     order_id = order.id  # read before the commit expires it
                 break
-            except (OperationalError, _KeyReleased) as exc:
-                retry = isinstance(exc, _KeyReleased) or is_deadlock(exc)
+            except (OperationalError, KeyReleased) as exc:
+                retry = isinstance(exc, KeyReleased) or is_deadlock(exc)
                 if not retry or attempt == DEADLOCK_RETRIES - 1:
                     raise
                 time.sleep(0.01 * (attempt + 1))
@@ -163,26 +154,10 @@ def _claim_key(
     ref: CartRef, key: str, fingerprint: str
 ) -> tuple[IdempotencyKey | None, Order | None]:
     """Take the key for this request, or return the order it already stands for."""
-    row = IdempotencyKey(key=key, scope=ref.scope, request_hash=fingerprint)
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
+    row, replay = idempotency.claim(IDEMPOTENCY_DOMAIN, ref.scope, key, "order", fingerprint)
+    if not replay:
         return row, None
-    except IntegrityError:
-        pass
-    existing = db.session.scalar(
-        select(IdempotencyKey)
-        .where(IdempotencyKey.key == key, IdempotencyKey.scope == ref.scope)
-        .execution_options(populate_existing=True)
-    )
-    if existing is None:  # the first request failed and freed the key meanwhile: try again
-        raise _KeyReleased()
-    if existing.request_hash != fingerprint:
-        raise Conflict(
-            "this Idempotency-Key was used with another request",
-            code=PaymentError.IDEMPOTENCY_KEY_REUSED,
-        )
-    return None, db.session.get(Order, existing.order_id)
+    return None, db.session.get(Order, row.result_id("order_id"))
 
 
 def _destination(address: dict[str, Any]) -> Destination:
@@ -273,7 +248,7 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
         promotions.redeem(
             result.applied_promotions, order_id=order.id, customer_user_id=order.customer_user_id
         )
-    claim.order_id = order.id
+    claim.result = {"order_id": order.id}
     db.session.add(
         OrderEvent(
             order_id=order.id,

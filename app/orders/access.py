@@ -22,6 +22,7 @@ import hmac
 
 from sqlalchemy import select, update
 
+from app.core.crypto import hash_token
 from app.core.db import transaction
 from app.extensions import db
 from app.orders.models import Order
@@ -35,10 +36,6 @@ def token_for(cart_token: str, subject: str | int) -> str:
         cart_token.encode(), f"order-access:{subject}".encode(), hashlib.sha256
     ).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_order_token_hash(cart_token: str, order_number: str) -> str:

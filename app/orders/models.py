@@ -372,23 +372,3 @@ class RefundRequestLine(TenantScoped, Model):
 
     def __repr__(self) -> str:
         return f"{self.quantity} × line {self.order_line_id}"
-
-
-class IdempotencyKey(TenantScoped, Model):
-    """POST /orders/ keys: (tenant, key, caller) is unique; the same key with another body is a 409."""
-
-    __tablename__ = "order_idempotency_keys"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "key", "scope", name="uq_order_idempotency_keys_tenant_key"),
-    )
-    __audit__ = False
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), nullable=False)
-    # "user:<id>" or "guest:<cart token hash>"
-    scope: Mapped[str] = mapped_column(String(80), nullable=False)
-    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    order_id: Mapped[int | None] = mapped_column(
-        ForeignKey("orders.id", ondelete="CASCADE"), index=True
-    )
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

@@ -4,20 +4,15 @@ transactions each may read."""
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import false, select
 
+from app.core.crypto import hash_token
 from app.core.db import transaction
 from app.core.errors import NotFound
 from app.customers.services import paginate
 from app.extensions import db
 from app.payments.models import Payment, PaymentTransaction
 from app.security.actor import Actor
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def is_staff(actor: Actor | None) -> bool:

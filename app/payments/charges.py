@@ -11,11 +11,13 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from app.core.crypto import hash_token
 from app.core.db import transaction
 from app.core.errors import Conflict, PermissionDenied, ValidationError
 from app.core.types import utcnow
+from app.events.idempotency import request_hash
 from app.extensions import db
-from app.payments.access import hash_token, is_staff, visible_payment
+from app.payments.access import is_staff, visible_payment
 from app.payments.errors import PaymentError
 from app.payments.gateway_calls import (
     CLAIM_SECONDS,
@@ -37,7 +39,6 @@ from app.payments.idempotency import (
     add_with_key,
     claim_key,
     details_fingerprint,
-    hash_request,
     scope_of,
     set_key_result,
 )
@@ -163,7 +164,7 @@ def open_payment(
             earlier = add_with_key(
                 scope_of(customer_user_id, guest_hash),
                 idempotency_key,
-                hash_request(
+                request_hash(
                     {
                         "order_id": order_id,
                         "amount": str(amount),
@@ -176,7 +177,7 @@ def open_payment(
                 savepoint=not new_order,
             )
             if earlier is not None:
-                found = get_payment(earlier.payment_id)
+                found = get_payment(earlier.result_id("payment_id"))
                 return OpenedPayment(
                     found.id,
                     request_of(found),
@@ -427,7 +428,7 @@ def process_payment(
                 scope,
                 idempotency_key,
                 "process",
-                hash_request(
+                request_hash(
                     {
                         "payment_id": payment_id,
                         "confirm": confirm,

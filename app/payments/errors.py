@@ -11,11 +11,6 @@ class PaymentError(ErrorCode):
         409,
         "another request is working on this payment; try again",
     )
-    IDEMPOTENCY_KEY_REUSED = (
-        "idempotency_key_reused",
-        409,
-        "this Idempotency-Key was used with another request",
-    )
     INVALID_SIGNATURE = (
         "invalid_signature",
         400,

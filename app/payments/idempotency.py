@@ -1,30 +1,26 @@
-"""Idempotency-Key for payments and refunds: a key belongs to its caller (a user, a guest, or the
-system); the same key and body give the first result (no second charge or refund), the same key
-with another body is a 409 idempotency_key_reused."""
+"""Idempotency-Key for payments and refunds, through the one mechanism (app.events.idempotency,
+domain "payments"): a key belongs to its caller (a user, a guest, or the system); the same key and
+body give the first result (no second charge or refund), the same key with another body is a 409
+idempotency_key_reused. What is payments' own: the caller's scope, what of the card details
+identifies a request, a key of at most 128 characters, and a key whose first request is still in
+flight answering 409 payment_in_progress."""
 
 from __future__ import annotations
 
-import hashlib
-import json
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from app.core.errors import Conflict, ValidationError
+from app.core.crypto import hash_token
+from app.events import idempotency
+from app.events.idempotency import IdempotencyKey, KeyReleased
 from app.extensions import db
-from app.payments.access import hash_token
-from app.payments.errors import PaymentError
 from app.payments.ledger import PaymentInProgress
-from app.payments.models import Payment, PaymentIdempotencyKey
+from app.payments.models import Payment
 
-
-class IdempotencyKeyReused(Conflict):
-    code = PaymentError.IDEMPOTENCY_KEY_REUSED
-
-
-def hash_request(data: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+DOMAIN = "payments"
+KEY_MAX_LENGTH = 128
 
 
 def details_fingerprint(details: dict[str, Any] | None) -> dict[str, Any]:
@@ -48,88 +44,44 @@ def scope_of(user_id: int | None, guest_token_hash: str | None) -> str:
 
 
 def claim_key(
-    scope: str, key: str, operation: str, request_hash: str
-) -> PaymentIdempotencyKey | None:
-    """Take `key` for this request inside the current transaction. Returns the earlier row when the
-    same request used it already (the caller answers with its result); 409 for another request."""
-    check_key(key)
+    scope: str,
+    key: str,
+    operation: str,
+    request_hash: str,
+    *,
+    write: Callable[[], dict[str, int]] | None = None,
+    savepoint: bool = True,
+) -> IdempotencyKey | None:
+    """Take `key` for this request inside the current transaction (idempotency.claim). Returns the
+    earlier row when the same request used it already (the caller answers with its result); 409
+    for another request, or while the first one is still uncommitted."""
+    idempotency.check_key(key, KEY_MAX_LENGTH)
     try:
-        with db.session.begin_nested():
-            db.session.add(
-                PaymentIdempotencyKey(
-                    scope=scope, key=key, operation=operation, request_hash=request_hash
-                )
-            )
-        return None
-    except IntegrityError:
-        return earlier_use(scope, key, operation, request_hash)
-
-
-def check_key(key: str | None) -> None:
-    if not key or len(key) > 128:
-        raise ValidationError(
-            "invalid Idempotency-Key", details={"Idempotency-Key": ["1 to 128 characters"]}
+        row, replay = idempotency.claim(
+            DOMAIN, scope, key, operation, request_hash, write=write, savepoint=savepoint
         )
-
-
-def earlier_use(scope: str, key: str, operation: str, request_hash: str) -> PaymentIdempotencyKey:
-    """After `key` clashed: the row of the same request that used it first; 409 for another
-    request (or while the first one is still uncommitted)."""
-    existing = db.session.scalar(
-        select(PaymentIdempotencyKey).where(
-            PaymentIdempotencyKey.scope == scope, PaymentIdempotencyKey.key == key
-        )
-    )
-    if (
-        existing is None
-    ):  # pragma: no cover - the winner rolled back meanwhile; let the caller retry
+    except KeyReleased:  # pragma: no cover - the winner rolled back meanwhile; let the caller retry
         raise PaymentInProgress("this Idempotency-Key is being used by another request") from None
-    if existing.operation != operation or existing.request_hash != request_hash:
-        raise IdempotencyKeyReused(
-            "this Idempotency-Key was used with another request", details={"Idempotency-Key": key}
-        ) from None
-    return existing
+    return row if replay else None
 
 
 def set_key_result(scope: str, key: str | None, **ids: int) -> None:
-    if key:
-        db.session.execute(
-            update(PaymentIdempotencyKey)
-            .where(PaymentIdempotencyKey.scope == scope, PaymentIdempotencyKey.key == key)
-            .values(**ids)
-            .execution_options(synchronize_session=False)
-        )
+    idempotency.set_result(DOMAIN, scope, key, **ids)
 
 
 def add_with_key(
     scope: str, key: str, request_hash: str, payment: Payment, *, savepoint: bool = True
-) -> PaymentIdempotencyKey | None:
-    """Write `payment` with its idempotency key (payment_id set) in one savepoint; like claim_key,
-    returns the earlier key row when the same request used the key, 409 for another request."""
-    check_key(key)
+) -> IdempotencyKey | None:
+    """Write `payment` with its idempotency key (its payment_id the key's result) in one savepoint;
+    like claim_key, returns the earlier key row when the same request used the key, 409 for
+    another request."""
 
-    def write() -> None:
+    def write() -> dict[str, int]:
         db.session.add(payment)
         db.session.flush()
-        db.session.add(
-            PaymentIdempotencyKey(
-                scope=scope,
-                key=key,
-                operation="payment",
-                request_hash=request_hash,
-                payment_id=payment.id,
-            )
-        )
+        return {"payment_id": payment.id}
 
-    if not savepoint:  # the caller knows the key is new (a clash would fail its whole transaction)
-        write()
-        return None
-    try:
-        with db.session.begin_nested():
-            write()
-        return None
-    except IntegrityError:
-        return earlier_use(scope, key, "payment", request_hash)
+    return claim_key(scope, key, "payment", request_hash, write=write, savepoint=savepoint)
 
 
 def replayed_payment_id(
@@ -141,18 +93,12 @@ def replayed_payment_id(
     if not idempotency_key:
         return None
     scope = scope_of(user.id if user else None, hash_token(guest_token) if guest_token else None)
-    row = db.session.scalar(
-        select(PaymentIdempotencyKey).where(
-            PaymentIdempotencyKey.scope == scope,
-            PaymentIdempotencyKey.key == idempotency_key,
-            PaymentIdempotencyKey.operation == "process",
-        )
-    )
-    if row is None or row.payment_id is None:
+    row = idempotency.find(DOMAIN, scope, idempotency_key, "process")
+    payment_id = row.result_id("payment_id") if row is not None else None
+    if payment_id is None:
         return None
     return (
-        row.payment_id
-        if db.session.scalar(select(Payment.order_id).where(Payment.id == row.payment_id))
-        == order_id
+        payment_id
+        if db.session.scalar(select(Payment.order_id).where(Payment.id == payment_id)) == order_id
         else None
     )

@@ -241,26 +241,6 @@ class ProcessedWebhook(TenantScoped, Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
 
-class PaymentIdempotencyKey(TenantScoped, Model):
-    """An Idempotency-Key used by a caller (scope: a user, a guest, or the system) for one request
-    body. The same key and body returns the first result; another body is a 409."""
-
-    __tablename__ = "payment_idempotency_keys"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "scope", "key", name="uq_payment_idempotency_keys_scope_key"),
-    )
-    __audit__ = False
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    scope: Mapped[str] = mapped_column(String(80), nullable=False)
-    key: Mapped[str] = mapped_column(String(128), nullable=False)
-    operation: Mapped[str] = mapped_column(String(16), nullable=False)
-    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    payment_id: Mapped[int | None] = mapped_column(Integer)
-    refund_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
-
-
 class PaymentMethodSetting(TenantScoped, TimestampMixin, Model):
     """A tenant's choice of payment methods. A tenant without rows gets PAYMENT_METHODS from the
     configuration. Stripe credentials per tenant are encrypted at rest (Fernet, app/core/crypto)."""

@@ -20,13 +20,14 @@ from sqlalchemy import func, select, update
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound
 from app.events.bus import publish
+from app.events.idempotency import request_hash
 from app.extensions import db
 from app.payments.access import visible_payment
 from app.payments.charges import VOIDABLE, void
 from app.payments.errors import PaymentError
 from app.payments.gateway_calls import gateway_for, request_of
 from app.payments.gateways.base import FAILED, SUCCEEDED, GatewayResult
-from app.payments.idempotency import claim_key, hash_request, scope_of, set_key_result
+from app.payments.idempotency import claim_key, scope_of, set_key_result
 from app.payments.ledger import (
     PaymentInProgress,
     get_payment,
@@ -70,12 +71,12 @@ def refund(
                 scope,
                 idempotency_key,
                 "refund",
-                hash_request(
+                request_hash(
                     {"payment_id": payment_id, "amount": str(amount), "reason": reason or ""}
                 ),
             )
             if earlier is not None:
-                found = db.session.get(Refund, earlier.refund_id)
+                found = db.session.get(Refund, earlier.result_id("refund_id"))
                 if found is None:  # pragma: no cover - the key is always set with its refund
                     raise PaymentInProgress("this refund is being processed")
                 return found

@@ -7,7 +7,8 @@
 - app.payments.webhooks       handle_webhook: gateways' signed events, applied once
 - app.payments.methods        enabled_methods and the checks of a method and its details
 - app.payments.access         whose payment it is (404 otherwise), list_transactions
-- app.payments.idempotency    Idempotency-Key: the same key and body give the first result
+- app.payments.idempotency    Idempotency-Key (payments' scopes over app.events.idempotency):
+                              the same key and body give the first result
 - app.payments.gateway_calls  the claim and the gateway call, with no transaction open
 - app.payments.ledger         the payment row, its transactions and events, amounts
 - app.payments.gateways       the adapters (manual, test, stripe)

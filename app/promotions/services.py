@@ -128,8 +128,23 @@ def check_fields(values: dict) -> dict[str, list[str]]:
     return errors
 
 
+def own_by_seller(promotion: Promotion, seller_id: int | None) -> None:
+    """A seller's promotion is always its own and funded by it, whatever its form said (a seller
+    with no profile: no seller, which check_fields then refuses)."""
+    promotion.funded_by = "seller"
+    promotion.seller_id = seller_id
+    promotion.seller = None if seller_id is None else db.session.get(SellerProfile, seller_id)
+
+
 def prepare_promotion(promotion: Promotion) -> None:
-    """Normalize and check a promotion edited in the admin (raises ValidationError)."""
+    """Default, normalize and check a promotion edited in the admin (raises ValidationError): the
+    platform funds it unless a seller does, no value or priority is 0, its seller is the one its
+    seller relation names."""
+    promotion.funded_by = promotion.funded_by or "platform"
+    promotion.value = promotion.value if promotion.value is not None else 0
+    promotion.priority = promotion.priority or 0
+    if promotion.seller is not None:
+        promotion.seller_id = promotion.seller.id
     if promotion.code is not None:
         promotion.code = normalize_code(promotion.code) or None
     for name in ("product_ids", "category_ids", "seller_ids"):

@@ -19,7 +19,6 @@ fails, the consumer's transaction rolls back (no token row) and the job is retri
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import uuid
 from contextlib import nullcontext
@@ -30,6 +29,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token, decode
 from sqlalchemy import func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.core.crypto import hash_token
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from app.core.tenancy import current_tenant_id, unscoped
@@ -76,10 +76,6 @@ def _burn_password_check(password: str) -> None:
     if _dummy_hash is None:
         _dummy_hash = generate_password_hash(secrets.token_hex(16))
     check_password_hash(_dummy_hash, password or "")
-
-
-def _hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _device(user_agent: str | None, device: str | None) -> str | None:
@@ -362,7 +358,7 @@ def _valid_token(raw: str, purpose: str) -> OneTimeToken | None:
     row = db.session.scalars(
         select(OneTimeToken)
         .where(
-            OneTimeToken.token_hash == _hash_token(raw),
+            OneTimeToken.token_hash == hash_token(raw),
             OneTimeToken.purpose == purpose,
             or_(OneTimeToken.tenant_id == tenant_id, OneTimeToken.tenant_id.is_(None)),
         )
@@ -430,7 +426,7 @@ def _new_token(user: User, purpose: str, lifetime: dt.timedelta) -> str:
             tenant_id=user.tenant_id,
             user_id=user.id,
             purpose=purpose,
-            token_hash=_hash_token(raw),
+            token_hash=hash_token(raw),
             created_at=now,
             expires_at=now + lifetime,
         )

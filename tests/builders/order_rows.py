@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.cart.models import Cart, CartItem
+from app.events.idempotency import IdempotencyKey
 from app.extensions import db
 from app.orders.models import (
-    IdempotencyKey,
     Order,
     OrderEvent,
     OrderLine,
@@ -87,7 +87,12 @@ def add_order_rows(
                 lines=[RefundRequestLine(order_line_id=line.id, quantity=1, amount=price)],
             ),
             IdempotencyKey(
-                key="k", scope=f"user:{customer_user_id}", request_hash="0" * 64, order_id=order.id
+                domain="checkout",
+                key="k",
+                scope=f"user:{customer_user_id}",
+                operation="order",
+                request_hash="0" * 64,
+                result={"order_id": order.id},
             ),
             shipment,
         ]

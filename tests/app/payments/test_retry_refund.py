@@ -23,12 +23,13 @@ from sqlalchemy import func, select, update
 
 from app.core.errors import DomainError
 from app.core.tenancy import tenant_scope
+from app.events.idempotency import IdempotencyKey
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.orders import refunds as orders
 from app.orders.models import Order, RefundRequest
 from app.payments import refunds as payment_refunds
-from app.payments.models import Payment, PaymentIdempotencyKey, Refund
+from app.payments.models import Payment, Refund
 from app.security import roles
 from tests.browser.chromium import admin_page
 from tests.builders.admin import login
@@ -101,7 +102,11 @@ def _money(app, shop, payment_id, order_id):
 def _footprint(app, shop, payment_id, order_id):
     """Everything a retry could write: refunds, keys, events, the payment's and order's money."""
     with app.app_context(), tenant_scope(shop.tenant.id):
-        keys = db.session.scalar(select(func.count()).select_from(PaymentIdempotencyKey))
+        keys = db.session.scalar(
+            select(func.count())
+            .select_from(IdempotencyKey)
+            .where(IdempotencyKey.domain == "payments")
+        )
         events = db.session.scalar(
             select(func.count())
             .select_from(OutboxEvent)

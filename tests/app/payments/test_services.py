@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 
 from app.core.errors import Conflict, ValidationError
 from app.core.tenancy import tenant_scope
+from app.events.idempotency import IdempotencyKey
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.payments import charges
 from app.payments import refunds as payment_refunds
-from app.payments.models import Payment, PaymentIdempotencyKey, PaymentTransaction, Refund
+from app.payments.models import Payment, PaymentTransaction, Refund
 from tests.builders.payments import CARD_OK, card
 
 
@@ -333,7 +334,14 @@ def test_idempotency_key_under_concurrent_calls_makes_one_payment(app, payments,
             )
             == 1
         )
-        assert db.session.scalar(select(func.count()).select_from(PaymentIdempotencyKey)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(IdempotencyKey)
+                .where(IdempotencyKey.domain == "payments")
+            )
+            == 1
+        )
         captures = db.session.scalar(
             select(func.count())
             .select_from(PaymentTransaction)

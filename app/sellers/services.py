@@ -1,0 +1,42 @@
+"""Seller rules, in one place for every caller (the admin's seller forms call them from FAB's
+hooks): what a valid seller profile is, the store slug it gets, and what a seller may change of
+its own profile (its store, never its approval status or commission rate)."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+
+from app.core.errors import ValidationError
+from app.core.slugs import unique_slug
+from app.sellers.models import SELLER_STATUSES, SellerProfile
+
+# what only staff decide: a seller's approval and the share the platform keeps
+STAFF_ONLY_COLUMNS = ("status", "commission_rate")
+
+
+def check_profile(profile: SellerProfile) -> None:
+    """A known status and a commission rate between 0 and 1 (ValidationError naming the fields)."""
+    errors = {}
+    if profile.status not in SELLER_STATUSES:
+        errors["status"] = f"one of {', '.join(SELLER_STATUSES)}"
+    if profile.commission_rate is None or not (0 <= profile.commission_rate <= 1):
+        errors["commission_rate"] = "between 0 and 1"
+    if errors:
+        raise ValidationError("; ".join(f"{k}: {v}" for k, v in errors.items()), details=errors)
+
+
+def prepare_profile(profile: SellerProfile) -> None:
+    """Check a seller profile about to be saved (created or edited) and give it a store slug,
+    unique in the tenant, made from its store name when it has none."""
+    check_profile(profile)
+    if not profile.slug:
+        profile.slug = unique_slug(SellerProfile, profile.store_name, exclude_id=profile.id)
+
+
+def seller_may_save(profile: SellerProfile, seller_id: int) -> bool:
+    """Whether seller `seller_id` may save `profile` as it stands: its own profile only, and with
+    neither its status nor its commission rate changed."""
+    if profile.id != seller_id:
+        return False
+    state = inspect(profile)
+    return not any(state.attrs[name].history.has_changes() for name in STAFF_ONLY_COLUMNS)
