@@ -518,8 +518,8 @@ def create(headers, data):
     def _headers(response):
         if not created:
             response.headers["Idempotent-Replayed"] = "true"
-        if body["access_token"]:
-            response.headers[access.HEADER] = body["access_token"]
+        if body.access_token:
+            response.headers[access.HEADER] = body.access_token
         return response
 
     return body

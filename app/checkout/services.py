@@ -30,6 +30,7 @@ import json
 import secrets
 import time
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +61,7 @@ from app.orders.models import (
 )
 from app.orders.refundable import ZERO, RefundFacts, RefundPosition
 from app.orders.states import OrderStatus
-from app.orders.visibility import order_view
+from app.orders.visibility import OrderView, order_view
 from app.payments import charges as payments
 from app.payments.models import PaymentStatus
 from app.pricing_contract import Destination, PricingResult
@@ -89,9 +90,7 @@ class _KeyReleased(Exception):
     """The first request with this key failed meanwhile (its key row is gone): try again."""
 
 
-def place_order(
-    ref: CartRef, data: dict[str, Any], idempotency_key: str
-) -> tuple[dict[str, Any], bool]:
+def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tuple[OrderView, bool]:
     """POST /api/v1/orders/: check the cart out (`check_out`) and answer the order as placed, its
     `payment` and, for a guest, the order's access token (the same one when the checkout is
     replayed: app.orders.access). Returns (the order as placed, created)."""
@@ -103,10 +102,9 @@ def place_order(
         if created
         else None
     )
-    body = {**order_view(order, None, facts), "payment": payment, "access_token": None}
-    if order.is_guest and ref.token:
-        body["access_token"] = access.issued_token(order, ref.token)
-    return body, created
+    view = order_view(order, None, facts)
+    token = access.issued_token(order, ref.token) if order.is_guest and ref.token else None
+    return replace(view, payment=payment, access_token=token), created
 
 
 def check_out(

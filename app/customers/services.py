@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.catalog.models import Category, Product
 from app.core.db import transaction, transactional
 from app.core.errors import Conflict, NotFound, ValidationError
+from app.core.paging import Page, paginate
 from app.customers.engagement_models import ACTIVITY_TYPES, CustomerActivity, WishlistItem
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
@@ -43,13 +44,6 @@ PRODUCT_ACTIVITIES = frozenset({"product_view", "wishlist_add", "wishlist_remove
 
 
 # --- shared helpers ------------------------------------------------------------------------------
-
-
-def paginate(stmt, page: int, page_size: int) -> dict[str, Any]:
-    """{"items", "page", "page_size", "total"} for an ORM select (tenant filtering applies)."""
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).unique().all()
-    return {"items": list(items), "page": page, "page_size": page_size, "total": total or 0}
 
 
 def active_product(product_id: int, *, lock: bool = False) -> Product:
@@ -110,7 +104,7 @@ def update_profile(user, data: dict[str, Any]) -> CustomerProfile:
 # --- addresses -----------------------------------------------------------------------------------
 
 
-def list_addresses(user, page: int, page_size: int) -> dict[str, Any]:
+def list_addresses(user, page: int, page_size: int) -> Page[Address]:
     with transaction():
         profile = ensure_profile(user)
         stmt = (
@@ -240,7 +234,7 @@ def set_default_address(user, address_id: int) -> Address:
 # --- wishlist ------------------------------------------------------------------------------------
 
 
-def list_wishlist(user, page: int, page_size: int) -> dict[str, Any]:
+def list_wishlist(user, page: int, page_size: int) -> Page[WishlistItem]:
     with transaction():
         profile = ensure_profile(user)
         stmt = (
@@ -321,7 +315,7 @@ def wishlist_check(user, product_id: int) -> dict[str, Any]:
 
 def list_activities(
     user, page: int, page_size: int, activity_type: str | None = None
-) -> dict[str, Any]:
+) -> Page[CustomerActivity]:
     with transaction():
         profile = ensure_profile(user)
         stmt = select(CustomerActivity).where(CustomerActivity.customer_id == profile.id)

@@ -20,11 +20,11 @@ from app.orders.refundable import ZERO, refund_position
 from app.orders.refunds import refund_payment
 from app.orders.states import OrderStatus
 from app.orders.transitions import cancel_sub, illegal, set_status
-from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
+from app.orders.visibility import OrderView, Viewer, find_order, order_view, subs_to_change
 from app.payments import refunds as payment_refunds
 
 
-def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
+def update_order(user, order_id: int, data: dict[str, Any]) -> OrderView:
     """Sellers and admins move the status; the customer edits notes and address while pending."""
     with transaction():
         viewer = Viewer(user)
@@ -60,7 +60,7 @@ def update_order(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
         return order_view(order, viewer)
 
 
-def cancel_order(user, order_id: int, reason: str | None = None) -> dict[str, Any]:
+def cancel_order(user, order_id: int, reason: str | None = None) -> OrderView:
     """Cancel what can still be cancelled (pending, paid, processing) of the caller's share of the
     order; its stock is released. When the whole order is cancelled, payments then voids what is
     only authorized or pending and refunds what was captured; when part of a paid order is, the

@@ -29,12 +29,12 @@ from app.orders.refundable import LIVE_REQUEST, ZERO, RefundPosition, refund_pos
 from app.orders.states import OrderStatus
 from app.orders.stock import return_units
 from app.orders.transitions import illegal, move, record
-from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
+from app.orders.visibility import OrderView, Viewer, find_order, order_view, subs_to_change
 from app.payments import refunds as payment_refunds
 from app.payments.models import Payment
 
 
-def request_refund(user, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
+def request_refund(user, order_id: int, data: dict[str, Any]) -> OrderView:
     """The customer asks for a refund (or return) of a sub-order, of every paid sub-order, of an
     amount of one sub-order, or of units of order lines (`lines`: [{"line_id", "quantity"}], one
     request per sub-order they belong to); a seller may ask for one of its own sub-orders (an admin
@@ -244,7 +244,7 @@ def decide_refund(
     approve: bool,
     note: str | None = None,
     restock: bool = False,
-) -> dict[str, Any]:
+) -> OrderView:
     """The sub-order's seller or an admin approves (payments then refunds) or rejects (the
     sub-order returns to where it was); a request the seller made itself is for an admin.
     Approving a return of units still held (not shipped) releases them; with `restock`, shipped

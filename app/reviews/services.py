@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from app.catalog.models import Product
 from app.core.db import transaction, transactional
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from app.customers.services import active_product, ensure_profile, paginate
+from app.core.paging import Page, paginate
+from app.customers.services import active_product, ensure_profile
 from app.events.bus import publish
 from app.extensions import db
 from app.orders.models import Order, OrderLine
@@ -90,7 +91,7 @@ def _event(name: str, review: Review, **extra: Any) -> None:
 
 def list_reviews(
     *, product_id: int | None, rating: int | None, sort: str, page: int, page_size: int
-) -> dict:
+) -> Page[Review]:
     with transaction():
         if product_id is not None:
             active_product(product_id)  # another tenant's (or an inactive) product: 404
