@@ -15,14 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog.models import Category, Product
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from app.core.paging import Page, paginate
 from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
@@ -155,80 +157,51 @@ def prepare_promotion(promotion: Promotion) -> None:
         raise ValidationError(f"invalid promotion: {text}", details=errors)
 
 
-def to_dict(p: Promotion) -> dict:
-    return {
-        c: getattr(p, c)
-        for c in (
-            "id",
-            "name",
-            "description",
-            "kind",
-            "value",
-            "buy_quantity",
-            "get_quantity",
-            "code",
-            "min_subtotal",
-            "product_ids",
-            "category_ids",
-            "seller_ids",
-            "customer_role",
-            "first_order_only",
-            "starts_at",
-            "ends_at",
-            "usage_limit",
-            "usage_limit_per_customer",
-            "uses_count",
-            "stackable",
-            "priority",
-            "funded_by",
-            "seller_id",
-            "is_active",
-            "created_at",
-            "updated_at",
-        )
-    }
+@dataclass(frozen=True)
+class PromotionView:
+    """A promotion's columns, read while its transaction is open (the storefront shows an automatic
+    promotion without its counts: the face's schema picks what it shows)."""
+
+    id: int
+    name: str
+    description: str | None
+    kind: str
+    value: Decimal
+    buy_quantity: int | None
+    get_quantity: int | None
+    code: str | None
+    min_subtotal: Decimal | None
+    product_ids: list[int]
+    category_ids: list[int]
+    seller_ids: list[int]
+    customer_role: str | None
+    first_order_only: bool
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    usage_limit: int | None
+    usage_limit_per_customer: int | None
+    uses_count: int
+    stackable: bool
+    priority: int
+    funded_by: str
+    seller_id: int | None
+    is_active: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, p: Promotion) -> PromotionView:
+        return cls(**{f.name: getattr(p, f.name) for f in fields(cls)})
 
 
-def public_dict(p: Promotion) -> dict:
-    """What the storefront may show of an automatic promotion (no counts, no internal notes)."""
-    return {
-        c: getattr(p, c)
-        for c in (
-            "id",
-            "name",
-            "description",
-            "kind",
-            "value",
-            "buy_quantity",
-            "get_quantity",
-            "min_subtotal",
-            "product_ids",
-            "category_ids",
-            "seller_ids",
-            "customer_role",
-            "first_order_only",
-            "starts_at",
-            "ends_at",
-            "funded_by",
-            "seller_id",
-        )
-    }
-
-
-def _page(stmt, page: int, page_size: int, serialize) -> dict:
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    return {
-        "items": [serialize(p) for p in rows],
-        "page": page,
-        "page_size": page_size,
-        "total": total,
-    }
+def _page(stmt, page: int, page_size: int) -> Page[PromotionView]:
+    result = paginate(stmt, page, page_size)
+    return replace(result, items=[PromotionView.of(p) for p in result.items])
 
 
 def list_promotions(
     user, *, page: int = 1, page_size: int = 24, kind: str | None = None, active: bool | None = None
-) -> dict:
+) -> Page[PromotionView]:
     seller = _actor(user)
     stmt = select(Promotion).order_by(Promotion.id.desc())
     if seller is not None:
@@ -237,18 +210,18 @@ def list_promotions(
         stmt = stmt.where(Promotion.kind == kind)
     if active is not None:
         stmt = stmt.where(Promotion.is_active.is_(active))
-    return _page(stmt, page, page_size, to_dict)
+    return _page(stmt, page, page_size)
 
 
-def get_promotion(user, promotion_id: int) -> dict:
+def get_promotion(user, promotion_id: int) -> PromotionView:
     seller = _actor(user)
     promotion = db.session.get(Promotion, promotion_id) if 0 < promotion_id < 2**31 else None
     if promotion is None or (seller is not None and promotion.seller_id != seller.id):
         raise NotFound("no such promotion")
-    return to_dict(promotion)
+    return PromotionView.of(promotion)
 
 
-def create_promotion(user, data: dict) -> dict:
+def create_promotion(user, data: dict) -> PromotionView:
     """Admins create platform promotions; sellers create their own, funded by them."""
     try:
         with transaction():
@@ -281,12 +254,12 @@ def create_promotion(user, data: dict) -> dict:
             promotion = Promotion(**values)
             db.session.add(promotion)
             db.session.flush()
-            return to_dict(promotion)
+            return PromotionView.of(promotion)
     except IntegrityError as exc:
         raise Conflict("this coupon code is already used", code="coupon_code_taken") from exc
 
 
-def active_promotions(*, page: int = 1, page_size: int = 24) -> dict:
+def active_promotions(*, page: int = 1, page_size: int = 24) -> Page[PromotionView]:
     """Live automatic promotions (no coupon code), highest priority first."""
     now = utcnow()
     stmt = (
@@ -300,7 +273,7 @@ def active_promotions(*, page: int = 1, page_size: int = 24) -> dict:
         )
         .order_by(Promotion.priority.desc(), Promotion.id)
     )
-    return _page(stmt, page, page_size, public_dict)
+    return _page(stmt, page, page_size)
 
 
 def _consume_customer_use(promotion: Promotion, customer_user_id: int) -> bool:
