@@ -42,11 +42,13 @@ class BracketSchema(Schema):
 
 
 class ShippingMethodSchema(Schema):
+    """Dumps app.shipping.quotes.Method."""
+
     id = fields.Integer(required=True)
     name = fields.String(required=True)
-    carrier = fields.String(required=True)
+    carrier = fields.String(required=True, attribute="carrier_code")
     rate_type = fields.String(required=True, metadata={"enum": list(RATE_TYPES)})
-    zone = fields.String(required=True)
+    zone = fields.String(required=True, attribute="zone_name")
     seller_id = fields.Integer(
         allow_none=True, metadata={"description": "None: every seller may use it"}
     )
@@ -125,9 +127,10 @@ class CalculationSchema(Schema):
 @document_errors(blp, 422)
 def list_methods(args):
     """Active shipping methods serving a destination."""
-    return services.list_methods(
+    methods = services.list_methods(
         country=args["country"], region=args.get("region"), seller_id=args.get("seller_id")
     )
+    return {"items": methods}
 
 
 @blp.route("/calculate/", methods=["POST"])
