@@ -7,8 +7,9 @@ customer's address answers 404.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, fields, pre_dump, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from app import customer_analytics
@@ -212,6 +213,15 @@ class CustomerAnalyticsSchema(Schema):
         metadata={"type": "string", "format": "decimal", "example": "0.00"},
     )
     orders_note = fields.String(required=True)
+
+    @pre_dump
+    def _orders_explained(self, figures, **kwargs):
+        """app.customer_analytics.CustomerFigures, and what its order figures mean."""
+        return {
+            **asdict(figures),
+            "orders_tracked": True,
+            "orders_note": "paid orders of this storefront; spend is what was paid minus what was refunded",
+        }
 
 
 # --- profile -------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ lazily on first use); another customer's rows are simply not found (404), never 
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -297,17 +299,24 @@ def remove_from_wishlist(user, product_id: int) -> None:
     )
 
 
+@dataclass(frozen=True)
+class WishlistStatus:
+    product_id: int
+    in_wishlist: bool
+    added_at: dt.datetime | None
+
+
 @transactional
-def wishlist_check(user, product_id: int) -> dict[str, Any]:
+def wishlist_check(user, product_id: int) -> WishlistStatus:
     profile = ensure_profile(user)
     if db.session.scalar(select(Product.id).where(Product.id == product_id)) is None:
         raise NotFound("no such product", details={"product_id": product_id})
     item = _wishlist_item(profile, product_id)
-    return {
-        "product_id": product_id,
-        "in_wishlist": item is not None,
-        "added_at": item.created_at if item else None,
-    }
+    return WishlistStatus(
+        product_id=product_id,
+        in_wishlist=item is not None,
+        added_at=item.created_at if item else None,
+    )
 
 
 # --- activities ----------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from app.core.paging import Page
 from app.core.tenancy import current_tenant_id, unscoped
 from app.core.types import utcnow
 from app.events.bus import publish
@@ -367,10 +368,16 @@ def _valid_token(raw: str, purpose: str) -> OneTimeToken | None:
     return row
 
 
-def validate_reset_token(token: str) -> dict:
+@dataclass(frozen=True)
+class TokenValidity:
+    valid: bool
+    expires_at: dt.datetime | None
+
+
+def validate_reset_token(token: str) -> TokenValidity:
     with transaction():
         row = _valid_token(token, RESET_PASSWORD)
-        return {"valid": row is not None, "expires_at": row.expires_at if row else None}
+        return TokenValidity(valid=row is not None, expires_at=row.expires_at if row else None)
 
 
 def reset_password(*, token: str, new_password: str) -> None:
@@ -497,7 +504,9 @@ def send_password_reset_email(event) -> None:
 # --- sessions ------------------------------------------------------------------------------------
 
 
-def list_sessions(user: User, *, page: int, page_size: int, current_sid: int | None) -> dict:
+def list_sessions(
+    user: User, *, page: int, page_size: int, current_sid: int | None
+) -> Page[AuthSession]:
     conditions = (
         AuthSession.user_id == user.id,
         AuthSession.revoked_at.is_(None),
@@ -513,7 +522,7 @@ def list_sessions(user: User, *, page: int, page_size: int, current_sid: int | N
     ).all()
     for row in rows:
         row.current = row.id == current_sid
-    return {"items": rows, "page": page, "page_size": page_size, "total": total}
+    return Page(items=rows, total=total, page=page, page_size=page_size)
 
 
 def revoke_session(user: User, session_id: int) -> None:
@@ -582,7 +591,7 @@ def _check_roles(actor: User, role_names: list[str]) -> None:
         raise PermissionDenied("only a Super Admin can grant the Super Admin role")
 
 
-def list_users(actor: User, *, page: int, page_size: int, q: str | None = None) -> dict:
+def list_users(actor: User, *, page: int, page_size: int, q: str | None = None) -> Page[User]:
     stmt = _users_query(actor)
     if q:
         like = f"%{q.lower()}%"
@@ -599,7 +608,7 @@ def list_users(actor: User, *, page: int, page_size: int, q: str | None = None) 
         items = db.session.scalars(
             stmt.order_by(User.id).limit(page_size).offset((page - 1) * page_size)
         ).all()
-    return {"items": items, "page": page, "page_size": page_size, "total": total}
+    return Page(items=items, total=total, page=page, page_size=page_size)
 
 
 def _actor_scope(actor: User):
