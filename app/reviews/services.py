@@ -23,6 +23,7 @@ from app.events.bus import publish
 from app.extensions import db
 from app.orders.models import Order, OrderLine
 from app.orders.states import OrderStatus
+from app.reviews.inputs import NewReview, ReviewChanges
 from app.reviews.models import REVIEW_STATUSES, Review, ReviewVote
 from app.security import roles
 
@@ -156,8 +157,8 @@ def bought(user_id: int, product_id: int) -> bool:
 
 
 @transactional
-def create_review(user, data: dict[str, Any]) -> Review:
-    product_id = data["product_id"]
+def create_review(user, data: NewReview) -> Review:
+    product_id = data.product_id
     # lock the product first: it serialises this product's reviews (duplicate check and summary)
     active_product(product_id, lock=True)
     profile = ensure_profile(user)
@@ -173,9 +174,9 @@ def create_review(user, data: dict[str, Any]) -> Review:
     review = Review(
         product_id=product_id,
         customer_id=profile.id,
-        rating=data["rating"],
-        title=data["title"],
-        body=data.get("body"),
+        rating=data.rating,
+        title=data.title,
+        body=data.body,
         status="approved",
         verified_purchase=bought(user.id, product_id),
     )
@@ -191,8 +192,9 @@ def create_review(user, data: dict[str, Any]) -> Review:
 
 
 @transactional
-def update_review(user, review_id: int, data: dict[str, Any]) -> Review:
+def update_review(user, review_id: int, changes: ReviewChanges) -> Review:
     """The author edits rating, title and body; a moderator may also set status (approve/hide)."""
+    data = changes.given()
     review = _own_or_moderated(review_id, user)
     is_author = review.customer.user_id == user.id
     if "status" in data:

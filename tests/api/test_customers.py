@@ -13,6 +13,7 @@ from app.core.tenancy import tenant_scope
 from app.customers.engagement_models import CustomerActivity, WishlistItem
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
+from app.reviews.inputs import NewReview
 from app.security import roles
 
 API = "/api/v1/customers"
@@ -485,7 +486,7 @@ def test_rows_of_this_slice_never_show_in_another_tenant(app, factory, model_pat
             user = db.session.get(User, alice.user_id)
             customers.add_to_wishlist(user, product.id)
             review = reviews.create_review(
-                user, {"product_id": product.id, "rating": 4, "title": "ok"}
+                user, NewReview(product_id=product.id, rating=4, title="ok")
             )
             reviews.mark_helpful(db.session.get(User, bob.user_id), review.id)
             ids = db.session.scalars(select(model.id)).all()
