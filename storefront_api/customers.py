@@ -15,6 +15,7 @@ from marshmallow import ValidationError as SchemaError
 from app import customer_analytics
 from app.customers import services
 from app.customers.engagement_models import ACTIVITY_TYPES
+from app.customers.inputs import AddressInput, ProfileChanges
 from app.security import roles
 from storefront_api.common import (
     Blueprint,
@@ -243,7 +244,7 @@ def get_profile():
 @_errors(400, 401, 403, 422)
 def put_profile(data):
     """Update phone, date of birth, preferred language and currency, marketing consent."""
-    return services.update_profile(current_api_user(), data)
+    return services.update_profile(current_api_user(), ProfileChanges(**(data or {})))
 
 
 # --- addresses -----------------------------------------------------------------------------------
@@ -266,7 +267,7 @@ def list_addresses(args):
 @_errors(400, 401, 403, 409, 422)
 def create_address(data):
     """Add an address (labels are unique per customer: 409 on a duplicate)."""
-    return services.create_address(current_api_user(), data)
+    return services.create_address(current_api_user(), AddressInput(**data))
 
 
 @blp.route("/addresses/<int:address_id>/", methods=["GET"])
@@ -285,7 +286,7 @@ def get_address(address_id):
 @_errors(400, 401, 403, 404, 409, 422)
 def update_address(data, address_id):
     """Replace one of the caller's addresses."""
-    return services.update_address(current_api_user(), address_id, data)
+    return services.update_address(current_api_user(), address_id, AddressInput(**data))
 
 
 @blp.route("/addresses/<int:address_id>/", methods=["DELETE"])

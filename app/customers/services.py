@@ -19,6 +19,7 @@ from app.core.db import transaction, transactional
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.core.paging import Page, paginate
 from app.customers.engagement_models import ACTIVITY_TYPES, CustomerActivity, WishlistItem
+from app.customers.inputs import AddressInput, ProfileChanges
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 
@@ -94,7 +95,8 @@ def get_profile(user) -> CustomerProfile:
 
 
 @transactional
-def update_profile(user, data: dict[str, Any]) -> CustomerProfile:
+def update_profile(user, changes: ProfileChanges) -> CustomerProfile:
+    data = changes.given()
     profile = ensure_profile(user)
     for name in PROFILE_FIELDS:
         if name in data:
@@ -170,7 +172,8 @@ def get_address(user, address_id: int) -> Address:
 
 
 @transactional
-def create_address(user, data: dict[str, Any]) -> Address:
+def create_address(user, address: AddressInput) -> Address:
+    data = address.given()
     profile = ensure_profile(user, lock=True)
     label = data.get("label") or "Home"
     _check_label(profile, label)
@@ -199,7 +202,8 @@ def create_address(user, data: dict[str, Any]) -> Address:
 
 
 @transactional
-def update_address(user, address_id: int, data: dict[str, Any]) -> Address:
+def update_address(user, address_id: int, changes: AddressInput) -> Address:
+    data = changes.given()
     profile = ensure_profile(user, lock=True)
     address = _own_address(profile, address_id)
     if "label" in data and data["label"] is not None:
