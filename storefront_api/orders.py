@@ -22,6 +22,7 @@ from marshmallow import ValidationError as SchemaError
 from app.checkout import services as checkout
 from app.extensions import limiter
 from app.orders import access, lifecycle, refunds, states, visibility
+from app.orders.inputs import OrderChanges, RefundAsk, RefundLine
 from app.orders.models import REFUND_REQUEST_STATUSES
 from app.shipments import services as shipments
 from storefront_api.cart import (
@@ -500,6 +501,17 @@ class OrderTrackingSchema(Schema):
     shipments = fields.List(fields.Nested(OrderShipmentSchema), required=True)
 
 
+def _refund_ask(data: dict) -> RefundAsk:
+    lines = tuple(RefundLine(**entry) for entry in data.get("lines") or ())
+    return RefundAsk(
+        reason=data["reason"],
+        sub_order_id=data.get("sub_order_id"),
+        amount=data.get("amount"),
+        lines=lines,
+        include_shipping=data.get("include_shipping", False),
+    )
+
+
 # --- routes --------------------------------------------------------------------------------------
 
 
@@ -556,7 +568,7 @@ def detail(headers, order_id):
 def update(data, order_id):
     """Sellers and admins move the status (processing, shipped, delivered, completed); the
     customer changes notes or the address while the order is pending."""
-    return lifecycle.update_order(current_api_user(), order_id, data)
+    return lifecycle.update_order(current_api_user(), order_id, OrderChanges(**data))
 
 
 @blp.route("/<int:order_id>/cancel/", methods=["POST"])
@@ -606,4 +618,4 @@ def refund(headers, data, order_id):
             data.get("reason"),
             restock=data.get("restock", False),
         )
-    return refunds.request_refund(caller, order_id, data)
+    return refunds.request_refund(caller, order_id, _refund_ask(data))

@@ -5,8 +5,6 @@ cancelling of orders not paid in time (`expire_unpaid`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from app.core.db import transaction
@@ -15,6 +13,7 @@ from app.core.tenancy import tenant_scope, unscoped
 from app.core.types import utcnow
 from app.extensions import db
 from app.orders import states
+from app.orders.inputs import OrderChanges
 from app.orders.models import Order, RefundRequest, RefundRequestStatus
 from app.orders.refundable import ZERO, refund_position
 from app.orders.refunds import refund_payment
@@ -24,8 +23,9 @@ from app.orders.visibility import OrderView, Viewer, find_order, order_view, sub
 from app.payments import refunds as payment_refunds
 
 
-def update_order(user, order_id: int, data: dict[str, Any]) -> OrderView:
+def update_order(user, order_id: int, changes: OrderChanges) -> OrderView:
     """Sellers and admins move the status; the customer edits notes and address while pending."""
+    data = changes.given()
     with transaction():
         viewer = Viewer(user)
         order = find_order(viewer, order_id, lock=True)
