@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
+
+from app.pricing.inputs import BasketItem
+from app.pricing_contract import Destination
 
 MAX_ID = 2**31 - 1
 MAX_MONEY = 9_999_999_999.99
@@ -55,11 +58,19 @@ class LineInSchema(Schema):
         strict=True, required=True, validate=validate.Range(min=1, max=10_000)
     )
 
+    @post_load
+    def _item(self, data, **kwargs) -> BasketItem:
+        return BasketItem(**data)
+
 
 class DestinationSchema(Schema):
     country = fields.String(required=True, validate=COUNTRY)
     region = fields.String(allow_none=True, validate=REGION)
     postal_code = fields.String(allow_none=True, validate=validate.Length(max=20))
+
+    @post_load
+    def _destination(self, data, **kwargs) -> Destination:
+        return Destination(**data)
 
 
 def lines_field() -> fields.List:

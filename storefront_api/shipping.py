@@ -4,9 +4,10 @@ the shipments of the orders module, which calls `app.shipping.carriers`."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from app.pricing import services as pricing
+from app.pricing.inputs import ShippingQuestion
 from app.shipping import services
 from app.shipping.models import RATE_TYPES
 from storefront_api.common import Blueprint, current_api_user, document_errors
@@ -83,6 +84,15 @@ class CalculateSchema(Schema):
         load_default=dict,
         metadata={"description": "seller id -> chosen method id"},
     )
+
+    @post_load
+    def _question(self, data, **kwargs) -> ShippingQuestion:
+        return ShippingQuestion(
+            lines=tuple(data["lines"]),
+            destination=data["destination"],
+            coupon_codes=tuple(data["coupon_codes"]),
+            shipping_method_ids={int(k): v for k, v in data["shipping_method_ids"].items()},
+        )
 
 
 class OptionSchema(Schema):

@@ -15,6 +15,7 @@ from app.core.errors import Conflict, ValidationError
 from app.extensions import db
 from app.pricing import basket
 from app.pricing.engine import price
+from app.pricing.inputs import CouponQuestion, ShippingQuestion
 from app.promotions.apply import normalize_code
 from app.promotions.models import Promotion
 from app.shipping import quotes
@@ -73,14 +74,14 @@ class ShippingCalculation:
     shipping_total: Decimal
 
 
-def apply_coupon(user, data: dict) -> CouponResult:
+def apply_coupon(user, data: CouponQuestion) -> CouponResult:
     """What a coupon takes off a basket, with the automatic promotions applied too. A coupon that
     cannot apply is a 422 `coupon_not_applicable` (or 409 `promotion_exhausted` when its usage
     limit is reached, 409 `coupon_not_combinable` when a non-stackable promotion excludes it),
     with the reason in details."""
-    code = normalize_code(data["code"])
+    code = normalize_code(data.code)
     request = basket.request_for(
-        user, data["lines"], destination=data.get("destination"), coupon_codes=(code,)
+        user, data.lines, destination=data.destination, coupon_codes=(code,)
     )
     result = price(request)
     reason = result.rejected_coupons.get(code)
@@ -126,16 +127,16 @@ def apply_coupon(user, data: dict) -> CouponResult:
     )
 
 
-def calculate_shipping(user, data: dict) -> ShippingCalculation:
+def calculate_shipping(user, data: ShippingQuestion) -> ShippingCalculation:
     """Shipping quotes of a basket, one shipment per seller (costs: `app.shipping.quotes`): the
     chosen (or cheapest) method and every option offered, after free-over thresholds and
     free-shipping promotions."""
     request = basket.request_for(
         user,
-        data["lines"],
-        destination=data["destination"],
-        coupon_codes=data.get("coupon_codes", ()),
-        shipping_method_ids={int(k): v for k, v in (data.get("shipping_method_ids") or {}).items()},
+        data.lines,
+        destination=data.destination,
+        coupon_codes=data.coupon_codes,
+        shipping_method_ids=data.shipping_method_ids,
     )
     result = price(request)
     methods = quotes.load_methods(request.destination)

@@ -30,6 +30,7 @@ from app.events.bus import publish
 from app.extensions import db
 from app.pricing_contract import AppliedPromotion
 from app.promotions.apply import normalize_code
+from app.promotions.inputs import NewPromotion
 from app.promotions.models import (
     FUNDERS,
     KINDS,
@@ -221,12 +222,12 @@ def get_promotion(user, promotion_id: int) -> PromotionView:
     return PromotionView.of(promotion)
 
 
-def create_promotion(user, data: dict) -> PromotionView:
+def create_promotion(user, data: NewPromotion) -> PromotionView:
     """Admins create platform promotions; sellers create their own, funded by them."""
     try:
         with transaction():
             seller = _actor(user)
-            values = dict(data)
+            values = data.given()
             if values.get("code") is not None:
                 values["code"] = normalize_code(values["code"])
             values["funded_by"] = "seller" if seller is not None else "platform"
