@@ -41,6 +41,7 @@ from app.notifications import mail
 from app.security import roles
 from app.security import services as users
 from app.security.audit import not_audited, record_login
+from app.security.inputs import NewUser
 from app.security.models import AuditLog, User
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401  (registers the tables)
 from app.security.tokens import revoke as blocklist
@@ -623,11 +624,11 @@ def get_user(actor: User, user_id: int) -> User:
     return user
 
 
-def create_user(actor: User, data: dict) -> User:
+def create_user(actor: User, data: NewUser) -> User:
     """A user of the actor's storefront (or a Super Admin) with the given roles. It makes no
     customer profile: app.customers.accounts.create_user, which the faces call, adds it to a
     user with a customer role in the same transaction."""
-    role_names = data.get("roles") or [roles.CUSTOMER]
+    role_names = list(data.roles) or [roles.CUSTOMER]
     _check_roles(actor, role_names)
     if roles.SUPER_ADMIN in role_names and role_names != [roles.SUPER_ADMIN]:
         raise ValidationError(
@@ -638,12 +639,12 @@ def create_user(actor: User, data: dict) -> User:
         try:
             user = users.create_user(
                 tenant_id=tenant_id,
-                email=data["email"],
-                password=data["password"],
-                first_name=data.get("first_name") or "",
-                last_name=data.get("last_name") or "",
+                email=data.email,
+                password=data.password,
+                first_name=data.first_name or "",
+                last_name=data.last_name or "",
                 role_names=role_names,
-                username=data.get("username"),
+                username=data.username,
             )
         except ValidationError as exc:
             if exc.message == "already registered":
@@ -653,8 +654,8 @@ def create_user(actor: User, data: dict) -> User:
                     details=exc.details,
                 ) from exc
             raise
-        user.phone = data.get("phone")
-        if data.get("email_verified"):
+        user.phone = data.phone
+        if data.email_verified:
             user.email_verified_at = utcnow()
         db.session.flush()
     return user
