@@ -30,7 +30,7 @@ import json
 import secrets
 import time
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -86,6 +86,17 @@ def request_fingerprint(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class PaymentStart:
+    """How the order's payment started at checkout: the payment (None when refused before it was
+    written) and its status, or why it failed."""
+
+    id: int | None
+    status: str
+    error_code: str | None
+    message: str | None
+
+
 class _KeyReleased(Exception):
     """The first request with this key failed meanwhile (its key row is gone): try again."""
 
@@ -109,7 +120,7 @@ def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tup
 
 def check_out(
     ref: CartRef, data: dict[str, Any], idempotency_key: str
-) -> tuple[Order, bool, dict | None]:
+) -> tuple[Order, bool, PaymentStart | None]:
     """Returns (order, created, payment). `created` is False when the key had been used with this
     body; `payment` says how the payment started (None without a payment in the request)."""
     carts.check_shopper(ref.user)
@@ -548,39 +559,30 @@ def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None
             new_order=True,
         )
     except DomainError as exc:  # raised before the payments domain wrote anything
-        return {
-            "id": None,
-            "status": PaymentStatus.FAILED,
-            "error_code": exc.code,
-            "message": exc.message,
-        }
+        return PaymentStart(
+            id=None, status=PaymentStatus.FAILED, error_code=exc.code, message=exc.message
+        )
 
 
-def _run_payment(opened) -> dict[str, Any]:
+def _run_payment(opened) -> PaymentStart:
     """After the commit, outside row locks: the gateway call and its outcome. The outcome also
     comes back as events (payment.captured / payment.failed) that move the order."""
-    if isinstance(opened, dict):  # refused before it was written
+    if isinstance(opened, PaymentStart):  # refused before it was written
         return opened
     try:
         outcome = payments.run_payment(opened)
     except DomainError as exc:  # e.g. the gateway is unreachable: the order stands, pay again later
         db.session.rollback()
-        return {
-            "id": None,
-            "status": PaymentStatus.FAILED,
-            "error_code": exc.code,
-            "message": exc.message,
-        }
+        return PaymentStart(
+            id=None, status=PaymentStatus.FAILED, error_code=exc.code, message=exc.message
+        )
     if outcome is None:  # nothing sent to a gateway (no card details given)
-        return {
-            "id": opened.payment_id,
-            "status": opened.status,
-            "error_code": opened.failure_code,
-            "message": None,
-        }
-    return {
-        "id": outcome.id,
-        "status": outcome.status,
-        "error_code": outcome.failure_code,
-        "message": None,
-    }
+        return PaymentStart(
+            id=opened.payment_id,
+            status=opened.status,
+            error_code=opened.failure_code,
+            message=None,
+        )
+    return PaymentStart(
+        id=outcome.id, status=outcome.status, error_code=outcome.failure_code, message=None
+    )

@@ -208,7 +208,7 @@ class OrderView:
     updated_at: dt.datetime
     sub_orders: tuple[SubOrderView, ...]
     refund_requests: tuple[RefundRequestView, ...]
-    payment: Any = None
+    payment: Any = None  # app.checkout's PaymentStart (checkout sits above orders)
     access_token: str | None = None
 
 
