@@ -8,8 +8,8 @@ or reviews (both sit above customers in the declared order). Each figure is one 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -23,8 +23,20 @@ from app.reviews.models import Review
 from app.security.actor import Actor
 
 
+@dataclass(frozen=True)
+class CustomerFigures:
+    """Orders counted are the paid ones (cancelled or refunded later included); total_spent is what
+    they cost minus what was refunded."""
+
+    wishlist_count: int
+    reviews_count: int
+    activity_counts: dict[str, int]
+    orders_count: int
+    total_spent: Decimal
+
+
 @transactional
-def analytics(actor: Actor) -> dict[str, Any]:
+def analytics(actor: Actor) -> CustomerFigures:
     profile = ensure_profile(actor)
     wishlist_count = db.session.scalar(
         select(func.count(WishlistItem.id)).where(WishlistItem.customer_id == profile.id)
@@ -45,12 +57,10 @@ def analytics(actor: Actor) -> dict[str, Any]:
             func.count(Order.id), func.coalesce(func.sum(Order.total - Order.refunded_total), 0)
         ).where(Order.customer_user_id == actor.user_id, Order.paid_at.is_not(None))
     ).one()
-    return {
-        "wishlist_count": wishlist_count or 0,
-        "reviews_count": reviews_count or 0,
-        "activity_counts": counts,
-        "orders_tracked": True,
-        "orders_count": orders_count or 0,
-        "total_spent": quantize_money(Decimal(spent or 0)),
-        "orders_note": "paid orders of this storefront; spend is what was paid minus what was refunded",
-    }
+    return CustomerFigures(
+        wishlist_count=wishlist_count or 0,
+        reviews_count=reviews_count or 0,
+        activity_counts=counts,
+        orders_count=orders_count or 0,
+        total_spent=quantize_money(Decimal(spent or 0)),
+    )

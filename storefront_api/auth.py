@@ -21,13 +21,14 @@ from flask_jwt_extended import (
     verify_jwt_in_request,
 )
 from flask_limiter.util import get_remote_address
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from app.cart import services as cart_services
 from app.customers import accounts
 from app.extensions import limiter
 from app.security import auth
 from app.security import roles as R
+from app.security.inputs import NewUser
 from app.sellers.actors import actor_for
 from storefront_api.common import (
     BEARER,
@@ -202,6 +203,10 @@ class AuthUserCreateSchema(Schema):
         validate=validate.Length(min=1),
     )
     email_verified = fields.Boolean(load_default=False)
+
+    @post_load
+    def _new_user(self, data, **kwargs) -> NewUser:
+        return NewUser(**{**data, "roles": tuple(data["roles"])})
 
 
 class AuthUserUpdateSchema(AuthProfileUpdateSchema):

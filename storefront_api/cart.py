@@ -79,14 +79,18 @@ class CartAppliedPromotionSchema(Schema):
 
 
 class CartQuantityLimitsSchema(Schema):
+    """Dumps app.cart.services.QuantityLimits."""
+
     max_line_quantity = fields.Integer(
         required=True,
+        attribute="line",
         metadata={
             "description": "units of one item a cart or order may hold (more: 422 line_quantity_limit)"
         },
     )
     max_order_units = fields.Integer(
         required=True,
+        attribute="order",
         metadata={
             "description": "units in all a cart or order may hold (more: 422 order_quantity_limit)"
         },

@@ -7,13 +7,15 @@ customer's address answers 404.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, fields, pre_dump, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from app import customer_analytics
 from app.customers import services
 from app.customers.engagement_models import ACTIVITY_TYPES
+from app.customers.inputs import AddressInput, ProfileChanges
 from app.security import roles
 from storefront_api.common import (
     Blueprint,
@@ -189,6 +191,15 @@ class CustomerAnalyticsSchema(Schema):
     total_spent = money(required=True, metadata={"example": "0.00"})
     orders_note = fields.String(required=True)
 
+    @pre_dump
+    def _orders_explained(self, figures, **kwargs):
+        """app.customer_analytics.CustomerFigures, and what its order figures mean."""
+        return {
+            **asdict(figures),
+            "orders_tracked": True,
+            "orders_note": "paid orders of this storefront; spend is what was paid minus what was refunded",
+        }
+
 
 # --- profile -------------------------------------------------------------------------------------
 
@@ -209,7 +220,7 @@ def get_profile():
 @_errors(400, 401, 403, 422)
 def put_profile(data):
     """Update phone, date of birth, preferred language and currency, marketing consent."""
-    return services.update_profile(current_actor(), data)
+    return services.update_profile(current_actor(), ProfileChanges(**(data or {})))
 
 
 # --- addresses -----------------------------------------------------------------------------------
@@ -232,7 +243,7 @@ def list_addresses(args):
 @_errors(400, 401, 403, 409, 422)
 def create_address(data):
     """Add an address (labels are unique per customer: 409 on a duplicate)."""
-    return services.create_address(current_actor(), data)
+    return services.create_address(current_actor(), AddressInput(**data))
 
 
 @blp.route("/addresses/<int:address_id>/", methods=["GET"])
@@ -251,7 +262,7 @@ def get_address(address_id):
 @_errors(400, 401, 403, 404, 409, 422)
 def update_address(data, address_id):
     """Replace one of the caller's addresses."""
-    return services.update_address(current_actor(), address_id, data)
+    return services.update_address(current_actor(), address_id, AddressInput(**data))
 
 
 @blp.route("/addresses/<int:address_id>/", methods=["DELETE"])

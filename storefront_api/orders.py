@@ -22,6 +22,7 @@ from marshmallow import ValidationError as SchemaError
 from app.checkout import services as checkout
 from app.extensions import limiter
 from app.orders import access, lifecycle, refunds, states, visibility
+from app.orders.inputs import OrderChanges, RefundAsk, RefundLine
 from app.orders.models import REFUND_REQUEST_STATUSES
 from app.shipments import services as shipments
 from storefront_api.cart import PricedDiscountSchema, PricedTaxSchema, cart_ref
@@ -463,6 +464,17 @@ class OrderTrackingSchema(Schema):
     shipments = fields.List(fields.Nested(OrderShipmentSchema), required=True)
 
 
+def _refund_ask(data: dict) -> RefundAsk:
+    lines = tuple(RefundLine(**entry) for entry in data.get("lines") or ())
+    return RefundAsk(
+        reason=data["reason"],
+        sub_order_id=data.get("sub_order_id"),
+        amount=data.get("amount"),
+        lines=lines,
+        include_shipping=data.get("include_shipping", False),
+    )
+
+
 # --- routes --------------------------------------------------------------------------------------
 
 
@@ -481,8 +493,8 @@ def create(headers, data):
     def _headers(response):
         if not created:
             response.headers["Idempotent-Replayed"] = "true"
-        if body["access_token"]:
-            response.headers[access.HEADER] = body["access_token"]
+        if body.access_token:
+            response.headers[access.HEADER] = body.access_token
         return response
 
     return body
@@ -519,7 +531,7 @@ def detail(headers, order_id):
 def update(data, order_id):
     """Sellers and admins move the status (processing, shipped, delivered, completed); the
     customer changes notes or the address while the order is pending."""
-    return lifecycle.update_order(current_actor(), order_id, data)
+    return lifecycle.update_order(current_actor(), order_id, OrderChanges(**data))
 
 
 @blp.route("/<int:order_id>/cancel/", methods=["POST"])
@@ -569,4 +581,4 @@ def refund(headers, data, order_id):
             data.get("reason"),
             restock=data.get("restock", False),
         )
-    return refunds.request_refund(caller, order_id, data)
+    return refunds.request_refund(caller, order_id, _refund_ask(data))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
+from app.pricing.inputs import BasketItem
+from app.pricing_contract import Destination
 from storefront_api.fields import REGION, an_id, country
 
 MAX_LINES = 100
@@ -15,11 +17,19 @@ class LineInSchema(Schema):
         strict=True, required=True, validate=validate.Range(min=1, max=10_000)
     )
 
+    @post_load
+    def _item(self, data, **kwargs) -> BasketItem:
+        return BasketItem(**data)
+
 
 class DestinationSchema(Schema):
     country = country(required=True)
     region = fields.String(allow_none=True, validate=REGION)
     postal_code = fields.String(allow_none=True, validate=validate.Length(max=20))
+
+    @post_load
+    def _destination(self, data, **kwargs) -> Destination:
+        return Destination(**data)
 
 
 def lines_field() -> fields.List:

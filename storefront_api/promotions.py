@@ -6,10 +6,12 @@ in details.code)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from app.pricing import services as pricing
+from app.pricing.inputs import CouponQuestion
 from app.promotions import services
+from app.promotions.inputs import NewPromotion
 from app.promotions.models import FUNDERS, KINDS
 from app.security import roles
 from storefront_api.common import (
@@ -152,6 +154,12 @@ class ApplyCouponSchema(Schema):
     lines = lines_field()
     destination = fields.Nested(DestinationSchema, allow_none=True)
 
+    @post_load
+    def _question(self, data, **kwargs) -> CouponQuestion:
+        return CouponQuestion(
+            code=data["code"], lines=tuple(data["lines"]), destination=data.get("destination")
+        )
+
 
 class CouponLineSchema(Schema):
     variant_id = fields.Integer(required=True)
@@ -201,7 +209,7 @@ def list_promotions(args):
 def create_promotion(data):
     """Admins create platform promotions; sellers create their own, funded by them (409
     coupon_code_taken when the code is used already)."""
-    return services.create_promotion(current_actor(), data)
+    return services.create_promotion(current_actor(), NewPromotion(**data))
 
 
 @blp.route("/<int:promotion_id>/", methods=["GET"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.reviews import services
+from app.reviews.inputs import NewReview, ReviewChanges
 from app.reviews.models import REVIEW_STATUSES
 from app.security import roles
 from storefront_api.common import (
@@ -114,7 +115,7 @@ def list_reviews(args):
 @_errors(400, 401, 403, 404, 409, 422)
 def create_review(data):
     """Review an active product (once per product: 409 already_reviewed on a second review)."""
-    return services.create_review(current_actor(), data)
+    return services.create_review(current_actor(), NewReview(**data))
 
 
 @blp.route("/<int:review_id>/", methods=["GET"])
@@ -132,7 +133,7 @@ def get_review(review_id):
 @_errors(400, 401, 403, 404, 422)
 def put_review(data, review_id):
     """Edit one's own review; a moderator sets its status."""
-    return services.update_review(current_actor(), review_id, data)
+    return services.update_review(current_actor(), review_id, ReviewChanges(**(data or {})))
 
 
 @blp.route("/<int:review_id>/", methods=["PATCH"])
@@ -142,7 +143,7 @@ def put_review(data, review_id):
 @_errors(400, 401, 403, 404, 422)
 def patch_review(data, review_id):
     """Edit some fields of one's own review; a moderator sets its status."""
-    return services.update_review(current_actor(), review_id, data)
+    return services.update_review(current_actor(), review_id, ReviewChanges(**(data or {})))
 
 
 @blp.route("/<int:review_id>/", methods=["DELETE"])

@@ -4,9 +4,10 @@ the shipments of the orders module, which calls `app.shipping.carriers`."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from app.pricing import services as pricing
+from app.pricing.inputs import ShippingQuestion
 from app.shipping import services
 from app.shipping.models import RATE_TYPES
 from storefront_api.common import Blueprint, current_actor, document_errors
@@ -33,11 +34,13 @@ class BracketSchema(Schema):
 
 
 class ShippingMethodSchema(Schema):
+    """Dumps app.shipping.quotes.Method."""
+
     id = fields.Integer(required=True)
     name = fields.String(required=True)
-    carrier = fields.String(required=True)
+    carrier = fields.String(required=True, attribute="carrier_code")
     rate_type = fields.String(required=True, metadata={"enum": list(RATE_TYPES)})
-    zone = fields.String(required=True)
+    zone = fields.String(required=True, attribute="zone_name")
     seller_id = fields.Integer(
         allow_none=True, metadata={"description": "None: every seller may use it"}
     )
@@ -72,6 +75,15 @@ class CalculateSchema(Schema):
         load_default=dict,
         metadata={"description": "seller id -> chosen method id"},
     )
+
+    @post_load
+    def _question(self, data, **kwargs) -> ShippingQuestion:
+        return ShippingQuestion(
+            lines=tuple(data["lines"]),
+            destination=data["destination"],
+            coupon_codes=tuple(data["coupon_codes"]),
+            shipping_method_ids={int(k): v for k, v in data["shipping_method_ids"].items()},
+        )
 
 
 class OptionSchema(Schema):
@@ -116,9 +128,10 @@ class CalculationSchema(Schema):
 @document_errors(blp, 422)
 def list_methods(args):
     """Active shipping methods serving a destination."""
-    return services.list_methods(
+    methods = services.list_methods(
         country=args["country"], region=args.get("region"), seller_id=args.get("seller_id")
     )
+    return {"items": methods}
 
 
 @blp.route("/calculate/", methods=["POST"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +29,15 @@ from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
 from app.pricing import basket
 from app.pricing.engine import price  # checkout prices the cart with it too (carts.price)
-from app.pricing_contract import Destination, LineInput, PricingRequest
+from app.pricing_contract import (
+    AppliedPromotion,
+    Destination,
+    LineDiscount,
+    LineInput,
+    PricingRequest,
+    ShippingQuote,
+    TaxComponent,
+)
 from app.security.actor import Actor
 from app.tenants.models import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS, Tenant
 
@@ -244,6 +251,51 @@ def pricing_request(
     )
 
 
+@dataclass(frozen=True)
+class CartLineView:
+    """A cart item priced now, and the units of its variant that can be sold now."""
+
+    id: int
+    variant_id: int
+    product_id: int
+    seller_id: int
+    sku: str
+    title: str
+    options: dict
+    quantity: int
+    available: int
+    in_stock: bool
+    unit_price: Decimal
+    subtotal: Decimal
+    discount_total: Decimal
+    discounts: tuple[LineDiscount, ...]
+    tax_total: Decimal
+    tax: tuple[TaxComponent, ...]
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class CartView:
+    """The cart priced now (an empty one when there is none yet: id None), read inside the
+    transaction; `cart_token` only for a guest's cart."""
+
+    id: int | None
+    cart_token: str | None
+    currency: str
+    prices_include_tax: bool
+    items: tuple[CartLineView, ...]
+    item_count: int
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    shipping_total: Decimal
+    total: Decimal
+    shipping: tuple[ShippingQuote, ...]
+    applied_promotions: tuple[AppliedPromotion, ...]
+    rejected_coupons: dict[str, str]
+    quantity_limits: QuantityLimits
+
+
 def cart_view(
     cart: Cart | None,
     *,
@@ -252,7 +304,7 @@ def cart_view(
     destination: Destination | None = None,
     coupon_codes: tuple[str, ...] = (),
     stock: dict[int, int] | None = None,
-) -> dict[str, Any]:
+) -> CartView:
     """The cart as the storefront shows it, priced now (`stock`: available units per variant, when
     the caller read them already in this transaction)."""
     items = list(cart.items) if cart is not None else []
@@ -273,69 +325,43 @@ def cart_view(
     for item in items:
         line = priced.get(str(item.id))
         lines.append(
-            {
-                "id": item.id,
-                "variant_id": item.variant_id,
-                "product_id": item.variant.product_id,
-                "seller_id": item.variant.seller_id,
-                "sku": item.variant.sku,
-                "title": item.variant.product.title,
-                "options": item.variant.options or {},
-                "quantity": item.quantity,
-                "available": stock.get(item.variant_id, 0),
-                "in_stock": item.quantity <= stock.get(item.variant_id, 0),
-                "unit_price": line.unit_price,
-                "subtotal": line.subtotal,
-                "discount_total": line.discount_total,
-                "discounts": [_discount(d) for d in line.discounts],
-                "tax_total": line.tax_total,
-                "tax": [_tax(t) for t in line.tax],
-                "total": line.total,
-            }
+            CartLineView(
+                id=item.id,
+                variant_id=item.variant_id,
+                product_id=item.variant.product_id,
+                seller_id=item.variant.seller_id,
+                sku=item.variant.sku,
+                title=item.variant.product.title,
+                options=item.variant.options or {},
+                quantity=item.quantity,
+                available=stock.get(item.variant_id, 0),
+                in_stock=item.quantity <= stock.get(item.variant_id, 0),
+                unit_price=line.unit_price,
+                subtotal=line.subtotal,
+                discount_total=line.discount_total,
+                discounts=line.discounts,
+                tax_total=line.tax_total,
+                tax=line.tax,
+                total=line.total,
+            )
         )
-    return {
-        "id": cart.id if cart is not None else None,
-        "cart_token": token if (cart is not None and cart.user_id is None) else None,
-        "currency": result.currency,
-        "prices_include_tax": result.prices_include_tax,
-        "items": lines,
-        "item_count": sum(item.quantity for item in items),
-        "subtotal": result.subtotal,
-        "discount_total": result.discount_total,
-        "tax_total": result.tax_total,
-        "shipping_total": result.shipping_total,
-        "total": result.total,
-        "shipping": [
-            {
-                "seller_id": q.seller_id,
-                "method_id": q.method_id,
-                "method_name": q.method_name,
-                "carrier": q.carrier,
-                "cost": q.cost,
-                "tax_total": q.tax_total,
-            }
-            for q in result.shipping
-        ],
-        "applied_promotions": [
-            {"promotion_id": p.promotion_id, "code": p.code, "discount_total": p.discount_total}
-            for p in result.applied_promotions
-        ],
-        "rejected_coupons": dict(result.rejected_coupons),
-        "quantity_limits": {"max_line_quantity": limits.line, "max_order_units": limits.order},
-    }
-
-
-def _discount(d) -> dict[str, Any]:
-    return {
-        "promotion_id": d.promotion_id,
-        "code": d.code,
-        "amount": d.amount,
-        "funded_by": d.funded_by,
-    }
-
-
-def _tax(t) -> dict[str, Any]:
-    return {"rule_id": t.rule_id, "name": t.name, "rate": t.rate, "amount": t.amount}
+    return CartView(
+        id=cart.id if cart is not None else None,
+        cart_token=token if (cart is not None and cart.user_id is None) else None,
+        currency=result.currency,
+        prices_include_tax=result.prices_include_tax,
+        items=tuple(lines),
+        item_count=sum(item.quantity for item in items),
+        subtotal=result.subtotal,
+        discount_total=result.discount_total,
+        tax_total=result.tax_total,
+        shipping_total=result.shipping_total,
+        total=result.total,
+        shipping=result.shipping,
+        applied_promotions=result.applied_promotions,
+        rejected_coupons=dict(result.rejected_coupons),
+        quantity_limits=limits,
+    )
 
 
 # --- use cases -------------------------------------------------------------------------------------
@@ -343,7 +369,7 @@ def _tax(t) -> dict[str, Any]:
 
 def get_cart(
     ref: CartRef, *, destination: Destination | None = None, coupon_codes: tuple[str, ...] = ()
-):
+) -> CartView:
     check_shopper(ref.actor)
     with transaction():
         cart = find_cart(ref)
@@ -357,7 +383,7 @@ def get_cart(
 
 
 @retry_on_deadlock()
-def add_item(ref: CartRef, variant_id: int, quantity: int) -> dict[str, Any]:
+def add_item(ref: CartRef, variant_id: int, quantity: int) -> CartView:
     check_shopper(ref.actor)
     with transaction():
         variant = sellable_variant(variant_id)
@@ -386,7 +412,7 @@ def _own_item(ref: CartRef, item_id: int) -> tuple[Cart, CartItem]:
 
 
 @retry_on_deadlock()
-def update_item(ref: CartRef, item_id: int, quantity: int) -> dict[str, Any]:
+def update_item(ref: CartRef, item_id: int, quantity: int) -> CartView:
     """Set an item's quantity; 0 removes it."""
     check_shopper(ref.actor)
     with transaction():
@@ -403,7 +429,7 @@ def update_item(ref: CartRef, item_id: int, quantity: int) -> dict[str, Any]:
 
 
 @retry_on_deadlock()
-def remove_item(ref: CartRef, item_id: int) -> dict[str, Any]:
+def remove_item(ref: CartRef, item_id: int) -> CartView:
     check_shopper(ref.actor)
     with transaction():
         cart, item = _own_item(ref, item_id)
@@ -413,7 +439,7 @@ def remove_item(ref: CartRef, item_id: int) -> dict[str, Any]:
 
 
 @retry_on_deadlock()
-def clear(ref: CartRef) -> dict[str, Any]:
+def clear(ref: CartRef) -> CartView:
     check_shopper(ref.actor)
     with transaction():
         cart = find_cart(ref, lock=True)

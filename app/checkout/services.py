@@ -28,6 +28,7 @@ import datetime as dt
 import secrets
 import time
 from collections import defaultdict
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +61,7 @@ from app.orders.models import (
 )
 from app.orders.refundable import ZERO, RefundFacts, RefundPosition
 from app.orders.states import OrderStatus
-from app.orders.visibility import order_view
+from app.orders.visibility import OrderView, order_view
 from app.payments import charges as payments
 from app.payments.models import PaymentStatus
 from app.pricing_contract import Destination, PricingResult
@@ -82,9 +83,18 @@ DEADLOCK_RETRIES = 5
 IDEMPOTENCY_DOMAIN = "checkout"
 
 
-def place_order(
-    ref: CartRef, data: dict[str, Any], idempotency_key: str
-) -> tuple[dict[str, Any], bool]:
+@dataclass(frozen=True)
+class PaymentStart:
+    """How the order's payment started at checkout: the payment (None when refused before it was
+    written) and its status, or why it failed."""
+
+    id: int | None
+    status: str
+    error_code: str | None
+    message: str | None
+
+
+def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tuple[OrderView, bool]:
     """POST /api/v1/orders/: check the cart out (`check_out`) and answer the order as placed, its
     `payment` and, for a guest, the order's access token (the same one when the checkout is
     replayed: app.orders.access). Returns (the order as placed, created)."""
@@ -96,15 +106,14 @@ def place_order(
         if created
         else None
     )
-    body = {**order_view(order, None, facts), "payment": payment, "access_token": None}
-    if order.is_guest and ref.token:
-        body["access_token"] = access.issued_token(order, ref.token)
-    return body, created
+    view = order_view(order, None, facts)
+    token = access.issued_token(order, ref.token) if order.is_guest and ref.token else None
+    return replace(view, payment=payment, access_token=token), created
 
 
 def check_out(
     ref: CartRef, data: dict[str, Any], idempotency_key: str
-) -> tuple[Order, bool, dict | None]:
+) -> tuple[Order, bool, PaymentStart | None]:
     """Returns (order, created, payment). `created` is False when the key had been used with this
     body; `payment` says how the payment started (None without a payment in the request)."""
     carts.check_shopper(ref.actor)
@@ -528,39 +537,30 @@ def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None
             new_order=True,
         )
     except DomainError as exc:  # raised before the payments domain wrote anything
-        return {
-            "id": None,
-            "status": PaymentStatus.FAILED,
-            "error_code": exc.code,
-            "message": exc.message,
-        }
+        return PaymentStart(
+            id=None, status=PaymentStatus.FAILED, error_code=exc.code, message=exc.message
+        )
 
 
-def _run_payment(opened) -> dict[str, Any]:
+def _run_payment(opened) -> PaymentStart:
     """After the commit, outside row locks: the gateway call and its outcome. The outcome also
     comes back as events (payment.captured / payment.failed) that move the order."""
-    if isinstance(opened, dict):  # refused before it was written
+    if isinstance(opened, PaymentStart):  # refused before it was written
         return opened
     try:
         outcome = payments.run_payment(opened)
     except DomainError as exc:  # e.g. the gateway is unreachable: the order stands, pay again later
         db.session.rollback()
-        return {
-            "id": None,
-            "status": PaymentStatus.FAILED,
-            "error_code": exc.code,
-            "message": exc.message,
-        }
+        return PaymentStart(
+            id=None, status=PaymentStatus.FAILED, error_code=exc.code, message=exc.message
+        )
     if outcome is None:  # nothing sent to a gateway (no card details given)
-        return {
-            "id": opened.payment_id,
-            "status": opened.status,
-            "error_code": opened.failure_code,
-            "message": None,
-        }
-    return {
-        "id": outcome.id,
-        "status": outcome.status,
-        "error_code": outcome.failure_code,
-        "message": None,
-    }
+        return PaymentStart(
+            id=opened.payment_id,
+            status=opened.status,
+            error_code=opened.failure_code,
+            message=None,
+        )
+    return PaymentStart(
+        id=outcome.id, status=outcome.status, error_code=outcome.failure_code, message=None
+    )

@@ -16,6 +16,7 @@ from app.events.bus import publish
 from app.extensions import db
 from app.security import auth, roles
 from app.security import services as users
+from app.security.inputs import NewUser
 from app.security.models import User
 
 
@@ -66,7 +67,7 @@ def register(
         return  # a concurrent registration of the same address won: same answer
 
 
-def create_user(actor: User, data: dict) -> User:
+def create_user(actor: User, data: NewUser) -> User:
     """A user of the actor's storefront with the given roles (app.security.auth.create_user: its
     rules and errors); one with a customer role gets its customer profile in the same transaction."""
     with transaction():

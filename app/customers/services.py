@@ -7,6 +7,8 @@ lazily on first use); another customer's rows are simply not found (404), never 
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -15,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from app.catalog.models import Category, Product
 from app.core.db import transaction, transactional
 from app.core.errors import Conflict, NotFound, ValidationError
+from app.core.paging import Page, paginate
 from app.customers.engagement_models import ACTIVITY_TYPES, CustomerActivity, WishlistItem
 from app.customers.errors import CustomerError
+from app.customers.inputs import AddressInput, ProfileChanges
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.security.actor import Actor
@@ -45,13 +49,6 @@ PRODUCT_ACTIVITIES = frozenset({"product_view", "wishlist_add", "wishlist_remove
 
 
 # --- shared helpers ------------------------------------------------------------------------------
-
-
-def paginate(stmt, page: int, page_size: int) -> dict[str, Any]:
-    """{"items", "page", "page_size", "total"} for an ORM select (tenant filtering applies)."""
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).unique().all()
-    return {"items": list(items), "page": page, "page_size": page_size, "total": total or 0}
 
 
 def active_product(product_id: int, *, lock: bool = False) -> Product:
@@ -100,7 +97,8 @@ def get_profile(actor: Actor) -> CustomerProfile:
 
 
 @transactional
-def update_profile(actor: Actor, data: dict[str, Any]) -> CustomerProfile:
+def update_profile(actor: Actor, changes: ProfileChanges) -> CustomerProfile:
+    data = changes.given()
     profile = ensure_profile(actor)
     for name in PROFILE_FIELDS:
         if name in data:
@@ -112,7 +110,7 @@ def update_profile(actor: Actor, data: dict[str, Any]) -> CustomerProfile:
 # --- addresses -----------------------------------------------------------------------------------
 
 
-def list_addresses(actor: Actor, page: int, page_size: int) -> dict[str, Any]:
+def list_addresses(actor: Actor, page: int, page_size: int) -> Page[Address]:
     with transaction():
         profile = ensure_profile(actor)
         stmt = (
@@ -176,7 +174,8 @@ def get_address(actor: Actor, address_id: int) -> Address:
 
 
 @transactional
-def create_address(actor: Actor, data: dict[str, Any]) -> Address:
+def create_address(actor: Actor, address: AddressInput) -> Address:
+    data = address.given()
     profile = ensure_profile(actor, lock=True)
     label = data.get("label") or "Home"
     _check_label(profile, label)
@@ -205,7 +204,8 @@ def create_address(actor: Actor, data: dict[str, Any]) -> Address:
 
 
 @transactional
-def update_address(actor: Actor, address_id: int, data: dict[str, Any]) -> Address:
+def update_address(actor: Actor, address_id: int, changes: AddressInput) -> Address:
+    data = changes.given()
     profile = ensure_profile(actor, lock=True)
     address = _own_address(profile, address_id)
     if "label" in data and data["label"] is not None:
@@ -242,7 +242,7 @@ def set_default_address(actor: Actor, address_id: int) -> Address:
 # --- wishlist ------------------------------------------------------------------------------------
 
 
-def list_wishlist(actor: Actor, page: int, page_size: int) -> dict[str, Any]:
+def list_wishlist(actor: Actor, page: int, page_size: int) -> Page[WishlistItem]:
     with transaction():
         profile = ensure_profile(actor)
         stmt = (
@@ -305,17 +305,24 @@ def remove_from_wishlist(actor: Actor, product_id: int) -> None:
     )
 
 
+@dataclass(frozen=True)
+class WishlistStatus:
+    product_id: int
+    in_wishlist: bool
+    added_at: dt.datetime | None
+
+
 @transactional
-def wishlist_check(actor: Actor, product_id: int) -> dict[str, Any]:
+def wishlist_check(actor: Actor, product_id: int) -> WishlistStatus:
     profile = ensure_profile(actor)
     if db.session.scalar(select(Product.id).where(Product.id == product_id)) is None:
         raise NotFound("no such product", details={"product_id": product_id})
     item = _wishlist_item(profile, product_id)
-    return {
-        "product_id": product_id,
-        "in_wishlist": item is not None,
-        "added_at": item.created_at if item else None,
-    }
+    return WishlistStatus(
+        product_id=product_id,
+        in_wishlist=item is not None,
+        added_at=item.created_at if item else None,
+    )
 
 
 # --- activities ----------------------------------------------------------------------------------
@@ -323,7 +330,7 @@ def wishlist_check(actor: Actor, product_id: int) -> dict[str, Any]:
 
 def list_activities(
     actor: Actor, page: int, page_size: int, activity_type: str | None = None
-) -> dict[str, Any]:
+) -> Page[CustomerActivity]:
     with transaction():
         profile = ensure_profile(actor)
         stmt = select(CustomerActivity).where(CustomerActivity.customer_id == profile.id)

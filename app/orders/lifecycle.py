@@ -5,8 +5,6 @@ cancelling of orders not paid in time (`expire_unpaid`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from app.core.db import transaction
@@ -17,18 +15,20 @@ from app.extensions import db
 from app.orders import states
 from app.orders.access import GuestAccess
 from app.orders.errors import OrderError
+from app.orders.inputs import OrderChanges
 from app.orders.models import Order, RefundRequest, RefundRequestStatus
 from app.orders.refundable import ZERO, refund_position
 from app.orders.refunds import refund_payment
 from app.orders.states import OrderStatus
 from app.orders.transitions import cancel_sub, illegal, set_status
-from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
+from app.orders.visibility import OrderView, Viewer, find_order, order_view, subs_to_change
 from app.payments import refunds as payment_refunds
 from app.security.actor import Actor
 
 
-def update_order(actor: Actor, order_id: int, data: dict[str, Any]) -> dict[str, Any]:
+def update_order(actor: Actor, order_id: int, changes: OrderChanges) -> OrderView:
     """Sellers and admins move the status; the customer edits notes and address while pending."""
+    data = changes.given()
     with transaction():
         viewer = Viewer(actor)
         order = find_order(viewer, order_id, lock=True)
@@ -63,9 +63,7 @@ def update_order(actor: Actor, order_id: int, data: dict[str, Any]) -> dict[str,
         return order_view(order, viewer)
 
 
-def cancel_order(
-    actor: Actor | GuestAccess, order_id: int, reason: str | None = None
-) -> dict[str, Any]:
+def cancel_order(actor: Actor | GuestAccess, order_id: int, reason: str | None = None) -> OrderView:
     """Cancel what can still be cancelled (pending, paid, processing) of the caller's share of the
     order; its stock is released. When the whole order is cancelled, payments then voids what is
     only authorized or pending and refunds what was captured; when part of a paid order is, the

@@ -7,7 +7,6 @@ rule; an admin's retry of a failed payment refund goes through `retry_failed_ref
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -19,6 +18,7 @@ from app.extensions import db
 from app.orders import states
 from app.orders.access import GuestAccess
 from app.orders.errors import OrderError
+from app.orders.inputs import RefundAsk
 from app.orders.models import (
     Order,
     OrderLine,
@@ -31,16 +31,14 @@ from app.orders.refundable import LIVE_REQUEST, ZERO, RefundPosition, refund_pos
 from app.orders.states import OrderStatus
 from app.orders.stock import return_units
 from app.orders.transitions import illegal, move, record
-from app.orders.visibility import Viewer, find_order, order_view, subs_to_change
+from app.orders.visibility import OrderView, Viewer, find_order, order_view, subs_to_change
 from app.payments import refunds as payment_refunds
 from app.payments.errors import PaymentError
 from app.payments.models import Payment
 from app.security.actor import Actor
 
 
-def request_refund(
-    actor: Actor | GuestAccess, order_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
+def request_refund(actor: Actor | GuestAccess, order_id: int, data: RefundAsk) -> OrderView:
     """The customer asks for a refund (or return) of a sub-order, of every paid sub-order, of an
     amount of one sub-order, or of units of order lines (`lines`: [{"line_id", "quantity"}], one
     request per sub-order they belong to); a seller may ask for one of its own sub-orders (an admin
@@ -54,33 +52,33 @@ def request_refund(
                 "admins decide with request_id"
             )
         order = find_order(viewer, order_id, lock=True)
-        subs = subs_to_change(viewer, order, data.get("sub_order_id"))
-        if data.get("lines"):
-            if data.get("amount") is not None:
+        subs = subs_to_change(viewer, order, data.sub_order_id)
+        if data.lines:
+            if data.amount is not None:
                 raise ValidationError(
                     "give lines or an amount, not both", details={"amount": ["not with lines"]}
                 )
             _request_lines(viewer, order, subs, data)
             db.session.flush()
             return order_view(order, viewer)
-        if data.get("amount") is not None and len(subs) != 1:
+        if data.amount is not None and len(subs) != 1:
             raise ValidationError(
                 "an amount needs a sub_order_id", details={"sub_order_id": ["required with amount"]}
             )
         position = refund_position(order)
         for sub in subs:
             refundable = _refundable(order, sub, position)
-            amount = data.get("amount") or refundable
+            amount = data.amount or refundable
             if amount > refundable:
                 raise ValidationError(
                     "more than can be refunded",
                     details={"amount": [f"at most {refundable} for this sub-order"]},
                 )
             sub.status_before_refund = sub.status
-            move(sub, OrderStatus.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
+            move(sub, OrderStatus.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data.reason)
             shipping = (
                 ZERO
-                if data.get("amount")
+                if data.amount
                 else min(_shipping_share(sub) - _shipping_committed(sub), amount)
             )
             db.session.add(
@@ -89,7 +87,7 @@ def request_refund(
                     sub_order_id=sub.id,
                     requested_by_user_id=viewer.actor_id,
                     amount=amount,
-                    reason=data["reason"],
+                    reason=data.reason,
                     status=RefundRequestStatus.REQUESTED,
                     shipping_amount=max(shipping, ZERO),
                 )
@@ -161,18 +159,16 @@ def line_refund_amount(
     return max(share, ZERO)
 
 
-def _request_lines(
-    viewer: Viewer, order: Order, subs: list[SubOrder], data: dict[str, Any]
-) -> None:
+def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: RefundAsk) -> None:
     by_line = {line.id: (sub, line) for sub in subs for line in sub.lines}
     wanted: dict[int, int] = {}
-    for position, entry in enumerate(data["lines"]):
-        if entry["line_id"] not in by_line:
+    for position, entry in enumerate(data.lines):
+        if entry.line_id not in by_line:
             raise NotFound(
                 "no such line in this order",
-                details={"lines": {position: {"line_id": [entry["line_id"]]}}},
+                details={"lines": {position: {"line_id": [entry.line_id]}}},
             )
-        wanted[entry["line_id"]] = wanted.get(entry["line_id"], 0) + entry["quantity"]
+        wanted[entry.line_id] = wanted.get(entry.line_id, 0) + entry.quantity
     committed = _line_committed(sorted(wanted))
     per_sub: dict[int, list[tuple[OrderLine, int, Decimal]]] = {}
     for line_id, units in wanted.items():
@@ -201,7 +197,7 @@ def _request_lines(
             for line in sub.lines
         )
         shipping = ZERO
-        if data.get("include_shipping") or all_back:
+        if data.include_shipping or all_back:
             shipping = max(_shipping_share(sub) - _shipping_committed(sub), ZERO)
         amount += shipping
         if amount > captured_left:  # guards rounding, amount-only requests and refunds made before
@@ -215,14 +211,14 @@ def _request_lines(
             )
         position.claim(sub.id, amount)
         sub.status_before_refund = sub.status
-        move(sub, OrderStatus.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data["reason"])
+        move(sub, OrderStatus.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data.reason)
         db.session.add(
             RefundRequest(
                 order_id=order.id,
                 sub_order_id=sub.id,
                 requested_by_user_id=viewer.actor_id,
                 amount=amount,
-                reason=data["reason"],
+                reason=data.reason,
                 status=RefundRequestStatus.REQUESTED,
                 shipping_amount=shipping,
                 lines=[
@@ -250,7 +246,7 @@ def decide_refund(
     approve: bool,
     note: str | None = None,
     restock: bool = False,
-) -> dict[str, Any]:
+) -> OrderView:
     """The sub-order's seller or an admin approves (payments then refunds) or rejects (the
     sub-order returns to where it was); a request the seller made itself is for an admin.
     Approving a return of units still held (not shipped) releases them; with `restock`, shipped

@@ -2,10 +2,13 @@
 of its sub-orders (only its sub-orders, totals over them, and its share of what was refunded:
 app.orders.shares); an admin every order of the tenant; a guest the one order whose access token
 it holds (app.orders.access), as its customer. Another user's order (or a wrong token) answers
-404, never its data. `order_view` is the order as the API answers it."""
+404, never its data. `order_view` is what the viewer sees of an order (OrderView), which the
+faces shape."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +16,7 @@ from sqlalchemy import select
 
 from app.core.db import transaction
 from app.core.errors import NotFound, PermissionDenied
-from app.customers.services import paginate
+from app.core.paging import Page, paginate
 from app.extensions import db
 from app.orders import scopes
 from app.orders.access import GuestAccess
@@ -90,12 +93,121 @@ def subs_to_change(viewer: Viewer, order: Order, sub_order_id: int | None) -> li
     return subs
 
 
+@dataclass(frozen=True)
+class OrderLineView:
+    """An order line, and how many of its units were asked back (requests neither rejected nor failed)."""
+
+    id: int
+    variant_id: int | None
+    product_id: int | None
+    sku: str
+    title: str
+    quantity: int
+    unit_price: Decimal
+    subtotal: Decimal
+    discount_total: Decimal
+    discounts: list
+    tax_total: Decimal
+    tax_breakdown: list
+    total: Decimal
+    commission_rate: Decimal
+    commission_amount: Decimal
+    returned_quantity: int
+
+
+@dataclass(frozen=True)
+class SubOrderView:
+    """A sub-order, the statuses it may move to and what a refund request may still ask for it."""
+
+    id: int
+    number: str
+    seller_id: int
+    status: str
+    allowed_transitions: list[str]
+    refundable: Decimal
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    shipping_total: Decimal
+    total: Decimal
+    commission_rate: Decimal
+    commission_amount: Decimal
+    shipping_method_id: int | None
+    shipping_method_name: str | None
+    carrier: str | None
+    shipping_tax: list
+    lines: tuple[OrderLineView, ...]
+
+
+@dataclass(frozen=True)
+class RefundRequestLineView:
+    line_id: int
+    quantity: int
+    amount: Decimal
+    restocked_quantity: int
+
+
+@dataclass(frozen=True)
+class RefundRequestView:
+    """A refund request: its id is what the seller or an admin decides with."""
+
+    id: int
+    sub_order_id: int
+    status: str
+    amount: Decimal
+    shipping_amount: Decimal
+    reason: str
+    requested_by_user_id: int | None
+    restock: bool
+    failure_code: str | None
+    decided_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    lines: tuple[RefundRequestLineView, ...]
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order as one viewer may see it (a seller: its sub-orders, their totals, their refund
+    requests and its share of what was refunded), read inside the transaction: plain values, so
+    shaping it after the commit reads nothing more. `payment` and `access_token`: only for the
+    order just placed (app.checkout)."""
+
+    id: int
+    number: str
+    status: str
+    email: str
+    customer_user_id: int | None
+    is_guest: bool
+    currency: str
+    prices_include_tax: bool
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    shipping_total: Decimal
+    total: Decimal
+    refunded_total: Decimal
+    payment_status: str
+    payment_method: str | None
+    paid_at: dt.datetime | None
+    shipping_address: dict
+    notes: str | None
+    coupon_codes: list[str]
+    reservation_expires_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    sub_orders: tuple[SubOrderView, ...]
+    refund_requests: tuple[RefundRequestView, ...]
+    payment: Any = None  # app.checkout's PaymentStart (checkout sits above orders)
+    access_token: str | None = None
+
+
 def order_view(
     order: Order,
     viewer: Viewer | None,
     facts: RefundFacts | None = None,
     seller_shares: SellerShares | None = None,
-) -> dict[str, Any]:
+) -> OrderView:
     """The order as the viewer may see it: a seller gets only its sub-orders, their totals, only
     their refund requests and its share of what was refunded (app.orders.shares). `facts` and
     `seller_shares`: what the caller loaded for a whole page of orders (`refund_facts`,
@@ -116,125 +228,124 @@ def order_view(
     def total(name):
         return sum((getattr(s, name) for s in subs), ZERO) if partial else getattr(order, name)
 
-    return {
-        "id": order.id,
-        "number": order.number,
-        "status": order.status,
-        "email": order.email,
-        "customer_user_id": order.customer_user_id,
-        "is_guest": order.is_guest,
-        "currency": order.currency,
-        "prices_include_tax": order.prices_include_tax,
-        "subtotal": total("subtotal"),
-        "discount_total": total("discount_total"),
-        "tax_total": total("tax_total"),
-        "shipping_total": total("shipping_total"),
-        "total": total("total"),
-        "refunded_total": refunded,
-        "payment_status": order.payment_status,
-        "payment_method": order.payment_method,
-        "paid_at": order.paid_at,
-        "shipping_address": order.shipping_address,
-        "notes": order.notes,
-        "coupon_codes": order.coupon_codes,
-        "reservation_expires_at": order.reservation_expires_at
+    return OrderView(
+        id=order.id,
+        number=order.number,
+        status=order.status,
+        email=order.email,
+        customer_user_id=order.customer_user_id,
+        is_guest=order.is_guest,
+        currency=order.currency,
+        prices_include_tax=order.prices_include_tax,
+        subtotal=total("subtotal"),
+        discount_total=total("discount_total"),
+        tax_total=total("tax_total"),
+        shipping_total=total("shipping_total"),
+        total=total("total"),
+        refunded_total=refunded,
+        payment_status=order.payment_status,
+        payment_method=order.payment_method,
+        paid_at=order.paid_at,
+        shipping_address=order.shipping_address,
+        notes=order.notes,
+        coupon_codes=order.coupon_codes,
+        reservation_expires_at=order.reservation_expires_at
         if order.status == OrderStatus.PENDING
         else None,
-        "created_at": order.created_at,
-        "updated_at": order.updated_at,
-        "sub_orders": [_sub_view(s, returned, facts.position.left(s)) for s in subs],
-        "refund_requests": [refund_request_view(r) for r in requests],
-    }
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        sub_orders=tuple(_sub_view(s, returned, facts.position.left(s)) for s in subs),
+        refund_requests=tuple(refund_request_view(r) for r in requests),
+    )
 
 
-def refund_request_view(request: RefundRequest) -> dict[str, Any]:
-    """A refund request as the API shows it: its id is what the seller or an admin decides with."""
-    return {
-        "id": request.id,
-        "sub_order_id": request.sub_order_id,
-        "status": request.status,
-        "amount": request.amount,
-        "shipping_amount": request.shipping_amount,
-        "reason": request.reason,
-        "requested_by_user_id": request.requested_by_user_id,
-        "restock": request.restock,
-        "failure_code": request.failure_code,
-        "decided_at": request.decided_at,
-        "created_at": request.created_at,
-        "updated_at": request.updated_at,
-        "lines": [
-            {
-                "line_id": rl.order_line_id,
-                "quantity": rl.quantity,
-                "amount": rl.amount,
-                "restocked_quantity": rl.restocked_quantity,
-            }
+def refund_request_view(request: RefundRequest) -> RefundRequestView:
+    return RefundRequestView(
+        id=request.id,
+        sub_order_id=request.sub_order_id,
+        status=request.status,
+        amount=request.amount,
+        shipping_amount=request.shipping_amount,
+        reason=request.reason,
+        requested_by_user_id=request.requested_by_user_id,
+        restock=request.restock,
+        failure_code=request.failure_code,
+        decided_at=request.decided_at,
+        created_at=request.created_at,
+        updated_at=request.updated_at,
+        lines=tuple(
+            RefundRequestLineView(
+                line_id=rl.order_line_id,
+                quantity=rl.quantity,
+                amount=rl.amount,
+                restocked_quantity=rl.restocked_quantity,
+            )
             for rl in request.lines
-        ],
-    }
+        ),
+    )
 
 
 def _sub_view(
     sub: SubOrder, returned: dict[int, int] | None = None, refundable: Decimal = ZERO
-) -> dict[str, Any]:
-    return {
-        "id": sub.id,
-        "number": sub.number,
-        "seller_id": sub.seller_id,
-        "status": sub.status,
-        "allowed_transitions": allowed_targets(sub),
-        "refundable": refundable,
-        "subtotal": sub.subtotal,
-        "discount_total": sub.discount_total,
-        "tax_total": sub.tax_total,
-        "shipping_total": sub.shipping_total,
-        "total": sub.total,
-        "commission_rate": sub.commission_rate,
-        "commission_amount": sub.commission_amount,
-        "shipping_method_id": sub.shipping_method_id,
-        "shipping_method_name": sub.shipping_method_name,
-        "carrier": sub.carrier,
-        "shipping_tax": sub.shipping_tax,
-        "lines": [
-            {
-                "id": line.id,
-                "variant_id": line.variant_id,
-                "product_id": line.product_id,
-                "sku": line.sku,
-                "title": line.title,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "subtotal": line.subtotal,
-                "discount_total": line.discount_total,
-                "discounts": line.discounts,
-                "tax_total": line.tax_total,
-                "tax_breakdown": line.tax_breakdown,
-                "total": line.total,
-                "commission_rate": line.commission_rate,
-                "commission_amount": line.commission_amount,
-                "returned_quantity": (returned or {}).get(line.id, 0),
-            }
+) -> SubOrderView:
+    return SubOrderView(
+        id=sub.id,
+        number=sub.number,
+        seller_id=sub.seller_id,
+        status=sub.status,
+        allowed_transitions=allowed_targets(sub),
+        refundable=refundable,
+        subtotal=sub.subtotal,
+        discount_total=sub.discount_total,
+        tax_total=sub.tax_total,
+        shipping_total=sub.shipping_total,
+        total=sub.total,
+        commission_rate=sub.commission_rate,
+        commission_amount=sub.commission_amount,
+        shipping_method_id=sub.shipping_method_id,
+        shipping_method_name=sub.shipping_method_name,
+        carrier=sub.carrier,
+        shipping_tax=sub.shipping_tax,
+        lines=tuple(
+            OrderLineView(
+                id=line.id,
+                variant_id=line.variant_id,
+                product_id=line.product_id,
+                sku=line.sku,
+                title=line.title,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                subtotal=line.subtotal,
+                discount_total=line.discount_total,
+                discounts=line.discounts,
+                tax_total=line.tax_total,
+                tax_breakdown=line.tax_breakdown,
+                total=line.total,
+                commission_rate=line.commission_rate,
+                commission_amount=line.commission_amount,
+                returned_quantity=(returned or {}).get(line.id, 0),
+            )
             for line in sub.lines
-        ],
-    }
+        ),
+    )
 
 
-def list_orders(actor: Actor, *, status: str | None, page: int, page_size: int) -> dict[str, Any]:
+def list_orders(actor: Actor, *, status: str | None, page: int, page_size: int) -> Page[OrderView]:
     with transaction():
         viewer = Viewer(actor)
         stmt = visible_orders(viewer, status=status or None)
         result = paginate(stmt.order_by(Order.id.desc()), page, page_size)
-        facts = refund_facts(result["items"])
+        facts = refund_facts(result.items)
         shares = (
-            SellerShares.for_orders(viewer.seller_id, [o.id for o in result["items"]])
+            SellerShares.for_orders(viewer.seller_id, [o.id for o in result.items])
             if viewer.seller_id is not None
             else None
         )
-        result["items"] = [order_view(o, viewer, facts[o.id], shares) for o in result["items"]]
-        return result
+        views = [order_view(o, viewer, facts[o.id], shares) for o in result.items]
+        return replace(result, items=views)
 
 
-def get_order(actor: Actor | GuestAccess, order_id: int) -> dict[str, Any]:
+def get_order(actor: Actor | GuestAccess, order_id: int) -> OrderView:
     with transaction():
         viewer = Viewer(actor)
         return order_view(find_order(viewer, order_id), viewer)

@@ -9,7 +9,7 @@ from sqlalchemy import false, select
 from app.core.crypto import hash_token
 from app.core.db import transaction
 from app.core.errors import NotFound
-from app.customers.services import paginate
+from app.core.paging import Page, paginate
 from app.extensions import db
 from app.payments.models import Payment, PaymentTransaction
 from app.security.actor import Actor
@@ -50,7 +50,7 @@ def latest_payment_of(
 
 def list_transactions(
     actor: Actor, *, payment_id: int | None, order_id: int | None, page: int, page_size: int
-) -> dict:
+) -> Page[PaymentTransaction]:
     """Staff: every transaction of the tenant; a customer: those of their own payments."""
     with transaction():
         stmt = select(PaymentTransaction)

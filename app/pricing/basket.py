@@ -16,6 +16,7 @@ from app.core.errors import ValidationError
 from app.core.tenancy import current_tenant_id
 from app.extensions import db
 from app.pricing import first_order
+from app.pricing.inputs import BasketItem
 from app.pricing_contract import Destination, LineInput, PricingRequest
 from app.security.actor import Actor
 from app.tenants.models import Tenant
@@ -66,11 +67,11 @@ def request_for_lines(
     )
 
 
-def lines_for(items: Iterable[dict]) -> tuple[LineInput, ...]:
-    """[{"variant_id": 3, "quantity": 2}, ...] -> lines at the variants' current prices. Unknown,
-    inactive or unpublished variants and repeated variants are 422s naming the item."""
+def lines_for(items: Iterable[BasketItem]) -> tuple[LineInput, ...]:
+    """Basket items -> lines at the variants' current prices. Unknown, inactive or unpublished
+    variants and repeated variants are 422s naming the item."""
     items = list(items)
-    ids = [item["variant_id"] for item in items]
+    ids = [item.variant_id for item in items]
     rows = (
         {
             v.id: (v, p)
@@ -91,14 +92,14 @@ def lines_for(items: Iterable[dict]) -> tuple[LineInput, ...]:
     seen: set[int] = set()
     lines = []
     for i, item in enumerate(items):
-        found = rows.get(item["variant_id"])
+        found = rows.get(item.variant_id)
         if found is None:
             errors[f"lines.{i}.variant_id"] = ["no such product variant for sale"]
             continue
-        if item["variant_id"] in seen:
+        if item.variant_id in seen:
             errors[f"lines.{i}.variant_id"] = ["this variant is already in an earlier line"]
             continue
-        seen.add(item["variant_id"])
+        seen.add(item.variant_id)
         variant, product = found
         lines.append(
             LineInput(
@@ -107,7 +108,7 @@ def lines_for(items: Iterable[dict]) -> tuple[LineInput, ...]:
                 product_id=product.id,
                 seller_id=variant.seller_id,
                 category_id=product.category_id,
-                quantity=item["quantity"],
+                quantity=item.quantity,
                 unit_price=Decimal(variant.price),
                 weight_kg=Decimal(variant.weight_kg) if variant.weight_kg is not None else None,
             )
@@ -119,19 +120,19 @@ def lines_for(items: Iterable[dict]) -> tuple[LineInput, ...]:
 
 def request_for(
     actor: Actor | None,
-    items: Iterable[dict],
+    items: Iterable[BasketItem],
     *,
-    destination: dict | None = None,
+    destination: Destination | None = None,
     coupon_codes=(),
     shipping_method_ids: dict[int, int] | None = None,
 ) -> PricingRequest:
-    """The request of a basket sent as [{"variant_id", "quantity"}, ...] and a destination dict."""
+    """The request of a basket sent as items and a destination (its codes upper-cased here)."""
     dest = None
-    if destination:
+    if destination is not None:
         dest = Destination(
-            country=destination["country"].upper(),
-            region=(destination.get("region") or "").upper() or None,
-            postal_code=destination.get("postal_code"),
+            country=destination.country.upper(),
+            region=(destination.region or "").upper() or None,
+            postal_code=destination.postal_code,
         )
     return request_for_lines(
         lines_for(items),

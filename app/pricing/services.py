@@ -8,6 +8,7 @@ and tax, so they live here, above those three (which pricing composes), not in a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from app.core.errors import Conflict, ValidationError
@@ -15,6 +16,7 @@ from app.extensions import db
 from app.pricing import basket
 from app.pricing.engine import price
 from app.pricing.errors import PricingError
+from app.pricing.inputs import CouponQuestion, ShippingQuestion
 from app.promotions.apply import normalize_code
 from app.promotions.errors import PromotionError
 from app.promotions.models import Promotion
@@ -26,14 +28,63 @@ ZERO = Decimal("0")
 _LIMIT_REASONS = {"exhausted", "customer_limit"}
 
 
-def apply_coupon(actor: Actor | None, data: dict) -> dict:
+@dataclass(frozen=True)
+class CouponLine:
+    variant_id: int
+    discount: Decimal  # what this coupon takes off the line
+
+
+@dataclass(frozen=True)
+class CouponResult:
+    """What a coupon takes off a basket, and the basket's totals with it."""
+
+    code: str
+    promotion_id: int
+    name: str
+    kind: str
+    discount_total: Decimal  # this coupon's, over lines and shipping
+    lines: tuple[CouponLine, ...]
+    free_shipping: bool
+    subtotal: Decimal
+    basket_discount_total: Decimal  # item discounts of every promotion
+    shipping_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class SellerShipping:
+    """One seller's parcel: its goods and weight, the chosen (or cheapest) method's quote and every
+    option offered."""
+
+    seller_id: int
+    goods_amount: Decimal
+    weight_kg: Decimal
+    method_id: int | None
+    method_name: str | None
+    carrier: str | None
+    cost: Decimal
+    tax_total: Decimal
+    free_shipping_promotion_id: int | None
+    options: tuple[quotes.MethodOption, ...]
+
+
+@dataclass(frozen=True)
+class ShippingCalculation:
+    currency: str
+    prices_include_tax: bool
+    sellers: tuple[SellerShipping, ...]
+    shipping_total: Decimal
+
+
+def apply_coupon(actor: Actor | None, data: CouponQuestion) -> CouponResult:
     """What a coupon takes off a basket, with the automatic promotions applied too. A coupon that
     cannot apply is a 422 `coupon_not_applicable` (or 409 `promotion_exhausted` when its usage
     limit is reached, 409 `coupon_not_combinable` when a non-stackable promotion excludes it),
     with the reason in details."""
-    code = normalize_code(data["code"])
+    code = normalize_code(data.code)
     request = basket.request_for(
-        actor, data["lines"], destination=data.get("destination"), coupon_codes=(code,)
+        actor, data.lines, destination=data.destination, coupon_codes=(code,)
     )
     result = price(request)
     reason = result.rejected_coupons.get(code)
@@ -57,40 +108,40 @@ def apply_coupon(actor: Actor | None, data: dict) -> dict:
         )
     (applied,) = [a for a in result.applied_promotions if a.code == code]
     promotion = db.session.get(Promotion, applied.promotion_id)
-    return {
-        "code": code,
-        "promotion_id": promotion.id,
-        "name": promotion.name,
-        "kind": promotion.kind,
-        "discount_total": applied.discount_total,
-        "lines": [
-            {
-                "variant_id": pl.variant_id,
-                "discount": sum(
+    return CouponResult(
+        code=code,
+        promotion_id=promotion.id,
+        name=promotion.name,
+        kind=promotion.kind,
+        discount_total=applied.discount_total,
+        lines=tuple(
+            CouponLine(
+                variant_id=pl.variant_id,
+                discount=sum(
                     (d.amount for d in pl.discounts if d.promotion_id == promotion.id), Decimal("0")
                 ),
-            }
+            )
             for pl in result.lines
-        ],
-        "free_shipping": promotion.kind == "free_shipping",
-        "subtotal": result.subtotal,
-        "basket_discount_total": result.discount_total,
-        "shipping_total": result.shipping_total,
-        "tax_total": result.tax_total,
-        "total": result.total,
-    }
+        ),
+        free_shipping=promotion.kind == "free_shipping",
+        subtotal=result.subtotal,
+        basket_discount_total=result.discount_total,
+        shipping_total=result.shipping_total,
+        tax_total=result.tax_total,
+        total=result.total,
+    )
 
 
-def calculate_shipping(actor: Actor | None, data: dict) -> dict:
+def calculate_shipping(actor: Actor | None, data: ShippingQuestion) -> ShippingCalculation:
     """Shipping quotes of a basket, one shipment per seller (costs: `app.shipping.quotes`): the
     chosen (or cheapest) method and every option offered, after free-over thresholds and
     free-shipping promotions."""
     request = basket.request_for(
         actor,
-        data["lines"],
-        destination=data["destination"],
-        coupon_codes=data.get("coupon_codes", ()),
-        shipping_method_ids={int(k): v for k, v in (data.get("shipping_method_ids") or {}).items()},
+        data.lines,
+        destination=data.destination,
+        coupon_codes=data.coupon_codes,
+        shipping_method_ids=data.shipping_method_ids,
     )
     result = price(request)
     methods = quotes.load_methods(request.destination)
@@ -111,35 +162,22 @@ def calculate_shipping(actor: Actor | None, data: dict) -> dict:
         )
         options = quotes.options_for(methods, quote.seller_id, goods, weights[quote.seller_id])
         sellers.append(
-            {
-                "seller_id": quote.seller_id,
-                "goods_amount": goods,
-                "weight_kg": weights[quote.seller_id],
-                "method_id": quote.method_id,
-                "method_name": quote.method_name,
-                "carrier": quote.carrier,
-                "cost": quote.cost,
-                "tax_total": quote.tax_total,
-                "free_shipping_promotion_id": quote.free_shipping_promotion_id,
-                "options": [
-                    {
-                        "method_id": o.method_id,
-                        "name": o.name,
-                        "carrier": o.carrier,
-                        "rate_type": o.rate_type,
-                        "cost": o.cost,
-                        "base_cost": o.base_cost,
-                        "free_over": o.free_over,
-                        "min_days": o.min_days,
-                        "max_days": o.max_days,
-                    }
-                    for o in options
-                ],
-            }
+            SellerShipping(
+                seller_id=quote.seller_id,
+                goods_amount=goods,
+                weight_kg=weights[quote.seller_id],
+                method_id=quote.method_id,
+                method_name=quote.method_name,
+                carrier=quote.carrier,
+                cost=quote.cost,
+                tax_total=quote.tax_total,
+                free_shipping_promotion_id=quote.free_shipping_promotion_id,
+                options=tuple(options),
+            )
         )
-    return {
-        "currency": result.currency,
-        "prices_include_tax": result.prices_include_tax,
-        "sellers": sellers,
-        "shipping_total": result.shipping_total,
-    }
+    return ShippingCalculation(
+        currency=result.currency,
+        prices_include_tax=result.prices_include_tax,
+        sellers=tuple(sellers),
+        shipping_total=result.shipping_total,
+    )

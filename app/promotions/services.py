@@ -15,14 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog.models import Category, Product
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from app.core.paging import Page, paginate
 from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
@@ -30,6 +32,7 @@ from app.pricing_contract import AppliedPromotion
 from app.promotions import scopes
 from app.promotions.apply import normalize_code
 from app.promotions.errors import PromotionError
+from app.promotions.inputs import NewPromotion
 from app.promotions.models import (
     FUNDERS,
     KINDS,
@@ -185,75 +188,46 @@ def prepare_promotion(promotion: Promotion) -> None:
         raise ValidationError(f"invalid promotion: {text}", details=errors)
 
 
-def to_dict(p: Promotion) -> dict:
-    return {
-        c: getattr(p, c)
-        for c in (
-            "id",
-            "name",
-            "description",
-            "kind",
-            "value",
-            "buy_quantity",
-            "get_quantity",
-            "code",
-            "min_subtotal",
-            "product_ids",
-            "category_ids",
-            "seller_ids",
-            "customer_role",
-            "first_order_only",
-            "starts_at",
-            "ends_at",
-            "usage_limit",
-            "usage_limit_per_customer",
-            "uses_count",
-            "stackable",
-            "priority",
-            "funded_by",
-            "seller_id",
-            "is_active",
-            "created_at",
-            "updated_at",
-        )
-    }
+@dataclass(frozen=True)
+class PromotionView:
+    """A promotion's columns, read while its transaction is open (the storefront shows an automatic
+    promotion without its counts: the face's schema picks what it shows)."""
+
+    id: int
+    name: str
+    description: str | None
+    kind: str
+    value: Decimal
+    buy_quantity: int | None
+    get_quantity: int | None
+    code: str | None
+    min_subtotal: Decimal | None
+    product_ids: list[int]
+    category_ids: list[int]
+    seller_ids: list[int]
+    customer_role: str | None
+    first_order_only: bool
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    usage_limit: int | None
+    usage_limit_per_customer: int | None
+    uses_count: int
+    stackable: bool
+    priority: int
+    funded_by: str
+    seller_id: int | None
+    is_active: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, p: Promotion) -> PromotionView:
+        return cls(**{f.name: getattr(p, f.name) for f in fields(cls)})
 
 
-def public_dict(p: Promotion) -> dict:
-    """What the storefront may show of an automatic promotion (no counts, no internal notes)."""
-    return {
-        c: getattr(p, c)
-        for c in (
-            "id",
-            "name",
-            "description",
-            "kind",
-            "value",
-            "buy_quantity",
-            "get_quantity",
-            "min_subtotal",
-            "product_ids",
-            "category_ids",
-            "seller_ids",
-            "customer_role",
-            "first_order_only",
-            "starts_at",
-            "ends_at",
-            "funded_by",
-            "seller_id",
-        )
-    }
-
-
-def _page(stmt, page: int, page_size: int, serialize) -> dict:
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    return {
-        "items": [serialize(p) for p in rows],
-        "page": page,
-        "page_size": page_size,
-        "total": total,
-    }
+def _page(stmt, page: int, page_size: int) -> Page[PromotionView]:
+    result = paginate(stmt, page, page_size)
+    return replace(result, items=[PromotionView.of(p) for p in result.items])
 
 
 def list_promotions(
@@ -263,7 +237,7 @@ def list_promotions(
     page_size: int = 24,
     kind: str | None = None,
     active: bool | None = None,
-) -> dict:
+) -> Page[PromotionView]:
     seller_id = _seller_id(actor)
     stmt = select(Promotion).order_by(Promotion.id.desc())
     if seller_id is not None:
@@ -272,23 +246,23 @@ def list_promotions(
         stmt = stmt.where(Promotion.kind == kind)
     if active is not None:
         stmt = stmt.where(Promotion.is_active.is_(active))
-    return _page(stmt, page, page_size, to_dict)
+    return _page(stmt, page, page_size)
 
 
-def get_promotion(actor: Actor, promotion_id: int) -> dict:
+def get_promotion(actor: Actor, promotion_id: int) -> PromotionView:
     seller_id = _seller_id(actor)
     promotion = db.session.get(Promotion, promotion_id) if 0 < promotion_id < 2**31 else None
     if promotion is None or (seller_id is not None and promotion.seller_id != seller_id):
         raise NotFound("no such promotion")
-    return to_dict(promotion)
+    return PromotionView.of(promotion)
 
 
-def create_promotion(actor: Actor, data: dict) -> dict:
+def create_promotion(actor: Actor, data: NewPromotion) -> PromotionView:
     """Admins create platform promotions; sellers create their own, funded by them."""
     try:
         with transaction():
             seller = _seller(actor)
-            values = dict(data)
+            values = data.given()
             if values.get("code") is not None:
                 values["code"] = normalize_code(values["code"])
             values["funded_by"] = "seller" if seller is not None else "platform"
@@ -316,14 +290,14 @@ def create_promotion(actor: Actor, data: dict) -> dict:
             promotion = Promotion(**values)
             db.session.add(promotion)
             db.session.flush()
-            return to_dict(promotion)
+            return PromotionView.of(promotion)
     except IntegrityError as exc:
         raise Conflict(
             "this coupon code is already used", code=PromotionError.COUPON_CODE_TAKEN
         ) from exc
 
 
-def active_promotions(*, page: int = 1, page_size: int = 24) -> dict:
+def active_promotions(*, page: int = 1, page_size: int = 24) -> Page[PromotionView]:
     """Live automatic promotions (no coupon code), highest priority first."""
     now = utcnow()
     stmt = (
@@ -337,7 +311,7 @@ def active_promotions(*, page: int = 1, page_size: int = 24) -> dict:
         )
         .order_by(Promotion.priority.desc(), Promotion.id)
     )
-    return _page(stmt, page, page_size, public_dict)
+    return _page(stmt, page, page_size)
 
 
 def _consume_customer_use(promotion: Promotion, customer_user_id: int) -> bool:

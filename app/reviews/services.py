@@ -17,12 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from app.catalog.models import Product
 from app.core.db import transaction, transactional
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from app.customers.services import active_product, ensure_profile, paginate
+from app.core.paging import Page, paginate
+from app.customers.services import active_product, ensure_profile
 from app.events.bus import publish
 from app.extensions import db
 from app.orders.models import Order, OrderLine
 from app.orders.states import OrderStatus
 from app.reviews.errors import ReviewError
+from app.reviews.inputs import NewReview, ReviewChanges
 from app.reviews.models import REVIEW_STATUSES, Review, ReviewVote
 from app.security.actor import Actor
 
@@ -91,7 +93,7 @@ def _event(name: str, review: Review, **extra: Any) -> None:
 
 def list_reviews(
     *, product_id: int | None, rating: int | None, sort: str, page: int, page_size: int
-) -> dict:
+) -> Page[Review]:
     with transaction():
         if product_id is not None:
             active_product(product_id)  # another tenant's (or an inactive) product: 404
@@ -160,8 +162,8 @@ def bought(user_id: int, product_id: int) -> bool:
 
 
 @transactional
-def create_review(actor: Actor, data: dict[str, Any]) -> Review:
-    product_id = data["product_id"]
+def create_review(actor: Actor, data: NewReview) -> Review:
+    product_id = data.product_id
     # lock the product first: it serialises this product's reviews (duplicate check and summary)
     active_product(product_id, lock=True)
     profile = ensure_profile(actor)
@@ -177,9 +179,9 @@ def create_review(actor: Actor, data: dict[str, Any]) -> Review:
     review = Review(
         product_id=product_id,
         customer_id=profile.id,
-        rating=data["rating"],
-        title=data["title"],
-        body=data.get("body"),
+        rating=data.rating,
+        title=data.title,
+        body=data.body,
         status="approved",
         verified_purchase=bought(actor.user_id, product_id),
     )
@@ -197,8 +199,9 @@ def create_review(actor: Actor, data: dict[str, Any]) -> Review:
 
 
 @transactional
-def update_review(actor: Actor, review_id: int, data: dict[str, Any]) -> Review:
+def update_review(actor: Actor, review_id: int, changes: ReviewChanges) -> Review:
     """The author edits rating, title and body; a moderator may also set status (approve/hide)."""
+    data = changes.given()
     review = _own_or_moderated(review_id, actor)
     is_author = review.customer.user_id == actor.user_id
     if "status" in data:

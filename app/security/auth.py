@@ -32,6 +32,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.core.crypto import hash_token
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from app.core.paging import Page
 from app.core.tenancy import current_tenant_id, unscoped
 from app.core.types import utcnow
 from app.events.bus import publish
@@ -41,6 +42,7 @@ from app.security import roles
 from app.security import services as users
 from app.security.audit import not_audited, record_login
 from app.security.errors import SecurityError
+from app.security.inputs import NewUser
 from app.security.models import AuditLog, User
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401  (registers the tables)
 from app.security.tokens import revoke as blocklist
@@ -369,10 +371,16 @@ def _valid_token(raw: str, purpose: str) -> OneTimeToken | None:
     return row
 
 
-def validate_reset_token(token: str) -> dict:
+@dataclass(frozen=True)
+class TokenValidity:
+    valid: bool
+    expires_at: dt.datetime | None
+
+
+def validate_reset_token(token: str) -> TokenValidity:
     with transaction():
         row = _valid_token(token, RESET_PASSWORD)
-        return {"valid": row is not None, "expires_at": row.expires_at if row else None}
+        return TokenValidity(valid=row is not None, expires_at=row.expires_at if row else None)
 
 
 def reset_password(*, token: str, new_password: str) -> None:
@@ -499,7 +507,9 @@ def send_password_reset_email(event) -> None:
 # --- sessions ------------------------------------------------------------------------------------
 
 
-def list_sessions(user: User, *, page: int, page_size: int, current_sid: int | None) -> dict:
+def list_sessions(
+    user: User, *, page: int, page_size: int, current_sid: int | None
+) -> Page[AuthSession]:
     conditions = (
         AuthSession.user_id == user.id,
         AuthSession.revoked_at.is_(None),
@@ -515,7 +525,7 @@ def list_sessions(user: User, *, page: int, page_size: int, current_sid: int | N
     ).all()
     for row in rows:
         row.current = row.id == current_sid
-    return {"items": rows, "page": page, "page_size": page_size, "total": total}
+    return Page(items=rows, total=total, page=page, page_size=page_size)
 
 
 def revoke_session(user: User, session_id: int) -> None:
@@ -584,7 +594,7 @@ def _check_roles(actor: User, role_names: list[str]) -> None:
         raise PermissionDenied("only a Super Admin can grant the Super Admin role")
 
 
-def list_users(actor: User, *, page: int, page_size: int, q: str | None = None) -> dict:
+def list_users(actor: User, *, page: int, page_size: int, q: str | None = None) -> Page[User]:
     stmt = _users_query(actor)
     if q:
         like = f"%{q.lower()}%"
@@ -601,7 +611,7 @@ def list_users(actor: User, *, page: int, page_size: int, q: str | None = None) 
         items = db.session.scalars(
             stmt.order_by(User.id).limit(page_size).offset((page - 1) * page_size)
         ).all()
-    return {"items": items, "page": page, "page_size": page_size, "total": total}
+    return Page(items=items, total=total, page=page, page_size=page_size)
 
 
 def _actor_scope(actor: User):
@@ -616,11 +626,11 @@ def get_user(actor: User, user_id: int) -> User:
     return user
 
 
-def create_user(actor: User, data: dict) -> User:
+def create_user(actor: User, data: NewUser) -> User:
     """A user of the actor's storefront (or a Super Admin) with the given roles. It makes no
     customer profile: app.customers.accounts.create_user, which the faces call, adds it to a
     user with a customer role in the same transaction."""
-    role_names = data.get("roles") or [roles.CUSTOMER]
+    role_names = list(data.roles) or [roles.CUSTOMER]
     _check_roles(actor, role_names)
     if roles.SUPER_ADMIN in role_names and role_names != [roles.SUPER_ADMIN]:
         raise ValidationError(
@@ -631,12 +641,12 @@ def create_user(actor: User, data: dict) -> User:
         try:
             user = users.create_user(
                 tenant_id=tenant_id,
-                email=data["email"],
-                password=data["password"],
-                first_name=data.get("first_name") or "",
-                last_name=data.get("last_name") or "",
+                email=data.email,
+                password=data.password,
+                first_name=data.first_name or "",
+                last_name=data.last_name or "",
                 role_names=role_names,
-                username=data.get("username"),
+                username=data.username,
             )
         except ValidationError as exc:
             if exc.message == "already registered":
@@ -646,8 +656,8 @@ def create_user(actor: User, data: dict) -> User:
                     details=exc.details,
                 ) from exc
             raise
-        user.phone = data.get("phone")
-        if data.get("email_verified"):
+        user.phone = data.phone
+        if data.email_verified:
             user.email_verified_at = utcnow()
         db.session.flush()
     return user

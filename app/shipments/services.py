@@ -12,8 +12,8 @@ together with the new shipment and its first tracking event.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 
@@ -37,27 +37,69 @@ from app.shipping import carriers
 DEFAULT_CARRIER = "manual"
 
 
-def shipment_view(shipment: Shipment) -> dict[str, Any]:
-    return {
-        "id": shipment.id,
-        "sub_order_id": shipment.sub_order_id,
-        "carrier": shipment.carrier,
-        "tracking_number": shipment.tracking_number,
-        "status": shipment.status,
-        "shipped_at": shipment.shipped_at,
-        "events": [
-            {
-                "status": e.status,
-                "description": e.description,
-                "location": e.location,
-                "at": e.occurred_at,
-            }
-            for e in shipment.events
-        ],
-    }
+@dataclass(frozen=True)
+class TrackingEventView:
+    status: str
+    description: str
+    location: str | None
+    at: dt.datetime
 
 
-def order_tracking(actor: Actor | GuestAccess, order_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ShipmentView:
+    """A shipment and its tracking events, read inside the transaction."""
+
+    id: int
+    sub_order_id: int
+    carrier: str
+    tracking_number: str
+    status: str
+    shipped_at: dt.datetime | None
+    events: tuple[TrackingEventView, ...]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    sub_order_id: int | None
+    from_status: str | None
+    to_status: str
+    note: str | None
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class OrderTracking:
+    """What the caller may see of an order's progress: its refund requests, its status timeline and
+    its shipments (a seller: those of its sub-orders)."""
+
+    order_id: int
+    number: str
+    status: str
+    refund_requests: tuple[visibility.RefundRequestView, ...]
+    timeline: tuple[TimelineEntry, ...]
+    shipments: tuple[ShipmentView, ...]
+
+
+def _event_view(e) -> TrackingEventView:
+    """Ours (TrackingEvent) or a carrier's: the same four facts."""
+    return TrackingEventView(
+        status=e.status, description=e.description, location=e.location, at=e.occurred_at
+    )
+
+
+def shipment_view(shipment: Shipment) -> ShipmentView:
+    return ShipmentView(
+        id=shipment.id,
+        sub_order_id=shipment.sub_order_id,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        status=shipment.status,
+        shipped_at=shipment.shipped_at,
+        events=tuple(_event_view(e) for e in shipment.events),
+    )
+
+
+def order_tracking(actor: Actor | GuestAccess, order_id: int) -> OrderTracking:
     """GET /api/v1/orders/<id>/tracking/: the order's timeline, refund requests and shipments, as
     far as the caller may see the order (app.orders.visibility: a seller its sub-orders' only)."""
     with transaction():
@@ -71,26 +113,26 @@ def order_tracking(actor: Actor | GuestAccess, order_id: int) -> dict[str, Any]:
             select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
         ).all()
         requests = refund_facts([order])[order.id].requests
-        return {
-            "order_id": order.id,
-            "number": order.number,
-            "status": order.status,
-            "refund_requests": [
+        return OrderTracking(
+            order_id=order.id,
+            number=order.number,
+            status=order.status,
+            refund_requests=tuple(
                 visibility.refund_request_view(r) for r in requests if r.sub_order_id in sub_ids
-            ],
-            "timeline": [
-                {
-                    "sub_order_id": e.sub_order_id,
-                    "from_status": e.from_status,
-                    "to_status": e.to_status,
-                    "note": e.note,
-                    "at": e.created_at,
-                }
+            ),
+            timeline=tuple(
+                TimelineEntry(
+                    sub_order_id=e.sub_order_id,
+                    from_status=e.from_status,
+                    to_status=e.to_status,
+                    note=e.note,
+                    at=e.created_at,
+                )
                 for e in events
                 if e.sub_order_id is None or e.sub_order_id in sub_ids
-            ],
-            "shipments": [shipment_view(s) for s in shipments if s.sub_order_id in sub_ids],
-        }
+            ),
+            shipments=tuple(shipment_view(s) for s in shipments if s.sub_order_id in sub_ids),
+        )
 
 
 def _staff_sub_order(
@@ -173,9 +215,7 @@ def _label_request(sub: SubOrder, weight_kg: Decimal | None) -> carriers.LabelRe
     )
 
 
-def create_label(
-    actor: Actor, sub_order_id: int, weight_kg: Decimal | None = None
-) -> dict[str, Any]:
+def create_label(actor: Actor, sub_order_id: int, weight_kg: Decimal | None = None) -> ShipmentView:
     with transaction():
         viewer = visibility.Viewer(actor)
         sub = _staff_sub_order(viewer, sub_order_id)
@@ -231,27 +271,15 @@ def _visible_shipment(viewer: visibility.Viewer, shipment_id: int) -> Shipment:
     return shipment
 
 
-def tracking(actor: Actor | GuestAccess, shipment_id: int) -> dict[str, Any]:
+def tracking(actor: Actor | GuestAccess, shipment_id: int) -> ShipmentView:
     """The shipment and its timeline: our events, plus the carrier's (none for the manual carrier)."""
     with transaction():
         shipment = _visible_shipment(visibility.Viewer(actor), shipment_id)
         view = shipment_view(shipment)
         code, number = shipment.carrier, shipment.tracking_number
     remote = carriers.get(code).track(number)
-    view["events"] = sorted(
-        view["events"]
-        + [
-            {
-                "status": e.status,
-                "description": e.description,
-                "location": e.location,
-                "at": e.occurred_at,
-            }
-            for e in remote
-        ],
-        key=lambda e: e["at"],
-    )
-    return view
+    events = sorted(view.events + tuple(_event_view(e) for e in remote), key=lambda e: e.at)
+    return replace(view, events=tuple(events))
 
 
 def label_pdf(actor: Actor, shipment_id: int) -> tuple[str, bytes]:

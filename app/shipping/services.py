@@ -12,25 +12,9 @@ from app.shipping import carriers, quotes
 from app.shipping.models import RATE_TYPES, ShippingMethod, ShippingRateBracket, ShippingZone
 
 
-def _method_dict(m: quotes.Method) -> dict:
-    return {
-        "id": m.id,
-        "name": m.name,
-        "carrier": m.carrier_code,
-        "rate_type": m.rate_type,
-        "zone": m.zone_name,
-        "seller_id": m.seller_id,
-        "flat_rate": m.flat_rate,
-        "free_over": m.free_over,
-        "min_days": m.min_days,
-        "max_days": m.max_days,
-        "brackets": [
-            {"min_value": b.min_value, "max_value": b.max_value, "rate": b.rate} for b in m.brackets
-        ],
-    }
-
-
-def list_methods(*, country: str, region: str | None = None, seller_id: int | None = None) -> dict:
+def list_methods(
+    *, country: str, region: str | None = None, seller_id: int | None = None
+) -> list[quotes.Method]:
     """Active methods serving the destination: platform-wide ones and sellers' own (only those of
     `seller_id`, with the platform ones when that seller has none there, when it is given)."""
     methods = quotes.load_methods(
@@ -39,7 +23,7 @@ def list_methods(*, country: str, region: str | None = None, seller_id: int | No
     if seller_id is not None:
         own = [m for m in methods if m.seller_id == seller_id]
         methods = own or [m for m in methods if m.seller_id is None]
-    return {"items": [_method_dict(m) for m in methods]}
+    return methods
 
 
 # --- checks of what the admin edits ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.inventory import services as inventory
 from app.inventory.models import LowStockAlert, StockMovement
 from app.reviews import services as review_services
+from app.reviews.inputs import NewReview
 from app.security import roles
 from app.security.models import User
 from app.sellers.actors import actor_for
@@ -83,7 +84,7 @@ def _dataset(app, factory, tenant):
         p = db.session.get(Product, product.id)
         review = review_services.create_review(
             actor_for(db.session.get(User, customer.user_id)),
-            {"product_id": product.id, "rating": 5, "title": "Solid"},
+            NewReview(product_id=product.id, rating=5, title="Solid"),
         )
         ids = {
             "product": product.id,

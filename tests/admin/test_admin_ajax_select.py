@@ -15,6 +15,7 @@ from app.core.tenancy import tenant_scope, unscoped
 from app.extensions import db
 from app.inventory.models import StockLevel
 from app.reviews import services as review_services
+from app.reviews.inputs import NewReview
 from app.security import roles
 from app.security.models import User
 from app.sellers.actors import actor_for
@@ -65,11 +66,11 @@ def world(app):
     with app.app_context(), tenant_scope(tenant.id):  # each customer reviews one seller's product
         review_services.create_review(
             actor_for(db.session.get(User, customer.user_id)),
-            {"product_id": lamp.id, "rating": 5, "title": "Bright"},
+            NewReview(product_id=lamp.id, rating=5, title="Bright"),
         )
         review_services.create_review(
             actor_for(db.session.get(User, neighbours_customer.user_id)),
-            {"product_id": stool.id, "rating": 4, "title": "Sturdy"},
+            NewReview(product_id=stool.id, rating=4, title="Sturdy"),
         )
     return {
         "tenant": tenant,

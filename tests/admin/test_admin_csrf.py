@@ -14,6 +14,7 @@ from app.catalog.models import Brand, Product
 from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.reviews import services as reviews
+from app.reviews.inputs import NewReview
 from app.reviews.models import Review
 from app.security import roles
 from app.security.models import User
@@ -47,7 +48,7 @@ def shop(app, factory):
     with app.app_context(), tenant_scope(tenant.id):
         user = actor_for(db.session.get(User, customer.user_id))
         review_id = reviews.create_review(
-            user, {"product_id": lamp.id, "rating": 4, "title": "Fine lamp"}
+            user, NewReview(product_id=lamp.id, rating=4, title="Fine lamp")
         ).id
         db.session.remove()
     return {

@@ -46,6 +46,7 @@ from app.orders.models import Order, RefundRequest, SubOrder
 from app.payments.models import Payment, PaymentTransaction, Refund
 from app.promotions.models import Promotion
 from app.reviews import services as review_services
+from app.reviews.inputs import NewReview
 from app.reviews.models import Review
 from app.security import roles
 from app.security.models import User
@@ -119,7 +120,7 @@ def _holdings(app, client, factory, tenant, tag: str) -> SimpleNamespace:
         inventory.adjust_stock(product.stock_level_id, -2)  # a ledger row and a low-stock alert
         review_services.create_review(
             actor_for(db.session.get(User, customer.user_id)),
-            {"product_id": product.id, "rating": 4, "title": f"{tag} review"},
+            NewReview(product_id=product.id, rating=4, title=f"{tag} review"),
         )
     h = headers(app, customer.user)
     order = place(client, None, h=h, items=[(product.variant_id, 1)], payment=CARD_OK)

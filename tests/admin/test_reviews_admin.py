@@ -14,6 +14,7 @@ from app.core.tenancy import tenant_scope
 from app.customers import services as customers
 from app.extensions import db
 from app.reviews import services as reviews
+from app.reviews.inputs import NewReview
 from app.reviews.models import Review
 from app.security import roles
 from app.security.models import User
@@ -56,7 +57,7 @@ def world(app, factory):
             with tenant_scope(t.id):
                 user = actor_for(db.session.get(User, customer.user_id))
                 ids[key] = reviews.create_review(
-                    user, {"product_id": product.id, "rating": rating, "title": title}
+                    user, NewReview(product_id=product.id, rating=rating, title=title)
                 ).id
                 db.session.remove()
         with tenant_scope(tenant.id):

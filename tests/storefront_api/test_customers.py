@@ -12,6 +12,7 @@ from app.core.tenancy import tenant_scope
 from app.customers.engagement_models import CustomerActivity, WishlistItem
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
+from app.reviews.inputs import NewReview
 from app.security import roles
 from tests.builders.api import error
 from tests.builders.customers import _slugs, headers
@@ -466,7 +467,7 @@ def test_rows_of_this_slice_never_show_in_another_tenant(app, factory, model_pat
             user = actor_for(db.session.get(User, alice.user_id))
             customers.add_to_wishlist(user, product.id)
             review = reviews.create_review(
-                user, {"product_id": product.id, "rating": 4, "title": "ok"}
+                user, NewReview(product_id=product.id, rating=4, title="ok")
             )
             reviews.mark_helpful(actor_for(db.session.get(User, bob.user_id)), review.id)
             ids = db.session.scalars(select(model.id)).all()

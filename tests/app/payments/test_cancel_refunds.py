@@ -108,7 +108,7 @@ def test_cancelling_an_unpaid_order_voids_its_authorized_payment(app, payments, 
             actor_for(db.session.get(User, shop.customer.user_id)), order_id, "changed my mind"
         )
         db.session.remove()
-    assert view["status"] == "cancelled"
+    assert view.status == "cancelled"
     assert payments.get(shop.tenant.id, p.id).status == "voided"
     refunds, kinds, _events, _order = _money_trail(app, shop.tenant.id, p.id, order_id)
     assert refunds == [] and kinds == ["authorize", "void"]

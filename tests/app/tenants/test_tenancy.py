@@ -19,6 +19,7 @@ from app.payments import charges
 from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentMethodSetting, ProcessedWebhook
 from app.reviews import services as review_services
+from app.reviews.inputs import NewReview
 from app.search import analytics as search_analytics
 from app.security.models import User
 from app.sellers.actors import actor_for
@@ -73,7 +74,7 @@ def _build_two_tenants(factory):
         customer_user = actor_for(db.session.get(User, c1.user_id))
         customer_services.add_to_wishlist(customer_user, product_a.id)
         review = review_services.create_review(
-            customer_user, {"product_id": product_a.id, "rating": 4, "title": "ok"}
+            customer_user, NewReview(product_id=product_a.id, rating=4, title="ok")
         )
         review_services.mark_helpful(actor_for(db.session.get(User, c2.user_id)), review.id)
         add_pricing_rows(seller_a.id, c1.user_id)

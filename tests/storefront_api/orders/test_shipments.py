@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from marshmallow import fields
 from sqlalchemy import select
 
 from app.core.tenancy import tenant_scope, unscoped
@@ -15,8 +16,10 @@ from app.events.models import OutboxEvent
 from app.extensions import db
 from app.shipments.models import Shipment
 from app.shipping.carriers import is_valid_tracking_number
+from storefront_api.cart import CartSchema
+from storefront_api.orders import OrderSchema, OrderShipmentSchema, OrderTrackingSchema
 from tests.builders.api import error
-from tests.builders.orders import CARD_OK, patch, place, stock_of, sub_of
+from tests.builders.orders import ADDRESS, CARD_OK, fill, patch, place, stock_of, sub_of
 
 API = "/api/v1/shipping"
 
@@ -170,3 +173,55 @@ def test_validation_roles_ownership_and_tenancy(app, client, shop):
     error(client.get(f"{API}/tracking/{shipment['id']}/"), 401)
     error(client.get(f"{API}/labels/{shipment['id']}/", headers=shop.h), 403)
     assert client.get(f"{API}/tracking/{shipment['id']}/", headers=shop.h_admin).status_code == 200
+
+
+def _documented(body: dict, schema, where: str = "") -> None:
+    """The answer holds exactly its schema's fields, nested answers too: nothing more than is
+    documented, nothing missing (the services return values that the API's schemas shape)."""
+    names = {field.data_key or name for name, field in schema.dump_fields.items()}
+    assert set(body) == names, (where, set(body) ^ names)
+    for name, field in schema.dump_fields.items():
+        value = body[field.data_key or name]
+        many = isinstance(field, fields.List)
+        inner = field.inner if many else field
+        if isinstance(inner, fields.Nested) and value is not None:
+            for item in value if many else [value]:
+                _documented(item, inner.schema, f"{where}.{name}")
+
+
+def test_order_cart_and_tracking_answers_hold_their_documented_fields(client, shop):
+    placed = place(client, shop, payment=CARD_OK)
+    _documented(placed, OrderSchema(), "placed")
+    assert placed["payment"]["status"] and placed["access_token"] is None
+    line = sub_of(placed, shop.seller2.id)["lines"][0]
+    asked = client.post(
+        f"/api/v1/orders/{placed['id']}/refund/",
+        headers=shop.h,
+        json={"reason": "broken", "lines": [{"line_id": line["id"], "quantity": 1}]},
+    )
+    assert asked.status_code == 200, asked.get_json()
+    _documented(asked.get_json(), OrderSchema(), "refund")
+    assert asked.get_json()["refund_requests"][0]["lines"][0]["line_id"] == line["id"]
+    assert patch(client, shop.h_seller, placed["id"], status="processing").status_code == 200
+    sub = sub_of(placed, shop.seller.id)
+    shipment = client.post(
+        f"{API}/create-label/", headers=shop.h_seller, json={"sub_order_id": sub["id"]}
+    ).get_json()
+    _documented(shipment, OrderShipmentSchema(), "label")
+    for h in (shop.h, shop.h_seller, shop.h_admin):
+        body = client.get(f"/api/v1/orders/{placed['id']}/", headers=h).get_json()
+        _documented(body, OrderSchema(), "detail")
+        assert "payment" in body and body["payment"] is None and body["access_token"] is None
+        listed = client.get("/api/v1/orders/", headers=h).get_json()
+        assert set(listed) == {"items", "page", "page_size", "total"}
+        for item in listed["items"]:
+            _documented(item, OrderSchema(), "list")
+        tracking = client.get(f"/api/v1/orders/{placed['id']}/tracking/", headers=h).get_json()
+        _documented(tracking, OrderTrackingSchema(), "tracking")
+        assert tracking["shipments"] and tracking["timeline"]
+    tracked = client.get(f"{API}/tracking/{shipment['id']}/", headers=shop.h).get_json()
+    _documented(tracked, OrderShipmentSchema(), "tracking")
+    h = fill(client, shop.h, (shop.product.variant_id, 1))
+    cart = client.get(f"/api/v1/cart/?country={ADDRESS['country']}", headers=h).get_json()
+    _documented(cart, CartSchema(), "cart")
+    assert cart["items"] and cart["shipping"] and cart["items"][0]["tax"]
