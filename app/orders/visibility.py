@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.core.db import transaction
 from app.core.errors import NotFound, PermissionDenied
 from app.core.paging import Page, paginate
+from app.core.views import view_of
 from app.extensions import db
 from app.orders import scopes
 from app.orders.access import GuestAccess
@@ -228,59 +229,29 @@ def order_view(
     def total(name):
         return sum((getattr(s, name) for s in subs), ZERO) if partial else getattr(order, name)
 
-    return OrderView(
-        id=order.id,
-        number=order.number,
-        status=order.status,
-        email=order.email,
-        customer_user_id=order.customer_user_id,
-        is_guest=order.is_guest,
-        currency=order.currency,
-        prices_include_tax=order.prices_include_tax,
+    return view_of(
+        OrderView,
+        order,
         subtotal=total("subtotal"),
         discount_total=total("discount_total"),
         tax_total=total("tax_total"),
         shipping_total=total("shipping_total"),
         total=total("total"),
         refunded_total=refunded,
-        payment_status=order.payment_status,
-        payment_method=order.payment_method,
-        paid_at=order.paid_at,
-        shipping_address=order.shipping_address,
-        notes=order.notes,
-        coupon_codes=order.coupon_codes,
         reservation_expires_at=order.reservation_expires_at
         if order.status == OrderStatus.PENDING
         else None,
-        created_at=order.created_at,
-        updated_at=order.updated_at,
         sub_orders=tuple(_sub_view(s, returned, facts.position.left(s)) for s in subs),
         refund_requests=tuple(refund_request_view(r) for r in requests),
     )
 
 
 def refund_request_view(request: RefundRequest) -> RefundRequestView:
-    return RefundRequestView(
-        id=request.id,
-        sub_order_id=request.sub_order_id,
-        status=request.status,
-        amount=request.amount,
-        shipping_amount=request.shipping_amount,
-        reason=request.reason,
-        requested_by_user_id=request.requested_by_user_id,
-        restock=request.restock,
-        failure_code=request.failure_code,
-        decided_at=request.decided_at,
-        created_at=request.created_at,
-        updated_at=request.updated_at,
+    return view_of(
+        RefundRequestView,
+        request,
         lines=tuple(
-            RefundRequestLineView(
-                line_id=rl.order_line_id,
-                quantity=rl.quantity,
-                amount=rl.amount,
-                restocked_quantity=rl.restocked_quantity,
-            )
-            for rl in request.lines
+            view_of(RefundRequestLineView, rl, line_id=rl.order_line_id) for rl in request.lines
         ),
     )
 
@@ -288,43 +259,13 @@ def refund_request_view(request: RefundRequest) -> RefundRequestView:
 def _sub_view(
     sub: SubOrder, returned: dict[int, int] | None = None, refundable: Decimal = ZERO
 ) -> SubOrderView:
-    return SubOrderView(
-        id=sub.id,
-        number=sub.number,
-        seller_id=sub.seller_id,
-        status=sub.status,
+    return view_of(
+        SubOrderView,
+        sub,
         allowed_transitions=allowed_targets(sub),
         refundable=refundable,
-        subtotal=sub.subtotal,
-        discount_total=sub.discount_total,
-        tax_total=sub.tax_total,
-        shipping_total=sub.shipping_total,
-        total=sub.total,
-        commission_rate=sub.commission_rate,
-        commission_amount=sub.commission_amount,
-        shipping_method_id=sub.shipping_method_id,
-        shipping_method_name=sub.shipping_method_name,
-        carrier=sub.carrier,
-        shipping_tax=sub.shipping_tax,
         lines=tuple(
-            OrderLineView(
-                id=line.id,
-                variant_id=line.variant_id,
-                product_id=line.product_id,
-                sku=line.sku,
-                title=line.title,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                subtotal=line.subtotal,
-                discount_total=line.discount_total,
-                discounts=line.discounts,
-                tax_total=line.tax_total,
-                tax_breakdown=line.tax_breakdown,
-                total=line.total,
-                commission_rate=line.commission_rate,
-                commission_amount=line.commission_amount,
-                returned_quantity=(returned or {}).get(line.id, 0),
-            )
+            view_of(OrderLineView, line, returned_quantity=(returned or {}).get(line.id, 0))
             for line in sub.lines
         ),
     )

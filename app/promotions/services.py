@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import or_, select, update
@@ -26,6 +26,7 @@ from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from app.core.paging import Page, paginate
 from app.core.types import utcnow
+from app.core.views import view_of
 from app.events.bus import publish
 from app.extensions import db
 from app.pricing_contract import AppliedPromotion
@@ -222,7 +223,7 @@ class PromotionView:
 
     @classmethod
     def of(cls, p: Promotion) -> PromotionView:
-        return cls(**{f.name: getattr(p, f.name) for f in fields(cls)})
+        return view_of(cls, p)
 
 
 def _page(stmt, page: int, page_size: int) -> Page[PromotionView]:

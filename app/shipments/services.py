@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app.catalog.models import ProductVariant
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied
+from app.core.views import view_of
 from app.extensions import db
 from app.inventory.models import Warehouse
 from app.orders import scopes, transitions, visibility
@@ -82,21 +83,11 @@ class OrderTracking:
 
 def _event_view(e) -> TrackingEventView:
     """Ours (TrackingEvent) or a carrier's: the same four facts."""
-    return TrackingEventView(
-        status=e.status, description=e.description, location=e.location, at=e.occurred_at
-    )
+    return view_of(TrackingEventView, e, at=e.occurred_at)
 
 
 def shipment_view(shipment: Shipment) -> ShipmentView:
-    return ShipmentView(
-        id=shipment.id,
-        sub_order_id=shipment.sub_order_id,
-        carrier=shipment.carrier,
-        tracking_number=shipment.tracking_number,
-        status=shipment.status,
-        shipped_at=shipment.shipped_at,
-        events=tuple(_event_view(e) for e in shipment.events),
-    )
+    return view_of(ShipmentView, shipment, events=tuple(_event_view(e) for e in shipment.events))
 
 
 def order_tracking(actor: Actor | GuestAccess, order_id: int) -> OrderTracking:
