@@ -29,7 +29,6 @@ from storefront_api.common import (
     PageArgs,
     Unauthorized,
     current_actor,
-    current_api_user,
     document_errors,
     page_schema,
     require_roles,
@@ -278,10 +277,10 @@ def process(headers, data):
     paid by its order_id with a method: its payment is opened then. Test cards: 4242424242424242
     success, 4000000000000002 declined, 4000000000009995 insufficient funds, 4000000000003220
     requires action. Idempotency-Key honoured."""
-    user = current_api_user(optional=True)
-    if user is None and not headers.get("guest_token"):
+    actor = current_actor(optional=True)
+    if actor is None and not headers.get("guest_token"):
         raise Unauthorized("a valid access token (or a guest's X-Guest-Token) is required")
-    if user is not None and not (user.role_names & roles.CUSTOMER_ROLES):
+    if actor is not None and not actor.is_customer:
         raise PermissionDenied("only customers pay their payments")
     pay = dict(
         payment_details=data.get("payment_details"),
@@ -290,8 +289,8 @@ def process(headers, data):
         idempotency_key=headers.get("idempotency_key"),
     )
     if "order_id" in data:
-        return pay_later.pay_order(user, data["order_id"], method=data.get("method"), **pay)
-    return charges.process_payment(user, payment_id=data["payment_id"], **pay)
+        return pay_later.pay_order(actor, data["order_id"], method=data.get("method"), **pay)
+    return charges.process_payment(actor, payment_id=data["payment_id"], **pay)
 
 
 @blp.route("/methods/", methods=["GET"])

@@ -19,11 +19,11 @@ from app.orders.states import OrderStatus
 from app.payments import access as payment_access
 from app.payments import charges
 from app.payments.idempotency import replayed_payment_id
-from app.sellers.actors import actor_for
+from app.security.actor import Actor
 
 
 def pay_order(
-    user,
+    actor: Actor | None,
     order_id: int,
     *,
     method: str | None,
@@ -53,18 +53,18 @@ def pay_order(
             .execution_options(populate_existing=True)
         )
         latest = (
-            payment_access.latest_payment_of(order_id, actor_for(user), guest_token)
+            payment_access.latest_payment_of(order_id, actor, guest_token)
             if order is not None
             else None
         )
         owner = order is not None and (
-            (user is not None and order.customer_user_id == user.id)
-            or (user is None and access.placed_with_cart_token(order, guest_token))
+            (actor is not None and order.customer_user_id == actor.user_id)
+            or (actor is None and access.placed_with_cart_token(order, guest_token))
             or latest is not None
         )
         if not owner:
             raise NotFound("no such order", details={"order_id": order_id})
-        payment_id = replayed_payment_id(user, guest_token, idempotency_key, order.id)
+        payment_id = replayed_payment_id(actor, guest_token, idempotency_key, order.id)
         if payment_id is None:
             if order.status != OrderStatus.PENDING:
                 raise Conflict(
@@ -97,14 +97,14 @@ def pay_order(
                     currency=order.currency,
                     method=method,
                     customer_user_id=order.customer_user_id,
-                    guest_token=guest_token if user is None else None,
+                    guest_token=guest_token if actor is None else None,
                     payment_details=payment_details,
                     deferred=True,
                 )
                 order.payment_method = method
                 payment_id = opened.payment_id
     return charges.process_payment(
-        user,
+        actor,
         payment_id=payment_id,
         payment_details=payment_details,
         confirm=confirm,

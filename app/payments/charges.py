@@ -52,7 +52,7 @@ from app.payments.ledger import (
 )
 from app.payments.methods import check_details, check_method
 from app.payments.models import Payment, PaymentStatus
-from app.sellers.actors import actor_for
+from app.security.actor import Actor
 
 VOIDABLE = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.AUTHORIZED)
 
@@ -402,7 +402,7 @@ def void(payment_id: int) -> Payment:
 
 
 def process_payment(
-    user,
+    actor: Actor | None,
     *,
     payment_id: int,
     payment_details: dict | None,
@@ -416,13 +416,12 @@ def process_payment(
     is found or opened by orders: app.orders.pay_later.pay_order.)"""
     details = payment_details or {}
     with transaction():
-        actor = actor_for(user)  # the user: app.payments.idempotency's scope is the user's
         payment = visible_payment(payment_id, actor, guest_token)
         if is_staff(actor):
             raise PermissionDenied("staff do not pay customers' payments")
         if idempotency_key:
             scope = scope_of(
-                user.id if user else None, hash_token(guest_token) if guest_token else None
+                actor.user_id if actor else None, hash_token(guest_token) if guest_token else None
             )
             earlier = claim_key(
                 scope,

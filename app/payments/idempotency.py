@@ -18,6 +18,7 @@ from app.events.idempotency import IdempotencyKey, KeyReleased
 from app.extensions import db
 from app.payments.ledger import PaymentInProgress
 from app.payments.models import Payment
+from app.security.actor import Actor
 
 DOMAIN = "payments"
 KEY_MAX_LENGTH = 128
@@ -85,14 +86,16 @@ def add_with_key(
 
 
 def replayed_payment_id(
-    user, guest_token: str | None, idempotency_key: str | None, order_id: int
+    actor: Actor | None, guest_token: str | None, idempotency_key: str | None, order_id: int
 ) -> int | None:
     """The payment of `order_id` that this caller's `idempotency_key` already paid through
     process_payment, if any: a replay of that request answers it (process_payment returns it
     without charging again), whatever the order's status has become since."""
     if not idempotency_key:
         return None
-    scope = scope_of(user.id if user else None, hash_token(guest_token) if guest_token else None)
+    scope = scope_of(
+        actor.user_id if actor else None, hash_token(guest_token) if guest_token else None
+    )
     row = idempotency.find(DOMAIN, scope, idempotency_key, "process")
     payment_id = row.result_id("payment_id") if row is not None else None
     if payment_id is None:

@@ -96,7 +96,7 @@ def test_requires_action_card_then_confirm(app, payments, shop):
     done = payments.run(
         shop.tenant.id,
         charges.process_payment,
-        _user(app, shop),
+        _actor(app, shop),
         payment_id=p.id,
         payment_details=None,
         confirm=True,
@@ -106,14 +106,13 @@ def test_requires_action_card_then_confirm(app, payments, shop):
     assert kinds == ["authorize", "confirm", "capture"]
 
 
-def _user(app, shop, which="customer"):
+def _actor(app, shop, which="customer"):
+    """The caller a face would pass: the customer's Actor, built inside its tenant."""
     from app.security.models import User
+    from app.sellers.actors import actor_for
 
     with app.app_context(), tenant_scope(shop.tenant.id):
-        user = db.session.get(User, getattr(shop, which).user_id)
-        _ = user.roles
-        db.session.expunge(user)
-        return user
+        return actor_for(db.session.get(User, getattr(shop, which).user_id))
 
 
 def test_card_number_is_never_stored(app, payments, shop):
