@@ -15,16 +15,11 @@ from app.payments.models import Payment, PaymentTransaction
 from app.security.actor import Actor
 
 
-def is_staff(actor: Actor | None) -> bool:
-    """Admins and Super Admins see (and refund) every payment of the tenant."""
-    return actor is not None and actor.is_admin
-
-
 def visible_payment(payment_id: int, actor: Actor | None, guest_token: str | None) -> Payment:
     """The caller's payment (admins: any of the tenant's); another's answers 404."""
     payment = db.session.scalar(select(Payment).where(Payment.id == payment_id))
     if payment is not None:
-        if is_staff(actor):
+        if actor is not None and actor.is_admin:
             return payment
         if actor is not None and payment.customer_user_id == actor.user_id:
             return payment
@@ -59,6 +54,6 @@ def list_transactions(
             stmt = stmt.where(PaymentTransaction.payment_id == payment_id)
         if order_id is not None:
             stmt = stmt.where(PaymentTransaction.order_id == order_id)
-        if not is_staff(actor):
+        if actor is None or not actor.is_admin:
             stmt = stmt.where(PaymentTransaction.customer_user_id == actor.user_id)
         return paginate(stmt.order_by(PaymentTransaction.id.desc()), page, page_size)

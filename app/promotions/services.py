@@ -61,15 +61,8 @@ def _seller_id(actor: Actor) -> int | None:
 
 def _seller(actor: Actor) -> SellerProfile | None:
     """As _seller_id, the seller's whole profile (creating a promotion reads its approval)."""
-    if actor.is_admin:
-        return None
-    if actor.is_seller:
-        profile = db.session.scalar(
-            select(SellerProfile).where(SellerProfile.user_id == actor.user_id)
-        )
-        if profile is not None:
-            return profile
-    raise PermissionDenied("only admins and sellers manage promotions")
+    seller_id = _seller_id(actor)
+    return db.session.get(SellerProfile, seller_id) if seller_id is not None else None
 
 
 def check_fields(values: dict) -> dict[str, list[str]]:
