@@ -24,7 +24,8 @@ SELF_SERVICE = [
 ]
 
 SELLER_VIEWS = {
-    "ProductView": WRITE,
+    # "Publish selected" / "Archive selected" of its own products (admin/views/fulfilment.py)
+    "ProductView": WRITE + ("publish", "archive"),
     "VariantView": WRITE,
     "ProductImageView": WRITE,
     "ProductAttributeValueView": WRITE,
@@ -39,9 +40,11 @@ SELLER_VIEWS = {
     "ReviewView": READ,
     "PromotionView": WRITE,
     "PromotionRedemptionView": READ,
-    "SubOrderView": READ,
+    # fulfilment of its own sub-orders (admin/views/fulfilment.py): status steps, a label (one or
+    # "Ship selected"), its label PDF, deciding refund requests; reviews' moderation is Admin only
+    "SubOrderView": READ + ("can_set_status", "can_ship", "can_decide_refund", "ship_selected"),
     "OrderLineView": READ,
-    "ShipmentView": READ,
+    "ShipmentView": READ + ("can_label",),
     "TrackingEventView": READ,
     "RefundRequestView": READ,
     "OrderEventView": READ,

@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 
 from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
 from admin.related_select import PRODUCT_SEARCH, VARIANT_SEARCH
+from admin.views.fulfilment import ProductBulkActions
 from app.catalog import scopes, services
 from app.catalog.models import (
     Attribute,
@@ -151,7 +152,9 @@ class ProductAttributeValueView(MarketModelView):
         return item.product is not None and item.product.seller_id == seller_id
 
 
-class ProductView(MarketModelView):
+class ProductView(ProductBulkActions, MarketModelView):
+    """Publish selected / Archive selected: admin/views/fulfilment.py."""
+
     datamodel = datamodel(Product)
     route_base = "/admin/products"
     list_title = "Products"

@@ -2,15 +2,17 @@
 carts, orders with their sub-orders and timeline, sub-orders with their lines, shipments and
 refund requests (with the units of lines they return). A Seller sees only its own sub-orders, their
 lines, shipments, refund requests and timeline steps (admin/roles.py grants it those views; parent
-orders, which carry the other sellers' amounts, and carts are for Admins). A sub-order's page shows
-its lines, shipments, refund requests and timeline; an order's its sub-orders, timeline and refund
-requests."""
+orders, which carry the other sellers' amounts, and carts are for Admins). A sub-order's page is
+where it is fulfilled (admin/views/fulfilment.py: its lines, shipments, refund requests and
+timeline, with the steps its seller or an admin takes, through the services the API calls); an
+order's shows its sub-orders, timeline and refund requests."""
 
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
 
 from admin.base import MarketModelView, datamodel
+from admin.views.fulfilment import ShipmentLabels, SubOrderFulfilment
 from app.cart.models import Cart, CartItem
 from app.orders import scopes
 from app.orders.models import (
@@ -128,8 +130,9 @@ class TrackingEventView(_ReadOnly):
     seller_scope = staticmethod(shipment_scopes.tracking_events_of_seller)
 
 
-class ShipmentView(_ReadOnly):
+class ShipmentView(ShipmentLabels, _ReadOnly):
     datamodel = datamodel(Shipment)
+    base_permissions = READ_ONLY + ["can_label"]  # its label PDF: admin/views/fulfilment.py
     route_base = "/admin/shipments"
     list_title = "Shipments"
     list_columns = ["created_at", "sub_order", "carrier", "tracking_number", "status", "shipped_at"]
@@ -193,8 +196,11 @@ class RefundRequestView(_ReadOnly):
     related_views = [RefundRequestLineView]
 
 
-class SubOrderView(_ReadOnly):
+class SubOrderView(SubOrderFulfilment, _ReadOnly):
+    """Its show page is the fulfilment page, with the steps (admin/views/fulfilment.py)."""
+
     datamodel = datamodel(SubOrder)
+    base_permissions = READ_ONLY + ["can_set_status", "can_ship", "can_decide_refund"]
     route_base = "/admin/sub-orders"
     list_title = "Sub-orders"
     list_columns = [
@@ -220,7 +226,6 @@ class SubOrderView(_ReadOnly):
     ]
     seller_scope = staticmethod(scopes.sub_orders_of_seller)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
-    related_views = [OrderLineView, ShipmentView, RefundRequestView, OrderEventView]
 
 
 class OrderView(_ReadOnly):
