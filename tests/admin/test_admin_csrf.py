@@ -224,3 +224,16 @@ def test_the_api_is_not_under_form_csrf(app, shop):
         headers={"X-Tenant": shop["tenant"].slug},
     )
     assert response.status_code == 200, response.get_json()
+
+
+def test_the_fulfilment_steps_refuse_get(app, shop):
+    """The steps of a sub-order's page (admin/views/fulfilment.py) are POST routes: a link to one
+    (GET) is a 405 for every role; their token-less posts are refused in
+    tests/admin/orders/test_fulfilment_admin.py."""
+    steps = {"SubOrderView.set_status", "SubOrderView.ship", "SubOrderView.decide_refund"}
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint in steps]
+    assert {rule.endpoint for rule in rules} == steps
+    assert all(rule.methods - {"OPTIONS"} == {"POST"} for rule in rules)
+    client, _ = login(app, shop["tenant"].slug, shop["admin"])
+    for url in ("set-status/1", "ship/1", "decide-refund/1/1"):
+        assert client.get(f"/admin/sub-orders/{url}").status_code == 405

@@ -3,13 +3,18 @@ moved through the API as a shop's customers and sellers would, and what the admi
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.catalog.models import Product
 from app.extensions import db
 from app.orders.models import OrderEvent, RefundRequest, SubOrder
+from app.reviews import services as reviews
+from app.reviews.inputs import NewReview
 from app.reviews.models import Review
+from app.security.models import User
+from app.sellers.actors import actor_for
 from app.shipments.models import Shipment
+from app.tenants.models import Tenant
 from tests.builders.admin import scope
 from tests.builders.orders import API, CARD_OK, patch, place, sub_of
 
@@ -120,3 +125,28 @@ def bulk(client, route_base: str, name: str, ids: list[int], **kwargs):
         data={"action": name, "rowid": [str(i) for i in ids]},
         **kwargs,
     )
+
+
+def review(app, tenant_id: int, customer, product_id: int, rating: int, title: str) -> int:
+    """A customer's review of a product, written through the reviews service (approved)."""
+    with scope(app, tenant_id):
+        actor = actor_for(db.session.get(User, customer.user_id))
+        review_id = reviews.create_review(
+            actor, NewReview(product_id=product_id, rating=rating, title=title)
+        ).id
+        db.session.remove()
+        return review_id
+
+
+def rating(app, tenant_id: int, product_id: int) -> tuple:
+    """A product's rating summary: (average, count)."""
+    with scope(app, tenant_id):
+        product = db.session.get(Product, product_id)
+        return product.rating_avg, product.rating_count
+
+
+def set_product_limit(app, tenant_id: int, limit: int | None) -> None:
+    """The tenant's plan limit on products (tenants.max_products)."""
+    with scope(app):
+        db.session.execute(update(Tenant).where(Tenant.id == tenant_id).values(max_products=limit))
+        db.session.commit()
