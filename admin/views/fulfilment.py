@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access, permission_name
 from flask_appbuilder.actions import action
+from markupsafe import Markup, escape
 
 from admin.base import current_actor
 from app.catalog import services as catalog_services
@@ -157,6 +158,14 @@ def sub_order_page(order_id: int, sub_order_id: int) -> SubOrderPage:
         can_ship=states.OrderStatus.SHIPPED in sub.allowed_transitions and not shipments,
         line_titles={line.id: f"{line.title} ({line.sku})" for line in sub.lines},
     )
+
+
+def sub_order_link(sub) -> Markup | str:
+    """A list's sub-order cell: its number, linking to its fulfilment page."""
+    if sub is None:
+        return ""
+    href = url_for("SubOrderView.show", pk=sub.id)
+    return Markup(f'<a href="{escape(href)}">{escape(sub.number)}</a>')
 
 
 def _weight(raw: str | None) -> Decimal | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 
 from admin.base import MarketModelView, datamodel
-from admin.views.fulfilment import ShipmentLabels, SubOrderFulfilment
+from admin.views.fulfilment import ShipmentLabels, SubOrderFulfilment, sub_order_link
 from app.cart.models import Cart, CartItem
 from app.orders import scopes
 from app.orders.models import (
@@ -148,6 +148,7 @@ class ShipmentView(ShipmentLabels, _ReadOnly):
     ]
     seller_scope = staticmethod(shipment_scopes.shipments_of_seller)
     related_views = [TrackingEventView]
+    formatters_columns = {"sub_order": sub_order_link}  # to its page (and the label)
 
 
 class RefundRequestLineView(_ReadOnly):
@@ -194,6 +195,7 @@ class RefundRequestView(_ReadOnly):
     ]  # no unscoped order selects
     seller_scope = staticmethod(scopes.refund_requests_of_seller)
     related_views = [RefundRequestLineView]
+    formatters_columns = {"sub_order": sub_order_link}  # decided on the sub-order's page
 
 
 class SubOrderView(SubOrderFulfilment, _ReadOnly):

@@ -154,6 +154,10 @@ def test_a_seller_approves_a_return_with_restock(app, client, shop):
     data = returned_order(client, shop)
     sub = data["sub"]
     seller = _seller(app, shop)
+    # the refund request and shipment lists lead to the sub-order's page, where it is decided
+    for listing in ("/admin/refund-requests/list/", "/admin/shipments/list/"):
+        html = seller.get(listing).get_data(as_text=True)
+        assert f'href="{SUB_ORDERS}/show/{sub["id"]}">{sub["number"]}</a>' in html, listing
     page = seller.get(f"{SUB_ORDERS}/show/{sub['id']}").get_data(as_text=True)
     assert "one lamp arrived cracked" in page and "Put the returned units back in stock" in page
     on_hand = stock_of(app, shop.tenant.id, shop.product.stock_level_id)[0]
