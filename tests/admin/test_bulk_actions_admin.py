@@ -116,3 +116,26 @@ def test_an_admin_moderates_reviews_in_bulk_and_the_rating_follows(app, factory,
     assert messages(admin) == ["1 review(s) approved."]
     avg, count = rating(app, tenant_id, lamp.id)
     assert count == 1 and float(avg) == 5.0
+
+
+def test_the_seller_role_gets_fulfilment_and_publishing_but_not_moderation(app):
+    """What `flask init` wrote from admin/roles.py: a Seller ships, decides refunds, prints labels,
+    publishes and archives (on its own rows: the tests above); reviews' moderation is for Admins."""
+    with app.app_context():
+        sm = app.appbuilder.sm
+        held = {
+            role: {(pv.permission.name, pv.view_menu.name) for pv in sm.find_role(role).permissions}
+            for role in (roles.SELLER, roles.ADMIN)
+        }
+    fulfilment = {
+        ("can_set_status", "SubOrderView"),
+        ("can_ship", "SubOrderView"),
+        ("can_decide_refund", "SubOrderView"),
+        ("ship_selected", "SubOrderView"),
+        ("can_label", "ShipmentView"),
+        ("publish", "ProductView"),
+        ("archive", "ProductView"),
+    }
+    moderation = {("approve", "ReviewView"), ("reject", "ReviewView")}
+    assert fulfilment <= held[roles.SELLER] and not moderation & held[roles.SELLER]
+    assert fulfilment | moderation <= held[roles.ADMIN]

@@ -36,6 +36,7 @@ def test_a_seller_ships_a_sub_order_with_a_label(app, client, shop, live_server,
     order, sub = processing_order(client, shop)
     with admin_page(live_server, shop.tenant.slug, shop.seller.user.username) as page:
         page.goto(f"{live_server}{SUB_ORDERS}/list/")
+        _shoot(page, tmp_path, "seller-sub-orders-list")
         page.click(f"a[href$='{SUB_ORDERS}/show/{sub['id']}']")
         page.wait_for_url(f"**{SUB_ORDERS}/show/{sub['id']}")
         assert "Not shipped yet." in page.inner_text(".fulfilment")
