@@ -211,6 +211,8 @@ class SubOrderFulfilment(BulkActions):
             page = sub_order_page(item.order_id, item.id)
         except NotFound:
             abort(404)
+        except DomainError:  # a role that has no orders (app.orders.visibility.Viewer)
+            abort(403)
         return self.render_template(
             self.show_template, pk=pk, title=f"Sub-order {page.sub.number}", page=page
         )
