@@ -77,7 +77,8 @@ def run_each(
 
 
 class BulkActions:
-    """For a ModelView: run a service on each selected row and report, then go back to the list."""
+    """For a ModelView: run a service on each selected row and report, then go back to the list.
+    The actions are for lists (single=False): one row's page has its own form or steps."""
 
     def _selected(self, items) -> list:
         """FAB hands the rows it loaded for the posted ids (None for an id it could not load)."""
@@ -348,6 +349,7 @@ class ProductBulkActions(BulkActions):
         "Publish selected",
         "Publish the selected products on the storefront?",
         "fa-eye",
+        single=False,
     )
     def publish(self, items):
         actor = current_actor()
@@ -365,6 +367,7 @@ class ProductBulkActions(BulkActions):
         "Archive selected",
         "Archive the selected products (hidden from the storefront, kept for orders)?",
         "fa-archive",
+        single=False,
     )
     def archive(self, items):
         actor = current_actor()
@@ -391,7 +394,9 @@ class ReviewModeration(BulkActions):
             done,
         )
 
-    @action("approve", "Approve selected", "Approve the selected reviews?", "fa-check")
+    @action(
+        "approve", "Approve selected", "Approve the selected reviews?", "fa-check", single=False
+    )
     def approve(self, items):
         return self._moderate(items, "approved", "{} review(s) approved.")
 
@@ -400,6 +405,7 @@ class ReviewModeration(BulkActions):
         "Reject selected",
         "Reject the selected reviews (hidden from the storefront and its ratings)?",
         "fa-ban",
+        single=False,
     )
     def reject(self, items):
         return self._moderate(items, "hidden", "{} review(s) rejected.")
