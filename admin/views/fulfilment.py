@@ -27,7 +27,7 @@ from flask_appbuilder import expose, has_access, permission_name
 from flask_appbuilder.actions import action
 from markupsafe import Markup, escape
 
-from admin.base import current_actor
+from admin.base import current_actor, is_seller_user
 from app.catalog import services as catalog_services
 from app.core.errors import DomainError, NotFound
 from app.orders import lifecycle, refunds, states, visibility
@@ -214,8 +214,17 @@ class SubOrderFulfilment(BulkActions):
             abort(404)
         except DomainError:  # a role that has no orders (app.orders.visibility.Viewer)
             abort(403)
+        sm = self.appbuilder.sm
         return self.render_template(
-            self.show_template, pk=pk, title=f"Sub-order {page.sub.number}", page=page
+            self.show_template,
+            pk=pk,
+            title=f"Sub-order {page.sub.number}",
+            page=page,
+            # staff read many sellers' sub-orders: whose it is, and the whole order's page
+            seller_name=None if is_seller_user() else getattr(item.seller, "store_name", None),
+            order_url=url_for("OrderView.show", pk=item.order_id)
+            if sm.has_access("can_show", "OrderView")
+            else None,
         )
 
     @expose("/set-status/<int:pk>", methods=["POST"])

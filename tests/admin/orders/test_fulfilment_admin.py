@@ -40,6 +40,11 @@ def test_the_page_offers_only_the_steps_the_state_machine_allows(app, client, sh
     assert "Ship with a" not in html  # a label needs the sub-order processing first
     assert sub["lines"][0]["sku"] in html and "Ada Lovelace" in html  # lines, where it goes
     assert "London" in html and sub["number"] in html
+    assert "/admin/orders/show/" not in html  # the whole order (other sellers' parts): staff's
+    admin, _ = login(app, shop.tenant.slug, shop.admin.username)
+    html = admin.get(f"{SUB_ORDERS}/show/{sub['id']}").get_data(as_text=True)
+    assert shop.seller.store_name in html  # staff read many sellers' sub-orders: whose it is
+    assert f'href="/admin/orders/show/{order["id"]}">{order["number"]}</a>' in html
 
 
 def test_a_seller_moves_its_sub_order_to_processing(app, client, shop):
