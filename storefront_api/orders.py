@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from flask import after_this_request, current_app, request
 from flask_limiter.util import get_remote_address
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, fields, post_load, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from app.checkout import services as checkout
+from app.checkout.inputs import CheckoutInput, PaymentChoice, ShippingChoice
+from app.core.inputs import UNSET
+from app.customers.inputs import AddressInput
 from app.extensions import limiter
 from app.orders import access, lifecycle, refunds, states, visibility
 from app.orders.inputs import OrderChanges, RefundAsk, RefundLine
@@ -136,6 +139,21 @@ class CheckoutSchema(Schema):
             raise SchemaError(
                 {"shipping_address": ["give shipping_address or address_id (one of them)"]}
             )
+
+    @post_load
+    def _input(self, data, **kwargs) -> CheckoutInput:
+        """What was not sent stays UNSET (the Idempotency-Key's fingerprint tells it from null)."""
+        return CheckoutInput(
+            email=data.get("email", UNSET),
+            address_id=data.get("address_id", UNSET),
+            shipping_address=(
+                AddressInput(**data["shipping_address"]) if "shipping_address" in data else UNSET
+            ),
+            coupon_codes=tuple(data["coupon_codes"]),
+            shipping_methods=tuple(ShippingChoice(**m) for m in data["shipping_methods"]),
+            notes=data.get("notes", UNSET),
+            payment=PaymentChoice(**data["payment"]) if "payment" in data else UNSET,
+        )
 
 
 class OrderIdempotencyHeaderSchema(Schema):
