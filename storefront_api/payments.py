@@ -10,6 +10,7 @@ failure_code. Card numbers are never stored or echoed: only the brand and last 4
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from flask import request
@@ -72,6 +73,16 @@ def _errors(*codes: int, optional_auth: bool = False):
 # --- schemas -------------------------------------------------------------------------------------
 
 
+class NextActionField(fields.Dict):
+    """A payment's next action (app.payments.models.NextAction) as {"type", its fields}: a Dict,
+    so documented as the object it is."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return {"type": value.type, **dataclasses.asdict(value)}
+
+
 class PaymentSchema(Schema):
     id = fields.Integer(required=True)
     order_id = fields.Integer(required=True)
@@ -92,7 +103,7 @@ class PaymentSchema(Schema):
         metadata={"description": "Why it failed: card_declined, insufficient_funds, ..."},
     )
     failure_message = fields.String(allow_none=True)
-    next_action = fields.Dict(
+    next_action = NextActionField(
         allow_none=True,
         metadata={
             "description": "confirm (requires_action) or offline_payment (bank transfer / cash on delivery)"
