@@ -11,6 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from admin.views.order_desk import ACTIONS as ORDER_DESK_ACTIONS
 from app.extensions import db
 from app.inventory.models import StockLevel
 from app.orders.models import Order, OrderEvent, RefundRequest, SubOrder
@@ -411,3 +412,51 @@ def test_the_actions_are_posts_with_the_token(app, shop, admin, paid):
         ), name
     assert _statuses(app, shop, paid["id"]) == ("paid", ["paid", "paid"])
     assert not any(e.is_note for e in _events(app, shop, paid["id"]))
+
+
+def test_the_order_desk_permissions_are_the_admins_alone(app):
+    """What `flask init` wrote (admin/roles.py): every action of the desk for Admin and Super
+    Admin, none for a Seller, a Customer or a guest."""
+    from app.security import roles
+
+    wanted = {(name, "OrderView") for name in ORDER_DESK_ACTIONS} | {
+        ("can_show", "OrderView"),
+        ("mark_received", "PaymentView"),
+    }
+    with app.app_context():
+        sm = app.appbuilder.sm
+
+        def pairs(role_name):
+            role = sm.find_role(role_name)
+            return {(pv.permission.name, pv.view_menu.name) for pv in role.permissions}
+
+        for role_name in (roles.ADMIN, roles.SUPER_ADMIN):
+            assert wanted <= pairs(role_name), role_name
+        for role_name in (roles.SELLER, roles.CUSTOMER, roles.PREMIUM_CUSTOMER, roles.GUEST):
+            role = sm.find_role(role_name)
+            have = pairs(role_name) if role is not None else set()
+            assert not {pair for pair in have if pair[1] == "OrderView"}, role_name
+            assert ("mark_received", "PaymentView") not in have, role_name
+
+
+def test_a_super_admin_runs_an_order_of_any_tenant_in_its_tenant(app, shop, paid):
+    """A Super Admin reads across tenants (here signed in at another storefront's host); what it
+    changes is written in the order's tenant."""
+    superadmin, _ = login(
+        app,
+        shop.foreign_tenant.slug,
+        app.config["ADMIN_USERNAME"],
+        app.config["ADMIN_PASSWORD"],
+    )
+    assert superadmin.get(f"{DESK}/show/{paid['id']}").status_code == 200
+    superadmin.post(f"{DESK}/{paid['id']}/note", data={"note": "looked at by the platform"})
+    superadmin.post(f"{DESK}/{paid['id']}/cancel", data={"reason": "fraud"})
+    assert _messages(superadmin) == (
+        "Note added to the timeline. | Order cancelled: its stock is released and its payment "
+        "voided or refunded."
+    )
+    assert _statuses(app, shop, paid["id"]) == ("cancelled", ["cancelled", "cancelled"])
+    with scope(app):
+        rows = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == paid["id"])).all()
+        assert {row.tenant_id for row in rows} == {shop.tenant.id}
+        assert any(row.note == "looked at by the platform" and row.is_note for row in rows)
