@@ -142,6 +142,11 @@ def _refusal(exc: DomainError) -> str:
     return message
 
 
+def _moved(order, sub_order_id: int, status: str) -> str:
+    number = next((s.number for s in order.sub_orders if s.id == sub_order_id), "")
+    return f"Sub-order {number} moved to {human(status).lower()}."
+
+
 def _form_errors(form: Form) -> str:
     return "; ".join(
         f"{form[name].label.text}: {', '.join(errors)}" for name, errors in form.errors.items()
@@ -191,20 +196,21 @@ class OrderDeskMixin:
         )
 
     # --- actions ------------------------------------------------------------------------------
-    def _act(self, pk, form: Form, call: Callable[[], object], done: str):
+    def _act(self, pk, form: Form, call: Callable[[], object], done: str | Callable[[object], str]):
         """Validate the posted form, run `call` (a service) in the order's tenant, flash what
-        happened or why nothing did, and show the order again."""
+        happened (`done`, or `done(what the service answered)`) or why nothing did, and show the
+        order again."""
         order_id = self._order_id(pk)
         if not form.validate():
             flash(f"Nothing was changed. {_form_errors(form)}", "danger")
         else:
             try:
                 with self._order_tenant(order_id):
-                    call()
+                    answer = call()
             except DomainError as exc:
                 flash(_refusal(exc), "danger")
             else:
-                flash(done, "success")
+                flash(done(answer) if callable(done) else done, "success")
         return redirect(url_for(f"{self.endpoint}.show", pk=order_id))
 
     @staticmethod
@@ -248,7 +254,7 @@ class OrderDeskMixin:
                     note=(form.note.data or "").strip() or None,
                 ),
             ),
-            f"Sub-order moved to {form.status.data}.",
+            lambda order: _moved(order, form.sub_order_id.data, form.status.data),
         )
 
     @expose("/<pk>/label", methods=["POST"])

@@ -158,7 +158,7 @@ def test_staff_move_a_sub_order_along_the_state_machine(app, shop, admin, paid):
         f"{DESK}/{paid['id']}/move",
         data={"sub_order_id": sub["id"], "status": "processing", "note": "picking"},
     )
-    assert _messages(admin) == "Sub-order moved to processing."
+    assert _messages(admin) == f"Sub-order {sub['number']} moved to processing."
     assert _sub_status(app, shop, sub["id"]) == "processing"
     assert _sub_status(app, shop, sub2["id"]) == "paid"  # only the one named
     event = _events(app, shop, paid["id"])[-1]
