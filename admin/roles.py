@@ -39,6 +39,9 @@ SELLER_VIEWS = {
     "ReviewView": READ,
     "PromotionView": WRITE,
     "PromotionRedemptionView": READ,
+    # never OrderView: a whole order carries the other sellers' parts, and its page's actions
+    # (can_cancel, can_move_status, can_create_label, can_decide_refund, can_add_note: the order
+    # desk, admin/views/order_desk.py) are Admin only; a seller works on its sub-orders
     "SubOrderView": READ,
     "OrderLineView": READ,
     "ShipmentView": READ,

@@ -224,3 +224,23 @@ def test_the_api_is_not_under_form_csrf(app, shop):
         headers={"X-Tenant": shop["tenant"].slug},
     )
     assert response.status_code == 200, response.get_json()
+
+
+def test_every_post_only_admin_url_needs_the_token(app, shop):
+    """Every admin URL that only takes a POST (an action of a page: the order desk's cancel, status
+    move, label, refund decision and note; FAB's action_post), present and future: a GET changes
+    nothing (405) and a post without the token is refused before the view runs."""
+    client, _ = login(
+        app, shop["tenant"].slug, app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"]
+    )
+    checked = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/admin/") or "GET" in rule.methods:
+            continue
+        url = rule.rule
+        for argument in rule.arguments:
+            url = re.sub(rf"<[^>]*\b{argument}>", "2147483000", url)
+        assert client.get(url).status_code == 405, url
+        assert _refused(client.post(url, data={"action": "x", "reason": "x"}, csrf=False)), url
+        checked.append(url)
+    assert "/admin/orders/2147483000/cancel" in checked and len(checked) >= 6
