@@ -40,7 +40,10 @@ SELLER_VIEWS = {
     "ReviewView": READ,
     "PromotionView": WRITE,
     "PromotionRedemptionView": READ,
-    # fulfilment of its own sub-orders (admin/views/fulfilment.py): status steps, a label (one or
+    # never OrderView: a whole order carries the other sellers' parts, and its page's actions
+    # (can_cancel, can_move_status, can_create_label, can_decide_refund, can_add_note: the order
+    # desk, admin/views/order_desk.py) are Admin only; a seller works on its sub-orders
+    # (admin/views/fulfilment.py): status steps, a label (one or
     # "Ship selected"), its label PDF, deciding refund requests; reviews' moderation is Admin only
     "SubOrderView": READ + ("can_set_status", "can_ship", "can_decide_refund", "ship_selected"),
     "OrderLineView": READ,

@@ -16,8 +16,9 @@ from werkzeug.exceptions import HTTPException
 
 from app.core.errors import DomainError
 from app.extensions import csrf, limiter
-from storefront_api.common import ApiErrorSchema
+from storefront_api.common import ApiErrorSchema, describe_errors
 from storefront_api.errors import (
+    ANY_OPERATION,
     envelope_for_http_exception,
     error_response,
     internal_error_envelope,
@@ -32,6 +33,15 @@ class MarketplaceApi(Api):
 
     # every operation's documented `default` error response is our envelope
     ERROR_SCHEMA = ApiErrorSchema
+
+    def _register_responses(self):
+        """flask-smorest's, but the `default` error response every operation refers to names the
+        codes any operation may answer (errors.ANY_OPERATION), from the catalogues."""
+        super()._register_responses()
+        default = self.spec.components.responses_lazy[self.DEFAULT_ERROR_RESPONSE_NAME]
+        default["description"] = "Any operation may also answer: " + describe_errors(
+            ANY_OPERATION, with_statuses=True
+        )
 
     def register_blueprint(self, blp, **options):
         super().register_blueprint(blp, **options)

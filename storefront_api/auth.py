@@ -24,10 +24,12 @@ from flask_limiter.util import get_remote_address
 from marshmallow import Schema, fields, post_load, validate
 
 from app.cart import services as cart_services
+from app.core.errors import CoreError
 from app.customers import accounts
 from app.extensions import limiter
 from app.security import auth
 from app.security import roles as R
+from app.security.errors import SecurityError
 from app.security.inputs import NewUser
 from app.sellers.actors import actor_for
 from storefront_api.common import (
@@ -40,6 +42,7 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
+from storefront_api.errors import ApiError
 
 blp = Blueprint(
     "auth", __name__, url_prefix="/api/v1/auth", description="Authentication, sessions and users"
@@ -228,8 +231,8 @@ _ACCEPTED = {
 }
 
 
-def _errors(*codes: int):
-    return document_errors(blp, *codes)
+def _errors(*errors):
+    return document_errors(blp, *errors)
 
 
 def _token_body(pair: auth.TokenPair, use_cookies: bool) -> dict:
@@ -257,7 +260,7 @@ def _token_body(pair: auth.TokenPair, use_cookies: bool) -> dict:
 @blp.route("/register/", methods=["POST"])
 @blp.arguments(AuthRegisterSchema)
 @blp.response(202, AuthMessageSchema)
-@_errors(400, 422, 429)
+@_errors(ApiError.BAD_REQUEST, CoreError.VALIDATION_ERROR, ApiError.RATE_LIMITED)
 @_limit("API_AUTH_EMAIL_RATE_LIMIT")
 def register(data):
     """Register a customer. Always 202 "check your e-mail", also for an address already registered."""
@@ -268,7 +271,12 @@ def register(data):
 @blp.route("/login/", methods=["POST"])
 @blp.arguments(AuthLoginSchema)
 @blp.response(200, AuthTokenSchema)
-@_errors(400, 401, 422, 429)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.INVALID_CREDENTIALS,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+)
 @_limit("API_LOGIN_RATE_LIMIT")
 def login(data):
     """Sign in with e-mail or username; opens a session. Locked after repeated failures."""
@@ -284,7 +292,13 @@ def login(data):
 @blp.route("/refresh/", methods=["POST"])
 @blp.arguments(AuthRefreshSchema, required=False)
 @blp.response(200, AuthTokenSchema)
-@_errors(400, 401, 422)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    (SecurityError.INVALID_TOKEN, 401),
+    SecurityError.TOKEN_REUSED,
+    CoreError.VALIDATION_ERROR,
+)
 def refresh(data):
     """Spend a refresh token for a new pair. Reusing a spent one revokes its whole session."""
     token, use_cookies = data["refresh_token"], False
@@ -299,7 +313,7 @@ def refresh(data):
 
 @blp.route("/logout/", methods=["POST"])
 @blp.response(204)
-@_errors(401)
+@_errors(SecurityError.UNAUTHORIZED)
 @blp.doc(security=BEARER)
 def logout():
     """End this session and revoke the access token."""
@@ -333,7 +347,7 @@ def csrf_token():
 @blp.route("/password/change/", methods=["POST"])
 @blp.arguments(AuthPasswordChangeSchema)
 @blp.response(200, AuthRevokedSchema)
-@_errors(400, 401, 422)
+@_errors(ApiError.BAD_REQUEST, SecurityError.UNAUTHORIZED, CoreError.VALIDATION_ERROR)
 @blp.doc(security=BEARER)
 def password_change(data):
     """Change the password (needs the current one); every other session is revoked."""
@@ -344,7 +358,7 @@ def password_change(data):
 @blp.route("/password/reset/", methods=["POST"])
 @blp.arguments(AuthEmailSchema)
 @blp.response(202, AuthMessageSchema)
-@_errors(400, 422, 429)
+@_errors(ApiError.BAD_REQUEST, CoreError.VALIDATION_ERROR, ApiError.RATE_LIMITED)
 @_limit("API_AUTH_EMAIL_RATE_LIMIT")
 def password_reset(data):
     """Mail a password reset link (valid PASSWORD_RESET_TOKEN_MINUTES, single use). Same answer
@@ -356,7 +370,7 @@ def password_reset(data):
 @blp.route("/forgot-password/", methods=["POST"])
 @blp.arguments(AuthEmailSchema)
 @blp.response(202, AuthMessageSchema)
-@_errors(400, 422, 429)
+@_errors(ApiError.BAD_REQUEST, CoreError.VALIDATION_ERROR, ApiError.RATE_LIMITED)
 @_limit("API_AUTH_EMAIL_RATE_LIMIT")
 def forgot_password(data):
     """Alias of POST /password/reset/."""
@@ -367,7 +381,7 @@ def forgot_password(data):
 @blp.route("/password/reset/confirm/", methods=["POST"])
 @blp.arguments(AuthResetConfirmSchema)
 @blp.response(200, AuthMessageSchema)
-@_errors(400, 404, 422)
+@_errors(ApiError.BAD_REQUEST, (SecurityError.INVALID_TOKEN, 404), CoreError.VALIDATION_ERROR)
 def password_reset_confirm(data):
     """Set a new password with the mailed token; ends every session of the account."""
     auth.reset_password(token=data["token"], new_password=data["new_password"])
@@ -377,7 +391,7 @@ def password_reset_confirm(data):
 @blp.route("/reset-password/", methods=["POST"])
 @blp.arguments(AuthResetConfirmSchema)
 @blp.response(200, AuthMessageSchema)
-@_errors(400, 404, 422)
+@_errors(ApiError.BAD_REQUEST, (SecurityError.INVALID_TOKEN, 404), CoreError.VALIDATION_ERROR)
 def reset_password(data):
     """Alias of POST /password/reset/confirm/."""
     auth.reset_password(token=data["token"], new_password=data["new_password"])
@@ -393,7 +407,7 @@ def validate_reset_token(token):
 
 @blp.route("/verify-email/<string:token>/", methods=["POST"])
 @blp.response(200, AuthMessageSchema)
-@_errors(404)
+@_errors((SecurityError.INVALID_TOKEN, 404))
 def verify_email(token):
     """Confirm the e-mail address with the mailed token (single use)."""
     auth.verify_email(token)
@@ -403,7 +417,7 @@ def verify_email(token):
 @blp.route("/resend-verification/", methods=["POST"])
 @blp.arguments(AuthEmailSchema)
 @blp.response(202, AuthMessageSchema)
-@_errors(400, 422, 429)
+@_errors(ApiError.BAD_REQUEST, CoreError.VALIDATION_ERROR, ApiError.RATE_LIMITED)
 @_limit("API_AUTH_EMAIL_RATE_LIMIT")
 def resend_verification(data):
     """Mail a new verification link (same answer whatever the address)."""
@@ -417,7 +431,7 @@ def resend_verification(data):
 @blp.route("/sessions/", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, SessionPage)
-@_errors(401, 422)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.VALIDATION_ERROR)
 @blp.doc(security=BEARER)
 def sessions(args):
     """The signed-in user's active sessions (devices); `current` marks this one."""
@@ -426,7 +440,7 @@ def sessions(args):
 
 @blp.route("/sessions/<int:session_id>/", methods=["DELETE"])
 @blp.response(204)
-@_errors(401, 404)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.NOT_FOUND)
 @blp.doc(security=BEARER)
 def session_revoke(session_id):
     """Revoke one of the user's sessions (another user's answers 404)."""
@@ -436,7 +450,7 @@ def session_revoke(session_id):
 @blp.route("/users/me/sessions/", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, SessionPage)
-@_errors(401, 422)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.VALIDATION_ERROR)
 @blp.doc(security=BEARER)
 def my_sessions(args):
     """Same as GET /sessions/."""
@@ -445,7 +459,7 @@ def my_sessions(args):
 
 @blp.route("/users/me/sessions/", methods=["DELETE"])
 @blp.response(200, AuthRevokedSchema)
-@_errors(401)
+@_errors(SecurityError.UNAUTHORIZED)
 @blp.doc(security=BEARER)
 def my_sessions_revoke():
     """Sign out everywhere: revoke every session of the user, this one included."""
@@ -454,7 +468,7 @@ def my_sessions_revoke():
 
 @blp.route("/profile/", methods=["GET"])
 @blp.response(200, AuthUserSchema)
-@_errors(401)
+@_errors(SecurityError.UNAUTHORIZED)
 @blp.doc(security=BEARER)
 def profile():
     """The signed-in user."""
@@ -464,7 +478,7 @@ def profile():
 @blp.route("/profile/", methods=["PUT"])
 @blp.arguments(AuthProfileUpdateSchema, required=False)
 @blp.response(200, AuthUserSchema)
-@_errors(400, 401, 422)
+@_errors(ApiError.BAD_REQUEST, SecurityError.UNAUTHORIZED, CoreError.VALIDATION_ERROR)
 @blp.doc(security=BEARER)
 def profile_update(data):
     """Change names and phone."""
@@ -473,7 +487,7 @@ def profile_update(data):
 
 @blp.route("/users/me/", methods=["GET"])
 @blp.response(200, AuthUserSchema)
-@_errors(401)
+@_errors(SecurityError.UNAUTHORIZED)
 @blp.doc(security=BEARER)
 def me():
     """The signed-in user (same as GET /profile/)."""
@@ -483,7 +497,7 @@ def me():
 @blp.route("/users/me/", methods=["PUT"])
 @blp.arguments(AuthProfileUpdateSchema, required=False)
 @blp.response(200, AuthUserSchema)
-@_errors(400, 401, 422)
+@_errors(ApiError.BAD_REQUEST, SecurityError.UNAUTHORIZED, CoreError.VALIDATION_ERROR)
 @blp.doc(security=BEARER)
 def me_update(data):
     """Change names and phone (same as PUT /profile/)."""
@@ -496,7 +510,7 @@ def me_update(data):
 @blp.route("/users/", methods=["GET"])
 @blp.arguments(UserListArgs, location="query")
 @blp.response(200, UserPage)
-@_errors(401, 403, 422)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.VALIDATION_ERROR)
 @blp.doc(security=BEARER)
 @require_roles(*ADMINS)
 def users_list(args):
@@ -507,7 +521,13 @@ def users_list(args):
 @blp.route("/users/", methods=["POST"])
 @blp.arguments(AuthUserCreateSchema)
 @blp.response(201, AuthUserSchema)
-@_errors(400, 401, 403, 409, 422)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    SecurityError.ALREADY_REGISTERED,
+    CoreError.VALIDATION_ERROR,
+)
 @blp.doc(security=BEARER)
 @require_roles(*ADMINS)
 def users_create(data):
@@ -517,7 +537,7 @@ def users_create(data):
 
 @blp.route("/users/<int:user_id>/", methods=["GET"])
 @blp.response(200, AuthUserSchema)
-@_errors(401, 403, 404)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.NOT_FOUND)
 @blp.doc(security=BEARER)
 @require_roles(*ADMINS)
 def users_detail(user_id):
@@ -528,7 +548,14 @@ def users_detail(user_id):
 @blp.route("/users/<int:user_id>/", methods=["PUT"])
 @blp.arguments(AuthUserUpdateSchema, required=False)
 @blp.response(200, AuthUserSchema)
-@_errors(400, 401, 403, 404, 409, 422)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    CoreError.CONFLICT,
+    CoreError.VALIDATION_ERROR,
+)
 @blp.doc(security=BEARER)
 @require_roles(*ADMINS)
 def users_update(data, user_id):
@@ -538,7 +565,7 @@ def users_update(data, user_id):
 
 @blp.route("/users/<int:user_id>/", methods=["DELETE"])
 @blp.response(204)
-@_errors(401, 403, 404, 409)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.NOT_FOUND, CoreError.CONFLICT)
 @blp.doc(security=BEARER)
 @require_roles(*ADMINS)
 def users_delete(user_id):

@@ -13,8 +13,12 @@ from flask import after_this_request, request
 from marshmallow import Schema, fields, validate
 
 from app.cart import services
+from app.cart.errors import CartError
+from app.core.errors import CoreError
 from app.pricing_contract import Destination
+from app.security.errors import SecurityError
 from storefront_api.common import Blueprint, current_actor, current_api_user, document_errors
+from storefront_api.errors import ApiError
 from storefront_api.fields import an_id, country, money, rate
 
 CART_TOKEN_HEADER = "X-Cart-Token"
@@ -149,19 +153,8 @@ class CartUpdateSchema(Schema):
     )
 
 
-def _errors(*codes: int):
-    return document_errors(
-        blp,
-        *codes,
-        optional_auth=True,
-        descriptions={
-            403: "Sellers and admins have no cart",
-            404: "No such item in your cart (or variant)",
-            409: "Not enough stock (details: available, requested)",
-            422: "Validation error (field errors in details); line_quantity_limit or order_quantity_limit: more units "
-            "than the shop allows in one order (details: limit, requested)",
-        },
-    )
+def _errors(*errors):
+    return document_errors(blp, *errors, optional_auth=True)
 
 
 def cart_ref() -> services.CartRef:
@@ -186,7 +179,7 @@ def _hand_out_token(ref: services.CartRef, previous: str | None) -> None:
 @blp.route("/", methods=["GET"])
 @blp.arguments(CartQueryArgs, location="query")
 @blp.response(200, CartSchema)
-@_errors(401, 403, 422)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.VALIDATION_ERROR)
 def get_cart(args):
     """The cart, priced now; with a destination, tax and the shipping estimate are included."""
     destination = (
@@ -204,7 +197,17 @@ def get_cart(args):
 @blp.route("/add/", methods=["POST"])
 @blp.arguments(CartAddSchema)
 @blp.response(200, CartSchema)
-@_errors(400, 401, 403, 404, 409, 422, 429)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    CoreError.OUT_OF_STOCK,
+    CoreError.VALIDATION_ERROR,
+    CartError.LINE_QUANTITY_LIMIT,
+    CartError.ORDER_QUANTITY_LIMIT,
+    ApiError.RATE_LIMITED,
+)
 def add(data):
     """Add a variant (quantities add up; the total must be in stock). Guests get a cart token."""
     ref = cart_ref()
@@ -217,7 +220,17 @@ def add(data):
 @blp.route("/update/", methods=["PUT"])
 @blp.arguments(CartUpdateSchema)
 @blp.response(200, CartSchema)
-@_errors(400, 401, 403, 404, 409, 422, 429)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    CoreError.OUT_OF_STOCK,
+    CoreError.VALIDATION_ERROR,
+    CartError.LINE_QUANTITY_LIMIT,
+    CartError.ORDER_QUANTITY_LIMIT,
+    ApiError.RATE_LIMITED,
+)
 def update(data):
     """Set an item's quantity (0 removes it)."""
     return services.update_item(cart_ref(), data["item_id"], data["quantity"])
@@ -225,7 +238,9 @@ def update(data):
 
 @blp.route("/remove/<int:item_id>/", methods=["DELETE"])
 @blp.response(200, CartSchema)
-@_errors(401, 403, 404, 429)
+@_errors(
+    SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.NOT_FOUND, ApiError.RATE_LIMITED
+)
 def remove(item_id):
     """Remove one item."""
     return services.remove_item(cart_ref(), item_id)
@@ -233,7 +248,7 @@ def remove(item_id):
 
 @blp.route("/clear/", methods=["DELETE"])
 @blp.response(200, CartSchema)
-@_errors(401, 403, 429)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, ApiError.RATE_LIMITED)
 def clear():
     """Remove every item."""
     return services.clear(cart_ref())

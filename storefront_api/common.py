@@ -26,6 +26,7 @@ from app.core.tenancy import current_tenant_id
 from app.security.actor import Actor
 from app.security.errors import SecurityError
 from app.sellers.actors import actor_for
+from storefront_api.errors import CODES
 from storefront_api.request_guard import JSONTooDeep, refuse_bad_text
 
 MAX_PAGE_SIZE = 100
@@ -238,47 +239,55 @@ ErrorSchema = ApiErrorSchema
 
 BEARER = [{"bearerAuth": []}]
 OPTIONAL_BEARER = [{"bearerAuth": []}, {}]
-ERROR_DESCRIPTIONS = {
-    400: "Malformed request (e.g. a body that is not JSON)",
-    401: "No valid access token",
-    403: "Your role may not do this",
-    404: "Not found (or not yours)",
-    409: "Conflict",
-    422: "Validation error (field errors in details)",
-    429: "Too many requests",
-}
+
+
+def describe_errors(members, *, with_statuses: bool = False) -> str:
+    """The description of one documented status: each catalogue member's code and meaning (and
+    its statuses, `with_statuses`, where they are not the response's own)."""
+    return "; ".join(
+        f"`{member}`"
+        + (f" ({', '.join(map(str, member.statuses)) or 'any other'})" if with_statuses else "")
+        + f": {member.meaning}"
+        for member in members
+    )
 
 
 def document_errors(
-    blp,
-    *errors: int | ErrorCode,
-    descriptions: dict[int, str] | None = None,
-    optional_auth: bool = False,
+    blp, *errors: int | ErrorCode | tuple[ErrorCode, int], optional_auth: bool = False
 ):
     """Decorator: document each error answer of an endpoint with the envelope schema; an endpoint
     that can answer 401 is marked as taking a bearer token (optional when `optional_auth`).
 
-    An error is an HTTP status or a catalogue member (an `ErrorCode` of `app/<domain>/errors.py`
-    or `storefront_api/errors.py`), which documents each of its statuses. A status is described
-    by `descriptions`, else by its members' codes and meanings, else by ERROR_DESCRIPTIONS."""
+    One way to document errors: an error is a catalogue member (an `ErrorCode` of
+    `app/<domain>/errors.py` or `storefront_api/errors.py`), which documents each of its statuses;
+    a `(member, status)` pair, for one status of a member answered with several (an e-mail
+    token's invalid_token is a 404, a refresh token's a 401); or an HTTP status alone, which
+    stands for the generic code the envelope gives that status (`storefront_api.errors.CODES`).
+    Each status is described by its members' codes and meanings, from the catalogues, never by
+    hand-written text. Codes any operation may answer (an unknown storefront, an undocumented
+    query key, ...) are not listed here: the `default` response of every operation names them
+    (`errors.ANY_OPERATION`)."""
     members: dict[int, list[ErrorCode]] = {}
     for error in errors:
-        if isinstance(error, ErrorCode):
-            for status in error.statuses:
-                members.setdefault(status, []).append(error)
+        if isinstance(error, tuple):  # (member, status): one of a member's statuses
+            error, statuses = error[0], error[1:]
+            if not set(statuses) <= set(error.statuses):
+                raise ValueError(f"{error!r} is not answered with {statuses}")
+        elif isinstance(error, ErrorCode):
+            statuses = error.statuses
+        elif error in CODES:
+            error, statuses = CODES[error], (error,)
         else:
-            members.setdefault(error, [])
-    texts = {
-        status: "; ".join(f"{member}: {member.meaning}" for member in found)
-        for status, found in members.items()
-        if found
-    }
-    texts = {**ERROR_DESCRIPTIONS, **texts, **(descriptions or {})}
+            raise ValueError(f"no catalogue code for HTTP {error}: document a member")
+        for status in statuses:
+            found = members.setdefault(status, [])
+            if error not in found:
+                found.append(error)
 
     def decorator(fn):
-        for status in members:
+        for status, found in members.items():
             fn = blp.alt_response(
-                status, schema=ApiErrorSchema, description=texts.get(status, "Error")
+                status, schema=ApiErrorSchema, description=describe_errors(found)
             )(fn)
         if 401 in members:
             fn = blp.doc(security=OPTIONAL_BEARER if optional_auth else BEARER)(fn)

@@ -13,10 +13,13 @@ from marshmallow import Schema, fields, pre_dump, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from app import customer_analytics
+from app.core.errors import CoreError
 from app.customers import services
 from app.customers.engagement_models import ACTIVITY_TYPES
+from app.customers.errors import CustomerError
 from app.customers.inputs import AddressInput, ProfileChanges
 from app.security import roles
+from app.security.errors import SecurityError
 from storefront_api.common import (
     Blueprint,
     PageArgs,
@@ -25,6 +28,7 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
+from storefront_api.errors import ApiError
 from storefront_api.fields import AddressSchema, an_id, decimal_out, money, phone
 
 blp = Blueprint(
@@ -42,13 +46,9 @@ LANGUAGE = validate.Regexp(
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code such as USD")
 
 
-def _errors(*codes: int, optional_auth: bool = False):
-    return document_errors(
-        blp,
-        *codes,
-        optional_auth=optional_auth,
-        descriptions={403: "Only customers may use this endpoint"},
-    )
+def _errors(*errors):
+    """A customer's own resource: 401 without a token, 403 for another role."""
+    return document_errors(blp, SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, *errors)
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ class CustomerAnalyticsSchema(Schema):
 @blp.route("/profile/", methods=["GET"])
 @customer_only
 @blp.response(200, CustomerProfileSchema)
-@_errors(401, 403)
+@_errors()
 def get_profile():
     """The caller's customer profile (created on first use)."""
     return services.get_profile(current_actor())
@@ -217,7 +217,7 @@ def get_profile():
 @customer_only
 @blp.arguments(CustomerProfileSchema, required=False)
 @blp.response(200, CustomerProfileSchema)
-@_errors(400, 401, 403, 422)
+@_errors(ApiError.BAD_REQUEST, CoreError.VALIDATION_ERROR, ApiError.RATE_LIMITED)
 def put_profile(data):
     """Update phone, date of birth, preferred language and currency, marketing consent."""
     return services.update_profile(current_actor(), ProfileChanges(**(data or {})))
@@ -230,7 +230,7 @@ def put_profile(data):
 @customer_only
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(CustomerAddressSchema))
-@_errors(401, 403, 422)
+@_errors(CoreError.VALIDATION_ERROR)
 def list_addresses(args):
     """The caller's addresses, the default first."""
     return services.list_addresses(current_actor(), args["page"], args["page_size"])
@@ -240,7 +240,12 @@ def list_addresses(args):
 @customer_only
 @blp.arguments(CustomerAddressSchema)
 @blp.response(201, CustomerAddressSchema)
-@_errors(400, 401, 403, 409, 422)
+@_errors(
+    ApiError.BAD_REQUEST,
+    CustomerError.DUPLICATE_LABEL,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+)
 def create_address(data):
     """Add an address (labels are unique per customer: 409 on a duplicate)."""
     return services.create_address(current_actor(), AddressInput(**data))
@@ -249,7 +254,7 @@ def create_address(data):
 @blp.route("/addresses/<int:address_id>/", methods=["GET"])
 @customer_only
 @blp.response(200, CustomerAddressSchema)
-@_errors(401, 403, 404)
+@_errors(CoreError.NOT_FOUND)
 def get_address(address_id):
     """One of the caller's addresses."""
     return services.get_address(current_actor(), address_id)
@@ -259,7 +264,13 @@ def get_address(address_id):
 @customer_only
 @blp.arguments(CustomerAddressSchema)
 @blp.response(200, CustomerAddressSchema)
-@_errors(400, 401, 403, 404, 409, 422)
+@_errors(
+    ApiError.BAD_REQUEST,
+    CoreError.NOT_FOUND,
+    CustomerError.DUPLICATE_LABEL,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+)
 def update_address(data, address_id):
     """Replace one of the caller's addresses."""
     return services.update_address(current_actor(), address_id, AddressInput(**data))
@@ -268,7 +279,7 @@ def update_address(data, address_id):
 @blp.route("/addresses/<int:address_id>/", methods=["DELETE"])
 @customer_only
 @blp.response(204)
-@_errors(401, 403, 404)
+@_errors(CoreError.NOT_FOUND, ApiError.RATE_LIMITED)
 def delete_address(address_id):
     """Delete one of the caller's addresses (if it was the default, the oldest other one becomes it)."""
     services.delete_address(current_actor(), address_id)
@@ -277,7 +288,7 @@ def delete_address(address_id):
 @blp.route("/addresses/<int:address_id>/set-default/", methods=["POST"])
 @customer_only
 @blp.response(200, CustomerAddressSchema)
-@_errors(401, 403, 404)
+@_errors(CoreError.NOT_FOUND, ApiError.RATE_LIMITED)
 def set_default_address(address_id):
     """Make this address the default; every other address of the caller stops being it."""
     return services.set_default_address(current_actor(), address_id)
@@ -290,7 +301,7 @@ def set_default_address(address_id):
 @customer_only
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(WishlistItemSchema))
-@_errors(401, 403, 422)
+@_errors(CoreError.VALIDATION_ERROR)
 def list_wishlist(args):
     """The caller's wishlist, the latest additions first."""
     return services.list_wishlist(current_actor(), args["page"], args["page_size"])
@@ -308,7 +319,9 @@ def _add(product_id: int):
 @blp.alt_response(
     200, schema=WishlistItemSchema, description="Already in the wishlist (adding is idempotent)"
 )
-@_errors(400, 401, 403, 404, 422)
+@_errors(
+    ApiError.BAD_REQUEST, CoreError.NOT_FOUND, CoreError.VALIDATION_ERROR, ApiError.RATE_LIMITED
+)
 def add_to_wishlist(data):
     """Add an active product of this storefront to the wishlist."""
     return _add(data["product_id"])
@@ -320,7 +333,7 @@ def add_to_wishlist(data):
 @blp.alt_response(
     200, schema=WishlistItemSchema, description="Already in the wishlist (adding is idempotent)"
 )
-@_errors(401, 403, 404)
+@_errors(CoreError.NOT_FOUND, ApiError.RATE_LIMITED)
 def add_wishlist_item(product_id):
     """Add an active product of this storefront to the wishlist."""
     return _add(product_id)
@@ -329,7 +342,7 @@ def add_wishlist_item(product_id):
 @blp.route("/wishlist/items/<int:product_id>/", methods=["DELETE"])
 @customer_only
 @blp.response(204)
-@_errors(401, 403, 404)
+@_errors(CoreError.NOT_FOUND, ApiError.RATE_LIMITED)
 def remove_wishlist_item(product_id):
     """Remove a product from the wishlist (404 if it is not in it)."""
     services.remove_from_wishlist(current_actor(), product_id)
@@ -338,7 +351,7 @@ def remove_wishlist_item(product_id):
 @blp.route("/wishlist/check/<int:product_id>/", methods=["GET"])
 @customer_only
 @blp.response(200, WishlistCheckSchema)
-@_errors(401, 403, 404)
+@_errors(CoreError.NOT_FOUND)
 def check_wishlist(product_id):
     """Whether a product of this storefront is in the caller's wishlist."""
     return services.wishlist_check(current_actor(), product_id)
@@ -351,7 +364,7 @@ def check_wishlist(product_id):
 @customer_only
 @blp.arguments(CustomerActivityArgs, location="query")
 @blp.response(200, page_schema(CustomerActivitySchema))
-@_errors(401, 403, 422)
+@_errors(CoreError.VALIDATION_ERROR)
 def list_activities(args):
     """The caller's recent activity (product views, searches, wishlist changes), newest first."""
     return services.list_activities(
@@ -363,7 +376,9 @@ def list_activities(args):
 @customer_only
 @blp.arguments(LogActivitySchema)
 @blp.response(201, CustomerActivitySchema)
-@_errors(400, 401, 403, 404, 422)
+@_errors(
+    ApiError.BAD_REQUEST, CoreError.NOT_FOUND, CoreError.VALIDATION_ERROR, ApiError.RATE_LIMITED
+)
 def log_activity(data):
     """Record a storefront event of the caller (the product or category it names must exist here)."""
     return services.log_activity(current_actor(), data["type"], data["payload"])
@@ -372,7 +387,7 @@ def log_activity(data):
 @blp.route("/analytics/", methods=["GET"])
 @customer_only
 @blp.response(200, CustomerAnalyticsSchema)
-@_errors(401, 403)
+@_errors()
 def get_analytics():
     """The caller's own figures: wishlist, reviews, activity by type (orders: not tracked yet)."""
     return customer_analytics.analytics(current_actor())

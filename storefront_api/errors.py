@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.core.errors import CoreError, ErrorCode
 from app.security.errors import SecurityError
+from app.tenants.errors import TenancyError
 
 
 class ApiError(ErrorCode):
@@ -44,6 +45,20 @@ CODES: dict[int, ErrorCode] = {
     422: CoreError.VALIDATION_ERROR,
     429: ApiError.RATE_LIMITED,
 }
+
+# the codes any operation may answer, whatever it documents: each operation's `default` response
+# names them (MarketplaceApi); document_errors documents the others, route by route
+ANY_OPERATION: tuple[ErrorCode, ...] = (
+    CoreError.VALIDATION_ERROR,  # a query key the operation does not document; NUL or unencodable
+    # text in the query, the path or a header (request_guard), before any view
+    TenancyError.TENANT_REQUIRED,  # no storefront resolved (X-Tenant, Host, DEFAULT_TENANT)
+    TenancyError.TENANT_NOT_FOUND,  # the X-Tenant header names no storefront
+    TenancyError.TENANT_SUSPENDED,  # every /api/v1 operation of a suspended storefront
+    ApiError.METHOD_NOT_ALLOWED,
+    ApiError.PAYLOAD_TOO_LARGE,
+    ApiError.INTERNAL_ERROR,
+    ApiError.ERROR,
+)
 
 
 def error_response(code: str, message: str, status: int, details: dict | None = None):

@@ -16,14 +16,25 @@ from __future__ import annotations
 
 from flask import after_this_request, current_app, request
 from flask_limiter.util import get_remote_address
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, fields, post_load, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
+from app.cart.errors import CartError
 from app.checkout import services as checkout
+from app.checkout.errors import CheckoutError
+from app.checkout.inputs import CheckoutInput, PaymentChoice, ShippingChoice
+from app.core.errors import CoreError
+from app.core.inputs import UNSET
+from app.customers.inputs import AddressInput
+from app.events.errors import EventsError
 from app.extensions import limiter
 from app.orders import access, lifecycle, refunds, states, visibility
+from app.orders.errors import OrderError
 from app.orders.inputs import OrderChanges, RefundAsk, RefundLine
 from app.orders.models import REFUND_REQUEST_STATUSES
+from app.payments.errors import PaymentError
+from app.promotions.errors import PromotionError
+from app.security.errors import SecurityError
 from app.shipments import services as shipments
 from storefront_api.cart import PricedDiscountSchema, PricedTaxSchema, cart_ref
 from storefront_api.common import (
@@ -34,6 +45,7 @@ from storefront_api.common import (
     document_errors,
     page_schema,
 )
+from storefront_api.errors import ApiError
 from storefront_api.fields import AddressSchema, an_id, decimal_in, money, rate
 
 blp = Blueprint(
@@ -44,21 +56,8 @@ blp = Blueprint(
 )
 
 
-def _errors(*codes: int, optional_auth: bool = False):
-    return document_errors(
-        blp,
-        *codes,
-        optional_auth=optional_auth,
-        descriptions={
-            403: "Your role may not do this",
-            404: "No such order (or not yours)",
-            409: "Illegal status change (details.allowed), order_refunded (what was paid for the sub-order has gone "
-            "back: it is not processed or shipped), nothing_to_refund, out of stock, empty cart or a reused "
-            "Idempotency-Key",
-            422: "Validation error (field errors in details); at checkout also line_quantity_limit or "
-            "order_quantity_limit (more units than the shop allows in one order: details.limit)",
-        },
-    )
+def _errors(*errors, optional_auth: bool = False):
+    return document_errors(blp, *errors, optional_auth=optional_auth)
 
 
 def _guest_limit(fn):
@@ -136,6 +135,21 @@ class CheckoutSchema(Schema):
             raise SchemaError(
                 {"shipping_address": ["give shipping_address or address_id (one of them)"]}
             )
+
+    @post_load
+    def _input(self, data, **kwargs) -> CheckoutInput:
+        """What was not sent stays UNSET (the Idempotency-Key's fingerprint tells it from null)."""
+        return CheckoutInput(
+            email=data.get("email", UNSET),
+            address_id=data.get("address_id", UNSET),
+            shipping_address=(
+                AddressInput(**data["shipping_address"]) if "shipping_address" in data else UNSET
+            ),
+            coupon_codes=tuple(data["coupon_codes"]),
+            shipping_methods=tuple(ShippingChoice(**m) for m in data["shipping_methods"]),
+            notes=data.get("notes", UNSET),
+            payment=PaymentChoice(**data["payment"]) if "payment" in data else UNSET,
+        )
 
 
 class OrderIdempotencyHeaderSchema(Schema):
@@ -482,7 +496,25 @@ def _refund_ask(data: dict) -> RefundAsk:
 @blp.arguments(OrderIdempotencyHeaderSchema, location="headers")
 @blp.arguments(CheckoutSchema)
 @blp.response(201, OrderSchema)
-@_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    CheckoutError.CART_EMPTY,
+    CheckoutError.ITEM_UNAVAILABLE,
+    CheckoutError.NO_SHIPPING_METHOD,
+    CoreError.OUT_OF_STOCK,
+    PromotionError.PROMOTION_UNAVAILABLE,
+    PromotionError.PROMOTION_EXHAUSTED,
+    EventsError.IDEMPOTENCY_KEY_REUSED,
+    CheckoutError.PRICING_MISMATCH,
+    CoreError.VALIDATION_ERROR,
+    CartError.LINE_QUANTITY_LIMIT,
+    CartError.ORDER_QUANTITY_LIMIT,
+    ApiError.RATE_LIMITED,
+    optional_auth=True,
+)
 def create(headers, data):
     """Check out the caller's cart (customer token, or a guest's X-Cart-Token with an e-mail).
     The same Idempotency-Key and body return the first order; another body with it is a 409.
@@ -503,7 +535,7 @@ def create(headers, data):
 @blp.route("/", methods=["GET"])
 @blp.arguments(OrderListArgs, location="query")
 @blp.response(200, page_schema(OrderSchema))
-@_errors(401, 403, 422)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.VALIDATION_ERROR)
 def list_orders(args):
     """Customers: their orders; sellers: orders with their sub-orders; admins: all of the tenant."""
     return visibility.list_orders(
@@ -518,7 +550,14 @@ def list_orders(args):
 @_guest_limit
 @blp.arguments(OrderTokenHeaderSchema, location="headers")
 @blp.response(200, OrderSchema)
-@_errors(401, 403, 404, 422, 429, optional_auth=True)
+@_errors(
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+    optional_auth=True,
+)
 def detail(headers, order_id):
     """One order, as the caller may see it (guests: with its X-Order-Token)."""
     return visibility.get_order(_caller(order_id, headers), order_id)
@@ -527,7 +566,18 @@ def detail(headers, order_id):
 @blp.route("/<int:order_id>/", methods=["PUT", "PATCH"])
 @blp.arguments(OrderUpdateSchema)
 @blp.response(200, OrderSchema)
-@_errors(400, 401, 403, 404, 409, 422, 429)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    OrderError.ILLEGAL_TRANSITION,
+    OrderError.ORDER_NOT_EDITABLE,
+    OrderError.ORDER_REFUNDED,
+    OrderError.STOCK_INCONSISTENT,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+)
 def update(data, order_id):
     """Sellers and admins move the status (processing, shipped, delivered, completed); the
     customer changes notes or the address while the order is pending."""
@@ -539,7 +589,20 @@ def update(data, order_id):
 @blp.arguments(OrderTokenHeaderSchema, location="headers")
 @blp.arguments(OrderCancelSchema, required=False)
 @blp.response(200, OrderSchema)
-@_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    OrderError.ILLEGAL_TRANSITION,
+    OrderError.STOCK_INCONSISTENT,
+    PaymentError.REFUND_EXCEEDS_CAPTURED,
+    PaymentError.INVALID_PAYMENT_STATUS,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+    PaymentError.GATEWAY_UNAVAILABLE,
+    optional_auth=True,
+)
 def cancel(headers, data, order_id):
     """Cancel (pending, paid or processing): the stock is released and the payment voided or refunded."""
     return lifecycle.cancel_order(_caller(order_id, headers), order_id, (data or {}).get("reason"))
@@ -549,7 +612,14 @@ def cancel(headers, data, order_id):
 @_guest_limit
 @blp.arguments(OrderTokenHeaderSchema, location="headers")
 @blp.response(200, OrderTrackingSchema)
-@_errors(401, 403, 404, 422, 429, optional_auth=True)
+@_errors(
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+    optional_auth=True,
+)
 def track(headers, order_id):
     """The status timeline and the shipments with their tracking events (guests: X-Order-Token)."""
     return shipments.order_tracking(_caller(order_id, headers), order_id)
@@ -560,7 +630,23 @@ def track(headers, order_id):
 @blp.arguments(OrderTokenHeaderSchema, location="headers")
 @blp.arguments(OrderRefundSchema)
 @blp.response(200, OrderSchema)
-@_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    OrderError.ILLEGAL_TRANSITION,
+    OrderError.NOTHING_TO_REFUND,
+    OrderError.REFUND_DECIDED,
+    OrderError.REFUND_FAILED,
+    OrderError.STOCK_INCONSISTENT,
+    PaymentError.REFUND_EXCEEDS_CAPTURED,
+    PaymentError.INVALID_PAYMENT_STATUS,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+    PaymentError.GATEWAY_UNAVAILABLE,
+    optional_auth=True,
+)
 def refund(headers, data, order_id):
     """Customers (and guests with X-Order-Token) request a refund or return: reason, and
     sub_order_id with an amount, or lines with units; a seller may request one for its own

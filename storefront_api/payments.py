@@ -10,20 +10,25 @@ failure_code. Card numbers are never stored or echoed: only the brand and last 4
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from flask import request
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
-from app.core.errors import NotFound, PermissionDenied
+from app.core.errors import CoreError, NotFound, PermissionDenied
+from app.events.errors import EventsError
 from app.orders import pay_later
+from app.orders.errors import OrderError
 from app.payments import access, charges, refunds, webhooks
 from app.payments import methods as payment_methods
+from app.payments.errors import PaymentError
 from app.payments.gateways import GATEWAY_CODES
 from app.payments.gateways.test import TEST_CARDS_DOC
 from app.payments.models import PAYMENT_STATUSES
 from app.security import roles
+from app.security.errors import SecurityError
 from storefront_api.common import (
     Blueprint,
     PageArgs,
@@ -33,6 +38,7 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
+from storefront_api.errors import ApiError
 from storefront_api.fields import an_id, money
 
 blp = Blueprint(
@@ -55,21 +61,21 @@ customer_or_staff = require_roles(
 )
 
 
-def _errors(*codes: int, optional_auth: bool = False):
-    return document_errors(
-        blp,
-        *codes,
-        optional_auth=optional_auth,
-        descriptions={
-            404: "No such payment here (or not yours)",
-            409: "Conflict: payment_in_progress, invalid_payment_status, "
-            "refund_exceeds_captured, idempotency_key_reused, order_not_payable "
-            "or payment_method_mismatch",
-        },
-    )
+def _errors(*errors, optional_auth: bool = False):
+    return document_errors(blp, *errors, optional_auth=optional_auth)
 
 
 # --- schemas -------------------------------------------------------------------------------------
+
+
+class NextActionField(fields.Dict):
+    """A payment's next action (app.payments.models.NextAction) as {"type", its fields}: a Dict,
+    so documented as the object it is."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return {"type": value.type, **dataclasses.asdict(value)}
 
 
 class PaymentSchema(Schema):
@@ -92,7 +98,7 @@ class PaymentSchema(Schema):
         metadata={"description": "Why it failed: card_declined, insufficient_funds, ..."},
     )
     failure_message = fields.String(allow_none=True)
-    next_action = fields.Dict(
+    next_action = NextActionField(
         allow_none=True,
         metadata={
             "description": "confirm (requires_action) or offline_payment (bank transfer / cash on delivery)"
@@ -268,7 +274,21 @@ class WebhookResultSchema(Schema):
 @blp.arguments(ProcessHeaders, location="headers")
 @blp.arguments(ProcessSchema)
 @blp.response(200, PaymentSchema)
-@_errors(400, 401, 403, 404, 409, 422, 429, optional_auth=True)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    OrderError.ORDER_NOT_PAYABLE,
+    OrderError.PAYMENT_METHOD_MISMATCH,
+    PaymentError.INVALID_PAYMENT_STATUS,
+    PaymentError.PAYMENT_IN_PROGRESS,
+    EventsError.IDEMPOTENCY_KEY_REUSED,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+    PaymentError.GATEWAY_UNAVAILABLE,
+    optional_auth=True,
+)
 def process(headers, data):
     """Pay one of your payments, by payment_id or order_id (customers with a token; guests with X-Guest-Token).
 
@@ -295,7 +315,7 @@ def process(headers, data):
 
 @blp.route("/methods/", methods=["GET"])
 @blp.response(200, PaymentMethodSchema(many=True))
-@_errors(422)
+@_errors(CoreError.VALIDATION_ERROR)
 def methods():
     """This shop's payment methods (public). Test cards for test_card: 4242424242424242 success,
     4000000000000002 declined (card_declined), 4000000000009995 insufficient funds
@@ -308,7 +328,19 @@ def methods():
 @blp.arguments(IdempotencyHeaders, location="headers")
 @blp.arguments(RefundCreateSchema)
 @blp.response(201, RefundSchema)
-@_errors(400, 401, 403, 404, 409, 422, 429)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    PaymentError.INVALID_PAYMENT_STATUS,
+    PaymentError.REFUND_EXCEEDS_CAPTURED,
+    PaymentError.PAYMENT_IN_PROGRESS,
+    EventsError.IDEMPOTENCY_KEY_REUSED,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+    PaymentError.GATEWAY_UNAVAILABLE,
+)
 def create_refund(headers, data):
     """Refund part or all of a captured payment (Admins). Never more than captured minus already
     refunded (409 refund_exceeds_captured), also under concurrent requests. Idempotency-Key honoured."""
@@ -325,7 +357,9 @@ def create_refund(headers, data):
 @customer_or_staff
 @blp.arguments(TransactionListArgs, location="query")
 @blp.response(200, page_schema(TransactionSchema, name="PaymentTransactionPage"))
-@_errors(401, 403, 404, 422)
+@_errors(
+    SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.NOT_FOUND, CoreError.VALIDATION_ERROR
+)
 def transactions(args):
     """Payment history, newest first: a customer's own payments; Admins: the whole shop's."""
     return access.list_transactions(
@@ -339,15 +373,7 @@ def transactions(args):
 
 @webhooks_blp.route("/webhooks/<string:gateway>/", methods=["POST"])
 @webhooks_blp.response(200, WebhookResultSchema)
-@document_errors(
-    webhooks_blp,
-    400,
-    404,
-    descriptions={
-        400: "Missing, wrong or stale signature",
-        404: "Unknown gateway, or one without webhooks",
-    },
-)
+@document_errors(webhooks_blp, PaymentError.INVALID_SIGNATURE, CoreError.NOT_FOUND)
 def webhook(gateway):
     """A gateway's event (no bearer token: the gateway's signature is verified, e.g. Stripe-Signature).
     Applied once: a replayed event answers 200 with status duplicate and changes nothing."""

@@ -28,14 +28,19 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from sqlalchemy import select
 
 from app.catalog import queries, services
+from app.catalog.errors import CatalogError
 from app.catalog.models import PRODUCT_STATUSES, PRODUCT_TYPES
 from app.core import cache
+from app.core.errors import CoreError
 from app.core.errors import ValidationError as DomainValidationError
 from app.core.tenancy import unscoped
 from app.extensions import db, limiter
 from app.search import service as search_service
 from app.search import types as search_types
 from app.security import roles
+from app.security.errors import SecurityError
+from app.sellers.errors import SellerError
+from app.tenants.errors import TenancyError
 from app.tenants.models import Tenant
 from storefront_api.common import (
     Blueprint,
@@ -45,6 +50,7 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
+from storefront_api.errors import ApiError
 from storefront_api.fields import MAX_MONEY, an_id, decimal_in, decimal_out, money
 
 blp = Blueprint(
@@ -525,12 +531,18 @@ def _documented_304(fn: Callable) -> Callable:
     return blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")(fn)
 
 
-_PRODUCT_WRITE_ERRORS = {
-    403: "Not a seller or admin",
-    404: "No such product of yours",
-    409: "Concurrent write took a unique value",
-    422: "Invalid product",
-}
+# a product write: a seller (approved) or an admin; a unique value taken meanwhile, or the plan's
+# product limit, refuses it
+_PRODUCT_WRITE_ERRORS = (
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    SellerError.SELLER_NOT_APPROVED,
+    CatalogError.UNIQUE_CONFLICT,
+    CatalogError.PRODUCT_LIMIT_REACHED,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+)
 
 
 # --- routes: products ------------------------------------------------------------------------
@@ -542,7 +554,7 @@ class Products(MethodView):
     @blp.arguments(ProductListArgs, location="query")
     @blp.response(200, ProductPageSchema)
     @_documented_304
-    @document_errors(blp, 422, descriptions={422: "Invalid filter"})
+    @document_errors(blp, CoreError.VALIDATION_ERROR)
     def get(self, args):
         """List active products: filters, sorts (newest, price, -price, rating, popularity), pages"""
         filters, paging = _filters(args)
@@ -551,18 +563,7 @@ class Products(MethodView):
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(ProductInSchema)
     @blp.response(201, ProductDetailSchema)
-    @document_errors(
-        blp,
-        400,
-        401,
-        403,
-        409,
-        422,
-        descriptions={
-            **_PRODUCT_WRITE_ERRORS,
-            403: "Not a seller or admin, or seller not approved",
-        },
-    )
+    @document_errors(blp, *_PRODUCT_WRITE_ERRORS)
     def post(self, data):
         """Create a product (a seller: for its own store; an admin: names seller_id)"""
         return services.create_product(current_actor(), data)
@@ -573,16 +574,7 @@ class ProductDetail(MethodView):
     @public_cache
     @blp.response(200, ProductDetailSchema)
     @_documented_304
-    @document_errors(
-        blp,
-        401,
-        404,
-        descriptions={
-            401: "An invalid or expired token was sent (the endpoint is public)",
-            404: "No such product (or not visible to you)",
-        },
-        optional_auth=True,
-    )
+    @document_errors(blp, SecurityError.UNAUTHORIZED, CoreError.NOT_FOUND, optional_auth=True)
     def get(self, product_id):
         """A product with variants, availability, images, brand, category breadcrumb, seller, rating"""
         return queries.get_product(product_id, queries.viewer_of(current_actor(optional=True)))
@@ -590,7 +582,7 @@ class ProductDetail(MethodView):
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(ProductInSchema)
     @blp.response(200, ProductDetailSchema)
-    @document_errors(blp, 400, 401, 403, 404, 409, 422, descriptions=_PRODUCT_WRITE_ERRORS)
+    @document_errors(blp, *_PRODUCT_WRITE_ERRORS, CoreError.NOT_FOUND)
     def put(self, data, product_id):
         """Replace a product's fields (title and variants required)"""
         return services.update_product(current_actor(), product_id, data)
@@ -598,14 +590,21 @@ class ProductDetail(MethodView):
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(ProductPatchSchema, required=False)
     @blp.response(200, ProductDetailSchema)
-    @document_errors(blp, 400, 401, 403, 404, 409, 422, descriptions=_PRODUCT_WRITE_ERRORS)
+    @document_errors(blp, *_PRODUCT_WRITE_ERRORS, CoreError.NOT_FOUND)
     def patch(self, data, product_id):
         """Change some fields of a product"""
         return services.update_product(current_actor(), product_id, data)
 
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.response(204)
-    @document_errors(blp, 400, 401, 403, 404, descriptions=_PRODUCT_WRITE_ERRORS)
+    @document_errors(
+        blp,
+        TenancyError.TENANT_REQUIRED,
+        SecurityError.UNAUTHORIZED,
+        CoreError.FORBIDDEN,
+        CoreError.NOT_FOUND,
+        ApiError.RATE_LIMITED,
+    )
     def delete(self, product_id):
         """Archive a product (hidden from the storefront, kept for orders; PATCH status to restore)"""
         services.archive_product(current_actor(), product_id)
@@ -613,15 +612,10 @@ class ProductDetail(MethodView):
 
 @blp.route("/bulk/")
 class ProductsBulk(MethodView):
-    _BULK_ERRORS = {
-        **_PRODUCT_WRITE_ERRORS,
-        422: "Invalid items (details.items.<index>); none saved",
-    }
-
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(BulkCreateSchema)
     @blp.response(201, ProductListSchema)
-    @document_errors(blp, 400, 401, 403, 409, 422, descriptions=_BULK_ERRORS)
+    @document_errors(blp, *_PRODUCT_WRITE_ERRORS)
     def post(self, data):
         """Create up to 100 products, all or nothing"""
         return {"items": services.bulk_create_products(current_actor(), data["items"])}
@@ -629,7 +623,16 @@ class ProductsBulk(MethodView):
     @require_roles(roles.SELLER, roles.ADMIN, roles.SUPER_ADMIN)
     @blp.arguments(BulkUpdateSchema)
     @blp.response(200, ProductListSchema)
-    @document_errors(blp, 400, 401, 403, 409, 422, descriptions=_BULK_ERRORS)
+    @document_errors(
+        blp,
+        ApiError.BAD_REQUEST,
+        SecurityError.UNAUTHORIZED,
+        CoreError.FORBIDDEN,
+        SellerError.SELLER_NOT_APPROVED,
+        CatalogError.UNIQUE_CONFLICT,
+        CoreError.VALIDATION_ERROR,
+        ApiError.RATE_LIMITED,
+    )
     def patch(self, data):
         """Change up to 100 products (each item names its id), all or nothing"""
         return {"items": services.bulk_update_products(current_actor(), data["items"])}
@@ -640,7 +643,7 @@ class ProductsBulk(MethodView):
 @blp.arguments(ProductListArgs, location="query")
 @blp.response(200, ProductPageSchema)
 @_documented_304
-@document_errors(blp, 422, descriptions={422: "Invalid filter"})
+@document_errors(blp, CoreError.VALIDATION_ERROR)
 def featured(args):
     """Featured active products (same filters as the list)"""
     filters, paging = _filters(args, featured=True)
@@ -652,7 +655,7 @@ def featured(args):
 @blp.arguments(ProductListArgs, location="query")
 @blp.response(200, ProductPageSchema)
 @_documented_304
-@document_errors(blp, 404, 422, descriptions={404: "No such category", 422: "Invalid filter"})
+@document_errors(blp, CoreError.NOT_FOUND, CoreError.VALIDATION_ERROR)
 def by_category(args, slug):
     """Active products of a category and its descendants (same filters as the list)"""
     filters, paging = _filters(args)
@@ -663,15 +666,7 @@ def by_category(args, slug):
 @limiter.limit(lambda: current_app.config["API_SEARCH_RATE_LIMIT"], key_func=get_remote_address)
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200, ProductPageSchema)
-@document_errors(
-    blp,
-    422,
-    429,
-    descriptions={
-        422: "Missing q or invalid filter",
-        429: "Too many searches from this client",
-    },
-)
+@document_errors(blp, CoreError.VALIDATION_ERROR, ApiError.RATE_LIMITED)
 def search(args):
     """Search active products with the search engine (app/search): every word of q in the title,
     brand, category, attributes or description, typos tolerated; sort=relevance by default.
@@ -697,16 +692,12 @@ class Categories(MethodView):
     @blp.response(201, CategoryDetailSchema)
     @document_errors(
         blp,
-        400,
-        401,
-        403,
-        409,
-        422,
-        descriptions={
-            403: "Admins only",
-            409: "Concurrent write took the slug",
-            422: "Invalid category",
-        },
+        ApiError.BAD_REQUEST,
+        SecurityError.UNAUTHORIZED,
+        CoreError.FORBIDDEN,
+        CatalogError.UNIQUE_CONFLICT,
+        CoreError.VALIDATION_ERROR,
+        ApiError.RATE_LIMITED,
     )
     def post(self, data):
         """Create a category (admins)"""
@@ -717,7 +708,7 @@ class Categories(MethodView):
 @public_cache
 @blp.response(200, CategoryDetailSchema)
 @_documented_304
-@document_errors(blp, 404, descriptions={404: "No such active category"})
+@document_errors(blp, CoreError.NOT_FOUND)
 def category_detail(slug):
     """A category with its breadcrumb and active children"""
     return queries.get_category(slug)
@@ -727,7 +718,7 @@ def category_detail(slug):
 @public_cache
 @blp.response(200, CategoryFiltersSchema)
 @_documented_304
-@document_errors(blp, 404, descriptions={404: "No such active category"})
+@document_errors(blp, CoreError.NOT_FOUND)
 def category_filters(slug):
     """Facets of a category and its descendants: brands, price ranges, attribute values, with counts"""
     return queries.category_filters(slug)

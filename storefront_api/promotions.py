@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_load, validate
 
+from app.core.errors import CoreError
 from app.pricing import services as pricing
+from app.pricing.errors import PricingError
 from app.pricing.inputs import CouponQuestion
 from app.promotions import services
+from app.promotions.errors import PromotionError
 from app.promotions.inputs import NewPromotion
 from app.promotions.models import FUNDERS, KINDS
 from app.security import roles
+from app.security.errors import SecurityError
+from app.sellers.errors import SellerError
 from storefront_api.common import (
     Blueprint,
     PageArgs,
@@ -22,6 +27,7 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
+from storefront_api.errors import ApiError
 from storefront_api.fields import MAX_MONEY, an_id, decimal_in, decimal_out, money
 from storefront_api.pricing_schemas import DestinationSchema, lines_field
 
@@ -30,20 +36,6 @@ blp = Blueprint(
 )
 
 managers = require_roles(roles.ADMIN, roles.SUPER_ADMIN, roles.SELLER)
-REASONS = (
-    "unknown",
-    "inactive",
-    "not_started",
-    "expired",
-    "exhausted",
-    "customer_limit",
-    "login_required",
-    "customer_role",
-    "first_order",
-    "not_applicable",
-    "min_subtotal",
-    "not_combinable",
-)
 
 
 def _ids(**kwargs) -> fields.List:
@@ -189,7 +181,7 @@ class CouponResultSchema(Schema):
 @managers
 @blp.arguments(PromotionListArgs, location="query")
 @blp.response(200, page_schema(PromotionSchema))
-@document_errors(blp, 401, 403, 422)
+@document_errors(blp, SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.VALIDATION_ERROR)
 def list_promotions(args):
     """Admins: every promotion of the storefront; sellers: their own."""
     return services.list_promotions(
@@ -205,7 +197,16 @@ def list_promotions(args):
 @managers
 @blp.arguments(PromotionFieldsSchema)
 @blp.response(201, PromotionSchema)
-@document_errors(blp, 400, 401, 403, 409, 422)
+@document_errors(
+    blp,
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    SellerError.SELLER_NOT_APPROVED,
+    PromotionError.COUPON_CODE_TAKEN,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+)
 def create_promotion(data):
     """Admins create platform promotions; sellers create their own, funded by them (409
     coupon_code_taken when the code is used already)."""
@@ -215,7 +216,7 @@ def create_promotion(data):
 @blp.route("/<int:promotion_id>/", methods=["GET"])
 @managers
 @blp.response(200, PromotionSchema)
-@document_errors(blp, 401, 403, 404)
+@document_errors(blp, SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.NOT_FOUND)
 def get_promotion(promotion_id):
     """One promotion (sellers: only their own)."""
     return services.get_promotion(current_actor(), promotion_id)
@@ -226,15 +227,14 @@ def get_promotion(promotion_id):
 @blp.response(200, CouponResultSchema)
 @document_errors(
     blp,
-    400,
-    401,
-    409,
-    422,
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    PromotionError.PROMOTION_EXHAUSTED,
+    PricingError.COUPON_NOT_COMBINABLE,
+    CoreError.VALIDATION_ERROR,
+    PricingError.COUPON_NOT_APPLICABLE,
+    ApiError.RATE_LIMITED,
     optional_auth=True,
-    descriptions={
-        409: "promotion_exhausted or coupon_not_combinable (details.code: the reason)",
-        422: "Invalid body, or coupon_not_applicable (details.code: " + ", ".join(REASONS) + ")",
-    },
 )
 def apply_coupon(data):
     """What a coupon takes off a basket (automatic promotions applied too)."""
@@ -244,7 +244,7 @@ def apply_coupon(data):
 @blp.route("/active/", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(PublicPromotionSchema, name="PublicPromotionPage"))
-@document_errors(blp, 422)
+@document_errors(blp, CoreError.VALIDATION_ERROR)
 def active_promotions(args):
     """Live automatic promotions (public)."""
     return services.active_promotions(page=args["page"], page_size=args["page_size"])

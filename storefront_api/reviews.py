@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.core.errors import CoreError
 from app.reviews import services
+from app.reviews.errors import ReviewError
 from app.reviews.inputs import NewReview, ReviewChanges
 from app.reviews.models import REVIEW_STATUSES
 from app.security import roles
+from app.security.errors import SecurityError
 from storefront_api.common import (
     Blueprint,
     PageArgs,
@@ -21,6 +24,7 @@ from storefront_api.common import (
     page_schema,
     require_roles,
 )
+from storefront_api.errors import ApiError
 from storefront_api.fields import an_id
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews", description="Product reviews")
@@ -32,13 +36,8 @@ author_or_moderator = require_roles(
 )
 
 
-def _errors(*codes: int, optional_auth: bool = False):
-    return document_errors(
-        blp,
-        *codes,
-        optional_auth=optional_auth,
-        descriptions={404: "No such review or product here (or not yours)"},
-    )
+def _errors(*errors, optional_auth: bool = False):
+    return document_errors(blp, *errors, optional_auth=optional_auth)
 
 
 class ReviewSchema(Schema):
@@ -96,7 +95,7 @@ class ReviewListArgs(PageArgs):
 @blp.route("/", methods=["GET"])
 @blp.arguments(ReviewListArgs, location="query")
 @blp.response(200, page_schema(ReviewSchema))
-@_errors(404, 422)
+@_errors(CoreError.NOT_FOUND, CoreError.VALIDATION_ERROR)
 def list_reviews(args):
     """Approved reviews of this storefront's active products (public)."""
     return services.list_reviews(
@@ -112,7 +111,15 @@ def list_reviews(args):
 @customer_only
 @blp.arguments(ReviewCreateSchema)
 @blp.response(201, ReviewSchema)
-@_errors(400, 401, 403, 404, 409, 422)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    ReviewError.ALREADY_REVIEWED,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+)
 def create_review(data):
     """Review an active product (once per product: 409 already_reviewed on a second review)."""
     return services.create_review(current_actor(), NewReview(**data))
@@ -120,7 +127,7 @@ def create_review(data):
 
 @blp.route("/<int:review_id>/", methods=["GET"])
 @blp.response(200, ReviewSchema)
-@_errors(401, 404, optional_auth=True)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.NOT_FOUND, optional_auth=True)
 def get_review(review_id):
     """One review: an approved one (public), or the caller's own, or any (moderators)."""
     return services.get_review(review_id, current_actor(optional=True))
@@ -130,7 +137,14 @@ def get_review(review_id):
 @author_or_moderator
 @blp.arguments(ReviewUpdateSchema, required=False)
 @blp.response(200, ReviewSchema)
-@_errors(400, 401, 403, 404, 422)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+)
 def put_review(data, review_id):
     """Edit one's own review; a moderator sets its status."""
     return services.update_review(current_actor(), review_id, ReviewChanges(**(data or {})))
@@ -140,7 +154,14 @@ def put_review(data, review_id):
 @author_or_moderator
 @blp.arguments(ReviewPatchSchema, required=False)
 @blp.response(200, ReviewSchema)
-@_errors(400, 401, 403, 404, 422)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+)
 def patch_review(data, review_id):
     """Edit some fields of one's own review; a moderator sets its status."""
     return services.update_review(current_actor(), review_id, ReviewChanges(**(data or {})))
@@ -149,7 +170,9 @@ def patch_review(data, review_id):
 @blp.route("/<int:review_id>/", methods=["DELETE"])
 @author_or_moderator
 @blp.response(204)
-@_errors(401, 403, 404)
+@_errors(
+    SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.NOT_FOUND, ApiError.RATE_LIMITED
+)
 def delete_review(review_id):
     """Delete one's own review (moderators: any review of this storefront)."""
     services.delete_review(current_actor(), review_id)
@@ -158,7 +181,13 @@ def delete_review(review_id):
 @blp.route("/<int:review_id>/helpful/", methods=["POST"])
 @login_required
 @blp.response(200, ReviewSchema)
-@_errors(401, 403, 404, 409)
+@_errors(
+    SecurityError.UNAUTHORIZED,
+    ReviewError.OWN_REVIEW,
+    CoreError.NOT_FOUND,
+    ReviewError.ALREADY_VOTED,
+    ApiError.RATE_LIMITED,
+)
 def mark_helpful(review_id):
     """Find a review helpful: once per user (409 already_voted), not one's own (403 own_review)."""
     return services.mark_helpful(current_actor(), review_id)

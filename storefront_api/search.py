@@ -25,11 +25,14 @@ from flask import Response, current_app
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, fields, validate
 
+from app.core.errors import CoreError
 from app.extensions import limiter
 from app.search import analytics, service
 from app.search.types import SORTS
+from app.security.errors import SecurityError
 from app.tenants.errors import TenancyError
 from storefront_api.common import Blueprint, current_api_user, document_errors
+from storefront_api.errors import ApiError
 from storefront_api.products import (
     AttributeFacetSchema,
     FacetBrandSchema,
@@ -182,30 +185,24 @@ def _json(body: dict) -> Response:
 # --- routes ------------------------------------------------------------------------------------
 
 
-def _documented(invalid: str):
+def _documented(fn):
     """A search read's errors: an invalid token sent (a guest may search), an unknown storefront,
-    too many searches, and invalid arguments (422, described by `invalid`)."""
+    invalid arguments and too many searches."""
     return document_errors(
         blp,
-        401,
+        SecurityError.UNAUTHORIZED,
         TenancyError.TENANT_NOT_FOUND,
-        422,
-        429,
-        descriptions={
-            401: "An invalid or expired token was sent",
-            404: "Unknown storefront (X-Tenant)",
-            422: invalid,
-            429: "Too many searches from this client",
-        },
+        CoreError.VALIDATION_ERROR,
+        ApiError.RATE_LIMITED,
         optional_auth=True,
-    )
+    )(fn)
 
 
 @blp.route("/products/")
 @limiter.limit(search_limit, key_func=get_remote_address)
 @blp.arguments(SearchProductsArgs(), location="query")
 @blp.response(200, SearchPageSchema)
-@_documented("Invalid or unknown filter")
+@_documented
 def search_products(args):
     """Search active products: words over title, brand, category, attributes and description
     (typos tolerated), the product list's filters, sorts, facet counts and highlights"""
@@ -229,7 +226,7 @@ def search_products(args):
 @limiter.limit(search_limit, key_func=get_remote_address)
 @blp.arguments(SuggestionArgs(), location="query")
 @blp.response(200, SuggestionListSchema)
-@_documented("Missing or too long q")
+@_documented
 def suggestions(args):
     """Products whose title or brand has words starting with what was typed, best first"""
     current_api_user(optional=True)
@@ -240,7 +237,7 @@ def suggestions(args):
 @limiter.limit(search_limit, key_func=get_remote_address)
 @blp.arguments(SearchFiltersArgs(), location="query")
 @blp.response(200, SearchFiltersSchema)
-@_documented("Invalid or unknown filter")
+@_documented
 def search_filters(args):
     """Available filters for a search: brands, categories, price ranges and attribute values,
     each with the number of products it would leave"""
@@ -254,16 +251,11 @@ def search_filters(args):
 @blp.response(202, ClickRecordedSchema)
 @document_errors(
     blp,
-    401,
-    404,
-    422,
-    429,
-    descriptions={
-        401: "An invalid or expired token was sent",
-        404: "No such active product in this storefront",
-        422: "Invalid click",
-        429: "Too many writes from this client",
-    },
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.NOT_FOUND,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
     optional_auth=True,
 )
 def click(data):

@@ -11,8 +11,14 @@ from __future__ import annotations
 from flask import Response
 from marshmallow import Schema
 
+from app.core.errors import CoreError
+from app.orders.errors import OrderError
+from app.security.errors import SecurityError
 from app.shipments import services
+from app.shipments.errors import ShipmentError
+from app.shipping.errors import ShippingError
 from storefront_api.common import Blueprint, current_actor, document_errors
+from storefront_api.errors import ApiError
 from storefront_api.fields import an_id, decimal_in
 from storefront_api.orders import OrderShipmentSchema
 
@@ -24,17 +30,8 @@ blp = Blueprint(
 )
 
 
-def _errors(*codes: int):
-    return document_errors(
-        blp,
-        *codes,
-        descriptions={
-            403: "Customers cannot create labels",
-            404: "No such sub-order or shipment (or not yours)",
-            409: "The sub-order cannot be shipped now (illegal_transition with details.allowed; order_refunded: "
-            "what was paid for it has been or is being refunded), or has a shipment already",
-        },
-    )
+def _errors(*errors):
+    return document_errors(blp, *errors)
 
 
 class CreateLabelSchema(Schema):
@@ -50,7 +47,19 @@ class CreateLabelSchema(Schema):
 @blp.route("/create-label/", methods=["POST"])
 @blp.arguments(CreateLabelSchema)
 @blp.response(201, OrderShipmentSchema)
-@_errors(400, 401, 403, 404, 409, 422, 429)
+@_errors(
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.FORBIDDEN,
+    CoreError.NOT_FOUND,
+    ShippingError.UNKNOWN_CARRIER,
+    OrderError.ILLEGAL_TRANSITION,
+    OrderError.ORDER_REFUNDED,
+    ShipmentError.SHIPMENT_EXISTS,
+    OrderError.STOCK_INCONSISTENT,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+)
 def create_label(data):
     """Make the sub-order's label (a real PDF with the manual carrier) and mark it shipped."""
     return services.create_label(current_actor(), data["sub_order_id"], data.get("weight_kg"))
@@ -58,7 +67,7 @@ def create_label(data):
 
 @blp.route("/tracking/<int:shipment_id>/", methods=["GET"])
 @blp.response(200, OrderShipmentSchema)
-@_errors(401, 403, 404)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.NOT_FOUND)
 def tracking(shipment_id):
     """The shipment and its tracking events, oldest first."""
     return services.tracking(current_actor(), shipment_id)
@@ -66,7 +75,7 @@ def tracking(shipment_id):
 
 @blp.route("/labels/<int:shipment_id>/", methods=["GET"])
 @blp.response(200, description="The label (application/pdf)")
-@_errors(401, 403, 404)
+@_errors(SecurityError.UNAUTHORIZED, CoreError.FORBIDDEN, CoreError.NOT_FOUND)
 def label(shipment_id):
     """The shipment's PDF label (the seller and admins)."""
     number, pdf = services.label_pdf(current_actor(), shipment_id)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_load, validate
 
+from app.core.errors import CoreError
 from app.pricing import services as pricing
 from app.pricing.inputs import ShippingQuestion
+from app.security.errors import SecurityError
 from app.shipping import services
 from app.shipping.models import RATE_TYPES
 from storefront_api.common import Blueprint, current_actor, document_errors
+from storefront_api.errors import ApiError
 from storefront_api.fields import REGION, an_id, country, decimal_out, money
 from storefront_api.pricing_schemas import DestinationSchema, lines_field
 
@@ -125,7 +128,7 @@ class CalculationSchema(Schema):
 @blp.route("/methods/", methods=["GET"])
 @blp.arguments(MethodArgs, location="query")
 @blp.response(200, MethodListSchema)
-@document_errors(blp, 422)
+@document_errors(blp, CoreError.VALIDATION_ERROR)
 def list_methods(args):
     """Active shipping methods serving a destination."""
     methods = services.list_methods(
@@ -137,7 +140,14 @@ def list_methods(args):
 @blp.route("/calculate/", methods=["POST"])
 @blp.arguments(CalculateSchema)
 @blp.response(200, CalculationSchema)
-@document_errors(blp, 400, 401, 422, optional_auth=True)
+@document_errors(
+    blp,
+    ApiError.BAD_REQUEST,
+    SecurityError.UNAUTHORIZED,
+    CoreError.VALIDATION_ERROR,
+    ApiError.RATE_LIMITED,
+    optional_auth=True,
+)
 def calculate(data):
     """Shipping quotes of a basket: one shipment per seller, the chosen (or cheapest) method and
     every option offered, after free-over thresholds and free-shipping promotions."""

@@ -1,11 +1,11 @@
-"""Orders admin (read-only: status changes follow the state machine through the orders API):
+"""Orders admin (every change through the orders and shipments services, as the API's):
 carts, orders with their sub-orders and timeline, sub-orders with their lines, shipments and
 refund requests (with the units of lines they return). A Seller sees only its own sub-orders, their
 lines, shipments, refund requests and timeline steps (admin/roles.py grants it those views; parent
 orders, which carry the other sellers' amounts, and carts are for Admins). A sub-order's page is
 where it is fulfilled (admin/views/fulfilment.py: its lines, shipments, refund requests and
 timeline, with the steps its seller or an admin takes, through the services the API calls); an
-order's shows its sub-orders, timeline and refund requests."""
+order's page is the order desk (admin/views/order_desk.py), from which Admins run the order."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from flask_appbuilder import AppBuilder
 
 from admin.base import MarketModelView, datamodel
 from admin.views.fulfilment import ShipmentLabels, SubOrderFulfilment, sub_order_link
+from admin.views.order_desk import ACTIONS as ORDER_DESK_ACTIONS
+from admin.views.order_desk import OrderDeskMixin
 from app.cart.models import Cart, CartItem
 from app.orders import scopes
 from app.orders.models import (
@@ -28,22 +30,6 @@ from app.shipments import scopes as shipment_scopes
 from app.shipments.models import Shipment, TrackingEvent
 
 READ_ONLY = ["can_list", "can_show"]
-
-
-def _address(address) -> str:
-    """A shipping address on one line, as a person writes it."""
-    keys = (
-        "full_name",
-        "company",
-        "line1",
-        "line2",
-        "city",
-        "region",
-        "postal_code",
-        "country",
-        "phone",
-    )
-    return ", ".join(str(address[k]) for k in keys if (address or {}).get(k))
 
 
 class _ReadOnly(MarketModelView):
@@ -230,9 +216,13 @@ class SubOrderView(SubOrderFulfilment, _ReadOnly):
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
 
 
-class OrderView(_ReadOnly):
+class OrderView(OrderDeskMixin, _ReadOnly):
+    """Orders, for Admins: the list, and each order's page as the order desk (admin/views/
+    order_desk.py: one screen with the actions staff run the order with)."""
+
     datamodel = datamodel(Order)
     route_base = "/admin/orders"
+    base_permissions = READ_ONLY + list(ORDER_DESK_ACTIONS)
     list_title = "Orders"
     list_columns = [
         "number",
@@ -244,33 +234,7 @@ class OrderView(_ReadOnly):
         "currency",
     ]
     search_columns = ["number", "email", "status", "payment_status", "created_at"]
-    show_columns = [
-        "number",
-        "status",
-        "email",
-        "customer",
-        "currency",
-        "prices_include_tax",
-        "subtotal",
-        "discount_total",
-        "tax_total",
-        "shipping_total",
-        "total",
-        "refunded_total",
-        "payment_method",
-        "payment_status",
-        "paid_at",
-        "cancelled_at",
-        "reservation_expires_at",
-        "shipping_address",
-        "notes",
-        "coupon_codes",
-        "created_at",
-        "updated_at",
-    ]
     seller_scope = staticmethod(scopes.orders_of_seller)
-    related_views = [SubOrderView, OrderEventView, RefundRequestView]
-    formatters_columns = {"shipping_address": _address}
 
 
 def register(appbuilder: AppBuilder) -> None:

@@ -9,10 +9,10 @@ class CartError(ErrorCode):
     LINE_QUANTITY_LIMIT = (
         "line_quantity_limit",
         422,
-        "more units of one item than the storefront allows per order",
+        "more units of one item than the storefront allows per order; details: limit, requested",
     )
     ORDER_QUANTITY_LIMIT = (
         "order_quantity_limit",
         422,
-        "more units in all than the storefront allows per order",
+        "more units in all than the storefront allows per order; details: limit, requested",
     )

@@ -25,6 +25,7 @@ from app.core.crypto import hash_token
 from app.core.db import retry_on_deadlock, transaction, transactional
 from app.core.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
 from app.core.tenancy import current_tenant_id
+from app.core.views import view_of
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
 from app.pricing import basket
@@ -253,7 +254,8 @@ def pricing_request(
 
 @dataclass(frozen=True)
 class CartLineView:
-    """A cart item priced now, and the units of its variant that can be sold now."""
+    """A cart item priced now (its priced line, app.pricing_contract.PricedLine, with the item's
+    product facts), and the units of its variant that can be sold now."""
 
     id: int
     variant_id: int
@@ -276,8 +278,9 @@ class CartLineView:
 
 @dataclass(frozen=True)
 class CartView:
-    """The cart priced now (an empty one when there is none yet: id None), read inside the
-    transaction; `cart_token` only for a guest's cart."""
+    """The cart priced now (the pricing engine's result, with the cart's id, token, lines, units
+    and limits; an empty one when there is none yet: id None), read inside the transaction;
+    `cart_token` only for a guest's cart."""
 
     id: int | None
     cart_token: str | None
@@ -321,44 +324,28 @@ def cart_view(
     )
     priced = {line.key: line for line in result.lines}
     limits = quantity_limits()
-    lines = []
-    for item in items:
-        line = priced.get(str(item.id))
-        lines.append(
-            CartLineView(
-                id=item.id,
-                variant_id=item.variant_id,
-                product_id=item.variant.product_id,
-                seller_id=item.variant.seller_id,
-                sku=item.variant.sku,
-                title=item.variant.product.title,
-                options=item.variant.options or {},
-                quantity=item.quantity,
-                available=stock.get(item.variant_id, 0),
-                in_stock=item.quantity <= stock.get(item.variant_id, 0),
-                unit_price=line.unit_price,
-                subtotal=line.subtotal,
-                discount_total=line.discount_total,
-                discounts=line.discounts,
-                tax_total=line.tax_total,
-                tax=line.tax,
-                total=line.total,
-            )
+    # the priced line echoes the item's variant, seller and quantity: the rest is the item's
+    lines = tuple(
+        view_of(
+            CartLineView,
+            priced[str(item.id)],
+            id=item.id,
+            product_id=item.variant.product_id,
+            sku=item.variant.sku,
+            title=item.variant.product.title,
+            options=item.variant.options or {},
+            available=stock.get(item.variant_id, 0),
+            in_stock=item.quantity <= stock.get(item.variant_id, 0),
         )
-    return CartView(
+        for item in items
+    )
+    return view_of(
+        CartView,
+        result,
         id=cart.id if cart is not None else None,
         cart_token=token if (cart is not None and cart.user_id is None) else None,
-        currency=result.currency,
-        prices_include_tax=result.prices_include_tax,
-        items=tuple(lines),
+        items=lines,
         item_count=sum(item.quantity for item in items),
-        subtotal=result.subtotal,
-        discount_total=result.discount_total,
-        tax_total=result.tax_total,
-        shipping_total=result.shipping_total,
-        total=result.total,
-        shipping=result.shipping,
-        applied_promotions=result.applied_promotions,
         rejected_coupons=dict(result.rejected_coupons),
         quantity_limits=limits,
     )

@@ -40,8 +40,10 @@ from sqlalchemy.orm import joinedload
 from app.cart import services as carts
 from app.cart.services import CartRef
 from app.checkout.errors import CheckoutError
+from app.checkout.inputs import CheckoutInput, PaymentChoice
 from app.core.db import is_deadlock, transaction
 from app.core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationError
+from app.core.inputs import UNSET
 from app.core.types import quantize_money, utcnow
 from app.customers.models import Address, CustomerProfile
 from app.events import idempotency
@@ -64,7 +66,7 @@ from app.orders.states import OrderStatus
 from app.orders.visibility import OrderView, order_view
 from app.payments import charges as payments
 from app.payments.models import PaymentStatus
-from app.pricing_contract import Destination, PricingResult
+from app.pricing_contract import Destination, LineDiscount, PricingResult, TaxComponent
 from app.promotions import services as promotions
 from app.sellers.models import SellerProfile
 
@@ -94,7 +96,7 @@ class PaymentStart:
     message: str | None
 
 
-def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tuple[OrderView, bool]:
+def place_order(ref: CartRef, data: CheckoutInput, idempotency_key: str) -> tuple[OrderView, bool]:
     """POST /api/v1/orders/: check the cart out (`check_out`) and answer the order as placed, its
     `payment` and, for a guest, the order's access token (the same one when the checkout is
     replayed: app.orders.access). Returns (the order as placed, created)."""
@@ -112,22 +114,23 @@ def place_order(ref: CartRef, data: dict[str, Any], idempotency_key: str) -> tup
 
 
 def check_out(
-    ref: CartRef, data: dict[str, Any], idempotency_key: str
+    ref: CartRef, data: CheckoutInput, idempotency_key: str
 ) -> tuple[Order, bool, PaymentStart | None]:
     """Returns (order, created, payment). `created` is False when the key had been used with this
     body; `payment` says how the payment started (None without a payment in the request)."""
     carts.check_shopper(ref.actor)
     if ref.actor is None and not ref.token:
         raise Conflict("your cart is empty", code=CheckoutError.CART_EMPTY)
-    fingerprint = idempotency.request_hash(data)
+    # of the same dict as before the typed input: keys stored then still replay
+    fingerprint = idempotency.request_hash(data.fingerprint_fields())
     with dispatch_after_block():  # the events of both commits (order, payment) leave in one batch
         for attempt in range(DEADLOCK_RETRIES):
             try:
                 with transaction():
                     order, created = _place(ref, data, idempotency_key, fingerprint)
                     opened = (
-                        _open_payment(order, data["payment"], ref.token)
-                        if created and data.get("payment")
+                        _open_payment(order, data.payment, ref.token)
+                        if created and data.payment is not UNSET
                         else None
                     )
                     order_id = order.id  # read before the commit expires it
@@ -169,7 +172,7 @@ def _claim_key(
     return None, db.session.get(Order, row.result_id("order_id"))
 
 
-def _destination(address: dict[str, Any]) -> Destination:
+def _destination(address: dict[str, str | None]) -> Destination:
     return Destination(
         country=address["country"],
         region=address.get("region") or None,
@@ -177,8 +180,9 @@ def _destination(address: dict[str, Any]) -> Destination:
     )
 
 
-def _shipping_address(ref: CartRef, data: dict[str, Any]) -> dict[str, Any]:
-    if data.get("address_id") is not None:
+def _shipping_address(ref: CartRef, data: CheckoutInput) -> dict[str, str | None]:
+    """The address the order stores (its JSON column): every field, None when not given."""
+    if data.address_id is not UNSET:
         if ref.actor is None:
             raise ValidationError(
                 "guests give the address itself", details={"address_id": ["customers only"]}
@@ -186,24 +190,25 @@ def _shipping_address(ref: CartRef, data: dict[str, Any]) -> dict[str, Any]:
         address = db.session.scalar(
             select(Address)
             .join(CustomerProfile, CustomerProfile.id == Address.customer_id)
-            .where(Address.id == data["address_id"], CustomerProfile.user_id == ref.actor.user_id)
+            .where(Address.id == data.address_id, CustomerProfile.user_id == ref.actor.user_id)
         )
         if address is None:
-            raise NotFound("no such address", details={"address_id": data["address_id"]})
+            raise NotFound("no such address", details={"address_id": data.address_id})
         return {name: getattr(address, name) for name in ADDRESS_FIELDS}
-    if not data.get("shipping_address"):
+    if data.shipping_address is UNSET:
         raise ValidationError(
             "a shipping address is needed",
             details={"shipping_address": ["give shipping_address or address_id"]},
         )
-    return {name: data["shipping_address"].get(name) for name in ADDRESS_FIELDS}
+    given = data.shipping_address.given()
+    return {name: given.get(name) for name in ADDRESS_FIELDS}
 
 
-def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tuple[Order, bool]:
+def _place(ref: CartRef, data: CheckoutInput, key: str, fingerprint: str) -> tuple[Order, bool]:
     claim, existing = _claim_key(ref, key, fingerprint)
     if existing is not None:
         return existing, False
-    email = data.get("email") or ref.email
+    email = (data.email if data.email is not UNSET else None) or ref.email
     if not email:
         raise ValidationError(
             "guests give an e-mail address", details={"email": ["required for guest checkout"]}
@@ -217,13 +222,13 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
     # refused before anything is priced, written or reserved
     carts.check_quantity_limits({i.variant_id: i.quantity for i in items})
     _check_sellable(items)
-    methods = {m["seller_id"]: m["method_id"] for m in data.get("shipping_methods") or ()}
+    methods = {m.seller_id: m.method_id for m in data.shipping_methods}
     result = carts.price(
         carts.pricing_request(
             items,
             actor=ref.actor,
             destination=_destination(address),
-            coupon_codes=tuple(data.get("coupon_codes") or ()),
+            coupon_codes=tuple(data.coupon_codes),
             shipping_method_ids=methods,
         )
     )
@@ -245,10 +250,10 @@ def _place(ref: CartRef, data: dict[str, Any], key: str, fingerprint: str) -> tu
         currency=result.currency,
         prices_include_tax=result.prices_include_tax,
         shipping_address=address,
-        notes=data.get("notes"),
-        coupon_codes=list(data.get("coupon_codes") or ()),
+        notes=data.notes if data.notes is not UNSET else None,
+        coupon_codes=list(data.coupon_codes),
         reservation_expires_at=now + ttl,
-        payment_method=(data.get("payment") or {}).get("method"),
+        payment_method=data.payment.method if data.payment is not UNSET else None,
         sub_orders=[],
     )  # a new order has none: no lazy load when they are added
     lines = _write_sub_orders(order, items, result)
@@ -507,7 +512,9 @@ def _reserve(order: Order, lines: list[tuple[OrderLine, int]]) -> None:
     )
 
 
-def _discount(d) -> dict[str, Any]:
+def _discount(d: LineDiscount) -> dict[str, Any]:
+    """A line's discount as its order line stores it (the JSON column `discounts`, amounts as
+    text): the stored form, read back by the order's views, not an answer shaped here."""
     return {
         "promotion_id": d.promotion_id,
         "code": d.code,
@@ -516,11 +523,13 @@ def _discount(d) -> dict[str, Any]:
     }
 
 
-def _tax(t) -> dict[str, Any]:
+def _tax(t: TaxComponent) -> dict[str, Any]:
+    """A tax component as an order line or sub-order stores it (the JSON columns `tax_breakdown`,
+    `shipping_tax`, rate and amount as text)."""
     return {"rule_id": t.rule_id, "name": t.name, "rate": str(t.rate), "amount": str(t.amount)}
 
 
-def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None):
+def _open_payment(order: Order, payment: PaymentChoice, guest_token: str | None):
     """In the order's transaction: the payments domain writes the pending payment (claimed for
     its gateway call) so that both commit together. A refused method or card leaves the order
     standing (stock held until it expires; pay again later): the answer says why."""
@@ -529,9 +538,9 @@ def _open_payment(order: Order, payment: dict[str, Any], guest_token: str | None
             order_id=order.id,
             amount=order.total,
             currency=order.currency,
-            method=payment["method"],
+            method=payment.method,
             customer_user_id=order.customer_user_id,
-            payment_details=payment.get("details") or {},
+            payment_details=dict(payment.details),
             idempotency_key=f"order-{order.id}",
             guest_token=guest_token,
             new_order=True,

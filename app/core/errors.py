@@ -40,7 +40,12 @@ class CoreError(ErrorCode):
     NOT_FOUND = "not_found", 404, "no such resource, or not one the caller may see"
     FORBIDDEN = "forbidden", 403, "the caller's role or ownership does not allow this"
     CONFLICT = "conflict", 409, "the resource's current state does not allow this"
-    OUT_OF_STOCK = "out_of_stock", 409, "not enough units on hand for a line"
+    OUT_OF_STOCK = (
+        "out_of_stock",
+        409,
+        "not enough units on hand for a line; details name its variant_id and the units requested "
+        "(a cart's also the units available)",
+    )
     TENANT_ERROR = "tenant_error", 400, "a tenant rule was broken"
 
 

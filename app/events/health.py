@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.core.health import timed
+from app.core.health import Check, timed
 from app.events.bus import get_bus, pending_count
 
 
-def check_queues() -> dict:
+def check_queues() -> Check:
     bus = get_bus()
 
     def probe():
@@ -18,4 +18,4 @@ def check_queues() -> dict:
             info["queues"] = sizes()
         return info
 
-    return timed(probe)
+    return timed("queues", probe)

@@ -27,7 +27,8 @@ class OrderError(ErrorCode):
     REFUND_FAILED = (
         "refund_failed",
         409,
-        "the payment refund was refused; the refund request failed and can be asked again",
+        "the payment refund was refused (details.failure_code); the refund request failed and can be "
+        "asked again",
     )
     STOCK_INCONSISTENT = (
         "stock_inconsistent",
@@ -37,5 +38,5 @@ class OrderError(ErrorCode):
     ILLEGAL_TRANSITION = (
         "illegal_transition",
         409,
-        "the order cannot go to that status from its own",
+        "the order cannot go to that status from its own; details.allowed lists where it can go",
     )

@@ -1,7 +1,7 @@
 """What callers change on an order after checkout: fulfilment steps by its sellers or an admin,
 notes and address by its customer while pending (`update_order`), cancelling what can still be
-cancelled (`cancel_order`: stock released, payments voided or refunded), and the cron's
-cancelling of orders not paid in time (`expire_unpaid`)."""
+cancelled (`cancel_order`: stock released, payments voided or refunded), staff notes on the
+timeline (`add_note`), and the cron's cancelling of orders not paid in time (`expire_unpaid`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from app.orders import states
 from app.orders.access import GuestAccess
 from app.orders.errors import OrderError
 from app.orders.inputs import OrderChanges
-from app.orders.models import Order, RefundRequest, RefundRequestStatus
+from app.orders.models import Order, OrderEvent, RefundRequest, RefundRequestStatus
 from app.orders.refundable import ZERO, refund_position
 from app.orders.refunds import refund_payment
 from app.orders.states import OrderStatus
@@ -111,6 +111,44 @@ def cancel_order(actor: Actor | GuestAccess, order_id: int, reason: str | None =
         refund_payment(order_id, refund_id, amount, reason or "sub-order cancelled")
     with transaction():
         return order_view(find_order(viewer, order_id), viewer)
+
+
+NOTE_MAX = 500  # order_events.note
+
+
+def add_note(actor: Actor, order_id: int, text: str, sub_order_id: int | None = None) -> OrderView:
+    """Staff write a note on the order's timeline (an admin on the order or one of its sub-orders,
+    a seller on one of its own sub-orders): an order event in which no status changes, by the
+    caller, now. The timeline is itself the record (who and when), as for every status step. Notes
+    are for staff: a customer's tracking never shows them (app.shipments.services)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("write the note", details={"note": ["required"]})
+    if len(text) > NOTE_MAX:
+        raise ValidationError(
+            "the note is too long", details={"note": [f"at most {NOTE_MAX} characters"]}
+        )
+    with transaction():
+        viewer = Viewer(actor)
+        if viewer.is_customer:
+            raise PermissionDenied("staff write notes on an order")
+        if viewer.seller_id is not None and sub_order_id is None:
+            raise PermissionDenied("a seller writes notes on its own sub-orders")
+        order = find_order(viewer, order_id, lock=True)
+        sub = subs_to_change(viewer, order, sub_order_id)[0] if sub_order_id is not None else None
+        status = sub.status if sub is not None else order.status
+        db.session.add(
+            OrderEvent(
+                order_id=order.id,
+                sub_order_id=sub.id if sub is not None else None,
+                from_status=status,
+                to_status=status,
+                actor_user_id=actor.user_id,
+                note=text,
+            )
+        )
+        db.session.flush()
+        return order_view(order, viewer)
 
 
 def expire_unpaid(now=None, limit: int = 200) -> int:

@@ -252,7 +252,8 @@ class StockReservation(TenantScoped, TimestampMixin, Model):
 
 
 class OrderEvent(TenantScoped, Model):
-    """The timeline: every status change of an order or one of its sub-orders, who and when."""
+    """The timeline: every status change of an order or one of its sub-orders, who and when, and
+    the notes staff add (`is_note`; staff-only, never shown to the customer)."""
 
     __tablename__ = "order_events"
     __table_args__ = (Index("ix_order_events_tenant_order", "tenant_id", "order_id", "id"),)
@@ -274,6 +275,13 @@ class OrderEvent(TenantScoped, Model):
     order: Mapped[Order] = relationship(back_populates="events")
     sub_order: Mapped[SubOrder | None] = relationship(SubOrder)
     actor: Mapped[User | None] = relationship(User)
+
+    @property
+    def is_note(self) -> bool:
+        """A note a person on the staff added to the timeline (app.orders.lifecycle.add_note): no
+        status changed (it is written with the status it was in as both ends) and someone wrote it
+        (the system's own no-change steps, such as "payment failed", have no actor)."""
+        return self.from_status == self.to_status and self.actor_user_id is not None
 
     def __repr__(self) -> str:
         return f"{self.from_status or '-'} → {self.to_status}"

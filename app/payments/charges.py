@@ -344,11 +344,7 @@ def capture_payment(payment_id: int, *, kind: str = "capture") -> Payment:
     """Capture an authorized payment in full (manual gateway: a pending one, via mark_received)."""
     with transaction():
         gateway_code = get_payment(payment_id).gateway
-    statuses = (
-        (PaymentStatus.AUTHORIZED, PaymentStatus.PENDING)
-        if gateway_code == "manual"
-        else (PaymentStatus.AUTHORIZED,)
-    )
+    statuses = RECEIVABLE if gateway_code == "manual" else (PaymentStatus.AUTHORIZED,)
     request = claim(payment_id, statuses)
     gateway = gateway_for(gateway_code)
     result = call_gateway(payment_id, gateway.capture, request, request.amount)
@@ -360,6 +356,15 @@ def capture_payment(payment_id: int, *, kind: str = "capture") -> Payment:
 
 def capture(payment_id: int) -> Payment:
     return capture_payment(payment_id)
+
+
+RECEIVABLE = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
+
+
+def can_mark_received(payment: Payment) -> bool:
+    """Whether `mark_received` would take the payment: a manual one (bank transfer, cash on
+    delivery) whose money has not arrived yet."""
+    return payment.gateway == "manual" and payment.status in RECEIVABLE
 
 
 def mark_received(payment_id: int) -> Payment:

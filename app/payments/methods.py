@@ -3,6 +3,7 @@ credentials) and the checks of a method and its payment details before anything 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -30,7 +31,19 @@ def _configured_methods(rows: list[PaymentMethodSetting] | None = None) -> list[
     return [m for m in names if m in METHODS]
 
 
-def enabled_methods() -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class PaymentMethod:
+    """A payment method the tenant offers: its code, the gateway that runs it, and how the shop
+    names and explains it (the tenant's own name and instructions when it set them)."""
+
+    code: str
+    gateway: str
+    name: str
+    description: str
+    instructions: str | None
+
+
+def enabled_methods() -> list[PaymentMethod]:
     """The current tenant's payment methods (Stripe only when it has credentials)."""
     with transaction():
         rows = db.session.scalars(
@@ -46,21 +59,19 @@ def enabled_methods() -> list[dict[str, Any]]:
                 continue
             meta, setting = METHODS[code], settings.get(code)
             out.append(
-                {
-                    "code": code,
-                    "gateway": meta["gateway"],
-                    "name": (
-                        setting.display_name if setting and setting.display_name else meta["name"]
-                    ),
-                    "description": meta["description"],
-                    "instructions": setting.instructions if setting else None,
-                }
+                PaymentMethod(
+                    code=code,
+                    gateway=meta["gateway"],
+                    name=setting.display_name if setting and setting.display_name else meta["name"],
+                    description=meta["description"],
+                    instructions=setting.instructions if setting else None,
+                )
             )
         return out
 
 
 def check_method(method: str) -> str:
-    enabled = [m["code"] for m in enabled_methods()]
+    enabled = [m.code for m in enabled_methods()]
     if method not in METHODS or method not in enabled:
         raise ValidationError(
             "this payment method is not available here",

@@ -10,8 +10,10 @@ guest token hash, currency and amounts).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 
 from flask_appbuilder import Model
 from sqlalchemy import (
@@ -31,6 +33,26 @@ from app.core.crypto import EncryptedString
 from app.core.types import MONEY, TimestampMixin, UTCDateTime, utcnow
 from app.payments.gateways.manual import INSTRUCTIONS
 from app.tenants.models import TenantScoped
+
+
+@dataclass(frozen=True)
+class ConfirmStep:
+    """A payment in requires_action: the caller confirms it (`hint` says how)."""
+
+    type: ClassVar[str] = "confirm"
+    hint: str
+
+
+@dataclass(frozen=True)
+class OfflinePayment:
+    """A bank transfer or cash on delivery waiting for the money: its reference and how to pay."""
+
+    type: ClassVar[str] = "offline_payment"
+    reference: str
+    instructions: str
+
+
+NextAction = ConfirmStep | OfflinePayment
 
 
 class PaymentStatus(StrEnum):
@@ -126,24 +148,22 @@ class Payment(TenantScoped, TimestampMixin, Model):
         return self.amount_captured - self.amount_refunded
 
     @property
-    def next_action(self) -> dict | None:
+    def next_action(self) -> NextAction | None:
         """What the storefront shows next: the confirm step, or how to pay offline."""
         if self.status == PaymentStatus.REQUIRES_ACTION:
-            return {
-                "type": "confirm",
-                "hint": 'POST /api/v1/payments/process/ with {"payment_id": '
-                f'{self.id}, "confirm": true}}',
-            }
+            return ConfirmStep(
+                hint='POST /api/v1/payments/process/ with {"payment_id": '
+                f'{self.id}, "confirm": true}}'
+            )
         if (
             self.status == PaymentStatus.PENDING
             and self.gateway == "manual"
             and self.gateway_reference
         ):
-            return {
-                "type": "offline_payment",
-                "reference": self.gateway_reference,
-                "instructions": INSTRUCTIONS.get(self.method, ""),
-            }
+            return OfflinePayment(
+                reference=self.gateway_reference,
+                instructions=INSTRUCTIONS.get(self.method, ""),
+            )
         return None
 
     def __repr__(self) -> str:

@@ -5,7 +5,7 @@ replay changes nothing and answers `duplicate`."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,19 @@ from app.payments.ledger import publish_payment_event, record_transaction
 from app.payments.models import Payment, PaymentStatus, ProcessedWebhook, Refund, RefundStatus
 from app.payments.refunds import complete_refund, fail_refund
 
+# what a webhook answers: its event moved a payment or settled a refund, was only recorded (a
+# transaction row), named no payment of ours, or was applied already
+PROCESSED, RECORDED, IGNORED, DUPLICATE = "processed", "recorded", "ignored", "duplicate"
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    """What a gateway's event did (one of the statuses above), and the event's id."""
+
+    status: str
+    event_id: str
+
+
 _WEBHOOK_MOVES = {
     PaymentStatus.CAPTURED: (
         PaymentStatus.PENDING,
@@ -32,7 +45,7 @@ _WEBHOOK_MOVES = {
 }
 
 
-def handle_webhook(gateway_code: str, payload: bytes, headers: dict[str, str]) -> dict[str, Any]:
+def handle_webhook(gateway_code: str, payload: bytes, headers: dict[str, str]) -> WebhookOutcome:
     """Verify the signature (400 otherwise), then apply the event once: a replay (same gateway and
     event id) changes nothing and answers `duplicate`."""
     with transaction():
@@ -48,7 +61,7 @@ def handle_webhook(gateway_code: str, payload: bytes, headers: dict[str, str]) -
                 )
                 db.session.add(seen)
         except IntegrityError:
-            return {"status": "duplicate", "event_id": event.event_id}
+            return WebhookOutcome(DUPLICATE, event.event_id)
         payment = None
         if event.reference:
             payment = db.session.scalar(
@@ -60,11 +73,11 @@ def handle_webhook(gateway_code: str, payload: bytes, headers: dict[str, str]) -
                 .execution_options(populate_existing=True)
             )
         if payment is None:
-            return {"status": "ignored", "event_id": event.event_id}
+            return WebhookOutcome(IGNORED, event.event_id)
         seen.payment_id = payment.id
         if event.refunds:
             settled = _settle_refunds(payment, event)
-            return {"status": "processed" if settled else "recorded", "event_id": event.event_id}
+            return WebhookOutcome(PROCESSED if settled else RECORDED, event.event_id)
         amount = event.amount if event.amount is not None else payment.amount
         amount = min(amount, payment.amount)
         record_transaction(
@@ -83,7 +96,7 @@ def handle_webhook(gateway_code: str, payload: bytes, headers: dict[str, str]) -
             or outcome not in _WEBHOOK_MOVES
             or payment.status not in _WEBHOOK_MOVES[outcome]
         ):
-            return {"status": "recorded", "event_id": event.event_id}
+            return WebhookOutcome(RECORDED, event.event_id)
         if outcome == PaymentStatus.CAPTURED:
             payment.status, payment.amount_authorized, payment.amount_captured = (
                 PaymentStatus.CAPTURED,
@@ -100,7 +113,7 @@ def handle_webhook(gateway_code: str, payload: bytes, headers: dict[str, str]) -
         else:
             payment.status = PaymentStatus.VOIDED
             publish_payment_event("payment.voided", payment, payment.amount)
-        return {"status": "processed", "event_id": event.event_id}
+        return WebhookOutcome(PROCESSED, event.event_id)
 
 
 def _settle_refunds(payment: Payment, event) -> bool:

@@ -14,5 +14,6 @@ class PricingError(ErrorCode):
     COUPON_NOT_APPLICABLE = (
         "coupon_not_applicable",
         422,
-        "the coupon does not apply to this basket",
+        "the coupon does not apply to this basket; details.code says why (unknown, expired, "
+        "min_subtotal, ...)",
     )

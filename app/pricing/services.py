@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from app.core.errors import Conflict, ValidationError
+from app.core.views import view_of
 from app.extensions import db
 from app.pricing import basket
 from app.pricing.engine import price
@@ -36,7 +37,8 @@ class CouponLine:
 
 @dataclass(frozen=True)
 class CouponResult:
-    """What a coupon takes off a basket, and the basket's totals with it."""
+    """What a coupon takes off a basket, and the basket's totals with it (the pricing result's
+    subtotal, shipping, tax and total)."""
 
     code: str
     promotion_id: int
@@ -54,8 +56,8 @@ class CouponResult:
 
 @dataclass(frozen=True)
 class SellerShipping:
-    """One seller's parcel: its goods and weight, the chosen (or cheapest) method's quote and every
-    option offered."""
+    """One seller's parcel: its goods and weight, the chosen (or cheapest) method's quote (the
+    engine's ShippingQuote) and every option offered."""
 
     seller_id: int
     goods_amount: Decimal
@@ -108,15 +110,18 @@ def apply_coupon(actor: Actor | None, data: CouponQuestion) -> CouponResult:
         )
     (applied,) = [a for a in result.applied_promotions if a.code == code]
     promotion = db.session.get(Promotion, applied.promotion_id)
-    return CouponResult(
+    return view_of(
+        CouponResult,
+        result,
         code=code,
         promotion_id=promotion.id,
         name=promotion.name,
         kind=promotion.kind,
-        discount_total=applied.discount_total,
+        discount_total=applied.discount_total,  # this coupon's; the basket's is below
         lines=tuple(
-            CouponLine(
-                variant_id=pl.variant_id,
+            view_of(
+                CouponLine,
+                pl,
                 discount=sum(
                     (d.amount for d in pl.discounts if d.promotion_id == promotion.id), Decimal("0")
                 ),
@@ -124,11 +129,7 @@ def apply_coupon(actor: Actor | None, data: CouponQuestion) -> CouponResult:
             for pl in result.lines
         ),
         free_shipping=promotion.kind == "free_shipping",
-        subtotal=result.subtotal,
         basket_discount_total=result.discount_total,
-        shipping_total=result.shipping_total,
-        tax_total=result.tax_total,
-        total=result.total,
     )
 
 
@@ -162,22 +163,12 @@ def calculate_shipping(actor: Actor | None, data: ShippingQuestion) -> ShippingC
         )
         options = quotes.options_for(methods, quote.seller_id, goods, weights[quote.seller_id])
         sellers.append(
-            SellerShipping(
-                seller_id=quote.seller_id,
+            view_of(
+                SellerShipping,
+                quote,
                 goods_amount=goods,
                 weight_kg=weights[quote.seller_id],
-                method_id=quote.method_id,
-                method_name=quote.method_name,
-                carrier=quote.carrier,
-                cost=quote.cost,
-                tax_total=quote.tax_total,
-                free_shipping_promotion_id=quote.free_shipping_promotion_id,
                 options=tuple(options),
             )
         )
-    return ShippingCalculation(
-        currency=result.currency,
-        prices_include_tax=result.prices_include_tax,
-        sellers=tuple(sellers),
-        shipping_total=result.shipping_total,
-    )
+    return view_of(ShippingCalculation, result, sellers=tuple(sellers))

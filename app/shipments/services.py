@@ -92,7 +92,8 @@ def shipment_view(shipment: Shipment) -> ShipmentView:
 
 def order_tracking(actor: Actor | GuestAccess, order_id: int) -> OrderTracking:
     """GET /api/v1/orders/<id>/tracking/: the order's timeline, refund requests and shipments, as
-    far as the caller may see the order (app.orders.visibility: a seller its sub-orders' only)."""
+    far as the caller may see the order (app.orders.visibility: a seller its sub-orders' only; a
+    customer or guest not the notes staff wrote, app.orders.lifecycle.add_note)."""
     with transaction():
         viewer = visibility.Viewer(actor)
         order = visibility.find_order(viewer, order_id)
@@ -120,7 +121,8 @@ def order_tracking(actor: Actor | GuestAccess, order_id: int) -> OrderTracking:
                     at=e.created_at,
                 )
                 for e in events
-                if e.sub_order_id is None or e.sub_order_id in sub_ids
+                if (e.sub_order_id is None or e.sub_order_id in sub_ids)
+                and not (viewer.is_customer and e.is_note)  # staff notes are for staff
             ),
             shipments=tuple(shipment_view(s) for s in shipments if s.sub_order_id in sub_ids),
         )

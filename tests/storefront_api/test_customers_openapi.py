@@ -28,7 +28,11 @@ def api_schema(app):
         factory.product(seller)
         customer = factory.customer(tenant)
         _auth.update(headers(app, customer.user, tenant.slug))
-    return schemathesis.openapi.from_wsgi("/api/schema/", app)
+    api = schemathesis.openapi.from_wsgi("/api/schema/", app)
+    # text holding NUL is refused by a rule the JSON schema cannot say (request_guard: a 422
+    # naming the field, described by the `default` answer): a schema-valid case never holds one
+    api.config.generation.update(allow_x00=False)
+    return api
 
 
 schema = schemathesis.pytest.from_fixture("api_schema").include(

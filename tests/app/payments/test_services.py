@@ -92,7 +92,7 @@ def test_requires_action_card_then_confirm(app, payments, shop):
     )
     assert p.status == "requires_action"
     with app.app_context(), tenant_scope(shop.tenant.id):
-        assert db.session.get(Payment, p.id).next_action["type"] == "confirm"
+        assert db.session.get(Payment, p.id).next_action.type == "confirm"
     done = payments.run(
         shop.tenant.id,
         charges.process_payment,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.core.tenancy import tenant_scope
 from app.extensions import db
+from app.payments.gateways import METHODS
 from app.payments.models import PaymentMethodSetting, PaymentTransaction, Refund
 from tests.builders.api import error
 from tests.builders.payments import API, CARD_OK, card
@@ -66,7 +67,10 @@ def test_each_test_card_gives_its_documented_outcome(client, shop, pending, numb
     ).get_json()
     assert (body["status"], body["failure_code"]) == (status, code)
     if status == "requires_action":
-        assert body["next_action"]["type"] == "confirm"
+        assert body["next_action"] == {
+            "type": "confirm",
+            "hint": f'POST /api/v1/payments/process/ with {{"payment_id": {pending.id}, "confirm": true}}',
+        }
         confirmed = client.post(
             f"{API}/process/", headers=shop.h, json={"payment_id": pending.id, "confirm": True}
         )
@@ -166,8 +170,12 @@ def test_guest_pays_with_its_cart_token(client, payments, shop):
 def test_bank_transfer_process_shows_the_instructions(client, payments, shop):
     p = payments.start(shop.tenant.id, method="bank_transfer", user_id=shop.customer.user_id)
     body = client.post(f"{API}/process/", headers=shop.h, json={"payment_id": p.id}).get_json()
-    assert body["status"] == "pending" and body["next_action"]["type"] == "offline_payment"
-    assert body["next_action"]["reference"] == f"MAN-{p.id}"
+    assert body["status"] == "pending" and body["next_action"] == {
+        "type": "offline_payment",
+        "reference": f"MAN-{p.id}",
+        "instructions": "Transfer the amount to the shop's bank account with the reference shown; "
+        "the order is paid when the shop marks the transfer received.",
+    }
 
 
 def test_process_idempotency_key(app, client, shop, pending):
@@ -237,8 +245,14 @@ def test_methods_follow_the_tenants_settings(app, client, shop):
         )
         db.session.commit()
     methods = client.get(f"{API}/methods/", headers=shop.anon).get_json()
-    assert [(m["code"], m["name"], m["instructions"]) for m in methods] == [
-        ("bank_transfer", "Wire", "IBAN X")
+    assert methods == [
+        {
+            "code": "bank_transfer",
+            "gateway": "manual",
+            "name": "Wire",
+            "description": METHODS["bank_transfer"]["description"],
+            "instructions": "IBAN X",
+        }
     ]
     foreign = client.get(f"{API}/methods/", headers={"X-Tenant": shop.foreign.slug}).get_json()
     assert "test_card" in {m["code"] for m in foreign}
