@@ -141,9 +141,14 @@ def _own_product(product_id: int, is_admin: bool, seller: SellerProfile | None) 
     if not 0 < product_id < 2**31:
         return None
     product = db.session.scalar(select(Product).where(Product.id == product_id))
-    if product is None or (not is_admin and product.seller_id != seller.id):
+    if product is None or (not is_admin and not scopes.owns_product(seller.id, product)):
         return None
     return product
+
+
+def own_by_seller(product: Product, seller_id: int) -> None:
+    """A product a seller creates is always its own, whatever its form said."""
+    product.seller = db.session.get(SellerProfile, seller_id)
 
 
 def _check_product(

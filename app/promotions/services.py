@@ -246,7 +246,9 @@ def list_promotions(
 def get_promotion(actor: Actor, promotion_id: int) -> PromotionView:
     seller_id = _seller_id(actor)
     promotion = db.session.get(Promotion, promotion_id) if 0 < promotion_id < 2**31 else None
-    if promotion is None or (seller_id is not None and promotion.seller_id != seller_id):
+    if promotion is None or (
+        seller_id is not None and not scopes.owns_promotion(seller_id, promotion)
+    ):
         raise NotFound("no such promotion")
     return PromotionView.of(promotion)
 

@@ -40,3 +40,12 @@ def seller_may_save(profile: SellerProfile, seller_id: int) -> bool:
         return False
     state = inspect(profile)
     return not any(state.attrs[name].history.has_changes() for name in STAFF_ONLY_COLUMNS)
+
+
+def seller_id_of(row) -> int | None:
+    """The seller a row with a `seller` relation (a product, a warehouse) names as it stands: the
+    relation when something set it (a form does; only the flush copies it to `seller_id`), else
+    the column. Reads nothing from the database."""
+    if inspect(row).attrs.seller.history.has_changes():
+        return row.seller.id if row.seller is not None else None
+    return row.seller_id
