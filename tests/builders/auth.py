@@ -33,9 +33,10 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def api_headers(app, user=None, tenant=None, **extra) -> dict:
+def api_headers(app=None, user=None, tenant=None, **extra) -> dict:
     """The headers of an API request: `X-Tenant` (the slug of `tenant`, a factory record or a slug;
-    by default the user's own tenant), `user`'s bearer token (none for a guest), then `extra`."""
+    by default the user's own tenant), `user`'s bearer token (none for a guest), then `extra`.
+    A guest at a given tenant needs no app: `api_headers(tenant=shop)`."""
     if tenant is None:
         slug = _slug(app, user.tenant_id)
     else:

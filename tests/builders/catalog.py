@@ -6,8 +6,6 @@ import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 
-from flask_jwt_extended import create_access_token
-
 from app.catalog.models import (
     Attribute,
     Brand,
@@ -23,13 +21,6 @@ from app.inventory.models import StockLevel, Warehouse
 from tests.conftest import unique
 
 BASE = "/api/v1/products"
-
-
-def headers(tenant, app=None, user=None) -> dict:
-    h = {"X-Tenant": tenant.slug}
-    if user is not None:
-        h["Authorization"] = f"Bearer {token(app, user)}"
-    return h
 
 
 def build_catalog(app, factory):
@@ -187,8 +178,3 @@ def product_body(**overrides) -> dict:
     }
     body.update(overrides)
     return body
-
-
-def token(app, user) -> str:
-    with app.app_context(), tenant_scope(user.tenant_id):
-        return create_access_token(identity=str(user.id))

@@ -12,7 +12,8 @@ from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.orders.models import RefundRequest, SubOrder
 from tests.builders.api import error
-from tests.builders.payments import CARD_OK, headers
+from tests.builders.auth import api_headers
+from tests.builders.payments import CARD_OK
 
 ORDERS = "/api/v1/orders"
 
@@ -47,7 +48,7 @@ def paid_two_sellers(app, factory, payments, shop):
         payment,
         subs[shop.seller.id],
         subs[s2.id],
-        headers(app, s2.user, shop.tenant.slug),
+        api_headers(app, s2.user, shop.tenant.slug),
     )
 
 
