@@ -103,6 +103,31 @@ class Payments:
             currency=currency,
         )
 
+    def paid_order(
+        self,
+        tenant_id: int,
+        *,
+        total="40.00",
+        user_id=None,
+        seller_ids=(),
+        method="test_card",
+        details=None,
+    ):
+        """A paid order of `total` (a sub-order per seller of `seller_ids`) and the payment of all
+        of it: (order id, payment)."""
+        order_id = self.order(
+            tenant_id, total=total, user_id=user_id, seller_ids=seller_ids, status="paid"
+        )
+        payment = self.start(
+            tenant_id,
+            amount=total,
+            order_id=order_id,
+            user_id=user_id,
+            method=method,
+            details=details,
+        )
+        return order_id, payment
+
     def get(self, tenant_id: int, payment_id: int):
         return self.run(tenant_id, ledger.get_payment, payment_id)
 

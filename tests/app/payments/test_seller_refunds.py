@@ -21,18 +21,11 @@ ORDERS = "/api/v1/orders"
 @pytest.fixture
 def paid_two_sellers(app, factory, payments, shop):
     s2 = factory.seller(shop.tenant)
-    order_id = payments.order(
+    order_id, payment = payments.paid_order(
         shop.tenant.id,
         total="40.00",
         user_id=shop.customer.user_id,
         seller_ids=(shop.seller.id, s2.id),
-        status="paid",
-    )
-    payment = payments.start(
-        shop.tenant.id,
-        amount="40.00",
-        order_id=order_id,
-        user_id=shop.customer.user_id,
         details=CARD_OK,
     )
     assert payment.status == "captured"
