@@ -255,8 +255,14 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     def before_save(self, item, is_new: bool) -> None:
         """Business checks and defaults; raise a DomainError to refuse."""
 
+    def claim_for_seller(self, item, seller_id: int, is_new: bool) -> None:
+        """Make `item` the seller's own before its ownership is checked, as the domain decides
+        (a seller's product or promotion is always its own, whatever its form said); raise a
+        DomainError to refuse (FAB shows it as a flash message)."""
+
     def owned_by_seller(self, item, seller_id: int) -> bool:
-        """Whether `item`, as it would be saved, belongs to seller `seller_id`."""
+        """Whether `item`, as it would be saved, belongs to seller `seller_id`: a call to the
+        domain's rule (app/<domain>/scopes.py), never a rule of the view's own."""
         return True
 
     # --- FAB hooks ------------------------------------------------------------------------------
@@ -277,7 +283,10 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             with db.session.no_autoflush, self._in_row_tenant(item):
                 seller_id = current_seller_id()
                 if seller_id is not _NOT_A_SELLER:
-                    if seller_id is None or not self.owned_by_seller(item, seller_id):
+                    if seller_id is None:
+                        raise PermissionDenied("You can only change your own records.")
+                    self.claim_for_seller(item, seller_id, is_new)
+                    if not self.owned_by_seller(item, seller_id):
                         raise PermissionDenied("You can only change your own records.")
                 self.before_save(item, is_new)
         except Exception:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
+from admin.base import MarketModelView, datamodel
 from admin.related_select import PRODUCT_SEARCH, VARIANT_SEARCH
 from app.catalog import scopes, services
 from app.catalog.models import (
@@ -16,7 +16,6 @@ from app.catalog.models import (
     ProductImage,
     ProductVariant,
 )
-from app.extensions import db
 from app.security import roles
 from app.sellers.models import SellerProfile
 
@@ -102,7 +101,7 @@ class VariantView(MarketModelView):
     ajax_related = {"product": PRODUCT_SEARCH}
 
     def owned_by_seller(self, item, seller_id):
-        return item.product is not None and item.product.seller_id == seller_id
+        return scopes.owns_variant(seller_id, item)
 
     def before_save(self, item, is_new):
         services.prepare_variant(item)
@@ -130,9 +129,7 @@ class ProductImageView(MarketModelView):
     ajax_related = {"product": PRODUCT_SEARCH, "variant": VARIANT_SEARCH}
 
     def owned_by_seller(self, item, seller_id):
-        if item.product is None or item.product.seller_id != seller_id:
-            return False
-        return item.variant is None or item.variant.product_id == item.product.id
+        return scopes.owns_image(seller_id, item)
 
 
 class ProductAttributeValueView(MarketModelView):
@@ -148,7 +145,7 @@ class ProductAttributeValueView(MarketModelView):
     ajax_related = {"product": PRODUCT_SEARCH}
 
     def owned_by_seller(self, item, seller_id):
-        return item.product is not None and item.product.seller_id == seller_id
+        return scopes.owns_attribute_value(seller_id, item)
 
 
 class ProductView(MarketModelView):
@@ -211,15 +208,12 @@ class ProductView(MarketModelView):
     seller_scope = staticmethod(scopes.products_of_seller)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
 
-    def owned_by_seller(self, item, seller_id):
-        seller = item.seller
-        return seller is not None and seller.id == seller_id
+    def claim_for_seller(self, item, seller_id, is_new):
+        if is_new:
+            services.own_by_seller(item, seller_id)
 
-    def pre_add(self, item):
-        if is_seller_user() and current_seller_id() is not None:
-            # a seller's product is always its own, whatever the form said
-            item.seller = db.session.get(SellerProfile, current_seller_id())
-        super().pre_add(item)
+    def owned_by_seller(self, item, seller_id):
+        return scopes.owns_product(seller_id, item)
 
     def before_save(self, item, is_new):
         before = (

@@ -33,7 +33,7 @@ class WarehouseView(MarketModelView):
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
 
     def owned_by_seller(self, item, seller_id):
-        return item.seller is not None and item.seller.id == seller_id
+        return scopes.owns_warehouse(seller_id, item)
 
 
 class StockView(MarketModelView):
@@ -83,14 +83,7 @@ class StockView(MarketModelView):
     ajax_related = {"variant": VARIANT_SEARCH}  # variants grow without bound: search-as-you-type
 
     def owned_by_seller(self, item, seller_id):
-        variant = item.variant
-        warehouse = item.warehouse
-        return (
-            variant is not None
-            and variant.product.seller_id == seller_id
-            and warehouse is not None
-            and warehouse.seller_id in (None, seller_id)
-        )
+        return scopes.may_stock(seller_id, item.variant, item.warehouse)
 
     def before_save(self, item, is_new):
         services.record_manual_edit(item, actor_id=getattr(current_user, "id", None))
