@@ -534,8 +534,8 @@ def _timeline(shop: _Shop, fate: str, method: str, cancel_by: str | None) -> dic
                             at["decided"] = after(at["requested"], 4, 60, staff=True)
     limit = now - dt.timedelta(minutes=1)
     last = max(at.values())
-    if last > limit:  # squeeze the steps into the time there was
-        span, room = (last - placed), (limit - placed)
+    if last > limit:  # squeeze the steps into the time there was, the last one a while ago
+        span, room = (last - placed), (limit - placed) * rng.uniform(0.6, 0.97)
         at = {k: placed + (v - placed) * (room / span) for k, v in at.items()}
     return {k: v.replace(microsecond=0) for k, v in at.items()}
 
