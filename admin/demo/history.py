@@ -269,7 +269,6 @@ class _Customer:
     user_id: int
     profile_id: int
     email: str
-    name: str
     role_names: frozenset
     address_id: int
     weight: float
@@ -324,29 +323,22 @@ class HistoryResult:
 
 
 class _Shop:
-    """What the plan draws on, read once: customers, sellers, sellable variants, promotions."""
+    """What the plan draws on, read once: the tenant's time zone, its Admin, approved sellers,
+    customers with an address it ships to, guests' addresses, sellable variants."""
 
     def __init__(self, tid: int, region: str, rng: random.Random, now: dt.datetime):
         self.tid, self.region, self.rng, self.now = tid, region, rng, now
         tz_name = getattr(db.session.get(Tenant, tid), "timezone", None)
         self.tz = ZoneInfo(tz_name or REGION_TIME_ZONES.get(region, "UTC"))
         zones = db.session.scalars(select(ShippingZone)).all()
-        self.admin_id = db.session.scalar(
-            select(User.id)
-            .where(User.tenant_id == tid, User.email.like("manager@%"))
-            .order_by(User.id)
-            .limit(1)
-        )
         users = {
             u.id: u
             for u in db.session.scalars(
                 select(User).where(User.tenant_id == tid).order_by(User.id)
             ).all()
         }
-        if self.admin_id is None:
-            self.admin_id = next(
-                (uid for uid, u in users.items() if roles.ADMIN in u.role_names), None
-            )
+        # the tenant's (first) Admin cancels orders and makes the platform's promotions
+        self.admin_id = next((uid for uid, u in users.items() if roles.ADMIN in u.role_names), None)
         self.sellers = dict(
             db.session.execute(
                 select(SellerProfile.id, SellerProfile.user_id).where(
@@ -379,7 +371,6 @@ class _Shop:
                     user_id=user_id,
                     profile_id=profile_id,
                     email=user.email,
-                    name=f"{user.first_name} {user.last_name}",
                     role_names=frozenset(user.role_names),
                     address_id=address_id,
                     weight=rng.paretovariate(1.5),  # a few loyal customers, a long tail
@@ -570,7 +561,17 @@ def _rating(rng: random.Random, quality: float) -> int:
     return max(1, min(5, round(rng.gauss(quality or 4.2, 0.8))))
 
 
-def _plans(shop: _Shop, n: int, coupons: dict[str, str]) -> list[_Plan]:
+@dataclass(frozen=True)
+class _Coupon:
+    """When a coupon may be used in the plan: from `starts`, on a first order only, on the
+    products of one seller only."""
+
+    starts: dt.datetime
+    first_order: bool = False
+    seller_id: int | None = None
+
+
+def _plans(shop: _Shop, n: int, coupons: dict[str, _Coupon]) -> list[_Plan]:
     rng = shop.rng
     fates = _quotas(n)
     rng.shuffle(fates)
@@ -579,12 +580,8 @@ def _plans(shop: _Shop, n: int, coupons: dict[str, str]) -> list[_Plan]:
     plans = []
     customer_weights = [c.weight for c in shop.customers]
     for fate in fates:
-        guest = (
-            not shop.customers
-            or fate in GUEST_FATES
-            and rng.random() < 0.15
-            and bool(shop.guest_addresses)
-        )
+        # a guest now and then (never one who asks for a refund: that needs an account here)
+        guest = fate in GUEST_FATES and rng.random() < 0.15 and bool(shop.guest_addresses)
         customer = None if guest else rng.choices(shop.customers, customer_weights)[0]
         cancel_by = None
         if fate == "cancelled":
@@ -626,24 +623,24 @@ def _plans(shop: _Shop, n: int, coupons: dict[str, str]) -> list[_Plan]:
             plan.coupon = rng.choice(list(coupons))
         plans.append(plan)
     plans.sort(key=lambda p: p.at["placed"])
-    # at most one welcome coupon per customer, on what is its first order here
+    # a coupon is used while it runs, on its seller's products, a welcome one on a first order
     first_seen: set[int] = set()
     for plan in plans:
-        if plan.customer is None:
-            if plan.coupon and coupons[plan.coupon] == "first_order":
-                plan.coupon = None
+        first = plan.customer is not None and plan.customer.user_id not in first_seen
+        if plan.customer is not None:
+            first_seen.add(plan.customer.user_id)
+        rule = coupons.get(plan.coupon or "")
+        if rule is None:
             continue
-        first = plan.customer.user_id not in first_seen
-        first_seen.add(plan.customer.user_id)
-        kind = coupons.get(plan.coupon or "")
-        if kind == "first_order" and not first:
+        if (
+            plan.at["placed"] < rule.starts
+            or (rule.first_order and not first)
+            or (
+                rule.seller_id is not None
+                and all(v.seller_id != rule.seller_id for v, _ in plan.items)
+            )
+        ):
             plan.coupon = None
-        elif kind is not None and kind.startswith("from:"):
-            if plan.at["placed"] < dt.datetime.fromisoformat(kind[5:]):
-                plan.coupon = None
-        elif kind is not None and kind.startswith("seller:"):
-            if all(v.seller_id != int(kind[7:]) for v, _ in plan.items):
-                plan.coupon = None
     return plans
 
 
@@ -661,10 +658,10 @@ def _actor(user_id: int, tid: int, role_names) -> Actor:
     )
 
 
-def _promotions(shop: _Shop, oldest: dt.datetime) -> dict[str, str]:
+def _promotions(shop: _Shop, oldest: dt.datetime) -> dict[str, _Coupon]:
     """A platform welcome coupon (first order only), an automatic spend-and-save offer, a winter
     sale coupon started ten days ago, the biggest seller's own coupon, and a sale scheduled for
-    next month; returns {code: what limits its use in the plan}."""
+    next month; returns the coupons the plan may use."""
     admin = _actor(shop.admin_id, shop.tid, [roles.ADMIN])
     currency_threshold = Decimal("500.00")
     started = (oldest - dt.timedelta(days=14)).replace(microsecond=0)
@@ -682,7 +679,7 @@ def _promotions(shop: _Shop, oldest: dt.datetime) -> dict[str, str]:
                 starts_at=started,
                 description="For new customers, on their first order.",
             ),
-            "first_order",
+            _Coupon(started, first_order=True),
         ),
         (
             admin,
@@ -695,7 +692,7 @@ def _promotions(shop: _Shop, oldest: dt.datetime) -> dict[str, str]:
                 priority=5,
                 description="Taken off automatically at checkout.",
             ),
-            None,
+            None,  # automatic: no code to use
         ),
         (
             admin,
@@ -709,7 +706,7 @@ def _promotions(shop: _Shop, oldest: dt.datetime) -> dict[str, str]:
                 usage_limit=500,
                 description="Site-wide winter sale.",
             ),
-            f"from:{winter.isoformat()}",
+            _Coupon(winter),
         ),
         (
             admin,
@@ -722,7 +719,7 @@ def _promotions(shop: _Shop, oldest: dt.datetime) -> dict[str, str]:
                 ends_at=shop.now + dt.timedelta(days=40),
                 description="Scheduled: not live yet.",
             ),
-            "scheduled",
+            None,  # not live: nobody can use it yet
         ),
     ]
     biggest = Counter(v.seller_id for v in shop.variants).most_common(1)
@@ -743,14 +740,14 @@ def _promotions(shop: _Shop, oldest: dt.datetime) -> dict[str, str]:
                     usage_limit_per_customer=1,
                     description="Funded by the seller, on its own products.",
                 ),
-                f"seller:{seller_id}",
+                _Coupon(started + dt.timedelta(days=30), seller_id=seller_id),
             )
         )
-    usable: dict[str, str] = {}
+    usable: dict[str, _Coupon] = {}
     for actor, spec, rule in specs:
         view = create_promotion(actor, spec)
-        if spec.code is not None and rule != "scheduled":
-            usable[view.code] = rule or "any"
+        if rule is not None:
+            usable[view.code] = rule
     return usable
 
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Integer, cast, func, select
 from werkzeug.security import check_password_hash
 
-from admin.demo.history import FATES, HISTORY_DAYS, _plans, _Shop
+from admin.demo.history import FATES, HISTORY_DAYS, _Coupon, _plans, _Shop
 from admin.demo.seed import ATTRIBUTES, BRANDS, DEMO_PASSWORD, seed
 from app.cart.models import Cart, CartItem
 from app.catalog.models import (
@@ -787,12 +787,23 @@ def test_promotions_were_redeemed_and_carts_are_open(seeded, ctx):
     for p in promotions:
         assert p.uses_count == redemptions[p.id], p.name
     assert placed == stamped  # redeemed as the order was placed
+    runs = {p.id: (p.starts_at, p.ends_at) for p in promotions}
+    with tenant_scope(a):
+        used = db.session.execute(
+            select(PromotionRedemption.promotion_id, PromotionRedemption.created_at)
+        ).all()
+    for promotion_id, at in used:  # while the promotion ran
+        starts, ends = runs[promotion_id]
+        assert (starts is None or starts <= at) and (ends is None or at < ends)
     assert open_carts >= 1
 
 
 def test_the_history_is_planned_the_same_for_the_same_seed(seeded, ctx):
     a, now = seeded["a"], dt.datetime(2026, 6, 1, 12, tzinfo=dt.timezone.utc)
-    coupons = {"WELCOME10": "first_order", "WINTER20": "any"}
+    coupons = {
+        "WELCOME10": _Coupon(now - dt.timedelta(days=365), first_order=True),
+        "WINTER20": _Coupon(now - dt.timedelta(days=10)),
+    }
 
     def plan(seed_value):
         with tenant_scope(a):
