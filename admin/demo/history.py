@@ -775,8 +775,11 @@ def _place(shop: _Shop, plan: _Plan) -> None:
         data: dict = {"address_id": plan.customer.address_id}
     else:
         ref = carts.CartRef()
-        address = dict(rng.choice(shop.guest_addresses))
-        first = address["full_name"].split()[0].lower()
+        address = dict(rng.choice(shop.guest_addresses))  # a real street, another person's name
+        first = rng.choice(shop.guest_addresses)["full_name"].split()[0]
+        last = rng.choice(shop.guest_addresses)["full_name"].split()[-1]
+        address["full_name"] = f"{first} {last}"
+        first = first.lower()
         data = {
             "email": f"{first}.{rng.randint(10, 9999)}@guest.example.com",
             "shipping_address": address,
