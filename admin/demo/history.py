@@ -30,7 +30,9 @@ before it) and one UPDATE (executemany, by primary key) per table, each timestam
 order's planned timeline (placed, paid, processing, shipped, ...), the kind of row telling which
 step wrote it. Order numbers carry their date (`YYMMDD-XXXXXXXXXX`): each is renumbered to its
 placement date right after checkout, before anything copies it (sub-order numbers, the label, the
-ledger references, a guest's access token).
+ledger references, a guest's access token). What stays of the seeding's own time: the outbox and
+processed-event rows (the plumbing, as it ran), the low-stock alerts the orders opened, products'
+and stock rows' updated_at, and the date printed on the PDF labels (the carrier draws it).
 
 Orders are spread over the last six months in the tenant's time zone (more in the evening and
 at weekends, growing month by month); an order's state follows from its age (only recent orders
