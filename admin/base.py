@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 
-from flask import abort, g, has_request_context, jsonify, request, url_for
+from flask import abort, current_app, g, has_request_context, jsonify, request, url_for
 from flask_appbuilder import ModelView, expose, has_access, permission_name
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import false
 from wtforms import validators
 
+from admin import formatting
 from admin.forms import LosslessFormsMixin, ReadOnlyField, readonly_form
 from admin.related_select import AjaxRelatedField, search_related
 from app.core.errors import PermissionDenied
@@ -24,7 +25,7 @@ from app.extensions import db
 from app.security import roles
 from app.security.actor import Actor
 from app.sellers.actors import actor_for
-from app.tenants.models import TenantScoped
+from app.tenants.models import Tenant, TenantScoped
 
 _NOT_A_SELLER = object()
 
@@ -116,6 +117,18 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         would show it), have no input, and whatever is posted for them is ignored. A user counts
         as its highest staff role (admin_role()). Define `edit_form` through this, never as a
         class attribute.
+
+    List cells and show-page values read like a shop's (admin.formatting): money with its
+    currency in the tenant's locale, rates as percentages, times in the display time zone to the
+    minute, booleans as icons, None blank; a related row by its name, linked to its page when the
+    user may open it. A column the view gives a formatter of its own (`formatters_columns`) keeps
+    it.
+    references: column holding another table's id -> admin.formatting.Reference (that row's name
+        and page instead of the number), for ids with no relationship to follow.
+    currency_column: the (dotted) column holding a row's currency; the tenant's default currency
+        when the row has none.
+    A Super Admin (who reads every tenant) gets a Tenant column first and a tenant select above
+    the list of tenant-owned rows.
     """
 
     seller_scope: Callable | None = None
@@ -127,6 +140,8 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     # non-nullable columns the form may leave empty because before_save fills them (e.g. slug)
     optional_columns: tuple[str, ...] = ()
     readonly_columns: dict[str, tuple[str, ...]] = {}
+    references: dict[str, formatting.Reference] = {}
+    currency_column = "currency"
     page_size = 25
 
     def __init__(self, **kwargs):
@@ -251,6 +266,145 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             results = [{"id": row.id, "text": str(row)} for row in rows]
         return jsonify({"results": results, "pagination": {"more": more}})
 
+    # --- values as a shop reads them (admin.formatting) ---------------------------------------
+    def _tenant_column(self) -> bool:
+        """Whether the signed-in user reads this view's rows across tenants (a Super Admin on a
+        tenant-owned table): then the rows say whose they are."""
+        return is_unscoped() and issubclass(self.datamodel.obj, TenantScoped)
+
+    def shown_list_columns(self) -> list[str]:
+        return (["tenant"] if self._tenant_column() else []) + list(self.list_columns)
+
+    def shown_labels(self, labels: dict[str, str] | None = None) -> dict[str, str]:
+        labels = labels if labels is not None else self.label_columns
+        return {**labels, "tenant": "Tenant"} if self._tenant_column() else labels
+
+    def _values(self, items: list, columns: list[str]) -> list[dict]:
+        """FAB's values of `columns` for each item (the tenant's name for "tenant")."""
+        own = [c for c in columns if c != "tenant"]
+        rows = list(self.datamodel.get_values(items, own))
+        if "tenant" in columns:
+            for item, row in zip(items, rows, strict=True):
+                row["tenant"] = _tenant(item.tenant_id)
+        return rows
+
+    def display_rows(self, items: list, rows: list[dict]) -> list[dict]:
+        """`rows` (column -> value, one per item) as the page shows them (admin.formatting)."""
+        references = {
+            column: formatting.referenced_rows(db.session, ref, (row.get(column) for row in rows))
+            for column, ref in self.references.items()
+            if any(column in row for row in rows)
+        }
+        own = self.formatters_columns or {}
+        return [
+            {
+                column: value
+                if column in own
+                else self._display(item, column, value, references.get(column))
+                for column, value in row.items()
+            }
+            for item, row in zip(items, rows, strict=True)
+        ]
+
+    def _display(self, item, column: str, value, referenced: dict | None):
+        fmt = _shop(getattr(item, "tenant_id", None))
+        if column == "tenant":
+            return formatting.plain(value.name if value is not None else None, fmt)
+        if referenced is not None:
+            ref = self.references[column]
+            row = referenced.get(value)
+            if row is None:
+                return formatting.plain(value, fmt)
+            return formatting.link(ref.text(row), _row_url(row, ref.view))
+        if _is_row(value):
+            return formatting.link(str(value), _row_url(value))
+        if isinstance(value, list | tuple) and value and all(_is_row(v) for v in value):
+            return formatting.Markup(", ").join(formatting.link(str(v), _row_url(v)) for v in value)
+        kind = formatting.column_kind(self.datamodel.obj, column)
+        currency = None
+        if kind == formatting.MONEY_KIND:
+            currency = self._currency(item)
+        return formatting.display(value, kind, fmt, currency)
+
+    def _currency(self, item) -> str | None:
+        model = self.datamodel.obj
+        column, _ = formatting._column_of(model, self.currency_column)
+        if column is None:
+            return None
+        value = formatting.attribute(item, self.currency_column)
+        return value if isinstance(value, str) and value else None
+
+    def _get_list_widget(
+        self,
+        filters,
+        actions=None,
+        order_column="",
+        order_direction="",
+        page=None,
+        page_size=None,
+        widgets=None,
+        **kwargs,
+    ):
+        """FAB's, with the values formatted (display_rows) and, for a Super Admin, the tenant's
+        column and the tenant chosen above the list."""
+        page_size = page_size or self.page_size
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        joined = self.tenant_filtered(filters.get_joined_filters(self._base_filters))
+        count, items = self.datamodel.query(
+            joined, order_column, order_direction, page=page, page_size=page_size
+        )
+        columns = self.shown_list_columns()
+        widgets = widgets or {}
+        widgets["list"] = self.list_widget(
+            label_columns=self.shown_labels(),
+            include_columns=columns,
+            value_columns=self.display_rows(items, self._values(items, columns)),
+            order_columns=self.order_columns,
+            formatters_columns=self.formatters_columns,
+            page=page,
+            page_size=page_size,
+            count=count,
+            pks=[self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(items)],
+            actions=actions or self.actions,
+            filters=filters,
+            modelview_name=self.__class__.__name__,
+            tenant_choices=self.tenant_choices(),
+            **kwargs,
+        )
+        return widgets
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        """FAB's, with the values formatted and, for a Super Admin, the row's tenant."""
+        columns = (["tenant"] if self._tenant_column() else []) + list(self.show_columns)
+        fieldsets = show_fieldsets or self.show_fieldsets
+        (values,) = self.display_rows([item], self._values([item], columns))
+        widgets = widgets or {}
+        widgets["show"] = self.show_widget(
+            pk=pk,
+            label_columns=self.shown_labels(),
+            include_columns=columns,
+            value_columns=[values[c] for c in columns],
+            formatters_columns=self.formatters_columns,
+            actions=actions or self.actions,
+            fieldsets=fieldsets,
+            modelview_name=self.__class__.__name__,
+        )
+        return widgets
+
+    def tenant_choices(self) -> list[tuple[int, str, bool]] | None:
+        """(id, name, chosen) of every tenant, for a Super Admin's tenant select; None otherwise."""
+        if not self._tenant_column():
+            return None
+        chosen = _chosen_tenant()
+        tenants = db.session.query(Tenant.id, Tenant.name).order_by(Tenant.name).all()
+        return [(tid, name, tid == chosen) for tid, name in tenants]
+
+    def tenant_filtered(self, filters):
+        """`filters` and, for a Super Admin who chose a tenant (?_tenant=<id>), that tenant's rows."""
+        chosen = _chosen_tenant() if self._tenant_column() else None
+        return filters if chosen is None else filters.add_filter("tenant_id", TenantIs, chosen)
+
     # --- hooks subclasses implement -----------------------------------------------------------
     def before_save(self, item, is_new: bool) -> None:
         """Business checks and defaults; raise a DomainError to refuse."""
@@ -314,3 +468,71 @@ class CurrentTenantFilter(BaseFilter):
         if is_unscoped():
             return query
         return query.filter(self.datamodel.obj.tenant_id == current_tenant_id())
+
+
+class TenantIs(BaseFilter):
+    """Rows of one tenant (a Super Admin's tenant select above a list)."""
+
+    name = "Tenant"
+    arg_name = "tenantis"
+
+    def apply(self, query, value):
+        return query.filter(self.datamodel.obj.tenant_id == value)
+
+
+def _chosen_tenant() -> int | None:
+    value = request.args.get("_tenant", "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _tenant(tenant_id: int | None) -> Tenant | None:
+    """A tenant by id, loaded once per request."""
+    cache = g.setdefault("_admin_tenants", {})
+    if tenant_id not in cache:
+        cache[tenant_id] = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
+    return cache[tenant_id]
+
+
+def _shop(tenant_id: int | None) -> formatting.Shop:
+    """How a row of `tenant_id` (else the current tenant's) is formatted: its tenant's language
+    and currency, the platform's display time zone. Once per tenant and request."""
+    tenant_id = tenant_id or (current_tenant_id() if has_request_context() else None)
+    shops = g.setdefault("_admin_shops", {})
+    if tenant_id not in shops:
+        tenant = _tenant(tenant_id)
+        shops[tenant_id] = formatting.shop(
+            tenant.default_language if tenant else None,
+            tenant.default_currency if tenant else None,
+            current_app.config.get("DISPLAY_TIME_ZONE"),
+        )
+    return shops[tenant_id]
+
+
+def _is_row(value) -> bool:
+    return hasattr(type(value), "__mapper__")
+
+
+def _views_by_model() -> dict:
+    views = current_app.extensions.get("admin_views_by_model")
+    if views is None:
+        views = {}
+        for view in current_app.appbuilder.baseviews:
+            model = getattr(getattr(view, "datamodel", None), "obj", None)
+            if model is not None and "can_show" in (view.base_permissions or ["can_show"]):
+                views.setdefault(model, view)
+                views.setdefault(type(view).__name__, view)
+        current_app.extensions["admin_views_by_model"] = views
+    return views
+
+
+def _row_url(row, view_name: str | None = None) -> str | None:
+    """The admin page of `row` when the signed-in user may open it (the view's can_show), else
+    None (its name is then shown without a link)."""
+    view = _views_by_model().get(view_name or type(row))
+    if view is None or getattr(row, "id", None) is None:
+        return None
+    allowed = g.setdefault("_admin_can_show", {})
+    name = view.class_permission_name
+    if name not in allowed:
+        allowed[name] = current_app.appbuilder.sm.has_access("can_show", name)
+    return url_for(f"{view.endpoint}.show", pk=row.id) if allowed[name] else None
