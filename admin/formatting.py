@@ -86,7 +86,7 @@ def money(value, currency: str | None, fmt: Shop) -> Markup:
         return BLANK
     code = (currency or fmt.currency).upper()
     text = format_currency(Decimal(value), code, locale=fmt.locale)
-    return Markup('<span class="money">{}</span>').format(text)
+    return Markup('<span class="money" style="white-space: nowrap">{}</span>').format(text)
 
 
 def percent(value, fmt: Shop) -> Markup:
@@ -112,7 +112,7 @@ def when(value: dt.datetime | dt.date | None, fmt: Shop) -> Markup:
         f"{format_time(local, 'short', locale=fmt.locale)}"
     )
     exact = aware.astimezone(dt.UTC).isoformat(sep=" ").replace("+00:00", " UTC")
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+    return Markup('<time datetime="{}" title="{}" style="white-space: nowrap">{}</time>').format(
         aware.isoformat(), exact, shown
     )
 

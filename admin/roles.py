@@ -66,6 +66,7 @@ SELLER_MENUS = (
     "Warehouses",
     "Stock movements",
     "Low stock",
+    "People",
     "Sellers",
     "Reviews",
     "Pricing",
@@ -76,7 +77,7 @@ SELLER_MENUS = (
     "Shipments",
     "Refund requests",
     "Order timeline",
-    "Payments",
+    "Payments",  # in the Orders menu
     "Payment transactions",
     "Refunds",
 )

@@ -55,15 +55,19 @@ class SearchClickView(MarketModelView):
     base_order = ("id", "desc")
 
 
+# what people search for and find (the storefront's search, not a search of the admin)
+MENU = "Search analytics"
+
+
 def register(appbuilder: AppBuilder) -> None:
     add = appbuilder.add_view
     add(
         SearchIndexView,
         "Search index",
         icon="fa-search",
-        category="Search",
-        category_icon="fa-search",
+        category=MENU,
+        category_icon="fa-bar-chart",
     )
-    add(SearchQueryView, "Searches", icon="fa-list", category="Search")
-    add(ZeroResultSearchView, "Zero-result searches", icon="fa-ban", category="Search")
-    add(SearchClickView, "Search clicks", icon="fa-mouse-pointer", category="Search")
+    add(SearchQueryView, "Searches", icon="fa-list", category=MENU)
+    add(ZeroResultSearchView, "Zero-result searches", icon="fa-ban", category=MENU)
+    add(SearchClickView, "Search clicks", icon="fa-mouse-pointer", category=MENU)
