@@ -10,14 +10,15 @@ from contextlib import nullcontext
 
 from flask import abort, current_app, g, has_request_context, jsonify, request, url_for
 from flask_appbuilder import ModelView, expose, has_access, permission_name
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_login import current_user
-from sqlalchemy import false
-from wtforms import validators
+from sqlalchemy import false, or_, select
+from wtforms import StringField, validators
 
 from admin import formatting
-from admin.forms import LosslessFormsMixin, ReadOnlyField, readonly_form
+from admin.forms import EnumSelectField, LosslessFormsMixin, ReadOnlyField, readonly_form
 from admin.related_select import AjaxRelatedField, search_related
 from app.core.errors import PermissionDenied
 from app.core.tenancy import current_tenant_id, is_unscoped, tenant_scope
@@ -112,6 +113,8 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         and search form fields become search-as-you-type selects fed by `related/<relation>/`
         (at most 20 matches a page) instead of a <select> with every row; the endpoint and the
         posted id get the same tenant and `related_scopes` scoping as a plain select.
+    search_related: the same for the list's search only (its filters by name, not by a numeric
+        id), the add and edit forms keeping their plain selects.
     readonly_columns: role -> edit-form columns that role may not change ({roles.SELLER:
         ("commission_rate",)}). They are shown as text (the stored value, formatted as the field
         would show it), have no input, and whatever is posted for them is ignored. A user counts
@@ -127,6 +130,8 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         and page instead of the number), for ids with no relationship to follow.
     currency_column: the (dotted) column holding a row's currency; the tenant's default currency
         when the row has none.
+    choices_columns: text column -> the values it may hold (an enumeration kept as a string, e.g.
+        PRODUCT_STATUSES): a select in the add, edit and search forms instead of a free-text box.
     A Super Admin (who reads every tenant) gets a Tenant column first and a tenant select above
     the list of tenant-owned rows.
     """
@@ -134,6 +139,7 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     seller_scope: Callable | None = None
     related_scopes: dict[str, Callable] = {}
     ajax_related: dict[str, tuple[str, ...]] = {}
+    search_related: dict[str, tuple[str, ...]] = {}
     add_template = "admin/model/add.html"
     edit_template = "admin/model/edit.html"
     list_template = "admin/model/list.html"
@@ -141,6 +147,7 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     optional_columns: tuple[str, ...] = ()
     readonly_columns: dict[str, tuple[str, ...]] = {}
     references: dict[str, formatting.Reference] = {}
+    choices_columns: dict[str, tuple[str, ...]] = {}
     currency_column = "currency"
     page_size = 25
 
@@ -158,9 +165,31 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             self.edit_form_query_rel_fields = {**rel, **(self.edit_form_query_rel_fields or {})}
             # the search form's select boxes list related rows too: scope them the same way
             self.search_form_query_rel_fields = {**rel, **(self.search_form_query_rel_fields or {})}
-        if self.ajax_related:
+        if self.ajax_related or self.search_related:
             self._init_ajax_fields()
+        if self.choices_columns:
+            self._init_choice_fields()
+        searched = [c for c in self.references if c in (self.search_columns or [])]
+        if searched:
+            # the search form asks for the name (an order number), not for the id
+            self.search_form_extra_fields = {
+                **{
+                    column: StringField(
+                        (self.label_columns or {}).get(column) or self._prettify_column(column),
+                        widget=BS3TextFieldWidget(),
+                    )
+                    for column in searched
+                    if self.references[column].search
+                },
+                **(self.search_form_extra_fields or {}),
+            }
         super().__init__(**kwargs)
+        for column in searched:
+            if self.references[column].search:
+                # FAB's filters of an id are numeric (equal, greater, smaller): by name instead
+                by_name = [_reference_filter(self.references[column])(column, self.datamodel)]
+                self._filters._search_filters[column] = by_name  # what the search form offers
+                self._filters._all_filters[column] = by_name  # what a URL's _flt_0_<column> means
 
     # --- columns read-only per role -------------------------------------------------------------
     @property
@@ -209,9 +238,9 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         )
 
     def _init_ajax_fields(self) -> None:
-        for name in self.ajax_related:
+        for name in {**self.ajax_related, **self.search_related}:
             assert self.datamodel.is_relation_many_to_one(name), (
-                f"{name}: ajax_related is for many-to-one"
+                f"{name}: ajax_related and search_related are for many-to-one"
             )
         columns = lambda attr: getattr(self, attr) or []  # noqa: E731
         self.add_form_extra_fields = {
@@ -225,11 +254,41 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         self.search_form_extra_fields = {
             **{
                 n: self._ajax_field(n, for_search=True)
-                for n in self.ajax_related
+                for n in {**self.search_related, **self.ajax_related}
                 if n in columns("search_columns")
             },
             **(self.search_form_extra_fields or {}),
         }
+
+    # --- enumerations kept as text: selects ------------------------------------------------------
+    def _choice_field(self, name: str, for_search: bool = False) -> EnumSelectField:
+        nullable = for_search or self.datamodel.is_nullable(name)
+        validators_ = list((self.validators_columns or {}).get(name, []))
+        if not for_search:
+            validators_.append(validators.Optional() if nullable else validators.DataRequired())
+        default = None if for_search else self.datamodel.get_col_default(name)
+        return EnumSelectField(
+            (self.label_columns or {}).get(name) or self._prettify_column(name),
+            validators_,
+            enums=tuple(self.choices_columns[name]),
+            nullable=nullable,
+            default=default if default in self.choices_columns[name] else None,
+            description=(self.description_columns or {}).get(name, ""),
+        )
+
+    def _init_choice_fields(self) -> None:
+        for attr, columns, for_search in (
+            ("add_form_extra_fields", self.add_columns, False),
+            ("edit_form_extra_fields", self.edit_columns, False),
+            ("search_form_extra_fields", self.search_columns, True),
+        ):
+            fields = {
+                name: self._choice_field(name, for_search)
+                for name in self.choices_columns
+                if name in (columns or [])
+            }
+            # a copy: views sharing one dict (add_form_extra_fields = edit_form_extra_fields) stay apart
+            setattr(self, attr, {**fields, **(getattr(self, attr) or {})})
 
     @expose("/related/<column>/")
     @has_access
@@ -238,7 +297,8 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         """select2's data source: {"results": [{"id", "text"}], "pagination": {"more"}}.
         A relation searchable in the list needs can_list (checked by has_access); one only in the
         add/edit forms needs can_add or can_edit as well: nobody gets rows they had no select for."""
-        if column not in self.ajax_related:
+        searched = {**self.search_related, **self.ajax_related}
+        if column not in searched:
             abort(404)
         in_forms = [
             perm
@@ -258,7 +318,7 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         with db.session.no_autoflush:
             rows, more = search_related(
                 model,
-                self.ajax_related[column],
+                searched[column],
                 request.args.get("q", ""),
                 seller_condition(self.related_scopes.get(column)),
                 page,
@@ -270,7 +330,8 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     def _tenant_column(self) -> bool:
         """Whether the signed-in user reads this view's rows across tenants (a Super Admin on a
         tenant-owned table): then the rows say whose they are."""
-        return is_unscoped() and issubclass(self.datamodel.obj, TenantScoped)
+        model = self.datamodel.obj
+        return is_unscoped() and (issubclass(model, TenantScoped) or hasattr(model, "tenant_id"))
 
     def shown_list_columns(self) -> list[str]:
         return (["tenant"] if self._tenant_column() else []) + list(self.list_columns)
@@ -376,7 +437,8 @@ class MarketModelView(LosslessFormsMixin, ModelView):
 
     def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
         """FAB's, with the values formatted and, for a Super Admin, the row's tenant."""
-        columns = (["tenant"] if self._tenant_column() else []) + list(self.show_columns)
+        tenant = self._tenant_column() and "tenant_id" not in self.show_columns
+        columns = (["tenant"] if tenant else []) + list(self.show_columns)
         fieldsets = show_fieldsets or self.show_fieldsets
         (values,) = self.display_rows([item], self._values([item], columns))
         widgets = widgets or {}
@@ -536,3 +598,27 @@ def _row_url(row, view_name: str | None = None) -> str | None:
     if name not in allowed:
         allowed[name] = current_app.appbuilder.sm.has_access("can_show", name)
     return url_for(f"{view.endpoint}.show", pk=row.id) if allowed[name] else None
+
+
+def _reference_filter(ref: formatting.Reference) -> type[BaseFilter]:
+    """A list-search filter on a column holding ids of `ref.model`: rows whose referenced row's
+    `ref.search` columns start with what was typed (tenant-scoped like every query)."""
+
+    class ReferenceStartsWith(BaseFilter):
+        name = "Starts with"
+        arg_name = "refsw"
+
+        def apply(self, query, value):
+            text = str(value or "").strip()
+            if not text:
+                return query
+            matches = or_(
+                *(
+                    getattr(ref.model, column).startswith(text, autoescape=True)
+                    for column in ref.search
+                )
+            )
+            ids = select(ref.model.id).where(matches)
+            return query.filter(getattr(self.datamodel.obj, self.column_name).in_(ids))
+
+    return ReferenceStartsWith

@@ -202,12 +202,16 @@ def display(value, kind: str | None, fmt: Shop, currency: str | None = None) -> 
 @dataclass(frozen=True)
 class Reference:
     """A column that holds the id of another table's row (no relationship to follow, e.g. across
-    domain layers): shown as that row's name, linked to its page when the user may open it.
-    `text` makes the name from the row; `view` is the admin view's class name showing the row."""
+    domain layers): shown as that row's name, linked to its page when the user may open it, and
+    searched by name. `text` makes the name from the row; `view` is the admin view's class name
+    showing the row."""
 
     model: type
     text: Callable[[object], str]
     view: str | None = None
+    # the columns of `model` the list's search matches what is typed against (from its start),
+    # e.g. ("number",): the column is searched by that name instead of by a numeric id
+    search: tuple[str, ...] = ()
 
 
 def referenced_rows(session, ref: Reference, ids: Iterable) -> dict:

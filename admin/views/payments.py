@@ -28,10 +28,10 @@ from wtforms import PasswordField, validators
 
 from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
 from admin.formatting import Reference
+from admin.references import ORDER, USER
 from app.core.errors import DomainError, ValidationError
 from app.orders import refunds as order_refunds
 from app.orders import shares
-from app.orders.models import Order
 from app.payments import charges
 from app.payments.gateways import METHODS
 from app.payments.models import (
@@ -41,18 +41,12 @@ from app.payments.models import (
     Refund,
     RefundStatus,
 )
-from app.security.models import User
 
 READ_ONLY = ["can_list", "can_show"]
 
 # the rows money records point at by id (payments sit below orders: no relationship to follow)
-ORDER = Reference(Order, lambda order: order.number, "OrderView")
 PAYMENT = Reference(Payment, lambda payment: f"Payment #{payment.id}", "PaymentView")
 REFUND = Reference(Refund, lambda refund: f"Refund #{refund.id}", "RefundView")
-# a customer by name and e-mail for staff; by name only for a seller (whose payments' customer it is)
-USER = Reference(
-    User, lambda user: str(user) if is_seller_user() else f"{user} <{user.email}>", "MarketUserView"
-)
 
 
 class _SellerReadOnly(MarketModelView):
@@ -383,6 +377,7 @@ class PaymentMethodSettingView(MarketModelView):
         "PAYMENT_METHODS of the configuration."
     }
     label_columns = {"stripe_keys": "Stripe keys"}
+    choices_columns = {"method": tuple(METHODS)}
 
     def before_save(self, item, is_new):
         if item.method not in METHODS:

@@ -8,6 +8,7 @@ from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 
 from admin.base import MarketModelView, datamodel
+from admin.references import PRODUCT, USER
 from app.search.models import SearchClick, SearchQueryLog
 
 
@@ -36,6 +37,8 @@ class SearchQueryView(MarketModelView):
     search_columns = ["query", "normalized", "result_count", "endpoint", "created_at"]
     show_columns = list_columns + ["normalized", "filters"]
     base_order = ("id", "desc")
+    references = {"user_id": USER}
+    label_columns = {"user_id": "Customer"}
 
 
 class ZeroResultSearchView(SearchQueryView):
@@ -53,6 +56,8 @@ class SearchClickView(MarketModelView):
     search_columns = ["query", "product_id", "created_at"]
     show_columns = list_columns
     base_order = ("id", "desc")
+    references = {"product_id": PRODUCT, "user_id": USER}
+    label_columns = {"product_id": "Product", "user_id": "Customer"}
 
 
 # what people search for and find (the storefront's search, not a search of the admin)
