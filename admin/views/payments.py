@@ -206,7 +206,11 @@ class PaymentView(_SellerReadOnly):
         "created_at",
     ]
     references = {"order_id": ORDER, "customer_user_id": USER}
-    label_columns = {"order_id": "Order", "customer_user_id": "Customer"}
+    label_columns = {
+        "order_id": "Order",
+        "customer_user_id": "Customer",
+        "card_last4": "Card ending",
+    }
     show_columns = [
         "id",
         "order_id",

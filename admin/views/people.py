@@ -78,7 +78,8 @@ class CustomerView(MarketModelView):
     route_base = "/admin/customers"
     list_title = "Customers"
     list_columns = ["user", "phone", "loyalty_points", "marketing_opt_in", "created_at"]
-    search_columns = ["phone", "marketing_opt_in", "loyalty_points"]
+    # a customer found by name or e-mail (search-as-you-type, as in the add form)
+    search_columns = ["user", "phone", "marketing_opt_in", "loyalty_points"]
     add_columns = [
         "user",
         "phone",

@@ -112,3 +112,17 @@ def test_payments_are_searched_by_order_number(app, shop):
         "/admin/payments/list/", query_string={"_flt_0_order_id": foreign_number}
     ).get_data(as_text=True)
     assert "/admin/payments/show/" not in other
+
+
+def test_customers_are_found_by_name_or_e_mail(app, factory, shop):
+    ada, bob = factory.customer(shop["tenant"]), factory.customer(shop["tenant"])
+    client, _ = login(app, shop["tenant"].slug, shop["admin"].username)
+    found = client.get(
+        "/admin/customers/related/user/", query_string={"q": ada.user.email[:8]}
+    ).get_json()
+    assert [row["id"] for row in found["results"]] == [ada.user_id]
+    listed = client.get(
+        "/admin/customers/list/", query_string={"_flt_0_user": ada.user_id}
+    ).get_data(as_text=True)
+    assert f"/admin/customers/show/{ada.id}" in listed
+    assert f"/admin/customers/show/{bob.id}" not in listed
