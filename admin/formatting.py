@@ -10,7 +10,8 @@ the column's type, unless the view declares a formatter of its own for the colum
   (0.0950 -> "9.5%");
 - datetimes: in the display time zone to the minute, the exact stored value on hover (title);
 - booleans: a check or a cross icon with a text for screen readers;
-- None and empty lists: blank; other lists joined with commas.
+- None and empty lists: blank; other lists joined with commas; a JSON object one "key: value"
+  a line.
 
 Every text is escaped; Markup only ever wraps escaped values. The locale and currency are the
 tenant's (Tenant.default_language, Tenant.default_currency); a tenant has no time zone of its own
@@ -20,6 +21,7 @@ yet, so times are shown in the platform's DISPLAY_TIME_ZONE (config.py, default 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -139,12 +141,24 @@ def plain(value, fmt: Shop) -> Markup:
         return flag(value)
     if isinstance(value, dt.datetime | dt.date):
         return when(value, fmt)
+    if isinstance(value, dict):  # a JSON column (an audit row's before/after, an event's payload)
+        lines = [f"{key}: {_scalar(item)}" for key, item in value.items()]
+        return Markup("\n").join(escape(line) for line in lines) if lines else BLANK
     if isinstance(value, list | tuple | set | frozenset):
         items = [item for item in value if item is not None and item != ""]
         return Markup(", ").join(escape(str(item)) for item in items) if items else BLANK
     if isinstance(value, Markup):
         return value
     return escape(str(value))
+
+
+def _scalar(value) -> str:
+    """A JSON value on one line: text as is, None blank, anything nested as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str | int | float | Decimal | bool):
+        return str(value)
+    return json.dumps(value, default=str, ensure_ascii=False)
 
 
 def link(text, url: str | None) -> Markup:

@@ -184,6 +184,7 @@ class ProductView(MarketModelView):
         "created_at",
     ]
     search_related = {"seller": ("store_name",), "category": ("name",), "brand": ("name",)}
+    label_columns = {"is_featured": "Featured", "rating_avg": "Rating"}
     add_columns = edit_columns = [
         "title",
         "slug",

@@ -77,6 +77,12 @@ def test_none_and_empty_lists_are_blank_and_text_is_escaped():
     )
 
 
+def test_json_objects_read_one_key_a_line():
+    shown = formatting.plain({"status": "paid", "note": None, "lines": [1, 2], "x": "<b>"}, EN)
+    assert shown == "status: paid\nnote: \nlines: [1, 2]\nx: &lt;b&gt;"
+    assert formatting.plain({}, EN) == ""
+
+
 def test_column_kinds_come_from_the_column_types():
     assert formatting.column_kind(Order, "total") == formatting.MONEY_KIND
     assert formatting.column_kind(Payment, "amount_refunded") == formatting.MONEY_KIND

@@ -97,6 +97,7 @@ def test_lists_and_home_read_like_a_shop(app, live_server, shop, who, tmp_path):
         "home": "/",
         "products": "/admin/products/list/",
         "payments": "/admin/payments/list/",
+        "missing": "/admin/products/show/999999999",
     }
     texts = {}
     with admin_page(live_server, shop["tenant"].slug, username, width=WIDTH) as page:
@@ -112,5 +113,8 @@ def test_lists_and_home_read_like_a_shop(app, live_server, shop, who, tmp_path):
         # times to the minute: no seconds or microseconds, no "+00:00"
         assert not re.search(r"\d\d:\d\d:\d\d", text) and "+00:00" not in text, name
     assert "Oak side table 0" in texts["products"]
+    # a page that is not there: inside the layout, the menus still there, a way home
+    assert "Page not found" in texts["missing"] and "Admin home" in texts["missing"]
+    assert "Catalog" in texts["missing"]
     assert "$129.90" in texts["payments"]
     assert shop["number"] in texts["payments"] and "Order Id" not in texts["payments"]
