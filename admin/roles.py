@@ -69,6 +69,7 @@ SELLER_MENUS = (
     "Warehouses",
     "Stock movements",
     "Low stock",
+    "People",
     "Sellers",
     "Reviews",
     "Pricing",
@@ -79,7 +80,7 @@ SELLER_MENUS = (
     "Shipments",
     "Refund requests",
     "Order timeline",
-    "Payments",
+    "Payments",  # in the Orders menu
     "Payment transactions",
     "Refunds",
 )

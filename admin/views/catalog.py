@@ -8,6 +8,9 @@ from admin.base import MarketModelView, datamodel
 from admin.related_select import PRODUCT_SEARCH, VARIANT_SEARCH
 from app.catalog import scopes, services
 from app.catalog.models import (
+    ATTRIBUTE_TYPES,
+    PRODUCT_STATUSES,
+    PRODUCT_TYPES,
     Attribute,
     Brand,
     Category,
@@ -52,6 +55,7 @@ class AttributeView(MarketModelView):
     list_columns = ["name", "code", "type", "unit"]
     search_columns = ["name", "code", "type"]
     add_columns = edit_columns = show_columns = ["name", "code", "type", "unit"]
+    choices_columns = {"type": ATTRIBUTE_TYPES}
 
 
 class BrandView(MarketModelView):
@@ -163,19 +167,21 @@ class ProductView(MarketModelView):
         "rating_avg",
         "created_at",
     ]
-    # seller/category/brand by id: as selects FAB would load every row of those tables per page
+    # seller/category/brand by name, search-as-you-type: plain selects would load every row of
+    # those tables per page
     search_columns = [
         "title",
         "slug",
         "status",
         "product_type",
         "is_featured",
-        "seller_id",
-        "category_id",
-        "brand_id",
+        "seller",
+        "category",
+        "brand",
         "created_at",
     ]
-    label_columns = {"seller_id": "Seller id", "category_id": "Category id", "brand_id": "Brand id"}
+    search_related = {"seller": ("store_name",), "category": ("name",), "brand": ("name",)}
+    label_columns = {"is_featured": "Featured", "rating_avg": "Rating"}
     add_columns = edit_columns = [
         "title",
         "slug",
@@ -204,6 +210,7 @@ class ProductView(MarketModelView):
         "seller": "Sellers always create products for their own store.",
     }
     readonly_columns = {roles.SELLER: ("seller",)}
+    choices_columns = {"status": PRODUCT_STATUSES, "product_type": PRODUCT_TYPES}
 
     seller_scope = staticmethod(scopes.products_of_seller)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}

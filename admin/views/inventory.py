@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_login import current_user
 
 from admin.base import MarketModelView, datamodel
+from admin.references import USER
 from admin.related_select import VARIANT_SEARCH
 from app.catalog.scopes import variants_of_seller
 from app.inventory import scopes, services
@@ -107,6 +108,8 @@ class StockMovementView(MarketModelView):
     search_columns = ["reason", "reference", "created_at"]
     show_columns = list_columns + ["note", "actor_id"]
     base_order = ("id", "desc")
+    references = {"actor_id": USER}
+    label_columns = {"actor_id": "By"}
 
     seller_scope = staticmethod(scopes.movements_of_seller)
 

@@ -9,6 +9,7 @@ from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from wtforms import StringField
 
 from admin.base import MarketModelView, datamodel
+from admin.references import ORDER, USER
 from app.core.errors import ValidationError
 from app.promotions import scopes, services
 from app.promotions.models import FUNDERS, KINDS, Promotion, PromotionRedemption
@@ -110,6 +111,7 @@ class PromotionView(MarketModelView):
         "updated_at",
     ]
     add_columns = edit_columns = _FORM
+    choices_columns = {"kind": KINDS, "funded_by": FUNDERS}
     add_form_extra_fields = edit_form_extra_fields = {
         name: StringField(
             name.removesuffix("_text").replace("_", " ").capitalize(), widget=BS3TextFieldWidget()
@@ -172,6 +174,8 @@ class PromotionRedemptionView(MarketModelView):
         "customer_user_id",
     ]
     search_columns = ["promotion", "order_id", "code", "created_at"]
+    references = {"order_id": ORDER, "customer_user_id": USER}
+    label_columns = {"order_id": "Order", "customer_user_id": "Customer"}
     base_order = ("id", "desc")
     seller_scope = staticmethod(scopes.redemptions_of_seller)
     # the list search's promotion select: a seller picks among its own promotions only
