@@ -61,6 +61,11 @@ def init_app(app: Flask, appbuilder: AppBuilder) -> None:
     )
     register_views(appbuilder)
     register_cli(app)
+    # every HTML page's error (403, 404, 500, ...) inside the admin's layout; storefront_api's
+    # handlers keep the JSON envelope on /api/ and hand the other paths' errors to this
+    from admin.errors import error_page
+
+    app.extensions["html_error_page"] = error_page
     app.before_request(_refuse_bad_list_arguments)
 
     @app.errorhandler(CSRFError)

@@ -8,15 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 
-from flask import abort, g, has_request_context, jsonify, request, url_for
+from flask import abort, current_app, g, has_request_context, jsonify, request, url_for
 from flask_appbuilder import ModelView, expose, has_access, permission_name
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_login import current_user
-from sqlalchemy import false
-from wtforms import validators
+from sqlalchemy import false, or_, select
+from wtforms import StringField, validators
 
-from admin.forms import LosslessFormsMixin, ReadOnlyField, readonly_form
+from admin import formatting
+from admin.forms import EnumSelectField, LosslessFormsMixin, ReadOnlyField, readonly_form
 from admin.related_select import AjaxRelatedField, search_related
 from app.core.errors import PermissionDenied
 from app.core.tenancy import current_tenant_id, is_unscoped, tenant_scope
@@ -24,7 +26,7 @@ from app.extensions import db
 from app.security import roles
 from app.security.actor import Actor
 from app.sellers.actors import actor_for
-from app.tenants.models import TenantScoped
+from app.tenants.models import Tenant, TenantScoped
 
 _NOT_A_SELLER = object()
 
@@ -111,22 +113,42 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         and search form fields become search-as-you-type selects fed by `related/<relation>/`
         (at most 20 matches a page) instead of a <select> with every row; the endpoint and the
         posted id get the same tenant and `related_scopes` scoping as a plain select.
+    search_related: the same for the list's search only (its filters by name, not by a numeric
+        id), the add and edit forms keeping their plain selects.
     readonly_columns: role -> edit-form columns that role may not change ({roles.SELLER:
         ("commission_rate",)}). They are shown as text (the stored value, formatted as the field
         would show it), have no input, and whatever is posted for them is ignored. A user counts
         as its highest staff role (admin_role()). Define `edit_form` through this, never as a
         class attribute.
+
+    List cells and show-page values read like a shop's (admin.formatting): money with its
+    currency in the tenant's locale, rates as percentages, times in the display time zone to the
+    minute, booleans as icons, None blank; a related row by its name, linked to its page when the
+    user may open it. A column the view gives a formatter of its own (`formatters_columns`) keeps
+    it.
+    references: column holding another table's id -> admin.formatting.Reference (that row's name
+        and page instead of the number), for ids with no relationship to follow.
+    currency_column: the (dotted) column holding a row's currency; the tenant's default currency
+        when the row has none.
+    choices_columns: text column -> the values it may hold (an enumeration kept as a string, e.g.
+        PRODUCT_STATUSES): a select in the add, edit and search forms instead of a free-text box.
+    A Super Admin (who reads every tenant) gets a Tenant column first and a tenant select above
+    the list of tenant-owned rows.
     """
 
     seller_scope: Callable | None = None
     related_scopes: dict[str, Callable] = {}
     ajax_related: dict[str, tuple[str, ...]] = {}
+    search_related: dict[str, tuple[str, ...]] = {}
     add_template = "admin/model/add.html"
     edit_template = "admin/model/edit.html"
     list_template = "admin/model/list.html"
     # non-nullable columns the form may leave empty because before_save fills them (e.g. slug)
     optional_columns: tuple[str, ...] = ()
     readonly_columns: dict[str, tuple[str, ...]] = {}
+    references: dict[str, formatting.Reference] = {}
+    choices_columns: dict[str, tuple[str, ...]] = {}
+    currency_column = "currency"
     page_size = 25
 
     def __init__(self, **kwargs):
@@ -143,9 +165,31 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             self.edit_form_query_rel_fields = {**rel, **(self.edit_form_query_rel_fields or {})}
             # the search form's select boxes list related rows too: scope them the same way
             self.search_form_query_rel_fields = {**rel, **(self.search_form_query_rel_fields or {})}
-        if self.ajax_related:
+        if self.ajax_related or self.search_related:
             self._init_ajax_fields()
+        if self.choices_columns:
+            self._init_choice_fields()
+        searched = [c for c in self.references if c in (self.search_columns or [])]
+        if searched:
+            # the search form asks for the name (an order number), not for the id
+            self.search_form_extra_fields = {
+                **{
+                    column: StringField(
+                        (self.label_columns or {}).get(column) or self._prettify_column(column),
+                        widget=BS3TextFieldWidget(),
+                    )
+                    for column in searched
+                    if self.references[column].search
+                },
+                **(self.search_form_extra_fields or {}),
+            }
         super().__init__(**kwargs)
+        for column in searched:
+            if self.references[column].search:
+                # FAB's filters of an id are numeric (equal, greater, smaller): by name instead
+                by_name = [_reference_filter(self.references[column])(column, self.datamodel)]
+                self._filters._search_filters[column] = by_name  # what the search form offers
+                self._filters._all_filters[column] = by_name  # what a URL's _flt_0_<column> means
 
     # --- columns read-only per role -------------------------------------------------------------
     @property
@@ -194,9 +238,9 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         )
 
     def _init_ajax_fields(self) -> None:
-        for name in self.ajax_related:
+        for name in {**self.ajax_related, **self.search_related}:
             assert self.datamodel.is_relation_many_to_one(name), (
-                f"{name}: ajax_related is for many-to-one"
+                f"{name}: ajax_related and search_related are for many-to-one"
             )
         columns = lambda attr: getattr(self, attr) or []  # noqa: E731
         self.add_form_extra_fields = {
@@ -210,11 +254,41 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         self.search_form_extra_fields = {
             **{
                 n: self._ajax_field(n, for_search=True)
-                for n in self.ajax_related
+                for n in {**self.search_related, **self.ajax_related}
                 if n in columns("search_columns")
             },
             **(self.search_form_extra_fields or {}),
         }
+
+    # --- enumerations kept as text: selects ------------------------------------------------------
+    def _choice_field(self, name: str, for_search: bool = False) -> EnumSelectField:
+        nullable = for_search or self.datamodel.is_nullable(name)
+        validators_ = list((self.validators_columns or {}).get(name, []))
+        if not for_search:
+            validators_.append(validators.Optional() if nullable else validators.DataRequired())
+        default = None if for_search else self.datamodel.get_col_default(name)
+        return EnumSelectField(
+            (self.label_columns or {}).get(name) or self._prettify_column(name),
+            validators_,
+            enums=tuple(self.choices_columns[name]),
+            nullable=nullable,
+            default=default if default in self.choices_columns[name] else None,
+            description=(self.description_columns or {}).get(name, ""),
+        )
+
+    def _init_choice_fields(self) -> None:
+        for attr, columns, for_search in (
+            ("add_form_extra_fields", self.add_columns, False),
+            ("edit_form_extra_fields", self.edit_columns, False),
+            ("search_form_extra_fields", self.search_columns, True),
+        ):
+            fields = {
+                name: self._choice_field(name, for_search)
+                for name in self.choices_columns
+                if name in (columns or [])
+            }
+            # a copy: views sharing one dict (add_form_extra_fields = edit_form_extra_fields) stay apart
+            setattr(self, attr, {**fields, **(getattr(self, attr) or {})})
 
     @expose("/related/<column>/")
     @has_access
@@ -223,7 +297,8 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         """select2's data source: {"results": [{"id", "text"}], "pagination": {"more"}}.
         A relation searchable in the list needs can_list (checked by has_access); one only in the
         add/edit forms needs can_add or can_edit as well: nobody gets rows they had no select for."""
-        if column not in self.ajax_related:
+        searched = {**self.search_related, **self.ajax_related}
+        if column not in searched:
             abort(404)
         in_forms = [
             perm
@@ -243,7 +318,7 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         with db.session.no_autoflush:
             rows, more = search_related(
                 model,
-                self.ajax_related[column],
+                searched[column],
                 request.args.get("q", ""),
                 seller_condition(self.related_scopes.get(column)),
                 page,
@@ -251,12 +326,159 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             results = [{"id": row.id, "text": str(row)} for row in rows]
         return jsonify({"results": results, "pagination": {"more": more}})
 
+    # --- values as a shop reads them (admin.formatting) ---------------------------------------
+    def _tenant_column(self) -> bool:
+        """Whether the signed-in user reads this view's rows across tenants (a Super Admin on a
+        tenant-owned table): then the rows say whose they are."""
+        model = self.datamodel.obj
+        return is_unscoped() and (issubclass(model, TenantScoped) or hasattr(model, "tenant_id"))
+
+    def shown_list_columns(self) -> list[str]:
+        return (["tenant"] if self._tenant_column() else []) + list(self.list_columns)
+
+    def shown_labels(self, labels: dict[str, str] | None = None) -> dict[str, str]:
+        labels = labels if labels is not None else self.label_columns
+        return {**labels, "tenant": "Tenant"} if self._tenant_column() else labels
+
+    def _values(self, items: list, columns: list[str]) -> list[dict]:
+        """FAB's values of `columns` for each item (the tenant's name for "tenant")."""
+        own = [c for c in columns if c != "tenant"]
+        rows = list(self.datamodel.get_values(items, own))
+        if "tenant" in columns:
+            for item, row in zip(items, rows, strict=True):
+                row["tenant"] = _tenant(item.tenant_id)
+        return rows
+
+    def display_rows(self, items: list, rows: list[dict]) -> list[dict]:
+        """`rows` (column -> value, one per item) as the page shows them (admin.formatting)."""
+        references = {
+            column: formatting.referenced_rows(db.session, ref, (row.get(column) for row in rows))
+            for column, ref in self.references.items()
+            if any(column in row for row in rows)
+        }
+        own = self.formatters_columns or {}
+        return [
+            {
+                column: value
+                if column in own
+                else self._display(item, column, value, references.get(column))
+                for column, value in row.items()
+            }
+            for item, row in zip(items, rows, strict=True)
+        ]
+
+    def _display(self, item, column: str, value, referenced: dict | None):
+        fmt = _shop(getattr(item, "tenant_id", None))
+        if column == "tenant":
+            return formatting.plain(value.name if value is not None else None, fmt)
+        if referenced is not None:
+            ref = self.references[column]
+            row = referenced.get(value)
+            if row is None:
+                return formatting.plain(value, fmt)
+            return formatting.link(ref.text(row), _row_url(row, ref.view))
+        if _is_row(value):
+            return formatting.link(str(value), _row_url(value))
+        if isinstance(value, list | tuple) and value and all(_is_row(v) for v in value):
+            return formatting.Markup(", ").join(formatting.link(str(v), _row_url(v)) for v in value)
+        kind = formatting.column_kind(self.datamodel.obj, column)
+        currency = None
+        if kind == formatting.MONEY_KIND:
+            currency = self._currency(item)
+        return formatting.display(value, kind, fmt, currency)
+
+    def _currency(self, item) -> str | None:
+        model = self.datamodel.obj
+        column, _ = formatting._column_of(model, self.currency_column)
+        if column is None:
+            return None
+        value = formatting.attribute(item, self.currency_column)
+        return value if isinstance(value, str) and value else None
+
+    def _get_list_widget(
+        self,
+        filters,
+        actions=None,
+        order_column="",
+        order_direction="",
+        page=None,
+        page_size=None,
+        widgets=None,
+        **kwargs,
+    ):
+        """FAB's, with the values formatted (display_rows) and, for a Super Admin, the tenant's
+        column and the tenant chosen above the list."""
+        page_size = page_size or self.page_size
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        joined = self.tenant_filtered(filters.get_joined_filters(self._base_filters))
+        count, items = self.datamodel.query(
+            joined, order_column, order_direction, page=page, page_size=page_size
+        )
+        columns = self.shown_list_columns()
+        widgets = widgets or {}
+        widgets["list"] = self.list_widget(
+            label_columns=self.shown_labels(),
+            include_columns=columns,
+            value_columns=self.display_rows(items, self._values(items, columns)),
+            order_columns=self.order_columns,
+            formatters_columns=self.formatters_columns,
+            page=page,
+            page_size=page_size,
+            count=count,
+            pks=[self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(items)],
+            actions=actions or self.actions,
+            filters=filters,
+            modelview_name=self.__class__.__name__,
+            tenant_choices=self.tenant_choices(),
+            **kwargs,
+        )
+        return widgets
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        """FAB's, with the values formatted and, for a Super Admin, the row's tenant."""
+        tenant = self._tenant_column() and "tenant_id" not in self.show_columns
+        columns = (["tenant"] if tenant else []) + list(self.show_columns)
+        fieldsets = show_fieldsets or self.show_fieldsets
+        (values,) = self.display_rows([item], self._values([item], columns))
+        widgets = widgets or {}
+        widgets["show"] = self.show_widget(
+            pk=pk,
+            label_columns=self.shown_labels(),
+            include_columns=columns,
+            value_columns=[values[c] for c in columns],
+            formatters_columns=self.formatters_columns,
+            actions=actions or self.actions,
+            fieldsets=fieldsets,
+            modelview_name=self.__class__.__name__,
+        )
+        return widgets
+
+    def tenant_choices(self) -> list[tuple[int, str, bool]] | None:
+        """(id, name, chosen) of every tenant, for a Super Admin's tenant select; None otherwise."""
+        if not self._tenant_column():
+            return None
+        chosen = _chosen_tenant()
+        tenants = db.session.query(Tenant.id, Tenant.name).order_by(Tenant.name).all()
+        return [(tid, name, tid == chosen) for tid, name in tenants]
+
+    def tenant_filtered(self, filters):
+        """`filters` and, for a Super Admin who chose a tenant (?_tenant=<id>), that tenant's rows."""
+        chosen = _chosen_tenant() if self._tenant_column() else None
+        return filters if chosen is None else filters.add_filter("tenant_id", TenantIs, chosen)
+
     # --- hooks subclasses implement -----------------------------------------------------------
     def before_save(self, item, is_new: bool) -> None:
         """Business checks and defaults; raise a DomainError to refuse."""
 
+    def claim_for_seller(self, item, seller_id: int, is_new: bool) -> None:
+        """Make `item` the seller's own before its ownership is checked, as the domain decides
+        (a seller's product or promotion is always its own, whatever its form said); raise a
+        DomainError to refuse (FAB shows it as a flash message)."""
+
     def owned_by_seller(self, item, seller_id: int) -> bool:
-        """Whether `item`, as it would be saved, belongs to seller `seller_id`."""
+        """Whether `item`, as it would be saved, belongs to seller `seller_id`: a call to the
+        domain's rule (app/<domain>/scopes.py), never a rule of the view's own."""
         return True
 
     # --- FAB hooks ------------------------------------------------------------------------------
@@ -277,7 +499,10 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             with db.session.no_autoflush, self._in_row_tenant(item):
                 seller_id = current_seller_id()
                 if seller_id is not _NOT_A_SELLER:
-                    if seller_id is None or not self.owned_by_seller(item, seller_id):
+                    if seller_id is None:
+                        raise PermissionDenied("You can only change your own records.")
+                    self.claim_for_seller(item, seller_id, is_new)
+                    if not self.owned_by_seller(item, seller_id):
                         raise PermissionDenied("You can only change your own records.")
                 self.before_save(item, is_new)
         except Exception:
@@ -314,3 +539,95 @@ class CurrentTenantFilter(BaseFilter):
         if is_unscoped():
             return query
         return query.filter(self.datamodel.obj.tenant_id == current_tenant_id())
+
+
+class TenantIs(BaseFilter):
+    """Rows of one tenant (a Super Admin's tenant select above a list)."""
+
+    name = "Tenant"
+    arg_name = "tenantis"
+
+    def apply(self, query, value):
+        return query.filter(self.datamodel.obj.tenant_id == value)
+
+
+def _chosen_tenant() -> int | None:
+    value = request.args.get("_tenant", "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _tenant(tenant_id: int | None) -> Tenant | None:
+    """A tenant by id, loaded once per request."""
+    cache = g.setdefault("_admin_tenants", {})
+    if tenant_id not in cache:
+        cache[tenant_id] = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
+    return cache[tenant_id]
+
+
+def _shop(tenant_id: int | None) -> formatting.Shop:
+    """How a row of `tenant_id` (else the current tenant's) is formatted: its tenant's language
+    and currency, the platform's display time zone. Once per tenant and request."""
+    tenant_id = tenant_id or (current_tenant_id() if has_request_context() else None)
+    shops = g.setdefault("_admin_shops", {})
+    if tenant_id not in shops:
+        tenant = _tenant(tenant_id)
+        shops[tenant_id] = formatting.shop(
+            tenant.default_language if tenant else None,
+            tenant.default_currency if tenant else None,
+            current_app.config.get("DISPLAY_TIME_ZONE"),
+        )
+    return shops[tenant_id]
+
+
+def _is_row(value) -> bool:
+    return hasattr(type(value), "__mapper__")
+
+
+def _views_by_model() -> dict:
+    views = current_app.extensions.get("admin_views_by_model")
+    if views is None:
+        views = {}
+        for view in current_app.appbuilder.baseviews:
+            model = getattr(getattr(view, "datamodel", None), "obj", None)
+            if model is not None and "can_show" in (view.base_permissions or ["can_show"]):
+                views.setdefault(model, view)
+                views.setdefault(type(view).__name__, view)
+        current_app.extensions["admin_views_by_model"] = views
+    return views
+
+
+def _row_url(row, view_name: str | None = None) -> str | None:
+    """The admin page of `row` when the signed-in user may open it (the view's can_show), else
+    None (its name is then shown without a link)."""
+    view = _views_by_model().get(view_name or type(row))
+    if view is None or getattr(row, "id", None) is None:
+        return None
+    allowed = g.setdefault("_admin_can_show", {})
+    name = view.class_permission_name
+    if name not in allowed:
+        allowed[name] = current_app.appbuilder.sm.has_access("can_show", name)
+    return url_for(f"{view.endpoint}.show", pk=row.id) if allowed[name] else None
+
+
+def _reference_filter(ref: formatting.Reference) -> type[BaseFilter]:
+    """A list-search filter on a column holding ids of `ref.model`: rows whose referenced row's
+    `ref.search` columns start with what was typed (tenant-scoped like every query)."""
+
+    class ReferenceStartsWith(BaseFilter):
+        name = "Starts with"
+        arg_name = "refsw"
+
+        def apply(self, query, value):
+            text = str(value or "").strip()
+            if not text:
+                return query
+            matches = or_(
+                *(
+                    getattr(ref.model, column).startswith(text, autoescape=True)
+                    for column in ref.search
+                )
+            )
+            ids = select(ref.model.id).where(matches)
+            return query.filter(getattr(self.datamodel.obj, self.column_name).in_(ids))
+
+    return ReferenceStartsWith

@@ -72,6 +72,7 @@ SELLER_MENUS = (
     "Warehouses",
     "Stock movements",
     "Low stock",
+    "People",
     "Sellers",
     "Reviews",
     "Pricing",
@@ -82,7 +83,7 @@ SELLER_MENUS = (
     "Shipments",
     "Refund requests",
     "Order timeline",
-    "Payments",
+    "Payments",  # in the Orders menu
     "Payment transactions",
     "Refunds",
 )

@@ -8,8 +8,8 @@ import logging
 from flask import abort, current_app, g
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_appbuilder.security.views import RoleModelView as FabRoleModelView
-from flask_appbuilder.security.views import UserDBModelView
 from flask_appbuilder.security.views import UserGroupModelView as FabUserGroupModelView
 from flask_jwt_extended.config import config as jwt_config
 from flask_login import current_user
@@ -118,8 +118,24 @@ class UserGroupModelView(LosslessFormsMixin, FabUserGroupModelView):
     """FAB's groups page with the admin's forms (admin.forms); FAB's name, as above."""
 
 
+CUSTOMER_LOGIN_REFUSED = (
+    "This sign-in is for the shop's staff and sellers; customer accounts cannot use the admin. "
+    "Sign in on the storefront to shop and see your orders."
+)
+
+
+class MarketAuthDBView(AuthDBView):
+    """FAB's login page; a customer who typed its own correct password is told the admin is not
+    for customers (MarketSecurityManager.auth_user_db), instead of "Invalid login"."""
+
+    @property
+    def invalid_login_message(self):
+        return g.get("admin_login_refused") or AuthDBView.invalid_login_message
+
+
 class MarketSecurityManager(SecurityManager):
     user_model = User
+    authdbview = MarketAuthDBView
     userdbmodelview = MarketUserView
     rolemodelview = RoleModelView
     groupmodelview = UserGroupModelView
@@ -152,14 +168,18 @@ class MarketSecurityManager(SecurityManager):
 
     def auth_user_db(self, username, password):
         """The HTML login is for staff: customers, and accounts locked by the API's lockout (too
-        many failed logins), are refused as if the password were wrong. The refusal comes before
+        many failed logins), are refused as if the password were wrong (a customer who typed its
+        right password is told the admin is not for customers: MarketAuthDBView). The refusal comes before
         FAB checks the password, since FAB then counts the sign-in (login_count, last_login) on the
         user: a refused sign-in changes nothing (the password is still hashed, so it takes as long)."""
         candidate = self.find_user(username=username) or self.find_user(email=username)
         if candidate is not None and candidate.is_active:
             locked = candidate.locked_until is not None and candidate.locked_until > utcnow()
             if locked or not candidate.is_staff:
-                check_password_hash(candidate.password or "", password or "")
+                right = check_password_hash(candidate.password or "", password or "")
+                if right and not locked:
+                    # only someone who knows the password learns it is a customer's account
+                    g.admin_login_refused = CUSTOMER_LOGIN_REFUSED
                 log.info(
                     "login to the admin refused for %s user %s",
                     "locked" if locked else "non-staff",

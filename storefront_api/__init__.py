@@ -51,8 +51,21 @@ class MarketplaceApi(Api):
 
     def handle_http_exception(self, error: HTTPException):
         if not request.path.startswith("/api/"):
-            return error
+            return html_error(error)
         return envelope_for_http_exception(error)
+
+
+def html_error(error: HTTPException):
+    """An HTTP error outside /api/: the HTML pages' own error page (the admin registers it as the
+    app's "html_error_page": the admin's layout and a way back), else werkzeug's."""
+    page = current_app.extensions.get("html_error_page")
+    if page is None or error.code is None:
+        return error
+    detail = error.description if error.description != type(error).description else None
+    response = page(error.code, detail)
+    if error.code == 405:
+        return (*response, {"Allow": ", ".join(error.valid_methods or ())})
+    return response
 
 
 def limit_writes(blueprint) -> None:
@@ -127,15 +140,23 @@ def init_app(app: Flask) -> Api:
         """Business-rule errors: the envelope on /api/ paths, plain text on FAB's HTML pages."""
         if request.path.startswith("/api/"):
             return error_response(exc.code, exc.message, exc.status, exc.details)
+        page = current_app.extensions.get("html_error_page")
+        if page is not None:
+            return page(exc.status, exc.message)
         return Response(exc.message, status=exc.status, mimetype="text/plain")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
-            return exc if not request.path.startswith("/api/") else envelope_for_http_exception(exc)
+            if not request.path.startswith("/api/"):
+                return html_error(exc)
+            return envelope_for_http_exception(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
             return internal_error_envelope()
+        page = current_app.extensions.get("html_error_page")
+        if page is not None:
+            return page(500, None)
         return Response("Internal Server Error", status=500, mimetype="text/plain")
 
     return api

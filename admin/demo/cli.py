@@ -9,6 +9,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from admin.demo.seed import DEFAULT_ORDERS
+
 # the label printed for each table, in the order they are shown
 _TABLES = (
     ("ab_user", "users"),
@@ -27,6 +29,17 @@ _TABLES = (
     ("stock_levels", "stock levels"),
     ("stock_movements", "stock movements"),
     ("low_stock_alerts", "low-stock alerts"),
+    ("reviews", "reviews"),
+    ("promotions", "promotions"),
+    ("orders", "orders"),
+    ("sub_orders", "sub-orders"),
+    ("payments", "payments"),
+    ("payment_transactions", "transactions"),
+    ("order_refund_requests", "refund requests"),
+    ("refunds", "payment refunds"),
+    ("shipments", "shipments"),
+    ("promotion_redemptions", "redemptions"),
+    ("carts", "carts"),
 )
 
 
@@ -73,6 +86,15 @@ def register(app: Flask) -> None:
         help="Products in the second tenant (0: no second tenant).",
     )
     @click.option(
+        "--orders",
+        default=DEFAULT_ORDERS,
+        show_default=True,
+        type=click.IntRange(min=0),
+        help="Orders of the tenant's six-month history, placed, paid, shipped, refunded... through "
+        "the services (the second tenant gets an eighth, at least 20; 0: no history). A tenant "
+        "that has orders already gets none.",
+    )
+    @click.option(
         "--if-empty", is_flag=True, help="Leave a tenant that already has products alone."
     )
     @click.option(
@@ -99,13 +121,15 @@ def register(app: Flask) -> None:
         tenant_slug,
         second_tenant,
         second_tenant_products,
+        orders,
         if_empty,
         random_seed,
         chunk_size,
         quiet,
     ):
-        """Create demo data: categories, brands, sellers, products with variants, images and stock,
-        customers with addresses. Run `flask db upgrade` and `flask init` first."""
+        """Create demo data: categories, brands, sellers, products with variants, images, stock and
+        reviews, customers with addresses, and six months of orders in every state (payments,
+        shipments, refunds, promotions, carts). Run `flask db upgrade` and `flask init` first."""
         from admin.demo.seed import SECOND_TENANT, seed
 
         if second_tenant is None:
@@ -121,6 +145,7 @@ def register(app: Flask) -> None:
                 second_tenant_products=second_tenant_products,
                 seed=random_seed,
                 if_empty=if_empty,
+                orders=orders,
                 chunk_size=chunk_size,
                 log=None if quiet else (lambda line: click.echo(line, err=True)),
             )
@@ -135,6 +160,8 @@ def register(app: Flask) -> None:
             for table, label in _TABLES:
                 if tenant.created.get(table):
                     click.echo(f"  {label:<18} {tenant.created[table]:>9,}")
+            for failure in tenant.failures:  # a service refused a step of the history
+                click.echo(f"  history: an order stopped short: {failure}", err=True)
         total = sum(report.created.values())
         click.echo(f"\nCreated {total:,} rows in {report.seconds:.1f}s.")
         if report.logins:

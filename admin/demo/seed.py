@@ -2,27 +2,34 @@
 
     from admin.demo.seed import seed
     report = seed(products=10_000)            # the default tenant, plus a small "outlet" tenant
+    report = seed(10_000, orders=250)         # ... and six months of orders (`flask seed`'s default)
 
 What it makes, per tenant: a 2-3 level category tree with SEO fields and filterable attributes,
 brands, sellers (users with the Seller role and a SellerProfile, each with a warehouse),
 platform warehouses, products with 1-4 variants, 1-3 placeholder images, attribute values,
 stock levels for every variant (with a "receipt" ledger row for the initial stock and a
 low-stock alert where the stock is at or below its reorder point), customers (some Premium)
-with 1-2 addresses, and one tenant admin. Every demo user has the password DEMO_PASSWORD.
+with 1-2 addresses, one tenant admin, and the customers' reviews of the catalogue (products'
+rating_avg and rating_count are what their approved reviews say, as the reviews service keeps
+them). Every demo user has the password DEMO_PASSWORD. With `orders`, the tenant's history
+follows: orders in every state with their payments, shipments, refunds, verified reviews,
+promotions and open carts, made through the domain services (admin/demo/history.py).
 
 How it is fast: users go through `create_user()` (validation, roles, tenant rules) with one
 password hash shared by all of them; everything else is written with Core `INSERT`s in
 executemany batches, with ids allocated here (max(id) + 1, ...) so no RETURNING is needed and
 the same code runs on SQLite and MariaDB. Each chunk of products is one transaction. Core
 inserts bypass the tenancy hooks, so every row gets its tenant_id explicitly here. Seeding runs
-outside a request and outside `audit_as()`, so it writes no audit rows and publishes no events.
+outside a request and outside `audit_as()`, so it writes no audit rows; the catalogue publishes
+no events (the history's services do, and their consumers run as it goes).
 
 It is deterministic for a given `seed`: a fresh tenant gets the same titles, prices, options,
 statuses, sellers and customers every time (ids, and so slugs and SKUs, follow what the
 database already holds; timestamps are relative to now). It is additive: run again, it reuses
 the tenant, categories, brands, attributes, warehouses and demo users it finds (by slug, code
-or e-mail) and adds new products. `if_empty=True` leaves a tenant that already has
-products alone. Seeding is a set-up command: run it when nothing else writes to the tenant.
+or e-mail) and adds new products (a tenant that has orders gets no second history).
+`if_empty=True` leaves a tenant that already has products alone. Seeding is a set-up command:
+run it when nothing else writes to the tenant.
 """
 
 from __future__ import annotations
@@ -34,13 +41,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import Table, func, insert, select
 from werkzeug.security import generate_password_hash
 
+from admin.demo.history import REVIEW_TEXT, seed_history
 from app.catalog.models import (
     Attribute,
     Brand,
@@ -56,6 +64,7 @@ from app.core.tenancy import tenant_scope, unscoped
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
+from app.reviews.models import Review
 from app.security import roles
 from app.security.models import User
 from app.security.services import create_user, validate_password
@@ -68,7 +77,9 @@ from app.tenants.services import get_or_create_tenant
 DEMO_PASSWORD = "demo-password-1"
 SECOND_TENANT = "outlet"
 DEFAULT_CHUNK = 2000  # products per transaction
+DEFAULT_ORDERS = 250  # orders of the main tenant's history (admin.demo.history)
 MAX_ROWS_PER_EXECUTE = 5000  # rows per executemany
+MAX_REVIEWS = 12  # catalogue reviews of one product (the history's orders add verified ones)
 
 # --------------------------------------------------------------------------------------------
 # Word lists
@@ -1589,6 +1600,7 @@ class TenantResult:
     currency: str
     skipped: bool = False
     created: Counter = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)  # history steps a service refused
     logins: list[Login] = field(default_factory=list)
 
 
@@ -1640,6 +1652,10 @@ class _Ids:
         value = self._next[name]
         self._next[name] = value + 1
         return value
+
+    def forget(self) -> None:
+        """Read max(id) again: rows were inserted by others (the services of the history)."""
+        self._next.clear()
 
 
 def _money(value: float) -> Decimal:
@@ -1697,10 +1713,15 @@ def seed(
     if_empty: bool = False,
     chunk_size: int = DEFAULT_CHUNK,
     password: str = DEMO_PASSWORD,
+    orders: int = 0,
+    second_tenant_orders: int | None = None,
     log: Callable[[str], None] | None = None,
 ) -> SeedReport:
     """Seed `products` products into `tenant` (default: DEFAULT_TENANT) and a few into
-    `second_tenant` (None or 0 products to skip it). Needs `flask db upgrade` and `flask init`."""
+    `second_tenant` (None or 0 products to skip it), then a history of about `orders` orders
+    (admin.demo.history; `flask seed` asks for DEFAULT_ORDERS) into each tenant that has none yet,
+    `second_tenant_orders` (default: an eighth, at least 20) into the second. Needs
+    `flask db upgrade` and `flask init`."""
     started = time.perf_counter()
     log = log or (lambda message: None)
     validate_password(password)
@@ -1720,7 +1741,7 @@ def seed(
     default_slug = current_app.config["DEFAULT_TENANT"]
     main_slug = tenant or default_slug
 
-    plan = [("main", main_slug, products, sellers, customers)]
+    plan = [("main", main_slug, products, sellers, customers, orders)]
     if second_tenant and second_tenant != main_slug and second_tenant_products > 0:
         plan.append(
             (
@@ -1729,12 +1750,15 @@ def seed(
                 second_tenant_products,
                 max(2, second_tenant_products // 20),
                 max(3, second_tenant_products // 5),
+                (max(20, orders // 8) if orders else 0)
+                if second_tenant_orders is None
+                else second_tenant_orders,
             )
         )
 
     report = SeedReport(password=password)
     ids = _Ids()
-    for role, slug, n_products, n_sellers, n_customers in plan:
+    for role, slug, n_products, n_sellers, n_customers, n_orders in plan:
         if n_sellers is None:
             n_sellers = max(3, min(200, n_products // 500))
         if n_customers is None:
@@ -1753,6 +1777,23 @@ def seed(
             password_hash,
             log,
         )
+        if n_orders and not result.skipped:
+            t0 = time.perf_counter()
+            history = seed_history(
+                result.tenant_id,
+                _region_of(result.currency),
+                orders=n_orders,
+                rng=random.Random(f"{seed}:{role}:history"),
+                log=lambda line, slug=slug: log(f"[{slug}] {line}"),
+            )
+            ids.forget()
+            result.created.update(history.created)
+            result.failures = history.failures
+            if history.created:
+                log(
+                    f"[{slug}] {history.created['orders']} orders with their payments, shipments, "
+                    f"refunds and reviews ({time.perf_counter() - t0:.1f}s)"
+                )
         report.tenants.append(result)
     report.seconds = time.perf_counter() - started
     return report
@@ -1819,7 +1860,14 @@ def _seed_tenant(
         default_language=tenant.default_language,
     )
     ctx = _TenantCtx(
-        tenant=info, region=region, domain=domain, now=now, rng=rng, ids=ids, created=result.created
+        tenant=info,
+        region=region,
+        domain=domain,
+        now=now,
+        rng=rng,
+        ids=ids,
+        created=result.created,
+        review_rng=random.Random(f"{rng.random()}:reviews"),
     )
 
     t0 = time.perf_counter()
@@ -1838,6 +1886,12 @@ def _seed_tenant(
         )
         seller_rows = _seed_sellers(ctx, n_sellers, password, password_hash)
         customer_logins = _seed_customers(ctx, n_customers, password, password_hash)
+        with unscoped():
+            ctx.customer_profile_ids = db.session.scalars(
+                select(CustomerProfile.__table__.c.id)
+                .where(CustomerProfile.__table__.c.tenant_id == tid)
+                .order_by(CustomerProfile.__table__.c.id)
+            ).all()
     db.session.commit()
     log(
         f"[{slug}] {n_sellers} sellers, {n_customers} customers ready ({time.perf_counter() - t0:.1f}s)"
@@ -1892,6 +1946,8 @@ class _TenantCtx:
     attribute_ids: dict = field(default_factory=dict)  # code -> id
     platform_warehouses: list = field(default_factory=list)
     digital_warehouse: int | None = None
+    customer_profile_ids: list = field(default_factory=list)
+    review_rng: random.Random = field(default_factory=random.Random)
 
 
 # ---- shipping and tax: so a storefront can check out the demo catalog at once ---------------
@@ -2396,6 +2452,7 @@ def _seed_products(ctx: _TenantCtx, sellers: list[dict], count: int) -> None:
     )
     sl_t, sm_t, la_t = StockLevel.__table__, StockMovement.__table__, LowStockAlert.__table__
     products, variants, images, values, stocks, moves, alerts = [], [], [], [], [], [], []
+    reviews: list[dict] = []
     seller_weights = [s["weight"] for s in sellers]
     leaf_cum = list(itertools.accumulate(ctx.leaf_weights))
     seller_cum = list(itertools.accumulate(seller_weights))
@@ -2421,11 +2478,19 @@ def _seed_products(ctx: _TenantCtx, sellers: list[dict], count: int) -> None:
             else None
         )
         rated = status != "draft" and rng.random() < 0.7
-        rating_count = min(5000, int(rng.paretovariate(1.2) * 2)) if rated else 0
-        rating_avg = (
-            Decimal(f"{min(5.0, max(1.0, rng.gauss(4.3, 0.45))):.2f}") if rated else Decimal("0.00")
+        popularity = min(5000, int(rng.paretovariate(1.2) * 2)) if rated else 0
+        quality = min(5.0, max(1.0, rng.gauss(4.3, 0.45))) if rated else 0.0
+        sold = popularity * rng.randint(4, 20) + rng.randint(0, 25) if status != "draft" else 0
+        # its reviews, and the rating they give (approved ones count, as the reviews service's)
+        stars = (
+            _catalogue_reviews(ctx, reviews, pid, popularity, quality, published) if rated else []
         )
-        sold = rating_count * rng.randint(4, 20) + rng.randint(0, 25) if status != "draft" else 0
+        rating_count = len(stars)
+        rating_avg = (
+            (Decimal(sum(stars)) / rating_count).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            if stars
+            else Decimal("0.00")
+        )
         brand_name = brand[1] if brand else "our independent makers"
         description = (
             f"{title} by {brand_name}. {rng.choice(BENEFITS)} "
@@ -2609,3 +2674,39 @@ def _seed_products(ctx: _TenantCtx, sellers: list[dict], count: int) -> None:
     _insert(sl_t, stocks, created)
     _insert(sm_t, moves, created)
     _insert(la_t, alerts, created)
+    _insert(Review.__table__, reviews, created)
+
+
+def _catalogue_reviews(ctx, rows, product_id, popularity, quality, published) -> list[int]:
+    """Reviews of a product by the tenant's customers (one each, none verified: they bought
+    before the shop's order history), spread since it was published, around its quality; a few
+    wait for moderation or were hidden. Appends the rows; returns the stars of the approved."""
+    rng, authors = ctx.review_rng, ctx.customer_profile_ids
+    if not authors or published is None:
+        return []
+    stars = []
+    span = (ctx.now - published).total_seconds()
+    for customer_id in rng.sample(authors, min(len(authors), MAX_REVIEWS, -(-popularity // 3))):
+        rating = max(1, min(5, round(rng.gauss(quality, 0.9))))
+        status = rng.choices(("approved", "pending", "hidden"), (95, 4, 1))[0]
+        title, body = rng.choice(REVIEW_TEXT[rating])
+        at = published + dt.timedelta(seconds=int(span * rng.random()))
+        rows.append(
+            {
+                "id": ctx.ids.take(Review.__table__),
+                "tenant_id": ctx.tenant.id,
+                "product_id": product_id,
+                "customer_id": customer_id,
+                "rating": rating,
+                "title": title,
+                "body": body,
+                "status": status,
+                "verified_purchase": False,
+                "helpful_count": 0,
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+        if status == "approved":
+            stars.append(rating)
+    return stars

@@ -33,19 +33,14 @@ def register_views(appbuilder: AppBuilder) -> None:
     add(StockMovementView, "Stock movements", icon="fa-exchange", category="Inventory")
     add(LowStockAlertView, "Low stock", icon="fa-exclamation-triangle", category="Inventory")
 
-    add(
-        SellerView,
-        "Sellers",
-        icon="fa-shopping-bag",
-        category="Sellers",
-        category_icon="fa-shopping-bag",
-    )
-    add(CustomerView, "Customers", icon="fa-users", category="Customers", category_icon="fa-users")
-    add(AddressView, "Addresses", icon="fa-map-marker", category="Customers")
+    # the navbar fits one row at 1280 px: a few top-level menus, each a group of pages
+    add(SellerView, "Sellers", icon="fa-shopping-bag", category="People", category_icon="fa-users")
+    add(CustomerView, "Customers", icon="fa-user", category="People")
+    add(AddressView, "Addresses", icon="fa-map-marker", category="People")
 
     from admin.views import accounts, orders, payments, reviews, search, shoppers
 
-    for module in (accounts, shoppers, reviews, payments, orders, search):
+    for module in (accounts, shoppers, reviews, orders, payments, search):
         module.register(appbuilder)
 
     from admin.views import promotions, shipping, tax
@@ -53,6 +48,29 @@ def register_views(appbuilder: AppBuilder) -> None:
     for module in (promotions, tax, shipping):
         module.register(appbuilder)
 
-    add(TenantView, "Tenants", icon="fa-globe", category="Platform", category_icon="fa-cogs")
-    add(AuditLogView, "Audit log", icon="fa-history", category="Platform")
-    add(OutboxView, "Domain events", icon="fa-bolt", category="Platform")
+    # the platform's own pages join FAB's users and roles (its "Security" menu, shown as Platform)
+    appbuilder.add_separator(PLATFORM)
+    add(TenantView, "Tenants", icon="fa-globe", category=PLATFORM)
+    add(AuditLogView, "Audit log", icon="fa-history", category=PLATFORM)
+    add(OutboxView, "Domain events", icon="fa-bolt", category=PLATFORM)
+    arrange_menu(appbuilder)
+
+
+# FAB's own menu of users, roles and permissions; our sessions, tenants, audit log and domain events
+# join it: one top-level menu for running the platform, after those of the shop's daily work
+PLATFORM = "Security"
+# the top-level menus left to right; the navbar fits one row at 1280 px
+MENU_ORDER = ("Orders", "Catalog", "Inventory", "People", "Pricing", "Search analytics")
+
+
+def arrange_menu(appbuilder: AppBuilder) -> None:
+    """The shop's menus in MENU_ORDER, any other after them, the platform's last, labelled
+    "Platform" (its name, which permissions refer to, stays FAB's)."""
+    rank = {name: i for i, name in enumerate(MENU_ORDER)}
+    last = len(MENU_ORDER) + 1
+    appbuilder.menu.menu.sort(
+        key=lambda item: last if item.name == PLATFORM else rank.get(item.name, len(MENU_ORDER))
+    )
+    platform = appbuilder.menu.find(PLATFORM)
+    if platform is not None:
+        platform.label, platform.icon = "Platform", "fa-cogs"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
+from admin.base import MarketModelView, datamodel
 from admin.related_select import PRODUCT_SEARCH, VARIANT_SEARCH
 from admin.views.fulfilment import ProductBulkActions
 from app.catalog import scopes, services
 from app.catalog.models import (
+    ATTRIBUTE_TYPES,
+    PRODUCT_STATUSES,
+    PRODUCT_TYPES,
     Attribute,
     Brand,
     Category,
@@ -17,7 +20,6 @@ from app.catalog.models import (
     ProductImage,
     ProductVariant,
 )
-from app.extensions import db
 from app.security import roles
 from app.sellers.models import SellerProfile
 
@@ -54,6 +56,7 @@ class AttributeView(MarketModelView):
     list_columns = ["name", "code", "type", "unit"]
     search_columns = ["name", "code", "type"]
     add_columns = edit_columns = show_columns = ["name", "code", "type", "unit"]
+    choices_columns = {"type": ATTRIBUTE_TYPES}
 
 
 class BrandView(MarketModelView):
@@ -103,7 +106,7 @@ class VariantView(MarketModelView):
     ajax_related = {"product": PRODUCT_SEARCH}
 
     def owned_by_seller(self, item, seller_id):
-        return item.product is not None and item.product.seller_id == seller_id
+        return scopes.owns_variant(seller_id, item)
 
     def before_save(self, item, is_new):
         services.prepare_variant(item)
@@ -131,9 +134,7 @@ class ProductImageView(MarketModelView):
     ajax_related = {"product": PRODUCT_SEARCH, "variant": VARIANT_SEARCH}
 
     def owned_by_seller(self, item, seller_id):
-        if item.product is None or item.product.seller_id != seller_id:
-            return False
-        return item.variant is None or item.variant.product_id == item.product.id
+        return scopes.owns_image(seller_id, item)
 
 
 class ProductAttributeValueView(MarketModelView):
@@ -149,7 +150,7 @@ class ProductAttributeValueView(MarketModelView):
     ajax_related = {"product": PRODUCT_SEARCH}
 
     def owned_by_seller(self, item, seller_id):
-        return item.product is not None and item.product.seller_id == seller_id
+        return scopes.owns_attribute_value(seller_id, item)
 
 
 class ProductView(ProductBulkActions, MarketModelView):
@@ -169,19 +170,21 @@ class ProductView(ProductBulkActions, MarketModelView):
         "rating_avg",
         "created_at",
     ]
-    # seller/category/brand by id: as selects FAB would load every row of those tables per page
+    # seller/category/brand by name, search-as-you-type: plain selects would load every row of
+    # those tables per page
     search_columns = [
         "title",
         "slug",
         "status",
         "product_type",
         "is_featured",
-        "seller_id",
-        "category_id",
-        "brand_id",
+        "seller",
+        "category",
+        "brand",
         "created_at",
     ]
-    label_columns = {"seller_id": "Seller id", "category_id": "Category id", "brand_id": "Brand id"}
+    search_related = {"seller": ("store_name",), "category": ("name",), "brand": ("name",)}
+    label_columns = {"is_featured": "Featured", "rating_avg": "Rating"}
     add_columns = edit_columns = [
         "title",
         "slug",
@@ -210,19 +213,17 @@ class ProductView(ProductBulkActions, MarketModelView):
         "seller": "Sellers always create products for their own store.",
     }
     readonly_columns = {roles.SELLER: ("seller",)}
+    choices_columns = {"status": PRODUCT_STATUSES, "product_type": PRODUCT_TYPES}
 
     seller_scope = staticmethod(scopes.products_of_seller)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
 
-    def owned_by_seller(self, item, seller_id):
-        seller = item.seller
-        return seller is not None and seller.id == seller_id
+    def claim_for_seller(self, item, seller_id, is_new):
+        if is_new:
+            services.own_by_seller(item, seller_id)
 
-    def pre_add(self, item):
-        if is_seller_user() and current_seller_id() is not None:
-            # a seller's product is always its own, whatever the form said
-            item.seller = db.session.get(SellerProfile, current_seller_id())
-        super().pre_add(item)
+    def owned_by_seller(self, item, seller_id):
+        return scopes.owns_product(seller_id, item)
 
     def before_save(self, item, is_new):
         before = (

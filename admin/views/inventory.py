@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_login import current_user
 
 from admin.base import MarketModelView, datamodel
+from admin.references import USER
 from admin.related_select import VARIANT_SEARCH
 from app.catalog.scopes import variants_of_seller
 from app.inventory import scopes, services
@@ -33,7 +34,7 @@ class WarehouseView(MarketModelView):
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
 
     def owned_by_seller(self, item, seller_id):
-        return item.seller is not None and item.seller.id == seller_id
+        return scopes.owns_warehouse(seller_id, item)
 
 
 class StockView(MarketModelView):
@@ -83,14 +84,7 @@ class StockView(MarketModelView):
     ajax_related = {"variant": VARIANT_SEARCH}  # variants grow without bound: search-as-you-type
 
     def owned_by_seller(self, item, seller_id):
-        variant = item.variant
-        warehouse = item.warehouse
-        return (
-            variant is not None
-            and variant.product.seller_id == seller_id
-            and warehouse is not None
-            and warehouse.seller_id in (None, seller_id)
-        )
+        return scopes.may_stock(seller_id, item.variant, item.warehouse)
 
     def before_save(self, item, is_new):
         services.record_manual_edit(item, actor_id=getattr(current_user, "id", None))
@@ -114,6 +108,8 @@ class StockMovementView(MarketModelView):
     search_columns = ["reason", "reference", "created_at"]
     show_columns = list_columns + ["note", "actor_id"]
     base_order = ("id", "desc")
+    references = {"actor_id": USER}
+    label_columns = {"actor_id": "By"}
 
     seller_scope = staticmethod(scopes.movements_of_seller)
 

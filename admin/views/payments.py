@@ -27,6 +27,8 @@ from flask_login import current_user
 from wtforms import PasswordField, validators
 
 from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
+from admin.formatting import Reference
+from admin.references import ORDER, USER
 from app.core.errors import DomainError, ValidationError
 from app.orders import refunds as order_refunds
 from app.orders import shares
@@ -41,6 +43,10 @@ from app.payments.models import (
 )
 
 READ_ONLY = ["can_list", "can_show"]
+
+# the rows money records point at by id (payments sit below orders: no relationship to follow)
+PAYMENT = Reference(Payment, lambda payment: f"Payment #{payment.id}", "PaymentView")
+REFUND = Reference(Refund, lambda refund: f"Refund #{refund.id}", "RefundView")
 
 
 class _SellerReadOnly(MarketModelView):
@@ -94,20 +100,21 @@ class _SellerReadOnly(MarketModelView):
         if not order_column and self.base_order:
             order_column, order_direction = self.base_order
         count, items = self.datamodel.query(
-            filters.get_joined_filters(self._base_filters),
+            self.tenant_filtered(filters.get_joined_filters(self._base_filters)),
             order_column,
             order_direction,
             page=page,
             page_size=page_size or self.page_size,
         )
-        values = list(self.datamodel.get_values(items, self.list_columns))
+        columns = self.shown_list_columns()
+        values = self._values(items, columns)
         if seller:
             self._seller_values(items, values)
         widgets = widgets or {}
         widgets["list"] = self.list_widget(
-            label_columns=self._seller_labels() if seller else self.label_columns,
-            include_columns=self.list_columns,
-            value_columns=values,
+            label_columns=self.shown_labels(self._seller_labels() if seller else None),
+            include_columns=columns,
+            value_columns=self.display_rows(items, values),
             order_columns=order_columns,
             formatters_columns=self.formatters_columns,
             page=page,
@@ -117,6 +124,7 @@ class _SellerReadOnly(MarketModelView):
             actions=actions or self.actions,
             filters=filters,
             modelview_name=self.__class__.__name__,
+            tenant_choices=self.tenant_choices(),
             **kwargs,
         )
         return widgets
@@ -129,6 +137,7 @@ class _SellerReadOnly(MarketModelView):
         columns = [c for c in self.show_columns if c not in hidden]
         values = dict(zip(columns, self.datamodel.get_values_item(item, columns), strict=True))
         self._seller_values([item], [values])
+        (values,) = self.display_rows([item], [values])
         widgets = widgets or {}
         widgets["show"] = self.show_widget(
             pk=pk,
@@ -196,6 +205,12 @@ class PaymentView(_SellerReadOnly):
         "gateway_reference",
         "created_at",
     ]
+    references = {"order_id": ORDER, "customer_user_id": USER}
+    label_columns = {
+        "order_id": "Order",
+        "customer_user_id": "Customer",
+        "card_last4": "Card ending",
+    }
     show_columns = [
         "id",
         "order_id",
@@ -260,6 +275,8 @@ class PaymentTransactionView(_SellerReadOnly):
         "created_at",
     ]
     show_columns = list_columns + ["raw_response"]
+    references = {"payment_id": PAYMENT, "order_id": ORDER}
+    label_columns = {"payment_id": "Payment", "order_id": "Order"}
 
 
 class RefundView(_SellerReadOnly):
@@ -291,7 +308,18 @@ class RefundView(_SellerReadOnly):
         "created_at",
     ]
     show_columns = list_columns + ["gateway_reference", "created_by_user_id", "updated_at"]
-    label_columns = {"retry_of_refund_id": "Retry of"}
+    references = {
+        "payment_id": PAYMENT,
+        "order_id": ORDER,
+        "retry_of_refund_id": REFUND,
+        "created_by_user_id": USER,
+    }
+    label_columns = {
+        "payment_id": "Payment",
+        "order_id": "Order",
+        "retry_of_refund_id": "Retry of",
+        "created_by_user_id": "Made by",
+    }
 
     @action(
         "retry_refund",
@@ -353,6 +381,7 @@ class PaymentMethodSettingView(MarketModelView):
         "PAYMENT_METHODS of the configuration."
     }
     label_columns = {"stripe_keys": "Stripe keys"}
+    choices_columns = {"method": tuple(METHODS)}
 
     def before_save(self, item, is_new):
         if item.method not in METHODS:
@@ -364,14 +393,10 @@ class PaymentMethodSettingView(MarketModelView):
 
 
 def register(appbuilder: AppBuilder) -> None:
+    # under the orders' menu (one top-level menu less: the navbar fits one row at 1280 px)
     add = appbuilder.add_view
-    add(
-        PaymentView,
-        "Payments",
-        icon="fa-credit-card",
-        category="Payments",
-        category_icon="fa-credit-card",
-    )
-    add(PaymentTransactionView, "Payment transactions", icon="fa-exchange", category="Payments")
-    add(RefundView, "Refunds", icon="fa-undo", category="Payments")
-    add(PaymentMethodSettingView, "Payment methods", icon="fa-cog", category="Payments")
+    appbuilder.add_separator("Orders")
+    add(PaymentView, "Payments", icon="fa-credit-card", category="Orders")
+    add(PaymentTransactionView, "Payment transactions", icon="fa-exchange", category="Orders")
+    add(RefundView, "Refunds", icon="fa-undo", category="Orders")
+    add(PaymentMethodSettingView, "Payment methods", icon="fa-cog", category="Orders")

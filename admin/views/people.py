@@ -7,7 +7,7 @@ from admin.related_select import CUSTOMER_SEARCH, USER_SEARCH
 from app.customers.models import Address, CustomerProfile
 from app.security import roles
 from app.sellers import services as sellers
-from app.sellers.models import SellerProfile
+from app.sellers.models import SELLER_STATUSES, SellerProfile
 
 
 class SellerView(MarketModelView):
@@ -28,6 +28,7 @@ class SellerView(MarketModelView):
     edit_columns = ["store_name", "description", "contact_email", "status", "commission_rate"]
     show_columns = add_columns + ["created_at", "updated_at"]
     description_columns = {"commission_rate": "Share the platform keeps: 0.1000 = 10 %."}
+    choices_columns = {"status": SELLER_STATUSES}
     optional_columns = ("slug",)
     ajax_related = {"user": USER_SEARCH}
     # a seller edits its store's description, not its own approval or commission
@@ -77,7 +78,8 @@ class CustomerView(MarketModelView):
     route_base = "/admin/customers"
     list_title = "Customers"
     list_columns = ["user", "phone", "loyalty_points", "marketing_opt_in", "created_at"]
-    search_columns = ["phone", "marketing_opt_in", "loyalty_points"]
+    # a customer found by name or e-mail (search-as-you-type, as in the add form)
+    search_columns = ["user", "phone", "marketing_opt_in", "loyalty_points"]
     add_columns = [
         "user",
         "phone",

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from admin.base import CurrentTenantFilter, MarketModelView, datamodel
+from admin.references import TENANT, USER
 from app.events.models import OutboxEvent
 from app.security.models import AuditLog
 from app.tenants import services
-from app.tenants.models import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS, Tenant
+from app.tenants.models import (
+    DEFAULT_MAX_LINE_QUANTITY,
+    DEFAULT_MAX_ORDER_UNITS,
+    TENANT_PLANS,
+    TENANT_STATUSES,
+    Tenant,
+)
 
 
 class TenantView(MarketModelView):
@@ -41,6 +48,7 @@ class TenantView(MarketModelView):
         "max_order_units",
     ]
     show_columns = add_columns + ["created_at", "updated_at"]
+    choices_columns = {"status": TENANT_STATUSES, "plan": TENANT_PLANS}
     label_columns = {
         "max_line_quantity": "Max units of one item per order",
         "max_order_units": "Max units per order",
@@ -94,6 +102,8 @@ class AuditLogView(MarketModelView):
         "tenant_id",
     ]
     base_order = ("id", "desc")
+    references = {"actor_id": USER, "tenant_id": TENANT}
+    label_columns = {"actor_id": "Actor's account", "tenant_id": "Tenant"}
 
 
 class OutboxView(MarketModelView):
@@ -115,3 +125,5 @@ class OutboxView(MarketModelView):
     search_columns = ["name", "aggregate", "aggregate_id", "dispatched_at", "created_at"]
     show_columns = list_columns + ["payload", "next_attempt_at", "tenant_id"]
     base_order = ("id", "desc")
+    references = {"tenant_id": TENANT}
+    label_columns = {"tenant_id": "Tenant"}

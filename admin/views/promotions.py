@@ -8,7 +8,8 @@ from flask_appbuilder import AppBuilder
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from wtforms import StringField
 
-from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
+from admin.base import MarketModelView, datamodel
+from admin.references import ORDER, USER
 from app.core.errors import ValidationError
 from app.promotions import scopes, services
 from app.promotions.models import FUNDERS, KINDS, Promotion, PromotionRedemption
@@ -110,6 +111,7 @@ class PromotionView(MarketModelView):
         "updated_at",
     ]
     add_columns = edit_columns = _FORM
+    choices_columns = {"kind": KINDS, "funded_by": FUNDERS}
     add_form_extra_fields = edit_form_extra_fields = {
         name: StringField(
             name.removesuffix("_text").replace("_", " ").capitalize(), widget=BS3TextFieldWidget()
@@ -132,7 +134,7 @@ class PromotionView(MarketModelView):
         "priority": "Higher first. Non-stackable promotions exclude the others.",
     }
     optional_columns = ("value", "funded_by", "priority", "uses_count")
-    # a seller's promotions are always its own and funded by it (_own)
+    # a seller's promotions are always its own and funded by it (claim_for_seller)
     readonly_columns = {roles.SELLER: ("funded_by", "seller")}
     base_order = ("id", "desc")
 
@@ -145,20 +147,11 @@ class PromotionView(MarketModelView):
             for field, column in ID_LISTS.items():
                 getattr(form, field).data = ", ".join(map(str, getattr(item, column) or []))
 
-    def _own(self, item) -> None:
-        if is_seller_user():
-            services.own_by_seller(item, current_seller_id())
-
-    def pre_add(self, item):
-        self._own(item)
-        super().pre_add(item)
-
-    def pre_update(self, item):
-        self._own(item)
-        super().pre_update(item)
+    def claim_for_seller(self, item, seller_id, is_new):
+        services.own_by_seller(item, seller_id)
 
     def owned_by_seller(self, item, seller_id):
-        return item.seller_id == seller_id
+        return scopes.owns_promotion(seller_id, item)
 
     def before_save(self, item, is_new):
         for field, column in ID_LISTS.items():
@@ -181,6 +174,8 @@ class PromotionRedemptionView(MarketModelView):
         "customer_user_id",
     ]
     search_columns = ["promotion", "order_id", "code", "created_at"]
+    references = {"order_id": ORDER, "customer_user_id": USER}
+    label_columns = {"order_id": "Order", "customer_user_id": "Customer"}
     base_order = ("id", "desc")
     seller_scope = staticmethod(scopes.redemptions_of_seller)
     # the list search's promotion select: a seller picks among its own promotions only

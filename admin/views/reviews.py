@@ -51,6 +51,7 @@ class ReviewView(ReviewModeration, MarketModelView):
         "updated_at",
     ]
     edit_columns = ["status"]
+    choices_columns = {"status": REVIEW_STATUSES}
     description_columns = {
         "status": f"One of {', '.join(REVIEW_STATUSES)}: only approved reviews are shown "
         "and counted in the product's rating."

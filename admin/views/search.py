@@ -8,6 +8,7 @@ from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 
 from admin.base import MarketModelView, datamodel
+from admin.references import PRODUCT, USER
 from app.search.models import SearchClick, SearchQueryLog
 
 
@@ -36,6 +37,8 @@ class SearchQueryView(MarketModelView):
     search_columns = ["query", "normalized", "result_count", "endpoint", "created_at"]
     show_columns = list_columns + ["normalized", "filters"]
     base_order = ("id", "desc")
+    references = {"user_id": USER}
+    label_columns = {"user_id": "Customer"}
 
 
 class ZeroResultSearchView(SearchQueryView):
@@ -53,6 +56,12 @@ class SearchClickView(MarketModelView):
     search_columns = ["query", "product_id", "created_at"]
     show_columns = list_columns
     base_order = ("id", "desc")
+    references = {"product_id": PRODUCT, "user_id": USER}
+    label_columns = {"product_id": "Product", "user_id": "Customer"}
+
+
+# what people search for and find (the storefront's search, not a search of the admin)
+MENU = "Search analytics"
 
 
 def register(appbuilder: AppBuilder) -> None:
@@ -61,9 +70,9 @@ def register(appbuilder: AppBuilder) -> None:
         SearchIndexView,
         "Search index",
         icon="fa-search",
-        category="Search",
-        category_icon="fa-search",
+        category=MENU,
+        category_icon="fa-bar-chart",
     )
-    add(SearchQueryView, "Searches", icon="fa-list", category="Search")
-    add(ZeroResultSearchView, "Zero-result searches", icon="fa-ban", category="Search")
-    add(SearchClickView, "Search clicks", icon="fa-mouse-pointer", category="Search")
+    add(SearchQueryView, "Searches", icon="fa-list", category=MENU)
+    add(ZeroResultSearchView, "Zero-result searches", icon="fa-ban", category=MENU)
+    add(SearchClickView, "Search clicks", icon="fa-mouse-pointer", category=MENU)

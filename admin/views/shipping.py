@@ -54,6 +54,7 @@ class ShippingMethodView(MarketModelView):
         "is_active",
     ]
     show_columns = add_columns + ["created_at", "updated_at"]
+    choices_columns = {"rate_type": RATE_TYPES}
     description_columns = {
         "seller": "Empty: offered to every seller that has no method of its own in this zone.",
         "rate_type": f"One of {', '.join(RATE_TYPES)}; weight and price methods take their rates from brackets.",

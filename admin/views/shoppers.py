@@ -34,7 +34,7 @@ class CustomerActivityView(MarketModelView):
 
 
 def register(appbuilder: AppBuilder) -> None:
-    appbuilder.add_view(WishlistItemView, "Wishlists", icon="fa-heart", category="Customers")
+    appbuilder.add_view(WishlistItemView, "Wishlists", icon="fa-heart", category="People")
     appbuilder.add_view(
-        CustomerActivityView, "Customer activities", icon="fa-line-chart", category="Customers"
+        CustomerActivityView, "Customer activities", icon="fa-line-chart", category="People"
     )

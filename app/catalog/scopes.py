@@ -1,13 +1,16 @@
 """Which catalog rows a seller owns, as SQL conditions: the one home of the rule, called by the
 catalog's services and queries and by the admin's seller scoping (admin/views/catalog.py, and the
 reviews of its products in app/reviews/scopes.py). A seller owns its products, their variants,
-images and attribute values; an admin every row of the tenant."""
+images and attribute values; an admin every row of the tenant. The same rules for one row in hand
+(`owns_product`, `owns_variant`, ...) are what the API's product writes and the admin's seller
+saves check."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from app.catalog.models import Product, ProductAttributeValue, ProductImage, ProductVariant
+from app.sellers.services import seller_id_of
 
 
 def products_of_seller(seller_id: int):
@@ -31,3 +34,27 @@ def images_of_seller(seller_id: int):
 
 def attribute_values_of_seller(seller_id: int):
     return ProductAttributeValue.product_id.in_(product_ids_of_seller(seller_id))
+
+
+# --- the same rule for one row in hand (a form about to be saved, a row the API loaded) -----------
+
+
+def owns_product(seller_id: int, product: Product | None) -> bool:
+    """Whether `product`, as it stands (a form's choice of seller included), is seller `seller_id`'s."""
+    return product is not None and seller_id_of(product) == seller_id
+
+
+def owns_variant(seller_id: int, variant: ProductVariant | None) -> bool:
+    """A variant is the seller of its product's."""
+    return variant is not None and owns_product(seller_id, variant.product)
+
+
+def owns_image(seller_id: int, image: ProductImage) -> bool:
+    """An image of the seller's product, showing no variant or a variant of that product."""
+    if not owns_product(seller_id, image.product):
+        return False
+    return image.variant is None or image.variant.product_id == image.product.id
+
+
+def owns_attribute_value(seller_id: int, value: ProductAttributeValue) -> bool:
+    return owns_product(seller_id, value.product)

@@ -30,8 +30,8 @@ from app.core.types import utcnow
 from app.events.bus import publish
 from app.extensions import db
 from app.security.actor import Actor
-from app.sellers.errors import SellerError
 from app.sellers.models import SellerProfile
+from app.sellers.services import require_approved
 from app.tenants.models import Tenant
 
 
@@ -141,9 +141,14 @@ def _own_product(product_id: int, is_admin: bool, seller: SellerProfile | None) 
     if not 0 < product_id < 2**31:
         return None
     product = db.session.scalar(select(Product).where(Product.id == product_id))
-    if product is None or (not is_admin and product.seller_id != seller.id):
+    if product is None or (not is_admin and not scopes.owns_product(seller.id, product)):
         return None
     return product
+
+
+def own_by_seller(product: Product, seller_id: int) -> None:
+    """A product a seller creates is always its own, whatever its form said."""
+    product.seller = db.session.get(SellerProfile, seller_id)
 
 
 def _check_product(
@@ -393,17 +398,10 @@ def reserve_quota_for_status(before: str | None, after: str) -> None:
         reserve_product_quota(1)
 
 
-def _require_approved(seller: SellerProfile | None) -> None:
-    if seller is not None and not seller.is_approved:
-        raise PermissionDenied(
-            "your seller account is not approved yet", code=SellerError.SELLER_NOT_APPROVED
-        )
-
-
 @_write
 def _create_product(actor: Actor, data: dict) -> int:
     is_admin, seller = _standing(actor)
-    _require_approved(seller)
+    require_approved(seller)
     errors = _check_product(data, product=None, is_admin=is_admin, seller=seller, taken_skus=set())
     if errors:
         raise ValidationError("invalid product", details=errors)
@@ -425,7 +423,7 @@ def _update_product(actor: Actor, product_id: int, data: dict) -> int:
     product = _own_product(product_id, is_admin, seller)
     if product is None:
         raise NotFound("no such product")
-    _require_approved(seller)
+    require_approved(seller)
     data = {k: v for k, v in data.items() if k != "seller_id" or is_admin}
     errors = _check_product(
         data, product=product, is_admin=is_admin, seller=seller, taken_skus=set()
@@ -468,7 +466,7 @@ def _bulk_errors(errors: dict[int, dict]) -> ValidationError:
 @_write
 def _bulk_create(actor: Actor, items: list[dict]) -> list[int]:
     is_admin, seller = _standing(actor)
-    _require_approved(seller)
+    require_approved(seller)
     if len(items) > MAX_BULK_ITEMS:
         raise ValidationError("too many items", details={"items": [f"at most {MAX_BULK_ITEMS}"]})
     taken: set[str] = set()
@@ -498,7 +496,7 @@ def bulk_create_products(actor: Actor, items: list[dict]) -> list[dict]:
 @_write
 def _bulk_update(actor: Actor, items: list[dict]) -> list[int]:
     is_admin, seller = _standing(actor)
-    _require_approved(seller)
+    require_approved(seller)
     if len(items) > MAX_BULK_ITEMS:
         raise ValidationError("too many items", details={"items": [f"at most {MAX_BULK_ITEMS}"]})
     taken: set[str] = set()

@@ -43,8 +43,8 @@ from app.promotions.models import (
 )
 from app.security import roles
 from app.security.actor import Actor
-from app.sellers.errors import SellerError
 from app.sellers.models import SellerProfile
+from app.sellers.services import require_approved
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,63}$")
 CUSTOMER_ROLES = (roles.CUSTOMER, roles.PREMIUM_CUSTOMER)
@@ -127,10 +127,13 @@ def check_fields(values: dict) -> dict[str, list[str]]:
 
 def own_by_seller(promotion: Promotion, seller_id: int | None) -> None:
     """A seller's promotion is always its own and funded by it, whatever its form said (a seller
-    with no profile: no seller, which check_fields then refuses)."""
+    with no profile: no seller, which check_fields then refuses); a seller not approved yet may
+    not create or change one (PermissionDenied, seller_not_approved), as in create_promotion."""
+    seller = None if seller_id is None else db.session.get(SellerProfile, seller_id)
+    require_approved(seller)
     promotion.funded_by = "seller"
     promotion.seller_id = seller_id
-    promotion.seller = None if seller_id is None else db.session.get(SellerProfile, seller_id)
+    promotion.seller = seller
 
 
 def prepare_promotion(promotion: Promotion) -> None:
@@ -246,7 +249,9 @@ def list_promotions(
 def get_promotion(actor: Actor, promotion_id: int) -> PromotionView:
     seller_id = _seller_id(actor)
     promotion = db.session.get(Promotion, promotion_id) if 0 < promotion_id < 2**31 else None
-    if promotion is None or (seller_id is not None and promotion.seller_id != seller_id):
+    if promotion is None or (
+        seller_id is not None and not scopes.owns_promotion(seller_id, promotion)
+    ):
         raise NotFound("no such promotion")
     return PromotionView.of(promotion)
 
@@ -261,10 +266,7 @@ def create_promotion(actor: Actor, data: NewPromotion) -> PromotionView:
                 values["code"] = normalize_code(values["code"])
             values["funded_by"] = "seller" if seller is not None else "platform"
             values["seller_id"] = seller.id if seller is not None else None
-            if seller is not None and not seller.is_approved:
-                raise PermissionDenied(
-                    "your seller account is not approved yet", code=SellerError.SELLER_NOT_APPROVED
-                )
+            require_approved(seller)
             errors = check_fields(values)
             if errors:
                 raise ValidationError("invalid promotion", details=errors)

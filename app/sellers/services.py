@@ -1,13 +1,15 @@
 """Seller rules, in one place for every caller (the admin's seller forms call them from FAB's
 hooks): what a valid seller profile is, the store slug it gets, and what a seller may change of
-its own profile (its store, never its approval status or commission rate)."""
+its own profile (its store, never its approval status or commission rate), and that only an
+approved seller lists products and promotions."""
 
 from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from app.core.errors import ValidationError
+from app.core.errors import PermissionDenied, ValidationError
 from app.core.slugs import unique_slug
+from app.sellers.errors import SellerError
 from app.sellers.models import SELLER_STATUSES, SellerProfile
 
 # what only staff decide: a seller's approval and the share the platform keeps
@@ -40,3 +42,22 @@ def seller_may_save(profile: SellerProfile, seller_id: int) -> bool:
         return False
     state = inspect(profile)
     return not any(state.attrs[name].history.has_changes() for name in STAFF_ONLY_COLUMNS)
+
+
+def require_approved(seller: SellerProfile | None) -> None:
+    """A seller creates and changes its products and promotions only once staff approved its
+    profile: PermissionDenied (seller_not_approved) otherwise. None (staff, no seller) passes.
+    The API's product and promotion writes and the admin's promotion form call this."""
+    if seller is not None and not seller.is_approved:
+        raise PermissionDenied(
+            "your seller account is not approved yet", code=SellerError.SELLER_NOT_APPROVED
+        )
+
+
+def seller_id_of(row) -> int | None:
+    """The seller a row with a `seller` relation (a product, a warehouse) names as it stands: the
+    relation when something set it (a form does; only the flush copies it to `seller_id`), else
+    the column. Reads nothing from the database."""
+    if inspect(row).attrs.seller.history.has_changes():
+        return row.seller.id if row.seller is not None else None
+    return row.seller_id

@@ -54,7 +54,8 @@ from app.sellers.actors import actor_for
 from app.sellers.models import SellerProfile
 from app.shipping.models import ShippingMethod, ShippingZone
 from tests.builders.admin import login
-from tests.builders.orders import CARD_OK, _slugs, configure_pricing, headers, patch, place, sub_of
+from tests.builders.auth import api_headers
+from tests.builders.orders import CARD_OK, configure_pricing, patch, place, sub_of
 
 pytestmark = pytest.mark.smoke  # a few seconds, on SQLite too
 
@@ -122,9 +123,9 @@ def _holdings(app, client, factory, tenant, tag: str) -> SimpleNamespace:
             actor_for(db.session.get(User, customer.user_id)),
             NewReview(product_id=product.id, rating=4, title=f"{tag} review"),
         )
-    h = headers(app, customer.user)
+    h = api_headers(app, customer.user)
     order = place(client, None, h=h, items=[(product.variant_id, 1)], payment=CARD_OK)
-    h_seller = headers(app, seller.user)
+    h_seller = api_headers(app, seller.user)
     assert patch(client, h_seller, order["id"], status="processing").status_code == 200
     sub = sub_of(order, seller.id)
     response = client.post(
@@ -194,7 +195,6 @@ def world(app):
     client = app.test_client()
     tenant, other = factory.tenant(), factory.tenant()
     for t in (tenant, other):
-        _slugs[t.id] = t.slug
         configure_pricing(app, t.id)
     mine = _holdings(app, client, factory, tenant, MINE)
     neighbour = _holdings(app, client, factory, tenant, NEIGHBOUR)
@@ -206,7 +206,7 @@ def world(app):
         db.session.commit()
     # an order of A's customer from both sellers, paid; B cancels its part (refunded to the customer
     # through a refund request of B's sub-order): the order is A's too, B's sub-order and refund are not
-    h = headers(app, mine.customer.user)
+    h = api_headers(app, mine.customer.user)
     shared = place(
         client,
         None,
@@ -215,7 +215,7 @@ def world(app):
         payment=CARD_OK,
     )
     response = client.post(
-        f"/api/v1/orders/{shared['id']}/cancel/", headers=headers(app, neighbour.seller.user)
+        f"/api/v1/orders/{shared['id']}/cancel/", headers=api_headers(app, neighbour.seller.user)
     )
     assert response.status_code == 200, response.get_json()
     forbidden = _owned_by(app, tenant.id, neighbour)

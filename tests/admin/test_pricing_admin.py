@@ -14,6 +14,8 @@ from app.security import roles
 from app.shipping.models import ShippingMethod, ShippingZone
 from app.tax.models import TaxRule, TaxSettings
 from tests.builders.admin import login, scope
+from tests.builders.api import error
+from tests.builders.auth import api_headers
 from tests.builders.pricing import Builder
 
 pytestmark = pytest.mark.smoke
@@ -225,3 +227,49 @@ def test_redemption_search_lists_only_the_sellers_own_promotions(app, shop):
     page = client.get("/admin/promotion-redemptions/list/").get_data(as_text=True)
     assert "Seller one sale" in page
     assert "Seller two sale" not in page and "Platform sale" not in page
+
+
+@pytest.mark.parametrize("status", ["pending", "suspended"])
+def test_a_seller_not_approved_creates_and_changes_no_promotion(app, factory, status):
+    """The admin's promotion form refuses a seller whose profile is not approved, with the API's
+    refusal (app.sellers.services.require_approved) as a flash message; nothing is written."""
+    tenant = factory.tenant()
+    seller = factory.seller(tenant, status=status)
+    theirs = Builder(app, tenant.id).promotion(
+        "percentage", "5", name="Before approval", funded_by="seller", seller_id=seller.id
+    )
+    client, _ = login(app, tenant.slug, seller.user.username)
+    form = {
+        "name": "Unapproved sale",
+        "kind": "percentage",
+        "value": "10",
+        "funded_by": "seller",
+        "seller": "",
+        "product_ids_text": "",
+        "stackable": "y",
+        "is_active": "y",
+    }
+    refused = client.post("/admin/promotions/add", data=form, follow_redirects=True)
+    assert refused.status_code == 200
+    assert "your seller account is not approved yet" in refused.get_data(as_text=True)
+    edited = client.post(
+        f"/admin/promotions/edit/{theirs}",
+        data={**form, "name": "Changed while not approved"},
+        follow_redirects=True,
+    )
+    assert "your seller account is not approved yet" in edited.get_data(as_text=True)
+    with scope(app, tenant.id):
+        names = db.session.scalars(
+            select(Promotion.name).where(Promotion.seller_id == seller.id)
+        ).all()
+        assert names == ["Before approval"]
+    # the API refuses the same seller with the same rule
+    api = app.test_client().post(
+        "/api/v1/promotions/",
+        json={"name": "Unapproved sale", "kind": "percentage", "value": "10"},
+        headers=api_headers(app, seller.user),
+    )
+    assert (
+        error(api, 403, "seller_not_approved")["message"]
+        == "your seller account is not approved yet"
+    )

@@ -1,17 +1,24 @@
-"""`flask seed` / admin.demo.seed: what it creates, that it respects tenancy, and that its demo
-logins work. Each test seeds tenants of its own (unique slugs), so the data of other tests,
-and of other runs, is never counted."""
+"""`flask seed` / admin.demo.seed: what it creates, that it respects tenancy, that its demo
+logins work, and that the history it writes through the services (admin.demo.history: orders in
+every state, payments, shipments, refunds, reviews, promotions, carts) is consistent. Each test
+seeds tenants of its own (unique slugs), so the data of other tests, and of other runs, is never
+counted."""
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import re
-from decimal import Decimal
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from sqlalchemy import Integer, cast, func, select
 from werkzeug.security import check_password_hash
 
+from admin.demo.history import FATES, HISTORY_DAYS, _Coupon, _plans, _Shop
 from admin.demo.seed import ATTRIBUTES, BRANDS, DEMO_PASSWORD, seed
+from app.cart.models import Cart, CartItem
 from app.catalog.models import (
     Attribute,
     Brand,
@@ -23,16 +30,47 @@ from app.catalog.models import (
     category_attributes,
 )
 from app.core.tenancy import tenant_scope, unscoped
+from app.core.types import utcnow
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
+from app.orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    RefundRequest,
+    ReservationStatus,
+    StockReservation,
+    SubOrder,
+)
+from app.payments.models import Payment, PaymentTransaction, Refund
+from app.promotions.models import Promotion, PromotionRedemption
+from app.reviews.models import Review
+from app.reviews.services import bought
 from app.security import roles
 from app.security.models import User
 from app.sellers.models import SellerProfile
+from app.shipments.models import Shipment
 from app.tenants.models import Tenant
 from tests.conftest import unique
 
 N_PRODUCTS, N_SELLERS, N_CUSTOMERS, N_SECOND = 50, 4, 6, 5
+N_ORDERS = (
+    16  # the least that gives every state its minimum (admin.demo.history.FATES), and two more
+)
+# what the demo's orders show: every state of an order a shop's staff meets
+ORDER_STATES = {
+    "pending",
+    "paid",
+    "processing",
+    "shipped",
+    "delivered",
+    "completed",
+    "cancelled",
+    "refund_requested",
+    "refunded",
+    "partially_refunded",
+}
 
 
 def _count(table, tenant_id: int, *where) -> int:
@@ -50,7 +88,8 @@ def _tenant(slug: str) -> Tenant:
 
 @pytest.fixture(scope="module")
 def seeded(app):
-    """One small seed for the module: tenant A (50 products) and a second tenant B (5)."""
+    """One small seed for the module: tenant A (50 products and a history of 16 orders) and a
+    second tenant B (5 products, no orders)."""
     slug_a, slug_b = unique("seed-a-"), unique("seed-b-")
     with app.app_context():
         report = seed(
@@ -62,10 +101,15 @@ def seeded(app):
             second_tenant_products=N_SECOND,
             seed=7,
             chunk_size=20,
+            orders=N_ORDERS,
+            second_tenant_orders=0,
         )
         ids = {t.slug: t.tenant_id for t in report.tenants}
+        with tenant_scope(ids[slug_a]):
+            order_ids = db.session.scalars(select(Order.id)).all()
         db.session.remove()
     return {
+        "order_ids": order_ids,
         "report": report,
         "a": ids[slug_a],
         "b": ids[slug_b],
@@ -95,8 +139,17 @@ def test_counts_per_table(seeded, ctx):
         StockMovement,
         LowStockAlert,
         Address,
+        Review,
+        Order,
+        SubOrder,
+        Payment,
+        Shipment,
+        RefundRequest,
+        Promotion,
     ):
         assert _count(model.__table__, a) == created[model.__tablename__], model.__name__
+    assert created["orders"] >= N_ORDERS and created["reviews"] > 0
+    assert _count(Order.__table__, seeded["b"]) == 0  # second_tenant_orders=0
     # shapes: 1-4 variants, 1-3 images per product; 1-2 addresses per customer, exactly one default
     with tenant_scope(a):
         per_product = db.session.execute(
@@ -192,6 +245,9 @@ def test_variants_skus_prices_and_currency(seeded, ctx):
 
 
 def test_every_variant_has_stock_and_a_consistent_ledger(seeded, ctx):
+    """Every variant has stock; after the history's orders, what each stock row holds is what its
+    ledger says, what it reserves is what the orders still hold, and a low-stock alert is open
+    exactly where an active product's stock is at or below its reorder point."""
     a = seeded["a"]
     with tenant_scope(a):
         without_stock = db.session.scalar(
@@ -202,19 +258,46 @@ def test_every_variant_has_stock_and_a_consistent_ledger(seeded, ctx):
         assert without_stock == 0
         levels = db.session.scalars(select(StockLevel)).all()
         assert levels and all(
-            s.quantity_reserved == 0 and s.quantity_on_hand >= 0 and s.reorder_point > 0
+            s.quantity_on_hand >= 0 and 0 <= s.quantity_reserved <= s.quantity_on_hand
             for s in levels
         )
-        ledger = dict(
-            db.session.execute(
+        assert all(s.reorder_point > 0 for s in levels)
+        ledger = {
+            row[0]: (row[1], row[2])
+            for row in db.session.execute(
                 select(
-                    StockMovement.stock_level_id, func.sum(StockMovement.delta_on_hand)
+                    StockMovement.stock_level_id,
+                    func.sum(StockMovement.delta_on_hand),
+                    func.sum(StockMovement.delta_reserved),
                 ).group_by(StockMovement.stock_level_id)
             ).all()
+        }
+        held = dict(
+            db.session.execute(
+                select(StockReservation.stock_level_id, func.sum(StockReservation.quantity))
+                .where(StockReservation.status == ReservationStatus.HELD)
+                .group_by(StockReservation.stock_level_id)
+            ).all()
         )
-        assert all(ledger.get(s.id, 0) == s.quantity_on_hand for s in levels)
-        for alert in db.session.scalars(select(LowStockAlert)).all():
-            assert alert.available == alert.stock_level.available <= alert.reorder_point
+        assert held, "the pending, paid and processing orders hold stock"
+        for s in levels:
+            on_hand, reserved = ledger.get(s.id, (0, 0))
+            assert (on_hand, reserved) == (s.quantity_on_hand, s.quantity_reserved), s.id
+            assert s.quantity_reserved == held.get(s.id, 0), s.id
+        sold = db.session.scalar(
+            select(func.count()).select_from(StockMovement).where(StockMovement.reason == "sale")
+        )
+        assert sold > 0
+        open_alerts = {
+            alert.stock_level_id: alert
+            for alert in db.session.scalars(
+                select(LowStockAlert).where(LowStockAlert.resolved_at.is_(None))
+            ).all()
+        }
+        for s in levels:
+            low = s.available <= s.reorder_point and s.variant.product.status == "active"
+            assert (s.id in open_alerts) == low, s.id
+        assert all(alert.available <= alert.reorder_point for alert in open_alerts.values())
         # each variant's stock is in its seller's warehouse or a platform one, never another seller's
         for s in levels:
             assert s.warehouse.seller_id in (None, s.variant.product.seller_id)
@@ -247,6 +330,9 @@ def test_second_tenant_is_invisible_under_the_first(seeded, ctx):
         )
 
 
+HISTORY_MODELS = (Order, Payment, Shipment, RefundRequest, Review, Promotion, Cart)
+
+
 def test_if_empty_does_not_double_the_data_and_a_rerun_only_adds_products(seeded, app):
     slug_a, a = seeded["slug_a"], seeded["a"]
     with app.app_context():
@@ -261,9 +347,12 @@ def test_if_empty_does_not_double_the_data_and_a_rerun_only_adds_products(seeded
                 SellerProfile,
                 CustomerProfile,
                 Warehouse,
+                *HISTORY_MODELS,
             )
         }
-        report = seed(500, tenant=slug_a, second_tenant=seeded["slug_b"], if_empty=True)
+        report = seed(
+            500, tenant=slug_a, second_tenant=seeded["slug_b"], if_empty=True, orders=N_ORDERS
+        )
         assert [t.skipped for t in report.tenants] == [True, True]
         assert sum(report.created.values()) == 0
         after = {
@@ -279,16 +368,27 @@ def test_if_empty_does_not_double_the_data_and_a_rerun_only_adds_products(seeded
                     SellerProfile,
                     CustomerProfile,
                     Warehouse,
+                    *HISTORY_MODELS,
                 )
             )
         }
         assert after == before
 
-        # without --if-empty, a second run reuses users, categories, brands and warehouses
+        # without --if-empty, a second run reuses users, categories, brands and warehouses, and
+        # writes no second history into a tenant that has orders
         report = seed(
-            10, sellers=N_SELLERS, customers=N_CUSTOMERS, tenant=slug_a, second_tenant=None, seed=7
+            10,
+            sellers=N_SELLERS,
+            customers=N_CUSTOMERS,
+            tenant=slug_a,
+            second_tenant=None,
+            seed=7,
+            orders=N_ORDERS,
         )
         assert report.tenants[0].created["products"] == 10
+        for model in HISTORY_MODELS:
+            if model is not Review:  # the new products come with their catalogue reviews
+                assert _count(model.__table__, a) == before[model.__tablename__], model
         for name in (
             "ab_user",
             "categories",
@@ -378,7 +478,8 @@ def test_same_seed_gives_the_same_catalogue(app):
 
 @pytest.mark.smoke
 def test_small_seed_smoke(app):
-    """Runs on SQLite too: a tiny seed of two tenants, stock for every variant, tenancy, logins."""
+    """Runs on SQLite too (`make run`'s database): a tiny seed of two tenants, stock for every
+    variant, tenancy, logins, and a short history in every state whose payments add up."""
     slug, second = unique("smoke-"), unique("smoke2-")
     with app.app_context():
         report = seed(
@@ -389,12 +490,15 @@ def test_small_seed_smoke(app):
             second_tenant=second,
             second_tenant_products=3,
             seed=1,
+            orders=14,
+            second_tenant_orders=0,
         )
         a, b = (t.tenant_id for t in report.tenants)
         assert (
             report.tenants[0].created["products"] == 12
             and report.tenants[1].created["products"] == 3
         )
+        assert report.tenants[0].failures == []
         with tenant_scope(a):
             assert db.session.scalar(select(func.count(Product.id))) == 12
             variants = db.session.scalar(select(func.count(ProductVariant.id)))
@@ -404,11 +508,23 @@ def test_small_seed_smoke(app):
                 select(User).where(User.email == f"seller1@{slug}.example.com")
             )
             assert seller is not None and check_password_hash(seller.password, DEMO_PASSWORD)
+            statuses = set(db.session.scalars(select(Order.status)).all())
+            paid = db.session.scalar(
+                select(func.sum(Order.total - Order.refunded_total)).where(
+                    Order.paid_at.isnot(None)
+                )
+            )
+            kept = db.session.scalar(
+                select(func.sum(Payment.amount_captured - Payment.amount_refunded))
+            )
+        assert ORDER_STATES <= statuses, statuses
+        assert paid == kept
         with tenant_scope(b):
             assert db.session.scalar(select(func.count(Product.id))) == 3
-        again = seed(12, tenant=slug, second_tenant=second, if_empty=True)
+        again = seed(12, tenant=slug, second_tenant=second, if_empty=True, orders=14)
         assert all(t.skipped for t in again.tenants)
         assert _count(Product.__table__, a) == 12
+        assert _count(Order.__table__, a) == report.tenants[0].created["orders"]
         db.session.remove()
 
 
@@ -471,3 +587,233 @@ def test_a_guest_can_check_out_the_seeded_catalog(app, seeded):
     assert (
         refused.status_code == 409 and refused.get_json()["error"]["code"] == "no_shipping_method"
     )
+
+
+# --- the history: orders, payments, shipments, refunds, reviews, promotions, carts ---------------
+
+
+def test_the_history_has_orders_in_every_state(seeded, ctx):
+    a = seeded["a"]
+    assert seeded["report"].tenants[0].failures == []  # no service refused a step
+    with tenant_scope(a):
+        statuses = Counter(db.session.scalars(select(Order.status)).all())
+        guests = db.session.scalar(
+            select(func.count(Order.id)).where(Order.customer_user_id.is_(None))
+        )
+    assert ORDER_STATES <= set(statuses), statuses
+    assert sum(statuses.values()) >= N_ORDERS
+    assert statuses["pending"] >= 2 and statuses["refund_requested"] >= 2
+    assert guests < sum(statuses.values())  # customers' orders (and a guest's, now and then)
+
+
+def test_payments_add_up_to_what_the_orders_were_paid_and_refunded(seeded, ctx):
+    a, history = seeded["a"], seeded["order_ids"]  # not the orders other tests place
+    with tenant_scope(a):
+        orders = db.session.scalars(select(Order).where(Order.id.in_(history))).all()
+        payments = db.session.scalars(select(Payment).where(Payment.order_id.in_(history))).all()
+        captured, refunded, tx_captured, tx_refunded, refunds = (Counter() for _ in range(5))
+        for p in payments:
+            captured[p.order_id] += p.amount_captured
+            refunded[p.order_id] += p.amount_refunded
+        for t in db.session.scalars(
+            select(PaymentTransaction).where(
+                PaymentTransaction.status == "succeeded", PaymentTransaction.order_id.in_(history)
+            )
+        ).all():
+            if t.kind in ("capture", "mark_received"):
+                tx_captured[t.order_id] += t.amount
+            elif t.kind == "refund":
+                tx_refunded[t.order_id] += t.amount
+        for r in db.session.scalars(select(Refund).where(Refund.status == "completed")).all():
+            refunds[r.order_id] += r.amount
+        methods = Counter(p.method for p in payments)
+        gateways = {p.gateway for p in payments}
+    assert {p.order_id for p in payments} == {o.id for o in orders}  # each has its payment(s)
+    assert {"test_card", "bank_transfer"} <= set(methods) and gateways == {"test", "manual"}
+    for o in orders:
+        if o.paid_at is None:  # never paid: pending, or cancelled before it was
+            assert o.status in ("pending", "cancelled") and captured[o.id] == 0, o.number
+            continue
+        assert captured[o.id] == tx_captured[o.id] == o.total, o.number
+        assert refunded[o.id] == tx_refunded[o.id] == refunds[o.id] == o.refunded_total, o.number
+        if o.status == "refunded":
+            assert o.refunded_total == o.total and o.payment_status == "refunded", o.number
+        elif o.status == "partially_refunded":
+            assert 0 < o.refunded_total < o.total, o.number
+        elif o.status == "cancelled":  # cancelled after it was paid: refunded in full
+            assert o.refunded_total == o.total, o.number
+        else:
+            assert o.refunded_total == 0 and o.payment_status == "captured", o.number
+    paid = [o for o in orders if o.paid_at is not None]
+    assert sum(captured.values()) - sum(refunded.values()) == sum(
+        (o.total - o.refunded_total for o in paid), Decimal("0")
+    )
+
+
+def test_refund_requests_wait_for_a_decision_and_decided_ones_are_settled(seeded, ctx):
+    a = seeded["a"]
+    with tenant_scope(a):
+        requests = db.session.scalars(select(RefundRequest)).all()
+        subs = {s.id: s for s in db.session.scalars(select(SubOrder)).all()}
+    by_status = Counter(r.status for r in requests)
+    assert by_status["requested"] >= 2 and by_status["completed"] >= 2
+    assert by_status["rejected"] >= 1
+    for r in requests:
+        sub = subs[r.sub_order_id]
+        if r.status == "requested":  # waiting: the seller or an admin decides
+            assert sub.status == "refund_requested" and r.decided_at is None
+        elif r.status == "completed":
+            assert sub.status in ("refunded", "partially_refunded") and r.decided_at is not None
+        else:
+            assert r.status == "rejected" and sub.status == sub.status_before_refund
+    assert any(r.lines for r in requests)  # returns of units, not only amounts
+
+
+def test_shipped_and_delivered_sub_orders_have_labels_and_tracking(seeded, ctx):
+    a = seeded["a"]
+    with tenant_scope(a):
+        subs = db.session.scalars(select(SubOrder)).all()
+        shipments = {s.sub_order_id: s for s in db.session.scalars(select(Shipment)).all()}
+        events = {s.id: [e.status for e in s.events] for s in shipments.values()}
+        pdfs = {s.id: (s.label_pdf or b"")[:5] for s in shipments.values()}
+    delivered_or_later = {"delivered", "completed", "refund_requested", "refunded"}
+    for sub in subs:
+        shipment = shipments.get(sub.id)
+        if sub.status == "shipped":
+            assert shipment is not None and shipment.status == "label_created", sub.number
+            assert events[shipment.id] == ["label_created"]
+        elif sub.status in delivered_or_later | {"partially_refunded"}:
+            assert shipment is not None and shipment.status == "delivered", sub.number
+            assert events[shipment.id] == ["label_created", "delivered"]
+        elif sub.status in ("pending", "paid", "processing"):
+            assert shipment is None, sub.number
+        if shipment is not None:
+            assert pdfs[shipment.id] == b"%PDF-" and shipment.tracking_number
+            assert shipment.shipped_at is not None
+
+
+def test_product_ratings_are_what_their_reviews_say(seeded, ctx):
+    """Counters recomputed as the reviews service does (approved reviews, half-up to 0.01)."""
+    a = seeded["a"]
+    with tenant_scope(a):
+        summary = {
+            product_id: (count, avg)
+            for product_id, count, avg in db.session.execute(
+                select(Review.product_id, func.count(Review.id), func.avg(Review.rating))
+                .where(Review.status == "approved")
+                .group_by(Review.product_id)
+            ).all()
+        }
+        products = db.session.execute(
+            select(Product.id, Product.rating_count, Product.rating_avg)
+        ).all()
+        verified = db.session.execute(
+            select(CustomerProfile.user_id, Review.product_id)
+            .join(CustomerProfile, CustomerProfile.id == Review.customer_id)
+            .where(Review.verified_purchase.is_(True))
+        ).all()
+        assert verified, "customers reviewed what the history delivered to them"
+        assert all(bought(user_id, product_id) for user_id, product_id in verified)
+        statuses = set(db.session.scalars(select(Review.status)).all())
+    assert sum(1 for _, count, _ in products if count) > N_PRODUCTS // 3
+    for product_id, count, avg in products:
+        expected_count, expected_avg = summary.get(product_id, (0, 0))
+        expected = Decimal(str(expected_avg or 0)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        assert (count, avg) == (expected_count, expected), product_id
+    assert "approved" in statuses
+
+
+def test_the_history_lies_in_the_past_months_and_reads_consistently(seeded, ctx):
+    """The services stamped what they wrote with the seeding's clock; the history then moved it
+    into the past: six months of orders, each timeline in order, numbers dated by placement."""
+    a = seeded["a"]
+    now = utcnow()
+    with tenant_scope(a):
+        orders = db.session.scalars(select(Order)).all()
+        events = db.session.scalars(select(OrderEvent).order_by(OrderEvent.id)).all()
+        subs = db.session.scalars(select(SubOrder)).all()
+        references = db.session.scalars(
+            select(StockMovement.reference).where(StockMovement.reason != "receipt")
+        ).all()
+        shipments = db.session.scalars(select(Shipment)).all()
+        lines = db.session.scalar(select(func.count(OrderLine.id)))
+    by_id = {o.id: o for o in orders}
+    oldest = now - dt.timedelta(days=HISTORY_DAYS + 1)
+    assert all(oldest < o.created_at <= now for o in orders)
+    assert (now - min(o.created_at for o in orders)).days > 30  # not all of it this month
+    assert lines >= len(orders)
+    for o in orders:
+        assert o.number.startswith(o.created_at.strftime("%y%m%d-")), o.number
+        assert o.created_at <= o.updated_at <= now
+        if o.paid_at is not None:
+            assert o.created_at <= o.paid_at <= now
+        if o.status == "pending":  # placed minutes ago: the reservation still runs
+            assert o.reservation_expires_at > now
+    for sub in subs:
+        assert sub.number.startswith(by_id[sub.order_id].number + "-")
+    last: dict[int, dt.datetime] = {}
+    for e in events:
+        order = by_id[e.order_id]
+        assert order.created_at <= e.created_at <= now, (order.number, e.to_status)
+        assert e.created_at >= last.get(e.order_id, e.created_at), (order.number, e.to_status)
+        last[e.order_id] = e.created_at
+    numbers = {o.number for o in orders} | {s.number for s in subs}
+    for reference in references:  # the ledger names orders by their (dated) numbers
+        kind, _, rest = reference.partition(":")
+        assert kind in ("order", "refund") and rest.split(":")[0] in numbers, reference
+    for shipment in shipments:
+        assert by_id[shipment.order_id].paid_at <= shipment.shipped_at <= now
+
+
+def test_promotions_were_redeemed_and_carts_are_open(seeded, ctx):
+    a = seeded["a"]
+    with tenant_scope(a):
+        promotions = db.session.scalars(select(Promotion)).all()
+        redemptions = Counter(db.session.scalars(select(PromotionRedemption.promotion_id)).all())
+        placed = dict(
+            db.session.execute(
+                select(PromotionRedemption.id, Order.created_at).join(
+                    Order, Order.id == PromotionRedemption.order_id
+                )
+            ).all()
+        )
+        stamped = dict(
+            db.session.execute(select(PromotionRedemption.id, PromotionRedemption.created_at)).all()
+        )
+        open_carts = db.session.scalar(select(func.count(func.distinct(CartItem.cart_id))))
+        sellers_own = [p for p in promotions if p.funded_by == "seller"]
+    assert len(promotions) >= 4 and sellers_own
+    assert sum(redemptions.values()) > 0
+    for p in promotions:
+        assert p.uses_count == redemptions[p.id], p.name
+    assert placed == stamped  # redeemed as the order was placed
+    runs = {p.id: (p.starts_at, p.ends_at) for p in promotions}
+    with tenant_scope(a):
+        used = db.session.execute(
+            select(PromotionRedemption.promotion_id, PromotionRedemption.created_at)
+        ).all()
+    for promotion_id, at in used:  # while the promotion ran
+        starts, ends = runs[promotion_id]
+        assert (starts is None or starts <= at) and (ends is None or at < ends)
+    assert open_carts >= 1
+
+
+def test_the_history_is_planned_the_same_for_the_same_seed(seeded, ctx):
+    a, now = seeded["a"], dt.datetime(2026, 6, 1, 12, tzinfo=dt.timezone.utc)
+    coupons = {
+        "WELCOME10": _Coupon(now - dt.timedelta(days=365), first_order=True),
+        "WINTER20": _Coupon(now - dt.timedelta(days=10)),
+    }
+
+    def plan(seed_value):
+        with tenant_scope(a):
+            shop = _Shop(a, "US", random.Random(seed_value), now)
+            return [
+                (p.fate, p.at, [(v.id, q) for v, q in p.items], p.method, p.coupon, p.reviews)
+                for p in _plans(shop, 40, coupons)
+            ]
+
+    first = plan(3)
+    assert first == plan(3)
+    assert first != plan(4)
+    assert {fate for fate, *_ in first} == set(FATES)

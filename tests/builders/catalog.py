@@ -6,8 +6,6 @@ import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 
-from flask_jwt_extended import create_access_token
-
 from app.catalog.models import (
     Attribute,
     Brand,
@@ -25,127 +23,163 @@ from tests.conftest import unique
 BASE = "/api/v1/products"
 
 
-def headers(tenant, app=None, user=None) -> dict:
-    h = {"X-Tenant": tenant.slug}
-    if user is not None:
-        h["Authorization"] = f"Bearer {token(app, user)}"
-    return h
+def taxonomy() -> SimpleNamespace:
+    """In the current tenant (an app context and tenant scope open): an attribute colour, filterable
+    on Clothing; categories Clothing > Shirts > T-shirts, and Books; brands Acme and Globex; a
+    platform warehouse. Flushed, not committed."""
+    colour = Attribute(code="colour", name="Colour", type="choice")
+    clothing = Category(name="Clothing", slug="clothing", filterable_attributes=[colour])
+    shirts = Category(name="Shirts", slug="shirts", parent=clothing)
+    tees = Category(name="T-shirts", slug="t-shirts", parent=shirts)
+    books = Category(name="Books", slug="books")
+    acme, globex = Brand(name="Acme", slug="acme"), Brand(name="Globex", slug="globex")
+    wh = Warehouse(code=unique("W"), name="Main")
+    db.session.add_all([colour, clothing, shirts, tees, books, acme, globex, wh])
+    db.session.flush()
+    return SimpleNamespace(
+        colour=colour,
+        clothing=clothing,
+        shirts=shirts,
+        tees=tees,
+        books=books,
+        acme=acme,
+        globex=globex,
+        wh=wh,
+    )
+
+
+def add_product(
+    title: str,
+    seller,
+    category,
+    brand,
+    prices: list[str],
+    stock: int,
+    *,
+    warehouse: Warehouse,
+    now: dt.datetime,
+    sizes: str | None = None,
+    description: str = "",
+    image: bool = False,
+    rating: str = "0",
+    count: int = 0,
+    sold: int = 0,
+    age: int = 0,
+    attrs=(),
+    status: str = "active",
+    featured: bool = False,
+    reserved: int = 0,
+) -> Product:
+    """A product of known figures in the current tenant: a variant per price (sized S, M, L... from
+    `sizes`, else no options), `stock` on hand (`reserved` of it reserved) of the first one in
+    `warehouse`, (attribute, value) pairs, an image when asked, created `age` days before `now`.
+    Flushed, not committed."""
+    p = Product(
+        title=title,
+        slug=unique("p-"),
+        seller_id=seller.id,
+        category=category,
+        brand=brand,
+        status=status,
+        is_featured=featured,
+        rating_avg=Decimal(rating),
+        rating_count=count,
+        sold_count=sold,
+        description=description,
+        created_at=now - dt.timedelta(days=age),
+    )
+    db.session.add(p)
+    for i, price in enumerate(prices):
+        p.variants.append(
+            ProductVariant(
+                sku=unique("SKU-"),
+                price=Decimal(price),
+                currency="USD",
+                options={"size": sizes[i]} if sizes else {},
+                position=i,
+            )
+        )
+    if image:
+        p.images.append(ProductImage(url=f"https://img.example.com/{title}.jpg", alt_text=title))
+    for attribute, value in attrs:
+        p.attribute_values.append(ProductAttributeValue(attribute=attribute, value=value))
+    db.session.flush()
+    db.session.add(
+        StockLevel(
+            variant_id=p.variants[0].id,
+            warehouse_id=warehouse.id,
+            quantity_on_hand=stock,
+            quantity_reserved=reserved,
+        )
+    )
+    return p
 
 
 def build_catalog(app, factory):
-    """One tenant with a category tree, two brands, a colour attribute, two sellers and five products
+    """One tenant with the taxonomy above and a hidden category, two sellers and five products
     (P4 a draft) with known prices, stock, ratings, sales and ages."""
     tenant = factory.tenant()
     s1, s2 = factory.seller(tenant), factory.seller(tenant)
     now = dt.datetime.now(dt.timezone.utc)
     with app.app_context(), tenant_scope(tenant.id):
-        colour = Attribute(code="colour", name="Colour", type="choice")
-        clothing = Category(name="Clothing", slug="clothing", filterable_attributes=[colour])
-        shirts = Category(name="Shirts", slug="shirts", parent=clothing)
-        tees = Category(name="T-shirts", slug="t-shirts", parent=shirts)
-        books = Category(name="Books", slug="books")
-        hidden = Category(name="Hidden", slug="hidden", is_active=False)
-        acme, globex = Brand(name="Acme", slug="acme"), Brand(name="Globex", slug="globex")
-        wh = Warehouse(code=unique("W"), name="Main")
-        db.session.add_all([colour, clothing, shirts, tees, books, hidden, acme, globex, wh])
-        db.session.flush()
+        t = taxonomy()
+        db.session.add(Category(name="Hidden", slug="hidden", is_active=False))
 
-        def product(
-            title,
-            seller,
-            category,
-            brand,
-            prices,
-            stock,
-            *,
-            rating="0",
-            sold=0,
-            age=0,
-            colour_value=None,
-            status="active",
-            featured=False,
-            reserved=0,
-        ):
-            p = Product(
-                title=title,
-                slug=unique("p-"),
-                seller_id=seller.id,
-                category=category,
-                brand=brand,
-                status=status,
-                is_featured=featured,
-                rating_avg=Decimal(rating),
-                rating_count=3 if sold else 0,
-                sold_count=sold,
+        def product(title, seller, category, brand, prices, stock, *, colour=None, **figures):
+            return add_product(
+                title,
+                seller,
+                category,
+                brand,
+                prices,
+                stock,
+                warehouse=t.wh,
+                now=now,
+                sizes="SML",
                 description=f"About {title}",
-                created_at=now - dt.timedelta(days=age),
+                image=True,
+                count=3 if figures.get("sold") else 0,
+                attrs=[(t.colour, colour)] if colour else (),
+                **figures,
             )
-            db.session.add(p)
-            for i, price in enumerate(prices):
-                p.variants.append(
-                    ProductVariant(
-                        sku=unique("SKU-"),
-                        price=Decimal(price),
-                        currency="USD",
-                        options={"size": "SML"[i]},
-                        position=i,
-                    )
-                )
-            p.images.append(
-                ProductImage(url=f"https://img.example.com/{title}.jpg", alt_text=title)
-            )
-            if colour_value:
-                p.attribute_values.append(
-                    ProductAttributeValue(attribute=colour, value=colour_value)
-                )
-            db.session.flush()
-            db.session.add(
-                StockLevel(
-                    variant_id=p.variants[0].id,
-                    warehouse_id=wh.id,
-                    quantity_on_hand=stock,
-                    quantity_reserved=reserved,
-                )
-            )
-            return p
 
         p1 = product(
             "Red Shirt",
             s1,
-            tees,
-            acme,
+            t.tees,
+            t.acme,
             ["10.00", "30.00"],
             5,
             rating="4.50",
             sold=10,
             age=5,
-            colour_value="Red",
+            colour="Red",
         )
         p2 = product(
             "Blue Shirt",
             s2,
-            shirts,
-            globex,
+            t.shirts,
+            t.globex,
             ["50.00"],
             0,
             rating="3.00",
             sold=50,
             age=4,
-            colour_value="Blue",
+            colour="Blue",
         )
-        p3 = product("Novel", s1, books, acme, ["20.00"], 3, reserved=3, age=3)
-        p4 = product("Draft Shirt", s1, clothing, acme, ["15.00"], 1, status="draft", age=2)
+        p3 = product("Novel", s1, t.books, t.acme, ["20.00"], 3, reserved=3, age=3)
+        p4 = product("Draft Shirt", s1, t.clothing, t.acme, ["15.00"], 1, status="draft", age=2)
         p5 = product(
             "Green Hat",
             s2,
-            clothing,
-            globex,
+            t.clothing,
+            t.globex,
             ["5.00"],
             2,
             rating="5.00",
             sold=5,
             age=1,
-            colour_value="Green",
+            colour="Green",
             featured=True,
         )
         db.session.commit()
@@ -155,12 +189,12 @@ def build_catalog(app, factory):
             p3=p3.id,
             p4=p4.id,
             p5=p5.id,
-            clothing=clothing.id,
-            shirts=shirts.id,
-            tees=tees.id,
-            books=books.id,
-            acme=acme.id,
-            globex=globex.id,
+            clothing=t.clothing.id,
+            shirts=t.shirts.id,
+            tees=t.tees.id,
+            books=t.books.id,
+            acme=t.acme.id,
+            globex=t.globex.id,
             p1_variants=[v.id for v in p1.variants],
             p1_sku=p1.variants[0].sku,
             stock_p1=p1.variants[0].id,
@@ -187,8 +221,3 @@ def product_body(**overrides) -> dict:
     }
     body.update(overrides)
     return body
-
-
-def token(app, user) -> str:
-    with app.app_context(), tenant_scope(user.tenant_id):
-        return create_access_token(identity=str(user.id))

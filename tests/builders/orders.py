@@ -9,7 +9,6 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from flask_jwt_extended import create_access_token
 from sqlalchemy import select
 
 from app.core.tenancy import tenant_scope
@@ -19,6 +18,7 @@ from app.orders.models import RefundRequest
 from app.security import roles
 from app.shipping.models import ShippingMethod, ShippingZone
 from app.tax.models import TaxRule
+from tests.builders.auth import api_headers
 
 ADDRESS = {
     "full_name": "Ada Lovelace",
@@ -27,18 +27,6 @@ ADDRESS = {
     "postal_code": "N1 1AA",
     "country": "GB",
 }
-
-_slugs: dict[int, str] = {}
-
-
-def headers(app, user=None, tenant=None, **extra) -> dict:
-    """Bearer token of `user` (None: a guest) at its tenant (or `tenant`)."""
-    tenant_id = tenant.id if tenant is not None else user.tenant_id
-    h = {"X-Tenant": _slugs[tenant_id], **extra}
-    if user is not None:
-        with app.app_context(), tenant_scope(user.tenant_id):
-            h["Authorization"] = f"Bearer {create_access_token(identity=str(user.id))}"
-    return h
 
 
 def key() -> str:
@@ -92,7 +80,6 @@ def stock_of(app, tenant_id: int, stock_level_id: int) -> tuple[int, int]:
 @pytest.fixture
 def shop(app, factory):
     tenant = factory.tenant()
-    _slugs[tenant.id] = tenant.slug
     seller, seller2 = factory.seller(tenant), factory.seller(tenant)
     customer, other = factory.customer(tenant), factory.customer(tenant)
     admin = factory.user(tenant, roles.ADMIN)
@@ -100,7 +87,6 @@ def shop(app, factory):
     product2 = factory.product(seller2, price="25.50", stock=5)
     pricing = configure_pricing(app, tenant.id)
     foreign_tenant = factory.tenant()
-    _slugs[foreign_tenant.id] = foreign_tenant.slug
     foreign_seller = factory.seller(foreign_tenant)
     foreign_customer = factory.customer(foreign_tenant)
     foreign_product = factory.product(foreign_seller, price="5.00", stock=5)
@@ -119,13 +105,13 @@ def shop(app, factory):
         foreign_seller=foreign_seller,
         foreign_customer=foreign_customer,
         foreign_product=foreign_product,
-        h=headers(app, customer.user),
-        h_other=headers(app, other.user),
-        h_seller=headers(app, seller.user),
-        h_seller2=headers(app, seller2.user),
-        h_admin=headers(app, admin),
-        h_guest=headers(app, None, tenant),
-        h_foreign=headers(app, foreign_customer.user),
+        h=api_headers(app, customer.user),
+        h_other=api_headers(app, other.user),
+        h_seller=api_headers(app, seller.user),
+        h_seller2=api_headers(app, seller2.user),
+        h_admin=api_headers(app, admin),
+        h_guest=api_headers(app, None, tenant),
+        h_foreign=api_headers(app, foreign_customer.user),
     )
 
 

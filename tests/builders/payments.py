@@ -17,7 +17,6 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 import pytest
-from flask_jwt_extended import create_access_token
 from sqlalchemy import select, update
 
 from app.core.tenancy import tenant_scope
@@ -27,6 +26,7 @@ from app.payments import charges, ledger
 from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentTransaction
 from app.security import roles
+from tests.builders.auth import api_headers
 from tests.builders.order_rows import order_row
 
 API = "/api/v1/payments"
@@ -37,12 +37,6 @@ CARD_OK = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2099,
 
 def card(number: str) -> dict:
     return dict(CARD_OK, card_number=number)
-
-
-def headers(app, user, slug: str, **extra) -> dict:
-    with app.app_context(), tenant_scope(user.tenant_id):
-        token = create_access_token(identity=str(user.id))
-    return {"Authorization": f"Bearer {token}", "X-Tenant": slug, **extra}
 
 
 class Payments:
@@ -109,6 +103,31 @@ class Payments:
             currency=currency,
         )
 
+    def paid_order(
+        self,
+        tenant_id: int,
+        *,
+        total="40.00",
+        user_id=None,
+        seller_ids=(),
+        method="test_card",
+        details=None,
+    ):
+        """A paid order of `total` (a sub-order per seller of `seller_ids`) and the payment of all
+        of it: (order id, payment)."""
+        order_id = self.order(
+            tenant_id, total=total, user_id=user_id, seller_ids=seller_ids, status="paid"
+        )
+        payment = self.start(
+            tenant_id,
+            amount=total,
+            order_id=order_id,
+            user_id=user_id,
+            method=method,
+            details=details,
+        )
+        return order_id, payment
+
     def get(self, tenant_id: int, payment_id: int):
         return self.run(tenant_id, ledger.get_payment, payment_id)
 
@@ -157,12 +176,12 @@ def shop(app, factory):
         admin=admin,
         foreign_customer=foreign_customer,
         foreign_admin=foreign_admin,
-        h=headers(app, customer.user, slug),
-        h_other=headers(app, other.user, slug),
-        h_seller=headers(app, seller.user, slug),
-        h_admin=headers(app, admin, slug),
-        h_foreign=headers(app, foreign_customer.user, foreign.slug),
-        h_foreign_admin=headers(app, foreign_admin, foreign.slug),
+        h=api_headers(app, customer.user, slug),
+        h_other=api_headers(app, other.user, slug),
+        h_seller=api_headers(app, seller.user, slug),
+        h_admin=api_headers(app, admin, slug),
+        h_foreign=api_headers(app, foreign_customer.user, foreign.slug),
+        h_foreign_admin=api_headers(app, foreign_admin, foreign.slug),
         anon={"X-Tenant": slug},
     )
 

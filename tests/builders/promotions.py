@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from flask_jwt_extended import create_access_token
 
-from app.core.tenancy import tenant_scope
 from app.security import roles
+from tests.builders.auth import api_headers
 from tests.builders.pricing import Builder
 
 API = "/api/v1/promotions"
-
-
-def _headers(app, user, slug) -> dict:
-    with app.app_context(), tenant_scope(user.tenant_id):
-        token = create_access_token(identity=str(user.id))
-    return {"Authorization": f"Bearer {token}", "X-Tenant": slug}
 
 
 @pytest.fixture
@@ -30,11 +23,11 @@ def shop(app, factory):
     foreign_product = factory.product(factory.seller(foreign))
     foreign_promo = Builder(app, foreign.id).promotion("percentage", "10", code="ELSEWHERE")
     h = {
-        "admin": _headers(app, admin, tenant.slug),
-        "seller": _headers(app, seller.user, tenant.slug),
-        "seller2": _headers(app, seller2.user, tenant.slug),
-        "customer": _headers(app, customer.user, tenant.slug),
-        "foreign_admin": _headers(app, foreign_admin, foreign.slug),
+        "admin": api_headers(app, admin, tenant.slug),
+        "seller": api_headers(app, seller.user, tenant.slug),
+        "seller2": api_headers(app, seller2.user, tenant.slug),
+        "customer": api_headers(app, customer.user, tenant.slug),
+        "foreign_admin": api_headers(app, foreign_admin, foreign.slug),
         "guest": {"X-Tenant": tenant.slug},
     }
     return dict(

@@ -5,23 +5,16 @@ Elasticsearch too when ELASTICSEARCH_URL is set (a live server)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
-from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 
-from app.catalog.models import (
-    Attribute,
-    Brand,
-    Category,
-    Product,
-    ProductAttributeValue,
-    ProductVariant,
-)
+from app.catalog.models import Attribute
 from app.core.tenancy import tenant_scope
 from app.extensions import db
-from app.inventory.models import StockLevel, Warehouse
+from tests.builders.catalog import add_product, taxonomy
 from tests.conftest import unique
 
 BACKENDS = [
@@ -66,72 +59,19 @@ def build_catalog(app, factory):
     s1, s2 = factory.seller(tenant), factory.seller(tenant)
     now = dt.datetime.now(dt.timezone.utc)
     with app.app_context(), tenant_scope(tenant.id):
-        colour = Attribute(code="colour", name="Colour", type="choice")
+        t = taxonomy()
         material = Attribute(code="material", name="Material", type="text")
-        clothing = Category(name="Clothing", slug="clothing", filterable_attributes=[colour])
-        shirts = Category(name="Shirts", slug="shirts", parent=clothing)
-        tees = Category(name="T-shirts", slug="t-shirts", parent=shirts)
-        books = Category(name="Books", slug="books")
-        acme, globex = Brand(name="Acme", slug="acme"), Brand(name="Globex", slug="globex")
-        wh = Warehouse(code=unique("W"), name="Main")
-        db.session.add_all([colour, material, clothing, shirts, tees, books, acme, globex, wh])
-        db.session.flush()
-
-        def product(
-            title,
-            seller,
-            category,
-            brand,
-            price,
-            stock,
-            *,
-            description="",
-            rating="0",
-            count=0,
-            sold=0,
-            age=0,
-            attrs=(),
-            status="active",
-            featured=False,
-            reserved=0,
-        ):
-            p = Product(
-                title=title,
-                slug=unique("p-"),
-                seller_id=seller.id,
-                category=category,
-                brand=brand,
-                status=status,
-                is_featured=featured,
-                rating_avg=Decimal(rating),
-                rating_count=count,
-                sold_count=sold,
-                description=description,
-                created_at=now - dt.timedelta(days=age),
-            )
-            db.session.add(p)
-            p.variants.append(
-                ProductVariant(sku=unique("SKU-"), price=Decimal(price), currency="USD", options={})
-            )
-            for attribute, value in attrs:
-                p.attribute_values.append(ProductAttributeValue(attribute=attribute, value=value))
-            db.session.flush()
-            db.session.add(
-                StockLevel(
-                    variant_id=p.variants[0].id,
-                    warehouse_id=wh.id,
-                    quantity_on_hand=stock,
-                    quantity_reserved=reserved,
-                )
-            )
-            return p
+        db.session.add(material)
+        colour, clothing, shirts, tees, books = t.colour, t.clothing, t.shirts, t.tees, t.books
+        acme, globex = t.acme, t.globex
+        product = functools.partial(add_product, warehouse=t.wh, now=now)
 
         p1 = product(
             "Red Cotton Shirt",
             s1,
             tees,
             acme,
-            "10.00",
+            ["10.00"],
             5,
             description="Soft cotton shirt for summer",
             rating="4.50",
@@ -145,7 +85,7 @@ def build_catalog(app, factory):
             s2,
             shirts,
             globex,
-            "50.00",
+            ["50.00"],
             0,
             description="Sturdy denim",
             rating="3.00",
@@ -159,19 +99,19 @@ def build_catalog(app, factory):
             s1,
             books,
             acme,
-            "20.00",
+            ["20.00"],
             3,
             reserved=3,
             description="A thrilling detective story",
             age=4,
         )
-        p4 = product("Draft Shirt", s1, clothing, acme, "15.00", 1, status="draft", age=3)
+        p4 = product("Draft Shirt", s1, clothing, acme, ["15.00"], 1, status="draft", age=3)
         p5 = product(
             "Green Wool Hat",
             s2,
             clothing,
             globex,
-            "5.00",
+            ["5.00"],
             2,
             description="Warm wool",
             rating="5.00",
@@ -186,7 +126,7 @@ def build_catalog(app, factory):
             s1,
             None,
             None,
-            "120.00",
+            ["120.00"],
             1,
             description="Brown leather",
             rating="4.00",
@@ -199,7 +139,7 @@ def build_catalog(app, factory):
             s2,
             clothing,
             globex,
-            "8.00",
+            ["8.00"],
             4,
             description="Goes well with a shirt",
             age=0,
@@ -220,7 +160,7 @@ def build_catalog(app, factory):
             books=books.id,
             acme=acme.id,
             globex=globex.id,
-            wh=wh.id,
+            wh=t.wh.id,
             p2_variant=p2.variants[0].id,
         )
     foreign = factory.product(factory.seller(other), title="Red Cotton Shirt Imported")

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.reviews.inputs import NewReview
 from app.security import roles
 from tests.builders.api import error
-from tests.builders.customers import _slugs, headers
+from tests.builders.auth import api_headers
 
 API = "/api/v1/customers"
 ADDRESS = {
@@ -31,14 +31,12 @@ ADDRESS = {
 @pytest.fixture
 def shop(app, factory):
     tenant = factory.tenant()
-    _slugs[tenant.id] = tenant.slug
     seller = factory.seller(tenant)
     customer = factory.customer(tenant)
     other = factory.customer(tenant)
     product = factory.product(seller)
     draft = factory.product(seller, status="draft")
     foreign_tenant = factory.tenant()
-    _slugs[foreign_tenant.id] = foreign_tenant.slug
     foreign_seller = factory.seller(foreign_tenant)
     foreign_product = factory.product(foreign_seller)
     foreign_customer = factory.customer(foreign_tenant)
@@ -52,9 +50,9 @@ def shop(app, factory):
         "foreign_tenant": foreign_tenant,
         "foreign_product": foreign_product,
         "foreign_customer": foreign_customer,
-        "h": headers(app, customer.user),
-        "h_other": headers(app, other.user),
-        "h_seller": headers(app, seller.user),
+        "h": api_headers(app, customer.user),
+        "h_other": api_headers(app, other.user),
+        "h_seller": api_headers(app, seller.user),
     }
 
 
@@ -95,7 +93,7 @@ def test_profile_get_and_put(client, shop):
 
 def test_profile_is_created_lazily(app, client, factory, shop):
     user = factory.user(shop["tenant"], roles.PREMIUM_CUSTOMER)
-    response = client.get(f"{API}/profile/", headers=headers(app, user))
+    response = client.get(f"{API}/profile/", headers=api_headers(app, user))
     assert response.status_code == 200 and response.get_json()["user_id"] == user.id
     with app.app_context(), tenant_scope(user.tenant_id):
         assert (
@@ -500,7 +498,7 @@ def _run_together(n, target):
 
 def test_concurrent_first_requests_make_one_profile(app, factory, shop):
     user = factory.user(shop["tenant"], roles.CUSTOMER)  # no profile yet
-    h = headers(app, user)
+    h = api_headers(app, user)
     results = _run_together(
         6, lambda: app.test_client().get(f"{API}/profile/", headers=h).status_code
     )

@@ -8,7 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 
-from tests.builders.customers import headers
+from tests.builders.auth import api_headers
 
 _auth: dict = {}
 BUSINESS_RULES = {
@@ -27,7 +27,7 @@ def api_schema(app):
         seller = factory.seller(tenant)
         factory.product(seller)
         customer = factory.customer(tenant)
-        _auth.update(headers(app, customer.user, tenant.slug))
+        _auth.update(api_headers(app, customer.user, tenant.slug))
     api = schemathesis.openapi.from_wsgi("/api/schema/", app)
     # text holding NUL is refused by a rule the JSON schema cannot say (request_guard: a 422
     # naming the field, described by the `default` answer): a schema-valid case never holds one

@@ -15,6 +15,7 @@ from werkzeug.exceptions import BadRequest
 
 from app.extensions import db
 from storefront_api.request_guard import JSONTooDeep, json_nesting_exceeds
+from tests.builders.auth import bearer
 from tests.builders.factories import PASSWORD
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -41,7 +42,7 @@ def shop(app, factory):
         product=product,
         customer=customer,
         anon=anon,
-        h_seller={**anon, "Authorization": f"Bearer {response.get_json()['access_token']}"},
+        h_seller={**anon, **bearer(response.get_json()["access_token"])},
     )
 
 

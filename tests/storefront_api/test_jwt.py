@@ -10,21 +10,17 @@ from flask_jwt_extended import create_access_token, create_refresh_token, decode
 from app.core.tenancy import tenant_scope
 from app.security import roles
 from app.security.tokens import revoke
+from tests.builders.auth import api_headers, bearer, token
 
 pytestmark = pytest.mark.smoke
-
-
-def _token(app, user) -> str:
-    with app.app_context(), tenant_scope(user.tenant_id):
-        return create_access_token(identity=str(user.id))
 
 
 def test_token_carries_tenant_and_roles_and_expires_in_15_minutes(app, factory):
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)
-    token = _token(app, admin)
+    access = token(app, admin)
     with app.app_context():
-        claims = decode_token(token)
+        claims = decode_token(access)
     assert claims["tenant_id"] == tenant.id and claims["roles"] == [roles.ADMIN]
     assert claims["exp"] - claims["iat"] == 15 * 60
 
@@ -32,21 +28,19 @@ def test_token_carries_tenant_and_roles_and_expires_in_15_minutes(app, factory):
 def test_revoked_token_is_refused_by_fab_routes(app, factory, client):
     tenant = factory.tenant()
     admin = factory.user(tenant, roles.ADMIN)
-    token = _token(app, admin)
-    headers = {"Authorization": f"Bearer {token}", "X-Tenant": tenant.slug}
+    access = token(app, admin)
+    headers = api_headers(tenant=tenant, **bearer(access))
     assert client.get("/api/v1/menu/", headers=headers).status_code == 200
     with app.app_context():
-        revoke(decode_token(token)["jti"], 900)
+        revoke(decode_token(access)["jti"], 900)
     assert client.get("/api/v1/menu/", headers=headers).status_code == 401
 
 
 def test_token_of_one_tenant_is_useless_in_another(app, factory, client):
     home, other = factory.tenant(), factory.tenant()
     admin = factory.user(home, roles.ADMIN)
-    token = _token(app, admin)
-    response = client.get(
-        "/api/v1/menu/", headers={"Authorization": f"Bearer {token}", "X-Tenant": other.slug}
-    )
+    access = token(app, admin)
+    response = client.get("/api/v1/menu/", headers=api_headers(tenant=other, **bearer(access)))
     assert response.status_code == 401
 
 
@@ -108,21 +102,23 @@ def test_a_token_without_exp_is_refused_even_signed_with_our_key(app, factory, c
             expires_delta=False,
             additional_claims={"sid": real["sid"], "jti": real["jti"]},
         )
-    for token in (access, refresh):  # signed with our key, everything but exp
-        claims = pyjwt.decode(token, app.config["SECRET_KEY"], algorithms=["HS256"])
+    for forged in (access, refresh):  # signed with our key, everything but exp
+        claims = pyjwt.decode(forged, app.config["SECRET_KEY"], algorithms=["HS256"])
         assert "exp" not in claims and claims["sub"] == str(admin.id)
 
-    bearer = {**h, "Authorization": f"Bearer {access}"}
-    response = client.get("/api/v1/auth/profile/", headers=bearer)
+    unexpiring = {**h, **bearer(access)}
+    response = client.get("/api/v1/auth/profile/", headers=unexpiring)
     assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
-    assert client.get("/api/v1/menu/", headers=bearer).status_code != 200  # FAB's REST routes too
+    assert (
+        client.get("/api/v1/menu/", headers=unexpiring).status_code != 200
+    )  # FAB's REST routes too
     spent = client.post("/api/v1/auth/refresh/", json={"refresh_token": refresh}, headers=h)
     assert spent.status_code == 401 and spent.get_json()["error"]["code"] == "invalid_token"
     # the genuine tokens of that session still work: the forged refresh spent nothing
     assert (
         client.get(
             "/api/v1/auth/profile/",
-            headers={**h, "Authorization": f"Bearer {pair['access_token']}"},
+            headers={**h, **bearer(pair["access_token"])},
         ).status_code
         == 200
     )

@@ -15,6 +15,7 @@ from schemathesis.checks import (
 )
 
 from app.security import roles
+from tests.builders.auth import api_headers, bearer
 from tests.builders.factories import PASSWORD
 
 CHECKS = [
@@ -77,10 +78,9 @@ def test_anonymous_requests_conform(case, fuzz_world):
 @FUZZ_SETTINGS
 def test_customer_requests_conform(case, fuzz_world):
     case.call_and_validate(
-        headers={
-            "X-Tenant": fuzz_world["tenant"].slug,
-            "Authorization": f"Bearer {fuzz_world['tokens']['customer']}",
-        },
+        headers=api_headers(
+            tenant=fuzz_world["tenant"], **bearer(fuzz_world["tokens"]["customer"])
+        ),
         checks=CHECKS,
     )
 
@@ -89,9 +89,6 @@ def test_customer_requests_conform(case, fuzz_world):
 @FUZZ_SETTINGS
 def test_admin_requests_conform(case, fuzz_world):
     case.call_and_validate(
-        headers={
-            "X-Tenant": fuzz_world["tenant"].slug,
-            "Authorization": f"Bearer {fuzz_world['tokens']['admin']}",
-        },
+        headers=api_headers(tenant=fuzz_world["tenant"], **bearer(fuzz_world["tokens"]["admin"])),
         checks=CHECKS,
     )

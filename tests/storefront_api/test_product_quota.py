@@ -13,7 +13,8 @@ from app.extensions import db
 from app.security import roles
 from app.tenants.models import Tenant
 from tests.builders.admin import login
-from tests.builders.catalog import BASE, headers, product_body
+from tests.builders.auth import api_headers
+from tests.builders.catalog import BASE, product_body
 
 
 def _limit(app, tenant, value) -> None:
@@ -33,7 +34,7 @@ def test_create_and_bulk_stop_at_the_limit_and_write_nothing(app, factory, clien
     factory.product(seller)
     factory.product(seller, status="archived")  # archived products do not count
     _limit(app, tenant, 3)
-    h = headers(tenant, app, seller.user)
+    h = api_headers(app, seller.user, tenant)
 
     assert client.post(f"{BASE}/", json=product_body(attributes=[]), headers=h).status_code == 201
     two = [product_body(attributes=[]), product_body(attributes=[])]
@@ -59,7 +60,7 @@ def test_restoring_an_archived_product_counts(app, factory, client):
     factory.product(seller)
     archived = factory.product(seller, status="archived")
     _limit(app, tenant, 1)
-    h = headers(tenant, app, seller.user)
+    h = api_headers(app, seller.user, tenant)
     restored = client.patch(f"{BASE}/{archived.id}/", json={"status": "active"}, headers=h)
     assert (
         restored.status_code == 409
@@ -77,7 +78,7 @@ def test_concurrent_creations_never_overshoot(app, factory):
     tenant = factory.tenant()
     seller = factory.seller(tenant)
     _limit(app, tenant, 4)
-    h = headers(tenant, app, seller.user)
+    h = api_headers(app, seller.user, tenant)
     statuses: list[int] = []
     barrier = threading.Barrier(10)
 

@@ -14,7 +14,8 @@ from app.core.tenancy import tenant_scope
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.security import roles
-from tests.builders.catalog import BASE, build_catalog, headers, product_body, token
+from tests.builders.auth import api_headers, bearer
+from tests.builders.catalog import BASE, build_catalog, product_body
 from tests.conftest import unique
 
 
@@ -35,7 +36,7 @@ def ids_of(response) -> list[int]:
 def test_list_shows_active_products_of_the_tenant_only(app, factory, client, world):
     other = factory.tenant()
     factory.product(factory.seller(other), title="Foreign")
-    body = client.get(f"{BASE}/", headers=headers(world.tenant)).get_json()
+    body = client.get(f"{BASE}/", headers=api_headers(tenant=world.tenant)).get_json()
     i = world.ids
     assert [p["id"] for p in body["items"]] == [
         i.p5,
@@ -57,7 +58,7 @@ def test_list_shows_active_products_of_the_tenant_only(app, factory, client, wor
 
 @pytest.mark.smoke
 def test_category_filter_includes_descendants_by_slug_or_id(client, world):
-    h, i = headers(world.tenant), world.ids
+    h, i = api_headers(tenant=world.tenant), world.ids
     assert sorted(ids_of(client.get(f"{BASE}/?category=clothing", headers=h))) == sorted(
         [i.p1, i.p2, i.p5]
     )
@@ -68,7 +69,7 @@ def test_category_filter_includes_descendants_by_slug_or_id(client, world):
 
 
 def test_price_range_matches_any_variant(client, world):
-    h, i = headers(world.tenant), world.ids
+    h, i = api_headers(tenant=world.tenant), world.ids
     assert ids_of(client.get(f"{BASE}/?min_price=25&max_price=35", headers=h)) == [
         i.p1
     ]  # its second variant
@@ -97,7 +98,7 @@ def test_price_range_matches_any_variant(client, world):
     ],
 )
 def test_bad_filters_are_422_with_field_details(client, world, query, field):
-    response = client.get(f"{BASE}/?{query}", headers=headers(world.tenant))
+    response = client.get(f"{BASE}/?{query}", headers=api_headers(tenant=world.tenant))
     assert response.status_code == 422, response.get_json()
     details = response.get_json()["error"]["details"]
     flat = str(details)
@@ -105,7 +106,7 @@ def test_bad_filters_are_422_with_field_details(client, world, query, field):
 
 
 def test_attribute_filter_any_of_values(client, world):
-    h, i = headers(world.tenant), world.ids
+    h, i = api_headers(tenant=world.tenant), world.ids
     assert ids_of(client.get(f"{BASE}/?attr_colour=red", headers=h)) == [i.p1]
     assert ids_of(client.get(f"{BASE}/?attr_colour=Red&attr_colour=Blue", headers=h)) == [
         i.p2,
@@ -115,7 +116,7 @@ def test_attribute_filter_any_of_values(client, world):
 
 
 def test_in_stock_rating_brand_and_seller_filters(client, world):
-    h, i = headers(world.tenant), world.ids
+    h, i = api_headers(tenant=world.tenant), world.ids
     assert ids_of(client.get(f"{BASE}/?in_stock=true", headers=h)) == [
         i.p5,
         i.p1,
@@ -143,27 +144,30 @@ def test_in_stock_rating_brand_and_seller_filters(client, world):
     ],
 )
 def test_sort_orders(client, world, sort, order):
-    got = ids_of(client.get(f"{BASE}/?sort={sort}", headers=headers(world.tenant)))
+    got = ids_of(client.get(f"{BASE}/?sort={sort}", headers=api_headers(tenant=world.tenant)))
     assert got == [getattr(world.ids, name) for name in order]
 
 
 def test_pagination(client, world):
     body = client.get(
-        f"{BASE}/?page=2&page_size=3&sort=price", headers=headers(world.tenant)
+        f"{BASE}/?page=2&page_size=3&sort=price", headers=api_headers(tenant=world.tenant)
     ).get_json()
     assert (
         [p["id"] for p in body["items"]] == [world.ids.p2]
         and body["total"] == 4
         and body["page"] == 2
     )
-    assert client.get(f"{BASE}/?page=9", headers=headers(world.tenant)).get_json()["items"] == []
+    assert (
+        client.get(f"{BASE}/?page=9", headers=api_headers(tenant=world.tenant)).get_json()["items"]
+        == []
+    )
 
 
 def test_list_queries_do_not_grow_with_the_page(app, client, world):
     from sqlalchemy import event
 
     client.get(
-        f"{BASE}/?warm=up", headers=headers(world.tenant)
+        f"{BASE}/?warm=up", headers=api_headers(tenant=world.tenant)
     )  # per-process lookups (tenant) done once
     counts = []
     for size in (1, 4):
@@ -177,7 +181,8 @@ def test_list_queries_do_not_grow_with_the_page(app, client, world):
         event.listen(engine, "before_cursor_execute", count)
         try:
             client.get(
-                f"{BASE}/?page_size={size}&sort=price&x={size}", headers=headers(world.tenant)
+                f"{BASE}/?page_size={size}&sort=price&x={size}",
+                headers=api_headers(tenant=world.tenant),
             )
         finally:
             event.remove(engine, "before_cursor_execute", count)
@@ -191,7 +196,7 @@ def test_list_queries_do_not_grow_with_the_page(app, client, world):
 @pytest.mark.smoke
 def test_detail_has_variants_availability_breadcrumb_and_public_seller(client, world):
     i = world.ids
-    body = client.get(f"{BASE}/{i.p1}/", headers=headers(world.tenant)).get_json()
+    body = client.get(f"{BASE}/{i.p1}/", headers=api_headers(tenant=world.tenant)).get_json()
     assert [v["price"] for v in body["variants"]] == ["10.00", "30.00"]
     assert body["variants"][0]["available"] == 5 and body["variants"][0]["in_stock"] is True
     assert body["variants"][1]["available"] == 0 and body["variants"][1]["options"] == {"size": "M"}
@@ -212,32 +217,37 @@ def test_draft_is_404_to_public_and_other_sellers_but_visible_to_owner_and_admin
     i, t = world.ids, world.tenant
     admin = factory.user(t, roles.ADMIN)
     customer = factory.user(t, roles.CUSTOMER)
-    assert client.get(f"{BASE}/{i.p4}/", headers=headers(t)).status_code == 404
-    assert client.get(f"{BASE}/{i.p4}/", headers=headers(t, app, customer)).status_code == 404
-    assert client.get(f"{BASE}/{i.p4}/", headers=headers(t, app, world.s2.user)).status_code == 404
-    owner = client.get(f"{BASE}/{i.p4}/", headers=headers(t, app, world.s1.user))
+    assert client.get(f"{BASE}/{i.p4}/", headers=api_headers(tenant=t)).status_code == 404
+    assert client.get(f"{BASE}/{i.p4}/", headers=api_headers(app, customer, t)).status_code == 404
+    assert (
+        client.get(f"{BASE}/{i.p4}/", headers=api_headers(app, world.s2.user, t)).status_code == 404
+    )
+    owner = client.get(f"{BASE}/{i.p4}/", headers=api_headers(app, world.s1.user, t))
     assert owner.status_code == 200 and owner.get_json()["status"] == "draft"
     assert owner.headers["Cache-Control"].startswith("private")
     assert (
-        client.get(f"{BASE}/{i.p4}/", headers=headers(t)).status_code == 404
+        client.get(f"{BASE}/{i.p4}/", headers=api_headers(tenant=t)).status_code == 404
     )  # the owner's view was not shared
-    assert client.get(f"{BASE}/{i.p4}/", headers=headers(t, app, admin)).status_code == 200
+    assert client.get(f"{BASE}/{i.p4}/", headers=api_headers(app, admin, t)).status_code == 200
 
 
 def test_detail_of_another_tenant_or_missing_is_404(factory, client, world):
     other = factory.tenant()
     response = client.get(f"{BASE}/{world.ids.p1}/", headers={"X-Tenant": other.slug})
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
-    assert client.get(f"{BASE}/999999999/", headers=headers(world.tenant)).status_code == 404
+    assert (
+        client.get(f"{BASE}/999999999/", headers=api_headers(tenant=world.tenant)).status_code
+        == 404
+    )
 
 
 def test_detail_with_a_bad_token_is_401(client, world):
-    h = {**headers(world.tenant), "Authorization": "Bearer nonsense"}
+    h = api_headers(tenant=world.tenant, **bearer("nonsense"))
     assert client.get(f"{BASE}/{world.ids.p1}/", headers=h).status_code == 401
 
 
 def test_featured_and_by_category(client, world):
-    h, i = headers(world.tenant), world.ids
+    h, i = api_headers(tenant=world.tenant), world.ids
     assert ids_of(client.get(f"{BASE}/featured/", headers=h)) == [i.p5]
     assert ids_of(client.get(f"{BASE}/category/shirts/?sort=price", headers=h)) == [i.p1, i.p2]
     assert ids_of(client.get(f"{BASE}/category/clothing/?attr_colour=green", headers=h)) == [i.p5]
@@ -247,7 +257,7 @@ def test_featured_and_by_category(client, world):
 
 
 def test_search_ands_tokens_over_title_description_and_brand(client, world):
-    h, i = headers(world.tenant), world.ids
+    h, i = api_headers(tenant=world.tenant), world.ids
     assert ids_of(client.get(f"{BASE}/search/?q=shirt&sort=newest", headers=h)) == [i.p2, i.p1]
     assert ids_of(client.get(f"{BASE}/search/?q=red+SHIRT&sort=newest", headers=h)) == [i.p1]
     assert ids_of(client.get(f"{BASE}/search/?q=acme&sort=newest", headers=h)) == [i.p3, i.p1]
@@ -261,7 +271,7 @@ def test_search_ands_tokens_over_title_description_and_brand(client, world):
 
 
 def test_categories_list_detail_and_tenancy(factory, client, world):
-    h = headers(world.tenant)
+    h = api_headers(tenant=world.tenant)
     items = client.get(f"{BASE}/categories/", headers=h).get_json()["items"]
     assert [c["slug"] for c in items] == [
         "books",
@@ -290,7 +300,7 @@ def test_categories_list_detail_and_tenancy(factory, client, world):
 
 def test_category_filters_count_facets_over_descendants(factory, client, world):
     body = client.get(
-        f"{BASE}/categories/clothing/filters/", headers=headers(world.tenant)
+        f"{BASE}/categories/clothing/filters/", headers=api_headers(tenant=world.tenant)
     ).get_json()
     assert body["total"] == 3
     assert {b["slug"]: b["count"] for b in body["brands"]} == {"globex": 2, "acme": 1}
@@ -325,32 +335,44 @@ def test_create_category_admin_only(app, factory, client, world):
     t = world.tenant
     admin, customer = factory.user(t, roles.ADMIN), factory.user(t, roles.CUSTOMER)
     body = {"name": "Hats", "parent_id": world.ids.clothing, "attribute_codes": ["colour"]}
-    assert client.post(f"{BASE}/categories/", json=body, headers=headers(t)).status_code == 401
     assert (
-        client.post(f"{BASE}/categories/", json=body, headers=headers(t, app, customer)).status_code
+        client.post(f"{BASE}/categories/", json=body, headers=api_headers(tenant=t)).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            f"{BASE}/categories/", json=body, headers=api_headers(app, customer, t)
+        ).status_code
         == 403
     )
     assert (
         client.post(
-            f"{BASE}/categories/", json=body, headers=headers(t, app, world.s1.user)
+            f"{BASE}/categories/", json=body, headers=api_headers(app, world.s1.user, t)
         ).status_code
         == 403
     )
-    created = client.post(f"{BASE}/categories/", json=body, headers=headers(t, app, admin))
+    created = client.post(f"{BASE}/categories/", json=body, headers=api_headers(app, admin, t))
     assert created.status_code == 201, created.get_json()
     assert (
         created.get_json()["slug"] == "hats"
         and created.get_json()["breadcrumb"][0]["slug"] == "clothing"
     )
     assert "hats" in [
-        c["slug"] for c in client.get(f"{BASE}/categories/", headers=headers(t)).get_json()["items"]
+        c["slug"]
+        for c in client.get(f"{BASE}/categories/", headers=api_headers(tenant=t)).get_json()[
+            "items"
+        ]
     ]
     bad = client.post(
-        f"{BASE}/categories/", json={"name": "", "slug": "Bad Slug"}, headers=headers(t, app, admin)
+        f"{BASE}/categories/",
+        json={"name": "", "slug": "Bad Slug"},
+        headers=api_headers(app, admin, t),
     )
     assert bad.status_code == 422 and {"name", "slug"} <= set(bad.get_json()["error"]["details"])
     dup = client.post(
-        f"{BASE}/categories/", json={"name": "x", "slug": "hats"}, headers=headers(t, app, admin)
+        f"{BASE}/categories/",
+        json={"name": "x", "slug": "hats"},
+        headers=api_headers(app, admin, t),
     )
     assert dup.status_code == 422 and dup.get_json()["error"]["details"] == {
         "slug": ["already used"]
@@ -358,14 +380,14 @@ def test_create_category_admin_only(app, factory, client, world):
     inactive = client.post(
         f"{BASE}/categories/",
         json={"name": "Later", "is_active": False},
-        headers=headers(t, app, admin),
+        headers=api_headers(app, admin, t),
     )
     assert inactive.status_code == 201 and inactive.get_json()["slug"] == "later"
-    assert client.get(f"{BASE}/categories/later/", headers=headers(t)).status_code == 404
+    assert client.get(f"{BASE}/categories/later/", headers=api_headers(tenant=t)).status_code == 404
     unknown = client.post(
         f"{BASE}/categories/",
         json={"name": "y", "parent_id": 999999999},
-        headers=headers(t, app, admin),
+        headers=api_headers(app, admin, t),
     )
     assert unknown.status_code == 422 and "parent_id" in unknown.get_json()["error"]["details"]
 
@@ -379,7 +401,7 @@ def test_seller_creates_its_own_product_and_an_event_is_published(app, client, w
     response = client.post(
         f"{BASE}/",
         json=product_body(category_id=world.ids.shirts),
-        headers=headers(t, app, world.s1.user),
+        headers=api_headers(app, world.s1.user, t),
     )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
@@ -388,7 +410,9 @@ def test_seller_creates_its_own_product_and_an_event_is_published(app, client, w
     )
     assert body["variants"][0]["price"] == "29.90" and body["variants"][0]["currency"] == "EUR"
     assert body["attributes"][0]["value"] == "White" and body["slug"] == "linen-shirt"
-    assert body["id"] in ids_of(client.get(f"{BASE}/?category=clothing", headers=headers(t)))
+    assert body["id"] in ids_of(
+        client.get(f"{BASE}/?category=clothing", headers=api_headers(tenant=t))
+    )
     with app.app_context(), tenant_scope(t.id):
         events = db.session.scalars(
             select(OutboxEvent).where(
@@ -402,22 +426,27 @@ def test_seller_creates_its_own_product_and_an_event_is_published(app, client, w
 def test_create_product_auth_and_roles(app, factory, client, world):
     t = world.tenant
     customer = factory.user(t, roles.CUSTOMER)
-    assert client.post(f"{BASE}/", json=product_body(), headers=headers(t)).status_code == 401
-    forbidden = client.post(f"{BASE}/", json=product_body(), headers=headers(t, app, customer))
+    assert (
+        client.post(f"{BASE}/", json=product_body(), headers=api_headers(tenant=t)).status_code
+        == 401
+    )
+    forbidden = client.post(f"{BASE}/", json=product_body(), headers=api_headers(app, customer, t))
     assert forbidden.status_code == 403 and forbidden.get_json()["error"]["code"] == "forbidden"
     pending = factory.seller(t, status="pending")
-    refused = client.post(f"{BASE}/", json=product_body(), headers=headers(t, app, pending.user))
+    refused = client.post(
+        f"{BASE}/", json=product_body(), headers=api_headers(app, pending.user, t)
+    )
     assert (
         refused.status_code == 403 and refused.get_json()["error"]["code"] == "seller_not_approved"
     )
     other = factory.tenant()
-    foreign = {"X-Tenant": other.slug, "Authorization": f"Bearer {token(app, world.s1.user)}"}
+    foreign = api_headers(app, world.s1.user, other)
     assert client.post(f"{BASE}/", json=product_body(), headers=foreign).status_code == 401
 
 
 def test_create_product_validation(app, factory, client, world):
     t = world.tenant
-    h = headers(t, app, world.s1.user)
+    h = api_headers(app, world.s1.user, t)
     bad = client.post(
         f"{BASE}/",
         json={
@@ -459,12 +488,12 @@ def test_create_product_validation(app, factory, client, world):
         "is_featured",
     }
     admin = factory.user(t, roles.ADMIN)
-    no_seller = client.post(f"{BASE}/", json=product_body(), headers=headers(t, app, admin))
+    no_seller = client.post(f"{BASE}/", json=product_body(), headers=api_headers(app, admin, t))
     assert no_seller.status_code == 422 and "seller_id" in no_seller.get_json()["error"]["details"]
     ok = client.post(
         f"{BASE}/",
         json=product_body(seller_id=world.s2.id, is_featured=True),
-        headers=headers(t, app, admin),
+        headers=api_headers(app, admin, t),
     )
     assert (
         ok.status_code == 201
@@ -475,7 +504,7 @@ def test_create_product_validation(app, factory, client, world):
 
 def test_update_own_product_only(app, factory, client, world):
     t, i = world.tenant, world.ids
-    owner = headers(t, app, world.s1.user)
+    owner = api_headers(app, world.s1.user, t)
     patched = client.patch(
         f"{BASE}/{i.p1}/",
         json={
@@ -492,7 +521,7 @@ def test_update_own_product_only(app, factory, client, world):
         ("12.00", True),
         ("30.00", False),
     ]
-    public = client.get(f"{BASE}/{i.p1}/", headers=headers(t)).get_json()
+    public = client.get(f"{BASE}/{i.p1}/", headers=api_headers(tenant=t)).get_json()
     assert [v["price"] for v in public["variants"]] == ["12.00"]
     put = client.put(f"{BASE}/{i.p1}/", json=product_body(), headers=owner)
     assert put.status_code == 200 and put.get_json()["title"] == "Linen Shirt"
@@ -505,22 +534,25 @@ def test_update_own_product_only(app, factory, client, world):
     customer = factory.user(t, roles.CUSTOMER)
     assert (
         client.patch(
-            f"{BASE}/{i.p1}/", json={"title": "x"}, headers=headers(t, app, customer)
+            f"{BASE}/{i.p1}/", json={"title": "x"}, headers=api_headers(app, customer, t)
         ).status_code
         == 403
     )
     assert (
-        client.patch(f"{BASE}/{i.p1}/", json={"title": "x"}, headers=headers(t)).status_code == 401
+        client.patch(
+            f"{BASE}/{i.p1}/", json={"title": "x"}, headers=api_headers(tenant=t)
+        ).status_code
+        == 401
     )
     admin = factory.user(t, roles.ADMIN)
     assert (
         client.patch(
-            f"{BASE}/{i.p2}/", json={"is_featured": True}, headers=headers(t, app, admin)
+            f"{BASE}/{i.p2}/", json={"is_featured": True}, headers=api_headers(app, admin, t)
         ).get_json()["is_featured"]
         is True
     )
     unknown_seller = client.patch(
-        f"{BASE}/{i.p2}/", json={"seller_id": 999999}, headers=headers(t, app, admin)
+        f"{BASE}/{i.p2}/", json={"seller_id": 999999}, headers=api_headers(app, admin, t)
     )
     assert unknown_seller.status_code == 422 and unknown_seller.get_json()["error"]["details"] == {
         "seller_id": ["unknown seller"]
@@ -532,7 +564,7 @@ def test_update_own_product_only(app, factory, client, world):
     foreign_admin = factory.user(other, roles.ADMIN)
     assert (
         client.patch(
-            f"{BASE}/{i.p1}/", json={"title": "x"}, headers=headers(other, app, foreign_admin)
+            f"{BASE}/{i.p1}/", json={"title": "x"}, headers=api_headers(app, foreign_admin, other)
         ).status_code
         == 404
     )
@@ -541,26 +573,28 @@ def test_update_own_product_only(app, factory, client, world):
 def test_delete_archives_own_product(app, factory, client, world):
     t, i = world.tenant, world.ids
     assert (
-        client.delete(f"{BASE}/{i.p2}/", headers=headers(t, app, world.s1.user)).status_code == 404
+        client.delete(f"{BASE}/{i.p2}/", headers=api_headers(app, world.s1.user, t)).status_code
+        == 404
     )
-    assert client.delete(f"{BASE}/{i.p1}/", headers=headers(t)).status_code == 401
+    assert client.delete(f"{BASE}/{i.p1}/", headers=api_headers(tenant=t)).status_code == 401
     other = factory.tenant()
     foreign_admin = factory.user(other, roles.ADMIN)
     assert (
-        client.delete(f"{BASE}/{i.p1}/", headers=headers(other, app, foreign_admin)).status_code
+        client.delete(f"{BASE}/{i.p1}/", headers=api_headers(app, foreign_admin, other)).status_code
         == 404
     )
     assert (
-        client.delete(f"{BASE}/{i.p1}/", headers=headers(t, app, world.s1.user)).status_code == 204
+        client.delete(f"{BASE}/{i.p1}/", headers=api_headers(app, world.s1.user, t)).status_code
+        == 204
     )
-    assert client.get(f"{BASE}/{i.p1}/", headers=headers(t)).status_code == 404
+    assert client.get(f"{BASE}/{i.p1}/", headers=api_headers(tenant=t)).status_code == 404
     with app.app_context(), tenant_scope(t.id):
         assert db.session.get(Product, i.p1).status == "archived"
 
 
 def test_bulk_create_is_all_or_nothing_with_errors_per_index(app, client, world):
     t = world.tenant
-    h = headers(t, app, world.s1.user)
+    h = api_headers(app, world.s1.user, t)
     sku = unique("DUP-")
     bad = client.post(
         f"{BASE}/bulk/",
@@ -599,7 +633,7 @@ def test_bulk_create_is_all_or_nothing_with_errors_per_index(app, client, world)
     assert [p["title"] for p in ok.get_json()["items"]] == ["Bulk A", "Bulk B"]
     assert (
         client.post(
-            f"{BASE}/bulk/", json={"items": [product_body()]}, headers=headers(t)
+            f"{BASE}/bulk/", json={"items": [product_body()]}, headers=api_headers(tenant=t)
         ).status_code
         == 401
     )
@@ -607,7 +641,7 @@ def test_bulk_create_is_all_or_nothing_with_errors_per_index(app, client, world)
 
 def test_bulk_update_own_products_only(app, factory, client, world):
     t, i = world.tenant, world.ids
-    h = headers(t, app, world.s1.user)
+    h = api_headers(app, world.s1.user, t)
     refused = client.patch(
         f"{BASE}/bulk/",
         json={"items": [{"id": i.p1, "title": "A"}, {"id": i.p2, "title": "B"}]},
@@ -628,7 +662,7 @@ def test_bulk_update_own_products_only(app, factory, client, world):
     customer = factory.user(t, roles.CUSTOMER)
     assert (
         client.patch(
-            f"{BASE}/bulk/", json={"items": [{"id": i.p1}]}, headers=headers(t, app, customer)
+            f"{BASE}/bulk/", json={"items": [{"id": i.p1}]}, headers=api_headers(app, customer, t)
         ).status_code
         == 403
     )

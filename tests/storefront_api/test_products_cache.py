@@ -15,7 +15,8 @@ from app.inventory.services import adjust_stock
 from app.security import roles
 from app.security.models import User
 from app.sellers.actors import actor_for
-from tests.builders.catalog import BASE, build_catalog, headers
+from tests.builders.auth import api_headers
+from tests.builders.catalog import BASE, build_catalog
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def titles(response) -> list[str]:
 
 @pytest.mark.smoke
 def test_second_get_is_a_hit_with_the_same_etag_and_if_none_match_is_304(client, world):
-    h = headers(world.tenant)
+    h = api_headers(tenant=world.tenant)
     first = client.get(f"{BASE}/?sort=price&page_size=10", headers=h)
     assert first.status_code == 200 and first.headers["X-Cache"] == "miss"
     assert first.headers["Cache-Control"] == "public, max-age=30" and first.headers[
@@ -51,7 +52,7 @@ def test_second_get_is_a_hit_with_the_same_etag_and_if_none_match_is_304(client,
 
 @pytest.mark.smoke
 def test_change_through_the_api_is_served_fresh(app, client, world):
-    h, i = headers(world.tenant), world.ids
+    h, i = api_headers(tenant=world.tenant), world.ids
     before = client.get(f"{BASE}/", headers=h)
     assert "Red Shirt" in titles(before)
     detail = client.get(f"{BASE}/{i.p1}/", headers=h)
@@ -59,7 +60,7 @@ def test_change_through_the_api_is_served_fresh(app, client, world):
     patched = client.patch(
         f"{BASE}/{i.p1}/",
         json={"title": "Crimson Shirt"},
-        headers=headers(world.tenant, app, world.s1.user),
+        headers=api_headers(app, world.s1.user, world.tenant),
     )
     assert patched.status_code == 200
     after = client.get(f"{BASE}/", headers=h)
@@ -69,7 +70,7 @@ def test_change_through_the_api_is_served_fresh(app, client, world):
 
 
 def test_change_through_a_direct_service_call_is_served_fresh(app, client, world):
-    h, i = headers(world.tenant), world.ids
+    h, i = api_headers(tenant=world.tenant), world.ids
     client.get(f"{BASE}/featured/", headers=h)
     assert titles(client.get(f"{BASE}/featured/", headers=h)) == ["Green Hat"]
     with app.app_context(), tenant_scope(world.tenant.id):
@@ -83,7 +84,7 @@ def test_change_through_a_direct_service_call_is_served_fresh(app, client, world
 
 
 def test_stock_change_invalidates_availability(app, client, world):
-    h, i = headers(world.tenant), world.ids
+    h, i = api_headers(tenant=world.tenant), world.ids
     assert client.get(f"{BASE}/?in_stock=true", headers=h).get_json()["total"] == 2
     assert client.get(f"{BASE}/?in_stock=true", headers=h).headers["X-Cache"] == "hit"
     with app.app_context(), tenant_scope(world.tenant.id):
@@ -99,7 +100,7 @@ def test_stock_change_invalidates_availability(app, client, world):
 
 def test_categories_and_filters_are_cached_and_invalidated(app, factory, client, world):
     t = world.tenant
-    h = headers(t)
+    h = api_headers(tenant=t)
     client.get(f"{BASE}/categories/", headers=h)
     assert client.get(f"{BASE}/categories/", headers=h).headers["X-Cache"] == "hit"
     client.get(f"{BASE}/categories/clothing/filters/", headers=h)
@@ -107,7 +108,7 @@ def test_categories_and_filters_are_cached_and_invalidated(app, factory, client,
     admin = factory.user(t, roles.ADMIN)
     assert (
         client.post(
-            f"{BASE}/categories/", json={"name": "Hats"}, headers=headers(t, app, admin)
+            f"{BASE}/categories/", json={"name": "Hats"}, headers=api_headers(app, admin, t)
         ).status_code
         == 201
     )
@@ -135,14 +136,14 @@ def test_versions_are_per_tenant_and_rollback_bumps_nothing(app, factory, client
 
 
 def test_signed_in_callers_bypass_the_shared_cache(app, client, world):
-    user_headers = headers(world.tenant, app, world.s1.user)
+    user_headers = api_headers(app, world.s1.user, world.tenant)
     response = client.get(f"{BASE}/", headers=user_headers)
     assert response.status_code == 200 and "X-Cache" not in response.headers
     assert response.headers["Cache-Control"] == "private, no-cache" and response.headers["ETag"]
 
 
 def test_in_process_backend_when_no_redis(app, client, world):
-    h = headers(world.tenant)
+    h = api_headers(tenant=world.tenant)
     saved = app.extensions["redis"]
     app.extensions["redis"] = None
     try:
@@ -151,7 +152,7 @@ def test_in_process_backend_when_no_redis(app, client, world):
         client.patch(
             f"{BASE}/{world.ids.p1}/",
             json={"title": "Local Shirt"},
-            headers=headers(world.tenant, app, world.s1.user),
+            headers=api_headers(app, world.s1.user, world.tenant),
         )
         after = client.get(f"{BASE}/?page_size=23", headers=h)
         assert after.headers["X-Cache"] == "miss" and "Local Shirt" in titles(after)

@@ -11,7 +11,8 @@ import re
 import pytest
 
 from app.core import cache
-from tests.builders.catalog import BASE, build_catalog, headers
+from tests.builders.auth import api_headers
+from tests.builders.catalog import BASE, build_catalog
 
 UNKNOWN = "zz_unknown"
 
@@ -35,7 +36,7 @@ def test_every_operation_refuses_an_undocumented_query_key(app, client, world):
     seen = []
     for method, path in operations(app):
         url = re.sub(r"\{[^}]+\}", "1", path) + f"?{UNKNOWN}=1"
-        response = client.open(url, method=method.upper(), headers=headers(world.tenant))
+        response = client.open(url, method=method.upper(), headers=api_headers(tenant=world.tenant))
         assert response.status_code == 422, (
             method,
             url,
@@ -59,13 +60,13 @@ def test_every_operation_refuses_an_undocumented_query_key(app, client, world):
 
 
 def test_the_other_field_errors_come_with_the_unknown_key(client, world):
-    response = client.get(f"{BASE}/?page=0&{UNKNOWN}=1", headers=headers(world.tenant))
+    response = client.get(f"{BASE}/?page=0&{UNKNOWN}=1", headers=api_headers(tenant=world.tenant))
     assert response.status_code == 422
     assert set(response.get_json()["error"]["details"]) == {"page", UNKNOWN}
 
 
 def test_attr_filters_are_the_one_documented_exception(client, world):
-    h = headers(world.tenant)
+    h = api_headers(tenant=world.tenant)
     response = client.get(f"{BASE}/?attr_colour=Red", headers=h)
     assert response.status_code == 200 and [p["title"] for p in response.get_json()["items"]] == [
         "Red Shirt"
@@ -82,7 +83,7 @@ def test_attr_filters_are_the_one_documented_exception(client, world):
 
 
 def test_documented_keys_and_preflights_still_pass(client, world):
-    h = headers(world.tenant)
+    h = api_headers(tenant=world.tenant)
     assert client.get(f"{BASE}/?page=1&page_size=2&sort=price", headers=h).status_code == 200
     assert client.get(f"{BASE}/categories/", headers=h).status_code == 200
     assert client.get(f"{BASE}/{world.ids.p1}/", headers=h).status_code == 200
@@ -111,7 +112,7 @@ CACHED = [
 
 def test_undocumented_keys_make_no_cache_entry(app, client, world):
     assert app.extensions["redis"] is not None  # the shared cache, as in production
-    h = headers(world.tenant)
+    h = api_headers(tenant=world.tenant)
     for url in CACHED + [f"{BASE}/{world.ids.p1}/"]:
         assert client.get(url, headers=h).status_code == 200
     entries = catalog_entries(app, world.tenant.id)
@@ -123,7 +124,7 @@ def test_undocumented_keys_make_no_cache_entry(app, client, world):
 
 
 def test_the_order_of_the_query_makes_no_new_entry(app, client, world):
-    h = headers(world.tenant)
+    h = api_headers(tenant=world.tenant)
     before = catalog_entries(app, world.tenant.id)
     spellings = [
         "?sort=price&page_size=24&brand=acme&brand=globex",
@@ -136,7 +137,7 @@ def test_the_order_of_the_query_makes_no_new_entry(app, client, world):
 
 
 def test_different_requests_still_get_their_own_entries(app, client, world):
-    h, i = headers(world.tenant), world.ids
+    h, i = api_headers(tenant=world.tenant), world.ids
     before = catalog_entries(app, world.tenant.id)
     red = client.get(f"{BASE}/?attr_colour=Red", headers=h).get_json()
     both = client.get(

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.reviews.models import Review
 from app.security import roles
 from tests.builders.api import error
-from tests.builders.customers import _slugs, headers
+from tests.builders.auth import api_headers
 
 API = "/api/v1/reviews"
 
@@ -25,14 +25,12 @@ API = "/api/v1/reviews"
 @pytest.fixture
 def shop(app, factory):
     tenant = factory.tenant()
-    _slugs[tenant.id] = tenant.slug
     seller = factory.seller(tenant)
     alice, bob = factory.customer(tenant), factory.customer(tenant)
     admin = factory.user(tenant, roles.ADMIN)
     product = factory.product(seller)
     draft = factory.product(seller, status="draft")
     foreign = factory.tenant()
-    _slugs[foreign.id] = foreign.slug
     foreign_seller = factory.seller(foreign)
     foreign_product = factory.product(foreign_seller)
     foreign_customer = factory.customer(foreign)
@@ -45,11 +43,11 @@ def shop(app, factory):
         "foreign_product": foreign_product,
         "alice": alice,
         "bob": bob,
-        "h_alice": headers(app, alice.user),
-        "h_bob": headers(app, bob.user),
-        "h_admin": headers(app, admin),
-        "h_seller": headers(app, seller.user),
-        "h_foreign": headers(app, foreign_customer.user),
+        "h_alice": api_headers(app, alice.user),
+        "h_bob": api_headers(app, bob.user),
+        "h_admin": api_headers(app, admin),
+        "h_seller": api_headers(app, seller.user),
+        "h_foreign": api_headers(app, foreign_customer.user),
         "anon": {"X-Tenant": tenant.slug},
     }
 
@@ -254,9 +252,9 @@ def test_helpful_once_per_user_and_not_on_own_review(client, shop, app, factory)
     error(client.post(f"{API}/999999999/helpful/", headers=shop["h_bob"]), 404)
     carol = factory.customer(shop["tenant"])
     assert (
-        client.post(f"{API}/{review['id']}/helpful/", headers=headers(app, carol.user)).get_json()[
-            "helpful_count"
-        ]
+        client.post(
+            f"{API}/{review['id']}/helpful/", headers=api_headers(app, carol.user)
+        ).get_json()["helpful_count"]
         == 2
     )
     listing = client.get(f"{API}/?sort=helpful", headers=shop["anon"]).get_json()
@@ -267,7 +265,7 @@ def test_concurrent_reviews_keep_the_rating_summary_consistent(app, factory, sho
     pid = shop["product"].id
     customers = [factory.customer(shop["tenant"]) for _ in range(8)]
     ratings = [1, 2, 3, 4, 5, 5, 4, 3]
-    hs = [headers(app, c.user) for c in customers]
+    hs = [api_headers(app, c.user) for c in customers]
     barrier = threading.Barrier(len(customers))
     results: list = []
 
@@ -322,7 +320,7 @@ def test_concurrent_duplicate_review_by_one_customer_is_one_review(app, shop):
 
 def test_concurrent_helpful_votes_are_all_counted(app, factory, shop):
     review = _review(app.test_client(), shop["h_alice"], shop["product"].id)
-    voters = [headers(app, factory.customer(shop["tenant"]).user) for _ in range(6)]
+    voters = [api_headers(app, factory.customer(shop["tenant"]).user) for _ in range(6)]
     barrier = threading.Barrier(len(voters) * 2)
     results: list = []
 

@@ -11,8 +11,8 @@ from app.extensions import db
 from app.security import roles
 from app.tenants.models import Tenant
 from tests.builders.api import error
+from tests.builders.auth import api_headers, bearer
 from tests.builders.pricing import Builder
-from tests.builders.promotions import _headers
 
 API = "/api/v1/shipping"
 
@@ -49,8 +49,8 @@ def shop(app, factory):
         p2=factory.product(seller2, price="10.00"),
         foreign_product=factory.product(factory.seller(foreign)),
         guest={"X-Tenant": tenant.slug},
-        customer=_headers(app, customer.user, tenant.slug),
-        seller_h=_headers(app, factory.user(tenant, roles.SELLER), tenant.slug),
+        customer=api_headers(app, customer.user, tenant.slug),
+        seller_h=api_headers(app, factory.user(tenant, roles.SELLER), tenant.slug),
     )
 
 
@@ -183,7 +183,7 @@ def test_calculate_validation_and_tokens(client, shop):
     error(
         client.post(
             f"{API}/calculate/",
-            headers=dict(shop["guest"], Authorization="Bearer x.y.z"),
+            headers={**shop["guest"], **bearer("x.y.z")},
             json={
                 "lines": [{"variant_id": shop["p1"].variant_id, "quantity": 1}],
                 "destination": {"country": "FR"},

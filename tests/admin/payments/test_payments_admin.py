@@ -102,8 +102,9 @@ def sellers_world(app, factory, payments, shop):
         ("B", "22.22", (s2.id,), "2.22"),
         ("C", "33.34", (s1.id, s2.id), "3.33"),
     ):
-        order_id = payments.order(shop.tenant.id, total=amount, seller_ids=sellers, status="paid")
-        payment = payments.start(shop.tenant.id, amount=amount, order_id=order_id, details=CARD_OK)
+        order_id, payment = payments.paid_order(
+            shop.tenant.id, total=amount, seller_ids=sellers, details=CARD_OK
+        )
         out[name] = (
             order_id,
             payment,

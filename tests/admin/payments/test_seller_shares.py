@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 
 from tests.builders.admin import login, shows
-from tests.builders.payments import headers
+from tests.builders.auth import api_headers
 
 WHOLE = (
     "335.69",
@@ -170,14 +170,15 @@ def test_a_seller_sees_only_the_refunds_and_transactions_that_concern_it(app, sh
 
 def test_the_orders_api_gives_a_seller_its_share_of_the_refunded_total(app, shop, money):
     response = app.test_client().get(
-        f"/api/v1/orders/{money.order_id}/", headers=headers(app, money.s1.user, shop.tenant.slug)
+        f"/api/v1/orders/{money.order_id}/",
+        headers=api_headers(app, money.s1.user, shop.tenant.slug),
     )
     assert response.status_code == 200
     body = response.get_json()
     assert Decimal(str(body["total"])) == Decimal("58.98")
     assert Decimal(str(body["refunded_total"])) == Decimal("18.24")  # 12.34 + 5.90, not 67.28
     listed = app.test_client().get(
-        "/api/v1/orders/", headers=headers(app, money.s1.user, shop.tenant.slug)
+        "/api/v1/orders/", headers=api_headers(app, money.s1.user, shop.tenant.slug)
     )
     item = next(o for o in listed.get_json()["items"] if o["id"] == money.order_id)
     assert Decimal(str(item["refunded_total"])) == Decimal("18.24")

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.inventory.models import StockMovement
 from app.orders.models import Order, OrderLine, StockReservation, SubOrder
 from tests.builders.api import error
+from tests.builders.auth import bearer
 from tests.builders.orders import ADDRESS, add_stock, checkout, fill, key, stock_of
 
 API = "/api/v1/orders"
@@ -246,7 +247,7 @@ def test_destination_without_shipping_is_a_conflict(app, client, shop):
 
 def test_auth_role_and_tenancy(app, client, shop):
     fill(client, shop.h, (shop.product.variant_id, 1))
-    error(checkout(client, dict(shop.h, Authorization="Bearer nope")), 401)
+    error(checkout(client, {**shop.h, **bearer("nope")}), 401)
     error(checkout(client, shop.h_seller), 403, "forbidden")
     error(checkout(client, shop.h_admin), 403)
     # a customer of another tenant has its own (empty) cart there; this tenant's address is not found

@@ -24,18 +24,11 @@ ORDERS = "/api/v1/orders"
 @pytest.fixture
 def paid(app, payments, shop, fake_stripe):
     """A paid 40.00 order of one seller, captured by Stripe."""
-    order_id = payments.order(
+    order_id, payment = payments.paid_order(
         shop.tenant.id,
         total="40.00",
         user_id=shop.customer.user_id,
         seller_ids=(shop.seller.id,),
-        status="paid",
-    )
-    payment = payments.start(
-        shop.tenant.id,
-        amount="40.00",
-        order_id=order_id,
-        user_id=shop.customer.user_id,
         method="stripe_card",
         details=PM,
     )
@@ -154,18 +147,11 @@ def test_a_pending_refund_failed_by_webhook_fails_exactly_its_request(
     """Two sub-orders of 20.00 each, both refunds left pending by Stripe: the webhook failing the
     second refund fails the second request (found by its refund, not by its amount)."""
     s2 = factory.seller(shop.tenant)
-    order_id = payments.order(
+    order_id, payment = payments.paid_order(
         shop.tenant.id,
         total="40.00",
         user_id=shop.customer.user_id,
         seller_ids=(shop.seller.id, s2.id),
-        status="paid",
-    )
-    payment = payments.start(
-        shop.tenant.id,
-        amount="40.00",
-        order_id=order_id,
-        user_id=shop.customer.user_id,
         method="stripe_card",
         details=PM,
     )
@@ -265,18 +251,11 @@ def test_a_refund_outcome_meets_only_the_request_it_pays_out(
     from app.payments import refunds as payment_refunds
 
     s2 = factory.seller(shop.tenant)
-    order_id = payments.order(
+    order_id, payment = payments.paid_order(
         shop.tenant.id,
         total="40.00",
         user_id=shop.customer.user_id,
         seller_ids=(shop.seller.id, s2.id),
-        status="paid",
-    )
-    payment = payments.start(
-        shop.tenant.id,
-        amount="40.00",
-        order_id=order_id,
-        user_id=shop.customer.user_id,
         method="stripe_card",
         details=PM,
     )

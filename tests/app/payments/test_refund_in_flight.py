@@ -23,18 +23,11 @@ ORDERS = "/api/v1/orders"
 def refunding(app, client, payments, shop, fake_stripe):
     """A paid 40.00 order of one seller (Stripe), and an Admin's API refund of all of it that Stripe
     leaves pending. Returns (order id, the refund as the API answered, Stripe's refund object)."""
-    order_id = payments.order(
+    order_id, payment = payments.paid_order(
         shop.tenant.id,
         total="40.00",
         user_id=shop.customer.user_id,
         seller_ids=(shop.seller.id,),
-        status="paid",
-    )
-    payment = payments.start(
-        shop.tenant.id,
-        amount="40.00",
-        order_id=order_id,
-        user_id=shop.customer.user_id,
         method="stripe_card",
         details=PM,
     )

@@ -42,18 +42,11 @@ ORDERS = "/api/v1/orders"
 def _cancelled_with_failed_refund(client, payments, shop, total="40.00"):
     """A paid order of one seller, paid with the card whose refunds are refused, cancelled by an
     admin: its cancel refund (no refund request) failed. (order id, payment id, failed refund id)"""
-    order_id = payments.order(
+    order_id, payment = payments.paid_order(
         shop.tenant.id,
         total=total,
         user_id=shop.customer.user_id,
         seller_ids=(shop.seller.id,),
-        status="paid",
-    )
-    payment = payments.start(
-        shop.tenant.id,
-        amount=total,
-        order_id=order_id,
-        user_id=shop.customer.user_id,
         details=card(CARD_REFUND_FAILS),
     )
     assert payment.status == "captured"
@@ -209,18 +202,11 @@ def test_two_admins_retrying_the_same_failed_refund_at_once_make_one_refund(
 ):
     """A partial refund (15.00 of a 40.00 payment) failed: the payment could pay out two retries,
     so only the retry's own key (shared by every admin) keeps it to one."""
-    order_id = payments.order(
+    order_id, payment = payments.paid_order(
         shop.tenant.id,
         total="40.00",
         user_id=shop.customer.user_id,
         seller_ids=(shop.seller.id,),
-        status="paid",
-    )
-    payment = payments.start(
-        shop.tenant.id,
-        amount="40.00",
-        order_id=order_id,
-        user_id=shop.customer.user_id,
         details=card(CARD_REFUND_FAILS),
     )
     failed = payments.run(
@@ -275,18 +261,11 @@ def refused_cases(app, client, payments, shop):
     completed = payments.run(
         shop.tenant.id, payment_refunds.refund, completed_payment.id, Decimal("5.00"), "partial"
     )
-    order_id = payments.order(
+    order_id, payment = payments.paid_order(
         shop.tenant.id,
         total="20.00",
         user_id=shop.customer.user_id,
         seller_ids=(shop.seller.id,),
-        status="paid",
-    )
-    payment = payments.start(
-        shop.tenant.id,
-        amount="20.00",
-        order_id=order_id,
-        user_id=shop.customer.user_id,
         details=card(CARD_REFUND_FAILS),
     )
     response = client.post(

@@ -12,7 +12,8 @@ from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.orders.models import RefundRequest, SubOrder
 from tests.builders.api import error
-from tests.builders.payments import CARD_OK, headers
+from tests.builders.auth import api_headers
+from tests.builders.payments import CARD_OK
 
 ORDERS = "/api/v1/orders"
 
@@ -20,18 +21,11 @@ ORDERS = "/api/v1/orders"
 @pytest.fixture
 def paid_two_sellers(app, factory, payments, shop):
     s2 = factory.seller(shop.tenant)
-    order_id = payments.order(
+    order_id, payment = payments.paid_order(
         shop.tenant.id,
         total="40.00",
         user_id=shop.customer.user_id,
         seller_ids=(shop.seller.id, s2.id),
-        status="paid",
-    )
-    payment = payments.start(
-        shop.tenant.id,
-        amount="40.00",
-        order_id=order_id,
-        user_id=shop.customer.user_id,
         details=CARD_OK,
     )
     assert payment.status == "captured"
@@ -47,7 +41,7 @@ def paid_two_sellers(app, factory, payments, shop):
         payment,
         subs[shop.seller.id],
         subs[s2.id],
-        headers(app, s2.user, shop.tenant.slug),
+        api_headers(app, s2.user, shop.tenant.slug),
     )
 
 

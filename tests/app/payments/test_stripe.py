@@ -18,6 +18,7 @@ from app.extensions import db
 from app.payments import refunds as payment_refunds
 from app.payments.models import PaymentMethodSetting, PaymentTransaction, ProcessedWebhook
 from tests.builders.api import error
+from tests.builders.auth import api_headers
 from tests.builders.payments import API, PM, event, signed
 
 
@@ -309,8 +310,6 @@ def test_a_refused_refund_gives_its_amount_back(app, payments, shop, fake_stripe
 
 
 def test_stripe_requires_action_then_confirm(app, client, payments, shop, fake_stripe):
-    from tests.builders.payments import headers
-
     p = payments.start(
         shop.tenant.id,
         method="stripe_card",
@@ -322,7 +321,7 @@ def test_stripe_requires_action_then_confirm(app, client, payments, shop, fake_s
     fake_stripe.intents[p.gateway_reference]["status"] = "requires_capture"
     response = client.post(
         f"{API}/process/",
-        headers=headers(app, shop.customer.user, shop.tenant.slug),
+        headers=api_headers(app, shop.customer.user, shop.tenant.slug),
         json={"payment_id": p.id, "confirm": True},
     )
     assert response.status_code == 200 and response.get_json()["status"] == "captured"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask_jwt_extended import create_access_token
 from sqlalchemy import bindparam, select, text
 
 from app.core.tenancy import tenant_scope, unscoped
@@ -17,13 +16,9 @@ from app.extensions import db
 from app.search.models import SearchClick, SearchQueryLog
 from app.security import roles
 from tests.builders.admin import login
+from tests.builders.auth import api_headers, bearer
 
 API = "/api/v1/search"
-
-
-def _token(app, user) -> str:
-    with app.app_context(), tenant_scope(user.tenant_id):
-        return create_access_token(identity=str(user.id))
 
 
 def _rows(app, tenant, model):
@@ -34,7 +29,7 @@ def _rows(app, tenant, model):
 def test_searches_are_logged_with_counts_and_zero_results(app, client, catalog, factory):
     t = catalog.tenant
     customer = factory.customer(t)
-    headers = {"X-Tenant": t.slug, "Authorization": f"Bearer {_token(app, customer.user)}"}
+    headers = api_headers(app, customer.user, t)
     assert client.get(f"{API}/products/?q=Shirt&brand=acme", headers=headers).status_code == 200
     assert client.get(f"{API}/products/?q=zebra", headers={"X-Tenant": t.slug}).status_code == 200
     assert (
@@ -86,9 +81,7 @@ def test_click_rejects_bad_input_tokens_and_foreign_or_hidden_products(app, clie
         assert response.status_code == 422 and field in str(
             response.get_json()["error"]["details"]
         ), body
-    bad = client.post(
-        f"{API}/click/", json={"product_id": i.p1}, headers={**h, "Authorization": "Bearer nope"}
-    )
+    bad = client.post(f"{API}/click/", json={"product_id": i.p1}, headers={**h, **bearer("nope")})
     assert bad.status_code == 401
     assert (
         client.post(f"{API}/click/", json={"product_id": i.p4}, headers=h).status_code == 404

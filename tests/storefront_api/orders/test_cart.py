@@ -12,8 +12,8 @@ from app.cart.models import Cart, CartItem
 from app.core.tenancy import tenant_scope
 from app.extensions import db
 from tests.builders.api import error
+from tests.builders.auth import api_headers, bearer
 from tests.builders.factories import PASSWORD
-from tests.builders.orders import headers
 
 API = "/api/v1/cart"
 
@@ -166,7 +166,7 @@ def test_validation_errors_name_the_fields_and_change_nothing(app, client, shop)
 
 
 def test_auth_role_ownership_and_tenancy(app, client, shop):
-    bad = dict(shop.h, Authorization="Bearer not-a-token")
+    bad = {**shop.h, **bearer("not-a-token")}
     error(client.get(f"{API}/", headers=bad), 401, "unauthorized")
     error(_add(client, bad, shop.product.variant_id), 401)
     for h in (shop.h_seller, shop.h_admin):
@@ -202,7 +202,7 @@ def test_draft_products_cannot_be_added(app, client, factory, shop):
 
 
 def test_concurrent_adds_to_one_cart_add_up(app, shop):
-    h = headers(app, shop.customer.user)
+    h = api_headers(app, shop.customer.user)
     results = []
 
     def add():

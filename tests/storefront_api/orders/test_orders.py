@@ -22,12 +22,12 @@ from app.orders.models import Order, SubOrder
 from app.orders.transitions import move
 from app.security import roles
 from tests.builders.api import error
+from tests.builders.auth import api_headers
 from tests.builders.orders import (
     ADDRESS,
     API,
     CARD_DECLINED,
     CARD_OK,
-    headers,
     patch,
     place,
     stock_of,
@@ -133,7 +133,7 @@ def test_lists_by_role(app, client, factory, shop):
     error(client.get(f"{API}/"), 401)
     error(client.get(f"{API}/", headers=shop.h_guest), 401)
     no_profile = factory.user(shop.tenant, roles.SELLER)
-    error(client.get(f"{API}/", headers=headers(app, no_profile)), 403, "forbidden")
+    error(client.get(f"{API}/", headers=api_headers(app, no_profile)), 403, "forbidden")
 
 
 def test_detail_is_404_for_anyone_else(app, client, shop):

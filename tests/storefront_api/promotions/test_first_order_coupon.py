@@ -10,9 +10,10 @@ from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.pricing import first_order
 from tests.builders.api import error
+from tests.builders.auth import api_headers
 from tests.builders.order_rows import order_row
 from tests.builders.orders import ADDRESS
-from tests.builders.promotions import API, _headers
+from tests.builders.promotions import API
 
 
 def test_a_first_order_coupon_for_a_customer_without_and_with_a_previous_order(
@@ -23,7 +24,7 @@ def test_a_first_order_coupon_for_a_customer_without_and_with_a_previous_order(
 ):
     shop["build"].promotion("percentage", "10", code="WELCOME", first_order_only=True)
     customer = factory.customer(shop["tenant"])
-    h = _headers(app, customer.user, shop["tenant"].slug)
+    h = api_headers(app, customer.user, shop["tenant"].slug)
     body = {"code": "welcome", "lines": [{"variant_id": shop["product"].variant_id, "quantity": 1}]}
     first = client.post(f"{API}/apply-coupon/", headers=h, json=body)
     assert first.status_code == 200, first.get_json()
@@ -107,7 +108,7 @@ def test_the_cart_and_checkout_answer_first_order_as_apply_coupon_does(
     never gets it."""
     freeship = _first_order_shop(shop)
     customer = factory.customer(shop["tenant"])
-    h = _headers(app, customer.user, shop["tenant"].slug)
+    h = api_headers(app, customer.user, shop["tenant"].slug)
     variant_id = shop["product"].variant_id
     _fill(client, h, variant_id)
     assert _cart_coupons(client, h) == (["WELCOME"], {})
@@ -142,7 +143,9 @@ def test_one_registered_rule_answers_the_cart_checkout_and_the_basket_endpoints(
     Here it says no customer has a first order; then the interim rule is back."""
     freeship = _first_order_shop(shop)
     customer = factory.customer(shop["tenant"])  # no order: a first order by the interim rule
-    h = _fill(client, _headers(app, customer.user, shop["tenant"].slug), shop["product"].variant_id)
+    h = _fill(
+        client, api_headers(app, customer.user, shop["tenant"].slug), shop["product"].variant_id
+    )
     coupon = {
         "code": "welcome",
         "lines": [{"variant_id": shop["product"].variant_id, "quantity": 1}],

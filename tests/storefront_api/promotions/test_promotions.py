@@ -12,6 +12,7 @@ from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.promotions.models import Promotion
 from tests.builders.api import error
+from tests.builders.auth import api_headers, bearer
 from tests.builders.promotions import API
 
 
@@ -272,7 +273,7 @@ def test_apply_coupon_refusals(client, shop, app):
     )
     assert refusal["details"] == {"lines.0.variant_id": ["no such product variant for sale"]}
     error(post("BIG", []), 422)
-    bad_token = {"X-Tenant": shop["tenant"].slug, "Authorization": "Bearer nonsense"}
+    bad_token = api_headers(tenant=shop["tenant"], **bearer("nonsense"))
     error(post("BIG", h=bad_token), 401)
 
 

@@ -9,15 +9,9 @@ from flask_jwt_extended import create_access_token
 
 from app.core.tenancy import tenant_scope
 from tests.builders.api import error
+from tests.builders.auth import api_headers, bearer
 
 API = "/api/v1/search"
-
-
-def h(tenant, token: str | None = None) -> dict:
-    out = {"X-Tenant": tenant.slug}
-    if token:
-        out["Authorization"] = f"Bearer {token}"
-    return out
 
 
 def ok(response) -> dict:
@@ -32,7 +26,7 @@ def ids(body) -> list[int]:
 @pytest.mark.smoke
 def test_search_products_with_facets_and_highlights(client, catalog):
     i, t = catalog.ids, catalog.tenant
-    body = ok(client.get(f"{API}/products/?q=shirt", headers=h(t)))
+    body = ok(client.get(f"{API}/products/?q=shirt", headers=api_headers(tenant=t)))
     assert set(ids(body)) == {i.p1, i.p2, i.p7} and body["total"] == 3 and body["page"] == 1
     first = body["items"][0]
     assert first["id"] == i.p1 and first["price"] == "10.00" and first["in_stock"] is True
@@ -47,51 +41,70 @@ def test_search_products_with_facets_and_highlights(client, catalog):
     }
     # the products list's filters, sorts and pages
     body = ok(
-        client.get(f"{API}/products/?q=shirt&attr_colour=red&sort=price&facets=false", headers=h(t))
+        client.get(
+            f"{API}/products/?q=shirt&attr_colour=red&sort=price&facets=false",
+            headers=api_headers(tenant=t),
+        )
     )
     assert ids(body) == [i.p7, i.p1] and "facets" not in body
     body = ok(
         client.get(
             f"{API}/products/?category=clothing&in_stock=true&sort=-price&page_size=2&page=2",
-            headers=h(t),
+            headers=api_headers(tenant=t),
         )
     )
     assert ids(body) == [i.p5] and body["total"] == 3
     assert (
-        ok(client.get(f"{API}/products/?q=mistery", headers=h(t)))["items"][0]["id"] == i.p3
+        ok(client.get(f"{API}/products/?q=mistery", headers=api_headers(tenant=t)))["items"][0][
+            "id"
+        ]
+        == i.p3
     )  # typo
 
 
 def test_suggestions_and_filters(client, catalog):
     i, t = catalog.ids, catalog.tenant
-    body = ok(client.get(f"{API}/suggestions/?q=red+co", headers=h(t)))
+    body = ok(client.get(f"{API}/suggestions/?q=red+co", headers=api_headers(tenant=t)))
     assert body["items"][0] == {
         "text": "Red Cotton Shirt",
         "product_id": i.p1,
         "slug": body["items"][0]["slug"],
     }
-    assert len(ok(client.get(f"{API}/suggestions/?q=s&limit=1", headers=h(t)))["items"]) == 1
-    body = ok(client.get(f"{API}/filters/?category=clothing", headers=h(t)))
+    assert (
+        len(
+            ok(client.get(f"{API}/suggestions/?q=s&limit=1", headers=api_headers(tenant=t)))[
+                "items"
+            ]
+        )
+        == 1
+    )
+    body = ok(client.get(f"{API}/filters/?category=clothing", headers=api_headers(tenant=t)))
     assert body["total"] == 4
     assert sum(c["count"] for c in body["categories"]) == 4
     assert [a["code"] for a in body["attributes"]] == ["colour"]
-    assert ok(client.get(f"{API}/filters/?q=zebra", headers=h(t)))["total"] == 0
+    assert ok(client.get(f"{API}/filters/?q=zebra", headers=api_headers(tenant=t)))["total"] == 0
 
 
 def test_products_search_endpoint_is_served_by_the_engine(client, catalog):
     i, t = catalog.ids, catalog.tenant
     body = ok(
-        client.get("/api/v1/products/search/?q=shrit", headers=h(t))
+        client.get("/api/v1/products/search/?q=shrit", headers=api_headers(tenant=t))
     )  # a typo: the database search missed it
     assert set(ids(body)) >= {i.p1, i.p2}
     assert set(body) == {"items", "page", "page_size", "total"}  # its response schema is unchanged
     assert "highlight" not in body["items"][0]
-    assert ids(ok(client.get("/api/v1/products/search/?q=shirt&sort=price", headers=h(t)))) == [
+    assert ids(
+        ok(client.get("/api/v1/products/search/?q=shirt&sort=price", headers=api_headers(tenant=t)))
+    ) == [
         i.p7,
         i.p1,
         i.p2,
     ]
-    error(client.get("/api/v1/products/search/?q=+", headers=h(t)), 422, "validation_error")
+    error(
+        client.get("/api/v1/products/search/?q=+", headers=api_headers(tenant=t)),
+        422,
+        "validation_error",
+    )
 
 
 @pytest.mark.parametrize(
@@ -112,14 +125,18 @@ def test_products_search_endpoint_is_served_by_the_engine(client, catalog):
     ],
 )
 def test_invalid_input_is_a_422_with_field_details(client, catalog, url, field):
-    body = error(client.get(f"{API}{url}", headers=h(catalog.tenant)), 422)
+    body = error(client.get(f"{API}{url}", headers=api_headers(tenant=catalog.tenant)), 422)
     assert field in str(body["details"]), body
 
 
 def test_a_bad_token_is_401_and_an_unknown_storefront_404(app, client, catalog):
     for url in ("/products/?q=shirt", "/suggestions/?q=sh", "/filters/"):
         error(
-            client.get(f"{API}{url}", headers=h(catalog.tenant, "not-a-token")), 401, "unauthorized"
+            client.get(
+                f"{API}{url}", headers=api_headers(tenant=catalog.tenant, **bearer("not-a-token"))
+            ),
+            401,
+            "unauthorized",
         )
         error(client.get(f"{API}{url}", headers={"X-Tenant": "no-such-shop"}), 404)
     # a token of another storefront is refused too
@@ -127,21 +144,34 @@ def test_a_bad_token_is_401_and_an_unknown_storefront_404(app, client, catalog):
         foreign = create_access_token(
             identity="1", additional_claims={"tenant_id": catalog.other.id}
         )
-    error(client.get(f"{API}/products/?q=shirt", headers=h(catalog.tenant, foreign)), 401)
+    error(
+        client.get(
+            f"{API}/products/?q=shirt",
+            headers=api_headers(tenant=catalog.tenant, **bearer(foreign)),
+        ),
+        401,
+    )
 
 
 def test_tenants_never_see_each_others_products(client, catalog, factory):
     t, other = catalog.tenant, catalog.other
-    assert ok(client.get(f"{API}/products/?q=imported", headers=h(t)))["items"] == []
-    assert ids(ok(client.get(f"{API}/products/?q=imported", headers=h(other)))) == [
-        catalog.foreign.id
-    ]
-    assert ok(client.get(f"{API}/suggestions/?q=imp", headers=h(t)))["items"] == []
-    assert ok(client.get("/api/v1/products/search/?q=imported", headers=h(t)))["items"] == []
+    assert (
+        ok(client.get(f"{API}/products/?q=imported", headers=api_headers(tenant=t)))["items"] == []
+    )
+    assert ids(
+        ok(client.get(f"{API}/products/?q=imported", headers=api_headers(tenant=other)))
+    ) == [catalog.foreign.id]
+    assert ok(client.get(f"{API}/suggestions/?q=imp", headers=api_headers(tenant=t)))["items"] == []
+    assert (
+        ok(client.get("/api/v1/products/search/?q=imported", headers=api_headers(tenant=t)))[
+            "items"
+        ]
+        == []
+    )
     # another tenant's category or brand is unknown here, as the product list says
-    error(client.get(f"{API}/products/?category=clothing", headers=h(other)), 422)
-    error(client.get(f"{API}/products/?brand=acme", headers=h(other)), 422)
-    assert ok(client.get(f"{API}/filters/", headers=h(other)))["total"] == 1
+    error(client.get(f"{API}/products/?category=clothing", headers=api_headers(tenant=other)), 422)
+    error(client.get(f"{API}/products/?brand=acme", headers=api_headers(tenant=other)), 422)
+    assert ok(client.get(f"{API}/filters/", headers=api_headers(tenant=other)))["total"] == 1
 
 
 def test_searches_are_rate_limited_per_client(app, factory, tmp_path):
@@ -191,7 +221,9 @@ def test_bodies_are_exactly_what_the_response_schemas_dump(app, client, catalog)
             "highlight": str(highlight).lower(),
             **filters,
         }
-        body = ok(client.get(f"{API}/products/", query_string=params, headers=h(t)))
+        body = ok(
+            client.get(f"{API}/products/", query_string=params, headers=api_headers(tenant=t))
+        )
         with app.app_context(), tenant_scope(t.id):
             expected = SearchPageSchema().dump(
                 service.search_products(
@@ -204,10 +236,13 @@ def test_bodies_are_exactly_what_the_response_schemas_dump(app, client, catalog)
             )
         assert body == expected and body["items"], params
     nulls = next(
-        item for item in ok(client.get(f"{API}/products/?q=wallet", headers=h(t)))["items"]
+        item
+        for item in ok(client.get(f"{API}/products/?q=wallet", headers=api_headers(tenant=t)))[
+            "items"
+        ]
     )
     assert nulls["brand"] is None and nulls["category"] is None and nulls["image"] is None
     assert nulls["compare_at_price"] is None and nulls["created_at"].endswith("+00:00")
-    body = ok(client.get(f"{API}/filters/?q=shirt", headers=h(t)))
+    body = ok(client.get(f"{API}/filters/?q=shirt", headers=api_headers(tenant=t)))
     with app.app_context(), tenant_scope(t.id):
         assert body == SearchFiltersSchema().dump(service.search_filters("shirt", ProductFilters()))
