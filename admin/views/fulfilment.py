@@ -27,7 +27,8 @@ from flask_appbuilder import expose, has_access, permission_name
 from flask_appbuilder.actions import action
 from markupsafe import Markup, escape
 
-from admin.base import current_actor, is_seller_user
+from admin import formatting
+from admin.base import _shop, current_actor, is_seller_user
 from app.catalog import services as catalog_services
 from app.core.errors import DomainError, NotFound
 from app.orders import lifecycle, refunds, states, visibility
@@ -215,6 +216,7 @@ class SubOrderFulfilment(BulkActions):
         except DomainError:  # a role that has no orders (app.orders.visibility.Viewer)
             abort(403)
         sm = self.appbuilder.sm
+        fmt, currency = _shop(item.tenant_id), page.order.currency  # as the admin's lists write
         return self.render_template(
             self.show_template,
             pk=pk,
@@ -225,6 +227,9 @@ class SubOrderFulfilment(BulkActions):
             order_url=url_for("OrderView.show", pk=item.order_id)
             if sm.has_access("can_show", "OrderView")
             else None,
+            money=lambda value: formatting.money(value, currency, fmt),
+            when=lambda at: formatting.when(at, fmt),
+            percent=lambda rate: formatting.percent(rate, fmt),
         )
 
     @expose("/set-status/<int:pk>", methods=["POST"])
