@@ -24,10 +24,27 @@ from collections.abc import Callable
 from flask import Response, current_app, g, make_response, request
 from flask.views import MethodView
 from flask_limiter.util import get_remote_address
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
 from sqlalchemy import select
 
 from app.catalog import queries, services
+from app.catalog.inputs import (
+    AttributeInput,
+    ImageInput,
+    NewCategory,
+    NewProduct,
+    ProductChanges,
+    ProductEdit,
+    VariantInput,
+)
 from app.catalog.models import PRODUCT_STATUSES, PRODUCT_TYPES
 from app.core import cache
 from app.core.errors import ValidationError as DomainValidationError
@@ -328,21 +345,35 @@ class VariantInSchema(Schema):
     is_active = fields.Boolean(load_default=True)
     position = fields.Integer(validate=validate.Range(min=0, max=10_000))
 
+    @post_load
+    def _input(self, data, **kwargs) -> VariantInput:
+        return VariantInput(**data)
+
 
 class ImageInSchema(Schema):
     url = fields.Url(required=True, validate=validate.Length(max=500))
     alt_text = fields.String(allow_none=True, validate=validate.Length(max=255))
     position = fields.Integer(validate=validate.Range(min=0, max=10_000))
 
+    @post_load
+    def _input(self, data, **kwargs) -> ImageInput:
+        return ImageInput(**data)
+
 
 class AttributeInSchema(Schema):
     code = fields.String(required=True, validate=_ATTR_CODE)
     value = fields.String(required=True, validate=validate.Length(min=1, max=255))
 
+    @post_load
+    def _input(self, data, **kwargs) -> AttributeInput:
+        return AttributeInput(**data)
+
 
 class ProductPatchSchema(Schema):
     """Fields of a product; on PATCH any subset. Lists given replace the current ones (variants by
     id: listed ones are changed or added, missing ones deactivated)."""
+
+    input_class: type[ProductChanges] = ProductChanges  # what a load answers (app/catalog/inputs)
 
     title = fields.String(validate=validate.Length(min=1, max=255))
     slug = fields.String(
@@ -372,9 +403,18 @@ class ProductPatchSchema(Schema):
         if "title" in data and not data["title"].strip():
             raise ValidationError("must not be blank", field_name="title")
 
+    @post_load
+    def _input(self, data, **kwargs) -> ProductChanges:
+        lists = {
+            name: tuple(data[name]) for name in ("variants", "images", "attributes") if name in data
+        }
+        return self.input_class(**{**data, **lists})
+
 
 class ProductInSchema(ProductPatchSchema):
     """A whole product (POST, PUT): title and at least one variant are required."""
+
+    input_class = NewProduct
 
     @validates_schema
     def required_fields(self, data, **kwargs):
@@ -388,6 +428,8 @@ class ProductInSchema(ProductPatchSchema):
 
 
 class BulkUpdateItemSchema(ProductPatchSchema):
+    input_class = ProductEdit
+
     id = an_id(strict=False, required=True)
 
 
@@ -428,6 +470,12 @@ class CategoryInSchema(Schema):
         validate=validate.Length(max=100),
         metadata={"description": "attributes storefronts filter this category by"},
     )
+
+    @post_load
+    def _input(self, data, **kwargs) -> NewCategory:
+        if "attribute_codes" in data:
+            data["attribute_codes"] = tuple(data["attribute_codes"])
+        return NewCategory(**data)
 
 
 # --- public cache ----------------------------------------------------------------------------
