@@ -57,6 +57,7 @@ from app.tenants.models import Tenant
 from storefront_api.common import (
     Blueprint,
     PageArgs,
+    ViewSchema,
     current_actor,
     document_errors,
     page_schema,
@@ -76,7 +77,7 @@ _ATTR_CODE = validate.Regexp(
 # --- response schemas ------------------------------------------------------------------------
 
 
-class RefSchema(Schema):
+class RefSchema(ViewSchema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     slug = fields.String(required=True)
@@ -86,23 +87,23 @@ class CategoryRefSchema(RefSchema):
     breadcrumb = fields.List(fields.Nested(RefSchema))
 
 
-class SellerPublicSchema(Schema):
+class SellerPublicSchema(ViewSchema):
     id = fields.Integer(required=True)
     store_name = fields.String(required=True)
     slug = fields.String(required=True)
 
 
-class RatingSchema(Schema):
+class RatingSchema(ViewSchema):
     average = money(required=True)
     count = fields.Integer(required=True)
 
 
-class ImageRefSchema(Schema):
+class ImageRefSchema(ViewSchema):
     url = fields.String(required=True)
     alt_text = fields.String(allow_none=True)
 
 
-class ProductCardSchema(Schema):
+class ProductCardSchema(ViewSchema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     slug = fields.String(required=True)
@@ -125,7 +126,7 @@ class ProductCardSchema(Schema):
 ProductPageSchema = page_schema(ProductCardSchema, name="ProductPage")
 
 
-class VariantSchema(Schema):
+class VariantSchema(ViewSchema):
     id = fields.Integer(required=True)
     sku = fields.String(required=True)
     title = fields.String(allow_none=True)
@@ -142,7 +143,7 @@ class VariantSchema(Schema):
     in_stock = fields.Boolean(required=True)
 
 
-class ImageSchema(Schema):
+class ImageSchema(ViewSchema):
     id = fields.Integer(required=True)
     url = fields.String(required=True)
     alt_text = fields.String(allow_none=True)
@@ -150,14 +151,14 @@ class ImageSchema(Schema):
     variant_id = fields.Integer(allow_none=True)
 
 
-class AttributeValueSchema(Schema):
+class AttributeValueSchema(ViewSchema):
     code = fields.String(required=True)
     name = fields.String(required=True)
     value = fields.String(required=True)
     unit = fields.String(allow_none=True)
 
 
-class ProductDetailSchema(Schema):
+class ProductDetailSchema(ViewSchema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     slug = fields.String(required=True)
@@ -178,11 +179,11 @@ class ProductDetailSchema(Schema):
     updated_at = fields.DateTime(required=True)
 
 
-class ProductListSchema(Schema):
+class ProductListSchema(ViewSchema):
     items = fields.List(fields.Nested(ProductCardSchema), required=True)
 
 
-class CategorySchema(Schema):
+class CategorySchema(ViewSchema):
     id = fields.Integer(required=True)
     parent_id = fields.Integer(allow_none=True)
     name = fields.String(required=True)
@@ -194,7 +195,7 @@ class CategorySchema(Schema):
     depth = fields.Integer(metadata={"description": "0 for a root category"})
 
 
-class CategoryListSchema(Schema):
+class CategoryListSchema(ViewSchema):
     items = fields.List(fields.Nested(CategorySchema), required=True)
 
 
@@ -207,24 +208,24 @@ class FacetBrandSchema(RefSchema):
     count = fields.Integer(required=True)
 
 
-class PriceRangeSchema(Schema):
+class PriceRangeSchema(ViewSchema):
     min = money(required=True)
     max = money(allow_none=True, metadata={"description": "exclusive; null for the open top range"})
     count = fields.Integer(required=True)
 
 
-class PriceFacetSchema(Schema):
+class PriceFacetSchema(ViewSchema):
     min = money(allow_none=True)
     max = money(allow_none=True)
     ranges = fields.List(fields.Nested(PriceRangeSchema), required=True)
 
 
-class FacetValueSchema(Schema):
+class FacetValueSchema(ViewSchema):
     value = fields.String(required=True)
     count = fields.Integer(required=True)
 
 
-class AttributeFacetSchema(Schema):
+class AttributeFacetSchema(ViewSchema):
     code = fields.String(required=True)
     name = fields.String(required=True)
     unit = fields.String(allow_none=True)
@@ -234,7 +235,7 @@ class AttributeFacetSchema(Schema):
     values = fields.List(fields.Nested(FacetValueSchema), required=True)
 
 
-class CategoryFiltersSchema(Schema):
+class CategoryFiltersSchema(ViewSchema):
     category = fields.Nested(RefSchema, required=True)
     total = fields.Integer(required=True)
     brands = fields.List(fields.Nested(FacetBrandSchema), required=True)

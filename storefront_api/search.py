@@ -31,7 +31,7 @@ from app.extensions import limiter
 from app.search import analytics, service
 from app.search.types import SORTS, SearchFacets, SearchFilters, SearchHit, SearchPage
 from app.tenants.errors import TenancyError
-from storefront_api.common import Blueprint, current_api_user, document_errors
+from storefront_api.common import Blueprint, ViewSchema, current_api_user, document_errors
 from storefront_api.products import (
     AttributeFacetSchema,
     FacetBrandSchema,
@@ -108,7 +108,7 @@ class SuggestionArgs(Schema):
 # --- responses ---------------------------------------------------------------------------------
 
 
-class HighlightSchema(Schema):
+class HighlightSchema(ViewSchema):
     title = fields.String(
         metadata={"description": "HTML: matched words in <b>...</b>, the rest escaped"}
     )
@@ -129,7 +129,7 @@ class CategoryFacetSchema(FacetBrandSchema):
     pass
 
 
-class FacetsSchema(Schema):
+class FacetsSchema(ViewSchema):
     brands = fields.List(fields.Nested(FacetBrandSchema), required=True)
     categories = fields.List(fields.Nested(CategoryFacetSchema), required=True)
     price = fields.Nested(PriceFacetSchema, required=True)
@@ -142,7 +142,7 @@ class FacetsSchema(Schema):
     )
 
 
-class SearchPageSchema(Schema):
+class SearchPageSchema(ViewSchema):
     items = fields.List(fields.Nested(SearchHitSchema), required=True)
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
@@ -160,13 +160,13 @@ class SearchFiltersSchema(FacetsSchema):
     total = fields.Integer(required=True)
 
 
-class SuggestionSchema(Schema):
+class SuggestionSchema(ViewSchema):
     text = fields.String(required=True)
     product_id = fields.Integer(required=True)
     slug = fields.String(required=True)
 
 
-class SuggestionListSchema(Schema):
+class SuggestionListSchema(ViewSchema):
     items = fields.List(fields.Nested(SuggestionSchema), required=True)
 
 
