@@ -203,13 +203,13 @@ def main() -> int:
         started = time.perf_counter()
         stats = service.reindex_all()
         result["index"] = {
-            "documents": stats["documents"],
+            "documents": stats.documents,
             "build_seconds": round(time.perf_counter() - started, 2),
-            "size_mb": round(stats["size_bytes"] / 1e6, 1),
+            "size_mb": round(stats.size_bytes / 1e6, 1),
             "backend": "tantivy",
         }
         print(
-            f"index: {stats['documents']:,} documents in {result['index']['build_seconds']} s, "
+            f"index: {stats.documents:,} documents in {result['index']['build_seconds']} s, "
             f"{result['index']['size_mb']} MB"
         )
         tenant_id = db.session.execute(

@@ -209,6 +209,18 @@ class PageArgs(Schema):
     page_size = fields.Integer(load_default=24, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
+class ViewSchema(Schema):
+    """A response schema over the core's frozen views (dataclasses): a field is read as an
+    attribute (a dict, as some answers still wrap their lists, by key). marshmallow's own accessor
+    first asks an object for item access, which costs a raised and caught AttributeError per field
+    on a dataclass: a third of a list page's dump."""
+
+    def get_attribute(self, obj, attr, default):
+        if type(obj) is dict:
+            return obj.get(attr, default)
+        return getattr(obj, attr, default)
+
+
 def page_schema(item_schema: type[Schema], name: str | None = None) -> type[Schema]:
     """{"items": [...], "page": 1, "page_size": 24, "total": N} around `item_schema`."""
     return Schema.from_dict(

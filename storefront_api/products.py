@@ -24,11 +24,28 @@ from collections.abc import Callable
 from flask import Response, current_app, g, make_response, request
 from flask.views import MethodView
 from flask_limiter.util import get_remote_address
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
 from sqlalchemy import select
 
 from app.catalog import queries, services
 from app.catalog.errors import CatalogError
+from app.catalog.inputs import (
+    AttributeInput,
+    ImageInput,
+    NewCategory,
+    NewProduct,
+    ProductChanges,
+    ProductEdit,
+    VariantInput,
+)
 from app.catalog.models import PRODUCT_STATUSES, PRODUCT_TYPES
 from app.core import cache
 from app.core.errors import CoreError
@@ -45,6 +62,7 @@ from app.tenants.models import Tenant
 from storefront_api.common import (
     Blueprint,
     PageArgs,
+    ViewSchema,
     current_actor,
     document_errors,
     page_schema,
@@ -65,7 +83,7 @@ _ATTR_CODE = validate.Regexp(
 # --- response schemas ------------------------------------------------------------------------
 
 
-class RefSchema(Schema):
+class RefSchema(ViewSchema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     slug = fields.String(required=True)
@@ -75,23 +93,23 @@ class CategoryRefSchema(RefSchema):
     breadcrumb = fields.List(fields.Nested(RefSchema))
 
 
-class SellerPublicSchema(Schema):
+class SellerPublicSchema(ViewSchema):
     id = fields.Integer(required=True)
     store_name = fields.String(required=True)
     slug = fields.String(required=True)
 
 
-class RatingSchema(Schema):
+class RatingSchema(ViewSchema):
     average = money(required=True)
     count = fields.Integer(required=True)
 
 
-class ImageRefSchema(Schema):
+class ImageRefSchema(ViewSchema):
     url = fields.String(required=True)
     alt_text = fields.String(allow_none=True)
 
 
-class ProductCardSchema(Schema):
+class ProductCardSchema(ViewSchema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     slug = fields.String(required=True)
@@ -114,7 +132,7 @@ class ProductCardSchema(Schema):
 ProductPageSchema = page_schema(ProductCardSchema, name="ProductPage")
 
 
-class VariantSchema(Schema):
+class VariantSchema(ViewSchema):
     id = fields.Integer(required=True)
     sku = fields.String(required=True)
     title = fields.String(allow_none=True)
@@ -131,7 +149,7 @@ class VariantSchema(Schema):
     in_stock = fields.Boolean(required=True)
 
 
-class ImageSchema(Schema):
+class ImageSchema(ViewSchema):
     id = fields.Integer(required=True)
     url = fields.String(required=True)
     alt_text = fields.String(allow_none=True)
@@ -139,14 +157,14 @@ class ImageSchema(Schema):
     variant_id = fields.Integer(allow_none=True)
 
 
-class AttributeValueSchema(Schema):
+class AttributeValueSchema(ViewSchema):
     code = fields.String(required=True)
     name = fields.String(required=True)
     value = fields.String(required=True)
     unit = fields.String(allow_none=True)
 
 
-class ProductDetailSchema(Schema):
+class ProductDetailSchema(ViewSchema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     slug = fields.String(required=True)
@@ -167,11 +185,11 @@ class ProductDetailSchema(Schema):
     updated_at = fields.DateTime(required=True)
 
 
-class ProductListSchema(Schema):
+class ProductListSchema(ViewSchema):
     items = fields.List(fields.Nested(ProductCardSchema), required=True)
 
 
-class CategorySchema(Schema):
+class CategorySchema(ViewSchema):
     id = fields.Integer(required=True)
     parent_id = fields.Integer(allow_none=True)
     name = fields.String(required=True)
@@ -183,7 +201,7 @@ class CategorySchema(Schema):
     depth = fields.Integer(metadata={"description": "0 for a root category"})
 
 
-class CategoryListSchema(Schema):
+class CategoryListSchema(ViewSchema):
     items = fields.List(fields.Nested(CategorySchema), required=True)
 
 
@@ -196,24 +214,24 @@ class FacetBrandSchema(RefSchema):
     count = fields.Integer(required=True)
 
 
-class PriceRangeSchema(Schema):
+class PriceRangeSchema(ViewSchema):
     min = money(required=True)
     max = money(allow_none=True, metadata={"description": "exclusive; null for the open top range"})
     count = fields.Integer(required=True)
 
 
-class PriceFacetSchema(Schema):
+class PriceFacetSchema(ViewSchema):
     min = money(allow_none=True)
     max = money(allow_none=True)
     ranges = fields.List(fields.Nested(PriceRangeSchema), required=True)
 
 
-class FacetValueSchema(Schema):
+class FacetValueSchema(ViewSchema):
     value = fields.String(required=True)
     count = fields.Integer(required=True)
 
 
-class AttributeFacetSchema(Schema):
+class AttributeFacetSchema(ViewSchema):
     code = fields.String(required=True)
     name = fields.String(required=True)
     unit = fields.String(allow_none=True)
@@ -223,7 +241,7 @@ class AttributeFacetSchema(Schema):
     values = fields.List(fields.Nested(FacetValueSchema), required=True)
 
 
-class CategoryFiltersSchema(Schema):
+class CategoryFiltersSchema(ViewSchema):
     category = fields.Nested(RefSchema, required=True)
     total = fields.Integer(required=True)
     brands = fields.List(fields.Nested(FacetBrandSchema), required=True)
@@ -334,21 +352,35 @@ class VariantInSchema(Schema):
     is_active = fields.Boolean(load_default=True)
     position = fields.Integer(validate=validate.Range(min=0, max=10_000))
 
+    @post_load
+    def _input(self, data, **kwargs) -> VariantInput:
+        return VariantInput(**data)
+
 
 class ImageInSchema(Schema):
     url = fields.Url(required=True, validate=validate.Length(max=500))
     alt_text = fields.String(allow_none=True, validate=validate.Length(max=255))
     position = fields.Integer(validate=validate.Range(min=0, max=10_000))
 
+    @post_load
+    def _input(self, data, **kwargs) -> ImageInput:
+        return ImageInput(**data)
+
 
 class AttributeInSchema(Schema):
     code = fields.String(required=True, validate=_ATTR_CODE)
     value = fields.String(required=True, validate=validate.Length(min=1, max=255))
 
+    @post_load
+    def _input(self, data, **kwargs) -> AttributeInput:
+        return AttributeInput(**data)
+
 
 class ProductPatchSchema(Schema):
     """Fields of a product; on PATCH any subset. Lists given replace the current ones (variants by
     id: listed ones are changed or added, missing ones deactivated)."""
+
+    input_class: type[ProductChanges] = ProductChanges  # what a load answers (app/catalog/inputs)
 
     title = fields.String(validate=validate.Length(min=1, max=255))
     slug = fields.String(
@@ -378,9 +410,18 @@ class ProductPatchSchema(Schema):
         if "title" in data and not data["title"].strip():
             raise ValidationError("must not be blank", field_name="title")
 
+    @post_load
+    def _input(self, data, **kwargs) -> ProductChanges:
+        lists = {
+            name: tuple(data[name]) for name in ("variants", "images", "attributes") if name in data
+        }
+        return self.input_class(**{**data, **lists})
+
 
 class ProductInSchema(ProductPatchSchema):
     """A whole product (POST, PUT): title and at least one variant are required."""
+
+    input_class = NewProduct
 
     @validates_schema
     def required_fields(self, data, **kwargs):
@@ -394,6 +435,8 @@ class ProductInSchema(ProductPatchSchema):
 
 
 class BulkUpdateItemSchema(ProductPatchSchema):
+    input_class = ProductEdit
+
     id = an_id(strict=False, required=True)
 
 
@@ -434,6 +477,12 @@ class CategoryInSchema(Schema):
         validate=validate.Length(max=100),
         metadata={"description": "attributes storefronts filter this category by"},
     )
+
+    @post_load
+    def _input(self, data, **kwargs) -> NewCategory:
+        if "attribute_codes" in data:
+            data["attribute_codes"] = tuple(data["attribute_codes"])
+        return NewCategory(**data)
 
 
 # --- public cache ----------------------------------------------------------------------------

@@ -9,10 +9,11 @@ a cached body keyed by the catalog version could outlive the change it missed; t
 in about a millisecond anyway.
 
 Speed: the result cards come from the index (no database read), and the two facet-heavy answers
-(products/, filters/) are written as JSON directly (`_json`) rather than dumped field by field by
-marshmallow, which cost more than the engine itself on a page of cards with a few hundred facet
-values. The schemas still document them, and tests/storefront_api/search/test_search.py checks that the body is
-exactly what the schema would dump. Argument schemas are instantiated once, not per request.
+(products/, filters/) are written as JSON directly (`_page_body`, `_filters_body`, `_json`) rather
+than dumped field by field by marshmallow, which cost more than the engine itself on a page of
+cards with a few hundred facet values. The schemas still document them, and
+tests/storefront_api/search/test_search.py checks that the body is exactly what the schema would
+dump. Argument schemas are instantiated once, not per request.
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Response, current_app
 from flask_limiter.util import get_remote_address
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_dump, validate
 
+from app.catalog.views import AttributeFacet, PriceFacet, Ref, RefCount
 from app.core.errors import CoreError
 from app.extensions import limiter
 from app.search import analytics, service
-from app.search.types import SORTS
+from app.search.types import SORTS, SearchFacets, SearchFilters, SearchHit, SearchPage
 from app.security.errors import SecurityError
 from app.tenants.errors import TenancyError
-from storefront_api.common import Blueprint, current_api_user, document_errors
+from storefront_api.common import Blueprint, ViewSchema, current_api_user, document_errors
 from storefront_api.errors import ApiError
 from storefront_api.products import (
     AttributeFacetSchema,
@@ -109,7 +111,7 @@ class SuggestionArgs(Schema):
 # --- responses ---------------------------------------------------------------------------------
 
 
-class HighlightSchema(Schema):
+class HighlightSchema(ViewSchema):
     title = fields.String(
         metadata={"description": "HTML: matched words in <b>...</b>, the rest escaped"}
     )
@@ -119,12 +121,18 @@ class HighlightSchema(Schema):
 class SearchHitSchema(ProductCardSchema):
     highlight = fields.Nested(HighlightSchema)
 
+    @post_dump
+    def _without_unasked_highlight(self, data, **kwargs):
+        if data.get("highlight", {}) is None:  # not asked for: no key (asked, none found: {})
+            del data["highlight"]
+        return data
+
 
 class CategoryFacetSchema(FacetBrandSchema):
     pass
 
 
-class FacetsSchema(Schema):
+class FacetsSchema(ViewSchema):
     brands = fields.List(fields.Nested(FacetBrandSchema), required=True)
     categories = fields.List(fields.Nested(CategoryFacetSchema), required=True)
     price = fields.Nested(PriceFacetSchema, required=True)
@@ -137,25 +145,31 @@ class FacetsSchema(Schema):
     )
 
 
-class SearchPageSchema(Schema):
+class SearchPageSchema(ViewSchema):
     items = fields.List(fields.Nested(SearchHitSchema), required=True)
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
     total = fields.Integer(required=True)
     facets = fields.Nested(FacetsSchema)
 
+    @post_dump
+    def _without_unasked_facets(self, data, **kwargs):
+        if data.get("facets", {}) is None:  # not asked for: no key
+            del data["facets"]
+        return data
+
 
 class SearchFiltersSchema(FacetsSchema):
     total = fields.Integer(required=True)
 
 
-class SuggestionSchema(Schema):
+class SuggestionSchema(ViewSchema):
     text = fields.String(required=True)
     product_id = fields.Integer(required=True)
     slug = fields.String(required=True)
 
 
-class SuggestionListSchema(Schema):
+class SuggestionListSchema(ViewSchema):
     items = fields.List(fields.Nested(SuggestionSchema), required=True)
 
 
@@ -174,8 +188,93 @@ def _json_value(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _ref(ref: Ref | None) -> dict | None:
+    return None if ref is None else {"id": ref.id, "name": ref.name, "slug": ref.slug}
+
+
+def _hit(hit: SearchHit) -> dict:
+    """A result as SearchHitSchema would dump it (the keys in the order the answers have always
+    had: a product card's, then its highlights when asked for)."""
+    image, seller = hit.image, hit.seller
+    body = {
+        "id": hit.id,
+        "title": hit.title,
+        "slug": hit.slug,
+        "status": hit.status,
+        "product_type": hit.product_type,
+        "is_featured": hit.is_featured,
+        "price": hit.price,
+        "compare_at_price": hit.compare_at_price,
+        "currency": hit.currency,
+        "image": None if image is None else {"url": image.url, "alt_text": image.alt_text},
+        "brand": _ref(hit.brand),
+        "category": _ref(hit.category),
+        "seller": {"id": seller.id, "store_name": seller.store_name, "slug": seller.slug},
+        "rating": {"average": hit.rating.average, "count": hit.rating.count},
+        "sold_count": hit.sold_count,
+        "in_stock": hit.in_stock,
+        "created_at": hit.created_at,
+    }
+    if hit.highlight is not None:
+        body["highlight"] = hit.highlight
+    return body
+
+
+def _counts(values: tuple[RefCount, ...]) -> list[dict]:
+    return [{"id": v.id, "slug": v.slug, "name": v.name, "count": v.count} for v in values]
+
+
+def _price(price: PriceFacet) -> dict:
+    return {
+        "min": price.min,
+        "max": price.max,
+        "ranges": [{"min": r.min, "max": r.max, "count": r.count} for r in price.ranges],
+    }
+
+
+def _attributes(attributes: tuple[AttributeFacet, ...]) -> list[dict]:
+    return [
+        {
+            "code": a.code,
+            "name": a.name,
+            "unit": a.unit,
+            "param": a.param,
+            "values": [{"value": v.value, "count": v.count} for v in a.values],
+        }
+        for a in attributes
+    ]
+
+
+def _facets(facets: SearchFacets) -> dict:
+    return {
+        "brands": _counts(facets.brands),
+        "categories": _counts(facets.categories),
+        "price": _price(facets.price),
+        "attributes": _attributes(facets.attributes),
+    }
+
+
+def _page_body(page: SearchPage) -> dict:
+    """SearchPageSchema's dump of `page` (facets only when asked for)."""
+    body = {
+        "items": [_hit(hit) for hit in page.items],
+        "page": page.page,
+        "page_size": page.page_size,
+        "total": page.total,
+    }
+    if page.facets is not None:
+        body["facets"] = _facets(page.facets)
+    return body
+
+
+def _filters_body(found: SearchFilters) -> dict:
+    """SearchFiltersSchema's dump of `found`."""
+    return {"total": found.total, **_facets(found)}
+
+
 def _json(body: dict) -> Response:
-    """`body` (the service's answer, whose keys are exactly the response schema's) as JSON."""
+    """`body` (built by _page_body or _filters_body, whose keys are exactly the response
+    schema's) as JSON."""
     return current_app.response_class(
         json.dumps(body, default=_json_value, separators=(",", ":")) + "\n",
         mimetype="application/json",
@@ -209,15 +308,17 @@ def search_products(args):
     user = current_api_user(optional=True)
     filters, paging = _filters(args)
     return _json(
-        service.search_products(
-            args["q"],
-            filters,
-            facets=args["facets"],
-            highlight=args["highlight"],
-            require_words=False,
-            log_as="search.products",
-            user_id=user.id if user else None,
-            **paging,
+        _page_body(
+            service.search_products(
+                args["q"],
+                filters,
+                facets=args["facets"],
+                highlight=args["highlight"],
+                require_words=False,
+                log_as="search.products",
+                user_id=user.id if user else None,
+                **paging,
+            )
         )
     )
 
@@ -243,7 +344,7 @@ def search_filters(args):
     each with the number of products it would leave"""
     current_api_user(optional=True)
     filters, _ = _filters(args)
-    return _json(service.search_filters(args["q"], filters))
+    return _json(_filters_body(service.search_filters(args["q"], filters)))
 
 
 @blp.route("/click/", methods=["POST"])

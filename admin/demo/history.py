@@ -50,7 +50,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -60,12 +60,14 @@ from sqlalchemy import Table, bindparam, event, func, select, update
 from app.cart import services as carts
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product, ProductVariant
+from app.checkout.inputs import CheckoutInput, PaymentChoice, ShippingChoice
 from app.checkout.services import place_order
 from app.core.crypto import hash_token
 from app.core.db import transaction
 from app.core.errors import DomainError
 from app.core.tenancy import tenant_scope, unscoped
 from app.core.types import utcnow
+from app.customers.inputs import AddressInput
 from app.customers.models import Address, CustomerProfile
 from app.events.bus import consume, get_bus
 from app.events.models import OutboxEvent
@@ -774,7 +776,7 @@ def _place(shop: _Shop, plan: _Plan) -> None:
     rng = shop.rng
     if plan.customer is not None:
         ref = carts.CartRef(actor=_customer_actor(shop, plan.customer), email=plan.customer.email)
-        data: dict = {"address_id": plan.customer.address_id}
+        ask = CheckoutInput(address_id=plan.customer.address_id)
     else:
         ref = carts.CartRef()
         address = dict(rng.choice(shop.guest_addresses))  # a real street, another person's name
@@ -782,38 +784,43 @@ def _place(shop: _Shop, plan: _Plan) -> None:
         last = rng.choice(shop.guest_addresses)["full_name"].split()[-1]
         address["full_name"] = f"{first} {last}"
         first = first.lower()
-        data = {
-            "email": f"{first}.{rng.randint(10, 9999)}@guest.example.com",
-            "shipping_address": address,
-        }
+        ask = CheckoutInput(
+            email=f"{first}.{rng.randint(10, 9999)}@guest.example.com",
+            shipping_address=AddressInput(**address),
+        )
     for variant, quantity in plan.items:
         carts.add_item(ref, variant.id, quantity)
-    data["payment"] = {
-        "method": "test_card" if plan.method in ("card", "declined") else "bank_transfer",
-        "details": CARD
-        if plan.method == "card"
-        else DECLINED_CARD
-        if plan.method == "declined"
-        else {},
-    }
+    ask = replace(
+        ask,
+        payment=PaymentChoice(
+            method="test_card" if plan.method in ("card", "declined") else "bank_transfer",
+            details=CARD
+            if plan.method == "card"
+            else DECLINED_CARD
+            if plan.method == "declined"
+            else {},
+        ),
+    )
     if plan.express and shop.express:
-        data["shipping_methods"] = [
-            {"seller_id": s, "method_id": next(iter(shop.express.values()))}
-            for s in dict.fromkeys(v.seller_id for v, _ in plan.items)
-        ]
+        ask = replace(
+            ask,
+            shipping_methods=tuple(
+                ShippingChoice(seller_id=s, method_id=next(iter(shop.express.values())))
+                for s in dict.fromkeys(v.seller_id for v, _ in plan.items)
+            ),
+        )
     if plan.coupon:
-        data["coupon_codes"] = [plan.coupon]
+        ask = replace(ask, coupon_codes=(plan.coupon,))
     try:
-        view, _ = place_order(ref, data, uuid.UUID(int=rng.getrandbits(128)).hex)
+        view, _ = place_order(ref, ask, uuid.UUID(int=rng.getrandbits(128)).hex)
     except DomainError:
-        if not (plan.coupon or "shipping_methods" in data):
+        if not (plan.coupon or ask.shipping_methods):
             raise
         # the coupon or the express method does not apply to this basket: the shopper goes on
         # without (the cart is still full: a refused checkout changes nothing)
-        data.pop("coupon_codes", None)
-        data.pop("shipping_methods", None)
+        ask = replace(ask, coupon_codes=(), shipping_methods=())
         plan.coupon, plan.express = None, False
-        view, _ = place_order(ref, data, uuid.UUID(int=rng.getrandbits(128)).hex)
+        view, _ = place_order(ref, ask, uuid.UUID(int=rng.getrandbits(128)).hex)
     plan.order_id, plan.old_number = view.id, view.number
     plan.cart_token = ref.token if plan.customer is None else None
     _renumber(plan, plan.cart_token)

@@ -4,6 +4,8 @@ tenancy applies to the analytics rows by itself (tenant-owned models)."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 
@@ -24,8 +26,9 @@ class SearchIndexView(BaseView):
         try:
             status, error = service.index_status(), None
         except Exception as exc:  # an unreachable Elasticsearch must not break the page
-            status, error = {}, f"{type(exc).__name__}: the search backend did not answer"
-        return self.render_template("admin/search_index.html", status=status, error=error)
+            status, error = None, f"{type(exc).__name__}: the search backend did not answer"
+        rows = [] if status is None else [(f.name, getattr(status, f.name)) for f in fields(status)]
+        return self.render_template("admin/search_index.html", rows=rows, error=error)
 
 
 class SearchQueryView(MarketModelView):

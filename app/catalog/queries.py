@@ -6,7 +6,9 @@ indexed foreign keys), then batch loads for those ids only (products with brand,
 seller; variants; images; stock per variant, read through inventory's StockReads): a constant
 number of queries per page, no N+1.
 
-Functions return plain dicts (what the API serializes); reading never writes.
+Functions answer the frozen values of app/catalog/views.py (product cards and detail, categories,
+facets; a list is a `Page` of cards), built here from the rows they read; storefront_api's schemas
+dump them. Reading never writes.
 """
 
 from __future__ import annotations
@@ -29,8 +31,31 @@ from app.catalog.models import (
     ProductVariant,
     category_attributes,
 )
+from app.catalog.views import (
+    AttributeFacet,
+    AttributeValueView,
+    BrandRef,
+    CategoryDetail,
+    CategoryFilters,
+    CategoryInfo,
+    CategoryNode,
+    CategoryPath,
+    CategoryRef,
+    FacetValue,
+    ImageRef,
+    ImageView,
+    PriceFacet,
+    PriceRange,
+    ProductCard,
+    ProductDetail,
+    Rating,
+    RefCount,
+    SellerRef,
+    VariantView,
+)
 from app.core import cache
 from app.core.errors import NotFound, ValidationError
+from app.core.paging import Page
 from app.extensions import db
 from app.security.actor import Actor
 from app.sellers.models import SellerProfile
@@ -155,7 +180,7 @@ def category_subtree_ids(category_id: int) -> list[int]:
     return list(db.session.scalars(select(tree.c.id)))
 
 
-def category_ancestors(category_id: int) -> list[dict]:
+def category_ancestors(category_id: int) -> tuple[CategoryRef, ...]:
     """Breadcrumb from the root down to the category itself."""
     chain = (
         select(Category.id, Category.parent_id, literal_depth(0))
@@ -172,27 +197,28 @@ def category_ancestors(category_id: int) -> list[dict]:
         .join(chain, Category.id == chain.c.id)
         .order_by(chain.c.depth.desc())
     ).all()
-    return [{"id": r.id, "name": r.name, "slug": r.slug} for r in rows[:20]]
+    return tuple(CategoryRef(id=r.id, name=r.name, slug=r.slug) for r in rows[:20])
 
 
 def literal_depth(value: int):
     return literal(value).label("depth")
 
 
-def _category_dict(category: Category) -> dict:
-    return {
-        "id": category.id,
-        "parent_id": category.parent_id,
-        "name": category.name,
-        "slug": category.slug,
-        "description": category.description,
-        "position": category.position,
-        "seo_title": category.seo_title,
-        "seo_description": category.seo_description,
-    }
+def _category_info(category: Category, cls: type[CategoryInfo] = CategoryInfo, **given):
+    return cls(
+        id=category.id,
+        parent_id=category.parent_id,
+        name=category.name,
+        slug=category.slug,
+        description=category.description,
+        position=category.position,
+        seo_title=category.seo_title,
+        seo_description=category.seo_description,
+        **given,
+    )
 
 
-def list_categories() -> list[dict]:
+def list_categories() -> list[CategoryNode]:
     """Active categories, flat, parents before children, each with its parent id."""
     rows = db.session.scalars(
         select(Category)
@@ -203,11 +229,11 @@ def list_categories() -> list[dict]:
     ids = {c.id for c in rows}
     for c in rows:
         by_parent.setdefault(c.parent_id if c.parent_id in ids else None, []).append(c)
-    result: list[dict] = []
+    result: list[CategoryNode] = []
 
     def walk(parent_id: int | None, depth: int) -> None:
         for c in by_parent.get(parent_id, []):
-            result.append({**_category_dict(c), "depth": depth})
+            result.append(_category_info(c, CategoryNode, depth=depth))
             if depth < 50:
                 walk(c.id, depth + 1)
 
@@ -215,18 +241,19 @@ def list_categories() -> list[dict]:
     return result
 
 
-def get_category(slug: str, *, include_inactive: bool = False) -> dict:
+def get_category(slug: str, *, include_inactive: bool = False) -> CategoryDetail:
     category = _category_for_slug(slug, include_inactive=include_inactive)
     children = db.session.scalars(
         select(Category)
         .where(Category.parent_id == category.id, Category.is_active.is_(True))
         .order_by(Category.position, Category.name)
     ).all()
-    return {
-        **_category_dict(category),
-        "breadcrumb": category_ancestors(category.id),
-        "children": [_category_dict(c) for c in children],
-    }
+    return _category_info(
+        category,
+        CategoryDetail,
+        breadcrumb=category_ancestors(category.id),
+        children=tuple(_category_info(c) for c in children),
+    )
 
 
 def _category_for_slug(slug: str, *, include_inactive: bool = False) -> Category:
@@ -336,7 +363,7 @@ def _order_by(sort: str) -> list:
     return [Product.created_at.desc(), Product.id.desc()]
 
 
-def _page(conditions: list, sort: str, page: int, page_size: int) -> dict:
+def _page(conditions: list, sort: str, page: int, page_size: int) -> Page[ProductCard]:
     total = db.session.scalar(select(func.count(Product.id)).where(*conditions)) or 0
     ids: list[int] = []
     if total and (page - 1) * page_size < total:
@@ -349,19 +376,19 @@ def _page(conditions: list, sort: str, page: int, page_size: int) -> dict:
                 .offset((page - 1) * page_size)
             )
         )
-    return {"items": product_cards(ids), "page": page, "page_size": page_size, "total": total}
+    return Page(items=product_cards(ids), total=total, page=page, page_size=page_size)
 
 
 def list_products(
     filters: ProductFilters, *, sort: str = "newest", page: int = 1, page_size: int = 24
-) -> dict:
+) -> Page[ProductCard]:
     """Active products of the current tenant, filtered, sorted and paginated."""
     return _page(_conditions(filters), sort, page, page_size)
 
 
 def products_in_category(
     slug: str, filters: ProductFilters, *, sort: str = "newest", page: int = 1, page_size: int = 24
-) -> dict:
+) -> Page[ProductCard]:
     category = _category_for_slug(slug)
     conditions = _conditions(
         dataclasses.replace(filters, category=None), category_ids=category_subtree_ids(category.id)
@@ -371,7 +398,7 @@ def products_in_category(
 
 def search_products(
     q: str, filters: ProductFilters, *, sort: str = "newest", page: int = 1, page_size: int = 24
-) -> dict:
+) -> Page[ProductCard]:
     """Database search for now: every token of `q` must occur in the title, description or brand
     name (LIKE, case-insensitive under the usual collations). The search engine replaces this body."""
     tokens = [t for t in (q or "").split() if t][:MAX_SEARCH_TOKENS]
@@ -424,22 +451,22 @@ def _lead_variant(product: Product) -> ProductVariant | None:
     return min(active, key=lambda v: (v.price, v.position, v.id)) if active else None
 
 
-def _brand(product: Product) -> dict | None:
+def _brand(product: Product) -> BrandRef | None:
     b = product.brand
-    return {"id": b.id, "name": b.name, "slug": b.slug} if b else None
+    return BrandRef(id=b.id, name=b.name, slug=b.slug) if b else None
 
 
-def _category(product: Product) -> dict | None:
+def _category(product: Product) -> CategoryRef | None:
     c = product.category
-    return {"id": c.id, "name": c.name, "slug": c.slug} if c else None
+    return CategoryRef(id=c.id, name=c.name, slug=c.slug) if c else None
 
 
-def _seller(product: Product) -> dict:
+def _seller(product: Product) -> SellerRef:
     s = product.seller
-    return {"id": s.id, "store_name": s.store_name, "slug": s.slug}
+    return SellerRef(id=s.id, store_name=s.store_name, slug=s.slug)
 
 
-def product_cards(ids: list[int]) -> list[dict]:
+def product_cards(ids: list[int]) -> list[ProductCard]:
     """List items for `ids`, in that order, in a fixed number of queries."""
     products = _load_products(ids)
     stock = _stock_reads().available(
@@ -453,30 +480,30 @@ def product_cards(ids: list[int]) -> list[dict]:
         lead = _lead_variant(p)
         image = p.images[0] if p.images else None
         cards.append(
-            {
-                "id": p.id,
-                "title": p.title,
-                "slug": p.slug,
-                "status": p.status,
-                "product_type": p.product_type,
-                "is_featured": p.is_featured,
-                "price": _money(lead.price) if lead else None,
-                "compare_at_price": _money(lead.compare_at_price) if lead else None,
-                "currency": lead.currency if lead else None,
-                "image": {"url": image.url, "alt_text": image.alt_text} if image else None,
-                "brand": _brand(p),
-                "category": _category(p),
-                "seller": _seller(p),
-                "rating": {"average": _money(p.rating_avg), "count": p.rating_count},
-                "sold_count": p.sold_count,
-                "in_stock": any(stock.get(v.id, 0) > 0 for v in p.variants if v.is_active),
-                "created_at": p.created_at,
-            }
+            ProductCard(
+                id=p.id,
+                title=p.title,
+                slug=p.slug,
+                status=p.status,
+                product_type=p.product_type,
+                is_featured=p.is_featured,
+                price=_money(lead.price) if lead else None,
+                compare_at_price=_money(lead.compare_at_price) if lead else None,
+                currency=lead.currency if lead else None,
+                image=ImageRef(url=image.url, alt_text=image.alt_text) if image else None,
+                brand=_brand(p),
+                category=_category(p),
+                seller=_seller(p),
+                rating=Rating(average=_money(p.rating_avg), count=p.rating_count),
+                sold_count=p.sold_count,
+                in_stock=any(stock.get(v.id, 0) > 0 for v in p.variants if v.is_active),
+                created_at=p.created_at,
+            )
         )
     return cards
 
 
-def get_product(product_id: int, viewer: Viewer = Viewer()) -> dict:
+def get_product(product_id: int, viewer: Viewer = Viewer()) -> ProductDetail:
     """Everything a product page shows. Drafts and archived products answer 404 except to their
     seller and to admins."""
     product = (
@@ -494,71 +521,78 @@ def get_product(product_id: int, viewer: Viewer = Viewer()) -> dict:
     if not (viewer.is_admin or viewer.seller_id == product.seller_id):
         variants = [v for v in variants if v.is_active]
     stock = _stock_reads().available([v.id for v in variants])
-    category = _category(product)
-    if category is not None:
-        category["breadcrumb"] = category_ancestors(product.category_id)
-    return {
-        "id": product.id,
-        "title": product.title,
-        "slug": product.slug,
-        "description": product.description,
-        "status": product.status,
-        "product_type": product.product_type,
-        "is_featured": product.is_featured,
-        "brand": _brand(product),
-        "category": category,
-        "seller": _seller(product),
-        "variants": [
-            {
-                "id": v.id,
-                "sku": v.sku,
-                "title": v.title,
-                "price": _money(v.price),
-                "compare_at_price": _money(v.compare_at_price),
-                "currency": v.currency,
-                "weight_kg": v.weight_kg,
-                "options": v.options or {},
-                "is_active": v.is_active,
-                "position": v.position,
-                "available": max(stock.get(v.id, 0), 0),
-                "in_stock": stock.get(v.id, 0) > 0,
-            }
+    category = product.category
+    return ProductDetail(
+        id=product.id,
+        title=product.title,
+        slug=product.slug,
+        description=product.description,
+        status=product.status,
+        product_type=product.product_type,
+        is_featured=product.is_featured,
+        brand=_brand(product),
+        category=CategoryPath(
+            id=category.id,
+            name=category.name,
+            slug=category.slug,
+            breadcrumb=category_ancestors(product.category_id),
+        )
+        if category is not None
+        else None,
+        seller=_seller(product),
+        variants=tuple(
+            VariantView(
+                id=v.id,
+                sku=v.sku,
+                title=v.title,
+                price=_money(v.price),
+                compare_at_price=_money(v.compare_at_price),
+                currency=v.currency,
+                weight_kg=v.weight_kg,
+                options=v.options or {},
+                is_active=v.is_active,
+                position=v.position,
+                available=max(stock.get(v.id, 0), 0),
+                in_stock=stock.get(v.id, 0) > 0,
+            )
             for v in variants
-        ],
-        "images": [
-            {
-                "id": i.id,
-                "url": i.url,
-                "alt_text": i.alt_text,
-                "position": i.position,
-                "variant_id": i.variant_id,
-            }
-            for i in product.images
-        ],
-        "attributes": sorted(
-            (
-                {
-                    "code": a.attribute.code,
-                    "name": a.attribute.name,
-                    "value": a.value,
-                    "unit": a.attribute.unit,
-                }
-                for a in product.attribute_values
-            ),
-            key=lambda a: a["code"],
         ),
-        "rating": {"average": _money(product.rating_avg), "count": product.rating_count},
-        "sold_count": product.sold_count,
-        "published_at": product.published_at,
-        "created_at": product.created_at,
-        "updated_at": product.updated_at,
-    }
+        images=tuple(
+            ImageView(
+                id=i.id,
+                url=i.url,
+                alt_text=i.alt_text,
+                position=i.position,
+                variant_id=i.variant_id,
+            )
+            for i in product.images
+        ),
+        attributes=tuple(
+            sorted(
+                (
+                    AttributeValueView(
+                        code=a.attribute.code,
+                        name=a.attribute.name,
+                        value=a.value,
+                        unit=a.attribute.unit,
+                    )
+                    for a in product.attribute_values
+                ),
+                key=lambda a: a.code,
+            )
+        ),
+        rating=Rating(average=_money(product.rating_avg), count=product.rating_count),
+        sold_count=product.sold_count,
+        published_at=product.published_at,
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
 
 
 # --- facets -------------------------------------------------------------------------------
 
 
-def category_filters(slug: str) -> dict:
+def category_filters(slug: str) -> CategoryFilters:
     """Facet values with product counts for a category and its descendants (active products)."""
     category = _category_for_slug(slug)
     category_ids = category_subtree_ids(category.id)
@@ -599,14 +633,14 @@ def category_filters(slug: str) -> dict:
     ).all()
     counts = {row[0]: row[1] for row in rows}
     edges = (Decimal("0"), *PRICE_BUCKETS, None)
-    price_ranges = [
-        {"min": _money(edges[i]), "max": _money(edges[i + 1]), "count": counts[i]}
+    price_ranges = tuple(
+        PriceRange(min=_money(edges[i]), max=_money(edges[i + 1]), count=counts[i])
         for i in range(len(PRICE_BUCKETS) + 1)
         if counts.get(i)
-    ]
+    )
     bounds = (min((r[2] for r in rows), default=None), max((r[3] for r in rows), default=None))
 
-    ancestor_ids = [c["id"] for c in category_ancestors(category.id)]
+    ancestor_ids = [c.id for c in category_ancestors(category.id)]
     filterable = list(
         db.session.scalars(
             select(category_attributes.c.attribute_id).where(
@@ -634,31 +668,32 @@ def category_filters(slug: str) -> dict:
         if value_counts
         else {}
     )
-    attributes: dict[str, dict[str, Any]] = {}
+    values: dict[str, list[FacetValue]] = {}  # by attribute code, in code order
+    named: dict[str, Attribute] = {}
     for attribute_id, value, count in sorted(
         (row for row in value_counts if row[0] in attribute_rows),
         key=lambda row: (attribute_rows[row[0]].code, row[1]),
     ):
-        a = attribute_rows[attribute_id]
-        entry = attributes.setdefault(
-            a.code,
-            {
-                "code": a.code,
-                "name": a.name,
-                "unit": a.unit,
-                "param": f"attr_{a.code}",
-                "values": [],
-            },
+        a = named.setdefault(attribute_rows[attribute_id].code, attribute_rows[attribute_id])
+        values.setdefault(a.code, []).append(FacetValue(value=value, count=count))
+    attributes = tuple(
+        AttributeFacet(
+            code=a.code,
+            name=a.name,
+            unit=a.unit,
+            param=f"attr_{a.code}",
+            values=tuple(values[code]),
         )
-        entry["values"].append({"value": value, "count": count})
+        for code, a in named.items()
+    )
 
-    return {
-        "category": {"id": category.id, "name": category.name, "slug": category.slug},
-        "total": db.session.scalar(select(func.count(Product.id)).where(*base)) or 0,
-        "brands": [{"id": b.id, "name": b.name, "slug": b.slug, "count": c} for b, c in brands],
-        "price": {"min": _money(bounds[0]), "max": _money(bounds[1]), "ranges": price_ranges},
-        "attributes": list(attributes.values()),
-    }
+    return CategoryFilters(
+        category=CategoryRef(id=category.id, name=category.name, slug=category.slug),
+        total=db.session.scalar(select(func.count(Product.id)).where(*base)) or 0,
+        brands=tuple(RefCount(id=b.id, name=b.name, slug=b.slug, count=c) for b, c in brands),
+        price=PriceFacet(min=_money(bounds[0]), max=_money(bounds[1]), ranges=price_ranges),
+        attributes=attributes,
+    )
 
 
 __all__ = [

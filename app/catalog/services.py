@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.catalog import queries, scopes
 from app.catalog.errors import CatalogError
+from app.catalog.inputs import NewCategory, NewProduct, ProductChanges, ProductEdit
 from app.catalog.models import (
     PRODUCT_STATUSES,
     PRODUCT_TYPES,
@@ -22,8 +25,10 @@ from app.catalog.models import (
     ProductImage,
     ProductVariant,
 )
+from app.catalog.views import CategoryDetail, ProductCard, ProductDetail
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from app.core.inputs import UNSET
 from app.core.slugs import slugify, unique_slug
 from app.core.tenancy import current_tenant_id
 from app.core.types import utcnow
@@ -151,60 +156,67 @@ def own_by_seller(product: Product, seller_id: int) -> None:
     product.seller = db.session.get(SellerProfile, seller_id)
 
 
+def _given(value):
+    """A field's value, None when it was not sent (UNSET)."""
+    return None if value is UNSET else value
+
+
 def _check_product(
-    data: dict,
+    changes: ProductChanges,
     *,
     product: Product | None,
     is_admin: bool,
     seller: SellerProfile | None,
     taken_skus: set[str],
 ) -> dict:
-    """Business checks of one product payload; returns field errors (empty when valid).
+    """Business checks of one product write; returns field errors (empty when valid).
     `taken_skus` collects the SKUs claimed by earlier items of the same request."""
     errors: dict[str, Any] = {}
+    seller_id = _given(changes.seller_id)
     if is_admin:
-        if product is None and data.get("seller_id") is None:
+        if product is None and seller_id is None:
             errors["seller_id"] = ["an admin must name the seller"]
         elif (
-            data.get("seller_id") is not None
-            and db.session.scalar(
-                select(SellerProfile.id).where(SellerProfile.id == data["seller_id"])
-            )
+            seller_id is not None
+            and db.session.scalar(select(SellerProfile.id).where(SellerProfile.id == seller_id))
             is None
         ):
             errors["seller_id"] = ["unknown seller"]
-    elif not is_admin and data.get("seller_id") not in (None, seller.id):
+    elif not is_admin and seller_id not in (None, seller.id):
         errors["seller_id"] = ["a seller creates products for its own store only"]
-    if not is_admin and data.get("is_featured"):
+    if not is_admin and changes.is_featured:
         errors["is_featured"] = ["only an admin features products"]
+    category_id = _given(changes.category_id)
     if (
-        data.get("category_id") is not None
-        and db.session.scalar(select(Category.id).where(Category.id == data["category_id"])) is None
+        category_id is not None
+        and db.session.scalar(select(Category.id).where(Category.id == category_id)) is None
     ):
         errors["category_id"] = ["unknown category"]
+    brand_id = _given(changes.brand_id)
     if (
-        data.get("brand_id") is not None
-        and db.session.scalar(select(Brand.id).where(Brand.id == data["brand_id"])) is None
+        brand_id is not None
+        and db.session.scalar(select(Brand.id).where(Brand.id == brand_id)) is None
     ):
         errors["brand_id"] = ["unknown brand"]
+    slug = _given(changes.slug)
     if (
-        data.get("slug")
+        slug
         and db.session.scalar(
             select(Product.id).where(
-                Product.slug == slugify(data["slug"]), Product.id != (product.id if product else 0)
+                Product.slug == slugify(slug), Product.id != (product.id if product else 0)
             )
         )
         is not None
     ):
         errors["slug"] = ["already used"]
 
-    variants = data.get("variants")
+    variants = _given(changes.variants)
     if variants is not None:
         if product is None and not variants:
             errors["variants"] = ["at least one variant"]
         own_ids = {v.id for v in product.variants} if product is not None else set()
         variant_errors: dict[int, dict] = {}
-        skus = [(i, (v.get("sku") or "").strip()) for i, v in enumerate(variants)]
+        skus = [(i, (v.sku or "").strip()) for i, v in enumerate(variants)]
         existing = {}
         wanted = [s for _, s in skus if s]
         if wanted:
@@ -218,105 +230,112 @@ def _check_product(
             }
         for i, v in enumerate(variants):
             errs: dict[str, list[str]] = {}
-            if v.get("id") is not None and v["id"] not in own_ids:
+            if v.id is not None and v.id not in own_ids:
                 errs["id"] = ["not a variant of this product"]
             sku = skus[i][1]
             if sku.upper() in taken_skus:
                 errs["sku"] = ["used twice in this request"]
-            elif sku.upper() in existing and existing[sku.upper()] != v.get("id"):
+            elif sku.upper() in existing and existing[sku.upper()] != v.id:
                 errs["sku"] = ["already used by another variant"]
             taken_skus.add(sku.upper())
-            if (
-                v.get("compare_at_price") is not None
-                and v.get("price") is not None
-                and v["compare_at_price"] < v["price"]
-            ):
+            compare_at_price = _given(v.compare_at_price)
+            if compare_at_price is not None and v.price is not None and compare_at_price < v.price:
                 errs["compare_at_price"] = ["at least the price"]
             if errs:
                 variant_errors[i] = errs
         if variant_errors:
             errors["variants"] = variant_errors
 
-    attributes = data.get("attributes")
+    attributes = _given(changes.attributes)
     if attributes:
         codes = {
             a.code: a
             for a in db.session.scalars(
-                select(Attribute).where(Attribute.code.in_([a["code"] for a in attributes]))
+                select(Attribute).where(Attribute.code.in_([a.code for a in attributes]))
             )
         }
         attr_errors = {
             i: {"code": ["unknown attribute"]}
             for i, a in enumerate(attributes)
-            if a["code"] not in codes
+            if a.code not in codes
         }
         seen: set[str] = set()
         for i, a in enumerate(attributes):
-            if a["code"] in seen:
+            if a.code in seen:
                 attr_errors[i] = {"code": ["given twice"]}
-            seen.add(a["code"])
+            seen.add(a.code)
         if attr_errors:
             errors["attributes"] = attr_errors
     return errors
 
 
-def _apply(product: Product, data: dict) -> None:
+_VARIANT_FIELDS = (
+    "sku",
+    "title",
+    "price",
+    "compare_at_price",
+    "currency",
+    "weight_kg",
+    "options",
+    "is_active",
+    "position",
+)
+
+
+def _apply(product: Product, changes: ProductChanges) -> None:
     for name in _PRODUCT_FIELDS:
-        if name in data:
-            setattr(product, name, data[name])
-    if "slug" in data and not data["slug"]:
+        value = getattr(changes, name)
+        if value is not UNSET:
+            setattr(product, name, value)
+    if changes.slug is not UNSET and not changes.slug:
         product.slug = None
     prepare_product(product)
-    if data.get("variants") is not None:
+    variants = _given(changes.variants)
+    if variants is not None:
         by_id = {v.id: v for v in product.variants}
         kept: set[int] = set()
-        for position, item in enumerate(data["variants"]):
-            variant = by_id.get(item.get("id")) if item.get("id") is not None else None
+        for position, item in enumerate(variants):
+            variant = by_id.get(item.id) if item.id is not None else None
             if variant is None:
                 variant = ProductVariant(options={}, position=position)
                 product.variants.append(variant)
             else:
                 kept.add(variant.id)
-            for name in (
-                "sku",
-                "title",
-                "price",
-                "compare_at_price",
-                "currency",
-                "weight_kg",
-                "options",
-                "is_active",
-                "position",
-            ):
-                if name in item:
-                    setattr(variant, name, item[name])
+            for name in _VARIANT_FIELDS:
+                value = getattr(item, name)
+                if value is not UNSET:
+                    setattr(variant, name, dict(value) if name == "options" else value)
             prepare_variant(variant)
         for variant_id, variant in by_id.items():
             if variant_id not in kept:
                 variant.is_active = False  # kept for order history; hidden from the storefront
-    if data.get("images") is not None:
+    images = _given(changes.images)
+    if images is not None:
         product.images.clear()
-        for position, item in enumerate(data["images"]):
+        for position, item in enumerate(images):
             product.images.append(
                 ProductImage(
-                    url=item["url"],
-                    alt_text=item.get("alt_text"),
-                    position=item.get("position", position),
+                    url=item.url,
+                    alt_text=item.alt_text,
+                    position=position if item.position is None else item.position,
                 )
             )
-    if data.get("attributes") is not None:
-        attributes = {
-            a.code: a
-            for a in db.session.scalars(
-                select(Attribute).where(Attribute.code.in_([a["code"] for a in data["attributes"]]))
-            )
-        }
+    wanted = _given(changes.attributes)
+    if wanted is not None:
+        values = {a.code: a.value for a in wanted}
+        attributes = (
+            {
+                a.code: a
+                for a in db.session.scalars(select(Attribute).where(Attribute.code.in_(values)))
+            }
+            if values
+            else {}
+        )
         current = {pav.attribute.code: pav for pav in product.attribute_values}
-        wanted = {a["code"]: a["value"] for a in data["attributes"]}
         for code, pav in current.items():
-            if code not in wanted:
+            if code not in values:
                 product.attribute_values.remove(pav)
-        for code, value in wanted.items():
+        for code, value in values.items():
             if code in current:
                 current[code].value = value
             else:
@@ -352,9 +371,9 @@ def _write(fn):
     return wrapper
 
 
-def _new_product(data: dict, is_admin: bool, seller: SellerProfile | None) -> Product:
+def _new_product(new: NewProduct, is_admin: bool, seller: SellerProfile | None) -> Product:
     product = Product(
-        seller_id=data["seller_id"] if is_admin else seller.id,
+        seller_id=new.seller_id if is_admin else seller.id,
         status="draft",
         product_type="physical",
     )
@@ -362,7 +381,7 @@ def _new_product(data: dict, is_admin: bool, seller: SellerProfile | None) -> Pr
     product.images = []
     product.attribute_values = []
     db.session.add(product)
-    _apply(product, data)
+    _apply(product, new)
     return product
 
 
@@ -399,48 +418,50 @@ def reserve_quota_for_status(before: str | None, after: str) -> None:
 
 
 @_write
-def _create_product(actor: Actor, data: dict) -> int:
+def _create_product(actor: Actor, new: NewProduct) -> int:
     is_admin, seller = _standing(actor)
     require_approved(seller)
-    errors = _check_product(data, product=None, is_admin=is_admin, seller=seller, taken_skus=set())
+    errors = _check_product(new, product=None, is_admin=is_admin, seller=seller, taken_skus=set())
     if errors:
         raise ValidationError("invalid product", details=errors)
     reserve_product_quota(1)
-    product = _new_product(data, is_admin, seller)
+    product = _new_product(new, is_admin, seller)
     _changed(product, "created")
     return product.id
 
 
-def create_product(actor: Actor, data: dict) -> dict:
+def create_product(actor: Actor, new: NewProduct) -> ProductDetail:
     """A product with its variants, images and attribute values; returns its detail."""
-    product_id = _create_product(actor, data)
+    product_id = _create_product(actor, new)
     return queries.get_product(product_id, queries.viewer_of(actor))
 
 
 @_write
-def _update_product(actor: Actor, product_id: int, data: dict) -> int:
+def _update_product(actor: Actor, product_id: int, changes: ProductChanges) -> int:
     is_admin, seller = _standing(actor)
     product = _own_product(product_id, is_admin, seller)
     if product is None:
         raise NotFound("no such product")
     require_approved(seller)
-    data = {k: v for k, v in data.items() if k != "seller_id" or is_admin}
+    if not is_admin:  # a seller's product stays in its store
+        changes = dataclasses.replace(changes, seller_id=UNSET)
     errors = _check_product(
-        data, product=product, is_admin=is_admin, seller=seller, taken_skus=set()
+        changes, product=product, is_admin=is_admin, seller=seller, taken_skus=set()
     )
     if errors:
         raise ValidationError("invalid product", details=errors)
-    if is_admin and data.get("seller_id") is not None:
-        product.seller_id = data["seller_id"]
-    reserve_quota_for_status(product.status, data.get("status") or product.status)
-    _apply(product, data)
+    if is_admin and changes.seller_id is not UNSET:
+        product.seller_id = changes.seller_id
+    reserve_quota_for_status(product.status, _given(changes.status) or product.status)
+    _apply(product, changes)
     _changed(product, "updated")
     return product.id
 
 
-def update_product(actor: Actor, product_id: int, data: dict) -> dict:
-    """Change a product (fields given only, for PATCH; all of them, for PUT); returns its detail."""
-    _update_product(actor, product_id, data)
+def update_product(actor: Actor, product_id: int, changes: ProductChanges) -> ProductDetail:
+    """Change a product (the fields sent only: PATCH any of them, PUT title and variants too);
+    returns its detail."""
+    _update_product(actor, product_id, changes)
     return queries.get_product(product_id, queries.viewer_of(actor))
 
 
@@ -464,16 +485,16 @@ def _bulk_errors(errors: dict[int, dict]) -> ValidationError:
 
 
 @_write
-def _bulk_create(actor: Actor, items: list[dict]) -> list[int]:
+def _bulk_create(actor: Actor, items: Sequence[NewProduct]) -> list[int]:
     is_admin, seller = _standing(actor)
     require_approved(seller)
     if len(items) > MAX_BULK_ITEMS:
         raise ValidationError("too many items", details={"items": [f"at most {MAX_BULK_ITEMS}"]})
     taken: set[str] = set()
     errors = {}
-    for i, data in enumerate(items):
+    for i, new in enumerate(items):
         item_errors = _check_product(
-            data, product=None, is_admin=is_admin, seller=seller, taken_skus=taken
+            new, product=None, is_admin=is_admin, seller=seller, taken_skus=taken
         )
         if item_errors:
             errors[i] = item_errors
@@ -481,20 +502,20 @@ def _bulk_create(actor: Actor, items: list[dict]) -> list[int]:
         raise _bulk_errors(errors)
     reserve_product_quota(len(items))
     ids = []
-    for data in items:
-        product = _new_product(data, is_admin, seller)
+    for new in items:
+        product = _new_product(new, is_admin, seller)
         _changed(product, "created")
         ids.append(product.id)
     return ids
 
 
-def bulk_create_products(actor: Actor, items: list[dict]) -> list[dict]:
+def bulk_create_products(actor: Actor, items: Sequence[NewProduct]) -> list[ProductCard]:
     """All or nothing: every item is checked first; any error answers 422 with errors per item index."""
     return queries.product_cards(_bulk_create(actor, items))
 
 
 @_write
-def _bulk_update(actor: Actor, items: list[dict]) -> list[int]:
+def _bulk_update(actor: Actor, items: Sequence[ProductEdit]) -> list[int]:
     is_admin, seller = _standing(actor)
     require_approved(seller)
     if len(items) > MAX_BULK_ITEMS:
@@ -503,8 +524,8 @@ def _bulk_update(actor: Actor, items: list[dict]) -> list[int]:
     errors: dict[int, dict] = {}
     products: list[Product | None] = []
     seen: set[int] = set()
-    for i, data in enumerate(items):
-        product = _own_product(data["id"], is_admin, seller)
+    for i, edit in enumerate(items):
+        product = _own_product(edit.id, is_admin, seller)
         products.append(product)
         if product is None:
             errors[i] = {"id": ["no such product"]}
@@ -514,56 +535,55 @@ def _bulk_update(actor: Actor, items: list[dict]) -> list[int]:
             continue
         seen.add(product.id)
         item_errors = _check_product(
-            data, product=product, is_admin=is_admin, seller=seller, taken_skus=taken
+            edit, product=product, is_admin=is_admin, seller=seller, taken_skus=taken
         )
         if item_errors:
             errors[i] = item_errors
     if errors:
         raise _bulk_errors(errors)
-    for product, data in zip(products, items, strict=True):
-        fields = {k: v for k, v in data.items() if k != "id" and (k != "seller_id" or is_admin)}
-        if is_admin and fields.get("seller_id") is not None:
-            product.seller_id = fields["seller_id"]
-        _apply(product, fields)
+    for product, edit in zip(products, items, strict=True):
+        if is_admin and edit.seller_id is not UNSET:  # a seller's was checked: its own store
+            product.seller_id = edit.seller_id
+        _apply(product, edit)
         _changed(product, "updated")
     return [p.id for p in products]
 
 
-def bulk_update_products(actor: Actor, items: list[dict]) -> list[dict]:
+def bulk_update_products(actor: Actor, items: Sequence[ProductEdit]) -> list[ProductCard]:
     """All or nothing, as bulk_create_products; each item names the product `id` it changes."""
     return queries.product_cards(_bulk_update(actor, items))
 
 
 @_write
-def _create_category(data: dict) -> str:
+def _create_category(new: NewCategory) -> str:
     parent = None
-    if data.get("parent_id") is not None:
-        parent = db.session.scalar(select(Category).where(Category.id == data["parent_id"]))
+    if new.parent_id is not None:
+        parent = db.session.scalar(select(Category).where(Category.id == new.parent_id))
         if parent is None:
             raise ValidationError("invalid category", details={"parent_id": ["unknown category"]})
-    if data.get("slug") and db.session.scalar(
-        select(Category.id).where(Category.slug == slugify(data["slug"]))
+    if new.slug and db.session.scalar(
+        select(Category.id).where(Category.slug == slugify(new.slug))
     ):
         raise ValidationError("invalid category", details={"slug": ["already used"]})
     attributes = []
-    if data.get("attribute_codes"):
+    if new.attribute_codes:
         attributes = list(
-            db.session.scalars(select(Attribute).where(Attribute.code.in_(data["attribute_codes"])))
+            db.session.scalars(select(Attribute).where(Attribute.code.in_(new.attribute_codes)))
         )
-        unknown = sorted(set(data["attribute_codes"]) - {a.code for a in attributes})
+        unknown = sorted(set(new.attribute_codes) - {a.code for a in attributes})
         if unknown:
             raise ValidationError(
                 "invalid category", details={"attribute_codes": [f"unknown: {', '.join(unknown)}"]}
             )
     category = Category(
-        name=data["name"],
-        slug=data.get("slug"),
+        name=new.name,
+        slug=new.slug,
         parent=parent,
-        description=data.get("description"),
-        position=data.get("position", 0),
-        is_active=data.get("is_active", True),
-        seo_title=data.get("seo_title"),
-        seo_description=data.get("seo_description"),
+        description=new.description,
+        position=new.position,
+        is_active=new.is_active,
+        seo_title=new.seo_title,
+        seo_description=new.seo_description,
     )
     category.filterable_attributes = attributes
     prepare_category(category)
@@ -578,9 +598,9 @@ def _create_category(data: dict) -> str:
     return category.slug
 
 
-def create_category(actor: Actor, data: dict) -> dict:
+def create_category(actor: Actor, new: NewCategory) -> CategoryDetail:
     """Admins only (the API checks the role; this checks again)."""
     if not actor.is_admin:
         raise PermissionDenied("only admins manage categories")
-    slug = _create_category(data)
+    slug = _create_category(new)
     return queries.get_category(slug, include_inactive=True)

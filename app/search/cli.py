@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import fields
 
 import click
 from flask import Flask
@@ -19,16 +20,18 @@ def register(app: Flask) -> None:
         """Build a new index of every tenant's active products and swap it in (searches keep
         answering from the old one meanwhile)."""
         started = time.perf_counter()
-        stats = service.reindex_all()
+        build = service.reindex_all()
+        size = "size unknown" if build.size_bytes is None else f"{build.size_bytes / 1e6:.1f} MB"
         click.echo(
-            f"indexed {stats['documents']} products into {stats['generation']} "
-            f"({stats['size_bytes'] / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s"
+            f"indexed {build.documents} products into {build.generation} "
+            f"({size}) in {time.perf_counter() - started:.1f} s"
         )
 
     @group.command("status")
     def status_command():
         """Backend, live generation, document count and size."""
-        for key, value in service.index_status().items():
-            click.echo(f"{key}: {value}")
+        status = service.index_status()
+        for field in fields(status):
+            click.echo(f"{field.name}: {getattr(status, field.name)}")
 
     app.cli.add_command(group)

@@ -18,12 +18,22 @@ import json
 import math
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from app.catalog import queries
 from app.catalog.models import Category, Product, ProductAttributeValue, ProductVariant
+from app.catalog.views import (
+    BrandRef,
+    CategoryRef,
+    ImageRef,
+    ProductCard,
+    Rating,
+    Ref,
+    SellerRef,
+)
 from app.extensions import db
 from app.inventory import queries as stock_reads
 from app.search.types import facet_key, tokens
@@ -102,7 +112,7 @@ def build_documents(product_ids: list[int]) -> dict[int, dict | None]:
         return result
     paths = _category_paths()
     stock = stock_reads.units_in_stock_by_product([p.id for p in products])
-    cards = {card["id"]: card for card in queries.product_cards([p.id for p in products])}
+    cards = {card.id: card for card in queries.product_cards([p.id for p in products])}
     for p in products:
         result[p.id] = document(p, paths, stock.get(p.id, 0) > 0, cards.get(p.id))
     return result
@@ -111,44 +121,89 @@ def build_documents(product_ids: list[int]) -> dict[int, dict | None]:
 # --- the stored product card ----------------------------------------------------------------
 # Search answers with the catalog's own list items (queries.product_cards), stored in the index
 # with each document, so a search reads nothing from the database. Stored as JSON: money as
-# strings ("12.50"), times as ISO 8601; card_from_source() turns them back into Decimals and
-# datetimes, so a card from the index equals the one product_cards() builds.
+# strings ("12.50"), times as ISO 8601, the nested references as objects, keys in the order
+# below (documents written before keep working: the format is the one indexes already hold);
+# card_from_source() turns them back into a card equal to the one product_cards() builds.
 
-_CARD_MONEY = ("price", "compare_at_price")
+C = TypeVar("C", bound=ProductCard)
 
 
-def card_source(card: dict) -> dict:
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _ref(ref: Ref | None) -> dict | None:
+    return None if ref is None else {"id": ref.id, "name": ref.name, "slug": ref.slug}
+
+
+def card_source(card: ProductCard) -> dict:
     """A product card (queries.product_cards) as plain JSON values."""
-    out = dict(card)
-    for key in _CARD_MONEY:
-        out[key] = None if card.get(key) is None else str(card[key])
-    rating = card.get("rating") or {}
-    out["rating"] = {
-        "average": None if rating.get("average") is None else str(rating["average"]),
-        "count": rating.get("count"),
+    image, seller, created = card.image, card.seller, card.created_at
+    return {
+        "id": card.id,
+        "title": card.title,
+        "slug": card.slug,
+        "status": card.status,
+        "product_type": card.product_type,
+        "is_featured": card.is_featured,
+        "price": _text(card.price),
+        "compare_at_price": _text(card.compare_at_price),
+        "currency": card.currency,
+        "image": None if image is None else {"url": image.url, "alt_text": image.alt_text},
+        "brand": _ref(card.brand),
+        "category": _ref(card.category),
+        "seller": {"id": seller.id, "store_name": seller.store_name, "slug": seller.slug},
+        "rating": {"average": _text(card.rating.average), "count": card.rating.count},
+        "sold_count": card.sold_count,
+        "in_stock": card.in_stock,
+        "created_at": created.isoformat() if isinstance(created, dt.datetime) else created,
     }
-    created = card.get("created_at")
-    out["created_at"] = created.isoformat() if isinstance(created, dt.datetime) else created
-    return out
 
 
-def card_from_source(source: dict) -> dict:
-    """The inverse of card_source(): Decimals and a timezone-aware datetime again."""
-    card = dict(source)
-    for key in _CARD_MONEY:
-        if card.get(key) is not None:
-            card[key] = Decimal(card[key])
-    rating = card.get("rating")
-    if rating and rating.get("average") is not None:
-        card["rating"] = {**rating, "average": Decimal(rating["average"])}
-    created = card.get("created_at")
+def card_from_source(source: dict, cls: type[C] = ProductCard, **extra) -> C:
+    """The inverse of card_source(): the card (`cls`: a ProductCard or a subclass, whose further
+    fields are `extra`) with Decimals and a timezone-aware datetime again."""
+    image, brand, category, seller = (
+        source["image"],
+        source["brand"],
+        source["category"],
+        source["seller"],
+    )
+    rating = source["rating"]
+    created = source["created_at"]
     if isinstance(created, str):
         created = dt.datetime.fromisoformat(created)
-        card["created_at"] = created if created.tzinfo else created.replace(tzinfo=dt.timezone.utc)
-    return card
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=dt.timezone.utc)
+    return cls(
+        id=source["id"],
+        title=source["title"],
+        slug=source["slug"],
+        status=source["status"],
+        product_type=source["product_type"],
+        is_featured=source["is_featured"],
+        price=_decimal(source["price"]),
+        compare_at_price=_decimal(source["compare_at_price"]),
+        currency=source["currency"],
+        image=None if image is None else ImageRef(url=image["url"], alt_text=image["alt_text"]),
+        brand=None if brand is None else BrandRef(brand["id"], brand["name"], brand["slug"]),
+        category=None
+        if category is None
+        else CategoryRef(category["id"], category["name"], category["slug"]),
+        seller=SellerRef(seller["id"], seller["store_name"], seller["slug"]),
+        rating=Rating(average=_decimal(rating["average"]), count=rating["count"]),
+        sold_count=source["sold_count"],
+        in_stock=source["in_stock"],
+        created_at=created,
+        **extra,
+    )
 
 
-def document(p: Product, paths: dict, in_stock: bool, card: dict | None = None) -> dict:
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def document(p: Product, paths: dict, in_stock: bool, card: ProductCard | None = None) -> dict:
     prices = [v.price for v in p.variants if v.is_active]
     price = min(prices) if prices else None
     chain = _ancestry(p.category_id, paths)

@@ -14,10 +14,15 @@ the database (a few indexed lookups), hands the engine plain ids, and answers th
 product cards (`queries.product_cards`), stored in the index with each document when it was
 indexed: a search reads no product row from the database, and search results and catalog
 lists look alike. Every query carries the current tenant: one tenant never finds another's products.
+
+The backends answer plain values (hits, facet dicts, status dicts); the service answers its
+callers the frozen values of app/search/types.py (`SearchPage`, `SearchFilters`, `Suggestion`,
+`IndexStatus`, `IndexBuild`), which the faces shape.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterator
@@ -27,13 +32,33 @@ from sqlalchemy import func, select
 
 from app.catalog import queries
 from app.catalog.models import Attribute, Brand, category_attributes
+from app.catalog.views import (
+    AttributeFacet,
+    FacetValue,
+    PriceFacet,
+    PriceRange,
+    ProductCard,
+    RefCount,
+)
 from app.core import cache
 from app.core.errors import TenantError, ValidationError
 from app.core.tenancy import current_tenant_id, tenant_scope, unscoped
 from app.extensions import db
 from app.search import documents
 from app.search.analytics import record_search
-from app.search.types import Hit, SearchRequest, SearchResult, tokens
+from app.search.types import (
+    Hit,
+    IndexBuild,
+    IndexStatus,
+    SearchFacets,
+    SearchFilters,
+    SearchHit,
+    SearchPage,
+    SearchRequest,
+    SearchResult,
+    Suggestion,
+    tokens,
+)
 from app.sellers.models import SellerProfile
 from app.tenants.errors import TenancyError
 from app.tenants.models import Tenant
@@ -152,7 +177,7 @@ def _category(ref: str, tenant_id: int) -> tuple[int, list[str]]:
     category = queries.category_by_ref(ref)
     if category is None:
         raise ValidationError("unknown category", details={"category": ["unknown category"]})
-    ancestors = [c["id"] for c in queries.category_ancestors(category.id)]
+    ancestors = [c.id for c in queries.category_ancestors(category.id)]
     codes = sorted(
         db.session.scalars(
             select(Attribute.code)
@@ -188,7 +213,7 @@ def search_products(
     require_words: bool = True,
     log_as: str | None = None,
     user_id: int | None = None,
-) -> dict:
+) -> SearchPage:
     """A page of product cards for `q` and the filters, with facets and highlights on request.
     `log_as` names the endpoint in the search analytics (recorded asynchronously)."""
     if require_words and not tokens(q):
@@ -197,14 +222,13 @@ def search_products(
         q, filters, sort=sort, page=page, page_size=page_size, facets=facets, highlight=highlight
     )
     result = run(req)
-    cards = cards_of(result.hits)
-    highlights = {h.id: h.highlight for h in result.hits}
-    if highlight:
-        for card in cards:
-            card["highlight"] = highlights.get(card["id"], {})
-    body = {"items": cards, "page": page, "page_size": page_size, "total": result.total}
-    if facets:
-        body["facets"] = result.facets
+    body = SearchPage(
+        items=_search_hits(result.hits, highlight),
+        total=result.total,
+        page=page,
+        page_size=page_size,
+        facets=facets_of(result.facets) if facets else None,
+    )
     if log_as and current_app.config.get("SEARCH_LOG_QUERIES", True):
         record_search(
             q, endpoint=log_as, total=result.total, filters=filters, sort=sort, user_id=user_id
@@ -212,35 +236,96 @@ def search_products(
     return body
 
 
-def cards_of(hits: list[Hit]) -> list[dict]:
+def cards_of(hits: list[Hit]) -> list[ProductCard]:
     """The product cards of these hits, in order: from the index (stored with each document, so
     no database round trip); any hit without one (a document written before cards were stored)
     is read from the catalog in one batch."""
-    cards: dict[int, dict] = {
+    cards: dict[int, ProductCard] = {
         h.id: documents.card_from_source(h.card) for h in hits if h.card is not None
     }
     missing = [h.id for h in hits if h.card is None]
     if missing:
-        cards.update((card["id"], card) for card in queries.product_cards(missing))
+        cards.update((card.id, card) for card in queries.product_cards(missing))
     return [cards[h.id] for h in hits if h.id in cards]
 
 
-def search_filters(q: str, filters: queries.ProductFilters) -> dict:
+_CARD_FIELDS = tuple(f.name for f in dataclasses.fields(ProductCard))
+
+
+def _search_hits(hits: list[Hit], highlight: bool) -> list[SearchHit]:
+    """cards_of() as results: with each hit's highlights when asked for ({} when none matched),
+    else None; built straight from the stored card (no card copied)."""
+    found: dict[int, SearchHit] = {
+        h.id: documents.card_from_source(
+            h.card, SearchHit, highlight=(h.highlight or {}) if highlight else None
+        )
+        for h in hits
+        if h.card is not None
+    }
+    missing = {h.id: h for h in hits if h.card is None}
+    if missing:
+        for card in queries.product_cards(list(missing)):
+            given = {name: getattr(card, name) for name in _CARD_FIELDS}
+            hit = missing[card.id]
+            found[card.id] = SearchHit(
+                **given, highlight=(hit.highlight or {}) if highlight else None
+            )
+    return [found[h.id] for h in hits if h.id in found]
+
+
+def _ref_counts(buckets: list[dict]) -> tuple[RefCount, ...]:
+    return tuple(
+        RefCount(id=b["id"], name=b["name"], slug=b["slug"], count=b["count"]) for b in buckets
+    )
+
+
+def facets_of(raw: dict | None) -> SearchFacets | None:
+    """The engine's facet counts (app/search/facets.py parse()'s dict) as SearchFacets."""
+    return None if raw is None else _facet_parts(SearchFacets, raw)
+
+
+def _facet_parts(cls, raw: dict, **given):
+    price = raw.get("price") or {}
+    return cls(
+        brands=_ref_counts(raw.get("brands") or ()),
+        categories=_ref_counts(raw.get("categories") or ()),
+        price=PriceFacet(
+            min=price.get("min"),
+            max=price.get("max"),
+            ranges=tuple(
+                PriceRange(min=r["min"], max=r["max"], count=r["count"])
+                for r in price.get("ranges") or ()
+            ),
+        ),
+        attributes=tuple(
+            AttributeFacet(
+                code=a["code"],
+                name=a["name"],
+                unit=a["unit"],
+                param=a["param"],
+                values=tuple(FacetValue(value=v["value"], count=v["count"]) for v in a["values"]),
+            )
+            for a in raw.get("attributes") or ()
+        ),
+        **given,
+    )
+
+
+def search_filters(q: str, filters: queries.ProductFilters) -> SearchFilters:
     """Facet counts (brands, categories, price ranges, attributes) for a query and filters."""
     req = resolve(q, filters, sort="relevance", page=1, page_size=1, facets=True)
     req.page_size = 0
     result = run(req)
-    return {"total": result.total, **(result.facets or {})}
+    return _facet_parts(SearchFilters, result.facets or {}, total=result.total)
 
 
-def suggestions(prefix: str, limit: int = SUGGESTION_LIMIT) -> list[dict]:
+def suggestions(prefix: str, limit: int = SUGGESTION_LIMIT) -> list[Suggestion]:
     """Products whose title or brand has words starting with what was typed, best ranked first."""
-    found = backend().suggest(_tenant(), prefix, limit)
-    return [{"text": s.text, "product_id": s.product_id, "slug": s.slug} for s in found]
+    return list(backend().suggest(_tenant(), prefix, limit))
 
 
-def index_status() -> dict:
-    return backend().status()
+def index_status() -> IndexStatus:
+    return IndexStatus(**backend().status())
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -271,9 +356,9 @@ def _all_documents() -> Iterator[dict]:
             yield from documents.iter_documents()
 
 
-def reindex_all() -> dict:
+def reindex_all() -> IndexBuild:
     """Rebuild the whole index (every tenant) from the database and swap it in."""
-    return backend().rebuild(_all_documents())
+    return IndexBuild(**backend().rebuild(_all_documents()))
 
 
 # --- event consumers (subscribed in jobs/subscribers.py) -------------------------------------

@@ -4,14 +4,23 @@ Every backend (app/search/tantivy_backend.py, app/search/elastic.py) takes a `Se
 whose filters are already resolved to ids (the service checks them against the database) and
 answers a `SearchResult`. Prices are Decimals in and out; inside the engines they are floats of
 2-decimal values, which compare exactly for the bounds a storefront sends.
+
+What the service answers its callers (the faces) is below them: a `SearchPage` of `SearchHit`s
+(the catalog's product cards, with highlights on request) and `SearchFacets`, `SearchFilters`,
+`Suggestion`s, an `IndexStatus` and an `IndexBuild`; frozen, and built of the catalog's own view
+values (app/catalog/views.py) where they show the same thing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
+
+from app.catalog.views import AttributeFacet, PriceFacet, ProductCard, RefCount
 
 SORTS = ("relevance", "newest", "price", "-price", "rating", "popularity")
 # the price facet's bucket edges: the same as the database facets (app/catalog/queries.py)
@@ -82,11 +91,77 @@ class SearchResult:
         return [h.id for h in self.hits]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True, slots=True)
 class Suggestion:
+    """A product whose title or brand has words starting with what was typed."""
+
     text: str
     product_id: int
     slug: str
+
+
+# --- what the service answers ----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchHit(ProductCard):
+    """A result: the product's card and, when asked for, its highlighted snippets (HTML: the
+    matched words in <b>...</b>, the rest escaped; by field: title, description). None when
+    highlights were not asked for, {} when asked for and none matched."""
+
+    highlight: Mapping[str, str] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchFacets:
+    """Counts over a search and its filters: what each value would leave (brands and
+    categories by count, attributes' 30 commonest values listed by value)."""
+
+    brands: tuple[RefCount, ...]
+    categories: tuple[RefCount, ...]
+    price: PriceFacet
+    attributes: tuple[AttributeFacet, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchFilters(SearchFacets):
+    """The facets of a search and the number of products it finds."""
+
+    total: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A page of results; `facets` None when they were not asked for."""
+
+    items: Sequence[SearchHit]
+    total: int
+    page: int
+    page_size: int
+    facets: SearchFacets | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IndexStatus:
+    """The live index: its backend, where it is, its generation (None before the first build),
+    documents, segments, size (None when a backend does not tell) and last change."""
+
+    backend: str
+    location: str
+    generation: str | None
+    documents: int
+    segments: int | None
+    size_bytes: int | None
+    updated_at: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IndexBuild:
+    """What a full rebuild made: documents indexed into `generation` (now live)."""
+
+    documents: int
+    generation: str
+    size_bytes: int | None
 
 
 def tokens(text: str) -> list[str]:

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.catalog import queries, services
+from app.catalog.inputs import ProductChanges
 from app.catalog.models import Product
 from app.core import cache
 from app.core.tenancy import tenant_scope
@@ -75,7 +76,7 @@ def test_change_through_a_direct_service_call_is_served_fresh(app, client, world
     assert titles(client.get(f"{BASE}/featured/", headers=h)) == ["Green Hat"]
     with app.app_context(), tenant_scope(world.tenant.id):
         owner = actor_for(db.session.scalar(select(User).where(User.id == world.s2.user.id)))
-        services.update_product(owner, i.p5, {"title": "Green Cap"})
+        services.update_product(owner, i.p5, ProductChanges(title="Green Cap"))
     with app.app_context(), tenant_scope(world.tenant.id):
         # a plain ORM write, as the admin UI makes: the session hook invalidates too
         db.session.get(Product, i.p3).is_featured = True

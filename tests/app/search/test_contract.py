@@ -5,20 +5,23 @@ then searched through the service, as the API does."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from app.catalog import services as catalog_services
+from app.catalog.inputs import ProductChanges, VariantInput
 from app.catalog.models import Product
 from app.catalog.queries import ProductFilters
+from app.catalog.views import FacetValue, ImageRef, PriceRange, ProductCard
 from app.core.errors import ValidationError
 from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.inventory import services as inventory_services
 from app.inventory.models import StockLevel
-from app.search import service
+from app.search import documents, service
 from app.security.models import User
 from app.sellers.actors import actor_for
 
@@ -49,7 +52,7 @@ def search(
 
 
 def ids(app, tenant, q="", **kwargs) -> list[int]:
-    return [item["id"] for item in search(app, tenant, q, **kwargs)["items"]]
+    return [item.id for item in search(app, tenant, q, **kwargs).items]
 
 
 # --- relevance, typos, highlighting ------------------------------------------------------------
@@ -89,14 +92,18 @@ def test_typos_are_tolerated(app, catalog):
 def test_user_input_never_breaks_the_query(app, catalog):
     for q in ['"shirt', "a:b", "AND", "shirt)", "*", "-", "(((", "title:red", "\\"]:
         body = search(app, catalog.tenant, q)
-        assert body["total"] == len(body["items"])
+        assert body.total == len(body.items)
 
 
 def test_highlights_mark_the_matched_words(app, catalog):
     body = search(app, catalog.tenant, "cotton", highlight=True)
-    by_id = {item["id"]: item for item in body["items"]}
-    assert "<b>Cotton</b>" in by_id[catalog.ids.p1]["highlight"]["title"]
-    assert "<b>cotton</b>" in by_id[catalog.ids.p1]["highlight"]["description"]
+    by_id = {item.id: item for item in body.items}
+    assert "<b>Cotton</b>" in by_id[catalog.ids.p1].highlight["title"]
+    assert "<b>cotton</b>" in by_id[catalog.ids.p1].highlight["description"]
+    assert all(item.highlight is not None for item in body.items)  # asked for: on every hit
+    assert all(
+        item.highlight is None for item in search(app, catalog.tenant, "cotton").items
+    )  # not asked for: on none
 
 
 # --- filters ------------------------------------------------------------------------------------
@@ -141,45 +148,42 @@ def test_unknown_filter_values_are_validation_errors(app, catalog):
 def test_facets_add_up(app, catalog):
     i = catalog.ids
     body = search(app, catalog.tenant, facets=True)
-    facets, total = body["facets"], body["total"]
+    facets, total = body.facets, body.total
     assert total == 6
-    assert {b["slug"]: b["count"] for b in facets["brands"]} == {"acme": 2, "globex": 3}
-    assert sum(b["count"] for b in facets["brands"]) == total - 1  # p6 has no brand
-    assert {c["slug"]: c["count"] for c in facets["categories"]} == {
+    assert {b.slug: b.count for b in facets.brands} == {"acme": 2, "globex": 3}
+    assert sum(b.count for b in facets.brands) == total - 1  # p6 has no brand
+    assert {c.slug: c.count for c in facets.categories} == {
         "t-shirts": 1,
         "shirts": 1,
         "clothing": 2,
         "books": 1,
     }
-    assert sum(c["count"] for c in facets["categories"]) == total - 1  # p6 has no category
-    assert sum(r["count"] for r in facets["price"]["ranges"]) == total
-    assert facets["price"]["min"] == Decimal("5.00") and facets["price"]["max"] == Decimal("120.00")
-    assert facets["price"]["ranges"][0] == {
-        "min": Decimal("0.00"),
-        "max": Decimal("25.00"),
-        "count": 4,
-    }
-    colour = next(a for a in facets["attributes"] if a["code"] == "colour")
-    assert colour["values"] == [
-        {"value": "Blue", "count": 1},
-        {"value": "Green", "count": 1},
-        {"value": "Red", "count": 2},
-    ]
-    assert colour["param"] == "attr_colour" and colour["name"] == "Colour"
+    assert sum(c.count for c in facets.categories) == total - 1  # p6 has no category
+    assert sum(r.count for r in facets.price.ranges) == total
+    assert facets.price.min == Decimal("5.00") and facets.price.max == Decimal("120.00")
+    assert facets.price.ranges[0] == PriceRange(min=Decimal("0.00"), max=Decimal("25.00"), count=4)
+    colour = next(a for a in facets.attributes if a.code == "colour")
+    assert colour.values == (
+        FacetValue(value="Blue", count=1),
+        FacetValue(value="Green", count=1),
+        FacetValue(value="Red", count=2),
+    )
+    assert colour.param == "attr_colour" and colour.name == "Colour"
     # within a category, only its filterable attributes (colour, set on Clothing) are counted
-    within = search(app, catalog.tenant, category="clothing", facets=True)["facets"]
-    assert [a["code"] for a in within["attributes"]] == ["colour"]
-    assert sum(b["count"] for b in within["brands"]) == 4
+    within = search(app, catalog.tenant, category="clothing", facets=True).facets
+    assert [a.code for a in within.attributes] == ["colour"]
+    assert sum(b.count for b in within.brands) == 4
     # facets follow the query
-    shirts = search(app, catalog.tenant, "shirt", facets=True)["facets"]
-    assert {b["slug"]: b["count"] for b in shirts["brands"]} == {"acme": 1, "globex": 2}
+    shirts = search(app, catalog.tenant, "shirt", facets=True).facets
+    assert {b.slug: b.count for b in shirts.brands} == {"acme": 1, "globex": 2}
+    assert search(app, catalog.tenant, "shirt").facets is None  # not asked for
     assert i.p1
 
 
 def test_search_filters_counts_only(app, catalog):
     with app.app_context(), tenant_scope(catalog.tenant.id):
         body = service.search_filters("", ProductFilters(brand=["globex"]))
-    assert body["total"] == 3 and [b["slug"] for b in body["brands"]] == ["globex"]
+    assert body.total == 3 and [b.slug for b in body.brands] == ["globex"]
 
 
 # --- sorts and pages ----------------------------------------------------------------------------
@@ -201,9 +205,10 @@ def test_pages(app, catalog):
     i, t = catalog.ids, catalog.tenant
     first = search(app, t, sort="price", page=1, page_size=4)
     second = search(app, t, sort="price", page=2, page_size=4)
-    assert [p["id"] for p in first["items"]] == [i.p5, i.p7, i.p1, i.p3] and first["total"] == 6
-    assert [p["id"] for p in second["items"]] == [i.p2, i.p6] and second["total"] == 6
-    assert search(app, t, sort="price", page=100, page_size=4)["items"] == []
+    assert [p.id for p in first.items] == [i.p5, i.p7, i.p1, i.p3] and first.total == 6
+    assert [p.id for p in second.items] == [i.p2, i.p6] and second.total == 6
+    assert (second.page, second.page_size) == (2, 4)
+    assert search(app, t, sort="price", page=100, page_size=4).items == []
 
 
 # --- suggestions --------------------------------------------------------------------------------
@@ -212,10 +217,10 @@ def test_pages(app, catalog):
 def test_suggestions_complete_words_as_typed(app, catalog):
     i = catalog.ids
     with app.app_context(), tenant_scope(catalog.tenant.id):
-        assert {s["product_id"] for s in service.suggestions("sh")} == {i.p1, i.p2}
-        assert [s["product_id"] for s in service.suggestions("red co")] == [i.p1]
-        assert [s["text"] for s in service.suggestions("WALL")] == ["Leather Wallet"]
-        assert {s["product_id"] for s in service.suggestions("acm")} == {
+        assert {s.product_id for s in service.suggestions("sh")} == {i.p1, i.p2}
+        assert [s.product_id for s in service.suggestions("red co")] == [i.p1]
+        assert [s.text for s in service.suggestions("WALL")] == ["Leather Wallet"]
+        assert {s.product_id for s in service.suggestions("acm")} == {
             i.p1,
             i.p3,
         }  # brand names too
@@ -231,8 +236,8 @@ def test_one_tenant_never_finds_another_tenants_products(app, catalog):
     assert ids(app, catalog.tenant, "imported") == []
     assert ids(app, catalog.other, "red cotton shirt") == [catalog.foreign.id]
     with app.app_context(), tenant_scope(catalog.other.id):
-        assert [s["product_id"] for s in service.suggestions("red")] == [catalog.foreign.id]
-        assert service.search_filters("", ProductFilters())["total"] == 1
+        assert [s.product_id for s in service.suggestions("red")] == [catalog.foreign.id]
+        assert service.search_filters("", ProductFilters()).total == 1
 
 
 # --- changes become visible ----------------------------------------------------------------------
@@ -249,8 +254,10 @@ def test_a_product_change_is_visible_after_indexing(app, catalog):
         app.app_context(),
         tenant_scope(t.id),
     ):  # through the catalog service (catalog.product_changed)
-        variant = {"sku": "NEW-SKU-1", "price": Decimal("99.00"), "currency": "USD"}
-        catalog_services.update_product(_user(catalog.s1), i.p1, {"variants": [variant]})
+        variant = VariantInput(sku="NEW-SKU-1", price=Decimal("99.00"), currency="USD")
+        catalog_services.update_product(
+            _user(catalog.s1), i.p1, ProductChanges(variants=(variant,))
+        )
     assert set(ids(app, t, min_price=Decimal("90"), max_price=Decimal("100"))) == {i.p1}
     assert i.p2 not in ids(app, t, in_stock=True)
     with (
@@ -314,15 +321,19 @@ def test_results_are_the_catalogs_cards_served_from_the_index(app, catalog):
                 require_words=False,
             )
         assert seen == []  # words, sort, facets, highlights: the engine answers everything
-        found = [item["id"] for item in body["items"]]
+        found = [item.id for item in body.items]
         assert found == [i.p7, i.p1, i.p2]
-        expected = {c["id"]: c for c in queries.product_cards(found)}
-        for item in body["items"]:
-            card = {k: v for k, v in item.items() if k != "highlight"}
-            assert card == expected[item["id"]]  # same values and types (Decimal, aware datetime)
-        p1 = next(item for item in body["items"] if item["id"] == i.p1)
-        assert p1["price"] == Decimal("10.00") and p1["rating"]["average"] == Decimal("4.50")
-        assert p1["seller"]["id"] == catalog.s1.id and p1["in_stock"] is True
+        expected = {c.id: c for c in queries.product_cards(found)}
+        for item in body.items:
+            card = ProductCard(
+                **{f.name: getattr(item, f.name) for f in dataclasses.fields(ProductCard)}
+            )
+            assert card == expected[item.id]  # same values and types (Decimal, aware datetime)
+            assert type(card.created_at) is type(expected[item.id].created_at)
+            assert card.created_at.tzinfo is not None
+        p1 = next(item for item in body.items if item.id == i.p1)
+        assert p1.price == Decimal("10.00") and p1.rating.average == Decimal("4.50")
+        assert p1.seller.id == catalog.s1.id and p1.in_stock is True
 
 
 def test_cards_follow_changes_to_sellers_and_images(app, catalog):
@@ -332,7 +343,7 @@ def test_cards_follow_changes_to_sellers_and_images(app, catalog):
     i, t = catalog.ids, catalog.tenant
 
     def card(pid):
-        return next(item for item in search(app, t, sort="newest")["items"] if item["id"] == pid)
+        return next(item for item in search(app, t, sort="newest").items if item.id == pid)
 
     with app.app_context(), tenant_scope(t.id):
         db.session.get(SellerProfile, catalog.s1.id).store_name = "Renamed Store"
@@ -340,10 +351,10 @@ def test_cards_follow_changes_to_sellers_and_images(app, catalog):
             ProductImage(product_id=i.p6, url="https://img.example/wallet.jpg", alt_text="Wallet")
         )
         db.session.commit()
-    assert card(i.p1)["seller"]["store_name"] == "Renamed Store"
-    assert card(i.p6)["seller"]["store_name"] == "Renamed Store"
-    assert card(i.p6)["image"] == {"url": "https://img.example/wallet.jpg", "alt_text": "Wallet"}
-    assert card(i.p2)["seller"]["id"] == catalog.s2.id  # another seller's products are untouched
+    assert card(i.p1).seller.store_name == "Renamed Store"
+    assert card(i.p6).seller.store_name == "Renamed Store"
+    assert card(i.p6).image == ImageRef(url="https://img.example/wallet.jpg", alt_text="Wallet")
+    assert card(i.p2).seller.id == catalog.s2.id  # another seller's products are untouched
 
 
 def test_hits_without_a_stored_card_are_read_from_the_catalog(app, catalog):
@@ -352,12 +363,18 @@ def test_hits_without_a_stored_card_are_read_from_the_catalog(app, catalog):
 
     i, t = catalog.ids, catalog.tenant
     with app.app_context(), tenant_scope(t.id):
-        stored = service.search_products("", ProductFilters(), sort="price", require_words=False)[
-            "items"
-        ]
-        hits = [Hit(id=item["id"]) for item in stored]  # as a document indexed before cards existed
-        assert service.cards_of(hits) == queries.product_cards([h.id for h in hits]) == stored
-        assert i.p5 == stored[0]["id"]
+        stored = service.search_products(
+            "", ProductFilters(), sort="price", require_words=False
+        ).items
+        hits = [Hit(id=item.id) for item in stored]  # as a document indexed before cards existed
+        assert service.cards_of(hits) == queries.product_cards([h.id for h in hits])
+        assert service.cards_of(hits) == service.cards_of(
+            [Hit(id=item.id, card=documents.card_source(item)) for item in stored]
+        )
+        from_catalog = service.search_products(
+            "", ProductFilters(), sort="price", require_words=False, highlight=True
+        )
+        assert i.p5 == stored[0].id and [h.id for h in from_catalog.items] == [h.id for h in hits]
 
 
 def test_category_filters_follow_changes_to_categories(app, catalog):
@@ -366,7 +383,7 @@ def test_category_filters_follow_changes_to_categories(app, catalog):
     i, t = catalog.ids, catalog.tenant
     books = str(i.books)
     assert ids(app, t, category="books") == [i.p3]  # both remembered now (the catalog cache)
-    assert search(app, t, category=books, facets=True)["facets"]["attributes"] == []
+    assert search(app, t, category=books, facets=True).facets.attributes == ()
     with app.app_context(), tenant_scope(t.id):
         category = db.session.get(Category, i.books)
         category.slug = "novels"
@@ -386,9 +403,9 @@ def test_category_filters_follow_changes_to_categories(app, catalog):
         search(app, t, category="books")
     assert ids(app, t, category="novels") == [i.p3]
     # only the attributes now filterable on Books are counted (a stale entry would count colour too)
-    assert [
-        a["code"] for a in search(app, t, category=books, facets=True)["facets"]["attributes"]
-    ] == ["material"]
+    assert [a.code for a in search(app, t, category=books, facets=True).facets.attributes] == [
+        "material"
+    ]
 
 
 def test_facet_counts_follow_index_changes(app, catalog):
@@ -398,9 +415,7 @@ def test_facet_counts_follow_index_changes(app, catalog):
     i, t = catalog.ids, catalog.tenant
 
     def brands():
-        return {
-            b["slug"]: b["count"] for b in search(app, t, "shirt", facets=True)["facets"]["brands"]
-        }
+        return {b.slug: b.count for b in search(app, t, "shirt", facets=True).facets.brands}
 
     assert brands() == {"acme": 1, "globex": 2}
     assert brands() == {"acme": 1, "globex": 2}  # asked again: the same (from the cache, if any)
@@ -410,4 +425,4 @@ def test_facet_counts_follow_index_changes(app, catalog):
     assert brands() == {"acme": 2, "globex": 1}
     with app.app_context(), tenant_scope(t.id):
         body = service.search_filters("shirt", ProductFilters(brand=["acme"]))
-    assert body["total"] == 2 and {b["slug"]: b["count"] for b in body["brands"]} == {"acme": 2}
+    assert body.total == 2 and {b.slug: b.count for b in body.brands} == {"acme": 2}

@@ -374,8 +374,9 @@ def test_cards_are_stored_unindexed_and_read_from_source(es, backend):
     assert result.hits[0].card == card
     parsed = service.cards_of(result.hits)[0]
     assert parsed == documents.card_from_source(card)
-    assert parsed["price"] == Decimal("10.00") and parsed["rating"]["average"] == Decimal("4.50")
-    assert parsed["created_at"].isoformat() == "2026-11-25T10:00:00+00:00"
+    assert parsed.price == Decimal("10.00") and parsed.rating.average == Decimal("4.50")
+    assert parsed.created_at.isoformat() == "2026-11-25T10:00:00+00:00"
+    assert documents.card_source(parsed) == card  # and back: the stored format, key for key
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from app.search.tantivy_backend import TantivyBackend
 def _ids(app, tenant, q="", **filters):
     with app.app_context(), tenant_scope(tenant.id):
         body = service.search_products(q, ProductFilters(**filters), require_words=False)
-        return [p["id"] for p in body["items"]]
+        return [p.id for p in body.items]
 
 
 def test_indexing_consumers_are_subscribed_on_the_default_queue(app):
