@@ -30,6 +30,7 @@ from markupsafe import Markup, escape
 from admin import formatting
 from admin.base import _shop, current_actor, is_seller_user
 from app.catalog import services as catalog_services
+from app.catalog.inputs import ProductChanges
 from app.core.errors import DomainError, NotFound
 from app.orders import lifecycle, refunds, states, visibility
 from app.orders.inputs import OrderChanges
@@ -370,7 +371,7 @@ class ProductBulkActions(BulkActions):
         return self._bulk(
             items,
             lambda product_id: catalog_services.update_product(
-                actor, product_id, {"status": "active"}
+                actor, product_id, ProductChanges(status="active")
             ),
             lambda row: row.title,
             "{} product(s) published.",
