@@ -553,6 +553,14 @@ def _bulk_update(actor: Actor, items: Sequence[ProductEdit]) -> list[int]:
             errors[i] = item_errors
     if errors:
         raise _bulk_errors(errors)
+    # bringing products back from the archive takes places under the plan limit, all at once
+    reserve_product_quota(
+        sum(
+            1
+            for product, edit in zip(products, items, strict=True)
+            if product.status == "archived" and _given(edit.status) not in (None, "archived")
+        )
+    )
     for product, edit in zip(products, items, strict=True):
         if is_admin and edit.seller_id is not UNSET:  # a seller's was checked: its own store
             product.seller_id = edit.seller_id
