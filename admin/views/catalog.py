@@ -105,6 +105,9 @@ class VariantView(MarketModelView):
     related_scopes = {"product": scopes.products_of_seller}
     ajax_related = {"product": PRODUCT_SEARCH}
 
+    def claim_for_seller(self, item, seller_id, is_new):
+        services.seller_may_write(seller_id)  # a seller not approved changes nothing
+
     def owned_by_seller(self, item, seller_id):
         return scopes.owns_variant(seller_id, item)
 
@@ -133,6 +136,9 @@ class ProductImageView(MarketModelView):
     }
     ajax_related = {"product": PRODUCT_SEARCH, "variant": VARIANT_SEARCH}
 
+    def claim_for_seller(self, item, seller_id, is_new):
+        services.seller_may_write(seller_id)  # a seller not approved changes nothing
+
     def owned_by_seller(self, item, seller_id):
         return scopes.owns_image(seller_id, item)
 
@@ -148,6 +154,9 @@ class ProductAttributeValueView(MarketModelView):
     seller_scope = staticmethod(scopes.attribute_values_of_seller)
     related_scopes = {"product": scopes.products_of_seller}
     ajax_related = {"product": PRODUCT_SEARCH}
+
+    def claim_for_seller(self, item, seller_id, is_new):
+        services.seller_may_write(seller_id)  # a seller not approved changes nothing
 
     def owned_by_seller(self, item, seller_id):
         return scopes.owns_attribute_value(seller_id, item)
@@ -219,8 +228,7 @@ class ProductView(ProductBulkActions, MarketModelView):
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
 
     def claim_for_seller(self, item, seller_id, is_new):
-        if is_new:
-            services.own_by_seller(item, seller_id)
+        services.own_by_seller(item, seller_id, is_new=is_new)
 
     def owned_by_seller(self, item, seller_id):
         return scopes.owns_product(seller_id, item)

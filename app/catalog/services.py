@@ -151,9 +151,21 @@ def _own_product(product_id: int, is_admin: bool, seller: SellerProfile | None) 
     return product
 
 
-def own_by_seller(product: Product, seller_id: int) -> None:
-    """A product a seller creates is always its own, whatever its form said."""
-    product.seller = db.session.get(SellerProfile, seller_id)
+def seller_may_write(seller_id: int) -> SellerProfile | None:
+    """The seller's profile, when it may create and change its catalog rows (products, variants,
+    images, attribute values): staff approved it, as the API's product writes require;
+    PermissionDenied (seller_not_approved) otherwise."""
+    seller = db.session.get(SellerProfile, seller_id)
+    require_approved(seller)
+    return seller
+
+
+def own_by_seller(product: Product, seller_id: int, *, is_new: bool = True) -> None:
+    """A product a seller creates is always its own, whatever its form said; a seller not
+    approved may neither create nor change one."""
+    seller = seller_may_write(seller_id)
+    if is_new:
+        product.seller = seller
 
 
 def _given(value):
@@ -541,6 +553,14 @@ def _bulk_update(actor: Actor, items: Sequence[ProductEdit]) -> list[int]:
             errors[i] = item_errors
     if errors:
         raise _bulk_errors(errors)
+    # bringing products back from the archive takes places under the plan limit, all at once
+    reserve_product_quota(
+        sum(
+            1
+            for product, edit in zip(products, items, strict=True)
+            if product.status == "archived" and _given(edit.status) not in (None, "archived")
+        )
+    )
     for product, edit in zip(products, items, strict=True):
         if is_admin and edit.seller_id is not UNSET:  # a seller's was checked: its own store
             product.seller_id = edit.seller_id

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.catalog.models import Product
+from app.catalog.models import Product, ProductVariant
 from app.extensions import db
 from app.inventory import services as inventory
 from app.security import roles
@@ -392,3 +392,52 @@ def test_home_page_numbers_are_the_roles_own(app, shop):
         ("Variants", 1),
         ("Open low-stock alerts", 0),
     ]
+
+
+@pytest.mark.parametrize("status", ["pending", "suspended"])
+def test_a_seller_not_approved_creates_and_changes_no_product(app, factory, status):
+    """The admin's product and variant forms refuse a seller whose profile is not approved, as the
+    API's product writes do (app.sellers.services.require_approved), with its message as a flash;
+    nothing is written."""
+    tenant = factory.tenant()
+    seller = factory.seller(tenant, status=status)
+    product = factory.product(seller, title="Before approval")
+    with scope(app, tenant.id):
+        variant = db.session.scalars(
+            select(ProductVariant).where(ProductVariant.product_id == product.id)
+        ).first()
+        variant_id, price = variant.id, variant.price
+        variant_form = {
+            "product": str(product.id),
+            "sku": variant.sku,
+            "title": variant.title or "",
+            "price": "1.00",
+            "currency": variant.currency,
+            "position": str(variant.position or 0),
+            "is_active": "y",
+        }
+    client, _ = login(app, tenant.slug, seller.user.username)
+    form = {
+        "title": "Unapproved table",
+        "status": "draft",
+        "product_type": "physical",
+        "seller": str(seller.id),
+    }
+    refused = client.post("/admin/products/add", data=form, follow_redirects=True)
+    assert "your seller account is not approved yet" in refused.get_data(as_text=True)
+    edited = client.post(
+        f"/admin/products/edit/{product.id}",
+        data={**form, "title": "Changed while not approved"},
+        follow_redirects=True,
+    )
+    assert "your seller account is not approved yet" in edited.get_data(as_text=True)
+    repriced = client.post(
+        f"/admin/variants/edit/{variant_id}", data=variant_form, follow_redirects=True
+    )
+    assert "your seller account is not approved yet" in repriced.get_data(as_text=True)
+    with scope(app, tenant.id):
+        titles = db.session.scalars(
+            select(Product.title).where(Product.seller_id == seller.id)
+        ).all()
+        assert titles == ["Before approval"]
+        assert db.session.get(ProductVariant, variant_id).price == price

@@ -74,6 +74,28 @@ def test_restoring_an_archived_product_counts(app, factory, client):
     )
 
 
+def test_restoring_archived_products_in_bulk_counts(app, factory, client):
+    """A bulk PATCH that brings products back from the archive takes their places under the plan
+    limit as a single PATCH does: past the limit the whole bulk is refused and nothing changes."""
+    tenant = factory.tenant()
+    seller = factory.seller(tenant)
+    factory.product(seller)
+    first = factory.product(seller, status="archived")
+    second = factory.product(seller, status="archived")
+    _limit(app, tenant, 2)
+    h = api_headers(app, seller.user, tenant)
+    both = [{"id": first.id, "status": "active"}, {"id": second.id, "status": "active"}]
+    refused = client.patch(f"{BASE}/bulk/", json={"items": both}, headers=h)
+    assert refused.status_code == 409, refused.get_json()
+    error = refused.get_json()["error"]
+    assert error["code"] == "product_limit_reached"
+    assert error["details"] == {"limit": 2, "current": 1, "adding": 2}
+    assert _count(app, tenant) == 1, "the bulk is all or nothing"
+    one = [{"id": first.id, "status": "active"}, {"id": second.id, "title": "Still archived"}]
+    assert client.patch(f"{BASE}/bulk/", json={"items": one}, headers=h).status_code == 200
+    assert _count(app, tenant) == 2
+
+
 def test_concurrent_creations_never_overshoot(app, factory):
     tenant = factory.tenant()
     seller = factory.seller(tenant)
