@@ -24,7 +24,8 @@ SELF_SERVICE = [
 ]
 
 SELLER_VIEWS = {
-    "ProductView": WRITE,
+    # "Publish selected" / "Archive selected" of its own products (admin/views/fulfilment.py)
+    "ProductView": WRITE + ("publish", "archive"),
     "VariantView": WRITE,
     "ProductImageView": WRITE,
     "ProductAttributeValueView": WRITE,
@@ -42,9 +43,11 @@ SELLER_VIEWS = {
     # never OrderView: a whole order carries the other sellers' parts, and its page's actions
     # (can_cancel, can_move_status, can_create_label, can_decide_refund, can_add_note: the order
     # desk, admin/views/order_desk.py) are Admin only; a seller works on its sub-orders
-    "SubOrderView": READ,
+    # (admin/views/fulfilment.py): status steps, a label (one or
+    # "Ship selected"), its label PDF, deciding refund requests; reviews' moderation is Admin only
+    "SubOrderView": READ + ("can_set_status", "can_ship", "can_decide_refund", "ship_selected"),
     "OrderLineView": READ,
-    "ShipmentView": READ,
+    "ShipmentView": READ + ("can_label",),
     "TrackingEventView": READ,
     "RefundRequestView": READ,
     "OrderEventView": READ,

@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 
 from admin.base import MarketModelView, datamodel
 from admin.related_select import PRODUCT_SEARCH, VARIANT_SEARCH
+from admin.views.fulfilment import ProductBulkActions
 from app.catalog import scopes, services
 from app.catalog.models import (
     ATTRIBUTE_TYPES,
@@ -161,7 +162,9 @@ class ProductAttributeValueView(MarketModelView):
         return scopes.owns_attribute_value(seller_id, item)
 
 
-class ProductView(MarketModelView):
+class ProductView(ProductBulkActions, MarketModelView):
+    """Publish selected / Archive selected: admin/views/fulfilment.py."""
+
     datamodel = datamodel(Product)
     route_base = "/admin/products"
     list_title = "Products"

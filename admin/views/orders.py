@@ -1,16 +1,18 @@
-"""Orders admin (read-only: status changes follow the state machine through the orders API):
+"""Orders admin (every change through the orders and shipments services, as the API's):
 carts, orders with their sub-orders and timeline, sub-orders with their lines, shipments and
 refund requests (with the units of lines they return). A Seller sees only its own sub-orders, their
 lines, shipments, refund requests and timeline steps (admin/roles.py grants it those views; parent
-orders, which carry the other sellers' amounts, and carts are for Admins). A sub-order's page shows
-its lines, shipments, refund requests and timeline; an order's page is the order desk (admin/views/
-order_desk.py), from which Admins run the order."""
+orders, which carry the other sellers' amounts, and carts are for Admins). A sub-order's page is
+where it is fulfilled (admin/views/fulfilment.py: its lines, shipments, refund requests and
+timeline, with the steps its seller or an admin takes, through the services the API calls); an
+order's page is the order desk (admin/views/order_desk.py), from which Admins run the order."""
 
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
 
 from admin.base import MarketModelView, datamodel
+from admin.views.fulfilment import ShipmentLabels, SubOrderFulfilment, sub_order_link
 from admin.views.order_desk import ACTIONS as ORDER_DESK_ACTIONS
 from admin.views.order_desk import OrderDeskMixin
 from app.cart.models import Cart, CartItem
@@ -114,8 +116,9 @@ class TrackingEventView(_ReadOnly):
     seller_scope = staticmethod(shipment_scopes.tracking_events_of_seller)
 
 
-class ShipmentView(_ReadOnly):
+class ShipmentView(ShipmentLabels, _ReadOnly):
     datamodel = datamodel(Shipment)
+    base_permissions = READ_ONLY + ["can_label"]  # its label PDF: admin/views/fulfilment.py
     route_base = "/admin/shipments"
     list_title = "Shipments"
     list_columns = ["created_at", "sub_order", "carrier", "tracking_number", "status", "shipped_at"]
@@ -131,6 +134,7 @@ class ShipmentView(_ReadOnly):
     ]
     seller_scope = staticmethod(shipment_scopes.shipments_of_seller)
     related_views = [TrackingEventView]
+    formatters_columns = {"sub_order": sub_order_link}  # to its page (and the label)
 
 
 class RefundRequestLineView(_ReadOnly):
@@ -177,10 +181,14 @@ class RefundRequestView(_ReadOnly):
     ]  # no unscoped order selects
     seller_scope = staticmethod(scopes.refund_requests_of_seller)
     related_views = [RefundRequestLineView]
+    formatters_columns = {"sub_order": sub_order_link}  # decided on the sub-order's page
 
 
-class SubOrderView(_ReadOnly):
+class SubOrderView(SubOrderFulfilment, _ReadOnly):
+    """Its show page is the fulfilment page, with the steps (admin/views/fulfilment.py)."""
+
     datamodel = datamodel(SubOrder)
+    base_permissions = READ_ONLY + ["can_set_status", "can_ship", "can_decide_refund"]
     route_base = "/admin/sub-orders"
     list_title = "Sub-orders"
     list_columns = [
@@ -206,7 +214,6 @@ class SubOrderView(_ReadOnly):
     ]
     seller_scope = staticmethod(scopes.sub_orders_of_seller)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
-    related_views = [OrderLineView, ShipmentView, RefundRequestView, OrderEventView]
 
 
 class OrderView(OrderDeskMixin, _ReadOnly):

@@ -7,12 +7,15 @@ from flask_appbuilder import AppBuilder
 
 from admin.base import MarketModelView, datamodel
 from admin.related_select import CUSTOMER_SEARCH, PRODUCT_SEARCH
+from admin.views.fulfilment import ReviewModeration
 from app.catalog.scopes import products_of_seller
 from app.reviews import scopes, services
 from app.reviews.models import REVIEW_STATUSES, Review
 
 
-class ReviewView(MarketModelView):
+class ReviewView(ReviewModeration, MarketModelView):
+    """Approve selected / Reject selected (Admins): admin/views/fulfilment.py."""
+
     datamodel = datamodel(Review)
     route_base = "/admin/reviews"
     list_title = "Reviews"

@@ -244,3 +244,5 @@ def test_every_post_only_admin_url_needs_the_token(app, shop):
         assert _refused(client.post(url, data={"action": "x", "reason": "x"}, csrf=False)), url
         checked.append(url)
     assert "/admin/orders/2147483000/cancel" in checked and len(checked) >= 6
+    # the steps of a sub-order's page (admin/views/fulfilment.py)
+    assert "/admin/sub-orders/ship/2147483000" in checked
