@@ -54,6 +54,8 @@ SELLER_VIEWS = {
     "RefundRequestLineView": READ,
     # of orders holding one of its sub-orders (admin/views/payments.py); never "Mark received" or
     # "Retry refund" (action permissions mark_received, retry_refund: Admin only)
+    # the navbar's search box: a seller finds its own sub-orders and products (app/lookup.py)
+    "FindView": ("can_find",),
     "PaymentView": READ,
     "PaymentTransactionView": READ,
     "RefundView": READ,

@@ -53,6 +53,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     add(TenantView, "Tenants", icon="fa-globe", category=PLATFORM)
     add(AuditLogView, "Audit log", icon="fa-history", category=PLATFORM)
     add(OutboxView, "Domain events", icon="fa-bolt", category=PLATFORM)
+    from admin.views.find import FindView
+
+    appbuilder.add_view_no_menu(FindView)  # the navbar's search box (appbuilder/navbar_right.html)
     arrange_menu(appbuilder)
 
 
