@@ -368,7 +368,7 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         ]
 
     def _display(self, item, column: str, value, referenced: dict | None):
-        fmt = _shop(getattr(item, "tenant_id", None))
+        fmt = shop_format(getattr(item, "tenant_id", None))
         if column == "tenant":
             return formatting.plain(value.name if value is not None else None, fmt)
         if referenced is not None:
@@ -564,7 +564,7 @@ def _tenant(tenant_id: int | None) -> Tenant | None:
     return cache[tenant_id]
 
 
-def _shop(tenant_id: int | None) -> formatting.Shop:
+def shop_format(tenant_id: int | None) -> formatting.Shop:
     """How a row of `tenant_id` (else the current tenant's) is formatted: its tenant's language
     and currency, the platform's display time zone. Once per tenant and request."""
     tenant_id = tenant_id or (current_tenant_id() if has_request_context() else None)

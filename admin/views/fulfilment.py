@@ -28,7 +28,7 @@ from flask_appbuilder.actions import action
 from markupsafe import Markup, escape
 
 from admin import formatting
-from admin.base import _shop, current_actor, is_seller_user
+from admin.base import current_actor, is_seller_user, shop_format
 from app.catalog import services as catalog_services
 from app.catalog.inputs import ProductChanges
 from app.core.errors import DomainError, NotFound
@@ -217,7 +217,10 @@ class SubOrderFulfilment(BulkActions):
         except DomainError:  # a role that has no orders (app.orders.visibility.Viewer)
             abort(403)
         sm = self.appbuilder.sm
-        fmt, currency = _shop(item.tenant_id), page.order.currency  # as the admin's lists write
+        fmt, currency = (
+            shop_format(item.tenant_id),
+            page.order.currency,
+        )  # as the admin's lists write
         return self.render_template(
             self.show_template,
             pk=pk,
