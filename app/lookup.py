@@ -49,6 +49,11 @@ class Found:
         return not (self.orders or self.customers or self.products)
 
 
+def _words(status) -> str:
+    """A stored status as a person reads it: "refund_requested" -> "refund requested"."""
+    return str(status).replace("_", " ")
+
+
 def _prefix(q: str) -> str:
     return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -86,7 +91,9 @@ def _orders(q: str, limit: int) -> tuple[Hit, ...]:
         .order_by(Order.id.desc())
         .limit(limit)
     ).all()
-    return tuple(Hit("order", r.id, r.number, f"{r.status} · {r.email or ''}") for r in rows)
+    return tuple(
+        Hit("order", r.id, r.number, f"{_words(r.status)} · {r.email or ''}") for r in rows
+    )
 
 
 def _sub_orders(q: str, limit: int, seller_id: int) -> tuple[Hit, ...]:
@@ -99,7 +106,7 @@ def _sub_orders(q: str, limit: int, seller_id: int) -> tuple[Hit, ...]:
         .order_by(SubOrder.id.desc())
         .limit(limit)
     ).all()
-    return tuple(Hit("sub_order", r.id, r.number, str(r.status)) for r in rows)
+    return tuple(Hit("sub_order", r.id, r.number, _words(r.status)) for r in rows)
 
 
 def _customers(q: str, limit: int) -> tuple[Hit, ...]:
@@ -139,4 +146,4 @@ def _products(q: str, limit: int, seller_id: int | None) -> tuple[Hit, ...]:
     if seller_id is not None:
         query = query.where(catalog_scopes.products_of_seller(seller_id))
     rows = db.session.execute(query.order_by(Product.title, Product.id).limit(limit)).all()
-    return tuple(Hit("product", r.id, r.title, str(r.status)) for r in rows)
+    return tuple(Hit("product", r.id, r.title, _words(r.status)) for r in rows)

@@ -8,7 +8,7 @@ from flask import redirect, request
 from flask_appbuilder import BaseView, expose, has_access
 
 from admin.base import current_actor
-from app.lookup import MIN_LENGTH, find
+from app.lookup import LIMIT, MIN_LENGTH, find
 
 # where each kind of hit opens
 PAGES = {
@@ -33,5 +33,5 @@ class FindView(BaseView):
             # exactly one answer (an order number typed whole): open it
             return redirect(PAGES[hits[0].kind].format(id=hits[0].id))
         return self.render_template(
-            "admin/find.html", found=found, pages=PAGES, min_length=MIN_LENGTH
+            "admin/find.html", found=found, pages=PAGES, min_length=MIN_LENGTH, limit=LIMIT
         )
