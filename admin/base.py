@@ -441,10 +441,16 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         columns = (["tenant"] if tenant else []) + list(self.show_columns)
         fieldsets = show_fieldsets or self.show_fieldsets
         (values,) = self.display_rows([item], self._values([item], columns))
+        return self.show_widgets(
+            pk, columns, values, self.shown_labels(), widgets, actions, fieldsets
+        )
+
+    def show_widgets(self, pk, columns, values, labels, widgets=None, actions=None, fieldsets=None):
+        """FAB's show widget over `columns` with their display `values` (a dict by column)."""
         widgets = widgets or {}
         widgets["show"] = self.show_widget(
             pk=pk,
-            label_columns=self.shown_labels(),
+            label_columns=labels,
             include_columns=columns,
             value_columns=[values[c] for c in columns],
             formatters_columns=self.formatters_columns,

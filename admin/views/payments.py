@@ -138,18 +138,7 @@ class _SellerReadOnly(MarketModelView):
         values = dict(zip(columns, self.datamodel.get_values_item(item, columns), strict=True))
         self._seller_values([item], [values])
         (values,) = self.display_rows([item], [values])
-        widgets = widgets or {}
-        widgets["show"] = self.show_widget(
-            pk=pk,
-            label_columns=self._seller_labels(),
-            include_columns=columns,
-            value_columns=[values[c] for c in columns],
-            formatters_columns=self.formatters_columns,
-            actions=actions or self.actions,
-            fieldsets=None,
-            modelview_name=self.__class__.__name__,
-        )
-        return widgets
+        return self.show_widgets(pk, columns, values, self._seller_labels(), widgets, actions)
 
     def _act_on(self, items, call: Callable[[int], str | None], done: str):
         """The body of an action: `call(row id)` for each selected row, then flash how many went
