@@ -107,7 +107,9 @@ class Config:
         "default-src": "'self'",
         "script-src": "'self'",
         "style-src": "'self' 'unsafe-inline'",
-        "img-src": "'self' data: blob:",
+        # product images are URLs on the shop's CDN (ProductImage.url): any HTTPS origin; the
+        # admin's <img> send no Referer (referrerpolicy="no-referrer")
+        "img-src": "'self' data: blob: https:",
         "worker-src": "'self' blob:",  # ReDoc (/api/redoc/) parses the spec in a worker from a blob
         "font-src": "'self' data:",
         "connect-src": "'self'",

@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 from admin.base import MarketModelView, datamodel
 from admin.related_select import PRODUCT_SEARCH, VARIANT_SEARCH
 from admin.views.fulfilment import ProductBulkActions
+from admin.views.product_page import ProductPageMixin
 from app.catalog import scopes, services
 from app.catalog.models import (
     ATTRIBUTE_TYPES,
@@ -162,19 +163,25 @@ class ProductAttributeValueView(MarketModelView):
         return scopes.owns_attribute_value(seller_id, item)
 
 
-class ProductView(ProductBulkActions, MarketModelView):
-    """Publish selected / Archive selected: admin/views/fulfilment.py."""
+class ProductView(ProductPageMixin, ProductBulkActions, MarketModelView):
+    """Publish selected / Archive selected: admin/views/fulfilment.py. The list's thumbnail, price
+    range and stock, and the product's page on one screen: admin/views/product_page.py."""
 
     datamodel = datamodel(Product)
     route_base = "/admin/products"
     list_title = "Products"
+    show_title = "Product"
+    add_title = "Add product"
+    edit_title = "Edit product"
     list_columns = [
+        "thumbnail",
         "title",
+        "price_range",
+        "stock",
+        "status",
         "seller",
         "category",
         "brand",
-        "status",
-        "product_type",
         "is_featured",
         "rating_avg",
         "created_at",
@@ -193,7 +200,13 @@ class ProductView(ProductBulkActions, MarketModelView):
         "created_at",
     ]
     search_related = {"seller": ("store_name",), "category": ("name",), "brand": ("name",)}
-    label_columns = {"is_featured": "Featured", "rating_avg": "Rating"}
+    label_columns = {
+        "thumbnail": "",
+        "price_range": "Price",
+        "stock": "Available",
+        "is_featured": "Featured",
+        "rating_avg": "Rating",
+    }
     add_columns = edit_columns = [
         "title",
         "slug",

@@ -1,0 +1,143 @@
+"""The catalog's product pages as a shop's staff read them: the product list with each row's
+thumbnail, price range and stock, and a product's page (/admin/products/show/<id>) on one screen:
+header (title, status, seller, brand, category, rating), images, variants with their prices and
+stock per warehouse, attributes, and the links to edit each of them.
+
+Both read app.inventory.overview: the list's columns for the page's rows only (three queries
+keyed by the page's product ids, whatever the page's size), the page in one call that answers
+NotFound for a product the seller does not own. Amounts go through admin.formatting in the
+tenant's locale."""
+
+from __future__ import annotations
+
+from flask import abort, url_for
+from flask_appbuilder import expose, has_access
+from markupsafe import Markup
+
+from admin import formatting
+from admin.base import current_actor, is_seller_user, shop_format
+from app.core.errors import NotFound
+from app.inventory import overview
+
+THUMBNAIL_PX = 48
+# inline: the list page is the shared list template, without this page's stylesheet
+_THUMB_STYLE = (
+    "width:{size}px; height:{size}px; object-fit:cover; border-radius:3px; "
+    "background:#f4f4f4; border:1px solid #e3e3e3; vertical-align:middle; overflow:hidden"
+)
+_STATUS_CLASS = {"draft": "default", "active": "success", "archived": "warning"}
+
+
+def status_label(status: str | None) -> Markup:
+    return Markup('<span class="label label-{}">{}</span>').format(
+        _STATUS_CLASS.get(status or "", "default"), (status or "").capitalize()
+    )
+
+
+def thumbnail(url: str | None, alt: str | None, size: int = THUMBNAIL_PX) -> Markup:
+    """A small picture, loaded when it scrolls into view; a placeholder when there is none."""
+    box = _THUMB_STYLE.format(size=size)
+    if not url:
+        return Markup(
+            '<span class="pp-thumb pp-thumb-none" style="{}; display:inline-block; color:#bbb; '
+            'text-align:center; line-height:{}px; font-size:{}px" title="No image">'
+            '<i class="fa fa-image" aria-hidden="true"></i><span class="sr-only">No image</span>'
+            "</span>"
+        ).format(box, size - 2, max(size // 3, 14))
+    return Markup(
+        '<img class="pp-thumb" src="{}" alt="{}" width="{}" height="{}" style="{}" '
+        'loading="lazy" decoding="async" referrerpolicy="no-referrer">'
+    ).format(url, alt or "", size, size, box)
+
+
+def price_range(prices: tuple[overview.PriceRange, ...], fmt: formatting.Shop) -> Markup:
+    """$12.00 – $30.00 (one line per currency); blank without an active variant."""
+    lines = []
+    for price in prices:
+        low = formatting.money(price.low, price.currency, fmt)
+        if price.high == price.low:
+            lines.append(low)
+        else:
+            high = formatting.money(price.high, price.currency, fmt)
+            lines.append(Markup("{}&nbsp;–&nbsp;{}").format(low, high))
+    return Markup("<br>").join(lines)
+
+
+def stock_badge(available: int | None, level: str | None) -> Markup:
+    """Units available: red at 0 (or fewer), amber at or below the reorder points, plain above;
+    "Not stocked" without any stock row."""
+    if available is None:
+        return Markup(
+            '<span class="text-muted pp-stock" title="No stock row in any warehouse">'
+            "Not stocked</span>"
+        )
+    if level == overview.OUT:
+        return Markup(
+            '<span class="label label-danger pp-stock" title="Out of stock">{}</span>'
+        ).format(available)
+    if level == overview.LOW:
+        return Markup(
+            '<span class="label label-warning pp-stock" title="Low: at or below the reorder '
+            'point">{}</span>'
+        ).format(available)
+    return Markup('<span class="pp-stock">{}</span>').format(available)
+
+
+class ProductPageMixin:
+    """ProductView's list columns `thumbnail`, `price_range` and `stock`, and its show page."""
+
+    show_template = "admin/product/show.html"
+    page_columns = ("thumbnail", "price_range", "stock")
+
+    def shown_list_columns(self) -> list[str]:
+        columns = super().shown_list_columns()
+        # a seller's list is all its own: its store's name on every row says nothing
+        return [c for c in columns if c != "seller"] if is_seller_user() else columns
+
+    def _values(self, items: list, columns: list[str]) -> list[dict]:
+        rows = super()._values(items, columns)
+        if not any(c in columns for c in self.page_columns):
+            return rows
+        facts = overview.list_facts([item.id for item in items])
+        for item, row in zip(items, rows, strict=True):
+            fact = facts.get(item.id, overview.ListFacts())
+            fmt = shop_format(item.tenant_id)
+            row["thumbnail"] = thumbnail(fact.thumbnail_url, fact.thumbnail_alt or item.title)
+            row["price_range"] = price_range(fact.prices, fmt)
+            row["stock"] = stock_badge(fact.available, fact.stock_level)
+        return rows
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        try:
+            page = overview.product_page(current_actor(), int(pk))
+        except (NotFound, ValueError):
+            abort(404)
+        fmt = shop_format(page.product.tenant_id)
+        sm = self.appbuilder.sm
+        may = {
+            view: {perm: sm.has_access(perm, view) for perm in ("can_add", "can_edit", "can_list")}
+            for view in (
+                "ProductView",
+                "VariantView",
+                "ProductImageView",
+                "ProductAttributeValueView",
+                "StockView",
+                "SellerView",
+            )
+        }
+        self.update_redirect()
+        return self.render_template(
+            self.show_template,
+            title=self.show_title,
+            page=page,
+            may=may,
+            money=lambda amount, currency: formatting.money(amount, currency, fmt),
+            when=lambda value: formatting.when(value, fmt),
+            status_label=status_label,
+            thumbnail=thumbnail,
+            stock_badge=stock_badge,
+            for_product={"_flt_0_product": page.product.id},
+            url_for=url_for,
+        )
