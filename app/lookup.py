@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from app.catalog import scopes as catalog_scopes
 from app.catalog.models import Product, ProductVariant
+from app.customers import search as customer_search
 from app.customers.models import CustomerProfile
 from app.extensions import db
 from app.orders import scopes as order_scopes
@@ -110,18 +111,10 @@ def _sub_orders(q: str, limit: int, seller_id: int) -> tuple[Hit, ...]:
 
 
 def _customers(q: str, limit: int) -> tuple[Hit, ...]:
-    words = q.split()
-    name_match = [
-        or_(
-            User.first_name.like(_anywhere(word), escape="\\"),
-            User.last_name.like(_anywhere(word), escape="\\"),
-        )
-        for word in words
-    ]
     rows = db.session.execute(
         select(CustomerProfile.id, User.first_name, User.last_name, User.email)
         .join(User, User.id == CustomerProfile.user_id)
-        .where(or_(User.email.like(_prefix(q), escape="\\"), and_(*name_match)))
+        .where(customer_search.name_or_email_matches(q))
         .order_by(User.last_name, User.first_name, CustomerProfile.id)
         .limit(limit)
     ).all()

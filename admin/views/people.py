@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+from wtforms import StringField
+
 from admin.base import MarketModelView, datamodel
 from admin.related_select import CUSTOMER_SEARCH, USER_SEARCH
+from admin.views.customer_page import CustomerPageMixin
 from app.customers.models import Address, CustomerProfile
 from app.security import roles
 from app.sellers import services as sellers
@@ -73,13 +77,42 @@ class AddressView(MarketModelView):
     ]
 
 
-class CustomerView(MarketModelView):
+class CustomerView(CustomerPageMixin, MarketModelView):
+    """Name, e-mail, orders and spending on the list, search by name or e-mail, and the page's
+    recent orders and addresses: admin/views/customer_page.py."""
+
     datamodel = datamodel(CustomerProfile)
     route_base = "/admin/customers"
     list_title = "Customers"
-    list_columns = ["user", "phone", "loyalty_points", "marketing_opt_in", "created_at"]
-    # a customer found by name or e-mail (search-as-you-type, as in the add form)
+    show_title = "Customer"
+    add_title = "Add customer"
+    edit_title = "Edit customer"
+    list_columns = [
+        "name",
+        "email",
+        "phone",
+        "orders",
+        "spent",
+        "loyalty_points",
+        "marketing_opt_in",
+        "created_at",
+    ]
+    label_columns = {
+        "name": "Name",
+        "email": "E-mail",
+        "orders": "Orders",
+        "spent": "Spent",
+        "user": "Name or e-mail",
+        "marketing_opt_in": "Marketing",
+    }
+    # "user": a text box matching the name or e-mail (customer_page.NameOrEmail); order count and
+    # spending are computed for the page's rows only, so the list is not sorted by them
     search_columns = ["user", "phone", "marketing_opt_in", "loyalty_points"]
+    search_form_extra_fields = {
+        "user": StringField("Name or e-mail", widget=BS3TextFieldWidget()),
+    }
+    order_columns = ["created_at", "loyalty_points"]
+    base_order = ("id", "desc")
     add_columns = [
         "user",
         "phone",
@@ -91,5 +124,4 @@ class CustomerView(MarketModelView):
     ]
     edit_columns = add_columns[1:]
     ajax_related = {"user": USER_SEARCH}
-    show_columns = add_columns + ["created_at", "updated_at"]
-    related_views = [AddressView]
+    show_columns = add_columns[1:] + ["created_at", "updated_at"]  # its name: the page's heading
