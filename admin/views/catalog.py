@@ -182,10 +182,9 @@ class ProductView(ProductPageMixin, ProductBulkActions, MarketModelView):
         "seller",
         "category",
         "brand",
-        "is_featured",
         "rating_avg",
         "created_at",
-    ]
+    ]  # a featured product: a star after its title (product_page.FEATURED)
     # seller/category/brand by name, search-as-you-type: plain selects would load every row of
     # those tables per page
     search_columns = [
@@ -201,8 +200,9 @@ class ProductView(ProductPageMixin, ProductBulkActions, MarketModelView):
     ]
     search_related = {"seller": ("store_name",), "category": ("name",), "brand": ("name",)}
     label_columns = {
-        "thumbnail": "",
+        "thumbnail": "Image",
         "price_range": "Price",
+        "created_at": "Created",
         "stock": "Available",
         "is_featured": "Featured",
         "rating_avg": "Rating",

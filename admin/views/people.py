@@ -104,6 +104,12 @@ class CustomerView(CustomerPageMixin, MarketModelView):
         "spent": "Spent",
         "user": "Name or e-mail",
         "marketing_opt_in": "Marketing",
+        "date_of_birth": "Date of birth",
+        "preferred_language": "Language",
+        "preferred_currency": "Currency",
+        "loyalty_points": "Loyalty points",
+        "created_at": "Customer since",
+        "updated_at": "Updated",
     }
     # "user": a text box matching the name or e-mail (customer_page.NameOrEmail); order count and
     # spending are computed for the page's rows only, so the list is not sorted by them

@@ -22,8 +22,14 @@ from app.inventory import overview
 THUMBNAIL_PX = 48
 # inline: the list page is the shared list template, without this page's stylesheet
 _THUMB_STYLE = (
-    "width:{size}px; height:{size}px; object-fit:cover; border-radius:3px; "
-    "background:#f4f4f4; border:1px solid #e3e3e3; vertical-align:middle; overflow:hidden"
+    "display:inline-block; width:{size}px; height:{size}px; object-fit:cover; border-radius:3px; "
+    "background:#f4f4f4; border:1px solid #e3e3e3; vertical-align:middle; overflow:hidden; "
+    # a picture that cannot load is an empty box, not its alt text spilling over the row
+    "font-size:0; color:transparent"
+)
+FEATURED = Markup(
+    ' <i class="fa fa-star text-warning" title="Featured" aria-hidden="true"></i>'
+    '<span class="sr-only">Featured</span>'
 )
 _STATUS_CLASS = {"draft": "default", "active": "success", "archived": "warning"}
 
@@ -59,7 +65,10 @@ def price_range(prices: tuple[overview.PriceRange, ...], fmt: formatting.Shop) -
             lines.append(low)
         else:
             high = formatting.money(price.high, price.currency, fmt)
-            lines.append(Markup("{}&nbsp;–&nbsp;{}").format(low, high))
+            # one piece: a line may otherwise break after the dash
+            lines.append(
+                Markup('<span style="white-space: nowrap">{} – {}</span>').format(low, high)
+            )
     return Markup("<br>").join(lines)
 
 
@@ -105,6 +114,17 @@ class ProductPageMixin:
             row["thumbnail"] = thumbnail(fact.thumbnail_url, fact.thumbnail_alt or item.title)
             row["price_range"] = price_range(fact.prices, fmt)
             row["stock"] = stock_badge(fact.available, fact.stock_level)
+            row["status"] = status_label(item.status)
+            if "title" in row:  # to the product's page, wide enough to read in one or two lines
+                row["title"] = Markup(
+                    '<a href="{}" style="display:inline-block; min-width:160px">{}</a>{}'
+                ).format(
+                    url_for(f"{self.endpoint}.show", pk=item.id),
+                    item.title,
+                    FEATURED if item.is_featured else "",
+                )
+            if not item.rating_count:
+                row["rating_avg"] = None  # no review yet: blank, not a rating of 0.00
         return rows
 
     @expose("/show/<pk>", methods=["GET"])

@@ -11,85 +11,45 @@ import re
 import pytest
 from sqlalchemy import event
 
+from app.catalog.models import Product
+from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.security import roles
+from tests.builders import back_office
 from tests.builders.admin import login
-from tests.builders.back_office import stocked_product, warehouse
+from tests.builders.back_office import row_of, stocked_product, text_of, warehouse
 
 pytestmark = pytest.mark.smoke
 
 
 @pytest.fixture
 def shelf(app, factory):
-    tenant = factory.tenant()
-    seller, neighbour = factory.seller(tenant), factory.seller(tenant)
-    north = warehouse(app, tenant.id, "North depot", seller.id)
-    south = warehouse(app, tenant.id, "South depot", seller.id)
-    lamp = stocked_product(
-        app,
-        seller,
-        "Brass lamp",
-        [
-            {
-                "price": "12.50",
-                "compare_at": "15.00",
-                "options": {"size": "S"},
-                "stock": [(north, 10, 2, 3), (south, 4, 0, 3)],
-            },
-            {"price": "30.00", "options": {"size": "L"}, "stock": [(north, 5, 0, 3)]},
-            # an inactive variant's price and stock count for neither the range nor the total
-            {"price": "99.00", "active": False, "stock": [(south, 50, 0, 3)]},
-        ],
-        images=2,
-        attributes=(("Material", "Brass"),),
-    )
-    low = stocked_product(
-        app, seller, "Oak stool", [{"price": "40.00", "stock": [(north, 3, 1, 5)]}]
-    )
-    out = stocked_product(
-        app, seller, "Pine shelf", [{"price": "25.00", "stock": [(north, 2, 2, 1)]}]
-    )
-    bare = stocked_product(app, seller, "Bare frame", [{"price": "8.00"}])
-    other = stocked_product(app, neighbour, "Neighbour vase", [{"price": "9.99"}], images=1)
-    return {
-        "tenant": tenant,
-        "admin": factory.user(tenant, roles.ADMIN),
-        "seller": seller,
-        "neighbour": neighbour,
-        "lamp": lamp,
-        "low": low,
-        "out": out,
-        "bare": bare,
-        "other": other,
-        "customer": factory.customer(tenant),
-    }
+    return back_office.shelf(app, factory)
 
 
 def _row(page: str, product_id: int) -> str:
-    """The list's <tr> holding the product's show link."""
-    for row in re.findall(r"<tr.*?</tr>", page, re.S):
-        if f'/admin/products/show/{product_id}"' in row:
-            return row
-    raise AssertionError(f"no row for product {product_id}")
-
-
-def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return row_of(page, f"/admin/products/show/{product_id}")
 
 
 def test_the_list_shows_thumbnail_price_range_and_stock(app, shelf):
+    with app.app_context(), tenant_scope(shelf["tenant"].id):
+        db.session.get(Product, shelf["lamp"].id).is_featured = True
+        db.session.commit()
     client, _ = login(app, shelf["tenant"].slug, shelf["admin"].username)
     page = client.get("/admin/products/list/").get_data(as_text=True)
     lamp = _row(page, shelf["lamp"].id)
     # the first image, small and lazy
     assert f'src="{shelf["lamp"].image_urls[0]}"' in lamp and 'loading="lazy"' in lamp
     assert shelf["lamp"].image_urls[1] not in lamp
+    # its title links to its page, a star says it is featured
+    assert f'href="/admin/products/show/{shelf["lamp"].id}"' in lamp and 'title="Featured"' in lamp
     # the active variants' range, with the currency; the inactive 99.00 left out
     assert "$12.50" in lamp and "$30.00" in lamp and "$99.00" not in lamp
     # available: (10 - 2) + 4 + 5 = 17 over two warehouses, the inactive variant's 50 left out
     assert re.search(r'class="pp-stock">17<', lamp)
     low = _row(page, shelf["low"].id)
     assert re.search(r'label-warning pp-stock"[^>]*>2<', low) and "$40.00" in low
+    assert 'title="Featured"' not in low
     out = _row(page, shelf["out"].id)
     assert re.search(r'label-danger pp-stock"[^>]*>0<', out)
     bare = _row(page, shelf["bare"].id)
@@ -104,7 +64,7 @@ def test_a_seller_sees_the_same_of_its_own_products_only(app, shelf):
     page = client.get("/admin/products/list/").get_data(as_text=True)
     assert re.search(r'class="pp-stock">17<', _row(page, shelf["lamp"].id))
     assert "Neighbour vase" not in page and shelf["other"].image_urls[0] not in page
-    assert shelf["seller"].store_name not in _text(page)  # its own name on every row says nothing
+    assert shelf["seller"].store_name not in text_of(page)  # its own name on every row says nothing
     assert client.get(f"/admin/products/show/{shelf['other'].id}").status_code == 404
     assert client.get(f"/admin/products/show/{shelf['lamp'].id}").status_code == 200
 
@@ -151,7 +111,7 @@ def test_the_product_page_shows_everything_on_one_screen(app, shelf):
     client, _ = login(app, shelf["tenant"].slug, shelf["admin"].username)
     lamp = shelf["lamp"]
     page = client.get(f"/admin/products/show/{lamp.id}").get_data(as_text=True)
-    text = _text(page)
+    text = text_of(page)
     # header
     assert "Brass lamp" in text and "Active" in text and shelf["seller"].store_name in text
     assert "No reviews yet" in text
@@ -163,7 +123,7 @@ def test_the_product_page_shows_everything_on_one_screen(app, shelf):
     assert "$12.50" in text and "$15.00" in text and "$30.00" in text and "$99.00" in text
     assert "North depot" in text and "South depot" in text
     rows = re.findall(r'<tr class="pp-variant[^"]*" data-variant-id="(\d+)">(.*?)</tr>', page, re.S)
-    by_id = {int(i): _text(html) for i, html in rows}
+    by_id = {int(i): text_of(html) for i, html in rows}
     small, large, inactive = (by_id[v] for v in lamp.variant_ids)
     assert "8 (10 on hand)" in small and " 12 " in f" {small} "  # North 8 of 10, South 4: 12
     assert " 5 " in f" {large} "

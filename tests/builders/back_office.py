@@ -4,6 +4,7 @@ customer with a name of its own, and orders with a known payment state."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -18,6 +19,7 @@ from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
 from app.orders.models import Order
+from app.security import roles
 from app.security.models import User
 from tests.builders.order_rows import order_row
 from tests.conftest import unique
@@ -126,3 +128,66 @@ def customer_order(
         order.refunded_total = Decimal(refunded)
         db.session.commit()
         return order_id
+
+
+def shelf(app, factory) -> dict:
+    """A tenant with an Admin and two sellers. The seller's depots North and South; its products:
+    Brass lamp (S at $12.50, compare-at $15.00: 10 on hand 2 reserved in North, 4 in South; L at
+    $30.00: 5 in North; an inactive variant at $99.00: 50 in South; two images; Material: Brass),
+    Oak stool (2 available, reorder point 5: low), Pine shelf (none available: out), Bare frame
+    (no stock row, no image). The neighbour's Neighbour vase (one image)."""
+    tenant = factory.tenant()
+    seller, neighbour = factory.seller(tenant), factory.seller(tenant)
+    north = warehouse(app, tenant.id, "North depot", seller.id)
+    south = warehouse(app, tenant.id, "South depot", seller.id)
+    lamp = stocked_product(
+        app,
+        seller,
+        "Brass lamp",
+        [
+            {
+                "price": "12.50",
+                "compare_at": "15.00",
+                "options": {"size": "S"},
+                "stock": [(north, 10, 2, 3), (south, 4, 0, 3)],
+            },
+            {"price": "30.00", "options": {"size": "L"}, "stock": [(north, 5, 0, 3)]},
+            # an inactive variant's price and stock count for neither the range nor the total
+            {"price": "99.00", "active": False, "stock": [(south, 50, 0, 3)]},
+        ],
+        images=2,
+        attributes=(("Material", "Brass"),),
+    )
+    low = stocked_product(
+        app, seller, "Oak stool", [{"price": "40.00", "stock": [(north, 3, 1, 5)]}]
+    )
+    out = stocked_product(
+        app, seller, "Pine shelf", [{"price": "25.00", "stock": [(north, 2, 2, 1)]}]
+    )
+    bare = stocked_product(app, seller, "Bare frame", [{"price": "8.00"}])
+    other = stocked_product(app, neighbour, "Neighbour vase", [{"price": "9.99"}], images=1)
+    return {
+        "tenant": tenant,
+        "admin": factory.user(tenant, roles.ADMIN),
+        "seller": seller,
+        "neighbour": neighbour,
+        "lamp": lamp,
+        "low": low,
+        "out": out,
+        "bare": bare,
+        "other": other,
+        "customer": factory.customer(tenant),
+    }
+
+
+def row_of(page: str, href: str) -> str:
+    """The <tr> of a list page holding the link `href` (a row's show page)."""
+    for row in re.findall(r"<tr.*?</tr>", page, re.S):
+        if f'{href}"' in row:
+            return row
+    raise AssertionError(f"no row links to {href}")
+
+
+def text_of(html: str) -> str:
+    """The words of some HTML, tags left out, spaces collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
