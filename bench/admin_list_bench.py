@@ -189,6 +189,9 @@ OTHER_LISTS = [
     ("stock levels", "/admin/inventory/list/"),
     ("stock movements", "/admin/stock-movements/list/"),
     ("low-stock alerts", "/admin/low-stock/list/"),
+    # order count and spending for the page's customers (one grouped query over orders)
+    ("customers", "/admin/customers/list/"),
+    ("customers by name or e-mail", "/admin/customers/list/?_flt_0_user=customer1"),
 ]
 
 
