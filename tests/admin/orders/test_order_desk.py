@@ -318,7 +318,7 @@ def test_staff_mark_a_bank_transfer_received_from_the_order_page(app, client, sh
     assert f'action="{action}"' in page
     response = admin.post(action, headers={"Referer": f"http://localhost{DESK}/show/{order['id']}"})
     assert response.headers["Location"].endswith(f"{DESK}/show/{order['id']}")
-    assert "1 payment(s) marked received." in _messages(admin)
+    assert _flashes(admin) == [("success", "1 payment marked received.")]
     with scope(app, shop.tenant.id):
         assert db.session.get(Payment, payment_id).status == "captured"
     assert _statuses(app, shop, order["id"])[0] == "paid"
@@ -329,9 +329,14 @@ def test_staff_mark_a_bank_transfer_received_from_the_order_page(app, client, sh
         f"{DESK}/show/{paid['id']}"
     ).get_data(as_text=True)
     admin.post(f"/admin/payments/action/mark_received/{card_payment_id}")
-    assert "only bank transfer and cash on delivery payments are marked received" in _messages(
-        admin
-    )
+    assert _flashes(admin) == [
+        ("warning", "No payments marked received."),
+        (
+            "danger",
+            f"Payment #{card_payment_id}: Only bank transfer and cash on delivery payments are "
+            "marked received.",
+        ),
+    ]
     with scope(app, shop.tenant.id):
         assert db.session.get(Payment, card_payment_id).status == "captured"
 
