@@ -65,6 +65,9 @@ class Config:
     OUTBOX_REDELIVER_AFTER_SECONDS = _env_int("OUTBOX_REDELIVER_AFTER_SECONDS", 30)
     # Unpaid orders hold their stock this long; then the cron job cancels them and releases it.
     ORDER_RESERVATION_TTL_MINUTES = _env_int("ORDER_RESERVATION_TTL_MINUTES", 30)
+    # ... except an order paid by hand (bank transfer, cash on delivery: an admin marks the money
+    # received), which waits this many days for the money (app.orders.pay_later.reservation_window)
+    ORDER_PAY_BY_HAND_DAYS = _env_int("ORDER_PAY_BY_HAND_DAYS", 7)
 
     # Number of trusted reverse proxies in front of the app (0: none). With N > 0 the client IP,
     # scheme and host come from the X-Forwarded-* headers the last N proxies set.

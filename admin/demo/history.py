@@ -36,10 +36,14 @@ and stock rows' updated_at, and the date printed on the PDF labels (the carrier 
 
 Orders are spread over the last six months in the tenant's time zone (more in the evening and
 at weekends, growing month by month); an order's state follows from its age (only recent orders
-are still pending, paid or processing). Pending orders are placed minutes before the seed: the
-reservation TTL (ORDER_RESERVATION_TTL_MINUTES) then cancels them as unpaid, as it would any
-order. Deterministic for a given rng (card references, tracking numbers and the random part of
-order numbers are drawn by the services themselves).
+are still pending, paid or processing). Pending orders are bank transfers placed in the last day
+or so, waiting for an admin to mark the money received: an order paid by hand holds its stock
+ORDER_PAY_BY_HAND_DAYS (app.orders.pay_later.reservation_window; a card order's 30 minutes would
+cancel them soon after `make run`), so they wait on the order desk for days, and the reservation
+cron cancels them as unpaid after that, as it would any order. What needs staff or sellers
+without a deadline (paid orders to process, processing ones to ship, refund requests to decide)
+waits however late the demo is looked at. Deterministic for a given rng (card references,
+tracking numbers and the random part of order numbers are drawn by the services themselves).
 """
 
 from __future__ import annotations
@@ -54,7 +58,6 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import Table, bindparam, event, func, select, update
 
 from app.cart import services as carts
@@ -111,7 +114,7 @@ REGION_TIME_ZONES = {"US": "America/New_York", "GB": "Europe/London", "EU": "Eur
 # how an order ends: (share of the orders, how many at least, its placement's age in hours
 # (min, max)); `orders` below the sum of the leasts gets that sum
 FATES: dict[str, tuple[float, int, tuple[float, float]]] = {
-    "pending": (2, 2, (2 / 60, 20 / 60)),
+    "pending": (2, 2, (2 / 60, 30)),  # bank transfers waiting to be marked received
     "paid": (3, 1, (0.75, 20)),
     "processing": (4, 1, (8, 60)),
     "shipped": (5, 1, (30, 130)),
@@ -406,7 +409,6 @@ class _Shop:
             ).all()
         )
         self.variants = self._sellable()
-        self.ttl = dt.timedelta(minutes=current_app.config["ORDER_RESERVATION_TTL_MINUTES"])
 
     def _sellable(self) -> list[_Variant]:
         """Physical variants of active products with stock to sell, the most popular products
@@ -575,9 +577,12 @@ class _Coupon:
     seller_id: int | None = None
 
 
-def _plans(shop: _Shop, n: int, coupons: dict[str, _Coupon]) -> list[_Plan]:
+def _plans(
+    shop: _Shop, n: int, coupons: dict[str, _Coupon], fates: list[str] | None = None
+) -> list[_Plan]:
+    """About `n` orders' plans, their fates by FATES' shares (or the `fates` given, one a plan)."""
     rng = shop.rng
-    fates = _quotas(n)
+    fates = list(fates) if fates is not None else _quotas(n)
     rng.shuffle(fates)
     used: Counter = Counter()
     reviewed: set[tuple[int, int]] = set()
@@ -623,7 +628,7 @@ def _plans(shop: _Shop, n: int, coupons: dict[str, _Coupon]) -> list[_Plan]:
                     reviewed.add(pair)
                     plan.reviews.append((v.product_id, _rating(rng, v.quality)))
                     plan.review_at[v.product_id] = at.replace(microsecond=0)
-        if rng.random() < 0.25:
+        if rng.random() < 0.25 and coupons:
             plan.coupon = rng.choice(list(coupons))
         plans.append(plan)
     plans.sort(key=lambda p: p.at["placed"])
@@ -1057,10 +1062,16 @@ def _backdate(
         by_number[p.number] = by_number[p.old_number] = p
 
     rows = _new_rows(
-        tid, marks, Order.__table__, "paid_at", "cancelled_at", "reservation_expires_at"
+        tid,
+        marks,
+        Order.__table__,
+        "paid_at",
+        "cancelled_at",
+        "reservation_expires_at",
+        "created_at",
     )
     values = []
-    for oid, paid_at, cancelled_at, expires in rows:
+    for oid, paid_at, cancelled_at, expires, written in rows:
         p = by_order.get(oid)
         if p is None:
             continue
@@ -1071,7 +1082,8 @@ def _backdate(
                 "updated_at": p.last,
                 "paid_at": _when(p, "paid") if paid_at is not None else None,
                 "cancelled_at": _when(p, "cancelled") if cancelled_at is not None else None,
-                "reservation_expires_at": p.at["placed"] + shop.ttl
+                # the window checkout gave it (minutes for a card, days for a transfer)
+                "reservation_expires_at": p.at["placed"] + (expires - written)
                 if expires is not None
                 else None,
             }
@@ -1291,8 +1303,55 @@ def seed_history(
                 ).all()
             }
             _backdate(shop, plans, marks, cart_times, promotions)
-        for table in _COUNTED:
-            made = len(_new_rows(tenant_id, marks, table))
-            if made:
-                result.created[table.name] += made
+        _count_new(result, tenant_id, marks)
+    return result
+
+
+def _count_new(result: HistoryResult, tenant_id: int, marks: dict[str, int]) -> None:
+    for table in _COUNTED:
+        made = len(_new_rows(tenant_id, marks, table))
+        if made:
+            result.created[table.name] += made
+
+
+WAITING_ORDERS = 3  # bank transfers placed again when none waits for its money any more
+
+
+def top_up_waiting(
+    tenant_id: int,
+    region: str,
+    *,
+    rng: random.Random,
+    orders: int = WAITING_ORDERS,
+    now: dt.datetime | None = None,
+) -> HistoryResult:
+    """A demo seeded earlier and started again (`make run`: `flask seed --if-empty`): its bank
+    transfers waited for the money ORDER_PAY_BY_HAND_DAYS and the reservation cron has cancelled
+    them, as it cancels any unpaid order. So that the order desk still shows orders waiting for
+    an admin to mark the money received, however late the demo is started again, `orders` new
+    ones are placed (through checkout, as the history's are) when none of the tenant's orders
+    waits any more. Nothing for a tenant without orders (seed_history writes its history)."""
+    result = HistoryResult()
+    now = now or utcnow().replace(microsecond=0)
+    with tenant_scope(tenant_id):
+        placed_before = db.session.scalar(select(func.count(Order.id)))
+        waiting = db.session.scalar(
+            select(func.count(Order.id)).where(
+                Order.status == "pending", Order.reservation_expires_at > now
+            )
+        )
+        if not placed_before or waiting or orders <= 0:
+            return result
+        marks = _marks()
+        shop = _Shop(tenant_id, region, rng, now)
+        db.session.commit()
+        if not shop.variants or shop.admin_id is None or not shop.customers:
+            return result
+        with _sqlite_without_fsync(), _consumers_in_process():
+            plans = _plans(shop, orders, {}, fates=["pending"] * orders)
+            for plan in plans:
+                _run(shop, plan, result)
+        with transaction():
+            _backdate(shop, plans, marks, {}, {})
+        _count_new(result, tenant_id, marks)
     return result

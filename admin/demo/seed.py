@@ -48,7 +48,7 @@ from flask import current_app
 from sqlalchemy import Table, func, insert, select
 from werkzeug.security import generate_password_hash
 
-from admin.demo.history import REVIEW_TEXT, seed_history
+from admin.demo.history import REVIEW_TEXT, seed_history, top_up_waiting
 from app.catalog.models import (
     Attribute,
     Brand,
@@ -61,6 +61,7 @@ from app.catalog.models import (
 )
 from app.core.slugs import slugify
 from app.core.tenancy import tenant_scope, unscoped
+from app.core.types import utcnow
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
@@ -78,6 +79,8 @@ DEMO_PASSWORD = "demo-password-1"
 SECOND_TENANT = "outlet"
 DEFAULT_CHUNK = 2000  # products per transaction
 DEFAULT_ORDERS = 250  # orders of the main tenant's history (admin.demo.history)
+# shares of the physical stock rows seeded out of stock, and at or under their reorder point
+OUT_OF_STOCK, AT_REORDER_POINT = 0.0008, 0.0012
 MAX_ROWS_PER_EXECUTE = 5000  # rows per executemany
 MAX_REVIEWS = 12  # catalogue reviews of one product (the history's orders add verified ones)
 
@@ -1794,6 +1797,17 @@ def seed(
                     f"[{slug}] {history.created['orders']} orders with their payments, shipments, "
                     f"refunds and reviews ({time.perf_counter() - t0:.1f}s)"
                 )
+        elif n_orders and result.skipped:  # seeded before: orders waiting for money again
+            waiting = top_up_waiting(
+                result.tenant_id,
+                _region_of(result.currency),
+                rng=random.Random(f"{seed}:{role}:waiting:{utcnow():%Y%m%d%H%M}"),
+            )
+            ids.forget()
+            result.created.update(waiting.created)
+            result.failures = waiting.failures
+            if waiting.created:
+                log(f"[{slug}] {waiting.created['orders']} bank transfers waiting for the money")
         report.tenants.append(result)
     report.seconds = time.perf_counter() - started
     return report
@@ -2575,14 +2589,17 @@ def _seed_products(ctx: _TenantCtx, sellers: list[dict], count: int) -> None:
                 if digital:
                     reorder, on_hand = 50, rng.randint(500, 5000)
                 else:
+                    # a shop restocks before it runs out: a few rows in a thousand are out of
+                    # stock or at their reorder point (the biggest seller sees a handful of
+                    # alerts, not hundreds), the rest hold weeks of sales above it
                     reorder = rng.choice((5, 5, 10, 10, 15, 20))
                     r = rng.random()
                     on_hand = (
                         0
-                        if r < 0.06
+                        if r < OUT_OF_STOCK
                         else rng.randint(1, reorder)
-                        if r < 0.16
-                        else rng.randint(reorder + 1, 250)
+                        if r < OUT_OF_STOCK + AT_REORDER_POINT
+                        else rng.randint(reorder * 3, 250)
                     )
                 stocks.append(
                     {

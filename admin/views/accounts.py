@@ -4,16 +4,17 @@ their tenant's sessions (Super Admin: all); sellers and customers have no permis
 
 from __future__ import annotations
 
-from flask import flash, redirect, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.actions import action
 
 from admin.base import CurrentTenantFilter, MarketModelView, datamodel
+from admin.bulk import BulkActions
+from app.core.errors import Conflict
 from app.security import auth
 from app.security.session_models import AuthSession
 
 
-class SessionView(MarketModelView):
+class SessionView(BulkActions, MarketModelView):
     datamodel = datamodel(AuthSession)
     route_base = "/admin/sessions"
     list_title = "Sessions"
@@ -52,10 +53,11 @@ class SessionView(MarketModelView):
         "fa-ban",
     )
     def revoke(self, items):
-        items = items if isinstance(items, list) else [items]
-        done = sum(auth.admin_revoke_session(item.id) for item in items)
-        flash(f"{done} session(s) revoked.", "info")
-        return redirect(request.referrer or self.get_redirect())
+        def revoke(session_id: int) -> None:
+            if not auth.admin_revoke_session(session_id):
+                raise Conflict("this session was revoked already")
+
+        return self._bulk(items, revoke, lambda row: f"Session #{row.id}", "session", "revoked")
 
 
 def register(appbuilder: AppBuilder) -> None:

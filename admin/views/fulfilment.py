@@ -7,7 +7,8 @@ Every step calls the app/ service the API calls, with the Actor of admin.base.cu
 the status moves app.orders.lifecycle.update_order, the label app.shipments.services.create_label
 (its PDF label_pdf), the refund decision app.orders.refunds.decide_refund, publishing and
 archiving products app.catalog.services, moderating reviews app.reviews.services. What a service
-refuses (a DomainError) is a flash message on the page and changes nothing. Every change is a POST
+refuses (a DomainError) is a flash message on the page and changes nothing; the bulk actions run
+through admin.bulk's one runner (one summary, one message per refusal). Every change is a POST
 carrying the CSRF token; the pages and the label PDF are GETs that change nothing.
 
 The mixins go in front of the views' bases (admin/views/orders.py, catalog.py, reviews.py); their
@@ -18,7 +19,6 @@ per role in admin/roles.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 
 from admin import formatting
 from admin.base import current_actor, is_seller_user, shop_format
+from admin.bulk import BulkActions, refusal
 from app.catalog import services as catalog_services
 from app.catalog.inputs import ProductChanges
 from app.core.errors import DomainError, NotFound
@@ -49,62 +50,6 @@ STEP_LABELS = {
 }
 MAX_WEIGHT_KG = Decimal("1000")
 MAX_REASON = 500
-
-
-def refusal(exc: DomainError) -> str:
-    """A service's refusal as one sentence for a person: its message, and for an illegal status
-    move the statuses that are allowed now."""
-    text = exc.message[:1].upper() + exc.message[1:]
-    allowed = exc.details.get("allowed") if isinstance(exc.details, dict) else None
-    if allowed is not None:
-        steps = ", ".join(str(s).replace("_", " ") for s in allowed) or "none"
-        text += f" (possible now: {steps})"
-    return text + "."
-
-
-def run_each(
-    ids: Iterable[int], call: Callable[[int], object], label: Callable[[int], str]
-) -> tuple[int, list[str]]:
-    """The body of a bulk action: `call(id)` for each id; how many went through and, per refusal
-    (a DomainError), what it says, named by `label(id)`."""
-    done, refused = 0, []
-    for row_id in ids:
-        try:
-            call(row_id)
-        except DomainError as exc:
-            refused.append(f"{label(row_id)}: {refusal(exc)}")
-            continue
-        done += 1
-    return done, refused
-
-
-class BulkActions:
-    """For a ModelView: run a service on each selected row and report, then go back to the list.
-    The actions are for lists (single=False): one row's page has its own form or steps."""
-
-    def _selected(self, items) -> list:
-        """FAB hands the rows it loaded for the posted ids (None for an id it could not load)."""
-        rows = [row for row in (items if isinstance(items, list) else [items]) if row is not None]
-        if not rows:
-            abort(404)
-        return rows
-
-    def _visible_ids(self, ids: list[int]) -> set[int]:
-        """Which of `ids` the user's list shows (FAB's action_post loads rows without the view's
-        seller scope; the services refuse the others, and their names are not told)."""
-        return {pk for pk in ids if self.datamodel.get(pk, self._base_filters) is not None}
-
-    def _bulk(self, items, call: Callable[[int], object], name: Callable, done: str):
-        rows = self._selected(items)
-        visible = self._visible_ids([row.id for row in rows])
-        names = {row.id: name(row) for row in rows if row.id in visible}
-        count, refused = run_each(
-            [row.id for row in rows], call, lambda row_id: names.get(row_id, f"#{row_id}")
-        )
-        flash(done.format(count), "info" if count else "warning")
-        for message in refused:
-            flash(message, "danger")
-        return redirect(request.referrer or self.get_redirect())
 
 
 # --- the sub-order page ------------------------------------------------------------------------
@@ -329,7 +274,8 @@ class SubOrderFulfilment(BulkActions):
             items,
             lambda sub_order_id: shipment_services.create_label(actor, sub_order_id),
             lambda row: row.number,
-            "{} sub-order(s) shipped with a label.",
+            "sub-order",
+            "shipped with a label",
         )
 
 
@@ -377,7 +323,8 @@ class ProductBulkActions(BulkActions):
                 actor, product_id, ProductChanges(status="active")
             ),
             lambda row: row.title,
-            "{} product(s) published.",
+            "product",
+            "published",
         )
 
     @action(
@@ -393,7 +340,8 @@ class ProductBulkActions(BulkActions):
             items,
             lambda product_id: catalog_services.archive_product(actor, product_id),
             lambda row: row.title,
-            "{} product(s) archived.",
+            "product",
+            "archived",
         )
 
 
@@ -401,7 +349,7 @@ class ReviewModeration(BulkActions):
     """For ReviewView: approve or reject (hide) the selected reviews through the reviews service,
     which keeps each product's rating in step (Admins only: admin/roles.py)."""
 
-    def _moderate(self, items, status: str, done: str):
+    def _moderate(self, items, status: str, verb: str):
         actor = current_actor()
         return self._bulk(
             items,
@@ -409,14 +357,15 @@ class ReviewModeration(BulkActions):
                 actor, review_id, ReviewChanges(status=status)
             ),
             lambda row: f"Review “{row.title}”",
-            done,
+            "review",
+            verb,
         )
 
     @action(
         "approve", "Approve selected", "Approve the selected reviews?", "fa-check", single=False
     )
     def approve(self, items):
-        return self._moderate(items, "approved", "{} review(s) approved.")
+        return self._moderate(items, "approved", "approved")
 
     @action(
         "reject",
@@ -426,4 +375,4 @@ class ReviewModeration(BulkActions):
         single=False,
     )
     def reject(self, items):
-        return self._moderate(items, "hidden", "{} review(s) rejected.")
+        return self._moderate(items, "hidden", "rejected")

@@ -18,18 +18,16 @@ decides."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask import abort, flash, redirect, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.actions import action
 from flask_login import current_user
 from wtforms import PasswordField, validators
 
 from admin.base import MarketModelView, current_seller_id, datamodel, is_seller_user
+from admin.bulk import BulkActions
 from admin.formatting import Reference
 from admin.references import ORDER, USER
-from app.core.errors import DomainError, ValidationError
+from app.core.errors import ValidationError
 from app.orders import refunds as order_refunds
 from app.orders import shares
 from app.payments import charges
@@ -140,33 +138,8 @@ class _SellerReadOnly(MarketModelView):
         (values,) = self.display_rows([item], [values])
         return self.show_widgets(pk, columns, values, self._seller_labels(), widgets, actions)
 
-    def _act_on(self, items, call: Callable[[int], str | None], done: str):
-        """The body of an action: `call(row id)` for each selected row, then flash how many went
-        through (`done`, formatted with the count) and, per row, why it was refused (a DomainError)
-        or what `call` says to watch. FAB hands None for a single row it cannot load (another
-        tenant's id): with no row left that is a 404."""
-        rows = [
-            item for item in (items if isinstance(items, list) else [items]) if item is not None
-        ]
-        if not rows:
-            abort(404)
-        count, warnings = 0, []
-        for row_id in [row.id for row in rows]:
-            try:
-                note = call(row_id)
-            except DomainError as exc:
-                warnings.append(f"#{row_id}: {exc.message}")
-                continue
-            count += 1
-            if note:
-                warnings.append(f"#{row_id}: {note}")
-        flash(done.format(count), "info")
-        for message in warnings:
-            flash(message, "warning")
-        return redirect(request.referrer or self.get_redirect())
 
-
-class PaymentView(_SellerReadOnly):
+class PaymentView(BulkActions, _SellerReadOnly):
     datamodel = datamodel(Payment)
     seller_scope = staticmethod(shares.seller_payments)
     route_base = "/admin/payments"
@@ -231,7 +204,9 @@ class PaymentView(_SellerReadOnly):
         def mark(payment_id: int) -> None:
             charges.mark_received(payment_id)
 
-        return self._act_on(items, mark, "{} payment(s) marked received.")
+        return self._bulk(
+            items, mark, lambda row: f"Payment #{row.id}", "payment", "marked received"
+        )
 
 
 class PaymentTransactionView(_SellerReadOnly):
@@ -268,7 +243,7 @@ class PaymentTransactionView(_SellerReadOnly):
     label_columns = {"payment_id": "Payment", "order_id": "Order"}
 
 
-class RefundView(_SellerReadOnly):
+class RefundView(BulkActions, _SellerReadOnly):
     datamodel = datamodel(Refund)
     seller_scope = staticmethod(shares.seller_refunds)
     route_base = "/admin/refunds"
@@ -325,7 +300,7 @@ class RefundView(_SellerReadOnly):
                 else None
             )
 
-        return self._act_on(items, retry, "{} refund(s) retried.")
+        return self._bulk(items, retry, lambda row: f"Refund #{row.id}", "refund", "retried")
 
 
 class PaymentMethodSettingView(MarketModelView):

@@ -32,7 +32,6 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
@@ -61,6 +60,7 @@ from app.orders.models import (
     StockReservation,
     SubOrder,
 )
+from app.orders.pay_later import reservation_window
 from app.orders.refundable import ZERO, RefundFacts, RefundPosition
 from app.orders.states import OrderStatus
 from app.orders.visibility import OrderView, order_view
@@ -235,7 +235,8 @@ def _place(ref: CartRef, data: CheckoutInput, key: str, fingerprint: str) -> tup
     _check_priced(result, methods)
 
     now = utcnow()
-    ttl = dt.timedelta(minutes=current_app.config["ORDER_RESERVATION_TTL_MINUTES"])
+    method = data.payment.method if data.payment is not UNSET else None
+    ttl = reservation_window(method)  # minutes for a card, days for a bank transfer
     number = _order_number(now)
     order = Order(
         number=number,
@@ -253,7 +254,7 @@ def _place(ref: CartRef, data: CheckoutInput, key: str, fingerprint: str) -> tup
         notes=data.notes if data.notes is not UNSET else None,
         coupon_codes=list(data.coupon_codes),
         reservation_expires_at=now + ttl,
-        payment_method=data.payment.method if data.payment is not UNSET else None,
+        payment_method=method,
         sub_orders=[],
     )  # a new order has none: no lazy load when they are added
     lines = _write_sub_orders(order, items, result)

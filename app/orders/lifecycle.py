@@ -24,6 +24,7 @@ from app.orders.transitions import cancel_sub, illegal, set_status
 from app.orders.visibility import OrderView, Viewer, find_order, order_view, subs_to_change
 from app.payments import refunds as payment_refunds
 from app.security.actor import Actor
+from app.security.audit import record_action
 
 
 def update_order(actor: Actor, order_id: int, changes: OrderChanges) -> OrderView:
@@ -119,8 +120,10 @@ NOTE_MAX = 500  # order_events.note
 def add_note(actor: Actor, order_id: int, text: str, sub_order_id: int | None = None) -> OrderView:
     """Staff write a note on the order's timeline (an admin on the order or one of its sub-orders,
     a seller on one of its own sub-orders): an order event in which no status changes, by the
-    caller, now. The timeline is itself the record (who and when), as for every status step. Notes
-    are for staff: a customer's tracking never shows them (app.shipments.services)."""
+    caller, now. The timeline is not audited (it is a ledger of its own), so the note also leaves an
+    audit row (action "note" on the order: who, when, which order and sub-order, the text), which
+    the audit log shows beside every other change staff make. Notes are for staff: a customer's
+    tracking never shows them (app.shipments.services)."""
     text = (text or "").strip()
     if not text:
         raise ValidationError("write the note", details={"note": ["required"]})
@@ -146,6 +149,18 @@ def add_note(actor: Actor, order_id: int, text: str, sub_order_id: int | None = 
                 actor_user_id=actor.user_id,
                 note=text,
             )
+        )
+        record_action(
+            db.session(),  # the request's Session (the scoped proxy lacks its transaction calls)
+            order,
+            "note",
+            after={
+                "order_number": order.number,
+                "sub_order_id": sub.id if sub is not None else None,
+                "sub_order_number": sub.number if sub is not None else None,
+                "status": status,
+                "note": text,
+            },
         )
         db.session.flush()
         return order_view(order, viewer)

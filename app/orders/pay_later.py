@@ -1,15 +1,24 @@
 """Paying an order later, by its id (POST /api/v1/payments/process/ with order_id): the order's
 payment is found, or opened for an order placed without one, under the order's row lock, then
-paid by payments (app.payments.charges.process_payment)."""
+paid by payments (app.payments.charges.process_payment).
+
+How long an unpaid order waits for its money (`reservation_window`, its reservation_expires_at;
+then app.orders.lifecycle.expire_unpaid cancels it and releases its stock) depends on how it is
+paid: a card pays at once, so an order left unpaid holds its stock ORDER_RESERVATION_TTL_MINUTES;
+a method paid by hand (bank transfer, cash on delivery: the manual gateway, an admin marks the
+money received) waits ORDER_PAY_BY_HAND_DAYS, the days a transfer takes to arrive."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, ValidationError
+from app.core.types import utcnow
 from app.extensions import db
 from app.orders import access
 from app.orders.errors import OrderError
@@ -18,8 +27,21 @@ from app.orders.refundable import ZERO
 from app.orders.states import OrderStatus
 from app.payments import access as payment_access
 from app.payments import charges
+from app.payments.gateways import METHODS
 from app.payments.idempotency import replayed_payment_id
 from app.security.actor import Actor
+
+
+def paid_by_hand(method: str | None) -> bool:
+    """Whether the method's money is marked received by an admin (bank transfer, cash on delivery)."""
+    return method is not None and METHODS.get(method, {}).get("gateway") == "manual"
+
+
+def reservation_window(method: str | None) -> dt.timedelta:
+    """How long an order paid with `method` (None: not chosen yet) holds its stock unpaid."""
+    if paid_by_hand(method):
+        return dt.timedelta(days=current_app.config["ORDER_PAY_BY_HAND_DAYS"])
+    return dt.timedelta(minutes=current_app.config["ORDER_RESERVATION_TTL_MINUTES"])
 
 
 def pay_order(
@@ -102,6 +124,11 @@ def pay_order(
                     deferred=True,
                 )
                 order.payment_method = method
+                if paid_by_hand(method) and order.reservation_expires_at is not None:
+                    # the money comes by hand: the order waits for it as one placed with it
+                    order.reservation_expires_at = max(
+                        order.reservation_expires_at, utcnow() + reservation_window(method)
+                    )
                 payment_id = opened.payment_id
     return charges.process_payment(
         actor,

@@ -12,8 +12,14 @@ from its sub-orders (the least advanced one that is not cancelled; cancelled if 
                                                   in full outside a request: an Admin's refund through
                                                   /api/v1/payments/refund/, a retry; see
                                                   app.orders.transitions.follow_refunds)
-    partially_refunded -> processing | shipped   (only while the sub-order still holds stock: units
-                                                  were refunded before shipping; the rest ships)
+    partially_refunded -> the next fulfilment step from where fulfilment stood before the refund
+                          (its stage: the last fulfilment status of its timeline), so a partial
+                          refund never stops fulfilment:
+                              paid | processing -> processing | shipped  (only while it still holds
+                                                   stock: units refunded before shipping; the rest ships)
+                              shipped -> delivered;  delivered -> completed;  completed -> none
+                          and, whatever the stage, refund_requested or refunded (later refunds).
+    A full refund (refunded) and a cancel are final.
 """
 
 from __future__ import annotations
@@ -72,6 +78,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
             OrderStatus.REFUNDED,
             OrderStatus.PROCESSING,
             OrderStatus.SHIPPED,
+            OrderStatus.DELIVERED,
+            OrderStatus.COMPLETED,
         }
     ),
     OrderStatus.REFUNDED: frozenset(),
@@ -97,23 +105,60 @@ LIFECYCLE = (
 # stock is still held (reserved) in these statuses; it is turned into a sale when shipped
 HOLDS_STOCK = frozenset({OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.PROCESSING})
 CANCELLABLE = frozenset({OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.PROCESSING})
-# from partially_refunded, fulfilment goes on only while the sub-order still holds stock
+# steps that need stock still held (and money still paid for the sub-order): from partially_refunded
+# they are taken only while the sub-order holds stock
 RESUMABLE = frozenset({OrderStatus.PROCESSING, OrderStatus.SHIPPED})
+# the fulfilment stages a sub-order passes through; a partially refunded one goes on from the last
+FULFILMENT = (
+    OrderStatus.PAID,
+    OrderStatus.PROCESSING,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+)
+# partially_refunded -> these fulfilment steps, by the stage fulfilment had reached
+RESUME = {
+    OrderStatus.PAID: RESUMABLE,
+    OrderStatus.PROCESSING: RESUMABLE,
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset({OrderStatus.COMPLETED}),
+    OrderStatus.COMPLETED: frozenset(),
+}
+# partially_refunded -> these whatever the stage (more refunds)
+AFTER_PARTIAL_REFUND = frozenset({OrderStatus.REFUND_REQUESTED, OrderStatus.REFUNDED})
 
 
-def allowed(current: str, *, holds_stock: bool = True) -> list[OrderStatus]:
-    targets = TRANSITIONS.get(current, frozenset())
-    if current == OrderStatus.PARTIALLY_REFUNDED and not holds_stock:
-        targets = targets - RESUMABLE
-    return sorted(targets)
+def allowed(
+    current: str, *, stage: str | None = None, holds_stock: bool = True
+) -> list[OrderStatus]:
+    """The statuses `current` may move to. For partially_refunded, `stage` (where fulfilment stood:
+    app.orders.transitions.fulfilment_stage) picks the fulfilment steps; without it none is
+    offered. Stock-holding steps need `holds_stock`."""
+    if current != OrderStatus.PARTIALLY_REFUNDED:
+        return sorted(TRANSITIONS.get(current, frozenset()))
+    steps = RESUME.get(stage, frozenset()) if stage is not None else frozenset()
+    if not holds_stock:
+        steps = steps - RESUMABLE
+    return sorted(AFTER_PARTIAL_REFUND | steps)
 
 
 def is_allowed(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, ())
 
 
-def derive_parent_status(sub_statuses: list[str]) -> OrderStatus:
-    live = [s for s in sub_statuses if s != OrderStatus.CANCELLED]
+def derive_parent_status(
+    sub_statuses: list[str], stages: dict[int, str] | None = None
+) -> OrderStatus:
+    """The order's status: the least advanced of its sub-orders that are not cancelled (cancelled if
+    all are). A partially refunded sub-order next to others in another status counts as the
+    fulfilment stage it has reached (`stages`: by its position in `sub_statuses`), so the order
+    says what it still waits for (a partly refunded unshipped part keeps the order "paid" while the
+    other part has shipped); when every live sub-order is partially refunded, so is the order."""
+    stages = stages or {}
+    live = [(i, s) for i, s in enumerate(sub_statuses) if s != OrderStatus.CANCELLED]
     if not live:
         return OrderStatus.CANCELLED
-    return OrderStatus(min(live, key=LIFECYCLE.index))
+    if all(s == OrderStatus.PARTIALLY_REFUNDED for _, s in live):
+        return OrderStatus.PARTIALLY_REFUNDED
+    ranked = [stages.get(i) or s if s == OrderStatus.PARTIALLY_REFUNDED else s for i, s in live]
+    return OrderStatus(min(ranked, key=LIFECYCLE.index))

@@ -34,10 +34,28 @@ def illegal(current: str, target: str, allowed: list[str] | None = None) -> Conf
     )
 
 
+def fulfilment_stage(sub: SubOrder) -> OrderStatus | None:
+    """Where the sub-order's fulfilment stands: the last fulfilment status (paid ... completed) its
+    timeline moved it to; None if it never reached one. A partial refund does not undo fulfilment,
+    so a partially refunded sub-order goes on from here (app.orders.states.RESUME)."""
+    stage = db.session.scalar(
+        select(OrderEvent.to_status)
+        .where(
+            OrderEvent.sub_order_id == sub.id,
+            OrderEvent.to_status.in_(states.FULFILMENT),
+            OrderEvent.from_status != OrderEvent.to_status,  # a note changes nothing
+        )
+        .order_by(OrderEvent.id.desc())
+        .limit(1)
+    )
+    return OrderStatus(stage) if stage is not None else None
+
+
 def allowed_targets(sub: SubOrder) -> list[str]:
-    """The sub-order's next statuses (a partially refunded one resumes fulfilment only if unshipped)."""
+    """The sub-order's next statuses; a partially refunded one goes on from its fulfilment stage
+    (processing or shipped only while it still holds stock)."""
     if sub.status == OrderStatus.PARTIALLY_REFUNDED:
-        return states.allowed(sub.status, holds_stock=holds_stock(sub))
+        return states.allowed(sub.status, stage=fulfilment_stage(sub), holds_stock=holds_stock(sub))
     return states.allowed(sub.status)
 
 
@@ -64,7 +82,15 @@ def record(sub: SubOrder, target: str, *, actor_id: int | None, note: str | None
         )
     )
     parent_before = order.status
-    order.status = states.derive_parent_status([s.status for s in order.sub_orders])
+    subs = list(order.sub_orders)
+    order.status = states.derive_parent_status(
+        [s.status for s in subs],
+        {
+            i: fulfilment_stage(s)
+            for i, s in enumerate(subs)
+            if s.status == OrderStatus.PARTIALLY_REFUNDED and len(subs) > 1
+        },
+    )
     if order.status != parent_before:
         db.session.add(
             OrderEvent(
@@ -93,17 +119,16 @@ def record(sub: SubOrder, target: str, *, actor_id: int | None, note: str | None
 
 def check_transition(sub: SubOrder, target: str) -> None:
     """May `sub` take a fulfilment step to `target` now? The state machine (409 illegal_transition:
-    a partially refunded sub-order resumes only while it holds stock), then the money
+    a partially refunded sub-order goes on from its fulfilment stage, processing and shipping only
+    while it holds stock), then the money
     (`check_fulfilment`: 409 order_refunded once what was paid for it has gone back). Shipments
     ask this before a label is made."""
     if not states.is_allowed(sub.status, target):
         raise illegal(sub.status, target, allowed_targets(sub))
-    if (
-        sub.status == OrderStatus.PARTIALLY_REFUNDED
-        and target in states.RESUMABLE
-        and not holds_stock(sub)
-    ):
-        raise illegal(sub.status, target, allowed_targets(sub))
+    if sub.status == OrderStatus.PARTIALLY_REFUNDED:
+        possible = allowed_targets(sub)
+        if target not in possible:
+            raise illegal(sub.status, target, possible)
     check_fulfilment(sub, target)
 
 

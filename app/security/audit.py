@@ -9,6 +9,10 @@ installs those listeners, with every other session hook.
 A row belongs to the tenant of the row it records; a tenant-less row (a Super Admin account or
 session) and every row a Super Admin writes have no tenant: only Super Admins see them.
 
+A step that changes no audited row but must be on record (a staff note on an order's timeline,
+itself a row of a ledger that is not audited) adds its row with `record_action`, which goes
+through the same actor, tenant and transaction rules as the hook's rows.
+
 Sign-ins are rows of their own (`record_login`: action "login", the user as actor and entity,
 from where), written by the HTML login (admin/security.py) and the API login
 (app.security.auth.login). What a login or a refused attempt updates on the user (FAB's
@@ -93,6 +97,21 @@ def record_login(session: Session, user, *, after: dict | None = None) -> None:
             request_path=where.path if where else None,
         )
     )
+
+
+def record_action(session: Session, obj, action: str, *, after: dict) -> None:
+    """An audit row of `action` (at most 16 characters: "note") on `obj` (its class and id name the
+    entity), with `after` as what was done, by the current audit actor (the request's user, a job's
+    or an audited command's), written with the transaction's other audit rows (and dropped if it
+    rolls back). Without an audit actor nothing is written, as for the hook's rows."""
+    actor = _current_actor()
+    if actor is None:
+        return
+    row = _row(actor, obj, action, inspect(obj).mapper, None, after, utcnow())
+    if session.info.get(_WRITE_NOW):
+        session.connection().execute(insert(AuditLog.__table__), [row])
+        return
+    session.info.setdefault(_PENDING, []).append((session.get_nested_transaction(), [row]))
 
 
 def _request_actor() -> AuditActor | None:
@@ -326,22 +345,26 @@ def _audit_rows(session: Session) -> list[dict]:
                 before, after = _changes(obj, mapper)
                 if not after and not before:
                     continue
-            rows.append(
-                {
-                    "tenant_id": _tenant_of(obj, actor),
-                    "actor_id": actor.actor_id,
-                    "actor": actor.actor,
-                    "action": action,
-                    "entity": mapper.class_.__name__,
-                    "entity_id": _identity(obj),
-                    "before": before,
-                    "after": after,
-                    "ip": actor.ip,
-                    "user_agent": actor.user_agent,
-                    "source": actor.source,
-                    "request_path": actor.path,
-                    "created_at": now,
-                    **({"_created": obj} if action == "create" else {}),
-                }
-            )
+            row = _row(actor, obj, action, mapper, before, after, now)
+            if action == "create":
+                row["_created"] = obj
+            rows.append(row)
     return rows
+
+
+def _row(actor: AuditActor, obj, action: str, mapper, before, after, now) -> dict:
+    return {
+        "tenant_id": _tenant_of(obj, actor),
+        "actor_id": actor.actor_id,
+        "actor": actor.actor,
+        "action": action,
+        "entity": mapper.class_.__name__,
+        "entity_id": _identity(obj),
+        "before": before,
+        "after": after,
+        "ip": actor.ip,
+        "user_agent": actor.user_agent,
+        "source": actor.source,
+        "request_path": actor.path,
+        "created_at": now,
+    }

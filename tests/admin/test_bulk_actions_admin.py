@@ -1,4 +1,5 @@
-"""Bulk actions of the admin's lists, through the app/ services (admin/views/fulfilment.py):
+"""Bulk actions of the admin's lists, through the app/ services (admin/views/fulfilment.py, run by
+admin/bulk.py):
 "Publish selected" / "Archive selected" on products (a seller its own only; the plan's product
 quota and the seller's approval hold) and "Approve selected" / "Reject selected" on reviews
 (Admins only; each product's rating follows). Each refusal is named in a flash message; refused
@@ -47,7 +48,7 @@ def test_a_seller_publishes_and_archives_its_own_products(app, store):
     assert "Publish selected" in page and "Archive selected" in page
     assert bulk(client, PRODUCTS, "publish", [lamp, desk, theirs]).status_code == 302
     assert flashes(client) == [
-        ("info", "2 product(s) published."),
+        ("success", "2 products published."),
         ("danger", f"#{theirs}: No such product."),  # another seller's: not named, not changed
     ]
     assert [product_status(app, tenant_id, p) for p in (lamp, desk, theirs)] == [
@@ -57,7 +58,7 @@ def test_a_seller_publishes_and_archives_its_own_products(app, store):
     ]
     bulk(client, PRODUCTS, "archive", [desk, theirs])
     assert flashes(client) == [
-        ("info", "1 product(s) archived."),
+        ("success", "1 product archived."),
         ("danger", f"#{theirs}: No such product."),
     ]
     assert product_status(app, tenant_id, desk) == "archived"
@@ -73,7 +74,7 @@ def test_publishing_keeps_to_the_plans_product_limit(app, store):
     try:
         bulk(client, PRODUCTS, "publish", [store["desk"].id])  # back from the archive: a place
         assert flashes(client) == [
-            ("warning", "0 product(s) published."),
+            ("warning", "No products published."),
             ("danger", "Bulk desk: This storefront's plan allows 2 products."),
         ]
         assert product_status(app, tenant_id, store["desk"].id) == "archived"
@@ -87,7 +88,7 @@ def test_a_seller_not_yet_approved_cannot_publish(app, factory, store):
     client, _ = login(app, store["tenant"].slug, pending.user.username)
     bulk(client, PRODUCTS, "publish", [product.id])
     assert messages(client) == [
-        "0 product(s) published.",
+        "No products published.",
         "Pending stool: Your seller account is not approved yet.",
     ]
     assert product_status(app, store["tenant"].id, product.id) == "draft"
@@ -109,11 +110,11 @@ def test_an_admin_moderates_reviews_in_bulk_and_the_rating_follows(app, factory,
 
     admin, _ = login(app, store["tenant"].slug, store["admin"].username)
     bulk(admin, REVIEWS, "reject", [good, bad])
-    assert messages(admin) == ["2 review(s) rejected."]
+    assert messages(admin) == ["2 reviews rejected."]
     assert [review_status(app, tenant_id, r) for r in (good, bad)] == ["hidden", "hidden"]
     assert rating(app, tenant_id, lamp.id)[1] == 0
     bulk(admin, REVIEWS, "approve", [good])
-    assert messages(admin) == ["1 review(s) approved."]
+    assert messages(admin) == ["1 review approved."]
     avg, count = rating(app, tenant_id, lamp.id)
     assert count == 1 and float(avg) == 5.0
 

@@ -210,3 +210,14 @@ def requests_of(app, shop, order_id) -> list[RefundRequest]:
             _ = row.lines
         db.session.expunge_all()
         return rows
+
+
+def decide(client, h, order_id, request_id, approve=True, **extra) -> dict:
+    """The seller (or an admin, by `h`) decides a refund request through the API; the order body."""
+    response = client.post(
+        f"{API}/{order_id}/refund/",
+        headers=h,
+        json={"request_id": request_id, "approve": approve, **extra},
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()

@@ -43,9 +43,20 @@ def test_admin_lists_and_revokes_sessions_of_its_tenant_only(app, factory):
         "/admin/sessions/action_post", data={"action": "revoke", "rowid": [mine["session_id"]]}
     )
     assert response.status_code == 302
+    with staff.session_transaction() as flashed:  # admin/bulk.py's summary
+        assert flashed.pop("_flashes") == [("success", "1 session revoked.")]
     with app.app_context():
         row = db.session.get(AuthSession, mine["session_id"])
         assert row.revoked_at is not None and row.revoke_reason == "revoked_by_admin"
+    # revoked already: refused, named, and the summary says none was
+    staff.post(
+        "/admin/sessions/action_post", data={"action": "revoke", "rowid": [mine["session_id"]]}
+    )
+    with staff.session_transaction() as flashed:
+        assert flashed.pop("_flashes") == [
+            ("warning", "No sessions revoked."),
+            ("danger", f"Session #{mine['session_id']}: This session was revoked already."),
+        ]
     assert (
         client_for(app, tenant.slug)
         .get(f"{API}/profile/", headers=bearer(mine["access_token"]))

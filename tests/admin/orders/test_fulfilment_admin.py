@@ -245,7 +245,7 @@ def test_ship_selected_ships_what_may_ship_and_names_each_refusal(app, client, s
     )
     assert response.status_code == 302
     got = flashes(seller)
-    assert got[0] == ("info", "2 sub-order(s) shipped with a label.")
+    assert got[0] == ("success", "2 sub-orders shipped with a label.")
     assert sorted(got[1:]) == sorted(
         [
             ("danger", f"#{theirs['id']}: No such sub-order."),

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.inventory.models import StockLevel
 from app.orders.models import Order, OrderEvent, RefundRequest, SubOrder
 from app.payments.models import Payment
+from app.security.models import AuditLog
 from app.shipments.models import Shipment
 from tests.builders.admin import _grant_seller_reads, login, scope
 from tests.builders.orders import ADDRESS, CARD_OK, ask, patch, place, requests_of, sub_of
@@ -317,7 +318,7 @@ def test_staff_mark_a_bank_transfer_received_from_the_order_page(app, client, sh
     assert f'action="{action}"' in page
     response = admin.post(action, headers={"Referer": f"http://localhost{DESK}/show/{order['id']}"})
     assert response.headers["Location"].endswith(f"{DESK}/show/{order['id']}")
-    assert "1 payment(s) marked received." in _messages(admin)
+    assert _flashes(admin) == [("success", "1 payment marked received.")]
     with scope(app, shop.tenant.id):
         assert db.session.get(Payment, payment_id).status == "captured"
     assert _statuses(app, shop, order["id"])[0] == "paid"
@@ -328,9 +329,14 @@ def test_staff_mark_a_bank_transfer_received_from_the_order_page(app, client, sh
         f"{DESK}/show/{paid['id']}"
     ).get_data(as_text=True)
     admin.post(f"/admin/payments/action/mark_received/{card_payment_id}")
-    assert "only bank transfer and cash on delivery payments are marked received" in _messages(
-        admin
-    )
+    assert _flashes(admin) == [
+        ("warning", "No payments marked received."),
+        (
+            "danger",
+            f"Payment #{card_payment_id}: Only bank transfer and cash on delivery payments are "
+            "marked received.",
+        ),
+    ]
     with scope(app, shop.tenant.id):
         assert db.session.get(Payment, card_payment_id).status == "captured"
 
@@ -359,6 +365,50 @@ def test_staff_add_notes_the_customer_never_sees(app, client, shop, admin, paid)
     admin.post(f"{DESK}/{paid['id']}/note", data={"note": "x" * 501})
     assert _messages(admin) == "Nothing was changed. Note: at most 500 characters"
     assert len([e for e in _events(app, shop, paid["id"]) if e.is_note]) == 1
+
+
+def _note_audit_rows(app, shop, order_id) -> list[AuditLog]:
+    with scope(app, shop.tenant.id):
+        rows = db.session.scalars(
+            select(AuditLog)
+            .where(
+                AuditLog.action == "note",
+                AuditLog.entity == "Order",
+                AuditLog.entity_id == str(order_id),
+            )
+            .order_by(AuditLog.id)
+        ).all()
+        db.session.expunge_all()
+        return rows
+
+
+def test_a_note_leaves_an_audit_row_the_audit_log_shows(app, client, shop, admin, paid):
+    admin.post(f"{DESK}/{paid['id']}/note", data={"note": "refund promised by phone"})
+    assert _messages(admin) == "Note added to the timeline."
+    (row,) = _note_audit_rows(app, shop, paid["id"])
+    assert (row.actor_id, row.actor, row.tenant_id, row.source) == (
+        shop.admin.id,
+        shop.admin.username,
+        shop.tenant.id,
+        "admin",
+    )
+    assert row.after == {
+        "order_number": paid["number"],
+        "sub_order_id": None,
+        "sub_order_number": None,
+        "status": "paid",
+        "note": "refund promised by phone",
+    }
+    assert row.request_path.startswith(f"{DESK}/{paid['id']}/note")
+    assert row.created_at is not None
+    html = admin.get(f"/admin/audit-log/show/{row.id}").get_data(as_text=True)
+    assert "refund promised by phone" in html and paid["number"] in html
+    assert "note" in admin.get("/admin/audit-log/list/").get_data(as_text=True)
+    # a refused note (empty) leaves no row, nor does a seller's forged post
+    admin.post(f"{DESK}/{paid['id']}/note", data={"note": "  "})
+    seller, _ = login(app, shop.tenant.slug, shop.seller.user.username)
+    seller.post(f"{DESK}/{paid['id']}/note", data={"note": "forged"})
+    assert len(_note_audit_rows(app, shop, paid["id"])) == 1
 
 
 ACTIONS = {

@@ -6,12 +6,16 @@ bad input writes nothing; two first payments at once open one payment and charge
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 from sqlalchemy import func, select
 
 from app.core.tenancy import tenant_scope
+from app.core.types import utcnow
 from app.extensions import db
+from app.orders.lifecycle import expire_unpaid
+from app.orders.models import Order
 from app.payments.models import Payment, PaymentTransaction
 from tests.builders.api import error
 from tests.builders.orders import guest_order, key, place
@@ -191,6 +195,54 @@ def test_bank_transfer_chosen_later_waits_for_the_money(app, client, shop):
     # asked again (a page reload), the same payment is shown, not a second one
     again = pay(client, shop.h, order["id"]).get_json()
     assert again["id"] == body["id"] and len(payments_of(app, shop, order["id"])) == 1
+
+
+def _expiry(app, shop, order_id) -> dt.datetime:
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        at = db.session.get(Order, order_id).reservation_expires_at
+        db.session.remove()
+        return at
+
+
+def _expire_all(app, now: dt.datetime) -> None:
+    """The reservation cron, run at `now` until it has nothing left (other tests' orders too)."""
+    with app.app_context():
+        while expire_unpaid(now=now):
+            pass
+
+
+def test_an_order_paid_by_hand_waits_days_for_its_money_a_card_one_minutes(app, client, shop):
+    """A bank transfer takes days to arrive and an admin marks it received: its order holds its
+    stock ORDER_PAY_BY_HAND_DAYS; an unpaid order otherwise ORDER_RESERVATION_TTL_MINUTES. An
+    order placed without a method gets the long window once it chooses a bank transfer."""
+    minutes, days = (
+        app.config["ORDER_RESERVATION_TTL_MINUTES"],
+        app.config["ORDER_PAY_BY_HAND_DAYS"],
+    )
+    before = utcnow()
+    transfer = place(client, shop, payment={"method": "bank_transfer"})
+    unchosen = place(client, shop, h=shop.h_other)
+    chosen_later = place(client, shop)
+    after = utcnow()
+    assert (
+        before + dt.timedelta(days=days)
+        <= _expiry(app, shop, transfer["id"])
+        <= after + dt.timedelta(days=days)
+    )
+    assert _expiry(app, shop, unchosen["id"]) <= after + dt.timedelta(minutes=minutes)
+    assert pay(client, shop.h, chosen_later["id"], method="bank_transfer").status_code < 300
+    assert _expiry(app, shop, chosen_later["id"]) >= before + dt.timedelta(days=days)
+
+    def status(order, h) -> str:
+        return client.get(f"/api/v1/orders/{order['id']}/", headers=h).get_json()["status"]
+
+    # an hour later the card-speed order is cancelled; the transfers still wait
+    _expire_all(app, utcnow() + dt.timedelta(minutes=minutes, hours=1))
+    assert status(unchosen, shop.h_other) == "cancelled"
+    assert status(transfer, shop.h) == status(chosen_later, shop.h) == "pending"
+    # past their window they are cancelled too, as any unpaid order
+    _expire_all(app, utcnow() + dt.timedelta(days=days, hours=1))
+    assert status(transfer, shop.h) == status(chosen_later, shop.h) == "cancelled"
 
 
 def test_two_first_payments_at_once_open_one_payment_and_charge_once(app, client, shop):

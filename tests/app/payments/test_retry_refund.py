@@ -159,8 +159,8 @@ def test_an_admin_retries_a_cancelled_orders_failed_refund_until_it_is_paid_out_
         second.created_by_user_id,
     ) == ("failed", "expired_or_canceled_card", Decimal("40.00"), failed_id, shop.admin.id)
     assert messages == [
-        "1 refund(s) retried.",
-        f"#{failed_id}: its retry #{second.id} was refused too (expired_or_canceled_card)",
+        "1 refund retried.",
+        f"Refund #{failed_id}: its retry #{second.id} was refused too (expired_or_canceled_card)",
     ]
     assert _money(app, shop, payment_id, order_id) == (
         ("captured", Decimal("0.00")),
@@ -171,12 +171,12 @@ def test_an_admin_retries_a_cancelled_orders_failed_refund_until_it_is_paid_out_
     _card_now_refundable(app, shop, payment_id)
     messages = _retry(admin, failed_id)
     assert (
-        messages[0] == "0 refund(s) retried."
+        messages[0] == "No refunds retried."
         and f"retried already, by refund #{second.id}" in messages[1]
     )
     assert len(_refunds(app, shop, payment_id)) == 2
     messages = _retry(admin, second.id)
-    assert messages == ["1 refund(s) retried."]
+    assert messages == ["1 refund retried."]
     *_, third = _refunds(app, shop, payment_id)
     assert (third.status, third.amount, third.retry_of_refund_id) == (
         "completed",
@@ -191,8 +191,8 @@ def test_an_admin_retries_a_cancelled_orders_failed_refund_until_it_is_paid_out_
 
     # nothing is owed any more: every row of the chain is refused, nothing more is paid out
     messages = _retry(admin, failed_id, second.id, third.id)
-    assert messages[0] == "0 refund(s) retried." and len(messages) == 4
-    assert "only a failed refund can be retried; this one is completed" in messages[3]
+    assert messages[0] == "No refunds retried." and len(messages) == 4
+    assert "Only a failed refund can be retried; this one is completed." in messages[3]
     assert len(_refunds(app, shop, payment_id)) == 3
     assert _money(app, shop, payment_id, order_id)[0] == ("refunded", Decimal("40.00"))
 
@@ -249,7 +249,7 @@ def test_two_admins_retrying_the_same_failed_refund_at_once_make_one_refund(
     )
     # each admin was told: retried (the second one may have been handed the same refund), or retried already
     for messages in results:
-        assert messages[0] == "1 refund(s) retried." or "retried already" in " ".join(messages), (
+        assert messages[0] == "1 refund retried." or "retried already" in " ".join(messages), (
             results
         )
 
@@ -321,9 +321,9 @@ def test_a_refund_not_failed_and_one_a_request_answered_are_refused_and_nothing_
     admin, _ = login(app, shop.tenant.slug, shop.admin.username)
     completed_id, answered_id = refused_cases["completed"][0], refused_cases["answered"][0]
     messages = _retry(admin, completed_id, answered_id)
-    assert messages[0] == "0 refund(s) retried."
-    assert messages[1].startswith(f"#{completed_id}: only a failed refund can be retried")
-    assert messages[2].startswith(f"#{answered_id}: this refund answered a refund request")
+    assert messages[0] == "No refunds retried."
+    assert messages[1].startswith(f"Refund #{completed_id}: Only a failed refund can be retried")
+    assert messages[2].startswith(f"Refund #{answered_id}: This refund answered a refund request")
     assert {name: _footprint(app, shop, *refused_cases[name][1:]) for name in cases} == before
 
 
@@ -398,7 +398,7 @@ def test_the_refunds_list_retries_a_failed_refund_in_chromium(
     if keep:
         shutil.copy(before, keep)
         shutil.copy(after, keep)
-    assert "1 refund(s) retried." in text
+    assert "1 refund retried." in text
     assert (
         before.stat().st_size > 20_000 and after.stat().st_size > 20_000
     )  # rendered pages, not blank ones
