@@ -52,7 +52,7 @@ def test_lists_show_pages_and_filters_say_statuses_in_words(app, factory):
     assert "Unpaid" in _text(row)  # its payment status, a badge too
     # the search form's status filter is a select of words (the value stays the code); FAB
     # writes the filters' inputs into the page as JSON-escaped HTML
-    assert r'value=\"refund_requested\"\u003eRefund requested\u003c/option' in listed
+    assert r"value=\"refund_requested\"\u003eRefund requested\u003c/option" in listed
     filtered = client.get("/admin/orders/list/?_flt_0_status=refund_requested").get_data(
         as_text=True
     )
