@@ -10,7 +10,7 @@ import re
 import uuid
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from admin import formatting
 from app.core.errors import ValidationError
@@ -161,3 +161,39 @@ def test_a_super_admin_reads_each_row_in_its_tenants_zone_named(app, factory):
         row = _row(page, numbers[zone])
         assert f"Jul 1, 2026 {shown}" in _text(row), (zone, _text(row))
         assert f"(shown in {zone})" in row
+
+
+def test_the_zone_costs_no_query_per_row(app, factory):
+    """The tenant (its zone, language and currency) is read once per request, not per cell: a page
+    of 25 orders runs as many queries on tenants as a page of one."""
+    tenant = factory.tenant()
+    admin = factory.user(tenant, roles.ADMIN)
+    with scope(app):
+        db.session.get(Tenant, tenant.id).time_zone = "Europe/Paris"
+        db.session.commit()
+    client, _ = login(app, tenant.slug, admin.username)
+
+    def tenant_queries(path: str) -> int:
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            if "FROM tenants" in statement:
+                seen.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    with scope(app, tenant.id):
+        order_row()
+    one = tenant_queries("/admin/orders/list/")
+    with scope(app, tenant.id):
+        for _ in range(24):
+            order_row()
+    many = tenant_queries("/admin/orders/list/")
+    assert many == one <= 2, (one, many)
