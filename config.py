@@ -76,8 +76,8 @@ class Config:
     # Tenancy: the tenant is resolved from the Host header (Tenant.domain) or the X-Tenant
     # header (Tenant.slug); DEFAULT_TENANT is used when neither matches.
     DEFAULT_TENANT = _env("DEFAULT_TENANT", "default")
-    # the time zone the admin shows times in (IANA name; a tenant has none of its own yet):
-    # stored times are UTC, shown here to the minute with the exact value on hover
+    # the time zone the admin shows times in for a tenant without one of its own (Tenant.time_zone,
+    # an IANA name): stored times are UTC, shown to the minute with the exact value on hover
     DISPLAY_TIME_ZONE = _env("DISPLAY_TIME_ZONE", "UTC")
 
     # Flask-AppBuilder

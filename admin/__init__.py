@@ -61,6 +61,9 @@ def init_app(app: Flask, appbuilder: AppBuilder) -> None:
     )
     register_views(appbuilder)
     register_cli(app)
+    from admin.base import register_filters
+
+    register_filters(app)
     # every HTML page's error (403, 404, 500, ...) inside the admin's layout; storefront_api's
     # handlers keep the JSON envelope on /api/ and hand the other paths' errors to this
     from admin.errors import error_page

@@ -19,7 +19,7 @@ from wtforms import StringField, validators
 
 from admin import formatting
 from admin.forms import EnumSelectField, LosslessFormsMixin, ReadOnlyField, readonly_form
-from admin.related_select import AjaxRelatedField, search_related
+from admin.related_select import AjaxIdListField, AjaxRelatedField, search_related
 from app.core.errors import PermissionDenied
 from app.core.tenancy import current_tenant_id, is_unscoped, tenant_scope
 from app.extensions import db
@@ -113,6 +113,11 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         and search form fields become search-as-you-type selects fed by `related/<relation>/`
         (at most 20 matches a page) instead of a <select> with every row; the endpoint and the
         posted id get the same tenant and `related_scopes` scoping as a plain select.
+    ajax_id_lists: column holding a JSON list of ids (a promotion's product_ids) ->
+        admin.formatting.Reference of the rows they name: the add and edit forms ask for names in a
+        search-as-you-type multi-select (matching the Reference's `search` columns) fed by the same
+        `related/<column>/` endpoint, and lists and show pages show the names, linked to their pages.
+        id_list_scopes: column -> (seller_id -> condition on that model), as related_scopes.
     search_related: the same for the list's search only (its filters by name, not by a numeric
         id), the add and edit forms keeping their plain selects.
     readonly_columns: role -> edit-form columns that role may not change ({roles.SELLER:
@@ -131,7 +136,10 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     currency_column: the (dotted) column holding a row's currency; the tenant's default currency
         when the row has none.
     choices_columns: text column -> the values it may hold (an enumeration kept as a string, e.g.
-        PRODUCT_STATUSES): a select in the add, edit and search forms instead of a free-text box.
+        PRODUCT_STATUSES): a select in the add, edit and search forms instead of a free-text box,
+        its options and its values in lists and show pages in words ("Refund requested"); a
+        state (`status`, `*_status`) is a coloured badge (admin.formatting.badge).
+    word_columns: other codes shown in words.
     A Super Admin (who reads every tenant) gets a Tenant column first and a tenant select above
     the list of tenant-owned rows.
     """
@@ -140,6 +148,8 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     related_scopes: dict[str, Callable] = {}
     ajax_related: dict[str, tuple[str, ...]] = {}
     search_related: dict[str, tuple[str, ...]] = {}
+    ajax_id_lists: dict[str, formatting.Reference] = {}
+    id_list_scopes: dict[str, Callable] = {}
     add_template = "admin/model/add.html"
     edit_template = "admin/model/edit.html"
     list_template = "admin/model/list.html"
@@ -148,8 +158,14 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     readonly_columns: dict[str, tuple[str, ...]] = {}
     references: dict[str, formatting.Reference] = {}
     choices_columns: dict[str, tuple[str, ...]] = {}
+    # other columns holding a code (a payment's method, a transaction's kind): shown in words
+    word_columns: tuple[str, ...] = ()
     currency_column = "currency"
     page_size = 25
+    # titles (issue 13's convention): list_title plural ("Products"), item_title singular
+    # ("Product"); the show page is titled item_title, the forms "Add product" and "Edit product".
+    # A title the view sets itself wins; the menu shows list_title (admin.views.arrange_menu).
+    item_title: str | None = None
 
     def __init__(self, **kwargs):
         # FAB requires input for every non-nullable column (checkboxes need none: admin.forms)
@@ -165,7 +181,7 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             self.edit_form_query_rel_fields = {**rel, **(self.edit_form_query_rel_fields or {})}
             # the search form's select boxes list related rows too: scope them the same way
             self.search_form_query_rel_fields = {**rel, **(self.search_form_query_rel_fields or {})}
-        if self.ajax_related or self.search_related:
+        if self.ajax_related or self.search_related or self.ajax_id_lists:
             self._init_ajax_fields()
         if self.choices_columns:
             self._init_choice_fields()
@@ -190,6 +206,14 @@ class MarketModelView(LosslessFormsMixin, ModelView):
                 by_name = [_reference_filter(self.references[column])(column, self.datamodel)]
                 self._filters._search_filters[column] = by_name  # what the search form offers
                 self._filters._all_filters[column] = by_name  # what a URL's _flt_0_<column> means
+
+    def _init_titles(self):
+        item = self.item_title or sentence(self._prettify_name(self.datamodel.model_name))
+        self.list_title = self.list_title or f"{item}s"
+        self.show_title = self.show_title or item
+        self.add_title = self.add_title or f"Add {lower_first(item)}"
+        self.edit_title = self.edit_title or f"Edit {lower_first(item)}"
+        self.title = self.list_title
 
     # --- columns read-only per role -------------------------------------------------------------
     @property
@@ -237,6 +261,17 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             url=lambda: url_for(f"{self.endpoint}.related", column=name),
         )
 
+    def _id_list_field(self, name: str) -> AjaxIdListField:
+        scope_fn = self.id_list_scopes.get(name)
+        return AjaxIdListField(
+            (self.label_columns or {}).get(name) or self._prettify_column(name),
+            list((self.validators_columns or {}).get(name, [])),
+            description=(self.description_columns or {}).get(name, ""),
+            model=self.ajax_id_lists[name].model,
+            scope=lambda: seller_condition(scope_fn),
+            url=lambda: url_for(f"{self.endpoint}.related", column=name),
+        )
+
     def _init_ajax_fields(self) -> None:
         for name in {**self.ajax_related, **self.search_related}:
             assert self.datamodel.is_relation_many_to_one(name), (
@@ -245,10 +280,18 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         columns = lambda attr: getattr(self, attr) or []  # noqa: E731
         self.add_form_extra_fields = {
             **{n: self._ajax_field(n) for n in self.ajax_related if n in columns("add_columns")},
+            **{
+                n: self._id_list_field(n) for n in self.ajax_id_lists if n in columns("add_columns")
+            },
             **(self.add_form_extra_fields or {}),
         }
         self.edit_form_extra_fields = {
             **{n: self._ajax_field(n) for n in self.ajax_related if n in columns("edit_columns")},
+            **{
+                n: self._id_list_field(n)
+                for n in self.ajax_id_lists
+                if n in columns("edit_columns")
+            },
             **(self.edit_form_extra_fields or {}),
         }
         self.search_form_extra_fields = {
@@ -297,7 +340,11 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         """select2's data source: {"results": [{"id", "text"}], "pagination": {"more"}}.
         A relation searchable in the list needs can_list (checked by has_access); one only in the
         add/edit forms needs can_add or can_edit as well: nobody gets rows they had no select for."""
-        searched = {**self.search_related, **self.ajax_related}
+        searched = {
+            **self.search_related,
+            **self.ajax_related,
+            **{name: ref.search for name, ref in self.ajax_id_lists.items()},
+        }
         if column not in searched:
             abort(404)
         in_forms = [
@@ -314,14 +361,16 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             page = min(max(int(request.args.get("page", 1)), 1), 1000)
         except ValueError:
             page = 1
-        model = self.datamodel.get_related_model(column)
+        if column in self.ajax_id_lists:
+            model, scope_fn = self.ajax_id_lists[column].model, self.id_list_scopes.get(column)
+        else:
+            model, scope_fn = (
+                self.datamodel.get_related_model(column),
+                self.related_scopes.get(column),
+            )
         with db.session.no_autoflush:
             rows, more = search_related(
-                model,
-                searched[column],
-                request.args.get("q", ""),
-                seller_condition(self.related_scopes.get(column)),
-                page,
+                model, searched[column], request.args.get("q", ""), seller_condition(scope_fn), page
             )
             results = [{"id": row.id, "text": str(row)} for row in rows]
         return jsonify({"results": results, "pagination": {"more": more}})
@@ -356,6 +405,10 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             for column, ref in self.references.items()
             if any(column in row for row in rows)
         }
+        for column, ref in self.ajax_id_lists.items():  # one query a column for the whole page
+            if any(column in row for row in rows):
+                ids = (i for row in rows for i in (row.get(column) or ()))
+                references[column] = formatting.referenced_rows(db.session, ref, ids)
         own = self.formatters_columns or {}
         return [
             {
@@ -371,6 +424,15 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         fmt = shop_format(getattr(item, "tenant_id", None))
         if column == "tenant":
             return formatting.plain(value.name if value is not None else None, fmt)
+        if referenced is not None and column in self.ajax_id_lists:
+            ref = self.ajax_id_lists[column]
+            named = [referenced.get(i) for i in value or ()]
+            return formatting.Markup(", ").join(
+                formatting.link(ref.text(row), _row_url(row, ref.view))
+                if row is not None
+                else formatting.plain(f"#{i} (no longer exists)", fmt)
+                for i, row in zip(value or (), named, strict=True)
+            )
         if referenced is not None:
             ref = self.references[column]
             row = referenced.get(value)
@@ -381,11 +443,25 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             return formatting.link(str(value), _row_url(value))
         if isinstance(value, list | tuple) and value and all(_is_row(v) for v in value):
             return formatting.Markup(", ").join(formatting.link(str(v), _row_url(v)) for v in value)
+        if isinstance(value, str) and value:
+            shown = self._enumeration(column)
+            if shown is not None:
+                return shown(value)
         kind = formatting.column_kind(self.datamodel.obj, column)
         currency = None
         if kind == formatting.MONEY_KIND:
             currency = self._currency(item)
         return formatting.display(value, kind, fmt, currency)
+
+    def _enumeration(self, column: str):
+        """How an enumeration's value is shown: a state (`status`, `*_status`) as a badge, the
+        `choices_columns` and `word_columns` in words; None for any other column."""
+        last = column.rsplit(".", 1)[-1]
+        if last == "status" or last.endswith("_status"):
+            return formatting.badge
+        if column in self.choices_columns or column in self.word_columns:
+            return formatting.words
+        return None
 
     def _currency(self, item) -> str | None:
         model = self.datamodel.obj
@@ -530,6 +606,17 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             raise PermissionDenied("You can only delete your own records.")
 
 
+def sentence(name: str) -> str:
+    """A class's pretty name as words in sentence case: "Product Variant" -> "Product variant"."""
+    first, *rest = name.split(" ")
+    return " ".join([first, *(lower_first(word) for word in rest)])
+
+
+def lower_first(text: str) -> str:
+    """ "Tax rule" -> "tax rule" for the middle of a sentence; an acronym ("SKU") stays."""
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
 def datamodel(model) -> SQLAInterface:
     return SQLAInterface(model, db.session)
 
@@ -570,9 +657,11 @@ def _tenant(tenant_id: int | None) -> Tenant | None:
     return cache[tenant_id]
 
 
-def shop_format(tenant_id: int | None) -> formatting.Shop:
-    """How a row of `tenant_id` (else the current tenant's) is formatted: its tenant's language
-    and currency, the platform's display time zone. Once per tenant and request."""
+def shop_format(tenant_id: int | None = None) -> formatting.Shop:
+    """How a row of `tenant_id` (else the current tenant's) is formatted: its tenant's language,
+    currency and time zone (else the platform's DISPLAY_TIME_ZONE). A Super Admin reads rows of
+    every tenant, each in its tenant's zone: the zone is then named after each time. The tenant is
+    read once per request (the first row of each tenant), not per value."""
     tenant_id = tenant_id or (current_tenant_id() if has_request_context() else None)
     shops = g.setdefault("_admin_shops", {})
     if tenant_id not in shops:
@@ -580,9 +669,21 @@ def shop_format(tenant_id: int | None) -> formatting.Shop:
         shops[tenant_id] = formatting.shop(
             tenant.default_language if tenant else None,
             tenant.default_currency if tenant else None,
-            current_app.config.get("DISPLAY_TIME_ZONE"),
+            (tenant.time_zone if tenant else None) or current_app.config.get("DISPLAY_TIME_ZONE"),
+            name_zone=is_unscoped(),
         )
     return shops[tenant_id]
+
+
+def register_filters(app) -> None:
+    """The admin's Jinja filters, so templates write values as the lists do (admin.formatting):
+    `{{ order.created_at|when(order.tenant_id) }}` (the tenant's zone; the current tenant's when
+    none is given), `{{ status|words }}`, `{{ status|badge }}`."""
+    app.add_template_filter(
+        lambda value, tenant_id=None: formatting.when(value, shop_format(tenant_id)), "when"
+    )
+    app.add_template_filter(formatting.words, "words")
+    app.add_template_filter(formatting.badge, "badge")
 
 
 def _is_row(value) -> bool:

@@ -13,9 +13,16 @@ the column's type, unless the view declares a formatter of its own for the colum
 - None and empty lists: blank; other lists joined with commas; a JSON object one "key: value"
   a line.
 
-Every text is escaped; Markup only ever wraps escaped values. The locale and currency are the
-tenant's (Tenant.default_language, Tenant.default_currency); a tenant has no time zone of its own
-yet, so times are shown in the platform's DISPLAY_TIME_ZONE (config.py, default UTC).
+- enumerations (a status, a kind, a method): words ("refund_requested" -> "Refund requested"),
+  a status as a coloured badge whose colour says how far along it is (`badge`, one tone per
+  state for every page).
+
+Every text is escaped; Markup only ever wraps escaped values. The locale, currency and time zone
+are the tenant's (Tenant.default_language, Tenant.default_currency, Tenant.time_zone, that last
+one falling back to the platform's DISPLAY_TIME_ZONE, config.py, default UTC). A page that reads
+across tenants (a Super Admin's) shows each row in its own tenant's zone and names the zone after
+the time. Templates use the same functions through the Jinja filters `when`, `words` and `badge`
+(admin.base.register_filters).
 """
 
 from __future__ import annotations
@@ -48,11 +55,13 @@ RATE_KIND = "rate"
 
 @dataclass(frozen=True)
 class Shop:
-    """What a page is formatted for: the tenant's locale, currency and the display time zone."""
+    """What a page is formatted for: the tenant's locale, currency and time zone; `name_zone`: say
+    the zone after each time (a page mixing tenants' rows, each in its own zone)."""
 
     locale: Locale
     currency: str
     zone: dt.tzinfo
+    name_zone: bool = False
 
 
 @lru_cache(maxsize=64)
@@ -74,8 +83,20 @@ def zone_of(name: str | None) -> dt.tzinfo:
         return dt.UTC
 
 
-def shop(language: str | None = None, currency: str | None = None, zone: str | None = None) -> Shop:
-    return Shop(locale_of(language), (currency or DEFAULT_CURRENCY).upper(), zone_of(zone))
+def shop(
+    language: str | None = None,
+    currency: str | None = None,
+    zone: str | None = None,
+    name_zone: bool = False,
+) -> Shop:
+    return Shop(
+        locale_of(language), (currency or DEFAULT_CURRENCY).upper(), zone_of(zone), name_zone
+    )
+
+
+def zone_name(zone: dt.tzinfo) -> str:
+    """The IANA name of a zone ("Europe/Paris"), "UTC" for UTC."""
+    return getattr(zone, "key", None) or "UTC"
 
 
 # --- one value -------------------------------------------------------------------------------------
@@ -101,8 +122,9 @@ def percent(value, fmt: Shop) -> Markup:
 
 
 def when(value: dt.datetime | dt.date | None, fmt: Shop) -> Markup:
-    """A datetime in the display time zone to the minute, the exact stored value on hover; a date
-    in the locale's medium form."""
+    """The one way the admin writes a time: a datetime in the tenant's time zone to the minute in
+    the locale's form ("Dec 6, 2026 3:04 PM"), the exact stored UTC value and the zone on hover;
+    a date in the locale's medium form. Stored datetimes are UTC (a naive one is read as UTC)."""
     if value is None:
         return BLANK
     if not isinstance(value, dt.datetime):
@@ -113,9 +135,68 @@ def when(value: dt.datetime | dt.date | None, fmt: Shop) -> Markup:
         f"{format_date(local, 'medium', locale=fmt.locale)} "
         f"{format_time(local, 'short', locale=fmt.locale)}"
     )
+    if fmt.name_zone:
+        shown += f" {local.tzname() or zone_name(fmt.zone)}"
     exact = aware.astimezone(dt.UTC).isoformat(sep=" ").replace("+00:00", " UTC")
     return Markup('<time datetime="{}" title="{}" style="white-space: nowrap">{}</time>').format(
-        aware.isoformat(), exact, shown
+        aware.isoformat(), f"{exact} (shown in {zone_name(fmt.zone)})", shown
+    )
+
+
+# how far along a state is, as a Bootstrap label colour: one tone per state on every page
+TONES = {
+    "pending": "default",
+    "draft": "default",
+    "unpaid": "default",
+    "voided": "default",
+    "refunded": "default",
+    "archived": "default",
+    "hidden": "default",
+    "closed": "default",
+    "released": "default",
+    "requires_action": "warning",
+    "requested": "warning",
+    "refund_requested": "warning",
+    "partially_refunded": "warning",
+    "suspended": "warning",
+    "authorized": "info",
+    "processing": "info",
+    "label_created": "info",
+    "in_transit": "info",
+    "out_for_delivery": "info",
+    "held": "info",
+    "partially_captured": "info",
+    "paid": "primary",
+    "captured": "primary",
+    "approved": "primary",
+    "shipped": "primary",
+    "delivered": "success",
+    "completed": "success",
+    "succeeded": "success",
+    "active": "success",
+    "consumed": "success",
+    "cancelled": "danger",
+    "failed": "danger",
+    "rejected": "danger",
+    "exception": "danger",
+}
+
+
+def words(value) -> str:
+    """A stored code as a person reads it: "refund_requested" -> "Refund requested"; "" for None."""
+    if value is None:
+        return ""
+    text = str(getattr(value, "value", value)).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def badge(value) -> Markup:
+    """A state as a coloured label in words (TONES); blank for None or an empty state."""
+    if value is None or value == "":
+        return BLANK
+    code = str(getattr(value, "value", value))
+    return Markup('<span class="label label-{} state-badge" data-state="{}">{}</span>').format(
+        TONES.get(code, "default"), code, words(code)
     )
 
 

@@ -57,6 +57,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 from wtforms.widgets import html_params
 
+from admin.formatting import words
 from app.core.types import UTCDateTime
 
 # --- numbers ---------------------------------------------------------------------------------------
@@ -292,12 +293,12 @@ class EnumSelectField(SelectField):
         self, label=None, validators=None, *, enum_class=None, enums=(), nullable=False, **kwargs
     ):
         if enum_class is not None:
-            choices = [SelectChoice(name, str(enum_class[name].value)) for name in enums]
+            choices = [SelectChoice(name, words(enum_class[name].value)) for name in enums]
 
             def member(value):
                 return value if isinstance(value, enum_class) else enum_class[value]
         else:
-            choices = [SelectChoice(value, value) for value in enums]
+            choices = [SelectChoice(value, words(value)) for value in enums]
             member = str
 
         def coerce(value):

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from admin.base import is_seller_user
 from admin.formatting import Reference
-from app.catalog.models import Product
+from app.catalog.models import Category, Product
 from app.orders.models import Order
 from app.security.models import User
+from app.sellers.models import SellerProfile
 from app.tenants.models import Tenant
 
 
@@ -21,3 +22,7 @@ ORDER = Reference(Order, lambda order: order.number, "OrderView", search=("numbe
 USER = Reference(User, _person, "MarketUserView", search=("email", "first_name", "last_name"))
 PRODUCT = Reference(Product, lambda product: product.title, "ProductView", search=("title",))
 TENANT = Reference(Tenant, lambda tenant: tenant.name, "TenantView")
+CATEGORY = Reference(Category, str, "CategoryView", search=("name",))
+SELLER = Reference(
+    SellerProfile, lambda seller: seller.store_name, "SellerView", search=("store_name",)
+)

@@ -127,15 +127,16 @@ class AjaxSelectWidget:
         }
         if field.flags.required:
             attrs["required"] = True
-        html = ["<select %s>" % _html_params(attrs), '<option value=""></option>']
-        obj = field.data
-        if obj is not None:
-            html.append(
-                '<option value="%s" selected>%s</option>'
-                % (escape(field.pk_of(obj)), escape(str(obj)))
-            )
-        html.append("</select>")
-        return Markup("".join(html))
+        options = "".join(
+            '<option value="%s" selected>%s</option>' % (escape(field.pk_of(row)), escape(str(row)))
+            for row in self.chosen(field)
+        )
+        return Markup(f"<select {_html_params(attrs)}>{self.blank}{options}</select>")
+
+    blank = '<option value=""></option>'
+
+    def chosen(self, field) -> list:
+        return [] if field.data is None else [field.data]
 
 
 def _html_params(attrs: dict) -> str:
@@ -183,3 +184,62 @@ class AjaxRelatedField(Field):
 
     def _value(self):
         return "" if self.data is None else str(self.pk_of(self.data))
+
+
+def get_many_in_scope(model, raw_ids, scope) -> tuple[list, bool]:
+    """The rows of `model` whose primary keys are `raw_ids` (texts or ints, in that order, once
+    each) within `scope` and the tenant, and whether every id named such a row."""
+    ids: list[int] = []
+    for raw in raw_ids:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            return [], False
+        if not (0 < value < 2**31):
+            return [], False
+        if value not in ids:
+            ids.append(value)
+    if not ids:
+        return [], True
+    pk = primary_key(model)
+    stmt = select(model).where(pk.in_(ids), scope if scope is not None else true())
+    by_id = {getattr(row, pk.key): row for row in db.session.scalars(stmt)}
+    return [by_id[i] for i in ids if i in by_id], len(by_id) == len(ids)
+
+
+class AjaxMultiSelectWidget(AjaxSelectWidget):
+    """A <select multiple> holding only the chosen rows; select2 fills the rest as one types."""
+
+    blank = ""
+
+    def __call__(self, field, **kwargs):
+        kwargs["multiple"] = True
+        kwargs.setdefault("data-placeholder", "Type a name to add…")
+        return super().__call__(field, **kwargs)
+
+    def chosen(self, field) -> list:
+        return list(field.data or ())
+
+
+class AjaxIdListField(AjaxRelatedField):
+    """A column holding a JSON list of ids of `model`'s rows (a promotion's product_ids) as a
+    search-as-you-type multi-select of their names, fed by the view's related/<column>/ endpoint.
+    The form's data is the rows; the column gets their ids. An id outside the scope (another
+    tenant's, or not the seller's) refuses the whole field as "Not a valid choice"."""
+
+    widget = AjaxMultiSelectWidget()
+
+    def process_data(self, value):
+        # the stored ids (an edit form's start): the rows they still name, in the tenant
+        self.data, _ = get_many_in_scope(self.model, value or (), None)
+
+    def process_formdata(self, valuelist):
+        chosen = [v for v in valuelist if v not in ("", "__None")]
+        self.data, found = get_many_in_scope(self.model, chosen, self.scope())
+        self._refused = not found
+
+    def populate_obj(self, obj, name):
+        setattr(obj, name, sorted(self.pk_of(row) for row in self.data or ()))
+
+    def _value(self):
+        return ",".join(str(self.pk_of(row)) for row in self.data or ())

@@ -51,8 +51,10 @@ class Found:
 
 
 def _words(status) -> str:
-    """A stored status as a person reads it: "refund_requested" -> "refund requested"."""
-    return str(status).replace("_", " ")
+    """A stored status as a person reads it, as the admin's pages write it (admin.formatting.words):
+    "refund_requested" -> "Refund requested"."""
+    text = str(status).replace("_", " ")
+    return text[:1].upper() + text[1:]
 
 
 def _prefix(q: str) -> str:

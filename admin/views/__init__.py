@@ -74,6 +74,14 @@ def arrange_menu(appbuilder: AppBuilder) -> None:
     appbuilder.menu.menu.sort(
         key=lambda item: last if item.name == PLATFORM else rank.get(item.name, len(MENU_ORDER))
     )
+    from admin.base import MarketModelView
+
+    # a page's menu entry reads as its title (the menu's name, which permissions refer to, stays)
+    for group in appbuilder.menu.menu:
+        for item in [group, *group.childs]:
+            title = getattr(item.baseview, "list_title", None)
+            if title and isinstance(item.baseview, MarketModelView):
+                item.label = title
     platform = appbuilder.menu.find(PLATFORM)
     if platform is not None:
         platform.label, platform.icon = "Platform", "fa-cogs"

@@ -18,6 +18,7 @@ class SessionView(BulkActions, MarketModelView):
     datamodel = datamodel(AuthSession)
     route_base = "/admin/sessions"
     list_title = "Sessions"
+    item_title = "Session"
     show_title = "Session"
     base_permissions = ["can_list", "can_show"]
     base_filters = [["tenant_id", CurrentTenantFilter, None]]

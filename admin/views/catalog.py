@@ -28,6 +28,8 @@ from app.sellers.models import SellerProfile
 class CategoryView(MarketModelView):
     datamodel = datamodel(Category)
     route_base = "/admin/categories"
+    list_title = "Categories"
+    item_title = "Category"
     list_columns = ["name", "slug", "parent", "position", "is_active"]
     search_columns = ["name", "slug", "parent", "is_active"]
     add_columns = edit_columns = [
@@ -54,6 +56,8 @@ class CategoryView(MarketModelView):
 class AttributeView(MarketModelView):
     datamodel = datamodel(Attribute)
     route_base = "/admin/attributes"
+    list_title = "Attributes"
+    item_title = "Attribute"
     list_columns = ["name", "code", "type", "unit"]
     search_columns = ["name", "code", "type"]
     add_columns = edit_columns = show_columns = ["name", "code", "type", "unit"]
@@ -63,6 +67,8 @@ class AttributeView(MarketModelView):
 class BrandView(MarketModelView):
     datamodel = datamodel(Brand)
     route_base = "/admin/brands"
+    list_title = "Brands"
+    item_title = "Brand"
     list_columns = ["name", "slug", "is_active"]
     search_columns = ["name", "slug", "is_active"]
     add_columns = edit_columns = ["name", "slug", "description", "logo_url", "is_active"]
@@ -77,6 +83,7 @@ class VariantView(MarketModelView):
     datamodel = datamodel(ProductVariant)
     route_base = "/admin/variants"
     list_title = "Variants"
+    item_title = "Variant"
     list_columns = [
         "sku",
         "product",
@@ -120,6 +127,7 @@ class ProductImageView(MarketModelView):
     datamodel = datamodel(ProductImage)
     route_base = "/admin/product-images"
     list_title = "Product images"
+    item_title = "Product image"
     list_columns = ["product", "url", "alt_text", "position"]
     search_columns = ["product", "alt_text", "url"]
     add_columns = edit_columns = show_columns = [
@@ -148,6 +156,7 @@ class ProductAttributeValueView(MarketModelView):
     datamodel = datamodel(ProductAttributeValue)
     route_base = "/admin/product-attributes"
     list_title = "Product attribute values"
+    item_title = "Product attribute value"
     list_columns = ["product", "attribute", "value"]
     search_columns = ["product", "attribute", "value"]
     add_columns = edit_columns = show_columns = ["product", "attribute", "value"]

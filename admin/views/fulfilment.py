@@ -170,6 +170,7 @@ class SubOrderFulfilment(BulkActions):
             self.show_template,
             pk=pk,
             title=f"Sub-order {page.sub.number}",
+            tenant_id=item.tenant_id,  # its times in its tenant's zone (the `when` filter)
             page=page,
             # staff read many sellers' sub-orders: whose it is, and the whole order's page
             seller_name=None if is_seller_user() else getattr(item.seller, "store_name", None),
@@ -177,7 +178,6 @@ class SubOrderFulfilment(BulkActions):
             if sm.has_access("can_show", "OrderView")
             else None,
             money=lambda value: formatting.money(value, currency, fmt),
-            when=lambda at: formatting.when(at, fmt),
             percent=lambda rate: formatting.percent(rate, fmt),
         )
 

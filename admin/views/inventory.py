@@ -17,6 +17,8 @@ from app.sellers.models import SellerProfile
 class WarehouseView(MarketModelView):
     datamodel = datamodel(Warehouse)
     route_base = "/admin/warehouses"
+    list_title = "Warehouses"
+    item_title = "Warehouse"
     list_columns = ["code", "name", "seller", "city", "country", "is_active"]
     search_columns = ["code", "name", "seller", "country", "is_active"]
     add_columns = edit_columns = show_columns = [
@@ -41,6 +43,7 @@ class StockView(MarketModelView):
     datamodel = datamodel(StockLevel)
     route_base = "/admin/inventory"
     list_title = "Stock"
+    item_title = "Stock level"
     list_columns = [
         "variant",
         "warehouse",
@@ -94,6 +97,8 @@ class StockMovementView(MarketModelView):
     datamodel = datamodel(StockMovement)
     route_base = "/admin/stock-movements"
     list_title = "Stock movements"
+    item_title = "Stock movement"
+    word_columns = ("reason",)
     base_permissions = ["can_list", "can_show"]
     list_columns = [
         "created_at",
@@ -118,6 +123,7 @@ class LowStockAlertView(MarketModelView):
     datamodel = datamodel(LowStockAlert)
     route_base = "/admin/low-stock"
     list_title = "Low stock"
+    item_title = "Low stock alert"
     base_permissions = ["can_list", "can_show"]
     list_columns = ["created_at", "stock_level", "available", "reorder_point", "resolved_at"]
     search_columns = ["created_at", "resolved_at"]

@@ -27,12 +27,12 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from decimal import Decimal
 
-from babel.numbers import format_currency
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access, permission_name
 from wtforms import DecimalField, Form, IntegerField, SelectField, StringField, validators
 
-from admin.base import current_actor
+from admin import formatting
+from admin.base import current_actor, shop_format
 from app.core.errors import DomainError, NotFound, PermissionDenied
 from app.core.tenancy import is_unscoped, tenant_scope
 from app.orders import desk, lifecycle, refunds
@@ -83,53 +83,9 @@ class NoteForm(Form):
     note = StringField("Note", [validators.InputRequired("write the note"), *_text])
 
 
-# how the page writes values (the tenant's locale and time zone are the admin's wider formatting)
-_STATUS_CLASS = {
-    "pending": "default",
-    "requires_action": "warning",
-    "requested": "warning",
-    "refund_requested": "warning",
-    "partially_refunded": "warning",
-    "authorized": "info",
-    "processing": "info",
-    "label_created": "info",
-    "in_transit": "info",
-    "paid": "primary",
-    "captured": "primary",
-    "approved": "primary",
-    "shipped": "primary",
-    "delivered": "success",
-    "completed": "success",
-    "succeeded": "success",
-    "cancelled": "danger",
-    "failed": "danger",
-    "rejected": "danger",
-    "voided": "default",
-    "refunded": "default",
-}
-
-
-def money(amount, currency: str | None) -> str:
-    """An amount with its currency ($12.50, ¥1,200: babel."""
-    if amount is None:
-        return ""
-    if not currency:
-        return f"{amount:,.2f}"
-    return format_currency(amount, currency, locale="en")
-
-
-def human(value: str | None) -> str:
-    """A stored code as words: refund_requested -> Refund requested."""
-    return (value or "").replace("_", " ").capitalize()
-
-
-def minute(value) -> str:
-    """A UTC time to the minute (the exact value is the element's title)."""
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def status_class(status: str | None) -> str:
-    return _STATUS_CLASS.get(status or "", "default")
+# how the page writes values: as the admin's lists do (admin/formatting.py), in the order's
+# tenant's locale and time zone; dates and states through the templates' `when` and `badge` filters
+human = formatting.words  # a stored code as words: refund_requested -> Refund requested
 
 
 def _refusal(exc: DomainError) -> str:
@@ -189,10 +145,9 @@ class OrderDeskMixin:
             desk=page,
             shipments=tracking.shipments,
             may=may,
-            money=money,
-            human=human,
-            minute=minute,
-            status_class=status_class,
+            money=lambda amount, currency: formatting.money(
+                amount, currency, shop_format(page.tenant_id)
+            ),
         )
 
     # --- actions ------------------------------------------------------------------------------

@@ -18,18 +18,24 @@ from admin.views.order_desk import OrderDeskMixin
 from app.cart.models import Cart, CartItem
 from app.orders import scopes
 from app.orders.models import (
+    REFUND_REQUEST_STATUSES,
     Order,
     OrderEvent,
     OrderLine,
+    OrderPaymentStatus,
     RefundRequest,
     RefundRequestLine,
     SubOrder,
 )
+from app.orders.states import STATUSES
 from app.sellers.models import SellerProfile
 from app.shipments import scopes as shipment_scopes
 from app.shipments.models import Shipment, TrackingEvent
 
 READ_ONLY = ["can_list", "can_show"]
+# a shipment's and a tracking event's states (app.shipping.carriers.TrackingUpdate): the list
+# filters offer them by name
+SHIPMENT_STATUSES = ("label_created", "in_transit", "out_for_delivery", "delivered", "exception")
 
 
 class _ReadOnly(MarketModelView):
@@ -44,6 +50,7 @@ class CartItemView(_ReadOnly):
     datamodel = datamodel(CartItem)
     route_base = "/admin/cart-items"
     list_title = "Cart items"
+    item_title = "Cart item"
     list_columns = ["cart", "variant", "quantity", "updated_at"]
     show_columns = ["cart", "variant", "quantity", "created_at", "updated_at"]
 
@@ -52,6 +59,7 @@ class CartView(_ReadOnly):
     datamodel = datamodel(Cart)
     route_base = "/admin/carts"
     list_title = "Carts"
+    item_title = "Cart"
     list_columns = ["id", "user", "item_count", "updated_at"]
     search_columns = ["user", "updated_at"]
     show_columns = ["id", "user", "item_count", "created_at", "updated_at"]
@@ -63,6 +71,7 @@ class OrderLineView(_ReadOnly):
     datamodel = datamodel(OrderLine)
     route_base = "/admin/order-lines"
     list_title = "Order lines"
+    item_title = "Order line"
     list_columns = [
         "sub_order",
         "sku",
@@ -85,6 +94,8 @@ class OrderEventView(_ReadOnly):
     datamodel = datamodel(OrderEvent)
     route_base = "/admin/order-timeline"
     list_title = "Order timeline"
+    item_title = "Timeline step"
+    choices_columns = {"from_status": STATUSES, "to_status": STATUSES}
     list_columns = ["created_at", "order", "sub_order", "from_status", "to_status", "note", "actor"]
     label_columns = {
         "sub_order": "Sub-order (empty: the whole order)",
@@ -105,6 +116,8 @@ class TrackingEventView(_ReadOnly):
     datamodel = datamodel(TrackingEvent)
     route_base = "/admin/tracking-events"
     list_title = "Tracking events"
+    item_title = "Tracking event"
+    choices_columns = {"status": SHIPMENT_STATUSES}
     list_columns = ["occurred_at", "shipment", "status", "description", "location"]
     show_columns = list_columns
     search_columns = [
@@ -121,6 +134,8 @@ class ShipmentView(ShipmentLabels, _ReadOnly):
     base_permissions = READ_ONLY + ["can_label"]  # its label PDF: admin/views/fulfilment.py
     route_base = "/admin/shipments"
     list_title = "Shipments"
+    item_title = "Shipment"
+    choices_columns = {"status": SHIPMENT_STATUSES}
     list_columns = ["created_at", "sub_order", "carrier", "tracking_number", "status", "shipped_at"]
     search_columns = ["carrier", "tracking_number", "status", "shipped_at"]
     show_columns = [
@@ -141,6 +156,7 @@ class RefundRequestLineView(_ReadOnly):
     datamodel = datamodel(RefundRequestLine)
     route_base = "/admin/refund-request-lines"
     list_title = "Returned units"
+    item_title = "Returned unit"
     list_columns = ["refund_request", "order_line", "quantity", "amount", "restocked_quantity"]
     show_columns = list_columns
     search_columns = [
@@ -155,6 +171,8 @@ class RefundRequestView(_ReadOnly):
     datamodel = datamodel(RefundRequest)
     route_base = "/admin/refund-requests"
     list_title = "Refund requests"
+    item_title = "Refund request"
+    choices_columns = {"status": REFUND_REQUEST_STATUSES}
     list_columns = [
         "created_at",
         "order",
@@ -191,6 +209,8 @@ class SubOrderView(SubOrderFulfilment, _ReadOnly):
     base_permissions = READ_ONLY + ["can_set_status", "can_ship", "can_decide_refund"]
     route_base = "/admin/sub-orders"
     list_title = "Sub-orders"
+    item_title = "Sub-order"
+    choices_columns = {"status": STATUSES}
     list_columns = [
         "number",
         "order",
@@ -224,6 +244,11 @@ class OrderView(OrderDeskMixin, _ReadOnly):
     route_base = "/admin/orders"
     base_permissions = READ_ONLY + list(ORDER_DESK_ACTIONS)
     list_title = "Orders"
+    item_title = "Order"
+    choices_columns = {
+        "status": STATUSES,
+        "payment_status": tuple(status.value for status in OrderPaymentStatus),
+    }
     list_columns = [
         "number",
         "created_at",

@@ -144,6 +144,8 @@ class PaymentView(BulkActions, _SellerReadOnly):
     seller_scope = staticmethod(shares.seller_payments)
     route_base = "/admin/payments"
     list_title = "Payments"
+    item_title = "Payment"
+    word_columns = ("method", "gateway")
     base_permissions = READ_ONLY
     base_order = ("id", "desc")
     list_columns = [
@@ -214,6 +216,8 @@ class PaymentTransactionView(_SellerReadOnly):
     seller_scope = staticmethod(shares.seller_transactions)
     route_base = "/admin/payment-transactions"
     list_title = "Payment transactions"
+    item_title = "Payment transaction"
+    word_columns = ("kind", "gateway")
     base_permissions = READ_ONLY
     base_order = ("id", "desc")
     list_columns = [
@@ -248,6 +252,8 @@ class RefundView(BulkActions, _SellerReadOnly):
     seller_scope = staticmethod(shares.seller_refunds)
     route_base = "/admin/refunds"
     list_title = "Refunds"
+    item_title = "Refund"
+    word_columns = ("gateway",)
     base_permissions = READ_ONLY
     base_order = ("id", "desc")
     # a failed refund is money still owed (its admins are mailed): why it failed shows in the list
@@ -310,6 +316,7 @@ class PaymentMethodSettingView(MarketModelView):
     datamodel = datamodel(PaymentMethodSetting)
     route_base = "/admin/payment-methods"
     list_title = "Payment methods"
+    item_title = "Payment method"
     list_columns = ["method", "enabled", "display_name", "stripe_keys"]
     add_columns = edit_columns = [
         "method",

@@ -18,6 +18,7 @@ class SellerView(MarketModelView):
     datamodel = datamodel(SellerProfile)
     route_base = "/admin/sellers"
     list_title = "Sellers"
+    item_title = "Seller"
     list_columns = ["store_name", "user", "status", "commission_rate", "created_at"]
     search_columns = ["store_name", "slug", "status", "contact_email", "commission_rate"]
     add_columns = [
@@ -50,6 +51,8 @@ class SellerView(MarketModelView):
 class AddressView(MarketModelView):
     datamodel = datamodel(Address)
     route_base = "/admin/addresses"
+    list_title = "Addresses"
+    item_title = "Address"
     list_columns = [
         "customer",
         "label",

@@ -1,26 +1,20 @@
 """Promotions admin: Admins manage every promotion of the tenant; a Seller sees and edits only its
-own, which are always funded by it. Product, category and seller conditions are typed as
-comma-separated ids. Usage counts are read-only (checkout consumes them)."""
+own, which are always funded by it. Product, category and seller conditions are
+chosen by name in search-as-you-type multi-selects (a seller picks among its own products and
+itself) and shown by name. Usage counts are read-only (checkout consumes them)."""
 
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
-from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-from wtforms import StringField
 
 from admin.base import MarketModelView, datamodel
-from admin.references import ORDER, USER
-from app.core.errors import ValidationError
+from admin.references import CATEGORY, ORDER, PRODUCT, SELLER, USER
+from app.catalog import scopes as catalog_scopes
 from app.promotions import scopes, services
 from app.promotions.models import FUNDERS, KINDS, Promotion, PromotionRedemption
 from app.security import roles
 from app.sellers.models import SellerProfile
 
-ID_LISTS = {
-    "product_ids_text": "product_ids",
-    "category_ids_text": "category_ids",
-    "seller_ids_text": "seller_ids",
-}
 _FORM = [
     "name",
     "description",
@@ -30,9 +24,9 @@ _FORM = [
     "get_quantity",
     "code",
     "min_subtotal",
-    "product_ids_text",
-    "category_ids_text",
-    "seller_ids_text",
+    "product_ids",
+    "category_ids",
+    "seller_ids",
     "customer_role",
     "first_order_only",
     "starts_at",
@@ -47,19 +41,11 @@ _FORM = [
 ]
 
 
-def _parse_ids(text: str | None, field: str) -> list[int]:
-    items = [part.strip() for part in (text or "").split(",") if part.strip()]
-    if not all(part.isdigit() and 0 < int(part) < 2**31 for part in items):
-        raise ValidationError(
-            f"invalid promotion: {field}: comma-separated ids", details={field: ["ids"]}
-        )
-    return sorted({int(part) for part in items})
-
-
 class PromotionView(MarketModelView):
     datamodel = datamodel(Promotion)
     route_base = "/admin/promotions"
     list_title = "Promotions"
+    item_title = "Promotion"
     list_columns = [
         "name",
         "kind",
@@ -112,25 +98,25 @@ class PromotionView(MarketModelView):
     ]
     add_columns = edit_columns = _FORM
     choices_columns = {"kind": KINDS, "funded_by": FUNDERS}
-    add_form_extra_fields = edit_form_extra_fields = {
-        name: StringField(
-            name.removesuffix("_text").replace("_", " ").capitalize(), widget=BS3TextFieldWidget()
-        )
-        for name in ID_LISTS
+    # conditions on products, categories and sellers: chosen and shown by name
+    ajax_id_lists = {"product_ids": PRODUCT, "category_ids": CATEGORY, "seller_ids": SELLER}
+    id_list_scopes = {
+        "product_ids": catalog_scopes.products_of_seller,
+        "seller_ids": lambda sid: SellerProfile.id == sid,
     }
     label_columns = {
-        "product_ids_text": "Product ids",
-        "category_ids_text": "Category ids",
-        "seller_ids_text": "Seller ids",
+        "product_ids": "Products",
+        "category_ids": "Categories",
+        "seller_ids": "Sellers",
     }
     description_columns = {
-        "kind": f"One of {', '.join(KINDS)}.",
-        "value": "percentage: percent off; fixed_amount: amount off; buy_x_get_y: percent off the free items "
-        "(100 = free).",
+        "value": "Percentage: percent off; Fixed amount: amount off; Buy x get y: percent off the free "
+        "items (100 = free).",
         "code": "A coupon code (case-insensitive, unique in this storefront); empty: applied automatically.",
-        "category_ids_text": "Comma-separated category ids; a category covers its descendants.",
-        "funded_by": f"One of {', '.join(FUNDERS)}. A seller's promotions are always funded by it and discount "
-        "only its lines.",
+        "product_ids": "Only these products (empty: every product).",
+        "category_ids": "Only products of these categories (a category covers its descendants).",
+        "seller_ids": "Only these sellers' products.",
+        "funded_by": "A seller's promotions are always funded by it and discount only its lines.",
         "priority": "Higher first. Non-stackable promotions exclude the others.",
     }
     optional_columns = ("value", "funded_by", "priority", "uses_count")
@@ -141,12 +127,6 @@ class PromotionView(MarketModelView):
     seller_scope = staticmethod(scopes.promotions_of_seller)
     related_scopes = {"seller": lambda sid: SellerProfile.id == sid}
 
-    def prefill_form(self, form, pk):
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is not None:
-            for field, column in ID_LISTS.items():
-                getattr(form, field).data = ", ".join(map(str, getattr(item, column) or []))
-
     def claim_for_seller(self, item, seller_id, is_new):
         services.own_by_seller(item, seller_id)
 
@@ -154,9 +134,6 @@ class PromotionView(MarketModelView):
         return scopes.owns_promotion(seller_id, item)
 
     def before_save(self, item, is_new):
-        for field, column in ID_LISTS.items():
-            if hasattr(item, field):
-                setattr(item, column, _parse_ids(getattr(item, field), column))
         services.prepare_promotion(item)
 
 
@@ -164,6 +141,7 @@ class PromotionRedemptionView(MarketModelView):
     datamodel = datamodel(PromotionRedemption)
     route_base = "/admin/promotion-redemptions"
     list_title = "Promotion redemptions"
+    item_title = "Promotion redemption"
     base_permissions = ["can_list", "can_show"]
     list_columns = [
         "created_at",

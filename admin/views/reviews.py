@@ -19,6 +19,7 @@ class ReviewView(ReviewModeration, MarketModelView):
     datamodel = datamodel(Review)
     route_base = "/admin/reviews"
     list_title = "Reviews"
+    item_title = "Review"
     base_permissions = ["can_list", "can_show", "can_edit", "can_delete"]
     list_columns = [
         "created_at",

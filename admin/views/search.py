@@ -35,6 +35,7 @@ class SearchQueryView(MarketModelView):
     datamodel = datamodel(SearchQueryLog)
     route_base = "/admin/search/queries"
     list_title = "Searches"
+    item_title = "Search"
     base_permissions = ["can_list", "can_show"]
     list_columns = ["created_at", "query", "result_count", "endpoint", "sort", "user_id"]
     search_columns = ["query", "normalized", "result_count", "endpoint", "created_at"]
@@ -47,6 +48,7 @@ class SearchQueryView(MarketModelView):
 class ZeroResultSearchView(SearchQueryView):
     route_base = "/admin/search/zero-results"
     list_title = "Searches without results"
+    item_title = "Search without results"
     base_filters = [["result_count", FilterEqual, 0]]
 
 
@@ -54,6 +56,7 @@ class SearchClickView(MarketModelView):
     datamodel = datamodel(SearchClick)
     route_base = "/admin/search/clicks"
     list_title = "Clicks on search results"
+    item_title = "Click on a search result"
     base_permissions = ["can_list", "can_show"]
     list_columns = ["created_at", "query", "product_id", "position", "user_id"]
     search_columns = ["query", "product_id", "created_at"]

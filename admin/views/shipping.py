@@ -12,7 +12,8 @@ from app.shipping.models import RATE_TYPES, ShippingMethod, ShippingRateBracket,
 class ShippingRateBracketView(MarketModelView):
     datamodel = datamodel(ShippingRateBracket)
     route_base = "/admin/shipping-rates"
-    list_title = "Shipping rate brackets"
+    list_title = "Shipping rates"
+    item_title = "Shipping rate"
     list_columns = ["method", "min_value", "max_value", "rate"]
     add_columns = edit_columns = show_columns = ["method", "min_value", "max_value", "rate"]
     description_columns = {
@@ -28,6 +29,7 @@ class ShippingMethodView(MarketModelView):
     datamodel = datamodel(ShippingMethod)
     route_base = "/admin/shipping-methods"
     list_title = "Shipping methods"
+    item_title = "Shipping method"
     related_views = [ShippingRateBracketView]
     list_columns = [
         "name",
@@ -74,6 +76,7 @@ class ShippingZoneView(MarketModelView):
     datamodel = datamodel(ShippingZone)
     route_base = "/admin/shipping-zones"
     list_title = "Shipping zones"
+    item_title = "Shipping zone"
     related_views = [ShippingMethodView]
     list_columns = ["name", "areas", "is_active"]
     search_columns = ["name", "areas", "is_active"]

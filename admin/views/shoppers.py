@@ -13,6 +13,7 @@ class WishlistItemView(MarketModelView):
     datamodel = datamodel(WishlistItem)
     route_base = "/admin/wishlists"
     list_title = "Wishlist items"
+    item_title = "Wishlist item"
     base_permissions = ["can_list", "can_show"]
     list_columns = ["customer", "product", "created_at"]
     search_columns = ["customer", "product", "created_at"]
@@ -25,6 +26,8 @@ class CustomerActivityView(MarketModelView):
     datamodel = datamodel(CustomerActivity)
     route_base = "/admin/customer-activities"
     list_title = "Customer activities"
+    item_title = "Customer activity"
+    word_columns = ("type",)
     base_permissions = ["can_list", "can_show"]
     list_columns = ["created_at", "customer", "type", "product"]
     search_columns = ["customer", "type", "product", "created_at"]

@@ -14,6 +14,7 @@ class TaxRuleView(MarketModelView):
     datamodel = datamodel(TaxRule)
     route_base = "/admin/tax-rules"
     list_title = "Tax rules"
+    item_title = "Tax rule"
     list_columns = ["name", "country", "region", "category", "rate", "priority", "is_active"]
     search_columns = ["name", "country", "region", "category", "is_active"]
     add_columns = edit_columns = [
@@ -43,6 +44,7 @@ class TaxSettingsView(MarketModelView):
     datamodel = datamodel(TaxSettings)
     route_base = "/admin/tax-settings"
     list_title = "Tax settings"
+    item_title = "Tax settings"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     list_columns = add_columns = edit_columns = ["prices_include_tax"]
     show_columns = ["prices_include_tax", "created_at", "updated_at"]

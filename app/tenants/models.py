@@ -30,6 +30,9 @@ class Tenant(TimestampMixin, Model):
     plan: Mapped[str] = mapped_column(String(32), default="standard", nullable=False)
     default_currency: Mapped[str] = mapped_column(String(3), default="USD", nullable=False)
     default_language: Mapped[str] = mapped_column(String(8), default="en", nullable=False)
+    # the IANA time zone the admin shows this tenant's times in ("Europe/Paris"); NULL: the
+    # platform's DISPLAY_TIME_ZONE (config.py, UTC by default). Stored times stay UTC.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     # comma-separated language codes offered by the storefront, e.g. "en,fr,de"
     languages: Mapped[str] = mapped_column(String(200), default="en", nullable=False)
     logo_url: Mapped[str | None] = mapped_column(String(500))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
+import zoneinfo
 
 from sqlalchemy import select
 
@@ -68,6 +70,12 @@ def resolve_tenant(host: str | None, header: str | None, default_slug: str) -> t
     return found
 
 
+@functools.cache
+def time_zones() -> frozenset[str]:
+    """The IANA time zone names a tenant may choose (zoneinfo's, from the system's tz database)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_tenant_fields(
     *,
     slug: str | None = None,
@@ -76,8 +84,11 @@ def validate_tenant_fields(
     default_currency: str | None = None,
     max_line_quantity: int | None = None,
     max_order_units: int | None = None,
+    time_zone: str | None = None,
 ) -> None:
     errors: dict[str, str] = {}
+    if time_zone is not None and time_zone not in time_zones():
+        errors["time_zone"] = "an IANA time zone name such as Europe/Paris"
     for name, value, top in (
         ("max_line_quantity", max_line_quantity, LIMIT_LINE_QUANTITY),
         ("max_order_units", max_order_units, LIMIT_ORDER_UNITS),

@@ -46,7 +46,7 @@ def test_times_to_the_minute_in_the_display_zone_with_the_exact_value_on_hover()
     stored = dt.datetime(2026, 3, 4, 22, 5, 59, 123456, tzinfo=dt.UTC)
     html = formatting.when(stored, EN)
     assert _text(html) == "Mar 4, 2026 10:05\u202fPM"
-    assert 'title="2026-03-04 22:05:59.123456 UTC"' in html
+    assert 'title="2026-03-04 22:05:59.123456 UTC (shown in UTC)"' in html
     paris = formatting.when(stored, formatting.shop("fr", "EUR", "Europe/Paris"))
     assert _text(paris) == "4 mars 2026 23:05"  # UTC+1 in March, the French way
     assert _text(formatting.when(dt.date(2026, 3, 4), EN)) == "Mar 4, 2026"

@@ -87,7 +87,9 @@ def test_a_seller_sees_its_sub_order_with_lines_shipments_refunds_and_timeline(a
     assert returned["line"]["sku"] in html  # lines
     assert returned["shipment"]["tracking_number"] in html  # shipments
     assert "second lamp arrived cracked" in html  # refund requests
-    assert "payment captured" in html and "processing" in html  # its timeline
+    assert (
+        "payment captured" in html and "Processing" in html
+    )  # its timeline (a note; a status in words)
     assert (
         returned["sub2"]["number"] not in html and returned["sub2"]["lines"][0]["sku"] not in html
     )

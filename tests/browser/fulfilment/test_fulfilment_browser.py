@@ -48,7 +48,7 @@ def test_a_seller_ships_a_sub_order_with_a_label(app, client, shop, live_server,
         tracking = page.inner_text(".fulfilment-shipments .tracking-number").strip()
         assert f"Sub-order {sub['number']} shipped" in flash and tracking in flash
         assert sub_order_state(app, shop.tenant.id, sub["id"])["status"] == "shipped"
-        assert "shipped" in page.inner_text(".fulfilment-title")
+        assert "Shipped" in page.inner_text(".fulfilment-title")  # its state badge, in words
         _shoot(page, tmp_path, "seller-sub-order-shipped")
         href = page.get_attribute("a.label-pdf", "href")
         label = page.request.get(f"{live_server}{href}")
