@@ -87,6 +87,21 @@ class SellerLedgerEntry(TenantScoped, Model):
     sub_order: Mapped[SubOrder | None] = relationship(SubOrder)
     order_line: Mapped[OrderLine | None] = relationship(OrderLine)
     created_by: Mapped[User | None] = relationship(User)
+    # the sub-order's release (at delivery), which says when the entry is available
+    release: Mapped[SellerLedgerRelease | None] = relationship(
+        "SellerLedgerRelease",
+        primaryjoin="foreign(SellerLedgerEntry.sub_order_id) == SellerLedgerRelease.sub_order_id",
+        viewonly=True,
+        uselist=False,
+    )
+
+    @property
+    def available_from(self) -> dt.datetime | None:
+        """When the entry's money is available: its own moment, else its sub-order's release
+        (None: not delivered yet)."""
+        if self.available_at is not None or self.sub_order_id is None:
+            return self.available_at
+        return self.release.available_at if self.release is not None else None
 
     def __repr__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency}"

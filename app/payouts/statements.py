@@ -307,3 +307,20 @@ def xlsx_file(lines: Iterator[EntryLine], title: str = "Statement"):
     book.save(out)
     out.seek(0)
     return out
+
+
+# --- what a seller asks about its own ledger (the API's /sellers/me/...) -------------------
+
+
+def my_balances(actor: Actor) -> list[Balance]:
+    return balances(seller_of(actor))
+
+
+def my_entries(
+    actor: Actor, page: int, page_size: int, period: Period, currency: str | None = None
+) -> Page[EntryLine]:
+    return entries_page(seller_of(actor), page, page_size, period, currency)
+
+
+def my_statement(actor: Actor, period: Period) -> Iterator[EntryLine]:
+    return statement_lines(seller_of(actor), period)

@@ -20,7 +20,7 @@ from app.orders.inputs import RefundAsk, RefundLine
 from app.orders.models import Order, OrderLine, RefundRequest, SubOrder
 from app.orders.transitions import set_status
 from app.payments import charges
-from app.payouts.models import PayoutSettings, SellerLedgerEntry
+from app.payouts.models import PayoutSettings, SellerLedgerEntry, SellerLedgerRelease
 from app.security import roles
 from app.security.models import User
 from app.sellers.actors import actor_for
@@ -241,3 +241,31 @@ def ledger_shop(app, factory):
     shop.sellers = [factory.seller(tenant), factory.seller(tenant)]
     shop.tenant = tenant
     return shop
+
+
+def add_ledger_rows(seller_id: int) -> None:
+    """One row of every tenant-owned model of the ledger, for the tenancy tests (call under
+    tenant_scope, after add_order_rows): an entry and a release of the seller's sub-order, and
+    the tenant's payout settings."""
+    from app.core.types import utcnow
+
+    sub = db.session.scalar(
+        select(SubOrder).where(SubOrder.seller_id == seller_id).order_by(SubOrder.id)
+    )
+    now = utcnow()
+    db.session.add_all(
+        [
+            SellerLedgerEntry(
+                seller_id=seller_id,
+                sub_order_id=sub.id,
+                currency="USD",
+                amount=D("10.00"),
+                kind="sale",
+            ),
+            SellerLedgerRelease(
+                sub_order_id=sub.id, seller_id=seller_id, delivered_at=now, available_at=now
+            ),
+            PayoutSettings(hold_days=3),
+        ]
+    )
+    db.session.commit()
