@@ -17,7 +17,16 @@ from flask_appbuilder import AppBuilder, expose, has_access
 from sqlalchemy import select
 from wtforms import DateField, DecimalField, Form, SelectField, StringField, validators
 
-from admin.base import MarketModelView, current_actor, current_seller_id, datamodel, is_seller_user
+from admin import formatting
+from admin.base import (
+    MarketModelView,
+    current_actor,
+    current_seller_id,
+    datamodel,
+    is_seller_user,
+    shop_format,
+)
+from admin.views.order_desk import human
 from app.core.errors import DomainError
 from app.extensions import db
 from app.payouts import ledger, statements
@@ -100,6 +109,7 @@ class SellerLedgerView(MarketModelView):
         "note": "Note / reason",
     }
     choices_columns = {"kind": ENTRY_KINDS}
+    formatters_columns = {"kind": human}  # commission_reversal -> Commission reversal
     search_related = {"seller": ("store_name",), "sub_order": ("number",)}
     base_order = ("id", "desc")
     seller_scope = staticmethod(lambda seller_id: SellerLedgerEntry.seller_id == seller_id)
@@ -118,9 +128,20 @@ class SellerLedgerView(MarketModelView):
         seller_id = current_seller_id() if seller else None
         form = StatementForm(request.args, meta={"csrf": False})
         form.seller_id.choices = [] if seller else _seller_choices()
+        fmt = shop_format(None)
+        balances = statements.balances(seller_id) if seller and seller_id else []
         return {
             "is_seller": seller,
-            "balances": statements.balances(seller_id) if seller and seller_id else [],
+            "balances": [
+                {
+                    "currency": b.currency,
+                    **{
+                        name: formatting.money(getattr(b, name), b.currency, fmt)
+                        for name in ("pending", "available", "paid")
+                    },
+                }
+                for b in balances
+            ],
             "form": form,
             "may_adjust": self.appbuilder.sm.has_access("can_adjust", self.class_permission_name),
         }
