@@ -131,9 +131,7 @@ def main() -> None:
                         "currency": "USD",
                         "kind": kinds[n % 5],
                         "amount": amounts[n % 5],
-                        "created_at": (start + dt.timedelta(seconds=60 * (n + offset))).replace(
-                            tzinfo=None
-                        ),
+                        "created_at": start + dt.timedelta(seconds=60 * (n + offset)),
                         "source_event_id": n,
                     }
                     for n in range(count)
