@@ -4,26 +4,18 @@ with the statement form and the adjustment page. Set SCREENSHOT_DIR to keep the 
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from app.extensions import db
 from app.payouts import ledger
-from tests.browser.chromium import admin_page
+from tests.browser.chromium import admin_page, shoot
 from tests.builders.ledger import Line, Sub
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _shoot(page, tmp_path, name: str) -> None:
-    shot = tmp_path / f"ledger-{name}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
-    keep = os.environ.get("SCREENSHOT_DIR")
-    if keep:
-        shutil.copy(shot, keep)
+    shoot(page, tmp_path, f"ledger-{name}")
 
 
 def test_ledger_pages_in_chromium(app, ledger_shop, live_server, tmp_path):
