@@ -59,6 +59,8 @@ SELLER_VIEWS = {
     "PaymentView": READ,
     "PaymentTransactionView": READ,
     "RefundView": READ,
+    # its own ledger entries, balances and statement downloads; never adjustments (Admin only)
+    "SellerLedgerView": READ + ("can_statement",),
 }
 SELLER_MENUS = (
     "Catalog",
@@ -88,6 +90,7 @@ SELLER_MENUS = (
     "Payments",  # in the Orders menu
     "Payment transactions",
     "Refunds",
+    "Seller ledger",
 )
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals

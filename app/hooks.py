@@ -36,6 +36,7 @@ from app.catalog import min_price
 from app.core import cache
 from app.events import bus as outbox
 from app.inventory import ownership
+from app.payouts import guard as ledger_guard
 from app.search import hooks as search
 from app.security import audit
 from app.security.models import User
@@ -63,7 +64,13 @@ HOOKS: tuple[Hook, ...] = (
         "cache namespaces an ORM UPDATE or DELETE of watched models writes",
     ),
     # --- before a flush ---
+    Hook(
+        "do_orm_execute",
+        ledger_guard.refuse_bulk_writes,
+        "no ORM UPDATE or DELETE of the seller ledger (append-only)",
+    ),
     Hook("before_flush", _tenancy.stamp_tenant, "new rows' tenant_id; cross-tenant writes refused"),
+    Hook("before_flush", ledger_guard.refuse_changes, "no change to or removal of a ledger row"),
     Hook(
         "before_flush",
         ownership.sync_seller_ids,

@@ -31,6 +31,7 @@ from app.payments.models import (  # noqa: F401
     ProcessedWebhook,
     Refund,
 )
+from app.payouts.models import PayoutSettings, SellerLedgerEntry, SellerLedgerRelease  # noqa: F401
 from app.promotions.models import Promotion, PromotionCustomerUsage, PromotionRedemption  # noqa: F401
 from app.reviews.models import Review, ReviewVote  # noqa: F401
 from app.search.models import SearchClick, SearchQueryLog  # noqa: F401
@@ -89,4 +90,7 @@ TENANT_OWNED = (
     TrackingEvent,
     SearchQueryLog,
     SearchClick,
+    SellerLedgerEntry,
+    SellerLedgerRelease,
+    PayoutSettings,
 )

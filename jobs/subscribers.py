@@ -6,6 +6,7 @@ from app.events.bus import EventBus
 from app.inventory import services as inventory
 from app.orders import alerts as order_alerts
 from app.orders import reactions as orders
+from app.payouts import ledger as seller_ledger
 from app.search import analytics as search_analytics
 from app.search import service as search
 from app.security import auth
@@ -84,4 +85,18 @@ def subscribe_all(bus: EventBus) -> None:
     )
     bus.subscribe(
         "search.clicked", "search.log_click", search_analytics.on_search_clicked, queue="low"
+    )
+    # the seller ledger (issue 14): a paid sub-order's sale entries, its money's release at
+    # delivery, a completed refund's refund and commission reversal; once per event (consume)
+    bus.subscribe(
+        "order.status_changed",
+        "payouts.ledger_sale",
+        seller_ledger.on_sub_order_status_changed,
+        queue="high",
+    )
+    bus.subscribe(
+        "order.delivered", "payouts.ledger_release", seller_ledger.on_delivered, queue="high"
+    )
+    bus.subscribe(
+        "refund.completed", "payouts.ledger_refund", seller_ledger.on_refund_completed, queue="high"
     )

@@ -124,6 +124,11 @@ def init_app(app: Flask) -> Api:
         limit_writes(module.blp)
         api.register_blueprint(module.blp)
 
+    from storefront_api import seller_ledger  # issue 14: the seller ledger and statements
+
+    limit_writes(seller_ledger.blp)
+    api.register_blueprint(seller_ledger.blp)
+
     @app.route("/api/schema.yaml")
     def openapi_yaml():
         # the JSON document's data (Decimals as the JSON encoder writes them), as plain YAML:

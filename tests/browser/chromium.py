@@ -55,3 +55,14 @@ def admin_page(
             yield page
         finally:
             browser.close()
+
+
+def shoot(page, tmp_path, name: str) -> None:
+    """A full-page screenshot of `page` as tmp_path/<name>.png, checked to be a rendered page (not a
+    blank one), and copied into $SCREENSHOT_DIR when it is set (to keep the pictures)."""
+    shot = tmp_path / f"{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    keep = os.environ.get("SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(shot, keep)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import CoreError, ErrorCode
+from app.payouts.errors import LedgerError
 from app.security.errors import SecurityError
 from app.tenants.errors import TenancyError
 from storefront_api.common import ApiErrorSchema, document_errors
@@ -42,6 +43,8 @@ NOT_ON_THE_API = {
     "no request can reach (queries are scoped to the request's tenant)",
     ApiError.UNSUPPORTED_MEDIA_TYPE: "the envelope's code for a 415, which no operation answers: a "
     "body of another content type is read as no body (test below)",
+    LedgerError.LEDGER_APPEND_ONLY: "app/payouts/guard.py's refusal of a change to the seller "
+    "ledger, a bug no request can reach (no operation updates or deletes an entry)",
     "payments_admin": "marking a manual payment received, voiding and retrying a failed refund are "
     "actions of the admin UI (/admin/payments, /admin/refunds), not of the API",
 }

@@ -23,6 +23,7 @@ from app.reviews.inputs import NewReview
 from app.search import analytics as search_analytics
 from app.security.models import User
 from app.sellers.actors import actor_for
+from tests.builders.ledger import add_ledger_rows
 from tests.builders.order_rows import add_order_rows, order_row
 from tests.builders.pricing_rows import add_pricing_rows
 
@@ -79,6 +80,7 @@ def _build_two_tenants(factory):
         review_services.mark_helpful(actor_for(db.session.get(User, c2.user_id)), review.id)
         add_pricing_rows(seller_a.id, c1.user_id)
         add_order_rows(seller_a.id, c1.user_id, product_a.variant_id, product_a.stock_level_id)
+        add_ledger_rows(seller_a.id)
         # payments: a captured test-card payment (idempotency key, transactions) with a refund, a
         # processed webhook and a payment method setting
         payment = charges.start_payment(

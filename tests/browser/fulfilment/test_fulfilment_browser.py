@@ -5,12 +5,10 @@ on hand goes up, the request is approved). Set SCREENSHOT_DIR to keep the pictur
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from tests.browser.chromium import admin_page
+from tests.browser.chromium import shoot as _shoot
 from tests.builders.fulfilment import (
     SUB_ORDERS,
     processing_order,
@@ -21,15 +19,6 @@ from tests.builders.fulfilment import (
 from tests.builders.orders import stock_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _shoot(page, tmp_path, name: str) -> None:
-    shot = tmp_path / f"{name}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
-    keep = os.environ.get("SCREENSHOT_DIR")
-    if keep:
-        shutil.copy(shot, keep)
 
 
 def test_a_seller_ships_a_sub_order_with_a_label(app, client, shop, live_server, tmp_path):

@@ -4,23 +4,12 @@ the admin's show the whole. Set SCREENSHOT_DIR to keep the pictures."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from tests.browser.chromium import admin_page
+from tests.browser.chromium import shoot as _shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _shoot(page, tmp_path, name: str) -> None:
-    shot = tmp_path / f"{name}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
-    keep = os.environ.get("SCREENSHOT_DIR")
-    if keep:
-        shutil.copy(shot, keep)
 
 
 def test_money_pages_in_chromium(app, shop, money, live_server, tmp_path):  # noqa: F811
