@@ -59,6 +59,8 @@ SELLER_VIEWS = {
     "PaymentView": READ,
     "PaymentTransactionView": READ,
     "RefundView": READ,
+    # its own bank accounts; never the "Verify" and "Reject" actions (verify, reject: Admin only)
+    "BankAccountView": WRITE,
 }
 SELLER_MENUS = (
     "Catalog",
@@ -88,6 +90,7 @@ SELLER_MENUS = (
     "Payments",  # in the Orders menu
     "Payment transactions",
     "Refunds",
+    "Bank accounts",  # in the People menu
 )
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals

@@ -36,6 +36,7 @@ from app.reviews.models import Review, ReviewVote  # noqa: F401
 from app.search.models import SearchClick, SearchQueryLog  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
+from app.sellers.banking.models import SellerBankAccount  # noqa: F401
 from app.sellers.models import SellerProfile  # noqa: F401
 from app.shipments.models import Shipment, TrackingEvent  # noqa: F401
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone  # noqa: F401
@@ -89,4 +90,5 @@ TENANT_OWNED = (
     TrackingEvent,
     SearchQueryLog,
     SearchClick,
+    SellerBankAccount,
 )

@@ -124,6 +124,11 @@ def init_app(app: Flask) -> Api:
         limit_writes(module.blp)
         api.register_blueprint(module.blp)
 
+    from storefront_api import seller_banking  # issue 14: sellers as a business
+
+    limit_writes(seller_banking.blp)
+    api.register_blueprint(seller_banking.blp)
+
     @app.route("/api/schema.yaml")
     def openapi_yaml():
         # the JSON document's data (Decimals as the JSON encoder writes them), as plain YAML:

@@ -48,6 +48,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     for module in (promotions, tax, shipping):
         module.register(appbuilder)
 
+    from admin.views import banking
+
+    banking.register(appbuilder)
+
     # the platform's own pages join FAB's users and roles (its "Security" menu, shown as Platform)
     appbuilder.add_separator(PLATFORM)
     add(TenantView, "Tenants", icon="fa-globe", category=PLATFORM)
