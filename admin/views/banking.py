@@ -17,7 +17,7 @@ from wtforms import BooleanField, PasswordField, validators
 
 from admin.base import MarketModelView, current_actor, datamodel
 from admin.references import USER
-from app.core.errors import DomainError
+from app.core.errors import DomainError, ValidationError
 from app.extensions import db
 from app.sellers.banking import scopes, services
 from app.sellers.banking.models import VERIFICATION_STATUSES, SellerBankAccount
@@ -103,6 +103,8 @@ class BankAccountView(MarketModelView):
     }
     choices_columns = {"verification_status": VERIFICATION_STATUSES}
     references = {"verified_by_user_id": USER}
+    # a seller's accounts are its own whatever the form says (claim_for_seller); staff must choose
+    optional_columns = ("seller",)
     base_order = ("id", "desc")
 
     seller_scope = staticmethod(scopes.accounts_of_seller)
@@ -122,8 +124,9 @@ class BankAccountView(MarketModelView):
         return scopes.owns_account(seller_id, item)
 
     def before_save(self, item, is_new):
-        if item.seller is not None:
-            item.seller_id = item.seller.id
+        if item.seller is None:
+            raise ValidationError("choose the seller whose account this is")
+        item.seller_id = item.seller.id
         services.prepare_account(
             item,
             getattr(item, "new_number", None),

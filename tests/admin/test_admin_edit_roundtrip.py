@@ -46,6 +46,7 @@ from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZon
 from app.tax.models import TaxRule, TaxSettings
 from app.tenants.models import Tenant
 from tests.builders.admin import BrowserForm, login
+from tests.builders.banking import ABA, bank_account
 
 pytestmark = pytest.mark.smoke
 
@@ -128,6 +129,11 @@ def editable_shop(app, factory):
             product_ids=[product.id],
             usage_limit=100,
         ),
+    )
+    # one default and one other account (a US account number with its routing number)
+    bank_account(app, seller, holder=TWO_LINES.splitlines()[0])
+    bank_account(
+        app, seller, iban=None, account_number="000123456789", routing_number=ABA, country="US"
     )
     (zone_id,) = _add(app, tid, ShippingZone(name="Domestic", areas="US, US-CA"))
     (method_id,) = _add(

@@ -18,11 +18,13 @@ IBAN_FR = "FR1420041010050500013M02606"
 ABA = "021000021"  # a valid US ABA routing number (check digit)
 
 
-def bank_account(app, seller, *, iban: str = IBAN_DE, currency: str = "EUR", **extra):
+def bank_account(
+    app, seller, *, iban: str = IBAN_DE, currency: str = "EUR", holder: str = "Ada Seller", **extra
+):
     """An account of `seller` (a factory record) made by the seller through the service."""
     with app.app_context(), tenant_scope(seller.tenant_id):
         actor = actor_for(db.session.get(User, seller.user.id))
         view = services.create_account(
-            actor, NewBankAccount(holder_name="Ada Seller", currency=currency, iban=iban, **extra)
+            actor, NewBankAccount(holder_name=holder, currency=currency, iban=iban, **extra)
         )
         return SimpleNamespace(id=view.id, seller_id=seller.id, tenant_id=seller.tenant_id)

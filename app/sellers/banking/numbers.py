@@ -46,6 +46,13 @@ class AccountNumber:
         return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
+def invalid(errors: dict[str, list[str]]) -> ValidationError:
+    """The refusal naming each field and why (the admin flashes the message, the API adds the
+    details); the number itself is never in it."""
+    reasons = "; ".join(f"{field}: {', '.join(why)}" for field, why in errors.items())
+    return ValidationError(f"the bank account is not valid: {reasons}", details=errors)
+
+
 def normalise(value: str | None) -> str:
     return _SEPARATORS.sub("", value or "").upper()
 
@@ -76,27 +83,15 @@ def parse(
     ValidationError naming the field otherwise: never echoing the number)."""
     iban, local, routing = normalise(iban), normalise(account_number), normalise(routing_number)
     if iban and (local or routing):
-        raise ValidationError(
-            "give an IBAN or an account number with its routing number, not both",
-            details={"iban": ["give an IBAN or account_number + routing_number, not both"]},
-        )
+        raise invalid({"iban": ["give an IBAN or account_number + routing_number, not both"]})
     if iban:
         if not iban_is_valid(iban):
-            raise ValidationError(
-                "the IBAN is not valid (its check digits do not match)",
-                details={"iban": ["not a valid IBAN (format or check digits)"]},
-            )
+            raise invalid({"iban": ["not a valid IBAN (format or check digits)"]})
         if country and iban[:2] != country:
-            raise ValidationError(
-                "the IBAN is of another country than the account's",
-                details={"country": [f"the IBAN is of {iban[:2]}"]},
-            )
+            raise invalid({"country": [f"the IBAN is of {iban[:2]}, not {country}"]})
         return AccountNumber("iban", iban, None, iban[:2])
     if not local:
-        raise ValidationError(
-            "an IBAN or an account number is required",
-            details={"iban": ["an IBAN or account_number + routing_number is required"]},
-        )
+        raise invalid({"iban": ["an IBAN or account_number + routing_number is required"]})
     errors = {}
     if not _LOCAL.match(local):
         errors["account_number"] = ["4 to 34 letters or digits"]
@@ -107,5 +102,5 @@ def parse(
     elif country == "US" and not aba_is_valid(routing):
         errors["routing_number"] = ["not a valid US ABA routing number (check digit)"]
     if errors:
-        raise ValidationError("the account number is not valid", details=errors)
+        raise invalid(errors)
     return AccountNumber("local", local, routing, None)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select, update
 
 from app.core.db import transactional
-from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from app.core.errors import Conflict, NotFound, PermissionDenied
 from app.core.paging import Page, paginate
 from app.core.types import utcnow
 from app.extensions import db
@@ -181,7 +181,7 @@ def check_account(row: SellerBankAccount) -> None:
     if not (row.country and len(row.country) == 2 and row.country.isalpha()):
         errors["country"] = ["an ISO 3166-1 alpha-2 code such as DE"]
     if errors:
-        raise ValidationError("the bank account is not valid", details=errors)
+        raise numbers.invalid(errors)
     row.currency, row.country = row.currency.upper(), row.country.upper()
 
 
@@ -341,10 +341,7 @@ def prepare_account(
     routing_changed = state.attrs["routing_number"].history.has_changes()
     text = (new_number or "").strip()
     if not text and is_new:
-        raise ValidationError(
-            "an IBAN or account number is required",
-            details={"new_number": ["an IBAN or account number is required"]},
-        )
+        raise numbers.invalid({"new_number": ["an IBAN or account number is required"]})
     if text or routing_changed:
         if not text:
             text = row.account_number
