@@ -10,6 +10,7 @@ from app.catalog.models import (  # noqa: F401
     ProductImage,
     ProductVariant,
 )
+from app.commissions.models import CommissionRule  # noqa: F401
 from app.customers.engagement_models import CustomerActivity, WishlistItem  # noqa: F401
 from app.customers.models import Address, CustomerProfile  # noqa: F401
 from app.events.idempotency import IdempotencyKey  # noqa: F401
@@ -91,4 +92,5 @@ TENANT_OWNED = (
     SearchQueryLog,
     SearchClick,
     SellerBankAccount,
+    CommissionRule,
 )

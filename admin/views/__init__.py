@@ -48,9 +48,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     for module in (promotions, tax, shipping):
         module.register(appbuilder)
 
-    from admin.views import banking
+    from admin.views import banking, commissions
 
     banking.register(appbuilder)
+    commissions.register(appbuilder)
 
     # the platform's own pages join FAB's users and roles (its "Security" menu, shown as Platform)
     appbuilder.add_separator(PLATFORM)

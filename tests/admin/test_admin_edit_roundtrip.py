@@ -31,6 +31,7 @@ from app.catalog.models import (
     ProductImage,
     ProductVariant,
 )
+from app.commissions.models import CommissionRule
 from app.core.tenancy import tenant_scope, unscoped
 from app.customers.models import CustomerProfile
 from app.extensions import db
@@ -58,6 +59,11 @@ TWO_LINES = "First line of the text.\nSecond line, after a line break."
 
 
 # --- the shop: a row for every editable view, at full scale ---------------------------------------
+
+
+def db_category(app, tenant_id, product_id) -> int:
+    with app.app_context(), tenant_scope(tenant_id):
+        return db.session.get(Product, product_id).category_id
 
 
 def _add(app, tenant_id, *objects):
@@ -110,6 +116,17 @@ def editable_shop(app, factory):
         TaxRule(name="Sales tax US-CA", country="US", region="CA", rate=Decimal("0.0725")),
         TaxRule(name="VAT FR", country="FR", rate=Decimal("0.2000"), priority=1),
         TaxSettings(prices_include_tax=True),
+        CommissionRule(
+            name="Seller in its category",
+            seller_id=seller.id,
+            category_id=db_category(app, tid, product.id),
+            rate=Decimal("0.0725"),
+            fixed_amount=Decimal("0.30"),
+            currency="USD",
+            fixed_per="order",
+            valid_from=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+        ),
+        CommissionRule(name="Platform default", rate=Decimal("0.1000")),
         Promotion(
             name="Seller sale",
             description=TWO_LINES,
