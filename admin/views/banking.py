@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.actions import action
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from wtforms import BooleanField, PasswordField, validators
 
 from admin.base import MarketModelView, current_actor, datamodel
@@ -24,10 +25,11 @@ from app.sellers.banking.models import VERIFICATION_STATUSES, SellerBankAccount
 from app.sellers.models import SellerProfile
 
 _NUMBER = PasswordField(
-    "New IBAN or account number",
+    "IBAN or account number",
     [validators.Optional(), validators.Length(max=50)],
-    description="Never shown. Type an IBAN, or an account number with its routing number below; "
-    "leave empty to keep the stored number. A new number must be verified again.",
+    widget=BS3PasswordFieldWidget(),
+    description="Never shown, not even here. Type an IBAN, or an account number with its routing "
+    "number below. Editing: leave empty to keep the stored number; a new one must be verified again.",
 )
 
 
@@ -35,10 +37,20 @@ class BankAccountView(MarketModelView):
     datamodel = datamodel(SellerBankAccount)
     route_base = "/admin/bank-accounts"
     list_title = "Bank accounts"
+    add_title, edit_title, show_title = "Add bank account", "Edit bank account", "Bank account"
     list_columns = [
         "seller",
         "holder_name",
         "masked_number",
+        "currency",
+        "country",
+        "verification_status",
+        "is_default",
+        "updated_at",
+    ]
+    # the number is a property (its last 4): not a column to sort on
+    order_columns = [
+        "holder_name",
         "currency",
         "country",
         "verification_status",
@@ -95,6 +107,8 @@ class BankAccountView(MarketModelView):
         "verified_by_user_id": "Decided by",
         "verified_at": "Decided at",
         "is_default": "Default",
+        "rejection_reason": "Rejection reason",
+        "routing_number": "Routing number",
     }
     description_columns = {
         "routing_number": "With an account number only (US: the 9-digit ABA number). Empty for an IBAN.",

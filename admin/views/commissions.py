@@ -36,7 +36,7 @@ class PreviewForm(Form):
     )
     currency = StringField("Currency", [validators.Length(min=3, max=3)])
     at = DateTimeField(
-        "At", [validators.Optional()], description="UTC, YYYY-MM-DD HH:MM:SS; empty: now"
+        "At", [validators.Optional()], render_kw={"placeholder": "now (UTC YYYY-MM-DD HH:MM:SS)"}
     )
 
 
@@ -44,6 +44,11 @@ class CommissionRuleView(MarketModelView):
     datamodel = datamodel(CommissionRule)
     route_base = "/admin/commission-rules"
     list_title = "Commission rules"
+    add_title, edit_title, show_title = (
+        "Add commission rule",
+        "Edit commission rule",
+        "Commission rule",
+    )
     list_columns = [
         "name",
         "scope",
@@ -55,6 +60,8 @@ class CommissionRuleView(MarketModelView):
         "valid_from",
         "valid_until",
     ]
+    # scope is a property (which of seller and category are set): not a column to sort on
+    order_columns = ["name", "rate", "fixed_amount", "fixed_per", "valid_from", "valid_until"]
     search_columns = ["name", "seller", "category", "fixed_per", "currency", "valid_from"]
     add_columns = edit_columns = [
         "name",
@@ -72,6 +79,7 @@ class CommissionRuleView(MarketModelView):
         "rate": "Rate",
         "fixed_amount": "Fixed amount",
         "fixed_per": "Fixed amount per",
+        "valid_from": "Valid from",
         "valid_until": "Valid until",
     }
     description_columns = {

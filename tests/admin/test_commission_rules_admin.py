@@ -67,6 +67,7 @@ def test_admin_adds_rules_with_checks_and_sees_its_tenants_only(app, shop):
     listed = client.get(f"{BASE}/list/").get_data(as_text=True)
     assert "Seller in category" in listed and "Foreign rule" not in listed
     assert client.get(f"{BASE}/show/{shop['foreign']}").status_code == 404
+    assert client.get(f"{BASE}/list/?_oc_CommissionRuleView=scope").status_code == 400
 
 
 def test_the_preview_names_the_rule_and_the_commission(app, shop):

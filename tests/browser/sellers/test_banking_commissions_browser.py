@@ -88,6 +88,12 @@ def test_a_seller_sees_its_own_accounts_masked(live_server, shop):
         page.wait_for_selector("input[name=new_number]")
         _shot(page, "seller-add")
         assert page.get_attribute("input[name=new_number]", "type") == "password"
+        page.goto(f"{live_server}/admin/bank-accounts/list/")
+        page.click("table tbody tr:has-text('•••• 3000') a[href*='/edit/']")
+        page.wait_for_selector("input[name=new_number]")
+        _shot(page, "seller-edit")
+        assert page.input_value("input[name=new_number]") == ""
+        assert IBAN_DE not in page.content() and "0532013000" not in page.content()
         # commission rules are staff's
         page.goto(f"{live_server}/admin/commission-rules/list/")
         assert "Platform default" not in page.inner_text("body")
@@ -100,6 +106,12 @@ def test_staff_verify_accounts_and_preview_commissions(live_server, shop):
         _shot(page, "admin-list")
         text = page.inner_text("body")
         assert "Ada Lovelace Ltd" in text and IBAN_GB not in page.content()
+        page.click("table tbody tr:has-text('Other Seller plc') a[href*='/show/']")
+        page.wait_for_selector("text=•••• 5432")
+        _shot(page, "admin-show")
+        page.goto(f"{live_server}/admin/commission-rules/add")
+        page.wait_for_selector("input[name=name]")
+        _shot(page, "admin-commission-add")
         page.goto(f"{live_server}/admin/commission-rules/list/")
         page.wait_for_selector("text=Ada's launch deal")
         _shot(page, "admin-commission-rules")
