@@ -61,6 +61,8 @@ SELLER_VIEWS = {
     "RefundView": READ,
     # its own ledger entries, balances and statement downloads; never adjustments (Admin only)
     "SellerLedgerView": READ + ("can_statement",),
+    # its own bank accounts; never the "Verify" and "Reject" actions (verify, reject: Admin only)
+    "BankAccountView": WRITE,
 }
 SELLER_MENUS = (
     "Catalog",
@@ -91,6 +93,7 @@ SELLER_MENUS = (
     "Payment transactions",
     "Refunds",
     "Seller ledger",
+    "Bank accounts",  # in the People menu
 )
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals

@@ -10,6 +10,7 @@ from app.catalog.models import (  # noqa: F401
     ProductImage,
     ProductVariant,
 )
+from app.commissions.models import CommissionRule  # noqa: F401
 from app.customers.engagement_models import CustomerActivity, WishlistItem  # noqa: F401
 from app.customers.models import Address, CustomerProfile  # noqa: F401
 from app.events.idempotency import IdempotencyKey  # noqa: F401
@@ -37,6 +38,7 @@ from app.reviews.models import Review, ReviewVote  # noqa: F401
 from app.search.models import SearchClick, SearchQueryLog  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
+from app.sellers.banking.models import SellerBankAccount  # noqa: F401
 from app.sellers.models import SellerProfile  # noqa: F401
 from app.shipments.models import Shipment, TrackingEvent  # noqa: F401
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone  # noqa: F401
@@ -93,4 +95,6 @@ TENANT_OWNED = (
     SellerLedgerEntry,
     SellerLedgerRelease,
     PayoutSettings,
+    SellerBankAccount,
+    CommissionRule,
 )

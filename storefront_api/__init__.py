@@ -128,6 +128,10 @@ def init_app(app: Flask) -> Api:
 
     limit_writes(seller_ledger.blp)
     api.register_blueprint(seller_ledger.blp)
+    from storefront_api import seller_banking  # issue 14: sellers as a business
+
+    limit_writes(seller_banking.blp)
+    api.register_blueprint(seller_banking.blp)
 
     @app.route("/api/schema.yaml")
     def openapi_yaml():

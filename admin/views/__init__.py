@@ -51,6 +51,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     from admin.views import ledger  # issue 14: the seller ledger and payout settings
 
     ledger.register(appbuilder)
+    from admin.views import banking, commissions
+
+    banking.register(appbuilder)
+    commissions.register(appbuilder)
 
     # the platform's own pages join FAB's users and roles (its "Security" menu, shown as Platform)
     appbuilder.add_separator(PLATFORM)

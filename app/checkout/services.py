@@ -17,9 +17,11 @@ Idempotency: the same key and body return the first order; the same key with ano
 reads its order. If the first fails, nothing was stored and the key is free again.
 
 Rounding (done by the pricing engine): half-up to the cent at each line; every total is a sum of
-rounded lines, so sub-orders add up to the parent. Commission: rate x (the line's taxable amount,
-net of tax and discounts, + the discounts the platform funds: a seller is not charged for those),
-half-up per line.
+rounded lines, so sub-orders add up to the parent. Commission: the rule app.commissions finds for
+the line's seller and category (else the seller's own commission_rate): rate x (the line's taxable
+amount, net of tax and discounts, + the discounts the platform funds: a seller is not charged for
+those), half-up per line in the order's currency, + the rule's fixed part per line; a rule's fixed
+part per order once on the sub-order. All frozen on the order: a rule changed later changes none.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from app.cart import services as carts
 from app.cart.services import CartRef
 from app.checkout.errors import CheckoutError
 from app.checkout.inputs import CheckoutInput, PaymentChoice
+from app.commissions import services as commissions
 from app.core.db import is_deadlock, transaction
 from app.core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationError
 from app.core.inputs import UNSET
@@ -68,7 +71,6 @@ from app.payments import charges as payments
 from app.payments.models import PaymentStatus
 from app.pricing_contract import Destination, LineDiscount, PricingResult, TaxComponent
 from app.promotions import services as promotions
-from app.sellers.models import SellerProfile
 
 ADDRESS_FIELDS = (
     "full_name",
@@ -341,28 +343,24 @@ def _check_priced(result: PricingResult, methods: dict[int, int]) -> None:
 
 
 def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[OrderLine, int]]:
-    """Sub-orders and lines from the priced basket; returns (line, variant_id) pairs."""
+    """Sub-orders and lines from the priced basket; returns (line, variant_id) pairs. The
+    commission of each line is the rule app.commissions finds for its seller and category (the
+    seller's own rate when none), frozen on the line with the rule's id, rate and fixed part; a
+    rule's per-order fixed part is frozen once on the sub-order."""
     by_key = {str(i.id): i for i in items}
     seller_ids = result.seller_ids()
-    rates = dict(
-        db.session.execute(
-            select(SellerProfile.id, SellerProfile.commission_rate).where(
-                SellerProfile.id.in_(seller_ids)
-            )
-        ).all()
-    )
+    book = commissions.commission_book(seller_ids, order.currency)
     quotes = {q.seller_id: q for q in result.shipping}
     written = []
     subs: list[SubOrder] = []  # attached to the order once it is written with its totals
     zero = Decimal("0.00")
     for position, seller_id in enumerate(seller_ids, start=1):
-        rate = Decimal(rates[seller_id])
         quote = quotes[seller_id]
         sub = SubOrder(
             seller_id=seller_id,
             number=f"{order.number}-{position}",
             status=OrderStatus.PENDING,
-            commission_rate=rate,
+            commission_rate=book.applied(seller_id, None).rate,
             shipping_method_id=quote.method_id,
             shipping_method_name=quote.method_name,
             carrier=quote.carrier,
@@ -371,12 +369,18 @@ def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[
         )
         subs.append(sub)
         subtotal = discount = tax = total = commission = zero
+        per_order: dict[int, Decimal] = {}  # rule id -> its fixed part per order
         for line in (pl for pl in result.lines if pl.seller_id == seller_id):
             item = by_key[line.key]
             platform_funded = sum(
                 (d.amount for d in line.discounts if d.funded_by == "platform"), zero
             )
-            line_commission = quantize_money(rate * (line.taxable_amount + platform_funded))
+            applied = book.applied(seller_id, item.variant.product.category_id)
+            line_commission = applied.line_amount(
+                line.taxable_amount + platform_funded, order.currency
+            )
+            if applied.rule_id is not None and applied.fixed_per_order:
+                per_order[applied.rule_id] = quantize_money(applied.fixed_per_order, order.currency)
             row = OrderLine(
                 seller_id=seller_id,
                 variant_id=item.variant_id,
@@ -391,7 +395,9 @@ def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[
                 tax_total=line.tax_total,
                 tax_breakdown=[_tax(t) for t in line.tax],
                 total=line.total,
-                commission_rate=rate,
+                commission_rule_id=applied.rule_id,
+                commission_rate=applied.rate,
+                commission_fixed=quantize_money(applied.fixed_per_line, order.currency),
                 commission_amount=line_commission,
             )
             sub.lines.append(row)
@@ -405,7 +411,8 @@ def _write_sub_orders(order: Order, items, result: PricingResult) -> list[tuple[
         sub.discount_total = discount
         sub.tax_total = tax + quote.tax_total
         sub.total = total + quote.cost + (zero if result.prices_include_tax else quote.tax_total)
-        sub.commission_amount = commission
+        sub.commission_fixed = sum(per_order.values(), zero)
+        sub.commission_amount = commission + sub.commission_fixed
     order.subtotal = sum((s.subtotal for s in subs), zero)
     order.discount_total = sum((s.discount_total for s in subs), zero)
     order.tax_total = sum((s.tax_total for s in subs), zero)

@@ -154,7 +154,9 @@ class SubOrder(TenantScoped, TimestampMixin, Model):
     shipping_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
     total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
     commission_rate: Mapped[Decimal] = mapped_column(RATE, nullable=False)
+    # lines' commissions + the per-order fixed parts of the rules they applied (commission_fixed)
     commission_amount: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
+    commission_fixed: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
     # the pricing helper's shipping method (its table is linked at merge)
     shipping_method_id: Mapped[int | None] = mapped_column(
         ForeignKey(
@@ -215,7 +217,11 @@ class OrderLine(TenantScoped, Model):
     # [{"rule_id", "name", "rate", "amount"}]
     tax_breakdown: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     total: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    # frozen at checkout: the commission rule that applied (app.commissions; None: the seller's
+    # own rate), its rate, its fixed part per line, and the amount (rate x base + fixed part)
+    commission_rule_id: Mapped[int | None] = mapped_column(Integer)
     commission_rate: Mapped[Decimal] = mapped_column(RATE, nullable=False)
+    commission_fixed: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
     commission_amount: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, nullable=False)
 
     sub_order: Mapped[SubOrder] = relationship(back_populates="lines")

@@ -1,7 +1,7 @@
 """seller ledger: append-only entries, the release of delivered sub-orders' money, payout settings
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0019
 Create Date: 2026-12-07 01:30:00
 
 `seller_ledger_entries` and `seller_ledger_releases` are append-only. Besides the ORM's refusal
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0016"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

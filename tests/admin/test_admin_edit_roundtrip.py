@@ -31,6 +31,7 @@ from app.catalog.models import (
     ProductImage,
     ProductVariant,
 )
+from app.commissions.models import CommissionRule
 from app.core.tenancy import tenant_scope, unscoped
 from app.customers.models import CustomerProfile
 from app.extensions import db
@@ -46,6 +47,7 @@ from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZon
 from app.tax.models import TaxRule, TaxSettings
 from app.tenants.models import Tenant
 from tests.builders.admin import BrowserForm, login
+from tests.builders.banking import ABA, bank_account
 
 pytestmark = pytest.mark.smoke
 
@@ -57,6 +59,11 @@ TWO_LINES = "First line of the text.\nSecond line, after a line break."
 
 
 # --- the shop: a row for every editable view, at full scale ---------------------------------------
+
+
+def db_category(app, tenant_id, product_id) -> int:
+    with app.app_context(), tenant_scope(tenant_id):
+        return db.session.get(Product, product_id).category_id
 
 
 def _add(app, tenant_id, *objects):
@@ -109,6 +116,17 @@ def editable_shop(app, factory):
         TaxRule(name="Sales tax US-CA", country="US", region="CA", rate=Decimal("0.0725")),
         TaxRule(name="VAT FR", country="FR", rate=Decimal("0.2000"), priority=1),
         TaxSettings(prices_include_tax=True),
+        CommissionRule(
+            name="Seller in its category",
+            seller_id=seller.id,
+            category_id=db_category(app, tid, product.id),
+            rate=Decimal("0.0725"),
+            fixed_amount=Decimal("0.30"),
+            currency="USD",
+            fixed_per="order",
+            valid_from=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+        ),
+        CommissionRule(name="Platform default", rate=Decimal("0.1000")),
         Promotion(
             name="Seller sale",
             description=TWO_LINES,
@@ -128,6 +146,11 @@ def editable_shop(app, factory):
             product_ids=[product.id],
             usage_limit=100,
         ),
+    )
+    # one default and one other account (a US account number with its routing number)
+    bank_account(app, seller, holder=TWO_LINES.splitlines()[0])
+    bank_account(
+        app, seller, iban=None, account_number="000123456789", routing_number=ABA, country="US"
     )
     (zone_id,) = _add(app, tid, ShippingZone(name="Domestic", areas="US, US-CA"))
     (method_id,) = _add(

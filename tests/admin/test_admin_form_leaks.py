@@ -55,6 +55,7 @@ from app.sellers.models import SellerProfile
 from app.shipping.models import ShippingMethod, ShippingZone
 from tests.builders.admin import login
 from tests.builders.auth import api_headers
+from tests.builders.banking import bank_account
 from tests.builders.orders import CARD_OK, configure_pricing, patch, place, sub_of
 
 pytestmark = pytest.mark.smoke  # a few seconds, on SQLite too
@@ -123,6 +124,7 @@ def _holdings(app, client, factory, tenant, tag: str) -> SimpleNamespace:
             actor_for(db.session.get(User, customer.user_id)),
             NewReview(product_id=product.id, rating=4, title=f"{tag} review"),
         )
+    bank_account(app, seller, holder=f"{tag} Holder")
     h = api_headers(app, customer.user)
     order = place(client, None, h=h, items=[(product.variant_id, 1)], payment=CARD_OK)
     h_seller = api_headers(app, seller.user)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from admin.views import catalog, inventory, orders, payments, promotions, reviews
+from admin.views import banking, catalog, inventory, orders, payments, promotions, reviews
 from app.catalog import scopes as catalog_scopes
 from app.inventory import scopes as inventory_scopes
 from app.orders import scopes as order_scopes
 from app.orders import shares
 from app.promotions import scopes as promotion_scopes
 from app.reviews import scopes as review_scopes
+from app.sellers.banking import scopes as banking_scopes
 from app.shipments import scopes as shipment_scopes
 
 
@@ -41,6 +42,7 @@ from app.shipments import scopes as shipment_scopes
         (promotions.PromotionView, promotion_scopes.promotions_of_seller),
         (promotions.PromotionRedemptionView, promotion_scopes.redemptions_of_seller),
         (reviews.ReviewView, review_scopes.reviews_of_seller),
+        (banking.BankAccountView, banking_scopes.accounts_of_seller),
     ],
     ids=lambda v: getattr(v, "__name__", str(v)),
 )

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.catalog.models import Attribute, Brand, Product, ProductAttributeValue, ProductImage
+from app.commissions.models import CommissionRule
 from app.core.errors import TenantError
 from app.core.tenancy import tenant_scope, unscoped
 from app.customers import services as customer_services
@@ -24,6 +25,7 @@ from app.search import analytics as search_analytics
 from app.security.models import User
 from app.sellers.actors import actor_for
 from tests.builders.ledger import add_ledger_rows
+from tests.builders.banking import bank_account
 from tests.builders.order_rows import add_order_rows, order_row
 from tests.builders.pricing_rows import add_pricing_rows
 
@@ -59,6 +61,7 @@ def _build_two_tenants(factory):
     factory.customer(a)
     c1, c2 = factory.customer(a), factory.customer(a)
     factory.product(factory.seller(b))
+    bank_account(factory.app, seller_a)
     with tenant_scope(A):
         attribute = Attribute(code="colour", name="Colour")
         db.session.add(attribute)
@@ -97,6 +100,7 @@ def _build_two_tenants(factory):
             [
                 ProcessedWebhook(gateway="stripe", event_id="evt_tenancy", event_type="test"),
                 PaymentMethodSetting(method="test_card"),
+                CommissionRule(name="tenancy", rate=Decimal("0.1")),
             ]
         )
         db.session.commit()
