@@ -24,8 +24,8 @@ from app.reviews.inputs import NewReview
 from app.search import analytics as search_analytics
 from app.security.models import User
 from app.sellers.actors import actor_for
-from tests.builders.ledger import add_ledger_rows
 from tests.builders.banking import bank_account
+from tests.builders.ledger import add_ledger_rows
 from tests.builders.order_rows import add_order_rows, order_row
 from tests.builders.pricing_rows import add_pricing_rows
 
