@@ -36,7 +36,7 @@ from app.reviews.models import Review, ReviewVote  # noqa: F401
 from app.search.models import SearchClick, SearchQueryLog  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
-from app.sellers.models import SellerProfile  # noqa: F401
+from app.sellers.models import KycDocument, KycRequirement, KycReview, SellerProfile  # noqa: F401
 from app.shipments.models import Shipment, TrackingEvent  # noqa: F401
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone  # noqa: F401
 from app.tax.models import TaxRule, TaxSettings  # noqa: F401
@@ -89,4 +89,7 @@ TENANT_OWNED = (
     TrackingEvent,
     SearchQueryLog,
     SearchClick,
+    KycRequirement,
+    KycDocument,
+    KycReview,
 )

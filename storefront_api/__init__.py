@@ -124,6 +124,11 @@ def init_app(app: Flask) -> Api:
         limit_writes(module.blp)
         api.register_blueprint(module.blp)
 
+    from storefront_api import sellers  # issue 14: onboarding and KYC
+
+    limit_writes(sellers.blp)
+    api.register_blueprint(sellers.blp)
+
     @app.route("/api/schema.yaml")
     def openapi_yaml():
         # the JSON document's data (Decimals as the JSON encoder writes them), as plain YAML:

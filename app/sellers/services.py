@@ -5,7 +5,7 @@ approved seller lists products and promotions."""
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from app.core.errors import PermissionDenied, ValidationError
 from app.core.slugs import unique_slug
@@ -14,6 +14,13 @@ from app.sellers.models import SELLER_STATUSES, SellerProfile
 
 # what only staff decide: a seller's approval and the share the platform keeps
 STAFF_ONLY_COLUMNS = ("status", "commission_rate")
+# a seller in one of these is off the storefront: customers see none of its products
+OFF_STOREFRONT = ("suspended", "rejected")
+
+
+def sellers_off_storefront():
+    """SELECT of the ids of the tenant's sellers whose products customers do not see."""
+    return select(SellerProfile.id).where(SellerProfile.status.in_(OFF_STOREFRONT))
 
 
 def check_profile(profile: SellerProfile) -> None:
