@@ -49,6 +49,17 @@ STEP_DONE = {
 }
 
 
+def file_size(size: int | None) -> str:
+    """A file's size as people read it: 812 bytes, 34 KB, 2.1 MB."""
+    if not size:
+        return ""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def _refusal(exc: DomainError) -> str:
     text = exc.message[:1].upper() + exc.message[1:]
     allowed = exc.details.get("allowed") if isinstance(exc.details, dict) else None
@@ -165,6 +176,8 @@ class SellerView(MarketModelView):
             may_review=staff and sm.has_access("can_review_kyc", self.__class__.__name__),
             may_upload=sm.has_access("can_upload_kyc", self.__class__.__name__),
             max_bytes=kyc.max_file_bytes(),
+            may_edit=sm.has_access("can_edit", self.__class__.__name__),
+            file_size=file_size,
             when=lambda at: formatting.when(at, fmt),
         )
 
@@ -328,7 +341,7 @@ class KycDocumentView(MarketModelView):
             )
             or "none yet"
         ),
-        "size": lambda size: f"{size / 1024:.0f} KB" if size else "",
+        "size": file_size,
     }
 
     seller_scope = staticmethod(lambda sid: KycDocument.seller_id == sid)
