@@ -189,6 +189,7 @@ class KycUploadFileSchema(Schema):
 @blp.alt_response(202, schema=SellerMessageSchema, description="A new account: check your e-mail")
 @document_errors(
     blp,
+    ApiError.BAD_REQUEST,
     SecurityError.UNAUTHORIZED,
     CoreError.FORBIDDEN,
     CoreError.VALIDATION_ERROR,
@@ -241,7 +242,9 @@ def me():
 @blp.route("/me/", methods=["PATCH"])
 @blp.arguments(SellerChangesSchema)
 @blp.response(200, SellerMeSchema)
-@_errors(CoreError.NOT_FOUND, CoreError.VALIDATION_ERROR)
+@_errors(
+    ApiError.BAD_REQUEST, CoreError.NOT_FOUND, CoreError.VALIDATION_ERROR, ApiError.RATE_LIMITED
+)
 @seller_only
 def update_me(changes):
     """Change the store's name, description, contact address (business type: until approved)."""
@@ -270,11 +273,13 @@ def list_documents(args):
 @blp.arguments(KycUploadFileSchema, location="files")
 @blp.response(201, KycDocumentSchema)
 @_errors(
+    ApiError.BAD_REQUEST,
     CoreError.NOT_FOUND,
     CoreError.VALIDATION_ERROR,
     SellerError.KYC_FILE_TYPE,
     SellerError.KYC_FILE_TOO_LARGE,
     ApiError.PAYLOAD_TOO_LARGE,
+    ApiError.RATE_LIMITED,
 )
 @seller_only
 def upload_document(form, files):

@@ -21,6 +21,7 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 from admin import formatting
 from admin.base import MarketModelView, current_actor, datamodel, is_seller_user, shop_format
 from admin.related_select import USER_SEARCH
+from admin.views.fulfilment import refusal
 from app.core.errors import DomainError, NotFound
 from app.security import roles
 from app.sellers import kyc, onboarding
@@ -60,12 +61,17 @@ def file_size(size: int | None) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-def _refusal(exc: DomainError) -> str:
-    text = exc.message[:1].upper() + exc.message[1:]
-    allowed = exc.details.get("allowed") if isinstance(exc.details, dict) else None
-    if allowed is not None:
-        text += f" (possible now: {', '.join(allowed) or 'none'})"
-    return text + "."
+def _to_seller_page(view, pk, seller_of, anchor=None):
+    """The row `pk` of `view` as the user may see it (404 otherwise), opened on its seller's page."""
+    try:
+        item = view.datamodel.get(int(pk), view._base_filters)
+    except ValueError:
+        item = None
+    if item is None:
+        abort(404)
+    return redirect(
+        url_for("SellerView.show", pk=seller_of(item), _anchor=anchor(item) if anchor else None)
+    )
 
 
 class SellerView(MarketModelView):
@@ -193,7 +199,7 @@ class SellerView(MarketModelView):
         try:
             onboarding.change_status(current_actor(), item.id, step, request.form.get("reason"))
         except DomainError as exc:
-            flash(_refusal(exc), "danger")
+            flash(refusal(exc), "danger")
         else:
             flash(
                 f"{item.store_name} is {STEP_DONE[step]}; the seller was told by e-mail.", "success"
@@ -221,7 +227,7 @@ class SellerView(MarketModelView):
                 seller_id=item.id,
             )
         except DomainError as exc:
-            flash(_refusal(exc), "danger")
+            flash(refusal(exc), "danger")
         else:
             flash(f"{document.document_type} uploaded: staff will review it.", "success")
         return self._back(pk)
@@ -238,7 +244,7 @@ class SellerView(MarketModelView):
                 raise NotFound("no such document")
             kyc.review(current_actor(), document.id, decision, request.form.get("reason"))
         except DomainError as exc:
-            flash(_refusal(exc), "danger")
+            flash(refusal(exc), "danger")
         else:
             flash(f"{document.document_type} {decision}.", "success")
         return self._back(pk)
@@ -279,14 +285,7 @@ class SellerApplicationView(MarketModelView):
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
-        try:
-            pk = int(pk)
-        except ValueError:
-            abort(404)
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            abort(404)
-        return redirect(url_for("SellerView.show", pk=item.id))
+        return _to_seller_page(self, pk, lambda item: item.id)
 
 
 class KycRequirementView(MarketModelView):
@@ -351,14 +350,7 @@ class KycDocumentView(MarketModelView):
     @has_access
     def show(self, pk):
         """A document opens on its seller's page, where its file, history and review are."""
-        try:
-            pk = int(pk)
-        except ValueError:
-            abort(404)
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            abort(404)
-        return redirect(url_for("SellerView.show", pk=item.seller_id, _anchor=f"kyc-{item.id}"))
+        return _to_seller_page(self, pk, lambda item: item.seller_id, lambda item: f"kyc-{item.id}")
 
 
 def register(appbuilder) -> None:

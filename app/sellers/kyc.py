@@ -29,6 +29,7 @@ from app.security.actor import Actor
 from app.sellers.errors import SellerError
 from app.sellers.inputs import NewDocument
 from app.sellers.models import KycDocument, KycRequirement, KycReview, SellerProfile
+from app.sellers.services import clean_reason
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,6 @@ class FileTooLarge(ValidationError):
 class FileTypeRefused(ValidationError):
     code = SellerError.KYC_FILE_TYPE
     status = 415
-
-
-MAX_REASON = 1000
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:
@@ -264,13 +262,9 @@ def review(actor: Actor, document_id: int, decision: str, reason: str | None = N
     KycReview row. Returns the document."""
     if not actor.is_admin:
         raise PermissionDenied("only staff review KYC documents")
-    reason = (reason or "").strip() or None
     if decision not in DECISIONS:
         raise ValidationError("unknown decision", details={"decision": "accepted or rejected"})
-    if decision == "rejected" and not reason:
-        raise ValidationError("say why: the seller reads it", details={"reason": "required"})
-    if reason and len(reason) > MAX_REASON:
-        raise ValidationError("too long", details={"reason": f"at most {MAX_REASON} characters"})
+    reason = clean_reason(reason, required=decision == "rejected", what="to reject")
     with transaction():
         document = db.session.scalar(
             select(KycDocument).where(KycDocument.id == document_id).with_for_update()

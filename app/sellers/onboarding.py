@@ -34,6 +34,7 @@ from app.sellers import kyc
 from app.sellers.errors import SellerError
 from app.sellers.inputs import NewAccount, SellerChanges, StoreDetails
 from app.sellers.models import BUSINESS_TYPES, SellerProfile
+from app.sellers.services import clean_reason
 from app.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,6 @@ STEPS = ("approve", "reject", "suspend", "reinstate")
 NEEDS_REASON = ("reject", "suspend")
 # sellers that do not count against the plan's max_sellers: an application refused for good
 NOT_COUNTED = ("rejected",)
-MAX_REASON = 1000
 
 
 def allowed_steps(status: str) -> list[str]:
@@ -161,14 +161,7 @@ def register(account: NewAccount, store: StoreDetails) -> None:
     try:
         with transaction():
             reserve_seller_place()
-            existing = auth.find_by_email(email)
-            if existing is not None:
-                publish(
-                    "auth.registration_attempted",
-                    {"user_id": existing.id},
-                    aggregate="user",
-                    aggregate_id=existing.id,
-                )
+            if auth.already_registered(email):
                 return
             user = users.create_user(
                 tenant_id=current_tenant_id(),
@@ -226,15 +219,9 @@ def change_status(actor: Actor, seller_id: int, step: str, reason: str | None = 
     suspend need the reason the seller reads. Returns the profile."""
     if not actor.is_admin:
         raise PermissionDenied("only staff change a seller's status")
-    reason = (reason or "").strip() or None
     if step not in STEPS:
         raise ValidationError("unknown step", details={"step": f"one of {', '.join(STEPS)}"})
-    if step in NEEDS_REASON and not reason:
-        raise ValidationError(
-            "say why: the seller reads it", details={"reason": "required to " + step}
-        )
-    if reason and len(reason) > MAX_REASON:
-        raise ValidationError("too long", details={"reason": f"at most {MAX_REASON} characters"})
+    reason = clean_reason(reason, required=step in NEEDS_REASON, what="to " + step)
     with transaction():
         profile = db.session.scalar(
             select(SellerProfile).where(SellerProfile.id == seller_id).with_for_update()

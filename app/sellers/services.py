@@ -61,6 +61,22 @@ def require_approved(seller: SellerProfile | None) -> None:
         )
 
 
+MAX_REASON = 1000
+
+
+def clean_reason(reason: str | None, *, required: bool, what: str) -> str | None:
+    """The reason staff give a seller (for a rejection, a suspension): stripped, None when blank;
+    ValidationError when one is required and missing, or longer than MAX_REASON."""
+    reason = (reason or "").strip() or None
+    if required and not reason:
+        raise ValidationError(
+            "say why: the seller reads it", details={"reason": f"required {what}"}
+        )
+    if reason and len(reason) > MAX_REASON:
+        raise ValidationError("too long", details={"reason": f"at most {MAX_REASON} characters"})
+    return reason
+
+
 def seller_id_of(row) -> int | None:
     """The seller a row with a `seller` relation (a product, a warehouse) names as it stands: the
     relation when something set it (a form does; only the flush copies it to `seller_id`), else

@@ -14,32 +14,24 @@ from app.core.tenancy import tenant_scope
 from app.extensions import db
 from app.security import roles
 from app.sellers.models import SellerProfile
-from tests.builders.admin import flashes, login
+from tests.builders.admin import login
+from tests.builders.fulfilment import flashes
 from tests.builders.sellers import (
     EXE,
     PDF,
     audit_rows,
     documents,
+    kyc_root,
     mails_to,
     max_sellers,
+    outbox,
     profile,
     requirement,
     reviews,
     stored_files,
 )
 
-
-@pytest.fixture
-def outbox(app, monkeypatch, tmp_path):
-    monkeypatch.setitem(app.config, "MAIL_SERVER", None)
-    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path / "mail"))
-    return tmp_path / "mail"
-
-
-@pytest.fixture
-def kyc_root(app, monkeypatch, tmp_path):
-    monkeypatch.setitem(app.config, "KYC_STORAGE_ROOT", str(tmp_path / "kyc"))
-    return tmp_path / "kyc"
+FIXTURES = (outbox, kyc_root)  # the builders' fixtures this module's tests take by name
 
 
 @pytest.fixture
@@ -110,12 +102,9 @@ def test_staff_take_every_step_from_the_seller_page(app, factory, shop, outbox, 
         ("approved", "suspended", admin.id, "admin"),
         ("suspended", "approved", admin.id, "admin"),
     ]
-    subjects = [m["Subject"] for m in mails_to(outbox, seller.user.email)]
-    assert len(subjects) == 3 and "suspended" in subjects[1]
-    assert (
-        "Counterfeit goods reported"
-        in mails_to(outbox, seller.user.email)[1].get_body(("plain",)).get_content()
-    )
+    sent = {m["Subject"].rpartition(" is ")[2]: m for m in mails_to(outbox, seller.user.email)}
+    assert sorted(sent) == ["approved", "reinstated", "suspended"]
+    assert "Counterfeit goods reported" in sent["suspended"].get_body(("plain",)).get_content()
 
 
 def test_a_rejected_application_shows_its_reason_and_leaves_the_applications_list(

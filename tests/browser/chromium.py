@@ -55,3 +55,14 @@ def admin_page(
             yield page
         finally:
             browser.close()
+
+
+def shoot(page, tmp_path, name: str) -> None:
+    """A full-page screenshot `name`.png of a rendered page (a blank one fails the test), copied to
+    $SCREENSHOT_DIR when set, to look at."""
+    shot = tmp_path / f"{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
+    keep = os.environ.get("SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(shot, keep)

@@ -5,9 +5,6 @@ pictures."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from app.core.tenancy import tenant_scope
@@ -15,19 +12,10 @@ from app.security import roles
 from app.security.actor import Actor
 from app.sellers import kyc
 from app.sellers.inputs import NewDocument
-from tests.browser.chromium import admin_page
+from tests.browser.chromium import admin_page, shoot
 from tests.builders.sellers import PDF, documents, profile, requirement
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _shoot(page, tmp_path, name: str) -> None:
-    shot = tmp_path / f"{name}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
-    keep = os.environ.get("SCREENSHOT_DIR")
-    if keep:
-        shutil.copy(shot, os.path.join(keep, f"onboard-{name}.png"))
 
 
 @pytest.fixture
@@ -55,9 +43,9 @@ def test_staff_accept_the_document_and_approve_the_seller(app, applicant, live_s
     with admin_page(live_server, tenant.slug, admin.username) as page:
         page.goto(f"{live_server}/admin/seller-applications/list/")
         assert seller.store_name in page.inner_text("body")
-        _shoot(page, tmp_path, "admin-applications")
+        shoot(page, tmp_path, "onboard-admin-applications")
         page.goto(f"{live_server}/admin/sellers/show/{seller.id}")
-        _shoot(page, tmp_path, "admin-seller-pending")
+        shoot(page, tmp_path, "onboard-admin-seller-pending")
         page.click("form.kyc-review button[value=accepted]")
         page.wait_for_load_state("load")
         assert "passport accepted" in page.inner_text(".alert-success")
@@ -65,10 +53,10 @@ def test_staff_accept_the_document_and_approve_the_seller(app, applicant, live_s
         page.wait_for_load_state("load")
         assert "is approved" in page.inner_text(".alert-success")
         assert "approved" in page.inner_text("h2")
-        _shoot(page, tmp_path, "admin-seller-approved")
+        shoot(page, tmp_path, "onboard-admin-seller-approved")
         page.goto(f"{live_server}/admin/kyc-documents/list/")
         assert "passport-scan.pdf" in page.inner_text("body")
-        _shoot(page, tmp_path, "admin-kyc-documents")
+        shoot(page, tmp_path, "onboard-admin-kyc-documents")
     assert profile(app, tenant, seller.id).status == "approved"
 
 
@@ -85,7 +73,7 @@ def test_a_seller_uploads_a_document_on_its_page(app, applicant, live_server, tm
         page.click("form.kyc-upload button[type=submit]")
         page.wait_for_load_state("load")
         assert "proof_of_address uploaded" in page.inner_text(".alert-success")
-        _shoot(page, tmp_path, "seller-own-page")
+        shoot(page, tmp_path, "onboard-seller-own-page")
     assert sorted(d.document_type for d in documents(app, tenant, seller.id)) == [
         "passport",
         "proof_of_address",

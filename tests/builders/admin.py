@@ -170,9 +170,3 @@ SELLER_READS = (
     "RefundRequestView",
     "OrderEventView",
 )
-
-
-def flashes(client) -> list[tuple[str, str]]:
-    """The (category, message) flashes waiting in the client's session, taken."""
-    with client.session_transaction() as session:
-        return list(session.pop("_flashes", []))

@@ -7,6 +7,7 @@ import email
 import email.policy
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from app.core.tenancy import tenant_scope, unscoped
@@ -20,6 +21,21 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
 EXE = b"MZ\x90\x00" + b"\x00" * 60  # a Windows program, whatever its name says
+
+
+@pytest.fixture
+def outbox(app, monkeypatch, tmp_path):
+    """The embedded mail outbox of this test: mails are .eml files in the returned directory."""
+    monkeypatch.setitem(app.config, "MAIL_SERVER", None)
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path / "mail"))
+    return tmp_path / "mail"
+
+
+@pytest.fixture
+def kyc_root(app, monkeypatch, tmp_path):
+    """This test's KYC storage root (empty at first)."""
+    monkeypatch.setitem(app.config, "KYC_STORAGE_ROOT", str(tmp_path / "kyc"))
+    return tmp_path / "kyc"
 
 
 def max_sellers(app, tenant, value) -> None:

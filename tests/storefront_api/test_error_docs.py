@@ -13,6 +13,7 @@ import pytest
 
 from app.core.errors import CoreError, ErrorCode
 from app.security.errors import SecurityError
+from app.sellers.errors import SellerError
 from app.tenants.errors import TenancyError
 from storefront_api.common import ApiErrorSchema, document_errors
 from storefront_api.errors import ANY_OPERATION, ApiError
@@ -42,6 +43,9 @@ NOT_ON_THE_API = {
     "no request can reach (queries are scoped to the request's tenant)",
     ApiError.UNSUPPORTED_MEDIA_TYPE: "the envelope's code for a 415, which no operation answers: a "
     "body of another content type is read as no body (test below)",
+    SellerError.SELLER_STATUS_CONFLICT: "approving, rejecting, suspending and reinstating a seller "
+    "are steps of the admin's seller page (/admin/sellers), not of the API",
+    SellerError.KYC_INCOMPLETE: "answered by the approval step of the admin's seller page only",
     "payments_admin": "marking a manual payment received, voiding and retrying a failed refund are "
     "actions of the admin UI (/admin/payments, /admin/refunds), not of the API",
 }

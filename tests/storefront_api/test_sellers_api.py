@@ -27,29 +27,19 @@ from tests.builders.sellers import (
     PDF,
     PNG,
     documents,
+    kyc_root,
     mails_to,
     max_sellers,
+    outbox,
     profile,
     requirement,
     stored_files,
 )
 
+FIXTURES = (outbox, kyc_root)  # the builders' fixtures this module's tests take by name
+
 API = "/api/v1/sellers"
 STORE = {"store_name": "Lamps & Co", "description": "Hand-made lamps"}
-
-
-@pytest.fixture
-def outbox(app, monkeypatch, tmp_path):
-    monkeypatch.setitem(app.config, "MAIL_SERVER", None)
-    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path / "mail"))
-    return tmp_path / "mail"
-
-
-@pytest.fixture
-def kyc_root(app, monkeypatch, tmp_path):
-    root = tmp_path / "kyc"
-    monkeypatch.setitem(app.config, "KYC_STORAGE_ROOT", str(root))
-    return root
 
 
 def _sellers(app, tenant) -> list[SellerProfile]:
@@ -367,3 +357,19 @@ def test_the_storage_root_is_outside_every_static_folder(app):
     folders = [app.static_folder] + [bp.static_folder for bp in app.blueprints.values()]
     for folder in filter(None, folders):
         assert not root.is_relative_to(Path(folder).resolve()), folder
+
+
+def test_registration_is_rate_limited_per_client(app, client, factory, monkeypatch):
+    monkeypatch.setitem(app.config, "API_SELLER_REGISTER_RATE_LIMIT", "2 per minute")
+    tenant = factory.tenant()
+    answers = [
+        client.post(
+            f"{API}/register/",
+            json={**STORE, "email": f"r{n}-{tenant.slug}@example.com", "password": PASSWORD},
+            headers=api_headers(tenant=tenant),
+        )
+        for n in range(3)
+    ]
+    assert [a.status_code for a in answers[:2]] == [202, 202]
+    error(answers[2], 429, "rate_limited")
+    assert len(_sellers(app, tenant)) == 2

@@ -14,7 +14,9 @@ from app.security.actor import Actor
 from app.sellers import kyc, onboarding
 from app.sellers.inputs import NewDocument
 from app.sellers.models import SELLER_STATUSES
-from tests.builders.sellers import PDF, mails_to, profile, requirement
+from tests.builders.sellers import PDF, mails_to, outbox, profile, requirement
+
+FIXTURES = (outbox,)  # the builders' fixtures this module's tests take by name
 
 ALLOWED = sorted(onboarding.TRANSITIONS.items())
 REFUSED = [
@@ -37,13 +39,6 @@ def _as_seller(seller) -> Actor:
         role_names=frozenset({roles.SELLER}),
         find_seller_id=lambda _user_id: seller.id,
     )
-
-
-@pytest.fixture
-def outbox(app, monkeypatch, tmp_path):
-    monkeypatch.setitem(app.config, "MAIL_SERVER", None)
-    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path / "mail"))
-    return tmp_path / "mail"
 
 
 def test_the_machine_is_the_issue_s():
