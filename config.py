@@ -165,6 +165,12 @@ class Config:
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Marketplace <no-reply@marketplace.local>")
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
     MAIL_OUTBOX_DIR = _env("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+
+    # Sellers' KYC documents (app/sellers/kyc.py): files under this root, outside every static
+    # folder (only the authorised download routes read them); at most KYC_MAX_FILE_BYTES each
+    KYC_STORAGE_ROOT = _env("KYC_STORAGE_ROOT", str(INSTANCE_DIR / "kyc"))
+    KYC_MAX_FILE_BYTES = _env_int("KYC_MAX_FILE_BYTES", 5 * 1024 * 1024)
+    API_SELLER_REGISTER_RATE_LIMIT = _env("API_SELLER_REGISTER_RATE_LIMIT", "5 per minute")
     # the storefront front end: links in e-mails point there (/auth/verify-email/<token>, ...)
     FRONTEND_URL = _env("FRONTEND_URL", "http://localhost:3000")
 
@@ -240,6 +246,8 @@ class TestingConfig(Config):
     )  # tests that read mails point it at their own SMTP server
     MAIL_USE_TLS = False
     MAIL_OUTBOX_DIR = _env("TEST_MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "test-outbox"))
+    KYC_STORAGE_ROOT = _env("TEST_KYC_STORAGE_ROOT", str(INSTANCE_DIR / "test-kyc"))
+    API_SELLER_REGISTER_RATE_LIMIT = "10000 per second"
     FRONTEND_URL = "http://shop.test"
 
 

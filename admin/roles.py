@@ -36,7 +36,9 @@ SELLER_VIEWS = {
     "CategoryView": READ,
     "BrandView": READ,
     "AttributeView": READ,
-    "SellerView": ("can_list", "can_show", "can_edit"),
+    # its own page: its KYC documents' upload and files (never set_status, review_kyc: Admin)
+    "SellerView": ("can_list", "can_show", "can_edit", "can_upload_kyc", "can_kyc_file"),
+    "KycDocumentView": READ,
     "ReviewView": READ,
     "PromotionView": WRITE,
     "PromotionRedemptionView": READ,
@@ -80,6 +82,7 @@ SELLER_MENUS = (
     "Low stock",
     "People",
     "Sellers",
+    "KYC documents",
     "Reviews",
     "Pricing",
     "Promotions",

@@ -39,7 +39,12 @@ from app.search.models import SearchClick, SearchQueryLog  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
 from app.security.session_models import AuthSession, OneTimeToken  # noqa: F401
 from app.sellers.banking.models import SellerBankAccount  # noqa: F401
-from app.sellers.models import SellerProfile  # noqa: F401
+from app.sellers.models import (  # noqa: F401
+    KycDocument,
+    KycRequirement,
+    KycReview,
+    SellerProfile,  # noqa: F401
+)
 from app.shipments.models import Shipment, TrackingEvent  # noqa: F401
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone  # noqa: F401
 from app.tax.models import TaxRule, TaxSettings  # noqa: F401
@@ -97,4 +102,7 @@ TENANT_OWNED = (
     PayoutSettings,
     SellerBankAccount,
     CommissionRule,
+    KycRequirement,
+    KycDocument,
+    KycReview,
 )

@@ -10,6 +10,7 @@ from app.payouts import ledger as seller_ledger
 from app.search import analytics as search_analytics
 from app.search import service as search
 from app.security import auth
+from app.sellers import onboarding as seller_onboarding
 from app.shipments import services as shipments
 
 
@@ -43,6 +44,20 @@ def subscribe_all(bus: EventBus) -> None:
         "auth.password_reset_requested",
         "auth.password_reset_email",
         auth.send_password_reset_email,
+        queue="high",
+    )
+
+    # sellers are told of their application and of every status change (issue 14)
+    bus.subscribe(
+        "seller.registered",
+        "sellers.application_received_mail",
+        seller_onboarding.mail_application_received,
+        queue="high",
+    )
+    bus.subscribe(
+        "seller.status_changed",
+        "sellers.status_changed_mail",
+        seller_onboarding.mail_status_change,
         queue="high",
     )
 

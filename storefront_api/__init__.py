@@ -132,6 +132,10 @@ def init_app(app: Flask) -> Api:
 
     limit_writes(seller_banking.blp)
     api.register_blueprint(seller_banking.blp)
+    from storefront_api import sellers  # issue 14: onboarding and KYC
+
+    limit_writes(sellers.blp)
+    api.register_blueprint(sellers.blp)
 
     @app.route("/api/schema.yaml")
     def openapi_yaml():

@@ -16,8 +16,9 @@ def register_views(appbuilder: AppBuilder) -> None:
         VariantView,
     )
     from admin.views.inventory import LowStockAlertView, StockMovementView, StockView, WarehouseView
-    from admin.views.people import AddressView, CustomerView, SellerView
+    from admin.views.people import AddressView, CustomerView
     from admin.views.platform import AuditLogView, OutboxView, TenantView
+    from admin.views.sellers import SellerView
 
     add = appbuilder.add_view
     add(ProductView, "Products", icon="fa-cube", category="Catalog", category_icon="fa-book")
@@ -37,6 +38,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     add(SellerView, "Sellers", icon="fa-shopping-bag", category="People", category_icon="fa-users")
     add(CustomerView, "Customers", icon="fa-user", category="People")
     add(AddressView, "Addresses", icon="fa-map-marker", category="People")
+    from admin.views import sellers
+
+    sellers.register(appbuilder)  # applications and KYC (issue 14)
 
     from admin.views import accounts, orders, payments, reviews, search, shoppers
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
+from app.catalog import scopes
 from app.catalog.models import (
     Attribute,
     Brand,
@@ -284,12 +285,8 @@ def resolve_ids(model, refs: list[str], field: str) -> list[int]:
     return found
 
 
-def _conditions(
-    filters: ProductFilters, *, statuses=("active",), category_ids: list[int] | None = None
-) -> list:
-    conditions: list = (
-        [Product.status.in_(statuses)] if len(statuses) > 1 else [Product.status == statuses[0]]
-    )
+def _conditions(filters: ProductFilters, *, category_ids: list[int] | None = None) -> list:
+    conditions: list = scopes.on_storefront()
     if category_ids is None and filters.category:
         category = category_by_ref(filters.category)
         if category is None:
@@ -513,7 +510,7 @@ def get_product(product_id: int, viewer: Viewer = Viewer()) -> ProductDetail:
     )
     if product is None:
         raise NotFound("no such product")
-    if product.status != "active" and not (
+    if not scopes.shown_on_storefront(product) and not (
         viewer.is_admin or viewer.seller_id == product.seller_id
     ):
         raise NotFound("no such product")
@@ -596,7 +593,7 @@ def category_filters(slug: str) -> CategoryFilters:
     """Facet values with product counts for a category and its descendants (active products)."""
     category = _category_for_slug(slug)
     category_ids = category_subtree_ids(category.id)
-    base = [Product.status == "active", Product.category_id.in_(category_ids)]
+    base = [*scopes.on_storefront(), Product.category_id.in_(category_ids)]
 
     # grouped on products' own columns first (the category index drives it), names looked up after
     brand_counts = db.session.execute(

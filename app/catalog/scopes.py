@@ -10,7 +10,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.catalog.models import Product, ProductAttributeValue, ProductImage, ProductVariant
-from app.sellers.services import seller_id_of
+from app.sellers.services import OFF_STOREFRONT, seller_id_of, sellers_off_storefront
+
+
+def on_storefront() -> list:
+    """The conditions a product meets for a customer to see it (lists, detail, facets, search
+    documents): active, and of a seller that is not suspended (nor rejected). One home: every
+    customer-facing read of products uses it."""
+    return [Product.status == "active", Product.seller_id.not_in(sellers_off_storefront())]
 
 
 def products_of_seller(seller_id: int):
@@ -54,6 +61,13 @@ def owns_image(seller_id: int, image: ProductImage) -> bool:
     if not owns_product(seller_id, image.product):
         return False
     return image.variant is None or image.variant.product_id == image.product.id
+
+
+def shown_on_storefront(product: Product) -> bool:
+    """`on_storefront()` for one product in hand (its seller loaded)."""
+    return product.status == "active" and (
+        product.seller is None or product.seller.status not in OFF_STOREFRONT
+    )
 
 
 def owns_attribute_value(seller_id: int, value: ProductAttributeValue) -> bool:

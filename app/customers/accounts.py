@@ -36,14 +36,7 @@ def register(
     users.validate_password(password)
     try:
         with transaction():
-            existing = auth.find_by_email(email)
-            if existing is not None:
-                publish(
-                    "auth.registration_attempted",
-                    {"user_id": existing.id},
-                    aggregate="user",
-                    aggregate_id=existing.id,
-                )
+            if auth.already_registered(email):
                 return
             try:
                 user = users.create_user(

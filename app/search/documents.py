@@ -1,10 +1,11 @@
 """From catalog rows to search documents: one plain dict per active product.
 
-The notions are the catalog's own (app/catalog/queries.py): a product is searchable when its
-status is "active"; its price is the lowest price among its active variants; it is in stock when
-some active variant has stock on hand beyond what is reserved, in any warehouse; rating, rating
-count and sold count are the product's columns; a category filter covers the category's
-descendants, so each document carries the ids of its category and of every ancestor.
+The notions are the catalog's own (app/catalog/queries.py): a product is searchable when a
+customer may see it (app.catalog.scopes.on_storefront: active, its seller not suspended); its
+price is the lowest price among its active variants; it is in stock when some active variant has
+stock on hand beyond what is reserved, in any warehouse; rating, rating count and sold count are
+the product's columns; a category filter covers the category's descendants, so each document
+carries the ids of its category and of every ancestor.
 
 Documents are built in batches with a fixed number of queries per batch (no N+1), inside the
 current tenant (the ORM hooks scope every query).
@@ -23,7 +24,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
-from app.catalog import queries
+from app.catalog import queries, scopes
 from app.catalog.models import Category, Product, ProductAttributeValue, ProductVariant
 from app.catalog.views import (
     BrandRef,
@@ -93,7 +94,7 @@ def build_documents(product_ids: list[int]) -> dict[int, dict | None]:
     products = (
         db.session.scalars(
             select(Product)
-            .where(Product.id.in_(product_ids), Product.status == "active")
+            .where(Product.id.in_(product_ids), *scopes.on_storefront())
             .options(
                 joinedload(Product.brand),
                 lazyload(Product.seller),
@@ -263,7 +264,7 @@ def iter_documents(batch: int = BATCH) -> Iterator[dict]:
         ids = list(
             db.session.scalars(
                 select(Product.id)
-                .where(Product.status == "active", Product.id > last)
+                .where(*scopes.on_storefront(), Product.id > last)
                 .order_by(Product.id)
                 .limit(batch)
             )

@@ -52,7 +52,8 @@ def _touched(obj) -> tuple[str, int | None] | None:
 
 def _card_fields_changed(seller: SellerProfile) -> bool:
     state = inspect(seller)
-    return any(state.attrs[name].history.has_changes() for name in ("store_name", "slug"))
+    # the status too: a suspended seller's products leave the index, a reinstated one's return
+    return any(state.attrs[name].history.has_changes() for name in ("store_name", "slug", "status"))
 
 
 def collect(session: Session, flush_context) -> None:

@@ -120,6 +120,22 @@ def find_by_email(email: str) -> User | None:
     )
 
 
+def already_registered(email: str) -> bool:
+    """Whether `email` already has an account here; if so its owner is told by mail that someone
+    tried to register it (the auth.registration_attempted consumer). A registration answers the
+    same either way, so the answer never tells who has an account."""
+    existing = find_by_email(email)
+    if existing is None:
+        return False
+    publish(
+        "auth.registration_attempted",
+        {"user_id": existing.id},
+        aggregate="user",
+        aggregate_id=existing.id,
+    )
+    return True
+
+
 def _lifetime(key: str) -> dt.timedelta:
     value = current_app.config[key]
     return value if isinstance(value, dt.timedelta) else dt.timedelta(seconds=int(value))

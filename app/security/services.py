@@ -45,6 +45,12 @@ def _role(name: str):
     return role
 
 
+def grant_role(user: User, name: str) -> None:
+    """Give `user` role `name` too (a customer who becomes a seller); nothing if it has it."""
+    if name not in user.role_names:
+        user.roles.append(_role(name))
+
+
 def _check_unique(tenant_id: int | None, username: str, email: str) -> None:
     with unscoped():
         clash = db.session.scalar(

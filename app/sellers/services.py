@@ -5,7 +5,7 @@ approved seller lists products and promotions."""
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from app.core.errors import PermissionDenied, ValidationError
 from app.core.slugs import unique_slug
@@ -14,6 +14,13 @@ from app.sellers.models import SELLER_STATUSES, SellerProfile
 
 # what only staff decide: a seller's approval and the share the platform keeps
 STAFF_ONLY_COLUMNS = ("status", "commission_rate")
+# a seller in one of these is off the storefront: customers see none of its products
+OFF_STOREFRONT = ("suspended", "rejected")
+
+
+def sellers_off_storefront():
+    """SELECT of the ids of the tenant's sellers whose products customers do not see."""
+    return select(SellerProfile.id).where(SellerProfile.status.in_(OFF_STOREFRONT))
 
 
 def check_profile(profile: SellerProfile) -> None:
@@ -52,6 +59,22 @@ def require_approved(seller: SellerProfile | None) -> None:
         raise PermissionDenied(
             "your seller account is not approved yet", code=SellerError.SELLER_NOT_APPROVED
         )
+
+
+MAX_REASON = 1000
+
+
+def clean_reason(reason: str | None, *, required: bool, what: str) -> str | None:
+    """The reason staff give a seller (for a rejection, a suspension): stripped, None when blank;
+    ValidationError when one is required and missing, or longer than MAX_REASON."""
+    reason = (reason or "").strip() or None
+    if required and not reason:
+        raise ValidationError(
+            "say why: the seller reads it", details={"reason": f"required {what}"}
+        )
+    if reason and len(reason) > MAX_REASON:
+        raise ValidationError("too long", details={"reason": f"at most {MAX_REASON} characters"})
+    return reason
 
 
 def seller_id_of(row) -> int | None:

@@ -1,7 +1,7 @@
 """sellers' bank accounts: holder, the number encrypted (last 4 and a keyed hash kept), currency, country, verification, default
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-07 01:40:00
 
 `seller_bank_accounts`: an IBAN or a local account number with its routing number, encrypted at
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -42,7 +42,7 @@ from app.reviews.models import Review
 from app.reviews.services import sync_product_rating
 from app.security import roles
 from app.security.models import AuditLog
-from app.sellers.models import SellerProfile
+from app.sellers.models import KycRequirement, SellerProfile
 from app.shipping.models import ShippingMethod, ShippingRateBracket, ShippingZone
 from app.tax.models import TaxRule, TaxSettings
 from app.tenants.models import Tenant
@@ -114,6 +114,7 @@ def editable_shop(app, factory):
             method="bank_transfer", display_name="Bank transfer", instructions=TWO_LINES
         ),
         TaxRule(name="Sales tax US-CA", country="US", region="CA", rate=Decimal("0.0725")),
+        KycRequirement(business_type="company", document_type="company_register"),
         TaxRule(name="VAT FR", country="FR", rate=Decimal("0.2000"), priority=1),
         TaxSettings(prices_include_tax=True),
         CommissionRule(

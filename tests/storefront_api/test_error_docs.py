@@ -14,6 +14,7 @@ import pytest
 from app.core.errors import CoreError, ErrorCode
 from app.payouts.errors import LedgerError
 from app.security.errors import SecurityError
+from app.sellers.errors import SellerError
 from app.tenants.errors import TenancyError
 from storefront_api.common import ApiErrorSchema, document_errors
 from storefront_api.errors import ANY_OPERATION, ApiError
@@ -45,6 +46,9 @@ NOT_ON_THE_API = {
     "body of another content type is read as no body (test below)",
     LedgerError.LEDGER_APPEND_ONLY: "app/payouts/guard.py's refusal of a change to the seller "
     "ledger, a bug no request can reach (no operation updates or deletes an entry)",
+    SellerError.SELLER_STATUS_CONFLICT: "approving, rejecting, suspending and reinstating a seller "
+    "are steps of the admin's seller page (/admin/sellers), not of the API",
+    SellerError.KYC_INCOMPLETE: "answered by the approval step of the admin's seller page only",
     "payments_admin": "marking a manual payment received, voiding and retrying a failed refund are "
     "actions of the admin UI (/admin/payments, /admin/refunds), not of the API",
 }

@@ -24,6 +24,7 @@ from app.reviews.inputs import NewReview
 from app.search import analytics as search_analytics
 from app.security.models import User
 from app.sellers.actors import actor_for
+from app.sellers.models import KycDocument, KycRequirement, KycReview
 from tests.builders.banking import bank_account
 from tests.builders.ledger import add_ledger_rows
 from tests.builders.order_rows import add_order_rows, order_row
@@ -109,6 +110,21 @@ def _build_two_tenants(factory):
         search_analytics.record_click(
             query="lamp", product_id=product_a.id, position=0, user_id=None
         )
+        # a KYC requirement, a document (its row: the file is the storage's) and its review
+        db.session.add(KycRequirement(business_type="individual", document_type="passport"))
+        document = KycDocument(
+            seller_id=seller_a.id,
+            document_type="passport",
+            filename="passport.pdf",
+            content_type="application/pdf",
+            size=1,
+            sha256="0" * 64,
+            storage_name=f"tenancy-{A}.pdf",
+        )
+        db.session.add(document)
+        db.session.flush()
+        db.session.add(KycReview(document_id=document.id, decision="accepted"))
+        db.session.commit()
     return a.id, b.id
 
 

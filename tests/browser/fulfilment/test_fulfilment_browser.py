@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.chromium import admin_page
-from tests.browser.chromium import shoot as _shoot
+from tests.browser.chromium import admin_page, shoot
 from tests.builders.fulfilment import (
     SUB_ORDERS,
     processing_order,
@@ -25,11 +24,11 @@ def test_a_seller_ships_a_sub_order_with_a_label(app, client, shop, live_server,
     order, sub = processing_order(client, shop)
     with admin_page(live_server, shop.tenant.slug, shop.seller.user.username) as page:
         page.goto(f"{live_server}{SUB_ORDERS}/list/")
-        _shoot(page, tmp_path, "seller-sub-orders-list")
+        shoot(page, tmp_path, "seller-sub-orders-list")
         page.click(f"a[href$='{SUB_ORDERS}/show/{sub['id']}']")
         page.wait_for_url(f"**{SUB_ORDERS}/show/{sub['id']}")
         assert "Not shipped yet." in page.inner_text(".fulfilment")
-        _shoot(page, tmp_path, "seller-sub-order-processing")
+        shoot(page, tmp_path, "seller-sub-order-processing")
         page.fill("#weight_kg", "1.2")
         page.click("button.ship-button")
         page.wait_for_load_state("load")
@@ -38,7 +37,7 @@ def test_a_seller_ships_a_sub_order_with_a_label(app, client, shop, live_server,
         assert f"Sub-order {sub['number']} shipped" in flash and tracking in flash
         assert sub_order_state(app, shop.tenant.id, sub["id"])["status"] == "shipped"
         assert "Shipped" in page.inner_text(".fulfilment-title")  # its state badge, in words
-        _shoot(page, tmp_path, "seller-sub-order-shipped")
+        shoot(page, tmp_path, "seller-sub-order-shipped")
         href = page.get_attribute("a.label-pdf", "href")
         label = page.request.get(f"{live_server}{href}")
         assert label.status == 200 and label.headers["content-type"] == "application/pdf"
@@ -55,12 +54,12 @@ def test_a_seller_approves_a_return_with_restock(app, client, shop, live_server,
         assert "one lamp arrived cracked" in page.inner_text(".fulfilment-refunds")
         restock = decision.locator("input[name=restock]")
         assert restock.is_checked()  # ticked by default: a return comes back to the shelf
-        _shoot(page, tmp_path, "seller-sub-order-refund-request")
+        shoot(page, tmp_path, "seller-sub-order-refund-request")
         decision.locator("form.approve-refund button[type=submit]").click()
         page.wait_for_load_state("load")
         assert "Refund request approved" in page.inner_text(".alert-success")
         assert page.locator(f"#refund-{request_id}").count() == 0  # decided: no more buttons
         assert "1 restocked" in page.inner_text(".fulfilment-refunds")
-        _shoot(page, tmp_path, "seller-sub-order-refund-approved")
+        shoot(page, tmp_path, "seller-sub-order-refund-approved")
     assert stock_of(app, shop.tenant.id, shop.product.stock_level_id)[0] == on_hand + 1
     assert refund_request(app, shop.tenant.id, request_id)["status"] in ("approved", "completed")

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.chromium import admin_page
-from tests.browser.chromium import shoot as _shoot
+from tests.browser.chromium import admin_page, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,19 +23,19 @@ def test_money_pages_in_chromium(app, shop, money, live_server, tmp_path):  # no
         assert any(
             "Amount (your share)" in h for h in headers.all_inner_texts()
         )  # said, not to be guessed
-        _shoot(page, tmp_path, "seller-payments")
+        shoot(page, tmp_path, "seller-payments")
         page.goto(f"{live_server}/admin/payments/show/{money.payment.id}")
         body = page.inner_text("body")
         assert "58.98" in body and "335.69" not in body
-        _shoot(page, tmp_path, "seller-payment-show")
+        shoot(page, tmp_path, "seller-payment-show")
         page.goto(f"{live_server}/admin/payment-transactions/list/")
         body = page.inner_text("body")
         assert "58.98" in body and "335.69" not in body and "21.37" not in body
-        _shoot(page, tmp_path, "seller-transactions")
+        shoot(page, tmp_path, "seller-transactions")
         page.goto(f"{live_server}/admin/refunds/list/")
         body = page.inner_text("body")
         assert "12.34" in body and "5.90" in body and "21.37" not in body and "33.57" not in body
-        _shoot(page, tmp_path, "seller-refunds")
+        shoot(page, tmp_path, "seller-refunds")
 
     with admin_page(live_server, shop.tenant.slug, shop.admin.username) as page:
         page.goto(f"{live_server}/admin/payments/list/")
@@ -45,7 +44,7 @@ def test_money_pages_in_chromium(app, shop, money, live_server, tmp_path):  # no
         ).inner_text()
         assert "335.69" in text and "67.28" in text
         assert not any("your share" in h for h in page.locator("table thead th").all_inner_texts())
-        _shoot(page, tmp_path, "admin-payments")
+        shoot(page, tmp_path, "admin-payments")
         page.goto(f"{live_server}/admin/audit-log/list/")
         assert "login" in page.inner_text("body")
-        _shoot(page, tmp_path, "admin-audit-log")
+        shoot(page, tmp_path, "admin-audit-log")
