@@ -124,6 +124,10 @@ def init_app(app: Flask) -> Api:
         limit_writes(module.blp)
         api.register_blueprint(module.blp)
 
+    from storefront_api import seller_dashboard  # issue 14: the seller dashboard (read-only)
+
+    api.register_blueprint(seller_dashboard.blp)
+
     @app.route("/api/schema.yaml")
     def openapi_yaml():
         # the JSON document's data (Decimals as the JSON encoder writes them), as plain YAML:
