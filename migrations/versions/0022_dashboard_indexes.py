@@ -1,5 +1,4 @@
-"""indexes for the dashboards: sub-orders by placing time (a seller's and the shop's) and by status,
-refund requests by status
+"""indexes for the dashboards: sub-orders by placing time and by status, refund requests by status
 
 The seller dashboard's period figures read a seller's sub-orders placed in a period, the admin's
 the shop's; the work waiting (to process, to ship) counts a seller's sub-orders by status; the

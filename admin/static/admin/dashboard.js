@@ -1,0 +1,98 @@
+/* The admin home's charts (admin/templates/admin/index.html): sales per day (a line per currency,
+   the orders as bars on their own axis) and orders by status (a doughnut), drawn with Chart.js
+   (vendored: admin/assets/vendor.txt) from the JSON of <script id="dash-data">. No inline script:
+   the admin's Content-Security-Policy allows only this origin's files. */
+(function () {
+  "use strict";
+  var source = document.getElementById("dash-data");
+  if (!source || typeof Chart === "undefined") {
+    return;
+  }
+  var data = JSON.parse(source.textContent);
+  var palette = ["#2f6fb0", "#e08a1e", "#3a9d5d", "#8e5bb5", "#c94c4c", "#4bb3c4", "#b5a33a",
+                 "#7a7a7a", "#d46fa6", "#5a6fd4"];
+
+  function money(currency) {
+    try {
+      return new Intl.NumberFormat(data.locale, { style: "currency", currency: currency });
+    } catch (e) {
+      return new Intl.NumberFormat(undefined, { style: "currency", currency: currency });
+    }
+  }
+
+  var sales = document.getElementById("dash-sales");
+  if (sales) {
+    var formats = {};
+    var datasets = data.sales.map(function (series, i) {
+      formats[series.currency] = money(series.currency);
+      return {
+        type: "line",
+        label: "Sales (" + series.currency + ")",
+        currency: series.currency,
+        data: series.values,
+        borderColor: palette[i % palette.length],
+        backgroundColor: palette[i % palette.length],
+        tension: 0.25,
+        pointRadius: data.labels.length > 40 ? 0 : 2,
+        yAxisID: "money",
+        order: 1
+      };
+    });
+    datasets.push({
+      type: "bar",
+      label: "Orders",
+      data: data.orders,
+      backgroundColor: "rgba(120, 120, 120, 0.25)",
+      yAxisID: "orders",
+      order: 2
+    });
+    var first = data.sales.length ? formats[data.sales[0].currency] : null;
+    new Chart(sales, {
+      data: { labels: data.labels, datasets: datasets },
+      options: {
+        maintainAspectRatio: false,
+        interaction: { mode: "index", intersect: false },
+        scales: {
+          money: {
+            position: "left",
+            beginAtZero: true,
+            ticks: { callback: function (v) { return first ? first.format(v) : v; } }
+          },
+          orders: {
+            position: "right",
+            beginAtZero: true,
+            grid: { drawOnChartArea: false },
+            ticks: { precision: 0 }
+          },
+          x: { ticks: { autoSkip: true, maxTicksLimit: 12 } }
+        },
+        plugins: {
+          tooltip: {
+            callbacks: {
+              label: function (ctx) {
+                var currency = ctx.dataset.currency;
+                return currency ? ctx.dataset.label + ": " + formats[currency].format(ctx.parsed.y)
+                                : ctx.dataset.label + ": " + ctx.parsed.y;
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  var statuses = document.getElementById("dash-statuses");
+  if (statuses) {
+    new Chart(statuses, {
+      type: "doughnut",
+      data: {
+        labels: data.statuses.labels,
+        datasets: [{
+          data: data.statuses.values,
+          backgroundColor: data.statuses.labels.map(function (_, i) { return palette[i % palette.length]; })
+        }]
+      },
+      options: { maintainAspectRatio: false, plugins: { legend: { position: "right" } } }
+    });
+  }
+})();
