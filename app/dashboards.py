@@ -41,7 +41,7 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
-from app.catalog.models import ProductVariant
+from app.catalog.models import Product, ProductVariant
 from app.core.errors import PermissionDenied, ValidationError
 from app.core.tenancy import current_tenant_id
 from app.core.types import quantize_money
@@ -179,7 +179,7 @@ class ProductSales:
 class LowStockItem:
     stock_level_id: int
     sku: str
-    title: str
+    title: str  # the product's, and its variant's when it has one ("Tee – XL / Green")
     warehouse: str
     available: int
     reorder_point: int
@@ -395,9 +395,11 @@ def _change(now, before) -> Decimal | None:
 
 
 def _compare(period: Period, seller_id: int | None) -> tuple[SalesComparison, ...]:
+    """Per currency, the shop's own first, then the others by code."""
     now, before = _sales(period, seller_id), _sales(period.previous, seller_id)
+    own = _shop_currency()
     comparisons = []
-    for currency in sorted(now.keys() | before.keys()):
+    for currency in sorted(now.keys() | before.keys(), key=lambda code: (code != own, code)):
         empty = _figures(currency, 0, 0, 0, 0)
         current, previous = now.get(currency, empty), before.get(currency, empty)
         comparisons.append(
@@ -486,20 +488,29 @@ def _lowest(seller_id: int) -> tuple[LowStockItem, ...]:
         select(
             StockLevel.id,
             ProductVariant.sku,
+            Product.title,
             ProductVariant.title,
             Warehouse.name,
             available,
             StockLevel.reorder_point,
         )
         .join(ProductVariant, ProductVariant.id == StockLevel.variant_id)
+        .join(Product, Product.id == ProductVariant.product_id)
         .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
         .where(StockLevel.seller_id == seller_id, _is_low())
         .order_by(available, StockLevel.id)
         .limit(LOW_STOCK_ITEMS)
     ).all()
     return tuple(
-        LowStockItem(level_id, sku, title or sku, warehouse, int(units), reorder)
-        for level_id, sku, title, warehouse, units, reorder in rows
+        LowStockItem(
+            level_id,
+            sku,
+            f"{product} – {variant}" if variant else product,
+            warehouse,
+            int(units),
+            reorder,
+        )
+        for level_id, sku, product, variant, warehouse, units, reorder in rows
     )
 
 

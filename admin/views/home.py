@@ -96,6 +96,7 @@ def _chart(dashboard, fmt: formatting.Shop) -> dict:
         "sales": [{"currency": c, "values": list(gross[c].values())} for c in currencies],
         "orders": list(orders.values()),
         "statuses": {
+            "keys": statuses,
             "labels": [s.replace("_", " ") for s in statuses],
             "values": [dashboard.orders_by_status[s] for s in statuses],
         },

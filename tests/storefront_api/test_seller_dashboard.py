@@ -70,7 +70,7 @@ def test_top_products_and_low_stock(app, client, shop):
             {
                 "stock_level_id": shop.low.stock_level_id,
                 "sku": shop.low.sku,
-                "title": shop.low.sku,  # the variant has no title of its own
+                "title": "A nearly gone",  # the product's (its variant has no title of its own)
                 "warehouse": "Main",
                 "available": 2,
                 "reorder_point": 3,

@@ -12,6 +12,14 @@
   var palette = ["#2f6fb0", "#e08a1e", "#3a9d5d", "#8e5bb5", "#c94c4c", "#4bb3c4", "#b5a33a",
                  "#7a7a7a", "#d46fa6", "#5a6fd4"];
 
+  // one colour per status, whatever the period holds: paid work in blues and greens, money going
+  // back in warm colours, what never sold in greys
+  var statusColours = {
+    pending: "#b0b7bf", paid: "#2f6fb0", processing: "#4bb3c4", shipped: "#8e5bb5",
+    delivered: "#3a9d5d", completed: "#1f6b3a", cancelled: "#7a7a7a",
+    refund_requested: "#e08a1e", partially_refunded: "#d4a017", refunded: "#c94c4c"
+  };
+
   function money(currency) {
     try {
       return new Intl.NumberFormat(data.locale, { style: "currency", currency: currency });
@@ -46,7 +54,8 @@
       yAxisID: "orders",
       order: 2
     });
-    var first = data.sales.length ? formats[data.sales[0].currency] : null;
+    // the money axis speaks the currency when there is one; amounts alone when several share it
+    var first = data.sales.length === 1 ? formats[data.sales[0].currency] : null;
     new Chart(sales, {
       data: { labels: data.labels, datasets: datasets },
       options: {
@@ -89,7 +98,9 @@
         labels: data.statuses.labels,
         datasets: [{
           data: data.statuses.values,
-          backgroundColor: data.statuses.labels.map(function (_, i) { return palette[i % palette.length]; })
+          backgroundColor: data.statuses.keys.map(function (key, i) {
+            return statusColours[key] || palette[i % palette.length];
+          })
         }]
       },
       options: { maintainAspectRatio: false, plugins: { legend: { position: "right" } } }
