@@ -91,6 +91,10 @@ class Period:
             start = end - span
         if end is None:
             end = min(start + span, today)
+        if start > today:
+            raise ValidationError(
+                "the period starts in the future", details={"from": ["after today"]}
+            )
         if end < start:
             raise ValidationError(
                 "the period ends before it starts", details={"to": ["before from"]}
@@ -99,10 +103,6 @@ class Period:
             raise ValidationError(
                 f"a period lasts at most {MAX_DAYS} days",
                 details={"to": [f"at most {MAX_DAYS} days after from"]},
-            )
-        if start > today:
-            raise ValidationError(
-                "the period starts in the future", details={"from": ["after today"]}
             )
         return cls(start, end)
 
