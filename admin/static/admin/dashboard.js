@@ -59,6 +59,7 @@
     new Chart(sales, {
       data: { labels: data.labels, datasets: datasets },
       options: {
+        animation: false,  // figures to read, drawn at once (no half-drawn chart on a slow machine)
         maintainAspectRatio: false,
         interaction: { mode: "index", intersect: false },
         scales: {
@@ -103,7 +104,11 @@
           })
         }]
       },
-      options: { maintainAspectRatio: false, plugins: { legend: { position: "right" } } }
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        plugins: { legend: { position: "right" } }
+      }
     });
   }
 })();
