@@ -3,6 +3,7 @@ and the admin home's platform figures, on MariaDB.
 
     python bench/dashboard_bench.py                          # 500 sellers, 400,000 sub-orders
     python bench/dashboard_bench.py --orders 100000 --requests 100
+    python bench/dashboard_bench.py --reuse --requests 20    # time the shop the last run wrote
 
 It makes its own database `shop_dashboard_bench` (dropped and re-created on a later run only if it
 carries the comment `created by bench/dashboard_bench.py`), migrates it, and writes with bulk
@@ -12,7 +13,7 @@ status, a refund request on one in twenty), and for the biggest seller 2,000 pro
 variant and a stock level each (one in ten at or below its reorder point).
 
 Then, in one process (Flask's test client: the whole request, JWT, parsing, the queries and the
-JSON, but no HTTP server), it times `--requests` calls of each case one after another, after 5
+JSON, but no HTTP server), it times `--requests` calls of each case one after another, after 3
 warm-up calls: the biggest seller's dashboard over the default 30 days and over 90 days, its
 top-products/, and app.dashboards.platform_dashboard() over 30 days. It prints mean, p50, p95 and
 p99 per case with the row counts, and writes bench/results/dashboard.json and dashboard.md.
@@ -357,7 +358,7 @@ def build(app, orders: int, sellers: int, products: int) -> dict:
 
 
 def timed(fn, requests: int) -> dict:
-    for _ in range(5):
+    for _ in range(3):
         fn()
     samples = []
     for _ in range(requests):
@@ -387,11 +388,15 @@ def main() -> None:
     parser.add_argument("--sellers", type=int, default=500)
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the shop an earlier run wrote (no new fill)"
+    )
     args = parser.parse_args()
 
     os.environ["APP_CONFIG"] = "testing"
     os.environ["TEST_REDIS_URL"] = args.redis_url
-    fresh_database(args.database_url)
+    if not args.reuse:
+        fresh_database(args.database_url)
     from flask_jwt_extended import create_access_token
     from flask_migrate import upgrade
 
@@ -404,10 +409,15 @@ def main() -> None:
     from app.sellers.actors import actor_for
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=args.database_url, RATELIMIT_ENABLED=False)
-    with app.app_context():
-        upgrade(revision="heads")
-        init_platform()
-    shop = build(app, args.orders, args.sellers, args.products)
+    if args.reuse:
+        shop = json.loads((RESULTS / "dashboard_shop.json").read_text())
+    else:
+        with app.app_context():
+            upgrade(revision="heads")
+            init_platform()
+        shop = build(app, args.orders, args.sellers, args.products)
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "dashboard_shop.json").write_text(json.dumps(shop, indent=1) + "\n")
     print(json.dumps(shop, indent=1))
 
     with app.app_context(), tenant_scope(shop["tenant_id"]):
