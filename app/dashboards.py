@@ -26,11 +26,11 @@ What the figures mean (the API documents the same):
 - balances: the seller's money by state and its next payout come from the payouts ledger; None
   until it is wired in.
 
-Indexes these queries rely on (migration 0022): sub_orders (tenant_id, seller_id, created_at) and
-(tenant_id, created_at) for the period's sales, (tenant_id, seller_id, status) for the work
-waiting; order_refund_requests (tenant_id, status) for the requests waiting, (tenant_id, order_id)
-for a sub-order's refunds; order_lines (tenant_id, sub_order_id); stock_levels (tenant_id,
-seller_id, id); sellers.status.
+Indexes these queries rely on (migration 0022): sub_orders (tenant_id, seller_id, created_at, ...)
+and (tenant_id, created_at, ...) for the period's sales, covering the columns they read;
+(tenant_id, seller_id, status) for the work waiting; order_refund_requests (tenant_id, status) for
+the requests waiting, (tenant_id, order_id) for a sub-order's refunds; order_lines (tenant_id,
+sub_order_id); stock_levels (tenant_id, seller_id, id); sellers.status.
 """
 
 from __future__ import annotations

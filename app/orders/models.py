@@ -135,8 +135,16 @@ class SubOrder(TenantScoped, TimestampMixin, Model):
         Index("ix_sub_orders_tenant_seller", "tenant_id", "seller_id", "id"),
         Index("ix_sub_orders_tenant_order", "tenant_id", "order_id"),
         # the dashboards (app/dashboards.py): a period's sales, the work waiting (migration 0022)
-        Index("ix_sub_orders_tenant_seller_created", "tenant_id", "seller_id", "created_at"),
-        Index("ix_sub_orders_tenant_created", "tenant_id", "created_at"),
+        Index(
+            "ix_sub_orders_tenant_seller_created",
+            *("tenant_id", "seller_id", "created_at", "status", "total", "commission_amount"),
+            "order_id",
+        ),
+        Index(
+            "ix_sub_orders_tenant_created",
+            *("tenant_id", "created_at", "status", "total", "commission_amount", "order_id"),
+            "seller_id",
+        ),
         Index("ix_sub_orders_tenant_seller_status", "tenant_id", "seller_id", "status"),
     )
 
