@@ -124,18 +124,14 @@ def init_app(app: Flask) -> Api:
         limit_writes(module.blp)
         api.register_blueprint(module.blp)
 
-    from storefront_api import seller_ledger  # issue 14: the seller ledger and statements
+    # issue 14, sellers as a business: onboarding and KYC, bank accounts, the ledger and
+    # statements, the dashboard (read-only: not write-limited)
+    from storefront_api import seller_banking, seller_dashboard, seller_ledger, sellers
 
-    limit_writes(seller_ledger.blp)
-    api.register_blueprint(seller_ledger.blp)
-    from storefront_api import seller_banking  # issue 14: sellers as a business
-
-    limit_writes(seller_banking.blp)
-    api.register_blueprint(seller_banking.blp)
-    from storefront_api import sellers  # issue 14: onboarding and KYC
-
-    limit_writes(sellers.blp)
-    api.register_blueprint(sellers.blp)
+    for module in (sellers, seller_banking, seller_ledger):
+        limit_writes(module.blp)
+        api.register_blueprint(module.blp)
+    api.register_blueprint(seller_dashboard.blp)
 
     @app.route("/api/schema.yaml")
     def openapi_yaml():

@@ -134,6 +134,18 @@ class SubOrder(TenantScoped, TimestampMixin, Model):
         UniqueConstraint("tenant_id", "number", name="uq_sub_orders_tenant_number"),
         Index("ix_sub_orders_tenant_seller", "tenant_id", "seller_id", "id"),
         Index("ix_sub_orders_tenant_order", "tenant_id", "order_id"),
+        # the dashboards (app/dashboards.py): a period's sales, the work waiting (migration 0022)
+        Index(
+            "ix_sub_orders_tenant_seller_created",
+            *("tenant_id", "seller_id", "created_at", "status", "total", "commission_amount"),
+            "order_id",
+        ),
+        Index(
+            "ix_sub_orders_tenant_created",
+            *("tenant_id", "created_at", "status", "total", "commission_amount", "order_id"),
+            "seller_id",
+        ),
+        Index("ix_sub_orders_tenant_seller_status", "tenant_id", "seller_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -303,6 +315,7 @@ class RefundRequest(TenantScoped, TimestampMixin, Model):
     __tablename__ = "order_refund_requests"
     __table_args__ = (
         Index("ix_order_refund_requests_tenant_order", "tenant_id", "order_id"),
+        Index("ix_order_refund_requests_tenant_status", "tenant_id", "status"),  # 0022
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 

@@ -360,12 +360,14 @@ def test_super_admin_saves_are_checked_in_the_rows_tenant(app, shop, factory):
 
 
 def _home_numbers(client) -> list[tuple[str, int]]:
-    """The admin home page's headline numbers, in the page's order: [(label, value)]."""
-    html = client.get("/").get_data(as_text=True)
+    """The admin home page's catalogue numbers, in the page's order: [(label, value)] (the
+    dashboard's tiles above them are tests/browser/test_admin_dashboard_browser.py's)."""
+    html = client.get("/").get_data(as_text=True).partition('class="dash-subhead">Catalogue')[2]
     found = re.findall(
-        r'font-weight: 600">([\d,]+)</div>\s*<div class="text-muted">([^<]+)</div>', html
+        r'class="dash-label text-muted">([^<]+)</div>\s*<div class="dash-value">([\d,]+)</div>',
+        html,
     )
-    return [(label, int(value.replace(",", ""))) for value, label in found]
+    return [(label, int(value.replace(",", ""))) for label, value in found]
 
 
 def test_home_page_numbers_are_the_roles_own(app, shop):
