@@ -23,8 +23,9 @@ What the figures mean (the API documents the same):
 - low stock: the seller's stock levels whose available units (on hand - reserved) are at or below
   their reorder point, now; needing action: sub-orders paid (to process), processing (to ship) and
   refund requests waiting for a decision, now, whatever the period.
-- balances: the seller's money by state and its next payout come from the payouts ledger; None
-  until it is wired in.
+- balances: the seller's money by state (pending, available, paid) per currency, as the payouts
+  ledger derives it from its entries (app.payouts.statements.balances). The next payout arrives
+  with the payout batches.
 
 Indexes these queries rely on (migration 0022): sub_orders (tenant_id, seller_id, created_at, ...)
 and (tenant_id, created_at, ...) for the period's sales, covering the columns they read;
@@ -49,6 +50,7 @@ from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
 from app.orders.models import Order, OrderLine, RefundRequest, RefundRequestStatus, SubOrder
 from app.orders.states import STATUSES, OrderStatus
+from app.payouts.statements import Balance, balances
 from app.security.actor import Actor
 from app.sellers.models import SellerProfile
 from app.sellers.services import require_approved
@@ -230,8 +232,8 @@ class SellerDashboard:
     top_products: TopProducts
     low_stock: LowStock
     actions: Actions
-    # money by state and the next payout: the payouts ledger's (app/payouts), wired at its merge
-    balances: None = None
+    # money by state per currency, derived from the payouts ledger's entries
+    balances: tuple[Balance, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -274,6 +276,7 @@ def seller_dashboard(actor: Actor, period: Period) -> SellerDashboard:
         top_products=top,
         low_stock=low,
         actions=_actions(seller_id),
+        balances=tuple(balances(seller_id)),
     )
 
 

@@ -23,6 +23,7 @@ from storefront_api.common import (
     require_roles,
 )
 from storefront_api.fields import decimal_out, money
+from storefront_api.seller_ledger import BalanceSchema
 
 blp = Blueprint(
     "seller_dashboard",
@@ -159,10 +160,10 @@ class SellerDashboardSchema(ViewSchema):
     top_products = fields.Nested(TopProductsSchema, required=True)
     low_stock = fields.Nested(LowStockSchema, required=True)
     actions = fields.Nested(ActionsSchema, required=True)
-    balances = fields.Raw(
-        allow_none=True,
+    balances = fields.List(
+        fields.Nested(BalanceSchema),
         required=True,
-        metadata={"description": "money by state and the next payout (null until the ledger)"},
+        metadata={"description": "the seller's money by state, one entry per currency"},
     )
 
 

@@ -22,6 +22,9 @@ import pytest
 from app.core.errors import PermissionDenied, ValidationError
 from app.core.tenancy import tenant_scope
 from app.dashboards import Period, platform_dashboard, seller_dashboard
+from app.extensions import db
+from app.payouts import ledger
+from app.payouts.statements import Balance
 from app.security import roles
 from app.security.actor import Actor
 from app.sellers.actors import seller_id_of
@@ -152,7 +155,6 @@ def test_low_stock_and_work_waiting(app, shop):
         shop.subs["o11"][0],
         shop.subs["o2"][0],
     ]
-    assert dashboard.balances is None  # the payouts ledger's, wired at its merge
 
 
 def test_a_seller_sees_only_its_own(app, shop):
@@ -216,3 +218,26 @@ def test_periods():
     ):
         with pytest.raises(ValidationError):
             Period.of(start, end, today=today)
+
+
+def test_balances_come_from_the_sellers_ledger(app, shop, factory):
+    """The dashboard's balances are the payouts ledger's: an admin's adjustment of 12.50 USD to
+    seller A (available at once) shows as A's available money, and B, with no entry, has none."""
+    admin = factory.user(shop.tenant, roles.ADMIN)
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        ledger.record_adjustment(
+            _actor(admin, roles.ADMIN),
+            ledger.Adjustment(
+                seller_id=shop.a.id, currency="USD", amount=Decimal("12.50"), reason="test"
+            ),
+        )
+        db.session.commit()
+    assert _seller(app, shop, shop.a).balances == (
+        Balance(
+            currency="USD",
+            pending=Decimal("0.00"),
+            available=Decimal("12.50"),
+            paid=Decimal("0.00"),
+        ),
+    )
+    assert _seller(app, shop, shop.b).balances == ()
