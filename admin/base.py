@@ -15,6 +15,8 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_login import current_user
 from sqlalchemy import false, or_, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import MANYTOONE
 from wtforms import StringField, validators
 
 from admin import formatting
@@ -416,6 +418,8 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             joined, order_column, order_direction, page=page, page_size=page_size
         )
         columns = self.shown_list_columns()
+        # held while the rows are read: the session's identity map keeps them only weakly
+        related = preload_related(self.datamodel.obj, items, columns)  # noqa: F841
         widgets = widgets or {}
         widgets["list"] = self.list_widget(
             label_columns=self.shown_labels(),
@@ -528,6 +532,31 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             seller_id is None or not self.owned_by_seller(item, seller_id)
         ):
             raise PermissionDenied("You can only delete your own records.")
+
+
+def preload_related(model, items: list, columns) -> list:
+    """The rows the page's many-to-one columns name (a sub-order's order and seller), one SELECT per
+    relation for the whole page: each row's own lazy load then finds its row in the session instead
+    of asking the database (25 rows, two such columns: 2 queries, not 50). The caller holds the
+    returned rows while it reads the page's values (the identity map holds them weakly)."""
+    loaded: list = []
+    if not items:
+        return loaded
+    mapper = sa_inspect(model)
+    for name in columns:
+        rel = mapper.relationships.get(name) if isinstance(name, str) else None
+        if rel is None or rel.direction is not MANYTOONE or len(rel.local_columns) != 1:
+            continue
+        target = rel.mapper
+        if set(rel.remote_side) != set(target.primary_key) or len(target.primary_key) != 1:
+            continue  # not a plain reference to the target's primary key
+        key = mapper.get_property_by_column(next(iter(rel.local_columns))).key
+        ids = {getattr(item, key) for item in items} - {None}
+        if ids:
+            loaded += db.session.scalars(
+                select(target.class_).where(target.primary_key[0].in_(ids))
+            ).all()
+    return loaded
 
 
 def datamodel(model) -> SQLAInterface:

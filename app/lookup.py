@@ -88,7 +88,8 @@ def _orders(q: str, limit: int) -> tuple[Hit, ...]:
     rows = db.session.execute(
         select(Order.id, Order.number, Order.status, Order.email)
         .where(Order.number.like(_prefix(q.upper()), escape="\\"))
-        .order_by(Order.id.desc())
+        # numbers start with their date: the number index's range, newest first, no sort
+        .order_by(Order.number.desc())
         .limit(limit)
     ).all()
     return tuple(
@@ -103,7 +104,7 @@ def _sub_orders(q: str, limit: int, seller_id: int) -> tuple[Hit, ...]:
             order_scopes.sub_orders_of_seller(seller_id),
             SubOrder.number.like(_prefix(q.upper()), escape="\\"),
         )
-        .order_by(SubOrder.id.desc())
+        .order_by(SubOrder.number.desc())
         .limit(limit)
     ).all()
     return tuple(Hit("sub_order", r.id, r.number, _words(r.status)) for r in rows)
@@ -137,13 +138,35 @@ def _customers(q: str, limit: int) -> tuple[Hit, ...]:
 
 
 def _products(q: str, limit: int, seller_id: int | None) -> tuple[Hit, ...]:
-    by_sku = select(ProductVariant.product_id).where(
-        ProductVariant.sku.like(_prefix(q), escape="\\")
-    )
-    query = select(Product.id, Product.title, Product.status).where(
-        or_(Product.title.like(_anywhere(q), escape="\\"), Product.id.in_(by_sku))
-    )
+    """Titles containing q, and products with a SKU starting with q: two queries, each served by
+    an index (an OR of the two would read every product and every variant), merged in title
+    order. The title query selects only what the title index holds (id, title): a title found
+    anywhere in it is a scan of that index, not of the table; the status of the few hits is read
+    after."""
+    scope = () if seller_id is None else (catalog_scopes.products_of_seller(seller_id),)
+    by_title = db.session.execute(
+        select(Product.id, Product.title)
+        .where(Product.title.like(_anywhere(q), escape="\\"), *scope)
+        .order_by(Product.title, Product.id)
+        .limit(limit)
+    ).all()
+    skus = select(ProductVariant.product_id).where(ProductVariant.sku.like(_prefix(q), escape="\\"))
     if seller_id is not None:
-        query = query.where(catalog_scopes.products_of_seller(seller_id))
-    rows = db.session.execute(query.order_by(Product.title, Product.id).limit(limit)).all()
-    return tuple(Hit("product", r.id, r.title, _words(r.status)) for r in rows)
+        skus = skus.where(ProductVariant.seller_id == seller_id)
+    by_sku = db.session.execute(
+        select(Product.id, Product.title)
+        .where(Product.id.in_(skus), *scope)
+        .order_by(Product.title, Product.id)
+        .limit(limit)
+    ).all()
+    first = sorted({r.id: (r.title, r.id) for r in (*by_title, *by_sku)}.values())[:limit]
+    if not first:
+        return ()
+    statuses = dict(
+        db.session.execute(
+            select(Product.id, Product.status).where(Product.id.in_([pid for _, pid in first]))
+        ).all()
+    )
+    return tuple(
+        Hit("product", pid, title, _words(statuses[pid])) for title, pid in first if pid in statuses
+    )
