@@ -39,13 +39,14 @@ import hashlib
 import random
 from collections import Counter
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from admin.demo.seed import _Ids, _insert
 from app.catalog.models import Product, ProductVariant
 from app.core.tenancy import unscoped
+from app.core.types import quantize_money
 from app.customers.models import Address, CustomerProfile
 from app.extensions import db
 from app.orders.models import Order, OrderEvent, OrderLine, SubOrder
@@ -58,7 +59,6 @@ from app.shipping.models import ShippingMethod
 from app.tax.models import TaxRule
 from app.tenants.models import Tenant
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 # the fate of an order (all its sub-orders) and its weight among orders older than a week;
 # younger ones are more often still pending, paid or processing (see _fate)
@@ -97,7 +97,7 @@ ADDRESS_FIELDS = (
 
 
 def _q(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return quantize_money(value, "USD")  # cents, half-up: the rule of every order line
 
 
 def _fate(rng: random.Random, age_days: float) -> str:
