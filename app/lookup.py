@@ -9,6 +9,7 @@ match from their start (the indexes serve a prefix); names and titles anywhere i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select
@@ -24,6 +25,9 @@ from app.security.models import User
 
 MIN_LENGTH = 2
 LIMIT = 8
+# the start of an order or sub-order number (YYMMDD-XXXXXXXXXX-n: app.checkout.services), from the
+# whole date on
+_ORDER_NUMBER = re.compile(r"\d{6}-[0-9A-Fa-f]{0,10}(-\d*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +71,14 @@ def find(actor: Actor, q: str, limit: int = LIMIT) -> Found:
     q = " ".join(q.split())[:100]
     if len(q) < MIN_LENGTH or not actor.is_staff:
         return Found(query=q)
+    # an order number or an e-mail is no title nor SKU: no need to read every product's title
+    catalogue = not (_ORDER_NUMBER.fullmatch(q) or "@" in q)
     if actor.is_admin:
         return Found(
             query=q,
             orders=_orders(q, limit),
             customers=_customers(q, limit),
-            products=_products(q, limit, None),
+            products=_products(q, limit, None) if catalogue else (),
         )
     seller_id = actor.seller_id
     if seller_id is None:
@@ -80,7 +86,7 @@ def find(actor: Actor, q: str, limit: int = LIMIT) -> Found:
     return Found(
         query=q,
         orders=_sub_orders(q, limit, seller_id),
-        products=_products(q, limit, seller_id),
+        products=_products(q, limit, seller_id) if catalogue else (),
     )
 
 
