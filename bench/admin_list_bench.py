@@ -381,7 +381,9 @@ def start_server(env: dict, port: int, log_path: Path) -> subprocess.Popen:
             pass
         time.sleep(0.5)
     stop_server(proc)
-    raise RuntimeError(f"gunicorn did not answer within {STARTUP_S}s:\n{log_path.read_text()[-3000:]}")
+    raise RuntimeError(
+        f"gunicorn did not answer within {STARTUP_S}s:\n{log_path.read_text()[-3000:]}"
+    )
 
 
 def stop_server(proc: subprocess.Popen) -> None:
