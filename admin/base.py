@@ -12,6 +12,7 @@ from flask import abort, current_app, g, has_request_context, jsonify, request, 
 from flask_appbuilder import ModelView, expose, has_access, permission_name
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterStartsWith, get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_login import current_user
 from sqlalchemy import false, or_, select
@@ -153,6 +154,11 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     currency_column = "currency"
     page_size = 25
 
+    # codes stored upper-case (order numbers): their "Starts with" filter compares as stored, with
+    # the value upper-cased, so the column's index serves it (FAB's ilike wraps the column in
+    # lower() on MariaDB: every row of the table read, seconds at 100,000 orders)
+    upper_prefix_columns: tuple[str, ...] = ()
+
     def __init__(self, **kwargs):
         # FAB requires input for every non-nullable column (checkboxes need none: admin.forms)
         self.validators_columns = {
@@ -192,6 +198,12 @@ class MarketModelView(LosslessFormsMixin, ModelView):
                 by_name = [_reference_filter(self.references[column])(column, self.datamodel)]
                 self._filters._search_filters[column] = by_name  # what the search form offers
                 self._filters._all_filters[column] = by_name  # what a URL's _flt_0_<column> means
+        for column in self.upper_prefix_columns:
+            found = list(self._filters._all_filters.get(column) or [])
+            if found and isinstance(found[0], FilterStartsWith):
+                found[0] = UpperPrefix(column, self.datamodel)  # same place: _flt_0_<column>
+                self._filters._search_filters[column] = found
+                self._filters._all_filters[column] = found
 
     # --- columns read-only per role -------------------------------------------------------------
     @property
@@ -532,6 +544,16 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             seller_id is None or not self.owned_by_seller(item, seller_id)
         ):
             raise PermissionDenied("You can only delete your own records.")
+
+
+class UpperPrefix(FilterStartsWith):
+    """Starts with, for a column stored upper-case: LIKE 'VALUE%' (escaped), no lower()."""
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        escaped = str(value).strip().upper()
+        escaped = escaped.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return query.filter(field.like(escaped + "%", escape="\\"))
 
 
 def preload_related(model, items: list, columns) -> list:
