@@ -12,9 +12,12 @@ from flask import abort, current_app, g, has_request_context, jsonify, request, 
 from flask_appbuilder import ModelView, expose, has_access, permission_name
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterStartsWith, get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_login import current_user
 from sqlalchemy import false, or_, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import MANYTOONE
 from wtforms import StringField, validators
 
 from admin import formatting
@@ -167,6 +170,11 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     # A title the view sets itself wins; the menu shows list_title (admin.views.arrange_menu).
     item_title: str | None = None
 
+    # codes stored upper-case (order numbers): their "Starts with" filter compares as stored, with
+    # the value upper-cased, so the column's index serves it (FAB's ilike wraps the column in
+    # lower() on MariaDB: every row of the table read, seconds at 100,000 orders)
+    upper_prefix_columns: tuple[str, ...] = ()
+
     def __init__(self, **kwargs):
         # FAB requires input for every non-nullable column (checkboxes need none: admin.forms)
         self.validators_columns = {
@@ -206,6 +214,12 @@ class MarketModelView(LosslessFormsMixin, ModelView):
                 by_name = [_reference_filter(self.references[column])(column, self.datamodel)]
                 self._filters._search_filters[column] = by_name  # what the search form offers
                 self._filters._all_filters[column] = by_name  # what a URL's _flt_0_<column> means
+        for column in self.upper_prefix_columns:
+            found = list(self._filters._all_filters.get(column) or [])
+            if found and isinstance(found[0], FilterStartsWith):
+                found[0] = UpperPrefix(column, self.datamodel)  # same place: _flt_0_<column>
+                self._filters._search_filters[column] = found
+                self._filters._all_filters[column] = found
 
     def _init_titles(self):
         item = self.item_title or sentence(self._prettify_name(self.datamodel.model_name))
@@ -492,6 +506,8 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             joined, order_column, order_direction, page=page, page_size=page_size
         )
         columns = self.shown_list_columns()
+        # held while the rows are read: the session's identity map keeps them only weakly
+        related = preload_related(self.datamodel.obj, items, columns)  # noqa: F841
         widgets = widgets or {}
         widgets["list"] = self.list_widget(
             label_columns=self.shown_labels(),
@@ -615,6 +631,41 @@ def sentence(name: str) -> str:
 def lower_first(text: str) -> str:
     """ "Tax rule" -> "tax rule" for the middle of a sentence; an acronym ("SKU") stays."""
     return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
+class UpperPrefix(FilterStartsWith):
+    """Starts with, for a column stored upper-case: LIKE 'VALUE%' (escaped), no lower()."""
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        escaped = str(value).strip().upper()
+        escaped = escaped.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return query.filter(field.like(escaped + "%", escape="\\"))
+
+
+def preload_related(model, items: list, columns) -> list:
+    """The rows the page's many-to-one columns name (a sub-order's order and seller), one SELECT per
+    relation for the whole page: each row's own lazy load then finds its row in the session instead
+    of asking the database (25 rows, two such columns: 2 queries, not 50). The caller holds the
+    returned rows while it reads the page's values (the identity map holds them weakly)."""
+    loaded: list = []
+    if not items:
+        return loaded
+    mapper = sa_inspect(model)
+    for name in columns:
+        rel = mapper.relationships.get(name) if isinstance(name, str) else None
+        if rel is None or rel.direction is not MANYTOONE or len(rel.local_columns) != 1:
+            continue
+        target = rel.mapper
+        if set(rel.remote_side) != set(target.primary_key) or len(target.primary_key) != 1:
+            continue  # not a plain reference to the target's primary key
+        key = mapper.get_property_by_column(next(iter(rel.local_columns))).key
+        ids = {getattr(item, key) for item in items} - {None}
+        if ids:
+            loaded += db.session.scalars(
+                select(target.class_).where(target.primary_key[0].in_(ids))
+            ).all()
+    return loaded
 
 
 def datamodel(model) -> SQLAInterface:

@@ -111,13 +111,42 @@ def summarise(samples_ms: list[float]) -> dict:
     }
 
 
-def time_case(session: requests.Session, base: str, path: str, n: int, warmup: int) -> dict:
+def server_cpu_s(master_pid: int) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn master's workers, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == master_pid:  # ppid; utime and stime are fields 14 and 15 of stat
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def time_case(
+    session: requests.Session,
+    base: str,
+    path: str,
+    n: int,
+    warmup: int,
+    marker: str | None = None,
+    server_pid: int | None = None,
+) -> dict:
+    """Time GET `path` n times. A list page must show its record count; another page (marker
+    given) must answer 200 with `marker` in it. With server_pid, the workers' CPU per request."""
     first = session.get(base + path, allow_redirects=False, timeout=60)
-    if first.status_code != 200 or record_count(first.text) is None:
+    if marker is None and (first.status_code != 200 or record_count(first.text) is None):
         raise RuntimeError(f"GET {path}: HTTP {first.status_code}, not a list page (logged out?)")
+    if marker is not None and (first.status_code != 200 or marker not in first.text):
+        raise RuntimeError(f"GET {path}: HTTP {first.status_code}, {marker!r} not on the page")
     for _ in range(max(0, warmup - 1)):
         session.get(base + path, timeout=60)
     samples = []
+    cpu_before = server_cpu_s(server_pid) if server_pid else None
     for _ in range(n):
         t = time.perf_counter()
         response = session.get(base + path, allow_redirects=False, timeout=60)
@@ -125,10 +154,12 @@ def time_case(session: requests.Session, base: str, path: str, n: int, warmup: i
         samples.append((time.perf_counter() - t) * 1000)
         if response.status_code != 200:
             raise RuntimeError(f"GET {path}: HTTP {response.status_code}")
+    cpu = round((server_cpu_s(server_pid) - cpu_before) * 1000 / n, 1) if server_pid and n else None
     return {
         "path": path,
         "records": record_count(first.text),
         "bytes": len(first.content),
+        "server_cpu_ms": cpu,
         **summarise(samples),
     }
 
@@ -181,6 +212,143 @@ def cases(facts: dict, word_contains: str, word_prefix: str) -> dict[str, list[t
     return {"Super Admin": admin, "Seller": seller}
 
 
+def order_facts(url: str, facts: dict) -> dict | None:
+    """Orders, numbers, names and SKUs the order cases ask for, read from the bench database
+    (None when the tenant has no orders: seed them with seed_bench.py --orders)."""
+    from sqlalchemy import create_engine, text
+
+    tid, seller_id = facts["tenant_id"], facts["seller"]["id"]
+    engine = create_engine(url)
+    with engine.connect() as conn:
+
+        def one(sql: str, **params):
+            return conn.execute(text(sql), {"t": tid, "s": seller_id, **params}).first()
+
+        orders = one("SELECT COUNT(*) FROM orders WHERE tenant_id = :t")[0]
+        if not orders:
+            engine.dispose()
+            return None
+        middle = one(
+            "SELECT id, number FROM orders WHERE tenant_id = :t ORDER BY id LIMIT 1 OFFSET :o",
+            o=orders // 2,
+        )
+        big = conn.execute(
+            text(
+                "SELECT l.order_id, o.number, COUNT(*) AS n, COUNT(DISTINCT l.sub_order_id) "
+                "FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.tenant_id = :t "
+                "GROUP BY l.order_id, o.number ORDER BY n DESC, l.order_id LIMIT 3"
+            ),
+            {"t": tid},
+        ).all()
+        sub_orders = one("SELECT COUNT(*) FROM sub_orders WHERE tenant_id = :t AND seller_id = :s")[
+            0
+        ]
+        seller_big = one(
+            "SELECT s.id, s.number, COUNT(*) AS n FROM sub_orders s "
+            "JOIN order_lines l ON l.sub_order_id = s.id "
+            "WHERE s.tenant_id = :t AND s.seller_id = :s GROUP BY s.id, s.number "
+            "ORDER BY n DESC, s.id LIMIT 1"
+        )
+        seller_mid = one(
+            "SELECT id, number FROM sub_orders WHERE tenant_id = :t AND seller_id = :s "
+            "ORDER BY id LIMIT 1 OFFSET :o",
+            o=sub_orders // 2,
+        )
+        customer = one(
+            "SELECT u.email, u.last_name FROM customer_profiles c JOIN ab_user u ON u.id = c.user_id "
+            "WHERE c.tenant_id = :t AND u.last_name NOT LIKE '%%''%%' ORDER BY c.id LIMIT 1 OFFSET 150"
+        )
+        sku = one(
+            "SELECT v.sku, p.title FROM product_variants v JOIN products p ON p.id = v.product_id "
+            "WHERE v.tenant_id = :t AND v.seller_id = :s ORDER BY v.id LIMIT 1 OFFSET 100"
+        )
+    engine.dispose()
+    return {
+        "orders": orders,
+        "middle": {"id": middle[0], "number": middle[1]},
+        "big": [{"id": r[0], "number": r[1], "lines": r[2], "sub_orders": r[3]} for r in big],
+        "seller_sub_orders": sub_orders,
+        "seller_big": {"id": seller_big[0], "number": seller_big[1], "lines": seller_big[2]},
+        "seller_mid": {"id": seller_mid[0], "number": seller_mid[1]},
+        "customer": {"email": customer[0], "last_name": customer[1]},
+        "sku": {"sku": sku[0], "title": sku[1]},
+    }
+
+
+ORDERS = "/admin/orders/list/"
+SUB_ORDERS = "/admin/sub-orders/list/"
+
+
+def order_cases(of: dict, word: str) -> dict[str, list[tuple[str, str, str | None]]]:
+    """(name, path, marker): marker None for a list (its record count must show), else a text the
+    page must hold. The search pages are asked with go=0 (a single hit would redirect to it)."""
+    from urllib.parse import quote
+
+    def find(q: str) -> str:
+        return f"/admin/find/?q={quote(q)}&go=0"
+
+    number = of["middle"]["number"]
+    sku = of["sku"]["sku"]
+    sku_prefix = sku.rsplit("-", 1)[0]  # the product's SKUs (ACT-0012345-1, -2, ...)
+    admin = [
+        ("orders: first page", ORDERS, None),
+        ("orders: status = shipped", f"{ORDERS}?_flt_3_status=shipped", None),
+        (
+            f"orders: number starts with {number[:9]}",
+            f"{ORDERS}?_flt_0_number={quote(number[:9])}",
+            None,
+        ),
+        ("orders: number = one order", f"{ORDERS}?_flt_3_number={quote(number)}", None),
+        ("orders: sorted by date", f"{ORDERS}?_oc_OrderView=created_at&_od_OrderView=desc", None),
+        ("order desk: a typical order", f"/admin/orders/show/{of['middle']['id']}", number),
+    ]
+    admin += [
+        (
+            f"order desk: {b['lines']} lines, {b['sub_orders']} sub-orders",
+            f"/admin/orders/show/{b['id']}",
+            b["number"],
+        )
+        for b in of["big"]
+    ]
+    admin += [
+        ("sub-orders: first page", SUB_ORDERS, None),
+        ("find: order number", find(number), number),
+        ("find: order number prefix", find(number[:8]), "find-order"),
+        ("find: customer e-mail", find(of["customer"]["email"]), of["customer"]["email"]),
+        ("find: customer name", find(of["customer"]["last_name"]), "find-customer"),
+        (f"find: title word '{word}'", find(word), "find-product"),
+        ("find: SKU", find(sku_prefix), "find-product"),
+        ("find: nothing matches", find("zzqqxx"), "find-nothing"),
+    ]
+    seller_number = of["seller_mid"]["number"]
+    seller = [
+        ("sub-orders: first page (own)", SUB_ORDERS, None),
+        ("sub-orders: status = shipped (own)", f"{SUB_ORDERS}?_flt_3_status=shipped", None),
+        (
+            "sub-orders: sorted by date (own)",
+            f"{SUB_ORDERS}?_oc_SubOrderView=created_at&_od_SubOrderView=desc",
+            None,
+        ),
+        (
+            "fulfilment page: a typical sub-order",
+            f"/admin/sub-orders/show/{of['seller_mid']['id']}",
+            seller_number,
+        ),
+        (
+            f"fulfilment page: {of['seller_big']['lines']} lines",
+            f"/admin/sub-orders/show/{of['seller_big']['id']}",
+            of["seller_big"]["number"],
+        ),
+        ("find: sub-order number", find(seller_number), seller_number),
+        ("find: order number prefix", find(seller_number[:8]), "find-sub_order"),
+        (f"find: title word '{word}'", find(word), "find-product"),
+        ("find: SKU", find(sku_prefix), "find-product"),
+        ("find: nothing matches", find("zzqqxx"), "find-nothing"),
+    ]
+    # the tenant's own Admin (scoped to its tenant) asks what the Super Admin asks
+    return {"Super Admin": admin, "Admin": admin, "Seller": seller}
+
+
 # other admin lists over the big tables: timed with fewer requests (some take seconds)
 OTHER_LISTS = [
     ("variants", "/admin/variants/list/"),
@@ -195,12 +363,15 @@ OTHER_LISTS = [
 ]
 
 
+STARTUP_S = 240  # four workers importing the app on a busy 2-CPU machine can take minutes
+
+
 def start_server(env: dict, port: int, log_path: Path) -> subprocess.Popen:
     log = log_path.open("w")
     proc = subprocess.Popen(
         gunicorn_argv(port, timeout=120)[0], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(
@@ -213,7 +384,9 @@ def start_server(env: dict, port: int, log_path: Path) -> subprocess.Popen:
             pass
         time.sleep(0.5)
     stop_server(proc)
-    raise RuntimeError(f"gunicorn did not answer within 90s:\n{log_path.read_text()[-3000:]}")
+    raise RuntimeError(
+        f"gunicorn did not answer within {STARTUP_S}s:\n{log_path.read_text()[-3000:]}"
+    )
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -269,7 +442,7 @@ def profile(env: dict, plan: dict, users: dict, out: Path) -> None:
         client.post(
             "/login/", data={"username": username, "password": password, "csrf_token": token}
         )
-        for name, path in role_cases:
+        for name, path, *_marker in role_cases:
             if client.get(path).status_code != 200:
                 continue
             client.get(path)
@@ -368,6 +541,17 @@ def main() -> int:
     parser.add_argument("--no-profile", action="store_true", help="never write it")
     parser.add_argument("--tag", default="", help="label for this run in admin_list.md")
     parser.add_argument(
+        "--order-requests",
+        type=int,
+        default=50,
+        help="timed requests per order, order-page, sub-order and search case (0: skip them)",
+    )
+    parser.add_argument(
+        "--only-orders",
+        action="store_true",
+        help="time the order, sub-order and search cases only (not the product and other lists)",
+    )
+    parser.add_argument(
         "--other-requests",
         type=int,
         default=5,
@@ -381,8 +565,14 @@ def main() -> int:
     users = {
         "Super Admin": (admin_user, BENCH_ADMIN_PASSWORD),
         "Seller": (facts["seller"]["email"], DEMO_PASSWORD),
+        # the default tenant's Admin that admin.demo.seed makes
+        "Admin": (os.environ.get("BENCH_TENANT_ADMIN", "manager@example.com"), DEMO_PASSWORD),
     }
     plan = cases(facts, args.contains, args.prefix)
+    of = order_facts(url, facts) if args.order_requests > 0 else None
+    order_plan = order_cases(of, args.contains) if of else {}
+    if args.only_orders:
+        plan, args.other_requests = {role: [] for role in plan}, 0
     instance = Path(tempfile.mkdtemp(prefix="admin-list-bench-"))
     env = {
         k: v
@@ -423,7 +613,9 @@ def main() -> int:
                     "user": role,
                     "case": name,
                     "group": "products",
-                    **time_case(session, base, path, args.requests, args.warmup),
+                    **time_case(
+                        session, base, path, args.requests, args.warmup, server_pid=proc.pid
+                    ),
                 }
                 row["meets_target"] = row["p95_ms"] < args.target_ms
                 results.append(row)
@@ -448,7 +640,9 @@ def main() -> int:
                         "user": role,
                         "case": f"{name} list",
                         "group": "other",
-                        **time_case(session, base, path, args.other_requests, 1),
+                        **time_case(
+                            session, base, path, args.other_requests, 1, server_pid=proc.pid
+                        ),
                     }
                     row["meets_target"] = row["p95_ms"] < args.target_ms
                     results.append(row)
@@ -458,6 +652,33 @@ def main() -> int:
                         f"{row['bytes'] / 1024:,.0f} KiB{'' if row['meets_target'] else '   <-- p95 over target'}",
                         flush=True,
                     )
+        for role, role_cases in order_plan.items():
+            session = login(base, *users[role])
+            for name, path, marker in role_cases:
+                row = {
+                    "user": role,
+                    "case": name,
+                    "group": "orders",
+                    **time_case(
+                        session,
+                        base,
+                        path,
+                        args.order_requests,
+                        args.warmup,
+                        marker=marker,
+                        server_pid=proc.pid,
+                    ),
+                }
+                row["meets_target"] = row["p95_ms"] < args.target_ms
+                results.append(row)
+                records = f"{row['records']:>7,}" if row["records"] is not None else " " * 7
+                print(
+                    f"  {role:<11} {name[:44]:<44} records {records}  mean {row['mean_ms']:7.1f}  "
+                    f"p50 {row['p50_ms']:7.1f}  p95 {row['p95_ms']:7.1f}  p99 {row['p99_ms']:7.1f} ms"
+                    f"  server CPU {row['server_cpu_ms']} ms"
+                    f"{'' if row['meets_target'] else '   <-- p95 over target'}",
+                    flush=True,
+                )
     finally:
         stop_server(proc)
 
@@ -474,9 +695,13 @@ def main() -> int:
         "requests_per_case": args.requests,
         "warmup": args.warmup,
         "target_p95_ms": args.target_ms,
+        "orders_in_tenant": of["orders"] if of else 0,
+        "order_facts": of,
+        "load_average": os.getloadavg(),
         "product_list_meets_target": all(
             r["meets_target"] for r in results if r["group"] == "products"
         ),
+        "orders_meet_target": all(r["meets_target"] for r in results if r["group"] == "orders"),
         "all_meet_target": all(r["meets_target"] for r in results),
         "results": results,
         "machine": {
@@ -492,14 +717,26 @@ def main() -> int:
         "",
         f"{facts['products']:,} products in the tenant; {SERVER}, production config; "
         f"{args.requests} sequential requests per product-list case after {args.warmup} warm-up "
-        f"({args.other_requests} for the other lists); target p95 < {args.target_ms:.0f} ms.",
+        f"({args.other_requests} for the other lists"
+        + (
+            f", {args.order_requests} for the order, order-page and search cases over "
+            f"{of['orders']:,} orders"
+            if of
+            else ""
+        )
+        + f"); target p95 < {args.target_ms:.0f} ms. Load average at the end "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} (2 CPUs shared with other work); "
+        "server CPU = the gunicorn workers' user+system CPU per request (/proc).",
         "",
-        "| user | case | records | page KiB | mean ms | p50 ms | p95 ms | p99 ms | p95 < target |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| user | case | records | page KiB | mean ms | p50 ms | p95 ms | p99 ms | server CPU ms "
+        "| p95 < target |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     md += [
-        f"| {r['user']} | {r['case']} | {r['records']:,} | {r['bytes'] / 1024:,.0f} | {r['mean_ms']} "
-        f"| {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {'yes' if r['meets_target'] else '**no**'} |"
+        f"| {r['user']} | {r['case']} | {'' if r['records'] is None else format(r['records'], ',')} "
+        f"| {r['bytes'] / 1024:,.0f} | {r['mean_ms']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} "
+        f"| {'' if r['server_cpu_ms'] is None else r['server_cpu_ms']} "
+        f"| {'yes' if r['meets_target'] else '**no**'} |"
         for r in results
     ]
     path = RESULTS / "admin_list.md"
@@ -511,9 +748,11 @@ def main() -> int:
         out = RESULTS / "admin_list_profile.md"
         if args.other_requests > 0:
             plan = {role: cases_ + OTHER_LISTS for role, cases_ in plan.items()}
+        for role, role_cases in order_plan.items():
+            plan[role] = plan.get(role, []) + role_cases
         profile(env, plan, users, out)
         print(f"profile: {out}")
-    return 0 if summary["product_list_meets_target"] else 1
+    return 0 if summary["product_list_meets_target"] and summary["orders_meet_target"] else 1
 
 
 if __name__ == "__main__":

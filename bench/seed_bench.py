@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import platform
+import random
 import resource
 import sys
 import tempfile
@@ -47,6 +48,17 @@ TABLES = (
     "categories",
     "brands",
     "warehouses",
+)
+ORDER_TABLES = (
+    "orders",
+    "sub_orders",
+    "order_lines",
+    "order_events",
+    "payments",
+    "payment_transactions",
+    "refunds",
+    "shipments",
+    "shipment_tracking_events",
 )
 
 
@@ -128,6 +140,13 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=None)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--chunk-size", type=int, default=2000)
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=0,
+        help="then N orders in the default tenant (bench/seed_orders.py); with --keep and "
+        "--products 0, orders only",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--keep", action="store_true", help="seed into the existing database (additive)"
@@ -171,21 +190,41 @@ def main() -> int:
         timings["init_s"] = round(time.perf_counter() - t, 3)
 
         t = time.perf_counter()
-        report = seed(
-            args.products,
-            sellers=args.sellers,
-            customers=args.customers,
-            seed=args.seed,
-            chunk_size=args.chunk_size,
-            log=lambda line: print(f"  {line}", flush=True),
+        report = (
+            seed(
+                args.products,
+                sellers=args.sellers,
+                customers=args.customers,
+                seed=args.seed,
+                chunk_size=args.chunk_size,
+                log=lambda line: print(f"  {line}", flush=True),
+            )
+            if args.products or not args.keep
+            else None  # --keep --products 0 --orders N: orders only
         )
         timings["seed_s"] = round(time.perf_counter() - t, 3)
-        created = dict(report.created)
+        created = dict(report.created) if report else {}
+        if args.orders:
+            from seed_orders import seed_orders
+
+            t = time.perf_counter()
+            made = seed_orders(
+                args.orders,
+                rng=random.Random(f"{args.seed}:orders"),
+                log=lambda line: print(f"  {line}", flush=True),
+            )
+            timings["orders_s"] = round(time.perf_counter() - t, 3)
+            for name, value in made.items():
+                created[name] = created.get(name, 0) + value
         rows = sum(created.values())
-        counts = {name: db.session.scalar(text(f"SELECT COUNT(*) FROM {name}")) for name in TABLES}
+        counts = {
+            name: db.session.scalar(text(f"SELECT COUNT(*) FROM {name}"))
+            for name in TABLES + (ORDER_TABLES if args.orders else ())
+        }
         size = database_size(db, url)
         db.session.remove()
 
+    writing = timings["seed_s"] + timings.get("orders_s", 0)
     result = {
         "bench": "seed",
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -193,12 +232,13 @@ def main() -> int:
         "backend": url.split(":", 1)[0],
         "database_action": action,
         "products": args.products,
+        "orders": args.orders,
         "chunk_size": args.chunk_size,
         "seed": args.seed,
         "timings": timings,
         "total_s": round(sum(timings.values()), 3),
         "rows_created": rows,
-        "rows_per_s": round(rows / timings["seed_s"]) if timings["seed_s"] else None,
+        "rows_per_s": round(rows / writing) if writing else None,
         "products_per_s": round(args.products / timings["seed_s"]) if timings["seed_s"] else None,
         "created": created,
         "table_counts": counts,
@@ -209,7 +249,7 @@ def main() -> int:
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
         },
-        "logins": [vars(login) for login in report.logins],
+        "logins": [vars(login) for login in report.logins] if report else [],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "seed_bench.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
@@ -220,7 +260,8 @@ def main() -> int:
             "| peak RSS (MB) | DB size (MB) |\n|---|---|---|---|---|---|---|---|---|\n"
         )
     line = (
-        f"| {result['when']} | {result['backend']} | {args.products:,} | {rows:,} | {timings['seed_s']:.1f} "
+        f"| {result['when']} | {result['backend']} | {args.products:,}"
+        f"{f' + {args.orders:,} orders' if args.orders else ''} | {rows:,} | {writing:.1f} "
         f"| {result['rows_per_s']:,} | {result['total_s']:.1f} | {result['peak_rss_mb']} "
         f"| {size['bytes'] / 2**20:.0f} |\n"
     )
@@ -228,7 +269,7 @@ def main() -> int:
         fh.write(line)
 
     print(
-        f"\nseeded {args.products:,} products ({rows:,} rows) in {timings['seed_s']:.1f}s "
+        f"\nseeded {args.products:,} products, {args.orders:,} orders ({rows:,} rows) in {writing:.1f}s "
         f"({result['rows_per_s']:,} rows/s); create_app {timings['create_app_s']}s, "
         f"db upgrade {timings['db_upgrade_s']}s, init {timings['init_s']}s; peak RSS {result['peak_rss_mb']} MB; "
         f"database {size['bytes'] / 2**20:.0f} MB"

@@ -225,6 +225,7 @@ class SubOrderView(SubOrderFulfilment, _ReadOnly):
         "created_at",
     ]
     search_columns = ["number", "status", "seller", "created_at"]
+    upper_prefix_columns = ("number",)
     show_columns = list_columns + [
         "commission_rate",
         "shipping_method_name",
@@ -259,6 +260,7 @@ class OrderView(OrderDeskMixin, _ReadOnly):
         "currency",
     ]
     search_columns = ["number", "email", "status", "payment_status", "created_at"]
+    upper_prefix_columns = ("number",)
     seller_scope = staticmethod(scopes.orders_of_seller)
 
 

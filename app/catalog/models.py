@@ -102,6 +102,8 @@ class Product(TenantScoped, TimestampMixin, Model):
         Index("ix_products_tenant_status_created", "tenant_id", "status", "created_at"),
         Index("ix_products_seller_created", "seller_id", "created_at"),
         Index("ix_products_tenant_title", "tenant_id", "title"),
+        # a seller's titles in order: its title search reads them, not every product (migration 0021)
+        Index("ix_products_tenant_seller_title", "tenant_id", "seller_id", "title"),
         # a seller's products newest first, and their count, straight from the index
         Index("ix_products_tenant_seller", "tenant_id", "seller_id", "id"),
         # the storefront's "rating" and "popularity" sorts
@@ -198,6 +200,8 @@ class ProductVariant(TenantScoped, TimestampMixin, Model):
     __table_args__ = (
         UniqueConstraint("tenant_id", "sku", name="uq_product_variants_tenant_sku"),
         Index("ix_product_variants_tenant_seller", "tenant_id", "seller_id", "id"),
+        # a Super Admin's SKU search spans tenants (migration 0021)
+        Index("ix_product_variants_sku", "sku"),
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint(
             "compare_at_price IS NULL OR compare_at_price >= 0", name="compare_at_not_negative"

@@ -73,6 +73,10 @@ class Order(TenantScoped, TimestampMixin, Model):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("tenant_id", "number", name="uq_orders_tenant_number"),
+        # a Super Admin's number search spans tenants (migration 0021)
+        Index("ix_orders_number", "number"),
+        # the order list sorted by date (migration 0021)
+        Index("ix_orders_tenant_created", "tenant_id", "created_at"),
         Index("ix_orders_tenant_customer", "tenant_id", "customer_user_id", "id"),
         Index("ix_orders_tenant_status_expiry", "tenant_id", "status", "reservation_expires_at"),
         CheckConstraint("total >= 0", name="total_not_negative"),

@@ -6,7 +6,7 @@ ship) counts a seller's sub-orders by status; the refund requests waiting are co
 sub-order of the seller (or of the shop).
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-07 01:40:00
 
 """
@@ -14,7 +14,7 @@ Create Date: 2026-12-07 01:40:00
 from alembic import op
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
