@@ -103,6 +103,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_SSL_STRICT = True  # over HTTPS the Referer must be this origin too
 
+    # origins of product pictures the admin shows (space-separated; the img-src below)
+    ADMIN_IMAGE_ORIGINS = _env("ADMIN_IMAGE_ORIGINS", "")
+
     # Security headers (Flask-Talisman) on every response. Scripts: this origin plus a nonce made
     # per request, which FAB's inline scripts carry (csp_nonce()); no inline event handlers, no
     # eval, nothing from another origin. Styles allow inline attributes (FAB's templates use them).
@@ -110,9 +113,11 @@ class Config:
         "default-src": "'self'",
         "script-src": "'self'",
         "style-src": "'self' 'unsafe-inline'",
-        # product images are URLs on the shop's CDN (ProductImage.url): any HTTPS origin; the
-        # admin's <img> send no Referer (referrerpolicy="no-referrer")
-        "img-src": "'self' data: blob: https:",
+        # product images are URLs (ProductImage.url): the admin shows those of the origins an
+        # operator names in ADMIN_IMAGE_ORIGINS (its CDN, e.g. "https://cdn.example.com"); by
+        # default none, so no page loads anything from another origin (a thumbnail of another
+        # origin is an empty box). The admin's <img> send no Referer.
+        "img-src": " ".join(["'self' data: blob:", *(_env("ADMIN_IMAGE_ORIGINS") or "").split()]),
         "worker-src": "'self' blob:",  # ReDoc (/api/redoc/) parses the spec in a worker from a blob
         "font-src": "'self' data:",
         "connect-src": "'self'",

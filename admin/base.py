@@ -397,7 +397,11 @@ class MarketModelView(LosslessFormsMixin, ModelView):
         return is_unscoped() and (issubclass(model, TenantScoped) or hasattr(model, "tenant_id"))
 
     def shown_list_columns(self) -> list[str]:
-        return (["tenant"] if self._tenant_column() else []) + list(self.list_columns)
+        columns = list(self.list_columns)
+        if self.seller_scope is not None and is_seller_user():
+            # a seller's list holds its own rows only: its store's name on each says nothing
+            columns = [c for c in columns if c != "seller"]
+        return (["tenant"] if self._tenant_column() else []) + columns
 
     def shown_labels(self, labels: dict[str, str] | None = None) -> dict[str, str]:
         labels = labels if labels is not None else self.label_columns

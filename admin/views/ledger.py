@@ -71,7 +71,7 @@ class SellerLedgerView(MarketModelView):
     datamodel = datamodel(SellerLedgerEntry)
     route_base = "/admin/seller-ledger"
     list_title = "Seller ledger"
-    show_title = "Ledger entry"
+    item_title = "Ledger entry"
     list_template = "admin/ledger/list.html"
     base_permissions = ["can_list", "can_show", "can_statement", "can_adjust"]
     list_columns = [

@@ -10,12 +10,14 @@ tenant's locale."""
 
 from __future__ import annotations
 
-from flask import abort, url_for
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, url_for
 from flask_appbuilder import expose, has_access
 from markupsafe import Markup
 
 from admin import formatting
-from admin.base import current_actor, is_seller_user, shop_format
+from admin.base import current_actor, shop_format
 from app.core.errors import NotFound
 from app.inventory import overview
 
@@ -40,16 +42,34 @@ def status_label(status: str | None) -> Markup:
     )
 
 
+def may_load(url: str) -> bool:
+    """Whether the admin's pages may load the picture at `url` under their CSP (config's img-src):
+    this origin's own (a path), a data: URL, or an origin named in ADMIN_IMAGE_ORIGINS."""
+    parts = urlsplit(url)
+    if parts.scheme == "data" or (not parts.scheme and not parts.netloc and url.startswith("/")):
+        return True
+    allowed = (current_app.config.get("ADMIN_IMAGE_ORIGINS") or "").split()
+    return f"{parts.scheme}://{parts.netloc}".lower() in {o.rstrip("/").lower() for o in allowed}
+
+
 def thumbnail(url: str | None, alt: str | None, size: int = THUMBNAIL_PX) -> Markup:
-    """A small picture, loaded when it scrolls into view; a placeholder when there is none."""
+    """A small picture, loaded when it scrolls into view; a placeholder when there is none, and a
+    link to it when it lives on an origin the admin does not load pictures from (its CSP)."""
     box = _THUMB_STYLE.format(size=size)
+    placeholder = (
+        '<span class="pp-thumb pp-thumb-none" style="{}; display:inline-block; color:#bbb; '
+        'text-align:center; line-height:{}px; font-size:{}px" title="{}">'
+        '<i class="fa fa-image" aria-hidden="true"></i><span class="sr-only">{}</span>'
+        "</span>"
+    )
     if not url:
-        return Markup(
-            '<span class="pp-thumb pp-thumb-none" style="{}; display:inline-block; color:#bbb; '
-            'text-align:center; line-height:{}px; font-size:{}px" title="No image">'
-            '<i class="fa fa-image" aria-hidden="true"></i><span class="sr-only">No image</span>'
-            "</span>"
-        ).format(box, size - 2, max(size // 3, 14))
+        return Markup(placeholder).format(box, size - 2, max(size // 3, 14), "No image", "No image")
+    if not may_load(url):
+        host = urlsplit(url).netloc or url
+        note = f"Image on {host} (open it: the admin shows pictures of ADMIN_IMAGE_ORIGINS only)"
+        return Markup('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>').format(
+            url, Markup(placeholder).format(box, size - 2, max(size // 3, 14), note, note)
+        )
     return Markup(
         '<img class="pp-thumb" src="{}" alt="{}" width="{}" height="{}" style="{}" '
         'loading="lazy" decoding="async" referrerpolicy="no-referrer">'
@@ -97,11 +117,6 @@ class ProductPageMixin:
 
     show_template = "admin/product/show.html"
     page_columns = ("thumbnail", "price_range", "stock")
-
-    def shown_list_columns(self) -> list[str]:
-        columns = super().shown_list_columns()
-        # a seller's list is all its own: its store's name on every row says nothing
-        return [c for c in columns if c != "seller"] if is_seller_user() else columns
 
     def _values(self, items: list, columns: list[str]) -> list[dict]:
         rows = super()._values(items, columns)

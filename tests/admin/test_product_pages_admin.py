@@ -22,6 +22,15 @@ from tests.builders.back_office import row_of, stocked_product, text_of, warehou
 pytestmark = pytest.mark.smoke
 
 
+@pytest.fixture(autouse=True)
+def images_of_the_test_cdn(app):
+    """The factory's pictures live on https://img.example.com: the operator lets the admin show
+    them (ADMIN_IMAGE_ORIGINS, the CSP's img-src)."""
+    app.config["ADMIN_IMAGE_ORIGINS"] = "https://img.example.com"
+    yield
+    app.config["ADMIN_IMAGE_ORIGINS"] = ""
+
+
 @pytest.fixture
 def shelf(app, factory):
     return back_office.shelf(app, factory)
@@ -168,3 +177,25 @@ def test_titles_follow_the_convention(app, shelf):
     for url, title in pages.items():
         html = client.get(url).get_data(as_text=True)
         assert re.search(rf'<h4 class="panel-title">\s*{re.escape(title)}\s*</h4>', html), url
+
+
+def test_a_picture_of_another_origin_is_a_link_unless_its_origin_is_allowed(app):
+    """The admin's CSP loads pictures of this origin, data: URLs and ADMIN_IMAGE_ORIGINS only: a
+    product picture elsewhere is a placeholder linking to it (no blocked load, no request to the
+    other origin), and an <img> once the operator names its origin."""
+    from admin.views.product_page import thumbnail
+
+    url = "https://cdn.shop.example/p/1.jpg"
+    with app.test_request_context():
+        app.config["ADMIN_IMAGE_ORIGINS"] = ""
+        try:
+            outside = str(thumbnail(url, "Lamp"))
+            assert "<img" not in outside and f'href="{url}"' in outside
+            assert "Image on cdn.shop.example" in outside
+            assert '<img class="pp-thumb" src="/static/p.png"' in str(
+                thumbnail("/static/p.png", "")
+            )
+            app.config["ADMIN_IMAGE_ORIGINS"] = "https://img.other.example https://cdn.shop.example"
+            assert f'<img class="pp-thumb" src="{url}"' in str(thumbnail(url, "Lamp"))
+        finally:
+            app.config["ADMIN_IMAGE_ORIGINS"] = ""
