@@ -45,6 +45,7 @@ from sqlalchemy import func, select
 
 from admin.demo.seed import _Ids, _insert
 from app.catalog.models import Product, ProductVariant
+from app.checkout.services import ADDRESS_FIELDS
 from app.core.tenancy import unscoped
 from app.core.types import quantize_money
 from app.customers.models import Address, CustomerProfile
@@ -83,17 +84,6 @@ STEPS = {
     "cancelled": ["cancelled"],
     "refunded": ["paid", "processing", "refunded"],
 }
-ADDRESS_FIELDS = (
-    "full_name",
-    "company",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-)
 
 
 def _q(value: Decimal) -> Decimal:
