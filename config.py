@@ -46,6 +46,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'marketplace.db'}")
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # a request the database cannot serve for a moment (down, restarting, every pooled connection
+    # busy past pool_timeout) answers 503 with this Retry-After, not a 500 (app.core.db)
+    DB_UNAVAILABLE_RETRY_AFTER = _env_int("DB_UNAVAILABLE_RETRY_AFTER", 5)
 
     REDIS_URL = _env("REDIS_URL")
     ELASTICSEARCH_URL = _env("ELASTICSEARCH_URL")
@@ -160,6 +163,8 @@ class Config:
     API_AUTH_EMAIL_RATE_LIMIT = _env("API_AUTH_EMAIL_RATE_LIMIT", "5 per minute")
     # per client IP: guests' requests with an order access token (X-Order-Token) to /api/v1/orders
     API_GUEST_ORDER_RATE_LIMIT = _env("API_GUEST_ORDER_RATE_LIMIT", "30 per minute")
+    # per signed-in user: chat messages posted and conversations started (storefront_api/chat.py)
+    CHAT_MESSAGE_RATE_LIMIT = _env("CHAT_MESSAGE_RATE_LIMIT", "30 per minute")
 
     # E-mail: SMTP when MAIL_SERVER is set, else .eml files in MAIL_OUTBOX_DIR (embedded default)
     MAIL_SERVER = _env("MAIL_SERVER")
@@ -171,10 +176,36 @@ class Config:
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
     MAIL_OUTBOX_DIR = _env("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
 
+    # The notification centre's channel adapters (app/inbox/channels.py): "mail" (the mail path
+    # above), "record" (records what it would send in notification_recorded_messages, sends
+    # nothing), or a provider's class as "package.module:ClassName" (built with this config)
+    NOTIFY_EMAIL_ADAPTER = _env("NOTIFY_EMAIL_ADAPTER", "mail")
+    NOTIFY_SMS_ADAPTER = _env("NOTIFY_SMS_ADAPTER", "record")
+    NOTIFY_PUSH_ADAPTER = _env("NOTIFY_PUSH_ADAPTER", "record")
+
     # Sellers' KYC documents (app/sellers/kyc.py): files under this root, outside every static
     # folder (only the authorised download routes read them); at most KYC_MAX_FILE_BYTES each
     KYC_STORAGE_ROOT = _env("KYC_STORAGE_ROOT", str(INSTANCE_DIR / "kyc"))
     KYC_MAX_FILE_BYTES = _env_int("KYC_MAX_FILE_BYTES", 5 * 1024 * 1024)
+    # Exports (app.dataio.exports): a list of more rows than this is written by a background job
+    # into DATA_EXPORT_DIR, downloaded through a signed link valid DATA_EXPORT_LINK_SECONDS
+    DATA_EXPORT_SYNC_MAX_ROWS = _env_int("DATA_EXPORT_SYNC_MAX_ROWS", 5000)
+    DATA_EXPORT_DIR = _env("DATA_EXPORT_DIR", str(INSTANCE_DIR / "exports"))
+    DATA_EXPORT_LINK_SECONDS = _env_int("DATA_EXPORT_LINK_SECONDS", 3600)
+    # an export's file is deleted this long after it was made (the cron's purge; the row says so)
+    DATA_EXPORT_KEEP_HOURS = _env_int("DATA_EXPORT_KEEP_HOURS", 168)
+    # Bulk import (app/dataio/imports.py): uploads up to DATA_IMPORT_MAX_BYTES, kept under
+    # DATA_IMPORT_DIR until the import ends (at most DATA_IMPORT_KEEP_HOURS); rows written in
+    # chunks of DATA_IMPORT_CHUNK_ROWS; a running import silent for DATA_IMPORT_STALE_SECONDS is
+    # taken as dead and resumed from its checkpoint
+    DATA_IMPORT_MAX_BYTES = _env_int("DATA_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
+    DATA_IMPORT_DIR = _env("DATA_IMPORT_DIR", str(INSTANCE_DIR / "data-imports"))
+    DATA_IMPORT_CHUNK_ROWS = _env_int("DATA_IMPORT_CHUNK_ROWS", 500)
+    # a dry run of a larger file is a job (a 200,000-row XLSX takes ~48 s to check: past
+    # gunicorn's 30 s timeout); a smaller one answers in the request
+    DATA_IMPORT_SYNC_VALIDATE_BYTES = _env_int("DATA_IMPORT_SYNC_VALIDATE_BYTES", 2 * 1024 * 1024)
+    DATA_IMPORT_STALE_SECONDS = _env_int("DATA_IMPORT_STALE_SECONDS", 300)
+    DATA_IMPORT_KEEP_HOURS = _env_int("DATA_IMPORT_KEEP_HOURS", 48)
     API_SELLER_REGISTER_RATE_LIMIT = _env("API_SELLER_REGISTER_RATE_LIMIT", "5 per minute")
     # the storefront front end: links in e-mails point there (/auth/verify-email/<token>, ...)
     FRONTEND_URL = _env("FRONTEND_URL", "http://localhost:3000")
@@ -203,6 +234,15 @@ class Config:
 
     # Flask-SocketIO: Redis message queue when Redis is configured (several web processes, workers)
     SOCKETIO_MESSAGE_QUEUE = _env("SOCKETIO_MESSAGE_QUEUE", _env("REDIS_URL"))
+    # the Redis pub/sub channel the Socket.IO processes and the workers' emitters share
+    SOCKETIO_CHANNEL = _env("SOCKETIO_CHANNEL", "flask-socketio")
+    # Real-time (app/realtime, `flask realtime`): how often the Socket.IO process drops connections
+    # whose token or session was revoked; the lifetime of the socket token an admin page mints
+    # (enough to connect); the threads of `flask realtime` (one per open connection, plus one each
+    # for its WebSocket: size it to the connections one process holds)
+    REALTIME_REVOCATION_CHECK_SECONDS = float(_env("REALTIME_REVOCATION_CHECK_SECONDS", "2"))
+    REALTIME_SOCKET_TOKEN_SECONDS = _env_int("REALTIME_SOCKET_TOKEN_SECONDS", 60)
+    REALTIME_THREADS = _env_int("REALTIME_THREADS", 1000)
 
     # Payments: methods a tenant without its own settings offers, automatic capture after a
     # successful authorization, and Stripe (the adapter is off until a secret key is set)
@@ -213,6 +253,14 @@ class Config:
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = _env("STRIPE_API_BASE")  # None: api.stripe.com
+
+    # Payout adapters staff may pay a payout through (app/payouts/adapters.py): name ->
+    # "module:Class". PAYOUT_ADAPTERS="manual=app.payouts.adapters:ManualAdapter,stripe_connect=..."
+    PAYOUT_ADAPTERS = dict(
+        item.split("=", 1)
+        for item in _env("PAYOUT_ADAPTERS", "manual=app.payouts.adapters:ManualAdapter").split(",")
+        if "=" in item
+    )
 
     # Demo data and the first admin made by `flask init`
     ADMIN_USERNAME = _env("ADMIN_USERNAME", "admin")
@@ -238,7 +286,9 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     # the suite logs in hundreds of times from 127.0.0.1; rate-limit tests set their own limits
     AUTH_RATE_LIMIT = "10000 per second"
-    SOCKETIO_MESSAGE_QUEUE = None  # the Socket.IO test client refuses a message queue
+    # the Socket.IO test client refuses a message queue; the real-time tests that start a server
+    # process, a worker and a private Redis set one for those processes
+    SOCKETIO_MESSAGE_QUEUE = _env("TEST_SOCKETIO_MESSAGE_QUEUE")
     ADMIN_PASSWORD = "admin-password-1"
     SEARCH_INDEX_DIR = _env("TEST_SEARCH_INDEX_DIR", str(INSTANCE_DIR / "test-search"))
     API_LOGIN_RATE_LIMIT = "10000 per second"
@@ -246,12 +296,14 @@ class TestingConfig(Config):
     API_WRITE_RATE_LIMIT = "10000 per second"
     API_AUTH_EMAIL_RATE_LIMIT = "10000 per second"
     API_GUEST_ORDER_RATE_LIMIT = "10000 per second"
+    CHAT_MESSAGE_RATE_LIMIT = "10000 per second"
     MAIL_SERVER = _env(
         "TEST_MAIL_SERVER"
     )  # tests that read mails point it at their own SMTP server
     MAIL_USE_TLS = False
     MAIL_OUTBOX_DIR = _env("TEST_MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "test-outbox"))
     KYC_STORAGE_ROOT = _env("TEST_KYC_STORAGE_ROOT", str(INSTANCE_DIR / "test-kyc"))
+    DATA_IMPORT_DIR = _env("TEST_DATA_IMPORT_DIR", str(INSTANCE_DIR / "test-data-imports"))
     API_SELLER_REGISTER_RATE_LIMIT = "10000 per second"
     FRONTEND_URL = "http://shop.test"
 

@@ -19,9 +19,9 @@ What sync workers need from the deployment:
 - a buffering reverse proxy in front (nginx, a cloud load balancer): a sync worker is busy for
   as long as a client takes to send its request and read its answer, so slow clients must meet
   the proxy, not the worker;
-- no long-lived connections: the app has no Socket.IO handlers yet; when real-time
-  notifications land, /socket.io/ needs its own service (threads or an async worker) behind the
-  same proxy, never these workers.
+- no long-lived connections: /socket.io/ has its own service, `realtime` (`flask realtime`:
+  gunicorn with one threaded worker, jobs/realtime_server.py), behind the same proxy, never
+  these workers.
 """
 
 import multiprocessing

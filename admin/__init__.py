@@ -60,6 +60,12 @@ def init_app(app: Flask, appbuilder: AppBuilder) -> None:
         )
     )
     register_views(appbuilder)
+    from admin import exports as list_exports
+
+    list_exports.register(app)  # the jobs of large list exports replay the user's list
+    from admin.realtime import bp as realtime_bp
+
+    app.register_blueprint(realtime_bp)  # the pages' socket token (bell, toasts, live figures)
     register_cli(app)
     from admin.base import register_filters
 

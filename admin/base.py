@@ -21,6 +21,7 @@ from sqlalchemy.orm import MANYTOONE
 from wtforms import StringField, validators
 
 from admin import formatting
+from admin.exports import ListExport
 from admin.forms import EnumSelectField, LosslessFormsMixin, ReadOnlyField, readonly_form
 from admin.related_select import AjaxIdListField, AjaxRelatedField, search_related
 from app.core.errors import PermissionDenied
@@ -101,7 +102,7 @@ def seller_condition(fn: Callable | None):
     return fn(seller_id)
 
 
-class MarketModelView(LosslessFormsMixin, ModelView):
+class MarketModelView(ListExport, LosslessFormsMixin, ModelView):
     """Base for every admin view.
 
     Its add and edit forms render every column exactly and write back only what was changed
@@ -145,6 +146,7 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     word_columns: other codes shown in words.
     A Super Admin (who reads every tenant) gets a Tenant column first and a tenant select above
     the list of tenant-owned rows.
+    Every list exports as CSV and XLSX what it shows, filtered and ordered as shown (admin.exports).
     """
 
     seller_scope: Callable | None = None
@@ -246,6 +248,18 @@ class MarketModelView(LosslessFormsMixin, ModelView):
     def edit_form(self, form) -> None:
         self.__dict__["_edit_form"] = form
         self.__dict__.pop("_readonly_edit_forms", None)
+
+    def visible_row(self, pk):
+        """The row `pk` as the signed-in user's list has it (tenant and seller scope: the view's
+        base filters), else 404: the one lookup of every custom page and POST route of a view."""
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            abort(404)
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        return item
 
     def _fill_form_exclude_cols(self, exclude_cols, form):
         """FAB's hook on a posted form: read-only fields show the row's stored values again when
@@ -461,6 +475,8 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             return formatting.link(str(value), _row_url(value))
         if isinstance(value, list | tuple) and value and all(_is_row(v) for v in value):
             return formatting.Markup(", ").join(formatting.link(str(v), _row_url(v)) for v in value)
+        if isinstance(value, formatting.Markup):
+            return value  # shown already (a view's own _values: ProductView's status label)
         if isinstance(value, str) and value:
             shown = self._enumeration(column)
             if shown is not None:
@@ -527,6 +543,7 @@ class MarketModelView(LosslessFormsMixin, ModelView):
             filters=filters,
             modelview_name=self.__class__.__name__,
             tenant_choices=self.tenant_choices(),
+            export_urls=self.export_urls(),
             **kwargs,
         )
         return widgets

@@ -26,6 +26,11 @@ _PAGES = {
         "There is no such page, or the record it shows does not exist or is not yours.",
     ),
     405: ("Not possible here", "This page does not accept that kind of request."),
+    503: (
+        "Unavailable for a moment",
+        "The database could not be reached just now (a restart or a busy moment). Nothing was "
+        "saved: wait a few seconds and try again.",
+    ),
     500: (
         "Something went wrong",
         "The page failed on our side and the error was logged. Nothing was half-saved: try again, "

@@ -33,6 +33,9 @@ SELLER_VIEWS = {
     "WarehouseView": WRITE,
     "StockMovementView": READ,
     "LowStockAlertView": READ,
+    # its own suppliers and their purchase orders: lines of a draft, send, cancel, receive
+    "SupplierView": WRITE,
+    "PurchaseOrderView": WRITE + ("can_send", "can_cancel", "can_receive", "can_edit_lines"),
     "CategoryView": READ,
     "BrandView": READ,
     "AttributeView": READ,
@@ -63,8 +66,25 @@ SELLER_VIEWS = {
     "RefundView": READ,
     # its own ledger entries, balances and statement downloads; never adjustments (Admin only)
     "SellerLedgerView": READ + ("can_statement",),
+    # its own payouts and the payout job's notices; never their actions (approve, mark_paid, pay,
+    # mark_failed, run: Admin only)
+    "PayoutView": READ,
+    "PayoutSkipView": READ,
     # its own bank accounts; never the "Verify" and "Reject" actions (verify, reject: Admin only)
     "BankAccountView": WRITE,
+    # its own conversations with customers (admin/views/chat.py): read, reply, mark read
+    "ChatView": READ + ("can_reply", "can_mark_read"),
+    # its own notifications and preferences (admin/views/notifications.py); never what staff
+    # sent, the deliveries or the shop's defaults (Admin only)
+    "MyNotificationsView": ("can_list",),
+    # its own large exports (every list it may read exports as CSV and XLSX: can_list)
+    "DataExportsView": ("can_list", "can_download"),
+    # bulk import into its own catalog (products, stock, prices; customers are staff only)
+    "DataManagementView": ("can_list", "can_import"),
+    # its own sales and stock analytics (admin/views/analytics.py); never the customer segments
+    # nor the models (the platform's customers)
+    "SalesAnalyticsView": ("can_list",),
+    "StockAnalyticsView": ("can_list",),
 }
 SELLER_MENUS = (
     "Catalog",
@@ -80,6 +100,8 @@ SELLER_MENUS = (
     "Warehouses",
     "Stock movements",
     "Low stock",
+    "Suppliers",
+    "Purchase orders",
     "People",
     "Sellers",
     "KYC documents",
@@ -96,7 +118,17 @@ SELLER_MENUS = (
     "Payment transactions",
     "Refunds",
     "Seller ledger",
+    "Payouts",
+    "Payout notices",
     "Bank accounts",  # in the People menu
+    "Conversations",  # in the People menu
+    "My notifications",  # in the People menu
+    "My notification preferences",
+    "My exports",
+    "Data management",  # in the Catalog menu
+    "Analytics",
+    "Sales analytics",
+    "Stock analytics",
 )
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals

@@ -89,12 +89,19 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         app,
         async_mode="threading",
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
     )
+    # this app's own Socket.IO server (the `socketio` singleton points at the latest app's): the
+    # embedded default's in-process emits and the revocation check go through it
+    app.extensions["socketio_server"] = socketio.server
 
     import storefront_api
 
     storefront_api.init_app(app)
+    from storefront_api import realtime as socket_handlers
+
+    socket_handlers.register(app, socketio)  # on this app's Socket.IO server (made just above)
 
     import admin
 

@@ -92,7 +92,12 @@ HOOKS: tuple[Hook, ...] = (
     Hook("before_commit", audit.write_rows, "the transaction's audit rows, in one INSERT"),
     Hook("after_commit", audit.write_late_rows, "audit rows of a savepoint open at the commit"),
     Hook("after_commit", cache.bump_after_commit, "new versions of the namespaces written"),
-    Hook("after_commit", outbox.dispatch_after_commit, "the committed events to their consumers"),
+    Hook("after_commit", outbox.dispatch_after_commit, "the committed events, to dispatch"),
+    Hook(
+        "after_transaction_end",
+        outbox.dispatch_after_transaction_end,
+        "the committed events to their consumers, the connection back in the pool",
+    ),
     # --- rollback: forget what a transaction that did not commit had noted ---
     Hook("after_rollback", cache.forget_on_rollback, "no version bump"),
     Hook("after_rollback", outbox.forget_on_rollback, "no dispatch"),

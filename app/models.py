@@ -10,12 +10,27 @@ from app.catalog.models import (  # noqa: F401
     ProductImage,
     ProductVariant,
 )
+from app.chat.models import ChatMessage, ChatParticipant, Conversation  # noqa: F401
 from app.commissions.models import CommissionRule  # noqa: F401
 from app.customers.engagement_models import CustomerActivity, WishlistItem  # noqa: F401
 from app.customers.models import Address, CustomerProfile  # noqa: F401
+from app.dataio.models import (  # noqa: F401
+    DataExport,
+    DataImport,
+    DataImportError,
+)
 from app.events.idempotency import IdempotencyKey  # noqa: F401
 from app.events.models import OutboxEvent, ProcessedEvent  # noqa: F401
+from app.inbox.models import (  # noqa: F401
+    Notification,
+    NotificationDefault,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationReceipt,
+    RecordedMessage,
+)
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse  # noqa: F401
+from app.notifications.models import MailTemplate  # noqa: F401
 from app.orders.models import (  # noqa: F401
     Order,
     OrderEvent,
@@ -32,8 +47,21 @@ from app.payments.models import (  # noqa: F401
     ProcessedWebhook,
     Refund,
 )
-from app.payouts.models import PayoutSettings, SellerLedgerEntry, SellerLedgerRelease  # noqa: F401
+from app.payouts.models import (  # noqa: F401
+    Payout,
+    PayoutItem,
+    PayoutSettings,
+    PayoutSkip,
+    SellerLedgerEntry,
+    SellerLedgerRelease,
+)
 from app.promotions.models import Promotion, PromotionCustomerUsage, PromotionRedemption  # noqa: F401
+from app.purchasing.models import (  # noqa: F401
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseReceipt,
+    Supplier,
+)
 from app.reviews.models import Review, ReviewVote  # noqa: F401
 from app.search.models import SearchClick, SearchQueryLog  # noqa: F401
 from app.security.models import AuditLog, User  # noqa: F401
@@ -100,9 +128,25 @@ TENANT_OWNED = (
     SellerLedgerEntry,
     SellerLedgerRelease,
     PayoutSettings,
+    Payout,
+    PayoutItem,
+    PayoutSkip,
     SellerBankAccount,
     CommissionRule,
     KycRequirement,
     KycDocument,
     KycReview,
+    Conversation,
+    ChatParticipant,
+    ChatMessage,
+    Notification,
+    NotificationReceipt,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationDefault,
+    RecordedMessage,
+    Supplier,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseReceipt,
 )

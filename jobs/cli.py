@@ -1,5 +1,6 @@
-"""Commands: `flask worker`, `flask scheduler`, `flask events redeliver|status`, and `flask serve`
-(the embedded single process: web, Socket.IO and, without Redis, the cron schedule on a thread)."""
+"""Commands: `flask worker`, `flask scheduler`, `flask events redeliver|status`, `flask serve`
+(the embedded single process: web, Socket.IO and, without Redis, the cron schedule on a thread)
+and `flask realtime` (the Socket.IO service of its own in production)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,28 @@ def register_cli(app: Flask) -> None:
             flask_app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False
         )
 
+    @app.cli.command("realtime")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5001, show_default=True, type=int)
+    @click.option("--threads", type=int, default=None, help="Default: REALTIME_THREADS.")
+    @with_appcontext
+    def realtime_command(host, port, threads):
+        """Serve Socket.IO (/socket.io/) from a process of its own: gunicorn, one worker with
+        threads (async_mode threading, WebSockets through simple-websocket), so long-lived
+        connections never hold a sync web worker. Scale with more such processes behind a proxy
+        with sticky sessions, all on the Redis message queue (SOCKETIO_MESSAGE_QUEUE)."""
+        from jobs.realtime_server import serve
+
+        flask_app = current_app._get_current_object()
+        if flask_app.config["JOBS_MODE"] == "rq" and not flask_app.config.get(
+            "SOCKETIO_MESSAGE_QUEUE"
+        ):
+            raise click.ClickException(
+                "JOBS_MODE=rq needs SOCKETIO_MESSAGE_QUEUE (or REDIS_URL): the workers emit "
+                "through it, and this process would never hear of their events"
+            )
+        serve(flask_app, host, port, threads or flask_app.config["REALTIME_THREADS"])
+
     events = AppGroup("events", help="The domain event outbox.")
 
     @events.command("redeliver")
@@ -90,3 +113,19 @@ def register_cli(app: Flask) -> None:
         click.echo(f"pending: {pending_count()}")
 
     app.cli.add_command(events)
+
+    payouts = AppGroup("payouts", help="Sellers' payouts.")
+
+    @payouts.command("run")
+    @with_appcontext
+    def run_payouts():
+        """Build every tenant's payouts now (what the daily cron runs; safe to run twice)."""
+        from jobs.tasks import run_payouts as task
+
+        summary = task()
+        click.echo(
+            f"{summary['payouts']} payout(s) from {summary['entries']} entries; "
+            f"skipped {summary['skipped'] or 'none'}; raced {summary['raced']}"
+        )
+
+    app.cli.add_command(payouts)

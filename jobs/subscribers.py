@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from analytics.aggregates import maintain as analytics_aggregates
 from app.events.bus import EventBus
+from app.inbox import consumers as inbox
+from app.inbox import delivery as inbox_delivery
+from app.inbox import mails as inbox_mails
 from app.inventory import services as inventory
 from app.orders import alerts as order_alerts
 from app.orders import reactions as orders
 from app.payouts import ledger as seller_ledger
+from app.payouts import notices as payout_notices
+from app.realtime import consumers as realtime
 from app.search import analytics as search_analytics
 from app.search import service as search
 from app.security import auth
+from app.sellers import kyc as seller_kyc
 from app.sellers import onboarding as seller_onboarding
 from app.shipments import services as shipments
 
@@ -58,6 +65,13 @@ def subscribe_all(bus: EventBus) -> None:
         "seller.status_changed",
         "sellers.status_changed_mail",
         seller_onboarding.mail_status_change,
+        queue="high",
+    )
+    # ... and of every KYC decision on their documents, once per decision
+    bus.subscribe(
+        "seller.kyc_reviewed",
+        "sellers.kyc_reviewed_mail",
+        seller_kyc.mail_decision,
         queue="high",
     )
 
@@ -115,3 +129,60 @@ def subscribe_all(bus: EventBus) -> None:
     bus.subscribe(
         "refund.completed", "payouts.ledger_refund", seller_ledger.on_refund_completed, queue="high"
     )
+    # the notification centre (issue 15): a stored notification's e-mail, SMS and push
+    # deliveries are sent after its commit (the real-time service consumes the same event)
+    bus.subscribe("notification.created", "inbox.deliver", inbox_delivery.deliver, queue="high")
+    # ... and the events users are told of are stored as notifications (in the app, SMS, push;
+    # their e-mails are the transactional mails' own consumers)
+    bus.subscribe("order.created", "inbox.order_created", inbox.on_order_created, queue="high")
+    bus.subscribe("inventory.low_stock", "inbox.low_stock", inbox.on_low_stock, queue="high")
+    # payouts (issue 14): the seller is mailed why a run paid it nothing, and when a payout is paid
+    # or failed (payout.created is for staff: it shows on the admin's payout list)
+    bus.subscribe(
+        "payout.skipped", "payouts.skipped_mail", payout_notices.mail_skipped, queue="high"
+    )
+    bus.subscribe("payout.paid", "payouts.paid_mail", payout_notices.mail_paid, queue="high")
+    bus.subscribe("payout.failed", "payouts.failed_mail", payout_notices.mail_failed, queue="high")
+    # Socket.IO (issue 15): emitted by the worker after commit, to the rooms of the people
+    # concerned (app/realtime/consumers.py; payloads in README.md "Real-time")
+    for name, handler in (
+        ("order.created", realtime.on_order_created),
+        ("order.status_changed", realtime.on_order_status_changed),
+        ("inventory.low_stock", realtime.on_low_stock),
+        ("inventory.stock_changed", realtime.on_stock_changed),
+        ("payout.paid", realtime.on_payout_paid),
+        # published by notifications and chat with "recipient_user_ids" in their payload
+        ("notification.created", realtime.on_addressed),
+        ("chat.message", realtime.on_addressed),
+    ):
+        bus.subscribe(name, f"realtime.{name}", handler, queue="high")
+    # transactional mails (issue 15, item 2): one consumer per audience, once per event; the
+    # tenant's templates and branding, the recipients' e-mail preferences (app/inbox/mails.py)
+    for name, consumer, handler in (
+        ("order.created", "mail.order_confirmation", inbox_mails.order_confirmation),
+        ("order.created", "mail.seller_new_order", inbox_mails.seller_new_order),
+        ("order.status_changed", "mail.order_status", inbox_mails.status_changed),
+        ("refund.requested", "mail.refund_requested", inbox_mails.refund_requested),
+        ("refund.decided", "mail.refund_decided", inbox_mails.refund_decided),
+        ("refund.completed", "mail.refund_paid", inbox_mails.refund_paid),
+        ("payment.failed", "mail.payment_failed", inbox_mails.payment_failed),
+        ("inventory.low_stock", "mail.low_stock", inbox_mails.low_stock),
+        ("review.created", "mail.review_posted", inbox_mails.review_posted),
+        # ... each of which asks for its mails, one event each, sent by their own jobs
+        (inbox_mails.MAIL_REQUESTED, "mail.deliver", inbox_mails.deliver),
+    ):
+        bus.subscribe(name, consumer, handler, queue="high")
+    # ... and every real-time event is also a stored notification (item 1), so whoever was
+    # offline sees it later (app/inbox/consumers.py)
+    for name, consumer, handler in (
+        ("order.status_changed", "inbox.order_status_changed", inbox.on_order_status_changed),
+        ("payout.paid", "inbox.payout_paid", inbox.on_payout_paid),
+        ("review.created", "inbox.review_created", inbox.on_review_created),
+        ("chat.message", "inbox.chat_message", inbox.on_chat_message),
+    ):
+        bus.subscribe(name, consumer, handler, queue="high")
+    # analytics aggregates (issue 16): every order event refreshes its order's contribution
+    for name in ("order.created", "order.status_changed", "refund.completed"):
+        bus.subscribe(
+            name, f"analytics.aggregates.{name}", analytics_aggregates.on_order_event, queue="low"
+        )

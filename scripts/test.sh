@@ -9,7 +9,9 @@
 # Runs are serialised per machine (flock), because the suite recreates the test database.
 #
 # Environment knobs: TEST_DATABASE_URL, TEST_REDIS_URL (full run), PYTEST_ARGS (extra arguments for
-# both pytest runs, e.g. PYTEST_ARGS="-x -k orders"), KEEP_TEST_TMP=1 (keep the temp dir).
+# both pytest runs, e.g. PYTEST_ARGS="-x -k orders"), KEEP_TEST_TMP=1 (keep the temp dir),
+# TEST_WORKERS (pytest-xdist workers, default 2; each has its own database and Redis db, see
+# tests/conftest.py; 0 runs in one process).
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -107,18 +109,22 @@ run_step() {  # run_step TITLE COMMAND...: run, report, remember a failure, keep
 
 extra=()
 read -r -a extra <<<"${PYTEST_ARGS:-}"
+workers=()
+if ((${TEST_WORKERS:-2} > 0)); then
+    workers=(-n "${TEST_WORKERS:-2}" --dist loadfile)  # a test file stays on one worker
+fi
 
 run_step "Step 5/7: lint (ruff check, ruff format --check, lint-imports)" \
     bash -c '"$1/ruff" check . && "$1/ruff" format --check . && "$1/lint-imports"' lint "$VENV/bin"
 
 run_step "Step 6/7: full pytest suite on MariaDB + Redis" \
     env INSTANCE_PATH="$work/instance-full" \
-    "$PY" -m pytest --durations=25 "${extra[@]}"
+    "$PY" -m pytest --durations=25 "${workers[@]}" "${extra[@]}"
 
 smoke_db="$work/smoke.db"
 run_step "Step 7/7: smoke tests (-m smoke) on SQLite $smoke_db" \
     env INSTANCE_PATH="$work/instance-smoke" TEST_DATABASE_URL="sqlite:///$smoke_db" \
-    "$PY" -m pytest -m smoke "${extra[@]}"
+    "$PY" -m pytest -m smoke "${workers[@]}" "${extra[@]}"
 
 echo
 if ((${#failures[@]})); then

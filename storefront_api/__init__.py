@@ -14,6 +14,7 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from app.core.db import is_database_unavailable
 from app.core.errors import DomainError
 from app.extensions import csrf, limiter
 from storefront_api.common import ApiErrorSchema, describe_errors
@@ -22,6 +23,7 @@ from storefront_api.errors import (
     envelope_for_http_exception,
     error_response,
     internal_error_envelope,
+    unavailable_envelope,
 )
 
 log = logging.getLogger(__name__)
@@ -126,12 +128,61 @@ def init_app(app: Flask) -> Api:
 
     # issue 14, sellers as a business: onboarding and KYC, bank accounts, the ledger and
     # statements, the dashboard (read-only: not write-limited)
-    from storefront_api import seller_banking, seller_dashboard, seller_ledger, sellers
+    from storefront_api import (
+        seller_banking,
+        seller_dashboard,
+        seller_ledger,
+        seller_payouts,
+        sellers,
+    )
 
-    for module in (sellers, seller_banking, seller_ledger):
+    for module in (sellers, seller_banking, seller_ledger, seller_payouts):
         limit_writes(module.blp)
         api.register_blueprint(module.blp)
     api.register_blueprint(seller_dashboard.blp)
+
+    # issue 15, live chat between customers and sellers (its messages also CHAT_MESSAGE_RATE_LIMIT)
+    from storefront_api import chat
+
+    limit_writes(chat.blp)
+    api.register_blueprint(chat.blp)
+    # issue 15: the notification centre (each user's own notifications, staff sends)
+    from storefront_api import notifications
+
+    limit_writes(notifications.blp)
+    api.register_blueprint(notifications.blp)
+    # issue 18: the Inventory API (stock, bulk updates, transfers, movements, suppliers and
+    # purchase orders)
+    from storefront_api import inventory
+
+    limit_writes(inventory.blp)
+    api.register_blueprint(inventory.blp)
+    from storefront_api import inventory_analytics  # issue 16: inventory analytics (read-only)
+
+    api.register_blueprint(inventory_analytics.blp)
+    from storefront_api import data_exports  # issue 18: exports (read-only)
+
+    api.register_blueprint(data_exports.blp)
+    # issue 18: bulk import (templates, dry run, import jobs, error files)
+    from storefront_api import data_management
+
+    limit_writes(data_management.blp)
+    api.register_blueprint(data_management.blp)
+    from storefront_api import analytics  # issue 16: the Analytics API (read-only)
+
+    api.register_blueprint(analytics.blp)
+
+    # issue 16: product recommendations and the sales forecast (read-only: not write-limited)
+    from storefront_api import analytics_forecast, recommendations
+
+    api.register_blueprint(recommendations.blp)
+    api.register_blueprint(analytics_forecast.blp)
+    from storefront_api import customer_analytics  # issue 16: customer models (read-only)
+
+    api.register_blueprint(customer_analytics.blp)
+    from storefront_api import analytics_reports  # issue 16: analytics reports (read-only)
+
+    api.register_blueprint(analytics_reports.blp)
 
     @app.route("/api/schema.yaml")
     def openapi_yaml():
@@ -160,6 +211,8 @@ def init_app(app: Flask) -> Api:
             if not request.path.startswith("/api/"):
                 return html_error(exc)
             return envelope_for_http_exception(exc)
+        if is_database_unavailable(exc):
+            return _unavailable(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
             return internal_error_envelope()
@@ -169,3 +222,28 @@ def init_app(app: Flask) -> Api:
         return Response("Internal Server Error", status=500, mimetype="text/plain")
 
     return api
+
+
+def _unavailable(exc: Exception):
+    """The database could not serve this request (app.core.db.is_database_unavailable): 503 with
+    Retry-After, in the envelope on /api/ paths and the admin's page elsewhere; logged as a warning
+    without the statement's parameters. The session's transaction is dropped (nothing was
+    committed) so the pool hands out a fresh connection next time."""
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
+    )
+    try:
+        from app.extensions import db
+
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the connection is gone; the teardown removes the session)
+        pass
+    retry_after = int(current_app.config.get("DB_UNAVAILABLE_RETRY_AFTER", 5))
+    if request.path.startswith("/api/"):
+        return unavailable_envelope(retry_after)
+    page = current_app.extensions.get("html_error_page")
+    if page is not None:
+        body, status = page(503, None)
+    else:
+        body, status = "Service Unavailable", 503
+    return Response(body, status=status, headers={"Retry-After": str(retry_after)})

@@ -58,6 +58,13 @@ class CartItemSchema(Schema):
         required=True, metadata={"description": "units that can be sold now"}
     )
     in_stock = fields.Boolean(required=True)
+    for_sale = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "false: no longer sold (withdrawn, or its seller is suspended); "
+            "available is 0 and checkout answers 409 item_unavailable until it is removed"
+        },
+    )
     unit_price = money(required=True)
     subtotal = money(required=True)
     discount_total = money(required=True)

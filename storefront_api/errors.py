@@ -29,6 +29,12 @@ class ApiError(ErrorCode):
         "Retry-After",
     )
     INTERNAL_ERROR = "internal_error", 500, "an unexpected error (logged; never a stack trace)"
+    SERVICE_UNAVAILABLE = (
+        "service_unavailable",
+        503,
+        "the database could not serve the request for a moment (restarting, unreachable or every "
+        "connection busy); nothing was written: retry after the Retry-After header's seconds",
+    )
     ERROR = "error", (), "any other HTTP error status"
 
 
@@ -57,6 +63,7 @@ ANY_OPERATION: tuple[ErrorCode, ...] = (
     ApiError.METHOD_NOT_ALLOWED,
     ApiError.PAYLOAD_TOO_LARGE,
     ApiError.INTERNAL_ERROR,
+    ApiError.SERVICE_UNAVAILABLE,
     ApiError.ERROR,
 )
 
@@ -91,6 +98,17 @@ def envelope_for_http_exception(error: HTTPException):
             response.headers[name] = value
     if status == 429 and getattr(error, "retry_after", None):
         response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def unavailable_envelope(retry_after: int):
+    response = error_response(
+        ApiError.SERVICE_UNAVAILABLE,
+        "the service is unavailable for a moment; nothing was written, retry shortly",
+        503,
+        {"retry_after": retry_after},
+    )
+    response.headers["Retry-After"] = str(retry_after)
     return response
 
 

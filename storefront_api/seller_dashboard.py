@@ -23,7 +23,7 @@ from storefront_api.common import (
     require_roles,
 )
 from storefront_api.fields import decimal_out, money
-from storefront_api.seller_ledger import BalanceSchema
+from storefront_api.seller_ledger import BalanceSchema, in_currency
 
 blp = Blueprint(
     "seller_dashboard",
@@ -141,6 +141,21 @@ class ActionsSchema(ViewSchema):
     recent = fields.List(fields.Nested(WaitingSubOrderSchema), required=True)
 
 
+class PayableNowSchema(ViewSchema):
+    currency = fields.String(required=True)
+    amount = in_currency("amount", metadata={"description": "what the job would pay now"})
+    would_pay = fields.Boolean(required=True)
+    reason = fields.String(
+        allow_none=True,
+        metadata={"description": "why it would not: no_bank_account, below_minimum, ..."},
+    )
+
+
+class NextPayoutSchema(ViewSchema):
+    run_at = fields.DateTime(required=True, metadata={"description": "the payout job's next run"})
+    currencies = fields.List(fields.Nested(PayableNowSchema), required=True)
+
+
 class SellerDashboardSchema(ViewSchema):
     currency = fields.String(required=True, metadata={"description": "the shop's own currency"})
     period = fields.Nested(PeriodSchema, required=True)
@@ -165,6 +180,7 @@ class SellerDashboardSchema(ViewSchema):
         required=True,
         metadata={"description": "the seller's money by state, one entry per currency"},
     )
+    next_payout = fields.Nested(NextPayoutSchema, allow_none=True)
 
 
 # --- routes --------------------------------------------------------------------------------------

@@ -23,6 +23,36 @@ os.environ.setdefault("APP_CONFIG", "testing")
 TEST_DB_URL = os.environ.get(
     "TEST_DATABASE_URL", "mysql+mysqldb://root@127.0.0.1:3306/shop_test?charset=utf8mb4"
 )
+
+
+def _per_worker(worker: str) -> None:
+    """Under pytest-xdist (`make test` runs two workers) each worker gets its own database, Redis
+    database and instance folder, so that the workers never see each other's rows, queues, rate
+    limits or files: shop_test becomes shop_gw1_test, Redis db 15 becomes 14, and so on. Set in
+    os.environ before the app's config is imported, so the `flask` subprocesses some tests start
+    inherit them too. Without xdist (PYTEST_XDIST_WORKER unset) nothing changes."""
+    global TEST_DB_URL
+    index = int(worker.removeprefix("gw"))
+    url = make_url(TEST_DB_URL)
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database)
+        url = url.set(database=str(path.with_name(f"{path.stem}-{worker}{path.suffix}")))
+    else:
+        name = url.database or ""
+        base = name.removesuffix("_test")
+        url = url.set(database=f"{base}_{worker}_test")
+    TEST_DB_URL = url.render_as_string(hide_password=False)
+    redis_url = make_url(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+    redis_db = (int(redis_url.database or 0) - index) % 16
+    os.environ["TEST_REDIS_URL"] = redis_url.set(database=str(redis_db)).render_as_string(
+        hide_password=False
+    )
+    if os.environ.get("INSTANCE_PATH"):
+        os.environ["INSTANCE_PATH"] = f"{os.environ['INSTANCE_PATH']}-{worker}"
+
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _per_worker(os.environ["PYTEST_XDIST_WORKER"])
 os.environ["TEST_DATABASE_URL"] = TEST_DB_URL
 
 
@@ -89,7 +119,14 @@ def app(tmp_path_factory):
 
     instance = tmp_path_factory.mktemp("instance")
     application = create_app(
-        "testing", SQLALCHEMY_DATABASE_URI=TEST_DB_URL, SEARCH_INDEX_DIR=str(instance / "search")
+        "testing",
+        SQLALCHEMY_DATABASE_URI=TEST_DB_URL,
+        SEARCH_INDEX_DIR=str(instance / "search"),
+        # the concurrency tests start up to 200 threads on the pool's 15 connections while the
+        # other xdist worker loads the same two CPUs: a wait for a connection may pass the default
+        # 30 s (stop 26: 62 of 200 checkouts got the pool's TimeoutError). They test what is sold
+        # and locked, not how long a loaded machine makes a thread queue; production keeps 30 s.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_timeout": 180},
     )
     application.test_client_class = FormClient
     with application.app_context():
@@ -101,6 +138,20 @@ def app(tmp_path_factory):
 
         cache.forget_database()
     yield application
+
+
+@pytest.fixture(autouse=True)
+def _socketio_on_the_session_app(request):
+    """Flask-SocketIO's `socketio` is one object for every app, and its `server` is the latest
+    app's: a test that builds another app (create_app for a worker or an HSTS check) moves it.
+    Its event handlers look a client up on that server (flask_socketio `_handle_event`), so a
+    client of the session app's server (the browser tests' pages) would connect without its
+    connect handler ever running: in no room, hearing nothing. Each test starts with it back on
+    the session app's server, as a real process (one app) always has it."""
+    if "app" in request.fixturenames:
+        from app.extensions import socketio
+
+        socketio.server = request.getfixturevalue("app").extensions["socketio_server"]
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-REQUIRED_SERVICES = {"mysql", "redis", "elasticsearch", "web", "worker", "scheduler"}
-APP_SERVICES = {"web", "migrate", "worker", "scheduler"}
+REQUIRED_SERVICES = {"mysql", "redis", "elasticsearch", "web", "realtime", "worker", "scheduler"}
+APP_SERVICES = {"web", "realtime", "migrate", "worker", "scheduler"}
 FAKE_SECRET = "compose-config-check-secret-key-0123456789"
 
 # Prints the whole `flask` command tree as JSON: {"options": [...], "commands": {name: {...}}}.
@@ -207,6 +207,49 @@ def test_gunicorn_settings_are_sync_workers_behind_the_buffering_proxy():
         "X-Forwarded-For $proxy_add_x_forwarded_for",
     ):
         assert directive in conf, directive
+
+
+def _env_of(service: dict) -> dict:
+    env = service.get("environment") or {}
+    return dict(item.split("=", 1) for item in env) if isinstance(env, list) else env
+
+
+def test_socket_io_has_its_own_service_behind_the_proxy():
+    """/socket.io/ reaches `realtime` (`flask realtime`: gunicorn with a threaded worker, not the
+    sync web workers) through nginx, unbuffered, with the WebSocket upgrade and sticky sessions;
+    the workers emit into the same Redis message queue that `realtime` listens to."""
+    services = _services()
+    realtime = services["realtime"]
+    (argv,) = _command_lines(realtime)
+    assert argv[:2] == ["flask", "realtime"] and argv[argv.index("--host") + 1] == "0.0.0.0"
+    port = argv[argv.index("--port") + 1]
+    assert not realtime.get("ports"), "realtime must only be reached through the proxy"
+    env, worker_env = _env_of(realtime), _env_of(services["worker"])
+    queue = env.get("SOCKETIO_MESSAGE_QUEUE") or env["REDIS_URL"]
+    assert queue.startswith("redis://redis:")
+    assert (worker_env.get("SOCKETIO_MESSAGE_QUEUE") or worker_env["REDIS_URL"]) == queue
+    assert str(env.get("PROXY_FIX_HOPS")) == "1"
+    assert "realtime" in services["proxy"]["depends_on"]
+
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    upstream = re.search(r"upstream realtime \{(.*?)\}", conf, re.S)
+    assert upstream, "no upstream realtime"
+    assert "ip_hash;" in upstream.group(1), "long-polling needs sticky sessions"
+    assert f"server realtime:{port};" in upstream.group(1)
+    location = re.search(r"location /socket\.io/ \{(.*?)\}", conf, re.S)
+    assert location, "no location /socket.io/"
+    body = location.group(1)
+    for directive in (
+        "proxy_pass http://realtime;",
+        "proxy_http_version 1.1;",
+        "proxy_set_header Upgrade $http_upgrade;",
+        "proxy_set_header Connection $connection_upgrade;",
+        "proxy_buffering off;",
+    ):
+        assert directive in body, directive
+    timeout = re.search(r"proxy_read_timeout (\d+)s;", body)
+    assert timeout and int(timeout.group(1)) > 45, "idle sockets ping every 25 s (+20 s timeout)"
+    assert re.search(r"map \$http_upgrade \$connection_upgrade", conf)
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,13 @@ ledger references, a guest's access token). What stays of the seeding's own time
 processed-event rows (the plumbing, as it ran), the low-stock alerts the orders opened, products'
 and stock rows' updated_at, and the date printed on the PDF labels (the carrier draws it).
 
+The seller ledger is append-only: its rows can never be moved into the past afterwards. So its
+consumers are held while the history is written and run at the end, in the order their steps
+happened, each row inserted with the moment of its step (`_write_ledger`): a sale when its
+sub-order was paid, a release when it was delivered (its money available the tenant's hold period
+later: older deliveries' money is available, the last days' still pending), a refund when it was
+decided. The entries' ids then follow their dates, as a statement reads them.
+
 Orders are spread over the last six months in the tenant's time zone (more in the evening and
 at weekends, growing month by month); an order's state follows from its age (only recent orders
 are still pending, paid or processing). Pending orders are bank transfers placed in the last day
@@ -56,6 +63,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, event, func, select, update
@@ -75,6 +83,7 @@ from app.customers.models import Address, CustomerProfile
 from app.events.bus import consume, get_bus
 from app.events.models import OutboxEvent
 from app.extensions import db
+from app.inbox.models import Notification, NotificationReceipt
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
 from app.orders import access
 from app.orders.inputs import OrderChanges, RefundAsk, RefundLine
@@ -89,6 +98,7 @@ from app.orders.models import (
 from app.orders.refunds import decide_refund, request_refund
 from app.payments.charges import mark_received
 from app.payments.models import Payment, PaymentTransaction, Refund
+from app.payouts.models import SellerLedgerEntry, SellerLedgerRelease
 from app.promotions.inputs import NewPromotion
 from app.promotions.models import Promotion, PromotionRedemption
 from app.promotions.services import create_promotion
@@ -203,18 +213,30 @@ REVIEW_TEXT = {
 
 class _InProcess:
     """A task runner for the event bus that applies each consumer at once (app.events.bus.consume,
-    once per event and consumer, as a worker would), with two exceptions. Search indexing is left
-    to `flask search reindex` (see the module doc). The low-stock check reads a stock row as it is
+    once per event and consumer, as a worker would), with these exceptions. Search indexing is left
+    to `flask search reindex` (see the module doc); mails, outbound deliveries and live pushes are
+    not made for the past (NOT_FOR_THE_PAST). The low-stock check reads a stock row as it is
     when it runs, so of the many stock changes of one row only the last is checked, once the
-    history is written (`finish`): the alerts are those of the stock as it ends."""
+    history is written (`finish`): the alerts are those of the stock as it ends. The seller
+    ledger's consumers are held (`ledger_jobs`) and run once the history is written, in the order
+    their steps happened and stamped with those moments (`_write_ledger`)."""
 
     LOW_STOCK = "inventory.low_stock_check"
+    # a history is the past: no one is mailed about it (transactional mails, the notification
+    # centre's e-mail/SMS/push deliveries) and no one is connected to hear it live; its
+    # notifications are stored, dated and read as they would have been (_settle_notifications)
+    NOT_FOR_THE_PAST = ("search.", "mail.", "realtime.")
+    LEDGER = ("payouts.ledger_sale", "payouts.ledger_release", "payouts.ledger_refund")
 
     def __init__(self):
         self.low_stock: dict[int, int] = {}  # stock level id -> its latest stock_changed event
+        self.ledger_jobs: list[tuple[int, str]] = []  # (event id, consumer)
 
     def enqueue(self, task, event_id, consumer, queue="default", job_id=None) -> None:
-        if consumer.startswith("search."):
+        if consumer.startswith(self.NOT_FOR_THE_PAST) or consumer == "inbox.deliver":
+            return
+        if consumer in self.LEDGER:
+            self.ledger_jobs.append((event_id, consumer))
             return
         if consumer == self.LOW_STOCK:
             with unscoped():
@@ -624,7 +646,10 @@ def _plans(
             for v, _ in items:
                 pair = (customer.user_id, v.product_id)
                 at = plan.at["delivered"] + dt.timedelta(hours=rng.uniform(30, 24 * 14))
-                if rng.random() < 0.4 and pair not in reviewed and at < shop.now:
+                # two in five delivered lines are reviewed, and always the history's first (a
+                # small history, or an unlucky date, would otherwise show no verified review)
+                wanted = rng.random() < 0.4 or not reviewed
+                if wanted and pair not in reviewed and at < shop.now:
                     reviewed.add(pair)
                     plan.reviews.append((v.product_id, _rating(rng, v.quality)))
                     plan.review_at[v.product_id] = at.replace(microsecond=0)
@@ -1259,6 +1284,84 @@ def _backdate(
 
 
 # --------------------------------------------------------------------------------------------
+# The seller ledger, written at the moments its steps happened
+# --------------------------------------------------------------------------------------------
+
+# the step of an order whose moment a ledger consumer's entries carry
+_LEDGER_STEP = {
+    "payouts.ledger_release": ("delivered",),
+    "payouts.ledger_refund": ("decided", "cancelled"),
+}
+
+
+@contextmanager
+def _ledger_clock() -> Iterator[SimpleNamespace]:
+    """While it is open, the ledger rows a flush inserts carry `clock.at` instead of the seeding's
+    time: an entry's created_at; a release's delivered_at, its available_at (moved by as much: the
+    tenant's hold period counted from that delivery, as the consumer computed it) and created_at.
+    The ledger is append-only (its triggers refuse UPDATE and DELETE, not INSERT), so its rows are
+    dated as they are written, never moved afterwards."""
+    clock = SimpleNamespace(at=None)
+
+    def stamp(session, flush_context, instances) -> None:
+        if clock.at is None:
+            return
+        for row in session.new:
+            if isinstance(row, SellerLedgerEntry):
+                row.created_at = clock.at
+                if row.available_at is not None:  # none of the history's: an adjustment's
+                    row.available_at = clock.at
+            elif isinstance(row, SellerLedgerRelease):
+                shift = clock.at - row.delivered_at
+                row.delivered_at += shift
+                row.available_at += shift
+                row.created_at = clock.at
+
+    event.listen(db.session, "before_flush", stamp)
+    try:
+        yield clock
+    finally:
+        event.remove(db.session, "before_flush", stamp)
+
+
+def _write_ledger(plans: list[_Plan], jobs: list[tuple[int, str]]) -> None:
+    """Run the held ledger consumers (through consume, once per event as a worker would) in the
+    order their steps happened, each stamped with its moment: a sale when its sub-order was paid,
+    a release when it was delivered (so the money of deliveries older than the hold period is
+    available, the recent ones' still pending), a refund when it was decided. A job of an order no
+    plan knows runs as it is, dated now."""
+    if not jobs:
+        return
+    by_order = {p.order_id: p for p in plans if p.order_id is not None}
+    with unscoped():
+        payloads = dict(
+            db.session.execute(
+                select(OutboxEvent.id, OutboxEvent.payload).where(
+                    OutboxEvent.id.in_({event_id for event_id, _ in jobs})
+                )
+            ).all()
+        )
+    db.session.commit()
+    now = utcnow()
+    timed: list[tuple[dt.datetime, int, str, dt.datetime | None]] = []
+    for event_id, consumer in jobs:
+        payload = payloads.get(event_id) or {}
+        plan = by_order.get(int(payload.get("order_id") or 0))
+        if plan is None:
+            at = None
+        elif consumer in _LEDGER_STEP:
+            at = _when(plan, *_LEDGER_STEP[consumer])
+        else:  # a status change: the step it moved the sub-order to
+            at = _when(plan, _EVENT_STEP.get(payload.get("to_status"), "placed"))
+        timed.append((at or now, event_id, consumer, at))
+    timed.sort()
+    with _ledger_clock() as clock:
+        for _, event_id, consumer, at in timed:
+            clock.at = at
+            consume(event_id, consumer)
+
+
+# --------------------------------------------------------------------------------------------
 # The entry point
 # --------------------------------------------------------------------------------------------
 
@@ -1282,17 +1385,19 @@ def seed_history(
         if orders <= 0 or db.session.scalar(select(func.count(Order.id))):
             return result
         marks = _marks()
+        first_notice = _notification_mark()
         shop = _Shop(tenant_id, region, rng, now)
         db.session.commit()
         if not shop.variants or shop.admin_id is None or not shop.customers:
             log("no stock, admin or customer to make orders with: no order history")
             return result
-        with _sqlite_without_fsync(), _consumers_in_process():
+        with _sqlite_without_fsync(), _consumers_in_process() as runner:
             coupons = _promotions(shop, now - dt.timedelta(days=HISTORY_DAYS))
             plans = _plans(shop, orders, coupons)
             for plan in plans:
                 _run(shop, plan, result)
             cart_times = _open_carts(shop, registered=6, guests=2)
+            _write_ledger(plans, runner.ledger_jobs)
         with transaction():
             promotions = {
                 pid: min(starts or now, now) - dt.timedelta(days=2)
@@ -1303,8 +1408,78 @@ def seed_history(
                 ).all()
             }
             _backdate(shop, plans, marks, cart_times, promotions)
+            _settle_notifications(tenant_id, first_notice, now)
         _count_new(result, tenant_id, marks)
     return result
+
+
+UNREAD_DAYS = 2  # the history's notifications of the last days stay unread; older ones were read
+
+
+def _notification_mark() -> int:
+    with unscoped():
+        return db.session.scalar(select(func.coalesce(func.max(Notification.id), 0)))
+
+
+def _settle_notifications(tid: int, mark: int, now: dt.datetime) -> None:
+    """The inbox consumers stored the history's notifications as it was written, so each carries
+    the seeding's moment and is unread: a seller opening the demo would find hundreds of unread
+    notices of the same minute. Date each one when its order reached that step (the order's, or
+    its sub-order's, event of that status, both backdated already) and mark the ones older than
+    UNREAD_DAYS read an hour later, as a seller working the shop would have."""
+    with unscoped():
+        notices = db.session.execute(
+            select(Notification.id, Notification.data, Notification.created_at).where(
+                Notification.id > mark, Notification.tenant_id == tid
+            )
+        ).all()
+        order_ids = {int(d["order_id"]) for _, d, _ in notices if (d or {}).get("order_id")}
+        placed = dict(
+            db.session.execute(
+                select(Order.id, Order.created_at).where(Order.id.in_(order_ids))
+            ).all()
+        )
+        reached: dict[tuple, dt.datetime] = {}
+        for order_id, sub_id, status, at in db.session.execute(
+            select(
+                OrderEvent.order_id,
+                OrderEvent.sub_order_id,
+                OrderEvent.to_status,
+                OrderEvent.created_at,
+            ).where(OrderEvent.order_id.in_(order_ids))
+        ):
+            for key in ((order_id, sub_id, status), (order_id, None, status)):
+                if key not in reached or at < reached[key]:
+                    reached[key] = at
+    dated, receipts = [], []
+    for notice_id, data, written in notices:
+        data = data or {}
+        if not data.get("order_id"):
+            at = written
+        else:
+            order_id = int(data["order_id"])
+            status = data.get("status")
+            at = placed.get(order_id, written)
+            if status:
+                at = reached.get((order_id, data.get("sub_order_id"), status)) or reached.get(
+                    (order_id, None, status), at
+                )
+        dated.append({"id": notice_id, "created_at": at})
+        read = at + dt.timedelta(hours=1) if at < now - dt.timedelta(days=UNREAD_DAYS) else None
+        receipts.append({"notification_id": notice_id, "created_at": at, "read_at": read})
+    _update_by_id(Notification.__table__, dated)
+    if receipts:
+        table = NotificationReceipt.__table__
+        db.session.execute(
+            update(table)
+            .where(table.c.notification_id == bindparam("nid"))
+            .values(created_at=bindparam("at"), read_at=bindparam("read"))
+            .execution_options(synchronize_session=False),
+            [
+                {"nid": r["notification_id"], "at": r["created_at"], "read": r["read_at"]}
+                for r in receipts
+            ],
+        )
 
 
 def _count_new(result: HistoryResult, tenant_id: int, marks: dict[str, int]) -> None:
@@ -1347,10 +1522,11 @@ def top_up_waiting(
         db.session.commit()
         if not shop.variants or shop.admin_id is None or not shop.customers:
             return result
-        with _sqlite_without_fsync(), _consumers_in_process():
+        with _sqlite_without_fsync(), _consumers_in_process() as runner:
             plans = _plans(shop, orders, {}, fates=["pending"] * orders)
             for plan in plans:
                 _run(shop, plan, result)
+            _write_ledger(plans, runner.ledger_jobs)
         with transaction():
             _backdate(shop, plans, marks, {}, {})
         _count_new(result, tenant_id, marks)

@@ -33,6 +33,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     add(WarehouseView, "Warehouses", icon="fa-building", category="Inventory")
     add(StockMovementView, "Stock movements", icon="fa-exchange", category="Inventory")
     add(LowStockAlertView, "Low stock", icon="fa-exclamation-triangle", category="Inventory")
+    from admin.views import purchasing  # issue 18: suppliers and purchase orders
+
+    purchasing.register(appbuilder)
 
     # the navbar fits one row at 1280 px: a few top-level menus, each a group of pages
     add(SellerView, "Sellers", icon="fa-shopping-bag", category="People", category_icon="fa-users")
@@ -55,10 +58,32 @@ def register_views(appbuilder: AppBuilder) -> None:
     from admin.views import ledger  # issue 14: the seller ledger and payout settings
 
     ledger.register(appbuilder)
+    from admin.views import payouts  # issue 14: payouts, their actions and the job's notices
+
+    payouts.register(appbuilder)
     from admin.views import banking, commissions
 
     banking.register(appbuilder)
     commissions.register(appbuilder)
+    from admin.views import chat  # issue 15: live chat (staff moderate, sellers reply)
+
+    chat.register(appbuilder)
+    from admin.views import notifications  # issue 15: the notification centre
+
+    notifications.register(appbuilder)
+    from admin.views import mail_templates  # issue 15: the transactional mails' wording
+
+    mail_templates.register(appbuilder)
+    from admin.views import data_exports  # issue 18: large exports and backups, for download
+
+    data_exports.register(appbuilder)
+    from admin.views import data_management  # issue 18: bulk import
+
+    data_management.register(appbuilder)
+    from admin.views import analytics, models  # issue 16: Analytics > its pages, then Models
+
+    analytics.register(appbuilder)
+    models.register(appbuilder)
 
     # the platform's own pages join FAB's users and roles (its "Security" menu, shown as Platform)
     appbuilder.add_separator(PLATFORM)
@@ -75,7 +100,15 @@ def register_views(appbuilder: AppBuilder) -> None:
 # join it: one top-level menu for running the platform, after those of the shop's daily work
 PLATFORM = "Security"
 # the top-level menus left to right; the navbar fits one row at 1280 px
-MENU_ORDER = ("Orders", "Catalog", "Inventory", "People", "Pricing", "Search analytics")
+MENU_ORDER = (
+    "Orders",
+    "Catalog",
+    "Inventory",
+    "People",
+    "Pricing",
+    "Analytics",
+    "Search analytics",
+)
 
 
 def arrange_menu(appbuilder: AppBuilder) -> None:

@@ -1,6 +1,8 @@
 """Sellers' bank accounts: /admin/bank-accounts. A seller lists, adds, edits and deletes its own
 (never another's: list, show and edit URLs, the seller select); staff see every seller's and
-verify or reject them (actions "Verify" and "Reject", Admin only: admin/roles.py).
+verify or reject them (actions "Verify" and "Reject", Admin only: admin/roles.py). "Reject" opens
+a form (/admin/bank-accounts/reject/?ids=...) asking the reason the seller reads (required, CSRF,
+the change audited); the seller sees it on the account's page and in the API.
 
 The number is never shown: lists and pages show its last 4; the add and edit forms have an empty
 password field that replaces it when something is typed (an IBAN, or an account number when the
@@ -10,8 +12,8 @@ number or holder unverified again) are app.sellers.banking.services', as for the
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request
-from flask_appbuilder import AppBuilder
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import AppBuilder, expose, has_access, permission_name
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from wtforms import BooleanField, PasswordField, validators
@@ -23,6 +25,8 @@ from app.extensions import db
 from app.sellers.banking import scopes, services
 from app.sellers.banking.models import VERIFICATION_STATUSES, SellerBankAccount
 from app.sellers.models import SellerProfile
+
+MAX_REJECTED_AT_ONCE = 100
 
 _NUMBER = PasswordField(
     "IBAN or account number",
@@ -179,9 +183,62 @@ class BankAccountView(MarketModelView):
     def verify(self, items):
         return self._decide(items, services.verify_account, "{} bank account(s) verified.")
 
-    @action("reject", "Reject", "Reject the selected bank accounts?", "fa-ban", single=True)
+    @action("reject", "Reject", None, "fa-ban", single=True)
     def reject(self, items):
-        return self._decide(items, services.reject_account, "{} bank account(s) rejected.")
+        """The selected accounts go to the rejection form (the reason the seller reads)."""
+        ids = [item.id for item in (items if isinstance(items, list) else [items]) if item]
+        if not ids:
+            abort(404)
+        return redirect(url_for(f"{self.endpoint}.reject_form", ids=",".join(map(str, ids))))
+
+    def _chosen(self, text: str) -> list[SellerBankAccount]:
+        """The accounts `text` names (ids separated by commas) as this user's list has them; 404
+        when it names none (or something that is no id)."""
+        parts = [p for p in (text or "").split(",") if p.strip()]
+        if not parts or len(parts) > MAX_REJECTED_AT_ONCE or not all(p.isdigit() for p in parts):
+            abort(404)
+        rows = [self.datamodel.get(int(p), self._base_filters) for p in dict.fromkeys(parts)]
+        rows = [row for row in rows if row is not None]
+        if not rows:
+            abort(404)
+        return rows
+
+    @expose("/reject/", methods=["GET", "POST"])
+    @has_access
+    @permission_name("reject")
+    def reject_form(self):
+        """Reject accounts with a reason (required; the seller reads it in the API and here).
+        GET shows the form, POST (CSRF) rejects each account through the service, which the
+        audit records, and goes back to the list (one account: its page)."""
+        rows = self._chosen(request.values.get("ids", ""))
+        error = None
+        reason = request.form.get("reason", "") if request.method == "POST" else ""
+        if request.method == "POST":
+            try:
+                reason = services.clean_rejection_reason(reason)
+            except DomainError as exc:
+                error = exc.message
+            else:
+                done = 0
+                for row_id in [row.id for row in rows]:
+                    try:
+                        services.reject_account(current_actor(), row_id, reason)
+                        done += 1
+                    except DomainError as exc:
+                        flash(f"#{row_id}: {exc.message}", "warning")
+                flash(f"{done} bank account(s) rejected; the seller sees the reason.", "info")
+                if len(rows) == 1:
+                    return redirect(url_for(f"{self.endpoint}.show", pk=rows[0].id))
+                return redirect(self.get_redirect())
+        return self.render_template(
+            "admin/bank_accounts/reject.html",
+            title="Reject bank account" if len(rows) == 1 else "Reject bank accounts",
+            accounts=rows,
+            ids=",".join(str(row.id) for row in rows),
+            reason=reason,
+            error=error,
+            max_reason=services.MAX_REJECTION_REASON,
+        )
 
 
 def register(appbuilder: AppBuilder) -> None:

@@ -45,6 +45,15 @@ def _days() -> int:
     return days if days in PERIODS else DEFAULT_PERIOD
 
 
+# why the next payout run would pay a seller nothing (app.payouts.models.SkipReason), in a tile
+PAYOUT_REASONS = {
+    "no_bank_account": "needs a verified bank account",
+    "below_minimum": "below the minimum payout",
+    "negative_balance": "the balance is negative",
+    "seller_suspended": "the store is suspended",
+}
+
+
 def _figures(seller_id: int | None) -> dict:
     fmt = shop_format(None)
     period = Period.last(_days())
@@ -57,6 +66,7 @@ def _figures(seller_id: int | None) -> dict:
         "fmt": fmt,
         "money": formatting.money,
         "when": formatting.when,
+        "payout_reasons": PAYOUT_REASONS,
     }
     actor = current_actor()
     if is_seller_user():

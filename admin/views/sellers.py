@@ -6,7 +6,8 @@ Every step calls the app/ service the API calls, with admin.base.current_actor()
 app.sellers.onboarding.change_status; a document's upload, review and file are app.sellers.kyc.
 What a service refuses (a DomainError) is a flash message on the page and changes nothing. Every
 change is a POST carrying the CSRF token. A seller reaches only its own page (the view's
-seller_scope) and its own documents (the service checks the owner again on every file).
+seller_scope) and its own documents (the service checks the owner again on every file, and
+that a reviewed document is the page's seller's).
 
 Permissions (admin/roles.py): can_set_status and can_review_kyc are Admin only; can_upload_kyc
 and can_kyc_file the seller's too.
@@ -22,7 +23,7 @@ from admin import formatting
 from admin.base import MarketModelView, current_actor, datamodel, is_seller_user, shop_format
 from admin.related_select import USER_SEARCH
 from admin.views.fulfilment import refusal
-from app.core.errors import DomainError, NotFound
+from app.core.errors import DomainError
 from app.security import roles
 from app.sellers import kyc, onboarding
 from app.sellers import services as sellers
@@ -147,14 +148,7 @@ class SellerView(MarketModelView):
 
     def _seller(self, pk) -> SellerProfile:
         """The seller as the user's list has it (a seller: itself), else 404."""
-        try:
-            pk = int(pk)
-        except (TypeError, ValueError):
-            abort(404)
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            abort(404)
-        return item
+        return self.visible_row(pk)
 
     def _back(self, pk):
         return redirect(url_for(f"{self.endpoint}.show", pk=pk))
@@ -239,15 +233,18 @@ class SellerView(MarketModelView):
     def review_kyc(self, pk, document_id):
         item = self._seller(pk)
         decision = request.form.get("decision", "")
-        try:
-            document = kyc.get_document(current_actor(), document_id)
-            if document.seller_id != item.id:
-                raise NotFound("no such document")
-            kyc.review(current_actor(), document.id, decision, request.form.get("reason"))
+        try:  # the service checks the document is this seller's (and of this tenant)
+            document = kyc.review(
+                current_actor(),
+                document_id,
+                decision,
+                request.form.get("reason"),
+                seller_id=item.id,
+            )
         except DomainError as exc:
             flash(refusal(exc), "danger")
         else:
-            flash(f"{document.document_type} {decision}.", "success")
+            flash(f"{document.document_type} {decision}; the seller was told by e-mail.", "success")
         return self._back(pk)
 
     @expose("/kyc-file/<int:document_id>", methods=["GET"])

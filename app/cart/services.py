@@ -20,6 +20,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from app.cart.errors import CartError
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product, ProductVariant
+from app.catalog.scopes import on_storefront
 from app.core import cache
 from app.core.crypto import hash_token
 from app.core.db import retry_on_deadlock, transaction, transactional
@@ -121,15 +122,32 @@ def available_stock(variant_ids: list[int]) -> dict[int, int]:
     return {variant_id: found.get(variant_id, 0) for variant_id in variant_ids}
 
 
+def _sellable():
+    """The conditions of a variant a customer can buy now: active, of a product on the storefront
+    (app.catalog.scopes.on_storefront: active, and of a seller neither suspended nor rejected).
+    The one rule of the cart's add, its view and checkout."""
+    return (ProductVariant.is_active.is_(True), *on_storefront())
+
+
+def sellable_variant_ids(variant_ids) -> set[int]:
+    """Those of `variant_ids` a customer can buy now (`_sellable`), in one SELECT."""
+    variant_ids = sorted(set(variant_ids))
+    if not variant_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(ProductVariant.id)
+            .join(Product, Product.id == ProductVariant.product_id)
+            .where(ProductVariant.id.in_(variant_ids), *_sellable())
+        )
+    )
+
+
 def sellable_variant(variant_id: int) -> ProductVariant:
     variant = db.session.scalar(
         select(ProductVariant)
         .join(Product, Product.id == ProductVariant.product_id)
-        .where(
-            ProductVariant.id == variant_id,
-            ProductVariant.is_active.is_(True),
-            Product.status == "active",
-        )
+        .where(ProductVariant.id == variant_id, *_sellable())
         .options(
             contains_eager(ProductVariant.product)
         )  # the product from the same row: one SELECT
@@ -255,7 +273,9 @@ def pricing_request(
 @dataclass(frozen=True)
 class CartLineView:
     """A cart item priced now (its priced line, app.pricing_contract.PricedLine, with the item's
-    product facts), and the units of its variant that can be sold now."""
+    product facts), and the units of its variant that can be sold now. `for_sale` False: the
+    item is no longer sold (its variant or product withdrawn, its seller suspended): none of it
+    is available and checkout refuses the cart until it is removed."""
 
     id: int
     variant_id: int
@@ -267,6 +287,7 @@ class CartLineView:
     quantity: int
     available: int
     in_stock: bool
+    for_sale: bool
     unit_price: Decimal
     subtotal: Decimal
     discount_total: Decimal
@@ -314,6 +335,9 @@ def cart_view(
     variant_ids = [item.variant_id for item in items]
     if stock is None or any(v not in stock for v in variant_ids):
         stock = available_stock(variant_ids)
+    for_sale = sellable_variant_ids(variant_ids)
+    # what is no longer sold has no units to sell
+    stock = {v: (units if v in for_sale else 0) for v, units in stock.items()}
     result = price(
         pricing_request(
             items,
@@ -336,6 +360,7 @@ def cart_view(
             options=item.variant.options or {},
             available=stock.get(item.variant_id, 0),
             in_stock=item.quantity <= stock.get(item.variant_id, 0),
+            for_sale=item.variant_id in for_sale,
         )
         for item in items
     )

@@ -301,21 +301,39 @@ def _order_number(now: dt.datetime) -> str:
 
 
 def _check_sellable(items) -> None:
-    """From the items just loaded with the locked cart (their variant and product came with them)."""
-    gone = [
-        i.variant_id
-        for i in items
-        if i.variant is None
-        or not i.variant.is_active
-        or i.variant.product is None
-        or i.variant.product.status != "active"
-    ]
+    """Every item must still be sold (app.cart.services.sellable_variant_ids: an active variant of
+    a product on the storefront, app.catalog.scopes.on_storefront, so not of a suspended or
+    rejected seller): otherwise a 409 naming the items to remove, before anything is priced,
+    written or reserved."""
+    for_sale = carts.sellable_variant_ids(i.variant_id for i in items)
+    gone = [i for i in items if i.variant_id not in for_sale]
     if gone:
         raise Conflict(
-            "some items are no longer sold; remove them from your cart",
+            "some items are no longer sold; remove them from your cart: "
+            + ", ".join(_item_name(i) for i in gone),
             code=CheckoutError.ITEM_UNAVAILABLE,
-            details={"variant_ids": gone},
+            details={
+                "variant_ids": [i.variant_id for i in gone],
+                "items": [
+                    {
+                        "item_id": i.id,
+                        "variant_id": i.variant_id,
+                        "sku": i.variant.sku if i.variant is not None else None,
+                        "title": i.variant.product.title
+                        if i.variant is not None and i.variant.product is not None
+                        else None,
+                    }
+                    for i in gone
+                ],
+            },
         )
+
+
+def _item_name(item) -> str:
+    variant = item.variant
+    if variant is None or variant.product is None:
+        return f"item {item.id}"
+    return f"{variant.product.title} ({variant.sku})"
 
 
 def _check_priced(result: PricingResult, methods: dict[int, int]) -> None:

@@ -253,6 +253,13 @@ def _mark(session: Session, namespaces, tenant) -> None:
         pending.add((namespace, tenant))
 
 
+def mark_core_writes(tenant_id: int | None, *models: type) -> None:
+    """Core INSERTs/UPDATEs of watched models (which the ORM hooks do not see) in the current
+    transaction: their namespaces are bumped after it commits, as the ORM's writes are."""
+    namespaces = set().union(*(_namespaces_of(model) for model in models))
+    _mark(db.session(), namespaces, GLOBAL if tenant_id is None else tenant_id)
+
+
 # The four session listeners below are installed by app/hooks.py, with every other session hook.
 
 
@@ -282,11 +289,17 @@ def remember_statements(state: ORMExecuteState) -> None:
 
 
 def bump_after_commit(session: Session) -> None:
-    """after_commit: bump the version of every (namespace, tenant) the transaction wrote."""
+    """after_commit: bump the version of every (namespace, tenant) the transaction wrote (not
+    when a savepoint is released: readers could still read the old rows until the real commit)."""
+    if session.in_nested_transaction():
+        return
     for namespace, tenant in sorted(session.info.pop("cache_bumps", None) or (), key=str):
         bump(namespace, None if tenant == GLOBAL else tenant)
 
 
 def forget_on_rollback(session: Session) -> None:
-    """after_rollback: nothing to bump for a transaction that did not commit."""
+    """after_rollback: nothing to bump for a transaction that did not commit (a savepoint's
+    rollback keeps the outer transaction's bumps; one more bump is harmless)."""
+    if session.in_nested_transaction():
+        return
     session.info.pop("cache_bumps", None)

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.extensions import db
 
@@ -51,6 +52,28 @@ def is_deadlock(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", None)
     code = getattr(orig, "args", [None])[0] if orig is not None else None
     return isinstance(exc, OperationalError) and code in (1213, 1205)
+
+
+# MySQL/MariaDB client and server errors that mean "no usable connection right now", not a bad
+# statement: can't connect (2002, 2003), server gone or connection lost (2006, 2013, 2055), too
+# many connections (1040, 1203), server shutting down (1053), connection killed (1927, 4031)
+UNAVAILABLE_CODES = frozenset({2002, 2003, 2006, 2013, 2055, 1040, 1203, 1053, 1927, 4031})
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """The database could not serve the request for a moment: the pool had no connection free within
+    its timeout, or the server is down, restarting, full of connections or dropped ours. The caller
+    answers 503 with Retry-After (the pool reconnects by itself: pool_pre_ping). A bad statement,
+    a constraint or a deadlock is not this."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    code = getattr(orig, "args", [None])[0] if orig is not None else None
+    return isinstance(code, int) and code in UNAVAILABLE_CODES
 
 
 def retry_on_deadlock(attempts: int = 5) -> Callable[[Callable[P, R]], Callable[P, R]]:

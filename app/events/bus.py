@@ -112,7 +112,10 @@ def remember_flushed(session: Session, flush_context) -> None:
 
 def dispatch_after_commit(session: Session) -> None:
     """after_commit: hand the transaction's events to their subscribers, with the app that is
-    current then (inside dispatch_after_block(): when the block ends)."""
+    current then (inside dispatch_after_block(): when the block ends). SQLAlchemy also calls it
+    when a savepoint is released: those events wait for the real commit."""
+    if session.in_nested_transaction():
+        return
     events = session.info.pop("outbox_ids", None)
     if not events:
         return
@@ -120,15 +123,34 @@ def dispatch_after_commit(session: Session) -> None:
     if held is not None:  # inside dispatch_after_block(): dispatched together at its end
         held.update(events)
         return
-    _dispatch_committed(events)
+    # dispatched once the transaction has ended and handed its connection back to the pool
+    # (dispatch_after_transaction_end): the embedded runner consumes an event right away, and a
+    # consumer that publishes commits in turn; run here, every level of that chain would hold a
+    # pooled connection (8 concurrent reviews, 3 levels deep, needed 24 of 15)
+    session.info.setdefault(_COMMITTED, {}).update(events)
+
+
+def dispatch_after_transaction_end(session: Session, transaction) -> None:
+    """after_transaction_end: the committed events of the session's outermost transaction, now
+    that its connection is back in the pool (SQLAlchemy ends a transaction after releasing it)."""
+    if transaction.parent is not None:
+        return
+    events = session.info.pop(_COMMITTED, None)
+    if events:
+        _dispatch_committed(events)
 
 
 def forget_on_rollback(session: Session) -> None:
-    """after_rollback: the events of a transaction that did not commit are never dispatched."""
+    """after_rollback: the events of a transaction that did not commit are never dispatched. A
+    savepoint's rollback keeps the list: the outer transaction's events are still to dispatch,
+    and the savepoint's own rows are gone, so dispatching their ids finds nothing."""
+    if session.in_nested_transaction():
+        return
     session.info.pop("outbox_ids", None)
 
 
 _HELD = "outbox_held"
+_COMMITTED = "outbox_committed"
 
 
 def _dispatch_committed(events: dict[int, str]) -> None:

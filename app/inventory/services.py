@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, insert, inspect, select, update
 
 from app.core.db import transactional
 from app.core.errors import InsufficientStock, NotFound, ValidationError
@@ -214,6 +214,7 @@ def move_stock(
     reason: str,
     reference: str | None = None,
     actor_id: int | None = None,
+    note: str | None = None,
 ) -> StockLevel | None:
     """Inside the caller's transaction: change on-hand and reserved units of one stock row with one
     conditional UPDATE (refused, returning None, when it would break on_hand >= reserved >= 0),
@@ -238,8 +239,22 @@ def move_stock(
     if result.rowcount != 1:
         return None
     stock = db.session.get(StockLevel, stock_level_id, populate_existing=True)
-    _ledger(stock, reason, d_on_hand, d_reserved, reference=reference, actor_id=actor_id)
+    _ledger(stock, reason, d_on_hand, d_reserved, reference=reference, note=note, actor_id=actor_id)
     return stock
+
+
+def set_reorder_point(stock: StockLevel, reorder_point: int) -> None:
+    """Inside the caller's transaction: a new reorder point for a stock row; its
+    `inventory.stock_changed` event lets the low-stock check open or resolve an alert."""
+    if reorder_point < 0:
+        raise ValidationError(
+            "reorder point must be zero or more", details={"reorder_point": ["must be >= 0"]}
+        )
+    if stock.reorder_point == reorder_point:
+        return
+    stock.reorder_point = reorder_point
+    db.session.flush()
+    _stock_event(stock, "adjustment")
 
 
 def open_low_stock_alerts(seller_id: int | None = None) -> int:
@@ -249,3 +264,42 @@ def open_low_stock_alerts(seller_id: int | None = None) -> int:
     if seller_id is not None:
         low = low.where(scopes.alerts_of_seller(seller_id))
     return db.session.scalar(low) or 0
+
+
+def ensure_stock_row(
+    variant_id: int,
+    warehouse_id: int,
+    *,
+    tenant_id: int,
+    seller_id: int,
+    reorder_point: int | None = None,
+) -> tuple[int, bool]:
+    """Inside the caller's transaction: the id of the variant's stock row in the warehouse, made
+    empty (0 on hand) when missing; (id, made). One INSERT IGNORE (SQLite: INSERT OR IGNORE) then
+    a read: a concurrent request making the same row waits on the unique key and finds it, and no
+    savepoint is needed (a savepoint's release would dispatch the transaction's events before
+    its commit). A Core statement: the row holds no units, its first units come through the
+    ledger; the caller names the tenant and the variant's seller it has checked."""
+    values = {
+        "variant_id": variant_id,
+        "warehouse_id": warehouse_id,
+        "tenant_id": tenant_id,
+        "seller_id": seller_id,
+        "quantity_on_hand": 0,
+        "quantity_reserved": 0,
+    }
+    if reorder_point is not None:
+        values["reorder_point"] = reorder_point
+    made = db.session.execute(
+        insert(StockLevel.__table__)
+        .values(**values)
+        .prefix_with("IGNORE", dialect="mysql")
+        .prefix_with("IGNORE", dialect="mariadb")
+        .prefix_with("OR IGNORE", dialect="sqlite")
+    )
+    found = db.session.scalar(
+        select(StockLevel.id).where(
+            StockLevel.variant_id == variant_id, StockLevel.warehouse_id == warehouse_id
+        )
+    )
+    return found, bool(made.rowcount)

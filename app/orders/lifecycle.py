@@ -166,17 +166,21 @@ def add_note(actor: Actor, order_id: int, text: str, sub_order_id: int | None = 
         return order_view(order, viewer)
 
 
-def expire_unpaid(now=None, limit: int = 200) -> int:
+def expire_unpaid(now=None, limit: int = 200, tenant_id: int | None = None) -> int:
     """Cron: cancel unpaid orders past their reservation TTL and release their stock, in every
-    tenant. Each order in its own transaction, locked and re-checked (a payment may land meanwhile)."""
+    tenant (or in `tenant_id`'s only), the longest overdue first, at most `limit` a run. Each
+    order in its own transaction, locked and re-checked (a payment may land meanwhile)."""
     now = now or utcnow()
+    query = (
+        select(Order.id, Order.tenant_id)
+        .where(Order.status == OrderStatus.PENDING, Order.reservation_expires_at < now)
+        .order_by(Order.reservation_expires_at, Order.id)
+        .limit(limit)
+    )
+    if tenant_id is not None:
+        query = query.where(Order.tenant_id == tenant_id)
     with unscoped():
-        due = db.session.execute(
-            select(Order.id, Order.tenant_id)
-            .where(Order.status == OrderStatus.PENDING, Order.reservation_expires_at < now)
-            .order_by(Order.id)
-            .limit(limit)
-        ).all()
+        due = db.session.execute(query).all()
     db.session.rollback()
     done = 0
     for order_id, tenant_id in due:

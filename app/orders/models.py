@@ -79,6 +79,8 @@ class Order(TenantScoped, TimestampMixin, Model):
         Index("ix_orders_tenant_created", "tenant_id", "created_at"),
         Index("ix_orders_tenant_customer", "tenant_id", "customer_user_id", "id"),
         Index("ix_orders_tenant_status_expiry", "tenant_id", "status", "reservation_expires_at"),
+        # an order's currency read from the index alone (the dashboards; migration 0029)
+        Index("ix_orders_tenant_currency", "tenant_id", "id", "currency"),
         CheckConstraint("total >= 0", name="total_not_negative"),
     )
 
@@ -137,6 +139,8 @@ class SubOrder(TenantScoped, TimestampMixin, Model):
     __table_args__ = (
         UniqueConstraint("tenant_id", "number", name="uq_sub_orders_tenant_number"),
         Index("ix_sub_orders_tenant_seller", "tenant_id", "seller_id", "id"),
+        # a seller's sub-order numbers from its own index pages (statements; migration 0029)
+        Index("ix_sub_orders_seller_number", "tenant_id", "seller_id", "id", "number"),
         Index("ix_sub_orders_tenant_order", "tenant_id", "order_id"),
         # the dashboards (app/dashboards.py): a period's sales, the work waiting (migration 0022)
         Index(
@@ -202,6 +206,18 @@ class OrderLine(TenantScoped, Model):
     __table_args__ = (
         Index("ix_order_lines_tenant_sub_order", "tenant_id", "sub_order_id"),
         Index("ix_order_lines_tenant_seller", "tenant_id", "seller_id", "id"),
+        # a seller's SKUs (statements) and what its top products sum (dashboards): migration 0029
+        Index("ix_order_lines_seller_sku", "tenant_id", "seller_id", "id", "sku"),
+        Index(
+            "ix_order_lines_seller_sales",
+            "tenant_id",
+            "seller_id",
+            "sub_order_id",
+            "product_id",
+            "quantity",
+            "total",
+            "title",
+        ),
         CheckConstraint("quantity >= 1", name="quantity_positive"),
     )
 
@@ -320,6 +336,8 @@ class RefundRequest(TenantScoped, TimestampMixin, Model):
     __table_args__ = (
         Index("ix_order_refund_requests_tenant_order", "tenant_id", "order_id"),
         Index("ix_order_refund_requests_tenant_status", "tenant_id", "status"),  # 0022
+        # the requests waiting for a seller: by status with their sub-order (migration 0029)
+        Index("ix_order_refund_requests_status_sub_order", "tenant_id", "status", "sub_order_id"),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from app.core.db import transaction
 from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from app.core.types import quantize_money, utcnow
-from app.events.bus import dispatch_after_block
+from app.events.bus import dispatch_after_block, publish
 from app.extensions import db
 from app.orders import states
 from app.orders.access import GuestAccess
@@ -58,14 +58,16 @@ def request_refund(actor: Actor | GuestAccess, order_id: int, data: RefundAsk) -
                 raise ValidationError(
                     "give lines or an amount, not both", details={"amount": ["not with lines"]}
                 )
-            _request_lines(viewer, order, subs, data)
+            made = _request_lines(viewer, order, subs, data)
             db.session.flush()
+            _announce_requests(order, made)
             return order_view(order, viewer)
         if data.amount is not None and len(subs) != 1:
             raise ValidationError(
                 "an amount needs a sub_order_id", details={"sub_order_id": ["required with amount"]}
             )
         position = refund_position(order)
+        made: list[RefundRequest] = []
         for sub in subs:
             refundable = _refundable(order, sub, position)
             amount = data.amount or refundable
@@ -81,7 +83,7 @@ def request_refund(actor: Actor | GuestAccess, order_id: int, data: RefundAsk) -
                 if data.amount
                 else min(_shipping_share(sub) - _shipping_committed(sub), amount)
             )
-            db.session.add(
+            made.append(
                 RefundRequest(
                     order_id=order.id,
                     sub_order_id=sub.id,
@@ -92,9 +94,32 @@ def request_refund(actor: Actor | GuestAccess, order_id: int, data: RefundAsk) -
                     shipping_amount=max(shipping, ZERO),
                 )
             )
+            db.session.add(made[-1])
             position.claim(sub.id, amount)
         db.session.flush()
+        _announce_requests(order, made)
         return order_view(order, viewer)
+
+
+def _announce_requests(order: Order, made: list[RefundRequest]) -> None:
+    """`refund.requested` for each new request (its seller, or the shop's admins, are told)."""
+    sellers = {s.id: s.seller_id for s in order.sub_orders}
+    for request in made:
+        publish(
+            "refund.requested",
+            {
+                "refund_request_id": request.id,
+                "order_id": order.id,
+                "sub_order_id": request.sub_order_id,
+                "seller_id": sellers.get(request.sub_order_id),
+                "customer_user_id": order.customer_user_id,
+                "requested_by_user_id": request.requested_by_user_id,
+                "amount": str(request.amount),
+                "currency": order.currency,
+            },
+            aggregate="order",
+            aggregate_id=order.id,
+        )
 
 
 def _refundable(order: Order, sub: SubOrder, position: RefundPosition) -> Decimal:
@@ -159,7 +184,9 @@ def line_refund_amount(
     return max(share, ZERO)
 
 
-def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: RefundAsk) -> None:
+def _request_lines(
+    viewer: Viewer, order: Order, subs: list[SubOrder], data: RefundAsk
+) -> list[RefundRequest]:
     by_line = {line.id: (sub, line) for sub in subs for line in sub.lines}
     wanted: dict[int, int] = {}
     for position, entry in enumerate(data.lines):
@@ -184,6 +211,7 @@ def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: Ref
             (line, units, line_refund_amount(line, before_units, before_amount, units))
         )
     position = refund_position(order)
+    made: list[RefundRequest] = []
     for sub in subs:
         if sub.id not in per_sub:
             continue
@@ -212,7 +240,7 @@ def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: Ref
         position.claim(sub.id, amount)
         sub.status_before_refund = sub.status
         move(sub, OrderStatus.REFUND_REQUESTED, actor_id=viewer.actor_id, note=data.reason)
-        db.session.add(
+        made.append(
             RefundRequest(
                 order_id=order.id,
                 sub_order_id=sub.id,
@@ -227,6 +255,8 @@ def _request_lines(viewer: Viewer, order: Order, subs: list[SubOrder], data: Ref
                 ],
             )
         )
+        db.session.add(made[-1])
+    return made
 
 
 def completed_refunds(sub: SubOrder) -> Decimal:
@@ -291,6 +321,23 @@ def decide_refund(
                 note=note or "refund rejected",
             )
         refund_id, amount = refund.id, refund.amount
+        publish(
+            "refund.decided",
+            {
+                "refund_request_id": refund.id,
+                "order_id": order.id,
+                "sub_order_id": refund.sub_order_id,
+                "seller_id": sub.seller_id,
+                "customer_user_id": order.customer_user_id,
+                "approved": bool(approve),
+                "decided_by_user_id": viewer.actor_id,
+                "amount": str(refund.amount),
+                "currency": order.currency,
+                "note": (note or "")[:500],
+            },
+            aggregate="order",
+            aggregate_id=order.id,
+        )
     if approve:
         try:
             refund_payment(order_id, refund_id, amount, note)

@@ -19,6 +19,12 @@ answers no request: an Admin's API refund, spread over the paid sub-orders by th
 the same with p = amount / sub-order total. Amounts are rounded half-up to the currency's unit
 (whole yen for JPY), and a refund never takes back more than the sub-order earned.
 
+Delivery order: under RQ with several workers a `refund.completed` may be consumed before the
+`order.status_changed` (to paid) of the same sub-order. The refund consumer then writes the sale
+first (the sub-order's timeline says it was paid), and the sale consumer later finds it and writes
+nothing; both take the sub-order's row lock before they look for the sale, so the sale is written
+once even when both run at the same moment (tests/app/payouts/test_ledger_delivery_order.py).
+
 Money becomes available `hold_days` (the tenant's PayoutSettings) after delivery: the
 `order.delivered` consumer writes the sub-order's SellerLedgerRelease once; entries of a
 sub-order follow it (their own `available_at` stays empty), adjustments are available at once."""
@@ -34,7 +40,7 @@ from sqlalchemy import func, select
 from app.core.errors import NotFound, PermissionDenied, ValidationError
 from app.core.types import quantize_money, utcnow
 from app.extensions import db
-from app.orders.models import Order, OrderLine, RefundRequest, SubOrder
+from app.orders.models import Order, OrderEvent, OrderLine, RefundRequest, SubOrder
 from app.orders.states import OrderStatus
 from app.payouts.models import (
     DEFAULT_HOLD_DAYS,
@@ -107,9 +113,39 @@ def _has_sale(sub_order_id: int) -> bool:
     )
 
 
+def _was_paid(sub_order_id: int) -> bool:
+    """Whether the sub-order was ever moved to paid (its timeline: the move that publishes the
+    `order.status_changed` the sale consumer answers), whatever its status now."""
+    return (
+        db.session.scalar(
+            select(OrderEvent.id)
+            .where(
+                OrderEvent.sub_order_id == sub_order_id,
+                OrderEvent.to_status == OrderStatus.PAID,
+                OrderEvent.from_status != OrderStatus.PAID,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _lock_sub_order(sub_order_id: int) -> None:
+    """The sub-order's row lock (SELECT ... FOR UPDATE), held until the consumer commits: the
+    sale and refund consumers of one sub-order take it before they look for its sale, so one of
+    them writes the sale and the other, waiting, then sees it (READ COMMITTED: a read after the
+    wait sees what the first committed). SQLite runs one writer at a time anyway."""
+    db.session.execute(
+        select(SubOrder.id).where(SubOrder.id == sub_order_id).with_for_update()
+    ).first()
+
+
 def record_sale(sub: SubOrder, event_id: int | None) -> bool:
     """The entries of a sub-order that was paid; False when it has them already (a sub-order
-    returns to "paid" after a rejected refund request: that is no new sale)."""
+    returns to "paid" after a rejected refund request: that is no new sale; and a refund consumed
+    before the paid event wrote them first). Under the sub-order's row lock, so two consumers
+    running at once never write the sale twice."""
+    _lock_sub_order(sub.id)
     if _has_sale(sub.id):
         return False
     write = _Writer(sub, event_id)
@@ -123,6 +159,18 @@ def record_sale(sub: SubOrder, event_id: int | None) -> bool:
     write.add(EntryKind.SHIPPING, sub.total - lines_total)
     write.add(EntryKind.COMMISSION, -(sub.commission_amount - commission))
     return True
+
+
+def _ensure_sale(sub: SubOrder, event_id: int | None) -> bool:
+    """Before a refund's entries: the sub-order's sale, written now when it was paid but its paid
+    event is not consumed yet (several workers deliver events in any order); the sale consumer
+    then finds it and writes nothing. True when the sub-order has its sale (now)."""
+    _lock_sub_order(sub.id)
+    if _has_sale(sub.id):
+        return True
+    if not _was_paid(sub.id):
+        return False
+    return record_sale(sub, event_id)
 
 
 def on_sub_order_status_changed(event) -> None:
@@ -182,8 +230,9 @@ def _line_gross(line: OrderLine) -> Decimal:
 
 
 def _refund_sub_order(sub: SubOrder, amount: Decimal, request: RefundRequest | None, event_id):
-    """Refund and commission-reversal entries for `amount` given back of sub-order `sub`."""
-    if not _has_sale(sub.id) or sub.total <= 0 or amount <= 0:
+    """Refund and commission-reversal entries for `amount` given back of sub-order `sub` (its sale
+    written first when its paid event is still on its way: `_ensure_sale`)."""
+    if sub.total <= 0 or amount <= 0 or not _ensure_sale(sub, event_id):
         return
     write = _Writer(sub, event_id)
     left = _earned(sub.id)
@@ -239,7 +288,7 @@ def on_refund_completed(event) -> None:
         if sub is not None:
             _refund_sub_order(sub, amount, request, event.id)
         return
-    subs = [s for s in order.sub_orders if s.total > 0 and _has_sale(s.id)]
+    subs = [s for s in order.sub_orders if s.total > 0 and (_has_sale(s.id) or _was_paid(s.id))]
     whole = sum((s.total for s in subs), ZERO)
     given = ZERO
     for index, sub in enumerate(subs):

@@ -51,6 +51,22 @@ class SellerLedgerEntry(TenantScoped, Model):
         Index("ix_seller_ledger_tenant_sub_order", "tenant_id", "sub_order_id"),
         Index("ix_seller_ledger_tenant_event", "tenant_id", "source_event_id"),
         Index("ix_seller_ledger_tenant_created", "tenant_id", "created_at"),
+        # covering a seller's balances, pages, opening balances and statements (migrations 0024,
+        # 0029: with order_line_id and note)
+        Index(
+            "ix_seller_ledger_seller_statement",
+            "tenant_id",
+            "seller_id",
+            "id",
+            "currency",
+            "kind",
+            "amount",
+            "sub_order_id",
+            "available_at",
+            "created_at",
+            "order_line_id",
+            "note",
+        ),
         CheckConstraint(
             "kind IN (" + ", ".join(f"'{kind}'" for kind in ENTRY_KINDS) + ")",
             name="kind_known",
@@ -115,6 +131,16 @@ class SellerLedgerRelease(TenantScoped, Model):
     __tablename__ = "seller_ledger_releases"
     __table_args__ = (
         UniqueConstraint("tenant_id", "sub_order_id", name="uq_seller_ledger_releases_sub_order"),
+        # an entry's release read from the index alone (migration 0024)
+        Index("ix_seller_ledger_releases_available", "tenant_id", "sub_order_id", "available_at"),
+        # a seller's releases from its own index pages (statements, balances; migration 0029)
+        Index(
+            "ix_seller_ledger_releases_seller",
+            "tenant_id",
+            "seller_id",
+            "sub_order_id",
+            "available_at",
+        ),
     )
     __audit__ = False
 
@@ -151,3 +177,156 @@ class PayoutSettings(TenantScoped, TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return f"hold {self.hold_days} days, minimum {self.minimum_payout}"
+
+
+# --- payouts (issue 14, item 6) ----------------------------------------------------------------
+
+
+class PayoutStatus(StrEnum):
+    """created -> approved -> processing (an adapter is paying it) -> paid | failed; created,
+    approved and processing may also fail. Paid and failed are final."""
+
+    CREATED = "created"
+    APPROVED = "approved"
+    PROCESSING = "processing"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+PAYOUT_STATUSES: tuple[str, ...] = tuple(status.value for status in PayoutStatus)
+
+
+class SkipReason(StrEnum):
+    """Why the payout job built no payout for a seller's available money in a currency."""
+
+    NO_BANK_ACCOUNT = "no_bank_account"  # no verified default bank account in that currency
+    BELOW_MINIMUM = "below_minimum"  # less than the tenant's minimum payout
+    NEGATIVE_BALANCE = "negative_balance"  # the seller owes the platform (refunds after payout)
+    SELLER_SUSPENDED = "seller_suspended"  # not an approved seller (suspended, ...)
+
+
+SKIP_REASONS: tuple[str, ...] = tuple(reason.value for reason in SkipReason)
+
+
+class Payout(TenantScoped, TimestampMixin, Model):
+    """One transfer of a seller's available money in one currency, built by the payout job
+    (app.payouts.batches) from the ledger entries it pays (PayoutItem), with the negative PAYOUT
+    entry it wrote. The bank account is kept as a masked reference only."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (
+        Index("ix_payouts_tenant_seller", "tenant_id", "seller_id", "currency", "id"),
+        Index("ix_payouts_tenant_status", "tenant_id", "status", "id"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in PAYOUT_STATUSES) + ")",
+            name="status_known",
+        ),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_id: Mapped[int] = mapped_column(
+        ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False
+    )
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    entry_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default=PayoutStatus.CREATED, nullable=False)
+    # the seller's verified default account when the payout was built (None if since deleted)
+    bank_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("seller_bank_accounts.id", ondelete="SET NULL")
+    )
+    bank_account_masked: Mapped[str] = mapped_column(String(32), default="", nullable=False)
+    adapter: Mapped[str | None] = mapped_column(String(32))
+    external_reference: Mapped[str | None] = mapped_column(String(200))
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
+    approved_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="RESTRICT")
+    )
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    paid_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="RESTRICT")
+    )
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    failed_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="RESTRICT")
+    )
+    failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # the ledger entries it wrote: the PAYOUT (negative) and, when it failed, the PAYOUT_REVERSAL
+    payout_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("seller_ledger_entries.id", ondelete="RESTRICT")
+    )
+    reversal_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("seller_ledger_entries.id", ondelete="RESTRICT")
+    )
+
+    seller: Mapped[SellerProfile] = relationship(SellerProfile)
+    approved_by: Mapped[User | None] = relationship(User, foreign_keys=[approved_by_user_id])
+    paid_by: Mapped[User | None] = relationship(User, foreign_keys=[paid_by_user_id])
+    failed_by: Mapped[User | None] = relationship(User, foreign_keys=[failed_by_user_id])
+
+    def __repr__(self) -> str:
+        return f"Payout #{self.id} {self.amount} {self.currency}"
+
+
+class PayoutItem(TenantScoped, Model):
+    """A ledger entry paid by a payout. `claimed_entry_id` is the entry's id while the payout is
+    live (created, approved, processing or paid) and NULL once it failed: its UNIQUE key is what
+    makes paying one entry twice impossible in the database, whatever runs at once. A failed
+    payout gives its claims back (its items stay, as history) so that its entries are payable
+    again by a later payout, next to the PAYOUT_REVERSAL entry that undid its PAYOUT entry."""
+
+    __tablename__ = "payout_items"
+    # Written a million rows at a time by the job (INSERT ... SELECT): only the UNIQUE key that
+    # matters is unique; the others are plain indexes (InnoDB buffers their changes), and the
+    # claim needs no foreign key of its own: it is NULL or the item's ledger_entry_id (CHECK).
+    __table_args__ = (
+        UniqueConstraint("claimed_entry_id", name="uq_payout_items_claimed_entry"),
+        Index("ix_payout_items_payout", "payout_id", "ledger_entry_id"),
+        Index("ix_payout_items_entry", "ledger_entry_id"),
+        CheckConstraint(
+            "claimed_entry_id IS NULL OR claimed_entry_id = ledger_entry_id", name="claim_is_entry"
+        ),
+    )
+    __audit__ = False  # written in bulk with its payout (which is audited)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payout_id: Mapped[int] = mapped_column(
+        ForeignKey("payouts.id", ondelete="RESTRICT"), nullable=False
+    )
+    ledger_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("seller_ledger_entries.id", ondelete="RESTRICT"), nullable=False
+    )
+    claimed_entry_id: Mapped[int | None] = mapped_column(Integer)
+
+    payout: Mapped[Payout] = relationship(Payout)
+    entry: Mapped[SellerLedgerEntry] = relationship(
+        SellerLedgerEntry, foreign_keys=[ledger_entry_id]
+    )
+
+
+class PayoutSkip(TenantScoped, Model):
+    """A run of the payout job that paid a seller nothing in a currency it had money in, and why;
+    the seller sees these notices (API, admin) and is mailed when the reason is new."""
+
+    __tablename__ = "payout_skips"
+    __table_args__ = (
+        Index("ix_payout_skips_tenant_seller", "tenant_id", "seller_id", "currency", "id"),
+        CheckConstraint(
+            "reason IN (" + ", ".join(f"'{r}'" for r in SKIP_REASONS) + ")",
+            name="reason_known",
+        ),
+    )
+    __audit__ = False  # the job's own record
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_id: Mapped[int] = mapped_column(
+        ForeignKey("sellers.id", ondelete="RESTRICT"), nullable=False
+    )
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    reason: Mapped[str] = mapped_column(String(24), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)  # what was available
+    minimum: Mapped[Decimal | None] = mapped_column(MONEY)  # the minimum then (below_minimum)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    seller: Mapped[SellerProfile] = relationship(SellerProfile)

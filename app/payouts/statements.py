@@ -18,14 +18,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import re
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import DateTime, and_, case, func, select, type_coerce
 
+from app.core import cache
 from app.core.errors import PermissionDenied, ValidationError
 from app.core.paging import Page
 from app.core.tenancy import current_tenant_id, tenant_scope
@@ -39,7 +43,46 @@ from app.security.actor import Actor
 E, R = SellerLedgerEntry, SellerLedgerRelease
 # when an entry's money is available: its own moment, else its sub-order's release
 AVAILABLE_AT = func.coalesce(E.available_at, R.available_at)
-_RELEASE = and_(R.sub_order_id == E.sub_order_id, R.tenant_id == E.tenant_id)
+# An entry's sub-order, order line and release are its seller's own (app.payouts.ledger writes
+# an entry and a release with the sub-order's seller; an adjustment has no sub-order), so each is
+# joined on (tenant_id, seller_id, ...): the seller-sliced covering indexes of migration 0029,
+# where a seller's lookups stay in a few megabytes of its own index pages instead of one random
+# read of the table's rows per entry (bench/results/seller_ledger.md).
+_RELEASE = and_(
+    R.tenant_id == E.tenant_id, R.seller_id == E.seller_id, R.sub_order_id == E.sub_order_id
+)
+# The optimizer does not pick these indexes by itself: for the release it prefers the unique
+# (tenant_id, sub_order_id) key (then reads the release's row for its moment: one random read per
+# entry), for the sub-order and line their primary key or, on small tables, an index merge of
+# their tenant and seller keys. Every one of these joins is a lookup per entry, for which the
+# seller's covering index is the right choice at any size, hence the hints (the bench's biggest
+# statement: 16.3 s in-process before 0029, 5 s with the seller's indexes picked; ANALYZE of the
+# release's join alone: 4-5 s -> 1.9 s). Other databases ignore them.
+_JOIN_INDEXES = (
+    (R, "FORCE INDEX (ix_seller_ledger_releases_seller)"),
+    (SubOrder, "FORCE INDEX (ix_sub_orders_seller_number)"),
+    (OrderLine, "FORCE INDEX (ix_order_lines_seller_sku)"),
+)
+
+
+def _release_hint(stmt, *, lines: bool = False):
+    """`stmt` with the release's index hint, and the sub-order's and line's when it joins them."""
+    for table, hint in _JOIN_INDEXES if lines else _JOIN_INDEXES[:1]:
+        for dialect in ("mysql", "mariadb"):
+            stmt = stmt.with_hint(table, hint, dialect)
+    return stmt
+
+
+_SUB_ORDER = and_(
+    SubOrder.tenant_id == E.tenant_id,
+    SubOrder.seller_id == E.seller_id,
+    SubOrder.id == E.sub_order_id,
+)
+_ORDER_LINE = and_(
+    OrderLine.tenant_id == E.tenant_id,
+    OrderLine.seller_id == E.seller_id,
+    OrderLine.id == E.order_line_id,
+)
 STREAM_BATCH = 2000
 ZERO = Decimal(0)
 MAX_RANGE_DAYS = 3660
@@ -68,31 +111,95 @@ class Balance:
 
 
 def balances(seller_id: int, now: dt.datetime | None = None) -> list[Balance]:
-    """The seller's balances per currency (one grouped SUM over its entries)."""
+    """The seller's balances per currency (one grouped SUM over its entries); the current ones
+    (no `now`) from the cache when its ledger has not changed (current_balances)."""
+    if now is None:
+        return current_balances(seller_id)[0]
+    return balances_and_next_change(seller_id, now)[0]
+
+
+# The current balances are cached (Redis, shared by the web processes; in-process without it)
+# under the tenant's version of BALANCE_CACHE, which app.core.cache bumps after every commit that
+# wrote an entry or a release through the ORM (the ledger's consumers, adjustments, payouts), and
+# for no longer than until the seller's next pending money becomes available (then `available`
+# changes by time alone), at most BALANCE_CACHE_SECONDS. Summing a big seller's entries costs
+# seconds on a loaded database (205,000 entries: 1.5-7 s, bench/results/seller_ledger.md) however
+# they are indexed. Code that writes entries or releases with Core or raw SQL must call
+# cache.bump(BALANCE_CACHE, tenant_id) itself.
+BALANCE_CACHE = "seller-balances"
+BALANCE_CACHE_SECONDS = 300
+cache.watch(SellerLedgerEntry, SellerLedgerRelease, namespace=BALANCE_CACHE)
+
+
+def current_balances(seller_id: int) -> tuple[list[Balance], dt.datetime | None]:
+    """balances_and_next_change(seller_id, now), from the cache when it holds them."""
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        return balances_and_next_change(seller_id, utcnow())
+    key = f"{BALANCE_CACHE}:{seller_id}:{tenant_id}"
+    version, stored = cache.get_versioned(BALANCE_CACHE, tenant_id, key)
+    if stored is not None:
+        data = json.loads(stored)
+        until = dt.datetime.fromisoformat(data["until"]) if data["until"] else None
+        if until is None or until > utcnow():
+            found = [Balance(cur, *(Decimal(v) for v in money)) for cur, *money in data["rows"]]
+            return found, until
+    # on SQLite a transaction reads one snapshot, possibly older than the version: not stored
+    snapshot_may_be_older = db.engine.dialect.name == "sqlite" and db.session().in_transaction()
+    found, until = balances_and_next_change(seller_id, utcnow())
+    ttl = BALANCE_CACHE_SECONDS
+    if until is not None:
+        ttl = min(ttl, int((until - utcnow()).total_seconds()))
+    if ttl >= 1 and not snapshot_may_be_older:
+        rows = [[b.currency, str(b.pending), str(b.available), str(b.paid)] for b in found]
+        payload = {"until": until.isoformat() if until else None, "rows": rows}
+        cache.put_versioned(version, key, json.dumps(payload).encode(), ttl)
+    return found, until
+
+
+def balances_and_next_change(
+    seller_id: int, now: dt.datetime | None = None
+) -> tuple[list[Balance], dt.datetime | None]:
+    """The seller's balances per currency at `now`, and the next moment they change by time
+    alone (the earliest entry not yet available whose moment is known: pending money becoming
+    available then), None when no such entry; in the same grouped SUM over its entries."""
     now = now or utcnow()
     is_payout = E.kind.in_(PAYOUT_KINDS)
     ready = and_(AVAILABLE_AT.is_not(None), AVAILABLE_AT <= now)
     rows = db.session.execute(
-        select(
-            E.currency,
-            func.sum(case((is_payout, 0), (ready, 0), else_=E.amount)),
-            func.sum(case((is_payout, E.amount), (ready, E.amount), else_=0)),
-            func.sum(case((is_payout, E.amount), else_=0)),
+        _release_hint(
+            select(
+                E.currency,
+                func.sum(case((is_payout, 0), (ready, 0), else_=E.amount)),
+                func.sum(case((is_payout, E.amount), (ready, E.amount), else_=0)),
+                func.sum(case((is_payout, E.amount), else_=0)),
+                func.min(case((AVAILABLE_AT > now, AVAILABLE_AT), else_=None)),
+            )
+            .outerjoin(R, _RELEASE)
+            .where(E.seller_id == seller_id)
+            .group_by(E.currency)
+            .order_by(E.currency)
         )
-        .outerjoin(R, _RELEASE)
-        .where(E.seller_id == seller_id)
-        .group_by(E.currency)
-        .order_by(E.currency)
     ).all()
-    return [
+    found = [
         Balance(
             currency=currency,
             pending=quantize_money(pending or 0, currency),
             available=quantize_money(available or 0, currency),
             paid=quantize_money(-(paid or 0), currency),
         )
-        for currency, pending, available, paid in rows
+        for currency, pending, available, paid, _ in rows
     ]
+    moments = [_aware(row[4]) for row in rows if row[4] is not None]
+    return found, min(moments) if moments else None
+
+
+def _aware(value) -> dt.datetime:
+    """MIN() of a UTCDateTime column comes back without the column's type: naive UTC on MariaDB,
+    an ISO string on SQLite."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -160,13 +267,13 @@ def _lines_query(seller_id: int, period: Period, currency: str | None):
             E.note,
         )
         .outerjoin(R, _RELEASE)
-        .outerjoin(SubOrder, SubOrder.id == E.sub_order_id)
-        .outerjoin(OrderLine, OrderLine.id == E.order_line_id)
+        .outerjoin(SubOrder, _SUB_ORDER)
+        .outerjoin(OrderLine, _ORDER_LINE)
         .where(E.seller_id == seller_id, *period.conditions())
     )
     if currency:
         stmt = stmt.where(E.currency == currency)
-    return stmt
+    return _release_hint(stmt, lines=True)
 
 
 def _opening(seller_id: int, before_id: int | None, period: Period, currency: str | None):
@@ -214,18 +321,43 @@ def entries_page(
     period: Period = Period(),
     currency: str | None = None,
 ) -> Page[EntryLine]:
-    """One page of the seller's entries, oldest first, each with its running balance."""
+    """One page of the seller's entries, oldest first, each with its running balance.
+
+    The page's entry ids are found first on the covering index (tenant_id, seller_id, id, ...) of
+    migrations 0024/0029, skipping the entries before the page there (from the end, in reverse, for a
+    page in the second half: the latest entries are the last pages), then only those entries are
+    read; the opening balance is summed on the same index. No entry row before the page is read."""
     currency = currency.upper() if currency else None
-    base = _lines_query(seller_id, period, currency)
-    counted = select(func.count(E.id)).where(E.seller_id == seller_id, *period.conditions())
-    total = db.session.scalar(counted.where(E.currency == currency) if currency else counted)
-    rows = db.session.execute(
-        base.order_by(E.id).limit(page_size).offset((page - 1) * page_size)
-    ).all()
+    conditions = [E.seller_id == seller_id, *period.conditions()]
+    if currency:
+        conditions.append(E.currency == currency)
+    total = db.session.scalar(select(func.count(E.id)).where(*conditions)) or 0
+    skip = (page - 1) * page_size
+    ids: list[int] = []
+    if skip < total:
+        ids_query = select(E.id).where(*conditions)
+        from_end = total - skip - page_size
+        if from_end > skip:
+            ids = list(db.session.scalars(ids_query.order_by(E.id).limit(page_size).offset(skip)))
+        else:
+            ids = list(
+                db.session.scalars(
+                    ids_query.order_by(E.id.desc())
+                    .limit(page_size + min(0, from_end))
+                    .offset(max(0, from_end))
+                )
+            )
+    rows = (
+        db.session.execute(
+            _lines_query(seller_id, period, currency).where(E.id.in_(ids)).order_by(E.id)
+        ).all()
+        if ids
+        else []
+    )
     opening = _opening(seller_id, rows[0][0] if rows else None, period, currency)
     return Page(
         items=list(_with_balances(rows, opening)),
-        total=total or 0,
+        total=total,
         page=page,
         page_size=page_size,
     )
@@ -247,33 +379,63 @@ HEADER = (
 )
 
 
-def _stamp(value: dt.datetime | None) -> str:
-    return value.isoformat(" ", "seconds")[:19] if value else ""
+def _naive(column):
+    """A UTCDateTime column read as the naive UTC datetime stored (no per-row conversion: a
+    statement formats hundreds of thousands of them)."""
+    return type_coerce(column, DateTime())
 
 
 def statement_lines(seller_id: int, period: Period) -> Iterator[tuple]:
     """The rows of the seller's statement for `period` (HEADER's columns), oldest first, with
     running balances from the balance before it, streamed from the database in batches (a
     server-side cursor: memory stays flat whatever the seller's size). Rows are plain tuples, built
-    without an object per entry: a statement may hold hundreds of thousands. The generator keeps
-    the tenant it was made under."""
+    without an object per entry: a statement may hold hundreds of thousands, read through Core
+    (the tenant's condition explicit) without the ORM's or the UTC type's work per row. The
+    generator keeps the tenant it was made under."""
     tenant_id = current_tenant_id()
 
     def generate() -> Iterator[tuple]:
         with tenant_scope(tenant_id):
             running = _opening(seller_id, None, period, None)
             units: dict[str, Decimal] = {}
-            rows = db.session.execute(
-                _lines_query(seller_id, period, None)
+            stmt = (
+                select(
+                    E.id,
+                    _naive(E.created_at),
+                    E.kind,
+                    E.currency,
+                    E.amount,
+                    _naive(AVAILABLE_AT),
+                    SubOrder.number,
+                    OrderLine.sku,
+                    E.note,
+                )
+                .outerjoin(R, _RELEASE)
+                .outerjoin(SubOrder, _SUB_ORDER)
+                .outerjoin(OrderLine, _ORDER_LINE)
+                .where(E.tenant_id == tenant_id, E.seller_id == seller_id, *period.conditions())
                 .order_by(E.id)
-                .execution_options(yield_per=STREAM_BATCH)
             )
-            for entry_id, created, kind, cur, amount, available, _, number, _, sku, note in rows:
+            stmt = _release_hint(stmt, lines=True)
+            connection = db.session.connection().execution_options(
+                stream_results=True, yield_per=STREAM_BATCH
+            )
+            for (
+                entry_id,
+                created,
+                kind,
+                cur,
+                amount,
+                available,
+                number,
+                sku,
+                note,
+            ) in connection.execute(stmt):
                 unit = units.get(cur) or units.setdefault(cur, money_unit(cur))
                 balance = running[cur] = running.get(cur, ZERO) + amount
                 yield (
                     entry_id,
-                    _stamp(created),
+                    str(created)[:19] if created else "",
                     kind,
                     number or "",
                     sku or "",
@@ -281,7 +443,7 @@ def statement_lines(seller_id: int, period: Period) -> Iterator[tuple]:
                     cur,
                     amount.quantize(unit),
                     balance.quantize(unit),
-                    _stamp(available),
+                    str(available)[:19] if available else "",
                 )
 
     return generate()
@@ -302,18 +464,130 @@ def csv_chunks(rows: Iterator[tuple], rows_per_chunk: int = 2000) -> Iterator[st
         buffer.truncate()
 
 
-def xlsx_file(rows: Iterator[tuple], title: str = "Statement"):
-    """A statement as an XLSX workbook in a temporary file (rewound), written by openpyxl in
-    write-only mode: rows go to disk as they come, never held as a sheet in memory."""
-    from openpyxl import Workbook
+# An XLSX workbook is a zip of XML parts; the statement's is written here part by part, the sheet
+# streamed row by row into the zip (deflated). openpyxl's write-only mode did the same through its
+# XML serialiser at ~0.6 ms a row (138 s for 150,000 rows, bench/results/ledger_statement.md);
+# formatting the rows' XML directly takes microseconds. Cells: numbers (entry id, amount, balance:
+# a spreadsheet can sum them, exact decimal text) and inline strings; one sheet, no styles beyond
+# the default one. tests/app/payouts/test_statement_exports.py reads it back with openpyxl.
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="xl/workbook.xml" Type="http://schemas.openxmlformats'
+        '.org/officeDocument/2006/relationships/officeDocument"/>'
+        "</Relationships>"
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="worksheets/sheet1.xml" Type="http://schemas.'
+        'openxmlformats.org/officeDocument/2006/relationships/worksheet"/>'
+        '<Relationship Id="rId2" Target="styles.xml" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/styles"/>'
+        "</Relationships>"
+    ),
+    "xl/styles.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+        "</cellStyleXfs>"
+        '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        "</cellXfs>"
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"
+    ),
+}
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_SHEET_START = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
+_SHEET_END = "</sheetData></worksheet>"
+# XML 1.0 refuses most control characters even escaped: a note holding one loses it
+_NOT_XML = {c: None for c in range(32) if c not in (9, 10, 13)} | {0xFFFE: None, 0xFFFF: None}
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    sheet.append(HEADER)
-    for row in rows:
-        sheet.append(row)  # amounts stay numbers a spreadsheet can sum
+
+_UNSAFE = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]').search
+
+
+def _xml_text(value: str) -> str:
+    if _UNSAFE(value) is None:
+        return value
+    return value.translate(_NOT_XML).translate(_XML_ESCAPES)
+
+
+def _row(values) -> str:
+    """One sheet row: numbers as numbers, text as inline strings, None and "" as empty cells."""
+    cells = []
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            if value:
+                cells.append(
+                    f'<c t="inlineStr"><is><t xml:space="preserve">{_xml_text(value)}</t></is></c>'
+                )
+            else:
+                cells.append("<c/>")
+        elif kind is int or kind is Decimal or kind is float:
+            cells.append(f"<c><v>{value}</v></c>")
+        elif value is None:
+            cells.append("<c/>")
+        elif kind is bool:
+            cells.append(f'<c t="b"><v>{int(value)}</v></c>')
+        elif isinstance(value, int | Decimal | float):
+            cells.append(f"<c><v>{value}</v></c>")
+        else:
+            cells.append(
+                f'<c t="inlineStr"><is><t xml:space="preserve">{_xml_text(str(value))}</t></is></c>'
+            )
+    return "<row>" + "".join(cells) + "</row>"
+
+
+def _sheet_title(title: str) -> str:
+    """A valid sheet name: at most 31 characters, none of []:*?/\\."""
+    cleaned = "".join(" " if c in "[]:*?/\\" else c for c in title).strip()[:31]
+    return _xml_text(cleaned or "Statement")
+
+
+def xlsx_file(rows: Iterator[tuple], title: str = "Statement"):
+    """A statement as an XLSX workbook (HEADER, then `rows`) in a temporary file (rewound):
+    the sheet is written to the zip as the rows come, a batch at a time, never held in memory."""
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    book.save(out)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=5) as book:
+        for name, text in _XLSX_PARTS.items():
+            book.writestr(name, text)
+        book.writestr("xl/workbook.xml", _WORKBOOK.format(name=_sheet_title(title)))
+        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(_SHEET_START.encode())
+            sheet.write(_row(HEADER).encode())
+            while batch := list(islice(rows, STREAM_BATCH)):
+                sheet.write("".join(map(_row, batch)).encode())
+            sheet.write(_SHEET_END.encode())
     out.seek(0)
     return out
 

@@ -94,5 +94,8 @@ def publish_requests(session: Session, flush_context) -> None:
 
 
 def forget_on_rollback(session: Session) -> None:
-    """after_rollback: nothing of a transaction that did not commit is indexed."""
+    """after_rollback: nothing of a transaction that did not commit is indexed (a savepoint's
+    rollback keeps the outer transaction's requests; reindexing a row more is harmless)."""
+    if session.in_nested_transaction():
+        return
     session.info.pop(_KEY, None)

@@ -33,3 +33,17 @@ def is_revoked(jti: str) -> bool:
             _memory.pop(jti, None)
             return False
         return True
+
+
+def revoked_among(jtis: list[str]) -> set[str]:
+    """Which of these jtis are revoked: one Redis round trip for all of them (the Socket.IO
+    process checks every connection's token every few seconds)."""
+    if not jtis:
+        return set()
+    client = current_app.extensions.get("redis")
+    if client is None:
+        return {jti for jti in jtis if is_revoked(jti)}
+    with client.pipeline(transaction=False) as pipe:
+        for jti in jtis:
+            pipe.exists(_PREFIX + jti)
+        return {jti for jti, found in zip(jtis, pipe.execute(), strict=True) if found}

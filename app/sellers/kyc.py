@@ -6,7 +6,8 @@ by their magic numbers, at most KYC_MAX_FILE_BYTES. Anything else is refused bef
 written (no file, no row). An accepted file is stored under KYC_STORAGE_ROOT/<tenant id>/ with a
 random name (the name the seller gave is kept only for display), outside every static folder: the
 only way to read it back is `read_document`, which lets the owning seller and the tenant's staff
-in. Reviews are rows of their own (KycReview), so a document's history survives a second look.
+in. Reviews are rows of their own (KycReview), so a document's history survives a second look;
+each decision is mailed to the seller (`seller.kyc_reviewed`, `mail_decision`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from sqlalchemy import select
 from app.core.db import transaction
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from app.core.types import utcnow
+from app.events.bus import publish
 from app.extensions import db
+from app.notifications import mail
 from app.security.actor import Actor
 from app.sellers.errors import SellerError
 from app.sellers.inputs import NewDocument
@@ -257,29 +260,97 @@ def read_document(actor: Actor, document_id: int) -> tuple[KycDocument, bytes]:
         raise NotFound("the document's file is missing") from exc
 
 
-def review(actor: Actor, document_id: int, decision: str, reason: str | None = None):
+REVIEWED = "seller.kyc_reviewed"
+
+
+def review(
+    actor: Actor,
+    document_id: int,
+    decision: str,
+    reason: str | None = None,
+    *,
+    seller_id: int | None = None,
+) -> KycDocument:
     """Staff accept or reject (with the reason the seller reads) a document; each decision is a
-    KycReview row. Returns the document."""
+    KycReview row and one `seller.kyc_reviewed` event, whose consumer (`mail_decision`,
+    jobs/subscribers.py) mails the seller after the commit. Returns the document.
+
+    Who may: the tenant's staff only (PermissionDenied for a seller, its own documents included).
+    Which document: one of the caller's tenant (the tenancy scope, and the actor's own tenant
+    again: staff of another storefront find nothing), and of seller `seller_id` when the caller
+    names one (the admin's seller page: a document id of another seller is not found there).
+    Not found is NotFound, as for a document that does not exist, and changes nothing."""
     if not actor.is_admin:
         raise PermissionDenied("only staff review KYC documents")
     if decision not in DECISIONS:
         raise ValidationError("unknown decision", details={"decision": "accepted or rejected"})
     reason = clean_reason(reason, required=decision == "rejected", what="to reject")
     with transaction():
-        document = db.session.scalar(
-            select(KycDocument).where(KycDocument.id == document_id).with_for_update()
+        document = (
+            db.session.scalar(
+                select(KycDocument).where(KycDocument.id == document_id).with_for_update()
+            )
+            if 0 < document_id < 2**31
+            else None
         )
-        if document is None:
-            raise NotFound("no such document")
+        if (
+            document is None
+            or (seller_id is not None and document.seller_id != seller_id)
+            or (not actor.is_super_admin and document.tenant_id != actor.tenant_id)
+        ):
+            raise NotFound("no such document", details={"document_id": document_id})
         document.status = decision
         document.review_reason = reason if decision == "rejected" else None
         document.reviewed_at = utcnow()
-        db.session.add(
-            KycReview(
-                document_id=document.id,
-                reviewer_id=actor.user_id,
-                decision=decision,
-                reason=reason,
-            )
+        row = KycReview(
+            document_id=document.id,
+            reviewer_id=actor.user_id,
+            decision=decision,
+            reason=reason,
+        )
+        db.session.add(row)
+        db.session.flush()
+        publish(
+            REVIEWED,
+            {
+                "seller_id": document.seller_id,
+                "document_id": document.id,
+                "review_id": row.id,
+                "document_type": document.document_type,
+                "decision": decision,
+                "reason": reason,
+                "by": actor.user_id,
+            },
+            aggregate="seller",
+            aggregate_id=document.seller_id,
         )
     return document
+
+
+def mail_decision(event) -> None:
+    """seller.kyc_reviewed: tell the seller (its store's contact address) what staff decided on
+    one of its documents and, for a rejection, why and what to do. Once per decision: the bus
+    applies a consumer once per event, and each decision is its own event."""
+    payload = event.payload
+    profile = db.session.get(SellerProfile, int(payload["seller_id"]))
+    to = recipient(profile) if profile is not None else None
+    if to is None:
+        log.warning("seller %s had a KYC decision and has no address", payload["seller_id"])
+        return
+    mail.send_mail(
+        "seller_kyc_reviewed",
+        to,
+        {
+            "store_name": profile.store_name,
+            "document_type": payload["document_type"],
+            "document_label": payload["document_type"].replace("_", " "),
+            "decision": payload["decision"],
+            "reason": payload.get("reason"),
+            "missing": missing_mandatory(profile) if profile.status == "pending" else [],
+        },
+    )
+
+
+def recipient(profile: SellerProfile) -> str | None:
+    """Where a seller's mails go: its store's contact address, else its user's."""
+    return profile.contact_email or (profile.user.email if profile.user else None)

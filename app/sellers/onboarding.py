@@ -260,14 +260,10 @@ def change_status(actor: Actor, seller_id: int, step: str, reason: str | None = 
 # --- mails (consumers of the events above, jobs/subscribers.py) ----------------------------------
 
 
-def _recipient(profile: SellerProfile) -> str | None:
-    return profile.contact_email or (profile.user.email if profile.user else None)
-
-
 def mail_status_change(event) -> None:
     """seller.status_changed: tell the seller (its store's contact address) what changed and why."""
     profile = db.session.get(SellerProfile, int(event.payload["seller_id"]))
-    to = _recipient(profile) if profile is not None else None
+    to = kyc.recipient(profile) if profile is not None else None
     if to is None:
         log.warning("seller %s changed status and has no address", event.payload["seller_id"])
         return
@@ -286,7 +282,7 @@ def mail_status_change(event) -> None:
 def mail_application_received(event) -> None:
     """seller.registered: confirm the application and say what comes next."""
     profile = db.session.get(SellerProfile, int(event.payload["seller_id"]))
-    to = _recipient(profile) if profile is not None else None
+    to = kyc.recipient(profile) if profile is not None else None
     if to is None:
         return
     mail.send_mail(

@@ -147,6 +147,27 @@ def test_sign_in_is_required(clients, route):
     assert response.status_code == 302 and "/login/" in response.headers["Location"]
 
 
+# the pages that are not model views (their own routes, their own tests for roles and tenants)
+PAGES = (
+    "/admin/mail-templates/",
+    "/admin/mail-templates/preview/order_confirmation",
+    "/admin/data-management/",
+    "/admin/exports/",
+    "/admin/my-notifications/",
+    "/admin/models/",
+    "/admin/analytics/",
+    "/admin/analytics/segments/",
+    "/admin/analytics/segments/export/champions.csv",
+    "/admin/analytics/inventory/",
+)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_sign_in_is_required_for_the_custom_pages(clients, path):
+    response = clients["anonymous"].get(path)
+    assert response.status_code == 302 and "/login/" in response.headers["Location"]
+
+
 @pytest.mark.parametrize("route", VIEWS)
 def test_admin_lists_every_view_and_never_reaches_another_tenant(clients, world, route):
     key, _ = VIEWS[route]

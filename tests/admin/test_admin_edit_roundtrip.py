@@ -39,6 +39,7 @@ from app.inventory.models import Warehouse
 from app.payments.models import PaymentMethodSetting
 from app.payouts.models import PayoutSettings
 from app.promotions.models import Promotion
+from app.purchasing.models import DRAFT
 from app.reviews.models import Review
 from app.reviews.services import sync_product_rating
 from app.security import roles
@@ -49,6 +50,7 @@ from app.tax.models import TaxRule, TaxSettings
 from app.tenants.models import Tenant
 from tests.builders.admin import BrowserForm, login
 from tests.builders.banking import ABA, bank_account
+from tests.builders.purchasing import purchase_order_rows
 
 pytestmark = pytest.mark.smoke
 
@@ -185,6 +187,9 @@ def editable_shop(app, factory):
         group = Group(name=f"Group {tenant.slug}", label="Night shift", description=None)
         db.session.add(group)
         db.session.commit()
+    # a supplier and a draft purchase order of the seller (only drafts are editable)
+    with app.app_context(), tenant_scope(tid):
+        purchase_order_rows(seller.id, product.variant_id, product.warehouse_id, status=DRAFT)
     # a neighbour storefront using the same product slug and coupon code, with tax settings of its
     # own: a Super Admin (who reads every tenant) saving the shop's rows must not trip over them
     neighbour = factory.tenant()

@@ -11,8 +11,11 @@ from app.extensions import db
 from app.payouts import ledger
 from app.security import roles
 from app.security.actor import Actor
-from app.sellers.actors import seller_id_of
+from app.security.models import User
+from app.sellers.actors import actor_for, seller_id_of
+from app.sellers.banking import services as banking
 from tests.builders.admin import login
+from tests.builders.banking import bank_account
 
 
 def _words(html: str) -> str:
@@ -48,3 +51,39 @@ def test_the_sellers_home_shows_its_ledger_balances(app, factory):
     )
     assert tiles[:3] == [("Pending", "$0.00"), ("Available", "$12.50"), ("Paid out", "$0.00")]
     assert "$777.00" not in page  # the other seller's money is not on this page
+
+
+def _tile(page: str, label: str) -> tuple[str, str]:
+    """The value and the note of the tile called `label`, as words."""
+    found = re.search(
+        r'dash-label text-muted">' + label + r'</div> <div class="dash-value">(.*?)</div> '
+        r'<div class="dash-note">(.*?)</div>',
+        page,
+    )
+    assert found, label
+    return tuple(re.sub(r"<[^>]+>", "", part).strip() for part in found.groups())
+
+
+def test_the_sellers_home_says_what_the_next_payout_run_pays_or_why_not(app, factory):
+    tenant = factory.tenant()
+    seller = factory.seller(tenant)
+    admin = factory.user(tenant, roles.ADMIN)
+    with app.app_context(), tenant_scope(tenant.id):
+        staff = actor_for(db.session.get(User, admin.id))
+        ledger.record_adjustment(
+            staff,
+            ledger.Adjustment(
+                seller_id=seller.id, currency="USD", amount=Decimal("40.00"), reason="opening"
+            ),
+        )
+        db.session.commit()
+    client, _ = login(app, tenant.slug, seller.user.username)
+    value, note = _tile(_words(client.get("/").get_data(as_text=True)), "Next payout")
+    assert value == "Nothing due" and note.startswith("needs a verified bank account (next run ")
+
+    account = bank_account(app, seller, currency="USD")
+    with app.app_context(), tenant_scope(tenant.id):
+        banking.verify_account(actor_for(db.session.get(User, admin.id)), account.id)
+        db.session.commit()
+    value, note = _tile(_words(client.get("/").get_data(as_text=True)), "Next payout")
+    assert value == "$40.00" and note.startswith("on ") and "2:00" in note

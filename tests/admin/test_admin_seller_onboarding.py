@@ -102,9 +102,44 @@ def test_staff_take_every_step_from_the_seller_page(app, factory, shop, outbox, 
         ("approved", "suspended", admin.id, "admin"),
         ("suspended", "approved", admin.id, "admin"),
     ]
-    sent = {m["Subject"].rpartition(" is ")[2]: m for m in mails_to(outbox, seller.user.email)}
+    mailed = mails_to(outbox, seller.user.email)
+    sent = {m["Subject"].rpartition(" is ")[2]: m for m in mailed if "store" in m["Subject"]}
     assert sorted(sent) == ["approved", "reinstated", "suspended"]
+    # and each KYC decision: the rejection with its reason, then the acceptance
+    # (the outbox folder's file names do not keep the sending order: compare as a set)
+    decisions = [m for m in mailed if "passport" in m["Subject"]]
+    accepted = [m for m in decisions if m["Subject"].endswith("is accepted")]
+    rejected = [m for m in decisions if not m["Subject"].endswith("is accepted")]
+    assert (len(accepted), len(rejected)) == (1, 1)
+    assert "Expired" in rejected[0].get_body(("plain",)).get_content()
     assert "Counterfeit goods reported" in sent["suspended"].get_body(("plain",)).get_content()
+
+
+def test_staff_review_a_document_only_on_its_own_seller_s_page(
+    app, factory, shop, outbox, kyc_root
+):
+    tenant, admin = shop
+    owner, other = factory.seller(tenant, status="pending"), factory.seller(tenant, "pending")
+    client, _ = login(app, tenant.slug, admin.username)
+    assert _upload(client, owner.id, PDF).status_code == 302
+    flashes(client)
+    (doc,) = documents(app, tenant, owner.id)
+    # the owner's document through another seller's page: refused by the service, nothing changed
+    response = client.post(
+        f"/admin/sellers/kyc-review/{other.id}/{doc.id}", data={"decision": "accepted"}
+    )
+    assert response.status_code == 302 and f"/admin/sellers/show/{other.id}" in response.location
+    ((category, message),) = flashes(client)
+    assert category == "danger" and "no such document" in message.lower()
+    assert reviews(app, tenant, doc.id) == [] and mails_to(outbox, owner.user.email) == []
+
+    response = client.post(
+        f"/admin/sellers/kyc-review/{owner.id}/{doc.id}", data={"decision": "accepted"}
+    )
+    ((category, message),) = flashes(client)
+    assert category == "success" and "e-mail" in message
+    assert reviews(app, tenant, doc.id) == [("accepted", None)]
+    assert len(mails_to(outbox, owner.user.email)) == 1
 
 
 def test_a_rejected_application_shows_its_reason_and_leaves_the_applications_list(

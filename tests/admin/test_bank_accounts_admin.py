@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.security import roles
+from app.security.models import AuditLog
 from app.sellers.banking.models import SellerBankAccount
 from tests.builders.admin import login, scope
 from tests.builders.banking import ABA, IBAN_DE, IBAN_FR, IBAN_GB, bank_account
@@ -169,10 +170,18 @@ def test_staff_verify_and_reject_every_sellers_accounts(app, shop):
     assert "Mine Holder" in listed and "Theirs Holder" in listed
     assert IBAN_DE not in listed and IBAN_GB not in listed
     assert client.post(f"{BASE}/action/verify/{shop['mine'].id}").status_code == 302
-    assert client.post(f"{BASE}/action/reject/{shop['theirs'].id}").status_code == 302
+    opened = client.post(f"{BASE}/action/reject/{shop['theirs'].id}")  # asks for the reason
+    assert (
+        opened.status_code == 302 and f"{BASE}/reject/?ids={shop['theirs'].id}" in opened.location
+    )
+    assert _row(app, shop, shop["theirs"].id).verification_status == "unverified"
+    rejected = client.post(
+        f"{BASE}/reject/", data={"ids": str(shop["theirs"].id), "reason": "Holder mismatch"}
+    )
+    assert rejected.status_code == 302
     mine, theirs = _row(app, shop, shop["mine"].id), _row(app, shop, shop["theirs"].id)
     assert mine.verification_status == "verified" and mine.verified_by_user_id == shop["admin"].id
-    assert theirs.verification_status == "rejected" and theirs.rejection_reason
+    assert (theirs.verification_status, theirs.rejection_reason) == ("rejected", "Holder mismatch")
     shown = client.get(f"{BASE}/show/{shop['mine'].id}").get_data(as_text=True)
     assert "•••• 3000" in shown and IBAN_DE not in shown
     # the masked number is no column: sorting on it is refused, not a 500
@@ -191,3 +200,92 @@ def test_deleting_the_default_hands_it_to_the_oldest_left(app, shop):
     assert client.post(f"{BASE}/delete/{shop['mine'].id}").status_code == 302
     (left,) = _accounts(app, shop, shop["seller"])
     assert left.id == second.id and left.is_default
+
+
+def _audit(app, shop, account_id):
+    with scope(app):
+        rows = db.session.scalars(
+            select(AuditLog)
+            .where(
+                AuditLog.entity == "SellerBankAccount",
+                AuditLog.entity_id == str(account_id),
+                AuditLog.action == "update",
+            )
+            .order_by(AuditLog.id)
+        ).all()
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
+def test_staff_reject_with_the_reason_the_seller_then_reads(app, shop):
+    account = shop["theirs"].id
+    client, _ = login(app, shop["tenant"].slug, shop["admin"].username)
+    form = client.get(f"{BASE}/reject/?ids={account}")
+    page = form.get_data(as_text=True)
+    assert form.status_code == 200 and "Theirs Holder" in page and "•••• " in page
+    assert 'name="csrf_token"' in page and 'name="reason"' in page and "required" in page
+    assert IBAN_GB not in page
+
+    # no reason, a blank one, one too long: the form again with the error, nothing changed
+    for reason in ("", "   ", "x" * 501):
+        again = client.post(f"{BASE}/reject/", data={"ids": str(account), "reason": reason})
+        assert again.status_code == 200 and "has-error" in again.get_data(as_text=True)
+    # a POST without the CSRF token (a form on another site): refused, nothing changed
+    forged = client.post(
+        f"{BASE}/reject/", data={"ids": str(account), "reason": "Forged"}, csrf=False
+    )
+    assert forged.status_code == 400
+    assert _row(app, shop, account).verification_status == "unverified"
+    assert _audit(app, shop, account) == []
+
+    done = client.post(
+        f"{BASE}/reject/",
+        data={"ids": str(account), "reason": "  The holder is not the store's legal name  "},
+    )
+    assert done.status_code == 302 and f"{BASE}/show/{account}" in done.location
+    row = _row(app, shop, account)
+    assert (row.verification_status, row.rejection_reason, row.verified_by_user_id) == (
+        "rejected",
+        "The holder is not the store's legal name",
+        shop["admin"].id,
+    )
+    (audited,) = _audit(app, shop, account)
+    assert audited.actor_id == shop["admin"].id and audited.source == "admin"
+    assert audited.after["verification_status"] == "rejected"
+    assert audited.after["rejection_reason"] == "The holder is not the store's legal name"
+    assert IBAN_GB not in str(audited.before) + str(audited.after)
+
+    # the seller reads it on its account's page (and the API answers it: seller_banking tests)
+    seller, _ = login(app, shop["tenant"].slug, shop["other"].user.username)
+    shown = seller.get(f"{BASE}/show/{account}").get_data(as_text=True)
+    assert "The holder is not the store&#39;s legal name" in shown or (
+        "The holder is not the store's legal name" in shown
+    )
+
+
+def test_a_seller_cannot_reject_and_staff_reject_only_existing_accounts(app, shop):
+    seller, _ = login(app, shop["tenant"].slug, shop["seller"].user.username)
+    mine = shop["mine"].id
+    for response in (
+        seller.get(f"{BASE}/reject/?ids={mine}"),
+        seller.post(f"{BASE}/reject/", data={"ids": str(mine), "reason": "Self"}),
+        seller.post(f"{BASE}/action/reject/{mine}"),
+    ):
+        assert response.status_code in (302, 403) and "/reject/" not in (response.location or "")
+    assert _row(app, shop, mine).verification_status == "unverified"
+
+    staff, _ = login(app, shop["tenant"].slug, shop["admin"].username)
+    for ids in ("", "abc", "999999999", "1;DROP"):
+        assert staff.get(f"{BASE}/reject/?ids={ids}").status_code == 404
+
+
+def test_staff_of_another_tenant_cannot_reject(app, factory, shop):
+    stranger_tenant = factory.tenant()
+    stranger = factory.user(stranger_tenant, roles.ADMIN)
+    client, _ = login(app, stranger_tenant.slug, stranger.username)
+    account = shop["theirs"].id
+    assert client.get(f"{BASE}/reject/?ids={account}").status_code == 404
+    response = client.post(f"{BASE}/reject/", data={"ids": str(account), "reason": "Not mine"})
+    assert response.status_code == 404
+    assert _row(app, shop, account).verification_status == "unverified"

@@ -16,7 +16,15 @@ import pytest
 from sqlalchemy import Integer, cast, func, select
 from werkzeug.security import check_password_hash
 
-from admin.demo.history import FATES, HISTORY_DAYS, WAITING_ORDERS, _Coupon, _plans, _Shop
+from admin.demo.history import (
+    FATES,
+    HISTORY_DAYS,
+    UNREAD_DAYS,
+    WAITING_ORDERS,
+    _Coupon,
+    _plans,
+    _Shop,
+)
 from admin.demo.seed import ATTRIBUTES, BRANDS, DEMO_PASSWORD, seed
 from app.cart.models import Cart, CartItem
 from app.catalog.models import (
@@ -32,7 +40,9 @@ from app.catalog.models import (
 from app.core.tenancy import tenant_scope, unscoped
 from app.core.types import utcnow
 from app.customers.models import Address, CustomerProfile
+from app.events.models import OutboxEvent
 from app.extensions import db
+from app.inbox.models import Notification, NotificationReceipt
 from app.inventory.models import LowStockAlert, StockLevel, StockMovement, Warehouse
 from app.orders.lifecycle import expire_unpaid
 from app.orders.models import (
@@ -45,6 +55,9 @@ from app.orders.models import (
     SubOrder,
 )
 from app.payments.models import Payment, PaymentTransaction, Refund
+from app.payouts import statements
+from app.payouts.ledger import payout_settings
+from app.payouts.models import SellerLedgerEntry, SellerLedgerRelease
 from app.promotions.models import Promotion, PromotionRedemption
 from app.reviews.models import Review
 from app.reviews.services import bought
@@ -117,6 +130,38 @@ def seeded(app):
         "slug_a": slug_a,
         "slug_b": slug_b,
     }
+
+
+def test_the_historys_notifications_are_dated_by_their_orders_and_mostly_read(seeded, ctx):
+    """The history's notifications (new orders, status changes) carry the moment their order
+    reached that step, not the seeding's minute; those older than UNREAD_DAYS were read, so a
+    seller opening the demo sees the last days' news unread. Nobody is mailed about the past."""
+    a = seeded["a"]
+    with tenant_scope(a):
+        notices = db.session.execute(
+            select(Notification.id, Notification.data, Notification.created_at)
+        ).all()
+        receipts = db.session.execute(
+            select(NotificationReceipt.notification_id, NotificationReceipt.read_at)
+        ).all()
+        placed = dict(db.session.execute(select(Order.id, Order.created_at)).all())
+    with unscoped():
+        mails_asked = db.session.scalar(
+            select(func.count(OutboxEvent.id)).where(
+                OutboxEvent.tenant_id == a, OutboxEvent.name == "mail.requested"
+            )
+        )
+    about_orders = {n.id: n for n in notices if (n.data or {}).get("order_id")}
+    assert len(about_orders) >= N_ORDERS  # a new-order notice per seller of each order, at least
+    for notice in about_orders.values():
+        assert notice.created_at >= placed[int(notice.data["order_id"])]
+    # spread over the history's months, not stamped with one moment
+    assert min(n.created_at for n in about_orders.values()) < utcnow() - dt.timedelta(days=30)
+    recent = utcnow() - dt.timedelta(days=UNREAD_DAYS, hours=1)
+    unread = [r for r in receipts if r.notification_id in about_orders and r.read_at is None]
+    assert all(about_orders[r.notification_id].created_at >= recent for r in unread)
+    assert sum(1 for r in receipts if r.read_at is not None) > len(unread)
+    assert mails_asked == 0
 
 
 def test_counts_per_table(seeded, ctx):
@@ -766,6 +811,51 @@ def test_the_history_lies_in_the_past_months_and_reads_consistently(seeded, ctx)
         assert by_id[shipment.order_id].paid_at <= shipment.shipped_at <= now
 
 
+def test_the_seller_ledger_is_dated_by_the_history_some_money_available_some_pending(seeded, ctx):
+    """The ledger is append-only, so the history writes it dated (admin.demo.history._write_ledger):
+    each paid sub-order's sale when it was paid, each delivery's release when it was delivered
+    (available the hold period later), each refund when it was decided. So the demo's sellers see
+    money available (deliveries older than the hold period) and money pending (sub-orders not
+    delivered yet, or delivered within it), and a statement reads in date order."""
+    a = seeded["a"]
+    now = utcnow()
+    with tenant_scope(a):
+        hold = dt.timedelta(days=payout_settings().hold_days)
+        entries = db.session.scalars(select(SellerLedgerEntry).order_by(SellerLedgerEntry.id)).all()
+        releases = db.session.scalars(select(SellerLedgerRelease)).all()
+        paid_at = dict(
+            db.session.execute(
+                select(OrderEvent.sub_order_id, func.min(OrderEvent.created_at))
+                .where(OrderEvent.to_status == "paid", OrderEvent.sub_order_id.is_not(None))
+                .group_by(OrderEvent.sub_order_id)
+            ).all()
+        )
+        delivered_at = dict(
+            db.session.execute(
+                select(OrderEvent.sub_order_id, func.min(OrderEvent.created_at))
+                .where(OrderEvent.to_status == "delivered", OrderEvent.sub_order_id.is_not(None))
+                .group_by(OrderEvent.sub_order_id)
+            ).all()
+        )
+        sellers = db.session.scalars(select(SellerProfile.id)).all()
+        balances = [b for seller_id in sellers for b in statements.balances(seller_id)]
+    assert entries and releases
+    # every paid sub-order has its sale, dated when it was paid; every delivery its release
+    sales = {e.sub_order_id: e.created_at for e in entries if e.kind == "sale"}
+    assert set(sales) == set(paid_at)
+    for sub_order_id, at in sales.items():
+        assert at == paid_at[sub_order_id]
+    assert {r.sub_order_id: r.delivered_at for r in releases} == delivered_at
+    assert all(r.available_at - r.delivered_at == hold for r in releases)
+    # ids follow dates (a statement's running balance reads in order), all of it in the past
+    stamps = [e.created_at for e in entries]
+    assert stamps == sorted(stamps) and stamps[-1] <= now
+    assert (now - stamps[0]).days > 30
+    # some money available, some still pending
+    assert any(r.available_at <= now for r in releases)
+    assert sum(b.available for b in balances) > 0 and sum(b.pending for b in balances) > 0
+
+
 def test_promotions_were_redeemed_and_carts_are_open(seeded, ctx):
     a, history = seeded["a"], seeded["order_ids"]  # not the orders other tests place now
     with tenant_scope(a):
@@ -872,7 +962,7 @@ def test_a_demo_started_again_later_has_bank_transfers_waiting_again(seeded, app
         db.session.remove()
         # a week and more later: the cron has cancelled them
         later = utcnow() + dt.timedelta(days=days, hours=1)
-        while expire_unpaid(now=later):
+        while expire_unpaid(now=later, tenant_id=a):
             pass
         with tenant_scope(a):
             assert not db.session.scalar(

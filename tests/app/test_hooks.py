@@ -138,3 +138,45 @@ def test_a_consumer_running_after_a_commit_sees_the_cache_it_invalidated(app, fa
         after = cache.namespace_version(queries.CACHE_NAMESPACE, product.tenant_id)
     assert before != after
     assert seen == [after]
+
+
+def test_a_released_savepoint_dispatches_nothing_and_bumps_no_cache_before_the_commit(app, factory):
+    """SQLAlchemy calls after_commit when a savepoint is released too: the outbox and the cache
+    wait for the real commit (a consumer must never see rows that may still roll back; a version
+    bumped early lets a reader cache the old rows under the new version)."""
+    product = factory.product(factory.seller(factory.tenant()))
+    seen: list[int] = []
+    get_bus(app).subscribe(
+        "test.savepoint_released", "tests.savepoint_released", lambda event: seen.append(event.id)
+    )
+    with app.app_context(), tenant_scope(product.tenant_id):
+        before = cache.namespace_version(queries.CACHE_NAMESPACE, product.tenant_id)
+        with transaction():
+            db.session.scalar(select(Product).where(Product.id == product.id)).title = "Renamed"
+            event = publish("test.savepoint_released", {"product_id": product.id})
+            db.session.flush()
+            with db.session.begin_nested():
+                db.session.scalar(select(Product).where(Product.id == product.id)).title = "Again"
+            assert seen == []
+            assert cache.namespace_version(queries.CACHE_NAMESPACE, product.tenant_id) == before
+        assert seen == [event.id]
+        assert cache.namespace_version(queries.CACHE_NAMESPACE, product.tenant_id) != before
+
+
+def test_a_rolled_back_savepoint_keeps_the_outer_transactions_events(app, factory):
+    """A savepoint's rollback forgets only what it wrote: the event published before it is still
+    dispatched at the commit (it was dropped and waited for the redelivery cron)."""
+    product = factory.product(factory.seller(factory.tenant()))
+    seen: list[int] = []
+    get_bus(app).subscribe(
+        "test.savepoint_rolled_back", "tests.savepoint_rolled_back", lambda e: seen.append(e.id)
+    )
+    with app.app_context(), tenant_scope(product.tenant_id):
+        with transaction():
+            event = publish("test.savepoint_rolled_back", {"product_id": product.id})
+            db.session.flush()
+            savepoint = db.session.begin_nested()
+            publish("test.savepoint_rolled_back", {"product_id": product.id, "gone": True})
+            db.session.flush()
+            savepoint.rollback()
+        assert seen == [event.id]

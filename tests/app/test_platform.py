@@ -61,13 +61,16 @@ def test_production_refuses_a_default_or_missing_secret():
 def _empty_database(kind: str, tmp_path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'fresh.db'}"
-    url = make_url(os.environ["TEST_DATABASE_URL"]).set(database="shop_migrations_test")
+    url = make_url(os.environ["TEST_DATABASE_URL"])
     if url.get_backend_name() != "mysql":
         pytest.skip("the MariaDB migration test needs TEST_DATABASE_URL on MariaDB")
+    # beside the suite's own database (per xdist worker): shop_test -> shop_migrations_test
+    name = f"{url.database.removesuffix('_test')}_migrations_test"
+    url = url.set(database=name)
     server = create_engine(url.set(database=""))
     with server.begin() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS shop_migrations_test"))
-        conn.execute(text("CREATE DATABASE shop_migrations_test CHARACTER SET utf8mb4"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
     server.dispose()
     return url.render_as_string(hide_password=False)
 

@@ -24,7 +24,11 @@ from app.sellers.models import SellerProfile
 from app.tenants.services import create_tenant
 
 PASSWORD = "Secret-password-1"
-_HASH = generate_password_hash(PASSWORD)
+# The fixtures' users share one hash, made cheap on purpose: the suite signs in thousands of times,
+# and werkzeug's default (scrypt, n=2**15) costs ~0.1 s of CPU per check. The check reads its cost
+# from the stored hash, so the sign-in code under test is the product's own; every hash the product
+# makes itself (registration, password change and reset) keeps the default.
+_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
 def _uid() -> str:

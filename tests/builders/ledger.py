@@ -269,3 +269,6 @@ def add_ledger_rows(seller_id: int) -> None:
         ]
     )
     db.session.commit()
+    from tests.builders.payouts import add_payout_rows
+
+    add_payout_rows(seller_id)

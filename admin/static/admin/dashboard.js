@@ -112,3 +112,60 @@
     });
   }
 })();
+
+/* Live figures: a new order (the socket's order.created, re-dispatched by realtime.js as a
+   "market:realtime" event) adds to the tiles of its currency at once: a seller's own sub-order
+   total, staff the order's total. The page's other figures (net, commission, charts) follow at
+   the next load; the period always ends today, so a new order belongs to it. */
+(function () {
+  "use strict";
+  var source = document.getElementById("dash-data");
+  var locale = source ? JSON.parse(source.textContent).locale : undefined;
+
+  function tile(kind, currency) {
+    return document.querySelector(
+      '.dash-value[data-live="' + kind + '"][data-currency="' + currency + '"]');
+  }
+
+  function show(el, value, currency) {
+    el.dataset.raw = String(value);
+    if (currency === null) {
+      el.textContent = new Intl.NumberFormat(locale).format(value);
+      return;
+    }
+    try {
+      el.textContent = new Intl.NumberFormat(locale, { style: "currency", currency: currency })
+        .format(value);
+    } catch (e) {
+      el.textContent = value.toFixed(2) + " " + currency;
+    }
+  }
+
+  function flash(el) {
+    el.classList.remove("dash-live");
+    void el.offsetWidth;  // restart the highlight
+    el.classList.add("dash-live");
+  }
+
+  document.addEventListener("market:realtime", function (event) {
+    if (event.detail.name !== "order.created") {
+      return;
+    }
+    var data = event.detail.data;
+    var gross = tile("gross", data.currency);
+    var orders = tile("orders", data.currency);
+    if (!gross || !orders) {
+      return;  // a currency this page shows no tiles for: counted at the next load
+    }
+    var newGross = Number(gross.dataset.raw) + Number(data.total);
+    var newOrders = Number(orders.dataset.raw) + 1;
+    show(gross, newGross, data.currency);
+    show(orders, newOrders, null);
+    flash(gross);
+    flash(orders);
+    var average = tile("average", data.currency);
+    if (average) {
+      show(average, newGross / newOrders, data.currency);
+    }
+  });
+}());

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select, update
 
 from app.core.db import transactional
-from app.core.errors import Conflict, NotFound, PermissionDenied
+from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from app.core.paging import Page, paginate
 from app.core.types import utcnow
 from app.extensions import db
@@ -303,9 +303,34 @@ def verify_account(actor: Actor, account_id: int) -> BankAccountView:
     return _decide(actor, account_id, VERIFIED, None)
 
 
+MAX_REJECTION_REASON = 500  # the column's size
+
+
+def clean_rejection_reason(reason: str | None) -> str:
+    """The reason staff give for rejecting an account, which the seller reads (API and admin):
+    required, stripped, at most MAX_REJECTION_REASON characters (ValidationError naming
+    `reason` otherwise)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            "Give the reason for the rejection: the seller reads it.",
+            details={"reason": ["required to reject"]},
+        )
+    if len(reason) > MAX_REJECTION_REASON:
+        raise ValidationError(
+            f"The reason is too long: at most {MAX_REJECTION_REASON} characters.",
+            details={"reason": [f"at most {MAX_REJECTION_REASON} characters"]},
+        )
+    return reason
+
+
 @transactional
-def reject_account(actor: Actor, account_id: int, reason: str | None = None) -> BankAccountView:
-    return _decide(actor, account_id, REJECTED, (reason or "rejected by staff")[:500])
+def reject_account(actor: Actor, account_id: int, reason: str | None) -> BankAccountView:
+    """Staff reject an account with the reason the seller reads (required: ValidationError
+    before anything is read or changed). The row's change is audited like every write."""
+    if not actor.is_admin:
+        raise PermissionDenied("only staff verify bank accounts")
+    return _decide(actor, account_id, REJECTED, clean_rejection_reason(reason))
 
 
 # --- payouts --------------------------------------------------------------------------------

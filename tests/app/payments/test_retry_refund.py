@@ -390,7 +390,10 @@ def test_the_refunds_list_retries_a_failed_refund_in_chromium(
         page.wait_for_selector("#modal-confirm-ok", state="visible")
         with page.expect_navigation():
             page.click("#modal-confirm-ok")
-        page.wait_for_load_state("load")
+        # the list the action redirects to, drawn with its styles (on a loaded machine a
+        # screenshot taken at "load" once caught a page still being painted: 12 kB)
+        page.wait_for_load_state("networkidle")
+        page.wait_for_selector("text=1 refund retried.", state="visible")
         after = tmp_path / "admin-refunds-retried.png"
         page.screenshot(path=str(after), full_page=True)
         text = page.inner_text("body")

@@ -26,9 +26,12 @@ from app.security.models import User
 from app.sellers.actors import actor_for
 from app.sellers.models import KycDocument, KycRequirement, KycReview
 from tests.builders.banking import bank_account
+from tests.builders.chat import add_chat_rows
+from tests.builders.inbox import add_inbox_rows
 from tests.builders.ledger import add_ledger_rows
 from tests.builders.order_rows import add_order_rows, order_row
 from tests.builders.pricing_rows import add_pricing_rows
+from tests.builders.purchasing import purchase_order_rows
 
 pytestmark = pytest.mark.smoke
 
@@ -85,6 +88,7 @@ def _build_two_tenants(factory):
         add_pricing_rows(seller_a.id, c1.user_id)
         add_order_rows(seller_a.id, c1.user_id, product_a.variant_id, product_a.stock_level_id)
         add_ledger_rows(seller_a.id)
+        add_chat_rows(seller_a.id, c1.user_id, seller_a.user.id)
         # payments: a captured test-card payment (idempotency key, transactions) with a refund, a
         # processed webhook and a payment method setting
         payment = charges.start_payment(
@@ -125,6 +129,11 @@ def _build_two_tenants(factory):
         db.session.flush()
         db.session.add(KycReview(document_id=document.id, decision="accepted"))
         db.session.commit()
+        # the notification centre: a notification, its receipt, deliveries and recorded SMS, a
+        # preference and a shop default
+        add_inbox_rows(seller_a.user.id)
+        # a supplier, a purchase order with a line, and a receipt of it
+        purchase_order_rows(seller_a.id, product_a.variant_id, product_a.warehouse_id)
     return a.id, b.id
 
 

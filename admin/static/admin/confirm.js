@@ -1,6 +1,6 @@
-// The order desk (admin/templates/admin/order/show.html): a form with data-confirm asks before it
-// posts (cancelling an order, marking money received). A file of its own: the admin's CSP allows
-// no inline script.
+// A form with data-confirm asks before it posts: the order desk (cancelling an order, marking money
+// received), the Models page (rolling a model back). A file of its own: the admin's CSP allows no
+// inline script or event handler attribute.
 (function () {
   "use strict";
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {

@@ -1,0 +1,3 @@
+"""The fixtures of this folder's tests, from tests/builders (the one place for them)."""
+
+from tests.builders.orders import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+from tests.builders.orders import *  # noqa: F401,F403
