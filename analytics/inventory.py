@@ -57,7 +57,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.catalog.models import Product, ProductVariant
 from app.core.errors import NotFound, PermissionDenied, ValidationError
-from app.core.tenancy import current_tenant_id, tenant_scope, unscoped
+from app.core.tenancy import current_tenant_id, tenant_scope
 from app.core.types import MONEY, UTCDateTime, quantize_money, utcnow
 from app.dashboards import NOT_SALES, Period
 from app.extensions import db
@@ -66,6 +66,7 @@ from app.orders.models import OrderLine, SubOrder
 from app.security.actor import Actor
 from app.sellers.models import SellerProfile
 from app.tenants.models import Tenant, TenantScoped
+from app.tenants.services import tenant_ids as all_tenant_ids
 
 VALUE = Numeric(16, 2)  # units x price: wider than one price
 DEFAULT_DEAD_DAYS = 90
@@ -157,10 +158,7 @@ class RefreshResult:
 
 def refresh_all(now: dt.datetime | None = None) -> list[RefreshResult]:
     """The job: every tenant's `refresh`."""
-    with unscoped():
-        tenant_ids = list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
-    db.session.rollback()
-    return [refresh(tenant_id, now) for tenant_id in tenant_ids]
+    return [refresh(tenant_id, now) for tenant_id in all_tenant_ids()]
 
 
 def refresh(tenant_id: int, now: dt.datetime | None = None) -> RefreshResult:

@@ -18,12 +18,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from analytics import registry
-from app.core.tenancy import tenant_scope, unscoped
+from app.core.tenancy import tenant_scope
 from app.extensions import db
-from app.tenants.models import Tenant
+from app.tenants.services import tenant_ids as all_tenant_ids
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +112,7 @@ def train_all(
     """Every registered kind (or `kinds`) for every tenant (or `tenant_ids`): the nightly job. One
     tenant's failure does not stop the others."""
     if tenant_ids is None:
-        with unscoped():
-            tenant_ids = list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
-        db.session.rollback()
+        tenant_ids = all_tenant_ids()
     results = []
     for tenant_id in tenant_ids:
         for kind in kinds or sorted(trainers()):

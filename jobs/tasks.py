@@ -89,19 +89,11 @@ def refresh_analytics_activity(tenant_id: int | None = None) -> list[dict]:
 
 
 def _each_tenant(tenant_id: int | None, work) -> list[dict]:
-    from sqlalchemy import select
-
-    from app.core.tenancy import tenant_scope, unscoped
+    from app.core.tenancy import tenant_scope
     from app.extensions import db
-    from app.tenants.models import Tenant
+    from app.tenants.services import tenant_ids
 
-    with unscoped():
-        ids = (
-            [tenant_id]
-            if tenant_id is not None
-            else list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
-        )
-    db.session.rollback()
+    ids = tenant_ids(tenant_id)
     reports = []
     for one in ids:
         with tenant_scope(one):

@@ -52,7 +52,7 @@ from sqlalchemy.orm import aliased
 from app.core.db import is_deadlock
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from app.core.paging import Page, paginate
-from app.core.tenancy import tenant_scope, unscoped
+from app.core.tenancy import tenant_scope
 from app.core.types import quantize_money, utcnow
 from app.events.bus import publish
 from app.extensions import db
@@ -74,7 +74,7 @@ from app.security.actor import Actor
 from app.security.audit import record_action
 from app.sellers.banking.models import VERIFIED, SellerBankAccount, mask_last4
 from app.sellers.models import SellerProfile
-from app.tenants.models import Tenant
+from app.tenants.services import tenant_ids
 
 log = logging.getLogger(__name__)
 
@@ -241,10 +241,7 @@ def run_payout_job(now: dt.datetime | None = None) -> JobSummary:
     """Build the payouts of every tenant (see the module's docstring). Safe to run twice at once."""
     now = now or utcnow()
     summary = JobSummary(started_at=now)
-    with unscoped():
-        tenant_ids = list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
-    db.session.rollback()
-    for tenant_id in tenant_ids:
+    for tenant_id in tenant_ids():
         with tenant_scope(tenant_id):
             _run_tenant(tenant_id, now, summary)
         summary.tenants += 1

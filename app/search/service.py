@@ -42,7 +42,7 @@ from app.catalog.views import (
 )
 from app.core import cache
 from app.core.errors import TenantError, ValidationError
-from app.core.tenancy import current_tenant_id, tenant_scope, unscoped
+from app.core.tenancy import current_tenant_id, tenant_scope
 from app.extensions import db
 from app.search import documents
 from app.search.analytics import record_search
@@ -61,7 +61,7 @@ from app.search.types import (
 )
 from app.sellers.models import SellerProfile
 from app.tenants.errors import TenancyError
-from app.tenants.models import Tenant
+from app.tenants.services import tenant_ids
 
 log = logging.getLogger(__name__)
 
@@ -349,9 +349,7 @@ def index_products(product_ids) -> int:
 
 
 def _all_documents() -> Iterator[dict]:
-    with unscoped():
-        tenant_ids = list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
-    for tenant_id in tenant_ids:
+    for tenant_id in tenant_ids():
         with tenant_scope(tenant_id):
             yield from documents.iter_documents()
 

@@ -29,6 +29,18 @@ _cache: dict[tuple[str, str], tuple[float, tuple[int, str] | None]] = {}
 _cache_lock = threading.Lock()
 
 
+def tenant_ids(only: int | None = None) -> list[int]:
+    """Every tenant's id in id order (or just `only`): what the platform-wide jobs loop over (payouts,
+    analytics, training, inventory facts, the search rebuild). Read unscoped, and the read
+    transaction is ended, so each tenant's work starts its own."""
+    if only is not None:
+        return [only]
+    with unscoped():
+        ids = list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
+    db.session.rollback()
+    return ids
+
+
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
