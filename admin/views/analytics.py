@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 from babel.dates import format_date
 from flask import Response, abort, flash, request, stream_with_context
@@ -313,10 +314,15 @@ class CustomerSegmentsView(BaseView):
             stream_with_context(_csv_chunks(segment, current_tenant_id())),
             mimetype="text/csv",
             headers={
-                "Content-Disposition": f'attachment; filename="segment-{segment}.csv"',
+                "Content-Disposition": f'attachment; filename="segment-{_slug(segment)}.csv"',
                 "Cache-Control": "no-store",
             },
         )
+
+
+def _slug(name: str) -> str:
+    """A segment's name as a file name: "can't lose" -> "cant-lose", "promising 2" -> "promising-2"."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower().replace("'", "")).strip("-") or "segment"
 
 
 def _csv_chunks(segment: str, tenant_id: int):

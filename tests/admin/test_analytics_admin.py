@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import json
 import re
@@ -224,7 +225,9 @@ def segmented(app, shop):
 def test_segments_page_and_csv(shop, segmented):
     page = _page(shop["admin"], "/admin/analytics/segments/")
     assert 'id="an-segment-table"' in page and "on average" in page
-    names = re.findall(r'<tr class="[^"]*" data-segment="([^"]+)"', page)
+    names = [
+        html.unescape(n) for n in re.findall(r'<tr class="[^"]*" data-segment="([^"]+)"', page)
+    ]
     assert names
     sizes = [
         int(n)
@@ -242,6 +245,8 @@ def test_segments_page_and_csv(shop, segmented):
     for name in names:
         response = shop["admin"].get(f"/admin/analytics/segments/export/{name}.csv")
         assert response.status_code == 200 and response.mimetype == "text/csv"
+        filename = response.headers["Content-Disposition"].split("filename=")[1].strip('"')
+        assert re.fullmatch(r"segment-[a-z0-9]+(-[a-z0-9]+)*\.csv", filename), filename
         rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
         assert rows[0] == [
             "name",

@@ -123,8 +123,25 @@ def test_naming_rule():
         1: "loyal",
         2: "new",
         3: "at risk",
-        4: "hibernating",
-        5: "hibernating 2",
+        4: "about to sleep",
+        5: "hibernating",
+    }
+    # two slipping clusters: the more valuable one is the one not to lose
+    z[4] = {"recency_days": 1.2, "frequency": 1.0, "monetary": 1.0, "tenure_days": 0.5}
+    assert name_segments(z)[4] == "can't lose" and name_segments(z)[3] == "at risk"
+    assert name_segments(z)[5] == "hibernating"
+    # six clusters all recent and established: the ladder, then numbers, never a name twice
+    same = {
+        c: {"recency_days": -1.0, "frequency": 1.0 - c / 10, "monetary": 1.0, "tenure_days": 0.5}
+        for c in range(6)
+    }
+    assert name_segments(same) == {
+        0: "champions",
+        1: "loyal",
+        2: "promising",
+        3: "promising 2",
+        4: "promising 3",
+        5: "promising 4",
     }
 
 

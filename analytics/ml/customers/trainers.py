@@ -22,10 +22,13 @@ current UTC day (`as_of`): two trainings on the same day give the same predictio
 NAMING RULE (segments), on each cluster's centroid in the standardised space (z-scores: 0 is the
 average customer): recent = recency z < 0; value = frequency z + monetary z.
 1. recent, tenure z < -0.5 and frequency z < 0: "new";
-2. the other recent clusters by value, highest first: "champions", then "loyal";
-3. not recent with value > 0: "at risk" (they bought a lot, and stopped);
-4. not recent otherwise: "hibernating".
-A name given twice gets a number ("loyal 2") by value, highest first.
+2. the other recent clusters by value, highest first: "champions", "loyal", "promising";
+3. not recent with value > 0, by value: one is "at risk" (they bought a lot, and stopped); of two,
+   the higher is "can't lose" and the other "at risk";
+4. not recent otherwise, most recent first: one is "hibernating"; two are "about to sleep" and
+   "hibernating"; three "about to sleep", "hibernating", "lost".
+A group with more clusters than names (K_RANGE allows 6, all in one group only on odd data) numbers
+its last name ("promising 2").
 """
 
 from __future__ import annotations
@@ -149,23 +152,39 @@ def name_segments(centroids: dict[int, dict[str, float]]) -> dict[int, str]:
     def value(c):
         return centroids[c]["frequency"] + centroids[c]["monetary"]
 
+    def recency(c):
+        return centroids[c]["recency_days"]
+
+    recent = [c for c in centroids if recency(c) < 0]
+    new = [
+        c for c in recent if centroids[c]["tenure_days"] < -0.5 and centroids[c]["frequency"] < 0
+    ]
+    active = sorted((c for c in recent if c not in new), key=value, reverse=True)
+    dormant = [c for c in centroids if recency(c) >= 0]
+    slipping = sorted((c for c in dormant if value(c) > 0), key=value, reverse=True)
+    sleeping = sorted((c for c in dormant if value(c) <= 0), key=recency)
+
     names: dict[int, str] = {}
-    recent = [c for c in centroids if centroids[c]["recency_days"] < 0]
-    for c in recent:
-        if centroids[c]["tenure_days"] < -0.5 and centroids[c]["frequency"] < 0:
-            names[c] = "new"
-    ranked = sorted((c for c in recent if c not in names), key=value, reverse=True)
-    for i, c in enumerate(ranked):
-        names[c] = "champions" if i == 0 else "loyal"
-    for c in centroids:
-        if c not in names:
-            names[c] = "at risk" if value(c) > 0 else "hibernating"
-    seen: dict[str, int] = {}
-    for c in sorted(centroids, key=value, reverse=True):
-        seen[names[c]] = seen.get(names[c], 0) + 1
-        if seen[names[c]] > 1:
-            names[c] = f"{names[c]} {seen[names[c]]}"
+    for group, ladder in (
+        (sorted(new, key=value, reverse=True), ["new"]),
+        (active, ["champions", "loyal", "promising"]),
+        (slipping, ["at risk"] if len(slipping) == 1 else ["can't lose", "at risk"]),
+        (sleeping, _sleeping_names(len(sleeping))),
+    ):
+        for i, c in enumerate(group):
+            if i < len(ladder):
+                names[c] = ladder[i]
+            else:
+                names[c] = f"{ladder[-1]} {i - len(ladder) + 2}"
     return names
+
+
+def _sleeping_names(count: int) -> list[str]:
+    if count <= 1:
+        return ["hibernating"]
+    if count == 2:
+        return ["about to sleep", "hibernating"]
+    return ["about to sleep", "hibernating", "lost"]
 
 
 def _rfm_quantile_labels(data: CustomerFeatures) -> np.ndarray:
