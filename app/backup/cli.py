@@ -31,10 +31,19 @@ def register(app: Flask) -> None:
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
         total = sum(result.counts.values())
+        kyc = result.files.get("kyc_documents", {})
         click.echo(
             f"backed up tenant {slug}: {total} rows in {len(result.counts)} tables "
-            f"(schema {result.schema_version}) into {result.directory}"
+            f"(schema {result.schema_version}) and {kyc.get('copied', 0)} KYC files "
+            f"into {result.directory}"
         )
+        for problem in ("missing", "mismatched"):
+            if kyc.get(problem):
+                click.echo(
+                    f"warning: {len(kyc[problem])} KYC file(s) {problem} in the storage, not in "
+                    f"the backup: {', '.join(kyc[problem])}",
+                    err=True,
+                )
 
     @group.command("restore")
     @click.argument("directory", type=click.Path(exists=True, file_okay=False))
@@ -52,5 +61,11 @@ def register(app: Flask) -> None:
             f"restored {sum(result.counts.values())} rows into {what}, {result.tenant_slug} "
             f"(id {result.tenant_id})"
         )
+        if result.files_missing:
+            click.echo(
+                f"warning: {result.files_missing} KYC document(s) restored without their file "
+                "(not in the backup)",
+                err=True,
+            )
 
     app.cli.add_command(group)

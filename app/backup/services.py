@@ -18,7 +18,15 @@ encryption key is the same). A reference to a row outside the backup (a global r
 Admin's user id on a stock movement, the 0 of "no message read yet") is kept as it is.
 A restored row has no `source_event_id` (the id of an outbox event, not backed up, that its
 consumer wrote the row for: unique, and applied already), and KYC documents get their own
-`storage_name` (the files themselves live outside the database and are not in a backup).
+`storage_name`.
+
+Files: the KYC documents' files (kept under KYC_STORAGE_ROOT, outside the database) are copied into
+the backup, `files/kyc_documents/<storage_name>`, each checked against its row's sha256; the
+manifest's `files` says how many were copied and names any missing from the storage or not matching
+their row (the backup is made anyway: the rows are the record). A restore writes each file under
+its new name, checked again; a file in the backup that does not match its row stops the restore
+(nothing written: no row, no file). A row whose file the backup does not hold is restored without
+it, and counted in the result's `files_missing`.
 
 Everything is Core SQL on the tables, with explicit tenant conditions: the ORM's tenant hooks do
 not apply (and must not: a restore writes a tenant the request is not in).
@@ -28,7 +36,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
+import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,6 +52,7 @@ import app.models  # noqa: F401  (every table in the metadata)
 from app.core.errors import Conflict, NotFound, ValidationError
 from app.core.types import utcnow
 from app.extensions import db
+from app.sellers.kyc import storage_root
 from app.tenants.models import Tenant
 from app.tenants.services import clear_cache, validate_tenant_fields
 
@@ -71,9 +83,10 @@ ID_COLUMNS = {
 # columns holding the id of an outbox event (not backed up) an event consumer wrote the row for:
 # the events were applied, nothing will deliver them again; a copy has none (they are unique)
 EVENT_COLUMNS = "source_event_id"
-# file names unique in the whole database whose files are kept outside it (not in a backup): a
-# restored row names its own (KYC files are copied by hand, renamed likewise, when wanted)
+# file names unique in the whole database whose files are kept outside it: a restored row names its
+# own, and the backup's copy of its file (FILES_DIR/<table>/<old name>) is written under it
 FILE_COLUMNS = {("kyc_documents", "storage_name"): 80}
+FILES_DIR = "files"
 # JSON columns holding a list of ids
 ID_LISTS = {
     ("promotions", "product_ids"): "products",
@@ -280,6 +293,7 @@ class BackupResult:
     tenant_slug: str
     schema_version: str
     counts: dict[str, int]
+    files: dict = field(default_factory=dict)  # the manifest's `files`
 
 
 def _tenant_by_slug(slug: str) -> Tenant | None:
@@ -313,9 +327,11 @@ def backup_tenant(slug: str, directory: Path | str) -> BackupResult:
                 fh.write(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n")
                 count += 1
         counts[table.name] = count
+    files = _backup_files(directory, tenant["id"])
     version = schema_version()
     tenant_kinds = {c.name: _kind(c) for c in Tenant.__table__.c}
     manifest = {
+        "files": files,
         "format": FORMAT,
         "schema_version": version,
         "created_at": utcnow().isoformat(),
@@ -327,7 +343,43 @@ def backup_tenant(slug: str, directory: Path | str) -> BackupResult:
         "insert_order": p.names(),
     }
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return BackupResult(directory, slug, version, counts)
+    return BackupResult(directory, slug, version, counts, files)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _backup_files(directory: Path, tenant_id: int) -> dict:
+    """Copy the tenant's KYC files into the backup; what was copied, missing or not matching."""
+    target = directory / FILES_DIR / "kyc_documents"
+    copied, missing, mismatched = 0, [], []
+    for row in rows_of(directory, "kyc_documents"):
+        name = row.get("storage_name")
+        if not name:
+            continue
+        source = storage_root() / str(tenant_id) / name
+        if not source.is_file():
+            missing.append(name)
+            continue
+        if _sha256(source) != row.get("sha256"):
+            mismatched.append(name)
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target / name)
+        copied += 1
+    return {
+        "kyc_documents": {
+            "dir": f"{FILES_DIR}/kyc_documents",
+            "copied": copied,
+            "missing": missing,
+            "mismatched": mismatched,
+        }
+    }
 
 
 def read_manifest(directory: Path | str) -> dict:
@@ -359,6 +411,7 @@ class RestoreResult:
     tenant_slug: str
     created: bool
     counts: dict[str, int]
+    files_missing: int = 0  # KYC rows restored whose file the backup does not hold
 
 
 def tenant_row_count(tenant_id: int) -> int:
@@ -388,6 +441,7 @@ def restore_tenant(directory: Path | str, into_slug: str, name: str | None = Non
     unknown = set(manifest.get("tables", {})) - set(p.names())
     if unknown:
         raise ValidationError(f"the backup holds tables this version does not: {sorted(unknown)}")
+    written: list[Path] = []
     try:
         existing = _tenant_by_slug(into_slug)
         created = existing is None
@@ -398,12 +452,50 @@ def restore_tenant(directory: Path | str, into_slug: str, name: str | None = Non
                 details={"tenant": into_slug},
             )
         counts = _insert_all(directory, manifest, p, tenant_id)
+        files_missing = _restore_files(directory, tenant_id, written)
         db.session.commit()
     except BaseException:
         db.session.rollback()
+        for path in written:
+            path.unlink(missing_ok=True)  # the rows are gone with the rollback: so are their files
         raise
     clear_cache()
-    return RestoreResult(tenant_id, into_slug, created, counts)
+    return RestoreResult(tenant_id, into_slug, created, counts, files_missing)
+
+
+def _restore_files(directory: Path, tenant_id: int, written: list[Path]) -> int:
+    """Write the backup's KYC files under the restored rows' names (appending each to `written`);
+    the number of rows whose file the backup does not hold. A file that does not match its row's
+    sha256 raises ValidationError."""
+    if "kyc_documents" not in read_manifest(directory).get("tables", {}):
+        return 0
+    source_dir = directory / FILES_DIR / "kyc_documents"
+    missing = 0
+    for row in rows_of(directory, "kyc_documents"):
+        old = row.get("storage_name")
+        if not old:
+            continue
+        source = source_dir / old
+        if not source.is_file():
+            missing += 1
+            continue
+        if _sha256(source) != row.get("sha256"):
+            raise ValidationError(
+                f"{FILES_DIR}/kyc_documents/{old} does not match its row's sha256: the backup is "
+                "damaged",
+                details={"file": old},
+            )
+        target = storage_root() / str(tenant_id) / _restored_file_name(tenant_id, old)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(source, "rb") as src, open(target, "xb") as out:  # a new name: never overwrites
+            written.append(target)
+            shutil.copyfileobj(src, out)
+        os.chmod(target, 0o600)
+    return missing
+
+
+def _restored_file_name(tenant_id: int, old: str, size: int = 80) -> str:
+    return f"r{tenant_id}-{old}"[:size]
 
 
 def _new_tenant(manifest: dict, slug: str, name: str | None) -> int:
@@ -469,7 +561,7 @@ def _insert_all(directory: Path, manifest: dict, p: Plan, tenant_id: int) -> dic
                 values[EVENT_COLUMNS] = None
             for (tname, column), size in FILE_COLUMNS.items():
                 if tname == table.name and values.get(column):
-                    values[column] = f"r{tenant_id}-{values[column]}"[:size]
+                    values[column] = _restored_file_name(tenant_id, values[column], size)
             for column, stored in raw.items():
                 if values.get(column) is not None:
                     values[column] = sa.type_coerce(values[column], stored)
@@ -560,8 +652,9 @@ def backup_zip(slug: str, path: Path) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         result = backup_tenant(slug, tmp)
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for file in sorted(Path(tmp).iterdir()):
-                archive.write(file, arcname=file.name)
+            for file in sorted(Path(tmp).rglob("*")):
+                if file.is_file():
+                    archive.write(file, arcname=file.relative_to(tmp).as_posix())
     partial.replace(path)
     return sum(result.counts.values())
 

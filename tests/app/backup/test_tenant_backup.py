@@ -6,23 +6,31 @@ the `flask tenant` commands."""
 from __future__ import annotations
 
 import json
+import zipfile
 
 import pytest
 from sqlalchemy import select
 
 from app.backup import services
 from app.catalog.models import Category, Product
-from app.core.errors import Conflict
+from app.core.errors import Conflict, ValidationError
 from app.core.tenancy import tenant_scope, unscoped
 from app.extensions import db
 from app.security import roles
+from app.security.actor import Actor
 from app.security.models import User
+from app.sellers import kyc
 from app.sellers.banking.models import SellerBankAccount
+from app.sellers.inputs import NewDocument
+from app.sellers.models import KycDocument
 from app.tenants.models import Tenant
 from tests.builders.back_office import customer_order
 from tests.builders.banking import IBAN_DE, bank_account
 from tests.builders.chat import converse
 from tests.builders.factories import PASSWORD
+from tests.builders.sellers import PDF, kyc_root, requirement
+
+FIXTURES = (kyc_root,)  # the builders' fixtures this module's tests take by name
 
 
 @pytest.fixture
@@ -169,3 +177,94 @@ def test_a_tenant_with_a_row_of_every_model_round_trips(app, factory, tmp_path):
     )
     for table in a:
         assert _sorted(a[table]) == _sorted(b[table]), table
+
+
+# --- KYC files travel with the backup ---------------------------------------------------------
+
+
+@pytest.fixture
+def kyc_shop(app, factory, kyc_root):
+    tenant = factory.tenant()
+    seller = factory.seller(tenant)
+    requirement(app, tenant, "passport")
+    requirement(app, tenant, "utility_bill", mandatory=False)
+    as_seller = Actor(
+        user_id=seller.user.id,
+        tenant_id=tenant.id,
+        role_names=frozenset({roles.SELLER}),
+        find_seller_id=lambda _user_id: seller.id,
+    )
+    scans = {"passport": PDF + b"passport", "utility_bill": PDF + b"bill"}
+    with app.app_context(), tenant_scope(tenant.id):
+        for document_type, data in scans.items():
+            kyc.upload(as_seller, NewDocument(document_type, f"{document_type}.pdf", data))
+    return {"tenant": tenant, "scans": scans, "root": kyc_root}
+
+
+def _restored_files(app, tenant_id: int) -> dict[str, bytes]:
+    with app.app_context(), tenant_scope(tenant_id):
+        staff = Actor(user_id=0, tenant_id=tenant_id, role_names=frozenset({roles.ADMIN}))
+        out = {}
+        for document in db.session.scalars(select(KycDocument)):
+            _, data = kyc.read_document(staff, document.id)
+            out[document.document_type] = data
+        return out
+
+
+def test_kyc_files_are_in_the_backup_and_restored_under_new_names(app, kyc_shop, tmp_path):
+    tenant = kyc_shop["tenant"]
+    with app.app_context(), unscoped():
+        backed = services.backup_tenant(tenant.slug, tmp_path / "b")
+    assert backed.files["kyc_documents"]["copied"] == 2
+    assert backed.files["kyc_documents"]["missing"] == []
+    held = sorted(p.read_bytes() for p in (tmp_path / "b" / "files" / "kyc_documents").iterdir())
+    assert held == sorted(kyc_shop["scans"].values())
+    originals = sorted((kyc_shop["root"] / str(tenant.id)).iterdir())
+
+    with app.app_context(), unscoped():
+        restored = services.restore_tenant(tmp_path / "b", f"{tenant.slug}-kyc")
+    assert restored.files_missing == 0
+    # staff of the copy read each document's own bytes, stored under the copy's own names
+    assert _restored_files(app, restored.tenant_id) == kyc_shop["scans"]
+    copies = sorted((kyc_shop["root"] / str(restored.tenant_id)).iterdir())
+    assert len(copies) == 2 and all(p.stat().st_mode & 0o777 == 0o600 for p in copies)
+    assert {p.name for p in copies}.isdisjoint({p.name for p in originals})
+    # the original's files are untouched
+    assert sorted((kyc_shop["root"] / str(tenant.id)).iterdir()) == originals
+
+    # the zip the admin's Back up action makes holds them too
+    with app.app_context(), unscoped():
+        services.backup_zip(tenant.slug, tmp_path / "b.zip")
+    with zipfile.ZipFile(tmp_path / "b.zip") as archive:
+        kyc_names = [n for n in archive.namelist() if n.startswith("files/kyc_documents/")]
+    assert len(kyc_names) == 2
+
+
+def test_a_damaged_kyc_file_stops_the_restore_and_writes_nothing(app, kyc_shop, tmp_path, factory):
+    tenant = kyc_shop["tenant"]
+    with app.app_context(), unscoped():
+        services.backup_tenant(tenant.slug, tmp_path / "b")
+    damaged = sorted((tmp_path / "b" / "files" / "kyc_documents").iterdir())[-1]
+    damaged.write_bytes(damaged.read_bytes() + b"tampered")
+    empty = factory.tenant()
+    with app.app_context(), unscoped():
+        with pytest.raises(ValidationError, match="does not match"):
+            services.restore_tenant(tmp_path / "b", empty.slug)
+        assert services.tenant_row_count(empty.id) == 0
+    assert not (kyc_shop["root"] / str(empty.id)).exists() or not any(
+        (kyc_shop["root"] / str(empty.id)).iterdir()
+    )
+
+
+def test_a_file_missing_from_the_storage_is_reported_not_fatal(app, kyc_shop, tmp_path):
+    tenant = kyc_shop["tenant"]
+    lost = sorted((kyc_shop["root"] / str(tenant.id)).iterdir())[0]
+    lost.unlink()
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["tenant", "backup", tenant.slug, str(tmp_path / "b")])
+    assert out.exit_code == 0, out.output
+    assert "and 1 KYC files" in out.output and "missing in the storage" in out.output
+    assert lost.name in out.output
+    out = runner.invoke(args=["tenant", "restore", str(tmp_path / "b"), "--into", "kyc-lost"])
+    assert out.exit_code == 0, out.output
+    assert "1 KYC document(s) restored without their file" in out.output
