@@ -65,6 +65,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1006,6 +1007,11 @@ def main() -> int:
     parser.add_argument("--p99-slack-ms", type=float, default=25.0)
     parser.add_argument("--redis-limit-mb", type=float, default=256.0)
     parser.add_argument(
+        "--rq-worker-args",
+        default="high default low",
+        help="arguments of `flask worker` (docker-compose's: the three queues, a fork per job)",
+    )
+    parser.add_argument(
         "--name", default="soak", help="results: bench/results/<name>.{json,md,csv}"
     )
     parser.add_argument("--stage", choices=["prepare"], help=argparse.SUPPRESS)
@@ -1083,7 +1089,9 @@ def main() -> int:
         )
         customers = [Customer(e) for e in facts["emails"]]
         http = Http(host, args.port, Recorder())
-        customers = [c for c in customers if c.login(http)]
+        with ThreadPoolExecutor(4) as pool:  # one per gunicorn worker: password checks are slow
+            logged = list(pool.map(lambda c: c.login(Http(host, args.port, Recorder())), customers))
+        customers = [c for c, ok in zip(customers, logged, strict=True) if ok]
         if not customers:
             raise RuntimeError("no customer could log in (or none has an address)")
         status, body, _ = http.request("categories", "GET", "/api/v1/products/categories/")
