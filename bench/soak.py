@@ -545,10 +545,13 @@ class Sampler:
     def run(self) -> None:
         start = time.perf_counter()
         previous = self.take(start, None)  # the baseline: its requests (if any) are not counted
-        while not self.stop.wait(self.interval):
-            previous = self.take(start, previous)
+        while True:
+            stopped = self.stop.wait(self.interval)
+            previous = self.take(start, previous)  # on stop too: the last, shorter interval
             self.samples.append(previous)
             print(line_of(previous), flush=True)
+            if stopped:
+                return
 
     def close(self) -> None:
         if self.engine is not None:
