@@ -618,7 +618,9 @@ def verdict(
             f"last {window:.0f} s {p_last} ms vs first {p_first} ms (bound {bound:.1f} ms = "
             f"max({p99_tolerance} x first, first + {p99_slack_ms:.0f} ms)); load average "
             f"{statistics.fmean(s['load_avg_1m'] for s in first):.1f} then "
-            f"{statistics.fmean(s['load_avg_1m'] for s in last):.1f}",
+            f"{statistics.fmean(s['load_avg_1m'] for s in last):.1f}; not judged: the worst "
+            f"{samples[0]['t_s']:.0f}-s interval's p99 "
+            f"{max((s['p99_ms'] for s in samples if s['p99_ms'] is not None), default=0)} ms",
         )
 
     def growth(key: str) -> tuple[float, float, float] | None:
