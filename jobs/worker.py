@@ -1,5 +1,8 @@
 """RQ workers that load the Flask app once, in the parent, not per job.
 
+`flask worker` runs jobs in its own process (AppSimpleWorker) unless told --fork (AppWorker, a work
+horse per job): see jobs/cli.py for the costs of each.
+
 The forking worker's children inherit the loaded app; each child drops the inherited database
 connections (they belong to the parent) before its job. Every job runs in its own app context,
 so it gets a fresh session that is removed afterwards.

@@ -26,7 +26,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 REQUIRED_SERVICES = {"mysql", "redis", "elasticsearch", "web", "realtime", "worker", "scheduler"}
-APP_SERVICES = {"web", "realtime", "migrate", "worker", "scheduler"}
+APP_SERVICES = {"web", "realtime", "migrate", "worker", "worker-heavy", "scheduler"}
 FAKE_SECRET = "compose-config-check-secret-key-0123456789"
 
 # Prints the whole `flask` command tree as JSON: {"options": [...], "commands": {name: {...}}}.
@@ -116,6 +116,23 @@ def test_required_services_exist():
     assert REQUIRED_SERVICES <= set(services), (
         f"missing: {sorted(REQUIRED_SERVICES - set(services))}"
     )
+
+
+def test_every_queue_has_a_worker_and_heavy_jobs_fork():
+    """Every RQ queue (jobs.QUEUES) is served by a `flask worker` service; the low queue (exports,
+    rebuilds, training) by one that forks a work horse per job, the others in-process."""
+    from jobs import QUEUES
+
+    served: dict[str, list[str]] = {}
+    for name, service in _services().items():
+        command = service.get("command") or []
+        if command[:2] != ["flask", "worker"]:
+            continue
+        queues = [a for a in command[2:] if not a.startswith("-") and not a.isdigit()]
+        for queue in queues:
+            served.setdefault(queue, []).append(name)
+        assert ("--fork" in command) == (queues == ["low"]), (name, command)
+    assert set(served) == set(QUEUES), served
 
 
 def test_images_are_pinned():
