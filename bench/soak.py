@@ -523,7 +523,11 @@ class Sampler:
             "_client_cpu": client_cpu,
             "_latencies": latencies,
         }
-        for name, pid in (("rq_worker", self.rq_worker), ("scheduler", self.scheduler)):
+        for name, pid in (
+            ("rq_worker", self.rq_worker),
+            ("rq_heavy_worker", getattr(self, "rq_heavy", None)),
+            ("scheduler", self.scheduler),
+        ):
             if pid:
                 s = proc_stat(pid)
                 sample[f"{name}_rss_mb"] = round(s["rss_mb"], 1) if s else None
@@ -948,11 +952,16 @@ def write_results(name: str, result: dict, samples: list[dict]) -> None:
         f"### {result['when']}: {result['minutes']} min at {result['load']:.0%} of the maximum, "
         f"{result['database']['products_active']:,} products — {'PASS' if v['ok'] else 'FAIL'}",
         "",
-        f"Server: {result['server']}, an RQ worker (`flask worker {result['rq_worker_args']}`) and `flask scheduler`, "
+        f"Server: {result['server']}, RQ workers (`flask worker {result['rq_worker_args']}`"
+        + (
+            f", `flask worker {result['rq_heavy_worker_args']}`"
+            if result.get("rq_heavy_worker_args")
+            else ""
+        )
+        + ") and `flask scheduler`, "
         f"Redis {result['redis_url']} (JOBS_MODE=rq), MariaDB `{result['database']['name']}` "
         f"({result['database']['orders_before']:,} orders before the run). Shared 2-CPU machine: load "
-        f"average {result['load_avg_start']} at the start, {result['load_avg_end']} at the end "
-        f"(other helpers' tests ran meanwhile).",
+        f"average {result['load_avg_start']} at the start, {result['load_avg_end']} at the end.",
         "",
         f"- maximum (closed loop, {m['threads']} clients, {m['seconds']} s): {m['actions_per_s']} actions/s, "
         f"{m['summary']['requests_per_s']} req/s, p99 {m['summary']['p99_ms']} ms, statuses {m['summary']['statuses']}",
@@ -1013,8 +1022,13 @@ def main() -> int:
     parser.add_argument("--redis-limit-mb", type=float, default=256.0)
     parser.add_argument(
         "--rq-worker-args",
-        default="high default low",
-        help="arguments of `flask worker` (docker-compose's: the three queues, a fork per job)",
+        default="--max-jobs 10000 high default",
+        help="arguments of `flask worker` (docker-compose's `worker`: in-process jobs)",
+    )
+    parser.add_argument(
+        "--rq-heavy-worker-args",
+        default="--fork low",
+        help="arguments of the second `flask worker` (docker-compose's `worker-heavy`); '' for none",
     )
     parser.add_argument(
         "--name", default="soak", help="results: bench/results/<name>.{json,md,csv}"
@@ -1075,7 +1089,7 @@ def main() -> int:
     )
     argv, server_desc = gunicorn_argv(args.port)
     host = "127.0.0.1"
-    web = worker = scheduler = None
+    web = worker = heavy = scheduler = None
     recorder = Recorder()
     try:
         web = start(argv, env, instance / "gunicorn.log")
@@ -1084,6 +1098,12 @@ def main() -> int:
             env,
             instance / "worker.log",
         )
+        if args.rq_heavy_worker_args.strip():
+            heavy = start(
+                [sys.executable, "-m", "flask", "worker", *args.rq_heavy_worker_args.split()],
+                env,
+                instance / "worker-heavy.log",
+            )
         scheduler = start(
             [sys.executable, "-m", "flask", "scheduler"], env, instance / "scheduler.log"
         )
@@ -1125,6 +1145,7 @@ def main() -> int:
         sampler = Sampler(
             recorder, args.interval, web.pid, worker.pid, scheduler.pid, url, args.redis_url
         )
+        sampler.rq_heavy = heavy.pid if heavy else None
         thread = threading.Thread(target=sampler.run, daemon=True)
         thread.start()
         cpu0 = time.process_time()
@@ -1142,7 +1163,7 @@ def main() -> int:
         soak["by_request"] = labels_table(recorder.records[soak_start:])
         samples = sampler.samples
     finally:
-        for proc in (scheduler, worker, web):
+        for proc in (scheduler, heavy, worker, web):
             stop(proc)
     n_web = len(samples[-1]["web_rss_mb"]) if samples else 0
     v = verdict(
@@ -1160,6 +1181,7 @@ def main() -> int:
         "server": server_desc,
         "redis_url": args.redis_url,
         "rq_worker_args": args.rq_worker_args,
+        "rq_heavy_worker_args": args.rq_heavy_worker_args,
         "database": {
             "name": url.split("/")[-1].split("?")[0],
             "products_active": facts["products_active"],
