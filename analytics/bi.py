@@ -76,7 +76,8 @@ def _quote_account_part(value: str) -> str:
 
 def grant_readonly_user(engine, user: str, password: str | None, host: str = "%") -> dict:
     """Create (or update) the read-only account `user`@`host` and give it SELECT on the bi_* views
-    of the engine's database and on nothing else (every earlier grant is revoked first). On SQLite
+    (and SHOW VIEW, for reflection) of the engine's database and on nothing
+    else (every earlier grant is revoked first). On SQLite
     there are no accounts: the views exist and this does nothing."""
     with engine.begin() as conn:
         views = bi_views(conn)
@@ -92,7 +93,9 @@ def grant_readonly_user(engine, user: str, password: str | None, host: str = "%"
         conn.execute(text(f"ALTER USER {account} IDENTIFIED BY :pw"), {"pw": password})
         conn.execute(text(f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account}"))
         for view in views:
-            conn.execute(text(f"GRANT SELECT ON `{database}`.`{view}` TO {account}"))
+            # SHOW VIEW: SQLAlchemy's reflection (Superset's dataset columns) reads the
+            # definition; it gives no access to the tables behind it
+            conn.execute(text(f"GRANT SELECT, SHOW VIEW ON `{database}`.`{view}` TO {account}"))
     return {"user": f"{user}@{host}", "database": database, "views": views}
 
 
@@ -281,6 +284,8 @@ def build_bundle_zip(
     buffer = io.BytesIO()
     passwords = {}
     root = "marketplace_bi"
+    # MySQL: the views are found in the database named by the URI; SQLite has one schema
+    schema = None if url.get_backend_name() == "sqlite" else url.database
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(bundle_dir.rglob("*.yaml")):
             relative = path.relative_to(bundle_dir).as_posix()
@@ -292,6 +297,10 @@ def build_bundle_zip(
                 password = bi_password or url.password
                 if password:
                     passwords[relative] = password
+            elif relative.startswith("datasets/"):
+                config = yaml.safe_load(content)
+                config["schema"] = schema
+                content = yaml.safe_dump(config, sort_keys=False)
             archive.writestr(f"{root}/{relative}", content)
     return buffer.getvalue(), passwords
 
