@@ -29,6 +29,9 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from analytics.metrics import scope_of
+from app.core.errors import NotFound, PermissionDenied
+
 BUNDLE_DIR = Path(__file__).resolve().parent / "superset" / "bundle"
 VIEW_PREFIX = "bi_"
 # the dashboards of the bundle: slug -> title (the slug is how the app finds each one)
@@ -308,3 +311,50 @@ def build_bundle_zip(
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+# --- the admin's embedded dashboards ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Embed:
+    """What the admin's BI page needs to embed one dashboard: the Superset URL browsers reach,
+    the dashboard's embedded uuid and a short-lived guest token (handed over in the page body)."""
+
+    dashboard: str
+    title: str
+    superset_url: str
+    uuid: str
+    token: str
+
+
+_embedded_uuids: dict[tuple[str, str], str] = {}
+
+
+def embed_for(actor, tenant_id: int | None, dashboard: str, config) -> Embed:
+    """A guest token for `dashboard` limited to the actor's tenant, and for a Seller to its own
+    seller_id (metrics.scope_of decides who may: Admins and approved Sellers). Raises NotFound for
+    an unknown dashboard, PermissionDenied for anyone else, SupersetError when Superset is down."""
+    if dashboard not in DASHBOARDS:
+        raise NotFound(f"no dashboard “{dashboard}”")
+    seller_id = scope_of(actor)
+    if tenant_id is None:
+        raise PermissionDenied("pick a tenant first: dashboards are per tenant")
+    client = SupersetClient.from_config(config)
+    key = (client.url, dashboard)
+    if key not in _embedded_uuids:
+        origin = config.get("BI_EMBED_ORIGIN")
+        _embedded_uuids[key] = client.embedded_uuid(dashboard, [origin] if origin else [])
+    uuid = _embedded_uuids[key]
+    token = client.guest_token(
+        f"t{tenant_id}-u{actor.user_id}",
+        [uuid],
+        [{"clause": rls_clause(tenant_id, seller_id)}],
+    )
+    public = config.get("SUPERSET_PUBLIC_URL") or client.url
+    return Embed(dashboard, DASHBOARDS[dashboard], public.rstrip("/"), uuid, token)
+
+
+def forget_embedded() -> None:
+    """Drop the cached embedded uuids (a re-created Superset gives new ones)."""
+    _embedded_uuids.clear()

@@ -126,7 +126,11 @@ DASHBOARDS = {
                 "Top products by revenue",
                 "bi_product_sales_daily",
                 ["product", "currency"],
-                [_sum("revenue", "Revenue"), _sum("units", "Units"), _sum("units_refunded", "Refunded")],
+                [
+                    _sum("revenue", "Revenue"),
+                    _sum("units", "Units"),
+                    _sum("units_refunded", "Refunded"),
+                ],
             ),
             table(
                 "Most viewed products",
@@ -324,7 +328,9 @@ def build(api: Api, bi_uri: str) -> list[int]:
             f"/api/v1/dashboard/{dashboard}",
             json={
                 "position_json": json.dumps(layout),
-                "json_metadata": json.dumps({"color_scheme": "supersetColors", "refresh_frequency": 0}),
+                "json_metadata": json.dumps(
+                    {"color_scheme": "supersetColors", "refresh_frequency": 0}
+                ),
             },
         )
     return dashboard_ids
@@ -348,7 +354,9 @@ def normalise(bundle: Path) -> None:
     """Write the builder's database out of the bundle: the import puts the real one back (its URI
     and, on each dataset, its schema), so the committed YAML names the production defaults."""
     for path in bundle.glob("databases/*.yaml"):
-        text = re.sub(r"(?m)^sqlalchemy_uri: .*$", f"sqlalchemy_uri: {PLACEHOLDER_URI}", path.read_text())
+        text = re.sub(
+            r"(?m)^sqlalchemy_uri: .*$", f"sqlalchemy_uri: {PLACEHOLDER_URI}", path.read_text()
+        )
         path.write_text(text)
     for path in bundle.glob("datasets/*/*.yaml"):
         path.write_text(re.sub(r"(?m)^schema: .*$", "schema: shop", path.read_text()))

@@ -6,6 +6,7 @@
                                mysql+mysqldb://superset:PW@mysql:3306/superset?charset=utf8mb4);
                                default: SQLite at $SUPERSET_HOME/superset.db
   SUPERSET_REDIS_URL           its cache (e.g. redis://127.0.0.1:6379/5); a null cache when unset
+  SUPERSET_CACHE_KEY_PREFIX    its cache keys' prefix (default superset_)
   SUPERSET_ADMIN_ORIGIN        the marketplace admin's origin(s), space-separated: the only
                                frame-ancestors of its pages and the only CORS origin
   SUPERSET_GUEST_TOKEN_SECRET  the guest tokens' signing secret (default: SUPERSET_SECRET_KEY)
@@ -69,16 +70,17 @@ SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_ENABLED = True
 
 _redis = os.environ.get("SUPERSET_REDIS_URL")
+_prefix = os.environ.get("SUPERSET_CACHE_KEY_PREFIX", "superset_")
 if _redis:
     CACHE_CONFIG = {
         "CACHE_TYPE": "RedisCache",
         "CACHE_DEFAULT_TIMEOUT": 300,
-        "CACHE_KEY_PREFIX": "superset_",
+        "CACHE_KEY_PREFIX": _prefix,
         "CACHE_REDIS_URL": _redis,
     }
-    DATA_CACHE_CONFIG = {**CACHE_CONFIG, "CACHE_KEY_PREFIX": "superset_data_"}
-    FILTER_STATE_CACHE_CONFIG = {**CACHE_CONFIG, "CACHE_KEY_PREFIX": "superset_filter_"}
-    EXPLORE_FORM_DATA_CACHE_CONFIG = {**CACHE_CONFIG, "CACHE_KEY_PREFIX": "superset_explore_"}
+    DATA_CACHE_CONFIG = {**CACHE_CONFIG, "CACHE_KEY_PREFIX": _prefix + "data_"}
+    FILTER_STATE_CACHE_CONFIG = {**CACHE_CONFIG, "CACHE_KEY_PREFIX": _prefix + "filter_"}
+    EXPLORE_FORM_DATA_CACHE_CONFIG = {**CACHE_CONFIG, "CACHE_KEY_PREFIX": _prefix + "explore_"}
     RATELIMIT_STORAGE_URI = _redis
 
 SUPERSET_WEBSERVER_TIMEOUT = 60

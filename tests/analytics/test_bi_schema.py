@@ -156,7 +156,9 @@ def test_read_only_user_reads_views_and_is_refused_raw_tables(engine, is_sqlite)
             conn.close()
         granted = [g for g in grants if " ON `" in g]
         assert len(granted) == len(EXPECTED_VIEWS)
-        assert all(g.startswith("GRANT SELECT, SHOW VIEW ON `") and ".`bi_" in g for g in granted), grants
+        assert all(
+            g.startswith("GRANT SELECT, SHOW VIEW ON `") and ".`bi_" in g for g in granted
+        ), grants
     finally:
         with engine.begin() as conn:
             conn.execute(text(f"DROP USER IF EXISTS '{user}'@'%'"))
