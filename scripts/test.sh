@@ -2,9 +2,9 @@
 # `make test`: ruff, the full pytest suite on MariaDB + Redis, then the smoke subset on SQLite.
 #
 # Prepares what it needs: the virtualenvs (the app's; Superset's, for tests/superset), Debian's
-# chromium (browser tests) and docker-compose (tests/test_compose.py), MariaDB + Redis, and the test database. Lint and both pytest runs always
-# all run; the script exits non-zero if any of them failed (pytest exit 5, "no tests collected",
-# counts as a failure).
+# chromium (browser tests) and docker-compose (tests/test_compose.py), MariaDB + Redis, and the
+# test database. Lint and both pytest runs always all run; the script exits non-zero if any of
+# them failed (pytest exit 5, "no tests collected", counts as a failure).
 #
 # Runs are serialised per machine (flock), because the suite recreates the test database.
 #
