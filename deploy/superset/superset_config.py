@@ -65,7 +65,9 @@ TALISMAN_DEV_CONFIG = TALISMAN_CONFIG
 HTTP_HEADERS: dict = {}
 ENABLE_CORS = bool(_origins)
 CORS_OPTIONS = {"supports_credentials": True, "origins": _origins, "allow_headers": ["*"]}
-# the embedded page's session cookie must travel in the admin's frame
+# its own cookie name: cookies do not keep ports apart, so on one host (127.0.0.1:5000 and :8088)
+# a Superset cookie named `session` would replace the admin's and sign the admin user out
+SESSION_COOKIE_NAME = "superset_session"
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_ENABLED = True
 

@@ -353,3 +353,8 @@ def test_bi_page_renders_charts_in_chromium(live_server, superset, imported, sho
         assert frame.locator("canvas").count() >= 1  # the bar chart and the pie are drawn
         assert "Unexpected error" not in body and "ERROR" not in body
         shoot(page, tmp_path, f"bi-{who}")
+        # Superset's own cookie never replaces the admin's (same host, another port): the next
+        # page of the admin still opens signed in
+        page.goto(f"{live_server}/admin/analytics/bi/?dashboard=products")
+        assert "/login" not in page.url
+        assert page.locator("#bi-frame iframe").count() == 1
