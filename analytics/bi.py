@@ -177,6 +177,8 @@ class SupersetClient:
             login = self._logins.get(key)
             if login and not fresh and time.monotonic() - login.at < self.LOGIN_TTL:
                 return login
+            if login:
+                login.session.close()
             session = requests.Session()
             try:
                 answer = session.post(
@@ -208,12 +210,17 @@ class SupersetClient:
             return login
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        """One call with the service login; a 401 (expired login) logs in again once."""
+        """One call with the service login; a 401 (expired login) or a pooled connection the
+        server had closed (gunicorn drops idle keep-alive connections) logs in again, anew, once."""
         kwargs.setdefault("timeout", self.timeout)
         for fresh in (False, True):
             login = self._login(fresh=fresh)
             try:
                 answer = login.session.request(method, f"{self.url}{path}", **kwargs)
+            except requests.ConnectionError as exc:
+                if not fresh:
+                    continue
+                raise SupersetError(f"Superset is not reachable: {exc}") from exc
             except requests.RequestException as exc:
                 raise SupersetError(f"Superset is not reachable: {exc}") from exc
             if answer.status_code != 401:
