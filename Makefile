@@ -7,6 +7,7 @@
 #   make install   create the virtualenv (outside the clone, keyed by requirements.lock)
 #   make services  make sure MariaDB (127.0.0.1:3306) and Redis (127.0.0.1:6379) are up
 #   make audit     pip-audit on requirements.lock, npm audit on the admin's front-end lock
+#   make superset  Apache Superset (BI) in its own venv on http://127.0.0.1:8088 (SUPERSET_* env; README)
 #   make bench     seed 100k products into MariaDB (shop_bench), time the admin lists; bench/results/
 #   make clean     caches and temp files in the clone (make distclean: also venv and ./instance)
 
@@ -26,7 +27,7 @@ DEV_DATABASE_URL ?= sqlite:///$(DEV_INSTANCE)/marketplace.db
 DEV_FLASK = env APP_CONFIG=development FLASK_APP=wsgi.py INSTANCE_PATH=$(DEV_INSTANCE) \
 	DATABASE_URL=$(DEV_DATABASE_URL) $(VENV)/bin/flask
 
-.PHONY: help run test lint install services audit bench clean distclean
+.PHONY: help run test lint install services audit bench clean distclean superset
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -60,6 +61,11 @@ services:
 
 audit:
 	@scripts/audit.sh
+
+# Superset: its own virtualenv outside the clone (keyed by deploy/superset/requirements.txt), its
+# metadata DB upgraded, its admin created from SUPERSET_ADMIN_PASSWORD, gunicorn in the foreground
+superset:
+	@scripts/superset.sh serve
 
 bench: install services
 	$(VENV)/bin/python bench/seed_bench.py

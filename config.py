@@ -52,7 +52,23 @@ class Config:
 
     REDIS_URL = _env("REDIS_URL")
     ELASTICSEARCH_URL = _env("ELASTICSEARCH_URL")
+    # Apache Superset, the analysts' BI service (its own process: scripts/superset.sh). The app
+    # fetches guest tokens server-side (analytics.bi) with this service account; the admin's BI
+    # page embeds its dashboards from SUPERSET_PUBLIC_URL (what browsers reach; default the same).
     SUPERSET_URL = _env("SUPERSET_URL")
+    SUPERSET_PUBLIC_URL = _env("SUPERSET_PUBLIC_URL", _env("SUPERSET_URL"))
+    SUPERSET_USERNAME = _env("SUPERSET_USERNAME", _env("SUPERSET_ADMIN_USERNAME", "admin"))
+    SUPERSET_PASSWORD = _env("SUPERSET_PASSWORD", _env("SUPERSET_ADMIN_PASSWORD"))
+    SUPERSET_TIMEOUT_SECONDS = float(_env("SUPERSET_TIMEOUT_SECONDS", "5"))
+    # the read-only database user Superset queries with (`flask bi grant`): SELECT on the bi_*
+    # views only (migration 0038); BI_DATABASE_URL is the URI Superset connects with (default: the
+    # app's database with that user)
+    BI_DB_USER = _env("BI_DB_USER", "shop_bi")
+    BI_DB_PASSWORD = _env("BI_DB_PASSWORD")
+    BI_DB_HOST = _env("BI_DB_HOST", "%")  # the host part of the MariaDB account
+    BI_DATABASE_URL = _env("BI_DATABASE_URL")
+    # the admin's origin, the one domain the dashboards may be embedded in (empty: any)
+    BI_EMBED_ORIGIN = _env("BI_EMBED_ORIGIN")
     SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search"))
     ELASTICSEARCH_INDEX_PREFIX = _env(
         "ELASTICSEARCH_INDEX_PREFIX", "marketplace-"

@@ -9,9 +9,10 @@ import secrets
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect, select
 
+from analytics import bi as analytics_bi
 from app.core.tenancy import unscoped
 from app.extensions import db
 from app.security import roles
@@ -97,3 +98,46 @@ def register_cli(app: Flask) -> None:
             click.echo(f"Super Admin created: {result['admin']} / {result['password']}")
         else:
             click.echo(f"Super Admin {result['admin']} already exists")
+
+    bi = AppGroup("bi", help="Apache Superset's BI schema and dashboards (analytics.bi).")
+
+    @bi.command("grant")
+    @with_appcontext
+    def bi_grant_command():
+        """Create the read-only BI user (BI_DB_USER, BI_DB_PASSWORD, BI_DB_HOST) with SELECT on
+        the bi_* views only (idempotent; a no-op on SQLite)."""
+        cfg = current_app.config
+        try:
+            result = analytics_bi.grant_readonly_user(
+                db.engine, cfg["BI_DB_USER"], cfg.get("BI_DB_PASSWORD"), cfg["BI_DB_HOST"]
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if result["user"] is None:
+            click.echo(f"{result['skipped']}: {len(result['views'])} BI views, no user to grant")
+        else:
+            click.echo(
+                f"{result['user']}: SELECT on {len(result['views'])} BI views of {result['database']}"
+            )
+
+    @bi.command("import-dashboards")
+    @with_appcontext
+    def bi_import_command():
+        """Import analytics/superset/bundle into Superset (SUPERSET_URL) by uuid, overwriting:
+        running it again changes nothing. The database points at BI_DATABASE_URL (default: this
+        database as BI_DB_USER)."""
+        cfg = current_app.config
+        client = analytics_bi.SupersetClient.from_config(cfg)
+        origin = cfg.get("BI_EMBED_ORIGIN")
+        try:
+            embedded = client.import_bundle(
+                analytics_bi.bi_database_uri(cfg),
+                cfg.get("BI_DB_PASSWORD"),
+                [origin] if origin else [],
+            )
+        except analytics_bi.SupersetError as exc:
+            raise click.ClickException(str(exc)) from exc
+        for slug, uuid in embedded.items():
+            click.echo(f"dashboard {slug}: embedded {uuid}")
+
+    app.cli.add_command(bi)

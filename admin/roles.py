@@ -85,6 +85,8 @@ SELLER_VIEWS = {
     # nor the models (the platform's customers)
     "SalesAnalyticsView": ("can_list",),
     "StockAnalyticsView": ("can_list",),
+    # Superset's dashboards, embedded with a guest token limited to its own seller_id
+    "BIDashboardsView": ("can_list",),
 }
 SELLER_MENUS = (
     "Catalog",
@@ -129,6 +131,7 @@ SELLER_MENUS = (
     "Analytics",
     "Sales analytics",
     "Stock analytics",
+    "BI dashboards",
 )
 
 # Admin: everything in its tenant, but not tenants and not FAB's permission internals

@@ -131,7 +131,7 @@ def _init_web_security(app: Flask) -> None:
         app,
         force_https=False,  # TLS ends at the proxy in front; redirecting is its job
         session_cookie_secure=cfg.get("SESSION_COOKIE_SECURE", False),
-        content_security_policy=cfg["CONTENT_SECURITY_POLICY"],
+        content_security_policy=_content_security_policy(cfg),
         content_security_policy_nonce_in=["script-src"],
         frame_options=cfg["FRAME_OPTIONS"],
         referrer_policy=cfg["REFERRER_POLICY"],
@@ -141,6 +141,18 @@ def _init_web_security(app: Flask) -> None:
         strict_transport_security_preload=False,
         x_xss_protection=False,  # obsolete header; the CSP does its job
     )
+
+
+def _content_security_policy(cfg) -> dict:
+    """config.py's policy, plus frame-src naming Superset's origin when it is configured: the BI
+    dashboards page (Analytics > BI dashboards) frames its embedded dashboards, nothing else."""
+    from urllib.parse import urlsplit
+
+    policy = dict(cfg["CONTENT_SECURITY_POLICY"])
+    url = urlsplit(cfg.get("SUPERSET_PUBLIC_URL") or "")
+    if url.scheme in ("http", "https") and url.netloc and "frame-src" not in policy:
+        policy["frame-src"] = f"'self' {url.scheme}://{url.netloc}"
+    return policy
 
 
 def _register_tenant_hooks(app: Flask) -> None:

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # `make test`: ruff, the full pytest suite on MariaDB + Redis, then the smoke subset on SQLite.
 #
-# Prepares what it needs: the virtualenv, Debian's chromium (browser tests) and docker-compose
-# (tests/test_compose.py), MariaDB + Redis, and the test database. Lint and both pytest runs always
-# all run; the script exits non-zero if any of them failed (pytest exit 5, "no tests collected",
-# counts as a failure).
+# Prepares what it needs: the virtualenvs (the app's; Superset's, for tests/superset), Debian's
+# chromium (browser tests) and docker-compose (tests/test_compose.py), MariaDB + Redis, and the
+# test database. Lint and both pytest runs always all run; the script exits non-zero if any of
+# them failed (pytest exit 5, "no tests collected", counts as a failure).
 #
 # Runs are serialised per machine (flock), because the suite recreates the test database.
 #
@@ -17,10 +17,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
-log "Step 1/7: virtualenv and front-end assets"
+log "Step 1/7: virtualenvs (the app's, Superset's) and front-end assets"
 ensure_venv
 ensure_assets
 echo "using $VENV"
+# Apache Superset's own venv (tests/superset start it for real): built once per pins hash (~80 s),
+# a no-op afterwards; the tests never skip for a missing one
+"$ROOT/scripts/superset.sh" install
+echo "Superset venv: $("$ROOT/scripts/superset.sh" --path)"
 PY="$VENV/bin/python"
 
 log "Step 2/7: system packages (chromium for browser tests, docker-compose for compose checks)"
@@ -40,7 +44,9 @@ log "Step 3/7: MariaDB and Redis"
 # The tests configure themselves through TEST_* variables only: drop the runtime settings a
 # developer's shell may carry so that a run cannot reach a real database, cluster or Redis.
 unset DATABASE_URL REDIS_URL ELASTICSEARCH_URL SUPERSET_URL SOCKETIO_MESSAGE_QUEUE \
-    RATELIMIT_STORAGE_URI JOBS_MODE SECRET_KEY INSTANCE_PATH
+    RATELIMIT_STORAGE_URI JOBS_MODE SECRET_KEY INSTANCE_PATH SUPERSET_PUBLIC_URL SUPERSET_USERNAME \
+    SUPERSET_PASSWORD SUPERSET_METADATA_DB_URI SUPERSET_HOME SUPERSET_PORT BI_DATABASE_URL \
+    BI_DB_USER BI_DB_PASSWORD BI_EMBED_ORIGIN
 export APP_CONFIG=testing
 export FLASK_APP=wsgi.py
 export CHROMIUM_PATH="$CHROMIUM"  # for Playwright's executable_path (never `playwright install`)

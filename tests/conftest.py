@@ -56,6 +56,25 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 os.environ["TEST_DATABASE_URL"] = TEST_DB_URL
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Apache Superset for tests/superset (issue 17), started there by a session fixture on this port:
+# chosen now, because config.py reads SUPERSET_* (and the admin's CSP its frame-src) when imported
+SUPERSET_TEST_PORT = int(os.environ.get("TEST_SUPERSET_PORT") or _free_port())
+SUPERSET_TEST_URL = f"http://127.0.0.1:{SUPERSET_TEST_PORT}"
+SUPERSET_TEST_PASSWORD = secrets.token_urlsafe(12)
+os.environ["SUPERSET_URL"] = os.environ["SUPERSET_PUBLIC_URL"] = SUPERSET_TEST_URL
+os.environ["SUPERSET_USERNAME"] = "admin"
+os.environ["SUPERSET_PASSWORD"] = SUPERSET_TEST_PASSWORD
+os.environ.pop("BI_EMBED_ORIGIN", None)  # the live servers' ports vary: any origin may embed
+
+
 def _fresh_database(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -6,6 +6,8 @@ from the JSON the page carries (no inline script: the admin's CSP).
 - Sales analytics (/admin/analytics/): Admins the shop, Sellers exactly their own.
 - Customer segments (/admin/analytics/segments/): Admins only (customers are the platform's).
 - Stock analytics (/admin/analytics/inventory/): Admins the shop, Sellers their own stock.
+- BI dashboards (/admin/analytics/bi/): Superset's dashboards embedded (issue 17), Admins the
+  shop, Sellers their own rows (row-level security in the guest token).
 
 A bad period, granularity or grouping in the query string is a flash and the default, never an
 error page."""
@@ -18,12 +20,13 @@ import io
 import re
 
 from babel.dates import format_date
-from flask import Response, abort, flash, request, stream_with_context
+from flask import Response, abort, current_app, flash, jsonify, request, stream_with_context
 from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 
 from admin import formatting
 from admin.base import current_actor, shop_format
+from analytics import bi as analytics_bi
 from analytics import inventory as stock_analytics
 from analytics import metrics
 from analytics.ml import forecast as sales_forecast
@@ -440,3 +443,59 @@ def register(appbuilder: AppBuilder) -> None:
     )
     add(CustomerSegmentsView, "Customer segments", icon="fa-pie-chart", category="Analytics")
     add(StockAnalyticsView, "Stock analytics", icon="fa-archive", category="Analytics")
+    add(BIDashboardsView, "BI dashboards", icon="fa-th-large", category="Analytics")
+
+
+# --- BI dashboards (Apache Superset, embedded) ---------------------------------------------------
+
+
+class BIDashboardsView(BaseView):
+    """Analytics > BI dashboards (issue 17): Superset's dashboards embedded with its SDK (vendored
+    from npm, admin/static/vendor/superset/). The guest token is fetched here, server-side, limited
+    to the tenant and for a Seller to its seller_id (analytics.bi.embed_for); the page carries it in
+    its body, never in a URL, and refreshes it by POST. When Superset is down the page says so."""
+
+    route_base = "/admin/analytics/bi"
+    default_view = "index"
+    base_permissions = ["can_list"]
+
+    def _dashboard(self) -> str:
+        return _choice("dashboard", analytics_bi.DASHBOARDS, "sales")
+
+    @expose("/")
+    @has_access
+    @permission_name("list")
+    def index(self):
+        dashboard = self._dashboard()
+        page = {
+            "title": "BI dashboards",
+            "dashboards": analytics_bi.DASHBOARDS,
+            "current": dashboard,
+        }
+        try:
+            embed = analytics_bi.embed_for(
+                current_actor(), current_tenant_id(), dashboard, current_app.config
+            )
+        except (PermissionDenied, NotFound) as refused:
+            return self.render_template("admin/analytics/bi.html", note=refused.message, **page)
+        except analytics_bi.SupersetError:
+            current_app.logger.warning("BI dashboards: Superset unavailable", exc_info=True)
+            return self.render_template("admin/analytics/bi.html", down=True, **page)
+        data = {"supersetDomain": embed.superset_url, "id": embed.uuid, "token": embed.token}
+        return self.render_template("admin/analytics/bi.html", embed=embed, data=data, **page)
+
+    @expose("/token", methods=["POST"])
+    @has_access
+    @permission_name("list")
+    def token(self):
+        """A fresh guest token for the dashboard in the query string (the SDK asks before the
+        current one expires); JSON in the body."""
+        try:
+            embed = analytics_bi.embed_for(
+                current_actor(), current_tenant_id(), self._dashboard(), current_app.config
+            )
+        except (PermissionDenied, NotFound) as refused:
+            return jsonify({"message": refused.message}), 403
+        except analytics_bi.SupersetError:
+            return jsonify({"message": "Superset is not available"}), 503
+        return jsonify({"token": embed.token})
