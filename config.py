@@ -253,6 +253,9 @@ class Config:
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = _env("STRIPE_API_BASE")  # None: api.stripe.com
+    # seconds Stripe has to answer a call; under gunicorn's timeout (GUNICORN_TIMEOUT, 30 s), so a
+    # hanging gateway fails the payment instead of getting the web worker killed mid-checkout
+    STRIPE_TIMEOUT_SECONDS = float(_env("STRIPE_TIMEOUT_SECONDS", "20"))
 
     # Payout adapters staff may pay a payout through (app/payouts/adapters.py): name ->
     # "module:Class". PAYOUT_ADAPTERS="manual=app.payouts.adapters:ManualAdapter,stripe_connect=..."

@@ -4,6 +4,11 @@ step deselects them (-m "not faults") and runs them in a step of their own."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from tests.faults.harness import Stack
@@ -16,13 +21,21 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("faults"))
+def stack():
+    # a directory of its own, not pytest's tmp_path: pytest deletes all but the three newest
+    # basetemp directories of the user, and another pytest run on the machine would take the
+    # running MariaDB's data directory away
+    tmp = Path(tempfile.mkdtemp(prefix="marketplace-faults-"))
+    running = Stack(tmp)
     try:
         running.start()
         yield running
     finally:
         running.shutdown()
+        if os.environ.get("KEEP_FAULTS_TMP") == "1":
+            print(f"[faults] kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
 import os
 import secrets
 import shutil
@@ -31,7 +32,9 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pymysql
 import requests
@@ -129,6 +132,125 @@ class MailSink:
         self.controller.stop()
 
 
+class FakeGateway:
+    """The one faked piece: Stripe's HTTP API (api.stripe.com cannot be reached from here), for the
+    PaymentIntent calls the app's Stripe adapter makes (create with confirm, capture, retrieve),
+    with Stripe's idempotency: a request repeating an Idempotency-Key gets the first answer.
+
+    `fault` makes the next PaymentIntent creation fail:
+    - "500": an api_error 500 at once, before any intent is made (like a request Stripe never
+      began, the answer is not kept under the key);
+    - "timeout": the intent is made and kept under the key (the card IS authorized), but the
+      answer comes only after `delay` seconds, past the adapter's STRIPE_TIMEOUT_SECONDS."""
+
+    KEY = "sk_test_fault_suite"
+
+    def __init__(self, delay: float = 8):
+        self.intents: dict[str, dict] = {}
+        self.answers: dict[str, tuple[int, dict]] = {}  # Idempotency-Key -> first answer
+        self.calls: list[tuple[str, str]] = []
+        self.fault: str | None = None
+        self.delay = delay
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def for_order(self, order_id: int) -> list[dict]:
+        with self._lock:
+            return [
+                i for i in self.intents.values() if i["metadata"].get("order_id") == str(order_id)
+            ]
+
+    def _handler(fake):  # noqa: N805 - the closure's "self" is the fake
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.send_header("Request-Id", "req_fault_suite")
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client gave up (its timeout)
+                    pass
+
+            def do_GET(self):
+                intent = fake.intents.get(self.path.split("?")[0].rsplit("/", 1)[-1])
+                if intent is None:
+                    return self._send(404, {"error": {"type": "invalid_request_error"}})
+                return self._send(200, intent)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                path, key = self.path.split("?")[0], self.headers.get("Idempotency-Key")
+                fake.calls.append((path, key or ""))
+                if self.headers.get("Authorization") != f"Bearer {fake.KEY}":
+                    return self._send(401, {"error": {"type": "invalid_request_error"}})
+                with fake._lock:
+                    saved = fake.answers.get(key) if key else None
+                if saved is not None:
+                    return self._send(*saved)
+                if path == "/v1/payment_intents":
+                    with fake._lock:
+                        fault, fake.fault = fake.fault, None
+                    if fault == "500":
+                        return self._send(
+                            500, {"error": {"type": "api_error", "message": "An error occurred"}}
+                        )
+                    intent = {
+                        "id": "pi_" + uuid.uuid4().hex[:14],
+                        "object": "payment_intent",
+                        "amount": int(form["amount"]),
+                        "currency": form["currency"],
+                        "status": "requires_capture",
+                        "amount_capturable": int(form["amount"]),
+                        "amount_received": 0,
+                        "metadata": {
+                            "order_id": form.get("metadata[order_id]"),
+                            "payment_id": form.get("metadata[payment_id]"),
+                        },
+                    }
+                    with fake._lock:
+                        fake.intents[intent["id"]] = intent
+                        if key:
+                            fake.answers[key] = (200, intent)
+                    if fault == "timeout":
+                        time.sleep(fake.delay)
+                    return self._send(200, intent)
+                parts = path.strip("/").split("/")  # v1 payment_intents <id> capture|cancel
+                intent = fake.intents.get(parts[2]) if len(parts) == 4 else None
+                if intent is None:
+                    return self._send(404, {"error": {"type": "invalid_request_error"}})
+                with fake._lock:
+                    if parts[3] == "capture":
+                        intent.update(
+                            status="succeeded",
+                            amount_received=int(form.get("amount_to_capture", intent["amount"])),
+                            amount_capturable=0,
+                        )
+                    else:
+                        intent.update(status="canceled")
+                    if key:
+                        fake.answers[key] = (200, dict(intent))
+                return self._send(200, intent)
+
+        return Handler
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class Stack:
     def __init__(self, tmp: Path):
         self.tmp = tmp
@@ -146,6 +268,7 @@ class Stack:
         self.extra_env: dict[str, str] = {}
         self.secret = secrets.token_urlsafe(48)
         self.mail = MailSink()
+        self.gateway = FakeGateway()
 
     # --- environment and processes -------------------------------------------------------------
 
@@ -171,6 +294,9 @@ class Stack:
             MAIL_PORT=str(self.mail.port),
             MAIL_USE_TLS="0",
             MAIL_TIMEOUT="120",
+            STRIPE_SECRET_KEY=FakeGateway.KEY,
+            STRIPE_API_BASE=self.gateway.url,
+            STRIPE_TIMEOUT_SECONDS="3",
             PAYMENT_METHODS="bank_transfer,cash_on_delivery,test_card,stripe_card",
             ADMIN_PASSWORD="admin-password-1",
             GUNICORN_BIND=f"127.0.0.1:{self.web_port}",
@@ -411,6 +537,7 @@ class Stack:
         for name in reversed(list(self.procs)):  # this stack's own processes only
             self.stop(name, timeout=30)
         self.mail.close()
+        self.gateway.close()
 
     # --- shop data -----------------------------------------------------------------------------
 
@@ -446,6 +573,7 @@ class Answer:
     body: dict | None = None
     started: float = 0.0
     key: str | None = None  # a checkout's Idempotency-Key
+    shopper: int = -1  # the thread (Traffic.sessions) that asked
 
 
 @dataclass
@@ -501,7 +629,9 @@ class Traffic:
             response = session.request(method, f"{self.stack.url}{path}", timeout=60, **kw)
         except requests.RequestException:
             response = None
-        return self.record(kind, response, started, key)
+        answer = self.record(kind, response, started, key)
+        answer.shopper = next((i for i, s in self.sessions.items() if s is session), -1)
+        return answer
 
     def login(self, session: requests.Session, email: str) -> bool:
         answer = self.call(
