@@ -64,6 +64,13 @@ class Config:
     # "inline": jobs run in-process right after commit (embedded default, no Redis needed).
     # "rq": jobs are enqueued on Redis and run by `flask worker`.
     JOBS_MODE = _env("JOBS_MODE", "rq" if _env("REDIS_URL") else "inline")
+    # RQ workers (jobs/worker.py): a worker that dies hard (SIGKILL, OOM, a lost machine) leaves
+    # its job in the queue's StartedJobRegistry; the job is found abandoned once its heartbeat
+    # lapses (RQ_JOB_MONITORING_INTERVAL + 60 s) by the next registry cleanup of a live worker,
+    # which runs every RQ_MAINTENANCE_INTERVAL seconds, and is retried (jobs/runner.py RETRY).
+    # RQ's own default cleanup interval is 600 s: a killed worker's mails waited up to 11 minutes.
+    RQ_MAINTENANCE_INTERVAL = _env_int("RQ_MAINTENANCE_INTERVAL", 60)
+    RQ_JOB_MONITORING_INTERVAL = _env_int("RQ_JOB_MONITORING_INTERVAL", 30)
     # Outbox rows older than this that are still undispatched are redelivered by the cron job.
     OUTBOX_REDELIVER_AFTER_SECONDS = _env_int("OUTBOX_REDELIVER_AFTER_SECONDS", 30)
     # Unpaid orders hold their stock this long; then the cron job cancels them and releases it.

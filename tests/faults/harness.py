@@ -54,6 +54,26 @@ CARD_OK = {"method": "test_card", "details": {"card_number": "4242424242424242"}
 LOOSE = "1000000 per minute"  # the stack's own rate limits: traffic comes from one IP
 
 
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of `pid`, from /proc/<pid>/stat's parent field."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -372,14 +392,19 @@ class Stack:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
 
-    def kill(self, name: str) -> None:
-        """SIGKILL the process and every process of its group (a forking worker's work horse)."""
+    def kill(self, name: str) -> list[int]:
+        """SIGKILL the process and all its descendants (a forking RQ worker's work horse calls
+        setsid(), so it is in a process group of its own: the tree is walked through /proc).
+        Returns the pids killed."""
         proc = self.procs[name]
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        pids = [proc.pid, *descendants(proc.pid)]
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         proc.wait(10)
+        return pids
 
     def log_tail(self, name: str, lines: int = 60) -> str:
         path = self.logs.get(name)
@@ -494,6 +519,22 @@ class Stack:
             self.start_worker()
         if not self.alive("scheduler"):
             self.start_scheduler()
+
+    def queued(self) -> int:
+        r = self.redis()
+        return sum(r.llen(f"rq:queue:{name}") for name in ("high", "default", "low"))
+
+    def drain(self, timeout: float = 300) -> float:
+        """Wait until the worker has emptied the queues and the outbox has nothing pending."""
+        return wait_for(
+            lambda: (
+                self.queued() == 0
+                and self.sql("SELECT COUNT(*) FROM outbox_events WHERE dispatched_at IS NULL")[0][0]
+                == 0
+            ),
+            timeout,
+            "the queues drained",
+        )
 
     def start(self) -> Stack:
         t0 = time.monotonic()

@@ -18,7 +18,7 @@ OUTAGE_S = 10
 def test_mariadb_restart_under_load(live):
     stack = live
     web_pid = stack.procs["web"].pid
-    traffic = Traffic(stack, stack.customers(), stack.variants(), threads=4).start()
+    traffic = Traffic(stack, stack.customers(), stack.variants(), threads=4, think=0.2).start()
     try:
         wait_for(lambda: len(traffic.orders) >= 5, 60, "orders before the outage")
         down = time.monotonic()

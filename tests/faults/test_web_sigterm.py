@@ -22,7 +22,7 @@ from tests.faults.harness import Traffic, order_rows, report, wait_for
 def test_gunicorn_sigterm_during_checkouts(live):
     stack = live
     first_order = stack.sql("SELECT COALESCE(MAX(id), 0) FROM orders")[0][0]
-    traffic = Traffic(stack, stack.customers(), stack.variants(), threads=6, think=0.0).start()
+    traffic = Traffic(stack, stack.customers(), stack.variants(), threads=6, think=0.1).start()
     try:
         wait_for(lambda: len(traffic.orders) >= 5, 60, "orders before the signal")
         web = stack.procs["web"]
