@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: ruff, the full pytest suite on MariaDB + Redis, then the smoke subset on SQLite.
+# `make test`: ruff, the full pytest suite on MariaDB + Redis, the smoke subset on SQLite, then the
+# fault suite (tests/faults: a private MariaDB, Redis, gunicorn, worker and scheduler, pieces
+# killed under traffic; `make test-faults` runs it alone).
 #
 # Prepares what it needs: the virtualenv, Debian's chromium (browser tests) and docker-compose
 # (tests/test_compose.py), MariaDB + Redis, and the test database. Lint and both pytest runs always
@@ -17,13 +19,13 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
-log "Step 1/7: virtualenv and front-end assets"
+log "Step 1/8: virtualenv and front-end assets"
 ensure_venv
 ensure_assets
 echo "using $VENV"
 PY="$VENV/bin/python"
 
-log "Step 2/7: system packages (chromium for browser tests, docker-compose for compose checks)"
+log "Step 2/8: system packages (chromium for browser tests, docker-compose for compose checks)"
 missing=()
 [[ -x $CHROMIUM ]] || missing+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
@@ -34,7 +36,7 @@ else
 fi
 [[ -x $CHROMIUM ]] || die "$CHROMIUM missing after apt-get install chromium"
 
-log "Step 3/7: MariaDB and Redis"
+log "Step 3/8: MariaDB and Redis"
 "$ROOT/scripts/services.sh"
 
 # The tests configure themselves through TEST_* variables only: drop the runtime settings a
@@ -65,7 +67,7 @@ if ! flock -n "$run_lock"; then
     flock -w 1800 "$run_lock" || die "gave up waiting for the other make test run"
 fi
 
-log "Step 4/7: test database ($TEST_DATABASE_URL)"
+log "Step 4/8: test database ($TEST_DATABASE_URL)"
 "$PY" - <<'PY'
 import os
 import re
@@ -114,17 +116,21 @@ if ((${TEST_WORKERS:-2} > 0)); then
     workers=(-n "${TEST_WORKERS:-2}" --dist loadfile)  # a test file stays on one worker
 fi
 
-run_step "Step 5/7: lint (ruff check, ruff format --check, lint-imports)" \
+run_step "Step 5/8: lint (ruff check, ruff format --check, lint-imports)" \
     bash -c '"$1/ruff" check . && "$1/ruff" format --check . && "$1/lint-imports"' lint "$VENV/bin"
 
-run_step "Step 6/7: full pytest suite on MariaDB + Redis" \
+run_step "Step 6/8: full pytest suite on MariaDB + Redis (without the fault suite: step 8)" \
     env INSTANCE_PATH="$work/instance-full" \
-    "$PY" -m pytest --durations=25 "${workers[@]}" "${extra[@]}"
+    "$PY" -m pytest -m "not faults" --durations=25 "${workers[@]}" "${extra[@]}"
 
 smoke_db="$work/smoke.db"
-run_step "Step 7/7: smoke tests (-m smoke) on SQLite $smoke_db" \
+run_step "Step 7/8: smoke tests (-m smoke) on SQLite $smoke_db" \
     env INSTANCE_PATH="$work/instance-smoke" TEST_DATABASE_URL="sqlite:///$smoke_db" \
     "$PY" -m pytest -m smoke "${workers[@]}" "${extra[@]}"
+
+# one process, no xdist: the suite starts its own stack of servers once (tests/faults/harness.py)
+run_step "Step 8/8: fault suite (-m faults: MariaDB, Redis, worker, gunicorn and gateway faults)" \
+    "$ROOT/scripts/test-faults.sh"
 
 echo
 if ((${#failures[@]})); then
@@ -132,4 +138,4 @@ if ((${#failures[@]})); then
     printf '  - %s\n' "${failures[@]}" >&2
     exit 1
 fi
-echo "make test passed: lint, full suite (MariaDB + Redis), smoke (SQLite)"
+echo "make test passed: lint, full suite (MariaDB + Redis), smoke (SQLite), fault suite"
