@@ -221,6 +221,12 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or (_env("REDIS_URL") or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down (the limits' storage): the limits fall back to each process's memory (the same
+    # limits, counted per process, so login guessing stays limited) and go back to Redis once it
+    # answers again; any other storage error lets the request through (fails open) rather than
+    # answering 500. README, "Faults"; tests/faults/test_redis_outage.py
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
 
     # Hostile input (storefront_api/request_guard.py): a request body above MAX_CONTENT_LENGTH bytes
     # is a 413, a JSON body nested deeper than API_MAX_JSON_DEPTH levels a 400
