@@ -2,7 +2,9 @@
 #
 #   make run       dev server on http://127.0.0.1:5000 (SQLite in ./instance, admin / admin)
 #                  RUN_HOST, RUN_PORT, DEV_DATABASE_URL, ADMIN_PASSWORD to change
-#   make test      ruff + full pytest suite on MariaDB + Redis + smoke subset on SQLite
+#   make test      ruff + full pytest suite on MariaDB + Redis + smoke subset on SQLite + faults
+#   make test-faults  the fault suite alone (tests/faults: its own MariaDB, Redis, gunicorn,
+#                  worker, scheduler; pieces killed under traffic; prints its figures)
 #   make lint      ruff check, ruff format --check, import contracts (lint-imports)
 #   make install   create the virtualenv (outside the clone, keyed by requirements.lock)
 #   make services  make sure MariaDB (127.0.0.1:3306) and Redis (127.0.0.1:6379) are up
@@ -27,7 +29,7 @@ DEV_DATABASE_URL ?= sqlite:///$(DEV_INSTANCE)/marketplace.db
 DEV_FLASK = env APP_CONFIG=development FLASK_APP=wsgi.py INSTANCE_PATH=$(DEV_INSTANCE) \
 	DATABASE_URL=$(DEV_DATABASE_URL) $(VENV)/bin/flask
 
-.PHONY: help run test lint install services audit bench clean distclean superset
+.PHONY: help run test test-faults lint install services audit bench clean distclean superset
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -50,6 +52,9 @@ run: install
 
 test:
 	@scripts/test.sh
+
+test-faults: install
+	@scripts/test-faults.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

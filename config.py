@@ -80,6 +80,13 @@ class Config:
     # "inline": jobs run in-process right after commit (embedded default, no Redis needed).
     # "rq": jobs are enqueued on Redis and run by `flask worker`.
     JOBS_MODE = _env("JOBS_MODE", "rq" if _env("REDIS_URL") else "inline")
+    # RQ workers (jobs/worker.py): a worker that dies hard (SIGKILL, OOM, a lost machine) leaves
+    # its job in the queue's StartedJobRegistry; the job is found abandoned once its heartbeat
+    # lapses (RQ_JOB_MONITORING_INTERVAL + 60 s) by the next registry cleanup of a live worker,
+    # which runs every RQ_MAINTENANCE_INTERVAL seconds, and is retried (jobs/runner.py RETRY).
+    # RQ's own default cleanup interval is 600 s: a killed worker's mails waited up to 11 minutes.
+    RQ_MAINTENANCE_INTERVAL = _env_int("RQ_MAINTENANCE_INTERVAL", 60)
+    RQ_JOB_MONITORING_INTERVAL = _env_int("RQ_JOB_MONITORING_INTERVAL", 30)
     # Outbox rows older than this that are still undispatched are redelivered by the cron job.
     OUTBOX_REDELIVER_AFTER_SECONDS = _env_int("OUTBOX_REDELIVER_AFTER_SECONDS", 30)
     # Unpaid orders hold their stock this long; then the cron job cancels them and releases it.
@@ -230,6 +237,12 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or (_env("REDIS_URL") or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down (the limits' storage): the limits fall back to each process's memory (the same
+    # limits, counted per process, so login guessing stays limited) and go back to Redis once it
+    # answers again; any other storage error lets the request through (fails open) rather than
+    # answering 500. README, "Faults"; tests/faults/test_redis_outage.py
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
 
     # Hostile input (storefront_api/request_guard.py): a request body above MAX_CONTENT_LENGTH bytes
     # is a 413, a JSON body nested deeper than API_MAX_JSON_DEPTH levels a 400
@@ -269,6 +282,9 @@ class Config:
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = _env("STRIPE_API_BASE")  # None: api.stripe.com
+    # seconds Stripe has to answer a call; under gunicorn's timeout (GUNICORN_TIMEOUT, 30 s), so a
+    # hanging gateway fails the payment instead of getting the web worker killed mid-checkout
+    STRIPE_TIMEOUT_SECONDS = float(_env("STRIPE_TIMEOUT_SECONDS", "20"))
 
     # Payout adapters staff may pay a payout through (app/payouts/adapters.py): name ->
     # "module:Class". PAYOUT_ADAPTERS="manual=app.payouts.adapters:ManualAdapter,stripe_connect=..."

@@ -4,13 +4,51 @@ and `flask realtime` (the Socket.IO service of its own in production)."""
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from jobs import QUEUES
+
+log = logging.getLogger(__name__)
+
+
+def _redis_up(connection) -> bool:
+    try:
+        return bool(connection.ping())
+    except RedisConnectionError:
+        return False
+
+
+def _redeliver_all() -> None:
+    """The pending outbox events, handed to the queue before the worker starts working. The
+    session is removed afterwards: the worker process keeps this app context for its whole life,
+    and a connection held in it would never be checked (pool_pre_ping) again, so after a database
+    restart the next use (here, after a Redis outage) died with 2013 "Lost connection"."""
+    from app.events.bus import redeliver_pending
+    from app.extensions import db
+
+    try:
+        redeliver_pending(0, force=True)
+    except Exception:  # the database may be down too: the cron's redelivery catches up later
+        log.exception("redelivery of pending outbox events failed; the cron job will retry")
+    finally:
+        db.session.remove()
+
+
+def _wait_for_redis(connection, who: str, every: float = 2.0) -> None:
+    """A Redis outage stops RQ's worker loop and its cron scheduler; `flask worker` and
+    `flask scheduler` wait for Redis here and start again, instead of exiting (and leaving the
+    queues unserved until a supervisor restarts them). README, "Faults"."""
+    log.warning("%s: Redis is unreachable; waiting for it", who)
+    while not _redis_up(connection):
+        time.sleep(every)
+    log.warning("%s: Redis is back; starting again", who)
 
 
 def register_cli(app: Flask) -> None:
@@ -42,7 +80,6 @@ def register_cli(app: Flask) -> None:
         ~45 ms in a forked work horse (bench/worker_bench.py), and a checkout makes a dozen of
         them. --fork isolates each job in a child process, for the queue of heavy jobs (the
         "low" queue's exports, rebuilds and model training in docker-compose.yml)."""
-        from app.events.bus import redeliver_pending
         from jobs.worker import make_worker
 
         if fork and simple:
@@ -52,9 +89,19 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(
                 "REDIS_URL is not set: the embedded default runs jobs in-process"
             )
-        redeliver_pending(0, force=True)  # anything left pending while the queue was unreachable
-        worker = make_worker(flask_app, queues or QUEUES, simple=not fork)
-        worker.work(burst=burst, with_scheduler=True, max_jobs=max_jobs)
+        connection = flask_app.extensions["redis"]
+        while True:
+            _redeliver_all()  # anything left pending while the queue was unreachable
+            worker = make_worker(flask_app, queues or QUEUES, simple=not fork)
+            try:
+                worker.work(burst=burst, with_scheduler=True, max_jobs=max_jobs)
+            except RedisConnectionError:  # raised by its teardown when Redis went away
+                pass
+            if burst or worker._stop_requested or _redis_up(connection):
+                # asked to stop (SIGTERM), done its --max-jobs, or stopped by something else
+                return
+            # Redis went away (RQ's work loop quits on it): ride the outage out, then work again
+            _wait_for_redis(connection, "worker")
 
     @app.cli.command("scheduler")
     @with_appcontext
@@ -67,12 +114,17 @@ def register_cli(app: Flask) -> None:
         connection = current_app.extensions.get("redis")
         if connection is None:
             raise click.ClickException("REDIS_URL is not set")
-        cron = CronScheduler(connection=connection)
-        for entry in SCHEDULE:
-            cron.register(
-                entry.func, queue_name=entry.queue, interval=entry.interval, cron=entry.cron
-            )
-        cron.start()
+        while True:
+            cron = CronScheduler(connection=connection)
+            for entry in SCHEDULE:
+                cron.register(
+                    entry.func, queue_name=entry.queue, interval=entry.interval, cron=entry.cron
+                )
+            try:
+                cron.start()  # returns on SIGTERM / SIGINT
+                return
+            except RedisConnectionError:
+                _wait_for_redis(connection, "scheduler")
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)

@@ -39,6 +39,11 @@ def make_worker(app: Flask, queue_names, *, simple: bool = False, connection=Non
     connection = connection or app.extensions["redis"]
     cls = AppSimpleWorker if simple else AppWorker
     queues = [Queue(name, connection=connection) for name in queue_names]
-    worker = cls(queues, connection=connection)
+    worker = cls(
+        queues,
+        connection=connection,
+        maintenance_interval=app.config["RQ_MAINTENANCE_INTERVAL"],
+        job_monitoring_interval=app.config["RQ_JOB_MONITORING_INTERVAL"],
+    )
     worker.flask_app = app
     return worker

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: ruff, the full pytest suite on MariaDB + Redis, then the smoke subset on SQLite.
+# `make test`: ruff, the full pytest suite on MariaDB + Redis, the smoke subset on SQLite, the
+# fault suite (tests/faults: a private MariaDB, Redis, gunicorn, worker and scheduler, pieces
+# killed under traffic; `make test-faults` runs it alone), then the dependency audit (scripts/audit.sh).
 #
 # Prepares what it needs: the virtualenvs (the app's; Superset's, for tests/superset), Debian's
 # chromium (browser tests) and docker-compose (tests/test_compose.py), MariaDB + Redis, and the
@@ -17,7 +19,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
-log "Step 1/7: virtualenvs (the app's, Superset's) and front-end assets"
+log "Step 1/9: virtualenvs (the app's, Superset's) and front-end assets"
 ensure_venv
 ensure_assets
 echo "using $VENV"
@@ -27,7 +29,7 @@ echo "using $VENV"
 echo "Superset venv: $("$ROOT/scripts/superset.sh" --path)"
 PY="$VENV/bin/python"
 
-log "Step 2/7: system packages (chromium for browser tests, docker-compose for compose checks)"
+log "Step 2/9: system packages (chromium for browser tests, docker-compose for compose checks)"
 missing=()
 [[ -x $CHROMIUM ]] || missing+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
@@ -38,7 +40,7 @@ else
 fi
 [[ -x $CHROMIUM ]] || die "$CHROMIUM missing after apt-get install chromium"
 
-log "Step 3/7: MariaDB and Redis"
+log "Step 3/9: MariaDB and Redis"
 "$ROOT/scripts/services.sh"
 
 # The tests configure themselves through TEST_* variables only: drop the runtime settings a
@@ -71,7 +73,7 @@ if ! flock -n "$run_lock"; then
     flock -w 1800 "$run_lock" || die "gave up waiting for the other make test run"
 fi
 
-log "Step 4/7: test database ($TEST_DATABASE_URL)"
+log "Step 4/9: test database ($TEST_DATABASE_URL)"
 "$PY" - <<'PY'
 import os
 import re
@@ -120,21 +122,25 @@ if ((${TEST_WORKERS:-2} > 0)); then
     workers=(-n "${TEST_WORKERS:-2}" --dist loadfile)  # a test file stays on one worker
 fi
 
-run_step "Step 5/7: lint (ruff check, ruff format --check, lint-imports)" \
+run_step "Step 5/9: lint (ruff check, ruff format --check, lint-imports)" \
     bash -c '"$1/ruff" check . && "$1/ruff" format --check . && "$1/lint-imports"' lint "$VENV/bin"
 
-run_step "Step 6/7: full pytest suite on MariaDB + Redis" \
+run_step "Step 6/9: full pytest suite on MariaDB + Redis (without the fault suite: step 8)" \
     env INSTANCE_PATH="$work/instance-full" \
-    "$PY" -m pytest --durations=25 "${workers[@]}" "${extra[@]}"
+    "$PY" -m pytest -m "not faults" --durations=25 "${workers[@]}" "${extra[@]}"
 
 smoke_db="$work/smoke.db"
-run_step "Step 7/7: smoke tests (-m smoke) on SQLite $smoke_db" \
+run_step "Step 7/9: smoke tests (-m smoke) on SQLite $smoke_db" \
     env INSTANCE_PATH="$work/instance-smoke" TEST_DATABASE_URL="sqlite:///$smoke_db" \
     "$PY" -m pytest -m smoke "${workers[@]}" "${extra[@]}"
 
+# one process, no xdist: the suite starts its own stack of servers once (tests/faults/harness.py)
+run_step "Step 8/9: fault suite (-m faults: MariaDB, Redis, worker, gunicorn and gateway faults)" \
+    "$ROOT/scripts/test-faults.sh"
+
 # Known vulnerabilities in the pins (scripts/audit.sh): sources this machine cannot reach are
 # reported and skipped here; `make audit` alone fails on them.
-run_step "Dependency audit (pip-audit, npm audit; where the advisory sources are reachable)" \
+run_step "Step 9/9: dependency audit (pip-audit, npm audit; where the advisory sources are reachable)" \
     env AUDIT_IF_REACHABLE=1 "$ROOT/scripts/audit.sh"
 
 echo
@@ -143,4 +149,6 @@ if ((${#failures[@]})); then
     printf '  - %s\n' "${failures[@]}" >&2
     exit 1
 fi
+echo "make test passed: lint, full suite (MariaDB + Redis), smoke (SQLite), fault suite"
+
 echo "make test passed: lint, full suite (MariaDB + Redis), smoke (SQLite), dependency audit"

@@ -54,5 +54,6 @@ def get_gateway(
             stripe_secret_key or config.get("STRIPE_SECRET_KEY"),
             stripe_webhook_secret or config.get("STRIPE_WEBHOOK_SECRET"),
             config.get("STRIPE_API_BASE"),
+            timeout=float(config.get("STRIPE_TIMEOUT_SECONDS") or 20),
         )
     raise NotFound("no such payment gateway", details={"gateway": code})

@@ -72,16 +72,28 @@ class StripeGateway:
     synchronous = False  # remote: the authorization is recorded before the capture is asked for
 
     def __init__(
-        self, secret_key: str | None, webhook_secret: str | None, api_base: str | None = None
+        self,
+        secret_key: str | None,
+        webhook_secret: str | None,
+        api_base: str | None = None,
+        timeout: float = 20,
     ):
         self._secret_key = secret_key
         self._webhook_secret = webhook_secret
         self._api_base = api_base
+        self._timeout = timeout
 
     def _client(self) -> stripe_lib.StripeClient:
         if not self._secret_key:
             raise GatewayUnavailable("Stripe is not configured for this shop")
-        kwargs: dict[str, Any] = {"max_network_retries": 0}
+        # the stripe package waits 80 s for an answer by default: past gunicorn's 30 s timeout,
+        # which would kill the worker mid-checkout. A timeout is an APIConnectionError: the payment
+        # fails (StripeError below) and its retry sends the same idempotency key, so Stripe answers
+        # with the first attempt's PaymentIntent should that one have gone through after all.
+        kwargs: dict[str, Any] = {
+            "max_network_retries": 0,
+            "http_client": stripe_lib.RequestsClient(timeout=self._timeout),
+        }
         if self._api_base:
             kwargs["base_addresses"] = {"api": self._api_base}
         return stripe_lib.StripeClient(self._secret_key, **kwargs)
