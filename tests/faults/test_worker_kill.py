@@ -6,8 +6,9 @@ How each job is caught in its middle: the stack's worker is stopped while the cu
 so the order's jobs wait in the queues; the test then holds, in a transaction of its own, the
 processed_events keys the two consumers insert first (their INSERT waits on the row lock, their
 transaction open), and the SMTP server holds the confirmation mail at DATA (the job has rendered it
-and is sending). Three forking workers take the jobs; once the three are in RQ's StartedJobRegistry
-and stuck, every worker and work horse is SIGKILLed, the holds are let go, and one worker (the
+and is sending). Three workers take the jobs (`flask worker` runs them in its own process; with
+--fork a work horse would, killed with it); once the three are in RQ's StartedJobRegistry
+and stuck, every worker (and any work horse) is SIGKILLed, the holds are let go, and one worker (the
 stack's own) is started again.
 
 Promise: RQ's abandoned-job handling (the StartedJobRegistry cleanup, RQ_MAINTENANCE_INTERVAL)
