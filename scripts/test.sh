@@ -167,6 +167,4 @@ if ((${#failures[@]})); then
     printf '  - %s\n' "${failures[@]}" >&2
     exit 1
 fi
-echo "make test passed: lint, full suite (MariaDB + Redis), smoke (SQLite), fault suite"
-
-echo "make test passed: lint, full suite (MariaDB + Redis), smoke (SQLite), dependency audit"
+echo "make test passed: lint, full suite (MariaDB + Redis), smoke (SQLite), fault suite, dependency audit"
