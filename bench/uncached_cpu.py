@@ -5,7 +5,8 @@ search's queries and the schemas' dumps. Flask's test client, production config,
 `shop_bench` database of bench/seed_bench.py by default (BENCH_DATABASE_URL to use another),
 Redis db 13 (emptied first: the search endpoint's own rate limit counts there, and a 429 would
 be cheap, so every timed answer must be a 200). Prints one JSON line of milliseconds of process
-CPU per request (N requests per case, default 300, after 30 warm-up). Run it from each tree to compare two commits:
+CPU per request (N requests per case, default 300, after 30 warm-up; CASES=list,detail for some).
+Run it from each tree to compare two commits:
 
     cd <tree> && <venv>/bin/python bench/uncached_cpu.py [N]
 
@@ -77,6 +78,9 @@ def main() -> None:
         "search": "/api/v1/search/products/?q=shirt",
         "categories": "/api/v1/products/categories/",
     }
+    wanted = os.environ.get("CASES")  # e.g. CASES=list,detail (default: every case)
+    if wanted:
+        cases = {k: v for k, v in cases.items() if k in wanted.split(",")}
     out = {}
     for name, path in cases.items():
         for _ in range(30):

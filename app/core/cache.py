@@ -62,6 +62,12 @@ def _prefix() -> str:
     return "mktcache:" + hashlib.sha1(uri.encode()).hexdigest()[:10]
 
 
+def key_prefix() -> str:
+    """This database's namespace in Redis (the cache's keys, and others that must not mix
+    between two databases sharing one Redis: the search log buffer's)."""
+    return _prefix()
+
+
 def get(key: str) -> Any | None:
     """The value stored under `key` (bytes with Redis, whatever was stored in-process), or None."""
     redis = _redis()
@@ -122,14 +128,19 @@ def namespace_version(namespace: str, tenant_id: int | None) -> str:
         return ".".join(str(_local_versions.get(k, 0)) for k in keys)
 
 
-def get_versioned(namespace: str, tenant_id: int | None, key: str) -> tuple[str, bytes | None]:
+def get_versioned(
+    namespace: str | tuple[str, ...], tenant_id: int | None, key: str
+) -> tuple[str, bytes | None]:
     """(current version of `namespace` for the tenant, the bytes stored under `key` at that version
     or None): one Redis round trip (MGET of both version counters and the entry). Entries are
     stored with the version they were computed at (put_versioned); one from an older version is a
-    miss, so a change that committed is never served stale."""
+    miss, so a change that committed is never served stale. A tuple of namespaces: an entry that
+    depends on each (a product page: the catalog, and the units in stock it shows), still one
+    round trip."""
     keys = [
-        _version_key(namespace, GLOBAL),
-        _version_key(namespace, tenant_id if tenant_id is not None else "none"),
+        _version_key(name, tenant)
+        for name in ((namespace,) if isinstance(namespace, str) else namespace)
+        for tenant in (GLOBAL, tenant_id if tenant_id is not None else "none")
     ]
     full = f"{_prefix()}:e:{key}"
     redis = _redis()
@@ -245,6 +256,13 @@ def _namespaces_of(cls: type) -> set[str]:
     return found
 
 
+def mark(namespace: str, tenant_id: int | None) -> None:
+    """Bump `namespace` for a tenant (None: every tenant) after the current transaction commits
+    (nothing if it rolls back): for a write the hooks below do not see, or were told to leave to
+    the caller (an ORM statement executed with `execution_options(cache_bump=False)`)."""
+    _mark(db.session(), {namespace}, GLOBAL if tenant_id is None else tenant_id)
+
+
 def _mark(session: Session, namespaces, tenant) -> None:
     if not namespaces:
         return
@@ -278,8 +296,13 @@ def remember_writes(session: Session, flush_context) -> None:
 
 def remember_statements(state: ORMExecuteState) -> None:
     """do_orm_execute: (namespace, tenant) of an ORM-enabled UPDATE or DELETE of watched models
-    (every tenant when unscoped or without a tenant)."""
+    (every tenant when unscoped or without a tenant). A statement executed with
+    `execution_options(cache_bump=False)` is left to its caller, which knows whether what it
+    changed shows (a reservation that leaves units available changes no product card) and calls
+    mark() when it does."""
     if not (state.is_update or state.is_delete):
+        return
+    if state.execution_options.get("cache_bump", True) is False:
         return
     namespaces = set()
     for mapper in state.all_mappers:

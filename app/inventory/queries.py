@@ -5,13 +5,16 @@ that install() hands them at start-up; the search index (above) imports them."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import functools
+
+from sqlalchemy import bindparam, func, select
 
 from app.catalog import queries as catalog_queries
 from app.catalog.models import ProductVariant
 from app.core import cache
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
+from app.tenants import orm as tenant_orm
 
 
 def products_in_stock():
@@ -26,19 +29,23 @@ def products_in_stock():
     )
 
 
+@functools.cache
+def _available_statement(scoped: bool):
+    s = StockLevel.__table__
+    statement = (
+        select(s.c.variant_id, func.sum(s.c.quantity_on_hand - s.c.quantity_reserved))
+        .where(s.c.variant_id.in_(bindparam("ids", expanding=True)))
+        .group_by(s.c.variant_id)
+    )
+    return statement.where(s.c.tenant_id == bindparam("tenant_id")) if scoped else statement
+
+
 def available(variant_ids: list[int]) -> dict[int, int]:
     """Units available (on hand minus reserved, over every warehouse) per variant id; a variant
-    without stock rows is absent."""
+    without stock rows is absent. A prebuilt Core query (every list and product page asks)."""
     if not variant_ids:
         return {}
-    rows = db.session.execute(
-        select(
-            StockLevel.variant_id,
-            func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved),
-        )
-        .where(StockLevel.variant_id.in_(variant_ids))
-        .group_by(StockLevel.variant_id)
-    ).all()
+    rows = tenant_orm.read_rows(_available_statement, ids=list(variant_ids))
     return {variant_id: int(units or 0) for variant_id, units in rows}
 
 
@@ -68,3 +75,4 @@ def install() -> None:
         catalog_queries.StockReads(products_in_stock=products_in_stock, available=available)
     )
     cache.watch(StockLevel, Warehouse, namespace=catalog_queries.CACHE_NAMESPACE)
+    cache.watch(StockLevel, Warehouse, namespace=catalog_queries.STOCK_CACHE_NAMESPACE)

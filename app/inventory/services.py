@@ -8,6 +8,8 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, insert, inspect, select, update
 
+from app.catalog import queries as catalog_queries
+from app.core import cache
 from app.core.db import transactional
 from app.core.errors import InsufficientStock, NotFound, ValidationError
 from app.core.types import utcnow
@@ -34,6 +36,19 @@ def _stock_event(stock: StockLevel, reason: str) -> None:
     )
 
 
+def _mark_caches(stock, d_on_hand: int, d_reserved: int) -> None:
+    """What a stock statement (executed with cache_bump=False) changes in the cached storefront:
+    product pages show each variant's units available, so their stock namespace moves on every
+    change; product cards and lists show only whether a product is in stock, so the catalog moves
+    only when this row's units available go from none to some or back (an order that leaves units
+    on the shelf keeps every cached list)."""
+    after = stock.quantity_on_hand - stock.quantity_reserved
+    before = after - (d_on_hand - d_reserved)
+    cache.mark(catalog_queries.STOCK_CACHE_NAMESPACE, stock.tenant_id)
+    if (before > 0) != (after > 0):
+        cache.mark(catalog_queries.CACHE_NAMESPACE, stock.tenant_id)
+
+
 def _ledger(
     stock: StockLevel,
     reason: str,
@@ -44,6 +59,7 @@ def _ledger(
     note=None,
     actor_id=None,
 ) -> None:
+    _mark_caches(stock, d_on_hand, d_reserved)
     db.session.add(
         StockMovement(
             stock_level_id=stock.id,
@@ -88,7 +104,7 @@ def adjust_stock(
             StockLevel.quantity_on_hand + delta >= 0,
         )
         .values(quantity_on_hand=StockLevel.quantity_on_hand + delta, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, cache_bump=False)  # _mark_caches
     )
     stock = db.session.get(StockLevel, stock_level_id, populate_existing=True)
     if stock is None:
@@ -187,7 +203,7 @@ def reserve_locked(
                 StockLevel.quantity_reserved + units >= 0,
             )
             .values(quantity_reserved=StockLevel.quantity_reserved + units, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, cache_bump=False)  # _mark_caches
         )
         if result.rowcount != 1:
             return stock_id
@@ -234,7 +250,7 @@ def move_stock(
             quantity_reserved=StockLevel.quantity_reserved + d_reserved,
             updated_at=utcnow(),
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, cache_bump=False)  # _mark_caches
     )
     if result.rowcount != 1:
         return None

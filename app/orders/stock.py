@@ -146,7 +146,9 @@ def return_units(
 
 def count_sold(sub: SubOrder, sign: int) -> None:
     """Products' sold_count (the storefront's popularity sort) follows paid and cancelled sub-orders;
-    product rows are updated in key order."""
+    product rows are updated in key order. It does not empty the cached catalog (cache_bump=False):
+    cached lists and cards show a count and a popularity order up to CATALOG_CACHE_SECONDS old,
+    where bumping the catalog on every paid order left a shop taking orders with no cached list."""
     units: dict[int, int] = {}
     for line in sub.lines:
         if line.product_id is not None:
@@ -157,5 +159,5 @@ def count_sold(sub: SubOrder, sign: int) -> None:
             update(Product)
             .where(Product.id == product_id)
             .values(sold_count=case((new < 0, 0), else_=new))
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, cache_bump=False)
         )
