@@ -73,9 +73,12 @@ class Config:
     ELASTICSEARCH_INDEX_PREFIX = _env(
         "ELASTICSEARCH_INDEX_PREFIX", "marketplace-"
     )  # alias <prefix>products
-    SEARCH_LOG_QUERIES = _env_bool(
-        "SEARCH_LOG_QUERIES", True
-    )  # search analytics (one outbox row per search)
+    SEARCH_LOG_QUERIES = _env_bool("SEARCH_LOG_QUERIES", True)  # search analytics
+    # With JOBS_MODE=rq a search is logged by one Redis call (app/search/log_buffer.py) and the
+    # cron writes the rows in batches every 10 s (jobs/schedule.py): the search pays ~0.1 ms,
+    # not an outbox row, a commit and a job. A Redis that loses its data loses those seconds of
+    # search analytics (never an order or a payment); `false` logs through the outbox instead.
+    SEARCH_LOG_BUFFER = _env_bool("SEARCH_LOG_BUFFER", True)
 
     # "inline": jobs run in-process right after commit (embedded default, no Redis needed).
     # "rq": jobs are enqueued on Redis and run by `flask worker`.

@@ -21,6 +21,8 @@ SCHEDULE = (
     CronEntry(tasks.redeliver_outbox, queue="default", interval=30),
     CronEntry(tasks.expire_unpaid_orders, queue="default", interval=60),
     CronEntry(tasks.resume_stalled_imports, queue="default", interval=300),
+    # the searches buffered in Redis (app/search/log_buffer.py), written in batches
+    CronEntry(tasks.flush_search_log, queue="default", interval=10),
     CronEntry(tasks.purge_expired_exports, queue="low", interval=3600),
     # sellers' payouts, daily (02:00 UTC): app.payouts.batches.PAYOUT_CRON
     CronEntry(tasks.run_payouts, queue="low", cron=PAYOUT_CRON),

@@ -113,6 +113,13 @@ def run_data_export(export_id: int) -> str:
         return run_export(export_id)
 
 
+def flush_search_log() -> int:
+    """Cron (every 10 s): write the searches buffered in Redis as rows."""
+    from app.search.log_buffer import flush
+
+    return flush()
+
+
 def purge_expired_exports() -> int:
     """Cron (hourly): delete the files of exports older than DATA_EXPORT_KEEP_HOURS."""
     from app.dataio.exports import purge_expired

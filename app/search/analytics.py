@@ -1,7 +1,7 @@
-"""Search analytics, recorded asynchronously: the request publishes an event (one outbox row,
-committed at once) and the consumer writes the log row after commit (queue "low" with RQ,
-in-process in the embedded default). A replayed event writes nothing twice (consume() and the
-unique source_event_id)."""
+"""Search analytics, recorded asynchronously. A search: with RQ, one Redis call (log_buffer.py,
+written in batches by the cron); otherwise an event (one outbox row, committed at once) whose
+consumer writes the log row after commit (in-process in the embedded default). A click: an
+event. A replayed event writes nothing twice (consume() and the unique source_event_id)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app.core.db import transaction
 from app.core.errors import NotFound
 from app.events.bus import publish
 from app.extensions import db
+from app.search import log_buffer
 from app.search.models import SearchClick, SearchQueryLog
 from app.search.types import tokens
 
@@ -43,19 +44,20 @@ def record_search(
     sort: str | None = None,
     user_id: int | None = None,
 ) -> None:
+    """One search in the search analytics: buffered in Redis where RQ runs the cron that writes
+    it (log_buffer: one round trip), else through the outbox (a `search.performed` event)."""
+    entry = {
+        "query": (q or "")[:200],
+        "endpoint": endpoint,
+        "result_count": int(total),
+        "filters": _filters_of(filters),
+        "sort": sort,
+        "user_id": user_id,
+    }
+    if log_buffer.enabled() and log_buffer.append(entry):
+        return
     with transaction():
-        publish(
-            "search.performed",
-            {
-                "query": (q or "")[:200],
-                "endpoint": endpoint,
-                "result_count": int(total),
-                "filters": _filters_of(filters),
-                "sort": sort,
-                "user_id": user_id,
-            },
-            aggregate="search",
-        )
+        publish("search.performed", entry, aggregate="search")
 
 
 def record_click(*, query: str, product_id: int, position: int | None, user_id: int | None) -> None:
