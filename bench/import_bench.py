@@ -74,7 +74,7 @@ class CountingRunner:
     def __init__(self):
         self.calls = 0
 
-    def enqueue(self, task, *args, queue="default", job_id=None):
+    def enqueue(self, task, *args, queue="default", job_id=None, timeout=None):
         self.calls += 1
 
 

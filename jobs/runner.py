@@ -13,17 +13,6 @@ log = logging.getLogger(__name__)
 
 # retried with backoff: 10 s, 30 s, 1 min, 5 min, 15 min
 RETRY = Retry(max=5, interval=[10, 30, 60, 300, 900])
-# An event consumer's job (job id "event-<id>-<consumer>", app.events.bus) handles one event: a few
-# rows, a mail, an index update. Its timeout is short because `flask worker` runs jobs in its own
-# process, where RQ can only mark a job as alive for its whole timeout + 60 s: a worker killed
-# mid-job leaves the job to RQ's abandoned-job cleanup after that long (RQ's 180 s default: 4 min;
-# this: 90 s; tests/faults/test_worker_kill.py). A consumer that times out is retried (RETRY),
-# and applies its event once (app.events.bus.consume). Other jobs keep RQ's default.
-EVENT_JOB_TIMEOUT = 30
-
-
-def _timeout_for(job_id: str | None) -> int | None:
-    return EVENT_JOB_TIMEOUT if job_id and job_id.startswith("event-") else None
 
 
 class RQRunner:
@@ -37,22 +26,30 @@ class RQRunner:
         return self._queues[name]
 
     def enqueue(
-        self, task: str, *args: Any, queue: str = "default", job_id: str | None = None
+        self,
+        task: str,
+        *args: Any,
+        queue: str = "default",
+        job_id: str | None = None,
+        timeout: int | None = None,
     ) -> None:
+        """`timeout`: the job's, in seconds (None: RQ's default); the event bus gives its
+        consumers a short one (app.events.bus.EVENT_JOB_TIMEOUT)."""
         self.queue(queue).enqueue(
             task,
             *args,
             retry=RETRY,
             job_id=job_id,
             failure_ttl=7 * 24 * 3600,
-            job_timeout=_timeout_for(job_id),
+            job_timeout=timeout,
         )
 
-    def enqueue_many(self, calls: list[tuple[str, tuple, str, str | None]]) -> None:
-        """Several enqueue() calls [(task, args, queue, job_id)] in ONE Redis pipeline (one round
-        trip): the same jobs, retry and failure TTL as enqueue(); all accepted or an exception."""
+    def enqueue_many(self, calls: list[tuple[str, tuple, str, str | None, int | None]]) -> None:
+        """Several enqueue() calls [(task, args, queue, job_id, timeout)] in ONE Redis pipeline
+        (one round trip): the same jobs, retry and failure TTL as enqueue(); all accepted or an
+        exception."""
         by_queue: dict[str, list] = {}
-        for task, args, queue, job_id in calls:
+        for task, args, queue, job_id, timeout in calls:
             by_queue.setdefault(queue, []).append(
                 Queue.prepare_data(
                     task,
@@ -60,7 +57,7 @@ class RQRunner:
                     job_id=job_id,
                     retry=RETRY,
                     failure_ttl=7 * 24 * 3600,
-                    timeout=_timeout_for(job_id),
+                    timeout=timeout,
                 )
             )
         with self.connection.pipeline() as pipe:
@@ -81,7 +78,12 @@ class InlineRunner:
         self.app = app
 
     def enqueue(
-        self, task: str, *args: Any, queue: str = "default", job_id: str | None = None
+        self,
+        task: str,
+        *args: Any,
+        queue: str = "default",
+        job_id: str | None = None,
+        timeout: int | None = None,
     ) -> None:
         from rq.utils import import_attribute
 

@@ -232,7 +232,7 @@ class _InProcess:
         self.low_stock: dict[int, int] = {}  # stock level id -> its latest stock_changed event
         self.ledger_jobs: list[tuple[int, str]] = []  # (event id, consumer)
 
-    def enqueue(self, task, event_id, consumer, queue="default", job_id=None) -> None:
+    def enqueue(self, task, event_id, consumer, queue="default", job_id=None, timeout=None) -> None:
         if consumer.startswith(self.NOT_FOR_THE_PAST) or consumer == "inbox.deliver":
             return
         if consumer in self.LEDGER:

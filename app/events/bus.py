@@ -34,13 +34,24 @@ log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 60
 BACKOFF_SECONDS = (5, 15, 60, 300, 900, 3600)
+# A consumer's job handles one event: a few rows, a mail, an index update. Its timeout is short
+# because `flask worker` runs jobs in its own process, where RQ can only mark a job as alive for
+# its whole timeout + 60 s: a worker killed mid-job leaves the job to RQ's abandoned-job cleanup
+# after that long (RQ's 180 s default: 4 min; this: 90 s; tests/faults/test_worker_kill.py). A
+# consumer that times out is retried by the runner, and applies its event once (consume()).
+EVENT_JOB_TIMEOUT = 30
 
 
 class TaskRunner(Protocol):
     """What the jobs layer provides: hand a task to a queue (or run it now)."""
 
     def enqueue(
-        self, task: str, *args: Any, queue: str = "default", job_id: str | None = None
+        self,
+        task: str,
+        *args: Any,
+        queue: str = "default",
+        job_id: str | None = None,
+        timeout: int | None = None,
     ) -> None: ...
 
 
@@ -242,6 +253,7 @@ def dispatch(ids: list[int]) -> int:
                         sub.consumer,
                         queue=sub.queue,
                         job_id=_job_id(row.id, sub.consumer),
+                        timeout=EVENT_JOB_TIMEOUT,
                     )
             except Exception as exc:  # e.g. Redis unreachable: keep it pending, back off
                 attempt = row.attempts + 1
@@ -295,6 +307,7 @@ def dispatch_new(events: dict[int, str]) -> int:
                             (event_id, sub.consumer),
                             sub.queue,
                             _job_id(event_id, sub.consumer),
+                            EVENT_JOB_TIMEOUT,
                         )
                         for event_id in sorted(events)
                         for sub in bus.subscribers.get(events[event_id], [])
@@ -312,6 +325,7 @@ def dispatch_new(events: dict[int, str]) -> int:
                         sub.consumer,
                         queue=sub.queue,
                         job_id=_job_id(event_id, sub.consumer),
+                        timeout=EVENT_JOB_TIMEOUT,
                     )
             except Exception as exc:  # e.g. Redis unreachable: keep it pending, back off
                 error = f"{type(exc).__name__}: {exc}"[:2000]

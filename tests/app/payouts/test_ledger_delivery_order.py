@@ -35,11 +35,11 @@ class _Holding:
         self.inner, self.held = inner, held
         self.jobs: list[tuple[int, str]] = []
 
-    def enqueue(self, task, event_id, consumer, queue="default", job_id=None) -> None:
+    def enqueue(self, task, event_id, consumer, queue="default", job_id=None, timeout=None) -> None:
         if consumer in self.held:
             self.jobs.append((event_id, consumer))
             return
-        self.inner.enqueue(task, event_id, consumer, queue=queue, job_id=job_id)
+        self.inner.enqueue(task, event_id, consumer, queue=queue, job_id=job_id, timeout=timeout)
 
 
 @contextmanager
