@@ -417,9 +417,11 @@ class Sampler:
         scheduler: int | None = None,
         database_url: str | None = None,
         redis_url: str | None = None,
+        rq_heavy: int | None = None,
     ):
         self.recorder, self.interval = recorder, interval
         self.web_master, self.rq_worker, self.scheduler = web_master, rq_worker, scheduler
+        self.rq_heavy = rq_heavy
         self.database_url, self.redis_url = database_url, redis_url
         self.samples: list[dict] = []
         self.stop = threading.Event()
@@ -525,7 +527,7 @@ class Sampler:
         }
         for name, pid in (
             ("rq_worker", self.rq_worker),
-            ("rq_heavy_worker", getattr(self, "rq_heavy", None)),
+            ("rq_heavy_worker", self.rq_heavy),
             ("scheduler", self.scheduler),
         ):
             if pid:
@@ -1143,9 +1145,15 @@ def main() -> int:
         print(f"soak: {rate:.1f} actions/s (open loop) for {args.minutes} min ...", flush=True)
         soak_start = len(recorder.records)
         sampler = Sampler(
-            recorder, args.interval, web.pid, worker.pid, scheduler.pid, url, args.redis_url
+            recorder,
+            args.interval,
+            web.pid,
+            worker.pid,
+            scheduler.pid,
+            url,
+            args.redis_url,
+            rq_heavy=heavy.pid if heavy else None,
         )
-        sampler.rq_heavy = heavy.pid if heavy else None
         thread = threading.Thread(target=sampler.run, daemon=True)
         thread.start()
         cpu0 = time.process_time()

@@ -452,7 +452,7 @@ def restore_tenant(directory: Path | str, into_slug: str, name: str | None = Non
                 details={"tenant": into_slug},
             )
         counts = _insert_all(directory, manifest, p, tenant_id)
-        files_missing = _restore_files(directory, tenant_id, written)
+        files_missing = _restore_files(directory, manifest, tenant_id, written)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -463,11 +463,11 @@ def restore_tenant(directory: Path | str, into_slug: str, name: str | None = Non
     return RestoreResult(tenant_id, into_slug, created, counts, files_missing)
 
 
-def _restore_files(directory: Path, tenant_id: int, written: list[Path]) -> int:
+def _restore_files(directory: Path, manifest: dict, tenant_id: int, written: list[Path]) -> int:
     """Write the backup's KYC files under the restored rows' names (appending each to `written`);
     the number of rows whose file the backup does not hold. A file that does not match its row's
     sha256 raises ValidationError."""
-    if "kyc_documents" not in read_manifest(directory).get("tables", {}):
+    if "kyc_documents" not in manifest.get("tables", {}):
         return 0
     source_dir = directory / FILES_DIR / "kyc_documents"
     missing = 0
