@@ -11,6 +11,8 @@
 #   make audit     pip-audit on requirements.lock, npm audit on the admin's front-end lock
 #   make superset  Apache Superset (BI) in its own venv on http://127.0.0.1:8088 (SUPERSET_* env; README)
 #   make bench     seed 100k products into MariaDB (shop_bench), time the admin lists; bench/results/
+#   make bench-compare  storefront API vs django-oscar + a bare Flask ceiling, one run (bench/peers/;
+#                  ROUNDS=2 DURATION=20s ROWS=...): bench/results/compare-<UTC date>.md/.tsv
 #   make clean     caches and temp files in the clone (make distclean: also venv and ./instance)
 
 SHELL := /bin/bash
@@ -29,7 +31,7 @@ DEV_DATABASE_URL ?= sqlite:///$(DEV_INSTANCE)/marketplace.db
 DEV_FLASK = env APP_CONFIG=development FLASK_APP=wsgi.py INSTANCE_PATH=$(DEV_INSTANCE) \
 	DATABASE_URL=$(DEV_DATABASE_URL) $(VENV)/bin/flask
 
-.PHONY: help run test test-faults lint install services audit bench clean distclean superset
+.PHONY: help run test test-faults lint install services audit bench bench-compare clean distclean superset
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -75,6 +77,11 @@ superset:
 bench: install services
 	$(VENV)/bin/python bench/seed_bench.py
 	$(VENV)/bin/python bench/admin_list_bench.py
+
+# bench/peers/compare.sh from the repository: the peer's venvs (~/.cache/marketplace/peer-oscar-*),
+# peer_oscar and shop_bench seeded when they are not, the search index, then the run (~9 min a round)
+bench-compare: install services
+	@scripts/bench-compare.sh
 
 clean:
 	find . -path ./.git -prune -o -type d -name __pycache__ -print0 | xargs -0r rm -rf
