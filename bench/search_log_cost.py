@@ -12,7 +12,7 @@ bench/results/search_log_cost.{json,md}.
     <venv>/bin/python bench/search_log_cost.py [N] [ROUNDS]
 
 Needs `shop_bench` (bench/seed_bench.py) and its search index in SEARCH_INDEX_DIR (default
-/tmp/perf-compare/search-index, the one `make bench-compare` builds)."""
+/tmp/bench-compare/search-index, the one `make bench-compare` builds)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ os.environ.update(
     SECRET_KEY="bench-" + "x" * 40,
     JWT_SECRET_KEY="bench-" + "y" * 40,
     INSTANCE_PATH=os.environ.get("BENCH_INSTANCE_PATH", "/tmp/search-log-bench-instance"),
-    SEARCH_INDEX_DIR=os.environ.get("SEARCH_INDEX_DIR", "/tmp/perf-compare/search-index"),
+    SEARCH_INDEX_DIR=os.environ.get("SEARCH_INDEX_DIR", "/tmp/bench-compare/search-index"),
     JOBS_MODE="rq",
 )
 

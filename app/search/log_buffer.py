@@ -56,6 +56,17 @@ def _keys() -> tuple[str, str, str]:
     return f"{base}:entries", f"{base}:seq", f"{base}:lock"
 
 
+def _appender():
+    """(this app's Redis, the append script registered on it: EVALSHA rather than the script's
+    text with every search, the list's and the counter's keys), made once per app and Redis."""
+    found = current_app.extensions.get("search_log_appender")
+    if found is None or found[0] is not _redis():
+        entries, seq, _ = _keys()
+        found = (_redis(), _redis().register_script(_APPEND), [entries, seq])
+        current_app.extensions["search_log_appender"] = found
+    return found
+
+
 def _redis():
     return current_app.extensions.get("redis")
 
@@ -71,21 +82,12 @@ def enabled() -> bool:
 def append(entry: dict) -> bool:
     """Append one search's log entry (the `search.performed` payload) for the current tenant.
     False when Redis refused (the caller logs it through the outbox instead)."""
-    entries, seq, _ = _keys()
     body = dict(
-        entry,
-        tenant_id=current_tenant_id(),
-        at=utcnow().isoformat(timespec="microseconds"),
+        entry, tenant_id=current_tenant_id(), at=utcnow().isoformat(timespec="microseconds")
     )
     try:
-        _redis().eval(
-            _APPEND,
-            2,
-            entries,
-            seq,
-            json.dumps(body, separators=(",", ":")),
-            time.time_ns() // 1000,
-        )
+        _, script, keys = _appender()
+        script(keys=keys, args=[json.dumps(body, separators=(",", ":")), time.time_ns() // 1000])
     except Exception:
         log.warning("search log buffer unavailable: logged through the outbox", exc_info=True)
         return False

@@ -163,16 +163,16 @@ def test_a_refusing_redis_sends_the_search_through_the_outbox(buffered, client, 
     events = _search_events(app)
     with app.app_context():
         redis = app.extensions["redis"]
-        real_eval = redis.eval
+        real = redis.eval, redis.evalsha
 
         def refuses(*args, **kwargs):
             raise ConnectionError("Redis is down")
 
-        redis.eval = refuses
+        redis.eval = redis.evalsha = refuses
         try:
             response = client.get(f"{API}/products/?q=lamp", headers={"X-Tenant": t.slug})
         finally:
-            redis.eval = real_eval
+            redis.eval, redis.evalsha = real
     assert response.status_code == 200
     assert _search_events(app) == events + 1
 
