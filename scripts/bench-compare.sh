@@ -27,7 +27,9 @@
 #
 # Touches only: databases peer_oscar and shop_bench, Redis dbs 13 (project) and 14 (peer), files
 # under ~/.cache/marketplace and $WORK_DIR. Environment: PRODUCTS=100000, PEER_DIR, WORK_DIR
-# (default /tmp/bench-compare: search index, runs), RESULTS_NAME (default compare-<UTC date>).
+# (default /tmp/bench-compare: search index, runs), RESULTS_NAME (default compare-<UTC date>),
+# PROJECT_DIR (default this clone: another tree of the project to measure, e.g. a worktree of an
+# earlier commit for a before/after pair; same venv, database and index).
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -225,7 +227,7 @@ run() {
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
     out="$WORK_DIR/run-$stamp"
     log "bench/peers/compare.sh -> $out (ROUNDS=${ROUNDS:-2}: about 8-9 minutes a round)"
-    PROJECT_DIR="$ROOT" PROJECT_VENV="$VENV" OSCAR_VENV="$OSCAR_VENV" FLASK_VENV="$FLASK_VENV" \
+    PROJECT_DIR="${PROJECT_DIR:-$ROOT}" PROJECT_VENV="$VENV" OSCAR_VENV="$OSCAR_VENV" FLASK_VENV="$FLASK_VENV" \
         SEARCH_INDEX_DIR="$SEARCH_INDEX_DIR" OUT="$out" PROJECT_DB="$PROJECT_DB" \
         PROJECT_REDIS_DB=13 OSCAR_REDIS_DB=14 \
         bash "$PEERS/compare.sh"
