@@ -450,40 +450,62 @@ def _money(value: Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
+def _with_refs(*product_columns):
+    """SELECT `product_columns` with the names and slugs of the product's brand, category and
+    seller (and the seller's status): what a card and a product page show of them."""
+    p, b, c = Product.__table__, Brand.__table__, Category.__table__
+    s = SellerProfile.__table__
+    return select(
+        *product_columns,
+        b.c.name.label("brand_name"),
+        b.c.slug.label("brand_slug"),
+        c.c.name.label("category_name"),
+        c.c.slug.label("category_slug"),
+        s.c.store_name,
+        s.c.slug.label("seller_slug"),
+        s.c.status.label("seller_status"),
+    ).select_from(
+        p.join(s, s.c.id == p.c.seller_id)
+        .outerjoin(b, b.c.id == p.c.brand_id)
+        .outerjoin(c, c.c.id == p.c.category_id)
+    )
+
+
+def _brand_ref(row) -> BrandRef | None:
+    return (
+        BrandRef(id=row.brand_id, name=row.brand_name, slug=row.brand_slug)
+        if row.brand_id is not None
+        else None
+    )
+
+
+def _seller_ref(row) -> SellerRef:
+    return SellerRef(id=row.seller_id, store_name=row.store_name, slug=row.seller_slug)
+
+
+def _scoped(statement, table, scoped: bool):
+    return statement.where(table.c.tenant_id == bindparam("tenant_id")) if scoped else statement
+
+
 @functools.cache
 def _cards_statement(scoped: bool):
     """The cards' products with their brand, category and seller (tenant_orm.read_rows)."""
-    p, b, c = Product.__table__, Brand.__table__, Category.__table__
-    s = SellerProfile.__table__
-    statement = (
-        select(
-            p.c.id,
-            p.c.title,
-            p.c.slug,
-            p.c.status,
-            p.c.product_type,
-            p.c.is_featured,
-            p.c.rating_avg,
-            p.c.rating_count,
-            p.c.sold_count,
-            p.c.created_at,
-            b.c.id.label("brand_id"),
-            b.c.name.label("brand_name"),
-            b.c.slug.label("brand_slug"),
-            c.c.id.label("category_id"),
-            c.c.name.label("category_name"),
-            c.c.slug.label("category_slug"),
-            s.c.id.label("seller_id"),
-            s.c.store_name,
-            s.c.slug.label("seller_slug"),
-        )
-        .select_from(
-            p.join(s, s.c.id == p.c.seller_id)
-            .outerjoin(b, b.c.id == p.c.brand_id)
-            .outerjoin(c, c.c.id == p.c.category_id)
-        )
-        .where(p.c.id.in_(bindparam("ids", expanding=True)))
-    )
+    p = Product.__table__
+    statement = _with_refs(
+        p.c.id,
+        p.c.title,
+        p.c.slug,
+        p.c.status,
+        p.c.product_type,
+        p.c.is_featured,
+        p.c.rating_avg,
+        p.c.rating_count,
+        p.c.sold_count,
+        p.c.created_at,
+        p.c.brand_id,
+        p.c.category_id,
+        p.c.seller_id,
+    ).where(p.c.id.in_(bindparam("ids", expanding=True)))
     return _scoped(statement, p, scoped)
 
 
@@ -549,13 +571,11 @@ def product_cards(ids: list[int]) -> list[ProductCard]:
                 compare_at_price=_money(v.compare_at_price) if v else None,
                 currency=v.currency if v else None,
                 image=images.get(pid),
-                brand=BrandRef(id=p.brand_id, name=p.brand_name, slug=p.brand_slug)
-                if p.brand_id is not None
-                else None,
+                brand=_brand_ref(p),
                 category=CategoryRef(id=p.category_id, name=p.category_name, slug=p.category_slug)
                 if p.category_id is not None
                 else None,
-                seller=SellerRef(id=p.seller_id, store_name=p.store_name, slug=p.seller_slug),
+                seller=_seller_ref(p),
                 rating=Rating(average=_money(p.rating_avg), count=p.rating_count),
                 sold_count=p.sold_count,
                 in_stock=any(stock.get(i, 0) > 0 for i in variant_ids.get(pid, ())),
@@ -568,31 +588,8 @@ def product_cards(ids: list[int]) -> list[ProductCard]:
 @functools.cache
 def _detail_statement(scoped: bool):
     """A product page's product, with its brand, category and seller (tenant_orm.read_rows)."""
-    p, b, c = Product.__table__, Brand.__table__, Category.__table__
-    s = SellerProfile.__table__
-    statement = (
-        select(
-            p,
-            b.c.name.label("brand_name"),
-            b.c.slug.label("brand_slug"),
-            c.c.name.label("category_name"),
-            c.c.slug.label("category_slug"),
-            s.c.store_name,
-            s.c.slug.label("seller_slug"),
-            s.c.status.label("seller_status"),
-        )
-        .select_from(
-            p.join(s, s.c.id == p.c.seller_id)
-            .outerjoin(b, b.c.id == p.c.brand_id)
-            .outerjoin(c, c.c.id == p.c.category_id)
-        )
-        .where(p.c.id == bindparam("id"))
-    )
-    return statement.where(p.c.tenant_id == bindparam("tenant_id")) if scoped else statement
-
-
-def _scoped(statement, table, scoped: bool):
-    return statement.where(table.c.tenant_id == bindparam("tenant_id")) if scoped else statement
+    p = Product.__table__
+    return _scoped(_with_refs(p).where(p.c.id == bindparam("id")), p, scoped)
 
 
 @functools.cache
@@ -632,8 +629,7 @@ def get_product(product_id: int, viewer: Viewer = Viewer()) -> ProductDetail:
         raise NotFound("no such product")
     product = found[0]
     owner_or_admin = viewer.is_admin or viewer.seller_id == product.seller_id
-    shown = product.status == "active" and product.seller_status not in scopes.OFF_STOREFRONT
-    if not shown and not owner_or_admin:
+    if not scopes.listed(product.status, product.seller_status) and not owner_or_admin:
         raise NotFound("no such product")
     variants = tenant_orm.read_rows(_detail_variants_statement, id=product_id)
     if not owner_or_admin:
@@ -647,9 +643,7 @@ def get_product(product_id: int, viewer: Viewer = Viewer()) -> ProductDetail:
         status=product.status,
         product_type=product.product_type,
         is_featured=product.is_featured,
-        brand=BrandRef(id=product.brand_id, name=product.brand_name, slug=product.brand_slug)
-        if product.brand_id is not None
-        else None,
+        brand=_brand_ref(product),
         category=CategoryPath(
             id=product.category_id,
             name=product.category_name,
@@ -658,9 +652,7 @@ def get_product(product_id: int, viewer: Viewer = Viewer()) -> ProductDetail:
         )
         if product.category_id is not None
         else None,
-        seller=SellerRef(
-            id=product.seller_id, store_name=product.store_name, slug=product.seller_slug
-        ),
+        seller=_seller_ref(product),
         variants=tuple(
             VariantView(
                 id=v.id,

@@ -65,9 +65,12 @@ def owns_image(seller_id: int, image: ProductImage) -> bool:
 
 def shown_on_storefront(product: Product) -> bool:
     """`on_storefront()` for one product in hand (its seller loaded)."""
-    return product.status == "active" and (
-        product.seller is None or product.seller.status not in OFF_STOREFRONT
-    )
+    return listed(product.status, product.seller.status if product.seller is not None else None)
+
+
+def listed(status: str, seller_status: str | None) -> bool:
+    """`on_storefront()` for a product's status and its seller's, read as plain values."""
+    return status == "active" and seller_status not in OFF_STOREFRONT
 
 
 def owns_attribute_value(seller_id: int, value: ProductAttributeValue) -> bool:
