@@ -29,9 +29,9 @@ from app.extensions import db
 from app.security.models import User
 from app.sellers.actors import actor_for
 from jobs.runner import RQRunner
+from tests.builders.workers import ROOT, worker_environment
 from tests.conftest import unique
 
-ROOT = Path(__file__).resolve().parents[2]
 PRODUCTS = 300  # 600 rows in chunks of 10: long enough to be killed between two chunks
 
 
@@ -48,16 +48,9 @@ def _file(prefix: str, category: str) -> bytes:
 
 
 def _worker(app, tmp_path: Path, name: str, *args: str, **env) -> subprocess.Popen:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    environ.update(
-        APP_CONFIG="testing",
-        FLASK_APP="wsgi.py",
-        PYTHONPATH=str(ROOT),
-        TEST_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        TEST_REDIS_URL=app.config["REDIS_URL"],
-        TEST_JOBS_MODE="rq",
+    environ = worker_environment(
+        app,
         TEST_DATA_IMPORT_DIR=app.config["DATA_IMPORT_DIR"],
-        TEST_SEARCH_INDEX_DIR=app.config["SEARCH_INDEX_DIR"],
         DATA_IMPORT_CHUNK_ROWS="10",
         **env,
     )

@@ -5,28 +5,17 @@ it. Real RQ workers on the test Redis, as processes of their own."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 from rq import Queue
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.builders.workers import ROOT, worker_environment
 
 
 def _run_worker(app, queue: str, *args: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    environ.update(
-        APP_CONFIG="testing",
-        FLASK_APP="wsgi.py",
-        PYTHONPATH=str(ROOT),
-        TEST_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        TEST_REDIS_URL=app.config["REDIS_URL"],
-        TEST_JOBS_MODE="rq",
-        TEST_SEARCH_INDEX_DIR=app.config["SEARCH_INDEX_DIR"],
-    )
+    environ = worker_environment(app)
     return subprocess.run(
         [sys.executable, "-m", "flask", "worker", *args, queue],
         cwd=ROOT,
