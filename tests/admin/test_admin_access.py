@@ -159,6 +159,7 @@ PAGES = (
     "/admin/analytics/segments/",
     "/admin/analytics/segments/export/champions.csv",
     "/admin/analytics/inventory/",
+    "/admin/analytics/bi/",
 )
 
 

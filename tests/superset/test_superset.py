@@ -329,6 +329,46 @@ def test_bi_page_says_so_when_superset_is_down(app, shop, monkeypatch):
     assert 'id="bi-frame"' not in html and "embedded-sdk.js" not in html
 
 
+def test_bi_page_and_its_token_are_for_admins_and_approved_sellers_only(app, shop):
+    """Signed out: the sign-in page. A customer: refused by the role. A seller waiting for
+    approval: a note and no token, and the token route answers 403. None of them needs Superset
+    (they are refused before it is asked)."""
+    from tests.builders.factories import Factory
+
+    factory = Factory(app)
+    tenant = shop["a"]
+    anonymous = app.test_client()
+    anonymous.environ_base["HTTP_X_TENANT"] = tenant.slug
+    for response in (
+        anonymous.get("/admin/analytics/bi/"),
+        anonymous.post("/admin/analytics/bi/token?dashboard=sales"),
+    ):
+        assert response.status_code == 302 and "/login/" in response.headers["Location"]
+
+    # a Customer's sign-in to the admin is refused: it stays signed out
+    customer, _ = login(
+        app, tenant.slug, factory.user(tenant, "Customer").username, expect_ok=False
+    )
+    for response in (
+        customer.get("/admin/analytics/bi/"),
+        customer.post("/admin/analytics/bi/token?dashboard=sales"),
+    ):
+        assert response.status_code in (302, 403)
+        assert not response.headers.get("Location", "").split("?")[0].endswith("/analytics/bi/")
+        assert "token" not in (response.get_json(silent=True) or {})
+
+    pending, _ = login(app, tenant.slug, factory.seller(tenant, status="pending").user.username)
+    page = pending.get("/admin/analytics/bi/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="bi-note"' in html and 'id="bi-data"' not in html
+    refused = pending.post(
+        "/admin/analytics/bi/token?dashboard=sales",
+        headers={"X-CSRFToken": pending.csrf_token() if hasattr(pending, "csrf_token") else ""},
+    )
+    assert refused.status_code == 403 and "token" not in refused.get_json()
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("who", ["admin", "s1"])
 def test_bi_page_renders_charts_in_chromium(live_server, superset, imported, shop, who, tmp_path):
