@@ -197,6 +197,46 @@ def test_stock_analytics_admin_and_seller(shop):
     assert _refused(shop["customer"].get("/admin/analytics/inventory/"))
 
 
+def test_stock_analytics_lists_only_the_stock_rows_it_can_describe(app):
+    """A stock row whose variant the tenant does not have: what SQLite (the embedded default,
+    where ON DELETE CASCADE is not enforced) leaves when a product is deleted and its variant id
+    is reused in another shop; made here on MariaDB with a direct insert. The page answers and
+    lists the shop's own variants (it was a KeyError, a 500, for the Admin and the Super Admin)."""
+    from sqlalchemy import insert, select
+
+    from app.inventory.models import StockLevel
+
+    factory = Factory(app)
+    tenant, other = factory.tenant(), factory.tenant()
+    seller = factory.seller(tenant)
+    mine = factory.product(seller, title="Own kettle", stock=4)
+    theirs = factory.product(factory.seller(other), title="Their kettle", stock=2)
+    with app.app_context(), tenant_scope(tenant.id):
+        warehouse_id = db.session.scalar(
+            select(StockLevel.warehouse_id).where(StockLevel.id == mine.stock_level_id)
+        )
+        db.session.execute(
+            insert(StockLevel.__table__).values(
+                tenant_id=tenant.id,
+                seller_id=seller.id,
+                variant_id=theirs.variant_id,
+                warehouse_id=warehouse_id,
+                quantity_on_hand=9,
+                quantity_reserved=0,
+                reorder_point=0,
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
+        db.session.commit()
+    admin, _ = login(app, tenant.slug, factory.user(tenant, roles.ADMIN).username)
+    page = _page(admin, "/admin/analytics/inventory/?by=variant")
+    assert "Own kettle" in page and "Their kettle" not in page
+    assert "Own kettle" in _page(
+        login(app, tenant.slug, seller.user.username)[0], "/admin/analytics/inventory/?by=variant"
+    )
+
+
 # --- segments ------------------------------------------------------------------------------------
 
 
