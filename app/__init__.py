@@ -58,6 +58,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         hooks,
         models,  # noqa: F401  (every model registered on the metadata)
     )
+    from app.core.db import install_sqlite_rules
     from app.events.bus import EventBus
     from app.inventory.queries import install as install_stock_reads
 
@@ -69,6 +70,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         Redis.from_url(app.config["REDIS_URL"]) if app.config.get("REDIS_URL") else None
     )
 
+    install_sqlite_rules()  # SQLite enforces foreign keys, as MariaDB does
     hooks.install()  # every session hook, once per process, in the order they must run
     install_stock_reads()  # product lists and pages read stock through inventory
     app.extensions["event_bus"] = EventBus()

@@ -89,10 +89,32 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Every app connection enforces foreign keys (app/core/db.py). A batch migration
+            # rebuilds a table (copy, DROP, rename): with enforcement on, the DROP would delete or
+            # null its children's rows. Off for the migration (outside any transaction, where
+            # SQLite honours it), then the whole database checked and enforcement restored.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.commit()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            for table, rowid, parent, _fk in broken[:20]:
+                logger.warning("row %s of %s points at a missing %s row", rowid, table, parent)
+            if broken:
+                logger.warning(
+                    "%d rows point at missing rows (left by deletes before foreign keys were "
+                    "enforced on SQLite)",
+                    len(broken),
+                )
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

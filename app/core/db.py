@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -15,6 +17,25 @@ from app.extensions import db
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def _sqlite_connection_rules(dbapi_connection, _record) -> None:
+    """SQLite (the embedded default) enforces FOREIGN KEY clauses, ON DELETE CASCADE and SET NULL
+    only on connections that ask for it: without this, deleting a product left its variants' stock
+    rows behind (and SQLite reuses ids, so they later pointed at another shop's variant), where
+    MariaDB removes them. Every connection asks, as MariaDB always does. Migrations turn it off for
+    their own connection (migrations/env.py): a batch migration recreates a table by dropping it,
+    which would cascade into its children."""
+    if type(dbapi_connection).__module__ == "sqlite3":
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def install_sqlite_rules() -> None:
+    """Once per process (create_app() calls it; a second app finds it installed)."""
+    if not event.contains(Engine, "connect", _sqlite_connection_rules):
+        event.listen(Engine, "connect", _sqlite_connection_rules)
 
 
 @contextmanager

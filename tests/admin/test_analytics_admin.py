@@ -198,9 +198,9 @@ def test_stock_analytics_admin_and_seller(shop):
 
 
 def test_stock_analytics_lists_only_the_stock_rows_it_can_describe(app):
-    """A stock row whose variant the tenant does not have: what SQLite (the embedded default,
-    where ON DELETE CASCADE is not enforced) leaves when a product is deleted and its variant id
-    is reused in another shop; made here on MariaDB with a direct insert. The page answers and
+    """A stock row whose variant the tenant does not have: what SQLite (the embedded default)
+    left when a product was deleted before the app enforced foreign keys there, once its variant
+    id was reused in another shop; made here on MariaDB with a direct insert. The page answers and
     lists the shop's own variants (it was a KeyError, a 500, for the Admin and the Super Admin)."""
     from sqlalchemy import insert, select
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from tests.builders.migrations import old_rows
+
 pytestmark = pytest.mark.smoke
 
 
@@ -96,7 +98,7 @@ def test_refund_transactions_are_linked_to_their_refund(before_0014):
     from app.extensions import db
 
     app, upgrade = before_0014
-    with db.engine.begin() as conn:
+    with old_rows(db.engine) as conn:
         for refund_id, payment_id, reference in (
             (1, 10, "re_a"),
             (2, 10, "re_b"),

@@ -10,6 +10,8 @@ import json
 import pytest
 from sqlalchemy import text
 
+from tests.builders.migrations import old_rows
+
 pytestmark = pytest.mark.smoke
 
 
@@ -55,7 +57,7 @@ def test_keys_of_both_old_tables_replay_after_the_upgrade(before_0015):
     from app.payments.idempotency import claim_key
 
     app, upgrade = before_0015
-    with db.engine.begin() as conn:
+    with old_rows(db.engine) as conn:
         _sql(
             conn,
             "INSERT INTO tenants (id, name, slug, status, plan, default_currency, default_language, languages,"
