@@ -1,12 +1,12 @@
-"""CPU per request in one process on the uncached path: the product list (20 and 100 a page), a
-product detail, a search and the category tree, each asked by a signed-in customer (answers to a
-token are private, never served from the public cache), so every request runs the catalog's and
-search's queries and the schemas' dumps. Flask's test client, production config, no HTTP; the
-`shop_bench` database of bench/seed_bench.py by default (BENCH_DATABASE_URL to use another),
-Redis db 13 (emptied first: the search endpoint's own rate limit counts there, and a 429 would
-be cheap, so every timed answer must be a 200). Prints one JSON line of milliseconds of process
-CPU per request (N requests per case, default 300, after 30 warm-up; CASES=list,detail for some).
-Run it from each tree to compare two commits:
+"""CPU per request in one process on the uncached path: the product list (20 and 100 a page, sorted by
+price, filtered by a brand), a product detail, a search and the category tree, each asked by a
+signed-in customer (answers to a token are private, never served from the public cache), so every
+request runs the catalog's and search's queries and the schemas' dumps. Flask's test client,
+production config, no HTTP; the `shop_bench` database of bench/seed_bench.py by default
+(BENCH_DATABASE_URL to use another), Redis db 13 (emptied first: the search endpoint's own rate
+limit counts there, and a 429 would be cheap, so every timed answer must be a 200). Prints one JSON
+line of milliseconds of process CPU per request (N requests per case, default 300, after 30
+warm-up; CASES=list,detail for some). Run it from each tree to compare two commits:
 
     cd <tree> && <venv>/bin/python bench/uncached_cpu.py [N]
 
@@ -74,6 +74,9 @@ def main() -> None:
     cases = {
         "list": "/api/v1/products/?page=2",
         "list100": "/api/v1/products/?page_size=100",
+        # another sort and a filter: each its own statements (and, once, its own count)
+        "list_price": "/api/v1/products/?page=3&sort=price",
+        "list_brand": f"/api/v1/products/?brand={first['brand']['slug']}&sort=popularity",
         "detail": f"/api/v1/products/{first['id']}/",
         "search": "/api/v1/search/products/?q=shirt",
         "categories": "/api/v1/products/categories/",

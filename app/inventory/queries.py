@@ -40,6 +40,18 @@ def _available_statement(scoped: bool):
     return statement.where(s.c.tenant_id == bindparam("tenant_id")) if scoped else statement
 
 
+def available_of(variant_id):
+    """Units available (on hand minus reserved, over every warehouse; 0 without stock rows) of
+    the variant whose id is the column `variant_id`: a correlated scalar subquery, so that a
+    statement reading variants reads their stock too (product cards)."""
+    s = StockLevel.__table__
+    return (
+        select(func.coalesce(func.sum(s.c.quantity_on_hand - s.c.quantity_reserved), 0))
+        .where(s.c.variant_id == variant_id)
+        .scalar_subquery()
+    )
+
+
 def available(variant_ids: list[int]) -> dict[int, int]:
     """Units available (on hand minus reserved, over every warehouse) per variant id; a variant
     without stock rows is absent. A prebuilt Core query (every list and product page asks)."""
@@ -72,7 +84,9 @@ def install() -> None:
     """Called once by create_app(): product lists and pages read stock through these, and a
     write to stock or a warehouse invalidates the cached catalog like a write to a product."""
     catalog_queries.read_stock_with(
-        catalog_queries.StockReads(products_in_stock=products_in_stock, available=available)
+        catalog_queries.StockReads(
+            products_in_stock=products_in_stock, available=available, available_of=available_of
+        )
     )
     cache.watch(StockLevel, Warehouse, namespace=catalog_queries.CACHE_NAMESPACE)
     cache.watch(StockLevel, Warehouse, namespace=catalog_queries.STOCK_CACHE_NAMESPACE)
