@@ -121,10 +121,9 @@ class StockReads:
 
     # a subquery of the ids of products with an active variant that has stock available
     products_in_stock: Callable[[], Any]
-    # units available (on hand minus reserved, over every warehouse) per variant id
-    available: Callable[[list[int]], dict[int, int]]
-    # the same as a column: a correlated subquery of the units available of the variant whose
-    # id is the given column (product cards read it with their variants, in one statement)
+    # units available (on hand minus reserved, over every warehouse) of the variant whose id is
+    # the given column: a correlated subquery, so cards and product pages read it with their
+    # variants, in one statement
     available_of: Callable[[Any], Any]
 
 
@@ -628,7 +627,11 @@ def _detail_statement(scoped: bool):
 @functools.cache
 def _detail_variants_statement(scoped: bool):
     v = ProductVariant.__table__
-    statement = select(v).where(v.c.product_id == bindparam("id")).order_by(v.c.position, v.c.id)
+    statement = (
+        select(v, _stock_reads().available_of(v.c.id).label("units_available"))
+        .where(v.c.product_id == bindparam("id"))
+        .order_by(v.c.position, v.c.id)
+    )
     return _scoped(statement, v, scoped)
 
 
@@ -667,7 +670,7 @@ def get_product(product_id: int, viewer: Viewer = Viewer()) -> ProductDetail:
     variants = tenant_orm.read_rows(_detail_variants_statement, id=product_id)
     if not owner_or_admin:
         variants = [v for v in variants if v.is_active]
-    stock = _stock_reads().available([v.id for v in variants])
+    stock = {v.id: int(v.units_available or 0) for v in variants}
     return ProductDetail(
         id=product.id,
         title=product.title,

@@ -5,16 +5,13 @@ that install() hands them at start-up; the search index (above) imports them."""
 
 from __future__ import annotations
 
-import functools
-
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 
 from app.catalog import queries as catalog_queries
 from app.catalog.models import ProductVariant
 from app.core import cache
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
-from app.tenants import orm as tenant_orm
 
 
 def products_in_stock():
@@ -29,17 +26,6 @@ def products_in_stock():
     )
 
 
-@functools.cache
-def _available_statement(scoped: bool):
-    s = StockLevel.__table__
-    statement = (
-        select(s.c.variant_id, func.sum(s.c.quantity_on_hand - s.c.quantity_reserved))
-        .where(s.c.variant_id.in_(bindparam("ids", expanding=True)))
-        .group_by(s.c.variant_id)
-    )
-    return statement.where(s.c.tenant_id == bindparam("tenant_id")) if scoped else statement
-
-
 def available_of(variant_id):
     """Units available (on hand minus reserved, over every warehouse; 0 without stock rows) of
     the variant whose id is the column `variant_id`: a correlated scalar subquery, so that a
@@ -50,15 +36,6 @@ def available_of(variant_id):
         .where(s.c.variant_id == variant_id)
         .scalar_subquery()
     )
-
-
-def available(variant_ids: list[int]) -> dict[int, int]:
-    """Units available (on hand minus reserved, over every warehouse) per variant id; a variant
-    without stock rows is absent. A prebuilt Core query (every list and product page asks)."""
-    if not variant_ids:
-        return {}
-    rows = tenant_orm.read_rows(_available_statement, ids=list(variant_ids))
-    return {variant_id: int(units or 0) for variant_id, units in rows}
 
 
 def units_in_stock_by_product(product_ids: list[int]) -> dict[int, int]:
@@ -84,9 +61,7 @@ def install() -> None:
     """Called once by create_app(): product lists and pages read stock through these, and a
     write to stock or a warehouse invalidates the cached catalog like a write to a product."""
     catalog_queries.read_stock_with(
-        catalog_queries.StockReads(
-            products_in_stock=products_in_stock, available=available, available_of=available_of
-        )
+        catalog_queries.StockReads(products_in_stock=products_in_stock, available_of=available_of)
     )
     cache.watch(StockLevel, Warehouse, namespace=catalog_queries.CACHE_NAMESPACE)
     cache.watch(StockLevel, Warehouse, namespace=catalog_queries.STOCK_CACHE_NAMESPACE)
