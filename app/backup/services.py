@@ -11,12 +11,12 @@ and secrets of sessions (outbox, idempotency keys, login sessions and one-time t
 webhooks, background exports).
 
 Restore (`restore_tenant`) reads a backup into an empty tenant, or a new one it creates, in one
-transaction (nothing is written when anything fails): every id is new, every foreign key (and the
-id columns without a foreign key named in ID_COLUMNS, and the JSON id lists of ID_LISTS) follows
-its row; password hashes and encrypted secrets are copied as stored (they stay valid where the
-encryption key is the same). A reference to a row outside the backup (a global role, a Super
-Admin's user id on a stock movement, the 0 of "no message read yet") is kept as it is.
-A restored row has no `source_event_id` (the id of an outbox event, not backed up, that its
+transaction (nothing is written when anything fails): every id is new, every foreign key (and the id
+columns without a foreign key named in ID_COLUMNS, the JSON id lists of ID_LISTS, and the audit
+trail's entity ids) follows its row; password hashes and encrypted secrets are copied as stored
+(they stay valid where the encryption key is the same). A reference to a row outside the backup (a
+global role, a Super Admin's user id on a stock movement, the 0 of "no message read yet") is kept as
+it is. A restored row has no `source_event_id` (the id of an outbox event, not backed up, that its
 consumer wrote the row for: unique, and applied already), and KYC documents get their own
 `storage_name`.
 
@@ -87,6 +87,9 @@ EVENT_COLUMNS = "source_event_id"
 # own, and the backup's copy of its file (FILES_DIR/<table>/<old name>) is written under it
 FILE_COLUMNS = {("kyc_documents", "storage_name"): 80}
 FILES_DIR = "files"
+# the audit trail names what it is about by its mapped class and its id as text (app.security
+# .audit): a restore makes that text the id the entity has in the copy; the trail goes in last
+AUDIT = ("audit_log", "entity", "entity_id")
 # JSON columns holding a list of ids
 ID_LISTS = {
     ("promotions", "product_ids"): "products",
@@ -143,7 +146,29 @@ def plan() -> Plan:
                 chosen[name] = table
                 grew = True
     refs = {name: _references(table) for name, table in chosen.items()}
-    return Plan(_insert_order(chosen, refs), refs)
+    ordered = _insert_order(chosen, refs)
+    # nothing refers to audit rows: last, when every entity they name has its new id
+    ordered.sort(key=lambda table: table.name == AUDIT[0])
+    return Plan(ordered, refs)
+
+
+def _entity_tables() -> dict[str, str]:
+    """Mapped class name -> its table, for the classes whose table has a single id column."""
+    return {
+        mapper.class_.__name__: mapper.local_table.name
+        for mapper in Model.registry.mappers
+        if isinstance(mapper.local_table, sa.Table) and len(mapper.local_table.primary_key) == 1
+    }
+
+
+def _entity_id(row: dict, id_maps: dict[str, dict], entities: dict[str, str]) -> str | None:
+    """The audit row's entity id as the copy knows it: the new id of an entity in the backup; one
+    that is not (a global user, a row deleted since, a composite key) is kept as it is."""
+    old = row.get(AUDIT[2])
+    table = entities.get(row.get(AUDIT[1]) or "")
+    if old is None or table is None or not str(old).isdigit():
+        return old
+    return str(id_maps.get(table, {}).get(int(old), old))
 
 
 def _insert_order(chosen: dict[str, sa.Table], refs: dict[str, dict[str, str]]) -> list[sa.Table]:
@@ -536,6 +561,7 @@ def _insert_all(directory: Path, manifest: dict, p: Plan, tenant_id: int) -> dic
             and isinstance(pk[0].type, sa.Integer)
         )
         mapping = id_maps.setdefault(table.name, {})
+        entities = _entity_tables() if table.name == AUDIT[0] else None
         count = 0
         for row in rows_of(directory, table.name):
             values = {k: _load(v, kinds[k]) for k, v in row.items() if k in table.c}
@@ -557,6 +583,8 @@ def _insert_all(directory: Path, manifest: dict, p: Plan, tenant_id: int) -> dic
                         id_maps.get(target, {}).get(i, i) if isinstance(i, int) else i
                         for i in values[column]
                     ]
+            if entities is not None:
+                values[AUDIT[2]] = _entity_id(values, id_maps, entities)
             if values.get(EVENT_COLUMNS) is not None:
                 values[EVENT_COLUMNS] = None
             for (tname, column), size in FILE_COLUMNS.items():
@@ -606,6 +634,7 @@ def normalised(directory: Path | str) -> dict[str, list[dict]]:
     tables = [name for name in manifest["tables"] if name in by_name]
     ranks: dict[str, dict] = {}
     rows: dict[str, list[dict]] = {}
+    entities = _entity_tables()
     for name in tables:
         rows[name] = list(rows_of(directory, name))
         pk = list(by_name[name].primary_key.columns)
@@ -633,6 +662,8 @@ def normalised(directory: Path | str) -> dict[str, list[dict]]:
             for (tname, column), target in ID_LISTS.items():
                 if tname == name and isinstance(row.get(column), list):
                     row[column] = [ranks.get(target, {}).get(i, i) for i in row[column]]
+            if name == AUDIT[0]:
+                row[AUDIT[2]] = _entity_id(row, ranks, entities)
             shaped.append(row)
         out[name] = shaped
     return out

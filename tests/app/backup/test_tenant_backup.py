@@ -268,3 +268,62 @@ def test_a_file_missing_from_the_storage_is_reported_not_fatal(app, kyc_shop, tm
     out = runner.invoke(args=["tenant", "restore", str(tmp_path / "b"), "--into", "kyc-lost"])
     assert out.exit_code == 0, out.output
     assert "1 KYC document(s) restored without their file" in out.output
+
+
+def test_the_copy_s_audit_trail_names_the_copy_s_rows(app, shop, tmp_path, factory):
+    """An audit row names its entity by class and id (as text): in the copy, the id of the copied
+    row; an id the backup does not hold (a product deleted since) stays as it was."""
+    from sqlalchemy import insert
+
+    from app.core.types import utcnow
+    from app.security.models import AuditLog
+
+    tenant = shop["tenant"]
+    with app.app_context(), tenant_scope(tenant.id):
+        lamp = db.session.scalar(select(Product).where(Product.title == "Lamp"))
+        lamp_id, admin_id = lamp.id, shop["admin"].id
+        gone = str(10_000_000 + lamp_id)
+        db.session.execute(
+            insert(AuditLog.__table__),
+            [
+                {
+                    "tenant_id": tenant.id,
+                    "actor_id": admin_id,
+                    "actor": "a",
+                    "action": action,
+                    "entity": entity,
+                    "entity_id": entity_id,
+                    "created_at": utcnow(),
+                }
+                for action, entity, entity_id in (
+                    ("update", "Product", str(lamp_id)),
+                    ("login", "User", str(admin_id)),
+                    ("delete", "Product", gone),
+                )
+            ],
+        )
+        db.session.commit()
+    slug = f"{tenant.slug}-audited"
+    with app.app_context(), unscoped():
+        services.backup_tenant(tenant.slug, tmp_path / "a")
+        restored = services.restore_tenant(tmp_path / "a", slug)
+        services.backup_tenant(slug, tmp_path / "b")
+    with app.app_context(), tenant_scope(restored.tenant_id):
+        copy_lamp = db.session.scalar(select(Product.id).where(Product.title == "Lamp"))
+        copy_admin = db.session.scalar(
+            select(User.id).where(
+                User.tenant_id == restored.tenant_id, User.roles.any(name=roles.ADMIN)
+            )
+        )
+        trail = db.session.execute(
+            select(AuditLog.action, AuditLog.entity_id, AuditLog.actor_id).where(
+                AuditLog.tenant_id == restored.tenant_id
+            )
+        ).all()
+    assert copy_lamp != lamp_id and copy_admin != admin_id
+    named = {action: (entity_id, actor) for action, entity_id, actor in trail}
+    assert named["update"] == (str(copy_lamp), copy_admin)
+    assert named["login"] == (str(copy_admin), copy_admin)
+    assert named["delete"][0] == gone
+    a, b = services_normalised(app, tmp_path / "a"), services_normalised(app, tmp_path / "b")
+    assert _sorted(a["audit_log"]) == _sorted(b["audit_log"])
