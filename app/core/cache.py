@@ -219,9 +219,10 @@ def batched(*entries: tuple[str, str]) -> Iterator[None]:
     namespace and every entry at once) instead of one round trip each: for a use case that reads
     several cached settings (a priced cart reads five). The same answers as remember() on its
     own: an entry stored at an older version is a miss (computed and stored as remember does),
-    and what a miss computes is read after the version, so it is never older than it. Nothing is
-    read ahead without Redis (in-process reads cost no round trip), without a tenant, or when the
-    MGET fails (each remember() then reads for itself)."""
+    and what a miss computes is read after the version, so it is never older than it. When the
+    MGET fails (Redis down), every entry is a miss computed from the database and not stored, as
+    remember() answers then, with one failed round trip instead of one each. Nothing is read
+    ahead without Redis (in-process reads cost no round trip) or without a tenant."""
     tenant_id = current_tenant_id()
     redis = _redis()
     if redis is None or tenant_id is None or not entries:
@@ -237,14 +238,15 @@ def batched(*entries: tuple[str, str]) -> Iterator[None]:
     prefix = _prefix()
     try:
         values = redis.mget([*version_keys, *(f"{prefix}:e:{k}" for k in full_keys)])
-    except Exception:
+    except Exception:  # an outage: every entry a miss, never stored (as get_versioned answers)
         log.warning("cache batch read failed", exc_info=True)
-        yield
-        return
-    versions = {
-        namespace: ".".join((v or b"0").decode() for v in values[2 * i : 2 * i + 2])
-        for i, namespace in enumerate(namespaces)
-    }
+        values = [None] * (len(version_keys) + len(full_keys))
+        versions = dict.fromkeys(namespaces, f"nocache-{time.time_ns()}")
+    else:
+        versions = {
+            namespace: ".".join((v or b"0").decode() for v in values[2 * i : 2 * i + 2])
+            for i, namespace in enumerate(namespaces)
+        }
     ahead = dict(_batch.get() or {})
     for (namespace, _), full_key, stored in zip(
         entries, full_keys, values[len(version_keys) :], strict=True

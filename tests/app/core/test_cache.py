@@ -92,3 +92,27 @@ def test_batched_entries_are_read_in_one_round_trip_and_keep_remembers_answers(a
         finally:
             type(redis).execute_command = original
     assert computed == [b"one", b"two", b"newer"]
+
+
+def test_a_redis_outage_in_a_batch_is_one_failed_read_and_every_entry_a_miss(app):
+    from app.core.tenancy import tenant_scope
+
+    saved = app.extensions["redis"]
+    down = app.extensions["redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    sent = []
+    original = type(down).execute_command
+
+    def counted(client, *args, **kwargs):
+        sent.append(args[0])
+        return original(client, *args, **kwargs)
+
+    type(down).execute_command = counted
+    entries = [(unique("ns-"), unique("k-")) for _ in range(3)]
+    try:
+        with app.app_context(), tenant_scope(424244), cache.batched(*entries):
+            for n, entry in enumerate(entries):
+                assert cache.remember(*entry, lambda session, n=n: b"%d" % n, 60) == b"%d" % n
+    finally:
+        type(down).execute_command = original
+        app.extensions["redis"] = saved
+    assert sent == ["MGET"]  # nothing stored, no read per entry
