@@ -5,6 +5,9 @@ recomputed on every read by the pricing engine (app.pricing.engine.price), never
 
 Writes to one cart lock its row first (SELECT ... FOR UPDATE), so concurrent adds of the same
 variant add up instead of racing on the (cart, variant) unique key.
+
+The cart's own reads are two prebuilt Core statements (its items; their variants' facts), and an
+add answers from what it read for its checks; its writes are ORM writes (audit, session hooks).
 """
 
 from __future__ import annotations
@@ -275,8 +278,9 @@ def _item_row(item_id: int) -> CartItem:
     return db.session.get(CartItem, item_id, options=[lazyload(CartItem.variant)])
 
 
-def _check_stock(variant_id: int, quantity: int, stock: dict[int, int] | None = None) -> None:
-    available = (stock if stock is not None else available_stock([variant_id]))[variant_id]
+def _check_stock(variant_id: int, quantity: int, available: int) -> None:
+    """`quantity` units of the variant must be available now (`available`: read in this
+    transaction, VariantFacts.available)."""
     if quantity > available:
         raise InsufficientStock(
             "not enough stock for this quantity",
@@ -566,7 +570,7 @@ def add_item(ref: CartRef, variant_id: int, quantity: int) -> CartView:
         wanted = quantity + (item.quantity if item is not None else 0)
         held = {i.variant_id: i.quantity for i in items}
         check_quantity_limits({**held, variant_id: wanted}, before=held)
-        _check_stock(variant_id, wanted, {variant_id: added.available})
+        _check_stock(variant_id, wanted, added.available)
         if item is not None:
             _item_row(item.id).quantity = wanted
             db.session.flush()
@@ -608,7 +612,7 @@ def update_item(ref: CartRef, item_id: int, quantity: int) -> CartView:
         held = {i.variant_id: i.quantity for i in items}
         check_quantity_limits({**held, item.variant_id: quantity}, before=held)
         facts = variant_facts(held)
-        _check_stock(item.variant_id, quantity, {item.variant_id: facts[item.variant_id].available})
+        _check_stock(item.variant_id, quantity, facts[item.variant_id].available)
         _item_row(item.id).quantity = quantity
         db.session.flush()
         items = [replace(i, quantity=quantity) if i is item else i for i in items]
