@@ -5,17 +5,23 @@ recomputed on every read by the pricing engine (app.pricing.engine.price), never
 
 Writes to one cart lock its row first (SELECT ... FOR UPDATE), so concurrent adds of the same
 variant add up instead of racing on the (cart, variant) unique key.
+
+The cart's own reads are two prebuilt Core statements (its items; their variants' facts), and an
+add answers from what it read for its checks; its writes are ORM writes (audit, session hooks).
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from app.cart.errors import CartError
 from app.cart.models import Cart, CartItem
@@ -29,7 +35,7 @@ from app.core.tenancy import current_tenant_id
 from app.core.views import view_of
 from app.extensions import db
 from app.inventory.models import StockLevel, Warehouse
-from app.pricing import basket
+from app.pricing import basket, engine
 from app.pricing.engine import price  # checkout prices the cart with it too (carts.price)
 from app.pricing_contract import (
     AppliedPromotion,
@@ -41,6 +47,7 @@ from app.pricing_contract import (
     TaxComponent,
 )
 from app.security.actor import Actor
+from app.tenants import orm as tenant_orm
 from app.tenants.models import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_ORDER_UNITS, Tenant
 
 MAX_LINE_QUANTITY = 10_000
@@ -143,22 +150,137 @@ def sellable_variant_ids(variant_ids) -> set[int]:
     )
 
 
-def sellable_variant(variant_id: int) -> ProductVariant:
-    variant = db.session.scalar(
-        select(ProductVariant)
-        .join(Product, Product.id == ProductVariant.product_id)
-        .where(ProductVariant.id == variant_id, *_sellable())
-        .options(
-            contains_eager(ProductVariant.product)
-        )  # the product from the same row: one SELECT
+# --- the cart's reads: prebuilt Core statements (tenant_orm.read_rows) -----------------------------
+# An add, a view or a change of the cart reads its items and their variants with two of these (the
+# items, locked for a write; then every variant's facts, whether it is sold and its units
+# available): no ORM object is loaded to answer, which was most of an add's CPU (issue 19). The
+# writes themselves stay ORM writes, so the audit rows and the session hooks see them as before.
+
+
+@dataclass(frozen=True)
+class Held:
+    """An item of the cart as stored: its id, variant and quantity."""
+
+    id: int
+    variant_id: int
+    quantity: int
+
+
+@functools.cache
+def _items_statement(scoped: bool, by_user: bool, lock: bool):
+    """The cart of a customer (:user_id) or a guest (:token_hash) with its items (none: one row of
+    NULLs), in id order; `lock`: FOR UPDATE, the cart's row (and its items') first, as every write
+    of a cart does."""
+    c, i = Cart.__table__, CartItem.__table__
+    who = (
+        c.c.user_id == bindparam("user_id")
+        if by_user
+        else and_(c.c.token_hash == bindparam("token_hash"), c.c.user_id.is_(None))
     )
-    if variant is None:
-        raise NotFound("no such product variant", details={"variant_id": variant_id})
-    return variant
+    statement = (
+        select(c.c.id, i.c.id.label("item_id"), i.c.variant_id, i.c.quantity)
+        .select_from(c.outerjoin(i, i.c.cart_id == c.c.id))
+        .where(who)
+        .order_by(i.c.id)
+    )
+    if scoped:
+        statement = statement.where(c.c.tenant_id == bindparam("tenant_id"))
+    return statement.with_for_update() if lock else statement
 
 
-def _check_stock(variant_id: int, quantity: int, stock: dict[int, int] | None = None) -> None:
-    available = (stock if stock is not None else available_stock([variant_id]))[variant_id]
+def _cart_items(ref: CartRef, *, lock: bool = False) -> tuple[int | None, list[Held]]:
+    """(the caller's cart id or None when it has none, its items): one SELECT."""
+    if ref.actor is not None:
+        params, by_user = {"user_id": ref.actor.user_id}, True
+    elif ref.token:
+        params, by_user = {"token_hash": hash_token(ref.token)}, False
+    else:
+        return None, []
+    rows = tenant_orm.read_rows(lambda scoped: _items_statement(scoped, by_user, lock), **params)
+    if not rows:
+        return None, []
+    return rows[0].id, [Held(r.item_id, r.variant_id, r.quantity) for r in rows if r.item_id]
+
+
+@dataclass(frozen=True)
+class VariantFacts:
+    """What a cart shows and prices of a variant, read now: its product's, its price and weight,
+    whether it is sold (`_sellable`) and its units available (`available_stock`'s rule)."""
+
+    id: int
+    product_id: int
+    seller_id: int
+    category_id: int | None
+    sku: str
+    title: str
+    options: dict | None
+    price: Decimal
+    weight_kg: Decimal | None
+    for_sale: bool
+    available: int
+
+
+@functools.cache
+def _facts_statement(scoped: bool):
+    v, p = ProductVariant.__table__, Product.__table__
+    s, w = StockLevel.__table__, Warehouse.__table__
+    units = (
+        select(func.sum(s.c.quantity_on_hand - s.c.quantity_reserved))
+        .select_from(s.join(w, w.c.id == s.c.warehouse_id))
+        .where(s.c.variant_id == v.c.id, s.c.tenant_id == v.c.tenant_id, w.c.is_active.is_(True))
+        .scalar_subquery()
+    )
+    statement = (
+        select(
+            v.c.id,
+            v.c.product_id,
+            v.c.seller_id,
+            p.c.category_id,
+            v.c.sku,
+            p.c.title,
+            v.c.options,
+            v.c.price,
+            v.c.weight_kg,
+            and_(*_sellable()).label("for_sale"),
+            units.label("available"),
+        )
+        .select_from(v.join(p, p.c.id == v.c.product_id))
+        .where(v.c.id.in_(bindparam("ids", expanding=True)))
+    )
+    return statement.where(v.c.tenant_id == bindparam("tenant_id")) if scoped else statement
+
+
+def variant_facts(variant_ids) -> dict[int, VariantFacts]:
+    """VariantFacts of the current tenant's `variant_ids` (absent: no such variant), one SELECT."""
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return {}
+    return {
+        r.id: VariantFacts(
+            id=r.id,
+            product_id=r.product_id,
+            seller_id=r.seller_id,
+            category_id=r.category_id,
+            sku=r.sku,
+            title=r.title,
+            options=r.options,
+            price=r.price,
+            weight_kg=r.weight_kg,
+            for_sale=bool(r.for_sale),
+            available=int(r.available or 0),
+        )
+        for r in tenant_orm.read_rows(_facts_statement, ids=ids)
+    }
+
+
+def _item_row(item_id: int) -> CartItem:
+    """The ORM row of an item about to be changed or removed (its audit row needs it), alone."""
+    return db.session.get(CartItem, item_id, options=[lazyload(CartItem.variant)])
+
+
+def _check_stock(variant_id: int, quantity: int, available: int) -> None:
+    """`quantity` units of the variant must be available now (`available`: read in this
+    transaction, VariantFacts.available)."""
     if quantity > available:
         raise InsufficientStock(
             "not enough stock for this quantity",
@@ -179,6 +301,9 @@ class QuantityLimits:
     order: int  # units in all
 
 
+LIMITS_ENTRY = (basket.TENANT_CACHE_NAMESPACE, "tenant-quantity-limits")  # for cache.batched
+
+
 def quantity_limits() -> QuantityLimits:
     """The current tenant's limits (tenants.max_line_quantity, max_order_units), cached like its
     currency (app.pricing.basket) and dropped after any commit that writes a tenant."""
@@ -193,11 +318,7 @@ def quantity_limits() -> QuantityLimits:
         )
         return f"{line},{order}".encode()
 
-    line, order = (
-        cache.remember(basket.TENANT_CACHE_NAMESPACE, "tenant-quantity-limits", load, 3600)
-        .decode()
-        .split(",")
-    )
+    line, order = cache.remember(*LIMITS_ENTRY, load, 3600).decode().split(",")
     return QuantityLimits(int(line), int(order))
 
 
@@ -320,59 +441,89 @@ class CartView:
     quantity_limits: QuantityLimits
 
 
-def cart_view(
-    cart: Cart | None,
+@contextmanager
+def _cached_settings(destination: Destination | None = None) -> Iterator[None]:
+    """The cached settings a priced cart reads (currency, quantity limits and what the pricing
+    engine reads), read ahead in one Redis round trip (app.core.cache.batched)."""
+    with cache.batched(
+        basket.CURRENCY_ENTRY,
+        LIMITS_ENTRY,
+        *engine.cached_entries(destination=destination is not None),
+    ):
+        yield
+
+
+def _view(
+    cart_id: int | None,
+    items: list[Held],
+    facts: dict[int, VariantFacts],
     *,
     actor: Actor | None = None,
     token: str | None = None,
     destination: Destination | None = None,
     coupon_codes: tuple[str, ...] = (),
-    stock: dict[int, int] | None = None,
 ) -> CartView:
-    """The cart as the storefront shows it, priced now (`stock`: available units per variant, when
-    the caller read them already in this transaction)."""
-    items = list(cart.items) if cart is not None else []
-    variant_ids = [item.variant_id for item in items]
-    if stock is None or any(v not in stock for v in variant_ids):
-        stock = available_stock(variant_ids)
-    for_sale = sellable_variant_ids(variant_ids)
-    # what is no longer sold has no units to sell
-    stock = {v: (units if v in for_sale else 0) for v, units in stock.items()}
-    result = price(
-        pricing_request(
-            items,
-            actor=actor,
-            destination=destination,
-            coupon_codes=coupon_codes,
+    """The cart as the storefront shows it, priced now, from its items and their variants' facts
+    read in this transaction (`facts`: of every item's variant). What is no longer sold has no
+    units to sell."""
+    lines = []
+    for item in items:
+        f = facts[item.variant_id]
+        lines.append(
+            LineInput(
+                key=str(item.id),
+                variant_id=item.variant_id,
+                product_id=f.product_id,
+                seller_id=f.seller_id,
+                category_id=f.category_id,
+                quantity=item.quantity,
+                unit_price=Decimal(f.price),
+                weight_kg=f.weight_kg,
+            )
         )
+    result = price(
+        basket.request_for_lines(lines, actor, destination=destination, coupon_codes=coupon_codes)
     )
     priced = {line.key: line for line in result.lines}
-    limits = quantity_limits()
     # the priced line echoes the item's variant, seller and quantity: the rest is the item's
-    lines = tuple(
-        view_of(
-            CartLineView,
-            priced[str(item.id)],
-            id=item.id,
-            product_id=item.variant.product_id,
-            sku=item.variant.sku,
-            title=item.variant.product.title,
-            options=item.variant.options or {},
-            available=stock.get(item.variant_id, 0),
-            in_stock=item.quantity <= stock.get(item.variant_id, 0),
-            for_sale=item.variant_id in for_sale,
+    views = []
+    for item in items:
+        f = facts[item.variant_id]
+        available = f.available if f.for_sale else 0
+        views.append(
+            view_of(
+                CartLineView,
+                priced[str(item.id)],
+                id=item.id,
+                product_id=f.product_id,
+                sku=f.sku,
+                title=f.title,
+                options=f.options or {},
+                available=available,
+                in_stock=item.quantity <= available,
+                for_sale=f.for_sale,
+            )
         )
-        for item in items
-    )
     return view_of(
         CartView,
         result,
-        id=cart.id if cart is not None else None,
-        cart_token=token if (cart is not None and cart.user_id is None) else None,
-        items=lines,
+        id=cart_id,
+        cart_token=token if (cart_id is not None and actor is None) else None,
+        items=tuple(views),
         item_count=sum(item.quantity for item in items),
         rejected_coupons=dict(result.rejected_coupons),
-        quantity_limits=limits,
+        quantity_limits=quantity_limits(),
+    )
+
+
+def _view_now(cart_id: int | None, items: list[Held], ref: CartRef, **pricing) -> CartView:
+    return _view(
+        cart_id,
+        items,
+        variant_facts(i.variant_id for i in items),
+        actor=ref.actor,
+        token=ref.token,
+        **pricing,
     )
 
 
@@ -383,86 +534,113 @@ def get_cart(
     ref: CartRef, *, destination: Destination | None = None, coupon_codes: tuple[str, ...] = ()
 ) -> CartView:
     check_shopper(ref.actor)
-    with transaction():
-        cart = find_cart(ref)
-        return cart_view(
-            cart,
-            actor=ref.actor,
-            token=ref.token,
-            destination=destination,
-            coupon_codes=coupon_codes,
-        )
+    with transaction(), _cached_settings(destination):
+        cart_id, items = _cart_items(ref)
+        return _view_now(cart_id, items, ref, destination=destination, coupon_codes=coupon_codes)
+
+
+def _locked_cart(ref: CartRef) -> tuple[int | None, list[Held]]:
+    """The caller's cart, locked, with its items; a customer's is made on first use (a guest's is
+    made by its first add, which gives it its token). (None, []) for a guest without one."""
+    cart_id, items = _cart_items(ref, lock=True)
+    if cart_id is not None or ref.actor is None:
+        return cart_id, items
+    cart = Cart(user_id=ref.actor.user_id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(cart)
+    except IntegrityError:  # a concurrent first write of the same customer made it: use theirs
+        return _cart_items(ref, lock=True)
+    return cart.id, []  # ours, just inserted (its row is locked by the insert), with no items yet
 
 
 @retry_on_deadlock()
 def add_item(ref: CartRef, variant_id: int, quantity: int) -> CartView:
+    """Add `quantity` units of a variant a customer can buy now (`_sellable`: else 404); the units
+    held add up and must be in stock now and within the tenant's quantity limits. Answers the
+    cart priced now, from the items and variant facts read for the checks (no second read)."""
     check_shopper(ref.actor)
-    with transaction():
-        variant = sellable_variant(variant_id)
-        cart, _ = _cart_for_write(ref)
-        item = next((i for i in cart.items if i.variant_id == variant_id), None)
+    with transaction(), _cached_settings():
+        cart_id, items = _locked_cart(ref)
+        facts = variant_facts([*(i.variant_id for i in items), variant_id])
+        added = facts.get(variant_id)
+        if added is None or not added.for_sale:
+            raise NotFound("no such product variant", details={"variant_id": variant_id})
+        item = next((i for i in items if i.variant_id == variant_id), None)
         wanted = quantity + (item.quantity if item is not None else 0)
-        held = {i.variant_id: i.quantity for i in cart.items}
+        held = {i.variant_id: i.quantity for i in items}
         check_quantity_limits({**held, variant_id: wanted}, before=held)
-        # one read of the available units: for the check, and for the view of every item
-        stock = available_stock(sorted({i.variant_id for i in cart.items} | {variant_id}))
-        _check_stock(variant_id, wanted, stock)
-        if item is None:  # the new item has the highest id: appended, the items stay in id order
-            cart.items.append(CartItem(variant=variant, variant_id=variant_id, quantity=wanted))
+        _check_stock(variant_id, wanted, added.available)
+        if item is not None:
+            _item_row(item.id).quantity = wanted
+            db.session.flush()
+            items = [replace(i, quantity=wanted) if i is item else i for i in items]
         else:
-            item.quantity = wanted
-        db.session.flush()
-        return cart_view(cart, actor=ref.actor, token=ref.token, stock=stock)
+            row = CartItem(variant_id=variant_id, quantity=wanted)
+            if cart_id is None:  # a guest's first add: a new cart, and its token
+                ref.token = new_token()
+                cart = Cart(token_hash=hash_token(ref.token), items=[row])
+                db.session.add(cart)
+            else:
+                row.cart_id = cart_id
+                db.session.add(row)
+            db.session.flush()
+            cart_id = row.cart_id
+            # the new item has the highest id: appended, the items stay in id order
+            items = [*items, Held(row.id, variant_id, wanted)]
+        return _view(cart_id, items, facts, actor=ref.actor, token=ref.token)
 
 
-def _own_item(ref: CartRef, item_id: int) -> tuple[Cart, CartItem]:
-    cart = find_cart(ref, lock=True)
-    item = next((i for i in cart.items if i.id == item_id), None) if cart is not None else None
+def _own_item(ref: CartRef, item_id: int) -> tuple[int, list[Held], Held]:
+    cart_id, items = _cart_items(ref, lock=True)
+    item = next((i for i in items if i.id == item_id), None)
     if item is None:
         raise NotFound("no such item in your cart", details={"item_id": item_id})
-    return cart, item
+    return cart_id, items, item
 
 
 @retry_on_deadlock()
 def update_item(ref: CartRef, item_id: int, quantity: int) -> CartView:
     """Set an item's quantity; 0 removes it."""
     check_shopper(ref.actor)
-    with transaction():
-        cart, item = _own_item(ref, item_id)
+    with transaction(), _cached_settings():
+        cart_id, items, item = _own_item(ref, item_id)
         if quantity == 0:
-            cart.items.remove(item)
-        else:
-            held = {i.variant_id: i.quantity for i in cart.items}
-            check_quantity_limits({**held, item.variant_id: quantity}, before=held)
-            _check_stock(item.variant_id, quantity)
-            item.quantity = quantity
+            db.session.delete(_item_row(item.id))
+            db.session.flush()
+            return _view_now(cart_id, [i for i in items if i is not item], ref)
+        held = {i.variant_id: i.quantity for i in items}
+        check_quantity_limits({**held, item.variant_id: quantity}, before=held)
+        facts = variant_facts(held)
+        _check_stock(item.variant_id, quantity, facts[item.variant_id].available)
+        _item_row(item.id).quantity = quantity
         db.session.flush()
-        return cart_view(cart, actor=ref.actor, token=ref.token)
+        items = [replace(i, quantity=quantity) if i is item else i for i in items]
+        return _view(cart_id, items, facts, actor=ref.actor, token=ref.token)
 
 
 @retry_on_deadlock()
 def remove_item(ref: CartRef, item_id: int) -> CartView:
     check_shopper(ref.actor)
-    with transaction():
-        cart, item = _own_item(ref, item_id)
-        cart.items.remove(item)
+    with transaction(), _cached_settings():
+        cart_id, items, item = _own_item(ref, item_id)
+        db.session.delete(_item_row(item.id))
         db.session.flush()
-        return cart_view(cart, actor=ref.actor, token=ref.token)
+        return _view_now(cart_id, [i for i in items if i is not item], ref)
 
 
 @retry_on_deadlock()
 def clear(ref: CartRef) -> CartView:
     check_shopper(ref.actor)
-    with transaction():
-        cart = find_cart(ref, lock=True)
-        if cart is not None:
+    with transaction(), _cached_settings():
+        cart_id, _ = _cart_items(ref, lock=True)
+        if cart_id is not None:
             db.session.execute(
                 delete(CartItem)
-                .where(CartItem.cart_id == cart.id)
+                .where(CartItem.cart_id == cart_id)
                 .execution_options(synchronize_session=False)
             )
-            db.session.expire(cart, ["items"])
-        return cart_view(cart, actor=ref.actor, token=ref.token)
+        return _view(cart_id, [], {}, actor=ref.actor, token=ref.token)
 
 
 @transactional

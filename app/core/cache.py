@@ -6,6 +6,7 @@
     version, value = get_versioned("catalog", tenant_id, key)  # the same in one round trip
     put_versioned(version, key, value, ttl)
     remember(namespace, key, compute, ttl)    # the current tenant's value, computed on a miss
+    with batched((namespace, key), ...):      # remember() of these: one MGET for them all
 
 Invalidation is by version, never by deleting keys: every ORM write (insert, update or delete
 through the session, ORM-enabled UPDATE/DELETE statements included) to a watched model marks
@@ -27,7 +28,9 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -46,6 +49,10 @@ _watched: dict[type, set[str]] = {}
 _lock = threading.Lock()
 _local_values: OrderedDict[str, tuple[float, Any]] = OrderedDict()
 _local_versions: dict[str, int] = {}
+# (namespace, key:tenant) -> (version, stored bytes or None), read ahead by batched()
+_batch: ContextVar[dict[tuple[str, str], tuple[str, bytes | None]] | None] = ContextVar(
+    "cache_batch", default=None
+)
 
 
 # --- backends ------------------------------------------------------------------------------
@@ -191,14 +198,69 @@ def remember(namespace: str, key: str, compute: Callable[[Session], bytes], ttl:
     if tenant_id is None:
         return compute(db.session)
     full_key = f"{key}:{tenant_id}"
-    version, stored = get_versioned(namespace, tenant_id, full_key)
+    ahead = _batch.get()
+    read = ahead.get((namespace, full_key)) if ahead is not None else None
+    version, stored = read if read is not None else get_versioned(namespace, tenant_id, full_key)
     if stored is not None:
         return stored
     snapshot_may_be_older = db.engine.dialect.name == "sqlite" and db.session().in_transaction()
     value = compute(db.session)
     if not snapshot_may_be_older:
         put_versioned(version, full_key, value, ttl)
+        if read is not None:  # asked again in the block: the value just computed
+            ahead[(namespace, full_key)] = (version, value)
     return value
+
+
+@contextmanager
+def batched(*entries: tuple[str, str]) -> Iterator[None]:
+    """Inside the block, `remember(namespace, key, ...)` of these (namespace, key) entries of the
+    current tenant is answered from one Redis MGET made here (the version counters of every
+    namespace and every entry at once) instead of one round trip each: for a use case that reads
+    several cached settings (a priced cart reads five). The same answers as remember() on its
+    own: an entry stored at an older version is a miss (computed and stored as remember does),
+    and what a miss computes is read after the version, so it is never older than it. When the
+    MGET fails (Redis down), every entry is a miss computed from the database and not stored, as
+    remember() answers then, with one failed round trip instead of one each. Nothing is read
+    ahead without Redis (in-process reads cost no round trip) or without a tenant."""
+    tenant_id = current_tenant_id()
+    redis = _redis()
+    if redis is None or tenant_id is None or not entries:
+        yield
+        return
+    namespaces = list(dict.fromkeys(namespace for namespace, _ in entries))
+    version_keys = [
+        _version_key(namespace, tenant)
+        for namespace in namespaces
+        for tenant in (GLOBAL, tenant_id)
+    ]
+    full_keys = [f"{key}:{tenant_id}" for _, key in entries]
+    prefix = _prefix()
+    try:
+        values = redis.mget([*version_keys, *(f"{prefix}:e:{k}" for k in full_keys)])
+    except Exception:  # an outage: every entry a miss, never stored (as get_versioned answers)
+        log.warning("cache batch read failed", exc_info=True)
+        values = [None] * (len(version_keys) + len(full_keys))
+        versions = dict.fromkeys(namespaces, f"nocache-{time.time_ns()}")
+    else:
+        versions = {
+            namespace: ".".join((v or b"0").decode() for v in values[2 * i : 2 * i + 2])
+            for i, namespace in enumerate(namespaces)
+        }
+    ahead = dict(_batch.get() or {})
+    for (namespace, _), full_key, stored in zip(
+        entries, full_keys, values[len(version_keys) :], strict=True
+    ):
+        version = versions[namespace]
+        if stored is not None:
+            tag, _, value = stored.partition(b"\0")
+            stored = value if tag == version.encode() else None
+        ahead[(namespace, full_key)] = (version, stored)
+    token = _batch.set(ahead)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
 
 
 def bump(namespace: str, tenant_id: int | str | None) -> None:

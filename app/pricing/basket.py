@@ -26,6 +26,7 @@ from app.tenants.models import Tenant
 # row). The cart keeps the tenant's quantity limits under it too.
 TENANT_CACHE_NAMESPACE = "tenant_settings"
 cache.watch(Tenant, namespace=TENANT_CACHE_NAMESPACE)
+CURRENCY_ENTRY = (TENANT_CACHE_NAMESPACE, "tenant-currency")  # (namespace, key) for cache.batched
 
 
 def tenant_currency() -> str:
@@ -36,7 +37,7 @@ def tenant_currency() -> str:
             session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id)) or "USD"
         ).encode()
 
-    return cache.remember(TENANT_CACHE_NAMESPACE, "tenant-currency", load, 3600).decode()
+    return cache.remember(*CURRENCY_ENTRY, load, 3600).decode()
 
 
 def request_for_lines(

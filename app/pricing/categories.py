@@ -18,6 +18,7 @@ from app.extensions import db
 # (the catalog namespace moves with every stock change, so it would always miss here).
 CACHE_NAMESPACE = "category_tree"
 CACHE_TTL = 3600
+TREE_ENTRY = (CACHE_NAMESPACE, "category-parents")  # (namespace, key) for cache.batched
 cache.watch(Category, namespace=CACHE_NAMESPACE)
 
 
@@ -50,7 +51,7 @@ def _tree(wanted: set[int]) -> dict[int, int | None]:
             }
         ).encode()
 
-    stored = cache.remember(CACHE_NAMESPACE, "category-parents", load, CACHE_TTL)
+    stored = cache.remember(*TREE_ENTRY, load, CACHE_TTL)
     return {int(k): v for k, v in json.loads(stored).items()}
 
 

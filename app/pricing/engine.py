@@ -27,6 +27,7 @@ from decimal import Decimal
 from app.core.errors import ValidationError
 from app.core.tenancy import tenant_scope
 from app.core.types import quantize_money, rounding_currency, utcnow
+from app.pricing.categories import TREE_ENTRY as CATEGORY_TREE_ENTRY
 from app.pricing.categories import category_chains
 from app.pricing_contract import (
     AppliedPromotion,
@@ -55,6 +56,14 @@ def _validate(request: PricingRequest) -> None:
         keys.add(line.key)
     if errors:
         raise ValidationError("invalid basket", details=errors)
+
+
+def cached_entries(*, destination: bool) -> tuple[tuple[str, str], ...]:
+    """The cached settings `price()` reads, as (namespace, key) for app.core.cache.batched: the
+    tax setting, the category tree and the automatic promotions; with a destination, the tax
+    rules and the shipping methods too."""
+    always = (tax.INCLUSIVE_ENTRY, CATEGORY_TREE_ENTRY, promotions.AUTOMATIC_ENTRY)
+    return (*always, tax.RULES_ENTRY, quotes.METHODS_ENTRY) if destination else always
 
 
 def price(request: PricingRequest) -> PricingResult:

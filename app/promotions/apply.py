@@ -111,6 +111,7 @@ def in_scope(p: Promotion, line: LineInput, chains: dict[int, list[int]]) -> boo
 # Pricing only advises; the redemption at checkout re-checks every limit on the row itself.
 CACHE_NAMESPACE = "promotions"
 CACHE_TTL = 300
+AUTOMATIC_ENTRY = (CACHE_NAMESPACE, "automatic-promotions")  # (namespace, key) for cache.batched
 cache.watch(Promotion, namespace=CACHE_NAMESPACE)
 _COLUMNS = tuple(attr.key for attr in Promotion.__mapper__.column_attrs)
 
@@ -162,10 +163,7 @@ def load_candidates(request: PricingRequest) -> tuple[list, dict[str, Promotion 
         if raw and raw.strip():
             codes.setdefault(normalize_code(raw), raw)
     automatic = [
-        _snapshot(d)
-        for d in json.loads(
-            cache.remember(CACHE_NAMESPACE, "automatic-promotions", _automatic, CACHE_TTL)
-        )
+        _snapshot(d) for d in json.loads(cache.remember(*AUTOMATIC_ENTRY, _automatic, CACHE_TTL))
     ]
     by_code = {}
     if codes:

@@ -83,6 +83,7 @@ class Method:
 # writes a zone, a method, a bracket or a seller (a seller's deletion removes its methods).
 CACHE_NAMESPACE = "shipping_methods"
 CACHE_TTL = 600
+METHODS_ENTRY = (CACHE_NAMESPACE, "active-shipping-methods")  # (namespace, key) for cache.batched
 cache.watch(
     ShippingZone, ShippingMethod, ShippingRateBracket, SellerProfile, namespace=CACHE_NAMESPACE
 )
@@ -142,9 +143,7 @@ def _method(d: dict) -> Method:
 def load_methods(destination: Destination) -> list[Method]:
     """Active methods of active zones covering the destination (all sellers and platform-wide),
     by position then id."""
-    stored = json.loads(
-        cache.remember(CACHE_NAMESPACE, "active-shipping-methods", _active_methods, CACHE_TTL)
-    )
+    stored = json.loads(cache.remember(*METHODS_ENTRY, _active_methods, CACHE_TTL))
     methods = [_method(d) for d in stored]
     return [m for m in methods if m.covers(destination.country, destination.region)]
 

@@ -43,6 +43,9 @@ class RuleValue:
 # tenant (app.core.cache.remember) under a namespace bumped after any commit that writes them.
 CACHE_NAMESPACE = "tax_rules"
 CACHE_TTL = 600
+# (namespace, key) of each cached entry, for cache.batched
+INCLUSIVE_ENTRY = (CACHE_NAMESPACE, "tax-inclusive")
+RULES_ENTRY = (CACHE_NAMESPACE, "active-tax-rules")
 cache.watch(TaxSettings, TaxRule, namespace=CACHE_NAMESPACE)
 
 
@@ -52,7 +55,7 @@ def prices_include_tax() -> bool:
     def load(session) -> bytes:
         return b"1" if session.scalar(select(TaxSettings.prices_include_tax)) else b"0"
 
-    return cache.remember(CACHE_NAMESPACE, "tax-inclusive", load, CACHE_TTL) == b"1"
+    return cache.remember(*INCLUSIVE_ENTRY, load, CACHE_TTL) == b"1"
 
 
 def _active_rules(session) -> bytes:
@@ -89,9 +92,7 @@ def load_rules(destination: Destination) -> list[RuleValue]:
     """Active rules matching the destination (its country, and no region or its region), highest
     priority first (then by id)."""
     country, region = destination.country.upper(), (destination.region or "").upper() or None
-    rules = json.loads(
-        cache.remember(CACHE_NAMESPACE, "active-tax-rules", _active_rules, CACHE_TTL)
-    )
+    rules = json.loads(cache.remember(*RULES_ENTRY, _active_rules, CACHE_TTL))
     return [
         RuleValue(rule_id, name, rule_region, category_id, Decimal(rate), priority)
         for rule_id, name, rule_country, rule_region, category_id, rate, priority in rules

@@ -4,16 +4,21 @@ ownership and tenancy; concurrent adds."""
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from app.cart.models import Cart, CartItem
+from app.catalog.models import ProductVariant
 from app.core.tenancy import tenant_scope
 from app.extensions import db
+from app.security.models import AuditLog
+from app.sellers.models import SellerProfile
 from tests.builders.api import error
 from tests.builders.auth import api_headers, bearer
 from tests.builders.factories import PASSWORD
+from tests.builders.orders import fill
 
 API = "/api/v1/cart"
 
@@ -218,3 +223,86 @@ def test_concurrent_adds_to_one_cart_add_up(app, shop):
     with app.app_context(), tenant_scope(shop.tenant.id):
         items = db.session.scalars(select(CartItem)).all()
         assert [(i.variant_id, i.quantity) for i in items] == [(shop.product.variant_id, 10)]
+
+
+def _guest_cart_then_changes(app, client, shop):
+    """A guest's cart of 1 x product and 1 x product2; then product's price goes up to 12.00 and
+    product2's seller is suspended (neither since the cart was last priced)."""
+    h = fill(client, shop.h_guest, (shop.product.variant_id, 1), (shop.product2.variant_id, 1))
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        db.session.execute(
+            update(ProductVariant)
+            .where(ProductVariant.id == shop.product.variant_id)
+            .values(price=Decimal("12.00"))
+        )
+        db.session.execute(
+            update(SellerProfile)
+            .where(SellerProfile.id == shop.seller2.id)
+            .values(status="suspended")
+        )
+        db.session.commit()
+    return h
+
+
+def test_an_add_answers_the_whole_cart_as_it_is_now_and_is_audited(app, client, shop):
+    """The add's answer prices every item at its price now and says what is no longer sold, not
+    only the item added; the item's change is on the audit trail with its before and after."""
+    h = _guest_cart_then_changes(app, client, shop)
+    response = _add(client, h, shop.product.variant_id, 1)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    items = {i["variant_id"]: i for i in body["items"]}
+    added, other = items[shop.product.variant_id], items[shop.product2.variant_id]
+    assert (added["quantity"], added["unit_price"], added["subtotal"]) == (2, "12.00", "24.00")
+    assert (added["for_sale"], added["available"], added["in_stock"]) == (True, 10, True)
+    assert (other["for_sale"], other["available"], other["in_stock"]) == (False, 0, False)
+    assert [i["id"] for i in body["items"]] == sorted(i["id"] for i in body["items"])
+    assert (body["item_count"], body["subtotal"], body["total"]) == (3, "49.50", "49.50")
+    assert body["cart_token"] == h["X-Cart-Token"] and "X-Cart-Token" not in response.headers
+    with app.app_context(), tenant_scope(shop.tenant.id):
+        row = db.session.scalars(
+            select(AuditLog)
+            .where(AuditLog.entity == "CartItem", AuditLog.entity_id == str(added["id"]))
+            .order_by(AuditLog.id.desc())
+        ).first()
+    assert (row.action, row.before["quantity"], row.after["quantity"]) == ("update", 1, 2)
+
+
+def test_an_add_reads_its_cart_and_variants_in_two_statements_and_settings_in_one_round_trip(
+    app, client, shop
+):
+    """Issue 19: an add to a cart of two items locks the cart with its items (one SELECT), reads
+    every item's variant with its product, seller and stock (one SELECT), writes, and reads the
+    cached settings it prices with (currency, limits, tax setting, categories, promotions) in one
+    Redis MGET; the answer is as above."""
+    h = _guest_cart_then_changes(app, client, shop)
+    statements, commands = [], []
+    redis = app.extensions["redis"]
+    original = type(redis).execute_command
+
+    def command(client_, *args, **kwargs):
+        commands.append(args[0])
+        return original(client_, *args, **kwargs)
+
+    def statement(conn, cursor, sql, parameters, context, executemany):
+        statements.append(" ".join(sql.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", statement)
+    type(redis).execute_command = command
+    try:
+        response = _add(client, h, shop.product.variant_id, 1)
+    finally:
+        type(redis).execute_command = original
+        event.remove(engine, "before_cursor_execute", statement)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["subtotal"] == "49.50"
+    assert commands == ["MGET"]
+    assert [s.split(" WHERE ")[0][:40] for s in statements] == [
+        "SELECT carts.id, cart_items.id AS item_i",  # the cart, locked, with its items
+        "SELECT product_variants.id, product_vari",  # the variants, sold or not, in stock
+        "SELECT cart_items.id, cart_items.cart_id",  # the item to change (for its audit row)
+        "UPDATE cart_items SET quantity=%s, updat",
+        "INSERT INTO audit_log (tenant_id, actor_",
+    ], statements
