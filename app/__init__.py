@@ -160,11 +160,11 @@ def _register_tenant_hooks(app: Flask) -> None:
     @app.before_request
     def _resolve_tenant():
         g._tenant_token = None
-        # every request, static files included: FAB loads the signed-in user on each one
-        tenant_id, status = (
-            resolve_tenant(  # an unknown X-Tenant raises NotFound (tenant_not_found)
-                request.host, request.headers.get("X-Tenant"), app.config["DEFAULT_TENANT"]
-            )
+        # every request, static files included: FAB loads the signed-in user on each one. An
+        # unknown X-Tenant raises NotFound (tenant_not_found); the Host counts only without one.
+        header = request.headers.get("X-Tenant")
+        tenant_id, status = resolve_tenant(
+            None if header else request.host, header, app.config["DEFAULT_TENANT"]
         )
         g.tenant_id = tenant_id
         g._tenant_token = set_tenant(tenant_id)
