@@ -111,7 +111,6 @@ class Blueprint(SmorestBlueprint):
         super().__init__(*args, **kwargs)
         self._query_rules: dict[tuple[str, str], QueryRule] = {}
         self.before_request(self._refuse_undocumented_query_keys)
-        self.after_request(_varies_with_cookies)
 
     def _refuse_undocumented_query_keys(self) -> None:
         if not request.args or request.method == "OPTIONS" or request.endpoint is None:
@@ -135,16 +134,6 @@ class Blueprint(SmorestBlueprint):
         ):  # raises the parser's 422 (unknown=RAISE), all field errors in it
             self.ARGUMENTS_PARSER.parse(rule.schemas[0], request, location="query")
         abort(422, messages={"query": {key: ["Unknown field."] for key in unknown}})
-
-
-def _varies_with_cookies(response):
-    """An answer may depend on the access token's cookie (JWT_TOKEN_LOCATION): caches are told so.
-    (The admin's session used to add it on every response, loading its user on API requests.)"""
-    if "Vary" in response.headers:
-        response.vary.add("Cookie")
-    else:
-        response.headers["Vary"] = "Cookie"
-    return response
 
 
 class Unauthorized(DomainError):
