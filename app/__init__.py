@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.core.errors import PermissionDenied
 from app.core.tenancy import reset_tenant, reset_unscoped, set_tenant
-from app.extensions import csrf, db, limiter, migrate, socketio, talisman
+from app.extensions import SessionInterface, csrf, db, limiter, migrate, socketio, talisman
 from app.tenants.errors import TenancyError
 from app.tenants.services import resolve_tenant
 from config import BASE_DIR, INSTANCE_DIR, ProductionConfig, get_config
@@ -35,6 +35,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     # ids are INT columns: a path id above 2**31-1 matches no route (404) instead of reaching the
     # database (SQLite cannot even bind integers above 2**63)
     app.url_map.converters["int"] = _BoundedInt
+    app.session_interface = SessionInterface()
     app.config.from_object(config)
     app.config.update(overrides)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
@@ -161,11 +162,11 @@ def _register_tenant_hooks(app: Flask) -> None:
     @app.before_request
     def _resolve_tenant():
         g._tenant_token = None
-        # every request, static files included: FAB loads the signed-in user on each one
-        tenant_id, status = (
-            resolve_tenant(  # an unknown X-Tenant raises NotFound (tenant_not_found)
-                request.host, request.headers.get("X-Tenant"), app.config["DEFAULT_TENANT"]
-            )
+        # every request, static files included: FAB loads the signed-in user on each one. An
+        # unknown X-Tenant raises NotFound (tenant_not_found); the Host counts only without one.
+        header = request.headers.get("X-Tenant")
+        tenant_id, status = resolve_tenant(
+            None if header else request.host, header, app.config["DEFAULT_TENANT"]
         )
         g.tenant_id = tenant_id
         g._tenant_token = set_tenant(tenant_id)
