@@ -609,10 +609,10 @@ class _Figures:
         return {k: _money_list(v) for k, v in by_key.items()}
 
     def variants(self, page: int, page_size: int) -> tuple[list[Row], int]:
-        # only stock rows whose variant (and its product) this reader sees: on SQLite, where
-        # ON DELETE CASCADE is not enforced, a deleted product leaves its stock rows behind and a
-        # later variant may reuse the id in another tenant; the page and its total then agree on
-        # the rows it can describe (a stock row without one was a KeyError, a 500)
+        # only stock rows whose variant (and its product) this reader sees: a SQLite file written
+        # before foreign keys were enforced there (app/core/db.py) may hold a deleted product's
+        # stock rows, their variant id reused in another tenant; the page and its total then
+        # agree on the rows it can describe (a stock row without one was a KeyError, a 500)
         total = db.session.scalar(
             _with_variant(select(func.count(func.distinct(StockLevel.variant_id)))).where(
                 *self._levels()

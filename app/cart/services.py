@@ -112,18 +112,29 @@ def _cart_for_write(ref: CartRef) -> tuple[Cart, str | None]:
     return cart, None  # ours, just inserted (its row is locked by the insert), with no items yet
 
 
+def _units_available(variants=ProductVariant.__table__):
+    """Units that can still be sold of each row of `variants` (the product_variants table or an
+    alias of it): on hand - reserved over active warehouses, a correlated subquery (NULL without
+    stock rows): the one rule of the cart's reads and of available_stock()."""
+    s, w = StockLevel.__table__, Warehouse.__table__
+    return (
+        select(func.sum(s.c.quantity_on_hand - s.c.quantity_reserved))
+        .select_from(s.join(w, w.c.id == s.c.warehouse_id))
+        .where(
+            s.c.variant_id == variants.c.id,
+            s.c.tenant_id == variants.c.tenant_id,
+            w.c.is_active.is_(True),
+        )
+        .scalar_subquery()
+    )
+
+
 def available_stock(variant_ids: list[int]) -> dict[int, int]:
-    """Units that can still be sold per variant: on hand - reserved over active warehouses."""
+    """Units that can still be sold per variant (`_units_available`); 0 for an unknown id."""
     if not variant_ids:
         return {}
     rows = db.session.execute(
-        select(
-            StockLevel.variant_id,
-            func.sum(StockLevel.quantity_on_hand - StockLevel.quantity_reserved),
-        )
-        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-        .where(StockLevel.variant_id.in_(variant_ids), Warehouse.is_active.is_(True))
-        .group_by(StockLevel.variant_id)
+        select(ProductVariant.id, _units_available()).where(ProductVariant.id.in_(variant_ids))
     ).all()
     found = {variant_id: int(units or 0) for variant_id, units in rows}
     return {variant_id: found.get(variant_id, 0) for variant_id in variant_ids}
@@ -205,7 +216,7 @@ def _cart_items(ref: CartRef, *, lock: bool = False) -> tuple[int | None, list[H
 @dataclass(frozen=True)
 class VariantFacts:
     """What a cart shows and prices of a variant, read now: its product's, its price and weight,
-    whether it is sold (`_sellable`) and its units available (`available_stock`'s rule)."""
+    whether it is sold (`_sellable`) and its units available (`_units_available`)."""
 
     id: int
     product_id: int
@@ -223,13 +234,6 @@ class VariantFacts:
 @functools.cache
 def _facts_statement(scoped: bool):
     v, p = ProductVariant.__table__, Product.__table__
-    s, w = StockLevel.__table__, Warehouse.__table__
-    units = (
-        select(func.sum(s.c.quantity_on_hand - s.c.quantity_reserved))
-        .select_from(s.join(w, w.c.id == s.c.warehouse_id))
-        .where(s.c.variant_id == v.c.id, s.c.tenant_id == v.c.tenant_id, w.c.is_active.is_(True))
-        .scalar_subquery()
-    )
     statement = (
         select(
             v.c.id,
@@ -242,7 +246,7 @@ def _facts_statement(scoped: bool):
             v.c.price,
             v.c.weight_kg,
             and_(*_sellable()).label("for_sale"),
-            units.label("available"),
+            _units_available(v).label("available"),
         )
         .select_from(v.join(p, p.c.id == v.c.product_id))
         .where(v.c.id.in_(bindparam("ids", expanding=True)))

@@ -1,9 +1,9 @@
 """The catalog's read side: product lists (filters, sorts, pages), detail, search, categories, facets.
 
 Lists run in a constant number of statements whatever the page size, no N+1: one count (cached
-per filter set), one Core query for the page's cards (the filtered, sorted products with their
-brand, category, seller and first image; filters as IN subqueries on indexed foreign keys), and
-one for those products' active variants with their units available (read through inventory's
+per filter set), one Core query for the page's product ids (filters as IN subqueries on indexed
+foreign keys), one for those products' cards (with their brand, category, seller and first
+image), and one for their active variants with their units available (read through inventory's
 StockReads). The read paths that run on every shopper's request are prebuilt Core statements
 that apply tenancy themselves (app.tenants.orm.read_rows); the rest are ORM queries, where
 tenancy applies by itself.
@@ -514,11 +514,12 @@ def _scoped(statement, table, scoped: bool):
     return statement.where(table.c.tenant_id == bindparam("tenant_id")) if scoped else statement
 
 
-def _cards_select():
-    """The cards' products with their brand, category and seller, and their first image (by
-    position): a SELECT the callers finish with their WHERE (and ORDER BY, LIMIT)."""
+@functools.cache
+def _cards_statement(scoped: bool):
+    """The products `ids` with their brand, category, seller and first image, as their cards
+    show them (tenant_orm.read_rows)."""
     p = Product.__table__
-    return _with_refs(
+    statement = _with_refs(
         p.c.id,
         p.c.title,
         p.c.slug,
@@ -533,14 +534,7 @@ def _cards_select():
         p.c.category_id,
         p.c.seller_id,
         first_image=True,
-    )
-
-
-@functools.cache
-def _cards_statement(scoped: bool):
-    """The cards of the products `ids` (tenant_orm.read_rows)."""
-    p = Product.__table__
-    statement = _cards_select().where(p.c.id.in_(bindparam("ids", expanding=True)))
+    ).where(p.c.id.in_(bindparam("ids", expanding=True)))
     return _scoped(statement, p, scoped)
 
 
@@ -565,19 +559,14 @@ def _card_variants_statement(scoped: bool):
 
 
 def product_cards(ids: list[int]) -> list[ProductCard]:
-    """List items for `ids` (the current tenant's), in that order."""
+    """List items for `ids` (the current tenant's), in that order, from two prebuilt Core queries
+    (the products with their brand, category, seller and first image; their active variants with
+    their units available): no ORM object nor ORM statement, which were most of a list's CPU
+    (issue 19)."""
     if not ids:
         return []
-    rows = tenant_orm.read_rows(_cards_statement, ids=list(ids))
-    by_id = {r.id: r for r in rows}
-    return _cards_of([by_id[pid] for pid in ids if pid in by_id])
-
-
-def _cards_of(rows) -> list[ProductCard]:
-    """The cards of these product rows (_cards_select), in their order, with their lead
-    variant's price and whether any active variant has units available, read in one more
-    statement: two prebuilt Core queries in all, no ORM object nor ORM statement, which were
-    most of a list's CPU (issue 19)."""
+    by_id = {r.id: r for r in tenant_orm.read_rows(_cards_statement, ids=list(ids))}
+    rows = [by_id[pid] for pid in ids if pid in by_id]
     if not rows:
         return []
     lead: dict[int, Any] = {}
